@@ -101,8 +101,7 @@ export class Batcher<T> {
       this.#timer = undefined;
       if (this.#pending.length >= this.#options.minSize) {
         void this.#release();
-      }
-      // Below the minimum the items wait for more arrivals; the next add re-arms nothing
+      } // Below the minimum the items wait for more arrivals; the next add re-arms nothing
       // until a release, so re-arm here to check again after another interval.
       else if (!this.#closed && this.#pending.length > 0) this.#arm();
     }, this.#options.maxWaitMs);

@@ -59,7 +59,9 @@ export function encodeMsgpack(value: unknown): Uint8Array {
 export function decodeMsgpack(bytes: Uint8Array, what: string): unknown {
   const values = decodeMsgpackSequence(bytes, what);
   if (values.length !== 1) {
-    throw new InvalidInputError(`Input '${what}' must hold one msgpack value, got ${values.length}`);
+    throw new InvalidInputError(
+      `Input '${what}' must hold one msgpack value, got ${values.length}`,
+    );
   }
   return values[0];
 }

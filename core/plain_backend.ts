@@ -54,47 +54,42 @@ export const plainBackend: MixBackend<PlainItem, PlainItem> = {
   minBatchSize: 2,
   input: plainItemCodec,
   output: plainItemCodec,
-  generateKeys: () => {
+  generateKeys() {
     const key: Envelope = { v: 1, kind: KEY_KIND };
     return Promise.resolve({ publicKey: key, secretKey: key });
   },
-  sampleInputs: (count, options) => {
+  async sampleInputs(count, options) {
     readEnvelope(options.key, KEY_KIND, { what: "key" });
     const items: PlainItem[] = [];
     for (let i = 0; i < count; i++) items.push({ data: randomBytes(16, options.random) });
-    return Promise.resolve(items);
+    return items;
   },
-  mix: (inputs, options) => {
+  async mix(inputs, options) {
     readEnvelope(options.key, KEY_KIND, { what: "key" });
     assertBatchSize(inputs.length, plainBackend.minBatchSize);
     const outputs = applyPermutation(inputs, randomPermutation(inputs.length, options.random));
     options.onProgress?.({ phase: "shuffle", done: inputs.length, total: inputs.length });
-    return Promise.resolve({
+    return {
       outputs,
       proof: { v: 1, kind: PROOF_KIND, count: inputs.length, digest: sortedDigest(inputs) },
-    });
+    };
   },
-  verify: (inputs, outputs, proof, options) => {
+  async verify(inputs, outputs, proof, options) {
     readEnvelope(options.key, KEY_KIND, { what: "key" });
     const env = readEnvelope(proof, PROOF_KIND, { what: "proof" });
     if (env.count !== inputs.length || outputs.length !== inputs.length) {
-      return Promise.reject(
-        new VerificationError(
-          `Mix has ${inputs.length} inputs, ${outputs.length} outputs and a proof for ${
-            String(env.count)
-          }`,
-        ),
+      throw new VerificationError(
+        `Mix has ${inputs.length} inputs, ${outputs.length} outputs and a proof for ${
+          String(env.count)
+        }`,
       );
     }
     const recorded = readBytes(env.digest, "proof.digest", { length: 64 });
     if (!constantTimeEqual(recorded, sortedDigest(inputs))) {
-      return Promise.reject(new VerificationError("Proof digest does not match the inputs"));
+      throw new VerificationError("Proof digest does not match the inputs");
     }
     if (!constantTimeEqual(sortedDigest(outputs), sortedDigest(inputs))) {
-      return Promise.reject(
-        new VerificationError("Outputs are not a permutation of the inputs"),
-      );
+      throw new VerificationError("Outputs are not a permutation of the inputs");
     }
-    return Promise.resolve();
   },
 };

@@ -1,0 +1,94 @@
+/**
+ * The `panoramix` application: every subcommand registered statically, errors
+ * printed as one clear line and mapped to stable exit codes.
+ *
+ * @module
+ */
+
+import { buildApplication, buildRouteMap, run, text_en } from "@stricli/core";
+import denoConfig from "../deno.json" with { type: "json" };
+import { exitCodeFor, PanoramixError } from "../core/errors.ts";
+import type { CliContext } from "./context.ts";
+import {
+  backendsCommand,
+  genCommand,
+  keygenCommand,
+  mixCommand,
+  verifyCommand,
+} from "./mix_command.ts";
+
+/** The version printed by `panoramix --version`. */
+export const VERSION: string = denoConfig.version;
+
+/** Exit status for command-line usage errors (unknown flag, missing argument). */
+const USAGE_EXIT = 2;
+
+function formatError(error: unknown): string {
+  if (error instanceof PanoramixError) return `panoramix: error: ${error.message}`;
+  const detail = error instanceof Error ? error.message : String(error);
+  return `panoramix: internal error: ${detail} (set PANORAMIX_DEBUG=1 for details)`;
+}
+
+const root = buildRouteMap({
+  routes: {
+    mix: mixCommand,
+    verify: verifyCommand,
+    keygen: keygenCommand,
+    gen: genCommand,
+    backends: backendsCommand,
+  },
+  docs: {
+    brief: "Panoramix: verifiable mix-nets for e-voting, private surveys and anonymous messaging",
+    fullDescription:
+      "A mix-net takes a batch of encrypted inputs, shuffles and transforms them through " +
+      "independent mix servers, and outputs them so that no one can link an output to its sender.\n" +
+      "Items travel as NDJSON (base64url bytes) or msgpack envelopes; diagnostics go to stderr.\n" +
+      "Exit codes: 0 ok, 1 internal error, 2 usage, 3 verification failed, 4 invalid input, " +
+      "5 bad configuration, 6 not found, 7 batch too small, 8 replay, 9 unavailable.",
+  },
+});
+
+/**
+ * Builds the application for a given debug setting.
+ *
+ * @param debug print stack traces of internal errors
+ * @returns the stricli application
+ */
+function buildPanoramix(debug: boolean) {
+  return buildApplication<CliContext>(root, {
+    name: "panoramix",
+    versionInfo: { currentVersion: VERSION },
+    scanner: { caseStyle: "allow-kebab-for-camel" },
+    documentation: { caseStyle: "convert-camel-to-kebab", useAliasInUsageLine: true },
+    determineExitCode: exitCodeFor,
+    localization: {
+      loadText: () => ({
+        ...text_en,
+        exceptionWhileRunningCommand: (error: unknown) =>
+          debug && error instanceof Error && !(error instanceof PanoramixError)
+            ? `${formatError(error)}\n${error.stack ?? ""}`
+            : formatError(error),
+      }),
+    },
+  });
+}
+
+/**
+ * Runs the command line with the given arguments and context.
+ *
+ * @param args arguments after the program name
+ * @param context streams and environment
+ * @returns the process exit status
+ * @example
+ * ```ts ignore
+ * const status = await runPanoramix(["--version"], context);
+ * ```
+ */
+export async function runPanoramix(args: readonly string[], context: CliContext): Promise<number> {
+  const app = buildPanoramix(context.env.PANORAMIX_DEBUG === "1");
+  const ctx: CliContext = { ...context, process: { ...context.process } };
+  delete ctx.process.exitCode;
+  await run(app, args, ctx);
+  const status = Number(ctx.process.exitCode ?? 0);
+  return status < 0 ? USAGE_EXIT : status;
+}

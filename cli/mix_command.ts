@@ -1,0 +1,391 @@
+/**
+ * The generic mixing commands: `mix`, `verify`, `keygen`, `gen` and `backends`.
+ * They work with any registered backend through the Mixer API.
+ *
+ * @module
+ */
+
+import { buildCommand, numberParser } from "@stricli/core";
+import { assertBatchSize } from "../core/batcher.ts";
+import { type Envelope, readEnvelope } from "../core/envelope.ts";
+import { InvalidInputError, UsageError, VerificationError } from "../core/errors.ts";
+import { readRecord } from "../core/fields.ts";
+import {
+  detectItemFormat,
+  type ItemFormat,
+  parseItems,
+  serializeItem,
+} from "../core/item_stream.ts";
+import type { AnyMixBackend } from "../core/mixer.ts";
+import { backendByName, BACKENDS } from "./backends.ts";
+import type { CliContext } from "./context.ts";
+import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
+import { terminalProgress } from "./progress.ts";
+
+type FormatFlag = "auto" | ItemFormat;
+
+const formatFlag = {
+  kind: "enum",
+  values: ["auto", "ndjson", "msgpack"],
+  default: "auto",
+  brief: "Item stream format (auto detects NDJSON or msgpack from the first byte)",
+} as const;
+
+const backendFlag = {
+  kind: "parsed",
+  parse: String,
+  brief: "Mixing backend (list them with `panoramix backends`)",
+} as const;
+
+function decodeItems<T>(
+  values: readonly unknown[],
+  decode: (value: unknown, what: string) => T,
+  what: string,
+): T[] {
+  return values.map((value, i) => {
+    const kind = typeof value === "object" && value !== null
+      ? (value as Record<string, unknown>).kind
+      : undefined;
+    if (typeof kind === "string" && kind.endsWith("proof")) {
+      throw new InvalidInputError(
+        `${what} ${
+          i + 1
+        } is a proof record ('${kind}'); pass --proof FILE to 'mix' when chaining mixers`,
+      );
+    }
+    return decode(value, `${what} ${i + 1}`);
+  });
+}
+
+async function writeItems(ctx: CliContext, values: readonly Envelope[], format: ItemFormat) {
+  const chunk: Uint8Array[] = [];
+  let size = 0;
+  for (const value of values) {
+    const bytes = serializeItem(value, format);
+    chunk.push(bytes);
+    size += bytes.length;
+    if (size >= 1 << 20) {
+      await ctx.stdout.write(joinChunks(chunk, size));
+      chunk.length = 0;
+      size = 0;
+    }
+  }
+  if (size > 0) await ctx.stdout.write(joinChunks(chunk, size));
+}
+
+function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+interface MixFlags {
+  backend: string;
+  key: string;
+  input: string;
+  format: FormatFlag;
+  outputFormat?: ItemFormat;
+  proof?: string;
+  minBatch?: number;
+  progress?: boolean;
+  force?: boolean;
+}
+
+/** `panoramix mix`: mix one batch read from stdin (or --input), write outputs and proof. */
+export const mixCommand = buildCommand({
+  async func(this: CliContext, flags: MixFlags) {
+    const backend = backendByName(flags.backend);
+    const key = await readAnyEnvelopeFile(flags.key, this.stdin);
+    const bytes = await readInput(flags.input, this.stdin);
+    const inFormat = flags.format === "auto" ? detectItemFormat(bytes) : flags.format;
+    const values = parseItems(bytes, {
+      format: inFormat,
+      what: flags.input === "-" ? "stdin" : flags.input,
+    });
+    const inputs = decodeItems(values, (v, w) => backend.input.decode(v, w), "Input item");
+    const minimum = Math.max(backend.minBatchSize, flags.minBatch ?? 0);
+    assertBatchSize(inputs.length, minimum);
+    const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    const started = performance.now();
+    const result = await backend.mix(inputs, { key, onProgress: progress.report });
+    await progress.done();
+    const outFormat = flags.outputFormat ?? inFormat;
+    const outputs = result.outputs.map((item) => backend.output.encode(item));
+    await writeItems(this, outputs, outFormat);
+    if (flags.proof !== undefined) {
+      await writeEnvelopeFile(flags.proof, result.proof, { overwrite: flags.force ?? false });
+    } else {
+      await writeItems(this, [result.proof], outFormat);
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    await this.stderr.write(
+      `mixed ${inputs.length} items with '${backend.name}' in ${seconds} s\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      backend: backendFlag,
+      key: {
+        kind: "parsed",
+        parse: String,
+        brief:
+          "Key file the backend mixes with (reencrypt: public key; decrypt: this mixer's secret key)",
+      },
+      input: {
+        kind: "parsed",
+        parse: String,
+        default: "-",
+        brief: "Input items file, - for stdin",
+      },
+      format: formatFlag,
+      outputFormat: {
+        kind: "enum",
+        values: ["ndjson", "msgpack"],
+        optional: true,
+        brief: "Output format (default: the input's)",
+      },
+      proof: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Write the proof to this file instead of as the last record on stdout",
+      },
+      minBatch: {
+        kind: "parsed",
+        parse: numberParser,
+        optional: true,
+        brief: "Refuse batches smaller than this (never below the backend's minimum)",
+      },
+      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+      force: { kind: "boolean", optional: true, brief: "Replace an existing proof file" },
+    },
+  },
+  docs: {
+    brief: "Mix one batch: items on stdin, shuffled items and proof on stdout",
+    fullDescription:
+      "Reads input items (NDJSON or msgpack envelopes) from stdin, mixes them with the chosen backend " +
+      "and writes the output items to stdout in the same format, followed by the proof record " +
+      "(or the proof goes to --proof FILE, so mixers can be chained with pipes). " +
+      "Progress and diagnostics go to stderr. Exit codes: 0 ok, 2 usage, 4 invalid input, " +
+      "6 file not found, 7 batch below the minimum size.",
+  },
+});
+
+interface VerifyFlags {
+  backend: string;
+  key: string;
+  inputs: string;
+  outputs: string;
+  proof?: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+async function readStream(
+  ctx: CliContext,
+  path: string,
+): Promise<unknown[]> {
+  return parseItems(await readInput(path, ctx.stdin), { what: path });
+}
+
+/** `panoramix verify`: check one mix (inputs, outputs, proof). */
+export const verifyCommand = buildCommand({
+  async func(this: CliContext, flags: VerifyFlags) {
+    if (flags.inputs === "-" && flags.outputs === "-") {
+      throw new UsageError("Only one of --inputs and --outputs can be read from stdin");
+    }
+    const backend = backendByName(flags.backend);
+    const key = await readAnyEnvelopeFile(flags.key, this.stdin);
+    const inputValues = await readStream(this, flags.inputs);
+    const outputValues = await readStream(this, flags.outputs);
+    let proofValue: unknown;
+    if (flags.proof !== undefined) {
+      proofValue = await readAnyEnvelopeFile(flags.proof, this.stdin);
+    } else {
+      proofValue = outputValues.pop();
+      if (proofValue === undefined) {
+        throw new InvalidInputError(`File '${flags.outputs}' is empty; expected items and a proof`);
+      }
+    }
+    const proof = readEnvelope(
+      proofValue,
+      String(readRecord(proofValue, "proof").kind),
+      { what: "proof" },
+    );
+    const inputs = decodeItems(inputValues, (v, w) => backend.input.decode(v, w), "Input item");
+    const outputs = decodeItems(outputValues, (v, w) => backend.output.decode(v, w), "Output item");
+    const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    try {
+      await backend.verify(inputs, outputs, proof, { key, onProgress: progress.report });
+    } catch (error) {
+      await progress.done();
+      if (flags.json && error instanceof VerificationError) {
+        await this.stdout.write(
+          JSON.stringify({ ok: false, backend: backend.name, error: error.message }) + "\n",
+        );
+      }
+      throw error;
+    }
+    await progress.done();
+    const summary = {
+      ok: true,
+      backend: backend.name,
+      inputs: inputs.length,
+      outputs: outputs.length,
+    };
+    await this.stdout.write(
+      flags.json
+        ? JSON.stringify(summary) + "\n"
+        : `verified: ${outputs.length} outputs are a correct mix of ${inputs.length} inputs (${backend.name})\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      backend: backendFlag,
+      key: { kind: "parsed", parse: String, brief: "Key file the backend verifies with" },
+      inputs: {
+        kind: "parsed",
+        parse: String,
+        brief: "The mixer's input items (file, - for stdin)",
+      },
+      outputs: {
+        kind: "parsed",
+        parse: String,
+        brief: "The mixer's output items, with the proof as last record unless --proof is given",
+      },
+      proof: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Proof file written by mix --proof",
+      },
+      json: { kind: "boolean", optional: true, brief: "Print the result as JSON on stdout" },
+      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+    },
+  },
+  docs: {
+    brief: "Verify one mix: inputs, outputs and proof",
+    fullDescription:
+      "Checks that the outputs are a correct mix of the inputs under the backend's proof. " +
+      "Exit code 0 when valid, 3 when a check fails (the message names it), 4 on malformed input.",
+  },
+});
+
+interface KeygenFlags {
+  backend: string;
+  public: string;
+  secret: string;
+  set?: readonly string[];
+  force?: boolean;
+}
+
+function parseSettings(pairs: readonly string[]): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`Setting '${pair}' must look like NAME=VALUE`);
+    const raw = pair.slice(eq + 1);
+    const asNumber = Number(raw);
+    settings[pair.slice(0, eq)] = raw !== "" && Number.isFinite(asNumber) ? asNumber : raw;
+  }
+  return settings;
+}
+
+/** `panoramix keygen`: create a backend's key pair as two files. */
+export const keygenCommand = buildCommand({
+  async func(this: CliContext, flags: KeygenFlags) {
+    const backend = backendByName(flags.backend);
+    const settings = parseSettings(flags.set ?? []);
+    const keys = await backend.generateKeys({ settings });
+    const overwrite = flags.force ?? false;
+    await writeEnvelopeFile(flags.public, keys.publicKey, { overwrite });
+    await writeEnvelopeFile(flags.secret, keys.secretKey, { secret: true, overwrite });
+    await this.stderr.write(
+      `wrote public key to ${flags.public} and secret key to ${flags.secret} (mode 0600)\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      backend: backendFlag,
+      public: { kind: "parsed", parse: String, brief: "Where to write the public key" },
+      secret: { kind: "parsed", parse: String, brief: "Where to write the secret key (mode 0600)" },
+      set: {
+        kind: "parsed",
+        parse: String,
+        variadic: true,
+        optional: true,
+        brief: "Backend setting NAME=VALUE (e.g. mixers=3 for decrypt); repeatable",
+      },
+      force: { kind: "boolean", optional: true, brief: "Replace existing files" },
+    },
+  },
+  docs: { brief: "Create a key pair for a backend" },
+});
+
+interface GenFlags {
+  backend: string;
+  key: string;
+  count: number;
+  format: ItemFormat;
+}
+
+/** `panoramix gen`: write random valid input items (demos, tests, benchmarks). */
+export const genCommand = buildCommand({
+  async func(this: CliContext, flags: GenFlags) {
+    if (!Number.isSafeInteger(flags.count) || flags.count < 0) {
+      throw new UsageError(`Count '${flags.count}' must be a non-negative integer`);
+    }
+    const backend = backendByName(flags.backend);
+    const key = await readAnyEnvelopeFile(flags.key, this.stdin);
+    const items = await backend.sampleInputs(flags.count, { key });
+    await writeItems(this, items.map((item) => backend.input.encode(item)), flags.format);
+  },
+  parameters: {
+    flags: {
+      backend: backendFlag,
+      key: { kind: "parsed", parse: String, brief: "Key file inputs are made for (public)" },
+      count: { kind: "parsed", parse: numberParser, brief: "Number of items" },
+      format: {
+        kind: "enum",
+        values: ["ndjson", "msgpack"],
+        default: "ndjson",
+        brief: "Output format",
+      },
+    },
+  },
+  docs: { brief: "Generate random valid input items for a backend" },
+});
+
+function describeBackend(backend: AnyMixBackend) {
+  return {
+    name: backend.name,
+    summary: backend.summary,
+    minBatchSize: backend.minBatchSize,
+    input: backend.input.kind,
+    output: backend.output.kind,
+  };
+}
+
+/** `panoramix backends`: list the registered backends. */
+export const backendsCommand = buildCommand({
+  async func(this: CliContext, flags: { json?: boolean }) {
+    const list = [...BACKENDS.values()].map(describeBackend);
+    if (flags.json) {
+      await this.stdout.write(JSON.stringify(list) + "\n");
+      return;
+    }
+    for (const b of list) {
+      await this.stdout.write(
+        `${b.name.padEnd(10)} ${b.summary} (minimum batch ${b.minBatchSize})\n`,
+      );
+    }
+  },
+  parameters: {
+    flags: { json: { kind: "boolean", optional: true, brief: "Print as JSON" } },
+  },
+  docs: { brief: "List the mixing backends" },
+});
