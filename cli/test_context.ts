@@ -7,6 +7,7 @@
 
 import type { CliContext, OutputSink } from "./context.ts";
 import { runPanoramix } from "./app.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 /** What a command run produced. */
 export interface CliRun {
@@ -51,17 +52,17 @@ export async function runInMemory(
       stdout: { write: (text) => void stdoutSink.write(text) },
       stderr: { write: (text) => void stderrSink.write(text) },
     },
-    stdin: new Blob([input]).stream(),
+    stdin: ReadableStream.from([input]),
     stdout: stdoutSink,
     stderr: stderrSink,
     env: {},
   };
   const status = await runPanoramix(args, context);
-  const stdoutBytes = new Uint8Array(await new Blob(out).arrayBuffer());
+  const stdoutBytes = concatBytes(...out);
   return {
     status,
     stdoutBytes,
     stdout: new TextDecoder().decode(stdoutBytes),
-    stderr: new TextDecoder().decode(await new Blob(err).arrayBuffer()),
+    stderr: new TextDecoder().decode(concatBytes(...err)),
   };
 }

@@ -63,6 +63,8 @@ export class Batcher<T> {
   #closed = false;
 
   /**
+   * Creates a batcher.
+   *
    * @param options thresholds and the batch consumer
    * @throws {ConfigError} on inconsistent thresholds
    */

@@ -54,6 +54,8 @@ export class PanoramixError extends Error {
   readonly code: ErrorCode;
 
   /**
+   * Creates the error.
+   *
    * @param code stable error code
    * @param message sentence-case message naming the value and the failed action
    * @param options optional cause
@@ -68,6 +70,8 @@ export class PanoramixError extends Error {
 /** Input (an item, packet, ballot, proof, file) is malformed. */
 export class InvalidInputError extends PanoramixError {
   /**
+   * Creates the error.
+   *
    * @param message what is wrong and where
    * @param options optional cause
    */
@@ -80,6 +84,8 @@ export class InvalidInputError extends PanoramixError {
 /** A cryptographic check (proof, MAC, signature, share) failed. */
 export class VerificationError extends PanoramixError {
   /**
+   * Creates the error.
+   *
    * @param message which check failed
    * @param options optional cause
    */
@@ -92,6 +98,8 @@ export class VerificationError extends PanoramixError {
 /** A configuration file or option is invalid. */
 export class ConfigError extends PanoramixError {
   /**
+   * Creates the error.
+   *
    * @param message which setting is wrong
    * @param options optional cause
    */
@@ -104,6 +112,8 @@ export class ConfigError extends PanoramixError {
 /** The command line was used wrongly (unknown backend, missing flag). */
 export class UsageError extends PanoramixError {
   /**
+   * Creates the error.
+   *
    * @param message what was wrong with the invocation
    * @param options optional cause
    */
@@ -116,6 +126,8 @@ export class UsageError extends PanoramixError {
 /** A named thing (file, backend, node, key) does not exist. */
 export class NotFoundError extends PanoramixError {
   /**
+   * Creates the error.
+   *
    * @param message what was not found
    * @param options optional cause
    */
@@ -128,6 +140,8 @@ export class NotFoundError extends PanoramixError {
 /** A batch is smaller than the minimum that gives its members anonymity. */
 export class BatchTooSmallError extends PanoramixError {
   /**
+   * Creates the error.
+   *
    * @param message the size and the minimum
    * @param options optional cause
    */
@@ -140,6 +154,8 @@ export class BatchTooSmallError extends PanoramixError {
 /** A packet or ballot was seen before. */
 export class ReplayError extends PanoramixError {
   /**
+   * Creates the error.
+   *
    * @param message what was replayed
    * @param options optional cause
    */

@@ -31,6 +31,8 @@ export class UniformIntegers {
   #next = BUFFER_WORDS;
 
   /**
+   * Creates a sampler over a byte source.
+   *
    * @param random byte source (default the system CSPRNG)
    */
   constructor(random: RandomSource = systemRandom) {

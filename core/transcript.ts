@@ -46,6 +46,8 @@ export class Transcript {
   #state: Sha512State;
 
   /**
+   * Starts a transcript for one protocol run.
+   *
    * @param protocol protocol label with its version, e.g. "panoramix/reencrypt/shuffle/v1"
    */
   constructor(protocol: string) {

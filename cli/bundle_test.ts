@@ -1,0 +1,122 @@
+/**
+ * Proves the single-file build offline: `deno bundle` turns the CLI into one
+ * JavaScript file, which must run every statically registered command on its own.
+ */
+import assert from "node:assert/strict";
+
+const root = new URL("..", import.meta.url).pathname;
+
+async function run(args: string[], options: { stdin?: Uint8Array; cwd?: string } = {}) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: options.cwd ?? root,
+    stdin: options.stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin) {
+    const writer = child.stdin.getWriter();
+    await writer.write(options.stdin);
+    await writer.close();
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stdoutBytes: out.stdout,
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test("the bundled single-file CLI runs --help and a mix piped through it", async () => {
+  const dir = await Deno.makeTempDir();
+  const bundle = `${dir}/panoramix.js`;
+  const built = await run([
+    "bundle",
+    "--quiet",
+    "--platform",
+    "deno",
+    "--output",
+    bundle,
+    "cli/main.ts",
+  ]);
+  assert.equal(built.code, 0, built.stderr);
+  // Run from an empty folder with no config: the file must hold everything it needs.
+  const cli = [
+    "run",
+    "--no-config",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    bundle,
+  ];
+  const help = await run([...cli, "--help"], { cwd: dir });
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /panoramix mix/);
+  const keygen = await run([
+    ...cli,
+    "keygen",
+    "--backend",
+    "plain",
+    "--public",
+    "pub.json",
+    "--secret",
+    "sec.json",
+  ], { cwd: dir });
+  assert.equal(keygen.code, 0, keygen.stderr);
+  const gen = await run(
+    [...cli, "gen", "--backend", "plain", "--key", "pub.json", "--count", "8"],
+    { cwd: dir },
+  );
+  assert.equal(gen.code, 0, gen.stderr);
+  const mix = await run([...cli, "mix", "--backend", "plain", "--key", "pub.json"], {
+    cwd: dir,
+    stdin: gen.stdoutBytes,
+  });
+  assert.equal(mix.code, 0, mix.stderr);
+  assert.equal(mix.stdout.trim().split("\n").length, 9, "8 items and the proof");
+  await Deno.writeFile(`${dir}/in.ndjson`, gen.stdoutBytes);
+  await Deno.writeFile(`${dir}/out.ndjson`, mix.stdoutBytes);
+  const verify = await run([
+    ...cli,
+    "verify",
+    "--backend",
+    "plain",
+    "--key",
+    "pub.json",
+    "--inputs",
+    "in.ndjson",
+    "--outputs",
+    "out.ndjson",
+  ], { cwd: dir });
+  assert.equal(verify.code, 0, verify.stderr);
+  const bad = await run([...cli, "mix", "--backend", "plain", "--key", "pub.json"], {
+    cwd: dir,
+    stdin: new TextEncoder().encode("{oops\n"),
+  });
+  assert.equal(bad.code, 4);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name: "deno compile builds a working binary (needs a local runtime in DENORT_BIN)",
+  ignore: !Deno.env.get("DENORT_BIN"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const built = await run([
+      "compile",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--output",
+      `${dir}/panoramix`,
+      "cli/main.ts",
+    ]);
+    assert.equal(built.code, 0, built.stderr);
+    const out = await new Deno.Command(`${dir}/panoramix`, { args: ["--version"] }).output();
+    assert.equal(out.code, 0);
+    await Deno.remove(dir, { recursive: true });
+  },
+});

@@ -1,0 +1,370 @@
+/**
+ * A small generic Web Worker pool. Tasks are plain functions over byte arrays,
+ * registered statically by name ({@linkcode registerWorkerTask}) in every realm
+ * that imports the registering module; a worker is started from an entry module
+ * that imports those registrations and calls {@linkcode serveWorkerTasks}.
+ *
+ * The entry module is global ({@linkcode setWorkerEntry}); a backend may offer a
+ * default ({@linkcode setDefaultWorkerEntry}). The CLI sets its own main module so
+ * the compiled binary and the single-file bundle are their own worker entries.
+ * Without `Worker`, with one worker, or with no entry, tasks run in the calling
+ * thread with the same code. Messages carry only `Uint8Array`s (transferred).
+ *
+ * Message protocol: request `{ task, id, args: Uint8Array[] }`; answer
+ * `{ id, result: Uint8Array[] }` or `{ id, error: { name, code, message } }`.
+ *
+ * @module
+ */
+
+import {
+  BatchTooSmallError,
+  ConfigError,
+  type ErrorCode,
+  InvalidInputError,
+  NotFoundError,
+  PanoramixError,
+  ReplayError,
+  UsageError,
+  VerificationError,
+} from "./errors.ts";
+
+/** A task: bytes in, bytes out. Must be pure (no state shared with the caller). */
+export type WorkerTask = (args: Uint8Array[]) => Uint8Array[] | Promise<Uint8Array[]>;
+
+const tasks = new Map<string, WorkerTask>();
+let entryUrl: string | undefined;
+let defaultEntryUrl: string | undefined;
+let configuredSize: number | undefined;
+let sharedPool: WorkerPool | undefined;
+
+/**
+ * Registers a task under a unique name (call at module load, in every realm).
+ *
+ * @param name task name, e.g. "reencrypt/shuffle-phase1"
+ * @param fn the task
+ * @example
+ * ```ts
+ * import { registerWorkerTask, runWorkerTasks } from "./worker_pool.ts";
+ * registerWorkerTask("example/echo", (args) => args);
+ * const [out] = await runWorkerTasks("example/echo", [[new Uint8Array([1])]], { workers: 1 });
+ * console.assert(out![0]![0] === 1);
+ * ```
+ */
+export function registerWorkerTask(name: string, fn: WorkerTask): void {
+  const existing = tasks.get(name);
+  if (existing !== undefined && existing !== fn) {
+    throw new ConfigError(`Worker task '${name}' is already registered`);
+  }
+  tasks.set(name, fn);
+}
+
+/**
+ * Sets the module URL workers are started from (overrides any default).
+ *
+ * @param url entry module URL, or undefined to clear
+ * @example
+ * ```ts
+ * import { setWorkerEntry } from "./worker_pool.ts";
+ * setWorkerEntry(undefined);
+ * ```
+ */
+export function setWorkerEntry(url: URL | string | undefined): void {
+  entryUrl = url === undefined ? undefined : String(url);
+  closeWorkerPool();
+}
+
+/**
+ * Sets the fallback entry module used when {@linkcode setWorkerEntry} was not called
+ * (backends call this with their own worker entry).
+ *
+ * @param url entry module URL
+ * @example
+ * ```ts
+ * import { setDefaultWorkerEntry } from "./worker_pool.ts";
+ * setDefaultWorkerEntry(new URL("./worker_pool.ts", import.meta.url));
+ * ```
+ */
+export function setDefaultWorkerEntry(url: URL | string): void {
+  defaultEntryUrl ??= String(url);
+}
+
+/**
+ * Sets the number of workers of the shared pool (default `navigator.hardwareConcurrency`).
+ *
+ * @param count 1 or more; 1 runs everything in the calling thread
+ * @example
+ * ```ts
+ * import { setWorkerCount, workerCount } from "./worker_pool.ts";
+ * setWorkerCount(1);
+ * console.assert(workerCount() === 1);
+ * setWorkerCount(undefined);
+ * ```
+ */
+export function setWorkerCount(count: number | undefined): void {
+  if (count !== undefined && (!Number.isInteger(count) || count < 1 || count > 1024)) {
+    throw new ConfigError(`Worker count '${count}' must be an integer from 1 to 1024`);
+  }
+  configuredSize = count;
+  closeWorkerPool();
+}
+
+/**
+ * The number of workers the shared pool uses (1 when workers are unavailable).
+ *
+ * @returns the worker count
+ * @example
+ * ```ts
+ * import { workerCount } from "./worker_pool.ts";
+ * console.assert(workerCount() >= 1);
+ * ```
+ */
+export function workerCount(): number {
+  if (!workersAvailable()) return 1;
+  const hw = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : undefined;
+  return configuredSize ?? (typeof hw === "number" && hw > 0 ? hw : 1);
+}
+
+function workersAvailable(): boolean {
+  return typeof Worker === "function" && currentEntry() !== undefined && !isWorkerContext();
+}
+
+function currentEntry(): string | undefined {
+  return entryUrl ?? defaultEntryUrl;
+}
+
+/**
+ * True when the code runs inside a Web Worker (the CLI then serves tasks instead of parsing argv).
+ *
+ * @returns whether this realm is a worker
+ * @example
+ * ```ts
+ * import { isWorkerContext } from "./worker_pool.ts";
+ * console.assert(isWorkerContext() === false);
+ * ```
+ */
+export function isWorkerContext(): boolean {
+  const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
+    .WorkerGlobalScope;
+  return typeof scope === "function" && globalThis instanceof scope;
+}
+
+interface Request {
+  task: string;
+  id: number;
+  args: Uint8Array[];
+}
+
+interface ErrorPayload {
+  name: string;
+  code: string;
+  message: string;
+}
+
+function transferList(values: readonly Uint8Array[]): ArrayBuffer[] {
+  const seen = new Set<ArrayBuffer>();
+  for (const v of values) {
+    // Only whole, non-shared buffers can be transferred.
+    if (
+      v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength
+    ) {
+      seen.add(v.buffer);
+    }
+  }
+  return [...seen];
+}
+
+function toPayload(error: unknown): ErrorPayload {
+  if (error instanceof PanoramixError) {
+    return { name: error.name, code: error.code, message: error.message };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { name: "Error", code: "internal", message };
+}
+
+function fromPayload(payload: ErrorPayload): Error {
+  const byCode: Partial<Record<ErrorCode, new (message: string) => PanoramixError>> = {
+    invalid_input: InvalidInputError,
+    verification_failed: VerificationError,
+    config: ConfigError,
+    usage: UsageError,
+    not_found: NotFoundError,
+    batch_too_small: BatchTooSmallError,
+    replay: ReplayError,
+  };
+  const ctor = byCode[payload.code as ErrorCode];
+  return ctor !== undefined ? new ctor(payload.message) : new Error(payload.message);
+}
+
+async function runLocal(task: string, args: Uint8Array[]): Promise<Uint8Array[]> {
+  const fn = tasks.get(task);
+  if (fn === undefined) throw new ConfigError(`Worker task '${task}' is not registered`);
+  return await fn(args);
+}
+
+/**
+ * Serves registered tasks in a worker: answers `{ task, id, args }` messages. Call it
+ * once from the worker entry module.
+ *
+ * @example
+ * ```ts
+ * import { isWorkerContext, serveWorkerTasks } from "./worker_pool.ts";
+ * if (isWorkerContext()) serveWorkerTasks();
+ * ```
+ */
+export function serveWorkerTasks(): void {
+  const scope = globalThis as unknown as {
+    onmessage: ((event: MessageEvent<Request>) => void) | null;
+    postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  };
+  scope.onmessage = async (event) => {
+    const { task, id, args } = event.data;
+    try {
+      const result = await runLocal(task, args);
+      scope.postMessage({ id, result }, transferList(result));
+    } catch (error) {
+      scope.postMessage({ id, error: toPayload(error) }, []);
+    }
+  };
+}
+
+interface Pending {
+  resolve(value: Uint8Array[]): void;
+  reject(error: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+/**
+ * A fixed set of workers started from one entry module. Tasks go to the least busy worker.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "./worker_pool.ts";
+ * const pool = new WorkerPool({ size: 1, entry: new URL("./worker_pool.ts", import.meta.url) });
+ * pool.close();
+ * ```
+ */
+export class WorkerPool {
+  readonly #slots: Slot[] = [];
+  readonly #pending = new Map<number, Pending>();
+  readonly #entry: string;
+  readonly #size: number;
+  #nextId = 0;
+
+  /**
+   * @param options `size` (number of workers) and `entry` (module URL serving the tasks)
+   */
+  constructor(options: { size: number; entry: URL | string }) {
+    this.#size = options.size;
+    this.#entry = String(options.entry);
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.#size;
+  }
+
+  #start(): void {
+    while (this.#slots.length < this.#size) {
+      const worker = new Worker(this.#entry, { type: "module" });
+      const slot: Slot = { worker, busy: 0 };
+      worker.onmessage = (event: MessageEvent) => {
+        const data = event.data as { id: number; result?: Uint8Array[]; error?: ErrorPayload };
+        const pending = this.#pending.get(data.id);
+        if (pending === undefined) return;
+        this.#pending.delete(data.id);
+        slot.busy--;
+        if (data.error !== undefined) pending.reject(fromPayload(data.error));
+        else pending.resolve(data.result ?? []);
+      };
+      worker.onerror = (event: ErrorEvent) => {
+        event.preventDefault();
+        const error = new ConfigError(`Worker failed: ${event.message}`);
+        for (const p of this.#pending.values()) p.reject(error);
+        this.#pending.clear();
+        this.close();
+      };
+      this.#slots.push(slot);
+    }
+  }
+
+  /**
+   * Runs one task on a worker.
+   *
+   * @param task registered task name
+   * @param args byte arrays (their buffers are transferred when whole)
+   * @returns the task result
+   */
+  run(task: string, args: Uint8Array[]): Promise<Uint8Array[]> {
+    this.#start();
+    let slot = this.#slots[0]!;
+    for (const s of this.#slots) if (s.busy < slot.busy) slot = s;
+    const id = this.#nextId++;
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ task, id, args } satisfies Request, transferList(args));
+    });
+  }
+
+  /** Terminates all workers; pending tasks are rejected. */
+  close(): void {
+    for (const s of this.#slots) s.worker.terminate();
+    this.#slots.length = 0;
+    const error = new ConfigError("Worker pool was closed");
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
+  }
+}
+
+/**
+ * Runs a task over many argument lists, in parallel on the shared pool when workers are
+ * available and more than one is configured, else one after another in this thread.
+ *
+ * @param task registered task name
+ * @param argsList one argument list per job
+ * @param options `workers` overrides the pool size for this call (1 = in-thread)
+ * @returns results in job order
+ * @example
+ * ```ts
+ * import { registerWorkerTask, runWorkerTasks } from "./worker_pool.ts";
+ * registerWorkerTask("example/len", (args) => [new Uint8Array([args.length])]);
+ * const out = await runWorkerTasks("example/len", [[], [new Uint8Array(1)]], { workers: 1 });
+ * console.assert(out[1]![0]![0] === 1);
+ * ```
+ */
+export async function runWorkerTasks(
+  task: string,
+  argsList: Uint8Array[][],
+  options: { workers?: number } = {},
+): Promise<Uint8Array[][]> {
+  const workers = options.workers ?? workerCount();
+  if (workers <= 1 || !workersAvailable() || argsList.length <= 1) {
+    const out: Uint8Array[][] = [];
+    for (const args of argsList) out.push(await runLocal(task, args));
+    return out;
+  }
+  if (sharedPool === undefined || sharedPool.size !== workers) {
+    sharedPool?.close();
+    sharedPool = new WorkerPool({ size: workers, entry: currentEntry()! });
+  }
+  const pool = sharedPool;
+  return await Promise.all(argsList.map((args) => pool.run(task, args)));
+}
+
+/**
+ * Terminates the shared pool's workers (call before exit; the pool restarts on demand).
+ *
+ * @example
+ * ```ts
+ * import { closeWorkerPool } from "./worker_pool.ts";
+ * closeWorkerPool();
+ * ```
+ */
+export function closeWorkerPool(): void {
+  sharedPool?.close();
+  sharedPool = undefined;
+}
