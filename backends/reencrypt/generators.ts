@@ -1,0 +1,65 @@
+/**
+ * Independent generators for Pedersen commitments, derived by hash-to-curve
+ * (RFC 9380 `hash_to_ristretto255`, expand_message_xmd with SHA-512) so that nobody
+ * knows their discrete logarithms. Generator i is
+ * `hash_to_ristretto255(msg = u32be(i), DST = "panoramix/reencrypt/generators/v1")`;
+ * index 0 is the commitment base h, indices 1..N are h₁..h_N.
+ *
+ * @module
+ */
+
+import { ristretto255_hasher } from "@noble/curves/ed25519.js";
+import { InvalidInputError } from "../../core/errors.ts";
+import type { Point } from "./group.ts";
+
+/** Public domain-separation tag of the generator derivation. */
+export const GENERATORS_LABEL = "panoramix/reencrypt/generators/v1";
+
+const DST = new TextEncoder().encode(GENERATORS_LABEL);
+const cache: Point[] = [];
+const encodedCache: Uint8Array[] = [];
+
+/**
+ * Generator number `index` (0 is h, 1..N are h₁..h_N); cached per process.
+ *
+ * @param index a non-negative integer below 2^32
+ * @returns the generator
+ * @example
+ * ```ts
+ * import { generator } from "./generators.ts";
+ * console.assert(!generator(1).equals(generator(2)));
+ * ```
+ */
+export function generator(index: number): Point {
+  if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) {
+    throw new InvalidInputError(`Generator index '${index}' must be an integer in [0, 2^32)`);
+  }
+  let g = cache[index];
+  if (g === undefined) {
+    const msg = new Uint8Array(4);
+    new DataView(msg.buffer).setUint32(0, index);
+    g = ristretto255_hasher.hashToCurve(msg, { DST }) as Point;
+    cache[index] = g;
+  }
+  return g;
+}
+
+/**
+ * Canonical encoding of generator `index` (cached).
+ *
+ * @param index generator index
+ * @returns 32 bytes
+ * @example
+ * ```ts
+ * import { generatorBytes } from "./generators.ts";
+ * console.assert(generatorBytes(0).length === 32);
+ * ```
+ */
+export function generatorBytes(index: number): Uint8Array {
+  let b = encodedCache[index];
+  if (b === undefined) {
+    b = generator(index).toBytes();
+    encodedCache[index] = b;
+  }
+  return b;
+}

@@ -1,0 +1,603 @@
+/**
+ * The ristretto255 group (RFC 9496) as used by the re-encryption backend:
+ * scalar arithmetic modulo the group order, canonical point and scalar
+ * decoding with typed errors, and fixed-base multiplication tables.
+ *
+ * @module
+ */
+
+import { pippenger } from "@noble/curves/abstract/curve.js";
+import { ed25519, ristretto255 } from "@noble/curves/ed25519.js";
+import { InvalidInputError } from "../../core/errors.ts";
+import { type RandomSource, systemRandom } from "../../core/random.ts";
+
+/** A ristretto255 group element. */
+export type Point = InstanceType<typeof ristretto255.Point>;
+
+/** The ristretto255 point class. */
+export const RistrettoPoint: typeof ristretto255.Point = ristretto255.Point;
+
+/** The group order ℓ = 2^252 + 27742317777372353535851937790883648493 (RFC 9496 §4). */
+export const GROUP_ORDER: bigint = ristretto255.Point.Fn.ORDER;
+
+/** The field prime p = 2^255 − 19 (RFC 7748 §4.1). */
+const FIELD_PRIME: bigint = ristretto255.Point.Fp.ORDER;
+
+/** Bytes in a canonical point or scalar encoding. */
+export const ELEMENT_BYTES = 32;
+
+/** Label written into every transcript to name the group. */
+export const GROUP_LABEL = "ristretto255";
+
+/** The standard generator g (RFC 9496 §4.4). */
+export const BASE_POINT: Point = ristretto255.Point.BASE;
+
+/** The identity element. */
+export const IDENTITY: Point = ristretto255.Point.ZERO;
+
+/**
+ * Reduces an integer modulo the group order into [0, ℓ).
+ *
+ * @param x any integer
+ * @returns x mod ℓ
+ * @example
+ * ```ts
+ * import { GROUP_ORDER, mod } from "./group.ts";
+ * console.assert(mod(-1n) === GROUP_ORDER - 1n);
+ * ```
+ */
+export function mod(x: bigint): bigint {
+  const r = x % GROUP_ORDER;
+  return r < 0n ? r + GROUP_ORDER : r;
+}
+
+/**
+ * Modular inverse modulo the group order (extended Euclid).
+ *
+ * @param x a non-zero scalar
+ * @returns x⁻¹ mod ℓ
+ * @throws {InvalidInputError} when x ≡ 0
+ * @example
+ * ```ts
+ * import { invert, mod } from "./group.ts";
+ * console.assert(mod(invert(7n) * 7n) === 1n);
+ * ```
+ */
+export function invert(x: bigint): bigint {
+  let a = mod(x);
+  if (a === 0n) throw new InvalidInputError("Scalar '0' has no inverse");
+  let b = GROUP_ORDER;
+  let x0 = 1n, x1 = 0n;
+  while (b !== 0n) {
+    const q = a / b;
+    [a, b] = [b, a - q * b];
+    [x0, x1] = [x1, x0 - q * x1];
+  }
+  return mod(x0);
+}
+
+/**
+ * Little-endian integer from bytes.
+ *
+ * @param bytes little-endian bytes
+ * @returns the integer
+ * @example
+ * ```ts
+ * import { bytesToNumberLE } from "./group.ts";
+ * console.assert(bytesToNumberLE(new Uint8Array([1, 1])) === 257n);
+ * ```
+ */
+export function bytesToNumberLE(bytes: Uint8Array): bigint {
+  let hex = "";
+  for (let i = bytes.length - 1; i >= 0; i--) hex += bytes[i]!.toString(16).padStart(2, "0");
+  return hex.length === 0 ? 0n : BigInt("0x" + hex);
+}
+
+/**
+ * A scalar from 64 uniform bytes by wide reduction (little-endian mod ℓ), as RFC 9496 §4.3.4
+ * does for elements; bias is below 2^-259.
+ *
+ * @param bytes exactly 64 bytes
+ * @returns a scalar in [0, ℓ)
+ * @throws {InvalidInputError} when not 64 bytes
+ * @example
+ * ```ts
+ * import { scalarFromWide } from "./group.ts";
+ * console.assert(scalarFromWide(new Uint8Array(64)) === 0n);
+ * ```
+ */
+export function scalarFromWide(bytes: Uint8Array): bigint {
+  if (bytes.length !== 64) {
+    throw new InvalidInputError(`Wide scalar input must be 64 bytes, got ${bytes.length}`);
+  }
+  return mod(bytesToNumberLE(bytes));
+}
+
+/**
+ * Scalars from a long challenge: consecutive 64-byte blocks, each wide-reduced.
+ *
+ * @param bytes a multiple of 64 bytes
+ * @returns one scalar per block
+ * @example
+ * ```ts
+ * import { scalarsFromWide } from "./group.ts";
+ * console.assert(scalarsFromWide(new Uint8Array(128)).length === 2);
+ * ```
+ */
+export function scalarsFromWide(bytes: Uint8Array): bigint[] {
+  const out: bigint[] = [];
+  for (let i = 0; i + 64 <= bytes.length; i += 64) {
+    out.push(scalarFromWide(bytes.subarray(i, i + 64)));
+  }
+  return out;
+}
+
+/**
+ * A uniformly random scalar in [0, ℓ) (64 random bytes, wide reduction).
+ *
+ * @param random byte source (default the system CSPRNG)
+ * @returns the scalar
+ * @example
+ * ```ts
+ * import { GROUP_ORDER, randomScalar } from "./group.ts";
+ * console.assert(randomScalar() < GROUP_ORDER);
+ * ```
+ */
+export function randomScalar(random: RandomSource = systemRandom): bigint {
+  const buf = new Uint8Array(64);
+  random(buf);
+  return scalarFromWide(buf);
+}
+
+/**
+ * Many random scalars at once (one call to the random source).
+ *
+ * @param count how many
+ * @param random byte source (default the system CSPRNG)
+ * @returns the scalars
+ * @example
+ * ```ts
+ * import { randomScalars } from "./group.ts";
+ * console.assert(randomScalars(3).length === 3);
+ * ```
+ */
+export function randomScalars(count: number, random: RandomSource = systemRandom): bigint[] {
+  const buf = new Uint8Array(64 * count);
+  random(buf);
+  return scalarsFromWide(buf);
+}
+
+/**
+ * A random non-zero scalar.
+ *
+ * @param random byte source (default the system CSPRNG)
+ * @returns a scalar in [1, ℓ)
+ * @example
+ * ```ts
+ * import { randomNonZeroScalar } from "./group.ts";
+ * console.assert(randomNonZeroScalar() !== 0n);
+ * ```
+ */
+export function randomNonZeroScalar(random: RandomSource = systemRandom): bigint {
+  for (;;) {
+    const s = randomScalar(random);
+    if (s !== 0n) return s;
+  }
+}
+
+/**
+ * Canonical 32-byte little-endian encoding of a scalar.
+ *
+ * @param s a scalar in [0, ℓ)
+ * @returns 32 bytes
+ * @example
+ * ```ts
+ * import { encodeScalar } from "./group.ts";
+ * console.assert(encodeScalar(1n)[0] === 1);
+ * ```
+ */
+export function encodeScalar(s: bigint): Uint8Array {
+  const out = new Uint8Array(ELEMENT_BYTES);
+  let x = mod(s);
+  for (let i = 0; i < ELEMENT_BYTES; i++) {
+    out[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return out;
+}
+
+/**
+ * Decodes a canonical scalar (32 bytes little-endian, below ℓ).
+ *
+ * @param bytes the encoding
+ * @param what names the value in errors
+ * @returns the scalar
+ * @throws {InvalidInputError} when the length is wrong or the value is not below ℓ
+ * @example
+ * ```ts
+ * import { decodeScalar, encodeScalar } from "./group.ts";
+ * console.assert(decodeScalar(encodeScalar(5n), "s") === 5n);
+ * ```
+ */
+export function decodeScalar(bytes: Uint8Array, what: string): bigint {
+  if (bytes.length !== ELEMENT_BYTES) {
+    throw new InvalidInputError(`Scalar '${what}' must be 32 bytes, got ${bytes.length}`);
+  }
+  const s = bytesToNumberLE(bytes);
+  if (s >= GROUP_ORDER) {
+    throw new InvalidInputError(`Scalar '${what}' is not canonical (not below the group order)`);
+  }
+  return s;
+}
+
+/**
+ * Decodes a canonical ristretto255 element (RFC 9496 §4.3.1).
+ *
+ * @param bytes the 32-byte encoding
+ * @param what names the value in errors
+ * @param options `allowIdentity` (default false): accept the identity element
+ * @returns the point
+ * @throws {InvalidInputError} for a wrong length, a non-canonical encoding or a disallowed identity
+ * @example
+ * ```ts
+ * import { BASE_POINT, decodePoint } from "./group.ts";
+ * console.assert(decodePoint(BASE_POINT.toBytes(), "g").equals(BASE_POINT));
+ * ```
+ */
+export function decodePoint(
+  bytes: Uint8Array,
+  what: string,
+  options: { allowIdentity?: boolean } = {},
+): Point {
+  if (bytes.length !== ELEMENT_BYTES) {
+    throw new InvalidInputError(`Group element '${what}' must be 32 bytes, got ${bytes.length}`);
+  }
+  let point: Point;
+  try {
+    point = ristretto255.Point.fromBytes(bytes);
+  } catch (error) {
+    throw new InvalidInputError(
+      `Group element '${what}' is not a canonical ristretto255 encoding`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (options.allowIdentity !== true && point.is0()) {
+    throw new InvalidInputError(`Group element '${what}' must not be the identity`);
+  }
+  return point;
+}
+
+// ---------------------------------------------------------------------------
+// Fixed-base multiplication. Tables hold, for each 8-bit window j, the multiples
+// d·2^(8j)·P for d = 1..128 in affine "Niels" form (y+x, y−x, 2d·x·y), so each
+// window costs one mixed addition (Hisil–Wong–Carter–Dawson 2008, madd-2008-hwcd-3)
+// with signed digits in [−128, 127].
+
+const P = FIELD_PRIME;
+const D2 = (2n * ed25519.Point.CURVE().d) % P;
+const WINDOWS = 32;
+const HALF = 128;
+
+function fmod(x: bigint): bigint {
+  const r = x % P;
+  return r < 0n ? r + P : r;
+}
+
+function fpow(base: bigint, exp: bigint): bigint {
+  let result = 1n;
+  let b = fmod(base);
+  let e = exp;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % P;
+    b = (b * b) % P;
+    e >>= 1n;
+  }
+  return result;
+}
+
+interface Extended {
+  X: bigint;
+  Y: bigint;
+  Z: bigint;
+  T: bigint;
+}
+
+function extendedOf(point: Point): Extended {
+  const ep = (point as unknown as { ep: Extended }).ep;
+  return { X: ep.X, Y: ep.Y, Z: ep.Z, T: ep.T };
+}
+
+/**
+ * Wraps raw extended Edwards coordinates (already reduced mod p) as a ristretto point.
+ *
+ * @param e coordinates X:Y:Z:T of a point of the prime-order subgroup representative
+ * @returns the ristretto point
+ */
+function pointOfExtended(e: Extended): Point {
+  return new ristretto255.Point(new ed25519.Point(fmod(e.X), fmod(e.Y), fmod(e.Z), fmod(e.T)));
+}
+
+/** Batch inversion (Montgomery's trick) of non-zero field elements. */
+function batchInvertField(values: bigint[]): bigint[] {
+  const n = values.length;
+  const prefix = new Array<bigint>(n);
+  let acc = 1n;
+  for (let i = 0; i < n; i++) {
+    prefix[i] = acc;
+    acc = (acc * values[i]!) % P;
+  }
+  let inv = fpow(acc, P - 2n);
+  const out = new Array<bigint>(n);
+  for (let i = n - 1; i >= 0; i--) {
+    out[i] = (inv * prefix[i]!) % P;
+    inv = (inv * values[i]!) % P;
+  }
+  return out;
+}
+
+/**
+ * A fixed-base multiplication table for one point (the generator, the public key,
+ * a Pedersen generator). Multiplication is variable-time in the scalar digits only
+ * through table indexing; use it for public bases.
+ *
+ * @example
+ * ```ts
+ * import { BASE_POINT, FixedBaseTable } from "./group.ts";
+ * const table = new FixedBaseTable(BASE_POINT);
+ * console.assert(table.multiply(5n).equals(BASE_POINT.multiply(5n)));
+ * ```
+ */
+export class FixedBaseTable {
+  /** The base point. */
+  readonly base: Point;
+  // Flat arrays indexed [window * HALF + (d − 1)] holding y+x, y−x and 2d·x·y.
+  readonly #ypx: bigint[];
+  readonly #ymx: bigint[];
+  readonly #t2d: bigint[];
+
+  /**
+   * @param base the point to precompute (≈ 4096 multiples; a few milliseconds)
+   */
+  constructor(base: Point) {
+    this.base = base;
+    const points: Extended[] = [];
+    let windowBase = extendedOf(base);
+    for (let j = 0; j < WINDOWS; j++) {
+      let acc = windowBase;
+      for (let d = 1; d <= HALF; d++) {
+        points.push(acc);
+        if (d < HALF) acc = addExtended(acc, windowBase);
+      }
+      // next window base = 256 · windowBase = 2 · (128 · windowBase)
+      windowBase = addExtended(acc, acc);
+    }
+    const invZ = batchInvertField(points.map((p) => fmod(p.Z)));
+    const n = points.length;
+    this.#ypx = new Array<bigint>(n);
+    this.#ymx = new Array<bigint>(n);
+    this.#t2d = new Array<bigint>(n);
+    for (let i = 0; i < n; i++) {
+      const p = points[i]!;
+      const zi = invZ[i]!;
+      const x = fmod(p.X * zi);
+      const y = fmod(p.Y * zi);
+      this.#ypx[i] = (y + x) % P;
+      this.#ymx[i] = fmod(y - x);
+      this.#t2d[i] = (((x * y) % P) * D2) % P;
+    }
+  }
+
+  /**
+   * Multiplies the base by a scalar.
+   *
+   * @param scalar any integer (reduced mod ℓ first)
+   * @returns scalar · base
+   */
+  multiply(scalar: bigint): Point {
+    let k = mod(scalar);
+    let X = 0n, Y = 1n, Z = 1n, T = 0n;
+    let carry = 0;
+    for (let j = 0; j < WINDOWS; j++) {
+      let digit = Number(k & 0xffn) + carry;
+      k >>= 8n;
+      if (digit >= HALF) {
+        digit -= 256;
+        carry = 1;
+      } else {
+        carry = 0;
+      }
+      if (digit === 0) continue;
+      const idx = j * HALF + (digit > 0 ? digit : -digit) - 1;
+      let ypx = this.#ypx[idx]!, ymx = this.#ymx[idx]!, t2d = this.#t2d[idx]!;
+      if (digit < 0) {
+        const tmp = ypx;
+        ypx = ymx;
+        ymx = tmp;
+        t2d = P - t2d;
+      }
+      // madd-2008-hwcd-3 with a = −1, Z2 = 1.
+      const A = ((Y - X) * ymx) % P;
+      const B = ((Y + X) * ypx) % P;
+      const C = (T * t2d) % P;
+      const D = Z + Z;
+      const E = B - A, F = D - C, G = D + C, H = B + A;
+      X = (E * F) % P;
+      Y = (G * H) % P;
+      T = (E * H) % P;
+      Z = (F * G) % P;
+    }
+    // ℓ < 2^253, so the top window never carries out (carry is 0 here).
+    return pointOfExtended({ X, Y, Z, T });
+  }
+}
+
+/** Unified addition in extended coordinates (add-2008-hwcd-3, a = −1). */
+function addExtended(p: Extended, q: Extended): Extended {
+  const A = ((p.Y - p.X) * (q.Y - q.X)) % P;
+  const B = ((p.Y + p.X) * (q.Y + q.X)) % P;
+  const C = (((p.T * D2) % P) * q.T) % P;
+  const D = (2n * p.Z * q.Z) % P;
+  const E = B - A, F = D - C, G = D + C, H = B + A;
+  return { X: fmod(E * F), Y: fmod(G * H), T: fmod(E * H), Z: fmod(F * G) };
+}
+
+const tableCache = new Map<string, FixedBaseTable>();
+const TABLE_CACHE_LIMIT = 16;
+
+/**
+ * A cached fixed-base table for a point (keyed by its encoding); the generator's table is
+ * built once per process (or worker).
+ *
+ * @param point the base
+ * @param key its canonical encoding when already known (saves an encoding)
+ * @returns the table
+ * @example
+ * ```ts
+ * import { BASE_POINT, fixedBase } from "./group.ts";
+ * console.assert(fixedBase(BASE_POINT).multiply(2n).equals(BASE_POINT.double()));
+ * ```
+ */
+export function fixedBase(point: Point, key?: Uint8Array): FixedBaseTable {
+  const id = toKey(key ?? point.toBytes());
+  let table = tableCache.get(id);
+  if (table === undefined) {
+    if (tableCache.size >= TABLE_CACHE_LIMIT) {
+      const oldest = tableCache.keys().next().value;
+      if (oldest !== undefined) tableCache.delete(oldest);
+    }
+    table = new FixedBaseTable(point);
+    tableCache.set(id, table);
+  }
+  return table;
+}
+
+function toKey(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return s;
+}
+
+/**
+ * Multi-scalar multiplication Σ sᵢ·Pᵢ (Pippenger's bucket method from @noble/curves).
+ * Variable time: public inputs only.
+ *
+ * @param points the bases
+ * @param scalars the scalars (any integers, reduced mod ℓ)
+ * @returns the sum
+ * @example
+ * ```ts
+ * import { BASE_POINT, multiScalarMul } from "./group.ts";
+ * console.assert(multiScalarMul([BASE_POINT, BASE_POINT], [2n, 3n]).equals(BASE_POINT.multiply(5n)));
+ * ```
+ */
+export function multiScalarMul(points: readonly Point[], scalars: readonly bigint[]): Point {
+  if (points.length !== scalars.length) {
+    throw new InvalidInputError(
+      `Multi-scalar multiplication needs as many scalars as points, got ${scalars.length} and ${points.length}`,
+    );
+  }
+  return msmImpl(points, scalars.map(mod));
+}
+
+function msmImpl(points: readonly Point[], scalars: bigint[]): Point {
+  if (points.length === 0) return IDENTITY;
+  if (points.length === 1) return points[0]!.multiplyUnsafe(scalars[0]!);
+  return pippenger(ristretto255.Point, points as Point[], scalars);
+}
+
+/**
+ * Packs scalars as consecutive 32-byte little-endian encodings.
+ *
+ * @param scalars scalars (reduced mod ℓ)
+ * @returns 32·n bytes
+ * @example
+ * ```ts
+ * import { packScalars, unpackScalars } from "./group.ts";
+ * console.assert(unpackScalars(packScalars([1n, 2n]), "s")[1] === 2n);
+ * ```
+ */
+export function packScalars(scalars: readonly bigint[]): Uint8Array {
+  const out = new Uint8Array(ELEMENT_BYTES * scalars.length);
+  for (let i = 0; i < scalars.length; i++) {
+    const hex = mod(scalars[i]!).toString(16).padStart(64, "0");
+    const base = i * ELEMENT_BYTES;
+    for (let j = 0; j < ELEMENT_BYTES; j++) {
+      out[base + j] = parseInt(hex.slice(62 - 2 * j, 64 - 2 * j), 16);
+    }
+  }
+  return out;
+}
+
+/**
+ * Unpacks canonical scalars written by {@linkcode packScalars}.
+ *
+ * @param bytes 32·n bytes
+ * @param what names the list in errors
+ * @returns the scalars
+ * @throws {InvalidInputError} when the length is not a multiple of 32 or a scalar is not below ℓ
+ * @example
+ * ```ts
+ * import { packScalars, unpackScalars } from "./group.ts";
+ * console.assert(unpackScalars(packScalars([7n]), "s")[0] === 7n);
+ * ```
+ */
+export function unpackScalars(bytes: Uint8Array, what: string): bigint[] {
+  if (bytes.length % ELEMENT_BYTES !== 0) {
+    throw new InvalidInputError(`Scalar list '${what}' must be a multiple of 32 bytes`);
+  }
+  const out: bigint[] = [];
+  for (let i = 0; i < bytes.length; i += ELEMENT_BYTES) {
+    out.push(decodeScalar(bytes.subarray(i, i + ELEMENT_BYTES), `${what}[${i / ELEMENT_BYTES}]`));
+  }
+  return out;
+}
+
+/**
+ * Decodes consecutive 32-byte point encodings.
+ *
+ * @param bytes 32·n bytes
+ * @param what names the list in errors
+ * @param options `allowIdentity` (default false)
+ * @returns the points
+ * @throws {InvalidInputError} naming the first bad element
+ * @example
+ * ```ts
+ * import { BASE_POINT, unpackPoints } from "./group.ts";
+ * console.assert(unpackPoints(BASE_POINT.toBytes(), "p").length === 1);
+ * ```
+ */
+export function unpackPoints(
+  bytes: Uint8Array,
+  what: string,
+  options: { allowIdentity?: boolean } = {},
+): Point[] {
+  if (bytes.length % ELEMENT_BYTES !== 0) {
+    throw new InvalidInputError(`Element list '${what}' must be a multiple of 32 bytes`);
+  }
+  const out: Point[] = [];
+  for (let i = 0; i < bytes.length; i += ELEMENT_BYTES) {
+    out.push(
+      decodePoint(bytes.subarray(i, i + ELEMENT_BYTES), `${what}[${i / ELEMENT_BYTES}]`, options),
+    );
+  }
+  return out;
+}
+
+/**
+ * Encodes points as consecutive 32-byte canonical encodings.
+ *
+ * @param points the points
+ * @returns 32·n bytes
+ * @example
+ * ```ts
+ * import { BASE_POINT, packPoints } from "./group.ts";
+ * console.assert(packPoints([BASE_POINT]).length === 32);
+ * ```
+ */
+export function packPoints(points: readonly Point[]): Uint8Array {
+  const out = new Uint8Array(ELEMENT_BYTES * points.length);
+  for (let i = 0; i < points.length; i++) out.set(points[i]!.toBytes(), i * ELEMENT_BYTES);
+  return out;
+}

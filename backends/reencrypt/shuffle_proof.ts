@@ -1,0 +1,471 @@
+/**
+ * Verifiable shuffle of ElGamal ciphertexts of width w with the Terelius–Wikström
+ * proof, following Haenni, Locher, Koenig, Dubuis, "Pseudo-code algorithms for
+ * verifiable re-encryption mix-nets" (FC 2017 workshops), Algorithms 8.1–8.5,
+ * generalised to width w (one permutation, one t₄ pair and one s₄ per element).
+ *
+ * Fiat–Shamir (strong): transcript "panoramix/reencrypt/shuffle/v1" absorbs the group,
+ * generator label, N, w, public key, all inputs and outputs and the permutation
+ * commitments before the challenges uᵢ (64 bytes each, wide-reduced), then the chain
+ * commitments and the proof commitments before the challenge c.
+ *
+ * The commitment chain is computed in closed form (ĉᵢ = g^{Rᵢ}·h^{Uᵢ}) so both prover and
+ * verifier split the work into independent chunks run on Web Workers. The verifier checks
+ * all equations at once: a random linear combination (128-bit weights) of them must vanish.
+ *
+ * @module
+ */
+
+import { concatBytes } from "../../core/bytes.ts";
+import { InvalidInputError, VerificationError } from "../../core/errors.ts";
+import type { ProgressReporter } from "../../core/mixer.ts";
+import { randomPermutation } from "../../core/permutation.ts";
+import { type RandomSource, systemRandom } from "../../core/random.ts";
+import { Transcript } from "../../core/transcript.ts";
+import { runWorkerTasks, workerCount } from "../../core/worker_pool.ts";
+import { Ciphertext } from "./elgamal.ts";
+import { generator, GENERATORS_LABEL } from "./generators.ts";
+import {
+  BASE_POINT,
+  bytesToNumberLE,
+  decodePoint,
+  ELEMENT_BYTES,
+  encodeScalar,
+  fixedBase,
+  GROUP_LABEL,
+  mod,
+  multiScalarMul,
+  packScalars,
+  type Point,
+  randomScalars,
+  scalarFromWide,
+  scalarsFromWide,
+  unpackPoints,
+  unpackScalars,
+} from "./group.ts";
+import { chunkHeader, PROVE_PHASE1_TASK, PROVE_PHASE2_TASK, VERIFY_TASK } from "./shuffle_tasks.ts";
+
+/** Protocol label of the shuffle proof transcript. */
+export const SHUFFLE_PROOF_LABEL = "panoramix/reencrypt/shuffle/v1";
+
+/**
+ * A Terelius–Wikström proof for N ciphertexts of width w; every field is canonical bytes.
+ * Size: (3N + 3 + 2w) elements and (2N + 4 + w) scalars.
+ */
+export interface ShuffleProof {
+  /** Ciphertext width w. */
+  width: number;
+  /** Permutation commitments c₁..c_N (32·N bytes). */
+  permutationCommitments: Uint8Array;
+  /** Commitment chain ĉ₁..ĉ_N (32·N bytes). */
+  chainCommitments: Uint8Array;
+  /** t₁, t₂, t₃, then for each element k: t₄ₖ on c1 and on c2 (32·(3 + 2w) bytes). */
+  commitments: Uint8Array;
+  /** t̂₁..t̂_N (32·N bytes). */
+  chainProofCommitments: Uint8Array;
+  /** The challenge c (32-byte scalar). */
+  challenge: Uint8Array;
+  /** s₁, s₂, s₃, then s₄ₖ for each element (32·(3 + w) bytes). */
+  responses: Uint8Array;
+  /** ŝ₁..ŝ_N (32·N bytes). */
+  chainResponses: Uint8Array;
+  /** s′₁..s′_N (32·N bytes). */
+  permutationResponses: Uint8Array;
+}
+
+/** Options for {@linkcode shuffleAndProve}. */
+export interface ShuffleOptions {
+  /** Randomness (default the system CSPRNG); a seeded source gives reproducible vectors. */
+  random?: RandomSource;
+  /** Number of workers (default the shared pool size; 1 = in this thread). */
+  workers?: number;
+  /** Progress callback (phases "shuffle", "prove"). */
+  onProgress?: ProgressReporter;
+}
+
+/** Options for {@linkcode verifyShuffle}. */
+export interface VerifyShuffleOptions {
+  /** Number of workers (default the shared pool size; 1 = in this thread). */
+  workers?: number;
+  /** Progress callback (phase "verify"). */
+  onProgress?: ProgressReporter;
+  /** Source of the batching weights (default the system CSPRNG; must be unknown to the prover). */
+  random?: RandomSource;
+}
+
+/** What {@linkcode shuffleAndProve} returns. */
+export interface ShuffleResult {
+  /** The re-encrypted, permuted ciphertexts. */
+  outputs: Ciphertext[];
+  /** The proof. */
+  proof: ShuffleProof;
+}
+
+function checkBatch(publicKey: Point, inputs: readonly Ciphertext[]): number {
+  if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
+  if (inputs.length === 0) throw new InvalidInputError("Shuffle needs at least one ciphertext");
+  const w = inputs[0]!.width;
+  inputs.forEach((ct, i) => {
+    if (ct.width !== w) {
+      throw new InvalidInputError(`Ciphertext ${i} has width ${ct.width}, expected ${w}`);
+    }
+  });
+  return w;
+}
+
+function chunks(n: number, workers: number): Array<[number, number]> {
+  const parts = Math.max(1, Math.min(n, workers <= 1 ? 1 : workers * 2));
+  const out: Array<[number, number]> = [];
+  for (let p = 0; p < parts; p++) {
+    const lo = Math.floor((p * n) / parts), hi = Math.floor(((p + 1) * n) / parts);
+    if (hi > lo) out.push([lo, hi]);
+  }
+  return out;
+}
+
+function statementTranscript(
+  pkBytes: Uint8Array,
+  inputs: readonly Ciphertext[],
+  outputs: readonly Ciphertext[],
+  width: number,
+): Transcript {
+  // Strong Fiat–Shamir: the whole statement precedes every challenge (Bernhard–Pereira–Warinschi 2012).
+  const t = new Transcript(SHUFFLE_PROOF_LABEL);
+  const enc = new TextEncoder();
+  t.append("group", enc.encode(GROUP_LABEL));
+  t.append("generators", enc.encode(GENERATORS_LABEL));
+  t.appendNumber("count", inputs.length);
+  t.appendNumber("width", width);
+  t.append("public-key", pkBytes);
+  t.append("inputs", concatBytes(...inputs.map((c) => c.bytes)));
+  t.append("outputs", concatBytes(...outputs.map((c) => c.bytes)));
+  return t;
+}
+
+function sumPoints(points: readonly Point[]): Point {
+  let acc = points[0]!;
+  for (let i = 1; i < points.length; i++) acc = acc.add(points[i]!);
+  return acc;
+}
+
+/**
+ * Shuffles and re-encrypts a batch and proves it (Haenni et al. Alg. 8.1 and 8.4).
+ *
+ * @param publicKey the public key the inputs are encrypted under
+ * @param inputs N ≥ 1 ciphertexts of one width
+ * @param options randomness, workers, progress
+ * @returns the outputs and the proof
+ * @example
+ * ```ts
+ * import { encrypt, generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * import { shuffleAndProve, verifyShuffle } from "./shuffle_proof.ts";
+ * const { publicKey } = generateKeyPair();
+ * const inputs = [1, 2, 3].map((v) => encrypt(publicKey, [encodeInteger(v)]));
+ * const { outputs, proof } = await shuffleAndProve(publicKey, inputs, { workers: 1 });
+ * await verifyShuffle({ publicKey, inputs, outputs }, proof, { workers: 1 });
+ * ```
+ */
+export async function shuffleAndProve(
+  publicKey: Point,
+  inputs: readonly Ciphertext[],
+  options: ShuffleOptions = {},
+): Promise<ShuffleResult> {
+  const w = checkBatch(publicKey, inputs);
+  const n = inputs.length;
+  const random = options.random ?? systemRandom;
+  const workers = options.workers ?? workerCount();
+  const pkBytes = publicKey.toBytes();
+  // Witness: permutation ψ (outputs[i] = ReEnc(inputs[ψ(i)])) and randomness (Alg. 8.1, 8.2).
+  const psi = randomPermutation(n, random);
+  const rPrime = randomScalars(n * w, random); // r′_{j,k}, indexed by input j
+  const r = randomScalars(n, random); // r_j, permutation commitment randomness by input j
+  const rHat = randomScalars(n, random); // r̂ᵢ, chain randomness
+  const omegaHat = randomScalars(n, random); // ω̂ᵢ
+  const omegaPrime = randomScalars(n, random); // ω′ᵢ
+  const omega = randomScalars(3 + w, random); // ω₁, ω₂, ω₃, ω₄ₖ
+
+  const parts = chunks(n, workers);
+  const phase1 = await runWorkerTasks(
+    PROVE_PHASE1_TASK,
+    parts.map(([lo, hi]) => {
+      const inBytes = new Uint8Array((hi - lo) * 64 * w);
+      const rp: bigint[] = [], rc: bigint[] = [];
+      for (let i = lo; i < hi; i++) {
+        const j = psi[i]!;
+        inBytes.set(inputs[j]!.bytes, (i - lo) * 64 * w);
+        for (let k = 0; k < w; k++) rp.push(rPrime[j * w + k]!);
+        rc.push(r[j]!);
+      }
+      return [
+        chunkHeader(w, lo, hi - lo),
+        pkBytes.slice(),
+        inBytes,
+        packScalars(rp),
+        packScalars(rc),
+        packScalars(omegaPrime.slice(lo, hi)),
+      ];
+    }),
+    { workers },
+  );
+  options.onProgress?.({ phase: "shuffle", done: n, total: n });
+  const outputs: Ciphertext[] = new Array(n);
+  const cPerm = new Uint8Array(n * ELEMENT_BYTES);
+  const t3Parts: Point[] = [], t4Parts: Point[][] = Array.from({ length: 2 * w }, () => []);
+  phase1.forEach((res, p) => {
+    const [lo, hi] = parts[p]!;
+    const outBytes = res[0]!, cBytes = res[1]!;
+    for (let i = lo; i < hi; i++) {
+      outputs[i] = Ciphertext.trusted(outBytes.slice((i - lo) * 64 * w, (i - lo + 1) * 64 * w));
+      // c is indexed by input: c_{ψ(i)} came out at output position i.
+      cPerm.set(cBytes.subarray((i - lo) * 32, (i - lo + 1) * 32), psi[i]! * 32);
+    }
+    t3Parts.push(decodePoint(res[2]!, "t3 part", { allowIdentity: true }));
+    for (let k = 0; k < 2 * w; k++) {
+      t4Parts[k]!.push(decodePoint(res[3 + k]!, "t4 part", { allowIdentity: true }));
+    }
+  });
+
+  const transcript = statementTranscript(pkBytes, inputs, outputs, w);
+  transcript.append("permutation-commitments", cPerm);
+  // Challenges uᵢ = H(e, e′, c, pk, i) (Alg. 8.4), all from one transcript output.
+  const u = scalarsFromWide(transcript.challenge("u", 64 * n));
+  const uPrime = Array.from(psi, (j) => u[j]!); // u′ᵢ = u_{ψ(i)}
+
+  // Closed form of the chain: Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁, Uᵢ = u′ᵢ·Uᵢ₋₁ with R₀ = 0, U₀ = 1 (Alg. 8.3).
+  const R: bigint[] = new Array(n), U: bigint[] = new Array(n);
+  const a: bigint[] = new Array(n), b: bigint[] = new Array(n);
+  let prevR = 0n, prevU = 1n;
+  for (let i = 0; i < n; i++) {
+    // t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} = g^{ω̂ᵢ + ω′ᵢRᵢ₋₁}·h^{ω′ᵢUᵢ₋₁} (Alg. 8.4).
+    a[i] = mod(omegaHat[i]! + omegaPrime[i]! * prevR);
+    b[i] = mod(omegaPrime[i]! * prevU);
+    prevR = mod(rHat[i]! + uPrime[i]! * prevR);
+    prevU = mod(uPrime[i]! * prevU);
+    R[i] = prevR;
+    U[i] = prevU;
+  }
+  const phase2 = await runWorkerTasks(
+    PROVE_PHASE2_TASK,
+    parts.map(([lo, hi]) => [
+      packScalars(R.slice(lo, hi)),
+      packScalars(U.slice(lo, hi)),
+      packScalars(a.slice(lo, hi)),
+      packScalars(b.slice(lo, hi)),
+    ]),
+    { workers },
+  );
+  const chain = concatBytes(...phase2.map((res) => res[0]!));
+  const tHat = concatBytes(...phase2.map((res) => res[1]!));
+
+  const g = fixedBase(BASE_POINT);
+  const y = fixedBase(publicKey, pkBytes);
+  const tPoints: Point[] = [
+    g.multiply(omega[0]!), // t₁ = g^{ω₁}
+    g.multiply(omega[1]!), // t₂ = g^{ω₂}
+    g.multiply(omega[2]!).add(sumPoints(t3Parts)), // t₃ = g^{ω₃}·∏hᵢ^{ω′ᵢ}
+  ];
+  for (let k = 0; k < w; k++) {
+    // t₄ = Enc(1, −ω₄)·∏e′ᵢ^{ω′ᵢ}, per element k.
+    tPoints.push(g.multiply(-omega[3 + k]!).add(sumPoints(t4Parts[2 * k]!)));
+    tPoints.push(y.multiply(-omega[3 + k]!).add(sumPoints(t4Parts[2 * k + 1]!)));
+  }
+  const commitments = concatBytes(...tPoints.map((p) => p.toBytes()));
+  transcript.append("chain-commitments", chain);
+  transcript.append("commitments", commitments);
+  transcript.append("chain-proof-commitments", tHat);
+  const c = scalarFromWide(transcript.challenge("c", 64));
+
+  // Responses (Alg. 8.4): r̄ = Σrⱼ, r̂ = R_N, r̃ = Σrⱼuⱼ, r′ₖ = Σr′ⱼₖuⱼ.
+  let rBar = 0n, rTilde = 0n;
+  const rPrimeSum: bigint[] = new Array(w).fill(0n);
+  for (let j = 0; j < n; j++) {
+    rBar += r[j]!;
+    rTilde += r[j]! * u[j]!;
+    for (let k = 0; k < w; k++) rPrimeSum[k]! += rPrime[j * w + k]! * u[j]!;
+  }
+  const s = [
+    omega[0]! + c * rBar,
+    omega[1]! + c * R[n - 1]!,
+    omega[2]! + c * rTilde,
+    ...rPrimeSum.map((v, k) => omega[3 + k]! + c * v),
+  ];
+  const sHat = rHat.map((v, i) => omegaHat[i]! + c * v);
+  const sPrime = uPrime.map((v, i) => omegaPrime[i]! + c * v);
+  options.onProgress?.({ phase: "prove", done: n, total: n });
+  return {
+    outputs,
+    proof: {
+      width: w,
+      permutationCommitments: cPerm,
+      chainCommitments: chain,
+      commitments,
+      chainProofCommitments: tHat,
+      challenge: encodeScalar(c),
+      responses: packScalars(s),
+      chainResponses: packScalars(sHat),
+      permutationResponses: packScalars(sPrime),
+    },
+  };
+}
+
+/** The statement a shuffle proof is about. */
+export interface ShuffleStatement {
+  /** Public key. */
+  publicKey: Point;
+  /** Input ciphertexts. */
+  inputs: readonly Ciphertext[];
+  /** Output ciphertexts. */
+  outputs: readonly Ciphertext[];
+}
+
+function fail(message: string, cause?: unknown): never {
+  throw new VerificationError(message, cause === undefined ? {} : { cause });
+}
+
+function weights(count: number, random: RandomSource): bigint[] {
+  const buf = new Uint8Array(16 * count);
+  random(buf);
+  const out: bigint[] = [];
+  for (let i = 0; i < count; i++) out.push(bytesToNumberLE(buf.subarray(16 * i, 16 * i + 16)));
+  return out;
+}
+
+/**
+ * Verifies a shuffle proof (Haenni et al. Alg. 8.5), batching all equations into one
+ * multi-exponentiation with random 128-bit weights.
+ *
+ * @param statement public key, inputs and outputs
+ * @param proof the proof
+ * @param options workers, progress
+ * @throws {VerificationError} naming the failed check
+ * @example
+ * ```ts
+ * import { encrypt, generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * import { shuffleAndProve, verifyShuffle } from "./shuffle_proof.ts";
+ * const { publicKey } = generateKeyPair();
+ * const inputs = [1, 2].map((v) => encrypt(publicKey, [encodeInteger(v)]));
+ * const { outputs, proof } = await shuffleAndProve(publicKey, inputs, { workers: 1 });
+ * await verifyShuffle({ publicKey, inputs, outputs }, proof, { workers: 1 });
+ * ```
+ */
+export async function verifyShuffle(
+  statement: ShuffleStatement,
+  proof: ShuffleProof,
+  options: VerifyShuffleOptions = {},
+): Promise<void> {
+  const { publicKey, inputs, outputs } = statement;
+  const n = inputs.length;
+  if (n === 0) fail("Shuffle proof covers no ciphertexts");
+  if (outputs.length !== n) fail(`Shuffle has ${n} inputs but ${outputs.length} outputs`);
+  if (publicKey.is0()) fail("Public key is the identity");
+  const w = proof.width;
+  for (const [list, name] of [[inputs, "Input"], [outputs, "Output"]] as const) {
+    list.forEach((ct, i) => {
+      if (ct.width !== w) fail(`${name} ${i} has width ${ct.width}, the proof is for width ${w}`);
+    });
+  }
+  const sizes: Array<[Uint8Array, number, string]> = [
+    [proof.permutationCommitments, n, "permutation commitments"],
+    [proof.chainCommitments, n, "chain commitments"],
+    [proof.chainProofCommitments, n, "chain proof commitments"],
+    [proof.chainResponses, n, "chain responses"],
+    [proof.permutationResponses, n, "permutation responses"],
+    [proof.commitments, 3 + 2 * w, "commitments"],
+    [proof.responses, 3 + w, "responses"],
+    [proof.challenge, 1, "challenge"],
+  ];
+  for (const [bytes, count, name] of sizes) {
+    if (bytes.length !== count * ELEMENT_BYTES) {
+      fail(`Shuffle proof ${name} hold ${bytes.length / 32} values, expected ${count}`);
+    }
+  }
+  let tPoints: Point[], s: bigint[], sHat: bigint[], sPrime: bigint[], cStored: bigint;
+  try {
+    tPoints = unpackPoints(proof.commitments, "commitments");
+    s = unpackScalars(proof.responses, "responses");
+    sHat = unpackScalars(proof.chainResponses, "chain responses");
+    sPrime = unpackScalars(proof.permutationResponses, "permutation responses");
+    cStored = unpackScalars(proof.challenge, "challenge")[0]!;
+  } catch (error) {
+    fail(`Shuffle proof is malformed: ${(error as Error).message}`, error);
+  }
+  const pkBytes = publicKey.toBytes();
+  const transcript = statementTranscript(pkBytes, inputs, outputs, w);
+  transcript.append("permutation-commitments", proof.permutationCommitments);
+  const u = scalarsFromWide(transcript.challenge("u", 64 * n));
+  transcript.append("chain-commitments", proof.chainCommitments);
+  transcript.append("commitments", proof.commitments);
+  transcript.append("chain-proof-commitments", proof.chainProofCommitments);
+  const c = scalarFromWide(transcript.challenge("c", 64));
+  if (c !== cStored) fail("Shuffle proof challenge does not match the statement and commitments");
+
+  // Batch weights λ₁, λ₂, λ₃, μₖ, νₖ and δᵢ, unknown to the prover.
+  const random = options.random ?? systemRandom;
+  const lam = weights(3 + 2 * w, random);
+  const delta = weights(n, random);
+  const mu = lam.slice(3, 3 + w), nu = lam.slice(3 + w);
+  let uProd = 1n;
+  for (const ui of u) uProd = mod(uProd * ui);
+
+  const workers = options.workers ?? workerCount();
+  const parts = chunks(n, workers);
+  const argsList = parts.map(([lo, hi]) => {
+    const m = hi - lo;
+    const coefC: bigint[] = [], coefH: bigint[] = [], coefIn: bigint[] = [], coefOut: bigint[] = [];
+    const coefChain: bigint[] = [], coefT: bigint[] = [];
+    for (let i = lo; i < hi; i++) {
+      // E1, E3: c̄^{−c}, c̃^{−c} and ∏hᵢ^{s′ᵢ} (Alg. 8.5).
+      coefC.push(mod(-c * lam[0]! - c * lam[2]! * u[i]!));
+      coefH.push(mod(c * lam[0]! + lam[2]! * sPrime[i]!));
+      for (let k = 0; k < w; k++) {
+        // E4: (∏eᵢ^{uᵢ})^{−c} and ∏e′ᵢ^{s′ᵢ}, element k, c1 then c2.
+        coefIn.push(mod(-c * mu[k]! * u[i]!), mod(-c * nu[k]! * u[i]!));
+        coefOut.push(mod(mu[k]! * sPrime[i]!), mod(nu[k]! * sPrime[i]!));
+      }
+      // Ê: t̂ᵢ = ĉᵢ^{−c}·g^{ŝᵢ}·ĉᵢ₋₁^{s′ᵢ}; ĉᵢ also appears as ĉᵢ₋₁ of i+1, ĉ_N in E2.
+      const next = i + 1 < n ? delta[i + 1]! * sPrime[i + 1]! : -c * lam[1]!;
+      coefChain.push(mod(-c * delta[i]! + next));
+      coefT.push(mod(-delta[i]!));
+    }
+    const inBytes = new Uint8Array(m * 64 * w), outBytes = new Uint8Array(m * 64 * w);
+    for (let i = lo; i < hi; i++) {
+      inBytes.set(inputs[i]!.bytes, (i - lo) * 64 * w);
+      outBytes.set(outputs[i]!.bytes, (i - lo) * 64 * w);
+    }
+    return [
+      chunkHeader(w, lo, m),
+      inBytes,
+      outBytes,
+      proof.permutationCommitments.slice(lo * 32, hi * 32),
+      proof.chainCommitments.slice(lo * 32, hi * 32),
+      proof.chainProofCommitments.slice(lo * 32, hi * 32),
+      packScalars(coefC),
+      packScalars(coefH),
+      packScalars(coefIn),
+      packScalars(coefOut),
+      packScalars(coefChain),
+      packScalars(coefT),
+    ];
+  });
+  const partials = await runWorkerTasks(VERIFY_TASK, argsList, { workers });
+  // Global terms: g, h, pk and t₁..t₄.
+  let gCoef = lam[0]! * s[0]! + lam[1]! * s[1]! + lam[2]! * s[2]!;
+  let pkCoef = 0n;
+  for (let k = 0; k < w; k++) {
+    gCoef -= mu[k]! * s[3 + k]!;
+    pkCoef -= nu[k]! * s[3 + k]!;
+  }
+  for (let i = 0; i < n; i++) gCoef += delta[i]! * sHat[i]!;
+  const hCoef = lam[1]! * c * uProd + delta[0]! * sPrime[0]!; // ĉ = ĉ_N/h^{∏u}, ĉ₀ = h
+  const globalPoints = [BASE_POINT, generator(0), publicKey, ...tPoints];
+  const globalScalars = [gCoef, hCoef, pkCoef, -lam[0]!, -lam[1]!, -lam[2]!];
+  for (let k = 0; k < w; k++) globalScalars.push(-mu[k]!, -nu[k]!);
+  let total = multiScalarMul(globalPoints, globalScalars);
+  for (const part of partials) {
+    total = total.add(decodePoint(part[0]!, "partial", { allowIdentity: true }));
+  }
+  options.onProgress?.({ phase: "verify", done: n, total: n });
+  if (!total.is0()) fail("Shuffle proof equations do not hold");
+}

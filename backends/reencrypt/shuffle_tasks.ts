@@ -1,0 +1,173 @@
+/**
+ * The parallel parts of the Terelius–Wikström shuffle proof, as worker tasks over
+ * byte arrays (registered statically so the compiled binary and the bundle hold them).
+ * Each task handles one contiguous chunk of output positions.
+ *
+ * @module
+ */
+
+import { InvalidInputError, VerificationError } from "../../core/errors.ts";
+import { registerWorkerTask } from "../../core/worker_pool.ts";
+import { generator } from "./generators.ts";
+import {
+  BASE_POINT,
+  decodePoint,
+  ELEMENT_BYTES,
+  fixedBase,
+  multiScalarMul,
+  type Point,
+  unpackPoints,
+  unpackScalars,
+} from "./group.ts";
+
+/** Task: re-encrypt a chunk, commit to the permutation, partial t₃ and t₄ products. */
+export const PROVE_PHASE1_TASK = "reencrypt/shuffle-prove-1";
+/** Task: commitment chain ĉᵢ and its proof commitments t̂ᵢ for a chunk. */
+export const PROVE_PHASE2_TASK = "reencrypt/shuffle-prove-2";
+/** Task: one chunk of the batched verification multi-exponentiation. */
+export const VERIFY_TASK = "reencrypt/shuffle-verify";
+
+/**
+ * Header of a chunk: width w, first output position (0-based) and chunk length.
+ *
+ * @param width ciphertext width
+ * @param start first position
+ * @param count positions in the chunk
+ * @returns 12 bytes
+ */
+export function chunkHeader(width: number, start: number, count: number): Uint8Array {
+  const out = new Uint8Array(12);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, start);
+  view.setUint32(8, count);
+  return out;
+}
+
+function readHeader(bytes: Uint8Array): { width: number; start: number; count: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(0), start: view.getUint32(4), count: view.getUint32(8) };
+}
+
+function arg(args: Uint8Array[], i: number): Uint8Array {
+  const a = args[i];
+  if (a === undefined) throw new InvalidInputError(`Worker task argument ${i} is missing`);
+  return a;
+}
+
+/**
+ * Phase 1 (Haenni et al. Alg. 8.4 lines for e′, c, t₃, t₄) for output positions
+ * start..start+count−1.
+ * Args: header, public key, permuted inputs (count·64w), re-encryption scalars (count·w),
+ * permutation-commitment scalars r_{ψ(i)} (count), ω′ᵢ (count).
+ * Result: outputs (count·64w), c_{ψ(i)} in output order (count·32), Σ ω′ᵢ·hᵢ, then for each
+ * element k: Σ ω′ᵢ·c1′ᵢₖ and Σ ω′ᵢ·c2′ᵢₖ (identity allowed).
+ *
+ * @param args see above
+ * @returns see above
+ */
+export function provePhase1(args: Uint8Array[]): Uint8Array[] {
+  const { width: w, start, count } = readHeader(arg(args, 0));
+  const pk = decodePoint(arg(args, 1), "public key");
+  const inputs = unpackPoints(arg(args, 2), "input");
+  const rPrime = unpackScalars(arg(args, 3), "re-encryption randomness");
+  const r = unpackScalars(arg(args, 4), "commitment randomness");
+  const omegaPrime = unpackScalars(arg(args, 5), "omega'");
+  const g = fixedBase(BASE_POINT);
+  const y = fixedBase(pk, arg(args, 1));
+  const outputs = new Uint8Array(count * 2 * w * ELEMENT_BYTES);
+  const commitments = new Uint8Array(count * ELEMENT_BYTES);
+  const hs: Point[] = [];
+  const c1s: Point[][] = Array.from({ length: w }, () => []);
+  const c2s: Point[][] = Array.from({ length: w }, () => []);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < w; k++) {
+      const rk = rPrime[i * w + k]!;
+      // Re-encryption e′ᵢ = ReEnc(e_{ψ(i)}, r′) (Haenni et al. Alg. 8.1).
+      const c1 = inputs[2 * (i * w + k)]!.add(g.multiply(rk));
+      const c2 = inputs[2 * (i * w + k) + 1]!.add(y.multiply(rk));
+      outputs.set(c1.toBytes(), (2 * (i * w + k)) * ELEMENT_BYTES);
+      outputs.set(c2.toBytes(), (2 * (i * w + k) + 1) * ELEMENT_BYTES);
+      c1s[k]!.push(c1);
+      c2s[k]!.push(c2);
+    }
+    // Permutation commitment c_{ψ(i)} = g^{r_{ψ(i)}}·hᵢ (Alg. 8.2).
+    const h = generator(start + i + 1);
+    hs.push(h);
+    commitments.set(g.multiply(r[i]!).add(h).toBytes(), i * ELEMENT_BYTES);
+  }
+  const result = [outputs, commitments, multiScalarMul(hs, omegaPrime).toBytes()];
+  for (let k = 0; k < w; k++) {
+    // t₄ products ∏ e′ᵢ^{ω′ᵢ} (Alg. 8.4), per element of the ciphertext.
+    result.push(multiScalarMul(c1s[k]!, omegaPrime).toBytes());
+    result.push(multiScalarMul(c2s[k]!, omegaPrime).toBytes());
+  }
+  return result;
+}
+
+/**
+ * Phase 2: ĉᵢ = g^{Rᵢ}·h^{Uᵢ} and t̂ᵢ = g^{aᵢ}·h^{bᵢ}, the closed forms of the sequential
+ * chain ĉᵢ = g^{r̂ᵢ}·ĉᵢ₋₁^{u′ᵢ} and t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} (Alg. 8.3, 8.4), so chunks
+ * are independent. Args: Rᵢ, Uᵢ, aᵢ, bᵢ (count scalars each). Result: ĉ chunk, t̂ chunk.
+ *
+ * @param args see above
+ * @returns see above
+ */
+export function provePhase2(args: Uint8Array[]): Uint8Array[] {
+  const R = unpackScalars(arg(args, 0), "R");
+  const U = unpackScalars(arg(args, 1), "U");
+  const a = unpackScalars(arg(args, 2), "a");
+  const b = unpackScalars(arg(args, 3), "b");
+  const g = fixedBase(BASE_POINT);
+  const h = fixedBase(generator(0));
+  const chain = new Uint8Array(R.length * ELEMENT_BYTES);
+  const tHat = new Uint8Array(R.length * ELEMENT_BYTES);
+  for (let i = 0; i < R.length; i++) {
+    chain.set(g.multiply(R[i]!).add(h.multiply(U[i]!)).toBytes(), i * ELEMENT_BYTES);
+    tHat.set(g.multiply(a[i]!).add(h.multiply(b[i]!)).toBytes(), i * ELEMENT_BYTES);
+  }
+  return [chain, tHat];
+}
+
+/**
+ * One chunk of the batched verification equation (see shuffle_proof.ts): decodes the
+ * chunk's inputs, outputs, cᵢ, ĉᵢ, t̂ᵢ and returns Σ coefficient·point over them and hᵢ.
+ * Args: header, inputs (count·64w), outputs (count·64w), c, ĉ, t̂ (count·32 each), and the
+ * coefficients of c, h, inputs (count·2w), outputs (count·2w), ĉ, t̂.
+ * Result: the partial sum (identity allowed).
+ *
+ * @param args see above
+ * @returns see above
+ * @throws {VerificationError} when an element is not a valid non-identity group element
+ */
+export function verifyChunk(args: Uint8Array[]): Uint8Array[] {
+  const { start, count } = readHeader(arg(args, 0));
+  try {
+    const points: Point[] = [
+      ...unpackPoints(arg(args, 1), "input"),
+      ...unpackPoints(arg(args, 2), "output"),
+      ...unpackPoints(arg(args, 3), "permutation commitment"),
+      ...unpackPoints(arg(args, 4), "chain commitment"),
+      ...unpackPoints(arg(args, 5), "chain proof commitment"),
+    ];
+    for (let i = 0; i < count; i++) points.push(generator(start + i + 1));
+    const scalars: bigint[] = [
+      ...unpackScalars(arg(args, 8), "input coefficients"),
+      ...unpackScalars(arg(args, 9), "output coefficients"),
+      ...unpackScalars(arg(args, 6), "c coefficients"),
+      ...unpackScalars(arg(args, 10), "chain coefficients"),
+      ...unpackScalars(arg(args, 11), "t-hat coefficients"),
+      ...unpackScalars(arg(args, 7), "h coefficients"),
+    ];
+    return [multiScalarMul(points, scalars).toBytes()];
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw new VerificationError(`Shuffle proof rejected: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+registerWorkerTask(PROVE_PHASE1_TASK, provePhase1);
+registerWorkerTask(PROVE_PHASE2_TASK, provePhase2);
+registerWorkerTask(VERIFY_TASK, verifyChunk);
