@@ -3,8 +3,25 @@ import { runInMemory } from "./test_context.ts";
 import { encodeMsgpack } from "../core/envelope.ts";
 import { concatBytes } from "../core/bytes.ts";
 
-async function plainKeys(dir: string): Promise<string> {
-  const run = await runInMemory([
+/** Arguments of `verify` for the plain backend; extra flags follow. */
+function verifyArgs(key: string, inputs: string, outputs: string, ...extra: string[]): string[] {
+  return [
+    "verify",
+    "--backend",
+    "plain",
+    "--key",
+    key,
+    "--inputs",
+    inputs,
+    "--outputs",
+    outputs,
+    ...extra,
+  ];
+}
+
+/** Arguments of `keygen` for the plain backend writing into `dir`. */
+function keygenArgs(dir: string, ...extra: string[]): string[] {
+  return [
     "keygen",
     "--backend",
     "plain",
@@ -12,7 +29,12 @@ async function plainKeys(dir: string): Promise<string> {
     `${dir}/pub.json`,
     "--secret",
     `${dir}/sec.json`,
-  ]);
+    ...extra,
+  ];
+}
+
+async function plainKeys(dir: string): Promise<string> {
+  const run = await runInMemory(keygenArgs(dir));
   assert.equal(run.status, 0, run.stderr);
   return `${dir}/pub.json`;
 }
@@ -52,18 +74,7 @@ Deno.test("mix then verify succeeds for NDJSON and msgpack, with the proof inlin
     const mixed = await runInMemory(["mix", "--backend", "plain", "--key", key], inputs);
     assert.equal(mixed.status, 0, mixed.stderr);
     await Deno.writeFile(`${dir}/out`, mixed.stdoutBytes);
-    const ok = await runInMemory([
-      "verify",
-      "--backend",
-      "plain",
-      "--key",
-      key,
-      "--inputs",
-      `${dir}/in`,
-      "--outputs",
-      `${dir}/out`,
-      "--json",
-    ]);
+    const ok = await runInMemory(verifyArgs(key, `${dir}/in`, `${dir}/out`, "--json"));
     assert.equal(ok.status, 0, ok.stderr);
     assert.deepEqual(JSON.parse(ok.stdout), {
       ok: true,
@@ -90,19 +101,9 @@ Deno.test("mix then verify succeeds for NDJSON and msgpack, with the proof inlin
   );
   await Deno.writeFile(`${dir}/in2`, inputs);
   await Deno.writeFile(`${dir}/out2`, withFile.stdoutBytes);
-  const ok = await runInMemory([
-    "verify",
-    "--backend",
-    "plain",
-    "--key",
-    key,
-    "--inputs",
-    `${dir}/in2`,
-    "--outputs",
-    `${dir}/out2`,
-    "--proof",
-    `${dir}/proof.json`,
-  ]);
+  const ok = await runInMemory(
+    verifyArgs(key, `${dir}/in2`, `${dir}/out2`, "--proof", `${dir}/proof.json`),
+  );
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /verified: 10 outputs/);
   // Chaining: the output items of one mixer are valid inputs of the next.
@@ -120,17 +121,7 @@ Deno.test("verify exits 3 with the failed check when an output is changed", asyn
   lines[0] = JSON.stringify({ v: 1, kind: "plain.item", data: "AAAAAAAAAAAAAAAAAAAAAA" });
   await Deno.writeFile(`${dir}/in`, inputs);
   await Deno.writeTextFile(`${dir}/out`, lines.join("\n") + "\n");
-  const bad = await runInMemory([
-    "verify",
-    "--backend",
-    "plain",
-    "--key",
-    key,
-    "--inputs",
-    `${dir}/in`,
-    "--outputs",
-    `${dir}/out`,
-  ]);
+  const bad = await runInMemory(verifyArgs(key, `${dir}/in`, `${dir}/out`));
   assert.equal(bad.status, 3);
   assert.match(bad.stderr, /panoramix: error: Outputs are not a permutation of the inputs/);
   assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/, "no stack trace");
@@ -225,27 +216,10 @@ Deno.test("keygen writes the secret with mode 0600 and refuses to overwrite with
   const dir = await Deno.makeTempDir();
   await plainKeys(dir);
   assert.equal((await Deno.stat(`${dir}/sec.json`)).mode! & 0o777, 0o600);
-  const again = await runInMemory([
-    "keygen",
-    "--backend",
-    "plain",
-    "--public",
-    `${dir}/pub.json`,
-    "--secret",
-    `${dir}/sec.json`,
-  ]);
+  const again = await runInMemory(keygenArgs(dir));
   assert.equal(again.status, 5);
   assert.match(again.stderr, /already exists; pass --force/);
-  const forced = await runInMemory([
-    "keygen",
-    "--backend",
-    "plain",
-    "--public",
-    `${dir}/pub.json`,
-    "--secret",
-    `${dir}/sec.json`,
-    "--force",
-  ]);
+  const forced = await runInMemory(keygenArgs(dir, "--force"));
   assert.equal(forced.status, 0, forced.stderr);
   await Deno.remove(dir, { recursive: true });
 });

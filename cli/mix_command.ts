@@ -7,6 +7,7 @@
 
 import { buildCommand, numberParser } from "@stricli/core";
 import { assertBatchSize } from "../core/batcher.ts";
+import { concatBytes } from "../core/bytes.ts";
 import { type Envelope, readEnvelope } from "../core/envelope.ts";
 import { InvalidInputError, UsageError, VerificationError } from "../core/errors.ts";
 import { readRecord } from "../core/fields.ts";
@@ -65,22 +66,12 @@ async function writeItems(ctx: CliContext, values: readonly Envelope[], format: 
     chunk.push(bytes);
     size += bytes.length;
     if (size >= 1 << 20) {
-      await ctx.stdout.write(joinChunks(chunk, size));
+      await ctx.stdout.write(concatBytes(...chunk));
       chunk.length = 0;
       size = 0;
     }
   }
-  if (size > 0) await ctx.stdout.write(joinChunks(chunk, size));
-}
-
-function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  if (size > 0) await ctx.stdout.write(concatBytes(...chunk));
 }
 
 interface MixFlags {
