@@ -1,0 +1,113 @@
+/**
+ * Per-hop key derivation from a Sphinx shared secret (docs/sphinx.md §3), the header
+ * MAC and the routing-information keystream.
+ *
+ * @module
+ */
+
+import { chacha20 } from "@noble/ciphers/chacha.js";
+import { expand, extract } from "@noble/hashes/hkdf.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { SPHINX_LABELS } from "./params.ts";
+
+const encoder = new TextEncoder();
+const HOP_SALT = encoder.encode(SPHINX_LABELS.hopSecret);
+const MAC_INFO = encoder.encode(SPHINX_LABELS.mac);
+const ROUTING_INFO = encoder.encode(SPHINX_LABELS.routing);
+const PAYLOAD_INFO = encoder.encode(SPHINX_LABELS.payload);
+const BLINDING_INFO = encoder.encode(SPHINX_LABELS.blinding);
+const REPLAY_INFO = encoder.encode(SPHINX_LABELS.replayTag);
+const SURB_SALT = encoder.encode(SPHINX_LABELS.surbSecret);
+const ZERO_NONCE = new Uint8Array(12);
+
+/** Keys one hop derives from its shared secret s. */
+export interface HopKeys {
+  /** HMAC-SHA256 key for γ. */
+  mac: Uint8Array;
+  /** ChaCha20 key of the routing stream ρ. */
+  routing: Uint8Array;
+  /** LIONESS keys K1‖K2‖K3‖K4 (128 bytes). */
+  payload: Uint8Array;
+  /** Replay tag (32 bytes), a function of s only. */
+  replayTag: Uint8Array;
+  /** Blinding factor seed b (32 bytes, used as an X25519 scalar). */
+  blinding: Uint8Array;
+}
+
+/**
+ * Derives a hop's keys (D&G 2009 §3.2: h_μ, h_ρ, h_π, h_τ, h_b as HKDF-SHA256 with labels).
+ *
+ * @param secret the shared secret s (32 bytes)
+ * @param alpha the group element α the hop received (bound into the blinding factor)
+ * @returns the hop keys
+ * @example
+ * ```ts
+ * import { deriveHopKeys } from "./hop_keys.ts";
+ * const keys = deriveHopKeys(new Uint8Array(32), new Uint8Array(32));
+ * console.assert(keys.payload.length === 128);
+ * ```
+ */
+export function deriveHopKeys(secret: Uint8Array, alpha: Uint8Array): HopKeys {
+  // HKDF-Extract(salt "panoramix/sphinx/hop-secret/v1", IKM s) (RFC 5869 §2.2).
+  const prk = extract(sha256, secret, HOP_SALT);
+  const blindingInfo = new Uint8Array(BLINDING_INFO.length + alpha.length);
+  blindingInfo.set(BLINDING_INFO);
+  blindingInfo.set(alpha, BLINDING_INFO.length);
+  return {
+    mac: expand(sha256, prk, MAC_INFO, 32), // h_μ(s)
+    routing: expand(sha256, prk, ROUTING_INFO, 32), // h_ρ(s)
+    payload: expand(sha256, prk, PAYLOAD_INFO, 128), // h_π(s)
+    replayTag: expand(sha256, prk, REPLAY_INFO, 32), // h_τ(s): s only, so re-encoded α still collide
+    blinding: expand(sha256, prk, blindingInfo, 32), // h_b(α, s)
+  };
+}
+
+/**
+ * LIONESS keys for a SURB's own payload key k̃ (D&G 2009 §3.5).
+ *
+ * @param surbKey the 32-byte k̃
+ * @returns 128 bytes of LIONESS keys
+ * @example
+ * ```ts
+ * import { deriveSurbPayloadKey } from "./hop_keys.ts";
+ * console.assert(deriveSurbPayloadKey(new Uint8Array(32)).length === 128);
+ * ```
+ */
+export function deriveSurbPayloadKey(surbKey: Uint8Array): Uint8Array {
+  return expand(sha256, extract(sha256, surbKey, SURB_SALT), PAYLOAD_INFO, 128);
+}
+
+/**
+ * The header MAC γ = HMAC-SHA256(h_μ(s), version ‖ keyId ‖ β) (D&G 2009 §3.2, with the framing
+ * bytes also authenticated).
+ *
+ * @param key MAC key
+ * @param prefix the two framing bytes
+ * @param beta the routing information β
+ * @returns the 32-byte MAC
+ * @example
+ * ```ts
+ * import { headerMac } from "./hop_keys.ts";
+ * console.assert(headerMac(new Uint8Array(32), new Uint8Array(2), new Uint8Array(4)).length === 32);
+ * ```
+ */
+export function headerMac(key: Uint8Array, prefix: Uint8Array, beta: Uint8Array): Uint8Array {
+  return hmac.create(sha256, key).update(prefix).update(beta).digest();
+}
+
+/**
+ * The routing keystream ρ: ChaCha20 under h_ρ(s) with a zero nonce (each key is used once).
+ *
+ * @param key routing key
+ * @param length keystream bytes
+ * @returns the keystream
+ * @example
+ * ```ts
+ * import { routingStream } from "./hop_keys.ts";
+ * console.assert(routingStream(new Uint8Array(32), 10).length === 10);
+ * ```
+ */
+export function routingStream(key: Uint8Array, length: number): Uint8Array {
+  return chacha20(key, ZERO_NONCE, new Uint8Array(length));
+}

@@ -1,0 +1,236 @@
+/**
+ * Packet processing at a node (Danezis & Goldberg 2009, §3.3 header processing, §3.4
+ * payload): pick the epoch key by key id, derive s, check γ in constant time, check the
+ * replay tag, decrypt β and δ, then forward (with blinded α) or deliver.
+ *
+ * @module
+ */
+
+import { constantTimeEqual } from "../../core/bytes.ts";
+import {
+  InvalidInputError,
+  NotFoundError,
+  ReplayError,
+  VerificationError,
+} from "../../core/errors.ts";
+import { decodeSphinxCommand } from "./command.ts";
+import { prefix, SPHINX_OFFSETS } from "./header.ts";
+import { deriveHopKeys, headerMac, routingStream } from "./hop_keys.ts";
+import { lionessDecrypt } from "./lioness.ts";
+import {
+  checkPayloadSize,
+  SPHINX_BETA_SIZE,
+  SPHINX_COMMAND_SIZE,
+  SPHINX_HEADER_SIZE,
+  SPHINX_MAC_SIZE,
+  SPHINX_SLOT_SIZE,
+  SPHINX_VERSION,
+} from "./params.ts";
+import { decodeSphinxPayload } from "./payload.ts";
+import type { ReplayCache } from "./replay_cache.ts";
+import { isCanonicalU, type SphinxX25519, sphinxX25519 } from "./x25519.ts";
+
+/** A node's X25519 key for one epoch. */
+export interface SphinxNodeKey {
+  /** Key id (0–255) carried in the packet framing. */
+  keyId: number;
+  /** Secret scalar (32 bytes). */
+  secretKey: Uint8Array;
+  /** Public key X25519(secretKey, 9) (32 bytes). */
+  publicKey: Uint8Array;
+}
+
+/** Finds the epoch key for a key id, or undefined when the node has none (expired, unknown). */
+export type SphinxKeyLookup = (keyId: number) => SphinxNodeKey | undefined;
+
+/** Options of {@linkcode unwrapSphinxPacket}. */
+export interface UnwrapSphinxOptions {
+  /** The node's epoch keys: one key or a lookup by key id. */
+  keys: SphinxNodeKey | SphinxKeyLookup;
+  /** Payload bytes this network uses (default 1024). */
+  payloadSize?: number;
+  /** When given, a seen tag is rejected with {@linkcode ReplayError} and new tags recorded. */
+  replayCache?: ReplayCache;
+  /** X25519 engine (default the faster available). */
+  x25519?: SphinxX25519;
+}
+
+/** The packet goes on to another node. */
+export interface SphinxForwardResult {
+  /** Discriminant. */
+  kind: "forward";
+  /** Node id to send to. */
+  nextHop: Uint8Array;
+  /** Key id now in the outgoing packet's framing. */
+  nextKeyId: number;
+  /** How long to hold the packet first, in milliseconds. */
+  delayMs: number;
+  /** The packet to send (same length as the one received). */
+  packet: Uint8Array;
+  /** Replay tag of the received packet (32 bytes). */
+  replayTag: Uint8Array;
+}
+
+/** This node is the exit: deliver the message. */
+export interface SphinxDeliverResult {
+  /** Discriminant. */
+  kind: "deliver";
+  /** Recipient address (32 bytes). */
+  recipient: Uint8Array;
+  /** How long to hold the message first, in milliseconds. */
+  delayMs: number;
+  /** The plaintext message (integrity-checked). */
+  message: Uint8Array;
+  /** Replay tag of the received packet. */
+  replayTag: Uint8Array;
+}
+
+/** This node is the exit of a SURB route: hand the encrypted reply to the SURB's creator. */
+export interface SphinxReplyResult {
+  /** Discriminant. */
+  kind: "reply";
+  /** The SURB creator's address (32 bytes). */
+  recipient: Uint8Array;
+  /** Which SURB was used (16 bytes); the creator looks its keys up by it. */
+  surbId: Uint8Array;
+  /** How long to hold the reply first, in milliseconds. */
+  delayMs: number;
+  /** The reply payload, still encrypted for the SURB creator ({@linkcode openSphinxReply}). */
+  payload: Uint8Array;
+  /** Replay tag of the received packet. */
+  replayTag: Uint8Array;
+}
+
+/** What a node does with a packet. */
+export type SphinxUnwrapResult = SphinxForwardResult | SphinxDeliverResult | SphinxReplyResult;
+
+/**
+ * Checks a packet's length and framing before any cryptography.
+ *
+ * @param packet the bytes received
+ * @param payloadSize expected payload bytes
+ * @throws {InvalidInputError} naming the expected and actual size or the bad version
+ */
+export function checkSphinxFraming(packet: Uint8Array, payloadSize: number): void {
+  if (!(packet instanceof Uint8Array)) {
+    throw new InvalidInputError("Sphinx packet must be bytes");
+  }
+  const expected = SPHINX_HEADER_SIZE + payloadSize;
+  if (packet.length !== expected) {
+    const what = packet.length < expected ? "truncated" : "oversized";
+    throw new InvalidInputError(
+      `Sphinx packet is ${what}: expected ${expected} bytes (header ${SPHINX_HEADER_SIZE} + payload ${payloadSize}), got ${packet.length}`,
+    );
+  }
+  if (packet[0] !== SPHINX_VERSION) {
+    throw new InvalidInputError(
+      `Sphinx packet has unsupported version ${packet[0]} (supported: ${SPHINX_VERSION})`,
+    );
+  }
+}
+
+/**
+ * Processes one packet at a node.
+ *
+ * @param packet the packet bytes
+ * @param options the node's keys, payload size, replay cache, engine
+ * @returns the routing decision with the replay tag
+ * @throws {InvalidInputError} truncated/oversized packet, unknown version, non-canonical α
+ * @throws {NotFoundError} no key for the packet's key id
+ * @throws {VerificationError} MAC mismatch (tampered header or wrong key) or, at the exit,
+ *   a payload whose integrity tag is not zero (tampered payload)
+ * @throws {ReplayError} the replay tag is already in the cache
+ * @example
+ * ```ts
+ * import { x25519 } from "@noble/curves/ed25519.js";
+ * import { createSphinxPacket } from "./packet.ts";
+ * import { unwrapSphinxPacket } from "./unwrap.ts";
+ * const secretKey = new Uint8Array(32).fill(9);
+ * const key = { keyId: 0, secretKey, publicKey: x25519.getPublicKey(secretKey) };
+ * const route = [{ nodeId: new Uint8Array(32), publicKey: key.publicKey, keyId: 0 }];
+ * const { packet } = await createSphinxPacket(new Uint8Array([42]), { route });
+ * const out = await unwrapSphinxPacket(packet, { keys: key });
+ * console.assert(out.kind === "deliver" && out.message[0] === 42);
+ * ```
+ */
+export async function unwrapSphinxPacket(
+  packet: Uint8Array,
+  options: UnwrapSphinxOptions,
+): Promise<SphinxUnwrapResult> {
+  const payloadSize = checkPayloadSize(options.payloadSize);
+  checkSphinxFraming(packet, payloadSize);
+  const keyId = packet[1]!;
+  const nodeKey = typeof options.keys === "function" ? options.keys(keyId) : options.keys;
+  if (nodeKey === undefined || nodeKey.keyId !== keyId) {
+    throw new NotFoundError(`No node key for Sphinx key id ${keyId}`);
+  }
+  const alpha = packet.slice(SPHINX_OFFSETS.alpha, SPHINX_OFFSETS.beta);
+  if (!isCanonicalU(alpha)) {
+    throw new InvalidInputError("Sphinx packet field 'alpha' is not a canonical X25519 element");
+  }
+  const beta = packet.subarray(SPHINX_OFFSETS.beta, SPHINX_OFFSETS.gamma);
+  const gamma = packet.subarray(SPHINX_OFFSETS.gamma, SPHINX_OFFSETS.payload);
+  const engine = options.x25519 ?? await sphinxX25519();
+
+  // s = α^{x_n} (§3.3); a low-order α gives zero and is rejected by the engine.
+  const secret = await engine.scalarMultLongLived(nodeKey.secretKey, alpha);
+  const keys = deriveHopKeys(secret, alpha);
+  // γ must equal μ(h_μ(s), prefix ‖ β), compared in constant time (§3.3).
+  if (!constantTimeEqual(headerMac(keys.mac, prefix(keyId), beta), gamma)) {
+    throw new VerificationError(
+      "Sphinx header MAC 'gamma' does not match: the header was modified or the key is wrong",
+    );
+  }
+  // Tag h_τ(s) must be fresh (§3.3); only packets with a valid MAC are recorded.
+  if (options.replayCache !== undefined && !(await options.replayCache.add(keys.replayTag))) {
+    throw new ReplayError("Sphinx packet was already processed (replay tag seen before)");
+  }
+
+  // (β ‖ 0^slot) ⊕ ρ(h_ρ(s)) = n ‖ γ' ‖ β' (§3.3).
+  const opened = routingStream(keys.routing, SPHINX_BETA_SIZE + SPHINX_SLOT_SIZE);
+  for (let i = 0; i < SPHINX_BETA_SIZE; i++) opened[i]! ^= beta[i]!;
+  const command = decodeSphinxCommand(opened);
+  // δ' = π^{-1}(h_π(s), δ) (§3.4).
+  const delta = lionessDecrypt(keys.payload, packet.subarray(SPHINX_HEADER_SIZE));
+
+  if (command.kind === "forward") {
+    // α' = α^{b} with b = h_b(α, s) clamped by X25519 (§3.3).
+    const nextAlpha = await engine.scalarMult(keys.blinding, alpha);
+    const out = new Uint8Array(packet.length);
+    out[0] = SPHINX_VERSION;
+    out[1] = command.nextKeyId;
+    out.set(nextAlpha, SPHINX_OFFSETS.alpha);
+    out.set(opened.subarray(SPHINX_SLOT_SIZE), SPHINX_OFFSETS.beta);
+    out.set(
+      opened.subarray(SPHINX_COMMAND_SIZE, SPHINX_COMMAND_SIZE + SPHINX_MAC_SIZE),
+      SPHINX_OFFSETS.gamma,
+    );
+    out.set(delta, SPHINX_OFFSETS.payload);
+    return {
+      kind: "forward",
+      nextHop: command.nextHop,
+      nextKeyId: command.nextKeyId,
+      delayMs: command.delayMs,
+      packet: out,
+      replayTag: keys.replayTag,
+    };
+  }
+  if (command.kind === "deliver") {
+    // The exit checks the 0^κ tag: any payload change scrambles it (§3.4).
+    return {
+      kind: "deliver",
+      recipient: command.recipient,
+      delayMs: command.delayMs,
+      message: decodeSphinxPayload(delta),
+      replayTag: keys.replayTag,
+    };
+  }
+  return {
+    kind: "reply",
+    recipient: command.recipient,
+    surbId: command.surbId,
+    delayMs: command.delayMs,
+    payload: delta,
+    replayTag: keys.replayTag,
+  };
+}
