@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { InvalidInputError } from "../../core/errors.ts";
+import { seededRandom } from "../../core/random.ts";
+import {
+  BASE_POINT,
+  decodePoint,
+  decodeScalar,
+  encodeScalar,
+  FixedBaseTable,
+  GROUP_ORDER,
+  IDENTITY,
+  invert,
+  mod,
+  multiScalarMul,
+  packScalars,
+  randomScalar,
+  unpackScalars,
+} from "./group.ts";
+
+const random = seededRandom("group-test");
+
+Deno.test("fixed-base table agrees with plain multiplication", () => {
+  const base = BASE_POINT.multiply(987654321n);
+  const table = new FixedBaseTable(base);
+  const scalars = [0n, 1n, 2n, 127n, 128n, 255n, 256n, GROUP_ORDER - 1n];
+  for (let i = 0; i < 20; i++) scalars.push(randomScalar(random));
+  for (const k of scalars) assert.ok(table.multiply(k).equals(base.multiplyUnsafe(k)), `k = ${k}`);
+  assert.ok(table.multiply(-1n).equals(base.negate()));
+});
+
+Deno.test("multi-scalar multiplication matches the naive sum", () => {
+  const points = [1n, 2n, 3n, 4n, 5n].map((k) => BASE_POINT.multiply(k * 7919n));
+  const scalars = points.map(() => randomScalar(random));
+  let naive = IDENTITY;
+  points.forEach((p, i) => naive = naive.add(p.multiplyUnsafe(scalars[i]!)));
+  assert.ok(multiScalarMul(points, scalars).equals(naive));
+  assert.ok(multiScalarMul([], []).is0());
+});
+
+Deno.test("scalars: canonical round trip, reject non-canonical", () => {
+  const s = randomScalar(random);
+  assert.equal(decodeScalar(encodeScalar(s), "s"), s);
+  assert.deepEqual(unpackScalars(packScalars([s, 1n, 0n]), "list"), [s, 1n, 0n]);
+  const big = new Uint8Array(32).fill(0xff);
+  assert.throws(() => decodeScalar(big, "s"), InvalidInputError);
+  assert.throws(() => decodeScalar(new Uint8Array(31), "s"), InvalidInputError);
+  assert.equal(mod(invert(12345n) * 12345n), 1n);
+  assert.throws(() => invert(0n), InvalidInputError);
+});
+
+Deno.test("points: reject non-canonical encodings and the identity", () => {
+  const g = BASE_POINT.toBytes();
+  assert.ok(decodePoint(g, "g").equals(BASE_POINT));
+  const odd = g.slice();
+  odd[0]! ^= 1; // negative field element: never canonical
+  assert.throws(() => decodePoint(odd, "g"), InvalidInputError);
+  const high = new Uint8Array(32).fill(0xff); // ≥ p
+  assert.throws(() => decodePoint(high, "g"), /not a canonical/);
+  assert.throws(() => decodePoint(new Uint8Array(32), "zero"), /must not be the identity/);
+  assert.ok(decodePoint(new Uint8Array(32), "zero", { allowIdentity: true }).is0());
+  assert.throws(() => decodePoint(new Uint8Array(33), "long"), InvalidInputError);
+});

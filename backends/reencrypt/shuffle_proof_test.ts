@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { VerificationError } from "../../core/errors.ts";
+import { seededRandom } from "../../core/random.ts";
+import { closeWorkerPool, setDefaultWorkerEntry } from "../../core/worker_pool.ts";
+import { type Ciphertext, decrypt, encrypt, generateKeyPair, reencrypt } from "./elgamal.ts";
+import { decodeInteger, encodeInteger } from "./encoding.ts";
+import { BASE_POINT, type Point } from "./group.ts";
+import {
+  shuffleAndProve,
+  type ShuffleProof,
+  type ShuffleStatement,
+  verifyShuffle,
+} from "./shuffle_proof.ts";
+import { assertRejectsWith } from "./test_helpers_test.ts";
+
+setDefaultWorkerEntry(new URL("./worker_entry.ts", import.meta.url));
+const random = seededRandom("shuffle-test");
+const keys = generateKeyPair(random);
+
+function batch(n: number, w: number, offset = 0): Ciphertext[] {
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      encrypt(
+        keys.publicKey,
+        Array.from({ length: w }, (_, k) => encodeInteger(offset + 10 * i + k)),
+        {
+          random,
+        },
+      ),
+  );
+}
+
+async function rejects(statement: ShuffleStatement, proof: ShuffleProof): Promise<void> {
+  await assertRejectsWith(() => verifyShuffle(statement, proof, { workers: 1 }), VerificationError);
+}
+
+function replaceElement(bytes: Uint8Array, index: number, point: Point): Uint8Array {
+  const out = bytes.slice();
+  out.set(point.toBytes(), 32 * index);
+  return out;
+}
+
+for (let w = 1; w <= 3; w++) {
+  Deno.test(`shuffle round trip and tamper suite, width ${w}`, async () => {
+    const inputs = batch(5, w);
+    const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, {
+      random,
+      workers: 1,
+    });
+    const statement = { publicKey: keys.publicKey, inputs, outputs };
+    await verifyShuffle(statement, proof, { workers: 1 });
+    // Outputs decrypt to a permutation of the inputs' plaintexts.
+    const plain = (cts: Ciphertext[]) =>
+      cts.map((ct) => decrypt(keys.secretKey, ct).map(decodeInteger).join(",")).sort();
+    assert.deepEqual(plain(outputs), plain(inputs));
+
+    // A changed output (a valid re-encryption of another ciphertext).
+    await rejects({
+      ...statement,
+      outputs: [reencrypt(keys.publicKey, outputs[0]!), ...outputs.slice(1)],
+    }, proof);
+    // Swapped outputs.
+    await rejects(
+      { ...statement, outputs: [outputs[1]!, outputs[0]!, ...outputs.slice(2)] },
+      proof,
+    );
+    // A reused input: one output replaced by a re-encryption of another output.
+    await rejects({
+      ...statement,
+      outputs: [...outputs.slice(0, 4), reencrypt(keys.publicKey, outputs[0]!)],
+    }, proof);
+    // A reused input on the input side.
+    await rejects({ ...statement, inputs: [inputs[0]!, inputs[0]!, ...inputs.slice(2)] }, proof);
+    // Wrong public key.
+    await rejects({ ...statement, publicKey: generateKeyPair(random).publicKey }, proof);
+    // Modified commitments (valid group elements, wrong values).
+    const other = BASE_POINT.multiply(31337n);
+    await rejects(statement, {
+      ...proof,
+      permutationCommitments: replaceElement(proof.permutationCommitments, 2, other),
+    });
+    await rejects(statement, {
+      ...proof,
+      chainCommitments: replaceElement(proof.chainCommitments, 4, other),
+    });
+    await rejects(statement, {
+      ...proof,
+      chainProofCommitments: replaceElement(proof.chainProofCommitments, 0, other),
+    });
+    await rejects(statement, {
+      ...proof,
+      commitments: replaceElement(proof.commitments, 3, other),
+    });
+    // A non-canonical commitment is a verification failure too.
+    const flipped = proof.chainCommitments.slice();
+    flipped[0]! ^= 1;
+    await rejects(statement, { ...proof, chainCommitments: flipped });
+    // Changed challenge and changed responses.
+    const challenge = proof.challenge.slice();
+    challenge[0]! ^= 2;
+    await rejects(statement, { ...proof, challenge });
+    const responses = proof.permutationResponses.slice();
+    responses[0]! ^= 2;
+    await rejects(statement, { ...proof, permutationResponses: responses });
+    const sHat = proof.chainResponses.slice();
+    sHat[33]! ^= 1;
+    await rejects(statement, { ...proof, chainResponses: sHat });
+    const s = proof.responses.slice();
+    s[32 * 3]! ^= 1;
+    await rejects(statement, { ...proof, responses: s });
+    // A proof for another statement.
+    const otherInputs = batch(5, w, 1000);
+    const otherRun = await shuffleAndProve(keys.publicKey, otherInputs, { random, workers: 1 });
+    await rejects(statement, otherRun.proof);
+    await rejects(
+      { publicKey: keys.publicKey, inputs: otherInputs, outputs: otherRun.outputs },
+      proof,
+    );
+    // Wrong sizes.
+    await rejects({ ...statement, outputs: outputs.slice(1) }, proof);
+    await rejects({ ...statement, inputs: inputs.slice(1), outputs: outputs.slice(1) }, proof);
+  });
+}
+
+Deno.test("the same seed gives the same proof; workers and in-thread agree", async () => {
+  const inputs = batch(6, 2);
+  const a = await shuffleAndProve(keys.publicKey, inputs, {
+    random: seededRandom("s"),
+    workers: 1,
+  });
+  const b = await shuffleAndProve(keys.publicKey, inputs, {
+    random: seededRandom("s"),
+    workers: 2,
+  });
+  assert.deepEqual(a.proof, b.proof);
+  assert.deepEqual(a.outputs.map((c) => c.bytes), b.outputs.map((c) => c.bytes));
+  await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs: b.outputs }, b.proof, {
+    workers: 2,
+  });
+  const swapped = [b.outputs[1]!, b.outputs[0]!, ...b.outputs.slice(2)];
+  await assertRejectsWith(
+    () =>
+      verifyShuffle({ publicKey: keys.publicKey, inputs, outputs: swapped }, b.proof, {
+        workers: 2,
+      }),
+    VerificationError,
+  );
+  const chain = b.proof.chainCommitments.slice();
+  chain[32 * 5]! ^= 1;
+  await assertRejectsWith(
+    () =>
+      verifyShuffle({ publicKey: keys.publicKey, inputs, outputs: b.outputs }, {
+        ...b.proof,
+        chainCommitments: chain,
+      }, { workers: 2 }),
+    VerificationError,
+  );
+  closeWorkerPool();
+});
+
+Deno.test("a batch of one is proved and verified", async () => {
+  const inputs = batch(1, 1);
+  const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, { random, workers: 1 });
+  await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs }, proof, { workers: 1 });
+});
