@@ -16,3 +16,4 @@
  */
 
 export * from "./core/mod.ts";
+export * from "./backends/reencrypt/mod.ts";

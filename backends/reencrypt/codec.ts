@@ -24,7 +24,7 @@ import {
 import type { ShuffleProof } from "./shuffle_proof.ts";
 
 /** Envelope kinds of this backend. */
-export const KINDS = {
+export const REENCRYPT_KINDS = {
   publicKey: "reencrypt.public-key",
   secretKey: "reencrypt.secret-key",
   ciphertext: "reencrypt.ciphertext",
@@ -35,7 +35,7 @@ export const KINDS = {
 } as const;
 
 /** Largest batch a proof envelope may describe. */
-export const MAX_BATCH = 1 << 24;
+export const MAX_SHUFFLE_BATCH = 1 << 24;
 
 function point(value: unknown, what: string): Point {
   return decodePoint(readBytes(value, what, { length: ELEMENT_BYTES }), what);
@@ -59,7 +59,7 @@ function scalar(value: unknown, what: string): bigint {
  * ```
  */
 export function encodePublicKey(publicKey: Point): Envelope {
-  return { v: 1, kind: KINDS.publicKey, key: publicKey.toBytes() };
+  return { v: 1, kind: REENCRYPT_KINDS.publicKey, key: publicKey.toBytes() };
 }
 
 /**
@@ -77,7 +77,7 @@ export function encodePublicKey(publicKey: Point): Envelope {
  * ```
  */
 export function decodePublicKey(value: unknown, what = "public key"): Point {
-  const env = readEnvelope(value, KINDS.publicKey, { what });
+  const env = readEnvelope(value, REENCRYPT_KINDS.publicKey, { what });
   return point(env.key, `${what}.key`);
 }
 
@@ -96,7 +96,7 @@ export function decodePublicKey(value: unknown, what = "public key"): Point {
 export function encodeSecretKey(share: SecretShare): Envelope {
   return {
     v: 1,
-    kind: KINDS.secretKey,
+    kind: REENCRYPT_KINDS.secretKey,
     index: share.index,
     secret: encodeScalar(share.secret),
     verificationKey: fixedBase(BASE_POINT).multiply(share.secret).toBytes(),
@@ -117,7 +117,7 @@ export function encodeSecretKey(share: SecretShare): Envelope {
  * ```
  */
 export function decodeSecretKey(value: unknown, what = "secret key"): SecretShare {
-  const env = readEnvelope(value, KINDS.secretKey, { what });
+  const env = readEnvelope(value, REENCRYPT_KINDS.secretKey, { what });
   const index = readInteger(env.index, `${what}.index`, { min: 1, max: 255 });
   const secret = scalar(env.secret, `${what}.secret`);
   const vk = point(env.verificationKey, `${what}.verificationKey`);
@@ -149,7 +149,7 @@ export function encodeCiphertext(ciphertext: Ciphertext): Envelope {
       c2: ciphertext.bytes.slice(64 * k + 32, 64 * k + 64),
     });
   }
-  return { v: 1, kind: KINDS.ciphertext, elements };
+  return { v: 1, kind: REENCRYPT_KINDS.ciphertext, elements };
 }
 
 /**
@@ -169,7 +169,7 @@ export function encodeCiphertext(ciphertext: Ciphertext): Envelope {
  * ```
  */
 export function decodeCiphertext(value: unknown, what: string): Ciphertext {
-  const env = readEnvelope(value, KINDS.ciphertext, { what });
+  const env = readEnvelope(value, REENCRYPT_KINDS.ciphertext, { what });
   const elements = readArray(env.elements, `${what}.elements`, {
     minLength: 1,
     maxLength: MAX_WIDTH,
@@ -185,7 +185,7 @@ export function decodeCiphertext(value: unknown, what: string): Ciphertext {
 
 /** Item codec of the backend's inputs and outputs. */
 export const ciphertextCodec: ItemCodec<Ciphertext> = {
-  kind: KINDS.ciphertext,
+  kind: REENCRYPT_KINDS.ciphertext,
   encode: encodeCiphertext,
   decode: decodeCiphertext,
 };
@@ -221,7 +221,7 @@ const PROOF_FIELDS = [
 export function encodeShuffleProof(proof: ShuffleProof): Envelope {
   const env: Envelope = {
     v: 1,
-    kind: KINDS.shuffleProof,
+    kind: REENCRYPT_KINDS.shuffleProof,
     count: proof.permutationCommitments.length / ELEMENT_BYTES,
     width: proof.width,
   };
@@ -244,8 +244,8 @@ export function encodeShuffleProof(proof: ShuffleProof): Envelope {
  * ```
  */
 export function decodeShuffleProof(value: unknown, what = "proof"): ShuffleProof {
-  const env = readEnvelope(value, KINDS.shuffleProof, { what });
-  const n = readInteger(env.count, `${what}.count`, { min: 1, max: MAX_BATCH });
+  const env = readEnvelope(value, REENCRYPT_KINDS.shuffleProof, { what });
+  const n = readInteger(env.count, `${what}.count`, { min: 1, max: MAX_SHUFFLE_BATCH });
   const w = readInteger(env.width, `${what}.width`, { min: 1, max: MAX_WIDTH });
   const sizes: Record<(typeof PROOF_FIELDS)[number], number> = {
     permutationCommitments: n,
@@ -284,7 +284,7 @@ export function decodeShuffleProof(value: unknown, what = "proof"): ShuffleProof
 export function encodeDecryptionShare(share: DecryptionShare): Envelope {
   return {
     v: 1,
-    kind: KINDS.decryptionShare,
+    kind: REENCRYPT_KINDS.decryptionShare,
     trustee: share.trustee,
     shares: share.shares.map((p) => p.toBytes()),
     challenge: encodeScalar(share.challenge),
@@ -306,7 +306,7 @@ export function encodeDecryptionShare(share: DecryptionShare): Envelope {
  * ```
  */
 export function decodeDecryptionShare(value: unknown, what = "decryption share"): DecryptionShare {
-  const env = readEnvelope(value, KINDS.decryptionShare, { what });
+  const env = readEnvelope(value, REENCRYPT_KINDS.decryptionShare, { what });
   const trustee = readInteger(env.trustee, `${what}.trustee`, { min: 1, max: 255 });
   const shares = readArray(env.shares, `${what}.shares`, { minLength: 1, maxLength: MAX_WIDTH })
     .map((s, k) => point(s, `${what}.shares[${k}]`));
@@ -333,7 +333,7 @@ export function decodeDecryptionShare(value: unknown, what = "decryption share")
 export function encodeEncryptionProof(proof: EncryptionProof): Envelope {
   return {
     v: 1,
-    kind: KINDS.encryptionProof,
+    kind: REENCRYPT_KINDS.encryptionProof,
     challenge: encodeScalar(proof.challenge),
     responses: proof.responses.map(encodeScalar),
   };
@@ -353,7 +353,7 @@ export function encodeEncryptionProof(proof: EncryptionProof): Envelope {
  * ```
  */
 export function decodeEncryptionProof(value: unknown, what = "encryption proof"): EncryptionProof {
-  const env = readEnvelope(value, KINDS.encryptionProof, { what });
+  const env = readEnvelope(value, REENCRYPT_KINDS.encryptionProof, { what });
   return {
     challenge: scalar(env.challenge, `${what}.challenge`),
     responses: readArray(env.responses, `${what}.responses`, { maxLength: MAX_WIDTH })

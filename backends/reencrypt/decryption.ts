@@ -21,8 +21,8 @@ import {
   fixedBase,
   GROUP_LABEL,
   IDENTITY,
-  invert,
-  mod,
+  invertScalar,
+  modL,
   packPoints,
   type Point,
   randomScalar,
@@ -98,7 +98,7 @@ export function createDecryptionShare(
   const shares: Point[] = [];
   const b: Point[] = [];
   const omega = randomScalar(options.random);
-  const x = mod(key.secret);
+  const x = modL(key.secret);
   for (let k = 0; k < w; k++) {
     shares.push(mulSecret(ciphertext.c1(k), x)); // dₖ = c1ₖ^{xᵢ}
     b.push(mulSecret(ciphertext.c1(k), omega)); // Bₖ = c1ₖ^ω
@@ -106,7 +106,7 @@ export function createDecryptionShare(
   const a = fixedBase(BASE_POINT).multiply(omega); // A = g^ω
   const vk = fixedBase(BASE_POINT).multiply(x);
   const e = shareChallenge(key.index, vk, ciphertext, shares, a, b);
-  return { trustee: key.index, shares, challenge: e, response: mod(omega + e * x) };
+  return { trustee: key.index, shares, challenge: e, response: modL(omega + e * x) };
 }
 
 /**
@@ -138,9 +138,9 @@ export function verifyDecryptionShare(
   }
   // Recompute A = g^z·yᵢ^{−e} and Bₖ = c1ₖ^z·dₖ^{−e} (Chaum–Pedersen verification).
   const e = share.challenge, z = share.response;
-  const a = fixedBase(BASE_POINT).multiply(z).add(verificationKey.multiplyUnsafe(mod(-e)));
+  const a = fixedBase(BASE_POINT).multiply(z).add(verificationKey.multiplyUnsafe(modL(-e)));
   const b = share.shares.map((d, k) =>
-    ciphertext.c1(k).multiplyUnsafe(z).add(d.multiplyUnsafe(mod(-e)))
+    ciphertext.c1(k).multiplyUnsafe(z).add(d.multiplyUnsafe(modL(-e)))
   );
   const expected = shareChallenge(share.trustee, verificationKey, ciphertext, share.shares, a, b);
   if (expected !== e) {
@@ -164,10 +164,10 @@ export function lagrangeAtZero(index: number, indices: readonly number[]): bigin
   let num = 1n, den = 1n;
   for (const m of indices) {
     if (m === index) continue;
-    num = mod(num * BigInt(m));
-    den = mod(den * BigInt(m - index));
+    num = modL(num * BigInt(m));
+    den = modL(den * BigInt(m - index));
   }
-  return mod(num * invert(den));
+  return modL(num * invertScalar(den));
 }
 
 /**

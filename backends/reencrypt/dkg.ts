@@ -18,7 +18,7 @@
 import { InvalidInputError } from "../../core/errors.ts";
 import type { RandomSource } from "../../core/random.ts";
 import type { SecretShare } from "./decryption.ts";
-import { BASE_POINT, fixedBase, mod, multiScalarMul, type Point, randomScalars } from "./group.ts";
+import { BASE_POINT, fixedBase, modL, multiScalarMul, type Point, randomScalars } from "./group.ts";
 
 /** Threshold parameters: any `threshold` of `trustees` can decrypt. */
 export interface DkgParameters {
@@ -118,7 +118,7 @@ export function createDealing(
 
 function evaluate(coefficients: readonly bigint[], x: bigint): bigint {
   let acc = 0n;
-  for (let k = coefficients.length - 1; k >= 0; k--) acc = mod(acc * x + coefficients[k]!);
+  for (let k = coefficients.length - 1; k >= 0; k--) acc = modL(acc * x + coefficients[k]!);
   return acc;
 }
 
@@ -127,7 +127,7 @@ function expectedShareImage(commitments: readonly Point[], recipient: number): P
   let p = 1n;
   for (let k = 0; k < commitments.length; k++) {
     powers.push(p);
-    p = mod(p * BigInt(recipient));
+    p = modL(p * BigInt(recipient));
   }
   return multiScalarMul(commitments, powers); // ∏ₖ Cᵢₖ^{jᵏ}
 }
@@ -265,7 +265,7 @@ export function combineReceivedShares(
     if (s === undefined) {
       throw new InvalidInputError(`Trustee ${recipient} has no share from dealer ${i}`);
     }
-    secret = mod(secret + s);
+    secret = modL(secret + s);
   }
   return { index: recipient, secret };
 }

@@ -20,7 +20,7 @@ import {
   BASE_POINT,
   fixedBase,
   GROUP_LABEL,
-  mod,
+  modL,
   packPoints,
   type Point,
   randomScalars,
@@ -83,7 +83,7 @@ export function proveEncryptionKnowledge(
   const g = fixedBase(BASE_POINT);
   const commitments = a.map((ak) => g.multiply(ak)); // Aₖ = g^{aₖ}
   const e = knowledgeChallenge(publicKey, ciphertext, context, commitments);
-  const responses = a.map((ak, k) => mod(ak + e * (witness.randomness[k] ?? 0n))); // zₖ = aₖ + e·rₖ
+  const responses = a.map((ak, k) => modL(ak + e * (witness.randomness[k] ?? 0n))); // zₖ = aₖ + e·rₖ
   return { challenge: e, responses };
 }
 
@@ -120,7 +120,7 @@ export function verifyEncryptionKnowledge(
     );
   }
   const g = fixedBase(BASE_POINT);
-  const negE = mod(-proof.challenge);
+  const negE = modL(-proof.challenge);
   // Aₖ = g^{zₖ}·c1ₖ^{−e} (Schnorr verification).
   const commitments = proof.responses.map((z, k) =>
     g.multiply(z).add(ciphertext.c1(k).multiplyUnsafe(negE))

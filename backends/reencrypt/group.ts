@@ -42,11 +42,11 @@ export const IDENTITY: Point = ristretto255.Point.ZERO;
  * @returns x mod ℓ
  * @example
  * ```ts
- * import { GROUP_ORDER, mod } from "./group.ts";
- * console.assert(mod(-1n) === GROUP_ORDER - 1n);
+ * import { GROUP_ORDER, modL } from "./group.ts";
+ * console.assert(modL(-1n) === GROUP_ORDER - 1n);
  * ```
  */
-export function mod(x: bigint): bigint {
+export function modL(x: bigint): bigint {
   const r = x % GROUP_ORDER;
   return r < 0n ? r + GROUP_ORDER : r;
 }
@@ -59,12 +59,12 @@ export function mod(x: bigint): bigint {
  * @throws {InvalidInputError} when x ≡ 0
  * @example
  * ```ts
- * import { invert, mod } from "./group.ts";
- * console.assert(mod(invert(7n) * 7n) === 1n);
+ * import { invertScalar, modL } from "./group.ts";
+ * console.assert(modL(invertScalar(7n) * 7n) === 1n);
  * ```
  */
-export function invert(x: bigint): bigint {
-  let a = mod(x);
+export function invertScalar(x: bigint): bigint {
+  let a = modL(x);
   if (a === 0n) throw new InvalidInputError("Scalar '0' has no inverse");
   let b = GROUP_ORDER;
   let x0 = 1n, x1 = 0n;
@@ -73,7 +73,7 @@ export function invert(x: bigint): bigint {
     [a, b] = [b, a - q * b];
     [x0, x1] = [x1, x0 - q * x1];
   }
-  return mod(x0);
+  return modL(x0);
 }
 
 /**
@@ -110,7 +110,7 @@ export function scalarFromWide(bytes: Uint8Array): bigint {
   if (bytes.length !== 64) {
     throw new InvalidInputError(`Wide scalar input must be 64 bytes, got ${bytes.length}`);
   }
-  return mod(bytesToNumberLE(bytes));
+  return modL(bytesToNumberLE(bytes));
 }
 
 /**
@@ -198,7 +198,7 @@ export function randomNonZeroScalar(random: RandomSource = systemRandom): bigint
  */
 export function encodeScalar(s: bigint): Uint8Array {
   const out = new Uint8Array(ELEMENT_BYTES);
-  let x = mod(s);
+  let x = modL(s);
   for (let i = 0; i < ELEMENT_BYTES; i++) {
     out[i] = Number(x & 0xffn);
     x >>= 8n;
@@ -396,7 +396,7 @@ export class FixedBaseTable {
    * @returns scalar · base
    */
   multiply(scalar: bigint): Point {
-    let k = mod(scalar);
+    let k = modL(scalar);
     let X = 0n, Y = 1n, Z = 1n, T = 0n;
     let carry = 0;
     for (let j = 0; j < WINDOWS; j++) {
@@ -498,7 +498,7 @@ export function multiScalarMul(points: readonly Point[], scalars: readonly bigin
       `Multi-scalar multiplication needs as many scalars as points, got ${scalars.length} and ${points.length}`,
     );
   }
-  return msmImpl(points, scalars.map(mod));
+  return msmImpl(points, scalars.map(modL));
 }
 
 function msmImpl(points: readonly Point[], scalars: bigint[]): Point {
@@ -521,7 +521,7 @@ function msmImpl(points: readonly Point[], scalars: bigint[]): Point {
 export function packScalars(scalars: readonly bigint[]): Uint8Array {
   const out = new Uint8Array(ELEMENT_BYTES * scalars.length);
   for (let i = 0; i < scalars.length; i++) {
-    const hex = mod(scalars[i]!).toString(16).padStart(64, "0");
+    const hex = modL(scalars[i]!).toString(16).padStart(64, "0");
     const base = i * ELEMENT_BYTES;
     for (let j = 0; j < ELEMENT_BYTES; j++) {
       out[base + j] = parseInt(hex.slice(62 - 2 * j, 64 - 2 * j), 16);

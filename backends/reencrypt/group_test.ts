@@ -9,8 +9,8 @@ import {
   FixedBaseTable,
   GROUP_ORDER,
   IDENTITY,
-  invert,
-  mod,
+  invertScalar,
+  modL,
   multiScalarMul,
   packScalars,
   randomScalar,
@@ -44,8 +44,8 @@ Deno.test("scalars: canonical round trip, reject non-canonical", () => {
   const big = new Uint8Array(32).fill(0xff);
   assert.throws(() => decodeScalar(big, "s"), InvalidInputError);
   assert.throws(() => decodeScalar(new Uint8Array(31), "s"), InvalidInputError);
-  assert.equal(mod(invert(12345n) * 12345n), 1n);
-  assert.throws(() => invert(0n), InvalidInputError);
+  assert.equal(modL(invertScalar(12345n) * 12345n), 1n);
+  assert.throws(() => invertScalar(0n), InvalidInputError);
 });
 
 Deno.test("points: reject non-canonical encodings and the identity", () => {

@@ -33,7 +33,7 @@ import {
   encodeScalar,
   fixedBase,
   GROUP_LABEL,
-  mod,
+  modL,
   multiScalarMul,
   packScalars,
   type Point,
@@ -238,10 +238,10 @@ export async function shuffleAndProve(
   let prevR = 0n, prevU = 1n;
   for (let i = 0; i < n; i++) {
     // t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} = g^{ω̂ᵢ + ω′ᵢRᵢ₋₁}·h^{ω′ᵢUᵢ₋₁} (Alg. 8.4).
-    a[i] = mod(omegaHat[i]! + omegaPrime[i]! * prevR);
-    b[i] = mod(omegaPrime[i]! * prevU);
-    prevR = mod(rHat[i]! + uPrime[i]! * prevR);
-    prevU = mod(uPrime[i]! * prevU);
+    a[i] = modL(omegaHat[i]! + omegaPrime[i]! * prevR);
+    b[i] = modL(omegaPrime[i]! * prevU);
+    prevR = modL(rHat[i]! + uPrime[i]! * prevR);
+    prevU = modL(uPrime[i]! * prevU);
     R[i] = prevR;
     U[i] = prevU;
   }
@@ -407,7 +407,7 @@ export async function verifyShuffle(
   const delta = weights(n, random);
   const mu = lam.slice(3, 3 + w), nu = lam.slice(3 + w);
   let uProd = 1n;
-  for (const ui of u) uProd = mod(uProd * ui);
+  for (const ui of u) uProd = modL(uProd * ui);
 
   const workers = options.workers ?? workerCount();
   const parts = chunks(n, workers);
@@ -417,17 +417,17 @@ export async function verifyShuffle(
     const coefChain: bigint[] = [], coefT: bigint[] = [];
     for (let i = lo; i < hi; i++) {
       // E1, E3: c̄^{−c}, c̃^{−c} and ∏hᵢ^{s′ᵢ} (Alg. 8.5).
-      coefC.push(mod(-c * lam[0]! - c * lam[2]! * u[i]!));
-      coefH.push(mod(c * lam[0]! + lam[2]! * sPrime[i]!));
+      coefC.push(modL(-c * lam[0]! - c * lam[2]! * u[i]!));
+      coefH.push(modL(c * lam[0]! + lam[2]! * sPrime[i]!));
       for (let k = 0; k < w; k++) {
         // E4: (∏eᵢ^{uᵢ})^{−c} and ∏e′ᵢ^{s′ᵢ}, element k, c1 then c2.
-        coefIn.push(mod(-c * mu[k]! * u[i]!), mod(-c * nu[k]! * u[i]!));
-        coefOut.push(mod(mu[k]! * sPrime[i]!), mod(nu[k]! * sPrime[i]!));
+        coefIn.push(modL(-c * mu[k]! * u[i]!), modL(-c * nu[k]! * u[i]!));
+        coefOut.push(modL(mu[k]! * sPrime[i]!), modL(nu[k]! * sPrime[i]!));
       }
       // Ê: t̂ᵢ = ĉᵢ^{−c}·g^{ŝᵢ}·ĉᵢ₋₁^{s′ᵢ}; ĉᵢ also appears as ĉᵢ₋₁ of i+1, ĉ_N in E2.
       const next = i + 1 < n ? delta[i + 1]! * sPrime[i + 1]! : -c * lam[1]!;
-      coefChain.push(mod(-c * delta[i]! + next));
-      coefT.push(mod(-delta[i]!));
+      coefChain.push(modL(-c * delta[i]! + next));
+      coefT.push(modL(-delta[i]!));
     }
     const inBytes = new Uint8Array(m * 64 * w), outBytes = new Uint8Array(m * 64 * w);
     for (let i = lo; i < hi; i++) {

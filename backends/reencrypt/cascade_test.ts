@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { decodeMsgpack, encodeMsgpack, toJsonView } from "../../core/envelope.ts";
+import { VerificationError } from "../../core/errors.ts";
+import { seededRandom } from "../../core/random.ts";
+import {
+  decodeCascadeTranscript,
+  encodeCascadeTranscript,
+  runCascade,
+  verifyCascade,
+} from "./cascade.ts";
+import { decrypt, encrypt, generateKeyPair, reencrypt } from "./elgamal.ts";
+import { decodeInteger, encodeInteger } from "./encoding.ts";
+import { assertRejectsWith } from "./test_helpers_test.ts";
+
+const random = seededRandom("cascade-test");
+
+Deno.test("a 3-mixer cascade verifies after msgpack and JSON round trips; tampering names the step", async () => {
+  const keys = generateKeyPair(random);
+  const inputs = [5, 6, 7, 8].map((v) => encrypt(keys.publicKey, [encodeInteger(v)], { random }));
+  const transcript = await runCascade(keys.publicKey, { inputs, mixers: 3, random, workers: 1 });
+  assert.equal(transcript.steps.length, 3);
+  const last = transcript.steps[2]!.outputs;
+  assert.deepEqual(last.map((c) => decodeInteger(decrypt(keys.secretKey, c)[0]!)).sort(), [
+    5,
+    6,
+    7,
+    8,
+  ]);
+  const packed = decodeCascadeTranscript(
+    decodeMsgpack(encodeMsgpack(encodeCascadeTranscript(transcript)), "t"),
+  );
+  await verifyCascade(packed, { workers: 1 });
+  const json = JSON.parse(JSON.stringify(toJsonView(encodeCascadeTranscript(transcript))));
+  await verifyCascade(decodeCascadeTranscript(json), { workers: 1 });
+  // Replace an output of step 2: step 2 fails (its proof) before step 3 is looked at.
+  const steps = transcript.steps.map((s) => ({ ...s, outputs: [...s.outputs] }));
+  steps[1]!.outputs[0] = reencrypt(keys.publicKey, steps[1]!.outputs[0]!, { random });
+  await assertRejectsWith(
+    () => verifyCascade({ ...transcript, steps }, { workers: 1 }),
+    VerificationError,
+    /Cascade step 2 failed/,
+  );
+});

@@ -1,0 +1,30 @@
+/**
+ * Re-encryption mix-net backend: ElGamal over ristretto255 with ciphertexts of width
+ * w ≥ 1, message embeddings, verifiable Terelius–Wikström shuffles, Pedersen DKG,
+ * threshold decryption with Chaum–Pedersen proofs, proofs of knowledge for ballots,
+ * mix cascades with transcripts, and the `reencrypt` MixBackend. Browser-safe.
+ *
+ * @example
+ * ```ts
+ * import { decrypt, decodeInteger, encodeInteger, encrypt, generateKeyPair, shuffleAndProve, verifyShuffle } from "./mod.ts";
+ * const keys = generateKeyPair();
+ * const inputs = [3, 1, 2].map((v) => encrypt(keys.publicKey, [encodeInteger(v)]));
+ * const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, { workers: 1 });
+ * await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs }, proof, { workers: 1 });
+ * console.assert(outputs.map((c) => decodeInteger(decrypt(keys.secretKey, c)[0]!)).sort().join() === "1,2,3");
+ * ```
+ *
+ * @module
+ */
+
+export * from "./group.ts";
+export * from "./encoding.ts";
+export * from "./generators.ts";
+export * from "./elgamal.ts";
+export * from "./shuffle_proof.ts";
+export * from "./decryption.ts";
+export * from "./dkg.ts";
+export * from "./encryption_proof.ts";
+export * from "./codec.ts";
+export * from "./cascade.ts";
+export * from "./backend.ts";

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { VerificationError } from "./errors.ts";
+import {
+  closeWorkerPool,
+  isWorkerContext,
+  registerWorkerTask,
+  runWorkerTasks,
+  WorkerPool,
+} from "./worker_pool.ts";
+
+// The test worker entry registers the same tasks, then serves them.
+const ENTRY = new URL("./worker_pool_test_entry.ts", import.meta.url);
+import { registerTestTasks } from "./worker_pool_test_entry.ts";
+registerTestTasks();
+
+Deno.test("tasks run in-thread with one worker", async () => {
+  const out = await runWorkerTasks(
+    "test/sum",
+    [[new Uint8Array([1, 2, 3])], [new Uint8Array([4])]],
+    {
+      workers: 1,
+    },
+  );
+  assert.deepEqual(out.map((r) => r[0]![0]), [6, 4]);
+  assert.equal(isWorkerContext(), false);
+});
+
+Deno.test("tasks run on real workers, errors keep their class", async () => {
+  const pool = new WorkerPool({ size: 2, entry: ENTRY });
+  try {
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((n) => pool.run("test/sum", [new Uint8Array(n).fill(n)])),
+    );
+    assert.deepEqual(results.map((r) => r[0]![0]), [1, 4, 9, 16]);
+    let caught: unknown;
+    try {
+      await pool.run("test/fail", []);
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(caught instanceof VerificationError);
+    assert.match((caught as Error).message, /planned failure/);
+    await assert.rejects(pool.run("test/unknown", []), /not registered/);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("registering a different task under a taken name is refused", () => {
+  registerWorkerTask("test/unique", (a) => a);
+  assert.throws(() => registerWorkerTask("test/unique", () => []), /already registered/);
+  closeWorkerPool();
+});
