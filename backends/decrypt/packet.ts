@@ -8,7 +8,7 @@ import type { RandomSource } from "../../core/random.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { createSphinxHeader, type SphinxHop } from "./header.ts";
 import { lionessEncrypt } from "./lioness.ts";
-import { checkPayloadSize, SPHINX_HEADER_SIZE, SPHINX_NODE_ID_SIZE } from "./params.ts";
+import { checkSphinxPayloadSize, SPHINX_HEADER_SIZE, SPHINX_NODE_ID_SIZE } from "./params.ts";
 import { encodeSphinxPayload } from "./payload.ts";
 import type { SphinxX25519 } from "./x25519.ts";
 
@@ -55,7 +55,7 @@ export async function createSphinxPacket(
   message: Uint8Array,
   options: CreateSphinxPacketOptions,
 ): Promise<SphinxOutgoing> {
-  const payloadSize = checkPayloadSize(options.payloadSize);
+  const payloadSize = checkSphinxPayloadSize(options.payloadSize);
   const plaintext = encodeSphinxPayload(message, payloadSize);
   const recipient = options.recipient ?? new Uint8Array(SPHINX_NODE_ID_SIZE);
   if (!(recipient instanceof Uint8Array) || recipient.length !== SPHINX_NODE_ID_SIZE) {

@@ -98,11 +98,11 @@ export function sphinxMessageCapacity(payloadSize: number = SPHINX_DEFAULT_PAYLO
  * @throws {ConfigError} outside [64, 65536] bytes
  * @example
  * ```ts
- * import { checkPayloadSize } from "./params.ts";
- * console.assert(checkPayloadSize(undefined) === 1024);
+ * import { checkSphinxPayloadSize } from "./params.ts";
+ * console.assert(checkSphinxPayloadSize(undefined) === 1024);
  * ```
  */
-export function checkPayloadSize(payloadSize: number | undefined): number {
+export function checkSphinxPayloadSize(payloadSize: number | undefined): number {
   const size = payloadSize ?? SPHINX_DEFAULT_PAYLOAD_SIZE;
   if (
     !Number.isSafeInteger(size) || size < SPHINX_MIN_PAYLOAD_SIZE || size > SPHINX_MAX_PAYLOAD_SIZE

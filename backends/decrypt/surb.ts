@@ -15,7 +15,7 @@ import { createSphinxHeader, type SphinxHop } from "./header.ts";
 import { LIONESS_KEY_SIZE, lionessDecrypt, lionessEncrypt } from "./lioness.ts";
 import type { SphinxOutgoing } from "./packet.ts";
 import {
-  checkPayloadSize,
+  checkSphinxPayloadSize,
   SPHINX_HEADER_SIZE,
   SPHINX_MAX_HOPS,
   SPHINX_NODE_ID_SIZE,
@@ -123,7 +123,7 @@ export function createSphinxReply(
   surb: SphinxSurb,
   options: { message: Uint8Array; payloadSize?: number },
 ): SphinxOutgoing {
-  const payloadSize = checkPayloadSize(options.payloadSize);
+  const payloadSize = checkSphinxPayloadSize(options.payloadSize);
   const delta = lionessEncrypt(
     deriveSurbPayloadKey(surb.key),
     encodeSphinxPayload(options.message, payloadSize),

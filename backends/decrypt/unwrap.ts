@@ -18,7 +18,7 @@ import { prefix, SPHINX_OFFSETS } from "./header.ts";
 import { deriveHopKeys, headerMac, routingStream } from "./hop_keys.ts";
 import { lionessDecrypt } from "./lioness.ts";
 import {
-  checkPayloadSize,
+  checkSphinxPayloadSize,
   SPHINX_BETA_SIZE,
   SPHINX_COMMAND_SIZE,
   SPHINX_HEADER_SIZE,
@@ -157,7 +157,7 @@ export async function unwrapSphinxPacket(
   packet: Uint8Array,
   options: UnwrapSphinxOptions,
 ): Promise<SphinxUnwrapResult> {
-  const payloadSize = checkPayloadSize(options.payloadSize);
+  const payloadSize = checkSphinxPayloadSize(options.payloadSize);
   checkSphinxFraming(packet, payloadSize);
   const keyId = packet[1]!;
   const nodeKey = typeof options.keys === "function" ? options.keys(keyId) : options.keys;

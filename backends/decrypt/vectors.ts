@@ -115,7 +115,7 @@ async function walk(
     } else {
       view.result = commandView({ ...out, kind: "reply" });
       view.payload = toHex(out.payload);
-      last = out;
+      last = { ...out };
     }
     hops.push(view);
   }
