@@ -17,3 +17,4 @@
 
 export * from "./core/mod.ts";
 export * from "./backends/reencrypt/mod.ts";
+export * from "./backends/decrypt/mod.ts";

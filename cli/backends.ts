@@ -9,12 +9,14 @@
 import type { AnyMixBackend } from "../core/mixer.ts";
 import { plainBackend } from "../core/plain_backend.ts";
 import { reencryptBackend } from "../backends/reencrypt/mod.ts";
+import { decryptBackend } from "../backends/decrypt/mod.ts";
 import { UsageError } from "../core/errors.ts";
 
 /** Every backend, by its command-line name. */
 export const BACKENDS: ReadonlyMap<string, AnyMixBackend> = new Map<string, AnyMixBackend>([
   [plainBackend.name, plainBackend],
   [reencryptBackend.name, reencryptBackend],
+  [decryptBackend.name, decryptBackend],
 ]);
 
 /**

@@ -292,7 +292,7 @@ export function createDecryptBackend(
     input: packetCodec,
     output: outputCodec,
 
-    generateKeys: (keyOptions = {}) => {
+    generateKeys: async (keyOptions = {}) => {
       const settings = keyOptions.settings ?? {};
       const { cascade, secrets } = generateCascade({
         ...(settings.mixers === undefined ? {} : { mixers: Number(settings.mixers) }),
@@ -302,10 +302,8 @@ export function createDecryptBackend(
         ...(settings.keyId === undefined ? {} : { keyId: Number(settings.keyId) }),
         ...(keyOptions.random === undefined ? {} : { random: keyOptions.random }),
       });
-      return Promise.resolve({
-        publicKey: encodeCascade(cascade),
-        secretKey: encodeCascadeSecret(secrets),
-      });
+      await Promise.resolve();
+      return { publicKey: encodeCascade(cascade), secretKey: encodeCascadeSecret(secrets) };
     },
 
     sampleInputs: async (count, sampleOptions) => {
