@@ -1,0 +1,258 @@
+/**
+ * Incremental aggregation: reports are counted as they arrive (typed-array
+ * counters, O(1) per k-RR or numeric report, O(k) bit scan per OUE report, one
+ * BLAKE2s call plus O(k) additions per OLH report), and estimates can be taken
+ * at any time in O(k) per question.
+ *
+ * @module
+ */
+
+import { decodeMsgpack } from "../../core/envelope.ts";
+import { InvalidInputError } from "../../core/errors.ts";
+import { type SurveyPrivacy, surveyPrivacy } from "./composition.ts";
+import { type SurveyDefinition, surveyPlan, type SurveyQuestionPlan } from "./definition.ts";
+import {
+  estimateSurveyFrequencies,
+  estimateSurveyMean,
+  type SurveyFrequencyEstimate,
+  type SurveyMeanEstimate,
+  surveyNormSub,
+  surveyZScore,
+} from "./estimate.ts";
+import { olhAddSupport, olhHashKey } from "./olh_hash.ts";
+import {
+  checkSurveyReport,
+  readSurveyReport,
+  SURVEY_REPORT_MAX_BYTES,
+  type SurveyReport,
+} from "./report.ts";
+
+/** Estimates for one question. */
+export interface SurveyQuestionEstimate {
+  /** Question id. */
+  id: string;
+  /** Question type. */
+  type: "categorical" | "multiple" | "numeric";
+  /** Report mechanism. */
+  mechanism: string;
+  /** Reports counted. */
+  n: number;
+  /** Option frequencies (fractions of respondents) with intervals; categorical and multiple choice. */
+  frequencies?: SurveyFrequencyEstimate[];
+  /**
+   * Consistency-corrected frequencies: Norm-Sub (sum 1) for categorical questions;
+   * clipped to [0, 1] for multiple choice.
+   */
+  consistent?: number[];
+  /** Mean with interval; numeric questions. */
+  mean?: SurveyMeanEstimate;
+}
+
+/** Estimates for a whole survey. */
+export interface SurveyEstimate {
+  /** Survey id. */
+  survey: string;
+  /** Confidence level of the intervals. */
+  confidence: number;
+  /** Per-question estimates in question order. */
+  questions: SurveyQuestionEstimate[];
+}
+
+/** Options of {@linkcode SurveyAggregator.estimate}. */
+export interface SurveyEstimateOptions {
+  /** Confidence level of the intervals (default 0.95). */
+  confidence?: number;
+}
+
+interface Accumulator {
+  plan: SurveyQuestionPlan;
+  n: number;
+  /** Support counts (oracles) or [ones] (numeric). */
+  support: Float64Array;
+}
+
+/**
+ * Counts reports of one survey and estimates its statistics live.
+ *
+ * @example
+ * ```ts
+ * import { seededRandom } from "../../core/random.ts";
+ * import { SurveyAggregator } from "./aggregate.ts";
+ * import { surveyRespond } from "./randomize.ts";
+ * const def = {
+ *   id: "s", target: { epsilon: 1, delta: 1e-6 },
+ *   questions: [{ id: "q", type: "categorical" as const, options: ["a", "b"], epsilon0: 2 }],
+ * };
+ * const agg = new SurveyAggregator(def);
+ * const random = seededRandom("doc");
+ * for (let i = 0; i < 100; i++) for (const r of surveyRespond(def, { answers: { q: "a" }, random })) agg.ingest(r);
+ * console.assert(agg.estimate().questions[0]!.n === 100);
+ * ```
+ */
+export class SurveyAggregator {
+  /** The survey being aggregated. */
+  readonly definition: SurveyDefinition;
+  #byId = new Map<string, Accumulator>();
+  #accumulators: Accumulator[];
+  #privacyCache: { key: string; value: SurveyPrivacy } | undefined;
+
+  /**
+   * @param definition a validated survey definition
+   */
+  constructor(definition: SurveyDefinition) {
+    this.definition = definition;
+    this.#accumulators = surveyPlan(definition).map((plan) => ({
+      plan,
+      n: 0,
+      support: new Float64Array(plan.mechanism === "numeric" ? 1 : plan.oracle!.k),
+    }));
+    for (const acc of this.#accumulators) this.#byId.set(acc.plan.question.id, acc);
+  }
+
+  /** Reports counted per question, in question order. */
+  get counts(): number[] {
+    return this.#accumulators.map((a) => a.n);
+  }
+
+  /**
+   * Counts one report.
+   *
+   * @param report a structurally valid report
+   * @throws {InvalidInputError} when it belongs to another survey, an unknown question, or does not fit
+   */
+  ingest(report: SurveyReport): void {
+    if (report.survey !== this.definition.id) {
+      throw new InvalidInputError(
+        `Value 'report.survey' must be '${this.definition.id}', got '${report.survey}'`,
+      );
+    }
+    const acc = this.#byId.get(report.question);
+    if (acc === undefined) {
+      throw new InvalidInputError(
+        `Value 'report.question' names unknown question '${report.question}'`,
+      );
+    }
+    checkSurveyReport(report, acc.plan);
+    const support = acc.support;
+    switch (report.mechanism) {
+      case "krr":
+        support[report.value]!++;
+        break;
+      case "numeric":
+        support[0]! += report.bit;
+        break;
+      case "oue": {
+        const bits = report.bits;
+        for (let i = 0; i < bits.length; i++) {
+          let byte = bits[i]!;
+          while (byte !== 0) {
+            const low = byte & -byte;
+            support[i * 8 + (31 - Math.clz32(low))]!++;
+            byte ^= low;
+          }
+        }
+        break;
+      }
+      case "olh":
+        olhAddSupport(olhHashKey(report.seed), { y: report.value, g: acc.plan.oracle!.g, support });
+        break;
+    }
+    acc.n++;
+  }
+
+  /**
+   * Decodes and counts one encoded report (a mix-net output payload).
+   *
+   * @param bytes msgpack envelope of a report
+   * @throws {InvalidInputError} naming the malformed field
+   */
+  ingestBytes(bytes: Uint8Array): void {
+    if (bytes.length > SURVEY_REPORT_MAX_BYTES) {
+      throw new InvalidInputError(
+        `Value 'report' must be at most ${SURVEY_REPORT_MAX_BYTES} bytes, got ${bytes.length}`,
+      );
+    }
+    this.ingest(readSurveyReport(decodeMsgpack(bytes, "report"), "report"));
+  }
+
+  /**
+   * Counts many encoded reports, skipping malformed ones.
+   *
+   * @param items encoded reports
+   * @returns how many were accepted and why the others were rejected
+   */
+  ingestAll(
+    items: Iterable<Uint8Array>,
+  ): { accepted: number; rejected: { index: number; error: InvalidInputError }[] } {
+    let accepted = 0;
+    const rejected: { index: number; error: InvalidInputError }[] = [];
+    let index = 0;
+    for (const bytes of items) {
+      try {
+        this.ingestBytes(bytes);
+        accepted++;
+      } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        rejected.push({ index, error });
+      }
+      index++;
+    }
+    return { accepted, rejected };
+  }
+
+  /**
+   * Current estimates with confidence intervals (O(k) per question; no privacy accounting).
+   *
+   * @param options confidence level
+   * @returns estimates per question
+   */
+  estimate(options: SurveyEstimateOptions = {}): SurveyEstimate {
+    const confidence = options.confidence ?? 0.95;
+    const z = surveyZScore(confidence);
+    const questions = this.#accumulators.map((acc): SurveyQuestionEstimate => {
+      const question = acc.plan.question;
+      const base = {
+        id: question.id,
+        type: question.type,
+        mechanism: acc.plan.mechanism,
+        n: acc.n,
+      };
+      if (question.type === "numeric") {
+        return {
+          ...base,
+          mean: estimateSurveyMean({ ones: acc.support[0]!, n: acc.n, ...question, z }),
+        };
+      }
+      const oracle = acc.plan.oracle!;
+      const frequencies = estimateSurveyFrequencies({
+        support: acc.support,
+        n: acc.n,
+        p: oracle.p,
+        q: oracle.q,
+        labels: question.options,
+        z,
+        scale: question.type === "multiple" ? question.maxSelections : 1,
+      });
+      const raw = frequencies.map((f) => f.estimate);
+      const consistent = question.type === "categorical"
+        ? surveyNormSub(raw, 1)
+        : raw.map((x) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0));
+      return { ...base, frequencies, consistent };
+    });
+    return { survey: this.definition.id, confidence, questions };
+  }
+
+  /**
+   * The central privacy of publishing the current estimates (cached per batch sizes).
+   *
+   * @returns the composed guarantee and whether it meets the target
+   */
+  privacy(): SurveyPrivacy {
+    const counts = this.counts;
+    const key = counts.join(",");
+    if (this.#privacyCache?.key !== key) {
+      this.#privacyCache = { key, value: surveyPrivacy(this.definition, counts) };
+    }
+    return this.#privacyCache.value;
+  }
+}
