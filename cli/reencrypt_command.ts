@@ -1,0 +1,237 @@
+/**
+ * Commands of the re-encryption backend: `bench reencrypt` (per-ciphertext timings),
+ * `cascade` (run k verified mixers and write the transcript) and `verify-transcript`
+ * (check a cascade transcript and name the failing step).
+ *
+ * @module
+ */
+
+import { buildCommand, numberParser } from "@stricli/core";
+import { concatBytes } from "../core/bytes.ts";
+import { UsageError } from "../core/errors.ts";
+import {
+  detectItemFormat,
+  type ItemFormat,
+  parseItems,
+  serializeItem,
+} from "../core/item_stream.ts";
+import { workerCount } from "../core/worker_pool.ts";
+import {
+  decodeCascadeTranscript,
+  decodePublicKey,
+  decrypt,
+  encodeCascadeTranscript,
+  encodeCiphertext,
+  encodeInteger,
+  encrypt,
+  generateKeyPair,
+  reencryptBackend,
+  runCascade,
+  shuffleAndProve,
+  verifyCascade,
+  verifyShuffle,
+} from "../backends/reencrypt/mod.ts";
+import type { CliContext } from "./context.ts";
+import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
+import { terminalProgress } from "./progress.ts";
+
+interface BenchFlags {
+  count: number;
+  width: number;
+  workers?: number;
+  json?: boolean;
+}
+
+function positiveInteger(what: string, max: number) {
+  return (text: string): number => {
+    const value = numberParser(text);
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      throw new UsageError(`Flag '${what}' must be an integer from 1 to ${max}, got '${text}'`);
+    }
+    return value;
+  };
+}
+
+/**
+ * `panoramix bench reencrypt -n N [--width W] [--workers K] [--json]` (`--count N` is the
+ * long form: stricli long flags need two letters).
+ */
+export const reencryptBenchCommand = buildCommand({
+  async func(this: CliContext, flags: BenchFlags) {
+    const n = flags.count, w = flags.width;
+    const workers = flags.workers ?? workerCount();
+    const log = (text: string) => this.stderr.write(text);
+    const keys = generateKeyPair();
+    const messages = Array.from({ length: w }, (_, k) => encodeInteger(k));
+    await log(`encrypting ${n} ciphertexts of width ${w}\n`);
+    let t = performance.now();
+    const inputs = [];
+    for (let i = 0; i < n; i++) inputs.push(encrypt(keys.publicKey, messages));
+    const encryptMs = performance.now() - t;
+    await log(`shuffle+prove with ${workers} worker(s)\n`);
+    t = performance.now();
+    const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, { workers });
+    const proveMs = performance.now() - t;
+    await log("verify\n");
+    t = performance.now();
+    await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs }, proof, { workers });
+    const verifyMs = performance.now() - t;
+    await log("decrypt\n");
+    t = performance.now();
+    for (const ct of outputs) decrypt(keys.secretKey, ct);
+    const decryptMs = performance.now() - t;
+    const per = (ms: number) => Number((ms / n).toFixed(4));
+    const report = {
+      backend: "reencrypt",
+      n,
+      width: w,
+      cores: workers,
+      hardwareConcurrency: typeof navigator !== "undefined" ? navigator.hardwareConcurrency : 1,
+      msPerCiphertext: {
+        encrypt: per(encryptMs),
+        shuffleProve: per(proveMs),
+        verify: per(verifyMs),
+        decrypt: per(decryptMs),
+      },
+      totalSeconds: {
+        encrypt: Number((encryptMs / 1000).toFixed(3)),
+        shuffleProve: Number((proveMs / 1000).toFixed(3)),
+        verify: Number((verifyMs / 1000).toFixed(3)),
+        decrypt: Number((decryptMs / 1000).toFixed(3)),
+      },
+    };
+    if (flags.json) {
+      await this.stdout.write(JSON.stringify(report) + "\n");
+      return;
+    }
+    const m = report.msPerCiphertext;
+    await this.stdout.write(
+      `reencrypt bench: N = ${n}, width ${w}, ${workers} worker(s) (ms per ciphertext)\n` +
+        `  encrypt        ${m.encrypt.toFixed(3)}  (1 thread)\n` +
+        `  shuffle+prove  ${m.shuffleProve.toFixed(3)}\n` +
+        `  verify         ${m.verify.toFixed(3)}\n` +
+        `  decrypt        ${m.decrypt.toFixed(3)}  (1 thread)\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      count: {
+        kind: "parsed",
+        parse: positiveInteger("--count", 1 << 24),
+        brief: "Number of ciphertexts N (alias -n)",
+      },
+      width: {
+        kind: "parsed",
+        parse: positiveInteger("--width", 64),
+        default: "1",
+        brief: "Group elements per ciphertext",
+      },
+      workers: {
+        kind: "parsed",
+        parse: positiveInteger("--workers", 1024),
+        optional: true,
+        brief: "Workers for proving and verifying (default: all cores)",
+      },
+      json: { kind: "boolean", optional: true, brief: "Print one JSON object" },
+    },
+    aliases: { n: "count" },
+  },
+  docs: {
+    brief: "Benchmark the re-encryption backend: encrypt, shuffle+prove, verify, decrypt",
+  },
+});
+
+interface CascadeFlags {
+  key: string;
+  mixers: number;
+  transcript: string;
+  input: string;
+  force?: boolean;
+  progress?: boolean;
+}
+
+/** `panoramix cascade --key PK --mixers K --transcript FILE < inputs > outputs`. */
+export const reencryptCascadeCommand = buildCommand({
+  async func(this: CliContext, flags: CascadeFlags) {
+    const publicKey = decodePublicKey(await readAnyEnvelopeFile(flags.key, this.stdin), flags.key);
+    const bytes = await readInput(flags.input, this.stdin);
+    const format: ItemFormat = detectItemFormat(bytes);
+    const values = parseItems(bytes, { format, what: flags.input === "-" ? "stdin" : flags.input });
+    const inputs = values.map((v, i) => reencryptBackend.input.decode(v, `Input item ${i + 1}`));
+    if (inputs.length < reencryptBackend.minBatchSize) {
+      throw new UsageError(`A cascade needs at least ${reencryptBackend.minBatchSize} items`);
+    }
+    const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    const transcript = await runCascade(publicKey, {
+      inputs,
+      mixers: flags.mixers,
+      onProgress: progress.report,
+    });
+    await progress.done();
+    await writeEnvelopeFile(flags.transcript, encodeCascadeTranscript(transcript), {
+      overwrite: flags.force ?? false,
+    });
+    const last = transcript.steps[transcript.steps.length - 1]!.outputs;
+    await this.stdout.write(
+      concatBytes(...last.map((c) => serializeItem(encodeCiphertext(c), format))),
+    );
+    await this.stderr.write(
+      `cascade of ${flags.mixers} mixers over ${inputs.length} items verified; transcript in '${flags.transcript}'\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      key: { kind: "parsed", parse: String, brief: "Public key file (reencrypt.public-key)" },
+      mixers: {
+        kind: "parsed",
+        parse: positiveInteger("--mixers", 1024),
+        brief: "Number of mixers k",
+      },
+      transcript: { kind: "parsed", parse: String, brief: "Where to write the cascade transcript" },
+      input: {
+        kind: "parsed",
+        parse: String,
+        default: "-",
+        brief: "Input items file, - for stdin",
+      },
+      force: { kind: "boolean", optional: true, brief: "Replace an existing transcript file" },
+      progress: { kind: "boolean", optional: true, brief: "Print progress on stderr" },
+    },
+  },
+  docs: { brief: "Run a re-encryption cascade of k verified mixers and write its transcript" },
+});
+
+interface VerifyTranscriptFlags {
+  workers?: number;
+}
+
+/** `panoramix verify-transcript FILE`: checks every step of a cascade transcript. */
+export const verifyTranscriptCommand = buildCommand({
+  async func(this: CliContext, flags: VerifyTranscriptFlags, path: string) {
+    const transcript = decodeCascadeTranscript(await readAnyEnvelopeFile(path, this.stdin), path);
+    const started = performance.now();
+    await verifyCascade(transcript, flags.workers === undefined ? {} : { workers: flags.workers });
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    await this.stdout.write(
+      `transcript ok: ${transcript.steps.length} mixers, ${transcript.inputs.length} ciphertexts, every step verified (${seconds} s)\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      workers: {
+        kind: "parsed",
+        parse: positiveInteger("--workers", 1024),
+        optional: true,
+        brief: "Workers for verification (default: all cores)",
+      },
+    },
+    positional: {
+      kind: "tuple",
+      parameters: [{
+        brief: "Cascade transcript file (JSON view or msgpack), - for stdin",
+        parse: String,
+      }],
+    },
+  },
+  docs: { brief: "Verify a re-encryption cascade transcript; names the first failing step" },
+});
