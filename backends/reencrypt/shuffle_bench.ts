@@ -1,0 +1,35 @@
+// Benchmarks of the re-encryption backend at N = 1,000 (override with PANORAMIX_BENCH_N).
+// Run: deno bench --allow-all backends/reencrypt/shuffle_bench.ts
+import { closeWorkerPool, setDefaultWorkerEntry, workerCount } from "../../core/worker_pool.ts";
+import { decrypt, encrypt, generateKeyPair } from "./elgamal.ts";
+import { encodeInteger } from "./encoding.ts";
+import { shuffleAndProve, verifyShuffle } from "./shuffle_proof.ts";
+
+setDefaultWorkerEntry(new URL("./worker_entry.ts", import.meta.url));
+const N = Number(globalThis.Deno?.env.get("PANORAMIX_BENCH_N") ?? 1000);
+const keys = generateKeyPair();
+const inputs = Array.from({ length: N }, (_, i) => encrypt(keys.publicKey, [encodeInteger(i)]));
+const workers = workerCount();
+const first = await shuffleAndProve(keys.publicKey, inputs, { workers });
+
+Deno.bench(`encrypt (1 ciphertext)`, () => {
+  encrypt(keys.publicKey, [encodeInteger(1)]);
+});
+Deno.bench(`decrypt (1 ciphertext)`, () => {
+  decrypt(keys.secretKey, inputs[0]!);
+});
+for (const w of new Set([1, workers])) {
+  Deno.bench(`shuffle+prove N=${N}, ${w} worker(s)`, { n: 1, warmup: 0 }, async () => {
+    await shuffleAndProve(keys.publicKey, inputs, { workers: w });
+  });
+  Deno.bench(`verify N=${N}, ${w} worker(s)`, { n: 1, warmup: 0 }, async () => {
+    await verifyShuffle(
+      { publicKey: keys.publicKey, inputs, outputs: first.outputs },
+      first.proof,
+      {
+        workers: w,
+      },
+    );
+  });
+}
+globalThis.addEventListener("unload", () => closeWorkerPool());
