@@ -1,0 +1,341 @@
+/**
+ * Ballot casting (the voter's client; Web-standard APIs only, so it runs in a
+ * browser): answers are encoded ({@linkcode encodeElectionAnswers}), embedded one
+ * element per layout element, encrypted under the election key as one width-w
+ * ElGamal ciphertext, and accompanied by a Schnorr proof of knowledge of the
+ * encryption randomness bound to the election and the voter credential.
+ *
+ * Binding (label "panoramix/vote/ballot/v1"): the proof's context is the labelled
+ * digest of (election fingerprint, credential as UTF-8). The backend's proof hashes
+ * the public key and the whole ciphertext too, so a proof cannot be moved to another
+ * election, voter or ciphertext; a copied ballot needs a fresh proof, which needs the
+ * randomness the copier does not know.
+ *
+ * Receipt (label "panoramix/vote/receipt/v1"): the first 32 bytes of the labelled
+ * digest of the canonical ballot parts (fingerprint, credential, ciphertext bytes,
+ * proof challenge, proof responses), each framed with its length.
+ *
+ * @module
+ */
+
+import { constantTimeEqual } from "../../core/bytes.ts";
+import { type Envelope, readEnvelope } from "../../core/envelope.ts";
+import { InvalidInputError, VerificationError } from "../../core/errors.ts";
+import { readBytes, readString } from "../../core/fields.ts";
+import type { RandomSource } from "../../core/random.ts";
+import { labelledDigest } from "../../core/transcript.ts";
+import {
+  Ciphertext,
+  decodeEncryptionProof,
+  embedBytes,
+  encodeEncryptionProof,
+  encrypt,
+  type EncryptionProof,
+  extractBytes,
+  type Point,
+  proveEncryptionKnowledge,
+  randomScalars,
+  verifyEncryptionKnowledge,
+} from "../../backends/reencrypt/mod.ts";
+import { type ElectionAnswer, electionBallotLayout, encodeElectionAnswers } from "./answers.ts";
+import { ELECTION_FINGERPRINT_BYTES, type ElectionDefinition } from "./definition.ts";
+
+/** Envelope kind of a ballot. */
+export const BALLOT_KIND = "vote.ballot";
+
+/** Domain-separation label of the ballot proof context. */
+export const BALLOT_CONTEXT_LABEL = "panoramix/vote/ballot/v1";
+
+/** Domain-separation label of voter receipts. */
+export const BALLOT_RECEIPT_LABEL = "panoramix/vote/receipt/v1";
+
+/** Length of a receipt in bytes. */
+export const BALLOT_RECEIPT_BYTES = 32;
+
+/** Longest voter credential, in UTF-8 bytes. */
+export const MAX_CREDENTIAL_BYTES = 256;
+
+const encoder = new TextEncoder();
+
+/** What a voter (or the ballot box) needs to know about an election. */
+export interface ElectionPublicInfo {
+  /** The definition. */
+  definition: ElectionDefinition;
+  /** Its fingerprint ({@linkcode electionFingerprint}). */
+  fingerprint: Uint8Array;
+  /** The joint election public key from the key ceremony. */
+  publicKey: Point;
+}
+
+/** An encrypted ballot. */
+export interface ElectionBallot {
+  /** Fingerprint of the election it was cast in. */
+  election: Uint8Array;
+  /** The voter credential (an opaque voter id issued by the election authority). */
+  credential: string;
+  /** The encrypted answers, width = number of layout elements. */
+  ciphertext: Ciphertext;
+  /** Proof of knowledge of the encryption randomness, bound to election and credential. */
+  proof: EncryptionProof;
+}
+
+/**
+ * Checks a credential: 1 to 256 UTF-8 bytes, no control characters.
+ *
+ * @param credential the credential
+ * @returns its UTF-8 bytes
+ * @throws {InvalidInputError} when it breaks the rules
+ * @example
+ * ```ts
+ * import { checkVoterCredential } from "./ballot.ts";
+ * console.assert(checkVoterCredential("voter-1").length === 7);
+ * ```
+ */
+export function checkVoterCredential(credential: string): Uint8Array {
+  const bytes = encoder.encode(credential);
+  // deno-lint-ignore no-control-regex
+  if (
+    bytes.length === 0 || bytes.length > MAX_CREDENTIAL_BYTES ||
+    /[\u0000-\u001f\u007f]/.test(credential)
+  ) {
+    throw new InvalidInputError(
+      `Credential '${
+        credential.slice(0, 40)
+      }' must be 1 to ${MAX_CREDENTIAL_BYTES} bytes of printable text`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * The context bytes a ballot proof is bound to.
+ *
+ * @param fingerprint election fingerprint
+ * @param credential voter credential
+ * @returns 64 bytes
+ * @example
+ * ```ts
+ * import { ballotProofContext } from "./ballot.ts";
+ * console.assert(ballotProofContext(new Uint8Array(32), "v").length === 64);
+ * ```
+ */
+export function ballotProofContext(fingerprint: Uint8Array, credential: string): Uint8Array {
+  // Binds the proof to the election and the voter (non-malleable ballots, Bernhard–Pereira–Warinschi 2012).
+  return labelledDigest(BALLOT_CONTEXT_LABEL, [fingerprint, checkVoterCredential(credential)]);
+}
+
+/** Options for {@linkcode encryptElectionBallot}. */
+export interface EncryptBallotOptions {
+  /** The voter credential. */
+  credential: string;
+  /** One answer per question: chosen choice indices (in preference order for ranked). */
+  answers: readonly (readonly number[])[];
+  /** Randomness (default the system CSPRNG); seeded only for tests and simulations. */
+  random?: RandomSource;
+}
+
+/**
+ * Encrypts a voter's answers into a ballot (runs in browsers).
+ *
+ * @param election definition, fingerprint and public key
+ * @param options credential, answers and randomness
+ * @returns the ballot
+ * @throws {InvalidInputError} when the answers break the question rules
+ * @example
+ * ```ts ignore
+ * const ballot = encryptElectionBallot(election, { credential: "voter-7", answers: [[1]] });
+ * ```
+ */
+export function encryptElectionBallot(
+  election: ElectionPublicInfo,
+  options: EncryptBallotOptions,
+): ElectionBallot {
+  const context = ballotProofContext(election.fingerprint, options.credential);
+  const parts = encodeElectionAnswers(election.definition, options.answers);
+  // One embedded element per layout element (docs/vote.md, "Answer encoding").
+  const messages = parts.map((p) => embedBytes(p));
+  const randomness = randomScalars(messages.length, options.random);
+  const ciphertext = encrypt(
+    election.publicKey,
+    messages,
+    options.random ? { randomness, random: options.random } : { randomness },
+  );
+  const proof = proveEncryptionKnowledge(
+    { publicKey: election.publicKey, ciphertext, context },
+    options.random ? { randomness, random: options.random } : { randomness },
+  );
+  return {
+    election: election.fingerprint.slice(),
+    credential: options.credential,
+    ciphertext,
+    proof,
+  };
+}
+
+/**
+ * Checks a ballot's shape against the election (fingerprint, credential, width) without
+ * the proof.
+ *
+ * @param election the election
+ * @param ballot the ballot
+ * @throws {InvalidInputError} naming what is wrong
+ * @example
+ * ```ts ignore
+ * checkBallotShape(election, ballot);
+ * ```
+ */
+export function checkBallotShape(election: ElectionPublicInfo, ballot: ElectionBallot): void {
+  if (ballot.election.length !== ELECTION_FINGERPRINT_BYTES) {
+    throw new InvalidInputError(
+      `Ballot election fingerprint must be ${ELECTION_FINGERPRINT_BYTES} bytes`,
+    );
+  }
+  if (!constantTimeEqual(ballot.election, election.fingerprint)) {
+    throw new InvalidInputError(
+      `Ballot of '${ballot.credential.slice(0, 40)}' was made for another election`,
+    );
+  }
+  checkVoterCredential(ballot.credential);
+  const width = electionBallotLayout(election.definition).elements.length;
+  if (ballot.ciphertext.width !== width) {
+    throw new InvalidInputError(
+      `Ballot ciphertext has width ${ballot.ciphertext.width}, this election's ballots have width ${width}`,
+    );
+  }
+  if (ballot.proof.responses.length !== width) {
+    throw new InvalidInputError(
+      `Ballot proof has ${ballot.proof.responses.length} responses, expected ${width}`,
+    );
+  }
+}
+
+/**
+ * Verifies a ballot: shape and proof of knowledge bound to election and credential.
+ *
+ * @param election the election
+ * @param ballot the ballot
+ * @throws {InvalidInputError} on a malformed ballot
+ * @throws {VerificationError} when the proof does not verify
+ * @example
+ * ```ts ignore
+ * verifyElectionBallot(election, ballot);
+ * ```
+ */
+export function verifyElectionBallot(election: ElectionPublicInfo, ballot: ElectionBallot): void {
+  checkBallotShape(election, ballot);
+  try {
+    verifyEncryptionKnowledge(
+      {
+        publicKey: election.publicKey,
+        ciphertext: ballot.ciphertext,
+        context: ballotProofContext(election.fingerprint, ballot.credential),
+      },
+      ballot.proof,
+    );
+  } catch (error) {
+    if (error instanceof VerificationError) {
+      throw new VerificationError(
+        `Ballot proof of '${
+          ballot.credential.slice(0, 40)
+        }' is invalid (not bound to this election, credential and ciphertext)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * The voter's receipt: 32 bytes identifying the exact ballot (see module docs).
+ *
+ * @param ballot the ballot
+ * @returns the receipt
+ * @example
+ * ```ts ignore
+ * const receipt = ballotReceipt(ballot);
+ * ```
+ */
+export function ballotReceipt(ballot: ElectionBallot): Uint8Array {
+  const proof = encodeEncryptionProof(ballot.proof);
+  return labelledDigest(BALLOT_RECEIPT_LABEL, [
+    ballot.election,
+    encoder.encode(ballot.credential),
+    ballot.ciphertext.bytes,
+    proof.challenge as Uint8Array,
+    ...(proof.responses as Uint8Array[]),
+  ]).slice(0, BALLOT_RECEIPT_BYTES);
+}
+
+/**
+ * Encodes a ballot as `{ v: 1, kind: "vote.ballot", election, credential, ciphertext, proof }`
+ * (ciphertext: 64·w bytes; proof: the backend's `reencrypt.encryption-proof` envelope).
+ *
+ * @param ballot the ballot
+ * @returns the envelope
+ * @example
+ * ```ts ignore
+ * const env = electionBallotToEnvelope(ballot);
+ * ```
+ */
+export function electionBallotToEnvelope(ballot: ElectionBallot): Envelope {
+  return {
+    v: 1,
+    kind: BALLOT_KIND,
+    election: ballot.election,
+    credential: ballot.credential,
+    ciphertext: ballot.ciphertext.bytes,
+    proof: encodeEncryptionProof(ballot.proof),
+  };
+}
+
+/**
+ * Decodes a ballot envelope (msgpack or JSON view), checking every encoding.
+ *
+ * @param value decoded value
+ * @param what names the ballot in errors
+ * @returns the ballot
+ * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const ballot = electionBallotFromEnvelope(JSON.parse(text), "ballot");
+ * ```
+ */
+export function electionBallotFromEnvelope(value: unknown, what = "ballot"): ElectionBallot {
+  const env = readEnvelope(value, BALLOT_KIND, { what });
+  const credential = readString(env.credential, `${what}.credential`);
+  checkVoterCredential(credential);
+  return {
+    election: readBytes(env.election, `${what}.election`, { length: ELECTION_FINGERPRINT_BYTES }),
+    credential,
+    ciphertext: Ciphertext.fromBytes(
+      readBytes(env.ciphertext, `${what}.ciphertext`),
+      `${what}.ciphertext`,
+    ),
+    proof: decodeEncryptionProof(env.proof, `${what}.proof`),
+  };
+}
+
+/**
+ * Reads the answers' element bytes back from decrypted group elements; an element
+ * that embeds no message gives undefined (the ballot then counts as invalid).
+ *
+ * @param elements decrypted elements of one ballot
+ * @returns the embedded byte strings
+ * @example
+ * ```ts ignore
+ * const parts = extractBallotParts(plaintextPoints);
+ * ```
+ */
+export function extractBallotParts(elements: readonly Point[]): (Uint8Array | undefined)[] {
+  return elements.map((p) => {
+    try {
+      return extractBytes(p);
+    } catch (error) {
+      if (error instanceof InvalidInputError) return undefined;
+      throw error;
+    }
+  });
+}
+
+/** Re-exported answer type for ballot callers. */
+export type { ElectionAnswer };

@@ -1,0 +1,220 @@
+/**
+ * The ballot box: accepts well-formed ballots with valid proofs and rejects the rest
+ * with a typed error and a clear reason. Rules, checked in this order (docs/vote.md):
+ *
+ * 1. the box is open, the ballot is for this election and well formed (InvalidInputError);
+ * 2. replay — the exact same ballot (same receipt) was cast before (ReplayError);
+ * 3. copy — an element c1 of its ciphertext appears in an earlier ballot (ReplayError;
+ *    honest ballots never share encryption randomness);
+ * 4. eligibility — with a voter roll, the credential must be on it (InvalidInputError);
+ * 5. duplicate — the credential already voted: rejected (ReplayError) under re-voting
+ *    policy `reject`, or accepted and superseding the earlier ballot under `last`;
+ * 6. proof — the proof of knowledge must verify for this election and credential
+ *    (VerificationError).
+ * Closing the box cleanses it: the counted ballots are the accepted ones not superseded,
+ * in box order, and their ciphertexts are the input of the first mixer.
+ *
+ * @module
+ */
+
+import { toHex } from "../../core/bytes.ts";
+import { InvalidInputError, ReplayError, VerificationError } from "../../core/errors.ts";
+import type { Ciphertext } from "../../backends/reencrypt/mod.ts";
+import {
+  ballotReceipt,
+  checkBallotShape,
+  type ElectionBallot,
+  type ElectionPublicInfo,
+  verifyElectionBallot,
+} from "./ballot.ts";
+
+/** What the box answers to an accepted ballot. */
+export interface CastResult {
+  /** Position of the ballot in the box (0-based). */
+  index: number;
+  /** The voter's receipt. */
+  receipt: Uint8Array;
+  /** Position of the ballot of the same voter it replaces (policy `last`). */
+  supersedes?: number;
+}
+
+/** Options of the box. */
+export interface BallotBoxOptions {
+  /** The voter roll: eligible credentials (default: any credential). */
+  voters?: Iterable<string>;
+  /**
+   * Skip the proof check (rule 6). Only for a caller that has already verified the
+   * proofs in a batch, e.g. on worker threads.
+   */
+  proofsVerified?: boolean;
+}
+
+const C1_BYTES = 32;
+
+/**
+ * An election's ballot box.
+ *
+ * @example
+ * ```ts ignore
+ * const box = new ElectionBallotBox(election);
+ * const { receipt } = box.cast(ballot);
+ * const mixInput = box.close();
+ * ```
+ */
+export class ElectionBallotBox {
+  readonly #election: ElectionPublicInfo;
+  readonly #voters: Set<string> | undefined;
+  readonly #ballots: ElectionBallot[] = [];
+  readonly #receipts: Uint8Array[] = [];
+  readonly #byReceipt = new Map<string, number>();
+  readonly #byC1 = new Map<string, number>();
+  readonly #byCredential = new Map<string, number>();
+  readonly #superseded = new Set<number>();
+  #closed = false;
+
+  /**
+   * @param election the election the box collects ballots for
+   * @param options voter roll
+   */
+  constructor(election: ElectionPublicInfo, options: BallotBoxOptions = {}) {
+    this.#election = election;
+    this.#voters = options.voters === undefined ? undefined : new Set(options.voters);
+  }
+
+  /** Accepted ballots, in box order (superseded ones included). */
+  get ballots(): readonly ElectionBallot[] {
+    return this.#ballots;
+  }
+
+  /** Receipts of the accepted ballots, in box order. */
+  get receipts(): readonly Uint8Array[] {
+    return this.#receipts;
+  }
+
+  /** Whether the box is closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Checks a ballot against rules 1–5 and, unless told otherwise, rule 6, then accepts it.
+   *
+   * @param ballot the ballot
+   * @param options `proofVerified` skips rule 6 (the caller verified the proof already)
+   * @returns the position, receipt and any superseded ballot
+   * @throws {InvalidInputError} box closed, wrong election, malformed, not on the roll
+   * @throws {ReplayError} replayed, copied, or duplicate under policy `reject`
+   * @throws {VerificationError} invalid proof
+   */
+  cast(ballot: ElectionBallot, options: { proofVerified?: boolean } = {}): CastResult {
+    if (this.#closed) throw new InvalidInputError("Ballot box is closed; no more ballots accepted");
+    checkBallotShape(this.#election, ballot);
+    const receipt = ballotReceipt(ballot);
+    const receiptKey = toHex(receipt);
+    const earlier = this.#byReceipt.get(receiptKey);
+    if (earlier !== undefined) {
+      throw new ReplayError(
+        `Ballot was already cast (replay of ballot ${earlier + 1}, receipt ${
+          receiptKey.slice(0, 16)
+        }…)`,
+      );
+    }
+    const bytes = ballot.ciphertext.bytes;
+    const c1Keys: string[] = [];
+    for (let k = 0; k < ballot.ciphertext.width; k++) {
+      const key = toHex(bytes.subarray(2 * k * C1_BYTES, (2 * k + 1) * C1_BYTES));
+      const source = this.#byC1.get(key);
+      if (source !== undefined || c1Keys.includes(key)) {
+        throw new ReplayError(
+          `Ballot of '${ballot.credential.slice(0, 40)}' copies the ciphertext of ballot ${
+            (source ?? this.#ballots.length) + 1
+          }`,
+        );
+      }
+      c1Keys.push(key);
+    }
+    if (this.#voters !== undefined && !this.#voters.has(ballot.credential)) {
+      throw new InvalidInputError(
+        `Credential '${ballot.credential.slice(0, 40)}' is not on the voter roll`,
+      );
+    }
+    const previous = this.#byCredential.get(ballot.credential);
+    if (previous !== undefined && this.#election.definition.revote === "reject") {
+      throw new ReplayError(
+        `Voter '${ballot.credential.slice(0, 40)}' has already voted (ballot ${
+          previous + 1
+        }); this election does not allow re-voting`,
+      );
+    }
+    if (!options.proofVerified) verifyElectionBallot(this.#election, ballot);
+    const index = this.#ballots.length;
+    this.#ballots.push(ballot);
+    this.#receipts.push(receipt);
+    this.#byReceipt.set(receiptKey, index);
+    for (const key of c1Keys) this.#byC1.set(key, index);
+    this.#byCredential.set(ballot.credential, index);
+    if (previous !== undefined) {
+      this.#superseded.add(previous);
+      return { index, receipt, supersedes: previous };
+    }
+    return { index, receipt };
+  }
+
+  /**
+   * Positions of the counted ballots: accepted and not superseded, in box order.
+   *
+   * @returns 0-based positions
+   */
+  countedIndices(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.#ballots.length; i++) if (!this.#superseded.has(i)) out.push(i);
+    return out;
+  }
+
+  /**
+   * Closes the box and returns the cleansed mix input: the counted ballots' ciphertexts
+   * (proofs and credentials stripped), in box order.
+   *
+   * @returns the first mixer's input
+   */
+  close(): Ciphertext[] {
+    this.#closed = true;
+    return this.countedIndices().map((i) => this.#ballots[i]!.ciphertext);
+  }
+}
+
+/**
+ * Replays a published list of ballots through a fresh box, as a verifier does; every
+ * ballot must be accepted in order.
+ *
+ * @param election the election
+ * @param ballots the published ballots
+ * @param options voter roll, and whether proofs were already verified in a batch
+ * @returns the box holding them
+ * @throws {VerificationError} "Ballot N: reason" for the first ballot the rules reject
+ * @example
+ * ```ts ignore
+ * const box = replayBallotBox(election, transcript.ballots);
+ * ```
+ */
+export function replayBallotBox(
+  election: ElectionPublicInfo,
+  ballots: readonly ElectionBallot[],
+  options: BallotBoxOptions = {},
+): ElectionBallotBox {
+  const box = new ElectionBallotBox(election, options);
+  ballots.forEach((ballot, i) => {
+    try {
+      box.cast(ballot, { proofVerified: options.proofsVerified ?? false });
+    } catch (error) {
+      if (
+        error instanceof InvalidInputError || error instanceof ReplayError ||
+        error instanceof VerificationError
+      ) {
+        throw new VerificationError(`Ballot ${i + 1}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  });
+  return box;
+}

@@ -1,0 +1,377 @@
+/**
+ * The phases of an election after the key ceremony: close the box, mix through k
+ * mixers, threshold-decrypt with proofs, decode and tally; and a one-call local
+ * election that runs them all and assembles the transcript.
+ *
+ * Mixers are functions, so a mixer may run locally (the default: the backend's
+ * verifiable shuffle in this process) or on a remote node that returns outputs and proof.
+ *
+ * @module
+ */
+
+import { assertBatchSize } from "../../core/batcher.ts";
+import { concatBytes } from "../../core/bytes.ts";
+import { InvalidInputError, VerificationError } from "../../core/errors.ts";
+import type { ProgressReporter } from "../../core/mixer.ts";
+import type { RandomSource } from "../../core/random.ts";
+import {
+  type Ciphertext,
+  combineDecryptionShares,
+  createDecryptionShare,
+  type DecryptionShare,
+  type SecretShare,
+  shuffleAndProve,
+  type ShuffleProof,
+  verifyDecryptionShare,
+} from "../../backends/reencrypt/mod.ts";
+import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
+import { type ElectionBallot, type ElectionPublicInfo, extractBallotParts } from "./ballot.ts";
+import { ElectionBallotBox } from "./ballot_box.ts";
+import { type ElectionKey, runLocalKeyCeremony } from "./ceremony.ts";
+import { type ElectionDefinition, electionFingerprint } from "./definition.ts";
+import type { ElectionDecryption, ElectionMix, ElectionTranscript } from "./election_transcript.ts";
+import { computeElectionTally, type ElectionTally } from "./tally.ts";
+
+/** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
+export const MIN_ELECTION_BALLOTS = 2;
+
+/** A mixer: shuffles and re-encrypts its inputs and proves it. */
+export type ElectionMixer = (
+  inputs: readonly Ciphertext[],
+  context: { election: ElectionPublicInfo; index: number; name: string },
+) => Promise<{ outputs: Ciphertext[]; proof: ShuffleProof }>;
+
+/** Options shared by the heavy phases. */
+export interface ElectionPhaseOptions {
+  /** Randomness (default the system CSPRNG). */
+  random?: RandomSource;
+  /** Workers for proofs (default the shared pool size; 1 = this thread). */
+  workers?: number;
+  /** Progress callback. */
+  onProgress?: ProgressReporter;
+}
+
+/**
+ * A mixer running the backend's verifiable shuffle in this process.
+ *
+ * @param options randomness and workers
+ * @returns the mixer
+ * @example
+ * ```ts ignore
+ * const mixers = [localElectionMixer(), localElectionMixer()];
+ * ```
+ */
+export function localElectionMixer(options: ElectionPhaseOptions = {}): ElectionMixer {
+  return async (inputs, context) =>
+    // Terelius–Wikström shuffle with proof (backend, Haenni et al. Alg. 8.4).
+    await shuffleAndProve(context.election.publicKey, inputs, {
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.workers ? { workers: options.workers } : {}),
+      ...(options.onProgress
+        ? {
+          onProgress: (e) => options.onProgress!({ ...e, phase: `${context.name}: ${e.phase}` }),
+        }
+        : {}),
+    });
+}
+
+/**
+ * Mixes the cleansed ballots through every mixer of the definition, in order.
+ *
+ * @param election the election
+ * @param options the mix input, optional mixer implementations (default local), randomness
+ * @returns one entry per mixer
+ * @throws {BatchTooSmallError} with fewer than two counted ballots
+ * @example
+ * ```ts ignore
+ * const mixes = await mixElection(election, { inputs: box.close() });
+ * ```
+ */
+export async function mixElection(
+  election: ElectionPublicInfo,
+  options: ElectionPhaseOptions & { inputs: readonly Ciphertext[]; mixers?: ElectionMixer[] },
+): Promise<ElectionMix[]> {
+  assertBatchSize(options.inputs.length, MIN_ELECTION_BALLOTS);
+  const names = election.definition.mixers;
+  const mixers = options.mixers ?? names.map(() => localElectionMixer(options));
+  if (mixers.length !== names.length) {
+    throw new InvalidInputError(
+      `Election defines ${names.length} mixers, ${mixers.length} mixer implementations given`,
+    );
+  }
+  const mixes: ElectionMix[] = [];
+  let current = options.inputs;
+  for (let m = 0; m < mixers.length; m++) {
+    const { outputs, proof } = await mixers[m]!(current, {
+      election,
+      index: m,
+      name: names[m]!,
+    });
+    mixes.push({ mixer: names[m]!, outputs, proof });
+    current = outputs;
+  }
+  return mixes;
+}
+
+/**
+ * One trustee's decryption shares (with Chaum–Pedersen proofs) of the final ciphertexts.
+ *
+ * @param key the trustee's secret share
+ * @param options the ciphertexts (last mixer's outputs), randomness, progress
+ * @returns the trustee's decryption post
+ * @example
+ * ```ts ignore
+ * const post = decryptElectionShares(trusteeKey, { ciphertexts: mixes.at(-1)!.outputs });
+ * ```
+ */
+export function decryptElectionShares(
+  key: SecretShare,
+  options: ElectionPhaseOptions & { ciphertexts: readonly Ciphertext[] },
+): ElectionDecryption {
+  const shares: DecryptionShare[] = [];
+  const total = options.ciphertexts.length;
+  options.ciphertexts.forEach((ct, i) => {
+    // dₖ = c1ₖ^{xⱼ} with a Chaum–Pedersen proof (backend).
+    shares.push(
+      createDecryptionShare(key, ct, options.random ? { random: options.random } : {}),
+    );
+    if ((i + 1) % 1000 === 0 || i + 1 === total) {
+      options.onProgress?.({ phase: `trustee ${key.index}: decrypt`, done: i + 1, total });
+    }
+  });
+  return { trustee: key.index, shares };
+}
+
+/** What decryption and counting produce. */
+export interface ElectionResults {
+  /** Decrypted elements per ciphertext (32·w bytes). */
+  plaintexts: Uint8Array[];
+  /** Decoded answers per ciphertext (null: invalid ballot). */
+  answers: (ElectionAnswer[] | null)[];
+  /** The tally. */
+  tally: ElectionTally;
+}
+
+/**
+ * Combines the trustees' shares (Lagrange at 0), decodes every ballot and counts.
+ *
+ * @param election the election
+ * @param options the election key, the final ciphertexts, the decryption posts (≥ t
+ *   trustees) and `verifyShares` (default true: check every share's proof first)
+ * @returns plaintexts, decoded answers and the tally
+ * @throws {InvalidInputError} with fewer than t trustees' posts
+ * @throws {VerificationError} "Trustee j: decryption share i invalid"
+ * @example
+ * ```ts ignore
+ * const { tally } = tallyElection(election, { key, ciphertexts, decryption });
+ * ```
+ */
+export function tallyElection(
+  election: ElectionPublicInfo,
+  options: {
+    key: ElectionKey;
+    ciphertexts: readonly Ciphertext[];
+    decryption: readonly ElectionDecryption[];
+    verifyShares?: boolean;
+    onProgress?: ProgressReporter;
+  },
+): ElectionResults {
+  const { definition } = election;
+  const trustees = new Set(options.decryption.map((d) => d.trustee));
+  if (trustees.size !== options.decryption.length) {
+    throw new InvalidInputError("Decryption posts must come from distinct trustees");
+  }
+  if (trustees.size < definition.threshold) {
+    throw new InvalidInputError(
+      `Decryption needs shares from ${definition.threshold} trustees, got ${trustees.size}`,
+    );
+  }
+  for (const d of options.decryption) {
+    if (d.trustee < 1 || d.trustee > definition.trustees.length) {
+      throw new InvalidInputError(`Trustee index '${d.trustee}' is not in this election`);
+    }
+    if (d.shares.length !== options.ciphertexts.length) {
+      throw new InvalidInputError(
+        `Trustee ${d.trustee} sent ${d.shares.length} shares for ${options.ciphertexts.length} ciphertexts`,
+      );
+    }
+    if (options.verifyShares ?? true) {
+      verifyTrusteeShares(election, {
+        key: options.key,
+        ciphertexts: options.ciphertexts,
+        post: d,
+      });
+    }
+  }
+  const plaintexts: Uint8Array[] = [];
+  const answers: (ElectionAnswer[] | null)[] = [];
+  const total = options.ciphertexts.length;
+  options.ciphertexts.forEach((ct, i) => {
+    // Lagrange combination at 0 over the participating trustees (backend).
+    const points = combineDecryptionShares(ct, options.decryption.map((d) => d.shares[i]!));
+    plaintexts.push(concatBytes(...points.map((p) => p.toBytes())));
+    answers.push(decodeElectionAnswers(definition, extractBallotParts(points)) ?? null);
+    if ((i + 1) % 1000 === 0 || i + 1 === total) {
+      options.onProgress?.({ phase: "combine and decode", done: i + 1, total });
+    }
+  });
+  const tally = computeElectionTally(definition, answers.map((a) => a ?? undefined));
+  return { plaintexts, answers, tally };
+}
+
+/**
+ * Checks every decryption share of one trustee against its verification key.
+ *
+ * @param election the election
+ * @param options election key, ciphertexts and the trustee's post
+ * @throws {VerificationError} "Trustee j: decryption share i invalid" (1-based i)
+ * @example
+ * ```ts ignore
+ * verifyTrusteeShares(election, { key, ciphertexts, post });
+ * ```
+ */
+export function verifyTrusteeShares(
+  election: ElectionPublicInfo,
+  options: { key: ElectionKey; ciphertexts: readonly Ciphertext[]; post: ElectionDecryption },
+): void {
+  const { post } = options;
+  const vk = options.key.verificationKeys[post.trustee - 1];
+  if (vk === undefined) {
+    throw new VerificationError(`Trustee ${post.trustee}: not a trustee of this election`);
+  }
+  if (post.shares.length !== options.ciphertexts.length) {
+    throw new VerificationError(
+      `Trustee ${post.trustee}: ${post.shares.length} decryption shares for ${options.ciphertexts.length} ciphertexts`,
+    );
+  }
+  post.shares.forEach((share, i) => {
+    if (share.trustee !== post.trustee) {
+      throw new VerificationError(
+        `Trustee ${post.trustee}: decryption share ${i + 1} is labelled trustee ${share.trustee}`,
+      );
+    }
+    try {
+      // Chaum–Pedersen: log_g yⱼ = log_{c1} dₖ (backend).
+      verifyDecryptionShare(share, { ciphertext: options.ciphertexts[i]!, verificationKey: vk });
+    } catch (error) {
+      if (error instanceof VerificationError) {
+        throw new VerificationError(`Trustee ${post.trustee}: decryption share ${i + 1} invalid`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  });
+  void election;
+}
+
+/** Times of the phases of {@linkcode runLocalElection}, in milliseconds. */
+export type ElectionPhaseTimes = Record<string, number>;
+
+/** Options of {@linkcode runLocalElection}. */
+export interface LocalElectionOptions extends ElectionPhaseOptions {
+  /** Produces the ballots to cast once the election key exists. */
+  ballots: (election: ElectionPublicInfo) => Iterable<ElectionBallot>;
+  /** Voter roll (default: any credential). */
+  voters?: Iterable<string>;
+  /** Trustees that decrypt, 1-based (default the first t). */
+  decryptingTrustees?: number[];
+  /** Called when a phase ends, with its duration in ms. */
+  onPhase?: (phase: string, ms: number) => void;
+}
+
+/**
+ * Runs a whole election in this process: key ceremony (simulated trustees), casting
+ * (every ballot through the box rules), closing, mixing through all mixers, threshold
+ * decryption by t trustees, decoding and tallying.
+ *
+ * @param definition the election definition
+ * @param options ballot source, randomness, workers, progress
+ * @returns the transcript, receipts of the cast ballots, rejections, and phase times
+ * @example
+ * ```ts ignore
+ * const { transcript } = await runLocalElection(definition, { ballots: (e) => makeBallots(e) });
+ * ```
+ */
+export async function runLocalElection(
+  definition: ElectionDefinition,
+  options: LocalElectionOptions,
+): Promise<{
+  transcript: ElectionTranscript;
+  receipts: Uint8Array[];
+  rejected: Array<{ credential: string; reason: string }>;
+  times: ElectionPhaseTimes;
+}> {
+  const times: ElectionPhaseTimes = {};
+  let t0 = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    times[name] = now - t0;
+    options.onPhase?.(name, now - t0);
+    t0 = now;
+  };
+  const rnd = options.random ? { random: options.random } : {};
+  const fingerprint = electionFingerprint(definition);
+  const ceremony = runLocalKeyCeremony({ definition, fingerprint }, rnd);
+  const election: ElectionPublicInfo = {
+    definition,
+    fingerprint,
+    publicKey: ceremony.key.publicKey,
+  };
+  phase("key ceremony");
+  const ballots = [...options.ballots(election)];
+  phase("encrypt ballots");
+  const box = new ElectionBallotBox(
+    election,
+    options.voters === undefined ? {} : { voters: options.voters },
+  );
+  const rejected: Array<{ credential: string; reason: string }> = [];
+  ballots.forEach((ballot, i) => {
+    try {
+      box.cast(ballot);
+    } catch (error) {
+      if (!(error instanceof Error) || !("code" in error)) throw error;
+      rejected.push({ credential: ballot.credential, reason: error.message });
+    }
+    if ((i + 1) % 1000 === 0 || i + 1 === ballots.length) {
+      options.onProgress?.({ phase: "cast", done: i + 1, total: ballots.length });
+    }
+  });
+  const mixInput = box.close();
+  phase("cast and close");
+  const mixes = await mixElection(election, { ...options, inputs: mixInput });
+  phase("mix");
+  const final = mixes[mixes.length - 1]!.outputs;
+  const decrypting = options.decryptingTrustees ??
+    Array.from({ length: definition.threshold }, (_, i) => i + 1);
+  const decryption = decrypting.map((j) => {
+    const key = ceremony.trusteeKeys[j - 1];
+    if (key === undefined) throw new InvalidInputError(`Trustee '${j}' is not in this election`);
+    return decryptElectionShares(key, { ...options, ciphertexts: final });
+  });
+  phase("decrypt");
+  const results = tallyElection(election, {
+    key: ceremony.key,
+    ciphertexts: final,
+    decryption,
+    verifyShares: false,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  phase("tally");
+  return {
+    transcript: {
+      definition,
+      fingerprint,
+      ceremony: ceremony.posts,
+      key: ceremony.key,
+      ballots: [...box.ballots],
+      mixInput,
+      mixes,
+      decryption,
+      ...results,
+    },
+    receipts: [...box.receipts],
+    rejected,
+    times,
+  };
+}

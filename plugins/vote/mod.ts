@@ -1,0 +1,27 @@
+/**
+ * The e-voting plugin: a complete verifiable election over the re-encryption
+ * backend — definition and fingerprint, trustee key ceremony (Pedersen DKG), ballot
+ * casting with proofs bound to the election and voter (browser-safe), a ballot box
+ * with typed rejections and receipts, mixing through k mixers, threshold decryption
+ * with proofs, tally, and a universal verifier of the published transcript.
+ * Format and rules: docs/vote.md.
+ *
+ * @example
+ * ```ts ignore
+ * import { createElectionDefinition, runLocalElection, verifyElection } from "./mod.ts";
+ * ```
+ *
+ * @module
+ */
+
+export * from "./definition.ts";
+export * from "./answers.ts";
+export * from "./ballot.ts";
+export * from "./ballot_box.ts";
+export * from "./ceremony.ts";
+export * from "./tally.ts";
+export * from "./election_transcript.ts";
+export * from "./election.ts";
+export * from "./verify.ts";
+export * from "./receipt.ts";
+export * from "./simulate.ts";

@@ -1,0 +1,91 @@
+/**
+ * Simulated voters for examples, tests and benchmarks: random valid answers and their
+ * encrypted ballots with credentials `voter-1`, `voter-2`, …
+ *
+ * @module
+ */
+
+import { type RandomSource, systemRandom } from "../../core/random.ts";
+import type { ElectionAnswer } from "./answers.ts";
+import { type ElectionBallot, type ElectionPublicInfo, encryptElectionBallot } from "./ballot.ts";
+import type { ElectionDefinition } from "./definition.ts";
+
+function uniform(random: RandomSource, bound: number): number {
+  // Rejection sampling over 32-bit words for an unbiased index below `bound`.
+  const limit = Math.floor(0x100000000 / bound) * bound;
+  const buf = new Uint8Array(4);
+  for (;;) {
+    random(buf);
+    const x = new DataView(buf.buffer).getUint32(0);
+    if (x < limit) return x % bound;
+  }
+}
+
+/**
+ * Random valid answers to every question of an election.
+ *
+ * @param definition the election
+ * @param random randomness (default the system CSPRNG)
+ * @returns one answer per question
+ * @example
+ * ```ts
+ * import { createElectionDefinition } from "./definition.ts";
+ * import { randomElectionAnswers } from "./simulate.ts";
+ * const d = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * console.assert(randomElectionAnswers(d).length === 1);
+ * ```
+ */
+export function randomElectionAnswers(
+  definition: ElectionDefinition,
+  random: RandomSource = systemRandom,
+): ElectionAnswer[] {
+  return definition.questions.map((q) => {
+    const count = q.min + uniform(random, q.max - q.min + 1);
+    const pool = q.choices.map((_, i) => i);
+    const picked: number[] = [];
+    for (let k = 0; k < count; k++) picked.push(pool.splice(uniform(random, pool.length), 1)[0]!);
+    return q.type === "ranked" ? picked : picked.sort((a, b) => a - b);
+  });
+}
+
+/**
+ * Encrypts `count` ballots of simulated voters `voter-1`… with random valid answers.
+ *
+ * @param election the election (with its public key)
+ * @param options count, randomness, and an optional fixed answer per voter index
+ * @returns the ballots and the answers they hold (in the same order)
+ * @example
+ * ```ts ignore
+ * const { ballots, answers } = simulateElectionBallots(election, { count: 100 });
+ * ```
+ */
+export function simulateElectionBallots(
+  election: ElectionPublicInfo,
+  options: {
+    count: number;
+    random?: RandomSource;
+    answers?: (index: number) => ElectionAnswer[];
+    onProgress?: (done: number, total: number) => void;
+  },
+): { ballots: ElectionBallot[]; answers: ElectionAnswer[][] } {
+  const random = options.random ?? systemRandom;
+  const ballots: ElectionBallot[] = [];
+  const answers: ElectionAnswer[][] = [];
+  for (let i = 0; i < options.count; i++) {
+    const a = options.answers?.(i) ?? randomElectionAnswers(election.definition, random);
+    answers.push(a);
+    ballots.push(
+      encryptElectionBallot(election, {
+        credential: `voter-${i + 1}`,
+        answers: a,
+        ...(options.random ? { random } : {}),
+      }),
+    );
+    if ((i + 1) % 1000 === 0 || i + 1 === options.count) {
+      options.onProgress?.(i + 1, options.count);
+    }
+  }
+  return { ballots, answers };
+}

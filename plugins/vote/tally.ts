@@ -1,0 +1,154 @@
+/**
+ * Tally computation from decoded ballots. A ballot whose plaintext does not decode to
+ * valid answers counts as invalid (Zeus does the same: there are no validity proofs
+ * on ballots, so a malformed vote spoils itself and nothing else).
+ *
+ * Per question: `counts[i]` is the number of valid ballots choosing i (for ranked
+ * questions: ranking i anywhere), `blank` the valid ballots choosing nothing; for ranked
+ * questions `ranks[i][j]` counts ballots putting choice i at position j (so `ranks[i][0]`
+ * are first preferences). The decoded ballots themselves are published with the tally
+ * so any other counting method (STV, Condorcet) can be applied.
+ *
+ * @module
+ */
+
+import { InvalidInputError } from "../../core/errors.ts";
+import { readArray, readInteger, readRecord } from "../../core/fields.ts";
+import type { ElectionAnswer } from "./answers.ts";
+import type { ElectionDefinition } from "./definition.ts";
+
+/** The result for one question. */
+export interface QuestionTally {
+  /** Valid ballots choosing (or ranking) each choice, by choice index. */
+  counts: number[];
+  /** Valid ballots leaving the question blank. */
+  blank: number;
+  /** Ranked questions only: `ranks[choice][position]`. */
+  ranks?: number[][];
+}
+
+/** The result of an election. */
+export interface ElectionTally {
+  /** Ballots decrypted (after cleansing and mixing). */
+  ballots: number;
+  /** Ballots that decoded to valid answers. */
+  valid: number;
+  /** Ballots that did not (counted, never thrown on). */
+  invalid: number;
+  /** One result per question. */
+  questions: QuestionTally[];
+}
+
+/**
+ * Counts decoded ballots.
+ *
+ * @param definition the election
+ * @param ballots decoded answers per ballot, undefined for an invalid ballot
+ * @returns the tally
+ * @example
+ * ```ts
+ * import { createElectionDefinition } from "./definition.ts";
+ * import { computeElectionTally } from "./tally.ts";
+ * const d = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const t = computeElectionTally(d, [[[0]], [[1]], [[1]], undefined, [[]]]);
+ * console.assert(t.questions[0]!.counts[1] === 2 && t.invalid === 1 && t.questions[0]!.blank === 1);
+ * ```
+ */
+export function computeElectionTally(
+  definition: ElectionDefinition,
+  ballots: readonly (readonly ElectionAnswer[] | undefined)[],
+): ElectionTally {
+  const questions: QuestionTally[] = definition.questions.map((q) => {
+    const t: QuestionTally = { counts: q.choices.map(() => 0), blank: 0 };
+    if (q.type === "ranked") t.ranks = q.choices.map(() => new Array<number>(q.max).fill(0));
+    return t;
+  });
+  let valid = 0;
+  for (const ballot of ballots) {
+    if (ballot === undefined) continue;
+    valid++;
+    ballot.forEach((answer, qi) => {
+      const t = questions[qi]!;
+      if (answer.length === 0) t.blank++;
+      answer.forEach((choice, position) => {
+        t.counts[choice]!++;
+        if (t.ranks !== undefined) t.ranks[choice]![position]!++;
+      });
+    });
+  }
+  return { ballots: ballots.length, valid, invalid: ballots.length - valid, questions };
+}
+
+/**
+ * Compares two tallies field by field.
+ *
+ * @param a first tally
+ * @param b second tally
+ * @returns true when they are equal
+ * @example
+ * ```ts
+ * import { electionTalliesEqual } from "./tally.ts";
+ * const t = { ballots: 0, valid: 0, invalid: 0, questions: [] };
+ * console.assert(electionTalliesEqual(t, { ...t }));
+ * ```
+ */
+export function electionTalliesEqual(a: ElectionTally, b: ElectionTally): boolean {
+  return JSON.stringify(normalise(a)) === JSON.stringify(normalise(b));
+}
+
+function normalise(t: ElectionTally): unknown {
+  return {
+    ballots: t.ballots,
+    valid: t.valid,
+    invalid: t.invalid,
+    questions: t.questions.map((q) => ({
+      counts: q.counts,
+      blank: q.blank,
+      ranks: q.ranks ?? null,
+    })),
+  };
+}
+
+/**
+ * Reads a tally from its decoded form (msgpack or JSON), checking its shape.
+ *
+ * @param value decoded value
+ * @param what names it in errors
+ * @returns the tally
+ * @throws {InvalidInputError} on a malformed tally
+ * @example
+ * ```ts
+ * import { readElectionTally } from "./tally.ts";
+ * const t = readElectionTally({ ballots: 0, valid: 0, invalid: 0, questions: [] }, "tally");
+ * console.assert(t.ballots === 0);
+ * ```
+ */
+export function readElectionTally(value: unknown, what: string): ElectionTally {
+  const r = readRecord(value, what);
+  const ints = (v: unknown, w: string) =>
+    readArray(v, w).map((x, i) => readInteger(x, `${w}[${i}]`));
+  const questions = readArray(r.questions, `${what}.questions`).map((raw, i) => {
+    const w = `${what}.questions[${i}]`;
+    const q = readRecord(raw, w);
+    const t: QuestionTally = {
+      counts: ints(q.counts, `${w}.counts`),
+      blank: readInteger(q.blank, `${w}.blank`),
+    };
+    if (q.ranks !== undefined && q.ranks !== null) {
+      t.ranks = readArray(q.ranks, `${w}.ranks`).map((row, j) => ints(row, `${w}.ranks[${j}]`));
+    }
+    return t;
+  });
+  const tally = {
+    ballots: readInteger(r.ballots, `${what}.ballots`),
+    valid: readInteger(r.valid, `${what}.valid`),
+    invalid: readInteger(r.invalid, `${what}.invalid`),
+    questions,
+  };
+  if (tally.valid + tally.invalid !== tally.ballots) {
+    throw new InvalidInputError(`Value '${what}' has valid + invalid different from ballots`);
+  }
+  return tally;
+}

@@ -1,0 +1,208 @@
+/**
+ * The universal verifier: rechecks every step of a published election transcript and
+ * throws a VerificationError whose message names the first failing step:
+ *
+ * 1. `Election: …` — the fingerprint is the definition's;
+ * 2. `Key ceremony: …` — the posts resolve to the published election key;
+ * 3. `Ballot N: …` — every ballot passes the box rules and its proof verifies (1-based);
+ * 4. `Cleansing: …` — the mix input is exactly the counted ballots' ciphertexts;
+ * 5. `Mixer M (name): …` — every shuffle proof verifies, each mixer taking the previous
+ *    mixer's outputs;
+ * 6. `Trustee J: decryption share I invalid` — every share's Chaum–Pedersen proof;
+ * 7. `Plaintext I: …` — combining the shares gives the published plaintext;
+ * 8. `Decoded ballot I: …` — decoding the plaintext gives the published answers;
+ * 9. `Tally does not match the decrypted ballots`.
+ *
+ * @module
+ */
+
+import { constantTimeEqual } from "../../core/bytes.ts";
+import { VerificationError } from "../../core/errors.ts";
+import type { ProgressReporter } from "../../core/mixer.ts";
+import { verifyShuffle } from "../../backends/reencrypt/mod.ts";
+import type { ElectionPublicInfo } from "./ballot.ts";
+import { replayBallotBox } from "./ballot_box.ts";
+import { verifyElectionKey } from "./ceremony.ts";
+import { electionFingerprint } from "./definition.ts";
+import { MIN_ELECTION_BALLOTS, tallyElection, verifyTrusteeShares } from "./election.ts";
+import type { ElectionTranscript } from "./election_transcript.ts";
+import { electionTalliesEqual } from "./tally.ts";
+
+/** Summary of a verified transcript. */
+export interface ElectionVerificationReport {
+  /** Election id. */
+  election: string;
+  /** Ballots in the box. */
+  ballots: number;
+  /** Ballots counted after cleansing. */
+  counted: number;
+  /** Mixers whose proofs verified. */
+  mixers: number;
+  /** Trustees whose decryption shares verified. */
+  trustees: number[];
+  /** Valid and invalid decrypted ballots. */
+  valid: number;
+  /** Invalid decrypted ballots. */
+  invalid: number;
+}
+
+/** Options of {@linkcode verifyElection}. */
+export interface VerifyElectionOptions {
+  /** Workers for the shuffle proofs (default the shared pool size). */
+  workers?: number;
+  /** Progress callback. */
+  onProgress?: ProgressReporter;
+  /** Voter roll the ballots must come from (default: not checked). */
+  voters?: Iterable<string>;
+}
+
+function fail(message: string, cause?: unknown): never {
+  throw new VerificationError(message, cause === undefined ? {} : { cause });
+}
+
+/**
+ * Verifies a whole election transcript.
+ *
+ * @param transcript the decoded transcript
+ * @param options workers, progress and an optional voter roll
+ * @returns a summary when everything verifies
+ * @throws {VerificationError} naming the first failing step (see module docs)
+ * @example
+ * ```ts ignore
+ * const report = await verifyElection(transcript);
+ * ```
+ */
+export async function verifyElection(
+  transcript: ElectionTranscript,
+  options: VerifyElectionOptions = {},
+): Promise<ElectionVerificationReport> {
+  const { definition } = transcript;
+  const progress = (phase: string, done: number, total: number) =>
+    options.onProgress?.({ phase, done, total });
+
+  // 1. The fingerprint every proof binds to.
+  if (!constantTimeEqual(electionFingerprint(definition), transcript.fingerprint)) {
+    fail("Election: fingerprint does not match the definition");
+  }
+  const ceremonyElection = { definition, fingerprint: transcript.fingerprint };
+
+  // 2. Key ceremony.
+  verifyElectionKey(ceremonyElection, { posts: transcript.ceremony, key: transcript.key });
+  const election: ElectionPublicInfo = {
+    definition,
+    fingerprint: transcript.fingerprint,
+    publicKey: transcript.key.publicKey,
+  };
+  progress("key ceremony", 1, 1);
+
+  // 3. Ballot box: every ballot accepted in order, every proof valid.
+  const box = replayBallotBox(
+    election,
+    transcript.ballots,
+    options.voters === undefined ? {} : { voters: options.voters },
+  );
+  progress("ballots", transcript.ballots.length, transcript.ballots.length);
+
+  // 4. Cleansing.
+  const counted = box.close();
+  if (counted.length !== transcript.mixInput.length) {
+    fail(
+      `Cleansing: mix input holds ${transcript.mixInput.length} ciphertexts, the box counts ${counted.length} ballots`,
+    );
+  }
+  counted.forEach((ct, i) => {
+    if (!constantTimeEqual(ct.bytes, transcript.mixInput[i]!.bytes)) {
+      fail(`Cleansing: mix input ${i + 1} is not the ciphertext of counted ballot ${i + 1}`);
+    }
+  });
+  if (counted.length < MIN_ELECTION_BALLOTS) {
+    fail(`Cleansing: ${counted.length} counted ballots, at least ${MIN_ELECTION_BALLOTS} needed`);
+  }
+
+  // 5. Mixes.
+  if (transcript.mixes.length !== definition.mixers.length) {
+    fail(
+      `Mixing: the election defines ${definition.mixers.length} mixers, the transcript holds ${transcript.mixes.length} mixes`,
+    );
+  }
+  let current = transcript.mixInput;
+  for (let m = 0; m < transcript.mixes.length; m++) {
+    const mix = transcript.mixes[m]!;
+    const label = `Mixer ${m + 1} (${definition.mixers[m]})`;
+    if (mix.mixer !== definition.mixers[m]) {
+      fail(`${label}: mix is labelled '${mix.mixer}'`);
+    }
+    try {
+      // Terelius–Wikström verification (backend, Haenni et al. Alg. 8.5).
+      await verifyShuffle(
+        { publicKey: election.publicKey, inputs: current, outputs: mix.outputs },
+        mix.proof,
+        options.workers === undefined ? {} : { workers: options.workers },
+      );
+    } catch (error) {
+      if (error instanceof VerificationError) {
+        fail(`${label}: shuffle proof invalid (${error.message})`, error);
+      }
+      throw error;
+    }
+    current = mix.outputs;
+    progress("mixes", m + 1, transcript.mixes.length);
+  }
+
+  // 6. Decryption shares.
+  const trustees = transcript.decryption.map((d) => d.trustee);
+  if (new Set(trustees).size !== trustees.length) {
+    fail("Decryption: a trustee published two sets of shares");
+  }
+  if (trustees.length < definition.threshold) {
+    fail(
+      `Decryption: shares from ${trustees.length} trustees, the threshold is ${definition.threshold}`,
+    );
+  }
+  for (const post of transcript.decryption) {
+    verifyTrusteeShares(election, { key: transcript.key, ciphertexts: current, post });
+    progress("decryption shares", trustees.indexOf(post.trustee) + 1, trustees.length);
+  }
+
+  // 7–8. Combine, compare plaintexts and decoded answers.
+  const results = tallyElection(election, {
+    key: transcript.key,
+    ciphertexts: current,
+    decryption: transcript.decryption,
+    verifyShares: false,
+  });
+  if (transcript.plaintexts.length !== results.plaintexts.length) {
+    fail(
+      `Plaintexts: ${transcript.plaintexts.length} published for ${results.plaintexts.length} ciphertexts`,
+    );
+  }
+  results.plaintexts.forEach((p, i) => {
+    if (!constantTimeEqual(p, transcript.plaintexts[i]!)) {
+      fail(`Plaintext ${i + 1}: does not match the combined decryption shares`);
+    }
+  });
+  if (transcript.answers.length !== results.answers.length) {
+    fail(
+      `Decoded ballots: ${transcript.answers.length} published for ${results.answers.length} plaintexts`,
+    );
+  }
+  results.answers.forEach((a, i) => {
+    if (JSON.stringify(a) !== JSON.stringify(transcript.answers[i] ?? null)) {
+      fail(`Decoded ballot ${i + 1}: does not match its plaintext`);
+    }
+  });
+
+  // 9. Tally.
+  if (!electionTalliesEqual(results.tally, transcript.tally)) {
+    fail("Tally does not match the decrypted ballots");
+  }
+  return {
+    election: definition.id,
+    ballots: transcript.ballots.length,
+    counted: counted.length,
+    mixers: transcript.mixes.length,
+    trustees,
+    valid: results.tally.valid,
+    invalid: results.tally.invalid,
+  };
+}
