@@ -504,7 +504,135 @@ export function multiScalarMul(points: readonly Point[], scalars: readonly bigin
 function msmImpl(points: readonly Point[], scalars: bigint[]): Point {
   if (points.length === 0) return IDENTITY;
   if (points.length === 1) return points[0]!.multiplyUnsafe(scalars[0]!);
-  return pippenger(ristretto255.Point, points as Point[], scalars);
+  if (points.length < 32) return pippenger(ristretto255.Point, points as Point[], scalars);
+  return bucketMsm(points, scalars);
+}
+
+/** Little-endian bytes of a scalar < 2^256, padded to 36 bytes for window reads. */
+function scalarWindowBytes(s: bigint): Uint8Array {
+  const hex = s.toString(16).padStart(64, "0");
+  const out = new Uint8Array(36);
+  for (let j = 0; j < 32; j++) out[j] = parseInt(hex.slice(62 - 2 * j, 64 - 2 * j), 16);
+  return out;
+}
+
+/** Doubling in extended coordinates. */
+function dblExtended(p: Extended): Extended {
+  // dbl-2008-hwcd with a = −1.
+  const A = (p.X * p.X) % P;
+  const B = (p.Y * p.Y) % P;
+  const C = (2n * p.Z * p.Z) % P;
+  const D = -A;
+  const xy = p.X + p.Y;
+  const E = ((xy * xy) % P) - A - B;
+  const G = D + B, F = G - C, H = D - B;
+  return { X: (E * F) % P, Y: (G * H) % P, T: (E * H) % P, Z: (F * G) % P };
+}
+
+/**
+ * Pippenger's bucket method (Pippenger 1980; Bernstein et al. 2012 §4) over raw extended
+ * coordinates with signed c-bit digits: one mixed addition per point and window, buckets
+ * summed by the running-sum trick. Variable time: public inputs only.
+ */
+function bucketMsm(points: readonly Point[], scalars: readonly bigint[]): Point {
+  const n = points.length;
+  const c = Math.max(4, Math.min(16, Math.round(Math.log2(n)) - 3));
+  const windows = Math.ceil(253 / c) + 1;
+  const half = 1 << (c - 1);
+  const mask = (1 << c) - 1;
+  // Affine coordinates of the points (batch inversion of Z).
+  const ext = points.map(extendedOf);
+  const invZ = batchInvertField(ext.map((e) => fmod(e.Z)));
+  const xs = new Array<bigint>(n), ys = new Array<bigint>(n), ts = new Array<bigint>(n);
+  const ypx = new Array<bigint>(n), ymx = new Array<bigint>(n), t2d = new Array<bigint>(n);
+  for (let i = 0; i < n; i++) {
+    const x = fmod(ext[i]!.X * invZ[i]!), y = fmod(ext[i]!.Y * invZ[i]!);
+    const t = (x * y) % P;
+    xs[i] = x;
+    ys[i] = y;
+    ts[i] = t;
+    ypx[i] = y + x;
+    ymx[i] = y - x;
+    t2d[i] = (t * D2) % P;
+  }
+  // Signed digits in [−2^(c−1), 2^(c−1)).
+  const digits = new Int32Array(n * windows);
+  for (let i = 0; i < n; i++) {
+    const bytes = scalarWindowBytes(scalars[i]!);
+    let carry = 0;
+    for (let j = 0; j < windows; j++) {
+      const bit = j * c;
+      const byte = bit >> 3;
+      let d = 0;
+      if (byte < 32) {
+        const word = bytes[byte]! | (bytes[byte + 1]! << 8) | (bytes[byte + 2]! << 16);
+        d = (word >>> (bit & 7)) & mask;
+      }
+      d += carry;
+      if (d >= half) {
+        d -= 1 << c;
+        carry = 1;
+      } else {
+        carry = 0;
+      }
+      digits[i * windows + j] = d;
+    }
+  }
+  const bX = new Array<bigint>(half + 1), bY = new Array<bigint>(half + 1);
+  const bZ = new Array<bigint>(half + 1), bT = new Array<bigint>(half + 1);
+  const used = new Uint8Array(half + 1);
+  let acc: Extended = { X: 0n, Y: 1n, Z: 1n, T: 0n };
+  for (let j = windows - 1; j >= 0; j--) {
+    for (let k = 0; k < c; k++) acc = dblExtended(acc);
+    used.fill(0);
+    for (let i = 0; i < n; i++) {
+      const d = digits[i * windows + j]!;
+      if (d === 0) continue;
+      const idx = d > 0 ? d : -d;
+      const neg = d < 0;
+      if (used[idx] === 0) {
+        used[idx] = 1;
+        bX[idx] = neg ? -xs[i]! : xs[i]!;
+        bY[idx] = ys[i]!;
+        bZ[idx] = 1n;
+        bT[idx] = neg ? -ts[i]! : ts[i]!;
+        continue;
+      }
+      // madd-2008-hwcd-3 (a = −1): bucket += ±point, the point in (y+x, y−x, 2d·t) form.
+      const X1 = bX[idx]!, Y1 = bY[idx]!, Z1 = bZ[idx]!, T1 = bT[idx]!;
+      const A = ((Y1 - X1) * (neg ? ypx[i]! : ymx[i]!)) % P;
+      const B = ((Y1 + X1) * (neg ? ymx[i]! : ypx[i]!)) % P;
+      const C = (T1 * (neg ? -t2d[i]! : t2d[i]!)) % P;
+      const D = Z1 + Z1;
+      const E = B - A, F = D - C, G = D + C, H = B + A;
+      bX[idx] = (E * F) % P;
+      bY[idx] = (G * H) % P;
+      bT[idx] = (E * H) % P;
+      bZ[idx] = (F * G) % P;
+    }
+    // Σ d·bucket_d by running sums (top bucket first).
+    let running: Extended | undefined;
+    let sum: Extended | undefined;
+    for (let idx = half; idx >= 1; idx--) {
+      if (used[idx] === 1) {
+        const b = { X: bX[idx]!, Y: bY[idx]!, Z: bZ[idx]!, T: bT[idx]! };
+        running = running === undefined ? b : addExtendedRaw(running, b);
+      }
+      if (running !== undefined) sum = sum === undefined ? running : addExtendedRaw(sum, running);
+    }
+    if (sum !== undefined) acc = addExtendedRaw(acc, sum);
+  }
+  return pointOfExtended(acc);
+}
+
+/** add-2008-hwcd-3 (a = −1) without final normalisation. */
+function addExtendedRaw(p: Extended, q: Extended): Extended {
+  const A = ((p.Y - p.X) * (q.Y - q.X)) % P;
+  const B = ((p.Y + p.X) * (q.Y + q.X)) % P;
+  const C = (((p.T * D2) % P) * q.T) % P;
+  const D = (2n * p.Z * q.Z) % P;
+  const E = B - A, F = D - C, G = D + C, H = B + A;
+  return { X: (E * F) % P, Y: (G * H) % P, T: (E * H) % P, Z: (F * G) % P };
 }
 
 /**

@@ -1,4 +1,5 @@
-// Benchmarks of the re-encryption backend at N = 1,000 (override with PANORAMIX_BENCH_N).
+// Benchmarks of the re-encryption backend at N = 1,000 (override with PANORAMIX_BENCH_N;
+// PANORAMIX_BENCH_ALL_CORES_ONLY=1 skips the single-worker runs).
 // Run: deno bench --allow-all backends/reencrypt/shuffle_bench.ts
 import { closeWorkerPool, setDefaultWorkerEntry, workerCount } from "../../core/worker_pool.ts";
 import { decrypt, encrypt, generateKeyPair } from "./elgamal.ts";
@@ -18,7 +19,8 @@ Deno.bench(`encrypt (1 ciphertext)`, () => {
 Deno.bench(`decrypt (1 ciphertext)`, () => {
   decrypt(keys.secretKey, inputs[0]!);
 });
-for (const w of new Set([1, workers])) {
+const only = globalThis.Deno?.env.get("PANORAMIX_BENCH_ALL_CORES_ONLY") === "1";
+for (const w of only ? [workers] : [...new Set([1, workers])]) {
   Deno.bench(`shuffle+prove N=${N}, ${w} worker(s)`, { n: 1, warmup: 0 }, async () => {
     await shuffleAndProve(keys.publicKey, inputs, { workers: w });
   });
