@@ -1,0 +1,489 @@
+/**
+ * The bulletin board: an append-only, hash-chained log of signed posts in SQLite.
+ * It accepts a post only when its signature verifies, its author may post it, and —
+ * for a mixer's output — when the backend's `verify` accepts the proof against the
+ * stage's inputs. Every accepted post is committed before the receipt (signed by the
+ * board) is returned.
+ *
+ * @module
+ */
+
+import { toBase64Url, toHex } from "../../core/bytes.ts";
+import { assertBatchSize } from "../../core/batcher.ts";
+import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
+import {
+  ConfigError,
+  InvalidInputError,
+  NotFoundError,
+  VerificationError,
+} from "../../core/errors.ts";
+import { readArray, readInteger, readRecord } from "../../core/fields.ts";
+import type { AnyMixBackend } from "../../core/mixer.ts";
+import { labelledDigest } from "../../core/transcript.ts";
+import { HttpError } from "./http_error.ts";
+import { type Identity, numberPart, SIGNING_LABELS, signParts } from "./identity.ts";
+import type { Logger } from "./log.ts";
+import type { MetricsRegistry } from "./metrics.ts";
+import {
+  type JobSpec,
+  type Post,
+  postDigest,
+  postToEnvelope,
+  readJobSpec,
+  readPostBody,
+  verifyPost,
+} from "./posts.ts";
+import type { Store } from "./storage.ts";
+
+/** State of a job on the board. */
+export type JobState = "open" | "mixing" | "done";
+
+/** Summary of a job. */
+export interface JobSummary {
+  /** Job id. */
+  job: string;
+  /** Backend name. */
+  backend: string;
+  /** Current state. */
+  state: JobState;
+  /** Number of accepted inputs. */
+  inputs: number;
+  /** Next stage to mix (equals the number of stages when done). */
+  stage: number;
+  /** Number of stages. */
+  stages: number;
+  /** Mixer identity of each stage (base64url). */
+  mixers: string[];
+}
+
+/** The board's signed receipt for an accepted post. */
+export interface Receipt {
+  /** Position in the log (1-based). */
+  seq: number;
+  /** The post's digest. */
+  digest: Uint8Array;
+  /** Chain value after this post. */
+  chain: Uint8Array;
+  /** The board's identity key. */
+  board: Uint8Array;
+  /** Board signature over [seq, digest, chain]. */
+  signature: Uint8Array;
+}
+
+/** Options of {@linkcode BulletinBoard}. */
+export interface BulletinBoardOptions {
+  /** Storage (tables are created on demand). */
+  store: Store;
+  /** The board's identity (signs receipts). */
+  identity: Identity;
+  /** Identity keys allowed to create and close jobs. */
+  admins: readonly Uint8Array[];
+  /** Backend lookup by name. */
+  backendByName: (name: string) => AnyMixBackend;
+  /** Logger. */
+  logger: Logger;
+  /** Metrics. */
+  metrics: MetricsRegistry;
+}
+
+const GENESIS = new Uint8Array(64);
+
+function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * The bulletin board role.
+ *
+ * @example
+ * ```ts ignore
+ * const board = new BulletinBoard({ store, identity, admins, backendByName, logger, metrics });
+ * const receipt = await board.submit(post);
+ * ```
+ */
+export class BulletinBoard {
+  #o: BulletinBoardOptions;
+  #locks = new Map<string, Promise<unknown>>();
+
+  /**
+   * @param options storage, identity, admins, backends, logger, metrics
+   */
+  constructor(options: BulletinBoardOptions) {
+    this.#o = options;
+    options.store.write(() =>
+      options.store.db.exec(`
+      CREATE TABLE IF NOT EXISTS board_posts (
+        seq INTEGER PRIMARY KEY, job TEXT NOT NULL, type TEXT NOT NULL, author BLOB NOT NULL,
+        time INTEGER NOT NULL, body BLOB NOT NULL, signature BLOB NOT NULL,
+        digest BLOB NOT NULL UNIQUE, chain BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS board_jobs (
+        job TEXT PRIMARY KEY, spec BLOB NOT NULL, state TEXT NOT NULL,
+        stage INTEGER NOT NULL, inputs INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS board_items (
+        job TEXT NOT NULL, stage INTEGER NOT NULL, idx INTEGER NOT NULL, item BLOB NOT NULL,
+        PRIMARY KEY (job, stage, idx));`)
+    );
+    const m = options.metrics;
+    m.gauge("panoramix_board_posts", "Posts in the bulletin board log", () => this.head().seq);
+  }
+
+  /**
+   * Accepts a post: verifies it, appends it, commits, and returns the signed receipt.
+   * Re-submitting an accepted post returns its original receipt.
+   *
+   * @param post the signed post
+   * @returns the receipt
+   * @throws {VerificationError} bad signature or failed mix proof
+   * @throws {HttpError} 403 when the author may not make this post
+   * @throws {InvalidInputError} malformed body or items
+   */
+  async submit(post: Post): Promise<Receipt> {
+    verifyPost(post);
+    const digest = postDigest(post);
+    const existing = this.#receiptFor(digest);
+    if (existing) return existing;
+    const started = performance.now();
+    // Posts of one job are applied one at a time (a mix proof may take seconds to verify).
+    const previous = this.#locks.get(post.job) ?? Promise.resolve();
+    const run = previous.catch(() => {}).then(() => this.#apply(post, digest));
+    this.#locks.set(post.job, run);
+    try {
+      const receipt = await run;
+      await this.#o.store.commit();
+      this.#o.metrics.counter("panoramix_board_posts_accepted_total", "Posts accepted")
+        .inc(1, { type: post.type });
+      if (post.type === "mix") {
+        this.#o.metrics.histogram(
+          "panoramix_board_verify_seconds",
+          "Time to verify and append a mixer's output",
+        ).observe((performance.now() - started) / 1000);
+      }
+      this.#o.logger.log("info", "post_accepted", {
+        job: post.job,
+        type: post.type,
+        seq: receipt.seq,
+        author: toBase64Url(post.author),
+      });
+      return receipt;
+    } catch (error) {
+      this.#o.metrics.counter("panoramix_board_posts_rejected_total", "Posts rejected")
+        .inc(1, { type: post.type });
+      throw error;
+    } finally {
+      if (this.#locks.get(post.job) === run) this.#locks.delete(post.job);
+    }
+  }
+
+  #receiptFor(digest: Uint8Array): Receipt | undefined {
+    const row = this.#o.store.db.prepare("SELECT seq, chain FROM board_posts WHERE digest = ?")
+      .get(digest) as { seq: number; chain: Uint8Array } | undefined;
+    return row ? this.#receipt(row.seq, digest, row.chain) : undefined;
+  }
+
+  #receipt(seq: number, digest: Uint8Array, chain: Uint8Array): Receipt {
+    const signature = signParts(this.#o.identity, {
+      label: SIGNING_LABELS.receipt,
+      parts: [numberPart(seq), digest, chain],
+    });
+    return { seq, digest, chain, board: this.#o.identity.publicKey, signature };
+  }
+
+  #isAdmin(key: Uint8Array): boolean {
+    return this.#o.admins.some((a) => bytesEq(a, key));
+  }
+
+  async #apply(post: Post, digest: Uint8Array): Promise<Receipt> {
+    const again = this.#receiptFor(digest);
+    if (again) return again;
+    const job = this.#jobRow(post.job);
+    switch (post.type) {
+      case "job":
+        return this.#applyJob(post, digest, job !== undefined);
+      case "inputs":
+        return this.#applyInputs(post, digest, this.#need(job, post.job));
+      case "close":
+        return this.#applyClose(post, digest, this.#need(job, post.job));
+      case "mix":
+        return await this.#applyMix(post, digest, this.#need(job, post.job));
+    }
+  }
+
+  #need(job: JobRow | undefined, id: string): JobRow {
+    if (job === undefined) throw new NotFoundError(`Job '${id}' does not exist on this board`);
+    return job;
+  }
+
+  #applyJob(post: Post, digest: Uint8Array, exists: boolean): Receipt {
+    if (!this.#isAdmin(post.author)) {
+      throw new HttpError(403, "forbidden", "Only a board admin may create a job");
+    }
+    if (exists) throw new ConfigError(`Job '${post.job}' already exists`);
+    const spec = readJobSpec(decodeMsgpack(post.body, "post.body"), "job");
+    const backend = this.#o.backendByName(spec.backend);
+    if (spec.stages.length === 0) {
+      throw new InvalidInputError("Value 'job.stages' must name at least one mixer");
+    }
+    return this.#o.store.write(() => {
+      this.#o.store.db.prepare(
+        "INSERT INTO board_jobs (job, spec, state, stage, inputs) VALUES (?, ?, 'open', 0, 0)",
+      ).run(post.job, post.body);
+      void backend;
+      return this.#append(post, digest);
+    });
+  }
+
+  #applyInputs(post: Post, digest: Uint8Array, job: JobRow): Receipt {
+    if (job.state !== "open") {
+      throw new ConfigError(`Job '${post.job}' is closed; it accepts no more inputs`);
+    }
+    const spec = job.spec;
+    if (spec.submitters.length > 0 && !spec.submitters.some((k) => bytesEq(k, post.author))) {
+      throw new HttpError(403, "forbidden", `Author may not submit inputs to job '${post.job}'`);
+    }
+    const body = readPostBody(post, "node.inputs");
+    const backend = this.#o.backendByName(spec.backend);
+    const items = readArray(body.items, "inputs.items", { minLength: 1, maxLength: 1_000_000 });
+    const encoded = items.map((v, i) => {
+      const item = backend.input.decode(v, `inputs.items[${i}]`);
+      return encodeMsgpack(backend.input.encode(item));
+    });
+    return this.#o.store.write(() => {
+      const insert = this.#o.store.db.prepare(
+        "INSERT INTO board_items (job, stage, idx, item) VALUES (?, 0, ?, ?)",
+      );
+      encoded.forEach((bytes, i) => insert.run(post.job, job.inputs + i, bytes));
+      this.#o.store.db.prepare("UPDATE board_jobs SET inputs = inputs + ? WHERE job = ?")
+        .run(encoded.length, post.job);
+      return this.#append(post, digest);
+    });
+  }
+
+  #applyClose(post: Post, digest: Uint8Array, job: JobRow): Receipt {
+    if (!this.#isAdmin(post.author)) {
+      throw new HttpError(403, "forbidden", "Only a board admin may close a job");
+    }
+    readPostBody(post, "node.close");
+    if (job.state !== "open") throw new ConfigError(`Job '${post.job}' is already closed`);
+    const backend = this.#o.backendByName(job.spec.backend);
+    assertBatchSize(job.inputs, Math.max(backend.minBatchSize, job.spec.minInputs));
+    return this.#o.store.write(() => {
+      this.#o.store.db.prepare("UPDATE board_jobs SET state = 'mixing' WHERE job = ?").run(
+        post.job,
+      );
+      return this.#append(post, digest);
+    });
+  }
+
+  async #applyMix(post: Post, digest: Uint8Array, job: JobRow): Promise<Receipt> {
+    const body = readPostBody(post, "node.mix");
+    const stage = readInteger(body.stage, "mix.stage");
+    if (job.state !== "mixing" || stage !== job.stage) {
+      throw new ConfigError(
+        `Job '${post.job}' expects ${
+          job.state === "mixing" ? `stage ${job.stage}` : `no mix (state '${job.state}')`
+        }, got a mix for stage ${stage}`,
+      );
+    }
+    const spec = job.spec;
+    const stageSpec = spec.stages[stage]!;
+    if (!bytesEq(stageSpec.mixer, post.author)) {
+      throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
+    }
+    const backend = this.#o.backendByName(spec.backend);
+    const inputs = this.items(post.job, stage).map((v, i) =>
+      backend.input.decode(v, `stage ${stage} input ${i + 1}`)
+    );
+    const outputValues = readArray(body.outputs, "mix.outputs", { maxLength: 10_000_000 });
+    const outputs = outputValues.map((v, i) => backend.output.decode(v, `mix.outputs[${i}]`));
+    const proof = readRecord(body.proof, "mix.proof") as Envelope;
+    // The mixer's proof is checked before anything is appended (issue 5 §2).
+    try {
+      await backend.verify(inputs, outputs, proof, { key: stageSpec.key });
+    } catch (error) {
+      this.#o.logger.log("warn", "mix_rejected", {
+        job: post.job,
+        stage,
+        error: (error as Error).message,
+      });
+      if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
+      throw new VerificationError(`Mix proof of stage ${stage} does not verify`, { cause: error });
+    }
+    const encoded = outputs.map((o) => encodeMsgpack(backend.output.encode(o)));
+    return this.#o.store.write(() => {
+      const current = this.#jobRow(post.job)!;
+      if (current.stage !== stage) throw new ConfigError(`Stage ${stage} was already mixed`);
+      const insert = this.#o.store.db.prepare(
+        "INSERT INTO board_items (job, stage, idx, item) VALUES (?, ?, ?, ?)",
+      );
+      encoded.forEach((bytes, i) => insert.run(post.job, stage + 1, i, bytes));
+      const done = stage + 1 === spec.stages.length;
+      this.#o.store.db.prepare("UPDATE board_jobs SET stage = ?, state = ? WHERE job = ?")
+        .run(stage + 1, done ? "done" : "mixing", post.job);
+      return this.#append(post, digest);
+    });
+  }
+
+  #append(post: Post, digest: Uint8Array): Receipt {
+    const head = this.head();
+    const seq = head.seq + 1;
+    // Hash chain: chain_n = H("panoramix/node/board-chain/v1", chain_{n-1}, seq, digest_n).
+    const chain = labelledDigest(SIGNING_LABELS.chain, [head.chain, numberPart(seq), digest]);
+    this.#o.store.db.prepare(
+      "INSERT INTO board_posts (seq, job, type, author, time, body, signature, digest, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      seq,
+      post.job,
+      post.type,
+      post.author,
+      post.time,
+      post.body,
+      post.signature,
+      digest,
+      chain,
+    );
+    return this.#receipt(seq, digest, chain);
+  }
+
+  /**
+   * The last sequence number and chain value (seq 0 and 64 zero bytes when empty).
+   *
+   * @returns the head
+   */
+  head(): { seq: number; chain: Uint8Array } {
+    const row = this.#o.store.db.prepare(
+      "SELECT seq, chain FROM board_posts ORDER BY seq DESC LIMIT 1",
+    ).get() as { seq: number; chain: Uint8Array } | undefined;
+    return row ?? { seq: 0, chain: GENESIS };
+  }
+
+  /**
+   * The signed head: what a reader compares with other readers to detect forks.
+   *
+   * @returns receipt-shaped head of the log
+   */
+  signedHead(): Receipt {
+    const { seq, chain } = this.head();
+    return this.#receipt(seq, new Uint8Array(64), chain);
+  }
+
+  /**
+   * Posts after a sequence number, oldest first, as envelopes with `seq` and `chain`.
+   *
+   * @param after return posts with a larger seq
+   * @param limit most posts returned
+   * @returns the posts
+   */
+  posts(after: number, limit: number): Envelope[] {
+    const rows = this.#o.store.db.prepare(
+      "SELECT seq, job, type, author, time, body, signature, chain FROM board_posts WHERE seq > ? ORDER BY seq LIMIT ?",
+    ).all(after, limit) as unknown as (Post & { seq: number; chain: Uint8Array })[];
+    return rows.map((r) => ({
+      ...postToEnvelope({
+        job: r.job,
+        type: r.type,
+        author: r.author,
+        time: r.time,
+        body: r.body,
+        signature: r.signature,
+      }),
+      seq: r.seq,
+      chain: r.chain,
+    }));
+  }
+
+  /**
+   * The items of a job at a stage: 0 = accepted inputs, k = outputs of stage k - 1.
+   *
+   * @param job job id
+   * @param stage stage number
+   * @returns decoded item envelopes in order
+   */
+  items(job: string, stage: number): unknown[] {
+    const rows = this.#o.store.db.prepare(
+      "SELECT item FROM board_items WHERE job = ? AND stage = ? ORDER BY idx",
+    ).all(job, stage) as { item: Uint8Array }[];
+    return rows.map((r, i) => decodeMsgpack(r.item, `item ${i}`));
+  }
+
+  /**
+   * A job's summary.
+   *
+   * @param job job id
+   * @returns the summary
+   * @throws {NotFoundError} when the job does not exist
+   */
+  job(job: string): JobSummary {
+    const row = this.#need(this.#jobRow(job), job);
+    return summary(row);
+  }
+
+  /**
+   * All jobs, oldest first.
+   *
+   * @returns their summaries
+   */
+  jobs(): JobSummary[] {
+    const rows = this.#o.store.db.prepare("SELECT job FROM board_jobs ORDER BY rowid").all() as {
+      job: string;
+    }[];
+    return rows.map((r) => summary(this.#jobRow(r.job)!));
+  }
+
+  /**
+   * The spec of a job.
+   *
+   * @param job job id
+   * @returns the spec
+   * @throws {NotFoundError} when the job does not exist
+   */
+  spec(job: string): JobSpec {
+    return this.#need(this.#jobRow(job), job).spec;
+  }
+
+  #jobRow(job: string): JobRow | undefined {
+    const row = this.#o.store.db.prepare(
+      "SELECT job, spec, state, stage, inputs FROM board_jobs WHERE job = ?",
+    ).get(job) as
+      | { job: string; spec: Uint8Array; state: JobState; stage: number; inputs: number }
+      | undefined;
+    if (row === undefined) return undefined;
+    return { ...row, spec: readJobSpec(decodeMsgpack(row.spec, "job spec"), "job") };
+  }
+}
+
+interface JobRow {
+  job: string;
+  spec: JobSpec;
+  state: JobState;
+  stage: number;
+  inputs: number;
+}
+
+function summary(row: JobRow): JobSummary {
+  return {
+    job: row.job,
+    backend: row.spec.backend,
+    state: row.state,
+    inputs: row.inputs,
+    stage: row.stage,
+    stages: row.spec.stages.length,
+    mixers: row.spec.stages.map((s) => toBase64Url(s.mixer)),
+  };
+}
+
+/**
+ * Receipt as a JSON-view-ready envelope.
+ *
+ * @param receipt the receipt
+ * @returns the envelope
+ * @example
+ * ```ts ignore
+ * receiptToEnvelope(await board.submit(post));
+ * ```
+ */
+export function receiptToEnvelope(receipt: Receipt): Envelope {
+  return { v: 1, kind: "node.receipt", ...receipt };
+}
+
+/** Hex id of a digest (logs). */
+export const digestId = (d: Uint8Array): string => toHex(d.subarray(0, 8));

@@ -1,0 +1,205 @@
+/**
+ * The cascade mixer role: poll the bulletin board for a job whose next stage is
+ * this node's, take that stage's batch, mix it with the job's backend, and post
+ * the outputs with the proof. The signed post is committed locally before it is
+ * sent, so after a crash the node re-sends the same mix instead of producing a
+ * second, different shuffle of the same batch (two published shuffles of one batch
+ * would let observers intersect them).
+ *
+ * @module
+ */
+
+import { toBase64Url } from "../../core/bytes.ts";
+import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
+import { PanoramixError } from "../../core/errors.ts";
+import { readArray, readRecord } from "../../core/fields.ts";
+import type { AnyMixBackend } from "../../core/mixer.ts";
+import { NodeClient, NodeHttpError } from "./client.ts";
+import type { Identity } from "./identity.ts";
+import type { Logger } from "./log.ts";
+import type { MetricsRegistry } from "./metrics.ts";
+import { createPost, type Post, postToEnvelope, readJobSpec, readPost } from "./posts.ts";
+import type { Store } from "./storage.ts";
+import type { JobSummary } from "./board.ts";
+import type { PreparedBackend } from "./backends.ts";
+
+/** Options of {@linkcode CascadeMixer}. */
+export interface CascadeMixerOptions {
+  /** Storage. */
+  store: Store;
+  /** The node identity (must be a stage's mixer in the job). */
+  identity: Identity;
+  /** Board URL. */
+  boardUrl: string;
+  /** Poll interval in ms. */
+  pollIntervalMs: number;
+  /** Backend lookup. */
+  backendByName: (name: string) => AnyMixBackend;
+  /** Prepares a backend for one mix (default: the looked-up backend, nothing to persist). */
+  prepareBackend?: (name: string) => PreparedBackend;
+  /** Loads this node's own mixing key for a backend, or undefined to use the stage key. */
+  mixKey: (backend: string) => Promise<Envelope | undefined>;
+  /** Logger. */
+  logger: Logger;
+  /** Metrics. */
+  metrics: MetricsRegistry;
+}
+
+/**
+ * The cascade mixer loop.
+ *
+ * @example
+ * ```ts ignore
+ * const mixer = new CascadeMixer({ store, identity, boardUrl, pollIntervalMs: 500, ... });
+ * mixer.start();
+ * await mixer.stop();
+ * ```
+ */
+export class CascadeMixer {
+  #o: CascadeMixerOptions;
+  #client: NodeClient;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #me: string;
+
+  /**
+   * @param options storage, identity, board, backends, keys, logger, metrics
+   */
+  constructor(options: CascadeMixerOptions) {
+    this.#o = options;
+    this.#client = new NodeClient(options.boardUrl, { identity: options.identity });
+    this.#me = toBase64Url(options.identity.publicKey);
+    options.store.write(() =>
+      options.store.db.exec(
+        "CREATE TABLE IF NOT EXISTS cascade_results (job TEXT NOT NULL, stage INTEGER NOT NULL, post BLOB NOT NULL, sent INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job, stage))",
+      )
+    );
+  }
+
+  /** Starts polling. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops polling after the current batch (drains in-flight work). */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.tick();
+      } catch (error) {
+        this.#o.logger.log("warn", "cascade_poll_failed", { error });
+      }
+      if (!this.#running) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.#o.pollIntervalMs);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /**
+   * One poll: mixes every stage that is waiting for this node.
+   *
+   * @returns the number of stages mixed
+   */
+  async tick(): Promise<number> {
+    const { jobs } = await this.#client.getJson("/v1/board/jobs") as { jobs: JobSummary[] };
+    let mixed = 0;
+    for (const job of jobs) {
+      if (!this.#running && this.#loop !== undefined) break;
+      if (job.state !== "mixing" || job.mixers[job.stage] !== this.#me) continue;
+      await this.#mixStage(job.job, job.stage);
+      mixed++;
+    }
+    return mixed;
+  }
+
+  async #mixStage(jobId: string, stage: number): Promise<void> {
+    const { store, logger, metrics } = this.#o;
+    const saved = store.db.prepare(
+      "SELECT post FROM cascade_results WHERE job = ? AND stage = ?",
+    ).get(jobId, stage) as { post: Uint8Array } | undefined;
+    let post: Post;
+    if (saved) {
+      post = readPost(decodeMsgpack(saved.post, "saved mix"), "saved mix");
+      logger.log("info", "cascade_resend", { job: jobId, stage });
+    } else {
+      const started = performance.now();
+      const detail = await this.#client.getJson(`/v1/board/jobs/${encodeURIComponent(jobId)}`) as {
+        spec: unknown;
+      };
+      const spec = readJobSpec(detail.spec, "job spec");
+      const prepared = this.#o.prepareBackend?.(spec.backend) ??
+        { backend: this.#o.backendByName(spec.backend), persist: () => {} };
+      const backend = prepared.backend;
+      const key = (await this.#o.mixKey(spec.backend)) ?? spec.stages[stage]!.key;
+      const { items } = await this.#client.getJson(
+        `/v1/board/jobs/${encodeURIComponent(jobId)}/items?stage=${stage}`,
+      ) as { items: unknown };
+      const inputs = readArray(items, "items").map((v, i) =>
+        backend.input.decode(v, `stage ${stage} input ${i + 1}`)
+      );
+      const result = await backend.mix(inputs, { key });
+      const body: Envelope = {
+        v: 1,
+        kind: "node.mix",
+        stage,
+        outputs: result.outputs.map((o) => backend.output.encode(o)),
+        proof: readRecord(result.proof, "proof") as Envelope,
+      };
+      post = createPost(this.#o.identity, { job: jobId, type: "mix", body });
+      // Commit the mix before anyone sees it: a restart re-sends this exact post.
+      // ...together with the replay tags the mix recorded, in one transaction.
+      store.write(() => {
+        store.db.prepare("INSERT INTO cascade_results (job, stage, post) VALUES (?, ?, ?)").run(
+          jobId,
+          stage,
+          encodeMsgpack(postToEnvelope(post)),
+        );
+        prepared.persist();
+      });
+      await store.commit();
+      const seconds = (performance.now() - started) / 1000;
+      metrics.histogram("panoramix_cascade_mix_seconds", "Time to fetch and mix one batch")
+        .observe(seconds);
+      logger.log("info", "cascade_mixed", {
+        job: jobId,
+        stage,
+        items: inputs.length,
+        backend: backend.name,
+        seconds,
+      });
+    }
+    try {
+      const receipt = await this.#client.submitPost(post);
+      metrics.counter("panoramix_cascade_batches_total", "Batches mixed and posted").inc();
+      logger.log("info", "cascade_posted", { job: jobId, stage, seq: receipt.seq });
+    } catch (error) {
+      // 409: the board already moved past this stage (our earlier send was accepted).
+      if (error instanceof NodeHttpError && error.status === 409) {
+        logger.log("info", "cascade_already_posted", { job: jobId, stage });
+      } else if (error instanceof PanoramixError && error.code === "verification_failed") {
+        logger.log("error", "cascade_rejected", { job: jobId, stage, error });
+      } else throw error;
+    }
+    store.write(() =>
+      store.db.prepare("UPDATE cascade_results SET sent = 1 WHERE job = ? AND stage = ?").run(
+        jobId,
+        stage,
+      )
+    );
+    await store.commit();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The directory role: nodes register signed descriptors (authenticated by their
+ * identity, optionally restricted to a list of operators); clients fetch a topology
+ * signed by the directory. Descriptors are stored in SQLite and committed before the
+ * registration is acknowledged.
+ *
+ * @module
+ */
+
+import { toBase64Url } from "../../core/bytes.ts";
+import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
+import { ConfigError } from "../../core/errors.ts";
+import {
+  descriptorToEnvelope,
+  type NodeDescriptor,
+  readDescriptor,
+  signTopology,
+  type Topology,
+  verifyDescriptor,
+} from "./descriptor.ts";
+import { HttpError } from "./http_error.ts";
+import type { Identity } from "./identity.ts";
+import type { Logger } from "./log.ts";
+import type { MetricsRegistry } from "./metrics.ts";
+import type { Store } from "./storage.ts";
+
+/** Options of {@linkcode Directory}. */
+export interface DirectoryOptions {
+  /** Storage. */
+  store: Store;
+  /** Directory identity (signs topologies). */
+  identity: Identity;
+  /** Allowed operator keys; empty = any. */
+  operators: readonly Uint8Array[];
+  /** Seconds a descriptor stays in the topology without a refresh. */
+  ttlSeconds: number;
+  /** Logger. */
+  logger: Logger;
+  /** Metrics. */
+  metrics: MetricsRegistry;
+  /** Clock in ms (default Date.now). */
+  now?: () => number;
+}
+
+/**
+ * The directory role.
+ *
+ * @example
+ * ```ts ignore
+ * const dir = new Directory({ store, identity, operators: [], ttlSeconds: 3600, logger, metrics });
+ * await dir.register(descriptor, descriptor.identity);
+ * const topology = dir.topology();
+ * ```
+ */
+export class Directory {
+  #o: DirectoryOptions;
+
+  /**
+   * @param options storage, identity, operators, ttl, logger, metrics
+   */
+  constructor(options: DirectoryOptions) {
+    this.#o = options;
+    options.store.write(() =>
+      options.store.db.exec(
+        "CREATE TABLE IF NOT EXISTS directory_nodes (identity BLOB PRIMARY KEY, time INTEGER NOT NULL, descriptor BLOB NOT NULL)",
+      )
+    );
+    options.metrics.gauge(
+      "panoramix_directory_nodes",
+      "Nodes in the current topology",
+      () => this.topology().nodes.length,
+    );
+  }
+
+  /**
+   * Registers or refreshes a descriptor; committed before it resolves.
+   *
+   * @param descriptor the signed descriptor
+   * @param requester identity that signed the HTTP request (must be the descriptor's)
+   * @throws {VerificationError} bad descriptor signature
+   * @throws {HttpError} 403 when the requester is not the node or not an allowed operator
+   * @throws {ConfigError} when an equal or newer descriptor is already registered
+   */
+  async register(descriptor: NodeDescriptor, requester: Uint8Array): Promise<void> {
+    verifyDescriptor(descriptor);
+    const same = (a: Uint8Array, b: Uint8Array) => a.every((x, i) => x === b[i]);
+    if (!same(descriptor.identity, requester)) {
+      throw new HttpError(403, "forbidden", "A descriptor must be registered by its own node");
+    }
+    if (
+      this.#o.operators.length > 0 &&
+      !this.#o.operators.some((k) => same(k, descriptor.identity))
+    ) {
+      throw new HttpError(403, "forbidden", "Node identity is not an allowed operator");
+    }
+    this.#o.store.write(() => {
+      const row = this.#o.store.db.prepare(
+        "SELECT time FROM directory_nodes WHERE identity = ?",
+      ).get(descriptor.identity) as { time: number } | undefined;
+      if (row && row.time >= descriptor.time) {
+        throw new ConfigError(
+          `Node '${descriptor.name}' already registered a descriptor at time ${row.time}`,
+        );
+      }
+      this.#o.store.db.prepare(
+        "INSERT OR REPLACE INTO directory_nodes (identity, time, descriptor) VALUES (?, ?, ?)",
+      ).run(descriptor.identity, descriptor.time, encodeMsgpack(descriptorToEnvelope(descriptor)));
+    });
+    await this.#o.store.commit();
+    this.#o.logger.log("info", "node_registered", {
+      node: descriptor.name,
+      identity: toBase64Url(descriptor.identity),
+    });
+  }
+
+  /**
+   * The signed topology of descriptors refreshed within the TTL.
+   *
+   * @returns the topology
+   */
+  topology(): Topology {
+    const now = (this.#o.now ?? Date.now)();
+    const rows = this.#o.store.db.prepare(
+      "SELECT descriptor FROM directory_nodes WHERE time >= ? ORDER BY identity",
+    ).all(now - this.#o.ttlSeconds * 1000) as { descriptor: Uint8Array }[];
+    const nodes = rows.map((r, i) =>
+      readDescriptor(decodeMsgpack(r.descriptor, `descriptor ${i}`), `descriptor ${i}`)
+    );
+    return signTopology(this.#o.identity, { time: now, nodes });
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * HTTP routes of the board and directory roles.
+ *
+ * Board: `POST /v1/board/posts` (signed request; body a signed post) → receipt;
+ * `GET /v1/board/posts?after=N&limit=M`, `GET /v1/board/head`, `GET /v1/board/jobs`,
+ * `GET /v1/board/jobs/:job`, `GET /v1/board/jobs/:job/items?stage=K`.
+ * Directory: `POST /v1/directory/descriptors` (signed request; body a descriptor),
+ * `GET /v1/directory/topology`.
+ *
+ * @module
+ */
+
+import { toJsonView } from "../../core/envelope.ts";
+import { readInteger } from "../../core/fields.ts";
+import { type BulletinBoard, receiptToEnvelope } from "./board.ts";
+import { readDescriptor, topologyToEnvelope } from "./descriptor.ts";
+import type { Directory } from "./directory.ts";
+import { HttpError, jsonResponse } from "./http_error.ts";
+import { jobBody, readPost } from "./posts.ts";
+import { decodeBody, type Route } from "./server.ts";
+
+function queryInt(url: URL, name: string, fallback: number, max: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  return readInteger(/^\d+$/.test(raw) ? Number(raw) : raw, `query parameter '${name}'`, { max });
+}
+
+/**
+ * The board's routes.
+ *
+ * @param board the board
+ * @returns the routes
+ * @example
+ * ```ts ignore
+ * const routes = boardRoutes(board);
+ * ```
+ */
+export function boardRoutes(board: BulletinBoard): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/v1/board/posts",
+      auth: true,
+      async handle(req) {
+        const post = readPost(decodeBody(req), "post");
+        if (!req.signer || !req.signer.every((b, i) => b === post.author[i])) {
+          throw new HttpError(403, "forbidden", "The request must be signed by the post's author");
+        }
+        const receipt = await board.submit(post);
+        return jsonResponse(toJsonView(receiptToEnvelope(receipt)), { status: 201 });
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/board/posts",
+      handle(req) {
+        const after = queryInt(req.url, "after", 0, Number.MAX_SAFE_INTEGER);
+        const limit = queryInt(req.url, "limit", 100, 1000);
+        return jsonResponse({ posts: toJsonView(board.posts(after, limit)) });
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/board/head",
+      handle: () => jsonResponse(toJsonView(receiptToEnvelope(board.signedHead()))),
+    },
+    {
+      method: "GET",
+      path: "/v1/board/jobs",
+      handle: () => jsonResponse({ jobs: board.jobs() }),
+    },
+    {
+      method: "GET",
+      path: "/v1/board/jobs/:job",
+      handle(req) {
+        const job = req.params.job!;
+        return jsonResponse({
+          ...board.job(job),
+          spec: toJsonView(jobBody(board.spec(job))),
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/board/jobs/:job/items",
+      handle(req) {
+        const job = req.params.job!;
+        const summary = board.job(job);
+        const stage = queryInt(req.url, "stage", 0, summary.stages);
+        if (stage > summary.stage) {
+          throw new HttpError(409, "not_ready", `Stage ${stage} of job '${job}' is not mixed yet`);
+        }
+        return jsonResponse({ job, stage, items: toJsonView(board.items(job, stage)) });
+      },
+    },
+  ];
+}
+
+/**
+ * The directory's routes.
+ *
+ * @param directory the directory
+ * @returns the routes
+ * @example
+ * ```ts ignore
+ * const routes = directoryRoutes(directory);
+ * ```
+ */
+export function directoryRoutes(directory: Directory): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/v1/directory/descriptors",
+      auth: true,
+      async handle(req) {
+        const descriptor = readDescriptor(decodeBody(req), "descriptor");
+        await directory.register(descriptor, req.signer!);
+        return jsonResponse({ ok: true }, { status: 201 });
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/directory/topology",
+      handle: () => jsonResponse(toJsonView(topologyToEnvelope(directory.topology()))),
+    },
+  ];
+}

@@ -1,0 +1,559 @@
+/**
+ * The Sphinx mix role: a continuous-time mix (Loopix-style Poisson mixing). Packets
+ * arrive on persistent TCP connections; each is unwrapped with the epoch key named by
+ * its key-id byte, checked against the persistent replay cache of that epoch, and
+ * committed to the delay queue together with its replay tag before the sender gets
+ * its acknowledgement. A dispatcher releases each packet when its per-hop delay (set by
+ * the sender in the routing command) expires: forwards go to the next hop over a
+ * persistent link, deliveries go to the node's mailbox (HTTP). Keys rotate by epoch
+ * with an overlap; an expired key is destroyed together with its replay tags.
+ *
+ * @module
+ */
+
+import { x25519 } from "@noble/curves/ed25519.js";
+import { fromBase64Url, toBase64Url, toHex } from "../../core/bytes.ts";
+import { PanoramixError } from "../../core/errors.ts";
+import { readInteger } from "../../core/fields.ts";
+import { toJsonView } from "../../core/envelope.ts";
+import { randomBytes } from "../../core/random.ts";
+import {
+  checkSphinxFraming,
+  type SphinxNodeKey,
+  sphinxPacketSize,
+  type SphinxX25519,
+  sphinxX25519,
+  unwrapSphinxPacket,
+} from "../../backends/decrypt/mod.ts";
+import type { EpochKey } from "./descriptor.ts";
+import { readTopology, verifyTopology } from "./descriptor.ts";
+import { HttpError, jsonResponse } from "./http_error.ts";
+import type { NodeService, NodeServiceContext } from "./node.ts";
+import type { Route } from "./server.ts";
+import { RateLimiter } from "./rate_limit.ts";
+import { SqliteReplayCache } from "./replay_store.ts";
+import { readFrames, SPHINX_STATUS, SphinxLink } from "./sphinx_link.ts";
+
+interface KeyRow {
+  epoch: number;
+  key_id: number;
+  secret: Uint8Array;
+  public: Uint8Array;
+  valid_from: number;
+  valid_until: number;
+}
+
+interface QueueRow {
+  id: number;
+  kind: string;
+  target: Uint8Array;
+  packet: Uint8Array;
+  surb_id: Uint8Array | null;
+}
+
+const PER_CONNECTION_IN_FLIGHT = 512;
+
+/**
+ * Epoch number of a time.
+ *
+ * @param timeMs milliseconds since the epoch
+ * @param epochSeconds epoch length
+ * @returns the epoch number
+ * @example
+ * ```ts
+ * import { epochOf } from "./sphinx_mix.ts";
+ * console.assert(epochOf(7200_000, 3600) === 2);
+ * ```
+ */
+export function epochOf(timeMs: number, epochSeconds: number): number {
+  return Math.floor(timeMs / (epochSeconds * 1000));
+}
+
+/**
+ * The Sphinx mix service.
+ *
+ * @example
+ * ```ts ignore
+ * const node = await startNode(config, { sphinx: sphinxService });
+ * ```
+ */
+export class SphinxMix {
+  #ctx: NodeServiceContext;
+  #listener: Deno.TcpListener | undefined;
+  #engine!: SphinxX25519;
+  #keysById = new Map<number, { epoch: number; key: SphinxNodeKey; row: KeyRow }>();
+  #replay = new Map<number, SqliteReplayCache>();
+  #inflight = new Set<Promise<unknown>>();
+  #connections = new Set<Deno.Conn>();
+  #links = new Map<string, SphinxLink>();
+  #addresses = new Map<string, string>();
+  #topologyFetchedAt = 0;
+  #running = false;
+  #dispatcher: Promise<void> | undefined;
+  #acceptLoop: Promise<void> | undefined;
+  #rotation: ReturnType<typeof setInterval> | undefined;
+  #queueDepth = 0;
+  #sending = new Set<number>();
+  #limiter: RateLimiter;
+  #packetSize: number;
+  #wake: (() => void) | undefined;
+
+  /**
+   * @param ctx the node context
+   */
+  constructor(ctx: NodeServiceContext) {
+    this.#ctx = ctx;
+    const { store, config, metrics } = ctx;
+    this.#packetSize = sphinxPacketSize(config.sphinx.payloadSize);
+    this.#limiter = new RateLimiter({
+      ratePerSecond: config.sphinx.packetsPerSecond,
+      burst: config.sphinx.packetBurst,
+    });
+    store.write(() =>
+      store.db.exec(`
+      CREATE TABLE IF NOT EXISTS sphinx_keys (epoch INTEGER PRIMARY KEY, key_id INTEGER NOT NULL,
+        secret BLOB NOT NULL, public BLOB NOT NULL, valid_from INTEGER NOT NULL, valid_until INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS sphinx_queue (id INTEGER PRIMARY KEY, release_at INTEGER NOT NULL,
+        kind TEXT NOT NULL, target BLOB NOT NULL, packet BLOB NOT NULL, surb_id BLOB);
+      CREATE INDEX IF NOT EXISTS sphinx_queue_release ON sphinx_queue (release_at);
+      CREATE TABLE IF NOT EXISTS sphinx_delivered (id INTEGER PRIMARY KEY, kind TEXT NOT NULL,
+        recipient BLOB NOT NULL, surb_id BLOB, message BLOB NOT NULL, time INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS sphinx_delivered_recipient ON sphinx_delivered (recipient, id);`)
+    );
+    this.#queueDepth =
+      (store.db.prepare("SELECT COUNT(*) AS n FROM sphinx_queue").get() as { n: number }).n;
+    metrics.gauge(
+      "panoramix_sphinx_queue_depth",
+      "Packets waiting in the delay queue",
+      () => this.#queueDepth,
+    );
+  }
+
+  /** Routes: the mailbox of delivered messages and the current keys. */
+  get routes(): Route[] {
+    return [
+      {
+        method: "GET",
+        path: "/v1/sphinx/messages",
+        handle: (req) => {
+          const recipientText = req.url.searchParams.get("recipient");
+          if (recipientText === null) {
+            throw new HttpError(400, "invalid_input", "Query parameter 'recipient' is required");
+          }
+          const recipient = fromBase64Url(recipientText, "recipient");
+          const afterText = req.url.searchParams.get("after") ?? "0";
+          const after = readInteger(Number(afterText), "query parameter 'after'");
+          const rows = this.#ctx.store.db.prepare(
+            "SELECT id, kind, surb_id, message, time FROM sphinx_delivered WHERE recipient = ? AND id > ? ORDER BY id LIMIT 1000",
+          ).all(recipient, after) as {
+            id: number;
+            kind: string;
+            surb_id: Uint8Array | null;
+            message: Uint8Array;
+            time: number;
+          }[];
+          return jsonResponse({
+            messages: rows.map((r) =>
+              toJsonView({
+                id: r.id,
+                kind: r.kind,
+                surbId: r.surb_id ?? undefined,
+                message: r.message,
+                time: r.time,
+              })
+            ),
+          });
+        },
+      },
+      {
+        method: "GET",
+        path: "/v1/sphinx/keys",
+        handle: () => jsonResponse({ keys: toJsonView(this.epochKeys()) }),
+      },
+    ];
+  }
+
+  /**
+   * The published epoch keys (current and next).
+   *
+   * @returns the keys
+   */
+  epochKeys(): EpochKey[] {
+    return [...this.#keysById.values()].map(({ row }) => ({
+      epoch: row.epoch,
+      keyId: row.key_id,
+      publicKey: row.public,
+      validFrom: row.valid_from,
+      validUntil: row.valid_until,
+    })).sort((a, b) => a.epoch - b.epoch);
+  }
+
+  /** @returns host:port packets are sent to */
+  sphinxAddress(): string {
+    if (this.#ctx.config.sphinx.publicAddress) return this.#ctx.config.sphinx.publicAddress;
+    const addr = this.#listener?.addr as Deno.NetAddr | undefined;
+    return addr ? `${addr.hostname}:${addr.port}` : "";
+  }
+
+  /**
+   * Creates keys for the current and next epoch, destroys expired keys with their
+   * replay tags.
+   *
+   * @param now clock in ms
+   * @returns true when the key set changed
+   */
+  rotateKeys(now = Date.now()): boolean {
+    const { store, config, logger } = this.#ctx;
+    const length = config.sphinx.epochSeconds * 1000;
+    const overlap = config.sphinx.overlapSeconds * 1000;
+    const current = epochOf(now, config.sphinx.epochSeconds);
+    let changed = false;
+    store.write(() => {
+      const expired = store.db.prepare("SELECT epoch FROM sphinx_keys WHERE valid_until <= ?")
+        .all(now) as { epoch: number }[];
+      for (const { epoch } of expired) {
+        // Forward secrecy and bounded replay state: the key and its tags go together.
+        store.db.prepare("DELETE FROM sphinx_keys WHERE epoch = ?").run(epoch);
+        const dropped = SqliteReplayCache.dropScope(store, `epoch:${epoch}`);
+        this.#replay.delete(epoch);
+        logger.log("info", "sphinx_key_expired", { epoch, replayTagsDropped: dropped });
+        changed = true;
+      }
+      for (const epoch of [current, current + 1]) {
+        const exists = store.db.prepare("SELECT 1 AS x FROM sphinx_keys WHERE epoch = ?").get(
+          epoch,
+        );
+        if (exists) continue;
+        const secret = randomBytes(32);
+        store.db.prepare(
+          "INSERT INTO sphinx_keys (epoch, key_id, secret, public, valid_from, valid_until) VALUES (?, ?, ?, ?, ?, ?)",
+        ).run(
+          epoch,
+          epoch % 256,
+          secret,
+          x25519.getPublicKey(secret),
+          epoch * length,
+          (epoch + 1) * length + overlap,
+        );
+        logger.log("info", "sphinx_key_created", { epoch, keyId: epoch % 256 });
+        changed = true;
+      }
+    });
+    const rows = store.db.prepare("SELECT * FROM sphinx_keys").all() as unknown as KeyRow[];
+    this.#keysById.clear();
+    for (const row of rows) {
+      this.#keysById.set(row.key_id, {
+        epoch: row.epoch,
+        row,
+        key: { keyId: row.key_id, secretKey: row.secret, publicKey: row.public },
+      });
+      if (!this.#replay.has(row.epoch)) {
+        this.#replay.set(row.epoch, new SqliteReplayCache(store, `epoch:${row.epoch}`));
+      }
+    }
+    return changed;
+  }
+
+  /** Starts listening, the dispatcher and key rotation. */
+  async start(): Promise<void> {
+    const { config, store } = this.#ctx;
+    this.#engine = await sphinxX25519();
+    this.rotateKeys();
+    await store.commit();
+    const i = config.sphinx.listen.lastIndexOf(":");
+    this.#listener = Deno.listen({
+      hostname: config.sphinx.listen.slice(0, i),
+      port: Number(config.sphinx.listen.slice(i + 1)),
+    });
+    this.#running = true;
+    this.#acceptLoop = this.#accept(this.#listener);
+    this.#dispatcher = this.#dispatch();
+    const period = Math.min(config.sphinx.epochSeconds * 250, 30_000);
+    this.#rotation = setInterval(() => {
+      try {
+        if (this.rotateKeys()) {
+          void store.commit().then(() => this.#ctx.publish()).catch((error) =>
+            this.#ctx.logger.log("warn", "publish_failed", { error })
+          );
+        }
+      } catch (error) {
+        this.#ctx.logger.log("error", "sphinx_rotation_failed", { error });
+      }
+    }, period);
+  }
+
+  async #accept(listener: Deno.TcpListener): Promise<void> {
+    try {
+      for await (const conn of listener) {
+        this.#connections.add(conn);
+        conn.setNoDelay(true);
+        void this.#serve(conn).finally(() => this.#connections.delete(conn));
+      }
+    } catch (error) {
+      if (this.#running) this.#ctx.logger.log("error", "sphinx_accept_failed", { error });
+    }
+  }
+
+  async #serve(conn: Deno.Conn): Promise<void> {
+    const writer = conn.writable.getWriter();
+    const client = (conn.remoteAddr as Deno.NetAddr).hostname;
+    let chain: Promise<void> = Promise.resolve();
+    let pending = 0;
+    try {
+      for await (const packet of readFrames(conn.readable, this.#packetSize + 16)) {
+        if (!this.#running) break;
+        const status = this.#limiter.take(client)
+          ? this.#track(this.#accept1(packet))
+          : Promise.resolve(SPHINX_STATUS.busy);
+        pending++;
+        // Acknowledgements go out in arrival order, each only after its commit.
+        chain = chain.then(async () => {
+          const s = await status;
+          pending--;
+          await writer.write(Uint8Array.of(s));
+        });
+        if (pending >= PER_CONNECTION_IN_FLIGHT) await chain;
+      }
+      await chain;
+    } catch (error) {
+      // A malformed stream (oversized frame) or a dropped peer ends this connection only.
+      this.#ctx.logger.log("debug", "sphinx_connection_closed", { client, error });
+    } finally {
+      try {
+        await chain;
+      } catch { /* peer gone */ }
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#inflight.add(p);
+    void p.finally(() => this.#inflight.delete(p));
+    return p;
+  }
+
+  async #accept1(packet: Uint8Array): Promise<number> {
+    const { store, config, metrics, logger } = this.#ctx;
+    metrics.counter("panoramix_sphinx_packets_in_total", "Sphinx packets received").inc();
+    const reject = (reason: string, status: number) => {
+      metrics.counter("panoramix_sphinx_packets_rejected_total", "Sphinx packets rejected")
+        .inc(1, { reason });
+      return status;
+    };
+    try {
+      if (this.#queueDepth >= config.sphinx.maxQueue) return reject("busy", SPHINX_STATUS.busy);
+      checkSphinxFraming(packet, config.sphinx.payloadSize);
+      const entry = this.#keysById.get(packet[1]!);
+      if (entry === undefined) return reject("unknown_key", SPHINX_STATUS.unknownKey);
+      const started = performance.now();
+      const result = await unwrapSphinxPacket(packet, {
+        keys: entry.key,
+        payloadSize: config.sphinx.payloadSize,
+        x25519: this.#engine,
+      });
+      metrics.histogram("panoramix_sphinx_unwrap_seconds", "Time to unwrap one packet")
+        .observe((performance.now() - started) / 1000);
+      const cache = this.#replay.get(entry.epoch)!;
+      const delay = Math.min(result.delayMs, config.sphinx.maxDelayMs);
+      const releaseAt = Date.now() + delay;
+      // Replay tag and queued packet are written together: both or neither survive a crash.
+      const fresh = store.write(() => {
+        if (!cache.addNow(result.replayTag)) return false;
+        const insert = store.db.prepare(
+          "INSERT INTO sphinx_queue (release_at, kind, target, packet, surb_id) VALUES (?, ?, ?, ?, ?)",
+        );
+        if (result.kind === "forward") {
+          insert.run(releaseAt, "forward", result.nextHop, result.packet, null);
+        } else if (result.kind === "deliver") {
+          insert.run(releaseAt, "deliver", result.recipient, result.message, null);
+        } else {
+          insert.run(releaseAt, "reply", result.recipient, result.payload, result.surbId);
+        }
+        return true;
+      });
+      if (!fresh) {
+        metrics.counter("panoramix_sphinx_replays_dropped_total", "Replayed packets dropped")
+          .inc();
+        return SPHINX_STATUS.replay;
+      }
+      await store.commit();
+      this.#queueDepth++;
+      if (delay < 20) this.#wake?.();
+      return SPHINX_STATUS.accepted;
+    } catch (error) {
+      if (error instanceof PanoramixError) {
+        switch (error.code) {
+          case "invalid_input":
+            return reject("invalid", SPHINX_STATUS.invalid);
+          case "not_found":
+            return reject("unknown_key", SPHINX_STATUS.unknownKey);
+          case "verification_failed":
+            return reject("bad_mac", SPHINX_STATUS.badMac);
+          case "replay":
+            return reject("replay", SPHINX_STATUS.replay);
+        }
+      }
+      logger.log("error", "sphinx_packet_failed", { error });
+      return reject("internal", SPHINX_STATUS.internal);
+    }
+  }
+
+  async #dispatch(): Promise<void> {
+    const { store, logger } = this.#ctx;
+    while (this.#running) {
+      try {
+        const now = Date.now();
+        const rows = (store.db.prepare(
+          "SELECT id, kind, target, packet, surb_id FROM sphinx_queue WHERE release_at <= ? ORDER BY release_at LIMIT 2000",
+        ).all(now) as unknown as QueueRow[]).filter((r) => !this.#sending.has(r.id));
+        if (rows.length === 0) {
+          const next = store.db.prepare("SELECT MIN(release_at) AS t FROM sphinx_queue").get() as {
+            t: number | null;
+          };
+          const wait = next.t === null ? 50 : Math.max(1, Math.min(50, next.t - now));
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, wait);
+            this.#wake = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+          this.#wake = undefined;
+          continue;
+        }
+        await this.#release(rows);
+      } catch (error) {
+        logger.log("error", "sphinx_dispatch_failed", { error });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  async #release(rows: QueueRow[]): Promise<void> {
+    const { store, metrics } = this.#ctx;
+    const done: number[] = [];
+    const retry: number[] = [];
+    const local = rows.filter((r) => r.kind !== "forward");
+    const forward = rows.filter((r) => r.kind === "forward");
+    store.write(() => {
+      const insert = store.db.prepare(
+        "INSERT INTO sphinx_delivered (kind, recipient, surb_id, message, time) VALUES (?, ?, ?, ?, ?)",
+      );
+      for (const r of local) {
+        insert.run(r.kind, r.target, r.surb_id, r.packet, Date.now());
+        done.push(r.id);
+      }
+    });
+    if (local.length > 0) {
+      metrics.counter("panoramix_sphinx_delivered_total", "Messages delivered to the mailbox")
+        .inc(local.length);
+    }
+    for (const r of forward) this.#sending.add(r.id);
+    await Promise.all(forward.map(async (r) => {
+      try {
+        const link = await this.#linkTo(r.target);
+        const status = await link.send(r.packet);
+        if (status === SPHINX_STATUS.busy || status === SPHINX_STATUS.internal) retry.push(r.id);
+        else {
+          // Accepted or a replay (the next hop already has it): either way it is delivered.
+          // Invalid/unknown-key/bad-MAC: the next hop will never take it; drop.
+          done.push(r.id);
+          metrics.counter("panoramix_sphinx_packets_out_total", "Sphinx packets forwarded")
+            .inc(1, { status: String(status) });
+        }
+      } catch (error) {
+        this.#ctx.logger.log("warn", "sphinx_forward_failed", {
+          nextHop: toBase64Url(r.target),
+          error,
+        });
+        retry.push(r.id);
+      }
+    }));
+    // At-least-once: the row leaves the queue only after the next hop acknowledged it.
+    store.write(() => {
+      const del = store.db.prepare("DELETE FROM sphinx_queue WHERE id = ?");
+      for (const id of done) del.run(id);
+      const later = store.db.prepare("UPDATE sphinx_queue SET release_at = ? WHERE id = ?");
+      for (const id of retry) later.run(Date.now() + 1000, id);
+    });
+    await store.commit();
+    this.#queueDepth -= done.length;
+    for (const r of forward) this.#sending.delete(r.id);
+  }
+
+  async #linkTo(nodeId: Uint8Array): Promise<SphinxLink> {
+    const id = toHex(nodeId);
+    let address = this.#addresses.get(id);
+    if (address === undefined && Date.now() - this.#topologyFetchedAt > 1000) {
+      await this.#refreshTopology();
+      address = this.#addresses.get(id);
+    }
+    if (address === undefined) {
+      throw new PanoramixError(
+        "not_found",
+        `Next hop ${toBase64Url(nodeId)} is not in the topology`,
+      );
+    }
+    let link = this.#links.get(address);
+    if (link === undefined || link.closed) {
+      link = await SphinxLink.connect(address);
+      this.#links.set(address, link);
+    }
+    return link;
+  }
+
+  async #refreshTopology(): Promise<void> {
+    this.#topologyFetchedAt = Date.now();
+    const client = this.#ctx.directoryClient();
+    if (!client) return;
+    const topology = readTopology(await client.getJson("/v1/directory/topology"), "topology");
+    const expected = this.#ctx.config.directoryKey
+      ? fromBase64Url(this.#ctx.config.directoryKey, "directoryKey")
+      : undefined;
+    verifyTopology(topology, expected);
+    for (const d of topology.nodes) {
+      if (d.sphinxAddress) this.#addresses.set(toHex(d.identity), d.sphinxAddress);
+    }
+  }
+
+  /** Stops accepting packets, drains in-flight packets and the current release, closes links. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearInterval(this.#rotation);
+    this.#listener?.close();
+    this.#wake?.();
+    await Promise.allSettled([...this.#inflight]);
+    await this.#dispatcher;
+    await this.#acceptLoop;
+    for (const conn of this.#connections) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    for (const link of this.#links.values()) link.close();
+    await this.#ctx.store.commit();
+  }
+}
+
+/**
+ * Factory registered with {@linkcode startNode}: builds the Sphinx mix service.
+ *
+ * @param ctx the node context
+ * @returns the service
+ * @example
+ * ```ts ignore
+ * const node = await startNode(config, { sphinx: sphinxService });
+ * ```
+ */
+export function sphinxService(ctx: NodeServiceContext): Promise<NodeService> {
+  const mix = new SphinxMix(ctx);
+  return Promise.resolve({
+    routes: mix.routes,
+    epochKeys: () => mix.epochKeys(),
+    sphinxAddress: () => mix.sphinxAddress(),
+    start: () => mix.start(),
+    stop: () => mix.stop(),
+  });
+}
