@@ -97,6 +97,8 @@ export class SurveyAggregator {
   #privacyCache: { key: string; value: SurveyPrivacy } | undefined;
 
   /**
+   * Creates an empty aggregator for a survey.
+   *
    * @param definition a validated survey definition
    */
   constructor(definition: SurveyDefinition) {

@@ -34,6 +34,8 @@ export class SurveySampler {
   #integers: UniformIntegers;
 
   /**
+   * Creates a sampler over a byte source.
+   *
    * @param random byte source (default the system CSPRNG)
    */
   constructor(random: RandomSource = systemRandom) {

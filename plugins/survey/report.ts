@@ -23,7 +23,7 @@ export const SURVEY_REPORT_KIND = "survey.report";
 export const SURVEY_REPORT_MAX_BYTES = 2048;
 
 /** Fields every report carries. */
-interface SurveyReportBase {
+export interface SurveyReportFields {
   /** Survey identifier. */
   survey: string;
   /** Question identifier. */
@@ -31,7 +31,7 @@ interface SurveyReportBase {
 }
 
 /** A k-RR report. */
-export interface SurveyKrrReport extends SurveyReportBase {
+export interface SurveyKrrReport extends SurveyReportFields {
   /** Mechanism tag. */
   mechanism: "krr";
   /** Reported value in [0, k). */
@@ -39,7 +39,7 @@ export interface SurveyKrrReport extends SurveyReportBase {
 }
 
 /** An OUE report. */
-export interface SurveyOueReport extends SurveyReportBase {
+export interface SurveyOueReport extends SurveyReportFields {
   /** Mechanism tag. */
   mechanism: "oue";
   /** Perturbed bit vector, ⌈k/8⌉ bytes. */
@@ -47,7 +47,7 @@ export interface SurveyOueReport extends SurveyReportBase {
 }
 
 /** An OLH report. */
-export interface SurveyOlhReport extends SurveyReportBase {
+export interface SurveyOlhReport extends SurveyReportFields {
   /** Mechanism tag. */
   mechanism: "olh";
   /** Per-report hash seed (16 bytes). */
@@ -57,7 +57,7 @@ export interface SurveyOlhReport extends SurveyReportBase {
 }
 
 /** A numeric report. */
-export interface SurveyNumericReport extends SurveyReportBase {
+export interface SurveyNumericReport extends SurveyReportFields {
   /** Mechanism tag. */
   mechanism: "numeric";
   /** Reported bit. */

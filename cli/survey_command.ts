@@ -1,0 +1,497 @@
+/**
+ * `panoramix survey ...`: privacy accounting, minimum batch sizes, survey plans,
+ * aggregation of mixed reports, the seeded simulation and the benchmark.
+ *
+ * @module
+ */
+
+import { buildCommand, buildRouteMap, numberParser } from "@stricli/core";
+import { toJsonView } from "../core/envelope.ts";
+import { InvalidInputError, UsageError } from "../core/errors.ts";
+import { readBytes, readRecord } from "../core/fields.ts";
+import { parseItems } from "../core/item_stream.ts";
+import {
+  assertSurveyPublishable,
+  readSurveyDefinition,
+  readSurveyReport,
+  runSurveyBench,
+  shuffleAmplification,
+  shuffleMinBatchSize,
+  simulateSurvey,
+  SURVEY_EXAMPLE,
+  SurveyAggregator,
+  type SurveyCloneModel,
+  type SurveyDefinition,
+  surveyMinBatchSize,
+  surveyOracleReportBytes,
+  surveyOracleVariance,
+  surveyPlan,
+  surveyPrivacy,
+} from "../plugins/survey/mod.ts";
+import type { CliContext } from "./context.ts";
+import { readInput } from "./files.ts";
+
+function positiveInteger(what: string, max: number) {
+  return (text: string): number => {
+    const value = numberParser(text);
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      throw new UsageError(`Flag '${what}' must be an integer from 1 to ${max}, got '${text}'`);
+    }
+    return value;
+  };
+}
+
+function positiveNumber(what: string) {
+  return (text: string): number => {
+    const value = numberParser(text);
+    if (!(value > 0) || !Number.isFinite(value)) {
+      throw new UsageError(`Flag '${what}' must be a positive number, got '${text}'`);
+    }
+    return value;
+  };
+}
+
+const modelFlag = {
+  kind: "enum",
+  values: ["generic", "randomized-response"],
+  default: "generic",
+  brief: "Clone model: generic ε0-LDP randomizer, or randomized response (k-RR, numeric)",
+} as const;
+
+const jsonFlag = { kind: "boolean", optional: true, brief: "Print one JSON object" } as const;
+
+const deltaFlag = {
+  kind: "parsed",
+  parse: positiveNumber("--delta"),
+  default: "1e-6",
+  brief: "δ of the central guarantee",
+} as const;
+
+async function readDefinition(path: string, ctx: CliContext): Promise<SurveyDefinition> {
+  const bytes = await readInput(path, ctx.stdin);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new InvalidInputError(`File '${path}' is not valid JSON: ${(error as Error).message}`);
+  }
+  return readSurveyDefinition(value, path);
+}
+
+async function printJson(ctx: CliContext, value: unknown): Promise<void> {
+  await ctx.stdout.write(JSON.stringify(toJsonView(value)) + "\n");
+}
+
+interface PrivacyFlags {
+  reports: number;
+  epsilon0: number;
+  delta: number;
+  model: SurveyCloneModel;
+  json?: boolean;
+}
+
+/** `panoramix survey privacy -n N --epsilon0 E [--delta D] [--model M] [--json]`. */
+export const surveyPrivacyCommand = buildCommand({
+  func: async function (this: CliContext, flags: PrivacyFlags) {
+    const r = shuffleAmplification({
+      n: flags.reports,
+      epsilon0: flags.epsilon0,
+      delta: flags.delta,
+      model: flags.model,
+    });
+    if (flags.json) return await printJson(this, { ...r, closedForm: r.closedForm ?? null });
+    await this.stdout.write(
+      `${r.text}\n  lower bound of the same analysis: ${r.epsilonLower.toPrecision(4)}\n` +
+        `  FMT21 closed form: ${
+          r.closedForm === undefined
+            ? "not valid here (needs ε0 ≤ ln(n / (16 ln(4/δ))))"
+            : r.closedForm.toPrecision(3)
+        }\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      reports: {
+        kind: "parsed",
+        parse: positiveInteger("--reports", 1e9),
+        brief: "Number of shuffled reports n (alias -n)",
+      },
+      epsilon0: {
+        kind: "parsed",
+        parse: positiveNumber("--epsilon0"),
+        brief: "Local ε0 of each report",
+      },
+      delta: deltaFlag,
+      model: modelFlag,
+      json: jsonFlag,
+    },
+    aliases: { n: "reports" },
+  },
+  docs: { brief: "Central (ε, δ) of n shuffled ε0-LDP reports (numeric clone analysis)" },
+});
+
+interface MinBatchFlags {
+  epsilon0?: number;
+  targetEpsilon?: number;
+  delta: number;
+  model: SurveyCloneModel;
+  definition?: string;
+  json?: boolean;
+}
+
+/** `panoramix survey min-batch --epsilon0 E --target-epsilon T [--delta D]` or `--definition FILE`. */
+export const surveyMinBatchCommand = buildCommand({
+  func: async function (this: CliContext, flags: MinBatchFlags) {
+    if (flags.definition !== undefined) {
+      const definition = await readDefinition(flags.definition, this);
+      const n = surveyMinBatchSize(definition);
+      if (flags.json) {
+        return await printJson(this, {
+          survey: definition.id,
+          minBatchSize: n,
+          target: definition.target,
+        });
+      }
+      await this.stdout.write(
+        `survey '${definition.id}' needs at least ${n} respondents per batch for central ε ≤ ${definition.target.epsilon} at δ = ${definition.target.delta}\n`,
+      );
+      return;
+    }
+    if (flags.epsilon0 === undefined || flags.targetEpsilon === undefined) {
+      throw new UsageError("Give '--epsilon0' and '--target-epsilon', or '--definition FILE'");
+    }
+    const n = shuffleMinBatchSize({
+      epsilon0: flags.epsilon0,
+      targetEpsilon: flags.targetEpsilon,
+      delta: flags.delta,
+      model: flags.model,
+    });
+    const at = shuffleAmplification({
+      n,
+      epsilon0: flags.epsilon0,
+      delta: flags.delta,
+      model: flags.model,
+    });
+    if (flags.json) {
+      return await printJson(this, {
+        minBatchSize: n,
+        epsilon0: flags.epsilon0,
+        targetEpsilon: flags.targetEpsilon,
+        delta: flags.delta,
+        model: flags.model,
+        epsilonAtMin: at.epsilon,
+      });
+    }
+    await this.stdout.write(`minimum batch: ${n} reports (${at.text})\n`);
+  },
+  parameters: {
+    flags: {
+      epsilon0: {
+        kind: "parsed",
+        parse: positiveNumber("--epsilon0"),
+        optional: true,
+        brief: "Local ε0 of each report",
+      },
+      targetEpsilon: {
+        kind: "parsed",
+        parse: positiveNumber("--target-epsilon"),
+        optional: true,
+        brief: "Central ε the batch must reach",
+      },
+      delta: deltaFlag,
+      model: modelFlag,
+      definition: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Survey definition (JSON); composes over its questions and uses its target",
+      },
+      json: jsonFlag,
+    },
+  },
+  docs: { brief: "Smallest batch whose shuffle meets a target central ε" },
+});
+
+interface PlanFlags {
+  definition: string;
+  json?: boolean;
+}
+
+/** `panoramix survey plan --definition FILE [--json]`. */
+export const surveyPlanCommand = buildCommand({
+  func: async function (this: CliContext, flags: PlanFlags) {
+    const definition = await readDefinition(flags.definition, this);
+    const plans = surveyPlan(definition).map((p) => ({
+      question: p.question.id,
+      type: p.question.type,
+      epsilon0: p.question.epsilon0,
+      mechanism: p.mechanism,
+      domain: p.oracle?.k ?? null,
+      hashRange: p.mechanism === "olh" ? p.oracle!.g : null,
+      payloadBytes: p.oracle === undefined ? 1 : surveyOracleReportBytes(p.oracle),
+      variancePerReport: p.oracle === undefined ? null : surveyOracleVariance(p.oracle),
+      cloneModel: p.cloneModel,
+    }));
+    const minBatchSize = surveyMinBatchSize(definition);
+    if (flags.json) {
+      return await printJson(this, { survey: definition.id, questions: plans, minBatchSize });
+    }
+    const lines = plans.map((p) =>
+      `  ${p.question} (${p.type}, ε0 = ${p.epsilon0}): ${p.mechanism}` +
+      (p.domain === null ? "" : ` over ${p.domain} values`) +
+      (p.hashRange === null ? "" : `, g = ${p.hashRange}`) + `, ${p.payloadBytes} payload bytes`
+    );
+    await this.stdout.write(
+      `survey '${definition.id}'\n${
+        lines.join("\n")
+      }\n  minimum batch: ${minBatchSize} respondents\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      definition: {
+        kind: "parsed",
+        parse: String,
+        brief: "Survey definition (JSON file, - for stdin)",
+      },
+      json: jsonFlag,
+    },
+  },
+  docs: { brief: "Show the randomizer chosen for every question and the minimum batch" },
+});
+
+interface AggregateFlags {
+  definition: string;
+  input: string;
+  confidence: number;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** `panoramix survey aggregate --definition FILE --input ITEMS [--json] [--force]`. */
+export const surveyAggregateCommand = buildCommand({
+  func: async function (this: CliContext, flags: AggregateFlags) {
+    if (flags.definition === "-" && flags.input === "-") {
+      throw new UsageError("Only one of '--definition' and '--input' can read standard input");
+    }
+    const definition = await readDefinition(flags.definition, this);
+    const items = parseItems(await readInput(flags.input, this.stdin), { what: flags.input });
+    const aggregator = new SurveyAggregator(definition);
+    let rejected = 0;
+    items.forEach((value, i) => {
+      try {
+        // A mix output item carrying report bytes (`data`), or a bare report envelope.
+        const record = readRecord(value, `item ${i + 1}`);
+        if (record.kind === "survey.report") {
+          aggregator.ingest(readSurveyReport(value, `item ${i + 1}`));
+        } else aggregator.ingestBytes(readBytes(record.data, `item ${i + 1}.data`));
+      } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        rejected++;
+        void this.stderr.write(`item ${i + 1} rejected: ${error.message}\n`);
+      }
+    });
+    const privacy = surveyPrivacy(definition, aggregator.counts);
+    if (!flags.force) assertSurveyPublishable(privacy);
+    const estimate = aggregator.estimate({ confidence: flags.confidence });
+    if (flags.json) {
+      return await printJson(this, {
+        estimate,
+        privacy: { ...privacy, text: privacy.text },
+        rejected,
+      });
+    }
+    const out: string[] = [];
+    for (const q of estimate.questions) {
+      out.push(`${q.id} (${q.mechanism}, n = ${q.n}):`);
+      if (q.mean !== undefined) {
+        out.push(
+          `  mean ${q.mean.estimate.toFixed(3)}  [${q.mean.low.toFixed(3)}, ${
+            q.mean.high.toFixed(3)
+          }]`,
+        );
+      }
+      for (const f of q.frequencies ?? []) {
+        out.push(
+          `  ${f.option}: ${f.estimate.toFixed(4)}  [${f.low.toFixed(4)}, ${f.high.toFixed(4)}]`,
+        );
+      }
+    }
+    out.push(privacy.text, `rejected reports: ${rejected}`);
+    await this.stdout.write(out.join("\n") + "\n");
+  },
+  parameters: {
+    flags: {
+      definition: { kind: "parsed", parse: String, brief: "Survey definition (JSON file)" },
+      input: {
+        kind: "parsed",
+        parse: String,
+        default: "-",
+        brief:
+          "Mix output items (NDJSON or msgpack; items with a `data` field or survey.report envelopes)",
+      },
+      confidence: {
+        kind: "parsed",
+        parse: positiveNumber("--confidence"),
+        default: "0.95",
+        brief: "Confidence level of the intervals",
+      },
+      force: {
+        kind: "boolean",
+        optional: true,
+        brief: "Print estimates even when the central privacy target is not met",
+      },
+      json: jsonFlag,
+    },
+  },
+  docs: {
+    brief: "Estimate a survey from mixed reports; refuses when the privacy target is not met",
+  },
+});
+
+interface SimulateFlags {
+  respondents: number;
+  seed: string;
+  mix: boolean;
+  json?: boolean;
+}
+
+/** `panoramix survey simulate --respondents N --seed S [--no-mix] [--json]`. */
+export const surveySimulateCommand = buildCommand({
+  func: async function (this: CliContext, flags: SimulateFlags) {
+    const sim = await simulateSurvey({
+      respondents: flags.respondents,
+      seed: flags.seed,
+      mix: flags.mix,
+      onProgress: (done, total) =>
+        void this.stderr.write(`simulated ${done}/${total} respondents\n`),
+    });
+    if (flags.json) {
+      return await printJson(this, {
+        respondents: sim.respondents,
+        batchSize: sim.batchSize,
+        minBatchSize: sim.minBatchSize,
+        rejected: sim.rejected,
+        questions: sim.questions,
+        privacy: {
+          epsilon: sim.privacy.epsilon,
+          delta: sim.privacy.delta,
+          rule: sim.privacy.rule,
+          meetsTarget: sim.privacy.meetsTarget,
+          target: sim.privacy.target,
+          text: sim.privacy.text,
+        },
+      });
+    }
+    const out: string[] = [
+      `survey '${SURVEY_EXAMPLE.id}': ${sim.respondents} simulated respondents, mix batches of ${sim.batchSize} (minimum ${sim.minBatchSize})`,
+    ];
+    sim.questions.forEach((q, i) => {
+      const est = sim.estimate.questions[i]!;
+      out.push(
+        `${q.id} (${est.mechanism}): ${
+          (100 * q.coverage).toFixed(0)
+        }% of intervals cover the truth, largest error ${q.maxError.toPrecision(3)}`,
+      );
+      const labels = est.frequencies?.map((f) => f.option) ?? ["mean"];
+      const shown = Math.min(q.truth.length, 6);
+      for (let j = 0; j < shown; j++) {
+        out.push(
+          `  ${labels[j]}: true ${q.truth[j]!.toFixed(4)}  estimate ${
+            q.estimates[j]!.toFixed(4)
+          }  [${q.low[j]!.toFixed(4)}, ${q.high[j]!.toFixed(4)}]`,
+        );
+      }
+      if (q.truth.length > shown) out.push(`  … ${q.truth.length - shown} more`);
+    });
+    out.push(sim.privacy.text);
+    await this.stdout.write(out.join("\n") + "\n");
+  },
+  parameters: {
+    flags: {
+      respondents: {
+        kind: "parsed",
+        parse: positiveInteger("--respondents", 1e8),
+        default: "100000",
+        brief: "Simulated respondents",
+      },
+      seed: { kind: "parsed", parse: String, default: "1", brief: "Simulation seed" },
+      mix: {
+        kind: "boolean",
+        default: true,
+        brief: "Shuffle the reports through the plain backend (--no-mix skips it)",
+      },
+      json: jsonFlag,
+    },
+  },
+  docs: { brief: "Simulate the example survey with a known true distribution" },
+});
+
+interface BenchFlags {
+  reports: number;
+  json?: boolean;
+}
+
+/** `panoramix survey bench [--reports N] [--json]`. */
+export const surveyBenchCommand = buildCommand({
+  func: async function (this: CliContext, flags: BenchFlags) {
+    await this.stderr.write(`ingesting ${flags.reports} reports on one core\n`);
+    const r = runSurveyBench({
+      reports: flags.reports,
+      onProgress: (done, total) => void this.stderr.write(`ingested ${done}/${total}\n`),
+    });
+    const report = {
+      reports: r.reports,
+      cores: 1,
+      reportsPerSecondPerCore: Math.round(r.reportsPerSecond),
+      ingestSeconds: Number(r.ingestSeconds.toFixed(3)),
+      estimateMs: Number(r.estimateMs.toFixed(3)),
+      privacyAccountingMs: Number(r.privacyMs.toFixed(1)),
+      mechanisms: r.mechanisms.map((m) => ({
+        ...m,
+        reportsPerSecond: Math.round(m.reportsPerSecond),
+      })),
+      goals: { reportsPerSecondPerCore: 20000, estimateMs: 100 },
+    };
+    if (flags.json) return await printJson(this, report);
+    const lines = [
+      `survey bench: ${r.reports} reports (decode + validate + count, 1 core)`,
+      `  ingest      ${report.reportsPerSecondPerCore} reports/s/core (goal ≥ 20000)`,
+      `  estimate    ${report.estimateMs} ms (goal < 100 ms)`,
+      `  accounting  ${report.privacyAccountingMs} ms (first, uncached, 5 questions)`,
+      ...report.mechanisms.map((m) =>
+        `  ${m.question.padEnd(9)} ${m.mechanism.padEnd(8)} k = ${
+          String(m.k).padEnd(4)
+        } ${m.reportsPerSecond} reports/s`
+      ),
+    ];
+    await this.stdout.write(lines.join("\n") + "\n");
+  },
+  parameters: {
+    flags: {
+      reports: {
+        kind: "parsed",
+        parse: positiveInteger("--reports", 1e9),
+        default: "5000000",
+        brief: "Reports to ingest",
+      },
+      json: jsonFlag,
+    },
+  },
+  docs: { brief: "Measure report ingest rate and estimate latency" },
+});
+
+/** The `panoramix survey` route map. */
+export const surveyRoutes = buildRouteMap({
+  routes: {
+    privacy: surveyPrivacyCommand,
+    "min-batch": surveyMinBatchCommand,
+    plan: surveyPlanCommand,
+    aggregate: surveyAggregateCommand,
+    simulate: surveySimulateCommand,
+    bench: surveyBenchCommand,
+  },
+  docs: {
+    brief: "Private surveys: LDP randomizers, mix-net submission and shuffle privacy accounting",
+  },
+});

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { buildApplication, run, text_en } from "@stricli/core";
+import { exitCodeFor, PanoramixError } from "../core/errors.ts";
+import { encodeMsgpack } from "../core/envelope.ts";
+import { seededRandom } from "../core/random.ts";
+import { encodeSurveyReport, surveyRespond } from "../plugins/survey/mod.ts";
+import type { CliContext, OutputSink } from "./context.ts";
+import { surveyRoutes } from "./survey_command.ts";
+
+/** Runs `panoramix survey ...` in-process on the survey route map alone. */
+async function survey(args: string[], stdin: Uint8Array | string = "") {
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink = (chunks: string[]): OutputSink => ({
+    isTerminal: false,
+    write(data) {
+      chunks.push(typeof data === "string" ? data : new TextDecoder().decode(data));
+      return Promise.resolve();
+    },
+  });
+  const input = typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin;
+  const ctx: CliContext = {
+    process: {
+      stdout: { write: (t) => void out.push(t) },
+      stderr: { write: (t) => void err.push(t) },
+    },
+    stdin: ReadableStream.from([input]),
+    stdout: sink(out),
+    stderr: sink(err),
+    env: {},
+  };
+  const app = buildApplication<CliContext>(surveyRoutes, {
+    name: "panoramix survey",
+    scanner: { caseStyle: "allow-kebab-for-camel" },
+    determineExitCode: exitCodeFor,
+    localization: {
+      loadText: () => ({
+        ...text_en,
+        exceptionWhileRunningCommand: (
+          e: unknown,
+        ) => (e instanceof PanoramixError ? e.message : String(e)),
+      }),
+    },
+  });
+  await run(app, args, ctx);
+  return { status: Number(ctx.process.exitCode ?? 0), stdout: out.join(""), stderr: err.join("") };
+}
+
+Deno.test("survey privacy prints the central ε an analyst can read, and JSON for scripts", async () => {
+  const text = await survey(["privacy", "-n", "100000", "--epsilon0", "4", "--delta", "1e-6"]);
+  assert.equal(text.status, 0);
+  assert.match(text.stdout, /central ε = 0\.170 at δ = 1e-6 for n = 100000/);
+  const json = await survey(["privacy", "--reports", "100000", "--epsilon0", "4", "--json"]);
+  const parsed = JSON.parse(json.stdout);
+  assert.ok(Math.abs(parsed.epsilon - 0.17) < 0.005 && Math.abs(parsed.closedForm - 0.54) < 0.01);
+});
+
+Deno.test("survey min-batch finds the smallest n", async () => {
+  const r = await survey(["min-batch", "--epsilon0", "4", "--target-epsilon", "0.3", "--json"]);
+  const parsed = JSON.parse(r.stdout);
+  assert.ok(parsed.minBatchSize > 10000 && parsed.epsilonAtMin <= 0.3);
+  const usage = await survey(["min-batch", "--epsilon0", "4"]);
+  assert.equal(usage.status, 2);
+});
+
+const definition = {
+  id: "cli",
+  target: { epsilon: 1, delta: 1e-6 },
+  questions: [{ id: "q", type: "categorical", options: ["a", "b", "c"], epsilon0: 4 }],
+};
+
+Deno.test("survey aggregate estimates mixed reports and refuses below target", async () => {
+  const dir = await Deno.makeTempDir();
+  const defPath = `${dir}/def.json`;
+  await Deno.writeTextFile(defPath, JSON.stringify(definition));
+  const plan = JSON.parse((await survey(["plan", "--definition", defPath, "--json"])).stdout);
+  assert.equal(plan.questions[0].mechanism, "krr");
+  const random = seededRandom("cli");
+  const items: Uint8Array[] = [];
+  for (let i = 0; i < 6000; i++) {
+    const [r] = surveyRespond(definition as never, {
+      answers: { q: i % 3 === 0 ? "a" : "b" },
+      random,
+    });
+    items.push(encodeMsgpack({ v: 1, kind: "plain.item", data: encodeSurveyReport(r!) }));
+  }
+  items.push(encodeMsgpack({ v: 1, kind: "plain.item", data: new Uint8Array([1, 2]) }));
+  const stream = new Uint8Array(items.reduce((s, x) => s + x.length, 0));
+  let o = 0;
+  for (const x of items) {
+    stream.set(x, o);
+    o += x.length;
+  }
+  const ok = await survey(["aggregate", "--definition", defPath, "--json"], stream);
+  assert.equal(ok.status, 0, ok.stderr);
+  const parsed = JSON.parse(ok.stdout);
+  assert.equal(parsed.rejected, 1);
+  assert.ok(Math.abs(parsed.estimate.questions[0].frequencies[0].estimate - 1 / 3) < 0.03);
+  assert.ok(parsed.privacy.meetsTarget);
+  // 100 reports do not meet ε ≤ 1: exit status 7 (batch too small).
+  const few = await survey(
+    ["aggregate", "--definition", defPath],
+    stream.subarray(0, 100 * items[0]!.length),
+  );
+  assert.equal(few.status, 7);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("survey simulate and bench run small and print JSON", async () => {
+  const sim = JSON.parse(
+    (await survey(["simulate", "--respondents", "2000", "--seed", "c", "--no-mix", "--json"]))
+      .stdout,
+  );
+  assert.equal(sim.questions.length, 5);
+  assert.equal(sim.privacy.meetsTarget, false);
+  const bench = JSON.parse((await survey(["bench", "--reports", "3000", "--json"])).stdout);
+  assert.equal(bench.reports, 3000);
+  assert.ok(bench.reportsPerSecondPerCore > 0);
+});
