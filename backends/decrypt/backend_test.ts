@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  BatchTooSmallError,
-  InvalidInputError,
-  VerificationError,
-} from "../../core/errors.ts";
+import { BatchTooSmallError, InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { toJsonView } from "../../core/envelope.ts";
 import type { Envelope } from "../../core/envelope.ts";
 import { seededRandom } from "../../core/random.ts";
@@ -13,12 +9,7 @@ import {
   type SphinxCascadeItem,
   type SphinxPacketItem,
 } from "./backend.ts";
-import {
-  cascadeRoute,
-  decodeCascade,
-  encodeMixerSecret,
-  generateCascade,
-} from "./cascade_keys.ts";
+import { cascadeRoute, decodeCascade, encodeMixerSecret, generateCascade } from "./cascade_keys.ts";
 import { createSphinxPacket } from "./packet.ts";
 import { assertRejectsWith } from "./test_helpers.ts";
 
@@ -28,7 +19,7 @@ const decoder = new TextDecoder();
 async function setup(mixers: number) {
   const backend = createDecryptBackend();
   const keys = await backend.generateKeys({ settings: { mixers, payloadSize: 256 } });
-  const secretMixers = (keys.secretKey.mixers as Envelope[]);
+  const secretMixers = keys.secretKey.mixers as Envelope[];
   return { backend, keys, secretMixers };
 }
 
@@ -173,7 +164,12 @@ Deno.test("verify catches swapped outputs, false drops and wrong counts", async 
   // A proof claiming a valid input was invalid is caught with the secret key.
   const falseDrop = {
     ...proof,
-    stages: [{ position: 0, inputCount: 3, outputCount: 2, dropped: [{ index: 0, reason: "invalid" }] }],
+    stages: [{
+      position: 0,
+      inputCount: 3,
+      outputCount: 2,
+      dropped: [{ index: 0, reason: "invalid" }],
+    }],
   };
   await assertRejectsWith(
     backend.verify(inputs, outputs.slice(1), { ...falseDrop, outputDigest: proof.outputDigest }, {
@@ -181,7 +177,10 @@ Deno.test("verify catches swapped outputs, false drops and wrong counts", async 
     }),
     VerificationError,
   );
-  const badCount = { ...proof, stages: [{ position: 0, inputCount: 4, outputCount: 4, dropped: [] }] };
+  const badCount = {
+    ...proof,
+    stages: [{ position: 0, inputCount: 4, outputCount: 4, dropped: [] }],
+  };
   await assertRejectsWith(
     backend.verify(inputs, outputs, badCount, { key: keys.publicKey }),
     VerificationError,
@@ -219,7 +218,10 @@ Deno.test("keys: settings are checked, a mixer key must match its cascade", asyn
   const { backend, keys } = await setup(1);
   const inputs = await backend.sampleInputs(2, { key: keys.publicKey });
   await assertRejectsWith(backend.mix(inputs, { key: wrong }), InvalidInputError, "does not match");
-  await assertRejectsWith(backend.mix(inputs.slice(0, 1), { key: keys.secretKey }), BatchTooSmallError);
+  await assertRejectsWith(
+    backend.mix(inputs.slice(0, 1), { key: keys.secretKey }),
+    BatchTooSmallError,
+  );
   await assertRejectsWith(
     backend.sampleInputs(1, { key: keys.secretKey }),
     InvalidInputError,

@@ -6,7 +6,7 @@
  */
 
 import { chacha20 } from "@noble/ciphers/chacha.js";
-import { expand, extract } from "@noble/hashes/hkdf.js";
+import { extract } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { SPHINX_LABELS } from "./params.ts";
@@ -50,17 +50,31 @@ export interface HopKeys {
  */
 export function deriveHopKeys(secret: Uint8Array, alpha: Uint8Array): HopKeys {
   // HKDF-Extract(salt "panoramix/sphinx/hop-secret/v1", IKM s) (RFC 5869 §2.2).
-  const prk = extract(sha256, secret, HOP_SALT);
+  const prk = hmac.create(sha256, extract(sha256, secret, HOP_SALT));
   const blindingInfo = new Uint8Array(BLINDING_INFO.length + alpha.length);
   blindingInfo.set(BLINDING_INFO);
   blindingInfo.set(alpha, BLINDING_INFO.length);
   return {
-    mac: expand(sha256, prk, MAC_INFO, 32), // h_μ(s)
-    routing: expand(sha256, prk, ROUTING_INFO, 32), // h_ρ(s)
-    payload: expand(sha256, prk, PAYLOAD_INFO, 128), // h_π(s)
-    replayTag: expand(sha256, prk, REPLAY_INFO, 32), // h_τ(s): s only, so re-encoded α still collide
-    blinding: expand(sha256, prk, blindingInfo, 32), // h_b(α, s)
+    mac: hkdfExpand(prk, MAC_INFO, 32), // h_μ(s)
+    routing: hkdfExpand(prk, ROUTING_INFO, 32), // h_ρ(s)
+    payload: hkdfExpand(prk, PAYLOAD_INFO, 128), // h_π(s)
+    replayTag: hkdfExpand(prk, REPLAY_INFO, 32), // h_τ(s): s only, so re-encoded α still collide
+    blinding: hkdfExpand(prk, blindingInfo, 32), // h_b(α, s)
   };
+}
+
+type KeyedHmac = ReturnType<typeof hmac.create>;
+
+// HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i−1) ‖ info ‖ i). The HMAC keyed with PRK
+// is set up once per hop and cloned for each block.
+function hkdfExpand(prk: KeyedHmac, info: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let previous = new Uint8Array(0);
+  for (let i = 1, offset = 0; offset < length; i++, offset += 32) {
+    previous = prk.clone().update(previous).update(info).update(new Uint8Array([i])).digest();
+    out.set(previous.subarray(0, Math.min(32, length - offset)), offset);
+  }
+  return out;
 }
 
 /**
@@ -75,7 +89,7 @@ export function deriveHopKeys(secret: Uint8Array, alpha: Uint8Array): HopKeys {
  * ```
  */
 export function deriveSurbPayloadKey(surbKey: Uint8Array): Uint8Array {
-  return expand(sha256, extract(sha256, surbKey, SURB_SALT), PAYLOAD_INFO, 128);
+  return hkdfExpand(hmac.create(sha256, extract(sha256, surbKey, SURB_SALT)), PAYLOAD_INFO, 128);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * LIONESS wide-block cipher (Anderson & Biham, "Two practical and provably secure block
  * ciphers: BEAR and LION", FSE 1996) with ChaCha20 as the stream cipher and keyed
- * BLAKE2b-256 as the hash. Any change to a ciphertext bit scrambles the whole block
+ * BLAKE2b-256 as the hash (both from the noble libraries). Any change to a ciphertext bit scrambles the whole block
  * on decryption, which is what lets the Sphinx exit detect payload tampering
  * (D&G 2009 §3.4).
  *
@@ -35,7 +35,8 @@ function check(key: Uint8Array, block: Uint8Array): void {
 function streamRound(left: Uint8Array, right: Uint8Array, k: Uint8Array): void {
   const key = new Uint8Array(LEFT);
   for (let i = 0; i < LEFT; i++) key[i] = left[i]! ^ k[i]!;
-  chacha20(key, ZERO_NONCE, right, right);
+  // noble XORs the keystream into a new array; copying back is faster than in place.
+  right.set(chacha20(key, ZERO_NONCE, right));
 }
 
 // L ← L ⊕ BLAKE2b-256_K(R)

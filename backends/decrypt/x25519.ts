@@ -116,31 +116,39 @@ export const nobleSphinxX25519: SphinxX25519 = {
   scalarMultLongLived: (scalar, u) => nobleSphinxX25519.scalarMult(scalar, u),
 };
 
-// Imported private keys, cached per scalar array (node keys are long-lived).
-const privateKeyCache = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+// Imported keys, cached per array object: node keys and directory public keys are reused for
+// every packet, and a scalar or α used twice in one step is imported once. Arrays handed to
+// the engine must not be modified afterwards.
+const privateKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+const publicKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
 
 function importPrivate(scalar: Uint8Array): Promise<CryptoKey> {
-  const der = new Uint8Array(PKCS8_X25519_PREFIX.length + X25519_SIZE);
-  der.set(PKCS8_X25519_PREFIX);
-  der.set(scalar, PKCS8_X25519_PREFIX.length);
-  return crypto.subtle.importKey("pkcs8", der, { name: "X25519" }, false, ["deriveBits"]);
+  let key = privateKeys.get(scalar);
+  if (key === undefined) {
+    const der = new Uint8Array(PKCS8_X25519_PREFIX.length + X25519_SIZE);
+    der.set(PKCS8_X25519_PREFIX);
+    der.set(scalar, PKCS8_X25519_PREFIX.length);
+    key = crypto.subtle.importKey("pkcs8", der, { name: "X25519" }, false, ["deriveBits"]);
+    privateKeys.set(scalar, key);
+  }
+  return key;
 }
 
-async function webCryptoScalarMult(
-  priv: Promise<CryptoKey>,
-  u: Uint8Array,
-): Promise<Uint8Array> {
+function importPublic(u: Uint8Array): Promise<CryptoKey> {
+  let key = publicKeys.get(u);
+  if (key === undefined) {
+    key = crypto.subtle.importKey("raw", u.slice(), { name: "X25519" }, false, []);
+    publicKeys.set(u, key);
+  }
+  return key;
+}
+
+async function webCryptoScalarMult(scalar: Uint8Array, u: Uint8Array): Promise<Uint8Array> {
   let out: Uint8Array;
   try {
-    const pub = await crypto.subtle.importKey(
-      "raw",
-      u.slice(),
-      { name: "X25519" },
-      false,
-      [],
-    );
+    const [priv, pub] = await Promise.all([importPrivate(scalar), importPublic(u)]);
     out = new Uint8Array(
-      await crypto.subtle.deriveBits({ name: "X25519", public: pub }, await priv, 256),
+      await crypto.subtle.deriveBits({ name: "X25519", public: pub }, priv, 256),
     );
   } catch (error) {
     throw lowOrder(error);
@@ -164,19 +172,10 @@ async function webCryptoScalarMult(
  */
 export const webCryptoSphinxX25519: SphinxX25519 = {
   name: "webcrypto",
-  scalarMult: (scalar, u) => webCryptoScalarMult(importPrivate(scalar), u),
-  scalarMultBase: (scalar) => webCryptoScalarMult(importPrivate(scalar), BASE_U),
-  scalarMultLongLived: (scalar, u) => webCryptoScalarMultCached(scalar, u),
+  scalarMult: webCryptoScalarMult,
+  scalarMultBase: (scalar) => webCryptoScalarMult(scalar, BASE_U),
+  scalarMultLongLived: webCryptoScalarMult,
 };
-
-function webCryptoScalarMultCached(scalar: Uint8Array, u: Uint8Array): Promise<Uint8Array> {
-  let priv = privateKeyCache.get(scalar);
-  if (priv === undefined) {
-    priv = importPrivate(scalar);
-    privateKeyCache.set(scalar, priv);
-  }
-  return webCryptoScalarMult(priv, u);
-}
 
 let selected: Promise<SphinxX25519> | undefined;
 
