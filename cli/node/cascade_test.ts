@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { toBase64Url } from "../../core/bytes.ts";
+import type { Envelope } from "../../core/envelope.ts";
+import { plainBackend } from "../../core/plain_backend.ts";
+import {
+  decryptBackend,
+  encodeSphinxCascade,
+  encodeSphinxMixerSecret,
+  generateSphinxCascade,
+} from "../../backends/decrypt/mod.ts";
+import { reencryptBackend } from "../../backends/reencrypt/mod.ts";
+import type { AnyMixBackend } from "../../core/mixer.ts";
+import { backendByName } from "../backends.ts";
+import { verifyJobFromBoard } from "./board_reader.ts";
+import { NodeClient, NodeHttpError } from "./client.ts";
+import { generateIdentity } from "./identity.ts";
+import { closeJob, createJob, submitInputs, waitForJob } from "./job_client.ts";
+import { createPost } from "./posts.ts";
+import { TestNetwork } from "./test_support.ts";
+
+const admin = generateIdentity();
+const voter = generateIdentity();
+
+async function setup(mixKeys: (i: number) => Record<string, Envelope> = () => ({})) {
+  const net = await TestNetwork.create();
+  const board = await net.start({
+    name: "board",
+    roles: ["board", "directory"],
+    admins: [toBase64Url(admin.publicKey)],
+  });
+  const mixers = [];
+  for (let i = 0; i < 3; i++) {
+    mixers.push(
+      await net.start({
+        name: `mixer${i}`,
+        roles: ["cascade"],
+        boardUrl: board.url,
+        mixKeys: mixKeys(i),
+        pollIntervalMs: 50,
+      }),
+    );
+  }
+  return { net, board, mixers };
+}
+
+Deno.test("a batch goes through a 3-mixer cascade with each backend and verifies from the board", async () => {
+  const decryptKeys = generateSphinxCascade({ mixers: 3 });
+  const { net, board, mixers } = await setup((i) => ({
+    decrypt: encodeSphinxMixerSecret(decryptKeys.secrets[i]!),
+  }));
+  try {
+    const adminClient = new NodeClient(board.url, { identity: admin });
+    const voterClient = new NodeClient(board.url, { identity: voter });
+    const reencryptKeys = await reencryptBackend.generateKeys();
+    const plainKeys = await plainBackend.generateKeys();
+    const cases: { backend: AnyMixBackend; key: Envelope; sampleKey: Envelope }[] = [
+      { backend: plainBackend, key: plainKeys.publicKey, sampleKey: plainKeys.publicKey },
+      {
+        backend: reencryptBackend,
+        key: reencryptKeys.publicKey,
+        sampleKey: reencryptKeys.publicKey,
+      },
+      {
+        backend: decryptBackend,
+        key: encodeSphinxCascade(decryptKeys.cascade),
+        sampleKey: encodeSphinxCascade(decryptKeys.cascade),
+      },
+    ];
+    for (const c of cases) {
+      const id = `job-${c.backend.name}`;
+      const inputs = await c.backend.sampleInputs(12, { key: c.sampleKey });
+      await createJob(adminClient, {
+        id,
+        admin,
+        spec: {
+          backend: c.backend.name,
+          stages: mixers.map((m) => ({ mixer: m.identity.publicKey, key: c.key })),
+          minInputs: 4,
+          submitters: [],
+        },
+      });
+      const items = inputs.map((x) => c.backend.input.encode(x));
+      assert.equal(await submitInputs(voterClient, { id, submitter: voter, items, chunk: 5 }), 12);
+      await closeJob(adminClient, { id, admin });
+      const summary = await waitForJob(adminClient, { id, timeoutMs: 60_000 });
+      assert.equal(summary.stage, 3);
+      const verified = await verifyJobFromBoard(adminClient, { job: id, backendByName });
+      assert.deepEqual(verified.stages.map((s) => s.outputs), [12, 12, 12]);
+      assert.equal(verified.outputs.length, 12);
+    }
+    // The decryption cascade's final outputs are the plaintexts of the inputs.
+    const final = await verifyJobFromBoard(adminClient, { job: "job-decrypt", backendByName });
+    for (const o of final.outputs) assert.equal((o as { kind: string }).kind, "decrypt.plaintext");
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("the board refuses bad posts with clear 4xx errors and stays up", async () => {
+  const { net, board, mixers } = await setup();
+  try {
+    const adminClient = new NodeClient(board.url, { identity: admin });
+    const strangerClient = new NodeClient(board.url, { identity: voter });
+    const keys = await plainBackend.generateKeys();
+    const spec = {
+      backend: "plain",
+      stages: mixers.map((m) => ({ mixer: m.identity.publicKey, key: keys.publicKey })),
+      minInputs: 3,
+      submitters: [admin.publicKey],
+    };
+    // Only admins create jobs.
+    await assert.rejects(
+      createJob(strangerClient, { id: "j", admin: voter, spec }),
+      (e: unknown) => e instanceof NodeHttpError && e.status === 403,
+    );
+    await createJob(adminClient, { id: "j", admin, spec });
+    // A job exists once.
+    await assert.rejects(
+      createJob(adminClient, { id: "j", admin, spec }),
+      (e: unknown) => e instanceof NodeHttpError && e.status === 409,
+    );
+    const items = (await plainBackend.sampleInputs(2, { key: keys.publicKey })).map((x) =>
+      plainBackend.input.encode(x)
+    );
+    // Only listed submitters submit.
+    await assert.rejects(
+      submitInputs(strangerClient, { id: "j", submitter: voter, items }),
+      (e: unknown) => e instanceof NodeHttpError && e.status === 403,
+    );
+    await submitInputs(adminClient, { id: "j", submitter: admin, items });
+    // Below the minimum the job cannot close.
+    await assert.rejects(
+      closeJob(adminClient, { id: "j", admin }),
+      (e: unknown) => e instanceof NodeHttpError && e.status === 409 && /minimum/.test(e.message),
+    );
+    // Malformed items, bodies and signatures.
+    await assert.rejects(
+      submitInputs(adminClient, { id: "j", submitter: admin, items: [{ v: 1, kind: "nope" }] }),
+      (e: unknown) => e instanceof NodeHttpError && e.status === 400 && /kind/.test(e.message),
+    );
+    const post = createPost(admin, { job: "j", type: "close", body: { v: 1, kind: "node.close" } });
+    post.signature[0]! ^= 1;
+    await assert.rejects(
+      adminClient.submitPost(post),
+      (e: unknown) => e instanceof NodeHttpError && e.status === 422,
+    );
+    // A request signed by someone else than the post author.
+    const forged = createPost(admin, {
+      job: "j",
+      type: "close",
+      body: { v: 1, kind: "node.close" },
+    });
+    await assert.rejects(
+      strangerClient.submitPost(forged),
+      (e: unknown) => e instanceof NodeHttpError && e.status === 403,
+    );
+    for (
+      const [body, type, status] of [
+        ["{not json", "application/json", 401],
+        [new Uint8Array([0xc1, 0xff]), "application/msgpack", 401],
+      ] as const
+    ) {
+      const r = await fetch(`${board.url}/v1/board/posts`, {
+        method: "POST",
+        headers: { "content-type": type },
+        body,
+      });
+      assert.equal(r.status, status);
+      assert.match((await r.json()).message, /x-panoramix/);
+    }
+    const badJson = await adminClient.postEnvelope("/v1/board/posts", { v: 1, kind: "x" }).catch(
+      (e) => e,
+    );
+    assert.ok(badJson instanceof NodeHttpError && badJson.status === 400, String(badJson));
+    for (const path of ["/v1/board/jobs/nope", "/v1/board/jobs/j/items?stage=9", "/v2"]) {
+      const r = await fetch(board.url + path);
+      assert.ok(r.status >= 400 && r.status < 500, `${path}: ${r.status}`);
+      assert.equal(typeof (await r.json()).message, "string");
+    }
+    const health = await fetch(`${board.url}/v1/health`);
+    assert.equal((await health.json()).ok, true);
+    const metrics = await (await fetch(`${board.url}/metrics`)).text();
+    assert.match(metrics, /panoramix_board_posts_rejected_total\{type="close"\} [1-9]/);
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("a resubmitted post returns its first receipt (idempotent retries)", async () => {
+  const { net, board, mixers } = await setup();
+  try {
+    const client = new NodeClient(board.url, { identity: admin });
+    const keys = await plainBackend.generateKeys();
+    const post = createPost(admin, {
+      job: "k",
+      type: "job",
+      body: {
+        v: 1,
+        kind: "node.job",
+        backend: "plain",
+        stages: mixers.map((m) => ({ mixer: m.identity.publicKey, key: keys.publicKey })),
+        minInputs: 2,
+        submitters: [],
+      },
+    });
+    const first = await client.submitPost(post);
+    const second = await client.submitPost(post);
+    assert.deepEqual(second, first);
+    const head = await client.getJson("/v1/board/head") as { seq: number };
+    assert.equal(head.seq, 1);
+  } finally {
+    await net.close();
+  }
+});

@@ -1,0 +1,119 @@
+/**
+ * Client-side steps of a cascade job on a bulletin board: an admin creates the job,
+ * submitters post inputs, the admin closes it, and anyone waits for the mixers.
+ *
+ * @module
+ */
+
+import type { Envelope } from "../../core/envelope.ts";
+import { PanoramixError } from "../../core/errors.ts";
+import type { JobSummary } from "./board.ts";
+import type { NodeClient } from "./client.ts";
+import type { Identity } from "./identity.ts";
+import { createPost, jobBody, type JobSpec } from "./posts.ts";
+
+/**
+ * Posts a job (the client's identity must be a board admin).
+ *
+ * @param client board client signed with the admin identity
+ * @param job job id and spec
+ * @returns the board sequence number of the post
+ * @example
+ * ```ts ignore
+ * await createJob(adminClient, { id: "j1", admin, spec });
+ * ```
+ */
+export async function createJob(
+  client: NodeClient,
+  job: { id: string; admin: Identity; spec: JobSpec },
+): Promise<number> {
+  const post = createPost(job.admin, { job: job.id, type: "job", body: jobBody(job.spec) });
+  return (await client.submitPost(post)).seq;
+}
+
+/**
+ * Posts input items, `chunk` per post.
+ *
+ * @param client board client signed with the submitter identity
+ * @param inputs job id, submitter, encoded items and chunk size (default 500)
+ * @returns the number of items accepted
+ * @example
+ * ```ts ignore
+ * await submitInputs(client, { id: "j1", submitter, items });
+ * ```
+ */
+export async function submitInputs(
+  client: NodeClient,
+  inputs: { id: string; submitter: Identity; items: readonly Envelope[]; chunk?: number },
+): Promise<number> {
+  const chunk = inputs.chunk ?? 500;
+  let sent = 0;
+  for (let i = 0; i < inputs.items.length; i += chunk) {
+    const items = inputs.items.slice(i, i + chunk);
+    const post = createPost(inputs.submitter, {
+      job: inputs.id,
+      type: "inputs",
+      body: { v: 1, kind: "node.inputs", items },
+    });
+    await client.submitPost(post);
+    sent += items.length;
+  }
+  return sent;
+}
+
+/**
+ * Closes a job to inputs; mixing starts.
+ *
+ * @param client board client signed with the admin identity
+ * @param job job id and admin
+ * @returns the board sequence number of the post
+ * @example
+ * ```ts ignore
+ * await closeJob(adminClient, { id: "j1", admin });
+ * ```
+ */
+export async function closeJob(
+  client: NodeClient,
+  job: { id: string; admin: Identity },
+): Promise<number> {
+  const post = createPost(job.admin, {
+    job: job.id,
+    type: "close",
+    body: { v: 1, kind: "node.close" },
+  });
+  return (await client.submitPost(post)).seq;
+}
+
+/**
+ * Polls the board until a job is done.
+ *
+ * @param client board client
+ * @param job job id and timeout in ms (default 60,000)
+ * @returns the final summary
+ * @throws {PanoramixError} (unavailable) on timeout
+ * @example
+ * ```ts ignore
+ * const summary = await waitForJob(client, { id: "j1" });
+ * ```
+ */
+export async function waitForJob(
+  client: NodeClient,
+  job: { id: string; timeoutMs?: number },
+): Promise<JobSummary> {
+  const deadline = Date.now() + (job.timeoutMs ?? 60_000);
+  for (;;) {
+    const summary = await client.getJson(`/v1/board/jobs/${encodeURIComponent(job.id)}`) as
+      & JobSummary
+      & { spec: unknown };
+    if (summary.state === "done") return summary;
+    if (Date.now() > deadline) {
+      throw new PanoramixError(
+        "unavailable",
+        `Job '${job.id}' is not done after ${
+          job.timeoutMs ?? 60_000
+        } ms (stage ${summary.stage} of ${summary.stages})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
