@@ -16,6 +16,13 @@ import {
   mixCommand,
   verifyCommand,
 } from "./mix_command.ts";
+import { nodeRoutes } from "./node_command.ts";
+import {
+  reencryptBenchCommand,
+  reencryptCascadeCommand,
+  verifyTranscriptCommand,
+} from "./reencrypt_command.ts";
+import { surveyRoutes } from "./survey_command.ts";
 
 /** The version printed by `panoramix --version`. */
 export const VERSION: string = denoConfig.version;
@@ -36,6 +43,14 @@ const root = buildRouteMap({
     keygen: keygenCommand,
     gen: genCommand,
     backends: backendsCommand,
+    cascade: reencryptCascadeCommand,
+    "verify-transcript": verifyTranscriptCommand,
+    bench: buildRouteMap({
+      routes: { reencrypt: reencryptBenchCommand },
+      docs: { brief: "Measure per-item costs of a backend on this machine" },
+    }),
+    survey: surveyRoutes,
+    node: nodeRoutes,
   },
   docs: {
     brief: "Panoramix: verifiable mix-nets for e-voting, private surveys and anonymous messaging",
