@@ -88,9 +88,16 @@ export function invertScalar(x: bigint): bigint {
  * ```
  */
 export function bytesToNumberLE(bytes: Uint8Array): bigint {
-  let hex = "";
-  for (let i = bytes.length - 1; i >= 0; i--) hex += bytes[i]!.toString(16).padStart(2, "0");
-  return hex.length === 0 ? 0n : BigInt("0x" + hex);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let out = 0n;
+  let i = bytes.length;
+  // Whole 64-bit words from the top, then the remaining low bytes.
+  while (i >= 8 && i % 8 === 0) {
+    i -= 8;
+    out = (out << 64n) | view.getBigUint64(i, true);
+  }
+  for (let j = i - 1; j >= 0; j--) out = (out << 8n) | BigInt(bytes[j]!);
+  return out;
 }
 
 /**
@@ -198,11 +205,7 @@ export function randomNonZeroScalar(random: RandomSource = systemRandom): bigint
  */
 export function encodeScalar(s: bigint): Uint8Array {
   const out = new Uint8Array(ELEMENT_BYTES);
-  let x = modL(s);
-  for (let i = 0; i < ELEMENT_BYTES; i++) {
-    out[i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
+  writeScalar(new DataView(out.buffer), 0, modL(s));
   return out;
 }
 
@@ -445,6 +448,7 @@ function addExtended(p: Extended, q: Extended): Extended {
 
 const tableCache = new Map<string, FixedBaseTable>();
 const TABLE_CACHE_LIMIT = 16;
+const tableByPoint = new WeakMap<Point, FixedBaseTable>();
 
 /**
  * A cached fixed-base table for a point (keyed by its encoding); the generator's table is
@@ -460,6 +464,8 @@ const TABLE_CACHE_LIMIT = 16;
  * ```
  */
 export function fixedBase(point: Point, key?: Uint8Array): FixedBaseTable {
+  const known = tableByPoint.get(point);
+  if (known !== undefined) return known;
   const id = toKey(key ?? point.toBytes());
   let table = tableCache.get(id);
   if (table === undefined) {
@@ -470,6 +476,7 @@ export function fixedBase(point: Point, key?: Uint8Array): FixedBaseTable {
     table = new FixedBaseTable(point);
     tableCache.set(id, table);
   }
+  tableByPoint.set(point, table);
   return table;
 }
 
@@ -510,9 +517,8 @@ function msmImpl(points: readonly Point[], scalars: bigint[]): Point {
 
 /** Little-endian bytes of a scalar < 2^256, padded to 36 bytes for window reads. */
 function scalarWindowBytes(s: bigint): Uint8Array {
-  const hex = s.toString(16).padStart(64, "0");
-  const out = new Uint8Array(36);
-  for (let j = 0; j < 32; j++) out[j] = parseInt(hex.slice(62 - 2 * j, 64 - 2 * j), 16);
+  const out = new Uint8Array(40);
+  writeScalar(new DataView(out.buffer), 0, s);
   return out;
 }
 
@@ -648,14 +654,16 @@ function addExtendedRaw(p: Extended, q: Extended): Extended {
  */
 export function packScalars(scalars: readonly bigint[]): Uint8Array {
   const out = new Uint8Array(ELEMENT_BYTES * scalars.length);
-  for (let i = 0; i < scalars.length; i++) {
-    const hex = modL(scalars[i]!).toString(16).padStart(64, "0");
-    const base = i * ELEMENT_BYTES;
-    for (let j = 0; j < ELEMENT_BYTES; j++) {
-      out[base + j] = parseInt(hex.slice(62 - 2 * j, 64 - 2 * j), 16);
-    }
-  }
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < scalars.length; i++) writeScalar(view, i * ELEMENT_BYTES, modL(scalars[i]!));
   return out;
+}
+
+function writeScalar(view: DataView, offset: number, x: bigint): void {
+  view.setBigUint64(offset, BigInt.asUintN(64, x), true);
+  view.setBigUint64(offset + 8, BigInt.asUintN(64, x >> 64n), true);
+  view.setBigUint64(offset + 16, BigInt.asUintN(64, x >> 128n), true);
+  view.setBigUint64(offset + 24, x >> 192n, true);
 }
 
 /**
