@@ -26,9 +26,9 @@ import type { RandomSource } from "../../core/random.ts";
 import { labelledDigest } from "../../core/transcript.ts";
 import {
   Ciphertext,
-  decodeEncryptionProof,
+  ELEMENT_BYTES,
   embedBytes,
-  encodeEncryptionProof,
+  encodeScalar,
   encrypt,
   type EncryptionProof,
   extractBytes,
@@ -39,6 +39,7 @@ import {
 } from "../../backends/reencrypt/mod.ts";
 import { type ElectionAnswer, electionBallotLayout, encodeElectionAnswers } from "./answers.ts";
 import { ELECTION_FINGERPRINT_BYTES, type ElectionDefinition } from "./definition.ts";
+import { packBallotProof, unpackBallotProof } from "./tasks.ts";
 
 /** Envelope kind of a ballot. */
 export const BALLOT_KIND = "vote.ballot";
@@ -93,11 +94,8 @@ export interface ElectionBallot {
  */
 export function checkVoterCredential(credential: string): Uint8Array {
   const bytes = encoder.encode(credential);
-  // deno-lint-ignore no-control-regex
-  if (
-    bytes.length === 0 || bytes.length > MAX_CREDENTIAL_BYTES ||
-    /[\u0000-\u001f\u007f]/.test(credential)
-  ) {
+  const control = bytes.some((b) => b < 0x20 || b === 0x7f);
+  if (bytes.length === 0 || bytes.length > MAX_CREDENTIAL_BYTES || control) {
     throw new InvalidInputError(
       `Credential '${
         credential.slice(0, 40)
@@ -256,19 +254,18 @@ export function verifyElectionBallot(election: ElectionPublicInfo, ballot: Elect
  * ```
  */
 export function ballotReceipt(ballot: ElectionBallot): Uint8Array {
-  const proof = encodeEncryptionProof(ballot.proof);
   return labelledDigest(BALLOT_RECEIPT_LABEL, [
     ballot.election,
     encoder.encode(ballot.credential),
     ballot.ciphertext.bytes,
-    proof.challenge as Uint8Array,
-    ...(proof.responses as Uint8Array[]),
+    encodeScalar(ballot.proof.challenge),
+    ...ballot.proof.responses.map(encodeScalar),
   ]).slice(0, BALLOT_RECEIPT_BYTES);
 }
 
 /**
  * Encodes a ballot as `{ v: 1, kind: "vote.ballot", election, credential, ciphertext, proof }`
- * (ciphertext: 64·w bytes; proof: the backend's `reencrypt.encryption-proof` envelope).
+ * (ciphertext: 64·w bytes; proof: e ‖ z₁..z_w, 32·(1 + w) bytes, scalars little-endian).
  *
  * @param ballot the ballot
  * @returns the envelope
@@ -284,34 +281,53 @@ export function electionBallotToEnvelope(ballot: ElectionBallot): Envelope {
     election: ballot.election,
     credential: ballot.credential,
     ciphertext: ballot.ciphertext.bytes,
-    proof: encodeEncryptionProof(ballot.proof),
+    proof: packBallotProof(ballot.proof),
   };
+}
+
+/** Options of {@linkcode electionBallotFromEnvelope}. */
+export interface DecodeBallotOptions {
+  /** Names the ballot in errors (default "ballot"). */
+  what?: string;
+  /**
+   * Defer decoding the ciphertext's points until first use (they are then validated
+   * all the same); bulk readers use it so validation happens on worker threads.
+   */
+  deferPoints?: boolean;
 }
 
 /**
  * Decodes a ballot envelope (msgpack or JSON view), checking every encoding.
  *
  * @param value decoded value
- * @param what names the ballot in errors
+ * @param options error naming and deferred point decoding
  * @returns the ballot
  * @throws {InvalidInputError} naming the malformed field
  * @example
  * ```ts ignore
- * const ballot = electionBallotFromEnvelope(JSON.parse(text), "ballot");
+ * const ballot = electionBallotFromEnvelope(JSON.parse(text));
  * ```
  */
-export function electionBallotFromEnvelope(value: unknown, what = "ballot"): ElectionBallot {
+export function electionBallotFromEnvelope(
+  value: unknown,
+  options: DecodeBallotOptions = {},
+): ElectionBallot {
+  const what = options.what ?? "ballot";
   const env = readEnvelope(value, BALLOT_KIND, { what });
   const credential = readString(env.credential, `${what}.credential`);
   checkVoterCredential(credential);
+  const ctBytes = readBytes(env.ciphertext, `${what}.ciphertext`);
+  if (ctBytes.length === 0 || ctBytes.length % (2 * ELEMENT_BYTES) !== 0) {
+    throw new InvalidInputError(`Value '${what}.ciphertext' must be a multiple of 64 bytes`);
+  }
+  const proof = unpackBallotProof(readBytes(env.proof, `${what}.proof`), `${what}.proof`);
   return {
     election: readBytes(env.election, `${what}.election`, { length: ELECTION_FINGERPRINT_BYTES }),
     credential,
-    ciphertext: Ciphertext.fromBytes(
-      readBytes(env.ciphertext, `${what}.ciphertext`),
-      `${what}.ciphertext`,
-    ),
-    proof: decodeEncryptionProof(env.proof, `${what}.proof`),
+    ciphertext: options.deferPoints
+      ? Ciphertext.trusted(ctBytes.slice())
+      : Ciphertext.fromBytes(ctBytes, `${what}.ciphertext`),
+    proof,
   };
 }
 

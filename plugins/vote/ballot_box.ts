@@ -19,14 +19,17 @@
 
 import { toHex } from "../../core/bytes.ts";
 import { InvalidInputError, ReplayError, VerificationError } from "../../core/errors.ts";
+import type { ProgressReporter } from "../../core/mixer.ts";
 import type { Ciphertext } from "../../backends/reencrypt/mod.ts";
 import {
+  ballotProofContext,
   ballotReceipt,
   checkBallotShape,
   type ElectionBallot,
   type ElectionPublicInfo,
   verifyElectionBallot,
 } from "./ballot.ts";
+import { ITEM_OK, packBallotProof, verifyBallotProofsBatch } from "./tasks.ts";
 
 /** What the box answers to an accepted ballot. */
 export interface CastResult {
@@ -42,12 +45,18 @@ export interface CastResult {
 export interface BallotBoxOptions {
   /** The voter roll: eligible credentials (default: any credential). */
   voters?: Iterable<string>;
-  /**
-   * Skip the proof check (rule 6). Only for a caller that has already verified the
-   * proofs in a batch, e.g. on worker threads.
-   */
-  proofsVerified?: boolean;
 }
+
+/** Options of {@linkcode ElectionBallotBox.castMany}. */
+export interface CastManyOptions {
+  /** Workers for the proof checks (default the shared pool size). */
+  workers?: number;
+  /** Progress callback (phases "verify ballot proofs", "cast"). */
+  onProgress?: ProgressReporter;
+}
+
+/** Outcome of one ballot of {@linkcode ElectionBallotBox.castMany}. */
+export type CastOutcome = { ok: true; result: CastResult } | { ok: false; error: Error };
 
 const C1_BYTES = 32;
 
@@ -100,13 +109,14 @@ export class ElectionBallotBox {
    * Checks a ballot against rules 1–5 and, unless told otherwise, rule 6, then accepts it.
    *
    * @param ballot the ballot
-   * @param options `proofVerified` skips rule 6 (the caller verified the proof already)
+   * @param options `proofValid`: the verdict of a batch proof check already made (rule 6
+   *   then uses it; an invalid verdict is re-checked here for a precise message)
    * @returns the position, receipt and any superseded ballot
    * @throws {InvalidInputError} box closed, wrong election, malformed, not on the roll
    * @throws {ReplayError} replayed, copied, or duplicate under policy `reject`
    * @throws {VerificationError} invalid proof
    */
-  cast(ballot: ElectionBallot, options: { proofVerified?: boolean } = {}): CastResult {
+  cast(ballot: ElectionBallot, options: { proofValid?: boolean } = {}): CastResult {
     if (this.#closed) throw new InvalidInputError("Ballot box is closed; no more ballots accepted");
     checkBallotShape(this.#election, ballot);
     const receipt = ballotReceipt(ballot);
@@ -146,7 +156,7 @@ export class ElectionBallotBox {
         }); this election does not allow re-voting`,
       );
     }
-    if (!options.proofVerified) verifyElectionBallot(this.#election, ballot);
+    if (options.proofValid !== true) verifyElectionBallot(this.#election, ballot);
     const index = this.#ballots.length;
     this.#ballots.push(ballot);
     this.#receipts.push(receipt);
@@ -158,6 +168,37 @@ export class ElectionBallotBox {
       return { index, receipt, supersedes: previous };
     }
     return { index, receipt };
+  }
+
+  /**
+   * Casts many ballots: their proofs are checked in parallel first, then each ballot
+   * goes through the rules in order, exactly as {@linkcode ElectionBallotBox.cast}.
+   *
+   * @param ballots the ballots, in arrival order
+   * @param options workers and progress
+   * @returns one outcome per ballot (accepted with its receipt, or the typed error)
+   */
+  async castMany(
+    ballots: readonly ElectionBallot[],
+    options: CastManyOptions = {},
+  ): Promise<CastOutcome[]> {
+    const verdicts = await verifyBallotProofs(this.#election, ballots, options);
+    const outcomes: CastOutcome[] = [];
+    ballots.forEach((ballot, i) => {
+      try {
+        outcomes.push({
+          ok: true,
+          result: this.cast(ballot, { proofValid: verdicts[i] === ITEM_OK }),
+        });
+      } catch (error) {
+        if (!(error instanceof Error) || !("code" in error)) throw error;
+        outcomes.push({ ok: false, error });
+      }
+      if ((i + 1) % 5000 === 0 || i + 1 === ballots.length) {
+        options.onProgress?.({ phase: "cast", done: i + 1, total: ballots.length });
+      }
+    });
+    return outcomes;
   }
 
   /**
@@ -183,29 +224,57 @@ export class ElectionBallotBox {
   }
 }
 
+async function verifyBallotProofs(
+  election: ElectionPublicInfo,
+  ballots: readonly ElectionBallot[],
+  options: CastManyOptions,
+): Promise<Uint8Array> {
+  // Ballots of the wrong width or election are left to the rules (their verdict is re-checked).
+  const width = ballots[0]?.ciphertext.width ?? 1;
+  const same = ballots.map((b) =>
+    b.ciphertext.width === width && b.proof.responses.length === width
+  );
+  const picked = ballots.filter((_, i) => same[i]);
+  const verdicts = await verifyBallotProofsBatch({
+    publicKey: election.publicKey,
+    width,
+    ciphertexts: picked.map((b) => b.ciphertext.bytes),
+    contexts: picked.map((b) => ballotProofContext(election.fingerprint, b.credential)),
+    proofs: picked.map((b) => packBallotProof(b.proof)),
+  }, {
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    onChunk: (done, total) => options.onProgress?.({ phase: "verify ballot proofs", done, total }),
+  });
+  const out = new Uint8Array(ballots.length).fill(1);
+  let j = 0;
+  for (let i = 0; i < ballots.length; i++) if (same[i]) out[i] = verdicts[j++]!;
+  return out;
+}
+
 /**
  * Replays a published list of ballots through a fresh box, as a verifier does; every
- * ballot must be accepted in order.
+ * ballot must be accepted in order. Proofs are checked in parallel first.
  *
  * @param election the election
  * @param ballots the published ballots
- * @param options voter roll, and whether proofs were already verified in a batch
+ * @param options voter roll, workers and progress
  * @returns the box holding them
  * @throws {VerificationError} "Ballot N: reason" for the first ballot the rules reject
  * @example
  * ```ts ignore
- * const box = replayBallotBox(election, transcript.ballots);
+ * const box = await replayBallotBox(election, transcript.ballots);
  * ```
  */
-export function replayBallotBox(
+export async function replayBallotBox(
   election: ElectionPublicInfo,
   ballots: readonly ElectionBallot[],
-  options: BallotBoxOptions = {},
-): ElectionBallotBox {
+  options: BallotBoxOptions & CastManyOptions = {},
+): Promise<ElectionBallotBox> {
   const box = new ElectionBallotBox(election, options);
+  const verdicts = await verifyBallotProofs(election, ballots, options);
   ballots.forEach((ballot, i) => {
     try {
-      box.cast(ballot, { proofVerified: options.proofsVerified ?? false });
+      box.cast(ballot, { proofValid: verdicts[i] === ITEM_OK });
     } catch (error) {
       if (
         error instanceof InvalidInputError || error instanceof ReplayError ||

@@ -10,27 +10,29 @@
  */
 
 import { assertBatchSize } from "../../core/batcher.ts";
-import { concatBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import type { RandomSource } from "../../core/random.ts";
 import {
   type Ciphertext,
-  combineDecryptionShares,
-  createDecryptionShare,
-  type DecryptionShare,
   type SecretShare,
   shuffleAndProve,
   type ShuffleProof,
-  verifyDecryptionShare,
 } from "../../backends/reencrypt/mod.ts";
 import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
-import { type ElectionBallot, type ElectionPublicInfo, extractBallotParts } from "./ballot.ts";
+import type { ElectionBallot, ElectionPublicInfo } from "./ballot.ts";
 import { ElectionBallotBox } from "./ballot_box.ts";
 import { type ElectionKey, runLocalKeyCeremony } from "./ceremony.ts";
 import { type ElectionDefinition, electionFingerprint } from "./definition.ts";
 import type { ElectionDecryption, ElectionMix, ElectionTranscript } from "./election_transcript.ts";
 import { computeElectionTally, type ElectionTally } from "./tally.ts";
+import {
+  combineDecryptionSharesBatch,
+  createDecryptionSharesBatch,
+  ITEM_MALFORMED,
+  ITEM_OK,
+  verifyDecryptionSharesBatch,
+} from "./tasks.ts";
 
 /** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
 export const MIN_ELECTION_BALLOTS = 2;
@@ -114,30 +116,26 @@ export async function mixElection(
 }
 
 /**
- * One trustee's decryption shares (with Chaum–Pedersen proofs) of the final ciphertexts.
+ * One trustee's decryption shares (with Chaum–Pedersen proofs) of the final ciphertexts,
+ * computed in parallel on the worker pool.
  *
  * @param key the trustee's secret share
- * @param options the ciphertexts (last mixer's outputs), randomness, progress
- * @returns the trustee's decryption post
+ * @param options the ciphertexts (last mixer's outputs), workers, progress
+ * @returns the trustee's decryption post (packed shares, see tasks.ts)
  * @example
  * ```ts ignore
- * const post = decryptElectionShares(trusteeKey, { ciphertexts: mixes.at(-1)!.outputs });
+ * const post = await decryptElectionShares(trusteeKey, { ciphertexts: mixes.at(-1)!.outputs });
  * ```
  */
-export function decryptElectionShares(
+export async function decryptElectionShares(
   key: SecretShare,
   options: ElectionPhaseOptions & { ciphertexts: readonly Ciphertext[] },
-): ElectionDecryption {
-  const shares: DecryptionShare[] = [];
-  const total = options.ciphertexts.length;
-  options.ciphertexts.forEach((ct, i) => {
-    // dₖ = c1ₖ^{xⱼ} with a Chaum–Pedersen proof (backend).
-    shares.push(
-      createDecryptionShare(key, ct, options.random ? { random: options.random } : {}),
-    );
-    if ((i + 1) % 1000 === 0 || i + 1 === total) {
-      options.onProgress?.({ phase: `trustee ${key.index}: decrypt`, done: i + 1, total });
-    }
+): Promise<ElectionDecryption> {
+  const shares = await createDecryptionSharesBatch(key, {
+    ciphertexts: options.ciphertexts,
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    onChunk: (done, total) =>
+      options.onProgress?.({ phase: `trustee ${key.index}: decrypt`, done, total }),
   });
   return { trustee: key.index, shares };
 }
@@ -157,25 +155,26 @@ export interface ElectionResults {
  *
  * @param election the election
  * @param options the election key, the final ciphertexts, the decryption posts (≥ t
- *   trustees) and `verifyShares` (default true: check every share's proof first)
+ *   trustees), `verifyShares` (default true: check every share's proof first), workers
  * @returns plaintexts, decoded answers and the tally
  * @throws {InvalidInputError} with fewer than t trustees' posts
  * @throws {VerificationError} "Trustee j: decryption share i invalid"
  * @example
  * ```ts ignore
- * const { tally } = tallyElection(election, { key, ciphertexts, decryption });
+ * const { tally } = await tallyElection(election, { key, ciphertexts, decryption });
  * ```
  */
-export function tallyElection(
+export async function tallyElection(
   election: ElectionPublicInfo,
   options: {
     key: ElectionKey;
     ciphertexts: readonly Ciphertext[];
     decryption: readonly ElectionDecryption[];
     verifyShares?: boolean;
+    workers?: number;
     onProgress?: ProgressReporter;
   },
-): ElectionResults {
+): Promise<ElectionResults> {
   const { definition } = election;
   const trustees = new Set(options.decryption.map((d) => d.trustee));
   if (trustees.size !== options.decryption.length) {
@@ -186,6 +185,7 @@ export function tallyElection(
       `Decryption needs shares from ${definition.threshold} trustees, got ${trustees.size}`,
     );
   }
+  const workers = options.workers === undefined ? {} : { workers: options.workers };
   for (const d of options.decryption) {
     if (d.trustee < 1 || d.trustee > definition.trustees.length) {
       throw new InvalidInputError(`Trustee index '${d.trustee}' is not in this election`);
@@ -196,47 +196,51 @@ export function tallyElection(
       );
     }
     if (options.verifyShares ?? true) {
-      verifyTrusteeShares(election, {
+      await verifyTrusteeShares(election, {
         key: options.key,
         ciphertexts: options.ciphertexts,
         post: d,
+        ...workers,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
     }
   }
-  const plaintexts: Uint8Array[] = [];
-  const answers: (ElectionAnswer[] | null)[] = [];
-  const total = options.ciphertexts.length;
-  options.ciphertexts.forEach((ct, i) => {
-    // Lagrange combination at 0 over the participating trustees (backend).
-    const points = combineDecryptionShares(ct, options.decryption.map((d) => d.shares[i]!));
-    plaintexts.push(concatBytes(...points.map((p) => p.toBytes())));
-    answers.push(decodeElectionAnswers(definition, extractBallotParts(points)) ?? null);
-    if ((i + 1) % 1000 === 0 || i + 1 === total) {
-      options.onProgress?.({ phase: "combine and decode", done: i + 1, total });
-    }
+  // Lagrange combination at 0 over the participating trustees (backend, on workers).
+  const { plaintexts, messages } = await combineDecryptionSharesBatch(options.decryption, {
+    ciphertexts: options.ciphertexts,
+    ...workers,
+    onChunk: (done, total) => options.onProgress?.({ phase: "combine shares", done, total }),
   });
+  const answers = messages.map((parts) => decodeElectionAnswers(definition, parts) ?? null);
   const tally = computeElectionTally(definition, answers.map((a) => a ?? undefined));
   return { plaintexts, answers, tally };
 }
 
 /**
- * Checks every decryption share of one trustee against its verification key.
+ * Checks every decryption share of one trustee against its verification key (in
+ * parallel on the worker pool).
  *
  * @param election the election
- * @param options election key, ciphertexts and the trustee's post
+ * @param options election key, ciphertexts, the trustee's post, workers, progress
  * @throws {VerificationError} "Trustee j: decryption share i invalid" (1-based i)
  * @example
  * ```ts ignore
- * verifyTrusteeShares(election, { key, ciphertexts, post });
+ * await verifyTrusteeShares(election, { key, ciphertexts, post });
  * ```
  */
-export function verifyTrusteeShares(
+export async function verifyTrusteeShares(
   election: ElectionPublicInfo,
-  options: { key: ElectionKey; ciphertexts: readonly Ciphertext[]; post: ElectionDecryption },
-): void {
+  options: {
+    key: ElectionKey;
+    ciphertexts: readonly Ciphertext[];
+    post: ElectionDecryption;
+    workers?: number;
+    onProgress?: ProgressReporter;
+  },
+): Promise<void> {
   const { post } = options;
   const vk = options.key.verificationKeys[post.trustee - 1];
-  if (vk === undefined) {
+  if (vk === undefined || post.trustee > election.definition.trustees.length) {
     throw new VerificationError(`Trustee ${post.trustee}: not a trustee of this election`);
   }
   if (post.shares.length !== options.ciphertexts.length) {
@@ -244,25 +248,22 @@ export function verifyTrusteeShares(
       `Trustee ${post.trustee}: ${post.shares.length} decryption shares for ${options.ciphertexts.length} ciphertexts`,
     );
   }
-  post.shares.forEach((share, i) => {
-    if (share.trustee !== post.trustee) {
-      throw new VerificationError(
-        `Trustee ${post.trustee}: decryption share ${i + 1} is labelled trustee ${share.trustee}`,
-      );
-    }
-    try {
-      // Chaum–Pedersen: log_g yⱼ = log_{c1} dₖ (backend).
-      verifyDecryptionShare(share, { ciphertext: options.ciphertexts[i]!, verificationKey: vk });
-    } catch (error) {
-      if (error instanceof VerificationError) {
-        throw new VerificationError(`Trustee ${post.trustee}: decryption share ${i + 1} invalid`, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
+  // Chaum–Pedersen: log_g yⱼ = log_{c1} dₖ for every share (backend, on workers).
+  const verdicts = await verifyDecryptionSharesBatch({ index: post.trustee, verificationKey: vk }, {
+    ciphertexts: options.ciphertexts,
+    shares: post.shares,
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    onChunk: (done, total) =>
+      options.onProgress?.({ phase: `trustee ${post.trustee}: verify shares`, done, total }),
   });
-  void election;
+  const bad = verdicts.findIndex((v) => v !== ITEM_OK);
+  if (bad >= 0) {
+    throw new VerificationError(
+      `Trustee ${post.trustee}: decryption share ${bad + 1} invalid${
+        verdicts[bad] === ITEM_MALFORMED ? " (malformed)" : ""
+      }`,
+    );
+  }
 }
 
 /** Times of the phases of {@linkcode runLocalElection}, in milliseconds. */
@@ -326,16 +327,12 @@ export async function runLocalElection(
     options.voters === undefined ? {} : { voters: options.voters },
   );
   const rejected: Array<{ credential: string; reason: string }> = [];
-  ballots.forEach((ballot, i) => {
-    try {
-      box.cast(ballot);
-    } catch (error) {
-      if (!(error instanceof Error) || !("code" in error)) throw error;
-      rejected.push({ credential: ballot.credential, reason: error.message });
-    }
-    if ((i + 1) % 1000 === 0 || i + 1 === ballots.length) {
-      options.onProgress?.({ phase: "cast", done: i + 1, total: ballots.length });
-    }
+  const outcomes = await box.castMany(ballots, {
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  outcomes.forEach((o, i) => {
+    if (!o.ok) rejected.push({ credential: ballots[i]!.credential, reason: o.error.message });
   });
   const mixInput = box.close();
   phase("cast and close");
@@ -344,17 +341,19 @@ export async function runLocalElection(
   const final = mixes[mixes.length - 1]!.outputs;
   const decrypting = options.decryptingTrustees ??
     Array.from({ length: definition.threshold }, (_, i) => i + 1);
-  const decryption = decrypting.map((j) => {
+  const decryption: ElectionDecryption[] = [];
+  for (const j of decrypting) {
     const key = ceremony.trusteeKeys[j - 1];
     if (key === undefined) throw new InvalidInputError(`Trustee '${j}' is not in this election`);
-    return decryptElectionShares(key, { ...options, ciphertexts: final });
-  });
+    decryption.push(await decryptElectionShares(key, { ...options, ciphertexts: final }));
+  }
   phase("decrypt");
-  const results = tallyElection(election, {
+  const results = await tallyElection(election, {
     key: ceremony.key,
     ciphertexts: final,
     decryption,
     verifyShares: false,
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   phase("tally");

@@ -10,11 +10,8 @@ import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
 import {
   Ciphertext,
-  decodeDecryptionShare,
   decodeShuffleProof,
-  type DecryptionShare,
   ELEMENT_BYTES,
-  encodeDecryptionShare,
   encodeShuffleProof,
   type ShuffleProof,
 } from "../../backends/reencrypt/mod.ts";
@@ -58,8 +55,8 @@ export interface ElectionMix {
 export interface ElectionDecryption {
   /** Trustee index 1..n. */
   trustee: number;
-  /** One share per final ciphertext, in order. */
-  shares: DecryptionShare[];
+  /** One packed share per final ciphertext, in order: d₁..d_w ‖ e ‖ z (32·w + 64 bytes). */
+  shares: Uint8Array[];
 }
 
 /** A complete election transcript. */
@@ -126,7 +123,7 @@ export function electionTranscriptToEnvelope(transcript: ElectionTranscript): En
     })),
     decryption: transcript.decryption.map((d) => ({
       trustee: d.trustee,
-      shares: d.shares.map(encodeDecryptionShare),
+      shares: d.shares,
     })),
     plaintexts: transcript.plaintexts,
     answers: transcript.answers,
@@ -136,8 +133,10 @@ export function electionTranscriptToEnvelope(transcript: ElectionTranscript): En
 
 function ciphertexts(value: unknown, what: string, width: number): Ciphertext[] {
   return readArray(value, what).map((raw, i) => {
-    const bytes = readBytes(raw, `${what}[${i}]`, { length: 2 * ELEMENT_BYTES * width });
-    return Ciphertext.fromBytes(bytes, `${what}[${i}]`);
+    // Points are decoded and validated on first use (the verifier's proof checks).
+    return Ciphertext.trusted(
+      readBytes(raw, `${what}[${i}]`, { length: 2 * ELEMENT_BYTES * width }).slice(),
+    );
   });
 }
 
@@ -174,7 +173,7 @@ export function electionTranscriptFromEnvelope(
   const ceremony = readRecord(env.ceremony, `${what}.ceremony`);
   const width = (bytes: number) => bytes / (2 * ELEMENT_BYTES);
   const ballots = readArray(env.ballots, `${what}.ballots`).map((b, i) =>
-    electionBallotFromEnvelope(b, `${what}.ballots[${i}]`)
+    electionBallotFromEnvelope(b, { what: `${what}.ballots[${i}]`, deferPoints: true })
   );
   const mixInputRaw = readArray(env.mixInput, `${what}.mixInput`);
   const w = ballots[0]?.ciphertext.width ??
@@ -209,7 +208,9 @@ export function electionTranscriptFromEnvelope(
       return {
         trustee: readInteger(r.trustee, `${what}.decryption[${d}].trustee`, { min: 1 }),
         shares: readArray(r.shares, `${what}.decryption[${d}].shares`).map((s, i) =>
-          decodeDecryptionShare(s, `${what}.decryption[${d}].shares[${i}]`)
+          readBytes(s, `${what}.decryption[${d}].shares[${i}]`, {
+            length: ELEMENT_BYTES * w + 64,
+          })
         ),
       };
     }),

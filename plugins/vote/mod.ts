@@ -25,3 +25,4 @@ export * from "./election.ts";
 export * from "./verify.ts";
 export * from "./receipt.ts";
 export * from "./simulate.ts";
+export * from "./tasks.ts";

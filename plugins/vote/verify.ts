@@ -79,6 +79,7 @@ export async function verifyElection(
   const { definition } = transcript;
   const progress = (phase: string, done: number, total: number) =>
     options.onProgress?.({ phase, done, total });
+  const workers = options.workers === undefined ? {} : { workers: options.workers };
 
   // 1. The fingerprint every proof binds to.
   if (!constantTimeEqual(electionFingerprint(definition), transcript.fingerprint)) {
@@ -96,12 +97,11 @@ export async function verifyElection(
   progress("key ceremony", 1, 1);
 
   // 3. Ballot box: every ballot accepted in order, every proof valid.
-  const box = replayBallotBox(
-    election,
-    transcript.ballots,
-    options.voters === undefined ? {} : { voters: options.voters },
-  );
-  progress("ballots", transcript.ballots.length, transcript.ballots.length);
+  const box = await replayBallotBox(election, transcript.ballots, {
+    ...(options.voters === undefined ? {} : { voters: options.voters }),
+    ...workers,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
 
   // 4. Cleansing.
   const counted = box.close();
@@ -137,7 +137,7 @@ export async function verifyElection(
       await verifyShuffle(
         { publicKey: election.publicKey, inputs: current, outputs: mix.outputs },
         mix.proof,
-        options.workers === undefined ? {} : { workers: options.workers },
+        workers,
       );
     } catch (error) {
       if (error instanceof VerificationError) {
@@ -160,16 +160,23 @@ export async function verifyElection(
     );
   }
   for (const post of transcript.decryption) {
-    verifyTrusteeShares(election, { key: transcript.key, ciphertexts: current, post });
-    progress("decryption shares", trustees.indexOf(post.trustee) + 1, trustees.length);
+    await verifyTrusteeShares(election, {
+      key: transcript.key,
+      ciphertexts: current,
+      post,
+      ...workers,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
   }
 
   // 7–8. Combine, compare plaintexts and decoded answers.
-  const results = tallyElection(election, {
+  const results = await tallyElection(election, {
     key: transcript.key,
     ciphertexts: current,
     decryption: transcript.decryption,
     verifyShares: false,
+    ...workers,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   if (transcript.plaintexts.length !== results.plaintexts.length) {
     fail(

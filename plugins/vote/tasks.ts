@@ -1,0 +1,475 @@
+/**
+ * Batch work of an election split into chunks run on the core worker pool: ballot
+ * proof verification, decryption shares, share verification, and share combination
+ * with message extraction. Each task only calls the re-encryption backend's public
+ * functions on a chunk of items packed as bytes; nothing cryptographic is done here.
+ *
+ * The tasks are registered when this module loads, so a worker entry must import it
+ * (the CLI main module does through the vote command; examples use
+ * plugins/vote/worker_entry.ts). When the pool's workers lack these tasks (a worker
+ * entry that does not import the plugin), chunks run in the calling thread instead.
+ *
+ * Packing: a header is u32be(width) ‖ u32be(count); ciphertexts are 64·w bytes each;
+ * a packed decryption share is d₁..d_w ‖ e ‖ z (32·w + 64 bytes); a packed ballot proof
+ * is e ‖ z₁..z_w (32·(1 + w) bytes).
+ *
+ * @module
+ */
+
+import { concatBytes } from "../../core/bytes.ts";
+import { ConfigError, InvalidInputError, VerificationError } from "../../core/errors.ts";
+import { registerWorkerTask, runWorkerTasks, workerCount } from "../../core/worker_pool.ts";
+import {
+  Ciphertext,
+  combineDecryptionShares,
+  createDecryptionShare,
+  decodePoint,
+  decodeScalar,
+  type DecryptionShare,
+  ELEMENT_BYTES,
+  encodeScalar,
+  type EncryptionProof,
+  extractBytes,
+  packPoints,
+  type Point,
+  unpackPoints,
+  unpackScalars,
+  verifyDecryptionShare,
+  verifyEncryptionKnowledge,
+} from "../../backends/reencrypt/mod.ts";
+
+/** Task names. */
+export const VOTE_TASKS = {
+  verifyBallots: "vote/verify-ballot-proofs",
+  decrypt: "vote/decryption-shares",
+  verifyShares: "vote/verify-decryption-shares",
+  combine: "vote/combine-and-extract",
+} as const;
+
+/** Per-item verdicts returned by the verification tasks. */
+export const ITEM_OK = 0;
+/** The item's proof does not verify. */
+export const ITEM_INVALID = 1;
+/** The item is malformed (bad encoding). */
+export const ITEM_MALFORMED = 2;
+
+/** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
+const SLOT_BYTES = 31;
+const NO_MESSAGE = 255;
+
+function header(width: number, count: number): Uint8Array {
+  const out = new Uint8Array(8);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, count);
+  return out;
+}
+
+function readHeader(bytes: Uint8Array | undefined): { width: number; count: number } {
+  if (bytes === undefined || bytes.length !== 8) {
+    throw new InvalidInputError("Vote task header must be 8 bytes");
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  return { width: view.getUint32(0), count: view.getUint32(4) };
+}
+
+function arg(args: Uint8Array[], i: number): Uint8Array {
+  const a = args[i];
+  if (a === undefined) throw new InvalidInputError(`Vote task argument ${i} is missing`);
+  return a;
+}
+
+function ciphertextAt(bytes: Uint8Array, width: number, i: number): Ciphertext {
+  const size = 2 * ELEMENT_BYTES * width;
+  return Ciphertext.trusted(bytes.slice(i * size, (i + 1) * size));
+}
+
+/**
+ * Packs a ballot proof as e ‖ z₁..z_w.
+ *
+ * @param proof the proof
+ * @returns 32·(1 + w) bytes
+ * @example
+ * ```ts
+ * import { packBallotProof, unpackBallotProof } from "./tasks.ts";
+ * console.assert(unpackBallotProof(packBallotProof({ challenge: 1n, responses: [2n] }), "p").responses[0] === 2n);
+ * ```
+ */
+export function packBallotProof(proof: EncryptionProof): Uint8Array {
+  return concatBytes(encodeScalar(proof.challenge), ...proof.responses.map(encodeScalar));
+}
+
+/**
+ * Unpacks a ballot proof, rejecting non-canonical scalars.
+ *
+ * @param bytes 32·(1 + w) bytes
+ * @param what names it in errors
+ * @returns the proof
+ * @throws {InvalidInputError} when malformed
+ * @example
+ * ```ts
+ * import { unpackBallotProof } from "./tasks.ts";
+ * try { unpackBallotProof(new Uint8Array(3), "p"); } catch (e) { console.assert(e instanceof Error); }
+ * ```
+ */
+export function unpackBallotProof(bytes: Uint8Array, what: string): EncryptionProof {
+  if (bytes.length < 2 * ELEMENT_BYTES) {
+    throw new InvalidInputError(`Ballot proof '${what}' must hold at least 64 bytes`);
+  }
+  const scalars = unpackScalars(bytes, what);
+  return { challenge: scalars[0]!, responses: scalars.slice(1) };
+}
+
+/**
+ * Packs a decryption share as d₁..d_w ‖ e ‖ z.
+ *
+ * @param share the share
+ * @returns 32·w + 64 bytes
+ * @example
+ * ```ts ignore
+ * const bytes = packDecryptionShare(share);
+ * ```
+ */
+export function packDecryptionShare(share: DecryptionShare): Uint8Array {
+  return concatBytes(
+    packPoints(share.shares),
+    encodeScalar(share.challenge),
+    encodeScalar(share.response),
+  );
+}
+
+/**
+ * Unpacks a decryption share, rejecting non-canonical points and scalars.
+ *
+ * @param bytes 32·w + 64 bytes
+ * @param options the trustee index and names for errors
+ * @returns the share
+ * @throws {InvalidInputError} when malformed
+ * @example
+ * ```ts ignore
+ * const share = unpackDecryptionShare(bytes, { trustee: 1, what: "share 1" });
+ * ```
+ */
+export function unpackDecryptionShare(
+  bytes: Uint8Array,
+  options: { trustee: number; what: string },
+): DecryptionShare {
+  const n = bytes.length - 2 * ELEMENT_BYTES;
+  if (n <= 0 || n % ELEMENT_BYTES !== 0) {
+    throw new InvalidInputError(`Decryption share '${options.what}' has a wrong length`);
+  }
+  return {
+    trustee: options.trustee,
+    shares: unpackPoints(bytes.subarray(0, n), `${options.what}.shares`),
+    challenge: decodeScalar(bytes.subarray(n, n + 32), `${options.what}.challenge`),
+    response: decodeScalar(bytes.subarray(n + 32), `${options.what}.response`),
+  };
+}
+
+// ------------------------------------------------------------------ the tasks
+
+function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
+  const publicKey = decodePoint(arg(args, 0), "public key");
+  const { width, count } = readHeader(args[1]);
+  const cts = arg(args, 2), contexts = arg(args, 3), proofs = arg(args, 4);
+  const proofSize = ELEMENT_BYTES * (1 + width);
+  const status = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    try {
+      const ciphertext = Ciphertext.fromBytes(
+        cts.subarray(i * 64 * width, (i + 1) * 64 * width),
+        `ballot ${i}`,
+      );
+      const proof = unpackBallotProof(
+        proofs.subarray(i * proofSize, (i + 1) * proofSize),
+        `ballot ${i}`,
+      );
+      // Schnorr proof of knowledge of the randomness, bound to the context (backend).
+      verifyEncryptionKnowledge(
+        { publicKey, ciphertext, context: contexts.subarray(i * 64, (i + 1) * 64) },
+        proof,
+      );
+    } catch (error) {
+      if (error instanceof VerificationError) status[i] = ITEM_INVALID;
+      else if (error instanceof InvalidInputError) status[i] = ITEM_MALFORMED;
+      else throw error;
+    }
+  }
+  return [status];
+}
+
+function decryptTask(args: Uint8Array[]): Uint8Array[] {
+  const keyBytes = arg(args, 0);
+  const index = new DataView(keyBytes.buffer, keyBytes.byteOffset, 4).getUint32(0);
+  const secret = decodeScalar(keyBytes.subarray(4, 36), "secret share");
+  const { width, count } = readHeader(args[1]);
+  const cts = arg(args, 2);
+  const size = ELEMENT_BYTES * width + 64;
+  const out = new Uint8Array(count * size);
+  for (let i = 0; i < count; i++) {
+    // dₖ = c1ₖ^{xⱼ} with a Chaum–Pedersen proof (backend).
+    const share = createDecryptionShare({ index, secret }, ciphertextAt(cts, width, i));
+    out.set(packDecryptionShare(share), i * size);
+  }
+  return [out];
+}
+
+function verifySharesTask(args: Uint8Array[]): Uint8Array[] {
+  const keyBytes = arg(args, 0);
+  const trustee = new DataView(keyBytes.buffer, keyBytes.byteOffset, 4).getUint32(0);
+  const verificationKey = decodePoint(keyBytes.subarray(4, 36), "verification key");
+  const { width, count } = readHeader(args[1]);
+  const cts = arg(args, 2), shares = arg(args, 3);
+  const size = ELEMENT_BYTES * width + 64;
+  const status = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    try {
+      const share = unpackDecryptionShare(shares.subarray(i * size, (i + 1) * size), {
+        trustee,
+        what: `share ${i}`,
+      });
+      // Chaum–Pedersen verification (backend).
+      verifyDecryptionShare(share, { ciphertext: ciphertextAt(cts, width, i), verificationKey });
+    } catch (error) {
+      if (error instanceof VerificationError) status[i] = ITEM_INVALID;
+      else if (error instanceof InvalidInputError) status[i] = ITEM_MALFORMED;
+      else throw error;
+    }
+  }
+  return [status];
+}
+
+function combineTask(args: Uint8Array[]): Uint8Array[] {
+  const indicesBytes = arg(args, 0);
+  const indices: number[] = [];
+  for (let o = 0; o < indicesBytes.length; o += 4) {
+    indices.push(new DataView(indicesBytes.buffer, indicesBytes.byteOffset + o, 4).getUint32(0));
+  }
+  const { width, count } = readHeader(args[1]);
+  const cts = arg(args, 2);
+  const size = ELEMENT_BYTES * width + 64;
+  const plaintexts = new Uint8Array(count * ELEMENT_BYTES * width);
+  const slots = new Uint8Array(count * SLOT_BYTES * width);
+  for (let i = 0; i < count; i++) {
+    const shares = indices.map((trustee, t) =>
+      unpackDecryptionShare(arg(args, 3 + t).subarray(i * size, (i + 1) * size), {
+        trustee,
+        what: `share ${i}`,
+      })
+    );
+    // Lagrange combination at 0 (backend).
+    const points: Point[] = combineDecryptionShares(ciphertextAt(cts, width, i), shares);
+    points.forEach((p, k) => {
+      plaintexts.set(p.toBytes(), (i * width + k) * ELEMENT_BYTES);
+      const slot = (i * width + k) * SLOT_BYTES;
+      try {
+        const data = extractBytes(p);
+        slots[slot] = data.length;
+        slots.set(data, slot + 1);
+      } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        slots[slot] = NO_MESSAGE;
+      }
+    });
+  }
+  return [plaintexts, slots];
+}
+
+registerWorkerTask(VOTE_TASKS.verifyBallots, verifyBallotsTask);
+registerWorkerTask(VOTE_TASKS.decrypt, decryptTask);
+registerWorkerTask(VOTE_TASKS.verifyShares, verifySharesTask);
+registerWorkerTask(VOTE_TASKS.combine, combineTask);
+
+// ------------------------------------------------------------------ runners
+
+/** Options of the batch runners. */
+export interface VoteBatchOptions {
+  /** Workers (default the shared pool size; 1 = this thread). */
+  workers?: number;
+  /** Called after each chunk with items done and total. */
+  onChunk?: (done: number, total: number) => void;
+}
+
+async function runChunks(
+  task: string,
+  count: number,
+  makeArgs: (lo: number, hi: number) => Uint8Array[],
+  options: VoteBatchOptions,
+): Promise<Uint8Array[][]> {
+  const workers = options.workers ?? workerCount();
+  const parts = workers > 1 ? workers * 4 : Math.max(1, Math.ceil(count / 2000));
+  const ranges: Array<[number, number]> = [];
+  for (let p = 0; p < parts; p++) {
+    const lo = Math.floor((p * count) / parts), hi = Math.floor(((p + 1) * count) / parts);
+    if (hi > lo) ranges.push([lo, hi]);
+  }
+  const local = async () => {
+    const out: Uint8Array[][] = [];
+    for (const [lo, hi] of ranges) {
+      out.push((await runWorkerTasks(task, [makeArgs(lo, hi)], { workers: 1 }))[0]!);
+      options.onChunk?.(hi, count);
+    }
+    return out;
+  };
+  if (workers <= 1) return await local();
+  try {
+    // One round of `workers` chunks at a time, so progress is reported between rounds.
+    const out: Uint8Array[][] = [];
+    for (let r = 0; r < ranges.length; r += workers) {
+      const round = ranges.slice(r, r + workers);
+      out.push(
+        ...await runWorkerTasks(task, round.map(([lo, hi]) => makeArgs(lo, hi)), { workers }),
+      );
+      options.onChunk?.(round[round.length - 1]![1], count);
+    }
+    return out;
+  } catch (error) {
+    // The pool's entry module does not register the vote tasks: run them here instead.
+    if (error instanceof ConfigError && /is not registered/.test(error.message)) {
+      return await local();
+    }
+    throw error;
+  }
+}
+
+/**
+ * Verifies many ballot proofs in parallel.
+ *
+ * @param items public key, then per ballot its ciphertext, context and packed proof
+ * @param options workers and progress
+ * @returns one verdict per ballot ({@linkcode ITEM_OK}, {@linkcode ITEM_INVALID}, {@linkcode ITEM_MALFORMED})
+ * @example
+ * ```ts ignore
+ * const verdicts = await verifyBallotProofsBatch({ publicKey, width, ciphertexts, contexts, proofs });
+ * ```
+ */
+export async function verifyBallotProofsBatch(
+  items: {
+    publicKey: Point;
+    width: number;
+    ciphertexts: readonly Uint8Array[];
+    contexts: readonly Uint8Array[];
+    proofs: readonly Uint8Array[];
+  },
+  options: VoteBatchOptions = {},
+): Promise<Uint8Array> {
+  const pk = items.publicKey.toBytes();
+  const results = await runChunks(VOTE_TASKS.verifyBallots, items.ciphertexts.length, (lo, hi) => [
+    pk.slice(),
+    header(items.width, hi - lo),
+    concatBytes(...items.ciphertexts.slice(lo, hi)),
+    concatBytes(...items.contexts.slice(lo, hi)),
+    concatBytes(...items.proofs.slice(lo, hi)),
+  ], options);
+  return concatBytes(...results.map((r) => r[0]!));
+}
+
+/**
+ * Creates one trustee's packed decryption shares of many ciphertexts in parallel.
+ *
+ * @param key the trustee's index and secret share
+ * @param options ciphertexts, workers and progress
+ * @returns packed shares, one per ciphertext
+ * @example
+ * ```ts ignore
+ * const shares = await createDecryptionSharesBatch(key, { ciphertexts });
+ * ```
+ */
+export async function createDecryptionSharesBatch(
+  key: { index: number; secret: bigint },
+  options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[] },
+): Promise<Uint8Array[]> {
+  const { ciphertexts } = options;
+  const width = ciphertexts[0]?.width ?? 1;
+  const keyBytes = new Uint8Array(36);
+  new DataView(keyBytes.buffer).setUint32(0, key.index);
+  keyBytes.set(encodeScalar(key.secret), 4);
+  const results = await runChunks(VOTE_TASKS.decrypt, ciphertexts.length, (lo, hi) => [
+    keyBytes.slice(),
+    header(width, hi - lo),
+    concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),
+  ], options);
+  const size = ELEMENT_BYTES * width + 64;
+  const out: Uint8Array[] = [];
+  for (const [packed] of results) {
+    for (let o = 0; o < packed!.length; o += size) out.push(packed!.slice(o, o + size));
+  }
+  return out;
+}
+
+/**
+ * Verifies one trustee's packed decryption shares in parallel.
+ *
+ * @param trustee index and verification key
+ * @param options ciphertexts, packed shares, workers and progress
+ * @returns one verdict per share
+ * @example
+ * ```ts ignore
+ * const verdicts = await verifyDecryptionSharesBatch({ index: 1, verificationKey }, { ciphertexts, shares });
+ * ```
+ */
+export async function verifyDecryptionSharesBatch(
+  trustee: { index: number; verificationKey: Point },
+  options: VoteBatchOptions & {
+    ciphertexts: readonly Ciphertext[];
+    shares: readonly Uint8Array[];
+  },
+): Promise<Uint8Array> {
+  const { ciphertexts, shares } = options;
+  const width = ciphertexts[0]?.width ?? 1;
+  const keyBytes = new Uint8Array(36);
+  new DataView(keyBytes.buffer).setUint32(0, trustee.index);
+  keyBytes.set(trustee.verificationKey.toBytes(), 4);
+  const results = await runChunks(VOTE_TASKS.verifyShares, ciphertexts.length, (lo, hi) => [
+    keyBytes.slice(),
+    header(width, hi - lo),
+    concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),
+    concatBytes(...shares.slice(lo, hi)),
+  ], options);
+  return concatBytes(...results.map((r) => r[0]!));
+}
+
+/**
+ * Combines the trustees' packed shares of many ciphertexts in parallel and extracts
+ * the embedded messages.
+ *
+ * @param posts per trustee its index and packed shares (one per ciphertext)
+ * @param options ciphertexts, workers and progress
+ * @returns per ciphertext the plaintext elements (32·w bytes) and the extracted
+ *   messages (undefined where an element embeds no message)
+ * @example
+ * ```ts ignore
+ * const { plaintexts, messages } = await combineDecryptionSharesBatch(posts, { ciphertexts });
+ * ```
+ */
+export async function combineDecryptionSharesBatch(
+  posts: ReadonlyArray<{ trustee: number; shares: readonly Uint8Array[] }>,
+  options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[] },
+): Promise<{ plaintexts: Uint8Array[]; messages: (Uint8Array | undefined)[][] }> {
+  const { ciphertexts } = options;
+  const width = ciphertexts[0]?.width ?? 1;
+  const indices = new Uint8Array(4 * posts.length);
+  posts.forEach((p, t) => new DataView(indices.buffer).setUint32(4 * t, p.trustee));
+  const results = await runChunks(VOTE_TASKS.combine, ciphertexts.length, (lo, hi) => [
+    indices.slice(),
+    header(width, hi - lo),
+    concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),
+    ...posts.map((p) => concatBytes(...p.shares.slice(lo, hi))),
+  ], options);
+  const plaintexts: Uint8Array[] = [];
+  const messages: (Uint8Array | undefined)[][] = [];
+  const pSize = ELEMENT_BYTES * width;
+  for (const [pt, slots] of results) {
+    for (let o = 0, s = 0; o < pt!.length; o += pSize, s += SLOT_BYTES * width) {
+      plaintexts.push(pt!.slice(o, o + pSize));
+      const parts: (Uint8Array | undefined)[] = [];
+      for (let k = 0; k < width; k++) {
+        const at = s + k * SLOT_BYTES;
+        const len = slots![at]!;
+        parts.push(len === NO_MESSAGE ? undefined : slots!.slice(at + 1, at + 1 + len));
+      }
+      messages.push(parts);
+    }
+  }
+  return { plaintexts, messages };
+}
