@@ -95,6 +95,11 @@ export class SurveyAggregator {
   #byId = new Map<string, Accumulator>();
   #accumulators: Accumulator[];
   #privacyCache: { key: string; value: SurveyPrivacy } | undefined;
+  /** Per question: reports ingested one by one (treated as one shuffled batch). */
+  #open: number[];
+  /** Per question: the smallest non-empty count over batches ingested with ingestBatch. */
+  #batchMin: number[];
+  #inBatch = false;
 
   /**
    * Creates an empty aggregator for a survey.
@@ -109,6 +114,23 @@ export class SurveyAggregator {
       support: new Float64Array(plan.mechanism === "numeric" ? 1 : plan.oracle!.k),
     }));
     for (const acc of this.#accumulators) this.#byId.set(acc.plan.question.id, acc);
+    this.#open = this.#accumulators.map(() => 0);
+    this.#batchMin = this.#accumulators.map(() => Infinity);
+  }
+
+  /**
+   * Per question, the number of reports in the smallest shuffled batch: the
+   * accountant's n. A respondent is hidden only among the reports mixed in the
+   * same batch, so the survey's central ε is that of its smallest batch. Reports
+   * counted one by one with `ingest`/`ingestBytes` form one batch together; each
+   * `ingestBatch` call is one batch.
+   */
+  get smallestBatchCounts(): number[] {
+    return this.#accumulators.map((_, i) => {
+      const open = this.#open[i]!;
+      const min = Math.min(this.#batchMin[i]!, open > 0 ? open : Infinity);
+      return Number.isFinite(min) ? min : 0;
+    });
   }
 
   /** Reports counted per question, in question order. */
@@ -160,6 +182,7 @@ export class SurveyAggregator {
         break;
     }
     acc.n++;
+    if (!this.#inBatch) this.#open[this.#accumulators.indexOf(acc)]!++;
   }
 
   /**
@@ -178,26 +201,37 @@ export class SurveyAggregator {
   }
 
   /**
-   * Counts many encoded reports, skipping malformed ones.
+   * Counts the output of one mix batch (encoded reports), skipping malformed ones.
+   * The batch's per-question sizes enter {@linkcode SurveyAggregator.smallestBatchCounts}.
    *
-   * @param items encoded reports
+   * @param items encoded reports of one shuffled batch
    * @returns how many were accepted and why the others were rejected
    */
-  ingestAll(
+  ingestBatch(
     items: Iterable<Uint8Array>,
   ): { accepted: number; rejected: { index: number; error: InvalidInputError }[] } {
     let accepted = 0;
     const rejected: { index: number; error: InvalidInputError }[] = [];
     let index = 0;
-    for (const bytes of items) {
-      try {
-        this.ingestBytes(bytes);
-        accepted++;
-      } catch (error) {
-        if (!(error instanceof InvalidInputError)) throw error;
-        rejected.push({ index, error });
+    const before = this.counts;
+    this.#inBatch = true;
+    try {
+      for (const bytes of items) {
+        try {
+          this.ingestBytes(bytes);
+          accepted++;
+        } catch (error) {
+          if (!(error instanceof InvalidInputError)) throw error;
+          rejected.push({ index, error });
+        }
+        index++;
       }
-      index++;
+    } finally {
+      this.#inBatch = false;
+      this.counts.forEach((n, i) => {
+        const added = n - before[i]!;
+        if (added > 0) this.#batchMin[i] = Math.min(this.#batchMin[i]!, added);
+      });
     }
     return { accepted, rejected };
   }
@@ -245,12 +279,13 @@ export class SurveyAggregator {
   }
 
   /**
-   * The central privacy of publishing the current estimates (cached per batch sizes).
+   * The central privacy of publishing the current estimates, computed from the
+   * smallest shuffled batch of every question (cached per batch sizes).
    *
    * @returns the composed guarantee and whether it meets the target
    */
   privacy(): SurveyPrivacy {
-    const counts = this.counts;
+    const counts = this.smallestBatchCounts;
     const key = counts.join(",");
     if (this.#privacyCache?.key !== key) {
       this.#privacyCache = { key, value: surveyPrivacy(this.definition, counts) };

@@ -6,6 +6,7 @@ import type { SurveyDefinition } from "./definition.ts";
 import { surveyNormSub, surveyZScore } from "./estimate.ts";
 import { randomizeSurveyAnswer, SurveySampler } from "./randomize.ts";
 import { surveyPlan } from "./definition.ts";
+import { encodeSurveyReport } from "./report.ts";
 import { drawSurveyAnswer, type SurveyTruth, surveyTruthValues } from "./simulate.ts";
 
 /** One question per mechanism, small domains so 200 runs stay fast. */
@@ -136,4 +137,29 @@ Deno.test("z-scores match the normal quantiles", () => {
   assert.ok(Math.abs(surveyZScore(0.99) - 2.575829) < 1e-6);
   assert.ok(Math.abs(surveyZScore(0.5) - 0.674490) < 1e-6);
   assert.throws(() => surveyZScore(1), InvalidInputError);
+});
+
+Deno.test("privacy is accounted on the smallest shuffled batch", () => {
+  const def: SurveyDefinition = {
+    id: "batches",
+    target: { epsilon: 1, delta: 1e-6 },
+    questions: [{ id: "q", type: "categorical", options: ["a", "b"], epsilon0: 4 }],
+  };
+  const plan = surveyPlan(def)[0]!;
+  const sampler = new SurveySampler(seededRandom("batches"));
+  const batch = (n: number) =>
+    Array.from(
+      { length: n },
+      () =>
+        encodeSurveyReport(randomizeSurveyAnswer(plan, { survey: "batches", answer: 0, sampler })),
+    );
+  const agg = new SurveyAggregator(def);
+  agg.ingestBatch(batch(5000));
+  agg.ingestBatch(batch(800));
+  assert.deepEqual(agg.counts, [5800]);
+  assert.deepEqual(agg.smallestBatchCounts, [800]);
+  assert.equal(agg.privacy().questions[0]!.n, 800);
+  // Reports counted one by one form one more batch.
+  for (const bytes of batch(300)) agg.ingestBytes(bytes);
+  assert.deepEqual(agg.smallestBatchCounts, [300]);
 });

@@ -113,7 +113,7 @@ Deno.test("the aggregator rejects reports that do not fit their question", () =>
     /report\.value/,
   );
   assert.deepEqual(agg.counts, [0, 0, 0, 0]);
-  const result = agg.ingestAll([
+  const result = agg.ingestBatch([
     encodeSurveyReport({ ...base, question: "krr", mechanism: "krr", value: 2 }),
     new Uint8Array([1, 2, 3]),
     encodeSurveyReport({ ...base, question: "num", mechanism: "numeric", bit: 1 }),

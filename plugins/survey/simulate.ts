@@ -161,7 +161,10 @@ export interface SurveySimulationOptions {
   definition?: SurveyDefinition;
   /** Truth by question id (default {@linkcode SURVEY_EXAMPLE_TRUTH}). */
   truth?: Readonly<Record<string, SurveyTruth>>;
-  /** Mix batch size (default: the survey's minimum batch size, at least 1000). */
+  /**
+   * Respondents per mix batch, at least (default: the survey's minimum batch size);
+   * respondents are split into equal batches no smaller than this.
+   */
   batchSize?: number;
   /** Confidence level of the intervals (default 0.95). */
   confidence?: number;
@@ -193,7 +196,7 @@ export interface SurveySimulationQuestion {
 export interface SurveySimulation {
   /** Respondents simulated. */
   respondents: number;
-  /** Mix batch size used. */
+  /** Respondents in the smallest mix batch (others hold at most one more). */
   batchSize: number;
   /** Smallest batch meeting the target (the accountant's answer). */
   minBatchSize: number;
@@ -235,7 +238,13 @@ export async function simulateSurvey(options: SurveySimulationOptions): Promise<
     }
   }
   const minBatchSize = surveyMinBatchSize(definition);
-  const batchSize = options.batchSize ?? Math.max(1000, minBatchSize);
+  // Split the respondents into equal batches of at least the minimum size (one batch when
+  // there are fewer respondents than the minimum: the privacy check then fails honestly).
+  const batchTarget = options.batchSize ?? minBatchSize;
+  const batches = Math.max(1, Math.floor(options.respondents / batchTarget));
+  const batchSize = Math.floor(options.respondents / batches);
+  // Respondent i goes to batch ⌊i·batches/N⌋: every batch holds ⌊N/batches⌋ or one more.
+  const batchOf = (i: number) => Math.floor((i * batches) / options.respondents);
   const sampler = new SurveySampler(seededRandom(`panoramix/survey/simulate/${options.seed}`));
   const mixRandom = seededRandom(`panoramix/survey/simulate-mix/${options.seed}`);
   const aggregator = new SurveyAggregator(definition);
@@ -245,7 +254,7 @@ export async function simulateSurvey(options: SurveySimulationOptions): Promise<
   const flush = async () => {
     if (pending.length === 0) return;
     if (options.mix === false) {
-      rejected += aggregator.ingestAll(pending).rejected.length;
+      rejected += aggregator.ingestBatch(pending).rejected.length;
       pending = [];
       return;
     }
@@ -253,10 +262,11 @@ export async function simulateSurvey(options: SurveySimulationOptions): Promise<
       backend: plainBackend,
       key: publicKey,
       transport: plainSurveyTransport,
-      minBatchSize: Math.min(batchSize, pending.length),
+      // The accountant's minimum, in reports; a lone short batch is mixed and then fails the check.
+      minBatchSize: Math.min(minBatchSize * plans.length, pending.length),
       random: mixRandom,
     });
-    rejected += aggregator.ingestAll(payloads).rejected.length;
+    rejected += aggregator.ingestBatch(payloads).rejected.length;
     pending = [];
   };
   for (let i = 0; i < options.respondents; i++) {
@@ -267,12 +277,11 @@ export async function simulateSurvey(options: SurveySimulationOptions): Promise<
       );
     }
     // A batch holds one report per question from each of `batchSize` respondents.
-    if ((i + 1) % batchSize === 0) {
+    if (i + 1 === options.respondents || batchOf(i + 1) !== batchOf(i)) {
       await flush();
       options.onProgress?.(i + 1, options.respondents);
     }
   }
-  await flush();
   const estimate = aggregator.estimate({ confidence: options.confidence ?? 0.95 });
   const questions = plans.map((plan, i): SurveySimulationQuestion => {
     const q = plan.question;

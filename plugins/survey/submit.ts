@@ -71,7 +71,7 @@ export interface SurveyMixOptions<In, Out> {
 
 /** What {@linkcode mixSurveyReports} returns. */
 export interface SurveyMixResult<In, Out> {
-  /** The shuffled report payloads, ready for `SurveyAggregator.ingestAll`. */
+  /** The shuffled report payloads, ready for `SurveyAggregator.ingestBatch`. */
   payloads: Uint8Array[];
   /** The backend's input items (for publication and verification). */
   inputs: In[];

@@ -43,7 +43,7 @@ Deno.test("reports travel through the plain backend and are aggregated", async (
     batch.map((r) => encodeSurveyReport(r).join()),
   );
   const agg = new SurveyAggregator(definition);
-  assert.equal(agg.ingestAll(result.payloads).accepted, 50);
+  assert.equal(agg.ingestBatch(result.payloads).accepted, 50);
   assert.equal(decodeSurveyReport(result.payloads[0]!).survey, "mix");
 });
 
@@ -96,7 +96,7 @@ Deno.test("any backend works through an async transport, and a cheating mix is c
   const key = { v: 1, kind: "k" };
   const options = { backend: textBackend, key, transport, minBatchSize: 3, verifyKey: key };
   const ok = await mixSurveyReports(reports(5), options);
-  assert.equal(new SurveyAggregator(definition).ingestAll(ok.payloads).accepted, 5);
+  assert.equal(new SurveyAggregator(definition).ingestBatch(ok.payloads).accepted, 5);
   cheat = true;
   await assert.rejects(mixSurveyReports(reports(5), options), VerificationError);
 });
