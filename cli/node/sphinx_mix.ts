@@ -120,12 +120,22 @@ export class SphinxMix {
         recipient BLOB NOT NULL, surb_id BLOB, message BLOB NOT NULL, time INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS sphinx_delivered_recipient ON sphinx_delivered (recipient, id);`)
     );
+    new SqliteReplayCache(store, "init");
     this.#queueDepth =
       (store.db.prepare("SELECT COUNT(*) AS n FROM sphinx_queue").get() as { n: number }).n;
     metrics.gauge(
       "panoramix_sphinx_queue_depth",
       "Packets waiting in the delay queue",
       () => this.#queueDepth,
+    );
+    new SqliteReplayCache(store, "init"); // creates the replay table
+    metrics.gauge(
+      "panoramix_sphinx_replay_tags",
+      "Replay tags held for the live epoch keys",
+      () =>
+        (store.db.prepare(
+          "SELECT COUNT(*) AS n FROM replay_tags WHERE scope >= 'epoch:' AND scope < 'epoch;'",
+        ).get() as { n: number }).n,
     );
   }
 

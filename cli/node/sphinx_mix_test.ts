@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { fromBase64Url, toBase64Url } from "../../core/bytes.ts";
+import { randomBytes } from "../../core/random.ts";
+import { NodeClient } from "./client.ts";
+import { buildPacket, chooseRoute, fetchTopology } from "./sphinx_client.ts";
+import { frame, SPHINX_STATUS, SphinxLink } from "./sphinx_link.ts";
+import { TestNetwork } from "./test_support.ts";
+import type { NodeHandle } from "./node.ts";
+
+const PAYLOAD = 1024;
+
+async function sphinxNetwork(options: { epochSeconds?: number; overlapSeconds?: number } = {}) {
+  const net = await TestNetwork.create();
+  const dir = await net.start({ name: "directory", roles: ["directory"] });
+  const mixes: NodeHandle[] = [];
+  for (let i = 0; i < 3; i++) {
+    mixes.push(
+      await net.start({
+        name: `mix${i}`,
+        roles: ["sphinx"],
+        directoryUrl: dir.url,
+        sphinx: { ...options, payloadSize: PAYLOAD },
+      }),
+    );
+  }
+  return { net, dir, mixes };
+}
+
+async function mailbox(url: string, recipient: Uint8Array): Promise<Uint8Array[]> {
+  const { messages } = await new NodeClient(url).getJson(
+    `/v1/sphinx/messages?recipient=${toBase64Url(recipient)}`,
+  ) as { messages: { message: string }[] };
+  return messages.map((m) => fromBase64Url(m.message, "message"));
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+Deno.test("packets cross three Sphinx mixes with Poisson delays and reach the exit's mailbox", async () => {
+  const { net, dir, mixes } = await sphinxNetwork();
+  try {
+    const topology = await fetchTopology(new NodeClient(dir.url), dir.identity.publicKey);
+    assert.equal(topology.nodes.filter((n) => n.sphinxAddress).length, 3);
+    const recipient = randomBytes(32);
+    const links = new Map<string, SphinxLink>();
+    const sent: string[] = [];
+    const exits = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const route = chooseRoute(topology, { hops: 3, meanDelayMs: 5 });
+      const message = new TextEncoder().encode(`message ${i}`);
+      const packet = await buildPacket(message, { route, recipient, payloadSize: PAYLOAD });
+      const addr = route.nodes[0]!.sphinxAddress;
+      if (!links.has(addr)) links.set(addr, await SphinxLink.connect(addr));
+      assert.equal(await links.get(addr)!.send(packet), SPHINX_STATUS.accepted);
+      sent.push(`message ${i}`);
+      exits.add(route.nodes[2]!.httpUrl);
+    }
+    const received = await until("all deliveries", async () => {
+      const all: string[] = [];
+      for (const url of exits) {
+        for (const m of await mailbox(url, recipient)) all.push(new TextDecoder().decode(m));
+      }
+      return all.length >= sent.length ? all : undefined;
+    });
+    assert.deepEqual(received.sort(), sent.sort());
+    for (const link of links.values()) link.close();
+    const metrics = await (await fetch(`${mixes[0]!.url}/metrics`)).text();
+    assert.match(metrics, /panoramix_sphinx_packets_in_total [1-9]/);
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("a mix rejects replays, tampering, unknown keys and bad frames, and keeps serving", async () => {
+  const { net, dir, mixes } = await sphinxNetwork();
+  try {
+    const topology = await fetchTopology(new NodeClient(dir.url));
+    const target = topology.nodes.find((n) => n.name === "mix0")!;
+    const route = chooseRoute(topology, { hops: 1, meanDelayMs: 0, nodes: [target] });
+    const packet = await buildPacket(new Uint8Array([1]), {
+      route,
+      recipient: randomBytes(32),
+      payloadSize: PAYLOAD,
+    });
+    const link = await SphinxLink.connect(target.sphinxAddress);
+    assert.equal(await link.send(packet), SPHINX_STATUS.accepted);
+    assert.equal(await link.send(packet), SPHINX_STATUS.replay);
+    const tampered = packet.slice();
+    tampered[100]! ^= 1;
+    assert.equal(await link.send(tampered), SPHINX_STATUS.badMac);
+    const unknown = packet.slice();
+    unknown[1] = (unknown[1]! + 100) % 256;
+    assert.equal(await link.send(unknown), SPHINX_STATUS.unknownKey);
+    assert.equal(await link.send(packet.subarray(0, 100)), SPHINX_STATUS.invalid);
+    // An oversized frame ends that connection only.
+    const raw = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: Number(target.sphinxAddress.split(":")[1]),
+    });
+    const huge = new Uint8Array(8);
+    new DataView(huge.buffer).setUint32(0, 0x7fffffff);
+    await raw.write(huge);
+    const buf = new Uint8Array(1);
+    assert.equal(await raw.read(buf), null);
+    raw.close();
+    assert.equal(await link.send(frame(new Uint8Array(3))), SPHINX_STATUS.invalid);
+    link.close();
+    const metrics = await (await fetch(`${mixes[0]!.url}/metrics`)).text();
+    assert.match(metrics, /panoramix_sphinx_replays_dropped_total 1/);
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("the replay cache survives a restart", async () => {
+  const { net, dir } = await sphinxNetwork();
+  try {
+    const topology = await fetchTopology(new NodeClient(dir.url));
+    const target = topology.nodes.find((n) => n.name === "mix1")!;
+    const route = chooseRoute(topology, { hops: 1, meanDelayMs: 0, nodes: [target] });
+    const packet = await buildPacket(new Uint8Array([2]), {
+      route,
+      recipient: randomBytes(32),
+      payloadSize: PAYLOAD,
+    });
+    let link = await SphinxLink.connect(target.sphinxAddress);
+    assert.equal(await link.send(packet), SPHINX_STATUS.accepted);
+    link.close();
+    await net.stop("mix1");
+    const again = await net.start({ name: "mix1", roles: ["sphinx"] });
+    link = await SphinxLink.connect(again.sphinxAddress);
+    assert.equal(await link.send(packet), SPHINX_STATUS.replay);
+    link.close();
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("epoch keys rotate with overlap; an expired key and its replay tags are dropped", async () => {
+  const { net, dir, mixes } = await sphinxNetwork({ epochSeconds: 2, overlapSeconds: 1 });
+  try {
+    const mix = mixes[0]!;
+    const client = new NodeClient(mix.url);
+    const keysNow = async () =>
+      ((await client.getJson("/v1/sphinx/keys")) as { keys: { epoch: number }[] }).keys.map((k) =>
+        k.epoch
+      );
+    const first = await keysNow();
+    assert.equal(first.length, 2);
+    assert.equal(first[1], first[0]! + 1);
+    const topology = await fetchTopology(new NodeClient(dir.url));
+    const target = topology.nodes.find((n) => n.name === "mix0")!;
+    const route = chooseRoute(topology, {
+      hops: 1,
+      meanDelayMs: 0,
+      nodes: [{ ...target, epochKeys: target.epochKeys.filter((k) => k.epoch === first[0]) }],
+      now: target.epochKeys[0]!.validFrom,
+    });
+    const packet = await buildPacket(new Uint8Array([3]), {
+      route,
+      recipient: randomBytes(32),
+      payloadSize: PAYLOAD,
+    });
+    const replayTags = async () =>
+      Number(
+        /panoramix_sphinx_replay_tags (\d+)/.exec(
+          await (await fetch(`${mix.url}/metrics`)).text(),
+        )![1],
+      );
+    let link = await SphinxLink.connect(mix.sphinxAddress);
+    assert.equal(await link.send(packet), SPHINX_STATUS.accepted);
+    link.close();
+    assert.equal(await replayTags(), 1);
+    await until("the first key to expire", async () => {
+      const keys = await keysNow();
+      return keys.includes(first[0]!) ? undefined : keys;
+    });
+    link = await SphinxLink.connect(mix.sphinxAddress);
+    assert.equal(await link.send(packet), SPHINX_STATUS.unknownKey);
+    link.close();
+    assert.equal(await replayTags(), 0);
+    // The directory learns the new keys.
+    const fresh = await fetchTopology(new NodeClient(dir.url));
+    const published = fresh.nodes.find((n) => n.name === "mix0")!.epochKeys.map((k) => k.epoch);
+    assert.ok(!published.includes(first[0]!), `published ${published}`);
+  } finally {
+    await net.close();
+  }
+});
