@@ -36,6 +36,17 @@ let entryUrl: string | undefined;
 let defaultEntryUrl: string | undefined;
 let configuredSize: number | undefined;
 let sharedPool: WorkerPool | undefined;
+// Set when a worker could not start (e.g. a bundled library whose entry URL does not exist):
+// later calls run in-thread instead of failing.
+let workersBroken = false;
+
+/** A worker died or could not load its entry module (not a task error). */
+class WorkerCrashError extends ConfigError {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerCrashError";
+  }
+}
 
 /**
  * Registers a task under a unique name (call at module load, in every realm).
@@ -70,6 +81,7 @@ export function registerWorkerTask(name: string, fn: WorkerTask): void {
  */
 export function setWorkerEntry(url: URL | string | undefined): void {
   entryUrl = url === undefined ? undefined : String(url);
+  workersBroken = false;
   closeWorkerPool();
 }
 
@@ -125,7 +137,8 @@ export function workerCount(): number {
 }
 
 function workersAvailable(): boolean {
-  return typeof Worker === "function" && currentEntry() !== undefined && !isWorkerContext();
+  return typeof Worker === "function" && currentEntry() !== undefined && !isWorkerContext() &&
+    !workersBroken;
 }
 
 function currentEntry(): string | undefined {
@@ -282,7 +295,7 @@ export class WorkerPool {
       };
       worker.onerror = (event: ErrorEvent) => {
         event.preventDefault();
-        const error = new ConfigError(`Worker failed: ${event.message}`);
+        const error = new WorkerCrashError(`Worker failed: ${event.message}`);
         for (const p of this.#pending.values()) p.reject(error);
         this.#pending.clear();
         this.close();
@@ -352,7 +365,18 @@ export async function runWorkerTasks(
     sharedPool = new WorkerPool({ size: workers, entry: currentEntry()! });
   }
   const pool = sharedPool;
-  return await Promise.all(argsList.map((args) => pool.run(task, args)));
+  // Keep copies: transferring detaches the caller's buffers, and a crash means re-running here.
+  const copies = argsList.map((args) => args.map((a) => a.slice()));
+  try {
+    return await Promise.all(argsList.map((args) => pool.run(task, args)));
+  } catch (error) {
+    if (!(error instanceof WorkerCrashError)) throw error;
+    workersBroken = true;
+    closeWorkerPool();
+    const out: Uint8Array[][] = [];
+    for (const args of copies) out.push(await runLocal(task, args));
+    return out;
+  }
 }
 
 /**

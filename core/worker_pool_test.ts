@@ -5,6 +5,7 @@ import {
   isWorkerContext,
   registerWorkerTask,
   runWorkerTasks,
+  setWorkerEntry,
   WorkerPool,
 } from "./worker_pool.ts";
 
@@ -43,6 +44,22 @@ Deno.test("tasks run on real workers, errors keep their class", async () => {
     await assert.rejects(pool.run("test/unknown", []), /not registered/);
   } finally {
     pool.close();
+  }
+});
+
+Deno.test("a worker entry that cannot load falls back to in-thread execution", async () => {
+  setWorkerEntry(new URL("./no_such_worker_entry.ts", import.meta.url));
+  try {
+    const out = await runWorkerTasks(
+      "test/sum",
+      [[new Uint8Array([2, 3])], [new Uint8Array([5])]],
+      {
+        workers: 2,
+      },
+    );
+    assert.deepEqual(out.map((r) => r[0]![0]), [5, 5]);
+  } finally {
+    setWorkerEntry(undefined);
   }
 });
 
