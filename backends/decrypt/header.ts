@@ -9,7 +9,7 @@
 import { InvalidInputError } from "../../core/errors.ts";
 import { randomBytes, type RandomSource, systemRandom } from "../../core/random.ts";
 import { encodeSphinxCommand, type SphinxCommand } from "./command.ts";
-import { deriveHopKeys, headerMac, type HopKeys, routingStream } from "./hop_keys.ts";
+import { deriveSphinxHopKeys, headerMac, routingStream, type SphinxHopKeys } from "./hop_keys.ts";
 import {
   SPHINX_ALPHA_SIZE,
   SPHINX_BETA_SIZE,
@@ -60,7 +60,7 @@ export interface SphinxHeaderResult {
   /** The header bytes (546). */
   header: Uint8Array;
   /** Keys of each hop, in route order. */
-  hopKeys: HopKeys[];
+  hopKeys: SphinxHopKeys[];
   /** α of each hop, in route order (for test vectors). */
   alphas: Uint8Array[];
   /** Shared secret of each hop, in route order (for test vectors). */
@@ -133,7 +133,7 @@ export async function createSphinxHeader(
 
   // x ← random; e_0 = clamp(x) mod ℓ (§3.2: the sender's secret exponent).
   let e = clampedScalar(randomBytes(32, random)) % CURVE25519_ORDER;
-  const alphas: Uint8Array[] = [], secrets: Uint8Array[] = [], hopKeys: HopKeys[] = [];
+  const alphas: Uint8Array[] = [], secrets: Uint8Array[] = [], hopKeys: SphinxHopKeys[] = [];
   for (const hop of route) {
     const c = encodeClampedScalar(e);
     // α_i = g^{x·b_0⋯b_{i-1}}, s_i = y_i^{x·b_0⋯b_{i-1}} (§3.2), one multiplication each: O(n).
@@ -141,7 +141,7 @@ export async function createSphinxHeader(
       engine.scalarMultBase(c),
       engine.scalarMult(c, hop.publicKey),
     ]);
-    const keys = deriveHopKeys(secret, alpha);
+    const keys = deriveSphinxHopKeys(secret, alpha);
     alphas.push(alpha);
     secrets.push(secret);
     hopKeys.push(keys);

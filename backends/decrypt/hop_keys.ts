@@ -22,7 +22,7 @@ const SURB_SALT = encoder.encode(SPHINX_LABELS.surbSecret);
 const ZERO_NONCE = new Uint8Array(12);
 
 /** Keys one hop derives from its shared secret s. */
-export interface HopKeys {
+export interface SphinxHopKeys {
   /** HMAC-SHA256 key for γ. */
   mac: Uint8Array;
   /** ChaCha20 key of the routing stream ρ. */
@@ -43,12 +43,12 @@ export interface HopKeys {
  * @returns the hop keys
  * @example
  * ```ts
- * import { deriveHopKeys } from "./hop_keys.ts";
- * const keys = deriveHopKeys(new Uint8Array(32), new Uint8Array(32));
+ * import { deriveSphinxHopKeys } from "./hop_keys.ts";
+ * const keys = deriveSphinxHopKeys(new Uint8Array(32), new Uint8Array(32));
  * console.assert(keys.payload.length === 128);
  * ```
  */
-export function deriveHopKeys(secret: Uint8Array, alpha: Uint8Array): HopKeys {
+export function deriveSphinxHopKeys(secret: Uint8Array, alpha: Uint8Array): SphinxHopKeys {
   // HKDF-Extract(salt "panoramix/sphinx/hop-secret/v1", IKM s) (RFC 5869 §2.2).
   const prk = hmac.create(sha256, extract(sha256, secret, HOP_SALT));
   const blindingInfo = new Uint8Array(BLINDING_INFO.length + alpha.length);

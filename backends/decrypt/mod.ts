@@ -29,6 +29,7 @@ export {
   type SphinxForwardCommand,
   type SphinxReplyCommand,
 } from "./command.ts";
+export { deriveSphinxHopKeys, type SphinxHopKeys } from "./hop_keys.ts";
 export {
   createSphinxHeader,
   type SphinxHeaderOptions,

@@ -15,15 +15,16 @@ export const SPHINX_COMMAND_SIZE = 64;
 /** Bytes of a MAC (HMAC-SHA256, full length). */
 export const SPHINX_MAC_SIZE = 32;
 /** Bytes of one per-hop slot of β: a command and the next hop's MAC. */
-export const SPHINX_SLOT_SIZE = SPHINX_COMMAND_SIZE + SPHINX_MAC_SIZE;
+export const SPHINX_SLOT_SIZE: number = SPHINX_COMMAND_SIZE + SPHINX_MAC_SIZE;
 /** Bytes of the routing information β (room for the maximum route). */
-export const SPHINX_BETA_SIZE = SPHINX_MAX_HOPS * SPHINX_SLOT_SIZE;
+export const SPHINX_BETA_SIZE: number = SPHINX_MAX_HOPS * SPHINX_SLOT_SIZE;
 /** Bytes of the framing prefix: version and key id. */
 export const SPHINX_PREFIX_SIZE = 2;
 /** Bytes of the group element α (an X25519 u-coordinate). */
 export const SPHINX_ALPHA_SIZE = 32;
 /** Bytes of a header: prefix, α, β, γ. */
-export const SPHINX_HEADER_SIZE = SPHINX_PREFIX_SIZE + SPHINX_ALPHA_SIZE + SPHINX_BETA_SIZE +
+export const SPHINX_HEADER_SIZE: number = SPHINX_PREFIX_SIZE + SPHINX_ALPHA_SIZE +
+  SPHINX_BETA_SIZE +
   SPHINX_MAC_SIZE;
 /** Default payload size in bytes (the packet is then 1,570 bytes). */
 export const SPHINX_DEFAULT_PAYLOAD_SIZE = 1024;

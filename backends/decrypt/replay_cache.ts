@@ -59,6 +59,8 @@ export class MemoryReplayCache implements ReplayCache {
   #max: number;
 
   /**
+   * Creates an empty cache.
+   *
    * @param options optional size bound
    */
   constructor(options: MemoryReplayCacheOptions = {}) {
@@ -90,6 +92,8 @@ export class MemoryReplayCache implements ReplayCache {
   }
 
   /**
+   * Tells whether a tag was seen.
+   *
    * @param tag 32-byte tag
    * @returns true when seen before
    */

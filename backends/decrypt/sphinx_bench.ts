@@ -7,7 +7,7 @@
 
 import { x25519 } from "@noble/curves/ed25519.js";
 import { randomBytes } from "../../core/random.ts";
-import { deriveHopKeys, headerMac, routingStream } from "./hop_keys.ts";
+import { deriveSphinxHopKeys, headerMac, routingStream } from "./hop_keys.ts";
 import { lionessDecrypt } from "./lioness.ts";
 import { createSphinxPacket } from "./packet.ts";
 import { SPHINX_BETA_SIZE, SPHINX_DEFAULT_PAYLOAD_SIZE, SPHINX_SLOT_SIZE } from "./params.ts";
@@ -73,7 +73,7 @@ Deno.bench("X25519, noble", { group: "parts" }, async () => {
 });
 const secret = randomBytes(32), alpha = randomBytes(32);
 Deno.bench("HKDF hop keys (5 labels)", { group: "parts" }, () => {
-  deriveHopKeys(secret, alpha);
+  deriveSphinxHopKeys(secret, alpha);
 });
 const macKey = randomBytes(32), prefix = new Uint8Array([1, 0]), beta = randomBytes(480);
 Deno.bench("HMAC-SHA256 over β", { group: "parts" }, () => {

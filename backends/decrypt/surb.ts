@@ -28,7 +28,8 @@ import type { SphinxX25519 } from "./x25519.ts";
 /** Bytes of k̃. */
 export const SPHINX_SURB_KEY_SIZE = 32;
 /** Bytes of an encoded SURB: version ‖ first hop ‖ header ‖ k̃. */
-export const SPHINX_SURB_SIZE = 1 + SPHINX_NODE_ID_SIZE + SPHINX_HEADER_SIZE + SPHINX_SURB_KEY_SIZE;
+export const SPHINX_SURB_SIZE: number = 1 + SPHINX_NODE_ID_SIZE + SPHINX_HEADER_SIZE +
+  SPHINX_SURB_KEY_SIZE;
 
 /** What the correspondent receives: enough to send one reply. */
 export interface SphinxSurb {

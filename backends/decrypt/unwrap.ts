@@ -15,7 +15,7 @@ import {
 } from "../../core/errors.ts";
 import { decodeSphinxCommand } from "./command.ts";
 import { prefix, SPHINX_OFFSETS } from "./header.ts";
-import { deriveHopKeys, headerMac, routingStream } from "./hop_keys.ts";
+import { deriveSphinxHopKeys, headerMac, routingStream } from "./hop_keys.ts";
 import { lionessDecrypt } from "./lioness.ts";
 import {
   checkSphinxPayloadSize,
@@ -174,7 +174,7 @@ export async function unwrapSphinxPacket(
 
   // s = α^{x_n} (§3.3); a low-order α gives zero and is rejected by the engine.
   const secret = await engine.scalarMultLongLived(nodeKey.secretKey, alpha);
-  const keys = deriveHopKeys(secret, alpha);
+  const keys = deriveSphinxHopKeys(secret, alpha);
   // γ must equal μ(h_μ(s), prefix ‖ β), compared in constant time (§3.3).
   if (!constantTimeEqual(headerMac(keys.mac, prefix(keyId), beta), gamma)) {
     throw new VerificationError(
