@@ -268,6 +268,8 @@ export class WorkerPool {
   #nextId = 0;
 
   /**
+   * Creates a pool; workers start on the first task.
+   *
    * @param options `size` (number of workers) and `entry` (module URL serving the tasks)
    */
   constructor(options: { size: number; entry: URL | string }) {

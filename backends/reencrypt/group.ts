@@ -11,11 +11,76 @@ import { ed25519, ristretto255 } from "@noble/curves/ed25519.js";
 import { InvalidInputError } from "../../core/errors.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 
-/** A ristretto255 group element. */
-export type Point = InstanceType<typeof ristretto255.Point>;
+/**
+ * A ristretto255 group element (RFC 9496): the operations this backend uses of
+ * @noble/curves' `ristretto255.Point`, which implements them.
+ */
+export interface Point {
+  /**
+   * Group operation.
+   *
+   * @param other another element
+   * @returns this + other
+   */
+  add(other: Point): Point;
+  /**
+   * Group operation with the inverse.
+   *
+   * @param other another element
+   * @returns this − other
+   */
+  subtract(other: Point): Point;
+  /**
+   * Inverse element.
+   *
+   * @returns −this
+   */
+  negate(): Point;
+  /**
+   * Doubling.
+   *
+   * @returns 2·this
+   */
+  double(): Point;
+  /**
+   * Constant-time scalar multiplication (scalar in [1, ℓ)).
+   *
+   * @param scalar the scalar
+   * @returns scalar·this
+   */
+  multiply(scalar: bigint): Point;
+  /**
+   * Variable-time scalar multiplication (scalar in [0, ℓ)), for public scalars.
+   *
+   * @param scalar the scalar
+   * @returns scalar·this
+   */
+  multiplyUnsafe(scalar: bigint): Point;
+  /**
+   * Element equality (RFC 9496 §4.3.3).
+   *
+   * @param other another element
+   * @returns true when equal
+   */
+  equals(other: Point): boolean;
+  /**
+   * Identity test.
+   *
+   * @returns true for the identity
+   */
+  is0(): boolean;
+  /**
+   * Canonical encoding (RFC 9496 §4.3.2).
+   *
+   * @returns 32 bytes
+   */
+  toBytes(): Uint8Array;
+}
 
-/** The ristretto255 point class. */
-export const RistrettoPoint: typeof ristretto255.Point = ristretto255.Point;
+/** Decodes 32 bytes with @noble/curves (throws a plain error on invalid input). */
+export const RistrettoPoint: { fromBytes(bytes: Uint8Array): Point } = ristretto255.Point;
+
+type NoblePoint = InstanceType<typeof ristretto255.Point>;
 
 /** The group order ℓ = 2^252 + 27742317777372353535851937790883648493 (RFC 9496 §4). */
 export const GROUP_ORDER: bigint = ristretto255.Point.Fn.ORDER;
@@ -30,10 +95,10 @@ export const ELEMENT_BYTES = 32;
 export const GROUP_LABEL = "ristretto255";
 
 /** The standard generator g (RFC 9496 §4.4). */
-export const BASE_POINT: Point = ristretto255.Point.BASE;
+export const BASE_POINT: Point = ristretto255.Point.BASE as Point;
 
 /** The identity element. */
-export const IDENTITY: Point = ristretto255.Point.ZERO;
+export const IDENTITY: Point = ristretto255.Point.ZERO as Point;
 
 /**
  * Reduces an integer modulo the group order into [0, ℓ).
@@ -257,7 +322,7 @@ export function decodePoint(
   }
   let point: Point;
   try {
-    point = ristretto255.Point.fromBytes(bytes);
+    point = ristretto255.Point.fromBytes(bytes) as Point;
   } catch (error) {
     throw new InvalidInputError(
       `Group element '${what}' is not a canonical ristretto255 encoding`,
@@ -319,7 +384,9 @@ function extendedOf(point: Point): Extended {
  * @returns the ristretto point
  */
 function pointOfExtended(e: Extended): Point {
-  return new ristretto255.Point(new ed25519.Point(fmod(e.X), fmod(e.Y), fmod(e.Z), fmod(e.T)));
+  return new ristretto255.Point(
+    new ed25519.Point(fmod(e.X), fmod(e.Y), fmod(e.Z), fmod(e.T)),
+  ) as Point;
 }
 
 /** Batch inversion (Montgomery's trick) of non-zero field elements. */
@@ -361,7 +428,9 @@ export class FixedBaseTable {
   readonly #t2d: bigint[];
 
   /**
-   * @param base the point to precompute (≈ 4096 multiples; a few milliseconds)
+   * Precomputes the table.
+   *
+   * @param base the point to precompute (≈ 4096 multiples; a few tens of milliseconds)
    */
   constructor(base: Point) {
     this.base = base;
@@ -511,7 +580,9 @@ export function multiScalarMul(points: readonly Point[], scalars: readonly bigin
 function msmImpl(points: readonly Point[], scalars: bigint[]): Point {
   if (points.length === 0) return IDENTITY;
   if (points.length === 1) return points[0]!.multiplyUnsafe(scalars[0]!);
-  if (points.length < 32) return pippenger(ristretto255.Point, points as Point[], scalars);
+  if (points.length < 32) {
+    return pippenger(ristretto255.Point, points as NoblePoint[], scalars) as Point;
+  }
   return bucketMsm(points, scalars);
 }
 
