@@ -34,7 +34,10 @@ import { isCanonicalU, type SphinxX25519, sphinxX25519 } from "./x25519.ts";
 export interface SphinxNodeKey {
   /** Key id (0–255) carried in the packet framing. */
   keyId: number;
-  /** Secret scalar (32 bytes). */
+  /**
+   * Secret scalar (32 bytes). The WebCrypto engine caches its import per array object, so
+   * do not modify the array in place (make a new key object for a new epoch).
+   */
   secretKey: Uint8Array;
   /** Public key X25519(secretKey, 9) (32 bytes). */
   publicKey: Uint8Array;
