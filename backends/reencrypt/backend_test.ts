@@ -56,7 +56,23 @@ Deno.test("codec: malformed items and keys are refused with the offending field 
   const env = reencryptBackend.input.encode(item!);
   const elements = env.elements as Array<{ c1: Uint8Array; c2: Uint8Array }>;
   const bad = { ...env, elements: [{ c1: elements[0]!.c1, c2: new Uint8Array(32) }] };
-  assert.throws(() => reencryptBackend.input.decode(bad, "item 3"), /item 3\.c2\[0\]/);
+  // Element validity is checked on use: by the prover's workers, by decryption, by the verifier.
+  const badItem = reencryptBackend.input.decode(bad, "item 3");
+  assert.throws(() => decrypt(1n, badItem), /item 3\.c2\[0\].*identity/);
+  await assertRejectsWith(
+    () => reencryptBackend.mix([item!, badItem], { key: keys.publicKey }),
+    InvalidInputError,
+    /input 1\.c2\[0\]/,
+  );
+  const good = await reencryptBackend.sampleInputs(3, { key: keys.publicKey, random });
+  const mixed = await reencryptBackend.mix(good, { key: keys.publicKey, random });
+  await assertRejectsWith(
+    () =>
+      reencryptBackend.verify(good, [mixed.outputs[0]!, mixed.outputs[1]!, badItem], mixed.proof, {
+        key: keys.publicKey,
+      }),
+    VerificationError,
+  );
   assert.throws(
     () => reencryptBackend.input.decode({ ...env, elements: [] }, "item"),
     InvalidInputError,

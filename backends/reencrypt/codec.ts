@@ -153,7 +153,9 @@ export function encodeCiphertext(ciphertext: Ciphertext): Envelope {
 }
 
 /**
- * Decodes and validates a ciphertext envelope (every element canonical, not the identity).
+ * Decodes a ciphertext envelope. Sizes are checked here; every element is checked to be a
+ * canonical non-identity encoding on first use — by the shuffle prover's and verifier's
+ * workers in parallel, or by decryption — with an error naming `what`.
  *
  * @param value decoded value
  * @param what names the value in errors
@@ -180,7 +182,7 @@ export function decodeCiphertext(value: unknown, what: string): Ciphertext {
     bytes.set(readBytes(rec.c1, `${what}.elements[${k}].c1`, { length: 32 }), 64 * k);
     bytes.set(readBytes(rec.c2, `${what}.elements[${k}].c2`, { length: 32 }), 64 * k + 32);
   });
-  return Ciphertext.fromBytes(bytes, what);
+  return Ciphertext.unchecked(bytes, what);
 }
 
 /** Item codec of the backend's inputs and outputs. */

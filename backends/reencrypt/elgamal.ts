@@ -21,6 +21,17 @@ import {
 /** Largest ciphertext width accepted. */
 export const MAX_WIDTH = 64;
 
+function checkSize(bytes: Uint8Array, what: string): void {
+  if (bytes.length === 0 || bytes.length % (2 * ELEMENT_BYTES) !== 0) {
+    throw new InvalidInputError(
+      `Ciphertext '${what}' must be a non-zero multiple of 64 bytes, got ${bytes.length}`,
+    );
+  }
+  if (bytes.length / (2 * ELEMENT_BYTES) > MAX_WIDTH) {
+    throw new InvalidInputError(`Ciphertext '${what}' is wider than ${MAX_WIDTH} elements`);
+  }
+}
+
 /** An ElGamal key pair; the secret key is a scalar, the public key g^x. */
 export interface KeyPair {
   /** Secret scalar x. */
@@ -46,6 +57,7 @@ export class Ciphertext {
   /** Canonical bytes: 64·width. */
   readonly bytes: Uint8Array;
   #points: Point[] | undefined;
+  #what = "ciphertext";
 
   private constructor(bytes: Uint8Array, points: Point[] | undefined) {
     this.bytes = bytes;
@@ -61,14 +73,7 @@ export class Ciphertext {
    * @throws {InvalidInputError} naming the bad element
    */
   static fromBytes(bytes: Uint8Array, what: string): Ciphertext {
-    if (bytes.length === 0 || bytes.length % (2 * ELEMENT_BYTES) !== 0) {
-      throw new InvalidInputError(
-        `Ciphertext '${what}' must be a non-zero multiple of 64 bytes, got ${bytes.length}`,
-      );
-    }
-    if (bytes.length / (2 * ELEMENT_BYTES) > MAX_WIDTH) {
-      throw new InvalidInputError(`Ciphertext '${what}' is wider than ${MAX_WIDTH} elements`);
-    }
+    checkSize(bytes, what);
     const points: Point[] = [];
     for (let i = 0; i < bytes.length / ELEMENT_BYTES; i++) {
       const part = i % 2 === 0 ? "c1" : "c2";
@@ -106,13 +111,20 @@ export class Ciphertext {
   }
 
   /**
-   * Wraps bytes already known to be valid (produced by this library, e.g. in a worker).
+   * Wraps bytes whose size is checked now and whose elements are validated on first use
+   * (decryption, re-encryption) or, for shuffles, by the prover's and verifier's workers in
+   * parallel. Invalid elements then raise an error naming `what`.
    *
-   * @param bytes canonical bytes, validated by the caller
-   * @returns the ciphertext (points decoded on first use)
+   * @param bytes 64·w bytes
+   * @param what names the ciphertext in later errors
+   * @returns the ciphertext
+   * @throws {InvalidInputError} when the size is wrong
    */
-  static trusted(bytes: Uint8Array): Ciphertext {
-    return new Ciphertext(bytes, undefined);
+  static unchecked(bytes: Uint8Array, what = "ciphertext"): Ciphertext {
+    checkSize(bytes, what);
+    const ct = new Ciphertext(bytes, undefined);
+    ct.#what = what;
+    return ct;
   }
 
   /** Number of group elements w. */
@@ -122,7 +134,7 @@ export class Ciphertext {
 
   #decoded(): Point[] {
     if (this.#points === undefined) {
-      this.#points = Ciphertext.fromBytes(this.bytes, "ciphertext").#points!;
+      this.#points = Ciphertext.fromBytes(this.bytes, this.#what).#points!;
     }
     return this.#points;
   }

@@ -766,7 +766,7 @@ export function unpackScalars(bytes: Uint8Array, what: string): bigint[] {
  *
  * @param bytes 32·n bytes
  * @param what names the list in errors
- * @param options `allowIdentity` (default false)
+ * @param options `allowIdentity` (default false); `offset` added to indices in errors
  * @returns the points
  * @throws {InvalidInputError} naming the first bad element
  * @example
@@ -778,15 +778,20 @@ export function unpackScalars(bytes: Uint8Array, what: string): bigint[] {
 export function unpackPoints(
   bytes: Uint8Array,
   what: string,
-  options: { allowIdentity?: boolean } = {},
+  options: { allowIdentity?: boolean; offset?: number } = {},
 ): Point[] {
+  const offset = options.offset ?? 0;
   if (bytes.length % ELEMENT_BYTES !== 0) {
     throw new InvalidInputError(`Element list '${what}' must be a multiple of 32 bytes`);
   }
   const out: Point[] = [];
   for (let i = 0; i < bytes.length; i += ELEMENT_BYTES) {
     out.push(
-      decodePoint(bytes.subarray(i, i + ELEMENT_BYTES), `${what}[${i / ELEMENT_BYTES}]`, options),
+      decodePoint(
+        bytes.subarray(i, i + ELEMENT_BYTES),
+        `${what}[${offset + i / ELEMENT_BYTES}]`,
+        options,
+      ),
     );
   }
   return out;

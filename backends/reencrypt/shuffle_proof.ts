@@ -142,6 +142,21 @@ function statementTranscript(
   return t;
 }
 
+/** Runs phase 1; if an input is invalid, finds and names it (inputs are validated by workers). */
+async function runPhase1(
+  inputs: readonly Ciphertext[],
+  run: () => Promise<Uint8Array[][]>,
+): Promise<Uint8Array[][]> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      inputs.forEach((ct, i) => Ciphertext.fromBytes(ct.bytes, `input ${i}`));
+    }
+    throw error;
+  }
+}
+
 function sumPoints(points: readonly Point[]): Point {
   let acc = points[0]!;
   for (let i = 1; i < points.length; i++) acc = acc.add(points[i]!);
@@ -186,28 +201,29 @@ export async function shuffleAndProve(
   const omega = randomScalars(3 + w, random); // ω₁, ω₂, ω₃, ω₄ₖ
 
   const parts = chunks(n, workers);
-  const phase1 = await runWorkerTasks(
-    PROVE_PHASE1_TASK,
-    parts.map(([lo, hi]) => {
-      const inBytes = new Uint8Array((hi - lo) * 64 * w);
-      const rp: bigint[] = [], rc: bigint[] = [];
-      for (let i = lo; i < hi; i++) {
-        const j = psi[i]!;
-        inBytes.set(inputs[j]!.bytes, (i - lo) * 64 * w);
-        for (let k = 0; k < w; k++) rp.push(rPrime[j * w + k]!);
-        rc.push(r[j]!);
-      }
-      return [
-        chunkHeader(w, lo, hi - lo),
-        pkBytes.slice(),
-        inBytes,
-        packScalars(rp),
-        packScalars(rc),
-        packScalars(omegaPrime.slice(lo, hi)),
-      ];
-    }),
-    { workers },
-  );
+  const phase1 = await runPhase1(inputs, () =>
+    runWorkerTasks(
+      PROVE_PHASE1_TASK,
+      parts.map(([lo, hi]) => {
+        const inBytes = new Uint8Array((hi - lo) * 64 * w);
+        const rp: bigint[] = [], rc: bigint[] = [];
+        for (let i = lo; i < hi; i++) {
+          const j = psi[i]!;
+          inBytes.set(inputs[j]!.bytes, (i - lo) * 64 * w);
+          for (let k = 0; k < w; k++) rp.push(rPrime[j * w + k]!);
+          rc.push(r[j]!);
+        }
+        return [
+          chunkHeader(w, lo, hi - lo),
+          pkBytes.slice(),
+          inBytes,
+          packScalars(rp),
+          packScalars(rc),
+          packScalars(omegaPrime.slice(lo, hi)),
+        ];
+      }),
+      { workers },
+    ));
   options.onProgress?.({ phase: "shuffle", done: n, total: n });
   const outputs: Ciphertext[] = new Array(n);
   const cPerm = new Uint8Array(n * ELEMENT_BYTES);
@@ -216,7 +232,7 @@ export async function shuffleAndProve(
     const [lo, hi] = parts[p]!;
     const outBytes = res[0]!, cBytes = res[1]!;
     for (let i = lo; i < hi; i++) {
-      outputs[i] = Ciphertext.trusted(outBytes.slice((i - lo) * 64 * w, (i - lo + 1) * 64 * w));
+      outputs[i] = Ciphertext.unchecked(outBytes.slice((i - lo) * 64 * w, (i - lo + 1) * 64 * w));
       // c is indexed by input: c_{ψ(i)} came out at output position i.
       cPerm.set(cBytes.subarray((i - lo) * 32, (i - lo + 1) * 32), psi[i]! * 32);
     }

@@ -49,6 +49,28 @@ function readHeader(bytes: Uint8Array): { width: number; start: number; count: n
   return { width: view.getUint32(0), start: view.getUint32(4), count: view.getUint32(8) };
 }
 
+/** Decodes a chunk of ciphertexts, naming errors "input 7.c2[0]" with global indices. */
+function unpackCiphertexts(
+  bytes: Uint8Array,
+  what: string,
+  options: { width: number; start: number },
+): Point[] {
+  const out: Point[] = [];
+  const per = 2 * options.width;
+  for (let e = 0; e < bytes.length / ELEMENT_BYTES; e++) {
+    const i = options.start + Math.floor(e / per);
+    const k = (e % per) >> 1;
+    const part = e % 2 === 0 ? "c1" : "c2";
+    out.push(
+      decodePoint(
+        bytes.subarray(e * ELEMENT_BYTES, (e + 1) * ELEMENT_BYTES),
+        `${what} ${i}.${part}[${k}]`,
+      ),
+    );
+  }
+  return out;
+}
+
 function arg(args: Uint8Array[], i: number): Uint8Array {
   const a = args[i];
   if (a === undefined) throw new InvalidInputError(`Worker task argument ${i} is missing`);
@@ -141,14 +163,14 @@ export function provePhase2(args: Uint8Array[]): Uint8Array[] {
  * @throws {VerificationError} when an element is not a valid non-identity group element
  */
 export function verifyChunk(args: Uint8Array[]): Uint8Array[] {
-  const { start, count } = readHeader(arg(args, 0));
+  const { width: w, start, count } = readHeader(arg(args, 0));
   try {
     const points: Point[] = [
-      ...unpackPoints(arg(args, 1), "input"),
-      ...unpackPoints(arg(args, 2), "output"),
-      ...unpackPoints(arg(args, 3), "permutation commitment"),
-      ...unpackPoints(arg(args, 4), "chain commitment"),
-      ...unpackPoints(arg(args, 5), "chain proof commitment"),
+      ...unpackCiphertexts(arg(args, 1), "input", { width: w, start }),
+      ...unpackCiphertexts(arg(args, 2), "output", { width: w, start }),
+      ...unpackPoints(arg(args, 3), "permutation commitment", { offset: start }),
+      ...unpackPoints(arg(args, 4), "chain commitment", { offset: start }),
+      ...unpackPoints(arg(args, 5), "chain proof commitment", { offset: start }),
     ];
     for (let i = 0; i < count; i++) points.push(generator(start + i + 1));
     const scalars: bigint[] = [
