@@ -22,9 +22,10 @@
  *    δ_c = [α − e^ε(1−α)]·B_c(t−1) + (1 − e^ε)·S_c(t), with B_c the Bin(c, 1/2)
  *    pmf and S_c(t) its upper tail (summed in log space from t upward).
  * 2. δ_c is non-increasing in c (more clones is a post-processing), so binning
- *    c over the mass-carrying range of Bin(n − 1, pClone) (mode ± 20 sd + 40)
- *    gives a rigorous upper bound (each bin at its lowest c) and lower bound
- *    (each bin at its highest c). Bins are single values when the range is short.
+ *    c over the mass-carrying range of Bin(n − 1, pClone) (mean ± (20 sd + 40))
+ *    gives a rigorous upper bound (each bin at its lowest c, plus a Bernstein bound
+ *    below 1e-25 on the mass outside the range) and lower bound (each bin at its
+ *    highest c). Bins are single values when the range is short (≤ 600 values).
  * 3. Binary search on ε for δ(ε) = target δ, on the upper bound (published) and
  *    on the lower bound (reported to show tightness).
  *
@@ -146,21 +147,25 @@ interface CloneMass {
   mass: number[];
   /** True when every bin holds a single c (the bounds coincide). */
   exact: boolean;
+  /** Bernstein bound on the mass outside the range (added to the upper bound as δ_c ≤ 1). */
+  outside: number;
 }
 
 const MAX_BINS = 600;
 
 function cloneMass(trials: number, p: number): CloneMass {
   if (trials === 0 || p === 0) {
-    return { edges: [0, 1], mass: [1], exact: true };
+    return { edges: [0, 1], mass: [1], exact: true, outside: 0 };
   }
   const mean = trials * p;
   const sd = Math.sqrt(trials * p * (1 - p));
   const mode = Math.min(trials, Math.floor((trials + 1) * p));
-  const lo = Math.max(0, Math.floor(mean - 20 * sd - 40));
-  const hi = Math.min(trials, Math.ceil(mean + 20 * sd + 40));
-  // Pmf by the ratio recurrence outward from the mode, normalised over [lo, hi];
-  // the mass outside mean ± 20 sd is below 1e-80 and is accounted for as zero.
+  const reach = 20 * sd + 40;
+  const lo = Math.max(0, Math.floor(mean - reach));
+  const hi = Math.min(trials, Math.ceil(mean + reach));
+  // Bernstein: Pr[|C − μ| ≥ t] ≤ 2 exp(−t²/(2(σ² + t/3))), below 1e-25 for t = 20σ + 40.
+  const outside = 2 * Math.exp(-(reach * reach) / (2 * (sd * sd + reach / 3)));
+  // Pmf by the ratio recurrence outward from the mode, normalised over [lo, hi].
   const width = hi - lo + 1;
   const pmf = new Float64Array(width);
   pmf[mode - lo] = 1;
@@ -184,7 +189,7 @@ function cloneMass(trials: number, p: number): CloneMass {
     mass.push(m / total);
   }
   edges.push(Math.min(hi + 1, lo + edges.length * binWidth));
-  return { edges, mass, exact: binWidth === 1 };
+  return { edges, mass, exact: binWidth === 1, outside };
 }
 
 function deltaBounds(
@@ -196,7 +201,7 @@ function deltaBounds(
   const { edges, mass } = masses;
   const atEdge = new Float64Array(edges.length);
   for (let i = 0; i < edges.length; i++) atEdge[i] = conditionalDelta(edges[i]!, alpha, expEps);
-  let upper = 0;
+  let upper = masses.outside;
   let lower = 0;
   for (let i = 0; i < mass.length; i++) {
     upper += mass[i]! * atEdge[i]!;
