@@ -325,7 +325,7 @@ export function electionBallotFromEnvelope(
     election: readBytes(env.election, `${what}.election`, { length: ELECTION_FINGERPRINT_BYTES }),
     credential,
     ciphertext: options.deferPoints
-      ? Ciphertext.trusted(ctBytes.slice())
+      ? Ciphertext.unchecked(ctBytes.slice())
       : Ciphertext.fromBytes(ctBytes, `${what}.ciphertext`),
     proof,
   };

@@ -17,7 +17,9 @@
  * @module
  */
 
-import { toHex } from "../../core/bytes.ts";
+import { constantTimeEqual, toHex } from "../../core/bytes.ts";
+import { type Envelope, readEnvelope } from "../../core/envelope.ts";
+import { readArray, readBytes } from "../../core/fields.ts";
 import { InvalidInputError, ReplayError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import type { Ciphertext } from "../../backends/reencrypt/mod.ts";
@@ -26,6 +28,8 @@ import {
   ballotReceipt,
   checkBallotShape,
   type ElectionBallot,
+  electionBallotFromEnvelope,
+  electionBallotToEnvelope,
   type ElectionPublicInfo,
   verifyElectionBallot,
 } from "./ballot.ts";
@@ -286,4 +290,58 @@ export async function replayBallotBox(
     }
   });
   return box;
+}
+
+/** Envelope kind of a stored ballot box. */
+export const BALLOT_BOX_KIND = "vote.ballot-box";
+
+/**
+ * Encodes the accepted ballots of a box as `{ v: 1, kind: "vote.ballot-box", election, ballots }`.
+ *
+ * @param election the election (its fingerprint is stamped on the file)
+ * @param ballots the accepted ballots in box order
+ * @returns the envelope
+ * @example
+ * ```ts ignore
+ * const env = ballotBoxToEnvelope(election, box.ballots);
+ * ```
+ */
+export function ballotBoxToEnvelope(
+  election: ElectionPublicInfo,
+  ballots: readonly ElectionBallot[],
+): Envelope {
+  return {
+    v: 1,
+    kind: BALLOT_BOX_KIND,
+    election: election.fingerprint,
+    ballots: ballots.map(electionBallotToEnvelope),
+  };
+}
+
+/**
+ * Decodes a stored ballot box (ballots only; replay them into an {@linkcode ElectionBallotBox}).
+ *
+ * @param election the election it must belong to
+ * @param value decoded envelope
+ * @returns the ballots in box order
+ * @throws {InvalidInputError} when malformed or for another election
+ * @example
+ * ```ts ignore
+ * const ballots = ballotBoxFromEnvelope(election, env);
+ * ```
+ */
+export function ballotBoxFromEnvelope(
+  election: ElectionPublicInfo,
+  value: unknown,
+): ElectionBallot[] {
+  const env = readEnvelope(value, BALLOT_BOX_KIND, { what: "ballot box" });
+  const fp = readBytes(env.election, "ballot box.election", {
+    length: election.fingerprint.length,
+  });
+  if (!constantTimeEqual(fp, election.fingerprint)) {
+    throw new InvalidInputError("Ballot box belongs to another election");
+  }
+  return readArray(env.ballots, "ballot box.ballots").map((b, i) =>
+    electionBallotFromEnvelope(b, { what: `ballot box.ballots[${i}]`, deferPoints: true })
+  );
 }

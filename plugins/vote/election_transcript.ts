@@ -134,7 +134,7 @@ export function electionTranscriptToEnvelope(transcript: ElectionTranscript): En
 function ciphertexts(value: unknown, what: string, width: number): Ciphertext[] {
   return readArray(value, what).map((raw, i) => {
     // Points are decoded and validated on first use (the verifier's proof checks).
-    return Ciphertext.trusted(
+    return Ciphertext.unchecked(
       readBytes(raw, `${what}[${i}]`, { length: 2 * ELEMENT_BYTES * width }).slice(),
     );
   });

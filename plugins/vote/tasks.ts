@@ -81,7 +81,7 @@ function arg(args: Uint8Array[], i: number): Uint8Array {
 
 function ciphertextAt(bytes: Uint8Array, width: number, i: number): Ciphertext {
   const size = 2 * ELEMENT_BYTES * width;
-  return Ciphertext.trusted(bytes.slice(i * size, (i + 1) * size));
+  return Ciphertext.unchecked(bytes.slice(i * size, (i + 1) * size));
 }
 
 /**
