@@ -9,9 +9,12 @@ import { buildCommand, buildRouteMap, numberParser } from "@stricli/core";
 import { toJsonView } from "../core/envelope.ts";
 import { InvalidInputError, UsageError } from "../core/errors.ts";
 import { readBytes, readRecord } from "../core/fields.ts";
-import { parseItems } from "../core/item_stream.ts";
+import { parseItems, serializeItem } from "../core/item_stream.ts";
+import { plainBackend } from "../core/plain_backend.ts";
 import {
   assertSurveyPublishable,
+  encodeSurveyReport,
+  plainSurveyTransport,
   readSurveyDefinition,
   readSurveyReport,
   runSurveyBench,
@@ -27,6 +30,7 @@ import {
   surveyOracleVariance,
   surveyPlan,
   surveyPrivacy,
+  surveyRespond,
 } from "../plugins/survey/mod.ts";
 import type { CliContext } from "./context.ts";
 import { readInput } from "./files.ts";
@@ -349,6 +353,55 @@ export const surveyAggregateCommand = buildCommand({
   },
 });
 
+interface RespondFlags {
+  definition: string;
+  answers: string;
+  format: "ndjson" | "msgpack";
+}
+
+/**
+ * `panoramix survey respond --definition FILE --answers JSON [--format F]`: randomizes
+ * answers (system CSPRNG) and writes one plain-backend input item per question, ready
+ * for `panoramix mix --backend plain`.
+ */
+export const surveyRespondCommand = buildCommand({
+  func: async function (this: CliContext, flags: RespondFlags) {
+    const definition = await readDefinition(flags.definition, this);
+    let answers: unknown;
+    try {
+      answers = JSON.parse(flags.answers);
+    } catch (error) {
+      throw new InvalidInputError(
+        `Flag '--answers' is not valid JSON: ${(error as Error).message}`,
+      );
+    }
+    const reports = surveyRespond(definition, {
+      answers: readRecord(answers, "answers") as Record<string, never>,
+    });
+    for (const report of reports) {
+      const item = plainBackend.input.encode(plainSurveyTransport.wrap(encodeSurveyReport(report)));
+      await this.stdout.write(serializeItem(item, flags.format));
+    }
+  },
+  parameters: {
+    flags: {
+      definition: { kind: "parsed", parse: String, brief: "Survey definition (JSON file)" },
+      answers: {
+        kind: "parsed",
+        parse: String,
+        brief: 'Answers as JSON by question id, e.g. \'{"color":"red","age":31}\'',
+      },
+      format: {
+        kind: "enum",
+        values: ["ndjson", "msgpack"],
+        default: "ndjson",
+        brief: "Item stream format",
+      },
+    },
+  },
+  docs: { brief: "Randomize one respondent's answers into plain mix items (one per question)" },
+});
+
 interface SimulateFlags {
   respondents: number;
   seed: string;
@@ -487,6 +540,7 @@ export const surveyRoutes = buildRouteMap({
     privacy: surveyPrivacyCommand,
     "min-batch": surveyMinBatchCommand,
     plan: surveyPlanCommand,
+    respond: surveyRespondCommand,
     aggregate: surveyAggregateCommand,
     simulate: surveySimulateCommand,
     bench: surveyBenchCommand,

@@ -117,3 +117,42 @@ Deno.test("survey simulate and bench run small and print JSON", async () => {
   assert.equal(bench.reports, 3000);
   assert.ok(bench.reportsPerSecondPerCore > 0);
 });
+
+Deno.test("survey respond → plain mix → survey aggregate works end to end", async () => {
+  const dir = await Deno.makeTempDir();
+  const defPath = `${dir}/def.json`;
+  await Deno.writeTextFile(
+    defPath,
+    JSON.stringify({ ...definition, target: { epsilon: 4, delta: 1e-6 } }),
+  );
+  let stream = "";
+  for (let i = 0; i < 40; i++) {
+    const r = await survey([
+      "respond",
+      "--definition",
+      defPath,
+      "--answers",
+      `{"q":"${i % 2 ? "a" : "c"}"}`,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    stream += r.stdout;
+  }
+  const { plainBackend } = await import("../core/plain_backend.ts");
+  const { parseItems, serializeItem } = await import("../core/item_stream.ts");
+  const inputs = parseItems(new TextEncoder().encode(stream)).map((v, i) =>
+    plainBackend.input.decode(v, `item ${i}`)
+  );
+  const { publicKey } = await plainBackend.generateKeys();
+  const { outputs } = await plainBackend.mix(inputs, { key: publicKey });
+  const mixed = outputs.map((o) =>
+    new TextDecoder().decode(serializeItem(plainBackend.output.encode(o), "ndjson"))
+  ).join("");
+  const agg = await survey(["aggregate", "--definition", defPath, "--json"], mixed);
+  assert.equal(agg.status, 0, agg.stderr);
+  const parsed = JSON.parse(agg.stdout);
+  assert.equal(parsed.estimate.questions[0].n, 40);
+  assert.equal(parsed.rejected, 0);
+  const bad = await survey(["respond", "--definition", defPath, "--answers", '{"q":"zzz"}']);
+  assert.equal(bad.status, 4);
+  await Deno.remove(dir, { recursive: true });
+});
