@@ -19,3 +19,4 @@ export * from "./core/mod.ts";
 export * from "./backends/reencrypt/mod.ts";
 export * from "./backends/decrypt/mod.ts";
 export * from "./plugins/survey/mod.ts";
+export * from "./plugins/vote/mod.ts";

@@ -33,7 +33,7 @@ import {
   type ElectionPublicInfo,
   verifyElectionBallot,
 } from "./ballot.ts";
-import { ITEM_OK, packBallotProof, verifyBallotProofsBatch } from "./tasks.ts";
+import { packBallotProof, verifyBallotProofsBatch, VOTE_ITEM_OK } from "./tasks.ts";
 
 /** What the box answers to an accepted ballot. */
 export interface CastResult {
@@ -192,7 +192,7 @@ export class ElectionBallotBox {
       try {
         outcomes.push({
           ok: true,
-          result: this.cast(ballot, { proofValid: verdicts[i] === ITEM_OK }),
+          result: this.cast(ballot, { proofValid: verdicts[i] === VOTE_ITEM_OK }),
         });
       } catch (error) {
         if (!(error instanceof Error) || !("code" in error)) throw error;
@@ -278,7 +278,7 @@ export async function replayBallotBox(
   const verdicts = await verifyBallotProofs(election, ballots, options);
   ballots.forEach((ballot, i) => {
     try {
-      box.cast(ballot, { proofValid: verdicts[i] === ITEM_OK });
+      box.cast(ballot, { proofValid: verdicts[i] === VOTE_ITEM_OK });
     } catch (error) {
       if (
         error instanceof InvalidInputError || error instanceof ReplayError ||

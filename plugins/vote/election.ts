@@ -29,9 +29,9 @@ import { computeElectionTally, type ElectionTally } from "./tally.ts";
 import {
   combineDecryptionSharesBatch,
   createDecryptionSharesBatch,
-  ITEM_MALFORMED,
-  ITEM_OK,
   verifyDecryptionSharesBatch,
+  VOTE_ITEM_MALFORMED,
+  VOTE_ITEM_OK,
 } from "./tasks.ts";
 
 /** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
@@ -256,11 +256,11 @@ export async function verifyTrusteeShares(
     onChunk: (done, total) =>
       options.onProgress?.({ phase: `trustee ${post.trustee}: verify shares`, done, total }),
   });
-  const bad = verdicts.findIndex((v) => v !== ITEM_OK);
+  const bad = verdicts.findIndex((v) => v !== VOTE_ITEM_OK);
   if (bad >= 0) {
     throw new VerificationError(
       `Trustee ${post.trustee}: decryption share ${bad + 1} invalid${
-        verdicts[bad] === ITEM_MALFORMED ? " (malformed)" : ""
+        verdicts[bad] === VOTE_ITEM_MALFORMED ? " (malformed)" : ""
       }`,
     );
   }

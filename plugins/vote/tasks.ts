@@ -47,11 +47,11 @@ export const VOTE_TASKS = {
 } as const;
 
 /** Per-item verdicts returned by the verification tasks. */
-export const ITEM_OK = 0;
+export const VOTE_ITEM_OK = 0;
 /** The item's proof does not verify. */
-export const ITEM_INVALID = 1;
+export const VOTE_ITEM_INVALID = 1;
 /** The item is malformed (bad encoding). */
-export const ITEM_MALFORMED = 2;
+export const VOTE_ITEM_MALFORMED = 2;
 
 /** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
 const SLOT_BYTES = 31;
@@ -190,8 +190,8 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
         proof,
       );
     } catch (error) {
-      if (error instanceof VerificationError) status[i] = ITEM_INVALID;
-      else if (error instanceof InvalidInputError) status[i] = ITEM_MALFORMED;
+      if (error instanceof VerificationError) status[i] = VOTE_ITEM_INVALID;
+      else if (error instanceof InvalidInputError) status[i] = VOTE_ITEM_MALFORMED;
       else throw error;
     }
   }
@@ -231,8 +231,8 @@ function verifySharesTask(args: Uint8Array[]): Uint8Array[] {
       // Chaum–Pedersen verification (backend).
       verifyDecryptionShare(share, { ciphertext: ciphertextAt(cts, width, i), verificationKey });
     } catch (error) {
-      if (error instanceof VerificationError) status[i] = ITEM_INVALID;
-      else if (error instanceof InvalidInputError) status[i] = ITEM_MALFORMED;
+      if (error instanceof VerificationError) status[i] = VOTE_ITEM_INVALID;
+      else if (error instanceof InvalidInputError) status[i] = VOTE_ITEM_MALFORMED;
       else throw error;
     }
   }
@@ -337,7 +337,7 @@ async function runChunks(
  *
  * @param items public key, then per ballot its ciphertext, context and packed proof
  * @param options workers and progress
- * @returns one verdict per ballot ({@linkcode ITEM_OK}, {@linkcode ITEM_INVALID}, {@linkcode ITEM_MALFORMED})
+ * @returns one verdict per ballot ({@linkcode VOTE_ITEM_OK}, {@linkcode VOTE_ITEM_INVALID}, {@linkcode VOTE_ITEM_MALFORMED})
  * @example
  * ```ts ignore
  * const verdicts = await verifyBallotProofsBatch({ publicKey, width, ciphertexts, contexts, proofs });
