@@ -345,8 +345,6 @@ export function decodePoint(
 
 const P = FIELD_PRIME;
 const D2 = (2n * ed25519.Point.CURVE().d) % P;
-const WINDOWS = 32;
-const HALF = 128;
 
 function fmod(x: bigint): bigint {
   const r = x % P;
@@ -426,14 +424,24 @@ export class FixedBaseTable {
   readonly #ypx: bigint[];
   readonly #ymx: bigint[];
   readonly #t2d: bigint[];
+  readonly #bits: number;
+  readonly #windows: number;
 
   /**
    * Precomputes the table.
    *
    * @param base the point to precompute (≈ 4096 multiples; a few tens of milliseconds)
    */
-  constructor(base: Point) {
+  constructor(base: Point, windowBits = 8) {
     this.base = base;
+    const bits = windowBits;
+    if (!Number.isInteger(bits) || bits < 2 || bits > 14) {
+      throw new InvalidInputError(`Window size '${bits}' must be an integer from 2 to 14`);
+    }
+    const WINDOWS = Math.ceil(253 / bits) + 1;
+    const HALF = 1 << (bits - 1);
+    this.#bits = bits;
+    this.#windows = WINDOWS;
     const points: Extended[] = [];
     let windowBase = extendedOf(base);
     for (let j = 0; j < WINDOWS; j++) {
@@ -442,7 +450,7 @@ export class FixedBaseTable {
         points.push(acc);
         if (d < HALF) acc = addExtended(acc, windowBase);
       }
-      // next window base = 256 · windowBase = 2 · (128 · windowBase)
+      // next window base = 2^bits · windowBase = 2 · (2^(bits−1) · windowBase)
       windowBase = addExtended(acc, acc);
     }
     const invZ = batchInvertField(points.map((p) => fmod(p.Z)));
@@ -469,13 +477,15 @@ export class FixedBaseTable {
    */
   multiply(scalar: bigint): Point {
     let k = modL(scalar);
+    const bits = this.#bits, HALF = 1 << (bits - 1), full = 1 << bits;
+    const mask = BigInt(full - 1), shift = BigInt(bits);
     let X = 0n, Y = 1n, Z = 1n, T = 0n;
     let carry = 0;
-    for (let j = 0; j < WINDOWS; j++) {
-      let digit = Number(k & 0xffn) + carry;
-      k >>= 8n;
+    for (let j = 0; j < this.#windows; j++) {
+      let digit = Number(k & mask) + carry;
+      k >>= shift;
       if (digit >= HALF) {
-        digit -= 256;
+        digit -= full;
         carry = 1;
       } else {
         carry = 0;
@@ -500,7 +510,7 @@ export class FixedBaseTable {
       T = (E * H) % P;
       Z = (F * G) % P;
     }
-    // ℓ < 2^253, so the top window never carries out (carry is 0 here).
+    // One spare window absorbs the last carry, so every scalar below 2^253 is covered.
     return pointOfExtended({ X, Y, Z, T });
   }
 }
