@@ -21,6 +21,7 @@ import {
   formatSurveyEpsilon,
   type ShuffleAmplification,
   shuffleAmplification,
+  surveySmallestPassing,
 } from "./shuffle_accountant.ts";
 
 /** An (ε, δ) pair. */
@@ -259,21 +260,11 @@ export function surveyMinBatchSize(definition: SurveyDefinition, maxN = 1e9): nu
   const meets = (n: number) =>
     composeSurvey(definition, new Array<number>(m).fill(n), false).meetsTarget;
   if (meets(1)) return 1;
-  if (!meets(maxN)) {
-    throw new InvalidInputError(
-      `Target of survey '${definition.id}' (ε = ${definition.target.epsilon}) is not reached by any batch up to ${maxN} respondents`,
-    );
-  }
-  let lo = 1;
-  let hi = 2;
-  while (!meets(hi)) {
-    lo = hi;
-    hi = Math.min(maxN, hi * 2);
-  }
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (meets(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+  return surveySmallestPassing(meets, {
+    maxN,
+    fail: () =>
+      new InvalidInputError(
+        `Target of survey '${definition.id}' (ε = ${definition.target.epsilon}) is not reached by any batch up to ${maxN} respondents`,
+      ),
+  });
 }

@@ -434,18 +434,44 @@ export function shuffleMinBatchSize(options: ShuffleMinBatchOptions): number {
     lowerBound: false,
   };
   if (options.epsilon0 <= options.targetEpsilon) return 1;
+  if (!Number.isSafeInteger(maxN) || maxN < 1) {
+    throw new InvalidInputError(`Value 'maxN' must be a positive integer, got ${maxN}`);
+  }
   const meets = (n: number) =>
     shuffleAmplification({ ...base, n }).epsilon <= options.targetEpsilon;
-  if (!meets(maxN)) {
-    throw new InvalidInputError(
-      `Target 'targetEpsilon' ${options.targetEpsilon} is not reached by any batch up to ${maxN} reports at ε0 = ${options.epsilon0}`,
-    );
-  }
-  let lo = 1; // fails (ε0 > target)
-  let hi = 2;
+  return surveySmallestPassing(meets, {
+    maxN,
+    fail: () =>
+      new InvalidInputError(
+        `Target 'targetEpsilon' ${options.targetEpsilon} is not reached by any batch up to ${maxN} reports at ε0 = ${options.epsilon0}`,
+      ),
+  });
+}
+
+/**
+ * The smallest n in [2, maxN] for a monotone predicate that fails at 1: doubling
+ * from 2, then bisection; maxN is evaluated only if every smaller power of two fails.
+ *
+ * @param meets monotone predicate (false at 1)
+ * @param options `maxN`, the largest n tried, and `fail`, building the error thrown when it fails too
+ * @returns the smallest passing n
+ * @throws the error from `fail` when no n up to maxN passes
+ * @example
+ * ```ts
+ * import { surveySmallestPassing } from "./shuffle_accountant.ts";
+ * console.assert(surveySmallestPassing((n) => n >= 37, { maxN: 1000, fail: () => new RangeError("none") }) === 37);
+ * ```
+ */
+export function surveySmallestPassing(
+  meets: (n: number) => boolean,
+  options: { maxN: number; fail: () => Error },
+): number {
+  let lo = 1;
+  let hi = Math.min(2, options.maxN);
   while (!meets(hi)) {
+    if (hi >= options.maxN) throw options.fail();
     lo = hi;
-    hi = Math.min(maxN, hi * 2);
+    hi = Math.min(options.maxN, hi * 2);
   }
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
