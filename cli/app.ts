@@ -16,6 +16,7 @@ import {
   mixCommand,
   verifyCommand,
 } from "./mix_command.ts";
+import { decryptBenchCommand } from "./decrypt_command.ts";
 import { nodeRoutes } from "./node_command.ts";
 import {
   reencryptBenchCommand,
@@ -46,7 +47,7 @@ const root = buildRouteMap({
     cascade: reencryptCascadeCommand,
     "verify-transcript": verifyTranscriptCommand,
     bench: buildRouteMap({
-      routes: { reencrypt: reencryptBenchCommand },
+      routes: { reencrypt: reencryptBenchCommand, decrypt: decryptBenchCommand },
       docs: { brief: "Measure per-item costs of a backend on this machine" },
     }),
     survey: surveyRoutes,
