@@ -88,10 +88,21 @@ export function olhAddSupport(
   options: { y: number; g: number; support: Float64Array },
 ): void {
   const { y, g, support } = options;
+  // Walk x = (a·v + b) mod P and r = x mod g together with additions only:
+  // x += a (minus P on wrap-around), r += a mod g (minus P mod g on wrap-around).
+  const aModG = key.a % g;
+  const pModG = OLH_PRIME % g;
   let x = key.b;
+  let r = x % g;
   for (let v = 0; v < support.length; v++) {
-    if (x % g === y) support[v]!++;
+    if (r === y) support[v]!++;
     x += key.a;
-    if (x >= OLH_PRIME) x -= OLH_PRIME;
+    r += aModG;
+    if (x >= OLH_PRIME) {
+      x -= OLH_PRIME;
+      r -= pModG;
+      if (r < 0) r += g;
+    }
+    if (r >= g) r -= g;
   }
 }
