@@ -1,0 +1,59 @@
+// Per-item costs of the vote plugin: `deno bench --allow-all plugins/vote/vote_bench.ts`.
+// Whole elections: `panoramix vote bench --ballots N` or `deno run -A examples/election.ts`.
+import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
+import { seededRandom } from "../../core/random.ts";
+import { encryptElectionBallot, verifyElectionBallot } from "./ballot.ts";
+import { ElectionBallotBox } from "./ballot_box.ts";
+import { runLocalKeyCeremony } from "./ceremony.ts";
+import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+import { decryptElectionShares, mixElection, tallyElection } from "./election.ts";
+import { simulateElectionBallots } from "./simulate.ts";
+
+setWorkerEntry(new URL("./worker_entry.ts", import.meta.url));
+
+const N = 200;
+const definition = createElectionDefinition({
+  id: "bench",
+  trustees: 3,
+  threshold: 2,
+  mixers: 1,
+  questions: [{ text: "Q", choices: ["a", "b", "c", "d", "e"] }],
+});
+const fingerprint = electionFingerprint(definition);
+const ceremony = runLocalKeyCeremony({ definition, fingerprint }, { random: seededRandom("b") });
+const election = { definition, fingerprint, publicKey: ceremony.key.publicKey };
+const { ballots } = simulateElectionBallots(election, { count: N });
+const inputs = ballots.map((b) => b.ciphertext);
+const [mix] = await mixElection(election, { inputs, workers: 1 });
+const outputs = mix!.outputs;
+const decryption = [
+  await decryptElectionShares(ceremony.trusteeKeys[0]!, { ciphertexts: outputs, workers: 1 }),
+  await decryptElectionShares(ceremony.trusteeKeys[1]!, { ciphertexts: outputs, workers: 1 }),
+];
+
+Deno.bench(`encrypt 1 ballot (client)`, { group: "ballot" }, () => {
+  encryptElectionBallot(election, { credential: "v", answers: [[1]] });
+});
+
+Deno.bench(`verify 1 ballot proof`, { group: "ballot" }, () => {
+  verifyElectionBallot(election, ballots[0]!);
+});
+
+for (const workers of [1, 2]) {
+  Deno.bench(`cast ${N} ballots, ${workers} worker(s)`, { group: "box" }, async () => {
+    await new ElectionBallotBox(election).castMany(ballots, { workers });
+  });
+  Deno.bench(`decryption shares of ${N}, ${workers} worker(s)`, { group: "decrypt" }, async () => {
+    await decryptElectionShares(ceremony.trusteeKeys[0]!, { ciphertexts: outputs, workers });
+  });
+  Deno.bench(`verify+combine+tally ${N}, ${workers} worker(s)`, { group: "tally" }, async () => {
+    await tallyElection(election, {
+      key: ceremony.key,
+      ciphertexts: outputs,
+      decryption,
+      workers,
+    });
+  });
+}
+
+addEventListener("unload", () => closeWorkerPool());
