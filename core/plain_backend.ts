@@ -6,7 +6,7 @@
  */
 
 import { assertBatchSize } from "./batcher.ts";
-import { constantTimeEqual, toHex } from "./bytes.ts";
+import { constantTimeEqual } from "./bytes.ts";
 import { type Envelope, readEnvelope } from "./envelope.ts";
 import { VerificationError } from "./errors.ts";
 import { readBytes } from "./fields.ts";
@@ -39,9 +39,14 @@ const plainItemCodec: ItemCodec<PlainItem> = {
   },
 };
 
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
 function sortedDigest(items: readonly PlainItem[]): Uint8Array {
-  const hexes = items.map((item) => toHex(item.data)).sort();
-  return labelledDigest(DIGEST_LABEL, hexes.map((h) => new TextEncoder().encode(h)));
+  return labelledDigest(DIGEST_LABEL, items.map((item) => item.data).sort(compareBytes));
 }
 
 /**
