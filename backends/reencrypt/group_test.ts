@@ -5,6 +5,7 @@ import {
   BASE_POINT,
   decodePoint,
   decodeScalar,
+  doubleAndEncodeBatch,
   encodeScalar,
   FixedBaseTable,
   GROUP_ORDER,
@@ -12,6 +13,7 @@ import {
   invertScalar,
   modL,
   multiScalarMul,
+  packPoints,
   packScalars,
   randomScalar,
   unpackScalars,
@@ -59,4 +61,13 @@ Deno.test("points: reject non-canonical encodings and the identity", () => {
   assert.throws(() => decodePoint(new Uint8Array(32), "zero"), /must not be the identity/);
   assert.ok(decodePoint(new Uint8Array(32), "zero", { allowIdentity: true }).is0());
   assert.throws(() => decodePoint(new Uint8Array(33), "long"), InvalidInputError);
+});
+
+Deno.test("batched double-and-encode equals encoding the doubles one by one", () => {
+  const points = [IDENTITY, BASE_POINT, BASE_POINT.negate()];
+  for (let i = 0; i < 40; i++) points.push(BASE_POINT.multiply(randomScalar(random)));
+  const sum = points[5]!.add(points[6]!); // a point with Z ≠ 1
+  points.push(sum, sum.negate());
+  assert.deepEqual(doubleAndEncodeBatch(points), packPoints(points.map((p) => p.double())));
+  assert.equal(doubleAndEncodeBatch([]).length, 0);
 });

@@ -12,13 +12,18 @@ import { generator } from "./generators.ts";
 import {
   BASE_POINT,
   decodePoint,
+  doubleAndEncodeBatch,
   ELEMENT_BYTES,
   fixedBase,
+  GROUP_ORDER,
   multiScalarMul,
   type Point,
   unpackPoints,
   unpackScalars,
 } from "./group.ts";
+
+/** 2⁻¹ mod ℓ. */
+const HALF_SCALAR = (GROUP_ORDER + 1n) / 2n;
 
 /** Task: re-encrypt a chunk, commit to the permutation, partial t₃ and t₄ products. */
 export const PROVE_PHASE1_TASK = "reencrypt/shuffle-prove-1";
@@ -142,12 +147,17 @@ export function provePhase2(args: Uint8Array[]): Uint8Array[] {
   const b = unpackScalars(arg(args, 3), "b");
   const g = fixedBase(BASE_POINT);
   const h = fixedBase(generator(0));
-  const chain = new Uint8Array(R.length * ELEMENT_BYTES);
-  const tHat = new Uint8Array(R.length * ELEMENT_BYTES);
+  // Compute the halves Q = g^{x/2}·h^{y/2} and encode 2Q in one batch (one inversion).
+  const halves: Point[] = [];
   for (let i = 0; i < R.length; i++) {
-    chain.set(g.multiply(R[i]!).add(h.multiply(U[i]!)).toBytes(), i * ELEMENT_BYTES);
-    tHat.set(g.multiply(a[i]!).add(h.multiply(b[i]!)).toBytes(), i * ELEMENT_BYTES);
+    halves.push(g.multiply(R[i]! * HALF_SCALAR).add(h.multiply(U[i]! * HALF_SCALAR)));
   }
+  for (let i = 0; i < R.length; i++) {
+    halves.push(g.multiply(a[i]! * HALF_SCALAR).add(h.multiply(b[i]! * HALF_SCALAR)));
+  }
+  const encoded = doubleAndEncodeBatch(halves);
+  const chain = encoded.slice(0, R.length * ELEMENT_BYTES);
+  const tHat = encoded.slice(R.length * ELEMENT_BYTES);
   return [chain, tHat];
 }
 
