@@ -12,7 +12,7 @@
  * @module
  */
 
-import { VerificationError } from "../../core/errors.ts";
+import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { RandomSource } from "../../core/random.ts";
 import { Transcript } from "../../core/transcript.ts";
 import type { Ciphertext } from "./elgamal.ts";
@@ -59,6 +59,7 @@ function knowledgeChallenge(
  * @param statement public key, ciphertext and context bytes the proof is bound to
  * @param witness the randomness used by `encrypt` (one scalar per element) and optional random source
  * @returns the proof
+ * @throws {InvalidInputError} when the randomness does not have one scalar per element
  * @example
  * ```ts
  * import { encrypt, generateKeyPair } from "./elgamal.ts";
@@ -79,11 +80,16 @@ export function proveEncryptionKnowledge(
 ): EncryptionProof {
   const { publicKey, ciphertext, context } = statement;
   const w = ciphertext.width;
+  if (witness.randomness.length !== w) {
+    throw new InvalidInputError(
+      `Encryption proof needs ${w} randomness scalars, got ${witness.randomness.length}`,
+    );
+  }
   const a = randomScalars(w, witness.random);
   const g = fixedBase(BASE_POINT);
   const commitments = a.map((ak) => g.multiply(ak)); // Aₖ = g^{aₖ}
   const e = knowledgeChallenge(publicKey, ciphertext, context, commitments);
-  const responses = a.map((ak, k) => modL(ak + e * (witness.randomness[k] ?? 0n))); // zₖ = aₖ + e·rₖ
+  const responses = a.map((ak, k) => modL(ak + e * witness.randomness[k]!)); // zₖ = aₖ + e·rₖ
   return { challenge: e, responses };
 }
 

@@ -1,4 +1,4 @@
-import { VerificationError } from "../../core/errors.ts";
+import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
 import { encrypt, generateKeyPair, reencrypt } from "./elgamal.ts";
 import { encodeInteger } from "./encoding.ts";
@@ -45,6 +45,10 @@ Deno.test("encryption knowledge proofs verify and are bound to key, ciphertext a
     await assertRejectsWith(
       () => verifyEncryptionKnowledge({ publicKey, ciphertext, context }, bad),
       VerificationError,
+    );
+    await assertRejectsWith(
+      () => proveEncryptionKnowledge({ publicKey, ciphertext, context }, { randomness: [] }),
+      InvalidInputError,
     );
     // A prover without the randomness cannot make a valid proof.
     const forged = proveEncryptionKnowledge({ publicKey, ciphertext, context }, {
