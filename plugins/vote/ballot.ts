@@ -140,8 +140,18 @@ export interface EncryptBallotOptions {
  * @returns the ballot
  * @throws {InvalidInputError} when the answers break the question rules
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * import { encryptElectionBallot, verifyElectionBallot } from "./ballot.ts";
  * const ballot = encryptElectionBallot(election, { credential: "voter-7", answers: [[1]] });
+ * verifyElectionBallot(election, ballot);
  * ```
  */
 export function encryptElectionBallot(
@@ -249,8 +259,18 @@ export function verifyElectionBallot(election: ElectionPublicInfo, ballot: Elect
  * @param ballot the ballot
  * @returns the receipt
  * @example
- * ```ts ignore
- * const receipt = ballotReceipt(ballot);
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * import { ballotReceipt, encryptElectionBallot } from "./ballot.ts";
+ * const ballot = encryptElectionBallot(election, { credential: "voter-7", answers: [[0]] });
+ * console.assert(ballotReceipt(ballot).length === 32);
  * ```
  */
 export function ballotReceipt(ballot: ElectionBallot): Uint8Array {

@@ -68,10 +68,20 @@ const C1_BYTES = 32;
  * An election's ballot box.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * import { encryptElectionBallot } from "./ballot.ts";
+ * import { ElectionBallotBox } from "./ballot_box.ts";
  * const box = new ElectionBallotBox(election);
- * const { receipt } = box.cast(ballot);
- * const mixInput = box.close();
+ * const { receipt } = box.cast(encryptElectionBallot(election, { credential: "v1", answers: [[1]] }));
+ * console.assert(receipt.length === 32 && box.close().length === 1);
  * ```
  */
 export class ElectionBallotBox {
@@ -86,6 +96,8 @@ export class ElectionBallotBox {
   #closed = false;
 
   /**
+   * Opens an empty box.
+   *
    * @param election the election the box collects ballots for
    * @param options voter roll
    */

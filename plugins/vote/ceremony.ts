@@ -316,8 +316,16 @@ export function deriveTrusteeKey(
  * @param options randomness
  * @returns the public posts, the election key and each trustee's secret share
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony, verifyElectionKey } from "./ceremony.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 3, threshold: 2, mixers: 1, questions: [{ text: "Q", choices: ["a"] }],
+ * });
+ * const election = { definition, fingerprint: electionFingerprint(definition) };
  * const { posts, key, trusteeKeys } = runLocalKeyCeremony(election);
+ * verifyElectionKey(election, { posts, key });
+ * console.assert(trusteeKeys.length === 3);
  * ```
  */
 export function runLocalKeyCeremony(

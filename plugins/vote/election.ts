@@ -290,8 +290,20 @@ export interface LocalElectionOptions extends ElectionPhaseOptions {
  * @param options ballot source, randomness, workers, progress
  * @returns the transcript, receipts of the cast ballots, rejections, and phase times
  * @example
- * ```ts ignore
- * const { transcript } = await runLocalElection(definition, { ballots: (e) => makeBallots(e) });
+ * ```ts
+ * import { createElectionDefinition } from "./definition.ts";
+ * import { runLocalElection } from "./election.ts";
+ * import { simulateElectionBallots } from "./simulate.ts";
+ * import { verifyElection } from "./verify.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 2, mixers: 2, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const { transcript } = await runLocalElection(definition, {
+ *   workers: 1,
+ *   ballots: (e) => simulateElectionBallots(e, { count: 5 }).ballots,
+ * });
+ * await verifyElection(transcript, { workers: 1 });
+ * console.assert(transcript.tally.ballots === 5);
  * ```
  */
 export async function runLocalElection(

@@ -68,8 +68,20 @@ function fail(message: string, cause?: unknown): never {
  * @returns a summary when everything verifies
  * @throws {VerificationError} naming the first failing step (see module docs)
  * @example
- * ```ts ignore
- * const report = await verifyElection(transcript);
+ * ```ts
+ * import { createElectionDefinition } from "./definition.ts";
+ * import { runLocalElection } from "./election.ts";
+ * import { simulateElectionBallots } from "./simulate.ts";
+ * import { verifyElection } from "./verify.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const { transcript } = await runLocalElection(definition, {
+ *   workers: 1,
+ *   ballots: (e) => simulateElectionBallots(e, { count: 4 }).ballots,
+ * });
+ * const report = await verifyElection(transcript, { workers: 1 });
+ * console.assert(report.counted === 4);
  * ```
  */
 export async function verifyElection(
