@@ -341,7 +341,8 @@ export class WorkerPool {
  *
  * @param task registered task name
  * @param argsList one argument list per job
- * @param options `workers` overrides the pool size for this call (1 = in-thread)
+ * @param options `workers` overrides the pool size for this call (1 = in-thread); `onJobDone`
+ *   is called after each job with the number done and the total
  * @returns results in job order
  * @example
  * ```ts
@@ -354,12 +355,18 @@ export class WorkerPool {
 export async function runWorkerTasks(
   task: string,
   argsList: Uint8Array[][],
-  options: { workers?: number } = {},
+  options: { workers?: number; onJobDone?: (done: number, total: number) => void } = {},
 ): Promise<Uint8Array[][]> {
   const workers = options.workers ?? workerCount();
+  const total = argsList.length;
+  let done = 0;
+  const finished = <T>(value: T): T => {
+    options.onJobDone?.(++done, total);
+    return value;
+  };
   if (workers <= 1 || !workersAvailable() || argsList.length <= 1) {
     const out: Uint8Array[][] = [];
-    for (const args of argsList) out.push(await runLocal(task, args));
+    for (const args of argsList) out.push(finished(await runLocal(task, args)));
     return out;
   }
   if (sharedPool === undefined || sharedPool.size !== workers) {
@@ -370,7 +377,7 @@ export async function runWorkerTasks(
   // Keep copies: transferring detaches the caller's buffers, and a crash means re-running here.
   const copies = argsList.map((args) => args.map((a) => a.slice()));
   try {
-    return await Promise.all(argsList.map((args) => pool.run(task, args)));
+    return await Promise.all(argsList.map((args) => pool.run(task, args).then(finished)));
   } catch (error) {
     if (!(error instanceof WorkerCrashError)) throw error;
     workersBroken = true;

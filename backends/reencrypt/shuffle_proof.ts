@@ -113,8 +113,12 @@ function checkBatch(publicKey: Point, inputs: readonly Ciphertext[]): number {
   return w;
 }
 
+// Chunks of at most this many positions, so progress is reported during long runs.
+const MAX_CHUNK = 8192;
+
 function chunks(n: number, workers: number): Array<[number, number]> {
-  const parts = Math.max(1, Math.min(n, workers <= 1 ? 1 : workers * 2));
+  const wanted = Math.max(workers <= 1 ? 1 : workers * 2, Math.ceil(n / MAX_CHUNK));
+  const parts = Math.max(1, Math.min(n, wanted));
   const out: Array<[number, number]> = [];
   for (let p = 0; p < parts; p++) {
     const lo = Math.floor((p * n) / parts), hi = Math.floor(((p + 1) * n) / parts);
@@ -222,9 +226,16 @@ export async function shuffleAndProve(
           packScalars(omegaPrime.slice(lo, hi)),
         ];
       }),
-      { workers },
+      {
+        workers,
+        onJobDone: (done, total) =>
+          options.onProgress?.({
+            phase: "shuffle",
+            done: Math.round((n * done) / total),
+            total: n,
+          }),
+      },
     ));
-  options.onProgress?.({ phase: "shuffle", done: n, total: n });
   const outputs: Ciphertext[] = new Array(n);
   const cPerm = new Uint8Array(n * ELEMENT_BYTES);
   const t3Parts: Point[] = [], t4Parts: Point[][] = Array.from({ length: 2 * w }, () => []);
@@ -269,7 +280,11 @@ export async function shuffleAndProve(
       packScalars(a.slice(lo, hi)),
       packScalars(b.slice(lo, hi)),
     ]),
-    { workers },
+    {
+      workers,
+      onJobDone: (done, total) =>
+        options.onProgress?.({ phase: "prove", done: Math.round((n * done) / total), total: n }),
+    },
   );
   const chain = concatBytes(...phase2.map((res) => res[0]!));
   const tHat = concatBytes(...phase2.map((res) => res[1]!));
@@ -308,7 +323,6 @@ export async function shuffleAndProve(
   ];
   const sHat = rHat.map((v, i) => omegaHat[i]! + c * v);
   const sPrime = uPrime.map((v, i) => omegaPrime[i]! + c * v);
-  options.onProgress?.({ phase: "prove", done: n, total: n });
   return {
     outputs,
     proof: {
@@ -465,7 +479,11 @@ export async function verifyShuffle(
       packScalars(coefT),
     ];
   });
-  const partials = await runWorkerTasks(VERIFY_TASK, argsList, { workers });
+  const partials = await runWorkerTasks(VERIFY_TASK, argsList, {
+    workers,
+    onJobDone: (done, total) =>
+      options.onProgress?.({ phase: "verify", done: Math.round((n * done) / total), total: n }),
+  });
   // Global terms: g, h, pk and t₁..t₄.
   let gCoef = lam[0]! * s[0]! + lam[1]! * s[1]! + lam[2]! * s[2]!;
   let pkCoef = 0n;
@@ -482,6 +500,5 @@ export async function verifyShuffle(
   for (const part of partials) {
     total = total.add(decodePoint(part[0]!, "partial", { allowIdentity: true }));
   }
-  options.onProgress?.({ phase: "verify", done: n, total: n });
   if (!total.is0()) fail("Shuffle proof equations do not hold");
 }
