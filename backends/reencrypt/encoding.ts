@@ -25,6 +25,8 @@ export const MAX_EMBED_BYTES = 30;
 export const MAX_EMBED_INTEGER = 0xffffffff;
 
 const COUNTERS = 128;
+const INTEGER_CACHE_LIMIT = 4096;
+const integerCache = new Map<number, Point>();
 
 /**
  * Embeds up to 30 bytes into a group element (injective, see module docs).
@@ -106,9 +108,14 @@ export function encodeInteger(value: number): Point {
       `Integer '${value}' cannot be encoded (must be an integer from 0 to ${MAX_EMBED_INTEGER})`,
     );
   }
+  const cached = integerCache.get(value);
+  if (cached !== undefined) return cached;
   const data = new Uint8Array(4);
   new DataView(data.buffer).setUint32(0, value);
-  return embedBytes(data);
+  const point = embedBytes(data);
+  // Votes use few distinct values: remember small ones (points are immutable).
+  if (value < INTEGER_CACHE_LIMIT) integerCache.set(value, point);
+  return point;
 }
 
 /**
