@@ -47,6 +47,7 @@ import {
   ElectionBallotBox,
   electionBallotFromEnvelope,
   electionBallotToEnvelope,
+  type ElectionCascade,
   type ElectionDecryption,
   type ElectionDefinition,
   electionDefinitionFromEnvelope,
@@ -72,6 +73,10 @@ import {
   verifyElection,
 } from "../plugins/vote/mod.ts";
 import type { CliContext } from "./context.ts";
+import { NodeClient } from "./node/client.ts";
+import { loadIdentity } from "./node/node.ts";
+import { boardElectionCascade } from "./vote_nodes.ts";
+import { fromBase64Url } from "../core/bytes.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
 import { terminalProgress } from "./progress.ts";
 
@@ -703,12 +708,32 @@ interface TallyFlags {
   box: string;
   trusteeKey: readonly string[];
   out: string;
+  boardUrl?: string;
+  adminIdentity?: string;
+  mixerNode?: readonly string[];
+  timeout?: number;
   workers?: number;
   force?: boolean;
   progress?: boolean;
 }
 
-/** `panoramix vote tally`: close, mix locally, decrypt with trustee keys, tally, publish. */
+async function nodeCascade(flags: TallyFlags): Promise<{ cascade?: ElectionCascade }> {
+  if (flags.boardUrl === undefined) return {};
+  if (flags.adminIdentity === undefined || flags.mixerNode === undefined) {
+    throw new UsageError("--board-url needs --admin-identity and one --mixer-node per mixer");
+  }
+  const admin = await loadIdentity(flags.adminIdentity);
+  return {
+    cascade: boardElectionCascade({
+      client: new NodeClient(flags.boardUrl, { identity: admin }),
+      admin,
+      mixers: flags.mixerNode.map((k) => fromBase64Url(k, "--mixer-node")),
+      timeoutMs: (flags.timeout ?? 600) * 1000,
+    }),
+  };
+}
+
+/** `panoramix vote tally`: close, mix (locally or via nodes), decrypt, tally, publish. */
 export const voteTallyCommand = buildCommand({
   async func(this: CliContext, flags: TallyFlags) {
     const ce = await readElection(this, flags.election);
@@ -725,7 +750,11 @@ export const voteTallyCommand = buildCommand({
       );
       const box = await replayBallotBox(election, stored, common);
       const mixInput = box.close();
-      const mixes = await mixElection(election, { inputs: mixInput, ...common });
+      const mixes = await mixElection(election, {
+        inputs: mixInput,
+        ...common,
+        ...(await nodeCascade(flags)),
+      });
       const final = mixes[mixes.length - 1]!.outputs;
       const decryption: ElectionDecryption[] = [];
       for (const path of flags.trusteeKey) {
@@ -773,6 +802,31 @@ export const voteTallyCommand = buildCommand({
         brief: "Secret key file of a decrypting trustee (at least t; repeatable)",
       },
       out: { kind: "parsed", parse: String, brief: "Transcript file (.msgpack, or .json)" },
+      boardUrl: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Mix through mix nodes: URL of their bulletin board (else mix locally)",
+      },
+      adminIdentity: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "With --board-url: identity key file of a board admin (node init writes one)",
+      },
+      mixerNode: {
+        kind: "parsed",
+        parse: String,
+        variadic: true,
+        optional: true,
+        brief: "With --board-url: node id (base64url) of each mixer, in the election's order",
+      },
+      timeout: {
+        kind: "parsed",
+        parse: positiveInteger("--timeout", 86_400),
+        optional: true,
+        brief: "With --board-url: seconds to wait for the nodes (default 600)",
+      },
       workers: {
         kind: "parsed",
         parse: positiveInteger("--workers", 1024),
@@ -784,7 +838,8 @@ export const voteTallyCommand = buildCommand({
     },
   },
   docs: {
-    brief: "Close the box, mix through the election's mixers, decrypt, tally, write the transcript",
+    brief:
+      "Close the box, mix (locally or through mix nodes), decrypt, tally, write the transcript",
   },
 });
 

@@ -43,6 +43,16 @@ export type ElectionMixer = (
   context: { election: ElectionPublicInfo; index: number; name: string },
 ) => Promise<{ outputs: Ciphertext[]; proof: ShuffleProof }>;
 
+/**
+ * A whole cascade run elsewhere (e.g. by mix nodes through a bulletin board): takes the
+ * mix input and returns every mixer's outputs and proof, in definition order. The
+ * results are checked by the verifier like local mixes.
+ */
+export type ElectionCascade = (
+  inputs: readonly Ciphertext[],
+  context: { election: ElectionPublicInfo },
+) => Promise<Array<{ outputs: Ciphertext[]; proof: ShuffleProof }>>;
+
 /** Options shared by the heavy phases. */
 export interface ElectionPhaseOptions {
   /** Randomness (default the system CSPRNG). */
@@ -81,7 +91,8 @@ export function localElectionMixer(options: ElectionPhaseOptions = {}): Election
  * Mixes the cleansed ballots through every mixer of the definition, in order.
  *
  * @param election the election
- * @param options the mix input, optional mixer implementations (default local), randomness
+ * @param options the mix input, optional mixer implementations (default local) or a whole
+ *   remote cascade, randomness, workers
  * @returns one entry per mixer
  * @throws {BatchTooSmallError} with fewer than two counted ballots
  * @example
@@ -91,10 +102,23 @@ export function localElectionMixer(options: ElectionPhaseOptions = {}): Election
  */
 export async function mixElection(
   election: ElectionPublicInfo,
-  options: ElectionPhaseOptions & { inputs: readonly Ciphertext[]; mixers?: ElectionMixer[] },
+  options: ElectionPhaseOptions & {
+    inputs: readonly Ciphertext[];
+    mixers?: ElectionMixer[];
+    cascade?: ElectionCascade;
+  },
 ): Promise<ElectionMix[]> {
   assertBatchSize(options.inputs.length, MIN_ELECTION_BALLOTS);
   const names = election.definition.mixers;
+  if (options.cascade !== undefined) {
+    const steps = await options.cascade(options.inputs, { election });
+    if (steps.length !== names.length) {
+      throw new InvalidInputError(
+        `Election defines ${names.length} mixers, the cascade returned ${steps.length} mixes`,
+      );
+    }
+    return steps.map((step, m) => ({ mixer: names[m]!, ...step }));
+  }
   const mixers = options.mixers ?? names.map(() => localElectionMixer(options));
   if (mixers.length !== names.length) {
     throw new InvalidInputError(
@@ -275,6 +299,8 @@ export interface LocalElectionOptions extends ElectionPhaseOptions {
   ballots: (election: ElectionPublicInfo) => Iterable<ElectionBallot>;
   /** Voter roll (default: any credential). */
   voters?: Iterable<string>;
+  /** Mix through this cascade (e.g. mix nodes) instead of local mixers. */
+  cascade?: ElectionCascade;
   /** Trustees that decrypt, 1-based (default the first t). */
   decryptingTrustees?: number[];
   /** Called when a phase ends, with its duration in ms. */
