@@ -10,6 +10,9 @@
  * Without `Worker`, with one worker, or with no entry, tasks run in the calling
  * thread with the same code. Messages carry only `Uint8Array`s (transferred).
  *
+ * Idle workers keep a Deno or Node process alive: a script that used the shared pool must
+ * call {@linkcode closeWorkerPool} before it ends (the CLI does this in its main module).
+ *
  * Message protocol: request `{ task, id, args: Uint8Array[] }`; answer
  * `{ id, result: Uint8Array[] }` or `{ id, error: { name, code, message } }`.
  *
