@@ -1,7 +1,7 @@
 /**
  * LIONESS wide-block cipher (Anderson & Biham, "Two practical and provably secure block
- * ciphers: BEAR and LION", FSE 1996) with ChaCha20 as the stream cipher and keyed
- * BLAKE2b-256 as the hash (both from the noble libraries). Any change to a ciphertext bit scrambles the whole block
+ * ciphers: BEAR and LION", FSE 1996) with ChaCha20 as the stream cipher (`@noble/ciphers`)
+ * and keyed BLAKE2b-256 as the hash (./blake2b.ts). Any change to a ciphertext bit scrambles the whole block
  * on decryption, which is what lets the Sphinx exit detect payload tampering
  * (D&G 2009 §3.4).
  *
@@ -11,8 +11,8 @@
  */
 
 import { chacha20 } from "@noble/ciphers/chacha.js";
-import { blake2b } from "@noble/hashes/blake2.js";
 import { InvalidInputError } from "../../core/errors.ts";
+import { keyedBlake2b256 } from "./blake2b.ts";
 
 /** Bytes of the LIONESS key (K1 ‖ K2 ‖ K3 ‖ K4). */
 export const LIONESS_KEY_SIZE = 128;
@@ -41,7 +41,7 @@ function streamRound(left: Uint8Array, right: Uint8Array, k: Uint8Array): void {
 
 // L ← L ⊕ BLAKE2b-256_K(R)
 function hashRound(left: Uint8Array, right: Uint8Array, k: Uint8Array): void {
-  const h = blake2b(right, { key: k, dkLen: LEFT });
+  const h = keyedBlake2b256(k, right);
   for (let i = 0; i < LEFT; i++) left[i]! ^= h[i]!;
 }
 

@@ -6,7 +6,9 @@
  */
 
 import { x25519 } from "@noble/curves/ed25519.js";
+import { blake2b } from "@noble/hashes/blake2.js";
 import { randomBytes } from "../../core/random.ts";
+import { keyedBlake2b256 } from "./blake2b.ts";
 import { deriveSphinxHopKeys, headerMac, routingStream } from "./hop_keys.ts";
 import { lionessDecrypt } from "./lioness.ts";
 import { createSphinxPacket } from "./packet.ts";
@@ -85,4 +87,15 @@ Deno.bench("ChaCha20 routing stream", { group: "parts" }, () => {
 const lionessKey = randomBytes(128), payload = randomBytes(SPHINX_DEFAULT_PAYLOAD_SIZE);
 Deno.bench("LIONESS decrypt, default payload", { group: "parts" }, () => {
   lionessDecrypt(lionessKey, payload);
+});
+const right = payload.subarray(32), hashKey = lionessKey.subarray(32, 64);
+Deno.bench(
+  "keyed BLAKE2b-256 over LIONESS R, WebAssembly",
+  { group: "blake2b", baseline: true },
+  () => {
+    keyedBlake2b256(hashKey, right);
+  },
+);
+Deno.bench("keyed BLAKE2b-256 over LIONESS R, @noble/hashes", { group: "blake2b" }, () => {
+  blake2b(right, { key: hashKey, dkLen: 32 });
 });
