@@ -14,3 +14,5 @@ export * from "./random.ts";
 export * from "./mixer.ts";
 export * from "./batcher.ts";
 export * from "./plain_backend.ts";
+export * from "./item_stream.ts";
+export * from "./worker_pool.ts";
