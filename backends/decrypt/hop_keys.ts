@@ -6,19 +6,18 @@
  */
 
 import { chacha20 } from "@noble/ciphers/chacha.js";
-import { extract } from "@noble/hashes/hkdf.js";
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { HmacSha256 } from "./hmac_sha256.ts";
 import { SPHINX_LABELS } from "./params.ts";
 
 const encoder = new TextEncoder();
-const HOP_SALT = encoder.encode(SPHINX_LABELS.hopSecret);
+// HKDF-Extract is HMAC keyed with the salt (RFC 5869 §2.2): key each salt once.
+const HOP_EXTRACT = new HmacSha256(encoder.encode(SPHINX_LABELS.hopSecret));
+const SURB_EXTRACT = new HmacSha256(encoder.encode(SPHINX_LABELS.surbSecret));
 const MAC_INFO = encoder.encode(SPHINX_LABELS.mac);
 const ROUTING_INFO = encoder.encode(SPHINX_LABELS.routing);
 const PAYLOAD_INFO = encoder.encode(SPHINX_LABELS.payload);
 const BLINDING_INFO = encoder.encode(SPHINX_LABELS.blinding);
 const REPLAY_INFO = encoder.encode(SPHINX_LABELS.replayTag);
-const SURB_SALT = encoder.encode(SPHINX_LABELS.surbSecret);
 const ZERO_NONCE = new Uint8Array(12);
 
 /** Keys one hop derives from its shared secret s. */
@@ -50,28 +49,30 @@ export interface SphinxHopKeys {
  */
 export function deriveSphinxHopKeys(secret: Uint8Array, alpha: Uint8Array): SphinxHopKeys {
   // HKDF-Extract(salt "panoramix/sphinx/hop-secret/v1", IKM s) (RFC 5869 §2.2).
-  const prk = hmac.create(sha256, extract(sha256, secret, HOP_SALT));
-  const blindingInfo = new Uint8Array(BLINDING_INFO.length + alpha.length);
-  blindingInfo.set(BLINDING_INFO);
-  blindingInfo.set(alpha, BLINDING_INFO.length);
+  const prk = new HmacSha256(HOP_EXTRACT.digest([secret]));
   return {
     mac: hkdfExpand(prk, MAC_INFO, 32), // h_μ(s)
     routing: hkdfExpand(prk, ROUTING_INFO, 32), // h_ρ(s)
     payload: hkdfExpand(prk, PAYLOAD_INFO, 128), // h_π(s)
     replayTag: hkdfExpand(prk, REPLAY_INFO, 32), // h_τ(s): s only, so re-encoded α still collide
-    blinding: hkdfExpand(prk, blindingInfo, 32), // h_b(α, s)
+    blinding: hkdfExpand(prk, BLINDING_INFO, 32, alpha), // h_b(α, s): info = label ‖ α
   };
 }
 
-type KeyedHmac = ReturnType<typeof hmac.create>;
+const NO_BYTES = new Uint8Array(0);
 
-// HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i−1) ‖ info ‖ i). The HMAC keyed with PRK
-// is set up once per hop and cloned for each block.
-function hkdfExpand(prk: KeyedHmac, info: Uint8Array, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let previous = new Uint8Array(0);
-  for (let i = 1, offset = 0; offset < length; i++, offset += 32) {
-    previous = prk.clone().update(previous).update(info).update(new Uint8Array([i])).digest();
+// HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i−1) ‖ info ‖ i), info = label ‖ suffix.
+function hkdfExpand(
+  prk: HmacSha256,
+  label: Uint8Array,
+  length: number,
+  suffix: Uint8Array = NO_BYTES,
+): Uint8Array {
+  const out = new Uint8Array(length), counter = new Uint8Array(1);
+  let previous: Uint8Array = NO_BYTES;
+  for (let offset = 0; offset < length; offset += 32) {
+    counter[0]! += 1;
+    previous = prk.digest([previous, label, suffix, counter]);
     out.set(previous.subarray(0, Math.min(32, length - offset)), offset);
   }
   return out;
@@ -89,7 +90,8 @@ function hkdfExpand(prk: KeyedHmac, info: Uint8Array, length: number): Uint8Arra
  * ```
  */
 export function deriveSurbPayloadKey(surbKey: Uint8Array): Uint8Array {
-  return hkdfExpand(hmac.create(sha256, extract(sha256, surbKey, SURB_SALT)), PAYLOAD_INFO, 128);
+  // HKDF-Extract(salt "panoramix/sphinx/surb-secret/v1", IKM k̃), then Expand (RFC 5869 §2).
+  return hkdfExpand(new HmacSha256(SURB_EXTRACT.digest([surbKey])), PAYLOAD_INFO, 128);
 }
 
 /**
@@ -107,7 +109,7 @@ export function deriveSurbPayloadKey(surbKey: Uint8Array): Uint8Array {
  * ```
  */
 export function headerMac(key: Uint8Array, prefix: Uint8Array, beta: Uint8Array): Uint8Array {
-  return hmac.create(sha256, key).update(prefix).update(beta).digest();
+  return new HmacSha256(key).digest([prefix, beta]);
 }
 
 /**
