@@ -189,6 +189,10 @@ export const nodeRunCommand = buildCommand({
     await node.finished;
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
+    // Everything is drained and committed. A peer's half-open connection must not keep the
+    // process alive: exit after a grace period if the event loop has not ended by itself.
+    const timer = setTimeout(() => Deno.exit(0), 2000);
+    Deno.unrefTimer(timer);
   },
   parameters: {
     flags: {

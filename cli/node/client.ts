@@ -94,10 +94,27 @@ export class NodeClient {
    * @throws {NodeHttpError} on an error status
    */
   async getJson(path: string): Promise<unknown> {
-    const response = await fetch(this.baseUrl + path, {
-      signal: AbortSignal.timeout(this.#o.timeoutMs ?? 120_000),
-    });
-    return await this.#check(response);
+    return await this.#fetch(path, {});
+  }
+
+  // A cleared timer, not AbortSignal.timeout: a pending timeout would keep a stopping
+  // daemon alive until it fires.
+  async #fetch(path: string, init: RequestInit): Promise<unknown> {
+    const controller = new AbortController();
+    const ms = this.#o.timeoutMs ?? 120_000;
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new PanoramixError("unavailable", `Request to ${path} timed out after ${ms} ms`),
+        ),
+      ms,
+    );
+    try {
+      const response = await fetch(this.baseUrl + path, { ...init, signal: controller.signal });
+      return await this.#check(response);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -114,13 +131,7 @@ export class NodeClient {
     if (this.#o.identity) {
       Object.assign(headers, signRequest(this.#o.identity, { method: "POST", path, body }));
     }
-    const response = await fetch(this.baseUrl + path, {
-      method: "POST",
-      headers,
-      body: body as BodyInit,
-      signal: AbortSignal.timeout(this.#o.timeoutMs ?? 120_000),
-    });
-    return await this.#check(response);
+    return await this.#fetch(path, { method: "POST", headers, body: body as BodyInit });
   }
 
   /**

@@ -445,6 +445,7 @@ export class SphinxMix {
     const { store, metrics } = this.#ctx;
     const done: number[] = [];
     const retry: number[] = [];
+    const soon: number[] = [];
     const local = rows.filter((r) => r.kind !== "forward");
     const forward = rows.filter((r) => r.kind === "forward");
     store.write(() => {
@@ -478,7 +479,7 @@ export class SphinxMix {
           nextHop: toBase64Url(r.target),
           error,
         });
-        retry.push(r.id);
+        (error instanceof PanoramixError && error.code === "not_found" ? soon : retry).push(r.id);
       }
     }));
     // At-least-once: the row leaves the queue only after the next hop acknowledged it.
@@ -487,6 +488,7 @@ export class SphinxMix {
       for (const id of done) del.run(id);
       const later = store.db.prepare("UPDATE sphinx_queue SET release_at = ? WHERE id = ?");
       for (const id of retry) later.run(Date.now() + 1000, id);
+      for (const id of soon) later.run(Date.now() + 200, id);
     });
     await store.commit();
     this.#queueDepth -= done.length;
@@ -496,7 +498,8 @@ export class SphinxMix {
   async #linkTo(nodeId: Uint8Array): Promise<SphinxLink> {
     const id = toHex(nodeId);
     let address = this.#addresses.get(id);
-    if (address === undefined && Date.now() - this.#topologyFetchedAt > 1000) {
+    // A node that joined after our last fetch: refresh (at most every 100 ms).
+    if (address === undefined && Date.now() - this.#topologyFetchedAt > 100) {
       await this.#refreshTopology();
       address = this.#addresses.get(id);
     }
