@@ -41,3 +41,23 @@ Deno.test("a 3-mixer cascade verifies after msgpack and JSON round trips; tamper
     /Cascade step 2 failed/,
   );
 });
+
+Deno.test("end to end: 2-of-3 DKG key, width-2 ballots, 2-mixer cascade, threshold decryption", async () => {
+  const { simulateDkg } = await import("./dkg.ts");
+  const { createDecryptionShare, thresholdDecrypt } = await import("./decryption.ts");
+  const { result, secretShares } = simulateDkg({ threshold: 2, trustees: 3 }, { random });
+  const votes = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]];
+  const inputs = votes.map((v) => encrypt(result.publicKey, v.map(encodeInteger), { random }));
+  const transcript = await runCascade(result.publicKey, { inputs, mixers: 2, random, workers: 1 });
+  await verifyCascade(transcript, { workers: 1 });
+  const finalOutputs = transcript.steps[1]!.outputs;
+  const trustees = [secretShares[2]!, secretShares[0]!];
+  const shares = trustees.map((key) =>
+    finalOutputs.map((ct) => createDecryptionShare(key, ct, { random }))
+  );
+  const verificationKeys = new Map(result.verificationKeys.map((vk, j) => [j + 1, vk]));
+  const plain = thresholdDecrypt(finalOutputs, { shares, verificationKeys, threshold: 2 })
+    .map((m) => m.map(decodeInteger).join(","))
+    .sort();
+  assert.deepEqual(plain, votes.map((v) => v.join(",")).sort());
+});
