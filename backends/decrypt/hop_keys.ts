@@ -5,7 +5,7 @@
  * @module
  */
 
-import { chacha20 } from "@noble/ciphers/chacha.js";
+import { chacha20XorInPlace } from "./chacha20.ts";
 import { HmacSha256 } from "./hmac_sha256.ts";
 import { SPHINX_LABELS } from "./params.ts";
 
@@ -18,7 +18,6 @@ const ROUTING_INFO = encoder.encode(SPHINX_LABELS.routing);
 const PAYLOAD_INFO = encoder.encode(SPHINX_LABELS.payload);
 const BLINDING_INFO = encoder.encode(SPHINX_LABELS.blinding);
 const REPLAY_INFO = encoder.encode(SPHINX_LABELS.replayTag);
-const ZERO_NONCE = new Uint8Array(12);
 
 /** Keys one hop derives from its shared secret s. */
 export interface SphinxHopKeys {
@@ -125,5 +124,7 @@ export function headerMac(key: Uint8Array, prefix: Uint8Array, beta: Uint8Array)
  * ```
  */
 export function routingStream(key: Uint8Array, length: number): Uint8Array {
-  return chacha20(key, ZERO_NONCE, new Uint8Array(length));
+  const stream = new Uint8Array(length);
+  chacha20XorInPlace(key, stream);
+  return stream;
 }

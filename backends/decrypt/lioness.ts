@@ -1,6 +1,6 @@
 /**
  * LIONESS wide-block cipher (Anderson & Biham, "Two practical and provably secure block
- * ciphers: BEAR and LION", FSE 1996) with ChaCha20 as the stream cipher (`@noble/ciphers`)
+ * ciphers: BEAR and LION", FSE 1996) with ChaCha20 as the stream cipher (./chacha20.ts)
  * and keyed BLAKE2b-256 as the hash (./blake2b.ts). Any change to a ciphertext bit scrambles the whole block
  * on decryption, which is what lets the Sphinx exit detect payload tampering
  * (D&G 2009 §3.4).
@@ -10,15 +10,14 @@
  * @module
  */
 
-import { chacha20 } from "@noble/ciphers/chacha.js";
 import { InvalidInputError } from "../../core/errors.ts";
 import { keyedBlake2b256 } from "./blake2b.ts";
+import { chacha20XorInPlace } from "./chacha20.ts";
 
 /** Bytes of the LIONESS key (K1 ‖ K2 ‖ K3 ‖ K4). */
 export const LIONESS_KEY_SIZE = 128;
 /** Bytes of the left half L. */
 const LEFT = 32;
-const ZERO_NONCE = new Uint8Array(12);
 
 function check(key: Uint8Array, block: Uint8Array): void {
   if (key.length !== LIONESS_KEY_SIZE) {
@@ -35,8 +34,7 @@ function check(key: Uint8Array, block: Uint8Array): void {
 function streamRound(left: Uint8Array, right: Uint8Array, k: Uint8Array): void {
   const key = new Uint8Array(LEFT);
   for (let i = 0; i < LEFT; i++) key[i] = left[i]! ^ k[i]!;
-  // noble XORs the keystream into a new array; copying back is faster than in place.
-  right.set(chacha20(key, ZERO_NONCE, right));
+  chacha20XorInPlace(key, right);
 }
 
 // L ← L ⊕ BLAKE2b-256_K(R)

@@ -15,7 +15,8 @@ import {
 } from "../../core/errors.ts";
 import { decodeSphinxCommand } from "./command.ts";
 import { prefix, SPHINX_OFFSETS } from "./header.ts";
-import { deriveSphinxHopKeys, headerMac, routingStream } from "./hop_keys.ts";
+import { chacha20XorInPlace } from "./chacha20.ts";
+import { deriveSphinxHopKeys, headerMac } from "./hop_keys.ts";
 import { lionessDecrypt } from "./lioness.ts";
 import {
   checkSphinxPayloadSize,
@@ -190,19 +191,23 @@ export async function unwrapSphinxPacket(
   }
 
   // (β ‖ 0^slot) ⊕ ρ(h_ρ(s)) = n ‖ γ' ‖ β' (§3.3).
-  const opened = routingStream(keys.routing, SPHINX_BETA_SIZE + SPHINX_SLOT_SIZE);
-  for (let i = 0; i < SPHINX_BETA_SIZE; i++) opened[i]! ^= beta[i]!;
+  const opened = new Uint8Array(SPHINX_BETA_SIZE + SPHINX_SLOT_SIZE);
+  opened.set(beta);
+  chacha20XorInPlace(keys.routing, opened);
   const command = decodeSphinxCommand(opened);
+  // α' = α^{b} with b = h_b(α, s) clamped by X25519 (§3.3), started before the payload so
+  // that an engine running off the main thread (WebCrypto) overlaps with LIONESS.
+  const nextAlpha = command.kind === "forward"
+    ? engine.scalarMult(keys.blinding, alpha)
+    : undefined;
   // δ' = π^{-1}(h_π(s), δ) (§3.4).
   const delta = lionessDecrypt(keys.payload, packet.subarray(SPHINX_HEADER_SIZE));
 
   if (command.kind === "forward") {
-    // α' = α^{b} with b = h_b(α, s) clamped by X25519 (§3.3).
-    const nextAlpha = await engine.scalarMult(keys.blinding, alpha);
     const out = new Uint8Array(packet.length);
     out[0] = SPHINX_VERSION;
     out[1] = command.nextKeyId;
-    out.set(nextAlpha, SPHINX_OFFSETS.alpha);
+    out.set(await nextAlpha!, SPHINX_OFFSETS.alpha);
     out.set(opened.subarray(SPHINX_SLOT_SIZE), SPHINX_OFFSETS.beta);
     out.set(
       opened.subarray(SPHINX_COMMAND_SIZE, SPHINX_COMMAND_SIZE + SPHINX_MAC_SIZE),
