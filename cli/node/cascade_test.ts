@@ -212,3 +212,41 @@ Deno.test("a resubmitted post returns its first receipt (idempotent retries)", a
     await net.close();
   }
 });
+
+Deno.test("rate limits: signed posts per identity key, reads per address, 429 with Retry-After", async () => {
+  const net = await TestNetwork.create();
+  try {
+    const board = await net.start({
+      name: "limited",
+      roles: ["board"],
+      admins: [toBase64Url(admin.publicKey)],
+      limits: { requestsPerSecond: 0.5, burst: 3 },
+    });
+    const keys = await plainBackend.generateKeys();
+    const spec = {
+      backend: "plain",
+      stages: [{ mixer: voter.publicKey, key: keys.publicKey }],
+      minInputs: 2,
+      submitters: [],
+    };
+    const client = new NodeClient(board.url, { identity: admin });
+    for (let i = 0; i < 3; i++) await createJob(client, { id: `r${i}`, admin, spec });
+    await assert.rejects(
+      createJob(client, { id: "r3", admin, spec }),
+      (e: unknown) => e instanceof NodeHttpError && e.status === 429,
+    );
+    // Signed requests were charged to the key, so this address still has its own bucket.
+    const statuses = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await fetch(`${board.url}/v1/board/jobs`);
+      statuses.push(r.status);
+      if (r.status === 429) {
+        assert.ok(Number(r.headers.get("retry-after")) >= 1);
+        assert.match((await r.json()).message, /Too many requests/);
+      } else await r.body?.cancel();
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+  } finally {
+    await net.close();
+  }
+});

@@ -37,6 +37,8 @@ export interface LocalNodeSpec {
   pollIntervalMs?: number;
   /** Log level (default "warn"). */
   logLevel?: "debug" | "info" | "warn" | "error";
+  /** Overrides of the request limits (default: generous, for loopback tests). */
+  limits?: Partial<ReturnType<typeof defaultConfig>["limits"]>;
   /** Use this identity instead of a fresh one. */
   identity?: Identity;
 }
@@ -79,6 +81,7 @@ export async function writeNodeDir(dir: string, spec: LocalNodeSpec): Promise<Lo
   config.logLevel = spec.logLevel ?? "warn";
   config.limits.requestsPerSecond = 10_000;
   config.limits.burst = 10_000;
+  Object.assign(config.limits, spec.limits ?? {});
   Object.assign(config.sphinx, spec.sphinx ?? {});
   for (const [backend, key] of Object.entries(spec.mixKeys ?? {})) {
     const file = `mix-${backend}.secret.json`;

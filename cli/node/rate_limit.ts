@@ -75,6 +75,19 @@ export class RateLimiter {
   }
 
   /**
+   * Tells whether a client has a token, without spending it.
+   *
+   * @param client client key
+   * @returns true when `take` would succeed now
+   */
+  has(client: string): boolean {
+    const bucket = this.#buckets.get(client);
+    if (bucket === undefined) return true;
+    const refill = ((this.#options.now() - bucket.at) / 1000) * this.#options.ratePerSecond;
+    return Math.min(this.#options.burst, bucket.tokens + refill) >= 1;
+  }
+
+  /**
    * Seconds until a client has a token again (for `Retry-After`).
    *
    * @param client client key

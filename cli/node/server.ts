@@ -8,7 +8,8 @@
 
 import { decodeMsgpack } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
-import { AUTH_HEADERS, RequestVerifier } from "./auth.ts";
+import { toBase64Url } from "../../core/bytes.ts";
+import { RequestVerifier } from "./auth.ts";
 import { errorResponse, HttpError } from "./http_error.ts";
 import type { Logger } from "./log.ts";
 import type { MetricsRegistry } from "./metrics.ts";
@@ -156,14 +157,22 @@ export function createHandler(
     let response: Response;
     try {
       const url = new URL(request.url);
-      // Rate limiting is per client: its claimed identity key when it sends one, else its address.
-      const addr = info.remoteAddr as Deno.NetAddr;
-      const client = request.headers.get(AUTH_HEADERS.key) ?? `ip:${addr.hostname}`;
-      if (!limiter.take(client)) {
-        throw new HttpError(429, "rate_limited", "Too many requests from this client; slow down", {
-          "retry-after": String(limiter.retryAfter(client)),
-        });
-      }
+      // Rate limits are per client: a signed request is charged to its verified identity
+      // key; anything else (reads, failed signatures) to the sender's address, and an
+      // address out of tokens cannot make the node verify more signatures.
+      const ip = `ip:${(info.remoteAddr as Deno.NetAddr).hostname}`;
+      const limit = (client: string) => {
+        if (!limiter.take(client)) {
+          throw new HttpError(
+            429,
+            "rate_limited",
+            "Too many requests from this client; slow down",
+            {
+              "retry-after": String(limiter.retryAfter(client)),
+            },
+          );
+        }
+      };
       let match: { route: Compiled; values: string[] } | undefined;
       let pathMatched = false;
       for (const route of routes) {
@@ -176,6 +185,7 @@ export function createHandler(
         }
       }
       if (!match) {
+        limit(ip);
         throw pathMatched
           ? new HttpError(405, "method_not_allowed", `Method ${request.method} is not allowed here`)
           : new HttpError(404, "not_found", `No such endpoint '${url.pathname}'`);
@@ -188,14 +198,22 @@ export function createHandler(
       const body = request.method === "GET"
         ? new Uint8Array()
         : await readBody(request, options.maxBodyBytes);
-      const signer = match.route.auth
-        ? verifier.verify({
-          method: request.method,
-          path: url.pathname + url.search,
-          body,
-          headers: request.headers,
-        })
-        : undefined;
+      let signer: Uint8Array | undefined;
+      if (match.route.auth) {
+        if (!limiter.has(ip)) limit(ip);
+        try {
+          signer = verifier.verify({
+            method: request.method,
+            path: url.pathname + url.search,
+            body,
+            headers: request.headers,
+          });
+        } catch (error) {
+          limit(ip);
+          throw error;
+        }
+        limit(`key:${toBase64Url(signer)}`);
+      } else limit(ip);
       response = await match.route.handle({ url, params, body, signer, request });
     } catch (error) {
       response = errorResponse(error);
