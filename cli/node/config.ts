@@ -34,7 +34,7 @@ export interface NodeConfig {
   boardUrl: string;
   /** URL of the directory ("" when this node is the directory or uses none). */
   directoryUrl: string;
-  /** Directory identity key (base64url) to verify topologies ("" = trust on first use). */
+  /** Directory identity key (base64url) that must sign topologies ("" = accept any signer). */
   directoryKey: string;
   /** Log level. */
   logLevel: "debug" | "info" | "warn" | "error";
@@ -101,7 +101,8 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   publicUrl: "URL others use to reach the HTTP API; empty = http://<httpListen>",
   boardUrl: "Bulletin board URL (cascade role); empty = this node when it is the board",
   directoryUrl: "Directory URL (sphinx role); empty = this node when it is the directory",
-  directoryKey: "Directory identity key (base64url) to verify topologies; empty = trust first seen",
+  directoryKey:
+    "Directory identity key (base64url) that must sign topologies; empty = accept any signer (tests)",
   logLevel: "Log level: debug, info, warn, error (JSON lines on stderr)",
   "limits.requestsPerSecond": "Sustained requests per second per client (token bucket)",
   "limits.burst": "Requests a client may make at once (bucket size)",

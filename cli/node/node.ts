@@ -131,6 +131,9 @@ export async function loadIdentity(path: string): Promise<Identity> {
   return identityFromEnvelope(await readAnyEnvelopeFile(path, new ReadableStream()), path);
 }
 
+/** How often a node re-publishes its descriptor to the directory. */
+const PUBLISH_INTERVAL_MS = 10 * 60 * 1000;
+
 function hostPort(addr: string): { hostname: string; port: number } {
   const i = addr.lastIndexOf(":");
   return { hostname: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
@@ -314,12 +317,18 @@ export async function startNode(
     sphinx: services.map((s) => s.sphinxAddress?.() ?? "").find((a) => a) ?? "",
   });
 
+  // Refresh the descriptor well within the directory's TTL (default 2 h).
+  const refresh = setInterval(() => {
+    publish().catch((error) => logger.log("warn", "publish_failed", { error }));
+  }, PUBLISH_INTERVAL_MS);
+  Deno.unrefTimer(refresh);
   let stopping: Promise<void> | undefined;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const stop = () => {
     stopping ??= (async () => {
       logger.log("info", "node_stopping", {});
+      clearInterval(refresh);
       for (const s of services) await s.stop();
       await server.shutdown();
       await store.commit();
