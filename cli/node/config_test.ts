@@ -55,5 +55,7 @@ Deno.test("loadConfig names a missing or broken file", async () => {
 
 Deno.test("docs/node.md documents every option", async () => {
   const doc = await Deno.readTextFile(new URL("../../docs/node.md", import.meta.url));
-  for (const key of Object.keys(CONFIG_DOCS)) assert.ok(doc.includes(`| \`${key}\` |`), key);
+  for (const key of Object.keys(CONFIG_DOCS)) {
+    assert.ok(new RegExp(`\\| \`${key.replace(".", "\\.")}\` +\\|`).test(doc), key);
+  }
 });
