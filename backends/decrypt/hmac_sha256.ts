@@ -107,8 +107,8 @@ const STATE_AT = 0; // H[0..7] as native (little-endian) 32-bit words
 const K_AT = 32; // K[0..63]
 const W_AT = K_AT + 4 * 64; // message schedule W[0..63]
 const DATA_AT = W_AT + 4 * 64; // padded message
-/** Longest message MACed through WebAssembly; longer ones go to the JavaScript HMAC. */
-const MAX_MESSAGE = 65536 - DATA_AT - 2 * BLOCK;
+/** Bytes of message compressed per call; longer messages go through in several chunks. */
+const CHUNK = Math.floor((65536 - DATA_AT) / BLOCK - 2) * BLOCK;
 
 /** `run(block: i32, count: i32)`: FIPS 180-4 §6.2.2 over `count` blocks at address `block`. */
 function compressFunction(): WasmFunction {
@@ -205,15 +205,24 @@ function wasmEngine(): Engine | undefined {
   return engine;
 }
 
-// Absorbs `length` bytes already at DATA_AT onto `state` (32 bytes, native words), with the
-// FIPS 180-4 §5.1.1 padding for a message of `prior + length` bytes, where `prior` bytes
-// (a whole number of blocks) were absorbed before; leaves the digest state at STATE_AT.
-function absorb(e: Engine, state: Uint8Array, length: number, prior: number): void {
+// Hashes `parts` onto `state` (32 bytes, native words), which has absorbed one block before,
+// with the FIPS 180-4 §5.1.1 padding; leaves the final state at STATE_AT.
+function absorb(e: Engine, state: Uint8Array, parts: readonly Uint8Array[]): void {
   e.memory.set(state, STATE_AT);
+  let at = DATA_AT, total = BLOCK;
+  for (const part of parts) {
+    for (let offset = 0; offset < part.length;) {
+      const n = Math.min(part.length - offset, DATA_AT + CHUNK - at);
+      e.memory.set(part.subarray(offset, offset + n), at);
+      at += n, offset += n, total += n;
+      if (at === DATA_AT + CHUNK) e.compress(DATA_AT, CHUNK / BLOCK), at = DATA_AT;
+    }
+  }
+  const length = at - DATA_AT;
   const blocks = Math.ceil((length + 9) / BLOCK), end = DATA_AT + blocks * BLOCK;
-  e.memory[DATA_AT + length] = 0x80;
-  e.memory.fill(0, DATA_AT + length + 1, end - 4);
-  e.view.setUint32(end - 4, (prior + length) * 8); // bit length, big-endian (< 2^32 here)
+  e.memory[at] = 0x80;
+  e.memory.fill(0, at + 1, end - 4);
+  e.view.setUint32(end - 4, total * 8); // bit length, big-endian (messages < 2^29 bytes)
   e.compress(DATA_AT, blocks);
 }
 
@@ -245,7 +254,6 @@ function padState(e: Engine, key: Uint8Array, pad: number): Uint8Array {
  * ```
  */
 export class HmacSha256 {
-  #key: Uint8Array;
   #inner: Uint8Array | undefined;
   #outer: Uint8Array | undefined;
   #noble: ReturnType<typeof hmac.create> | undefined;
@@ -256,9 +264,11 @@ export class HmacSha256 {
    * @param key the key, any length
    */
   constructor(key: Uint8Array) {
-    this.#key = key.slice();
     const e = wasmEngine();
-    if (e === undefined) return;
+    if (e === undefined) {
+      this.#noble = hmac.create(sha256, key);
+      return;
+    }
     const k = key.length > BLOCK ? sha256(key) : key;
     this.#inner = padState(e, k, 0x36);
     this.#outer = padState(e, k, 0x5c);
@@ -272,23 +282,16 @@ export class HmacSha256 {
    */
   digest(parts: readonly Uint8Array[]): Uint8Array {
     const e = wasmEngine();
-    let length = 0;
-    for (const part of parts) length += part.length;
-    if (
-      e === undefined || this.#inner === undefined || this.#outer === undefined ||
-      length > MAX_MESSAGE
-    ) {
-      const h = (this.#noble ??= hmac.create(sha256, this.#key)).clone();
+    if (e === undefined || this.#inner === undefined || this.#outer === undefined) {
+      const h = this.#noble!.clone();
       for (const part of parts) h.update(part);
       return h.digest();
     }
-    // Inner hash H((K ⊕ ipad) ‖ m): the key block is already absorbed in #inner.
-    let at = DATA_AT;
-    for (const part of parts) e.memory.set(part, at), at += part.length;
-    absorb(e, this.#inner, length, BLOCK);
-    // Outer hash H((K ⊕ opad) ‖ inner digest).
+    // Inner hash H((K ⊕ ipad) ‖ m), then outer hash H((K ⊕ opad) ‖ inner digest); each
+    // pad block is already absorbed in the stored state.
+    absorb(e, this.#inner, parts);
     digestTo(e, DATA_AT);
-    absorb(e, this.#outer, SIZE, BLOCK);
+    absorb(e, this.#outer, [e.memory.subarray(DATA_AT, DATA_AT + SIZE)]); // already in place
     digestTo(e, DATA_AT);
     return e.memory.slice(DATA_AT, DATA_AT + SIZE);
   }

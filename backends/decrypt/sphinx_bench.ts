@@ -6,9 +6,11 @@
  */
 
 import { x25519 } from "@noble/curves/ed25519.js";
+import { chacha20 } from "@noble/ciphers/chacha.js";
 import { blake2b } from "@noble/hashes/blake2.js";
 import { randomBytes } from "../../core/random.ts";
 import { keyedBlake2b256 } from "./blake2b.ts";
+import { chacha20XorInPlace } from "./chacha20.ts";
 import { deriveSphinxHopKeys, headerMac, routingStream } from "./hop_keys.ts";
 import { lionessDecrypt } from "./lioness.ts";
 import { createSphinxPacket } from "./packet.ts";
@@ -98,4 +100,11 @@ Deno.bench(
 );
 Deno.bench("keyed BLAKE2b-256 over LIONESS R, @noble/hashes", { group: "blake2b" }, () => {
   blake2b(right, { key: hashKey, dkLen: 32 });
+});
+Deno.bench("ChaCha20 over LIONESS R, WebAssembly", { group: "chacha20", baseline: true }, () => {
+  chacha20XorInPlace(hashKey, right);
+});
+const zeroNonce = new Uint8Array(12);
+Deno.bench("ChaCha20 over LIONESS R, @noble/ciphers", { group: "chacha20" }, () => {
+  right.set(chacha20(hashKey, zeroNonce, right));
 });
