@@ -82,6 +82,9 @@ export class RequestVerifier {
   #now: () => number;
 
   /**
+
+   * Creates the instance.
+   *
    * @param options replay window in seconds and an optional clock
    */
   constructor(options: { windowSeconds: number; now?: () => number }) {

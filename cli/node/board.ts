@@ -106,6 +106,9 @@ export class BulletinBoard {
   #locks = new Map<string, Promise<unknown>>();
 
   /**
+
+   * Creates the instance.
+   *
    * @param options storage, identity, admins, backends, logger, metrics
    */
   constructor(options: BulletinBoardOptions) {

@@ -64,6 +64,9 @@ export class CascadeMixer {
   #me: string;
 
   /**
+
+   * Creates the instance.
+   *
    * @param options storage, identity, board, backends, keys, logger, metrics
    */
   constructor(options: CascadeMixerOptions) {

@@ -17,6 +17,8 @@ export class NodeHttpError extends PanoramixError {
   /** HTTP status. */
   readonly status: number;
   /**
+   * Creates the instance.
+   *
    * @param status HTTP status
    * @param code the response's error code
    * @param message the response's message
@@ -59,6 +61,9 @@ export class NodeClient {
   #o: NodeClientOptions;
 
   /**
+
+   * Creates the instance.
+   *
    * @param baseUrl node URL, e.g. http://127.0.0.1:8470
    * @param options identity and timeout
    */

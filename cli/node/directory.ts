@@ -56,6 +56,9 @@ export class Directory {
   #o: DirectoryOptions;
 
   /**
+
+   * Creates the instance.
+   *
    * @param options storage, identity, operators, ttl, logger, metrics
    */
   constructor(options: DirectoryOptions) {

@@ -128,25 +128,32 @@ Deno.test("kill -9 of a cascade mixer mid-batch: after restart the job completes
         submitters: [],
       },
     });
-    const inputs = await reencryptBackend.sampleInputs(40, { key: keys.publicKey });
+    const inputs = await reencryptBackend.sampleInputs(100, { key: keys.publicKey });
     await submitInputs(client, {
       id: "crash",
       submitter: admin,
       items: inputs.map((x) => reencryptBackend.input.encode(x)),
     });
     await closeJob(client, { id: "crash", admin });
-    // Stage 1 is mixer 1's: kill it while that batch is being mixed.
-    await until("stage 1", async () => {
-      const s = await client.getJson("/v1/board/jobs/crash") as { stage: number };
-      return s.stage >= 1 ? s : undefined;
-    });
-    await new Promise((r) => setTimeout(r, 150));
+    // Stage 1 is mixer 1's. It has started mixing once it fetched the stage's inputs
+    // (the second items request the board serves): kill it then, mid-batch.
+    const itemRequests = () =>
+      board.metrics.counter("panoramix_http_requests_total", "").value({
+        route: "/v1/board/jobs/:job/items",
+        status: "200",
+      });
+    await until(
+      "mixer 1 to fetch its batch",
+      () => Promise.resolve(itemRequests() >= 2 ? true : undefined),
+    );
     await mixer1.stop("SIGKILL");
+    const atKill = await client.getJson("/v1/board/jobs/crash") as { stage: number };
+    assert.equal(atKill.stage, 1, "the kill landed before mixer 1 posted its batch");
     mixer1 = await NodeProcess.spawn(configPath);
     const done = await waitForJob(client, { id: "crash", timeoutMs: 60_000 });
     assert.equal(done.stage, 3);
     const verified = await verifyJobFromBoard(client, { job: "crash", backendByName });
-    assert.deepEqual(verified.stages.map((s) => s.outputs), [40, 40, 40]);
+    assert.deepEqual(verified.stages.map((s) => s.outputs), [100, 100, 100]);
   } finally {
     await mixer1?.stop("SIGKILL");
     await net.close();

@@ -17,6 +17,9 @@ export class HttpError extends Error {
   readonly headers: Record<string, string>;
 
   /**
+
+   * Creates the instance.
+   *
    * @param status HTTP status
    * @param code stable code, e.g. "unauthorized"
    * @param message sentence-case explanation

@@ -44,7 +44,11 @@ export class Counter {
   value(labels: Labels = {}): number {
     return this.#values.get(labelKey(labels)) ?? 0;
   }
-  /** @returns [label key, value] pairs */
+  /**
+   * Reads the [label key, value] pairs.
+   *
+   * @returns [label key, value] pairs
+   */
   entries(): [string, number][] {
     return [...this.#values.entries()];
   }
@@ -55,6 +59,8 @@ export class Gauge {
   #values = new Map<string, number>();
   #read: (() => number) | undefined;
   /**
+   * Creates the instance.
+   *
    * @param read optional callback giving the unlabelled value at scrape time
    */
   constructor(read?: () => number) {
@@ -69,7 +75,11 @@ export class Gauge {
   set(value: number, labels: Labels = {}): void {
     this.#values.set(labelKey(labels), value);
   }
-  /** @returns [label key, value] pairs */
+  /**
+   * Reads the [label key, value] pairs.
+   *
+   * @returns [label key, value] pairs
+   */
   entries(): [string, number][] {
     if (this.#read) return [["", this.#read()]];
     return [...this.#values.entries()];
@@ -98,6 +108,8 @@ export class Histogram {
   #sum = 0;
   #count = 0;
   /**
+   * Creates the instance.
+   *
    * @param buckets upper bounds in increasing order
    */
   constructor(buckets: readonly number[] = DEFAULT_BUCKETS) {
@@ -116,11 +128,17 @@ export class Histogram {
       if (value <= this.#buckets[i]!) this.#counts[i]!++;
     }
   }
-  /** @returns the number of observations */
+  /**
+   * Reads the the number of observations.
+   *
+   * @returns the number of observations
+   */
   get count(): number {
     return this.#count;
   }
   /**
+   * Renders the buckets, sum and count.
+   *
    * @param name metric name
    * @returns exposition lines
    */
@@ -205,7 +223,14 @@ export class MetricsRegistry {
     this.#series.set(name, { name, help, type, render });
   }
 
-  /** @returns the text exposition of every metric */
+  /**
+
+   * Reads the the text exposition of every metric.
+   *
+
+   * @returns the text exposition of every metric
+
+   */
   render(): string {
     const lines: string[] = [];
     for (const s of this.#series.values()) {

@@ -37,6 +37,9 @@ export class RateLimiter {
   #options: Required<RateLimiterOptions>;
 
   /**
+
+   * Creates the instance.
+   *
    * @param options rate, burst, client bound and clock
    */
   constructor(options: RateLimiterOptions) {

@@ -52,6 +52,9 @@ export class SqliteReplayCache implements ReplayCache {
   #scope: string;
 
   /**
+
+   * Creates the instance.
+   *
    * @param store the node store
    * @param scope what the tags belong to, e.g. "epoch:42"
    */
@@ -92,6 +95,8 @@ export class SqliteReplayCache implements ReplayCache {
   }
 
   /**
+   * Tells whether a tag was recorded, without recording it.
+   *
    * @param tag 32-byte replay tag
    * @returns true when seen before
    */

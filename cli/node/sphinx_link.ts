@@ -28,7 +28,7 @@ export const SPHINX_STATUS = {
 } as const;
 
 /** Largest frame a receiver accepts (65,536-byte payload plus header). */
-export const MAX_FRAME = 65536 + 1024;
+export const MAX_FRAME: number = 65536 + 1024;
 
 /**
  * Splits a byte stream into length-prefixed frames.

@@ -99,6 +99,9 @@ export class SphinxMix {
   #wake: (() => void) | undefined;
 
   /**
+
+   * Creates the instance.
+   *
    * @param ctx the node context
    */
   constructor(ctx: NodeServiceContext) {
@@ -198,7 +201,14 @@ export class SphinxMix {
     })).sort((a, b) => a.epoch - b.epoch);
   }
 
-  /** @returns host:port packets are sent to */
+  /**
+
+   * Reads the host:port packets are sent to.
+   *
+
+   * @returns host:port packets are sent to
+
+   */
   sphinxAddress(): string {
     if (this.#ctx.config.sphinx.publicAddress) return this.#ctx.config.sphinx.publicAddress;
     const addr = this.#listener?.addr as Deno.NetAddr | undefined;
