@@ -222,7 +222,7 @@ export class BulletinBoard {
     }
     if (exists) throw new ConfigError(`Job '${post.job}' already exists`);
     const spec = readJobSpec(decodeMsgpack(post.body, "post.body"), "job");
-    const backend = this.#o.backendByName(spec.backend);
+    this.#o.backendByName(spec.backend); // an unknown backend is refused here, not at mixing
     if (spec.stages.length === 0) {
       throw new InvalidInputError("Value 'job.stages' must name at least one mixer");
     }
@@ -230,7 +230,6 @@ export class BulletinBoard {
       this.#o.store.db.prepare(
         "INSERT INTO board_jobs (job, spec, state, stage, inputs) VALUES (?, ?, 'open', 0, 0)",
       ).run(post.job, post.body);
-      void backend;
       return this.#append(post, digest);
     });
   }

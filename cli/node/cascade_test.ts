@@ -220,7 +220,7 @@ Deno.test("rate limits: signed posts per identity key, reads per address, 429 wi
       name: "limited",
       roles: ["board"],
       admins: [toBase64Url(admin.publicKey)],
-      limits: { requestsPerSecond: 0.5, burst: 3 },
+      limits: { requestsPerSecond: 0.5, burst: 3, maxBodyBytes: 4096 },
     });
     const keys = await plainBackend.generateKeys();
     const spec = {
@@ -235,6 +235,14 @@ Deno.test("rate limits: signed posts per identity key, reads per address, 429 wi
       createJob(client, { id: "r3", admin, spec }),
       (e: unknown) => e instanceof NodeHttpError && e.status === 429,
     );
+    // A body over the limit is refused before anything else is done with it.
+    const big = await fetch(`${board.url}/v1/board/posts`, {
+      method: "POST",
+      headers: { "content-type": "application/msgpack" },
+      body: new Uint8Array(5000),
+    });
+    assert.equal(big.status, 413);
+    assert.match((await big.json()).message, /exceeds 4096 bytes/);
     // Signed requests were charged to the key, so this address still has its own bucket.
     const statuses = [];
     for (let i = 0; i < 4; i++) {
@@ -245,7 +253,7 @@ Deno.test("rate limits: signed posts per identity key, reads per address, 429 wi
         assert.match((await r.json()).message, /Too many requests/);
       } else await r.body?.cancel();
     }
-    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    assert.deepEqual(statuses, [200, 200, 429, 429]);
   } finally {
     await net.close();
   }

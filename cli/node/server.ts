@@ -195,12 +195,18 @@ export function createHandler(
       match.route.names.forEach((n, i) => {
         params[n] = decodeURIComponent(match.values[i]!);
       });
-      const body = request.method === "GET"
-        ? new Uint8Array()
-        : await readBody(request, options.maxBodyBytes);
+      if (match.route.auth && !limiter.has(ip)) limit(ip);
+      let body: Uint8Array = new Uint8Array();
+      if (request.method !== "GET") {
+        try {
+          body = await readBody(request, options.maxBodyBytes);
+        } catch (error) {
+          limit(ip); // oversized or broken bodies count against the sender's address
+          throw error;
+        }
+      }
       let signer: Uint8Array | undefined;
       if (match.route.auth) {
-        if (!limiter.has(ip)) limit(ip);
         try {
           signer = verifier.verify({
             method: request.method,
