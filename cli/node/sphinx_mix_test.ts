@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { fromBase64Url, toBase64Url } from "../../core/bytes.ts";
 import { randomBytes } from "../../core/random.ts";
+import { VerificationError } from "../../core/errors.ts";
+import {
+  createSphinxReply,
+  createSphinxSurb,
+  openSphinxReply,
+} from "../../backends/decrypt/mod.ts";
 import { NodeClient } from "./client.ts";
 import { buildPacket, chooseRoute, fetchTopology } from "./sphinx_client.ts";
 import { frame, SPHINX_STATUS, SphinxLink } from "./sphinx_link.ts";
@@ -190,6 +196,40 @@ Deno.test("epoch keys rotate with overlap; an expired key and its replay tags ar
     const fresh = await fetchTopology(new NodeClient(dir.url));
     const published = fresh.nodes.find((n) => n.name === "mix0")!.epochKeys.map((k) => k.epoch);
     assert.ok(!published.includes(first[0]!), `published ${published}`);
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("a reply sent with a SURB reaches its creator's mailbox and opens only with the SURB secret", async () => {
+  const { net, dir } = await sphinxNetwork();
+  try {
+    const topology = await fetchTopology(new NodeClient(dir.url), dir.identity.publicKey);
+    const alice = randomBytes(32);
+    const route = chooseRoute(topology, { hops: 3, meanDelayMs: 1 });
+    const { surb, secret } = await createSphinxSurb({ route: route.hops, recipient: alice });
+    // Bob knows only the SURB: he fills it with his reply and sends it to its first hop.
+    const { firstHop, packet } = createSphinxReply(surb, {
+      message: new TextEncoder().encode("reply from bob"),
+      payloadSize: PAYLOAD,
+    });
+    const first = topology.nodes.find((n) => n.identity.every((b, i) => b === firstHop[i]))!;
+    const link = await SphinxLink.connect(first.sphinxAddress);
+    assert.equal(await link.send(packet), SPHINX_STATUS.accepted);
+    link.close();
+    const exit = route.nodes[2]!;
+    const got = await until("the reply", async () => {
+      const { messages } = await new NodeClient(exit.httpUrl).getJson(
+        `/v1/sphinx/messages?recipient=${toBase64Url(alice)}`,
+      ) as { messages: { kind: string; surbId: string; message: string }[] };
+      return messages.length > 0 ? messages[0] : undefined;
+    });
+    assert.equal(got.kind, "reply");
+    assert.deepEqual(fromBase64Url(got.surbId, "surbId"), secret.surbId);
+    const payload = fromBase64Url(got.message, "message");
+    assert.equal(new TextDecoder().decode(openSphinxReply(secret, payload)), "reply from bob");
+    const other = await createSphinxSurb({ route: route.hops, recipient: alice });
+    assert.throws(() => openSphinxReply(other.secret, payload), VerificationError);
   } finally {
     await net.close();
   }
