@@ -15,7 +15,12 @@ import { verifyJobFromBoard } from "./board_reader.ts";
 import { NodeClient, NodeHttpError } from "./client.ts";
 import { generateIdentity } from "./identity.ts";
 import { closeJob, createJob, submitInputs, waitForJob } from "./job_client.ts";
-import { createPost } from "./posts.ts";
+import { createPost, postDigest, postToEnvelope, readPost } from "./posts.ts";
+import { encodeMsgpack } from "../../core/envelope.ts";
+import { CascadeMixer } from "./cascade.ts";
+import { silentLogger } from "./log.ts";
+import { MetricsRegistry } from "./metrics.ts";
+import { Store } from "./storage.ts";
 import { TestNetwork } from "./test_support.ts";
 
 const admin = generateIdentity();
@@ -254,6 +259,111 @@ Deno.test("rate limits: signed posts per identity key, reads per address, 429 wi
       } else await r.body?.cancel();
     }
     assert.deepEqual(statuses, [200, 200, 429, 429]);
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("decrypt cascade: a packet replayed into a later job is dropped, also after a restart", async () => {
+  const keys = generateSphinxCascade({ mixers: 3 });
+  const { net, board, mixers } = await setup((i) => ({
+    decrypt: encodeSphinxMixerSecret(keys.secrets[i]!),
+  }));
+  try {
+    const client = new NodeClient(board.url, { identity: admin });
+    const cascadeKey = encodeSphinxCascade(keys.cascade);
+    const packets = (await decryptBackend.sampleInputs(6, { key: cascadeKey })).map((p) =>
+      decryptBackend.input.encode(p)
+    );
+    const spec = {
+      backend: "decrypt",
+      stages: mixers.map((m) => ({ mixer: m.identity.publicKey, key: cascadeKey })),
+      minInputs: 2,
+      submitters: [],
+    };
+    const run = async (id: string, items: Envelope[]) => {
+      await createJob(client, { id, admin, spec });
+      await submitInputs(client, { id, submitter: admin, items });
+      await closeJob(client, { id, admin });
+      await waitForJob(client, { id });
+      return (await verifyJobFromBoard(client, { job: id, backendByName })).stages;
+    };
+    assert.deepEqual((await run("d1", packets.slice(0, 4))).map((s) => s.outputs), [4, 4, 4]);
+    // The first mixer restarts: its replay tags are on disk.
+    await net.stop("mixer0");
+    await net.start({ name: "mixer0", roles: ["cascade"] });
+    const stages = await run("d2", [packets[0]!, packets[4]!, packets[5]!]);
+    assert.deepEqual(stages.map((s) => s.outputs), [2, 2, 2]);
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("a mixer that crashed after storing its mix re-sends that exact mix", async () => {
+  const net = await TestNetwork.create();
+  try {
+    const board = await net.start({
+      name: "board",
+      roles: ["board"],
+      admins: [toBase64Url(admin.publicKey)],
+    });
+    const mixer = generateIdentity();
+    const keys = await plainBackend.generateKeys();
+    const client = new NodeClient(board.url, { identity: admin });
+    await createJob(client, {
+      id: "saved",
+      admin,
+      spec: {
+        backend: "plain",
+        stages: [{ mixer: mixer.publicKey, key: keys.publicKey }],
+        minInputs: 2,
+        submitters: [],
+      },
+    });
+    const inputs = await plainBackend.sampleInputs(5, { key: keys.publicKey });
+    await submitInputs(client, {
+      id: "saved",
+      submitter: admin,
+      items: inputs.map((x) => plainBackend.input.encode(x)),
+    });
+    await closeJob(client, { id: "saved", admin });
+    // What the mixer committed before crashing: its signed mix post.
+    const result = await plainBackend.mix(inputs, { key: keys.publicKey });
+    const post = createPost(mixer, {
+      job: "saved",
+      type: "mix",
+      body: {
+        v: 1,
+        kind: "node.mix",
+        stage: 0,
+        outputs: result.outputs.map((o) => plainBackend.output.encode(o)),
+        proof: result.proof,
+      },
+    });
+    const store = new Store(":memory:");
+    const cascade = new CascadeMixer({
+      store,
+      identity: mixer,
+      boardUrl: board.url,
+      pollIntervalMs: 1000,
+      backendByName,
+      mixKey: () => Promise.resolve(undefined),
+      logger: silentLogger,
+      metrics: new MetricsRegistry(),
+    });
+    store.write(() =>
+      store.db.prepare("INSERT INTO cascade_results (job, stage, post) VALUES (?, ?, ?)").run(
+        "saved",
+        0,
+        encodeMsgpack(postToEnvelope(post)),
+      )
+    );
+    await store.commit();
+    assert.equal(await cascade.tick(), 1);
+    const posts = board.board!.posts(0, 100);
+    const last = readPost(posts.at(-1), "post");
+    assert.deepEqual(postDigest(last), postDigest(post));
+    store.close();
   } finally {
     await net.close();
   }
