@@ -52,6 +52,8 @@ interface QueueRow {
 }
 
 const PER_CONNECTION_IN_FLIGHT = 512;
+// Most packets being forwarded (sent, not yet acknowledged by the next hop) at once.
+const MAX_SENDING = 4096;
 
 /**
  * Epoch number of a time.
@@ -425,25 +427,26 @@ export class SphinxMix {
     while (this.#running) {
       try {
         const now = Date.now();
-        const rows = (store.db.prepare(
+        const due = (store.db.prepare(
           "SELECT id, kind, target, packet, surb_id FROM sphinx_queue WHERE release_at <= ? ORDER BY release_at LIMIT 2000",
         ).all(now) as unknown as QueueRow[]).filter((r) => !this.#sending.has(r.id));
-        if (rows.length === 0) {
-          const next = store.db.prepare("SELECT MIN(release_at) AS t FROM sphinx_queue").get() as {
-            t: number | null;
+        const room = MAX_SENDING - this.#sending.size;
+        const rows = due.slice(0, Math.max(0, room));
+        if (rows.length > 0) this.#release(rows);
+        if (rows.length === 2000 && room > rows.length) continue;
+        // Sleep until the next packet is due (rows being sent do not count), or a wake-up.
+        const next = store.db.prepare(
+          "SELECT MIN(release_at) AS t FROM sphinx_queue WHERE release_at > ?",
+        ).get(now) as { t: number | null };
+        const wait = next.t === null ? 50 : Math.max(1, Math.min(50, next.t - now));
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, wait);
+          this.#wake = () => {
+            clearTimeout(t);
+            resolve();
           };
-          const wait = next.t === null ? 50 : Math.max(1, Math.min(50, next.t - now));
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, wait);
-            this.#wake = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-          this.#wake = undefined;
-          continue;
-        }
-        await this.#release(rows);
+        });
+        this.#wake = undefined;
       } catch (error) {
         logger.log("error", "sphinx_dispatch_failed", { error });
         await new Promise((r) => setTimeout(r, 200));
@@ -451,58 +454,77 @@ export class SphinxMix {
     }
   }
 
-  async #release(rows: QueueRow[]): Promise<void> {
+  /** Releases due packets: deliveries at once, forwards concurrently over persistent links. */
+  #release(rows: QueueRow[]): void {
     const { store, metrics } = this.#ctx;
-    const done: number[] = [];
-    const retry: number[] = [];
-    const soon: number[] = [];
     const local = rows.filter((r) => r.kind !== "forward");
-    const forward = rows.filter((r) => r.kind === "forward");
-    store.write(() => {
-      const insert = store.db.prepare(
-        "INSERT INTO sphinx_delivered (kind, recipient, surb_id, message, time) VALUES (?, ?, ?, ?, ?)",
-      );
-      for (const r of local) {
-        insert.run(r.kind, r.target, r.surb_id, r.packet, Date.now());
-        done.push(r.id);
-      }
-    });
     if (local.length > 0) {
-      metrics.counter("panoramix_sphinx_delivered_total", "Messages delivered to the mailbox")
-        .inc(local.length);
-    }
-    for (const r of forward) this.#sending.add(r.id);
-    await Promise.all(forward.map(async (r) => {
-      try {
-        const link = await this.#linkTo(r.target);
-        const status = await link.send(r.packet);
-        if (status === SPHINX_STATUS.busy || status === SPHINX_STATUS.internal) retry.push(r.id);
-        else {
-          // Accepted or a replay (the next hop already has it): either way it is delivered.
-          // Invalid/unknown-key/bad-MAC: the next hop will never take it; drop.
-          done.push(r.id);
-          metrics.counter("panoramix_sphinx_packets_out_total", "Sphinx packets forwarded")
-            .inc(1, { status: String(status) });
+      store.write(() => {
+        const insert = store.db.prepare(
+          "INSERT INTO sphinx_delivered (kind, recipient, surb_id, message, time) VALUES (?, ?, ?, ?, ?)",
+        );
+        const del = store.db.prepare("DELETE FROM sphinx_queue WHERE id = ?");
+        for (const r of local) {
+          insert.run(r.kind, r.target, r.surb_id, r.packet, Date.now());
+          del.run(r.id);
         }
-      } catch (error) {
-        this.#ctx.logger.log("warn", "sphinx_forward_failed", {
-          nextHop: toBase64Url(r.target),
-          error,
-        });
-        (error instanceof PanoramixError && error.code === "not_found" ? soon : retry).push(r.id);
+      });
+      for (const r of local) this.#sending.add(r.id);
+      this.#track(
+        store.commit().then(() => {
+          metrics.counter("panoramix_sphinx_delivered_total", "Messages delivered to the mailbox")
+            .inc(local.length);
+          this.#queueDepth -= local.length;
+          for (const r of local) this.#sending.delete(r.id);
+        }),
+      );
+    }
+    for (const r of rows) {
+      if (r.kind !== "forward") continue;
+      this.#sending.add(r.id);
+      this.#track(this.#forward(r));
+    }
+  }
+
+  async #forward(r: QueueRow): Promise<void> {
+    const { store, metrics } = this.#ctx;
+    let retryAt: number | undefined;
+    try {
+      const link = await this.#linkTo(r.target);
+      const status = await link.send(r.packet);
+      if (status === SPHINX_STATUS.busy || status === SPHINX_STATUS.internal) {
+        retryAt = Date.now() + 1000;
+      } else {
+        // Accepted or a replay (the next hop already has it): either way it is delivered.
+        // Invalid/unknown-key/bad-MAC: the next hop will never take it; drop.
+        metrics.counter("panoramix_sphinx_packets_out_total", "Sphinx packets forwarded")
+          .inc(1, { status: String(status) });
       }
-    }));
-    // At-least-once: the row leaves the queue only after the next hop acknowledged it.
-    store.write(() => {
-      const del = store.db.prepare("DELETE FROM sphinx_queue WHERE id = ?");
-      for (const id of done) del.run(id);
-      const later = store.db.prepare("UPDATE sphinx_queue SET release_at = ? WHERE id = ?");
-      for (const id of retry) later.run(Date.now() + 1000, id);
-      for (const id of soon) later.run(Date.now() + 200, id);
-    });
-    await store.commit();
-    this.#queueDepth -= done.length;
-    for (const r of forward) this.#sending.delete(r.id);
+    } catch (error) {
+      this.#ctx.logger.log("warn", "sphinx_forward_failed", {
+        nextHop: toBase64Url(r.target),
+        error,
+      });
+      const soon = error instanceof PanoramixError && error.code === "not_found";
+      retryAt = Date.now() + (soon ? 200 : 1000);
+    }
+    try {
+      // At-least-once: the row leaves the queue only after the next hop acknowledged it.
+      store.write(() => {
+        if (retryAt === undefined) {
+          store.db.prepare("DELETE FROM sphinx_queue WHERE id = ?").run(r.id);
+        } else {
+          store.db.prepare("UPDATE sphinx_queue SET release_at = ? WHERE id = ?").run(
+            retryAt,
+            r.id,
+          );
+        }
+      });
+      await store.commit();
+      if (retryAt === undefined) this.#queueDepth--;
+    } finally {
+      this.#sending.delete(r.id);
+    }
   }
 
   async #linkTo(nodeId: Uint8Array): Promise<SphinxLink> {
@@ -549,6 +571,7 @@ export class SphinxMix {
     this.#wake?.();
     await Promise.allSettled([...this.#inflight]);
     await this.#dispatcher;
+    await Promise.allSettled([...this.#inflight]); // forwards started by the last release
     await this.#acceptLoop;
     for (const conn of this.#connections) {
       try {
