@@ -305,11 +305,18 @@ export async function startNode(
     if (directory) await directory.register(d, identity.publicKey);
     else await client.postEnvelope("/v1/directory/descriptors", descriptorToEnvelope(d));
   };
-  try {
-    await publish();
-  } catch (error) {
-    logger.log("warn", "publish_failed", { error });
-  }
+  // The directory may come up after this node: retry every 5 s until the first success.
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const firstPublish = async (): Promise<void> => {
+    try {
+      await publish();
+    } catch (error) {
+      logger.log("warn", "publish_failed", { error });
+      retry = setTimeout(firstPublish, 5000);
+      Deno.unrefTimer(retry);
+    }
+  };
+  await firstPublish();
   logger.log("info", "node_started", {
     url,
     roles: config.roles,
@@ -329,6 +336,7 @@ export async function startNode(
     stopping ??= (async () => {
       logger.log("info", "node_stopping", {});
       clearInterval(refresh);
+      clearTimeout(retry);
       for (const s of services) await s.stop();
       await server.shutdown();
       await store.commit();
