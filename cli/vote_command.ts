@@ -947,7 +947,18 @@ export const voteBenchCommand = buildCommand({
       const decoded = electionTranscriptFromEnvelope(decodeMsgpack(bytes, "transcript"));
       times["read transcript"] = performance.now() - t;
       t = performance.now();
-      await verifyElection(decoded, { workers, onProgress: progress.report });
+      let mark = t;
+      const verifySteps: Record<string, number> = {};
+      await verifyElection(decoded, {
+        workers,
+        onProgress: (e) => {
+          progress.report(e);
+          if (e.done !== e.total) return;
+          const now = performance.now();
+          verifySteps[e.phase] = Number(((now - mark) / 1000).toFixed(2));
+          mark = now;
+        },
+      });
       times["verify"] = performance.now() - t;
       await progress.done();
       const election = Object.entries(times)
@@ -962,6 +973,7 @@ export const voteBenchCommand = buildCommand({
         seconds: Object.fromEntries(
           Object.entries(times).map(([p, ms]) => [p, Number((ms / 1000).toFixed(2))]),
         ),
+        verifySteps,
         // Everything but the voters' own encryption (done on their devices).
         electionSeconds: Number((election / 1000).toFixed(2)),
         tally: transcript.tally.questions[0]!.counts,

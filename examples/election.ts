@@ -73,7 +73,16 @@ try {
   );
   t = performance.now();
   const published = electionTranscriptFromEnvelope(decodeMsgpack(bytes, "transcript"));
-  const report = await verifyElection(published);
+  let mark = t;
+  const report = await verifyElection(published, {
+    // Print each verification step as it completes.
+    onProgress: (e) => {
+      if (e.done !== e.total) return;
+      const now = performance.now();
+      line(`    ${e.phase.padEnd(28)} ${((now - mark) / 1000).toFixed(2).padStart(8)} s`);
+      mark = now;
+    },
+  });
   line(`  ${"verify".padEnd(16)} ${((performance.now() - t) / 1000).toFixed(2).padStart(8)} s`);
   line(`Total ${((performance.now() - started) / 1000).toFixed(2)} s; rejected ${rejected.length}`);
   line(
