@@ -157,9 +157,9 @@ export function createHandler(
     let response: Response;
     try {
       const url = new URL(request.url);
-      // Rate limits are per client: a signed request is charged to its verified identity
-      // key; anything else (reads, failed signatures) to the sender's address, and an
-      // address out of tokens cannot make the node verify more signatures.
+      // Rate limits are per client: every request is charged to the sender's address
+      // before any work is done, and a signed request also to its verified identity key
+      // (fresh keys cannot escape the address limit; one key cannot spread over addresses).
       const ip = `ip:${(info.remoteAddr as Deno.NetAddr).hostname}`;
       const limit = (client: string) => {
         if (!limiter.take(client)) {
@@ -173,6 +173,7 @@ export function createHandler(
           );
         }
       };
+      limit(ip);
       let match: { route: Compiled; values: string[] } | undefined;
       let pathMatched = false;
       for (const route of routes) {
@@ -185,7 +186,6 @@ export function createHandler(
         }
       }
       if (!match) {
-        limit(ip);
         throw pathMatched
           ? new HttpError(405, "method_not_allowed", `Method ${request.method} is not allowed here`)
           : new HttpError(404, "not_found", `No such endpoint '${url.pathname}'`);
@@ -195,31 +195,19 @@ export function createHandler(
       match.route.names.forEach((n, i) => {
         params[n] = decodeURIComponent(match.values[i]!);
       });
-      if (match.route.auth && !limiter.has(ip)) limit(ip);
-      let body: Uint8Array = new Uint8Array();
-      if (request.method !== "GET") {
-        try {
-          body = await readBody(request, options.maxBodyBytes);
-        } catch (error) {
-          limit(ip); // oversized or broken bodies count against the sender's address
-          throw error;
-        }
-      }
+      const body = request.method === "GET"
+        ? new Uint8Array()
+        : await readBody(request, options.maxBodyBytes);
       let signer: Uint8Array | undefined;
       if (match.route.auth) {
-        try {
-          signer = verifier.verify({
-            method: request.method,
-            path: url.pathname + url.search,
-            body,
-            headers: request.headers,
-          });
-        } catch (error) {
-          limit(ip);
-          throw error;
-        }
+        signer = verifier.verify({
+          method: request.method,
+          path: url.pathname + url.search,
+          body,
+          headers: request.headers,
+        });
         limit(`key:${toBase64Url(signer)}`);
-      } else limit(ip);
+      }
       response = await match.route.handle({ url, params, body, signer, request });
     } catch (error) {
       response = errorResponse(error);
