@@ -210,6 +210,7 @@ export async function tallyElection(
     );
   }
   const workers = options.workers === undefined ? {} : { workers: options.workers };
+  const verify = options.verifyShares ?? true;
   for (const d of options.decryption) {
     if (d.trustee < 1 || d.trustee > definition.trustees.length) {
       throw new InvalidInputError(`Trustee index '${d.trustee}' is not in this election`);
@@ -219,21 +220,35 @@ export async function tallyElection(
         `Trustee ${d.trustee} sent ${d.shares.length} shares for ${options.ciphertexts.length} ciphertexts`,
       );
     }
-    if (options.verifyShares ?? true) {
-      await verifyTrusteeShares(election, {
-        key: options.key,
-        ciphertexts: options.ciphertexts,
-        post: d,
-        ...workers,
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
-    }
   }
-  // Lagrange combination at 0 over the participating trustees (backend, on workers).
-  const { plaintexts, messages } = await combineDecryptionSharesBatch(options.decryption, {
-    ciphertexts: options.ciphertexts,
-    ...workers,
-    onChunk: (done, total) => options.onProgress?.({ phase: "combine shares", done, total }),
+  // Chaum–Pedersen checks of every share (when verifying) and Lagrange combination at 0
+  // over the participating trustees, in one pass on the workers (backend functions).
+  const { plaintexts, messages, verdicts } = await combineDecryptionSharesBatch(
+    options.decryption.map((d) => ({
+      trustee: d.trustee,
+      shares: d.shares,
+      ...(verify ? { verificationKey: options.key.verificationKeys[d.trustee - 1]! } : {}),
+    })),
+    {
+      ciphertexts: options.ciphertexts,
+      ...workers,
+      onChunk: (done, total) =>
+        options.onProgress?.({
+          phase: verify ? "verify and combine shares" : "combine shares",
+          done,
+          total,
+        }),
+    },
+  );
+  options.decryption.forEach((d, t) => {
+    const bad = verdicts[t]!.findIndex((v) => v !== VOTE_ITEM_OK);
+    if (bad >= 0) {
+      throw new VerificationError(
+        `Trustee ${d.trustee}: decryption share ${bad + 1} invalid${
+          verdicts[t]![bad] === VOTE_ITEM_MALFORMED ? " (malformed)" : ""
+        }`,
+      );
+    }
   });
   const answers = messages.map((parts) => decodeElectionAnswers(definition, parts) ?? null);
   const tally = computeElectionTally(definition, answers.map((a) => a ?? undefined));

@@ -44,6 +44,7 @@ export const VOTE_TASKS = {
   decrypt: "vote/decryption-shares",
   verifyShares: "vote/verify-decryption-shares",
   combine: "vote/combine-and-extract",
+  verifyAndCombine: "vote/verify-combine-and-extract",
 } as const;
 
 /** Per-item verdicts returned by the verification tasks. */
@@ -239,26 +240,58 @@ function verifySharesTask(args: Uint8Array[]): Uint8Array[] {
   return [status];
 }
 
-function combineTask(args: Uint8Array[]): Uint8Array[] {
-  const indicesBytes = arg(args, 0);
-  const indices: number[] = [];
-  for (let o = 0; o < indicesBytes.length; o += 4) {
-    indices.push(new DataView(indicesBytes.buffer, indicesBytes.byteOffset + o, 4).getUint32(0));
+function readTrustees(bytes: Uint8Array, withKeys: boolean) {
+  const step = withKeys ? 36 : 4;
+  const out: Array<{ index: number; verificationKey?: Point }> = [];
+  for (let o = 0; o < bytes.length; o += step) {
+    const index = new DataView(bytes.buffer, bytes.byteOffset + o, 4).getUint32(0);
+    out.push(
+      withKeys
+        ? {
+          index,
+          verificationKey: decodePoint(bytes.subarray(o + 4, o + 36), `verification key ${index}`),
+        }
+        : { index },
+    );
   }
+  return out;
+}
+
+function combineChunk(args: Uint8Array[], verify: boolean): Uint8Array[] {
+  const trustees = readTrustees(arg(args, 0), verify);
   const { width, count } = readHeader(args[1]);
   const cts = arg(args, 2);
   const size = ELEMENT_BYTES * width + 64;
   const plaintexts = new Uint8Array(count * ELEMENT_BYTES * width);
   const slots = new Uint8Array(count * SLOT_BYTES * width);
+  const status = new Uint8Array(count * trustees.length);
   for (let i = 0; i < count; i++) {
-    const shares = indices.map((trustee, t) =>
-      unpackDecryptionShare(arg(args, 3 + t).subarray(i * size, (i + 1) * size), {
-        trustee,
-        what: `share ${i}`,
-      })
-    );
+    const ciphertext = ciphertextAt(cts, width, i);
+    const shares: DecryptionShare[] = [];
+    trustees.forEach((t, j) => {
+      try {
+        const share = unpackDecryptionShare(arg(args, 3 + j).subarray(i * size, (i + 1) * size), {
+          trustee: t.index,
+          what: `share ${i}`,
+        });
+        // Chaum–Pedersen verification (backend), before the share is used.
+        if (verify) {
+          verifyDecryptionShare(share, { ciphertext, verificationKey: t.verificationKey! });
+        }
+        shares.push(share);
+      } catch (error) {
+        if (error instanceof VerificationError) status[i * trustees.length + j] = VOTE_ITEM_INVALID;
+        else if (error instanceof InvalidInputError) {
+          status[i * trustees.length + j] = VOTE_ITEM_MALFORMED;
+        } else throw error;
+      }
+    });
+    if (shares.length !== trustees.length) {
+      for (let k = 0; k < width; k++) slots[(i * width + k) * SLOT_BYTES] = NO_MESSAGE;
+      continue;
+    }
     // Lagrange combination at 0 (backend).
-    const points: Point[] = combineDecryptionShares(ciphertextAt(cts, width, i), shares);
+    const points: Point[] = combineDecryptionShares(ciphertext, shares);
     points.forEach((p, k) => {
       plaintexts.set(p.toBytes(), (i * width + k) * ELEMENT_BYTES);
       const slot = (i * width + k) * SLOT_BYTES;
@@ -272,13 +305,22 @@ function combineTask(args: Uint8Array[]): Uint8Array[] {
       }
     });
   }
-  return [plaintexts, slots];
+  return [plaintexts, slots, status];
+}
+
+function combineTask(args: Uint8Array[]): Uint8Array[] {
+  return combineChunk(args, false);
+}
+
+function verifyAndCombineTask(args: Uint8Array[]): Uint8Array[] {
+  return combineChunk(args, true);
 }
 
 registerWorkerTask(VOTE_TASKS.verifyBallots, verifyBallotsTask);
 registerWorkerTask(VOTE_TASKS.decrypt, decryptTask);
 registerWorkerTask(VOTE_TASKS.verifyShares, verifySharesTask);
 registerWorkerTask(VOTE_TASKS.combine, combineTask);
+registerWorkerTask(VOTE_TASKS.verifyAndCombine, verifyAndCombineTask);
 
 // ------------------------------------------------------------------ runners
 
@@ -431,33 +473,49 @@ export async function verifyDecryptionSharesBatch(
 
 /**
  * Combines the trustees' packed shares of many ciphertexts in parallel and extracts
- * the embedded messages.
+ * the embedded messages; with verification keys, first checks every share's proof in
+ * the same pass (each ciphertext and share is decoded once).
  *
- * @param posts per trustee its index and packed shares (one per ciphertext)
+ * @param posts per trustee its index, packed shares (one per ciphertext) and, to verify
+ *   the shares, its verification key
  * @param options ciphertexts, workers and progress
- * @returns per ciphertext the plaintext elements (32·w bytes) and the extracted
- *   messages (undefined where an element embeds no message)
+ * @returns per ciphertext the plaintext elements (32·w bytes) and the extracted messages
+ *   (undefined where an element embeds no message), and per trustee the verdicts of its
+ *   shares (all {@linkcode VOTE_ITEM_OK} when not verifying)
  * @example
  * ```ts ignore
  * const { plaintexts, messages } = await combineDecryptionSharesBatch(posts, { ciphertexts });
  * ```
  */
 export async function combineDecryptionSharesBatch(
-  posts: ReadonlyArray<{ trustee: number; shares: readonly Uint8Array[] }>,
+  posts: ReadonlyArray<
+    { trustee: number; shares: readonly Uint8Array[]; verificationKey?: Point }
+  >,
   options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[] },
-): Promise<{ plaintexts: Uint8Array[]; messages: (Uint8Array | undefined)[][] }> {
+): Promise<{
+  plaintexts: Uint8Array[];
+  messages: (Uint8Array | undefined)[][];
+  verdicts: Uint8Array[];
+}> {
   const { ciphertexts } = options;
   const width = ciphertexts[0]?.width ?? 1;
-  const indices = new Uint8Array(4 * posts.length);
-  posts.forEach((p, t) => new DataView(indices.buffer).setUint32(4 * t, p.trustee));
-  const results = await runChunks(VOTE_TASKS.combine, ciphertexts.length, (lo, hi) => [
-    indices.slice(),
+  const verify = posts.length > 0 && posts.every((p) => p.verificationKey !== undefined);
+  const step = verify ? 36 : 4;
+  const trustees = new Uint8Array(step * posts.length);
+  posts.forEach((p, t) => {
+    new DataView(trustees.buffer).setUint32(step * t, p.trustee);
+    if (verify) trustees.set(p.verificationKey!.toBytes(), step * t + 4);
+  });
+  const task = verify ? VOTE_TASKS.verifyAndCombine : VOTE_TASKS.combine;
+  const results = await runChunks(task, ciphertexts.length, (lo, hi) => [
+    trustees.slice(),
     header(width, hi - lo),
     concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),
     ...posts.map((p) => concatBytes(...p.shares.slice(lo, hi))),
   ], options);
   const plaintexts: Uint8Array[] = [];
   const messages: (Uint8Array | undefined)[][] = [];
+  const verdicts = posts.map(() => new Uint8Array(ciphertexts.length));
   const pSize = ELEMENT_BYTES * width;
   for (const [pt, slots] of results) {
     for (let o = 0, s = 0; o < pt!.length; o += pSize, s += SLOT_BYTES * width) {
@@ -471,5 +529,16 @@ export async function combineDecryptionSharesBatch(
       messages.push(parts);
     }
   }
-  return { plaintexts, messages };
+  // Verdicts: chunk results are in order, count·T bytes each, trustee-minor.
+  let base = 0;
+  for (const [pt, , status] of results) {
+    const count = pt!.length / pSize;
+    for (let i = 0; i < count; i++) {
+      for (let t = 0; t < posts.length; t++) {
+        verdicts[t]![base + i] = status![i * posts.length + t]!;
+      }
+    }
+    base += count;
+  }
+  return { plaintexts, messages, verdicts };
 }
