@@ -128,21 +128,8 @@ const PERMISSIONS = [
   "--allow-sys",
 ];
 
-/**
- * The entry point child nodes run: `cli/main.ts` when it has the `node` command,
- * else the stand-alone `cli/node/daemon.ts` (same arguments).
- *
- * @returns absolute path of the entry script
- * @example
- * ```ts ignore
- * const entry = await nodeEntry();
- * ```
- */
-export async function nodeEntry(): Promise<string> {
-  const main = new URL("../main.ts", import.meta.url).pathname;
-  const app = await Deno.readTextFile(new URL("../app.ts", import.meta.url));
-  return app.includes("node_command.ts") ? main : new URL("./daemon.ts", import.meta.url).pathname;
-}
+/** The `panoramix` entry point child nodes run. */
+const ENTRY = new URL("../main.ts", import.meta.url).pathname;
 
 /**
  * A node running as a child process.
@@ -183,12 +170,11 @@ export class NodeProcess {
   ): Promise<NodeProcess> {
     const readyFile = `${configPath}.ready.json`;
     await Deno.remove(readyFile).catch(() => {});
-    const entry = await nodeEntry();
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         ...PERMISSIONS,
-        entry,
+        ENTRY,
         "node",
         "run",
         "-c",
