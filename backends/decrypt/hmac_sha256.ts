@@ -205,42 +205,51 @@ function wasmEngine(): Engine | undefined {
   return engine;
 }
 
-// Hashes `parts` onto `state` (32 bytes, native words), which has absorbed one block before,
-// with the FIPS 180-4 §5.1.1 padding; leaves the final state at STATE_AT.
-function absorb(e: Engine, state: Uint8Array, parts: readonly Uint8Array[]): void {
-  e.memory.set(state, STATE_AT);
-  let at = DATA_AT, total = BLOCK;
+// Hashes `parts` onto the state stored at `states[at..at + 32]` (native words), which has
+// absorbed one block before, with the FIPS 180-4 §5.1.1 padding; leaves the final state at
+// STATE_AT.
+function absorb(e: Engine, states: Uint8Array, at: number, parts: readonly Uint8Array[]): void {
+  for (let i = 0; i < SIZE; i++) e.memory[STATE_AT + i] = states[at + i]!;
+  let end = DATA_AT, total = BLOCK;
   for (const part of parts) {
     for (let offset = 0; offset < part.length;) {
-      const n = Math.min(part.length - offset, DATA_AT + CHUNK - at);
-      e.memory.set(part.subarray(offset, offset + n), at);
-      at += n, offset += n, total += n;
-      if (at === DATA_AT + CHUNK) e.compress(DATA_AT, CHUNK / BLOCK), at = DATA_AT;
+      const n = Math.min(part.length - offset, DATA_AT + CHUNK - end);
+      e.memory.set(n === part.length ? part : part.subarray(offset, offset + n), end);
+      end += n, offset += n, total += n;
+      if (end === DATA_AT + CHUNK) e.compress(DATA_AT, CHUNK / BLOCK), end = DATA_AT;
     }
   }
-  const length = at - DATA_AT;
-  const blocks = Math.ceil((length + 9) / BLOCK), end = DATA_AT + blocks * BLOCK;
-  e.memory[at] = 0x80;
-  e.memory.fill(0, at + 1, end - 4);
-  e.view.setUint32(end - 4, total * 8); // bit length, big-endian (messages < 2^29 bytes)
+  const blocks = Math.ceil((end - DATA_AT + 9) / BLOCK), last = DATA_AT + blocks * BLOCK;
+  e.memory[end] = 0x80;
+  e.memory.fill(0, end + 1, last - 4);
+  e.view.setUint32(last - 4, total * 8); // bit length, big-endian (messages < 2^29 bytes)
   e.compress(DATA_AT, blocks);
 }
 
-// The state at STATE_AT as big-endian digest bytes, written at `at`.
-function digestTo(e: Engine, at: number): void {
+// The state at STATE_AT as the 32 big-endian digest bytes, written at out[at..].
+function digestTo(e: Engine, out: Uint8Array, at: number): void {
   for (let k = 0; k < 8; k++) {
-    e.view.setUint32(at + 4 * k, e.view.getUint32(STATE_AT + 4 * k, true));
+    const word = e.view.getUint32(STATE_AT + 4 * k, true);
+    out[at + 4 * k] = word >>> 24;
+    out[at + 4 * k + 1] = word >>> 16;
+    out[at + 4 * k + 2] = word >>> 8;
+    out[at + 4 * k + 3] = word;
   }
 }
 
-// State after absorbing one block: the key XOR a pad byte (RFC 2104 §2).
-function padState(e: Engine, key: Uint8Array, pad: number): Uint8Array {
-  const block = e.memory.subarray(DATA_AT, DATA_AT + BLOCK);
-  block.fill(pad);
-  for (let i = 0; i < key.length; i++) block[i]! ^= key[i]!;
-  H0.forEach((h, k) => e.view.setUint32(STATE_AT + 4 * k, h, true));
-  e.compress(DATA_AT, 1);
-  return e.memory.slice(STATE_AT, STATE_AT + SIZE);
+// States after absorbing one block, the key XOR ipad, then XOR opad (RFC 2104 §2), stored
+// one after the other in 64 bytes.
+function padStates(e: Engine, key: Uint8Array): Uint8Array {
+  const states = new Uint8Array(2 * SIZE);
+  for (const [pad, at] of [[0x36, 0], [0x5c, SIZE]] as const) {
+    const block = e.memory.subarray(DATA_AT, DATA_AT + BLOCK);
+    block.fill(pad);
+    for (let i = 0; i < key.length; i++) block[i]! ^= key[i]!;
+    H0.forEach((h, k) => e.view.setUint32(STATE_AT + 4 * k, h, true));
+    e.compress(DATA_AT, 1);
+    states.set(e.memory.subarray(STATE_AT, STATE_AT + SIZE), at);
+  }
+  return states;
 }
 
 /**
@@ -254,8 +263,7 @@ function padState(e: Engine, key: Uint8Array, pad: number): Uint8Array {
  * ```
  */
 export class HmacSha256 {
-  #inner: Uint8Array | undefined;
-  #outer: Uint8Array | undefined;
+  #states: Uint8Array | undefined;
   #noble: ReturnType<typeof hmac.create> | undefined;
 
   /**
@@ -265,34 +273,31 @@ export class HmacSha256 {
    */
   constructor(key: Uint8Array) {
     const e = wasmEngine();
-    if (e === undefined) {
-      this.#noble = hmac.create(sha256, key);
-      return;
-    }
-    const k = key.length > BLOCK ? sha256(key) : key;
-    this.#inner = padState(e, k, 0x36);
-    this.#outer = padState(e, k, 0x5c);
+    if (e === undefined) this.#noble = hmac.create(sha256, key);
+    else this.#states = padStates(e, key.length > BLOCK ? sha256(key) : key);
   }
 
   /**
    * The MAC of the concatenation of `parts`.
    *
    * @param parts the message, in pieces
-   * @returns the 32-byte HMAC-SHA256
+   * @param out where to write the MAC (32 bytes; default a new array)
+   * @returns `out`, holding the 32-byte HMAC-SHA256
    */
-  digest(parts: readonly Uint8Array[]): Uint8Array {
+  digest(parts: readonly Uint8Array[], out: Uint8Array = new Uint8Array(SIZE)): Uint8Array {
     const e = wasmEngine();
-    if (e === undefined || this.#inner === undefined || this.#outer === undefined) {
+    if (e === undefined || this.#states === undefined) {
       const h = this.#noble!.clone();
       for (const part of parts) h.update(part);
-      return h.digest();
+      out.set(h.digest());
+      return out;
     }
     // Inner hash H((K ⊕ ipad) ‖ m), then outer hash H((K ⊕ opad) ‖ inner digest); each
-    // pad block is already absorbed in the stored state.
-    absorb(e, this.#inner, parts);
-    digestTo(e, DATA_AT);
-    absorb(e, this.#outer, [e.memory.subarray(DATA_AT, DATA_AT + SIZE)]); // already in place
-    digestTo(e, DATA_AT);
-    return e.memory.slice(DATA_AT, DATA_AT + SIZE);
+    // pad block is already absorbed in the stored states.
+    absorb(e, this.#states, 0, parts);
+    digestTo(e, e.memory, DATA_AT);
+    absorb(e, this.#states, SIZE, [e.memory.subarray(DATA_AT, DATA_AT + SIZE)]); // in place
+    digestTo(e, out, 0);
+    return out;
   }
 }

@@ -49,32 +49,35 @@ export interface SphinxHopKeys {
 export function deriveSphinxHopKeys(secret: Uint8Array, alpha: Uint8Array): SphinxHopKeys {
   // HKDF-Extract(salt "panoramix/sphinx/hop-secret/v1", IKM s) (RFC 5869 §2.2).
   const prk = new HmacSha256(HOP_EXTRACT.digest([secret]));
-  return {
-    mac: hkdfExpand(prk, MAC_INFO, 32), // h_μ(s)
-    routing: hkdfExpand(prk, ROUTING_INFO, 32), // h_ρ(s)
-    payload: hkdfExpand(prk, PAYLOAD_INFO, 128), // h_π(s)
-    replayTag: hkdfExpand(prk, REPLAY_INFO, 32), // h_τ(s): s only, so re-encoded α still collide
-    blinding: hkdfExpand(prk, BLINDING_INFO, 32, alpha), // h_b(α, s): info = label ‖ α
-  };
+  // One buffer for the keys that stay inside the backend; the replay tag gets its own array
+  // because callers store it.
+  const keys = new Uint8Array(32 + 32 + 128 + 32), replayTag = new Uint8Array(32);
+  const mac = keys.subarray(0, 32), routing = keys.subarray(32, 64);
+  const payload = keys.subarray(64, 192), blinding = keys.subarray(192, 224);
+  hkdfExpand(prk, MAC_INFO, mac); // h_μ(s)
+  hkdfExpand(prk, ROUTING_INFO, routing); // h_ρ(s)
+  hkdfExpand(prk, PAYLOAD_INFO, payload); // h_π(s)
+  hkdfExpand(prk, REPLAY_INFO, replayTag); // h_τ(s): s only, so re-encoded α still collide
+  hkdfExpand(prk, BLINDING_INFO, blinding, alpha); // h_b(α, s): info = label ‖ α
+  return { mac, routing, payload, replayTag, blinding };
 }
 
 const NO_BYTES = new Uint8Array(0);
+const COUNTER = new Uint8Array(1);
 
-// HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i−1) ‖ info ‖ i), info = label ‖ suffix.
+// HKDF-Expand (RFC 5869 §2.3) into `out` (a multiple of 32 bytes):
+// T(i) = HMAC(PRK, T(i−1) ‖ info ‖ i) with info = label ‖ suffix, written in place.
 function hkdfExpand(
   prk: HmacSha256,
   label: Uint8Array,
-  length: number,
+  out: Uint8Array,
   suffix: Uint8Array = NO_BYTES,
-): Uint8Array {
-  const out = new Uint8Array(length), counter = new Uint8Array(1);
-  let previous: Uint8Array = NO_BYTES;
-  for (let offset = 0; offset < length; offset += 32) {
-    counter[0]! += 1;
-    previous = prk.digest([previous, label, suffix, counter]);
-    out.set(previous.subarray(0, Math.min(32, length - offset)), offset);
+): void {
+  for (let at = 0; at < out.length; at += 32) {
+    COUNTER[0] = at / 32 + 1;
+    const previous = at === 0 ? NO_BYTES : out.subarray(at - 32, at);
+    prk.digest([previous, label, suffix, COUNTER], out.subarray(at, at + 32));
   }
-  return out;
 }
 
 /**
@@ -90,7 +93,9 @@ function hkdfExpand(
  */
 export function deriveSurbPayloadKey(surbKey: Uint8Array): Uint8Array {
   // HKDF-Extract(salt "panoramix/sphinx/surb-secret/v1", IKM k̃), then Expand (RFC 5869 §2).
-  return hkdfExpand(new HmacSha256(SURB_EXTRACT.digest([surbKey])), PAYLOAD_INFO, 128);
+  const key = new Uint8Array(128);
+  hkdfExpand(new HmacSha256(SURB_EXTRACT.digest([surbKey])), PAYLOAD_INFO, key);
+  return key;
 }
 
 /**
