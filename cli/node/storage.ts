@@ -36,6 +36,8 @@ export class Store {
     // FULL: the WAL is fsynced at every COMMIT, so a committed write survives power loss.
     this.db.exec("PRAGMA synchronous=FULL");
     this.db.exec("PRAGMA busy_timeout=5000");
+    // Deleted rows (expired epoch keys, replay tags) are overwritten with zeros, not left in free pages.
+    this.db.exec("PRAGMA secure_delete=ON");
   }
 
   /**
