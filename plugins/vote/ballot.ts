@@ -54,7 +54,7 @@ export const BALLOT_RECEIPT_LABEL = "panoramix/vote/receipt/v1";
 export const BALLOT_RECEIPT_BYTES = 32;
 
 /** Longest voter credential, in UTF-8 bytes. */
-export const MAX_CREDENTIAL_BYTES = 256;
+export const VOTE_MAX_CREDENTIAL_BYTES = 256;
 
 const encoder = new TextEncoder();
 
@@ -95,11 +95,11 @@ export interface ElectionBallot {
 export function checkVoterCredential(credential: string): Uint8Array {
   const bytes = encoder.encode(credential);
   const control = bytes.some((b) => b < 0x20 || b === 0x7f);
-  if (bytes.length === 0 || bytes.length > MAX_CREDENTIAL_BYTES || control) {
+  if (bytes.length === 0 || bytes.length > VOTE_MAX_CREDENTIAL_BYTES || control) {
     throw new InvalidInputError(
       `Credential '${
         credential.slice(0, 40)
-      }' must be 1 to ${MAX_CREDENTIAL_BYTES} bytes of printable text`,
+      }' must be 1 to ${VOTE_MAX_CREDENTIAL_BYTES} bytes of printable text`,
     );
   }
   return bytes;

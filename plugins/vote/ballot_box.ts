@@ -33,7 +33,7 @@ import {
   type ElectionPublicInfo,
   verifyElectionBallot,
 } from "./ballot.ts";
-import { packBallotProof, verifyBallotProofsBatch, VOTE_ITEM_OK } from "./tasks.ts";
+import { packBallotProof, VOTE_ITEM_OK, voteVerifyBallotProofs } from "./tasks.ts";
 
 /** What the box answers to an accepted ballot. */
 export interface CastResult {
@@ -251,7 +251,7 @@ async function verifyBallotProofs(
     b.ciphertext.width === width && b.proof.responses.length === width
   );
   const picked = ballots.filter((_, i) => same[i]);
-  const verdicts = await verifyBallotProofsBatch({
+  const verdicts = await voteVerifyBallotProofs({
     publicKey: election.publicKey,
     width,
     ciphertexts: picked.map((b) => b.ciphertext.bytes),

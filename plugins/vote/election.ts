@@ -27,11 +27,11 @@ import { type ElectionDefinition, electionFingerprint } from "./definition.ts";
 import type { ElectionDecryption, ElectionMix, ElectionTranscript } from "./election_transcript.ts";
 import { computeElectionTally, type ElectionTally } from "./tally.ts";
 import {
-  combineDecryptionSharesBatch,
-  createDecryptionSharesBatch,
-  verifyDecryptionSharesBatch,
   VOTE_ITEM_MALFORMED,
   VOTE_ITEM_OK,
+  voteCombineDecryptionShares,
+  voteCreateDecryptionShares,
+  voteVerifyDecryptionShares,
 } from "./tasks.ts";
 
 /** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
@@ -155,7 +155,7 @@ export async function decryptElectionShares(
   key: SecretShare,
   options: ElectionPhaseOptions & { ciphertexts: readonly Ciphertext[] },
 ): Promise<ElectionDecryption> {
-  const shares = await createDecryptionSharesBatch(key, {
+  const shares = await voteCreateDecryptionShares(key, {
     ciphertexts: options.ciphertexts,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     onChunk: (done, total) =>
@@ -223,7 +223,7 @@ export async function tallyElection(
   }
   // Chaum–Pedersen checks of every share (when verifying) and Lagrange combination at 0
   // over the participating trustees, in one pass on the workers (backend functions).
-  const { plaintexts, messages, verdicts } = await combineDecryptionSharesBatch(
+  const { plaintexts, messages, verdicts } = await voteCombineDecryptionShares(
     options.decryption.map((d) => ({
       trustee: d.trustee,
       shares: d.shares,
@@ -288,7 +288,7 @@ export async function verifyTrusteeShares(
     );
   }
   // Chaum–Pedersen: log_g yⱼ = log_{c1} dₖ for every share (backend, on workers).
-  const verdicts = await verifyDecryptionSharesBatch({ index: post.trustee, verificationKey: vk }, {
+  const verdicts = await voteVerifyDecryptionShares({ index: post.trustee, verificationKey: vk }, {
     ciphertexts: options.ciphertexts,
     shares: post.shares,
     ...(options.workers === undefined ? {} : { workers: options.workers }),

@@ -128,10 +128,10 @@ export function unpackBallotProof(bytes: Uint8Array, what: string): EncryptionPr
  * @returns 32·w + 64 bytes
  * @example
  * ```ts ignore
- * const bytes = packDecryptionShare(share);
+ * const bytes = packVoteDecryptionShare(share);
  * ```
  */
-export function packDecryptionShare(share: DecryptionShare): Uint8Array {
+export function packVoteDecryptionShare(share: DecryptionShare): Uint8Array {
   return concatBytes(
     packPoints(share.shares),
     encodeScalar(share.challenge),
@@ -148,10 +148,10 @@ export function packDecryptionShare(share: DecryptionShare): Uint8Array {
  * @throws {InvalidInputError} when malformed
  * @example
  * ```ts ignore
- * const share = unpackDecryptionShare(bytes, { trustee: 1, what: "share 1" });
+ * const share = unpackVoteDecryptionShare(bytes, { trustee: 1, what: "share 1" });
  * ```
  */
-export function unpackDecryptionShare(
+export function unpackVoteDecryptionShare(
   bytes: Uint8Array,
   options: { trustee: number; what: string },
 ): DecryptionShare {
@@ -210,7 +210,7 @@ function decryptTask(args: Uint8Array[]): Uint8Array[] {
   for (let i = 0; i < count; i++) {
     // dₖ = c1ₖ^{xⱼ} with a Chaum–Pedersen proof (backend).
     const share = createDecryptionShare({ index, secret }, ciphertextAt(cts, width, i));
-    out.set(packDecryptionShare(share), i * size);
+    out.set(packVoteDecryptionShare(share), i * size);
   }
   return [out];
 }
@@ -225,7 +225,7 @@ function verifySharesTask(args: Uint8Array[]): Uint8Array[] {
   const status = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     try {
-      const share = unpackDecryptionShare(shares.subarray(i * size, (i + 1) * size), {
+      const share = unpackVoteDecryptionShare(shares.subarray(i * size, (i + 1) * size), {
         trustee,
         what: `share ${i}`,
       });
@@ -270,10 +270,13 @@ function combineChunk(args: Uint8Array[], verify: boolean): Uint8Array[] {
     const shares: DecryptionShare[] = [];
     trustees.forEach((t, j) => {
       try {
-        const share = unpackDecryptionShare(arg(args, 3 + j).subarray(i * size, (i + 1) * size), {
-          trustee: t.index,
-          what: `share ${i}`,
-        });
+        const share = unpackVoteDecryptionShare(
+          arg(args, 3 + j).subarray(i * size, (i + 1) * size),
+          {
+            trustee: t.index,
+            what: `share ${i}`,
+          },
+        );
         // Chaum–Pedersen verification (backend), before the share is used.
         if (verify) {
           verifyDecryptionShare(share, { ciphertext, verificationKey: t.verificationKey! });
@@ -382,10 +385,10 @@ async function runChunks(
  * @returns one verdict per ballot ({@linkcode VOTE_ITEM_OK}, {@linkcode VOTE_ITEM_INVALID}, {@linkcode VOTE_ITEM_MALFORMED})
  * @example
  * ```ts ignore
- * const verdicts = await verifyBallotProofsBatch({ publicKey, width, ciphertexts, contexts, proofs });
+ * const verdicts = await voteVerifyBallotProofs({ publicKey, width, ciphertexts, contexts, proofs });
  * ```
  */
-export async function verifyBallotProofsBatch(
+export async function voteVerifyBallotProofs(
   items: {
     publicKey: Point;
     width: number;
@@ -414,10 +417,10 @@ export async function verifyBallotProofsBatch(
  * @returns packed shares, one per ciphertext
  * @example
  * ```ts ignore
- * const shares = await createDecryptionSharesBatch(key, { ciphertexts });
+ * const shares = await voteCreateDecryptionShares(key, { ciphertexts });
  * ```
  */
-export async function createDecryptionSharesBatch(
+export async function voteCreateDecryptionShares(
   key: { index: number; secret: bigint },
   options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[] },
 ): Promise<Uint8Array[]> {
@@ -447,10 +450,10 @@ export async function createDecryptionSharesBatch(
  * @returns one verdict per share
  * @example
  * ```ts ignore
- * const verdicts = await verifyDecryptionSharesBatch({ index: 1, verificationKey }, { ciphertexts, shares });
+ * const verdicts = await voteVerifyDecryptionShares({ index: 1, verificationKey }, { ciphertexts, shares });
  * ```
  */
-export async function verifyDecryptionSharesBatch(
+export async function voteVerifyDecryptionShares(
   trustee: { index: number; verificationKey: Point },
   options: VoteBatchOptions & {
     ciphertexts: readonly Ciphertext[];
@@ -484,10 +487,10 @@ export async function verifyDecryptionSharesBatch(
  *   shares (all {@linkcode VOTE_ITEM_OK} when not verifying)
  * @example
  * ```ts ignore
- * const { plaintexts, messages } = await combineDecryptionSharesBatch(posts, { ciphertexts });
+ * const { plaintexts, messages } = await voteCombineDecryptionShares(posts, { ciphertexts });
  * ```
  */
-export async function combineDecryptionSharesBatch(
+export async function voteCombineDecryptionShares(
   posts: ReadonlyArray<
     { trustee: number; shares: readonly Uint8Array[]; verificationKey?: Point }
   >,
