@@ -123,8 +123,17 @@ export class CascadeMixer {
     for (const job of jobs) {
       if (!this.#running && this.#loop !== undefined) break;
       if (job.state !== "mixing" || job.mixers[job.stage] !== this.#me) continue;
-      await this.#mixStage(job.job, job.stage);
-      mixed++;
+      try {
+        await this.#mixStage(job.job, job.stage);
+        mixed++;
+      } catch (error) {
+        // One job this node cannot mix (unknown backend, missing key) must not stall the others.
+        this.#o.logger.log("error", "cascade_stage_failed", {
+          job: job.job,
+          stage: job.stage,
+          error,
+        });
+      }
     }
     return mixed;
   }
