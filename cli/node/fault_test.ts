@@ -225,3 +225,62 @@ Deno.test("kill -9 of a Sphinx mix holding delayed packets: after restart all ar
     await net.close();
   }
 });
+
+Deno.test("SIGTERM mid-stream drains: exit 0, and every acknowledged packet is delivered after restart", async () => {
+  const net = await TestNetwork.create();
+  let entry: NodeProcess | undefined;
+  try {
+    const dir = await net.start({ name: "directory", roles: ["directory"] });
+    const exit = await net.start({ name: "exit", roles: ["sphinx"], directoryUrl: dir.url });
+    const { configPath } = await writeNodeDir(`${net.root}/entry`, {
+      name: "entry",
+      roles: ["sphinx"],
+      directoryUrl: dir.url,
+      httpPort: freePort(),
+      sphinxPort: freePort(),
+    });
+    entry = await NodeProcess.spawn(configPath);
+    const topology = await fetchTopology(new NodeClient(dir.url), dir.identity.publicKey);
+    const nodes = ["entry", "exit"].map((n) => topology.nodes.find((d) => d.name === n)!);
+    const recipient = crypto.getRandomValues(new Uint8Array(32));
+    const packets: Uint8Array[] = [];
+    for (let i = 0; i < 150; i++) {
+      const route = chooseRoute(topology, { hops: 2, meanDelayMs: 0, nodes });
+      route.hops[0]!.delayMs = 400; // some are still queued at the entry when it stops
+      packets.push(
+        await buildPacket(new TextEncoder().encode(`t${i}`), {
+          route,
+          recipient,
+          payloadSize: 1024,
+        }),
+      );
+    }
+    const link = await SphinxLink.connect(nodes[0]!.sphinxAddress);
+    const accepted: string[] = [];
+    const sends = packets.map((p, i) =>
+      link.send(p).then((status) => {
+        if (status === SPHINX_STATUS.accepted) accepted.push(`t${i}`);
+      }, () => {})
+    );
+    await until("some acknowledgements", () => Promise.resolve(accepted.length >= 50 || undefined));
+    const status = await entry.stop("SIGTERM");
+    assert.equal(status.code, 0, entry.log.slice(-6).join("\n"));
+    await Promise.all(sends);
+    link.close();
+    const acknowledged = [...accepted];
+    entry = await NodeProcess.spawn(configPath);
+    const delivered = await until("every acknowledged delivery", async () => {
+      const { messages } = await new NodeClient(exit.url).getJson(
+        `/v1/sphinx/messages?recipient=${toBase64Url(recipient)}`,
+      ) as { messages: { message: string }[] };
+      const texts = new Set(
+        messages.map((m) => new TextDecoder().decode(fromBase64Url(m.message, "m"))),
+      );
+      return acknowledged.every((a) => texts.has(a)) ? texts : undefined;
+    });
+    assert.ok(delivered.size >= acknowledged.length);
+  } finally {
+    await entry?.stop("SIGKILL");
+    await net.close();
+  }
+});

@@ -333,6 +333,10 @@ export class SphinxMix {
           const s = await status;
           pending--;
           await writer.write(Uint8Array.of(s));
+        }).catch((error) => {
+          // The peer is gone (or we are stopping): its later acknowledgements cannot be sent,
+          // but every packet it sent is still processed and committed.
+          this.#ctx.logger.log("debug", "sphinx_ack_failed", { client, error });
         });
         if (pending >= PER_CONNECTION_IN_FLIGHT) await chain;
       }
@@ -352,7 +356,11 @@ export class SphinxMix {
 
   #track<T>(p: Promise<T>): Promise<T> {
     this.#inflight.add(p);
-    void p.finally(() => this.#inflight.delete(p));
+    const done = () => this.#inflight.delete(p);
+    p.then(done, (error) => {
+      done();
+      this.#ctx.logger.log("error", "sphinx_task_failed", { error });
+    });
     return p;
   }
 
