@@ -43,11 +43,11 @@ function xorFunction(): WasmFunction {
   const store = (offset: number) => code.push(OP.i32Store, 2, ...unsignedLeb(offset));
   // Quarter round on x[a], x[b], x[c], x[d] (RFC 8439 §2.1).
   const quarter = (a: number, b: number, c: number, d: number) => {
-    for (const [r1, r2] of [[16, 12], [8, 7]]) {
+    for (const [r1, r2] of [[16, 12], [8, 7]] as const) {
       get(X + a), get(X + b), code.push(OP.i32Add), set(X + a); // a += b
-      get(X + d), get(X + a), code.push(OP.i32Xor), c32(r1!), code.push(OP.i32Rotl), set(X + d);
+      get(X + d), get(X + a), code.push(OP.i32Xor), c32(r1), code.push(OP.i32Rotl), set(X + d);
       get(X + c), get(X + d), code.push(OP.i32Add), set(X + c); // c += d
-      get(X + b), get(X + c), code.push(OP.i32Xor), c32(r2!), code.push(OP.i32Rotl), set(X + b);
+      get(X + b), get(X + c), code.push(OP.i32Xor), c32(r2), code.push(OP.i32Rotl), set(X + b);
     }
   };
   code.push(OP.loop, 0x40); // for each block

@@ -119,7 +119,7 @@ function compressFunction(): WasmFunction {
   const c32 = (n: number) => code.push(OP.i32Const, ...signedLeb(n | 0));
   const load = (offset: number) => code.push(OP.i32Load, 2, ...unsignedLeb(offset));
   const rotr = (n: number) => (c32(n), code.push(OP.i32Rotr));
-  // x ⊕ x ⋙ r1 ⊕ x ⋙ r2 ⊕ (x ≫ s or x ⋙ r3): the σ and Σ functions (FIPS 180-4 §4.1.2).
+  // (x ⋙ r1) ⊕ (x ⋙ r2) ⊕ (x ≫ r3 or x ⋙ r3): the σ and Σ functions (FIPS 180-4 §4.1.2).
   const sigma = (x: () => void, r1: number, r2: number, r3: number, shift: boolean) => {
     x(), rotr(r1), x(), rotr(r2), code.push(OP.i32Xor), x();
     c32(r3), code.push(shift ? OP.i32ShrU : OP.i32Rotr, OP.i32Xor);
@@ -177,8 +177,7 @@ function compressFunction(): WasmFunction {
   }
   // Next block.
   get(0), c32(BLOCK), code.push(OP.i32Add), set(0);
-  get(1), c32(1), code.push(OP.i32Sub, OP.localTee, 1), c32(0), code.push(OP.i32Ne);
-  code.push(OP.brIf, 0, OP.end);
+  get(1), c32(1), code.push(OP.i32Sub, OP.localTee, 1, OP.brIf, 0, OP.end);
   return { params: [I32, I32], locals: [[11, I32]], code, pages: 1 };
 }
 

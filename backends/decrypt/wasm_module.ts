@@ -22,7 +22,6 @@ export const OP = {
   i64Store: 0x37,
   i32Const: 0x41,
   i64Const: 0x42,
-  i32Ne: 0x47,
   i32LtU: 0x49,
   i32Add: 0x6a,
   i32Sub: 0x6b,
