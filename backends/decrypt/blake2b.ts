@@ -123,7 +123,7 @@ interface Engine {
 }
 
 function instantiate(): Engine | undefined {
-  const wasm = instantiateWasm<Compress>(compressFunction());
+  const wasm = instantiateWasm<Compress>("blake2b", compressFunction());
   if (wasm === undefined) return undefined; // no WebAssembly here: use the JavaScript hash
   SIGMA.forEach((row, r) => wasm.memory.set(row, SIGMA_AT + 16 * r));
   // h = IV with h[0] ^= 0x0101kknn: key length 32, digest length 32 (RFC 7693 §3.3).

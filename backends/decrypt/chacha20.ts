@@ -80,7 +80,7 @@ let engine: Engine | undefined | null = null;
 
 function wasmEngine(): Engine | undefined {
   if (engine === null) {
-    const wasm = instantiateWasm<Engine["xor"]>(xorFunction());
+    const wasm = instantiateWasm<Engine["xor"]>("chacha20", xorFunction());
     engine = wasm && { memory: wasm.memory, view: new DataView(wasm.memory.buffer), xor: wasm.run };
   }
   return engine;

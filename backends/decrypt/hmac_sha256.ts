@@ -190,7 +190,7 @@ interface Engine {
 }
 
 function instantiate(): Engine | undefined {
-  const wasm = instantiateWasm<Compress>(compressFunction());
+  const wasm = instantiateWasm<Compress>("sha256", compressFunction());
   if (wasm === undefined) return undefined; // no WebAssembly here: use the JavaScript HMAC
   const view = new DataView(wasm.memory.buffer);
   K.forEach((k, t) => view.setUint32(K_AT + 4 * t, k, true));

@@ -101,15 +101,29 @@ function exportName(text: string): number[] {
   return [text.length, ...new TextEncoder().encode(text)];
 }
 
+const compiled = new Map<string, boolean>();
+
+/**
+ * Which assembled modules this realm has tried to instantiate, and whether each runs in
+ * WebAssembly (true) or fell back to JavaScript (false): for tests and diagnostics.
+ *
+ * @returns module name → compiled
+ */
+export function wasmModuleStatus(): Record<string, boolean> {
+  return Object.fromEntries(compiled);
+}
+
 /**
  * Assembles a module exporting `memory` and one function `run` with no result, and
  * instantiates it synchronously.
  *
+ * @param name the module's name in {@linkcode wasmModuleStatus}
  * @param fn the function
  * @returns the instance's memory and function, or undefined when the platform has no
  *   WebAssembly or refuses to compile (a content security policy, for instance)
  */
 export function instantiateWasm<F extends (...args: number[]) => void>(
+  name: string,
   fn: WasmFunction,
 ): { memory: Uint8Array; run: F } | undefined {
   const body = [
@@ -129,8 +143,10 @@ export function instantiateWasm<F extends (...args: number[]) => void>(
   try {
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
     const { memory, run } = exports as { memory: WebAssembly.Memory; run: F };
+    compiled.set(name, true);
     return { memory: new Uint8Array(memory.buffer), run };
   } catch {
+    compiled.set(name, false);
     return undefined;
   }
 }
