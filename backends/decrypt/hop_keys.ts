@@ -19,7 +19,10 @@ const PAYLOAD_INFO = encoder.encode(SPHINX_LABELS.payload);
 const BLINDING_INFO = encoder.encode(SPHINX_LABELS.blinding);
 const REPLAY_INFO = encoder.encode(SPHINX_LABELS.replayTag);
 
-/** Keys one hop derives from its shared secret s. */
+/**
+ * Keys one hop derives from its shared secret s. `mac`, `routing`, `payload` and `blinding`
+ * are views into one buffer; `replayTag` is an array of its own (callers store it).
+ */
 export interface SphinxHopKeys {
   /** HMAC-SHA256 key for γ. */
   mac: Uint8Array;
