@@ -193,7 +193,15 @@ export function createHandler(
       routeName = match.route.path;
       const params: Record<string, string> = {};
       match.route.names.forEach((n, i) => {
-        params[n] = decodeURIComponent(match.values[i]!);
+        try {
+          params[n] = decodeURIComponent(match.values[i]!);
+        } catch {
+          throw new HttpError(
+            400,
+            "invalid_input",
+            `Path segment '${n}' is not valid percent-encoding`,
+          );
+        }
       });
       const body = request.method === "GET"
         ? new Uint8Array()
