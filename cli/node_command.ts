@@ -189,9 +189,17 @@ export const nodeRunCommand = buildCommand({
     await node.finished;
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
-    // Everything is drained and committed. A peer's half-open connection must not keep the
-    // process alive: exit after a grace period if the event loop has not ended by itself.
-    const timer = setTimeout(() => Deno.exit(0), 2000);
+    // Everything is drained and committed. Should a leaked handle keep the event loop alive,
+    // exit after a grace period anyway, and say so (it is a bug to report).
+    const timer = setTimeout(() => {
+      console.error(JSON.stringify({
+        time: new Date().toISOString(),
+        level: "warn",
+        event: "forced_exit",
+        message: "The runtime was still busy 2 s after a clean stop; exiting",
+      }));
+      Deno.exit(0);
+    }, 2000);
     Deno.unrefTimer(timer);
   },
   parameters: {

@@ -47,6 +47,8 @@ export interface SphinxLoadResult {
   endToEndMs: { p50: number; p99: number };
   /** Wall time of the sending and delivery phase in seconds. */
   seconds: number;
+  /** Mix processes that stopped on SIGTERM with status 0 and without the forced exit. */
+  gracefulStops: number;
 }
 
 function percentile(values: number[], p: number): number {
@@ -162,6 +164,14 @@ export async function runSphinxLoad(options: SphinxLoadOptions): Promise<SphinxL
     polling = false;
     for (const l of links.values()) l.close();
     const seconds = (lastDelivery - start) / 1000;
+    // Graceful stop of every mix; none may need the forced exit (a leaked handle).
+    let gracefulStops = 0;
+    for (const p of procs.splice(0)) {
+      const status = await p.stop("SIGTERM");
+      if (status.code === 0 && !p.log.some((line) => line.includes('"forced_exit"'))) {
+        gracefulStops++;
+      }
+    }
     return {
       sent: acks.length,
       accepted,
@@ -171,9 +181,10 @@ export async function runSphinxLoad(options: SphinxLoadOptions): Promise<SphinxL
       ackLatencyMs: { p50: percentile(ackLatency, 50), p99: percentile(ackLatency, 99) },
       endToEndMs: { p50: percentile(e2e, 50), p99: percentile(e2e, 99) },
       seconds,
+      gracefulStops,
     };
   } finally {
-    for (const p of procs) await p.stop("SIGTERM");
+    for (const p of procs) await p.stop("SIGKILL");
     await net.close();
   }
 }

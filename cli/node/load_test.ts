@@ -9,4 +9,5 @@ Deno.test("load: 1,500 packets cross three mix processes with nothing lost", asy
   assert.equal(result.sent, 1500);
   assert.equal(result.accepted, 1500);
   assert.equal(result.delivered, 1500);
+  assert.equal(result.gracefulStops, 3);
 });

@@ -88,6 +88,8 @@ export class SphinxMix {
   #inflight = new Set<Promise<unknown>>();
   #connections = new Set<Deno.Conn>();
   #links = new Map<string, SphinxLink>();
+  #connecting = new Map<string, Promise<SphinxLink>>();
+  #refreshing: Promise<void> | undefined;
   #addresses = new Map<string, string>();
   #topologyFetchedAt = 0;
   #running = false;
@@ -540,7 +542,8 @@ export class SphinxMix {
     let address = this.#addresses.get(id);
     // A node that joined after our last fetch: refresh (at most every 100 ms).
     if (address === undefined && Date.now() - this.#topologyFetchedAt > 100) {
-      await this.#refreshTopology();
+      this.#refreshing ??= this.#refreshTopology().finally(() => (this.#refreshing = undefined));
+      await this.#refreshing;
       address = this.#addresses.get(id);
     }
     if (address === undefined) {
@@ -549,12 +552,21 @@ export class SphinxMix {
         `Next hop ${toBase64Url(nodeId)} is not in the topology`,
       );
     }
-    let link = this.#links.get(address);
-    if (link === undefined || link.closed) {
-      link = await SphinxLink.connect(address);
-      this.#links.set(address, link);
+    const link = this.#links.get(address);
+    if (link !== undefined && !link.closed) return link;
+    // One connection per next hop: concurrent forwards share the pending connect (a second
+    // connection would be orphaned, never closed, and keep the process alive).
+    let connecting = this.#connecting.get(address);
+    if (connecting === undefined) {
+      const target = address;
+      connecting = SphinxLink.connect(target).then((fresh) => {
+        if (!this.#running) fresh.close();
+        this.#links.set(target, fresh);
+        return fresh;
+      }).finally(() => this.#connecting.delete(target));
+      this.#connecting.set(address, connecting);
     }
-    return link;
+    return await connecting;
   }
 
   async #refreshTopology(): Promise<void> {
