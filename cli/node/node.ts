@@ -213,10 +213,10 @@ export async function startNode(
       throw new ConfigError("Config option 'boardUrl' is required for the cascade role");
     }
     // The board URL may be this node's, known only once the server listens.
-    const lazy: NodeService = {
-      mixer: undefined as CascadeMixer | undefined,
+    let mixer: CascadeMixer | undefined;
+    services.push({
       start() {
-        this.mixer = new CascadeMixer({
+        mixer = new CascadeMixer({
           store,
           identity,
           boardUrl: boardUrl(),
@@ -224,7 +224,7 @@ export async function startNode(
           backendByName: lookup,
           ...(options.backendByName
             ? {}
-            : { prepareBackend: (name) => prepareBackend(name, store) }),
+            : { prepareBackend: (name: string) => prepareBackend(name, store) }),
           mixKey: async (name): Promise<Envelope | undefined> => {
             const file = config.cascade.mixKeys[name];
             return file ? await readAnyEnvelopeFile(file, new ReadableStream()) : undefined;
@@ -232,13 +232,12 @@ export async function startNode(
           logger: logger.child({ role: "cascade" }),
           metrics,
         });
-        this.mixer.start();
+        mixer.start();
       },
       async stop() {
-        await this.mixer?.stop();
+        await mixer?.stop();
       },
-    } as NodeService & { mixer: CascadeMixer | undefined };
-    services.push(lazy);
+    });
   }
   if (config.roles.includes("sphinx")) {
     if (!options.sphinx) {
