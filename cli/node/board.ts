@@ -8,20 +8,20 @@
  * @module
  */
 
-import { toBase64Url, toHex } from "../../core/bytes.ts";
+import { toBase64Url } from "../../core/bytes.ts";
 import { assertBatchSize } from "../../core/batcher.ts";
-import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
+import { decodeMsgpack, encodeMsgpack, type Envelope, readEnvelope } from "../../core/envelope.ts";
 import {
   ConfigError,
   InvalidInputError,
   NotFoundError,
   VerificationError,
 } from "../../core/errors.ts";
-import { readArray, readInteger, readRecord } from "../../core/fields.ts";
+import { readArray, readBytes, readInteger, readRecord } from "../../core/fields.ts";
 import type { AnyMixBackend } from "../../core/mixer.ts";
 import { labelledDigest } from "../../core/transcript.ts";
 import { HttpError } from "./http_error.ts";
-import { type Identity, numberPart, SIGNING_LABELS, signParts } from "./identity.ts";
+import { type Identity, numberPart, SIGNING_LABELS, signParts, verifyParts } from "./identity.ts";
 import type { Logger } from "./log.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 import {
@@ -487,5 +487,54 @@ export function receiptToEnvelope(receipt: Receipt): Envelope {
   return { v: 1, kind: "node.receipt", ...receipt };
 }
 
-/** Hex id of a digest (logs). */
-export const digestId = (d: Uint8Array): string => toHex(d.subarray(0, 8));
+/**
+ * Decodes a receipt (msgpack or JSON view) without checking its signature.
+ *
+ * @param value decoded receipt envelope
+ * @param what names it in errors
+ * @returns the receipt
+ * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const receipt = readReceipt(await client.submitPost(post), "receipt");
+ * ```
+ */
+export function readReceipt(value: unknown, what: string): Receipt {
+  const env = readEnvelope(value, "node.receipt", { what });
+  return {
+    seq: readInteger(env.seq, `${what}.seq`),
+    digest: readBytes(env.digest, `${what}.digest`, { length: 64 }),
+    chain: readBytes(env.chain, `${what}.chain`, { length: 64 }),
+    board: readBytes(env.board, `${what}.board`, { length: 32 }),
+    signature: readBytes(env.signature, `${what}.signature`, { length: 64 }),
+  };
+}
+
+/**
+ * Checks a receipt: signed by the expected board, for this post.
+ *
+ * @param receipt the receipt
+ * @param expected the board's identity key and the post it acknowledges
+ * @throws {VerificationError} when the board, the digest or the signature does not match
+ * @example
+ * ```ts ignore
+ * verifyReceipt(readReceipt(response, "receipt"), { boardKey, post });
+ * ```
+ */
+export function verifyReceipt(
+  receipt: Receipt,
+  expected: { boardKey: Uint8Array; post: Post },
+): void {
+  if (!bytesEq(receipt.board, expected.boardKey)) {
+    throw new VerificationError("Receipt is signed by another board than expected");
+  }
+  if (!bytesEq(receipt.digest, postDigest(expected.post))) {
+    throw new VerificationError("Receipt acknowledges another post");
+  }
+  verifyParts(receipt.board, {
+    label: SIGNING_LABELS.receipt,
+    parts: [numberPart(receipt.seq), receipt.digest, receipt.chain],
+    signature: receipt.signature,
+    what: `receipt ${receipt.seq}`,
+  });
+}

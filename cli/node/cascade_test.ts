@@ -15,7 +15,9 @@ import { verifyJobFromBoard } from "./board_reader.ts";
 import { NodeClient, NodeHttpError } from "./client.ts";
 import { generateIdentity } from "./identity.ts";
 import { closeJob, createJob, submitInputs, waitForJob } from "./job_client.ts";
-import { createPost, postDigest, postToEnvelope, readPost } from "./posts.ts";
+import { createPost, jobBody, postDigest, postToEnvelope, readPost } from "./posts.ts";
+import { readReceipt, verifyReceipt } from "./board.ts";
+import { VerificationError } from "../../core/errors.ts";
 import { encodeMsgpack } from "../../core/envelope.ts";
 import { CascadeMixer } from "./cascade.ts";
 import { silentLogger } from "./log.ts";
@@ -358,6 +360,53 @@ Deno.test("a mixer that crashed after storing its mix re-sends that exact mix", 
     const last = readPost(posts.at(-1), "post");
     assert.deepEqual(postDigest(last), postDigest(post));
     store.close();
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("receipts are signed by the board for exactly the submitted post", async () => {
+  const net = await TestNetwork.create();
+  try {
+    const node = await net.start({
+      name: "board",
+      roles: ["board"],
+      admins: [toBase64Url(admin.publicKey)],
+    });
+    const keys = await plainBackend.generateKeys();
+    const post = createPost(admin, {
+      job: "rc",
+      type: "job",
+      body: jobBody({
+        backend: "plain",
+        stages: [{ mixer: voter.publicKey, key: keys.publicKey }],
+        minInputs: 2,
+        submitters: [],
+      }),
+    });
+    const receipt = readReceipt(
+      await new NodeClient(node.url, { identity: admin }).submitPost(post),
+      "receipt",
+    );
+    verifyReceipt(receipt, { boardKey: node.identity.publicKey, post });
+    assert.throws(
+      () => verifyReceipt(receipt, { boardKey: admin.publicKey, post }),
+      VerificationError,
+    );
+    const other = createPost(admin, {
+      job: "rc",
+      type: "close",
+      body: { v: 1, kind: "node.close" },
+    });
+    assert.throws(
+      () => verifyReceipt(receipt, { boardKey: node.identity.publicKey, post: other }),
+      VerificationError,
+    );
+    const forged = { ...receipt, seq: receipt.seq + 1 };
+    assert.throws(
+      () => verifyReceipt(forged, { boardKey: node.identity.publicKey, post }),
+      VerificationError,
+    );
   } finally {
     await net.close();
   }
