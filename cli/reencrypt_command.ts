@@ -6,6 +6,7 @@
  * @module
  */
 
+import process from "node:process";
 import { buildCommand, numberParser } from "@stricli/core";
 import { concatBytes } from "../core/bytes.ts";
 import { UsageError } from "../core/errors.ts";
@@ -63,23 +64,33 @@ export const reencryptBenchCommand = buildCommand({
     const log = (text: string) => this.stderr.write(text);
     const keys = generateKeyPair();
     const messages = Array.from({ length: w }, (_, k) => encodeInteger(k));
+    // Wall time and process CPU time (all threads, workers included) of each phase.
+    const phase = async <T>(fn: () => Promise<T> | T): Promise<[T, number, number]> => {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const value = await fn();
+      const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      return [value, wall, (cpu.user + cpu.system) / 1000];
+    };
     await log(`encrypting ${n} ciphertexts of width ${w}\n`);
-    let t = performance.now();
-    const inputs = [];
-    for (let i = 0; i < n; i++) inputs.push(encrypt(keys.publicKey, messages));
-    const encryptMs = performance.now() - t;
+    const [inputs, encryptMs, encryptCpu] = await phase(() => {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(encrypt(keys.publicKey, messages));
+      return out;
+    });
     await log(`shuffle+prove with ${workers} worker(s)\n`);
-    t = performance.now();
-    const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, { workers });
-    const proveMs = performance.now() - t;
+    const [{ outputs, proof }, proveMs, proveCpu] = await phase(() =>
+      shuffleAndProve(keys.publicKey, inputs, { workers })
+    );
     await log("verify\n");
-    t = performance.now();
-    await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs }, proof, { workers });
-    const verifyMs = performance.now() - t;
+    const [, verifyMs, verifyCpu] = await phase(() =>
+      verifyShuffle({ publicKey: keys.publicKey, inputs, outputs }, proof, { workers })
+    );
     await log("decrypt\n");
-    t = performance.now();
-    for (const ct of outputs) decrypt(keys.secretKey, ct);
-    const decryptMs = performance.now() - t;
+    const [, decryptMs, decryptCpu] = await phase(() => {
+      for (const ct of outputs) decrypt(keys.secretKey, ct);
+    });
     const per = (ms: number) => Number((ms / n).toFixed(4));
     const report = {
       backend: "reencrypt",
@@ -93,6 +104,12 @@ export const reencryptBenchCommand = buildCommand({
         verify: per(verifyMs),
         decrypt: per(decryptMs),
       },
+      cpuMsPerCiphertext: {
+        encrypt: per(encryptCpu),
+        shuffleProve: per(proveCpu),
+        verify: per(verifyCpu),
+        decrypt: per(decryptCpu),
+      },
       totalSeconds: {
         encrypt: Number((encryptMs / 1000).toFixed(3)),
         shuffleProve: Number((proveMs / 1000).toFixed(3)),
@@ -104,13 +121,18 @@ export const reencryptBenchCommand = buildCommand({
       await this.stdout.write(JSON.stringify(report) + "\n");
       return;
     }
-    const m = report.msPerCiphertext;
+    const m = report.msPerCiphertext, c = report.cpuMsPerCiphertext;
+    const row = (name: string, k: keyof typeof m, note = "") =>
+      `  ${name.padEnd(14)} ${m[k].toFixed(3).padStart(7)}  ${
+        c[k].toFixed(3).padStart(7)
+      }${note}\n`;
     await this.stdout.write(
-      `reencrypt bench: N = ${n}, width ${w}, ${workers} worker(s) (ms per ciphertext)\n` +
-        `  encrypt        ${m.encrypt.toFixed(3)}  (1 thread)\n` +
-        `  shuffle+prove  ${m.shuffleProve.toFixed(3)}\n` +
-        `  verify         ${m.verify.toFixed(3)}\n` +
-        `  decrypt        ${m.decrypt.toFixed(3)}  (1 thread)\n`,
+      `reencrypt bench: N = ${n}, width ${w}, ${workers} worker(s)\n` +
+        `  ms per ciphertext  wall      cpu (all threads)\n` +
+        row("encrypt", "encrypt", "  (1 thread)") +
+        row("shuffle+prove", "shuffleProve") +
+        row("verify", "verify") +
+        row("decrypt", "decrypt", "  (1 thread)"),
     );
   },
   parameters: {

@@ -64,6 +64,7 @@ Deno.test("bench reencrypt prints per-ciphertext timings as JSON", async () => {
   assert.equal(report.cores, 1);
   for (const k of ["encrypt", "shuffleProve", "verify", "decrypt"]) {
     assert.ok(report.msPerCiphertext[k] > 0, k);
+    assert.ok(report.cpuMsPerCiphertext[k] >= 0, k);
   }
 });
 
