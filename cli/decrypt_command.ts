@@ -7,8 +7,7 @@
 
 import process from "node:process";
 import { x25519 } from "@noble/curves/ed25519.js";
-import { buildCommand, numberParser } from "@stricli/core";
-import { UsageError } from "../core/errors.ts";
+import { buildCommand } from "@stricli/core";
 import { randomBytes } from "../core/random.ts";
 import {
   createSphinxPacket,
@@ -26,6 +25,7 @@ import {
   webCryptoSphinxX25519,
 } from "../backends/decrypt/mod.ts";
 import type { CliContext } from "./context.ts";
+import { integerFlag } from "./flags.ts";
 
 /** Targets from issue 4, printed next to the measurements. */
 const TARGET_UNWRAPS_PER_CORE = 5000;
@@ -39,18 +39,6 @@ interface DecryptBenchFlags {
   payloadSize: number;
   engine: "auto" | "webcrypto" | "noble";
   json?: boolean;
-}
-
-function integerFlag(what: string, min: number, max: number) {
-  return (text: string): number => {
-    const value = numberParser(text);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new UsageError(
-        `Flag '${what}' must be an integer from ${min} to ${max}, got '${text}'`,
-      );
-    }
-    return value;
-  };
 }
 
 /** Process CPU time (all threads, user + system) in microseconds. */
@@ -192,19 +180,22 @@ export const decryptBenchCommand = buildCommand({
     flags: {
       packets: {
         kind: "parsed",
-        parse: integerFlag("packets", 1, 1_000_000),
+        parse: integerFlag("--packets", { min: 1, max: 1_000_000 }),
         default: "2000",
         brief: "Packets to create and unwrap",
       },
       hops: {
         kind: "parsed",
-        parse: integerFlag("hops", 1, SPHINX_MAX_HOPS),
+        parse: integerFlag("--hops", { min: 1, max: SPHINX_MAX_HOPS }),
         default: "3",
         brief: `Route length, 1 to ${SPHINX_MAX_HOPS}`,
       },
       payloadSize: {
         kind: "parsed",
-        parse: integerFlag("payload-size", SPHINX_MIN_PAYLOAD_SIZE, SPHINX_MAX_PAYLOAD_SIZE),
+        parse: integerFlag("--payload-size", {
+          min: SPHINX_MIN_PAYLOAD_SIZE,
+          max: SPHINX_MAX_PAYLOAD_SIZE,
+        }),
         default: String(SPHINX_DEFAULT_PAYLOAD_SIZE),
         brief: "Payload bytes per packet",
       },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { buildCommand, buildRouteMap, numberParser } from "@stricli/core";
+import { buildCommand, buildRouteMap } from "@stricli/core";
 import { toJsonView } from "../core/envelope.ts";
 import { InvalidInputError, UsageError } from "../core/errors.ts";
 import { readBytes, readRecord } from "../core/fields.ts";
@@ -34,26 +34,7 @@ import {
 } from "../plugins/survey/mod.ts";
 import type { CliContext } from "./context.ts";
 import { readInput } from "./files.ts";
-
-function positiveInteger(what: string, max: number) {
-  return (text: string): number => {
-    const value = numberParser(text);
-    if (!Number.isInteger(value) || value < 1 || value > max) {
-      throw new UsageError(`Flag '${what}' must be an integer from 1 to ${max}, got '${text}'`);
-    }
-    return value;
-  };
-}
-
-function positiveNumber(what: string) {
-  return (text: string): number => {
-    const value = numberParser(text);
-    if (!(value > 0) || !Number.isFinite(value)) {
-      throw new UsageError(`Flag '${what}' must be a positive number, got '${text}'`);
-    }
-    return value;
-  };
-}
+import { positiveInteger, positiveNumber } from "./flags.ts";
 
 const modelFlag = {
   kind: "enum",
