@@ -24,6 +24,7 @@ import {
   verifyTranscriptCommand,
 } from "./reencrypt_command.ts";
 import { surveyRoutes } from "./survey_command.ts";
+import { voteRoutes } from "./vote_command.ts";
 
 /** The version printed by `panoramix --version`. */
 export const VERSION: string = denoConfig.version;
@@ -50,6 +51,7 @@ const root = buildRouteMap({
       routes: { reencrypt: reencryptBenchCommand, decrypt: decryptBenchCommand },
       docs: { brief: "Measure per-item costs of a backend on this machine" },
     }),
+    vote: voteRoutes,
     survey: surveyRoutes,
     node: nodeRoutes,
   },
