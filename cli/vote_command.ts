@@ -11,7 +11,7 @@
  * @module
  */
 
-import { buildCommand, buildRouteMap, numberParser } from "@stricli/core";
+import { buildCommand, buildRouteMap } from "@stricli/core";
 import { decodeMsgpack, encodeMsgpack, type Envelope, toJsonView } from "../core/envelope.ts";
 import {
   ConfigError,
@@ -73,6 +73,7 @@ import {
   verifyElection,
 } from "../plugins/vote/mod.ts";
 import type { CliContext } from "./context.ts";
+import { positiveInteger } from "./flags.ts";
 import { NodeClient } from "./node/client.ts";
 import { loadIdentity } from "./node/node.ts";
 import { boardElectionCascade } from "./vote_nodes.ts";
@@ -81,16 +82,6 @@ import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
 import { terminalProgress } from "./progress.ts";
 
 // ------------------------------------------------------------------ helpers
-
-function positiveInteger(what: string, max: number) {
-  return (text: string): number => {
-    const value = numberParser(text);
-    if (!Number.isInteger(value) || value < 1 || value > max) {
-      throw new UsageError(`Flag '${what}' must be an integer from 1 to ${max}, got '${text}'`);
-    }
-    return value;
-  };
-}
 
 async function readElection(ctx: CliContext, path: string): Promise<CeremonyElection> {
   const definition = electionDefinitionFromEnvelope(
