@@ -976,6 +976,10 @@ export const voteBenchCommand = buildCommand({
       const lines = Object.entries(report.seconds).map(([p, s]) =>
         `  ${p.padEnd(18)} ${s.toFixed(2).padStart(9)} s`
       );
+      // Each verification step under "verify".
+      for (const [p, s] of Object.entries(verifySteps)) {
+        lines.push(`    ${p.padEnd(28)} ${s.toFixed(2).padStart(9)} s`);
+      }
       await this.stdout.write(
         `vote bench: ${flags.ballots} ballots through ${flags.mixers} mixers, ${report.trustees} trustees, ${workers} worker(s)\n` +
           lines.join("\n") +
