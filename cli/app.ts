@@ -18,11 +18,7 @@ import {
 } from "./mix_command.ts";
 import { decryptBenchCommand } from "./decrypt_command.ts";
 import { nodeRoutes } from "./node_command.ts";
-import {
-  reencryptBenchCommand,
-  reencryptCascadeCommand,
-  verifyTranscriptCommand,
-} from "./reencrypt_command.ts";
+import { reencryptBenchCommand, reencryptCascadeCommand } from "./reencrypt_command.ts";
 import { surveyRoutes } from "./survey_command.ts";
 import { voteRoutes } from "./vote_command.ts";
 
@@ -46,7 +42,6 @@ const root = buildRouteMap({
     gen: genCommand,
     backends: backendsCommand,
     cascade: reencryptCascadeCommand,
-    "verify-transcript": verifyTranscriptCommand,
     bench: buildRouteMap({
       routes: { reencrypt: reencryptBenchCommand, decrypt: decryptBenchCommand },
       docs: { brief: "Measure per-item costs of a backend on this machine" },

@@ -81,6 +81,7 @@ Deno.test("mix then verify succeeds for NDJSON and msgpack, with the proof inlin
       backend: "plain",
       inputs: 20,
       outputs: 20,
+      checked: "outputs are exactly the inputs reordered (reference backend, no cryptography)",
     });
   }
   const inputs = await sample(key, 10);
@@ -105,7 +106,10 @@ Deno.test("mix then verify succeeds for NDJSON and msgpack, with the proof inlin
     verifyArgs(key, `${dir}/in2`, `${dir}/out2`, "--proof", `${dir}/proof.json`),
   );
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /verified: 10 outputs/);
+  assert.match(
+    ok.stdout,
+    /^verified \(plain, 10 inputs, 10 outputs\): outputs are exactly the inputs reordered/,
+  );
   // Chaining: the output items of one mixer are valid inputs of the next.
   const next = await runInMemory(["mix", "--backend", "plain", "--key", key], withFile.stdoutBytes);
   assert.equal(next.status, 0, next.stderr);
@@ -228,4 +232,25 @@ Deno.test("backends --json lists every backend with its item kinds", async () =>
   const run = await runInMemory(["backends", "--json"]);
   const list = JSON.parse(run.stdout) as { name: string; input: string }[];
   assert.ok(list.some((b) => b.name === "plain" && b.input === "plain.item"));
+});
+
+Deno.test("verify explains what is missing, and refuses a file that is not a transcript", async () => {
+  const dir = await Deno.makeTempDir();
+  const key = await plainKeys(dir);
+  const none = await runInMemory(["verify"]);
+  assert.equal(none.status, 2);
+  assert.match(
+    none.stderr,
+    /Give a transcript file, or check one mix with --backend, --key, --inputs, --outputs \(missing\)/,
+  );
+  const notTranscript = await runInMemory(["verify", key]);
+  assert.equal(notTranscript.status, 2);
+  assert.match(
+    notTranscript.stderr,
+    /holds a 'plain.key', which is not a transcript \(verifiable kinds: reencrypt.cascade-transcript, vote.transcript\)/,
+  );
+  const both = await runInMemory(["verify", key, "--backend", "plain"]);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /drop --backend/);
+  await Deno.remove(dir, { recursive: true });
 });

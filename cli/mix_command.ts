@@ -19,6 +19,8 @@ import {
 } from "../core/item_stream.ts";
 import type { AnyMixBackend } from "../core/mixer.ts";
 import { backendByName, BACKENDS } from "./backends.ts";
+import { positiveInteger } from "./flags.ts";
+import { transcriptVerifierFor } from "./transcripts.ts";
 import type { CliContext } from "./context.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
 import { terminalProgress } from "./progress.ts";
@@ -167,85 +169,134 @@ export const mixCommand = buildCommand({
 });
 
 interface VerifyFlags {
-  backend: string;
-  key: string;
-  inputs: string;
-  outputs: string;
+  backend?: string;
+  key?: string;
+  inputs?: string;
+  outputs?: string;
   proof?: string;
+  workers?: number;
   json?: boolean;
   progress?: boolean;
 }
 
-async function readStream(
-  ctx: CliContext,
-  path: string,
-): Promise<unknown[]> {
+async function readStream(ctx: CliContext, path: string): Promise<unknown[]> {
   return parseItems(await readInput(path, ctx.stdin), { what: path });
 }
 
-/** `panoramix verify`: check one mix (inputs, outputs, proof). */
+/** Runs a check, printing `{ok:false,error}` on stdout for --json before the error propagates. */
+async function reportingFailure<T>(
+  ctx: CliContext,
+  json: boolean,
+  check: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    if (json && error instanceof VerificationError) {
+      await ctx.stdout.write(JSON.stringify({ ok: false, error: error.message }) + "\n");
+    }
+    throw error;
+  }
+}
+
+async function verifyTranscriptFile(ctx: CliContext, path: string, flags: VerifyFlags) {
+  const misplaced = (["backend", "key", "inputs", "outputs", "proof"] as const)
+    .filter((name) => flags[name] !== undefined);
+  if (misplaced.length > 0) {
+    throw new UsageError(
+      `A transcript file is verified on its own; drop ${misplaced.map((n) => `--${n}`).join(", ")}`,
+    );
+  }
+  const envelope = await readAnyEnvelopeFile(path, ctx.stdin);
+  const verifier = transcriptVerifierFor(envelope.kind, path);
+  const progress = terminalProgress(ctx.stderr, flags.progress ?? ctx.stderr.isTerminal);
+  const summary = await reportingFailure(ctx, flags.json ?? false, () =>
+    verifier.verify(envelope, {
+      what: path,
+      onProgress: progress.report,
+      ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+    })).finally(() => progress.done());
+  await ctx.stdout.write(
+    flags.json
+      ? JSON.stringify({ ok: true, kind: envelope.kind, checked: summary }) + "\n"
+      : `verified: ${summary}\n`,
+  );
+}
+
+async function verifyOneMix(ctx: CliContext, flags: VerifyFlags) {
+  const missing = (["backend", "key", "inputs", "outputs"] as const)
+    .filter((name) => flags[name] === undefined);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `Give a transcript file, or check one mix with ${
+        missing.map((n) => `--${n}`).join(", ")
+      } (missing)`,
+    );
+  }
+  const { inputs: inputsPath, outputs: outputsPath } = flags as Required<VerifyFlags>;
+  if (inputsPath === "-" && outputsPath === "-") {
+    throw new UsageError("Only one of --inputs and --outputs can be read from stdin");
+  }
+  const backend = backendByName(flags.backend!);
+  const key = await readAnyEnvelopeFile(flags.key!, ctx.stdin);
+  const inputValues = await readStream(ctx, inputsPath);
+  const outputValues = await readStream(ctx, outputsPath);
+  const proofValue = flags.proof !== undefined
+    ? await readAnyEnvelopeFile(flags.proof, ctx.stdin)
+    : outputValues.pop();
+  if (proofValue === undefined) {
+    throw new InvalidInputError(`File '${outputsPath}' is empty; expected items and a proof`);
+  }
+  const proof = readEnvelope(proofValue, String(readRecord(proofValue, "proof").kind), {
+    what: "proof",
+  });
+  const inputs = decodeItems(inputValues, (v, w) => backend.input.decode(v, w), "Input item");
+  const outputs = decodeItems(outputValues, (v, w) => backend.output.decode(v, w), "Output item");
+  const progress = terminalProgress(ctx.stderr, flags.progress ?? ctx.stderr.isTerminal);
+  const report = await reportingFailure(
+    ctx,
+    flags.json ?? false,
+    () => backend.verify(inputs, outputs, proof, { key, onProgress: progress.report }),
+  )
+    .finally(() => progress.done());
+  await ctx.stdout.write(
+    flags.json
+      ? JSON.stringify({
+        ok: true,
+        backend: backend.name,
+        inputs: inputs.length,
+        outputs: outputs.length,
+        checked: report.checked,
+      }) + "\n"
+      : `verified (${backend.name}, ${inputs.length} inputs, ${outputs.length} outputs): ${report.checked}\n`,
+  );
+}
+
+/** `panoramix verify`: check one mix (inputs, outputs, proof) or a whole published transcript. */
 export const verifyCommand = buildCommand({
-  async func(this: CliContext, flags: VerifyFlags) {
-    if (flags.inputs === "-" && flags.outputs === "-") {
-      throw new UsageError("Only one of --inputs and --outputs can be read from stdin");
-    }
-    const backend = backendByName(flags.backend);
-    const key = await readAnyEnvelopeFile(flags.key, this.stdin);
-    const inputValues = await readStream(this, flags.inputs);
-    const outputValues = await readStream(this, flags.outputs);
-    let proofValue: unknown;
-    if (flags.proof !== undefined) {
-      proofValue = await readAnyEnvelopeFile(flags.proof, this.stdin);
-    } else {
-      proofValue = outputValues.pop();
-      if (proofValue === undefined) {
-        throw new InvalidInputError(`File '${flags.outputs}' is empty; expected items and a proof`);
-      }
-    }
-    const proof = readEnvelope(
-      proofValue,
-      String(readRecord(proofValue, "proof").kind),
-      { what: "proof" },
-    );
-    const inputs = decodeItems(inputValues, (v, w) => backend.input.decode(v, w), "Input item");
-    const outputs = decodeItems(outputValues, (v, w) => backend.output.decode(v, w), "Output item");
-    const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
-    try {
-      await backend.verify(inputs, outputs, proof, { key, onProgress: progress.report });
-    } catch (error) {
-      await progress.done();
-      if (flags.json && error instanceof VerificationError) {
-        await this.stdout.write(
-          JSON.stringify({ ok: false, backend: backend.name, error: error.message }) + "\n",
-        );
-      }
-      throw error;
-    }
-    await progress.done();
-    const summary = {
-      ok: true,
-      backend: backend.name,
-      inputs: inputs.length,
-      outputs: outputs.length,
-    };
-    await this.stdout.write(
-      flags.json
-        ? JSON.stringify(summary) + "\n"
-        : `verified: ${outputs.length} outputs are a correct mix of ${inputs.length} inputs (${backend.name})\n`,
-    );
+  async func(this: CliContext, flags: VerifyFlags, transcript?: string) {
+    if (transcript !== undefined) await verifyTranscriptFile(this, transcript, flags);
+    else await verifyOneMix(this, flags);
   },
   parameters: {
     flags: {
-      backend: backendFlag,
-      key: { kind: "parsed", parse: String, brief: "Key file the backend verifies with" },
+      backend: { ...backendFlag, optional: true },
+      key: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Key file the backend verifies with",
+      },
       inputs: {
         kind: "parsed",
         parse: String,
+        optional: true,
         brief: "The mixer's input items (file, - for stdin)",
       },
       outputs: {
         kind: "parsed",
         parse: String,
+        optional: true,
         brief: "The mixer's output items, with the proof as last record unless --proof is given",
       },
       proof: {
@@ -254,15 +305,34 @@ export const verifyCommand = buildCommand({
         optional: true,
         brief: "Proof file written by mix --proof",
       },
+      workers: {
+        kind: "parsed",
+        parse: positiveInteger("--workers", 1024),
+        optional: true,
+        brief: "Workers for transcript verification (default: all cores)",
+      },
       json: { kind: "boolean", optional: true, brief: "Print the result as JSON on stdout" },
       progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
     },
+    positional: {
+      kind: "tuple",
+      parameters: [{
+        placeholder: "TRANSCRIPT",
+        brief: "A published transcript (cascade or election), JSON view or msgpack",
+        parse: String,
+        optional: true,
+      }],
+    },
   },
   docs: {
-    brief: "Verify one mix: inputs, outputs and proof",
+    brief: "Verify one mix, or every proof of a published transcript",
     fullDescription:
-      "Checks that the outputs are a correct mix of the inputs under the backend's proof. " +
-      "Exit code 0 when valid, 3 when a check fails (the message names it), 4 on malformed input.",
+      "With a TRANSCRIPT file (a re-encryption cascade transcript or an election transcript), " +
+      "re-checks every proof in it and names the first failing step. Without one, checks a " +
+      "single mix: --backend, --key, --inputs, --outputs (and --proof unless the proof is the " +
+      "last record of the outputs). The success line says what was checked: a backend whose " +
+      "proof covers less (the decryption cascade with a public key) says so. " +
+      "Exit code 0 when valid, 3 when a check fails, 4 on malformed input.",
   },
 });
 

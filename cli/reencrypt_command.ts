@@ -1,15 +1,15 @@
 /**
- * Commands of the re-encryption backend: `bench reencrypt` (per-ciphertext timings),
- * `cascade` (run k verified mixers and write the transcript) and `verify-transcript`
- * (check a cascade transcript and name the failing step).
+ * Commands of the re-encryption backend: `bench reencrypt` (per-ciphertext timings) and
+ * `cascade` (run k verified mixers and write the transcript; `panoramix verify FILE`
+ * checks it, see cli/transcripts.ts).
  *
  * @module
  */
 
 import process from "node:process";
-import { buildCommand, numberParser } from "@stricli/core";
+import { buildCommand } from "@stricli/core";
+import { assertBatchSize } from "../core/batcher.ts";
 import { concatBytes } from "../core/bytes.ts";
-import { UsageError } from "../core/errors.ts";
 import {
   detectItemFormat,
   type ItemFormat,
@@ -18,7 +18,6 @@ import {
 } from "../core/item_stream.ts";
 import { workerCount } from "../core/worker_pool.ts";
 import {
-  decodeCascadeTranscript,
   decodePublicKey,
   decrypt,
   encodeCascadeTranscript,
@@ -29,10 +28,10 @@ import {
   reencryptBackend,
   runCascade,
   shuffleAndProve,
-  verifyCascade,
   verifyShuffle,
 } from "../backends/reencrypt/mod.ts";
 import type { CliContext } from "./context.ts";
+import { positiveInteger } from "./flags.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
 import { terminalProgress } from "./progress.ts";
 
@@ -41,16 +40,6 @@ interface BenchFlags {
   width: number;
   workers?: number;
   json?: boolean;
-}
-
-function positiveInteger(what: string, max: number) {
-  return (text: string): number => {
-    const value = numberParser(text);
-    if (!Number.isInteger(value) || value < 1 || value > max) {
-      throw new UsageError(`Flag '${what}' must be an integer from 1 to ${max}, got '${text}'`);
-    }
-    return value;
-  };
 }
 
 /**
@@ -180,9 +169,7 @@ export const reencryptCascadeCommand = buildCommand({
     const format: ItemFormat = detectItemFormat(bytes);
     const values = parseItems(bytes, { format, what: flags.input === "-" ? "stdin" : flags.input });
     const inputs = values.map((v, i) => reencryptBackend.input.decode(v, `Input item ${i + 1}`));
-    if (inputs.length < reencryptBackend.minBatchSize) {
-      throw new UsageError(`A cascade needs at least ${reencryptBackend.minBatchSize} items`);
-    }
+    assertBatchSize(inputs.length, reencryptBackend.minBatchSize);
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     const transcript = await runCascade(publicKey, {
       inputs,
@@ -221,39 +208,4 @@ export const reencryptCascadeCommand = buildCommand({
     },
   },
   docs: { brief: "Run a re-encryption cascade of k verified mixers and write its transcript" },
-});
-
-interface VerifyTranscriptFlags {
-  workers?: number;
-}
-
-/** `panoramix verify-transcript FILE`: checks every step of a cascade transcript. */
-export const verifyTranscriptCommand = buildCommand({
-  async func(this: CliContext, flags: VerifyTranscriptFlags, path: string) {
-    const transcript = decodeCascadeTranscript(await readAnyEnvelopeFile(path, this.stdin), path);
-    const started = performance.now();
-    await verifyCascade(transcript, flags.workers === undefined ? {} : { workers: flags.workers });
-    const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    await this.stdout.write(
-      `transcript ok: ${transcript.steps.length} mixers, ${transcript.inputs.length} ciphertexts, every step verified (${seconds} s)\n`,
-    );
-  },
-  parameters: {
-    flags: {
-      workers: {
-        kind: "parsed",
-        parse: positiveInteger("--workers", 1024),
-        optional: true,
-        brief: "Workers for verification (default: all cores)",
-      },
-    },
-    positional: {
-      kind: "tuple",
-      parameters: [{
-        brief: "Cascade transcript file (JSON view or msgpack), - for stdin",
-        parse: String,
-      }],
-    },
-  },
-  docs: { brief: "Verify a re-encryption cascade transcript; names the first failing step" },
 });

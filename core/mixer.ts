@@ -89,6 +89,16 @@ export interface KeyGenOptions {
   settings?: Record<string, unknown>;
 }
 
+/** What a successful {@linkcode MixBackend.verify} established, in words for people. */
+export interface VerifyReport {
+  /**
+   * The property that was checked, e.g. "outputs are a re-encryption of a permutation of
+   * the inputs (Terelius–Wikström proof)". Honest about limits: a backend whose proof
+   * covers less says so here.
+   */
+  checked: string;
+}
+
 /** What one mixer produced: the shuffled outputs and a proof envelope. */
 export interface MixResult<Out> {
   /** Outputs in their new order. */
@@ -151,6 +161,7 @@ export interface MixBackend<In, Out> {
    * @param outputs what it published
    * @param proof its proof envelope
    * @param options key and progress
+   * @returns what the check established
    * @throws {VerificationError} naming the failed check
    */
   verify(
@@ -158,7 +169,7 @@ export interface MixBackend<In, Out> {
     outputs: readonly Out[],
     proof: Envelope,
     options: VerifyOptions,
-  ): Promise<void>;
+  ): Promise<VerifyReport>;
 }
 
 /** A backend of any item types, as held by registries. */

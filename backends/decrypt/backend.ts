@@ -402,7 +402,12 @@ export function createDecryptBackend(
           fail(`Output ${i + 1} is not a ${last ? "plaintext" : `${packetSize}-byte packet`}`);
         }
       }
-      if (secrets === undefined) return;
+      if (secrets === undefined) {
+        return {
+          checked: "digests, counts and formats only: a decryption mix has no public proof " +
+            "(pass a mixer's secret key to re-check every decryption)",
+        };
+      }
 
       // Secret-key checks: re-unwrap every stage without the replay cache and compare.
       let current: SphinxCascadeItem[] = inputs.map((item) => ({
@@ -443,6 +448,9 @@ export function createDecryptBackend(
       if (!constantTimeEqual(batchDigest(current), batchDigest(outputs))) {
         fail("Outputs are not the decryptions of the inputs");
       }
+      return {
+        checked: "every output re-derived by unwrapping the inputs with the mixers' secret keys",
+      };
     },
   };
   return backend;

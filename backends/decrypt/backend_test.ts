@@ -63,8 +63,11 @@ Deno.test("the demo cascade-secret key runs every mixer in one call", async () =
   const { outputs, proof } = await backend.mix(inputs, { key: keys.secretKey });
   assert.equal(outputs.length, 6);
   assert.ok(outputs.every((o) => o.type === "plaintext" && o.message.length === 32));
-  await backend.verify(inputs, outputs, proof, { key: keys.secretKey });
-  await backend.verify(inputs, outputs, proof, { key: keys.publicKey });
+  const withSecret = await backend.verify(inputs, outputs, proof, { key: keys.secretKey });
+  assert.match(withSecret.checked, /re-derived by unwrapping/);
+  // With only public data the report must not claim more than it checked.
+  const withPublic = await backend.verify(inputs, outputs, proof, { key: keys.publicKey });
+  assert.match(withPublic.checked, /no public proof/);
 });
 
 Deno.test("the registered backend works with default settings", async () => {

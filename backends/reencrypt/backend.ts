@@ -79,5 +79,9 @@ export const reencryptBackend: MixBackend<Ciphertext, Ciphertext> = {
       decodeShuffleProof(proof),
       options.onProgress === undefined ? {} : { onProgress: options.onProgress },
     );
+    return {
+      checked:
+        "outputs are a re-encryption of a permutation of the inputs (Terelius–Wikström proof)",
+    };
   },
 };
