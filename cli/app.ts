@@ -87,6 +87,17 @@ function buildPanoramix(debug: boolean) {
 }
 
 /**
+ * Accepts `--n` (as written in our docs and issues) for the one-letter flag `-n`:
+ * stricli requires long flags to have at least two letters.
+ *
+ * @param arg one argument
+ * @returns the argument stricli understands
+ */
+function spellShortFlags(arg: string): string {
+  return arg === "--n" ? "-n" : arg;
+}
+
+/**
  * Runs the command line with the given arguments and context.
  *
  * @param args arguments after the program name
@@ -101,7 +112,7 @@ export async function runPanoramix(args: readonly string[], context: CliContext)
   const app = buildPanoramix(context.env.PANORAMIX_DEBUG === "1");
   const ctx: CliContext = { ...context, process: { ...context.process } };
   delete ctx.process.exitCode;
-  await run(app, args, ctx);
+  await run(app, args.map(spellShortFlags), ctx);
   const status = Number(ctx.process.exitCode ?? 0);
   return status < 0 ? USAGE_EXIT : status;
 }

@@ -254,3 +254,9 @@ Deno.test("verify explains what is missing, and refuses a file that is not a tra
   assert.match(both.stderr, /drop --backend/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("--n is accepted for the one-letter flag -n", async () => {
+  const run = await runInMemory(["bench", "reencrypt", "--n", "2", "--workers", "1", "--json"]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(JSON.parse(run.stdout).n, 2);
+});
