@@ -96,6 +96,8 @@ export const plainBackend: MixBackend<PlainItem, PlainItem> = {
     if (!constantTimeEqual(sortedDigest(outputs), sortedDigest(inputs))) {
       throw new VerificationError("Outputs are not a permutation of the inputs");
     }
-    return { checked: "outputs are exactly the inputs reordered (reference backend, no cryptography)" };
+    return {
+      checked: "outputs are exactly the inputs reordered (reference backend, no cryptography)",
+    };
   },
 };
