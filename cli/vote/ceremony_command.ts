@@ -1,0 +1,214 @@
+/**
+ * `panoramix vote trustee …` and `vote key`: the key ceremony, each step a file other trustees verify.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { toJsonView } from "../../core/envelope.ts";
+import {
+  answerTrusteeComplaints,
+  checkTrusteeShares,
+  createTrusteeDealing,
+  deriveTrusteeKey,
+  encodeCeremonyPost,
+  resolveElectionKey,
+} from "../../plugins/vote/mod.ts";
+import type { CliContext } from "../context.ts";
+import { positiveInteger } from "../flags.ts";
+import { writeEnvelopeFile } from "../files.ts";
+import { ensureDir, readBoard, readElection, readShares } from "./support.ts";
+
+interface TrusteeFlags {
+  election: string;
+  trustee: number;
+  board: string;
+  force?: boolean;
+}
+
+const trusteeFlags = {
+  election: { kind: "parsed", parse: String, brief: "Election definition file" },
+  trustee: {
+    kind: "parsed",
+    parse: positiveInteger("--trustee", 32),
+    brief: "This trustee's index (1-based, order of the definition)",
+  },
+  board: { kind: "parsed", parse: String, brief: "Directory of public posts" },
+  force: { kind: "boolean", optional: true, brief: "Replace existing files" },
+} as const;
+
+/** `panoramix vote trustee deal`: round 1 of the key ceremony. */
+export const voteTrusteeDealCommand = buildCommand({
+  async func(this: CliContext, flags: TrusteeFlags & { outbox: string }) {
+    const election = await readElection(this, flags.election);
+    const { dealing, shares } = createTrusteeDealing(election, { trustee: flags.trustee });
+    const overwrite = flags.force ?? false;
+    await ensureDir(flags.board);
+    await ensureDir(flags.outbox);
+    await writeEnvelopeFile(
+      `${flags.board}/dealing-${flags.trustee}.json`,
+      encodeCeremonyPost(election, { dealing }),
+      { overwrite },
+    );
+    for (const share of shares) {
+      await writeEnvelopeFile(
+        `${flags.outbox}/share-${share.dealer}-to-${share.recipient}.json`,
+        encodeCeremonyPost(election, { share }),
+        { overwrite, secret: true },
+      );
+    }
+    await this.stderr.write(
+      `trustee ${flags.trustee}: dealing posted to ${flags.board}; send each ${flags.outbox}/share-${flags.trustee}-to-J.json privately to trustee J\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      ...trusteeFlags,
+      outbox: {
+        kind: "parsed",
+        parse: String,
+        brief: "Directory for the secret shares to send to each trustee",
+      },
+    },
+  },
+  docs: { brief: "Key ceremony round 1: post commitments, write one secret share per trustee" },
+});
+
+/** `panoramix vote trustee check`: round 2. */
+export const voteTrusteeCheckCommand = buildCommand({
+  async func(this: CliContext, flags: TrusteeFlags & { inbox: string }) {
+    const election = await readElection(this, flags.election);
+    const posts = await readBoard(this, election, flags.board);
+    const shares = await readShares(this, election, flags.inbox, { recipient: flags.trustee });
+    const complaints = checkTrusteeShares(election, {
+      trustee: flags.trustee,
+      dealings: posts.dealings,
+      shares,
+    });
+    await writeEnvelopeFile(
+      `${flags.board}/complaints-${flags.trustee}.json`,
+      encodeCeremonyPost(election, { complaints }),
+      { overwrite: flags.force ?? false },
+    );
+    await this.stdout.write(
+      complaints.against.length === 0
+        ? `trustee ${flags.trustee}: all ${posts.dealings.length} shares check out\n`
+        : `trustee ${flags.trustee}: complaints against dealers ${complaints.against.join(", ")}\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      ...trusteeFlags,
+      inbox: {
+        kind: "parsed",
+        parse: String,
+        brief: "Directory holding the shares this trustee received",
+      },
+    },
+  },
+  docs: { brief: "Key ceremony round 2: check received shares, post complaints (maybe none)" },
+});
+
+/** `panoramix vote trustee answer`: round 3. */
+export const voteTrusteeAnswerCommand = buildCommand({
+  async func(this: CliContext, flags: TrusteeFlags & { outbox: string }) {
+    const election = await readElection(this, flags.election);
+    const posts = await readBoard(this, election, flags.board);
+    const shares = await readShares(this, election, flags.outbox, { dealer: flags.trustee });
+    const answers = answerTrusteeComplaints(election, { shares, complaints: posts.complaints });
+    await writeEnvelopeFile(
+      `${flags.board}/answers-${flags.trustee}.json`,
+      encodeCeremonyPost(election, { answers }),
+      { overwrite: flags.force ?? false },
+    );
+    await this.stdout.write(
+      `trustee ${flags.trustee}: answered ${answers.answers.length} complaints\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      ...trusteeFlags,
+      outbox: {
+        kind: "parsed",
+        parse: String,
+        brief: "Directory holding the shares this trustee dealt",
+      },
+    },
+  },
+  docs: { brief: "Key ceremony round 3: reveal the shares complained about" },
+});
+
+/** `panoramix vote trustee finalize`: derive the trustee's secret key share. */
+export const voteTrusteeFinalizeCommand = buildCommand({
+  async func(this: CliContext, flags: TrusteeFlags & { inbox: string; secret: string }) {
+    const election = await readElection(this, flags.election);
+    const posts = await readBoard(this, election, flags.board);
+    const key = resolveElectionKey(election, posts);
+    const shares = await readShares(this, election, flags.inbox, { recipient: flags.trustee });
+    const secret = deriveTrusteeKey(election, {
+      trustee: flags.trustee,
+      key,
+      shares,
+      answers: posts.answers,
+    });
+    await writeEnvelopeFile(flags.secret, encodeCeremonyPost(election, { trusteeKey: secret }), {
+      overwrite: flags.force ?? false,
+      secret: true,
+    });
+    await writeEnvelopeFile(
+      `${flags.board}/election-key.json`,
+      encodeCeremonyPost(election, { key }),
+      { overwrite: true },
+    );
+    await this.stdout.write(
+      `trustee ${flags.trustee}: key share written to ${flags.secret} (mode 0600); election key in ${flags.board}/election-key.json\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      ...trusteeFlags,
+      inbox: {
+        kind: "parsed",
+        parse: String,
+        brief: "Directory holding the shares this trustee received",
+      },
+      secret: {
+        kind: "parsed",
+        parse: String,
+        brief: "Where to write this trustee's secret key share (mode 0600)",
+      },
+    },
+  },
+  docs: { brief: "Key ceremony round 4: derive and check this trustee's key share" },
+});
+
+/** `panoramix vote key`: anyone resolves the board into the election key. */
+export const voteKeyCommand = buildCommand({
+  async func(
+    this: CliContext,
+    flags: { election: string; board: string; out?: string; force?: boolean },
+  ) {
+    const election = await readElection(this, flags.election);
+    const key = resolveElectionKey(election, await readBoard(this, election, flags.board));
+    const env = encodeCeremonyPost(election, { key });
+    if (flags.out !== undefined) {
+      await writeEnvelopeFile(flags.out, env, { overwrite: flags.force ?? false });
+    } else {
+      await this.stdout.write(JSON.stringify(toJsonView(env), null, 2) + "\n");
+    }
+    await this.stderr.write(
+      `qualified trustees: ${key.qualified.join(", ")}${
+        key.disqualified.map((d) => `; trustee ${d.dealer} disqualified: ${d.reason}`).join("")
+      }\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      election: trusteeFlags.election,
+      board: trusteeFlags.board,
+      out: { kind: "parsed", parse: String, optional: true, brief: "Write the key here" },
+      force: trusteeFlags.force,
+    },
+  },
+  docs: { brief: "Resolve the public ceremony posts into the election key (anyone can)" },
+});

@@ -1,0 +1,218 @@
+/**
+ * `panoramix vote run` and `vote bench`: whole local elections with simulated trustees and voters.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
+import { closeWorkerPool, workerCount } from "../../core/worker_pool.ts";
+import {
+  createElectionDefinition,
+  electionTranscriptFromEnvelope,
+  electionTranscriptToEnvelope,
+  runLocalElection,
+  simulateElectionBallots,
+  verifyElection,
+} from "../../plugins/vote/mod.ts";
+import type { CliContext } from "../context.ts";
+import { positiveInteger } from "../flags.ts";
+import { terminalProgress } from "../progress.ts";
+import { describeTally, readElection, seconds, writeBinaryOrJson } from "./support.ts";
+
+interface RunFlags {
+  election: string;
+  ballots: number;
+  out: string;
+  workers?: number;
+  force?: boolean;
+  progress?: boolean;
+}
+
+/** `panoramix vote run`: a whole simulated election (trustees and voters simulated). */
+export const voteRunCommand = buildCommand({
+  async func(this: CliContext, flags: RunFlags) {
+    const { definition } = await readElection(this, flags.election);
+    const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    try {
+      const { transcript, times } = await runLocalElection(definition, {
+        ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+        onProgress: progress.report,
+        ballots: (e) => simulateElectionBallots(e, { count: flags.ballots }).ballots,
+        onPhase: (phase, ms) => void this.stderr.write(`${phase}: ${seconds(ms)} s\n`),
+      });
+      await writeBinaryOrJson(
+        flags.out,
+        electionTranscriptToEnvelope(transcript),
+        flags.force ?? false,
+      );
+      await progress.done();
+      await this.stdout.write(describeTally(transcript));
+      await this.stderr.write(
+        `transcript written to ${flags.out} (${
+          seconds(Object.values(times).reduce((a, b) => a + b, 0))
+        } s)\n`,
+      );
+    } finally {
+      await progress.done();
+      closeWorkerPool();
+    }
+  },
+  parameters: {
+    flags: {
+      election: { kind: "parsed", parse: String, brief: "Election definition file" },
+      ballots: {
+        kind: "parsed",
+        parse: positiveInteger("--ballots", 10_000_000),
+        brief: "Number of simulated voters",
+      },
+      out: { kind: "parsed", parse: String, brief: "Transcript file (.msgpack, or .json)" },
+      workers: {
+        kind: "parsed",
+        parse: positiveInteger("--workers", 1024),
+        optional: true,
+        brief: "Workers (default: all cores)",
+      },
+      force: { kind: "boolean", optional: true, brief: "Replace an existing transcript" },
+      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+    },
+  },
+  docs: {
+    brief: "Run a whole local election with simulated trustees and voters; write the transcript",
+  },
+});
+
+interface BenchFlags {
+  ballots: number;
+  trustees: number;
+  threshold: number;
+  mixers: number;
+  workers?: number;
+  json?: boolean;
+  progress?: boolean;
+}
+
+/** `panoramix vote bench --ballots N`: time per phase of a whole election. */
+export const voteBenchCommand = buildCommand({
+  async func(this: CliContext, flags: BenchFlags) {
+    const definition = createElectionDefinition({
+      id: "bench",
+      trustees: flags.trustees,
+      threshold: flags.threshold,
+      mixers: flags.mixers,
+      questions: [{ text: "Which option?", choices: ["A", "B", "C", "D", "E"] }],
+    });
+    const workers = flags.workers ?? workerCount();
+    const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    const log = (text: string) => void this.stderr.write(text);
+    try {
+      log(
+        `vote bench: ${flags.ballots} ballots, ${flags.mixers} mixers, ${flags.threshold}-of-${flags.trustees} trustees, ${workers} worker(s)\n`,
+      );
+      const { transcript, times } = await runLocalElection(definition, {
+        workers,
+        onProgress: progress.report,
+        ballots: (e) => simulateElectionBallots(e, { count: flags.ballots }).ballots,
+        onPhase: (phase, ms) => log(`  ${phase}: ${seconds(ms)} s\n`),
+      });
+      let t = performance.now();
+      const bytes = encodeMsgpack(electionTranscriptToEnvelope(transcript));
+      times["write transcript"] = performance.now() - t;
+      t = performance.now();
+      const decoded = electionTranscriptFromEnvelope(decodeMsgpack(bytes, "transcript"));
+      times["read transcript"] = performance.now() - t;
+      t = performance.now();
+      let mark = t;
+      const verifySteps: Record<string, number> = {};
+      await verifyElection(decoded, {
+        workers,
+        onProgress: (e) => {
+          progress.report(e);
+          if (e.done !== e.total) return;
+          const now = performance.now();
+          verifySteps[e.phase] = Number(((now - mark) / 1000).toFixed(2));
+          mark = now;
+        },
+      });
+      times["verify"] = performance.now() - t;
+      await progress.done();
+      const election = Object.entries(times)
+        .filter(([p]) => p !== "encrypt ballots")
+        .reduce((a, [, ms]) => a + ms, 0);
+      const report = {
+        ballots: flags.ballots,
+        mixers: flags.mixers,
+        trustees: `${flags.threshold}-of-${flags.trustees}`,
+        workers,
+        transcriptBytes: bytes.length,
+        seconds: Object.fromEntries(
+          Object.entries(times).map(([p, ms]) => [p, Number((ms / 1000).toFixed(2))]),
+        ),
+        verifySteps,
+        // Everything but the voters' own encryption (done on their devices).
+        electionSeconds: Number((election / 1000).toFixed(2)),
+        tally: transcript.tally.questions[0]!.counts,
+      };
+      if (flags.json) {
+        await this.stdout.write(JSON.stringify(report) + "\n");
+        return;
+      }
+      const lines = Object.entries(report.seconds).map(([p, s]) =>
+        `  ${p.padEnd(18)} ${s.toFixed(2).padStart(9)} s`
+      );
+      // Each verification step under "verify".
+      for (const [p, s] of Object.entries(verifySteps)) {
+        lines.push(`    ${p.padEnd(28)} ${s.toFixed(2).padStart(9)} s`);
+      }
+      await this.stdout.write(
+        `vote bench: ${flags.ballots} ballots through ${flags.mixers} mixers, ${report.trustees} trustees, ${workers} worker(s)\n` +
+          lines.join("\n") +
+          `\n  election total     ${
+            report.electionSeconds.toFixed(2).padStart(9)
+          } s (all phases except voters' encryption)\n` +
+          `  transcript         ${(bytes.length / 1e6).toFixed(1)} MB; tally ${
+            report.tally.join(" / ")
+          }\n`,
+      );
+    } finally {
+      await progress.done();
+      closeWorkerPool();
+    }
+  },
+  parameters: {
+    flags: {
+      ballots: {
+        kind: "parsed",
+        parse: positiveInteger("--ballots", 10_000_000),
+        brief: "Number of ballots N",
+      },
+      trustees: {
+        kind: "parsed",
+        parse: positiveInteger("--trustees", 32),
+        default: "3",
+        brief: "Trustees n",
+      },
+      threshold: {
+        kind: "parsed",
+        parse: positiveInteger("--threshold", 32),
+        default: "2",
+        brief: "Threshold t",
+      },
+      mixers: {
+        kind: "parsed",
+        parse: positiveInteger("--mixers", 16),
+        default: "3",
+        brief: "Mixers k",
+      },
+      workers: {
+        kind: "parsed",
+        parse: positiveInteger("--workers", 1024),
+        optional: true,
+        brief: "Workers (default: all cores)",
+      },
+      json: { kind: "boolean", optional: true, brief: "Print one JSON object" },
+      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+    },
+  },
+  docs: { brief: "Benchmark a whole election: time per phase, including full verification" },
+});

@@ -1,0 +1,161 @@
+/**
+ * Shared file helpers of the `panoramix vote` commands: reading elections, boards, shares, transcripts and voter rolls.
+ *
+ * @module
+ */
+
+import { encodeMsgpack, type Envelope } from "../../core/envelope.ts";
+import { ConfigError, NotFoundError } from "../../core/errors.ts";
+import {
+  CEREMONY_KINDS,
+  type CeremonyElection,
+  type CeremonyPosts,
+  decodeComplaintAnswers,
+  decodeDealtShare,
+  decodeElectionKey,
+  decodeTrusteeComplaints,
+  decodeTrusteeDealing,
+  electionDefinitionFromEnvelope,
+  electionFingerprint,
+  type ElectionPublicInfo,
+  type ElectionTranscript,
+  electionTranscriptFromEnvelope,
+} from "../../plugins/vote/mod.ts";
+import type { CliContext } from "../context.ts";
+import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
+
+/** Reads an election definition file and computes its fingerprint. */
+export async function readElection(ctx: CliContext, path: string): Promise<CeremonyElection> {
+  const definition = electionDefinitionFromEnvelope(
+    await readAnyEnvelopeFile(path, ctx.stdin),
+    path,
+  );
+  return { definition, fingerprint: electionFingerprint(definition) };
+}
+
+/** Reads the definition and the resolved election key: what voters and the box need. */
+export async function readPublicInfo(
+  ctx: CliContext,
+  electionPath: string,
+  keyPath: string,
+): Promise<ElectionPublicInfo> {
+  const election = await readElection(ctx, electionPath);
+  const key = decodeElectionKey(election, await readAnyEnvelopeFile(keyPath, ctx.stdin), keyPath);
+  return { ...election, publicKey: key.publicKey };
+}
+
+async function jsonFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".json")) out.push(`${dir}/${entry.name}`);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new NotFoundError(`Directory '${dir}' does not exist`, { cause: error });
+    }
+    throw error;
+  }
+  return out.sort();
+}
+
+async function readDir(ctx: CliContext, dir: string): Promise<Array<[string, Envelope]>> {
+  const out: Array<[string, Envelope]> = [];
+  for (const path of await jsonFiles(dir)) {
+    out.push([path, await readAnyEnvelopeFile(path, ctx.stdin)]);
+  }
+  return out;
+}
+
+/** Reads every public ceremony post in a board directory. */
+export async function readBoard(
+  ctx: CliContext,
+  election: CeremonyElection,
+  dir: string,
+): Promise<CeremonyPosts> {
+  const posts: CeremonyPosts = { dealings: [], complaints: [], answers: [] };
+  for (const [path, env] of await readDir(ctx, dir)) {
+    if (env.kind === CEREMONY_KINDS.dealing) {
+      posts.dealings.push(decodeTrusteeDealing(election, env, path));
+    } else if (env.kind === CEREMONY_KINDS.complaints) {
+      posts.complaints.push(decodeTrusteeComplaints(election, env, path));
+    } else if (env.kind === CEREMONY_KINDS.answers) {
+      posts.answers.push(decodeComplaintAnswers(election, env, path));
+    }
+  }
+  return posts;
+}
+
+/** Reads the secret dealt shares a trustee received in its inbox directory. */
+export async function readShares(
+  ctx: CliContext,
+  election: CeremonyElection,
+  dir: string,
+  filter: { dealer?: number; recipient?: number },
+) {
+  const out = [];
+  for (const [path, env] of await readDir(ctx, dir)) {
+    if (env.kind !== CEREMONY_KINDS.dealtShare) continue;
+    const share = decodeDealtShare(election, env, path);
+    if (filter.dealer !== undefined && share.dealer !== filter.dealer) continue;
+    if (filter.recipient !== undefined && share.recipient !== filter.recipient) continue;
+    out.push(share);
+  }
+  return out;
+}
+
+/** Creates a directory (and parents) if missing. */
+export async function ensureDir(dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+}
+
+/** Writes an envelope as msgpack, or as the JSON view when the path ends in `.json`. */
+export async function writeBinaryOrJson(path: string, envelope: Envelope, force: boolean) {
+  if (path.endsWith(".json")) {
+    await writeEnvelopeFile(path, envelope, { overwrite: force });
+    return;
+  }
+  try {
+    await Deno.writeFile(path, encodeMsgpack(envelope), { createNew: !force });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new ConfigError(`File '${path}' already exists; pass --force to replace it`);
+    }
+    throw error;
+  }
+}
+
+/** Reads an election transcript file (msgpack or JSON view). */
+export async function readTranscript(ctx: CliContext, path: string): Promise<ElectionTranscript> {
+  return electionTranscriptFromEnvelope(await readAnyEnvelopeFile(path, ctx.stdin), path);
+}
+
+/** Milliseconds as seconds with two decimals. */
+export function seconds(ms: number): string {
+  return (ms / 1000).toFixed(2);
+}
+
+/** The tally as indented text lines, one per choice. */
+export function describeTally(transcript: ElectionTranscript): string {
+  const { definition, tally } = transcript;
+  const lines = [
+    `tally of '${definition.id}': ${tally.ballots} ballots, ${tally.valid} valid, ${tally.invalid} invalid`,
+  ];
+  definition.questions.forEach((q, i) => {
+    const t = tally.questions[i]!;
+    lines.push(`  ${i + 1}. ${q.text} (${q.type})`);
+    q.choices.forEach((c, j) => {
+      const first = t.ranks ? `, first preference ${t.ranks[j]![0]}` : "";
+      lines.push(`     ${String(t.counts[j]).padStart(8)}  ${c}${first}`);
+    });
+    lines.push(`     ${String(t.blank).padStart(8)}  (blank)`);
+  });
+  return lines.join("\n") + "\n";
+}
+
+/** Reads a voter roll (one credential per line), or undefined when no path is given. */
+export async function readVoters(ctx: CliContext, path: string | undefined) {
+  if (path === undefined) return undefined;
+  const text = new TextDecoder().decode(await readInput(path, ctx.stdin));
+  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+}

@@ -1,0 +1,128 @@
+/**
+ * `panoramix vote verify` and `vote receipt`: the universal verifier and the voter's receipt check.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { NotFoundError, VerificationError } from "../../core/errors.ts";
+import { closeWorkerPool } from "../../core/worker_pool.ts";
+import {
+  checkElectionReceipt,
+  parseElectionReceipt,
+  verifyElection,
+} from "../../plugins/vote/mod.ts";
+import type { CliContext } from "../context.ts";
+import { positiveInteger } from "../flags.ts";
+import { terminalProgress } from "../progress.ts";
+import { describeTally, readTranscript, readVoters } from "./support.ts";
+
+/** `panoramix vote verify TRANSCRIPT`: the universal verifier. */
+export const voteVerifyCommand = buildCommand({
+  async func(
+    this: CliContext,
+    flags: { json?: boolean; workers?: number; progress?: boolean; voters?: string },
+    path: string,
+  ) {
+    const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    try {
+      const transcript = await readTranscript(this, path);
+      const voters = await readVoters(this, flags.voters);
+      let report;
+      try {
+        report = await verifyElection(transcript, {
+          ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+          ...(voters === undefined ? {} : { voters }),
+          onProgress: progress.report,
+        });
+      } catch (error) {
+        await progress.done();
+        if (flags.json && error instanceof VerificationError) {
+          await this.stdout.write(JSON.stringify({ ok: false, error: error.message }) + "\n");
+        }
+        throw error;
+      }
+      await progress.done();
+      if (flags.json) {
+        await this.stdout.write(
+          JSON.stringify({ ok: true, ...report, tally: transcript.tally }) + "\n",
+        );
+        return;
+      }
+      await this.stdout.write(
+        `verified: election '${report.election}', ${report.ballots} ballots (${report.counted} counted), ` +
+          `${report.mixers} mixes, decryption by trustees ${report.trustees.join(", ")}; ` +
+          `the tally matches\n` + describeTally(transcript),
+      );
+    } finally {
+      await progress.done();
+      closeWorkerPool();
+    }
+  },
+  parameters: {
+    flags: {
+      json: { kind: "boolean", optional: true, brief: "Print the result as JSON" },
+      workers: {
+        kind: "parsed",
+        parse: positiveInteger("--workers", 1024),
+        optional: true,
+        brief: "Workers (default: all cores)",
+      },
+      voters: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Voter roll to check credentials against (one per line)",
+      },
+      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+    },
+    positional: {
+      kind: "tuple",
+      parameters: [{ brief: "Transcript file (msgpack or JSON view)", parse: String }],
+    },
+  },
+  docs: {
+    brief: "Verify an election transcript: every proof and the tally; names the failing step",
+    fullDescription:
+      "Rechecks the fingerprint, the key ceremony, every ballot (box rules and proof), the " +
+      "cleansing, every mixer's shuffle proof, every decryption share, the plaintexts, the " +
+      "decoding and the tally. Exit code 0 when valid, 3 when a check fails (the message " +
+      "names the step, e.g. 'Mixer 2 (mixer-2): shuffle proof invalid'), 4 on a malformed file.",
+  },
+});
+
+/** `panoramix vote receipt --transcript T RECEIPT`: is my ballot in the box and counted? */
+export const voteReceiptCommand = buildCommand({
+  async func(this: CliContext, flags: { transcript: string; json?: boolean }, receipt: string) {
+    const transcript = await readTranscript(this, flags.transcript);
+    const check = checkElectionReceipt(transcript, parseElectionReceipt(receipt));
+    if (flags.json) {
+      await this.stdout.write(JSON.stringify(check) + "\n");
+    } else {
+      await this.stdout.write(
+        check.status === "absent"
+          ? "receipt not found in the published ballot box\n"
+          : `receipt found: ballot ${check.position} of '${check.credential}', ${check.status}\n`,
+      );
+    }
+    if (check.status === "absent") {
+      throw new NotFoundError(`Receipt '${receipt.slice(0, 16)}…' is not in the ballot box`);
+    }
+  },
+  parameters: {
+    flags: {
+      transcript: { kind: "parsed", parse: String, brief: "Published transcript file" },
+      json: { kind: "boolean", optional: true, brief: "Print the result as JSON" },
+    },
+    positional: {
+      kind: "tuple",
+      parameters: [{ brief: "Receipt (64 hex characters)", parse: String }],
+    },
+  },
+  docs: {
+    brief: "Check that a receipt's ballot is in the published box and counted",
+    fullDescription:
+      "Exit code 0 when found (counted or superseded by a later ballot of the same voter), " +
+      "6 when absent. Run 'vote verify' too: a receipt in an unverified transcript proves little.",
+  },
+});
