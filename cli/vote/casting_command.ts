@@ -180,7 +180,7 @@ export const voteSubmitCommand = buildCommand({
     },
     positional: {
       kind: "array",
-      parameter: { brief: "Ballot files", parse: String },
+      parameter: { placeholder: "BALLOT", brief: "Ballot files", parse: String },
     },
   },
   docs: {

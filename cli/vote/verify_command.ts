@@ -78,7 +78,11 @@ export const voteVerifyCommand = buildCommand({
     },
     positional: {
       kind: "tuple",
-      parameters: [{ brief: "Transcript file (msgpack or JSON view)", parse: String }],
+      parameters: [{
+        placeholder: "TRANSCRIPT",
+        brief: "Transcript file (msgpack or JSON view)",
+        parse: String,
+      }],
     },
   },
   docs: {
@@ -116,7 +120,7 @@ export const voteReceiptCommand = buildCommand({
     },
     positional: {
       kind: "tuple",
-      parameters: [{ brief: "Receipt (64 hex characters)", parse: String }],
+      parameters: [{ placeholder: "RECEIPT", brief: "Receipt (64 hex characters)", parse: String }],
     },
   },
   docs: {
