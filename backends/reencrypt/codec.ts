@@ -10,6 +10,7 @@ import { InvalidInputError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord } from "../../core/fields.ts";
 import type { ItemCodec } from "../../core/mixer.ts";
 import type { DecryptionShare, SecretShare } from "./decryption.ts";
+import type { DecryptionShareBatch } from "./decryption_batch.ts";
 import { Ciphertext, MAX_WIDTH } from "./elgamal.ts";
 import type { EncryptionProof } from "./encryption_proof.ts";
 import {
@@ -19,7 +20,9 @@ import {
   ELEMENT_BYTES,
   encodeScalar,
   fixedBase,
+  packPoints,
   type Point,
+  unpackPoints,
 } from "./group.ts";
 import type { ShuffleProof } from "./shuffle_proof.ts";
 
@@ -30,6 +33,7 @@ export const REENCRYPT_KINDS = {
   ciphertext: "reencrypt.ciphertext",
   shuffleProof: "reencrypt.shuffle-proof",
   decryptionShare: "reencrypt.decryption-share",
+  decryptionShareBatch: "reencrypt.decryption-share-batch",
   encryptionProof: "reencrypt.encryption-proof",
   cascadeTranscript: "reencrypt.cascade-transcript",
 } as const;
@@ -360,5 +364,78 @@ export function decodeEncryptionProof(value: unknown, what = "encryption proof")
     challenge: scalar(env.challenge, `${what}.challenge`),
     responses: readArray(env.responses, `${what}.responses`, { maxLength: MAX_WIDTH })
       .map((s, k) => scalar(s, `${what}.responses[${k}]`)),
+  };
+}
+
+/**
+ * Decryption share batch envelope `{ v: 1, kind: "reencrypt.decryption-share-batch",
+ * trustee, width, count, shares, challenge, response }` with `shares` the packed elements
+ * d₁₁..d₁w d₂₁..d_Nw (32·N·w bytes).
+ *
+ * @param batch the batch
+ * @returns the envelope
+ * @example
+ * ```ts
+ * import { decodeDecryptionShareBatch, encodeDecryptionShareBatch } from "./codec.ts";
+ * import { createDecryptionShareBatch } from "./decryption_batch.ts";
+ * import { encrypt, generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * const keys = generateKeyPair();
+ * const cts = [encrypt(keys.publicKey, [encodeInteger(1)])];
+ * const batch = await createDecryptionShareBatch({ index: 1, secret: keys.secretKey }, cts, { workers: 1 });
+ * console.assert(decodeDecryptionShareBatch(encodeDecryptionShareBatch(batch)).shares.length === 1);
+ * ```
+ */
+export function encodeDecryptionShareBatch(batch: DecryptionShareBatch): Envelope {
+  const width = batch.shares[0]?.length ?? 0;
+  if (width === 0 || batch.shares.some((s) => s.length !== width)) {
+    throw new InvalidInputError(
+      "Decryption share batch 'shares' must be non-empty and of one width",
+    );
+  }
+  return {
+    v: 1,
+    kind: REENCRYPT_KINDS.decryptionShareBatch,
+    trustee: batch.index,
+    width,
+    count: batch.shares.length,
+    shares: packPoints(batch.shares.flat()),
+    challenge: encodeScalar(batch.proof.challenge),
+    response: encodeScalar(batch.proof.response),
+  };
+}
+
+/**
+ * Decodes a decryption share batch envelope.
+ *
+ * @param value decoded value
+ * @param what names the value in errors
+ * @returns the batch
+ * @throws {InvalidInputError} when malformed
+ * @example
+ * ```ts
+ * import { decodeDecryptionShareBatch } from "./codec.ts";
+ * try { decodeDecryptionShareBatch({}); } catch (e) { console.assert(e instanceof Error); }
+ * ```
+ */
+export function decodeDecryptionShareBatch(
+  value: unknown,
+  what = "decryption share batch",
+): DecryptionShareBatch {
+  const env = readEnvelope(value, REENCRYPT_KINDS.decryptionShareBatch, { what });
+  const index = readInteger(env.trustee, `${what}.trustee`, { min: 1, max: 255 });
+  const width = readInteger(env.width, `${what}.width`, { min: 1, max: MAX_WIDTH });
+  const count = readInteger(env.count, `${what}.count`, { min: 1, max: MAX_SHUFFLE_BATCH });
+  const bytes = readBytes(env.shares, `${what}.shares`, { length: count * width * ELEMENT_BYTES });
+  const flat = unpackPoints(bytes, `${what}.shares`);
+  const shares: Point[][] = [];
+  for (let i = 0; i < count; i++) shares.push(flat.slice(i * width, (i + 1) * width));
+  return {
+    index,
+    shares,
+    proof: {
+      challenge: scalar(env.challenge, `${what}.challenge`),
+      response: scalar(env.response, `${what}.response`),
+    },
   };
 }

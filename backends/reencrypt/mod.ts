@@ -23,6 +23,7 @@ export * from "./generators.ts";
 export * from "./elgamal.ts";
 export * from "./shuffle_proof.ts";
 export * from "./decryption.ts";
+export * from "./decryption_batch.ts";
 export * from "./dkg.ts";
 export * from "./encryption_proof.ts";
 export * from "./codec.ts";
