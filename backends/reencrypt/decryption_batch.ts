@@ -55,6 +55,21 @@ export interface DecryptionShareBatch {
   proof: { challenge: bigint; response: bigint };
 }
 
+/**
+ * The same batch with the shares as canonical bytes: `shares` is d₁₁..d₁w … d_N1..d_Nw
+ * (32·N·w bytes), so callers that store or ship bytes skip re-encoding.
+ */
+export interface PackedDecryptionShareBatch {
+  /** Trustee index, 1..n. */
+  index: number;
+  /** Ciphertext width w. */
+  width: number;
+  /** The packed shares, ciphertext-major. */
+  shares: Uint8Array;
+  /** The Chaum–Pedersen proof of log_g(yⱼ) = log_C(D). */
+  proof: { challenge: bigint; response: bigint };
+}
+
 /** Options of the batch functions that split work over workers. */
 export interface ShareBatchWorkerOptions {
   /** Workers (default the shared pool size; 1 = this thread). */
@@ -168,29 +183,29 @@ function proofChallenge(
 
 /**
  * Creates a trustee's decryption shares of a batch of ciphertexts (all of one width) with
- * one batched Chaum–Pedersen proof.
+ * one batched Chaum–Pedersen proof, the shares as canonical bytes.
  *
  * @param share the trustee's secret share
  * @param ciphertexts the batch (at least one ciphertext)
  * @param options `random` for the proof nonce; `workers` (default the shared pool size)
- * @returns the shares and the proof
+ * @returns the packed shares and the proof
  * @throws {InvalidInputError} on an empty batch, mixed widths or a zero secret
  * @example
  * ```ts
- * import { createDecryptionShareBatch, verifyDecryptionShareBatch } from "./decryption_batch.ts";
+ * import { createPackedDecryptionShareBatch, verifyPackedDecryptionShareBatch } from "./decryption_batch.ts";
  * import { encrypt, generateKeyPair } from "./elgamal.ts";
  * import { encodeInteger } from "./encoding.ts";
  * const keys = generateKeyPair();
- * const ciphertexts = [1, 2].map((v) => encrypt(keys.publicKey, [encodeInteger(v)]));
- * const batch = await createDecryptionShareBatch({ index: 1, secret: keys.secretKey }, ciphertexts, { workers: 1 });
- * await verifyDecryptionShareBatch(batch, { ciphertexts, verificationKey: keys.publicKey, workers: 1 });
+ * const ciphertexts = [encrypt(keys.publicKey, [encodeInteger(4)])];
+ * const batch = await createPackedDecryptionShareBatch({ index: 1, secret: keys.secretKey }, ciphertexts, { workers: 1 });
+ * await verifyPackedDecryptionShareBatch(batch, { ciphertexts, verificationKey: keys.publicKey, workers: 1 });
  * ```
  */
-export async function createDecryptionShareBatch(
+export async function createPackedDecryptionShareBatch(
   share: SecretShare,
   ciphertexts: readonly Ciphertext[],
   options: ShareBatchWorkerOptions & { random?: RandomSource } = {},
-): Promise<DecryptionShareBatch> {
+): Promise<PackedDecryptionShareBatch> {
   const width = batchWidth(ciphertexts);
   const x = modL(share.secret);
   if (x === 0n) throw new InvalidInputError("Secret share 'secret' must not be zero");
@@ -224,14 +239,46 @@ export async function createDecryptionShareBatch(
   const a = fixedBase(BASE_POINT).multiply(omega); // A = g^ω
   const b = c.multiply(omega); // B = C^ω
   const e = proofChallenge(transcript, { c, d, a, b });
-  const flat = unpackPoints(shareBytes, "share");
-  const shares: Point[][] = [];
-  for (let i = 0; i < n; i++) shares.push(flat.slice(i * width, (i + 1) * width));
   return {
     index: share.index,
-    shares,
+    width,
+    shares: shareBytes,
     proof: { challenge: e, response: modL(omega + e * x) }, // z = ω + e·xⱼ
   };
+}
+
+/**
+ * Creates a trustee's decryption shares of a batch of ciphertexts (all of one width) with
+ * one batched Chaum–Pedersen proof.
+ *
+ * @param share the trustee's secret share
+ * @param ciphertexts the batch (at least one ciphertext)
+ * @param options `random` for the proof nonce; `workers` (default the shared pool size)
+ * @returns the shares and the proof
+ * @throws {InvalidInputError} on an empty batch, mixed widths or a zero secret
+ * @example
+ * ```ts
+ * import { createDecryptionShareBatch, verifyDecryptionShareBatch } from "./decryption_batch.ts";
+ * import { encrypt, generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * const keys = generateKeyPair();
+ * const ciphertexts = [1, 2].map((v) => encrypt(keys.publicKey, [encodeInteger(v)]));
+ * const batch = await createDecryptionShareBatch({ index: 1, secret: keys.secretKey }, ciphertexts, { workers: 1 });
+ * await verifyDecryptionShareBatch(batch, { ciphertexts, verificationKey: keys.publicKey, workers: 1 });
+ * ```
+ */
+export async function createDecryptionShareBatch(
+  share: SecretShare,
+  ciphertexts: readonly Ciphertext[],
+  options: ShareBatchWorkerOptions & { random?: RandomSource } = {},
+): Promise<DecryptionShareBatch> {
+  const packed = await createPackedDecryptionShareBatch(share, ciphertexts, options);
+  const flat = unpackPoints(packed.shares, "share");
+  const shares: Point[][] = [];
+  for (let i = 0; i < ciphertexts.length; i++) {
+    shares.push(flat.slice(i * packed.width, (i + 1) * packed.width));
+  }
+  return { index: packed.index, shares, proof: packed.proof };
 }
 
 /**
@@ -260,7 +307,7 @@ export async function verifyDecryptionShareBatch(
     verificationKey: Point;
   },
 ): Promise<void> {
-  const { ciphertexts, verificationKey } = options;
+  const { ciphertexts } = options;
   const who = `trustee ${batch.index}`;
   if (ciphertexts.length === 0 || batch.shares.length !== ciphertexts.length) {
     throw new VerificationError(
@@ -269,27 +316,74 @@ export async function verifyDecryptionShareBatch(
   }
   const width = ciphertexts[0]!.width;
   batch.shares.forEach((s, i) => {
-    if (s.length !== width || ciphertexts[i]!.width !== width) {
+    if (s.length !== width) {
       throw new VerificationError(
-        `Decryption share batch of ${who}: share ${i} has ${s.length} elements, the ciphertext ${
-          ciphertexts[i]!.width
-        } (batch width ${width})`,
+        `Decryption share batch of ${who}: share ${i} has ${s.length} elements, the batch width is ${width}`,
+      );
+    }
+  });
+  await verifyPackedDecryptionShareBatch({
+    index: batch.index,
+    width,
+    shares: concat(batch.shares.map((s) => packPoints(s))),
+    proof: batch.proof,
+  }, options);
+}
+
+/**
+ * Checks a trustee's packed batch of decryption shares against its verification key (the
+ * shares are decoded and validated on the workers).
+ *
+ * @param batch the packed shares and proof
+ * @param options the ciphertexts, the trustee's verification key yⱼ, `workers`
+ * @throws {VerificationError} "Decryption share batch of trustee j is invalid" (or names
+ *   the shape mismatch or the invalid element)
+ * @example
+ * ```ts
+ * import { createPackedDecryptionShareBatch, verifyPackedDecryptionShareBatch } from "./decryption_batch.ts";
+ * import { encrypt, generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * const keys = generateKeyPair();
+ * const ciphertexts = [encrypt(keys.publicKey, [encodeInteger(3)])];
+ * const batch = await createPackedDecryptionShareBatch({ index: 1, secret: keys.secretKey }, ciphertexts, { workers: 1 });
+ * await verifyPackedDecryptionShareBatch(batch, { ciphertexts, verificationKey: keys.publicKey, workers: 1 });
+ * ```
+ */
+export async function verifyPackedDecryptionShareBatch(
+  batch: PackedDecryptionShareBatch,
+  options: ShareBatchWorkerOptions & {
+    ciphertexts: readonly Ciphertext[];
+    verificationKey: Point;
+  },
+): Promise<void> {
+  const { ciphertexts, verificationKey } = options;
+  const who = `trustee ${batch.index}`;
+  const width = batch.width;
+  const n = ciphertexts.length;
+  if (n === 0 || batch.shares.length !== n * width * ELEMENT_BYTES) {
+    throw new VerificationError(
+      `Decryption share batch of ${who} has ${batch.shares.length} bytes of shares for ${n} ciphertexts of width ${width}`,
+    );
+  }
+  ciphertexts.forEach((ct, i) => {
+    if (ct.width !== width) {
+      throw new VerificationError(
+        `Decryption share batch of ${who}: ciphertext ${i} has width ${ct.width}, the batch ${width}`,
       );
     }
   });
   const workers = options.workers ?? workerCount();
   const ctBytes = concat(ciphertexts.map((ct) => ct.bytes));
-  const shareBytes = concat(batch.shares.map((s) => packPoints(s)));
   const { transcript, rho } = statement(batch.index, {
     verificationKey,
     width,
     ciphertexts: ctBytes,
-    shares: shareBytes,
+    shares: batch.shares,
   });
   let folded: { c: Point; d: Point };
   try {
     // C = Σ ρ·c1, D = Σ ρ·d (two MSMs, Bellare–Garay–Rabin small-exponent test).
-    folded = await foldBatch({ width, ciphertexts: ctBytes, shares: shareBytes, rho, workers });
+    folded = await foldBatch({ width, ciphertexts: ctBytes, shares: batch.shares, rho, workers });
   } catch (error) {
     if (error instanceof VerificationError) {
       throw new VerificationError(`Decryption share batch of ${who} is invalid: ${error.message}`, {

@@ -5,8 +5,10 @@ import { decodeDecryptionShareBatch, encodeDecryptionShareBatch } from "./codec.
 import { combineDecryptionShares, type DecryptionShare } from "./decryption.ts";
 import {
   createDecryptionShareBatch,
+  createPackedDecryptionShareBatch,
   type DecryptionShareBatch,
   verifyDecryptionShareBatch,
+  verifyPackedDecryptionShareBatch,
 } from "./decryption_batch.ts";
 import { simulateDkg } from "./dkg.ts";
 import { type Ciphertext, encrypt, reencrypt } from "./elgamal.ts";
@@ -167,5 +169,30 @@ Deno.test("malformed batches are rejected", async () => {
   assert.throws(
     () => decodeDecryptionShareBatch({ ...env, shares: new Uint8Array(320) }),
     InvalidInputError,
+  );
+});
+
+Deno.test("packed batches match the point form; a malformed packed element is rejected", async () => {
+  const packed = await createPackedDecryptionShareBatch(secretShares[0]!, cts, {
+    random: seededRandom("packed"),
+    workers: 1,
+  });
+  const points = await createDecryptionShareBatch(secretShares[0]!, cts, {
+    random: seededRandom("packed"),
+    workers: 1,
+  });
+  assert.deepEqual(packed.shares, packPoints(points.shares.flat()));
+  assert.deepEqual(packed.proof, points.proof);
+  await verifyPackedDecryptionShareBatch(packed, {
+    ciphertexts: cts,
+    verificationKey: vk(1),
+    workers: 1,
+  });
+  const bad = { ...packed, shares: packed.shares.slice() };
+  bad.shares.fill(0xff, 64, 96);
+  await assertRejectsWith(
+    () => verifyPackedDecryptionShareBatch(bad, { ciphertexts: cts, verificationKey: vk(1) }),
+    VerificationError,
+    /trustee 1 is invalid: .*share\[2\]/,
   );
 });
