@@ -27,7 +27,6 @@ import { type ElectionDefinition, electionFingerprint } from "./definition.ts";
 import type { ElectionDecryption, ElectionMix, ElectionTranscript } from "./election_transcript.ts";
 import { computeElectionTally, type ElectionTally } from "./tally.ts";
 import {
-  VOTE_ITEM_MALFORMED,
   VOTE_ITEM_OK,
   voteCombineDecryptionShares,
   voteCreateDecryptionShares,
@@ -140,12 +139,12 @@ export async function mixElection(
 }
 
 /**
- * One trustee's decryption shares (with Chaum–Pedersen proofs) of the final ciphertexts,
- * computed in parallel on the worker pool.
+ * One trustee's decryption shares of the final ciphertexts with one batched
+ * Chaum–Pedersen proof, computed in parallel on the worker pool.
  *
  * @param key the trustee's secret share
  * @param options the ciphertexts (last mixer's outputs), workers, progress
- * @returns the trustee's decryption post (packed shares, see tasks.ts)
+ * @returns the trustee's decryption post (shares and batch proof)
  * @example
  * ```ts ignore
  * const post = await decryptElectionShares(trusteeKey, { ciphertexts: mixes.at(-1)!.outputs });
@@ -155,13 +154,13 @@ export async function decryptElectionShares(
   key: SecretShare,
   options: ElectionPhaseOptions & { ciphertexts: readonly Ciphertext[] },
 ): Promise<ElectionDecryption> {
-  const shares = await voteCreateDecryptionShares(key, {
+  const { shares, proof } = await voteCreateDecryptionShares(key, {
     ciphertexts: options.ciphertexts,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     onChunk: (done, total) =>
       options.onProgress?.({ phase: `trustee ${key.index}: decrypt`, done, total }),
   });
-  return { trustee: key.index, shares };
+  return { trustee: key.index, shares, proof };
 }
 
 /** What decryption and counting produce. */
@@ -179,10 +178,11 @@ export interface ElectionResults {
  *
  * @param election the election
  * @param options the election key, the final ciphertexts, the decryption posts (≥ t
- *   trustees), `verifyShares` (default true: check every share's proof first), workers
+ *   trustees), `verifyShares` (default true: check every trustee's batch proof first), workers
  * @returns plaintexts, decoded answers and the tally
  * @throws {InvalidInputError} with fewer than t trustees' posts
- * @throws {VerificationError} "Trustee j: decryption share i invalid"
+ * @throws {VerificationError} "Trustee j: decryption share batch invalid" (or "decryption
+ *   share i malformed")
  * @example
  * ```ts ignore
  * const { tally } = await tallyElection(election, { key, ciphertexts, decryption });
@@ -221,33 +221,31 @@ export async function tallyElection(
       );
     }
   }
-  // Chaum–Pedersen checks of every share (when verifying) and Lagrange combination at 0
-  // over the participating trustees, in one pass on the workers (backend functions).
+  // One batched Chaum–Pedersen check per trustee (backend, two MSMs on the workers).
+  if (verify) {
+    for (const post of options.decryption) {
+      await verifyTrusteeShares(election, {
+        key: options.key,
+        ciphertexts: options.ciphertexts,
+        post,
+        ...workers,
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      });
+    }
+  }
+  // Lagrange combination at 0 over the participating trustees, on the workers (backend).
   const { plaintexts, messages, verdicts } = await voteCombineDecryptionShares(
-    options.decryption.map((d) => ({
-      trustee: d.trustee,
-      shares: d.shares,
-      ...(verify ? { verificationKey: options.key.verificationKeys[d.trustee - 1]! } : {}),
-    })),
+    options.decryption.map((d) => ({ trustee: d.trustee, shares: d.shares })),
     {
       ciphertexts: options.ciphertexts,
       ...workers,
-      onChunk: (done, total) =>
-        options.onProgress?.({
-          phase: verify ? "verify and combine shares" : "combine shares",
-          done,
-          total,
-        }),
+      onChunk: (done, total) => options.onProgress?.({ phase: "combine shares", done, total }),
     },
   );
   options.decryption.forEach((d, t) => {
     const bad = verdicts[t]!.findIndex((v) => v !== VOTE_ITEM_OK);
     if (bad >= 0) {
-      throw new VerificationError(
-        `Trustee ${d.trustee}: decryption share ${bad + 1} invalid${
-          verdicts[t]![bad] === VOTE_ITEM_MALFORMED ? " (malformed)" : ""
-        }`,
-      );
+      throw new VerificationError(`Trustee ${d.trustee}: decryption share ${bad + 1} malformed`);
     }
   });
   const answers = messages.map((parts) => decodeElectionAnswers(definition, parts) ?? null);
@@ -256,12 +254,12 @@ export async function tallyElection(
 }
 
 /**
- * Checks every decryption share of one trustee against its verification key (in
- * parallel on the worker pool).
+ * Checks one trustee's decryption shares against its verification key with the
+ * trustee's batched Chaum–Pedersen proof (two MSMs, in parallel on the worker pool).
  *
  * @param election the election
  * @param options election key, ciphertexts, the trustee's post, workers, progress
- * @throws {VerificationError} "Trustee j: decryption share i invalid" (1-based i)
+ * @throws {VerificationError} "Trustee j: decryption share batch invalid"
  * @example
  * ```ts ignore
  * await verifyTrusteeShares(election, { key, ciphertexts, post });
@@ -287,22 +285,16 @@ export async function verifyTrusteeShares(
       `Trustee ${post.trustee}: ${post.shares.length} decryption shares for ${options.ciphertexts.length} ciphertexts`,
     );
   }
-  // Chaum–Pedersen: log_g yⱼ = log_{c1} dₖ for every share (backend, on workers).
-  const verdicts = await voteVerifyDecryptionShares({ index: post.trustee, verificationKey: vk }, {
+  // Batched Chaum–Pedersen: log_g yⱼ = log_C D over all shares (backend, on workers).
+  const ok = await voteVerifyDecryptionShares({ index: post.trustee, verificationKey: vk }, {
     ciphertexts: options.ciphertexts,
     shares: post.shares,
+    proof: post.proof,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     onChunk: (done, total) =>
       options.onProgress?.({ phase: `trustee ${post.trustee}: verify shares`, done, total }),
   });
-  const bad = verdicts.findIndex((v) => v !== VOTE_ITEM_OK);
-  if (bad >= 0) {
-    throw new VerificationError(
-      `Trustee ${post.trustee}: decryption share ${bad + 1} invalid${
-        verdicts[bad] === VOTE_ITEM_MALFORMED ? " (malformed)" : ""
-      }`,
-    );
-  }
+  if (!ok) throw new VerificationError(`Trustee ${post.trustee}: decryption share batch invalid`);
 }
 
 /** Times of the phases of {@linkcode runLocalElection}, in milliseconds. */

@@ -166,10 +166,19 @@ Deno.test("tamper: a trustee's decryption share", async () => {
   const t = await fresh();
   const shares = t.decryption[1]!.shares;
   [shares[3], shares[4]] = [shares[4]!, shares[3]!];
-  await rejectsAt(t, /^Trustee 3: decryption share 4 invalid/);
+  await rejectsAt(t, /^Trustee 3: decryption share batch invalid/);
   const u = await fresh();
-  u.decryption[0]!.shares[0] = flip(u.decryption[0]!.shares[0]!, 40);
-  await rejectsAt(u, /^Trustee 1: decryption share 1 invalid/);
+  u.decryption[0]!.shares[0] = flip(u.decryption[0]!.shares[0]!, 5);
+  await rejectsAt(u, /^Trustee 1: decryption share batch invalid/);
+  // A share replaced by the other trustee's (valid, well-formed) share of the same ciphertext.
+  const x = await fresh();
+  x.decryption[0]!.shares[2] = x.decryption[1]!.shares[2]!;
+  await rejectsAt(x, /^Trustee 1: decryption share batch invalid/);
+  // The batch proof itself.
+  const y = await fresh();
+  const proof = y.decryption[1]!.proof;
+  y.decryption[1]!.proof = { ...proof, response: (proof.response + 1n) % (1n << 252n) };
+  await rejectsAt(y, /^Trustee 3: decryption share batch invalid/);
   const v = await fresh();
   v.decryption.pop();
   await rejectsAt(v, /^Decryption: shares from 1 trustees, the threshold is 2/);

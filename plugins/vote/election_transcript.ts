@@ -10,8 +10,10 @@ import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
 import {
   Ciphertext,
+  decodeScalar,
   decodeShuffleProof,
   ELEMENT_BYTES,
+  encodeScalar,
   encodeShuffleProof,
   type ShuffleProof,
 } from "../../backends/reencrypt/mod.ts";
@@ -51,12 +53,17 @@ export interface ElectionMix {
   proof: ShuffleProof;
 }
 
-/** One trustee's decryption shares of the last mixer's outputs. */
+/**
+ * One trustee's decryption shares of the last mixer's outputs with ONE batched
+ * Chaum–Pedersen proof for all of them (backend `createPackedDecryptionShareBatch`).
+ */
 export interface ElectionDecryption {
   /** Trustee index 1..n. */
   trustee: number;
-  /** One packed share per final ciphertext, in order: d₁..d_w ‖ e ‖ z (32·w + 64 bytes). */
+  /** One share per final ciphertext, in order: d₁..d_w (32·w bytes). */
   shares: Uint8Array[];
+  /** The batch proof (e, z) over all the shares. */
+  proof: { challenge: bigint; response: bigint };
 }
 
 /** A complete election transcript. */
@@ -124,6 +131,8 @@ export function electionTranscriptToEnvelope(transcript: ElectionTranscript): En
     decryption: transcript.decryption.map((d) => ({
       trustee: d.trustee,
       shares: d.shares,
+      challenge: encodeScalar(d.proof.challenge),
+      response: encodeScalar(d.proof.response),
     })),
     plaintexts: transcript.plaintexts,
     answers: transcript.answers,
@@ -208,10 +217,18 @@ export function electionTranscriptFromEnvelope(
       return {
         trustee: readInteger(r.trustee, `${what}.decryption[${d}].trustee`, { min: 1 }),
         shares: readArray(r.shares, `${what}.decryption[${d}].shares`).map((s, i) =>
-          readBytes(s, `${what}.decryption[${d}].shares[${i}]`, {
-            length: ELEMENT_BYTES * w + 64,
-          })
+          readBytes(s, `${what}.decryption[${d}].shares[${i}]`, { length: ELEMENT_BYTES * w })
         ),
+        proof: {
+          challenge: decodeScalar(
+            readBytes(r.challenge, `${what}.decryption[${d}].challenge`, { length: 32 }),
+            `${what}.decryption[${d}].challenge`,
+          ),
+          response: decodeScalar(
+            readBytes(r.response, `${what}.decryption[${d}].response`, { length: 32 }),
+            `${what}.decryption[${d}].response`,
+          ),
+        },
       };
     }),
     plaintexts: readArray(env.plaintexts, `${what}.plaintexts`).map((p, i) =>

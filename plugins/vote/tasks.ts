@@ -1,7 +1,8 @@
 /**
  * Batch work of an election split into chunks run on the core worker pool: ballot
- * proof verification, decryption shares, share verification, and share combination
- * with message extraction. Each task only calls the re-encryption backend's public
+ * proof verification and share combination with message extraction; decryption shares
+ * and their one-proof-per-trustee batch verification are the backend's batch functions
+ * (which use the pool themselves). Each task only calls the re-encryption backend's public
  * functions on a chunk of items packed as bytes; nothing cryptographic is done here.
  *
  * The tasks are registered when this module loads, so a worker entry must import it
@@ -10,7 +11,7 @@
  * entry that does not import the plugin), chunks run in the calling thread instead.
  *
  * Packing: a header is u32be(width) ‖ u32be(count); ciphertexts are 64·w bytes each;
- * a packed decryption share is d₁..d_w ‖ e ‖ z (32·w + 64 bytes); a packed ballot proof
+ * a decryption share is d₁..d_w (32·w bytes); a packed ballot proof
  * is e ‖ z₁..z_w (32·(1 + w) bytes).
  *
  * @module
@@ -22,29 +23,25 @@ import { registerWorkerTask, runWorkerTasks, workerCount } from "../../core/work
 import {
   Ciphertext,
   combineDecryptionShares,
-  createDecryptionShare,
+  createPackedDecryptionShareBatch,
   decodePoint,
-  decodeScalar,
   type DecryptionShare,
   ELEMENT_BYTES,
   encodeScalar,
   type EncryptionProof,
   extractBytes,
-  packPoints,
   type Point,
+  type SecretShare,
   unpackPoints,
   unpackScalars,
-  verifyDecryptionShare,
   verifyEncryptionKnowledge,
+  verifyPackedDecryptionShareBatch,
 } from "../../backends/reencrypt/mod.ts";
 
 /** Task names. */
 export const VOTE_TASKS = {
   verifyBallots: "vote/verify-ballot-proofs",
-  decrypt: "vote/decryption-shares",
-  verifyShares: "vote/verify-decryption-shares",
   combine: "vote/combine-and-extract",
-  verifyAndCombine: "vote/verify-combine-and-extract",
 } as const;
 
 /** Per-item verdicts returned by the verification tasks. */
@@ -121,52 +118,6 @@ export function unpackBallotProof(bytes: Uint8Array, what: string): EncryptionPr
   return { challenge: scalars[0]!, responses: scalars.slice(1) };
 }
 
-/**
- * Packs a decryption share as d₁..d_w ‖ e ‖ z.
- *
- * @param share the share
- * @returns 32·w + 64 bytes
- * @example
- * ```ts ignore
- * const bytes = packVoteDecryptionShare(share);
- * ```
- */
-export function packVoteDecryptionShare(share: DecryptionShare): Uint8Array {
-  return concatBytes(
-    packPoints(share.shares),
-    encodeScalar(share.challenge),
-    encodeScalar(share.response),
-  );
-}
-
-/**
- * Unpacks a decryption share, rejecting non-canonical points and scalars.
- *
- * @param bytes 32·w + 64 bytes
- * @param options the trustee index and names for errors
- * @returns the share
- * @throws {InvalidInputError} when malformed
- * @example
- * ```ts ignore
- * const share = unpackVoteDecryptionShare(bytes, { trustee: 1, what: "share 1" });
- * ```
- */
-export function unpackVoteDecryptionShare(
-  bytes: Uint8Array,
-  options: { trustee: number; what: string },
-): DecryptionShare {
-  const n = bytes.length - 2 * ELEMENT_BYTES;
-  if (n <= 0 || n % ELEMENT_BYTES !== 0) {
-    throw new InvalidInputError(`Decryption share '${options.what}' has a wrong length`);
-  }
-  return {
-    trustee: options.trustee,
-    shares: unpackPoints(bytes.subarray(0, n), `${options.what}.shares`),
-    challenge: decodeScalar(bytes.subarray(n, n + 32), `${options.what}.challenge`),
-    response: decodeScalar(bytes.subarray(n + 32), `${options.what}.response`),
-  };
-}
-
 // ------------------------------------------------------------------ the tasks
 
 function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
@@ -199,92 +150,35 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   return [status];
 }
 
-function decryptTask(args: Uint8Array[]): Uint8Array[] {
-  const keyBytes = arg(args, 0);
-  const index = new DataView(keyBytes.buffer, keyBytes.byteOffset, 4).getUint32(0);
-  const secret = decodeScalar(keyBytes.subarray(4, 36), "secret share");
-  const { width, count } = readHeader(args[1]);
-  const cts = arg(args, 2);
-  const size = ELEMENT_BYTES * width + 64;
-  const out = new Uint8Array(count * size);
-  for (let i = 0; i < count; i++) {
-    // dₖ = c1ₖ^{xⱼ} with a Chaum–Pedersen proof (backend).
-    const share = createDecryptionShare({ index, secret }, ciphertextAt(cts, width, i));
-    out.set(packVoteDecryptionShare(share), i * size);
-  }
-  return [out];
-}
-
-function verifySharesTask(args: Uint8Array[]): Uint8Array[] {
-  const keyBytes = arg(args, 0);
-  const trustee = new DataView(keyBytes.buffer, keyBytes.byteOffset, 4).getUint32(0);
-  const verificationKey = decodePoint(keyBytes.subarray(4, 36), "verification key");
-  const { width, count } = readHeader(args[1]);
-  const cts = arg(args, 2), shares = arg(args, 3);
-  const size = ELEMENT_BYTES * width + 64;
-  const status = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    try {
-      const share = unpackVoteDecryptionShare(shares.subarray(i * size, (i + 1) * size), {
-        trustee,
-        what: `share ${i}`,
-      });
-      // Chaum–Pedersen verification (backend).
-      verifyDecryptionShare(share, { ciphertext: ciphertextAt(cts, width, i), verificationKey });
-    } catch (error) {
-      if (error instanceof VerificationError) status[i] = VOTE_ITEM_INVALID;
-      else if (error instanceof InvalidInputError) status[i] = VOTE_ITEM_MALFORMED;
-      else throw error;
-    }
-  }
-  return [status];
-}
-
-function readTrustees(bytes: Uint8Array, withKeys: boolean) {
-  const step = withKeys ? 36 : 4;
-  const out: Array<{ index: number; verificationKey?: Point }> = [];
-  for (let o = 0; o < bytes.length; o += step) {
-    const index = new DataView(bytes.buffer, bytes.byteOffset + o, 4).getUint32(0);
-    out.push(
-      withKeys
-        ? {
-          index,
-          verificationKey: decodePoint(bytes.subarray(o + 4, o + 36), `verification key ${index}`),
-        }
-        : { index },
-    );
+function readTrustees(bytes: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let o = 0; o < bytes.length; o += 4) {
+    out.push(new DataView(bytes.buffer, bytes.byteOffset + o, 4).getUint32(0));
   }
   return out;
 }
 
-function combineChunk(args: Uint8Array[], verify: boolean): Uint8Array[] {
-  const trustees = readTrustees(arg(args, 0), verify);
+function combineTask(args: Uint8Array[]): Uint8Array[] {
+  const trustees = readTrustees(arg(args, 0));
   const { width, count } = readHeader(args[1]);
   const cts = arg(args, 2);
-  const size = ELEMENT_BYTES * width + 64;
+  const size = ELEMENT_BYTES * width;
   const plaintexts = new Uint8Array(count * ELEMENT_BYTES * width);
   const slots = new Uint8Array(count * SLOT_BYTES * width);
   const status = new Uint8Array(count * trustees.length);
   for (let i = 0; i < count; i++) {
     const ciphertext = ciphertextAt(cts, width, i);
     const shares: DecryptionShare[] = [];
-    trustees.forEach((t, j) => {
+    trustees.forEach((trustee, j) => {
       try {
-        const share = unpackVoteDecryptionShare(
+        // Shares already checked by the trustee's batch proof (or trusted: the tallier's own).
+        const points = unpackPoints(
           arg(args, 3 + j).subarray(i * size, (i + 1) * size),
-          {
-            trustee: t.index,
-            what: `share ${i}`,
-          },
+          `trustee ${trustee} share ${i}`,
         );
-        // Chaum–Pedersen verification (backend), before the share is used.
-        if (verify) {
-          verifyDecryptionShare(share, { ciphertext, verificationKey: t.verificationKey! });
-        }
-        shares.push(share);
+        shares.push({ trustee, shares: points, challenge: 0n, response: 0n });
       } catch (error) {
-        if (error instanceof VerificationError) status[i * trustees.length + j] = VOTE_ITEM_INVALID;
-        else if (error instanceof InvalidInputError) {
+        if (error instanceof InvalidInputError) {
           status[i * trustees.length + j] = VOTE_ITEM_MALFORMED;
         } else throw error;
       }
@@ -311,19 +205,8 @@ function combineChunk(args: Uint8Array[], verify: boolean): Uint8Array[] {
   return [plaintexts, slots, status];
 }
 
-function combineTask(args: Uint8Array[]): Uint8Array[] {
-  return combineChunk(args, false);
-}
-
-function verifyAndCombineTask(args: Uint8Array[]): Uint8Array[] {
-  return combineChunk(args, true);
-}
-
 registerWorkerTask(VOTE_TASKS.verifyBallots, verifyBallotsTask);
-registerWorkerTask(VOTE_TASKS.decrypt, decryptTask);
-registerWorkerTask(VOTE_TASKS.verifyShares, verifySharesTask);
 registerWorkerTask(VOTE_TASKS.combine, combineTask);
-registerWorkerTask(VOTE_TASKS.verifyAndCombine, verifyAndCombineTask);
 
 // ------------------------------------------------------------------ runners
 
@@ -410,47 +293,46 @@ export async function voteVerifyBallotProofs(
 }
 
 /**
- * Creates one trustee's packed decryption shares of many ciphertexts in parallel.
+ * Creates one trustee's decryption shares of many ciphertexts with one batched
+ * Chaum–Pedersen proof (backend `createPackedDecryptionShareBatch`, on the workers).
  *
  * @param key the trustee's index and secret share
- * @param options ciphertexts, workers and progress
- * @returns packed shares, one per ciphertext
+ * @param options ciphertexts, workers and progress (reported once, at the end)
+ * @returns the shares (32·w bytes each, one per ciphertext) and the batch proof
  * @example
  * ```ts ignore
- * const shares = await voteCreateDecryptionShares(key, { ciphertexts });
+ * const { shares, proof } = await voteCreateDecryptionShares(key, { ciphertexts });
  * ```
  */
 export async function voteCreateDecryptionShares(
-  key: { index: number; secret: bigint },
+  key: SecretShare,
   options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[] },
-): Promise<Uint8Array[]> {
+): Promise<{ shares: Uint8Array[]; proof: { challenge: bigint; response: bigint } }> {
   const { ciphertexts } = options;
-  const width = ciphertexts[0]?.width ?? 1;
-  const keyBytes = new Uint8Array(36);
-  new DataView(keyBytes.buffer).setUint32(0, key.index);
-  keyBytes.set(encodeScalar(key.secret), 4);
-  const results = await runChunks(VOTE_TASKS.decrypt, ciphertexts.length, (lo, hi) => [
-    keyBytes.slice(),
-    header(width, hi - lo),
-    concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),
-  ], options);
-  const size = ELEMENT_BYTES * width + 64;
-  const out: Uint8Array[] = [];
-  for (const [packed] of results) {
-    for (let o = 0; o < packed!.length; o += size) out.push(packed!.slice(o, o + size));
+  const batch = await createPackedDecryptionShareBatch(
+    key,
+    ciphertexts,
+    options.workers === undefined ? {} : { workers: options.workers },
+  );
+  const size = ELEMENT_BYTES * batch.width;
+  const shares: Uint8Array[] = [];
+  for (let o = 0; o < batch.shares.length; o += size) {
+    shares.push(batch.shares.subarray(o, o + size));
   }
-  return out;
+  options.onChunk?.(ciphertexts.length, ciphertexts.length);
+  return { shares, proof: batch.proof };
 }
 
 /**
- * Verifies one trustee's packed decryption shares in parallel.
+ * Verifies one trustee's decryption shares of many ciphertexts against its batch proof
+ * (backend `verifyPackedDecryptionShareBatch`: two multi-scalar multiplications).
  *
  * @param trustee index and verification key
- * @param options ciphertexts, packed shares, workers and progress
- * @returns one verdict per share
+ * @param options ciphertexts, shares (32·w bytes each), the batch proof, workers, progress
+ * @returns true when the batch verifies, false when it does not (malformed shares included)
  * @example
  * ```ts ignore
- * const verdicts = await voteVerifyDecryptionShares({ index: 1, verificationKey }, { ciphertexts, shares });
+ * const ok = await voteVerifyDecryptionShares({ index: 1, verificationKey }, { ciphertexts, shares, proof });
  * ```
  */
 export async function voteVerifyDecryptionShares(
@@ -458,33 +340,39 @@ export async function voteVerifyDecryptionShares(
   options: VoteBatchOptions & {
     ciphertexts: readonly Ciphertext[];
     shares: readonly Uint8Array[];
+    proof: { challenge: bigint; response: bigint };
   },
-): Promise<Uint8Array> {
+): Promise<boolean> {
   const { ciphertexts, shares } = options;
   const width = ciphertexts[0]?.width ?? 1;
-  const keyBytes = new Uint8Array(36);
-  new DataView(keyBytes.buffer).setUint32(0, trustee.index);
-  keyBytes.set(trustee.verificationKey.toBytes(), 4);
-  const results = await runChunks(VOTE_TASKS.verifyShares, ciphertexts.length, (lo, hi) => [
-    keyBytes.slice(),
-    header(width, hi - lo),
-    concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),
-    concatBytes(...shares.slice(lo, hi)),
-  ], options);
-  return concatBytes(...results.map((r) => r[0]!));
+  try {
+    await verifyPackedDecryptionShareBatch(
+      { index: trustee.index, width, shares: concatBytes(...shares), proof: options.proof },
+      {
+        ciphertexts,
+        verificationKey: trustee.verificationKey,
+        ...(options.workers === undefined ? {} : { workers: options.workers }),
+      },
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof VerificationError) return false;
+    throw error;
+  } finally {
+    options.onChunk?.(ciphertexts.length, ciphertexts.length);
+  }
 }
 
 /**
- * Combines the trustees' packed shares of many ciphertexts in parallel and extracts
- * the embedded messages; with verification keys, first checks every share's proof in
- * the same pass (each ciphertext and share is decoded once).
+ * Combines the trustees' shares (already verified with
+ * {@linkcode voteVerifyDecryptionShares}) of many ciphertexts in parallel and extracts the
+ * embedded messages.
  *
- * @param posts per trustee its index, packed shares (one per ciphertext) and, to verify
- *   the shares, its verification key
+ * @param posts per trustee its index and shares (32·w bytes, one per ciphertext)
  * @param options ciphertexts, workers and progress
  * @returns per ciphertext the plaintext elements (32·w bytes) and the extracted messages
  *   (undefined where an element embeds no message), and per trustee the verdicts of its
- *   shares (all {@linkcode VOTE_ITEM_OK} when not verifying)
+ *   shares ({@linkcode VOTE_ITEM_MALFORMED} where a share does not decode)
  * @example
  * ```ts ignore
  * const { plaintexts, messages } = await voteCombineDecryptionShares(posts, { ciphertexts });
@@ -492,7 +380,7 @@ export async function voteVerifyDecryptionShares(
  */
 export async function voteCombineDecryptionShares(
   posts: ReadonlyArray<
-    { trustee: number; shares: readonly Uint8Array[]; verificationKey?: Point }
+    { trustee: number; shares: readonly Uint8Array[] }
   >,
   options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[] },
 ): Promise<{
@@ -502,15 +390,9 @@ export async function voteCombineDecryptionShares(
 }> {
   const { ciphertexts } = options;
   const width = ciphertexts[0]?.width ?? 1;
-  const verify = posts.length > 0 && posts.every((p) => p.verificationKey !== undefined);
-  const step = verify ? 36 : 4;
-  const trustees = new Uint8Array(step * posts.length);
-  posts.forEach((p, t) => {
-    new DataView(trustees.buffer).setUint32(step * t, p.trustee);
-    if (verify) trustees.set(p.verificationKey!.toBytes(), step * t + 4);
-  });
-  const task = verify ? VOTE_TASKS.verifyAndCombine : VOTE_TASKS.combine;
-  const results = await runChunks(task, ciphertexts.length, (lo, hi) => [
+  const trustees = new Uint8Array(4 * posts.length);
+  posts.forEach((p, t) => new DataView(trustees.buffer).setUint32(4 * t, p.trustee));
+  const results = await runChunks(VOTE_TASKS.combine, ciphertexts.length, (lo, hi) => [
     trustees.slice(),
     header(width, hi - lo),
     concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),

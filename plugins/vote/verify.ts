@@ -8,7 +8,8 @@
  * 4. `Cleansing: …` — the mix input is exactly the counted ballots' ciphertexts;
  * 5. `Mixer M (name): …` — every shuffle proof verifies, each mixer taking the previous
  *    mixer's outputs;
- * 6. `Trustee J: decryption share I invalid` — every share's Chaum–Pedersen proof;
+ * 6. `Trustee J: decryption share batch invalid` — each trustee's batched Chaum–Pedersen
+ *    proof over all its shares;
  * 7. `Plaintext I: …` — combining the shares gives the published plaintext;
  * 8. `Decoded ballot I: …` — decoding the plaintext gives the published answers;
  * 9. `Tally does not match the decrypted ballots`.
