@@ -152,9 +152,10 @@ async function foldBatch(
   const n = rho.length / width;
   const ctSize = 2 * ELEMENT_BYTES * width, shSize = ELEMENT_BYTES * width;
   const argsList = chunks(n, options.workers).map(([lo, hi]) => [
+    // Copies: the pool transfers (detaches) argument buffers.
     chunkHeader(width, lo, hi - lo),
-    ciphertexts.subarray(lo * ctSize, hi * ctSize),
-    shares === undefined ? new Uint8Array(0) : shares.subarray(lo * shSize, hi * shSize),
+    ciphertexts.slice(lo * ctSize, hi * ctSize),
+    shares === undefined ? new Uint8Array(0) : shares.slice(lo * shSize, hi * shSize),
     packScalars(rho.slice(lo * width, hi * width)),
   ]);
   const partials = await runWorkerTasks(SHARE_BATCH_COMBINE_TASK, argsList, {
@@ -218,9 +219,10 @@ export async function createPackedDecryptionShareBatch(
   const parts = await runWorkerTasks(
     SHARE_BATCH_CREATE_TASK,
     chunks(n, workers).map(([lo, hi]) => [
+      // Copies: the pool transfers (detaches) argument buffers.
       chunkHeader(width, lo, hi - lo),
-      secret,
-      ctBytes.subarray(lo * ctSize, hi * ctSize),
+      secret.slice(),
+      ctBytes.slice(lo * ctSize, hi * ctSize),
     ]),
     { workers },
   );

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
+import { closeWorkerPool, setDefaultWorkerEntry } from "../../core/worker_pool.ts";
 import { decodeDecryptionShareBatch, encodeDecryptionShareBatch } from "./codec.ts";
 import { combineDecryptionShares, type DecryptionShare } from "./decryption.ts";
 import {
@@ -16,6 +17,7 @@ import { decodeInteger, encodeInteger } from "./encoding.ts";
 import { BASE_POINT, modL, packPoints } from "./group.ts";
 import { assertRejectsWith } from "./test_helpers_test.ts";
 
+setDefaultWorkerEntry(new URL("./worker_entry.ts", import.meta.url));
 const random = seededRandom("decryption-batch-test");
 const { result, secretShares } = simulateDkg({ threshold: 2, trustees: 3 }, { random });
 const vk = (j: number) => result.verificationKeys[j - 1]!;
@@ -147,6 +149,19 @@ Deno.test("workers 1 and 2 give identical batches with seeded randomness", async
   assert.deepEqual(two.proof, one.proof);
   assert.deepEqual(packPoints(two.shares.flat()), packPoints(one.shares.flat()));
   await verifyDecryptionShareBatch(one, { ciphertexts: cts, verificationKey: vk(3), workers: 2 });
+  const tampered = clone(two);
+  tampered.shares[4]![0] = tampered.shares[3]![0]!;
+  await assertRejectsWith(
+    () =>
+      verifyDecryptionShareBatch(tampered, {
+        ciphertexts: cts,
+        verificationKey: vk(3),
+        workers: 2,
+      }),
+    VerificationError,
+    /trustee 3/,
+  );
+  closeWorkerPool();
 });
 
 Deno.test("malformed batches are rejected", async () => {
