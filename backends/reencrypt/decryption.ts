@@ -22,6 +22,7 @@ import {
   GROUP_LABEL,
   IDENTITY,
   invertScalar,
+  linearCombination,
   modL,
   packPoints,
   type Point,
@@ -200,16 +201,15 @@ export function combineDecryptionShares(
   const lambdas = indices.map((i) => lagrangeAtZero(i, indices));
   const out: Point[] = [];
   for (let k = 0; k < ciphertext.width; k++) {
-    let acc: Point | undefined;
-    shares.forEach((s, j) => {
+    const ds = shares.map((s) => {
       const d = s.shares[k];
       if (d === undefined) {
         throw new InvalidInputError(`Decryption share of trustee ${s.trustee} is too narrow`);
       }
-      const term = d.multiplyUnsafe(lambdas[j]!);
-      acc = acc === undefined ? term : acc.add(term);
+      return d;
     });
-    out.push(ciphertext.c2(k).subtract(acc!));
+    // Σ λⱼ·dⱼₖ with one shared doubling chain (Straus), then mₖ = c2ₖ − Σ λⱼ·dⱼₖ.
+    out.push(ciphertext.c2(k).subtract(linearCombination(ds, lambdas)));
   }
   return out;
 }

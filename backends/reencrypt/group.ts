@@ -712,6 +712,60 @@ function bucketMsm(points: readonly Point[], scalars: readonly bigint[]): Point 
   return pointOfExtended(acc);
 }
 
+/**
+ * Σ sᵢ·Pᵢ for a few points by Straus's interleaving (Straus 1964; Bernstein et al. 2012 §4):
+ * one table of 1·P..8·P per point, then 4 doublings and one addition per point per signed
+ * 4-bit digit, so k terms share one doubling chain. Variable time: public inputs only.
+ *
+ * @param points the bases (a few; use {@linkcode multiScalarMul} for many)
+ * @param scalars the scalars (any integers, reduced mod ℓ)
+ * @returns the sum
+ * @example
+ * ```ts
+ * import { BASE_POINT, linearCombination } from "./group.ts";
+ * console.assert(linearCombination([BASE_POINT, BASE_POINT], [2n, 3n]).equals(BASE_POINT.multiply(5n)));
+ * ```
+ */
+export function linearCombination(points: readonly Point[], scalars: readonly bigint[]): Point {
+  if (points.length !== scalars.length) {
+    throw new InvalidInputError(
+      `Linear combination needs as many scalars as points, got ${scalars.length} and ${points.length}`,
+    );
+  }
+  const n = points.length;
+  const windows = 65; // ⌈253/4⌉ + 1 for the final carry
+  const tables: Extended[][] = [];
+  const digits = new Int8Array(n * windows);
+  for (let i = 0; i < n; i++) {
+    // Table 1·P..8·P for signed digits in [−8, 8).
+    const base = extendedOf(points[i]!);
+    const table: Extended[] = [base];
+    for (let m = 1; m < 8; m++) table.push(addExtendedRaw(table[m - 1]!, base));
+    tables.push(table);
+    const bytes = scalarWindowBytes(modL(scalars[i]!));
+    let carry = 0;
+    for (let j = 0; j < windows; j++) {
+      const byte = j >> 1;
+      let d = (byte < 32 ? (bytes[byte]! >> ((j & 1) * 4)) & 15 : 0) + carry;
+      carry = d >= 8 ? 1 : 0;
+      if (carry === 1) d -= 16;
+      digits[i * windows + j] = d;
+    }
+  }
+  let acc: Extended = { X: 0n, Y: 1n, Z: 1n, T: 0n };
+  for (let j = windows - 1; j >= 0; j--) {
+    for (let k = 0; k < 4; k++) acc = dblExtended(acc);
+    for (let i = 0; i < n; i++) {
+      const d = digits[i * windows + j]!;
+      if (d === 0) continue;
+      const q = tables[i]![(d > 0 ? d : -d) - 1]!;
+      // Negation in extended coordinates: (−X, Y, Z, −T).
+      acc = addExtendedRaw(acc, d > 0 ? q : { X: -q.X, Y: q.Y, Z: q.Z, T: -q.T });
+    }
+  }
+  return pointOfExtended(acc);
+}
+
 /** add-2008-hwcd-3 (a = −1) without final normalisation. */
 function addExtendedRaw(p: Extended, q: Extended): Extended {
   const A = ((p.Y - p.X) * (q.Y - q.X)) % P;

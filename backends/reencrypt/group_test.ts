@@ -11,6 +11,7 @@ import {
   GROUP_ORDER,
   IDENTITY,
   invertScalar,
+  linearCombination,
   modL,
   multiScalarMul,
   packPoints,
@@ -70,4 +71,24 @@ Deno.test("batched double-and-encode equals encoding the doubles one by one", ()
   points.push(sum, sum.negate());
   assert.deepEqual(doubleAndEncodeBatch(points), packPoints(points.map((p) => p.double())));
   assert.equal(doubleAndEncodeBatch([]).length, 0);
+});
+
+Deno.test("linearCombination matches separate multiplications, edge scalars included", () => {
+  const random = seededRandom("linear-combination");
+  const points = [1, 2, 3].map(() => BASE_POINT.multiply(randomScalar(random)));
+  const cases: bigint[][] = [
+    [randomScalar(random), randomScalar(random), randomScalar(random)],
+    [0n, 1n, GROUP_ORDER - 1n],
+    [-5n, 8n, 2n ** 252n],
+    [7n, 0n, 0n],
+  ];
+  for (const scalars of cases) {
+    const naive = points.reduce(
+      (acc, p, i) => acc.add(p.multiplyUnsafe(modL(scalars[i]!))),
+      IDENTITY,
+    );
+    assert.ok(linearCombination(points, scalars).equals(naive), `scalars ${scalars.join()}`);
+  }
+  assert.ok(linearCombination([], []).is0());
+  assert.throws(() => linearCombination([BASE_POINT], []), InvalidInputError);
 });
