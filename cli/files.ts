@@ -5,9 +5,9 @@
  * @module
  */
 
-import { decodeMsgpack, type Envelope, readEnvelope, toJsonView } from "../core/envelope.ts";
+import { decodeMsgpack, type Envelope, toJsonView } from "../core/envelope.ts";
 import { ConfigError, InvalidInputError, NotFoundError } from "../core/errors.ts";
-import { readRecord, readString } from "../core/fields.ts";
+import { readInteger, readRecord, readString } from "../core/fields.ts";
 import { detectItemFormat } from "../core/item_stream.ts";
 
 /**
@@ -59,9 +59,11 @@ export async function readAnyEnvelopeFile(
   } else {
     value = decodeMsgpack(bytes, path);
   }
+  // Kind and version are checked here only for shape; each kind's decoder checks the versions it reads.
   const record = readRecord(value, path);
-  readString(record.kind, `${path}: kind`);
-  return readEnvelope(record, record.kind as string, { what: path });
+  readString(record.kind, `${path}.kind`);
+  readInteger(record.v, `${path}.v`, { min: 1 });
+  return record as Envelope;
 }
 
 /** Options of {@linkcode writeEnvelopeFile}. */

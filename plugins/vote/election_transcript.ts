@@ -43,6 +43,9 @@ import { type ElectionTally, readElectionTally } from "./tally.ts";
 /** Envelope kind of a transcript. */
 export const ELECTION_TRANSCRIPT_KIND = "vote.transcript";
 
+/** Format version of election transcripts: 2 holds one batched decryption proof per trustee. */
+export const ELECTION_TRANSCRIPT_VERSION = 2;
+
 /** One mixer's published output. */
 export interface ElectionMix {
   /** Mixer name (from the definition). */
@@ -105,7 +108,7 @@ export interface ElectionTranscript {
 export function electionTranscriptToEnvelope(transcript: ElectionTranscript): Envelope {
   const election = { definition: transcript.definition, fingerprint: transcript.fingerprint };
   return {
-    v: 1,
+    v: ELECTION_TRANSCRIPT_VERSION,
     kind: ELECTION_TRANSCRIPT_KIND,
     election: electionDefinitionToEnvelope(transcript.definition),
     fingerprint: transcript.fingerprint,
@@ -173,7 +176,10 @@ export function electionTranscriptFromEnvelope(
   value: unknown,
   what = "transcript",
 ): ElectionTranscript {
-  const env = readEnvelope(value, ELECTION_TRANSCRIPT_KIND, { what });
+  const env = readEnvelope(value, ELECTION_TRANSCRIPT_KIND, {
+    what,
+    versions: [ELECTION_TRANSCRIPT_VERSION],
+  });
   const definition = electionDefinitionFromEnvelope(env.election, `${what}.election`);
   const fingerprint = readBytes(env.fingerprint, `${what}.fingerprint`, {
     length: ELECTION_FINGERPRINT_BYTES,
