@@ -99,6 +99,53 @@ Deno.test("the bundled single-file CLI runs --help and a mix piped through it", 
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("the bundle proves and verifies a re-encryption mix (its worker tasks are bundled in)", async () => {
+  const dir = await Deno.makeTempDir();
+  const bundle = `${dir}/panoramix.js`;
+  const built = await run([
+    "bundle",
+    "--quiet",
+    "--platform",
+    "deno",
+    "--output",
+    bundle,
+    "cli/main.ts",
+  ]);
+  assert.equal(built.code, 0, built.stderr);
+  const cli = [
+    "run",
+    "--no-config",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    bundle,
+  ];
+  const step = async (args: string[], stdin?: Uint8Array) => {
+    const result = await run([...cli, ...args], { cwd: dir, ...(stdin ? { stdin } : {}) });
+    assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+    return result;
+  };
+  await step(["keygen", "--backend", "reencrypt", "--public", "pub.json", "--secret", "sec.json"]);
+  const gen = await step(["gen", "--backend", "reencrypt", "--key", "pub.json", "--count", "64"]);
+  await Deno.writeFile(`${dir}/in.ndjson`, gen.stdoutBytes);
+  const mix = await step(["mix", "--backend", "reencrypt", "--key", "pub.json"], gen.stdoutBytes);
+  await Deno.writeFile(`${dir}/out.ndjson`, mix.stdoutBytes);
+  const verify = await step([
+    "verify",
+    "--backend",
+    "reencrypt",
+    "--key",
+    "pub.json",
+    "--inputs",
+    "in.ndjson",
+    "--outputs",
+    "out.ndjson",
+  ]);
+  assert.match(verify.stdout, /Terelius–Wikström/);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test({
   name: "deno compile builds a working binary (needs a local runtime in DENORT_BIN)",
   ignore: !Deno.env.get("DENORT_BIN"),
