@@ -383,6 +383,8 @@ export async function runWorkerTasks(
     return await Promise.all(argsList.map((args) => pool.run(task, args).then(finished)));
   } catch (error) {
     if (!(error instanceof WorkerCrashError)) throw error;
+    // Say so once: the work still completes, but on one thread.
+    console.warn(`panoramix: ${error.message}; continuing on one thread`);
     workersBroken = true;
     closeWorkerPool();
     const out: Uint8Array[][] = [];
