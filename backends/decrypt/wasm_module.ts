@@ -1,6 +1,6 @@
 /**
  * A tiny WebAssembly assembler for the hash compression functions of this backend
- * (./blake2b.ts, ./sha256.ts): the bytecode is built from readable TypeScript at load time,
+ * (./blake2b.ts, ./hmac_sha256.ts, ./chacha20.ts): the bytecode is built from readable TypeScript at load time,
  * so the repository holds no binary blob. Encodings follow the WebAssembly core
  * specification §5 (binary format).
  *
