@@ -28,7 +28,13 @@ async function run(args: string[], options: { stdin?: Uint8Array; cwd?: string }
   };
 }
 
-Deno.test("the bundled single-file CLI runs --help and a mix piped through it", async () => {
+/**
+ * Bundles the CLI into an empty temporary folder.
+ *
+ * @returns the folder and the `deno` arguments that run the bundle from it with no config,
+ * so the file must hold everything it needs
+ */
+async function buildBundle(): Promise<{ dir: string; cli: string[] }> {
   const dir = await Deno.makeTempDir();
   const bundle = `${dir}/panoramix.js`;
   const built = await run([
@@ -41,7 +47,6 @@ Deno.test("the bundled single-file CLI runs --help and a mix piped through it", 
     "cli/main.ts",
   ]);
   assert.equal(built.code, 0, built.stderr);
-  // Run from an empty folder with no config: the file must hold everything it needs.
   const cli = [
     "run",
     "--no-config",
@@ -51,6 +56,11 @@ Deno.test("the bundled single-file CLI runs --help and a mix piped through it", 
     "--allow-sys",
     bundle,
   ];
+  return { dir, cli };
+}
+
+Deno.test("the bundled single-file CLI runs --help and a mix piped through it", async () => {
+  const { dir, cli } = await buildBundle();
   const help = await run([...cli, "--help"], { cwd: dir });
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /panoramix mix/);
@@ -100,27 +110,7 @@ Deno.test("the bundled single-file CLI runs --help and a mix piped through it", 
 });
 
 Deno.test("the bundle proves and verifies a re-encryption mix, its workers started from the bundle itself", async () => {
-  const dir = await Deno.makeTempDir();
-  const bundle = `${dir}/panoramix.js`;
-  const built = await run([
-    "bundle",
-    "--quiet",
-    "--platform",
-    "deno",
-    "--output",
-    bundle,
-    "cli/main.ts",
-  ]);
-  assert.equal(built.code, 0, built.stderr);
-  const cli = [
-    "run",
-    "--no-config",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-sys",
-    bundle,
-  ];
+  const { dir, cli } = await buildBundle();
   const step = async (args: string[], stdin?: Uint8Array) => {
     const result = await run([...cli, ...args], { cwd: dir, ...(stdin ? { stdin } : {}) });
     assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
