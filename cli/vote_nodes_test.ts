@@ -16,22 +16,7 @@ Deno.test("vote through nodes: 3 mixer nodes mix the ballots, the transcript ver
   const admin = generateIdentity();
   const net = await TestNetwork.create();
   try {
-    const board = await net.start({
-      name: "board",
-      roles: ["board", "directory"],
-      admins: [toBase64Url(admin.publicKey)],
-    });
-    const mixers = [];
-    for (let i = 0; i < 3; i++) {
-      mixers.push(
-        await net.start({
-          name: `mixer${i}`,
-          roles: ["cascade"],
-          boardUrl: board.url,
-          pollIntervalMs: 50,
-        }),
-      );
-    }
+    const { board, mixers } = await net.startCascade({ admins: [toBase64Url(admin.publicKey)] });
     const definition = createElectionDefinition({
       id: "node-election",
       trustees: 3,

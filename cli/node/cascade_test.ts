@@ -30,23 +30,10 @@ const voter = generateIdentity();
 
 async function setup(mixKeys: (i: number) => Record<string, Envelope> = () => ({})) {
   const net = await TestNetwork.create();
-  const board = await net.start({
-    name: "board",
-    roles: ["board", "directory"],
+  const { board, mixers } = await net.startCascade({
     admins: [toBase64Url(admin.publicKey)],
+    mixKeys,
   });
-  const mixers = [];
-  for (let i = 0; i < 3; i++) {
-    mixers.push(
-      await net.start({
-        name: `mixer${i}`,
-        roles: ["cascade"],
-        boardUrl: board.url,
-        mixKeys: mixKeys(i),
-        pollIntervalMs: 50,
-      }),
-    );
-  }
   return { net, board, mixers };
 }
 

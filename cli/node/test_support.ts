@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Envelope } from "../../core/envelope.ts";
 import { loadConfig } from "./config.ts";
 import { type LocalNodeSpec, writeNodeDir } from "./cluster.ts";
 import { silentLogger } from "./log.ts";
@@ -53,6 +54,36 @@ export class TestNetwork {
     });
     this.nodes.set(spec.name, node);
     return node;
+  }
+
+  /**
+   * Starts a board-and-directory node and three cascade mixers polling it every 50 ms.
+   *
+   * @param options the board admins' identity keys (base64url) and each mixer's mix keys
+   * @returns the board and the mixers, in cascade order
+   */
+  async startCascade(options: {
+    admins: string[];
+    mixKeys?: (index: number) => Record<string, Envelope>;
+  }): Promise<{ board: NodeHandle; mixers: NodeHandle[] }> {
+    const board = await this.start({
+      name: "board",
+      roles: ["board", "directory"],
+      admins: options.admins,
+    });
+    const mixers: NodeHandle[] = [];
+    for (let i = 0; i < 3; i++) {
+      mixers.push(
+        await this.start({
+          name: `mixer${i}`,
+          roles: ["cascade"],
+          boardUrl: board.url,
+          ...(options.mixKeys === undefined ? {} : { mixKeys: options.mixKeys(i) }),
+          pollIntervalMs: 50,
+        }),
+      );
+    }
+    return { board, mixers };
   }
 
   /**
