@@ -71,3 +71,18 @@ export function positiveNumber(what: string): (text: string) => number {
     return value;
   };
 }
+
+/** The `--workers N` flag: Web Workers for heavy work, 1 to 1024 (default: all cores). */
+export const workersFlag = {
+  kind: "parsed",
+  parse: positiveInteger("--workers", 1024),
+  optional: true,
+  brief: "Workers (default: all cores)",
+} as const;
+
+/** The `--progress` flag: progress lines on stderr even when it is not a terminal. */
+export const progressFlag = {
+  kind: "boolean",
+  optional: true,
+  brief: "Force progress lines on stderr",
+} as const;

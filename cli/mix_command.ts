@@ -19,7 +19,7 @@ import {
 } from "../core/item_stream.ts";
 import type { AnyMixBackend } from "../core/mixer.ts";
 import { backendByName, BACKENDS } from "./backends.ts";
-import { positiveInteger } from "./flags.ts";
+import { progressFlag, workersFlag } from "./flags.ts";
 import { transcriptVerifierFor } from "./transcripts.ts";
 import type { CliContext } from "./context.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
@@ -153,7 +153,7 @@ export const mixCommand = buildCommand({
         optional: true,
         brief: "Refuse batches smaller than this (never below the backend's minimum)",
       },
-      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+      progress: progressFlag,
       force: { kind: "boolean", optional: true, brief: "Replace an existing proof file" },
     },
   },
@@ -305,14 +305,9 @@ export const verifyCommand = buildCommand({
         optional: true,
         brief: "Proof file written by mix --proof",
       },
-      workers: {
-        kind: "parsed",
-        parse: positiveInteger("--workers", 1024),
-        optional: true,
-        brief: "Workers for transcript verification (default: all cores)",
-      },
+      workers: workersFlag,
       json: { kind: "boolean", optional: true, brief: "Print the result as JSON on stdout" },
-      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+      progress: progressFlag,
     },
     positional: {
       kind: "tuple",

@@ -31,7 +31,7 @@ import {
   verifyShuffle,
 } from "../backends/reencrypt/mod.ts";
 import type { CliContext } from "./context.ts";
-import { positiveInteger } from "./flags.ts";
+import { positiveInteger, progressFlag, workersFlag } from "./flags.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
 import { terminalProgress } from "./progress.ts";
 
@@ -137,12 +137,7 @@ export const reencryptBenchCommand = buildCommand({
         default: "1",
         brief: "Group elements per ciphertext",
       },
-      workers: {
-        kind: "parsed",
-        parse: positiveInteger("--workers", 1024),
-        optional: true,
-        brief: "Workers for proving and verifying (default: all cores)",
-      },
+      workers: workersFlag,
       json: { kind: "boolean", optional: true, brief: "Print one JSON object" },
     },
     aliases: { n: "count" },
@@ -204,7 +199,7 @@ export const reencryptCascadeCommand = buildCommand({
         brief: "Input items file, - for stdin",
       },
       force: { kind: "boolean", optional: true, brief: "Replace an existing transcript file" },
-      progress: { kind: "boolean", optional: true, brief: "Print progress on stderr" },
+      progress: progressFlag,
     },
   },
   docs: { brief: "Run a re-encryption cascade of k verified mixers and write its transcript" },

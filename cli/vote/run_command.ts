@@ -16,7 +16,7 @@ import {
   verifyElection,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
-import { positiveInteger } from "../flags.ts";
+import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
 import { terminalProgress } from "../progress.ts";
 import { describeTally, readElection, seconds, writeBinaryOrJson } from "./support.ts";
 
@@ -67,14 +67,9 @@ export const voteRunCommand = buildCommand({
         brief: "Number of simulated voters",
       },
       out: { kind: "parsed", parse: String, brief: "Transcript file (.msgpack, or .json)" },
-      workers: {
-        kind: "parsed",
-        parse: positiveInteger("--workers", 1024),
-        optional: true,
-        brief: "Workers (default: all cores)",
-      },
+      workers: workersFlag,
       force: { kind: "boolean", optional: true, brief: "Replace an existing transcript" },
-      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+      progress: progressFlag,
     },
   },
   docs: {
@@ -204,14 +199,9 @@ export const voteBenchCommand = buildCommand({
         default: "3",
         brief: "Mixers k",
       },
-      workers: {
-        kind: "parsed",
-        parse: positiveInteger("--workers", 1024),
-        optional: true,
-        brief: "Workers (default: all cores)",
-      },
+      workers: workersFlag,
       json: { kind: "boolean", optional: true, brief: "Print one JSON object" },
-      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+      progress: progressFlag,
     },
   },
   docs: { brief: "Benchmark a whole election: time per phase, including full verification" },

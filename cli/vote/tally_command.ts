@@ -24,7 +24,7 @@ import {
   tallyElection,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
-import { positiveInteger } from "../flags.ts";
+import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
 import { NodeClient } from "../node/client.ts";
 import { loadIdentity } from "../node/node.ts";
 import { boardElectionCascade } from "../vote_nodes.ts";
@@ -158,14 +158,9 @@ export const voteTallyCommand = buildCommand({
         optional: true,
         brief: "With --board-url: seconds to wait for the nodes (default 600)",
       },
-      workers: {
-        kind: "parsed",
-        parse: positiveInteger("--workers", 1024),
-        optional: true,
-        brief: "Workers (default: all cores)",
-      },
+      workers: workersFlag,
       force: { kind: "boolean", optional: true, brief: "Replace an existing transcript" },
-      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+      progress: progressFlag,
     },
   },
   docs: {

@@ -13,7 +13,7 @@ import {
   verifyElection,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
-import { positiveInteger } from "../flags.ts";
+import { progressFlag, workersFlag } from "../flags.ts";
 import { terminalProgress } from "../progress.ts";
 import { describeTally, readTranscript, readVoters } from "./support.ts";
 
@@ -62,19 +62,14 @@ export const voteVerifyCommand = buildCommand({
   parameters: {
     flags: {
       json: { kind: "boolean", optional: true, brief: "Print the result as JSON" },
-      workers: {
-        kind: "parsed",
-        parse: positiveInteger("--workers", 1024),
-        optional: true,
-        brief: "Workers (default: all cores)",
-      },
+      workers: workersFlag,
       voters: {
         kind: "parsed",
         parse: String,
         optional: true,
         brief: "Voter roll to check credentials against (one per line)",
       },
-      progress: { kind: "boolean", optional: true, brief: "Force progress lines on stderr" },
+      progress: progressFlag,
     },
     positional: {
       kind: "tuple",
