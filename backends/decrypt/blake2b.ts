@@ -1,7 +1,7 @@
 /**
  * Keyed BLAKE2b-256 (RFC 7693) with a 32-byte key, the hash of the LIONESS rounds
  * (docs/sphinx.md §3). The compression function F (RFC 7693 §3.2) runs as a small
- * WebAssembly function assembled at load time (./wasm_module.ts): WebAssembly has
+ * WebAssembly function assembled at load time (core/wasm_module.ts): WebAssembly has
  * native 64-bit add, xor and rotate, which makes it about ten times faster than BLAKE2b in
  * JavaScript, where every 64-bit word is two 32-bit halves. Where WebAssembly is missing
  * or refuses to compile (e.g. a page whose content security policy forbids it), the same
@@ -19,7 +19,7 @@ import {
   signedLeb,
   unsignedLeb,
   type WasmFunction,
-} from "./wasm_module.ts";
+} from "../../core/wasm_module.ts";
 
 /** Bytes of the key and of the digest. */
 const SIZE = 32;

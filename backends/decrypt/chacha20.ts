@@ -2,7 +2,7 @@
  * ChaCha20 (RFC 8439 §2.4) with a zero nonce and initial counter 0, the stream cipher of the
  * Sphinx routing stream ρ and of LIONESS (docs/sphinx.md §3); every key is used once. The
  * block function runs in a small WebAssembly function assembled at load time
- * (./wasm_module.ts); where WebAssembly is unavailable, `@noble/ciphers` `chacha20` does the
+ * (core/wasm_module.ts); where WebAssembly is unavailable, `@noble/ciphers` `chacha20` does the
  * same (identical bytes, tested).
  *
  * @module
@@ -16,7 +16,7 @@ import {
   signedLeb,
   unsignedLeb,
   type WasmFunction,
-} from "./wasm_module.ts";
+} from "../../core/wasm_module.ts";
 
 /** Bytes of a ChaCha20 block (RFC 8439 §2.3). */
 const BLOCK = 64;

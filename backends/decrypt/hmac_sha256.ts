@@ -2,7 +2,7 @@
  * HMAC-SHA256 (RFC 2104, FIPS 180-4) for the Sphinx header MAC and HKDF (docs/sphinx.md §3).
  * A key's inner and outer padded states are computed once, so each MAC costs only the
  * compressions of its message and one outer block; those run in a small WebAssembly
- * function assembled at load time (./wasm_module.ts). Where WebAssembly is unavailable the
+ * function assembled at load time (core/wasm_module.ts). Where WebAssembly is unavailable the
  * same class uses `@noble/hashes` `hmac`; both give identical bytes (tested).
  *
  * @module
@@ -17,7 +17,7 @@ import {
   signedLeb,
   unsignedLeb,
   type WasmFunction,
-} from "./wasm_module.ts";
+} from "../../core/wasm_module.ts";
 
 /** Bytes of a SHA-256 block (FIPS 180-4 §1). */
 const BLOCK = 64;

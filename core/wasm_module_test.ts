@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import {
+  I32,
+  OP,
+  signedLeb,
+  unsignedLeb,
+  WasmModuleBuilder,
+  wasmModuleStatus,
+} from "./wasm_module.ts";
+
+Deno.test("LEB128 encodings match the WebAssembly specification's examples", () => {
+  assert.deepEqual(unsignedLeb(0), [0]);
+  assert.deepEqual(unsignedLeb(127), [0x7f]);
+  assert.deepEqual(unsignedLeb(128), [0x80, 0x01]);
+  assert.deepEqual(unsignedLeb(624485), [0xe5, 0x8e, 0x26]);
+  assert.deepEqual(signedLeb(63), [0x3f]);
+  assert.deepEqual(signedLeb(64), [0xc0, 0x00]); // bit 6 would read as a sign
+  assert.deepEqual(signedLeb(-1), [0x7f]);
+  assert.deepEqual(signedLeb(-123456), [0xc0, 0xbb, 0x78]);
+  assert.deepEqual(signedLeb(-(2n ** 63n)), [
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x7f,
+  ]);
+});
+
+Deno.test("a built module's functions call each other by index", () => {
+  const m = new WasmModuleBuilder(1);
+  const double = m.declare("double", [I32], [I32], false);
+  const quadruple = m.declare("quadruple", [I32], [I32]);
+  m.define(double, [], [OP.localGet, 0, OP.localGet, 0, OP.i32Add]);
+  m.define(quadruple, [], [OP.localGet, 0, OP.call, double, OP.call, double]);
+  const instance = m.instantiate("test-calls");
+  assert.ok(instance);
+  assert.equal(instance.exports.quadruple?.(21), 84);
+  assert.equal(instance.exports.double, undefined); // not exported
+  assert.equal(wasmModuleStatus()["test-calls"], true);
+});
+
+Deno.test("a declared function without a body is a clear error", () => {
+  const m = new WasmModuleBuilder(1);
+  m.declare("missing", []);
+  assert.throws(() => m.instantiate("test-missing"), /Function 'missing' has no body/);
+});
