@@ -325,28 +325,31 @@ export function decodeDecryptionShare(value: unknown, what = "decryption share")
 }
 
 /**
- * Encryption proof envelope `{ v: 1, kind: "reencrypt.encryption-proof", challenge, responses }`.
+ * Encryption proof envelope `{ v: 2, kind: "reencrypt.encryption-proof", commitments,
+ * responses }`: `commitments` the packed Aₖ (32·w bytes), `responses` the zₖ (v1 held
+ * the challenge instead of the commitments).
  *
  * @param proof the proof
  * @returns the envelope
  * @example
  * ```ts
  * import { decodeEncryptionProof, encodeEncryptionProof } from "./codec.ts";
- * const env = encodeEncryptionProof({ challenge: 1n, responses: [2n] });
+ * import { BASE_POINT } from "./group.ts";
+ * const env = encodeEncryptionProof({ commitments: BASE_POINT.toBytes(), responses: [2n] });
  * console.assert(decodeEncryptionProof(env).responses[0] === 2n);
  * ```
  */
 export function encodeEncryptionProof(proof: EncryptionProof): Envelope {
   return {
-    v: 1,
+    v: 2,
     kind: REENCRYPT_KINDS.encryptionProof,
-    challenge: encodeScalar(proof.challenge),
+    commitments: proof.commitments,
     responses: proof.responses.map(encodeScalar),
   };
 }
 
 /**
- * Decodes an encryption proof envelope.
+ * Decodes an encryption proof envelope (commitments are decoded when the proof is verified).
  *
  * @param value decoded value
  * @param what names the value in errors
@@ -355,15 +358,19 @@ export function encodeEncryptionProof(proof: EncryptionProof): Envelope {
  * @example
  * ```ts
  * import { decodeEncryptionProof, encodeEncryptionProof } from "./codec.ts";
- * console.assert(decodeEncryptionProof(encodeEncryptionProof({ challenge: 3n, responses: [] })).challenge === 3n);
+ * const proof = { commitments: new Uint8Array(0), responses: [] };
+ * console.assert(decodeEncryptionProof(encodeEncryptionProof(proof)).responses.length === 0);
  * ```
  */
 export function decodeEncryptionProof(value: unknown, what = "encryption proof"): EncryptionProof {
-  const env = readEnvelope(value, REENCRYPT_KINDS.encryptionProof, { what });
+  const env = readEnvelope(value, REENCRYPT_KINDS.encryptionProof, { what, versions: [2] });
+  const responses = readArray(env.responses, `${what}.responses`, { maxLength: MAX_WIDTH })
+    .map((s, k) => scalar(s, `${what}.responses[${k}]`));
   return {
-    challenge: scalar(env.challenge, `${what}.challenge`),
-    responses: readArray(env.responses, `${what}.responses`, { maxLength: MAX_WIDTH })
-      .map((s, k) => scalar(s, `${what}.responses[${k}]`)),
+    commitments: readBytes(env.commitments, `${what}.commitments`, {
+      length: responses.length * ELEMENT_BYTES,
+    }).slice(),
+    responses,
   };
 }
 

@@ -1,9 +1,16 @@
+import assert from "node:assert/strict";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
 import { encrypt, generateKeyPair, reencrypt } from "./elgamal.ts";
 import { encodeInteger } from "./encoding.ts";
-import { proveEncryptionKnowledge, verifyEncryptionKnowledge } from "./encryption_proof.ts";
-import { modL, randomScalars } from "./group.ts";
+import {
+  type EncryptionProof,
+  proveEncryptionKnowledge,
+  verifyEncryptionKnowledge,
+  verifyEncryptionKnowledgeBatch,
+} from "./encryption_proof.ts";
+import { BASE_POINT, modL, randomScalars } from "./group.ts";
+import type { Ciphertext } from "./elgamal.ts";
 import { assertRejectsWith } from "./test_helpers_test.ts";
 
 const random = seededRandom("encryption-proof-test");
@@ -46,6 +53,35 @@ Deno.test("encryption knowledge proofs verify and are bound to key, ciphertext a
       () => verifyEncryptionKnowledge({ publicKey, ciphertext, context }, bad),
       VerificationError,
     );
+    // A commitment swapped for another valid element changes the challenge.
+    const moved = proof.commitments.slice();
+    moved.set(BASE_POINT.toBytes(), 0);
+    await assertRejectsWith(
+      () =>
+        verifyEncryptionKnowledge({ publicKey, ciphertext, context }, {
+          ...proof,
+          commitments: moved,
+        }),
+      VerificationError,
+    );
+    const garbled = proof.commitments.slice();
+    garbled.fill(0xff, 0, 32);
+    await assertRejectsWith(
+      () =>
+        verifyEncryptionKnowledge({ publicKey, ciphertext, context }, {
+          ...proof,
+          commitments: garbled,
+        }),
+      InvalidInputError,
+    );
+    await assertRejectsWith(
+      () =>
+        verifyEncryptionKnowledge({ publicKey, ciphertext, context }, {
+          ...proof,
+          commitments: proof.commitments.subarray(32),
+        }),
+      VerificationError,
+    );
     await assertRejectsWith(
       () => proveEncryptionKnowledge({ publicKey, ciphertext, context }, { randomness: [] }),
       InvalidInputError,
@@ -59,4 +95,101 @@ Deno.test("encryption knowledge proofs verify and are bound to key, ciphertext a
       VerificationError,
     );
   }
+});
+
+function makeItems(
+  publicKey: ReturnType<typeof generateKeyPair>["publicKey"],
+  count: number,
+  width: number,
+): Array<{ ciphertext: Ciphertext; context: Uint8Array; proof: EncryptionProof }> {
+  return Array.from({ length: count }, (_, i) => {
+    const randomness = randomScalars(width, random);
+    const ciphertext = encrypt(
+      publicKey,
+      Array.from({ length: width }, () => encodeInteger(i)),
+      { randomness, random },
+    );
+    const context = new TextEncoder().encode(`voter-${i}`);
+    const proof = proveEncryptionKnowledge({ publicKey, ciphertext, context }, {
+      randomness,
+      random,
+    });
+    return { ciphertext, context, proof };
+  });
+}
+
+Deno.test("batch verification accepts valid proofs and names each bad one", () => {
+  const { publicKey } = generateKeyPair(random);
+  for (const width of [1, 2]) {
+    const items = makeItems(publicKey, 12, width);
+    const ok = verifyEncryptionKnowledgeBatch({ publicKey, items }, { random });
+    assert.deepEqual(ok, items.map(() => undefined));
+    // One bad response inside a batch of valid proofs.
+    const tampered = items.slice();
+    const t5 = tampered[5]!;
+    tampered[5] = {
+      ...t5,
+      proof: {
+        ...t5.proof,
+        responses: t5.proof.responses.map((z, k) => k === width - 1 ? modL(z + 1n) : z),
+      },
+    };
+    const one = verifyEncryptionKnowledgeBatch({ publicKey, items: tampered });
+    assert.deepEqual(one.map((f) => f === undefined), items.map((_, i) => i !== 5));
+    assert.ok(one[5] instanceof VerificationError);
+    // A proof moved to another voter's context, a malformed commitment, a wrong width.
+    const t2 = tampered[2]!, t8 = tampered[8]!, t9 = tampered[9]!;
+    tampered[2] = { ...t2, context: items[3]!.context };
+    const garbled = t8.proof.commitments.slice();
+    garbled.fill(0xff, 0, 32);
+    tampered[8] = { ...t8, proof: { ...t8.proof, commitments: garbled } };
+    tampered[9] = { ...t9, proof: { ...t9.proof, responses: [] } };
+    const many = verifyEncryptionKnowledgeBatch({ publicKey, items: tampered });
+    assert.deepEqual(
+      many.map((f) => f?.constructor.name ?? "ok"),
+      items.map((_, i) =>
+        i === 8 ? "InvalidInputError" : i === 2 || i === 5 || i === 9 ? "VerificationError" : "ok"
+      ),
+    );
+  }
+});
+
+Deno.test("batch verification: a one-proof batch and a batch whose errors cancel in pairs", () => {
+  const { publicKey } = generateKeyPair(random);
+  const items = makeItems(publicKey, 4, 1);
+  assert.deepEqual(verifyEncryptionKnowledgeBatch({ publicKey, items: items.slice(0, 1) }), [
+    undefined,
+  ]);
+  // z₀ + 1 and z₁ − 1: the unweighted sums still balance, the random weights do not.
+  const [a, b] = items;
+  const shifted = [
+    { ...a!, proof: { ...a!.proof, responses: [modL(a!.proof.responses[0]! + 1n)] } },
+    { ...b!, proof: { ...b!.proof, responses: [modL(b!.proof.responses[0]! - 1n)] } },
+    ...items.slice(2),
+  ];
+  const out = verifyEncryptionKnowledgeBatch({ publicKey, items: shifted });
+  assert.deepEqual(out.map((f) => f instanceof VerificationError), [true, true, false, false]);
+  assert.deepEqual(verifyEncryptionKnowledgeBatch({ publicKey, items: [] }), []);
+});
+
+Deno.test("batch verification of valid proofs uses the batch equation, not one check per proof", () => {
+  const { publicKey } = generateKeyPair(random);
+  const items = makeItems(publicKey, 6, 2);
+  // The one-by-one check multiplies each c1 by −e; the batch equation never does.
+  for (const item of items) {
+    for (let k = 0; k < 2; k++) {
+      Object.defineProperty(item.ciphertext.c1(k), "multiplyUnsafe", {
+        value: () => {
+          throw new Error("fell back to one-by-one checks");
+        },
+      });
+    }
+  }
+  assert.deepEqual(
+    verifyEncryptionKnowledgeBatch({ publicKey, items }),
+    items.map(() => undefined),
+  );
+  const bad = items.slice();
+  bad[1] = { ...items[1]!, context: new Uint8Array([9]) };
+  assert.throws(() => verifyEncryptionKnowledgeBatch({ publicKey, items: bad }), /fell back/);
 });

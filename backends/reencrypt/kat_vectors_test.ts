@@ -29,3 +29,22 @@ Deno.test("committed shuffle proofs verify as published", async () => {
     await verifyShuffle({ publicKey, inputs, outputs }, proof, { workers: 1 });
   }
 });
+
+Deno.test("committed encryption proof verifies as published (commitment form, v2)", async () => {
+  const { fromHex } = await import("../../core/bytes.ts");
+  const { Ciphertext } = await import("./elgamal.ts");
+  const { decodePoint, decodeScalar } = await import("./group.ts");
+  const { verifyEncryptionKnowledge } = await import("./encryption_proof.ts");
+  const v = JSON.parse(
+    await Deno.readTextFile(new URL("./testdata/vectors.json", import.meta.url)),
+  );
+  const p = v.encryptionProof;
+  verifyEncryptionKnowledge({
+    publicKey: decodePoint(fromHex(v.publicKey, "publicKey"), "publicKey"),
+    ciphertext: Ciphertext.fromBytes(fromHex(p.ciphertext, "ct"), "ct"),
+    context: fromHex(p.context, "context"),
+  }, {
+    commitments: fromHex(p.commitments, "commitments"),
+    responses: p.responses.map((h: string) => decodeScalar(fromHex(h, "z"), "z")),
+  });
+});

@@ -11,9 +11,13 @@
  * election, voter or ciphertext; a copied ballot needs a fresh proof, which needs the
  * randomness the copier does not know.
  *
- * Receipt (label "panoramix/vote/receipt/v1"): the first 32 bytes of the labelled
+ * The proof is in the backend's commitment form (A₁..A_w, z₁..z_w; reencrypt
+ * "encryption-knowledge/v2"), so a ballot box or verifier checks thousands of proofs with
+ * one multi-scalar multiplication (the ballot box's `castMany`).
+ *
+ * Receipt (label "panoramix/vote/receipt/v2"): the first 32 bytes of the labelled
  * digest of the canonical ballot parts (fingerprint, credential, ciphertext bytes,
- * proof challenge, proof responses), each framed with its length.
+ * proof commitments, proof responses), each framed with its length.
  *
  * @module
  */
@@ -44,11 +48,14 @@ import { packBallotProof, unpackBallotProof } from "./tasks.ts";
 /** Envelope kind of a ballot. */
 export const BALLOT_KIND = "vote.ballot";
 
+/** Format version of ballot envelopes: 2 carries the proof in commitment form. */
+export const BALLOT_VERSION = 2;
+
 /** Domain-separation label of the ballot proof context. */
 export const BALLOT_CONTEXT_LABEL = "panoramix/vote/ballot/v1";
 
 /** Domain-separation label of voter receipts. */
-export const BALLOT_RECEIPT_LABEL = "panoramix/vote/receipt/v1";
+export const BALLOT_RECEIPT_LABEL = "panoramix/vote/receipt/v2";
 
 /** Length of a receipt in bytes. */
 export const BALLOT_RECEIPT_BYTES = 32;
@@ -210,9 +217,14 @@ export function checkBallotShape(election: ElectionPublicInfo, ballot: ElectionB
       `Ballot ciphertext has width ${ballot.ciphertext.width}, this election's ballots have width ${width}`,
     );
   }
-  if (ballot.proof.responses.length !== width) {
+  if (
+    ballot.proof.responses.length !== width ||
+    ballot.proof.commitments.length !== width * ELEMENT_BYTES
+  ) {
     throw new InvalidInputError(
-      `Ballot proof has ${ballot.proof.responses.length} responses, expected ${width}`,
+      `Ballot proof has ${ballot.proof.responses.length} responses and ${
+        ballot.proof.commitments.length / ELEMENT_BYTES
+      } commitments, expected ${width} of each`,
     );
   }
 }
@@ -278,14 +290,15 @@ export function ballotReceipt(ballot: ElectionBallot): Uint8Array {
     ballot.election,
     encoder.encode(ballot.credential),
     ballot.ciphertext.bytes,
-    encodeScalar(ballot.proof.challenge),
+    ballot.proof.commitments,
     ...ballot.proof.responses.map(encodeScalar),
   ]).slice(0, BALLOT_RECEIPT_BYTES);
 }
 
 /**
- * Encodes a ballot as `{ v: 1, kind: "vote.ballot", election, credential, ciphertext, proof }`
- * (ciphertext: 64·w bytes; proof: e ‖ z₁..z_w, 32·(1 + w) bytes, scalars little-endian).
+ * Encodes a ballot as `{ v: 2, kind: "vote.ballot", election, credential, ciphertext, proof }`
+ * (ciphertext: 64·w bytes; proof: A₁..A_w ‖ z₁..z_w, 64·w bytes, scalars little-endian;
+ * v1 ballots carried e ‖ z₁..z_w and are no longer read).
  *
  * @param ballot the ballot
  * @returns the envelope
@@ -296,7 +309,7 @@ export function ballotReceipt(ballot: ElectionBallot): Uint8Array {
  */
 export function electionBallotToEnvelope(ballot: ElectionBallot): Envelope {
   return {
-    v: 1,
+    v: BALLOT_VERSION,
     kind: BALLOT_KIND,
     election: ballot.election,
     credential: ballot.credential,
@@ -333,7 +346,7 @@ export function electionBallotFromEnvelope(
   options: DecodeBallotOptions = {},
 ): ElectionBallot {
   const what = options.what ?? "ballot";
-  const env = readEnvelope(value, BALLOT_KIND, { what });
+  const env = readEnvelope(value, BALLOT_KIND, { what, versions: [BALLOT_VERSION] });
   const credential = readString(env.credential, `${what}.credential`);
   checkVoterCredential(credential);
   const ctBytes = readBytes(env.ciphertext, `${what}.ciphertext`);

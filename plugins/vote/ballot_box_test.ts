@@ -98,7 +98,11 @@ Deno.test("ballot box: rejects malformed, foreign, replayed, copied and duplicat
   throwsWith(() => box.cast({ ...wide, credential: "" }), InvalidInputError, /Credential/);
   // Invalid proof.
   throwsWith(
-    () => box.cast({ ...wide, proof: { ...wide.proof, challenge: wide.proof.challenge + 1n } }),
+    () =>
+      box.cast({
+        ...wide,
+        proof: { ...wide.proof, responses: wide.proof.responses.map((z) => z + 1n) },
+      }),
     VerificationError,
     /proof of 'voter-4' is invalid/,
   );
@@ -148,4 +152,28 @@ Deno.test("ballot box: castMany gives the same outcomes as cast, in order", asyn
   assert.ok(!outcomes[2]!.ok && outcomes[2]!.error instanceof ReplayError);
   assert.ok(!outcomes[3]!.ok && outcomes[3]!.error instanceof VerificationError);
   assert.ok(!outcomes[4]!.ok && outcomes[4]!.error instanceof ReplayError);
+});
+
+Deno.test("ballot box: castMany batch-checks proofs and names the one bad ballot among valid ones", async () => {
+  const e = setup();
+  const ballots = Array.from({ length: 20 }, (_, i) => cast(e, `voter-${i}`, i % 3));
+  // One response off by one inside the batch; one commitment that is not a group element.
+  const b7 = ballots[7]!, b13 = ballots[13]!;
+  ballots[7] = { ...b7, proof: { ...b7.proof, responses: b7.proof.responses.map((z) => z + 1n) } };
+  const garbled = b13.proof.commitments.slice();
+  garbled.fill(0xff);
+  ballots[13] = { ...b13, proof: { ...b13.proof, commitments: garbled } };
+  for (const workers of [1, 2]) {
+    const box = new ElectionBallotBox(e);
+    const outcomes = await box.castMany(ballots, { workers });
+    assert.deepEqual(
+      outcomes.map((o, i) => o.ok ? "ok" : `${i}:${o.error.constructor.name}`),
+      ballots.map((_, i) =>
+        i === 7 ? "7:VerificationError" : i === 13 ? "13:InvalidInputError" : "ok"
+      ),
+    );
+    const failed = outcomes[7]!;
+    assert.ok(!failed.ok && /proof of 'voter-7' is invalid/.test(failed.error.message));
+    assert.equal(box.ballots.length, 18);
+  }
 });

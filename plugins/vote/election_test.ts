@@ -123,7 +123,7 @@ Deno.test("tamper: key ceremony", async () => {
 Deno.test("tamper: a ballot's proof, ciphertext, credential; replay; removal", async () => {
   const t = await fresh();
   const b = t.ballots[4]!;
-  t.ballots[4] = { ...b, proof: { ...b.proof, challenge: b.proof.challenge + 1n } };
+  t.ballots[4] = { ...b, proof: { ...b.proof, responses: b.proof.responses.map((z) => z + 1n) } };
   await rejectsAt(t, /^Ballot 5: Ballot proof .* is invalid/);
   const u = await fresh();
   u.ballots[6] = { ...u.ballots[6]!, credential: "voter-999" };

@@ -43,8 +43,11 @@ import { type ElectionTally, readElectionTally } from "./tally.ts";
 /** Envelope kind of a transcript. */
 export const ELECTION_TRANSCRIPT_KIND = "vote.transcript";
 
-/** Format version of election transcripts: 2 holds one batched decryption proof per trustee. */
-export const ELECTION_TRANSCRIPT_VERSION = 2;
+/**
+ * Format version of election transcripts: 2 holds one batched decryption proof per
+ * trustee; 3 holds ballots whose proofs are in commitment form (ballot envelopes v2).
+ */
+export const ELECTION_TRANSCRIPT_VERSION = 3;
 
 /** One mixer's published output. */
 export interface ElectionMix {

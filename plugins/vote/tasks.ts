@@ -12,7 +12,7 @@
  *
  * Packing: a header is u32be(width) ‖ u32be(count); ciphertexts are 64·w bytes each;
  * a decryption share is d₁..d_w (32·w bytes); a packed ballot proof
- * is e ‖ z₁..z_w (32·(1 + w) bytes).
+ * is A₁..A_w ‖ z₁..z_w (64·w bytes: the commitments, then the responses).
  *
  * @module
  */
@@ -34,7 +34,7 @@ import {
   type SecretShare,
   unpackPoints,
   unpackScalars,
-  verifyEncryptionKnowledge,
+  verifyEncryptionKnowledgeBatch,
   verifyPackedDecryptionShareBatch,
 } from "../../backends/reencrypt/mod.ts";
 
@@ -83,24 +83,26 @@ function ciphertextAt(bytes: Uint8Array, width: number, i: number): Ciphertext {
 }
 
 /**
- * Packs a ballot proof as e ‖ z₁..z_w.
+ * Packs a ballot proof as A₁..A_w ‖ z₁..z_w (commitment form).
  *
  * @param proof the proof
- * @returns 32·(1 + w) bytes
+ * @returns 64·w bytes
  * @example
  * ```ts
  * import { packBallotProof, unpackBallotProof } from "./tasks.ts";
- * console.assert(unpackBallotProof(packBallotProof({ challenge: 1n, responses: [2n] }), "p").responses[0] === 2n);
+ * const proof = { commitments: new Uint8Array(32).fill(1), responses: [2n] };
+ * console.assert(unpackBallotProof(packBallotProof(proof), "p").responses[0] === 2n);
  * ```
  */
 export function packBallotProof(proof: EncryptionProof): Uint8Array {
-  return concatBytes(encodeScalar(proof.challenge), ...proof.responses.map(encodeScalar));
+  return concatBytes(proof.commitments, ...proof.responses.map(encodeScalar));
 }
 
 /**
- * Unpacks a ballot proof, rejecting non-canonical scalars.
+ * Unpacks a ballot proof, rejecting non-canonical scalars (the commitments are decoded
+ * when the proof is verified).
  *
- * @param bytes 32·(1 + w) bytes
+ * @param bytes 64·w bytes
  * @param what names it in errors
  * @returns the proof
  * @throws {InvalidInputError} when malformed
@@ -111,11 +113,14 @@ export function packBallotProof(proof: EncryptionProof): Uint8Array {
  * ```
  */
 export function unpackBallotProof(bytes: Uint8Array, what: string): EncryptionProof {
-  if (bytes.length < 2 * ELEMENT_BYTES) {
-    throw new InvalidInputError(`Ballot proof '${what}' must hold at least 64 bytes`);
+  if (bytes.length === 0 || bytes.length % (2 * ELEMENT_BYTES) !== 0) {
+    throw new InvalidInputError(`Ballot proof '${what}' must be a non-empty multiple of 64 bytes`);
   }
-  const scalars = unpackScalars(bytes, what);
-  return { challenge: scalars[0]!, responses: scalars.slice(1) };
+  const half = bytes.length / 2;
+  return {
+    commitments: bytes.slice(0, half),
+    responses: unpackScalars(bytes.subarray(half), what),
+  };
 }
 
 // ------------------------------------------------------------------ the tasks
@@ -124,29 +129,33 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const publicKey = decodePoint(arg(args, 0), "public key");
   const { width, count } = readHeader(args[1]);
   const cts = arg(args, 2), contexts = arg(args, 3), proofs = arg(args, 4);
-  const proofSize = ELEMENT_BYTES * (1 + width);
+  const proofSize = 2 * ELEMENT_BYTES * width, ctSize = 2 * ELEMENT_BYTES * width;
   const status = new Uint8Array(count);
+  const items: Array<{ ciphertext: Ciphertext; context: Uint8Array; proof: EncryptionProof }> = [];
+  const positions: number[] = [];
   for (let i = 0; i < count; i++) {
     try {
-      const ciphertext = Ciphertext.fromBytes(
-        cts.subarray(i * 64 * width, (i + 1) * 64 * width),
-        `ballot ${i}`,
-      );
-      const proof = unpackBallotProof(
-        proofs.subarray(i * proofSize, (i + 1) * proofSize),
-        `ballot ${i}`,
-      );
-      // Schnorr proof of knowledge of the randomness, bound to the context (backend).
-      verifyEncryptionKnowledge(
-        { publicKey, ciphertext, context: contexts.subarray(i * 64, (i + 1) * 64) },
-        proof,
-      );
+      items.push({
+        ciphertext: Ciphertext.fromBytes(cts.subarray(i * ctSize, (i + 1) * ctSize), `ballot ${i}`),
+        context: contexts.subarray(i * 64, (i + 1) * 64),
+        proof: unpackBallotProof(
+          proofs.subarray(i * proofSize, (i + 1) * proofSize),
+          `ballot ${i}`,
+        ),
+      });
+      positions.push(i);
     } catch (error) {
-      if (error instanceof VerificationError) status[i] = VOTE_ITEM_INVALID;
-      else if (error instanceof InvalidInputError) status[i] = VOTE_ITEM_MALFORMED;
+      if (error instanceof InvalidInputError) status[i] = VOTE_ITEM_MALFORMED;
       else throw error;
     }
   }
+  // One random linear combination for the whole chunk; one-by-one only if it fails (backend).
+  verifyEncryptionKnowledgeBatch({ publicKey, items }).forEach((failure, j) => {
+    if (failure === undefined) return;
+    status[positions[j]!] = failure instanceof VerificationError
+      ? VOTE_ITEM_INVALID
+      : VOTE_ITEM_MALFORMED;
+  });
   return [status];
 }
 

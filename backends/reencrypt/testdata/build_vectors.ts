@@ -78,7 +78,7 @@ export async function buildVectors(seed: string = VECTOR_SEED): Promise<Record<s
     encryptionProof: {
       ciphertext: toHex(ballot.bytes),
       context: toHex(context),
-      challenge: toHex(encodeScalar(ballotProof.challenge)),
+      commitments: toHex(ballotProof.commitments),
       responses: ballotProof.responses.map((z) => toHex(encodeScalar(z))),
     },
     decryptionShare: {
