@@ -22,7 +22,6 @@ import {
   GROUP_LABEL,
   IDENTITY,
   invertScalar,
-  linearCombination,
   modL,
   packPoints,
   type Point,
@@ -171,6 +170,135 @@ export function lagrangeAtZero(index: number, indices: readonly number[]): bigin
   return modL(num * invertScalar(den));
 }
 
+function gcd(a: bigint, b: bigint): bigint {
+  a = a < 0n ? -a : a;
+  b = b < 0n ? -b : b;
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * n·P for a small signed integer n by binary double-and-add (a few group operations for
+ * the small Lagrange numerators of usual trustee sets). Variable time: public n only.
+ */
+function smallMultiple(point: Point, n: bigint): Point {
+  const negative = n < 0n;
+  const m = negative ? -n : n;
+  if (m >= 1n << 128n) return point.multiplyUnsafe(modL(n));
+  let acc = IDENTITY;
+  let started = false;
+  for (let bit = BigInt(m.toString(2).length - 1); bit >= 0n; bit--) {
+    if (started) acc = acc.double();
+    if ((m >> bit) & 1n) {
+      acc = started ? acc.add(point) : point;
+      started = true;
+    }
+  }
+  return negative ? acc.negate() : acc;
+}
+
+/**
+ * Share combination for one set of trustees, with the Lagrange coefficients at 0 as exact
+ * rationals over a common denominator: λⱼ = nⱼ / D (Shamir 1979), D > 0 and the nⱼ small
+ * integers (for trustees 1..t, D = 1 and λⱼ = (−1)^{j−1}·C(t, j)). Combining then costs a
+ * few group additions per share instead of a full scalar multiplication, plus one
+ * multiplication by D⁻¹ when D ≠ 1; checking a published plaintext m against the shares,
+ * D·(c2 − m) = Σ nⱼ·dⱼ, needs no full multiplication at all.
+ *
+ * @example
+ * ```ts
+ * import { LagrangeCombiner } from "./decryption.ts";
+ * const combiner = new LagrangeCombiner([1, 2]);
+ * console.assert(combiner.denominator === 1n && combiner.numerators.join() === "2,-1");
+ * ```
+ */
+export class LagrangeCombiner {
+  /** The trustee indices, in the order shares are given. */
+  readonly indices: readonly number[];
+  /** nⱼ, one per index (signed). */
+  readonly numerators: readonly bigint[];
+  /** The common denominator D ≥ 1. */
+  readonly denominator: bigint;
+  readonly #inverse: bigint;
+
+  /**
+   * Prepares the coefficients of a trustee set.
+   *
+   * @param indices distinct positive trustee indices (the shares' order)
+   * @throws {InvalidInputError} on an empty set, a duplicate or a non-positive index
+   */
+  constructor(indices: readonly number[]) {
+    if (indices.length === 0) throw new InvalidInputError("No decryption shares to combine");
+    if (new Set(indices).size !== indices.length) {
+      throw new InvalidInputError("Decryption shares must come from distinct trustees");
+    }
+    for (const i of indices) {
+      if (!Number.isSafeInteger(i) || i < 1) {
+        throw new InvalidInputError(`Trustee index '${i}' must be a positive integer`);
+      }
+    }
+    // λⱼ = ∏_{m≠j} m / (m − j) as a reduced fraction, then over the least common denominator.
+    const fractions = indices.map((j) => {
+      let num = 1n, den = 1n;
+      for (const m of indices) {
+        if (m === j) continue;
+        num *= BigInt(m);
+        den *= BigInt(m - j);
+      }
+      if (den < 0n) [num, den] = [-num, -den];
+      const g = gcd(num, den);
+      return { num: num / g, den: den / g };
+    });
+    let lcm = 1n;
+    for (const f of fractions) lcm = (lcm * f.den) / gcd(lcm, f.den);
+    this.indices = [...indices];
+    this.numerators = fractions.map((f) => f.num * (lcm / f.den));
+    this.denominator = lcm;
+    this.#inverse = lcm === 1n ? 1n : invertScalar(modL(lcm));
+  }
+
+  /** Σ nⱼ·dⱼ. */
+  #numeratorSum(shares: readonly Point[]): Point {
+    if (shares.length !== this.numerators.length) {
+      throw new InvalidInputError(
+        `Expected ${this.numerators.length} decryption shares, got ${shares.length}`,
+      );
+    }
+    let sum = IDENTITY;
+    shares.forEach((d, j) => {
+      sum = sum.add(smallMultiple(d, this.numerators[j]!));
+    });
+    return sum;
+  }
+
+  /**
+   * The message element m = c2 − Σ λⱼ·dⱼ of one ciphertext element.
+   *
+   * @param c2 the element's c2
+   * @param shares dⱼ = c1^{xⱼ}, one per index, in index order
+   * @returns m
+   * @throws {InvalidInputError} when the number of shares is wrong
+   */
+  decrypt(c2: Point, shares: readonly Point[]): Point {
+    const sum = this.#numeratorSum(shares);
+    // Σ λⱼ·dⱼ = D⁻¹·Σ nⱼ·dⱼ (Lagrange interpolation at 0 in the exponent).
+    return c2.subtract(this.denominator === 1n ? sum : sum.multiplyUnsafe(this.#inverse));
+  }
+
+  /**
+   * Whether a published message element m is the decryption of c2 with these shares:
+   * D·(c2 − m) = Σ nⱼ·dⱼ (no full scalar multiplication).
+   *
+   * @param statement the element's c2, the shares (index order) and the claimed m
+   * @returns true when m = c2 − Σ λⱼ·dⱼ
+   * @throws {InvalidInputError} when the number of shares is wrong
+   */
+  matches(statement: { c2: Point; shares: readonly Point[]; plaintext: Point }): boolean {
+    const left = smallMultiple(statement.c2.subtract(statement.plaintext), this.denominator);
+    return left.equals(this.#numeratorSum(statement.shares));
+  }
+}
+
 /**
  * Combines decryption shares (already verified) of one ciphertext into its messages.
  *
@@ -193,12 +321,7 @@ export function combineDecryptionShares(
   ciphertext: Ciphertext,
   shares: readonly DecryptionShare[],
 ): Point[] {
-  const indices = shares.map((s) => s.trustee);
-  if (new Set(indices).size !== indices.length) {
-    throw new InvalidInputError("Decryption shares must come from distinct trustees");
-  }
-  if (shares.length === 0) throw new InvalidInputError("No decryption shares to combine");
-  const lambdas = indices.map((i) => lagrangeAtZero(i, indices));
+  const combiner = new LagrangeCombiner(shares.map((s) => s.trustee));
   const out: Point[] = [];
   for (let k = 0; k < ciphertext.width; k++) {
     const ds = shares.map((s) => {
@@ -208,8 +331,8 @@ export function combineDecryptionShares(
       }
       return d;
     });
-    // Σ λⱼ·dⱼₖ with one shared doubling chain (Straus), then mₖ = c2ₖ − Σ λⱼ·dⱼₖ.
-    out.push(ciphertext.c2(k).subtract(linearCombination(ds, lambdas)));
+    // mₖ = c2ₖ − Σ λⱼ·dⱼₖ with small integer numerators (LagrangeCombiner).
+    out.push(combiner.decrypt(ciphertext.c2(k), ds));
   }
   return out;
 }

@@ -5,13 +5,14 @@ import {
   combineDecryptionShares,
   createDecryptionShare,
   lagrangeAtZero,
+  LagrangeCombiner,
   thresholdDecrypt,
   verifyDecryptionShare,
 } from "./decryption.ts";
 import { simulateDkg } from "./dkg.ts";
 import { encrypt } from "./elgamal.ts";
 import { decodeInteger, encodeInteger } from "./encoding.ts";
-import { BASE_POINT, modL } from "./group.ts";
+import { BASE_POINT, linearCombination, modL, randomScalar } from "./group.ts";
 import { assertRejectsWith } from "./test_helpers_test.ts";
 
 const random = seededRandom("decryption-test");
@@ -89,4 +90,52 @@ Deno.test("Lagrange coefficients interpolate a line at zero", () => {
     () => combineDecryptionShares(encrypt(BASE_POINT, [encodeInteger(1)]), []),
     InvalidInputError,
   );
+});
+
+Deno.test("LagrangeCombiner: small numerators over a common denominator equal λ mod ℓ", () => {
+  // Trustees 1..t: D = 1 and λⱼ = (−1)^(j−1)·C(t, j).
+  const first4 = new LagrangeCombiner([1, 2, 3, 4]);
+  assert.equal(first4.denominator, 1n);
+  assert.deepEqual(first4.numerators, [4n, -6n, 4n, -1n]);
+  const sets = [[1], [2], [1, 3], [2, 3], [3, 1], [1, 2, 5], [4, 7, 9, 2], [10, 1, 6], [
+    5,
+    6,
+    7,
+    8,
+    9,
+  ]];
+  for (let r = 0; r < 20; r++) {
+    const set = [
+      ...new Set(Array.from({ length: 1 + r % 5 }, () => 1 + Number(randomScalar(random) % 12n))),
+    ];
+    sets.push(set);
+  }
+  for (const set of sets) {
+    const c = new LagrangeCombiner(set);
+    assert.ok(c.denominator >= 1n);
+    set.forEach((j, i) => {
+      // nⱼ ≡ λⱼ·D (mod ℓ)
+      assert.equal(
+        modL(c.numerators[i]!),
+        modL(lagrangeAtZero(j, set) * c.denominator),
+        `set ${set}`,
+      );
+    });
+    const ds = set.map(() => BASE_POINT.multiply(randomScalar(random)));
+    const c2 = BASE_POINT.multiply(randomScalar(random));
+    const expected = c2.subtract(linearCombination(ds, set.map((j) => lagrangeAtZero(j, set))));
+    const m = c.decrypt(c2, ds);
+    assert.ok(m.equals(expected), `decrypt, set ${set}`);
+    assert.ok(c.matches({ c2, shares: ds, plaintext: m }));
+    assert.ok(!c.matches({ c2, shares: ds, plaintext: m.add(BASE_POINT) }));
+    if (set.length > 1) {
+      // A share altered by one trustee's worth of g is caught.
+      const altered = ds.map((d, i) => i === 0 ? d.add(BASE_POINT) : d);
+      assert.ok(!c.matches({ c2, shares: altered, plaintext: m }), `altered share, set ${set}`);
+    }
+  }
+  assert.throws(() => new LagrangeCombiner([]), InvalidInputError);
+  assert.throws(() => new LagrangeCombiner([1, 1]), InvalidInputError);
+  assert.throws(() => new LagrangeCombiner([0, 1]), InvalidInputError);
+  assert.throws(() => first4.decrypt(BASE_POINT, [BASE_POINT]), InvalidInputError);
 });

@@ -77,9 +77,26 @@ export function embedBytes(data: Uint8Array): Point {
  * ```
  */
 export function extractBytes(point: Point): Uint8Array {
-  const bytes = point.toBytes();
+  return extractEncodedBytes(point.toBytes());
+}
+
+/**
+ * Reads back bytes embedded by {@linkcode embedBytes} from an element's canonical
+ * encoding, for callers that already hold it (saves encoding the point again). The
+ * encoding itself is not validated here.
+ *
+ * @param bytes the element's 32-byte canonical encoding
+ * @returns the message
+ * @throws {InvalidInputError} when the element is not an embedding of any message
+ * @example
+ * ```ts
+ * import { embedBytes, extractEncodedBytes } from "./encoding.ts";
+ * console.assert(extractEncodedBytes(embedBytes(new Uint8Array([7])).toBytes())[0] === 7);
+ * ```
+ */
+export function extractEncodedBytes(bytes: Uint8Array): Uint8Array {
   const length = bytes[31]!;
-  if (length > MAX_EMBED_BYTES) {
+  if (bytes.length !== 32 || length > MAX_EMBED_BYTES) {
     throw new InvalidInputError(`Group element does not embed a message (length byte ${length})`);
   }
   for (let i = 1 + length; i < 31; i++) {

@@ -188,6 +188,19 @@ Deno.test("tamper: plaintexts, decoded answers and the tally", async () => {
   const t = await fresh();
   t.plaintexts[1] = flip(t.plaintexts[1]!, 5);
   await rejectsAt(t, /^Plaintext 2: /);
+  // Two valid plaintexts swapped (answers swapped too, so decoding alone would not notice).
+  const s = await fresh();
+  const j = s.plaintexts.findIndex((p) => !p.every((b, k) => b === s.plaintexts[0]![k]));
+  [s.plaintexts[0], s.plaintexts[j]] = [s.plaintexts[j]!, s.plaintexts[0]!];
+  [s.answers[0], s.answers[j]] = [s.answers[j]!, s.answers[0]!];
+  await rejectsAt(s, /^Plaintext 1: does not match the combined decryption shares/);
+  // A plaintext that is not a group element; one a valid element but not the decryption.
+  const r = await fresh();
+  r.plaintexts[11] = new Uint8Array(32).fill(0xff);
+  await rejectsAt(r, /^Plaintext 12: not a valid group element/);
+  const q = await fresh();
+  q.plaintexts[6] = q.decryption[0]!.shares[6]!;
+  await rejectsAt(q, /^Plaintext 7: does not match the combined decryption shares/);
   const u = await fresh();
   u.answers[0] = u.answers[0]![0]![0] === 0 ? [[1]] : [[0]];
   await rejectsAt(u, /^Decoded ballot 1: /);

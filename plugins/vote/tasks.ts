@@ -22,14 +22,13 @@ import { ConfigError, InvalidInputError, VerificationError } from "../../core/er
 import { registerWorkerTask, runWorkerTasks, workerCount } from "../../core/worker_pool.ts";
 import {
   Ciphertext,
-  combineDecryptionShares,
   createPackedDecryptionShareBatch,
   decodePoint,
-  type DecryptionShare,
   ELEMENT_BYTES,
   encodeScalar,
   type EncryptionProof,
-  extractBytes,
+  extractEncodedBytes,
+  LagrangeCombiner,
   type Point,
   type SecretShare,
   unpackPoints,
@@ -42,6 +41,7 @@ import {
 export const VOTE_TASKS = {
   verifyBallots: "vote/verify-ballot-proofs",
   combine: "vote/combine-and-extract",
+  checkPlaintexts: "vote/check-plaintexts",
 } as const;
 
 /** Per-item verdicts returned by the verification tasks. */
@@ -75,11 +75,6 @@ function arg(args: Uint8Array[], i: number): Uint8Array {
   const a = args[i];
   if (a === undefined) throw new InvalidInputError(`Vote task argument ${i} is missing`);
   return a;
-}
-
-function ciphertextAt(bytes: Uint8Array, width: number, i: number): Ciphertext {
-  const size = 2 * ELEMENT_BYTES * width;
-  return Ciphertext.unchecked(bytes.slice(i * size, (i + 1) * size));
 }
 
 /**
@@ -167,55 +162,120 @@ function readTrustees(bytes: Uint8Array): number[] {
   return out;
 }
 
+/** Writes the message embedded in an element (canonical bytes) into its slot. */
+function writeSlot(slots: Uint8Array, slot: number, element: Uint8Array): void {
+  try {
+    const data = extractEncodedBytes(element);
+    slots[slot] = data.length;
+    slots.set(data, slot + 1);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    slots[slot] = NO_MESSAGE;
+  }
+}
+
+/**
+ * Decodes, for ciphertext i, every element's c2 and the trustees' shares (trustee-minor);
+ * a share that does not decode marks its status byte and gives undefined.
+ */
+function decodeShares(
+  args: Uint8Array[],
+  options: { trustees: number[]; width: number; i: number; status: Uint8Array },
+): { c2: Point[]; shares: Point[][] } | undefined {
+  const { trustees, width, i, status } = options;
+  const size = ELEMENT_BYTES * width;
+  const shares: Point[][] = [];
+  trustees.forEach((trustee, j) => {
+    try {
+      // Shares already checked by the trustee's batch proof (or trusted: the tallier's own).
+      shares.push(
+        unpackPoints(
+          arg(args, 3 + j).subarray(i * size, (i + 1) * size),
+          `trustee ${trustee} share ${i}`,
+        ),
+      );
+    } catch (error) {
+      if (error instanceof InvalidInputError) status[i * trustees.length + j] = VOTE_ITEM_MALFORMED;
+      else throw error;
+    }
+  });
+  if (shares.length !== trustees.length) return undefined;
+  const cts = arg(args, 2);
+  const c2: Point[] = [];
+  for (let k = 0; k < width; k++) {
+    // Only c2 is needed (the shares replace c1); the mix verification validated the ciphertexts.
+    const at = (2 * (i * width + k) + 1) * ELEMENT_BYTES;
+    c2.push(decodePoint(cts.subarray(at, at + ELEMENT_BYTES), `ciphertext ${i}.c2[${k}]`));
+  }
+  return { c2, shares };
+}
+
 function combineTask(args: Uint8Array[]): Uint8Array[] {
   const trustees = readTrustees(arg(args, 0));
   const { width, count } = readHeader(args[1]);
-  const cts = arg(args, 2);
-  const size = ELEMENT_BYTES * width;
+  // λⱼ = nⱼ/D with small integers nⱼ (backend): a few additions per share, no full multiply when D = 1.
+  const combiner = new LagrangeCombiner(trustees);
   const plaintexts = new Uint8Array(count * ELEMENT_BYTES * width);
   const slots = new Uint8Array(count * SLOT_BYTES * width);
   const status = new Uint8Array(count * trustees.length);
   for (let i = 0; i < count; i++) {
-    const ciphertext = ciphertextAt(cts, width, i);
-    const shares: DecryptionShare[] = [];
-    trustees.forEach((trustee, j) => {
-      try {
-        // Shares already checked by the trustee's batch proof (or trusted: the tallier's own).
-        const points = unpackPoints(
-          arg(args, 3 + j).subarray(i * size, (i + 1) * size),
-          `trustee ${trustee} share ${i}`,
-        );
-        shares.push({ trustee, shares: points, challenge: 0n, response: 0n });
-      } catch (error) {
-        if (error instanceof InvalidInputError) {
-          status[i * trustees.length + j] = VOTE_ITEM_MALFORMED;
-        } else throw error;
-      }
-    });
-    if (shares.length !== trustees.length) {
-      for (let k = 0; k < width; k++) slots[(i * width + k) * SLOT_BYTES] = NO_MESSAGE;
-      continue;
-    }
-    // Lagrange combination at 0 (backend).
-    const points: Point[] = combineDecryptionShares(ciphertext, shares);
-    points.forEach((p, k) => {
-      plaintexts.set(p.toBytes(), (i * width + k) * ELEMENT_BYTES);
+    const decoded = decodeShares(args, { trustees, width, i, status });
+    for (let k = 0; k < width; k++) {
       const slot = (i * width + k) * SLOT_BYTES;
-      try {
-        const data = extractBytes(p);
-        slots[slot] = data.length;
-        slots.set(data, slot + 1);
-      } catch (error) {
-        if (!(error instanceof InvalidInputError)) throw error;
+      if (decoded === undefined) {
         slots[slot] = NO_MESSAGE;
+        continue;
       }
-    });
+      // mₖ = c2ₖ − Σ λⱼ·dⱼₖ (Lagrange interpolation at 0), encoded once.
+      const m = combiner.decrypt(decoded.c2[k]!, decoded.shares.map((d) => d[k]!)).toBytes();
+      plaintexts.set(m, (i * width + k) * ELEMENT_BYTES);
+      writeSlot(slots, slot, m);
+    }
   }
   return [plaintexts, slots, status];
 }
 
+function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
+  const trustees = readTrustees(arg(args, 0));
+  const { width, count } = readHeader(args[1]);
+  const published = arg(args, 3 + trustees.length);
+  const combiner = new LagrangeCombiner(trustees);
+  const slots = new Uint8Array(count * SLOT_BYTES * width);
+  const status = new Uint8Array(count * trustees.length);
+  const verdicts = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const decoded = decodeShares(args, { trustees, width, i, status });
+    for (let k = 0; k < width; k++) {
+      const at = (i * width + k) * ELEMENT_BYTES;
+      const bytes = published.subarray(at, at + ELEMENT_BYTES);
+      writeSlot(slots, (i * width + k) * SLOT_BYTES, bytes);
+      if (decoded === undefined || verdicts[i] !== VOTE_ITEM_OK) continue;
+      let m: Point;
+      try {
+        m = decodePoint(bytes, `plaintext ${i}[${k}]`);
+      } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        verdicts[i] = VOTE_ITEM_MALFORMED;
+        continue;
+      }
+      // D·(c2ₖ − mₖ) = Σ nⱼ·dⱼₖ: the published mₖ is the Lagrange combination (no full multiply).
+      if (
+        !combiner.matches({
+          c2: decoded.c2[k]!,
+          shares: decoded.shares.map((d) => d[k]!),
+          plaintext: m,
+        })
+      ) {
+        verdicts[i] = VOTE_ITEM_INVALID;
+      }
+    }
+  }
+  return [slots, status, verdicts];
+}
+
 registerWorkerTask(VOTE_TASKS.verifyBallots, verifyBallotsTask);
 registerWorkerTask(VOTE_TASKS.combine, combineTask);
+registerWorkerTask(VOTE_TASKS.checkPlaintexts, checkPlaintextsTask);
 
 // ------------------------------------------------------------------ runners
 
@@ -372,10 +432,60 @@ export async function voteVerifyDecryptionShares(
   }
 }
 
+/** The trustees' indices as u32be, and the per-chunk arguments shared by both share tasks. */
+function shareArgs(
+  posts: ReadonlyArray<{ trustee: number; shares: readonly Uint8Array[] }>,
+  ciphertexts: readonly Ciphertext[],
+): (lo: number, hi: number) => Uint8Array[] {
+  const width = ciphertexts[0]?.width ?? 1;
+  const trustees = new Uint8Array(4 * posts.length);
+  posts.forEach((p, t) => new DataView(trustees.buffer).setUint32(4 * t, p.trustee));
+  return (lo, hi) => [
+    trustees.slice(),
+    header(width, hi - lo),
+    concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),
+    ...posts.map((p) => concatBytes(...p.shares.slice(lo, hi))),
+  ];
+}
+
+/** Messages from the slots of all chunks, in order. */
+function readSlots(chunks: readonly Uint8Array[], width: number): (Uint8Array | undefined)[][] {
+  const messages: (Uint8Array | undefined)[][] = [];
+  for (const slots of chunks) {
+    for (let s = 0; s < slots.length; s += SLOT_BYTES * width) {
+      const parts: (Uint8Array | undefined)[] = [];
+      for (let k = 0; k < width; k++) {
+        const at = s + k * SLOT_BYTES;
+        const len = slots[at]!;
+        parts.push(len === NO_MESSAGE ? undefined : slots.slice(at + 1, at + 1 + len));
+      }
+      messages.push(parts);
+    }
+  }
+  return messages;
+}
+
+/** Per-trustee share verdicts from the chunks' count·T status bytes (trustee-minor). */
+function readShareVerdicts(chunks: readonly Uint8Array[], trustees: number): Uint8Array[] {
+  let total = 0;
+  for (const c of chunks) total += c.length / trustees;
+  const verdicts = Array.from({ length: trustees }, () => new Uint8Array(total));
+  let base = 0;
+  for (const status of chunks) {
+    const count = status.length / trustees;
+    for (let i = 0; i < count; i++) {
+      for (let t = 0; t < trustees; t++) verdicts[t]![base + i] = status[i * trustees + t]!;
+    }
+    base += count;
+  }
+  return verdicts;
+}
+
 /**
  * Combines the trustees' shares (already verified with
  * {@linkcode voteVerifyDecryptionShares}) of many ciphertexts in parallel and extracts the
- * embedded messages.
+ * embedded messages. Per element: a few group additions (backend `LagrangeCombiner`, small
+ * integer Lagrange numerators) and one encoding.
  *
  * @param posts per trustee its index and shares (32·w bytes, one per ciphertext)
  * @param options ciphertexts, workers and progress
@@ -399,40 +509,69 @@ export async function voteCombineDecryptionShares(
 }> {
   const { ciphertexts } = options;
   const width = ciphertexts[0]?.width ?? 1;
-  const trustees = new Uint8Array(4 * posts.length);
-  posts.forEach((p, t) => new DataView(trustees.buffer).setUint32(4 * t, p.trustee));
-  const results = await runChunks(VOTE_TASKS.combine, ciphertexts.length, (lo, hi) => [
-    trustees.slice(),
-    header(width, hi - lo),
-    concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),
-    ...posts.map((p) => concatBytes(...p.shares.slice(lo, hi))),
-  ], options);
+  const results = await runChunks(
+    VOTE_TASKS.combine,
+    ciphertexts.length,
+    shareArgs(posts, ciphertexts),
+    options,
+  );
   const plaintexts: Uint8Array[] = [];
-  const messages: (Uint8Array | undefined)[][] = [];
-  const verdicts = posts.map(() => new Uint8Array(ciphertexts.length));
   const pSize = ELEMENT_BYTES * width;
-  for (const [pt, slots] of results) {
-    for (let o = 0, s = 0; o < pt!.length; o += pSize, s += SLOT_BYTES * width) {
-      plaintexts.push(pt!.slice(o, o + pSize));
-      const parts: (Uint8Array | undefined)[] = [];
-      for (let k = 0; k < width; k++) {
-        const at = s + k * SLOT_BYTES;
-        const len = slots![at]!;
-        parts.push(len === NO_MESSAGE ? undefined : slots!.slice(at + 1, at + 1 + len));
-      }
-      messages.push(parts);
-    }
+  for (const [pt] of results) {
+    for (let o = 0; o < pt!.length; o += pSize) plaintexts.push(pt!.slice(o, o + pSize));
   }
-  // Verdicts: chunk results are in order, count·T bytes each, trustee-minor.
-  let base = 0;
-  for (const [pt, , status] of results) {
-    const count = pt!.length / pSize;
-    for (let i = 0; i < count; i++) {
-      for (let t = 0; t < posts.length; t++) {
-        verdicts[t]![base + i] = status![i * posts.length + t]!;
-      }
-    }
-    base += count;
+  return {
+    plaintexts,
+    messages: readSlots(results.map((r) => r[1]!), width),
+    verdicts: readShareVerdicts(results.map((r) => r[2]!), posts.length),
+  };
+}
+
+/**
+ * Checks published plaintexts against the trustees' shares (already verified with
+ * {@linkcode voteVerifyDecryptionShares}) in parallel, without recombining: per element,
+ * D·(c2 − m) = Σ nⱼ·dⱼ with the small Lagrange numerators nⱼ and denominator D (backend
+ * `LagrangeCombiner.matches`, a few group additions), and extracts the embedded messages
+ * from the published bytes.
+ *
+ * @param posts per trustee its index and shares (32·w bytes, one per ciphertext)
+ * @param options ciphertexts, the published plaintexts (32·w bytes each, one per
+ *   ciphertext), workers and progress
+ * @returns per ciphertext a verdict ({@linkcode VOTE_ITEM_OK}, {@linkcode VOTE_ITEM_INVALID}:
+ *   not the combination of the shares, {@linkcode VOTE_ITEM_MALFORMED}: not a group element),
+ *   the extracted messages, and per trustee the verdicts of its shares
+ * @throws {InvalidInputError} when there are not as many plaintexts as ciphertexts
+ * @example
+ * ```ts ignore
+ * const { plaintextVerdicts, messages } = await voteCheckPlaintexts(posts, { ciphertexts, plaintexts });
+ * ```
+ */
+export async function voteCheckPlaintexts(
+  posts: ReadonlyArray<{ trustee: number; shares: readonly Uint8Array[] }>,
+  options: VoteBatchOptions & {
+    ciphertexts: readonly Ciphertext[];
+    plaintexts: readonly Uint8Array[];
+  },
+): Promise<{
+  plaintextVerdicts: Uint8Array;
+  messages: (Uint8Array | undefined)[][];
+  verdicts: Uint8Array[];
+}> {
+  const { ciphertexts, plaintexts } = options;
+  const width = ciphertexts[0]?.width ?? 1;
+  if (plaintexts.length !== ciphertexts.length) {
+    throw new InvalidInputError(
+      `Got ${plaintexts.length} plaintexts for ${ciphertexts.length} ciphertexts`,
+    );
   }
-  return { plaintexts, messages, verdicts };
+  const base = shareArgs(posts, ciphertexts);
+  const results = await runChunks(VOTE_TASKS.checkPlaintexts, ciphertexts.length, (lo, hi) => [
+    ...base(lo, hi),
+    concatBytes(...plaintexts.slice(lo, hi)),
+  ], options);
+  return {
+    plaintextVerdicts: concatBytes(...results.map((r) => r[2]!)),
+    messages: readSlots(results.map((r) => r[0]!), width),
+    verdicts: readShareVerdicts(results.map((r) => r[1]!), posts.length),
+  };
 }

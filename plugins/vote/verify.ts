@@ -10,7 +10,8 @@
  *    mixer's outputs;
  * 6. `Trustee J: decryption share batch invalid` — each trustee's batched Chaum–Pedersen
  *    proof over all its shares;
- * 7. `Plaintext I: …` — combining the shares gives the published plaintext;
+ * 7. `Plaintext I: …` — the published plaintext is the Lagrange combination of the
+ *    verified shares (checked as D·(c2 − m) = Σ nⱼ·dⱼ, without recombining);
  * 8. `Decoded ballot I: …` — decoding the plaintext gives the published answers;
  * 9. `Tally does not match the decrypted ballots`.
  *
@@ -20,14 +21,16 @@
 import { constantTimeEqual } from "../../core/bytes.ts";
 import { VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
-import { verifyShuffle } from "../../backends/reencrypt/mod.ts";
+import { ELEMENT_BYTES, verifyShuffle } from "../../backends/reencrypt/mod.ts";
+import { decodeElectionAnswers } from "./answers.ts";
 import type { ElectionPublicInfo } from "./ballot.ts";
 import { replayBallotBox } from "./ballot_box.ts";
 import { verifyElectionKey } from "./ceremony.ts";
 import { electionFingerprint } from "./definition.ts";
-import { MIN_ELECTION_BALLOTS, tallyElection } from "./election.ts";
+import { MIN_ELECTION_BALLOTS, verifyTrusteeShares } from "./election.ts";
 import type { ElectionTranscript } from "./election_transcript.ts";
-import { electionTalliesEqual } from "./tally.ts";
+import { computeElectionTally, electionTalliesEqual } from "./tally.ts";
+import { VOTE_ITEM_MALFORMED, VOTE_ITEM_OK, voteCheckPlaintexts } from "./tasks.ts";
 
 /** Summary of a verified transcript. */
 export interface ElectionVerificationReport {
@@ -183,38 +186,63 @@ export async function verifyElection(
     }
   }
 
-  // 6–8. Every share's proof, then combination, plaintexts and decoded answers.
-  const results = await tallyElection(election, {
-    key: transcript.key,
-    ciphertexts: current,
-    decryption: transcript.decryption,
-    verifyShares: true,
-    ...workers,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  if (transcript.plaintexts.length !== results.plaintexts.length) {
-    fail(
-      `Plaintexts: ${transcript.plaintexts.length} published for ${results.plaintexts.length} ciphertexts`,
-    );
+  // 6. Every trustee's batched Chaum–Pedersen proof (backend, two MSMs on the workers).
+  for (const post of transcript.decryption) {
+    await verifyTrusteeShares(election, {
+      key: transcript.key,
+      ciphertexts: current,
+      post,
+      ...workers,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
   }
-  results.plaintexts.forEach((p, i) => {
-    if (!constantTimeEqual(p, transcript.plaintexts[i]!)) {
+
+  // 7. The published plaintexts against the verified shares, without recombining them.
+  if (transcript.plaintexts.length !== current.length) {
+    fail(`Plaintexts: ${transcript.plaintexts.length} published for ${current.length} ciphertexts`);
+  }
+  const plaintextBytes = ELEMENT_BYTES * (current[0]?.width ?? 1);
+  transcript.plaintexts.forEach((p, i) => {
+    if (p.length !== plaintextBytes) {
+      fail(`Plaintext ${i + 1}: ${p.length} bytes, expected ${plaintextBytes}`);
+    }
+  });
+  const checked = await voteCheckPlaintexts(
+    transcript.decryption.map((d) => ({ trustee: d.trustee, shares: d.shares })),
+    {
+      ciphertexts: current,
+      plaintexts: transcript.plaintexts,
+      ...workers,
+      onChunk: (done, total) => progress("check plaintexts", done, total),
+    },
+  );
+  transcript.decryption.forEach((d, t) => {
+    const bad = checked.verdicts[t]!.findIndex((v) => v !== VOTE_ITEM_OK);
+    if (bad >= 0) fail(`Trustee ${d.trustee}: decryption share ${bad + 1} malformed`);
+  });
+  checked.plaintextVerdicts.forEach((v, i) => {
+    if (v === VOTE_ITEM_MALFORMED) fail(`Plaintext ${i + 1}: not a valid group element`);
+    if (v !== VOTE_ITEM_OK) {
       fail(`Plaintext ${i + 1}: does not match the combined decryption shares`);
     }
   });
-  if (transcript.answers.length !== results.answers.length) {
+
+  // 8. Decoding.
+  const answers = checked.messages.map((parts) => decodeElectionAnswers(definition, parts) ?? null);
+  if (transcript.answers.length !== answers.length) {
     fail(
-      `Decoded ballots: ${transcript.answers.length} published for ${results.answers.length} plaintexts`,
+      `Decoded ballots: ${transcript.answers.length} published for ${answers.length} plaintexts`,
     );
   }
-  results.answers.forEach((a, i) => {
+  answers.forEach((a, i) => {
     if (JSON.stringify(a) !== JSON.stringify(transcript.answers[i] ?? null)) {
       fail(`Decoded ballot ${i + 1}: does not match its plaintext`);
     }
   });
+  const tally = computeElectionTally(definition, answers.map((a) => a ?? undefined));
 
   // 9. Tally.
-  if (!electionTalliesEqual(results.tally, transcript.tally)) {
+  if (!electionTalliesEqual(tally, transcript.tally)) {
     fail("Tally does not match the decrypted ballots");
   }
   return {
@@ -223,7 +251,7 @@ export async function verifyElection(
     counted: counted.length,
     mixers: transcript.mixes.length,
     trustees,
-    valid: results.tally.valid,
-    invalid: results.tally.invalid,
+    valid: tally.valid,
+    invalid: tally.invalid,
   };
 }
