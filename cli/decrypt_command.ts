@@ -22,6 +22,7 @@ import {
   type SphinxX25519,
   sphinxX25519,
   unwrapSphinxPacket,
+  wasmSphinxX25519,
   webCryptoSphinxX25519,
 } from "../backends/decrypt/mod.ts";
 import type { CliContext } from "./context.ts";
@@ -37,7 +38,7 @@ interface DecryptBenchFlags {
   packets: number;
   hops: number;
   payloadSize: number;
-  engine: "auto" | "webcrypto" | "noble";
+  engine: "auto" | "webcrypto" | "wasm" | "noble";
   json?: boolean;
 }
 
@@ -168,6 +169,8 @@ export const decryptBenchCommand = buildCommand({
   async func(this: CliContext, flags: DecryptBenchFlags) {
     const engine = flags.engine === "webcrypto"
       ? webCryptoSphinxX25519
+      : flags.engine === "wasm"
+      ? wasmSphinxX25519
       : flags.engine === "noble"
       ? nobleSphinxX25519
       : await sphinxX25519();
@@ -201,9 +204,9 @@ export const decryptBenchCommand = buildCommand({
       },
       engine: {
         kind: "enum",
-        values: ["auto", "webcrypto", "noble"],
+        values: ["auto", "webcrypto", "wasm", "noble"],
         default: "auto",
-        brief: "X25519 implementation (auto: WebCrypto when available)",
+        brief: "X25519 implementation (auto: WebAssembly tables + WebCrypto when available)",
       },
       json: { kind: "boolean", optional: true, brief: "Print the figures as JSON" },
     },

@@ -140,10 +140,9 @@ export async function createSphinxHeader(
   for (const hop of route) {
     const c = encodeClampedScalar(e);
     // α_i = g^{x·b_0⋯b_{i-1}}, s_i = y_i^{x·b_0⋯b_{i-1}} (§3.2), one multiplication each: O(n).
-    const [alpha, secret] = await Promise.all([
-      engine.scalarMultBase(c),
-      engine.scalarMult(c, hop.publicKey),
-    ]);
+    const [alpha, secret] = engine.scalarMultPair === undefined
+      ? await Promise.all([engine.scalarMultBase(c), engine.scalarMult(c, hop.publicKey)])
+      : await engine.scalarMultPair(c, hop.publicKey);
     const keys = deriveSphinxHopKeys(secret, alpha);
     alphas.push(alpha);
     secrets.push(secret);

@@ -76,7 +76,9 @@ export {
   nobleSphinxX25519,
   type SphinxX25519,
   sphinxX25519,
+  wasmSphinxX25519,
   webCryptoSphinxX25519,
+  withWasmFixedBase,
 } from "./x25519.ts";
 export {
   type Cascade as SphinxCascade,

@@ -18,6 +18,12 @@
 
 import { x25519 as nobleX25519 } from "@noble/curves/ed25519.js";
 import { VerificationError } from "../../core/errors.ts";
+import {
+  wasmX25519Available,
+  x25519Wasm,
+  x25519WasmBase,
+  x25519WasmBasePair,
+} from "./x25519_wasm.ts";
 
 /** Byte length of X25519 scalars, u-coordinates and shared secrets (RFC 7748 §5). */
 export const X25519_SIZE = 32;
@@ -77,6 +83,16 @@ export interface SphinxX25519 {
    * @returns the 32-byte u-coordinate of the product
    */
   scalarMultLongLived(scalar: Uint8Array, u: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Both X25519(scalar, 9) and X25519(scalar, u) (Sphinx header creation needs α_i and s_i
+   * for the same scalar); engines without it get two calls.
+   *
+   * @param scalar 32-byte scalar
+   * @param u 32-byte u-coordinate (a node's public key)
+   * @returns [X25519(scalar, 9), X25519(scalar, u)]
+   * @throws {VerificationError} when the second result is zero (low-order u)
+   */
+  scalarMultPair?(scalar: Uint8Array, u: Uint8Array): Promise<[Uint8Array, Uint8Array]>;
 }
 
 function lowOrder(cause?: unknown): VerificationError {
@@ -177,40 +193,124 @@ export const webCryptoSphinxX25519: SphinxX25519 = {
   scalarMultLongLived: webCryptoScalarMult,
 };
 
-let selected: Promise<SphinxX25519> | undefined;
-
-async function probeWebCrypto(): Promise<SphinxX25519> {
+// Runs a synchronous engine step as a promise, rejections included.
+function settle<T>(step: () => T): Promise<T> {
   try {
-    if (typeof crypto === "undefined" || crypto.subtle === undefined) return nobleSphinxX25519;
-    // Self-test against noble on a fixed input: use WebCrypto only if it agrees bit for bit.
-    const k = new Uint8Array(32).fill(0x5a);
-    const u = nobleX25519.scalarMultBase(new Uint8Array(32).fill(0xa5));
-    const [a, b] = await Promise.all([
-      webCryptoSphinxX25519.scalarMult(k, u),
-      nobleSphinxX25519.scalarMult(k, u),
-    ]);
-    return a.length === b.length && a.every((x, i) => x === b[i])
-      ? webCryptoSphinxX25519
-      : nobleSphinxX25519;
-  } catch {
-    return nobleSphinxX25519;
+    return Promise.resolve(step());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
+function nonZero(out: Uint8Array): Uint8Array {
+  if (isZero(out)) throw lowOrder();
+  return out;
+}
+
 /**
- * The default engine: WebCrypto when the platform supports X25519 and agrees with noble
- * on a self-test (it is several times faster in Deno), noble otherwise.
+ * The WebAssembly engine (./x25519_wasm.ts): a Montgomery ladder for variable points and a
+ * fixed-base table multiplication for the base point and for node keys used repeatedly.
+ * Synchronous underneath; available where WebAssembly compiles.
+ *
+ * @example
+ * ```ts
+ * import { nobleSphinxX25519, wasmSphinxX25519 } from "./x25519.ts";
+ * const k = new Uint8Array(32).fill(7);
+ * const a = await wasmSphinxX25519.scalarMultBase(k);
+ * console.assert(a.join() === (await nobleSphinxX25519.scalarMultBase(k)).join());
+ * ```
+ */
+export const wasmSphinxX25519: SphinxX25519 = {
+  name: "wasm",
+  scalarMult: (scalar, u) => settle(() => nonZero(x25519Wasm(scalar, u))),
+  scalarMultBase: (scalar) => settle(() => x25519WasmBase(scalar)),
+  scalarMultLongLived: (scalar, u) => settle(() => nonZero(x25519Wasm(scalar, u))),
+  scalarMultPair: (scalar, u) =>
+    settle(() => {
+      const pair = x25519WasmBasePair(scalar, u) ?? [x25519WasmBase(scalar), x25519Wasm(scalar, u)];
+      nonZero(pair[1]);
+      return pair;
+    }),
+};
+
+/**
+ * An engine that multiplies the base point (and tabulated node keys) in WebAssembly and
+ * every other point with `variable`: header creation mostly runs on precomputed tables,
+ * unwrapping on the engine that is fastest for one-off points.
+ *
+ * @param variable the engine for points without a table
+ * @returns the combined engine, named "wasm+<variable>"
+ * @example
+ * ```ts
+ * import { webCryptoSphinxX25519, withWasmFixedBase } from "./x25519.ts";
+ * console.assert(withWasmFixedBase(webCryptoSphinxX25519).name === "wasm+webcrypto");
+ * ```
+ */
+export function withWasmFixedBase(variable: SphinxX25519): SphinxX25519 {
+  return {
+    name: `wasm+${variable.name}`,
+    scalarMult: variable.scalarMult,
+    scalarMultLongLived: variable.scalarMultLongLived,
+    scalarMultBase: wasmSphinxX25519.scalarMultBase,
+    scalarMultPair: async (scalar, u) => {
+      const pair = x25519WasmBasePair(scalar, u);
+      if (pair !== undefined) return [pair[0], nonZero(pair[1])];
+      // α_i from the base table, s_i from the variable-point engine.
+      const secret = variable.scalarMult(scalar, u);
+      return [x25519WasmBase(scalar), await secret];
+    },
+  };
+}
+
+let selected: Promise<SphinxX25519> | undefined;
+
+// Whether an engine agrees with noble bit for bit on fixed inputs (every method).
+async function agreesWithNoble(engine: SphinxX25519): Promise<boolean> {
+  try {
+    const k = new Uint8Array(32).fill(0x5a);
+    const u = nobleX25519.scalarMultBase(new Uint8Array(32).fill(0xa5));
+    const same = (a: Uint8Array, b: Uint8Array) =>
+      a.length === b.length && a.every((x, i) => x === b[i]);
+    const mult = nobleX25519.scalarMult(k, u), base = nobleX25519.scalarMultBase(k);
+    const checks: [Uint8Array, Uint8Array][] = [
+      [await engine.scalarMult(k, u), mult],
+      [await engine.scalarMultBase(k), base],
+    ];
+    if (engine.scalarMultPair !== undefined) {
+      const [alpha, secret] = await engine.scalarMultPair(k, u);
+      checks.push([alpha, base], [secret, mult]);
+    }
+    return checks.every(([got, want]) => same(got, want));
+  } catch {
+    return false;
+  }
+}
+
+async function probe(): Promise<SphinxX25519> {
+  const webCrypto = typeof crypto !== "undefined" && crypto.subtle !== undefined &&
+    await agreesWithNoble(webCryptoSphinxX25519);
+  const wasm = wasmX25519Available() && await agreesWithNoble(wasmSphinxX25519);
+  if (wasm && webCrypto) return withWasmFixedBase(webCryptoSphinxX25519);
+  if (wasm) return wasmSphinxX25519;
+  return webCrypto ? webCryptoSphinxX25519 : nobleSphinxX25519;
+}
+
+/**
+ * The default engine, each candidate admitted only if it agrees with noble on a self-test:
+ * WebAssembly tables for the base point and repeated node keys combined with WebCrypto for
+ * one-off points ("wasm+webcrypto", the fastest in Deno), else WebAssembly alone ("wasm"),
+ * else WebCrypto, else noble.
  *
  * @returns the engine, chosen once per process
  * @example
  * ```ts
  * import { sphinxX25519 } from "./x25519.ts";
  * const engine = await sphinxX25519();
- * console.assert(engine.name === "webcrypto" || engine.name === "noble");
+ * console.assert(["wasm+webcrypto", "wasm", "webcrypto", "noble"].includes(engine.name));
  * ```
  */
 export function sphinxX25519(): Promise<SphinxX25519> {
-  selected ??= probeWebCrypto();
+  selected ??= probe();
   return selected;
 }
 

@@ -11,7 +11,9 @@ import {
   mulScalars,
   nobleSphinxX25519,
   sphinxX25519,
+  wasmSphinxX25519,
   webCryptoSphinxX25519,
+  withWasmFixedBase,
 } from "./x25519.ts";
 
 const random = seededRandom("x25519-test");
@@ -35,12 +37,34 @@ Deno.test("WebCrypto and noble engines give identical bytes", async () => {
   }
 });
 
-Deno.test("the default engine is WebCrypto in Deno", async () => {
-  assert.equal((await sphinxX25519()).name, "webcrypto");
+const hybrid = withWasmFixedBase(webCryptoSphinxX25519);
+const engines = [nobleSphinxX25519, webCryptoSphinxX25519, wasmSphinxX25519, hybrid];
+
+Deno.test("the default engine in Deno is WebAssembly tables with WebCrypto", async () => {
+  assert.equal((await sphinxX25519()).name, "wasm+webcrypto");
+});
+
+Deno.test("WebAssembly, combined and noble engines give identical bytes, pairs included", async () => {
+  // A repeated node key: after a few uses the WebAssembly engines switch to its table.
+  const y = x25519.getPublicKey(randomBytes(32, random));
+  for (let i = 0; i < 12; i++) {
+    const k = randomBytes(32, random);
+    const u = i % 2 === 0 ? y : x25519.getPublicKey(randomBytes(32, random));
+    const want = [
+      await nobleSphinxX25519.scalarMultBase(k),
+      await nobleSphinxX25519.scalarMult(k, u),
+    ];
+    for (const engine of [wasmSphinxX25519, hybrid]) {
+      assert.deepEqual(await engine.scalarMultPair!(k, u), want, engine.name);
+      assert.deepEqual(await engine.scalarMult(k, u), want[1], engine.name);
+      assert.deepEqual(await engine.scalarMultLongLived(k, u), want[1], engine.name);
+      assert.deepEqual(await engine.scalarMultBase(k), want[0], engine.name);
+    }
+  }
 });
 
 Deno.test("clamped re-encoding of a scalar product matches repeated X25519 (blinding)", async () => {
-  for (const engine of [nobleSphinxX25519, webCryptoSphinxX25519]) {
+  for (const engine of engines) {
     for (let i = 0; i < 10; i++) {
       const x = randomBytes(32, random), b1 = randomBytes(32, random), b2 = randomBytes(32, random);
       const y = x25519.getPublicKey(randomBytes(32, random));
@@ -69,13 +93,19 @@ Deno.test("encodeClampedScalar yields fixed points of clamping congruent to ±e"
   }
 });
 
-Deno.test("both engines reject low-order points with VerificationError", async () => {
+Deno.test("every engine rejects low-order points with VerificationError", async () => {
   const k = randomBytes(32, random);
-  for (const engine of [nobleSphinxX25519, webCryptoSphinxX25519]) {
+  for (const engine of engines) {
     await assertRejectsWith(engine.scalarMult(k, new Uint8Array(32)), VerificationError);
     const one = new Uint8Array(32);
     one[0] = 1;
     await assertRejectsWith(engine.scalarMult(k, one), VerificationError);
+    if (engine.scalarMultPair !== undefined) {
+      // Often enough for the point to get a table in the WebAssembly engines.
+      for (let i = 0; i < 6; i++) {
+        await assertRejectsWith(engine.scalarMultPair(k, one), VerificationError);
+      }
+    }
   }
 });
 

@@ -1,0 +1,536 @@
+/**
+ * X25519 (RFC 7748 §5) as a Montgomery ladder in WebAssembly, on the shared GF(2^255−19)
+ * field functions of core/field25519.ts: synchronous, no key import, constant time in the
+ * secret scalar (the same sequence of field operations for every scalar, swaps by masks).
+ *
+ * @module
+ */
+
+import { I32, I64, OP, signedLeb, unsignedLeb, WasmModuleBuilder } from "../../core/wasm_module.ts";
+import { addField25519, FE_BYTES, FIELD_SCRATCH_BYTES } from "../../core/field25519.ts";
+import {
+  edwardsFromU,
+  nielsTable,
+  TABLE_BYTES,
+  TABLE_COLUMNS,
+  TABLE_ROWS,
+} from "./edwards_table.ts";
+
+// Linear memory layout (bytes). The field functions keep no state of their own here.
+const SCALAR_AT = 0; // 32-byte clamped scalar
+const U1_AT = 32; // 32-byte input u-coordinates
+const U2_AT = 64;
+const OUT1_AT = 96; // 32-byte outputs
+const OUT2_AT = 128;
+const DIGITS_AT = 160; // 64 signed radix-16 digits of the scalar, one byte each
+const FE_AT = 256; // field elements, FE_BYTES each
+const FE_NAMES = [
+  "one",
+  "zero",
+  "x1",
+  "x2",
+  "z2",
+  "x3",
+  "z3",
+  "a",
+  "aa",
+  "b",
+  "bb",
+  "e",
+  "c",
+  "d",
+  "da",
+  "cb",
+  "px",
+  "pz",
+  "qx",
+  "qz",
+  "t",
+  // Edwards: accumulator h (extended X:Y:Z:T), selected Niels entry n, p1p1 temporaries.
+  "hx",
+  "hy",
+  "hz",
+  "ht",
+  "ny",
+  "nm",
+  "nt",
+  "ea",
+  "eb",
+  "ec",
+  "ed",
+  "ex",
+  "ey",
+  "ez",
+  "et",
+  "rn",
+  "rd",
+  "sn",
+  "sd",
+] as const;
+const FE: Record<(typeof FE_NAMES)[number], number> = Object.fromEntries(
+  FE_NAMES.map((name, i) => [name, FE_AT + i * FE_BYTES]),
+) as Record<(typeof FE_NAMES)[number], number>;
+/** Scratch memory of the field exponentiations (core/field25519.ts). */
+const SCRATCH_AT = FE_AT + FE_NAMES.length * FE_BYTES;
+/** Staging area for one serialized table (./edwards_table.ts) before conversion to limbs. */
+const STAGING_AT = 4096;
+/** Tables in memory: 256 entries × 3 field elements × 10 limbs as i32 (limbs fit in 27 bits). */
+const TABLES_AT = STAGING_AT + TABLE_BYTES;
+const ENTRY_BYTES = 3 * 10 * 4;
+const ROW_BYTES = TABLE_COLUMNS * ENTRY_BYTES;
+const TABLE_LIMB_BYTES = TABLE_ROWS * ROW_BYTES;
+/** Table slots: slot 0 holds the base point, the others cached public keys. */
+export const TABLE_SLOTS = 17;
+if (SCRATCH_AT + FIELD_SCRATCH_BYTES > STAGING_AT) throw new RangeError("Memory layout overlaps");
+const PAGES = Math.ceil((TABLES_AT + TABLE_SLOTS * TABLE_LIMB_BYTES) / 65536);
+
+// Opcodes the shared assembler does not name (WebAssembly core specification §5.4.5).
+const I32_LOAD8_S = 0x2c;
+const I64_LOAD32_S = 0x34;
+const I32_EQ = 0x46;
+
+/** (A − 2)/4 for Curve25519, A = 486662 (RFC 7748 §5). */
+const A24 = 121665;
+
+interface Engine {
+  memory: Uint8Array;
+  digits: Int8Array;
+  /** X25519(scalar at SCALAR_AT, u at U1_AT) → OUT1_AT. */
+  single: () => void;
+  /** Both X25519(k, U1) and X25519(k, U2) with one shared inversion → OUT1_AT, OUT2_AT. */
+  pair: () => void;
+  /** Converts the serialized table at STAGING_AT into limbs at the given table address. */
+  loadTable: (table: number) => void;
+  /** Fixed-base k·P for the table at the given address (digits at DIGITS_AT) → OUT1_AT. */
+  base: (table: number) => void;
+  /** k·P and k·Q for two tables, one shared inversion → OUT1_AT, OUT2_AT. */
+  basePair: (table1: number, table2: number) => void;
+}
+
+function build(): Engine | undefined {
+  const m = new WasmModuleBuilder(PAGES);
+  const f = addField25519(m, SCRATCH_AT);
+  // ladder(u: i32 bytes address, x: i32 result X, z: i32 result Z): the projective
+  // u-coordinate X/Z of k·u for the clamped scalar k at SCALAR_AT (RFC 7748 §5).
+  const ladder = m.declare("ladder", [I32, I32, I32], [], false);
+  const single = m.declare("single", []);
+  const pair = m.declare("pair", []);
+
+  const code: number[] = [];
+  const i32 = (n: number) => code.push(OP.i32Const, ...signedLeb(n));
+  const call = (fn: number, ...addresses: number[]) => {
+    for (const a of addresses) i32(a);
+    code.push(OP.call, ...unsignedLeb(fn));
+  };
+  // Locals of the ladder: 0 u, 1 x, 2 z (parameters); 3 bit index t; 4 swap; 5 k_t.
+  const T = 3, SWAP = 4, KT = 5;
+  const cswap = (a: number, b: number) => {
+    i32(a), i32(b), code.push(OP.localGet, SWAP, OP.call, ...unsignedLeb(f.cswap));
+  };
+  // x_1 = u (bit 255 masked by fromBytes), x_2 = 1, z_2 = 0, x_3 = u, z_3 = 1 (RFC 7748 §5).
+  i32(FE.x1), code.push(OP.localGet, 0, OP.call, ...unsignedLeb(f.fromBytes));
+  call(f.copy, FE.x2, FE.one), call(f.copy, FE.z2, FE.zero);
+  call(f.copy, FE.x3, FE.x1), call(f.copy, FE.z3, FE.one);
+  i32(0), code.push(OP.localSet, SWAP);
+  i32(255), code.push(OP.localSet, T); // t + 1, counting down to 1
+  code.push(OP.loop, 0x40);
+  // k_t = (k >> t) & 1 with t = T − 1; the index is public, only the bit is secret.
+  i32(SCALAR_AT), code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub), i32(3);
+  code.push(OP.i32ShrU, OP.i32Add, OP.i32Load8U, 0, 0);
+  code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub), i32(7), code.push(OP.i32And);
+  code.push(OP.i32ShrU), i32(1), code.push(OP.i32And, OP.localTee, KT);
+  // swap ^= k_t; cswap(swap, x_2, x_3); cswap(swap, z_2, z_3); swap = k_t.
+  code.push(OP.localGet, SWAP, OP.i32Xor, OP.localSet, SWAP);
+  cswap(FE.x2, FE.x3), cswap(FE.z2, FE.z3);
+  code.push(OP.localGet, KT, OP.localSet, SWAP);
+  // A = x_2 + z_2, AA = A², B = x_2 − z_2, BB = B², E = AA − BB.
+  call(f.add, FE.a, FE.x2, FE.z2), call(f.sq, FE.aa, FE.a);
+  call(f.sub, FE.b, FE.x2, FE.z2), call(f.sq, FE.bb, FE.b);
+  call(f.sub, FE.e, FE.aa, FE.bb);
+  // C = x_3 + z_3, D = x_3 − z_3, DA = D·A, CB = C·B.
+  call(f.add, FE.c, FE.x3, FE.z3), call(f.sub, FE.d, FE.x3, FE.z3);
+  call(f.mul, FE.da, FE.d, FE.a), call(f.mul, FE.cb, FE.c, FE.b);
+  // x_3 = (DA + CB)², z_3 = x_1·(DA − CB)².
+  call(f.add, FE.x3, FE.da, FE.cb), call(f.sq, FE.x3, FE.x3);
+  call(f.sub, FE.z3, FE.da, FE.cb), call(f.sq, FE.z3, FE.z3), call(f.mul, FE.z3, FE.x1, FE.z3);
+  // x_2 = AA·BB, z_2 = E·(AA + a24·E).
+  call(f.mul, FE.x2, FE.aa, FE.bb);
+  i32(FE.z2),
+    i32(FE.e),
+    code.push(OP.i64Const, ...signedLeb(A24), OP.call, ...unsignedLeb(f.mulSmall));
+  call(f.add, FE.z2, FE.aa, FE.z2), call(f.mul, FE.z2, FE.e, FE.z2);
+  code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub, OP.localTee, T, OP.brIf, 0, OP.end);
+  // Final cswap(swap, …); hand X/Z to the caller.
+  cswap(FE.x2, FE.x3), cswap(FE.z2, FE.z3);
+  code.push(OP.localGet, 1), i32(FE.x2), code.push(OP.call, ...unsignedLeb(f.copy));
+  code.push(OP.localGet, 2), i32(FE.z2), code.push(OP.call, ...unsignedLeb(f.copy));
+  m.define(ladder, [[3, I32]], code.splice(0));
+
+  // single: x_2·z_2^(p−2), encoded (RFC 7748 §5).
+  call(ladder, U1_AT, FE.px, FE.pz);
+  call(f.invert, FE.pz, FE.pz), call(f.mul, FE.px, FE.px, FE.pz), call(f.toBytes, OUT1_AT, FE.px);
+  m.define(single, [], code.splice(0));
+
+  // pair: two ladders, one inversion (Montgomery's trick): 1/Z1 = Z2/(Z1·Z2), 1/Z2 = Z1/(Z1·Z2).
+  call(ladder, U1_AT, FE.px, FE.pz), call(ladder, U2_AT, FE.qx, FE.qz);
+  call(f.mul, FE.t, FE.pz, FE.qz), call(f.invert, FE.t, FE.t);
+  call(f.mul, FE.px, FE.px, FE.qz), call(f.mul, FE.px, FE.px, FE.t);
+  call(f.mul, FE.qx, FE.qx, FE.pz), call(f.mul, FE.qx, FE.qx, FE.t);
+  call(f.toBytes, OUT1_AT, FE.px), call(f.toBytes, OUT2_AT, FE.qx);
+  m.define(pair, [], code.splice(0));
+
+  // --- Fixed-base multiplication on the Edwards curve (ref10 ge_scalarmult_base) ---
+  const select = m.declare("select", [I32, I32], [], false);
+  const madd = m.declare("madd", [], [], false);
+  const dbl = m.declare("dbl", [], [], false);
+  const comb = m.declare("comb", [I32, I32, I32], [], false);
+  const loadTable = m.declare("loadTable", [I32]);
+  const base = m.declare("base", [I32]);
+  const basePair = m.declare("basePair", [I32, I32]);
+
+  // select(row, digit): n = digit·(row's base) as Niels (y+x, y−x, 2dxy), constant time in
+  // the digit: every entry is read and masked in. Locals: 2 neg, 3 abs, 4..11 masks, 12 acc.
+  {
+    const NEG = 2, ABS = 3, MASK = 4, ACC = 12;
+    code.push(OP.localGet, 1), i32(31), code.push(OP.i32ShrU, OP.localSet, NEG);
+    // |digit| = (digit ⊕ −neg) + neg
+    code.push(OP.localGet, 1), i32(0), code.push(OP.localGet, NEG, OP.i32Sub, OP.i32Xor);
+    code.push(OP.localGet, NEG, OP.i32Add, OP.localSet, ABS);
+    for (let j = 0; j < TABLE_COLUMNS; j++) {
+      code.push(OP.i64Const, 0, OP.localGet, ABS), i32(j + 1);
+      code.push(I32_EQ, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK + j);
+    }
+    const targets = [FE.ny, FE.nm, FE.nt];
+    for (let l = 0; l < 30; l++) {
+      const fe = Math.floor(l / 10), limb = l % 10;
+      // Start from the neutral element (1, 1, 0).
+      code.push(OP.i64Const, fe < 2 && limb === 0 ? 1 : 0, OP.localSet, ACC);
+      for (let j = 0; j < TABLE_COLUMNS; j++) {
+        code.push(OP.localGet, ACC, OP.localGet, ACC, OP.localGet, 0);
+        code.push(I64_LOAD32_S, 2, ...unsignedLeb(j * ENTRY_BYTES + 4 * l));
+        code.push(OP.i64Xor, OP.localGet, MASK + j, OP.i64And, OP.i64Xor, OP.localSet, ACC);
+      }
+      i32(targets[fe]! + 8 * limb), code.push(OP.localGet, ACC, OP.i64Store, 3, 0);
+    }
+    // Negative digit: −(x, y) = (−x, y) swaps y+x with y−x and negates 2dxy.
+    i32(FE.ny), i32(FE.nm), code.push(OP.localGet, NEG, OP.call, ...unsignedLeb(f.cswap));
+    call(f.sub, FE.t, FE.zero, FE.nt);
+    i32(FE.nt), i32(FE.t), code.push(OP.localGet, NEG, OP.call, ...unsignedLeb(f.cswap));
+    m.define(select, [[2, I32], [8, I64], [1, I64]], code.splice(0));
+  }
+
+  // madd: h = h + n (ref10 ge_madd, then p1p1 → p3); every mul input is a carried value or
+  // one add/sub of carried values.
+  call(f.add, FE.ea, FE.hy, FE.hx), call(f.mul, FE.ea, FE.ea, FE.ny); // A = (Y+X)(y+x)
+  call(f.sub, FE.eb, FE.hy, FE.hx), call(f.mul, FE.eb, FE.eb, FE.nm); // B = (Y−X)(y−x)
+  call(f.mul, FE.ec, FE.nt, FE.ht); // C = 2d·xy·T
+  i32(FE.ed), i32(FE.hz), code.push(OP.i64Const, 2, OP.call, ...unsignedLeb(f.mulSmall)); // D = 2Z
+  call(f.sub, FE.ex, FE.ea, FE.eb), call(f.add, FE.ey, FE.ea, FE.eb);
+  call(f.add, FE.ez, FE.ed, FE.ec), call(f.sub, FE.et, FE.ed, FE.ec);
+  const toP3 = () => {
+    call(f.mul, FE.hx, FE.ex, FE.et), call(f.mul, FE.hy, FE.ey, FE.ez);
+    call(f.mul, FE.hz, FE.ez, FE.et), call(f.mul, FE.ht, FE.ex, FE.ey);
+  };
+  toP3();
+  m.define(madd, [], code.splice(0));
+
+  // dbl: h = 2h (ref10 ge_p2_dbl, then p1p1 → p3), with carries between chained add/subs.
+  call(f.sq, FE.ea, FE.hx), call(f.sq, FE.eb, FE.hy); // XX, YY
+  call(f.sq, FE.ec, FE.hz);
+  i32(FE.ec), i32(FE.ec), code.push(OP.i64Const, 2, OP.call, ...unsignedLeb(f.mulSmall)); // 2ZZ
+  call(f.add, FE.ed, FE.hx, FE.hy), call(f.sq, FE.ed, FE.ed); // (X+Y)²
+  call(f.add, FE.ey, FE.eb, FE.ea), call(f.sub, FE.ez, FE.eb, FE.ea); // YY+XX, YY−XX
+  call(f.carry, FE.t, FE.ey), call(f.sub, FE.ex, FE.ed, FE.t); // (X+Y)² − (YY+XX)
+  call(f.carry, FE.t, FE.ez), call(f.sub, FE.et, FE.ec, FE.t); // 2ZZ − (YY−XX)
+  toP3();
+  m.define(dbl, [], code.splice(0));
+
+  // comb(table, num, den): h = k·P from the signed digits at DIGITS_AT (Σ e_i·16^i·P, odd
+  // digits first, then ×16, then even digits), output u = (Z+Y)/(Z−Y) as num/den
+  // (RFC 7748 §4.1). Locals: 3 digit index.
+  {
+    const I = 3;
+    call(f.copy, FE.hx, FE.zero), call(f.copy, FE.hy, FE.one);
+    call(f.copy, FE.hz, FE.one), call(f.copy, FE.ht, FE.zero);
+    for (const first of [1, 0]) {
+      i32(first), code.push(OP.localSet, I, OP.loop, 0x40);
+      // select(table + (i >> 1)·ROW_BYTES, digit[i]); madd
+      code.push(OP.localGet, 0, OP.localGet, I), i32(1), code.push(OP.i32ShrU), i32(ROW_BYTES);
+      code.push(0x6c, /* i32.mul */ OP.i32Add);
+      code.push(OP.localGet, I, I32_LOAD8_S, 0, ...unsignedLeb(DIGITS_AT));
+      code.push(OP.call, ...unsignedLeb(select), OP.call, ...unsignedLeb(madd));
+      code.push(OP.localGet, I), i32(2), code.push(OP.i32Add, OP.localTee, I), i32(64);
+      code.push(OP.i32LtU, OP.brIf, 0, OP.end);
+      if (first === 1) { for (let k = 0; k < 4; k++) code.push(OP.call, ...unsignedLeb(dbl)); }
+    }
+    code.push(OP.localGet, 1), i32(FE.hz), i32(FE.hy), code.push(OP.call, ...unsignedLeb(f.add));
+    code.push(OP.localGet, 2), i32(FE.hz), i32(FE.hy), code.push(OP.call, ...unsignedLeb(f.sub));
+    m.define(comb, [[1, I32]], code.splice(0));
+  }
+
+  // loadTable(table): 768 field elements from bytes at STAGING_AT to i32 limbs.
+  {
+    const K = 1;
+    i32(0), code.push(OP.localSet, K, OP.loop, 0x40);
+    i32(FE.t), code.push(OP.localGet, K), i32(32), code.push(0x6c), i32(STAGING_AT);
+    code.push(OP.i32Add, OP.call, ...unsignedLeb(f.fromBytes));
+    for (let l = 0; l < 10; l++) {
+      code.push(OP.localGet, 0, OP.localGet, K), i32(40), code.push(0x6c, OP.i32Add);
+      i32(FE.t), code.push(OP.i64Load, 3, ...unsignedLeb(8 * l), OP.i32WrapI64);
+      code.push(OP.i32Store, 2, ...unsignedLeb(4 * l));
+    }
+    code.push(OP.localGet, K), i32(1), code.push(OP.i32Add, OP.localTee, K);
+    i32(TABLE_ROWS * TABLE_COLUMNS * 3), code.push(OP.i32LtU, OP.brIf, 0, OP.end);
+    m.define(loadTable, [[1, I32]], code.splice(0));
+  }
+
+  // base(table): u = num/den → OUT1.
+  code.push(OP.localGet, 0), i32(FE.rn), i32(FE.rd), code.push(OP.call, ...unsignedLeb(comb));
+  call(f.invert, FE.rd, FE.rd), call(f.mul, FE.rn, FE.rn, FE.rd), call(f.toBytes, OUT1_AT, FE.rn);
+  m.define(base, [], code.splice(0));
+
+  // basePair(table1, table2): two combs, one inversion (Montgomery's trick).
+  code.push(OP.localGet, 0), i32(FE.rn), i32(FE.rd), code.push(OP.call, ...unsignedLeb(comb));
+  code.push(OP.localGet, 1), i32(FE.sn), i32(FE.sd), code.push(OP.call, ...unsignedLeb(comb));
+  call(f.mul, FE.t, FE.rd, FE.sd), call(f.invert, FE.t, FE.t);
+  call(f.mul, FE.rn, FE.rn, FE.sd), call(f.mul, FE.rn, FE.rn, FE.t);
+  call(f.mul, FE.sn, FE.sn, FE.rd), call(f.mul, FE.sn, FE.sn, FE.t);
+  call(f.toBytes, OUT1_AT, FE.rn), call(f.toBytes, OUT2_AT, FE.sn);
+  m.define(basePair, [], code.splice(0));
+
+  const instance = m.instantiate("x25519");
+  if (instance === undefined) return undefined;
+  const memory = instance.memory;
+  // Constants 1 and 0 as limb vectors (little-endian i64, limb 0 first).
+  memory.fill(0, FE.one, FE.one + 2 * FE_BYTES);
+  memory[FE.one] = 1;
+  return {
+    memory,
+    digits: new Int8Array(memory.buffer, DIGITS_AT, 64),
+    single: instance.exports.single as () => void,
+    pair: instance.exports.pair as () => void,
+    loadTable: instance.exports.loadTable as (table: number) => void,
+    base: instance.exports.base as (table: number) => void,
+    basePair: instance.exports.basePair as (table1: number, table2: number) => void,
+  };
+}
+
+let engine: Engine | undefined | null = null;
+
+function wasmEngine(): Engine | undefined {
+  if (engine === null) engine = build();
+  return engine;
+}
+
+/**
+ * Whether this platform runs the WebAssembly X25519 (false where WebAssembly is missing or
+ * refused).
+ *
+ * @returns true when available
+ */
+export function wasmX25519Available(): boolean {
+  return wasmEngine() !== undefined;
+}
+
+function loadScalar(e: Engine, scalar: Uint8Array): void {
+  // decodeScalar25519: clear bits 0–2 and 255, set bit 254 (RFC 7748 §5).
+  e.memory.set(scalar, SCALAR_AT);
+  e.memory[SCALAR_AT] = e.memory[SCALAR_AT]! & 248;
+  e.memory[SCALAR_AT + 31] = (e.memory[SCALAR_AT + 31]! & 127) | 64;
+}
+
+/**
+ * X25519(scalar, u) (RFC 7748 §5) in WebAssembly.
+ *
+ * @param scalar 32-byte scalar (clamped here)
+ * @param u 32-byte u-coordinate (bit 255 ignored, non-canonical values reduced)
+ * @returns the 32-byte result (all zero for a low-order u; the caller rejects it)
+ * @throws {RangeError} when WebAssembly is unavailable (check {@linkcode wasmX25519Available})
+ * @example
+ * ```ts
+ * import { x25519Wasm } from "./x25519_wasm.ts";
+ * const u = new Uint8Array(32);
+ * u[0] = 9;
+ * console.assert(x25519Wasm(new Uint8Array(32).fill(1), u).length === 32);
+ * ```
+ */
+export function x25519Wasm(scalar: Uint8Array, u: Uint8Array): Uint8Array {
+  const e = wasmEngine();
+  if (e === undefined) throw new RangeError("WebAssembly X25519 is unavailable");
+  loadScalar(e, scalar);
+  e.memory.set(u, U1_AT);
+  e.single();
+  return e.memory.slice(OUT1_AT, OUT1_AT + 32);
+}
+
+/**
+ * X25519(scalar, u1) and X25519(scalar, u2) with one shared field inversion (Sphinx header
+ * creation: α_i = e_i·G and s_i = e_i·Y_i use the same scalar).
+ *
+ * @param scalar 32-byte scalar (clamped here)
+ * @param u1 first u-coordinate
+ * @param u2 second u-coordinate
+ * @returns both results; if either is zero (low order), both are returned as zero
+ * @throws {RangeError} when WebAssembly is unavailable
+ * @example
+ * ```ts
+ * import { x25519Wasm, x25519WasmPair } from "./x25519_wasm.ts";
+ * const k = new Uint8Array(32).fill(3), g = new Uint8Array(32);
+ * g[0] = 9;
+ * const [a] = x25519WasmPair(k, { u1: g, u2: g });
+ * console.assert(a.join() === x25519Wasm(k, g).join());
+ * ```
+ */
+export function x25519WasmPair(
+  scalar: Uint8Array,
+  points: { u1: Uint8Array; u2: Uint8Array },
+): [Uint8Array, Uint8Array] {
+  const e = wasmEngine();
+  if (e === undefined) throw new RangeError("WebAssembly X25519 is unavailable");
+  loadScalar(e, scalar);
+  e.memory.set(points.u1, U1_AT);
+  e.memory.set(points.u2, U2_AT);
+  e.pair();
+  return [e.memory.slice(OUT1_AT, OUT1_AT + 32), e.memory.slice(OUT2_AT, OUT2_AT + 32)];
+}
+
+function loadDigits(e: Engine, scalar: Uint8Array): void {
+  // The X25519 clamping (RFC 7748 §5), then signed radix-16 digits e_i ∈ [−8, 8] with
+  // k = Σ e_i·16^i (ref10 ge_scalarmult_base); arithmetic only, no secret-dependent branch.
+  const digits = e.digits;
+  for (let i = 0; i < 32; i++) {
+    let byte = scalar[i]!;
+    if (i === 0) byte &= 248;
+    if (i === 31) byte = (byte & 127) | 64;
+    digits[2 * i] = byte & 15;
+    digits[2 * i + 1] = byte >> 4;
+  }
+  let carry = 0;
+  for (let i = 0; i < 63; i++) {
+    const v = digits[i]! + carry;
+    carry = (v + 8) >> 4;
+    digits[i] = v - (carry << 4);
+  }
+  digits[63] = digits[63]! + carry; // ≤ 8: bit 255 is clear
+}
+
+/** Which points have a table in memory (slot 0 is the base point), most recent last. */
+const slotOf = new Map<string, number>();
+/** Uses of points without a table, to tabulate only points used repeatedly. */
+const uses = new Map<string, number>();
+/** Uses after which a point gets a table (building one costs a few milliseconds). */
+const TABULATE_AFTER = 4;
+const BASE_U = new Uint8Array(32);
+BASE_U[0] = 9;
+
+function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += (b < 16 ? "0" : "") + b.toString(16);
+  return out;
+}
+
+function tableAddress(slot: number): number {
+  return TABLES_AT + slot * TABLE_LIMB_BYTES;
+}
+
+function load(e: Engine, slot: number, u: Uint8Array): boolean {
+  const point = edwardsFromU(u);
+  if (point === undefined) return false;
+  e.memory.set(nielsTable(point), STAGING_AT);
+  e.loadTable(tableAddress(slot));
+  return true;
+}
+
+// The table slot of u, building the table when u is used often enough; undefined otherwise
+// (or for points with no Edwards image, which the ladder handles).
+function tableSlot(e: Engine, u: Uint8Array): number | undefined {
+  const key = hex(u);
+  const slot = slotOf.get(key);
+  if (slot !== undefined) {
+    slotOf.delete(key); // most recently used last
+    slotOf.set(key, slot);
+    return slot;
+  }
+  if (slotOf.size === 0) {
+    if (!load(e, 0, BASE_U)) return undefined;
+    slotOf.set(hex(BASE_U), 0);
+    if (key === hex(BASE_U)) return 0;
+  }
+  const count = (uses.get(key) ?? 0) + 1;
+  if (uses.size > 4096) uses.clear();
+  uses.set(key, count);
+  if (count < TABULATE_AFTER) return undefined;
+  let free = slotOf.size < TABLE_SLOTS ? slotOf.size : -1;
+  if (free < 0) {
+    // Evict the least recently used public key (never the base point).
+    for (const [oldKey, oldSlot] of slotOf) {
+      if (oldSlot !== 0) {
+        slotOf.delete(oldKey);
+        free = oldSlot;
+        break;
+      }
+    }
+  }
+  if (!load(e, free, u)) {
+    uses.delete(key);
+    return undefined;
+  }
+  uses.delete(key);
+  slotOf.set(key, free);
+  return free;
+}
+
+/**
+ * X25519(scalar, 9) (RFC 7748 §5) by fixed-base multiplication on the Edwards form with a
+ * precomputed table of the base point: about a fifth of a ladder.
+ *
+ * @param scalar 32-byte scalar (clamped here)
+ * @returns the 32-byte public u-coordinate
+ * @throws {RangeError} when WebAssembly is unavailable
+ * @example
+ * ```ts
+ * import { x25519WasmBase } from "./x25519_wasm.ts";
+ * console.assert(x25519WasmBase(new Uint8Array(32).fill(1)).length === 32);
+ * ```
+ */
+export function x25519WasmBase(scalar: Uint8Array): Uint8Array {
+  const e = wasmEngine();
+  if (e === undefined) throw new RangeError("WebAssembly X25519 is unavailable");
+  const slot = tableSlot(e, BASE_U);
+  if (slot === undefined) throw new RangeError("Base point table is unavailable");
+  loadDigits(e, scalar);
+  e.base(tableAddress(slot));
+  return e.memory.slice(OUT1_AT, OUT1_AT + 32);
+}
+
+/**
+ * X25519(scalar, 9) and X25519(scalar, u) together by fixed-base multiplication, when u
+ * has a table (it gets one after a few uses: directory keys are used for many packets).
+ *
+ * @param scalar 32-byte scalar (clamped here)
+ * @param u 32-byte u-coordinate (a node's public key)
+ * @returns both results, or undefined when u has no table (yet); a low-order u gives zero
+ *   for both
+ * @throws {RangeError} when WebAssembly is unavailable
+ * @example
+ * ```ts
+ * import { x25519WasmBasePair } from "./x25519_wasm.ts";
+ * const u = new Uint8Array(32);
+ * u[0] = 9;
+ * const pair = x25519WasmBasePair(new Uint8Array(32).fill(1), u);
+ * console.assert(pair === undefined || pair[0].join() === pair[1].join());
+ * ```
+ */
+export function x25519WasmBasePair(
+  scalar: Uint8Array,
+  u: Uint8Array,
+): [Uint8Array, Uint8Array] | undefined {
+  const e = wasmEngine();
+  if (e === undefined) throw new RangeError("WebAssembly X25519 is unavailable");
+  const base = tableSlot(e, BASE_U);
+  const slot = tableSlot(e, u);
+  if (base === undefined || slot === undefined) return undefined;
+  loadDigits(e, scalar);
+  e.basePair(tableAddress(base), tableAddress(slot));
+  return [e.memory.slice(OUT1_AT, OUT1_AT + 32), e.memory.slice(OUT2_AT, OUT2_AT + 32)];
+}
