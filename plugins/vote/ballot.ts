@@ -39,11 +39,11 @@ import {
   type Point,
   proveEncryptionKnowledge,
   randomScalars,
+  unpackScalars,
   verifyEncryptionKnowledge,
 } from "../../backends/reencrypt/mod.ts";
 import { type ElectionAnswer, electionBallotLayout, encodeElectionAnswers } from "./answers.ts";
 import { ELECTION_FINGERPRINT_BYTES, type ElectionDefinition } from "./definition.ts";
-import { packBallotProof, unpackBallotProof } from "./tasks.ts";
 
 /** Envelope kind of a ballot. */
 export const BALLOT_KIND = "vote.ballot";
@@ -327,6 +327,52 @@ export interface DecodeBallotOptions {
    * all the same); bulk readers use it so validation happens on worker threads.
    */
   deferPoints?: boolean;
+}
+
+/**
+ * Packs a ballot proof as A₁..A_w ‖ z₁..z_w (commitment form).
+ *
+ * @param proof the proof
+ * @returns 64·w bytes
+ * @example
+ * ```ts
+ * import { packBallotProof, unpackBallotProof } from "./ballot.ts";
+ * const proof = { commitments: new Uint8Array(32).fill(1), responses: [2n] };
+ * console.assert(unpackBallotProof(packBallotProof(proof), "p").responses[0] === 2n);
+ * ```
+ */
+export function packBallotProof(proof: EncryptionProof): Uint8Array {
+  const out = new Uint8Array(proof.commitments.length + ELEMENT_BYTES * proof.responses.length);
+  out.set(proof.commitments, 0);
+  proof.responses.forEach((z, k) => {
+    out.set(encodeScalar(z), proof.commitments.length + k * ELEMENT_BYTES);
+  });
+  return out;
+}
+
+/**
+ * Unpacks a ballot proof, rejecting non-canonical scalars (the commitments are decoded
+ * when the proof is verified).
+ *
+ * @param bytes 64·w bytes
+ * @param what names it in errors
+ * @returns the proof
+ * @throws {InvalidInputError} when malformed
+ * @example
+ * ```ts
+ * import { unpackBallotProof } from "./ballot.ts";
+ * try { unpackBallotProof(new Uint8Array(3), "p"); } catch (e) { console.assert(e instanceof Error); }
+ * ```
+ */
+export function unpackBallotProof(bytes: Uint8Array, what: string): EncryptionProof {
+  if (bytes.length === 0 || bytes.length % (2 * ELEMENT_BYTES) !== 0) {
+    throw new InvalidInputError(`Ballot proof '${what}' must be a non-empty multiple of 64 bytes`);
+  }
+  const half = bytes.length / 2;
+  return {
+    commitments: bytes.slice(0, half),
+    responses: unpackScalars(bytes.subarray(half), what),
+  };
 }
 
 /**

@@ -23,8 +23,8 @@ import { readArray, readBytes } from "../../core/fields.ts";
 import { InvalidInputError, ReplayError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import type { Ciphertext } from "../../backends/reencrypt/mod.ts";
+import { electionBallotLayout } from "./answers.ts";
 import {
-  ballotProofContext,
   ballotReceipt,
   checkBallotShape,
   type ElectionBallot,
@@ -33,7 +33,7 @@ import {
   type ElectionPublicInfo,
   verifyElectionBallot,
 } from "./ballot.ts";
-import { packBallotProof, VOTE_ITEM_OK, voteVerifyBallotProofs } from "./tasks.ts";
+import { VOTE_ITEM_INVALID, VOTE_ITEM_OK, voteVerifyBallotProofs } from "./tasks.ts";
 
 /** What the box answers to an accepted ballot. */
 export interface CastResult {
@@ -133,9 +133,17 @@ export class ElectionBallotBox {
    * @throws {VerificationError} invalid proof
    */
   cast(ballot: ElectionBallot, options: { proofValid?: boolean } = {}): CastResult {
+    return this.#admit(ballot, { proofValid: options.proofValid === true });
+  }
+
+  /** Rules 1–6; `receipt` is the receipt the batch check computed for a valid ballot. */
+  #admit(
+    ballot: ElectionBallot,
+    options: { proofValid: boolean; receipt?: Uint8Array },
+  ): CastResult {
     if (this.#closed) throw new InvalidInputError("Ballot box is closed; no more ballots accepted");
     checkBallotShape(this.#election, ballot);
-    const receipt = ballotReceipt(ballot);
+    const receipt = options.receipt ?? ballotReceipt(ballot);
     const receiptKey = toHex(receipt);
     const earlier = this.#byReceipt.get(receiptKey);
     if (earlier !== undefined) {
@@ -172,7 +180,7 @@ export class ElectionBallotBox {
         }); this election does not allow re-voting`,
       );
     }
-    if (options.proofValid !== true) verifyElectionBallot(this.#election, ballot);
+    if (!options.proofValid) verifyElectionBallot(this.#election, ballot);
     const index = this.#ballots.length;
     this.#ballots.push(ballot);
     this.#receipts.push(receipt);
@@ -187,8 +195,11 @@ export class ElectionBallotBox {
   }
 
   /**
-   * Casts many ballots: their proofs are checked in parallel first, then each ballot
-   * goes through the rules in order, exactly as {@linkcode ElectionBallotBox.cast}.
+   * Casts many ballots: their proofs are checked in parallel first, with one batch
+   * equation per chunk of ballots (a chunk whose equation fails is checked ballot by
+   * ballot), then each ballot goes through the rules in order, exactly as
+   * {@linkcode ElectionBallotBox.cast}; a ballot whose proof failed is re-checked alone so
+   * its error gives the precise reason.
    *
    * @param ballots the ballots, in arrival order
    * @param options workers and progress
@@ -198,13 +209,17 @@ export class ElectionBallotBox {
     ballots: readonly ElectionBallot[],
     options: CastManyOptions = {},
   ): Promise<CastOutcome[]> {
-    const verdicts = await verifyBallotProofs(this.#election, ballots, options);
+    const { verdicts, receipts } = await verifyBallotProofs(this.#election, ballots, options);
     const outcomes: CastOutcome[] = [];
     ballots.forEach((ballot, i) => {
       try {
+        const proofValid = verdicts[i] === VOTE_ITEM_OK;
         outcomes.push({
           ok: true,
-          result: this.cast(ballot, { proofValid: verdicts[i] === VOTE_ITEM_OK }),
+          result: this.#admit(
+            ballot,
+            proofValid ? { proofValid, receipt: receipts[i]! } : { proofValid },
+          ),
         });
       } catch (error) {
         if (!(error instanceof Error) || !("code" in error)) throw error;
@@ -244,27 +259,34 @@ async function verifyBallotProofs(
   election: ElectionPublicInfo,
   ballots: readonly ElectionBallot[],
   options: CastManyOptions,
-): Promise<Uint8Array> {
-  // Ballots of the wrong width or election are left to the rules (their verdict is re-checked).
-  const width = ballots[0]?.ciphertext.width ?? 1;
-  const same = ballots.map((b) =>
-    b.ciphertext.width === width && b.proof.responses.length === width
-  );
-  const picked = ballots.filter((_, i) => same[i]);
-  const verdicts = await voteVerifyBallotProofs({
+): Promise<{ verdicts: Uint8Array; receipts: (Uint8Array | undefined)[] }> {
+  // Malformed or foreign ballots are left to the rules (their verdict is re-checked).
+  const picked: number[] = [];
+  ballots.forEach((b, i) => {
+    try {
+      checkBallotShape(election, b);
+      picked.push(i);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+    }
+  });
+  const width = electionBallotLayout(election.definition).elements.length;
+  const checked = await voteVerifyBallotProofs({
     publicKey: election.publicKey,
+    fingerprint: election.fingerprint,
     width,
-    ciphertexts: picked.map((b) => b.ciphertext.bytes),
-    contexts: picked.map((b) => ballotProofContext(election.fingerprint, b.credential)),
-    proofs: picked.map((b) => packBallotProof(b.proof)),
+    ballots: picked.map((i) => ballots[i]!),
   }, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     onChunk: (done, total) => options.onProgress?.({ phase: "verify ballot proofs", done, total }),
   });
-  const out = new Uint8Array(ballots.length).fill(1);
-  let j = 0;
-  for (let i = 0; i < ballots.length; i++) if (same[i]) out[i] = verdicts[j++]!;
-  return out;
+  const verdicts = new Uint8Array(ballots.length).fill(VOTE_ITEM_INVALID);
+  const receipts: (Uint8Array | undefined)[] = ballots.map(() => undefined);
+  picked.forEach((i, j) => {
+    verdicts[i] = checked.verdicts[j]!;
+    receipts[i] = checked.receipts[j];
+  });
+  return { verdicts, receipts };
 }
 
 /**
@@ -287,19 +309,17 @@ export async function replayBallotBox(
   options: BallotBoxOptions & CastManyOptions = {},
 ): Promise<ElectionBallotBox> {
   const box = new ElectionBallotBox(election, options);
-  const verdicts = await verifyBallotProofs(election, ballots, options);
-  ballots.forEach((ballot, i) => {
-    try {
-      box.cast(ballot, { proofValid: verdicts[i] === VOTE_ITEM_OK });
-    } catch (error) {
-      if (
-        error instanceof InvalidInputError || error instanceof ReplayError ||
-        error instanceof VerificationError
-      ) {
-        throw new VerificationError(`Ballot ${i + 1}: ${error.message}`, { cause: error });
-      }
-      throw error;
+  const outcomes = await box.castMany(ballots, options);
+  outcomes.forEach((outcome, i) => {
+    if (outcome.ok) return;
+    const error = outcome.error;
+    if (
+      error instanceof InvalidInputError || error instanceof ReplayError ||
+      error instanceof VerificationError
+    ) {
+      throw new VerificationError(`Ballot ${i + 1}: ${error.message}`, { cause: error });
     }
+    throw error;
   });
   return box;
 }

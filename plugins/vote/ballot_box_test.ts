@@ -175,5 +175,9 @@ Deno.test("ballot box: castMany batch-checks proofs and names the one bad ballot
     const failed = outcomes[7]!;
     assert.ok(!failed.ok && /proof of 'voter-7' is invalid/.test(failed.error.message));
     assert.equal(box.ballots.length, 18);
+    // Receipts computed with the batch check are the ballots' receipts.
+    outcomes.forEach((o, i) => {
+      if (o.ok) assert.deepEqual(o.result.receipt, ballotReceipt(ballots[i]!));
+    });
   }
 });

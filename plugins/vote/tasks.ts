@@ -11,13 +11,13 @@
  * entry that does not import the plugin), chunks run in the calling thread instead.
  *
  * Packing: a header is u32be(width) ‖ u32be(count); ciphertexts are 64·w bytes each;
- * a decryption share is d₁..d_w (32·w bytes); a packed ballot proof
- * is A₁..A_w ‖ z₁..z_w (64·w bytes: the commitments, then the responses).
+ * a decryption share is d₁..d_w (32·w bytes); a ballot proof is packed as in ballot
+ * envelopes (A₁..A_w ‖ z₁..z_w, 64·w bytes); credentials are u16be(length) ‖ UTF-8.
  *
  * @module
  */
 
-import { concatBytes } from "../../core/bytes.ts";
+import { concatBytes, constantTimeEqual } from "../../core/bytes.ts";
 import { ConfigError, InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { registerWorkerTask, runWorkerTasks, workerCount } from "../../core/worker_pool.ts";
 import {
@@ -25,17 +25,23 @@ import {
   createPackedDecryptionShareBatch,
   decodePoint,
   ELEMENT_BYTES,
-  encodeScalar,
   type EncryptionProof,
   extractEncodedBytes,
   LagrangeCombiner,
   type Point,
   type SecretShare,
   unpackPoints,
-  unpackScalars,
   verifyEncryptionKnowledgeBatch,
   verifyPackedDecryptionShareBatch,
 } from "../../backends/reencrypt/mod.ts";
+import {
+  BALLOT_RECEIPT_BYTES,
+  ballotProofContext,
+  ballotReceipt,
+  type ElectionBallot,
+  packBallotProof,
+  unpackBallotProof,
+} from "./ballot.ts";
 
 /** Task names. */
 export const VOTE_TASKS = {
@@ -77,67 +83,45 @@ function arg(args: Uint8Array[], i: number): Uint8Array {
   return a;
 }
 
-/**
- * Packs a ballot proof as A₁..A_w ‖ z₁..z_w (commitment form).
- *
- * @param proof the proof
- * @returns 64·w bytes
- * @example
- * ```ts
- * import { packBallotProof, unpackBallotProof } from "./tasks.ts";
- * const proof = { commitments: new Uint8Array(32).fill(1), responses: [2n] };
- * console.assert(unpackBallotProof(packBallotProof(proof), "p").responses[0] === 2n);
- * ```
- */
-export function packBallotProof(proof: EncryptionProof): Uint8Array {
-  return concatBytes(proof.commitments, ...proof.responses.map(encodeScalar));
-}
-
-/**
- * Unpacks a ballot proof, rejecting non-canonical scalars (the commitments are decoded
- * when the proof is verified).
- *
- * @param bytes 64·w bytes
- * @param what names it in errors
- * @returns the proof
- * @throws {InvalidInputError} when malformed
- * @example
- * ```ts
- * import { unpackBallotProof } from "./tasks.ts";
- * try { unpackBallotProof(new Uint8Array(3), "p"); } catch (e) { console.assert(e instanceof Error); }
- * ```
- */
-export function unpackBallotProof(bytes: Uint8Array, what: string): EncryptionProof {
-  if (bytes.length === 0 || bytes.length % (2 * ELEMENT_BYTES) !== 0) {
-    throw new InvalidInputError(`Ballot proof '${what}' must be a non-empty multiple of 64 bytes`);
-  }
-  const half = bytes.length / 2;
-  return {
-    commitments: bytes.slice(0, half),
-    responses: unpackScalars(bytes.subarray(half), what),
-  };
-}
-
 // ------------------------------------------------------------------ the tasks
+
+/** Reads `count` length-prefixed (u16be) UTF-8 strings. */
+function readStrings(bytes: Uint8Array, count: number): string[] {
+  const out: string[] = [];
+  const decoder = new TextDecoder();
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const len = (bytes[at]! << 8) | bytes[at + 1]!;
+    out.push(decoder.decode(bytes.subarray(at + 2, at + 2 + len)));
+    at += 2 + len;
+  }
+  return out;
+}
 
 function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const publicKey = decodePoint(arg(args, 0), "public key");
   const { width, count } = readHeader(args[1]);
-  const cts = arg(args, 2), contexts = arg(args, 3), proofs = arg(args, 4);
-  const proofSize = 2 * ELEMENT_BYTES * width, ctSize = 2 * ELEMENT_BYTES * width;
+  const fingerprint = arg(args, 2);
+  const credentials = readStrings(arg(args, 3), count);
+  const cts = arg(args, 4), proofs = arg(args, 5);
+  const size = 2 * ELEMENT_BYTES * width;
   const status = new Uint8Array(count);
+  const receipts = new Uint8Array(count * BALLOT_RECEIPT_BYTES);
+  const ballots: ElectionBallot[] = [];
   const items: Array<{ ciphertext: Ciphertext; context: Uint8Array; proof: EncryptionProof }> = [];
   const positions: number[] = [];
   for (let i = 0; i < count; i++) {
     try {
-      items.push({
-        ciphertext: Ciphertext.fromBytes(cts.subarray(i * ctSize, (i + 1) * ctSize), `ballot ${i}`),
-        context: contexts.subarray(i * 64, (i + 1) * 64),
-        proof: unpackBallotProof(
-          proofs.subarray(i * proofSize, (i + 1) * proofSize),
-          `ballot ${i}`,
-        ),
-      });
+      const credential = credentials[i]!;
+      const ciphertext = Ciphertext.fromBytes(
+        cts.subarray(i * size, (i + 1) * size),
+        `ballot ${i}`,
+      );
+      const proof = unpackBallotProof(proofs.subarray(i * size, (i + 1) * size), `ballot ${i}`);
+      // The context binds the proof to election and voter (ballot.ts).
+      const context = ballotProofContext(fingerprint, credential);
+      ballots.push({ election: fingerprint, credential, ciphertext, proof });
+      items.push({ ciphertext, context, proof });
       positions.push(i);
     } catch (error) {
       if (error instanceof InvalidInputError) status[i] = VOTE_ITEM_MALFORMED;
@@ -146,12 +130,15 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   }
   // One random linear combination for the whole chunk; one-by-one only if it fails (backend).
   verifyEncryptionKnowledgeBatch({ publicKey, items }).forEach((failure, j) => {
-    if (failure === undefined) return;
-    status[positions[j]!] = failure instanceof VerificationError
-      ? VOTE_ITEM_INVALID
-      : VOTE_ITEM_MALFORMED;
+    const i = positions[j]!;
+    if (failure === undefined) {
+      // Receipts of valid ballots, so the box does not hash them again on the main thread.
+      receipts.set(ballotReceipt(ballots[j]!), i * BALLOT_RECEIPT_BYTES);
+      return;
+    }
+    status[i] = failure instanceof VerificationError ? VOTE_ITEM_INVALID : VOTE_ITEM_MALFORMED;
   });
-  return [status];
+  return [status, receipts];
 }
 
 function readTrustees(bytes: Uint8Array): number[] {
@@ -330,35 +317,58 @@ async function runChunks(
 }
 
 /**
- * Verifies many ballot proofs in parallel.
+ * Verifies many ballots' proofs in parallel (one batch equation per chunk, backend
+ * `verifyEncryptionKnowledgeBatch`) and computes the receipts of the valid ones. Every
+ * ballot must be of this election and this width.
  *
- * @param items public key, then per ballot its ciphertext, context and packed proof
+ * @param items public key, election fingerprint, width and the ballots
  * @param options workers and progress
- * @returns one verdict per ballot ({@linkcode VOTE_ITEM_OK}, {@linkcode VOTE_ITEM_INVALID}, {@linkcode VOTE_ITEM_MALFORMED})
+ * @returns one verdict per ballot ({@linkcode VOTE_ITEM_OK}, {@linkcode VOTE_ITEM_INVALID},
+ *   {@linkcode VOTE_ITEM_MALFORMED}) and the receipts (32 bytes each; zeros unless valid)
+ * @throws {InvalidInputError} when a ballot has another width or election
  * @example
  * ```ts ignore
- * const verdicts = await voteVerifyBallotProofs({ publicKey, width, ciphertexts, contexts, proofs });
+ * const { verdicts, receipts } = await voteVerifyBallotProofs({ publicKey, fingerprint, width, ballots });
  * ```
  */
 export async function voteVerifyBallotProofs(
   items: {
     publicKey: Point;
+    fingerprint: Uint8Array;
     width: number;
-    ciphertexts: readonly Uint8Array[];
-    contexts: readonly Uint8Array[];
-    proofs: readonly Uint8Array[];
+    ballots: readonly ElectionBallot[];
   },
   options: VoteBatchOptions = {},
-): Promise<Uint8Array> {
+): Promise<{ verdicts: Uint8Array; receipts: Uint8Array[] }> {
+  const { ballots, width } = items;
+  const encoder = new TextEncoder();
+  const credentials = ballots.map((b) => {
+    if (
+      b.ciphertext.width !== width || b.proof.responses.length !== width ||
+      b.proof.commitments.length !== ELEMENT_BYTES * width ||
+      !constantTimeEqual(b.election, items.fingerprint)
+    ) {
+      throw new InvalidInputError(`Ballot of '${b.credential.slice(0, 40)}' is not of this batch`);
+    }
+    const bytes = encoder.encode(b.credential).subarray(0, 0xffff);
+    return concatBytes(new Uint8Array([bytes.length >> 8, bytes.length & 255]), bytes);
+  });
   const pk = items.publicKey.toBytes();
-  const results = await runChunks(VOTE_TASKS.verifyBallots, items.ciphertexts.length, (lo, hi) => [
+  const results = await runChunks(VOTE_TASKS.verifyBallots, ballots.length, (lo, hi) => [
     pk.slice(),
-    header(items.width, hi - lo),
-    concatBytes(...items.ciphertexts.slice(lo, hi)),
-    concatBytes(...items.contexts.slice(lo, hi)),
-    concatBytes(...items.proofs.slice(lo, hi)),
+    header(width, hi - lo),
+    items.fingerprint.slice(),
+    concatBytes(...credentials.slice(lo, hi)),
+    concatBytes(...ballots.slice(lo, hi).map((b) => b.ciphertext.bytes)),
+    concatBytes(...ballots.slice(lo, hi).map((b) => packBallotProof(b.proof))),
   ], options);
-  return concatBytes(...results.map((r) => r[0]!));
+  const receipts: Uint8Array[] = [];
+  for (const [, r] of results) {
+    for (let o = 0; o < r!.length; o += BALLOT_RECEIPT_BYTES) {
+      receipts.push(r!.subarray(o, o + BALLOT_RECEIPT_BYTES));
+    }
+  }
+  return { verdicts: concatBytes(...results.map((r) => r[0]!)), receipts };
 }
 
 /**
