@@ -11,6 +11,8 @@
 export const OP = {
   block: 0x02,
   loop: 0x03,
+  if: 0x04,
+  else: 0x05,
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
@@ -26,13 +28,18 @@ export const OP = {
   i32Const: 0x41,
   i64Const: 0x42,
   i32Eqz: 0x45,
+  i32Eq: 0x46,
+  i32LtS: 0x48,
   i32LtU: 0x49,
+  i32GeU: 0x4f,
   i32Add: 0x6a,
   i32Sub: 0x6b,
+  i32Mul: 0x6c,
   i32And: 0x71,
   i32Or: 0x72,
   i32Xor: 0x73,
   i32Shl: 0x74,
+  i32ShrS: 0x75,
   i32ShrU: 0x76,
   i32Rotl: 0x77,
   i32Rotr: 0x78,
@@ -137,8 +144,10 @@ interface Declared {
 
 /** An instantiated module: its linear memory and its exported functions. */
 export interface WasmInstance {
-  /** The exported linear memory. */
+  /** The exported linear memory (a new view is needed after {@linkcode WasmInstance.wasmMemory} grows). */
   memory: Uint8Array;
+  /** The memory object itself, to grow it. */
+  wasmMemory: WebAssembly.Memory;
   /** Exported functions by name (i64 results come back as bigint; avoid them). */
   exports: Record<string, (...args: number[]) => number>;
 }
@@ -244,8 +253,10 @@ export class WasmModuleBuilder {
       const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
       const { memory, ...functions } = exports as Record<string, unknown>;
       compiled.set(name, true);
+      const wasmMemory = memory as WebAssembly.Memory;
       return {
-        memory: new Uint8Array((memory as WebAssembly.Memory).buffer),
+        memory: new Uint8Array(wasmMemory.buffer),
+        wasmMemory,
         exports: functions as WasmInstance["exports"],
       };
     } catch {

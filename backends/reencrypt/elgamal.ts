@@ -12,7 +12,9 @@ import {
   BASE_POINT,
   decodePoint,
   ELEMENT_BYTES,
+  encodePoint,
   fixedBase,
+  multiplyPoint,
   type Point,
   randomNonZeroScalar,
   randomScalars,
@@ -103,8 +105,8 @@ export class Ciphertext {
     const bytes = new Uint8Array(2 * ELEMENT_BYTES * c1.length);
     const points: Point[] = [];
     for (let k = 0; k < c1.length; k++) {
-      bytes.set(c1[k]!.toBytes(), 2 * k * ELEMENT_BYTES);
-      bytes.set(c2[k]!.toBytes(), (2 * k + 1) * ELEMENT_BYTES);
+      bytes.set(encodePoint(c1[k]!), 2 * k * ELEMENT_BYTES);
+      bytes.set(encodePoint(c2[k]!), (2 * k + 1) * ELEMENT_BYTES);
       points.push(c1[k]!, c2[k]!);
     }
     return new Ciphertext(bytes, points);
@@ -284,7 +286,7 @@ export function reencrypt(
 export function decrypt(secretKey: bigint, ciphertext: Ciphertext): Point[] {
   const out: Point[] = [];
   for (let k = 0; k < ciphertext.width; k++) {
-    out.push(ciphertext.c2(k).subtract(ciphertext.c1(k).multiply(secretKey)));
+    out.push(ciphertext.c2(k).subtract(multiplyPoint(ciphertext.c1(k), secretKey)));
   }
   return out;
 }

@@ -10,6 +10,14 @@ import { pippenger } from "@noble/curves/abstract/curve.js";
 import { ed25519, ristretto255 } from "@noble/curves/ed25519.js";
 import { InvalidInputError } from "../../core/errors.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
+import {
+  wasmDecode,
+  wasmEncode,
+  wasmFixedMul,
+  wasmMsm,
+  wasmMsmEncoded,
+  wasmVarMul,
+} from "./curve_wasm.ts";
 
 /**
  * A ristretto255 group element (RFC 9496): the operations this backend uses of
@@ -321,20 +329,61 @@ export function decodePoint(
     throw new InvalidInputError(`Group element '${what}' must be 32 bytes, got ${bytes.length}`);
   }
   let point: Point;
-  try {
-    point = ristretto255.Point.fromBytes(bytes) as Point;
-  } catch (error) {
-    throw new InvalidInputError(
-      `Group element '${what}' is not a canonical ristretto255 encoding`,
-      {
-        cause: error,
-      },
-    );
+  const decoded = wasmDecode(bytes);
+  if (decoded === null) {
+    throw new InvalidInputError(`Group element '${what}' is not a canonical ristretto255 encoding`);
+  } else if (decoded !== undefined) {
+    point = pointOfExtended(decoded);
+  } else {
+    try {
+      point = ristretto255.Point.fromBytes(bytes) as Point;
+    } catch (error) {
+      throw new InvalidInputError(
+        `Group element '${what}' is not a canonical ristretto255 encoding`,
+        { cause: error },
+      );
+    }
   }
   if (options.allowIdentity !== true && point.is0()) {
     throw new InvalidInputError(`Group element '${what}' must not be the identity`);
   }
   return point;
+}
+
+/**
+ * Canonical encoding of a point (RFC 9496 §4.3.2), in WebAssembly where available.
+ *
+ * @param point the point
+ * @returns 32 bytes
+ * @example
+ * ```ts
+ * import { BASE_POINT, encodePoint } from "./group.ts";
+ * console.assert(encodePoint(BASE_POINT).join() === BASE_POINT.toBytes().join());
+ * ```
+ */
+export function encodePoint(point: Point): Uint8Array {
+  const out = new Uint8Array(ELEMENT_BYTES);
+  return wasmEncode(extendedOf(point), out, 0) ? out : point.toBytes();
+}
+
+/**
+ * scalar·point for any point and a secret or public scalar: 4-bit signed windows with a
+ * constant-time table scan in WebAssembly where available, else @noble/curves' `multiply`.
+ *
+ * @param point the point
+ * @param scalar any integer (reduced mod ℓ first)
+ * @returns scalar·point
+ * @example
+ * ```ts
+ * import { BASE_POINT, multiplyPoint } from "./group.ts";
+ * console.assert(multiplyPoint(BASE_POINT, 3n).equals(BASE_POINT.multiply(3n)));
+ * ```
+ */
+export function multiplyPoint(point: Point, scalar: bigint): Point {
+  const k = modL(scalar);
+  const product = wasmVarMul(extendedOf(point), k);
+  if (product !== undefined) return pointOfExtended(product);
+  return k === 0n ? IDENTITY : point.multiply(k);
 }
 
 // ---------------------------------------------------------------------------
@@ -426,6 +475,7 @@ export class FixedBaseTable {
   readonly #t2d: bigint[];
   readonly #bits: number;
   readonly #windows: number;
+  readonly #wasmBase: Extended | undefined;
 
   /**
    * Precomputes the table.
@@ -437,6 +487,14 @@ export class FixedBaseTable {
     const bits = windowBits;
     if (!Number.isInteger(bits) || bits < 2 || bits > 14) {
       throw new InvalidInputError(`Window size '${bits}' must be an integer from 2 to 14`);
+    }
+    if (bits === 8 && wasmFixedMul(this, extendedOf(base), 0n) !== undefined) {
+      // The table lives in WebAssembly memory (./curve_wasm.ts).
+      this.#wasmBase = extendedOf(base);
+      this.#ypx = this.#ymx = this.#t2d = [];
+      this.#bits = bits;
+      this.#windows = 0;
+      return;
     }
     const WINDOWS = Math.ceil(253 / bits) + 1;
     const HALF = 1 << (bits - 1);
@@ -477,6 +535,9 @@ export class FixedBaseTable {
    */
   multiply(scalar: bigint): Point {
     let k = modL(scalar);
+    if (this.#wasmBase !== undefined) {
+      return pointOfExtended(wasmFixedMul(this, this.#wasmBase, k)!);
+    }
     const bits = this.#bits, HALF = 1 << (bits - 1), full = 1 << bits;
     const mask = BigInt(full - 1), shift = BigInt(bits);
     let X = 0n, Y = 1n, Z = 1n, T = 0n;
@@ -587,13 +648,48 @@ export function multiScalarMul(points: readonly Point[], scalars: readonly bigin
   return msmImpl(points, scalars.map(modL));
 }
 
+/**
+ * Σ sᵢ·Pᵢ straight from encodings, decoding every point in WebAssembly memory without
+ * building point objects (the verifier's hot path). Variable time: public inputs only.
+ *
+ * @param points 32·n bytes of ristretto255 encodings (the identity is refused)
+ * @param scalars 32·n bytes of little-endian scalars below 2^253
+ * @returns the sum; the index of the first point that is not a valid non-identity encoding;
+ *   or undefined where WebAssembly is unavailable (decode and use {@linkcode multiScalarMul})
+ * @example
+ * ```ts
+ * import { BASE_POINT, multiScalarMulEncoded, packScalars } from "./group.ts";
+ * const sum = multiScalarMulEncoded(BASE_POINT.toBytes(), packScalars([2n]));
+ * console.assert(sum === undefined || (typeof sum === "object" && sum.equals(BASE_POINT.double())));
+ * ```
+ */
+export function multiScalarMulEncoded(
+  points: Uint8Array,
+  scalars: Uint8Array,
+): Point | number | undefined {
+  if (points.length !== scalars.length || points.length % ELEMENT_BYTES !== 0) {
+    throw new InvalidInputError(
+      `Multi-scalar multiplication needs as many 32-byte scalars as points, got ${scalars.length} and ${points.length} bytes`,
+    );
+  }
+  for (let i = 31; i < scalars.length; i += 32) {
+    if (scalars[i]! >= 0x20) throw new InvalidInputError(`Scalar ${i >> 5} is not below 2^253`);
+  }
+  const sum = wasmMsmEncoded(points, scalars);
+  return typeof sum === "object" ? pointOfExtended(sum) : sum;
+}
+
+/** From this many points on, the WebAssembly bucket method beats the bigint one. */
+const WASM_MSM_MIN = 64;
+
 function msmImpl(points: readonly Point[], scalars: bigint[]): Point {
   if (points.length === 0) return IDENTITY;
   if (points.length === 1) return points[0]!.multiplyUnsafe(scalars[0]!);
   if (points.length < 32) {
     return pippenger(ristretto255.Point, points as NoblePoint[], scalars) as Point;
   }
-  return bucketMsm(points, scalars);
+  const sum = points.length >= WASM_MSM_MIN ? wasmMsm(points.map(extendedOf), scalars) : undefined;
+  return sum === undefined ? bucketMsm(points, scalars) : pointOfExtended(sum);
 }
 
 /** Little-endian bytes of a scalar < 2^256, padded to 36 bytes for window reads. */
@@ -874,7 +970,11 @@ export function unpackPoints(
  */
 export function packPoints(points: readonly Point[]): Uint8Array {
   const out = new Uint8Array(ELEMENT_BYTES * points.length);
-  for (let i = 0; i < points.length; i++) out.set(points[i]!.toBytes(), i * ELEMENT_BYTES);
+  for (let i = 0; i < points.length; i++) {
+    if (!wasmEncode(extendedOf(points[i]!), out, i * ELEMENT_BYTES)) {
+      out.set(points[i]!.toBytes(), i * ELEMENT_BYTES);
+    }
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { registerWorkerTask } from "../../core/worker_pool.ts";
 import { generator } from "./generators.ts";
@@ -14,9 +15,11 @@ import {
   decodePoint,
   doubleAndEncodeBatch,
   ELEMENT_BYTES,
+  encodePoint,
   fixedBase,
   GROUP_ORDER,
   multiScalarMul,
+  multiScalarMulEncoded,
   type Point,
   unpackPoints,
   unpackScalars,
@@ -113,15 +116,15 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
       // Re-encryption e′ᵢ = ReEnc(e_{ψ(i)}, r′) (Haenni et al. Alg. 8.1).
       const c1 = inputs[2 * (i * w + k)]!.add(g.multiply(rk));
       const c2 = inputs[2 * (i * w + k) + 1]!.add(y.multiply(rk));
-      outputs.set(c1.toBytes(), (2 * (i * w + k)) * ELEMENT_BYTES);
-      outputs.set(c2.toBytes(), (2 * (i * w + k) + 1) * ELEMENT_BYTES);
+      outputs.set(encodePoint(c1), (2 * (i * w + k)) * ELEMENT_BYTES);
+      outputs.set(encodePoint(c2), (2 * (i * w + k) + 1) * ELEMENT_BYTES);
       c1s[k]!.push(c1);
       c2s[k]!.push(c2);
     }
     // Permutation commitment c_{ψ(i)} = g^{r_{ψ(i)}}·hᵢ (Alg. 8.2).
     const h = generator(start + i + 1);
     hs.push(h);
-    commitments.set(g.multiply(r[i]!).add(h).toBytes(), i * ELEMENT_BYTES);
+    commitments.set(encodePoint(g.multiply(r[i]!).add(h)), i * ELEMENT_BYTES);
   }
   const result = [outputs, commitments, multiScalarMul(hs, omegaPrime).toBytes()];
   for (let k = 0; k < w; k++) {
@@ -174,22 +177,33 @@ export function provePhase2(args: Uint8Array[]): Uint8Array[] {
  */
 export function verifyChunk(args: Uint8Array[]): Uint8Array[] {
   const { width: w, start, count } = readHeader(arg(args, 0));
+  const generators: Point[] = [];
+  for (let i = 0; i < count; i++) generators.push(generator(start + i + 1));
+  const hCoefficients = unpackScalars(arg(args, 7), "h coefficients");
+  // Fast path: one multi-exponentiation straight from the encodings.
+  const encoded = [1, 2, 3, 4, 5].map((i) => arg(args, i));
+  const coefficients = [8, 9, 6, 10, 11].map((i) => arg(args, i));
+  const direct = multiScalarMulEncoded(concatBytes(...encoded), concatBytes(...coefficients));
+  if (typeof direct === "object") {
+    return [encodePoint(direct.add(multiScalarMul(generators, hCoefficients)))];
+  }
+  // No WebAssembly, or a bad element: decode one by one, naming the bad element.
   try {
     const points: Point[] = [
-      ...unpackCiphertexts(arg(args, 1), "input", { width: w, start }),
-      ...unpackCiphertexts(arg(args, 2), "output", { width: w, start }),
-      ...unpackPoints(arg(args, 3), "permutation commitment", { offset: start }),
-      ...unpackPoints(arg(args, 4), "chain commitment", { offset: start }),
-      ...unpackPoints(arg(args, 5), "chain proof commitment", { offset: start }),
+      ...unpackCiphertexts(encoded[0]!, "input", { width: w, start }),
+      ...unpackCiphertexts(encoded[1]!, "output", { width: w, start }),
+      ...unpackPoints(encoded[2]!, "permutation commitment", { offset: start }),
+      ...unpackPoints(encoded[3]!, "chain commitment", { offset: start }),
+      ...unpackPoints(encoded[4]!, "chain proof commitment", { offset: start }),
+      ...generators,
     ];
-    for (let i = 0; i < count; i++) points.push(generator(start + i + 1));
     const scalars: bigint[] = [
-      ...unpackScalars(arg(args, 8), "input coefficients"),
-      ...unpackScalars(arg(args, 9), "output coefficients"),
-      ...unpackScalars(arg(args, 6), "c coefficients"),
-      ...unpackScalars(arg(args, 10), "chain coefficients"),
-      ...unpackScalars(arg(args, 11), "t-hat coefficients"),
-      ...unpackScalars(arg(args, 7), "h coefficients"),
+      ...unpackScalars(coefficients[0]!, "input coefficients"),
+      ...unpackScalars(coefficients[1]!, "output coefficients"),
+      ...unpackScalars(coefficients[2]!, "c coefficients"),
+      ...unpackScalars(coefficients[3]!, "chain coefficients"),
+      ...unpackScalars(coefficients[4]!, "t-hat coefficients"),
+      ...hCoefficients,
     ];
     return [multiScalarMul(points, scalars).toBytes()];
   } catch (error) {
