@@ -35,6 +35,12 @@ const SQRT_M1 = 1968116137670750595680707930498854201544606651592389016274402107
 const INVSQRT_A_MINUS_D =
   54469307008909316920995813868745141605393597292927456921205312896311721017578n;
 const EDWARDS_D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
+const ONE_MINUS_D_SQ =
+  1159843021668779879193775521855586647937357759715417654439879720876111806838n;
+const D_MINUS_ONE_SQ =
+  40440834346308536858101042469323190826248399146238708352240133220865137265952n;
+const SQRT_AD_MINUS_ONE =
+  25063068953384623474111414158702152701244531502492656460079210482610430750235n;
 
 // Linear memory: field scratch, then 32 registers of one field element each, then a
 // 32-byte window (plus slack for the 8-byte loads of fromBytes) for encodings.
@@ -53,7 +59,8 @@ const PAGE = 65536;
 const ZERO = 0, ONE = 1, D = 2, SQRTM1 = 3, INVSQRT_AMD = 4, MINUS_ONE = 5, MINUS_SQRTM1 = 6;
 const [X0, Y0, Z0, T0] = [7, 8, 9, 10];
 const [A, B, C, E, F, G, H, R, W, V] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
-const [U1, U2, S, D2] = [21, 22, 23, 24];
+const [U1, U2, S, D2, MU, MUI] = [21, 22, 23, 24, 25, 26];
+const [MAP_T, MAP_R, MAP_U, MAP_V, MAP_K] = [27, 28, 29, 30, 31];
 
 type WasmFn = (...args: number[]) => void;
 
@@ -218,26 +225,82 @@ class Engine {
   }
 
   /**
-   * SQRT_RATIO_M1(1, v) (RFC 9496 §4.2): r = |√(1/v)| or |√(i/v)|, in register R.
-   * Uses registers A, B, C and W; v must be another register.
+   * SQRT_RATIO_M1(u, v) (RFC 9496 §4.2): r = |√(u/v)| or |√(i·u/v)|, in register R.
+   * Uses registers A, B, C, W, MU and MUI; u and v must be other registers.
    *
-   * @returns whether 1/v was square
+   * @returns whether u/v was square
    */
-  sqrtRatioOne(v: number): boolean {
+  sqrtRatio(u: number, v: number): boolean {
     this.sq(A, v);
     this.mul(A, A, v); // v³
     this.sq(B, A);
     this.mul(B, B, v); // v⁷
+    this.mul(B, B, u); // u·v⁷
     this.#pow22523(at(R), at(B));
-    this.mul(R, R, A); // r = v³·(v⁷)^((p−5)/8)
+    this.mul(R, R, A);
+    this.mul(R, R, u); // r = (u·v³)·(u·v⁷)^((p−5)/8)
     this.sq(C, R);
     this.mul(C, C, v); // check = v·r²
-    const correct = this.equal(C, ONE);
-    const flipped = this.equal(C, MINUS_ONE);
-    const flippedI = this.equal(C, MINUS_SQRTM1);
+    this.sub(MU, ZERO, u);
+    this.mul(MUI, MU, SQRTM1);
+    const correct = this.equal(C, u);
+    const flipped = this.equal(C, MU);
+    const flippedI = this.equal(C, MUI);
     if (flipped || flippedI) this.mul(R, R, SQRTM1);
     this.abs(R, R);
     return correct || flipped;
+  }
+
+  sqrtRatioOne(v: number): boolean {
+    return this.sqrtRatio(ONE, v);
+  }
+
+  /**
+   * RFC 9496 §4.3.4 MAP of 32 bytes (bit 255 ignored) to a point, written at `out`.
+   */
+  map(bytes: Uint8Array, out: number): void {
+    this.#memory.set(bytes, BYTES_AT);
+    this.#fromBytes(at(MAP_T), BYTES_AT);
+    this.sq(MAP_R, MAP_T);
+    this.mul(MAP_R, MAP_R, SQRTM1); // r = i·t²
+    this.add(MAP_U, MAP_R, ONE);
+    this.mul(MAP_U, MAP_U, MAP_K); // u = (r + 1)·(1 − d²), MAP_K holds 1 − d²
+    this.mul(E, MAP_R, D);
+    this.sub(E, MINUS_ONE, E); // −1 − r·d
+    this.add(F, MAP_R, D);
+    this.mul(MAP_V, E, F); // v = (−1 − r·d)(r + d)
+    const wasSquare = this.sqrtRatio(MAP_U, MAP_V); // s in R
+    if (!wasSquare) {
+      this.mul(R, R, MAP_T);
+      this.abs(R, R);
+      this.sub(R, ZERO, R); // s′ = −|s·t|
+    }
+    this.sub(E, MAP_R, ONE);
+    this.mul(E, E, wasSquare ? MINUS_ONE : MAP_R); // c·(r − 1), c = −1 or r
+    this.set(F, D_MINUS_ONE_SQ);
+    this.mul(E, E, F);
+    this.sub(E, E, MAP_V); // N = c·(r − 1)·(d − 1)² − v
+    this.add(F, R, R);
+    this.mul(F, F, MAP_V); // w0 = 2s·v
+    this.set(G, SQRT_AD_MINUS_ONE);
+    this.mul(G, E, G); // w1 = N·√(a·d − 1)
+    this.sq(H, R);
+    this.sub(U1, ONE, H); // w2 = 1 − s²
+    this.add(U2, ONE, H); // w3 = 1 + s²
+    this.#mul(out, at(F), at(U2)); // X = w0·w3
+    this.#mul(out + FE_BYTES, at(U1), at(G)); // Y = w2·w1
+    this.#mul(out + 2 * FE_BYTES, at(G), at(U2)); // Z = w1·w3
+    this.#mul(out + 3 * FE_BYTES, at(F), at(U1)); // T = w0·w2
+  }
+
+  /** RFC 9496 §4.3.4 element derivation: MAP of each half of 64 bytes, added. */
+  deriveToCurve(bytes: Uint8Array): ExtendedCoordinates {
+    this.set(MAP_K, ONE_MINUS_D_SQ);
+    this.map(bytes.subarray(0, 32), IN_AT);
+    this.map(bytes.subarray(32, 64), OUT_AT);
+    this.#toCached(at(16), IN_AT);
+    this.#addCached(OUT_AT, OUT_AT, at(16));
+    return this.getPoint(OUT_AT);
   }
 
   /**
@@ -694,4 +757,21 @@ export function wasmMsmEncoded(
     (i, addr) => e.writeBytes(scalars.subarray(32 * i, 32 * i + 32), addr),
   );
   return bad >= 0 ? bad : sum;
+}
+
+/**
+ * RFC 9496 §4.3.4 element derivation of 64 uniform bytes (the last step of RFC 9380
+ * `hash_to_ristretto255`), with the square roots in WebAssembly.
+ *
+ * @param bytes 64 bytes
+ * @returns the point's coordinates, or undefined without WebAssembly
+ * @example
+ * ```ts
+ * import { wasmDeriveToCurve } from "./curve_wasm.ts";
+ * const p = wasmDeriveToCurve(new Uint8Array(64));
+ * console.assert(p === undefined || typeof p.X === "bigint");
+ * ```
+ */
+export function wasmDeriveToCurve(bytes: Uint8Array): ExtendedCoordinates | undefined {
+  return curveEngine()?.deriveToCurve(bytes);
 }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { ed25519, ristretto255 } from "@noble/curves/ed25519.js";
+import { ed25519, ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { randomBytes, seededRandom } from "../../core/random.ts";
 import {
   type ExtendedCoordinates,
   wasmDecode,
+  wasmDeriveToCurve,
   wasmEncode,
   wasmFixedMul,
   wasmMsm,
@@ -161,5 +162,18 @@ Deno.test("wasm ristretto: multi-scalar multiplication matches a sum of products
       bad[32 * (n - 1)]! ^= 1; // odd: a negative field element
       assert.equal(wasmMsmEncoded(bad, scalarBytes, { allowIdentity: true }), n - 1);
     }
+  }
+});
+
+Deno.test("wasm ristretto: element derivation matches @noble/curves (RFC 9496 §4.3.4)", () => {
+  const inputs = [
+    new Uint8Array(64),
+    new Uint8Array(64).fill(0xff),
+    ...Array.from({ length: 60 }, () => randomBytes(64, random)),
+  ];
+  for (const bytes of inputs) {
+    const e = wasmDeriveToCurve(bytes);
+    assert.ok(e);
+    assert.deepEqual(pointOf(e).toBytes(), ristretto255_hasher.deriveToCurve!(bytes).toBytes());
   }
 });

@@ -8,9 +8,8 @@
  * @module
  */
 
-import { ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { InvalidInputError } from "../../core/errors.ts";
-import type { Point } from "./group.ts";
+import { hashToPoint, type Point } from "./group.ts";
 
 /** Public domain-separation tag of the generator derivation. */
 export const GENERATORS_LABEL = "panoramix/reencrypt/generators/v1";
@@ -38,7 +37,7 @@ export function generator(index: number): Point {
   if (g === undefined) {
     const msg = new Uint8Array(4);
     new DataView(msg.buffer).setUint32(0, index);
-    g = ristretto255_hasher.hashToCurve(msg, { DST }) as Point;
+    g = hashToPoint(msg, DST);
     cache[index] = g;
   }
   return g;

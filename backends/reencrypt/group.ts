@@ -7,11 +7,14 @@
  */
 
 import { pippenger } from "@noble/curves/abstract/curve.js";
-import { ed25519, ristretto255 } from "@noble/curves/ed25519.js";
+import { expand_message_xmd } from "@noble/curves/abstract/hash-to-curve.js";
+import { ed25519, ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
+import { sha512 } from "@noble/hashes/sha2.js";
 import { InvalidInputError } from "../../core/errors.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import {
   wasmDecode,
+  wasmDeriveToCurve,
   wasmEncode,
   wasmFixedMul,
   wasmMsm,
@@ -364,6 +367,27 @@ export function decodePoint(
 export function encodePoint(point: Point): Uint8Array {
   const out = new Uint8Array(ELEMENT_BYTES);
   return wasmEncode(extendedOf(point), out, 0) ? out : point.toBytes();
+}
+
+/**
+ * RFC 9380 `hash_to_ristretto255` (expand_message_xmd with SHA-512, then RFC 9496 §4.3.4
+ * element derivation), with the element derivation in WebAssembly where available.
+ *
+ * @param message the input
+ * @param dst the domain-separation tag
+ * @returns the point
+ * @example
+ * ```ts
+ * import { hashToPoint } from "./group.ts";
+ * const dst = new TextEncoder().encode("example/v1");
+ * console.assert(hashToPoint(new Uint8Array(4), dst).equals(hashToPoint(new Uint8Array(4), dst)));
+ * ```
+ */
+export function hashToPoint(message: Uint8Array, dst: Uint8Array): Point {
+  const uniform = expand_message_xmd(message, dst, 64, sha512);
+  const derived = wasmDeriveToCurve(uniform);
+  if (derived !== undefined) return pointOfExtended(derived);
+  return ristretto255_hasher.deriveToCurve!(uniform) as Point;
 }
 
 /**
