@@ -18,8 +18,7 @@ import {
 
 // Linear memory layout (bytes). The field functions keep no state of their own here.
 const SCALAR_AT = 0; // 32-byte clamped scalar
-const U1_AT = 32; // 32-byte input u-coordinates
-const U2_AT = 64;
+const U1_AT = 32; // 32-byte input u-coordinate
 const OUT1_AT = 96; // 32-byte outputs
 const OUT2_AT = 128;
 const DIGITS_AT = 160; // 64 signed radix-16 digits of the scalar, one byte each
@@ -97,8 +96,6 @@ interface Engine {
   digits: Int8Array;
   /** X25519(scalar at SCALAR_AT, u at U1_AT) → OUT1_AT. */
   single: () => void;
-  /** Both X25519(k, U1) and X25519(k, U2) with one shared inversion → OUT1_AT, OUT2_AT. */
-  pair: () => void;
   /** Converts the serialized table at STAGING_AT into limbs at the given table address. */
   loadTable: (table: number) => void;
   /** Fixed-base k·P for the table at the given address (digits at DIGITS_AT) → OUT1_AT. */
@@ -113,8 +110,9 @@ function build(): Engine | undefined {
   // ladder(u: i32 bytes address, x: i32 result X, z: i32 result Z): the projective
   // u-coordinate X/Z of k·u for the clamped scalar k at SCALAR_AT (RFC 7748 §5).
   const ladder = m.declare("ladder", [I32, I32, I32], [], false);
+  const butterfly = m.declare("butterfly", [I32, I32, I32, I32], [], false);
+  const swapPoints = m.declare("swapPoints", [I32], [], false);
   const single = m.declare("single", []);
-  const pair = m.declare("pair", []);
 
   const code: number[] = [];
   const i32 = (n: number) => code.push(OP.i32Const, ...signedLeb(n));
@@ -122,11 +120,43 @@ function build(): Engine | undefined {
     for (const a of addresses) i32(a);
     code.push(OP.call, ...unsignedLeb(fn));
   };
-  // Locals of the ladder: 0 u, 1 x, 2 z (parameters); 3 bit index t; 4 swap; 5 k_t.
+  const limb = (address: number, i: number) =>
+    code.push(OP.localGet, address, OP.i64Load, 3, ...unsignedLeb(8 * i));
+
+  // butterfly(sum, diff, a, b): sum = a + b and diff = a − b in one pass (not carried: the
+  // bound rule of core/field25519.ts allows one add or sub before a mul or sq).
+  for (let i = 0; i < 10; i++) {
+    code.push(OP.localGet, 0), limb(2, i), limb(3, i);
+    code.push(OP.i64Add, OP.i64Store, 3, ...unsignedLeb(8 * i));
+    code.push(OP.localGet, 1), limb(2, i), limb(3, i);
+    code.push(OP.i64Sub, OP.i64Store, 3, ...unsignedLeb(8 * i));
+  }
+  m.define(butterfly, [], code.splice(0));
+
+  // swapPoints(bit): (x_2, z_2) ↔ (x_3, z_3) when bit = 1, in constant time: a mask, no branch
+  // and the same addresses read and written either way (RFC 7748 §5 cswap).
+  {
+    const MASK = 1, X = 2;
+    code.push(OP.i64Const, 0, OP.localGet, 0, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK);
+    for (const [a, b] of [[FE.x2, FE.x3], [FE.z2, FE.z3]] as const) {
+      for (let i = 0; i < 10; i++) {
+        const at = (
+          address: number,
+        ) => (i32(0), code.push(OP.i64Load, 3, ...unsignedLeb(address + 8 * i)));
+        at(a), at(b), code.push(OP.i64Xor, OP.localGet, MASK, OP.i64And, OP.localSet, X);
+        i32(0),
+          at(a),
+          code.push(OP.localGet, X, OP.i64Xor, OP.i64Store, 3, ...unsignedLeb(a + 8 * i));
+        i32(0),
+          at(b),
+          code.push(OP.localGet, X, OP.i64Xor, OP.i64Store, 3, ...unsignedLeb(b + 8 * i));
+      }
+    }
+    m.define(swapPoints, [[2, I64]], code.splice(0));
+  }
+
+  // ladder(u, x, z): locals 0 u, 1 x, 2 z (parameters); 3 bit index t; 4 swap; 5 k_t.
   const T = 3, SWAP = 4, KT = 5;
-  const cswap = (a: number, b: number) => {
-    i32(a), i32(b), code.push(OP.localGet, SWAP, OP.call, ...unsignedLeb(f.cswap));
-  };
   // x_1 = u (bit 255 masked by fromBytes), x_2 = 1, z_2 = 0, x_3 = u, z_3 = 1 (RFC 7748 §5).
   i32(FE.x1), code.push(OP.localGet, 0, OP.call, ...unsignedLeb(f.fromBytes));
   call(f.copy, FE.x2, FE.one), call(f.copy, FE.z2, FE.zero);
@@ -140,28 +170,25 @@ function build(): Engine | undefined {
   code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub), i32(7), code.push(OP.i32And);
   code.push(OP.i32ShrU), i32(1), code.push(OP.i32And, OP.localTee, KT);
   // swap ^= k_t; cswap(swap, x_2, x_3); cswap(swap, z_2, z_3); swap = k_t.
-  code.push(OP.localGet, SWAP, OP.i32Xor, OP.localSet, SWAP);
-  cswap(FE.x2, FE.x3), cswap(FE.z2, FE.z3);
+  code.push(OP.localGet, SWAP, OP.i32Xor, OP.call, ...unsignedLeb(swapPoints));
   code.push(OP.localGet, KT, OP.localSet, SWAP);
-  // A = x_2 + z_2, AA = A², B = x_2 − z_2, BB = B², E = AA − BB.
-  call(f.add, FE.a, FE.x2, FE.z2), call(f.sq, FE.aa, FE.a);
-  call(f.sub, FE.b, FE.x2, FE.z2), call(f.sq, FE.bb, FE.b);
+  // A = x_2 + z_2, B = x_2 − z_2, AA = A², BB = B², E = AA − BB.
+  call(butterfly, FE.a, FE.b, FE.x2, FE.z2), call(f.sq, FE.aa, FE.a), call(f.sq, FE.bb, FE.b);
   call(f.sub, FE.e, FE.aa, FE.bb);
   // C = x_3 + z_3, D = x_3 − z_3, DA = D·A, CB = C·B.
-  call(f.add, FE.c, FE.x3, FE.z3), call(f.sub, FE.d, FE.x3, FE.z3);
+  call(butterfly, FE.c, FE.d, FE.x3, FE.z3);
   call(f.mul, FE.da, FE.d, FE.a), call(f.mul, FE.cb, FE.c, FE.b);
   // x_3 = (DA + CB)², z_3 = x_1·(DA − CB)².
-  call(f.add, FE.x3, FE.da, FE.cb), call(f.sq, FE.x3, FE.x3);
-  call(f.sub, FE.z3, FE.da, FE.cb), call(f.sq, FE.z3, FE.z3), call(f.mul, FE.z3, FE.x1, FE.z3);
+  call(butterfly, FE.x3, FE.z3, FE.da, FE.cb), call(f.sq, FE.x3, FE.x3);
+  call(f.sq, FE.z3, FE.z3), call(f.mul, FE.z3, FE.x1, FE.z3);
   // x_2 = AA·BB, z_2 = E·(AA + a24·E).
   call(f.mul, FE.x2, FE.aa, FE.bb);
-  i32(FE.z2),
-    i32(FE.e),
-    code.push(OP.i64Const, ...signedLeb(A24), OP.call, ...unsignedLeb(f.mulSmall));
+  i32(FE.z2), i32(FE.e);
+  code.push(OP.i64Const, ...signedLeb(A24), OP.call, ...unsignedLeb(f.mulSmall));
   call(f.add, FE.z2, FE.aa, FE.z2), call(f.mul, FE.z2, FE.e, FE.z2);
   code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub, OP.localTee, T, OP.brIf, 0, OP.end);
   // Final cswap(swap, …); hand X/Z to the caller.
-  cswap(FE.x2, FE.x3), cswap(FE.z2, FE.z3);
+  code.push(OP.localGet, SWAP, OP.call, ...unsignedLeb(swapPoints));
   code.push(OP.localGet, 1), i32(FE.x2), code.push(OP.call, ...unsignedLeb(f.copy));
   code.push(OP.localGet, 2), i32(FE.z2), code.push(OP.call, ...unsignedLeb(f.copy));
   m.define(ladder, [[3, I32]], code.splice(0));
@@ -170,14 +197,6 @@ function build(): Engine | undefined {
   call(ladder, U1_AT, FE.px, FE.pz);
   call(f.invert, FE.pz, FE.pz), call(f.mul, FE.px, FE.px, FE.pz), call(f.toBytes, OUT1_AT, FE.px);
   m.define(single, [], code.splice(0));
-
-  // pair: two ladders, one inversion (Montgomery's trick): 1/Z1 = Z2/(Z1·Z2), 1/Z2 = Z1/(Z1·Z2).
-  call(ladder, U1_AT, FE.px, FE.pz), call(ladder, U2_AT, FE.qx, FE.qz);
-  call(f.mul, FE.t, FE.pz, FE.qz), call(f.invert, FE.t, FE.t);
-  call(f.mul, FE.px, FE.px, FE.qz), call(f.mul, FE.px, FE.px, FE.t);
-  call(f.mul, FE.qx, FE.qx, FE.pz), call(f.mul, FE.qx, FE.qx, FE.t);
-  call(f.toBytes, OUT1_AT, FE.px), call(f.toBytes, OUT2_AT, FE.qx);
-  m.define(pair, [], code.splice(0));
 
   // --- Fixed-base multiplication on the Edwards curve (ref10 ge_scalarmult_base) ---
   const select = m.declare("select", [I32, I32], [], false);
@@ -308,7 +327,6 @@ function build(): Engine | undefined {
     memory,
     digits: new Int8Array(memory.buffer, DIGITS_AT, 64),
     single: instance.exports.single as () => void,
-    pair: instance.exports.pair as () => void,
     loadTable: instance.exports.loadTable as (table: number) => void,
     base: instance.exports.base as (table: number) => void,
     basePair: instance.exports.basePair as (table1: number, table2: number) => void,
@@ -361,37 +379,6 @@ export function x25519Wasm(scalar: Uint8Array, u: Uint8Array): Uint8Array {
   e.memory.set(u, U1_AT);
   e.single();
   return e.memory.slice(OUT1_AT, OUT1_AT + 32);
-}
-
-/**
- * X25519(scalar, u1) and X25519(scalar, u2) with one shared field inversion (Sphinx header
- * creation: α_i = e_i·G and s_i = e_i·Y_i use the same scalar).
- *
- * @param scalar 32-byte scalar (clamped here)
- * @param u1 first u-coordinate
- * @param u2 second u-coordinate
- * @returns both results; if either is zero (low order), both are returned as zero
- * @throws {RangeError} when WebAssembly is unavailable
- * @example
- * ```ts
- * import { x25519Wasm, x25519WasmPair } from "./x25519_wasm.ts";
- * const k = new Uint8Array(32).fill(3), g = new Uint8Array(32);
- * g[0] = 9;
- * const [a] = x25519WasmPair(k, { u1: g, u2: g });
- * console.assert(a.join() === x25519Wasm(k, g).join());
- * ```
- */
-export function x25519WasmPair(
-  scalar: Uint8Array,
-  points: { u1: Uint8Array; u2: Uint8Array },
-): [Uint8Array, Uint8Array] {
-  const e = wasmEngine();
-  if (e === undefined) throw new RangeError("WebAssembly X25519 is unavailable");
-  loadScalar(e, scalar);
-  e.memory.set(points.u1, U1_AT);
-  e.memory.set(points.u2, U2_AT);
-  e.pair();
-  return [e.memory.slice(OUT1_AT, OUT1_AT + 32), e.memory.slice(OUT2_AT, OUT2_AT + 32)];
 }
 
 function loadDigits(e: Engine, scalar: Uint8Array): void {
