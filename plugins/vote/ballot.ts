@@ -5,8 +5,10 @@
  * ElGamal ciphertext, and accompanied by a Schnorr proof of knowledge of the
  * encryption randomness bound to the election and the voter credential.
  *
- * Binding (label "panoramix/vote/ballot/v1"): the proof's context is the labelled
- * digest of (election fingerprint, credential as UTF-8). The backend's proof hashes
+ * Binding (label "panoramix/vote/ballot/v2"): the proof's context is the bytes
+ * UTF-8(label) ‖ election fingerprint (32 bytes) ‖ credential as UTF-8 — unambiguous, as
+ * the label and the fingerprint have fixed lengths, and hashed once, inside the proof's
+ * own transcript (v1 hashed them into a digest first). The backend's proof hashes
  * the public key and the whole ciphertext too, so a proof cannot be moved to another
  * election, voter or ciphertext; a copied ballot needs a fresh proof, which needs the
  * randomness the copier does not know.
@@ -52,7 +54,7 @@ export const BALLOT_KIND = "vote.ballot";
 export const BALLOT_VERSION = 2;
 
 /** Domain-separation label of the ballot proof context. */
-export const BALLOT_CONTEXT_LABEL = "panoramix/vote/ballot/v1";
+export const BALLOT_CONTEXT_LABEL = "panoramix/vote/ballot/v2";
 
 /** Domain-separation label of voter receipts. */
 export const BALLOT_RECEIPT_LABEL = "panoramix/vote/receipt/v2";
@@ -64,6 +66,7 @@ export const BALLOT_RECEIPT_BYTES = 32;
 export const VOTE_MAX_CREDENTIAL_BYTES = 256;
 
 const encoder = new TextEncoder();
+const CONTEXT_PREFIX = encoder.encode(BALLOT_CONTEXT_LABEL);
 
 /** What a voter (or the ballot box) needs to know about an election. */
 export interface ElectionPublicInfo {
@@ -115,18 +118,29 @@ export function checkVoterCredential(credential: string): Uint8Array {
 /**
  * The context bytes a ballot proof is bound to.
  *
- * @param fingerprint election fingerprint
+ * @param fingerprint election fingerprint (32 bytes)
  * @param credential voter credential
- * @returns 64 bytes
+ * @returns UTF-8(label) ‖ fingerprint ‖ UTF-8(credential)
+ * @throws {InvalidInputError} on a fingerprint of the wrong length or a bad credential
  * @example
  * ```ts
- * import { ballotProofContext } from "./ballot.ts";
- * console.assert(ballotProofContext(new Uint8Array(32), "v").length === 64);
+ * import { ballotProofContext, BALLOT_CONTEXT_LABEL } from "./ballot.ts";
+ * console.assert(ballotProofContext(new Uint8Array(32), "v").length === BALLOT_CONTEXT_LABEL.length + 33);
  * ```
  */
 export function ballotProofContext(fingerprint: Uint8Array, credential: string): Uint8Array {
+  if (fingerprint.length !== ELECTION_FINGERPRINT_BYTES) {
+    throw new InvalidInputError(
+      `Ballot election fingerprint must be ${ELECTION_FINGERPRINT_BYTES} bytes`,
+    );
+  }
+  const cred = checkVoterCredential(credential);
   // Binds the proof to the election and the voter (non-malleable ballots, Bernhard–Pereira–Warinschi 2012).
-  return labelledDigest(BALLOT_CONTEXT_LABEL, [fingerprint, checkVoterCredential(credential)]);
+  const out = new Uint8Array(CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES + cred.length);
+  out.set(CONTEXT_PREFIX, 0);
+  out.set(fingerprint, CONTEXT_PREFIX.length);
+  out.set(cred, CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES);
+  return out;
 }
 
 /** Options for {@linkcode encryptElectionBallot}. */
