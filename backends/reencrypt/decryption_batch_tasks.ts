@@ -12,6 +12,8 @@ import {
   decodePoint,
   decodeScalar,
   ELEMENT_BYTES,
+  encodePoint,
+  multiplyPoint,
   multiScalarMul,
   type Point,
   unpackPoints,
@@ -63,7 +65,7 @@ export function createShareChunk(args: Uint8Array[]): Uint8Array[] {
   const c1 = c1Points(arg(args, 2), { width, start });
   const out = new Uint8Array(c1.length * ELEMENT_BYTES);
   // dᵢₖ = c1ᵢₖ^{xⱼ} (constant-time ladder: xⱼ is secret).
-  c1.forEach((p, e) => out.set(p.multiply(x).toBytes(), e * ELEMENT_BYTES));
+  c1.forEach((p, e) => out.set(encodePoint(multiplyPoint(p, x)), e * ELEMENT_BYTES));
   return [out];
 }
 

@@ -14,7 +14,14 @@
  */
 
 import { FE_BYTES, type Field25519 } from "../../core/field25519.ts";
-import { I32, OP, signedLeb, unsignedLeb, type WasmModuleBuilder } from "../../core/wasm_module.ts";
+import {
+  I32,
+  I64,
+  OP,
+  signedLeb,
+  unsignedLeb,
+  type WasmModuleBuilder,
+} from "../../core/wasm_module.ts";
 
 /** Bytes of a point or cached point. */
 export const POINT_BYTES = 4 * FE_BYTES;
@@ -88,6 +95,27 @@ class Emitter {
   }
   set(i: number): this {
     this.code.push(OP.localSet, ...unsignedLeb(i));
+    return this;
+  }
+  /** local `mask` = all ones when local `value` equals k, else zero (i64). */
+  i64Mask(value: number, k: number, mask: number): this {
+    this.code.push(
+      OP.i64Const,
+      0,
+      OP.localGet,
+      ...unsignedLeb(value),
+      OP.i32Const,
+      ...signedLeb(k),
+    );
+    this.code.push(OP.i32Eq, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, ...unsignedLeb(mask));
+    return this;
+  }
+  load64(): this {
+    this.code.push(OP.i64Load, 3, 0);
+    return this;
+  }
+  store64(): this {
+    this.code.push(OP.i64Store, 3, 0);
     return this;
   }
   tee(i: number): this {
@@ -255,12 +283,14 @@ export function addEdwardsOps(
     // cachedTmp = cached identity (1, 1, 2, 0), then cmov entry k−1 when |d| = k.
     e.call(f.copy, cachedTmp, one).call(f.copy, cachedTmp + FE_BYTES, one);
     e.call(f.add, cachedTmp + 2 * FE_BYTES, one, one).call(f.copy, cachedTmp + 3 * FE_BYTES, zero);
+    // cmov of entry k−1 when |d| = k, limb by limb with a mask (no branch on the digit).
+    const MASK = 8;
     for (let k = 1; k <= 8; k++) {
-      for (let c = 0; c < 4; c++) {
-        // cswap(tmp_c, copy of entry_c, |d| == k) leaves the entry in tmp when selected.
-        e.call(f.copy, t0, entry(k - 1) + c * FE_BYTES);
-        e.addr(cachedTmp + c * FE_BYTES).addr(t0).get(ABS).i32(k).op(OP.i32Eq);
-        e.op(OP.call, ...unsignedLeb(f.cswap));
+      e.i64Mask(ABS, k, MASK);
+      for (let l = 0; l < 40; l++) {
+        const dst = cachedTmp + 8 * l, src = entry(k - 1) + 8 * l;
+        e.i32(dst).i32(dst).load64().i32(src).load64().op(OP.i64Xor).get(MASK).op(OP.i64And);
+        e.i32(dst).load64().op(OP.i64Xor).store64();
       }
     }
     // Negative digit: swap Y+X with Y−X and negate 2dT, both by constant-time swaps.
@@ -269,7 +299,7 @@ export function addEdwardsOps(
     e.addr(cachedTmp + 3 * FE_BYTES).addr(t0).get(SIGN).op(OP.call, ...unsignedLeb(f.cswap));
     e.call(ops.addCached, [0, 0], [0, 0], cachedTmp);
     e.op(OP.br, 0, OP.end, OP.end);
-    m.define(ops.varMul, [[4, I32]], e.code);
+    m.define(ops.varMul, [[4, I32], [1, I64]], e.code);
   }
   // msmWindow(acc=0, buckets=1, half=2, points=3, digits=4, n=5, bits=6); locals 7 i, 8 d, 9 b.
   {
