@@ -23,6 +23,7 @@ import {
   IDENTITY,
   invertScalar,
   modL,
+  multiplyPoint,
   packPoints,
   type Point,
   randomScalar,
@@ -184,7 +185,7 @@ function gcd(a: bigint, b: bigint): bigint {
 function smallMultiple(point: Point, n: bigint): Point {
   const negative = n < 0n;
   const m = negative ? -n : n;
-  if (m >= 1n << 128n) return point.multiplyUnsafe(modL(n));
+  if (m >= 1n << 128n) return multiplyPoint(point, n);
   let acc = IDENTITY;
   let started = false;
   for (let bit = BigInt(m.toString(2).length - 1); bit >= 0n; bit--) {
@@ -282,7 +283,7 @@ export class LagrangeCombiner {
   decrypt(c2: Point, shares: readonly Point[]): Point {
     const sum = this.#numeratorSum(shares);
     // Σ λⱼ·dⱼ = D⁻¹·Σ nⱼ·dⱼ (Lagrange interpolation at 0 in the exponent).
-    return c2.subtract(this.denominator === 1n ? sum : sum.multiplyUnsafe(this.#inverse));
+    return c2.subtract(this.denominator === 1n ? sum : multiplyPoint(sum, this.#inverse));
   }
 
   /**

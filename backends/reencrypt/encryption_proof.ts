@@ -27,10 +27,12 @@ import type { Ciphertext } from "./elgamal.ts";
 import {
   BASE_POINT,
   ELEMENT_BYTES,
+  encodePoint,
   fixedBase,
   GROUP_LABEL,
   IDENTITY,
   modL,
+  multiplyPoint,
   multiScalarMul,
   packPoints,
   type Point,
@@ -110,7 +112,7 @@ export function proveEncryptionKnowledge(
   const a = randomScalars(w, witness.random);
   const g = fixedBase(BASE_POINT);
   const commitments = packPoints(a.map((ak) => g.multiply(ak))); // Aₖ = g^{aₖ}
-  const e = knowledgeChallenge(publicKey.toBytes(), { ciphertext, context }, commitments);
+  const e = knowledgeChallenge(encodePoint(publicKey), { ciphertext, context }, commitments);
   const responses = a.map((ak, k) => modL(ak + e * witness.randomness[k]!)); // zₖ = aₖ + e·rₖ
   return { commitments, responses };
 }
@@ -141,7 +143,7 @@ function checkOne(prepared: { e: bigint; a: Point[]; c1: Point[] }, z: readonly 
   const negE = modL(-prepared.e);
   for (let k = 0; k < prepared.a.length; k++) {
     // Aₖ =? g^{zₖ}·c1ₖ^{−e}
-    const expected = g.multiply(modL(z[k]!)).add(prepared.c1[k]!.multiplyUnsafe(negE));
+    const expected = g.multiply(modL(z[k]!)).add(multiplyPoint(prepared.c1[k]!, negE));
     if (!expected.equals(prepared.a[k]!)) {
       throw new VerificationError(
         "Encryption proof does not verify for this ciphertext and context",
@@ -177,7 +179,7 @@ export function verifyEncryptionKnowledge(
   statement: { publicKey: Point; ciphertext: Ciphertext; context: Uint8Array },
   proof: EncryptionProof,
 ): void {
-  checkOne(prepare(statement.publicKey.toBytes(), statement, proof), proof.responses);
+  checkOne(prepare(encodePoint(statement.publicKey), statement, proof), proof.responses);
 }
 
 /** Options of {@linkcode verifyEncryptionKnowledgeBatch}. */
@@ -220,7 +222,7 @@ export function verifyEncryptionKnowledgeBatch(
   },
   options: EncryptionBatchOptions = {},
 ): (EncryptionProofFailure | undefined)[] {
-  const pk = batch.publicKey.toBytes();
+  const pk = encodePoint(batch.publicKey);
   const failures: (EncryptionProofFailure | undefined)[] = batch.items.map(() => undefined);
   const prepared: Array<{ i: number; e: bigint; a: Point[]; c1: Point[] }> = [];
   batch.items.forEach((item, i) => {

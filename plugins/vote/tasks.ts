@@ -25,6 +25,7 @@ import {
   createPackedDecryptionShareBatch,
   decodePoint,
   ELEMENT_BYTES,
+  encodePoint,
   type EncryptionProof,
   extractEncodedBytes,
   LagrangeCombiner,
@@ -214,7 +215,7 @@ function combineTask(args: Uint8Array[]): Uint8Array[] {
         continue;
       }
       // mₖ = c2ₖ − Σ λⱼ·dⱼₖ (Lagrange interpolation at 0), encoded once.
-      const m = combiner.decrypt(decoded.c2[k]!, decoded.shares.map((d) => d[k]!)).toBytes();
+      const m = encodePoint(combiner.decrypt(decoded.c2[k]!, decoded.shares.map((d) => d[k]!)));
       plaintexts.set(m, (i * width + k) * ELEMENT_BYTES);
       writeSlot(slots, slot, m);
     }
@@ -353,7 +354,7 @@ export async function voteVerifyBallotProofs(
     const bytes = encoder.encode(b.credential).subarray(0, 0xffff);
     return concatBytes(new Uint8Array([bytes.length >> 8, bytes.length & 255]), bytes);
   });
-  const pk = items.publicKey.toBytes();
+  const pk = encodePoint(items.publicKey);
   const results = await runChunks(VOTE_TASKS.verifyBallots, ballots.length, (lo, hi) => [
     pk.slice(),
     header(width, hi - lo),
