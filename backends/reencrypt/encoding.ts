@@ -16,7 +16,7 @@
  */
 
 import { InvalidInputError } from "../../core/errors.ts";
-import { type Point, RistrettoPoint } from "./group.ts";
+import { decodePoint, type Point } from "./group.ts";
 
 /** Largest message, in bytes, that fits in one group element. */
 export const MAX_EMBED_BYTES = 30;
@@ -54,11 +54,11 @@ export function embedBytes(data: Uint8Array): Point {
     candidate[0] = 2 * ctr;
     let point: Point;
     try {
-      point = RistrettoPoint.fromBytes(candidate);
+      point = decodePoint(candidate, "embedding candidate");
     } catch {
-      continue;
+      continue; // not a valid encoding (or the identity): next counter
     }
-    if (!point.is0()) return point;
+    return point;
   }
   // Each candidate succeeds with probability about 1/2; 128 failures happen with ≈ 2^-128.
   throw new InvalidInputError("Message could not be embedded in a group element");

@@ -88,9 +88,6 @@ export interface Point {
   toBytes(): Uint8Array;
 }
 
-/** Decodes 32 bytes with @noble/curves (throws a plain error on invalid input). */
-export const RistrettoPoint: { fromBytes(bytes: Uint8Array): Point } = ristretto255.Point;
-
 type NoblePoint = InstanceType<typeof ristretto255.Point>;
 
 /** The group order ℓ = 2^252 + 27742317777372353535851937790883648493 (RFC 9496 §4). */
