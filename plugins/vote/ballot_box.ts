@@ -57,12 +57,26 @@ export interface CastManyOptions {
   workers?: number;
   /** Progress callback (phases "verify ballot proofs", "cast"). */
   onProgress?: ProgressReporter;
+  /**
+   * Compute the receipts with the proof checks, on the workers (default true); false defers
+   * each receipt until it is read (a verifier replaying a published box reads none).
+   */
+  receipts?: boolean;
 }
 
 /** Outcome of one ballot of {@linkcode ElectionBallotBox.castMany}. */
 export type CastOutcome = { ok: true; result: CastResult } | { ok: false; error: Error };
 
 const C1_BYTES = 32;
+
+/** Whether two ballots of one election are byte for byte the same (what a receipt identifies). */
+function sameBallot(a: ElectionBallot, b: ElectionBallot): boolean {
+  return a.credential === b.credential &&
+    constantTimeEqual(a.ciphertext.bytes, b.ciphertext.bytes) &&
+    constantTimeEqual(a.proof.commitments, b.proof.commitments) &&
+    a.proof.responses.length === b.proof.responses.length &&
+    a.proof.responses.every((z, k) => z === b.proof.responses[k]);
+}
 
 /**
  * An election's ballot box.
@@ -88,8 +102,7 @@ export class ElectionBallotBox {
   readonly #election: ElectionPublicInfo;
   readonly #voters: Set<string> | undefined;
   readonly #ballots: ElectionBallot[] = [];
-  readonly #receipts: Uint8Array[] = [];
-  readonly #byReceipt = new Map<string, number>();
+  readonly #receipts: (Uint8Array | undefined)[] = [];
   readonly #byC1 = new Map<string, number>();
   readonly #byCredential = new Map<string, number>();
   readonly #superseded = new Set<number>();
@@ -111,9 +124,18 @@ export class ElectionBallotBox {
     return this.#ballots;
   }
 
-  /** Receipts of the accepted ballots, in box order. */
+  /** Receipts of the accepted ballots, in box order (computed on first use where deferred). */
   get receipts(): readonly Uint8Array[] {
-    return this.#receipts;
+    return this.#ballots.map((_, i) => this.#receiptOf(i));
+  }
+
+  #receiptOf(index: number): Uint8Array {
+    let receipt = this.#receipts[index];
+    if (receipt === undefined) {
+      receipt = ballotReceipt(this.#ballots[index]!);
+      this.#receipts[index] = receipt;
+    }
+    return receipt;
   }
 
   /** Whether the box is closed. */
@@ -136,24 +158,27 @@ export class ElectionBallotBox {
     return this.#admit(ballot, { proofValid: options.proofValid === true });
   }
 
-  /** Rules 1–6; `receipt` is the receipt the batch check computed for a valid ballot. */
+  /**
+   * Rules 1–6. `receipt`: the receipt the batch check computed for a valid ballot, or
+   * `"defer"` to compute it only when asked for (a verifier replaying a box needs none).
+   */
   #admit(
     ballot: ElectionBallot,
-    options: { proofValid: boolean; receipt?: Uint8Array },
+    options: { proofValid: boolean; receipt?: Uint8Array | "defer" },
   ): CastResult {
     if (this.#closed) throw new InvalidInputError("Ballot box is closed; no more ballots accepted");
     checkBallotShape(this.#election, ballot);
-    const receipt = options.receipt ?? ballotReceipt(ballot);
-    const receiptKey = toHex(receipt);
-    const earlier = this.#byReceipt.get(receiptKey);
-    if (earlier !== undefined) {
+    const bytes = ballot.ciphertext.bytes;
+    // Replay: the exact same ballot (same receipt) was accepted. Accepted ballots never share
+    // a c1, so the only candidate is the ballot holding this ballot's first c1.
+    const candidate = this.#byC1.get(toHex(bytes.subarray(0, C1_BYTES)));
+    if (candidate !== undefined && sameBallot(this.#ballots[candidate]!, ballot)) {
       throw new ReplayError(
-        `Ballot was already cast (replay of ballot ${earlier + 1}, receipt ${
-          receiptKey.slice(0, 16)
+        `Ballot was already cast (replay of ballot ${candidate + 1}, receipt ${
+          toHex(this.#receiptOf(candidate)).slice(0, 16)
         }…)`,
       );
     }
-    const bytes = ballot.ciphertext.bytes;
     const c1Keys: string[] = [];
     for (let k = 0; k < ballot.ciphertext.width; k++) {
       const key = toHex(bytes.subarray(2 * k * C1_BYTES, (2 * k + 1) * C1_BYTES));
@@ -183,15 +208,23 @@ export class ElectionBallotBox {
     if (!options.proofValid) verifyElectionBallot(this.#election, ballot);
     const index = this.#ballots.length;
     this.#ballots.push(ballot);
-    this.#receipts.push(receipt);
-    this.#byReceipt.set(receiptKey, index);
+    this.#receipts.push(
+      options.receipt === "defer" ? undefined : options.receipt ?? ballotReceipt(ballot),
+    );
     for (const key of c1Keys) this.#byC1.set(key, index);
     this.#byCredential.set(ballot.credential, index);
+    const receiptOf = () => this.#receiptOf(index);
+    const result: CastResult = {
+      index,
+      get receipt() {
+        return receiptOf();
+      },
+    };
     if (previous !== undefined) {
       this.#superseded.add(previous);
-      return { index, receipt, supersedes: previous };
+      result.supersedes = previous;
     }
-    return { index, receipt };
+    return result;
   }
 
   /**
@@ -214,11 +247,12 @@ export class ElectionBallotBox {
     ballots.forEach((ballot, i) => {
       try {
         const proofValid = verdicts[i] === VOTE_ITEM_OK;
+        const receipt = options.receipts === false ? "defer" : proofValid ? receipts[i] : undefined;
         outcomes.push({
           ok: true,
           result: this.#admit(
             ballot,
-            proofValid ? { proofValid, receipt: receipts[i]! } : { proofValid },
+            receipt === undefined ? { proofValid } : { proofValid, receipt },
           ),
         });
       } catch (error) {
@@ -276,6 +310,7 @@ async function verifyBallotProofs(
     fingerprint: election.fingerprint,
     width,
     ballots: picked.map((i) => ballots[i]!),
+    receipts: options.receipts ?? true,
   }, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     onChunk: (done, total) => options.onProgress?.({ phase: "verify ballot proofs", done, total }),
@@ -309,7 +344,8 @@ export async function replayBallotBox(
   options: BallotBoxOptions & CastManyOptions = {},
 ): Promise<ElectionBallotBox> {
   const box = new ElectionBallotBox(election, options);
-  const outcomes = await box.castMany(ballots, options);
+  // Receipts are not needed to check the rules: deferred.
+  const outcomes = await box.castMany(ballots, { ...options, receipts: false });
   outcomes.forEach((outcome, i) => {
     if (outcome.ok) return;
     const error = outcome.error;

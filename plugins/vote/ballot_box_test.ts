@@ -181,3 +181,21 @@ Deno.test("ballot box: castMany batch-checks proofs and names the one bad ballot
     });
   }
 });
+
+Deno.test("ballot box: deferred receipts; replay needs the exact ballot, a changed one is a copy", async () => {
+  const e = setup();
+  const a = cast(e, "voter-1"), b = cast(e, "voter-2");
+  const changed = { ...a, proof: { ...a.proof, responses: a.proof.responses.map((z) => z + 1n) } };
+  const box = new ElectionBallotBox(e);
+  const outcomes = await box.castMany([a, b, a, changed], { workers: 1, receipts: false });
+  assert.deepEqual(outcomes.map((o) => o.ok), [true, true, false, false]);
+  assert.ok(
+    !outcomes[2]!.ok && /already cast \(replay of ballot 1/.test(outcomes[2]!.error.message),
+  );
+  assert.ok(
+    !outcomes[3]!.ok && /copies the ciphertext of ballot 1/.test(outcomes[3]!.error.message),
+  );
+  // Receipts computed on first use are the ballots' receipts.
+  assert.deepEqual(box.receipts, [ballotReceipt(a), ballotReceipt(b)]);
+  assert.ok(outcomes[1]!.ok && outcomes[1]!.result.receipt.join() === ballotReceipt(b).join());
+});

@@ -105,6 +105,7 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const fingerprint = arg(args, 2);
   const credentials = readStrings(arg(args, 3), count);
   const cts = arg(args, 4), proofs = arg(args, 5);
+  const wantReceipts = arg(args, 6)[0] === 1;
   const size = 2 * ELEMENT_BYTES * width;
   const status = new Uint8Array(count);
   const receipts = new Uint8Array(count * BALLOT_RECEIPT_BYTES);
@@ -133,8 +134,8 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   verifyEncryptionKnowledgeBatch({ publicKey, items }).forEach((failure, j) => {
     const i = positions[j]!;
     if (failure === undefined) {
-      // Receipts of valid ballots, so the box does not hash them again on the main thread.
-      receipts.set(ballotReceipt(ballots[j]!), i * BALLOT_RECEIPT_BYTES);
+      // Receipts of valid ballots, so the box does not hash them on the main thread.
+      if (wantReceipts) receipts.set(ballotReceipt(ballots[j]!), i * BALLOT_RECEIPT_BYTES);
       return;
     }
     status[i] = failure instanceof VerificationError ? VOTE_ITEM_INVALID : VOTE_ITEM_MALFORMED;
@@ -322,7 +323,8 @@ async function runChunks(
  * `verifyEncryptionKnowledgeBatch`) and computes the receipts of the valid ones. Every
  * ballot must be of this election and this width.
  *
- * @param items public key, election fingerprint, width and the ballots
+ * @param items public key, election fingerprint, width, the ballots, and `receipts`
+ *   (default true; false skips computing them)
  * @param options workers and progress
  * @returns one verdict per ballot ({@linkcode VOTE_ITEM_OK}, {@linkcode VOTE_ITEM_INVALID},
  *   {@linkcode VOTE_ITEM_MALFORMED}) and the receipts (32 bytes each; zeros unless valid)
@@ -338,6 +340,7 @@ export async function voteVerifyBallotProofs(
     fingerprint: Uint8Array;
     width: number;
     ballots: readonly ElectionBallot[];
+    receipts?: boolean;
   },
   options: VoteBatchOptions = {},
 ): Promise<{ verdicts: Uint8Array; receipts: Uint8Array[] }> {
@@ -362,6 +365,7 @@ export async function voteVerifyBallotProofs(
     concatBytes(...credentials.slice(lo, hi)),
     concatBytes(...ballots.slice(lo, hi).map((b) => b.ciphertext.bytes)),
     concatBytes(...ballots.slice(lo, hi).map((b) => packBallotProof(b.proof))),
+    new Uint8Array([items.receipts === false ? 0 : 1]),
   ], options);
   const receipts: Uint8Array[] = [];
   for (const [, r] of results) {
