@@ -35,7 +35,7 @@ import {
 import { createSphinxPacket } from "./packet.ts";
 import { SPHINX_HEADER_SIZE, SPHINX_MAX_PAYLOAD_SIZE } from "./params.ts";
 import { MemoryReplayCache, type ReplayCache } from "./replay_cache.ts";
-import { type SphinxUnwrapResult, unwrapSphinxPacket } from "./unwrap.ts";
+import { type SphinxUnwrapResult, unwrapSphinxPackets } from "./unwrap.ts";
 import { sphinxX25519 } from "./x25519.ts";
 
 /** A Sphinx packet travelling through the cascade. */
@@ -141,18 +141,15 @@ async function unwrapAll(
   const results: (SphinxUnwrapResult | undefined)[] = new Array(inputs.length);
   for (let start = 0; start < inputs.length; start += CONCURRENCY) {
     const chunk = inputs.slice(start, start + CONCURRENCY);
-    await Promise.all(chunk.map(async (item, j) => {
-      if (item.type !== "packet") return;
-      try {
-        results[start + j] = await unwrapSphinxPacket(item.packet, {
-          keys: secret.key,
-          payloadSize: secret.cascade.payloadSize,
-          x25519: engine,
-        });
-      } catch (error) {
-        if (!(error instanceof PanoramixError)) throw error;
-      }
-    }));
+    const at = chunk.flatMap((item, j) => item.type === "packet" ? [j] : []);
+    // One batch per chunk: the engine shares X25519 work across it.
+    const out = await unwrapSphinxPackets(
+      at.map((j) => (chunk[j] as { packet: Uint8Array }).packet),
+      { keys: secret.key, payloadSize: secret.cascade.payloadSize, x25519: engine },
+    );
+    out.forEach((result, k) => {
+      if (!(result instanceof PanoramixError)) results[start + at[k]!] = result;
+    });
     onProgress?.({
       phase: `unwrap (mixer ${secret.position + 1})`,
       done: Math.min(start + CONCURRENCY, inputs.length),

@@ -51,6 +51,7 @@ export {
   type SphinxUnwrapResult,
   type UnwrapSphinxOptions,
   unwrapSphinxPacket,
+  unwrapSphinxPackets,
 } from "./unwrap.ts";
 export {
   createSphinxReply,

@@ -17,7 +17,13 @@ import { createSphinxPacket } from "./packet.ts";
 import { SPHINX_BETA_SIZE, SPHINX_DEFAULT_PAYLOAD_SIZE, SPHINX_SLOT_SIZE } from "./params.ts";
 import { unwrapSphinxPacket } from "./unwrap.ts";
 import type { SphinxHop } from "./header.ts";
-import { nobleSphinxX25519, webCryptoSphinxX25519 } from "./x25519.ts";
+import {
+  nobleSphinxX25519,
+  wasmSphinxX25519,
+  webCryptoSphinxX25519,
+  withWasmFixedBase,
+} from "./x25519.ts";
+import { x25519Wasm, x25519WasmBase, x25519WasmBasePair } from "./x25519_wasm.ts";
 
 const keys = Array.from({ length: 3 }, (_, i) => {
   const secretKey = randomBytes(32);
@@ -38,8 +44,18 @@ for (let i = 0; i < 16; i++) {
   noblePackets.push((await createSphinxPacket(message, { route })).packet);
 }
 let next = 0;
+const hybrid = withWasmFixedBase(webCryptoSphinxX25519);
 
-Deno.bench("create, 3 hops, WebCrypto X25519", { group: "create", baseline: true }, async () => {
+Deno.bench("create, 3 hops, default (WebAssembly tables)", {
+  group: "create",
+  baseline: true,
+}, async () => {
+  await createSphinxPacket(message, { route, x25519: hybrid });
+});
+Deno.bench("create, 3 hops, WebAssembly only", { group: "create" }, async () => {
+  await createSphinxPacket(message, { route, x25519: wasmSphinxX25519 });
+});
+Deno.bench("create, 3 hops, WebCrypto X25519", { group: "create" }, async () => {
   await createSphinxPacket(message, { route, x25519: webCryptoSphinxX25519 });
 });
 Deno.bench("create, 3 hops, noble X25519", { group: "create" }, async () => {
@@ -49,6 +65,12 @@ Deno.bench("unwrap, WebCrypto X25519", { group: "unwrap", baseline: true }, asyn
   await unwrapSphinxPacket(webPackets[next++ % webPackets.length]!, {
     keys: keys[0]!,
     x25519: webCryptoSphinxX25519,
+  });
+});
+Deno.bench("unwrap, WebAssembly X25519", { group: "unwrap" }, async () => {
+  await unwrapSphinxPacket(webPackets[next++ % webPackets.length]!, {
+    keys: keys[0]!,
+    x25519: wasmSphinxX25519,
   });
 });
 Deno.bench("unwrap, noble X25519", { group: "unwrap" }, async () => {
@@ -71,6 +93,18 @@ const u = keys[1]!.publicKey;
 const scalar = randomBytes(32);
 Deno.bench("X25519, WebCrypto (cached keys)", { group: "parts" }, async () => {
   await webCryptoSphinxX25519.scalarMult(scalar, u);
+});
+Deno.bench("X25519, WebAssembly ladder", { group: "parts" }, () => {
+  x25519Wasm(scalar, u);
+});
+Deno.bench("X25519(k, 9), WebAssembly fixed-base table", { group: "parts" }, () => {
+  x25519WasmBase(scalar);
+});
+for (let i = 0; i < 8; i++) x25519WasmBasePair(scalar, u); // u gets its table
+Deno.bench("X25519(k, 9) and X25519(k, Y), WebAssembly tables, one inversion", {
+  group: "parts",
+}, () => {
+  x25519WasmBasePair(scalar, u);
 });
 Deno.bench("X25519, noble", { group: "parts" }, async () => {
   await nobleSphinxX25519.scalarMult(scalar, u);

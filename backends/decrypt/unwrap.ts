@@ -10,13 +10,14 @@ import { constantTimeEqual } from "../../core/bytes.ts";
 import {
   InvalidInputError,
   NotFoundError,
+  PanoramixError,
   ReplayError,
   VerificationError,
 } from "../../core/errors.ts";
-import { decodeSphinxCommand } from "./command.ts";
+import { decodeSphinxCommand, type SphinxCommand } from "./command.ts";
 import { prefix, SPHINX_OFFSETS } from "./header.ts";
 import { chacha20XorInPlace } from "./chacha20.ts";
-import { deriveSphinxHopKeys, headerMac } from "./hop_keys.ts";
+import { deriveSphinxHopKeys, headerMac, type SphinxHopKeys } from "./hop_keys.ts";
 import { lionessDecrypt } from "./lioness.ts";
 import {
   checkSphinxPayloadSize,
@@ -161,6 +162,148 @@ export async function unwrapSphinxPacket(
   packet: Uint8Array,
   options: UnwrapSphinxOptions,
 ): Promise<SphinxUnwrapResult> {
+  const received = receive(packet, options);
+  const engine = options.x25519 ?? await sphinxX25519();
+  // s = α^{x_n} (§3.3); a low-order α gives zero and is rejected by the engine.
+  const secret = await engine.scalarMultLongLived(received.nodeKey.secretKey, received.alpha);
+  const opened = await open(received, secret, options);
+  // α' = α^{b} with b = h_b(α, s) clamped by X25519 (§3.3), started before the payload so
+  // that an engine running off the main thread (WebCrypto) overlaps with LIONESS.
+  const nextAlpha = opened.command.kind === "forward"
+    ? engine.scalarMult(opened.keys.blinding, received.alpha)
+    : undefined;
+  const delta = lionessDecrypt(opened.keys.payload, packet.subarray(SPHINX_HEADER_SIZE));
+  return finish(received, opened, delta, await nextAlpha);
+}
+
+/**
+ * Processes a batch of packets at a node, as {@linkcode unwrapSphinxPacket} does each one,
+ * with the X25519 work of the whole batch handed to the engine at once (the WebAssembly
+ * engine shares one field inversion per 64 multiplications). Replay tags are checked and
+ * recorded in input order.
+ *
+ * @param packets the packets, in order
+ * @param options the node's keys, payload size, replay cache, engine
+ * @returns for each packet its routing decision, or the error {@linkcode unwrapSphinxPacket}
+ *   would throw for it (always a {@linkcode PanoramixError})
+ * @example
+ * ```ts
+ * import { x25519 } from "@noble/curves/ed25519.js";
+ * import { createSphinxPacket } from "./packet.ts";
+ * import { unwrapSphinxPackets } from "./unwrap.ts";
+ * const secretKey = new Uint8Array(32).fill(9);
+ * const key = { keyId: 0, secretKey, publicKey: x25519.getPublicKey(secretKey) };
+ * const route = [{ nodeId: new Uint8Array(32), publicKey: key.publicKey, keyId: 0 }];
+ * const { packet } = await createSphinxPacket(new Uint8Array([42]), { route });
+ * const [out] = await unwrapSphinxPackets([packet, new Uint8Array(3)], { keys: key });
+ * console.assert(out?.kind === "deliver" && out.message[0] === 42);
+ * ```
+ */
+export async function unwrapSphinxPackets(
+  packets: readonly Uint8Array[],
+  options: UnwrapSphinxOptions,
+): Promise<(SphinxUnwrapResult | PanoramixError)[]> {
+  const results: (SphinxUnwrapResult | PanoramixError)[] = new Array(packets.length);
+  const engine = options.x25519 ?? await sphinxX25519();
+  const received: (Received | undefined)[] = packets.map((packet, i) => {
+    try {
+      return receive(packet, options);
+    } catch (error) {
+      results[i] = asPanoramixError(error);
+      return undefined;
+    }
+  });
+  // s = α^{x_n} for the whole batch (§3.3).
+  const live = indices(received, (r) => r !== undefined);
+  const secrets = await many(
+    engine,
+    live.map((i) => received[i]!.nodeKey.secretKey),
+    live.map((i) => received[i]!.alpha),
+    true,
+  );
+  const opened: (Opened | undefined)[] = new Array(packets.length);
+  for (const [k, i] of live.entries()) {
+    const secret = secrets[k]!;
+    if (secret instanceof PanoramixError) {
+      results[i] = secret;
+      continue;
+    }
+    try {
+      opened[i] = await open(received[i]!, secret, options); // in order: replay tags
+    } catch (error) {
+      results[i] = asPanoramixError(error);
+    }
+  }
+  // α' = α^{b} for every packet to forward (§3.3).
+  const forward = indices(opened, (o) => o?.command.kind === "forward");
+  const nextAlphas = await many(
+    engine,
+    forward.map((i) => opened[i]!.keys.blinding),
+    forward.map((i) => received[i]!.alpha),
+    false,
+  );
+  const nextAlpha = new Map(forward.map((i, k) => [i, nextAlphas[k]!]));
+  for (const [i, o] of opened.entries()) {
+    if (o === undefined) continue;
+    const alpha = nextAlpha.get(i);
+    if (alpha instanceof PanoramixError) {
+      results[i] = alpha;
+      continue;
+    }
+    const delta = lionessDecrypt(o.keys.payload, packets[i]!.subarray(SPHINX_HEADER_SIZE));
+    try {
+      results[i] = finish(received[i]!, o, delta, alpha);
+    } catch (error) {
+      results[i] = asPanoramixError(error);
+    }
+  }
+  return results;
+}
+
+function asPanoramixError(error: unknown): PanoramixError {
+  if (error instanceof PanoramixError) return error;
+  throw error;
+}
+
+function indices<T>(items: readonly T[], keep: (item: T) => boolean): number[] {
+  const out: number[] = [];
+  items.forEach((item, i) => keep(item) && out.push(i));
+  return out;
+}
+
+// X25519 for a batch: the engine's batch method, or one call each.
+async function many(
+  engine: SphinxX25519,
+  scalars: Uint8Array[],
+  points: Uint8Array[],
+  longLived: boolean,
+): Promise<(Uint8Array | PanoramixError)[]> {
+  if (scalars.length === 0) return [];
+  if (engine.scalarMultMany !== undefined) return engine.scalarMultMany(scalars, points);
+  const one = (k: Uint8Array, u: Uint8Array) =>
+    longLived ? engine.scalarMultLongLived(k, u) : engine.scalarMult(k, u);
+  return await Promise.all(
+    scalars.map((k, i) => one(k, points[i]!).catch((error) => asPanoramixError(error))),
+  );
+}
+
+/** A packet that passed the checks before any cryptography. */
+interface Received {
+  packet: Uint8Array;
+  keyId: number;
+  nodeKey: SphinxNodeKey;
+  alpha: Uint8Array;
+}
+
+/** A packet whose MAC checked and whose routing information is open. */
+interface Opened {
+  keys: SphinxHopKeys;
+  /** (β ‖ 0^slot) ⊕ ρ = n ‖ γ' ‖ β'. */
+  routing: Uint8Array;
+  command: SphinxCommand;
+}
+
+function receive(packet: Uint8Array, options: UnwrapSphinxOptions): Received {
   const payloadSize = checkSphinxPayloadSize(options.payloadSize);
   checkSphinxFraming(packet, payloadSize);
   const keyId = packet[1]!;
@@ -172,12 +315,17 @@ export async function unwrapSphinxPacket(
   if (!isCanonicalU(alpha)) {
     throw new InvalidInputError("Sphinx packet field 'alpha' is not a canonical X25519 element");
   }
+  return { packet, keyId, nodeKey, alpha };
+}
+
+async function open(
+  received: Received,
+  secret: Uint8Array,
+  options: UnwrapSphinxOptions,
+): Promise<Opened> {
+  const { packet, keyId, alpha } = received;
   const beta = packet.subarray(SPHINX_OFFSETS.beta, SPHINX_OFFSETS.gamma);
   const gamma = packet.subarray(SPHINX_OFFSETS.gamma, SPHINX_OFFSETS.payload);
-  const engine = options.x25519 ?? await sphinxX25519();
-
-  // s = α^{x_n} (§3.3); a low-order α gives zero and is rejected by the engine.
-  const secret = await engine.scalarMultLongLived(nodeKey.secretKey, alpha);
   const keys = deriveSphinxHopKeys(secret, alpha);
   // γ must equal μ(h_μ(s), prefix ‖ β), compared in constant time (§3.3).
   if (!constantTimeEqual(headerMac(keys.mac, prefix(keyId), beta), gamma)) {
@@ -189,28 +337,29 @@ export async function unwrapSphinxPacket(
   if (options.replayCache !== undefined && !(await options.replayCache.add(keys.replayTag))) {
     throw new ReplayError("Sphinx packet was already processed (replay tag seen before)");
   }
-
   // (β ‖ 0^slot) ⊕ ρ(h_ρ(s)) = n ‖ γ' ‖ β' (§3.3).
-  const opened = new Uint8Array(SPHINX_BETA_SIZE + SPHINX_SLOT_SIZE);
-  opened.set(beta);
-  chacha20XorInPlace(keys.routing, opened);
-  const command = decodeSphinxCommand(opened);
-  // α' = α^{b} with b = h_b(α, s) clamped by X25519 (§3.3), started before the payload so
-  // that an engine running off the main thread (WebCrypto) overlaps with LIONESS.
-  const nextAlpha = command.kind === "forward"
-    ? engine.scalarMult(keys.blinding, alpha)
-    : undefined;
-  // δ' = π^{-1}(h_π(s), δ) (§3.4).
-  const delta = lionessDecrypt(keys.payload, packet.subarray(SPHINX_HEADER_SIZE));
+  const routing = new Uint8Array(SPHINX_BETA_SIZE + SPHINX_SLOT_SIZE);
+  routing.set(beta);
+  chacha20XorInPlace(keys.routing, routing);
+  return { keys, routing, command: decodeSphinxCommand(routing) };
+}
 
+// δ' = π^{-1}(h_π(s), δ) (§3.4) is `delta`; builds what the node does next.
+function finish(
+  received: Received,
+  opened: Opened,
+  delta: Uint8Array,
+  nextAlpha: Uint8Array | undefined,
+): SphinxUnwrapResult {
+  const { command, routing, keys } = opened;
   if (command.kind === "forward") {
-    const out = new Uint8Array(packet.length);
+    const out = new Uint8Array(received.packet.length);
     out[0] = SPHINX_VERSION;
     out[1] = command.nextKeyId;
-    out.set(await nextAlpha!, SPHINX_OFFSETS.alpha);
-    out.set(opened.subarray(SPHINX_SLOT_SIZE), SPHINX_OFFSETS.beta);
+    out.set(nextAlpha!, SPHINX_OFFSETS.alpha);
+    out.set(routing.subarray(SPHINX_SLOT_SIZE), SPHINX_OFFSETS.beta);
     out.set(
-      opened.subarray(SPHINX_COMMAND_SIZE, SPHINX_COMMAND_SIZE + SPHINX_MAC_SIZE),
+      routing.subarray(SPHINX_COMMAND_SIZE, SPHINX_COMMAND_SIZE + SPHINX_MAC_SIZE),
       SPHINX_OFFSETS.gamma,
     );
     out.set(delta, SPHINX_OFFSETS.payload);

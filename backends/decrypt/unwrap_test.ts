@@ -11,7 +11,7 @@ import { createSphinxPacket } from "./packet.ts";
 import { SPHINX_HEADER_SIZE, sphinxMessageCapacity } from "./params.ts";
 import { MemoryReplayCache } from "./replay_cache.ts";
 import { assertRejectsWith, testNodes } from "./test_helpers.ts";
-import { unwrapSphinxPacket } from "./unwrap.ts";
+import { type SphinxUnwrapResult, unwrapSphinxPacket, unwrapSphinxPackets } from "./unwrap.ts";
 import { nobleSphinxX25519, wasmSphinxX25519, webCryptoSphinxX25519 } from "./x25519.ts";
 
 const encoder = new TextEncoder();
@@ -247,4 +247,57 @@ Deno.test("packets over different route lengths have the same size and look alik
     sizes.add(packet.length);
   }
   assert.equal(sizes.size, 1);
+});
+
+Deno.test("a batch unwraps like one packet at a time, errors in place, with every engine", async () => {
+  const lookup = (id: number) => keys.find((k) => k.keyId === id);
+  const packets: Uint8Array[] = [];
+  for (let i = 0; i < 70; i++) {
+    const n = 1 + (i % 3); // forwards and delivers; 70 > one WebAssembly batch of 64
+    packets.push(
+      (await createSphinxPacket(encoder.encode(`batch ${i}`), {
+        route: route.slice(0, n),
+      })).packet,
+    );
+  }
+  const tampered = packets[3]!.slice();
+  tampered[100]! ^= 1; // β: MAC fails
+  const lowOrder = packets[4]!.slice();
+  lowOrder.fill(0, 2, 34); // α = 0: low order
+  const otherKey = packets[5]!.slice();
+  otherKey[1] = 99; // no key with id 99
+  const inputs = [...packets, tampered, lowOrder, otherKey, new Uint8Array(10), packets[0]!];
+  const describe = (r: SphinxUnwrapResult | PanoramixError) =>
+    r instanceof PanoramixError
+      ? r.name
+      : `${r.kind} ${r.replayTag.join()} ${r.kind === "forward" ? r.packet.join() : ""}`;
+  for (const engine of [nobleSphinxX25519, webCryptoSphinxX25519, wasmSphinxX25519]) {
+    const cache = new MemoryReplayCache();
+    const batch = await unwrapSphinxPackets(inputs, {
+      keys: lookup,
+      x25519: engine,
+      replayCache: cache,
+    });
+    const single: (SphinxUnwrapResult | PanoramixError)[] = [];
+    const cache2 = new MemoryReplayCache();
+    for (const p of inputs) {
+      try {
+        single.push(
+          await unwrapSphinxPacket(p, { keys: lookup, x25519: engine, replayCache: cache2 }),
+        );
+      } catch (error) {
+        assert.ok(error instanceof PanoramixError);
+        single.push(error);
+      }
+    }
+    assert.deepEqual(batch.map(describe), single.map(describe), engine.name);
+    const names = batch.slice(70).map(describe);
+    assert.deepEqual(names, [
+      "VerificationError",
+      "VerificationError",
+      "NotFoundError",
+      "InvalidInputError",
+      "ReplayError", // packets[0] again, in input order
+    ], engine.name);
+  }
 });

@@ -23,6 +23,7 @@ import {
   x25519Wasm,
   x25519WasmBase,
   x25519WasmBasePair,
+  x25519WasmMany,
 } from "./x25519_wasm.ts";
 
 /** Byte length of X25519 scalars, u-coordinates and shared secrets (RFC 7748 §5). */
@@ -93,6 +94,18 @@ export interface SphinxX25519 {
    * @throws {VerificationError} when the second result is zero (low-order u)
    */
   scalarMultPair?(scalar: Uint8Array, u: Uint8Array): Promise<[Uint8Array, Uint8Array]>;
+  /**
+   * X25519(scalars[i], points[i]) for a batch (a node unwrapping many packets): engines
+   * may share work across the batch; engines without it get one call each.
+   *
+   * @param scalars 32-byte scalars
+   * @param points 32-byte u-coordinates, one per scalar
+   * @returns each result, or a {@linkcode VerificationError} where it is zero (low order)
+   */
+  scalarMultMany?(
+    scalars: readonly Uint8Array[],
+    points: readonly Uint8Array[],
+  ): Promise<(Uint8Array | VerificationError)[]>;
 }
 
 function lowOrder(cause?: unknown): VerificationError {
@@ -202,8 +215,8 @@ function settle<T>(step: () => T): Promise<T> {
   }
 }
 
-function nonZero(out: Uint8Array): Uint8Array {
-  if (isZero(out)) throw lowOrder();
+function nonZero(out: Uint8Array | undefined): Uint8Array {
+  if (out === undefined || isZero(out)) throw lowOrder();
   return out;
 }
 
@@ -225,11 +238,15 @@ export const wasmSphinxX25519: SphinxX25519 = {
   scalarMult: (scalar, u) => settle(() => nonZero(x25519Wasm(scalar, u))),
   scalarMultBase: (scalar) => settle(() => x25519WasmBase(scalar)),
   scalarMultLongLived: (scalar, u) => settle(() => nonZero(x25519Wasm(scalar, u))),
+  scalarMultMany: (scalars, points) =>
+    settle(() =>
+      x25519WasmMany(scalars, points).map((out) => out === undefined ? lowOrder() : out)
+    ),
   scalarMultPair: (scalar, u) =>
     settle(() => {
-      const pair = x25519WasmBasePair(scalar, u) ?? [x25519WasmBase(scalar), x25519Wasm(scalar, u)];
-      nonZero(pair[1]);
-      return pair;
+      const pair = x25519WasmBasePair(scalar, u);
+      if (pair !== undefined) return [pair[0], nonZero(pair[1])];
+      return [x25519WasmBase(scalar), nonZero(x25519Wasm(scalar, u))];
     }),
 };
 

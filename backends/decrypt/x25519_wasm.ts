@@ -17,9 +17,8 @@ import {
 } from "./edwards_table.ts";
 
 // Linear memory layout (bytes). The field functions keep no state of their own here.
-const SCALAR_AT = 0; // 32-byte clamped scalar
-const U1_AT = 32; // 32-byte input u-coordinate
-const OUT1_AT = 96; // 32-byte outputs
+const ZB_AT = 32; // 32-byte encoding of a ladder's Z, to test it for zero
+const OUT1_AT = 96; // 32-byte outputs of the fixed-base functions
 const OUT2_AT = 128;
 const DIGITS_AT = 160; // 64 signed radix-16 digits of the scalar, one byte each
 const FE_AT = 256; // field elements, FE_BYTES each
@@ -71,8 +70,19 @@ const FE: Record<(typeof FE_NAMES)[number], number> = Object.fromEntries(
 ) as Record<(typeof FE_NAMES)[number], number>;
 /** Scratch memory of the field exponentiations (core/field25519.ts). */
 const SCRATCH_AT = FE_AT + FE_NAMES.length * FE_BYTES;
+/** Ladders per batch: they share one field inversion (Montgomery's trick). */
+export const LADDER_BATCH = 64;
+// Batch of ladders: clamped scalars, input u, projective results X and Z, prefix products
+// of Z, the 32-byte outputs, and a zero flag per entry (low-order input).
+const B_SCALARS = 4096;
+const B_US = B_SCALARS + 32 * LADDER_BATCH;
+const B_X = B_US + 32 * LADDER_BATCH;
+const B_Z = B_X + FE_BYTES * LADDER_BATCH;
+const B_P = B_Z + FE_BYTES * LADDER_BATCH;
+const B_OUT = B_P + FE_BYTES * LADDER_BATCH;
+const B_FLAGS = B_OUT + 32 * LADDER_BATCH;
 /** Staging area for one serialized table (./edwards_table.ts) before conversion to limbs. */
-const STAGING_AT = 4096;
+const STAGING_AT = B_FLAGS + LADDER_BATCH;
 /** Tables in memory: 256 entries × 3 field elements × 10 limbs as i32 (limbs fit in 27 bits). */
 const TABLES_AT = STAGING_AT + TABLE_BYTES;
 const ENTRY_BYTES = 3 * 10 * 4;
@@ -80,13 +90,15 @@ const ROW_BYTES = TABLE_COLUMNS * ENTRY_BYTES;
 const TABLE_LIMB_BYTES = TABLE_ROWS * ROW_BYTES;
 /** Table slots: slot 0 holds the base point, the others cached public keys. */
 export const TABLE_SLOTS = 17;
-if (SCRATCH_AT + FIELD_SCRATCH_BYTES > STAGING_AT) throw new RangeError("Memory layout overlaps");
+if (SCRATCH_AT + FIELD_SCRATCH_BYTES > B_SCALARS) throw new RangeError("Memory layout overlaps");
 const PAGES = Math.ceil((TABLES_AT + TABLE_SLOTS * TABLE_LIMB_BYTES) / 65536);
 
 // Opcodes the shared assembler does not name (WebAssembly core specification §5.4.5).
 const I32_LOAD8_S = 0x2c;
 const I64_LOAD32_S = 0x34;
 const I32_EQ = 0x46;
+const I32_GE_S = 0x4e;
+const I32_STORE8 = 0x3a;
 
 /** (A − 2)/4 for Curve25519, A = 486662 (RFC 7748 §5). */
 const A24 = 121665;
@@ -94,8 +106,8 @@ const A24 = 121665;
 interface Engine {
   memory: Uint8Array;
   digits: Int8Array;
-  /** X25519(scalar at SCALAR_AT, u at U1_AT) → OUT1_AT. */
-  single: () => void;
+  /** X25519 of the first n scalars and points of the batch area → outputs and zero flags. */
+  many: (n: number) => void;
   /** Converts the serialized table at STAGING_AT into limbs at the given table address. */
   loadTable: (table: number) => void;
   /** Fixed-base k·P for the table at the given address (digits at DIGITS_AT) → OUT1_AT. */
@@ -108,11 +120,11 @@ function build(): Engine | undefined {
   const m = new WasmModuleBuilder(PAGES);
   const f = addField25519(m, SCRATCH_AT);
   // ladder(u: i32 bytes address, x: i32 result X, z: i32 result Z): the projective
-  // u-coordinate X/Z of k·u for the clamped scalar k at SCALAR_AT (RFC 7748 §5).
-  const ladder = m.declare("ladder", [I32, I32, I32], [], false);
+  // u-coordinate X/Z of k·u for the clamped scalar k at address k (RFC 7748 §5).
+  const ladder = m.declare("ladder", [I32, I32, I32, I32], [], false);
   const butterfly = m.declare("butterfly", [I32, I32, I32, I32], [], false);
   const swapPoints = m.declare("swapPoints", [I32], [], false);
-  const single = m.declare("single", []);
+  const many = m.declare("many", [I32]);
 
   const code: number[] = [];
   const i32 = (n: number) => code.push(OP.i32Const, ...signedLeb(n));
@@ -155,17 +167,17 @@ function build(): Engine | undefined {
     m.define(swapPoints, [[2, I64]], code.splice(0));
   }
 
-  // ladder(u, x, z): locals 0 u, 1 x, 2 z (parameters); 3 bit index t; 4 swap; 5 k_t.
-  const T = 3, SWAP = 4, KT = 5;
+  // ladder(k, u, x, z): locals 0 k, 1 u, 2 x, 3 z (parameters); 4 bit index t; 5 swap; 6 k_t.
+  const T = 4, SWAP = 5, KT = 6;
   // x_1 = u (bit 255 masked by fromBytes), x_2 = 1, z_2 = 0, x_3 = u, z_3 = 1 (RFC 7748 §5).
-  i32(FE.x1), code.push(OP.localGet, 0, OP.call, ...unsignedLeb(f.fromBytes));
+  i32(FE.x1), code.push(OP.localGet, 1, OP.call, ...unsignedLeb(f.fromBytes));
   call(f.copy, FE.x2, FE.one), call(f.copy, FE.z2, FE.zero);
   call(f.copy, FE.x3, FE.x1), call(f.copy, FE.z3, FE.one);
   i32(0), code.push(OP.localSet, SWAP);
   i32(255), code.push(OP.localSet, T); // t + 1, counting down to 1
   code.push(OP.loop, 0x40);
   // k_t = (k >> t) & 1 with t = T − 1; the index is public, only the bit is secret.
-  i32(SCALAR_AT), code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub), i32(3);
+  code.push(OP.localGet, 0, OP.localGet, T), i32(1), code.push(OP.i32Sub), i32(3);
   code.push(OP.i32ShrU, OP.i32Add, OP.i32Load8U, 0, 0);
   code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub), i32(7), code.push(OP.i32And);
   code.push(OP.i32ShrU), i32(1), code.push(OP.i32And, OP.localTee, KT);
@@ -189,14 +201,60 @@ function build(): Engine | undefined {
   code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub, OP.localTee, T, OP.brIf, 0, OP.end);
   // Final cswap(swap, …); hand X/Z to the caller.
   code.push(OP.localGet, SWAP, OP.call, ...unsignedLeb(swapPoints));
-  code.push(OP.localGet, 1), i32(FE.x2), code.push(OP.call, ...unsignedLeb(f.copy));
-  code.push(OP.localGet, 2), i32(FE.z2), code.push(OP.call, ...unsignedLeb(f.copy));
+  code.push(OP.localGet, 2), i32(FE.x2), code.push(OP.call, ...unsignedLeb(f.copy));
+  code.push(OP.localGet, 3), i32(FE.z2), code.push(OP.call, ...unsignedLeb(f.copy));
   m.define(ladder, [[3, I32]], code.splice(0));
 
-  // single: x_2·z_2^(p−2), encoded (RFC 7748 §5).
-  call(ladder, U1_AT, FE.px, FE.pz);
-  call(f.invert, FE.pz, FE.pz), call(f.mul, FE.px, FE.px, FE.pz), call(f.toBytes, OUT1_AT, FE.px);
-  m.define(single, [], code.splice(0));
+  // many(n): n ladders, then x_2·z_2^(p−2) for each (RFC 7748 §5) with one inversion for
+  // all: prefix products P_i = Z_0⋯Z_i, 1/P_{n−1}, then back to front 1/Z_i = P_{i−1}/P_i.
+  // A zero Z (low-order input: the result is zero) is flagged and counted as 1 so that it
+  // does not zero the others; which inputs have low order is public.
+  {
+    const N = 0, I = 1, Z = 2;
+    const at = (base: number, size: number) => (
+      code.push(OP.localGet, I),
+        i32(size),
+        code.push(0x6c /* i32.mul */),
+        i32(base),
+        code.push(OP.i32Add)
+    );
+    i32(0), code.push(OP.localSet, I, OP.loop, 0x40);
+    at(B_SCALARS, 32), at(B_US, 32), at(B_X, FE_BYTES), at(B_Z, FE_BYTES);
+    code.push(OP.call, ...unsignedLeb(ladder));
+    // flag_i = (Z_i ≡ 0); Z_i += flag_i.
+    i32(ZB_AT), at(B_Z, FE_BYTES), code.push(OP.call, ...unsignedLeb(f.toBytes));
+    for (let w = 0; w < 4; w++) {
+      i32(ZB_AT), code.push(OP.i64Load, 3, ...unsignedLeb(8 * w));
+      if (w > 0) code.push(OP.i64Or);
+    }
+    code.push(OP.i64Eqz, OP.localSet, Z);
+    at(B_FLAGS, 1), code.push(OP.localGet, Z, I32_STORE8, 0, 0);
+    at(B_Z, FE_BYTES), at(B_Z, FE_BYTES), code.push(OP.i64Load, 3, 0, OP.localGet, Z);
+    code.push(OP.i64ExtendI32U, OP.i64Add, OP.i64Store, 3, 0);
+    // P_i = P_{i−1}·Z_i (P_0 = Z_0).
+    code.push(OP.localGet, I, OP.i32Eqz, OP.if, 0x40);
+    at(B_P, FE_BYTES), at(B_Z, FE_BYTES), code.push(OP.call, ...unsignedLeb(f.copy));
+    code.push(OP.else);
+    at(B_P, FE_BYTES), at(B_P - FE_BYTES, FE_BYTES), at(B_Z, FE_BYTES);
+    code.push(OP.call, ...unsignedLeb(f.mul), OP.end);
+    code.push(OP.localGet, I), i32(1), code.push(OP.i32Add, OP.localTee, I, OP.localGet, N);
+    code.push(OP.i32LtU, OP.brIf, 0, OP.end);
+    // acc = 1/P_{n−1}; for i = n−1 … 1: 1/Z_i = acc·P_{i−1}, acc = acc·Z_i; 1/Z_0 = acc.
+    code.push(OP.localGet, N), i32(1), code.push(OP.i32Sub, OP.localSet, I);
+    i32(FE.t), at(B_P, FE_BYTES), code.push(OP.call, ...unsignedLeb(f.invert));
+    code.push(OP.loop, 0x40, OP.localGet, I, OP.if, 0x40);
+    call(f.copy, FE.px, FE.t);
+    i32(FE.px), i32(FE.px), at(B_P - FE_BYTES, FE_BYTES), code.push(OP.call, ...unsignedLeb(f.mul));
+    i32(FE.t), i32(FE.t), at(B_Z, FE_BYTES), code.push(OP.call, ...unsignedLeb(f.mul));
+    code.push(OP.else);
+    call(f.copy, FE.px, FE.t);
+    code.push(OP.end);
+    i32(FE.px), i32(FE.px), at(B_X, FE_BYTES), code.push(OP.call, ...unsignedLeb(f.mul));
+    at(B_OUT, 32), i32(FE.px), code.push(OP.call, ...unsignedLeb(f.toBytes));
+    code.push(OP.localGet, I), i32(1), code.push(OP.i32Sub, OP.localTee, I), i32(0);
+    code.push(I32_GE_S, OP.brIf, 0, OP.end);
+    m.define(many, [[2, I32]], code.splice(0));
+  }
 
   // --- Fixed-base multiplication on the Edwards curve (ref10 ge_scalarmult_base) ---
   const select = m.declare("select", [I32, I32], [], false);
@@ -326,7 +384,7 @@ function build(): Engine | undefined {
   return {
     memory,
     digits: new Int8Array(memory.buffer, DIGITS_AT, 64),
-    single: instance.exports.single as () => void,
+    many: instance.exports.many as (n: number) => void,
     loadTable: instance.exports.loadTable as (table: number) => void,
     base: instance.exports.base as (table: number) => void,
     basePair: instance.exports.basePair as (table1: number, table2: number) => void,
@@ -350,35 +408,71 @@ export function wasmX25519Available(): boolean {
   return wasmEngine() !== undefined;
 }
 
-function loadScalar(e: Engine, scalar: Uint8Array): void {
-  // decodeScalar25519: clear bits 0–2 and 255, set bit 254 (RFC 7748 §5).
-  e.memory.set(scalar, SCALAR_AT);
-  e.memory[SCALAR_AT] = e.memory[SCALAR_AT]! & 248;
-  e.memory[SCALAR_AT + 31] = (e.memory[SCALAR_AT + 31]! & 127) | 64;
-}
-
 /**
  * X25519(scalar, u) (RFC 7748 §5) in WebAssembly.
  *
  * @param scalar 32-byte scalar (clamped here)
  * @param u 32-byte u-coordinate (bit 255 ignored, non-canonical values reduced)
- * @returns the 32-byte result (all zero for a low-order u; the caller rejects it)
+ * @returns the 32-byte result, or undefined for a low-order u (the result would be zero)
  * @throws {RangeError} when WebAssembly is unavailable (check {@linkcode wasmX25519Available})
  * @example
  * ```ts
  * import { x25519Wasm } from "./x25519_wasm.ts";
  * const u = new Uint8Array(32);
  * u[0] = 9;
- * console.assert(x25519Wasm(new Uint8Array(32).fill(1), u).length === 32);
+ * console.assert(x25519Wasm(new Uint8Array(32).fill(1), u)?.length === 32);
  * ```
  */
-export function x25519Wasm(scalar: Uint8Array, u: Uint8Array): Uint8Array {
+export function x25519Wasm(scalar: Uint8Array, u: Uint8Array): Uint8Array | undefined {
+  return x25519WasmMany([scalar], [u])[0];
+}
+
+/**
+ * X25519(scalars[i], points[i]) for every i, sharing one field inversion per
+ * {@linkcode LADDER_BATCH} ladders (Montgomery's trick): a node unwrapping a batch of packets
+ * saves most of an inversion per X25519.
+ *
+ * @param scalars 32-byte scalars (clamped here)
+ * @param points 32-byte u-coordinates, as many as scalars
+ * @returns the results in order; undefined where u has low order (the result would be zero)
+ * @throws {RangeError} when WebAssembly is unavailable or the lengths differ
+ * @example
+ * ```ts
+ * import { x25519WasmMany } from "./x25519_wasm.ts";
+ * const u = new Uint8Array(32);
+ * u[0] = 9;
+ * const [a, b] = x25519WasmMany([new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)], [u, u]);
+ * console.assert(a?.length === 32 && b?.length === 32);
+ * ```
+ */
+export function x25519WasmMany(
+  scalars: readonly Uint8Array[],
+  points: readonly Uint8Array[],
+): (Uint8Array | undefined)[] {
   const e = wasmEngine();
   if (e === undefined) throw new RangeError("WebAssembly X25519 is unavailable");
-  loadScalar(e, scalar);
-  e.memory.set(u, U1_AT);
-  e.single();
-  return e.memory.slice(OUT1_AT, OUT1_AT + 32);
+  if (scalars.length !== points.length) {
+    throw new RangeError("X25519 batch needs as many points as scalars");
+  }
+  const out: (Uint8Array | undefined)[] = [];
+  const memory = e.memory;
+  for (let start = 0; start < scalars.length; start += LADDER_BATCH) {
+    const n = Math.min(LADDER_BATCH, scalars.length - start);
+    for (let i = 0; i < n; i++) {
+      // decodeScalar25519: clear bits 0–2 and 255, set bit 254 (RFC 7748 §5).
+      const at = B_SCALARS + 32 * i;
+      memory.set(scalars[start + i]!, at);
+      memory[at] = memory[at]! & 248;
+      memory[at + 31] = (memory[at + 31]! & 127) | 64;
+      memory.set(points[start + i]!, B_US + 32 * i);
+    }
+    e.many(n);
+    for (let i = 0; i < n; i++) {
+      const at = B_OUT + 32 * i;
+      out.push(memory[B_FLAGS + i] ? undefined : memory.slice(at, at + 32));
+    }
+  }
+  return out;
 }
 
 function loadDigits(e: Engine, scalar: Uint8Array): void {

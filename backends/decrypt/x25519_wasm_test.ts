@@ -6,15 +6,19 @@ import { edwardsFromU } from "./edwards_table.ts";
 import {
   TABLE_SLOTS,
   wasmX25519Available,
-  x25519Wasm,
+  x25519Wasm as x25519WasmOrUndefined,
   x25519WasmBase,
   x25519WasmBasePair,
+  x25519WasmMany,
 } from "./x25519_wasm.ts";
 
 const random = seededRandom("x25519-wasm-test");
 const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
 const toHex = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+// The ladder with its low-order answer (undefined) written as RFC 7748's all-zero result.
+const x25519Wasm = (k: Uint8Array, u: Uint8Array) =>
+  x25519WasmOrUndefined(k, u) ?? new Uint8Array(32);
 const NINE = new Uint8Array(32);
 NINE[0] = 9;
 
@@ -80,6 +84,23 @@ Deno.test("ladder gives zero for low-order points and reduces non-canonical u", 
   pPlus9[0] = 0xf6;
   pPlus9[31] = 0x7f;
   assert.equal(toHex(x25519Wasm(k, pPlus9)), toHex(x25519.scalarMult(k, NINE)));
+});
+
+Deno.test("a batch of ladders shares inversions and still gives each answer, zeros included", () => {
+  // 150 entries: more than two batches of 64; some low-order points in the middle.
+  const scalars: Uint8Array[] = [], points: Uint8Array[] = [];
+  for (let i = 0; i < 150; i++) {
+    scalars.push(randomBytes(32, random));
+    points.push(i % 37 === 5 ? new Uint8Array(32) : randomBytes(32, random));
+  }
+  const got = x25519WasmMany(scalars, points);
+  assert.equal(got.length, 150);
+  got.forEach((out, i) => {
+    const want = reference(scalars[i]!, points[i]!);
+    if (want === "00".repeat(32)) assert.equal(out, undefined, `entry ${i}`);
+    else assert.equal(toHex(out!), want, `entry ${i}`);
+  });
+  assert.throws(() => x25519WasmMany([NINE], []), RangeError);
 });
 
 Deno.test("fixed-base multiplication equals X25519(k, 9) for random and edge scalars", () => {
