@@ -205,7 +205,7 @@ export const decryptBenchCommand = buildCommand({
         kind: "enum",
         values: ["auto", "webcrypto", "wasm", "noble"],
         default: "auto",
-        brief: "X25519 implementation (auto: WebAssembly tables + WebCrypto when available)",
+        brief: "X25519 implementation (auto: WebAssembly, else WebCrypto, else noble)",
       },
       json: { kind: "boolean", optional: true, brief: "Print the figures as JSON" },
     },

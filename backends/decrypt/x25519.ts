@@ -304,18 +304,16 @@ async function agreesWithNoble(engine: SphinxX25519): Promise<boolean> {
 }
 
 async function probe(): Promise<SphinxX25519> {
+  if (wasmX25519Available() && await agreesWithNoble(wasmSphinxX25519)) return wasmSphinxX25519;
   const webCrypto = typeof crypto !== "undefined" && crypto.subtle !== undefined &&
     await agreesWithNoble(webCryptoSphinxX25519);
-  const wasm = wasmX25519Available() && await agreesWithNoble(wasmSphinxX25519);
-  if (wasm && webCrypto) return withWasmFixedBase(webCryptoSphinxX25519);
-  if (wasm) return wasmSphinxX25519;
   return webCrypto ? webCryptoSphinxX25519 : nobleSphinxX25519;
 }
 
 /**
  * The default engine, each candidate admitted only if it agrees with noble on a self-test:
- * WebAssembly tables for the base point and repeated node keys combined with WebCrypto for
- * one-off points ("wasm+webcrypto", the fastest in Deno), else WebAssembly alone ("wasm"),
+ * WebAssembly ("wasm": synchronous, batched, fixed-base tables; as fast as Deno's native
+ * WebCrypto X25519 per variable-point multiplication and much faster for header creation),
  * else WebCrypto, else noble.
  *
  * @returns the engine, chosen once per process
@@ -323,7 +321,7 @@ async function probe(): Promise<SphinxX25519> {
  * ```ts
  * import { sphinxX25519 } from "./x25519.ts";
  * const engine = await sphinxX25519();
- * console.assert(["wasm+webcrypto", "wasm", "webcrypto", "noble"].includes(engine.name));
+ * console.assert(["wasm", "webcrypto", "noble"].includes(engine.name));
  * ```
  */
 export function sphinxX25519(): Promise<SphinxX25519> {
