@@ -36,8 +36,8 @@ export interface SphinxHop {
   /** Node id (32 bytes): the address the previous hop forwards to. */
   nodeId: Uint8Array;
   /**
-   * The node's X25519 public key for the epoch (32 bytes). The WebCrypto engine caches its
-   * import per array object, so do not modify the array after use.
+   * The node's X25519 public key for the epoch (32 bytes). Engines cache per array object
+   * (WebCrypto its import, WebAssembly its table key), so do not modify the array after use.
    */
   publicKey: Uint8Array;
   /** Key id (epoch) of that public key, 0–255, carried in the packet framing. */

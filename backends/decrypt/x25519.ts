@@ -341,13 +341,17 @@ export function sphinxX25519(): Promise<SphinxX25519> {
  * ```
  */
 export function clampedScalar(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = 31; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  // Little-endian bytes read through one hex string (one bigint, not 32 intermediate ones).
+  let hex = "0x";
+  for (let i = 31; i >= 0; i--) hex += HEX[bytes[i]!];
+  let n = BigInt(hex);
   n &= ~7n; // clear the three low bits (cofactor 8)
   n &= (1n << 255n) - 1n; // clear bit 255
   n |= 1n << 254n; // set bit 254
   return n;
 }
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 function modOrder(n: bigint): bigint {
   const r = n % CURVE25519_ORDER;
@@ -409,12 +413,10 @@ export function encodeClampedScalar(e: bigint): Uint8Array {
       "Scalar 'e' has no clamped representative; retry with new randomness",
     );
   }
-  let c = m * 8n;
+  // c = 8m < 2^255 as 32 little-endian bytes, through one hex string.
+  const hex = (m * 8n).toString(16).padStart(64, "0");
   const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) {
-    out[i] = Number(c & 0xffn);
-    c >>= 8n;
-  }
+  for (let i = 0; i < 32; i++) out[i] = parseInt(hex.slice(62 - 2 * i, 64 - 2 * i), 16);
   return out;
 }
 

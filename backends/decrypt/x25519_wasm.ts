@@ -266,9 +266,12 @@ function build(): Engine | undefined {
   const basePair = m.declare("basePair", [I32, I32]);
 
   // select(row, digit): n = digit·(row's base) as Niels (y+x, y−x, 2dxy), constant time in
-  // the digit: every entry is read and masked in. Locals: 2 neg, 3 abs, 4..11 masks, 12 acc.
+  // the digit: every entry of the row is read and masked in, and a negative digit (−(x, y) =
+  // (−x, y)) swaps y+x with y−x and negates 2dxy by masks. Table limbs are i32, two per i64
+  // word, so the masking runs over 15 words per entry. Locals: 2 neg, 3 |digit|, 4..11 masks,
+  // 12..14 one word of each coordinate, 15 the sign mask, 16 a temporary.
   {
-    const NEG = 2, ABS = 3, MASK = 4, ACC = 12;
+    const NEG = 2, ABS = 3, MASK = 4, ACC = 12, SIGN = 15, X = 16;
     code.push(OP.localGet, 1), i32(31), code.push(OP.i32ShrU, OP.localSet, NEG);
     // |digit| = (digit ⊕ −neg) + neg
     code.push(OP.localGet, 1), i32(0), code.push(OP.localGet, NEG, OP.i32Sub, OP.i32Xor);
@@ -277,23 +280,36 @@ function build(): Engine | undefined {
       code.push(OP.i64Const, 0, OP.localGet, ABS), i32(j + 1);
       code.push(I32_EQ, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK + j);
     }
+    code.push(OP.i64Const, 0, OP.localGet, NEG, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, SIGN);
     const targets = [FE.ny, FE.nm, FE.nt];
-    for (let l = 0; l < 30; l++) {
-      const fe = Math.floor(l / 10), limb = l % 10;
-      // Start from the neutral element (1, 1, 0).
-      code.push(OP.i64Const, fe < 2 && limb === 0 ? 1 : 0, OP.localSet, ACC);
-      for (let j = 0; j < TABLE_COLUMNS; j++) {
-        code.push(OP.localGet, ACC, OP.localGet, ACC, OP.localGet, 0);
-        code.push(I64_LOAD32_S, 2, ...unsignedLeb(j * ENTRY_BYTES + 4 * l));
-        code.push(OP.i64Xor, OP.localGet, MASK + j, OP.i64And, OP.i64Xor, OP.localSet, ACC);
+    for (let w = 0; w < 5; w++) {
+      for (let fe = 0; fe < 3; fe++) {
+        // Start from the neutral element (1, 1, 0).
+        code.push(OP.i64Const, fe < 2 && w === 0 ? 1 : 0, OP.localSet, ACC + fe);
+        for (let j = 0; j < TABLE_COLUMNS; j++) {
+          code.push(OP.localGet, ACC + fe, OP.localGet, ACC + fe, OP.localGet, 0);
+          code.push(OP.i64Load, 3, ...unsignedLeb(j * ENTRY_BYTES + 40 * fe + 8 * w));
+          code.push(OP.i64Xor, OP.localGet, MASK + j, OP.i64And, OP.i64Xor, OP.localSet, ACC + fe);
+        }
       }
-      i32(targets[fe]! + 8 * limb), code.push(OP.localGet, ACC, OP.i64Store, 3, 0);
+      // Swap the y+x and y−x words when the digit is negative.
+      code.push(OP.localGet, ACC, OP.localGet, ACC + 1, OP.i64Xor, OP.localGet, SIGN);
+      code.push(OP.i64And, OP.localSet, X);
+      code.push(OP.localGet, ACC, OP.localGet, X, OP.i64Xor, OP.localSet, ACC);
+      code.push(OP.localGet, ACC + 1, OP.localGet, X, OP.i64Xor, OP.localSet, ACC + 1);
+      for (let fe = 0; fe < 3; fe++) {
+        for (const high of [false, true]) {
+          // The limb: the word's low or high 32 bits, sign-extended.
+          i32(targets[fe]! + 16 * w + (high ? 8 : 0)), code.push(OP.localGet, ACC + fe);
+          if (!high) code.push(OP.i64Const, 32, OP.i64Shl);
+          code.push(OP.i64Const, 32, OP.i64ShrS);
+          // 2dxy: −v = (v ⊕ sign) − sign when the sign mask is all ones.
+          if (fe === 2) code.push(OP.localGet, SIGN, OP.i64Xor, OP.localGet, SIGN, OP.i64Sub);
+          code.push(OP.i64Store, 3, 0);
+        }
+      }
     }
-    // Negative digit: −(x, y) = (−x, y) swaps y+x with y−x and negates 2dxy.
-    i32(FE.ny), i32(FE.nm), code.push(OP.localGet, NEG, OP.call, ...unsignedLeb(f.cswap));
-    call(f.sub, FE.t, FE.zero, FE.nt);
-    i32(FE.nt), i32(FE.t), code.push(OP.localGet, NEG, OP.call, ...unsignedLeb(f.cswap));
-    m.define(select, [[2, I32], [8, I64], [1, I64]], code.splice(0));
+    m.define(select, [[2, I32], [8, I64], [3, I64], [2, I64]], code.splice(0));
   }
 
   // madd: h = h + n (ref10 ge_madd, then p1p1 → p3); every mul input is a carried value or
@@ -504,9 +520,16 @@ const TABULATE_AFTER = 4;
 const BASE_U = new Uint8Array(32);
 BASE_U[0] = 9;
 
+// Table keys by content, remembered per array object (node keys are reused arrays).
+const hexOf = new WeakMap<Uint8Array, string>();
+
 function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += (b < 16 ? "0" : "") + b.toString(16);
+  let out = hexOf.get(bytes);
+  if (out === undefined) {
+    out = "";
+    for (const b of bytes) out += (b < 16 ? "0" : "") + b.toString(16);
+    hexOf.set(bytes, out);
+  }
   return out;
 }
 
