@@ -192,14 +192,17 @@ export async function createSphinxHeader(
   return { header, hopKeys, alphas, secrets };
 }
 
+// The framing bytes of each key id, made once (every header MAC hashes them).
+const PREFIXES = Array.from({ length: 256 }, (_, keyId) => new Uint8Array([SPHINX_VERSION, keyId]));
+
 /**
  * The two framing bytes: version and key id.
  *
  * @param keyId key id 0–255
- * @returns 2 bytes
+ * @returns 2 bytes, shared between calls: read them, do not modify them
  */
 export function prefix(keyId: number): Uint8Array {
-  return new Uint8Array([SPHINX_VERSION, keyId]);
+  return PREFIXES[keyId] ?? new Uint8Array([SPHINX_VERSION, keyId]);
 }
 
 /** Offsets of the header fields in a packet. */
