@@ -124,6 +124,8 @@ function build(): Engine | undefined {
   const ladder = m.declare("ladder", [I32, I32, I32, I32], [], false);
   const butterfly = m.declare("butterfly", [I32, I32, I32, I32], [], false);
   const swapPoints = m.declare("swapPoints", [I32], [], false);
+  const enter = m.declare("enter", [I32], [], false);
+  const eFactor = m.declare("eFactor", [], [], false);
   const many = m.declare("many", [I32]);
 
   const code: number[] = [];
@@ -167,6 +169,51 @@ function build(): Engine | undefined {
     m.define(swapPoints, [[2, I64]], code.splice(0));
   }
 
+  // enter(bit): the start of a ladder step in one pass: cswap(bit, (x_2, z_2), (x_3, z_3)) by
+  // masks, then A = x_2 + z_2, B = x_2 − z_2, C = x_3 + z_3, D = x_3 − z_3. The swapped points
+  // are not stored back: the rest of the step overwrites all four.
+  {
+    const MASK = 1, X = 2, V = 3; // V..V+3: x_2, z_2, x_3, z_3
+    code.push(OP.i64Const, 0, OP.localGet, 0, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK);
+    const load = (address: number, i: number, local: number) => (
+      i32(0), code.push(OP.i64Load, 3, ...unsignedLeb(address + 8 * i), OP.localSet, local)
+    );
+    for (let i = 0; i < 10; i++) {
+      load(FE.x2, i, V), load(FE.z2, i, V + 1), load(FE.x3, i, V + 2), load(FE.z3, i, V + 3);
+      for (const k of [0, 1]) {
+        code.push(OP.localGet, V + k, OP.localGet, V + 2 + k, OP.i64Xor, OP.localGet, MASK);
+        code.push(OP.i64And, OP.localSet, X);
+        code.push(OP.localGet, V + k, OP.localGet, X, OP.i64Xor, OP.localSet, V + k);
+        code.push(OP.localGet, V + 2 + k, OP.localGet, X, OP.i64Xor, OP.localSet, V + 2 + k);
+      }
+      for (
+        const [out, a, b, op] of [
+          [FE.a, V, V + 1, OP.i64Add],
+          [FE.b, V, V + 1, OP.i64Sub],
+          [FE.c, V + 2, V + 3, OP.i64Add],
+          [FE.d, V + 2, V + 3, OP.i64Sub],
+        ] as const
+      ) {
+        i32(0), code.push(OP.localGet, a, OP.localGet, b, op);
+        code.push(OP.i64Store, 3, ...unsignedLeb(out + 8 * i));
+      }
+    }
+    m.define(enter, [[6, I64]], code.splice(0));
+  }
+
+  // eFactor: E = AA − BB and t = AA + a24·E in one pass; t is carried by the caller before
+  // it is multiplied (|a24·E| < 2^45 exceeds the bound of core/field25519.ts).
+  for (let i = 0; i < 10; i++) {
+    const at = (
+      address: number,
+    ) => (i32(0), code.push(OP.i64Load, 3, ...unsignedLeb(address + 8 * i)));
+    i32(0), at(FE.aa), at(FE.bb), code.push(OP.i64Sub, OP.localTee, 0);
+    code.push(OP.i64Store, 3, ...unsignedLeb(FE.e + 8 * i));
+    i32(0), at(FE.aa), code.push(OP.localGet, 0, OP.i64Const, ...signedLeb(A24), OP.i64Mul);
+    code.push(OP.i64Add, OP.i64Store, 3, ...unsignedLeb(FE.t + 8 * i));
+  }
+  m.define(eFactor, [[1, I64]], code.splice(0));
+
   // ladder(k, u, x, z): locals 0 k, 1 u, 2 x, 3 z (parameters); 4 bit index t; 5 swap; 6 k_t.
   const T = 4, SWAP = 5, KT = 6;
   // x_1 = u (bit 255 masked by fromBytes), x_2 = 1, z_2 = 0, x_3 = u, z_3 = 1 (RFC 7748 §5).
@@ -181,23 +228,20 @@ function build(): Engine | undefined {
   code.push(OP.i32ShrU, OP.i32Add, OP.i32Load8U, 0, 0);
   code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub), i32(7), code.push(OP.i32And);
   code.push(OP.i32ShrU), i32(1), code.push(OP.i32And, OP.localTee, KT);
-  // swap ^= k_t; cswap(swap, x_2, x_3); cswap(swap, z_2, z_3); swap = k_t.
-  code.push(OP.localGet, SWAP, OP.i32Xor, OP.call, ...unsignedLeb(swapPoints));
+  // swap ^= k_t; cswap(swap, x_2, x_3); cswap(swap, z_2, z_3); swap = k_t; then
+  // A = x_2 + z_2, B = x_2 − z_2, C = x_3 + z_3, D = x_3 − z_3 (all in `enter`).
+  code.push(OP.localGet, SWAP, OP.i32Xor, OP.call, ...unsignedLeb(enter));
   code.push(OP.localGet, KT, OP.localSet, SWAP);
-  // A = x_2 + z_2, B = x_2 − z_2, AA = A², BB = B², E = AA − BB.
-  call(butterfly, FE.a, FE.b, FE.x2, FE.z2), call(f.sq, FE.aa, FE.a), call(f.sq, FE.bb, FE.b);
-  call(f.sub, FE.e, FE.aa, FE.bb);
-  // C = x_3 + z_3, D = x_3 − z_3, DA = D·A, CB = C·B.
-  call(butterfly, FE.c, FE.d, FE.x3, FE.z3);
+  // AA = A², BB = B², E = AA − BB, DA = D·A, CB = C·B.
+  call(f.sq, FE.aa, FE.a), call(f.sq, FE.bb, FE.b);
   call(f.mul, FE.da, FE.d, FE.a), call(f.mul, FE.cb, FE.c, FE.b);
   // x_3 = (DA + CB)², z_3 = x_1·(DA − CB)².
   call(butterfly, FE.x3, FE.z3, FE.da, FE.cb), call(f.sq, FE.x3, FE.x3);
   call(f.sq, FE.z3, FE.z3), call(f.mul, FE.z3, FE.x1, FE.z3);
-  // x_2 = AA·BB, z_2 = E·(AA + a24·E).
+  // x_2 = AA·BB, E = AA − BB, z_2 = E·(AA + a24·E).
   call(f.mul, FE.x2, FE.aa, FE.bb);
-  i32(FE.z2), i32(FE.e);
-  code.push(OP.i64Const, ...signedLeb(A24), OP.call, ...unsignedLeb(f.mulSmall));
-  call(f.add, FE.z2, FE.aa, FE.z2), call(f.mul, FE.z2, FE.e, FE.z2);
+  code.push(OP.call, ...unsignedLeb(eFactor)), call(f.carry, FE.t, FE.t);
+  call(f.mul, FE.z2, FE.e, FE.t);
   code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub, OP.localTee, T, OP.brIf, 0, OP.end);
   // Final cswap(swap, …); hand X/Z to the caller.
   code.push(OP.localGet, SWAP, OP.call, ...unsignedLeb(swapPoints));
