@@ -8,7 +8,7 @@
  *
  * Bound rule: `mul`, `sq` and `mulSmall` need |limb| < 2^27, i.e. outputs of `mul`, `sq`,
  * `carry`, `mulSmall` or `fromBytes`, or ONE `add`/`sub` of such values; their outputs have
- * |limb| ≤ 2^26. Never chain two `add`/`sub` without a `carry`.
+ * |limb| < 2^26 + 2^13. Never chain two `add`/`sub` without a `carry`.
  *
  * @module
  */
@@ -94,17 +94,21 @@ class Body {
   }
 }
 
-/** Carries locals h..h+9 in place (wrapping the top carry with ×19), then limb 0 once more. */
+/**
+ * Carries locals h..h+9 in place in two interleaved chains (limbs 0→1→…→4→5 and 4→5→…→9→0,
+ * for instruction-level parallelism), wrapping the top carry with ×19; afterwards every limb
+ * is within its width except limbs 1 and 5, which may exceed it by a small carry.
+ */
 function emitCarry(b: Body, h: number, c: number): void {
-  for (let i = 0; i < 10; i++) {
+  const step = (i: number) => {
     b.get(h + i).i64(WIDTH[i]!).op(OP.i64ShrS).set(c); // c = ⌊h_i / 2^w_i⌋
     b.get(h + i).i64((1 << WIDTH[i]!) - 1).op(OP.i64And).set(h + i);
     if (i < 9) b.get(h + i + 1).get(c).op(OP.i64Add).set(h + i + 1);
     else b.get(h).get(c).i64(19).op(OP.i64Mul, OP.i64Add).set(h); // 2^255 ≡ 19
-  }
-  b.get(h).i64(26).op(OP.i64ShrS).set(c);
-  b.get(h).i64((1 << 26) - 1).op(OP.i64And).set(h);
-  b.get(h + 1).get(c).op(OP.i64Add).set(h + 1);
+  };
+  for (const [x, y] of [[0, 4], [1, 5], [2, 6], [3, 7], [4, 8]]) step(x!), step(y!);
+  step(9);
+  step(0);
 }
 
 function storeAll(b: Body, out: number, h: number): void {
