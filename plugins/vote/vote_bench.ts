@@ -2,7 +2,12 @@
 // Whole elections: `panoramix vote bench --ballots N` or `deno run -A examples/election.ts`.
 import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
 import { seededRandom } from "../../core/random.ts";
-import { encryptElectionBallot, verifyElectionBallot } from "./ballot.ts";
+import { ballotProofContext, encryptElectionBallot, verifyElectionBallot } from "./ballot.ts";
+import {
+  verifyEncryptionKnowledge,
+  verifyEncryptionKnowledgeBatch,
+} from "../../backends/reencrypt/mod.ts";
+import { voteCheckPlaintexts, voteCombineDecryptionShares } from "./tasks.ts";
 import { ElectionBallotBox } from "./ballot_box.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint } from "./definition.ts";
@@ -31,12 +36,31 @@ const decryption = [
   await decryptElectionShares(ceremony.trusteeKeys[1]!, { ciphertexts: outputs, workers: 1 }),
 ];
 
+const { plaintexts: combined } = await voteCombineDecryptionShares(decryption, {
+  ciphertexts: outputs,
+  workers: 1,
+});
+
 Deno.bench(`encrypt 1 ballot (client)`, { group: "ballot" }, () => {
   encryptElectionBallot(election, { credential: "v", answers: [[1]] });
 });
 
 Deno.bench(`verify 1 ballot proof`, { group: "ballot" }, () => {
   verifyElectionBallot(election, ballots[0]!);
+});
+
+const items = ballots.map((b) => ({
+  ciphertext: b.ciphertext,
+  context: ballotProofContext(fingerprint, b.credential),
+  proof: b.proof,
+}));
+Deno.bench(`verify ${N} ballot proofs one by one`, { group: "ballot-batch" }, () => {
+  for (const item of items) {
+    verifyEncryptionKnowledge({ publicKey: election.publicKey, ...item }, item.proof);
+  }
+});
+Deno.bench(`verify ${N} ballot proofs as one batch`, { group: "ballot-batch" }, () => {
+  verifyEncryptionKnowledgeBatch({ publicKey: election.publicKey, items });
 });
 
 for (const workers of [1, 2]) {
@@ -46,6 +70,17 @@ for (const workers of [1, 2]) {
   Deno.bench(`decryption shares of ${N}, ${workers} worker(s)`, { group: "decrypt" }, async () => {
     await decryptElectionShares(ceremony.trusteeKeys[0]!, { ciphertexts: outputs, workers });
   });
+  Deno.bench(
+    `check ${N} plaintexts against shares, ${workers} worker(s)`,
+    { group: "tally" },
+    async () => {
+      await voteCheckPlaintexts(decryption, {
+        ciphertexts: outputs,
+        plaintexts: combined,
+        workers,
+      });
+    },
+  );
   Deno.bench(`verify+combine+tally ${N}, ${workers} worker(s)`, { group: "tally" }, async () => {
     await tallyElection(election, {
       key: ceremony.key,
