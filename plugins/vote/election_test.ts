@@ -235,3 +235,45 @@ Deno.test("election: re-voting 'last' counts only each voter's last ballot", asy
   assert.equal(checkElectionReceipt(transcript, receipts[0]!).status, "superseded");
   assert.equal(checkElectionReceipt(transcript, receipts[3]!).status, "counted");
 });
+
+Deno.test("election: ballots of width 2 (two elements) round-trip, verify, and a bad second element is named", async () => {
+  const wide = createElectionDefinition({
+    id: "wide",
+    trustees: 3,
+    threshold: 2,
+    mixers: 2,
+    questions: [
+      {
+        text: "P",
+        choices: Array.from({ length: 150 }, (_, i) => `p${i}`),
+        type: "multiple",
+        min: 0,
+        max: 3,
+      },
+      {
+        text: "Q",
+        choices: Array.from({ length: 150 }, (_, i) => `q${i}`),
+        type: "multiple",
+        min: 0,
+        max: 3,
+      },
+    ],
+  });
+  const random = seededRandom("vote-wide");
+  const answers = (i: number) => [[i % 150], [(i * 7) % 150, 149]];
+  const { transcript } = await runLocalElection(wide, {
+    random,
+    workers: 1,
+    decryptingTrustees: [2, 3],
+    ballots: (e) => simulateElectionBallots(e, { count: 6, random, answers }).ballots,
+  });
+  assert.equal(transcript.mixInput[0]!.width, 2);
+  assert.equal(transcript.tally.valid, 6);
+  assert.equal(transcript.tally.questions[1]!.counts[149], 6);
+  await verifyElection(transcript, { workers: 1 });
+  const bad = { ...transcript, plaintexts: transcript.plaintexts.slice() };
+  const p = bad.plaintexts[3]!.slice();
+  p.set(transcript.plaintexts[4]!.subarray(32), 32); // second element of another ballot
+  bad.plaintexts[3] = p;
+  await rejectsAt(bad, /^Plaintext 4: does not match the combined decryption shares/);
+});
