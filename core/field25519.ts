@@ -13,7 +13,7 @@
  * @module
  */
 
-import { I32, I64, OP, signedLeb, unsignedLeb, type WasmModuleBuilder } from "./wasm_module.ts";
+import { I32, I64, OP, unsignedLeb, WasmCode, type WasmModuleBuilder } from "./wasm_module.ts";
 
 /** Bytes a field element takes in linear memory (ten i64 limbs). */
 export const FE_BYTES = 80;
@@ -57,29 +57,8 @@ export interface Field25519 {
   invert: number;
 }
 
-/** Builds one function body: instructions over numbered locals. */
-class Body {
-  readonly code: number[] = [];
-  get(i: number): this {
-    this.code.push(OP.localGet, ...unsignedLeb(i));
-    return this;
-  }
-  set(i: number): this {
-    this.code.push(OP.localSet, ...unsignedLeb(i));
-    return this;
-  }
-  i64(n: number | bigint): this {
-    this.code.push(OP.i64Const, ...signedLeb(n));
-    return this;
-  }
-  i32(n: number): this {
-    this.code.push(OP.i32Const, ...signedLeb(n));
-    return this;
-  }
-  op(...ops: number[]): this {
-    this.code.push(...ops);
-    return this;
-  }
+/** A function body with limb loads and stores. */
+class Body extends WasmCode {
   /** Pushes limb `i` of the element whose address is in local `addr`. */
   loadLimb(addr: number, i: number): this {
     return this.get(addr).op(OP.i64Load, 3, ...unsignedLeb(8 * i));
@@ -87,10 +66,6 @@ class Body {
   /** Stores the value of local `value` as limb `i` of the element at local `addr`. */
   storeLimb(addr: number, i: number, value: number): this {
     return this.get(addr).get(value).op(OP.i64Store, 3, ...unsignedLeb(8 * i));
-  }
-  call(index: number): this {
-    this.code.push(OP.call, ...unsignedLeb(index));
-    return this;
   }
 }
 

@@ -102,6 +102,85 @@ export function signedLeb(n: bigint | number): number[] {
   }
 }
 
+/**
+ * A function body under construction: chainable instructions over numbered locals.
+ *
+ * @example
+ * ```ts
+ * import { WasmCode } from "./wasm_module.ts";
+ * const body = new WasmCode().get(0).get(1).i32(1).op(0x6a); // (local 0, local 1 + 1)
+ * console.assert(body.code.length === 7);
+ * ```
+ */
+export class WasmCode {
+  /** The instructions so far. */
+  readonly code: number[] = [];
+  /**
+   * Appends raw opcodes and immediates.
+   *
+   * @param ops the bytes
+   * @returns this
+   */
+  op(...ops: number[]): this {
+    this.code.push(...ops);
+    return this;
+  }
+  /**
+   * `local.get i`.
+   *
+   * @param i the local
+   * @returns this
+   */
+  get(i: number): this {
+    return this.op(OP.localGet, ...unsignedLeb(i));
+  }
+  /**
+   * `local.set i`.
+   *
+   * @param i the local
+   * @returns this
+   */
+  set(i: number): this {
+    return this.op(OP.localSet, ...unsignedLeb(i));
+  }
+  /**
+   * `local.tee i`.
+   *
+   * @param i the local
+   * @returns this
+   */
+  tee(i: number): this {
+    return this.op(OP.localTee, ...unsignedLeb(i));
+  }
+  /**
+   * `i32.const n`.
+   *
+   * @param n the constant
+   * @returns this
+   */
+  i32(n: number): this {
+    return this.op(OP.i32Const, ...signedLeb(n));
+  }
+  /**
+   * `i64.const n`.
+   *
+   * @param n the constant
+   * @returns this
+   */
+  i64(n: number | bigint): this {
+    return this.op(OP.i64Const, ...signedLeb(n));
+  }
+  /**
+   * `call index`.
+   *
+   * @param index the function index
+   * @returns this
+   */
+  call(index: number): this {
+    return this.op(OP.call, ...unsignedLeb(index));
+  }
+}
+
 /** Shape of the single function {@linkcode instantiateWasm} assembles. */
 export interface WasmFunction {
   /** Parameter types ({@linkcode I32} or {@linkcode I64}). */

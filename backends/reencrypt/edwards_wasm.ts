@@ -18,8 +18,8 @@ import {
   I32,
   I64,
   OP,
-  signedLeb,
   unsignedLeb,
+  WasmCode,
   type WasmModuleBuilder,
 } from "../../core/wasm_module.ts";
 
@@ -63,64 +63,28 @@ export interface EdwardsOps {
   msmWindow: number;
 }
 
-/** Emits code that calls functions with i32 address arguments. */
-class Emitter {
-  readonly code: number[] = [];
+/** A function body that calls functions with i32 address arguments. */
+class Emitter extends WasmCode {
   /** Pushes an address: a parameter/local plus an offset, or an absolute address. */
   addr(x: Addr): this {
-    if (typeof x === "number") {
-      this.code.push(OP.i32Const, ...signedLeb(x));
-    } else {
-      this.code.push(OP.localGet, ...unsignedLeb(x[0]));
-      if (x[1] !== 0) this.code.push(OP.i32Const, ...signedLeb(x[1]), OP.i32Add);
-    }
-    return this;
+    if (typeof x === "number") return this.i32(x);
+    this.get(x[0]);
+    return x[1] === 0 ? this : this.i32(x[1]).op(OP.i32Add);
   }
-  call(fn: number, ...args: Addr[]): this {
+  /** Pushes the arguments, then calls. */
+  override call(fn: number, ...args: Addr[]): this {
     for (const a of args) this.addr(a);
-    this.code.push(OP.call, ...unsignedLeb(fn));
-    return this;
-  }
-  op(...ops: number[]): this {
-    this.code.push(...ops);
-    return this;
-  }
-  i32(n: number): this {
-    this.code.push(OP.i32Const, ...signedLeb(n));
-    return this;
-  }
-  get(i: number): this {
-    this.code.push(OP.localGet, ...unsignedLeb(i));
-    return this;
-  }
-  set(i: number): this {
-    this.code.push(OP.localSet, ...unsignedLeb(i));
-    return this;
+    return super.call(fn);
   }
   /** local `mask` = all ones when local `value` equals k, else zero (i64). */
   i64Mask(value: number, k: number, mask: number): this {
-    this.code.push(
-      OP.i64Const,
-      0,
-      OP.localGet,
-      ...unsignedLeb(value),
-      OP.i32Const,
-      ...signedLeb(k),
-    );
-    this.code.push(OP.i32Eq, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, ...unsignedLeb(mask));
-    return this;
+    return this.i64(0).get(value).i32(k).op(OP.i32Eq, OP.i64ExtendI32U, OP.i64Sub).set(mask);
   }
   load64(): this {
-    this.code.push(OP.i64Load, 3, 0);
-    return this;
+    return this.op(OP.i64Load, 3, 0);
   }
   store64(): this {
-    this.code.push(OP.i64Store, 3, 0);
-    return this;
-  }
-  tee(i: number): this {
-    this.code.push(OP.localTee, ...unsignedLeb(i));
-    return this;
+    return this.op(OP.i64Store, 3, 0);
   }
 }
 
