@@ -1,6 +1,7 @@
 /**
  * `deno bench --allow-all backends/decrypt/sphinx_bench.ts`: Sphinx creation and unwrap
- * (both X25519 engines) and the cost of each building block, at the default payload size.
+ * (every X25519 engine, one at a time and in a batch) and the cost of each building block, at
+ * the default payload size.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import { deriveSphinxHopKeys, headerMac, routingStream } from "./hop_keys.ts";
 import { lionessDecrypt } from "./lioness.ts";
 import { createSphinxPacket } from "./packet.ts";
 import { SPHINX_BETA_SIZE, SPHINX_DEFAULT_PAYLOAD_SIZE, SPHINX_SLOT_SIZE } from "./params.ts";
-import { unwrapSphinxPacket } from "./unwrap.ts";
+import { unwrapSphinxPacket, unwrapSphinxPackets } from "./unwrap.ts";
 import type { SphinxHop } from "./header.ts";
 import {
   nobleSphinxX25519,
@@ -72,6 +73,11 @@ Deno.bench("unwrap, WebAssembly X25519", { group: "unwrap" }, async () => {
     keys: keys[0]!,
     x25519: wasmSphinxX25519,
   });
+});
+Deno.bench("unwrap, WebAssembly X25519, batch of 64 (per packet: divide by 64)", {
+  group: "unwrap",
+}, async () => {
+  await unwrapSphinxPackets(webPackets.slice(0, 64), { keys: keys[0]!, x25519: wasmSphinxX25519 });
 });
 Deno.bench("unwrap, noble X25519", { group: "unwrap" }, async () => {
   await unwrapSphinxPacket(noblePackets[next++ % noblePackets.length]!, {

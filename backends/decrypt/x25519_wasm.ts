@@ -122,10 +122,9 @@ function build(): Engine | undefined {
   // ladder(u: i32 bytes address, x: i32 result X, z: i32 result Z): the projective
   // u-coordinate X/Z of k·u for the clamped scalar k at address k (RFC 7748 §5).
   const ladder = m.declare("ladder", [I32, I32, I32, I32], [], false);
-  const butterfly = m.declare("butterfly", [I32, I32, I32, I32], [], false);
   const swapPoints = m.declare("swapPoints", [I32], [], false);
   const enter = m.declare("enter", [I32], [], false);
-  const eFactor = m.declare("eFactor", [], [], false);
+  const middle = m.declare("middle", [], [], false);
   const many = m.declare("many", [I32]);
 
   const code: number[] = [];
@@ -134,18 +133,6 @@ function build(): Engine | undefined {
     for (const a of addresses) i32(a);
     code.push(OP.call, ...unsignedLeb(fn));
   };
-  const limb = (address: number, i: number) =>
-    code.push(OP.localGet, address, OP.i64Load, 3, ...unsignedLeb(8 * i));
-
-  // butterfly(sum, diff, a, b): sum = a + b and diff = a − b in one pass (not carried: the
-  // bound rule of core/field25519.ts allows one add or sub before a mul or sq).
-  for (let i = 0; i < 10; i++) {
-    code.push(OP.localGet, 0), limb(2, i), limb(3, i);
-    code.push(OP.i64Add, OP.i64Store, 3, ...unsignedLeb(8 * i));
-    code.push(OP.localGet, 1), limb(2, i), limb(3, i);
-    code.push(OP.i64Sub, OP.i64Store, 3, ...unsignedLeb(8 * i));
-  }
-  m.define(butterfly, [], code.splice(0));
 
   // swapPoints(bit): (x_2, z_2) ↔ (x_3, z_3) when bit = 1, in constant time: a mask, no branch
   // and the same addresses read and written either way (RFC 7748 §5 cswap).
@@ -201,18 +188,22 @@ function build(): Engine | undefined {
     m.define(enter, [[6, I64]], code.splice(0));
   }
 
-  // eFactor: E = AA − BB and t = AA + a24·E in one pass; t is carried by the caller before
-  // it is multiplied (|a24·E| < 2^45 exceeds the bound of core/field25519.ts).
+  // middle: the additions between a step's two rounds of products, in one pass:
+  // E = AA − BB, t = AA + a24·E (carried by the caller: |a24·E| < 2^45 exceeds the bound of
+  // core/field25519.ts), x_3 = DA + CB and z_3 = DA − CB (squared next; one add or sub of
+  // carried values is within the bound).
   for (let i = 0; i < 10; i++) {
     const at = (
       address: number,
     ) => (i32(0), code.push(OP.i64Load, 3, ...unsignedLeb(address + 8 * i)));
-    i32(0), at(FE.aa), at(FE.bb), code.push(OP.i64Sub, OP.localTee, 0);
-    code.push(OP.i64Store, 3, ...unsignedLeb(FE.e + 8 * i));
+    const store = (address: number) => code.push(OP.i64Store, 3, ...unsignedLeb(address + 8 * i));
+    i32(0), at(FE.aa), at(FE.bb), code.push(OP.i64Sub, OP.localTee, 0), store(FE.e);
     i32(0), at(FE.aa), code.push(OP.localGet, 0, OP.i64Const, ...signedLeb(A24), OP.i64Mul);
-    code.push(OP.i64Add, OP.i64Store, 3, ...unsignedLeb(FE.t + 8 * i));
+    code.push(OP.i64Add), store(FE.t);
+    i32(0), at(FE.da), at(FE.cb), code.push(OP.i64Add), store(FE.x3);
+    i32(0), at(FE.da), at(FE.cb), code.push(OP.i64Sub), store(FE.z3);
   }
-  m.define(eFactor, [[1, I64]], code.splice(0));
+  m.define(middle, [[1, I64]], code.splice(0));
 
   // ladder(k, u, x, z): locals 0 k, 1 u, 2 x, 3 z (parameters); 4 bit index t; 5 swap; 6 k_t.
   const T = 4, SWAP = 5, KT = 6;
@@ -232,16 +223,14 @@ function build(): Engine | undefined {
   // A = x_2 + z_2, B = x_2 − z_2, C = x_3 + z_3, D = x_3 − z_3 (all in `enter`).
   code.push(OP.localGet, SWAP, OP.i32Xor, OP.call, ...unsignedLeb(enter));
   code.push(OP.localGet, KT, OP.localSet, SWAP);
-  // AA = A², BB = B², E = AA − BB, DA = D·A, CB = C·B.
+  // AA = A², BB = B², DA = D·A, CB = C·B.
   call(f.sq, FE.aa, FE.a), call(f.sq, FE.bb, FE.b);
   call(f.mul, FE.da, FE.d, FE.a), call(f.mul, FE.cb, FE.c, FE.b);
-  // x_3 = (DA + CB)², z_3 = x_1·(DA − CB)².
-  call(butterfly, FE.x3, FE.z3, FE.da, FE.cb), call(f.sq, FE.x3, FE.x3);
-  call(f.sq, FE.z3, FE.z3), call(f.mul, FE.z3, FE.x1, FE.z3);
-  // x_2 = AA·BB, E = AA − BB, z_2 = E·(AA + a24·E).
-  call(f.mul, FE.x2, FE.aa, FE.bb);
-  code.push(OP.call, ...unsignedLeb(eFactor)), call(f.carry, FE.t, FE.t);
-  call(f.mul, FE.z2, FE.e, FE.t);
+  // E = AA − BB, t = AA + a24·E, x_3 = DA + CB, z_3 = DA − CB (`middle`), then
+  // x_3 = (DA + CB)², z_3 = x_1·(DA − CB)², x_2 = AA·BB, z_2 = E·(AA + a24·E).
+  code.push(OP.call, ...unsignedLeb(middle)), call(f.carry, FE.t, FE.t);
+  call(f.sq, FE.x3, FE.x3), call(f.sq, FE.z3, FE.z3), call(f.mul, FE.z3, FE.x1, FE.z3);
+  call(f.mul, FE.x2, FE.aa, FE.bb), call(f.mul, FE.z2, FE.e, FE.t);
   code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub, OP.localTee, T, OP.brIf, 0, OP.end);
   // Final cswap(swap, …); hand X/Z to the caller.
   code.push(OP.localGet, SWAP, OP.call, ...unsignedLeb(swapPoints));
