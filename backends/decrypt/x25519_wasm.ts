@@ -95,7 +95,6 @@ const PAGES = Math.ceil((TABLES_AT + TABLE_SLOTS * TABLE_LIMB_BYTES) / 65536);
 
 // Opcodes the shared assembler does not name (WebAssembly core specification §5.4.5).
 const I32_LOAD8_S = 0x2c;
-const I64_LOAD32_S = 0x34;
 const I32_EQ = 0x46;
 const I32_GE_S = 0x4e;
 const I32_STORE8 = 0x3a;
