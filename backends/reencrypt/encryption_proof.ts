@@ -44,6 +44,8 @@ import {
 /** Protocol label of the proof. */
 export const ENCRYPTION_KNOWLEDGE_LABEL = "panoramix/reencrypt/encryption-knowledge/v2";
 
+const GROUP_BYTES = new TextEncoder().encode(GROUP_LABEL);
+
 /** A proof of knowledge of encryption randomness, in commitment form. */
 export interface EncryptionProof {
   /** Commitments Aₖ = g^{aₖ} as canonical encodings: 32·w bytes. */
@@ -69,7 +71,7 @@ function knowledgeChallenge(
   commitments: Uint8Array,
 ): bigint {
   const t = new Transcript(ENCRYPTION_KNOWLEDGE_LABEL);
-  t.append("group", new TextEncoder().encode(GROUP_LABEL));
+  t.append("group", GROUP_BYTES);
   t.append("public-key", publicKey);
   t.append("ciphertext", statement.ciphertext.bytes);
   t.append("context", statement.context);
