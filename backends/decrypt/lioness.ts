@@ -59,14 +59,34 @@ function hashRound(left: Uint8Array, right: Uint8Array, k: Uint8Array): void {
  * ```
  */
 export function lionessEncrypt(key: Uint8Array, block: Uint8Array): Uint8Array {
-  check(key, block);
   const out = block.slice();
-  const left = out.subarray(0, LEFT), right = out.subarray(LEFT);
+  lionessEncryptInPlace(key, out);
+  return out;
+}
+
+/**
+ * Encrypts one block with LIONESS in place (no copy: packet creation layers every hop's
+ * encryption on one buffer).
+ *
+ * @param key 128-byte key K1‖K2‖K3‖K4
+ * @param block plaintext, longer than 32 bytes; replaced by the ciphertext
+ * @throws {InvalidInputError} on wrong key or block length
+ * @example
+ * ```ts
+ * import { lionessDecrypt, lionessEncryptInPlace } from "./lioness.ts";
+ * const key = new Uint8Array(128).fill(5);
+ * const block = new Uint8Array(48).fill(6);
+ * lionessEncryptInPlace(key, block);
+ * console.assert(lionessDecrypt(key, block).every((b) => b === 6));
+ * ```
+ */
+export function lionessEncryptInPlace(key: Uint8Array, block: Uint8Array): void {
+  check(key, block);
+  const left = block.subarray(0, LEFT), right = block.subarray(LEFT);
   streamRound(left, right, key.subarray(0, 32));
   hashRound(left, right, key.subarray(32, 64));
   streamRound(left, right, key.subarray(64, 96));
   hashRound(left, right, key.subarray(96, 128));
-  return out;
 }
 
 /**
@@ -85,12 +105,32 @@ export function lionessEncrypt(key: Uint8Array, block: Uint8Array): Uint8Array {
  * ```
  */
 export function lionessDecrypt(key: Uint8Array, block: Uint8Array): Uint8Array {
-  check(key, block);
   const out = block.slice();
-  const left = out.subarray(0, LEFT), right = out.subarray(LEFT);
+  lionessDecryptInPlace(key, out);
+  return out;
+}
+
+/**
+ * Decrypts one block with LIONESS in place (a node decrypts the payload straight into the
+ * packet it forwards).
+ *
+ * @param key 128-byte key K1‖K2‖K3‖K4
+ * @param block ciphertext, longer than 32 bytes; replaced by the plaintext
+ * @throws {InvalidInputError} on wrong key or block length
+ * @example
+ * ```ts
+ * import { lionessDecryptInPlace, lionessEncrypt } from "./lioness.ts";
+ * const key = new Uint8Array(128).fill(7);
+ * const block = lionessEncrypt(key, new Uint8Array(48).fill(8));
+ * lionessDecryptInPlace(key, block);
+ * console.assert(block.every((b) => b === 8));
+ * ```
+ */
+export function lionessDecryptInPlace(key: Uint8Array, block: Uint8Array): void {
+  check(key, block);
+  const left = block.subarray(0, LEFT), right = block.subarray(LEFT);
   hashRound(left, right, key.subarray(96, 128));
   streamRound(left, right, key.subarray(64, 96));
   hashRound(left, right, key.subarray(32, 64));
   streamRound(left, right, key.subarray(0, 32));
-  return out;
 }

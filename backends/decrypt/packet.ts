@@ -7,7 +7,7 @@
 import type { RandomSource } from "../../core/random.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { createSphinxHeader, type SphinxHop } from "./header.ts";
-import { lionessEncrypt } from "./lioness.ts";
+import { lionessEncryptInPlace } from "./lioness.ts";
 import { checkSphinxPayloadSize, SPHINX_HEADER_SIZE, SPHINX_NODE_ID_SIZE } from "./params.ts";
 import { encodeSphinxPayload } from "./payload.ts";
 import type { SphinxX25519 } from "./x25519.ts";
@@ -67,11 +67,12 @@ export async function createSphinxPacket(
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.x25519 === undefined ? {} : { x25519: options.x25519 }),
   });
-  // δ_0 = π_{h_π(s_0)}(… π_{h_π(s_{n-1})}(0^κ ‖ m)) (§3.4): innermost layer for the last hop.
-  let delta = plaintext;
-  for (let i = hopKeys.length - 1; i >= 0; i--) delta = lionessEncrypt(hopKeys[i]!.payload, delta);
+  // δ_0 = π_{h_π(s_0)}(… π_{h_π(s_{n-1})}(0^κ ‖ m)) (§3.4): innermost layer for the last hop,
+  // every layer in place in the packet.
   const packet = new Uint8Array(SPHINX_HEADER_SIZE + payloadSize);
   packet.set(header);
-  packet.set(delta, SPHINX_HEADER_SIZE);
+  packet.set(plaintext, SPHINX_HEADER_SIZE);
+  const delta = packet.subarray(SPHINX_HEADER_SIZE);
+  for (let i = hopKeys.length - 1; i >= 0; i--) lionessEncryptInPlace(hopKeys[i]!.payload, delta);
   return { firstHop: options.route[0]!.nodeId.slice(), packet };
 }

@@ -18,7 +18,7 @@ import { decodeSphinxCommand, type SphinxCommand } from "./command.ts";
 import { prefix, SPHINX_OFFSETS } from "./header.ts";
 import { chacha20XorInPlace } from "./chacha20.ts";
 import { deriveSphinxHopKeys, headerMac, type SphinxHopKeys } from "./hop_keys.ts";
-import { lionessDecrypt } from "./lioness.ts";
+import { lionessDecrypt, lionessDecryptInPlace } from "./lioness.ts";
 import {
   checkSphinxPayloadSize,
   SPHINX_BETA_SIZE,
@@ -172,8 +172,8 @@ export async function unwrapSphinxPacket(
   const nextAlpha = opened.command.kind === "forward"
     ? engine.scalarMult(opened.keys.blinding, received.alpha)
     : undefined;
-  const delta = lionessDecrypt(opened.keys.payload, packet.subarray(SPHINX_HEADER_SIZE));
-  return finish(received, opened, delta, await nextAlpha);
+  const decrypted = decryptPayload(received, opened);
+  return finish(opened, decrypted, await nextAlpha);
 }
 
 /**
@@ -250,9 +250,8 @@ export async function unwrapSphinxPackets(
       results[i] = alpha;
       continue;
     }
-    const delta = lionessDecrypt(o.keys.payload, packets[i]!.subarray(SPHINX_HEADER_SIZE));
     try {
-      results[i] = finish(received[i]!, o, delta, alpha);
+      results[i] = finish(o, decryptPayload(received[i]!, o), alpha);
     } catch (error) {
       results[i] = asPanoramixError(error);
     }
@@ -344,16 +343,26 @@ async function open(
   return { keys, routing, command: decodeSphinxCommand(routing) };
 }
 
-// δ' = π^{-1}(h_π(s), δ) (§3.4) is `delta`; builds what the node does next.
+// δ' = π^{-1}(h_π(s), δ) (§3.4): for a packet to forward, decrypted in place in the outgoing
+// packet (whose header `finish` fills in); otherwise on its own.
+function decryptPayload(received: Received, opened: Opened): Uint8Array {
+  const payload = received.packet.subarray(SPHINX_HEADER_SIZE);
+  if (opened.command.kind !== "forward") return lionessDecrypt(opened.keys.payload, payload);
+  const out = new Uint8Array(received.packet.length);
+  out.set(payload, SPHINX_OFFSETS.payload);
+  lionessDecryptInPlace(opened.keys.payload, out.subarray(SPHINX_OFFSETS.payload));
+  return out;
+}
+
+// What the node does next, from the decrypted payload (or outgoing packet) and α'.
 function finish(
-  received: Received,
   opened: Opened,
-  delta: Uint8Array,
+  decrypted: Uint8Array,
   nextAlpha: Uint8Array | undefined,
 ): SphinxUnwrapResult {
   const { command, routing, keys } = opened;
   if (command.kind === "forward") {
-    const out = new Uint8Array(received.packet.length);
+    const out = decrypted;
     out[0] = SPHINX_VERSION;
     out[1] = command.nextKeyId;
     out.set(nextAlpha!, SPHINX_OFFSETS.alpha);
@@ -362,7 +371,6 @@ function finish(
       routing.subarray(SPHINX_COMMAND_SIZE, SPHINX_COMMAND_SIZE + SPHINX_MAC_SIZE),
       SPHINX_OFFSETS.gamma,
     );
-    out.set(delta, SPHINX_OFFSETS.payload);
     return {
       kind: "forward",
       nextHop: command.nextHop,
@@ -372,6 +380,7 @@ function finish(
       replayTag: keys.replayTag,
     };
   }
+  const delta = decrypted;
   if (command.kind === "deliver") {
     // The exit checks the 0^κ tag: any payload change scrambles it (§3.4).
     return {
