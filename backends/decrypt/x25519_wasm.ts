@@ -8,6 +8,8 @@
 
 import { I32, I64, OP, signedLeb, unsignedLeb, WasmModuleBuilder } from "../../core/wasm_module.ts";
 import { addField25519, FE_BYTES, FIELD_SCRATCH_BYTES } from "../../core/field25519.ts";
+import { addField25519x2 } from "../../core/field25519x2.ts";
+import { addLadder2, LADDER2_SCRATCH_BYTES } from "./x25519_ladder2.ts";
 import {
   edwardsFromU,
   nielsTable,
@@ -91,7 +93,9 @@ const TABLE_LIMB_BYTES = TABLE_ROWS * ROW_BYTES;
 /** Table slots: slot 0 holds the base point, the others cached public keys. */
 export const TABLE_SLOTS = 17;
 if (SCRATCH_AT + FIELD_SCRATCH_BYTES > B_SCALARS) throw new RangeError("Memory layout overlaps");
-const PAGES = Math.ceil((TABLES_AT + TABLE_SLOTS * TABLE_LIMB_BYTES) / 65536);
+/** Scratch of the two-lane ladder (./x25519_ladder2.ts). */
+const LADDER2_AT = TABLES_AT + TABLE_SLOTS * TABLE_LIMB_BYTES;
+const PAGES = Math.ceil((LADDER2_AT + LADDER2_SCRATCH_BYTES) / 65536);
 
 // Opcodes the shared assembler does not name (WebAssembly core specification §5.4.5).
 const I32_LOAD8_S = 0x2c;
@@ -118,6 +122,7 @@ interface Engine {
 function build(): Engine | undefined {
   const m = new WasmModuleBuilder(PAGES);
   const f = addField25519(m, SCRATCH_AT);
+  const ladder2 = addLadder2(m, f, addField25519x2(m), LADDER2_AT);
   // ladder(u: i32 bytes address, x: i32 result X, z: i32 result Z): the projective
   // u-coordinate X/Z of k·u for the clamped scalar k at address k (RFC 7748 §5).
   const ladder = m.declare("ladder", [I32, I32, I32, I32], [], false);
@@ -250,9 +255,22 @@ function build(): Engine | undefined {
         i32(base),
         code.push(OP.i32Add)
     );
-    i32(0), code.push(OP.localSet, I, OP.loop, 0x40);
+    // The ladders two at a time, one per SIMD lane (./x25519_ladder2.ts); an odd last one alone.
+    i32(0), code.push(OP.localSet, I, OP.block, 0x40, OP.loop, 0x40);
+    code.push(OP.localGet, I), i32(1), code.push(OP.i32Add, OP.localGet, N, I32_GE_S, OP.brIf, 1);
+    at(B_SCALARS, 32), at(B_US, 32), at(B_SCALARS + 32, 32), at(B_US + 32, 32);
+    at(B_X, FE_BYTES),
+      at(B_Z, FE_BYTES),
+      at(B_X + FE_BYTES, FE_BYTES),
+      at(B_Z + FE_BYTES, FE_BYTES);
+    code.push(OP.call, ...unsignedLeb(ladder2));
+    code.push(OP.localGet, I),
+      i32(2),
+      code.push(OP.i32Add, OP.localSet, I, OP.br, 0, OP.end, OP.end);
+    code.push(OP.localGet, I, OP.localGet, N, OP.i32LtU, OP.if, 0x40);
     at(B_SCALARS, 32), at(B_US, 32), at(B_X, FE_BYTES), at(B_Z, FE_BYTES);
-    code.push(OP.call, ...unsignedLeb(ladder));
+    code.push(OP.call, ...unsignedLeb(ladder), OP.end);
+    i32(0), code.push(OP.localSet, I, OP.loop, 0x40);
     // flag_i = (Z_i ≡ 0); Z_i += flag_i.
     i32(ZB_AT), at(B_Z, FE_BYTES), code.push(OP.call, ...unsignedLeb(f.toBytes));
     for (let w = 0; w < 4; w++) {
