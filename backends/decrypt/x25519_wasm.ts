@@ -8,7 +8,7 @@
 
 import { I32, I64, OP, signedLeb, unsignedLeb, WasmModuleBuilder } from "../../core/wasm_module.ts";
 import { addField25519, FE_BYTES, FIELD_SCRATCH_BYTES } from "../../core/field25519.ts";
-import { addField25519x2 } from "../../core/field25519x2.ts";
+import { addField25519x2, PAIR_BYTES } from "../../core/field25519x2.ts";
 import { addLadder2, LADDER2_SCRATCH_BYTES } from "./x25519_ladder2.ts";
 import {
   edwardsFromU,
@@ -95,7 +95,34 @@ export const TABLE_SLOTS = 17;
 if (SCRATCH_AT + FIELD_SCRATCH_BYTES > B_SCALARS) throw new RangeError("Memory layout overlaps");
 /** Scratch of the two-lane ladder (./x25519_ladder2.ts). */
 const LADDER2_AT = TABLES_AT + TABLE_SLOTS * TABLE_LIMB_BYTES;
-const PAGES = Math.ceil((LADDER2_AT + LADDER2_SCRATCH_BYTES) / 65536);
+/** Pairs of the two-lane fixed-base multiplication (`comb2`), one lane per table. */
+const PAIR_NAMES = [
+  "zero",
+  "one",
+  "hx",
+  "hy",
+  "hz",
+  "ht",
+  "ny",
+  "nm",
+  "nt",
+  "ea",
+  "eb",
+  "ec",
+  "ed",
+  "ex",
+  "ey",
+  "ez",
+  "et",
+  "t",
+  "num",
+  "den",
+] as const;
+const PAIRS_AT = LADDER2_AT + LADDER2_SCRATCH_BYTES;
+const P2: Record<(typeof PAIR_NAMES)[number], number> = Object.fromEntries(
+  PAIR_NAMES.map((name, i) => [name, PAIRS_AT + i * PAIR_BYTES]),
+) as Record<(typeof PAIR_NAMES)[number], number>;
+const PAGES = Math.ceil((PAIRS_AT + PAIR_NAMES.length * PAIR_BYTES) / 65536);
 
 // Opcodes the shared assembler does not name (WebAssembly core specification §5.4.5).
 const I32_LOAD8_S = 0x2c;
@@ -122,7 +149,8 @@ interface Engine {
 function build(): Engine | undefined {
   const m = new WasmModuleBuilder(PAGES);
   const f = addField25519(m, SCRATCH_AT);
-  const ladder2 = addLadder2(m, f, addField25519x2(m), LADDER2_AT);
+  const f2 = addField25519x2(m);
+  const ladder2 = addLadder2(m, f, f2, LADDER2_AT);
   // ladder(u: i32 bytes address, x: i32 result X, z: i32 result Z): the projective
   // u-coordinate X/Z of k·u for the clamped scalar k at address k (RFC 7748 §5).
   const ladder = m.declare("ladder", [I32, I32, I32, I32], [], false);
@@ -314,6 +342,10 @@ function build(): Engine | undefined {
   const loadTable = m.declare("loadTable", [I32]);
   const base = m.declare("base", [I32]);
   const basePair = m.declare("basePair", [I32, I32]);
+  const select2 = m.declare("select2", [I32, I32, I32], [], false);
+  const madd2 = m.declare("madd2", [], [], false);
+  const dbl2 = m.declare("dbl2", [], [], false);
+  const comb2 = m.declare("comb2", [I32, I32], [], false);
 
   // select(row, digit): n = digit·(row's base) as Niels (y+x, y−x, 2dxy), constant time in
   // the digit: every entry of the row is read and masked in, and a negative digit (−(x, y) =
@@ -432,9 +464,111 @@ function build(): Engine | undefined {
   call(f.invert, FE.rd, FE.rd), call(f.mul, FE.rn, FE.rn, FE.rd), call(f.toBytes, OUT1_AT, FE.rn);
   m.define(base, [], code.splice(0));
 
-  // basePair(table1, table2): two combs, one inversion (Montgomery's trick).
-  code.push(OP.localGet, 0), i32(FE.rn), i32(FE.rd), code.push(OP.call, ...unsignedLeb(comb));
-  code.push(OP.localGet, 1), i32(FE.sn), i32(FE.sd), code.push(OP.call, ...unsignedLeb(comb));
+  // --- The same two multiplications at once, one per SIMD lane (core/field25519x2.ts) ---
+  // select2(rowA, rowB, digit): lane 0 from table A's row, lane 1 from table B's, same digit;
+  // the masks of `select`, over i64 words of two packed limbs. Locals: 3 neg, 4 |digit|,
+  // 5..12 masks, 13 sign mask, 14..19 one word of y+x, y−x, 2dxy from A then B, 20 a temporary,
+  // 21 the sign mask as i32, 22 a limb.
+  {
+    const NEG = 3, ABS = 4, MASK = 5, SIGN = 13, V = 14, X = 20, SIGN32 = 21, L = 22;
+    code.push(OP.localGet, 2), i32(31), code.push(OP.i32ShrU, OP.localSet, NEG);
+    code.push(OP.localGet, 2), i32(0), code.push(OP.localGet, NEG, OP.i32Sub, OP.i32Xor);
+    code.push(OP.localGet, NEG, OP.i32Add, OP.localSet, ABS);
+    for (let j = 0; j < TABLE_COLUMNS; j++) {
+      code.push(OP.i64Const, 0, OP.localGet, ABS), i32(j + 1);
+      code.push(I32_EQ, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK + j);
+    }
+    code.push(OP.i64Const, 0, OP.localGet, NEG, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, SIGN);
+    i32(0), code.push(OP.localGet, NEG, OP.i32Sub, OP.localSet, SIGN32);
+    const targets = [P2.ny, P2.nm, P2.nt];
+    for (let w = 0; w < 5; w++) {
+      for (const lane of [0, 1]) {
+        for (let fe = 0; fe < 3; fe++) {
+          const acc = V + 3 * lane + fe;
+          code.push(OP.i64Const, fe < 2 && w === 0 ? 1 : 0, OP.localSet, acc); // (1, 1, 0)
+          for (let j = 0; j < TABLE_COLUMNS; j++) {
+            code.push(OP.localGet, acc, OP.localGet, acc, OP.localGet, lane);
+            code.push(OP.i64Load, 3, ...unsignedLeb(j * ENTRY_BYTES + 40 * fe + 8 * w));
+            code.push(OP.i64Xor, OP.localGet, MASK + j, OP.i64And, OP.i64Xor, OP.localSet, acc);
+          }
+        }
+        // Negative digit: swap the y+x and y−x words.
+        const yp = V + 3 * lane, ym = yp + 1;
+        code.push(OP.localGet, yp, OP.localGet, ym, OP.i64Xor, OP.localGet, SIGN, OP.i64And);
+        code.push(OP.localSet, X);
+        code.push(OP.localGet, yp, OP.localGet, X, OP.i64Xor, OP.localSet, yp);
+        code.push(OP.localGet, ym, OP.localGet, X, OP.i64Xor, OP.localSet, ym);
+      }
+      // Limbs 2w and 2w + 1 of each lane into the pairs; 2dxy negated ((v ⊕ sign) − sign).
+      for (let fe = 0; fe < 3; fe++) {
+        for (const lane of [0, 1]) {
+          for (const high of [false, true]) {
+            code.push(OP.localGet, V + 3 * lane + fe);
+            if (high) code.push(OP.i64Const, 32, OP.i64ShrU);
+            code.push(OP.i32WrapI64, OP.localSet, L);
+            i32(targets[fe]! + 16 * w + (high ? 8 : 0) + 4 * lane), code.push(OP.localGet, L);
+            if (fe === 2) {
+              code.push(OP.localGet, SIGN32, OP.i32Xor, OP.localGet, SIGN32, OP.i32Sub);
+            }
+            code.push(OP.i32Store, 2, 0);
+          }
+        }
+      }
+    }
+    m.define(select2, [[2, I32], [9, I64], [6, I64], [1, I64], [2, I32]], code.splice(0));
+  }
+  const call2 = (fn: number, ...addresses: number[]) => call(fn, ...addresses);
+  const small2 = (
+    out: number,
+    a: number,
+    k: number,
+  ) => (i32(out), i32(a), i32(k), code.push(OP.call, ...unsignedLeb(f2.mulSmall)));
+  const toP3x2 = () => {
+    call2(f2.mul, P2.hx, P2.ex, P2.et), call2(f2.mul, P2.hy, P2.ey, P2.ez);
+    call2(f2.mul, P2.hz, P2.ez, P2.et), call2(f2.mul, P2.ht, P2.ex, P2.ey);
+  };
+  // madd2: h = h + n in both lanes (as `madd`).
+  call2(f2.add, P2.ea, P2.hy, P2.hx), call2(f2.mul, P2.ea, P2.ea, P2.ny);
+  call2(f2.sub, P2.eb, P2.hy, P2.hx), call2(f2.mul, P2.eb, P2.eb, P2.nm);
+  call2(f2.mul, P2.ec, P2.nt, P2.ht), small2(P2.ed, P2.hz, 2);
+  call2(f2.sub, P2.ex, P2.ea, P2.eb), call2(f2.add, P2.ey, P2.ea, P2.eb);
+  call2(f2.add, P2.ez, P2.ed, P2.ec), call2(f2.sub, P2.et, P2.ed, P2.ec);
+  toP3x2();
+  m.define(madd2, [], code.splice(0));
+  // dbl2: h = 2h in both lanes (as `dbl`; mulSmall by 1 is the carry between chained sums).
+  call2(f2.sq, P2.ea, P2.hx), call2(f2.sq, P2.eb, P2.hy), call2(f2.sq, P2.ec, P2.hz);
+  small2(P2.ec, P2.ec, 2);
+  call2(f2.add, P2.ed, P2.hx, P2.hy), call2(f2.sq, P2.ed, P2.ed);
+  call2(f2.add, P2.ey, P2.eb, P2.ea), call2(f2.sub, P2.ez, P2.eb, P2.ea);
+  small2(P2.t, P2.ey, 1), call2(f2.sub, P2.ex, P2.ed, P2.t);
+  small2(P2.t, P2.ez, 1), call2(f2.sub, P2.et, P2.ec, P2.t);
+  toP3x2();
+  m.define(dbl2, [], code.splice(0));
+  // comb2(tableA, tableB): the comb of `comb` for both tables with the digits at DIGITS_AT;
+  // u = num/den of each lane into FE.rn/FE.rd (lane 0) and FE.sn/FE.sd (lane 1).
+  {
+    const I = 2;
+    call2(f2.add, P2.hx, P2.zero, P2.zero), call2(f2.add, P2.hy, P2.one, P2.zero);
+    call2(f2.add, P2.hz, P2.one, P2.zero), call2(f2.add, P2.ht, P2.zero, P2.zero);
+    for (const first of [1, 0]) {
+      i32(first), code.push(OP.localSet, I, OP.loop, 0x40);
+      for (const table of [0, 1]) {
+        code.push(OP.localGet, table, OP.localGet, I), i32(1), code.push(OP.i32ShrU);
+        i32(ROW_BYTES), code.push(0x6c, /* i32.mul */ OP.i32Add);
+      }
+      code.push(OP.localGet, I, I32_LOAD8_S, 0, ...unsignedLeb(DIGITS_AT));
+      code.push(OP.call, ...unsignedLeb(select2), OP.call, ...unsignedLeb(madd2));
+      code.push(OP.localGet, I), i32(2), code.push(OP.i32Add, OP.localTee, I), i32(64);
+      code.push(OP.i32LtU, OP.brIf, 0, OP.end);
+      if (first === 1) { for (let k = 0; k < 4; k++) code.push(OP.call, ...unsignedLeb(dbl2)); }
+    }
+    call2(f2.add, P2.num, P2.hz, P2.hy), call2(f2.sub, P2.den, P2.hz, P2.hy);
+    call(f2.toSingles, FE.rn, FE.sn, P2.num), call(f2.toSingles, FE.rd, FE.sd, P2.den);
+    m.define(comb2, [[1, I32]], code.splice(0));
+  }
+
+  // basePair(table1, table2): both combs at once, one inversion (Montgomery's trick).
+  code.push(OP.localGet, 0, OP.localGet, 1, OP.call, ...unsignedLeb(comb2));
   call(f.mul, FE.t, FE.rd, FE.sd), call(f.invert, FE.t, FE.t);
   call(f.mul, FE.rn, FE.rn, FE.sd), call(f.mul, FE.rn, FE.rn, FE.t);
   call(f.mul, FE.sn, FE.sn, FE.rd), call(f.mul, FE.sn, FE.sn, FE.t);
@@ -444,6 +578,10 @@ function build(): Engine | undefined {
   const instance = m.instantiate("x25519");
   if (instance === undefined) return undefined;
   const memory = instance.memory;
+  // Pair constants 0 and 1 (limb 0 of both 32-bit lanes).
+  memory.fill(0, P2.zero, P2.zero + 2 * PAIR_BYTES);
+  memory[P2.one] = 1;
+  memory[P2.one + 4] = 1;
   // Constants 1 and 0 as limb vectors (little-endian i64, limb 0 first).
   memory.fill(0, FE.one, FE.one + 2 * FE_BYTES);
   memory[FE.one] = 1;
