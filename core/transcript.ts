@@ -24,6 +24,23 @@ function u32be(n: number): Uint8Array {
   return out;
 }
 
+const SCRATCH = new Uint8Array(1024);
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
+const headers = new Map<string, Uint8Array>();
+
+/** `u32be(len(label)) || label`, cached per label (a few dozen distinct labels exist). */
+function labelHeader(label: string): Uint8Array {
+  let head = headers.get(label);
+  if (head === undefined) {
+    const bytes = encoder.encode(label);
+    head = new Uint8Array(4 + bytes.length);
+    new DataView(head.buffer).setUint32(0, bytes.length);
+    head.set(bytes, 4);
+    if (headers.size < 4096) headers.set(label, head);
+  }
+  return head;
+}
+
 function u64be(n: number): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(n));
@@ -57,9 +74,18 @@ export class Transcript {
   }
 
   #frame(label: string, data: Uint8Array): void {
-    const labelBytes = encoder.encode(label);
-    this.#state.update(u32be(labelBytes.length));
-    this.#state.update(labelBytes);
+    // One hash update per frame for short data: header, label, length and data in a scratch
+    // buffer (SHA-512 copies what it is given, so the buffer is reused).
+    const head = labelHeader(label);
+    const size = head.length + 8 + data.length;
+    if (size <= SCRATCH.length) {
+      SCRATCH.set(head);
+      SCRATCH_VIEW.setBigUint64(head.length, BigInt(data.length));
+      SCRATCH.set(data, head.length + 8);
+      this.#state.update(SCRATCH.subarray(0, size));
+      return;
+    }
+    this.#state.update(head);
     this.#state.update(u64be(data.length));
     this.#state.update(data);
   }
@@ -111,9 +137,7 @@ export class Transcript {
    */
   challenge(label: string, length = 64): Uint8Array {
     const fork = this.#state.clone();
-    const labelBytes = encoder.encode(`challenge:${label}`);
-    fork.update(u32be(labelBytes.length));
-    fork.update(labelBytes);
+    fork.update(labelHeader(`challenge:${label}`));
     const seed = fork.digest();
     const out = new Uint8Array(length);
     if (length <= 64) {
