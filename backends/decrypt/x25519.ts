@@ -1,7 +1,7 @@
 /**
- * X25519 for Sphinx: two engines with identical results (WebCrypto `crypto.subtle`
- * X25519 where the platform has it, `@noble/curves` otherwise) and the scalar
- * arithmetic that reconciles Sphinx blinding with X25519 clamping.
+ * X25519 for Sphinx: three engines with identical results (WebAssembly, ./x25519_wasm.ts, by
+ * default; WebCrypto `crypto.subtle` X25519 where WebAssembly is refused; `@noble/curves`
+ * otherwise) and the scalar arithmetic that reconciles Sphinx blinding with X25519 clamping.
  *
  * Why the re-encoding: Sphinx header creation in O(n) (Danezis & Goldberg 2009, §3.2)
  * multiplies the blinding factors into one scalar e_i = x·b_0·…·b_{i-1} mod ℓ and then

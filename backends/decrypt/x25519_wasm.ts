@@ -1,7 +1,14 @@
 /**
- * X25519 (RFC 7748 §5) as a Montgomery ladder in WebAssembly, on the shared GF(2^255−19)
- * field functions of core/field25519.ts: synchronous, no key import, constant time in the
- * secret scalar (the same sequence of field operations for every scalar, swaps by masks).
+ * X25519 (RFC 7748 §5) in WebAssembly on the shared GF(2^255−19) field functions of
+ * core/field25519.ts and their SIMD pairs (core/field25519x2.ts): synchronous, no key import,
+ * constant time in the secret scalars (the same sequence of field operations for every scalar,
+ * swaps and table lookups by masks). Two algorithms:
+ *
+ * - a Montgomery ladder for one-off points, batched: ladders two at a time on the SIMD lanes
+ *   (./x25519_ladder2.ts) and one shared inversion per batch (Montgomery's trick);
+ * - a fixed-base comb on the Edwards form (ref10's ge_scalarmult_base) with precomputed tables
+ *   (./edwards_table.ts) of the base point and of node keys used repeatedly; α_i and s_i of a
+ *   Sphinx hop run side by side on the SIMD lanes (docs/sphinx.md §3.1).
  *
  * @module
  */
