@@ -610,10 +610,15 @@ function wasmEngine(): Engine | undefined {
 }
 
 /**
- * Whether this platform runs the WebAssembly X25519 (false where WebAssembly is missing or
- * refused).
+ * Whether this platform runs the WebAssembly X25519 (false where WebAssembly or its SIMD
+ * instructions are missing or refused).
  *
  * @returns true when available
+ * @example
+ * ```ts
+ * import { wasmX25519Available } from "./x25519_wasm.ts";
+ * console.assert(typeof wasmX25519Available() === "boolean");
+ * ```
  */
 export function wasmX25519Available(): boolean {
   return wasmEngine() !== undefined;
