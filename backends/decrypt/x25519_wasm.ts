@@ -17,6 +17,7 @@ import { I32, I64, OP, signedLeb, unsignedLeb, WasmModuleBuilder } from "../../c
 import { addField25519, FE_BYTES, FIELD_SCRATCH_BYTES } from "../../core/field25519.ts";
 import { addField25519x2, PAIR_BYTES } from "../../core/field25519x2.ts";
 import { addLadder2, LADDER2_SCRATCH_BYTES } from "./x25519_ladder2.ts";
+import { addLadderLanes, LADDER_LANES_SCRATCH_BYTES } from "./x25519_ladder_lanes.ts";
 import {
   edwardsFromU,
   nielsTable,
@@ -34,24 +35,7 @@ const FE_AT = 256; // field elements, FE_BYTES each
 const FE_NAMES = [
   "one",
   "zero",
-  "x1",
-  "x2",
-  "z2",
-  "x3",
-  "z3",
-  "a",
-  "aa",
-  "b",
-  "bb",
-  "e",
-  "c",
-  "d",
-  "da",
-  "cb",
   "px",
-  "pz",
-  "qx",
-  "qz",
   "t",
   // Edwards: accumulator h (extended X:Y:Z:T), selected Niels entry n, p1p1 temporaries.
   "hx",
@@ -129,16 +113,15 @@ const PAIRS_AT = LADDER2_AT + LADDER2_SCRATCH_BYTES;
 const P2: Record<(typeof PAIR_NAMES)[number], number> = Object.fromEntries(
   PAIR_NAMES.map((name, i) => [name, PAIRS_AT + i * PAIR_BYTES]),
 ) as Record<(typeof PAIR_NAMES)[number], number>;
-const PAGES = Math.ceil((PAIRS_AT + PAIR_NAMES.length * PAIR_BYTES) / 65536);
+/** Scratch of the one-ladder-over-two-lanes function (./x25519_ladder_lanes.ts). */
+const LANES_AT = PAIRS_AT + PAIR_NAMES.length * PAIR_BYTES;
+const PAGES = Math.ceil((LANES_AT + LADDER_LANES_SCRATCH_BYTES) / 65536);
 
 // Opcodes the shared assembler does not name (WebAssembly core specification §5.4.5).
 const I32_LOAD8_S = 0x2c;
 const I32_EQ = 0x46;
 const I32_GE_S = 0x4e;
 const I32_STORE8 = 0x3a;
-
-/** (A − 2)/4 for Curve25519, A = 486662 (RFC 7748 §5). */
-const A24 = 121665;
 
 interface Engine {
   memory: Uint8Array;
@@ -158,12 +141,7 @@ function build(): Engine | undefined {
   const f = addField25519(m, SCRATCH_AT);
   const f2 = addField25519x2(m);
   const ladder2 = addLadder2(m, f, f2, LADDER2_AT);
-  // ladder(u: i32 bytes address, x: i32 result X, z: i32 result Z): the projective
-  // u-coordinate X/Z of k·u for the clamped scalar k at address k (RFC 7748 §5).
-  const ladder = m.declare("ladder", [I32, I32, I32, I32], [], false);
-  const swapPoints = m.declare("swapPoints", [I32], [], false);
-  const enter = m.declare("enter", [I32], [], false);
-  const middle = m.declare("middle", [], [], false);
+  const ladderLanes = addLadderLanes(m, { field: f, pair: f2 }, LANES_AT);
   const many = m.declare("many", [I32]);
 
   const code: number[] = [];
@@ -172,110 +150,6 @@ function build(): Engine | undefined {
     for (const a of addresses) i32(a);
     code.push(OP.call, ...unsignedLeb(fn));
   };
-
-  // swapPoints(bit): (x_2, z_2) ↔ (x_3, z_3) when bit = 1, in constant time: a mask, no branch
-  // and the same addresses read and written either way (RFC 7748 §5 cswap).
-  {
-    const MASK = 1, X = 2;
-    code.push(OP.i64Const, 0, OP.localGet, 0, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK);
-    for (const [a, b] of [[FE.x2, FE.x3], [FE.z2, FE.z3]] as const) {
-      for (let i = 0; i < 10; i++) {
-        const at = (
-          address: number,
-        ) => (i32(0), code.push(OP.i64Load, 3, ...unsignedLeb(address + 8 * i)));
-        at(a), at(b), code.push(OP.i64Xor, OP.localGet, MASK, OP.i64And, OP.localSet, X);
-        i32(0),
-          at(a),
-          code.push(OP.localGet, X, OP.i64Xor, OP.i64Store, 3, ...unsignedLeb(a + 8 * i));
-        i32(0),
-          at(b),
-          code.push(OP.localGet, X, OP.i64Xor, OP.i64Store, 3, ...unsignedLeb(b + 8 * i));
-      }
-    }
-    m.define(swapPoints, [[2, I64]], code.splice(0));
-  }
-
-  // enter(bit): the start of a ladder step in one pass: cswap(bit, (x_2, z_2), (x_3, z_3)) by
-  // masks, then A = x_2 + z_2, B = x_2 − z_2, C = x_3 + z_3, D = x_3 − z_3. The swapped points
-  // are not stored back: the rest of the step overwrites all four.
-  {
-    const MASK = 1, X = 2, V = 3; // V..V+3: x_2, z_2, x_3, z_3
-    code.push(OP.i64Const, 0, OP.localGet, 0, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK);
-    const load = (address: number, i: number, local: number) => (
-      i32(0), code.push(OP.i64Load, 3, ...unsignedLeb(address + 8 * i), OP.localSet, local)
-    );
-    for (let i = 0; i < 10; i++) {
-      load(FE.x2, i, V), load(FE.z2, i, V + 1), load(FE.x3, i, V + 2), load(FE.z3, i, V + 3);
-      for (const k of [0, 1]) {
-        code.push(OP.localGet, V + k, OP.localGet, V + 2 + k, OP.i64Xor, OP.localGet, MASK);
-        code.push(OP.i64And, OP.localSet, X);
-        code.push(OP.localGet, V + k, OP.localGet, X, OP.i64Xor, OP.localSet, V + k);
-        code.push(OP.localGet, V + 2 + k, OP.localGet, X, OP.i64Xor, OP.localSet, V + 2 + k);
-      }
-      for (
-        const [out, a, b, op] of [
-          [FE.a, V, V + 1, OP.i64Add],
-          [FE.b, V, V + 1, OP.i64Sub],
-          [FE.c, V + 2, V + 3, OP.i64Add],
-          [FE.d, V + 2, V + 3, OP.i64Sub],
-        ] as const
-      ) {
-        i32(0), code.push(OP.localGet, a, OP.localGet, b, op);
-        code.push(OP.i64Store, 3, ...unsignedLeb(out + 8 * i));
-      }
-    }
-    m.define(enter, [[6, I64]], code.splice(0));
-  }
-
-  // middle: the additions between a step's two rounds of products, in one pass:
-  // E = AA − BB, t = AA + a24·E (carried by the caller: |a24·E| < 2^45 exceeds the bound of
-  // core/field25519.ts), x_3 = DA + CB and z_3 = DA − CB (squared next; one add or sub of
-  // carried values is within the bound).
-  for (let i = 0; i < 10; i++) {
-    const at = (
-      address: number,
-    ) => (i32(0), code.push(OP.i64Load, 3, ...unsignedLeb(address + 8 * i)));
-    const store = (address: number) => code.push(OP.i64Store, 3, ...unsignedLeb(address + 8 * i));
-    i32(0), at(FE.aa), at(FE.bb), code.push(OP.i64Sub, OP.localTee, 0), store(FE.e);
-    i32(0), at(FE.aa), code.push(OP.localGet, 0, OP.i64Const, ...signedLeb(A24), OP.i64Mul);
-    code.push(OP.i64Add), store(FE.t);
-    i32(0), at(FE.da), at(FE.cb), code.push(OP.i64Add), store(FE.x3);
-    i32(0), at(FE.da), at(FE.cb), code.push(OP.i64Sub), store(FE.z3);
-  }
-  m.define(middle, [[1, I64]], code.splice(0));
-
-  // ladder(k, u, x, z): locals 0 k, 1 u, 2 x, 3 z (parameters); 4 bit index t; 5 swap; 6 k_t.
-  const T = 4, SWAP = 5, KT = 6;
-  // x_1 = u (bit 255 masked by fromBytes), x_2 = 1, z_2 = 0, x_3 = u, z_3 = 1 (RFC 7748 §5).
-  i32(FE.x1), code.push(OP.localGet, 1, OP.call, ...unsignedLeb(f.fromBytes));
-  call(f.copy, FE.x2, FE.one), call(f.copy, FE.z2, FE.zero);
-  call(f.copy, FE.x3, FE.x1), call(f.copy, FE.z3, FE.one);
-  i32(0), code.push(OP.localSet, SWAP);
-  i32(255), code.push(OP.localSet, T); // t + 1, counting down to 1
-  code.push(OP.loop, 0x40);
-  // k_t = (k >> t) & 1 with t = T − 1; the index is public, only the bit is secret.
-  code.push(OP.localGet, 0, OP.localGet, T), i32(1), code.push(OP.i32Sub), i32(3);
-  code.push(OP.i32ShrU, OP.i32Add, OP.i32Load8U, 0, 0);
-  code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub), i32(7), code.push(OP.i32And);
-  code.push(OP.i32ShrU), i32(1), code.push(OP.i32And, OP.localTee, KT);
-  // swap ^= k_t; cswap(swap, x_2, x_3); cswap(swap, z_2, z_3); swap = k_t; then
-  // A = x_2 + z_2, B = x_2 − z_2, C = x_3 + z_3, D = x_3 − z_3 (all in `enter`).
-  code.push(OP.localGet, SWAP, OP.i32Xor, OP.call, ...unsignedLeb(enter));
-  code.push(OP.localGet, KT, OP.localSet, SWAP);
-  // AA = A², BB = B², DA = D·A, CB = C·B.
-  call(f.sq, FE.aa, FE.a), call(f.sq, FE.bb, FE.b);
-  call(f.mul, FE.da, FE.d, FE.a), call(f.mul, FE.cb, FE.c, FE.b);
-  // E = AA − BB, t = AA + a24·E, x_3 = DA + CB, z_3 = DA − CB (`middle`), then
-  // x_3 = (DA + CB)², z_3 = x_1·(DA − CB)², x_2 = AA·BB, z_2 = E·(AA + a24·E).
-  code.push(OP.call, ...unsignedLeb(middle)), call(f.carry, FE.t, FE.t);
-  call(f.sq, FE.x3, FE.x3), call(f.sq, FE.z3, FE.z3), call(f.mul, FE.z3, FE.x1, FE.z3);
-  call(f.mul, FE.x2, FE.aa, FE.bb), call(f.mul, FE.z2, FE.e, FE.t);
-  code.push(OP.localGet, T), i32(1), code.push(OP.i32Sub, OP.localTee, T, OP.brIf, 0, OP.end);
-  // Final cswap(swap, …); hand X/Z to the caller.
-  code.push(OP.localGet, SWAP, OP.call, ...unsignedLeb(swapPoints));
-  code.push(OP.localGet, 2), i32(FE.x2), code.push(OP.call, ...unsignedLeb(f.copy));
-  code.push(OP.localGet, 3), i32(FE.z2), code.push(OP.call, ...unsignedLeb(f.copy));
-  m.define(ladder, [[3, I32]], code.splice(0));
 
   // many(n): n ladders, then x_2·z_2^(p−2) for each (RFC 7748 §5) with one inversion for
   // all: prefix products P_i = Z_0⋯Z_i, 1/P_{n−1}, then back to front 1/Z_i = P_{i−1}/P_i.
@@ -304,7 +178,11 @@ function build(): Engine | undefined {
       code.push(OP.i32Add, OP.localSet, I, OP.br, 0, OP.end, OP.end);
     code.push(OP.localGet, I, OP.localGet, N, OP.i32LtU, OP.if, 0x40);
     at(B_SCALARS, 32), at(B_US, 32), at(B_X, FE_BYTES), at(B_Z, FE_BYTES);
-    code.push(OP.call, ...unsignedLeb(ladder), OP.end);
+    code.push(
+      OP.call,
+      ...unsignedLeb(ladderLanes),
+      OP.end,
+    );
     i32(0), code.push(OP.localSet, I, OP.loop, 0x40);
     // flag_i = (Z_i ≡ 0); Z_i += flag_i.
     i32(ZB_AT), at(B_Z, FE_BYTES), code.push(OP.call, ...unsignedLeb(f.toBytes));
