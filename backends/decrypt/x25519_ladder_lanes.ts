@@ -70,7 +70,7 @@ export function addLadderLanes(
   scratch: number,
 ): number {
   const { field, pair } = fields;
-  const ladder = m.declare("ladderLanes", [I32, I32, I32, I32], [], false);
+  const ladder = m.declare("ladderLanes", [I32, I32, I32, I32]);
   const enter = m.declare("ladderLanesEnter", [I32], [], false);
   const middle = m.declare("ladderLanesMiddle", [], [], false);
   const finish = m.declare("ladderLanesPairs", [], [], false);
