@@ -591,10 +591,24 @@ function loadDigits(e: Engine, scalar: Uint8Array): void {
 
 /** Which points have a table in memory (slot 0 is the base point), most recent last. */
 const slotOf = new Map<string, number>();
-/** Uses of points without a table, to tabulate only points used repeatedly. */
+/** Table slots not in use (slot 0 is the base point's). */
+const freeSlots = Array.from({ length: TABLE_SLOTS - 1 }, (_, i) => TABLE_SLOTS - 1 - i);
+/**
+ * Recent uses of each node key: counts halved every {@linkcode DECAY_EVERY} lookups, so the
+ * keys of the current routes win the slots.
+ */
 const uses = new Map<string, number>();
-/** Uses after which a point gets a table (building one costs a few milliseconds). */
+let lookups = 0;
+const DECAY_EVERY = 1024;
+/** Keys that cannot have a table (on the twist, or u = −1): the ladder handles them. */
+const noTable = new Set<string>();
+/** Uses after which a point gets a free table slot (building one costs a few milliseconds). */
 const TABULATE_AFTER = 4;
+/**
+ * Recent uses after which a point may take the slot of another: building a table costs about
+ * as much as 60 multiplications save, so only keys used that often win a slot from another.
+ */
+const EVICT_AFTER = 32;
 const BASE_U = new Uint8Array(32);
 BASE_U[0] = 9;
 
@@ -615,49 +629,64 @@ function tableAddress(slot: number): number {
   return TABLES_AT + slot * TABLE_LIMB_BYTES;
 }
 
-function load(e: Engine, slot: number, u: Uint8Array): boolean {
-  const point = edwardsFromU(u);
-  if (point === undefined) return false;
+function load(e: Engine, slot: number, point: NonNullable<ReturnType<typeof edwardsFromU>>): void {
   e.memory.set(nielsTable(point), STAGING_AT);
   e.loadTable(tableAddress(slot));
-  return true;
+}
+
+function decayUses(): void {
+  for (const [key, count] of uses) {
+    if (count > 1) uses.set(key, count >> 1);
+    else uses.delete(key);
+  }
 }
 
 // The table slot of u, building the table when u is used often enough; undefined otherwise
-// (or for points with no Edwards image, which the ladder handles).
+// (or for points with no Edwards image, which the ladder handles). With all slots taken, the
+// least recently used key gives its slot only to a key used often lately (EVICT_AFTER) and at
+// least twice as often as itself: with more keys in use than slots (a large directory, random
+// routes), tables stay instead of being rebuilt over and over.
 function tableSlot(e: Engine, u: Uint8Array): number | undefined {
+  if (slotOf.size === 0) {
+    load(e, 0, edwardsFromU(BASE_U)!);
+    slotOf.set(hex(BASE_U), 0);
+  }
   const key = hex(u);
   const slot = slotOf.get(key);
+  if (slot === 0) return 0;
+  const count = (uses.get(key) ?? 0) + 1;
+  uses.set(key, count);
+  if (++lookups % DECAY_EVERY === 0) decayUses();
   if (slot !== undefined) {
     slotOf.delete(key); // most recently used last
     slotOf.set(key, slot);
     return slot;
   }
-  if (slotOf.size === 0) {
-    if (!load(e, 0, BASE_U)) return undefined;
-    slotOf.set(hex(BASE_U), 0);
-    if (key === hex(BASE_U)) return 0;
-  }
-  const count = (uses.get(key) ?? 0) + 1;
-  if (uses.size > 4096) uses.clear();
-  uses.set(key, count);
-  if (count < TABULATE_AFTER) return undefined;
-  let free = slotOf.size < TABLE_SLOTS ? slotOf.size : -1;
-  if (free < 0) {
-    // Evict the least recently used public key (never the base point).
+  if (count < TABULATE_AFTER || noTable.has(key)) return undefined;
+  // A free slot, or the least recently used key's slot if this key has earned it.
+  let victim: string | undefined;
+  if (freeSlots.length === 0) {
+    if (count < EVICT_AFTER) return undefined;
     for (const [oldKey, oldSlot] of slotOf) {
       if (oldSlot !== 0) {
-        slotOf.delete(oldKey);
-        free = oldSlot;
+        victim = oldKey;
         break;
       }
     }
+    if (victim === undefined || count < 2 * (uses.get(victim) ?? 0)) return undefined;
   }
-  if (!load(e, free, u)) {
-    uses.delete(key);
+  const point = edwardsFromU(u);
+  if (point === undefined) {
+    if (noTable.size >= 4096) noTable.clear();
+    noTable.add(key);
     return undefined;
   }
-  uses.delete(key);
+  if (victim !== undefined) {
+    freeSlots.push(slotOf.get(victim)!);
+    slotOf.delete(victim);
+  }
+  const free = freeSlots.pop()!;
+  load(e, free, point);
   slotOf.set(key, free);
   return free;
 }
