@@ -69,8 +69,9 @@ export const DECRYPT_KINDS = {
 
 // Domain-separation label of the batch digests in a proof.
 const DIGEST_LABEL = "panoramix/decrypt/batch/v1";
-// How many unwraps are in flight at once (WebCrypto runs them on a thread pool).
-const CONCURRENCY = 64;
+// Packets per unwrapSphinxPackets call: the WebAssembly engine shares one field inversion
+// across them (and WebCrypto would run them concurrently on its thread pool).
+const UNWRAP_BATCH = 64;
 const MAX_PACKET = SPHINX_HEADER_SIZE + SPHINX_MAX_PAYLOAD_SIZE;
 
 function readPacketItem(value: unknown, what: string): SphinxPacketItem {
@@ -139,8 +140,8 @@ async function unwrapAll(
 ): Promise<(SphinxUnwrapResult | undefined)[]> {
   const engine = await sphinxX25519();
   const results: (SphinxUnwrapResult | undefined)[] = new Array(inputs.length);
-  for (let start = 0; start < inputs.length; start += CONCURRENCY) {
-    const chunk = inputs.slice(start, start + CONCURRENCY);
+  for (let start = 0; start < inputs.length; start += UNWRAP_BATCH) {
+    const chunk = inputs.slice(start, start + UNWRAP_BATCH);
     const at = chunk.flatMap((item, j) => item.type === "packet" ? [j] : []);
     // One batch per chunk: the engine shares X25519 work across it.
     const out = await unwrapSphinxPackets(
@@ -152,7 +153,7 @@ async function unwrapAll(
     });
     onProgress?.({
       phase: `unwrap (mixer ${secret.position + 1})`,
-      done: Math.min(start + CONCURRENCY, inputs.length),
+      done: Math.min(start + UNWRAP_BATCH, inputs.length),
       total: inputs.length,
     });
   }

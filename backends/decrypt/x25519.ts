@@ -57,7 +57,7 @@ const PKCS8_X25519_PREFIX = new Uint8Array([
 
 /** One implementation of X25519 scalar multiplication. */
 export interface SphinxX25519 {
-  /** "webcrypto" or "noble". */
+  /** "wasm", "webcrypto", "noble" or "wasm+<engine>" ({@linkcode withWasmFixedBase}). */
   readonly name: string;
   /**
    * Computes X25519(scalar, u) (RFC 7748 §5, clamping the scalar).
