@@ -1,10 +1,10 @@
 /**
- * Precomputed multiples of a Curve25519 point for fixed-base scalar multiplication in
- * ./x25519_wasm.ts: the point is moved to the birationally equivalent Edwards curve
- * (RFC 7748 §4.1: y = (u − 1)/(u + 1)) and the table holds (j+1)·256^i·P for i < 32,
- * j < 8 in the affine "Niels" form (y + x, y − x, 2d·x·y) of ref10's ge_scalarmult_base
- * (Bernstein, Duif, Lange, Schwabe, Yang, "High-speed high-security signatures", 2011, §4).
- * Built once per point with `@noble/curves` arithmetic; only public points are tabulated.
+ * The Edwards side of the fixed-base tables of ./x25519_wasm.ts: a Curve25519 u-coordinate is
+ * moved to the birationally equivalent Edwards curve (RFC 7748 §4.1: y = (u − 1)/(u + 1)),
+ * whose table of (j+1)·256^i·P for i < 32, j < 8 in the affine "Niels" form (y + x, y − x,
+ * 2d·x·y) of ref10's ge_scalarmult_base (Bernstein, Duif, Lange, Schwabe, Yang,
+ * "High-speed high-security signatures", 2011, §4) the WebAssembly module then builds. The
+ * square root here uses `@noble/curves` arithmetic; only public points are tabulated.
  *
  * @module
  */
@@ -20,8 +20,6 @@ const P = Fp.ORDER;
 export const TABLE_ROWS = 32;
 /** Multiples per row: the signed radix-16 digit's magnitude, 1 to 8. */
 export const TABLE_COLUMNS = 8;
-/** Bytes of a serialized table: rows × columns × 3 field elements × 32 bytes. */
-export const TABLE_BYTES = TABLE_ROWS * TABLE_COLUMNS * 3 * 32;
 
 type EdwardsPoint = InstanceType<typeof Point>;
 
@@ -71,38 +69,29 @@ export function edwardsFromU(u: Uint8Array): EdwardsPoint | undefined {
   return point;
 }
 
+/** 2d (d the Edwards curve constant, RFC 8032 §5.1) as 32 little-endian bytes. */
+export const TWO_D_BYTES: Uint8Array = (() => {
+  const out = new Uint8Array(32);
+  writeLittleEndian(Fp.mul(2n, d), out, 0);
+  return out;
+})();
+
 /**
- * Serializes the fixed-base table of a point: entry (i, j) = (j+1)·256^i·P as three 32-byte
- * little-endian field elements y + x, y − x, 2d·x·y (affine, one batch inversion).
+ * The affine coordinates of a point as 64 bytes: x then y, each 32 bytes little-endian.
  *
  * @param point the Edwards point
- * @returns {@linkcode TABLE_BYTES} bytes, row-major
+ * @returns x ‖ y
  * @example
  * ```ts
  * import { ed25519 } from "@noble/curves/ed25519.js";
- * import { nielsTable, TABLE_BYTES } from "./edwards_table.ts";
- * console.assert(nielsTable(ed25519.Point.BASE).length === TABLE_BYTES);
+ * import { edwardsAffineBytes } from "./edwards_table.ts";
+ * console.assert(edwardsAffineBytes(ed25519.Point.BASE).length === 64);
  * ```
  */
-export function nielsTable(point: EdwardsPoint): Uint8Array {
-  const points: EdwardsPoint[] = [];
-  let base = point;
-  for (let i = 0; i < TABLE_ROWS; i++) {
-    let multiple = base;
-    for (let j = 0; j < TABLE_COLUMNS; j++) {
-      points.push(multiple);
-      multiple = multiple.add(base);
-    }
-    for (let k = 0; k < 8; k++) base = base.double(); // 256·base
-  }
-  const inverses = Fp.invertBatch(points.map((p) => p.Z));
-  const out = new Uint8Array(TABLE_BYTES);
-  points.forEach((p, k) => {
-    const zInv = inverses[k]!;
-    const x = Fp.mul(p.X, zInv), y = Fp.mul(p.Y, zInv);
-    writeLittleEndian(Fp.add(y, x), out, 96 * k);
-    writeLittleEndian(Fp.sub(y, x), out, 96 * k + 32);
-    writeLittleEndian(Fp.mul(Fp.mul(2n * d, x), y), out, 96 * k + 64);
-  });
+export function edwardsAffineBytes(point: EdwardsPoint): Uint8Array {
+  const { x, y } = point.toAffine();
+  const out = new Uint8Array(64);
+  writeLittleEndian(x, out, 0);
+  writeLittleEndian(y, out, 32);
   return out;
 }

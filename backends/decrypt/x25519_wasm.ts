@@ -19,11 +19,11 @@ import { addField25519x2, PAIR_BYTES } from "../../core/field25519x2.ts";
 import { addLadder2, LADDER2_SCRATCH_BYTES } from "./x25519_ladder2.ts";
 import { addLadderLanes, LADDER_LANES_SCRATCH_BYTES } from "./x25519_ladder_lanes.ts";
 import {
+  edwardsAffineBytes,
   edwardsFromU,
-  nielsTable,
-  TABLE_BYTES,
   TABLE_COLUMNS,
   TABLE_ROWS,
+  TWO_D_BYTES,
 } from "./edwards_table.ts";
 
 // Linear memory layout (bytes). The field functions keep no state of their own here.
@@ -57,6 +57,14 @@ const FE_NAMES = [
   "rd",
   "sn",
   "sd",
+  // Table building: an affine point, the row's base, 2d, an inverse and a 1/Z.
+  "ax",
+  "ay",
+  "bx",
+  "by",
+  "d2",
+  "inv",
+  "zi",
 ] as const;
 const FE: Record<(typeof FE_NAMES)[number], number> = Object.fromEntries(
   FE_NAMES.map((name, i) => [name, FE_AT + i * FE_BYTES]),
@@ -74,10 +82,10 @@ const B_Z = B_X + FE_BYTES * LADDER_BATCH;
 const B_P = B_Z + FE_BYTES * LADDER_BATCH;
 const B_OUT = B_P + FE_BYTES * LADDER_BATCH;
 const B_FLAGS = B_OUT + 32 * LADDER_BATCH;
-/** Staging area for one serialized table (./edwards_table.ts) before conversion to limbs. */
+/** Staging area of a table build: the affine point (x ‖ y) and 2d, 32 bytes each. */
 const STAGING_AT = B_FLAGS + LADDER_BATCH;
 /** Tables in memory: 256 entries × 3 field elements × 10 limbs as i32 (limbs fit in 27 bits). */
-const TABLES_AT = STAGING_AT + TABLE_BYTES;
+const TABLES_AT = STAGING_AT + 96;
 const ENTRY_BYTES = 3 * 10 * 4;
 const ROW_BYTES = TABLE_COLUMNS * ENTRY_BYTES;
 const TABLE_LIMB_BYTES = TABLE_ROWS * ROW_BYTES;
@@ -128,8 +136,8 @@ interface Engine {
   digits: Int8Array;
   /** X25519 of the first n scalars and points of the batch area → outputs and zero flags. */
   many: (n: number) => void;
-  /** Converts the serialized table at STAGING_AT into limbs at the given table address. */
-  loadTable: (table: number) => void;
+  /** Builds the table of the affine point (x, y) at STAGING_AT (2d after it) at the address. */
+  buildTable: (table: number) => void;
   /** Fixed-base k·P for the table at the given address (digits at DIGITS_AT) → OUT1_AT. */
   base: (table: number) => void;
   /** k·P and k·Q for two tables, one shared inversion → OUT1_AT, OUT2_AT. */
@@ -224,7 +232,8 @@ function build(): Engine | undefined {
   const madd = m.declare("madd", [], [], false);
   const dbl = m.declare("dbl", [], [], false);
   const comb = m.declare("comb", [I32, I32, I32], [], false);
-  const loadTable = m.declare("loadTable", [I32]);
+  const niels = m.declare("niels", [I32], [], false);
+  const buildTable = m.declare("buildTable", [I32]);
   const base = m.declare("base", [I32]);
   const basePair = m.declare("basePair", [I32, I32]);
   const select2 = m.declare("select2", [I32, I32, I32], [], false);
@@ -328,20 +337,71 @@ function build(): Engine | undefined {
     m.define(comb, [[1, I32]], code.splice(0));
   }
 
-  // loadTable(table): 768 field elements from bytes at STAGING_AT to i32 limbs.
+  // niels(entry): (y + x, y − x, 2d·x·y) of the affine point (ax, ay), carried, into the select
+  // registers ny, nm, nt and as i32 limbs at the table entry's address.
   {
-    const K = 1;
-    i32(0), code.push(OP.localSet, K, OP.loop, 0x40);
-    i32(FE.t), code.push(OP.localGet, K), i32(32), code.push(0x6c), i32(STAGING_AT);
-    code.push(OP.i32Add, OP.call, ...unsignedLeb(f.fromBytes));
-    for (let l = 0; l < 10; l++) {
-      code.push(OP.localGet, 0, OP.localGet, K), i32(40), code.push(0x6c, OP.i32Add);
-      i32(FE.t), code.push(OP.i64Load, 3, ...unsignedLeb(8 * l), OP.i32WrapI64);
-      code.push(OP.i32Store, 2, ...unsignedLeb(4 * l));
+    call(f.add, FE.ny, FE.ay, FE.ax), call(f.carry, FE.ny, FE.ny);
+    call(f.sub, FE.nm, FE.ay, FE.ax), call(f.carry, FE.nm, FE.nm);
+    call(f.mul, FE.nt, FE.ax, FE.ay), call(f.mul, FE.nt, FE.nt, FE.d2);
+    [FE.ny, FE.nm, FE.nt].forEach((fe, k) => {
+      for (let l = 0; l < 10; l++) {
+        code.push(OP.localGet, 0), i32(fe), code.push(OP.i64Load, 3, ...unsignedLeb(8 * l));
+        code.push(OP.i32WrapI64, OP.i32Store, 2, ...unsignedLeb(40 * k + 4 * l));
+      }
+    });
+    m.define(niels, [], code.splice(0));
+  }
+
+  // buildTable(table): entry (i, j) = (j+1)·256^i·P from the affine P = (x, y) at STAGING_AT
+  // (2d at STAGING_AT + 64): per row, 7 mixed additions of the row's base and 8 doublings for
+  // the next base, then one inversion for the 8 points (Montgomery's trick) and Niels forms.
+  // P is public (a node key): nothing here depends on a secret. Locals: 1 row.
+  {
+    const ROW = 1;
+    const TX = B_X, TY = B_X + 8 * FE_BYTES, TZ = B_X + 16 * FE_BYTES, TP = B_X + 24 * FE_BYTES;
+    const entry = (column: number) => (
+      code.push(OP.localGet, 0, OP.localGet, ROW),
+        i32(ROW_BYTES),
+        code.push(0x6c, OP.i32Add),
+        i32(column * ENTRY_BYTES),
+        code.push(OP.i32Add)
+    );
+    const fromBase = () => {
+      call(f.copy, FE.hx, FE.bx), call(f.copy, FE.hy, FE.by);
+      call(f.copy, FE.hz, FE.one), call(f.mul, FE.ht, FE.bx, FE.by);
+    };
+    i32(FE.bx), i32(STAGING_AT), code.push(OP.call, ...unsignedLeb(f.fromBytes));
+    i32(FE.by), i32(STAGING_AT + 32), code.push(OP.call, ...unsignedLeb(f.fromBytes));
+    i32(FE.d2), i32(STAGING_AT + 64), code.push(OP.call, ...unsignedLeb(f.fromBytes));
+    i32(0), code.push(OP.localSet, ROW, OP.loop, 0x40);
+    // Column 0: the base itself; its Niels form stays in n for the additions.
+    call(f.copy, FE.ax, FE.bx), call(f.copy, FE.ay, FE.by);
+    entry(0), code.push(OP.call, ...unsignedLeb(niels));
+    fromBase();
+    for (let j = 1; j < TABLE_COLUMNS; j++) {
+      code.push(OP.call, ...unsignedLeb(madd)); // (j+1)·base
+      call(f.copy, TX + j * FE_BYTES, FE.hx), call(f.copy, TY + j * FE_BYTES, FE.hy);
+      call(f.copy, TZ + j * FE_BYTES, FE.hz);
     }
-    code.push(OP.localGet, K), i32(1), code.push(OP.i32Add, OP.localTee, K);
-    i32(TABLE_ROWS * TABLE_COLUMNS * 3), code.push(OP.i32LtU, OP.brIf, 0, OP.end);
-    m.define(loadTable, [[1, I32]], code.splice(0));
+    fromBase();
+    for (let k = 0; k < 8; k++) code.push(OP.call, ...unsignedLeb(dbl)); // 256·base
+    call(f.copy, TX, FE.hx), call(f.copy, TY, FE.hy), call(f.copy, TZ, FE.hz);
+    // Affine: prefix products of Z, one inversion, back-substitution.
+    call(f.copy, TP, TZ);
+    for (let k = 1; k < 8; k++) {
+      call(f.mul, TP + k * FE_BYTES, TP + (k - 1) * FE_BYTES, TZ + k * FE_BYTES);
+    }
+    call(f.invert, FE.inv, TP + 7 * FE_BYTES);
+    for (let k = 7; k >= 1; k--) {
+      call(f.mul, FE.zi, FE.inv, TP + (k - 1) * FE_BYTES),
+        call(f.mul, FE.inv, FE.inv, TZ + k * FE_BYTES);
+      call(f.mul, FE.ax, TX + k * FE_BYTES, FE.zi), call(f.mul, FE.ay, TY + k * FE_BYTES, FE.zi);
+      entry(k), code.push(OP.call, ...unsignedLeb(niels));
+    }
+    call(f.mul, FE.bx, TX, FE.inv), call(f.mul, FE.by, TY, FE.inv); // the next row's base
+    code.push(OP.localGet, ROW), i32(1), code.push(OP.i32Add, OP.localTee, ROW), i32(TABLE_ROWS);
+    code.push(OP.i32LtU, OP.brIf, 0, OP.end);
+    m.define(buildTable, [[1, I32]], code.splice(0));
   }
 
   // base(table): u = num/den → OUT1.
@@ -474,7 +534,7 @@ function build(): Engine | undefined {
     memory,
     digits: new Int8Array(memory.buffer, DIGITS_AT, 64),
     many: instance.exports.many as (n: number) => void,
-    loadTable: instance.exports.loadTable as (table: number) => void,
+    buildTable: instance.exports.buildTable as (table: number) => void,
     base: instance.exports.base as (table: number) => void,
     basePair: instance.exports.basePair as (table1: number, table2: number) => void,
   };
@@ -605,8 +665,8 @@ const noTable = new Set<string>();
 /** Uses after which a point gets a free table slot (building one costs a few milliseconds). */
 const TABULATE_AFTER = 4;
 /**
- * Recent uses after which a point may take the slot of another: building a table costs about
- * as much as 60 multiplications save, so only keys used that often win a slot from another.
+ * Recent uses after which a point may take the slot of another: building a table (about 1 ms)
+ * costs what about 17 uses of it save, so only keys used at least twice that often win a slot.
  */
 const EVICT_AFTER = 32;
 const BASE_U = new Uint8Array(32);
@@ -630,8 +690,10 @@ function tableAddress(slot: number): number {
 }
 
 function load(e: Engine, slot: number, point: NonNullable<ReturnType<typeof edwardsFromU>>): void {
-  e.memory.set(nielsTable(point), STAGING_AT);
-  e.loadTable(tableAddress(slot));
+  // The affine point and 2d; the multiples are computed in WebAssembly (about 0.5 ms).
+  e.memory.set(edwardsAffineBytes(point), STAGING_AT);
+  e.memory.set(TWO_D_BYTES, STAGING_AT + 64);
+  e.buildTable(tableAddress(slot));
 }
 
 function decayUses(): void {
