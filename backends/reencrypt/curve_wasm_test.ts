@@ -177,3 +177,19 @@ Deno.test("wasm ristretto: element derivation matches @noble/curves (RFC 9496 §
     assert.deepEqual(pointOf(e).toBytes(), ristretto255_hasher.deriveToCurve!(bytes).toBytes());
   }
 });
+
+Deno.test("wasm ristretto: a multi-scalar multiplication over more points than one chunk sums the chunks", () => {
+  const n = 32768 + 3; // one more chunk than MSM_CHUNK, which also grows the engine's memory
+  const points = Array.from({ length: 16 }, () => G.multiply(randomScalar() || 1n));
+  const all = Array.from({ length: n }, (_, i) => ep(points[i % 16]!));
+  const scalars = Array.from({ length: n }, (_, i) => BigInt(i) * 0x1234567n + 1n);
+  // Grouping the scalars by point gives the same sum with 16 terms.
+  const grouped = Array.from({ length: 16 }, () => 0n);
+  scalars.forEach((s, i) => (grouped[i % 16] = (grouped[i % 16]! + s) % ORDER));
+  const expected = points.reduce(
+    (acc, p, i) => acc.add(p.multiplyUnsafe(grouped[i]!)),
+    ristretto255.Point.ZERO,
+  );
+  const r = wasmMsm(all, scalars);
+  assert.ok(r && pointOf(r).equals(expected));
+});
