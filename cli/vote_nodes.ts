@@ -62,6 +62,7 @@ export function boardElectionCascade(options: BoardCascadeOptions): ElectionCasc
         stages: options.mixers.map((mixer) => ({ mixer, key })),
         minInputs: inputs.length,
         submitters: [options.admin.publicKey],
+        context: election.fingerprint, // every shuffle proof binds the election
       },
     });
     await submitInputs(options.client, {

@@ -59,6 +59,11 @@ export interface MixKeyPair {
 export interface MixOptions {
   /** Key the backend documents for mixing (public key for re-encryption, secret key for decryption). */
   key: Envelope;
+  /**
+   * Bytes the mix's proof binds to (e.g. an election fingerprint; default empty); verify with
+   * the same bytes. Backends without a public proof ignore it.
+   */
+  context?: Uint8Array;
   /** Progress callback. */
   onProgress?: ProgressReporter;
   /** Randomness (default the system CSPRNG); inject only for reproducible vectors. */
@@ -69,6 +74,8 @@ export interface MixOptions {
 export interface VerifyOptions {
   /** Key the backend documents for verification. */
   key: Envelope;
+  /** The bytes the proof was bound to ({@linkcode MixOptions.context}; default empty). */
+  context?: Uint8Array;
   /** Progress callback. */
   onProgress?: ProgressReporter;
 }

@@ -67,6 +67,7 @@ export const reencryptBackend: MixBackend<Ciphertext, Ciphertext> = {
     const publicKey = decodePublicKey(options.key, "key");
     assertBatchSize(inputs.length, reencryptBackend.minBatchSize);
     const { outputs, proof } = await shuffleAndProve(publicKey, inputs, {
+      ...(options.context === undefined ? {} : { context: options.context }),
       ...(options.random === undefined ? {} : { random: options.random }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     });
@@ -75,7 +76,12 @@ export const reencryptBackend: MixBackend<Ciphertext, Ciphertext> = {
   verify: async (inputs, outputs, proof, options) => {
     const publicKey = decodePublicKey(options.key, "key");
     await verifyShuffle(
-      { publicKey, inputs, outputs },
+      {
+        publicKey,
+        inputs,
+        outputs,
+        ...(options.context === undefined ? {} : { context: options.context }),
+      },
       decodeShuffleProof(proof),
       options.onProgress === undefined ? {} : { onProgress: options.onProgress },
     );

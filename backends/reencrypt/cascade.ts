@@ -21,7 +21,12 @@ import {
 } from "./codec.ts";
 import type { Ciphertext } from "./elgamal.ts";
 import { decodePoint, type Point } from "./group.ts";
-import { shuffleAndProve, type ShuffleProof, verifyShuffle } from "./shuffle_proof.ts";
+import {
+  shuffleAndProve,
+  type ShuffleProof,
+  type ShuffleStatement,
+  verifyShuffle,
+} from "./shuffle_proof.ts";
 
 /** One mixer's contribution. */
 export interface CascadeStep {
@@ -39,12 +44,16 @@ export interface CascadeTranscript {
   inputs: Ciphertext[];
   /** One step per mixer, in order. */
   steps: CascadeStep[];
+  /** The bytes every step's proof is bound to (default empty). */
+  context?: Uint8Array;
 }
 
 /** Options for {@linkcode runCascade}. */
 export interface CascadeOptions {
   /** Number of mixers k ≥ 1. */
   mixers: number;
+  /** Bytes every proof binds to (e.g. a job or election id; default empty). */
+  context?: Uint8Array;
   /** Randomness (default the system CSPRNG). */
   random?: RandomSource;
   /** Workers per proof and verification. */
@@ -79,7 +88,9 @@ export async function runCascade(
   if (!Number.isInteger(mixers) || mixers < 1) {
     throw new InvalidInputError(`Mixer count '${mixers}' must be a positive integer`);
   }
+  const context = options.context === undefined ? {} : { context: options.context };
   const common = {
+    ...context,
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
   };
@@ -87,17 +98,22 @@ export async function runCascade(
   let current: readonly Ciphertext[] = options.inputs;
   for (let m = 0; m < mixers; m++) {
     const { outputs, proof } = await shuffleAndProve(publicKey, current, common);
-    await verifyStep(m, { publicKey, inputs: current, outputs }, proof, options.workers);
+    await verifyStep(
+      m,
+      { publicKey, inputs: current, outputs, ...context },
+      proof,
+      options.workers,
+    );
     steps.push({ outputs, proof });
     current = outputs;
     options.onProgress?.({ phase: `mixer ${m + 1}/${mixers}`, done: m + 1, total: mixers });
   }
-  return { publicKey, inputs: [...options.inputs], steps };
+  return { publicKey, inputs: [...options.inputs], steps, ...context };
 }
 
 async function verifyStep(
   index: number,
-  statement: { publicKey: Point; inputs: readonly Ciphertext[]; outputs: readonly Ciphertext[] },
+  statement: ShuffleStatement,
   proof: ShuffleProof,
   workers: number | undefined,
 ): Promise<void> {
@@ -140,7 +156,12 @@ export async function verifyCascade(
     const step = transcript.steps[m]!;
     await verifyStep(
       m,
-      { publicKey: transcript.publicKey, inputs: current, outputs: step.outputs },
+      {
+        publicKey: transcript.publicKey,
+        inputs: current,
+        outputs: step.outputs,
+        ...(transcript.context === undefined ? {} : { context: transcript.context }),
+      },
       step.proof,
       options.workers,
     );
@@ -171,6 +192,7 @@ export function encodeCascadeTranscript(transcript: CascadeTranscript): Envelope
     v: 1,
     kind: REENCRYPT_KINDS.cascadeTranscript,
     publicKey: transcript.publicKey.toBytes(),
+    ...(transcript.context === undefined ? {} : { context: transcript.context }),
     inputs: transcript.inputs.map(encodeCiphertext),
     steps: transcript.steps.map((s) => ({
       outputs: s.outputs.map(encodeCiphertext),
@@ -215,5 +237,11 @@ export function decodeCascadeTranscript(value: unknown, what = "transcript"): Ca
       };
     },
   );
-  return { publicKey, inputs, steps };
+  const context = env.context === undefined
+    ? {}
+    : { context: readBytes(env.context, `${what}.context`, { maxLength: MAX_CONTEXT_BYTES }) };
+  return { publicKey, inputs, steps, ...context };
 }
+
+/** Longest context a cascade transcript may carry. */
+const MAX_CONTEXT_BYTES = 1024;

@@ -208,6 +208,12 @@ const PROOF_FIELDS = [
 ] as const;
 
 /**
+ * Version of the `reencrypt.shuffle-proof` envelope: 2 since the proof binds a context
+ * (transcript label "panoramix/reencrypt/shuffle/v2"); version-1 proofs are refused.
+ */
+export const SHUFFLE_PROOF_VERSION = 2;
+
+/**
  * Shuffle proof envelope `{ v: 1, kind: "reencrypt.shuffle-proof", count, width, … }`.
  *
  * @param proof the proof
@@ -226,7 +232,7 @@ const PROOF_FIELDS = [
  */
 export function encodeShuffleProof(proof: ShuffleProof): Envelope {
   const env: Envelope = {
-    v: 1,
+    v: SHUFFLE_PROOF_VERSION,
     kind: REENCRYPT_KINDS.shuffleProof,
     count: proof.permutationCommitments.length / ELEMENT_BYTES,
     width: proof.width,
@@ -250,7 +256,10 @@ export function encodeShuffleProof(proof: ShuffleProof): Envelope {
  * ```
  */
 export function decodeShuffleProof(value: unknown, what = "proof"): ShuffleProof {
-  const env = readEnvelope(value, REENCRYPT_KINDS.shuffleProof, { what });
+  const env = readEnvelope(value, REENCRYPT_KINDS.shuffleProof, {
+    what,
+    versions: [SHUFFLE_PROOF_VERSION],
+  });
   const n = readInteger(env.count, `${what}.count`, { min: 1, max: MAX_SHUFFLE_BATCH });
   const w = readInteger(env.width, `${what}.width`, { min: 1, max: MAX_WIDTH });
   const sizes: Record<(typeof PROOF_FIELDS)[number], number> = {

@@ -43,7 +43,7 @@ import {
 } from "./group.ts";
 
 /** Protocol label of batched decryption share proofs. */
-export const DECRYPTION_SHARE_BATCH_LABEL = "panoramix/reencrypt/decryption-share-batch/v1";
+export const DECRYPTION_SHARE_BATCH_LABEL = "panoramix/reencrypt/decryption-share-batch/v2";
 
 /** One trustee's decryption shares of a batch of ciphertexts with one proof. */
 export interface DecryptionShareBatch {
@@ -74,6 +74,11 @@ export interface PackedDecryptionShareBatch {
 export interface ShareBatchWorkerOptions {
   /** Workers (default the shared pool size; 1 = this thread). */
   workers?: number;
+  /**
+   * Bytes the proof binds to (e.g. an election fingerprint; default empty); the verifier must
+   * give the same bytes.
+   */
+  context?: Uint8Array;
 }
 
 const MAX_CHUNK = 8192;
@@ -117,11 +122,18 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 /** The statement transcript up to and including the ρ challenge. */
 function statement(
   index: number,
-  options: { verificationKey: Point; width: number; ciphertexts: Uint8Array; shares: Uint8Array },
+  options: {
+    verificationKey: Point;
+    width: number;
+    ciphertexts: Uint8Array;
+    shares: Uint8Array;
+    context: Uint8Array | undefined;
+  },
 ): { transcript: Transcript; rho: bigint[] } {
   const t = new Transcript(DECRYPTION_SHARE_BATCH_LABEL);
   const count = options.ciphertexts.length / (2 * ELEMENT_BYTES * options.width);
   t.append("group", new TextEncoder().encode(GROUP_LABEL));
+  t.append("context", options.context ?? new Uint8Array(0));
   t.appendNumber("trustee", index);
   t.append("verification-key", options.verificationKey.toBytes());
   t.appendNumber("width", options.width);
@@ -233,6 +245,7 @@ export async function createPackedDecryptionShareBatch(
     width,
     ciphertexts: ctBytes,
     shares: shareBytes,
+    context: options.context,
   });
   // C = Σ ρ·c1 (MSM); D = Σ ρ·d = xⱼ·C for an honest prover.
   const { c } = await foldBatch({ width, ciphertexts: ctBytes, shares: undefined, rho, workers });
@@ -381,6 +394,7 @@ export async function verifyPackedDecryptionShareBatch(
     width,
     ciphertexts: ctBytes,
     shares: batch.shares,
+    context: options.context,
   });
   let folded: { c: Point; d: Point };
   try {

@@ -211,3 +211,23 @@ Deno.test("packed batches match the point form; a malformed packed element is re
     /trustee 1 is invalid: .*share\[2\]/,
   );
 });
+
+Deno.test("a batch proof is bound to its context (an election fingerprint)", async () => {
+  const context = new TextEncoder().encode("election-a");
+  const batch = await createDecryptionShareBatch(secretShares[1]!, cts, {
+    context,
+    random,
+    workers: 1,
+  });
+  const check = (other?: Uint8Array) =>
+    verifyDecryptionShareBatch(batch, {
+      ciphertexts: cts,
+      verificationKey: vk(2),
+      workers: 1,
+      ...(other === undefined ? {} : { context: other }),
+    });
+  await check(context);
+  for (const other of [undefined, new TextEncoder().encode("election-b")]) {
+    await assertRejectsWith(() => check(other), VerificationError, /trustee 2/);
+  }
+});

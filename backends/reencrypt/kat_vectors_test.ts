@@ -26,7 +26,16 @@ Deno.test("committed shuffle proofs verify as published", async () => {
     const inputs = s.inputs.map((h: string) => Ciphertext.fromBytes(fromHex(h, "in"), "in"));
     const outputs = s.outputs.map((h: string) => Ciphertext.fromBytes(fromHex(h, "out"), "out"));
     const proof = decodeShuffleProof(decodeMsgpack(fromHex(s.proofMsgpack, "proof"), "proof"));
-    await verifyShuffle({ publicKey, inputs, outputs }, proof, { workers: 1 });
+    const context = fromHex(s.context, "context");
+    await verifyShuffle({ publicKey, inputs, outputs, context }, proof, { workers: 1 });
+    if (context.length > 0) {
+      // Bound to its context: under any other (here none) the proof is rejected.
+      const { VerificationError } = await import("../../core/errors.ts");
+      await assert.rejects(
+        verifyShuffle({ publicKey, inputs, outputs }, proof, { workers: 1 }),
+        VerificationError,
+      );
+    }
   }
 });
 

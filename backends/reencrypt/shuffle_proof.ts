@@ -46,7 +46,7 @@ import {
 import { chunkHeader, PROVE_PHASE1_TASK, PROVE_PHASE2_TASK, VERIFY_TASK } from "./shuffle_tasks.ts";
 
 /** Protocol label of the shuffle proof transcript. */
-export const SHUFFLE_PROOF_LABEL = "panoramix/reencrypt/shuffle/v1";
+export const SHUFFLE_PROOF_LABEL = "panoramix/reencrypt/shuffle/v2";
 
 /**
  * A Terelius–Wikström proof for N ciphertexts of width w; every field is canonical bytes.
@@ -75,6 +75,11 @@ export interface ShuffleProof {
 
 /** Options for {@linkcode shuffleAndProve}. */
 export interface ShuffleOptions {
+  /**
+   * Bytes the proof binds to (e.g. an election fingerprint; default empty): the verifier must
+   * give the same bytes, so the proof cannot be presented for another election or job.
+   */
+  context?: Uint8Array;
   /** Randomness (default the system CSPRNG); a seeded source gives reproducible vectors. */
   random?: RandomSource;
   /** Number of workers (default the shared pool size; 1 = in this thread). */
@@ -129,10 +134,14 @@ function chunks(n: number, workers: number): Array<[number, number]> {
 
 function statementTranscript(
   pkBytes: Uint8Array,
-  inputs: readonly Ciphertext[],
-  outputs: readonly Ciphertext[],
+  statement: {
+    inputs: readonly Ciphertext[];
+    outputs: readonly Ciphertext[];
+    context?: Uint8Array;
+  },
   width: number,
 ): Transcript {
+  const { inputs, outputs } = statement;
   // Strong Fiat–Shamir: the whole statement precedes every challenge (Bernhard–Pereira–Warinschi 2012).
   const t = new Transcript(SHUFFLE_PROOF_LABEL);
   const enc = new TextEncoder();
@@ -141,6 +150,7 @@ function statementTranscript(
   t.appendNumber("count", inputs.length);
   t.appendNumber("width", width);
   t.append("public-key", pkBytes);
+  t.append("context", statement.context ?? new Uint8Array(0));
   t.append("inputs", concatBytes(...inputs.map((c) => c.bytes)));
   t.append("outputs", concatBytes(...outputs.map((c) => c.bytes)));
   return t;
@@ -253,7 +263,11 @@ export async function shuffleAndProve(
     }
   });
 
-  const transcript = statementTranscript(pkBytes, inputs, outputs, w);
+  const transcript = statementTranscript(
+    pkBytes,
+    { inputs, outputs, ...(options.context === undefined ? {} : { context: options.context }) },
+    w,
+  );
   transcript.append("permutation-commitments", cPerm);
   // Challenges uᵢ = H(e, e′, c, pk, i) (Alg. 8.4), all from one transcript output.
   const u = scalarsFromWide(transcript.challenge("u", 64 * n));
@@ -347,6 +361,8 @@ export interface ShuffleStatement {
   inputs: readonly Ciphertext[];
   /** Output ciphertexts. */
   outputs: readonly Ciphertext[];
+  /** The bytes the proof was bound to ({@linkcode ShuffleOptions.context}; default empty). */
+  context?: Uint8Array;
 }
 
 function fail(message: string, cause?: unknown): never {
@@ -422,7 +438,7 @@ export async function verifyShuffle(
     fail(`Shuffle proof is malformed: ${(error as Error).message}`, error);
   }
   const pkBytes = publicKey.toBytes();
-  const transcript = statementTranscript(pkBytes, inputs, outputs, w);
+  const transcript = statementTranscript(pkBytes, statement, w);
   transcript.append("permutation-commitments", proof.permutationCommitments);
   const u = scalarsFromWide(transcript.challenge("u", 64 * n));
   transcript.append("chain-commitments", proof.chainCommitments);

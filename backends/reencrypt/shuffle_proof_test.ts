@@ -164,3 +164,22 @@ Deno.test("a batch of one is proved and verified", async () => {
   const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, { random, workers: 1 });
   await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs }, proof, { workers: 1 });
 });
+
+Deno.test("a shuffle proof is bound to its context (an election fingerprint)", async () => {
+  const inputs = [1, 2, 3].map((v) => encrypt(keys.publicKey, [encodeInteger(v)], { random }));
+  const context = new TextEncoder().encode("election-a");
+  const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, {
+    context,
+    random,
+    workers: 1,
+  });
+  const statement = { publicKey: keys.publicKey, inputs, outputs };
+  await verifyShuffle({ ...statement, context }, proof, { workers: 1 });
+  for (const other of [{}, { context: new TextEncoder().encode("election-b") }]) {
+    await assertRejectsWith(
+      () => verifyShuffle({ ...statement, ...other }, proof, { workers: 1 }),
+      VerificationError,
+      /challenge does not match/,
+    );
+  }
+});

@@ -300,7 +300,10 @@ export class BulletinBoard {
     const proof = readRecord(body.proof, "mix.proof") as Envelope;
     // The mixer's proof is checked before anything is appended (issue 5 §2).
     try {
-      await backend.verify(inputs, outputs, proof, { key: stageSpec.key });
+      await backend.verify(inputs, outputs, proof, {
+        key: stageSpec.key,
+        ...(spec.context === undefined ? {} : { context: spec.context }),
+      });
     } catch (error) {
       this.#o.logger.log("warn", "mix_rejected", {
         job: post.job,

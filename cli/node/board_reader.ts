@@ -121,7 +121,7 @@ export async function verifyJobFromBoard(
       current.map((v, j) => backend.input.decode(v, `stage ${stage} input ${j + 1}`)),
       outputs.map((v, j) => backend.output.decode(v, `stage ${stage} output ${j + 1}`)),
       readRecord(body.proof, "mix.proof") as Envelope,
-      { key: expected.key },
+      { key: expected.key, ...(spec.context === undefined ? {} : { context: spec.context }) },
     );
     stages.push({ stage, inputs: current.length, outputs: outputs.length });
     current = outputs;

@@ -163,7 +163,10 @@ export class CascadeMixer {
       const inputs = readArray(items, "items").map((v, i) =>
         backend.input.decode(v, `stage ${stage} input ${i + 1}`)
       );
-      const result = await backend.mix(inputs, { key });
+      const result = await backend.mix(inputs, {
+        key,
+        ...(spec.context === undefined ? {} : { context: spec.context }),
+      });
       const body: Envelope = {
         v: 1,
         kind: "node.mix",

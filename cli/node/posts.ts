@@ -64,6 +64,8 @@ export interface JobSpec {
   minInputs: number;
   /** Identity keys allowed to submit inputs; empty = any authenticated key. */
   submitters: Uint8Array[];
+  /** Bytes every mix proof of the job binds to (e.g. an election fingerprint; default none). */
+  context?: Uint8Array;
 }
 
 const JOB_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -238,6 +240,7 @@ export function jobBody(spec: JobSpec): Envelope {
     stages: spec.stages.map((s) => ({ mixer: s.mixer, key: s.key })),
     minInputs: spec.minInputs,
     submitters: spec.submitters,
+    ...(spec.context === undefined ? {} : { context: spec.context }),
   };
 }
 
@@ -277,5 +280,11 @@ export function readJobSpec(value: unknown, what: string): JobSpec {
     submitters: readArray(env.submitters, `${what}.submitters`, { maxLength: 100_000 }).map(
       (k, i) => readBytes(k, `${what}.submitters[${i}]`, { length: NODE_ID_SIZE }),
     ),
+    ...(env.context === undefined
+      ? {}
+      : { context: readBytes(env.context, `${what}.context`, { maxLength: MAX_JOB_CONTEXT }) }),
   };
 }
+
+/** Longest job context (an election fingerprint is 32 bytes). */
+const MAX_JOB_CONTEXT = 256;

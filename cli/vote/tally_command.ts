@@ -90,7 +90,13 @@ export const voteTallyCommand = buildCommand({
       const decryption: ElectionDecryption[] = [];
       for (const path of flags.trusteeKey) {
         const secret = decodeTrusteeKey(ce, await readAnyEnvelopeFile(path, this.stdin), path);
-        decryption.push(await decryptElectionShares(secret, { ciphertexts: final, ...common }));
+        decryption.push(
+          await decryptElectionShares(secret, {
+            ciphertexts: final,
+            fingerprint: election.fingerprint,
+            ...common,
+          }),
+        );
       }
       const results = await tallyElection(election, {
         key,

@@ -76,6 +76,7 @@ export function localElectionMixer(options: ElectionPhaseOptions = {}): Election
   return async (inputs, context) =>
     // Terelius–Wikström shuffle with proof (backend, Haenni et al. Alg. 8.4).
     await shuffleAndProve(context.election.publicKey, inputs, {
+      context: context.election.fingerprint, // the proof binds the election
       ...(options.random ? { random: options.random } : {}),
       ...(options.workers ? { workers: options.workers } : {}),
       ...(options.onProgress
@@ -152,10 +153,11 @@ export async function mixElection(
  */
 export async function decryptElectionShares(
   key: SecretShare,
-  options: ElectionPhaseOptions & { ciphertexts: readonly Ciphertext[] },
+  options: ElectionPhaseOptions & { ciphertexts: readonly Ciphertext[]; fingerprint: Uint8Array },
 ): Promise<ElectionDecryption> {
   const { shares, proof } = await voteCreateDecryptionShares(key, {
     ciphertexts: options.ciphertexts,
+    context: options.fingerprint,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     onChunk: (done, total) =>
       options.onProgress?.({ phase: `trustee ${key.index}: decrypt`, done, total }),
@@ -288,6 +290,7 @@ export async function verifyTrusteeShares(
   // Batched Chaum–Pedersen: log_g yⱼ = log_C D over all shares (backend, on workers).
   const ok = await voteVerifyDecryptionShares({ index: post.trustee, verificationKey: vk }, {
     ciphertexts: options.ciphertexts,
+    context: election.fingerprint,
     shares: post.shares,
     proof: post.proof,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
@@ -390,7 +393,9 @@ export async function runLocalElection(
   for (const j of decrypting) {
     const key = ceremony.trusteeKeys[j - 1];
     if (key === undefined) throw new InvalidInputError(`Trustee '${j}' is not in this election`);
-    decryption.push(await decryptElectionShares(key, { ...options, ciphertexts: final }));
+    decryption.push(
+      await decryptElectionShares(key, { ...options, ciphertexts: final, fingerprint }),
+    );
   }
   phase("decrypt");
   const results = await tallyElection(election, {

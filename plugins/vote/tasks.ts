@@ -390,14 +390,13 @@ export async function voteVerifyBallotProofs(
  */
 export async function voteCreateDecryptionShares(
   key: SecretShare,
-  options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[] },
+  options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[]; context: Uint8Array },
 ): Promise<{ shares: Uint8Array[]; proof: { challenge: bigint; response: bigint } }> {
   const { ciphertexts } = options;
-  const batch = await createPackedDecryptionShareBatch(
-    key,
-    ciphertexts,
-    options.workers === undefined ? {} : { workers: options.workers },
-  );
+  const batch = await createPackedDecryptionShareBatch(key, ciphertexts, {
+    context: options.context, // the proof binds the election fingerprint
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+  });
   const size = ELEMENT_BYTES * batch.width;
   const shares: Uint8Array[] = [];
   for (let o = 0; o < batch.shares.length; o += size) {
@@ -425,6 +424,7 @@ export async function voteVerifyDecryptionShares(
     ciphertexts: readonly Ciphertext[];
     shares: readonly Uint8Array[];
     proof: { challenge: bigint; response: bigint };
+    context: Uint8Array;
   },
 ): Promise<boolean> {
   const { ciphertexts, shares } = options;
@@ -435,6 +435,7 @@ export async function voteVerifyDecryptionShares(
       {
         ciphertexts,
         verificationKey: trustee.verificationKey,
+        context: options.context,
         ...(options.workers === undefined ? {} : { workers: options.workers }),
       },
     );

@@ -151,7 +151,12 @@ export async function verifyElection(
     try {
       // Terelius–Wikström verification (backend, Haenni et al. Alg. 8.5).
       await verifyShuffle(
-        { publicKey: election.publicKey, inputs: current, outputs: mix.outputs },
+        {
+          publicKey: election.publicKey,
+          inputs: current,
+          outputs: mix.outputs,
+          context: election.fingerprint,
+        },
         mix.proof,
         workers,
       );

@@ -32,8 +32,16 @@ const inputs = ballots.map((b) => b.ciphertext);
 const [mix] = await mixElection(election, { inputs, workers: 1 });
 const outputs = mix!.outputs;
 const decryption = [
-  await decryptElectionShares(ceremony.trusteeKeys[0]!, { ciphertexts: outputs, workers: 1 }),
-  await decryptElectionShares(ceremony.trusteeKeys[1]!, { ciphertexts: outputs, workers: 1 }),
+  await decryptElectionShares(ceremony.trusteeKeys[0]!, {
+    ciphertexts: outputs,
+    fingerprint,
+    workers: 1,
+  }),
+  await decryptElectionShares(ceremony.trusteeKeys[1]!, {
+    ciphertexts: outputs,
+    fingerprint,
+    workers: 1,
+  }),
 ];
 
 const { plaintexts: combined } = await voteCombineDecryptionShares(decryption, {
@@ -68,7 +76,11 @@ for (const workers of [1, 2]) {
     await new ElectionBallotBox(election).castMany(ballots, { workers });
   });
   Deno.bench(`decryption shares of ${N}, ${workers} worker(s)`, { group: "decrypt" }, async () => {
-    await decryptElectionShares(ceremony.trusteeKeys[0]!, { ciphertexts: outputs, workers });
+    await decryptElectionShares(ceremony.trusteeKeys[0]!, {
+      ciphertexts: outputs,
+      fingerprint,
+      workers,
+    });
   });
   Deno.bench(
     `check ${N} plaintexts against shares, ${workers} worker(s)`,

@@ -46,13 +46,19 @@ export async function buildVectors(seed: string = VECTOR_SEED): Promise<Record<s
         random,
       })
     );
+    // The width-2 proof is bound to a context (an election fingerprint, say); width 1 to none.
+    const context = w === 2 ? new TextEncoder().encode("election-1") : new Uint8Array(0);
     const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, {
+      context,
       random,
       workers: 1,
     });
-    await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs }, proof, { workers: 1 });
+    await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs, context }, proof, {
+      workers: 1,
+    });
     shuffles.push({
       width: w,
+      context: toHex(context),
       inputs: inputs.map((c) => toHex(c.bytes)),
       outputs: outputs.map((c) => toHex(c.bytes)),
       proofMsgpack: toHex(encodeMsgpack(encodeShuffleProof(proof))),
