@@ -61,3 +61,27 @@ Deno.test("end to end: 2-of-3 DKG key, width-2 ballots, 2-mixer cascade, thresho
     .sort();
   assert.deepEqual(plain, votes.map((v) => v.join(",")).sort());
 });
+
+Deno.test("a cascade bound to a context carries it through its transcript; another context fails", async () => {
+  const keys = generateKeyPair(random);
+  const inputs = [1, 2, 3].map((v) => encrypt(keys.publicKey, [encodeInteger(v)], { random }));
+  const context = new TextEncoder().encode("job-42");
+  const transcript = await runCascade(keys.publicKey, {
+    inputs,
+    mixers: 2,
+    context,
+    random,
+    workers: 1,
+  });
+  const decoded = decodeCascadeTranscript(
+    decodeMsgpack(encodeMsgpack(encodeCascadeTranscript(transcript)), "t"),
+  );
+  assert.deepEqual(decoded.context, context);
+  await verifyCascade(decoded, { workers: 1 });
+  await assertRejectsWith(
+    () =>
+      verifyCascade({ ...decoded, context: new TextEncoder().encode("job-43") }, { workers: 1 }),
+    VerificationError,
+    /Cascade step 1 failed/,
+  );
+});
