@@ -23,7 +23,7 @@ export interface SelftestResult {
   sphinxUnwrapsPerSecond: number;
   /** Payload size used. */
   payloadSize: number;
-  /** X25519 engine used ("webcrypto" or "noble"). */
+  /** X25519 engine used ("wasm", "webcrypto" or "noble"). */
   x25519: string;
   /** Ed25519 signatures per second. */
   signaturesPerSecond: number;
