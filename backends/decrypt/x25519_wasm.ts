@@ -125,12 +125,6 @@ const P2: Record<(typeof PAIR_NAMES)[number], number> = Object.fromEntries(
 const LANES_AT = PAIRS_AT + PAIR_NAMES.length * PAIR_BYTES;
 const PAGES = Math.ceil((LANES_AT + LADDER_LANES_SCRATCH_BYTES) / 65536);
 
-// Opcodes the shared assembler does not name (WebAssembly core specification §5.4.5).
-const I32_LOAD8_S = 0x2c;
-const I32_EQ = 0x46;
-const I32_GE_S = 0x4e;
-const I32_STORE8 = 0x3a;
-
 interface Engine {
   memory: Uint8Array;
   digits: Int8Array;
@@ -174,7 +168,7 @@ function build(): Engine | undefined {
     );
     // The ladders two at a time, one per SIMD lane (./x25519_ladder2.ts); an odd last one alone.
     i32(0), code.push(OP.localSet, I, OP.block, 0x40, OP.loop, 0x40);
-    code.push(OP.localGet, I), i32(1), code.push(OP.i32Add, OP.localGet, N, I32_GE_S, OP.brIf, 1);
+    code.push(OP.localGet, I), i32(1), code.push(OP.i32Add, OP.localGet, N, OP.i32GeS, OP.brIf, 1);
     at(B_SCALARS, 32), at(B_US, 32), at(B_SCALARS + 32, 32), at(B_US + 32, 32);
     at(B_X, FE_BYTES),
       at(B_Z, FE_BYTES),
@@ -199,7 +193,7 @@ function build(): Engine | undefined {
       if (w > 0) code.push(OP.i64Or);
     }
     code.push(OP.i64Eqz, OP.localSet, Z);
-    at(B_FLAGS, 1), code.push(OP.localGet, Z, I32_STORE8, 0, 0);
+    at(B_FLAGS, 1), code.push(OP.localGet, Z, OP.i32Store8, 0, 0);
     at(B_Z, FE_BYTES), at(B_Z, FE_BYTES), code.push(OP.i64Load, 3, 0, OP.localGet, Z);
     code.push(OP.i64ExtendI32U, OP.i64Add, OP.i64Store, 3, 0);
     // P_i = P_{i−1}·Z_i (P_0 = Z_0).
@@ -223,7 +217,7 @@ function build(): Engine | undefined {
     i32(FE.px), i32(FE.px), at(B_X, FE_BYTES), code.push(OP.call, ...unsignedLeb(f.mul));
     at(B_OUT, 32), i32(FE.px), code.push(OP.call, ...unsignedLeb(f.toBytes));
     code.push(OP.localGet, I), i32(1), code.push(OP.i32Sub, OP.localTee, I), i32(0);
-    code.push(I32_GE_S, OP.brIf, 0, OP.end);
+    code.push(OP.i32GeS, OP.brIf, 0, OP.end);
     m.define(many, [[2, I32]], code.splice(0));
   }
 
@@ -254,7 +248,7 @@ function build(): Engine | undefined {
     code.push(OP.localGet, NEG, OP.i32Add, OP.localSet, ABS);
     for (let j = 0; j < TABLE_COLUMNS; j++) {
       code.push(OP.i64Const, 0, OP.localGet, ABS), i32(j + 1);
-      code.push(I32_EQ, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK + j);
+      code.push(OP.i32Eq, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK + j);
     }
     code.push(OP.i64Const, 0, OP.localGet, NEG, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, SIGN);
     const targets = [FE.ny, FE.nm, FE.nt];
@@ -326,7 +320,7 @@ function build(): Engine | undefined {
       // select(table + (i >> 1)·ROW_BYTES, digit[i]); madd
       code.push(OP.localGet, 0, OP.localGet, I), i32(1), code.push(OP.i32ShrU), i32(ROW_BYTES);
       code.push(0x6c, /* i32.mul */ OP.i32Add);
-      code.push(OP.localGet, I, I32_LOAD8_S, 0, ...unsignedLeb(DIGITS_AT));
+      code.push(OP.localGet, I, OP.i32Load8S, 0, ...unsignedLeb(DIGITS_AT));
       code.push(OP.call, ...unsignedLeb(select), OP.call, ...unsignedLeb(madd));
       code.push(OP.localGet, I), i32(2), code.push(OP.i32Add, OP.localTee, I), i32(64);
       code.push(OP.i32LtU, OP.brIf, 0, OP.end);
@@ -421,7 +415,7 @@ function build(): Engine | undefined {
     code.push(OP.localGet, NEG, OP.i32Add, OP.localSet, ABS);
     for (let j = 0; j < TABLE_COLUMNS; j++) {
       code.push(OP.i64Const, 0, OP.localGet, ABS), i32(j + 1);
-      code.push(I32_EQ, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK + j);
+      code.push(OP.i32Eq, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, MASK + j);
     }
     code.push(OP.i64Const, 0, OP.localGet, NEG, OP.i64ExtendI32U, OP.i64Sub, OP.localSet, SIGN);
     i32(0), code.push(OP.localGet, NEG, OP.i32Sub, OP.localSet, SIGN32);
@@ -501,7 +495,7 @@ function build(): Engine | undefined {
         code.push(OP.localGet, table, OP.localGet, I), i32(1), code.push(OP.i32ShrU);
         i32(ROW_BYTES), code.push(0x6c, /* i32.mul */ OP.i32Add);
       }
-      code.push(OP.localGet, I, I32_LOAD8_S, 0, ...unsignedLeb(DIGITS_AT));
+      code.push(OP.localGet, I, OP.i32Load8S, 0, ...unsignedLeb(DIGITS_AT));
       code.push(OP.call, ...unsignedLeb(select2), OP.call, ...unsignedLeb(madd2));
       code.push(OP.localGet, I), i32(2), code.push(OP.i32Add, OP.localTee, I), i32(64);
       code.push(OP.i32LtU, OP.brIf, 0, OP.end);
