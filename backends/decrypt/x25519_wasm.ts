@@ -160,11 +160,7 @@ function build(): Engine | undefined {
   {
     const N = 0, I = 1, Z = 2;
     const at = (base: number, size: number) => (
-      code.push(OP.localGet, I),
-        i32(size),
-        code.push(0x6c /* i32.mul */),
-        i32(base),
-        code.push(OP.i32Add)
+      code.push(OP.localGet, I), i32(size), code.push(OP.i32Mul), i32(base), code.push(OP.i32Add)
     );
     // The ladders two at a time, one per SIMD lane (./x25519_ladder2.ts); an odd last one alone.
     i32(0), code.push(OP.localSet, I, OP.block, 0x40, OP.loop, 0x40);
