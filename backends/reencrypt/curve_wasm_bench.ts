@@ -1,0 +1,106 @@
+// The WebAssembly group engine against the bigint code it replaced (@noble/curves and the
+// former tables of group.ts), one operation at a time, and the field underneath it.
+// Run: deno bench --allow-all backends/reencrypt/curve_wasm_bench.ts
+import { pippenger } from "@noble/curves/abstract/curve.js";
+import { ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
+import { addField25519 } from "../../core/field25519.ts";
+import { addField25519x2 } from "../../core/field25519x2.ts";
+import { WasmModuleBuilder } from "../../core/wasm_module.ts";
+import {
+  wasmDecode,
+  wasmDeriveToCurve,
+  wasmEncode,
+  wasmFixedMul,
+  wasmMsm,
+  wasmVarMul,
+} from "./curve_wasm.ts";
+
+const G = ristretto255.Point.BASE;
+const N = 256;
+const scalars = Array.from(
+  { length: N },
+  (_, i) => (BigInt(i + 12345) ** 29n) % ristretto255.Point.Fn.ORDER,
+);
+const points = scalars.map((k) => G.multiply(k));
+const coordinates = points.map((p) =>
+  (p as unknown as { ep: { X: bigint; Y: bigint; Z: bigint; T: bigint } }).ep
+);
+const encodings = points.map((p) => p.toBytes());
+const uniform = encodings.map((b) => new Uint8Array([...b, ...b]));
+const out = new Uint8Array(32);
+const owner = {};
+let i = 0;
+const next = () => (i = (i + 1) % N);
+
+Deno.bench("decode, noble", { group: "decode", baseline: true }, () => {
+  ristretto255.Point.fromBytes(encodings[next()]!);
+});
+Deno.bench("decode, wasm", { group: "decode" }, () => {
+  wasmDecode(encodings[next()]!);
+});
+Deno.bench("encode, noble", { group: "encode", baseline: true }, () => {
+  points[next()]!.toBytes();
+});
+Deno.bench("encode, wasm", { group: "encode" }, () => {
+  wasmEncode(coordinates[next()]!, out, 0);
+});
+Deno.bench(
+  "variable-base multiply, noble (constant time)",
+  { group: "multiply", baseline: true },
+  () => {
+    points[next()]!.multiply(scalars[i]! || 1n);
+  },
+);
+Deno.bench("variable-base multiply, wasm (constant-time table scan)", { group: "multiply" }, () => {
+  wasmVarMul(coordinates[next()]!, scalars[i]!);
+});
+Deno.bench(
+  "fixed-base multiply, noble precomputed base",
+  { group: "fixed", baseline: true },
+  () => {
+    G.multiply(scalars[next()]! || 1n);
+  },
+);
+Deno.bench("fixed-base multiply, wasm table", { group: "fixed" }, () => {
+  wasmFixedMul(owner, coordinates[0]!, scalars[next()]!);
+});
+Deno.bench(
+  `multi-scalar multiplication of ${N} terms, noble`,
+  { group: "msm", baseline: true },
+  () => {
+    pippenger(ristretto255.Point, points, scalars);
+  },
+);
+Deno.bench(`multi-scalar multiplication of ${N} terms, wasm`, { group: "msm" }, () => {
+  wasmMsm(coordinates, scalars);
+});
+Deno.bench("element derivation (hash to group), noble", { group: "derive", baseline: true }, () => {
+  ristretto255_hasher.deriveToCurve!(uniform[next()]!);
+});
+Deno.bench("element derivation (hash to group), wasm", { group: "derive" }, () => {
+  wasmDeriveToCurve(uniform[next()]!);
+});
+
+// The field: single elements and SIMD pairs.
+const m = new WasmModuleBuilder(1);
+addField25519(m, 0);
+addField25519x2(m);
+const field = m.instantiate("field-bench")!.exports;
+const [A, B, PA, PB] = [1024, 1104, 1184, 1264];
+field.fe_from_bytes!(A, 2048), field.fe_from_bytes!(B, 2048);
+field.fe2_from_singles!(PA, A, B), field.fe2_from_singles!(PB, A, B);
+Deno.bench("field: 1,000 multiplications", { group: "field", baseline: true }, () => {
+  for (let k = 0; k < 1000; k++) field.fe_mul!(A, A, B);
+});
+Deno.bench("field: 1,000 pair multiplications (2,000 products)", { group: "field" }, () => {
+  for (let k = 0; k < 1000; k++) field.fe2_mul!(PA, PA, PB);
+});
+Deno.bench("field: 1,000 squarings", { group: "field" }, () => {
+  for (let k = 0; k < 1000; k++) field.fe_sq!(A, A);
+});
+Deno.bench("field: 1,000 pair squarings (2,000 squares)", { group: "field" }, () => {
+  for (let k = 0; k < 1000; k++) field.fe2_sq!(PA, PA);
+});
+Deno.bench("field: inverse square root exponent (2^252 − 3)", { group: "pow" }, () => {
+  field.fe_pow22523!(A, B);
+});
