@@ -23,7 +23,6 @@ import {
   sphinxPacketSize,
   type SphinxX25519,
   sphinxX25519,
-  unwrapSphinxPacket,
 } from "../../backends/decrypt/mod.ts";
 import type { EpochKey } from "./descriptor.ts";
 import { readTopology, verifyTopology } from "./descriptor.ts";
@@ -33,6 +32,7 @@ import type { Route } from "./server.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { SqliteReplayCache } from "./replay_store.ts";
 import { readFrames, SPHINX_STATUS, SphinxLink } from "./sphinx_link.ts";
+import { UnwrapBatcher } from "./unwrap_batcher.ts";
 
 interface KeyRow {
   epoch: number;
@@ -83,6 +83,7 @@ export class SphinxMix {
   #ctx: NodeServiceContext;
   #listener: Deno.TcpListener | undefined;
   #engine!: SphinxX25519;
+  #batcher!: UnwrapBatcher;
   #keysById = new Map<number, { epoch: number; key: SphinxNodeKey; row: KeyRow }>();
   #replay = new Map<number, SqliteReplayCache>();
   #inflight = new Set<Promise<unknown>>();
@@ -282,6 +283,10 @@ export class SphinxMix {
   async start(): Promise<void> {
     const { config, store } = this.#ctx;
     this.#engine = await sphinxX25519();
+    this.#batcher = new UnwrapBatcher({
+      payloadSize: config.sphinx.payloadSize,
+      x25519: this.#engine,
+    });
     this.rotateKeys();
     await store.commit();
     const i = config.sphinx.listen.lastIndexOf(":");
@@ -380,11 +385,8 @@ export class SphinxMix {
       const entry = this.#keysById.get(packet[1]!);
       if (entry === undefined) return reject("unknown_key", SPHINX_STATUS.unknownKey);
       const started = performance.now();
-      const result = await unwrapSphinxPacket(packet, {
-        keys: entry.key,
-        payloadSize: config.sphinx.payloadSize,
-        x25519: this.#engine,
-      });
+      // Batched with the packets of every connection that arrive in the same tick.
+      const result = await this.#batcher.unwrap(packet, entry.key);
       metrics.histogram("panoramix_sphinx_unwrap_seconds", "Time to unwrap one packet")
         .observe((performance.now() - started) / 1000);
       const cache = this.#replay.get(entry.epoch)!;
