@@ -40,6 +40,18 @@ const backendFlag = {
   brief: "Mixing backend (list them with `panoramix backends`)",
 } as const;
 
+const contextFlag = {
+  kind: "parsed",
+  parse: String,
+  optional: true,
+  brief: "Text the proof binds to (a job or election id, UTF-8); verify with the same",
+} as const;
+
+/** The `context` option of a mix or verification, from --context. */
+function contextOption(context: string | undefined): { context?: Uint8Array } {
+  return context === undefined ? {} : { context: new TextEncoder().encode(context) };
+}
+
 function decodeItems<T>(
   values: readonly unknown[],
   decode: (value: unknown, what: string) => T,
@@ -83,6 +95,7 @@ interface MixFlags {
   format: FormatFlag;
   outputFormat?: ItemFormat;
   proof?: string;
+  context?: string;
   minBatch?: number;
   progress?: boolean;
   force?: boolean;
@@ -104,7 +117,11 @@ export const mixCommand = buildCommand({
     assertBatchSize(inputs.length, minimum);
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     const started = performance.now();
-    const result = await backend.mix(inputs, { key, onProgress: progress.report });
+    const result = await backend.mix(inputs, {
+      key,
+      onProgress: progress.report,
+      ...contextOption(flags.context),
+    });
     await progress.done();
     const outFormat = flags.outputFormat ?? inFormat;
     const outputs = result.outputs.map((item) => backend.output.encode(item));
@@ -147,6 +164,7 @@ export const mixCommand = buildCommand({
         optional: true,
         brief: "Write the proof to this file instead of as the last record on stdout",
       },
+      context: contextFlag,
       minBatch: {
         kind: "parsed",
         parse: numberParser,
@@ -174,6 +192,7 @@ interface VerifyFlags {
   inputs?: string;
   outputs?: string;
   proof?: string;
+  context?: string;
   workers?: number;
   json?: boolean;
   progress?: boolean;
@@ -200,7 +219,7 @@ async function reportingFailure<T>(
 }
 
 async function verifyTranscriptFile(ctx: CliContext, path: string, flags: VerifyFlags) {
-  const misplaced = (["backend", "key", "inputs", "outputs", "proof"] as const)
+  const misplaced = (["backend", "key", "inputs", "outputs", "proof", "context"] as const)
     .filter((name) => flags[name] !== undefined);
   if (misplaced.length > 0) {
     throw new UsageError(
@@ -255,7 +274,12 @@ async function verifyOneMix(ctx: CliContext, flags: VerifyFlags) {
   const report = await reportingFailure(
     ctx,
     flags.json ?? false,
-    () => backend.verify(inputs, outputs, proof, { key, onProgress: progress.report }),
+    () =>
+      backend.verify(inputs, outputs, proof, {
+        key,
+        onProgress: progress.report,
+        ...contextOption(flags.context),
+      }),
   )
     .finally(() => progress.done());
   await ctx.stdout.write(
@@ -304,6 +328,7 @@ export const verifyCommand = buildCommand({
         optional: true,
         brief: "Proof file written by mix --proof",
       },
+      context: contextFlag,
       workers: workersFlag,
       json: { kind: "boolean", optional: true, brief: "Print the result as JSON on stdout" },
       progress: progressFlag,

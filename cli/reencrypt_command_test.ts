@@ -51,3 +51,60 @@ Deno.test("cascade writes a transcript that verify accepts, tampering names the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("mix --context binds the proof: verify needs the same context", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const random = seededRandom("cli-context");
+    const keys = await reencryptBackend.generateKeys({ random });
+    const keyPath = `${dir}/pk.json`;
+    await Deno.writeTextFile(keyPath, JSON.stringify(toJsonView(keys.publicKey)));
+    const items = await reencryptBackend.sampleInputs(3, { key: keys.publicKey, random });
+    const stdin = concatBytes(
+      ...items.map((c) => serializeItem(reencryptBackend.input.encode(c), "ndjson")),
+    );
+    await Deno.writeFile(`${dir}/in.ndjson`, stdin);
+    const mixed = await runApp(
+      [
+        "mix",
+        "--backend",
+        "reencrypt",
+        "--key",
+        keyPath,
+        "--context",
+        "job-1",
+        "--proof",
+        `${dir}/p.json`,
+      ],
+      stdin,
+    );
+    assert.equal(mixed.status, 0, mixed.stderr);
+    await Deno.writeTextFile(`${dir}/out.ndjson`, mixed.stdout);
+    const verify = (extra: string[]) =>
+      runApp([
+        "verify",
+        "--backend",
+        "reencrypt",
+        "--key",
+        keyPath,
+        "--inputs",
+        `${dir}/in.ndjson`,
+        "--outputs",
+        `${dir}/out.ndjson`,
+        "--proof",
+        `${dir}/p.json`,
+        "--workers",
+        "1",
+        ...extra,
+      ]);
+    const ok = await verify(["--context", "job-1"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    for (const extra of [["--context", "job-2"], []]) {
+      const bad = await verify(extra);
+      assert.equal(bad.status, 3, bad.stderr);
+      assert.match(bad.stderr, /challenge does not match/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
