@@ -86,3 +86,34 @@ export const progressFlag = {
   optional: true,
   brief: "Force progress lines on stderr",
 } as const;
+
+/**
+ * `--context TEXT`: the bytes (UTF-8) a mix proof binds to, a job or election id.
+ *
+ * @example
+ * ```ts
+ * import { contextFlag } from "./flags.ts";
+ * console.assert(contextFlag.optional);
+ * ```
+ */
+export const contextFlag = {
+  kind: "parsed",
+  parse: String,
+  optional: true,
+  brief: "Text the proof binds to (a job or election id, UTF-8); verify with the same",
+} as const;
+
+/**
+ * The `context` option of a mix, cascade or verification, from `--context`.
+ *
+ * @param context the flag's value
+ * @returns `{ context }` as UTF-8 bytes, or nothing without the flag
+ * @example
+ * ```ts
+ * import { contextOption } from "./flags.ts";
+ * console.assert(contextOption("job-1").context?.length === 5);
+ * ```
+ */
+export function contextOption(context: string | undefined): { context?: Uint8Array } {
+  return context === undefined ? {} : { context: new TextEncoder().encode(context) };
+}

@@ -19,7 +19,7 @@ import {
 } from "../core/item_stream.ts";
 import type { AnyMixBackend } from "../core/mixer.ts";
 import { backendByName, BACKENDS } from "./backends.ts";
-import { progressFlag, workersFlag } from "./flags.ts";
+import { contextFlag, contextOption, progressFlag, workersFlag } from "./flags.ts";
 import { transcriptVerifierFor } from "./transcripts.ts";
 import type { CliContext } from "./context.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
@@ -39,18 +39,6 @@ const backendFlag = {
   parse: String,
   brief: "Mixing backend (list them with `panoramix backends`)",
 } as const;
-
-const contextFlag = {
-  kind: "parsed",
-  parse: String,
-  optional: true,
-  brief: "Text the proof binds to (a job or election id, UTF-8); verify with the same",
-} as const;
-
-/** The `context` option of a mix or verification, from --context. */
-function contextOption(context: string | undefined): { context?: Uint8Array } {
-  return context === undefined ? {} : { context: new TextEncoder().encode(context) };
-}
 
 function decodeItems<T>(
   values: readonly unknown[],

@@ -31,7 +31,7 @@ import {
   verifyShuffle,
 } from "../backends/reencrypt/mod.ts";
 import type { CliContext } from "./context.ts";
-import { positiveInteger, progressFlag, workersFlag } from "./flags.ts";
+import { contextFlag, contextOption, positiveInteger, progressFlag, workersFlag } from "./flags.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
 import { terminalProgress } from "./progress.ts";
 
@@ -152,6 +152,7 @@ interface CascadeFlags {
   mixers: number;
   transcript: string;
   input: string;
+  context?: string;
   force?: boolean;
   progress?: boolean;
 }
@@ -170,6 +171,7 @@ export const reencryptCascadeCommand = buildCommand({
       inputs,
       mixers: flags.mixers,
       onProgress: progress.report,
+      ...contextOption(flags.context),
     });
     await progress.done();
     await writeEnvelopeFile(flags.transcript, encodeCascadeTranscript(transcript), {
@@ -198,6 +200,7 @@ export const reencryptCascadeCommand = buildCommand({
         default: "-",
         brief: "Input items file, - for stdin",
       },
+      context: contextFlag,
       force: { kind: "boolean", optional: true, brief: "Replace an existing transcript file" },
       progress: progressFlag,
     },

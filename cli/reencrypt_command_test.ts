@@ -108,3 +108,33 @@ Deno.test("mix --context binds the proof: verify needs the same context", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cascade --context writes the context into the transcript, and verify uses it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const random = seededRandom("cli-cascade-context");
+    const keys = await reencryptBackend.generateKeys({ random });
+    const keyPath = `${dir}/pk.json`;
+    await Deno.writeTextFile(keyPath, JSON.stringify(toJsonView(keys.publicKey)));
+    const items = await reencryptBackend.sampleInputs(3, { key: keys.publicKey, random });
+    const stdin = concatBytes(
+      ...items.map((c) => serializeItem(reencryptBackend.input.encode(c), "ndjson")),
+    );
+    const path = `${dir}/t.json`;
+    const res = await runApp(
+      ["cascade", "--key", keyPath, "--mixers", "2", "--transcript", path, "--context", "job-7"],
+      stdin,
+    );
+    assert.equal(res.status, 0, res.stderr);
+    const t = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(atob(t.context.replaceAll("-", "+").replaceAll("_", "/")), "job-7");
+    assert.equal((await runApp(["verify", path, "--workers", "1"])).status, 0);
+    t.context = "am9iLTg"; // "job-8"
+    await Deno.writeTextFile(path, JSON.stringify(t));
+    const bad = await runApp(["verify", path, "--workers", "1"]);
+    assert.equal(bad.status, 3);
+    assert.match(bad.stderr, /Cascade step 1 failed/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
