@@ -104,6 +104,22 @@ export function fromHex(text: string, what: string): Uint8Array {
  * ```
  */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return joinBytes(parts);
+}
+
+/**
+ * Concatenates a list of byte arrays; unlike a spread into {@linkcode concatBytes}, any number
+ * of parts (a million ciphertexts, say) fits, because no call takes them as arguments.
+ *
+ * @param parts arrays to join in order
+ * @returns a new array holding all parts
+ * @example
+ * ```ts
+ * import { joinBytes } from "./bytes.ts";
+ * console.assert(joinBytes([new Uint8Array([1]), new Uint8Array([2])]).length === 2);
+ * ```
+ */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;
   const out = new Uint8Array(length);

@@ -4,6 +4,7 @@ import {
   constantTimeEqual,
   fromBase64Url,
   fromHex,
+  joinBytes,
   toBase64Url,
   toHex,
 } from "./bytes.ts";
@@ -53,4 +54,15 @@ Deno.test("concatBytes and constantTimeEqual", () => {
   assert.ok(constantTimeEqual(joined, new Uint8Array([1, 2, 3])));
   assert.ok(!constantTimeEqual(joined, new Uint8Array([1, 2, 4])));
   assert.ok(!constantTimeEqual(joined, new Uint8Array([1, 2])));
+});
+
+Deno.test("joinBytes joins more parts than a call could take as spread arguments", () => {
+  const parts = Array.from({ length: 1_000_000 }, (_, i) => new Uint8Array([i & 0xff]));
+  const joined = joinBytes(parts);
+  assert.equal(joined.length, 1_000_000);
+  assert.equal(joined[999_999], 999_999 & 0xff);
+  assert.deepEqual(
+    concatBytes(new Uint8Array([1]), new Uint8Array([2, 3])),
+    joinBytes([new Uint8Array([1]), new Uint8Array([2, 3])]),
+  );
 });

@@ -339,6 +339,29 @@ export class WorkerPool {
 }
 
 /**
+ * Splits positions 0..count−1 into at most `parts` contiguous, non-empty ranges of nearly
+ * equal length (the chunks a batch is cut into for the workers).
+ *
+ * @param count number of positions
+ * @param parts how many ranges at most
+ * @returns [lo, hi) pairs in order
+ * @example
+ * ```ts
+ * import { splitRange } from "./worker_pool.ts";
+ * console.assert(JSON.stringify(splitRange(5, 2)) === "[[0,2],[2,5]]");
+ * ```
+ */
+export function splitRange(count: number, parts: number): Array<[number, number]> {
+  const n = Math.max(1, Math.min(count, parts));
+  const out: Array<[number, number]> = [];
+  for (let p = 0; p < n; p++) {
+    const lo = Math.floor((p * count) / n), hi = Math.floor(((p + 1) * count) / n);
+    if (hi > lo) out.push([lo, hi]);
+  }
+  return out;
+}
+
+/**
  * Runs a task over many argument lists, in parallel on the shared pool when workers are
  * available and more than one is configured, else one after another in this thread.
  *

@@ -6,6 +6,7 @@ import {
   registerWorkerTask,
   runWorkerTasks,
   setWorkerEntry,
+  splitRange,
   WorkerPool,
 } from "./worker_pool.ts";
 
@@ -68,4 +69,22 @@ Deno.test("registering a different task under a taken name is refused", () => {
   registerWorkerTask("test/unique", (a) => a);
   assert.throws(() => registerWorkerTask("test/unique", () => []), /already registered/);
   closeWorkerPool();
+});
+
+Deno.test("splitRange cuts 0..count into at most `parts` contiguous near-equal ranges", () => {
+  for (const count of [0, 1, 2, 7, 100, 8193]) {
+    for (const parts of [1, 2, 3, 8, 1000]) {
+      const ranges = splitRange(count, parts);
+      assert.ok(ranges.length <= Math.max(1, parts));
+      let next = 0;
+      for (const [lo, hi] of ranges) {
+        assert.equal(lo, next);
+        assert.ok(hi > lo);
+        next = hi;
+      }
+      assert.equal(next, count);
+      const lengths = ranges.map(([lo, hi]) => hi - lo);
+      if (lengths.length > 0) assert.ok(Math.max(...lengths) - Math.min(...lengths) <= 1);
+    }
+  }
 });

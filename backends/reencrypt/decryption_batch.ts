@@ -15,6 +15,7 @@
  * @module
  */
 
+import { joinBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { RandomSource } from "../../core/random.ts";
 import { Transcript } from "../../core/transcript.ts";
@@ -26,6 +27,7 @@ import {
   SHARE_BATCH_CREATE_TASK,
 } from "./decryption_batch_tasks.ts";
 import type { Ciphertext } from "./elgamal.ts";
+import { chunks } from "./shuffle_tasks.ts";
 import {
   BASE_POINT,
   ELEMENT_BYTES,
@@ -81,19 +83,6 @@ export interface ShareBatchWorkerOptions {
   context?: Uint8Array;
 }
 
-const MAX_CHUNK = 8192;
-
-function chunks(n: number, workers: number): Array<[number, number]> {
-  const wanted = Math.max(workers <= 1 ? 1 : workers * 2, Math.ceil(n / MAX_CHUNK));
-  const parts = Math.max(1, Math.min(n, wanted));
-  const out: Array<[number, number]> = [];
-  for (let p = 0; p < parts; p++) {
-    const lo = Math.floor((p * n) / parts), hi = Math.floor(((p + 1) * n) / parts);
-    if (hi > lo) out.push([lo, hi]);
-  }
-  return out;
-}
-
 function batchWidth(ciphertexts: readonly Ciphertext[]): number {
   const w = ciphertexts[0]?.width;
   if (w === undefined) throw new InvalidInputError("Decryption share batch has no ciphertexts");
@@ -105,18 +94,6 @@ function batchWidth(ciphertexts: readonly Ciphertext[]): number {
     }
   });
   return w;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The statement transcript up to and including the ρ challenge. */
@@ -224,7 +201,7 @@ export async function createPackedDecryptionShareBatch(
   if (x === 0n) throw new InvalidInputError("Secret share 'secret' must not be zero");
   const workers = options.workers ?? workerCount();
   const n = ciphertexts.length;
-  const ctBytes = concat(ciphertexts.map((ct) => ct.bytes));
+  const ctBytes = joinBytes(ciphertexts.map((ct) => ct.bytes));
   const ctSize = 2 * ELEMENT_BYTES * width;
   const secret = encodeScalar(x);
   // dᵢₖ = c1ᵢₖ^{xⱼ} on workers (constant-time multiply of the secret scalar).
@@ -238,7 +215,7 @@ export async function createPackedDecryptionShareBatch(
     ]),
     { workers },
   );
-  const shareBytes = concat(parts.map((p) => p[0]!));
+  const shareBytes = joinBytes(parts.map((p) => p[0]!));
   const vk = fixedBase(BASE_POINT).multiply(x); // yⱼ = g^{xⱼ}
   const { transcript, rho } = statement(share.index, {
     verificationKey: vk,
@@ -340,7 +317,7 @@ export async function verifyDecryptionShareBatch(
   await verifyPackedDecryptionShareBatch({
     index: batch.index,
     width,
-    shares: concat(batch.shares.map((s) => packPoints(s))),
+    shares: joinBytes(batch.shares.map((s) => packPoints(s))),
     proof: batch.proof,
   }, options);
 }
@@ -388,7 +365,7 @@ export async function verifyPackedDecryptionShareBatch(
     }
   });
   const workers = options.workers ?? workerCount();
-  const ctBytes = concat(ciphertexts.map((ct) => ct.bytes));
+  const ctBytes = joinBytes(ciphertexts.map((ct) => ct.bytes));
   const { transcript, rho } = statement(batch.index, {
     verificationKey,
     width,

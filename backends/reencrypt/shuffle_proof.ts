@@ -16,7 +16,7 @@
  * @module
  */
 
-import { concatBytes } from "../../core/bytes.ts";
+import { concatBytes, joinBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import { randomPermutation } from "../../core/permutation.ts";
@@ -43,7 +43,13 @@ import {
   unpackPoints,
   unpackScalars,
 } from "./group.ts";
-import { chunkHeader, PROVE_PHASE1_TASK, PROVE_PHASE2_TASK, VERIFY_TASK } from "./shuffle_tasks.ts";
+import {
+  chunkHeader,
+  chunks,
+  PROVE_PHASE1_TASK,
+  PROVE_PHASE2_TASK,
+  VERIFY_TASK,
+} from "./shuffle_tasks.ts";
 
 /** Protocol label of the shuffle proof transcript. */
 export const SHUFFLE_PROOF_LABEL = "panoramix/reencrypt/shuffle/v2";
@@ -118,20 +124,6 @@ function checkBatch(publicKey: Point, inputs: readonly Ciphertext[]): number {
   return w;
 }
 
-// Chunks of at most this many positions, so progress is reported during long runs.
-const MAX_CHUNK = 8192;
-
-function chunks(n: number, workers: number): Array<[number, number]> {
-  const wanted = Math.max(workers <= 1 ? 1 : workers * 2, Math.ceil(n / MAX_CHUNK));
-  const parts = Math.max(1, Math.min(n, wanted));
-  const out: Array<[number, number]> = [];
-  for (let p = 0; p < parts; p++) {
-    const lo = Math.floor((p * n) / parts), hi = Math.floor(((p + 1) * n) / parts);
-    if (hi > lo) out.push([lo, hi]);
-  }
-  return out;
-}
-
 function statementTranscript(
   pkBytes: Uint8Array,
   statement: {
@@ -151,8 +143,8 @@ function statementTranscript(
   t.appendNumber("width", width);
   t.append("public-key", pkBytes);
   t.append("context", statement.context ?? new Uint8Array(0));
-  t.append("inputs", concatBytes(...inputs.map((c) => c.bytes)));
-  t.append("outputs", concatBytes(...outputs.map((c) => c.bytes)));
+  t.append("inputs", joinBytes(inputs.map((c) => c.bytes)));
+  t.append("outputs", joinBytes(outputs.map((c) => c.bytes)));
   return t;
 }
 

@@ -8,7 +8,7 @@
 
 import { concatBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
-import { registerWorkerTask } from "../../core/worker_pool.ts";
+import { registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
 import { generator } from "./generators.ts";
 import {
   BASE_POINT,
@@ -34,6 +34,21 @@ export const PROVE_PHASE1_TASK = "reencrypt/shuffle-prove-1";
 export const PROVE_PHASE2_TASK = "reencrypt/shuffle-prove-2";
 /** Task: one chunk of the batched verification multi-exponentiation. */
 export const VERIFY_TASK = "reencrypt/shuffle-verify";
+
+/** Chunks of at most this many positions, so progress is reported during long runs. */
+const MAX_CHUNK = 8192;
+
+/**
+ * The chunks a batch of n positions is cut into for proofs and share batches: two per worker
+ * (one when in-thread), and none longer than 8,192 positions.
+ *
+ * @param n positions
+ * @param workers workers that will take them
+ * @returns [lo, hi) ranges in order
+ */
+export function chunks(n: number, workers: number): Array<[number, number]> {
+  return splitRange(n, Math.max(workers <= 1 ? 1 : workers * 2, Math.ceil(n / MAX_CHUNK)));
+}
 
 /**
  * Header of a chunk: width w, first output position (0-based) and chunk length.

@@ -17,9 +17,14 @@
  * @module
  */
 
-import { concatBytes, constantTimeEqual } from "../../core/bytes.ts";
+import { concatBytes, constantTimeEqual, joinBytes } from "../../core/bytes.ts";
 import { ConfigError, InvalidInputError, VerificationError } from "../../core/errors.ts";
-import { registerWorkerTask, runWorkerTasks, workerCount } from "../../core/worker_pool.ts";
+import {
+  registerWorkerTask,
+  runWorkerTasks,
+  splitRange,
+  workerCount,
+} from "../../core/worker_pool.ts";
 import {
   Ciphertext,
   createPackedDecryptionShareBatch,
@@ -283,12 +288,7 @@ async function runChunks(
   options: VoteBatchOptions,
 ): Promise<Uint8Array[][]> {
   const workers = options.workers ?? workerCount();
-  const parts = workers > 1 ? workers * 4 : Math.max(1, Math.ceil(count / 2000));
-  const ranges: Array<[number, number]> = [];
-  for (let p = 0; p < parts; p++) {
-    const lo = Math.floor((p * count) / parts), hi = Math.floor(((p + 1) * count) / parts);
-    if (hi > lo) ranges.push([lo, hi]);
-  }
+  const ranges = splitRange(count, workers > 1 ? workers * 4 : Math.ceil(count / 2000));
   const local = async () => {
     const out: Uint8Array[][] = [];
     for (const [lo, hi] of ranges) {
@@ -431,7 +431,7 @@ export async function voteVerifyDecryptionShares(
   const width = ciphertexts[0]?.width ?? 1;
   try {
     await verifyPackedDecryptionShareBatch(
-      { index: trustee.index, width, shares: concatBytes(...shares), proof: options.proof },
+      { index: trustee.index, width, shares: joinBytes(shares), proof: options.proof },
       {
         ciphertexts,
         verificationKey: trustee.verificationKey,
