@@ -6,6 +6,22 @@ import { seededRandom } from "../core/random.ts";
 import { reencryptBackend } from "../backends/reencrypt/mod.ts";
 import { runInMemory as runApp } from "./test_context.ts";
 
+/** A public key file in `dir` and `count` NDJSON ciphertexts under it, from a seed. */
+async function fixture(
+  dir: string,
+  options: { seed: string; count: number },
+): Promise<{ keyPath: string; stdin: Uint8Array }> {
+  const random = seededRandom(options.seed);
+  const keys = await reencryptBackend.generateKeys({ random });
+  const keyPath = `${dir}/pk.json`;
+  await Deno.writeTextFile(keyPath, JSON.stringify(toJsonView(keys.publicKey)));
+  const items = await reencryptBackend.sampleInputs(options.count, { key: keys.publicKey, random });
+  const stdin = concatBytes(
+    ...items.map((c) => serializeItem(reencryptBackend.input.encode(c), "ndjson")),
+  );
+  return { keyPath, stdin };
+}
+
 Deno.test("bench reencrypt prints per-ciphertext timings as JSON", async () => {
   const res = await runApp(["bench", "reencrypt", "-n", "3", "--workers", "1", "--json"]);
   assert.equal(res.status, 0, res.stderr);
@@ -21,14 +37,7 @@ Deno.test("bench reencrypt prints per-ciphertext timings as JSON", async () => {
 Deno.test("cascade writes a transcript that verify accepts, tampering names the step", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const random = seededRandom("cli-cascade");
-    const keys = await reencryptBackend.generateKeys({ random });
-    const keyPath = `${dir}/pk.json`;
-    await Deno.writeTextFile(keyPath, JSON.stringify(toJsonView(keys.publicKey)));
-    const items = await reencryptBackend.sampleInputs(4, { key: keys.publicKey, random });
-    const stdin = concatBytes(
-      ...items.map((c) => serializeItem(reencryptBackend.input.encode(c), "ndjson")),
-    );
+    const { keyPath, stdin } = await fixture(dir, { seed: "cli-cascade", count: 4 });
     const transcriptPath = `${dir}/transcript.json`;
     const res = await runApp(
       ["cascade", "--key", keyPath, "--mixers", "2", "--transcript", transcriptPath],
@@ -55,14 +64,7 @@ Deno.test("cascade writes a transcript that verify accepts, tampering names the 
 Deno.test("mix --context binds the proof: verify needs the same context", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const random = seededRandom("cli-context");
-    const keys = await reencryptBackend.generateKeys({ random });
-    const keyPath = `${dir}/pk.json`;
-    await Deno.writeTextFile(keyPath, JSON.stringify(toJsonView(keys.publicKey)));
-    const items = await reencryptBackend.sampleInputs(3, { key: keys.publicKey, random });
-    const stdin = concatBytes(
-      ...items.map((c) => serializeItem(reencryptBackend.input.encode(c), "ndjson")),
-    );
+    const { keyPath, stdin } = await fixture(dir, { seed: "cli-context", count: 3 });
     await Deno.writeFile(`${dir}/in.ndjson`, stdin);
     const mixed = await runApp(
       [
@@ -112,14 +114,7 @@ Deno.test("mix --context binds the proof: verify needs the same context", async 
 Deno.test("cascade --context writes the context into the transcript, and verify uses it", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const random = seededRandom("cli-cascade-context");
-    const keys = await reencryptBackend.generateKeys({ random });
-    const keyPath = `${dir}/pk.json`;
-    await Deno.writeTextFile(keyPath, JSON.stringify(toJsonView(keys.publicKey)));
-    const items = await reencryptBackend.sampleInputs(3, { key: keys.publicKey, random });
-    const stdin = concatBytes(
-      ...items.map((c) => serializeItem(reencryptBackend.input.encode(c), "ndjson")),
-    );
+    const { keyPath, stdin } = await fixture(dir, { seed: "cli-cascade-context", count: 3 });
     const path = `${dir}/t.json`;
     const res = await runApp(
       ["cascade", "--key", keyPath, "--mixers", "2", "--transcript", path, "--context", "job-7"],
