@@ -45,9 +45,10 @@ const SQRT_AD_MINUS_ONE =
 // Linear memory: field scratch, then 32 registers of one field element each, then a
 // 32-byte window (plus slack for the 8-byte loads of fromBytes) for encodings.
 const REGISTERS_AT = FIELD_SCRATCH_BYTES;
-const REGISTERS = 32;
+const REGISTERS = 34;
 const BYTES_AT = REGISTERS_AT + REGISTERS * FE_BYTES;
-const EDWARDS_AT = 3072;
+const EDWARDS_AT = 4096;
+if (BYTES_AT + 64 > EDWARDS_AT) throw new RangeError("Memory layout overlaps");
 // Work area: an output point, an input point, digits; then the heap (tables, MSM arrays).
 const OUT_AT = EDWARDS_AT + EDWARDS_SCRATCH_BYTES;
 const IN_AT = OUT_AT + POINT_BYTES;
@@ -60,7 +61,9 @@ const ZERO = 0, ONE = 1, D = 2, SQRTM1 = 3, INVSQRT_AMD = 4, MINUS_ONE = 5, MINU
 const [X0, Y0, Z0, T0] = [7, 8, 9, 10];
 const [A, B, C, E, F, G, H, R, W, V] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
 const [U1, U2, S, D2, MU, MUI] = [21, 22, 23, 24, 25, 26];
-const [MAP_T, MAP_R, MAP_U, MAP_V, MAP_K] = [27, 28, 29, 30, 31];
+const [MAP_T, MAP_R, MAP_U, MAP_V] = [27, 28, 29, 30];
+// Constants of the element derivation (RFC 9496 §4.1).
+const [ONE_MINUS_DSQ, D_MINUS_ONE_SQR, SQRT_AD_MINUS_1] = [31, 32, 33];
 
 type WasmFn = (...args: number[]) => void;
 
@@ -116,6 +119,9 @@ class Engine {
       [MINUS_ONE, FIELD_PRIME - 1n],
       [MINUS_SQRTM1, FIELD_PRIME - SQRT_M1],
       [D2, (2n * EDWARDS_D) % FIELD_PRIME],
+      [ONE_MINUS_DSQ, ONE_MINUS_D_SQ],
+      [D_MINUS_ONE_SQR, D_MINUS_ONE_SQ],
+      [SQRT_AD_MINUS_1, SQRT_AD_MINUS_ONE],
     ];
     for (const [reg, value] of constants) this.set(reg, value);
   }
@@ -264,7 +270,7 @@ class Engine {
     this.sq(MAP_R, MAP_T);
     this.mul(MAP_R, MAP_R, SQRTM1); // r = i·t²
     this.add(MAP_U, MAP_R, ONE);
-    this.mul(MAP_U, MAP_U, MAP_K); // u = (r + 1)·(1 − d²), MAP_K holds 1 − d²
+    this.mul(MAP_U, MAP_U, ONE_MINUS_DSQ); // u = (r + 1)·(1 − d²)
     this.mul(E, MAP_R, D);
     this.sub(E, MINUS_ONE, E); // −1 − r·d
     this.add(F, MAP_R, D);
@@ -277,13 +283,11 @@ class Engine {
     }
     this.sub(E, MAP_R, ONE);
     this.mul(E, E, wasSquare ? MINUS_ONE : MAP_R); // c·(r − 1), c = −1 or r
-    this.set(F, D_MINUS_ONE_SQ);
-    this.mul(E, E, F);
+    this.mul(E, E, D_MINUS_ONE_SQR);
     this.sub(E, E, MAP_V); // N = c·(r − 1)·(d − 1)² − v
     this.add(F, R, R);
     this.mul(F, F, MAP_V); // w0 = 2s·v
-    this.set(G, SQRT_AD_MINUS_ONE);
-    this.mul(G, E, G); // w1 = N·√(a·d − 1)
+    this.mul(G, E, SQRT_AD_MINUS_1); // w1 = N·√(a·d − 1)
     this.sq(H, R);
     this.sub(U1, ONE, H); // w2 = 1 − s²
     this.add(U2, ONE, H); // w3 = 1 + s²
@@ -295,7 +299,6 @@ class Engine {
 
   /** RFC 9496 §4.3.4 element derivation: MAP of each half of 64 bytes, added. */
   deriveToCurve(bytes: Uint8Array): ExtendedCoordinates {
-    this.set(MAP_K, ONE_MINUS_D_SQ);
     this.map(bytes.subarray(0, 32), IN_AT);
     this.map(bytes.subarray(32, 64), OUT_AT);
     this.#toCached(at(16), IN_AT);
