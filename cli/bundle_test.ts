@@ -37,6 +37,8 @@ async function run(args: string[], options: { stdin?: Uint8Array; cwd?: string }
 async function buildBundle(): Promise<{ dir: string; cli: string[] }> {
   const dir = await Deno.makeTempDir();
   const bundle = `${dir}/panoramix.js`;
+  const web = await run(["run", "--allow-read", "--allow-write=dist", "cli/web/build.ts"]);
+  assert.equal(web.code, 0, web.stderr);
   const built = await run([
     "bundle",
     "--quiet",
@@ -44,7 +46,7 @@ async function buildBundle(): Promise<{ dir: string; cli: string[] }> {
     "deno",
     "--output",
     bundle,
-    "cli/main.ts",
+    "dist/panoramix_main.ts",
   ]);
   assert.equal(built.code, 0, built.stderr);
   const cli = [
@@ -54,6 +56,7 @@ async function buildBundle(): Promise<{ dir: string; cli: string[] }> {
     "--allow-write",
     "--allow-env",
     "--allow-sys",
+    "--allow-net",
     bundle,
   ];
   return { dir, cli };
@@ -138,11 +141,58 @@ Deno.test("the bundle proves and verifies a re-encryption mix, its workers start
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("the bundle serves the web pages it carries, without their sources", async () => {
+  const { dir, cli } = await buildBundle();
+  const init = await run([
+    ...cli,
+    "node",
+    "init",
+    "--dir",
+    "n",
+    "--name",
+    "web",
+    "--roles",
+    "board",
+    "--http-listen",
+    "127.0.0.1:0",
+  ], {
+    cwd: dir,
+  });
+  assert.equal(init.code, 0, init.stderr);
+  const node = new Deno.Command(Deno.execPath(), {
+    args: [...cli, "node", "run", "-c", "n/node.json", "--ready-file", "ready.json"],
+    cwd: dir,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    let url = "";
+    for (let i = 0; i < 300 && !url; i++) {
+      url = await Deno.readTextFile(`${dir}/ready.json`).then((t) => JSON.parse(t).url, () => "");
+      if (!url) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(url, "the node started");
+    const home = await fetch(`${url}/`);
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /Panoramix node/);
+    const script = await fetch(`${url}/web/home.js`);
+    assert.equal(script.status, 200);
+    assert.match(await script.text(), /v1\/info/);
+  } finally {
+    node.kill("SIGTERM");
+    await node.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test({
   name: "deno compile builds a working binary (needs a local runtime in DENORT_BIN)",
   ignore: !Deno.env.get("DENORT_BIN"),
   async fn() {
     const dir = await Deno.makeTempDir();
+    const web = await run(["run", "--allow-read", "--allow-write=dist", "cli/web/build.ts"]);
+    assert.equal(web.code, 0, web.stderr);
     const built = await run([
       "compile",
       "--allow-read",
@@ -151,7 +201,7 @@ Deno.test({
       "--allow-sys",
       "--output",
       `${dir}/panoramix`,
-      "cli/main.ts",
+      "dist/panoramix_main.ts",
     ]);
     assert.equal(built.code, 0, built.stderr);
     const out = await new Deno.Command(`${dir}/panoramix`, { args: ["--version"] }).output();

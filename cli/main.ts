@@ -1,30 +1,13 @@
 /**
- * Entry point of the `panoramix` binary. The same module is the entry of its Web
- * Workers: inside a worker it serves the statically registered tasks instead of
- * parsing arguments, so the compiled binary and the single-file bundle need no
- * separate worker file.
+ * Entry point of the `panoramix` command run from source. The same module is the
+ * entry of its Web Workers (see {@linkcode runProcess}). Builds (`deno task bundle`,
+ * `deno task compile`) start from an entry written by `cli/web/build.ts` that also
+ * carries the web pages.
  *
  * @module
  */
 
-import {
-  closeWorkerPool,
-  isWorkerContext,
-  serveWorkerTasks,
-  setWorkerEntry,
-} from "../core/worker_pool.ts";
-import { runPanoramix } from "./app.ts";
-import { denoContext } from "./deno_context.ts";
+import { isWorkerContext } from "../core/worker_pool.ts";
+import { runProcess } from "./run.ts";
 
-if (isWorkerContext()) {
-  serveWorkerTasks();
-} else if (import.meta.main) {
-  setWorkerEntry(new URL(import.meta.url));
-  try {
-    Deno.exitCode = await runPanoramix(Deno.args, denoContext());
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-  } finally {
-    closeWorkerPool();
-  }
-}
+if (isWorkerContext() || import.meta.main) await runProcess(new URL(import.meta.url));

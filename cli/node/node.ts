@@ -27,6 +27,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { MetricsRegistry } from "./metrics.ts";
 import { boardRoutes, directoryRoutes } from "./routes.ts";
 import { createHandler, type Route } from "./server.ts";
+import { webRoutes } from "../web/routes.ts";
 import { Store } from "./storage.ts";
 
 /** A part of a node that runs in the background (cascade mixer, Sphinx mix). */
@@ -258,6 +259,7 @@ export async function startNode(
       time: Date.now(),
     });
   routes.push(
+    ...webRoutes(),
     { method: "GET", path: "/v1/health", handle: () => jsonResponse({ ok: true }) },
     {
       method: "GET",

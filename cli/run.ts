@@ -1,0 +1,41 @@
+/**
+ * Runs the `panoramix` process from its entry module: inside a Web Worker it serves
+ * the statically registered tasks; otherwise it parses the arguments and runs the
+ * command, with that same entry module as the workers' entry, so the compiled binary
+ * and the single-file bundle need no separate worker file.
+ *
+ * @module
+ */
+
+import {
+  closeWorkerPool,
+  isWorkerContext,
+  serveWorkerTasks,
+  setWorkerEntry,
+} from "../core/worker_pool.ts";
+import { runPanoramix } from "./app.ts";
+import { denoContext } from "./deno_context.ts";
+
+/**
+ * Runs the process as a worker or as the command line.
+ *
+ * @param entry URL of the process's entry module (the workers start from it too)
+ * @example
+ * ```ts ignore
+ * if (import.meta.main) await runProcess(new URL(import.meta.url));
+ * ```
+ */
+export async function runProcess(entry: URL): Promise<void> {
+  if (isWorkerContext()) {
+    serveWorkerTasks();
+    return;
+  }
+  setWorkerEntry(entry);
+  try {
+    Deno.exitCode = await runPanoramix(Deno.args, denoContext());
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  } finally {
+    closeWorkerPool();
+  }
+}

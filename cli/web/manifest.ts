@@ -1,0 +1,38 @@
+/**
+ * Every file the node serves to browsers, registered statically so the compiled
+ * binary and the single-file bundle hold them all. A `bundle` entry is a browser
+ * module (TypeScript under `pages/`) turned into one JavaScript file with
+ * `Deno.bundle`; any other entry is served as it is.
+ *
+ * A page adds its lines here: its HTML at a readable path (`/booth`), its scripts
+ * and workers under `/web/`.
+ *
+ * @module
+ */
+
+/** One served file. */
+export interface WebAssetSource {
+  /** URL path it is served at, e.g. "/" or "/web/home.js". */
+  readonly path: string;
+  /** Source file in this repository. */
+  readonly source: URL;
+  /** Content type of the served bytes. */
+  readonly type: string;
+  /** Whether the source is a browser module to bundle into one JavaScript file. */
+  readonly bundle?: boolean;
+}
+
+const HTML = "text/html; charset=utf-8";
+const CSS = "text/css; charset=utf-8";
+const JS = "text/javascript; charset=utf-8";
+
+function page(path: string, file: string, type: string, bundle = false): WebAssetSource {
+  return { path, source: new URL(file, import.meta.url), type, ...(bundle ? { bundle } : {}) };
+}
+
+/** The files served by every node, in a stable order. */
+export const WEB_ASSETS: readonly WebAssetSource[] = [
+  page("/web/common.css", "./pages/common.css", CSS),
+  page("/", "./pages/home/index.html", HTML),
+  page("/web/home.js", "./pages/home/main.ts", JS, true),
+];
