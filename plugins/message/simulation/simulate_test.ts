@@ -143,3 +143,30 @@ Deno.test("simulateLoopix: parameters out of range are refused by name", async (
     });
   }
 });
+
+Deno.test("simulateLoopix: one Poisson mix gives log2(e λ/μ) bits (Danezis 2004)", async () => {
+  // A single mix fed at λ = 500 packets/s with mean delay 1/μ = 0.2 s: the entropy of a
+  // continuous-time exponential mix is log2(e λ / μ) ≈ 8.09 bits ("The traffic analysis of
+  // continuous-time mixes", PET 2004); the loops and drops are off so λ is exact.
+  const r = await simulateLoopix({
+    ...small,
+    users: 500,
+    providers: 1,
+    layers: 1,
+    mixesPerLayer: 1,
+    payloadRate: 1,
+    messageRate: 0.5,
+    loopRate: 0,
+    dropRate: 0,
+    mixLoopRate: 0,
+    mu: 5,
+    warmup: 10,
+    duration: 100,
+    targets: 100,
+  });
+  const expected = Math.log2((Math.E * 500) / 5);
+  assert.ok(
+    Math.abs(r.anonymity.entropyMean - expected) < 0.1,
+    `${r.anonymity.entropyMean} bits, expected ${expected}`,
+  );
+});
