@@ -18,6 +18,7 @@ import {
 } from "./mix_command.ts";
 import { decryptBenchCommand } from "./decrypt_command.ts";
 import { nodeRoutes } from "./node_command.ts";
+import { msgSimulateCommand } from "./msg_simulate_command.ts";
 import { reencryptBenchCommand, reencryptCascadeCommand } from "./reencrypt_command.ts";
 import { surveyRoutes } from "./survey_command.ts";
 import { voteRoutes } from "./vote_command.ts";
@@ -49,6 +50,10 @@ const root = buildRouteMap({
     vote: voteRoutes,
     survey: surveyRoutes,
     node: nodeRoutes,
+    msg: buildRouteMap({
+      routes: { simulate: msgSimulateCommand },
+      docs: { brief: "Anonymous messaging over the Sphinx network (Loopix design)" },
+    }),
   },
   docs: {
     brief: "Panoramix: verifiable mix-nets for e-voting, private surveys and anonymous messaging",

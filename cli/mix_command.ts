@@ -24,6 +24,7 @@ import { transcriptVerifierFor } from "./transcripts.ts";
 import type { CliContext } from "./context.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
 import { terminalProgress } from "./progress.ts";
+import { openDecryptReplayStore, type ReplayDbFlags } from "./decrypt_replay.ts";
 
 type FormatFlag = "auto" | ItemFormat;
 
@@ -76,7 +77,7 @@ async function writeItems(ctx: CliContext, values: readonly Envelope[], format: 
   if (size > 0) await ctx.stdout.write(concatBytes(...chunk));
 }
 
-interface MixFlags {
+interface MixFlags extends ReplayDbFlags {
   backend: string;
   key: string;
   input: string;
@@ -105,12 +106,26 @@ export const mixCommand = buildCommand({
     assertBatchSize(inputs.length, minimum);
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     const started = performance.now();
-    const result = await backend.mix(inputs, {
-      key,
-      onProgress: progress.report,
-      ...contextOption(flags.context),
-    });
-    await progress.done();
+    // decrypt: replay tags persist across runs (docs/sphinx.md §8), recorded before any output.
+    const replayStore = openDecryptReplayStore(flags.backend, flags, this.env);
+    let result;
+    try {
+      result = await (replayStore?.backend ?? backend).mix(inputs, {
+        key,
+        onProgress: progress.report,
+        ...contextOption(flags.context),
+      });
+      await progress.done();
+      const replays = await replayStore?.commit(result.proof, inputs.length);
+      if (replays) {
+        await this.stderr.write(
+          `dropped ${replays} of ${inputs.length} packets already processed by this mixer ` +
+            `(replay store '${replayStore!.path}')\n`,
+        );
+      }
+    } finally {
+      replayStore?.close();
+    }
     const outFormat = flags.outputFormat ?? inFormat;
     const outputs = result.outputs.map((item) => backend.output.encode(item));
     await writeItems(this, outputs, outFormat);
@@ -161,6 +176,17 @@ export const mixCommand = buildCommand({
       },
       progress: progressFlag,
       force: { kind: "boolean", optional: true, brief: "Replace an existing proof file" },
+      replayDb: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "decrypt: replay store file (default: decrypt-replay.sqlite in the user data dir)",
+      },
+      noReplayDb: {
+        kind: "boolean",
+        optional: true,
+        brief: "decrypt: keep replay tags for this run only (tests, throw-away cascades)",
+      },
     },
   },
   docs: {
@@ -170,7 +196,10 @@ export const mixCommand = buildCommand({
       "and writes the output items to stdout in the same format, followed by the proof record " +
       "(or the proof goes to --proof FILE, so mixers can be chained with pipes). " +
       "Progress and diagnostics go to stderr. Exit codes: 0 ok, 2 usage, 4 invalid input, " +
-      "6 file not found, 7 batch below the minimum size.",
+      "6 file not found, 7 batch below the minimum size, 8 every packet a replay (decrypt). " +
+      "The decrypt backend records replay tags in a persistent store (--replay-db PATH, default " +
+      "$XDG_DATA_HOME/panoramix or ~/.local/share/panoramix) and drops packets it processed " +
+      "before, in this run or an earlier one; --no-replay-db keeps them in memory for this run.",
   },
 });
 

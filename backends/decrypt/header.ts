@@ -147,7 +147,7 @@ export async function createSphinxHeader(
     alphas.push(alpha);
     secrets.push(secret);
     hopKeys.push(keys);
-    // e_{i+1} = e_i · b_i with b_i the clamped blinding factor h_b(α_i, s_i) (§3.2).
+    // e_{i+1} = e_i · b_i with b_i the clamped blinding factor h_b(s_i, α_i) (§3.2).
     e = mulScalars(e, clampedScalar(keys.blinding));
   }
 
@@ -171,9 +171,10 @@ export async function createSphinxHeader(
   random(beta.subarray(SPHINX_COMMAND_SIZE, open));
   xorInto(beta.subarray(0, open), streams[n - 1]!);
   beta.set(filler, open);
-  let gamma = headerMac(hopKeys[n - 1]!.mac, prefix(route[n - 1]!.keyId), beta);
+  let gamma = headerMac(hopKeys[n - 1]!.mac, prefix(route[n - 1]!.keyId), alphas[n - 1]!, beta);
 
-  // β_i = (n_{i+1} ‖ γ_{i+1} ‖ β_{i+1}[..B−slot]) ⊕ ρ_i[..B]; γ_i = μ(h_μ(s_i), prefix_i ‖ β_i) (§3.2).
+  // β_i = (n_{i+1} ‖ γ_{i+1} ‖ β_{i+1}[..B−slot]) ⊕ ρ_i[..B];
+  // γ_i = μ(h_μ(s_i, α_i), prefix_i ‖ α_i ‖ β_i) (§3.2, α bound: issue 11 point 8).
   for (let i = n - 2; i >= 0; i--) {
     const next = new Uint8Array(B);
     next.set(commands[i]!);
@@ -181,7 +182,7 @@ export async function createSphinxHeader(
     next.set(beta.subarray(0, B - SPHINX_SLOT_SIZE), SPHINX_SLOT_SIZE);
     xorInto(next, streams[i]!);
     beta = next;
-    gamma = headerMac(hopKeys[i]!.mac, prefix(route[i]!.keyId), beta);
+    gamma = headerMac(hopKeys[i]!.mac, prefix(route[i]!.keyId), alphas[i]!, beta);
   }
 
   const header = new Uint8Array(SPHINX_HEADER_SIZE);

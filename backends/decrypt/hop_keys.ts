@@ -30,7 +30,7 @@ export interface SphinxHopKeys {
   routing: Uint8Array;
   /** LIONESS keys K1‖K2‖K3‖K4 (128 bytes). */
   payload: Uint8Array;
-  /** Replay tag (32 bytes), a function of s only. */
+  /** Replay tag (32 bytes), a function of s and α. */
   replayTag: Uint8Array;
   /** Blinding factor seed b (32 bytes, used as an X25519 scalar). */
   blinding: Uint8Array;
@@ -38,9 +38,12 @@ export interface SphinxHopKeys {
 
 /**
  * Derives a hop's keys (D&G 2009 §3.2: h_μ, h_ρ, h_π, h_τ, h_b as HKDF-SHA256 with labels).
+ * Every key binds α as well as s: X25519 gives the same s for α and for α plus a point of
+ * small order (u ↦ 1/u adds the point of order 2), so keys of s alone would let a modified α
+ * pass the MAC and burn the replay tag (issue 11, point 8; docs/sphinx.md §3).
  *
  * @param secret the shared secret s (32 bytes)
- * @param alpha the group element α the hop received (bound into the blinding factor)
+ * @param alpha the group element α the hop received (32 bytes)
  * @returns the hop keys
  * @example
  * ```ts
@@ -50,8 +53,8 @@ export interface SphinxHopKeys {
  * ```
  */
 export function deriveSphinxHopKeys(secret: Uint8Array, alpha: Uint8Array): SphinxHopKeys {
-  // HKDF-Extract(salt "panoramix/sphinx/hop-secret/v1", IKM s) (RFC 5869 §2.2).
-  const prk = new HmacSha256(HOP_EXTRACT.digest([secret]));
+  // HKDF-Extract(salt "panoramix/sphinx/hop-secret/v2", IKM s ‖ α) (RFC 5869 §2.2).
+  const prk = new HmacSha256(HOP_EXTRACT.digest([secret, alpha]));
   // One buffer for the keys that stay inside the backend; the replay tag gets its own array
   // because callers store it.
   const keys = new Uint8Array(32 + 32 + 128 + 32), replayTag = new Uint8Array(32);
@@ -60,8 +63,8 @@ export function deriveSphinxHopKeys(secret: Uint8Array, alpha: Uint8Array): Sphi
   hkdfExpand(prk, MAC_INFO, mac); // h_μ(s)
   hkdfExpand(prk, ROUTING_INFO, routing); // h_ρ(s)
   hkdfExpand(prk, PAYLOAD_INFO, payload); // h_π(s)
-  hkdfExpand(prk, REPLAY_INFO, replayTag); // h_τ(s): s only, so re-encoded α still collide
-  hkdfExpand(prk, BLINDING_INFO, blinding, alpha); // h_b(α, s): info = label ‖ α
+  hkdfExpand(prk, REPLAY_INFO, replayTag); // h_τ(s, α)
+  hkdfExpand(prk, BLINDING_INFO, blinding); // h_b(s, α)
   return { mac, routing, payload, replayTag, blinding };
 }
 
@@ -102,21 +105,28 @@ export function deriveSurbPayloadKey(surbKey: Uint8Array): Uint8Array {
 }
 
 /**
- * The header MAC γ = HMAC-SHA256(h_μ(s), version ‖ keyId ‖ β) (D&G 2009 §3.2, with the framing
- * bytes also authenticated).
+ * The header MAC γ = HMAC-SHA256(h_μ(s, α), version ‖ keyId ‖ α ‖ β) (D&G 2009 §3.2, with the
+ * framing bytes and α also authenticated: the whole header but γ).
  *
  * @param key MAC key
  * @param prefix the two framing bytes
+ * @param alpha the group element α (32 bytes)
  * @param beta the routing information β
  * @returns the 32-byte MAC
  * @example
  * ```ts
  * import { headerMac } from "./hop_keys.ts";
- * console.assert(headerMac(new Uint8Array(32), new Uint8Array(2), new Uint8Array(4)).length === 32);
+ * const mac = headerMac(new Uint8Array(32), new Uint8Array(2), new Uint8Array(32), new Uint8Array(4));
+ * console.assert(mac.length === 32);
  * ```
  */
-export function headerMac(key: Uint8Array, prefix: Uint8Array, beta: Uint8Array): Uint8Array {
-  return new HmacSha256(key).digest([prefix, beta]);
+export function headerMac(
+  key: Uint8Array,
+  prefix: Uint8Array,
+  alpha: Uint8Array,
+  beta: Uint8Array,
+): Uint8Array {
+  return new HmacSha256(key).digest([prefix, alpha, beta]);
 }
 
 /**

@@ -6,8 +6,11 @@
 
 import { ConfigError } from "../../core/errors.ts";
 
-/** Packet format version: the first byte of every packet. */
-export const SPHINX_VERSION = 1;
+/**
+ * Packet format version: the first byte of every packet. Version 2 binds α into every hop key
+ * and the header MAC (version 1 keyed them from s alone: issue 11, point 8).
+ */
+export const SPHINX_VERSION = 2;
 /** Longest route a packet can take (DESIGN.md: at most 5 hops). */
 export const SPHINX_MAX_HOPS = 5;
 /** Bytes of one routing command. */
@@ -45,15 +48,15 @@ export const SPHINX_SURB_ID_SIZE = 16;
 
 /** Domain-separation labels (docs/sphinx.md §3). */
 export const SPHINX_LABELS = {
-  /** HKDF-Extract salt for a hop's shared secret s. */
-  hopSecret: "panoramix/sphinx/hop-secret/v1",
+  /** HKDF-Extract salt for a hop's shared secret s and element α (IKM = s ‖ α). */
+  hopSecret: "panoramix/sphinx/hop-secret/v2",
   /** HKDF-Expand info: MAC key. */
   mac: "panoramix/sphinx/mac/v1",
   /** HKDF-Expand info: ChaCha20 key of the routing-information stream ρ. */
   routing: "panoramix/sphinx/routing/v1",
   /** HKDF-Expand info: the four LIONESS keys of the payload. */
   payload: "panoramix/sphinx/payload/v1",
-  /** HKDF-Expand info (followed by α): the blinding factor. */
+  /** HKDF-Expand info: the blinding factor. */
   blinding: "panoramix/sphinx/blinding/v1",
   /** HKDF-Expand info: the replay tag. */
   replayTag: "panoramix/sphinx/replay-tag/v1",

@@ -120,8 +120,8 @@ Deno.bench("HKDF hop keys (5 labels)", { group: "parts" }, () => {
   deriveSphinxHopKeys(secret, alpha);
 });
 const macKey = randomBytes(32), prefix = new Uint8Array([1, 0]), beta = randomBytes(480);
-Deno.bench("HMAC-SHA256 over β", { group: "parts" }, () => {
-  headerMac(macKey, prefix, beta);
+Deno.bench("HMAC-SHA256 over α ‖ β", { group: "parts" }, () => {
+  headerMac(macKey, prefix, alpha, beta);
 });
 Deno.bench("ChaCha20 routing stream", { group: "parts" }, () => {
   routingStream(macKey, SPHINX_BETA_SIZE + SPHINX_SLOT_SIZE);

@@ -167,7 +167,7 @@ export async function unwrapSphinxPacket(
   // s = α^{x_n} (§3.3); a low-order α gives zero and is rejected by the engine.
   const secret = await engine.scalarMultLongLived(received.nodeKey.secretKey, received.alpha);
   const opened = await open(received, secret, options);
-  // α' = α^{b} with b = h_b(α, s) clamped by X25519 (§3.3), started before the payload so
+  // α' = α^{b} with b = h_b(s, α) clamped by X25519 (§3.3), started before the payload so
   // that an engine running off the main thread (WebCrypto) overlaps with LIONESS.
   const nextAlpha = opened.command.kind === "forward"
     ? engine.scalarMult(opened.keys.blinding, received.alpha)
@@ -326,13 +326,14 @@ async function open(
   const beta = packet.subarray(SPHINX_OFFSETS.beta, SPHINX_OFFSETS.gamma);
   const gamma = packet.subarray(SPHINX_OFFSETS.gamma, SPHINX_OFFSETS.payload);
   const keys = deriveSphinxHopKeys(secret, alpha);
-  // γ must equal μ(h_μ(s), prefix ‖ β), compared in constant time (§3.3).
-  if (!constantTimeEqual(headerMac(keys.mac, prefix(keyId), beta), gamma)) {
+  // γ must equal μ(h_μ(s, α), prefix ‖ α ‖ β), compared in constant time (§3.3); binding α
+  // refuses α plus a small-order point, which X25519 maps to the same s (issue 11, point 8).
+  if (!constantTimeEqual(headerMac(keys.mac, prefix(keyId), alpha, beta), gamma)) {
     throw new VerificationError(
       "Sphinx header MAC 'gamma' does not match: the header was modified or the key is wrong",
     );
   }
-  // Tag h_τ(s) must be fresh (§3.3); only packets with a valid MAC are recorded.
+  // Tag h_τ(s, α) must be fresh (§3.3); only packets with a valid MAC are recorded.
   if (options.replayCache !== undefined && !(await options.replayCache.add(keys.replayTag))) {
     throw new ReplayError("Sphinx packet was already processed (replay tag seen before)");
   }

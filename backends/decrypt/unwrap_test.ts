@@ -173,12 +173,13 @@ Deno.test("truncated, oversized and wrong-version packets are rejected with clea
     InvalidInputError,
     "truncated",
   );
-  const v2 = packet.slice();
-  v2[0] = 2;
+  // Version 1 (hop keys of s alone, issue 11 point 8) is no longer accepted.
+  const v1 = packet.slice();
+  v1[0] = 1;
   await assertRejectsWith(
-    unwrapSphinxPacket(v2, { keys: keys[0]! }),
+    unwrapSphinxPacket(v1, { keys: keys[0]! }),
     InvalidInputError,
-    "version 2",
+    "version 1 (supported: 2)",
   );
   const highAlpha = packet.slice();
   highAlpha[2 + 31]! |= 0x80;

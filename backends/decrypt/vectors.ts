@@ -219,7 +219,7 @@ export async function generateSphinxVectors(
     { name: "replay: same packet twice at one node", packet: three, node: 0, replay: true },
     { name: "truncated packet", packet: three.subarray(0, three.length - 1), node: 0 },
     { name: "oversized packet", packet: new Uint8Array([...three, 0]), node: 0 },
-    { name: "unsupported version", packet: ((p) => (p[0] = 2, p))(three.slice()), node: 0 },
+    { name: "unsupported version", packet: ((p) => (p[0] = 1, p))(three.slice()), node: 0 },
     { name: "unknown key id", packet: ((p) => (p[1] = 99, p))(three.slice()), node: 0 },
   ];
   const failures: Record<string, unknown>[] = [];
