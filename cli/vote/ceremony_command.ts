@@ -17,7 +17,7 @@ import {
 import type { CliContext } from "../context.ts";
 import { positiveInteger } from "../flags.ts";
 import { writeEnvelopeFile } from "../files.ts";
-import { ConfigError } from "../../core/errors.ts";
+import { ConfigError, PanoramixError } from "../../core/errors.ts";
 import { type ChannelFlags, channelFlags, openChannel } from "./channel.ts";
 import { ensureDir, readElection, readShares } from "./support.ts";
 
@@ -35,7 +35,11 @@ const trusteeFlags = {
     brief: "This trustee's index (1-based, order of the definition)",
   },
   ...channelFlags,
-  force: { kind: "boolean", optional: true, brief: "Replace existing files" },
+  force: {
+    kind: "boolean",
+    optional: true,
+    brief: "Replace existing files; check or answer without waiting for every trustee",
+  },
 } as const;
 
 /** `panoramix vote trustee deal`: round 1 of the key ceremony. */
@@ -100,12 +104,15 @@ export const voteTrusteeCheckCommand = buildCommand({
     const channel = await openChannel(this, election, flags, { post: true });
     const posts = await channel.read();
     const n = election.definition.trustees.length;
-    if (posts.dealings.length < n) {
+    if (posts.dealings.length < n && !(flags.force ?? false)) {
+      // A trustee posts its complaints once: checking before every dealing is in would
+      // leave a late dealer unchecked. A dealer that never deals is disqualified anyway.
       const missing = election.definition.trustees.map((_, i) => i + 1)
         .filter((i) => !posts.dealings.some((d) => d.trustee === i));
-      await this.stderr.write(
-        `trustee ${flags.trustee}: no dealing yet from trustee(s) ${missing.join(", ")}; ` +
-          "checking anyway would complain against them (wait, then run this again)\n",
+      throw new PanoramixError(
+        "unavailable",
+        `No dealing yet from trustee(s) ${missing.join(", ")}: run this again once they have ` +
+          "dealt (or pass --force to go on without them; they will be disqualified)",
       );
     }
     const shares = await readShares(this, election, flags.inbox, { recipient: flags.trustee });
@@ -146,6 +153,16 @@ export const voteTrusteeAnswerCommand = buildCommand({
     const election = await readElection(this, flags.election);
     const channel = await openChannel(this, election, flags, { post: true });
     const posts = await channel.read();
+    const missing = posts.dealings.map((d) => d.trustee)
+      .filter((i) => !posts.complaints.some((c) => c.trustee === i));
+    if (missing.length > 0 && !(flags.force ?? false)) {
+      // Answers are posted once: a complaint posted later would stay unanswered.
+      throw new PanoramixError(
+        "unavailable",
+        `No complaints post yet from trustee(s) ${missing.join(", ")}: run this again once ` +
+          "every trustee has checked its shares (or pass --force to answer what is posted)",
+      );
+    }
     const shares = await readShares(this, election, flags.outbox, { dealer: flags.trustee });
     const answers = answerTrusteeComplaints(election, { shares, complaints: posts.complaints });
     const signature = channel.sign({ answers });
