@@ -280,6 +280,10 @@ Deno.test("vote CLI: a trustee waits for every dealing; signed elections need --
     assert.equal(early.status, 9);
     assert.match(early.stderr, /No dealing yet from trustee\(s\) 2: run this again/);
     assert.equal((await check("--force")).status, 0);
+    // Simulated trustees cannot sign for the keys a definition names: said up front.
+    const run = await vote("run", "--election", e, "--ballots", "3", "--out", `${dir}/t.msgpack`);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /cannot sign for them/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -43,6 +43,12 @@ interface RunFlags {
 export const voteRunCommand = buildCommand({
   async func(this: CliContext, flags: RunFlags) {
     const { definition } = await readElection(this, flags.election);
+    if (definition.trusteeKeys !== undefined) {
+      throw new UsageError(
+        `Election '${definition.id}' names its trustees' keys; vote run simulates the trustees ` +
+          "and cannot sign for them: simulate with a definition made without --trustee-key",
+      );
+    }
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     try {
       const { transcript, times } = await runLocalElection(definition, {

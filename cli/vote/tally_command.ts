@@ -6,7 +6,7 @@
 
 import { buildCommand } from "@stricli/core";
 import { decodeMsgpack } from "../../core/envelope.ts";
-import { PanoramixError, UsageError } from "../../core/errors.ts";
+import { ConfigError, PanoramixError, UsageError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import {
   ballotBoxFromEnvelope,
@@ -41,6 +41,16 @@ import { readAnyEnvelopeFile, readInput } from "../files.ts";
 import { terminalProgress } from "../progress.ts";
 import { describeTally, readElection, writeBinaryOrJson } from "./support.ts";
 
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
 interface TallyFlags {
   election: string;
   board?: string;
@@ -62,6 +72,10 @@ export const voteTallyCommand = buildCommand({
   async func(this: CliContext, flags: TallyFlags) {
     const ce = await readElection(this, flags.election);
     const job = flags.job ?? electionJobId(ce.definition.id);
+    if (!(flags.force ?? false) && await fileExists(flags.out)) {
+      // Say so before the work, not after it.
+      throw new ConfigError(`File '${flags.out}' already exists; pass --force to replace it`);
+    }
     if (flags.board === undefined && flags.boardUrl === undefined) {
       throw new UsageError("Give --board DIR (ceremony posts) or --board-url URL");
     }
