@@ -290,12 +290,12 @@ Deno.test({
       // --- The first mixer cannot post its mix: its reason reaches the administrator.
       const waiting = await panoramix(
         dir("admin"),
-        ...["vote", "mix", "--election", "election.json", "--board-url", url, "--timeout", "10"],
+        ...["vote", "mix", "--election", "election.json", "--board-url", url, "--timeout", "15"],
       );
       assert.equal(waiting.code, 9, waiting.stderr);
       assert.match(waiting.stderr, /mixing stage 1 of 3/);
       assert.match(waiting.stderr, /reports: .*(too large|413)/i);
-      assert.match(waiting.stderr, /not done after 10 s \(mixing stage 1 of 3; mixer .* reports: /);
+      assert.match(waiting.stderr, /not done after 15 s \(mixing stage 1 of 3; mixer .* reports: /);
       // A tally now says the same instead of a bare timeout.
       const early = await panoramix(
         dir("admin"),

@@ -156,8 +156,9 @@ export const voteTallyCommand = buildCommand({
         const onBoard = flags.board === undefined ? read.decryption : (
           await readElectionBoard(new NodeClient(flags.boardUrl!), { job, election: ce })
         ).decryption;
-        // Any t of them decrypt; the first t posted are used (all verified by the tally).
-        decryption = onBoard.slice(0, ce.definition.threshold);
+        // Any t of them decrypt: the t lowest trustee indices posted (all verified by the tally).
+        decryption = [...onBoard].sort((a, b) => a.trustee - b.trustee)
+          .slice(0, ce.definition.threshold);
         if (decryption.length < ce.definition.threshold) {
           throw new PanoramixError(
             "unavailable",
