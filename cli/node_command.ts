@@ -18,6 +18,7 @@ import {
   loadConfig,
   NODE_ROLES,
   type NodeRole,
+  publicKeyMixingAdvice,
   renderConfig,
 } from "./node/config.ts";
 import { descriptorToEnvelope, signDescriptor } from "./node/descriptor.ts";
@@ -80,6 +81,8 @@ export const nodeInitCommand = buildCommand({
     const identity = generateIdentity();
     const files = [configPath, identityPath];
     for (const name of flags.mixKey ?? []) {
+      const advice = publicKeyMixingAdvice(name);
+      if (advice) throw new UsageError(`Flag '--mix-key ${name}': ${advice}`);
       const backend = backendByName(name);
       const keys = await backend.generateKeys();
       const secret = `mix-${name}.secret.json`;

@@ -57,6 +57,18 @@ Deno.test("node commands report bad usage and bad configs with their exit codes"
     const badRole = await runInMemory(["node", "init", "--dir", dir, "--roles", "mixer"]);
     assert.equal(badRole.status, 2);
     assert.match(badRole.stderr, /Role 'mixer' is unknown/);
+    // Issue 14: a re-encryption mixer mixes under the job's public key; a key pair of its
+    // own made it fail every poll. node init refuses it with the advice, and so does run.
+    const reencrypt = await runInMemory(["node", "init", "--dir", dir, "--mix-key", "reencrypt"]);
+    assert.equal(reencrypt.status, 2);
+    assert.match(reencrypt.stderr, /mixes under the public key each job names.*drop --mix-key/);
+    await Deno.writeTextFile(
+      `${dir}/mixkey.json`,
+      JSON.stringify({ roles: ["board"], cascade: { mixKeys: { reencrypt: "k.json" } } }),
+    );
+    const mixKey = await runInMemory(["node", "info", "-c", `${dir}/mixkey.json`]);
+    assert.equal(mixKey.status, 5);
+    assert.match(mixKey.stderr, /cascade\.mixKeys\.reencrypt.*needs no key of its own/);
     const missing = await runInMemory(["node", "run", "-c", `${dir}/none.json`]);
     assert.equal(missing.status, 5);
     assert.match(missing.stderr, /does not exist/);

@@ -22,6 +22,13 @@ import {
   voteTrusteeFinalizeCommand,
 } from "./vote/ceremony_command.ts";
 import { voteInitCommand } from "./vote/init_command.ts";
+import {
+  voteCloseCommand,
+  voteMixCommand,
+  votePublishCommand,
+  voteTrusteeDecryptCommand,
+  voteTrusteeKeygenCommand,
+} from "./vote/board_command.ts";
 import { voteBenchCommand, voteRunCommand } from "./vote/run_command.ts";
 import { voteTallyCommand } from "./vote/tally_command.ts";
 import { voteReceiptCommand, voteVerifyCommand } from "./vote/verify_command.ts";
@@ -36,10 +43,15 @@ export const voteRoutes = buildRouteMap({
         check: voteTrusteeCheckCommand,
         answer: voteTrusteeAnswerCommand,
         finalize: voteTrusteeFinalizeCommand,
+        keygen: voteTrusteeKeygenCommand,
+        decrypt: voteTrusteeDecryptCommand,
       },
       docs: { brief: "Key ceremony steps of one trustee (each writes a file others verify)" },
     }),
     key: voteKeyCommand,
+    publish: votePublishCommand,
+    close: voteCloseCommand,
+    mix: voteMixCommand,
     encrypt: voteEncryptCommand,
     submit: voteSubmitCommand,
     tally: voteTallyCommand,

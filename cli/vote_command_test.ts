@@ -244,3 +244,47 @@ Deno.test("vote CLI: run and bench a small simulated election", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("vote CLI: a trustee waits for every dealing; signed elections need --identity", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vote-cli-" });
+  try {
+    const e = `${dir}/election.json`, board = `${dir}/board`;
+    const key = (await ok("trustee", "keygen", "--out", `${dir}/t1.id.json`)).stdout.trim();
+    const key2 = (await ok("trustee", "keygen", "--out", `${dir}/t2.id.json`)).stdout.trim();
+    await ok(
+      ...["init", "--id", "wait", "--question", "Q?=a,b", "--mixers", "1", "--out", e],
+      ...["--trustee-key", key, "--trustee-key", key2],
+    );
+    const deal = (i: number, ...extra: string[]) =>
+      vote(
+        ...["trustee", "deal", "--election", e, "--trustee", `${i}`, "--board", board],
+        ...["--outbox", `${dir}/out-${i}`, ...extra],
+      );
+    // The election names trustee keys: posts must be signed.
+    const unsigned = await deal(1);
+    assert.equal(unsigned.status, 2);
+    assert.match(unsigned.stderr, /pass --identity FILE/);
+    assert.equal((await deal(1, "--identity", `${dir}/t1.id.json`)).status, 0);
+    // Signed with trustee 1's key but claiming to be trustee 2: refused before posting.
+    const wrong = await deal(2, "--identity", `${dir}/t1.id.json`);
+    assert.equal(wrong.status, 3);
+    assert.match(wrong.stderr, /not trustee 2's key/);
+    await Deno.mkdir(`${dir}/in-1`);
+    await Deno.copyFile(`${dir}/out-1/share-1-to-1.json`, `${dir}/in-1/share-1-to-1.json`);
+    const check = (...extra: string[]) =>
+      vote(
+        ...["trustee", "check", "--election", e, "--trustee", "1", "--board", board],
+        ...["--inbox", `${dir}/in-1`, "--identity", `${dir}/t1.id.json`, ...extra],
+      );
+    const early = await check();
+    assert.equal(early.status, 9);
+    assert.match(early.stderr, /No dealing yet from trustee\(s\) 2: run this again/);
+    assert.equal((await check("--force")).status, 0);
+    // Simulated trustees cannot sign for the keys a definition names: said up front.
+    const run = await vote("run", "--election", e, "--ballots", "3", "--out", `${dir}/t.msgpack`);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /cannot sign for them/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -17,7 +17,15 @@ import {
   NotFoundError,
   VerificationError,
 } from "../../core/errors.ts";
-import { readArray, readBytes, readInteger, readRecord } from "../../core/fields.ts";
+import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
+import { type CeremonyElection, DECRYPTION_POST_KIND } from "../../plugins/vote/mod.ts";
+import {
+  checkCeremonyBody,
+  checkDecryptionPost,
+  type CheckedCeremonyPost,
+  collectCeremony,
+  readElectionBody,
+} from "./election_board.ts";
 import type { AnyMixBackend } from "../../core/mixer.ts";
 import { labelledDigest } from "../../core/transcript.ts";
 import { HttpError } from "./http_error.ts";
@@ -54,7 +62,12 @@ export interface JobSummary {
   stages: number;
   /** Mixer identity of each stage (base64url). */
   mixers: string[];
+  /** The latest reason the mixer of the current stage posted for failing it, if any. */
+  failure?: { stage: number; reason: string; time: number };
 }
+
+/** Longest failure reason a mixer may post. */
+export const MAX_FAILURE_REASON = 2000;
 
 /** The board's signed receipt for an accepted post. */
 export interface Receipt {
@@ -124,7 +137,14 @@ export class BulletinBoard {
         stage INTEGER NOT NULL, inputs INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS board_items (
         job TEXT NOT NULL, stage INTEGER NOT NULL, idx INTEGER NOT NULL, item BLOB NOT NULL,
-        PRIMARY KEY (job, stage, idx));`)
+        PRIMARY KEY (job, stage, idx));
+      CREATE TABLE IF NOT EXISTS board_failures (
+        job TEXT NOT NULL, stage INTEGER NOT NULL, reason TEXT NOT NULL, time INTEGER NOT NULL,
+        seq INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS board_elections (job TEXT PRIMARY KEY, definition BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS board_ceremony (
+        job TEXT NOT NULL, kind TEXT NOT NULL, trustee INTEGER NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (job, kind, trustee));`)
     );
     const m = options.metrics;
     m.gauge("panoramix_board_posts", "Posts in the bulletin board log", () => this.head().seq);
@@ -208,7 +228,120 @@ export class BulletinBoard {
         return this.#applyClose(post, digest, this.#need(job, post.job));
       case "mix":
         return await this.#applyMix(post, digest, this.#need(job, post.job));
+      case "failure":
+        return this.#applyFailure(post, digest, this.#need(job, post.job));
+      case "election":
+        return this.#applyElection(post, digest);
+      case "ceremony":
+        return await this.#applyCeremony(post, digest);
     }
+  }
+
+  #applyFailure(post: Post, digest: Uint8Array, job: JobRow): Receipt {
+    const body = readPostBody(post, "node.failure");
+    const stage = readInteger(body.stage, "failure.stage");
+    const reason = readString(body.reason, "failure.reason").slice(0, MAX_FAILURE_REASON);
+    if (job.state !== "mixing" || stage !== job.stage) {
+      throw new ConfigError(`Job '${post.job}' is not waiting for stage ${stage}`);
+    }
+    if (!bytesEq(job.spec.stages[stage]!.mixer, post.author)) {
+      throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
+    }
+    this.#o.logger.log("warn", "mixer_failure_posted", { job: post.job, stage, reason });
+    return this.#o.store.write(() => {
+      const receipt = this.#append(post, digest);
+      this.#o.store.db.prepare(
+        "INSERT INTO board_failures (job, stage, reason, time, seq) VALUES (?, ?, ?, ?, ?)",
+      ).run(post.job, stage, reason, post.time, receipt.seq);
+      return receipt;
+    });
+  }
+
+  #applyElection(post: Post, digest: Uint8Array): Receipt {
+    if (!this.#isAdmin(post.author)) {
+      throw new HttpError(403, "forbidden", "Only a board admin may post an election");
+    }
+    readElectionBody(post.body);
+    if (this.#electionRow(post.job) !== undefined) {
+      throw new ConfigError(`Election '${post.job}' is already on this board`);
+    }
+    return this.#o.store.write(() => {
+      this.#o.store.db.prepare("INSERT INTO board_elections (job, definition) VALUES (?, ?)")
+        .run(post.job, post.body);
+      return this.#append(post, digest);
+    });
+  }
+
+  async #applyCeremony(post: Post, digest: Uint8Array): Promise<Receipt> {
+    const row = this.#electionRow(post.job);
+    if (row === undefined) {
+      throw new NotFoundError(`Election '${post.job}' is not on this board`);
+    }
+    const election = readElectionBody(row);
+    const checked = checkCeremonyBody(election, post.author, post.body);
+    const taken = this.#o.store.db.prepare(
+      "SELECT seq FROM board_ceremony WHERE job = ? AND kind = ? AND trustee = ?",
+    ).get(post.job, checked.kind, checked.trustee) as { seq: number } | undefined;
+    if (taken !== undefined) {
+      throw new ConfigError(
+        `Trustee ${checked.trustee} already posted its ${checked.kind} for '${post.job}' (post ${taken.seq})`,
+      );
+    }
+    if (checked.kind === DECRYPTION_POST_KIND) {
+      const job = this.#jobRow(post.job);
+      if (job === undefined || job.state !== "done") {
+        throw new ConfigError(
+          `Election '${post.job}' has no finished cascade to decrypt yet${
+            job ? ` (stage ${job.stage} of ${job.spec.stages.length})` : ""
+          }`,
+        );
+      }
+      const { ceremony } = collectCeremony(this.ceremony(post.job, election));
+      const decryption = "decryption" in checked.post ? checked.post.decryption : undefined;
+      await checkDecryptionPost(election, {
+        ceremony,
+        outputs: this.items(post.job, job.spec.stages.length),
+        decryption: decryption!,
+      });
+    }
+    return this.#o.store.write(() => {
+      const receipt = this.#append(post, digest);
+      this.#o.store.db.prepare(
+        "INSERT INTO board_ceremony (job, kind, trustee, seq) VALUES (?, ?, ?, ?)",
+      ).run(post.job, checked.kind, checked.trustee, receipt.seq);
+      return receipt;
+    });
+  }
+
+  #electionRow(job: string): Uint8Array | undefined {
+    const row = this.#o.store.db.prepare("SELECT definition FROM board_elections WHERE job = ?")
+      .get(job) as { definition: Uint8Array } | undefined;
+    return row?.definition;
+  }
+
+  /**
+   * The election registered under a job id, if any.
+   *
+   * @param job job id
+   * @returns the election, or undefined
+   */
+  election(job: string): CeremonyElection | undefined {
+    const row = this.#electionRow(job);
+    return row === undefined ? undefined : readElectionBody(row);
+  }
+
+  /**
+   * The accepted ceremony posts of an election, in board order.
+   *
+   * @param job job id
+   * @param election the registered election
+   * @returns the checked posts
+   */
+  ceremony(job: string, election: CeremonyElection): CheckedCeremonyPost[] {
+    const rows = this.#o.store.db.prepare(
+      "SELECT author, body FROM board_posts WHERE job = ? AND type = 'ceremony' ORDER BY seq",
+    ).all(job) as { author: Uint8Array; body: Uint8Array }[];
+    return rows.map((r) => checkCeremonyBody(election, r.author, r.body));
   }
 
   #need(job: JobRow | undefined, id: string): JobRow {
@@ -419,7 +552,15 @@ export class BulletinBoard {
    */
   job(job: string): JobSummary {
     const row = this.#need(this.#jobRow(job), job);
-    return summary(row);
+    return this.#withFailure(summary(row));
+  }
+
+  #withFailure(s: JobSummary): JobSummary {
+    if (s.state !== "mixing") return s;
+    const f = this.#o.store.db.prepare(
+      "SELECT reason, time FROM board_failures WHERE job = ? AND stage = ? ORDER BY seq DESC LIMIT 1",
+    ).get(s.job, s.stage) as { reason: string; time: number } | undefined;
+    return f === undefined ? s : { ...s, failure: { stage: s.stage, ...f } };
   }
 
   /**
@@ -431,7 +572,7 @@ export class BulletinBoard {
     const rows = this.#o.store.db.prepare("SELECT job FROM board_jobs ORDER BY rowid").all() as {
       job: string;
     }[];
-    return rows.map((r) => summary(this.#jobRow(r.job)!));
+    return rows.map((r) => this.#withFailure(summary(this.#jobRow(r.job)!)));
   }
 
   /**

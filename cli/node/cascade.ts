@@ -62,6 +62,7 @@ export class CascadeMixer {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #me: string;
+  #reported = new Map<string, string>();
 
   /**
 
@@ -133,9 +134,34 @@ export class CascadeMixer {
           stage: job.stage,
           error,
         });
+        await this.#reportFailure(job.job, job.stage, error);
       }
     }
     return mixed;
+  }
+
+  /**
+   * Posts why this node cannot mix a stage, once per job, stage and reason, so that the
+   * job's admin sees it on the board (`vote tally`, `GET /v1/board/jobs/:job`).
+   */
+  async #reportFailure(jobId: string, stage: number, error: unknown): Promise<void> {
+    const reason = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+    const key = `${jobId}\u0000${stage}`;
+    if (this.#reported.get(key) === reason) return;
+    try {
+      await this.#client.submitPost(createPost(this.#o.identity, {
+        job: jobId,
+        type: "failure",
+        body: { v: 1, kind: "node.failure", stage, reason },
+      }));
+      this.#reported.set(key, reason);
+    } catch (postError) {
+      this.#o.logger.log("warn", "cascade_failure_not_posted", {
+        job: jobId,
+        stage,
+        error: postError,
+      });
+    }
   }
 
   async #mixStage(jobId: string, stage: number): Promise<void> {
@@ -207,6 +233,11 @@ export class CascadeMixer {
         logger.log("info", "cascade_already_posted", { job: jobId, stage });
       } else if (error instanceof PanoramixError && error.code === "verification_failed") {
         logger.log("error", "cascade_rejected", { job: jobId, stage, error });
+        await this.#reportFailure(
+          jobId,
+          stage,
+          `the board rejected this node's mix: ${error.message}`,
+        );
       } else throw error;
     }
     store.write(() =>

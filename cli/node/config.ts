@@ -279,9 +279,32 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
     if (typeof file !== "string") {
       throw new ConfigError(`Config option 'cascade.mixKeys.${backend}' must be a file path`);
     }
+    const advice = publicKeyMixingAdvice(backend);
+    if (advice) throw new ConfigError(`Config option 'cascade.mixKeys.${backend}': ${advice}`);
     config.cascade.mixKeys[backend] = resolvePath(baseDir, file);
   }
   return config;
+}
+
+/**
+ * Why a backend takes no mixing key of the node's own, or undefined when it does. A
+ * re-encryption mixer mixes under the public key the job names (an election's key, posted
+ * with each job); giving it a generated key pair made it mix with a secret key and fail
+ * every poll (issue 14).
+ *
+ * @param backend backend name
+ * @returns the advice, or undefined when the backend mixes with a key of the node's own
+ * @example
+ * ```ts
+ * import { publicKeyMixingAdvice } from "./config.ts";
+ * console.assert(publicKeyMixingAdvice("decrypt") === undefined);
+ * ```
+ */
+export function publicKeyMixingAdvice(backend: string): string | undefined {
+  if (backend !== "reencrypt") return undefined;
+  return `backend '${backend}' mixes under the public key each job names (for an election, ` +
+    `the election key), so a mixer node needs no key of its own: drop --mix-key ${backend} ` +
+    `(and cascade.mixKeys.${backend}); only 'decrypt' mixers hold a mixing key`;
 }
 
 /**

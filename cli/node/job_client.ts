@@ -85,35 +85,70 @@ export async function closeJob(
 }
 
 /**
- * Polls the board until a job is done.
+ * Describes where a job stands, with the reason its current mixer posted for failing.
  *
- * @param client board client
- * @param job job id and timeout in ms (default 60,000)
- * @returns the final summary
- * @throws {PanoramixError} (unavailable) on timeout
+ * @param summary the job summary from the board
+ * @returns e.g. "stage 1 of 3 (mixer node 2Xy…: cannot mix: …)"
  * @example
  * ```ts ignore
- * const summary = await waitForJob(client, { id: "j1" });
+ * console.error(describeJob(summary));
+ * ```
+ */
+export function describeJob(summary: JobSummary): string {
+  const where = summary.state === "open"
+    ? `open, ${summary.inputs} inputs`
+    : summary.state === "done"
+    ? `done, ${summary.stages} of ${summary.stages} stages mixed`
+    : `mixing stage ${summary.stage + 1} of ${summary.stages}`;
+  const f = summary.failure;
+  return f === undefined
+    ? where
+    : `${where}; mixer ${summary.mixers[f.stage]?.slice(0, 12) ?? "?"}… reports: ${f.reason}`;
+}
+
+/**
+ * Polls the board until a job is done, reporting each change of stage and every failure
+ * a mixer posts.
+ *
+ * @param client board client
+ * @param job job id, timeout in ms (default 60,000), poll interval (default 200 ms) and a
+ *   progress callback called with each new summary
+ * @returns the final summary
+ * @throws {PanoramixError} (unavailable) on timeout, naming the stage and the reason the
+ *   mixer posted for failing it, if any
+ * @example
+ * ```ts ignore
+ * const summary = await waitForJob(client, { id: "j1", onProgress: (s) => log(describeJob(s)) });
  * ```
  */
 export async function waitForJob(
   client: NodeClient,
-  job: { id: string; timeoutMs?: number },
+  job: {
+    id: string;
+    timeoutMs?: number;
+    pollMs?: number;
+    onProgress?: (summary: JobSummary) => void;
+  },
 ): Promise<JobSummary> {
-  const deadline = Date.now() + (job.timeoutMs ?? 60_000);
+  const timeout = job.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeout;
+  let last = "";
   for (;;) {
     const summary = await client.getJson(`/v1/board/jobs/${encodeURIComponent(job.id)}`) as
       & JobSummary
       & { spec: unknown };
+    const now = describeJob(summary);
+    if (now !== last) {
+      last = now;
+      job.onProgress?.(summary);
+    }
     if (summary.state === "done") return summary;
     if (Date.now() > deadline) {
       throw new PanoramixError(
         "unavailable",
-        `Job '${job.id}' is not done after ${
-          job.timeoutMs ?? 60_000
-        } ms (stage ${summary.stage} of ${summary.stages})`,
+        `Job '${job.id}' is not done after ${timeout / 1000} s (${now})`,
       );
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, job.pollMs ?? 200));
   }
 }

@@ -23,9 +23,22 @@ import {
   verifyParts,
 } from "./identity.ts";
 
-/** Post types the board understands. */
-export type PostType = "job" | "inputs" | "close" | "mix";
-const POST_TYPES: readonly PostType[] = ["job", "inputs", "close", "mix"];
+/**
+ * Post types the board understands: a mixing job's `job`, `inputs`, `close`, `mix`, a
+ * mixer's `failure` (why it cannot mix its stage), and an election's `election` (the
+ * definition, posted by an admin) and `ceremony` (a trustee's signed ceremony step or
+ * decryption shares, see election_board.ts).
+ */
+export type PostType = "job" | "inputs" | "close" | "mix" | "failure" | "election" | "ceremony";
+const POST_TYPES: readonly PostType[] = [
+  "job",
+  "inputs",
+  "close",
+  "mix",
+  "failure",
+  "election",
+  "ceremony",
+];
 
 /** Largest post body in bytes (64 MiB). */
 export const MAX_POST_BODY = 64 * 1024 * 1024;

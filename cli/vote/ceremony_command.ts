@@ -17,12 +17,13 @@ import {
 import type { CliContext } from "../context.ts";
 import { positiveInteger } from "../flags.ts";
 import { writeEnvelopeFile } from "../files.ts";
-import { ensureDir, readBoard, readElection, readShares } from "./support.ts";
+import { ConfigError, PanoramixError } from "../../core/errors.ts";
+import { type ChannelFlags, channelFlags, openChannel } from "./channel.ts";
+import { ensureDir, readElection, readShares } from "./support.ts";
 
-interface TrusteeFlags {
+interface TrusteeFlags extends ChannelFlags {
   election: string;
   trustee: number;
-  board: string;
   force?: boolean;
 }
 
@@ -33,32 +34,54 @@ const trusteeFlags = {
     parse: positiveInteger("--trustee", 32),
     brief: "This trustee's index (1-based, order of the definition)",
   },
-  board: { kind: "parsed", parse: String, brief: "Directory of public posts" },
-  force: { kind: "boolean", optional: true, brief: "Replace existing files" },
+  ...channelFlags,
+  force: {
+    kind: "boolean",
+    optional: true,
+    brief: "Replace existing files; check or answer without waiting for every trustee",
+  },
 } as const;
 
 /** `panoramix vote trustee deal`: round 1 of the key ceremony. */
 export const voteTrusteeDealCommand = buildCommand({
   async func(this: CliContext, flags: TrusteeFlags & { outbox: string }) {
     const election = await readElection(this, flags.election);
-    const { dealing, shares } = createTrusteeDealing(election, { trustee: flags.trustee });
+    const channel = await openChannel(this, election, flags, { post: true });
     const overwrite = flags.force ?? false;
-    await ensureDir(flags.board);
+    const mine = (await channel.read()).dealings.find((d) => d.trustee === flags.trustee);
+    if (mine !== undefined && !overwrite) {
+      // Resuming: a trustee deals once; its shares are already in the outbox.
+      const dealt = await readShares(this, election, flags.outbox, { dealer: flags.trustee })
+        .catch(() => []);
+      if (dealt.length !== election.definition.trustees.length) {
+        throw new ConfigError(
+          `Trustee ${flags.trustee}'s dealing is already posted but ${flags.outbox} holds ${dealt.length} of its ${election.definition.trustees.length} shares; a trustee deals once`,
+        );
+      }
+      await this.stderr.write(
+        `trustee ${flags.trustee}: dealing already posted; shares in ${flags.outbox}\n`,
+      );
+      return;
+    }
+    const { dealing, shares } = createTrusteeDealing(election, { trustee: flags.trustee });
+    const signature = channel.sign({ dealing });
+    if (signature) dealing.signature = signature;
     await ensureDir(flags.outbox);
-    await writeEnvelopeFile(
-      `${flags.board}/dealing-${flags.trustee}.json`,
-      encodeCeremonyPost(election, { dealing }),
-      { overwrite },
-    );
+    // Shares first: a dealing on the board without its shares could not be resumed.
     for (const share of shares) {
       await writeEnvelopeFile(
         `${flags.outbox}/share-${share.dealer}-to-${share.recipient}.json`,
         encodeCeremonyPost(election, { share }),
-        { overwrite, secret: true },
+        { overwrite: true, secret: true },
       );
     }
+    const where = await channel.publish(
+      encodeCeremonyPost(election, { dealing }),
+      `dealing-${flags.trustee}.json`,
+      overwrite,
+    );
     await this.stderr.write(
-      `trustee ${flags.trustee}: dealing posted to ${flags.board}; send each ${flags.outbox}/share-${flags.trustee}-to-J.json privately to trustee J\n`,
+      `trustee ${flags.trustee}: dealing posted to ${where}; send each ${flags.outbox}/share-${flags.trustee}-to-J.json privately to trustee J\n`,
     );
   },
   parameters: {
@@ -78,17 +101,32 @@ export const voteTrusteeDealCommand = buildCommand({
 export const voteTrusteeCheckCommand = buildCommand({
   async func(this: CliContext, flags: TrusteeFlags & { inbox: string }) {
     const election = await readElection(this, flags.election);
-    const posts = await readBoard(this, election, flags.board);
+    const channel = await openChannel(this, election, flags, { post: true });
+    const posts = await channel.read();
+    const n = election.definition.trustees.length;
+    if (posts.dealings.length < n && !(flags.force ?? false)) {
+      // A trustee posts its complaints once: checking before every dealing is in would
+      // leave a late dealer unchecked. A dealer that never deals is disqualified anyway.
+      const missing = election.definition.trustees.map((_, i) => i + 1)
+        .filter((i) => !posts.dealings.some((d) => d.trustee === i));
+      throw new PanoramixError(
+        "unavailable",
+        `No dealing yet from trustee(s) ${missing.join(", ")}: run this again once they have ` +
+          "dealt (or pass --force to go on without them; they will be disqualified)",
+      );
+    }
     const shares = await readShares(this, election, flags.inbox, { recipient: flags.trustee });
     const complaints = checkTrusteeShares(election, {
       trustee: flags.trustee,
       dealings: posts.dealings,
       shares,
     });
-    await writeEnvelopeFile(
-      `${flags.board}/complaints-${flags.trustee}.json`,
+    const signature = channel.sign({ complaints });
+    if (signature) complaints.signature = signature;
+    await channel.publish(
       encodeCeremonyPost(election, { complaints }),
-      { overwrite: flags.force ?? false },
+      `complaints-${flags.trustee}.json`,
+      flags.force ?? false,
     );
     await this.stdout.write(
       complaints.against.length === 0
@@ -113,13 +151,26 @@ export const voteTrusteeCheckCommand = buildCommand({
 export const voteTrusteeAnswerCommand = buildCommand({
   async func(this: CliContext, flags: TrusteeFlags & { outbox: string }) {
     const election = await readElection(this, flags.election);
-    const posts = await readBoard(this, election, flags.board);
+    const channel = await openChannel(this, election, flags, { post: true });
+    const posts = await channel.read();
+    const missing = posts.dealings.map((d) => d.trustee)
+      .filter((i) => !posts.complaints.some((c) => c.trustee === i));
+    if (missing.length > 0 && !(flags.force ?? false)) {
+      // Answers are posted once: a complaint posted later would stay unanswered.
+      throw new PanoramixError(
+        "unavailable",
+        `No complaints post yet from trustee(s) ${missing.join(", ")}: run this again once ` +
+          "every trustee has checked its shares (or pass --force to answer what is posted)",
+      );
+    }
     const shares = await readShares(this, election, flags.outbox, { dealer: flags.trustee });
     const answers = answerTrusteeComplaints(election, { shares, complaints: posts.complaints });
-    await writeEnvelopeFile(
-      `${flags.board}/answers-${flags.trustee}.json`,
+    const signature = channel.sign({ answers });
+    if (signature) answers.signature = signature;
+    await channel.publish(
       encodeCeremonyPost(election, { answers }),
-      { overwrite: flags.force ?? false },
+      `answers-${flags.trustee}.json`,
+      flags.force ?? false,
     );
     await this.stdout.write(
       `trustee ${flags.trustee}: answered ${answers.answers.length} complaints\n`,
@@ -142,7 +193,8 @@ export const voteTrusteeAnswerCommand = buildCommand({
 export const voteTrusteeFinalizeCommand = buildCommand({
   async func(this: CliContext, flags: TrusteeFlags & { inbox: string; secret: string }) {
     const election = await readElection(this, flags.election);
-    const posts = await readBoard(this, election, flags.board);
+    const channel = await openChannel(this, election, flags, { post: false });
+    const posts = await channel.read();
     const key = resolveElectionKey(election, posts);
     const shares = await readShares(this, election, flags.inbox, { recipient: flags.trustee });
     const secret = deriveTrusteeKey(election, {
@@ -155,13 +207,17 @@ export const voteTrusteeFinalizeCommand = buildCommand({
       overwrite: flags.force ?? false,
       secret: true,
     });
-    await writeEnvelopeFile(
-      `${flags.board}/election-key.json`,
-      encodeCeremonyPost(election, { key }),
-      { overwrite: true },
-    );
+    let keyNote = "anyone gets the election key with 'vote key'";
+    if (flags.board !== undefined) {
+      await writeEnvelopeFile(
+        `${flags.board}/election-key.json`,
+        encodeCeremonyPost(election, { key }),
+        { overwrite: true },
+      );
+      keyNote = `election key in ${flags.board}/election-key.json`;
+    }
     await this.stdout.write(
-      `trustee ${flags.trustee}: key share written to ${flags.secret} (mode 0600); election key in ${flags.board}/election-key.json\n`,
+      `trustee ${flags.trustee}: key share written to ${flags.secret} (mode 0600); ${keyNote}\n`,
     );
   },
   parameters: {
@@ -186,10 +242,11 @@ export const voteTrusteeFinalizeCommand = buildCommand({
 export const voteKeyCommand = buildCommand({
   async func(
     this: CliContext,
-    flags: { election: string; board: string; out?: string; force?: boolean },
+    flags: Omit<ChannelFlags, "identity"> & { election: string; out?: string; force?: boolean },
   ) {
     const election = await readElection(this, flags.election);
-    const key = resolveElectionKey(election, await readBoard(this, election, flags.board));
+    const channel = await openChannel(this, election, flags, { post: false });
+    const key = resolveElectionKey(election, await channel.read());
     const env = encodeCeremonyPost(election, { key });
     if (flags.out !== undefined) {
       await writeEnvelopeFile(flags.out, env, { overwrite: flags.force ?? false });
@@ -205,7 +262,9 @@ export const voteKeyCommand = buildCommand({
   parameters: {
     flags: {
       election: trusteeFlags.election,
-      board: trusteeFlags.board,
+      board: channelFlags.board,
+      boardUrl: channelFlags.boardUrl,
+      job: channelFlags.job,
       out: { kind: "parsed", parse: String, optional: true, brief: "Write the key here" },
       force: trusteeFlags.force,
     },

@@ -18,6 +18,7 @@ import {
   type QuestionType,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
+import { fromBase64Url } from "../../core/bytes.ts";
 import { positiveInteger } from "../flags.ts";
 import { readInput, writeEnvelopeFile } from "../files.ts";
 
@@ -30,6 +31,7 @@ interface InitFlags {
   threshold?: number;
   mixers?: number;
   revote?: "reject" | "last";
+  trusteeKey?: readonly string[];
   out: string;
   force?: boolean;
 }
@@ -73,10 +75,13 @@ export const voteInitCommand = buildCommand({
         id: flags.id,
         ...(flags.title === undefined ? {} : { title: flags.title }),
         questions: flags.question.map(parseQuestion),
-        trustees: flags.trustees ?? 3,
+        trustees: flags.trustees ?? flags.trusteeKey?.length ?? 3,
         ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
         mixers: flags.mixers ?? 3,
         ...(flags.revote === undefined ? {} : { revote: flags.revote }),
+        ...(flags.trusteeKey === undefined ? {} : {
+          trusteeKeys: flags.trusteeKey.map((k, i) => fromBase64Url(k, `--trustee-key ${i + 1}`)),
+        }),
       });
     }
     await writeEnvelopeFile(flags.out, electionDefinitionToEnvelope(definition), {
@@ -128,6 +133,14 @@ export const voteInitCommand = buildCommand({
         values: ["reject", "last"],
         optional: true,
         brief: "Re-voting policy (default reject)",
+      },
+      trusteeKey: {
+        kind: "parsed",
+        parse: String,
+        variadic: true,
+        optional: true,
+        brief:
+          "Identity key of each trustee in order (base64url, from vote trustee keygen); they sign their posts",
       },
       out: { kind: "parsed", parse: String, brief: "Where to write the definition (JSON)" },
       force: { kind: "boolean", optional: true, brief: "Replace an existing file" },

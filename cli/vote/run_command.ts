@@ -6,6 +6,7 @@
 
 import { buildCommand } from "@stricli/core";
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
+import { UsageError } from "../../core/errors.ts";
 import { closeWorkerPool, workerCount } from "../../core/worker_pool.ts";
 import {
   createElectionDefinition,
@@ -20,10 +21,19 @@ import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
 import { terminalProgress } from "../progress.ts";
 import { describeTally, readElection, seconds, writeBinaryOrJson } from "./support.ts";
 
+function blankRate(text: string): number {
+  const x = Number(text);
+  if (text.trim() === "" || !(x >= 0 && x <= 1)) {
+    throw new UsageError(`Flag '--blank' must be a number from 0 to 1, got '${text}'`);
+  }
+  return x;
+}
+
 interface RunFlags {
   election: string;
   ballots: number;
   out: string;
+  blank?: number;
   workers?: number;
   force?: boolean;
   progress?: boolean;
@@ -33,12 +43,19 @@ interface RunFlags {
 export const voteRunCommand = buildCommand({
   async func(this: CliContext, flags: RunFlags) {
     const { definition } = await readElection(this, flags.election);
+    if (definition.trusteeKeys !== undefined) {
+      throw new UsageError(
+        `Election '${definition.id}' names its trustees' keys; vote run simulates the trustees ` +
+          "and cannot sign for them: simulate with a definition made without --trustee-key",
+      );
+    }
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     try {
       const { transcript, times } = await runLocalElection(definition, {
         ...(flags.workers === undefined ? {} : { workers: flags.workers }),
         onProgress: progress.report,
-        ballots: (e) => simulateElectionBallots(e, { count: flags.ballots }).ballots,
+        ballots: (e) =>
+          simulateElectionBallots(e, { count: flags.ballots, blank: flags.blank ?? 0 }).ballots,
         onPhase: (phase, ms) => void this.stderr.write(`${phase}: ${seconds(ms)} s\n`),
       });
       await writeBinaryOrJson(
@@ -67,6 +84,12 @@ export const voteRunCommand = buildCommand({
         brief: "Number of simulated voters",
       },
       out: { kind: "parsed", parse: String, brief: "Transcript file (.msgpack, or .json)" },
+      blank: {
+        kind: "parsed",
+        parse: blankRate,
+        optional: true,
+        brief: "Share of answers a simulated voter leaves blank where allowed (0-1, default 0)",
+      },
       workers: workersFlag,
       force: { kind: "boolean", optional: true, brief: "Replace an existing transcript" },
       progress: progressFlag,

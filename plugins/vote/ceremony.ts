@@ -39,6 +39,12 @@ import {
   verifyDealtShare,
 } from "../../backends/reencrypt/mod.ts";
 import { ELECTION_FINGERPRINT_BYTES, type ElectionDefinition } from "./definition.ts";
+import {
+  CEREMONY_SIGNATURE_BYTES,
+  type SignablePost,
+  signCeremonyPost,
+  verifyCeremonySignatures,
+} from "./signing.ts";
 
 /** Envelope kinds of the ceremony posts. */
 export const CEREMONY_KINDS = {
@@ -64,6 +70,8 @@ export interface TrusteeDealing {
   trustee: number;
   /** Feldman commitments, t points. */
   commitments: Point[];
+  /** The trustee's Ed25519 signature (signing.ts), when the election names trustee keys. */
+  signature?: Uint8Array;
 }
 
 /** A share dealer → recipient, sent privately. */
@@ -82,6 +90,8 @@ export interface TrusteeComplaints {
   trustee: number;
   /** Accused dealers (empty when every share checked out). */
   against: number[];
+  /** The trustee's Ed25519 signature (signing.ts), when the election names trustee keys. */
+  signature?: Uint8Array;
 }
 
 /** Public round-3 post: a dealer's answers (revealed shares). */
@@ -90,6 +100,8 @@ export interface ComplaintAnswers {
   dealer: number;
   /** One revealed share per complaint against it. */
   answers: Array<{ complainant: number; share: bigint }>;
+  /** The dealer's Ed25519 signature (signing.ts), when the election names trustee keys. */
+  signature?: Uint8Array;
 }
 
 /** The public outcome of the ceremony. */
@@ -230,12 +242,16 @@ export function answerTrusteeComplaints(
  * @param posts all dealings, complaints and answers
  * @returns the election key
  * @throws {InvalidInputError} when posts are duplicated or fewer than t dealers qualify
+ * @throws {VerificationError} when the election names trustee keys and a post is unsigned
+ *   or signed by another key
  * @example
  * ```ts ignore
  * const key = resolveElectionKey(election, { dealings, complaints, answers });
  * ```
  */
 export function resolveElectionKey(election: CeremonyElection, posts: CeremonyPosts): ElectionKey {
+  // Each post must be signed by its trustee's identity key when the election names keys.
+  verifyCeremonySignatures(election, posts);
   const commitments = new Map<number, Point[]>();
   for (const d of posts.dealings) {
     checkTrustee(election, d.trustee, "dealing.trustee");
@@ -313,7 +329,7 @@ export function deriveTrusteeKey(
  * elections, tests, benchmarks). Real ceremonies run the steps on the trustees' machines.
  *
  * @param election the election
- * @param options randomness
+ * @param options randomness, and each trustee's Ed25519 identity secret key (signs its posts)
  * @returns the public posts, the election key and each trustee's secret share
  * @example
  * ```ts
@@ -330,23 +346,30 @@ export function deriveTrusteeKey(
  */
 export function runLocalKeyCeremony(
   election: CeremonyElection,
-  options: { random?: RandomSource } = {},
+  options: { random?: RandomSource; identities?: readonly Uint8Array[] } = {},
 ): { posts: CeremonyPosts; key: ElectionKey; trusteeKeys: SecretShare[] } {
   const n = election.definition.trustees.length;
   const rnd = options.random ? { random: options.random } : {};
+  // Each trustee signs its public posts when identities are given (signing.ts).
+  const sign = <T extends { signature?: Uint8Array }>(post: T, index: number, p: SignablePost) => {
+    const identity = options.identities?.[index - 1];
+    if (identity !== undefined) post.signature = signCeremonyPost(election, p, identity);
+    return post;
+  };
   const dealt = Array.from(
     { length: n },
     (_, i) => createTrusteeDealing(election, { trustee: i + 1, ...rnd }),
   );
-  const dealings = dealt.map((d) => d.dealing);
+  const dealings = dealt.map((d) => sign(d.dealing, d.dealing.trustee, { dealing: d.dealing }));
   const allShares = dealt.flatMap((d) => d.shares);
-  const complaints = Array.from(
-    { length: n },
-    (_, j) => checkTrusteeShares(election, { trustee: j + 1, dealings, shares: allShares }),
-  );
+  const complaints = Array.from({ length: n }, (_, j) => {
+    const c = checkTrusteeShares(election, { trustee: j + 1, dealings, shares: allShares });
+    return sign(c, c.trustee, { complaints: c });
+  });
   const answers = dealt
     .map((d) => answerTrusteeComplaints(election, { shares: d.shares, complaints }))
-    .filter((a) => a.answers.length > 0);
+    .filter((a) => a.answers.length > 0)
+    .map((a) => sign(a, a.dealer, { answers: a }));
   const posts = { dealings, complaints, answers };
   const key = resolveElectionKey(election, posts);
   const trusteeKeys = Array.from(
@@ -394,6 +417,7 @@ export function encodeCeremonyPost(
       kind: CEREMONY_KINDS.dealing,
       trustee: post.dealing.trustee,
       commitments: post.dealing.commitments.map((p) => p.toBytes()),
+      ...signed(post.dealing.signature),
     };
   }
   if ("share" in post) {
@@ -411,6 +435,7 @@ export function encodeCeremonyPost(
       kind: CEREMONY_KINDS.complaints,
       trustee: post.complaints.trustee,
       against: [...post.complaints.against],
+      ...signed(post.complaints.signature),
     };
   }
   if ("answers" in post) {
@@ -422,6 +447,7 @@ export function encodeCeremonyPost(
         complainant: a.complainant,
         share: encodeScalar(a.share),
       })),
+      ...signed(post.answers.signature),
     };
   }
   if ("key" in post) {
@@ -440,6 +466,16 @@ export function encodeCeremonyPost(
     trustee: post.trusteeKey.index,
     secret: encodeScalar(post.trusteeKey.secret),
   };
+}
+
+function signed(signature: Uint8Array | undefined): { signature?: Uint8Array } {
+  return signature === undefined ? {} : { signature };
+}
+
+function readSignature(value: unknown, what: string): { signature?: Uint8Array } {
+  return value === undefined || value === null
+    ? {}
+    : { signature: readBytes(value, what, { length: CEREMONY_SIGNATURE_BYTES }).slice() };
 }
 
 function header(election: CeremonyElection, value: unknown, kind: string, what: string) {
@@ -472,6 +508,7 @@ export function decodeTrusteeDealing(
       minLength: 1,
       maxLength: election.definition.threshold,
     }).map((c, k) => point(c, `${what}.commitments[${k}]`)),
+    ...readSignature(env.signature, `${what}.signature`),
   };
 }
 
@@ -523,6 +560,7 @@ export function decodeTrusteeComplaints(
     trustee: checkTrustee(election, env.trustee as number, `${what}.trustee`),
     against: readArray(env.against, `${what}.against`, { maxLength: n })
       .map((d, k) => readInteger(d, `${what}.against[${k}]`, { min: 1, max: n })),
+    ...readSignature(env.signature, `${what}.signature`),
   };
 }
 
@@ -557,6 +595,7 @@ export function decodeComplaintAnswers(
         share: scalar(r.share, `${what}.answers[${k}].share`),
       };
     }),
+    ...readSignature(env.signature, `${what}.signature`),
   };
 }
 

@@ -12,7 +12,7 @@
 
 import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
-import { readArray, readInteger, readRecord, readString } from "../../core/fields.ts";
+import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
 import { Transcript } from "../../core/transcript.ts";
 
 /** Envelope kind of an election definition. */
@@ -20,6 +20,9 @@ export const ELECTION_DEFINITION_KIND = "vote.election";
 
 /** Domain-separation label of the election fingerprint. */
 export const ELECTION_FINGERPRINT_LABEL = "panoramix/vote/election/v1";
+
+/** Length of a trustee identity key (Ed25519 public key, RFC 8032 §5.1.5). */
+export const TRUSTEE_KEY_BYTES = 32;
 
 /** Length of the election fingerprint in bytes. */
 export const ELECTION_FINGERPRINT_BYTES = 32;
@@ -79,6 +82,12 @@ export interface ElectionDefinition {
   mixers: string[];
   /** Re-voting policy. */
   revote: RevotePolicy;
+  /**
+   * Each trustee's Ed25519 identity key (32 bytes, definition order), when the ceremony
+   * posts and decryption shares are signed (definition v 2); absent in an election whose
+   * posts are authenticated only by their channel (v 1).
+   */
+  trusteeKeys?: Uint8Array[];
 }
 
 /** Options for {@linkcode createElectionDefinition}; omitted fields get defaults. */
@@ -99,6 +108,8 @@ export interface ElectionDefinitionInput {
   mixers: string[] | number;
   /** Re-voting policy (default `reject`). */
   revote?: RevotePolicy;
+  /** Trustees' Ed25519 identity keys, one per trustee (signed ceremony). */
+  trusteeKeys?: Uint8Array[];
 }
 
 const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -206,6 +217,29 @@ export function validateElectionDefinition(definition: ElectionDefinition): Elec
       `Value 'revote' must be 'reject' or 'last', got '${String(definition.revote)}'`,
     );
   }
+  let trusteeKeys: Uint8Array[] | undefined;
+  if (definition.trusteeKeys !== undefined) {
+    if (definition.trusteeKeys.length !== trustees.length) {
+      throw new InvalidInputError(
+        `Election has ${trustees.length} trustees but ${definition.trusteeKeys.length} trustee keys`,
+      );
+    }
+    const seen = new Map<string, number>();
+    trusteeKeys = definition.trusteeKeys.map((k, i) => {
+      if (!(k instanceof Uint8Array) || k.length !== TRUSTEE_KEY_BYTES) {
+        throw new InvalidInputError(
+          `Value 'trusteeKeys[${i}]' must be a ${TRUSTEE_KEY_BYTES}-byte Ed25519 public key`,
+        );
+      }
+      const hex = Array.from(k, (b) => b.toString(16).padStart(2, "0")).join("");
+      const earlier = seen.get(hex);
+      if (earlier !== undefined) {
+        throw new InvalidInputError(`Trustees ${earlier + 1} and ${i + 1} have the same key`);
+      }
+      seen.set(hex, i);
+      return k.slice();
+    });
+  }
   return {
     id: definition.id,
     title: definition.title,
@@ -214,6 +248,7 @@ export function validateElectionDefinition(definition: ElectionDefinition): Elec
     threshold: definition.threshold,
     mixers,
     revote: definition.revote,
+    ...(trusteeKeys === undefined ? {} : { trusteeKeys }),
   };
 }
 
@@ -260,6 +295,7 @@ export function createElectionDefinition(input: ElectionDefinitionInput): Electi
     threshold: input.threshold ?? trustees.length,
     mixers: names(input.mixers, "mixer"),
     revote: input.revote ?? "reject",
+    ...(input.trusteeKeys === undefined ? {} : { trusteeKeys: input.trusteeKeys }),
   });
 }
 
@@ -279,7 +315,7 @@ export function createElectionDefinition(input: ElectionDefinitionInput): Electi
  */
 export function electionDefinitionToEnvelope(definition: ElectionDefinition): Envelope {
   return {
-    v: 1,
+    v: definition.trusteeKeys === undefined ? 1 : 2,
     kind: ELECTION_DEFINITION_KIND,
     id: definition.id,
     title: definition.title,
@@ -294,6 +330,9 @@ export function electionDefinitionToEnvelope(definition: ElectionDefinition): En
     threshold: definition.threshold,
     mixers: [...definition.mixers],
     revote: definition.revote,
+    ...(definition.trusteeKeys === undefined
+      ? {}
+      : { trusteeKeys: definition.trusteeKeys.map((k) => k.slice()) }),
   };
 }
 
@@ -319,7 +358,13 @@ export function electionDefinitionFromEnvelope(
   value: unknown,
   what = "election",
 ): ElectionDefinition {
-  const env = readEnvelope(value, ELECTION_DEFINITION_KIND, { what });
+  const env = readEnvelope(value, ELECTION_DEFINITION_KIND, { what, versions: [1, 2] });
+  // v 2 names each trustee's identity key; v 1 has none.
+  const trusteeKeys = env.v === 2
+    ? readArray(env.trusteeKeys, `${what}.trusteeKeys`, {
+      maxLength: ELECTION_LIMITS.maxTrustees,
+    }).map((k, i) => readBytes(k, `${what}.trusteeKeys[${i}]`, { length: TRUSTEE_KEY_BYTES }))
+    : undefined;
   const strings = (v: unknown, w: string, max: number) =>
     readArray(v, w, { maxLength: max }).map((s, i) => readString(s, `${w}[${i}]`));
   const questions = readArray(env.questions, `${what}.questions`, {
@@ -343,6 +388,7 @@ export function electionDefinitionFromEnvelope(
     threshold: readInteger(env.threshold, `${what}.threshold`),
     mixers: strings(env.mixers, `${what}.mixers`, ELECTION_LIMITS.maxMixers),
     revote: readString(env.revote, `${what}.revote`) as RevotePolicy,
+    ...(trusteeKeys === undefined ? {} : { trusteeKeys }),
   });
 }
 
@@ -367,7 +413,8 @@ export function electionDefinitionFromEnvelope(
 export function electionFingerprint(definition: ElectionDefinition): Uint8Array {
   const enc = new TextEncoder();
   const t = new Transcript(ELECTION_FINGERPRINT_LABEL);
-  t.appendNumber("version", 1);
+  // Version 2 (trustee identity keys) appends the keys; version 1 bytes are unchanged.
+  t.appendNumber("version", definition.trusteeKeys === undefined ? 1 : 2);
   t.append("id", enc.encode(definition.id));
   t.append("title", enc.encode(definition.title));
   t.appendNumber("questions", definition.questions.length);
@@ -382,5 +429,6 @@ export function electionFingerprint(definition: ElectionDefinition): Uint8Array 
   t.appendNumber("threshold", definition.threshold);
   t.appendList("mixers", definition.mixers.map((n) => enc.encode(n)));
   t.append("revote", enc.encode(definition.revote));
+  if (definition.trusteeKeys !== undefined) t.appendList("trustee-keys", definition.trusteeKeys);
   return t.challenge("fingerprint", ELECTION_FINGERPRINT_BYTES);
 }

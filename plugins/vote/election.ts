@@ -22,7 +22,8 @@ import {
 import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
 import type { ElectionBallot, ElectionPublicInfo } from "./ballot.ts";
 import { ElectionBallotBox } from "./ballot_box.ts";
-import { type ElectionKey, runLocalKeyCeremony } from "./ceremony.ts";
+import { type CeremonyElection, type ElectionKey, runLocalKeyCeremony } from "./ceremony.ts";
+import { signCeremonyPost, verifyCeremonySignature } from "./signing.ts";
 import { type ElectionDefinition, electionFingerprint } from "./definition.ts";
 import type { ElectionDecryption, ElectionMix, ElectionTranscript } from "./election_transcript.ts";
 import { computeElectionTally, type ElectionTally } from "./tally.ts";
@@ -144,8 +145,9 @@ export async function mixElection(
  * Chaum–Pedersen proof, computed in parallel on the worker pool.
  *
  * @param key the trustee's secret share
- * @param options the ciphertexts (last mixer's outputs), workers, progress
- * @returns the trustee's decryption post (shares and batch proof)
+ * @param options the ciphertexts (last mixer's outputs), workers, progress, and `sign`: the
+ *   election and the trustee's Ed25519 identity secret key to sign the post with
+ * @returns the trustee's decryption post (shares, batch proof, signature)
  * @example
  * ```ts ignore
  * const post = await decryptElectionShares(trusteeKey, { ciphertexts: mixes.at(-1)!.outputs });
@@ -153,7 +155,11 @@ export async function mixElection(
  */
 export async function decryptElectionShares(
   key: SecretShare,
-  options: ElectionPhaseOptions & { ciphertexts: readonly Ciphertext[]; fingerprint: Uint8Array },
+  options: ElectionPhaseOptions & {
+    ciphertexts: readonly Ciphertext[];
+    fingerprint: Uint8Array;
+    sign?: { election: CeremonyElection; identity: Uint8Array };
+  },
 ): Promise<ElectionDecryption> {
   const { shares, proof } = await voteCreateDecryptionShares(key, {
     ciphertexts: options.ciphertexts,
@@ -162,7 +168,15 @@ export async function decryptElectionShares(
     onChunk: (done, total) =>
       options.onProgress?.({ phase: `trustee ${key.index}: decrypt`, done, total }),
   });
-  return { trustee: key.index, shares, proof };
+  const post: ElectionDecryption = { trustee: key.index, shares, proof };
+  if (options.sign !== undefined) {
+    post.signature = signCeremonyPost(
+      options.sign.election,
+      { decryption: post },
+      options.sign.identity,
+    );
+  }
+  return post;
 }
 
 /** What decryption and counting produce. */
@@ -261,7 +275,8 @@ export async function tallyElection(
  *
  * @param election the election
  * @param options election key, ciphertexts, the trustee's post, workers, progress
- * @throws {VerificationError} "Trustee j: decryption share batch invalid"
+ * @throws {VerificationError} "Trustee j: decryption share batch invalid", or "Decryption
+ *   shares of trustee j …" when its signature is missing or wrong (elections with trustee keys)
  * @example
  * ```ts ignore
  * await verifyTrusteeShares(election, { key, ciphertexts, post });
@@ -278,6 +293,8 @@ export async function verifyTrusteeShares(
   },
 ): Promise<void> {
   const { post } = options;
+  // Signed by the trustee's identity key when the election names keys (signing.ts).
+  verifyCeremonySignature(election, { decryption: post });
   const vk = options.key.verificationKeys[post.trustee - 1];
   if (vk === undefined || post.trustee > election.definition.trustees.length) {
     throw new VerificationError(`Trustee ${post.trustee}: not a trustee of this election`);
@@ -313,6 +330,8 @@ export interface LocalElectionOptions extends ElectionPhaseOptions {
   cascade?: ElectionCascade;
   /** Trustees that decrypt, 1-based (default the first t). */
   decryptingTrustees?: number[];
+  /** Each trustee's Ed25519 identity secret key, to sign its posts (elections with trustee keys). */
+  trusteeIdentities?: readonly Uint8Array[];
   /** Called when a phase ends, with its duration in ms. */
   onPhase?: (phase: string, ms: number) => void;
 }
@@ -361,7 +380,10 @@ export async function runLocalElection(
   };
   const rnd = options.random ? { random: options.random } : {};
   const fingerprint = electionFingerprint(definition);
-  const ceremony = runLocalKeyCeremony({ definition, fingerprint }, rnd);
+  const ceremony = runLocalKeyCeremony({ definition, fingerprint }, {
+    ...rnd,
+    ...(options.trusteeIdentities ? { identities: options.trusteeIdentities } : {}),
+  });
   const election: ElectionPublicInfo = {
     definition,
     fingerprint,
@@ -394,7 +416,17 @@ export async function runLocalElection(
     const key = ceremony.trusteeKeys[j - 1];
     if (key === undefined) throw new InvalidInputError(`Trustee '${j}' is not in this election`);
     decryption.push(
-      await decryptElectionShares(key, { ...options, ciphertexts: final, fingerprint }),
+      await decryptElectionShares(key, {
+        ...options,
+        ciphertexts: final,
+        fingerprint,
+        ...(options.trusteeIdentities?.[j - 1] === undefined ? {} : {
+          sign: {
+            election: { definition, fingerprint },
+            identity: options.trusteeIdentities[j - 1]!,
+          },
+        }),
+      }),
     );
   }
   phase("decrypt");

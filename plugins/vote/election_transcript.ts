@@ -7,6 +7,7 @@
  */
 
 import { type Envelope, readEnvelope } from "../../core/envelope.ts";
+import { InvalidInputError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
 import {
   Ciphertext,
@@ -45,9 +46,14 @@ export const ELECTION_TRANSCRIPT_KIND = "vote.transcript";
 
 /**
  * Format version of election transcripts: 2 holds one batched decryption proof per
- * trustee; 3 holds ballots whose proofs are in commitment form (ballot envelopes v2).
+ * trustee; 3 holds ballots whose proofs are in commitment form (ballot envelopes v2);
+ * 4 adds the trustees' signatures on ceremony posts and decryption shares (and holds
+ * definitions v 2, which name the trustees' identity keys).
  */
-export const ELECTION_TRANSCRIPT_VERSION = 3;
+export const ELECTION_TRANSCRIPT_VERSION = 4;
+
+/** Envelope kind of one trustee's decryption post on a board. */
+export const DECRYPTION_POST_KIND = "vote.decryption";
 
 /** One mixer's published output. */
 export interface ElectionMix {
@@ -70,6 +76,98 @@ export interface ElectionDecryption {
   shares: Uint8Array[];
   /** The batch proof (e, z) over all the shares. */
   proof: { challenge: bigint; response: bigint };
+  /** The trustee's Ed25519 signature (signing.ts), when the election names trustee keys. */
+  signature?: Uint8Array;
+}
+
+function decryptionFields(d: ElectionDecryption): Record<string, unknown> {
+  return {
+    trustee: d.trustee,
+    shares: d.shares,
+    challenge: encodeScalar(d.proof.challenge),
+    response: encodeScalar(d.proof.response),
+    ...(d.signature === undefined ? {} : { signature: d.signature }),
+  };
+}
+
+function readDecryption(raw: unknown, what: string, width: number): ElectionDecryption {
+  const r = readRecord(raw, what);
+  return {
+    trustee: readInteger(r.trustee, `${what}.trustee`, { min: 1 }),
+    shares: readArray(r.shares, `${what}.shares`).map((s, i) =>
+      readBytes(s, `${what}.shares[${i}]`, { length: ELEMENT_BYTES * width })
+    ),
+    proof: {
+      challenge: decodeScalar(
+        readBytes(r.challenge, `${what}.challenge`, { length: 32 }),
+        `${what}.challenge`,
+      ),
+      response: decodeScalar(
+        readBytes(r.response, `${what}.response`, { length: 32 }),
+        `${what}.response`,
+      ),
+    },
+    ...(r.signature === undefined || r.signature === null
+      ? {}
+      : { signature: readBytes(r.signature, `${what}.signature`, { length: 64 }).slice() }),
+  };
+}
+
+/**
+ * Encodes one trustee's decryption shares as a board post (`vote.decryption`).
+ *
+ * @param election the election (its fingerprint goes in the post)
+ * @param decryption the trustee's shares, batch proof and signature
+ * @returns the envelope
+ * @example
+ * ```ts ignore
+ * await post(encodeDecryptionPost(election, await decryptElectionShares(key, options)));
+ * ```
+ */
+export function encodeDecryptionPost(
+  election: { fingerprint: Uint8Array },
+  decryption: ElectionDecryption,
+): Envelope {
+  return {
+    v: 1,
+    kind: DECRYPTION_POST_KIND,
+    election: election.fingerprint,
+    ...decryptionFields(decryption),
+  };
+}
+
+/**
+ * Decodes a `vote.decryption` post (structure only; the tally and the verifier check the
+ * signature and the batch proof).
+ *
+ * @param election the election
+ * @param value decoded envelope
+ * @param what names it in errors
+ * @returns the decryption
+ * @throws {InvalidInputError} for another election or a malformed field
+ * @example
+ * ```ts ignore
+ * const d = decodeDecryptionPost(election, env, "post 7");
+ * ```
+ */
+export function decodeDecryptionPost(
+  election: { definition: ElectionDefinition; fingerprint: Uint8Array },
+  value: unknown,
+  what = "decryption",
+): ElectionDecryption {
+  const env = readEnvelope(value, DECRYPTION_POST_KIND, { what });
+  const fp = readBytes(env.election, `${what}.election`, { length: ELECTION_FINGERPRINT_BYTES });
+  if (fp.some((b, i) => b !== election.fingerprint[i])) {
+    throw new InvalidInputError(`Post '${what}' belongs to another election`);
+  }
+  const shares = readArray(env.shares, `${what}.shares`);
+  const first = shares[0];
+  const width = first instanceof Uint8Array ? Math.max(1, first.length / ELEMENT_BYTES) : 1;
+  const d = readDecryption(env, what, width);
+  if (d.trustee > election.definition.trustees.length) {
+    throw new InvalidInputError(`Value '${what}.trustee' is not a trustee of this election`);
+  }
+  return d;
 }
 
 /** A complete election transcript. */
@@ -134,12 +232,7 @@ export function electionTranscriptToEnvelope(transcript: ElectionTranscript): En
       outputs: m.outputs.map((c) => c.bytes),
       proof: encodeShuffleProof(m.proof),
     })),
-    decryption: transcript.decryption.map((d) => ({
-      trustee: d.trustee,
-      shares: d.shares,
-      challenge: encodeScalar(d.proof.challenge),
-      response: encodeScalar(d.proof.response),
-    })),
+    decryption: transcript.decryption.map(decryptionFields),
     plaintexts: transcript.plaintexts,
     answers: transcript.answers,
     tally: transcript.tally,
@@ -221,25 +314,9 @@ export function electionTranscriptFromEnvelope(
         proof: decodeShuffleProof(r.proof, `${what}.mixes[${m}].proof`),
       };
     }),
-    decryption: readArray(env.decryption, `${what}.decryption`).map((raw, d) => {
-      const r = readRecord(raw, `${what}.decryption[${d}]`);
-      return {
-        trustee: readInteger(r.trustee, `${what}.decryption[${d}].trustee`, { min: 1 }),
-        shares: readArray(r.shares, `${what}.decryption[${d}].shares`).map((s, i) =>
-          readBytes(s, `${what}.decryption[${d}].shares[${i}]`, { length: ELEMENT_BYTES * w })
-        ),
-        proof: {
-          challenge: decodeScalar(
-            readBytes(r.challenge, `${what}.decryption[${d}].challenge`, { length: 32 }),
-            `${what}.decryption[${d}].challenge`,
-          ),
-          response: decodeScalar(
-            readBytes(r.response, `${what}.decryption[${d}].response`, { length: 32 }),
-            `${what}.decryption[${d}].response`,
-          ),
-        },
-      };
-    }),
+    decryption: readArray(env.decryption, `${what}.decryption`).map((raw, d) =>
+      readDecryption(raw, `${what}.decryption[${d}]`, w)
+    ),
     plaintexts: readArray(env.plaintexts, `${what}.plaintexts`).map((p, i) =>
       readBytes(p, `${what}.plaintexts[${i}]`, { length: ELEMENT_BYTES * w })
     ),

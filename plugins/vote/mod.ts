@@ -25,4 +25,5 @@ export * from "./election.ts";
 export * from "./verify.ts";
 export * from "./receipt.ts";
 export * from "./simulate.ts";
+export * from "./signing.ts";
 export * from "./tasks.ts";

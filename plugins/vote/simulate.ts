@@ -5,6 +5,7 @@
  * @module
  */
 
+import { InvalidInputError } from "../../core/errors.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import type { ElectionAnswer } from "./answers.ts";
 import { type ElectionBallot, type ElectionPublicInfo, encryptElectionBallot } from "./ballot.ts";
@@ -22,10 +23,14 @@ function uniform(random: RandomSource, bound: number): number {
 }
 
 /**
- * Random valid answers to every question of an election.
+ * Random valid answers to every question of an election, as a voter gives them: each
+ * question gets at least one choice (uniformly 1..max choices, or min..max when min > 1),
+ * and a blank answer only with probability `blank` where the question allows one.
  *
  * @param definition the election
  * @param random randomness (default the system CSPRNG)
+ * @param options `blank`: probability in [0, 1] of a blank answer to a question with
+ *   min 0 (default 0: simulated voters never vote blank unless asked to)
  * @returns one answer per question
  * @example
  * ```ts
@@ -40,9 +45,19 @@ function uniform(random: RandomSource, bound: number): number {
 export function randomElectionAnswers(
   definition: ElectionDefinition,
   random: RandomSource = systemRandom,
+  options: { blank?: number } = {},
 ): ElectionAnswer[] {
+  const blank = options.blank ?? 0;
+  if (!(blank >= 0 && blank <= 1)) {
+    throw new InvalidInputError(`Blank rate must be between 0 and 1, got ${blank}`);
+  }
   return definition.questions.map((q) => {
-    const count = q.min + uniform(random, q.max - q.min + 1);
+    // A blank answer only when asked for (probability `blank`, in steps of 10^-6).
+    if (q.min === 0 && blank > 0 && uniform(random, 1_000_000) < blank * 1_000_000) {
+      return [];
+    }
+    const low = Math.min(Math.max(q.min, 1), q.max);
+    const count = low + uniform(random, q.max - low + 1);
     const pool = q.choices.map((_, i) => i);
     const picked: number[] = [];
     for (let k = 0; k < count; k++) picked.push(pool.splice(uniform(random, pool.length), 1)[0]!);
@@ -54,7 +69,8 @@ export function randomElectionAnswers(
  * Encrypts `count` ballots of simulated voters `voter-1`… with random valid answers.
  *
  * @param election the election (with its public key)
- * @param options count, randomness, and an optional fixed answer per voter index
+ * @param options count, randomness, the rate of blank answers (default 0), and an
+ *   optional fixed answer per voter index
  * @returns the ballots and the answers they hold (in the same order)
  * @example
  * ```ts ignore
@@ -66,6 +82,7 @@ export function simulateElectionBallots(
   options: {
     count: number;
     random?: RandomSource;
+    blank?: number;
     answers?: (index: number) => ElectionAnswer[];
     onProgress?: (done: number, total: number) => void;
   },
@@ -74,7 +91,8 @@ export function simulateElectionBallots(
   const ballots: ElectionBallot[] = [];
   const answers: ElectionAnswer[][] = [];
   for (let i = 0; i < options.count; i++) {
-    const a = options.answers?.(i) ?? randomElectionAnswers(election.definition, random);
+    const a = options.answers?.(i) ??
+      randomElectionAnswers(election.definition, random, { blank: options.blank ?? 0 });
     answers.push(a);
     ballots.push(
       encryptElectionBallot(election, {

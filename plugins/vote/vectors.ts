@@ -10,11 +10,14 @@
 import { toHex } from "../../core/bytes.ts";
 import { toJsonView } from "../../core/envelope.ts";
 import { seededRandom } from "../../core/random.ts";
+import { signCeremonyPost } from "./signing.ts";
 import { encodeElectionAnswers } from "./answers.ts";
 import { ballotReceipt, electionBallotToEnvelope, encryptElectionBallot } from "./ballot.ts";
-import { encodeCeremonyPost, runLocalKeyCeremony } from "./ceremony.ts";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { createTrusteeDealing, encodeCeremonyPost, runLocalKeyCeremony } from "./ceremony.ts";
 import {
   createElectionDefinition,
+  type ElectionDefinition,
   electionDefinitionToEnvelope,
   electionFingerprint,
 } from "./definition.ts";
@@ -65,6 +68,29 @@ export function buildVoteVectors(): Record<string, unknown> {
     electionKey: toJsonView(encodeCeremonyPost(election, { key: ceremony.key })),
     ballot: toJsonView(electionBallotToEnvelope(ballot)),
     receipt: toHex(ballotReceipt(ballot)),
+    signed: signedVectors(definition),
+  };
+}
+
+/** A definition v 2 (trustee keys from fixed Ed25519 seeds 01…01, 02…02, 03…03) and a signed dealing. */
+function signedVectors(base: ElectionDefinition): Record<string, unknown> {
+  const seeds = [1, 2, 3].map((i) => new Uint8Array(32).fill(i));
+  const definition = createElectionDefinition({
+    ...base,
+    id: "vectors-signed",
+    trusteeKeys: seeds.map((s) => ed25519.getPublicKey(s)),
+  });
+  const election = { definition, fingerprint: electionFingerprint(definition) };
+  const { dealing } = createTrusteeDealing(election, {
+    trustee: 2,
+    random: seededRandom(`${VOTE_VECTOR_SEED}/signed`),
+  });
+  dealing.signature = signCeremonyPost(election, { dealing }, seeds[1]!);
+  return {
+    trusteeSeeds: seeds.map(toHex),
+    definition: toJsonView(electionDefinitionToEnvelope(definition)),
+    fingerprint: toHex(election.fingerprint),
+    dealing: toJsonView(encodeCeremonyPost(election, { dealing })),
   };
 }
 

@@ -1,0 +1,416 @@
+/**
+ * An election run through a node bulletin board, each step on its own machine and each
+ * step resumable (run it again after an interruption):
+ *
+ * - `vote trustee keygen` — a trustee's identity key (signs its posts);
+ * - `vote publish` — the administrator posts the definition;
+ * - `vote close` — the administrator closes the box onto the board as a cascade job;
+ * - `vote mix` — anyone waits for the mixer nodes, with progress and any mixer's reason;
+ * - `vote trustee decrypt` — a trustee checks every shuffle proof, then posts its signed
+ *   decryption shares (its key share never leaves its machine).
+ *
+ * `vote tally --board-url` then reads everything back and writes the transcript.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { fromBase64Url, toBase64Url } from "../../core/bytes.ts";
+import { decodeMsgpack } from "../../core/envelope.ts";
+import { PanoramixError, UsageError, VerificationError } from "../../core/errors.ts";
+import { closeWorkerPool } from "../../core/worker_pool.ts";
+import { verifyShuffle } from "../../backends/reencrypt/mod.ts";
+import {
+  ballotBoxFromEnvelope,
+  type CeremonyElection,
+  decodeTrusteeKey,
+  decryptElectionShares,
+  type ElectionPublicInfo,
+  encodeDecryptionPost,
+  replayBallotBox,
+  resolveElectionKey,
+} from "../../plugins/vote/mod.ts";
+import type { CliContext } from "../context.ts";
+import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
+import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
+import type { JobSummary } from "../node/board.ts";
+import { NodeClient, NodeHttpError } from "../node/client.ts";
+import { generateIdentity, identityToEnvelope } from "../node/identity.ts";
+import { describeJob } from "../node/job_client.ts";
+import { loadIdentity } from "../node/node.ts";
+import { terminalProgress } from "../progress.ts";
+import {
+  electionJobId,
+  openElectionMix,
+  postCeremony,
+  publishElection,
+  readElectionCascade,
+  waitForElectionMix,
+} from "../vote_nodes.ts";
+import { channelFlags, openChannel } from "./channel.ts";
+import { readElection } from "./support.ts";
+
+const electionFlag = {
+  kind: "parsed",
+  parse: String,
+  brief: "Election definition file",
+} as const;
+const boardUrlFlag = {
+  kind: "parsed",
+  parse: String,
+  brief: "URL of the node bulletin board holding the election",
+} as const;
+const jobFlag = channelFlags.job;
+const adminFlag = {
+  kind: "parsed",
+  parse: String,
+  brief: "Identity key file of a board admin (node init writes one)",
+} as const;
+
+function jobOf(election: CeremonyElection, job: string | undefined): string {
+  return job ?? electionJobId(election.definition.id);
+}
+
+/** `panoramix vote trustee keygen`: a trustee's identity key. */
+export const voteTrusteeKeygenCommand = buildCommand({
+  async func(this: CliContext, flags: { out: string; force?: boolean }) {
+    const identity = generateIdentity();
+    await writeEnvelopeFile(flags.out, identityToEnvelope(identity), {
+      secret: true,
+      overwrite: flags.force ?? false,
+    });
+    await this.stdout.write(`${toBase64Url(identity.publicKey)}\n`);
+    await this.stderr.write(
+      `identity key written to ${flags.out} (mode 0600); give the line above to the administrator (vote init --trustee-key)\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      out: { kind: "parsed", parse: String, brief: "Where to write the identity key (0600)" },
+      force: { kind: "boolean", optional: true, brief: "Replace an existing file" },
+    },
+  },
+  docs: {
+    brief: "Create a trustee identity key; print its public key (base64url) for vote init",
+  },
+});
+
+/** `panoramix vote publish`: the administrator posts the definition to the board. */
+export const votePublishCommand = buildCommand({
+  async func(
+    this: CliContext,
+    flags: { election: string; boardUrl: string; adminIdentity: string; job?: string },
+  ) {
+    const election = await readElection(this, flags.election);
+    if (election.definition.trusteeKeys === undefined) {
+      throw new UsageError(
+        "This election names no trustee keys; a node board needs them (vote init --trustee-key)",
+      );
+    }
+    const admin = await loadIdentity(flags.adminIdentity);
+    const job = jobOf(election, flags.job);
+    const outcome = await publishElection(new NodeClient(flags.boardUrl, { identity: admin }), {
+      job,
+      admin,
+      election,
+    });
+    await this.stdout.write(
+      `election '${election.definition.id}' ${
+        outcome === "already" ? "was already" : "is now"
+      } on the board as job '${job}'\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      election: electionFlag,
+      boardUrl: boardUrlFlag,
+      adminIdentity: adminFlag,
+      job: jobFlag,
+    },
+  },
+  docs: { brief: "Post the election definition to a node bulletin board (administrator)" },
+});
+
+interface CloseFlags {
+  election: string;
+  box: string;
+  boardUrl: string;
+  adminIdentity: string;
+  mixerNode: readonly string[];
+  job?: string;
+  board?: string;
+  workers?: number;
+  progress?: boolean;
+}
+
+/** `panoramix vote close`: the box's counted ballots become the board's cascade job. */
+export const voteCloseCommand = buildCommand({
+  async func(this: CliContext, flags: CloseFlags) {
+    const ce = await readElection(this, flags.election);
+    const admin = await loadIdentity(flags.adminIdentity);
+    const job = jobOf(ce, flags.job);
+    const channel = await openChannel(this, ce, {
+      ...(flags.board === undefined ? { boardUrl: flags.boardUrl, job } : { board: flags.board }),
+    }, { post: false });
+    const key = resolveElectionKey(ce, await channel.read());
+    const election: ElectionPublicInfo = { ...ce, publicKey: key.publicKey };
+    const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    try {
+      const stored = ballotBoxFromEnvelope(
+        election,
+        decodeMsgpack(await readInput(flags.box, this.stdin), flags.box),
+      );
+      const box = await replayBallotBox(election, stored, {
+        ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+        onProgress: progress.report,
+      });
+      const inputs = box.close();
+      await progress.done();
+      await openElectionMix(election, inputs, {
+        client: new NodeClient(flags.boardUrl, { identity: admin }),
+        admin,
+        mixers: flags.mixerNode.map((k, i) => fromBase64Url(k, `--mixer-node ${i + 1}`)),
+        job,
+        log: (line) => void this.stderr.write(`${line}\n`),
+      });
+      await this.stdout.write(
+        `box closed: ${inputs.length} counted ballots in job '${job}' for ${flags.mixerNode.length} mixer nodes\n`,
+      );
+    } finally {
+      await progress.done();
+      closeWorkerPool();
+    }
+  },
+  parameters: {
+    flags: {
+      election: electionFlag,
+      box: { kind: "parsed", parse: String, brief: "Ballot box file" },
+      boardUrl: boardUrlFlag,
+      adminIdentity: adminFlag,
+      mixerNode: {
+        kind: "parsed",
+        parse: String,
+        variadic: true,
+        brief: "Node id (base64url) of each mixer node, in the election's mixer order",
+      },
+      job: jobFlag,
+      board: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Directory of the ceremony posts (default: the node board's)",
+      },
+      workers: workersFlag,
+      progress: progressFlag,
+    },
+  },
+  docs: {
+    brief:
+      "Close the ballot box: post the counted ballots to the board as the mixer nodes' job (resumable)",
+  },
+});
+
+/**
+ * Waits for the election's cascade on the board, writing each change to stderr.
+ *
+ * @param ctx CLI context
+ * @param client board client
+ * @param options job id and timeout in seconds
+ * @returns the final summary
+ */
+export async function waitForCascade(
+  ctx: CliContext,
+  client: NodeClient,
+  options: { job: string; timeout: number },
+): Promise<JobSummary> {
+  const started = Date.now();
+  return await waitForElectionMix(client, {
+    job: options.job,
+    timeoutMs: options.timeout * 1000,
+    onProgress: (s) =>
+      void ctx.stderr.write(
+        `[${((Date.now() - started) / 1000).toFixed(0)} s] job '${options.job}': ${
+          describeJob(s)
+        }\n`,
+      ),
+  });
+}
+
+/** `panoramix vote mix`: wait for the mixer nodes, showing progress and failures. */
+export const voteMixCommand = buildCommand({
+  async func(
+    this: CliContext,
+    flags: { election: string; boardUrl: string; job?: string; timeout?: number },
+  ) {
+    const ce = await readElection(this, flags.election);
+    const job = jobOf(ce, flags.job);
+    const client = new NodeClient(flags.boardUrl);
+    const summary = await waitForCascade(this, client, { job, timeout: flags.timeout ?? 600 });
+    await this.stdout.write(
+      `job '${job}' mixed by ${summary.stages} mixer nodes (${summary.inputs} ballots)\n`,
+    );
+  },
+  parameters: {
+    flags: {
+      election: electionFlag,
+      boardUrl: boardUrlFlag,
+      job: jobFlag,
+      timeout: {
+        kind: "parsed",
+        parse: positiveInteger("--timeout", 86_400),
+        optional: true,
+        brief: "Seconds to wait for the nodes (default 600)",
+      },
+    },
+  },
+  docs: {
+    brief:
+      "Wait for the mixer nodes to mix the closed box; show each stage and any mixer's failure reason",
+  },
+});
+
+interface DecryptFlags {
+  election: string;
+  trustee: number;
+  secret: string;
+  boardUrl: string;
+  job?: string;
+  identity: string;
+  workers?: number;
+  progress?: boolean;
+}
+
+/** `panoramix vote trustee decrypt`: one trustee's decryption shares, on its own machine. */
+export const voteTrusteeDecryptCommand = buildCommand({
+  async func(this: CliContext, flags: DecryptFlags) {
+    const ce = await readElection(this, flags.election);
+    const job = jobOf(ce, flags.job);
+    const channel = await openChannel(this, ce, {
+      boardUrl: flags.boardUrl,
+      job,
+      identity: flags.identity,
+    }, { post: true });
+    const posts = await channel.read();
+    if (posts.decryption.some((d) => d.trustee === flags.trustee)) {
+      await this.stdout.write(
+        `trustee ${flags.trustee}: decryption shares already on the board (job '${job}')\n`,
+      );
+      return;
+    }
+    const secret = decodeTrusteeKey(
+      ce,
+      await readAnyEnvelopeFile(flags.secret, this.stdin),
+      flags.secret,
+    );
+    if (secret.index !== flags.trustee) {
+      throw new UsageError(`File '${flags.secret}' holds trustee ${secret.index}'s key share`);
+    }
+    const key = resolveElectionKey(ce, posts);
+    const election: ElectionPublicInfo = { ...ce, publicKey: key.publicKey };
+    const client = new NodeClient(flags.boardUrl);
+    let summary: JobSummary;
+    try {
+      summary = await client.getJson(`/v1/board/jobs/${encodeURIComponent(job)}`) as JobSummary;
+    } catch (error) {
+      if (error instanceof NodeHttpError && error.status === 404) {
+        throw new PanoramixError(
+          "unavailable",
+          `The box is not closed yet: no job '${job}' on the board (vote close)`,
+        );
+      }
+      throw error;
+    }
+    if (summary.state !== "done") {
+      throw new PanoramixError(
+        "unavailable",
+        `Job '${job}' is not mixed yet (${
+          describeJob(summary)
+        }); run this again once 'vote mix' reports it done`,
+      );
+    }
+    const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    const workers = flags.workers === undefined ? {} : { workers: flags.workers };
+    try {
+      // Decrypt only what a verified cascade produced: every shuffle proof, from the board's
+      // inputs, bound to this election (a trustee must not decrypt unmixed ballots).
+      const { inputs, mixes } = await readElectionCascade(client, { job });
+      if (mixes.length !== ce.definition.mixers.length) {
+        throw new VerificationError(
+          `Job '${job}' holds ${mixes.length} mixes, the election defines ${ce.definition.mixers.length}`,
+        );
+      }
+      let current = inputs;
+      for (const [m, mix] of mixes.entries()) {
+        try {
+          await verifyShuffle(
+            {
+              publicKey: key.publicKey,
+              inputs: current,
+              outputs: mix.outputs,
+              context: ce.fingerprint,
+            },
+            mix.proof,
+            workers,
+          );
+        } catch (error) {
+          throw new VerificationError(
+            `Mixer ${m + 1}: shuffle proof invalid; not decrypting (${(error as Error).message})`,
+            { cause: error },
+          );
+        }
+        current = mix.outputs;
+        progress.report({ phase: "check shuffle proofs", done: m + 1, total: mixes.length });
+      }
+      const identity = await loadIdentity(flags.identity);
+      const decryption = await decryptElectionShares(secret, {
+        ciphertexts: current,
+        fingerprint: ce.fingerprint,
+        ...workers,
+        onProgress: progress.report,
+        ...(ce.definition.trusteeKeys === undefined
+          ? {}
+          : { sign: { election: ce, identity: identity.secretKey } }),
+      });
+      await progress.done();
+      await postCeremony(new NodeClient(flags.boardUrl, { identity }), {
+        job,
+        identity,
+        body: encodeDecryptionPost(election, decryption),
+      });
+      await this.stdout.write(
+        `trustee ${flags.trustee}: ${current.length} decryption shares posted to job '${job}' (${mixes.length} shuffle proofs checked)\n`,
+      );
+    } finally {
+      await progress.done();
+      closeWorkerPool();
+    }
+  },
+  parameters: {
+    flags: {
+      election: electionFlag,
+      trustee: {
+        kind: "parsed",
+        parse: positiveInteger("--trustee", 32),
+        brief: "This trustee's index (1-based, order of the definition)",
+      },
+      secret: {
+        kind: "parsed",
+        parse: String,
+        brief: "This trustee's key share file (vote trustee finalize wrote it)",
+      },
+      boardUrl: boardUrlFlag,
+      job: jobFlag,
+      identity: {
+        kind: "parsed",
+        parse: String,
+        brief: "This trustee's identity key file (signs the shares)",
+      },
+      workers: workersFlag,
+      progress: progressFlag,
+    },
+  },
+  docs: {
+    brief:
+      "Check every shuffle proof on the board, then post this trustee's signed decryption shares",
+  },
+});
