@@ -245,6 +245,28 @@ export const surveyPlanCommand = buildCommand({
   docs: { brief: "Show the randomizer chosen for every question and the minimum batch" },
 });
 
+/** Rejected items listed one by one before the rest are only counted. */
+const MAX_REJECTION_LINES = 10;
+
+/**
+ * The report bytes carried by one item: a bare `survey.report` envelope, or a mix
+ * output with a `data` (plain) or `message` (decrypt plaintext) bytes field.
+ */
+function surveyItemBytes(value: unknown, what: string): Uint8Array {
+  const record = readRecord(value, what);
+  if (record.kind === "survey.report") {
+    return encodeSurveyReport(readSurveyReport(value, what));
+  }
+  if (record.data !== undefined) return readBytes(record.data, `${what}.data`);
+  if (record.message !== undefined) return readBytes(record.message, `${what}.message`);
+  const kind = typeof record.kind === "string"
+    ? `a '${record.kind}' item`
+    : "an item without a kind";
+  throw new InvalidInputError(
+    `Value '${what}' is ${kind}, not a survey report (expected 'survey.report', or a mix output with 'data' or 'message' bytes)`,
+  );
+}
+
 interface AggregateFlags {
   definition: string;
   input: string;
@@ -261,21 +283,33 @@ export const surveyAggregateCommand = buildCommand({
     }
     const definition = await readDefinition(flags.definition, this);
     const items = parseItems(await readInput(flags.input, this.stdin), { what: flags.input });
+    if (items.length === 0) {
+      throw new InvalidInputError(`Input '${flags.input}' holds no items; nothing to estimate`);
+    }
     const aggregator = new SurveyAggregator(definition);
     let rejected = 0;
+    let firstError = "";
     items.forEach((value, i) => {
       try {
-        // A mix output item carrying report bytes (`data`), or a bare report envelope.
-        const record = readRecord(value, `item ${i + 1}`);
-        if (record.kind === "survey.report") {
-          aggregator.ingest(readSurveyReport(value, `item ${i + 1}`));
-        } else aggregator.ingestBytes(readBytes(record.data, `item ${i + 1}.data`));
+        aggregator.ingestBytes(surveyItemBytes(value, `item ${i + 1}`));
       } catch (error) {
         if (!(error instanceof InvalidInputError)) throw error;
         rejected++;
-        void this.stderr.write(`item ${i + 1} rejected: ${error.message}\n`);
+        firstError ||= error.message;
+        // A few lines say what is wrong; thousands of identical lines would hide it.
+        if (rejected <= MAX_REJECTION_LINES) {
+          void this.stderr.write(`item ${i + 1} rejected: ${error.message}\n`);
+        }
       }
     });
+    if (rejected > MAX_REJECTION_LINES) {
+      await this.stderr.write(`… ${rejected - MAX_REJECTION_LINES} more items rejected\n`);
+    }
+    if (rejected === items.length) {
+      throw new InvalidInputError(
+        `Input '${flags.input}' holds no survey reports (${items.length} items rejected; first: ${firstError})`,
+      );
+    }
     const privacy = surveyPrivacy(definition, aggregator.counts);
     if (!flags.force) assertSurveyPublishable(privacy);
     const estimate = aggregator.estimate({ confidence: flags.confidence });
