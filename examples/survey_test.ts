@@ -22,7 +22,7 @@ Deno.test("survey example: --respondents 2000 refuses to publish with exit 7, no
     const r = await example(...args);
     assert.equal(r.code, 7, r.stderr);
     assert.match(r.stdout, /2000 simulated respondents/);
-    assert.doesNotMatch(r.stdout + r.stderr, /NaN|    at /);
+    assert.doesNotMatch(r.stdout + r.stderr, /NaN|\n {4}at /);
     assert.doesNotMatch(r.stdout, /95% CI/, "no estimates printed below the target");
     assert.match(
       r.stderr,
