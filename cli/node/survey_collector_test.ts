@@ -91,6 +91,17 @@ Deno.test("survey collector: sealed reports go through a 3-mixer decrypt cascade
     assert.ok(round.privacy.meetsTarget && round.privacy.epsilon! <= 3);
     const red = round.estimate!.questions[0]!.frequencies![0]!;
     assert.ok(red.low < 0.7 && 0.7 < red.high, `red ${JSON.stringify(red)}`);
+    // All rounds pooled: here one round, so the same counts and a published estimate.
+    const pooled = await fetch(`${node.url}/v1/surveys/${city.id}/estimate`).then((r) => r.json());
+    assert.deepEqual(pooled.reports, round.reports);
+    assert.equal(pooled.published, true);
+    const current = await fetch(`${node.url}/v1/surveys/${city.id}/rounds/current`).then((r) =>
+      r.json()
+    );
+    assert.equal(current.round, info.round.index);
+    const badRound = await fetch(`${node.url}/v1/surveys/${city.id}/rounds/x`);
+    assert.equal(badRound.status, 400);
+    await badRound.body?.cancel();
     // The collector never saw a report in the clear: it stores only packets.
     const stored = await fetch(`${node.url}/v1/surveys/${city.id}`).then((r) => r.json());
     assert.equal(stored.transport.backend, "decrypt");
@@ -151,6 +162,38 @@ Deno.test("survey collector: a device reporting every round sends memoized repor
       return x.rounds[0]?.batches ? x.rounds[0] : undefined;
     });
     assert.deepEqual(r.reports, [2, 2]);
+    // `survey respond --collector`: many respondents from a CSV file in one process.
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/def.json`, JSON.stringify(tiny));
+    await Deno.writeTextFile(`${dir}/people.csv`, "color,speed\nred,10\nblue,20\ngreen,30\n");
+    const cli = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../main.ts", import.meta.url).pathname,
+        "survey",
+        "respond",
+        "--definition",
+        `${dir}/def.json`,
+        "--input",
+        `${dir}/people.csv`,
+        "--collector",
+        node.url,
+        "--json",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    await Deno.remove(dir, { recursive: true });
+    assert.equal(cli.code, 0, new TextDecoder().decode(cli.stderr));
+    const summary = JSON.parse(new TextDecoder().decode(cli.stdout));
+    assert.equal(summary.accepted, 6);
+    assert.equal(summary.respondents, 3);
+    const after = await until("the CLI's reports counted", async () => {
+      const x = await rounds(node.url, tiny.id);
+      return x.rounds[0]!.reports[0]! >= 4 ? x : undefined;
+    });
+    assert.equal(after.rounds[0]!.reports[0]! + after.pending.waiting / 2, 5);
   } finally {
     await t.net.close();
   }

@@ -13,6 +13,7 @@ import {
   encodeSphinxCascade,
   encodeSphinxMixerSecret,
   generateSphinxCascade,
+  type SphinxCascade,
 } from "../../backends/decrypt/mod.ts";
 import { toBase64Url } from "../../core/bytes.ts";
 import { seededRandom } from "../../core/random.ts";
@@ -117,6 +118,90 @@ function loadAverage(): number {
   return Deno.loadavg()[0]!;
 }
 
+/** The node directories of a local survey service. */
+export interface SurveyNodeDirs {
+  /** The cascade's public key (reports are sealed to it). */
+  cascade: SphinxCascade;
+  /** Nodes in start order: board, mixer0..2, collector (last). */
+  nodes: { name: string; configPath: string; dir: string }[];
+}
+
+/**
+ * Writes the node directories of a local survey service on loopback: a board, three
+ * `decrypt` cascade mixers (each with its own mixer secret) and a collector that is
+ * the board's admin, configured with one survey.
+ *
+ * @param root directory to write into
+ * @param options the survey, batch size, round length, log level
+ * @returns the cascade and the nodes' config paths, in start order
+ * @example
+ * ```ts ignore
+ * const { nodes } = await writeSurveyNodes("/tmp/svc", { definition });
+ * ```
+ */
+export async function writeSurveyNodes(
+  root: string,
+  options: {
+    definition: SurveyDefinition;
+    batchReports?: number;
+    roundSeconds?: number;
+    logLevel?: "debug" | "info" | "warn" | "error";
+    collectorPort?: number;
+  },
+): Promise<SurveyNodeDirs> {
+  const keys = generateSphinxCascade({ mixers: 3, payloadSize: 256 });
+  const collectorId = generateIdentity();
+  const boardPort = freePort();
+  const boardUrl = `http://127.0.0.1:${boardPort}`;
+  const logLevel = options.logLevel ?? "warn";
+  const nodes: { name: string; configPath: string; dir: string }[] = [];
+  const board = await writeNodeDir(`${root}/board`, {
+    name: "board",
+    roles: ["board"],
+    httpPort: boardPort,
+    admins: [toBase64Url(collectorId.publicKey)],
+  });
+  nodes.push({ name: "board", configPath: board.configPath, dir: `${root}/board` });
+  const mixers: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const m = await writeNodeDir(`${root}/mixer${i}`, {
+      name: `mixer${i}`,
+      roles: ["cascade"],
+      boardUrl,
+      pollIntervalMs: 100,
+      logLevel,
+      mixKeys: { decrypt: encodeSphinxMixerSecret(keys.secrets[i]!) },
+    });
+    mixers.push(toBase64Url(m.identity.publicKey));
+    nodes.push({ name: `mixer${i}`, configPath: m.configPath, dir: `${root}/mixer${i}` });
+  }
+  const dir = `${root}/collector`;
+  const collector = await writeNodeDir(dir, {
+    name: "collector",
+    roles: ["survey"],
+    boardUrl,
+    identity: collectorId,
+    logLevel,
+    ...(options.collectorPort === undefined ? {} : { httpPort: options.collectorPort }),
+  });
+  await writeEnvelopeFile(`${dir}/cascade.pub.json`, encodeSphinxCascade(keys.cascade));
+  await Deno.writeTextFile(`${dir}/survey.json`, JSON.stringify(options.definition, null, 2));
+  const config = JSON.parse(await Deno.readTextFile(collector.configPath));
+  config.survey = {
+    pollIntervalMs: 100,
+    surveys: [{
+      definition: "survey.json",
+      cascade: "cascade.pub.json",
+      mixers,
+      roundSeconds: options.roundSeconds ?? 86400,
+      batchReports: options.batchReports ?? 0,
+    }],
+  };
+  await Deno.writeTextFile(collector.configPath, JSON.stringify(config, null, 2));
+  nodes.push({ name: "collector", configPath: collector.configPath, dir });
+  return { cascade: keys.cascade, nodes };
+}
+
 /**
  * Runs the load: starts the five node processes, streams reports, waits for every
  * acknowledged report to be counted, stops the nodes and removes their files.
@@ -141,67 +226,16 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
   const nodes: { name: string; proc: NodeProcess; dir: string }[] = [];
   const loadBefore = loadAverage();
   try {
-    const keys = generateSphinxCascade({ mixers: 3, payloadSize: 256 });
-    const collectorId = generateIdentity();
-    const boardPort = freePort();
-    const boardUrl = `http://127.0.0.1:${boardPort}`;
-    const board = await writeNodeDir(`${root}/board`, {
-      name: "board",
-      roles: ["board"],
-      httpPort: boardPort,
-      admins: [toBase64Url(collectorId.publicKey)],
-    });
-    const mixerFiles = [];
-    for (let i = 0; i < 3; i++) {
-      mixerFiles.push(
-        await writeNodeDir(`${root}/mixer${i}`, {
-          name: `mixer${i}`,
-          roles: ["cascade"],
-          boardUrl,
-          pollIntervalMs: 100,
-          logLevel: options.logLevel ?? "warn",
-          mixKeys: { decrypt: encodeSphinxMixerSecret(keys.secrets[i]!) },
-        }),
-      );
-    }
-    const collector = await writeNodeDir(`${root}/collector`, {
-      name: "collector",
-      roles: ["survey"],
-      boardUrl,
-      identity: collectorId,
+    const written = await writeSurveyNodes(root, {
+      definition: def,
+      batchReports: options.batchReports ?? 1000,
       logLevel: options.logLevel ?? "warn",
     });
-    await writeEnvelopeFile(
-      `${root}/collector/cascade.pub.json`,
-      encodeSphinxCascade(keys.cascade),
-    );
-    await Deno.writeTextFile(`${root}/collector/survey.json`, JSON.stringify(def));
-    const config = JSON.parse(await Deno.readTextFile(collector.configPath));
-    config.survey = {
-      pollIntervalMs: 100,
-      surveys: [{
-        definition: "survey.json",
-        cascade: "cascade.pub.json",
-        mixers: mixerFiles.map((m) => toBase64Url(m.identity.publicKey)),
-        roundSeconds: 86400,
-        batchReports: options.batchReports ?? 1000,
-      }],
-    };
-    await Deno.writeTextFile(collector.configPath, JSON.stringify(config, null, 2));
-    nodes.push({
-      name: "board",
-      proc: await NodeProcess.spawn(board.configPath),
-      dir: `${root}/board`,
-    });
-    for (const [i, m] of mixerFiles.entries()) {
-      nodes.push({
-        name: `mixer${i}`,
-        proc: await NodeProcess.spawn(m.configPath),
-        dir: `${root}/mixer${i}`,
-      });
+    const keys = written;
+    for (const n of written.nodes) {
+      nodes.push({ name: n.name, proc: await NodeProcess.spawn(n.configPath), dir: n.dir });
     }
-    const coll = await NodeProcess.spawn(collector.configPath);
-    nodes.push({ name: "collector", proc: coll, dir: `${root}/collector` });
+    const coll = nodes[nodes.length - 1]!.proc;
     const url = coll.info.url;
 
     // Devices seal their reports up front (device CPU is not the collector's); every
