@@ -14,15 +14,19 @@ import { plainBackend } from "../core/plain_backend.ts";
 import {
   assertSurveyPublishable,
   encodeSurveyReport,
+  fetchSurveyInfo,
   plainSurveyTransport,
   readSurveyDefinition,
   readSurveyReport,
   runSurveyBench,
+  sealSurveyReport,
   shuffleAmplification,
   shuffleMinBatchSize,
   simulateSurvey,
+  submitSurveyPackets,
   SURVEY_EXAMPLE,
   SurveyAggregator,
+  type SurveyAnswer,
   type SurveyCloneModel,
   type SurveyDefinition,
   surveyMinBatchSize,
@@ -32,8 +36,13 @@ import {
   surveyPrivacy,
   surveyRespond,
 } from "../plugins/survey/mod.ts";
+import {
+  decodeSphinxCascade,
+  decryptBackend,
+  type SphinxCascade,
+} from "../backends/decrypt/mod.ts";
 import type { CliContext } from "./context.ts";
-import { readInput } from "./files.ts";
+import { readAnyEnvelopeFile, readInput } from "./files.ts";
 import { positiveInteger, positiveNumber } from "./flags.ts";
 
 const modelFlag = {
@@ -245,6 +254,28 @@ export const surveyPlanCommand = buildCommand({
   docs: { brief: "Show the randomizer chosen for every question and the minimum batch" },
 });
 
+/** Rejected items listed one by one before the rest are only counted. */
+const MAX_REJECTION_LINES = 10;
+
+/**
+ * The report bytes carried by one item: a bare `survey.report` envelope, or a mix
+ * output with a `data` (plain) or `message` (decrypt plaintext) bytes field.
+ */
+function surveyItemBytes(value: unknown, what: string): Uint8Array {
+  const record = readRecord(value, what);
+  if (record.kind === "survey.report") {
+    return encodeSurveyReport(readSurveyReport(value, what));
+  }
+  if (record.data !== undefined) return readBytes(record.data, `${what}.data`);
+  if (record.message !== undefined) return readBytes(record.message, `${what}.message`);
+  const kind = typeof record.kind === "string"
+    ? `a '${record.kind}' item`
+    : "an item without a kind";
+  throw new InvalidInputError(
+    `Value '${what}' is ${kind}, not a survey report (expected 'survey.report', or a mix output with 'data' or 'message' bytes)`,
+  );
+}
+
 interface AggregateFlags {
   definition: string;
   input: string;
@@ -261,21 +292,33 @@ export const surveyAggregateCommand = buildCommand({
     }
     const definition = await readDefinition(flags.definition, this);
     const items = parseItems(await readInput(flags.input, this.stdin), { what: flags.input });
+    if (items.length === 0) {
+      throw new InvalidInputError(`Input '${flags.input}' holds no items; nothing to estimate`);
+    }
     const aggregator = new SurveyAggregator(definition);
     let rejected = 0;
+    let firstError = "";
     items.forEach((value, i) => {
       try {
-        // A mix output item carrying report bytes (`data`), or a bare report envelope.
-        const record = readRecord(value, `item ${i + 1}`);
-        if (record.kind === "survey.report") {
-          aggregator.ingest(readSurveyReport(value, `item ${i + 1}`));
-        } else aggregator.ingestBytes(readBytes(record.data, `item ${i + 1}.data`));
+        aggregator.ingestBytes(surveyItemBytes(value, `item ${i + 1}`));
       } catch (error) {
         if (!(error instanceof InvalidInputError)) throw error;
         rejected++;
-        void this.stderr.write(`item ${i + 1} rejected: ${error.message}\n`);
+        firstError ||= error.message;
+        // A few lines say what is wrong; thousands of identical lines would hide it.
+        if (rejected <= MAX_REJECTION_LINES) {
+          void this.stderr.write(`item ${i + 1} rejected: ${error.message}\n`);
+        }
       }
     });
+    if (rejected > MAX_REJECTION_LINES) {
+      await this.stderr.write(`… ${rejected - MAX_REJECTION_LINES} more items rejected\n`);
+    }
+    if (rejected === items.length) {
+      throw new InvalidInputError(
+        `Input '${flags.input}' holds no survey reports (${items.length} items rejected; first: ${firstError})`,
+      );
+    }
     const privacy = surveyPrivacy(definition, aggregator.counts);
     if (!flags.force) assertSurveyPublishable(privacy);
     const estimate = aggregator.estimate({ confidence: flags.confidence });
@@ -335,42 +378,269 @@ export const surveyAggregateCommand = buildCommand({
 });
 
 interface RespondFlags {
-  definition: string;
-  answers: string;
+  definition?: string;
+  answers?: string;
+  input?: string;
+  inputFormat: "auto" | "ndjson" | "csv";
+  backend: "plain" | "decrypt";
+  cascade?: string;
+  collector?: string;
   format: "ndjson" | "msgpack";
+  json?: boolean;
+}
+
+/** Packets per submission to a collector. */
+const SUBMIT_CHUNK = 1000;
+
+/**
+ * Parses one CSV line (RFC 4180 quoting: "a ""b"" c").
+ *
+ * @param line the line without its newline
+ * @returns the cells
+ */
+function csvCells(line: string): string[] {
+  const cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      cells.push(cell);
+      cell = "";
+    } else cell += c;
+  }
+  cells.push(cell);
+  return cells.map((x) => x.trim());
 }
 
 /**
- * `panoramix survey respond --definition FILE --answers JSON [--format F]`: randomizes
- * answers (system CSPRNG) and writes one plain-backend input item per question, ready
- * for `panoramix mix --backend plain`.
+ * Reads respondents' answers: NDJSON (one JSON object per line) or CSV (a header of
+ * question ids; multiple-choice selections separated by ';'; numbers as numbers).
+ */
+function readRespondents(
+  text: string,
+  options: { format: "auto" | "ndjson" | "csv"; path: string; definition: SurveyDefinition },
+): Record<string, SurveyAnswer>[] {
+  const lines = text.split(/\r?\n/).map((l, i) => ({ l, n: i + 1 })).filter((x) => x.l.trim());
+  if (lines.length === 0) {
+    throw new InvalidInputError(`Input '${options.path}' holds no respondents`);
+  }
+  const csv = options.format === "csv" ||
+    (options.format === "auto" && !lines[0]!.l.trimStart().startsWith("{"));
+  if (!csv) {
+    return lines.map(({ l, n }) => {
+      try {
+        return readRecord(JSON.parse(l), `line ${n}`) as Record<string, SurveyAnswer>;
+      } catch (error) {
+        throw new InvalidInputError(
+          `Line ${n} of '${options.path}' is not a JSON object of answers: ${
+            (error as Error).message
+          }`,
+        );
+      }
+    });
+  }
+  const header = csvCells(lines[0]!.l);
+  const questions = new Map(options.definition.questions.map((q) => [q.id, q]));
+  for (const h of header) {
+    if (!questions.has(h)) {
+      throw new InvalidInputError(
+        `Column '${h}' of '${options.path}' is not a question of survey '${options.definition.id}'`,
+      );
+    }
+  }
+  return lines.slice(1).map(({ l, n }) => {
+    const cells = csvCells(l);
+    if (cells.length !== header.length) {
+      throw new InvalidInputError(
+        `Line ${n} of '${options.path}' has ${cells.length} cells, the header ${header.length}`,
+      );
+    }
+    const answers: Record<string, SurveyAnswer> = {};
+    header.forEach((id, j) => {
+      const q = questions.get(id)!;
+      const cell = cells[j]!;
+      if (q.type === "numeric") {
+        const x = Number(cell);
+        if (cell === "" || !Number.isFinite(x)) {
+          throw new InvalidInputError(
+            `Line ${n} of '${options.path}': '${id}' must be a number, got '${cell}'`,
+          );
+        }
+        answers[id] = x;
+      } else if (q.type === "multiple") {
+        answers[id] = cell === "" ? [] : cell.split(";").map((x) => x.trim());
+      } else answers[id] = cell;
+    });
+    return answers;
+  });
+}
+
+/**
+ * `panoramix survey respond`: randomizes answers (system CSPRNG) for one respondent
+ * (`--answers`) or many (`--input` NDJSON or CSV) and writes one mix input item per
+ * report — plain items, or Sphinx packets sealed to a decryption cascade — or posts
+ * the packets to a survey collector (`--collector`).
  */
 export const surveyRespondCommand = buildCommand({
   func: async function (this: CliContext, flags: RespondFlags) {
-    const definition = await readDefinition(flags.definition, this);
-    let answers: unknown;
-    try {
-      answers = JSON.parse(flags.answers);
-    } catch (error) {
-      throw new InvalidInputError(
-        `Flag '--answers' is not valid JSON: ${(error as Error).message}`,
-      );
+    if ((flags.answers === undefined) === (flags.input === undefined)) {
+      throw new UsageError("Give exactly one of '--answers JSON' and '--input FILE'");
     }
-    const reports = surveyRespond(definition, {
-      answers: readRecord(answers, "answers") as Record<string, never>,
-    });
-    for (const report of reports) {
-      const item = plainBackend.input.encode(plainSurveyTransport.wrap(encodeSurveyReport(report)));
-      await this.stdout.write(serializeItem(item, flags.format));
+    let cascade: SphinxCascade | undefined;
+    let definition: SurveyDefinition;
+    let round: number | undefined;
+    if (flags.collector !== undefined) {
+      if (flags.cascade !== undefined) {
+        throw new UsageError("'--collector' gives the cascade; do not pass '--cascade' too");
+      }
+      if (flags.definition === undefined) {
+        throw new UsageError("'--collector' needs '--definition' (its id names the survey)");
+      }
+      const local = await readDefinition(flags.definition, this);
+      const info = await fetchSurveyInfo({ collector: flags.collector, survey: local.id });
+      if (JSON.stringify(info.definition) !== JSON.stringify(local)) {
+        throw new InvalidInputError(
+          `Survey '${local.id}' of '${flags.definition}' differs from the collector's definition`,
+        );
+      }
+      definition = info.definition;
+      cascade = info.cascade;
+      round = info.round.index;
+    } else {
+      if (flags.definition === undefined) throw new UsageError("Flag '--definition' is required");
+      definition = await readDefinition(flags.definition, this);
+      if (flags.backend === "decrypt") {
+        if (flags.cascade === undefined) {
+          throw new UsageError(
+            "'--backend decrypt' needs '--cascade FILE' (the decrypt public key)",
+          );
+        }
+        cascade = decodeSphinxCascade(
+          await readAnyEnvelopeFile(flags.cascade, this.stdin),
+          flags.cascade,
+        );
+      } else if (flags.cascade !== undefined) {
+        throw new UsageError("'--cascade' is for '--backend decrypt'");
+      }
     }
+    let respondents: Record<string, SurveyAnswer>[];
+    if (flags.answers !== undefined) {
+      let answers: unknown;
+      try {
+        answers = JSON.parse(flags.answers);
+      } catch (error) {
+        throw new InvalidInputError(
+          `Flag '--answers' is not valid JSON: ${(error as Error).message}`,
+        );
+      }
+      respondents = [readRecord(answers, "answers") as Record<string, SurveyAnswer>];
+    } else {
+      const bytes = await readInput(flags.input!, this.stdin);
+      respondents = readRespondents(new TextDecoder().decode(bytes), {
+        format: flags.inputFormat,
+        path: flags.input!,
+        definition,
+      });
+    }
+    // Randomize everyone first: a bad line stops the run before anything is sent.
+    const reports = respondents.map((answers, i) => {
+      try {
+        return surveyRespond(definition, { answers });
+      } catch (error) {
+        if (error instanceof InvalidInputError && respondents.length > 1) {
+          throw new InvalidInputError(`Respondent ${i + 1}: ${error.message}`);
+        }
+        throw error;
+      }
+    }).flat();
+    if (cascade === undefined) {
+      for (const report of reports) {
+        const item = plainBackend.input.encode(
+          plainSurveyTransport.wrap(encodeSurveyReport(report)),
+        );
+        await this.stdout.write(serializeItem(item, flags.format));
+      }
+      return;
+    }
+    const packets: Uint8Array[] = [];
+    for (const report of reports) packets.push(await sealSurveyReport(report, cascade));
+    if (flags.collector === undefined) {
+      for (const packet of packets) {
+        await this.stdout.write(
+          serializeItem(decryptBackend.input.encode({ type: "packet", packet }), flags.format),
+        );
+      }
+      return;
+    }
+    let accepted = 0;
+    for (let i = 0; i < packets.length; i += SUBMIT_CHUNK) {
+      const ack = await submitSurveyPackets(packets.slice(i, i + SUBMIT_CHUNK), {
+        collector: flags.collector,
+        survey: definition.id,
+      });
+      accepted += ack.accepted;
+      round = ack.round;
+      await this.stderr.write(`submitted ${accepted}/${packets.length} reports\n`);
+    }
+    const summary = { survey: definition.id, respondents: respondents.length, accepted, round };
+    if (flags.json) return await printJson(this, summary);
+    await this.stdout.write(
+      `${respondents.length} respondents: ${accepted} sealed reports accepted by the collector for round ${round}\n`,
+    );
   },
   parameters: {
     flags: {
-      definition: { kind: "parsed", parse: String, brief: "Survey definition (JSON file)" },
+      definition: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Survey definition (JSON file)",
+      },
       answers: {
         kind: "parsed",
         parse: String,
-        brief: 'Answers as JSON by question id, e.g. \'{"color":"red","age":31}\'',
+        optional: true,
+        brief:
+          'One respondent\'s answers as JSON, e.g. \'{"color":"red","tools":["email"],"age":31}\'',
+      },
+      input: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief:
+          "Many respondents: NDJSON (one answers object a line) or CSV (header of question ids)",
+      },
+      inputFormat: {
+        kind: "enum",
+        values: ["auto", "ndjson", "csv"],
+        default: "auto",
+        brief: "Format of --input (auto: NDJSON when the first line starts with '{')",
+      },
+      backend: {
+        kind: "enum",
+        values: ["plain", "decrypt"],
+        default: "plain",
+        brief: "Items to write: plain (tests, docs) or decrypt (Sphinx packets, needs --cascade)",
+      },
+      cascade: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Public decrypt.cascade key file the reports are sealed to",
+      },
+      collector: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Survey collector URL: seal to its cascade and submit there",
       },
       format: {
         kind: "enum",
@@ -378,9 +648,13 @@ export const surveyRespondCommand = buildCommand({
         default: "ndjson",
         brief: "Item stream format",
       },
+      json: jsonFlag,
     },
   },
-  docs: { brief: "Randomize one respondent's answers into plain mix items (one per question)" },
+  docs: {
+    brief:
+      "Randomize respondents' answers into mix items (plain or sealed packets) or submit them to a collector",
+  },
 });
 
 interface SimulateFlags {

@@ -156,3 +156,122 @@ Deno.test("survey respond → plain mix → survey aggregate works end to end", 
   assert.equal(bad.status, 4);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("survey aggregate: wrong-kind items exit 4 with a few lines, also with --force; empty input exits 4", async () => {
+  const dir = await Deno.makeTempDir();
+  const defPath = `${dir}/def.json`;
+  await Deno.writeTextFile(defPath, JSON.stringify(definition));
+  const wrong = Array.from(
+    { length: 2000 },
+    () => JSON.stringify({ v: 1, kind: "reencrypt.ciphertext", c1: "AAAA", c2: "AAAA" }) + "\n",
+  ).join("");
+  for (const extra of [[], ["--force"]]) {
+    const r = await survey(["aggregate", "--definition", defPath, ...extra], wrong);
+    assert.equal(r.status, 4, r.stderr);
+    assert.doesNotMatch(r.stdout, /NaN/);
+    const lines = r.stderr.trim().split("\n");
+    assert.ok(lines.length <= 12, `${lines.length} lines on stderr`);
+    assert.match(r.stderr, /'reencrypt\.ciphertext' item, not a survey report/);
+    assert.match(r.stderr, /1990 more items rejected/);
+    assert.match(r.stderr, /holds no survey reports \(2000 items rejected/);
+  }
+  const empty = await survey(["aggregate", "--definition", defPath, "--force"], "");
+  assert.equal(empty.status, 4);
+  assert.match(empty.stderr, /holds no items/);
+  assert.doesNotMatch(empty.stdout, /n = 1/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("survey respond: the docs/survey.md example works on the docs' own definition", async () => {
+  const doc = await Deno.readTextFile(new URL("../docs/survey.md", import.meta.url));
+  const json = doc.match(/```json\n([\s\S]*?)```/)![1]!;
+  const example = doc.match(/survey respond --definition survey\.json --answers '([^']+)'/)![1]!;
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/survey.json`, json);
+  const r = await survey(["respond", "--definition", `${dir}/survey.json`, "--answers", example]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split("\n").length, JSON.parse(json).questions.length);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("survey respond: batch mode reads NDJSON and CSV and seals packets a decrypt cascade opens", async () => {
+  const { decryptBackend, encodeSphinxCascade, generateSphinxCascade, encodeSphinxCascadeSecret } =
+    await import("../backends/decrypt/mod.ts");
+  const { parseItems } = await import("../core/item_stream.ts");
+  const { toJsonView } = await import("../core/envelope.ts");
+  const dir = await Deno.makeTempDir();
+  const def = {
+    id: "batch",
+    target: { epsilon: 8, delta: 1e-6 },
+    questions: [
+      { id: "color", type: "categorical", options: ["red", "green"], epsilon0: 4 },
+      {
+        id: "tools",
+        type: "multiple",
+        options: ["email", "chat", "wiki"],
+        maxSelections: 2,
+        epsilon0: 4,
+      },
+      { id: "age", type: "numeric", min: 18, max: 90, epsilon0: 4 },
+    ],
+  };
+  await Deno.writeTextFile(`${dir}/def.json`, JSON.stringify(def));
+  await Deno.writeTextFile(
+    `${dir}/people.csv`,
+    'color,tools,age\nred,email;chat,31\ngreen,,45\n"red","wiki",70\n',
+  );
+  await Deno.writeTextFile(
+    `${dir}/people.ndjson`,
+    '{"color":"red","tools":["email"],"age":31}\n{"color":"green","tools":[],"age":50}\n',
+  );
+  const csv = await survey([
+    "respond",
+    "--definition",
+    `${dir}/def.json`,
+    "--input",
+    `${dir}/people.csv`,
+  ]);
+  assert.equal(csv.status, 0, csv.stderr);
+  assert.equal(parseItems(new TextEncoder().encode(csv.stdout)).length, 9);
+  const badCsv = `${dir}/bad.csv`;
+  await Deno.writeTextFile(badCsv, "color,age\nred,old\n");
+  const bad = await survey(["respond", "--definition", `${dir}/def.json`, "--input", badCsv]);
+  assert.equal(bad.status, 4);
+  assert.match(bad.stderr, /Line 2 of .*'age' must be a number, got 'old'/);
+
+  const { cascade, secrets } = generateSphinxCascade({ mixers: 2, payloadSize: 256 });
+  await Deno.writeTextFile(
+    `${dir}/cascade.json`,
+    JSON.stringify(toJsonView(encodeSphinxCascade(cascade))),
+  );
+  const sealed = await survey([
+    "respond",
+    "--definition",
+    `${dir}/def.json`,
+    "--input",
+    `${dir}/people.ndjson`,
+    "--backend",
+    "decrypt",
+    "--cascade",
+    `${dir}/cascade.json`,
+  ]);
+  assert.equal(sealed.status, 0, sealed.stderr);
+  const inputs = parseItems(new TextEncoder().encode(sealed.stdout)).map((v, i) =>
+    decryptBackend.input.decode(v, `item ${i}`)
+  );
+  assert.equal(inputs.length, 6);
+  const { outputs } = await decryptBackend.mix(inputs, { key: encodeSphinxCascadeSecret(secrets) });
+  const mixed = outputs.map((o) => JSON.stringify(toJsonView(decryptBackend.output.encode(o))))
+    .join("\n");
+  const agg = await survey(
+    ["aggregate", "--definition", `${dir}/def.json`, "--force", "--json"],
+    mixed,
+  );
+  assert.equal(agg.status, 0, agg.stderr);
+  assert.deepEqual(JSON.parse(agg.stdout).estimate.questions.map((q: { n: number }) => q.n), [
+    2,
+    2,
+    2,
+  ]);
+  await Deno.remove(dir, { recursive: true });
+});

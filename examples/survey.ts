@@ -9,15 +9,57 @@
  * aggregated. The program prints the estimates with 95% intervals next to the truth,
  * the central ε after shuffling and composition, and whether the target is met.
  *
- * Run from the repository root: `deno run examples/survey.ts [respondents] [seed]`
+ * Run from the repository root: `deno task survey [--respondents N] [--seed S] [--force]`
+ * (exit 7, nothing published, when the central privacy target is not met)
  *
  * @module
  */
 
-import { assertSurveyPublishable, simulateSurvey, SURVEY_EXAMPLE, surveyPlan } from "../mod.ts";
+import { parseArgs } from "node:util";
+import { simulateSurvey, SURVEY_EXAMPLE, surveyPlan } from "../mod.ts";
 
-const respondents = Number(Deno.args[0] ?? 100_000);
-const seed = Deno.args[1] ?? "example";
+const USAGE = "usage: deno task survey [--respondents N | N] [--seed S | S] [--force]";
+
+/** Prints a one-line error (no stack trace) and exits with a status of docs/cli.md. */
+function fail(message: string, status: number): never {
+  console.error(`survey example: error: ${message}`);
+  Deno.exit(status);
+}
+
+function readArgs(): { respondents: number; seed: string; force: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      options: {
+        respondents: { type: "string", short: "n" },
+        seed: { type: "string" },
+        force: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    fail(`${(error as Error).message}\n${USAGE}`, 2);
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  if (parsed.positionals.length > 2) fail(`too many arguments\n${USAGE}`, 2);
+  const rawN = parsed.values.respondents ?? parsed.positionals[0] ?? "100000";
+  if (!/^[1-9][0-9]*$/.test(rawN) || Number(rawN) > 1e8) {
+    fail(`Value '--respondents' must be an integer from 1 to 100000000, got '${rawN}'`, 2);
+  }
+  return {
+    respondents: Number(rawN),
+    seed: parsed.values.seed ?? parsed.positionals[1] ?? "example",
+    force: parsed.values.force ?? false,
+  };
+}
+
+const { respondents, seed, force } = readArgs();
 
 console.log(
   `Survey '${SURVEY_EXAMPLE.id}': ${respondents} simulated respondents, target central ε ≤ ${SURVEY_EXAMPLE.target.epsilon} at δ = ${
@@ -40,6 +82,21 @@ console.log(
   `\nMixed in batches of at least ${sim.batchSize} respondents (accountant's minimum: ${sim.minBatchSize}); ` +
     `${sim.rejected} reports rejected; ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
 );
+
+if (!sim.privacy.meetsTarget && !force) {
+  console.log(`Privacy after shuffling (numeric clone analysis) and composition:`);
+  console.log(sim.privacy.text.split("\n").map((line) => `  ${line}`).join("\n"));
+  fail(
+    `refusing to publish: central ε = ${
+      sim.privacy.epsilon.toPrecision(3)
+    } exceeds the target ${SURVEY_EXAMPLE.target.epsilon}; ` +
+      `simulate at least ${sim.minBatchSize} respondents per batch (or pass --force to print the estimates anyway)`,
+    7,
+  );
+}
+if (!sim.privacy.meetsTarget) {
+  console.log("NOT PUBLISHABLE (--force): the privacy target is not met\n");
+}
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`.padStart(7);
 sim.questions.forEach((q, i) => {
@@ -71,9 +128,5 @@ sim.questions.forEach((q, i) => {
 
 console.log(`\nPrivacy after shuffling (numeric clone analysis) and composition:`);
 console.log(sim.privacy.text.split("\n").map((line) => `  ${line}`).join("\n"));
-try {
-  assertSurveyPublishable(sim.privacy);
-  console.log(`\nTarget met: the estimates may be published.`);
-} catch (error) {
-  console.log(`\nTarget NOT met: ${(error as Error).message}`);
-}
+if (sim.privacy.meetsTarget) console.log(`\nTarget met: the estimates may be published.`);
+else fail("the privacy target is not met; the estimates above must not be published", 7);

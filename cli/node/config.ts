@@ -9,12 +9,24 @@
  */
 
 import { ConfigError, PanoramixError } from "../../core/errors.ts";
+import {
+  defaultSurveySection,
+  parseSurveyRuns,
+  SURVEY_CONFIG_DOCS,
+  type SurveySectionConfig,
+} from "./survey_config.ts";
 
 /** Roles a node can run, any combination. */
-export type NodeRole = "board" | "directory" | "cascade" | "sphinx";
+export type NodeRole = "board" | "directory" | "cascade" | "sphinx" | "survey";
 
 /** All roles. */
-export const NODE_ROLES: readonly NodeRole[] = ["board", "directory", "cascade", "sphinx"];
+export const NODE_ROLES: readonly NodeRole[] = [
+  "board",
+  "directory",
+  "cascade",
+  "sphinx",
+  "survey",
+];
 
 /** A parsed, validated configuration with every default filled in. */
 export interface NodeConfig {
@@ -89,12 +101,14 @@ export interface NodeConfig {
     /** Packets a sending address may send at once. */
     packetBurst: number;
   };
+  /** Survey collector settings. */
+  survey: SurveySectionConfig;
 }
 
 /** The meaning of every option, written by `node init` as `_comments`. */
 export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   name: "Human-readable node name (shown in logs and the descriptor)",
-  roles: "Roles to run, any of: board, directory, cascade, sphinx",
+  roles: "Roles to run, any of: board, directory, cascade, sphinx, survey",
   dataDir: "Directory for node.sqlite (WAL) and epoch keys; relative to this file",
   identityKeyFile: "Ed25519 identity key file (mode 0600); relative to this file",
   httpListen: "HTTP listen address host:port; port 0 picks a free port",
@@ -122,6 +136,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "sphinx.maxDelayMs": "Largest per-hop delay honoured in ms; longer delays are clamped",
   "sphinx.packetsPerSecond": "Sustained packets per second accepted per sending address",
   "sphinx.packetBurst": "Packets a sending address may send at once (bucket size)",
+  ...SURVEY_CONFIG_DOCS,
 };
 
 /**
@@ -166,6 +181,7 @@ export function defaultConfig(): NodeConfig {
       packetsPerSecond: 20_000,
       packetBurst: 50_000,
     },
+    survey: defaultSurveySection(),
   };
 }
 
@@ -273,6 +289,8 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
       }
     }
   }
+  checkPositive(config.survey.pollIntervalMs, "survey.pollIntervalMs");
+  config.survey.surveys = parseSurveyRuns(config.survey.surveys, (p) => resolvePath(baseDir, p));
   config.dataDir = resolvePath(baseDir, config.dataDir);
   config.identityKeyFile = resolvePath(baseDir, config.identityKeyFile);
   for (const [backend, file] of Object.entries(config.cascade.mixKeys)) {

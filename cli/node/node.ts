@@ -29,6 +29,7 @@ import { boardRoutes, directoryRoutes } from "./routes.ts";
 import { createHandler, type Route } from "./server.ts";
 import { webRoutes } from "../web/routes.ts";
 import { Store } from "./storage.ts";
+import { surveyService } from "./survey_collector.ts";
 
 /** A part of a node that runs in the background (cascade mixer, Sphinx mix). */
 export interface NodeService {
@@ -245,6 +246,12 @@ export async function startNode(
       throw new ConfigError("The Sphinx role is not available in this build");
     }
     services.push(await options.sphinx(ctx));
+  }
+  if (config.roles.includes("survey")) {
+    if (!config.boardUrl && !config.roles.includes("board")) {
+      throw new ConfigError("Config option 'boardUrl' is required for the survey role");
+    }
+    services.push(await surveyService(ctx, () => config.boardUrl || url));
   }
   for (const s of services) routes.push(...(s.routes ?? []));
 

@@ -35,4 +35,10 @@ export const WEB_ASSETS: readonly WebAssetSource[] = [
   page("/web/common.css", "./pages/common.css", CSS),
   page("/", "./pages/home/index.html", HTML),
   page("/web/home.js", "./pages/home/main.ts", JS, true),
+  page("/web/survey.css", "./pages/survey.css", CSS),
+  page("/survey", "./pages/survey_dashboard/index.html", HTML),
+  page("/web/survey-dashboard.js", "./pages/survey_dashboard/main.ts", JS, true),
+  page("/survey/respond", "./pages/survey_respond/index.html", HTML),
+  page("/web/survey-respond.js", "./pages/survey_respond/main.ts", JS, true),
+  page("/web/survey-respond-worker.js", "./pages/survey_respond/worker.ts", JS, true),
 ];

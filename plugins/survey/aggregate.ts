@@ -58,6 +58,32 @@ export interface SurveyEstimate {
   questions: SurveyQuestionEstimate[];
 }
 
+/** Envelope kind of an aggregator snapshot. */
+export const SURVEY_AGGREGATE_KIND = "survey.aggregate";
+
+/** The counters of a {@linkcode SurveyAggregator}, as plain data. */
+export interface SurveyAggregateSnapshot {
+  /** Format version. */
+  v: 1;
+  /** Envelope kind. */
+  kind: typeof SURVEY_AGGREGATE_KIND;
+  /** Survey id. */
+  survey: string;
+  /** Per question, in question order. */
+  questions: {
+    /** Question id. */
+    id: string;
+    /** Reports counted. */
+    n: number;
+    /** Support counts (oracles) or [ones] (numeric). */
+    support: number[];
+    /** Smallest shuffled batch ingested with ingestBatch, or null. */
+    batchMin: number | null;
+    /** Reports counted one by one (one more batch). */
+    open: number;
+  }[];
+}
+
 /** Options of {@linkcode SurveyAggregator.estimate}. */
 export interface SurveyEstimateOptions {
   /** Confidence level of the intervals (default 0.95). */
@@ -234,6 +260,61 @@ export class SurveyAggregator {
       });
     }
     return { accepted, rejected };
+  }
+
+  /**
+   * The counters as a plain, JSON-serialisable value (to persist and restore with
+   * {@linkcode SurveyAggregator.restore}).
+   *
+   * @returns per question: reports, support counts and batch sizes
+   */
+  snapshot(): SurveyAggregateSnapshot {
+    return {
+      v: 1,
+      kind: SURVEY_AGGREGATE_KIND,
+      survey: this.definition.id,
+      questions: this.#accumulators.map((acc, i) => ({
+        id: acc.plan.question.id,
+        n: acc.n,
+        support: [...acc.support],
+        batchMin: Number.isFinite(this.#batchMin[i]!) ? this.#batchMin[i]! : null,
+        open: this.#open[i]!,
+      })),
+    };
+  }
+
+  /**
+   * An aggregator holding the counters of a snapshot (or of several, added up:
+   * the smallest batch is the smallest of all).
+   *
+   * @param definition the survey the snapshots belong to
+   * @param snapshots snapshots from {@linkcode SurveyAggregator.snapshot}
+   * @returns the aggregator
+   * @throws {InvalidInputError} when a snapshot is of another survey or shape
+   */
+  static restore(
+    definition: SurveyDefinition,
+    ...snapshots: readonly SurveyAggregateSnapshot[]
+  ): SurveyAggregator {
+    const agg = new SurveyAggregator(definition);
+    for (const snap of snapshots) {
+      if (snap.survey !== definition.id || snap.questions.length !== agg.#accumulators.length) {
+        throw new InvalidInputError(
+          `Snapshot of survey '${snap.survey}' does not fit survey '${definition.id}'`,
+        );
+      }
+      snap.questions.forEach((q, i) => {
+        const acc = agg.#accumulators[i]!;
+        if (q.id !== acc.plan.question.id || q.support.length !== acc.support.length) {
+          throw new InvalidInputError(`Snapshot question '${q.id}' does not fit the survey`);
+        }
+        acc.n += q.n;
+        q.support.forEach((c, j) => (acc.support[j]! += c));
+        if (q.batchMin !== null) agg.#batchMin[i] = Math.min(agg.#batchMin[i]!, q.batchMin);
+        if (q.open > 0) agg.#batchMin[i] = Math.min(agg.#batchMin[i]!, q.open);
+      });
+    }
+    return agg;
   }
 
   /**

@@ -7,6 +7,8 @@
  * - {@linkcode encodeSurveyReport}, {@linkcode decodeSurveyReport}: reports as mix-net bytes.
  * - {@linkcode mixSurveyReports}: submission through any Mixer backend.
  * - {@linkcode SurveyAggregator}: live estimates with confidence intervals.
+ * - {@linkcode SurveyDevice}, {@linkcode sealSurveyReport}, {@linkcode submitSurveyPackets}: devices
+ *   reporting every round to a collector, under a lifetime privacy budget.
  * - {@linkcode shuffleAmplification}, {@linkcode surveyPrivacy}, {@linkcode assertSurveyPublishable}:
  *   the central (ε, δ) and the refusal to publish below target.
  *
@@ -37,3 +39,4 @@ export * from "./aggregate.ts";
 export * from "./submit.ts";
 export * from "./simulate.ts";
 export * from "./bench.ts";
+export * from "./device.ts";

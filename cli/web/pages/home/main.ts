@@ -12,10 +12,17 @@ const ROLE_TEXT: Record<string, string> = {
   directory: "Directory: lists the nodes of the network and their keys.",
   cascade: "Mixer: shuffles batches of encrypted items and proves it did so honestly.",
   sphinx: "Message mixer: forwards anonymous message packets after a random delay.",
+  survey:
+    "Survey collector: counts privately randomized, shuffled reports and publishes estimates.",
 };
 
 /** Pages a role offers (path and label). Pages add their line here. */
-const ROLE_PAGES: Record<string, readonly { path: string; label: string }[]> = {};
+const ROLE_PAGES: Record<string, readonly { path: string; label: string }[]> = {
+  survey: [
+    { path: "/survey", label: "Survey results (live dashboard)" },
+    { path: "/survey/respond", label: "Answer a survey" },
+  ],
+};
 
 function element(tag: string, text: string): HTMLElement {
   const el = document.createElement(tag);

@@ -1,0 +1,784 @@
+/**
+ * The survey collector role: runs surveys in rounds and takes their reports
+ * through a decryption cascade on the bulletin board, never in the clear.
+ *
+ * 1. Devices seal each report as a Sphinx packet to the survey's cascade and post
+ *    it to `POST /v1/surveys/:survey/reports`. {@linkcode admitSurveySubmission}
+ *    decides what is admitted; the packets are committed to SQLite before the 202.
+ * 2. Once `batchReports` packets wait, the collector forms a batch: a cascade job
+ *    (`decrypt` backend) on the board with the packets as inputs, closed at once.
+ *    The signed posts are stored with the batch before they are sent, so after a
+ *    crash the same posts are re-sent (the board answers re-sent posts with their
+ *    original receipts).
+ * 3. When the mixers are done, the collector reads the final stage (the shuffled,
+ *    decrypted reports), counts them into the round's counters and forgets the
+ *    batch's packets, all in one transaction.
+ * 4. A round's estimates, intervals and central (ε, δ) are published on
+ *    `GET /v1/surveys/:survey/rounds` only when the round meets the survey's target.
+ *
+ * A report counts in the round during which its batch is formed; reports that wait
+ * at a round's end are carried into the next round, never dropped.
+ *
+ * @module
+ */
+
+import {
+  decodeSphinxCascade,
+  DECRYPT_KINDS,
+  decryptBackend,
+  encodeSphinxCascade,
+  SPHINX_HEADER_SIZE,
+  type SphinxCascade,
+} from "../../backends/decrypt/mod.ts";
+import { fromBase64Url, toHex } from "../../core/bytes.ts";
+import { decodeMsgpack, encodeMsgpack, readEnvelope, toJsonView } from "../../core/envelope.ts";
+import { ConfigError, NotFoundError } from "../../core/errors.ts";
+import { readArray, readBytes } from "../../core/fields.ts";
+import {
+  readSurveyDefinition,
+  SURVEY_SUBMISSION_KIND,
+  SURVEY_SUBMISSION_MAX_ITEMS,
+  type SurveyAggregateSnapshot,
+  SurveyAggregator,
+  type SurveyDefinition,
+  type SurveyEstimate,
+  surveyMinBatchSize,
+  surveyPlan,
+} from "../../plugins/survey/mod.ts";
+import { readAnyEnvelopeFile } from "../files.ts";
+import { NodeClient, NodeHttpError } from "./client.ts";
+import { HttpError, jsonResponse } from "./http_error.ts";
+import type { Identity } from "./identity.ts";
+import type { Logger } from "./log.ts";
+import type { MetricsRegistry } from "./metrics.ts";
+import type { NodeService, NodeServiceContext } from "./node.ts";
+import { createPost, jobBody, type Post, postToEnvelope, readPost } from "./posts.ts";
+import { decodeBody, type Route, type RouteRequest } from "./server.ts";
+import type { Store } from "./storage.ts";
+import type { SurveyRunConfig } from "./survey_config.ts";
+
+/** A survey as the collector runs it. */
+export interface CollectedSurvey {
+  /** The definition. */
+  definition: SurveyDefinition;
+  /** The cascade reports are sealed to. */
+  cascade: SphinxCascade;
+  /** The cascade's mixer node identities, in order. */
+  mixers: Uint8Array[];
+  /** Round length in ms. */
+  roundMs: number;
+  /** Reports per batch. */
+  batchReports: number;
+  /** Largest batch. */
+  maxBatchReports: number;
+  /** Accountant's minimum respondents per batch for the target. */
+  minBatchSize: number;
+}
+
+/**
+ * Loads a configured survey: its definition, cascade and batch sizes.
+ *
+ * @param run the config entry
+ * @returns the survey
+ * @throws {ConfigError} when files do not fit each other
+ * @example
+ * ```ts ignore
+ * const survey = await loadCollectedSurvey(config.survey.surveys[0]!);
+ * ```
+ */
+export async function loadCollectedSurvey(run: SurveyRunConfig): Promise<CollectedSurvey> {
+  let definition: SurveyDefinition;
+  try {
+    definition = readSurveyDefinition(
+      JSON.parse(await Deno.readTextFile(run.definition)),
+      run.definition,
+    );
+  } catch (error) {
+    throw new ConfigError(`Survey definition '${run.definition}': ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const cascade = decodeSphinxCascade(
+    await readAnyEnvelopeFile(run.cascade, new ReadableStream()),
+    run.cascade,
+  );
+  if (cascade.mixers.length !== run.mixers.length) {
+    throw new ConfigError(
+      `Survey '${definition.id}': the cascade has ${cascade.mixers.length} mixers, 'mixers' lists ${run.mixers.length}`,
+    );
+  }
+  const minBatchSize = surveyMinBatchSize(definition);
+  const batchReports = run.batchReports || minBatchSize * definition.questions.length;
+  return {
+    definition,
+    cascade,
+    mixers: run.mixers.map((k) => fromBase64Url(k, "survey.mixers")),
+    roundMs: run.roundSeconds * 1000,
+    batchReports,
+    maxBatchReports: Math.max(run.maxBatchReports || 4 * batchReports, batchReports),
+    minBatchSize,
+  };
+}
+
+/**
+ * Report admission: everything a submission must pass before the collector
+ * stores it. Today: a `survey.submission` envelope of 1 to 10,000 `decrypt.packet`
+ * items, each exactly one packet of the survey's cascade. An anonymous access
+ * token check (Privacy Pass) belongs here, before anything is stored.
+ *
+ * @param survey the survey the submission is for
+ * @param req the HTTP request (headers, body)
+ * @returns the admitted packets
+ * @throws {InvalidInputError} naming what is wrong
+ * @example
+ * ```ts ignore
+ * const packets = admitSurveySubmission(survey, req);
+ * ```
+ */
+export function admitSurveySubmission(survey: CollectedSurvey, req: RouteRequest): Uint8Array[] {
+  const env = readEnvelope(decodeBody(req), SURVEY_SUBMISSION_KIND, { what: "submission" });
+  const items = readArray(env.items, "submission.items", {
+    minLength: 1,
+    maxLength: SURVEY_SUBMISSION_MAX_ITEMS,
+  });
+  const length = SPHINX_HEADER_SIZE + survey.cascade.payloadSize;
+  return items.map((value, i) => {
+    const item = readEnvelope(value, DECRYPT_KINDS.packet, { what: `submission.items[${i}]` });
+    return readBytes(item.packet, `submission.items[${i}].packet`, { length });
+  });
+}
+
+/** A round as published. */
+export interface SurveyRoundView {
+  /** Round index (time / round length). */
+  round: number;
+  /** Round start and end (ms since the epoch). */
+  start: number;
+  /** End of the round. */
+  end: number;
+  /** Reports counted per question. */
+  reports: number[];
+  /** Mixed batches counted. */
+  batches: number;
+  /** When the counters last changed (ms). */
+  updated: number;
+  /** Whether the estimates are published (the round meets the target). */
+  published: boolean;
+  /** Central privacy of the round's estimates. */
+  privacy: {
+    epsilon: number;
+    delta: number;
+    target: { epsilon: number; delta: number };
+    meetsTarget: boolean;
+    text: string;
+  };
+  /** Estimates with intervals, only when published. */
+  estimate?: SurveyEstimate;
+}
+
+const BATCH_POSTS_CHUNK = 2000;
+
+/** Options of {@linkcode SurveyCollector}. */
+export interface SurveyCollectorOptions {
+  /** Storage. */
+  store: Store;
+  /** The collector's identity (a board admin: it creates and closes the jobs). */
+  identity: Identity;
+  /** The board URL (known once the node listens). */
+  boardUrl: () => string;
+  /** Surveys to run. */
+  surveys: CollectedSurvey[];
+  /** Pump interval in ms. */
+  pollIntervalMs: number;
+  /** Logger. */
+  logger: Logger;
+  /** Metrics. */
+  metrics: MetricsRegistry;
+  /** Clock (default Date.now). */
+  now?: () => number;
+}
+
+/**
+ * The collector: stores admitted packets, moves them through cascade jobs, counts
+ * the mixed reports per round and publishes estimates.
+ *
+ * @example
+ * ```ts ignore
+ * const collector = new SurveyCollector({ store, identity, boardUrl, surveys, pollIntervalMs: 250, logger, metrics });
+ * collector.start();
+ * await collector.stop();
+ * ```
+ */
+export class SurveyCollector {
+  #o: SurveyCollectorOptions;
+  #byId = new Map<string, CollectedSurvey>();
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #views = new Map<string, { key: string; view: SurveyRoundView }>();
+  #now: () => number;
+
+  /**
+   * Creates the collector and its tables.
+   *
+   * @param options storage, identity, board, surveys, logger, metrics
+   */
+  constructor(options: SurveyCollectorOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    for (const s of options.surveys) {
+      if (this.#byId.has(s.definition.id)) {
+        throw new ConfigError(`Survey '${s.definition.id}' is configured twice`);
+      }
+      this.#byId.set(s.definition.id, s);
+    }
+    const { store } = options;
+    store.write(() =>
+      store.db.exec(`
+      CREATE TABLE IF NOT EXISTS survey_pending (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, survey TEXT NOT NULL, received INTEGER NOT NULL,
+        packet BLOB NOT NULL, batch TEXT);
+      CREATE INDEX IF NOT EXISTS survey_pending_batch ON survey_pending (survey, batch, seq);
+      CREATE TABLE IF NOT EXISTS survey_batches (
+        batch TEXT PRIMARY KEY, survey TEXT NOT NULL, round INTEGER NOT NULL, state TEXT NOT NULL,
+        items INTEGER NOT NULL, posts BLOB NOT NULL, formed INTEGER NOT NULL,
+        first_received INTEGER NOT NULL, counted INTEGER, accepted INTEGER, rejected INTEGER);
+      CREATE TABLE IF NOT EXISTS survey_rounds (
+        survey TEXT NOT NULL, round INTEGER NOT NULL, snapshot TEXT NOT NULL,
+        batches INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (survey, round));`)
+    );
+    const m = options.metrics;
+    m.gauge(
+      "panoramix_survey_pending_reports",
+      "Reports acknowledged, not yet counted",
+      () => (store.db.prepare("SELECT count(*) AS n FROM survey_pending").get() as { n: number }).n,
+    );
+  }
+
+  /** The surveys run by this collector. */
+  get surveys(): CollectedSurvey[] {
+    return [...this.#byId.values()];
+  }
+
+  /**
+   * A survey by id.
+   *
+   * @param id survey id
+   * @returns the survey
+   * @throws {NotFoundError} when this collector does not run it
+   */
+  survey(id: string): CollectedSurvey {
+    const s = this.#byId.get(id);
+    if (!s) throw new NotFoundError(`Survey '${id}' is not run by this collector`);
+    return s;
+  }
+
+  /**
+   * The round open now.
+   *
+   * @param survey the survey
+   * @returns its index and bounds
+   */
+  currentRound(survey: CollectedSurvey): { index: number; start: number; end: number } {
+    const index = Math.floor(this.#now() / survey.roundMs);
+    return { index, start: index * survey.roundMs, end: (index + 1) * survey.roundMs };
+  }
+
+  /**
+   * Stores admitted packets durably (the caller answers only after this resolves).
+   *
+   * @param survey the survey
+   * @param packets admitted packets
+   * @returns the current round
+   */
+  async accept(survey: CollectedSurvey, packets: readonly Uint8Array[]): Promise<number> {
+    const { store } = this.#o;
+    const now = this.#now();
+    store.write(() => {
+      const insert = store.db.prepare(
+        "INSERT INTO survey_pending (survey, received, packet) VALUES (?, ?, ?)",
+      );
+      for (const p of packets) insert.run(survey.definition.id, now, p);
+    });
+    await store.commit();
+    this.#o.metrics.counter("panoramix_survey_reports_received_total", "Reports acknowledged")
+      .inc(packets.length, { survey: survey.definition.id });
+    if (this.#waiting(survey) >= survey.batchReports) this.#wake?.();
+    return this.currentRound(survey).index;
+  }
+
+  #waiting(survey: CollectedSurvey): number {
+    return (this.#o.store.db.prepare(
+      "SELECT count(*) AS n FROM survey_pending WHERE survey = ? AND batch IS NULL",
+    ).get(survey.definition.id) as { n: number }).n;
+  }
+
+  /** Starts the pump. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops after the current step. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.tick();
+      } catch (error) {
+        this.#o.logger.log("warn", "survey_pump_failed", { error });
+      }
+      if (!this.#running) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.#o.pollIntervalMs);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /**
+   * One step: forms full batches, sends unsent ones, counts finished ones.
+   *
+   * @returns batches counted in this step
+   */
+  async tick(): Promise<number> {
+    let counted = 0;
+    for (const survey of this.#byId.values()) {
+      while (this.#waiting(survey) >= survey.batchReports) await this.#formBatch(survey);
+      const rows = this.#o.store.db.prepare(
+        "SELECT batch, state FROM survey_batches WHERE survey = ? AND state != 'counted' ORDER BY formed",
+      ).all(survey.definition.id) as { batch: string; state: string }[];
+      for (const row of rows) {
+        if (row.state === "posting") await this.#send(row.batch);
+        if (await this.#countIfMixed(survey, row.batch)) counted++;
+      }
+    }
+    return counted;
+  }
+
+  async #formBatch(survey: CollectedSurvey): Promise<void> {
+    const { store, identity } = this.#o;
+    const rows = store.db.prepare(
+      "SELECT seq, packet, received FROM survey_pending WHERE survey = ? AND batch IS NULL ORDER BY seq LIMIT ?",
+    ).all(survey.definition.id, survey.maxBatchReports) as {
+      seq: number;
+      packet: Uint8Array;
+      received: number;
+    }[];
+    const round = this.currentRound(survey).index;
+    const nonce = toHex(crypto.getRandomValues(new Uint8Array(6)));
+    const job = `sv.${survey.definition.id.replace(/:/g, "_").slice(0, 32)}.${round}.${nonce}`;
+    const key = encodeSphinxCascade(survey.cascade);
+    const posts: Post[] = [
+      createPost(identity, {
+        job,
+        type: "job",
+        body: jobBody({
+          backend: decryptBackend.name,
+          stages: survey.mixers.map((mixer) => ({ mixer, key })),
+          minInputs: Math.max(decryptBackend.minBatchSize, 1),
+          submitters: [identity.publicKey],
+        }),
+      }),
+    ];
+    for (let i = 0; i < rows.length; i += BATCH_POSTS_CHUNK) {
+      posts.push(createPost(identity, {
+        job,
+        type: "inputs",
+        body: {
+          v: 1,
+          kind: "node.inputs",
+          items: rows.slice(i, i + BATCH_POSTS_CHUNK).map((r) =>
+            decryptBackend.input.encode({ type: "packet", packet: r.packet })
+          ),
+        },
+      }));
+    }
+    posts.push(createPost(identity, { job, type: "close", body: { v: 1, kind: "node.close" } }));
+    const firstReceived = Math.min(...rows.map((r) => r.received));
+    store.write(() => {
+      store.db.prepare(
+        "INSERT INTO survey_batches (batch, survey, round, state, items, posts, formed, first_received) VALUES (?, ?, ?, 'posting', ?, ?, ?, ?)",
+      ).run(
+        job,
+        survey.definition.id,
+        round,
+        rows.length,
+        encodeMsgpack(posts.map(postToEnvelope)),
+        this.#now(),
+        firstReceived,
+      );
+      store.db.prepare(
+        "UPDATE survey_pending SET batch = ? WHERE survey = ? AND batch IS NULL AND seq <= ?",
+      ).run(job, survey.definition.id, rows[rows.length - 1]!.seq);
+    });
+    await store.commit();
+    this.#o.logger.log("info", "survey_batch_formed", {
+      survey: survey.definition.id,
+      batch: job,
+      round,
+      items: rows.length,
+    });
+  }
+
+  async #send(batch: string): Promise<void> {
+    const { store } = this.#o;
+    const row = store.db.prepare("SELECT posts FROM survey_batches WHERE batch = ?").get(batch) as {
+      posts: Uint8Array;
+    };
+    const posts = (decodeMsgpack(row.posts, "stored posts") as unknown[]).map((p, i) =>
+      readPost(p, `stored post ${i}`)
+    );
+    const client = new NodeClient(this.#o.boardUrl(), {
+      identity: this.#o.identity,
+      timeoutMs: 60_000,
+    });
+    for (const post of posts) {
+      try {
+        await client.submitPost(post);
+      } catch (error) {
+        // 409 after a crash: the board is past this post (e.g. the job is already closed).
+        if (!(error instanceof NodeHttpError && error.status === 409)) throw error;
+      }
+    }
+    store.write(() =>
+      store.db.prepare("UPDATE survey_batches SET state = 'mixing' WHERE batch = ?").run(batch)
+    );
+    await store.commit();
+  }
+
+  async #countIfMixed(survey: CollectedSurvey, batch: string): Promise<boolean> {
+    const { store, metrics } = this.#o;
+    const client = new NodeClient(this.#o.boardUrl(), { timeoutMs: 60_000 });
+    const summary = await client.getJson(`/v1/board/jobs/${encodeURIComponent(batch)}`) as {
+      state: string;
+      stages: number;
+    };
+    if (summary.state !== "done") return false;
+    const { items } = await client.getJson(
+      `/v1/board/jobs/${encodeURIComponent(batch)}/items?stage=${summary.stages}`,
+    ) as { items: unknown[] };
+    const payloads: Uint8Array[] = [];
+    for (const [i, value] of items.entries()) {
+      const item = decryptBackend.output.decode(value, `mixed item ${i + 1}`);
+      if (item.type === "plaintext") payloads.push(item.message);
+    }
+    const meta = store.db.prepare(
+      "SELECT round, first_received, items FROM survey_batches WHERE batch = ?",
+    ).get(batch) as { round: number; first_received: number; items: number };
+    const id = survey.definition.id;
+    const now = this.#now();
+    let accepted = 0;
+    let rejected = 0;
+    store.write(() => {
+      const current = store.db.prepare(
+        "SELECT snapshot, batches FROM survey_rounds WHERE survey = ? AND round = ?",
+      ).get(id, meta.round) as { snapshot: string; batches: number } | undefined;
+      const aggregator = current
+        ? SurveyAggregator.restore(survey.definition, JSON.parse(current.snapshot))
+        : new SurveyAggregator(survey.definition);
+      const result = aggregator.ingestBatch(payloads);
+      accepted = result.accepted;
+      rejected = result.rejected.length + (meta.items - payloads.length);
+      store.db.prepare(
+        "INSERT OR REPLACE INTO survey_rounds (survey, round, snapshot, batches, updated) VALUES (?, ?, ?, ?, ?)",
+      ).run(
+        id,
+        meta.round,
+        JSON.stringify(aggregator.snapshot()),
+        (current?.batches ?? 0) + 1,
+        now,
+      );
+      store.db.prepare(
+        "UPDATE survey_batches SET state = 'counted', counted = ?, accepted = ?, rejected = ?, posts = x'' WHERE batch = ?",
+      ).run(now, accepted, rejected, batch);
+      store.db.prepare("DELETE FROM survey_pending WHERE batch = ?").run(batch);
+    });
+    await store.commit();
+    metrics.counter("panoramix_survey_reports_counted_total", "Mixed reports counted")
+      .inc(accepted, { survey: id });
+    metrics.counter("panoramix_survey_reports_rejected_total", "Reports dropped or rejected")
+      .inc(rejected, { survey: id });
+    metrics.histogram(
+      "panoramix_survey_batch_delay_seconds",
+      "From the first report of a batch to its counting",
+    ).observe((now - meta.first_received) / 1000);
+    this.#o.logger.log("info", "survey_batch_counted", {
+      survey: id,
+      batch,
+      round: meta.round,
+      accepted,
+      rejected,
+    });
+    return true;
+  }
+
+  /**
+   * Rounds with counts, newest last.
+   *
+   * @param survey the survey
+   * @returns their published views
+   */
+  rounds(survey: CollectedSurvey): SurveyRoundView[] {
+    const rows = this.#o.store.db.prepare(
+      "SELECT round, snapshot, batches, updated FROM survey_rounds WHERE survey = ? ORDER BY round",
+    ).all(survey.definition.id) as {
+      round: number;
+      snapshot: string;
+      batches: number;
+      updated: number;
+    }[];
+    return rows.map((r) => this.#view(survey, r));
+  }
+
+  /**
+   * One round's view.
+   *
+   * @param survey the survey
+   * @param round the round index
+   * @returns its view (zero reports when nothing was counted yet)
+   */
+  round(survey: CollectedSurvey, round: number): SurveyRoundView {
+    const row = this.#o.store.db.prepare(
+      "SELECT round, snapshot, batches, updated FROM survey_rounds WHERE survey = ? AND round = ?",
+    ).get(survey.definition.id, round) as
+      | { round: number; snapshot: string; batches: number; updated: number }
+      | undefined;
+    return this.#view(
+      survey,
+      row ??
+        {
+          round,
+          snapshot: JSON.stringify(new SurveyAggregator(survey.definition).snapshot()),
+          batches: 0,
+          updated: 0,
+        },
+    );
+  }
+
+  /**
+   * Estimates over every round together (all counted reports as one population).
+   *
+   * @param survey the survey
+   * @returns the pooled view (round = -1)
+   */
+  pooled(survey: CollectedSurvey): SurveyRoundView {
+    const rows = this.#o.store.db.prepare(
+      "SELECT snapshot, batches, updated FROM survey_rounds WHERE survey = ?",
+    ).all(survey.definition.id) as { snapshot: string; batches: number; updated: number }[];
+    const agg = SurveyAggregator.restore(
+      survey.definition,
+      ...rows.map((r) => JSON.parse(r.snapshot) as SurveyAggregateSnapshot),
+    );
+    return this.#viewOf(survey, {
+      round: -1,
+      agg,
+      batches: rows.reduce((a, r) => a + r.batches, 0),
+      updated: Math.max(0, ...rows.map((r) => r.updated)),
+    });
+  }
+
+  /**
+   * Reports acknowledged and not yet counted.
+   *
+   * @param survey the survey
+   * @returns waiting for a batch, and in batches being mixed
+   */
+  pending(survey: CollectedSurvey): { waiting: number; mixing: number } {
+    const row = this.#o.store.db.prepare(
+      "SELECT sum(batch IS NULL) AS waiting, sum(batch IS NOT NULL) AS mixing FROM survey_pending WHERE survey = ?",
+    ).get(survey.definition.id) as { waiting: number | null; mixing: number | null };
+    return { waiting: row.waiting ?? 0, mixing: row.mixing ?? 0 };
+  }
+
+  #view(
+    survey: CollectedSurvey,
+    r: { round: number; snapshot: string; batches: number; updated: number },
+  ): SurveyRoundView {
+    const key = `${survey.definition.id}/${r.round}`;
+    const stamp = `${r.batches}/${r.updated}`;
+    const cached = this.#views.get(key);
+    if (cached?.key === stamp) return cached.view;
+    const agg = SurveyAggregator.restore(survey.definition, JSON.parse(r.snapshot));
+    const view = this.#viewOf(survey, {
+      round: r.round,
+      agg,
+      batches: r.batches,
+      updated: r.updated,
+    });
+    this.#views.set(key, { key: stamp, view });
+    return view;
+  }
+
+  #viewOf(
+    survey: CollectedSurvey,
+    r: { round: number; agg: SurveyAggregator; batches: number; updated: number },
+  ): SurveyRoundView {
+    const reports = r.agg.counts;
+    const privacy = reports.some((n) => n > 0) ? r.agg.privacy() : undefined;
+    const meets = privacy?.meetsTarget ?? false;
+    return {
+      round: r.round,
+      start: r.round < 0 ? 0 : r.round * survey.roundMs,
+      end: r.round < 0 ? 0 : (r.round + 1) * survey.roundMs,
+      reports,
+      batches: r.batches,
+      updated: r.updated,
+      published: meets,
+      privacy: {
+        epsilon: privacy?.epsilon ?? Infinity,
+        delta: privacy?.delta ?? survey.definition.target.delta,
+        target: survey.definition.target,
+        meetsTarget: meets,
+        text: privacy?.text ?? "no reports counted yet",
+      },
+      ...(meets ? { estimate: r.agg.estimate() } : {}),
+    };
+  }
+}
+
+function finite(view: SurveyRoundView): unknown {
+  // JSON has no Infinity: an unreached ε is null.
+  return {
+    ...view,
+    privacy: {
+      ...view.privacy,
+      epsilon: Number.isFinite(view.privacy.epsilon) ? view.privacy.epsilon : null,
+    },
+  };
+}
+
+/**
+ * The collector's HTTP routes.
+ *
+ * `GET /v1/surveys`, `GET /v1/surveys/:survey` (definition, plan, transport, round),
+ * `POST /v1/surveys/:survey/reports` (a `survey.submission`; 202 once on disk),
+ * `GET /v1/surveys/:survey/rounds` (every round), `GET /v1/surveys/:survey/rounds/:round`
+ * (`current` for the open round), `GET /v1/surveys/:survey/estimate` (all rounds pooled).
+ *
+ * @param collector the collector
+ * @returns the routes
+ * @example
+ * ```ts ignore
+ * routes.push(...surveyRoutes(collector));
+ * ```
+ */
+export function surveyCollectorRoutes(collector: SurveyCollector): Route[] {
+  const info = (s: CollectedSurvey) => ({
+    id: s.definition.id,
+    definition: { v: 1, kind: "survey.definition", ...s.definition },
+    plan: surveyPlan(s.definition).map((p) => ({
+      question: p.question.id,
+      type: p.question.type,
+      epsilon0: p.question.epsilon0,
+      mechanism: p.mechanism,
+    })),
+    roundSeconds: s.roundMs / 1000,
+    round: collector.currentRound(s),
+    batchReports: s.batchReports,
+    minBatchSize: s.minBatchSize,
+    pending: collector.pending(s),
+    transport: { backend: "decrypt", cascade: toJsonView(encodeSphinxCascade(s.cascade)) },
+  });
+  return [
+    {
+      method: "GET",
+      path: "/v1/surveys",
+      handle: () => jsonResponse({ surveys: collector.surveys.map(info) }),
+    },
+    {
+      method: "GET",
+      path: "/v1/surveys/:survey",
+      handle: (req) => jsonResponse(info(collector.survey(req.params.survey!))),
+    },
+    {
+      method: "POST",
+      path: "/v1/surveys/:survey/reports",
+      async handle(req) {
+        const survey = collector.survey(req.params.survey!);
+        const packets = admitSurveySubmission(survey, req);
+        const round = await collector.accept(survey, packets);
+        return jsonResponse({ accepted: packets.length, round }, { status: 202 });
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/surveys/:survey/rounds",
+      handle(req) {
+        const survey = collector.survey(req.params.survey!);
+        return jsonResponse({
+          survey: survey.definition.id,
+          current: collector.currentRound(survey),
+          pending: collector.pending(survey),
+          rounds: collector.rounds(survey).map(finite),
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/surveys/:survey/rounds/:round",
+      handle(req) {
+        const survey = collector.survey(req.params.survey!);
+        const raw = req.params.round!;
+        const round = raw === "current" ? collector.currentRound(survey).index : Number(raw);
+        if (!Number.isSafeInteger(round) || round < 0) {
+          throw new HttpError(400, "invalid_input", `Round '${raw}' must be an index or 'current'`);
+        }
+        return jsonResponse(finite(collector.round(survey, round)));
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/surveys/:survey/estimate",
+      handle(req) {
+        const survey = collector.survey(req.params.survey!);
+        return jsonResponse(finite(collector.pooled(survey)));
+      },
+    },
+  ];
+}
+
+/**
+ * The survey role as a node service.
+ *
+ * @param ctx the node's context
+ * @param boardUrl the board URL (this node's own when it is the board)
+ * @returns the service
+ * @throws {ConfigError} when no survey is configured or a file does not fit
+ * @example
+ * ```ts ignore
+ * services.push(await surveyService(ctx, () => boardUrl));
+ * ```
+ */
+export async function surveyService(
+  ctx: NodeServiceContext,
+  boardUrl: () => string,
+): Promise<NodeService> {
+  const runs = ctx.config.survey.surveys;
+  if (runs.length === 0) {
+    throw new ConfigError("Config option 'survey.surveys' must list at least one survey");
+  }
+  const collector = new SurveyCollector({
+    store: ctx.store,
+    identity: ctx.identity,
+    boardUrl,
+    surveys: await Promise.all(runs.map(loadCollectedSurvey)),
+    pollIntervalMs: ctx.config.survey.pollIntervalMs,
+    logger: ctx.logger.child({ role: "survey" }),
+    metrics: ctx.metrics,
+  });
+  return {
+    routes: surveyCollectorRoutes(collector),
+    start: () => collector.start(),
+    stop: () => collector.stop(),
+  };
+}
