@@ -21,6 +21,7 @@ import { nodeRoutes } from "./node_command.ts";
 import { reencryptBenchCommand, reencryptCascadeCommand } from "./reencrypt_command.ts";
 import { surveyRoutes } from "./survey_command.ts";
 import { voteRoutes } from "./vote_command.ts";
+import { dropBlankLines, firstParseError, formatUnknownCommand } from "./usage_errors.ts";
 
 /** The version printed by `panoramix --version`. */
 export const VERSION: string = denoConfig.version;
@@ -77,6 +78,8 @@ function buildPanoramix(debug: boolean) {
     localization: {
       loadText: () => ({
         ...text_en,
+        exceptionWhileParsingArguments: firstParseError(),
+        noCommandRegisteredForInput: formatUnknownCommand,
         exceptionWhileRunningCommand: (error: unknown) =>
           debug && error instanceof Error && !(error instanceof PanoramixError)
             ? `${formatError(error)}\n${error.stack ?? ""}`
@@ -110,7 +113,10 @@ function spellShortFlags(arg: string): string {
  */
 export async function runPanoramix(args: readonly string[], context: CliContext): Promise<number> {
   const app = buildPanoramix(context.env.PANORAMIX_DEBUG === "1");
-  const ctx: CliContext = { ...context, process: { ...context.process } };
+  const ctx: CliContext = {
+    ...context,
+    process: { ...context.process, stderr: dropBlankLines(context.process.stderr) },
+  };
   delete ctx.process.exitCode;
   await run(app, args.map(spellShortFlags), ctx);
   const status = Number(ctx.process.exitCode ?? 0);
