@@ -37,3 +37,11 @@ export * from "./aggregate.ts";
 export * from "./submit.ts";
 export * from "./simulate.ts";
 export * from "./bench.ts";
+
+// Core names this entry's API refers to, so `@panoramix/panoramix/survey` is complete on its own.
+export * from "../../core/errors.ts";
+export type * from "../../core/envelope.ts";
+export type * from "../../core/mixer.ts";
+export type { RandomSource } from "../../core/random.ts";
+export { Batcher } from "../../core/batcher.ts";
+export type { PlainItem } from "../../core/plain_backend.ts";
