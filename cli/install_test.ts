@@ -126,3 +126,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "deno install --global as the README shows gives a panoramix that works anywhere",
+  async fn() {
+    const temp = await Deno.makeTempDir({ prefix: "panoramix-deno-install-" });
+    try {
+      const clone = join(temp, "clone");
+      await copyClone(clone);
+      const readme = await Deno.readTextFile(join(clone, "README.md"));
+      const command = /\n {2}(deno install --global [^\n]*\\\n[^\n]*)\n/.exec(readme);
+      assert.ok(command !== null, "the README shows deno install --global");
+      const args = command[1]!.replace("\\\n", " ").split(/\s+/).filter((a) => a !== "");
+      const rootDir = join(temp, "deno-root");
+      const installed = await run(
+        Deno.execPath(),
+        [...args.slice(1, 3), "--root", rootDir, ...args.slice(3)],
+        { cwd: clone },
+      );
+      assert.equal(installed.code, 0, installed.stderr);
+      const work = join(temp, "work");
+      await Deno.mkdir(work);
+      const env = {
+        PATH: `${join(rootDir, "bin")}:${dirname(Deno.execPath())}:/usr/bin:/bin`,
+        HOME: Deno.env.get("HOME") ?? temp,
+        ...(Deno.env.has("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      };
+      const keygen = await run("panoramix", [
+        "keygen",
+        "--backend",
+        "plain",
+        "--public",
+        "pub.json",
+        "--secret",
+        "sec.json",
+      ], { cwd: work, env });
+      assert.equal(keygen.code, 0, keygen.stderr);
+      assert.equal((await Deno.stat(join(work, "pub.json"))).isFile, true);
+    } finally {
+      await Deno.remove(temp, { recursive: true });
+    }
+  },
+});
