@@ -21,6 +21,8 @@ import { nodeRoutes } from "./node_command.ts";
 import { reencryptBenchCommand, reencryptCascadeCommand } from "./reencrypt_command.ts";
 import { surveyRoutes } from "./survey_command.ts";
 import { voteRoutes } from "./vote_command.ts";
+import { decryptCommand, encryptCommand } from "./crypt_command.ts";
+import { jobRoutes } from "./job_command.ts";
 import { dropBlankLines, firstParseError, formatUnknownCommand } from "./usage_errors.ts";
 
 /** The version printed by `panoramix --version`. */
@@ -48,6 +50,9 @@ const root = buildRouteMap({
       docs: { brief: "Measure per-item costs of a backend on this machine" },
     }),
     vote: voteRoutes,
+    encrypt: encryptCommand,
+    decrypt: decryptCommand,
+    job: jobRoutes,
     survey: surveyRoutes,
     node: nodeRoutes,
   },
