@@ -124,7 +124,7 @@ export const encryptCommand = buildCommand({
       throw new UsageError("No values to encrypt: give them as arguments or one per line on stdin");
     }
     const items = given.map((value, i) => {
-      const ciphertext = encrypt(publicKey, [embedValue(value, flags.as, `Value ${i}`)]);
+      const ciphertext = encrypt(publicKey, [embedValue(value, flags.as, `Value ${i + 1}`)]);
       return serializeItem(encodeCiphertext(ciphertext), flags.format);
     });
     await this.stdout.write(concatBytes(...items));
@@ -232,18 +232,18 @@ export const decryptCommand = buildCommand({
       const kind = (value as { kind?: unknown } | null)?.kind;
       if (typeof kind === "string" && kind.endsWith("proof")) {
         throw new InvalidInputError(
-          `Item ${i} of ${what} is a proof record ('${kind}'); decrypt the output items only ` +
+          `Item ${i + 1} of ${what} is a proof record ('${kind}'); decrypt the output items only ` +
             "(mix with --proof FILE)",
         );
       }
-      return decodeCiphertext(value, `Item ${i} of ${what}`);
+      return decodeCiphertext(value, `Item ${i + 1} of ${what}`);
     });
     const out: string[] = [];
     for (const [i, ciphertext] of ciphertexts.entries()) {
       const shares = keys.map((key) => createDecryptionShare(key, ciphertext));
       const elements = combineDecryptionShares(ciphertext, shares);
       const shown = elements.map((e, k) =>
-        extractValue(e, flags.as, `Item ${i}${elements.length > 1 ? ` element ${k}` : ""}`)
+        extractValue(e, flags.as, `Item ${i + 1}${elements.length > 1 ? ` element ${k}` : ""}`)
       );
       out.push(
         flags.json

@@ -60,7 +60,7 @@ Deno.test("encrypt, mix and decrypt give back the integers and the texts", async
     assert.match(tooLong.stderr, /is 31 bytes; at most 30 fit/);
     const notInt = await runInMemory(["encrypt", "--key", `${dir}/pub.json`, "ten"]);
     assert.equal(notInt.status, 4);
-    assert.match(notInt.stderr, /Value 0 'ten' is not an integer/);
+    assert.match(notInt.stderr, /Value 1 'ten' is not an integer/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -96,7 +96,7 @@ Deno.test("decrypt with a 2-of-3 key takes any two trustees and refuses one", as
     assert.match(one.stderr, /do not match the public key \(trustee 2 alone/);
     const noKey = await runInMemory(["decrypt", "--secret", secrets[1]!], cts.stdoutBytes);
     assert.equal(noKey.status, 4, "a wrong combination is caught when decoding");
-    assert.match(noKey.stderr, /Item 0 does not decrypt to an integer/);
+    assert.match(noKey.stderr, /Item 1 does not decrypt to an integer/);
     const twice = await runInMemory(
       ["decrypt", "--secret", secrets[0]!, "--secret", secrets[0]!],
       cts.stdoutBytes,
