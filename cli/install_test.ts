@@ -168,3 +168,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test("deno task panoramix works in the caller's folder and keeps stdout for data", async () => {
+  const work = await Deno.makeTempDir({ prefix: "panoramix-task-" });
+  try {
+    const task = (...args: string[]) =>
+      run(Deno.execPath(), ["task", "--config", join(root, "deno.json"), "panoramix", ...args], {
+        cwd: work,
+      });
+    const keygen = await task(
+      "keygen",
+      "--backend",
+      "plain",
+      "--public",
+      "pub.json",
+      "--secret",
+      "sec.json",
+    );
+    assert.equal(keygen.code, 0, keygen.stderr);
+    assert.equal((await Deno.stat(join(work, "sec.json"))).isFile, true, "written where called");
+    const gen = await task("gen", "--backend", "plain", "--key", "pub.json", "--count", "2");
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.deepEqual(
+      gen.stdout.trimEnd().split("\n").map((line) => JSON.parse(line).kind),
+      ["plain.item", "plain.item"],
+    );
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
