@@ -18,6 +18,7 @@ import {
   serializeItem,
 } from "../core/item_stream.ts";
 import {
+  checkDkgParameters,
   type Ciphertext,
   combineDecryptionShares,
   createDecryptionShare,
@@ -28,15 +29,18 @@ import {
   embedBytes,
   encodeCiphertext,
   encodeInteger,
+  encodePublicKey,
+  encodeSecretKey,
   encrypt,
   extractBytes,
   MAX_EMBED_BYTES,
   MAX_EMBED_INTEGER,
   type Point,
   type SecretShare,
+  simulateDkg,
 } from "../backends/reencrypt/mod.ts";
 import type { CliContext } from "./context.ts";
-import { readAnyEnvelopeFile, readInput } from "./files.ts";
+import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
 
 type ValueKind = "integer" | "text" | "hex";
 
@@ -293,3 +297,54 @@ export const decryptCommand = buildCommand({
       "an item that does not decrypt to the expected kind of value (wrong key), 6 file not found.",
   },
 });
+
+/**
+ * `keygen --backend reencrypt --set trustees=N [--set threshold=T]`: a t-of-n key made by a
+ * Pedersen DKG run in this one process (every dealer here: a demo and test setup, as a
+ * trusted dealer would be; a real election runs the ceremony of `panoramix vote trustee`).
+ * Writes the public key and one secret key share per trustee, `sec.json` → `sec-1.json` …
+ *
+ * @param settings the --set values
+ * @param files the public key path, the secret key path pattern and --force
+ * @returns the paths written, or undefined when the settings ask for a single key
+ * @throws {UsageError} on unknown settings or a threshold without trustees
+ */
+export async function writeThresholdKeys(
+  settings: Readonly<Record<string, unknown>>,
+  files: { public: string; secret: string; overwrite: boolean },
+): Promise<string[] | undefined> {
+  const unknown = Object.keys(settings).filter((k) => k !== "trustees" && k !== "threshold");
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `Setting '${unknown[0]}' is unknown to the reencrypt backend (known: trustees, threshold)`,
+    );
+  }
+  if (settings.trustees === undefined) {
+    if (settings.threshold !== undefined) {
+      throw new UsageError("Setting 'threshold' needs 'trustees' (e.g. --set trustees=3)");
+    }
+    return undefined;
+  }
+  const trustees = settings.trustees as number;
+  const threshold = (settings.threshold ?? trustees) as number;
+  checkDkgParameters({ threshold, trustees });
+  const { result, secretShares } = simulateDkg({ threshold, trustees });
+  const dot = files.secret.lastIndexOf(".");
+  const slash = files.secret.lastIndexOf("/");
+  const [stem, ext] = dot > slash + 1
+    ? [files.secret.slice(0, dot), files.secret.slice(dot)]
+    : [files.secret, ""];
+  const written = [files.public];
+  await writeEnvelopeFile(files.public, encodePublicKey(result.publicKey), {
+    overwrite: files.overwrite,
+  });
+  for (const share of secretShares) {
+    const path = `${stem}-${share.index}${ext}`;
+    await writeEnvelopeFile(path, encodeSecretKey(share), {
+      secret: true,
+      overwrite: files.overwrite,
+    });
+    written.push(path);
+  }
+  return written;
+}

@@ -107,3 +107,49 @@ Deno.test("decrypt with a 2-of-3 key takes any two trustees and refuses one", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("keygen --set trustees=3 --set threshold=2 writes shares that decrypt two by two", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const keygen = await runInMemory([
+      "keygen",
+      "--backend",
+      "reencrypt",
+      "--set",
+      "trustees=3",
+      "--set",
+      "threshold=2",
+      "--public",
+      `${dir}/pub.json`,
+      "--secret",
+      `${dir}/sec.json`,
+    ]);
+    assert.equal(keygen.status, 0, keygen.stderr);
+    for (const i of [1, 2, 3]) {
+      assert.equal((await Deno.stat(`${dir}/sec-${i}.json`)).mode! & 0o777, 0o600);
+    }
+    const cts = await runInMemory(["encrypt", "--key", `${dir}/pub.json`, "--as", "text", "ja"]);
+    const two = await runInMemory(
+      ["decrypt", "--key", `${dir}/pub.json`, "--as", "text", "--secret", `${dir}/sec-3.json`]
+        .concat(["--secret", `${dir}/sec-2.json`]),
+      cts.stdoutBytes,
+    );
+    assert.equal(two.status, 0, two.stderr);
+    assert.equal(two.stdout, "ja\n");
+    const unknown = await runInMemory([
+      "keygen",
+      "--backend",
+      "reencrypt",
+      "--set",
+      "mixers=3",
+      "--public",
+      `${dir}/p2.json`,
+      "--secret",
+      `${dir}/s2.json`,
+    ]);
+    assert.equal(unknown.status, 2, "a setting the backend does not know is refused, not ignored");
+    assert.match(unknown.stderr, /Setting 'mixers' is unknown to the reencrypt backend/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

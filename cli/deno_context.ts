@@ -4,6 +4,7 @@
  * @module
  */
 
+import { PanoramixError } from "../core/errors.ts";
 import type { CliContext, OutputSink } from "./context.ts";
 
 const encoder = new TextEncoder();
@@ -13,9 +14,19 @@ function sink(file: typeof Deno.stdout | typeof Deno.stderr): OutputSink {
     isTerminal: file.isTerminal(),
     async write(data) {
       let bytes = typeof data === "string" ? encoder.encode(data) : data;
-      while (bytes.length > 0) {
-        const n = await file.write(bytes);
-        bytes = bytes.subarray(n);
+      try {
+        while (bytes.length > 0) {
+          const n = await file.write(bytes);
+          bytes = bytes.subarray(n);
+        }
+      } catch (error) {
+        // The reader went away (e.g. the next command of a pipeline failed): one line, exit 9.
+        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+        throw new PanoramixError(
+          "unavailable",
+          "Output was closed before it was complete (broken pipe: the reading command ended)",
+          { cause: error },
+        );
       }
     },
   };

@@ -19,6 +19,7 @@ import {
 } from "../core/item_stream.ts";
 import type { AnyMixBackend } from "../core/mixer.ts";
 import { backendByName, BACKENDS } from "./backends.ts";
+import { writeThresholdKeys } from "./crypt_command.ts";
 import { contextFlag, contextOption, positiveInteger, progressFlag, workersFlag } from "./flags.ts";
 import { transcriptVerifierFor } from "./transcripts.ts";
 import type { CliContext } from "./context.ts";
@@ -393,8 +394,19 @@ export const keygenCommand = buildCommand({
   async func(this: CliContext, flags: KeygenFlags) {
     const backend = backendByName(flags.backend);
     const settings = parseSettings(flags.set ?? []);
-    const keys = await backend.generateKeys({ settings });
     const overwrite = flags.force ?? false;
+    if (backend.name === "reencrypt") {
+      const files = { public: flags.public, secret: flags.secret, overwrite };
+      const written = await writeThresholdKeys(settings, files);
+      if (written !== undefined) {
+        await this.stderr.write(
+          `wrote public key to ${written[0]} and ${written.length - 1} trustee key shares to ` +
+            `${written.slice(1).join(", ")} (mode 0600)\n`,
+        );
+        return;
+      }
+    }
+    const keys = await backend.generateKeys({ settings });
     await writeEnvelopeFile(flags.public, keys.publicKey, { overwrite });
     await writeEnvelopeFile(flags.secret, keys.secretKey, { secret: true, overwrite });
     await this.stderr.write(
@@ -411,7 +423,8 @@ export const keygenCommand = buildCommand({
         parse: String,
         variadic: true,
         optional: true,
-        brief: "Backend setting NAME=VALUE (e.g. mixers=3 for decrypt); repeatable",
+        brief: "Backend setting NAME=VALUE (decrypt: mixers=3; reencrypt: trustees=3, " +
+          "threshold=2 for a t-of-n key); repeatable",
       },
       force: { kind: "boolean", optional: true, brief: "Replace existing files" },
     },

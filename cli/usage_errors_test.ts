@@ -57,3 +57,48 @@ Deno.test("reading stdin from a terminal says so on the first read only", async 
   assert.deepEqual(await new Response(piped).bytes(), new Uint8Array([1, 2, 3]));
   assert.equal(said.length, 1, "no hint when stdin is a pipe or file");
 });
+
+Deno.test("a reader that stops early (| head) ends the command with one line and exit 9", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const keygen = await runInMemory([
+      "keygen",
+      "--backend",
+      "plain",
+      "--public",
+      `${dir}/pub.json`,
+      "--secret",
+      `${dir}/sec.json`,
+    ]);
+    assert.equal(keygen.status, 0, keygen.stderr);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-env",
+        "--allow-sys",
+        new URL("./main.ts", import.meta.url).pathname,
+        "gen",
+        "--backend",
+        "plain",
+        "--key",
+        `${dir}/pub.json`,
+        "--count",
+        "200000",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    await reader.read();
+    await reader.cancel();
+    const [status, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+    ]);
+    assert.equal(status.code, 9, stderr);
+    assert.match(stderr, /^panoramix: error: Output was closed before it was complete[^\n]*\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
