@@ -17,6 +17,8 @@ const root = new URL(".", import.meta.url).pathname;
 export interface DocCommand {
   /** 1-based line where the command starts. */
   line: number;
+  /** 1-based line of the block's opening fence. */
+  block: number;
   /** The command, continuation lines joined. */
   text: string;
 }
@@ -72,17 +74,17 @@ export function extractShellBlocks(markdown: string): DocBlocks {
     for (const { line, text } of body) {
       if (pending === undefined) {
         if (/^\s*(#.*)?$/.test(text)) continue;
-        pending = { line, text: "" };
+        pending = { line, block: start, text: "" };
       }
       if (text.endsWith("\\")) {
         pending.text += text.slice(0, -1) + " ";
         continue;
       }
       pending.text += text;
-      out.commands.push({ line: pending.line, text: pending.text.trim() });
+      out.commands.push({ ...pending, text: pending.text.trim() });
       pending = undefined;
     }
-    if (pending !== undefined) out.commands.push({ line: pending.line, text: pending.text.trim() });
+    if (pending !== undefined) out.commands.push({ ...pending, text: pending.text.trim() });
   }
   return out;
 }
@@ -101,10 +103,11 @@ function shellQuote(text: string): string {
 export function docsScript(file: string, commands: readonly DocCommand[]): string {
   const parts = [
     "set -eE -o pipefail",
-    `trap 'status=$?; echo "docs test: ${file}:$__line: exit $status: $__cmd" >&2; exit $status' ERR`,
+    `trap 'status=$?; echo "docs test: ${file}:$__line (sh block at line $__block): exit $status: ` +
+    `$__cmd" >&2; exit $status' ERR`,
   ];
-  for (const { line, text } of commands) {
-    parts.push(`__line=${line}; __cmd=${shellQuote(text)}`);
+  for (const { line, block, text } of commands) {
+    parts.push(`__line=${line}; __block=${block}; __cmd=${shellQuote(text)}`);
     parts.push(text);
   }
   return parts.join("\n") + "\n";
@@ -134,6 +137,29 @@ async function docFiles(): Promise<string[]> {
   return files.sort();
 }
 
+Deno.test("a failing docs command is named with its file, line, block and text", async () => {
+  const script = docsScript("docs/x.md", [
+    { line: 3, block: 2, text: "true" },
+    { line: 4, block: 2, text: "false --flag" },
+    { line: 5, block: 2, text: "echo never" },
+  ]);
+  const out = await new Deno.Command("bash", {
+    args: ["-c", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 1);
+  assert.equal(
+    new TextDecoder().decode(out.stdout),
+    "",
+    "the command after the failure did not run",
+  );
+  assert.equal(
+    new TextDecoder().decode(out.stderr),
+    "docs test: docs/x.md:4 (sh block at line 2): exit 1: false --flag\n",
+  );
+});
+
 Deno.test("shell blocks are extracted with line numbers, continuations and no-test skips", () => {
   const text = [
     "# Title", //                 1
@@ -158,9 +184,9 @@ Deno.test("shell blocks are extracted with line numbers, continuations and no-te
   ].join("\n");
   const blocks = extractShellBlocks(text);
   assert.deepEqual(blocks.commands, [
-    { line: 4, text: "panoramix a    --flag x" },
-    { line: 7, text: "panoramix b" },
-    { line: 18, text: "panoramix c" },
+    { line: 4, block: 2, text: "panoramix a    --flag x" },
+    { line: 7, block: 2, text: "panoramix b" },
+    { line: 18, block: 17, text: "panoramix c" },
   ]);
   assert.equal(blocks.run, 2);
   assert.deepEqual(blocks.skipped, [9]);
