@@ -327,7 +327,13 @@ export async function writeThresholdKeys(
   }
   const trustees = settings.trustees as number;
   const threshold = (settings.threshold ?? trustees) as number;
-  checkDkgParameters({ threshold, trustees });
+  try {
+    checkDkgParameters({ threshold, trustees });
+  } catch (error) {
+    throw new UsageError(`Settings trustees/threshold: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   const { result, secretShares } = simulateDkg({ threshold, trustees });
   const dot = files.secret.lastIndexOf(".");
   const slash = files.secret.lastIndexOf("/");

@@ -78,6 +78,9 @@ export const nodeIdentityCommand = buildCommand({
  * @returns its result
  */
 async function atBoard<T>(board: string, request: () => Promise<T>): Promise<T> {
+  if (!URL.canParse(board) || !/^https?:$/.test(new URL(board).protocol)) {
+    throw new UsageError(`Board URL '${board}' must be an http:// or https:// URL`);
+  }
   try {
     return await request();
   } catch (error) {

@@ -96,3 +96,20 @@ Deno.test("job status of an unreachable board is exit 9 with one line", async ()
   assert.equal(run.status, 9, run.stderr);
   assert.match(run.stderr, /^panoramix: error: Board 'http:\/\/127\.0\.0\.1:9' cannot be reached/);
 });
+
+Deno.test("a key file in a missing folder and a board that is not a URL are one-line errors", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const folder = await runInMemory(["node", "identity", "--out", `${dir}/no/such/key.json`]);
+    assert.equal(folder.status, 6, folder.stderr);
+    assert.match(
+      folder.stderr,
+      /^panoramix: error: Cannot write '.*': its folder does not exist\n$/,
+    );
+    const url = await runInMemory(["job", "status", "--board", "hub:8470", "--id", "j"]);
+    assert.equal(url.status, 2, url.stderr);
+    assert.match(url.stderr, /Board URL 'hub:8470' must be an http:\/\/ or https:\/\/ URL/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
