@@ -319,6 +319,54 @@ export const jobStatusCommand = buildCommand({
   },
 });
 
+interface ItemsFlags {
+  board: string;
+  id: string;
+  stage?: number;
+}
+
+/** `panoramix job items`: a job's items at a stage (default: the last mixer's outputs). */
+export const jobItemsCommand = buildCommand({
+  async func(this: CliContext, flags: ItemsFlags) {
+    const client = new NodeClient(flags.board);
+    const path = `/v1/board/jobs/${encodeURIComponent(flags.id)}`;
+    const stage = flags.stage ??
+      (await atBoard(flags.board, () => client.getJson(path)) as JobSummary).stages;
+    const answer = await atBoard(
+      flags.board,
+      () => client.getJson(`${path}/items?stage=${stage}`),
+    ) as { items?: unknown[] };
+    const items = answer.items ?? [];
+    await this.stdout.write(items.map((item) => JSON.stringify(item) + "\n").join(""));
+    await this.stderr.write(`${items.length} item(s) of job '${flags.id}' at stage ${stage}\n`);
+  },
+  parameters: {
+    flags: {
+      board: boardFlag,
+      id: idFlag,
+      stage: {
+        kind: "parsed",
+        parse: (text: string) => {
+          const value = Number(text);
+          if (!Number.isInteger(value) || value < 0 || value > 64) {
+            throw new UsageError(`Flag '--stage' must be an integer from 0 to 64, got '${text}'`);
+          }
+          return value;
+        },
+        optional: true,
+        brief: "0 = the accepted inputs, K = the outputs of mixer K (default: the last mixer's)",
+      },
+    },
+  },
+  docs: {
+    brief: "Print a job's items at a stage as NDJSON (default: the final outputs)",
+    fullDescription:
+      "Writes the items the board holds for the job at that stage, one JSON envelope per line, " +
+      "ready for `panoramix decrypt` (reencrypt) or `panoramix verify`. Before the last mixer " +
+      "has posted, the final stage is empty. Exit codes: 0 ok, 6 no such job, 9 board unreachable.",
+  },
+});
+
 /** The `panoramix job` route map. */
 export const jobRoutes = buildRouteMap({
   routes: {
@@ -326,6 +374,7 @@ export const jobRoutes = buildRouteMap({
     submit: jobSubmitCommand,
     close: jobCloseCommand,
     status: jobStatusCommand,
+    items: jobItemsCommand,
   },
   docs: { brief: "Cascade jobs on a bulletin board: create, submit items, close, follow" },
 });

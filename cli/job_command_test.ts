@@ -83,6 +83,16 @@ Deno.test("job create, submit, close and status drive a 3-mixer cascade on a boa
     const done = await runInMemory(["job", "status", ...common, "--wait", "60"]);
     assert.equal(done.status, 0, done.stderr);
     assert.match(done.stdout, /^job 'job-1' \(reencrypt\): done, 3 input\(s\), stage 3 of 3\n$/);
+    const outputs = await runInMemory(["job", "items", ...common]);
+    assert.equal(outputs.status, 0, outputs.stderr);
+    const values = await runInMemory(
+      ["decrypt", "--secret", `${dir}/sec.json`, "--key", `${dir}/pub.json`],
+      outputs.stdoutBytes,
+    );
+    assert.equal(values.status, 0, values.stderr);
+    assert.deepEqual(values.stdout.trim().split("\n").sort(), ["5", "6", "7"]);
+    const inputs = await runInMemory(["job", "items", ...common, "--stage", "0"]);
+    assert.equal(inputs.stdout, items.stdout, "stage 0 holds the submitted items as sent");
     const missing = await runInMemory(["job", "status", "--board", board.url, "--id", "nope"]);
     assert.equal(missing.status, 6, missing.stderr);
   } finally {
