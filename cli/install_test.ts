@@ -117,6 +117,15 @@ Deno.test({
       assert.equal(lines.length, 3, "stdout holds the three items and nothing else");
       for (const line of lines) assert.equal(JSON.parse(line).kind, "reencrypt.ciphertext");
 
+      const npx = await run(
+        "npx",
+        ["--offline", "--yes", clone, "gen", "--backend", "reencrypt", "--key", "pub.json"]
+          .concat(["--count", "2"]),
+        { cwd: work, env },
+      );
+      assert.equal(npx.code, 0, npx.stderr);
+      assert.equal(npx.stdout.trimEnd().split("\n").length, 2, "npx adds nothing to stdout");
+
       const bad = await run("panoramix", ["gen", "--cuont", "3"], { cwd: work, env });
       assert.equal(bad.code, 2);
       assert.equal(bad.stdout, "");
