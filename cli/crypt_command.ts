@@ -194,7 +194,8 @@ async function readSecretKeys(ctx: CliContext, paths: readonly string[]): Promis
  * @param paths names the files in the error
  */
 function checkKeysMatch(keys: readonly SecretShare[], publicKey: Point, paths: readonly string[]) {
-  // One ciphertext (G, ·) gives each trustee's sᵢ·G as its decryption share.
+  // Decrypt a fresh encryption of a known value: the Lagrange combination of the shares gives
+  // it back only if Σ λᵢ·sᵢ is the secret of the public key (else with probability ≈ 2^-252).
   const probe = encrypt(publicKey, [encodeInteger(0)]);
   const shares = keys.map((key) => createDecryptionShare(key, probe));
   const expected = combineDecryptionShares(probe, shares)[0]!;
