@@ -23,7 +23,12 @@ import { surveyRoutes } from "./survey_command.ts";
 import { voteRoutes } from "./vote_command.ts";
 import { decryptCommand, encryptCommand } from "./crypt_command.ts";
 import { jobRoutes } from "./job_command.ts";
-import { dropBlankLines, firstParseError, formatUnknownCommand } from "./usage_errors.ts";
+import {
+  commandWords,
+  dropBlankLines,
+  firstParseError,
+  formatUnknownCommand,
+} from "./usage_errors.ts";
 
 /** The version printed by `panoramix --version`. */
 export const VERSION: string = denoConfig.version;
@@ -71,9 +76,10 @@ const root = buildRouteMap({
  * Builds the application for a given debug setting.
  *
  * @param debug print stack traces of internal errors
+ * @param args the run's arguments (name the command in parse errors)
  * @returns the stricli application
  */
-function buildPanoramix(debug: boolean) {
+function buildPanoramix(debug: boolean, args: readonly string[] = []) {
   return buildApplication<CliContext>(root, {
     name: "panoramix",
     versionInfo: { currentVersion: VERSION },
@@ -83,7 +89,7 @@ function buildPanoramix(debug: boolean) {
     localization: {
       loadText: () => ({
         ...text_en,
-        exceptionWhileParsingArguments: firstParseError(),
+        exceptionWhileParsingArguments: firstParseError(commandWords(root, args)),
         noCommandRegisteredForInput: formatUnknownCommand,
         exceptionWhileRunningCommand: (error: unknown) =>
           debug && error instanceof Error && !(error instanceof PanoramixError)
@@ -117,7 +123,7 @@ function spellShortFlags(arg: string): string {
  * ```
  */
 export async function runPanoramix(args: readonly string[], context: CliContext): Promise<number> {
-  const app = buildPanoramix(context.env.PANORAMIX_DEBUG === "1");
+  const app = buildPanoramix(context.env.PANORAMIX_DEBUG === "1", args);
   const ctx: CliContext = {
     ...context,
     process: { ...context.process, stderr: dropBlankLines(context.process.stderr) },

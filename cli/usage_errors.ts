@@ -92,6 +92,7 @@ function scannerMessage(error: ArgumentScannerError): string {
  * Formats an error raised while the command line was being parsed.
  *
  * @param error a stricli scanner error, or an error thrown by one of our flag parsers
+ * @param command the command as typed, e.g. "vote verify" (names the help to read)
  * @returns one line `panoramix: error: …` ending with a pointer to `--help`
  * @example
  * ```ts
@@ -100,13 +101,13 @@ function scannerMessage(error: ArgumentScannerError): string {
  * console.assert(formatParseError(new UsageError("Bad")).startsWith("panoramix: error: Bad"));
  * ```
  */
-export function formatParseError(error: unknown): string {
+export function formatParseError(error: unknown, command = ""): string {
   const message = error instanceof ArgumentScannerError
     ? scannerMessage(error)
     : error instanceof Error
     ? error.message
     : String(error);
-  return `${PREFIX}${message} (see --help)`;
+  return `${PREFIX}${message} (see 'panoramix ${command === "" ? "" : `${command} `}--help')`;
 }
 
 /**
@@ -115,21 +116,56 @@ export function formatParseError(error: unknown): string {
  * errors format to "", and {@linkcode dropBlankLines} removes the lone newline stricli
  * writes for them.
  *
+ * @param command the words of the command ({@linkcode commandWords}), for the help pointer
  * @returns the formatter for one run
  * @example
  * ```ts
  * import { firstParseError } from "./usage_errors.ts";
- * const format = firstParseError();
+ * const format = firstParseError(["gen"]);
  * console.assert(format(new Error("a")) !== "" && format(new Error("b")) === "");
  * ```
  */
-export function firstParseError(): (error: unknown) => string {
+export function firstParseError(command: readonly string[] = []): (error: unknown) => string {
   let reported = false;
   return (error) => {
     if (reported) return "";
     reported = true;
-    return formatParseError(error);
+    return formatParseError(error, command.join(" "));
   };
+}
+
+/** What {@linkcode commandWords} needs of a stricli route map. */
+interface Routes {
+  getRoutingTargetForInput(input: string): unknown;
+}
+
+/**
+ * The words of the command a run is for (`vote trustee deal`), for the pointer to its help.
+ *
+ * @param root the application's route map
+ * @param args the run's arguments
+ * @returns the leading arguments that name route maps and the command
+ * @example
+ * ```ts
+ * import { buildCommand, buildRouteMap } from "@stricli/core";
+ * import { commandWords } from "./usage_errors.ts";
+ * const leaf = buildCommand({ func() {}, parameters: {}, docs: { brief: "b" } });
+ * const root = buildRouteMap({ routes: { a: buildRouteMap({ routes: { b: leaf }, docs: { brief: "" } }) }, docs: { brief: "" } });
+ * console.assert(commandWords(root, ["a", "b", "x", "--y"]).join(" ") === "a b");
+ * ```
+ */
+export function commandWords(root: Routes, args: readonly string[]): string[] {
+  const words: string[] = [];
+  let target: unknown = root;
+  for (const arg of args) {
+    if (arg.startsWith("-") || typeof target !== "object" || target === null) break;
+    if (!("getRoutingTargetForInput" in target)) break;
+    const next = (target as Routes).getRoutingTargetForInput(arg);
+    if (next === undefined) break;
+    words.push(arg);
+    target = next;
+  }
+  return words;
 }
 
 /**

@@ -39,6 +39,11 @@ for (const { args, says } of MISTAKES) {
     assert.equal(run.stdout, "");
     assert.match(run.stderr, ONE_LINE);
     assert.match(run.stderr, says);
+    if (args[0] !== "mxi") {
+      const nested = ["vote", "node", "survey"].includes(args[0]!);
+      const command = args.slice(0, nested ? 2 : 1).join(" ");
+      assert.ok(run.stderr.endsWith(`(see 'panoramix ${command} --help')\n`), run.stderr);
+    }
   });
 }
 
