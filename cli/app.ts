@@ -22,6 +22,14 @@ import { msgSimulateCommand } from "./msg_simulate_command.ts";
 import { reencryptBenchCommand, reencryptCascadeCommand } from "./reencrypt_command.ts";
 import { surveyRoutes } from "./survey_command.ts";
 import { voteRoutes } from "./vote_command.ts";
+import { decryptCommand, encryptCommand } from "./crypt_command.ts";
+import { jobRoutes } from "./job_command.ts";
+import {
+  commandWords,
+  dropBlankLines,
+  firstParseError,
+  formatUnknownCommand,
+} from "./usage_errors.ts";
 
 /** The version printed by `panoramix --version`. */
 export const VERSION: string = denoConfig.version;
@@ -48,6 +56,9 @@ const root = buildRouteMap({
       docs: { brief: "Measure per-item costs of a backend on this machine" },
     }),
     vote: voteRoutes,
+    encrypt: encryptCommand,
+    decrypt: decryptCommand,
+    job: jobRoutes,
     survey: surveyRoutes,
     node: nodeRoutes,
     msg: buildRouteMap({
@@ -70,9 +81,10 @@ const root = buildRouteMap({
  * Builds the application for a given debug setting.
  *
  * @param debug print stack traces of internal errors
+ * @param args the run's arguments (name the command in parse errors)
  * @returns the stricli application
  */
-function buildPanoramix(debug: boolean) {
+function buildPanoramix(debug: boolean, args: readonly string[] = []) {
   return buildApplication<CliContext>(root, {
     name: "panoramix",
     versionInfo: { currentVersion: VERSION },
@@ -82,6 +94,8 @@ function buildPanoramix(debug: boolean) {
     localization: {
       loadText: () => ({
         ...text_en,
+        exceptionWhileParsingArguments: firstParseError(commandWords(root, args)),
+        noCommandRegisteredForInput: formatUnknownCommand,
         exceptionWhileRunningCommand: (error: unknown) =>
           debug && error instanceof Error && !(error instanceof PanoramixError)
             ? `${formatError(error)}\n${error.stack ?? ""}`
@@ -114,8 +128,11 @@ function spellShortFlags(arg: string): string {
  * ```
  */
 export async function runPanoramix(args: readonly string[], context: CliContext): Promise<number> {
-  const app = buildPanoramix(context.env.PANORAMIX_DEBUG === "1");
-  const ctx: CliContext = { ...context, process: { ...context.process } };
+  const app = buildPanoramix(context.env.PANORAMIX_DEBUG === "1", args);
+  const ctx: CliContext = {
+    ...context,
+    process: { ...context.process, stderr: dropBlankLines(context.process.stderr) },
+  };
   delete ctx.process.exitCode;
   await run(app, args.map(spellShortFlags), ctx);
   const status = Number(ctx.process.exitCode ?? 0);

@@ -244,7 +244,13 @@ Deno.test("verify explains what is missing, and refuses a file that is not a tra
     /Give a transcript file, or check one mix with --backend, --key, --inputs, --outputs \(missing\)/,
   );
   const notTranscript = await runInMemory(["verify", key]);
-  assert.equal(notTranscript.status, 2);
+  assert.equal(
+    notTranscript.status,
+    4,
+    "a file of the wrong kind is invalid input, as in vote verify",
+  );
+  const voteNotTranscript = await runInMemory(["vote", "verify", key]);
+  assert.equal(voteNotTranscript.status, 4);
   assert.match(
     notTranscript.stderr,
     /holds a 'plain.key', which is not a transcript \(verifiable kinds: reencrypt.cascade-transcript, vote.transcript\)/,

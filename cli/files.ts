@@ -80,7 +80,8 @@ export interface WriteEnvelopeOptions {
  * @param path file path
  * @param envelope the envelope
  * @param options secrecy and overwrite
- * @throws {ConfigError} when the file exists and overwrite is off
+ * @throws {ConfigError} when the file exists and overwrite is off, or cannot be written
+ * @throws {NotFoundError} when the file's folder does not exist
  */
 export async function writeEnvelopeFile(
   path: string,
@@ -97,6 +98,18 @@ export async function writeEnvelopeFile(
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) {
       throw new ConfigError(`File '${path}' already exists; pass --force to replace it`);
+    }
+    if (error instanceof Deno.errors.NotFound) {
+      throw new NotFoundError(`Cannot write '${path}': its folder does not exist`, {
+        cause: error,
+      });
+    }
+    if (
+      error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.IsADirectory
+    ) {
+      throw new ConfigError(`Cannot write '${path}': ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     throw error;
   }

@@ -19,7 +19,8 @@ import {
 } from "../core/item_stream.ts";
 import type { AnyMixBackend } from "../core/mixer.ts";
 import { backendByName, BACKENDS } from "./backends.ts";
-import { contextFlag, contextOption, progressFlag, workersFlag } from "./flags.ts";
+import { writeThresholdKeys } from "./crypt_command.ts";
+import { contextFlag, contextOption, positiveInteger, progressFlag, workersFlag } from "./flags.ts";
 import { transcriptVerifierFor } from "./transcripts.ts";
 import type { CliContext } from "./context.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
@@ -296,6 +297,8 @@ async function verifyOneMix(ctx: CliContext, flags: VerifyFlags) {
         key,
         onProgress: progress.report,
         ...contextOption(flags.context),
+      }).catch((error) => {
+        throw withStatementHint(error, flags.context !== undefined);
       }),
   )
     .finally(() => progress.done());
@@ -309,6 +312,29 @@ async function verifyOneMix(ctx: CliContext, flags: VerifyFlags) {
         checked: report.checked,
       }) + "\n"
       : `verified (${backend.name}, ${inputs.length} inputs, ${outputs.length} outputs): ${report.checked}\n`,
+  );
+}
+
+/**
+ * Adds the likely causes to a proof whose Fiat–Shamir challenge does not match: the
+ * challenge hashes the key, the inputs, the outputs and the context, so a wrong key file,
+ * swapped files or another context all end there.
+ *
+ * @param error what the backend threw
+ * @param withContext whether --context was given
+ * @returns the error to report
+ */
+function withStatementHint(error: unknown, withContext: boolean): unknown {
+  if (!(error instanceof VerificationError) || !/challenge does not match/.test(error.message)) {
+    return error;
+  }
+  const context = withContext
+    ? "a --context different from the one the mix used"
+    : "a missing --context (the mix may have used one)";
+  return new VerificationError(
+    `${error.message} (hint: most likely a --key other than the mix's, --inputs and --outputs ` +
+      `swapped, or ${context})`,
+    { cause: error },
   );
 }
 
@@ -397,8 +423,19 @@ export const keygenCommand = buildCommand({
   async func(this: CliContext, flags: KeygenFlags) {
     const backend = backendByName(flags.backend);
     const settings = parseSettings(flags.set ?? []);
-    const keys = await backend.generateKeys({ settings });
     const overwrite = flags.force ?? false;
+    if (backend.name === "reencrypt") {
+      const files = { public: flags.public, secret: flags.secret, overwrite };
+      const written = await writeThresholdKeys(settings, files);
+      if (written !== undefined) {
+        await this.stderr.write(
+          `wrote public key to ${written[0]} and ${written.length - 1} trustee key shares to ` +
+            `${written.slice(1).join(", ")} (mode 0600)\n`,
+        );
+        return;
+      }
+    }
+    const keys = await backend.generateKeys({ settings });
     await writeEnvelopeFile(flags.public, keys.publicKey, { overwrite });
     await writeEnvelopeFile(flags.secret, keys.secretKey, { secret: true, overwrite });
     await this.stderr.write(
@@ -415,7 +452,8 @@ export const keygenCommand = buildCommand({
         parse: String,
         variadic: true,
         optional: true,
-        brief: "Backend setting NAME=VALUE (e.g. mixers=3 for decrypt); repeatable",
+        brief: "Backend setting NAME=VALUE (decrypt: mixers=3; reencrypt: trustees=3, " +
+          "threshold=2 for a t-of-n key); repeatable",
       },
       force: { kind: "boolean", optional: true, brief: "Replace existing files" },
     },
@@ -433,9 +471,6 @@ interface GenFlags {
 /** `panoramix gen`: write random valid input items (demos, tests, benchmarks). */
 export const genCommand = buildCommand({
   async func(this: CliContext, flags: GenFlags) {
-    if (!Number.isSafeInteger(flags.count) || flags.count < 0) {
-      throw new UsageError(`Count '${flags.count}' must be a non-negative integer`);
-    }
     const backend = backendByName(flags.backend);
     const key = await readAnyEnvelopeFile(flags.key, this.stdin);
     const items = await backend.sampleInputs(flags.count, { key });
@@ -445,7 +480,11 @@ export const genCommand = buildCommand({
     flags: {
       backend: backendFlag,
       key: { kind: "parsed", parse: String, brief: "Key file inputs are made for (public)" },
-      count: { kind: "parsed", parse: numberParser, brief: "Number of items" },
+      count: {
+        kind: "parsed",
+        parse: positiveInteger("--count", 100_000_000),
+        brief: "Number of items (1 or more)",
+      },
       format: {
         kind: "enum",
         values: ["ndjson", "msgpack"],

@@ -26,6 +26,7 @@ import { generateIdentity, identityToEnvelope } from "./node/identity.ts";
 import { loadIdentity, startNode } from "./node/node.ts";
 import { runSelftest } from "./node/selftest.ts";
 import { sphinxService } from "./node/sphinx_mix.ts";
+import { nodeIdentityCommand } from "./job_command.ts";
 
 interface InitFlags {
   dir: string;
@@ -307,6 +308,7 @@ export const nodeRoutes = buildRouteMap({
     run: nodeRunCommand,
     info: nodeInfoCommand,
     selftest: nodeSelftestCommand,
+    identity: nodeIdentityCommand,
   },
   docs: {
     brief: "Run a mix node: Sphinx mix, cascade mixer, bulletin board, directory",

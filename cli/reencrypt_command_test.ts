@@ -133,3 +133,43 @@ Deno.test("cascade --context writes the context into the transcript, and verify 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("verify of swapped --inputs/--outputs or a wrong --context hints at the cause", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { keyPath, stdin } = await fixture(dir, { seed: "cli-hint", count: 4 });
+    await Deno.writeFile(`${dir}/in.ndjson`, stdin);
+    const mixed = await runApp(
+      ["mix", "--backend", "reencrypt", "--key", keyPath, "--proof", `${dir}/p.json`],
+      stdin,
+    );
+    assert.equal(mixed.status, 0, mixed.stderr);
+    await Deno.writeTextFile(`${dir}/out.ndjson`, mixed.stdout);
+    const verify = (inputs: string, outputs: string, ...extra: string[]) =>
+      runApp([
+        "verify",
+        "--backend",
+        "reencrypt",
+        "--key",
+        keyPath,
+        "--inputs",
+        `${dir}/${inputs}`,
+        "--outputs",
+        `${dir}/${outputs}`,
+        "--proof",
+        `${dir}/p.json`,
+        "--workers",
+        "1",
+        ...extra,
+      ]);
+    assert.equal((await verify("in.ndjson", "out.ndjson")).status, 0);
+    const swapped = await verify("out.ndjson", "in.ndjson");
+    assert.equal(swapped.status, 3);
+    assert.match(swapped.stderr, /hint: .*--inputs and --outputs swapped/);
+    const context = await verify("in.ndjson", "out.ndjson", "--context", "job-2");
+    assert.equal(context.status, 3);
+    assert.match(context.stderr, /a --context different from the one the mix used/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

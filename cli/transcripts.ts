@@ -7,7 +7,7 @@
  */
 
 import type { Envelope } from "../core/envelope.ts";
-import { UsageError } from "../core/errors.ts";
+import { InvalidInputError } from "../core/errors.ts";
 import type { ProgressReporter } from "../core/mixer.ts";
 import {
   decodeCascadeTranscript,
@@ -82,12 +82,13 @@ export const TRANSCRIPT_VERIFIERS: ReadonlyMap<string, TranscriptVerifier> = new
  * @param kind the envelope kind of the file
  * @param what names the file in the error
  * @returns the verifier
- * @throws {UsageError} listing the kinds that can be verified
+ * @throws {InvalidInputError} listing the kinds that can be verified (exit 4, as `vote verify`
+ * of a file of the wrong kind)
  */
 export function transcriptVerifierFor(kind: string, what: string): TranscriptVerifier {
   const verifier = TRANSCRIPT_VERIFIERS.get(kind);
   if (verifier === undefined) {
-    throw new UsageError(
+    throw new InvalidInputError(
       `File '${what}' holds a '${kind}', which is not a transcript (verifiable kinds: ${
         [...TRANSCRIPT_VERIFIERS.keys()].join(", ")
       }); to check one mix pass --backend, --key, --inputs and --outputs`,

@@ -10,8 +10,10 @@
  * Without `Worker`, with one worker, or with no entry, tasks run in the calling
  * thread with the same code. Messages carry only `Uint8Array`s (transferred).
  *
- * Idle workers keep a Deno or Node process alive: a script that used the shared pool must
- * call {@linkcode closeWorkerPool} before it ends (the CLI does this in its main module).
+ * Workers that wait for tasks would keep a Deno or Node process alive, so a pool stops its
+ * workers once it has had no task for {@linkcode WORKER_IDLE_MS} milliseconds (they start
+ * again on the next task): a script ends on its own shortly after its work is done.
+ * {@linkcode closeWorkerPool} stops them at once (the CLI calls it in its main module).
  *
  * Message protocol: request `{ task, id, args: Uint8Array[] }`; answer
  * `{ id, result: Uint8Array[] }` or `{ id, error: { name, code, message } }`.
@@ -243,6 +245,9 @@ export function serveWorkerTasks(): void {
   };
 }
 
+/** How long a pool keeps idle workers before it stops them (they restart on demand). */
+export const WORKER_IDLE_MS = 250;
+
 interface Pending {
   resolve(value: Uint8Array[]): void;
   reject(error: unknown): void;
@@ -268,16 +273,41 @@ export class WorkerPool {
   readonly #pending = new Map<number, Pending>();
   readonly #entry: string;
   readonly #size: number;
+  readonly #idleMs: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #nextId = 0;
 
   /**
-   * Creates a pool; workers start on the first task.
+   * Creates a pool; workers start on the first task and stop after `idleMs` without one.
    *
-   * @param options `size` (number of workers) and `entry` (module URL serving the tasks)
+   * @param options `size` (number of workers), `entry` (module URL serving the tasks) and
+   *   `idleMs` (default {@linkcode WORKER_IDLE_MS})
    */
-  constructor(options: { size: number; entry: URL | string }) {
+  constructor(options: { size: number; entry: URL | string; idleMs?: number }) {
     this.#size = options.size;
     this.#entry = String(options.entry);
+    this.#idleMs = options.idleMs ?? WORKER_IDLE_MS;
+  }
+
+  /** Number of workers running now (0 before the first task and after an idle period). */
+  get running(): number {
+    return this.#slots.length;
+  }
+
+  #settled(): void {
+    if (this.#pending.size > 0 || this.#slots.length === 0) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#pending.size === 0) this.#stopWorkers();
+    }, this.#idleMs);
+  }
+
+  #stopWorkers(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    for (const s of this.#slots) s.worker.terminate();
+    this.#slots.length = 0;
   }
 
   /** Number of workers. */
@@ -297,6 +327,7 @@ export class WorkerPool {
         slot.busy--;
         if (data.error !== undefined) pending.reject(fromPayload(data.error));
         else pending.resolve(data.result ?? []);
+        this.#settled();
       };
       worker.onerror = (event: ErrorEvent) => {
         event.preventDefault();
@@ -317,6 +348,8 @@ export class WorkerPool {
    * @returns the task result
    */
   run(task: string, args: Uint8Array[]): Promise<Uint8Array[]> {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     this.#start();
     let slot = this.#slots[0]!;
     for (const s of this.#slots) if (s.busy < slot.busy) slot = s;
@@ -330,8 +363,7 @@ export class WorkerPool {
 
   /** Terminates all workers; pending tasks are rejected. */
   close(): void {
-    for (const s of this.#slots) s.worker.terminate();
-    this.#slots.length = 0;
+    this.#stopWorkers();
     const error = new ConfigError("Worker pool was closed");
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
@@ -417,7 +449,8 @@ export async function runWorkerTasks(
 }
 
 /**
- * Terminates the shared pool's workers (call before exit; the pool restarts on demand).
+ * Terminates the shared pool's workers now (idle workers also stop on their own after
+ * {@linkcode WORKER_IDLE_MS}; the pool restarts on demand).
  *
  * @example
  * ```ts

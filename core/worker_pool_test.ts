@@ -88,3 +88,48 @@ Deno.test("splitRange cuts 0..count into at most `parts` contiguous near-equal r
     }
   }
 });
+
+Deno.test("an idle pool stops its workers and starts them again on the next task", async () => {
+  const pool = new WorkerPool({ size: 2, entry: ENTRY, idleMs: 20 });
+  try {
+    assert.equal(pool.running, 0);
+    const first = await pool.run("test/sum", [new Uint8Array([1, 2])]);
+    assert.equal(first[0]![0], 3);
+    assert.equal(pool.running, 2, "workers stay for the next task");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(pool.running, 0, "idle workers were stopped");
+    const again = await pool.run("test/sum", [new Uint8Array([4])]);
+    assert.equal(again[0]![0], 4);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("a script that used the shared pool ends without closeWorkerPool()", async () => {
+  const script = `
+    import { registerTestTasks } from ${JSON.stringify(ENTRY.href)};
+    import { runWorkerTasks, setWorkerEntry } from ${
+    JSON.stringify(new URL("./worker_pool.ts", import.meta.url).href)
+  };
+    registerTestTasks();
+    setWorkerEntry(${JSON.stringify(ENTRY.href)});
+    const out = await runWorkerTasks("test/sum", [[new Uint8Array([1])], [new Uint8Array([2])]], {
+      workers: 2,
+    });
+    console.log(out.map((r) => r[0][0]).join(","));
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const timer = setTimeout(() => child.kill(), 30_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "1,2");
+});

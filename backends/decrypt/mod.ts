@@ -103,3 +103,9 @@ export {
   type SphinxPacketItem,
   type SphinxPlaintextItem,
 } from "./backend.ts";
+
+// Core names this entry's API refers to, so `@panoramix/panoramix/decrypt` is complete on its own.
+export * from "../../core/errors.ts";
+export type * from "../../core/envelope.ts";
+export type * from "../../core/mixer.ts";
+export type { RandomSource } from "../../core/random.ts";

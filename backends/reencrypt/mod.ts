@@ -29,3 +29,9 @@ export * from "./encryption_proof.ts";
 export * from "./codec.ts";
 export * from "./cascade.ts";
 export * from "./backend.ts";
+
+// Core names this entry's API refers to, so `@panoramix/panoramix/reencrypt` is complete on its own.
+export * from "../../core/errors.ts";
+export type * from "../../core/envelope.ts";
+export type * from "../../core/mixer.ts";
+export type { RandomSource } from "../../core/random.ts";

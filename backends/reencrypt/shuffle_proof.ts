@@ -361,6 +361,18 @@ function fail(message: string, cause?: unknown): never {
   throw new VerificationError(message, cause === undefined ? {} : { cause });
 }
 
+/**
+ * Decodes every element of a list of ciphertexts read without validation, so the first
+ * malformed one is reported by name (`output 7.c2[0]`, 0-based), as when the workers meet it.
+ *
+ * @param list the ciphertexts
+ * @param what "input" or "output"
+ * @throws {InvalidInputError} naming the first non-canonical or identity element
+ */
+function nameInvalidElement(list: readonly Ciphertext[], what: string): void {
+  list.forEach((ct, i) => Ciphertext.fromBytes(ct.bytes, `${what} ${i}`));
+}
+
 function weights(count: number, random: RandomSource): bigint[] {
   const buf = new Uint8Array(16 * count);
   random(buf);
@@ -437,7 +449,12 @@ export async function verifyShuffle(
   transcript.append("commitments", proof.commitments);
   transcript.append("chain-proof-commitments", proof.chainProofCommitments);
   const c = scalarFromWide(transcript.challenge("c", 64));
-  if (c !== cStored) fail("Shuffle proof challenge does not match the statement and commitments");
+  if (c !== cStored) {
+    // A malformed element also changes the hashed statement: name it rather than the challenge.
+    nameInvalidElement(inputs, "input");
+    nameInvalidElement(outputs, "output");
+    fail("Shuffle proof challenge does not match the statement and commitments");
+  }
 
   // Batch weights λ₁, λ₂, λ₃, μₖ, νₖ and δᵢ, unknown to the prover.
   const random = options.random ?? systemRandom;

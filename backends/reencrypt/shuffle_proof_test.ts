@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { VerificationError } from "../../core/errors.ts";
+import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
 import { closeWorkerPool, setDefaultWorkerEntry } from "../../core/worker_pool.ts";
-import { type Ciphertext, decrypt, encrypt, generateKeyPair, reencrypt } from "./elgamal.ts";
+import { Ciphertext, decrypt, encrypt, generateKeyPair, reencrypt } from "./elgamal.ts";
 import { decodeInteger, encodeInteger } from "./encoding.ts";
 import { BASE_POINT, type Point } from "./group.ts";
 import {
@@ -181,5 +181,26 @@ Deno.test("a shuffle proof is bound to its context (an election fingerprint)", a
       VerificationError,
       /challenge does not match/,
     );
+  }
+});
+
+Deno.test("a malformed element in a tampered output is named, not reported as a challenge mismatch", async () => {
+  const inputs = batch(4, 2);
+  const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, { workers: 1, random });
+  for (const [fill, why] of [[0xff, "non-canonical"], [0x00, "identity"]] as const) {
+    const bytes = outputs[2]!.bytes.slice();
+    bytes.fill(fill, 3 * 32, 4 * 32); // output 2, element 1, c2
+    const tampered = [...outputs];
+    tampered[2] = Ciphertext.unchecked(bytes, "output 2");
+    let caught: unknown;
+    try {
+      await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs: tampered }, proof, {
+        workers: 1,
+      });
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(caught instanceof InvalidInputError, `${why}: ${caught}`);
+    assert.match((caught as Error).message, /output 2\.c2\[1\]/, why);
   }
 });

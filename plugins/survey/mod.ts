@@ -40,3 +40,11 @@ export * from "./submit.ts";
 export * from "./simulate.ts";
 export * from "./bench.ts";
 export * from "./device.ts";
+
+// Core names this entry's API refers to, so `@panoramix/panoramix/survey` is complete on its own.
+export * from "../../core/errors.ts";
+export type * from "../../core/envelope.ts";
+export type * from "../../core/mixer.ts";
+export type { RandomSource } from "../../core/random.ts";
+export { Batcher } from "../../core/batcher.ts";
+export type { PlainItem } from "../../core/plain_backend.ts";

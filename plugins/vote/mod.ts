@@ -27,3 +27,16 @@ export * from "./receipt.ts";
 export * from "./simulate.ts";
 export * from "./signing.ts";
 export * from "./tasks.ts";
+
+// Names of the core and the re-encryption backend this entry's API refers to, so
+// `@panoramix/panoramix/vote` is complete alone.
+export type { Envelope } from "../../core/envelope.ts";
+export type { ProgressEvent, ProgressReporter } from "../../core/mixer.ts";
+export type { RandomSource } from "../../core/random.ts";
+export {
+  Ciphertext,
+  type EncryptionProof,
+  type Point,
+  type SecretShare,
+  type ShuffleProof,
+} from "../../backends/reencrypt/mod.ts";

@@ -87,7 +87,9 @@ export async function buildVectors(seed: string = VECTOR_SEED): Promise<Record<s
       commitments: toHex(ballotProof.commitments),
       responses: ballotProof.responses.map((z) => toHex(encodeScalar(z))),
     },
+    // Trustee 1's share (the single key secretKey) of the encryption-proof ciphertext.
     decryptionShare: {
+      ciphertext: toHex(ballot.bytes),
       trustee: share.trustee,
       shares: share.shares.map((p) => toHex(p.toBytes())),
       challenge: toHex(encodeScalar(share.challenge)),
