@@ -71,10 +71,26 @@ export function extractShellBlocks(markdown: string): DocBlocks {
     }
     out.run++;
     let pending: DocCommand | undefined;
+    let heredoc: string | undefined; // terminator of a here-document being copied verbatim
     for (const { line, text } of body) {
+      if (pending !== undefined && heredoc !== undefined) {
+        pending.text += `\n${text}`;
+        if (text.trim() === heredoc) {
+          out.commands.push(pending);
+          pending = undefined;
+          heredoc = undefined;
+        }
+        continue;
+      }
       if (pending === undefined) {
         if (/^\s*(#.*)?$/.test(text)) continue;
         pending = { line, block: start, text: "" };
+      }
+      const opens = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(text);
+      if (opens !== null) {
+        pending.text = (pending.text + text).trim();
+        heredoc = opens[2]!;
+        continue;
       }
       if (text.endsWith("\\")) {
         pending.text += text.slice(0, -1) + " ";
@@ -158,6 +174,15 @@ Deno.test("a failing docs command is named with its file, line, block and text",
     new TextDecoder().decode(out.stderr),
     "docs test: docs/x.md:4 (sh block at line 2): exit 1: false --flag\n",
   );
+});
+
+Deno.test("a here-document is copied verbatim into its command, up to its terminator", () => {
+  const text = ["```sh", "cat > a.json <<'EOF'", "{", '  "x": 1', "}", "EOF", "panoramix b", "```"]
+    .join("\n");
+  assert.deepEqual(extractShellBlocks(text).commands, [
+    { line: 2, block: 1, text: "cat > a.json <<'EOF'\n{\n  \"x\": 1\n}\nEOF" },
+    { line: 7, block: 1, text: "panoramix b" },
+  ]);
 });
 
 Deno.test("shell blocks are extracted with line numbers, continuations and no-test skips", () => {
