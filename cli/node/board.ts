@@ -34,6 +34,7 @@ import {
   verifyPost,
 } from "./posts.ts";
 import type { Store } from "./storage.ts";
+import { readSettlement, SETTLEMENT_KIND } from "../../plugins/token/mod.ts";
 
 /** State of a job on the board. */
 export type JobState = "open" | "mixing" | "done";
@@ -91,6 +92,9 @@ const GENESIS = new Uint8Array(64);
 function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** The job name settlement posts carry (they belong to no mixing job). */
+export const SETTLEMENT_JOB = "token-settlement";
 
 /**
  * The bulletin board role.
@@ -208,7 +212,19 @@ export class BulletinBoard {
         return this.#applyClose(post, digest, this.#need(job, post.job));
       case "mix":
         return await this.#applyMix(post, digest, this.#need(job, post.job));
+      case "settlement":
+        return this.#applySettlement(post, digest);
     }
+  }
+
+  // A service's per-epoch token settlement (issue 16): any signed author may post one;
+  // the issuer audits it (`panoramix token audit`). It belongs to no job.
+  #applySettlement(post: Post, digest: Uint8Array): Receipt {
+    if (post.job !== SETTLEMENT_JOB) {
+      throw new InvalidInputError(`A settlement post must use job '${SETTLEMENT_JOB}'`);
+    }
+    readSettlement(readPostBody(post, SETTLEMENT_KIND), "settlement");
+    return this.#o.store.write(() => this.#append(post, digest));
   }
 
   #need(job: JobRow | undefined, id: string): JobRow {

@@ -24,8 +24,8 @@ import {
 } from "./identity.ts";
 
 /** Post types the board understands. */
-export type PostType = "job" | "inputs" | "close" | "mix";
-const POST_TYPES: readonly PostType[] = ["job", "inputs", "close", "mix"];
+export type PostType = "job" | "inputs" | "close" | "mix" | "settlement";
+const POST_TYPES: readonly PostType[] = ["job", "inputs", "close", "mix", "settlement"];
 
 /** Largest post body in bytes (64 MiB). */
 export const MAX_POST_BODY = 64 * 1024 * 1024;
