@@ -277,6 +277,7 @@ export async function startNode(
       routes.length,
       ...gateNodeRoutes(routes, ctx.tokenGate, config.tokens.services),
     );
+    routes.push(...ctx.tokenGate.routes());
   }
 
   let publish = async (): Promise<void> => {};

@@ -44,7 +44,7 @@ import { NodeClient } from "./client.ts";
 import type { NodeConfig } from "./config.ts";
 import { readDescriptor, readTopology, verifyDescriptor, verifyTopology } from "./descriptor.ts";
 import type { NodeDescriptor } from "./descriptor.ts";
-import { HttpError } from "./http_error.ts";
+import { HttpError, jsonResponse } from "./http_error.ts";
 import type { Logger } from "./log.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 import { readPost } from "./posts.ts";
@@ -421,6 +421,25 @@ export class TokenGate {
       ).run(s.tokenKeyId, s.origin, s.epoch, s.tokens.length, seq, this.#now())
     );
     await store.commit();
+  }
+
+  /**
+   * The gate's own route: `GET /v1/token/challenge` answers 200 with the challenges in
+   * `WWW-Authenticate` and as JSON, so a client can fetch tokens before its first request.
+   *
+   * @returns the routes
+   */
+  routes(): Route[] {
+    return [{
+      method: "GET",
+      path: "/v1/token/challenge",
+      handle: async () => {
+        const header = await this.challenge();
+        return jsonResponse({ challenge: header, origin: this.#o.origin() }, {
+          headers: { "www-authenticate": header },
+        });
+      },
+    }];
   }
 
   /**

@@ -69,7 +69,9 @@ export async function beginToken(
     return {
       request: request.serialize(),
       finish: async (response) =>
-        (await client.finalize(readResponse(() => client.deserializeTokenResponse(response))))
+        (await client.finalize(
+          readResponse(() => client.deserializeTokenResponse(response.slice())),
+        ))
           .serialize(),
     };
   }
@@ -79,7 +81,7 @@ export async function beginToken(
   return {
     request: request.serialize(),
     finish: async (response) => {
-      const parsed = readResponse(() => client.deserializeTokenResponse(response));
+      const parsed = readResponse(() => client.deserializeTokenResponse(response.slice()));
       try {
         return (await client.finalize(parsed)).serialize();
       } catch (error) {
@@ -105,7 +107,7 @@ async function issuerFor(key: TokenSecretKey): Promise<(req: Uint8Array) => Prom
   if (key.type === TOKEN_TYPE_VOPRF) {
     const issuer = new privateVerif.Issuer("issuer", key.secretKey, key.publicKey);
     return async (bytes) => {
-      const req = readRequest(() => privateVerif.TokenRequest.deserialize(bytes));
+      const req = readRequest(() => privateVerif.TokenRequest.deserialize(bytes.slice()));
       checkTruncated(req.truncatedTokenKeyId, key);
       return (await issuer.issue(req)).serialize();
     };
@@ -118,7 +120,7 @@ async function issuerFor(key: TokenSecretKey): Promise<(req: Uint8Array) => Prom
   );
   return async (bytes) => {
     const req = readRequest(() =>
-      publicVerif.TokenRequest.deserialize(publicVerif.BLIND_RSA, bytes)
+      publicVerif.TokenRequest.deserialize(publicVerif.BLIND_RSA, bytes.slice())
     );
     checkTruncated(req.truncatedTokenKeyId, key);
     try {

@@ -76,7 +76,9 @@ export function readToken(bytes: Uint8Array): Token {
     );
   }
   try {
-    return Token.deserialize(entry, bytes);
+    // A copy: the library reads through `bytes.buffer`, so a view at an offset (as msgpack
+    // decoding yields) would be misread.
+    return Token.deserialize(entry, bytes.slice());
   } catch (error) {
     throw new InvalidInputError("Token is malformed", { cause: error });
   }
