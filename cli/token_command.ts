@@ -520,6 +520,7 @@ export const tokenSettleCommand = buildCommand({
       config: { kind: "parsed", parse: String, brief: "The service node's node.json" },
       json: { kind: "boolean", optional: true, brief: "Print the posted records as JSON" },
     },
+    aliases: { c: "config" },
   },
   docs: {
     brief: "Post the node's redeemed tokens of finished epochs to the board (settlement)",

@@ -174,7 +174,7 @@ Deno.test("token fetch, redeem, settle and audit with real nodes", async () => {
     const early = await runInMemory([
       "token",
       "settle",
-      "--config",
+      "-c",
       boardFiles.configPath,
       "--json",
     ]);
