@@ -17,9 +17,31 @@ import { fromBase64Url, toBase64Url } from "../../core/bytes.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { labelledDigest } from "../../core/transcript.ts";
 import { readTokenType, type TokenPublicKey, type TokenType } from "./keys.ts";
+import { asLibraryChallenge } from "./library_challenge.ts";
 
 /** Domain-separation label of the redemption context (origin, epoch). */
 export const REDEMPTION_CONTEXT_LABEL = "panoramix/token/redemption-context/v1";
+
+/**
+ * A token challenge (RFC 9577 §2.1.1): what {@linkcode epochChallenge} builds and
+ * {@linkcode readChallengeHeader} reads (a `@cloudflare/privacypass-ts` TokenChallenge).
+ */
+export interface TokenChallengeLike {
+  /** Token type. */
+  readonly tokenType: number;
+  /** Issuer name. */
+  readonly issuerName: string;
+  /** Redemption context (0 or 32 bytes). */
+  readonly redemptionContext: Uint8Array;
+  /** Origin names the token is for. */
+  readonly originInfo?: string[] | undefined;
+  /**
+   * The TLS-style encoding whose SHA-256 the token carries.
+   *
+   * @returns the encoded challenge
+   */
+  serialize(): Uint8Array;
+}
 
 /** What a challenge binds. */
 export interface ChallengeOptions {
@@ -91,7 +113,7 @@ function checkName(value: string, what: string): void {
  * console.assert(c.originInfo?.[0] === "svc.example");
  * ```
  */
-export function epochChallenge(options: ChallengeOptions): TokenChallenge {
+export function epochChallenge(options: ChallengeOptions): TokenChallengeLike {
   checkName(options.issuerName, "issuerName");
   checkName(options.origin, "origin");
   if (!Number.isSafeInteger(options.epoch) || options.epoch < 0) {
@@ -117,7 +139,7 @@ export function epochChallenge(options: ChallengeOptions): TokenChallenge {
  * console.assert((await challengeDigest(c)).length === 32);
  * ```
  */
-export async function challengeDigest(challenge: TokenChallenge): Promise<Uint8Array> {
+export async function challengeDigest(challenge: TokenChallengeLike): Promise<Uint8Array> {
   return new Uint8Array(
     await crypto.subtle.digest("SHA-256", challenge.serialize() as BufferSource),
   );
@@ -137,14 +159,14 @@ export async function challengeDigest(challenge: TokenChallenge): Promise<Uint8A
  * console.assert(h.startsWith("PrivateToken challenge="));
  * ```
  */
-export function challengeHeader(challenge: TokenChallenge, key: TokenPublicKey): string {
-  return new WWWAuthenticateHeader(challenge, key.publicKey).toString(true);
+export function challengeHeader(challenge: TokenChallengeLike, key: TokenPublicKey): string {
+  return new WWWAuthenticateHeader(asLibraryChallenge(challenge), key.publicKey).toString(true);
 }
 
 /** A parsed `WWW-Authenticate: PrivateToken` challenge. */
 export interface ParsedChallenge {
   /** The challenge. */
-  challenge: TokenChallenge;
+  challenge: TokenChallengeLike;
   /** The issuer key named by `token-key`. */
   tokenKey: Uint8Array;
 }

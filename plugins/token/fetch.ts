@@ -6,9 +6,8 @@
  * @module
  */
 
-import type { TokenChallenge } from "@cloudflare/privacypass-ts";
 import { PanoramixError } from "../../core/errors.ts";
-import { authorizationHeader } from "./challenge.ts";
+import { authorizationHeader, type TokenChallengeLike } from "./challenge.ts";
 import { beginToken, TOKEN_REQUEST_MEDIA_TYPE, TOKEN_RESPONSE_MEDIA_TYPE } from "./issuance.ts";
 import type { TokenPublicKey } from "./keys.ts";
 
@@ -17,7 +16,7 @@ export interface FetchTokenOptions {
   /** The issuer's request URL (e.g. `https://issuer.example/v1/token/issue`). */
   issuerUrl: string;
   /** The challenge the token will answer. */
-  challenge: TokenChallenge;
+  challenge: TokenChallengeLike;
   /** The issuer key for the challenge's epoch. */
   key: TokenPublicKey;
   /**

@@ -8,7 +8,9 @@
  * @module
  */
 
-import { privateVerif, publicVerif, type TokenChallenge } from "@cloudflare/privacypass-ts";
+import { privateVerif, publicVerif } from "@cloudflare/privacypass-ts";
+import type { TokenChallengeLike } from "./challenge.ts";
+import { asLibraryChallenge } from "./library_challenge.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { toHex } from "../../core/bytes.ts";
 import {
@@ -55,9 +57,10 @@ export interface PendingToken {
  * ```
  */
 export async function beginToken(
-  challenge: TokenChallenge,
+  challengeLike: TokenChallengeLike,
   key: TokenPublicKey,
 ): Promise<PendingToken> {
+  const challenge = asLibraryChallenge(challengeLike);
   if (challenge.tokenType !== key.type) {
     throw new InvalidInputError(
       `Challenge asks for token type ${challenge.tokenType}, the issuer key is type ${key.type}`,

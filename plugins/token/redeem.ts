@@ -47,18 +47,46 @@ export interface VerifyTokenOptions {
   epochs: readonly number[];
 }
 
+/** The fields of a token (RFC 9577 §2.2). */
+export interface ParsedToken {
+  /** Token type. */
+  tokenType: number;
+  /** The client's random nonce (32 bytes). */
+  nonce: Uint8Array;
+  /** SHA-256 of the challenge the token answers. */
+  challengeDigest: Uint8Array;
+  /** The issuer key id. */
+  tokenKeyId: Uint8Array;
+  /** The issuer's authenticator (signature or VOPRF output). */
+  authenticator: Uint8Array;
+}
+
 /**
- * Deserializes a token, reading its type from the first two bytes.
+ * Reads the fields of a token, without verifying it.
  *
  * @param bytes the serialized token
- * @returns the token
+ * @returns its fields
  * @throws {InvalidInputError} when it is malformed or of an unknown type
  * @example
- * ```ts ignore
- * const token = readToken(bytes);
+ * ```ts
+ * import { parseToken } from "./redeem.ts";
+ * const bytes = new Uint8Array(2 + 96 + 48);
+ * bytes[1] = 1;
+ * console.assert(parseToken(bytes).tokenType === 1);
  * ```
  */
-export function readToken(bytes: Uint8Array): Token {
+export function parseToken(bytes: Uint8Array): ParsedToken {
+  const t = readToken(bytes);
+  return {
+    tokenType: t.authInput.tokenType,
+    nonce: new Uint8Array(t.authInput.nonce),
+    challengeDigest: new Uint8Array(t.authInput.challengeDigest),
+    tokenKeyId: new Uint8Array(t.authInput.tokenKeyId),
+    authenticator: new Uint8Array(t.authenticator),
+  };
+}
+
+function readToken(bytes: Uint8Array): Token {
   if (!(bytes instanceof Uint8Array) || bytes.length < 2) {
     throw new InvalidInputError("Token is malformed: too short");
   }

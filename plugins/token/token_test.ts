@@ -11,10 +11,10 @@ import {
   generateTokenKey,
   issueToken,
   MemorySpentTokens,
+  parseToken,
   readAuthorizationHeader,
   readChallengeHeader,
   readSettlement,
-  readToken,
   redeemToken,
   settlementToEnvelope,
   type TokenSecretKey,
@@ -194,7 +194,7 @@ Deno.test("WWW-Authenticate and Authorization headers round-trip (RFC 9577)", as
   );
   assert.throws(() => readAuthorizationHeader("PrivateToken foo=1"), /no 'token' parameter/);
   assert.throws(() => readChallengeHeader("Basic realm=x"), InvalidInputError);
-  assert.equal(readToken(token).authInput.tokenType, 2);
+  assert.equal(parseToken(token).tokenType, 2);
 });
 
 Deno.test("settlement: the issuer accepts honest claims and finds over-claims, duplicates and forgeries", async () => {
