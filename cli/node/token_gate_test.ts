@@ -15,12 +15,22 @@ import {
 } from "../../plugins/token/mod.ts";
 import { jsonResponse } from "./http_error.ts";
 import { generateIdentity } from "./identity.ts";
+import { NodeClient } from "./client.ts";
+import {
+  descriptorToEnvelope,
+  readDescriptor,
+  signDescriptor,
+  signTopology,
+  topologyToEnvelope,
+  verifyDescriptor,
+} from "./descriptor.ts";
+import { toJsonView } from "../../core/envelope.ts";
 import { createLogger } from "./log.ts";
 import { MetricsRegistry } from "./metrics.ts";
 import { createPost, postToEnvelope } from "./posts.ts";
 import type { Route, RouteRequest } from "./server.ts";
 import { Store } from "./storage.ts";
-import { gateNodeRoutes, localIssuerSource, TokenGate } from "./token_gate.ts";
+import { gateNodeRoutes, localIssuerSource, remoteIssuerSource, TokenGate } from "./token_gate.ts";
 import { encodeMsgpack } from "../../core/envelope.ts";
 
 const EPOCH_S = 100;
@@ -142,5 +152,63 @@ Deno.test("gateNodeRoutes gates the listed services only: sphinx.mailbox, board.
     assert.equal(off[0], routes[0], "sphinx.mailbox not listed: route unchanged");
   } finally {
     store.close();
+  }
+});
+
+Deno.test("descriptors sign their token keys; the directory's copy is what the gate accepts", async () => {
+  const node = generateIdentity();
+  const key = await generateTokenKey({ type: 2, epoch: 5 });
+  const fields = {
+    name: "issuer",
+    roles: ["issuer"],
+    httpUrl: "http://issuer.test",
+    sphinxAddress: "",
+    epochKeys: [],
+    time: 1,
+  };
+  const tokenKeys = [{
+    issuerName: "issuer.test",
+    type: 2,
+    epoch: 5,
+    publicKey: key.publicKey,
+    validFrom: 0,
+    validUntil: 8.64e15,
+  }];
+  // Without token keys the signed parts are unchanged (older descriptors still verify).
+  const plain = signDescriptor(node, fields);
+  verifyDescriptor(readDescriptor(descriptorToEnvelope(plain), "d"));
+  const d = signDescriptor(node, { ...fields, tokenKeys });
+  const back = readDescriptor(JSON.parse(JSON.stringify(toJsonView(descriptorToEnvelope(d)))), "d");
+  verifyDescriptor(back);
+  assert.deepEqual(back.tokenKeys![0]!.publicKey, key.publicKey);
+  const swapped = { ...back, tokenKeys: [{ ...tokenKeys[0]!, epoch: 6 }] };
+  assert.throws(() => verifyDescriptor(swapped), /does not verify|signature/i);
+  // The gate finds the issuer in the directory's signed topology (url "").
+  const directory = generateIdentity();
+  const topology = toJsonView(topologyToEnvelope(signTopology(directory, { time: 2, nodes: [d] })));
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => Response.json(topology),
+  );
+  try {
+    const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`;
+    const source = remoteIssuerSource({
+      url: "",
+      identity: node.publicKey,
+      directory: () => new NodeClient(url),
+      directoryKey: directory.publicKey,
+    });
+    const { issuerName, keys } = await source.keys();
+    assert.equal(issuerName, "issuer.test");
+    assert.deepEqual(keys[0]!.tokenKeyId, key.tokenKeyId);
+    const wrongDirectory = remoteIssuerSource({
+      url: "",
+      identity: node.publicKey,
+      directory: () => new NodeClient(url),
+      directoryKey: generateIdentity().publicKey,
+    });
+    await assert.rejects(wrongDirectory.keys(), /topology/i);
+  } finally {
+    await server.shutdown();
   }
 });
