@@ -213,3 +213,56 @@ Deno.test("token gate on board inputs: challenge, issuance, redemption, double s
     await stopNet(net);
   }
 });
+
+Deno.test("type-1 tokens of the node's own issuer gate its Sphinx mailbox (real process)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "panoramix-token-mailbox-" });
+  let node: NodeProcess | undefined;
+  try {
+    const files = await writeNodeDir(`${root}/n`, {
+      name: "mix-provider",
+      roles: ["directory", "sphinx", "issuer"],
+    });
+    await editConfig(files.configPath, (c) => {
+      c.issuer = { type: 1, allow: [toBase64Url(user.publicKey)] };
+      c.tokens = { services: ["sphinx.mailbox"] };
+    });
+    node = await NodeProcess.spawn(files.configPath);
+    const mailbox = `${node.info.url}/v1/sphinx/messages?recipient=${
+      toBase64Url(new Uint8Array(32))
+    }`;
+    const bare = await fetch(mailbox);
+    assert.equal(bare.status, 401);
+    await bare.body?.cancel();
+    const [parsed] = readChallengeHeader(bare.headers.get("www-authenticate")!);
+    assert.equal(parsed!.challenge.tokenType, 1);
+    const d = readDescriptor(await new NodeClient(node.info.url).getJson("/v1/info"), "node");
+    verifyDescriptor(d);
+    const published = d.tokenKeys!.find((k) =>
+      toBase64Url(k.publicKey) === toBase64Url(parsed!.tokenKey)
+    )!;
+    const token = await fetchToken({
+      issuerUrl: `${node.info.url}/v1/token/issue`,
+      challenge: parsed!.challenge,
+      key: {
+        type: 1,
+        epoch: published.epoch,
+        publicKey: published.publicKey,
+        tokenKeyId: await tokenKeyIdOf(published.publicKey),
+      },
+      headers: (body, path) => signRequest(user, { method: "POST", path, body }),
+    });
+    const ok = await fetch(mailbox, { headers: { authorization: authorizationHeader(token) } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual((await ok.json()).messages, []);
+    const again = await fetch(mailbox, { headers: { authorization: authorizationHeader(token) } });
+    assert.equal(again.status, 401);
+    assert.equal((await again.json()).error, "token_spent");
+    // The directory and keys routes stay open.
+    const keys = await fetch(`${node.info.url}/v1/sphinx/keys`);
+    assert.equal(keys.status, 200);
+    await keys.body?.cancel();
+  } finally {
+    await node?.stop().catch(() => {});
+    await Deno.remove(root, { recursive: true });
+  }
+});
