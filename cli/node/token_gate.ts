@@ -196,10 +196,16 @@ export interface PendingSettlement extends Settlement {
   validUntil: number;
 }
 
+/** Unsettled spent tokens are kept this long after their epoch (a board may be down). */
+const KEEP_UNSETTLED_MS = 30 * 24 * 3600 * 1000;
+/** How often redemption also prunes finished epochs. */
+const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
+
 /** Privacy Pass redemption for a node's routes. */
 export class TokenGate {
   #o: TokenGateOptions;
   #now: () => number;
+  #lastPrune = 0;
 
   /**
    * Creates the gate and its tables.
@@ -359,6 +365,10 @@ export class TokenGate {
     }
     // The spent record is on disk before the request is admitted.
     await store.commit();
+    if (this.#now() - this.#lastPrune > PRUNE_INTERVAL_MS) {
+      this.#lastPrune = this.#now();
+      this.prune();
+    }
     this.#o.metrics.counter("panoramix_token_redeemed_total", "Tokens redeemed").inc(1, {
       service,
     });
@@ -420,6 +430,7 @@ export class TokenGate {
         "INSERT OR REPLACE INTO token_settled (token_key_id, origin, epoch, count, seq, time) VALUES (?, ?, ?, ?, ?, ?)",
       ).run(s.tokenKeyId, s.origin, s.epoch, s.tokens.length, seq, this.#now())
     );
+    this.prune();
     await store.commit();
   }
 
@@ -440,6 +451,28 @@ export class TokenGate {
         });
       },
     }];
+  }
+
+  /**
+   * Forgets spent tokens of finished epochs: settled ones at once, unsettled ones after
+   * 30 days. Safe: a token of a finished epoch is refused by its epoch before the spent
+   * table is consulted.
+   *
+   * @param now time in ms (default the clock)
+   * @returns the number of records removed
+   */
+  prune(now = this.#now()): number {
+    const { store } = this.#o;
+    const over = now - this.#o.graceSeconds * 1000;
+    return store.write(() =>
+      Number(
+        store.db.prepare(
+          `DELETE FROM token_spent WHERE valid_until <= ? AND (valid_until <= ? OR EXISTS (
+             SELECT 1 FROM token_settled d
+             WHERE d.token_key_id = token_spent.token_key_id AND d.origin = token_spent.origin))`,
+        ).run(over, over - KEEP_UNSETTLED_MS).changes,
+      )
+    );
   }
 
   /**

@@ -107,9 +107,16 @@ for (const type of [1, 2] as const) {
       assert.equal(due[0]!.epoch, 10);
       assert.equal(due[0]!.origin, ORIGIN);
       assert.deepEqual(due[0]!.tokens, [t10]);
+      assert.equal(gate.spentCount(), 2);
       await gate.markSettled(due[0]!, 7);
       assert.equal(gate.pendingSettlements().length, 0);
-      assert.equal(gate.spentCount(), 2);
+      // Settled epoch 10 is forgotten; epoch 11 (current) stays.
+      assert.equal(gate.spentCount(), 1);
+      assert.equal(await status(gate.admit(request(t11), "svc")), "token_spent");
+      // Unsettled records of a finished epoch go after 30 days.
+      setNow(12 * EPOCH_S * 1000 + 31 * 24 * 3600 * 1000);
+      assert.equal(gate.prune(), 1);
+      assert.equal(gate.spentCount(), 0);
     } finally {
       store.close();
     }
