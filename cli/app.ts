@@ -30,6 +30,7 @@ import {
   firstParseError,
   formatUnknownCommand,
 } from "./usage_errors.ts";
+import { tokenRoutes } from "./token_command.ts";
 
 /** The version printed by `panoramix --version`. */
 export const VERSION: string = denoConfig.version;
@@ -65,6 +66,7 @@ const root = buildRouteMap({
       routes: { simulate: msgSimulateCommand },
       docs: { brief: "Anonymous messaging over the Sphinx network (Loopix design)" },
     }),
+    token: tokenRoutes,
   },
   docs: {
     brief: "Panoramix: verifiable mix-nets for e-voting, private surveys and anonymous messaging",

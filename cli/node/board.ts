@@ -42,6 +42,7 @@ import {
   verifyPost,
 } from "./posts.ts";
 import type { Store } from "./storage.ts";
+import { readSettlement, SETTLEMENT_KIND } from "../../plugins/token/mod.ts";
 
 /** State of a job on the board. */
 export type JobState = "open" | "mixing" | "done";
@@ -104,6 +105,9 @@ const GENESIS = new Uint8Array(64);
 function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** The job name settlement posts carry (they belong to no mixing job). */
+export const SETTLEMENT_JOB = "token-settlement";
 
 /**
  * The bulletin board role.
@@ -234,7 +238,19 @@ export class BulletinBoard {
         return this.#applyElection(post, digest);
       case "ceremony":
         return await this.#applyCeremony(post, digest);
+      case "settlement":
+        return this.#applySettlement(post, digest);
     }
+  }
+
+  // A service's per-epoch token settlement (issue 16): any signed author may post one;
+  // the issuer audits it (`panoramix token audit`). It belongs to no job.
+  #applySettlement(post: Post, digest: Uint8Array): Receipt {
+    if (post.job !== SETTLEMENT_JOB) {
+      throw new InvalidInputError(`A settlement post must use job '${SETTLEMENT_JOB}'`);
+    }
+    readSettlement(readPostBody(post, SETTLEMENT_KIND), "settlement");
+    return this.#o.store.write(() => this.#append(post, digest));
   }
 
   #applyFailure(post: Post, digest: Uint8Array, job: JobRow): Receipt {

@@ -17,7 +17,7 @@ import {
 } from "./survey_config.ts";
 
 /** Roles a node can run, any combination. */
-export type NodeRole = "board" | "directory" | "cascade" | "sphinx" | "survey";
+export type NodeRole = "board" | "directory" | "cascade" | "sphinx" | "survey" | "issuer";
 
 /** All roles. */
 export const NODE_ROLES: readonly NodeRole[] = [
@@ -26,6 +26,7 @@ export const NODE_ROLES: readonly NodeRole[] = [
   "cascade",
   "sphinx",
   "survey",
+  "issuer",
 ];
 
 /** A parsed, validated configuration with every default filled in. */
@@ -103,12 +104,38 @@ export interface NodeConfig {
   };
   /** Survey collector settings. */
   survey: SurveySectionConfig;
+  /** Privacy Pass issuer settings (issuer role). */
+  issuer: {
+    /** Issuer name carried in challenges ("" = host:port of this node's URL). */
+    name: string;
+    /** Token type: 2 (blind RSA, publicly verifiable) or 1 (VOPRF, verified by this node only). */
+    type: number;
+    /** Length of an issuer key epoch in seconds. */
+    epochSeconds: number;
+    /** Identity keys (base64url) that may fetch tokens; empty = any signed identity. */
+    allow: string[];
+    /** Tokens one identity may fetch per epoch; 0 = no limit. */
+    quotaPerEpoch: number;
+  };
+  /** Token redemption at this node's services. */
+  tokens: {
+    /** Services that require a token, e.g. "board.inputs", "sphinx.mailbox"; empty = off. */
+    services: string[];
+    /** Origin name bound in challenges ("" = host:port of this node's URL). */
+    origin: string;
+    /** Accepted issuers: `{ "url": issuer URL or "" (find it in the directory), "key": identity }`. */
+    issuers: { url: string; key: string }[];
+    /** Seconds into an epoch during which tokens of the previous epoch are still accepted. */
+    graceSeconds: number;
+    /** Post a settlement record for each finished epoch to the board. */
+    settle: boolean;
+  };
 }
 
 /** The meaning of every option, written by `node init` as `_comments`. */
 export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   name: "Human-readable node name (shown in logs and the descriptor)",
-  roles: "Roles to run, any of: board, directory, cascade, sphinx, survey",
+  roles: "Roles to run, any of: board, directory, cascade, sphinx, survey, issuer",
   dataDir: "Directory for node.sqlite (WAL) and epoch keys; relative to this file",
   identityKeyFile: "Ed25519 identity key file (mode 0600); relative to this file",
   httpListen: "HTTP listen address host:port; port 0 picks a free port",
@@ -137,6 +164,18 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "sphinx.packetsPerSecond": "Sustained packets per second accepted per sending address",
   "sphinx.packetBurst": "Packets a sending address may send at once (bucket size)",
   ...SURVEY_CONFIG_DOCS,
+  "issuer.name": "Issuer name in token challenges; empty = host:port of this node's URL",
+  "issuer.type": "Token type: 2 = blind RSA (publicly verifiable), 1 = VOPRF (this node verifies)",
+  "issuer.epochSeconds": "Length of an issuer key epoch in seconds (keys rotate per epoch)",
+  "issuer.allow": "Identity keys (base64url) that may fetch tokens; empty = any signed identity",
+  "issuer.quotaPerEpoch": "Tokens one identity may fetch per epoch; 0 = no limit",
+  "tokens.services":
+    "Services that require a Privacy Pass token (board.inputs, sphinx.mailbox); empty = off",
+  "tokens.origin": "Origin name bound in token challenges; empty = host:port of this node's URL",
+  "tokens.issuers":
+    'Accepted issuers: [{"url": "...", "key": "<identity>"}]; url "" = via directory',
+  "tokens.graceSeconds": "Seconds into an epoch during which last epoch's tokens still count",
+  "tokens.settle": "Post a settlement record per finished epoch to the board (boardUrl)",
 };
 
 /**
@@ -182,6 +221,8 @@ export function defaultConfig(): NodeConfig {
       packetBurst: 50_000,
     },
     survey: defaultSurveySection(),
+    issuer: { name: "", type: 2, epochSeconds: 3600, allow: [], quotaPerEpoch: 0 },
+    tokens: { services: [], origin: "", issuers: [], graceSeconds: 60, settle: true },
   };
 }
 
@@ -291,6 +332,7 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
   }
   checkPositive(config.survey.pollIntervalMs, "survey.pollIntervalMs");
   config.survey.surveys = parseSurveyRuns(config.survey.surveys, (p) => resolvePath(baseDir, p));
+  checkTokenConfig(config);
   config.dataDir = resolvePath(baseDir, config.dataDir);
   config.identityKeyFile = resolvePath(baseDir, config.identityKeyFile);
   for (const [backend, file] of Object.entries(config.cascade.mixKeys)) {
@@ -302,6 +344,49 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
     config.cascade.mixKeys[backend] = resolvePath(baseDir, file);
   }
   return config;
+}
+
+function checkTokenConfig(config: NodeConfig): void {
+  if (config.issuer.type !== 1 && config.issuer.type !== 2) {
+    throw new ConfigError(`Config option 'issuer.type' must be 1 or 2, got ${config.issuer.type}`);
+  }
+  checkPositive(config.issuer.epochSeconds, "issuer.epochSeconds");
+  checkPositive(config.issuer.quotaPerEpoch, "issuer.quotaPerEpoch", true);
+  checkPositive(config.tokens.graceSeconds, "tokens.graceSeconds", true);
+  for (const key of config.issuer.allow) {
+    if (typeof key !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(key)) {
+      throw new ConfigError(
+        `Config option 'issuer.allow' holds '${String(key)}', not a base64url key`,
+      );
+    }
+  }
+  for (const s of config.tokens.services) {
+    if (typeof s !== "string" || !/^[a-z][a-z0-9_.-]*$/.test(s)) {
+      throw new ConfigError(
+        `Config option 'tokens.services' holds '${String(s)}', not a service name`,
+      );
+    }
+  }
+  config.tokens.issuers.forEach((i, n) => {
+    const where = `tokens.issuers[${n}]`;
+    if (!isRecord(i) || typeof i.url !== "string" || typeof i.key !== "string") {
+      throw new ConfigError(`Config option '${where}' must be a map with 'url' and 'key'`);
+    }
+    if (!/^[A-Za-z0-9_-]{43}$/.test(i.key)) {
+      throw new ConfigError(`Config option '${where}.key' holds '${i.key}', not a base64url key`);
+    }
+    if (i.url !== "" && !/^https?:\/\//.test(i.url)) {
+      throw new ConfigError(`Config option '${where}.url' must be an http(s) URL or empty`);
+    }
+  });
+  if (
+    config.tokens.services.length > 0 && config.tokens.issuers.length === 0 &&
+    !config.roles.includes("issuer")
+  ) {
+    throw new ConfigError(
+      "Config option 'tokens.services' needs 'tokens.issuers' (or the issuer role on this node)",
+    );
+  }
 }
 
 /**

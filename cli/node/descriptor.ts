@@ -35,6 +35,22 @@ export interface EpochKey {
   validUntil: number;
 }
 
+/** A Privacy Pass issuer key published for one epoch (issuer role). */
+export interface PublishedTokenKey {
+  /** Issuer name its challenges carry. */
+  issuerName: string;
+  /** Token type (1 VOPRF, 2 blind RSA). */
+  type: number;
+  /** Epoch number of the issuer. */
+  epoch: number;
+  /** Encoded public key (RFC 9578 §5.5 / §6.5); its SHA-256 is the token key id. */
+  publicKey: Uint8Array;
+  /** Start of the epoch, ms since 1970. */
+  validFrom: number;
+  /** End of the epoch, ms since 1970. */
+  validUntil: number;
+}
+
 /** What a node publishes about itself. */
 export interface NodeDescriptor {
   /** Node name. */
@@ -51,6 +67,8 @@ export interface NodeDescriptor {
   epochKeys: EpochKey[];
   /** When the descriptor was made, ms since the epoch. */
   time: number;
+  /** Privacy Pass issuer keys, current and next epoch (issuer role only). */
+  tokenKeys?: PublishedTokenKey[];
   /** Identity signature. */
   signature: Uint8Array;
 }
@@ -74,6 +92,20 @@ function descriptorParts(d: Omit<NodeDescriptor, "signature">): Uint8Array[] {
     );
   }
   parts.push(numberPart(d.time));
+  // Token keys are signed only when present, so descriptors without them keep their encoding.
+  if (d.tokenKeys && d.tokenKeys.length > 0) {
+    parts.push(textPart("tokenKeys"), numberPart(d.tokenKeys.length));
+    for (const k of d.tokenKeys) {
+      parts.push(
+        textPart(k.issuerName),
+        numberPart(k.type),
+        numberPart(k.epoch),
+        k.publicKey,
+        numberPart(k.validFrom),
+        numberPart(k.validUntil),
+      );
+    }
+  }
   return parts;
 }
 
@@ -143,6 +175,7 @@ export function descriptorToEnvelope(d: NodeDescriptor): Envelope {
     kind: "node.descriptor",
     ...d,
     epochKeys: d.epochKeys.map((k) => ({ ...k })),
+    ...(d.tokenKeys ? { tokenKeys: d.tokenKeys.map((k) => ({ ...k })) } : {}),
   };
 }
 
@@ -183,8 +216,26 @@ export function readDescriptor(value: unknown, what: string): NodeDescriptor {
       };
     }),
     time: readInteger(env.time, `${what}.time`),
+    ...(env.tokenKeys === undefined || env.tokenKeys === null
+      ? {}
+      : { tokenKeys: readTokenKeys(env.tokenKeys, `${what}.tokenKeys`) }),
     signature: readBytes(env.signature, `${what}.signature`, { length: SIGNATURE_SIZE }),
   };
+}
+
+function readTokenKeys(value: unknown, what: string): PublishedTokenKey[] {
+  return readArray(value, what, { maxLength: 8 }).map((k, i) => {
+    const w = `${what}[${i}]`;
+    const r = readRecord(k, w);
+    return {
+      issuerName: readString(r.issuerName, `${w}.issuerName`).slice(0, 255),
+      type: readInteger(r.type, `${w}.type`, { max: 0xffff }),
+      epoch: readInteger(r.epoch, `${w}.epoch`),
+      publicKey: readBytes(r.publicKey, `${w}.publicKey`, { maxLength: 1024 }),
+      validFrom: readInteger(r.validFrom, `${w}.validFrom`),
+      validUntil: readInteger(r.validUntil, `${w}.validUntil`),
+    };
+  });
 }
 
 /** A directory-signed list of descriptors. */

@@ -30,6 +30,10 @@ import { createHandler, type Route } from "./server.ts";
 import { webRoutes } from "../web/routes.ts";
 import { Store } from "./storage.ts";
 import { surveyService } from "./survey_collector.ts";
+import { gateNodeRoutes, type TokenGate, tokenGateFor } from "./token_gate.ts";
+import { createTokenIssuer, type TokenIssuer } from "./token_issuer.ts";
+import { settlementService } from "./token_settlement.ts";
+import type { PublishedTokenKey } from "./descriptor.ts";
 
 /** A part of a node that runs in the background (cascade mixer, Sphinx mix). */
 export interface NodeService {
@@ -39,6 +43,8 @@ export interface NodeService {
   epochKeys?: () => EpochKey[];
   /** Address for Sphinx packets, if any. */
   sphinxAddress?: () => string;
+  /** Privacy Pass issuer keys to publish in the descriptor. */
+  tokenKeys?: () => PublishedTokenKey[];
   /** Starts it. */
   start(): void | Promise<void>;
   /** Stops it, draining in-flight work. */
@@ -63,6 +69,8 @@ export interface NodeServiceContext {
   directoryClient: () => NodeClient | undefined;
   /** Re-publishes the node descriptor (after a key rotation). */
   publish: () => Promise<void>;
+  /** The token gate, when `tokens.services` is not empty (see token_gate.ts). */
+  tokenGate?: TokenGate | undefined;
 }
 
 /** Creates the Sphinx mix service (registered by the sphinx module). */
@@ -209,6 +217,23 @@ export async function startNode(
     directoryClient,
     publish: () => publish(),
   };
+  let tokenIssuer: TokenIssuer | undefined;
+  if (config.roles.includes("issuer")) {
+    tokenIssuer = createTokenIssuer(ctx);
+    services.push(tokenIssuer);
+  }
+  ctx.tokenGate = tokenGateFor(config, {
+    store,
+    metrics,
+    logger,
+    selfUrl: () => url,
+    localIssuer: tokenIssuer,
+    directoryClient,
+  });
+  if (ctx.tokenGate && config.tokens.settle) {
+    const settler = settlementService(ctx, ctx.tokenGate, board);
+    if (settler) services.push(settler);
+  }
   if (config.roles.includes("cascade")) {
     const boardUrl = () => config.boardUrl || (config.roles.includes("board") ? url : "");
     if (!config.boardUrl && !config.roles.includes("board")) {
@@ -254,6 +279,14 @@ export async function startNode(
     services.push(await surveyService(ctx, () => config.boardUrl || url));
   }
   for (const s of services) routes.push(...(s.routes ?? []));
+  if (ctx.tokenGate) {
+    routes.splice(
+      0,
+      routes.length,
+      ...gateNodeRoutes(routes, ctx.tokenGate, config.tokens.services),
+    );
+    routes.push(...ctx.tokenGate.routes());
+  }
 
   let publish = async (): Promise<void> => {};
   const descriptor = () =>
@@ -264,6 +297,7 @@ export async function startNode(
       sphinxAddress: services.map((s) => s.sphinxAddress?.() ?? "").find((a) => a) ?? "",
       epochKeys: services.flatMap((s) => s.epochKeys?.() ?? []),
       time: Date.now(),
+      ...(tokenIssuer ? { tokenKeys: services.flatMap((s) => s.tokenKeys?.() ?? []) } : {}),
     });
   routes.push(
     ...webRoutes(),

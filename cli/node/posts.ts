@@ -25,11 +25,19 @@ import {
 
 /**
  * Post types the board understands: a mixing job's `job`, `inputs`, `close`, `mix`, a
- * mixer's `failure` (why it cannot mix its stage), and an election's `election` (the
+ * mixer's `failure` (why it cannot mix its stage), an election's `election` (the
  * definition, posted by an admin) and `ceremony` (a trustee's signed ceremony step or
- * decryption shares, see election_board.ts).
+ * decryption shares, see election_board.ts), and a service's token `settlement`.
  */
-export type PostType = "job" | "inputs" | "close" | "mix" | "failure" | "election" | "ceremony";
+export type PostType =
+  | "job"
+  | "inputs"
+  | "close"
+  | "mix"
+  | "failure"
+  | "election"
+  | "ceremony"
+  | "settlement";
 const POST_TYPES: readonly PostType[] = [
   "job",
   "inputs",
@@ -38,6 +46,7 @@ const POST_TYPES: readonly PostType[] = [
   "failure",
   "election",
   "ceremony",
+  "settlement",
 ];
 
 /** Largest post body in bytes (64 MiB). */
