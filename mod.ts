@@ -20,3 +20,4 @@ export * from "./backends/reencrypt/mod.ts";
 export * from "./backends/decrypt/mod.ts";
 export * from "./plugins/survey/mod.ts";
 export * from "./plugins/vote/mod.ts";
+export * from "./plugins/message/mod.ts";
