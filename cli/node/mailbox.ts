@@ -1,6 +1,6 @@
 /**
  * Mailboxes of a Sphinx exit (a provider): what the network delivered for a recipient,
- * kept in the node's SQLite store (table `sphinx_delivered`) until its owner fetches and
+ * kept in the node's SQLite store (table `mailbox`) until its owner fetches and
  * deletes it, or until the TTL; bounded per recipient by a message and a byte quota.
  *
  * The mailbox id is an Ed25519 public key: only requests signed by that key may read,
@@ -73,18 +73,24 @@ export class Mailbox {
     this.#store = store;
     this.#limits = limits;
     this.#metrics = metrics;
+    // AUTOINCREMENT: an id is never reused after a delete, so a client's cursor never
+    // skips a new item. Rows of the older table `sphinx_delivered` move over once.
     store.write(() =>
       store.db.exec(`
+      CREATE TABLE IF NOT EXISTS mailbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+        recipient BLOB NOT NULL, surb_id BLOB, message BLOB NOT NULL, time INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS mailbox_recipient ON mailbox (recipient, id);
+      CREATE INDEX IF NOT EXISTS mailbox_time ON mailbox (time);
       CREATE TABLE IF NOT EXISTS sphinx_delivered (id INTEGER PRIMARY KEY, kind TEXT NOT NULL,
         recipient BLOB NOT NULL, surb_id BLOB, message BLOB NOT NULL, time INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS sphinx_delivered_recipient ON sphinx_delivered (recipient, id);
-      CREATE INDEX IF NOT EXISTS sphinx_delivered_time ON sphinx_delivered (time);`)
+      INSERT INTO mailbox (kind, recipient, surb_id, message, time)
+        SELECT kind, recipient, surb_id, message, time FROM sphinx_delivered ORDER BY id;
+      DELETE FROM sphinx_delivered;`)
     );
     metrics.gauge(
       "panoramix_mailbox_items",
       "Items held in mailboxes",
-      () =>
-        (store.db.prepare("SELECT COUNT(*) AS n FROM sphinx_delivered").get() as { n: number }).n,
+      () => (store.db.prepare("SELECT COUNT(*) AS n FROM mailbox").get() as { n: number }).n,
     );
   }
 
@@ -93,7 +99,7 @@ export class Mailbox {
     let u = this.#usage.get(key);
     if (u === undefined) {
       const row = this.#store.db.prepare(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(message)), 0) AS bytes FROM sphinx_delivered WHERE recipient = ?",
+        "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(message)), 0) AS bytes FROM mailbox WHERE recipient = ?",
       ).get(recipient) as { n: number; bytes: number };
       u = { n: row.n, bytes: row.bytes };
       if (this.#usage.size > 100_000) this.#usage.clear();
@@ -125,7 +131,7 @@ export class Mailbox {
       return false;
     }
     this.#store.db.prepare(
-      "INSERT INTO sphinx_delivered (kind, recipient, surb_id, message, time) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO mailbox (kind, recipient, surb_id, message, time) VALUES (?, ?, ?, ?, ?)",
     ).run(item.kind, item.recipient, item.surbId ?? null, item.payload, item.time ?? Date.now());
     u.n++;
     u.bytes += item.payload.length;
@@ -141,7 +147,7 @@ export class Mailbox {
    */
   fetch(recipient: Uint8Array, options: { after: number; limit: number }): MailboxRow[] {
     return this.#store.db.prepare(
-      "SELECT id, kind, surb_id, message, time FROM sphinx_delivered WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
+      "SELECT id, kind, surb_id, message, time FROM mailbox WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
     ).all(recipient, options.after, options.limit) as unknown as MailboxRow[];
   }
 
@@ -156,7 +162,7 @@ export class Mailbox {
     let deleted = 0;
     this.#store.write(() => {
       const del = this.#store.db.prepare(
-        "DELETE FROM sphinx_delivered WHERE id = ? AND recipient = ? RETURNING LENGTH(message) AS bytes",
+        "DELETE FROM mailbox WHERE id = ? AND recipient = ? RETURNING LENGTH(message) AS bytes",
       );
       const u = this.#usageOf(recipient);
       for (const id of ids) {
@@ -182,7 +188,7 @@ export class Mailbox {
     const cutoff = now - this.#limits.ttlSeconds * 1000;
     const n = this.#store.write(() =>
       Number(
-        this.#store.db.prepare("DELETE FROM sphinx_delivered WHERE time < ?").run(cutoff).changes,
+        this.#store.db.prepare("DELETE FROM mailbox WHERE time < ?").run(cutoff).changes,
       )
     );
     if (n > 0) {

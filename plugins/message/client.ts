@@ -112,8 +112,12 @@ export interface MessageClientOptions {
   maxAttempts?: number;
   /** Persists the state; awaited before mailbox items are deleted. */
   onState?: (state: Uint8Array) => Promise<void>;
-  /** Called for each message delivered (once). */
-  onMessage?: (message: ReceivedMessage) => void;
+  /**
+   * Called for each message delivered, and awaited before the client state is persisted and
+   * the mailbox items deleted: store the message durably here (after a crash in between the
+   * same message may come again; its id is the same, so keep messages by id).
+   */
+  onMessage?: (message: ReceivedMessage) => void | Promise<void>;
   /** Called when every fragment of a sent message was acknowledged, or when it failed. */
   onSent?: (report: SentReport) => void;
   /** Randomness (default the system CSPRNG). */
@@ -306,11 +310,11 @@ export class MessageClient {
   /**
    * The ACK timeout: three times the expected round trip (5 forward hops and 4 ACK hops,
    * each with mean delay 1/μ: P(Erlang(9) > 3 × mean) < 10⁻⁵), plus two mailbox polls and
-   * 500 ms of processing slack.
+   * 2 s of processing and queueing slack.
    */
   get ackTimeoutMs(): number {
     return this.#o.ackTimeoutMs ??
-      Math.round(3 * 9 * this.meanDelayMs + 2 * (this.#o.pollIntervalMs ?? 500) + 500);
+      Math.round(3 * 9 * this.meanDelayMs + 2 * (this.#o.pollIntervalMs ?? 500) + 2000);
   }
 
   /** Counters. */
@@ -629,11 +633,11 @@ export class MessageClient {
     }
     this.#checkTimeouts();
     this.#reassembler.forgetDelivered(7 * 24 * 3600 * 1000);
+    for (const m of delivered) await this.#o.onMessage?.(m);
     if (items.length > 0) {
       await this.#persist();
       await this.#o.transport.remove(items.map((i) => i.id));
     }
-    for (const m of delivered) this.#o.onMessage?.(m);
     return delivered;
   }
 
