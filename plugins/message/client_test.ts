@@ -119,7 +119,7 @@ async function user(net: FakeNetwork, providerIndex: number, extra: {
     payloadSize: PAYLOAD,
     meanDelayMs: 0,
     ...(extra.now ? { now: extra.now } : {}),
-    onMessage: (m) => extra.received?.push(m),
+    onMessage: (m) => void extra.received?.push(m),
     onSent: (r) => extra.sent?.push(r),
   });
   return { identity, client, address: encodeAddress(addressOf(identity)) };
