@@ -21,6 +21,7 @@ import { nodeRoutes } from "./node_command.ts";
 import { reencryptBenchCommand, reencryptCascadeCommand } from "./reencrypt_command.ts";
 import { surveyRoutes } from "./survey_command.ts";
 import { voteRoutes } from "./vote_command.ts";
+import { msgRoutes } from "./msg_command.ts";
 
 /** The version printed by `panoramix --version`. */
 export const VERSION: string = denoConfig.version;
@@ -49,6 +50,7 @@ const root = buildRouteMap({
     vote: voteRoutes,
     survey: surveyRoutes,
     node: nodeRoutes,
+    msg: msgRoutes,
   },
   docs: {
     brief: "Panoramix: verifiable mix-nets for e-voting, private surveys and anonymous messaging",

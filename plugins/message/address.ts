@@ -30,6 +30,8 @@ export const ADDRESS_PREFIX = "pmx1";
 export const ADDRESS_CHECK_SIZE = 4;
 /** Bytes of an encoded address: version, three keys, checksum. */
 export const ADDRESS_SIZE: number = 1 + 32 * 3 + ADDRESS_CHECK_SIZE;
+/** Base32 characters after the prefix. */
+export const ADDRESS_TEXT_LENGTH: number = Math.ceil((ADDRESS_SIZE * 8) / 5);
 
 /** Domain-separation labels of the message plugin's key derivations and checksums. */
 export const MESSAGE_LABELS = {
@@ -166,11 +168,20 @@ export function decodeAddress(text: string): MessageAddress {
   if (!lower.startsWith(ADDRESS_PREFIX)) {
     throw new InvalidInputError(`Address '${shown}' must start with '${ADDRESS_PREFIX}'`);
   }
-  const bytes = base32Decode(lower.slice(ADDRESS_PREFIX.length));
-  if (bytes === undefined) {
+  const body32 = lower.slice(ADDRESS_PREFIX.length);
+  if (!/^[a-z2-7]*$/.test(body32)) {
     throw new InvalidInputError(
       `Address '${shown}' has characters outside a-z and 2-7 (a typo?)`,
     );
+  }
+  if (body32.length !== ADDRESS_TEXT_LENGTH) {
+    throw new InvalidInputError(
+      `Address '${shown}' has ${body32.length} characters after '${ADDRESS_PREFIX}', expected ${ADDRESS_TEXT_LENGTH} (truncated or extra characters?)`,
+    );
+  }
+  const bytes = base32Decode(body32);
+  if (bytes === undefined) {
+    throw new InvalidInputError(`Address '${shown}' has a malformed last character (a typo?)`);
   }
   if (bytes.length !== ADDRESS_SIZE) {
     throw new InvalidInputError(
