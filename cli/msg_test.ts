@@ -20,6 +20,7 @@ import { deleteMailboxItems, fetchMailbox } from "./node/mailbox.ts";
 import { MessageNetwork } from "./node/message_network.ts";
 import { providerInfo, ProviderTransport, registerWithProvider } from "./msg_transport.ts";
 import type { MsgProfile } from "./msg_store.ts";
+import { runInMemory } from "./test_context.ts";
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -219,6 +220,174 @@ Deno.test("messaging through real node processes", async (t) => {
       });
       assert.match(metrics, /panoramix_sphinx_loop_loss_ratio/);
     });
+
+    await t.step(
+      "the panoramix msg commands: init, address, send, inbox, reply, client API",
+      async () => {
+        const cli = async (...args: string[]) => {
+          const r = await runInMemory(args);
+          if (r.status !== 0) throw new Error(`${args.join(" ")}: ${r.status} ${r.stderr}`);
+          return r.stdout;
+        };
+        const a = `${root}/cli-alice`;
+        const b = `${root}/cli-bob`;
+        const aliceAddr =
+          (await cli("msg", "init", "--provider", net.providers[0]!.url, "--dir", a))
+            .trim();
+        const bobInit = JSON.parse(
+          await cli("msg", "init", "--provider", net.providers[1]!.url, "--dir", b, "--json"),
+        );
+        assert.match(aliceAddr, /^pmx1[a-z2-7]{162}$/);
+        assert.equal((await cli("msg", "address", "--dir", a)).trim(), aliceAddr);
+        const again = await runInMemory([
+          "msg",
+          "init",
+          "--provider",
+          net.providers[0]!.url,
+          "--dir",
+          a,
+        ]);
+        assert.equal(again.status, 5);
+        assert.match(again.stderr, /already exists; pass --force/);
+        const sent = JSON.parse(
+          await cli(
+            "msg",
+            "send",
+            "--dir",
+            a,
+            "--to",
+            bobInit.address,
+            "--text",
+            "via the CLI",
+            "--reveal",
+            "--mean-delay-ms",
+            "5",
+            "--json",
+          ),
+        );
+        assert.equal(sent.status, "delivered");
+        const inbox = (await cli("msg", "inbox", "--dir", b, "--json")).trim().split("\n").map((
+          l,
+        ) => JSON.parse(l));
+        assert.equal(inbox.length, 1);
+        assert.equal(inbox[0].text, "via the CLI");
+        assert.equal(inbox[0].from, aliceAddr);
+        assert.equal(inbox[0].id, sent.id);
+        const second = await runInMemory(["msg", "inbox", "--dir", b, "--json"]);
+        assert.equal(second.stdout, "", "a message is shown once");
+        const replyId = (await cli("msg", "reply", inbox[0].id, "--dir", b, "--text", "got it"))
+          .trim();
+        const reply = await until("the reply in alice's inbox", async () => {
+          const out = (await cli("msg", "inbox", "--dir", a, "--json")).trim();
+          return out ? JSON.parse(out.split("\n")[0]!) : undefined;
+        });
+        assert.equal(reply.id, replyId);
+        assert.equal(reply.kind, "reply");
+        assert.equal(reply.inReplyTo, sent.id);
+        assert.equal(reply.text, "got it");
+        // A typo in an address is caught, not routed.
+        const typo = bobInit.address.slice(0, 20) + (bobInit.address[20] === "a" ? "b" : "a") +
+          bobInit.address.slice(21);
+        const bad = await runInMemory(["msg", "send", "--dir", a, "--to", typo, "--text", "x"]);
+        assert.equal(bad.status, 4);
+        assert.match(bad.stderr, /^panoramix: error: Address .* (checksum|curve point)/);
+        assert.equal(bad.stderr.trim().split("\n").length, 1);
+
+        // The long-running client of bob, used through its local API.
+        const ready = `${root}/bob-client.json`;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-all",
+            new URL("./main.ts", import.meta.url).pathname,
+            "msg",
+            "client",
+            "--dir",
+            b,
+            "--listen",
+            "127.0.0.1:0",
+            "--ready-file",
+            ready,
+            "--mean-delay-ms",
+            "5",
+            "--rate-payload",
+            "10",
+            "--rate-loop",
+            "5",
+            "--rate-drop",
+            "5",
+            "--poll-ms",
+            "100",
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        try {
+          const { url } = await until("the client's ready file", async () => {
+            try {
+              return JSON.parse(await Deno.readTextFile(ready)) as { url: string };
+            } catch {
+              return undefined;
+            }
+          });
+          const api = async (path: string, body?: unknown) => {
+            const r = await fetch(
+              `${url}${path}`,
+              body === undefined ? {} : {
+                method: "POST",
+                body: JSON.stringify(body),
+              },
+            );
+            return { status: r.status, json: await r.json() };
+          };
+          assert.equal((await api("/v1/address")).json.address, bobInit.address);
+          // While the client runs, one-shot commands on the same files are refused.
+          const busy = await runInMemory(["msg", "inbox", "--dir", b]);
+          assert.equal(busy.status, 2);
+          assert.match(busy.stderr, /msg client' is running/);
+          await cli(
+            "msg",
+            "send",
+            "--dir",
+            a,
+            "--to",
+            bobInit.address,
+            "--text",
+            "to the API",
+            "--mean-delay-ms",
+            "5",
+            "--json",
+          );
+          const got = await until("the message through the API", async () => {
+            const { json } = await api(`/v1/messages?after=${inbox.length}`);
+            return json.messages.find((m: { text: string }) => m.text === "to the API");
+          });
+          assert.equal(got.from, null);
+          const queued = await api("/v1/send", {
+            to: aliceAddr,
+            text: "from the API",
+            reveal: true,
+          });
+          assert.equal(queued.status, 202);
+          const fromApi = await until("alice gets the API's message", async () => {
+            const out = (await cli("msg", "inbox", "--dir", a, "--json")).trim();
+            return out ? JSON.parse(out.split("\n")[0]!) : undefined;
+          });
+          assert.equal(fromApi.text, "from the API");
+          assert.equal(fromApi.from, bobInit.address);
+          const bad = await api("/v1/send", { to: "pmx1nope", text: "x" });
+          assert.equal(bad.status, 400);
+          const status = await api("/v1/status");
+          assert.ok(status.json.stats.loopsSent > 0, "cover traffic is on");
+        } finally {
+          child.kill("SIGTERM");
+          const status = await child.status;
+          const err = await new Response(child.stderr).text();
+          assert.equal(status.code, 0, err);
+          assert.match(err, /stopped; loops \d+\/\d+ back/);
+        }
+      },
+    );
 
     await t.step("kill -9 of a provider loses no stored message", async () => {
       const dave = await user(net, 1);
