@@ -274,3 +274,66 @@ Deno.test("client state persists: a restarted client still suppresses a duplicat
   assert.deepEqual((await again.poll()).map((m) => m.body[0]), [8]);
   assert.throws(() => again.restore(new Uint8Array([0x80])), /not a message client state/);
 });
+
+Deno.test("cover traffic follows the Poisson rates λ_P, λ_L, λ_D", async () => {
+  const net = new FakeNetwork();
+  const identity = await generateMessageIdentity(net.providers[0]!.id);
+  const inner = net.transport(identity.mailboxKey.publicKey, identity.provider);
+  const times: number[] = [];
+  const rates = { payload: 20, loop: 10, drop: 10 };
+  const client = new MessageClient({
+    identity,
+    transport: {
+      ...inner,
+      submit: (packets) => {
+        times.push(performance.now());
+        return Promise.resolve(packets.map(() => 0)); // counted, not routed
+      },
+    },
+    payloadSize: PAYLOAD,
+    meanDelayMs: 0,
+    rates,
+    pollIntervalMs: 60_000,
+  });
+  const seconds = 3;
+  client.start();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await client.stop();
+  const s = client.stats;
+  // With no real message queued every payload slot sends a drop: drops ~ (λ_P + λ_D)·t.
+  const expect = { loops: rates.loop * seconds, drops: (rates.payload + rates.drop) * seconds };
+  const within = (n: number, mean: number) => Math.abs(n - mean) <= 4.5 * Math.sqrt(mean);
+  assert.ok(within(s.loopsSent, expect.loops), `loops ${s.loopsSent}, expected ~${expect.loops}`);
+  assert.ok(within(s.drops, expect.drops), `drops ${s.drops}, expected ~${expect.drops}`);
+  assert.equal(s.payloadPackets, 0);
+  // The merged stream is Poisson: exponential gaps have a coefficient of variation near 1
+  // (a fixed-rate sender would show ~0).
+  const gaps = times.slice(1).map((t, i) => t - times[i]!);
+  const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+  const sd = Math.sqrt(gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length);
+  assert.ok(sd / mean > 0.6 && sd / mean < 1.5, `coefficient of variation ${sd / mean}`);
+});
+
+Deno.test("a queued message takes the next payload slot instead of a drop", async () => {
+  const net = new FakeNetwork();
+  const received: ReceivedMessage[] = [];
+  const alice = await user(net, 0);
+  const bob = await user(net, 1, { received });
+  const client = new MessageClient({
+    identity: alice.identity,
+    transport: net.transport(alice.identity.mailboxKey.publicKey, alice.identity.provider),
+    payloadSize: PAYLOAD,
+    meanDelayMs: 0,
+    rates: { payload: 50, loop: 0, drop: 0 },
+    pollIntervalMs: 100,
+  });
+  await client.send(bob.address, new TextEncoder().encode("in a slot"));
+  client.start();
+  await new Promise((r) => setTimeout(r, 500));
+  await client.stop();
+  await bob.client.poll();
+  assert.equal(received.length, 1);
+  assert.equal(client.stats.payloadPackets, 1);
+  assert.ok(client.stats.drops >= 5, "the other slots were drops");
+  assert.equal(client.stats.unacked, 0, "acknowledged through the polling stream");
+});
