@@ -110,6 +110,10 @@ export interface MessageClientOptions {
   ackTimeoutMs?: number;
   /** Transmissions of a fragment before the message is reported failed (default 6). */
   maxAttempts?: number;
+  /** A message still missing fragments this long after its first one is given up (default 1 h). */
+  incompleteTimeoutMs?: number;
+  /** Called for each message given up as incomplete (never delivered partially). */
+  onIncomplete?: (message: { id: string; have: number; count: number }) => void;
   /** Persists the state; awaited before mailbox items are deleted. */
   onState?: (state: Uint8Array) => Promise<void>;
   /**
@@ -188,6 +192,8 @@ export interface ClientStats {
   delivered: number;
   /** Mailbox items that did not open or parse. */
   rejected: number;
+  /** Messages given up as incomplete. */
+  incomplete: number;
 }
 
 interface Outgoing {
@@ -274,6 +280,7 @@ export class MessageClient {
     unacked: 0,
     delivered: 0,
     rejected: 0,
+    incomplete: 0,
   };
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #streaming = false;
@@ -633,6 +640,10 @@ export class MessageClient {
     }
     this.#checkTimeouts();
     this.#reassembler.forgetDelivered(7 * 24 * 3600 * 1000);
+    for (const p of this.#reassembler.expire(this.#o.incompleteTimeoutMs ?? 3600_000)) {
+      this.#stats.incomplete++;
+      this.#o.onIncomplete?.({ id: toHex(p.messageId), have: p.have, count: p.count });
+    }
     for (const m of delivered) await this.#o.onMessage?.(m);
     if (items.length > 0) {
       await this.#persist();

@@ -337,3 +337,33 @@ Deno.test("a queued message takes the next payload slot instead of a drop", asyn
   assert.ok(client.stats.drops >= 5, "the other slots were drops");
   assert.equal(client.stats.unacked, 0, "acknowledged through the polling stream");
 });
+
+Deno.test("a message missing a fragment is reported incomplete, never delivered in part", async () => {
+  const net = new FakeNetwork();
+  let now = 9_000_000;
+  const received: ReceivedMessage[] = [];
+  const alice = await user(net, 0, { now: () => now });
+  const gaveUp: { have: number; count: number }[] = [];
+  const identity = await generateMessageIdentity(net.providers[1]!.id);
+  const bob = new MessageClient({
+    identity,
+    transport: net.transport(identity.mailboxKey.publicKey, identity.provider),
+    payloadSize: PAYLOAD,
+    meanDelayMs: 0,
+    incompleteTimeoutMs: 60_000,
+    onIncomplete: (m) => void gaveUp.push(m),
+    onMessage: (m) => void received.push(m),
+    now: () => now,
+  });
+  await alice.client.send(encodeAddress(addressOf(identity)), new Uint8Array(4000)); // 4 fragments
+  await alice.client.flush();
+  const box = toHex(identity.mailboxKey.publicKey);
+  net.mailboxes.set(box, net.mailboxes.get(box)!.slice(1)); // one fragment lost on the way
+  await bob.poll();
+  assert.deepEqual(bob.incomplete().map((p) => [p.have, p.count]), [[3, 4]]);
+  now += 61_000;
+  await bob.poll();
+  assert.deepEqual(gaveUp.map((p) => [p.have, p.count]), [[3, 4]]);
+  assert.equal(received.length, 0);
+  assert.equal(bob.stats.incomplete, 1);
+});
