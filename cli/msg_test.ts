@@ -22,7 +22,8 @@ import { providerInfo, ProviderTransport, registerWithProvider } from "./msg_tra
 import type { MsgProfile } from "./msg_store.ts";
 import { runInMemory } from "./test_context.ts";
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+// Generous: the machine running the tests may be shared and loaded.
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -142,8 +143,9 @@ Deno.test("messaging through real node processes", async (t) => {
       await new Promise((r) => setTimeout(r, 1600));
       const report = await pollUntil(carol, "carol's report", () => carol.sent[0]);
       assert.equal(report.status, "delivered");
-      assert.equal(report.transmissions, 2, "one retransmission");
-      assert.equal(carol.client.stats.retransmissions, 1);
+      // At least one retransmission (more if the machine is slow enough to miss 1.5 s again).
+      assert.ok(report.transmissions >= 2, `transmissions ${report.transmissions}`);
+      assert.equal(carol.client.stats.retransmissions, report.transmissions - 1);
       await until("bob's copies", async () => {
         await bob.client.poll();
         return bob.client.stats.duplicates >= 1 ? true : undefined;

@@ -751,7 +751,11 @@ export class MessageClient {
         const t = setTimeout(() => {
           this.#timers.delete(t);
           // Actions run one at a time; the next arrival is drawn independently (Poisson).
-          this.#busy = this.#busy.then(action).catch(() => {});
+          // Actions still queued when the client stops are skipped (a queued real packet
+          // stays in the queue).
+          this.#busy = this.#busy.then(() => this.#streaming ? action() : undefined).catch(
+            () => {},
+          );
           next();
         }, sphinxExponentialDelayMs(1000 / rate, this.#random));
         this.#timers.add(t);
