@@ -334,16 +334,23 @@ export const msgInboxCommand = buildCommand({
       const stop = () => (stopped = true);
       if (flags.follow) Deno.addSignalListener("SIGINT", stop);
       try {
-        if (flags.all) { for (const m of store.messages()) await print(m); }
-        do {
+        // --all: every stored message, including those this call fetches; then (--follow) new ones.
+        if (flags.all) {
+          for (const m of await client.poll()) fresh.push(m);
+          await client.flush();
+          for (const m of store.messages()) await print(m);
+        }
+        while (!flags.all || flags.follow) {
           const got = await client.poll();
           await client.flush(); // retransmissions of our own sent messages
           for (const m of got) {
             fresh.push(m);
-            if (!flags.all || flags.follow) await print(m);
+            await print(m);
           }
-          if (flags.follow) await new Promise((r) => setTimeout(r, 500));
-        } while (flags.follow && !stopped);
+          if (!flags.follow || stopped) break;
+          await new Promise((r) => setTimeout(r, 500));
+          if (stopped) break;
+        }
       } finally {
         if (flags.follow) Deno.removeSignalListener("SIGINT", stop);
       }
@@ -453,9 +460,13 @@ export function clientApi(
         case "POST /v1/send": {
           const body = await readJson(req);
           if (typeof body.to !== "string") throw new InvalidInputError("Give 'to' (an address)");
+          const surbs = body.surbs ?? 1;
+          if (typeof surbs !== "number" || !Number.isInteger(surbs) || surbs < 0 || surbs > 16) {
+            throw new InvalidInputError("Value 'surbs' must be an integer from 0 to 16");
+          }
           const id = await client.send(decodeAddress(body.to), apiBody(body), {
             revealSender: body.reveal === true,
-            replySurbs: typeof body.surbs === "number" ? body.surbs : 1,
+            replySurbs: surbs,
           });
           return jsonReply({ id, status: "queued" }, 202);
         }

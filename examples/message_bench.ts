@@ -163,6 +163,29 @@ try {
       `${(perSecondMs * 3.6).toFixed(0)} s per hour (${(perSecondMs / 10).toFixed(2)}% of a core)`,
   );
 
+  // --- a 1 MiB message ----------------------------------------------------------------------
+  {
+    const big = new Uint8Array(1024 * 1024);
+    for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+    const t = performance.now();
+    const id = await alice.client.send(bob.address, big);
+    const n = await alice.client.flush();
+    const built = performance.now();
+    let whole: Uint8Array | undefined;
+    while (whole === undefined) {
+      for (const m of await bob.client.poll()) if (m.id === id) whole = m.body;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ok = whole.length === big.length && whole.every((b, i) => b === big[i]);
+    say(`load ${load()}`);
+    say(
+      `1 MiB message: ${n} packets built and submitted in ${((built - t) / 1000).toFixed(1)} s, ` +
+        `received whole (${ok ? "intact" : "CORRUPTED"}) after ${
+          ((performance.now() - t) / 1000).toFixed(1)
+        } s`,
+    );
+  }
+
   // --- 2. throughput ---------------------------------------------------------------------
   const c1 = await person(0, { rates: DEFAULT_COVER_RATES });
   const c2 = await person(0, { rates: DEFAULT_COVER_RATES }); // loops stay off provider1's count
@@ -187,6 +210,13 @@ try {
     }
     return total;
   };
+  const storedNow = async () =>
+    Number(
+      /reason="stored"\} (\d+)/.exec(
+        await (await fetch(`${net!.providers[1]!.url}/metrics`)).text(),
+      )?.[1] ?? 0,
+    );
+  const storedBefore = await storedNow();
   const hopsBefore = await scrape();
   const start = performance.now();
   const inner = alice.transport.inner;
@@ -203,7 +233,7 @@ try {
     }),
   );
   const submitted = performance.now();
-  await waitStored(fetchN + packets.length - refused);
+  await waitStored(storedBefore + packets.length - refused);
   const end = performance.now();
   const hops = (await scrape()) - hopsBefore;
   const seconds = (end - start) / 1000;
