@@ -116,7 +116,7 @@ export const nodeInitCommand = buildCommand({
         kind: "parsed",
         parse: String,
         default: "cascade",
-        brief: "Comma-separated roles: board, directory, cascade, sphinx",
+        brief: "Comma-separated roles: board, directory, cascade, sphinx, provider",
       },
       httpListen: {
         kind: "parsed",
