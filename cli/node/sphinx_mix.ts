@@ -72,6 +72,8 @@ export interface SphinxDelivery {
 export type SphinxDeliveryHandler = (delivery: SphinxDelivery) => void;
 
 const PER_CONNECTION_IN_FLIGHT = 512;
+// How long a packet whose next hop is not in the topology is retried before it is dropped.
+const UNROUTABLE_DROP_MS = 60_000;
 // Most packets being forwarded (sent, not yet acknowledged by the next hop) at once.
 const MAX_SENDING = 4096;
 
@@ -126,6 +128,7 @@ export class SphinxMix {
   #delivery: SphinxDeliveryHandler | undefined;
   #loops: MixLoops;
   #pendingOwn: number[] = [];
+  #unroutable = new Map<number, number>();
 
   /**
 
@@ -602,7 +605,22 @@ export class SphinxMix {
       });
       const soon = error instanceof PanoramixError && error.code === "not_found";
       retryAt = Date.now() + (soon ? 200 : 1000);
+      if (soon) {
+        // A next hop absent from the topology for a minute (e.g. the first hop of a forged
+        // SURB-ACK) will not appear: drop the packet instead of retrying it for ever.
+        const first = this.#unroutable.get(r.id) ?? Date.now();
+        this.#unroutable.set(r.id, first);
+        if (Date.now() - first > UNROUTABLE_DROP_MS) {
+          this.#unroutable.delete(r.id);
+          retryAt = undefined;
+          metrics.counter(
+            "panoramix_sphinx_unroutable_dropped_total",
+            "Packets dropped: next hop not in the topology for a minute",
+          ).inc();
+        }
+      }
     }
+    if (retryAt === undefined) this.#unroutable.delete(r.id);
     try {
       // At-least-once: the row leaves the queue only after the next hop acknowledged it.
       store.write(() => {
