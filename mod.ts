@@ -21,3 +21,4 @@ export * from "./backends/decrypt/mod.ts";
 export * from "./plugins/survey/mod.ts";
 export * from "./plugins/vote/mod.ts";
 export * from "./plugins/token/mod.ts";
+export * from "./plugins/message/mod.ts";

@@ -18,7 +18,6 @@ import {
 } from "./mix_command.ts";
 import { decryptBenchCommand } from "./decrypt_command.ts";
 import { nodeRoutes } from "./node_command.ts";
-import { msgSimulateCommand } from "./msg_simulate_command.ts";
 import { reencryptBenchCommand, reencryptCascadeCommand } from "./reencrypt_command.ts";
 import { surveyRoutes } from "./survey_command.ts";
 import { voteRoutes } from "./vote_command.ts";
@@ -31,6 +30,7 @@ import {
   formatUnknownCommand,
 } from "./usage_errors.ts";
 import { tokenRoutes } from "./token_command.ts";
+import { msgRoutes } from "./msg_command.ts";
 
 /** The version printed by `panoramix --version`. */
 export const VERSION: string = denoConfig.version;
@@ -62,10 +62,7 @@ const root = buildRouteMap({
     job: jobRoutes,
     survey: surveyRoutes,
     node: nodeRoutes,
-    msg: buildRouteMap({
-      routes: { simulate: msgSimulateCommand },
-      docs: { brief: "Anonymous messaging over the Sphinx network (Loopix design)" },
-    }),
+    msg: msgRoutes,
     token: tokenRoutes,
   },
   docs: {

@@ -120,7 +120,7 @@ export const nodeInitCommand = buildCommand({
         kind: "parsed",
         parse: String,
         default: "cascade",
-        brief: "Comma-separated roles: board, directory, cascade, sphinx, survey, issuer",
+        brief: "Comma-separated roles: board, directory, cascade, sphinx, survey, issuer, provider",
       },
       httpListen: {
         kind: "parsed",

@@ -37,6 +37,7 @@ import { verifyJobFromBoard } from "../cli/node/board_reader.ts";
 import { NodeClient } from "../cli/node/client.ts";
 import { freePort, NodeProcess, writeNodeDir } from "../cli/node/cluster.ts";
 import { generateIdentity } from "../cli/node/identity.ts";
+import { fetchMailbox } from "../cli/node/mailbox.ts";
 import { closeJob, createJob, submitInputs, waitForJob } from "../cli/node/job_client.ts";
 import { buildPacket, chooseRoute, fetchTopology } from "../cli/node/sphinx_client.ts";
 import { SPHINX_STATUS, SphinxLink } from "../cli/node/sphinx_link.ts";
@@ -133,7 +134,8 @@ try {
       "hub identity",
     ),
   );
-  const recipient = crypto.getRandomValues(new Uint8Array(32));
+  const owner = generateIdentity(); // the mailbox key: exits let only it read the mailbox
+  const recipient = owner.publicKey;
   const links = new Map<string, SphinxLink>();
   const exits = new Set<string>();
   const sentAt = performance.now();
@@ -156,10 +158,8 @@ try {
   while (delivered.length < messages && Date.now() < deadline) {
     delivered = [];
     for (const url of exits) {
-      const { messages: got } = await new NodeClient(url).getJson(
-        `/v1/sphinx/messages?recipient=${toBase64Url(recipient)}`,
-      ) as { messages: { message: string }[] };
-      for (const m of got) delivered.push(new TextDecoder().decode(fromBase64Url(m.message, "m")));
+      const got = await fetchMailbox(url, { identity: owner });
+      for (const m of got) delivered.push(new TextDecoder().decode(m.message));
     }
     await new Promise((r) => setTimeout(r, 50));
   }

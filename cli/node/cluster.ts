@@ -41,6 +41,8 @@ export interface LocalNodeSpec {
   limits?: Partial<ReturnType<typeof defaultConfig>["limits"]>;
   /** Use this identity instead of a fresh one. */
   identity?: Identity;
+  /** Overrides of the provider section. */
+  provider?: Partial<ReturnType<typeof defaultConfig>["provider"]>;
 }
 
 /** A written node directory. */
@@ -83,6 +85,7 @@ export async function writeNodeDir(dir: string, spec: LocalNodeSpec): Promise<Lo
   config.limits.burst = 10_000;
   Object.assign(config.limits, spec.limits ?? {});
   Object.assign(config.sphinx, spec.sphinx ?? {});
+  Object.assign(config.provider, spec.provider ?? {});
   for (const [backend, key] of Object.entries(spec.mixKeys ?? {})) {
     const file = `mix-${backend}.secret.json`;
     await writeEnvelopeFile(`${dir}/${file}`, key, { secret: true, overwrite: true });

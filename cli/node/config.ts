@@ -17,7 +17,14 @@ import {
 } from "./survey_config.ts";
 
 /** Roles a node can run, any combination. */
-export type NodeRole = "board" | "directory" | "cascade" | "sphinx" | "survey" | "issuer";
+export type NodeRole =
+  | "board"
+  | "directory"
+  | "cascade"
+  | "sphinx"
+  | "survey"
+  | "issuer"
+  | "provider";
 
 /** All roles. */
 export const NODE_ROLES: readonly NodeRole[] = [
@@ -27,6 +34,7 @@ export const NODE_ROLES: readonly NodeRole[] = [
   "sphinx",
   "survey",
   "issuer",
+  "provider",
 ];
 
 /** A parsed, validated configuration with every default filled in. */
@@ -101,6 +109,23 @@ export interface NodeConfig {
     packetsPerSecond: number;
     /** Packets a sending address may send at once. */
     packetBurst: number;
+    /** λ_M: loops per second this node sends through the layers back to itself (0 = none). */
+    loopsPerSecond: number;
+    /** Mean per-hop delay of this node's loops, in milliseconds. */
+    loopMeanDelayMs: number;
+  };
+  /** Provider settings (messaging entry and exit; needs the sphinx role; docs/message.md). */
+  provider: {
+    /** Seconds a mailbox item is kept when its owner does not fetch and delete it. */
+    mailboxTtlSeconds: number;
+    /** Most items per mailbox. */
+    quotaMessages: number;
+    /** Most bytes per mailbox. */
+    quotaBytes: number;
+    /** Most registered users. */
+    maxUsers: number;
+    /** Number of mix layers of the stratified topology. */
+    layers: number;
   };
   /** Survey collector settings. */
   survey: SurveySectionConfig;
@@ -135,7 +160,7 @@ export interface NodeConfig {
 /** The meaning of every option, written by `node init` as `_comments`. */
 export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   name: "Human-readable node name (shown in logs and the descriptor)",
-  roles: "Roles to run, any of: board, directory, cascade, sphinx, survey, issuer",
+  roles: "Roles to run, any of: board, directory, cascade, sphinx, survey, issuer, provider",
   dataDir: "Directory for node.sqlite (WAL) and epoch keys; relative to this file",
   identityKeyFile: "Ed25519 identity key file (mode 0600); relative to this file",
   httpListen: "HTTP listen address host:port; port 0 picks a free port",
@@ -176,6 +201,14 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
     'Accepted issuers: [{"url": "...", "key": "<identity>"}]; url "" = via directory',
   "tokens.graceSeconds": "Seconds into an epoch during which last epoch's tokens still count",
   "tokens.settle": "Post a settlement record per finished epoch to the board (boardUrl)",
+  "sphinx.loopsPerSecond": "Mix loops λ_M per second (cover traffic back to this node); 0 = none",
+  "sphinx.loopMeanDelayMs": "Mean per-hop delay of this node's loops in ms",
+  "provider.mailboxTtlSeconds": "Seconds a mailbox item is kept when not fetched and deleted",
+  "provider.quotaMessages": "Most items per mailbox; beyond it deliveries are refused (no ACK)",
+  "provider.quotaBytes": "Most bytes per mailbox; beyond it deliveries are refused (no ACK)",
+  "provider.maxUsers": "Most users registered with this provider",
+  "provider.layers":
+    "Mix layers of the stratified topology (routes: provider, one mix per layer, provider)",
 };
 
 /**
@@ -219,6 +252,15 @@ export function defaultConfig(): NodeConfig {
       maxDelayMs: 600_000,
       packetsPerSecond: 20_000,
       packetBurst: 50_000,
+      loopsPerSecond: 0,
+      loopMeanDelayMs: 50,
+    },
+    provider: {
+      mailboxTtlSeconds: 7 * 24 * 3600,
+      quotaMessages: 100_000,
+      quotaBytes: 256 * 1024 * 1024,
+      maxUsers: 100_000,
+      layers: 3,
     },
     survey: defaultSurveySection(),
     issuer: { name: "", type: 2, epochSeconds: 3600, allow: [], quotaPerEpoch: 0 },
@@ -311,6 +353,23 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
   checkPositive(config.sphinx.maxDelayMs, "sphinx.maxDelayMs", true);
   checkPositive(config.sphinx.packetsPerSecond, "sphinx.packetsPerSecond");
   checkPositive(config.sphinx.packetBurst, "sphinx.packetBurst");
+  checkPositive(config.sphinx.loopsPerSecond, "sphinx.loopsPerSecond", true);
+  checkPositive(config.sphinx.loopMeanDelayMs, "sphinx.loopMeanDelayMs", true);
+  checkPositive(config.provider.mailboxTtlSeconds, "provider.mailboxTtlSeconds");
+  checkPositive(config.provider.quotaMessages, "provider.quotaMessages");
+  checkPositive(config.provider.quotaBytes, "provider.quotaBytes");
+  checkPositive(config.provider.maxUsers, "provider.maxUsers");
+  if (
+    !Number.isInteger(config.provider.layers) || config.provider.layers < 1 ||
+    config.provider.layers > 3
+  ) {
+    throw new ConfigError(
+      `Config option 'provider.layers' must be 1, 2 or 3 (routes have at most 5 hops), got ${config.provider.layers}`,
+    );
+  }
+  if (config.roles.includes("provider") && !config.roles.includes("sphinx")) {
+    throw new ConfigError("Role 'provider' needs the 'sphinx' role too (add it to 'roles')");
+  }
   if (config.sphinx.overlapSeconds >= config.sphinx.epochSeconds) {
     throw new ConfigError(
       "Config option 'sphinx.overlapSeconds' must be below 'sphinx.epochSeconds'",

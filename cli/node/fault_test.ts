@@ -15,6 +15,7 @@ import { closeJob, createJob, submitInputs, waitForJob } from "./job_client.ts";
 import { createPost } from "./posts.ts";
 import { buildPacket, chooseRoute, fetchTopology } from "./sphinx_client.ts";
 import { SPHINX_STATUS, SphinxLink } from "./sphinx_link.ts";
+import { fetchMailbox } from "./mailbox.ts";
 import { TestNetwork } from "./test_support.ts";
 
 const admin = generateIdentity();
@@ -185,7 +186,8 @@ Deno.test("kill -9 of a Sphinx mix holding delayed packets: after restart all ar
     const topology = await fetchTopology(new NodeClient(dir.url), dir.identity.publicKey);
     const byName = (n: string) => topology.nodes.find((d) => d.name === n)!;
     const nodes = [byName("entry"), byName("middle"), byName("exit")];
-    const recipient = crypto.getRandomValues(new Uint8Array(32));
+    const owner = generateIdentity(); // the mailbox key: only it can read the mailbox
+    const recipient = owner.publicKey;
     const link = await SphinxLink.connect(nodes[0]!.sphinxAddress);
     const count = 60;
     for (let i = 0; i < count; i++) {
@@ -210,12 +212,10 @@ Deno.test("kill -9 of a Sphinx mix holding delayed packets: after restart all ar
     await middle.stop("SIGKILL");
     middle = await NodeProcess.spawn(configPath);
     const delivered = await until("every delivery", async () => {
-      const { messages } = await new NodeClient(exit.url).getJson(
-        `/v1/sphinx/messages?recipient=${toBase64Url(recipient)}`,
-      ) as { messages: { message: string }[] };
+      const messages = await fetchMailbox(exit.url, { identity: owner });
       return messages.length >= count ? messages : undefined;
     });
-    const texts = delivered.map((m) => new TextDecoder().decode(fromBase64Url(m.message, "m")));
+    const texts = delivered.map((m) => new TextDecoder().decode(m.message));
     assert.deepEqual(
       texts.sort(),
       Array.from({ length: count }, (_, i) => `m${i}`).sort(),
@@ -242,7 +242,8 @@ Deno.test("SIGTERM mid-stream drains: exit 0, and every acknowledged packet is d
     entry = await NodeProcess.spawn(configPath);
     const topology = await fetchTopology(new NodeClient(dir.url), dir.identity.publicKey);
     const nodes = ["entry", "exit"].map((n) => topology.nodes.find((d) => d.name === n)!);
-    const recipient = crypto.getRandomValues(new Uint8Array(32));
+    const owner = generateIdentity(); // the mailbox key: only it can read the mailbox
+    const recipient = owner.publicKey;
     const packets: Uint8Array[] = [];
     for (let i = 0; i < 150; i++) {
       const route = chooseRoute(topology, { hops: 2, meanDelayMs: 0, nodes });
@@ -270,11 +271,9 @@ Deno.test("SIGTERM mid-stream drains: exit 0, and every acknowledged packet is d
     const acknowledged = [...accepted];
     entry = await NodeProcess.spawn(configPath);
     const delivered = await until("every acknowledged delivery", async () => {
-      const { messages } = await new NodeClient(exit.url).getJson(
-        `/v1/sphinx/messages?recipient=${toBase64Url(recipient)}`,
-      ) as { messages: { message: string }[] };
+      const messages = await fetchMailbox(exit.url, { identity: owner });
       const texts = new Set(
-        messages.map((m) => new TextDecoder().decode(fromBase64Url(m.message, "m"))),
+        messages.map((m) => new TextDecoder().decode(m.message)),
       );
       return acknowledged.every((a) => texts.has(a)) ? texts : undefined;
     });

@@ -8,12 +8,13 @@
  * @module
  */
 
-import { fromBase64Url, toBase64Url } from "../../core/bytes.ts";
 import { NodeClient } from "./client.ts";
 import { NodeProcess, writeNodeDir } from "./cluster.ts";
 import { buildPacket, chooseRoute, fetchTopology } from "./sphinx_client.ts";
 import { SPHINX_STATUS, SphinxLink } from "./sphinx_link.ts";
 import { TestNetwork } from "./test_support.ts";
+import { generateIdentity } from "./identity.ts";
+import { fetchMailbox } from "./mailbox.ts";
 
 /** Options of {@linkcode runSphinxLoad}. */
 export interface SphinxLoadOptions {
@@ -82,7 +83,8 @@ export async function runSphinxLoad(options: SphinxLoadOptions): Promise<SphinxL
       procs.push(await NodeProcess.spawn(configPath));
     }
     const topology = await fetchTopology(new NodeClient(dir.url), dir.identity.publicKey);
-    const recipient = crypto.getRandomValues(new Uint8Array(32));
+    const owner = generateIdentity(); // the mailbox key that reads the exits' mailboxes
+    const recipient = owner.publicKey;
     log(`building ${options.count} packets`);
     const created = performance.now();
     const packets: { packet: Uint8Array; first: string }[] = [];
@@ -115,12 +117,10 @@ export async function runSphinxLoad(options: SphinxLoadOptions): Promise<SphinxL
       while (polling && delivered < options.count && performance.now() < deadline) {
         for (const url of exits) {
           for (;;) {
-            const { messages } = await new NodeClient(url).getJson(
-              `/v1/sphinx/messages?recipient=${toBase64Url(recipient)}&after=${cursors.get(url)}`,
-            ) as { messages: { id: number; message: string }[] };
+            const messages = await fetchMailbox(url, { identity: owner, after: cursors.get(url)! });
             const now = performance.now();
             for (const m of messages) {
-              const bytes = fromBase64Url(m.message, "message");
+              const bytes = m.message;
               const i = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0);
               if (i < options.count && !seen[i]) {
                 seen[i] = 1;

@@ -5,12 +5,14 @@
  * `GET /v1/board/posts?after=N&limit=M`, `GET /v1/board/head`, `GET /v1/board/jobs`,
  * `GET /v1/board/jobs/:job`, `GET /v1/board/jobs/:job/items?stage=K`.
  * Directory: `POST /v1/directory/descriptors` (signed request; body a descriptor),
- * `GET /v1/directory/topology`.
+ * `GET /v1/directory/topology`, `GET /v1/directory/layers?layers=L` (messaging layers).
  *
  * @module
  */
 
+import { toBase64Url } from "../../core/bytes.ts";
 import { toJsonView } from "../../core/envelope.ts";
+import { assignLayers } from "../../plugins/message/mod.ts";
 import { readInteger } from "../../core/fields.ts";
 import { type BulletinBoard, receiptToEnvelope } from "./board.ts";
 import { readDescriptor, topologyToEnvelope } from "./descriptor.ts";
@@ -122,6 +124,30 @@ export function directoryRoutes(directory: Directory): Route[] {
       method: "GET",
       path: "/v1/directory/topology",
       handle: () => jsonResponse(toJsonView(topologyToEnvelope(directory.topology()))),
+    },
+    {
+      // The stratified messaging topology (docs/message.md §4): layers are a public function
+      // of the signed node set, so clients can recompute this from the topology.
+      method: "GET",
+      path: "/v1/directory/layers",
+      handle(req) {
+        const count = queryInt(req.url, "layers", 3, 3);
+        if (count < 1) throw new HttpError(400, "invalid_input", "Query 'layers' must be 1 to 3");
+        const t = directory.topology();
+        const sphinx = t.nodes.filter((d) => d.roles.includes("sphinx") && d.sphinxAddress !== "");
+        const mixes = sphinx.filter((d) => !d.roles.includes("provider"));
+        const layerOf = assignLayers(mixes.map((d) => d.identity), count);
+        return jsonResponse({
+          time: t.time,
+          providers: sphinx.filter((d) => d.roles.includes("provider")).map((d) =>
+            toBase64Url(d.identity)
+          ),
+          layers: Array.from(
+            { length: count },
+            (_, l) => mixes.filter((_, i) => layerOf[i] === l).map((d) => toBase64Url(d.identity)),
+          ),
+        });
+      },
     },
   ];
 }

@@ -14,7 +14,6 @@
 import { x25519 } from "@noble/curves/ed25519.js";
 import { fromBase64Url, toBase64Url, toHex } from "../../core/bytes.ts";
 import { PanoramixError } from "../../core/errors.ts";
-import { readInteger } from "../../core/fields.ts";
 import { toJsonView } from "../../core/envelope.ts";
 import { randomBytes } from "../../core/random.ts";
 import {
@@ -26,7 +25,10 @@ import {
 } from "../../backends/decrypt/mod.ts";
 import type { EpochKey } from "./descriptor.ts";
 import { readTopology, verifyTopology } from "./descriptor.ts";
-import { HttpError, jsonResponse } from "./http_error.ts";
+import { Mailbox } from "./mailbox.ts";
+import { MixLoops } from "./mix_loops.ts";
+import { Provider } from "./provider.ts";
+import { jsonResponse } from "./http_error.ts";
 import type { NodeService, NodeServiceContext } from "./node.ts";
 import type { Route } from "./server.ts";
 import { RateLimiter } from "./rate_limit.ts";
@@ -51,7 +53,27 @@ interface QueueRow {
   surb_id: Uint8Array | null;
 }
 
+/** A packet this node is the exit of, handed to the delivery handler inside the write. */
+export interface SphinxDelivery {
+  /** "deliver" (a forward message) or "reply" (a SURB reply). */
+  kind: "deliver" | "reply";
+  /** Recipient (mailbox id, 32 bytes). */
+  recipient: Uint8Array;
+  /** SURB id of a reply. */
+  surbId: Uint8Array | null;
+  /** The delivered message or reply payload. */
+  message: Uint8Array;
+}
+
+/**
+ * Decides what an exit does with a delivery; runs inside the store transaction of the
+ * release, so what it writes (mailbox rows, queued ACK packets) commits with it.
+ */
+export type SphinxDeliveryHandler = (delivery: SphinxDelivery) => void;
+
 const PER_CONNECTION_IN_FLIGHT = 512;
+// How long a packet whose next hop is not in the topology is retried before it is dropped.
+const UNROUTABLE_DROP_MS = 60_000;
 // Most packets being forwarded (sent, not yet acknowledged by the next hop) at once.
 const MAX_SENDING = 4096;
 
@@ -102,6 +124,11 @@ export class SphinxMix {
   #limiter: RateLimiter;
   #packetSize: number;
   #wake: (() => void) | undefined;
+  #mailbox: Mailbox;
+  #delivery: SphinxDeliveryHandler | undefined;
+  #loops: MixLoops;
+  #pendingOwn: number[] = [];
+  #unroutable = new Map<number, number>();
 
   /**
 
@@ -129,6 +156,12 @@ export class SphinxMix {
       CREATE INDEX IF NOT EXISTS sphinx_delivered_recipient ON sphinx_delivered (recipient, id);`)
     );
     new SqliteReplayCache(store, "init");
+    this.#mailbox = new Mailbox(store, metrics, {
+      ttlSeconds: config.provider.mailboxTtlSeconds,
+      quotaMessages: config.provider.quotaMessages,
+      quotaBytes: config.provider.quotaBytes,
+    });
+    this.#loops = new MixLoops(this, ctx);
     this.#queueDepth =
       (store.db.prepare("SELECT COUNT(*) AS n FROM sphinx_queue").get() as { n: number }).n;
     metrics.gauge(
@@ -147,42 +180,71 @@ export class SphinxMix {
     );
   }
 
+  /** The node's mailboxes. */
+  get mailbox(): Mailbox {
+    return this.#mailbox;
+  }
+
+  /** The node's own id (identity key). */
+  get nodeId(): Uint8Array {
+    return this.#ctx.identity.publicKey;
+  }
+
+  /**
+   * Replaces the default delivery (store in the recipient's mailbox) by a handler: the
+   * provider role uses it to send SURB-ACKs and to keep mailboxes of registered users only.
+   *
+   * @param handler runs inside the release's write transaction
+   */
+  setDeliveryHandler(handler: SphinxDeliveryHandler): void {
+    this.#delivery = handler;
+  }
+
+  /**
+   * Queues a packet this node originates (a SURB-ACK, a loop) for `target`; call inside
+   * `store.write`. It leaves only after the surrounding transaction commits.
+   *
+   * @param target node id of the first hop
+   * @param packet the packet
+   * @param releaseAt when to send (ms; default now)
+   */
+  enqueueForward(target: Uint8Array, packet: Uint8Array, releaseAt: number = Date.now()): void {
+    const info = this.#ctx.store.db.prepare(
+      "INSERT INTO sphinx_queue (release_at, kind, target, packet, surb_id) VALUES (?, 'forward', ?, ?, NULL)",
+    ).run(releaseAt, target, packet);
+    const id = Number(info.lastInsertRowid);
+    // Not eligible for sending until its transaction commits (the release clears it).
+    this.#sending.add(id);
+    this.#pendingOwn.push(id);
+    this.#queueDepth++;
+  }
+
+  /**
+   * Accepts a packet submitted by a local client (the provider's client API): the same
+   * checks, replay cache, commit and status as a packet arriving on the Sphinx port.
+   *
+   * @param packet the packet
+   * @returns the status byte ({@linkcode SPHINX_STATUS})
+   */
+  submit(packet: Uint8Array): Promise<number> {
+    return this.#track(this.#accept1(packet));
+  }
+
+  /**
+   * Commits pending writes, then releases packets queued by {@linkcode enqueueForward}.
+   */
+  async commitOwn(): Promise<void> {
+    const ids = this.#pendingOwn.splice(0);
+    await this.#ctx.store.commit();
+    for (const id of ids) this.#sending.delete(id);
+    if (ids.length > 0) this.#wake?.();
+  }
+
   /** Routes: the mailbox of delivered messages and the current keys. */
   get routes(): Route[] {
     return [
-      {
-        method: "GET",
-        path: "/v1/sphinx/messages",
-        handle: (req) => {
-          const recipientText = req.url.searchParams.get("recipient");
-          if (recipientText === null) {
-            throw new HttpError(400, "invalid_input", "Query parameter 'recipient' is required");
-          }
-          const recipient = fromBase64Url(recipientText, "recipient");
-          const afterText = req.url.searchParams.get("after") ?? "0";
-          const after = readInteger(Number(afterText), "query parameter 'after'");
-          const rows = this.#ctx.store.db.prepare(
-            "SELECT id, kind, surb_id, message, time FROM sphinx_delivered WHERE recipient = ? AND id > ? ORDER BY id LIMIT 1000",
-          ).all(recipient, after) as {
-            id: number;
-            kind: string;
-            surb_id: Uint8Array | null;
-            message: Uint8Array;
-            time: number;
-          }[];
-          return jsonResponse({
-            messages: rows.map((r) =>
-              toJsonView({
-                id: r.id,
-                kind: r.kind,
-                surbId: r.surb_id ?? undefined,
-                message: r.message,
-                time: r.time,
-              })
-            ),
-          });
-        },
-      },
+      // Mailbox reads and deletes are signed by the mailbox key (no open read by id).
+      ...this.#mailbox.routes,
       {
         method: "GET",
         path: "/v1/sphinx/keys",
@@ -298,7 +360,11 @@ export class SphinxMix {
     this.#acceptLoop = this.#accept(this.#listener);
     this.#dispatcher = this.#dispatch();
     const period = Math.min(config.sphinx.epochSeconds * 250, 30_000);
+    this.#loops.start();
     this.#rotation = setInterval(() => {
+      this.#mailbox.prune().catch((error) =>
+        this.#ctx.logger.log("error", "mailbox_prune_failed", { error })
+      );
       try {
         if (this.rotateKeys()) {
           void store.commit().then(() => this.#ctx.publish()).catch((error) =>
@@ -472,18 +538,17 @@ export class SphinxMix {
     const local = rows.filter((r) => r.kind !== "forward");
     if (local.length > 0) {
       store.write(() => {
-        const insert = store.db.prepare(
-          "INSERT INTO sphinx_delivered (kind, recipient, surb_id, message, time) VALUES (?, ?, ?, ?, ?)",
-        );
         const del = store.db.prepare("DELETE FROM sphinx_queue WHERE id = ?");
         for (const r of local) {
-          insert.run(r.kind, r.target, r.surb_id, r.packet, Date.now());
+          this.#deliverLocal(r);
           del.run(r.id);
         }
       });
       for (const r of local) this.#sending.add(r.id);
+      const own = this.#pendingOwn.splice(0);
       this.#track(
         store.commit().then(() => {
+          for (const id of own) this.#sending.delete(id);
           metrics.counter("panoramix_sphinx_delivered_total", "Messages delivered to the mailbox")
             .inc(local.length);
           this.#queueDepth -= local.length;
@@ -496,6 +561,27 @@ export class SphinxMix {
       this.#sending.add(r.id);
       this.#track(this.#forward(r));
     }
+  }
+
+  #deliverLocal(r: QueueRow): void {
+    const delivery: SphinxDelivery = {
+      kind: r.kind === "reply" ? "reply" : "deliver",
+      recipient: r.target,
+      surbId: r.surb_id,
+      message: r.packet,
+    };
+    // A loop of this node's own (λ_M) comes back addressed to the node itself.
+    if (this.#loops.receive(delivery)) return;
+    if (this.#delivery) {
+      this.#delivery(delivery);
+      return;
+    }
+    this.#mailbox.put({
+      kind: delivery.kind,
+      recipient: delivery.recipient,
+      surbId: delivery.surbId,
+      payload: delivery.message,
+    });
   }
 
   async #forward(r: QueueRow): Promise<void> {
@@ -519,7 +605,22 @@ export class SphinxMix {
       });
       const soon = error instanceof PanoramixError && error.code === "not_found";
       retryAt = Date.now() + (soon ? 200 : 1000);
+      if (soon) {
+        // A next hop absent from the topology for a minute (e.g. the first hop of a forged
+        // SURB-ACK) will not appear: drop the packet instead of retrying it for ever.
+        const first = this.#unroutable.get(r.id) ?? Date.now();
+        this.#unroutable.set(r.id, first);
+        if (Date.now() - first > UNROUTABLE_DROP_MS) {
+          this.#unroutable.delete(r.id);
+          retryAt = undefined;
+          metrics.counter(
+            "panoramix_sphinx_unroutable_dropped_total",
+            "Packets dropped: next hop not in the topology for a minute",
+          ).inc();
+        }
+      }
     }
+    if (retryAt === undefined) this.#unroutable.delete(r.id);
     try {
       // At-least-once: the row leaves the queue only after the next hop acknowledged it.
       store.write(() => {
@@ -588,6 +689,7 @@ export class SphinxMix {
   /** Stops accepting packets, drains in-flight packets and the current release, closes links. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#loops.stop();
     clearInterval(this.#rotation);
     this.#listener?.close();
     this.#wake?.();
@@ -617,8 +719,10 @@ export class SphinxMix {
  */
 export function sphinxService(ctx: NodeServiceContext): Promise<NodeService> {
   const mix = new SphinxMix(ctx);
+  // The provider role (messaging entry and exit) runs on top of the Sphinx role.
+  const provider = ctx.config.roles.includes("provider") ? new Provider(mix, ctx) : undefined;
   return Promise.resolve({
-    routes: mix.routes,
+    routes: [...mix.routes, ...(provider?.routes ?? [])],
     epochKeys: () => mix.epochKeys(),
     sphinxAddress: () => mix.sphinxAddress(),
     start: () => mix.start(),

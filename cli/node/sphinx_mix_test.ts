@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { fromBase64Url, toBase64Url } from "../../core/bytes.ts";
 import { randomBytes } from "../../core/random.ts";
 import { VerificationError } from "../../core/errors.ts";
 import {
@@ -12,6 +11,8 @@ import { buildPacket, chooseRoute, fetchTopology } from "./sphinx_client.ts";
 import { frame, SPHINX_STATUS, SphinxLink } from "./sphinx_link.ts";
 import { TestNetwork } from "./test_support.ts";
 import type { NodeHandle } from "./node.ts";
+import { generateIdentity, type Identity } from "./identity.ts";
+import { fetchMailbox } from "./mailbox.ts";
 
 const PAYLOAD = 1024;
 
@@ -32,11 +33,8 @@ async function sphinxNetwork(options: { epochSeconds?: number; overlapSeconds?: 
   return { net, dir, mixes };
 }
 
-async function mailbox(url: string, recipient: Uint8Array): Promise<Uint8Array[]> {
-  const { messages } = await new NodeClient(url).getJson(
-    `/v1/sphinx/messages?recipient=${toBase64Url(recipient)}`,
-  ) as { messages: { message: string }[] };
-  return messages.map((m) => fromBase64Url(m.message, "message"));
+async function mailbox(url: string, owner: Identity): Promise<Uint8Array[]> {
+  return (await fetchMailbox(url, { identity: owner })).map((m) => m.message);
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
@@ -54,7 +52,8 @@ Deno.test("packets cross three Sphinx mixes with Poisson delays and reach the ex
   try {
     const topology = await fetchTopology(new NodeClient(dir.url), dir.identity.publicKey);
     assert.equal(topology.nodes.filter((n) => n.sphinxAddress).length, 3);
-    const recipient = randomBytes(32);
+    const owner = generateIdentity();
+    const recipient = owner.publicKey;
     const links = new Map<string, SphinxLink>();
     const sent: string[] = [];
     const exits = new Set<string>();
@@ -71,7 +70,7 @@ Deno.test("packets cross three Sphinx mixes with Poisson delays and reach the ex
     const received = await until("all deliveries", async () => {
       const all: string[] = [];
       for (const url of exits) {
-        for (const m of await mailbox(url, recipient)) all.push(new TextDecoder().decode(m));
+        for (const m of await mailbox(url, owner)) all.push(new TextDecoder().decode(m));
       }
       return all.length >= sent.length ? all : undefined;
     });
@@ -205,7 +204,8 @@ Deno.test("a reply sent with a SURB reaches its creator's mailbox and opens only
   const { net, dir } = await sphinxNetwork();
   try {
     const topology = await fetchTopology(new NodeClient(dir.url), dir.identity.publicKey);
-    const alice = randomBytes(32);
+    const aliceKey = generateIdentity();
+    const alice = aliceKey.publicKey;
     const route = chooseRoute(topology, { hops: 3, meanDelayMs: 1 });
     const { surb, secret } = await createSphinxSurb({ route: route.hops, recipient: alice });
     // Bob knows only the SURB: he fills it with his reply and sends it to its first hop.
@@ -219,14 +219,12 @@ Deno.test("a reply sent with a SURB reaches its creator's mailbox and opens only
     link.close();
     const exit = route.nodes[2]!;
     const got = await until("the reply", async () => {
-      const { messages } = await new NodeClient(exit.httpUrl).getJson(
-        `/v1/sphinx/messages?recipient=${toBase64Url(alice)}`,
-      ) as { messages: { kind: string; surbId: string; message: string }[] };
+      const messages = await fetchMailbox(exit.httpUrl, { identity: aliceKey });
       return messages.length > 0 ? messages[0] : undefined;
     });
     assert.equal(got.kind, "reply");
-    assert.deepEqual(fromBase64Url(got.surbId, "surbId"), secret.surbId);
-    const payload = fromBase64Url(got.message, "message");
+    assert.deepEqual(got.surbId, secret.surbId);
+    const payload = got.message;
     assert.equal(new TextDecoder().decode(openSphinxReply(secret, payload)), "reply from bob");
     const other = await createSphinxSurb({ route: route.hops, recipient: alice });
     assert.throws(() => openSphinxReply(other.secret, payload), VerificationError);
