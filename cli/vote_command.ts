@@ -25,6 +25,7 @@ import { voteInitCommand } from "./vote/init_command.ts";
 import { voteBenchCommand, voteRunCommand } from "./vote/run_command.ts";
 import { voteTallyCommand } from "./vote/tally_command.ts";
 import { voteReceiptCommand, voteVerifyCommand } from "./vote/verify_command.ts";
+import { voteServeCommand } from "./vote/serve_command.ts";
 
 /** The `panoramix vote` route map. */
 export const voteRoutes = buildRouteMap({
@@ -47,6 +48,7 @@ export const voteRoutes = buildRouteMap({
     verify: voteVerifyCommand,
     receipt: voteReceiptCommand,
     bench: voteBenchCommand,
+    serve: voteServeCommand,
   },
   docs: {
     brief: "Verifiable elections: define, key ceremony, cast, mix, decrypt, tally, verify",

@@ -29,3 +29,4 @@ export * from "./encryption_proof.ts";
 export * from "./codec.ts";
 export * from "./cascade.ts";
 export * from "./backend.ts";
+export { prepareCurveEngine } from "./curve_wasm.ts";

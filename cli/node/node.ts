@@ -28,6 +28,7 @@ import { MetricsRegistry } from "./metrics.ts";
 import { boardRoutes, directoryRoutes } from "./routes.ts";
 import { createHandler, type Route } from "./server.ts";
 import { webRoutes } from "../web/routes.ts";
+import { OnlineBallotBoxes, onlineBoxRoutes } from "../vote/online_box.ts";
 import { Store } from "./storage.ts";
 
 /** A part of a node that runs in the background (cascade mixer, Sphinx mix). */
@@ -180,6 +181,8 @@ export async function startNode(
       metrics,
     });
     routes.push(...boardRoutes(board));
+    const admins = config.board.admins.map((k) => fromBase64Url(k, "board.admins"));
+    routes.push(...onlineBoxRoutes(new OnlineBallotBoxes({ store }), { admins }));
   }
   let directory: Directory | undefined;
   if (config.roles.includes("directory")) {

@@ -35,4 +35,13 @@ export const WEB_ASSETS: readonly WebAssetSource[] = [
   page("/web/common.css", "./pages/common.css", CSS),
   page("/", "./pages/home/index.html", HTML),
   page("/web/home.js", "./pages/home/main.ts", JS, true),
+  page("/web/vote.css", "./pages/vote/vote.css", CSS),
+  page("/vote", "./pages/vote/booth.html", HTML),
+  page("/web/vote-booth.js", "./pages/vote/booth.ts", JS, true),
+  page("/web/vote-booth-worker.js", "./pages/vote/booth_worker.ts", JS, true),
+  page("/vote/check", "./pages/vote/check.html", HTML),
+  page("/web/vote-check.js", "./pages/vote/check.ts", JS, true),
+  page("/vote/results", "./pages/vote/results.html", HTML),
+  page("/web/vote-results.js", "./pages/vote/results.ts", JS, true),
+  page("/web/vote-verify-worker.js", "./pages/vote/verify_worker.ts", JS, true),
 ];

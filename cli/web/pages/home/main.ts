@@ -15,7 +15,13 @@ const ROLE_TEXT: Record<string, string> = {
 };
 
 /** Pages a role offers (path and label). Pages add their line here. */
-const ROLE_PAGES: Record<string, readonly { path: string; label: string }[]> = {};
+const ROLE_PAGES: Record<string, readonly { path: string; label: string }[]> = {
+  board: [
+    { path: "/vote", label: "Voting booth: cast your ballot" },
+    { path: "/vote/check", label: "Check my ballot: is it in the ballot box?" },
+    { path: "/vote/results", label: "Election results, and verify an election" },
+  ],
+};
 
 function element(tag: string, text: string): HTMLElement {
   const el = document.createElement(tag);
