@@ -26,6 +26,7 @@ import { voteBenchCommand, voteRunCommand } from "./vote/run_command.ts";
 import { voteTallyCommand } from "./vote/tally_command.ts";
 import { voteReceiptCommand, voteVerifyCommand } from "./vote/verify_command.ts";
 import { voteServeCommand } from "./vote/serve_command.ts";
+import { votePublishCommand } from "./vote/publish_command.ts";
 
 /** The `panoramix vote` route map. */
 export const voteRoutes = buildRouteMap({
@@ -49,6 +50,7 @@ export const voteRoutes = buildRouteMap({
     receipt: voteReceiptCommand,
     bench: voteBenchCommand,
     serve: voteServeCommand,
+    publish: votePublishCommand,
   },
   docs: {
     brief: "Verifiable elections: define, key ceremony, cast, mix, decrypt, tally, verify",

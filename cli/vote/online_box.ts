@@ -37,6 +37,7 @@ import { ConfigError, InvalidInputError, NotFoundError } from "../../core/errors
 import { readArray, readString } from "../../core/fields.ts";
 import {
   ballotBoxToEnvelope,
+  ballotReceipt,
   decodeElectionKey,
   ElectionBallotBox,
   electionBallotFromEnvelope,
@@ -354,27 +355,62 @@ export class OnlineBallotBoxes {
   }
 
   /**
-   * Publishes the election's transcript (results), after checking it is this election's.
+   * Publishes the election's transcript (results) and closes the box. The transcript must
+   * be this election's, under its key, and hold exactly the box's ballots; an empty box
+   * takes the transcript's ballots when `importBallots` is set (results of an election run
+   * elsewhere, so voters can still check their receipts here).
    *
    * @param id election id
    * @param value the decoded `vote.transcript` envelope
-   * @throws {InvalidInputError} when it is malformed or belongs to another election
+   * @param options `importBallots`: fill an empty box from the transcript
+   * @throws {InvalidInputError} when it is malformed, of another election or key, or its
+   *   ballots are not the box's
    */
-  async publishTranscript(id: string, value: unknown): Promise<void> {
+  async publishTranscript(
+    id: string,
+    value: unknown,
+    options: { importBallots?: boolean } = {},
+  ): Promise<void> {
     const l = this.#get(id);
     const transcript = electionTranscriptFromEnvelope(value);
     if (!constantTimeEqual(transcript.fingerprint, l.info.fingerprint)) {
       throw new InvalidInputError(`Transcript belongs to another election than '${id}'`);
     }
+    if (!transcript.key.publicKey.equals(l.info.publicKey)) {
+      throw new InvalidInputError(`Transcript of '${id}' is under another election key`);
+    }
+    if (l.box.ballots.length === 0 && options.importBallots) {
+      this.#store.write(() => {
+        const insert = this.#store.db.prepare(
+          "INSERT INTO vote_ballots (election, idx, ballot) VALUES (?, ?, ?)",
+        );
+        transcript.ballots.forEach((b, i) =>
+          insert.run(id, i, encodeMsgpack(electionBallotToEnvelope(b)))
+        );
+      });
+    } else {
+      const held = l.box.receipts;
+      if (held.length !== transcript.ballots.length) {
+        throw new InvalidInputError(
+          `Transcript holds ${transcript.ballots.length} ballots, the ballot box of '${id}' holds ${held.length}`,
+        );
+      }
+      transcript.ballots.forEach((b, i) => {
+        if (!constantTimeEqual(ballotReceipt(b), held[i]!)) {
+          throw new InvalidInputError(
+            `Transcript ballot ${i + 1} is not ballot ${i + 1} of the ballot box of '${id}'`,
+          );
+        }
+      });
+    }
     const bytes = encodeMsgpack(electionTranscriptToEnvelope(transcript));
     this.#store.write(() =>
-      this.#store.db.prepare("UPDATE vote_elections SET transcript = ? WHERE id = ?").run(
-        bytes,
-        id,
-      )
+      this.#store.db.prepare(
+        "UPDATE vote_elections SET transcript = ?, state = 'closed' WHERE id = ?",
+      ).run(bytes, id)
     );
     await this.#store.commit();
-    l.hasTranscript = true;
+    this.#load(id);
   }
 
   /**

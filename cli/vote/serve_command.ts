@@ -37,7 +37,7 @@ export interface VoteServerOptions {
   store: string;
   /** Address to listen on, host:port (port 0 picks a free one). */
   listen: string;
-  /** A transcript to publish as the results (closes the box). */
+  /** A transcript to publish as the results (closes the box; an empty box takes its ballots). */
   transcript?: string;
   /** Serve the pages under a policy that refuses WebAssembly. */
   refuseWasm?: boolean;
@@ -92,8 +92,9 @@ export async function startVoteServer(options: VoteServerOptions): Promise<VoteS
     ...(voters === undefined ? {} : { voters }),
   });
   if (options.transcript !== undefined) {
-    await boxes.publishTranscript(id, await readAnyEnvelopeFile(options.transcript, noStdin));
-    await boxes.close(id);
+    await boxes.publishTranscript(id, await readAnyEnvelopeFile(options.transcript, noStdin), {
+      importBallots: true,
+    });
   }
   const i = options.listen.lastIndexOf(":");
   const hostname = options.listen.slice(0, i);

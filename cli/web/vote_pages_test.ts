@@ -16,6 +16,7 @@ import {
   electionFingerprint,
   electionTranscriptToEnvelope,
   encodeCeremonyPost,
+  formatElectionReceipt,
   runLocalElection,
   runLocalKeyCeremony,
   simulateElectionBallots,
@@ -290,7 +291,7 @@ Deno.test({
       ],
     });
     // The fixture: one whole election made with the library, once.
-    const { transcript } = await runLocalElection(definition, {
+    const { transcript, receipts } = await runLocalElection(definition, {
       ballots: (e) => simulateElectionBallots(e, { count: 1000 }).ballots,
     });
     const env = electionTranscriptToEnvelope(transcript);
@@ -321,6 +322,11 @@ Deno.test({
       logger: silentLogger,
     });
     try {
+      // The served box took the transcript's ballots: a voter's receipt is found, closed.
+      const found = await fetch(
+        `${server.url}/v1/vote/elections/city-2026/receipts/${formatElectionReceipt(receipts[7]!)}`,
+      );
+      assert.deepEqual(await found.json(), { status: "counted", position: 8, state: "closed" });
       await withBrowser(async (browser) => {
         const page = await browser.newPage();
         await page.setViewport({ width: 900, height: 800 });
