@@ -7,7 +7,7 @@
  * naming the failing step of a tampered transcript.
  */
 import assert from "node:assert/strict";
-import type { Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { encodeMsgpack } from "../../core/envelope.ts";
 import {
   createElectionDefinition,
@@ -30,6 +30,20 @@ import { boothElectionEnvelope } from "../vote/online_box.ts";
 import { startVoteServer } from "../vote/serve_command.ts";
 import { ignoreBrowserTests, pageErrors, screenshot, withBrowser } from "./browser_test_support.ts";
 import { contentSecurityPolicy } from "./routes.ts";
+import { webAsset } from "./assets.ts";
+import { WEB_ASSETS } from "./manifest.ts";
+
+/** Bundles the vote pages before a browser waits for them (slow on a loaded machine). */
+async function warmPages(): Promise<void> {
+  for (const a of WEB_ASSETS.filter((a) => a.path.includes("vote"))) await webAsset(a.path);
+}
+
+/** A new page with patient timeouts (the machine running the tests may be loaded). */
+async function newPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(120_000);
+  return page;
+}
 
 const BROWSER = {
   ignore: ignoreBrowserTests(),
@@ -77,7 +91,7 @@ async function text(page: Page): Promise<string> {
   return await page.evaluate(() => document.body.innerText);
 }
 
-async function waitForText(page: Page, pattern: RegExp, timeout = 60_000): Promise<string> {
+async function waitForText(page: Page, pattern: RegExp, timeout = 120_000): Promise<string> {
   await page.waitForFunction(
     (source: string, flags: string) => new RegExp(source, flags).test(document.body.innerText),
     { timeout },
@@ -168,8 +182,9 @@ Deno.test({
         ),
         /board admin/,
       );
+      await warmPages();
       await withBrowser(async (browser) => {
-        const page = await browser.newPage();
+        const page = await newPage(browser);
         await page.setViewport({ width: 900, height: 700 });
         const errors = pageErrors(page);
         const booth = `${node.url}/vote?election=board-2026`;
@@ -254,8 +269,9 @@ Deno.test({
     try {
       const policy = (await fetch(`${server.url}/vote`)).headers.get("content-security-policy");
       assert.equal(policy, contentSecurityPolicy(false));
+      await warmPages();
       await withBrowser(async (browser) => {
-        const page = await browser.newPage();
+        const page = await newPage(browser);
         const errors = pageErrors(page);
         const receipt = await voteInBooth(page, `${server.url}/vote`, "anyone");
         assert.match(receipt, /^[0-9a-f]{64}$/);
@@ -327,8 +343,9 @@ Deno.test({
         `${server.url}/v1/vote/elections/city-2026/receipts/${formatElectionReceipt(receipts[7]!)}`,
       );
       assert.deepEqual(await found.json(), { status: "counted", position: 8, state: "closed" });
+      await warmPages();
       await withBrowser(async (browser) => {
-        const page = await browser.newPage();
+        const page = await newPage(browser);
         await page.setViewport({ width: 900, height: 800 });
         const errors = pageErrors(page);
         await page.goto(`${server.url}/vote/results?election=city-2026`);

@@ -261,6 +261,7 @@ function showQuestion(state: State, index: number): void {
     true,
   );
   form.append(actions(back, next));
+  form.addEventListener("change", clearError); // a new choice answers the last complaint
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const answer = read();
