@@ -122,7 +122,13 @@ export async function startVoteServer(options: VoteServerOptions): Promise<VoteS
     logger,
     metrics,
   });
-  const server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
+  } catch (error) {
+    store.close();
+    throw new ConfigError(`Cannot listen on '${options.listen}': ${(error as Error).message}`);
+  }
   const addr = server.addr as Deno.NetAddr;
   const url = `http://${addr.hostname}:${addr.port}`;
   let stopping: Promise<void> | undefined;
