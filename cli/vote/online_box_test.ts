@@ -243,3 +243,35 @@ Deno.test("vote publish: an admin puts an election on a node, closes it, takes t
     await net.close();
   }
 });
+
+Deno.test("vote serve: under policy 'last' a new ballot replaces the voter's earlier one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "panoramix-online-box-" });
+  const election = await writeElection(dir, definition("e3", "last"));
+  const server = await startVoteServer({
+    election: `${dir}/election.msgpack`,
+    key: `${dir}/key.msgpack`,
+    store: `${dir}/box.sqlite`,
+    listen: "127.0.0.1:0",
+    logger: silentLogger,
+  });
+  try {
+    const url = `${server.url}/v1/vote/elections/e3`;
+    const cast = (answer: number) =>
+      post(
+        `${url}/ballots`,
+        electionBallotToEnvelope(
+          encryptElectionBallot(election, { credential: "v1", answers: [[answer]] }),
+        ),
+      );
+    const first = await cast(0);
+    const second = await cast(1);
+    assert.equal(second.status, 201);
+    assert.equal(second.body.supersedes, 1);
+    const status = async (r: string) => (await (await fetch(`${url}/receipts/${r}`)).json()).status;
+    assert.equal(await status(first.body.receipt), "superseded");
+    assert.equal(await status(second.body.receipt), "counted");
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

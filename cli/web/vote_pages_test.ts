@@ -183,8 +183,14 @@ Deno.test({
         /board admin/,
       );
       await warmPages();
+      const downloads = `${net.root}/downloads`;
+      await Deno.mkdir(downloads);
       await withBrowser(async (browser) => {
-        const page = await newPage(browser);
+        const context = await browser.createBrowserContext({
+          downloadBehavior: { policy: "allow", downloadPath: downloads },
+        });
+        const page = await context.newPage();
+        page.setDefaultTimeout(120_000);
         await page.setViewport({ width: 900, height: 700 });
         const errors = pageErrors(page);
         const booth = `${node.url}/vote?election=board-2026`;
@@ -194,6 +200,19 @@ Deno.test({
         assert.match(done, /accepted your encrypted ballot \(number 1\)/);
         assert.match(done, /Download my receipt/);
         await screenshot(page, "booth-5-receipt");
+        // The receipt file the voter keeps.
+        await clickButton(page, "Download my receipt");
+        const file = `${downloads}/receipt-board-2026.txt`;
+        for (let i = 0; i < 100 && !(await Deno.stat(file).catch(() => null)); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const kept = await Deno.readTextFile(file);
+        assert.match(kept, new RegExp(`Receipt: ${receipt}`));
+        assert.match(kept, /Voter credential: voter-1/);
+        assert.match(
+          kept,
+          /Check it at: http:\/\/127\.0\.0\.1:\d+\/vote\/check\?election=board-2026&receipt=/,
+        );
         // The box on the node holds it, durably (the box file lists one ballot).
         const box = await fetch(`${node.url}/v1/vote/elections/board-2026/box`);
         assert.equal(box.headers.get("content-type"), "application/msgpack");
