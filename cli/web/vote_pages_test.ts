@@ -7,7 +7,7 @@
  * naming the failing step of a tampered transcript.
  */
 import assert from "node:assert/strict";
-import type { Browser, Page } from "puppeteer-core";
+import type { Browser, ElementHandle, Page } from "puppeteer-core";
 import { encodeMsgpack } from "../../core/envelope.ts";
 import {
   createElectionDefinition,
@@ -277,6 +277,14 @@ Deno.test({
     const files = electionFiles(definition);
     await Deno.writeFile(`${dir}/election.msgpack`, encodeMsgpack(files.election));
     await Deno.writeFile(`${dir}/key.msgpack`, encodeMsgpack(files.key));
+    const small = await runLocalElection(boardDefinition("small"), {
+      workers: 1,
+      ballots: (e) => simulateElectionBallots(e, { count: 4 }).ballots,
+    });
+    await Deno.writeFile(
+      `${dir}/small.msgpack`,
+      encodeMsgpack(electionTranscriptToEnvelope(small.transcript)),
+    );
     const server = await startVoteServer({
       election: `${dir}/election.msgpack`,
       key: `${dir}/key.msgpack`,
@@ -299,6 +307,13 @@ Deno.test({
         await waitForText(page, /plain JavaScript/);
         await waitForText(page, /Voting is open: 1 ballot cast so far/);
         await screenshot(page, "results-open-nowasm");
+        // The verifier runs in plain JavaScript too (workers under the same policy).
+        const input = await page.$("input#file") as ElementHandle<HTMLInputElement> | null;
+        await input!.uploadFile(`${dir}/small.msgpack`);
+        await waitForText(page, /Transcript file “small.msgpack”/);
+        await clickButton(page, "Verify this election");
+        const verdict = await waitForText(page, /This election verifies|does NOT verify/);
+        assert.match(verdict, /This election verifies: all 4 ballots/);
         // Chromium reports each refused compilation as a console error; nothing else may fail.
         assert.deepEqual(errors.filter((e) => !/WebAssembly|wasm/i.test(e)), []);
       });
