@@ -388,6 +388,17 @@ Deno.test({
         const mayor = transcript.tally.questions[0]!;
         assert.match(shown, new RegExp(`Ann\\s+${mayor.counts[0]}`));
         assert.match(shown, new RegExp(`Bob\\s+${mayor.counts[1]}`));
+        // Keep every estimate the page shows while it verifies.
+        await page.evaluate(() => {
+          const eta = document.getElementById("eta")!;
+          const seen: string[] = [];
+          (globalThis as unknown as { seenEta: string[] }).seenEta = seen;
+          new MutationObserver(() => seen.push(eta.textContent ?? "")).observe(eta, {
+            childList: true,
+            characterData: true,
+            subtree: true,
+          });
+        });
         await clickButton(page, "Verify this election");
         await page.waitForFunction(
           () => (document.getElementById("progress") as HTMLProgressElement).value > 0,
@@ -397,6 +408,16 @@ Deno.test({
         assert.match(verified, /This election verifies: all 1000 ballots, 2 mixers and 2 trustees/);
         const passed = await page.$$eval("#checks li.passed", (els) => els.length);
         assert.equal(passed, 4 + 2 + 2 + 3);
+        const etas = await page.evaluate(() =>
+          (globalThis as unknown as { seenEta: string[] }).seenEta
+        );
+        assert.ok(
+          etas.some((t) =>
+            /^\d+% checked, (about \d+ (seconds|minutes)|less than a second) left$/.test(t)
+          ),
+          `no time estimate among ${JSON.stringify(etas)}`,
+        );
+        assert.match(etas[etas.length - 1]!, /^Done in \d+\.\d s\.$/);
         await screenshot(page, "results-verified");
 
         // A tampered transcript, given as a file: the failing step is named.
