@@ -112,7 +112,7 @@ export async function startVoteServer(options: VoteServerOptions): Promise<VoteS
       {
         method: "GET",
         path: "/v1/info",
-        handle: () => jsonResponse({ name: `election ${id}`, roles: ["board"] }),
+        handle: () => jsonResponse({ name: `election ${id}`, roles: ["vote"] }),
       },
     ],
     requestsPerSecond: 50,

@@ -314,6 +314,11 @@ Deno.test({
         await clickButton(page, "Verify this election");
         const verdict = await waitForText(page, /This election verifies|does NOT verify/);
         assert.match(verdict, /This election verifies: all 4 ballots/);
+        // The home page of 'vote serve' names the election and links to its pages.
+        await page.goto(`${server.url}/`);
+        const home = await waitForText(page, /Check my ballot/);
+        assert.match(home, /Panoramix node “election nowasm”/);
+        assert.match(home, /voting booth, ballot box and results of one election/);
         // Chromium reports each refused compilation as a console error; nothing else may fail.
         assert.deepEqual(errors.filter((e) => !/WebAssembly|wasm/i.test(e)), []);
       });

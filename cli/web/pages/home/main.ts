@@ -12,11 +12,17 @@ const ROLE_TEXT: Record<string, string> = {
   directory: "Directory: lists the nodes of the network and their keys.",
   cascade: "Mixer: shuffles batches of encrypted items and proves it did so honestly.",
   sphinx: "Message mixer: forwards anonymous message packets after a random delay.",
+  vote: "Election: the voting booth, ballot box and results of one election.",
 };
 
 /** Pages a role offers (path and label). Pages add their line here. */
 const ROLE_PAGES: Record<string, readonly { path: string; label: string }[]> = {
   board: [
+    { path: "/vote", label: "Voting booth: cast your ballot" },
+    { path: "/vote/check", label: "Check my ballot: is it in the ballot box?" },
+    { path: "/vote/results", label: "Election results, and verify an election" },
+  ],
+  vote: [
     { path: "/vote", label: "Voting booth: cast your ballot" },
     { path: "/vote/check", label: "Check my ballot: is it in the ballot box?" },
     { path: "/vote/results", label: "Election results, and verify an election" },
