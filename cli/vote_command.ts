@@ -32,6 +32,8 @@ import {
 import { voteBenchCommand, voteRunCommand } from "./vote/run_command.ts";
 import { voteTallyCommand } from "./vote/tally_command.ts";
 import { voteReceiptCommand, voteVerifyCommand } from "./vote/verify_command.ts";
+import { voteServeCommand } from "./vote/serve_command.ts";
+import { voteBoothCommand } from "./vote/booth_command.ts";
 
 /** The `panoramix vote` route map. */
 export const voteRoutes = buildRouteMap({
@@ -59,6 +61,8 @@ export const voteRoutes = buildRouteMap({
     verify: voteVerifyCommand,
     receipt: voteReceiptCommand,
     bench: voteBenchCommand,
+    serve: voteServeCommand,
+    booth: voteBoothCommand,
   },
   docs: {
     brief: "Verifiable elections: define, key ceremony, cast, mix, decrypt, tally, verify",

@@ -306,6 +306,38 @@ export class WasmModuleBuilder {
    *   to compile (a content security policy, for instance)
    */
   instantiate(name: string): WasmInstance | undefined {
+    const bytes = this.#bytes();
+    try {
+      const instance = wrapInstance(new WebAssembly.Instance(new WebAssembly.Module(bytes)));
+      compiled.set(name, true);
+      return instance;
+    } catch {
+      compiled.set(name, false);
+      return undefined;
+    }
+  }
+
+  /**
+   * Assembles and instantiates the module asynchronously: what a browser's main thread
+   * needs, where Chrome refuses synchronous compilation of modules over 4 KB.
+   *
+   * @param name the module's name in {@linkcode wasmModuleStatus}
+   * @returns the instance, or undefined when the platform has no WebAssembly or refuses
+   *   to compile (a content security policy without 'wasm-unsafe-eval', for instance)
+   */
+  async instantiateAsync(name: string): Promise<WasmInstance | undefined> {
+    try {
+      const module = await WebAssembly.compile(this.#bytes());
+      const instance = wrapInstance(await WebAssembly.instantiate(module));
+      compiled.set(name, true);
+      return instance;
+    } catch {
+      compiled.set(name, false);
+      return undefined;
+    }
+  }
+
+  #bytes(): Uint8Array<ArrayBuffer> {
     const fns = this.#functions;
     const types = fns.map((
       f,
@@ -331,21 +363,18 @@ export class WasmModuleBuilder {
       ]),
       ...section(10, [...unsignedLeb(fns.length), ...bodies.flat()]),
     ]);
-    try {
-      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-      const { memory, ...functions } = exports as Record<string, unknown>;
-      compiled.set(name, true);
-      const wasmMemory = memory as WebAssembly.Memory;
-      return {
-        memory: new Uint8Array(wasmMemory.buffer),
-        wasmMemory,
-        exports: functions as WasmInstance["exports"],
-      };
-    } catch {
-      compiled.set(name, false);
-      return undefined;
-    }
+    return bytes;
   }
+}
+
+function wrapInstance(instance: WebAssembly.Instance): WasmInstance {
+  const { memory, ...functions } = instance.exports as Record<string, unknown>;
+  const wasmMemory = memory as WebAssembly.Memory;
+  return {
+    memory: new Uint8Array(wasmMemory.buffer),
+    wasmMemory,
+    exports: functions as WasmInstance["exports"],
+  };
 }
 
 /**

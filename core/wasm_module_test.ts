@@ -49,3 +49,17 @@ Deno.test("a declared function without a body is a clear error", () => {
   m.declare("missing", []);
   assert.throws(() => m.instantiate("test-missing"), /Function 'missing' has no body/);
 });
+
+Deno.test("instantiateAsync compiles the same module asynchronously and records it", async () => {
+  const m = new WasmModuleBuilder(1);
+  const add = m.declare("add", [I32, I32], [I32]);
+  m.define(add, [], [OP.localGet, 0, OP.localGet, 1, OP.i32Add]);
+  const instance = await m.instantiateAsync("async-test");
+  assert.equal(instance?.exports.add?.(40, 2), 42);
+  assert.equal(wasmModuleStatus()["async-test"], true);
+  const broken = new WasmModuleBuilder(1);
+  const bad = broken.declare("bad", [], [I32]);
+  broken.define(bad, [], []); // no result on the stack: invalid module
+  assert.equal(await broken.instantiateAsync("async-broken"), undefined);
+  assert.equal(wasmModuleStatus()["async-broken"], false);
+});

@@ -565,15 +565,41 @@ function at(reg: number): number {
 
 let engine: Engine | undefined | null = null;
 
+function curveModule(): WasmModuleBuilder {
+  const m = new WasmModuleBuilder(Math.ceil(HEAP_AT / PAGE) + 1);
+  const field = addField25519(m, 0);
+  addEdwardsOps(m, field, EDWARDS_AT, { zero: at(ZERO), one: at(ONE), d2: at(D2) });
+  return m;
+}
+
 function curveEngine(): Engine | undefined {
   if (engine === null) {
-    const m = new WasmModuleBuilder(Math.ceil(HEAP_AT / PAGE) + 1);
-    const field = addField25519(m, 0);
-    addEdwardsOps(m, field, EDWARDS_AT, { zero: at(ZERO), one: at(ONE), d2: at(D2) });
-    const instance = m.instantiate("ristretto255");
+    const instance = curveModule().instantiate("ristretto255");
     engine = instance && new Engine(instance.wasmMemory, instance.exports);
   }
   return engine;
+}
+
+/**
+ * Compiles the WebAssembly engine asynchronously, before first use. A browser page's main
+ * thread calls this first: Chrome refuses the synchronous compilation the engine otherwise
+ * does on first use there (modules over 4 KB), and the arithmetic would fall back to noble.
+ * Without WebAssembly (or under a policy that refuses it) the fallback stays.
+ *
+ * @returns true when the WebAssembly engine runs, false when the noble fallback does
+ * @example
+ * ```ts
+ * import { prepareCurveEngine } from "./curve_wasm.ts";
+ * console.assert(typeof (await prepareCurveEngine()) === "boolean");
+ * ```
+ */
+export async function prepareCurveEngine(): Promise<boolean> {
+  if (engine === null) {
+    const instance = await curveModule().instantiateAsync("ristretto255");
+    // A synchronous first use may have raced this compilation: keep the first engine.
+    if (engine === null) engine = instance && new Engine(instance.wasmMemory, instance.exports);
+  }
+  return engine !== undefined;
 }
 
 /**

@@ -29,6 +29,7 @@ export * from "./encryption_proof.ts";
 export * from "./codec.ts";
 export * from "./cascade.ts";
 export * from "./backend.ts";
+export { prepareCurveEngine } from "./curve_wasm.ts";
 
 // Core names this entry's API refers to, so `@panoramix/panoramix/reencrypt` is complete on its own.
 export * from "../../core/errors.ts";

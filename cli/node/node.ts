@@ -28,6 +28,7 @@ import { MetricsRegistry } from "./metrics.ts";
 import { boardRoutes, directoryRoutes } from "./routes.ts";
 import { createHandler, type Route } from "./server.ts";
 import { webRoutes } from "../web/routes.ts";
+import { OnlineBallotBoxes, onlineBoxRoutes } from "../vote/online_box.ts";
 import { Store } from "./storage.ts";
 import { surveyService } from "./survey_collector.ts";
 import { gateNodeRoutes, type TokenGate, tokenGateFor } from "./token_gate.ts";
@@ -189,6 +190,8 @@ export async function startNode(
       metrics,
     });
     routes.push(...boardRoutes(board));
+    const admins = config.board.admins.map((k) => fromBase64Url(k, "board.admins"));
+    routes.push(...onlineBoxRoutes(new OnlineBallotBoxes({ store }), { admins }));
   }
   let directory: Directory | undefined;
   if (config.roles.includes("directory")) {

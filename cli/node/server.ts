@@ -27,6 +27,8 @@ export interface RouteRequest {
   signer: Uint8Array | undefined;
   /** The original request. */
   request: Request;
+  /** The client's address key (`ip:…`), for per-client limits of a route. */
+  client?: string;
 }
 
 /** One route. */
@@ -216,7 +218,7 @@ export function createHandler(
         });
         limit(`key:${toBase64Url(signer)}`);
       }
-      response = await match.route.handle({ url, params, body, signer, request });
+      response = await match.route.handle({ url, params, body, signer, request, client: ip });
     } catch (error) {
       response = errorResponse(error);
       if (response.status >= 500) {

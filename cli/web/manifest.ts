@@ -41,4 +41,13 @@ export const WEB_ASSETS: readonly WebAssetSource[] = [
   page("/survey/respond", "./pages/survey_respond/index.html", HTML),
   page("/web/survey-respond.js", "./pages/survey_respond/main.ts", JS, true),
   page("/web/survey-respond-worker.js", "./pages/survey_respond/worker.ts", JS, true),
+  page("/web/vote.css", "./pages/vote/vote.css", CSS),
+  page("/vote", "./pages/vote/booth.html", HTML),
+  page("/web/vote-booth.js", "./pages/vote/booth.ts", JS, true),
+  page("/web/vote-booth-worker.js", "./pages/vote/booth_worker.ts", JS, true),
+  page("/vote/check", "./pages/vote/check.html", HTML),
+  page("/web/vote-check.js", "./pages/vote/check.ts", JS, true),
+  page("/vote/results", "./pages/vote/results.html", HTML),
+  page("/web/vote-results.js", "./pages/vote/results.ts", JS, true),
+  page("/web/vote-verify-worker.js", "./pages/vote/verify_worker.ts", JS, true),
 ];

@@ -14,7 +14,15 @@ const ROLE_TEXT: Record<string, string> = {
   sphinx: "Message mixer: forwards anonymous message packets after a random delay.",
   survey:
     "Survey collector: counts privately randomized, shuffled reports and publishes estimates.",
+  vote: "Election: the voting booth, ballot box and results of one election.",
 };
+
+/** The election pages (served by board nodes and by `vote serve`). */
+const VOTE_PAGES = [
+  { path: "/vote", label: "Voting booth: cast your ballot" },
+  { path: "/vote/check", label: "Check my ballot: is it in the ballot box?" },
+  { path: "/vote/results", label: "Election results, and verify an election" },
+];
 
 /** Pages a role offers (path and label). Pages add their line here. */
 const ROLE_PAGES: Record<string, readonly { path: string; label: string }[]> = {
@@ -22,6 +30,8 @@ const ROLE_PAGES: Record<string, readonly { path: string; label: string }[]> = {
     { path: "/survey", label: "Survey results (live dashboard)" },
     { path: "/survey/respond", label: "Answer a survey" },
   ],
+  board: VOTE_PAGES,
+  vote: VOTE_PAGES,
 };
 
 function element(tag: string, text: string): HTMLElement {
