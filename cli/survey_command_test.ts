@@ -184,7 +184,7 @@ Deno.test("survey aggregate: wrong-kind items exit 4 with a few lines, also with
 
 Deno.test("survey respond: the docs/survey.md example works on the docs' own definition", async () => {
   const doc = await Deno.readTextFile(new URL("../docs/survey.md", import.meta.url));
-  const json = doc.match(/```json\n([\s\S]*?)```/)![1]!;
+  const json = doc.match(/cat > survey\.json <<'EOF'\n([\s\S]*?)\nEOF\n/)![1]!;
   const example = doc.match(/survey respond --definition survey\.json --answers '([^']+)'/)![1]!;
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/survey.json`, json);
