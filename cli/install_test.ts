@@ -180,10 +180,15 @@ Deno.test({
 
 Deno.test("deno task panoramix works in the caller's folder and keeps stdout for data", async () => {
   const work = await Deno.makeTempDir({ prefix: "panoramix-task-" });
+  // A task runner (npm, deno task) sets INIT_CWD for the tasks it starts; this test may itself run
+  // under one, so its own INIT_CWD (the repository) must not reach the task it starts.
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
   try {
     const task = (...args: string[]) =>
       run(Deno.execPath(), ["task", "--config", join(root, "deno.json"), "panoramix", ...args], {
         cwd: work,
+        env,
       });
     const keygen = await task(
       "keygen",
