@@ -34,6 +34,7 @@ import {
   verifyPost,
 } from "./posts.ts";
 import type { Store } from "./storage.ts";
+import type { DatabaseSync } from "node:sqlite";
 
 /** State of a job on the board. */
 export type JobState = "open" | "mixing" | "done";
@@ -126,6 +127,7 @@ export class BulletinBoard {
         job TEXT NOT NULL, stage INTEGER NOT NULL, idx INTEGER NOT NULL, item BLOB NOT NULL,
         PRIMARY KEY (job, stage, idx));`)
     );
+    options.store.commitNow(); // readers see committed tables only
     const m = options.metrics;
     m.gauge("panoramix_board_posts", "Posts in the bulletin board log", () => this.head().seq);
   }
@@ -143,7 +145,9 @@ export class BulletinBoard {
   async submit(post: Post): Promise<Receipt> {
     verifyPost(post);
     const digest = postDigest(post);
-    const existing = this.#receiptFor(digest);
+    // Only a committed row answers a re-submission at once (the reader sees no open
+    // transaction); a copy still being written waits for that commit below (issue 11 §1).
+    const existing = this.#receiptFor(digest, this.#o.store.reader);
     if (existing) return existing;
     const started = performance.now();
     // Posts of one job are applied one at a time (a mix proof may take seconds to verify).
@@ -177,8 +181,8 @@ export class BulletinBoard {
     }
   }
 
-  #receiptFor(digest: Uint8Array): Receipt | undefined {
-    const row = this.#o.store.db.prepare("SELECT seq, chain FROM board_posts WHERE digest = ?")
+  #receiptFor(digest: Uint8Array, db: DatabaseSync): Receipt | undefined {
+    const row = db.prepare("SELECT seq, chain FROM board_posts WHERE digest = ?")
       .get(digest) as { seq: number; chain: Uint8Array } | undefined;
     return row ? this.#receipt(row.seq, digest, row.chain) : undefined;
   }
@@ -196,9 +200,10 @@ export class BulletinBoard {
   }
 
   async #apply(post: Post, digest: Uint8Array): Promise<Receipt> {
-    const again = this.#receiptFor(digest);
+    // Seen in the open transaction: the caller still awaits the commit before answering.
+    const again = this.#receiptFor(digest, this.#o.store.db);
     if (again) return again;
-    const job = this.#jobRow(post.job);
+    const job = this.#jobRow(post.job, this.#o.store.db);
     switch (post.type) {
       case "job":
         return this.#applyJob(post, digest, job !== undefined);
@@ -292,7 +297,7 @@ export class BulletinBoard {
       throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
     }
     const backend = this.#o.backendByName(spec.backend);
-    const inputs = this.items(post.job, stage).map((v, i) =>
+    const inputs = this.#items(post.job, stage, this.#o.store.db).map((v, i) =>
       backend.input.decode(v, `stage ${stage} input ${i + 1}`)
     );
     const outputValues = readArray(body.outputs, "mix.outputs", { maxLength: 10_000_000 });
@@ -315,7 +320,7 @@ export class BulletinBoard {
     }
     const encoded = outputs.map((o) => encodeMsgpack(backend.output.encode(o)));
     return this.#o.store.write(() => {
-      const current = this.#jobRow(post.job)!;
+      const current = this.#jobRow(post.job, this.#o.store.db)!;
       if (current.stage !== stage) throw new ConfigError(`Stage ${stage} was already mixed`);
       const insert = this.#o.store.db.prepare(
         "INSERT INTO board_items (job, stage, idx, item) VALUES (?, ?, ?, ?)",
@@ -329,7 +334,7 @@ export class BulletinBoard {
   }
 
   #append(post: Post, digest: Uint8Array): Receipt {
-    const head = this.head();
+    const head = this.#head(this.#o.store.db);
     const seq = head.seq + 1;
     // Hash chain: chain_n = H("panoramix/node/board-chain/v1", chain_{n-1}, seq, digest_n).
     const chain = labelledDigest(SIGNING_LABELS.chain, [head.chain, numberPart(seq), digest]);
@@ -350,12 +355,16 @@ export class BulletinBoard {
   }
 
   /**
-   * The last sequence number and chain value (seq 0 and 64 zero bytes when empty).
+   * The last committed sequence number and chain value (seq 0 and 64 zero bytes when empty).
    *
    * @returns the head
    */
   head(): { seq: number; chain: Uint8Array } {
-    const row = this.#o.store.db.prepare(
+    return this.#head(this.#o.store.reader);
+  }
+
+  #head(db: DatabaseSync): { seq: number; chain: Uint8Array } {
+    const row = db.prepare(
       "SELECT seq, chain FROM board_posts ORDER BY seq DESC LIMIT 1",
     ).get() as { seq: number; chain: Uint8Array } | undefined;
     return row ?? { seq: 0, chain: GENESIS };
@@ -379,7 +388,7 @@ export class BulletinBoard {
    * @returns the posts
    */
   posts(after: number, limit: number): Envelope[] {
-    const rows = this.#o.store.db.prepare(
+    const rows = this.#o.store.reader.prepare(
       "SELECT seq, job, type, author, time, body, signature, chain FROM board_posts WHERE seq > ? ORDER BY seq LIMIT ?",
     ).all(after, limit) as unknown as (Post & { seq: number; chain: Uint8Array })[];
     return rows.map((r) => ({
@@ -404,7 +413,11 @@ export class BulletinBoard {
    * @returns decoded item envelopes in order
    */
   items(job: string, stage: number): unknown[] {
-    const rows = this.#o.store.db.prepare(
+    return this.#items(job, stage, this.#o.store.reader);
+  }
+
+  #items(job: string, stage: number, db: DatabaseSync): unknown[] {
+    const rows = db.prepare(
       "SELECT item FROM board_items WHERE job = ? AND stage = ? ORDER BY idx",
     ).all(job, stage) as { item: Uint8Array }[];
     return rows.map((r, i) => decodeMsgpack(r.item, `item ${i}`));
@@ -428,9 +441,10 @@ export class BulletinBoard {
    * @returns their summaries
    */
   jobs(): JobSummary[] {
-    const rows = this.#o.store.db.prepare("SELECT job FROM board_jobs ORDER BY rowid").all() as {
-      job: string;
-    }[];
+    const rows = this.#o.store.reader.prepare("SELECT job FROM board_jobs ORDER BY rowid")
+      .all() as {
+        job: string;
+      }[];
     return rows.map((r) => summary(this.#jobRow(r.job)!));
   }
 
@@ -445,8 +459,8 @@ export class BulletinBoard {
     return this.#need(this.#jobRow(job), job).spec;
   }
 
-  #jobRow(job: string): JobRow | undefined {
-    const row = this.#o.store.db.prepare(
+  #jobRow(job: string, db: DatabaseSync = this.#o.store.reader): JobRow | undefined {
+    const row = db.prepare(
       "SELECT job, spec, state, stage, inputs FROM board_jobs WHERE job = ?",
     ).get(job) as
       | { job: string; spec: Uint8Array; state: JobState; stage: number; inputs: number }

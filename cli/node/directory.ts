@@ -68,6 +68,7 @@ export class Directory {
         "CREATE TABLE IF NOT EXISTS directory_nodes (identity BLOB PRIMARY KEY, time INTEGER NOT NULL, descriptor BLOB NOT NULL)",
       )
     );
+    options.store.commitNow(); // the topology is read from committed rows only
     options.metrics.gauge(
       "panoramix_directory_nodes",
       "Nodes in the current topology",
@@ -123,7 +124,7 @@ export class Directory {
    */
   topology(): Topology {
     const now = (this.#o.now ?? Date.now)();
-    const rows = this.#o.store.db.prepare(
+    const rows = this.#o.store.reader.prepare(
       "SELECT descriptor FROM directory_nodes WHERE time >= ? ORDER BY identity",
     ).all(now - this.#o.ttlSeconds * 1000) as { descriptor: Uint8Array }[];
     const nodes = rows.map((r, i) =>

@@ -128,6 +128,7 @@ export class SphinxMix {
         recipient BLOB NOT NULL, surb_id BLOB, message BLOB NOT NULL, time INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS sphinx_delivered_recipient ON sphinx_delivered (recipient, id);`)
     );
+    store.commitNow(); // the mailbox is read from committed rows only
     new SqliteReplayCache(store, "init");
     this.#queueDepth =
       (store.db.prepare("SELECT COUNT(*) AS n FROM sphinx_queue").get() as { n: number }).n;
@@ -161,7 +162,7 @@ export class SphinxMix {
           const recipient = fromBase64Url(recipientText, "recipient");
           const afterText = req.url.searchParams.get("after") ?? "0";
           const after = readInteger(Number(afterText), "query parameter 'after'");
-          const rows = this.#ctx.store.db.prepare(
+          const rows = this.#ctx.store.reader.prepare(
             "SELECT id, kind, surb_id, message, time FROM sphinx_delivered WHERE recipient = ? AND id > ? ORDER BY id LIMIT 1000",
           ).all(recipient, after) as {
             id: number;
@@ -408,6 +409,9 @@ export class SphinxMix {
         return true;
       });
       if (!fresh) {
+        // The first copy may still be uncommitted: "replay" tells the sender this hop holds
+        // the packet, so it is said only once that copy is durable (issue 11 §1).
+        await store.commit();
         metrics.counter("panoramix_sphinx_replays_dropped_total", "Replayed packets dropped")
           .inc();
         return SPHINX_STATUS.replay;

@@ -8,11 +8,46 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
+import { HttpError } from "./http_error.ts";
+
+/** Seconds a client is asked to wait (Retry-After) when the disk is full. */
+export const DISK_FULL_RETRY_SECONDS = 30;
+
+/**
+ * Whether a thrown value is SQLite reporting a full disk or a failed write
+ * (SQLITE_FULL 13, SQLITE_IOERR 10 and its extended codes).
+ *
+ * @param error the thrown value
+ * @returns true for a storage-capacity or I/O failure
+ */
+export function isStorageFailure(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === "number" && ((code & 0xff) === 13 || (code & 0xff) === 10);
+}
+
+function unavailable(error: unknown): HttpError {
+  const e = new HttpError(
+    503,
+    "storage_unavailable",
+    "The node cannot write to its storage (disk full?); nothing was accepted, retry later",
+    { "retry-after": String(DISK_FULL_RETRY_SECONDS) },
+  );
+  (e as { cause?: unknown }).cause = error;
+  return e;
+}
 
 /** A SQLite database with group commit. */
 export class Store {
   /** The underlying connection (reads may use it directly). */
   readonly db: DatabaseSync;
+  /**
+   * A second connection that sees committed data only (WAL snapshot): every read that
+   * answers a client (a signed head, a job's items, a mailbox) uses it, so nothing is
+   * shown before it is durable. For ":memory:" it is {@linkcode Store.db}.
+   */
+  readonly reader: DatabaseSync;
+  /** Last write or commit failure (cleared by the next successful commit). */
+  #failure: { at: number; message: string } | undefined;
   #inTransaction = false;
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -38,6 +73,23 @@ export class Store {
     this.db.exec("PRAGMA busy_timeout=5000");
     // Deleted rows (expired epoch keys, replay tags) are overwritten with zeros, not left in free pages.
     this.db.exec("PRAGMA secure_delete=ON");
+    this.reader = path === ":memory:" ? this.db : new DatabaseSync(path, { readOnly: true });
+    if (this.reader !== this.db) this.reader.exec("PRAGMA busy_timeout=5000");
+  }
+
+  /**
+   * The last storage failure (disk full, I/O error) since the last successful commit.
+   *
+   * @returns when and what failed, or undefined when writes succeed
+   */
+  failure(): { at: number; message: string } | undefined {
+    return this.#failure;
+  }
+
+  #fail(error: unknown): unknown {
+    if (!isStorageFailure(error)) return error;
+    this.#failure = { at: Date.now(), message: (error as Error).message };
+    return unavailable(error);
   }
 
   /**
@@ -49,11 +101,15 @@ export class Store {
    */
   write<T>(fn: () => T): T {
     if (this.#closed) throw new Error("Store is closed");
-    if (!this.#inTransaction) {
-      this.db.exec("BEGIN IMMEDIATE");
-      this.#inTransaction = true;
+    try {
+      if (!this.#inTransaction) {
+        this.db.exec("BEGIN IMMEDIATE");
+        this.#inTransaction = true;
+      }
+      this.db.exec("SAVEPOINT w");
+    } catch (error) {
+      throw this.#fail(error);
     }
-    this.db.exec("SAVEPOINT w");
     try {
       const result = fn();
       this.db.exec("RELEASE w");
@@ -61,7 +117,7 @@ export class Store {
     } catch (error) {
       this.db.exec("ROLLBACK TO w");
       this.db.exec("RELEASE w");
-      throw error;
+      throw this.#fail(error);
     }
   }
 
@@ -87,14 +143,32 @@ export class Store {
     try {
       this.db.exec("COMMIT");
       this.#inTransaction = false;
+      this.#failure = undefined;
       for (const w of waiters) w.resolve();
     } catch (error) {
+      // Nothing of this group is durable: every waiter fails, none may acknowledge.
       try {
         this.db.exec("ROLLBACK");
       } catch { /* already rolled back */ }
       this.#inTransaction = false;
-      for (const w of waiters) w.reject(error);
+      const reported = this.#fail(error);
+      for (const w of waiters) w.reject(reported);
     }
+  }
+
+  /**
+   * Commits pending writes synchronously (schema set-up at start, before any reader).
+   *
+   * @throws {HttpError} 503 when the storage cannot be written
+   */
+  commitNow(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#inTransaction) return;
+    let failure: unknown;
+    this.#waiters.push({ resolve: () => {}, reject: (e) => (failure ??= e) });
+    this.#flush();
+    if (failure !== undefined) throw failure;
   }
 
   /** Commits pending writes synchronously and closes the database. */
@@ -103,6 +177,7 @@ export class Store {
     clearTimeout(this.#timer);
     this.#flush();
     this.#closed = true;
+    if (this.reader !== this.db) this.reader.close();
     this.db.close();
   }
 }
