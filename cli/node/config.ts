@@ -48,6 +48,18 @@ export interface NodeConfig {
     maxBodyBytes: number;
     /** Accepted clock skew of authenticated requests, in seconds (the replay window). */
     authWindowSeconds: number;
+    /** Most open HTTP connections in total (0 = derived from the open-file limit). */
+    maxConnections: number;
+    /** Most open HTTP connections from one address. */
+    maxConnectionsPerAddress: number;
+    /** A request head that has started must arrive within this time, in ms. */
+    headerTimeoutMs: number;
+    /** A connection with no request in flight and no traffic for this long is closed, in ms. */
+    idleTimeoutMs: number;
+    /** Slowest accepted request body, in bytes per second (after a grace of headerTimeoutMs). */
+    minBodyBytesPerSecond: number;
+    /** Most request-body bytes held by all requests at once; beyond it 503 with Retry-After. */
+    maxBodyBytesInFlight: number;
   };
   /** Bulletin-board settings. */
   board: {
@@ -88,6 +100,12 @@ export interface NodeConfig {
     packetsPerSecond: number;
     /** Packets a sending address may send at once. */
     packetBurst: number;
+    /** Most open packet connections in total (0 = derived from the open-file limit). */
+    maxConnections: number;
+    /** Most open packet connections from one address. */
+    maxConnectionsPerAddress: number;
+    /** A packet connection with no traffic for this long is closed, in ms. */
+    idleTimeoutMs: number;
   };
 }
 
@@ -108,6 +126,14 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "limits.burst": "Requests a client may make at once (bucket size)",
   "limits.maxBodyBytes": "Largest request body in bytes; larger bodies get 413",
   "limits.authWindowSeconds": "Clock skew accepted on signed requests; also the replay window",
+  "limits.maxConnections": "Most open HTTP connections; 0 = from the open-file limit (ulimit -n)",
+  "limits.maxConnectionsPerAddress":
+    "Most open HTTP connections per client address; the longest idle is closed first",
+  "limits.headerTimeoutMs": "A request head (or Sphinx frame) must arrive within this many ms",
+  "limits.idleTimeoutMs": "HTTP connections idle this many ms are closed",
+  "limits.minBodyBytesPerSecond":
+    "Slowest request body accepted, bytes/s (after headerTimeoutMs); slower gets 408",
+  "limits.maxBodyBytesInFlight": "Most body bytes being received at once (all requests); then 503",
   "board.admins": "Identity keys (base64url) allowed to create and close jobs",
   "directory.operators": "Identity keys allowed to register; empty = anyone (test networks only)",
   "directory.descriptorTtlSeconds": "Descriptors not refreshed within this time leave the topology",
@@ -122,6 +148,9 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "sphinx.maxDelayMs": "Largest per-hop delay honoured in ms; longer delays are clamped",
   "sphinx.packetsPerSecond": "Sustained packets per second accepted per sending address",
   "sphinx.packetBurst": "Packets a sending address may send at once (bucket size)",
+  "sphinx.maxConnections": "Most open packet connections; 0 = from the open-file limit",
+  "sphinx.maxConnectionsPerAddress": "Most open packet connections per sending address",
+  "sphinx.idleTimeoutMs": "Packet connections idle this many ms are closed",
 };
 
 /**
@@ -151,6 +180,12 @@ export function defaultConfig(): NodeConfig {
       burst: 500,
       maxBodyBytes: 64 * 1024 * 1024,
       authWindowSeconds: 120,
+      maxConnections: 0,
+      maxConnectionsPerAddress: 64,
+      headerTimeoutMs: 10_000,
+      idleTimeoutMs: 60_000,
+      minBodyBytesPerSecond: 65_536,
+      maxBodyBytesInFlight: 256 * 1024 * 1024,
     },
     board: { admins: [] },
     directory: { operators: [], descriptorTtlSeconds: 7200 },
@@ -165,6 +200,9 @@ export function defaultConfig(): NodeConfig {
       maxDelayMs: 600_000,
       packetsPerSecond: 20_000,
       packetBurst: 50_000,
+      maxConnections: 0,
+      maxConnectionsPerAddress: 32,
+      idleTimeoutMs: 600_000,
     },
   };
 }
@@ -254,6 +292,15 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
   checkPositive(config.sphinx.maxDelayMs, "sphinx.maxDelayMs", true);
   checkPositive(config.sphinx.packetsPerSecond, "sphinx.packetsPerSecond");
   checkPositive(config.sphinx.packetBurst, "sphinx.packetBurst");
+  checkPositive(config.limits.maxConnections, "limits.maxConnections", true);
+  checkPositive(config.limits.maxConnectionsPerAddress, "limits.maxConnectionsPerAddress");
+  checkPositive(config.limits.headerTimeoutMs, "limits.headerTimeoutMs");
+  checkPositive(config.limits.idleTimeoutMs, "limits.idleTimeoutMs");
+  checkPositive(config.limits.minBodyBytesPerSecond, "limits.minBodyBytesPerSecond");
+  checkPositive(config.limits.maxBodyBytesInFlight, "limits.maxBodyBytesInFlight");
+  checkPositive(config.sphinx.maxConnections, "sphinx.maxConnections", true);
+  checkPositive(config.sphinx.maxConnectionsPerAddress, "sphinx.maxConnectionsPerAddress");
+  checkPositive(config.sphinx.idleTimeoutMs, "sphinx.idleTimeoutMs");
   if (config.sphinx.overlapSeconds >= config.sphinx.epochSeconds) {
     throw new ConfigError(
       "Config option 'sphinx.overlapSeconds' must be below 'sphinx.epochSeconds'",

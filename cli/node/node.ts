@@ -28,6 +28,8 @@ import { MetricsRegistry } from "./metrics.ts";
 import { boardRoutes, directoryRoutes } from "./routes.ts";
 import { createHandler, type Route } from "./server.ts";
 import { Store } from "./storage.ts";
+import { serveGuarded } from "./http_front.ts";
+import { healthResponse, httpConnectionLimits, nodeHealth } from "./health.ts";
 
 /** A part of a node that runs in the background (cascade mixer, Sphinx mix). */
 export interface NodeService {
@@ -41,6 +43,8 @@ export interface NodeService {
   start(): void | Promise<void>;
   /** Stops it, draining in-flight work. */
   stop(): Promise<void>;
+  /** Problems for `/v1/health` by component (e.g. a dead listener); empty when healthy. */
+  health?: () => Record<string, string>;
 }
 
 /** Everything a role factory may use. */
@@ -258,7 +262,11 @@ export async function startNode(
       time: Date.now(),
     });
   routes.push(
-    { method: "GET", path: "/v1/health", handle: () => jsonResponse({ ok: true }) },
+    {
+      method: "GET",
+      path: "/v1/health",
+      handle: () => healthResponse(nodeHealth(server, store, services)),
+    },
     {
       method: "GET",
       path: "/v1/info",
@@ -280,14 +288,19 @@ export async function startNode(
     burst: config.limits.burst,
     maxBodyBytes: config.limits.maxBodyBytes,
     authWindowSeconds: config.limits.authWindowSeconds,
+    headerTimeoutMs: config.limits.headerTimeoutMs,
+    minBodyBytesPerSecond: config.limits.minBodyBytesPerSecond,
+    maxBodyBytesInFlight: config.limits.maxBodyBytesInFlight,
     logger,
     metrics,
   });
   const listen = hostPort(config.httpListen);
-  const server = Deno.serve({
+  const server = serveGuarded({
     hostname: listen.hostname,
     port: listen.port,
-    onListen: () => {},
+    limits: httpConnectionLimits(config),
+    logger,
+    metrics,
     onError: (error) => {
       logger.log("error", "http_error", { error });
       return jsonResponse({ error: "internal", message: "Internal error" }, { status: 500 });

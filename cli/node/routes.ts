@@ -112,6 +112,7 @@ export function directoryRoutes(directory: Directory): Route[] {
       method: "POST",
       path: "/v1/directory/descriptors",
       auth: true,
+      maxBodyBytes: 64 * 1024, // a descriptor is a few KiB (issue 11 §3)
       async handle(req) {
         const descriptor = readDescriptor(decodeBody(req), "descriptor");
         await directory.register(descriptor, req.signer!);
