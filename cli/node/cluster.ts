@@ -77,6 +77,7 @@ export async function writeNodeDir(dir: string, spec: LocalNodeSpec): Promise<Lo
   config.boardUrl = spec.boardUrl ?? "";
   config.directoryUrl = spec.directoryUrl ?? "";
   config.board.admins = spec.admins ?? [];
+  config.directory.openRegistration = true; // a local test network
   config.cascade.pollIntervalMs = spec.pollIntervalMs ?? 100;
   config.logLevel = spec.logLevel ?? "warn";
   config.limits.requestsPerSecond = 10_000;

@@ -72,6 +72,10 @@ export interface NodeConfig {
     operators: string[];
     /** Seconds after which a descriptor that was not refreshed leaves the topology. */
     descriptorTtlSeconds: number;
+    /** Accept descriptors from any key when `operators` is empty (test networks only). */
+    openRegistration: boolean;
+    /** Most descriptors held (at most 10,000, the topology limit); a new node beyond it is refused. */
+    maxNodes: number;
   };
   /** Cascade mixer settings. */
   cascade: {
@@ -137,6 +141,9 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "board.admins": "Identity keys (base64url) allowed to create and close jobs",
   "directory.operators": "Identity keys allowed to register; empty = anyone (test networks only)",
   "directory.descriptorTtlSeconds": "Descriptors not refreshed within this time leave the topology",
+  "directory.openRegistration":
+    "true = anyone may register when operators is empty (test networks only); false = refuse to start",
+  "directory.maxNodes": "Most descriptors held (<= 10000); new nodes beyond it are refused",
   "cascade.pollIntervalMs": "How often the cascade mixer polls the board, in ms",
   "cascade.mixKeys": "Map backend name -> key file used to mix (e.g. decrypt secret key)",
   "sphinx.listen": "TCP listen address for Sphinx packets; port 0 picks a free port",
@@ -188,7 +195,12 @@ export function defaultConfig(): NodeConfig {
       maxBodyBytesInFlight: 256 * 1024 * 1024,
     },
     board: { admins: [] },
-    directory: { operators: [], descriptorTtlSeconds: 7200 },
+    directory: {
+      operators: [],
+      descriptorTtlSeconds: 7200,
+      openRegistration: false,
+      maxNodes: 1000,
+    },
     cascade: { pollIntervalMs: 500, mixKeys: {} },
     sphinx: {
       listen: "127.0.0.1:8471",
@@ -284,6 +296,10 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
   checkPositive(config.limits.maxBodyBytes, "limits.maxBodyBytes");
   checkPositive(config.limits.authWindowSeconds, "limits.authWindowSeconds");
   checkPositive(config.directory.descriptorTtlSeconds, "directory.descriptorTtlSeconds");
+  checkPositive(config.directory.maxNodes, "directory.maxNodes");
+  if (config.directory.maxNodes > 10_000) {
+    throw new ConfigError("Config option 'directory.maxNodes' must be at most 10000");
+  }
   checkPositive(config.cascade.pollIntervalMs, "cascade.pollIntervalMs");
   checkPositive(config.sphinx.epochSeconds, "sphinx.epochSeconds");
   checkPositive(config.sphinx.overlapSeconds, "sphinx.overlapSeconds", true);

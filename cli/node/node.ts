@@ -20,7 +20,7 @@ import { CascadeMixer } from "./cascade.ts";
 import { NodeClient } from "./client.ts";
 import type { NodeConfig } from "./config.ts";
 import { descriptorToEnvelope, type EpochKey, signDescriptor } from "./descriptor.ts";
-import { Directory } from "./directory.ts";
+import { checkDirectoryOperators, Directory } from "./directory.ts";
 import { jsonResponse } from "./http_error.ts";
 import { type Identity, identityFromEnvelope } from "./identity.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -186,11 +186,14 @@ export async function startNode(
   }
   let directory: Directory | undefined;
   if (config.roles.includes("directory")) {
+    checkDirectoryOperators(config, logger);
     directory = new Directory({
       store,
       identity,
       operators: config.directory.operators.map((k) => fromBase64Url(k, "directory.operators")),
       ttlSeconds: config.directory.descriptorTtlSeconds,
+      maxNodes: config.directory.maxNodes,
+      skewSeconds: config.limits.authWindowSeconds,
       logger: logger.child({ role: "directory" }),
       metrics,
     });
