@@ -34,6 +34,7 @@ import {
   verifyPost,
 } from "./posts.ts";
 import type { Store } from "./storage.ts";
+import { checkInputs } from "./input_contract.ts";
 import type { DatabaseSync } from "node:sqlite";
 
 /** State of a job on the board. */
@@ -125,7 +126,9 @@ export class BulletinBoard {
         stage INTEGER NOT NULL, inputs INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS board_items (
         job TEXT NOT NULL, stage INTEGER NOT NULL, idx INTEGER NOT NULL, item BLOB NOT NULL,
-        PRIMARY KEY (job, stage, idx));`)
+        PRIMARY KEY (job, stage, idx));
+      CREATE TABLE IF NOT EXISTS board_input_digests (
+        job TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (job, digest)) WITHOUT ROWID;`)
     );
     options.store.commitNow(); // readers see committed tables only
     const m = options.metrics;
@@ -249,16 +252,29 @@ export class BulletinBoard {
     }
     const body = readPostBody(post, "node.inputs");
     const backend = this.#o.backendByName(spec.backend);
-    const items = readArray(body.items, "inputs.items", { minLength: 1, maxLength: 1_000_000 });
-    const encoded = items.map((v, i) => {
-      const item = backend.input.decode(v, `inputs.items[${i}]`);
-      return encodeMsgpack(backend.input.encode(item));
+    const db = this.#o.store.db;
+    // The job's full input contract, so no accepted item can stop a mixer (issue 11 §5, §6).
+    const first = job.inputs === 0 ? undefined : this.#items(post.job, 0, db, 1)[0];
+    const seen = db.prepare("SELECT 1 AS x FROM board_input_digests WHERE job = ? AND digest = ?");
+    const { encoded, digests } = checkInputs({
+      job: post.job,
+      spec,
+      author: post.author,
+      backend,
+      items: body.items,
+      proofs: body.proofs,
+      firstWidth: first === undefined
+        ? undefined
+        : (backend.input.decode(first, "first input") as { width?: number }).width,
+      seen: (d) => seen.get(post.job, d) !== undefined,
     });
     return this.#o.store.write(() => {
       const insert = this.#o.store.db.prepare(
         "INSERT INTO board_items (job, stage, idx, item) VALUES (?, 0, ?, ?)",
       );
+      const remember = db.prepare("INSERT INTO board_input_digests (job, digest) VALUES (?, ?)");
       encoded.forEach((bytes, i) => insert.run(post.job, job.inputs + i, bytes));
+      digests.forEach((d) => remember.run(post.job, d));
       this.#o.store.db.prepare("UPDATE board_jobs SET inputs = inputs + ? WHERE job = ?")
         .run(encoded.length, post.job);
       return this.#append(post, digest);
@@ -416,10 +432,10 @@ export class BulletinBoard {
     return this.#items(job, stage, this.#o.store.reader);
   }
 
-  #items(job: string, stage: number, db: DatabaseSync): unknown[] {
+  #items(job: string, stage: number, db: DatabaseSync, limit = -1): unknown[] {
     const rows = db.prepare(
-      "SELECT item FROM board_items WHERE job = ? AND stage = ? ORDER BY idx",
-    ).all(job, stage) as { item: Uint8Array }[];
+      "SELECT item FROM board_items WHERE job = ? AND stage = ? ORDER BY idx LIMIT ?",
+    ).all(job, stage, limit) as { item: Uint8Array }[];
     return rows.map((r, i) => decodeMsgpack(r.item, `item ${i}`));
   }
 

@@ -279,8 +279,8 @@ export function createHandler(
       let release: (() => void) | undefined;
       let body: Uint8Array = new Uint8Array();
       if (request.method !== "GET") {
-        if (match.route.auth) verifier.precheck(request.headers);
         const declared = declaredLength(request, maxBody);
+        if (match.route.auth) verifier.precheck(request.headers);
         release = budget.take(declared ?? maxBody);
         if (release === undefined) {
           throw new HttpError(
