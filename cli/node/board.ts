@@ -35,6 +35,7 @@ import {
 } from "./posts.ts";
 import type { Store } from "./storage.ts";
 import { checkInputs } from "./input_contract.ts";
+import { itemPage } from "./item_pages.ts";
 import type { DatabaseSync } from "node:sqlite";
 
 /** State of a job on the board. */
@@ -430,6 +431,24 @@ export class BulletinBoard {
    */
   items(job: string, stage: number): unknown[] {
     return this.#items(job, stage, this.#o.store.reader);
+  }
+
+  /**
+   * One page of a stage's committed items (raw msgpack), for streamed reads.
+   *
+   * @param job job id
+   * @param stage stage number
+   * @param fromIdx first item index
+   * @param limit most items
+   * @returns the rows in index order
+   */
+  itemPage(
+    job: string,
+    stage: number,
+    fromIdx: number,
+    limit: number,
+  ): { idx: number; item: Uint8Array }[] {
+    return itemPage(this.#o.store.reader, job, stage, fromIdx, limit);
   }
 
   #items(job: string, stage: number, db: DatabaseSync, limit = -1): unknown[] {
