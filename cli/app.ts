@@ -57,7 +57,8 @@ const root = buildRouteMap({
       "independent mix servers, and outputs them so that no one can link an output to its sender.\n" +
       "Items travel as NDJSON (base64url bytes) or msgpack envelopes; diagnostics go to stderr.\n" +
       "Exit codes: 0 ok, 1 internal error, 2 usage, 3 verification failed, 4 invalid input, " +
-      "5 bad configuration, 6 not found, 7 batch too small, 8 replay, 9 unavailable.",
+      "5 bad configuration, 6 not found, 7 batch too small, 8 replay, 9 unavailable, " +
+      "10 damaged store (a node refuses to serve it).",
   },
 });
 

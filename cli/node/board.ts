@@ -13,6 +13,7 @@ import { assertBatchSize } from "../../core/batcher.ts";
 import { decodeMsgpack, encodeMsgpack, type Envelope, readEnvelope } from "../../core/envelope.ts";
 import {
   ConfigError,
+  IntegrityError,
   InvalidInputError,
   NotFoundError,
   VerificationError,
@@ -87,6 +88,11 @@ export interface BulletinBoardOptions {
   logger: Logger;
   /** Metrics. */
   metrics: MetricsRegistry;
+  /**
+   * File holding the last committed head (seq and chain), rewritten and fsynced after
+   * every commit, before any receipt for it goes out; at start the log must reach it.
+   */
+  headFile?: string;
 }
 
 const GENESIS = new Uint8Array(64);
@@ -132,6 +138,9 @@ export class BulletinBoard {
         job TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (job, digest)) WITHOUT ROWID;`)
     );
     options.store.commitNow(); // readers see committed tables only
+    // Issue 11 §12: the log must be intact and reach the last head this board vouched for.
+    this.#verifyLog();
+    if (options.headFile !== undefined) this.#trackHead(options.headFile);
     const m = options.metrics;
     m.gauge("panoramix_board_posts", "Posts in the bulletin board log", () => this.head().seq);
   }
@@ -183,6 +192,78 @@ export class BulletinBoard {
     } finally {
       if (this.#locks.get(post.job) === run) this.#locks.delete(post.job);
     }
+  }
+
+  #verifyLog(): void {
+    const rows = this.#o.store.db.prepare(
+      "SELECT seq, job, type, author, time, body, signature, digest, chain FROM board_posts ORDER BY seq",
+    ).iterate() as Iterable<Post & { seq: number; digest: Uint8Array; chain: Uint8Array }>;
+    let chain: Uint8Array = GENESIS;
+    let expected = 1;
+    for (const r of rows) {
+      const where = `Board log entry ${r.seq}`;
+      if (r.seq !== expected) {
+        throw new IntegrityError(`${where} follows entry ${expected - 1}: entries are missing`);
+      }
+      const digest = postDigest(r);
+      if (!bytesEq(digest, r.digest)) {
+        throw new IntegrityError(`${where} does not match its digest: the stored post changed`);
+      }
+      chain = labelledDigest(SIGNING_LABELS.chain, [chain, numberPart(r.seq), digest]);
+      if (!bytesEq(chain, r.chain)) {
+        throw new IntegrityError(`${where} breaks the hash chain`);
+      }
+      expected++;
+    }
+  }
+
+  #trackHead(path: string): void {
+    let recorded: Uint8Array | undefined;
+    try {
+      recorded = Deno.readFileSync(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    const head = this.#head(this.#o.store.db);
+    if (recorded !== undefined) {
+      if (recorded.length !== 72) {
+        throw new IntegrityError(`Board head file '${path}' is damaged (${recorded.length} bytes)`);
+      }
+      const seq = Number(new DataView(recorded.buffer, recorded.byteOffset).getBigUint64(0));
+      if (head.seq < seq) {
+        throw new IntegrityError(
+          `Board log ends at entry ${head.seq} but entry ${seq} was acknowledged: ` +
+            `${seq - head.seq} acknowledged posts are lost (truncated or restored store); ` +
+            "refusing to serve and re-use their sequence numbers",
+        );
+      }
+      const row = this.#o.store.db.prepare("SELECT chain FROM board_posts WHERE seq = ?").get(
+        seq,
+      ) as { chain: Uint8Array } | undefined;
+      const chain = row?.chain ?? GENESIS;
+      if (!bytesEq(chain, recorded.subarray(8))) {
+        throw new IntegrityError(
+          `Board log entry ${seq} differs from the head this board acknowledged (a fork)`,
+        );
+      }
+    }
+    const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+    let written = recorded === undefined ? -1 : head.seq;
+    const write = () => {
+      const now = this.#head(this.#o.store.db);
+      if (now.seq === written) return;
+      const bytes = new Uint8Array(72);
+      new DataView(bytes.buffer).setBigUint64(0, BigInt(now.seq));
+      bytes.set(now.chain, 8);
+      file.seekSync(0, Deno.SeekMode.Start);
+      let offset = 0;
+      while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+      file.syncDataSync();
+      written = now.seq;
+    };
+    write();
+    this.#o.store.onCommit(write);
+    this.#o.store.onClose(() => file.close());
   }
 
   #receiptFor(digest: Uint8Array, db: DatabaseSync): Receipt | undefined {

@@ -167,6 +167,7 @@ export async function startNode(
   const identity = await loadIdentity(config.identityKeyFile);
   const store = new Store(`${config.dataDir}/node.sqlite`);
   await Deno.chmod(`${config.dataDir}/node.sqlite`, 0o600);
+  store.quickCheck(`${config.dataDir}/node.sqlite`); // issue 11 §12: refuse a damaged store
   const metrics = new MetricsRegistry();
   const routes: Route[] = [];
   const services: NodeService[] = [];
@@ -178,6 +179,7 @@ export async function startNode(
       store,
       identity,
       admins: config.board.admins.map((k) => fromBase64Url(k, "board.admins")),
+      headFile: `${config.dataDir}/board.head`,
       backendByName: lookup,
       logger: logger.child({ role: "board" }),
       metrics,

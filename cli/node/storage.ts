@@ -9,6 +9,19 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { HttpError } from "./http_error.ts";
+import { IntegrityError } from "../../core/errors.ts";
+
+/** SQLite's "not a database" (26) and "corrupt" (11): the file is damaged. */
+function damaged(what: string, error: unknown): unknown {
+  const code = ((error as { errcode?: unknown } | null)?.errcode as number | undefined) ?? -1;
+  const message = error instanceof Error ? error.message : "";
+  const known = /file is not a database|database disk image is malformed/.test(message);
+  if ((code & 0xff) !== 26 && (code & 0xff) !== 11 && !known) return error;
+  return new IntegrityError(
+    `Store '${what}' is damaged (${(error as Error).message}); restore it from a backup`,
+    { cause: error },
+  );
+}
 
 /** Seconds a client is asked to wait (Retry-After) when the disk is full. */
 export const DISK_FULL_RETRY_SECONDS = 30;
@@ -46,6 +59,8 @@ export class Store {
    * shown before it is durable. For ":memory:" it is {@linkcode Store.db}.
    */
   readonly reader: DatabaseSync;
+  #hooks: (() => void)[] = [];
+  #closers: (() => void)[] = [];
   /** Last write or commit failure (cleared by the next successful commit). */
   #failure: { at: number; message: string } | undefined;
   #inTransaction = false;
@@ -66,8 +81,12 @@ export class Store {
    * ```
    */
   constructor(path: string) {
-    this.db = new DatabaseSync(path);
-    this.db.exec("PRAGMA journal_mode=WAL");
+    try {
+      this.db = new DatabaseSync(path);
+      this.db.exec("PRAGMA journal_mode=WAL");
+    } catch (error) {
+      throw damaged(path, error);
+    }
     // FULL: the WAL is fsynced at every COMMIT, so a committed write survives power loss.
     this.db.exec("PRAGMA synchronous=FULL");
     this.db.exec("PRAGMA busy_timeout=5000");
@@ -75,6 +94,49 @@ export class Store {
     this.db.exec("PRAGMA secure_delete=ON");
     this.reader = path === ":memory:" ? this.db : new DatabaseSync(path, { readOnly: true });
     if (this.reader !== this.db) this.reader.exec("PRAGMA busy_timeout=5000");
+  }
+
+  /**
+   * Checks the database structure (`PRAGMA quick_check`: every page, b-tree and index
+   * is well formed); run at start, before anything is served (issue 11 §12).
+   *
+   * @param what names the database in the error
+   * @throws {IntegrityError} naming the first problem SQLite found
+   */
+  quickCheck(what: string): void {
+    let rows: { quick_check: string }[];
+    try {
+      rows = this.db.prepare("PRAGMA quick_check(5)").all() as { quick_check: string }[];
+    } catch (error) {
+      throw damaged(what, error);
+    }
+    const problems = rows.map((r) => r.quick_check).filter((m) => m !== "ok");
+    if (problems.length > 0) {
+      throw new IntegrityError(
+        `Store '${what}' is damaged (SQLite quick_check: ${
+          problems.join("; ").replace(/[\x00-\x1f\x7f]/g, " ")
+        }); restore it from a backup`,
+      );
+    }
+  }
+
+  /**
+   * Registers a function run right after every successful COMMIT, before any waiter is
+   * told (so it may record what is now durable, e.g. the board's head).
+   *
+   * @param fn synchronous hook; if it throws, the waiters get that error
+   */
+  onCommit(fn: () => void): void {
+    this.#hooks.push(fn);
+  }
+
+  /**
+   * Registers a function run when the store closes (after the last commit).
+   *
+   * @param fn synchronous hook
+   */
+  onClose(fn: () => void): void {
+    this.#closers.push(fn);
   }
 
   /**
@@ -144,6 +206,7 @@ export class Store {
       this.db.exec("COMMIT");
       this.#inTransaction = false;
       this.#failure = undefined;
+      for (const hook of this.#hooks) hook();
       for (const w of waiters) w.resolve();
     } catch (error) {
       // Nothing of this group is durable: every waiter fails, none may acknowledge.
@@ -177,6 +240,7 @@ export class Store {
     clearTimeout(this.#timer);
     this.#flush();
     this.#closed = true;
+    for (const fn of this.#closers) fn();
     if (this.reader !== this.db) this.reader.close();
     this.db.close();
   }
