@@ -60,6 +60,12 @@ export class Store {
    */
   readonly reader: DatabaseSync;
   #hooks: (() => void)[] = [];
+  /**
+   * Set when SQLite rolled back the whole open transaction (it may, on a full disk or an
+   * I/O error): every write of this group is gone, so until the next flush every write
+   * fails and every waiter is rejected; nobody acknowledges a write that was undone.
+   */
+  #broken: unknown;
   #closers: (() => void)[] = [];
   /** Last write or commit failure (cleared by the next successful commit). */
   #failure: { at: number; message: string } | undefined;
@@ -163,6 +169,7 @@ export class Store {
    */
   write<T>(fn: () => T): T {
     if (this.#closed) throw new Error("Store is closed");
+    if (this.#broken !== undefined) throw this.#fail(this.#broken);
     try {
       if (!this.#inTransaction) {
         this.db.exec("BEGIN IMMEDIATE");
@@ -177,8 +184,13 @@ export class Store {
       this.db.exec("RELEASE w");
       return result;
     } catch (error) {
-      this.db.exec("ROLLBACK TO w");
-      this.db.exec("RELEASE w");
+      if (this.db.isTransaction) {
+        this.db.exec("ROLLBACK TO w");
+        this.db.exec("RELEASE w");
+      } else {
+        this.#broken = error;
+        this.#timer ??= setTimeout(() => this.#flush(), 0);
+      }
       throw this.#fail(error);
     }
   }
@@ -198,6 +210,18 @@ export class Store {
   #flush(): void {
     this.#timer = undefined;
     const waiters = this.#waiters.splice(0);
+    if (this.#broken !== undefined) {
+      const reported = this.#fail(this.#broken);
+      this.#broken = undefined;
+      this.#inTransaction = false;
+      if (this.db.isTransaction) {
+        try {
+          this.db.exec("ROLLBACK");
+        } catch { /* already rolled back */ }
+      }
+      for (const w of waiters) w.reject(reported);
+      return;
+    }
     if (!this.#inTransaction) {
       for (const w of waiters) w.resolve();
       return;
