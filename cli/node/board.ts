@@ -93,6 +93,11 @@ export interface BulletinBoardOptions {
    * every commit, before any receipt for it goes out; at start the log must reach it.
    */
   headFile?: string;
+  /**
+   * Most inputs one outside submitter (not an admin) may post to one open job
+   * (`submitters: []`); 0 or absent = no limit (issue 11 §10).
+   */
+  maxInputsPerSubmitter?: number;
 }
 
 const GENESIS = new Uint8Array(64);
@@ -134,6 +139,9 @@ export class BulletinBoard {
       CREATE TABLE IF NOT EXISTS board_items (
         job TEXT NOT NULL, stage INTEGER NOT NULL, idx INTEGER NOT NULL, item BLOB NOT NULL,
         PRIMARY KEY (job, stage, idx));
+      CREATE TABLE IF NOT EXISTS board_submitter_inputs (
+        job TEXT NOT NULL, author BLOB NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (job, author)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS board_input_digests (
         job TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (job, digest)) WITHOUT ROWID;`)
     );
@@ -293,7 +301,7 @@ export class BulletinBoard {
       case "job":
         return this.#applyJob(post, digest, job !== undefined);
       case "inputs":
-        return this.#applyInputs(post, digest, this.#need(job, post.job));
+        return await this.#applyInputs(post, digest, this.#need(job, post.job));
       case "close":
         return this.#applyClose(post, digest, this.#need(job, post.job));
       case "mix":
@@ -324,7 +332,7 @@ export class BulletinBoard {
     });
   }
 
-  #applyInputs(post: Post, digest: Uint8Array, job: JobRow): Receipt {
+  async #applyInputs(post: Post, digest: Uint8Array, job: JobRow): Promise<Receipt> {
     if (job.state !== "open") {
       throw new ConfigError(`Job '${post.job}' is closed; it accepts no more inputs`);
     }
@@ -335,10 +343,27 @@ export class BulletinBoard {
     const body = readPostBody(post, "node.inputs");
     const backend = this.#o.backendByName(spec.backend);
     const db = this.#o.store.db;
+    // Outsiders of an open job have a quota, checked before any item is looked at (§10).
+    const quota = this.#o.maxInputsPerSubmitter ?? 0;
+    const counted = quota > 0 && spec.submitters.length === 0 && !this.#isAdmin(post.author);
+    const posted = Array.isArray(body.items) ? body.items.length : 0;
+    if (counted) {
+      const row = db.prepare(
+        "SELECT count FROM board_submitter_inputs WHERE job = ? AND author = ?",
+      ).get(post.job, post.author) as { count: number } | undefined;
+      if ((row?.count ?? 0) + posted > quota) {
+        throw new HttpError(
+          403,
+          "quota_exceeded",
+          `Submitter has posted ${row?.count ?? 0} inputs to job '${post.job}'; ` +
+            `${posted} more would exceed the quota of ${quota}`,
+        );
+      }
+    }
     // The job's full input contract, so no accepted item can stop a mixer (issue 11 §5, §6).
     const first = job.inputs === 0 ? undefined : this.#items(post.job, 0, db, 1)[0];
     const seen = db.prepare("SELECT 1 AS x FROM board_input_digests WHERE job = ? AND digest = ?");
-    const { encoded, digests } = checkInputs({
+    const { encoded, digests } = await checkInputs({
       job: post.job,
       spec,
       author: post.author,
@@ -357,6 +382,12 @@ export class BulletinBoard {
       const remember = db.prepare("INSERT INTO board_input_digests (job, digest) VALUES (?, ?)");
       encoded.forEach((bytes, i) => insert.run(post.job, job.inputs + i, bytes));
       digests.forEach((d) => remember.run(post.job, d));
+      if (counted) {
+        db.prepare(
+          "INSERT INTO board_submitter_inputs (job, author, count) VALUES (?, ?, ?) " +
+            "ON CONFLICT (job, author) DO UPDATE SET count = count + excluded.count",
+        ).run(post.job, post.author, encoded.length);
+      }
       this.#o.store.db.prepare("UPDATE board_jobs SET inputs = inputs + ? WHERE job = ?")
         .run(encoded.length, post.job);
       return this.#append(post, digest);

@@ -65,6 +65,8 @@ export interface NodeConfig {
   board: {
     /** Identity keys (base64url) allowed to create and close jobs. */
     admins: string[];
+    /** Most inputs one outside submitter may post to one open job (0 = no limit). */
+    maxInputsPerSubmitter: number;
   };
   /** Directory settings. */
   directory: {
@@ -139,6 +141,8 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
     "Slowest request body accepted, bytes/s (after headerTimeoutMs); slower gets 408",
   "limits.maxBodyBytesInFlight": "Most body bytes being received at once (all requests); then 503",
   "board.admins": "Identity keys (base64url) allowed to create and close jobs",
+  "board.maxInputsPerSubmitter":
+    "Most inputs one outside (non-admin) submitter may post to one open job; 0 = no limit",
   "directory.operators": "Identity keys allowed to register; empty = anyone (test networks only)",
   "directory.descriptorTtlSeconds": "Descriptors not refreshed within this time leave the topology",
   "directory.openRegistration":
@@ -194,7 +198,7 @@ export function defaultConfig(): NodeConfig {
       minBodyBytesPerSecond: 65_536,
       maxBodyBytesInFlight: 256 * 1024 * 1024,
     },
-    board: { admins: [] },
+    board: { admins: [], maxInputsPerSubmitter: 10_000 },
     directory: {
       operators: [],
       descriptorTtlSeconds: 7200,
@@ -308,6 +312,7 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
   checkPositive(config.sphinx.maxDelayMs, "sphinx.maxDelayMs", true);
   checkPositive(config.sphinx.packetsPerSecond, "sphinx.packetsPerSecond");
   checkPositive(config.sphinx.packetBurst, "sphinx.packetBurst");
+  checkPositive(config.board.maxInputsPerSubmitter, "board.maxInputsPerSubmitter", true);
   checkPositive(config.limits.maxConnections, "limits.maxConnections", true);
   checkPositive(config.limits.maxConnectionsPerAddress, "limits.maxConnectionsPerAddress");
   checkPositive(config.limits.headerTimeoutMs, "limits.headerTimeoutMs");

@@ -61,6 +61,14 @@ export function inputsNeedProofs(spec: JobSpec): boolean {
   return spec.backend === "reencrypt" && spec.submitters.length === 0;
 }
 
+/** Items checked between two yields to the event loop (issue 11 §10). */
+export const CHECK_CHUNK = 2000;
+
+/** Lets timers and other requests run (a macrotask boundary). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** Width of an item when the backend has one (re-encryption ciphertexts). */
 function widthOf(backend: AnyMixBackend, item: unknown): number | undefined {
   return backend.name === "reencrypt" ? (item as Ciphertext).width : undefined;
@@ -76,7 +84,7 @@ function widthOf(backend: AnyMixBackend, item: unknown): number | undefined {
  * @throws {ReplayError} a copy of an input already in the job
  * @throws {VerificationError} a proof of knowledge that does not verify
  */
-export function checkInputs(args: {
+export async function checkInputs(args: {
   job: string;
   spec: JobSpec;
   author: Uint8Array;
@@ -85,10 +93,15 @@ export function checkInputs(args: {
   proofs: unknown;
   firstWidth: number | undefined;
   seen: (digest: Uint8Array) => boolean;
-}): { encoded: Uint8Array[]; digests: Uint8Array[] } {
+}): Promise<{ encoded: Uint8Array[]; digests: Uint8Array[] }> {
   const { backend, spec, job } = args;
   const values = readArray(args.items, "inputs.items", { minLength: 1, maxLength: 1_000_000 });
-  const decoded = values.map((v, i) => backend.input.decode(v, `inputs.items[${i}]`));
+  // Checked in chunks with yields in between: a big post does not stall the node (§10).
+  const decoded: unknown[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0 && i % CHECK_CHUNK === 0) await yieldToEventLoop();
+    decoded.push(backend.input.decode(values[i], `inputs.items[${i}]`));
+  }
   const width = spec.width ?? args.firstWidth ?? widthOf(backend, decoded[0]);
   decoded.forEach((item, i) => {
     const w = widthOf(backend, item);
@@ -122,17 +135,25 @@ export function checkInputs(args: {
     }).map((p, i) => decodeEncryptionProof(p, `inputs.proofs[${i}]`));
     const publicKey = decodePublicKey(spec.stages[0]!.key, "job key");
     const context = inputProofContext(job, args.author);
-    const failures = verifyEncryptionKnowledgeBatch({
-      publicKey,
-      items: decoded.map((c, i) => ({ ciphertext: c as Ciphertext, context, proof: proofs[i]! })),
-    });
-    const bad = failures.findIndex((f) => f !== undefined);
-    if (bad >= 0) {
-      throw new VerificationError(
-        `Proof 'inputs.proofs[${bad}]' does not prove knowledge of item ${bad}: ${
-          failures[bad]!.message
-        }`,
-      );
+    for (let from = 0; from < decoded.length; from += CHECK_CHUNK) {
+      if (from > 0) await yieldToEventLoop();
+      const failures = verifyEncryptionKnowledgeBatch({
+        publicKey,
+        items: decoded.slice(from, from + CHECK_CHUNK).map((c, k) => ({
+          ciphertext: c as Ciphertext,
+          context,
+          proof: proofs[from + k]!,
+        })),
+      });
+      const at = failures.findIndex((f) => f !== undefined);
+      if (at >= 0) {
+        const bad = from + at;
+        throw new VerificationError(
+          `Proof 'inputs.proofs[${bad}]' does not prove knowledge of item ${bad}: ${
+            failures[at]!.message
+          }`,
+        );
+      }
     }
   }
   return { encoded, digests };

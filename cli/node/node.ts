@@ -180,6 +180,7 @@ export async function startNode(
       identity,
       admins: config.board.admins.map((k) => fromBase64Url(k, "board.admins")),
       headFile: `${config.dataDir}/board.head`,
+      maxInputsPerSubmitter: config.board.maxInputsPerSubmitter,
       backendByName: lookup,
       logger: logger.child({ role: "board" }),
       metrics,
