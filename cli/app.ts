@@ -28,10 +28,30 @@ export const VERSION: string = denoConfig.version;
 /** Exit status for command-line usage errors (unknown flag, missing argument). */
 const USAGE_EXIT = 2;
 
+/**
+ * An error text as one line with every control character escaped (issue 11 §14): raw
+ * input quoted in a message must not span lines or reach the terminal as escapes.
+ *
+ * @param text the message
+ * @returns the text with C0/C1 controls, DEL and U+2028/2029 as `\n`, `\t`, `\r` or `\xNN`/`\uNNNN`
+ */
+export function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\t") return "\\t";
+    if (c === "\r") return "\\r";
+    const code = c.charCodeAt(0);
+    return code > 0xff
+      ? `\\u${code.toString(16).padStart(4, "0")}`
+      : `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+
 function formatError(error: unknown): string {
-  if (error instanceof PanoramixError) return `panoramix: error: ${error.message}`;
+  if (error instanceof PanoramixError) return `panoramix: error: ${oneLine(error.message)}`;
   const detail = error instanceof Error ? error.message : String(error);
-  return `panoramix: internal error: ${detail} (set PANORAMIX_DEBUG=1 for details)`;
+  return `panoramix: internal error: ${oneLine(detail)} (set PANORAMIX_DEBUG=1 for details)`;
 }
 
 const root = buildRouteMap({
@@ -78,6 +98,12 @@ function buildPanoramix(debug: boolean) {
     localization: {
       loadText: () => ({
         ...text_en,
+        // Stricli's own errors quote raw arguments: one line, controls escaped (§14).
+        exceptionWhileParsingArguments: (error: unknown, ansiColor: boolean) =>
+          oneLine(text_en.exceptionWhileParsingArguments(error, ansiColor)),
+        noCommandRegisteredForInput: (
+          args: Parameters<typeof text_en.noCommandRegisteredForInput>[0],
+        ) => oneLine(text_en.noCommandRegisteredForInput(args)),
         exceptionWhileRunningCommand: (error: unknown) =>
           debug && error instanceof Error && !(error instanceof PanoramixError)
             ? `${formatError(error)}\n${error.stack ?? ""}`
