@@ -58,7 +58,26 @@ export interface JobSummary {
   stages: number;
   /** Mixer identity of each stage (base64url). */
   mixers: string[];
+  /**
+   * What the board's check of each mix establishes (issue 11 §15): "proof" (a public
+   * proof of a correct mix), "complete" (outputs checked to be the inputs reordered), or
+   * "unverifiable" (a mixer could substitute outputs undetected, e.g. decryption mixes).
+   */
+  verification: "proof" | "complete" | "unverifiable";
+  /** Why the job's mixes are unverifiable, when they are. */
+  warning?: string;
 }
+
+/** The board's verification of each backend's mixes; any other backend is "unverifiable". */
+const VERIFICATION: Record<string, "proof" | "complete"> = {
+  reencrypt: "proof",
+  plain: "complete",
+};
+
+/** Why a job whose backend has no public proof is unverifiable. */
+export const UNVERIFIABLE_WARNING = "UNVERIFIABLE: the board checks this job's mixes without " +
+  "a public proof (digests, counts and formats only); a mixer could substitute its outputs " +
+  "and the board would accept them (docs/sphinx.md §8.4)";
 
 /** The board's signed receipt for an accepted post. */
 export interface Receipt {
@@ -634,6 +653,8 @@ function summary(row: JobRow): JobSummary {
     stage: row.stage,
     stages: row.spec.stages.length,
     mixers: row.spec.stages.map((s) => toBase64Url(s.mixer)),
+    verification: VERIFICATION[row.spec.backend] ?? "unverifiable",
+    ...(VERIFICATION[row.spec.backend] ? {} : { warning: UNVERIFIABLE_WARNING }),
   };
 }
 
