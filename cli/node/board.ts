@@ -35,7 +35,7 @@ import {
   verifyPost,
 } from "./posts.ts";
 import type { Store } from "./storage.ts";
-import { checkInputs } from "./input_contract.ts";
+import { CHECK_CHUNK, checkInputs } from "./input_contract.ts";
 import { itemPage } from "./item_pages.ts";
 import type { DatabaseSync } from "node:sqlite";
 
@@ -394,23 +394,62 @@ export class BulletinBoard {
         : (backend.input.decode(first, "first input") as { width?: number }).width,
       seen: (d) => seen.get(post.job, d) !== undefined,
     });
-    return this.#o.store.write(() => {
-      const insert = this.#o.store.db.prepare(
-        "INSERT INTO board_items (job, stage, idx, item) VALUES (?, 0, ?, ?)",
-      );
-      const remember = db.prepare("INSERT INTO board_input_digests (job, digest) VALUES (?, ?)");
-      encoded.forEach((bytes, i) => insert.run(post.job, job.inputs + i, bytes));
-      digests.forEach((d) => remember.run(post.job, d));
+    const store = this.#o.store;
+    const insert = db.prepare(
+      "INSERT INTO board_items (job, stage, idx, item) VALUES (?, 0, ?, ?)",
+    );
+    const remember = db.prepare("INSERT INTO board_input_digests (job, digest) VALUES (?, ?)");
+    const rows = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        insert.run(post.job, job.inputs + i, encoded[i]!);
+        remember.run(post.job, digests[i]!);
+      }
+    };
+    const finish = () => {
       if (counted) {
         db.prepare(
           "INSERT INTO board_submitter_inputs (job, author, count) VALUES (?, ?, ?) " +
             "ON CONFLICT (job, author) DO UPDATE SET count = count + excluded.count",
         ).run(post.job, post.author, encoded.length);
       }
-      this.#o.store.db.prepare("UPDATE board_jobs SET inputs = inputs + ? WHERE job = ?")
+      db.prepare("UPDATE board_jobs SET inputs = inputs + ? WHERE job = ?")
         .run(encoded.length, post.job);
       return this.#append(post, digest);
-    });
+    };
+    if (encoded.length <= CHECK_CHUNK) {
+      return store.write(() => {
+        rows(0, encoded.length);
+        return finish();
+      });
+    }
+    // A big post is written in chunks with yields in between (issue 11 §10); the group
+    // commit is held meanwhile, so no part of it is committed before the whole is.
+    const release = store.hold();
+    let written = 0;
+    try {
+      while (written < encoded.length) {
+        const to = Math.min(encoded.length, written + CHECK_CHUNK);
+        store.write(() => rows(written, to));
+        written = to;
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      return store.write(finish);
+    } catch (error) {
+      // Undo the chunks already written (other writers' rows are interleaved: no savepoint).
+      try {
+        store.write(() => {
+          db.prepare("DELETE FROM board_items WHERE job = ? AND stage = 0 AND idx >= ?")
+            .run(post.job, job.inputs);
+          const forget = db.prepare(
+            "DELETE FROM board_input_digests WHERE job = ? AND digest = ?",
+          );
+          for (let i = 0; i < written; i++) forget.run(post.job, digests[i]!);
+        });
+      } catch { /* the transaction is gone: nothing of it will be committed */ }
+      throw error;
+    } finally {
+      release();
+    }
   }
 
   #applyClose(post: Post, digest: Uint8Array, job: JobRow): Receipt {

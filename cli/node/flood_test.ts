@@ -100,3 +100,53 @@ Deno.test("a big post is checked in chunks: timers run before it is written", as
     store.close();
   }
 });
+
+Deno.test("a big post is written in chunks: nothing of it is committed early, a failure leaves nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = new Store(`${dir}/node.sqlite`);
+  try {
+    const { board, inputs } = await openJob(store, 0);
+    // Another job's post sent during the long write is committed with it, not before.
+    let otherDone = false;
+    const other = inputs(admin, "listed", 1).then((r) => {
+      otherDone = true;
+      return r;
+    });
+    let bigDone = false;
+    const big = inputs(admin, "open", 3 * CHECK_CHUNK + 1).finally(() => (bigDone = true));
+    const seen = new Set<number>();
+    while (!bigDone) {
+      // What a reader sees while the big post is being written: none of it, or all of it.
+      seen.add(
+        (store.reader.prepare(
+          "SELECT COUNT(*) AS n FROM board_items WHERE job = 'open' AND stage = 0",
+        ).get() as { n: number }).n,
+      );
+      void store.commit(); // as other requests do meanwhile
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all([big, other]);
+    assert.ok(seen.size >= 2 || seen.has(0), `samples ${[...seen]}`);
+    for (const n of seen) assert.ok(n === 0 || n === 3 * CHECK_CHUNK + 1, `a reader saw ${n} rows`);
+    assert.ok(otherDone);
+    assert.equal(board.job("open").inputs, 3 * CHECK_CHUNK + 1);
+    // A write that fails in the third chunk: the chunks already written are undone.
+    const write = store.write.bind(store);
+    let calls = 0;
+    store.write = <T>(fn: () => T): T => {
+      if (++calls === 3) throw new Error("injected write failure");
+      return write(fn);
+    };
+    await assert.rejects(inputs(admin, "open", 4 * CHECK_CHUNK), /injected/);
+    store.write = write;
+    const stored = store.db.prepare(
+      "SELECT COUNT(*) AS n FROM board_items WHERE job = 'open' AND stage = 0",
+    ).get() as { n: number };
+    assert.equal(stored.n, 3 * CHECK_CHUNK + 1, "no partial rows are left");
+    await inputs(admin, "open", 5);
+    assert.equal(board.job("open").inputs, 3 * CHECK_CHUNK + 6);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -103,18 +103,20 @@ export async function checkInputs(args: {
     decoded.push(backend.input.decode(values[i], `inputs.items[${i}]`));
   }
   const width = spec.width ?? args.firstWidth ?? widthOf(backend, decoded[0]);
-  decoded.forEach((item, i) => {
+  const encoded: Uint8Array[] = [];
+  const digests: Uint8Array[] = [];
+  const inPost = new Set<string>();
+  for (let i = 0; i < decoded.length; i++) {
+    if (i > 0 && i % CHECK_CHUNK === 0) await yieldToEventLoop();
+    const item = decoded[i];
     const w = widthOf(backend, item);
     if (w !== undefined && w !== width) {
       throw new InvalidInputError(
         `Value 'inputs.items[${i}]' has width ${w}; job '${job}' takes width ${width}`,
       );
     }
-  });
-  const encoded = decoded.map((item) => encodeMsgpack(backend.input.encode(item)));
-  const digests = encoded.map((bytes) => labelledDigest("panoramix/node/input-digest/v1", [bytes]));
-  const inPost = new Set<string>();
-  digests.forEach((d, i) => {
+    const bytes = encodeMsgpack(backend.input.encode(item));
+    const d = labelledDigest("panoramix/node/input-digest/v1", [bytes]);
     const hex = Array.from(d.subarray(0, 32), (b) => b.toString(16).padStart(2, "0")).join("");
     if (inPost.has(hex) || args.seen(d)) {
       throw new ReplayError(
@@ -122,7 +124,9 @@ export async function checkInputs(args: {
       );
     }
     inPost.add(hex);
-  });
+    encoded.push(bytes);
+    digests.push(d);
+  }
   if (inputsNeedProofs(spec)) {
     if (args.proofs === undefined) {
       throw new InvalidInputError(

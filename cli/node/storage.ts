@@ -66,6 +66,8 @@ export class Store {
    * fails and every waiter is rejected; nobody acknowledges a write that was undone.
    */
   #broken: unknown;
+  /** Long writes in progress: the group commit waits for them (see {@linkcode Store.hold}). */
+  #holds = 0;
   #closers: (() => void)[] = [];
   /** Last write or commit failure (cleared by the next successful commit). */
   #failure: { at: number; message: string } | undefined;
@@ -134,6 +136,28 @@ export class Store {
    */
   onCommit(fn: () => void): void {
     this.#hooks.push(fn);
+  }
+
+  /**
+   * Holds the group commit while a long write is done in chunks across event-loop turns
+   * (issue 11 §10: a big post must not stall the node). Other writers go on writing into
+   * the same transaction; every commit waits until the hold is released, so nothing of a
+   * half-done long write is ever committed. The holder must undo its partial writes itself
+   * (plain DELETEs, not a savepoint: others' writes are interleaved) if it fails.
+   *
+   * @returns the release function (idempotent)
+   */
+  hold(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      if (this.#holds === 0 && (this.#waiters.length > 0 || this.#broken !== undefined)) {
+        this.#timer ??= setTimeout(() => this.#flush(), 0);
+      }
+    };
   }
 
   /**
@@ -207,8 +231,9 @@ export class Store {
     return p;
   }
 
-  #flush(): void {
+  #flush(force = false): void {
     this.#timer = undefined;
+    if (this.#holds > 0 && !force) return; // re-scheduled when the hold is released
     const waiters = this.#waiters.splice(0);
     if (this.#broken !== undefined) {
       const reported = this.#fail(this.#broken);
@@ -254,7 +279,7 @@ export class Store {
     if (!this.#inTransaction) return;
     let failure: unknown;
     this.#waiters.push({ resolve: () => {}, reject: (e) => (failure ??= e) });
-    this.#flush();
+    this.#flush(true);
     if (failure !== undefined) throw failure;
   }
 
@@ -262,7 +287,7 @@ export class Store {
   close(): void {
     if (this.#closed) return;
     clearTimeout(this.#timer);
-    this.#flush();
+    this.#flush(true);
     this.#closed = true;
     for (const fn of this.#closers) fn();
     if (this.reader !== this.db) this.reader.close();
