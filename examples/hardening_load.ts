@@ -251,6 +251,54 @@ try {
     await node.stop();
   }
 
+  if (only.includes("outsider")) {
+    const count = option("--items", 1_000_003);
+    const node = await startNode(`${root}/outsider`);
+    const adminClient = new NodeClient(node.url, { identity: admin, timeoutMs: 600_000 });
+    const outsider = generateIdentity();
+    const client = new NodeClient(node.url, { identity: outsider, timeoutMs: 600_000 });
+    const key = (await plainBackend.generateKeys()).publicKey;
+    await adminClient.submitPost(createPost(admin, {
+      job: "open",
+      type: "job",
+      body: jobBody({
+        backend: "plain",
+        stages: [{ mixer: generateIdentity().publicKey, key }],
+        minInputs: 2,
+        submitters: [],
+      }),
+    }));
+    const health = watchHealth(node.url);
+    const t0 = performance.now();
+    const perPost = Math.ceil(count / 4);
+    const answers: string[] = [];
+    for (let done = 0; done < count; done += perPost) {
+      const n = Math.min(perPost, count - done);
+      const items = (await plainBackend.sampleInputs(n, { key })).map((x) =>
+        plainBackend.input.encode(x)
+      );
+      try {
+        await client.submitPost(createPost(outsider, {
+          job: "open",
+          type: "inputs",
+          body: { v: 1, kind: "node.inputs", items },
+        }));
+        answers.push("201");
+      } catch (error) {
+        answers.push(String((error as { status?: number }).status ?? (error as Error).name));
+      }
+    }
+    const h = await health();
+    say(
+      `outsider: ${count} inputs in 4 posts by one outside submitter of an open job: answers ${
+        answers.join(",")
+      } in ${((performance.now() - t0) / 1000).toFixed(1)} s; health max ${
+        h.max.toFixed(0)
+      } ms (${h.failures} failures)`,
+    );
+    await node.stop();
+  }
+
   if (only.includes("items")) {
     const count = option("--items", 1_000_003);
     const readers = option("--readers", 4);
