@@ -23,6 +23,7 @@ Deno.test("errors quoting raw input are one line without terminal escapes", asyn
       const text = run.stderr;
       assert.equal(text.endsWith("\n"), true, JSON.stringify(text));
       const body = text.slice(0, -1);
+      // deno-lint-ignore no-control-regex -- no control character may remain
       assert.ok(!/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(body), JSON.stringify(text));
       assert.match(body, /x\\ny\\x1b\[31mred\\x07\\r\\u2028end/);
     }

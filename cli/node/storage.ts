@@ -122,8 +122,8 @@ export class Store {
     if (problems.length > 0) {
       throw new IntegrityError(
         `Store '${what}' is damaged (SQLite quick_check: ${
-          problems.join("; ").replace(/[\x00-\x1f\x7f]/g, " ")
-        }); restore it from a backup`,
+          // deno-lint-ignore no-control-regex -- control characters become spaces
+          problems.join("; ").replace(/[\x00-\x1f\x7f]/g, " ")}); restore it from a backup`,
       );
     }
   }
