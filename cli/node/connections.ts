@@ -248,6 +248,33 @@ export interface AcceptLoopState {
   alive: boolean;
   /** Why it ended or last failed. */
   lastError: string | undefined;
+  /** Since when every accept has failed (ms), or undefined while accepts succeed. */
+  failingSince?: number | undefined;
+}
+
+/** Accepts failing for longer than this make the listener count as down in health. */
+export const ACCEPT_FAILING_MS = 2000;
+
+/**
+ * The health problem of an accept loop, if any: ended, or failing for over 2 s.
+ *
+ * @param name "HTTP" or "Sphinx"
+ * @param state the loop's state
+ * @param now clock in ms
+ * @returns a one-line problem, or undefined when it accepts
+ */
+export function acceptProblem(
+  name: string,
+  state: AcceptLoopState,
+  now = Date.now(),
+): string | undefined {
+  if (!state.alive) return `${name} listener stopped: ${state.lastError}`;
+  if (state.failingSince !== undefined && now - state.failingSince > ACCEPT_FAILING_MS) {
+    return `${name} listener cannot accept connections since ${
+      new Date(state.failingSince).toISOString()
+    }: ${state.lastError}`;
+  }
+  return undefined;
 }
 
 /**
@@ -280,6 +307,7 @@ export async function acceptLoop<C extends Deno.Conn>(
     } catch (error) {
       if (!options.running() || error instanceof Deno.errors.BadResource) break;
       options.state.lastError = (error as Error).message;
+      options.state.failingSince ??= Date.now();
       // One log line a second at most: a flood must not flood the log too.
       if (Date.now() - lastLogged > 1000) {
         options.logger.log("warn", `${options.name}_accept_failed`, { error });
@@ -288,6 +316,7 @@ export async function acceptLoop<C extends Deno.Conn>(
       await new Promise((r) => setTimeout(r, options.pauseMs ?? 100));
       continue;
     }
+    options.state.failingSince = undefined;
     try {
       onConnection(conn);
     } catch (error) {

@@ -178,3 +178,18 @@ Deno.test("an accept loop whose listener dies reports it; health turns 503", asy
     store.close();
   }
 });
+
+Deno.test("a listener whose accepts fail for over 2 s counts as down", async () => {
+  const { acceptProblem } = await import("./connections.ts");
+  const now = Date.now();
+  const state: AcceptLoopState = { alive: true, lastError: "Too many open files (os error 24)" };
+  assert.equal(acceptProblem("HTTP", state, now), undefined);
+  state.failingSince = now - 1000;
+  assert.equal(
+    acceptProblem("HTTP", state, now),
+    undefined,
+    "a short burst of EMFILE is tolerated",
+  );
+  state.failingSince = now - 3000;
+  assert.match(acceptProblem("HTTP", state, now)!, /cannot accept connections since .*open files/);
+});

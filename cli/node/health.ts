@@ -8,7 +8,12 @@
  */
 
 import type { NodeConfig } from "./config.ts";
-import { type ConnectionLimits, defaultConnectionBudget, openFileLimit } from "./connections.ts";
+import {
+  acceptProblem,
+  type ConnectionLimits,
+  defaultConnectionBudget,
+  openFileLimit,
+} from "./connections.ts";
 import type { GuardedServer } from "./http_front.ts";
 import { jsonResponse } from "./http_error.ts";
 import { DISK_FULL_RETRY_SECONDS, type Store } from "./storage.ts";
@@ -35,7 +40,8 @@ export function nodeHealth(
   services: readonly { health?: () => Record<string, string> }[],
 ): NodeHealth {
   const problems: Record<string, string> = {};
-  if (!server.state.alive) problems.http = `HTTP listener stopped: ${server.state.lastError}`;
+  const http = acceptProblem("HTTP", server.state);
+  if (http !== undefined) problems.http = http;
   const failure = store.failure();
   if (failure) {
     problems.storage = `Storage writes fail since ${

@@ -14,6 +14,7 @@
 import {
   acceptLoop,
   type AcceptLoopState,
+  acceptProblem,
   ConnectionGate,
   type TrackedConnection,
 } from "./connections.ts";
@@ -669,9 +670,9 @@ export function sphinxService(ctx: NodeServiceContext): Promise<NodeService> {
     sphinxAddress: () => mix.sphinxAddress(),
     start: () => mix.start(),
     stop: () => mix.stop(),
-    health: () =>
-      mix.acceptState.alive
-        ? {}
-        : { sphinx: `Sphinx listener stopped: ${mix.acceptState.lastError}` },
+    health: () => {
+      const problem = acceptProblem("Sphinx", mix.acceptState);
+      return problem === undefined ? {} : { sphinx: problem };
+    },
   });
 }
