@@ -38,10 +38,30 @@ export const VERSION: string = denoConfig.version;
 /** Exit status for command-line usage errors (unknown flag, missing argument). */
 const USAGE_EXIT = 2;
 
+/**
+ * An error text as one line with every control character escaped (issue 11 §14): raw
+ * input quoted in a message must not span lines or reach the terminal as escapes.
+ *
+ * @param text the message
+ * @returns the text with C0/C1 controls, DEL and U+2028/2029 as `\n`, `\t`, `\r` or `\xNN`/`\uNNNN`
+ */
+export function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\t") return "\\t";
+    if (c === "\r") return "\\r";
+    const code = c.charCodeAt(0);
+    return code > 0xff
+      ? `\\u${code.toString(16).padStart(4, "0")}`
+      : `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+
 function formatError(error: unknown): string {
-  if (error instanceof PanoramixError) return `panoramix: error: ${error.message}`;
+  if (error instanceof PanoramixError) return `panoramix: error: ${oneLine(error.message)}`;
   const detail = error instanceof Error ? error.message : String(error);
-  return `panoramix: internal error: ${detail} (set PANORAMIX_DEBUG=1 for details)`;
+  return `panoramix: internal error: ${oneLine(detail)} (set PANORAMIX_DEBUG=1 for details)`;
 }
 
 const root = buildRouteMap({
@@ -72,7 +92,8 @@ const root = buildRouteMap({
       "independent mix servers, and outputs them so that no one can link an output to its sender.\n" +
       "Items travel as NDJSON (base64url bytes) or msgpack envelopes; diagnostics go to stderr.\n" +
       "Exit codes: 0 ok, 1 internal error, 2 usage, 3 verification failed, 4 invalid input, " +
-      "5 bad configuration, 6 not found, 7 batch too small, 8 replay, 9 unavailable.",
+      "5 bad configuration, 6 not found, 7 batch too small, 8 replay, 9 unavailable, " +
+      "10 damaged store (a node refuses to serve it).",
   },
 });
 
@@ -93,8 +114,14 @@ function buildPanoramix(debug: boolean, args: readonly string[] = []) {
     localization: {
       loadText: () => ({
         ...text_en,
-        exceptionWhileParsingArguments: firstParseError(commandWords(root, args)),
-        noCommandRegisteredForInput: formatUnknownCommand,
+        // One line with control characters escaped, as every error (issue 11 §14).
+        exceptionWhileParsingArguments: (() => {
+          const first = firstParseError(commandWords(root, args));
+          return (error: unknown) => oneLine(first(error));
+        })(),
+        noCommandRegisteredForInput: (
+          input: Parameters<typeof formatUnknownCommand>[0],
+        ) => oneLine(formatUnknownCommand(input)),
         exceptionWhileRunningCommand: (error: unknown) =>
           debug && error instanceof Error && !(error instanceof PanoramixError)
             ? `${formatError(error)}\n${error.stack ?? ""}`

@@ -302,6 +302,10 @@ async function verifyOneMix(ctx: CliContext, flags: VerifyFlags) {
       }),
   )
     .finally(() => progress.done());
+  if (report.unverifiable !== undefined) {
+    // Impossible to miss (issue 11 §15): a check that proves nothing about substitution.
+    await ctx.stderr.write(`panoramix: warning: UNVERIFIABLE: ${report.unverifiable}\n`);
+  }
   await ctx.stdout.write(
     flags.json
       ? JSON.stringify({
@@ -310,6 +314,7 @@ async function verifyOneMix(ctx: CliContext, flags: VerifyFlags) {
         inputs: inputs.length,
         outputs: outputs.length,
         checked: report.checked,
+        ...(report.unverifiable === undefined ? {} : { unverifiable: report.unverifiable }),
       }) + "\n"
       : `verified (${backend.name}, ${inputs.length} inputs, ${outputs.length} outputs): ${report.checked}\n`,
   );

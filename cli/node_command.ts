@@ -37,6 +37,7 @@ interface InitFlags {
   boardUrl?: string;
   directoryUrl?: string;
   admin?: readonly string[];
+  operator?: readonly string[];
   mixKey?: readonly string[];
   force?: boolean;
   json?: boolean;
@@ -79,6 +80,10 @@ export const nodeInitCommand = buildCommand({
     if (flags.boardUrl) config.boardUrl = flags.boardUrl;
     if (flags.directoryUrl) config.directoryUrl = flags.directoryUrl;
     config.board.admins = [...(flags.admin ?? [])];
+    config.directory.operators = [...(flags.operator ?? [])];
+    // Issue 11 §4: a directory without operator keys is a test network, said loudly.
+    const openDirectory = roles.includes("directory") && config.directory.operators.length === 0;
+    config.directory.openRegistration = openDirectory;
     const identity = generateIdentity();
     const files = [configPath, identityPath];
     for (const name of flags.mixKey ?? []) {
@@ -101,6 +106,13 @@ export const nodeInitCommand = buildCommand({
     const text = renderConfig(config);
     await Deno.writeTextFile(configPath, text, { createNew: !overwrite, mode: 0o644 });
     await loadConfig(configPath);
+    if (openDirectory) {
+      await this.stderr.write(
+        "panoramix: WARNING: this directory has no --operator keys: ANYONE may register nodes " +
+          "(directory.openRegistration = true). Use this for test networks only; for a real " +
+          "network pass --operator KEY for every operator's node identity.\n",
+      );
+    }
     const summary = { config: configPath, identity: toBase64Url(identity.publicKey), files };
     await this.stdout.write(
       flags.json ? JSON.stringify(summary) + "\n" : `wrote ${files.join(", ")}\n` +
@@ -142,6 +154,15 @@ export const nodeInitCommand = buildCommand({
         variadic: true,
         optional: true,
         brief: "Board admin identity key (base64url); repeatable",
+      },
+      operator: {
+        kind: "parsed",
+        parse: String,
+        variadic: true,
+        optional: true,
+        brief:
+          "Node identity key (base64url) allowed to register with this directory; repeatable " +
+          "(none = open registration, test networks only)",
       },
       mixKey: {
         kind: "parsed",

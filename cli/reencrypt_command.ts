@@ -6,6 +6,7 @@
  * @module
  */
 
+import { writeBinaryOrJson } from "./vote/support.ts";
 import process from "node:process";
 import { buildCommand } from "@stricli/core";
 import { assertBatchSize } from "../core/batcher.ts";
@@ -32,7 +33,7 @@ import {
 } from "../backends/reencrypt/mod.ts";
 import type { CliContext } from "./context.ts";
 import { contextFlag, contextOption, positiveInteger, progressFlag, workersFlag } from "./flags.ts";
-import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
+import { readAnyEnvelopeFile, readInput } from "./files.ts";
 import { terminalProgress } from "./progress.ts";
 
 interface BenchFlags {
@@ -174,9 +175,12 @@ export const reencryptCascadeCommand = buildCommand({
       ...contextOption(flags.context),
     });
     await progress.done();
-    await writeEnvelopeFile(flags.transcript, encodeCascadeTranscript(transcript), {
-      overwrite: flags.force ?? false,
-    });
+    // msgpack, or the JSON view when the name ends in .json (issue 11 §14), as `vote` does.
+    await writeBinaryOrJson(
+      flags.transcript,
+      encodeCascadeTranscript(transcript),
+      flags.force ?? false,
+    );
     const last = transcript.steps[transcript.steps.length - 1]!.outputs;
     await this.stdout.write(
       concatBytes(...last.map((c) => serializeItem(encodeCiphertext(c), format))),

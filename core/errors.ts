@@ -18,6 +18,7 @@ export type ErrorCode =
   | "batch_too_small"
   | "replay"
   | "unavailable"
+  | "integrity"
   | "internal";
 
 /** Exit status for each error code, used by `panoramix` (documented in docs/cli.md). */
@@ -31,6 +32,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   batch_too_small: 7,
   replay: 8,
   unavailable: 9,
+  integrity: 10,
 };
 
 /** Options accepted by every Panoramix error. */
@@ -162,6 +164,20 @@ export class ReplayError extends PanoramixError {
   constructor(message: string, options: PanoramixErrorOptions = {}) {
     super("replay", message, options);
     this.name = "ReplayError";
+  }
+}
+
+/** Stored data is damaged or lost data that was acknowledged (a node refuses to serve it). */
+export class IntegrityError extends PanoramixError {
+  /**
+   * Creates the error.
+   *
+   * @param message what is damaged or missing
+   * @param options optional cause
+   */
+  constructor(message: string, options: PanoramixErrorOptions = {}) {
+    super("integrity", message, options);
+    this.name = "IntegrityError";
   }
 }
 

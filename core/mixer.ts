@@ -104,6 +104,12 @@ export interface VerifyReport {
    * covers less says so here.
    */
   checked: string;
+  /**
+   * Set when the check cannot establish that the outputs are the inputs' (a mixer could
+   * substitute them undetected, e.g. a decryption mix checked with the public key only):
+   * a sentence saying why. Callers must show it (issue 11 §15).
+   */
+  unverifiable?: string;
 }
 
 /** What one mixer produced: the shuffled outputs and a proof envelope. */

@@ -105,7 +105,7 @@ try {
         backend: backend.name,
         stages: mixers.map((m) => ({ mixer: m.publicKey, key: keys.publicKey })),
         minInputs: 2,
-        submitters: [],
+        submitters: [admin.publicKey],
       },
     });
     await submitInputs(board, {

@@ -404,6 +404,9 @@ export function createDecryptBackend(
         return {
           checked: "digests, counts and formats only: a decryption mix has no public proof " +
             "(pass a mixer's secret key to re-check every decryption)",
+          unverifiable: "a decryption mix has no public proof: a mixer could substitute its " +
+            "outputs (plaintexts) and this check would pass; only a mixer's secret key " +
+            "re-derives them (docs/sphinx.md §8.4)",
         };
       }
 

@@ -93,6 +93,52 @@ export class RequestVerifier {
   }
 
   /**
+   * Checks what can be checked before the body is read (issue 11 §3): the three
+   * headers are present and well formed, the time is within the window, and the
+   * signature was not used before. The signature itself covers the body's digest, so
+   * {@linkcode RequestVerifier.verify} still runs once the body is read.
+   *
+   * @param headers the request headers
+   * @returns the claimed signer's 32-byte public key (not yet proven)
+   * @throws {HttpError} 401 on missing, malformed, stale or replayed headers
+   */
+  precheck(headers: Headers): Uint8Array {
+    const keyText = headers.get(AUTH_HEADERS.key);
+    const time = headers.get(AUTH_HEADERS.time);
+    const sigText = headers.get(AUTH_HEADERS.signature);
+    if (keyText === null || time === null || sigText === null) {
+      throw new HttpError(
+        401,
+        "unauthorized",
+        `Request needs the headers '${AUTH_HEADERS.key}', '${AUTH_HEADERS.time}' and '${AUTH_HEADERS.signature}'`,
+      );
+    }
+    if (!/^\d{1,15}$/.test(time) || Math.abs(this.#now() - Number(time)) > this.#windowMs) {
+      throw new HttpError(
+        401,
+        "unauthorized",
+        `Request time is outside the accepted window of ${this.#windowMs / 1000} s`,
+      );
+    }
+    try {
+      const key = fromBase64Url(keyText, AUTH_HEADERS.key);
+      const signature = fromBase64Url(sigText, AUTH_HEADERS.signature);
+      if (key.length !== 32 || signature.length !== 64) {
+        throw new HttpError(401, "unauthorized", "Request key or signature has the wrong length");
+      }
+      if (this.#seen.has(toHex(signature))) {
+        throw new HttpError(401, "unauthorized", "Request signature was already used (replay)");
+      }
+      return key;
+    } catch (error) {
+      if (error instanceof PanoramixError) {
+        throw new HttpError(401, "unauthorized", error.message);
+      }
+      throw error;
+    }
+  }
+
+  /**
    * Checks one request.
    *
    * @param request method, path with query, body and headers

@@ -13,6 +13,7 @@ import { assertBatchSize } from "../../core/batcher.ts";
 import { decodeMsgpack, encodeMsgpack, type Envelope, readEnvelope } from "../../core/envelope.ts";
 import {
   ConfigError,
+  IntegrityError,
   InvalidInputError,
   NotFoundError,
   VerificationError,
@@ -43,6 +44,9 @@ import {
 } from "./posts.ts";
 import type { Store } from "./storage.ts";
 import { readSettlement, SETTLEMENT_KIND } from "../../plugins/token/mod.ts";
+import { CHECK_CHUNK, checkInputs } from "./input_contract.ts";
+import { itemPage } from "./item_pages.ts";
+import type { DatabaseSync } from "node:sqlite";
 
 /** State of a job on the board. */
 export type JobState = "open" | "mixing" | "done";
@@ -65,7 +69,26 @@ export interface JobSummary {
   mixers: string[];
   /** The latest reason the mixer of the current stage posted for failing it, if any. */
   failure?: { stage: number; reason: string; time: number };
+  /**
+   * What the board's check of each mix establishes (issue 11 §15): "proof" (a public
+   * proof of a correct mix), "complete" (outputs checked to be the inputs reordered), or
+   * "unverifiable" (a mixer could substitute outputs undetected, e.g. decryption mixes).
+   */
+  verification: "proof" | "complete" | "unverifiable";
+  /** Why the job's mixes are unverifiable, when they are. */
+  warning?: string;
 }
+
+/** The board's verification of each backend's mixes; any other backend is "unverifiable". */
+const VERIFICATION: Record<string, "proof" | "complete"> = {
+  reencrypt: "proof",
+  plain: "complete",
+};
+
+/** Why a job whose backend has no public proof is unverifiable. */
+export const UNVERIFIABLE_WARNING = "UNVERIFIABLE: the board checks this job's mixes without " +
+  "a public proof (digests, counts and formats only); a mixer could substitute its outputs " +
+  "and the board would accept them (docs/sphinx.md §8.4)";
 
 /** Longest failure reason a mixer may post. */
 export const MAX_FAILURE_REASON = 2000;
@@ -98,6 +121,16 @@ export interface BulletinBoardOptions {
   logger: Logger;
   /** Metrics. */
   metrics: MetricsRegistry;
+  /**
+   * File holding the last committed head (seq and chain), rewritten and fsynced after
+   * every commit, before any receipt for it goes out; at start the log must reach it.
+   */
+  headFile?: string;
+  /**
+   * Most inputs one outside submitter (not an admin) may post to one open job
+   * (`submitters: []`); 0 or absent = no limit (issue 11 §10).
+   */
+  maxInputsPerSubmitter?: number;
 }
 
 const GENESIS = new Uint8Array(64);
@@ -148,8 +181,17 @@ export class BulletinBoard {
       CREATE TABLE IF NOT EXISTS board_elections (job TEXT PRIMARY KEY, definition BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS board_ceremony (
         job TEXT NOT NULL, kind TEXT NOT NULL, trustee INTEGER NOT NULL, seq INTEGER NOT NULL,
-        PRIMARY KEY (job, kind, trustee));`)
+        PRIMARY KEY (job, kind, trustee));
+      CREATE TABLE IF NOT EXISTS board_submitter_inputs (
+        job TEXT NOT NULL, author BLOB NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (job, author)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS board_input_digests (
+        job TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (job, digest)) WITHOUT ROWID;`)
     );
+    options.store.commitNow(); // readers see committed tables only
+    // Issue 11 §12: the log must be intact and reach the last head this board vouched for.
+    this.#verifyLog();
+    if (options.headFile !== undefined) this.#trackHead(options.headFile);
     const m = options.metrics;
     m.gauge("panoramix_board_posts", "Posts in the bulletin board log", () => this.head().seq);
   }
@@ -167,7 +209,9 @@ export class BulletinBoard {
   async submit(post: Post): Promise<Receipt> {
     verifyPost(post);
     const digest = postDigest(post);
-    const existing = this.#receiptFor(digest);
+    // Only a committed row answers a re-submission at once (the reader sees no open
+    // transaction); a copy still being written waits for that commit below (issue 11 §1).
+    const existing = this.#receiptFor(digest, this.#o.store.reader);
     if (existing) return existing;
     const started = performance.now();
     // Posts of one job are applied one at a time (a mix proof may take seconds to verify).
@@ -201,8 +245,80 @@ export class BulletinBoard {
     }
   }
 
-  #receiptFor(digest: Uint8Array): Receipt | undefined {
-    const row = this.#o.store.db.prepare("SELECT seq, chain FROM board_posts WHERE digest = ?")
+  #verifyLog(): void {
+    const rows = this.#o.store.db.prepare(
+      "SELECT seq, job, type, author, time, body, signature, digest, chain FROM board_posts ORDER BY seq",
+    ).iterate() as Iterable<Post & { seq: number; digest: Uint8Array; chain: Uint8Array }>;
+    let chain: Uint8Array = GENESIS;
+    let expected = 1;
+    for (const r of rows) {
+      const where = `Board log entry ${r.seq}`;
+      if (r.seq !== expected) {
+        throw new IntegrityError(`${where} follows entry ${expected - 1}: entries are missing`);
+      }
+      const digest = postDigest(r);
+      if (!bytesEq(digest, r.digest)) {
+        throw new IntegrityError(`${where} does not match its digest: the stored post changed`);
+      }
+      chain = labelledDigest(SIGNING_LABELS.chain, [chain, numberPart(r.seq), digest]);
+      if (!bytesEq(chain, r.chain)) {
+        throw new IntegrityError(`${where} breaks the hash chain`);
+      }
+      expected++;
+    }
+  }
+
+  #trackHead(path: string): void {
+    let recorded: Uint8Array | undefined;
+    try {
+      recorded = Deno.readFileSync(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    const head = this.#head(this.#o.store.db);
+    if (recorded !== undefined) {
+      if (recorded.length !== 72) {
+        throw new IntegrityError(`Board head file '${path}' is damaged (${recorded.length} bytes)`);
+      }
+      const seq = Number(new DataView(recorded.buffer, recorded.byteOffset).getBigUint64(0));
+      if (head.seq < seq) {
+        throw new IntegrityError(
+          `Board log ends at entry ${head.seq} but entry ${seq} was acknowledged: ` +
+            `${seq - head.seq} acknowledged posts are lost (truncated or restored store); ` +
+            "refusing to serve and re-use their sequence numbers",
+        );
+      }
+      const row = this.#o.store.db.prepare("SELECT chain FROM board_posts WHERE seq = ?").get(
+        seq,
+      ) as { chain: Uint8Array } | undefined;
+      const chain = row?.chain ?? GENESIS;
+      if (!bytesEq(chain, recorded.subarray(8))) {
+        throw new IntegrityError(
+          `Board log entry ${seq} differs from the head this board acknowledged (a fork)`,
+        );
+      }
+    }
+    const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+    let written = recorded === undefined ? -1 : head.seq;
+    const write = () => {
+      const now = this.#head(this.#o.store.db);
+      if (now.seq === written) return;
+      const bytes = new Uint8Array(72);
+      new DataView(bytes.buffer).setBigUint64(0, BigInt(now.seq));
+      bytes.set(now.chain, 8);
+      file.seekSync(0, Deno.SeekMode.Start);
+      let offset = 0;
+      while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+      file.syncDataSync();
+      written = now.seq;
+    };
+    write();
+    this.#o.store.onCommit(write);
+    this.#o.store.onClose(() => file.close());
+  }
+
+  #receiptFor(digest: Uint8Array, db: DatabaseSync): Receipt | undefined {
+    const row = db.prepare("SELECT seq, chain FROM board_posts WHERE digest = ?")
       .get(digest) as { seq: number; chain: Uint8Array } | undefined;
     return row ? this.#receipt(row.seq, digest, row.chain) : undefined;
   }
@@ -220,14 +336,15 @@ export class BulletinBoard {
   }
 
   async #apply(post: Post, digest: Uint8Array): Promise<Receipt> {
-    const again = this.#receiptFor(digest);
+    // Seen in the open transaction: the caller still awaits the commit before answering.
+    const again = this.#receiptFor(digest, this.#o.store.db);
     if (again) return again;
-    const job = this.#jobRow(post.job);
+    const job = this.#jobRow(post.job, this.#o.store.db);
     switch (post.type) {
       case "job":
         return this.#applyJob(post, digest, job !== undefined);
       case "inputs":
-        return this.#applyInputs(post, digest, this.#need(job, post.job));
+        return await this.#applyInputs(post, digest, this.#need(job, post.job));
       case "close":
         return this.#applyClose(post, digest, this.#need(job, post.job));
       case "mix":
@@ -383,7 +500,7 @@ export class BulletinBoard {
     });
   }
 
-  #applyInputs(post: Post, digest: Uint8Array, job: JobRow): Receipt {
+  async #applyInputs(post: Post, digest: Uint8Array, job: JobRow): Promise<Receipt> {
     if (job.state !== "open") {
       throw new ConfigError(`Job '${post.job}' is closed; it accepts no more inputs`);
     }
@@ -393,20 +510,95 @@ export class BulletinBoard {
     }
     const body = readPostBody(post, "node.inputs");
     const backend = this.#o.backendByName(spec.backend);
-    const items = readArray(body.items, "inputs.items", { minLength: 1, maxLength: 1_000_000 });
-    const encoded = items.map((v, i) => {
-      const item = backend.input.decode(v, `inputs.items[${i}]`);
-      return encodeMsgpack(backend.input.encode(item));
+    const db = this.#o.store.db;
+    // Outsiders of an open job have a quota, checked before any item is looked at (§10).
+    const quota = this.#o.maxInputsPerSubmitter ?? 0;
+    const counted = quota > 0 && spec.submitters.length === 0 && !this.#isAdmin(post.author);
+    const posted = Array.isArray(body.items) ? body.items.length : 0;
+    if (counted) {
+      const row = db.prepare(
+        "SELECT count FROM board_submitter_inputs WHERE job = ? AND author = ?",
+      ).get(post.job, post.author) as { count: number } | undefined;
+      if ((row?.count ?? 0) + posted > quota) {
+        throw new HttpError(
+          403,
+          "quota_exceeded",
+          `Submitter has posted ${row?.count ?? 0} inputs to job '${post.job}'; ` +
+            `${posted} more would exceed the quota of ${quota}`,
+        );
+      }
+    }
+    // The job's full input contract, so no accepted item can stop a mixer (issue 11 §5, §6).
+    const first = job.inputs === 0 ? undefined : this.#items(post.job, 0, db, 1)[0];
+    const seen = db.prepare("SELECT 1 AS x FROM board_input_digests WHERE job = ? AND digest = ?");
+    const { encoded, digests } = await checkInputs({
+      job: post.job,
+      spec,
+      author: post.author,
+      backend,
+      items: body.items,
+      proofs: body.proofs,
+      firstWidth: first === undefined
+        ? undefined
+        : (backend.input.decode(first, "first input") as { width?: number }).width,
+      seen: (d) => seen.get(post.job, d) !== undefined,
     });
-    return this.#o.store.write(() => {
-      const insert = this.#o.store.db.prepare(
-        "INSERT INTO board_items (job, stage, idx, item) VALUES (?, 0, ?, ?)",
-      );
-      encoded.forEach((bytes, i) => insert.run(post.job, job.inputs + i, bytes));
-      this.#o.store.db.prepare("UPDATE board_jobs SET inputs = inputs + ? WHERE job = ?")
+    const store = this.#o.store;
+    const insert = db.prepare(
+      "INSERT INTO board_items (job, stage, idx, item) VALUES (?, 0, ?, ?)",
+    );
+    const remember = db.prepare("INSERT INTO board_input_digests (job, digest) VALUES (?, ?)");
+    const rows = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        insert.run(post.job, job.inputs + i, encoded[i]!);
+        remember.run(post.job, digests[i]!);
+      }
+    };
+    const finish = () => {
+      if (counted) {
+        db.prepare(
+          "INSERT INTO board_submitter_inputs (job, author, count) VALUES (?, ?, ?) " +
+            "ON CONFLICT (job, author) DO UPDATE SET count = count + excluded.count",
+        ).run(post.job, post.author, encoded.length);
+      }
+      db.prepare("UPDATE board_jobs SET inputs = inputs + ? WHERE job = ?")
         .run(encoded.length, post.job);
       return this.#append(post, digest);
-    });
+    };
+    if (encoded.length <= CHECK_CHUNK) {
+      return store.write(() => {
+        rows(0, encoded.length);
+        return finish();
+      });
+    }
+    // A big post is written in chunks with yields in between (issue 11 §10); the group
+    // commit is held meanwhile, so no part of it is committed before the whole is.
+    const release = store.hold();
+    let written = 0;
+    try {
+      while (written < encoded.length) {
+        const to = Math.min(encoded.length, written + CHECK_CHUNK);
+        store.write(() => rows(written, to));
+        written = to;
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      return store.write(finish);
+    } catch (error) {
+      // Undo the chunks already written (other writers' rows are interleaved: no savepoint).
+      try {
+        store.write(() => {
+          db.prepare("DELETE FROM board_items WHERE job = ? AND stage = 0 AND idx >= ?")
+            .run(post.job, job.inputs);
+          const forget = db.prepare(
+            "DELETE FROM board_input_digests WHERE job = ? AND digest = ?",
+          );
+          for (let i = 0; i < written; i++) forget.run(post.job, digests[i]!);
+        });
+      } catch { /* the transaction is gone: nothing of it will be committed */ }
+      throw error;
+    } finally {
+      release();
+    }
   }
 
   #applyClose(post: Post, digest: Uint8Array, job: JobRow): Receipt {
@@ -441,7 +633,7 @@ export class BulletinBoard {
       throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
     }
     const backend = this.#o.backendByName(spec.backend);
-    const inputs = this.items(post.job, stage).map((v, i) =>
+    const inputs = this.#items(post.job, stage, this.#o.store.db).map((v, i) =>
       backend.input.decode(v, `stage ${stage} input ${i + 1}`)
     );
     const outputValues = readArray(body.outputs, "mix.outputs", { maxLength: 10_000_000 });
@@ -464,7 +656,7 @@ export class BulletinBoard {
     }
     const encoded = outputs.map((o) => encodeMsgpack(backend.output.encode(o)));
     return this.#o.store.write(() => {
-      const current = this.#jobRow(post.job)!;
+      const current = this.#jobRow(post.job, this.#o.store.db)!;
       if (current.stage !== stage) throw new ConfigError(`Stage ${stage} was already mixed`);
       const insert = this.#o.store.db.prepare(
         "INSERT INTO board_items (job, stage, idx, item) VALUES (?, ?, ?, ?)",
@@ -478,7 +670,7 @@ export class BulletinBoard {
   }
 
   #append(post: Post, digest: Uint8Array): Receipt {
-    const head = this.head();
+    const head = this.#head(this.#o.store.db);
     const seq = head.seq + 1;
     // Hash chain: chain_n = H("panoramix/node/board-chain/v1", chain_{n-1}, seq, digest_n).
     const chain = labelledDigest(SIGNING_LABELS.chain, [head.chain, numberPart(seq), digest]);
@@ -499,12 +691,16 @@ export class BulletinBoard {
   }
 
   /**
-   * The last sequence number and chain value (seq 0 and 64 zero bytes when empty).
+   * The last committed sequence number and chain value (seq 0 and 64 zero bytes when empty).
    *
    * @returns the head
    */
   head(): { seq: number; chain: Uint8Array } {
-    const row = this.#o.store.db.prepare(
+    return this.#head(this.#o.store.reader);
+  }
+
+  #head(db: DatabaseSync): { seq: number; chain: Uint8Array } {
+    const row = db.prepare(
       "SELECT seq, chain FROM board_posts ORDER BY seq DESC LIMIT 1",
     ).get() as { seq: number; chain: Uint8Array } | undefined;
     return row ?? { seq: 0, chain: GENESIS };
@@ -528,7 +724,7 @@ export class BulletinBoard {
    * @returns the posts
    */
   posts(after: number, limit: number): Envelope[] {
-    const rows = this.#o.store.db.prepare(
+    const rows = this.#o.store.reader.prepare(
       "SELECT seq, job, type, author, time, body, signature, chain FROM board_posts WHERE seq > ? ORDER BY seq LIMIT ?",
     ).all(after, limit) as unknown as (Post & { seq: number; chain: Uint8Array })[];
     return rows.map((r) => ({
@@ -553,9 +749,31 @@ export class BulletinBoard {
    * @returns decoded item envelopes in order
    */
   items(job: string, stage: number): unknown[] {
-    const rows = this.#o.store.db.prepare(
-      "SELECT item FROM board_items WHERE job = ? AND stage = ? ORDER BY idx",
-    ).all(job, stage) as { item: Uint8Array }[];
+    return this.#items(job, stage, this.#o.store.reader);
+  }
+
+  /**
+   * One page of a stage's committed items (raw msgpack), for streamed reads.
+   *
+   * @param job job id
+   * @param stage stage number
+   * @param fromIdx first item index
+   * @param limit most items
+   * @returns the rows in index order
+   */
+  itemPage(
+    job: string,
+    stage: number,
+    fromIdx: number,
+    limit: number,
+  ): { idx: number; item: Uint8Array }[] {
+    return itemPage(this.#o.store.reader, job, stage, fromIdx, limit);
+  }
+
+  #items(job: string, stage: number, db: DatabaseSync, limit = -1): unknown[] {
+    const rows = db.prepare(
+      "SELECT item FROM board_items WHERE job = ? AND stage = ? ORDER BY idx LIMIT ?",
+    ).all(job, stage, limit) as { item: Uint8Array }[];
     return rows.map((r, i) => decodeMsgpack(r.item, `item ${i}`));
   }
 
@@ -585,9 +803,10 @@ export class BulletinBoard {
    * @returns their summaries
    */
   jobs(): JobSummary[] {
-    const rows = this.#o.store.db.prepare("SELECT job FROM board_jobs ORDER BY rowid").all() as {
-      job: string;
-    }[];
+    const rows = this.#o.store.reader.prepare("SELECT job FROM board_jobs ORDER BY rowid")
+      .all() as {
+        job: string;
+      }[];
     return rows.map((r) => this.#withFailure(summary(this.#jobRow(r.job)!)));
   }
 
@@ -602,8 +821,8 @@ export class BulletinBoard {
     return this.#need(this.#jobRow(job), job).spec;
   }
 
-  #jobRow(job: string): JobRow | undefined {
-    const row = this.#o.store.db.prepare(
+  #jobRow(job: string, db: DatabaseSync = this.#o.store.reader): JobRow | undefined {
+    const row = db.prepare(
       "SELECT job, spec, state, stage, inputs FROM board_jobs WHERE job = ?",
     ).get(job) as
       | { job: string; spec: Uint8Array; state: JobState; stage: number; inputs: number }
@@ -630,6 +849,8 @@ function summary(row: JobRow): JobSummary {
     stage: row.stage,
     stages: row.spec.stages.length,
     mixers: row.spec.stages.map((s) => toBase64Url(s.mixer)),
+    verification: VERIFICATION[row.spec.backend] ?? "unverifiable",
+    ...(VERIFICATION[row.spec.backend] ? {} : { warning: UNVERIFIABLE_WARNING }),
   };
 }
 

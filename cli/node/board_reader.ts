@@ -36,6 +36,8 @@ export interface VerifiedJob {
   outputs: unknown[];
   /** Number of posts read (whole board log, chain checked). */
   posts: number;
+  /** Set when a stage's check cannot rule out substituted outputs (issue 11 §15). */
+  unverifiable?: string;
 }
 
 /**
@@ -108,6 +110,7 @@ export async function verifyJobFromBoard(
     if (p.type === "close") break;
   }
   const stages: VerifiedStage[] = [];
+  let unverifiable: string | undefined;
   const mixes = mine.filter((p) => p.type === "mix");
   for (const [i, p] of mixes.entries()) {
     const body = decodeMsgpack(p.body, "mix") as Envelope;
@@ -117,14 +120,21 @@ export async function verifyJobFromBoard(
       throw new VerificationError(`Mix post ${i} is not stage ${i} by its mixer`);
     }
     const outputs = readArray(body.outputs, "mix.outputs");
-    await backend.verify(
+    const report = await backend.verify(
       current.map((v, j) => backend.input.decode(v, `stage ${stage} input ${j + 1}`)),
       outputs.map((v, j) => backend.output.decode(v, `stage ${stage} output ${j + 1}`)),
       readRecord(body.proof, "mix.proof") as Envelope,
       { key: expected.key, ...(spec.context === undefined ? {} : { context: spec.context }) },
     );
+    unverifiable ??= report.unverifiable;
     stages.push({ stage, inputs: current.length, outputs: outputs.length });
     current = outputs;
   }
-  return { spec, stages, outputs: current, posts: posts.length };
+  return {
+    spec,
+    stages,
+    outputs: current,
+    posts: posts.length,
+    ...(unverifiable === undefined ? {} : { unverifiable }),
+  };
 }

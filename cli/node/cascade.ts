@@ -63,6 +63,8 @@ export class CascadeMixer {
   #wake: (() => void) | undefined;
   #me: string;
   #reported = new Map<string, string>();
+  /** Failed stages: retried after an exponential back-off, not at every poll (issue 11 §5). */
+  #failed = new Map<string, { count: number; until: number }>();
 
   /**
 
@@ -124,15 +126,24 @@ export class CascadeMixer {
     for (const job of jobs) {
       if (!this.#running && this.#loop !== undefined) break;
       if (job.state !== "mixing" || job.mixers[job.stage] !== this.#me) continue;
+      const id = `${job.job}\u0000${job.stage}`;
+      const failed = this.#failed.get(id);
+      if (failed !== undefined && Date.now() < failed.until) continue;
       try {
         await this.#mixStage(job.job, job.stage);
+        this.#failed.delete(id);
         mixed++;
       } catch (error) {
+        const count = (failed?.count ?? 0) + 1;
+        const wait = Math.min(60_000, this.#o.pollIntervalMs * 2 ** Math.min(count, 16));
+        this.#failed.set(id, { count, until: Date.now() + wait });
         // One job this node cannot mix (unknown backend, missing key) must not stall the others.
         this.#o.logger.log("error", "cascade_stage_failed", {
           job: job.job,
           stage: job.stage,
           error,
+          failures: count,
+          retryInMs: wait,
         });
         await this.#reportFailure(job.job, job.stage, error);
       }

@@ -24,6 +24,7 @@ import { silentLogger } from "./log.ts";
 import { MetricsRegistry } from "./metrics.ts";
 import { Store } from "./storage.ts";
 import { TestNetwork } from "./test_support.ts";
+import { provenInputs } from "./input_contract.ts";
 
 const admin = generateIdentity();
 const voter = generateIdentity();
@@ -73,8 +74,26 @@ Deno.test("a batch goes through a 3-mixer cascade with each backend and verifies
           submitters: [],
         },
       });
-      const items = inputs.map((x) => c.backend.input.encode(x));
-      assert.equal(await submitInputs(voterClient, { id, submitter: voter, items, chunk: 5 }), 12);
+      // An open re-encryption job takes inputs with proofs of knowledge (issue 11 §6).
+      const proven = c.backend === reencryptBackend
+        ? provenInputs({
+          key: c.key,
+          job: id,
+          author: voter.publicKey,
+          values: [...Array(12).keys()],
+        })
+        : undefined;
+      const items = proven?.items ?? inputs.map((x) => c.backend.input.encode(x));
+      assert.equal(
+        await submitInputs(voterClient, {
+          id,
+          submitter: voter,
+          items,
+          chunk: 5,
+          ...(proven ? { proofs: proven.proofs } : {}),
+        }),
+        12,
+      );
       await closeJob(adminClient, { id, admin });
       const summary = await waitForJob(adminClient, { id, timeoutMs: 60_000 });
       assert.equal(summary.stage, 3);
@@ -394,6 +413,52 @@ Deno.test("receipts are signed by the board for exactly the submitted post", asy
       () => verifyReceipt(forged, { boardKey: node.identity.publicKey, post }),
       VerificationError,
     );
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("a stage this mixer cannot mix is retried with back-off, not at every poll", async () => {
+  const net = await TestNetwork.create();
+  try {
+    const board = await net.start({
+      name: "board",
+      roles: ["board"],
+      admins: [toBase64Url(admin.publicKey)],
+    });
+    const client = new NodeClient(board.url, { identity: admin });
+    const mixer = generateIdentity();
+    const keys = await plainBackend.generateKeys();
+    await createJob(client, {
+      id: "stuck",
+      admin,
+      spec: {
+        backend: "plain",
+        stages: [{ mixer: mixer.publicKey, key: keys.publicKey }],
+        minInputs: 2,
+        submitters: [],
+      },
+    });
+    const items = (await plainBackend.sampleInputs(2, { key: keys.publicKey })).map((x) =>
+      plainBackend.input.encode(x)
+    );
+    await submitInputs(client, { id: "stuck", submitter: admin, items });
+    await closeJob(client, { id: "stuck", admin });
+    const failures: string[] = [];
+    const store = new Store(":memory:");
+    const cascade = new CascadeMixer({
+      store,
+      identity: mixer,
+      boardUrl: board.url,
+      pollIntervalMs: 200,
+      backendByName,
+      mixKey: () => Promise.reject(new Error("key file unreadable")),
+      logger: { ...silentLogger, log: (_l, event) => void failures.push(event) },
+      metrics: new MetricsRegistry(),
+    });
+    for (let i = 0; i < 30; i++) await cascade.tick();
+    assert.equal(failures.filter((e) => e === "cascade_stage_failed").length, 1);
+    store.close();
   } finally {
     await net.close();
   }

@@ -79,6 +79,7 @@ export async function writeNodeDir(dir: string, spec: LocalNodeSpec): Promise<Lo
   config.boardUrl = spec.boardUrl ?? "";
   config.directoryUrl = spec.directoryUrl ?? "";
   config.board.admins = spec.admins ?? [];
+  config.directory.openRegistration = true; // a local test network
   config.cascade.pollIntervalMs = spec.pollIntervalMs ?? 100;
   config.logLevel = spec.logLevel ?? "warn";
   config.limits.requestsPerSecond = 10_000;
@@ -169,12 +170,17 @@ export class NodeProcess {
    */
   static async spawn(
     configPath: string,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; openFiles?: number } = {},
   ): Promise<NodeProcess> {
     const readyFile = `${configPath}.ready.json`;
     await Deno.remove(readyFile).catch(() => {});
-    const child = new Deno.Command(Deno.execPath(), {
+    // openFiles: run under a lower RLIMIT_NOFILE (prlimit), e.g. to test descriptor floods.
+    const limit = options.openFiles === undefined
+      ? []
+      : [`--nofile=${options.openFiles}:${options.openFiles}`, Deno.execPath()];
+    const child = new Deno.Command(limit.length > 0 ? "prlimit" : Deno.execPath(), {
       args: [
+        ...limit,
         "run",
         ...PERMISSIONS,
         ENTRY,

@@ -69,11 +69,25 @@ export interface NodeConfig {
     maxBodyBytes: number;
     /** Accepted clock skew of authenticated requests, in seconds (the replay window). */
     authWindowSeconds: number;
+    /** Most open HTTP connections in total (0 = derived from the open-file limit). */
+    maxConnections: number;
+    /** Most open HTTP connections from one address. */
+    maxConnectionsPerAddress: number;
+    /** A request head that has started must arrive within this time, in ms. */
+    headerTimeoutMs: number;
+    /** A connection with no request in flight and no traffic for this long is closed, in ms. */
+    idleTimeoutMs: number;
+    /** Slowest accepted request body, in bytes per second (after a grace of headerTimeoutMs). */
+    minBodyBytesPerSecond: number;
+    /** Most request-body bytes held by all requests at once; beyond it 503 with Retry-After. */
+    maxBodyBytesInFlight: number;
   };
   /** Bulletin-board settings. */
   board: {
     /** Identity keys (base64url) allowed to create and close jobs. */
     admins: string[];
+    /** Most inputs one outside submitter may post to one open job (0 = no limit). */
+    maxInputsPerSubmitter: number;
   };
   /** Directory settings. */
   directory: {
@@ -81,6 +95,10 @@ export interface NodeConfig {
     operators: string[];
     /** Seconds after which a descriptor that was not refreshed leaves the topology. */
     descriptorTtlSeconds: number;
+    /** Accept descriptors from any key when `operators` is empty (test networks only). */
+    openRegistration: boolean;
+    /** Most descriptors held (at most 10,000, the topology limit); a new node beyond it is refused. */
+    maxNodes: number;
   };
   /** Cascade mixer settings. */
   cascade: {
@@ -109,6 +127,12 @@ export interface NodeConfig {
     packetsPerSecond: number;
     /** Packets a sending address may send at once. */
     packetBurst: number;
+    /** Most open packet connections in total (0 = derived from the open-file limit). */
+    maxConnections: number;
+    /** Most open packet connections from one address. */
+    maxConnectionsPerAddress: number;
+    /** A packet connection with no traffic for this long is closed, in ms. */
+    idleTimeoutMs: number;
     /** λ_M: loops per second this node sends through the layers back to itself (0 = none). */
     loopsPerSecond: number;
     /** Mean per-hop delay of this node's loops, in milliseconds. */
@@ -174,9 +198,22 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "limits.burst": "Requests a client may make at once (bucket size)",
   "limits.maxBodyBytes": "Largest request body in bytes; larger bodies get 413",
   "limits.authWindowSeconds": "Clock skew accepted on signed requests; also the replay window",
+  "limits.maxConnections": "Most open HTTP connections; 0 = from the open-file limit (ulimit -n)",
+  "limits.maxConnectionsPerAddress":
+    "Most open HTTP connections per client address; the longest idle is closed first",
+  "limits.headerTimeoutMs": "A request head (or Sphinx frame) must arrive within this many ms",
+  "limits.idleTimeoutMs": "HTTP connections idle this many ms are closed",
+  "limits.minBodyBytesPerSecond":
+    "Slowest request body accepted, bytes/s (after headerTimeoutMs); slower gets 408",
+  "limits.maxBodyBytesInFlight": "Most body bytes being received at once (all requests); then 503",
   "board.admins": "Identity keys (base64url) allowed to create and close jobs",
+  "board.maxInputsPerSubmitter":
+    "Most inputs one outside (non-admin) submitter may post to one open job; 0 = no limit",
   "directory.operators": "Identity keys allowed to register; empty = anyone (test networks only)",
   "directory.descriptorTtlSeconds": "Descriptors not refreshed within this time leave the topology",
+  "directory.openRegistration":
+    "true = anyone may register when operators is empty (test networks only); false = refuse to start",
+  "directory.maxNodes": "Most descriptors held (<= 10000); new nodes beyond it are refused",
   "cascade.pollIntervalMs": "How often the cascade mixer polls the board, in ms",
   "cascade.mixKeys": "Map backend name -> key file used to mix (e.g. decrypt secret key)",
   "sphinx.listen": "TCP listen address for Sphinx packets; port 0 picks a free port",
@@ -209,6 +246,9 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "provider.maxUsers": "Most users registered with this provider",
   "provider.layers":
     "Mix layers of the stratified topology (routes: provider, one mix per layer, provider)",
+  "sphinx.maxConnections": "Most open packet connections; 0 = from the open-file limit",
+  "sphinx.maxConnectionsPerAddress": "Most open packet connections per sending address",
+  "sphinx.idleTimeoutMs": "Packet connections idle this many ms are closed",
 };
 
 /**
@@ -238,9 +278,20 @@ export function defaultConfig(): NodeConfig {
       burst: 500,
       maxBodyBytes: 64 * 1024 * 1024,
       authWindowSeconds: 120,
+      maxConnections: 0,
+      maxConnectionsPerAddress: 64,
+      headerTimeoutMs: 10_000,
+      idleTimeoutMs: 60_000,
+      minBodyBytesPerSecond: 65_536,
+      maxBodyBytesInFlight: 256 * 1024 * 1024,
     },
-    board: { admins: [] },
-    directory: { operators: [], descriptorTtlSeconds: 7200 },
+    board: { admins: [], maxInputsPerSubmitter: 10_000 },
+    directory: {
+      operators: [],
+      descriptorTtlSeconds: 7200,
+      openRegistration: false,
+      maxNodes: 1000,
+    },
     cascade: { pollIntervalMs: 500, mixKeys: {} },
     sphinx: {
       listen: "127.0.0.1:8471",
@@ -254,6 +305,9 @@ export function defaultConfig(): NodeConfig {
       packetBurst: 50_000,
       loopsPerSecond: 0,
       loopMeanDelayMs: 50,
+      maxConnections: 0,
+      maxConnectionsPerAddress: 32,
+      idleTimeoutMs: 600_000,
     },
     provider: {
       mailboxTtlSeconds: 7 * 24 * 3600,
@@ -345,6 +399,10 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
   checkPositive(config.limits.maxBodyBytes, "limits.maxBodyBytes");
   checkPositive(config.limits.authWindowSeconds, "limits.authWindowSeconds");
   checkPositive(config.directory.descriptorTtlSeconds, "directory.descriptorTtlSeconds");
+  checkPositive(config.directory.maxNodes, "directory.maxNodes");
+  if (config.directory.maxNodes > 10_000) {
+    throw new ConfigError("Config option 'directory.maxNodes' must be at most 10000");
+  }
   checkPositive(config.cascade.pollIntervalMs, "cascade.pollIntervalMs");
   checkPositive(config.sphinx.epochSeconds, "sphinx.epochSeconds");
   checkPositive(config.sphinx.overlapSeconds, "sphinx.overlapSeconds", true);
@@ -370,6 +428,16 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
   if (config.roles.includes("provider") && !config.roles.includes("sphinx")) {
     throw new ConfigError("Role 'provider' needs the 'sphinx' role too (add it to 'roles')");
   }
+  checkPositive(config.board.maxInputsPerSubmitter, "board.maxInputsPerSubmitter", true);
+  checkPositive(config.limits.maxConnections, "limits.maxConnections", true);
+  checkPositive(config.limits.maxConnectionsPerAddress, "limits.maxConnectionsPerAddress");
+  checkPositive(config.limits.headerTimeoutMs, "limits.headerTimeoutMs");
+  checkPositive(config.limits.idleTimeoutMs, "limits.idleTimeoutMs");
+  checkPositive(config.limits.minBodyBytesPerSecond, "limits.minBodyBytesPerSecond");
+  checkPositive(config.limits.maxBodyBytesInFlight, "limits.maxBodyBytesInFlight");
+  checkPositive(config.sphinx.maxConnections, "sphinx.maxConnections", true);
+  checkPositive(config.sphinx.maxConnectionsPerAddress, "sphinx.maxConnectionsPerAddress");
+  checkPositive(config.sphinx.idleTimeoutMs, "sphinx.idleTimeoutMs");
   if (config.sphinx.overlapSeconds >= config.sphinx.epochSeconds) {
     throw new ConfigError(
       "Config option 'sphinx.overlapSeconds' must be below 'sphinx.epochSeconds'",

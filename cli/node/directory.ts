@@ -9,7 +9,8 @@
 
 import { toBase64Url } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
-import { ConfigError } from "../../core/errors.ts";
+import { ConfigError, InvalidInputError } from "../../core/errors.ts";
+import type { NodeConfig } from "./config.ts";
 import {
   descriptorToEnvelope,
   type NodeDescriptor,
@@ -34,6 +35,10 @@ export interface DirectoryOptions {
   operators: readonly Uint8Array[];
   /** Seconds a descriptor stays in the topology without a refresh. */
   ttlSeconds: number;
+  /** Most descriptors held (default 1000). */
+  maxNodes?: number;
+  /** Accepted clock skew of a descriptor's time, in seconds (default 120). */
+  skewSeconds?: number;
   /** Logger. */
   logger: Logger;
   /** Metrics. */
@@ -68,6 +73,7 @@ export class Directory {
         "CREATE TABLE IF NOT EXISTS directory_nodes (identity BLOB PRIMARY KEY, time INTEGER NOT NULL, descriptor BLOB NOT NULL)",
       )
     );
+    options.store.commitNow(); // the topology is read from committed rows only
     options.metrics.gauge(
       "panoramix_directory_nodes",
       "Nodes in the current topology",
@@ -96,10 +102,41 @@ export class Directory {
     ) {
       throw new HttpError(403, "forbidden", "Node identity is not an allowed operator");
     }
+    const now = (this.#o.now ?? Date.now)();
+    const skewMs = (this.#o.skewSeconds ?? 120) * 1000;
+    // A descriptor dated in the future would never expire (issue 11 §4).
+    if (descriptor.time > now + skewMs) {
+      throw new InvalidInputError(
+        `Descriptor time ${descriptor.time} is more than ${skewMs / 1000} s in the future`,
+      );
+    }
+    if (descriptor.time < now - this.#o.ttlSeconds * 1000) {
+      throw new InvalidInputError(
+        `Descriptor time ${descriptor.time} is older than the ${this.#o.ttlSeconds} s TTL`,
+      );
+    }
     this.#o.store.write(() => {
+      // Expired descriptors leave the table, so it stays bounded by maxNodes live ones.
+      this.#o.store.db.prepare("DELETE FROM directory_nodes WHERE time < ? OR time > ?").run(
+        now - this.#o.ttlSeconds * 1000,
+        now + skewMs,
+      );
       const row = this.#o.store.db.prepare(
         "SELECT time FROM directory_nodes WHERE identity = ?",
       ).get(descriptor.identity) as { time: number } | undefined;
+      const maxNodes = this.#o.maxNodes ?? 1000;
+      if (row === undefined) {
+        const { n } = this.#o.store.db.prepare("SELECT COUNT(*) AS n FROM directory_nodes")
+          .get() as { n: number };
+        if (n >= maxNodes) {
+          throw new HttpError(
+            503,
+            "directory_full",
+            `The directory holds its maximum of ${maxNodes} nodes; new nodes are refused`,
+            { "retry-after": "60" },
+          );
+        }
+      }
       if (row && row.time >= descriptor.time) {
         throw new ConfigError(
           `Node '${descriptor.name}' already registered a descriptor at time ${row.time}`,
@@ -123,12 +160,44 @@ export class Directory {
    */
   topology(): Topology {
     const now = (this.#o.now ?? Date.now)();
-    const rows = this.#o.store.db.prepare(
-      "SELECT descriptor FROM directory_nodes WHERE time >= ? ORDER BY identity",
-    ).all(now - this.#o.ttlSeconds * 1000) as { descriptor: Uint8Array }[];
+    const rows = this.#o.store.reader.prepare(
+      "SELECT descriptor FROM directory_nodes WHERE time >= ? AND time <= ? ORDER BY identity LIMIT ?",
+    ).all(
+      now - this.#o.ttlSeconds * 1000,
+      now + (this.#o.skewSeconds ?? 120) * 1000,
+      this.#o.maxNodes ?? 1000,
+    ) as { descriptor: Uint8Array }[];
     const nodes = rows.map((r, i) =>
       readDescriptor(decodeMsgpack(r.descriptor, `descriptor ${i}`), `descriptor ${i}`)
     );
     return signTopology(this.#o.identity, { time: now, nodes });
   }
+}
+
+/**
+ * Requires operator keys for a directory outside test networks (issue 11 §4): with an
+ * empty `directory.operators` the node refuses to start unless
+ * `directory.openRegistration` is true, and then logs a loud warning.
+ *
+ * @param config the node config
+ * @param logger where the warning goes
+ * @throws {ConfigError} when the directory has no operators and is not a test network
+ * @example
+ * ```ts ignore
+ * checkDirectoryOperators(config, logger);
+ * ```
+ */
+export function checkDirectoryOperators(config: NodeConfig, logger: Logger): void {
+  if (config.directory.operators.length > 0) return;
+  if (!config.directory.openRegistration) {
+    throw new ConfigError(
+      "Config option 'directory.operators' is empty: list the operators' identity keys " +
+        "(panoramix node init --operator KEY), or set 'directory.openRegistration' to true " +
+        "for a test network",
+    );
+  }
+  logger.log("warn", "directory_open_registration", {
+    message: "WARNING: this directory accepts descriptors from ANY key (test network only); " +
+      "set directory.operators for a real network",
+  });
 }

@@ -126,7 +126,7 @@ Deno.test("kill -9 of a cascade mixer mid-batch: after restart the job completes
           key: keys.publicKey,
         })),
         minInputs: 2,
-        submitters: [],
+        submitters: [admin.publicKey],
       },
     });
     const inputs = await reencryptBackend.sampleInputs(100, { key: keys.publicKey });

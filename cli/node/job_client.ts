@@ -44,7 +44,14 @@ export async function createJob(
  */
 export async function submitInputs(
   client: NodeClient,
-  inputs: { id: string; submitter: Identity; items: readonly Envelope[]; chunk?: number },
+  inputs: {
+    id: string;
+    submitter: Identity;
+    items: readonly Envelope[];
+    chunk?: number;
+    /** Proofs of knowledge, one per item (open re-encryption jobs; see input_contract.ts). */
+    proofs?: readonly Envelope[];
+  },
 ): Promise<number> {
   const chunk = inputs.chunk ?? 500;
   let sent = 0;
@@ -53,7 +60,12 @@ export async function submitInputs(
     const post = createPost(inputs.submitter, {
       job: inputs.id,
       type: "inputs",
-      body: { v: 1, kind: "node.inputs", items },
+      body: {
+        v: 1,
+        kind: "node.inputs",
+        items,
+        ...(inputs.proofs === undefined ? {} : { proofs: inputs.proofs.slice(i, i + chunk) }),
+      },
     });
     await client.submitPost(post);
     sent += items.length;

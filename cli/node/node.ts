@@ -20,7 +20,7 @@ import { CascadeMixer } from "./cascade.ts";
 import { NodeClient } from "./client.ts";
 import type { NodeConfig } from "./config.ts";
 import { descriptorToEnvelope, type EpochKey, signDescriptor } from "./descriptor.ts";
-import { Directory } from "./directory.ts";
+import { checkDirectoryOperators, Directory } from "./directory.ts";
 import { jsonResponse } from "./http_error.ts";
 import { type Identity, identityFromEnvelope } from "./identity.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -35,6 +35,8 @@ import { gateNodeRoutes, type TokenGate, tokenGateFor } from "./token_gate.ts";
 import { createTokenIssuer, type TokenIssuer } from "./token_issuer.ts";
 import { settlementService } from "./token_settlement.ts";
 import type { PublishedTokenKey } from "./descriptor.ts";
+import { serveGuarded } from "./http_front.ts";
+import { healthResponse, httpConnectionLimits, nodeHealth } from "./health.ts";
 
 /** A part of a node that runs in the background (cascade mixer, Sphinx mix). */
 export interface NodeService {
@@ -50,6 +52,8 @@ export interface NodeService {
   start(): void | Promise<void>;
   /** Stops it, draining in-flight work. */
   stop(): Promise<void>;
+  /** Problems for `/v1/health` by component (e.g. a dead listener); empty when healthy. */
+  health?: () => Record<string, string>;
 }
 
 /** Everything a role factory may use. */
@@ -174,6 +178,7 @@ export async function startNode(
   const identity = await loadIdentity(config.identityKeyFile);
   const store = new Store(`${config.dataDir}/node.sqlite`);
   await Deno.chmod(`${config.dataDir}/node.sqlite`, 0o600);
+  store.quickCheck(`${config.dataDir}/node.sqlite`); // issue 11 §12: refuse a damaged store
   const metrics = new MetricsRegistry();
   const routes: Route[] = [];
   const services: NodeService[] = [];
@@ -185,6 +190,8 @@ export async function startNode(
       store,
       identity,
       admins: config.board.admins.map((k) => fromBase64Url(k, "board.admins")),
+      headFile: `${config.dataDir}/board.head`,
+      maxInputsPerSubmitter: config.board.maxInputsPerSubmitter,
       backendByName: lookup,
       logger: logger.child({ role: "board" }),
       metrics,
@@ -195,11 +202,14 @@ export async function startNode(
   }
   let directory: Directory | undefined;
   if (config.roles.includes("directory")) {
+    checkDirectoryOperators(config, logger);
     directory = new Directory({
       store,
       identity,
       operators: config.directory.operators.map((k) => fromBase64Url(k, "directory.operators")),
       ttlSeconds: config.directory.descriptorTtlSeconds,
+      maxNodes: config.directory.maxNodes,
+      skewSeconds: config.limits.authWindowSeconds,
       logger: logger.child({ role: "directory" }),
       metrics,
     });
@@ -304,7 +314,11 @@ export async function startNode(
     });
   routes.push(
     ...webRoutes(),
-    { method: "GET", path: "/v1/health", handle: () => jsonResponse({ ok: true }) },
+    {
+      method: "GET",
+      path: "/v1/health",
+      handle: () => healthResponse(nodeHealth(server, store, services)),
+    },
     {
       method: "GET",
       path: "/v1/info",
@@ -326,14 +340,19 @@ export async function startNode(
     burst: config.limits.burst,
     maxBodyBytes: config.limits.maxBodyBytes,
     authWindowSeconds: config.limits.authWindowSeconds,
+    headerTimeoutMs: config.limits.headerTimeoutMs,
+    minBodyBytesPerSecond: config.limits.minBodyBytesPerSecond,
+    maxBodyBytesInFlight: config.limits.maxBodyBytesInFlight,
     logger,
     metrics,
   });
   const listen = hostPort(config.httpListen);
-  const server = Deno.serve({
+  const server = serveGuarded({
     hostname: listen.hostname,
     port: listen.port,
-    onListen: () => {},
+    limits: httpConnectionLimits(config),
+    logger,
+    metrics,
     onError: (error) => {
       logger.log("error", "http_error", { error });
       return jsonResponse({ error: "internal", message: "Internal error" }, { status: 500 });

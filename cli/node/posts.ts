@@ -88,6 +88,8 @@ export interface JobSpec {
   submitters: Uint8Array[];
   /** Bytes every mix proof of the job binds to (e.g. an election fingerprint; default none). */
   context?: Uint8Array;
+  /** Width every re-encryption input must have (default: the width of the first input). */
+  width?: number;
 }
 
 const JOB_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -263,6 +265,7 @@ export function jobBody(spec: JobSpec): Envelope {
     minInputs: spec.minInputs,
     submitters: spec.submitters,
     ...(spec.context === undefined ? {} : { context: spec.context }),
+    ...(spec.width === undefined ? {} : { width: spec.width }),
   };
 }
 
@@ -305,6 +308,9 @@ export function readJobSpec(value: unknown, what: string): JobSpec {
     ...(env.context === undefined
       ? {}
       : { context: readBytes(env.context, `${what}.context`, { maxLength: MAX_JOB_CONTEXT }) }),
+    ...(env.width === undefined
+      ? {}
+      : { width: readInteger(env.width, `${what}.width`, { min: 1, max: 64 }) }),
   };
 }
 

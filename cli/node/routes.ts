@@ -20,6 +20,7 @@ import type { Directory } from "./directory.ts";
 import { HttpError, jsonResponse } from "./http_error.ts";
 import { jobBody, readPost } from "./posts.ts";
 import { decodeBody, type Route } from "./server.ts";
+import { itemsResponse } from "./item_pages.ts";
 
 function queryInt(url: URL, name: string, fallback: number, max: number): number {
   const raw = url.searchParams.get(name);
@@ -92,7 +93,16 @@ export function boardRoutes(board: BulletinBoard): Route[] {
         if (stage > summary.stage) {
           throw new HttpError(409, "not_ready", `Stage ${stage} of job '${job}' is not mixed yet`);
         }
-        return jsonResponse({ job, stage, items: toJsonView(board.items(job, stage)) });
+        // Streamed page by page: bounded memory however large the job (issue 11 §7).
+        return itemsResponse({
+          page: (from, n) => board.itemPage(job, stage, from, n),
+          job,
+          stage,
+          offset: queryInt(req.url, "offset", 0, Number.MAX_SAFE_INTEGER),
+          ...(req.url.searchParams.has("limit")
+            ? { limit: queryInt(req.url, "limit", 0, Number.MAX_SAFE_INTEGER) }
+            : {}),
+        });
       },
     },
   ];
@@ -114,6 +124,7 @@ export function directoryRoutes(directory: Directory): Route[] {
       method: "POST",
       path: "/v1/directory/descriptors",
       auth: true,
+      maxBodyBytes: 64 * 1024, // a descriptor is a few KiB (issue 11 §3)
       async handle(req) {
         const descriptor = readDescriptor(decodeBody(req), "descriptor");
         await directory.register(descriptor, req.signer!);

@@ -39,6 +39,8 @@ export interface Route {
   path: string;
   /** Whether the request must be signed (every state-changing route). */
   auth?: boolean;
+  /** Largest body of this route in bytes (default and ceiling: the handler's maxBodyBytes). */
+  maxBodyBytes?: number;
   /**
    * Handles the request.
    *
@@ -60,6 +62,12 @@ export interface HandlerOptions {
   maxBodyBytes: number;
   /** Signature time window in seconds. */
   authWindowSeconds: number;
+  /** Grace before the body rate applies, in ms (default 10,000). */
+  headerTimeoutMs?: number;
+  /** Slowest accepted body in bytes per second (default 65,536); slower gets 408. */
+  minBodyBytesPerSecond?: number;
+  /** Most body bytes held by all requests at once (default 4 × maxBodyBytes); beyond: 503. */
+  maxBodyBytesInFlight?: number;
   /** Logger. */
   logger: Logger;
   /** Metrics. */
@@ -83,28 +91,85 @@ function compile(route: Route): Compiled {
   return { ...route, regex: new RegExp(`^${pattern}$`), names };
 }
 
-async function readBody(request: Request, max: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
+/** Body bytes reserved by requests being read (issue 11 §3: bounded memory under floods). */
+class BodyBudget {
+  #used = 0;
+  readonly #max: number;
+  constructor(max: number) {
+    this.#max = max;
+  }
+  take(n: number): (() => void) | undefined {
+    if (this.#used + n > this.#max) return undefined;
+    this.#used += n;
+    let released = false;
+    return () => {
+      if (!released) this.#used -= n;
+      released = true;
+    };
+  }
+}
+
+function declaredLength(request: Request, max: number): number | undefined {
+  const header = request.headers.get("content-length");
+  if (header === null) return undefined;
+  if (!/^\d{1,16}$/.test(header.trim())) {
+    throw new HttpError(400, "invalid_input", "Header 'content-length' is not a number");
+  }
+  const declared = Number(header.trim());
   if (declared > max) {
     throw new HttpError(413, "too_large", `Request body of ${declared} bytes exceeds ${max} bytes`);
   }
+  return declared;
+}
+
+async function readBody(
+  request: Request,
+  max: number,
+  deadline: { graceMs: number; bytesPerSecond: number },
+): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
+  const declared = declaredLength(request, max);
+  // One allocation of the declared size; a body without a length grows up to the cap.
+  let out = new Uint8Array(declared ?? Math.min(max, 64 * 1024));
   let size = 0;
-  for await (const chunk of request.body) {
-    size += chunk.length;
-    if (size > max) {
-      throw new HttpError(413, "too_large", `Request body exceeds ${max} bytes`);
+  const reader = request.body.getReader();
+  const started = Date.now();
+  const limitMs = (n: number) => deadline.graceMs + (n / deadline.bytesPerSecond) * 1000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), limitMs(declared ?? max));
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), timedOut]);
+      if (next === "timeout" || (declared === undefined && Date.now() - started > limitMs(size))) {
+        throw new HttpError(408, "timeout", "Request body arrives too slowly");
+      }
+      if (next.done) break;
+      const chunk = next.value;
+      if (size + chunk.length > (declared ?? max)) {
+        throw declared === undefined
+          ? new HttpError(413, "too_large", `Request body exceeds ${max} bytes`)
+          : new HttpError(400, "invalid_input", "Request body is longer than its content-length");
+      }
+      if (size + chunk.length > out.length) {
+        const grown = new Uint8Array(Math.min(max, Math.max(out.length * 2, size + chunk.length)));
+        grown.set(out.subarray(0, size));
+        out = grown;
+      }
+      out.set(chunk, size);
+      size += chunk.length;
     }
-    chunks.push(chunk);
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
+  if (declared !== undefined && size !== declared) {
+    throw new HttpError(400, "invalid_input", "Request body is shorter than its content-length");
   }
-  return out;
+  return size === out.length ? out : out.slice(0, size);
 }
 
 /**
@@ -150,6 +215,11 @@ export function createHandler(
     burst: options.burst,
   });
   const verifier = new RequestVerifier({ windowSeconds: options.authWindowSeconds });
+  const budget = new BodyBudget(options.maxBodyBytesInFlight ?? 4 * options.maxBodyBytes);
+  const bodyDeadline = {
+    graceMs: options.headerTimeoutMs ?? 10_000,
+    bytesPerSecond: options.minBodyBytesPerSecond ?? 65_536,
+  };
   const requests = options.metrics.counter(
     "panoramix_http_requests_total",
     "HTTP requests by route and status",
@@ -205,9 +275,29 @@ export function createHandler(
           );
         }
       });
-      const body = request.method === "GET"
-        ? new Uint8Array()
-        : await readBody(request, options.maxBodyBytes);
+      // Signature headers, declared length and the memory
+      // budget are all checked before a byte of the body is read (issue 11 §3).
+      const maxBody = Math.min(match.route.maxBodyBytes ?? Infinity, options.maxBodyBytes);
+      let release: (() => void) | undefined;
+      let body: Uint8Array = new Uint8Array();
+      if (request.method !== "GET") {
+        const declared = declaredLength(request, maxBody);
+        if (match.route.auth) verifier.precheck(request.headers);
+        release = budget.take(declared ?? maxBody);
+        if (release === undefined) {
+          throw new HttpError(
+            503,
+            "busy",
+            "Too many request bodies are being received; retry later",
+            { "retry-after": "1" },
+          );
+        }
+      }
+      try {
+        if (release !== undefined) body = await readBody(request, maxBody, bodyDeadline);
+      } finally {
+        release?.();
+      }
       let signer: Uint8Array | undefined;
       if (match.route.auth) {
         signer = verifier.verify({

@@ -11,6 +11,14 @@
  * @module
  */
 
+import {
+  acceptLoop,
+  type AcceptLoopState,
+  acceptProblem,
+  ConnectionGate,
+  type TrackedConnection,
+} from "./connections.ts";
+import { sphinxConnectionLimits } from "./health.ts";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { fromBase64Url, toBase64Url, toHex } from "../../core/bytes.ts";
 import { PanoramixError } from "../../core/errors.ts";
@@ -118,6 +126,9 @@ export class SphinxMix {
   #running = false;
   #dispatcher: Promise<void> | undefined;
   #acceptLoop: Promise<void> | undefined;
+  #gate: ConnectionGate | undefined;
+  /** Liveness of the packet listener, for `/v1/health`. */
+  readonly acceptState: AcceptLoopState = { alive: true, lastError: undefined };
   #rotation: ReturnType<typeof setInterval> | undefined;
   #queueDepth = 0;
   #sending = new Set<number>();
@@ -155,6 +166,7 @@ export class SphinxMix {
         recipient BLOB NOT NULL, surb_id BLOB, message BLOB NOT NULL, time INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS sphinx_delivered_recipient ON sphinx_delivered (recipient, id);`)
     );
+    store.commitNow(); // the mailbox is read from committed rows only
     new SqliteReplayCache(store, "init");
     this.#mailbox = new Mailbox(store, metrics, {
       ttlSeconds: config.provider.mailboxTtlSeconds,
@@ -357,6 +369,12 @@ export class SphinxMix {
       port: Number(config.sphinx.listen.slice(i + 1)),
     });
     this.#running = true;
+    this.#gate = new ConnectionGate(
+      "sphinx",
+      sphinxConnectionLimits(config),
+      this.#ctx.logger,
+      this.#ctx.metrics,
+    );
     this.#acceptLoop = this.#accept(this.#listener);
     this.#dispatcher = this.#dispatch();
     const period = Math.min(config.sphinx.epochSeconds * 250, 30_000);
@@ -377,34 +395,59 @@ export class SphinxMix {
     }, period);
   }
 
-  async #accept(listener: Deno.TcpListener): Promise<void> {
-    try {
-      for await (const conn of listener) {
-        this.#connections.add(conn);
-        conn.setNoDelay(true);
-        void this.#serve(conn).finally(() => this.#connections.delete(conn));
+  #accept(listener: Deno.TcpListener): Promise<void> {
+    // Survives EMFILE and failed handshakes; bounded per address and in total (issue 11 §2).
+    return acceptLoop(listener, (conn) => {
+      const client = (conn.remoteAddr as Deno.NetAddr).hostname;
+      const tracked = this.#gate!.admit(client, () => conn.close());
+      if (tracked === undefined) {
+        conn.close();
+        return;
       }
-    } catch (error) {
-      if (this.#running) this.#ctx.logger.log("error", "sphinx_accept_failed", { error });
-    }
+      this.#connections.add(conn);
+      conn.setNoDelay(true);
+      void this.#serve(conn, tracked).finally(() => {
+        this.#connections.delete(conn);
+        this.#gate!.release(tracked);
+        tracked.close();
+      });
+    }, {
+      name: "sphinx",
+      logger: this.#ctx.logger,
+      running: () => this.#running,
+      state: this.acceptState,
+    });
   }
 
-  async #serve(conn: Deno.Conn): Promise<void> {
+  async #serve(conn: Deno.Conn, tracked: TrackedConnection): Promise<void> {
     const writer = conn.writable.getWriter();
+    // Traffic and partial frames feed the gate's idle and slow-frame deadlines.
+    const readable = conn.readable.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          tracked.activity(true, true);
+          controller.enqueue(chunk);
+        },
+      }),
+    );
     const client = (conn.remoteAddr as Deno.NetAddr).hostname;
     let chain: Promise<void> = Promise.resolve();
     let pending = 0;
     try {
-      for await (const packet of readFrames(conn.readable, this.#packetSize + 16)) {
+      for await (const packet of readFrames(readable, this.#packetSize + 16)) {
+        tracked.partialSince = undefined;
         if (!this.#running) break;
         const status = this.#limiter.take(client)
           ? this.#track(this.#accept1(packet))
           : Promise.resolve(SPHINX_STATUS.busy);
         pending++;
+        tracked.busy++;
         // Acknowledgements go out in arrival order, each only after its commit.
         chain = chain.then(async () => {
           const s = await status;
           pending--;
+          tracked.busy--;
+          tracked.activity(false, false);
           await writer.write(Uint8Array.of(s));
         }).catch((error) => {
           // The peer is gone (or we are stopping): its later acknowledgements cannot be sent,
@@ -474,6 +517,9 @@ export class SphinxMix {
         return true;
       });
       if (!fresh) {
+        // The first copy may still be uncommitted: "replay" tells the sender this hop holds
+        // the packet, so it is said only once that copy is durable (issue 11 §1).
+        await store.commit();
         metrics.counter("panoramix_sphinx_replays_dropped_total", "Replayed packets dropped")
           .inc();
         return SPHINX_STATUS.replay;
@@ -697,6 +743,7 @@ export class SphinxMix {
     await this.#dispatcher;
     await Promise.allSettled([...this.#inflight]); // forwards started by the last release
     await this.#acceptLoop;
+    this.#gate?.closeAll();
     for (const conn of this.#connections) {
       try {
         conn.close();
@@ -727,5 +774,9 @@ export function sphinxService(ctx: NodeServiceContext): Promise<NodeService> {
     sphinxAddress: () => mix.sphinxAddress(),
     start: () => mix.start(),
     stop: () => mix.stop(),
+    health: () => {
+      const problem = acceptProblem("Sphinx", mix.acceptState);
+      return problem === undefined ? {} : { sphinx: problem };
+    },
   });
 }

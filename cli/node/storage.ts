@@ -8,11 +8,69 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
+import { HttpError } from "./http_error.ts";
+import { IntegrityError } from "../../core/errors.ts";
+
+/** SQLite's "not a database" (26) and "corrupt" (11): the file is damaged. */
+function damaged(what: string, error: unknown): unknown {
+  const code = ((error as { errcode?: unknown } | null)?.errcode as number | undefined) ?? -1;
+  const message = error instanceof Error ? error.message : "";
+  const known = /file is not a database|database disk image is malformed/.test(message);
+  if ((code & 0xff) !== 26 && (code & 0xff) !== 11 && !known) return error;
+  return new IntegrityError(
+    `Store '${what}' is damaged (${(error as Error).message}); restore it from a backup`,
+    { cause: error },
+  );
+}
+
+/** Seconds a client is asked to wait (Retry-After) when the disk is full. */
+export const DISK_FULL_RETRY_SECONDS = 30;
+
+/**
+ * Whether a thrown value is SQLite reporting a full disk or a failed write
+ * (SQLITE_FULL 13, SQLITE_IOERR 10 and its extended codes).
+ *
+ * @param error the thrown value
+ * @returns true for a storage-capacity or I/O failure
+ */
+export function isStorageFailure(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === "number" && ((code & 0xff) === 13 || (code & 0xff) === 10);
+}
+
+function unavailable(error: unknown): HttpError {
+  const e = new HttpError(
+    503,
+    "storage_unavailable",
+    "The node cannot write to its storage (disk full?); nothing was accepted, retry later",
+    { "retry-after": String(DISK_FULL_RETRY_SECONDS) },
+  );
+  (e as { cause?: unknown }).cause = error;
+  return e;
+}
 
 /** A SQLite database with group commit. */
 export class Store {
   /** The underlying connection (reads may use it directly). */
   readonly db: DatabaseSync;
+  /**
+   * A second connection that sees committed data only (WAL snapshot): every read that
+   * answers a client (a signed head, a job's items, a mailbox) uses it, so nothing is
+   * shown before it is durable. For ":memory:" it is {@linkcode Store.db}.
+   */
+  readonly reader: DatabaseSync;
+  #hooks: (() => void)[] = [];
+  /**
+   * Set when SQLite rolled back the whole open transaction (it may, on a full disk or an
+   * I/O error): every write of this group is gone, so until the next flush every write
+   * fails and every waiter is rejected; nobody acknowledges a write that was undone.
+   */
+  #broken: unknown;
+  /** Long writes in progress: the group commit waits for them (see {@linkcode Store.hold}). */
+  #holds = 0;
+  #closers: (() => void)[] = [];
+  /** Last write or commit failure (cleared by the next successful commit). */
+  #failure: { at: number; message: string } | undefined;
   #inTransaction = false;
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -31,13 +89,99 @@ export class Store {
    * ```
    */
   constructor(path: string) {
-    this.db = new DatabaseSync(path);
-    this.db.exec("PRAGMA journal_mode=WAL");
+    try {
+      this.db = new DatabaseSync(path);
+      this.db.exec("PRAGMA journal_mode=WAL");
+    } catch (error) {
+      throw damaged(path, error);
+    }
     // FULL: the WAL is fsynced at every COMMIT, so a committed write survives power loss.
     this.db.exec("PRAGMA synchronous=FULL");
     this.db.exec("PRAGMA busy_timeout=5000");
     // Deleted rows (expired epoch keys, replay tags) are overwritten with zeros, not left in free pages.
     this.db.exec("PRAGMA secure_delete=ON");
+    this.reader = path === ":memory:" ? this.db : new DatabaseSync(path, { readOnly: true });
+    if (this.reader !== this.db) this.reader.exec("PRAGMA busy_timeout=5000");
+  }
+
+  /**
+   * Checks the database structure (`PRAGMA quick_check`: every page, b-tree and index
+   * is well formed); run at start, before anything is served (issue 11 §12).
+   *
+   * @param what names the database in the error
+   * @throws {IntegrityError} naming the first problem SQLite found
+   */
+  quickCheck(what: string): void {
+    let rows: { quick_check: string }[];
+    try {
+      rows = this.db.prepare("PRAGMA quick_check(5)").all() as { quick_check: string }[];
+    } catch (error) {
+      throw damaged(what, error);
+    }
+    const problems = rows.map((r) => r.quick_check).filter((m) => m !== "ok");
+    if (problems.length > 0) {
+      throw new IntegrityError(
+        `Store '${what}' is damaged (SQLite quick_check: ${
+          // deno-lint-ignore no-control-regex -- control characters become spaces
+          problems.join("; ").replace(/[\x00-\x1f\x7f]/g, " ")}); restore it from a backup`,
+      );
+    }
+  }
+
+  /**
+   * Registers a function run right after every successful COMMIT, before any waiter is
+   * told (so it may record what is now durable, e.g. the board's head).
+   *
+   * @param fn synchronous hook; if it throws, the waiters get that error
+   */
+  onCommit(fn: () => void): void {
+    this.#hooks.push(fn);
+  }
+
+  /**
+   * Holds the group commit while a long write is done in chunks across event-loop turns
+   * (issue 11 §10: a big post must not stall the node). Other writers go on writing into
+   * the same transaction; every commit waits until the hold is released, so nothing of a
+   * half-done long write is ever committed. The holder must undo its partial writes itself
+   * (plain DELETEs, not a savepoint: others' writes are interleaved) if it fails.
+   *
+   * @returns the release function (idempotent)
+   */
+  hold(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      if (this.#holds === 0 && (this.#waiters.length > 0 || this.#broken !== undefined)) {
+        this.#timer ??= setTimeout(() => this.#flush(), 0);
+      }
+    };
+  }
+
+  /**
+   * Registers a function run when the store closes (after the last commit).
+   *
+   * @param fn synchronous hook
+   */
+  onClose(fn: () => void): void {
+    this.#closers.push(fn);
+  }
+
+  /**
+   * The last storage failure (disk full, I/O error) since the last successful commit.
+   *
+   * @returns when and what failed, or undefined when writes succeed
+   */
+  failure(): { at: number; message: string } | undefined {
+    return this.#failure;
+  }
+
+  #fail(error: unknown): unknown {
+    if (!isStorageFailure(error)) return error;
+    this.#failure = { at: Date.now(), message: (error as Error).message };
+    return unavailable(error);
   }
 
   /**
@@ -49,19 +193,29 @@ export class Store {
    */
   write<T>(fn: () => T): T {
     if (this.#closed) throw new Error("Store is closed");
-    if (!this.#inTransaction) {
-      this.db.exec("BEGIN IMMEDIATE");
-      this.#inTransaction = true;
+    if (this.#broken !== undefined) throw this.#fail(this.#broken);
+    try {
+      if (!this.#inTransaction) {
+        this.db.exec("BEGIN IMMEDIATE");
+        this.#inTransaction = true;
+      }
+      this.db.exec("SAVEPOINT w");
+    } catch (error) {
+      throw this.#fail(error);
     }
-    this.db.exec("SAVEPOINT w");
     try {
       const result = fn();
       this.db.exec("RELEASE w");
       return result;
     } catch (error) {
-      this.db.exec("ROLLBACK TO w");
-      this.db.exec("RELEASE w");
-      throw error;
+      if (this.db.isTransaction) {
+        this.db.exec("ROLLBACK TO w");
+        this.db.exec("RELEASE w");
+      } else {
+        this.#broken = error;
+        this.#timer ??= setTimeout(() => this.#flush(), 0);
+      }
+      throw this.#fail(error);
     }
   }
 
@@ -77,9 +231,22 @@ export class Store {
     return p;
   }
 
-  #flush(): void {
+  #flush(force = false): void {
     this.#timer = undefined;
+    if (this.#holds > 0 && !force) return; // re-scheduled when the hold is released
     const waiters = this.#waiters.splice(0);
+    if (this.#broken !== undefined) {
+      const reported = this.#fail(this.#broken);
+      this.#broken = undefined;
+      this.#inTransaction = false;
+      if (this.db.isTransaction) {
+        try {
+          this.db.exec("ROLLBACK");
+        } catch { /* already rolled back */ }
+      }
+      for (const w of waiters) w.reject(reported);
+      return;
+    }
     if (!this.#inTransaction) {
       for (const w of waiters) w.resolve();
       return;
@@ -87,22 +254,43 @@ export class Store {
     try {
       this.db.exec("COMMIT");
       this.#inTransaction = false;
+      this.#failure = undefined;
+      for (const hook of this.#hooks) hook();
       for (const w of waiters) w.resolve();
     } catch (error) {
+      // Nothing of this group is durable: every waiter fails, none may acknowledge.
       try {
         this.db.exec("ROLLBACK");
       } catch { /* already rolled back */ }
       this.#inTransaction = false;
-      for (const w of waiters) w.reject(error);
+      const reported = this.#fail(error);
+      for (const w of waiters) w.reject(reported);
     }
+  }
+
+  /**
+   * Commits pending writes synchronously (schema set-up at start, before any reader).
+   *
+   * @throws {HttpError} 503 when the storage cannot be written
+   */
+  commitNow(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#inTransaction) return;
+    let failure: unknown;
+    this.#waiters.push({ resolve: () => {}, reject: (e) => (failure ??= e) });
+    this.#flush(true);
+    if (failure !== undefined) throw failure;
   }
 
   /** Commits pending writes synchronously and closes the database. */
   close(): void {
     if (this.#closed) return;
     clearTimeout(this.#timer);
-    this.#flush();
+    this.#flush(true);
     this.#closed = true;
+    for (const fn of this.#closers) fn();
+    if (this.reader !== this.db) this.reader.close();
     this.db.close();
   }
 }

@@ -535,8 +535,8 @@ export const GATED_ROUTES: Readonly<
       }
     },
   },
-  // A client fetching its delivered messages from a Sphinx node's mailbox.
-  "sphinx.mailbox": { method: "GET", path: "/v1/sphinx/messages" },
+  // A mailbox owner fetching its delivered messages (signed by the mailbox key, docs/message.md).
+  "sphinx.mailbox": { method: "POST", path: "/v1/mailbox/fetch" },
 };
 
 /**

@@ -128,7 +128,7 @@ Deno.test("gateNodeRoutes gates the listed services only: sphinx.mailbox, board.
   try {
     const ok = (): Response => jsonResponse({ ok: true });
     const routes: Route[] = [
-      { method: "GET", path: "/v1/sphinx/messages", handle: ok },
+      { method: "POST", path: "/v1/mailbox/fetch", handle: ok },
       { method: "POST", path: "/v1/board/posts", auth: true, handle: ok },
       { method: "GET", path: "/v1/board/jobs", handle: ok },
     ];

@@ -227,10 +227,17 @@ Deno.test("type-1 tokens of the node's own issuer gate its Sphinx mailbox (real 
       c.tokens = { services: ["sphinx.mailbox"] };
     });
     node = await NodeProcess.spawn(files.configPath);
-    const mailbox = `${node.info.url}/v1/sphinx/messages?recipient=${
-      toBase64Url(new Uint8Array(32))
-    }`;
-    const bare = await fetch(mailbox);
+    // The mailbox owner's signed fetch (docs/message.md); the token comes on top of it.
+    const fetchMailbox = (extra: Record<string, string> = {}) => {
+      const body = new TextEncoder().encode(JSON.stringify({ kind: "mailbox.fetch" }));
+      const signed = signRequest(user, { method: "POST", path: "/v1/mailbox/fetch", body });
+      return fetch(`${node!.info.url}/v1/mailbox/fetch`, {
+        method: "POST",
+        body,
+        headers: { ...signed, "content-type": "application/json", ...extra },
+      });
+    };
+    const bare = await fetchMailbox();
     assert.equal(bare.status, 401);
     await bare.body?.cancel();
     const [parsed] = readChallengeHeader(bare.headers.get("www-authenticate")!);
@@ -251,10 +258,10 @@ Deno.test("type-1 tokens of the node's own issuer gate its Sphinx mailbox (real 
       },
       headers: (body, path) => signRequest(user, { method: "POST", path, body }),
     });
-    const ok = await fetch(mailbox, { headers: { authorization: authorizationHeader(token) } });
+    const ok = await fetchMailbox({ authorization: authorizationHeader(token) });
     assert.equal(ok.status, 200);
     assert.deepEqual((await ok.json()).messages, []);
-    const again = await fetch(mailbox, { headers: { authorization: authorizationHeader(token) } });
+    const again = await fetchMailbox({ authorization: authorizationHeader(token) });
     assert.equal(again.status, 401);
     assert.equal((await again.json()).error, "token_spent");
     // The directory and keys routes stay open.
