@@ -36,7 +36,8 @@ import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope
 import { InvalidInputError, PanoramixError } from "../../core/errors.ts";
 import { readArray, readNumber, readRecord, readString } from "../../core/fields.ts";
 import type { RandomSource } from "../../core/random.ts";
-import { fetchAnsweringChallenge, TokenHttpError, type TokenSource } from "../token/mod.ts";
+// The token plugin's dependency-free client part: presenting tokens loads no Privacy Pass library.
+import { fetchAnsweringChallenge, TokenHttpError, type TokenSource } from "../token/client/mod.ts";
 import { readSurveyDefinition, type SurveyDefinition } from "./definition.ts";
 import { type SurveyAnswer, surveyRespond } from "./randomize.ts";
 import { decodeSurveyReport, encodeSurveyReport, type SurveyReport } from "./report.ts";

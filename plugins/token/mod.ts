@@ -32,3 +32,4 @@ export * from "./issuance.ts";
 export * from "./redeem.ts";
 export * from "./fetch.ts";
 export * from "./settlement.ts";
+export * from "./client/mod.ts";
