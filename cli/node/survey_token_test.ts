@@ -277,6 +277,13 @@ Deno.test("survey collector with tokens: challenge, one token per request, doubl
     assert.equal(fresh.status, 202, await fresh.clone().text());
     assert.deepEqual(await fresh.json(), { accepted: 2, round: ack.round });
     assert.equal(await waiting(url), 10);
+    // Since the restart: two spent tokens refused, one of another origin, one of another issuer.
+    const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+    assert.match(metrics, /panoramix_token_redeemed_total\{service="survey.reports"\} 1\b/);
+    assert.match(
+      metrics,
+      /panoramix_token_refused_total\{(?=[^}]*service="survey.reports")(?=[^}]*reason="token_spent")[^}]*\} 2\b/,
+    );
     assert.equal((await net.collector.stop()).code, 0);
     net.collector = undefined;
   } finally {
