@@ -7,7 +7,7 @@
 
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import { toJsonView } from "../core/envelope.ts";
-import { InvalidInputError, UsageError } from "../core/errors.ts";
+import { ConfigError, InvalidInputError, UsageError } from "../core/errors.ts";
 import { readBytes, readRecord } from "../core/fields.ts";
 import { parseItems, serializeItem } from "../core/item_stream.ts";
 import { plainBackend } from "../core/plain_backend.ts";
@@ -44,6 +44,8 @@ import {
 import type { CliContext } from "./context.ts";
 import { readAnyEnvelopeFile, readInput } from "./files.ts";
 import { positiveInteger, positiveNumber } from "./flags.ts";
+import { walletTokensFor, walletTokenSource } from "./token_command.ts";
+import { TokenHttpError } from "../plugins/token/mod.ts";
 
 const modelFlag = {
   kind: "enum",
@@ -385,6 +387,7 @@ interface RespondFlags {
   backend: "plain" | "decrypt";
   cascade?: string;
   collector?: string;
+  tokenWallet?: string;
   format: "ndjson" | "msgpack";
   json?: boolean;
 }
@@ -497,6 +500,12 @@ export const surveyRespondCommand = buildCommand({
     let cascade: SphinxCascade | undefined;
     let definition: SurveyDefinition;
     let round: number | undefined;
+    let tokenRequired = false;
+    if (flags.tokenWallet !== undefined && flags.collector === undefined) {
+      throw new UsageError(
+        "'--token-wallet' is for '--collector' (tokens are spent at a collector)",
+      );
+    }
     if (flags.collector !== undefined) {
       if (flags.cascade !== undefined) {
         throw new UsageError("'--collector' gives the cascade; do not pass '--cascade' too");
@@ -514,6 +523,12 @@ export const surveyRespondCommand = buildCommand({
       definition = info.definition;
       cascade = info.cascade;
       round = info.round.index;
+      tokenRequired = info.tokenRequired;
+      if (tokenRequired && flags.tokenWallet === undefined) {
+        throw new UsageError(
+          `Collector '${flags.collector}' requires a Privacy Pass token per respondent for survey '${local.id}'; pass '--token-wallet FILE' (filled by 'panoramix token fetch')`,
+        );
+      }
     } else {
       if (flags.definition === undefined) throw new UsageError("Flag '--definition' is required");
       definition = await readDefinition(flags.definition, this);
@@ -551,7 +566,7 @@ export const surveyRespondCommand = buildCommand({
       });
     }
     // Randomize everyone first: a bad line stops the run before anything is sent.
-    const reports = respondents.map((answers, i) => {
+    const perRespondent = respondents.map((answers, i) => {
       try {
         return surveyRespond(definition, { answers });
       } catch (error) {
@@ -560,7 +575,8 @@ export const surveyRespondCommand = buildCommand({
         }
         throw error;
       }
-    }).flat();
+    });
+    const reports = perRespondent.flat();
     if (cascade === undefined) {
       for (const report of reports) {
         const item = plainBackend.input.encode(
@@ -580,17 +596,75 @@ export const surveyRespondCommand = buildCommand({
       }
       return;
     }
-    let accepted = 0;
-    for (let i = 0; i < packets.length; i += SUBMIT_CHUNK) {
-      const ack = await submitSurveyPackets(packets.slice(i, i + SUBMIT_CHUNK), {
-        collector: flags.collector,
-        survey: definition.id,
+    // A collector that requires tokens: one request (one token) per respondent, the
+    // wallet checked up front so that a short wallet stops the run before anything is sent.
+    let chunks: Uint8Array[][] = [];
+    let left: number | undefined;
+    let spent = 0;
+    // A token is taken from the wallet only when the collector answers a challenge.
+    const token = flags.tokenWallet === undefined
+      ? undefined
+      : walletTokenSource(flags.tokenWallet, flags.collector, (n) => {
+        spent++;
+        left = n;
       });
+    if (flags.tokenWallet !== undefined && tokenRequired) {
+      const wallet = flags.tokenWallet;
+      const { origin, usable } = await walletTokensFor(wallet, flags.collector);
+      if (usable < respondents.length) {
+        throw new ConfigError(
+          usable === 0
+            ? `Wallet '${wallet}' is empty: it holds no valid token for '${origin}'; run 'panoramix token fetch --service ${flags.collector}'`
+            : `Wallet '${wallet}' holds ${usable} valid token(s) for '${origin}', ${respondents.length} respondent(s) need one each; run 'panoramix token fetch --count ${
+              respondents.length - usable
+            }'`,
+        );
+      }
+      let at = 0;
+      for (const r of perRespondent) {
+        chunks.push(packets.slice(at, at + r.length));
+        at += r.length;
+      }
+    } else {
+      for (let i = 0; i < packets.length; i += SUBMIT_CHUNK) {
+        chunks.push(packets.slice(i, i + SUBMIT_CHUNK));
+      }
+    }
+    chunks = chunks.filter((c) => c.length > 0);
+    let accepted = 0;
+    for (const chunk of chunks) {
+      let ack;
+      try {
+        ack = await submitSurveyPackets(chunk, {
+          collector: flags.collector,
+          survey: definition.id,
+          ...(token ? { token } : {}),
+        });
+      } catch (error) {
+        if (error instanceof TokenHttpError && error.status === 401) {
+          throw new TokenHttpError(
+            401,
+            flags.tokenWallet === undefined
+              ? `${error.message}; pass '--token-wallet FILE' (filled by 'panoramix token fetch')`
+              : `${error.message} (${accepted} of ${packets.length} reports were accepted before)`,
+          );
+        }
+        throw error;
+      }
       accepted += ack.accepted;
       round = ack.round;
       await this.stderr.write(`submitted ${accepted}/${packets.length} reports\n`);
     }
-    const summary = { survey: definition.id, respondents: respondents.length, accepted, round };
+    if (spent > 0) {
+      await this.stderr.write(`spent ${spent} token(s); ${left} left in ${flags.tokenWallet}\n`);
+    }
+    const summary = {
+      survey: definition.id,
+      respondents: respondents.length,
+      accepted,
+      round,
+      ...(flags.tokenWallet !== undefined ? { tokensSpent: spent } : {}),
+    };
     if (flags.json) return await printJson(this, summary);
     await this.stdout.write(
       `${respondents.length} respondents: ${accepted} sealed reports accepted by the collector for round ${round}\n`,
@@ -641,6 +715,13 @@ export const surveyRespondCommand = buildCommand({
         parse: String,
         optional: true,
         brief: "Survey collector URL: seal to its cascade and submit there",
+      },
+      tokenWallet: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief:
+          "Token wallet ('panoramix token fetch'): one token per respondent when the collector requires tokens",
       },
       format: {
         kind: "enum",

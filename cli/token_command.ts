@@ -79,6 +79,133 @@ async function writeWallet(path: string, tokens: WalletToken[]): Promise<void> {
   });
 }
 
+/** A wallet token may still be sent this long after its epoch (the services' grace period). */
+const WALLET_GRACE_MS = 60_000;
+
+function usable(t: WalletToken, origin: string, issuerNames: readonly string[] | undefined) {
+  return t.origin === origin && Date.now() < t.validUntil + WALLET_GRACE_MS &&
+    (!issuerNames || issuerNames.includes(t.issuerName));
+}
+
+/**
+ * Counts the tokens of a wallet file that can still be spent at an origin.
+ *
+ * @param path the wallet file (`panoramix token fetch --wallet`); missing = empty
+ * @param origin the service's origin (host:port)
+ * @returns the number of usable tokens
+ * @example
+ * ```ts ignore
+ * const n = await countWalletTokens("tokens.json", "127.0.0.1:8470");
+ * ```
+ */
+export async function countWalletTokens(path: string, origin: string): Promise<number> {
+  return (await readWallet(path)).filter((t) => usable(t, origin, undefined)).length;
+}
+
+/**
+ * Takes one usable token for an origin out of a wallet file and saves the wallet
+ * without it before returning: a token is spent the moment it is sent.
+ *
+ * @param path the wallet file
+ * @param origin the service's origin (host:port)
+ * @param issuerNames issuers the service accepts (from its challenge); undefined = any
+ * @returns the token and how many tokens the wallet still holds
+ * @throws {ConfigError} when the wallet holds no usable token for the origin
+ * @example
+ * ```ts ignore
+ * const { token } = await takeWalletToken("tokens.json", "127.0.0.1:8470");
+ * ```
+ */
+export async function takeWalletToken(
+  path: string,
+  origin: string,
+  issuerNames?: readonly string[],
+): Promise<{ token: Uint8Array; left: number }> {
+  const wallet = await readWallet(path);
+  const index = wallet.findIndex((t) => usable(t, origin, issuerNames));
+  if (index < 0) {
+    throw new ConfigError(
+      `Wallet '${path}' holds no valid token for '${origin}'${
+        issuerNames ? ` from issuer ${issuerNames.map((n) => `'${n}'`).join(" or ")}` : ""
+      }; run 'panoramix token fetch'`,
+    );
+  }
+  const [entry] = wallet.splice(index, 1);
+  await writeWallet(path, wallet);
+  return { token: entry!.token, left: wallet.length };
+}
+
+/**
+ * A token source for a service (plugins/token `TokenSource`): each challenge the
+ * service sends takes one token for the challenge's origin and issuers out of the
+ * wallet file.
+ *
+ * @param path the wallet file
+ * @param serviceUrl the service's URL (its host:port is the origin when the challenge names none)
+ * @param onSpend told how many tokens the wallet still holds after each one taken
+ * @returns the callback to pass as a token source
+ * @example
+ * ```ts ignore
+ * await submitSurveyPackets(packets, { collector, survey, token: walletTokenSource("tokens.json", collector) });
+ * ```
+ */
+export function walletTokenSource(
+  path: string,
+  serviceUrl: string,
+  onSpend?: (left: number) => void,
+): (challenge: string) => Promise<Uint8Array> {
+  return async (header) => {
+    let origin = originOf(serviceUrl, "Service URL");
+    let issuerNames: string[] | undefined;
+    try {
+      const challenges = readChallengeHeader(header);
+      origin = challenges[0]!.challenge.originInfo?.[0] ?? origin;
+      issuerNames = challenges.map((c) => c.challenge.issuerName);
+    } catch { /* an unreadable challenge: any token for the URL's origin */ }
+    const { token, left } = await takeWalletToken(path, origin, issuerNames);
+    onSpend?.(left);
+    return token;
+  };
+}
+
+/**
+ * Whether a service takes tokens, and how many of a wallet's tokens fit it: reads the
+ * service's `GET /v1/token/challenge` (404 = the node requires no token).
+ *
+ * @param path the wallet file
+ * @param serviceUrl the service's URL
+ * @returns `gated` (the node has a token gate), its origin, and the usable tokens
+ * @throws {TokenHttpError} when the node answers neither a challenge nor 404
+ * @example
+ * ```ts ignore
+ * const { gated, usable } = await walletTokensFor("tokens.json", collector);
+ * ```
+ */
+export async function walletTokensFor(
+  path: string,
+  serviceUrl: string,
+): Promise<{ gated: boolean; origin: string; usable: number }> {
+  let origin = originOf(serviceUrl, "Service URL");
+  const res = await fetch(new URL("/v1/token/challenge", serviceUrl));
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return { gated: false, origin, usable: await countWalletTokens(path, origin) };
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    throw new TokenHttpError(
+      res.status,
+      `Service '${serviceUrl}' gave no token challenge (status ${res.status}): ${
+        text.slice(0, 200)
+      }`,
+    );
+  }
+  try {
+    origin = readString(readRecord(JSON.parse(text), "challenge").origin, "origin");
+  } catch { /* keep the URL's host */ }
+  return { gated: true, origin, usable: await countWalletTokens(path, origin) };
+}
+
 function originOf(url: string, what: string): string {
   try {
     return new URL(url).host;
@@ -390,20 +517,11 @@ export const tokenRedeemCommand = buildCommand({
     if (method !== "GET" && method !== "POST") {
       throw new UsageError(`Method '${flags.method}' must be GET or POST`);
     }
-    const wallet = await readWallet(flags.wallet);
-    const now = Date.now();
-    const index = wallet.findIndex((t) => t.origin === origin && now < t.validUntil + 60_000);
-    if (index < 0) {
-      throw new ConfigError(
-        `Wallet '${flags.wallet}' holds no valid token for '${origin}'; run 'panoramix token fetch'`,
-      );
-    }
-    const [entry] = wallet.splice(index, 1);
-    // The token is spent the moment it is sent: remove it first.
-    await writeWallet(flags.wallet, wallet);
+    // The token is spent the moment it is sent: it leaves the wallet first.
+    const { token, left } = await takeWalletToken(flags.wallet, origin);
     const body = flags.data === undefined ? new Uint8Array() : await Deno.readFile(flags.data);
     const url = new URL(flags.url);
-    const headers: Record<string, string> = { authorization: authorizationHeader(entry!.token) };
+    const headers: Record<string, string> = { authorization: authorizationHeader(token) };
     if (method === "POST") headers["content-type"] = flags.contentType;
     if (flags.sign) {
       const identity = identityFromEnvelope(
@@ -423,11 +541,11 @@ export const tokenRedeemCommand = buildCommand({
     const text = await res.text();
     if (flags.json) {
       await this.stdout.write(
-        JSON.stringify({ status: res.status, body: text, left: wallet.length }) + "\n",
+        JSON.stringify({ status: res.status, body: text, left }) + "\n",
       );
     } else {
       await this.stdout.write(text.endsWith("\n") || text === "" ? text : text + "\n");
-      await this.stderr.write(`status ${res.status}; ${wallet.length} token(s) left\n`);
+      await this.stderr.write(`status ${res.status}; ${left} token(s) left\n`);
     }
     if (res.status === 401) {
       let message = text;

@@ -168,7 +168,7 @@ export interface NodeConfig {
   };
   /** Token redemption at this node's services. */
   tokens: {
-    /** Services that require a token, e.g. "board.inputs", "sphinx.mailbox"; empty = off. */
+    /** Services that require a token, e.g. "board.inputs", "sphinx.mailbox", "survey.reports"; empty = off. */
     services: string[];
     /** Origin name bound in challenges ("" = host:port of this node's URL). */
     origin: string;
@@ -232,7 +232,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "issuer.allow": "Identity keys (base64url) that may fetch tokens; empty = any signed identity",
   "issuer.quotaPerEpoch": "Tokens one identity may fetch per epoch; 0 = no limit",
   "tokens.services":
-    "Services that require a Privacy Pass token (board.inputs, sphinx.mailbox); empty = off",
+    "Services that require a Privacy Pass token (board.inputs, sphinx.mailbox, survey.reports); empty = off",
   "tokens.origin": "Origin name bound in token challenges; empty = host:port of this node's URL",
   "tokens.issuers":
     'Accepted issuers: [{"url": "...", "key": "<identity>"}]; url "" = via directory',

@@ -32,7 +32,7 @@ import {
 } from "../../backends/decrypt/mod.ts";
 import { fromBase64Url, toHex } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack, readEnvelope, toJsonView } from "../../core/envelope.ts";
-import { ConfigError, NotFoundError } from "../../core/errors.ts";
+import { ConfigError, InvalidInputError, NotFoundError } from "../../core/errors.ts";
 import { readArray, readBytes } from "../../core/fields.ts";
 import {
   readSurveyDefinition,
@@ -56,6 +56,7 @@ import { createPost, jobBody, type Post, postToEnvelope, readPost } from "./post
 import { decodeBody, type Route, type RouteRequest } from "./server.ts";
 import type { Store } from "./storage.ts";
 import type { SurveyRunConfig } from "./survey_config.ts";
+import { type ServiceGate, serviceGate } from "./token_gate.ts";
 
 /** A survey as the collector runs it. */
 export interface CollectedSurvey {
@@ -122,12 +123,16 @@ export async function loadCollectedSurvey(run: SurveyRunConfig): Promise<Collect
 
 /**
  * Report admission: everything a submission must pass before the collector
- * stores it. Today: a `survey.submission` envelope of 1 to 10,000 `decrypt.packet`
- * items, each exactly one packet of the survey's cascade. An anonymous access
- * token check (Privacy Pass) belongs here, before anything is stored.
+ * stores it: a `survey.submission` envelope of 1 to 10,000 `decrypt.packet`
+ * items, each exactly one packet of the survey's cascade. When the collector
+ * requires tokens ("survey.reports" in `tokens.services`), one token admits one
+ * request, which may then carry one respondent's reports of a round only:
+ * `perRespondent` bounds the items to the survey's number of questions. The route
+ * checks the body first and spends the token after (a malformed request spends none).
  *
  * @param survey the survey the submission is for
  * @param req the HTTP request (headers, body)
+ * @param options `perRespondent`: at most one report per question (tokens on)
  * @returns the admitted packets
  * @throws {InvalidInputError} naming what is wrong
  * @example
@@ -135,12 +140,22 @@ export async function loadCollectedSurvey(run: SurveyRunConfig): Promise<Collect
  * const packets = admitSurveySubmission(survey, req);
  * ```
  */
-export function admitSurveySubmission(survey: CollectedSurvey, req: RouteRequest): Uint8Array[] {
+export function admitSurveySubmission(
+  survey: CollectedSurvey,
+  req: RouteRequest,
+  options: { perRespondent?: boolean } = {},
+): Uint8Array[] {
   const env = readEnvelope(decodeBody(req), SURVEY_SUBMISSION_KIND, { what: "submission" });
   const items = readArray(env.items, "submission.items", {
     minLength: 1,
     maxLength: SURVEY_SUBMISSION_MAX_ITEMS,
   });
+  const questions = survey.definition.questions.length;
+  if (options.perRespondent && items.length > questions) {
+    throw new InvalidInputError(
+      `Submission holds ${items.length} reports; this collector takes one token per request and one respondent's reports of a round per token (at most ${questions}, one per question)`,
+    );
+  }
   const length = SPHINX_HEADER_SIZE + survey.cascade.payloadSize;
   return items.map((value, i) => {
     const item = readEnvelope(value, DECRYPT_KINDS.packet, { what: `submission.items[${i}]` });
@@ -661,18 +676,23 @@ function finite(view: SurveyRoundView): unknown {
  * The collector's HTTP routes.
  *
  * `GET /v1/surveys`, `GET /v1/surveys/:survey` (definition, plan, transport, round),
- * `POST /v1/surveys/:survey/reports` (a `survey.submission`; 202 once on disk),
+ * `POST /v1/surveys/:survey/reports` (a `survey.submission`; 202 once on disk; with
+ * tokens, 401 `WWW-Authenticate: PrivateToken` until one valid unspent token comes),
  * `GET /v1/surveys/:survey/rounds` (every round), `GET /v1/surveys/:survey/rounds/:round`
  * (`current` for the open round), `GET /v1/surveys/:survey/estimate` (all rounds pooled).
  *
  * @param collector the collector
+ * @param options `tokens`: the "survey.reports" gate when reports need a token
  * @returns the routes
  * @example
  * ```ts ignore
  * routes.push(...surveyRoutes(collector));
  * ```
  */
-export function surveyCollectorRoutes(collector: SurveyCollector): Route[] {
+export function surveyCollectorRoutes(
+  collector: SurveyCollector,
+  options: { tokens?: ServiceGate | undefined } = {},
+): Route[] {
   const info = (s: CollectedSurvey) => ({
     id: s.definition.id,
     definition: { v: 1, kind: "survey.definition", ...s.definition },
@@ -688,6 +708,7 @@ export function surveyCollectorRoutes(collector: SurveyCollector): Route[] {
     minBatchSize: s.minBatchSize,
     pending: collector.pending(s),
     transport: { backend: "decrypt", cascade: toJsonView(encodeSphinxCascade(s.cascade)) },
+    tokenRequired: options.tokens !== undefined,
   });
   return [
     {
@@ -705,7 +726,9 @@ export function surveyCollectorRoutes(collector: SurveyCollector): Route[] {
       path: "/v1/surveys/:survey/reports",
       async handle(req) {
         const survey = collector.survey(req.params.survey!);
-        const packets = admitSurveySubmission(survey, req);
+        const packets = admitSurveySubmission(survey, req, { perRespondent: !!options.tokens });
+        // The spent token is committed before the packets are stored and acknowledged.
+        if (options.tokens) await options.tokens.admit(req.request);
         const round = await collector.accept(survey, packets);
         return jsonResponse({ accepted: packets.length, round }, { status: 202 });
       },
@@ -777,7 +800,9 @@ export async function surveyService(
     metrics: ctx.metrics,
   });
   return {
-    routes: surveyCollectorRoutes(collector),
+    routes: surveyCollectorRoutes(collector, {
+      tokens: serviceGate(ctx.tokenGate, ctx.config, "survey.reports"),
+    }),
     start: () => collector.start(),
     stop: () => collector.stop(),
   };

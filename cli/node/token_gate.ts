@@ -537,6 +537,9 @@ export const GATED_ROUTES: Readonly<
   },
   // A mailbox owner fetching its delivered messages (signed by the mailbox key, docs/message.md).
   "sphinx.mailbox": { method: "POST", path: "/v1/mailbox/fetch" },
+  // Not here: services whose role admits the token itself, after checking the request,
+  // so that a malformed request spends no token (see `serviceGate`): "survey.reports"
+  // (POST /v1/surveys/:survey/reports, the survey collector).
 };
 
 /**
@@ -623,4 +626,43 @@ export function tokenGateFor(
     metrics: deps.metrics,
     logger: deps.logger.child({ role: "tokens" }),
   });
+}
+
+/** A gate bound to one service, for a role that admits tokens inside its handler. */
+export interface ServiceGate {
+  /** The service name (metrics, spent-token records). */
+  readonly service: string;
+  /**
+   * Verifies the request's token and commits it as spent (see {@linkcode TokenGate.admit}).
+   *
+   * @param request the HTTP request
+   * @returns the verified token
+   * @throws {HttpError} 401 with a fresh challenge when the token is missing, invalid or spent
+   */
+  admit(request: Request): Promise<VerifiedToken>;
+}
+
+/**
+ * The gate of one service when the node's `tokens.services` lists it, for roles that
+ * admit tokens in their own handlers: the handler checks the request first (a
+ * malformed request gets its 4xx and spends no token), then calls `admit`, then does
+ * its work. Used by the survey collector ("survey.reports").
+ *
+ * @param gate the node's gate (`ctx.tokenGate`)
+ * @param config the node config
+ * @param service the service name
+ * @returns the bound gate, or undefined when the service needs no token
+ * @example
+ * ```ts ignore
+ * const tokens = serviceGate(ctx.tokenGate, ctx.config, "survey.reports");
+ * if (tokens) await tokens.admit(req.request);
+ * ```
+ */
+export function serviceGate(
+  gate: TokenGate | undefined,
+  config: NodeConfig,
+  service: string,
+): ServiceGate | undefined {
+  if (!gate || !serviceNeedsToken(config, service)) return undefined;
+  return { service, admit: (request) => gate.admit(request, service) };
 }

@@ -36,6 +36,8 @@ import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope
 import { InvalidInputError, PanoramixError } from "../../core/errors.ts";
 import { readArray, readNumber, readRecord, readString } from "../../core/fields.ts";
 import type { RandomSource } from "../../core/random.ts";
+// The token plugin's dependency-free client part: presenting tokens loads no Privacy Pass library.
+import { fetchAnsweringChallenge, TokenHttpError, type TokenSource } from "../token/client/mod.ts";
 import { readSurveyDefinition, type SurveyDefinition } from "./definition.ts";
 import { type SurveyAnswer, surveyRespond } from "./randomize.ts";
 import { decodeSurveyReport, encodeSurveyReport, type SurveyReport } from "./report.ts";
@@ -57,13 +59,18 @@ export interface SurveyCollectorInfo {
   cascade: SphinxCascade;
   /** The round now open. */
   round: { index: number; start: number; end: number };
+  /**
+   * The collector requires a Privacy Pass token per report submission (one request
+   * per token, one respondent's reports of a round per request).
+   */
+  tokenRequired: boolean;
 }
 
 /**
  * Reads the collector's description of a survey (JSON from `GET /v1/surveys/:id`).
  *
  * @param value the decoded JSON
- * @returns definition, cascade and current round
+ * @returns definition, cascade, current round, whether reports need a token
  * @throws {InvalidInputError} naming the malformed field
  * @example
  * ```ts ignore
@@ -88,6 +95,7 @@ export function readSurveyCollectorInfo(value: unknown): SurveyCollectorInfo {
       start: readNumber(round.start, "survey info.round.start"),
       end: readNumber(round.end, "survey info.round.end"),
     },
+    tokenRequired: r.tokenRequired === true,
   };
 }
 
@@ -148,19 +156,31 @@ export interface SubmitSurveyOptions {
   survey: string;
   /** The fetch to use (default `globalThis.fetch`). */
   fetch?: typeof fetch;
+  /**
+   * A Privacy Pass token, or a callback that yields one, presented only when the
+   * collector answers `401 WWW-Authenticate: PrivateToken` (collectors with
+   * `survey.reports` in `tokens.services`). One token admits one request, which then
+   * carries one respondent's reports of a round (at most one per question).
+   */
+  token?: TokenSource;
 }
 
 /**
  * Posts sealed reports to a collector, which acknowledges them only once they are
- * on its disk.
+ * on its disk. When the collector asks for a token (RFC 9577), one is taken from
+ * `options.token` and the request is sent again with it.
  *
- * @param packets sealed reports (at most {@linkcode SURVEY_SUBMISSION_MAX_ITEMS})
- * @param options collector URL and survey id
+ * @param packets sealed reports (at most {@linkcode SURVEY_SUBMISSION_MAX_ITEMS}; with
+ *   tokens, one respondent's reports of a round)
+ * @param options collector URL, survey id, token source
  * @returns the number accepted and the round they count in
  * @throws {PanoramixError} (unavailable) when the collector refuses or cannot be reached
+ * @throws {TokenHttpError} (401) when the collector needs a token and none was given, or
+ *   refuses the token presented (invalid, another origin or issuer, already spent)
  * @example
  * ```ts ignore
  * await submitSurveyPackets(packets, { collector: "http://127.0.0.1:8470", survey: "traffic" });
+ * await submitSurveyPackets(packets, { collector, survey, token: tokenFromWallet });
  * ```
  */
 export async function submitSurveyPackets(
@@ -172,13 +192,16 @@ export async function submitSurveyPackets(
     encodeURIComponent(options.survey)
   }/reports`;
   let response: Response;
+  let challenged = false;
+  let presented = false;
   try {
-    response = await doFetch(url, {
+    ({ response, challenged, presented } = await fetchAnsweringChallenge(url, {
       method: "POST",
       headers: { "content-type": "application/msgpack" },
       body: surveySubmissionBody(packets),
-    });
+    }, { token: options.token, fetch: doFetch }));
   } catch (error) {
+    if (error instanceof PanoramixError) throw error; // the token source's own error
     throw new PanoramixError("unavailable", `Collector '${options.collector}' cannot be reached`, {
       cause: error,
     });
@@ -189,6 +212,14 @@ export async function submitSurveyPackets(
     try {
       message = String(JSON.parse(text).message ?? text);
     } catch { /* not JSON */ }
+    if (response.status === 401 && challenged) {
+      throw new TokenHttpError(
+        401,
+        presented
+          ? `Collector refused the token: ${message}`
+          : `Collector '${options.collector}' requires a Privacy Pass token for reports of survey '${options.survey}' (WWW-Authenticate: PrivateToken); none was given`,
+      );
+    }
     throw new PanoramixError(
       response.status >= 500 || response.status === 429 ? "unavailable" : "invalid_input",
       `Collector refused the reports (HTTP ${response.status}): ${message}`,
@@ -415,13 +446,14 @@ export class SurveyDevice {
    * the answers, seals them for the cascade and posts them.
    *
    * @param answers true answers by question id
-   * @param options collector URL (the survey is this device's) and fetch
+   * @param options collector URL (the survey is this device's), fetch, and a token
+   *   source for collectors that require tokens (one token per round's request)
    * @returns what was sent and withheld
    * @throws {PanoramixError} when the collector cannot be reached or refuses
    */
   async report(
     answers: Readonly<Record<string, SurveyAnswer>>,
-    options: { collector: string; fetch?: typeof fetch },
+    options: { collector: string; fetch?: typeof fetch; token?: TokenSource },
   ): Promise<SurveyDeviceRound & { round: number; sent: number }> {
     const target = { ...options, survey: this.definition.id };
     const info = await fetchSurveyInfo(target);

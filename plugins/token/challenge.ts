@@ -13,7 +13,7 @@
  */
 
 import { TokenChallenge, WWWAuthenticateHeader } from "@cloudflare/privacypass-ts";
-import { fromBase64Url, toBase64Url } from "../../core/bytes.ts";
+import { fromBase64Url } from "../../core/bytes.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { labelledDigest } from "../../core/transcript.ts";
 import { readTokenType, type TokenPublicKey, type TokenType } from "./keys.ts";
@@ -198,21 +198,6 @@ export function readChallengeHeader(header: string): ParsedChallenge[] {
     throw new InvalidInputError(`WWW-Authenticate header holds no PrivateToken challenge`);
   }
   return parsed.map((p) => ({ challenge: p.challenge, tokenKey: p.tokenKey }));
-}
-
-/**
- * The `Authorization` value that presents a token (RFC 9577 §2.2).
- *
- * @param token the serialized token
- * @returns `PrivateToken token="…"` (base64url)
- * @example
- * ```ts
- * import { authorizationHeader } from "./challenge.ts";
- * console.assert(authorizationHeader(new Uint8Array([0, 2])) === 'PrivateToken token="AAI"');
- * ```
- */
-export function authorizationHeader(token: Uint8Array): string {
-  return `PrivateToken token="${toBase64Url(token)}"`;
 }
 
 /**

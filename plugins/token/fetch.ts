@@ -6,8 +6,8 @@
  * @module
  */
 
-import { PanoramixError } from "../../core/errors.ts";
-import { authorizationHeader, type TokenChallengeLike } from "./challenge.ts";
+import type { TokenChallengeLike } from "./challenge.ts";
+import { authorizationHeader, TokenHttpError } from "./client/mod.ts";
 import { beginToken, TOKEN_REQUEST_MEDIA_TYPE, TOKEN_RESPONSE_MEDIA_TYPE } from "./issuance.ts";
 import type { TokenPublicKey } from "./keys.ts";
 
@@ -26,35 +26,6 @@ export interface FetchTokenOptions {
   headers?: (body: Uint8Array, path: string) => Record<string, string>;
   /** The fetch function (default the global one). */
   fetch?: typeof fetch;
-}
-
-/** The issuer or service answered with an error. */
-export class TokenHttpError extends PanoramixError {
-  /** HTTP status. */
-  readonly status: number;
-
-  /**
-   * Creates the error.
-   *
-   * @param status HTTP status
-   * @param message what failed
-   */
-  constructor(status: number, message: string) {
-    super(
-      status === 401 || status === 403
-        ? "verification_failed"
-        : status === 409
-        ? "replay"
-        : status === 503 || status === 429
-        ? "unavailable"
-        : status >= 500
-        ? "internal"
-        : "invalid_input",
-      message,
-    );
-    this.status = status;
-    this.name = "TokenHttpError";
-  }
 }
 
 async function errorText(res: Response): Promise<string> {

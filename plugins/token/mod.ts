@@ -9,6 +9,8 @@
  *   presentation as `Authorization: PrivateToken token=…`.
  * - {@linkcode verifyToken}, {@linkcode redeemToken}, {@linkcode MemorySpentTokens}: redemption.
  * - {@linkcode settlementToEnvelope}, {@linkcode auditSettlements}: per-epoch settlement.
+ * - {@linkcode fetchAnsweringChallenge}, {@linkcode isTokenChallenge}, `TokenSource`: a client
+ *   answering a service's challenge (`client/mod.ts`, free of the Privacy Pass library).
  *
  * @example
  * ```ts
@@ -32,3 +34,4 @@ export * from "./issuance.ts";
 export * from "./redeem.ts";
 export * from "./fetch.ts";
 export * from "./settlement.ts";
+export * from "./client/mod.ts";
