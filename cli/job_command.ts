@@ -196,7 +196,9 @@ export const jobCreateCommand = buildCommand({
         parse: String,
         variadic: true,
         optional: true,
-        brief: "Identity (base64url) allowed to submit; repeatable (default: anyone authenticated)",
+        brief:
+          "Identity (base64url) allowed to submit; repeatable (default: anyone authenticated, " +
+          "and then a reencrypt job takes only inputs with proofs of knowledge)",
       },
       context: contextFlag,
     },

@@ -63,6 +63,10 @@ Deno.test("job create, submit, close and status drive a 3-mixer cascade on a boa
       `${dir}/pub.json`,
       "--min-inputs",
       "3",
+      // Listed submitters post plain ciphertexts; a job open to anyone needs proofs of
+      // knowledge with every input (issue 11 §6), which `panoramix encrypt` does not make.
+      "--submitter",
+      user.stdout.trim(),
       ...stages,
     ]);
     assert.equal(created.status, 0, created.stderr);
