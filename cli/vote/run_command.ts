@@ -13,7 +13,7 @@ import {
   electionTranscriptFromEnvelope,
   electionTranscriptToEnvelope,
   runLocalElection,
-  simulateElectionBallots,
+  simulateElectionBallotsInParallel,
   verifyElection,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
@@ -54,8 +54,14 @@ export const voteRunCommand = buildCommand({
       const { transcript, times } = await runLocalElection(definition, {
         ...(flags.workers === undefined ? {} : { workers: flags.workers }),
         onProgress: progress.report,
-        ballots: (e) =>
-          simulateElectionBallots(e, { count: flags.ballots, blank: flags.blank ?? 0 }).ballots,
+        // Simulated voters encrypt on every worker, with progress.
+        ballots: async (e) =>
+          (await simulateElectionBallotsInParallel(e, {
+            count: flags.ballots,
+            blank: flags.blank ?? 0,
+            ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+            onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
+          })).ballots,
         onPhase: (phase, ms) => void this.stderr.write(`${phase}: ${seconds(ms)} s\n`),
       });
       await writeBinaryOrJson(
@@ -130,7 +136,12 @@ export const voteBenchCommand = buildCommand({
       const { transcript, times } = await runLocalElection(definition, {
         workers,
         onProgress: progress.report,
-        ballots: (e) => simulateElectionBallots(e, { count: flags.ballots }).ballots,
+        ballots: async (e) =>
+          (await simulateElectionBallotsInParallel(e, {
+            count: flags.ballots,
+            workers,
+            onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
+          })).ballots,
         onPhase: (phase, ms) => log(`  ${phase}: ${seconds(ms)} s\n`),
       });
       let t = performance.now();

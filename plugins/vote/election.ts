@@ -322,8 +322,13 @@ export type ElectionPhaseTimes = Record<string, number>;
 
 /** Options of {@linkcode runLocalElection}. */
 export interface LocalElectionOptions extends ElectionPhaseOptions {
-  /** Produces the ballots to cast once the election key exists. */
-  ballots: (election: ElectionPublicInfo) => Iterable<ElectionBallot>;
+  /**
+   * Produces the ballots to cast once the election key exists (may be async, e.g.
+   * `simulateElectionBallotsInParallel` on the worker pool).
+   */
+  ballots: (
+    election: ElectionPublicInfo,
+  ) => Iterable<ElectionBallot> | Promise<Iterable<ElectionBallot>>;
   /** Voter roll (default: any credential). */
   voters?: Iterable<string>;
   /** Mix through this cascade (e.g. mix nodes) instead of local mixers. */
@@ -390,7 +395,7 @@ export async function runLocalElection(
     publicKey: ceremony.key.publicKey,
   };
   phase("key ceremony");
-  const ballots = [...options.ballots(election)];
+  const ballots = [...await options.ballots(election)];
   phase("encrypt ballots");
   const box = new ElectionBallotBox(
     election,
