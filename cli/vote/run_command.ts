@@ -4,6 +4,7 @@
  * @module
  */
 
+import process from "node:process";
 import { buildCommand } from "@stricli/core";
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { UsageError } from "../../core/errors.ts";
@@ -129,6 +130,19 @@ export const voteBenchCommand = buildCommand({
     const workers = flags.workers ?? workerCount();
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     const log = (text: string) => void this.stderr.write(text);
+    // Process CPU time (all threads, workers included) per phase, and the peak resident
+    // memory sampled every 200 ms (issue 17: scaling and memory on a shared machine).
+    const cpuSeconds: Record<string, number> = {};
+    let cpuMark = process.cpuUsage();
+    const cpuPhase = (name: string) => {
+      const used = process.cpuUsage(cpuMark);
+      cpuMark = process.cpuUsage();
+      cpuSeconds[name] = Number(((used.user + used.system) / 1e6).toFixed(2));
+    };
+    let peakRss = process.memoryUsage.rss();
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    }, 200);
     try {
       log(
         `vote bench: ${flags.ballots} ballots, ${flags.mixers} mixers, ${flags.threshold}-of-${flags.trustees} trustees, ${workers} worker(s)\n`,
@@ -142,14 +156,19 @@ export const voteBenchCommand = buildCommand({
             workers,
             onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
           })).ballots,
-        onPhase: (phase, ms) => log(`  ${phase}: ${seconds(ms)} s\n`),
+        onPhase: (phase, ms) => {
+          cpuPhase(phase);
+          log(`  ${phase}: ${seconds(ms)} s (cpu ${cpuSeconds[phase]!.toFixed(2)} s)\n`);
+        },
       });
       let t = performance.now();
       const bytes = encodeMsgpack(electionTranscriptToEnvelope(transcript));
       times["write transcript"] = performance.now() - t;
+      cpuPhase("write transcript");
       t = performance.now();
       const decoded = electionTranscriptFromEnvelope(decodeMsgpack(bytes, "transcript"));
       times["read transcript"] = performance.now() - t;
+      cpuPhase("read transcript");
       t = performance.now();
       let mark = t;
       const verifySteps: Record<string, number> = {};
@@ -164,6 +183,8 @@ export const voteBenchCommand = buildCommand({
         },
       });
       times["verify"] = performance.now() - t;
+      cpuPhase("verify");
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
       await progress.done();
       const election = Object.entries(times)
         .filter(([p]) => p !== "encrypt ballots")
@@ -178,6 +199,9 @@ export const voteBenchCommand = buildCommand({
           Object.entries(times).map(([p, ms]) => [p, Number((ms / 1000).toFixed(2))]),
         ),
         verifySteps,
+        // Process CPU seconds per phase (all threads); wall seconds above.
+        cpuSeconds,
+        peakRssMB: Math.round(peakRss / 1e6),
         // Everything but the voters' own encryption (done on their devices).
         electionSeconds: Number((election / 1000).toFixed(2)),
         tally: transcript.tally.questions[0]!.counts,
@@ -187,7 +211,9 @@ export const voteBenchCommand = buildCommand({
         return;
       }
       const lines = Object.entries(report.seconds).map(([p, s]) =>
-        `  ${p.padEnd(18)} ${s.toFixed(2).padStart(9)} s`
+        `  ${p.padEnd(18)} ${s.toFixed(2).padStart(9)} s  cpu ${
+          (cpuSeconds[p] ?? 0).toFixed(2).padStart(9)
+        } s`
       );
       // Each verification step under "verify".
       for (const [p, s] of Object.entries(verifySteps)) {
@@ -201,9 +227,11 @@ export const voteBenchCommand = buildCommand({
           } s (all phases except voters' encryption)\n` +
           `  transcript         ${(bytes.length / 1e6).toFixed(1)} MB; tally ${
             report.tally.join(" / ")
-          }\n`,
+          }\n` +
+          `  peak memory        ${report.peakRssMB} MB resident\n`,
       );
     } finally {
+      clearInterval(sampler);
       await progress.done();
       closeWorkerPool();
     }
