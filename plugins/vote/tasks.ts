@@ -381,7 +381,7 @@ export async function voteVerifyBallotProofs(
  * Chaum–Pedersen proof (backend `createPackedDecryptionShareBatch`, on the workers).
  *
  * @param key the trustee's index and secret share
- * @param options ciphertexts, workers and progress (reported once, at the end)
+ * @param options ciphertexts, workers and progress (as chunks of shares finish)
  * @returns the shares (32·w bytes each, one per ciphertext) and the batch proof
  * @example
  * ```ts ignore
@@ -396,6 +396,7 @@ export async function voteCreateDecryptionShares(
   const batch = await createPackedDecryptionShareBatch(key, ciphertexts, {
     context: options.context, // the proof binds the election fingerprint
     ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
   });
   const size = ELEMENT_BYTES * batch.width;
   const shares: Uint8Array[] = [];
@@ -437,6 +438,7 @@ export async function voteVerifyDecryptionShares(
         verificationKey: trustee.verificationKey,
         context: options.context,
         ...(options.workers === undefined ? {} : { workers: options.workers }),
+        ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
       },
     );
     return true;
