@@ -169,6 +169,10 @@ export async function simulateElectionBallotsInParallel(
   };
   const ballots: ElectionBallot[] = [];
   const answers: ElectionAnswer[][] = [];
+  // One fingerprint shared by every ballot (a view, never transferred to a worker whole).
+  const shared = new Uint8Array(2 * election.fingerprint.length);
+  shared.set(election.fingerprint);
+  const fingerprint = shared.subarray(0, election.fingerprint.length);
   const size = 2 * ELEMENT_BYTES * electionBallotLayout(election.definition).elements.length;
   // Rounds of a few chunks per worker keep every worker busy and report progress as they end.
   const perRound = Math.max(1, workers) * 4;
@@ -183,7 +187,7 @@ export async function simulateElectionBallotsInParallel(
       for (let j = 0; j < hi - lo; j++) {
         const i = lo + j;
         ballots.push({
-          election: election.fingerprint.slice(),
+          election: fingerprint,
           credential: `voter-${i + 1}`,
           // Made by the worker from valid points: not decoded again here.
           ciphertext: Ciphertext.unchecked(cts!.subarray(j * size, (j + 1) * size)),

@@ -346,7 +346,7 @@ export async function voteVerifyBallotProofs(
 ): Promise<{ verdicts: Uint8Array; receipts: Uint8Array[] }> {
   const { ballots, width } = items;
   const encoder = new TextEncoder();
-  const credentials = ballots.map((b) => {
+  for (const b of ballots) {
     if (
       b.ciphertext.width !== width || b.proof.responses.length !== width ||
       b.proof.commitments.length !== ELEMENT_BYTES * width ||
@@ -354,15 +354,21 @@ export async function voteVerifyBallotProofs(
     ) {
       throw new InvalidInputError(`Ballot of '${b.credential.slice(0, 40)}' is not of this batch`);
     }
-    const bytes = encoder.encode(b.credential).subarray(0, 0xffff);
-    return concatBytes(new Uint8Array([bytes.length >> 8, bytes.length & 255]), bytes);
-  });
+  }
+  // Credentials packed per chunk, when the chunk is sent (no array of N packed strings).
+  const packCredentials = (lo: number, hi: number) =>
+    concatBytes(
+      ...ballots.slice(lo, hi).map((b) => {
+        const bytes = encoder.encode(b.credential).subarray(0, 0xffff);
+        return concatBytes(new Uint8Array([bytes.length >> 8, bytes.length & 255]), bytes);
+      }),
+    );
   const pk = encodePoint(items.publicKey);
   const results = await runChunks(VOTE_TASKS.verifyBallots, ballots.length, (lo, hi) => [
     pk.slice(),
     header(width, hi - lo),
     items.fingerprint.slice(),
-    concatBytes(...credentials.slice(lo, hi)),
+    packCredentials(lo, hi),
     concatBytes(...ballots.slice(lo, hi).map((b) => b.ciphertext.bytes)),
     concatBytes(...ballots.slice(lo, hi).map((b) => packBallotProof(b.proof))),
     new Uint8Array([items.receipts === false ? 0 : 1]),
