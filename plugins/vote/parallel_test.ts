@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
 import { VerificationError } from "../../core/errors.ts";
+import { decodeElectionAnswers } from "./answers.ts";
 import { packBallotProof } from "./ballot.ts";
 import { ElectionBallotBox } from "./ballot_box.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
@@ -144,7 +145,17 @@ Deno.test("every phase: 2 workers give the receipts, shares, plaintexts, tally a
     assert.equal(results[1]!.tally.ballots, N);
     // Combination and plaintext checks chunk for chunk.
     const posts = shares[1]!.map((d) => ({ trustee: d.trustee, shares: d.shares }));
-    const combined = await voteCombineDecryptionShares(posts, { ciphertexts: inputs, workers: 2 });
+    const combined = await voteCombineDecryptionShares(posts, {
+      ciphertexts: inputs,
+      workers: 2,
+      definition,
+    });
+    // The answers decoded on the workers are those decoded here from the messages.
+    assert.deepEqual(
+      combined.answers,
+      combined.messages.map((parts) => decodeElectionAnswers(definition, parts) ?? null),
+    );
+    assert.deepEqual(combined.answers, results[0]!.answers);
     assert.deepEqual(
       combined.messages,
       (await voteCombineDecryptionShares(posts, {
@@ -211,7 +222,8 @@ Deno.test("universal verifier: the same verdicts on 1 and 2 workers, tampering n
     ]);
     // A plaintext.
     const plaintexts = [...transcript.plaintexts];
-    plaintexts[12] = plaintexts[13]!;
+    // Another ballot's plaintext holding other answers (equal answers give equal plaintexts).
+    plaintexts[12] = plaintexts.find((p) => p.join() !== plaintexts[12]!.join())!;
     tampered.push(["plaintext", { ...transcript, plaintexts }, /^Plaintext 13: /]);
     for (const [what, t, expected] of tampered) {
       const [one, two] = [await verdict(t, 1), await verdict(t, 2)];
