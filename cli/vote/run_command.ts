@@ -134,10 +134,19 @@ export const voteBenchCommand = buildCommand({
     // memory sampled every 200 ms (issue 17: scaling and memory on a shared machine).
     const cpuSeconds: Record<string, number> = {};
     let cpuMark = process.cpuUsage();
+    // Resident memory, this thread's JS heap and its external (ArrayBuffer) memory when each
+    // phase ends (MB), to see what holds it.
+    const memoryMB: Record<string, { rss: number; heap: number; external: number }> = {};
     const cpuPhase = (name: string) => {
       const used = process.cpuUsage(cpuMark);
       cpuMark = process.cpuUsage();
       cpuSeconds[name] = Number(((used.user + used.system) / 1e6).toFixed(2));
+      const memory = process.memoryUsage();
+      memoryMB[name] = {
+        rss: Math.round(memory.rss / 1e6),
+        heap: Math.round(memory.heapUsed / 1e6),
+        external: Math.round(memory.external / 1e6),
+      };
     };
     let peakRss = process.memoryUsage.rss();
     const sampler = setInterval(() => {
@@ -210,6 +219,7 @@ export const voteBenchCommand = buildCommand({
         // Process CPU seconds per phase (all threads); wall seconds above.
         cpuSeconds,
         peakRssMB: Math.round(peakRss / 1e6),
+        memoryMB,
         // Everything but the voters' own encryption (done on their devices).
         electionSeconds: Number((election / 1000).toFixed(2)),
         tally: tallyCounts,
