@@ -73,6 +73,9 @@ export const VOTE_ITEM_INVALID = 1;
 /** The item is malformed (bad encoding). */
 export const VOTE_ITEM_MALFORMED = 2;
 
+/** Most items in one chunk of a vote task (bounds the memory of a worker and of a message). */
+const MAX_CHUNK = 4096;
+
 /** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
 const SLOT_BYTES = 31;
 const NO_MESSAGE = 255;
@@ -311,7 +314,11 @@ async function runChunks(
   options: VoteBatchOptions,
 ): Promise<Uint8Array[][]> {
   const workers = options.workers ?? workerCount();
-  const ranges = splitRange(count, workers > 1 ? workers * 4 : Math.ceil(count / 2000));
+  // At most MAX_CHUNK items per chunk, so a worker's memory is bounded whatever the count.
+  const ranges = splitRange(
+    count,
+    workers > 1 ? Math.max(workers * 4, Math.ceil(count / MAX_CHUNK)) : Math.ceil(count / 2000),
+  );
   const local = async () => {
     const out: Uint8Array[][] = [];
     for (const [lo, hi] of ranges) {
