@@ -81,6 +81,20 @@ export interface ShareBatchWorkerOptions {
    * give the same bytes.
    */
   context?: Uint8Array;
+  /**
+   * Progress: called as chunks finish with the ciphertexts done and the total (the share
+   * multiplications when creating, the multi-scalar multiplications when verifying).
+   */
+  onChunk?: (done: number, total: number) => void;
+}
+
+/** Maps jobs done to ciphertexts done for a progress callback. */
+function jobProgress(
+  n: number,
+  onChunk: ((done: number, total: number) => void) | undefined,
+): { onJobDone?: (done: number, total: number) => void } {
+  if (onChunk === undefined) return {};
+  return { onJobDone: (done, total) => onChunk(Math.round((n * done) / total), n) };
 }
 
 function batchWidth(ciphertexts: readonly Ciphertext[]): number {
@@ -135,6 +149,7 @@ async function foldBatch(
     shares: Uint8Array | undefined;
     rho: readonly bigint[];
     workers: number;
+    onChunk?: (done: number, total: number) => void;
   },
 ): Promise<{ c: Point; d: Point }> {
   const { width, ciphertexts, shares, rho } = options;
@@ -149,6 +164,7 @@ async function foldBatch(
   ]);
   const partials = await runWorkerTasks(SHARE_BATCH_COMBINE_TASK, argsList, {
     workers: options.workers,
+    ...jobProgress(n, options.onChunk),
   });
   let c = IDENTITY, d = IDENTITY;
   for (const [cBytes, dBytes] of partials) {
@@ -213,7 +229,7 @@ export async function createPackedDecryptionShareBatch(
       secret.slice(),
       ctBytes.slice(lo * ctSize, hi * ctSize),
     ]),
-    { workers },
+    { workers, ...jobProgress(n, options.onChunk) },
   );
   const shareBytes = joinBytes(parts.map((p) => p[0]!));
   const vk = fixedBase(BASE_POINT).multiply(x); // yⱼ = g^{xⱼ}
@@ -376,7 +392,14 @@ export async function verifyPackedDecryptionShareBatch(
   let folded: { c: Point; d: Point };
   try {
     // C = Σ ρ·c1, D = Σ ρ·d (two MSMs, Bellare–Garay–Rabin small-exponent test).
-    folded = await foldBatch({ width, ciphertexts: ctBytes, shares: batch.shares, rho, workers });
+    folded = await foldBatch({
+      width,
+      ciphertexts: ctBytes,
+      shares: batch.shares,
+      rho,
+      workers,
+      ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
+    });
   } catch (error) {
     if (error instanceof VerificationError) {
       throw new VerificationError(`Decryption share batch of ${who} is invalid: ${error.message}`, {

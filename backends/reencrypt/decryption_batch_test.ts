@@ -231,3 +231,29 @@ Deno.test("a batch proof is bound to its context (an election fingerprint)", asy
     await assertRejectsWith(() => check(other), VerificationError, /trustee 2/);
   }
 });
+
+Deno.test("share batches report progress per chunk up to the batch size", async () => {
+  const many = Array.from({ length: 40 }, (_, i) => cts[i % cts.length]!);
+  for (const workers of [1, 2]) {
+    const made: number[] = [], checked: number[] = [];
+    const batch = await createPackedDecryptionShareBatch(secretShares[0]!, many, {
+      workers,
+      onChunk: (done, total) => {
+        assert.equal(total, 40);
+        made.push(done);
+      },
+    });
+    await verifyPackedDecryptionShareBatch(batch, {
+      ciphertexts: many,
+      verificationKey: vk(1),
+      workers,
+      onChunk: (done) => checked.push(done),
+    });
+    assert.equal(made.at(-1), 40);
+    assert.equal(checked.at(-1), 40);
+    // Non-decreasing, and more than one report with 2 workers.
+    assert.deepEqual(made, [...made].sort((a, b) => a - b));
+    if (workers === 2) assert.ok(made.length >= 2, `reports ${made}`);
+  }
+  closeWorkerPool();
+});

@@ -21,6 +21,7 @@ export * from "./group.ts";
 export * from "./encoding.ts";
 export * from "./generators.ts";
 export * from "./elgamal.ts";
+export * from "./elgamal_batch.ts";
 export * from "./shuffle_proof.ts";
 export * from "./decryption.ts";
 export * from "./decryption_batch.ts";

@@ -7,6 +7,7 @@
 
 import "./shuffle_tasks.ts";
 import "./decryption_batch_tasks.ts";
+import "./elgamal_batch.ts";
 import { isWorkerContext, serveWorkerTasks } from "../../core/worker_pool.ts";
 
 if (isWorkerContext()) serveWorkerTasks();

@@ -4,6 +4,7 @@
  * @module
  */
 
+import process from "node:process";
 import { buildCommand } from "@stricli/core";
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { UsageError } from "../../core/errors.ts";
@@ -13,7 +14,7 @@ import {
   electionTranscriptFromEnvelope,
   electionTranscriptToEnvelope,
   runLocalElection,
-  simulateElectionBallots,
+  simulateElectionBallotsInParallel,
   verifyElection,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
@@ -54,8 +55,14 @@ export const voteRunCommand = buildCommand({
       const { transcript, times } = await runLocalElection(definition, {
         ...(flags.workers === undefined ? {} : { workers: flags.workers }),
         onProgress: progress.report,
-        ballots: (e) =>
-          simulateElectionBallots(e, { count: flags.ballots, blank: flags.blank ?? 0 }).ballots,
+        // Simulated voters encrypt on every worker, with progress.
+        ballots: async (e) =>
+          (await simulateElectionBallotsInParallel(e, {
+            count: flags.ballots,
+            blank: flags.blank ?? 0,
+            ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+            onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
+          })).ballots,
         onPhase: (phase, ms) => void this.stderr.write(`${phase}: ${seconds(ms)} s\n`),
       });
       await writeBinaryOrJson(
@@ -123,22 +130,62 @@ export const voteBenchCommand = buildCommand({
     const workers = flags.workers ?? workerCount();
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     const log = (text: string) => void this.stderr.write(text);
+    // Process CPU time (all threads, workers included) per phase, and the peak resident
+    // memory sampled every 200 ms (issue 17: scaling and memory on a shared machine).
+    const cpuSeconds: Record<string, number> = {};
+    let cpuMark = process.cpuUsage();
+    // Resident memory, this thread's JS heap and its external (ArrayBuffer) memory when each
+    // phase ends (MB), to see what holds it.
+    const memoryMB: Record<string, { rss: number; heap: number; external: number }> = {};
+    const cpuPhase = (name: string) => {
+      const used = process.cpuUsage(cpuMark);
+      cpuMark = process.cpuUsage();
+      cpuSeconds[name] = Number(((used.user + used.system) / 1e6).toFixed(2));
+      const memory = process.memoryUsage();
+      memoryMB[name] = {
+        rss: Math.round(memory.rss / 1e6),
+        heap: Math.round(memory.heapUsed / 1e6),
+        external: Math.round(memory.external / 1e6),
+      };
+    };
+    let peakRss = process.memoryUsage.rss();
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    }, 200);
     try {
       log(
         `vote bench: ${flags.ballots} ballots, ${flags.mixers} mixers, ${flags.threshold}-of-${flags.trustees} trustees, ${workers} worker(s)\n`,
       );
-      const { transcript, times } = await runLocalElection(definition, {
+      const run = await runLocalElection(definition, {
         workers,
         onProgress: progress.report,
-        ballots: (e) => simulateElectionBallots(e, { count: flags.ballots }).ballots,
-        onPhase: (phase, ms) => log(`  ${phase}: ${seconds(ms)} s\n`),
+        ballots: async (e) =>
+          (await simulateElectionBallotsInParallel(e, {
+            count: flags.ballots,
+            workers,
+            onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
+          })).ballots,
+        onPhase: (phase, ms) => {
+          cpuPhase(phase);
+          log(`  ${phase}: ${seconds(ms)} s (cpu ${cpuSeconds[phase]!.toFixed(2)} s)\n`);
+        },
       });
+      const { times } = run;
+      const tallyCounts = run.transcript.tally.questions[0]!.counts;
       let t = performance.now();
-      const bytes = encodeMsgpack(electionTranscriptToEnvelope(transcript));
+      let bytes: Uint8Array | undefined = encodeMsgpack(
+        electionTranscriptToEnvelope(run.transcript),
+      );
+      const transcriptBytes = bytes.length;
+      // The election's objects are not needed any more: only the bytes are verified.
+      (run as { transcript?: unknown }).transcript = undefined;
       times["write transcript"] = performance.now() - t;
+      cpuPhase("write transcript");
       t = performance.now();
       const decoded = electionTranscriptFromEnvelope(decodeMsgpack(bytes, "transcript"));
+      bytes = undefined;
       times["read transcript"] = performance.now() - t;
+      cpuPhase("read transcript");
       t = performance.now();
       let mark = t;
       const verifySteps: Record<string, number> = {};
@@ -153,6 +200,8 @@ export const voteBenchCommand = buildCommand({
         },
       });
       times["verify"] = performance.now() - t;
+      cpuPhase("verify");
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
       await progress.done();
       const election = Object.entries(times)
         .filter(([p]) => p !== "encrypt ballots")
@@ -162,21 +211,27 @@ export const voteBenchCommand = buildCommand({
         mixers: flags.mixers,
         trustees: `${flags.threshold}-of-${flags.trustees}`,
         workers,
-        transcriptBytes: bytes.length,
+        transcriptBytes,
         seconds: Object.fromEntries(
           Object.entries(times).map(([p, ms]) => [p, Number((ms / 1000).toFixed(2))]),
         ),
         verifySteps,
+        // Process CPU seconds per phase (all threads); wall seconds above.
+        cpuSeconds,
+        peakRssMB: Math.round(peakRss / 1e6),
+        memoryMB,
         // Everything but the voters' own encryption (done on their devices).
         electionSeconds: Number((election / 1000).toFixed(2)),
-        tally: transcript.tally.questions[0]!.counts,
+        tally: tallyCounts,
       };
       if (flags.json) {
         await this.stdout.write(JSON.stringify(report) + "\n");
         return;
       }
       const lines = Object.entries(report.seconds).map(([p, s]) =>
-        `  ${p.padEnd(18)} ${s.toFixed(2).padStart(9)} s`
+        `  ${p.padEnd(18)} ${s.toFixed(2).padStart(9)} s  cpu ${
+          (cpuSeconds[p] ?? 0).toFixed(2).padStart(9)
+        } s`
       );
       // Each verification step under "verify".
       for (const [p, s] of Object.entries(verifySteps)) {
@@ -188,11 +243,13 @@ export const voteBenchCommand = buildCommand({
           `\n  election total     ${
             report.electionSeconds.toFixed(2).padStart(9)
           } s (all phases except voters' encryption)\n` +
-          `  transcript         ${(bytes.length / 1e6).toFixed(1)} MB; tally ${
+          `  transcript         ${(transcriptBytes / 1e6).toFixed(1)} MB; tally ${
             report.tally.join(" / ")
-          }\n`,
+          }\n` +
+          `  peak memory        ${report.peakRssMB} MB resident\n`,
       );
     } finally {
+      clearInterval(sampler);
       await progress.done();
       closeWorkerPool();
     }

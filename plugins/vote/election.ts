@@ -19,7 +19,7 @@ import {
   shuffleAndProve,
   type ShuffleProof,
 } from "../../backends/reencrypt/mod.ts";
-import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
+import type { ElectionAnswer } from "./answers.ts";
 import type { ElectionBallot, ElectionPublicInfo } from "./ballot.ts";
 import { ElectionBallotBox } from "./ballot_box.ts";
 import { type CeremonyElection, type ElectionKey, runLocalKeyCeremony } from "./ceremony.ts";
@@ -250,10 +250,11 @@ export async function tallyElection(
     }
   }
   // Lagrange combination at 0 over the participating trustees, on the workers (backend).
-  const { plaintexts, messages, verdicts } = await voteCombineDecryptionShares(
+  const { plaintexts, verdicts, answers: decoded } = await voteCombineDecryptionShares(
     options.decryption.map((d) => ({ trustee: d.trustee, shares: d.shares })),
     {
       ciphertexts: options.ciphertexts,
+      definition, // the workers decode the answers too
       ...workers,
       onChunk: (done, total) => options.onProgress?.({ phase: "combine shares", done, total }),
     },
@@ -264,7 +265,7 @@ export async function tallyElection(
       throw new VerificationError(`Trustee ${d.trustee}: decryption share ${bad + 1} malformed`);
     }
   });
-  const answers = messages.map((parts) => decodeElectionAnswers(definition, parts) ?? null);
+  const answers = decoded!;
   const tally = computeElectionTally(definition, answers.map((a) => a ?? undefined));
   return { plaintexts, answers, tally };
 }
@@ -322,8 +323,13 @@ export type ElectionPhaseTimes = Record<string, number>;
 
 /** Options of {@linkcode runLocalElection}. */
 export interface LocalElectionOptions extends ElectionPhaseOptions {
-  /** Produces the ballots to cast once the election key exists. */
-  ballots: (election: ElectionPublicInfo) => Iterable<ElectionBallot>;
+  /**
+   * Produces the ballots to cast once the election key exists (may be async, e.g.
+   * `simulateElectionBallotsInParallel` on the worker pool).
+   */
+  ballots: (
+    election: ElectionPublicInfo,
+  ) => Iterable<ElectionBallot> | Promise<Iterable<ElectionBallot>>;
   /** Voter roll (default: any credential). */
   voters?: Iterable<string>;
   /** Mix through this cascade (e.g. mix nodes) instead of local mixers. */
@@ -390,7 +396,7 @@ export async function runLocalElection(
     publicKey: ceremony.key.publicKey,
   };
   phase("key ceremony");
-  const ballots = [...options.ballots(election)];
+  const ballots = [...await options.ballots(election)];
   phase("encrypt ballots");
   const box = new ElectionBallotBox(
     election,

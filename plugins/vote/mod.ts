@@ -25,6 +25,7 @@ export * from "./election.ts";
 export * from "./verify.ts";
 export * from "./receipt.ts";
 export * from "./simulate.ts";
+export * from "./simulate_tasks.ts";
 export * from "./signing.ts";
 export * from "./tasks.ts";
 

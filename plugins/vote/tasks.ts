@@ -13,11 +13,15 @@
  * Packing: a header is u32be(width) ‖ u32be(count); ciphertexts are 64·w bytes each;
  * a decryption share is d₁..d_w (32·w bytes); a ballot proof is packed as in ballot
  * envelopes (A₁..A_w ‖ z₁..z_w, 64·w bytes); credentials are u16be(length) ‖ UTF-8.
+ * The share tasks take the election definition (msgpack envelope) as an optional last
+ * argument; with it they also decode the ballots' answers (msgpack array, null = invalid),
+ * so decoding runs on the workers too.
  *
  * @module
  */
 
 import { concatBytes, constantTimeEqual, joinBytes } from "../../core/bytes.ts";
+import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { ConfigError, InvalidInputError, VerificationError } from "../../core/errors.ts";
 import {
   registerWorkerTask,
@@ -48,6 +52,12 @@ import {
   packBallotProof,
   unpackBallotProof,
 } from "./ballot.ts";
+import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
+import {
+  type ElectionDefinition,
+  electionDefinitionFromEnvelope,
+  electionDefinitionToEnvelope,
+} from "./definition.ts";
 
 /** Task names. */
 export const VOTE_TASKS = {
@@ -62,6 +72,9 @@ export const VOTE_ITEM_OK = 0;
 export const VOTE_ITEM_INVALID = 1;
 /** The item is malformed (bad encoding). */
 export const VOTE_ITEM_MALFORMED = 2;
+
+/** Most items in one chunk of a vote task (bounds the memory of a worker and of a message). */
+const MAX_CHUNK = 4096;
 
 /** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
 const SLOT_BYTES = 31;
@@ -204,6 +217,19 @@ function decodeShares(
   return { c2, shares };
 }
 
+/**
+ * The decoded answers of a chunk's slots (null for an invalid ballot) as msgpack, when the
+ * task was given the definition (msgpack envelope) as its optional last argument; else empty.
+ */
+function decodeSlots(definitionBytes: Uint8Array | undefined, slots: Uint8Array, width: number) {
+  if (definitionBytes === undefined || definitionBytes.length === 0) return new Uint8Array(0);
+  const definition = electionDefinitionFromEnvelope(decodeMsgpack(definitionBytes, "definition"));
+  const answers = readSlots([slots], width).map((parts) =>
+    decodeElectionAnswers(definition, parts) ?? null
+  );
+  return encodeMsgpack(answers);
+}
+
 function combineTask(args: Uint8Array[]): Uint8Array[] {
   const trustees = readTrustees(arg(args, 0));
   const { width, count } = readHeader(args[1]);
@@ -226,7 +252,7 @@ function combineTask(args: Uint8Array[]): Uint8Array[] {
       writeSlot(slots, slot, m);
     }
   }
-  return [plaintexts, slots, status];
+  return [plaintexts, slots, status, decodeSlots(args[3 + trustees.length], slots, width)];
 }
 
 function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
@@ -264,7 +290,7 @@ function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
       }
     }
   }
-  return [slots, status, verdicts];
+  return [slots, status, verdicts, decodeSlots(args[4 + trustees.length], slots, width)];
 }
 
 registerWorkerTask(VOTE_TASKS.verifyBallots, verifyBallotsTask);
@@ -288,7 +314,11 @@ async function runChunks(
   options: VoteBatchOptions,
 ): Promise<Uint8Array[][]> {
   const workers = options.workers ?? workerCount();
-  const ranges = splitRange(count, workers > 1 ? workers * 4 : Math.ceil(count / 2000));
+  // At most MAX_CHUNK items per chunk, so a worker's memory is bounded whatever the count.
+  const ranges = splitRange(
+    count,
+    workers > 1 ? Math.max(workers * 4, Math.ceil(count / MAX_CHUNK)) : Math.ceil(count / 2000),
+  );
   const local = async () => {
     const out: Uint8Array[][] = [];
     for (const [lo, hi] of ranges) {
@@ -346,7 +376,7 @@ export async function voteVerifyBallotProofs(
 ): Promise<{ verdicts: Uint8Array; receipts: Uint8Array[] }> {
   const { ballots, width } = items;
   const encoder = new TextEncoder();
-  const credentials = ballots.map((b) => {
+  for (const b of ballots) {
     if (
       b.ciphertext.width !== width || b.proof.responses.length !== width ||
       b.proof.commitments.length !== ELEMENT_BYTES * width ||
@@ -354,15 +384,21 @@ export async function voteVerifyBallotProofs(
     ) {
       throw new InvalidInputError(`Ballot of '${b.credential.slice(0, 40)}' is not of this batch`);
     }
-    const bytes = encoder.encode(b.credential).subarray(0, 0xffff);
-    return concatBytes(new Uint8Array([bytes.length >> 8, bytes.length & 255]), bytes);
-  });
+  }
+  // Credentials packed per chunk, when the chunk is sent (no array of N packed strings).
+  const packCredentials = (lo: number, hi: number) =>
+    concatBytes(
+      ...ballots.slice(lo, hi).map((b) => {
+        const bytes = encoder.encode(b.credential).subarray(0, 0xffff);
+        return concatBytes(new Uint8Array([bytes.length >> 8, bytes.length & 255]), bytes);
+      }),
+    );
   const pk = encodePoint(items.publicKey);
   const results = await runChunks(VOTE_TASKS.verifyBallots, ballots.length, (lo, hi) => [
     pk.slice(),
     header(width, hi - lo),
     items.fingerprint.slice(),
-    concatBytes(...credentials.slice(lo, hi)),
+    packCredentials(lo, hi),
     concatBytes(...ballots.slice(lo, hi).map((b) => b.ciphertext.bytes)),
     concatBytes(...ballots.slice(lo, hi).map((b) => packBallotProof(b.proof))),
     new Uint8Array([items.receipts === false ? 0 : 1]),
@@ -381,7 +417,7 @@ export async function voteVerifyBallotProofs(
  * Chaum–Pedersen proof (backend `createPackedDecryptionShareBatch`, on the workers).
  *
  * @param key the trustee's index and secret share
- * @param options ciphertexts, workers and progress (reported once, at the end)
+ * @param options ciphertexts, workers and progress (as chunks of shares finish)
  * @returns the shares (32·w bytes each, one per ciphertext) and the batch proof
  * @example
  * ```ts ignore
@@ -396,6 +432,7 @@ export async function voteCreateDecryptionShares(
   const batch = await createPackedDecryptionShareBatch(key, ciphertexts, {
     context: options.context, // the proof binds the election fingerprint
     ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
   });
   const size = ELEMENT_BYTES * batch.width;
   const shares: Uint8Array[] = [];
@@ -437,6 +474,7 @@ export async function voteVerifyDecryptionShares(
         verificationKey: trustee.verificationKey,
         context: options.context,
         ...(options.workers === undefined ? {} : { workers: options.workers }),
+        ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
       },
     );
     return true;
@@ -504,10 +542,12 @@ function readShareVerdicts(chunks: readonly Uint8Array[], trustees: number): Uin
  * integer Lagrange numerators) and one encoding.
  *
  * @param posts per trustee its index and shares (32·w bytes, one per ciphertext)
- * @param options ciphertexts, workers and progress
+ * @param options ciphertexts, workers, progress, and `definition`: decode the answers on
+ *   the workers too
  * @returns per ciphertext the plaintext elements (32·w bytes) and the extracted messages
- *   (undefined where an element embeds no message), and per trustee the verdicts of its
- *   shares ({@linkcode VOTE_ITEM_MALFORMED} where a share does not decode)
+ *   (undefined where an element embeds no message), per trustee the verdicts of its
+ *   shares ({@linkcode VOTE_ITEM_MALFORMED} where a share does not decode), and with a
+ *   definition the decoded answers (null: invalid ballot)
  * @example
  * ```ts ignore
  * const { plaintexts, messages } = await voteCombineDecryptionShares(posts, { ciphertexts });
@@ -517,18 +557,24 @@ export async function voteCombineDecryptionShares(
   posts: ReadonlyArray<
     { trustee: number; shares: readonly Uint8Array[] }
   >,
-  options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[] },
+  options: VoteBatchOptions & {
+    ciphertexts: readonly Ciphertext[];
+    definition?: ElectionDefinition;
+  },
 ): Promise<{
   plaintexts: Uint8Array[];
   messages: (Uint8Array | undefined)[][];
   verdicts: Uint8Array[];
+  answers?: (ElectionAnswer[] | null)[];
 }> {
   const { ciphertexts } = options;
   const width = ciphertexts[0]?.width ?? 1;
+  const base = shareArgs(posts, ciphertexts);
+  const definition = definitionArg(options.definition);
   const results = await runChunks(
     VOTE_TASKS.combine,
     ciphertexts.length,
-    shareArgs(posts, ciphertexts),
+    (lo, hi) => [...base(lo, hi), definition.slice()],
     options,
   );
   const plaintexts: Uint8Array[] = [];
@@ -540,7 +586,30 @@ export async function voteCombineDecryptionShares(
     plaintexts,
     messages: readSlots(results.map((r) => r[1]!), width),
     verdicts: readShareVerdicts(results.map((r) => r[2]!), posts.length),
+    ...readAnswers(results.map((r) => r[3]), options.definition),
   };
+}
+
+/** The definition argument of the share tasks (empty: do not decode). */
+function definitionArg(definition: ElectionDefinition | undefined): Uint8Array {
+  return definition === undefined
+    ? new Uint8Array(0)
+    : encodeMsgpack(electionDefinitionToEnvelope(definition));
+}
+
+/** The answers the workers decoded, in order, when a definition was given. */
+function readAnswers(
+  chunks: readonly (Uint8Array | undefined)[],
+  definition: ElectionDefinition | undefined,
+): { answers?: (ElectionAnswer[] | null)[] } {
+  if (definition === undefined) return {};
+  const answers: (ElectionAnswer[] | null)[] = [];
+  for (const bytes of chunks) {
+    for (const a of decodeMsgpack(bytes!, "answers") as (ElectionAnswer[] | null)[]) {
+      answers.push(a);
+    }
+  }
+  return { answers };
 }
 
 /**
@@ -552,10 +621,11 @@ export async function voteCombineDecryptionShares(
  *
  * @param posts per trustee its index and shares (32·w bytes, one per ciphertext)
  * @param options ciphertexts, the published plaintexts (32·w bytes each, one per
- *   ciphertext), workers and progress
+ *   ciphertext), workers, progress, and `definition`: decode the answers on the workers too
  * @returns per ciphertext a verdict ({@linkcode VOTE_ITEM_OK}, {@linkcode VOTE_ITEM_INVALID}:
  *   not the combination of the shares, {@linkcode VOTE_ITEM_MALFORMED}: not a group element),
- *   the extracted messages, and per trustee the verdicts of its shares
+ *   the extracted messages, per trustee the verdicts of its shares, and with a definition
+ *   the answers decoded from the published plaintexts (null: invalid ballot)
  * @throws {InvalidInputError} when there are not as many plaintexts as ciphertexts
  * @example
  * ```ts ignore
@@ -567,11 +637,13 @@ export async function voteCheckPlaintexts(
   options: VoteBatchOptions & {
     ciphertexts: readonly Ciphertext[];
     plaintexts: readonly Uint8Array[];
+    definition?: ElectionDefinition;
   },
 ): Promise<{
   plaintextVerdicts: Uint8Array;
   messages: (Uint8Array | undefined)[][];
   verdicts: Uint8Array[];
+  answers?: (ElectionAnswer[] | null)[];
 }> {
   const { ciphertexts, plaintexts } = options;
   const width = ciphertexts[0]?.width ?? 1;
@@ -581,13 +653,16 @@ export async function voteCheckPlaintexts(
     );
   }
   const base = shareArgs(posts, ciphertexts);
+  const definition = definitionArg(options.definition);
   const results = await runChunks(VOTE_TASKS.checkPlaintexts, ciphertexts.length, (lo, hi) => [
     ...base(lo, hi),
     concatBytes(...plaintexts.slice(lo, hi)),
+    definition.slice(),
   ], options);
   return {
     plaintextVerdicts: concatBytes(...results.map((r) => r[2]!)),
     messages: readSlots(results.map((r) => r[0]!), width),
     verdicts: readShareVerdicts(results.map((r) => r[1]!), posts.length),
+    ...readAnswers(results.map((r) => r[3]), options.definition),
   };
 }

@@ -22,7 +22,6 @@ import { constantTimeEqual } from "../../core/bytes.ts";
 import { VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import { ELEMENT_BYTES, verifyShuffle } from "../../backends/reencrypt/mod.ts";
-import { decodeElectionAnswers } from "./answers.ts";
 import type { ElectionPublicInfo } from "./ballot.ts";
 import { replayBallotBox } from "./ballot_box.ts";
 import { verifyElectionKey } from "./ceremony.ts";
@@ -217,6 +216,7 @@ export async function verifyElection(
     {
       ciphertexts: current,
       plaintexts: transcript.plaintexts,
+      definition, // the workers decode the answers too
       ...workers,
       onChunk: (done, total) => progress("check plaintexts", done, total),
     },
@@ -233,7 +233,7 @@ export async function verifyElection(
   });
 
   // 8. Decoding.
-  const answers = checked.messages.map((parts) => decodeElectionAnswers(definition, parts) ?? null);
+  const answers = checked.answers!;
   if (transcript.answers.length !== answers.length) {
     fail(
       `Decoded ballots: ${transcript.answers.length} published for ${answers.length} plaintexts`,

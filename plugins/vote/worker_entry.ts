@@ -7,6 +7,7 @@
  */
 
 import "./tasks.ts";
+import "./simulate_tasks.ts";
 import "../../backends/reencrypt/mod.ts";
 import { isWorkerContext, serveWorkerTasks } from "../../core/worker_pool.ts";
 

@@ -1,0 +1,201 @@
+/**
+ * ElGamal encryption and decryption of many ciphertexts at once, split into contiguous
+ * chunks over the worker pool (one worker = this thread). Inputs and outputs are packed
+ * canonical bytes, so no array of points is built on the calling thread.
+ *
+ * Packing: messages and plaintexts are 32·w bytes per item (w encoded elements); ciphertexts
+ * are 64·w bytes (c1₁ ‖ c2₁ ‖ … as {@linkcode Ciphertext.bytes}).
+ *
+ * @module
+ */
+
+import { InvalidInputError } from "../../core/errors.ts";
+import { joinBytes } from "../../core/bytes.ts";
+import {
+  registerWorkerTask,
+  runWorkerTasks,
+  splitRange,
+  workerCount,
+} from "../../core/worker_pool.ts";
+import { Ciphertext, decrypt, encrypt } from "./elgamal.ts";
+import {
+  decodePoint,
+  decodeScalar,
+  ELEMENT_BYTES,
+  encodePoint,
+  encodeScalar,
+  modL,
+  packPoints,
+  type Point,
+  unpackPoints,
+} from "./group.ts";
+
+/** Task: encrypt a chunk. Args: u32be(width), public key, messages (count·32w). */
+export const ENCRYPT_BATCH_TASK = "reencrypt/encrypt-batch";
+/**
+ * Task: decrypt a chunk. Args: u32be(width), secret key (32 bytes), ciphertexts (count·64w),
+ * u32be(position of the chunk's first ciphertext).
+ */
+export const DECRYPT_BATCH_TASK = "reencrypt/decrypt-batch";
+
+function arg(args: Uint8Array[], i: number): Uint8Array {
+  const a = args[i];
+  if (a === undefined) throw new InvalidInputError(`Worker task argument ${i} is missing`);
+  return a;
+}
+
+function readWidth(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
+}
+
+function u32(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+}
+
+function encryptChunk(args: Uint8Array[]): Uint8Array[] {
+  const width = readWidth(arg(args, 0));
+  const publicKey = decodePoint(arg(args, 1), "public key");
+  const messages = arg(args, 2);
+  const size = ELEMENT_BYTES * width;
+  const count = messages.length / size;
+  const out = new Uint8Array(count * 2 * size);
+  for (let i = 0; i < count; i++) {
+    const m = unpackPoints(messages.subarray(i * size, (i + 1) * size), `message ${i}`, {
+      allowIdentity: true,
+    });
+    // c1 = g^r, c2 = m·pk^r with fresh r (elgamal.ts).
+    out.set(encrypt(publicKey, m).bytes, i * 2 * size);
+  }
+  return [out];
+}
+
+function decryptChunk(args: Uint8Array[]): Uint8Array[] {
+  const width = readWidth(arg(args, 0));
+  const secretKey = decodeScalar(arg(args, 1), "secret key");
+  const cts = arg(args, 2);
+  const start = readWidth(arg(args, 3)); // the chunk's first position, to name errors
+  const size = 2 * ELEMENT_BYTES * width;
+  const count = cts.length / size;
+  const out = new Uint8Array(count * ELEMENT_BYTES * width);
+  for (let i = 0; i < count; i++) {
+    const ct = Ciphertext.fromBytes(
+      cts.subarray(i * size, (i + 1) * size),
+      `ciphertext ${start + i}`,
+    );
+    // mₖ = c2ₖ − x·c1ₖ (elgamal.ts).
+    out.set(packPoints(decrypt(secretKey, ct)), i * width * ELEMENT_BYTES);
+  }
+  return [out];
+}
+
+registerWorkerTask(ENCRYPT_BATCH_TASK, encryptChunk);
+registerWorkerTask(DECRYPT_BATCH_TASK, decryptChunk);
+
+/** Options of the batch functions. */
+export interface ElGamalBatchOptions {
+  /** Workers (default the shared pool size; 1 = this thread). */
+  workers?: number;
+  /** Called after each round of chunks with items done and total. */
+  onChunk?: (done: number, total: number) => void;
+}
+
+/** Runs `task` over chunks of `count` items, a few chunks per worker, in rounds for progress. */
+async function runBatch(
+  task: string,
+  count: number,
+  makeArgs: (lo: number, hi: number) => Uint8Array[],
+  options: ElGamalBatchOptions,
+): Promise<Uint8Array> {
+  const workers = options.workers ?? workerCount();
+  // Chunks of at most ~4096 items so each message stays small; at least 4 per worker.
+  const ranges = splitRange(count, Math.max(4 * workers, Math.ceil(count / 4096)));
+  const parts: Uint8Array[] = [];
+  const perRound = 4 * workers;
+  for (let r = 0; r < ranges.length; r += perRound) {
+    const round = ranges.slice(r, r + perRound);
+    const results = await runWorkerTasks(task, round.map(([lo, hi]) => makeArgs(lo, hi)), {
+      workers,
+    });
+    for (const [out] of results) parts.push(out!);
+    options.onChunk?.(round[round.length - 1]![1], count);
+  }
+  return joinBytes(parts);
+}
+
+/**
+ * Encrypts many messages (each w group elements, packed) under one public key, in
+ * parallel on the worker pool.
+ *
+ * @param publicKey the public key
+ * @param batch `width` w and `messages`: count·32w bytes of encoded elements
+ * @param options workers and progress
+ * @returns the ciphertexts, packed (count·64w bytes, in message order)
+ * @throws {InvalidInputError} when the messages are not whole items or not group elements
+ * @example
+ * ```ts
+ * import { decryptPackedBatch, encryptPackedBatch } from "./elgamal_batch.ts";
+ * import { generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * import { encodePoint } from "./group.ts";
+ * const keys = generateKeyPair();
+ * const messages = encodePoint(encodeInteger(5));
+ * const cts = await encryptPackedBatch(keys.publicKey, { width: 1, messages }, { workers: 1 });
+ * const plain = await decryptPackedBatch(keys.secretKey, { width: 1, ciphertexts: cts }, { workers: 1 });
+ * console.assert(plain.join() === messages.join());
+ * ```
+ */
+export async function encryptPackedBatch(
+  publicKey: Point,
+  batch: { width: number; messages: Uint8Array },
+  options: ElGamalBatchOptions = {},
+): Promise<Uint8Array> {
+  const size = ELEMENT_BYTES * batch.width;
+  if (batch.width < 1 || batch.messages.length % size !== 0) {
+    throw new InvalidInputError(`Messages must be a multiple of ${size} bytes`);
+  }
+  const pk = encodePoint(publicKey);
+  return await runBatch(ENCRYPT_BATCH_TASK, batch.messages.length / size, (lo, hi) => [
+    u32(batch.width),
+    pk.slice(),
+    batch.messages.slice(lo * size, hi * size),
+  ], options);
+}
+
+/**
+ * Decrypts many ciphertexts (packed) with the full secret key, in parallel on the worker pool.
+ *
+ * @param secretKey the secret scalar
+ * @param batch `width` w and `ciphertexts`: count·64w bytes
+ * @param options workers and progress
+ * @returns the plaintext elements, packed (count·32w bytes, in ciphertext order)
+ * @throws {InvalidInputError} when a ciphertext is malformed (named by its 0-based position)
+ * @example
+ * ```ts
+ * import { decryptPackedBatch } from "./elgamal_batch.ts";
+ * import { encrypt, generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * const keys = generateKeyPair();
+ * const ct = encrypt(keys.publicKey, [encodeInteger(2)]);
+ * const plain = await decryptPackedBatch(keys.secretKey, { width: 1, ciphertexts: ct.bytes }, { workers: 1 });
+ * console.assert(plain.length === 32);
+ * ```
+ */
+export async function decryptPackedBatch(
+  secretKey: bigint,
+  batch: { width: number; ciphertexts: Uint8Array },
+  options: ElGamalBatchOptions = {},
+): Promise<Uint8Array> {
+  const size = 2 * ELEMENT_BYTES * batch.width;
+  if (batch.width < 1 || batch.ciphertexts.length % size !== 0) {
+    throw new InvalidInputError(`Ciphertexts must be a multiple of ${size} bytes`);
+  }
+  const sk = encodeScalar(modL(secretKey));
+  return await runBatch(DECRYPT_BATCH_TASK, batch.ciphertexts.length / size, (lo, hi) => [
+    u32(batch.width),
+    sk.slice(),
+    batch.ciphertexts.slice(lo * size, hi * size),
+    u32(lo),
+  ], options);
+}

@@ -1,0 +1,202 @@
+/**
+ * Simulated voters on the worker pool: each worker draws random valid answers and encrypts
+ * the ballots (ciphertext and proof of knowledge) of a contiguous range of voters
+ * `voter-(lo+1)` … `voter-hi`, so ballot generation in benchmarks and simulations uses
+ * every worker instead of one core.
+ *
+ * Packing (task "vote/simulate-ballots"): args are the definition envelope (msgpack), the
+ * fingerprint, the public key (32 bytes), u32be(start) ‖ u32be(count), a seed (empty, or
+ * bytes from which voter i's randomness is derived as seededRandom(seed ‖ u32be(i))), the
+ * blank rate (float64be), and the answers (msgpack array, or empty to draw them). The
+ * result is the ciphertexts (64·w bytes each), the proofs (packed as in ballot envelopes,
+ * 64·w bytes each) and the answers (msgpack array).
+ *
+ * @module
+ */
+
+import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
+import { InvalidInputError } from "../../core/errors.ts";
+import { seededRandom, systemRandom } from "../../core/random.ts";
+import {
+  registerWorkerTask,
+  runWorkerTasks,
+  splitRange,
+  workerCount,
+} from "../../core/worker_pool.ts";
+import { concatBytes } from "../../core/bytes.ts";
+import {
+  Ciphertext,
+  decodePoint,
+  ELEMENT_BYTES,
+  encodePoint,
+} from "../../backends/reencrypt/mod.ts";
+import { type ElectionAnswer, electionBallotLayout } from "./answers.ts";
+import {
+  type ElectionBallot,
+  type ElectionPublicInfo,
+  encryptElectionBallot,
+  packBallotProof,
+  unpackBallotProof,
+} from "./ballot.ts";
+import { electionDefinitionFromEnvelope, electionDefinitionToEnvelope } from "./definition.ts";
+import { randomElectionAnswers } from "./simulate.ts";
+import type { VoteBatchOptions } from "./tasks.ts";
+
+/** Task name of parallel simulated voters. */
+export const SIMULATE_BALLOTS_TASK = "vote/simulate-ballots";
+
+function arg(args: Uint8Array[], i: number): Uint8Array {
+  const a = args[i];
+  if (a === undefined) throw new InvalidInputError(`Vote task argument ${i} is missing`);
+  return a;
+}
+
+function u32(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+}
+
+/** Voter i's own randomness, so a seeded simulation is the same on any number of workers. */
+function voterRandom(seed: Uint8Array, index: number) {
+  return seededRandom(concatBytes(seed, u32(index)));
+}
+
+function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
+  const definition = electionDefinitionFromEnvelope(decodeMsgpack(arg(args, 0), "definition"));
+  const fingerprint = arg(args, 1);
+  const publicKey = decodePoint(arg(args, 2), "public key");
+  const range = new DataView(arg(args, 3).buffer, arg(args, 3).byteOffset, 8);
+  const start = range.getUint32(0), count = range.getUint32(4);
+  const seed = arg(args, 4);
+  const blank = new DataView(arg(args, 5).buffer, arg(args, 5).byteOffset, 8).getFloat64(0);
+  const given = arg(args, 6).length === 0
+    ? undefined
+    : decodeMsgpack(arg(args, 6), "answers") as ElectionAnswer[][];
+  const election: ElectionPublicInfo = { definition, fingerprint, publicKey };
+  const size = 2 * ELEMENT_BYTES * electionBallotLayout(definition).elements.length;
+  const cts = new Uint8Array(count * size), proofs = new Uint8Array(count * size);
+  const answers: ElectionAnswer[][] = [];
+  for (let j = 0; j < count; j++) {
+    const i = start + j;
+    const random = seed.length === 0 ? systemRandom : voterRandom(seed, i);
+    const a = given?.[j] ?? randomElectionAnswers(definition, random, { blank });
+    answers.push(a);
+    const ballot = encryptElectionBallot(election, {
+      credential: `voter-${i + 1}`,
+      answers: a,
+      ...(seed.length === 0 ? {} : { random }),
+    });
+    cts.set(ballot.ciphertext.bytes, j * size);
+    proofs.set(packBallotProof(ballot.proof), j * size);
+  }
+  return [cts, proofs, encodeMsgpack(answers)];
+}
+
+registerWorkerTask(SIMULATE_BALLOTS_TASK, simulateBallotsTask);
+
+/** Options of {@linkcode simulateElectionBallotsInParallel}. */
+export interface ParallelSimulationOptions extends VoteBatchOptions {
+  /** Number of simulated voters. */
+  count: number;
+  /**
+   * Seed of a reproducible simulation (voter i's randomness is derived from seed and i, so
+   * the ballots are the same bytes on any number of workers); default the system CSPRNG.
+   */
+  seed?: Uint8Array;
+  /** Probability of a blank answer where allowed (default 0). */
+  blank?: number;
+  /** A fixed answer per voter index (computed here, encrypted on the workers). */
+  answers?: (index: number) => ElectionAnswer[];
+}
+
+/**
+ * Encrypts the ballots of `count` simulated voters `voter-1`… with random valid answers,
+ * in parallel on the worker pool (chunks of voters per worker; one worker = this thread).
+ *
+ * @param election the election (with its public key)
+ * @param options count, seed, blank rate, fixed answers, workers, and `onChunk` progress
+ * @returns the ballots and the answers they hold (in voter order)
+ * @throws {InvalidInputError} when the blank rate is not in [0, 1] or fixed answers break the rules
+ * @example
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * import { simulateElectionBallotsInParallel } from "./simulate_tasks.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * const { ballots } = await simulateElectionBallotsInParallel(election, { count: 3, workers: 1 });
+ * console.assert(ballots[2]!.credential === "voter-3");
+ * ```
+ */
+export async function simulateElectionBallotsInParallel(
+  election: ElectionPublicInfo,
+  options: ParallelSimulationOptions,
+): Promise<{ ballots: ElectionBallot[]; answers: ElectionAnswer[][] }> {
+  const blank = options.blank ?? 0;
+  if (!(blank >= 0 && blank <= 1)) {
+    throw new InvalidInputError(`Blank rate must be between 0 and 1, got ${blank}`);
+  }
+  const { count } = options;
+  const workers = options.workers ?? workerCount();
+  const definitionBytes = encodeMsgpack(electionDefinitionToEnvelope(election.definition));
+  const pk = encodePoint(election.publicKey);
+  const seed = options.seed ?? new Uint8Array(0);
+  const blankBytes = new Uint8Array(8);
+  new DataView(blankBytes.buffer).setFloat64(0, blank);
+  // Chunks of ~1000 voters: progress between rounds, and the pool's copies stay small.
+  const ranges = splitRange(count, Math.max(workers, Math.ceil(count / 1000)));
+  const makeArgs = ([lo, hi]: [number, number]) => {
+    const range = new Uint8Array(8);
+    new DataView(range.buffer).setUint32(0, lo);
+    new DataView(range.buffer).setUint32(4, hi - lo);
+    const given = options.answers === undefined ? new Uint8Array(0) : encodeMsgpack(
+      Array.from({ length: hi - lo }, (_, j) => options.answers!(lo + j)),
+    );
+    return [
+      definitionBytes.slice(),
+      election.fingerprint.slice(),
+      pk.slice(),
+      range,
+      seed.slice(),
+      blankBytes.slice(),
+      given,
+    ];
+  };
+  const ballots: ElectionBallot[] = [];
+  const answers: ElectionAnswer[][] = [];
+  // One fingerprint shared by every ballot (a view, never transferred to a worker whole).
+  const shared = new Uint8Array(2 * election.fingerprint.length);
+  shared.set(election.fingerprint);
+  const fingerprint = shared.subarray(0, election.fingerprint.length);
+  const size = 2 * ELEMENT_BYTES * electionBallotLayout(election.definition).elements.length;
+  // Rounds of a few chunks per worker keep every worker busy and report progress as they end.
+  const perRound = Math.max(1, workers) * 4;
+  for (let r = 0; r < ranges.length; r += perRound) {
+    const round = ranges.slice(r, r + perRound);
+    const results = await runWorkerTasks(SIMULATE_BALLOTS_TASK, round.map(makeArgs), {
+      workers,
+    });
+    results.forEach(([cts, proofs, answerBytes], c) => {
+      const [lo, hi] = round[c]!;
+      const chunkAnswers = decodeMsgpack(answerBytes!, "answers") as ElectionAnswer[][];
+      for (let j = 0; j < hi - lo; j++) {
+        const i = lo + j;
+        ballots.push({
+          election: fingerprint,
+          credential: `voter-${i + 1}`,
+          // Made by the worker from valid points: not decoded again here.
+          ciphertext: Ciphertext.unchecked(cts!.subarray(j * size, (j + 1) * size)),
+          proof: unpackBallotProof(proofs!.subarray(j * size, (j + 1) * size), `ballot ${i}`),
+        });
+        answers.push(chunkAnswers[j]!);
+      }
+    });
+    options.onChunk?.(round[round.length - 1]![1], count);
+  }
+  return { ballots, answers };
+}
