@@ -292,7 +292,9 @@ Deno.test({
           ...["--board-url", url],
         )
       ));
-      for (const d of decrypted) assert.match(d.stdout, /4 decryption shares posted/);
+      for (const d of decrypted) {
+        assert.match(d.stdout, /4 decryption shares posted .*3 shuffle proofs checked/);
+      }
 
       // --- Tally, publication, and anyone's checks.
       const tally = await ok(
@@ -340,7 +342,7 @@ Deno.test({
         const errors = pageErrors(page);
         await page.goto(`${url}/vote/check?election=demo&receipt=${browserReceipt}`);
         const counted = await waitForText(page, /in the ballot box \(ballot number 4\)/);
-        assert.doesNotMatch(counted, /Voting is still open/);
+        assert.match(counted, /Voting is closed\. Your ballot is among those counted\./);
         await screenshot(page, "election-6-check-closed");
         await page.goto(`${url}/vote/results?election=demo`);
         const shown = await waitForText(page, /4 ballots counted/);
