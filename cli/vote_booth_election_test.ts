@@ -352,6 +352,10 @@ Deno.test({
         const verdict = await waitForText(page, /This election verifies|does NOT verify/, 300_000);
         assert.match(verdict, /This election verifies: all 4 ballots, 3 mixers and 2 trustees/);
         await screenshot(page, "election-7-results-verified");
+        // The board node's home page links to the election's pages.
+        await page.goto(`${url}/`);
+        await waitForText(page, /Voting booth/);
+        await screenshot(page, "election-8-node-home");
         assert.deepEqual(errors, []);
       });
     } finally {
