@@ -147,7 +147,7 @@ export const voteBoothCommand = buildCommand({
         kind: "parsed",
         parse: String,
         optional: true,
-        brief: "Download the ballot box here (input of 'vote tally --box')",
+        brief: "Download the ballot box here (input of 'vote close --box' and 'vote tally --box')",
       },
       transcript: {
         kind: "parsed",
