@@ -128,7 +128,17 @@ export const votePublishCommand = buildCommand({
       job: jobFlag,
     },
   },
-  docs: { brief: "Post the election definition to a node bulletin board (administrator)" },
+  docs: {
+    brief:
+      "Post the election definition to a node's board for trustees and mixers (opens no ballot box)",
+    fullDescription:
+      "The first step of an election on a node network, before the key ceremony: posts the " +
+      "signed definition to the board's log as job vote-<id>, where the trustees' ceremony " +
+      "posts, the mixes and the decryption shares follow. It opens no ballot box: once the " +
+      "ceremony has made the key, 'vote booth' opens the node's online box for voters in a " +
+      "browser ('vote serve' is the stand-alone server without a node). Running it again " +
+      "changes nothing.",
+  },
 });
 
 interface CloseFlags {

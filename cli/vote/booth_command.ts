@@ -2,28 +2,35 @@
  * `panoramix vote booth`: a board admin puts an election on a node so that voters can
  * use its booth (`/vote`), closes its online ballot box and downloads the box for
  * `vote tally --box`, and publishes the transcript as the results (`/vote/results`).
+ * Without `--key`, the election key is resolved from the ceremony posts on the same
+ * node's board (as `vote key --board-url` does), every trustee signature checked.
  *
  * @module
  */
 
 import { buildCommand } from "@stricli/core";
+import { NotFoundError } from "../../core/errors.ts";
 import {
   decodeElectionKey,
   electionDefinitionToEnvelope,
+  type ElectionKey,
   encodeCeremonyPost,
+  resolveElectionKey,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
 import { readAnyEnvelopeFile } from "../files.ts";
 import { NodeClient, NodeHttpError } from "../node/client.ts";
 import { loadIdentity } from "../node/node.ts";
 import { boothElectionEnvelope } from "./online_box.ts";
-import { readPublicInfo, readVoters } from "./support.ts";
+import { electionJobId, readElectionBoard } from "../vote_nodes.ts";
+import { readElection, readVoters } from "./support.ts";
 
 interface PublishFlags {
   boardUrl: string;
   adminIdentity: string;
   election: string;
-  key: string;
+  key?: string;
+  job?: string;
   voters?: string;
   close?: boolean;
   boxOut?: string;
@@ -35,11 +42,31 @@ interface PublishFlags {
 export const voteBoothCommand = buildCommand({
   async func(this: CliContext, flags: PublishFlags) {
     const admin = await loadIdentity(flags.adminIdentity);
-    const election = await readPublicInfo(this, flags.election, flags.key);
-    const key = decodeElectionKey(election, await readAnyEnvelopeFile(flags.key, this.stdin));
+    const election = await readElection(this, flags.election);
     const voters = await readVoters(this, flags.voters);
     const client = new NodeClient(flags.boardUrl, { identity: admin });
     const id = election.definition.id;
+    let key: ElectionKey;
+    if (flags.key !== undefined) {
+      key = decodeElectionKey(
+        election,
+        await readAnyEnvelopeFile(flags.key, this.stdin),
+        flags.key,
+      );
+    } else {
+      // The key the trustees' signed ceremony posts on this board resolve to (vote key --board-url).
+      const job = flags.job ?? electionJobId(id);
+      const { ceremony } = await readElectionBoard(client, { job, election });
+      const trustees = election.definition.trustees.length;
+      if (ceremony.dealings.length < trustees) {
+        throw new NotFoundError(
+          `The key ceremony on the board is not finished (${ceremony.dealings.length} of ` +
+            `${trustees} trustees have dealt): open the box once every trustee has run ` +
+            "'vote trustee finalize', or pass --key",
+        );
+      }
+      key = resolveElectionKey(election, ceremony);
+    }
     const path = `/v1/vote/elections/${encodeURIComponent(id)}`;
     await client.postEnvelope(
       "/v1/vote/elections",
@@ -97,7 +124,18 @@ export const voteBoothCommand = buildCommand({
         brief: "A board admin's identity key file (signs the requests)",
       },
       election: { kind: "parsed", parse: String, brief: "Election definition file" },
-      key: { kind: "parsed", parse: String, brief: "Election key file (vote.election-key)" },
+      key: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Election key file (default: resolved from the ceremony on this node's board)",
+      },
+      job: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Without --key: the election's job id on the board (default vote-<election id>)",
+      },
       voters: {
         kind: "parsed",
         parse: String,
@@ -109,7 +147,7 @@ export const voteBoothCommand = buildCommand({
         kind: "parsed",
         parse: String,
         optional: true,
-        brief: "Download the ballot box here (input of 'vote tally --box')",
+        brief: "Download the ballot box here (input of 'vote close --box' and 'vote tally --box')",
       },
       transcript: {
         kind: "parsed",
@@ -121,10 +159,18 @@ export const voteBoothCommand = buildCommand({
     },
   },
   docs: {
-    brief: "Put an election on a node for voters (booth), close its box, publish its results",
+    brief:
+      "Open a board node's online ballot box for the browser booth; close it, download it, publish results",
     fullDescription:
-      "Idempotent: putting the same election on the node again changes nothing; another definition " +
-      "under the same id is refused. The node must have the board role and list the identity " +
-      "among its board admins.",
+      "Run by a board admin after the key ceremony: puts the election and its key on the node's " +
+      "online ballot box, so that voters vote at NODE/vote?election=ID and check receipts at " +
+      "/vote/check; --close --box-out box.msgpack closes the box and downloads it (the input of " +
+      "'vote close --box' and 'vote tally --box'); --transcript publishes the results at " +
+      "/vote/results. Without --key the election key is resolved from the signed ceremony posts " +
+      "on the same node's board. Compare: 'vote publish' posts the definition to the board's log " +
+      "for the trustees and mixers (before the ceremony; no voting); 'vote serve' runs a " +
+      "stand-alone web server with its own local box, no node needed. Idempotent: putting the " +
+      "same election on the node again changes nothing; another definition under the same id is " +
+      "refused. The node must have the board role and list the identity among its board admins.",
   },
 });

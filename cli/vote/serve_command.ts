@@ -235,10 +235,14 @@ export const voteServeCommand = buildCommand({
     },
   },
   docs: {
-    brief: "Serve one election's booth, receipt check and results pages with a local ballot box",
+    brief:
+      "Stand-alone server, no node: one election's booth, check and results pages, local ballot box",
     fullDescription:
-      "Voters open /vote in a browser, answer one question per screen, review and cast; the " +
-      "ballot is encrypted in their browser and checked by the same rules as 'vote submit'. " +
-      "Stops on SIGINT/SIGTERM; the ballots stay in the store file.",
+      "A stand-alone web server for one election, no node network: voters open /vote in a " +
+      "browser, answer one question per screen, review and cast; the ballot is encrypted in " +
+      "their browser and checked by the same rules as 'vote submit' into a local box (--store). " +
+      "Stops on SIGINT/SIGTERM; the ballots stay in the store file. On a node network use " +
+      "'vote publish' (definition to the board, before the ceremony) and 'vote booth' (the " +
+      "board node's own online box and pages) instead.",
   },
 });
