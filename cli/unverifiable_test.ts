@@ -103,6 +103,7 @@ Deno.test("verify of a decryption mix with the public key warns UNVERIFIABLE on 
       `${dir}/in.ndjson`,
       "--proof",
       `${dir}/p.json`,
+      "--no-replay-db",
     );
     await Deno.writeTextFile(`${dir}/out.ndjson`, mixed.stdout);
     const args = [

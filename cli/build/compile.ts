@@ -1,11 +1,13 @@
 /**
  * `deno task compile`: runs `deno compile` for the single binary `dist/panoramix` from the
- * build entry that `deno task web` writes (it carries the web pages), and when
+ * build entry that `cli/web/build.ts` writes first (it carries the web pages), and when
  * the Deno runtime it embeds (denort) cannot be downloaded says so in one line with where to
  * get it, instead of Deno's chain of causes and a Rust backtrace.
  *
  * @module
  */
+
+import { writeBuildEntry } from "../web/build.ts";
 
 /** Permissions the compiled binary runs with (as `deno task panoramix`). */
 const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
@@ -58,6 +60,8 @@ export function compileFailure(
 
 if (import.meta.main) {
   const root = new URL("../..", import.meta.url).pathname;
+  // The binary starts from the build entry that carries the web pages (cli/web/build.ts).
+  await writeBuildEntry(new URL("../../dist/", import.meta.url));
   const output = Deno.args[0] ?? `${root}dist/panoramix`;
   const child = await new Deno.Command(Deno.execPath(), {
     args: ["compile", ...PERMISSIONS, "--output", output, `${root}dist/panoramix_main.ts`],

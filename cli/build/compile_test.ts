@@ -34,6 +34,7 @@ Deno.test("deno task compile with no reachable runtime prints one line, no backt
         "--allow-run",
         "--allow-env",
         "--allow-read",
+        "--allow-write=dist",
         "cli/build/compile.ts",
         `${dir}/panoramix`,
       ],
