@@ -450,7 +450,7 @@ Deno.test("a stage this mixer cannot mix is retried with back-off, not at every 
       store,
       identity: mixer,
       boardUrl: board.url,
-      pollIntervalMs: 200,
+      pollIntervalMs: 5_000, // first retry after 10 s: 30 quick ticks see one failure, even on a loaded machine
       backendByName,
       mixKey: () => Promise.reject(new Error("key file unreadable")),
       logger: { ...silentLogger, log: (_l, event) => void failures.push(event) },

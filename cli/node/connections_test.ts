@@ -129,9 +129,20 @@ Deno.test("with 256 open files, floods of both ports leave the node alive and ac
     await new Promise((r) => setTimeout(r, 300));
     closeAll(conns);
     conns = [];
-    await new Promise((r) => setTimeout(r, 500));
-    const health = await fetch(`${node.info.url}/v1/health`);
-    assert.equal(health.status, 200, await health.text());
+    // The node recovers once the flood is gone: health answers 200 within seconds (a loaded
+    // machine may still be closing the flood's sockets for a moment).
+    let health: { status: number; text: string } | undefined;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 250));
+      try {
+        const res = await fetch(`${node.info.url}/v1/health`);
+        health = { status: res.status, text: await res.text() };
+        if (res.status === 200) break;
+      } catch (error) {
+        health = { status: 0, text: String(error) };
+      }
+    }
+    assert.equal(health?.status, 200, health?.text);
     // The Sphinx listener still accepts: a fresh connection gets an answer to a bad frame.
     const c = await Deno.connect({ hostname: "127.0.0.1", port: sphinx });
     await c.write(Uint8Array.of(0, 0, 0, 1, 0));
