@@ -9,6 +9,7 @@
  * @module
  */
 
+import { PollLoop } from "./poll_loop.ts";
 import { toBase64Url } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
 import { PanoramixError } from "../../core/errors.ts";
@@ -58,9 +59,7 @@ export interface CascadeMixerOptions {
 export class CascadeMixer {
   #o: CascadeMixerOptions;
   #client: NodeClient;
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  #poll: PollLoop;
   #me: string;
   #reported = new Map<string, string>();
   /** Failed stages: retried after an exponential back-off, not at every poll (issue 11 §5). */
@@ -73,6 +72,11 @@ export class CascadeMixer {
    * @param options storage, identity, board, backends, keys, logger, metrics
    */
   constructor(options: CascadeMixerOptions) {
+    this.#poll = new PollLoop({
+      intervalMs: options.pollIntervalMs,
+      step: () => this.tick(),
+      onError: (error) => options.logger.log("warn", "cascade_poll_failed", { error }),
+    });
     this.#o = options;
     this.#client = new NodeClient(options.boardUrl, { identity: options.identity });
     this.#me = toBase64Url(options.identity.publicKey);
@@ -85,34 +89,12 @@ export class CascadeMixer {
 
   /** Starts polling. */
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#poll.start();
   }
 
-  /** Stops polling after the current batch (drains in-flight work). */
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        await this.tick();
-      } catch (error) {
-        this.#o.logger.log("warn", "cascade_poll_failed", { error });
-      }
-      if (!this.#running) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.#o.pollIntervalMs);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
+  /** Stops after the current step (drains in-flight work). */
+  stop(): Promise<void> {
+    return this.#poll.stop();
   }
 
   /**
@@ -124,7 +106,7 @@ export class CascadeMixer {
     const { jobs } = await this.#client.getJson("/v1/board/jobs") as { jobs: JobSummary[] };
     let mixed = 0;
     for (const job of jobs) {
-      if (!this.#running && this.#loop !== undefined) break;
+      if (this.#poll.stopping) break;
       if (job.state !== "mixing" || job.mixers[job.stage] !== this.#me) continue;
       const id = `${job.job}\u0000${job.stage}`;
       const failed = this.#failed.get(id);

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { PollLoop } from "./poll_loop.ts";
 import {
   decodeSphinxCascade,
   DECRYPT_KINDS,
@@ -227,9 +228,7 @@ export interface SurveyCollectorOptions {
 export class SurveyCollector {
   #o: SurveyCollectorOptions;
   #byId = new Map<string, CollectedSurvey>();
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  #poll: PollLoop;
   #views = new Map<string, { key: string; view: SurveyRoundView }>();
   #now: () => number;
 
@@ -239,6 +238,11 @@ export class SurveyCollector {
    * @param options storage, identity, board, surveys, logger, metrics
    */
   constructor(options: SurveyCollectorOptions) {
+    this.#poll = new PollLoop({
+      intervalMs: options.pollIntervalMs,
+      step: () => this.tick(),
+      onError: (error) => options.logger.log("warn", "survey_pump_failed", { error }),
+    });
     this.#o = options;
     this.#now = options.now ?? Date.now;
     for (const s of options.surveys) {
@@ -318,7 +322,7 @@ export class SurveyCollector {
     await store.commit();
     this.#o.metrics.counter("panoramix_survey_reports_received_total", "Reports acknowledged")
       .inc(packets.length, { survey: survey.definition.id });
-    if (this.#waiting(survey) >= survey.batchReports) this.#wake?.();
+    if (this.#waiting(survey) >= survey.batchReports) this.#poll.wake();
     return this.currentRound(survey).index;
   }
 
@@ -328,36 +332,14 @@ export class SurveyCollector {
     ).get(survey.definition.id) as { n: number }).n;
   }
 
-  /** Starts the pump. */
+  /** Starts polling. */
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#poll.start();
   }
 
-  /** Stops after the current step. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        await this.tick();
-      } catch (error) {
-        this.#o.logger.log("warn", "survey_pump_failed", { error });
-      }
-      if (!this.#running) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.#o.pollIntervalMs);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
+  /** Stops after the current step (drains in-flight work). */
+  stop(): Promise<void> {
+    return this.#poll.stop();
   }
 
   /**
