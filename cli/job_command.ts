@@ -7,66 +7,25 @@
  * @module
  */
 
+import { identityCommand } from "./identity_command.ts";
 import { buildCommand, buildRouteMap } from "@stricli/core";
-import { fromBase64Url, toBase64Url } from "../core/bytes.ts";
+import { fromBase64Url } from "../core/bytes.ts";
 import { PanoramixError, UsageError } from "../core/errors.ts";
 import { detectItemFormat, parseItems } from "../core/item_stream.ts";
 import { backendByName } from "./backends.ts";
 import type { CliContext } from "./context.ts";
-import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "./files.ts";
+import { readAnyEnvelopeFile, readInput } from "./files.ts";
 import { contextFlag, contextOption, positiveInteger } from "./flags.ts";
 import type { JobSummary } from "./node/board.ts";
 import { NodeClient } from "./node/client.ts";
-import {
-  generateIdentity,
-  type Identity,
-  identityFromEnvelope,
-  identityToEnvelope,
-  NODE_ID_SIZE,
-} from "./node/identity.ts";
+import { type Identity, identityFromEnvelope, NODE_ID_SIZE } from "./node/identity.ts";
 import { closeJob, createJob, submitInputs, waitForJob } from "./node/job_client.ts";
 
-interface IdentityFlags {
-  out: string;
-  force?: boolean;
-  json?: boolean;
-}
-
 /** `panoramix node identity --out FILE`: a fresh Ed25519 identity key file. */
-export const nodeIdentityCommand = buildCommand({
-  async func(this: CliContext, flags: IdentityFlags) {
-    const identity = generateIdentity();
-    await writeEnvelopeFile(flags.out, identityToEnvelope(identity), {
-      secret: true,
-      overwrite: flags.force ?? false,
-    });
-    const id = toBase64Url(identity.publicKey);
-    await this.stdout.write(
-      flags.json ? JSON.stringify({ identity: id, file: flags.out }) + "\n" : `${id}\n`,
-    );
-    await this.stderr.write(
-      `wrote identity key to ${flags.out} (mode 0600); its public key is on stdout ` +
-        "(give it to a board with 'node init --admin KEY' to make it a board admin)\n",
-    );
-  },
-  parameters: {
-    flags: {
-      out: {
-        kind: "parsed",
-        parse: String,
-        brief: "Where to write the identity key file (mode 0600)",
-      },
-      force: { kind: "boolean", optional: true, brief: "Replace an existing file" },
-      json: { kind: "boolean", optional: true, brief: "Print {identity, file} as JSON" },
-    },
-  },
-  docs: {
-    brief: "Create an identity (Ed25519 key file) for an operator, a board admin or a submitter",
-    fullDescription:
-      "Writes a node.identity-secret file (mode 0600) and prints its public key (base64url) on " +
-      "stdout: the id a board lists in its admins (`node init --admin`), a job lists in its " +
-      "submitters, or the id of a mixer. Exit codes: 0 ok, 5 the file exists (use --force).",
-  },
+export const nodeIdentityCommand = identityCommand({
+  brief: "Create an identity (Ed25519 key file) for an operator, a board admin or a submitter",
+  next: "the id a board lists in its admins (node init --admin), a job lists in its " +
+    "submitters, or the id of a mixer",
 });
 
 /**

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { identityCommand } from "./identity_command.ts";
 import { buildCommand, buildRouteMap, numberParser } from "@stricli/core";
 import { toBase64Url } from "../core/bytes.ts";
 import { toJsonView } from "../core/envelope.ts";
@@ -312,28 +313,9 @@ export const tokenIssuerInitCommand = buildCommand({
 });
 
 /** `panoramix token id`: write a user identity key (to authenticate to issuers). */
-export const tokenIdCommand = buildCommand({
-  async func(this: CliContext, flags: { out: string; force?: boolean; json?: boolean }) {
-    const identity = generateIdentity();
-    await writeEnvelopeFile(flags.out, identityToEnvelope(identity), {
-      secret: true,
-      overwrite: flags.force ?? false,
-    });
-    const key = toBase64Url(identity.publicKey);
-    await this.stdout.write(
-      flags.json ? JSON.stringify({ file: flags.out, identity: key }) + "\n" : key + "\n",
-    );
-  },
-  parameters: {
-    flags: {
-      out: { kind: "parsed", parse: String, brief: "Identity key file to write (mode 0600)" },
-      force: { kind: "boolean", optional: true, brief: "Replace an existing file" },
-      json: { kind: "boolean", optional: true, brief: "Print the result as JSON" },
-    },
-  },
-  docs: {
-    brief: "Write a user identity key; prints the public key for an issuer's allow-list",
-  },
+export const tokenIdCommand = identityCommand({
+  brief: "Write a user identity key; prints the public key for an issuer's allow-list",
+  next: "the key an issuer lists in its allow-list (token issuer-init --allow)",
 });
 
 interface FetchFlags {

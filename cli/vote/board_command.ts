@@ -14,8 +14,9 @@
  * @module
  */
 
+import { identityCommand } from "../identity_command.ts";
 import { buildCommand } from "@stricli/core";
-import { fromBase64Url, toBase64Url } from "../../core/bytes.ts";
+import { fromBase64Url } from "../../core/bytes.ts";
 import { decodeMsgpack } from "../../core/envelope.ts";
 import { PanoramixError, UsageError, VerificationError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
@@ -32,10 +33,9 @@ import {
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
 import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
-import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
+import { readAnyEnvelopeFile, readInput } from "../files.ts";
 import type { JobSummary } from "../node/board.ts";
 import { NodeClient, NodeHttpError } from "../node/client.ts";
-import { generateIdentity, identityToEnvelope } from "../node/identity.ts";
 import { describeJob } from "../node/job_client.ts";
 import { loadIdentity } from "../node/node.ts";
 import { terminalProgress } from "../progress.ts";
@@ -72,27 +72,9 @@ function jobOf(election: CeremonyElection, job: string | undefined): string {
 }
 
 /** `panoramix vote trustee keygen`: a trustee's identity key. */
-export const voteTrusteeKeygenCommand = buildCommand({
-  async func(this: CliContext, flags: { out: string; force?: boolean }) {
-    const identity = generateIdentity();
-    await writeEnvelopeFile(flags.out, identityToEnvelope(identity), {
-      secret: true,
-      overwrite: flags.force ?? false,
-    });
-    await this.stdout.write(`${toBase64Url(identity.publicKey)}\n`);
-    await this.stderr.write(
-      `identity key written to ${flags.out} (mode 0600); give the line above to the administrator (vote init --trustee-key)\n`,
-    );
-  },
-  parameters: {
-    flags: {
-      out: { kind: "parsed", parse: String, brief: "Where to write the identity key (0600)" },
-      force: { kind: "boolean", optional: true, brief: "Replace an existing file" },
-    },
-  },
-  docs: {
-    brief: "Create a trustee identity key; print its public key (base64url) for vote init",
-  },
+export const voteTrusteeKeygenCommand = identityCommand({
+  brief: "Create a trustee identity key; print its public key (base64url) for vote init",
+  next: "give it to the administrator (vote init --trustee-key)",
 });
 
 /** `panoramix vote publish`: the administrator posts the definition to the board. */
