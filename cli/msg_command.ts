@@ -44,7 +44,36 @@ import {
   readProfile,
   writeProfile,
 } from "./msg_store.ts";
-import { openMessageClient, providerInfo, registerWithProvider } from "./msg_transport.ts";
+import {
+  openMessageClient,
+  providerInfo,
+  ProviderTransport,
+  registerWithProvider,
+} from "./msg_transport.ts";
+import { TokenHttpError, type TokenSource } from "../plugins/token/mod.ts";
+import { walletTokenSource } from "./token_command.ts";
+
+const walletFlag = {
+  kind: "parsed",
+  parse: String,
+  optional: true,
+  brief:
+    "Token wallet (panoramix token fetch) for a provider that requires Privacy Pass tokens; one token buys a batch of packets",
+} as const;
+
+/** The wallet as a token source; `say` reports each token taken (stderr). */
+function walletSource(
+  wallet: string | undefined,
+  providerUrl: string,
+  say: (line: string) => void,
+): TokenSource | undefined {
+  if (wallet === undefined) return undefined;
+  return walletTokenSource(
+    wallet,
+    providerUrl,
+    (left) => say(`provider asked for a token: spent 1, ${left} left in ${wallet}\n`),
+  );
+}
 
 const jsonFlag = { kind: "boolean", optional: true, brief: "Print JSON" } as const;
 const dirFlag = {
@@ -132,7 +161,13 @@ function messageLine(m: ReceivedMessage | InboxMessage): string {
 export const msgInitCommand = buildCommand({
   async func(
     this: CliContext,
-    flags: { provider: string; dir?: string; force?: boolean; json?: boolean },
+    flags: {
+      provider: string;
+      dir?: string;
+      force?: boolean;
+      tokenWallet?: string;
+      json?: boolean;
+    },
   ) {
     const dir = dirOf(this, flags.dir);
     let info;
@@ -147,7 +182,11 @@ export const msgInitCommand = buildCommand({
     const provider = fromBase64Url(info.provider, "provider");
     const seed = randomBytes(32);
     const identity = await deriveIdentity(seed, provider);
-    await registerWithProvider(flags.provider, identity);
+    await registerWithProvider(
+      flags.provider,
+      identity,
+      walletSource(flags.tokenWallet, flags.provider, (l) => void this.stderr.write(l)),
+    );
     await writeProfile(dir, {
       seed,
       providerUrl: flags.provider,
@@ -175,6 +214,7 @@ export const msgInitCommand = buildCommand({
       provider: { kind: "parsed", parse: String, brief: "URL of your provider's HTTP API" },
       dir: dirFlag,
       force: { kind: "boolean", optional: true, brief: "Replace an existing identity" },
+      tokenWallet: walletFlag,
       json: jsonFlag,
     },
   },
@@ -205,7 +245,12 @@ export const msgAddressCommand = buildCommand({
 
 async function withClient<T>(
   ctx: CliContext,
-  options: { dir?: string; meanDelayMs?: number; onSent?: (r: SentReport) => void },
+  options: {
+    dir?: string;
+    meanDelayMs?: number;
+    tokenWallet?: string;
+    onSent?: (r: SentReport) => void;
+  },
   run: (client: MessageClient, store: MsgStore) => Promise<T>,
 ): Promise<T> {
   const dir = dirOf(ctx, options.dir);
@@ -218,6 +263,9 @@ async function withClient<T>(
       identity,
       store,
       pollIntervalMs: 250,
+      ...tokensOption(
+        walletSource(options.tokenWallet, profile.providerUrl, (l) => void ctx.stderr.write(l)),
+      ),
       ...(options.meanDelayMs === undefined ? {} : { meanDelayMs: options.meanDelayMs }),
       ...(options.onSent === undefined ? {} : { onSent: options.onSent }),
     });
@@ -225,6 +273,27 @@ async function withClient<T>(
   } finally {
     store.close();
   }
+}
+
+/** A transport whose refused submissions (a refused token) are also told to `say`. */
+function reportingRefusals(
+  transport: ProviderTransport,
+  say: (message: string) => void,
+): ProviderTransport {
+  const submit = transport.submit.bind(transport);
+  transport.submit = async (packets) => {
+    try {
+      return await submit(packets);
+    } catch (error) {
+      if (error instanceof TokenHttpError) say(error.message);
+      throw error;
+    }
+  };
+  return transport;
+}
+
+function tokensOption(tokens: TokenSource | undefined): { tokens?: TokenSource } {
+  return tokens === undefined ? {} : { tokens };
 }
 
 /** `panoramix msg send`. */
@@ -237,6 +306,7 @@ export const msgSendCommand = buildCommand({
     surbs: number;
     wait: number;
     meanDelayMs: number;
+    tokenWallet?: string;
     dir?: string;
     json?: boolean;
   }) {
@@ -305,6 +375,7 @@ export const msgSendCommand = buildCommand({
         brief: "Seconds to wait for the acknowledgements (0: do not wait)",
       },
       meanDelayMs: delayFlag,
+      tokenWallet: walletFlag,
       dir: dirFlag,
       json: jsonFlag,
     },
@@ -322,6 +393,7 @@ export const msgInboxCommand = buildCommand({
   async func(this: CliContext, flags: {
     follow?: boolean;
     all?: boolean;
+    tokenWallet?: string;
     dir?: string;
     json?: boolean;
   }) {
@@ -367,6 +439,7 @@ export const msgInboxCommand = buildCommand({
     flags: {
       follow: { kind: "boolean", optional: true, brief: "Keep waiting for messages (Ctrl-C)" },
       all: { kind: "boolean", optional: true, brief: "Print every stored message, not only new" },
+      tokenWallet: walletFlag,
       dir: dirFlag,
       json: { kind: "boolean", optional: true, brief: "Print one JSON object per line" },
     },
@@ -378,7 +451,7 @@ export const msgInboxCommand = buildCommand({
 export const msgReplyCommand = buildCommand({
   async func(
     this: CliContext,
-    flags: { text?: string; file?: string; dir?: string; json?: boolean },
+    flags: { text?: string; file?: string; tokenWallet?: string; dir?: string; json?: boolean },
     id: string,
   ) {
     if (!/^[0-9a-f]{32}$/.test(id)) {
@@ -395,7 +468,13 @@ export const msgReplyCommand = buildCommand({
     );
   },
   parameters: {
-    flags: { text: textFlag, file: fileFlag, dir: dirFlag, json: jsonFlag },
+    flags: {
+      text: textFlag,
+      file: fileFlag,
+      tokenWallet: walletFlag,
+      dir: dirFlag,
+      json: jsonFlag,
+    },
     positional: {
       kind: "tuple",
       parameters: [{ brief: "Id of the received message to answer", parse: String }],
@@ -500,6 +579,7 @@ export const msgClientCommand = buildCommand({
     meanDelayMs: number;
     pollMs: number;
     readyFile?: string;
+    tokenWallet?: string;
     dir?: string;
   }) {
     const m = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(flags.listen);
@@ -513,6 +593,28 @@ export const msgClientCommand = buildCommand({
     await checkNoClient(dir);
     const store = new MsgStore(dir);
     const sent: SentReport[] = [];
+    // The streams swallow a failed submission (the packet is retransmitted later), so a
+    // wallet that runs dry or a refused token is said here, once per new reason.
+    let lastTokenError = "";
+    const say = (line: string) => void this.stderr.write(line);
+    const wallet = walletSource(flags.tokenWallet, profile.providerUrl, (line) => {
+      lastTokenError = "";
+      say(line);
+    });
+    const tokens: TokenSource | undefined = wallet === undefined
+      ? undefined
+      : async (challenge) => {
+        try {
+          return await (wallet as (c: string) => Promise<Uint8Array>)(challenge);
+        } catch (error) {
+          const message = (error as Error).message;
+          if (message !== lastTokenError) {
+            lastTokenError = message;
+            say(`panoramix: error: ${message}; packets wait until the wallet is refilled\n`);
+          }
+          throw error;
+        }
+      };
     const rates: CoverRates = {
       payload: flags.ratePayload,
       loop: flags.rateLoop,
@@ -523,6 +625,14 @@ export const msgClientCommand = buildCommand({
       identity,
       store,
       rates,
+      ...(tokens === undefined ? {} : {
+        transport: reportingRefusals(new ProviderTransport(profile, identity, tokens), (m) => {
+          if (m !== lastTokenError) {
+            lastTokenError = m;
+            say(`panoramix: error: ${m}\n`);
+          }
+        }),
+      }),
       meanDelayMs: flags.meanDelayMs,
       pollIntervalMs: flags.pollMs,
       onSent: (r) => {
@@ -608,6 +718,7 @@ export const msgClientCommand = buildCommand({
         optional: true,
         brief: "Write {url, address, pid} as JSON to this file once listening",
       },
+      tokenWallet: walletFlag,
       dir: dirFlag,
     },
   },
