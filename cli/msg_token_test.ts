@@ -426,6 +426,99 @@ Deno.test("messaging provider with tokens: a token buys a batch of packets, chal
         );
       },
     );
+
+    await t.step(
+      "msg client --token-wallet: buys credit as it runs, says once when the wallet is empty",
+      async () => {
+        const wallet = `${root}/wallet2.json`;
+        const fetched = await runInMemory([
+          "token",
+          "fetch",
+          "--service",
+          url,
+          "--issuer",
+          issuer.info.url,
+          "--identity",
+          `${root}/user.key.json`,
+          "--count",
+          "2",
+          "--wallet",
+          wallet,
+        ]);
+        assert.equal(fetched.status, 0, fetched.stderr);
+        const c = `${root}/carol-cli`;
+        const init = await runInMemory([
+          "msg",
+          "init",
+          "--provider",
+          url,
+          "--dir",
+          c,
+          "--token-wallet",
+          wallet,
+        ]);
+        assert.equal(init.status, 0, init.stderr);
+        const ready = `${root}/carol-client.json`;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-all",
+            new URL("./main.ts", import.meta.url).pathname,
+            "msg",
+            "client",
+            "--dir",
+            c,
+            "--listen",
+            "127.0.0.1:0",
+            "--ready-file",
+            ready,
+            "--mean-delay-ms",
+            "5",
+            "--rate-payload",
+            "20",
+            "--rate-loop",
+            "10",
+            "--rate-drop",
+            "10",
+            "--token-wallet",
+            wallet,
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        let stderr = "";
+        const reading = (async () => {
+          for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+            stderr += chunk;
+          }
+        })();
+        const waitFor = async (re: RegExp) => {
+          const deadline = Date.now() + 90_000;
+          while (!re.test(stderr)) {
+            if (Date.now() > deadline) throw new Error(`Timed out waiting for ${re}: ${stderr}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        try {
+          // The one token left buys 300 packets; at 40 packets/s they last ~8 s.
+          await waitFor(/provider asked for a token: spent 1, 0 left in .*wallet2\.json/);
+          await waitFor(/panoramix: error: Wallet '.*wallet2\.json' holds no valid token/);
+          const { url: api } = JSON.parse(await Deno.readTextFile(ready));
+          const status = await fetch(`${api}/v1/status`).then((r) => r.json());
+          assert.ok(status.stats.loopsSent + status.stats.drops >= 250, JSON.stringify(status));
+          await new Promise((r) => setTimeout(r, 1000));
+          assert.equal(
+            stderr.match(/holds no valid token/g)?.length,
+            1,
+            `an empty wallet is said once: ${stderr}`,
+          );
+        } finally {
+          child.kill("SIGTERM");
+          assert.equal((await child.status).code, 0, stderr);
+          await reading;
+        }
+      },
+    );
   } finally {
     await issuer.stop().catch(() => {});
     await net.stop("SIGKILL").catch(() => {});
