@@ -4,7 +4,8 @@
  * "provider.register" on → a submission without credit gets the 401 challenge, a token
  * buys `provider.packetsPerToken` packets, a malformed request spends no token, a reused
  * token is refused, also after kill -9 (and the credit survives), tokens of another origin
- * or issuer are refused; and `panoramix msg init|send --token-wallet`.
+ * or issuer are refused, the credit lapses with the token's epoch; and
+ * `panoramix msg init|send|client --token-wallet`.
  */
 import assert from "node:assert/strict";
 import { fromBase64Url, toBase64Url } from "../core/bytes.ts";
@@ -519,6 +520,44 @@ Deno.test("messaging provider with tokens: a token buys a batch of packets, chal
         }
       },
     );
+
+    await t.step("the credit lapses at the end of the token's epoch", async () => {
+      // A second issuer with 10-second epochs, the only one the provider accepts now.
+      const files2 = await writeNodeDir(`${root}/issuer2`, { name: "issuer2", roles: ["issuer"] });
+      await editConfig(files2.configPath, (c) => {
+        c.issuer = { allow: [], quotaPerEpoch: 0, epochSeconds: 10 };
+      });
+      const issuer2 = await NodeProcess.spawn(files2.configPath);
+      try {
+        await node.process.stop();
+        await editConfig(node.configPath, (c) => {
+          c.tokens = {
+            services: ["provider.send"],
+            issuers: [{ url: issuer2.info.url, key: issuer2.info.identity }],
+            graceSeconds: 0,
+          };
+        });
+        await net.restart(node);
+        const erin = await generateMessageIdentity(profile.provider);
+        await registerWithProvider(url, erin); // registration is free now
+        // Start early in an epoch, so that the token is spent within it.
+        while (Date.now() % 10_000 > 3_000) await new Promise((r) => setTimeout(r, 100));
+        const token = await getToken(issuer2.info.url, url);
+        const paid = await signed(url, "/v1/provider/packets", packets(1), erin, token);
+        assert.equal(paid.status, 200, await paid.clone().text());
+        assert.equal((await paid.json()).credit, 299);
+        const epochEnd = Math.ceil(Date.now() / 10_000) * 10_000;
+        const within = await signed(url, "/v1/provider/packets", packets(1), erin);
+        assert.equal(within.status, 200);
+        assert.equal((await within.json()).credit, 298);
+        await new Promise((r) => setTimeout(r, epochEnd - Date.now() + 500));
+        const lapsed = await signed(url, "/v1/provider/packets", packets(1), erin);
+        assert.equal(lapsed.status, 401, "the credit ended with its token's epoch");
+        assert.equal((await lapsed.json()).error, "token_required");
+      } finally {
+        await issuer2.stop().catch(() => {});
+      }
+    });
   } finally {
     await issuer.stop().catch(() => {});
     await net.stop("SIGKILL").catch(() => {});
