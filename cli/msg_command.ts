@@ -512,12 +512,14 @@ function apiBody(body: Record<string, unknown>): Uint8Array {
  * @param client the running client
  * @param store the inbox
  * @param sent recent send reports
+ * @param status more fields of `GET /v1/status` (the token credit)
  * @returns the request handler
  */
 export function clientApi(
   client: MessageClient,
   store: MsgStore,
   sent: SentReport[],
+  status: () => Record<string, unknown> = () => ({}),
 ): (req: Request) => Promise<Response> {
   return async (req) => {
     const url = new URL(req.url);
@@ -527,7 +529,7 @@ export function clientApi(
         case "GET /v1/address":
           return jsonReply({ address: encodeAddress(client.address) });
         case "GET /v1/status":
-          return jsonReply({ stats: client.stats, sent: sent.slice(-100) });
+          return jsonReply({ stats: client.stats, sent: sent.slice(-100), ...status() });
         case "GET /v1/messages": {
           const after = Number(url.searchParams.get("after") ?? "0");
           if (!Number.isSafeInteger(after) || after < 0) {
@@ -620,19 +622,20 @@ export const msgClientCommand = buildCommand({
       loop: flags.rateLoop,
       drop: flags.rateDrop,
     };
+    const transport = tokens === undefined
+      ? undefined
+      : reportingRefusals(new ProviderTransport(profile, identity, tokens), (m) => {
+        if (m !== lastTokenError) {
+          lastTokenError = m;
+          say(`panoramix: error: ${m}\n`);
+        }
+      });
     const client = openMessageClient({
       profile,
       identity,
       store,
       rates,
-      ...(tokens === undefined ? {} : {
-        transport: reportingRefusals(new ProviderTransport(profile, identity, tokens), (m) => {
-          if (m !== lastTokenError) {
-            lastTokenError = m;
-            say(`panoramix: error: ${m}\n`);
-          }
-        }),
-      }),
+      ...(transport === undefined ? {} : { transport }),
       meanDelayMs: flags.meanDelayMs,
       pollIntervalMs: flags.pollMs,
       onSent: (r) => {
@@ -644,11 +647,18 @@ export const msgClientCommand = buildCommand({
         if (isNew) void this.stderr.write(`message ${msg.id} received\n`);
       },
     });
-    const server = Deno.serve({
-      hostname: m[1] === "localhost" ? "127.0.0.1" : m[1]!.replace(/[[\]]/g, ""),
-      port: Number(m[2]),
-      onListen: () => {},
-    }, clientApi(client, store, sent));
+    const server = Deno.serve(
+      {
+        hostname: m[1] === "localhost" ? "127.0.0.1" : m[1]!.replace(/[[\]]/g, ""),
+        port: Number(m[2]),
+        onListen: () => {},
+      },
+      clientApi(client, store, sent, () =>
+        transport === undefined ? {} : {
+          // Packets the provider still credits (null until it first says), the wallet's file.
+          tokens: { credit: transport.credit ?? null, wallet: flags.tokenWallet },
+        }),
+    );
     const a = server.addr as Deno.NetAddr;
     const url = `http://${a.hostname}:${a.port}`;
     await Deno.writeTextFile(`${dir}/client.lock`, JSON.stringify({ pid: Deno.pid, url }));

@@ -507,6 +507,8 @@ Deno.test("messaging provider with tokens: a token buys a batch of packets, chal
           const { url: api } = JSON.parse(await Deno.readTextFile(ready));
           const status = await fetch(`${api}/v1/status`).then((r) => r.json());
           assert.ok(status.stats.loopsSent + status.stats.drops >= 250, JSON.stringify(status));
+          // The credit the provider last reported: the 300 packets are used up (one per request).
+          assert.deepEqual(status.tokens, { credit: 0, wallet });
           await new Promise((r) => setTimeout(r, 1000));
           assert.equal(
             stderr.match(/holds no valid token/g)?.length,
