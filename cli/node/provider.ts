@@ -295,6 +295,9 @@ export class Provider {
           const credit = await this.admitClient(req, "submit", packets.length);
           // Each status comes after the packet's commit, as on the Sphinx port.
           const statuses = await Promise.all(packets.map((p) => this.#mix.submit(p)));
+          // The debit is committed with the packets (a no-op when they were); refused packets
+          // commit nothing, so commit it here.
+          if (credit !== undefined) await store.commit();
           return jsonResponse(credit === undefined ? { statuses } : { statuses, credit });
         },
       },
