@@ -10,7 +10,7 @@
 import { msgSimulateCommand } from "./msg_simulate_command.ts";
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import { fromBase64Url, toBase64Url } from "../core/bytes.ts";
-import { InvalidInputError, PanoramixError, UsageError } from "../core/errors.ts";
+import { ConfigError, InvalidInputError, PanoramixError, UsageError } from "../core/errors.ts";
 import { randomBytes } from "../core/random.ts";
 import {
   bodyText,
@@ -178,6 +178,15 @@ export const msgInitCommand = buildCommand({
         "unavailable",
         `Provider '${flags.provider}' did not answer as a provider: ${(error as Error).message}`,
       );
+    }
+    if (!flags.force && flags.tokenWallet !== undefined) {
+      // Before a token is spent on registering a key that would not be kept.
+      const exists = await Deno.stat(`${dir}/identity.json`).then(() => true, () => false);
+      if (exists) {
+        throw new ConfigError(
+          `File '${dir}/identity.json' already exists; pass --force to replace it (the old address stops working)`,
+        );
+      }
     }
     const provider = fromBase64Url(info.provider, "provider");
     const seed = randomBytes(32);

@@ -379,6 +379,19 @@ Deno.test("messaging provider with tokens: a token buys a batch of packets, chal
         assert.equal(init.status, 0, init.stderr);
         assert.match(init.stderr, /spent 1, 1 left in .*wallet\.json/);
         const me = JSON.parse(init.stdout).address;
+        // An existing identity is refused before a token is spent on registering a new key.
+        const again = await runInMemory([
+          "msg",
+          "init",
+          "--provider",
+          url,
+          "--dir",
+          a,
+          "--token-wallet",
+          wallet,
+        ]);
+        assert.equal(again.status, 5, again.stderr);
+        assert.match(again.stderr, /already exists; pass --force/);
         const send = (...more: string[]) =>
           runInMemory([
             "msg",
