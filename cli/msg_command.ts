@@ -10,7 +10,7 @@
 import { msgSimulateCommand } from "./msg_simulate_command.ts";
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import { fromBase64Url, toBase64Url } from "../core/bytes.ts";
-import { InvalidInputError, PanoramixError, UsageError } from "../core/errors.ts";
+import { ConfigError, InvalidInputError, PanoramixError, UsageError } from "../core/errors.ts";
 import { randomBytes } from "../core/random.ts";
 import {
   bodyText,
@@ -44,7 +44,36 @@ import {
   readProfile,
   writeProfile,
 } from "./msg_store.ts";
-import { openMessageClient, providerInfo, registerWithProvider } from "./msg_transport.ts";
+import {
+  openMessageClient,
+  providerInfo,
+  ProviderTransport,
+  registerWithProvider,
+} from "./msg_transport.ts";
+import { TokenHttpError, type TokenSource } from "../plugins/token/mod.ts";
+import { walletTokenSource } from "./token_command.ts";
+
+const walletFlag = {
+  kind: "parsed",
+  parse: String,
+  optional: true,
+  brief:
+    "Token wallet (panoramix token fetch) for a provider that requires Privacy Pass tokens; one token buys a batch of packets",
+} as const;
+
+/** The wallet as a token source; `say` reports each token taken (stderr). */
+function walletSource(
+  wallet: string | undefined,
+  providerUrl: string,
+  say: (line: string) => void,
+): TokenSource | undefined {
+  if (wallet === undefined) return undefined;
+  return walletTokenSource(
+    wallet,
+    providerUrl,
+    (left) => say(`provider asked for a token: spent 1, ${left} left in ${wallet}\n`),
+  );
+}
 
 const jsonFlag = { kind: "boolean", optional: true, brief: "Print JSON" } as const;
 const dirFlag = {
@@ -132,7 +161,13 @@ function messageLine(m: ReceivedMessage | InboxMessage): string {
 export const msgInitCommand = buildCommand({
   async func(
     this: CliContext,
-    flags: { provider: string; dir?: string; force?: boolean; json?: boolean },
+    flags: {
+      provider: string;
+      dir?: string;
+      force?: boolean;
+      tokenWallet?: string;
+      json?: boolean;
+    },
   ) {
     const dir = dirOf(this, flags.dir);
     let info;
@@ -144,10 +179,23 @@ export const msgInitCommand = buildCommand({
         `Provider '${flags.provider}' did not answer as a provider: ${(error as Error).message}`,
       );
     }
+    if (!flags.force && flags.tokenWallet !== undefined) {
+      // Before a token is spent on registering a key that would not be kept.
+      const exists = await Deno.stat(`${dir}/identity.json`).then(() => true, () => false);
+      if (exists) {
+        throw new ConfigError(
+          `File '${dir}/identity.json' already exists; pass --force to replace it (the old address stops working)`,
+        );
+      }
+    }
     const provider = fromBase64Url(info.provider, "provider");
     const seed = randomBytes(32);
     const identity = await deriveIdentity(seed, provider);
-    await registerWithProvider(flags.provider, identity);
+    await registerWithProvider(
+      flags.provider,
+      identity,
+      walletSource(flags.tokenWallet, flags.provider, (l) => void this.stderr.write(l)),
+    );
     await writeProfile(dir, {
       seed,
       providerUrl: flags.provider,
@@ -175,6 +223,7 @@ export const msgInitCommand = buildCommand({
       provider: { kind: "parsed", parse: String, brief: "URL of your provider's HTTP API" },
       dir: dirFlag,
       force: { kind: "boolean", optional: true, brief: "Replace an existing identity" },
+      tokenWallet: walletFlag,
       json: jsonFlag,
     },
   },
@@ -205,7 +254,12 @@ export const msgAddressCommand = buildCommand({
 
 async function withClient<T>(
   ctx: CliContext,
-  options: { dir?: string; meanDelayMs?: number; onSent?: (r: SentReport) => void },
+  options: {
+    dir?: string;
+    meanDelayMs?: number;
+    tokenWallet?: string;
+    onSent?: (r: SentReport) => void;
+  },
   run: (client: MessageClient, store: MsgStore) => Promise<T>,
 ): Promise<T> {
   const dir = dirOf(ctx, options.dir);
@@ -218,6 +272,9 @@ async function withClient<T>(
       identity,
       store,
       pollIntervalMs: 250,
+      ...tokensOption(
+        walletSource(options.tokenWallet, profile.providerUrl, (l) => void ctx.stderr.write(l)),
+      ),
       ...(options.meanDelayMs === undefined ? {} : { meanDelayMs: options.meanDelayMs }),
       ...(options.onSent === undefined ? {} : { onSent: options.onSent }),
     });
@@ -225,6 +282,27 @@ async function withClient<T>(
   } finally {
     store.close();
   }
+}
+
+/** A transport whose refused submissions (a refused token) are also told to `say`. */
+function reportingRefusals(
+  transport: ProviderTransport,
+  say: (message: string) => void,
+): ProviderTransport {
+  const submit = transport.submit.bind(transport);
+  transport.submit = async (packets) => {
+    try {
+      return await submit(packets);
+    } catch (error) {
+      if (error instanceof TokenHttpError) say(error.message);
+      throw error;
+    }
+  };
+  return transport;
+}
+
+function tokensOption(tokens: TokenSource | undefined): { tokens?: TokenSource } {
+  return tokens === undefined ? {} : { tokens };
 }
 
 /** `panoramix msg send`. */
@@ -237,6 +315,7 @@ export const msgSendCommand = buildCommand({
     surbs: number;
     wait: number;
     meanDelayMs: number;
+    tokenWallet?: string;
     dir?: string;
     json?: boolean;
   }) {
@@ -305,6 +384,7 @@ export const msgSendCommand = buildCommand({
         brief: "Seconds to wait for the acknowledgements (0: do not wait)",
       },
       meanDelayMs: delayFlag,
+      tokenWallet: walletFlag,
       dir: dirFlag,
       json: jsonFlag,
     },
@@ -322,6 +402,7 @@ export const msgInboxCommand = buildCommand({
   async func(this: CliContext, flags: {
     follow?: boolean;
     all?: boolean;
+    tokenWallet?: string;
     dir?: string;
     json?: boolean;
   }) {
@@ -367,6 +448,7 @@ export const msgInboxCommand = buildCommand({
     flags: {
       follow: { kind: "boolean", optional: true, brief: "Keep waiting for messages (Ctrl-C)" },
       all: { kind: "boolean", optional: true, brief: "Print every stored message, not only new" },
+      tokenWallet: walletFlag,
       dir: dirFlag,
       json: { kind: "boolean", optional: true, brief: "Print one JSON object per line" },
     },
@@ -378,7 +460,7 @@ export const msgInboxCommand = buildCommand({
 export const msgReplyCommand = buildCommand({
   async func(
     this: CliContext,
-    flags: { text?: string; file?: string; dir?: string; json?: boolean },
+    flags: { text?: string; file?: string; tokenWallet?: string; dir?: string; json?: boolean },
     id: string,
   ) {
     if (!/^[0-9a-f]{32}$/.test(id)) {
@@ -395,7 +477,13 @@ export const msgReplyCommand = buildCommand({
     );
   },
   parameters: {
-    flags: { text: textFlag, file: fileFlag, dir: dirFlag, json: jsonFlag },
+    flags: {
+      text: textFlag,
+      file: fileFlag,
+      tokenWallet: walletFlag,
+      dir: dirFlag,
+      json: jsonFlag,
+    },
     positional: {
       kind: "tuple",
       parameters: [{ brief: "Id of the received message to answer", parse: String }],
@@ -433,12 +521,14 @@ function apiBody(body: Record<string, unknown>): Uint8Array {
  * @param client the running client
  * @param store the inbox
  * @param sent recent send reports
+ * @param status more fields of `GET /v1/status` (the token credit)
  * @returns the request handler
  */
 export function clientApi(
   client: MessageClient,
   store: MsgStore,
   sent: SentReport[],
+  status: () => Record<string, unknown> = () => ({}),
 ): (req: Request) => Promise<Response> {
   return async (req) => {
     const url = new URL(req.url);
@@ -448,7 +538,7 @@ export function clientApi(
         case "GET /v1/address":
           return jsonReply({ address: encodeAddress(client.address) });
         case "GET /v1/status":
-          return jsonReply({ stats: client.stats, sent: sent.slice(-100) });
+          return jsonReply({ stats: client.stats, sent: sent.slice(-100), ...status() });
         case "GET /v1/messages": {
           const after = Number(url.searchParams.get("after") ?? "0");
           if (!Number.isSafeInteger(after) || after < 0) {
@@ -500,6 +590,7 @@ export const msgClientCommand = buildCommand({
     meanDelayMs: number;
     pollMs: number;
     readyFile?: string;
+    tokenWallet?: string;
     dir?: string;
   }) {
     const m = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(flags.listen);
@@ -513,16 +604,47 @@ export const msgClientCommand = buildCommand({
     await checkNoClient(dir);
     const store = new MsgStore(dir);
     const sent: SentReport[] = [];
+    // The streams swallow a failed submission (the packet is retransmitted later), so a
+    // wallet that runs dry or a refused token is said here, once per new reason.
+    let lastTokenError = "";
+    const say = (line: string) => void this.stderr.write(line);
+    const wallet = walletSource(flags.tokenWallet, profile.providerUrl, (line) => {
+      lastTokenError = "";
+      say(line);
+    });
+    const tokens: TokenSource | undefined = wallet === undefined
+      ? undefined
+      : async (challenge) => {
+        try {
+          return await (wallet as (c: string) => Promise<Uint8Array>)(challenge);
+        } catch (error) {
+          const message = (error as Error).message;
+          if (message !== lastTokenError) {
+            lastTokenError = message;
+            say(`panoramix: error: ${message}; packets wait until the wallet is refilled\n`);
+          }
+          throw error;
+        }
+      };
     const rates: CoverRates = {
       payload: flags.ratePayload,
       loop: flags.rateLoop,
       drop: flags.rateDrop,
     };
+    const transport = tokens === undefined
+      ? undefined
+      : reportingRefusals(new ProviderTransport(profile, identity, tokens), (m) => {
+        if (m !== lastTokenError) {
+          lastTokenError = m;
+          say(`panoramix: error: ${m}\n`);
+        }
+      });
     const client = openMessageClient({
       profile,
       identity,
       store,
       rates,
+      ...(transport === undefined ? {} : { transport }),
       meanDelayMs: flags.meanDelayMs,
       pollIntervalMs: flags.pollMs,
       onSent: (r) => {
@@ -534,11 +656,18 @@ export const msgClientCommand = buildCommand({
         if (isNew) void this.stderr.write(`message ${msg.id} received\n`);
       },
     });
-    const server = Deno.serve({
-      hostname: m[1] === "localhost" ? "127.0.0.1" : m[1]!.replace(/[[\]]/g, ""),
-      port: Number(m[2]),
-      onListen: () => {},
-    }, clientApi(client, store, sent));
+    const server = Deno.serve(
+      {
+        hostname: m[1] === "localhost" ? "127.0.0.1" : m[1]!.replace(/[[\]]/g, ""),
+        port: Number(m[2]),
+        onListen: () => {},
+      },
+      clientApi(client, store, sent, () =>
+        transport === undefined ? {} : {
+          // Packets the provider still credits (null until it first says), the wallet's file.
+          tokens: { credit: transport.credit ?? null, wallet: flags.tokenWallet },
+        }),
+    );
     const a = server.addr as Deno.NetAddr;
     const url = `http://${a.hostname}:${a.port}`;
     await Deno.writeTextFile(`${dir}/client.lock`, JSON.stringify({ pid: Deno.pid, url }));
@@ -608,6 +737,7 @@ export const msgClientCommand = buildCommand({
         optional: true,
         brief: "Write {url, address, pid} as JSON to this file once listening",
       },
+      tokenWallet: walletFlag,
       dir: dirFlag,
     },
   },

@@ -6,7 +6,10 @@
  */
 
 import { fromBase64Url } from "../core/bytes.ts";
+import { encodeMsgpack, type Envelope } from "../core/envelope.ts";
+import { PanoramixError } from "../core/errors.ts";
 import { randomBytes } from "../core/random.ts";
+import { fetchAnsweringChallenge, TokenHttpError, type TokenSource } from "../plugins/token/mod.ts";
 import {
   type CoverRates,
   type MailboxItem,
@@ -17,7 +20,8 @@ import {
   type ReceivedMessage,
   type SentReport,
 } from "../plugins/message/mod.ts";
-import { NodeClient } from "./node/client.ts";
+import { signRequest } from "./node/auth.ts";
+import { NodeClient, NodeHttpError } from "./node/client.ts";
 import { deleteMailboxItems, fetchMailbox } from "./node/mailbox.ts";
 import { messageTopology } from "./node/message_topology.ts";
 import { fetchTopology } from "./node/sphinx_client.ts";
@@ -37,6 +41,72 @@ export interface ProviderInfo {
   directoryUrl: string;
   /** Directory key or "". */
   directoryKey: string;
+  /** Which client requests need Privacy Pass tokens (absent on providers without the gate). */
+  tokens?: { send: boolean; register: boolean; packetsPerToken: number };
+}
+
+/**
+ * POSTs a signed envelope to a provider and answers a PrivateToken challenge (RFC 9577)
+ * with one token from `tokens`; each attempt is signed afresh (a signature is accepted
+ * once).
+ *
+ * @param url provider HTTP URL
+ * @param path request path
+ * @param envelope the body
+ * @param identity the mailbox key that signs
+ * @param tokens where a token comes from when the provider asks for one
+ * @param what what the request does, for errors ("send packets")
+ * @returns the parsed JSON answer
+ * @throws {TokenHttpError} 401 when a token is needed and none was given, or the provider
+ *   refused the token; the token source's own error (an empty wallet) as is
+ */
+export async function postToProvider(
+  url: string,
+  path: string,
+  envelope: Envelope,
+  identity: MessageIdentity["mailboxKey"],
+  tokens: TokenSource | undefined,
+  what: string,
+): Promise<unknown> {
+  const body = encodeMsgpack(envelope);
+  const base = url.replace(/\/+$/, "");
+  const signedFetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    const headers = new Headers(init?.headers);
+    for (const [k, v] of Object.entries(signRequest(identity, { method: "POST", path, body }))) {
+      headers.set(k, v);
+    }
+    return fetch(input, { ...init, headers, signal: AbortSignal.timeout(30_000) });
+  };
+  let result;
+  try {
+    result = await fetchAnsweringChallenge(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/msgpack" },
+      body: body as BodyInit,
+    }, { token: tokens, fetch: signedFetch });
+  } catch (error) {
+    if (error instanceof PanoramixError) throw error; // the token source's (empty wallet)
+    throw new PanoramixError("unavailable", `Provider '${url}' cannot be reached`, {
+      cause: error,
+    });
+  }
+  const { response, challenged, presented } = result;
+  const text = await response.text();
+  let answer: { error?: string; message?: string } | undefined;
+  try {
+    answer = text === "" ? undefined : JSON.parse(text);
+  } catch { /* not JSON */ }
+  if (response.ok) return answer;
+  const message = answer?.message ?? text.slice(0, 200);
+  if (response.status === 401 && challenged) {
+    throw new TokenHttpError(
+      401,
+      presented
+        ? `Provider refused the token: ${message}`
+        : `Provider '${url}' requires a Privacy Pass token to ${what} (WWW-Authenticate: PrivateToken); pass '--token-wallet FILE' (filled by 'panoramix token fetch --service ${url}')`,
+    );
+  }
+  throw new NodeHttpError(response.status, answer?.error ?? "internal", message);
 }
 
 /**
@@ -56,11 +126,20 @@ export async function providerInfo(url: string): Promise<ProviderInfo> {
  *
  * @param url provider HTTP URL
  * @param identity the user's identity
+ * @param tokens where a token comes from when the provider charges one for registering
  */
-export async function registerWithProvider(url: string, identity: MessageIdentity): Promise<void> {
-  await new NodeClient(url, { identity: identity.mailboxKey, timeoutMs: 10_000 }).postEnvelope(
+export async function registerWithProvider(
+  url: string,
+  identity: MessageIdentity,
+  tokens?: TokenSource,
+): Promise<void> {
+  await postToProvider(
+    url,
     "/v1/provider/register",
     { v: 1, kind: "provider.register", nonce: randomBytes(8) },
+    identity.mailboxKey,
+    tokens,
+    "register a mailbox",
   );
 }
 
@@ -68,21 +147,21 @@ export async function registerWithProvider(url: string, identity: MessageIdentit
 export class ProviderTransport implements MessageTransport {
   #profile: MsgProfile;
   #identity: MessageIdentity;
-  #client: NodeClient;
+  #tokens: TokenSource | undefined;
+  /** Packets the provider still credits this key with ("provider.send"), once it said so. */
+  credit: number | undefined;
 
   /**
    * Creates the transport.
    *
    * @param profile provider and directory
    * @param identity the user's identity (its mailbox key signs every request)
+   * @param tokens where tokens come from when the provider asks for one (a wallet)
    */
-  constructor(profile: MsgProfile, identity: MessageIdentity) {
+  constructor(profile: MsgProfile, identity: MessageIdentity, tokens?: TokenSource) {
     this.#profile = profile;
     this.#identity = identity;
-    this.#client = new NodeClient(profile.providerUrl, {
-      identity: identity.mailboxKey,
-      timeoutMs: 30_000,
-    });
+    this.#tokens = tokens;
   }
 
   /** The stratified topology from the directory (signature checked). */
@@ -96,12 +175,15 @@ export class ProviderTransport implements MessageTransport {
 
   /** Submits packets to the provider. */
   async submit(packets: Uint8Array[]): Promise<number[]> {
-    const { statuses } = await this.#client.postEnvelope("/v1/provider/packets", {
-      v: 1,
-      kind: "provider.packets",
-      packets,
-      nonce: randomBytes(8),
-    }) as { statuses: number[] };
+    const { statuses, credit } = await postToProvider(
+      this.#profile.providerUrl,
+      "/v1/provider/packets",
+      { v: 1, kind: "provider.packets", packets, nonce: randomBytes(8) },
+      this.#identity.mailboxKey,
+      this.#tokens,
+      "send packets",
+    ) as { statuses: number[]; credit?: number };
+    if (credit !== undefined) this.credit = credit;
     return statuses;
   }
 
@@ -143,6 +225,7 @@ export function openMessageClient(options: {
   identity: MessageIdentity;
   store: MsgStore;
   transport?: MessageTransport;
+  tokens?: TokenSource;
   rates?: CoverRates;
   meanDelayMs?: number;
   pollIntervalMs?: number;
@@ -152,7 +235,8 @@ export function openMessageClient(options: {
   const { store } = options;
   const client = new MessageClient({
     identity: options.identity,
-    transport: options.transport ?? new ProviderTransport(options.profile, options.identity),
+    transport: options.transport ??
+      new ProviderTransport(options.profile, options.identity, options.tokens),
     payloadSize: options.profile.payloadSize,
     ...(options.rates === undefined ? {} : { rates: options.rates }),
     ...(options.meanDelayMs === undefined ? {} : { meanDelayMs: options.meanDelayMs }),

@@ -150,6 +150,8 @@ export interface NodeConfig {
     maxUsers: number;
     /** Number of mix layers of the stratified topology. */
     layers: number;
+    /** Packets one Privacy Pass token buys when "provider.send" requires tokens (docs/token.md). */
+    packetsPerToken: number;
   };
   /** Survey collector settings. */
   survey: SurveySectionConfig;
@@ -246,6 +248,8 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "provider.maxUsers": "Most users registered with this provider",
   "provider.layers":
     "Mix layers of the stratified topology (routes: provider, one mix per layer, provider)",
+  "provider.packetsPerToken":
+    "Packets one token buys when tokens.services has provider.send (credit ends with the token's epoch)",
   "sphinx.maxConnections": "Most open packet connections; 0 = from the open-file limit",
   "sphinx.maxConnectionsPerAddress": "Most open packet connections per sending address",
   "sphinx.idleTimeoutMs": "Packet connections idle this many ms are closed",
@@ -315,6 +319,7 @@ export function defaultConfig(): NodeConfig {
       quotaBytes: 256 * 1024 * 1024,
       maxUsers: 100_000,
       layers: 3,
+      packetsPerToken: 16_384,
     },
     survey: defaultSurveySection(),
     issuer: { name: "", type: 2, epochSeconds: 3600, allow: [], quotaPerEpoch: 0 },
@@ -417,6 +422,13 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
   checkPositive(config.provider.quotaMessages, "provider.quotaMessages");
   checkPositive(config.provider.quotaBytes, "provider.quotaBytes");
   checkPositive(config.provider.maxUsers, "provider.maxUsers");
+  if (
+    !Number.isSafeInteger(config.provider.packetsPerToken) || config.provider.packetsPerToken < 256
+  ) {
+    throw new ConfigError(
+      `Config option 'provider.packetsPerToken' must be an integer ≥ 256 (one submission), got ${config.provider.packetsPerToken}`,
+    );
+  }
   if (
     !Number.isInteger(config.provider.layers) || config.provider.layers < 1 ||
     config.provider.layers > 3

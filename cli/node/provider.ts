@@ -12,7 +12,13 @@
  * - drop cover traffic (the all-zero recipient) is discarded and counted.
  *
  * Client admission (registration and packet submission) goes through one function,
- * {@linkcode Provider.admitClient}, where an access-token check can slot in.
+ * {@linkcode Provider.admitClient}. With Privacy Pass tokens on (docs/token.md, RFC 9577),
+ * "provider.send" makes a token buy a credit of `provider.packetsPerToken` packets for the
+ * mailbox key that presents it, until the end of the token's epoch; a submission beyond the
+ * credit gets `401 WWW-Authenticate: PrivateToken`. "provider.register" makes registering a
+ * new mailbox key cost one token. A request is checked before any token is spent.
+ *
+ * Tables: `provider_users`, `provider_credit`.
  *
  * @module
  */
@@ -25,12 +31,21 @@ import { HttpError, jsonResponse } from "./http_error.ts";
 import type { NodeServiceContext } from "./node.ts";
 import { decodeBody, type Route, type RouteRequest } from "./server.ts";
 import type { SphinxDelivery, SphinxMix } from "./sphinx_mix.ts";
+import { type ServiceGate, serviceGate } from "./token_gate.ts";
 
 /** Most packets in one submission. */
 export const MAX_PACKETS_PER_SUBMISSION = 256;
 
 /** What a client asks the provider to admit. */
 export type ClientAction = "register" | "submit";
+
+/** The provider's token services (`tokens.services`, docs/token.md). */
+export const PROVIDER_TOKEN_SERVICES = {
+  /** Packet submission: a token buys `provider.packetsPerToken` packets in its epoch. */
+  send: "provider.send",
+  /** Registration of a new mailbox key: one token. */
+  register: "provider.register",
+} as const;
 
 /**
  * The provider role on top of a Sphinx mix.
@@ -45,6 +60,8 @@ export class Provider {
   #mix: SphinxMix;
   #ctx: NodeServiceContext;
   #users = new Set<string>();
+  #sendGate: ServiceGate | undefined;
+  #registerGate: ServiceGate | undefined;
 
   /**
    * Creates the provider tables and takes over the mix's deliveries.
@@ -61,6 +78,14 @@ export class Provider {
         "CREATE TABLE IF NOT EXISTS provider_users (mailbox BLOB PRIMARY KEY, registered INTEGER NOT NULL)",
       )
     );
+    // Packets a user may still submit, bought with tokens ("provider.send"), until valid_until.
+    store.write(() =>
+      store.db.exec(
+        "CREATE TABLE IF NOT EXISTS provider_credit (mailbox BLOB PRIMARY KEY, packets INTEGER NOT NULL, valid_until INTEGER NOT NULL)",
+      )
+    );
+    this.#sendGate = serviceGate(ctx.tokenGate, ctx.config, PROVIDER_TOKEN_SERVICES.send);
+    this.#registerGate = serviceGate(ctx.tokenGate, ctx.config, PROVIDER_TOKEN_SERVICES.register);
     const rows = store.db.prepare("SELECT mailbox FROM provider_users").all() as {
       mailbox: Uint8Array;
     }[];
@@ -71,19 +96,36 @@ export class Provider {
 
   /**
    * Admission of a client request: the one place that decides whether a client may
-   * register or submit packets (an anonymous access token check belongs here).
+   * register or submit packets. Call it once the request is known to be well formed:
+   * it may spend the request's Privacy Pass token.
+   *
+   * With "provider.register" in `tokens.services`, registering a new key takes a token
+   * (registering again is free). With "provider.send", a submission draws its packets
+   * from the key's credit; when the credit is short (or the request presents a token)
+   * the request's token is redeemed and adds `provider.packetsPerToken` packets, valid
+   * until the end of the token's epoch (plus the grace period).
    *
    * @param request the authenticated request (its signer is the client's mailbox key)
    * @param action what the client asks for
-   * @throws {HttpError} 403 when the client is not registered, 503 when the provider is full
+   * @param packets packets in a submission
+   * @returns the credit left after a submission (undefined when sending needs no token)
+   * @throws {HttpError} 403 when the client is not registered, 503 when the provider is
+   *   full, 401 with a PrivateToken challenge when a token is needed and missing, invalid
+   *   or spent
    */
-  admitClient(request: RouteRequest, action: ClientAction): void {
+  async admitClient(
+    request: RouteRequest,
+    action: ClientAction,
+    packets = 0,
+  ): Promise<number | undefined> {
     const key = toHex(request.signer!);
     if (action === "register") {
-      if (!this.#users.has(key) && this.#users.size >= this.#ctx.config.provider.maxUsers) {
+      if (this.#users.has(key)) return undefined;
+      if (this.#users.size >= this.#ctx.config.provider.maxUsers) {
         throw new HttpError(503, "unavailable", "This provider has no room for more users");
       }
-      return;
+      await this.#registerGate?.admit(request.request);
+      return undefined;
     }
     if (!this.#users.has(key)) {
       throw new HttpError(
@@ -92,6 +134,56 @@ export class Provider {
         "Mailbox key is not registered with this provider; run 'panoramix msg init'",
       );
     }
+    const gate = this.#sendGate;
+    if (!gate) return undefined;
+    const presented = /^\s*PrivateToken\s/i.test(
+      request.request.headers.get("authorization") ?? "",
+    );
+    if (!presented) {
+      const left = this.#debit(request.signer!, packets);
+      if (left !== undefined) return left;
+    }
+    // Short of credit (or a token offered): redeem it; 401 with the challenge otherwise.
+    const token = await gate.admit(request.request);
+    const { store, config } = this.#ctx;
+    const until = token.validUntil + config.tokens.graceSeconds * 1000;
+    const now = Date.now();
+    store.write(() =>
+      store.db.prepare(
+        `INSERT INTO provider_credit (mailbox, packets, valid_until) VALUES (?, ?, ?)
+         ON CONFLICT (mailbox) DO UPDATE SET
+           packets = (CASE WHEN valid_until > ? THEN packets ELSE 0 END) + excluded.packets,
+           valid_until = MAX(CASE WHEN valid_until > ? THEN valid_until ELSE 0 END, excluded.valid_until)`,
+      ).run(request.signer!, config.provider.packetsPerToken, until, now, now)
+    );
+    this.#ctx.metrics.counter(
+      "panoramix_provider_credit_bought_total",
+      "Packets of credit bought with tokens",
+    ).inc(config.provider.packetsPerToken);
+    const left = this.#debit(request.signer!, packets);
+    await store.commit(); // the credit is on disk before the packets are admitted
+    if (left === undefined) {
+      throw new HttpError(
+        409,
+        "conflict",
+        "The token's epoch is over: its credit has expired; fetch a token of the current epoch",
+      );
+    }
+    return left;
+  }
+
+  /** Takes packets from a key's live credit: the credit left, or undefined when short. */
+  #debit(mailbox: Uint8Array, packets: number): number | undefined {
+    const { store } = this.#ctx;
+    return store.write(() => {
+      const row = store.db.prepare(
+        "SELECT packets, valid_until FROM provider_credit WHERE mailbox = ?",
+      ).get(mailbox) as { packets: number; valid_until: number } | undefined;
+      if (!row || row.valid_until <= Date.now() || row.packets < packets) return undefined;
+      store.db.prepare("UPDATE provider_credit SET packets = packets - ? WHERE mailbox = ?")
+        .run(packets, mailbox);
+      return row.packets - packets;
+    });
   }
 
   #deliver(d: SphinxDelivery): void {
@@ -148,6 +240,11 @@ export class Provider {
             directoryUrl: config.directoryUrl ||
               (config.roles.includes("directory") ? this.#ctx.selfUrl() : ""),
             directoryKey: config.directoryKey,
+            tokens: {
+              send: this.#sendGate !== undefined,
+              register: this.#registerGate !== undefined,
+              packetsPerToken: config.provider.packetsPerToken,
+            },
           }),
       },
       {
@@ -163,7 +260,7 @@ export class Provider {
               "Body must be a 'provider.register' envelope",
             );
           }
-          this.admitClient(req, "register");
+          await this.admitClient(req, "register");
           const key = toHex(req.signer!);
           if (!this.#users.has(key)) {
             store.write(() =>
@@ -186,7 +283,6 @@ export class Provider {
           if (body.kind !== "provider.packets") {
             throw new HttpError(400, "invalid_input", "Body must be a 'provider.packets' envelope");
           }
-          this.admitClient(req, "submit");
           const packets = readArray(body.packets, "packets", {
             minLength: 1,
             maxLength: MAX_PACKETS_PER_SUBMISSION,
@@ -196,9 +292,13 @@ export class Provider {
             }
             return p;
           });
+          const credit = await this.admitClient(req, "submit", packets.length);
           // Each status comes after the packet's commit, as on the Sphinx port.
           const statuses = await Promise.all(packets.map((p) => this.#mix.submit(p)));
-          return jsonResponse({ statuses });
+          // The debit is committed with the packets (a no-op when they were); refused packets
+          // commit nothing, so commit it here.
+          if (credit !== undefined) await store.commit();
+          return jsonResponse(credit === undefined ? { statuses } : { statuses, credit });
         },
       },
     ];

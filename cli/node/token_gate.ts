@@ -190,6 +190,12 @@ export interface TokenGateOptions {
   now?: () => number;
 }
 
+/** A token the gate admitted, with the end of its key's epoch. */
+export interface AdmittedToken extends VerifiedToken {
+  /** End of the token key's epoch, ms since 1970 (a session it buys ends here). */
+  validUntil: number;
+}
+
 /** A group of redeemed tokens to settle. */
 export interface PendingSettlement extends Settlement {
   /** When the tokens' epoch ended (ms). */
@@ -302,10 +308,10 @@ export class TokenGate {
    *
    * @param request the HTTP request (its Authorization header)
    * @param service the service name (metrics, spent-token records)
-   * @returns the verified token
+   * @returns the verified token and the end of its epoch
    * @throws {HttpError} 401 with a fresh challenge when the token is missing, invalid or spent
    */
-  async admit(request: Request, service: string): Promise<VerifiedToken> {
+  async admit(request: Request, service: string): Promise<AdmittedToken> {
     const header = request.headers.get("authorization");
     if (header === null || !/^\s*PrivateToken\s/i.test(header)) {
       return await this.#refuse(
@@ -372,7 +378,7 @@ export class TokenGate {
     this.#o.metrics.counter("panoramix_token_redeemed_total", "Tokens redeemed").inc(1, {
       service,
     });
-    return verified;
+    return { ...verified, validUntil: accepted.validUntil };
   }
 
   /**
@@ -536,10 +542,12 @@ export const GATED_ROUTES: Readonly<
     },
   },
   // A mailbox owner fetching its delivered messages (signed by the mailbox key, docs/message.md).
+  // A provider's own users rather use "provider.send" (a token buys a batch of packets).
   "sphinx.mailbox": { method: "POST", path: "/v1/mailbox/fetch" },
   // Not here: services whose role admits the token itself, after checking the request,
   // so that a malformed request spends no token (see `serviceGate`): "survey.reports"
-  // (POST /v1/surveys/:survey/reports, the survey collector).
+  // (POST /v1/surveys/:survey/reports, the survey collector), "provider.send" and
+  // "provider.register" (POST /v1/provider/packets and /v1/provider/register, cli/node/provider.ts).
 };
 
 /**
@@ -636,10 +644,10 @@ export interface ServiceGate {
    * Verifies the request's token and commits it as spent (see {@linkcode TokenGate.admit}).
    *
    * @param request the HTTP request
-   * @returns the verified token
+   * @returns the verified token and the end of its epoch
    * @throws {HttpError} 401 with a fresh challenge when the token is missing, invalid or spent
    */
-  admit(request: Request): Promise<VerifiedToken>;
+  admit(request: Request): Promise<AdmittedToken>;
 }
 
 /**

@@ -503,14 +503,15 @@ export class MessageClient {
     return packet;
   }
 
-  async #loopPacket(): Promise<Uint8Array> {
+  async #loopPacket(): Promise<{ packet: Uint8Array; id: string }> {
     const loopId = randomBytes(16, this.#random);
     const slot = new Uint8Array(this.#sizes.slotSize);
     slot[0] = LOOP_KIND;
     slot.set(loopId, 1);
-    this.#loops.set(toHex(loopId), this.#now());
+    const id = toHex(loopId);
+    this.#loops.set(id, this.#now());
     this.#stats.loopsSent++;
-    return await this.#dataPacket(this.address, slot, "loop");
+    return { packet: await this.#dataPacket(this.address, slot, "loop"), id };
   }
 
   async #dropPacket(): Promise<Uint8Array> {
@@ -777,7 +778,18 @@ export class MessageClient {
       await this.#persist();
       await this.#submit([packet], [item!]);
     });
-    stream(rates.loop, async () => await this.#submit([await this.#loopPacket()], []));
+    stream(rates.loop, async () => {
+      const { packet, id } = await this.#loopPacket();
+      try {
+        await this.#submit([packet], []);
+      } catch (error) {
+        // Refused at the provider (e.g. no access token): it never entered the network, so
+        // it says nothing about the mixes' loss.
+        this.#loops.delete(id);
+        this.#stats.loopsSent--;
+        throw error;
+      }
+    });
     stream(rates.drop, async () => await this.#submit([await this.#dropPacket()], []));
     const pollMs = this.#o.pollIntervalMs ?? 500;
     const poll = () => {

@@ -240,6 +240,53 @@ Deno.test("loops return to their sender; a node that drops packets shows as loop
   assert.ok(s.loopLossRate > 0.4, `loss rate ${s.loopLossRate}`);
 });
 
+Deno.test("a loop the provider refuses (e.g. no access token) is not counted as lost", async () => {
+  const net = new FakeNetwork();
+  let now = 6_000_000;
+  const alice = await user(net, 0, { now: () => now });
+  const inner = net.transport(alice.identity.mailboxKey.publicKey, alice.identity.provider);
+  let refuse = true;
+  let refused = 0;
+  const client = new MessageClient({
+    identity: alice.identity,
+    transport: {
+      ...inner,
+      submit: (packets) => {
+        if (!refuse) return inner.submit(packets);
+        refused++;
+        return Promise.reject(new Error("Provider refused the token"));
+      },
+    },
+    payloadSize: PAYLOAD,
+    meanDelayMs: 0,
+    rates: { payload: 0, loop: 200, drop: 0 },
+    pollIntervalMs: 10_000,
+    now: () => now,
+  });
+  // Until enough arrivals happened (packet building is slow on a loaded machine).
+  const waitFor = async (done: () => boolean) => {
+    const deadline = Date.now() + 30_000;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+  client.start();
+  await waitFor(() => refused >= 5);
+  await client.stop();
+  now += client.ackTimeoutMs + 1;
+  await client.poll();
+  assert.ok(refused >= 5, `refused submissions: ${refused}`);
+  assert.equal(client.stats.loopsSent, 0);
+  assert.equal(client.stats.loopsLost, 0);
+  assert.equal(client.stats.loopLossRate, 0);
+  // Admitted again: loops go out and come back.
+  refuse = false;
+  client.start();
+  await waitFor(() => client.stats.loopsSent >= 5);
+  await client.stop();
+  await client.poll();
+  assert.ok(client.stats.loopsSent >= 5);
+  assert.equal(client.stats.loopsReturned, client.stats.loopsSent);
+});
+
 Deno.test("client state persists: a restarted client still suppresses a duplicate", async () => {
   const net = new FakeNetwork();
   let saved: Uint8Array | undefined;
