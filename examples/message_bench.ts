@@ -2,17 +2,21 @@
  * Messaging benchmark (docs/message.md §7):
  *
  * 1. client costs: CPU time to build a data packet (HPKE, SURB-ACK, 5-hop header), a loop,
- *    a drop, and to open a delivered item; from them the CPU time per hour of a client at
- *    the default rates;
- * 2. end-to-end throughput through a loopback network of real node processes (directory,
- *    2 providers, 3 mix layers) with cover traffic on (two clients streaming at the
- *    default rates, every node sending loops λ_M): real packets are built beforehand,
- *    submitted to the sender's provider in batches, and counted when stored in the
- *    recipient's mailbox (each also sends its SURB-ACK back over 4 hops);
+ *    a drop, and to open a delivered item; the CPU time per hour of a client at the
+ *    default rates, estimated from those unit costs and measured directly (process CPU
+ *    time while one client with every default runs alone in this process);
+ * 2. end to end through a loopback network of real node processes (directory, 2
+ *    providers, 3 mix layers) with cover traffic on (two clients streaming at the default
+ *    rates, every node sending loops λ_M): real packets are built beforehand and submitted
+ *    to the sender's provider in batches. Counted: every packet that completes its route —
+ *    reaches the exit of its route: a real message stored in the recipient's mailbox, its
+ *    SURB-ACK back in the sender's mailbox (4 hops), a client loop and its SURB-ACK, a
+ *    drop discarded by the provider, a node's loop back at the node — from the first
+ *    submission until every real packet is stored and every ACK is back; losses by cause;
  * 3. time for a client to fetch, decrypt and delete 1,000 messages from its mailbox.
  *
  * Run: `deno task msg-bench` (options: --packets N (default 4000), --fetch N (default 1000),
- * --throughput-only)
+ * --cpu-seconds S (default 60), --throughput-only)
  *
  * @module
  */
@@ -39,6 +43,7 @@ const packetsN = arg("--packets", 4000);
 const fetchN = arg("--fetch", 1000);
 // --throughput-only: skip the client costs, the fetch and the 1 MiB message.
 const throughputOnly = Deno.args.includes("--throughput-only");
+const cpuSeconds = arg("--cpu-seconds", 60);
 const say = (text: string) => console.log(text);
 const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 
@@ -68,7 +73,10 @@ let net: MessageNetwork | undefined;
 const streaming: MessageClient[] = [];
 try {
   net = await MessageNetwork.start({ root, loopsPerSecond: 2, loopMeanDelayMs: 5 });
-  const person = async (providerIndex: number, extra: { rates?: typeof DEFAULT_COVER_RATES }) => {
+  const person = async (
+    providerIndex: number,
+    extra: { rates?: typeof DEFAULT_COVER_RATES; defaults?: boolean },
+  ) => {
     const url = net!.providers[providerIndex]!.url;
     const info = await providerInfo(url);
     const profile: MsgProfile = {
@@ -87,9 +95,7 @@ try {
       identity,
       transport,
       payloadSize: info.payloadSize,
-      meanDelayMs: 1,
-      ackTimeoutMs: 600_000,
-      pollIntervalMs: 500,
+      ...(extra.defaults ? {} : { meanDelayMs: 1, ackTimeoutMs: 600_000, pollIntervalMs: 500 }),
       ...(extra.rates ? { rates: extra.rates } : {}),
     });
     return { identity, client, transport, address: encodeAddress(addressOf(identity)), profile };
@@ -163,11 +169,38 @@ try {
     // and their ACKs too (opened on poll); the loop's SURB-ACK returns as a reply (opened).
     const perSecondMs = (r.payload + r.drop) * dropMs + r.loop * loopMs + r.loop * 2 * openMs;
     say(
-      `client CPU at the default rates (λ_P ${r.payload}, λ_L ${r.loop}, λ_D ${r.drop} per s, idle): ` +
+      `client CPU at the default rates, estimated from the unit costs (λ_P ${r.payload}, λ_L ${r.loop}, λ_D ${r.drop} per s, idle): ` +
         `${(perSecondMs * 3.6).toFixed(0)} s per hour (${
           (perSecondMs / 10).toFixed(2)
         }% of a core)`,
     );
+
+    // Measured directly: this process's CPU time (user + system, /proc/self/stat) while one
+    // client with every default (rates, delays, polling) runs alone in it for cpuSeconds.
+    {
+      const cpu = async () => {
+        const stat = await Deno.readTextFile("/proc/self/stat");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+      };
+      const idle = await person(0, { defaults: true });
+      const c0 = await cpu();
+      const t = performance.now();
+      idle.client.start();
+      await new Promise((r) => setTimeout(r, cpuSeconds * 1000));
+      await idle.client.stop();
+      const used = (await cpu()) - c0;
+      const wall = (performance.now() - t) / 1000;
+      const s = idle.client.stats;
+      say(`load ${load()}`);
+      say(
+        `client CPU at the default rates, measured: ${used.toFixed(2)} s of CPU in ${
+          wall.toFixed(0)
+        } s = ${(used / wall * 3600).toFixed(0)} s per hour (${
+          (used / wall * 100).toFixed(2)
+        }% of a core; ${s.loopsSent} loops sent, ${s.loopsReturned} back)`,
+      );
+    }
 
     // --- a 1 MiB message ----------------------------------------------------------------------
     {
