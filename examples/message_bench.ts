@@ -21,6 +21,7 @@
  * @module
  */
 
+import process from "node:process";
 import { fromBase64Url } from "../core/bytes.ts";
 import {
   addressOf,
@@ -175,21 +176,20 @@ try {
         }% of a core)`,
     );
 
-    // Measured directly: this process's CPU time (user + system, /proc/self/stat) while one
+    // Measured directly: this process's CPU time (user + system) while one
     // client with every default (rates, delays, polling) runs alone in it for cpuSeconds.
     {
-      const cpu = async () => {
-        const stat = await Deno.readTextFile("/proc/self/stat");
-        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+      const cpu = () => {
+        const u = process.cpuUsage(); // microseconds of this process, user and system
+        return (u.user + u.system) / 1e6;
       };
       const idle = await person(0, { defaults: true });
-      const c0 = await cpu();
+      const c0 = cpu();
       const t = performance.now();
       idle.client.start();
       await new Promise((r) => setTimeout(r, cpuSeconds * 1000));
       await idle.client.stop();
-      const used = (await cpu()) - c0;
+      const used = cpu() - c0;
       const wall = (performance.now() - t) / 1000;
       const s = idle.client.stats;
       say(`load ${load()}`);
