@@ -2,20 +2,26 @@
  * Messaging benchmark (docs/message.md §7):
  *
  * 1. client costs: CPU time to build a data packet (HPKE, SURB-ACK, 5-hop header), a loop,
- *    a drop, and to open a delivered item; from them the CPU time per hour of a client at
- *    the default rates;
- * 2. end-to-end throughput through a loopback network of real node processes (directory,
- *    2 providers, 3 mix layers) with cover traffic on (two clients streaming at the
- *    default rates, every node sending loops λ_M): real packets are built beforehand,
- *    submitted to the sender's provider in batches, and counted when stored in the
- *    recipient's mailbox (each also sends its SURB-ACK back over 4 hops);
+ *    a drop, and to open a delivered item; the CPU time per hour of a client at the
+ *    default rates, estimated from those unit costs and measured directly (process CPU
+ *    time while one client with every default runs alone in this process);
+ * 2. end to end through a loopback network of real node processes (directory, 2
+ *    providers, 3 mix layers) with cover traffic on (two clients streaming at the default
+ *    rates, every node sending loops λ_M): real packets are built beforehand and submitted
+ *    to the sender's provider in batches. Counted: every packet that completes its route —
+ *    reaches the exit of its route: a real message stored in the recipient's mailbox, its
+ *    SURB-ACK back in the sender's mailbox (4 hops), a client loop and its SURB-ACK, a
+ *    drop discarded by the provider, a node's loop back at the node — from the first
+ *    submission until every real packet is stored and every ACK is back; losses by cause;
  * 3. time for a client to fetch, decrypt and delete 1,000 messages from its mailbox.
  *
- * Run: `deno task msg-bench` (options: --packets N (default 4000), --fetch N (default 1000))
+ * Run: `deno task msg-bench` (options: --packets N (default 4000), --fetch N (default 1000),
+ * --cpu-seconds S (default 60), --throughput-only)
  *
  * @module
  */
 
+import process from "node:process";
 import { fromBase64Url } from "../core/bytes.ts";
 import {
   addressOf,
@@ -36,6 +42,9 @@ const arg = (name: string, fallback: number) => {
 };
 const packetsN = arg("--packets", 4000);
 const fetchN = arg("--fetch", 1000);
+// --throughput-only: skip the client costs, the fetch and the 1 MiB message.
+const throughputOnly = Deno.args.includes("--throughput-only");
+const cpuSeconds = arg("--cpu-seconds", 60);
 const say = (text: string) => console.log(text);
 const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 
@@ -65,7 +74,10 @@ let net: MessageNetwork | undefined;
 const streaming: MessageClient[] = [];
 try {
   net = await MessageNetwork.start({ root, loopsPerSecond: 2, loopMeanDelayMs: 5 });
-  const person = async (providerIndex: number, extra: { rates?: typeof DEFAULT_COVER_RATES }) => {
+  const person = async (
+    providerIndex: number,
+    extra: { rates?: typeof DEFAULT_COVER_RATES; defaults?: boolean },
+  ) => {
     const url = net!.providers[providerIndex]!.url;
     const info = await providerInfo(url);
     const profile: MsgProfile = {
@@ -84,9 +96,7 @@ try {
       identity,
       transport,
       payloadSize: info.payloadSize,
-      meanDelayMs: 1,
-      ackTimeoutMs: 600_000,
-      pollIntervalMs: 500,
+      ...(extra.defaults ? {} : { meanDelayMs: 1, ackTimeoutMs: 600_000, pollIntervalMs: 500 }),
       ...(extra.rates ? { rates: extra.rates } : {}),
     });
     return { identity, client, transport, address: encodeAddress(addressOf(identity)), profile };
@@ -96,94 +106,128 @@ try {
   const alice = await person(0, {});
   const bob = await person(1, {});
   alice.transport.capture = true;
-  const time = async (n: number, f: () => Promise<unknown>) => {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) await f();
-    return (performance.now() - t) / n;
-  };
-  const warm = 20;
-  await time(warm, () => alice.client.send(bob.address, new Uint8Array(100)));
-  await alice.client.flush();
-  alice.transport.captured = [];
-  for (let i = 0; i < 200; i++) await alice.client.send(bob.address, new Uint8Array(100));
-  const t0 = performance.now();
-  await alice.client.flush();
-  const dataMs = (performance.now() - t0) / 200;
-  // Loops and drops: a client whose only stream is the one measured, saturated for 3 s.
-  const measureStream = async (rates: typeof DEFAULT_COVER_RATES) => {
-    const c = await person(0, { rates });
-    c.transport.capture = true;
-    const t = performance.now();
-    c.client.start();
-    await new Promise((r) => setTimeout(r, 3000));
-    await c.client.stop();
-    return (performance.now() - t) / Math.max(1, c.transport.captured.length);
-  };
-  const loopMs = await measureStream({ payload: 0, loop: 10_000, drop: 0 });
-  const dropMs = await measureStream({ payload: 0, loop: 0, drop: 10_000 });
-  say(`load ${load()}`);
-  say(
-    `client packet build: data (HPKE + SURB-ACK + 5 hops) ${dataMs.toFixed(2)} ms, ` +
-      `loop ${loopMs.toFixed(2)} ms, drop ${dropMs.toFixed(2)} ms (saturated streams over 3 s)`,
-  );
-
-  // --- 3. fetch and decrypt ------------------------------------------------------------
-  alice.transport.capture = false;
-  for (let i = 0; i < fetchN; i++) {
-    await alice.client.send(bob.address, new TextEncoder().encode(`message ${i}`));
-  }
-  await alice.client.flush();
-  const waitStored = async (n: number) => {
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      const m = await (await fetch(`${net!.providers[1]!.url}/metrics`)).text();
-      const stored = Number(/reason="stored"\} (\d+)/.exec(m)?.[1] ?? 0);
-      if (stored >= n) return;
-      if (Date.now() > deadline) throw new Error(`only ${stored}/${n} stored`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  await waitStored(fetchN);
-  const tf = performance.now();
-  let got = 0;
-  while (got < fetchN) got += (await bob.client.poll()).length;
-  const fetchMs = performance.now() - tf;
-  say(`load ${load()}`);
-  say(
-    `fetch, decrypt and delete ${fetchN} messages: ${fetchMs.toFixed(0)} ms ` +
-      `(${(fetchMs / fetchN).toFixed(2)} ms per message)`,
-  );
-  const openMs = fetchMs / fetchN;
-  const r = DEFAULT_COVER_RATES;
-  // Per second: λ_P slots (a drop when idle) + λ_D drops + λ_L loops; the loops come back
-  // and their ACKs too (opened on poll); the loop's SURB-ACK returns as a reply (opened).
-  const perSecondMs = (r.payload + r.drop) * dropMs + r.loop * loopMs + r.loop * 2 * openMs;
-  say(
-    `client CPU at the default rates (λ_P ${r.payload}, λ_L ${r.loop}, λ_D ${r.drop} per s, idle): ` +
-      `${(perSecondMs * 3.6).toFixed(0)} s per hour (${(perSecondMs / 10).toFixed(2)}% of a core)`,
-  );
-
-  // --- a 1 MiB message ----------------------------------------------------------------------
-  {
-    const big = new Uint8Array(1024 * 1024);
-    for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
-    const t = performance.now();
-    const id = await alice.client.send(bob.address, big);
-    const n = await alice.client.flush();
-    const built = performance.now();
-    let whole: Uint8Array | undefined;
-    while (whole === undefined) {
-      for (const m of await bob.client.poll()) if (m.id === id) whole = m.body;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const ok = whole.length === big.length && whole.every((b, i) => b === big[i]);
+  if (!throughputOnly) {
+    const time = async (n: number, f: () => Promise<unknown>) => {
+      const t = performance.now();
+      for (let i = 0; i < n; i++) await f();
+      return (performance.now() - t) / n;
+    };
+    const warm = 20;
+    await time(warm, () => alice.client.send(bob.address, new Uint8Array(100)));
+    await alice.client.flush();
+    alice.transport.captured = [];
+    for (let i = 0; i < 200; i++) await alice.client.send(bob.address, new Uint8Array(100));
+    const t0 = performance.now();
+    await alice.client.flush();
+    const dataMs = (performance.now() - t0) / 200;
+    // Loops and drops: a client whose only stream is the one measured, saturated for 3 s.
+    const measureStream = async (rates: typeof DEFAULT_COVER_RATES) => {
+      const c = await person(0, { rates });
+      c.transport.capture = true;
+      const t = performance.now();
+      c.client.start();
+      await new Promise((r) => setTimeout(r, 3000));
+      await c.client.stop();
+      return (performance.now() - t) / Math.max(1, c.transport.captured.length);
+    };
+    const loopMs = await measureStream({ payload: 0, loop: 10_000, drop: 0 });
+    const dropMs = await measureStream({ payload: 0, loop: 0, drop: 10_000 });
     say(`load ${load()}`);
     say(
-      `1 MiB message: ${n} packets built and submitted in ${((built - t) / 1000).toFixed(1)} s, ` +
-        `received whole (${ok ? "intact" : "CORRUPTED"}) after ${
-          ((performance.now() - t) / 1000).toFixed(1)
-        } s`,
+      `client packet build: data (HPKE + SURB-ACK + 5 hops) ${dataMs.toFixed(2)} ms, ` +
+        `loop ${loopMs.toFixed(2)} ms, drop ${dropMs.toFixed(2)} ms (saturated streams over 3 s)`,
     );
+
+    // --- 3. fetch and decrypt ------------------------------------------------------------
+    alice.transport.capture = false;
+    for (let i = 0; i < fetchN; i++) {
+      await alice.client.send(bob.address, new TextEncoder().encode(`message ${i}`));
+    }
+    await alice.client.flush();
+    const waitStored = async (n: number) => {
+      const deadline = Date.now() + 300_000;
+      for (;;) {
+        const m = await (await fetch(`${net!.providers[1]!.url}/metrics`)).text();
+        const stored = Number(/reason="stored"\} (\d+)/.exec(m)?.[1] ?? 0);
+        if (stored >= n) return;
+        if (Date.now() > deadline) throw new Error(`only ${stored}/${n} stored`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await waitStored(fetchN);
+    const tf = performance.now();
+    let got = 0;
+    while (got < fetchN) got += (await bob.client.poll()).length;
+    const fetchMs = performance.now() - tf;
+    say(`load ${load()}`);
+    say(
+      `fetch, decrypt and delete ${fetchN} messages: ${fetchMs.toFixed(0)} ms ` +
+        `(${(fetchMs / fetchN).toFixed(2)} ms per message)`,
+    );
+    const openMs = fetchMs / fetchN;
+    const r = DEFAULT_COVER_RATES;
+    // Per second: λ_P slots (a drop when idle) + λ_D drops + λ_L loops; the loops come back
+    // and their ACKs too (opened on poll); the loop's SURB-ACK returns as a reply (opened).
+    const perSecondMs = (r.payload + r.drop) * dropMs + r.loop * loopMs + r.loop * 2 * openMs;
+    say(
+      `client CPU at the default rates, estimated from the unit costs (λ_P ${r.payload}, λ_L ${r.loop}, λ_D ${r.drop} per s, idle): ` +
+        `${(perSecondMs * 3.6).toFixed(0)} s per hour (${
+          (perSecondMs / 10).toFixed(2)
+        }% of a core)`,
+    );
+
+    // Measured directly: this process's CPU time (user + system) while one
+    // client with every default (rates, delays, polling) runs alone in it for cpuSeconds.
+    {
+      const cpu = () => {
+        const u = process.cpuUsage(); // microseconds of this process, user and system
+        return (u.user + u.system) / 1e6;
+      };
+      const idle = await person(0, { defaults: true });
+      const c0 = cpu();
+      const t = performance.now();
+      idle.client.start();
+      await new Promise((r) => setTimeout(r, cpuSeconds * 1000));
+      await idle.client.stop();
+      const used = cpu() - c0;
+      const wall = (performance.now() - t) / 1000;
+      const s = idle.client.stats;
+      say(`load ${load()}`);
+      say(
+        `client CPU at the default rates, measured: ${used.toFixed(2)} s of CPU in ${
+          wall.toFixed(0)
+        } s = ${(used / wall * 3600).toFixed(0)} s per hour (${
+          (used / wall * 100).toFixed(2)
+        }% of a core; ${s.loopsSent} loops sent, ${s.loopsReturned} back)`,
+      );
+    }
+
+    // --- a 1 MiB message ----------------------------------------------------------------------
+    {
+      const big = new Uint8Array(1024 * 1024);
+      for (let i = 0; i < big.length; i += 65536) {
+        crypto.getRandomValues(big.subarray(i, i + 65536));
+      }
+      const t = performance.now();
+      const id = await alice.client.send(bob.address, big);
+      const n = await alice.client.flush();
+      const built = performance.now();
+      let whole: Uint8Array | undefined;
+      while (whole === undefined) {
+        for (const m of await bob.client.poll()) if (m.id === id) whole = m.body;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const ok = whole.length === big.length && whole.every((b, i) => b === big[i]);
+      say(`load ${load()}`);
+      say(
+        `1 MiB message: ${n} packets built and submitted in ${
+          ((built - t) / 1000).toFixed(1)
+        } s, ` +
+          `received whole (${ok ? "intact" : "CORRUPTED"}) after ${
+            ((performance.now() - t) / 1000).toFixed(1)
+          } s`,
+      );
+    }
   }
 
   // --- 2. throughput ---------------------------------------------------------------------
@@ -202,22 +246,47 @@ try {
   await alice.client.flush();
   const packets = alice.transport.captured;
   say(`built ${packets.length} packets in ${((performance.now() - tb) / 1000).toFixed(1)} s`);
-  const scrape = async () => {
+  // What "end to end" counts: a packet that completes its route, i.e. reaches the exit
+  // of its route — a real message stored in the recipient's mailbox, its SURB-ACK back
+  // in the sender's mailbox, a client loop and its SURB-ACK, a drop at the provider that
+  // discards it, a node's λ_M loop back at its node. Losses: packets refused by a hop for
+  // good (invalid, bad MAC, unknown key), deliveries refused at the exit (over quota,
+  // unknown recipient, malformed), loops that never came back, packets dropped as
+  // unroutable, real packets never stored and SURB-ACKs never back.
+  const nodes = [...net!.providers, ...net!.mixes];
+  const sum = (text: string, name: string, labels?: RegExp) => {
     let total = 0;
-    for (const n of [...net!.providers, ...net!.mixes]) {
-      const m = await (await fetch(`${n.url}/metrics`)).text();
-      total += Number(/^panoramix_sphinx_packets_in_total(?:\{[^}]*\})? (\d+)/m.exec(m)?.[1] ?? 0);
+    for (const m of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\d+)`, "gm"))) {
+      if (labels === undefined || labels.test(m[1] ?? "")) total += Number(m[2]);
     }
     return total;
   };
-  const storedNow = async () =>
-    Number(
-      /reason="stored"\} (\d+)/.exec(
-        await (await fetch(`${net!.providers[1]!.url}/metrics`)).text(),
-      )?.[1] ?? 0,
+  const census = async () => {
+    const texts = await Promise.all(
+      nodes.map(async (n) => await (await fetch(`${n.url}/metrics`)).text()),
     );
-  const storedBefore = await storedNow();
-  const hopsBefore = await scrape();
+    const all = (name: string, labels?: RegExp) =>
+      texts.reduce((t, text) => t + sum(text, name, labels), 0);
+    return {
+      hops: all("panoramix_sphinx_packets_in_total"),
+      delivered: all("panoramix_provider_deliveries_total"),
+      exitRefused: all(
+        "panoramix_provider_deliveries_total",
+        /reason="(over_quota|unknown_recipient|malformed)"/,
+      ),
+      nodeLoopsBack: all("panoramix_sphinx_loops_returned_total"),
+      nodeLoopsLost: all("panoramix_sphinx_loops_lost_total"),
+      dropped: all(
+        "panoramix_sphinx_packets_rejected_total",
+        /reason="(invalid|bad_mac|unknown_key)"/,
+      ),
+      busy: all("panoramix_sphinx_packets_rejected_total", /reason="busy"/),
+      unroutable: all("panoramix_sphinx_unroutable_dropped_total"),
+      stored: sum(texts[1]!, "panoramix_provider_deliveries_total", /reason="stored"/),
+      acks: sum(texts[0]!, "panoramix_provider_deliveries_total", /reason="reply"/),
+    };
+  };
+  const before = await census();
   const start = performance.now();
   const inner = alice.transport.inner;
   const batches: Uint8Array[][] = [];
@@ -233,20 +302,40 @@ try {
     }),
   );
   const submitted = performance.now();
-  await waitStored(storedBefore + packets.length - refused);
+  // Until every real packet is stored and every SURB-ACK is back (the ACKs of the cover
+  // clients' loops also land at provider 0, so this is checked as ≥), or a minute passes.
+  const want = packets.length - refused;
+  let now = before;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    now = await census();
+    if (now.stored - before.stored >= want && now.acks - before.acks >= want) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const end = performance.now();
-  const hops = (await scrape()) - hopsBefore;
+  const d = Object.fromEntries(
+    Object.entries(now).map(([k, v]) => [k, v - before[k as keyof typeof before]]),
+  ) as typeof now;
   const seconds = (end - start) / 1000;
+  const completed = d.delivered + d.nodeLoopsBack;
+  const realLost = Math.max(0, want - d.stored);
+  const acksLost = Math.max(0, want - d.acks);
+  const lost = d.dropped + d.exitRefused + d.nodeLoopsLost + d.unroutable + realLost + acksLost;
   say(`load ${load()}`);
   say(
-    `throughput: ${packets.length - refused}/${packets.length} real packets stored in ` +
-      `${seconds.toFixed(1)} s = ${((packets.length - refused) / seconds).toFixed(0)} messages/s ` +
-      `end to end (provider → 3 layers → provider), submitted in ${
-        ((submitted - start) / 1000).toFixed(1)
-      } s; ${hops} packet-hops processed by the 5 Sphinx nodes = ${
-        (hops / seconds).toFixed(0)
-      } packets/s (real + SURB-ACKs + cover + λ_M loops), ${refused} refused`,
+    `end to end: ${completed} packets completed their route in ${seconds.toFixed(1)} s = ` +
+      `${(completed / seconds).toFixed(0)} packets/s (${d.stored} real stored, ` +
+      `≥ ${Math.min(d.acks, want)} SURB-ACKs back, ${d.nodeLoopsBack} node loops back, ` +
+      `${d.delivered - d.stored - d.acks} client cover (loops, their ACKs, drops)); ` +
+      `${(d.stored / seconds).toFixed(0)} real messages/s; ${want} real submitted in ` +
+      `${((submitted - start) / 1000).toFixed(1)} s, ${refused} refused at submission`,
   );
+  say(
+    `lost: ${lost} (${realLost} real not stored, ${acksLost} ACKs not back, ${d.dropped} dropped ` +
+      `by a hop, ${d.exitRefused} refused at the exit, ${d.nodeLoopsLost} node loops lost, ` +
+      `${d.unroutable} unroutable); ${d.busy} busy refusals (retried); ${d.hops} packet-hops ` +
+      `processed by the 5 Sphinx nodes = ${(d.hops / seconds).toFixed(0)} hops/s`,
+  );
+  if (lost > 0) Deno.exitCode = 1;
 } finally {
   for (const c of streaming) await c.stop();
   if (net) await net.stop();

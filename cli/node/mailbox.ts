@@ -130,7 +130,7 @@ export class Mailbox {
         .inc();
       return false;
     }
-    this.#store.db.prepare(
+    this.#store.prepared(
       "INSERT INTO mailbox (kind, recipient, surb_id, message, time) VALUES (?, ?, ?, ?, ?)",
     ).run(item.kind, item.recipient, item.surbId ?? null, item.payload, item.time ?? Date.now());
     u.n++;

@@ -73,7 +73,7 @@ export class SqliteReplayCache implements ReplayCache {
   addNow(tag: Uint8Array): boolean {
     checkTag(tag);
     return this.#store.write(() =>
-      this.#store.db.prepare("INSERT OR IGNORE INTO replay_tags (scope, tag) VALUES (?, ?)").run(
+      this.#store.prepared("INSERT OR IGNORE INTO replay_tags (scope, tag) VALUES (?, ?)").run(
         this.#scope,
         tag,
       ).changes === 1

@@ -84,6 +84,8 @@ const PER_CONNECTION_IN_FLIGHT = 512;
 const UNROUTABLE_DROP_MS = 60_000;
 // Most packets being forwarded (sent, not yet acknowledged by the next hop) at once.
 const MAX_SENDING = 4096;
+// Longest wait before the removal of an acknowledged forward gets a COMMIT of its own.
+const FORWARD_DONE_COMMIT_MS = 25;
 
 /**
  * Epoch number of a time.
@@ -221,7 +223,7 @@ export class SphinxMix {
    * @param releaseAt when to send (ms; default now)
    */
   enqueueForward(target: Uint8Array, packet: Uint8Array, releaseAt: number = Date.now()): void {
-    const info = this.#ctx.store.db.prepare(
+    const info = this.#ctx.store.prepared(
       "INSERT INTO sphinx_queue (release_at, kind, target, packet, surb_id) VALUES (?, 'forward', ?, ?, NULL)",
     ).run(releaseAt, target, packet);
     const id = Number(info.lastInsertRowid);
@@ -504,7 +506,7 @@ export class SphinxMix {
       // Replay tag and queued packet are written together: both or neither survive a crash.
       const fresh = store.write(() => {
         if (!cache.addNow(result.replayTag)) return false;
-        const insert = store.db.prepare(
+        const insert = store.prepared(
           "INSERT INTO sphinx_queue (release_at, kind, target, packet, surb_id) VALUES (?, ?, ?, ?, ?)",
         );
         if (result.kind === "forward") {
@@ -551,15 +553,20 @@ export class SphinxMix {
     while (this.#running) {
       try {
         const now = Date.now();
-        const due = (store.db.prepare(
-          "SELECT id, kind, target, packet, surb_id FROM sphinx_queue WHERE release_at <= ? ORDER BY release_at LIMIT 2000",
-        ).all(now) as unknown as QueueRow[]).filter((r) => !this.#sending.has(r.id));
+        // Ids first: rows already being sent are skipped without reading their packets.
+        const dueIds = store.prepared(
+          "SELECT id FROM sphinx_queue WHERE release_at <= ? ORDER BY release_at LIMIT 2000",
+        ).all(now) as { id: number }[];
         const room = MAX_SENDING - this.#sending.size;
-        const rows = due.slice(0, Math.max(0, room));
+        const ids = dueIds.filter((r) => !this.#sending.has(r.id)).slice(0, Math.max(0, room));
+        const byId = store.prepared(
+          "SELECT id, kind, target, packet, surb_id FROM sphinx_queue WHERE id = ?",
+        );
+        const rows = ids.map((r) => byId.get(r.id) as unknown as QueueRow);
         if (rows.length > 0) this.#release(rows);
-        if (rows.length === 2000 && room > rows.length) continue;
+        if (dueIds.length === 2000 && rows.length > 0 && room > rows.length) continue;
         // Sleep until the next packet is due (rows being sent do not count), or a wake-up.
-        const next = store.db.prepare(
+        const next = store.prepared(
           "SELECT MIN(release_at) AS t FROM sphinx_queue WHERE release_at > ?",
         ).get(now) as { t: number | null };
         const wait = next.t === null ? 50 : Math.max(1, Math.min(50, next.t - now));
@@ -584,7 +591,7 @@ export class SphinxMix {
     const local = rows.filter((r) => r.kind !== "forward");
     if (local.length > 0) {
       store.write(() => {
-        const del = store.db.prepare("DELETE FROM sphinx_queue WHERE id = ?");
+        const del = store.prepared("DELETE FROM sphinx_queue WHERE id = ?");
         for (const r of local) {
           this.#deliverLocal(r);
           del.run(r.id);
@@ -671,16 +678,21 @@ export class SphinxMix {
       // At-least-once: the row leaves the queue only after the next hop acknowledged it.
       store.write(() => {
         if (retryAt === undefined) {
-          store.db.prepare("DELETE FROM sphinx_queue WHERE id = ?").run(r.id);
+          store.prepared("DELETE FROM sphinx_queue WHERE id = ?").run(r.id);
         } else {
-          store.db.prepare("UPDATE sphinx_queue SET release_at = ? WHERE id = ?").run(
+          store.prepared("UPDATE sphinx_queue SET release_at = ? WHERE id = ?").run(
             retryAt,
             r.id,
           );
         }
       });
-      await store.commit();
+      // The row is gone (or rescheduled) for the dispatcher at once; its COMMIT may ride
+      // with the next group commit: were it lost in a crash, the packet is sent again and
+      // the next hop answers "replay".
       if (retryAt === undefined) this.#queueDepth--;
+      void store.commitSoon(FORWARD_DONE_COMMIT_MS).catch((error) =>
+        this.#ctx.logger.log("warn", "sphinx_forward_commit_failed", { error })
+      );
     } finally {
       this.#sending.delete(r.id);
     }

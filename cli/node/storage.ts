@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { HttpError } from "./http_error.ts";
 import { IntegrityError } from "../../core/errors.ts";
 
@@ -69,6 +69,9 @@ export class Store {
   /** Long writes in progress: the group commit waits for them (see {@linkcode Store.hold}). */
   #holds = 0;
   #closers: (() => void)[] = [];
+  /** Statements of the hot paths, compiled once (see {@linkcode Store.prepared}). */
+  #statements = new Map<string, StatementSync>();
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
   /** Last write or commit failure (cleared by the next successful commit). */
   #failure: { at: number; message: string } | undefined;
   #inTransaction = false;
@@ -185,6 +188,22 @@ export class Store {
   }
 
   /**
+   * A statement of the writer connection, compiled on first use and reused (the packet
+   * path runs the same few statements thousands of times a second).
+   *
+   * @param sql the statement
+   * @returns the cached prepared statement
+   */
+  prepared(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
    * Runs `fn` inside the open transaction (opened on demand); if it throws, only its
    * own writes are rolled back (savepoint) and the error propagates.
    *
@@ -231,8 +250,30 @@ export class Store {
     return p;
   }
 
+  /**
+   * Like {@linkcode Store.commit}, but lets the writes ride with the next group commit
+   * for up to `withinMs` (for writes nobody waits on, e.g. removing a forwarded packet
+   * the next hop has acknowledged): fewer COMMITs (fsyncs) under load.
+   *
+   * @param withinMs longest wait before a COMMIT of its own
+   * @returns a promise settled after the COMMIT
+   */
+  commitSoon(withinMs: number): Promise<void> {
+    if (!this.#inTransaction) return Promise.resolve();
+    const p = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (this.#timer === undefined && this.#lazyTimer === undefined) {
+      this.#lazyTimer = setTimeout(() => {
+        this.#lazyTimer = undefined;
+        if (this.#timer === undefined) this.#flush();
+      }, withinMs);
+    }
+    return p;
+  }
+
   #flush(force = false): void {
     this.#timer = undefined;
+    clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
     if (this.#holds > 0 && !force) return; // re-scheduled when the hold is released
     const waiters = this.#waiters.splice(0);
     if (this.#broken !== undefined) {
@@ -287,6 +328,7 @@ export class Store {
   close(): void {
     if (this.#closed) return;
     clearTimeout(this.#timer);
+    clearTimeout(this.#lazyTimer);
     this.#flush(true);
     this.#closed = true;
     for (const fn of this.#closers) fn();
