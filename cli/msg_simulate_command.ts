@@ -16,22 +16,8 @@ import {
 import type { CliContext } from "./context.ts";
 import { integerFlag, positiveNumber } from "./flags.ts";
 
-interface MsgSimulateFlags {
-  users: number;
-  providers: number;
-  layers: number;
-  mixesPerLayer: number;
-  payloadRate: number;
-  loopRate: number;
-  dropRate: number;
-  mixLoopRate: number;
-  messageRate: number;
-  mu: number;
-  linkLatency: number;
-  warmup: number;
-  duration: number;
-  targets: number;
-  seed: string;
+/** The flags are the simulation's parameters, plus `--json`. */
+interface MsgSimulateFlags extends LoopixSimulationParams {
   json?: boolean;
 }
 
@@ -119,23 +105,7 @@ function report(r: LoopixSimulationResult): string {
  */
 export const msgSimulateCommand = buildCommand({
   async func(this: CliContext, flags: MsgSimulateFlags) {
-    const params: LoopixSimulationParams = {
-      users: flags.users,
-      providers: flags.providers,
-      layers: flags.layers,
-      mixesPerLayer: flags.mixesPerLayer,
-      payloadRate: flags.payloadRate,
-      loopRate: flags.loopRate,
-      dropRate: flags.dropRate,
-      mixLoopRate: flags.mixLoopRate,
-      messageRate: flags.messageRate,
-      mu: flags.mu,
-      linkLatency: flags.linkLatency,
-      warmup: flags.warmup,
-      duration: flags.duration,
-      targets: flags.targets,
-      seed: flags.seed,
-    };
+    const { json: _json, ...params } = flags;
     if (params.providers > params.users) {
       throw new UsageError(
         `Flag '--providers' (${params.providers}) must not exceed '--users' (${params.users})`,
