@@ -11,6 +11,7 @@
  * published transcript in the browser. Screenshots of every page go to dist/screenshots/.
  */
 
+import { ok, panoramix } from "./process_test_support.ts";
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import { closeWorkerPool } from "../core/worker_pool.ts";
@@ -22,35 +23,6 @@ import {
   withBrowser,
 } from "./web/browser_test_support.ts";
 import { WEB_ASSETS } from "./web/manifest.ts";
-
-const ENTRY = new URL("./main.ts", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `panoramix ARGS` in a folder, as a separate process. */
-async function panoramix(cwd: string, ...args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", ENTRY, ...args],
-    cwd,
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-async function ok(cwd: string, ...args: string[]): Promise<Run> {
-  const r = await panoramix(cwd, ...args);
-  assert.equal(r.code, 0, `panoramix ${args.join(" ")} (in ${cwd}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
 
 async function text(page: Page): Promise<string> {
   return await page.evaluate(() => document.body.innerText);

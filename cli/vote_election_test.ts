@@ -5,6 +5,7 @@
  * posted reason reaches the administrator; interrupted steps resume; forged posts are refused.
  */
 
+import { ok, panoramix } from "./process_test_support.ts";
 import assert from "node:assert/strict";
 import { fromBase64Url } from "../core/bytes.ts";
 import { decodeMsgpack } from "../core/envelope.ts";
@@ -26,35 +27,6 @@ import { freePort, NodeProcess } from "./node/cluster.ts";
 import { generateIdentity, identityFromEnvelope } from "./node/identity.ts";
 import { createJob, submitInputs } from "./node/job_client.ts";
 import { createPost } from "./node/posts.ts";
-
-const ENTRY = new URL("./main.ts", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `panoramix ARGS` in a folder, as a separate process. */
-async function panoramix(cwd: string, ...args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", ENTRY, ...args],
-    cwd,
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-async function ok(cwd: string, ...args: string[]): Promise<Run> {
-  const r = await panoramix(cwd, ...args);
-  assert.equal(r.code, 0, `panoramix ${args.join(" ")} (in ${cwd}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
 
 async function readJson(path: string): Promise<Record<string, unknown>> {
   return JSON.parse(await Deno.readTextFile(path));
