@@ -47,6 +47,7 @@ import {
 import {
   openMessageClient,
   providerInfo,
+  providerProfile,
   ProviderTransport,
   registerWithProvider,
 } from "./msg_transport.ts";
@@ -196,15 +197,11 @@ export const msgInitCommand = buildCommand({
       identity,
       walletSource(flags.tokenWallet, flags.provider, (l) => void this.stderr.write(l)),
     );
-    await writeProfile(dir, {
-      seed,
-      providerUrl: flags.provider,
-      provider,
-      directoryUrl: info.directoryUrl,
-      directoryKey: info.directoryKey,
-      payloadSize: info.payloadSize,
-      layers: info.layers,
-    }, flags.force ?? false);
+    await writeProfile(
+      dir,
+      providerProfile(flags.provider, info, { seed, directoryKey: info.directoryKey }),
+      flags.force ?? false,
+    );
     const { address } = await readProfile(dir);
     await this.stdout.write(
       flags.json

@@ -5,7 +5,6 @@
  * loops that reveal a dead mix, mix loops (λ_M), and the `panoramix msg` commands.
  */
 import assert from "node:assert/strict";
-import { fromBase64Url } from "../core/bytes.ts";
 import {
   addressOf,
   encodeAddress,
@@ -18,7 +17,12 @@ import {
 import { NodeClient, type NodeHttpError } from "./node/client.ts";
 import { deleteMailboxItems, fetchMailbox } from "./node/mailbox.ts";
 import { MessageNetwork } from "./node/message_network.ts";
-import { providerInfo, ProviderTransport, registerWithProvider } from "./msg_transport.ts";
+import {
+  providerInfo,
+  providerProfile,
+  ProviderTransport,
+  registerWithProvider,
+} from "./msg_transport.ts";
 import type { MsgProfile } from "./msg_store.ts";
 import { runInMemory } from "./test_context.ts";
 
@@ -49,15 +53,7 @@ async function user(
 ): Promise<User> {
   const url = net.providers[providerIndex]!.url;
   const info = await providerInfo(url);
-  const profile: MsgProfile = {
-    seed: new Uint8Array(32),
-    providerUrl: url,
-    provider: fromBase64Url(info.provider, "provider"),
-    directoryUrl: info.directoryUrl,
-    directoryKey: "",
-    payloadSize: info.payloadSize,
-    layers: info.layers,
-  };
+  const profile = providerProfile(url, info);
   const identity = await generateMessageIdentity(profile.provider);
   await registerWithProvider(url, identity);
   const received: ReceivedMessage[] = [];

@@ -8,7 +8,7 @@
  * `panoramix msg init|send|client --token-wallet`.
  */
 import assert from "node:assert/strict";
-import { fromBase64Url, toBase64Url } from "../core/bytes.ts";
+import { toBase64Url } from "../core/bytes.ts";
 import { encodeMsgpack, type Envelope } from "../core/envelope.ts";
 import { generateMessageIdentity, type MessageIdentity } from "../plugins/message/mod.ts";
 import {
@@ -28,8 +28,12 @@ import { NodeProcess, writeNodeDir } from "./node/cluster.ts";
 import { readDescriptor, verifyDescriptor } from "./node/descriptor.ts";
 import { generateIdentity } from "./node/identity.ts";
 import { MessageNetwork } from "./node/message_network.ts";
-import { providerInfo, ProviderTransport, registerWithProvider } from "./msg_transport.ts";
-import type { MsgProfile } from "./msg_store.ts";
+import {
+  providerInfo,
+  providerProfile,
+  ProviderTransport,
+  registerWithProvider,
+} from "./msg_transport.ts";
 import { runInMemory } from "./test_context.ts";
 
 const issuerUser = generateIdentity();
@@ -118,15 +122,7 @@ Deno.test("messaging provider with tokens: a token buys a batch of packets, chal
   const node = net.providers[0]!;
   const url = node.url;
   const info = await providerInfo(url);
-  const profile: MsgProfile = {
-    seed: new Uint8Array(32),
-    providerUrl: url,
-    provider: fromBase64Url(info.provider, "provider"),
-    directoryUrl: info.directoryUrl,
-    directoryKey: "",
-    payloadSize: info.payloadSize,
-    layers: info.layers,
-  };
+  const profile = providerProfile(url, info);
   const alice = await generateMessageIdentity(profile.provider);
   try {
     await t.step("tokens off (the default): register and submit as before", async () => {

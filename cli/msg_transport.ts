@@ -122,6 +122,35 @@ export async function providerInfo(url: string): Promise<ProviderInfo> {
 }
 
 /**
+ * A client profile for a provider, from its public info.
+ *
+ * @param url provider HTTP URL
+ * @param info what the provider's `/v1/provider/info` answered
+ * @param options the user's seed (default all zero, for tests and demos) and the directory key
+ *   to check the topology's signature with (default "": not checked)
+ * @returns the profile
+ * @example
+ * ```ts ignore
+ * const profile = providerProfile(url, await providerInfo(url));
+ * ```
+ */
+export function providerProfile(
+  url: string,
+  info: ProviderInfo,
+  options: { seed?: Uint8Array; directoryKey?: string } = {},
+): MsgProfile {
+  return {
+    seed: options.seed ?? new Uint8Array(32),
+    providerUrl: url,
+    provider: fromBase64Url(info.provider, "provider"),
+    directoryUrl: info.directoryUrl,
+    directoryKey: options.directoryKey ?? "",
+    payloadSize: info.payloadSize,
+    layers: info.layers,
+  };
+}
+
+/**
  * Registers a user's mailbox key with a provider (signed by that key).
  *
  * @param url provider HTTP URL

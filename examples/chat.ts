@@ -11,7 +11,6 @@
  * @module
  */
 
-import { fromBase64Url } from "../core/bytes.ts";
 import {
   addressOf,
   encodeAddress,
@@ -21,7 +20,12 @@ import {
   type SentReport,
 } from "../plugins/message/mod.ts";
 import { MessageNetwork } from "../cli/node/message_network.ts";
-import { providerInfo, ProviderTransport, registerWithProvider } from "../cli/msg_transport.ts";
+import {
+  providerInfo,
+  providerProfile,
+  ProviderTransport,
+  registerWithProvider,
+} from "../cli/msg_transport.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = Deno.args.indexOf(name);
@@ -53,15 +57,7 @@ try {
   const person = async (name: string, providerIndex: number) => {
     const url = net!.providers[providerIndex]!.url;
     const info = await providerInfo(url);
-    const profile = {
-      seed: new Uint8Array(32),
-      providerUrl: url,
-      provider: fromBase64Url(info.provider, "provider"),
-      directoryUrl: info.directoryUrl,
-      directoryKey: "",
-      payloadSize: info.payloadSize,
-      layers: info.layers,
-    };
+    const profile = providerProfile(url, info);
     const identity = await generateMessageIdentity(profile.provider);
     await registerWithProvider(url, identity);
     const inbox: ReceivedMessage[] = [];

@@ -22,7 +22,6 @@
  */
 
 import process from "node:process";
-import { fromBase64Url } from "../core/bytes.ts";
 import {
   addressOf,
   DEFAULT_COVER_RATES,
@@ -33,8 +32,12 @@ import {
   type MessageTransport,
 } from "../plugins/message/mod.ts";
 import { MessageNetwork } from "../cli/node/message_network.ts";
-import { providerInfo, ProviderTransport, registerWithProvider } from "../cli/msg_transport.ts";
-import type { MsgProfile } from "../cli/msg_store.ts";
+import {
+  providerInfo,
+  providerProfile,
+  ProviderTransport,
+  registerWithProvider,
+} from "../cli/msg_transport.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = Deno.args.indexOf(name);
@@ -80,15 +83,7 @@ try {
   ) => {
     const url = net!.providers[providerIndex]!.url;
     const info = await providerInfo(url);
-    const profile: MsgProfile = {
-      seed: new Uint8Array(32),
-      providerUrl: url,
-      provider: fromBase64Url(info.provider, "provider"),
-      directoryUrl: info.directoryUrl,
-      directoryKey: "",
-      payloadSize: info.payloadSize,
-      layers: info.layers,
-    };
+    const profile = providerProfile(url, info);
     const identity: MessageIdentity = await generateMessageIdentity(profile.provider);
     await registerWithProvider(url, identity);
     const transport = new Capturing(new ProviderTransport(profile, identity));
