@@ -281,6 +281,45 @@ try {
       acks: sum(texts[0]!, "panoramix_provider_deliveries_total", /reason="reply"/),
     };
   };
+  // CPU seconds (user + system) of each Sphinx node process and of this process (the
+  // submitter and the two cover clients), from /proc on Linux (undefined elsewhere).
+  const ticks = 100; // USER_HZ: clock ticks per second of /proc/PID/stat
+  // (read with cat: Deno asks for --allow-all to read /proc directly)
+  const nodeCpu = async (): Promise<(number | undefined)[]> => {
+    try {
+      const out = await new Deno.Command("cat", {
+        args: nodes.map((n) => `/proc/${n.process.child.pid}/stat`),
+        stderr: "null",
+      }).output();
+      const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+      return nodes.map((_, i) => {
+        const stat = lines[i] ?? "";
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const t = (Number(fields[11]) + Number(fields[12])) / ticks; // utime, stime
+        return Number.isFinite(t) ? t : undefined;
+      });
+    } catch {
+      return nodes.map(() => undefined);
+    }
+  };
+  // The whole machine's idle share (/proc/stat): how much CPU the other jobs left us.
+  const machine = async (): Promise<{ idle: number; total: number } | undefined> => {
+    try {
+      const out = await new Deno.Command("cat", { args: ["/proc/stat"], stderr: "null" }).output();
+      const cpu = new TextDecoder().decode(out.stdout).split("\n")[0]!.trim().split(/\s+/)
+        .slice(1).map(Number);
+      return { idle: cpu[3]! + cpu[4]!, total: cpu.reduce((a, b) => a + b, 0) };
+    } catch {
+      return undefined;
+    }
+  };
+  const selfCpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const cpuBefore = await nodeCpu();
+  const machineBefore = await machine();
+  const selfBefore = selfCpu();
   const before = await census();
   const start = performance.now();
   const inner = alice.transport.inner;
@@ -307,6 +346,12 @@ try {
     await new Promise((r) => setTimeout(r, 50));
   }
   const end = performance.now();
+  const cpuAfter = await nodeCpu();
+  const machineAfter = await machine();
+  const selfUsed = selfCpu() - selfBefore;
+  const perNode = cpuAfter.map((c, i) =>
+    c === undefined || cpuBefore[i] === undefined ? undefined : c - cpuBefore[i]!
+  );
   const d = Object.fromEntries(
     Object.entries(now).map(([k, v]) => [k, v - before[k as keyof typeof before]]),
   ) as typeof now;
@@ -330,6 +375,25 @@ try {
       `${d.unroutable} unroutable); ${d.busy} busy refusals (retried); ${d.hops} packet-hops ` +
       `processed by the 5 Sphinx nodes = ${(d.hops / seconds).toFixed(0)} hops/s`,
   );
+  if (perNode.every((c) => c !== undefined)) {
+    const nodeSeconds = perNode.reduce((a, c) => a + c!, 0);
+    say(
+      `CPU: the 5 Sphinx nodes used ${nodeSeconds.toFixed(1)} s (${
+        perNode.map((c, i) => `${nodes[i]!.name} ${c!.toFixed(1)}`).join(", ")
+      }) = ${(d.hops / nodeSeconds).toFixed(0)} packet-hops per node CPU-second ` +
+        `(${(nodeSeconds / d.hops * 1e6).toFixed(0)} µs per hop); this process (submitter and ` +
+        `cover clients) ${selfUsed.toFixed(1)} s; ${
+          ((nodeSeconds + selfUsed) / seconds).toFixed(2)
+        } cores busy on average${
+          machineBefore && machineAfter
+            ? `; the machine was ${
+              (100 * (machineAfter.idle - machineBefore.idle) /
+                Math.max(1, machineAfter.total - machineBefore.total)).toFixed(0)
+            }% idle`
+            : ""
+        }`,
+    );
+  }
   if (lost > 0) Deno.exitCode = 1;
 } finally {
   for (const c of streaming) await c.stop();
