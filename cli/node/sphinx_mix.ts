@@ -44,6 +44,7 @@ import { SqliteReplayCache } from "./replay_store.ts";
 import { readFrames, SPHINX_STATUS, SphinxLink } from "./sphinx_link.ts";
 import { UnwrapBatcher } from "./unwrap_batcher.ts";
 import { DelayQueue, type QueuedPacket } from "./delay_queue.ts";
+import { PeerFilter } from "./sphinx_peers.ts";
 
 interface KeyRow {
   epoch: number;
@@ -140,6 +141,8 @@ export class SphinxMix {
   #loops: MixLoops;
   #pendingOwn: QueuedPacket[] = [];
   #unroutable = new Map<number, number>();
+  // sphinx.nodesOnly: connections only from the addresses of the topology's nodes.
+  #peers: PeerFilter | undefined;
 
   /**
 
@@ -176,6 +179,23 @@ export class SphinxMix {
       quotaBytes: config.provider.quotaBytes,
     });
     this.#loops = new MixLoops(this, ctx);
+    if (config.sphinx.nodesOnly) {
+      this.#peers = new PeerFilter({
+        addresses: async () => {
+          await this.#refreshTopology();
+          return [...this.#addresses.values()];
+        },
+        resolve: async (host) => {
+          const ips: string[] = [];
+          for (const type of ["A", "AAAA"] as const) {
+            try {
+              ips.push(...await Deno.resolveDns(host, type));
+            } catch { /* no such record */ }
+          }
+          return ips;
+        },
+      });
+    }
     // After a restart: every packet still in the journal is queued again.
     for (
       const row of store.db.prepare(
@@ -420,23 +440,39 @@ export class SphinxMix {
     // Survives EMFILE and failed handshakes; bounded per address and in total (issue 11 §2).
     return acceptLoop(listener, (conn) => {
       const client = (conn.remoteAddr as Deno.NetAddr).hostname;
-      const tracked = this.#gate!.admit(client, () => conn.close());
-      if (tracked === undefined) {
-        conn.close();
-        return;
-      }
-      this.#connections.add(conn);
-      conn.setNoDelay(true);
-      void this.#serve(conn, tracked).finally(() => {
-        this.#connections.delete(conn);
-        this.#gate!.release(tracked);
-        tracked.close();
+      if (this.#peers === undefined) return this.#admit(conn, client);
+      // Once per connection (not per packet): is the peer one of the network's nodes?
+      void this.#peers.allowed(client).then((ok) => {
+        if (ok && this.#running) return this.#admit(conn, client);
+        this.#ctx.metrics.counter(
+          "panoramix_sphinx_connections_refused_total",
+          "Sphinx connections refused: the peer is not a node of the topology (sphinx.nodesOnly)",
+        ).inc();
+        this.#ctx.logger.log("debug", "sphinx_peer_refused", { client });
+        try {
+          conn.close();
+        } catch { /* already closed */ }
       });
     }, {
       name: "sphinx",
       logger: this.#ctx.logger,
       running: () => this.#running,
       state: this.acceptState,
+    });
+  }
+
+  #admit(conn: Deno.TcpConn, client: string): void {
+    const tracked = this.#gate!.admit(client, () => conn.close());
+    if (tracked === undefined) {
+      conn.close();
+      return;
+    }
+    this.#connections.add(conn);
+    conn.setNoDelay(true);
+    void this.#serve(conn, tracked).finally(() => {
+      this.#connections.delete(conn);
+      this.#gate!.release(tracked);
+      tracked.close();
     });
   }
 

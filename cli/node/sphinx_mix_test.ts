@@ -296,3 +296,40 @@ Deno.test("a burst in one write with bad packets among good ones: each gets its 
     await net.close();
   }
 });
+
+Deno.test("with sphinx.nodesOnly the nodes of the topology still reach each other", async () => {
+  const net = await TestNetwork.create();
+  try {
+    const dir = await net.start({ name: "directory", roles: ["directory"] });
+    for (let i = 0; i < 3; i++) {
+      await net.start({
+        name: `mix${i}`,
+        roles: ["sphinx"],
+        directoryUrl: dir.url,
+        sphinx: { payloadSize: PAYLOAD, nodesOnly: true },
+      });
+    }
+    const topology = await fetchTopology(new NodeClient(dir.url));
+    const owner = generateIdentity();
+    const nodes = ["mix0", "mix1", "mix2"].map((name) =>
+      topology.nodes.find((n) => n.name === name)!
+    );
+    const route = chooseRoute(topology, { hops: 3, meanDelayMs: 1, nodes });
+    const packet = await buildPacket(new TextEncoder().encode("hello"), {
+      route,
+      recipient: owner.publicKey,
+      payloadSize: PAYLOAD,
+    });
+    // This test runs on a node's address (127.0.0.1): it may send to the first hop.
+    const link = await SphinxLink.connect(nodes[0]!.sphinxAddress);
+    assert.equal(await link.send(packet), SPHINX_STATUS.accepted);
+    link.close();
+    const got = await until("the packet at the exit", async () => {
+      const m = await mailbox(nodes[2]!.httpUrl, owner);
+      return m.length > 0 ? m : undefined;
+    });
+    assert.equal(new TextDecoder().decode(got[0]!), "hello");
+  } finally {
+    await net.close();
+  }
+});
