@@ -76,7 +76,13 @@ const root = await Deno.makeTempDir({ prefix: "panoramix-msg-bench-" });
 let net: MessageNetwork | undefined;
 const streaming: MessageClient[] = [];
 try {
-  net = await MessageNetwork.start({ root, loopsPerSecond: 2, loopMeanDelayMs: 5 });
+  // Sphinx ports take packets from the network's nodes only (sphinx.nodesOnly).
+  net = await MessageNetwork.start({
+    root,
+    loopsPerSecond: 2,
+    loopMeanDelayMs: 5,
+    nodesOnly: true,
+  });
   const person = async (
     providerIndex: number,
     extra: { rates?: typeof DEFAULT_COVER_RATES; defaults?: boolean },
