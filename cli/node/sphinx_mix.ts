@@ -136,6 +136,8 @@ export class SphinxMix {
   #limiter: RateLimiter;
   #packetSize: number;
   #wake: (() => void) | undefined;
+  // When the sleeping dispatcher wakes up by itself (0 when awake).
+  #sleepUntil = 0;
   #mailbox: Mailbox;
   #delivery: SphinxDeliveryHandler | undefined;
   #loops: MixLoops;
@@ -638,7 +640,7 @@ export class SphinxMix {
       await store.commit();
       this.#queueDepth++;
       this.#queue.push(queued); // committed: now the dispatcher may release it
-      if (delay < 20) this.#wake?.();
+      this.#wakeFor(releaseAt);
       return SPHINX_STATUS.accepted;
     } catch (error) {
       if (error instanceof PanoramixError) {
@@ -660,8 +662,19 @@ export class SphinxMix {
 
   // Packets committed by the caller: eligible for release from now on.
   #queueAll(entries: QueuedPacket[]): void {
-    for (const e of entries) this.#queue.push(e);
-    if (entries.length > 0) this.#wake?.();
+    for (const e of entries) {
+      this.#queue.push(e);
+      this.#wakeFor(e.releaseAt);
+    }
+  }
+
+  // Wakes the dispatcher when a packet is due before it would wake up by itself, so a
+  // packet leaves at its release time (its Poisson delay), not at the next 50 ms tick.
+  #wakeFor(releaseAt: number): void {
+    if (this.#wake !== undefined && releaseAt < this.#sleepUntil) {
+      this.#sleepUntil = 0;
+      this.#wake();
+    }
   }
 
   async #dispatch(): Promise<void> {
@@ -679,6 +692,7 @@ export class SphinxMix {
         // Sleep until the next packet is due, or a wake-up (a packet queued or answered).
         const next = this.#queue.nextAt();
         const wait = next === undefined ? 50 : Math.max(1, Math.min(50, next - Date.now()));
+        this.#sleepUntil = Date.now() + wait;
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, wait);
           this.#wake = () => {
@@ -687,6 +701,7 @@ export class SphinxMix {
           };
         });
         this.#wake = undefined;
+        this.#sleepUntil = 0;
       } catch (error) {
         logger.log("error", "sphinx_dispatch_failed", { error });
         await new Promise((r) => setTimeout(r, 200));
@@ -812,7 +827,10 @@ export class SphinxMix {
           );
         }
       });
-      if (retryAt !== undefined) this.#queue.push({ ...r, releaseAt: retryAt });
+      if (retryAt !== undefined) {
+        this.#queue.push({ ...r, releaseAt: retryAt });
+        this.#wakeFor(retryAt);
+      }
       // The row is gone (or rescheduled) for the dispatcher at once; its COMMIT may ride
       // with the next group commit: were it lost in a crash, the packet is sent again and
       // the next hop answers "replay".
