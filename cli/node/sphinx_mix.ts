@@ -172,8 +172,11 @@ export class SphinxMix {
       CREATE INDEX IF NOT EXISTS sphinx_delivered_recipient ON sphinx_delivered (recipient, id);`)
     );
     store.commitNow(); // the mailbox is read from committed rows only
-    // Under load, fsyncs take at most half the time of the node's thread (group commits).
+    // Under load, COMMITs take at most half the time of the node's thread (group commits).
     store.paceCommits(1);
+    // The WAL fsync off the JavaScript thread; not with the board role, which signs heads
+    // and re-issues receipts from committed rows (Store.deferSync).
+    if (!config.roles.includes("board")) store.deferSync();
     new SqliteReplayCache(store, "init");
     this.#mailbox = new Mailbox(store, metrics, {
       ttlSeconds: config.provider.mailboxTtlSeconds,

@@ -1,10 +1,10 @@
 /**
- * Embedded storage on `node:sqlite` with WAL, and group commit: handlers write inside an
- * open transaction and await {@linkcode Store.commit} before they acknowledge anything, so
- * an acknowledged packet or post is on disk. Writes that arrive in the same event-loop turn
- * share one COMMIT; the fsync of the WAL that makes it durable runs off the JavaScript
- * thread (the commit's waiters resolve after it), and COMMITs made while one fsync runs
- * share the next.
+ * Embedded storage on `node:sqlite` with WAL and `synchronous=FULL`, and group
+ * commit: handlers write inside an open transaction and await {@linkcode Store.commit}
+ * before they acknowledge anything, so an acknowledged packet or post is on disk.
+ * Writes that arrive in the same event-loop turn share one COMMIT (one fsync). With
+ * {@linkcode Store.deferSync} the fsync of the WAL runs off the JavaScript thread instead
+ * (the commit's waiters resolve after it; COMMITs made while one fsync runs share the next).
  *
  * @module
  */
@@ -88,6 +88,7 @@ export class Store {
   // An fsync requested but not yet started: COMMITs made meanwhile join it.
   #queuedSync: Promise<void> | undefined;
   #syncedAtClose = false;
+  #deferred = false;
   #nextCommitAt = 0;
 
   /**
@@ -109,11 +110,10 @@ export class Store {
     } catch (error) {
       throw damaged(path, error);
     }
-    // A committed write survives power loss: with a file, SQLite writes the WAL at COMMIT
-    // (synchronous=NORMAL: it still syncs around checkpoints) and this class fsyncs the WAL
-    // before any waiter of that COMMIT resolves, off the JavaScript thread; in memory, FULL.
+    // FULL: the WAL is fsynced at every COMMIT, so a committed write survives power loss
+    // (deferSync() moves that fsync off the JavaScript thread).
+    this.db.exec("PRAGMA synchronous=FULL");
     this.#walPath = path === ":memory:" || path === "" ? undefined : `${path}-wal`;
-    this.db.exec(`PRAGMA synchronous=${this.#walPath === undefined ? "FULL" : "NORMAL"}`);
     this.db.exec("PRAGMA busy_timeout=5000");
     // Deleted rows (expired epoch keys, replay tags) are overwritten with zeros, not left in free pages.
     this.db.exec("PRAGMA secure_delete=ON");
@@ -283,6 +283,32 @@ export class Store {
     this.#paceFactor = factor;
   }
 
+  /**
+   * Moves the fsync that makes a COMMIT durable off the JavaScript thread: SQLite writes the
+   * WAL at COMMIT (`synchronous=NORMAL`, which still syncs around checkpoints) and the store
+   * fsyncs the WAL with an asynchronous `FsFile.sync()` before it resolves that COMMIT's
+   * waiters or runs the commit hooks. Acknowledgements stay behind durability; only code that
+   * reads committed rows through {@linkcode Store.reader} and vouches for them without
+   * awaiting {@linkcode Store.commit} would see rows not yet durable — a store serving such a
+   * role (the board signs heads from committed rows) must not call this. No effect in memory.
+   *
+   * @example
+   * ```ts
+   * import { Store } from "./storage.ts";
+   * const dir = Deno.makeTempDirSync();
+   * const store = new Store(`${dir}/s.sqlite`);
+   * store.deferSync();
+   * store.close();
+   * Deno.removeSync(dir, { recursive: true });
+   * ```
+   */
+  deferSync(): void {
+    if (this.#walPath === undefined || this.#deferred) return;
+    this.commitNow();
+    this.db.exec("PRAGMA synchronous=NORMAL");
+    this.#deferred = true;
+  }
+
   #pace(): number {
     if (this.#paceFactor === 0) return 0;
     return Math.max(0, Math.min(20, this.#nextCommitAt - performance.now()));
@@ -367,8 +393,8 @@ export class Store {
       const ended = performance.now();
       this.#nextCommitAt = ended + this.#paceFactor * (ended - started);
       this.#inTransaction = false;
-      if (this.#walPath !== undefined && syncNow) this.#walFile().syncSync();
-      if (this.#walPath === undefined || syncNow) {
+      if (this.#deferred && syncNow) this.#walFile().syncSync();
+      if (!this.#deferred || syncNow) {
         this.#failure = undefined;
         for (const hook of this.#hooks) hook();
         for (const w of waiters) w.resolve();
@@ -421,9 +447,9 @@ export class Store {
     clearTimeout(this.#timer);
     clearTimeout(this.#lazyTimer);
     this.#flush(true, true);
-    if (this.#wal !== undefined) {
+    if (this.#deferred) {
       try {
-        this.#wal.syncSync(); // what earlier COMMITs still wait for
+        this.#walFile().syncSync(); // what earlier COMMITs still wait for
         this.#syncedAtClose = true;
       } catch { /* reported to their waiters by their own fsync */ }
     }

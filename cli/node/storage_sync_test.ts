@@ -11,6 +11,7 @@ Deno.test("a commit resolves only after the WAL fsync that follows its COMMIT", 
     return new Promise<void>((resolve) => held.push(resolve)).then(() => original.call(this));
   };
   const store = new Store(`${dir}/s.sqlite`);
+  store.deferSync();
   try {
     store.write(() => store.db.exec("CREATE TABLE t (x INTEGER)"));
     store.commitNow(); // synchronous: durable on return
@@ -54,12 +55,39 @@ Deno.test("a failed WAL fsync fails the commit's waiters (nothing is acknowledge
   const dir = await Deno.makeTempDir({ prefix: "panoramix-store-sync-" });
   const original = Deno.FsFile.prototype.sync;
   const store = new Store(`${dir}/s.sqlite`);
+  store.deferSync();
   try {
     store.write(() => store.db.exec("CREATE TABLE t (x INTEGER)"));
     store.commitNow();
     Deno.FsFile.prototype.sync = () => Promise.reject(new Error("EIO"));
     store.write(() => store.db.prepare("INSERT INTO t (x) VALUES (1)").run());
     await assert.rejects(store.commit(), /EIO/);
+  } finally {
+    Deno.FsFile.prototype.sync = original;
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without deferSync a commit is durable at COMMIT (no fsync of the store's own)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "panoramix-store-sync-" });
+  const original = Deno.FsFile.prototype.sync;
+  let syncs = 0;
+  Deno.FsFile.prototype.sync = function (this: Deno.FsFile) {
+    syncs++;
+    return original.call(this);
+  };
+  const store = new Store(`${dir}/s.sqlite`);
+  try {
+    store.write(() => store.db.exec("CREATE TABLE t (x INTEGER)"));
+    await store.commit();
+    store.write(() => store.db.prepare("INSERT INTO t (x) VALUES (1)").run());
+    await store.commit();
+    assert.equal(syncs, 0);
+    assert.equal(
+      (store.db.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous,
+      2, // FULL
+    );
   } finally {
     Deno.FsFile.prototype.sync = original;
     store.close();
