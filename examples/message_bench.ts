@@ -76,7 +76,13 @@ const root = await Deno.makeTempDir({ prefix: "panoramix-msg-bench-" });
 let net: MessageNetwork | undefined;
 const streaming: MessageClient[] = [];
 try {
-  net = await MessageNetwork.start({ root, loopsPerSecond: 2, loopMeanDelayMs: 5 });
+  // Sphinx ports take packets from the network's nodes only (sphinx.nodesOnly).
+  net = await MessageNetwork.start({
+    root,
+    loopsPerSecond: 2,
+    loopMeanDelayMs: 5,
+    nodesOnly: true,
+  });
   const person = async (
     providerIndex: number,
     extra: { rates?: typeof DEFAULT_COVER_RATES; defaults?: boolean },
@@ -232,14 +238,15 @@ try {
     c.client.start();
     streaming.push(c.client);
   }
-  alice.transport.capture = true;
-  alice.transport.captured = [];
+  // A sender of its own: its mailbox holds only the ACKs of this phase (counted below).
+  const sender = await person(0, {});
+  sender.transport.capture = true;
   const tb = performance.now();
   for (let i = 0; i < packetsN; i++) {
-    await alice.client.send(bob.address, new Uint8Array(64));
+    await sender.client.send(bob.address, new Uint8Array(64));
   }
-  await alice.client.flush();
-  const packets = alice.transport.captured;
+  await sender.client.flush();
+  const packets = sender.transport.captured;
   say(`built ${packets.length} packets in ${((performance.now() - tb) / 1000).toFixed(1)} s`);
   // What "end to end" counts: a packet that completes its route, i.e. reaches the exit
   // of its route — a real message stored in the recipient's mailbox, its SURB-ACK back
@@ -281,9 +288,58 @@ try {
       acks: sum(texts[0]!, "panoramix_provider_deliveries_total", /reason="reply"/),
     };
   };
+  // CPU seconds (user + system) of each Sphinx node process and of this process (the
+  // submitter and the two cover clients), from /proc on Linux (undefined elsewhere).
+  const ticks = 100; // USER_HZ: clock ticks per second of /proc/PID/stat
+  // (read with cat: Deno asks for --allow-all to read /proc directly)
+  const nodeCpu = async (): Promise<(number | undefined)[]> => {
+    try {
+      const out = await new Deno.Command("cat", {
+        args: nodes.map((n) => `/proc/${n.process.child.pid}/stat`),
+        stderr: "null",
+      }).output();
+      const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+      return nodes.map((_, i) => {
+        const stat = lines[i] ?? "";
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const t = (Number(fields[11]) + Number(fields[12])) / ticks; // utime, stime
+        return Number.isFinite(t) ? t : undefined;
+      });
+    } catch {
+      return nodes.map(() => undefined);
+    }
+  };
+  // The whole machine's idle share (/proc/stat): how much CPU the other jobs left us.
+  const machine = async (): Promise<{ idle: number; total: number } | undefined> => {
+    try {
+      const out = await new Deno.Command("cat", { args: ["/proc/stat"], stderr: "null" }).output();
+      const cpu = new TextDecoder().decode(out.stdout).split("\n")[0]!.trim().split(/\s+/)
+        .slice(1).map(Number);
+      return { idle: cpu[3]! + cpu[4]!, total: cpu.reduce((a, b) => a + b, 0) };
+    } catch {
+      return undefined;
+    }
+  };
+  const selfCpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  let acksBack = 0;
+  let cursor = 0;
+  const countAcks = async () => {
+    for (;;) {
+      const items = await sender.transport.inner.fetch(cursor);
+      if (items.length === 0) return;
+      acksBack += items.filter((i) => i.kind === "reply").length;
+      cursor = Math.max(...items.map((i) => i.id));
+    }
+  };
+  const cpuBefore = await nodeCpu();
+  const machineBefore = await machine();
+  const selfBefore = selfCpu();
   const before = await census();
   const start = performance.now();
-  const inner = alice.transport.inner;
+  const inner = sender.transport.inner;
   const batches: Uint8Array[][] = [];
   for (let i = 0; i < packets.length; i += 256) batches.push(packets.slice(i, i + 256));
   let next = 0;
@@ -297,8 +353,8 @@ try {
     }),
   );
   const submitted = performance.now();
-  // Until every real packet is stored and every SURB-ACK is back (the ACKs of the cover
-  // clients' loops also land at provider 0, so this is checked as ≥), or a minute passes.
+  // Until every real packet is stored and provider 0 has delivered as many SURB-ACKs (it also
+  // delivers the cover clients' loop ACKs, so this is checked as ≥), or a minute passes.
   const want = packets.length - refused;
   let now = before;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
@@ -307,20 +363,38 @@ try {
     await new Promise((r) => setTimeout(r, 50));
   }
   const end = performance.now();
+  const cpuAfter = await nodeCpu();
+  const machineAfter = await machine();
+  const selfUsed = selfCpu() - selfBefore;
+  // Then the real SURB-ACKs exactly, outside the timed window: the items in the sender's
+  // mailbox (only those ACKs: the sender runs no cover streams, and the cover clients' loop
+  // ACKs go to their own mailboxes), fetched without opening them; late ones get 30 s.
+  await countAcks();
+  const acksInWindow = acksBack;
+  for (const deadline = Date.now() + 30_000; acksBack < want && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 200));
+    await countAcks();
+  }
+  const perNode = cpuAfter.map((c, i) =>
+    c === undefined || cpuBefore[i] === undefined ? undefined : c - cpuBefore[i]!
+  );
   const d = Object.fromEntries(
     Object.entries(now).map(([k, v]) => [k, v - before[k as keyof typeof before]]),
   ) as typeof now;
   const seconds = (end - start) / 1000;
-  const completed = d.delivered + d.nodeLoopsBack;
+  // Deliveries the exit refused did not complete their route (they count as lost).
+  const completed = d.delivered - d.exitRefused + d.nodeLoopsBack;
   const realLost = Math.max(0, want - d.stored);
-  const acksLost = Math.max(0, want - d.acks);
+  const acksLost = Math.max(0, want - acksBack);
   const lost = d.dropped + d.exitRefused + d.nodeLoopsLost + d.unroutable + realLost + acksLost;
   say(`load ${load()}`);
   say(
     `end to end: ${completed} packets completed their route in ${seconds.toFixed(1)} s = ` +
       `${(completed / seconds).toFixed(0)} packets/s (${d.stored} real stored, ` +
-      `≥ ${Math.min(d.acks, want)} SURB-ACKs back, ${d.nodeLoopsBack} node loops back, ` +
-      `${d.delivered - d.stored - d.acks} client cover (loops, their ACKs, drops)); ` +
+      `${acksBack} SURB-ACKs back (${acksBack - acksInWindow} after the window), ` +
+      `${d.nodeLoopsBack} node loops back, ` +
+      `${d.delivered - d.exitRefused - d.stored - acksInWindow} client cover (loops, their ACKs, ` +
+      `drops)); ` +
       `${(d.stored / seconds).toFixed(0)} real messages/s; ${want} real submitted in ` +
       `${((submitted - start) / 1000).toFixed(1)} s, ${refused} refused at submission`,
   );
@@ -330,6 +404,25 @@ try {
       `${d.unroutable} unroutable); ${d.busy} busy refusals (retried); ${d.hops} packet-hops ` +
       `processed by the 5 Sphinx nodes = ${(d.hops / seconds).toFixed(0)} hops/s`,
   );
+  if (perNode.every((c) => c !== undefined)) {
+    const nodeSeconds = perNode.reduce((a, c) => a + c!, 0);
+    say(
+      `CPU: the 5 Sphinx nodes used ${nodeSeconds.toFixed(1)} s (${
+        perNode.map((c, i) => `${nodes[i]!.name} ${c!.toFixed(1)}`).join(", ")
+      }) = ${(d.hops / nodeSeconds).toFixed(0)} packet-hops per node CPU-second ` +
+        `(${(nodeSeconds / d.hops * 1e6).toFixed(0)} µs per hop); this process (submitter and ` +
+        `cover clients) ${selfUsed.toFixed(1)} s; ${
+          ((nodeSeconds + selfUsed) / seconds).toFixed(2)
+        } cores busy on average${
+          machineBefore && machineAfter
+            ? `; the machine was ${
+              (100 * (machineAfter.idle - machineBefore.idle) /
+                Math.max(1, machineAfter.total - machineBefore.total)).toFixed(0)
+            }% idle`
+            : ""
+        }`,
+    );
+  }
   if (lost > 0) Deno.exitCode = 1;
 } finally {
   for (const c of streaming) await c.stop();

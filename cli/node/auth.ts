@@ -12,14 +12,8 @@
 import { fromBase64Url, toBase64Url, toHex } from "../../core/bytes.ts";
 import { PanoramixError } from "../../core/errors.ts";
 import { HttpError } from "./http_error.ts";
-import {
-  type Identity,
-  sha256Digest,
-  SIGNING_LABELS,
-  signParts,
-  textPart,
-  verifyParts,
-} from "./identity.ts";
+import { signPartsNative, verifyPartsNative } from "./ed25519_native.ts";
+import { type Identity, sha256Digest, SIGNING_LABELS, textPart } from "./identity.ts";
 
 /** Header names of an authenticated request. */
 export const AUTH_HEADERS = {
@@ -51,7 +45,7 @@ export function signRequest(
   request: { method: string; path: string; body: Uint8Array; now?: number },
 ): Record<string, string> {
   const time = String(Math.floor(request.now ?? Date.now()));
-  const signature = signParts(identity, {
+  const signature = signPartsNative(identity, {
     label: SIGNING_LABELS.request,
     parts: requestParts(request.method, request.path, request.body, time),
   });
@@ -172,7 +166,7 @@ export class RequestVerifier {
     try {
       key = fromBase64Url(keyText, AUTH_HEADERS.key);
       signature = fromBase64Url(sigText, AUTH_HEADERS.signature);
-      verifyParts(key, {
+      verifyPartsNative(key, {
         label: SIGNING_LABELS.request,
         parts: requestParts(request.method, request.path, request.body, time),
         signature,

@@ -132,6 +132,18 @@ const PERMISSIONS = [
   "--allow-sys",
 ];
 
+/**
+ * Extra `deno run` flags for child nodes from PANORAMIX_NODE_DENO_FLAGS (space-separated),
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile every node of a benchmark.
+ */
+function extraDenoFlags(): string[] {
+  let flags: string | undefined;
+  try {
+    flags = Deno.env.get("PANORAMIX_NODE_DENO_FLAGS");
+  } catch { /* no env permission: none */ }
+  return flags?.split(" ").filter((f) => f !== "") ?? [];
+}
+
 /** The `panoramix` entry point child nodes run. */
 const ENTRY = new URL("../main.ts", import.meta.url).pathname;
 
@@ -183,6 +195,7 @@ export class NodeProcess {
         ...limit,
         "run",
         ...PERMISSIONS,
+        ...extraDenoFlags(),
         ENTRY,
         "node",
         "run",

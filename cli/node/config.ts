@@ -137,6 +137,8 @@ export interface NodeConfig {
     loopsPerSecond: number;
     /** Mean per-hop delay of this node's loops, in milliseconds. */
     loopMeanDelayMs: number;
+    /** Accept packet connections only from the addresses of the topology's nodes. */
+    nodesOnly: boolean;
   };
   /** Provider settings (messaging entry and exit; needs the sphinx role; docs/message.md). */
   provider: {
@@ -242,6 +244,8 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "tokens.settle": "Post a settlement record per finished epoch to the board (boardUrl)",
   "sphinx.loopsPerSecond": "Mix loops λ_M per second (cover traffic back to this node); 0 = none",
   "sphinx.loopMeanDelayMs": "Mean per-hop delay of this node's loops in ms",
+  "sphinx.nodesOnly":
+    "Accept Sphinx packets only from the addresses of the topology's nodes (their sphinxAddress hosts)",
   "provider.mailboxTtlSeconds": "Seconds a mailbox item is kept when not fetched and deleted",
   "provider.quotaMessages": "Most items per mailbox; beyond it deliveries are refused (no ACK)",
   "provider.quotaBytes": "Most bytes per mailbox; beyond it deliveries are refused (no ACK)",
@@ -312,6 +316,7 @@ export function defaultConfig(): NodeConfig {
       maxConnections: 0,
       maxConnectionsPerAddress: 32,
       idleTimeoutMs: 600_000,
+      nodesOnly: false,
     },
     provider: {
       mailboxTtlSeconds: 7 * 24 * 3600,

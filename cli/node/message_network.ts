@@ -25,6 +25,8 @@ export interface MessageNetworkOptions {
   loopsPerSecond?: number;
   /** Mean per-hop delay of node loops (default 50 ms). */
   loopMeanDelayMs?: number;
+  /** `sphinx.nodesOnly` of every node: Sphinx ports take packets from the nodes only. */
+  nodesOnly?: boolean;
   /** Provider overrides (quotas, TTL). */
   provider?: { mailboxTtlSeconds?: number; quotaMessages?: number; quotaBytes?: number };
   /** Node log level (default "warn"). */
@@ -71,6 +73,7 @@ export class MessageNetwork {
       payloadSize: options.payloadSize ?? 2048,
       loopsPerSecond: options.loopsPerSecond ?? 0,
       loopMeanDelayMs: options.loopMeanDelayMs ?? 50,
+      nodesOnly: options.nodesOnly ?? false,
     };
     const spec = async (name: string, roles: ("directory" | "sphinx" | "provider")[]) => {
       const httpPort = name === "directory" ? dirPort : freePort();

@@ -81,6 +81,20 @@ export class SqliteReplayCache implements ReplayCache {
   }
 
   /**
+   * Records a tag inside the caller's `store.write` (no savepoint of its own): for a node
+   * that writes a packet and its tag together.
+   *
+   * @param tag the replay tag
+   * @returns true when the tag is new
+   * @throws {InvalidInputError} when the tag has the wrong size
+   */
+  addInWrite(tag: Uint8Array): boolean {
+    checkTag(tag);
+    return this.#store.prepared("INSERT OR IGNORE INTO replay_tags (scope, tag) VALUES (?, ?)")
+      .run(this.#scope, tag).changes === 1;
+  }
+
+  /**
    * Records a tag (the {@linkcode ReplayCache} interface); durable at the next commit.
    *
    * @param tag 32-byte replay tag

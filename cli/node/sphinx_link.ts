@@ -105,6 +105,7 @@ export class SphinxLink {
   #pending: { resolve: (s: number) => void; reject: (e: unknown) => void }[] = [];
   #closed = false;
   #error: unknown;
+  #outbox: Uint8Array[] = [];
   /** Resolves when the connection has ended. */
   readonly done: Promise<void>;
 
@@ -170,8 +171,27 @@ export class SphinxLink {
       );
     }
     const p = new Promise<number>((resolve, reject) => this.#pending.push({ resolve, reject }));
-    this.#writer.write(frame(packet)).catch((error) => this.#fail(error));
+    // Packets sent in the same turn (one release of the dispatcher) leave in one write.
+    this.#outbox.push(packet);
+    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
     return p;
+  }
+
+  #flush(): void {
+    const packets = this.#outbox;
+    this.#outbox = [];
+    if (this.#closed || packets.length === 0) return;
+    let size = 0;
+    for (const p of packets) size += 4 + p.length;
+    const out = new Uint8Array(size);
+    const view = new DataView(out.buffer);
+    let at = 0;
+    for (const p of packets) {
+      view.setUint32(at, p.length);
+      out.set(p, at + 4);
+      at += 4 + p.length;
+    }
+    this.#writer.write(out).catch((error) => this.#fail(error));
   }
 
   /** Closes the connection; unanswered sends are rejected. */

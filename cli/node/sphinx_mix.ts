@@ -43,6 +43,8 @@ import { RateLimiter } from "./rate_limit.ts";
 import { SqliteReplayCache } from "./replay_store.ts";
 import { readFrames, SPHINX_STATUS, SphinxLink } from "./sphinx_link.ts";
 import { UnwrapBatcher } from "./unwrap_batcher.ts";
+import { DelayQueue, type QueuedPacket } from "./delay_queue.ts";
+import { PeerFilter } from "./sphinx_peers.ts";
 
 interface KeyRow {
   epoch: number;
@@ -53,13 +55,7 @@ interface KeyRow {
   valid_until: number;
 }
 
-interface QueueRow {
-  id: number;
-  kind: string;
-  target: Uint8Array;
-  packet: Uint8Array;
-  surb_id: Uint8Array | null;
-}
+type QueueRow = QueuedPacket;
 
 /** A packet this node is the exit of, handed to the delivery handler inside the write. */
 export interface SphinxDelivery {
@@ -133,15 +129,22 @@ export class SphinxMix {
   readonly acceptState: AcceptLoopState = { alive: true, lastError: undefined };
   #rotation: ReturnType<typeof setInterval> | undefined;
   #queueDepth = 0;
-  #sending = new Set<number>();
+  // Committed packets by release time (the table is their crash journal).
+  #queue = new DelayQueue();
+  // Forwards sent and not yet answered by the next hop.
+  #sendingCount = 0;
   #limiter: RateLimiter;
   #packetSize: number;
   #wake: (() => void) | undefined;
+  // When the sleeping dispatcher wakes up by itself (0 when awake).
+  #sleepUntil = 0;
   #mailbox: Mailbox;
   #delivery: SphinxDeliveryHandler | undefined;
   #loops: MixLoops;
-  #pendingOwn: number[] = [];
+  #pendingOwn: QueuedPacket[] = [];
   #unroutable = new Map<number, number>();
+  // sphinx.nodesOnly: connections only from the addresses of the topology's nodes.
+  #peers: PeerFilter | undefined;
 
   /**
 
@@ -169,6 +172,11 @@ export class SphinxMix {
       CREATE INDEX IF NOT EXISTS sphinx_delivered_recipient ON sphinx_delivered (recipient, id);`)
     );
     store.commitNow(); // the mailbox is read from committed rows only
+    // Under load, COMMITs take at most half the time of the node's thread (group commits).
+    store.paceCommits(1);
+    // The WAL fsync off the JavaScript thread; not with the board role, which signs heads
+    // and re-issues receipts from committed rows (Store.deferSync).
+    if (!config.roles.includes("board")) store.deferSync();
     new SqliteReplayCache(store, "init");
     this.#mailbox = new Mailbox(store, metrics, {
       ttlSeconds: config.provider.mailboxTtlSeconds,
@@ -176,8 +184,46 @@ export class SphinxMix {
       quotaBytes: config.provider.quotaBytes,
     });
     this.#loops = new MixLoops(this, ctx);
-    this.#queueDepth =
-      (store.db.prepare("SELECT COUNT(*) AS n FROM sphinx_queue").get() as { n: number }).n;
+    if (config.sphinx.nodesOnly) {
+      this.#peers = new PeerFilter({
+        addresses: async () => {
+          await this.#refreshTopology();
+          return [...this.#addresses.values()];
+        },
+        resolve: async (host) => {
+          const ips: string[] = [];
+          for (const type of ["A", "AAAA"] as const) {
+            try {
+              ips.push(...await Deno.resolveDns(host, type));
+            } catch { /* no such record */ }
+          }
+          return ips;
+        },
+      });
+    }
+    // After a restart: every packet still in the journal is queued again.
+    for (
+      const row of store.db.prepare(
+        "SELECT id, release_at, kind, target, packet, surb_id FROM sphinx_queue",
+      ).all() as unknown as {
+        id: number;
+        release_at: number;
+        kind: string;
+        target: Uint8Array;
+        packet: Uint8Array;
+        surb_id: Uint8Array | null;
+      }[]
+    ) {
+      this.#queue.push({
+        id: row.id,
+        releaseAt: row.release_at,
+        kind: row.kind,
+        target: row.target,
+        packet: row.packet,
+        surbId: row.surb_id,
+      });
+    }
+    this.#queueDepth = this.#queue.size;
     metrics.gauge(
       "panoramix_sphinx_queue_depth",
       "Packets waiting in the delay queue",
@@ -227,9 +273,8 @@ export class SphinxMix {
       "INSERT INTO sphinx_queue (release_at, kind, target, packet, surb_id) VALUES (?, 'forward', ?, ?, NULL)",
     ).run(releaseAt, target, packet);
     const id = Number(info.lastInsertRowid);
-    // Not eligible for sending until its transaction commits (the release clears it).
-    this.#sending.add(id);
-    this.#pendingOwn.push(id);
+    // Not eligible for sending until its transaction commits (commitOwn or the release).
+    this.#pendingOwn.push({ id, releaseAt, kind: "forward", target, packet, surbId: null });
     this.#queueDepth++;
   }
 
@@ -248,10 +293,9 @@ export class SphinxMix {
    * Commits pending writes, then releases packets queued by {@linkcode enqueueForward}.
    */
   async commitOwn(): Promise<void> {
-    const ids = this.#pendingOwn.splice(0);
+    const own = this.#pendingOwn.splice(0);
     await this.#ctx.store.commit();
-    for (const id of ids) this.#sending.delete(id);
-    if (ids.length > 0) this.#wake?.();
+    this.#queueAll(own);
   }
 
   /** Routes: the mailbox of delivered messages and the current keys. */
@@ -401,23 +445,39 @@ export class SphinxMix {
     // Survives EMFILE and failed handshakes; bounded per address and in total (issue 11 §2).
     return acceptLoop(listener, (conn) => {
       const client = (conn.remoteAddr as Deno.NetAddr).hostname;
-      const tracked = this.#gate!.admit(client, () => conn.close());
-      if (tracked === undefined) {
-        conn.close();
-        return;
-      }
-      this.#connections.add(conn);
-      conn.setNoDelay(true);
-      void this.#serve(conn, tracked).finally(() => {
-        this.#connections.delete(conn);
-        this.#gate!.release(tracked);
-        tracked.close();
+      if (this.#peers === undefined) return this.#admit(conn, client);
+      // Once per connection (not per packet): is the peer one of the network's nodes?
+      void this.#peers.allowed(client).then((ok) => {
+        if (ok && this.#running) return this.#admit(conn, client);
+        this.#ctx.metrics.counter(
+          "panoramix_sphinx_connections_refused_total",
+          "Sphinx connections refused: the peer is not a node of the topology (sphinx.nodesOnly)",
+        ).inc();
+        this.#ctx.logger.log("debug", "sphinx_peer_refused", { client });
+        try {
+          conn.close();
+        } catch { /* already closed */ }
       });
     }, {
       name: "sphinx",
       logger: this.#ctx.logger,
       running: () => this.#running,
       state: this.acceptState,
+    });
+  }
+
+  #admit(conn: Deno.TcpConn, client: string): void {
+    const tracked = this.#gate!.admit(client, () => conn.close());
+    if (tracked === undefined) {
+      conn.close();
+      return;
+    }
+    this.#connections.add(conn);
+    conn.setNoDelay(true);
+    void this.#serve(conn, tracked).finally(() => {
+      this.#connections.delete(conn);
+      this.#gate!.release(tracked);
+      tracked.close();
     });
   }
 
@@ -433,8 +493,45 @@ export class SphinxMix {
       }),
     );
     const client = (conn.remoteAddr as Deno.NetAddr).hostname;
-    let chain: Promise<void> = Promise.resolve();
+    // Acknowledgements go out in arrival order, each only after its packet's commit; the
+    // statuses that are ready together (one group commit) leave in one write.
+    const ready = new Map<number, number>();
+    let nextSeq = 0; // sequence number of the next packet read
+    let sendSeq = 0; // sequence number of the next status to send
     let pending = 0;
+    let draining = false;
+    let room: (() => void) | undefined;
+    let idle: (() => void) | undefined;
+    let lastWrite: Promise<void> = Promise.resolve();
+    const drain = () => {
+      draining = false;
+      const out: number[] = [];
+      for (let s = ready.get(sendSeq); s !== undefined; s = ready.get(sendSeq)) {
+        ready.delete(sendSeq++);
+        out.push(s);
+      }
+      if (out.length === 0) return;
+      pending -= out.length;
+      tracked.busy -= out.length;
+      tracked.activity(false, false);
+      lastWrite = writer.write(Uint8Array.from(out)).catch((error) => {
+        // The peer is gone (or we are stopping): its later acknowledgements cannot be sent,
+        // but every packet it sent is still processed and committed.
+        this.#ctx.logger.log("debug", "sphinx_ack_failed", { client, error });
+      });
+      if (pending < PER_CONNECTION_IN_FLIGHT && room) {
+        room();
+        room = undefined;
+      }
+      if (pending === 0 && idle) {
+        idle();
+        idle = undefined;
+      }
+    };
+    const settled = async () => {
+      if (pending > 0) await new Promise<void>((r) => (idle = r));
+      await lastWrite;
+    };
     try {
       for await (const packet of readFrames(readable, this.#packetSize + 16)) {
         tracked.partialSince = undefined;
@@ -442,30 +539,25 @@ export class SphinxMix {
         const status = this.#limiter.take(client)
           ? this.#track(this.#accept1(packet))
           : Promise.resolve(SPHINX_STATUS.busy);
+        const seq = nextSeq++;
         pending++;
         tracked.busy++;
-        // Acknowledgements go out in arrival order, each only after its commit.
-        chain = chain.then(async () => {
-          const s = await status;
-          pending--;
-          tracked.busy--;
-          tracked.activity(false, false);
-          await writer.write(Uint8Array.of(s));
-        }).catch((error) => {
-          // The peer is gone (or we are stopping): its later acknowledgements cannot be sent,
-          // but every packet it sent is still processed and committed.
-          this.#ctx.logger.log("debug", "sphinx_ack_failed", { client, error });
-        });
-        if (pending >= PER_CONNECTION_IN_FLIGHT) await chain;
+        const done = (s: number) => {
+          ready.set(seq, s);
+          if (!draining) {
+            draining = true;
+            queueMicrotask(drain); // after the other statuses resolved in this turn
+          }
+        };
+        status.then(done, () => done(SPHINX_STATUS.internal));
+        if (pending >= PER_CONNECTION_IN_FLIGHT) await new Promise<void>((r) => (room = r));
       }
-      await chain;
+      await settled();
     } catch (error) {
       // A malformed stream (oversized frame) or a dropped peer ends this connection only.
       this.#ctx.logger.log("debug", "sphinx_connection_closed", { client, error });
     } finally {
-      try {
-        await chain;
-      } catch { /* peer gone */ }
+      await settled();
       try {
         conn.close();
       } catch { /* already closed */ }
@@ -503,19 +595,41 @@ export class SphinxMix {
       const cache = this.#replay.get(entry.epoch)!;
       const delay = Math.min(result.delayMs, config.sphinx.maxDelayMs);
       const releaseAt = Date.now() + delay;
+      const queued: QueuedPacket = result.kind === "forward"
+        ? {
+          id: 0,
+          releaseAt,
+          kind: "forward",
+          target: result.nextHop,
+          packet: result.packet,
+          surbId: null,
+        }
+        : result.kind === "deliver"
+        ? {
+          id: 0,
+          releaseAt,
+          kind: "deliver",
+          target: result.recipient,
+          packet: result.message,
+          surbId: null,
+        }
+        : {
+          id: 0,
+          releaseAt,
+          kind: "reply",
+          target: result.recipient,
+          packet: result.payload,
+          surbId: result.surbId,
+        };
       // Replay tag and queued packet are written together: both or neither survive a crash.
       const fresh = store.write(() => {
-        if (!cache.addNow(result.replayTag)) return false;
-        const insert = store.prepared(
-          "INSERT INTO sphinx_queue (release_at, kind, target, packet, surb_id) VALUES (?, ?, ?, ?, ?)",
+        if (!cache.addInWrite(result.replayTag)) return false;
+        queued.id = Number(
+          store.prepared(
+            "INSERT INTO sphinx_queue (release_at, kind, target, packet, surb_id) VALUES (?, ?, ?, ?, ?)",
+          ).run(releaseAt, queued.kind, queued.target, queued.packet, queued.surbId)
+            .lastInsertRowid,
         );
-        if (result.kind === "forward") {
-          insert.run(releaseAt, "forward", result.nextHop, result.packet, null);
-        } else if (result.kind === "deliver") {
-          insert.run(releaseAt, "deliver", result.recipient, result.message, null);
-        } else {
-          insert.run(releaseAt, "reply", result.recipient, result.payload, result.surbId);
-        }
         return true;
       });
       if (!fresh) {
@@ -528,7 +642,8 @@ export class SphinxMix {
       }
       await store.commit();
       this.#queueDepth++;
-      if (delay < 20) this.#wake?.();
+      this.#queue.push(queued); // committed: now the dispatcher may release it
+      this.#wakeFor(releaseAt);
       return SPHINX_STATUS.accepted;
     } catch (error) {
       if (error instanceof PanoramixError) {
@@ -548,28 +663,39 @@ export class SphinxMix {
     }
   }
 
+  // Packets committed by the caller: eligible for release from now on.
+  #queueAll(entries: QueuedPacket[]): void {
+    for (const e of entries) {
+      this.#queue.push(e);
+      this.#wakeFor(e.releaseAt);
+    }
+  }
+
+  // Wakes the dispatcher when a packet is due before it would wake up by itself, so a
+  // packet leaves at its release time (its Poisson delay), not at the next 50 ms tick.
+  #wakeFor(releaseAt: number): void {
+    if (this.#wake !== undefined && releaseAt < this.#sleepUntil) {
+      this.#sleepUntil = 0;
+      this.#wake();
+    }
+  }
+
   async #dispatch(): Promise<void> {
-    const { store, logger } = this.#ctx;
+    const { logger } = this.#ctx;
     while (this.#running) {
       try {
         const now = Date.now();
-        // Ids first: rows already being sent are skipped without reading their packets.
-        const dueIds = store.prepared(
-          "SELECT id FROM sphinx_queue WHERE release_at <= ? ORDER BY release_at LIMIT 2000",
-        ).all(now) as { id: number }[];
-        const room = MAX_SENDING - this.#sending.size;
-        const ids = dueIds.filter((r) => !this.#sending.has(r.id)).slice(0, Math.max(0, room));
-        const byId = store.prepared(
-          "SELECT id, kind, target, packet, surb_id FROM sphinx_queue WHERE id = ?",
-        );
-        const rows = ids.map((r) => byId.get(r.id) as unknown as QueueRow);
+        // From memory: the due packets, as many as there is room to send.
+        const room = Math.max(0, MAX_SENDING - this.#sendingCount);
+        const rows = this.#queue.takeDue(now, room);
         if (rows.length > 0) this.#release(rows);
-        if (dueIds.length === 2000 && rows.length > 0 && room > rows.length) continue;
-        // Sleep until the next packet is due (rows being sent do not count), or a wake-up.
-        const next = store.prepared(
-          "SELECT MIN(release_at) AS t FROM sphinx_queue WHERE release_at > ?",
-        ).get(now) as { t: number | null };
-        const wait = next.t === null ? 50 : Math.max(1, Math.min(50, next.t - now));
+        if (rows.length > 0 && rows.length === room) {
+          // Full: wait for a forward to be answered (it wakes us), or 50 ms.
+        } else if (rows.length > 0) continue;
+        // Sleep until the next packet is due, or a wake-up (a packet queued or answered).
+        const next = this.#queue.nextAt();
+        const wait = next === undefined ? 50 : Math.max(1, Math.min(50, next - Date.now()));
+        this.#sleepUntil = Date.now() + wait;
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, wait);
           this.#wake = () => {
@@ -578,6 +704,7 @@ export class SphinxMix {
           };
         });
         this.#wake = undefined;
+        this.#sleepUntil = 0;
       } catch (error) {
         logger.log("error", "sphinx_dispatch_failed", { error });
         await new Promise((r) => setTimeout(r, 200));
@@ -587,31 +714,48 @@ export class SphinxMix {
 
   /** Releases due packets: deliveries at once, forwards concurrently over persistent links. */
   #release(rows: QueueRow[]): void {
-    const { store, metrics } = this.#ctx;
+    const { store, metrics, logger } = this.#ctx;
     const local = rows.filter((r) => r.kind !== "forward");
     if (local.length > 0) {
-      store.write(() => {
-        const del = store.prepared("DELETE FROM sphinx_queue WHERE id = ?");
-        for (const r of local) {
-          this.#deliverLocal(r);
-          del.run(r.id);
-        }
-      });
-      for (const r of local) this.#sending.add(r.id);
+      const ownBefore = this.#pendingOwn.length;
+      try {
+        store.write(() => {
+          const del = store.prepared("DELETE FROM sphinx_queue WHERE id = ?");
+          for (const r of local) {
+            this.#deliverLocal(r);
+            del.run(r.id);
+          }
+        });
+      } catch (error) {
+        // Nothing of this release was written (its ACKs neither): retry the rows later.
+        this.#pendingOwn.length = ownBefore;
+        const retryAt = Date.now() + 1000;
+        for (const r of local) this.#queue.push({ ...r, releaseAt: retryAt });
+        logger.log("error", "sphinx_delivery_failed", { error });
+        return this.#forwardAll(rows);
+      }
       const own = this.#pendingOwn.splice(0);
       this.#track(
         store.commit().then(() => {
-          for (const id of own) this.#sending.delete(id);
+          this.#queueAll(own); // ACKs and loops queued by the deliveries, now durable
           metrics.counter("panoramix_sphinx_delivered_total", "Messages delivered to the mailbox")
             .inc(local.length);
           this.#queueDepth -= local.length;
-          for (const r of local) this.#sending.delete(r.id);
+        }, (error) => {
+          // Not durable (rolled back with the ACKs they queued): deliver them again later.
+          const retryAt = Date.now() + 1000;
+          for (const r of local) this.#queue.push({ ...r, releaseAt: retryAt });
+          logger.log("error", "sphinx_delivery_commit_failed", { error });
         }),
       );
     }
+    this.#forwardAll(rows);
+  }
+
+  #forwardAll(rows: QueueRow[]): void {
     for (const r of rows) {
       if (r.kind !== "forward") continue;
-      this.#sending.add(r.id);
+      this.#sendingCount++;
       this.#track(this.#forward(r));
     }
   }
@@ -620,7 +764,7 @@ export class SphinxMix {
     const delivery: SphinxDelivery = {
       kind: r.kind === "reply" ? "reply" : "deliver",
       recipient: r.target,
-      surbId: r.surb_id,
+      surbId: r.surbId,
       message: r.packet,
     };
     // A loop of this node's own (λ_M) comes back addressed to the node itself.
@@ -686,6 +830,10 @@ export class SphinxMix {
           );
         }
       });
+      if (retryAt !== undefined) {
+        this.#queue.push({ ...r, releaseAt: retryAt });
+        this.#wakeFor(retryAt);
+      }
       // The row is gone (or rescheduled) for the dispatcher at once; its COMMIT may ride
       // with the next group commit: were it lost in a crash, the packet is sent again and
       // the next hop answers "replay".
@@ -694,7 +842,8 @@ export class SphinxMix {
         this.#ctx.logger.log("warn", "sphinx_forward_commit_failed", { error })
       );
     } finally {
-      this.#sending.delete(r.id);
+      this.#sendingCount--;
+      if (this.#sendingCount === MAX_SENDING - 1) this.#wake?.();
     }
   }
 

@@ -232,3 +232,104 @@ Deno.test("a reply sent with a SURB reaches its creator's mailbox and opens only
     await net.close();
   }
 });
+
+Deno.test("a burst in one write with bad packets among good ones: each gets its own status, in order, and only the good ones go on", async () => {
+  const { net, dir } = await sphinxNetwork();
+  try {
+    const topology = await fetchTopology(new NodeClient(dir.url));
+    const owner = generateIdentity();
+    const first = topology.nodes.find((n) => n.name === "mix0")!;
+    const rest = ["mix1", "mix2"].map((name) => topology.nodes.find((n) => n.name === name)!);
+    const route = chooseRoute(topology, { hops: 3, meanDelayMs: 1, nodes: [first, ...rest] });
+    const packets: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      packets.push(
+        await buildPacket(new TextEncoder().encode(`burst ${i}`), {
+          route,
+          recipient: owner.publicKey,
+          payloadSize: PAYLOAD,
+        }),
+      );
+    }
+    // Bad ones among them: a changed header (bad MAC), a duplicate (replay) and a short frame.
+    const tampered = packets[7]!.slice();
+    tampered[100]! ^= 1;
+    const burst = [...packets.slice(0, 7), tampered, ...packets.slice(7, 20), packets[3]!];
+    burst.push(packets[20]!.subarray(0, 50), ...packets.slice(20));
+    const expected = burst.map((p, i) =>
+      i === 7
+        ? SPHINX_STATUS.badMac
+        : i === 21
+        ? SPHINX_STATUS.replay
+        : p.length === 50
+        ? SPHINX_STATUS.invalid
+        : SPHINX_STATUS.accepted
+    );
+    // One TCP write carrying every frame: the node reads, unwraps and commits them as batches.
+    const raw = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: Number(first.sphinxAddress.split(":")[1]),
+    });
+    const bytes = new Uint8Array(burst.reduce((n, p) => n + 4 + p.length, 0));
+    let at = 0;
+    for (const p of burst) {
+      bytes.set(frame(p), at);
+      at += 4 + p.length;
+    }
+    await raw.write(bytes);
+    const statuses: number[] = [];
+    const buf = new Uint8Array(256);
+    while (statuses.length < burst.length) {
+      const n = await raw.read(buf);
+      if (n === null) break;
+      statuses.push(...buf.subarray(0, n));
+    }
+    raw.close();
+    assert.deepEqual(statuses, expected);
+    const exit = rest[rest.length - 1]!;
+    const received = await until("the good packets at the exit", async () => {
+      const got = (await mailbox(exit.httpUrl, owner)).map((m) => new TextDecoder().decode(m));
+      return got.length >= packets.length ? got : undefined;
+    });
+    assert.deepEqual(received.sort(), packets.map((_, i) => `burst ${i}`).sort());
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("with sphinx.nodesOnly the nodes of the topology still reach each other", async () => {
+  const net = await TestNetwork.create();
+  try {
+    const dir = await net.start({ name: "directory", roles: ["directory"] });
+    for (let i = 0; i < 3; i++) {
+      await net.start({
+        name: `mix${i}`,
+        roles: ["sphinx"],
+        directoryUrl: dir.url,
+        sphinx: { payloadSize: PAYLOAD, nodesOnly: true },
+      });
+    }
+    const topology = await fetchTopology(new NodeClient(dir.url));
+    const owner = generateIdentity();
+    const nodes = ["mix0", "mix1", "mix2"].map((name) =>
+      topology.nodes.find((n) => n.name === name)!
+    );
+    const route = chooseRoute(topology, { hops: 3, meanDelayMs: 1, nodes });
+    const packet = await buildPacket(new TextEncoder().encode("hello"), {
+      route,
+      recipient: owner.publicKey,
+      payloadSize: PAYLOAD,
+    });
+    // This test runs on a node's address (127.0.0.1): it may send to the first hop.
+    const link = await SphinxLink.connect(nodes[0]!.sphinxAddress);
+    assert.equal(await link.send(packet), SPHINX_STATUS.accepted);
+    link.close();
+    const got = await until("the packet at the exit", async () => {
+      const m = await mailbox(nodes[2]!.httpUrl, owner);
+      return m.length > 0 ? m : undefined;
+    });
+    assert.equal(new TextDecoder().decode(got[0]!), "hello");
+  } finally {
+    await net.close();
+  }
+});

@@ -2,7 +2,9 @@
  * Embedded storage on `node:sqlite` with WAL and `synchronous=FULL`, and group
  * commit: handlers write inside an open transaction and await {@linkcode Store.commit}
  * before they acknowledge anything, so an acknowledged packet or post is on disk.
- * Writes that arrive in the same event-loop turn share one COMMIT (one fsync).
+ * Writes that arrive in the same event-loop turn share one COMMIT (one fsync). With
+ * {@linkcode Store.deferSync} the fsync of the WAL runs off the JavaScript thread instead
+ * (the commit's waiters resolve after it; COMMITs made while one fsync runs share the next).
  *
  * @module
  */
@@ -78,6 +80,16 @@ export class Store {
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #paceFactor = 0;
+  #walPath: string | undefined;
+  #wal: Deno.FsFile | undefined;
+  // The fsync that covers every COMMIT so far (settled once the last one is durable).
+  #lastSync: Promise<void> = Promise.resolve();
+  // An fsync requested but not yet started: COMMITs made meanwhile join it.
+  #queuedSync: Promise<void> | undefined;
+  #syncedAtClose = false;
+  #deferred = false;
+  #nextCommitAt = 0;
 
   /**
    * Opens (or creates) a database file.
@@ -98,8 +110,10 @@ export class Store {
     } catch (error) {
       throw damaged(path, error);
     }
-    // FULL: the WAL is fsynced at every COMMIT, so a committed write survives power loss.
+    // FULL: the WAL is fsynced at every COMMIT, so a committed write survives power loss
+    // (deferSync() moves that fsync off the JavaScript thread).
     this.db.exec("PRAGMA synchronous=FULL");
+    this.#walPath = path === ":memory:" || path === "" ? undefined : `${path}-wal`;
     this.db.exec("PRAGMA busy_timeout=5000");
     // Deleted rows (expired epoch keys, replay tags) are overwritten with zeros, not left in free pages.
     this.db.exec("PRAGMA secure_delete=ON");
@@ -244,10 +258,60 @@ export class Store {
    * @returns a promise settled after the COMMIT
    */
   commit(): Promise<void> {
-    if (!this.#inTransaction) return Promise.resolve();
+    if (!this.#inTransaction) return this.#lastSync; // durable once its fsync is done
     const p = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    this.#timer ??= setTimeout(() => this.#flush(), 0);
+    this.#timer ??= setTimeout(() => this.#flush(), this.#pace());
     return p;
+  }
+
+  /**
+   * Paces group commits under load: after a COMMIT that took d ms (mostly the fsync), the
+   * next one waits until `factor × d` ms after it ended, so a busy writer spends at most
+   * 1 / (1 + factor) of its time in COMMIT and each one carries more writes. An idle store
+   * commits at once as before. Default 0 (no pacing).
+   *
+   * @param factor the pause after a COMMIT, in multiples of its duration
+   * @example
+   * ```ts
+   * import { Store } from "./storage.ts";
+   * const store = new Store(":memory:");
+   * store.paceCommits(1);
+   * store.close();
+   * ```
+   */
+  paceCommits(factor: number): void {
+    this.#paceFactor = factor;
+  }
+
+  /**
+   * Moves the fsync that makes a COMMIT durable off the JavaScript thread: SQLite writes the
+   * WAL at COMMIT (`synchronous=NORMAL`, which still syncs around checkpoints) and the store
+   * fsyncs the WAL with an asynchronous `FsFile.sync()` before it resolves that COMMIT's
+   * waiters or runs the commit hooks. Acknowledgements stay behind durability; only code that
+   * reads committed rows through {@linkcode Store.reader} and vouches for them without
+   * awaiting {@linkcode Store.commit} would see rows not yet durable — a store serving such a
+   * role (the board signs heads from committed rows) must not call this. No effect in memory.
+   *
+   * @example
+   * ```ts
+   * import { Store } from "./storage.ts";
+   * const dir = Deno.makeTempDirSync();
+   * const store = new Store(`${dir}/s.sqlite`);
+   * store.deferSync();
+   * store.close();
+   * Deno.removeSync(dir, { recursive: true });
+   * ```
+   */
+  deferSync(): void {
+    if (this.#walPath === undefined || this.#deferred) return;
+    this.commitNow();
+    this.db.exec("PRAGMA synchronous=NORMAL");
+    this.#deferred = true;
+  }
+
+  #pace(): number {
+    if (this.#paceFactor === 0) return 0;
+    return Math.max(0, Math.min(20, this.#nextCommitAt - performance.now()));
   }
 
   /**
@@ -259,7 +323,7 @@ export class Store {
    * @returns a promise settled after the COMMIT
    */
   commitSoon(withinMs: number): Promise<void> {
-    if (!this.#inTransaction) return Promise.resolve();
+    if (!this.#inTransaction) return this.#lastSync;
     const p = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     if (this.#timer === undefined && this.#lazyTimer === undefined) {
       this.#lazyTimer = setTimeout(() => {
@@ -270,7 +334,37 @@ export class Store {
     return p;
   }
 
-  #flush(force = false): void {
+  #walFile(): Deno.FsFile {
+    if (this.#wal === undefined) {
+      this.#wal = Deno.openSync(this.#walPath!, { read: true });
+      // The WAL was just created (first write): make its directory entry durable too.
+      const dir = this.#walPath!.slice(0, Math.max(1, this.#walPath!.lastIndexOf("/")));
+      try {
+        using d = Deno.openSync(dir, { read: true });
+        d.syncSync();
+      } catch { /* a directory that cannot be opened for sync: as SQLite on such systems */ }
+    }
+    return this.#wal;
+  }
+
+  // An fsync of the WAL that starts after the COMMIT just made (joined by later COMMITs
+  // until it starts); fsync covers every write to the file, whichever connection made it.
+  #requestSync(): Promise<void> {
+    if (this.#queuedSync !== undefined) return this.#queuedSync;
+    const queued = this.#lastSync.catch(() => {}).then(() => {
+      if (this.#queuedSync === queued) this.#queuedSync = undefined;
+      if (this.#closed) return; // close() synced everything
+      // An fsync cut short by close() is covered by the fsync close() made first.
+      return this.#walFile().sync().catch((error) => {
+        if (!this.#syncedAtClose) throw error;
+      });
+    });
+    this.#queuedSync = queued;
+    this.#lastSync = queued;
+    return queued;
+  }
+
+  #flush(force = false, syncNow = false): void {
     this.#timer = undefined;
     clearTimeout(this.#lazyTimer);
     this.#lazyTimer = undefined;
@@ -289,15 +383,38 @@ export class Store {
       return;
     }
     if (!this.#inTransaction) {
-      for (const w of waiters) w.resolve();
+      const durable = this.#lastSync;
+      for (const w of waiters) durable.then(w.resolve, (e) => w.reject(this.#fail(e)));
       return;
     }
     try {
+      const started = performance.now();
       this.db.exec("COMMIT");
+      const ended = performance.now();
+      this.#nextCommitAt = ended + this.#paceFactor * (ended - started);
       this.#inTransaction = false;
-      this.#failure = undefined;
-      for (const hook of this.#hooks) hook();
-      for (const w of waiters) w.resolve();
+      if (this.#deferred && syncNow) this.#walFile().syncSync();
+      if (!this.#deferred || syncNow) {
+        this.#failure = undefined;
+        for (const hook of this.#hooks) hook();
+        for (const w of waiters) w.resolve();
+        return;
+      }
+      // Durable once the WAL is fsynced: only then the hooks and the acknowledgements.
+      this.#requestSync().then(() => {
+        this.#failure = undefined;
+        try {
+          for (const hook of this.#hooks) hook();
+        } catch (error) {
+          for (const w of waiters) w.reject(this.#fail(error));
+          return;
+        }
+        for (const w of waiters) w.resolve();
+      }, (error) => {
+        // The fsync failed: nothing of this group may be acknowledged.
+        const reported = this.#fail(error);
+        for (const w of waiters) w.reject(reported);
+      });
     } catch (error) {
       // Nothing of this group is durable: every waiter fails, none may acknowledge.
       try {
@@ -320,7 +437,7 @@ export class Store {
     if (!this.#inTransaction) return;
     let failure: unknown;
     this.#waiters.push({ resolve: () => {}, reject: (e) => (failure ??= e) });
-    this.#flush(true);
+    this.#flush(true, true);
     if (failure !== undefined) throw failure;
   }
 
@@ -329,8 +446,15 @@ export class Store {
     if (this.#closed) return;
     clearTimeout(this.#timer);
     clearTimeout(this.#lazyTimer);
-    this.#flush(true);
+    this.#flush(true, true);
+    if (this.#deferred) {
+      try {
+        this.#walFile().syncSync(); // what earlier COMMITs still wait for
+        this.#syncedAtClose = true;
+      } catch { /* reported to their waiters by their own fsync */ }
+    }
     this.#closed = true;
+    this.#wal?.close();
     for (const fn of this.#closers) fn();
     if (this.reader !== this.db) this.reader.close();
     this.db.close();
