@@ -175,8 +175,11 @@ export class SphinxMix {
     // Under load, COMMITs take at most half the time of the node's thread (group commits).
     store.paceCommits(1);
     // The WAL fsync off the JavaScript thread; not with the board role, which signs heads
-    // and re-issues receipts from committed rows (Store.deferSync).
-    if (!config.roles.includes("board")) store.deferSync();
+    // and re-issues receipts from committed rows, nor the directory, which signs topologies
+    // from committed descriptors (Store.deferSync).
+    if (!config.roles.includes("board") && !config.roles.includes("directory")) {
+      store.deferSync();
+    }
     new SqliteReplayCache(store, "init");
     this.#mailbox = new Mailbox(store, metrics, {
       ttlSeconds: config.provider.mailboxTtlSeconds,
