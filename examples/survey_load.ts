@@ -30,6 +30,10 @@ const result = await runSurveyLoad({
   burstSeconds: option("--burst-seconds", 20),
   batchReports: option("--batch", 1000),
   onProgress: (text) => console.error(text),
+  timeline: Deno.args.includes("--timeline"),
+  ...(Deno.args.includes("--profile")
+    ? { profileDir: Deno.args[Deno.args.indexOf("--profile") + 1]! }
+    : {}),
   ...(Deno.args.includes("--verbose") ? { logLevel: "info" as const } : {}),
 });
 console.log(JSON.stringify(result, null, 2));

@@ -266,6 +266,15 @@ export class SurveyCollector {
         survey TEXT NOT NULL, round INTEGER NOT NULL, snapshot TEXT NOT NULL,
         batches INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (survey, round));`)
     );
+    // Stores written before batches were archived on the board get the column.
+    store.write(() => {
+      const columns = store.db.prepare("PRAGMA table_info(survey_batches)").all() as {
+        name: string;
+      }[];
+      if (!columns.some((c) => c.name === "archived")) {
+        store.db.exec("ALTER TABLE survey_batches ADD COLUMN archived INTEGER");
+      }
+    });
     const m = options.metrics;
     m.gauge(
       "panoramix_survey_pending_reports",
@@ -356,10 +365,51 @@ export class SurveyCollector {
       ).all(survey.definition.id) as { batch: string; state: string }[];
       for (const row of rows) {
         if (row.state === "posting") await this.#send(row.batch);
-        if (await this.#countIfMixed(survey, row.batch)) counted++;
+        if (await this.#countIfMixed(survey, row.batch)) {
+          counted++;
+          await this.#archive(row.batch);
+        }
       }
+      // Counted batches whose archive post failed earlier (board down) are retried.
+      const unarchived = this.#o.store.db.prepare(
+        "SELECT batch FROM survey_batches WHERE survey = ? AND state = 'counted' AND archived IS NULL ORDER BY formed LIMIT 20",
+      ).all(survey.definition.id) as { batch: string }[];
+      for (const row of unarchived) await this.#archive(row.batch);
     }
     return counted;
+  }
+
+  /**
+   * Once a batch is counted (committed), its job on the board is archived: the board drops
+   * the packets and each mixer's outputs, keeping the posts' digests and chain. Best effort:
+   * a failure is logged and retried at the next step.
+   */
+  async #archive(batch: string): Promise<void> {
+    const { store } = this.#o;
+    const client = new NodeClient(this.#o.boardUrl(), {
+      identity: this.#o.identity,
+      timeoutMs: 60_000,
+    });
+    try {
+      await client.submitPost(createPost(this.#o.identity, {
+        job: batch,
+        type: "archive",
+        body: { v: 1, kind: "node.archive" },
+      }));
+    } catch (error) {
+      // 409: already archived (an earlier answer was lost).
+      if (!(error instanceof NodeHttpError && error.status === 409)) {
+        this.#o.logger.log("warn", "survey_archive_failed", { batch, error });
+        return;
+      }
+    }
+    store.write(() =>
+      store.db.prepare("UPDATE survey_batches SET archived = ? WHERE batch = ?").run(
+        this.#now(),
+        batch,
+      )
+    );
+    await store.commit();
   }
 
   async #formBatch(survey: CollectedSurvey): Promise<void> {
@@ -451,6 +501,7 @@ export class SurveyCollector {
       store.db.prepare("UPDATE survey_batches SET state = 'mixing' WHERE batch = ?").run(batch)
     );
     await store.commit();
+    this.#o.logger.log("info", "survey_batch_sent", { batch, posts: posts.length });
   }
 
   async #countIfMixed(survey: CollectedSurvey, batch: string): Promise<boolean> {

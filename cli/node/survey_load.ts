@@ -61,6 +61,20 @@ export interface SurveyLoadOptions {
   onProgress?: (text: string) => void;
   /** Log level of the nodes (default "warn"); their last log lines go to onProgress. */
   logLevel?: "debug" | "info" | "warn" | "error";
+  /** Time each stage of every batch from the nodes' logs (runs the nodes at log level info). */
+  timeline?: boolean;
+  /** Profile every node with `deno run --cpu-prof` into this directory. */
+  profileDir?: string;
+}
+
+/** Seconds spent in one stage of a batch, over the batches: median and maximum. */
+export interface StageSeconds {
+  /** Median over the batches. */
+  p50: number;
+  /** Largest. */
+  max: number;
+  /** Batches measured. */
+  batches: number;
 }
 
 /** What {@linkcode runSurveyLoad} measured. */
@@ -89,6 +103,68 @@ export interface SurveyLoadResult {
   seconds: number;
   /** Machine load (1-minute average) before and after. */
   load: { before: number; after: number };
+  /** With `timeline`: each stage of a batch, from the collector forming it to its counting. */
+  stages?: Record<string, StageSeconds>;
+}
+
+/**
+ * Times each stage of every batch from the nodes' info logs: the collector posting the
+ * batch to the board, each mixer picking it up, fetching and mixing it, the board
+ * verifying and storing the mix, and the collector counting the last stage.
+ *
+ * @param lines JSON log lines of all nodes
+ * @returns per stage, the median and largest seconds over the batches
+ */
+export function batchStages(lines: readonly string[]): Record<string, StageSeconds> {
+  const byJob = new Map<string, Map<string, { t: number; e: Record<string, unknown> }>>();
+  for (const line of lines) {
+    let e: Record<string, unknown>;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const job = (e.batch ?? e.job) as string | undefined;
+    if (typeof job !== "string" || typeof e.event !== "string") continue;
+    const key = e.stage === undefined ? String(e.event) : `${e.event}:${e.stage}`;
+    let events = byJob.get(job);
+    if (events === undefined) byJob.set(job, events = new Map());
+    if (!events.has(key)) events.set(key, { t: Date.parse(String(e.time)) / 1000, e });
+  }
+  const spans = new Map<string, number[]>();
+  const add = (name: string, seconds: number | undefined) => {
+    if (seconds === undefined || !Number.isFinite(seconds)) return;
+    if (!spans.has(name)) spans.set(name, []);
+    spans.get(name)!.push(seconds);
+  };
+  for (const events of byJob.values()) {
+    const at = (key: string) => events.get(key)?.t;
+    const counted = at("survey_batch_counted");
+    const formed = at("survey_batch_formed");
+    if (counted === undefined || formed === undefined) continue;
+    add("collector: post the batch to the board", (at("survey_batch_sent") ?? NaN) - formed);
+    let previous = at("survey_batch_sent");
+    let stage = 0;
+    for (; events.has(`cascade_mixed:${stage}`); stage++) {
+      const mixed = events.get(`cascade_mixed:${stage}`)!;
+      const took = Number(mixed.e.seconds);
+      const fetch = Number(mixed.e.fetchSeconds);
+      add(`mixer ${stage}: pick up`, mixed.t - took - (previous ?? NaN));
+      add(`mixer ${stage}: fetch items`, fetch);
+      add(`mixer ${stage}: mix`, took - fetch);
+      const posted = at(`cascade_posted:${stage}`);
+      add(`mixer ${stage}: post, board verifies and stores`, (posted ?? NaN) - mixed.t);
+      previous = posted;
+    }
+    add("collector: pick up, fetch and count", counted - (previous ?? NaN));
+    add("whole batch: formed → counted", counted - formed);
+  }
+  const out: Record<string, StageSeconds> = {};
+  for (const [name, xs] of spans) {
+    const q = quantiles(xs);
+    out[name] = { p50: q.p50, max: q.max, batches: xs.length };
+  }
+  return out;
 }
 
 function quantiles(xs: number[]): { p50: number; p95: number; max: number } {
@@ -229,11 +305,23 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     const written = await writeSurveyNodes(root, {
       definition: def,
       batchReports: options.batchReports ?? 1000,
-      logLevel: options.logLevel ?? "warn",
+      logLevel: options.logLevel ?? (options.timeline ? "info" : "warn"),
     });
     const keys = written;
+    const lines: string[] = [];
+    if (options.profileDir !== undefined) await Deno.mkdir(options.profileDir, { recursive: true });
     for (const n of written.nodes) {
-      nodes.push({ name: n.name, proc: await NodeProcess.spawn(n.configPath), dir: n.dir });
+      const proc = await NodeProcess.spawn(n.configPath, {
+        ...(options.timeline ? { onLine: (line: string) => lines.push(line) } : {}),
+        ...(options.profileDir === undefined ? {} : {
+          denoFlags: [
+            "--cpu-prof",
+            `--cpu-prof-dir=${options.profileDir}`,
+            `--cpu-prof-name=${n.name}.cpuprofile`,
+          ],
+        }),
+      });
+      nodes.push({ name: n.name, proc, dir: n.dir });
     }
     const coll = nodes[nodes.length - 1]!.proc;
     const url = coll.info.url;
@@ -374,6 +462,7 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
       },
       seconds: (performance.now() - start) / 1000,
       load: { before: loadBefore, after: loadAverage() },
+      ...(options.timeline ? { stages: batchStages(lines) } : {}),
     };
   } finally {
     if (options.logLevel === "info" || options.logLevel === "debug") {
