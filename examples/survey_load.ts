@@ -31,6 +31,7 @@ const result = await runSurveyLoad({
   batchReports: option("--batch", 1000),
   onProgress: (text) => console.error(text),
   timeline: Deno.args.includes("--timeline"),
+  ...(Deno.args.includes("--log") ? { logFile: Deno.args[Deno.args.indexOf("--log") + 1]! } : {}),
   ...(Deno.args.includes("--profile")
     ? { profileDir: Deno.args[Deno.args.indexOf("--profile") + 1]! }
     : {}),

@@ -31,7 +31,7 @@ import {
   SPHINX_HEADER_SIZE,
   type SphinxCascade,
 } from "../../backends/decrypt/mod.ts";
-import { fromBase64Url, toHex } from "../../core/bytes.ts";
+import { fromBase64Url, toBase64Url, toHex } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack, readEnvelope, toJsonView } from "../../core/envelope.ts";
 import { ConfigError, InvalidInputError, NotFoundError } from "../../core/errors.ts";
 import { readArray, readBytes } from "../../core/fields.ts";
@@ -437,14 +437,24 @@ export class SurveyCollector {
         }),
       }),
     ];
-    for (let i = 0; i < rows.length; i += BATCH_POSTS_CHUNK) {
+    // A device that retries after a lost answer may have sent a packet twice. The board
+    // refuses a job holding two copies of an input, so the batch takes one copy; the other
+    // is counted as rejected. (A copy in a later batch is dropped by the cascade as a replay.)
+    const seen = new Set<string>();
+    const distinct = rows.filter((r) => {
+      const key = toBase64Url(r.packet);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    for (let i = 0; i < distinct.length; i += BATCH_POSTS_CHUNK) {
       posts.push(createPost(identity, {
         job,
         type: "inputs",
         body: {
           v: 1,
           kind: "node.inputs",
-          items: rows.slice(i, i + BATCH_POSTS_CHUNK).map((r) =>
+          items: distinct.slice(i, i + BATCH_POSTS_CHUNK).map((r) =>
             decryptBackend.input.encode({ type: "packet", packet: r.packet })
           ),
         },
@@ -495,6 +505,11 @@ export class SurveyCollector {
       } catch (error) {
         // 409 after a crash: the board is past this post (e.g. the job is already closed).
         if (!(error instanceof NodeHttpError && error.status === 409)) throw error;
+        this.#o.logger.log("warn", "survey_post_conflict", {
+          batch,
+          type: post.type,
+          error: error.message,
+        });
       }
     }
     store.write(() =>
