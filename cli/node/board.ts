@@ -283,6 +283,12 @@ export class BulletinBoard {
     ).iterate() as Iterable<
       Post & { seq: number; digest: Uint8Array; chain: Uint8Array; pruned: number }
     >;
+    // Pruned posts are only those of jobs archived by an `archive` post (itself in the chain).
+    const archived = new Set(
+      (this.#o.store.db.prepare("SELECT job FROM board_posts WHERE type = 'archive'").all() as {
+        job: string;
+      }[]).map((r) => r.job),
+    );
     let chain: Uint8Array = GENESIS;
     let expected = 1;
     for (const r of rows) {
@@ -296,7 +302,10 @@ export class BulletinBoard {
       if (!r.pruned && !bytesEq(digest, r.digest)) {
         throw new IntegrityError(`${where} does not match its digest: the stored post changed`);
       }
-      if (r.pruned && !(r.type === "inputs" || r.type === "mix") || r.digest.length !== 64) {
+      if (
+        (r.pruned && (!(r.type === "inputs" || r.type === "mix") || !archived.has(r.job))) ||
+        r.digest.length !== 64
+      ) {
         throw new IntegrityError(`${where} is marked pruned but is not an archived job's item`);
       }
       chain = labelledDigest(SIGNING_LABELS.chain, [chain, numberPart(r.seq), digest]);

@@ -176,6 +176,20 @@ Deno.test("an archived job drops its items; the hash chain is still checked at s
     // A clean restart passes the integrity check over the pruned entries.
     await net.start({ name: "board", roles: ["board"] });
     await net.stop("board");
+    // A post of a job that was not archived, emptied on disk and marked pruned: refused.
+    const e = new DatabaseSync(path);
+    e.exec(
+      "UPDATE board_posts SET body = x'', pruned = 1 WHERE seq = " +
+        "(SELECT min(seq) FROM board_posts WHERE job = 'kept' AND type = 'inputs')",
+    );
+    e.close();
+    await assert.rejects(
+      net.start({ name: "board", roles: ["board"] }),
+      (e: unknown) => e instanceof IntegrityError && /marked pruned/.test(e.message),
+    );
+    const undo = new DatabaseSync(path);
+    undo.exec("UPDATE board_posts SET pruned = 0 WHERE job = 'kept'");
+    undo.close();
     // A pruned entry whose digest was changed breaks the chain: refused at start.
     const w = new DatabaseSync(path);
     w.exec(

@@ -59,6 +59,7 @@ export async function readBoardLog(
   options: { archived?: Set<string> } = {},
 ): Promise<Post[]> {
   const out: Post[] = [];
+  const pruned = new Set<string>();
   let chain: Uint8Array = new Uint8Array(64);
   let after = 0;
   for (;;) {
@@ -78,6 +79,7 @@ export async function readBoardLog(
         if (!claimed.every((b, i) => b === chain[i])) {
           throw new VerificationError(`Board hash chain breaks at post ${seq}`);
         }
+        pruned.add(String(record.job));
         options.archived?.add(String(record.job));
         after = seq;
         continue;
@@ -92,6 +94,14 @@ export async function readBoardLog(
       }
       out.push(post);
       after = seq;
+    }
+  }
+  // A board may leave out a post's body only for a job an `archive` post archived.
+  for (const job of pruned) {
+    if (!out.some((p) => p.job === job && p.type === "archive")) {
+      throw new VerificationError(
+        `Board serves pruned posts of job '${job}', which is not archived`,
+      );
     }
   }
   return out;
