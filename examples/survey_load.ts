@@ -5,7 +5,11 @@
  * rate, the delay from acknowledgement to estimate, CPU per report and store size
  * per million reports; exits 1 when an acknowledged report was not counted.
  *
- * Run: `deno run --allow-read --allow-write --allow-env --allow-net --allow-sys --allow-run examples/survey_load.ts --seconds 120 --burst-at 30 --burst-seconds 20`
+ * Run: `deno run --allow-read --allow-write --allow-env --allow-net --allow-sys --allow-run examples/survey_load.ts --seconds 120 --burst-at 40 --burst-seconds 10 --batch 440 --timeline`
+ * (`--timeline`: time each stage of every batch from the nodes' logs; `--log FILE`: keep
+ * those logs; `--profile DIR`: run every node under `deno run --cpu-prof`).
+ * Options: `--rate`, `--seconds`, `--burst-factor`, `--burst-at`, `--burst-seconds`,
+ * `--batch`, `--verbose`.
  *
  * @module
  */
@@ -30,9 +34,19 @@ const result = await runSurveyLoad({
   burstSeconds: option("--burst-seconds", 20),
   batchReports: option("--batch", 1000),
   onProgress: (text) => console.error(text),
+  timeline: Deno.args.includes("--timeline"),
+  ...(Deno.args.includes("--log") ? { logFile: Deno.args[Deno.args.indexOf("--log") + 1]! } : {}),
+  ...(Deno.args.includes("--profile")
+    ? { profileDir: Deno.args[Deno.args.indexOf("--profile") + 1]! }
+    : {}),
   ...(Deno.args.includes("--verbose") ? { logLevel: "info" as const } : {}),
 });
 console.log(JSON.stringify(result, null, 2));
+for (const [stage, t] of Object.entries(result.stages ?? {})) {
+  console.log(
+    `${stage}: p50 ${t.p50.toFixed(2)} s, max ${t.max.toFixed(2)} s (${t.batches} batches)`,
+  );
+}
 const lost = result.acknowledged - result.counted - result.waiting;
 console.log(
   `${result.counted} counted + ${result.waiting} waiting for a batch of ${result.acknowledged} acknowledged (${result.sent} sent); ` +

@@ -116,9 +116,43 @@ function itemBytes(item: SphinxCascadeItem): Uint8Array {
   return out;
 }
 
-function batchDigest(items: readonly SphinxCascadeItem[]): Uint8Array {
-  const hexes = items.map((item) => toHex(itemBytes(item))).sort();
-  return labelledDigest(DIGEST_LABEL, hexes.map((h) => new TextEncoder().encode(h)));
+/** ASCII of the two lowercase hex digits of each byte value. */
+const HEX_ASCII = new TextEncoder().encode(
+  Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0")).join(""),
+);
+
+/** The lowercase hex text of bytes, as ASCII bytes (what `TextEncoder` gives for `toHex`). */
+function hexAscii(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    out[2 * i] = HEX_ASCII[2 * bytes[i]!]!;
+    out[2 * i + 1] = HEX_ASCII[2 * bytes[i]! + 1]!;
+  }
+  return out;
+}
+
+/** Lexicographic order of byte strings (a prefix first). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/**
+ * The order-independent digest of a batch: the hex texts of its items, sorted, as the
+ * parts of a labelled digest. Lowercase hex keeps byte order (and a prefix sorts first),
+ * so the items are sorted as bytes and only then turned into hex text.
+ *
+ * @param items the batch, in any order
+ * @returns the 64-byte digest named `inputDigest`/`outputDigest` in a decrypt proof
+ * @example
+ * ```ts ignore
+ * batchDigest(outputs);
+ * ```
+ */
+export function batchDigest(items: readonly SphinxCascadeItem[]): Uint8Array {
+  const sorted = items.map(itemBytes).sort(compareBytes);
+  return labelledDigest(DIGEST_LABEL, sorted.map(hexAscii));
 }
 
 /** One input dropped by a stage. */

@@ -231,3 +231,60 @@ Deno.test("keys: settings are checked, a mixer key must match its cascade", asyn
     "decrypt.cascade",
   );
 });
+
+Deno.test("the batch digest is the sorted-hex definition; verify still rejects a tampered batch", async () => {
+  const { batchDigest } = await import("./backend.ts");
+  const { labelledDigest } = await import("../../core/transcript.ts");
+  const { toHex } = await import("../../core/bytes.ts");
+  // Reference: the digest as first defined (hex texts of the items, sorted as strings).
+  const reference = (items: SphinxCascadeItem[]) =>
+    labelledDigest(
+      "panoramix/decrypt/batch/v1",
+      items.map((i) => {
+        const body = i.type === "plaintext" ? i.message : i.packet;
+        return toHex(new Uint8Array([i.type === "plaintext" ? 2 : 1, ...body]));
+      }).sort().map((h) => encoder.encode(h)),
+    );
+  const random = seededRandom("batch-digest");
+  const items: SphinxCascadeItem[] = [];
+  for (let i = 0; i < 300; i++) {
+    const bytes = new Uint8Array(i % 7 === 0 ? 0 : 1 + (i % 40));
+    random(bytes);
+    // Some items are prefixes of others, some differ only in a high nibble.
+    if (i % 5 === 0 && items.length > 0) {
+      const prev = items[items.length - 1]!;
+      const body = prev.type === "packet" ? prev.packet : prev.message;
+      items.push({ type: "plaintext", message: body.subarray(0, body.length >> 1) });
+      continue;
+    }
+    if (i % 11 === 0 && bytes.length > 0) bytes[0] = 0xa0 + (i % 16);
+    items.push(i % 2 ? { type: "packet", packet: bytes } : { type: "plaintext", message: bytes });
+  }
+  assert.deepEqual(batchDigest(items), reference(items));
+  assert.deepEqual(batchDigest([...items].reverse()), batchDigest(items));
+
+  const { backend, keys } = await setup(2);
+  const inputs = await send(keys.publicKey, ["a", "b", "c", "d"]);
+  const { outputs, proof } = await backend.mix(inputs, { key: keys.secretKey });
+  // Any order of the same outputs verifies; one changed byte in one output does not.
+  await backend.verify(inputs, [...outputs].reverse(), proof, { key: keys.publicKey });
+  const tampered = outputs.map((o) => ({ ...o }));
+  const first = tampered[0]!;
+  const body = first.type === "packet" ? first.packet : first.message;
+  const changed = new Uint8Array(body);
+  changed[changed.length - 1]! ^= 1;
+  tampered[0] = first.type === "packet"
+    ? { type: "packet", packet: changed }
+    : { type: "plaintext", message: changed };
+  await assertRejectsWith(
+    backend.verify(inputs, tampered, proof, { key: keys.publicKey }),
+    VerificationError,
+    "output digest",
+  );
+  const swappedInput = [inputs[1]!, inputs[1]!, inputs[2]!, inputs[3]!];
+  await assertRejectsWith(
+    backend.verify(swappedInput, outputs, proof, { key: keys.publicKey }),
+    VerificationError,
+    "input digest",
+  );
+});

@@ -77,6 +77,8 @@ export interface JobSummary {
   verification: "proof" | "complete" | "unverifiable";
   /** Why the job's mixes are unverifiable, when they are. */
   warning?: string;
+  /** Set once an admin archived the done job: its items are no longer on the board. */
+  archived?: true;
 }
 
 /** The board's verification of each backend's mixes; any other backend is "unverifiable". */
@@ -186,8 +188,38 @@ export class BulletinBoard {
         job TEXT NOT NULL, author BLOB NOT NULL, count INTEGER NOT NULL,
         PRIMARY KEY (job, author)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS board_input_digests (
-        job TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (job, digest)) WITHOUT ROWID;`)
+        job TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (job, digest)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS board_waiting (
+        job TEXT PRIMARY KEY, mixer BLOB NOT NULL, stage INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS board_waiting_mixer ON board_waiting (mixer);`)
     );
+    // Archiving (prunable bodies): columns added to stores written before they existed.
+    options.store.write(() => {
+      const db = options.store.db;
+      const has = (table: string, column: string) =>
+        (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[])
+          .some((c) => c.name === column);
+      if (!has("board_posts", "pruned")) {
+        db.exec("ALTER TABLE board_posts ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0");
+      }
+      if (!has("board_jobs", "archived")) {
+        db.exec("ALTER TABLE board_jobs ADD COLUMN archived INTEGER NOT NULL DEFAULT 0");
+      }
+    });
+    // Jobs waiting on each mixer, derived from the jobs table (rebuilt at start, so a
+    // store written before this index existed gets it too).
+    options.store.write(() => {
+      const db = options.store.db;
+      db.exec("DELETE FROM board_waiting");
+      const insert = db.prepare("INSERT INTO board_waiting (job, mixer, stage) VALUES (?, ?, ?)");
+      const mixing = db.prepare(
+        "SELECT job, spec, stage FROM board_jobs WHERE state = 'mixing' ORDER BY rowid",
+      ).all() as { job: string; spec: Uint8Array; stage: number }[];
+      for (const r of mixing) {
+        const spec = readJobSpec(decodeMsgpack(r.spec, "job spec"), "job");
+        insert.run(r.job, spec.stages[r.stage]!.mixer, r.stage);
+      }
+    });
     options.store.commitNow(); // readers see committed tables only
     // Issue 11 §12: the log must be intact and reach the last head this board vouched for.
     this.#verifyLog();
@@ -247,8 +279,16 @@ export class BulletinBoard {
 
   #verifyLog(): void {
     const rows = this.#o.store.db.prepare(
-      "SELECT seq, job, type, author, time, body, signature, digest, chain FROM board_posts ORDER BY seq",
-    ).iterate() as Iterable<Post & { seq: number; digest: Uint8Array; chain: Uint8Array }>;
+      "SELECT seq, job, type, author, time, body, signature, digest, chain, pruned FROM board_posts ORDER BY seq",
+    ).iterate() as Iterable<
+      Post & { seq: number; digest: Uint8Array; chain: Uint8Array; pruned: number }
+    >;
+    // Pruned posts are only those of jobs archived by an `archive` post (itself in the chain).
+    const archived = new Set(
+      (this.#o.store.db.prepare("SELECT job FROM board_posts WHERE type = 'archive'").all() as {
+        job: string;
+      }[]).map((r) => r.job),
+    );
     let chain: Uint8Array = GENESIS;
     let expected = 1;
     for (const r of rows) {
@@ -256,9 +296,17 @@ export class BulletinBoard {
       if (r.seq !== expected) {
         throw new IntegrityError(`${where} follows entry ${expected - 1}: entries are missing`);
       }
-      const digest = postDigest(r);
-      if (!bytesEq(digest, r.digest)) {
+      // An archived job's inputs and mixes keep their digest, not their body: the chain
+      // over the digests is checked, the pruned bodies cannot be.
+      const digest = r.pruned ? r.digest : postDigest(r);
+      if (!r.pruned && !bytesEq(digest, r.digest)) {
         throw new IntegrityError(`${where} does not match its digest: the stored post changed`);
+      }
+      if (
+        (r.pruned && (!(r.type === "inputs" || r.type === "mix") || !archived.has(r.job))) ||
+        r.digest.length !== 64
+      ) {
+        throw new IntegrityError(`${where} is marked pruned but is not an archived job's item`);
       }
       chain = labelledDigest(SIGNING_LABELS.chain, [chain, numberPart(r.seq), digest]);
       if (!bytesEq(chain, r.chain)) {
@@ -357,7 +405,35 @@ export class BulletinBoard {
         return await this.#applyCeremony(post, digest);
       case "settlement":
         return this.#applySettlement(post, digest);
+      case "archive":
+        return this.#applyArchive(post, digest, this.#need(job, post.job));
     }
+  }
+
+  // An admin archives a finished job: its items and the bodies of its inputs and mix
+  // posts are dropped, so the store grows per job, not per item. Kept: the job row (spec,
+  // state, counts), every post's seq, author, time, signature, digest and chain value,
+  // and the job, close, failure and archive posts whole.
+  #applyArchive(post: Post, digest: Uint8Array, job: JobRow): Receipt {
+    if (!this.#isAdmin(post.author)) {
+      throw new HttpError(403, "forbidden", "Only a board admin may archive a job");
+    }
+    readPostBody(post, "node.archive");
+    if (job.state !== "done") {
+      throw new ConfigError(`Job '${post.job}' is not done (state '${job.state}'); not archived`);
+    }
+    if (job.archived) throw new ConfigError(`Job '${post.job}' is already archived`);
+    return this.#o.store.write(() => {
+      const db = this.#o.store.db;
+      for (const table of ["board_items", "board_input_digests", "board_submitter_inputs"]) {
+        db.prepare(`DELETE FROM ${table} WHERE job = ?`).run(post.job);
+      }
+      db.prepare(
+        "UPDATE board_posts SET body = x'', pruned = 1 WHERE job = ? AND type IN ('inputs', 'mix')",
+      ).run(post.job);
+      db.prepare("UPDATE board_jobs SET archived = 1 WHERE job = ?").run(post.job);
+      return this.#append(post, digest);
+    });
   }
 
   // A service's per-epoch token settlement (issue 16): any signed author may post one;
@@ -613,6 +689,8 @@ export class BulletinBoard {
       this.#o.store.db.prepare("UPDATE board_jobs SET state = 'mixing' WHERE job = ?").run(
         post.job,
       );
+      this.#o.store.db.prepare("INSERT INTO board_waiting (job, mixer, stage) VALUES (?, ?, 0)")
+        .run(post.job, job.spec.stages[0]!.mixer);
       return this.#append(post, digest);
     });
   }
@@ -665,6 +743,11 @@ export class BulletinBoard {
       const done = stage + 1 === spec.stages.length;
       this.#o.store.db.prepare("UPDATE board_jobs SET stage = ?, state = ? WHERE job = ?")
         .run(stage + 1, done ? "done" : "mixing", post.job);
+      if (done) this.#o.store.db.prepare("DELETE FROM board_waiting WHERE job = ?").run(post.job);
+      else {
+        this.#o.store.db.prepare("UPDATE board_waiting SET mixer = ?, stage = ? WHERE job = ?")
+          .run(spec.stages[stage + 1]!.mixer, stage + 1, post.job);
+      }
       return this.#append(post, digest);
     });
   }
@@ -725,20 +808,42 @@ export class BulletinBoard {
    */
   posts(after: number, limit: number): Envelope[] {
     const rows = this.#o.store.reader.prepare(
-      "SELECT seq, job, type, author, time, body, signature, chain FROM board_posts WHERE seq > ? ORDER BY seq LIMIT ?",
-    ).all(after, limit) as unknown as (Post & { seq: number; chain: Uint8Array })[];
-    return rows.map((r) => ({
-      ...postToEnvelope({
-        job: r.job,
-        type: r.type,
-        author: r.author,
-        time: r.time,
-        body: r.body,
-        signature: r.signature,
-      }),
-      seq: r.seq,
-      chain: r.chain,
-    }));
+      "SELECT seq, job, type, author, time, body, signature, digest, chain, pruned FROM board_posts WHERE seq > ? ORDER BY seq LIMIT ?",
+    ).all(after, limit) as unknown as (Post & {
+      seq: number;
+      digest: Uint8Array;
+      chain: Uint8Array;
+      pruned: number;
+    })[];
+    return rows.map((r) =>
+      r.pruned
+        // An archived job's item post: no body; its digest keeps the chain checkable.
+        ? {
+          v: 1,
+          kind: "node.post",
+          job: r.job,
+          type: r.type,
+          author: r.author,
+          time: r.time,
+          signature: r.signature,
+          pruned: true,
+          digest: r.digest,
+          seq: r.seq,
+          chain: r.chain,
+        }
+        : {
+          ...postToEnvelope({
+            job: r.job,
+            type: r.type,
+            author: r.author,
+            time: r.time,
+            body: r.body,
+            signature: r.signature,
+          }),
+          seq: r.seq,
+          chain: r.chain,
+        }
+    );
   }
 
   /**
@@ -811,6 +916,24 @@ export class BulletinBoard {
   }
 
   /**
+   * The jobs whose next stage is a mixer's, oldest first: an indexed query, so a mixer's
+   * poll costs the same however many jobs the board holds.
+   *
+   * @param mixer the mixer's identity key
+   * @param limit most jobs returned
+   * @returns their summaries
+   */
+  waitingFor(mixer: Uint8Array, limit = 100): JobSummary[] {
+    const rows = this.#o.store.reader.prepare(
+      "SELECT job FROM board_waiting WHERE mixer = ? ORDER BY rowid LIMIT ?",
+    ).all(mixer, limit) as { job: string }[];
+    return rows.flatMap((r) => {
+      const row = this.#jobRow(r.job);
+      return row === undefined ? [] : [this.#withFailure(summary(row))];
+    });
+  }
+
+  /**
    * The spec of a job.
    *
    * @param job job id
@@ -823,12 +946,23 @@ export class BulletinBoard {
 
   #jobRow(job: string, db: DatabaseSync = this.#o.store.reader): JobRow | undefined {
     const row = db.prepare(
-      "SELECT job, spec, state, stage, inputs FROM board_jobs WHERE job = ?",
+      "SELECT job, spec, state, stage, inputs, archived FROM board_jobs WHERE job = ?",
     ).get(job) as
-      | { job: string; spec: Uint8Array; state: JobState; stage: number; inputs: number }
+      | {
+        job: string;
+        spec: Uint8Array;
+        state: JobState;
+        stage: number;
+        inputs: number;
+        archived: number;
+      }
       | undefined;
     if (row === undefined) return undefined;
-    return { ...row, spec: readJobSpec(decodeMsgpack(row.spec, "job spec"), "job") };
+    return {
+      ...row,
+      archived: row.archived === 1,
+      spec: readJobSpec(decodeMsgpack(row.spec, "job spec"), "job"),
+    };
   }
 }
 
@@ -838,6 +972,7 @@ interface JobRow {
   state: JobState;
   stage: number;
   inputs: number;
+  archived: boolean;
 }
 
 function summary(row: JobRow): JobSummary {
@@ -851,6 +986,7 @@ function summary(row: JobRow): JobSummary {
     mixers: row.spec.stages.map((s) => toBase64Url(s.mixer)),
     verification: VERIFICATION[row.spec.backend] ?? "unverifiable",
     ...(VERIFICATION[row.spec.backend] ? {} : { warning: UNVERIFIABLE_WARNING }),
+    ...(row.archived ? { archived: true } : {}),
   };
 }
 

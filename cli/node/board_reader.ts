@@ -41,9 +41,12 @@ export interface VerifiedJob {
 }
 
 /**
- * Reads the whole board log, checking every signature and the hash chain.
+ * Reads the whole board log, checking every signature and the hash chain. The inputs
+ * and mixes of archived jobs have no body left: their digests are chained, and they are
+ * left out of the result (their jobs are added to `options.archived`).
  *
  * @param client client of the board
+ * @param options `archived` collects the ids of archived jobs
  * @returns the posts in order
  * @throws {VerificationError} when a signature or the chain does not verify
  * @example
@@ -51,8 +54,12 @@ export interface VerifiedJob {
  * const posts = await readBoardLog(new NodeClient(boardUrl));
  * ```
  */
-export async function readBoardLog(client: NodeClient): Promise<Post[]> {
+export async function readBoardLog(
+  client: NodeClient,
+  options: { archived?: Set<string> } = {},
+): Promise<Post[]> {
   const out: Post[] = [];
+  const pruned = new Set<string>();
   let chain: Uint8Array = new Uint8Array(64);
   let after = 0;
   for (;;) {
@@ -64,6 +71,19 @@ export async function readBoardLog(client: NodeClient): Promise<Post[]> {
       const record = readRecord(value, "post");
       const seq = readInteger(record.seq, "post.seq");
       if (seq !== after + 1) throw new VerificationError(`Board log skips from ${after} to ${seq}`);
+      if (record.pruned === true) {
+        // An archived job's inputs or mix: only its digest is left, which the chain covers.
+        const digest = readBytes(record.digest, `post ${seq}.digest`, { length: 64 });
+        chain = labelledDigest(SIGNING_LABELS.chain, [chain, numberPart(seq), digest]);
+        const claimed = readBytes(record.chain, `post ${seq}.chain`, { length: 64 });
+        if (!claimed.every((b, i) => b === chain[i])) {
+          throw new VerificationError(`Board hash chain breaks at post ${seq}`);
+        }
+        pruned.add(String(record.job));
+        options.archived?.add(String(record.job));
+        after = seq;
+        continue;
+      }
       const post = readPost(value, `post ${seq}`);
       verifyPost(post);
       // Recompute chain_n = H(chain_{n-1}, seq, digest) and compare with what the board says.
@@ -74,6 +94,14 @@ export async function readBoardLog(client: NodeClient): Promise<Post[]> {
       }
       out.push(post);
       after = seq;
+    }
+  }
+  // A board may leave out a post's body only for a job an `archive` post archived.
+  for (const job of pruned) {
+    if (!out.some((p) => p.job === job && p.type === "archive")) {
+      throw new VerificationError(
+        `Board serves pruned posts of job '${job}', which is not archived`,
+      );
     }
   }
   return out;
@@ -95,7 +123,14 @@ export async function verifyJobFromBoard(
   client: NodeClient,
   options: { job: string; backendByName: (name: string) => AnyMixBackend },
 ): Promise<VerifiedJob> {
-  const posts = await readBoardLog(client);
+  const archived = new Set<string>();
+  const posts = await readBoardLog(client, { archived });
+  if (archived.has(options.job)) {
+    throw new VerificationError(
+      `Job '${options.job}' is archived on the board: its inputs and mixes were pruned, ` +
+        "so it cannot be verified from the board any more",
+    );
+  }
   const mine = posts.filter((p) => p.job === options.job);
   const jobPost = mine.find((p) => p.type === "job");
   if (!jobPost) throw new VerificationError(`Job '${options.job}' has no job post on the board`);

@@ -12,7 +12,7 @@
 import { PollLoop } from "./poll_loop.ts";
 import { toBase64Url } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
-import { PanoramixError } from "../../core/errors.ts";
+import { IntegrityError, PanoramixError } from "../../core/errors.ts";
 import { readArray, readRecord } from "../../core/fields.ts";
 import type { AnyMixBackend } from "../../core/mixer.ts";
 import { NodeClient, NodeHttpError } from "./client.ts";
@@ -103,7 +103,10 @@ export class CascadeMixer {
    * @returns the number of stages mixed
    */
   async tick(): Promise<number> {
-    const { jobs } = await this.#client.getJson("/v1/board/jobs") as { jobs: JobSummary[] };
+    // Only the jobs waiting on this mixer (an indexed query on the board).
+    const { jobs } = await this.#client.getJson(
+      `/v1/board/jobs?mixer=${this.#me}&limit=100`,
+    ) as { jobs: JobSummary[] };
     let mixed = 0;
     for (const job of jobs) {
       if (this.#poll.stopping) break;
@@ -164,6 +167,12 @@ export class CascadeMixer {
     ).get(jobId, stage) as { post: Uint8Array } | undefined;
     let post: Post;
     if (saved) {
+      if (saved.post.length === 0) {
+        throw new IntegrityError(
+          `This node already mixed and posted stage ${stage} of job '${jobId}'; ` +
+            "the board asks for it again (restored board?): refusing to mix it twice",
+        );
+      }
       post = readPost(decodeMsgpack(saved.post, "saved mix"), "saved mix");
       logger.log("info", "cascade_resend", { job: jobId, stage });
     } else {
@@ -182,6 +191,7 @@ export class CascadeMixer {
       const inputs = readArray(items, "items").map((v, i) =>
         backend.input.decode(v, `stage ${stage} input ${i + 1}`)
       );
+      const fetched = performance.now();
       const result = await backend.mix(inputs, {
         key,
         ...(spec.context === undefined ? {} : { context: spec.context }),
@@ -214,6 +224,7 @@ export class CascadeMixer {
         items: inputs.length,
         backend: backend.name,
         seconds,
+        fetchSeconds: (fetched - started) / 1000,
       });
     }
     try {
@@ -233,11 +244,12 @@ export class CascadeMixer {
         );
       } else throw error;
     }
+    // Once the board holds the mix, the local copy is no longer needed to re-send it; the
+    // row stays, so this node never mixes the same stage twice.
     store.write(() =>
-      store.db.prepare("UPDATE cascade_results SET sent = 1 WHERE job = ? AND stage = ?").run(
-        jobId,
-        stage,
-      )
+      store.db.prepare(
+        "UPDATE cascade_results SET sent = 1, post = x'' WHERE job = ? AND stage = ?",
+      ).run(jobId, stage)
     );
     await store.commit();
   }

@@ -365,6 +365,41 @@ Deno.test("a mixer that crashed after storing its mix re-sends that exact mix", 
     const posts = board.board!.posts(0, 100);
     const last = readPost(posts.at(-1), "post");
     assert.deepEqual(postDigest(last), postDigest(post));
+    // Once the board holds the mix, the mixer keeps the row but not its copy of the mix.
+    const row = store.db.prepare("SELECT post, sent FROM cascade_results WHERE job = 'saved'")
+      .get() as { post: Uint8Array; sent: number };
+    assert.deepEqual([row.post.length, row.sent], [0, 1]);
+    // A stage this mixer already posted is never mixed a second time, even if a board asks
+    // for it again (e.g. a restored board): the mixer posts why instead.
+    await createJob(client, {
+      id: "again",
+      admin,
+      spec: {
+        backend: "plain",
+        stages: [{ mixer: mixer.publicKey, key: keys.publicKey }],
+        minInputs: 2,
+        submitters: [],
+      },
+    });
+    await submitInputs(client, {
+      id: "again",
+      submitter: admin,
+      items: inputs.map((x) => plainBackend.input.encode(x)),
+    });
+    await closeJob(client, { id: "again", admin });
+    store.write(() =>
+      store.db.prepare(
+        "INSERT INTO cascade_results (job, stage, post, sent) VALUES ('again', 0, x'', 1)",
+      ).run()
+    );
+    await store.commit();
+    assert.equal(await cascade.tick(), 0);
+    const again = await client.getJson("/v1/board/jobs/again") as {
+      state: string;
+      failure?: { reason: string };
+    };
+    assert.equal(again.state, "mixing");
+    assert.match(again.failure?.reason ?? "", /refusing to mix it twice/);
     store.close();
   } finally {
     await net.close();

@@ -182,7 +182,14 @@ export class NodeProcess {
    */
   static async spawn(
     configPath: string,
-    options: { timeoutMs?: number; openFiles?: number } = {},
+    options: {
+      timeoutMs?: number;
+      openFiles?: number;
+      /** Called with every line the node logs on stderr. */
+      onLine?: (line: string) => void;
+      /** Extra `deno run` flags, e.g. `--cpu-prof` (profiling a node). */
+      denoFlags?: string[];
+    } = {},
   ): Promise<NodeProcess> {
     const readyFile = `${configPath}.ready.json`;
     await Deno.remove(readyFile).catch(() => {});
@@ -194,6 +201,7 @@ export class NodeProcess {
       args: [
         ...limit,
         "run",
+        ...(options.denoFlags ?? []),
         ...PERMISSIONS,
         ...extraDenoFlags(),
         ENTRY,
@@ -216,6 +224,7 @@ export class NodeProcess {
         const parts = (rest + chunk).split("\n");
         rest = parts.pop() ?? "";
         log.push(...parts);
+        if (options.onLine !== undefined) { for (const line of parts) options.onLine(line); }
         if (log.length > 200) log.splice(0, log.length - 200);
       }
     })().catch(() => {});

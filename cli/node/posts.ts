@@ -28,6 +28,8 @@ import {
  * mixer's `failure` (why it cannot mix its stage), an election's `election` (the
  * definition, posted by an admin) and `ceremony` (a trustee's signed ceremony step or
  * decryption shares, see election_board.ts), and a service's token `settlement`.
+ * An admin's `archive` of a finished job drops its items (the log keeps every post's
+ * digest, signature and chain value; see `BulletinBoard`).
  */
 export type PostType =
   | "job"
@@ -37,7 +39,8 @@ export type PostType =
   | "failure"
   | "election"
   | "ceremony"
-  | "settlement";
+  | "settlement"
+  | "archive";
 const POST_TYPES: readonly PostType[] = [
   "job",
   "inputs",
@@ -47,6 +50,7 @@ const POST_TYPES: readonly PostType[] = [
   "election",
   "ceremony",
   "settlement",
+  "archive",
 ];
 
 /** Largest post body in bytes (64 MiB). */

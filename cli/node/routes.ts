@@ -10,7 +10,7 @@
  * @module
  */
 
-import { toBase64Url } from "../../core/bytes.ts";
+import { fromBase64Url, toBase64Url } from "../../core/bytes.ts";
 import { toJsonView } from "../../core/envelope.ts";
 import { assignLayers } from "../../plugins/message/mod.ts";
 import { readInteger } from "../../core/fields.ts";
@@ -70,7 +70,16 @@ export function boardRoutes(board: BulletinBoard): Route[] {
     {
       method: "GET",
       path: "/v1/board/jobs",
-      handle: () => jsonResponse({ jobs: board.jobs() }),
+      handle: (req) =>
+        // ?mixer=KEY: only the jobs waiting on that mixer (indexed; what mixers poll).
+        req.url.searchParams.has("mixer")
+          ? jsonResponse({
+            jobs: board.waitingFor(
+              fromBase64Url(req.url.searchParams.get("mixer")!, "mixer"),
+              queryInt(req.url, "limit", 100, 1000),
+            ),
+          })
+          : jsonResponse({ jobs: board.jobs() }),
     },
     {
       method: "GET",
@@ -90,6 +99,9 @@ export function boardRoutes(board: BulletinBoard): Route[] {
         const job = req.params.job!;
         const summary = board.job(job);
         const stage = queryInt(req.url, "stage", 0, summary.stages);
+        if (summary.archived) {
+          throw new HttpError(410, "archived", `Job '${job}' is archived: its items were pruned`);
+        }
         if (stage > summary.stage) {
           throw new HttpError(409, "not_ready", `Stage ${stage} of job '${job}' is not mixed yet`);
         }

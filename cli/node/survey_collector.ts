@@ -31,7 +31,7 @@ import {
   SPHINX_HEADER_SIZE,
   type SphinxCascade,
 } from "../../backends/decrypt/mod.ts";
-import { fromBase64Url, toHex } from "../../core/bytes.ts";
+import { fromBase64Url, toBase64Url, toHex } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack, readEnvelope, toJsonView } from "../../core/envelope.ts";
 import { ConfigError, InvalidInputError, NotFoundError } from "../../core/errors.ts";
 import { readArray, readBytes } from "../../core/fields.ts";
@@ -266,6 +266,15 @@ export class SurveyCollector {
         survey TEXT NOT NULL, round INTEGER NOT NULL, snapshot TEXT NOT NULL,
         batches INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (survey, round));`)
     );
+    // Stores written before batches were archived on the board get the column.
+    store.write(() => {
+      const columns = store.db.prepare("PRAGMA table_info(survey_batches)").all() as {
+        name: string;
+      }[];
+      if (!columns.some((c) => c.name === "archived")) {
+        store.db.exec("ALTER TABLE survey_batches ADD COLUMN archived INTEGER");
+      }
+    });
     const m = options.metrics;
     m.gauge(
       "panoramix_survey_pending_reports",
@@ -356,10 +365,51 @@ export class SurveyCollector {
       ).all(survey.definition.id) as { batch: string; state: string }[];
       for (const row of rows) {
         if (row.state === "posting") await this.#send(row.batch);
-        if (await this.#countIfMixed(survey, row.batch)) counted++;
+        if (await this.#countIfMixed(survey, row.batch)) {
+          counted++;
+          await this.#archive(row.batch);
+        }
       }
+      // Counted batches whose archive post failed earlier (board down) are retried.
+      const unarchived = this.#o.store.db.prepare(
+        "SELECT batch FROM survey_batches WHERE survey = ? AND state = 'counted' AND archived IS NULL ORDER BY formed LIMIT 20",
+      ).all(survey.definition.id) as { batch: string }[];
+      for (const row of unarchived) await this.#archive(row.batch);
     }
     return counted;
+  }
+
+  /**
+   * Once a batch is counted (committed), its job on the board is archived: the board drops
+   * the packets and each mixer's outputs, keeping the posts' digests and chain. Best effort:
+   * a failure is logged and retried at the next step.
+   */
+  async #archive(batch: string): Promise<void> {
+    const { store } = this.#o;
+    const client = new NodeClient(this.#o.boardUrl(), {
+      identity: this.#o.identity,
+      timeoutMs: 60_000,
+    });
+    try {
+      await client.submitPost(createPost(this.#o.identity, {
+        job: batch,
+        type: "archive",
+        body: { v: 1, kind: "node.archive" },
+      }));
+    } catch (error) {
+      // 409: already archived (an earlier answer was lost).
+      if (!(error instanceof NodeHttpError && error.status === 409)) {
+        this.#o.logger.log("warn", "survey_archive_failed", { batch, error });
+        return;
+      }
+    }
+    store.write(() =>
+      store.db.prepare("UPDATE survey_batches SET archived = ? WHERE batch = ?").run(
+        this.#now(),
+        batch,
+      )
+    );
+    await store.commit();
   }
 
   async #formBatch(survey: CollectedSurvey): Promise<void> {
@@ -387,14 +437,24 @@ export class SurveyCollector {
         }),
       }),
     ];
-    for (let i = 0; i < rows.length; i += BATCH_POSTS_CHUNK) {
+    // A device that retries after a lost answer may have sent a packet twice. The board
+    // refuses a job holding two copies of an input, so the batch takes one copy; the other
+    // is counted as rejected. (A copy in a later batch is dropped by the cascade as a replay.)
+    const seen = new Set<string>();
+    const distinct = rows.filter((r) => {
+      const key = toBase64Url(r.packet);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    for (let i = 0; i < distinct.length; i += BATCH_POSTS_CHUNK) {
       posts.push(createPost(identity, {
         job,
         type: "inputs",
         body: {
           v: 1,
           kind: "node.inputs",
-          items: rows.slice(i, i + BATCH_POSTS_CHUNK).map((r) =>
+          items: distinct.slice(i, i + BATCH_POSTS_CHUNK).map((r) =>
             decryptBackend.input.encode({ type: "packet", packet: r.packet })
           ),
         },
@@ -445,12 +505,18 @@ export class SurveyCollector {
       } catch (error) {
         // 409 after a crash: the board is past this post (e.g. the job is already closed).
         if (!(error instanceof NodeHttpError && error.status === 409)) throw error;
+        this.#o.logger.log("warn", "survey_post_conflict", {
+          batch,
+          type: post.type,
+          error: error.message,
+        });
       }
     }
     store.write(() =>
       store.db.prepare("UPDATE survey_batches SET state = 'mixing' WHERE batch = ?").run(batch)
     );
     await store.commit();
+    this.#o.logger.log("info", "survey_batch_sent", { batch, posts: posts.length });
   }
 
   async #countIfMixed(survey: CollectedSurvey, batch: string): Promise<boolean> {

@@ -258,3 +258,39 @@ Deno.test("survey collector: kill -9 while reports stream in loses no acknowledg
     await t.net.close();
   }
 });
+
+Deno.test("survey collector: a packet sent twice (a device retry) is counted once, and the counted batch is archived on the board", async () => {
+  const t = await startSurveyNetwork([{ definition: tiny, batchReports: 10 }]);
+  try {
+    const node = await t.net.start({ name: "collector", roles: ["survey"] });
+    const info = await fetchSurveyInfo({ collector: node.url, survey: tiny.id });
+    const random = seededRandom("collector-retry");
+    const sent: Uint8Array[][] = [];
+    for (let i = 0; i < 4; i++) {
+      const reports = surveyRespond(tiny, { answers: { color: "green", speed: 30 }, random });
+      const packets = await Promise.all(reports.map((r) => sealSurveyReport(r, info.cascade)));
+      await submitSurveyPackets(packets, { collector: node.url, survey: tiny.id });
+      sent.push(packets);
+    }
+    // The answer to the last submission was "lost": the device sends the same packets again.
+    await submitSurveyPackets(sent[3]!, { collector: node.url, survey: tiny.id });
+    const counted = await until("the batch counted", async () => {
+      const r = await rounds(node.url, tiny.id);
+      return r.rounds[0]?.batches ? r.rounds[0] : undefined;
+    });
+    assert.deepEqual(counted.reports, [4, 4]);
+    // Once counted, the batch's job is archived: the board keeps no packet of it.
+    const job = await until("the job archived", async () => {
+      const { jobs } = await fetch(`${t.board.url}/v1/board/jobs`).then((r) => r.json()) as {
+        jobs: { job: string; state: string; archived?: boolean }[];
+      };
+      return jobs.find((j) => j.archived);
+    });
+    assert.equal(job.state, "done");
+    const items = await fetch(`${t.board.url}/v1/board/jobs/${job.job}/items?stage=0`);
+    assert.equal(items.status, 410);
+    await items.body?.cancel();
+  } finally {
+    await t.net.close();
+  }
+});

@@ -61,6 +61,22 @@ export interface SurveyLoadOptions {
   onProgress?: (text: string) => void;
   /** Log level of the nodes (default "warn"); their last log lines go to onProgress. */
   logLevel?: "debug" | "info" | "warn" | "error";
+  /** Time each stage of every batch from the nodes' logs (runs the nodes at log level info). */
+  timeline?: boolean;
+  /** Append every line the nodes log to this file. */
+  logFile?: string;
+  /** Profile every node with `deno run --cpu-prof` into this directory. */
+  profileDir?: string;
+}
+
+/** Seconds spent in one stage of a batch, over the batches: median and maximum. */
+export interface StageSeconds {
+  /** Median over the batches. */
+  p50: number;
+  /** Largest. */
+  max: number;
+  /** Batches measured. */
+  batches: number;
 }
 
 /** What {@linkcode runSurveyLoad} measured. */
@@ -75,12 +91,16 @@ export interface SurveyLoadResult {
   waiting: number;
   /** Offered sustained and burst rates (reports/s). */
   offered: { sustained: number; burst: number };
+  /** Submissions that failed (no answer) and were retried by their device. */
+  retries: number;
   /** Acknowledged reports per second over the run, and during the burst. */
   ingestPerSecond: { run: number; burst: number };
   /** From a report's acknowledgement to its batch's counting, seconds. */
   ackToEstimate: { p50: number; p95: number; max: number };
   /** From a batch being full (its last report acknowledged) to its counting, seconds. */
   batchToEstimate: { p50: number; p95: number; max: number };
+  /** Time to answer `GET /v1/surveys/:survey/rounds` (the published estimates), seconds. */
+  estimatesRequest: { p50: number; p95: number; max: number };
   /** CPU seconds of all node processes per report, in ms, and per process. */
   cpuMsPerReport: { total: number; collector: number; board: number; mixers: number };
   /** Store bytes in use per million reports (after the run, WAL checkpointed). */
@@ -89,6 +109,68 @@ export interface SurveyLoadResult {
   seconds: number;
   /** Machine load (1-minute average) before and after. */
   load: { before: number; after: number };
+  /** With `timeline`: each stage of a batch, from the collector forming it to its counting. */
+  stages?: Record<string, StageSeconds>;
+}
+
+/**
+ * Times each stage of every batch from the nodes' info logs: the collector posting the
+ * batch to the board, each mixer picking it up, fetching and mixing it, the board
+ * verifying and storing the mix, and the collector counting the last stage.
+ *
+ * @param lines JSON log lines of all nodes
+ * @returns per stage, the median and largest seconds over the batches
+ */
+export function batchStages(lines: readonly string[]): Record<string, StageSeconds> {
+  const byJob = new Map<string, Map<string, { t: number; e: Record<string, unknown> }>>();
+  for (const line of lines) {
+    let e: Record<string, unknown>;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const job = (e.batch ?? e.job) as string | undefined;
+    if (typeof job !== "string" || typeof e.event !== "string") continue;
+    const key = e.stage === undefined ? String(e.event) : `${e.event}:${e.stage}`;
+    let events = byJob.get(job);
+    if (events === undefined) byJob.set(job, events = new Map());
+    if (!events.has(key)) events.set(key, { t: Date.parse(String(e.time)) / 1000, e });
+  }
+  const spans = new Map<string, number[]>();
+  const add = (name: string, seconds: number | undefined) => {
+    if (seconds === undefined || !Number.isFinite(seconds)) return;
+    if (!spans.has(name)) spans.set(name, []);
+    spans.get(name)!.push(seconds);
+  };
+  for (const events of byJob.values()) {
+    const at = (key: string) => events.get(key)?.t;
+    const counted = at("survey_batch_counted");
+    const formed = at("survey_batch_formed");
+    if (counted === undefined || formed === undefined) continue;
+    add("collector: post the batch to the board", (at("survey_batch_sent") ?? NaN) - formed);
+    let previous = at("survey_batch_sent");
+    let stage = 0;
+    for (; events.has(`cascade_mixed:${stage}`); stage++) {
+      const mixed = events.get(`cascade_mixed:${stage}`)!;
+      const took = Number(mixed.e.seconds);
+      const fetch = Number(mixed.e.fetchSeconds);
+      add(`mixer ${stage}: pick up`, mixed.t - took - (previous ?? NaN));
+      add(`mixer ${stage}: fetch items`, fetch);
+      add(`mixer ${stage}: mix`, took - fetch);
+      const posted = at(`cascade_posted:${stage}`);
+      add(`mixer ${stage}: post, board verifies and stores`, (posted ?? NaN) - mixed.t);
+      previous = posted;
+    }
+    add("collector: pick up, fetch and count", counted - (previous ?? NaN));
+    add("whole batch: formed → counted", counted - formed);
+  }
+  const out: Record<string, StageSeconds> = {};
+  for (const [name, xs] of spans) {
+    const q = quantiles(xs);
+    out[name] = { p50: q.p50, max: q.max, batches: xs.length };
+  }
+  return out;
 }
 
 function quantiles(xs: number[]): { p50: number; p95: number; max: number } {
@@ -147,6 +229,8 @@ export async function writeSurveyNodes(
     roundSeconds?: number;
     logLevel?: "debug" | "info" | "warn" | "error";
     collectorPort?: number;
+    /** The devices all connect from loopback (a load run): no per-address connection bound. */
+    devicesOnLoopback?: boolean;
   },
 ): Promise<SurveyNodeDirs> {
   const keys = generateSphinxCascade({ mixers: 3, payloadSize: 256 });
@@ -160,6 +244,7 @@ export async function writeSurveyNodes(
     roles: ["board"],
     httpPort: boardPort,
     admins: [toBase64Url(collectorId.publicKey)],
+    logLevel,
   });
   nodes.push({ name: "board", configPath: board.configPath, dir: `${root}/board` });
   const mixers: string[] = [];
@@ -182,6 +267,9 @@ export async function writeSurveyNodes(
     boardUrl,
     identity: collectorId,
     logLevel,
+    // Every simulated device connects from 127.0.0.1: the per-address bound (64, against
+    // one client holding many connections) would refuse a burst that many devices send.
+    ...(options.devicesOnLoopback ? { limits: { maxConnectionsPerAddress: 100_000 } } : {}),
     ...(options.collectorPort === undefined ? {} : { httpPort: options.collectorPort }),
   });
   await writeEnvelopeFile(`${dir}/cascade.pub.json`, encodeSphinxCascade(keys.cascade));
@@ -229,11 +317,29 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     const written = await writeSurveyNodes(root, {
       definition: def,
       batchReports: options.batchReports ?? 1000,
-      logLevel: options.logLevel ?? "warn",
+      logLevel: options.logLevel ?? (options.timeline ? "info" : "warn"),
+      devicesOnLoopback: true,
     });
     const keys = written;
+    const lines: string[] = [];
+    if (options.profileDir !== undefined) await Deno.mkdir(options.profileDir, { recursive: true });
     for (const n of written.nodes) {
-      nodes.push({ name: n.name, proc: await NodeProcess.spawn(n.configPath), dir: n.dir });
+      const proc = await NodeProcess.spawn(n.configPath, {
+        onLine: (line: string) => {
+          if (options.timeline) lines.push(line);
+          if (options.logFile !== undefined) {
+            Deno.writeTextFileSync(options.logFile, `${n.name}: ${line}\n`, { append: true });
+          }
+        },
+        ...(options.profileDir === undefined ? {} : {
+          denoFlags: [
+            "--cpu-prof",
+            `--cpu-prof-dir=${options.profileDir}`,
+            `--cpu-prof-name=${n.name}.cpuprofile`,
+          ],
+        }),
+      });
+      nodes.push({ name: n.name, proc, dir: n.dir });
     }
     const coll = nodes[nodes.length - 1]!.proc;
     const url = coll.info.url;
@@ -268,6 +374,7 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     const start = performance.now();
     const inflight = new Set<Promise<void>>();
     let burstAcked = 0;
+    let retried = 0;
     // Open-loop schedule: device round i is due at the time its reports reach the offered rate.
     const dueAt = (i: number): number => {
       const reportsBefore = i * perDevice;
@@ -283,6 +390,7 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     // reports it covers (acknowledged in order of time).
     const ackToEstimate: number[] = [];
     const batchToEstimate: number[] = [];
+    const roundsSeconds: number[] = [];
     let counted = 0;
     let waiting = 0;
     let streamDone = false;
@@ -290,11 +398,18 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     const follow = async (): Promise<void> => {
       let deadline = Infinity;
       for (;;) {
-        const r = await fetch(`${url}/v1/surveys/${def.id}/rounds`).then((x) => x.json()) as {
-          pending: { waiting: number; mixing: number };
-          rounds: { reports: number[] }[];
-        };
+        const asked = performance.now();
+        let r: { pending: { waiting: number; mixing: number }; rounds: { reports: number[] }[] };
+        try {
+          r = await fetch(`${url}/v1/surveys/${def.id}/rounds`).then((x) => x.json());
+        } catch (error) {
+          log(`estimates not read: ${(error as Error).message}`);
+          if (streamDone && performance.now() > deadline) return;
+          await new Promise((res) => setTimeout(res, 500));
+          continue;
+        }
         const total = r.rounds.reduce((a, x) => a + x.reports.reduce((s, n) => s + n, 0), 0);
+        roundsSeconds.push((performance.now() - asked) / 1000);
         const now = (performance.now() - start) / 1000;
         if (total > counted) {
           const acks = [...ackTimes].sort((x, y) => x - y);
@@ -304,7 +419,7 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
         }
         waiting = r.pending.waiting;
         if (streamDone) {
-          if (deadline === Infinity) deadline = performance.now() + 300_000;
+          if (deadline === Infinity) deadline = performance.now() + 120_000;
           if (r.pending.mixing === 0 && waiting < batch && counted + waiting >= acknowledged) {
             return;
           }
@@ -323,7 +438,22 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
       while (next < pool.length && dueAt(next) <= t) {
         const packets = pool[next++]!;
         sent += packets.length;
-        const p = submitSurveyPackets(packets, { collector: url, survey: def.id }).then(() => {
+        // A device retries a submission that failed (no answer), as a real one would.
+        const submit = async (): Promise<void> => {
+          for (let attempt = 1;; attempt++) {
+            try {
+              await submitSurveyPackets(packets, { collector: url, survey: def.id });
+              return;
+            } catch (error) {
+              retried++;
+              if (attempt === 5) throw error;
+              const cause = (error as Error).cause as Error | undefined;
+              if (retried <= 3) log(`submission retried: ${cause?.message ?? error}`);
+              await new Promise((r) => setTimeout(r, 500 * attempt));
+            }
+          }
+        };
+        const p = submit().then(() => {
           const now = (performance.now() - start) / 1000;
           for (let k = 0; k < packets.length; k++) ackTimes.push(now);
           acknowledged += packets.length;
@@ -339,10 +469,18 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     }
     await Promise.all(inflight);
     const streamSeconds = (performance.now() - start) / 1000;
+    if (retried > 0) log(`${retried} submissions failed once and were retried`);
     log(`streamed ${sent} reports in ${streamSeconds.toFixed(1)} s; waiting for the last batches`);
     streamDone = true;
     await following;
 
+    // Jobs the board has not finished (diagnostics when reports are missing).
+    const boardJobs = await fetch(`${nodes[0]!.proc.info.url}/v1/board/jobs`).then((x) => x.json())
+      .catch(() => ({ jobs: [] })) as {
+        jobs: { job: string; state: string; stage: number; inputs: number }[];
+      };
+    const unfinished = boardJobs.jobs.filter((j) => j.state !== "done");
+    if (unfinished.length > 0) log(`unfinished jobs: ${JSON.stringify(unfinished)}`);
     const cpuAfter = await Promise.all(nodes.map((n) => cpuSeconds(n.proc.info.pid)));
     const cpu = nodes.map((n, i) => ({ name: n.name, s: cpuAfter[i]! - cpuBefore[i]! }));
     // Stopped gracefully, each node has checkpointed its WAL into node.sqlite.
@@ -359,8 +497,10 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
       waiting,
       offered: { sustained: rate, burst: rate * burstFactor },
       ingestPerSecond: { run: acknowledged / streamSeconds, burst: burstAcked / burstSeconds },
+      retries: retried,
       ackToEstimate: quantiles(ackToEstimate),
       batchToEstimate: quantiles(batchToEstimate),
+      estimatesRequest: quantiles(roundsSeconds),
       cpuMsPerReport: {
         total: per(cpu.reduce((a, c) => a + c.s, 0)),
         collector: per(cpu.find((c) => c.name === "collector")!.s),
@@ -374,6 +514,7 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
       },
       seconds: (performance.now() - start) / 1000,
       load: { before: loadBefore, after: loadAverage() },
+      ...(options.timeline ? { stages: batchStages(lines) } : {}),
     };
   } finally {
     if (options.logLevel === "info" || options.logLevel === "debug") {
