@@ -2,12 +2,13 @@
  * Measures a node under the floods of issue 11 (loopback only, a node process started
  * here on free ports): node memory (VmRSS, peak) under concurrent unsigned 60 MiB POSTs,
  * survival of many idle connections under a low open-file limit, slow-loris connections
- * closed, memory under concurrent reads of a big job, and health latency meanwhile.
+ * closed, memory under concurrent reads of a big job, health latency meanwhile, and the
+ * node's own largest event-loop stall (its `panoramix_event_loop_stall_max_seconds`).
  * Not a test: it takes minutes and prints figures.
  *
  *   deno run -A examples/hardening_load.ts [--posts 12] [--post-mib 60] [--idle 4300]
  *     [--nofile 4096] [--loris 150] [--loris-seconds 40] [--items 1000003] [--readers 4]
- *     [--only posts,idle,loris,items]
+ *     [--only posts,idle,loris,items,outsider]
  *
  * @module
  */
@@ -133,6 +134,17 @@ function watchHealth(url: string): () => Promise<{ max: number; failures: number
     await loop;
     return { max, failures };
   };
+}
+
+/** The node's largest event-loop stall since start, in ms (its own probe, issue 11 §10). */
+async function stallMs(url: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const m = /^panoramix_event_loop_stall_max_seconds (\S+)$/m.exec(text);
+    return m ? Number(m[1]) * 1000 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 const say = (s: string) => console.log(s);
@@ -294,7 +306,9 @@ try {
         answers.join(",")
       } in ${((performance.now() - t0) / 1000).toFixed(1)} s; health max ${
         h.max.toFixed(0)
-      } ms (${h.failures} failures)`,
+      } ms (${h.failures} failures); node event-loop stall max ${
+        (await stallMs(node.url)).toFixed(0)
+      } ms`,
     );
     await node.stop();
   }
@@ -333,7 +347,8 @@ try {
     say(
       `items: ${count} items posted in 4 posts in ${
         ((performance.now() - t0) / 1000).toFixed(1)
-      } s; health max ${posting.max.toFixed(0)} ms (${posting.failures} failures) meanwhile`,
+      } s; health max ${posting.max.toFixed(0)} ms (${posting.failures} failures) meanwhile; ` +
+        `node event-loop stall max ${(await stallMs(node.url)).toFixed(0)} ms`,
     );
     const before = rssMiB(node.pid);
     const peak = watchRss(node.pid);
