@@ -142,7 +142,7 @@ function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** A post body larger than this is a big post: decoded in slices and staged (§10). */
-export const BIG_POST_BYTES = 256 * 1024;
+export const BIG_POST_BYTES = 64 * 1024;
 
 /**
  * Items of a big post written and committed per staging transaction: a commit's fsync
@@ -568,7 +568,10 @@ export class BulletinBoard {
     // A big post waits for its turn (one at a time per node: a flood queues, it does not
     // stack), and its body is decoded in slices with yields in between (§10).
     const big = post.body.length > BIG_POST_BYTES;
-    const release = big ? await this.#bigPosts.acquire() : undefined;
+    let release = big ? await this.#bigPosts.acquire() : undefined;
+    const turn = async () => {
+      release ??= await this.#bigPosts.acquire();
+    };
     try {
       const body = big
         ? readEnvelope(
@@ -581,7 +584,7 @@ export class BulletinBoard {
         )
         : readPostBody(post, "node.inputs");
       checkQuota(Array.isArray(body.items) ? body.items.length : 0);
-      return await this.#storeInputs(post, digest, job, backend, body, counted);
+      return await this.#storeInputs(post, digest, job, backend, body, counted, turn);
     } finally {
       release?.();
     }
@@ -594,6 +597,7 @@ export class BulletinBoard {
     backend: AnyMixBackend,
     body: Envelope,
     counted: boolean,
+    turn: () => Promise<void>,
   ): Promise<Receipt> {
     const spec = job.spec;
     const db = this.#o.store.db;
@@ -646,6 +650,7 @@ export class BulletinBoard {
     // last small write adds the count and the post (the caller's commit, then the receipt).
     // A failure deletes the staged rows; a crash leaves them to the next start, which
     // deletes them (#discardStaged).
+    await turn(); // a post of many small items is staged as a big one: it waits its turn
     let written = 0;
     try {
       while (written < encoded.length) {

@@ -162,3 +162,35 @@ Deno.test("a big post is staged in short commits: readers see none or all of it,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("big posts are processed one at a time: a flood queues, it does not stack", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = new Store(`${dir}/node.sqlite`);
+  try {
+    const { board, inputs } = await openJob(store, 0, [admin]);
+    // Which job each staged write belongs to, in order (the two jobs' posts run at once).
+    const order: string[] = [];
+    const insert = store.db.prepare.bind(store.db);
+    store.db.prepare = (sql: string) => {
+      const statement = insert(sql);
+      if (!sql.startsWith("INSERT INTO board_items")) return statement;
+      const run = statement.run.bind(statement);
+      statement.run = ((...args: never[]) => {
+        const job = String(args[0]);
+        if (order.at(-1) !== job) order.push(job);
+        return run(...args);
+      }) as typeof statement.run;
+      return statement;
+    };
+    await Promise.all([
+      inputs(admin, "open", 3 * CHECK_CHUNK),
+      inputs(admin, "listed", 3 * CHECK_CHUNK),
+    ]);
+    assert.deepEqual(order, ["open", "listed"], "the second big post waited for the first");
+    assert.equal(board.job("open").inputs, 3 * CHECK_CHUNK);
+    assert.equal(board.job("listed").inputs, 3 * CHECK_CHUNK);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
