@@ -601,6 +601,13 @@ export class BulletinBoard {
   ): Promise<Receipt> {
     const spec = job.spec;
     const db = this.#o.store.db;
+    // Rows a failed staging could not delete (its clean-up write failed too) go first.
+    if (
+      db.prepare("SELECT 1 AS x FROM board_items WHERE job = ? AND stage = 0 AND idx >= ? LIMIT 1")
+        .get(post.job, job.inputs) !== undefined
+    ) {
+      this.#discardStaged(post.job);
+    }
     // The job's full input contract, so no accepted item can stop a mixer (issue 11 §5, §6).
     const first = job.inputs === 0 ? undefined : this.#items(post.job, 0, db, 1)[0];
     const seen = db.prepare("SELECT 1 AS x FROM board_input_digests WHERE job = ? AND digest = ?");
@@ -678,13 +685,15 @@ export class BulletinBoard {
   /**
    * Deletes the staged items of big posts a crash interrupted (rows at or above their job's
    * input count, never acknowledged nor shown) and their duplicate-detection digests.
+   *
+   * @param only one job (a failed clean-up found later), else every job (at start)
    */
-  #discardStaged(): void {
+  #discardStaged(only?: string): void {
     const store = this.#o.store;
     const jobs = store.db.prepare(
-      "SELECT job, inputs FROM board_jobs j WHERE EXISTS (SELECT 1 FROM board_items i " +
-        "WHERE i.job = j.job AND i.stage = 0 AND i.idx >= j.inputs)",
-    ).all() as { job: string; inputs: number }[];
+      "SELECT job, inputs FROM board_jobs j WHERE (? IS NULL OR job = ?) AND EXISTS " +
+        "(SELECT 1 FROM board_items i WHERE i.job = j.job AND i.stage = 0 AND i.idx >= j.inputs)",
+    ).all(only ?? null, only ?? null) as { job: string; inputs: number }[];
     for (const { job, inputs } of jobs) {
       const discarded = store.write(() => {
         const staged = store.db.prepare(
@@ -702,7 +711,7 @@ export class BulletinBoard {
           .run(job, inputs);
         return n;
       });
-      store.commitNow();
+      if (only === undefined) store.commitNow(); // at start; later, with the next commit
       this.#o.logger.log("warn", "board_staged_inputs_discarded", { job, items: discarded });
     }
   }
