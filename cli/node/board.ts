@@ -150,6 +150,9 @@ export const BIG_POST_BYTES = 64 * 1024;
  */
 const STAGE_CHUNK = 1000;
 
+/** Longest time spent inserting rows into one staging transaction, in ms. */
+const STAGE_SLICE_MS = 15;
+
 /** Big posts processed at once per node; the others wait their turn (§10). */
 export const MAX_CONCURRENT_BIG_POSTS = 1;
 
@@ -661,9 +664,18 @@ export class BulletinBoard {
     let written = 0;
     try {
       while (written < encoded.length) {
-        const to = Math.min(encoded.length, written + STAGE_CHUNK);
-        store.write(() => rows(written, to));
-        written = to;
+        // Up to STAGE_CHUNK rows or STAGE_SLICE_MS of inserting, whichever comes first (a
+        // big digest index or a loaded disk gives smaller transactions, not longer stalls).
+        const end = Math.min(encoded.length, written + STAGE_CHUNK);
+        const started = performance.now();
+        store.write(() => {
+          while (written < end) {
+            const to = Math.min(end, written + 100);
+            rows(written, to);
+            written = to;
+            if (performance.now() - started > STAGE_SLICE_MS) break;
+          }
+        });
         await store.commit();
       }
       return store.write(finish);
