@@ -382,7 +382,7 @@ try {
         ((performance.now() - t1) / 1000).toFixed(1)
       } s: node RSS ${before.toFixed(0)} -> peak ${peak().toFixed(0)} MiB; health max ${
         reading.max.toFixed(0)
-      } ms`,
+      } ms; node event-loop stall max since start ${(await stallMs(node.url)).toFixed(0)} ms`,
     );
     const code = await node.stop();
     const t2 = performance.now();
