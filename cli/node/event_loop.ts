@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Logger } from "./log.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 
 /** Period of the probe timer in ms. */
@@ -17,6 +18,8 @@ export const EVENT_LOOP_PROBE_MS = 10;
  * Starts the probe (an unreferenced timer: it keeps no process alive).
  *
  * @param metrics where the gauge and the counter are registered
+ * @param logger optional: a stall over 500 ms is logged (`event_loop_stall`, at most once a
+ *   second) with its length and the time it ended, to find what caused it
  * @returns a function that stops the probe
  * @example
  * ```ts
@@ -26,7 +29,7 @@ export const EVENT_LOOP_PROBE_MS = 10;
  * stop();
  * ```
  */
-export function watchEventLoop(metrics: MetricsRegistry): () => void {
+export function watchEventLoop(metrics: MetricsRegistry, logger?: Logger): () => void {
   let worst = 0;
   metrics.gauge(
     "panoramix_event_loop_stall_max_seconds",
@@ -38,12 +41,17 @@ export function watchEventLoop(metrics: MetricsRegistry): () => void {
     "Times the event loop was blocked for more than 100 ms",
   );
   let last = performance.now();
+  let logged = -Infinity;
   const timer = setInterval(() => {
     const now = performance.now();
     const late = Math.max(0, now - last - EVENT_LOOP_PROBE_MS);
     last = now;
     if (late > worst) worst = late;
     if (late > 100) stalls.inc(1);
+    if (late > 500 && logger !== undefined && now - logged > 1000) {
+      logged = now;
+      logger.log("warn", "event_loop_stall", { ms: Math.round(late) });
+    }
   }, EVENT_LOOP_PROBE_MS);
   if (typeof Deno !== "undefined") Deno.unrefTimer(timer);
   return () => clearInterval(timer);

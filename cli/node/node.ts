@@ -394,7 +394,7 @@ export async function startNode(
     publish().catch((error) => logger.log("warn", "publish_failed", { error }));
   }, PUBLISH_INTERVAL_MS);
   Deno.unrefTimer(refresh);
-  const stopLoopProbe = watchEventLoop(metrics); // issue 11 §10: stalls are measured
+  const stopLoopProbe = watchEventLoop(metrics, logger); // issue 11 §10: stalls are measured
   let stopping: Promise<void> | undefined;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
