@@ -8,7 +8,7 @@
  *
  *   deno run -A examples/hardening_load.ts [--posts 12] [--post-mib 60] [--idle 4300]
  *     [--nofile 4096] [--loris 150] [--loris-seconds 40] [--items 1000003] [--readers 4]
- *     [--only posts,idle,loris,items,outsider]
+ *     [--only posts,idle,loris,items,outsider] [--node-log FILE]
  *
  * @module
  */
@@ -64,7 +64,12 @@ async function startNode(dir: string, nofile?: number): Promise<Node> {
     exited = true;
     code = s.code;
   });
-  void child.stderr.pipeTo(new WritableStream({ write() {} })).catch(() => {});
+  // --node-log FILE keeps the node's warnings (e.g. `event_loop_stall`) for a look afterwards.
+  const logIndex = Deno.args.indexOf("--node-log");
+  const sink = logIndex >= 0
+    ? (await Deno.open(Deno.args[logIndex + 1]!, { create: true, append: true })).writable
+    : new WritableStream({ write() {} });
+  void child.stderr.pipeTo(sink).catch(() => {});
   for (let i = 0; i < 600 && !exited; i++) {
     try {
       const info = JSON.parse(await Deno.readTextFile(ready));
