@@ -2,12 +2,13 @@
  * Measures a node under the floods of issue 11 (loopback only, a node process started
  * here on free ports): node memory (VmRSS, peak) under concurrent unsigned 60 MiB POSTs,
  * survival of many idle connections under a low open-file limit, slow-loris connections
- * closed, memory under concurrent reads of a big job, and health latency meanwhile.
+ * closed, memory under concurrent reads of a big job, health latency meanwhile, and the
+ * node's own largest event-loop stall (its `panoramix_event_loop_stall_max_seconds`).
  * Not a test: it takes minutes and prints figures.
  *
  *   deno run -A examples/hardening_load.ts [--posts 12] [--post-mib 60] [--idle 4300]
  *     [--nofile 4096] [--loris 150] [--loris-seconds 40] [--items 1000003] [--readers 4]
- *     [--only posts,idle,loris,items]
+ *     [--only posts,idle,loris,items,outsider] [--node-log FILE]
  *
  * @module
  */
@@ -63,7 +64,12 @@ async function startNode(dir: string, nofile?: number): Promise<Node> {
     exited = true;
     code = s.code;
   });
-  void child.stderr.pipeTo(new WritableStream({ write() {} })).catch(() => {});
+  // --node-log FILE keeps the node's warnings (e.g. `event_loop_stall`) for a look afterwards.
+  const logIndex = Deno.args.indexOf("--node-log");
+  const sink = logIndex >= 0
+    ? (await Deno.open(Deno.args[logIndex + 1]!, { create: true, append: true })).writable
+    : new WritableStream({ write() {} });
+  void child.stderr.pipeTo(sink).catch(() => {});
   for (let i = 0; i < 600 && !exited; i++) {
     try {
       const info = JSON.parse(await Deno.readTextFile(ready));
@@ -109,30 +115,74 @@ function watchRss(pid: number): () => number {
   };
 }
 
-/** Health latencies sampled every 200 ms; returns a stop function giving the max (ms). */
+/**
+ * Health latencies sampled every 200 ms from a Worker (its own event loop, so the work of
+ * building and signing the flood in this process does not delay the probe); returns a stop
+ * function giving the max (ms) and the failures.
+ */
 function watchHealth(url: string): () => Promise<{ max: number; failures: number }> {
-  let max = 0;
-  let failures = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      try {
-        const r = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(20_000) });
-        await r.body?.cancel();
-        if (r.status !== 200) failures++;
-      } catch {
-        failures++;
+  const code = `
+    let max = 0, failures = 0, running = true;
+    self.onmessage = () => { running = false; };
+    (async () => {
+      while (running) {
+        const t0 = performance.now();
+        try {
+          const r = await fetch(${
+    JSON.stringify(`${url}/v1/health`)
+  }, { signal: AbortSignal.timeout(20000) });
+          await r.body?.cancel();
+          if (r.status !== 200) failures++;
+        } catch { failures++; }
+        max = Math.max(max, performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 200));
       }
-      max = Math.max(max, performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-    return { max, failures };
-  };
+      self.postMessage({ max, failures });
+    })();`;
+  const worker = new Worker(
+    URL.createObjectURL(new Blob([code], { type: "application/javascript" })),
+    { type: "module" },
+  );
+  return () =>
+    new Promise((resolve) => {
+      worker.onmessage = (event) => {
+        worker.terminate();
+        resolve(event.data as { max: number; failures: number });
+      };
+      worker.postMessage("stop");
+    });
+}
+
+/** The node's largest event-loop stall since start, in ms (its own probe, issue 11 §10). */
+async function stallMs(url: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const m = /^panoramix_event_loop_stall_max_seconds (\S+)$/m.exec(text);
+    return m ? Number(m[1]) * 1000 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** `count` plain inputs for `job` in 4 signed posts by `author`. */
+async function buildPosts(
+  author: ReturnType<typeof generateIdentity>,
+  job: string,
+  key: Awaited<ReturnType<typeof plainBackend.generateKeys>>["publicKey"],
+  count: number,
+) {
+  const perPost = Math.ceil(count / 4);
+  const posts = [];
+  for (let done = 0; done < count; done += perPost) {
+    const n = Math.min(perPost, count - done);
+    const items = (await plainBackend.sampleInputs(n, { key })).map((x) =>
+      plainBackend.input.encode(x)
+    );
+    posts.push(
+      createPost(author, { job, type: "inputs", body: { v: 1, kind: "node.inputs", items } }),
+    );
+  }
+  return posts;
 }
 
 const say = (s: string) => console.log(s);
@@ -268,21 +318,14 @@ try {
         submitters: [],
       }),
     }));
+    // The posts are built and signed before the clock starts (the node's work is timed).
+    const posts = await buildPosts(outsider, "open", key, count);
     const health = watchHealth(node.url);
     const t0 = performance.now();
-    const perPost = Math.ceil(count / 4);
     const answers: string[] = [];
-    for (let done = 0; done < count; done += perPost) {
-      const n = Math.min(perPost, count - done);
-      const items = (await plainBackend.sampleInputs(n, { key })).map((x) =>
-        plainBackend.input.encode(x)
-      );
+    for (const post of posts) {
       try {
-        await client.submitPost(createPost(outsider, {
-          job: "open",
-          type: "inputs",
-          body: { v: 1, kind: "node.inputs", items },
-        }));
+        await client.submitPost(post);
         answers.push("201");
       } catch (error) {
         answers.push(String((error as { status?: number }).status ?? (error as Error).name));
@@ -290,11 +333,13 @@ try {
     }
     const h = await health();
     say(
-      `outsider: ${count} inputs in 4 posts by one outside submitter of an open job: answers ${
+      `outsider: ${count} inputs in 4 posts (built beforehand) by one outside submitter of an open job: answers ${
         answers.join(",")
       } in ${((performance.now() - t0) / 1000).toFixed(1)} s; health max ${
         h.max.toFixed(0)
-      } ms (${h.failures} failures)`,
+      } ms (${h.failures} failures); node event-loop stall max ${
+        (await stallMs(node.url)).toFixed(0)
+      } ms`,
     );
     await node.stop();
   }
@@ -315,25 +360,16 @@ try {
         submitters: [],
       }),
     }));
+    const posts = await buildPosts(admin, "big", key, count); // before the clock starts
     const t0 = performance.now();
     const health = watchHealth(node.url);
-    const perPost = Math.ceil(count / 4);
-    for (let done = 0; done < count; done += perPost) {
-      const n = Math.min(perPost, count - done);
-      const items = (await plainBackend.sampleInputs(n, { key })).map((x) =>
-        plainBackend.input.encode(x)
-      );
-      await client.submitPost(createPost(admin, {
-        job: "big",
-        type: "inputs",
-        body: { v: 1, kind: "node.inputs", items },
-      }));
-    }
+    for (const post of posts) await client.submitPost(post);
     const posting = await health();
     say(
-      `items: ${count} items posted in 4 posts in ${
+      `items: ${count} items posted in 4 posts (built beforehand) in ${
         ((performance.now() - t0) / 1000).toFixed(1)
-      } s; health max ${posting.max.toFixed(0)} ms (${posting.failures} failures) meanwhile`,
+      } s; health max ${posting.max.toFixed(0)} ms (${posting.failures} failures) meanwhile; ` +
+        `node event-loop stall max ${(await stallMs(node.url)).toFixed(0)} ms`,
     );
     const before = rssMiB(node.pid);
     const peak = watchRss(node.pid);
@@ -351,7 +387,7 @@ try {
         ((performance.now() - t1) / 1000).toFixed(1)
       } s: node RSS ${before.toFixed(0)} -> peak ${peak().toFixed(0)} MiB; health max ${
         reading.max.toFixed(0)
-      } ms`,
+      } ms; node event-loop stall max since start ${(await stallMs(node.url)).toFixed(0)} ms`,
     );
     const code = await node.stop();
     const t2 = performance.now();

@@ -37,14 +37,16 @@ import {
   type JobSpec,
   type Post,
   postDigest,
+  postDigestAsync,
   postToEnvelope,
   readJobSpec,
   readPostBody,
-  verifyPost,
+  verifyPostDigest,
 } from "./posts.ts";
 import type { Store } from "./storage.ts";
 import { readSettlement, SETTLEMENT_KIND } from "../../plugins/token/mod.ts";
-import { CHECK_CHUNK, checkInputs } from "./input_contract.ts";
+import { CHECK_CHUNK, checkInputs, inputDigest } from "./input_contract.ts";
+import { decodeMapInSlices } from "./chunked_msgpack.ts";
 import { itemPage } from "./item_pages.ts";
 import type { DatabaseSync } from "node:sqlite";
 
@@ -141,6 +143,42 @@ function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** A post body larger than this is a big post: decoded in slices and staged (§10). */
+export const BIG_POST_BYTES = 64 * 1024;
+
+/**
+ * Items of a big post written and committed per staging transaction: a commit's fsync
+ * and checkpoint grow with the pages it dirties (random digests), so chunks stay small.
+ */
+const STAGE_CHUNK = 1000;
+
+/** Longest time spent inserting rows into one staging transaction, in ms. */
+const STAGE_SLICE_MS = 15;
+
+/** Big posts processed at once per node; the others wait their turn (§10). */
+export const MAX_CONCURRENT_BIG_POSTS = 1;
+
+/** A counting semaphore (first come, first served). */
+class Semaphore {
+  #free: number;
+  #queue: (() => void)[] = [];
+  constructor(count: number) {
+    this.#free = count;
+  }
+  async acquire(): Promise<() => void> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#queue.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#queue.shift();
+      if (next) next();
+      else this.#free++;
+    };
+  }
+}
+
 /** The job name settlement posts carry (they belong to no mixing job). */
 export const SETTLEMENT_JOB = "token-settlement";
 
@@ -156,6 +194,7 @@ export const SETTLEMENT_JOB = "token-settlement";
 export class BulletinBoard {
   #o: BulletinBoardOptions;
   #locks = new Map<string, Promise<unknown>>();
+  #bigPosts = new Semaphore(MAX_CONCURRENT_BIG_POSTS);
 
   /**
 
@@ -221,6 +260,7 @@ export class BulletinBoard {
       }
     });
     options.store.commitNow(); // readers see committed tables only
+    this.#discardStaged(); // big posts a crash interrupted (issue 11 §10)
     // Issue 11 §12: the log must be intact and reach the last head this board vouched for.
     this.#verifyLog();
     if (options.headFile !== undefined) this.#trackHead(options.headFile);
@@ -239,8 +279,9 @@ export class BulletinBoard {
    * @throws {InvalidInputError} malformed body or items
    */
   async submit(post: Post): Promise<Receipt> {
-    verifyPost(post);
-    const digest = postDigest(post);
+    // One digest (hashed off the event loop for a big body) serves the signature and the log.
+    const digest = await postDigestAsync(post);
+    verifyPostDigest(post, digest);
     // Only a committed row answers a re-submission at once (the reader sees no open
     // transaction); a copy still being written waits for that commit below (issue 11 §1).
     const existing = this.#receiptFor(digest, this.#o.store.reader);
@@ -584,14 +625,13 @@ export class BulletinBoard {
     if (spec.submitters.length > 0 && !spec.submitters.some((k) => bytesEq(k, post.author))) {
       throw new HttpError(403, "forbidden", `Author may not submit inputs to job '${post.job}'`);
     }
-    const body = readPostBody(post, "node.inputs");
     const backend = this.#o.backendByName(spec.backend);
     const db = this.#o.store.db;
     // Outsiders of an open job have a quota, checked before any item is looked at (§10).
     const quota = this.#o.maxInputsPerSubmitter ?? 0;
     const counted = quota > 0 && spec.submitters.length === 0 && !this.#isAdmin(post.author);
-    const posted = Array.isArray(body.items) ? body.items.length : 0;
-    if (counted) {
+    const checkQuota = (posted: number) => {
+      if (!counted) return;
       const row = db.prepare(
         "SELECT count FROM board_submitter_inputs WHERE job = ? AND author = ?",
       ).get(post.job, post.author) as { count: number } | undefined;
@@ -603,6 +643,49 @@ export class BulletinBoard {
             `${posted} more would exceed the quota of ${quota}`,
         );
       }
+    };
+    // A big post waits for its turn (one at a time per node: a flood queues, it does not
+    // stack), and its body is decoded in slices with yields in between (§10).
+    const big = post.body.length > BIG_POST_BYTES;
+    let release = big ? await this.#bigPosts.acquire() : undefined;
+    const turn = async () => {
+      release ??= await this.#bigPosts.acquire();
+    };
+    try {
+      const body = big
+        ? readEnvelope(
+          await decodeMapInSlices(post.body, "post.body", {
+            chunk: CHECK_CHUNK,
+            onArray: (key, length) => key === "items" && checkQuota(length),
+          }),
+          "node.inputs",
+          { what: "post.body" },
+        )
+        : readPostBody(post, "node.inputs");
+      checkQuota(Array.isArray(body.items) ? body.items.length : 0);
+      return await this.#storeInputs(post, digest, job, backend, body, counted, turn);
+    } finally {
+      release?.();
+    }
+  }
+
+  async #storeInputs(
+    post: Post,
+    digest: Uint8Array,
+    job: JobRow,
+    backend: AnyMixBackend,
+    body: Envelope,
+    counted: boolean,
+    turn: () => Promise<void>,
+  ): Promise<Receipt> {
+    const spec = job.spec;
+    const db = this.#o.store.db;
+    // Rows a failed staging could not delete (its clean-up write failed too) go first.
+    if (
+      db.prepare("SELECT 1 AS x FROM board_items WHERE job = ? AND stage = 0 AND idx >= ? LIMIT 1")
+        .get(post.job, job.inputs) !== undefined
+    ) {
+      this.#discardStaged(post.job);
     }
     // The job's full input contract, so no accepted item can stop a mixer (issue 11 §5, §6).
     const first = job.inputs === 0 ? undefined : this.#items(post.job, 0, db, 1)[0];
@@ -647,20 +730,32 @@ export class BulletinBoard {
         return finish();
       });
     }
-    // A big post is written in chunks with yields in between (issue 11 §10); the group
-    // commit is held meanwhile, so no part of it is committed before the whole is.
-    const release = store.hold();
+    // A big post is staged (issue 11 §10): its items are written in chunks, each committed
+    // in a short transaction of its own, at indexes from the job's input count up. Readers
+    // see a job's inputs below its count only, so the staged rows stay invisible until the
+    // last small write adds the count and the post (the caller's commit, then the receipt).
+    // A failure deletes the staged rows; a crash leaves them to the next start, which
+    // deletes them (#discardStaged).
+    await turn(); // a post of many small items is staged as a big one: it waits its turn
     let written = 0;
     try {
       while (written < encoded.length) {
-        const to = Math.min(encoded.length, written + CHECK_CHUNK);
-        store.write(() => rows(written, to));
-        written = to;
-        await new Promise((r) => setTimeout(r, 0));
+        // Up to STAGE_CHUNK rows or STAGE_SLICE_MS of inserting, whichever comes first (a
+        // big digest index or a loaded disk gives smaller transactions, not longer stalls).
+        const end = Math.min(encoded.length, written + STAGE_CHUNK);
+        const started = performance.now();
+        store.write(() => {
+          while (written < end) {
+            const to = Math.min(end, written + 100);
+            rows(written, to);
+            written = to;
+            if (performance.now() - started > STAGE_SLICE_MS) break;
+          }
+        });
+        await store.commit();
       }
       return store.write(finish);
     } catch (error) {
-      // Undo the chunks already written (other writers' rows are interleaved: no savepoint).
       try {
         store.write(() => {
           db.prepare("DELETE FROM board_items WHERE job = ? AND stage = 0 AND idx >= ?")
@@ -670,10 +765,42 @@ export class BulletinBoard {
           );
           for (let i = 0; i < written; i++) forget.run(post.job, digests[i]!);
         });
-      } catch { /* the transaction is gone: nothing of it will be committed */ }
+      } catch { /* the transaction is gone: what is staged is deleted at the next start */ }
       throw error;
-    } finally {
-      release();
+    }
+  }
+
+  /**
+   * Deletes the staged items of big posts a crash interrupted (rows at or above their job's
+   * input count, never acknowledged nor shown) and their duplicate-detection digests.
+   *
+   * @param only one job (a failed clean-up found later), else every job (at start)
+   */
+  #discardStaged(only?: string): void {
+    const store = this.#o.store;
+    const jobs = store.db.prepare(
+      "SELECT job, inputs FROM board_jobs j WHERE (? IS NULL OR job = ?) AND EXISTS " +
+        "(SELECT 1 FROM board_items i WHERE i.job = j.job AND i.stage = 0 AND i.idx >= j.inputs)",
+    ).all(only ?? null, only ?? null) as { job: string; inputs: number }[];
+    for (const { job, inputs } of jobs) {
+      const discarded = store.write(() => {
+        const staged = store.db.prepare(
+          "SELECT item FROM board_items WHERE job = ? AND stage = 0 AND idx >= ?",
+        ).iterate(job, inputs) as Iterable<{ item: Uint8Array }>;
+        const forget = store.db.prepare(
+          "DELETE FROM board_input_digests WHERE job = ? AND digest = ?",
+        );
+        let n = 0;
+        for (const { item } of staged) {
+          forget.run(job, inputDigest(item));
+          n++;
+        }
+        store.db.prepare("DELETE FROM board_items WHERE job = ? AND stage = 0 AND idx >= ?")
+          .run(job, inputs);
+        return n;
+      });
+      if (only === undefined) store.commitNow(); // at start; later, with the next commit
+      this.#o.logger.log("warn", "board_staged_inputs_discarded", { job, items: discarded });
     }
   }
 
@@ -876,9 +1003,11 @@ export class BulletinBoard {
   }
 
   #items(job: string, stage: number, db: DatabaseSync, limit = -1): unknown[] {
+    // Stage 0 below the job's input count only: rows above it are a big post being staged.
     const rows = db.prepare(
-      "SELECT item FROM board_items WHERE job = ? AND stage = ? ORDER BY idx LIMIT ?",
-    ).all(job, stage, limit) as { item: Uint8Array }[];
+      "SELECT item FROM board_items WHERE job = ? AND stage = ? AND " +
+        "(? > 0 OR idx < (SELECT inputs FROM board_jobs WHERE job = ?)) ORDER BY idx LIMIT ?",
+    ).all(job, stage, stage, job, limit) as { item: Uint8Array }[];
     return rows.map((r, i) => decodeMsgpack(r.item, `item ${i}`));
   }
 

@@ -119,3 +119,44 @@ Deno.test("node init --operator sets the operators; without it a directory is op
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("with operators set, only a listed operator's node registers; each holds one entry", async () => {
+  const store = new Store(":memory:");
+  try {
+    const operator = generateIdentity();
+    const dir = directory(store, { operators: [operator.publicKey] });
+    await dir.register(descriptor(Date.now(), operator), operator.publicKey);
+    const outsider = descriptor(Date.now());
+    await assert.rejects(
+      dir.register(outsider, outsider.identity),
+      (e: { status?: number; message?: string }) =>
+        e.status === 403 && /not an allowed operator/.test(e.message ?? ""),
+    );
+    // A node registers its own descriptor only, so an operator key holds one entry.
+    const stolen = descriptor(Date.now() + 2, operator);
+    await assert.rejects(
+      dir.register(stolen, generateIdentity().publicKey),
+      (e: { status?: number }) => e.status === 403,
+    );
+    await dir.register(descriptor(Date.now() + 1, operator), operator.publicKey);
+    assert.equal(dir.topology().nodes.length, 1);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("node run of a directory without operators outside a test network exits 5", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const init = await runInMemory(["node", "init", "--dir", dir, "--roles", "directory"]);
+    assert.equal(init.status, 0, init.stderr);
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/node.json`));
+    config.directory.openRegistration = false;
+    await Deno.writeTextFile(`${dir}/node.json`, JSON.stringify(config));
+    const run = await runInMemory(["node", "run", "-c", `${dir}/node.json`]);
+    assert.equal(run.status, 5, run.stderr);
+    assert.match(run.stderr, /panoramix: error: .*'directory\.operators' is empty/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

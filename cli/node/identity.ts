@@ -154,19 +154,42 @@ export function verifyParts(
   publicKey: Uint8Array,
   message: { label: string; parts: readonly Uint8Array[]; signature: Uint8Array; what?: string },
 ): void {
+  verifyDigest(publicKey, {
+    digest: labelledDigest(message.label, message.parts),
+    signature: message.signature,
+    what: message.what ?? message.label,
+  });
+}
+
+/**
+ * Verifies a signature made by {@linkcode signParts} given the labelled digest it signs
+ * (computed elsewhere, e.g. off the event loop for a big post).
+ *
+ * @param publicKey the signer's 32-byte public key
+ * @param message the 64-byte `labelledDigest(label, parts)`, the signature and a name
+ * @throws {VerificationError} when the signature does not verify
+ * @example
+ * ```ts
+ * import { labelledDigest } from "../../core/transcript.ts";
+ * import { generateIdentity, signParts, verifyDigest } from "./identity.ts";
+ * const id = generateIdentity();
+ * const signature = signParts(id, { label: "l/v1", parts: [] });
+ * verifyDigest(id.publicKey, { digest: labelledDigest("l/v1", []), signature, what: "x" });
+ * ```
+ */
+export function verifyDigest(
+  publicKey: Uint8Array,
+  message: { digest: Uint8Array; signature: Uint8Array; what: string },
+): void {
   let ok = false;
   try {
     // RFC 8032 §5.1.7 verification (noble rejects non-canonical encodings and small-order keys).
     ok = message.signature.length === SIGNATURE_SIZE && publicKey.length === NODE_ID_SIZE &&
-      ed25519.verify(message.signature, labelledDigest(message.label, message.parts), publicKey);
+      ed25519.verify(message.signature, message.digest, publicKey);
   } catch {
     ok = false;
   }
-  if (!ok) {
-    throw new VerificationError(
-      `Signature of '${message.what ?? message.label}' does not verify`,
-    );
-  }
+  if (!ok) throw new VerificationError(`Signature of '${message.what}' does not verify`);
 }
 
 const encoder = new TextEncoder();

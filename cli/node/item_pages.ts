@@ -31,9 +31,12 @@ export function itemPage(
   fromIdx: number,
   limit: number,
 ): { idx: number; item: Uint8Array }[] {
+  // Stage 0 below the job's input count only (one statement, one snapshot): rows above it
+  // are a big post being staged, not yet accepted (issue 11 §10).
   return db.prepare(
-    "SELECT idx, item FROM board_items WHERE job = ? AND stage = ? AND idx >= ? ORDER BY idx LIMIT ?",
-  ).all(job, stage, fromIdx, limit) as { idx: number; item: Uint8Array }[];
+    "SELECT idx, item FROM board_items WHERE job = ? AND stage = ? AND idx >= ? AND " +
+      "(? > 0 OR idx < (SELECT inputs FROM board_jobs WHERE job = ?)) ORDER BY idx LIMIT ?",
+  ).all(job, stage, fromIdx, stage, job, limit) as { idx: number; item: Uint8Array }[];
 }
 
 /**

@@ -37,6 +37,7 @@ import { settlementService } from "./token_settlement.ts";
 import type { PublishedTokenKey } from "./descriptor.ts";
 import { serveGuarded } from "./http_front.ts";
 import { healthResponse, httpConnectionLimits, nodeHealth } from "./health.ts";
+import { watchEventLoop } from "./event_loop.ts";
 
 /** A part of a node that runs in the background (cascade mixer, Sphinx mix). */
 export interface NodeService {
@@ -393,6 +394,7 @@ export async function startNode(
     publish().catch((error) => logger.log("warn", "publish_failed", { error }));
   }, PUBLISH_INTERVAL_MS);
   Deno.unrefTimer(refresh);
+  const stopLoopProbe = watchEventLoop(metrics, logger); // issue 11 §10: stalls are measured
   let stopping: Promise<void> | undefined;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
@@ -401,6 +403,7 @@ export async function startNode(
       logger.log("info", "node_stopping", {});
       clearInterval(refresh);
       clearTimeout(retry);
+      stopLoopProbe();
       for (const s of services) await s.stop();
       await server.shutdown();
       await store.commit();

@@ -20,8 +20,10 @@ import {
   SIGNING_LABELS,
   signParts,
   textPart,
+  verifyDigest,
   verifyParts,
 } from "./identity.ts";
+import { labelledDigestAsync } from "./async_digest.ts";
 
 /**
  * Post types the board understands: a mixing job's `job`, `inputs`, `close`, `mix`, a
@@ -166,6 +168,45 @@ export function verifyPost(post: Post): void {
   verifyParts(post.author, {
     label: SIGNING_LABELS.post,
     parts: postParts(post),
+    signature: post.signature,
+    what: `post '${post.type}' of job '${post.job}'`,
+  });
+}
+
+/**
+ * {@linkcode postDigest}, hashed off the event loop when the body is big (issue 11 §10).
+ *
+ * @param post the post
+ * @returns 64 bytes, equal to `postDigest(post)`
+ * @example
+ * ```ts
+ * import { generateIdentity } from "./identity.ts";
+ * import { createPost, postDigestAsync } from "./posts.ts";
+ * const post = createPost(generateIdentity(), { job: "j", type: "close", body: { v: 1, kind: "node.close" } });
+ * console.assert((await postDigestAsync(post)).length === 64);
+ * ```
+ */
+export async function postDigestAsync(post: Omit<Post, "signature">): Promise<Uint8Array> {
+  return await labelledDigestAsync(SIGNING_LABELS.post, postParts(post));
+}
+
+/**
+ * {@linkcode verifyPost} given the post's digest (from {@linkcode postDigestAsync}).
+ *
+ * @param post the post
+ * @param digest `postDigest(post)`
+ * @throws {VerificationError} when the signature does not verify
+ * @example
+ * ```ts
+ * import { generateIdentity } from "./identity.ts";
+ * import { createPost, postDigest, verifyPostDigest } from "./posts.ts";
+ * const post = createPost(generateIdentity(), { job: "j", type: "close", body: { v: 1, kind: "node.close" } });
+ * verifyPostDigest(post, postDigest(post));
+ * ```
+ */
+export function verifyPostDigest(post: Post, digest: Uint8Array): void {
+  verifyDigest(post.author, {
+    digest,
     signature: post.signature,
     what: `post '${post.type}' of job '${post.job}'`,
   });

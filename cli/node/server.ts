@@ -10,6 +10,7 @@ import { decodeMsgpack } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { toBase64Url } from "../../core/bytes.ts";
 import { RequestVerifier } from "./auth.ts";
+import { sha256Async } from "./async_digest.ts";
 import { errorResponse, HttpError } from "./http_error.ts";
 import type { Logger } from "./log.ts";
 import type { MetricsRegistry } from "./metrics.ts";
@@ -305,6 +306,8 @@ export function createHandler(
           path: url.pathname + url.search,
           body,
           headers: request.headers,
+          // A big body is hashed off the event loop (issue 11 §10).
+          bodyDigest: await sha256Async(body),
         });
         limit(`key:${toBase64Url(signer)}`);
       }

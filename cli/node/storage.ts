@@ -68,8 +68,6 @@ export class Store {
    * fails and every waiter is rejected; nobody acknowledges a write that was undone.
    */
   #broken: unknown;
-  /** Long writes in progress: the group commit waits for them (see {@linkcode Store.hold}). */
-  #holds = 0;
   #closers: (() => void)[] = [];
   /** Statements of the hot paths, compiled once (see {@linkcode Store.prepared}). */
   #statements = new Map<string, StatementSync>();
@@ -153,28 +151,6 @@ export class Store {
    */
   onCommit(fn: () => void): void {
     this.#hooks.push(fn);
-  }
-
-  /**
-   * Holds the group commit while a long write is done in chunks across event-loop turns
-   * (issue 11 §10: a big post must not stall the node). Other writers go on writing into
-   * the same transaction; every commit waits until the hold is released, so nothing of a
-   * half-done long write is ever committed. The holder must undo its partial writes itself
-   * (plain DELETEs, not a savepoint: others' writes are interleaved) if it fails.
-   *
-   * @returns the release function (idempotent)
-   */
-  hold(): () => void {
-    this.#holds++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#holds--;
-      if (this.#holds === 0 && (this.#waiters.length > 0 || this.#broken !== undefined)) {
-        this.#timer ??= setTimeout(() => this.#flush(), 0);
-      }
-    };
   }
 
   /**
@@ -364,11 +340,10 @@ export class Store {
     return queued;
   }
 
-  #flush(force = false, syncNow = false): void {
+  #flush(syncNow = false): void {
     this.#timer = undefined;
     clearTimeout(this.#lazyTimer);
     this.#lazyTimer = undefined;
-    if (this.#holds > 0 && !force) return; // re-scheduled when the hold is released
     const waiters = this.#waiters.splice(0);
     if (this.#broken !== undefined) {
       const reported = this.#fail(this.#broken);
@@ -437,7 +412,7 @@ export class Store {
     if (!this.#inTransaction) return;
     let failure: unknown;
     this.#waiters.push({ resolve: () => {}, reject: (e) => (failure ??= e) });
-    this.#flush(true, true);
+    this.#flush(true);
     if (failure !== undefined) throw failure;
   }
 
@@ -446,7 +421,7 @@ export class Store {
     if (this.#closed) return;
     clearTimeout(this.#timer);
     clearTimeout(this.#lazyTimer);
-    this.#flush(true, true);
+    this.#flush(true);
     if (this.#deferred) {
       try {
         this.#walFile().syncSync(); // what earlier COMMITs still wait for
