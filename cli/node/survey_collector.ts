@@ -212,7 +212,20 @@ export interface SurveyCollectorOptions {
   metrics: MetricsRegistry;
   /** Clock (default Date.now). */
   now?: () => number;
+  /**
+   * Most reports being stored at once (received, their COMMIT not yet done); beyond it a
+   * submission is answered `503 busy` with Retry-After (default 20,000).
+   */
+  maxAcceptQueue?: number;
+  /**
+   * Most reports acknowledged and not yet counted (waiting for a batch or being mixed);
+   * beyond it a submission is answered `503 busy` with Retry-After (default 5,000,000).
+   */
+  maxPendingReports?: number;
 }
+
+/** Seconds a device is asked to wait when the collector is busy (Retry-After). */
+export const SURVEY_BUSY_RETRY_SECONDS = 1;
 
 /**
  * The collector: stores admitted packets, moves them through cascade jobs, counts
@@ -231,6 +244,12 @@ export class SurveyCollector {
   #poll: PollLoop;
   #views = new Map<string, { key: string; view: SurveyRoundView }>();
   #now: () => number;
+  /** Reports of submissions being stored (their COMMIT not yet done). */
+  #accepting = 0;
+  /** Per survey: reports waiting for a batch (kept in memory, read from the store once). */
+  #waitingCount = new Map<string, number>();
+  /** Reports acknowledged and not yet counted, all surveys (undefined: read from the store). */
+  #pendingCount: number | undefined;
 
   /**
    * Creates the collector and its tables.
@@ -321,24 +340,82 @@ export class SurveyCollector {
    */
   async accept(survey: CollectedSurvey, packets: readonly Uint8Array[]): Promise<number> {
     const { store } = this.#o;
+    const busy = (what: string) =>
+      new HttpError(503, "busy", `The collector ${what}; nothing was stored, retry later`, {
+        "retry-after": String(SURVEY_BUSY_RETRY_SECONDS),
+      });
+    if (this.#accepting + packets.length > (this.#o.maxAcceptQueue ?? 20_000)) {
+      this.#refused(survey, packets.length);
+      throw busy("is storing too many reports at once");
+    }
+    if (this.#pending() + packets.length > (this.#o.maxPendingReports ?? 5_000_000)) {
+      this.#refused(survey, packets.length);
+      throw busy("holds too many reports not yet mixed");
+    }
     const now = this.#now();
+    // Group commit: every submission received while a COMMIT is pending shares it.
     store.write(() => {
-      const insert = store.db.prepare(
+      const insert = store.prepared(
         "INSERT INTO survey_pending (survey, received, packet) VALUES (?, ?, ?)",
       );
       for (const p of packets) insert.run(survey.definition.id, now, p);
     });
-    await store.commit();
+    const id = survey.definition.id;
+    this.#waitingCount.set(id, this.#waiting(survey) + packets.length);
+    this.#pendingCount = this.#pending() + packets.length;
+    this.#accepting += packets.length;
+    try {
+      await store.commit();
+    } catch (error) {
+      // Not stored: the counts are read again from the store.
+      this.#waitingCount.clear();
+      this.#pendingCount = undefined;
+      throw error;
+    } finally {
+      this.#accepting -= packets.length;
+    }
     this.#o.metrics.counter("panoramix_survey_reports_received_total", "Reports acknowledged")
-      .inc(packets.length, { survey: survey.definition.id });
+      .inc(packets.length, { survey: id });
     if (this.#waiting(survey) >= survey.batchReports) this.#poll.wake();
     return this.currentRound(survey).index;
   }
 
+  #refused(survey: CollectedSurvey, n: number): void {
+    this.#o.metrics.counter(
+      "panoramix_survey_reports_busy_total",
+      "Reports answered 503 busy (not stored; the device retries)",
+    ).inc(n, { survey: survey.definition.id });
+  }
+
   #waiting(survey: CollectedSurvey): number {
-    return (this.#o.store.db.prepare(
-      "SELECT count(*) AS n FROM survey_pending WHERE survey = ? AND batch IS NULL",
-    ).get(survey.definition.id) as { n: number }).n;
+    const id = survey.definition.id;
+    let n = this.#waitingCount.get(id);
+    if (n === undefined) {
+      n = (this.#o.store.db.prepare(
+        "SELECT count(*) AS n FROM survey_pending WHERE survey = ? AND batch IS NULL",
+      ).get(id) as { n: number }).n;
+      this.#waitingCount.set(id, n);
+    }
+    return n;
+  }
+
+  #pending(): number {
+    this.#pendingCount ??=
+      (this.#o.store.db.prepare("SELECT count(*) AS n FROM survey_pending").get() as { n: number })
+        .n;
+    return this.#pendingCount;
+  }
+
+  /**
+   * Batch work (forming, posting, counting) yields to acceptance: while submissions are
+   * being stored, it waits (up to `maxMs`), so a burst of reports is answered first and
+   * the batches catch up after.
+   */
+  async #yieldToAccepts(maxMs = 500): Promise<void> {
+    const until = performance.now() + maxMs;
+    while (this.#accepting > 0 && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
   }
 
   /** Starts polling. */
@@ -359,12 +436,17 @@ export class SurveyCollector {
   async tick(): Promise<number> {
     let counted = 0;
     for (const survey of this.#byId.values()) {
-      while (this.#waiting(survey) >= survey.batchReports) await this.#formBatch(survey);
+      while (this.#waiting(survey) >= survey.batchReports) {
+        await this.#yieldToAccepts();
+        await this.#formBatch(survey);
+      }
       const rows = this.#o.store.db.prepare(
         "SELECT batch, state FROM survey_batches WHERE survey = ? AND state != 'counted' ORDER BY formed",
       ).all(survey.definition.id) as { batch: string; state: string }[];
       for (const row of rows) {
+        await this.#yieldToAccepts();
         if (row.state === "posting") await this.#send(row.batch);
+        await this.#yieldToAccepts();
         if (await this.#countIfMixed(survey, row.batch)) {
           counted++;
           await this.#archive(row.batch);
@@ -478,6 +560,7 @@ export class SurveyCollector {
         "UPDATE survey_pending SET batch = ? WHERE survey = ? AND batch IS NULL AND seq <= ?",
       ).run(job, survey.definition.id, rows[rows.length - 1]!.seq);
     });
+    this.#waitingCount.delete(survey.definition.id);
     await store.commit();
     this.#o.logger.log("info", "survey_batch_formed", {
       survey: survey.definition.id,
@@ -566,6 +649,7 @@ export class SurveyCollector {
       ).run(now, accepted, rejected, batch);
       store.db.prepare("DELETE FROM survey_pending WHERE batch = ?").run(batch);
     });
+    this.#pendingCount = undefined;
     await store.commit();
     metrics.counter("panoramix_survey_reports_counted_total", "Mixed reports counted")
       .inc(accepted, { survey: id });
@@ -818,6 +902,13 @@ export function surveyCollectorRoutes(
   ];
 }
 
+function positive(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(`Config option '${name}' must be an integer ≥ 1, got ${String(value)}`);
+  }
+  return value;
+}
+
 /**
  * The survey role as a node service.
  *
@@ -838,12 +929,20 @@ export async function surveyService(
   if (runs.length === 0) {
     throw new ConfigError("Config option 'survey.surveys' must list at least one survey");
   }
+  // The WAL fsync off the JavaScript thread (acknowledgements still wait for it), so a
+  // burst's submissions are parsed while the last group commit syncs; not with the board
+  // or directory role, which vouch for committed rows (Store.deferSync).
+  if (!ctx.config.roles.includes("board") && !ctx.config.roles.includes("directory")) {
+    ctx.store.deferSync();
+  }
   const collector = new SurveyCollector({
     store: ctx.store,
     identity: ctx.identity,
     boardUrl,
     surveys: await Promise.all(runs.map(loadCollectedSurvey)),
     pollIntervalMs: ctx.config.survey.pollIntervalMs,
+    maxAcceptQueue: positive(ctx.config.survey.maxAcceptQueue, "survey.maxAcceptQueue"),
+    maxPendingReports: positive(ctx.config.survey.maxPendingReports, "survey.maxPendingReports"),
     logger: ctx.logger.child({ role: "survey" }),
     metrics: ctx.metrics,
   });

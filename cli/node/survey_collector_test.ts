@@ -8,9 +8,11 @@ import {
   fetchSurveyInfo,
   sealSurveyReport,
   submitSurveyPackets,
+  submitSurveyPacketsUntilAcknowledged,
   type SurveyDefinition,
   SurveyDevice,
   surveyRespond,
+  SurveySubmitError,
 } from "../../plugins/survey/mod.ts";
 import { seededRandom } from "../../core/random.ts";
 import { NodeProcess } from "./cluster.ts";
@@ -290,6 +292,56 @@ Deno.test("survey collector: a packet sent twice (a device retry) is counted onc
     const items = await fetch(`${t.board.url}/v1/board/jobs/${job.job}/items?stage=0`);
     assert.equal(items.status, 410);
     await items.body?.cancel();
+  } finally {
+    await t.net.close();
+  }
+});
+
+Deno.test("survey collector: a burst faster than it can batch is answered (503 busy when its accept queue is full, devices retry) and every acknowledged report is counted", async () => {
+  const t = await startSurveyNetwork([{ definition: tiny, batchReports: 10, maxBatchReports: 20 }]);
+  try {
+    // A small accept queue: at most 10 reports being stored at once, so a burst of 30
+    // devices overflows it and some are told 503 busy (Retry-After) instead of waiting.
+    const config = JSON.parse(await Deno.readTextFile(t.collectorConfig));
+    config.survey.maxAcceptQueue = 10;
+    await Deno.writeTextFile(t.collectorConfig, JSON.stringify(config));
+    const node = await t.net.start({ name: "collector", roles: ["survey"] });
+    const info = await fetchSurveyInfo({ collector: node.url, survey: tiny.id });
+    const random = seededRandom("collector-burst");
+    const devices: Uint8Array[][] = [];
+    for (let i = 0; i < 30; i++) {
+      const reports = surveyRespond(tiny, { answers: { color: "blue", speed: 70 }, random });
+      devices.push(await Promise.all(reports.map((r) => sealSurveyReport(r, info.cascade))));
+    }
+    const statuses: number[] = [];
+    // All 30 devices (60 reports, 6 batches' worth) submit at once; each keeps its reports
+    // until they are acknowledged.
+    const acks = await Promise.all(
+      devices.map((packets) =>
+        submitSurveyPacketsUntilAcknowledged(packets, {
+          collector: node.url,
+          survey: tiny.id,
+          retryForMs: 60_000,
+          onRetry: (_attempt, error) => {
+            if (error instanceof SurveySubmitError) statuses.push(error.status);
+          },
+        })
+      ),
+    );
+    assert.equal(acks.reduce((a, x) => a + x.accepted, 0), 60);
+    assert.ok(statuses.length > 0 && statuses.every((s) => s === 503), `retries: ${statuses}`);
+    const metrics = await fetch(`${node.url}/metrics`).then((r) => r.text());
+    assert.match(metrics, /panoramix_survey_reports_busy_total\{survey="tiny"\} [1-9]/);
+    // Every acknowledged report is counted, except fewer than one batch that waits for more.
+    const final = await until("every acknowledged report counted or waiting", async () => {
+      const r = await rounds(node.url, tiny.id);
+      const counted = r.rounds.reduce((a, x) => a + x.reports[0]! + x.reports[1]!, 0);
+      return r.pending.mixing === 0 && counted + r.pending.waiting === 60
+        ? { counted, waiting: r.pending.waiting }
+        : undefined;
+    });
+    assert.ok(final.waiting < 10, `${final.waiting} reports still waiting`);
+    assert.ok(final.counted >= 50, `${final.counted} counted`);
   } finally {
     await t.net.close();
   }
