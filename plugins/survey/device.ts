@@ -550,14 +550,16 @@ export class SurveyDevice {
    * the answers, seals them for the cascade and posts them.
    *
    * @param answers true answers by question id
-   * @param options collector URL (the survey is this device's), fetch, and a token
-   *   source for collectors that require tokens (one token per round's request)
+   * @param options collector URL (the survey is this device's), fetch, a token
+   *   source for collectors that require tokens (one token per round's request), and
+   *   `retryForMs`: keep retrying the submission (busy collector, no answer) this long
+   *   before giving up (default: one try)
    * @returns what was sent and withheld
    * @throws {PanoramixError} when the collector cannot be reached or refuses
    */
   async report(
     answers: Readonly<Record<string, SurveyAnswer>>,
-    options: { collector: string; fetch?: typeof fetch; token?: TokenSource },
+    options: { collector: string; fetch?: typeof fetch; token?: TokenSource; retryForMs?: number },
   ): Promise<SurveyDeviceRound & { round: number; sent: number }> {
     const target = { ...options, survey: this.definition.id };
     const info = await fetchSurveyInfo(target);
@@ -567,7 +569,10 @@ export class SurveyDevice {
     const round = this.respond(answers, info.round.index);
     const packets: Uint8Array[] = [];
     for (const r of round.reports) packets.push(await sealSurveyReport(r, info.cascade));
-    const sent = packets.length === 0 ? 0 : (await submitSurveyPackets(packets, target)).accepted;
+    const submit = options.retryForMs === undefined
+      ? submitSurveyPackets
+      : submitSurveyPacketsUntilAcknowledged;
+    const sent = packets.length === 0 ? 0 : (await submit(packets, target)).accepted;
     return { ...round, round: info.round.index, sent };
   }
 }
