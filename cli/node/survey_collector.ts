@@ -441,12 +441,13 @@ export class SurveyCollector {
         await this.#formBatch(survey);
       }
       const rows = this.#o.store.db.prepare(
-        "SELECT batch, state FROM survey_batches WHERE survey = ? AND state != 'counted' ORDER BY formed",
+        "SELECT batch, state FROM survey_batches WHERE survey = ? AND state IN ('posting', 'mixing') ORDER BY formed",
       ).all(survey.definition.id) as { batch: string; state: string }[];
       for (const row of rows) {
         await this.#yieldToAccepts();
         if (row.state === "posting") await this.#send(row.batch);
         await this.#yieldToAccepts();
+        if (this.#stateOf(row.batch) === "refused") continue;
         if (await this.#countIfMixed(survey, row.batch)) {
           counted++;
           await this.#archive(row.batch);
@@ -582,17 +583,56 @@ export class SurveyCollector {
       identity: this.#o.identity,
       timeoutMs: 60_000,
     });
-    for (const post of posts) {
-      try {
-        await client.submitPost(post);
-      } catch (error) {
-        // 409 after a crash: the board is past this post (e.g. the job is already closed).
-        if (!(error instanceof NodeHttpError && error.status === 409)) throw error;
-        this.#o.logger.log("warn", "survey_post_conflict", {
-          batch,
-          type: post.type,
-          error: error.message,
-        });
+    for (let k = 0; k < posts.length; k++) {
+      for (;;) {
+        const post = posts[k]!;
+        try {
+          await client.submitPost(post);
+          break;
+        } catch (error) {
+          if (!(error instanceof NodeHttpError)) throw error;
+          const refusal = error.status >= 400 && error.status < 500 && error.status !== 408 &&
+            error.status !== 429;
+          // The board refused one input it names (e.g. a copy of an input already in the job):
+          // that report is refused (logged, counted as rejected); the others go in a new post.
+          const named = /inputs\.items\[(\d+)\]/.exec(error.message);
+          if (post.type === "inputs" && refusal && named) {
+            const body = readEnvelope(decodeMsgpack(post.body, "inputs post"), "node.inputs");
+            const items = body.items as unknown[];
+            const bad = Number(named[1]);
+            if (bad < items.length && items.length > 1) {
+              this.#refusedReports(batch, 1, error.message);
+              posts[k] = createPost(this.#o.identity, {
+                job: post.job,
+                type: "inputs",
+                body: { ...body, items: items.filter((_, i) => i !== bad) },
+              });
+              // A restarted collector re-sends the new post, not the refused one.
+              store.write(() =>
+                store.db.prepare("UPDATE survey_batches SET posts = ? WHERE batch = ?")
+                  .run(encodeMsgpack(posts.map(postToEnvelope)), batch)
+              );
+              await store.commit();
+              continue;
+            }
+          }
+          // 409 after a crash: the board is past this post (e.g. the job is already closed).
+          if (error.status === 409) {
+            this.#o.logger.log("warn", "survey_post_conflict", {
+              batch,
+              type: post.type,
+              error: error.message,
+            });
+            break;
+          }
+          if (refusal) {
+            // Refused for good: the batch is abandoned, its reports counted as refused, so
+            // the batches after it go on (a batch retried forever would hold them all up).
+            await this.#abandon(batch, error.message);
+            return;
+          }
+          throw error;
+        }
       }
     }
     store.write(() =>
@@ -600,6 +640,37 @@ export class SurveyCollector {
     );
     await store.commit();
     this.#o.logger.log("info", "survey_batch_sent", { batch, posts: posts.length });
+  }
+
+  #refusedReports(batch: string, n: number, reason: string): void {
+    const survey = this.#o.store.db.prepare("SELECT survey FROM survey_batches WHERE batch = ?")
+      .get(batch) as { survey: string };
+    this.#o.metrics.counter(
+      "panoramix_survey_reports_refused_total",
+      "Acknowledged reports the board refused as a batch's inputs (logged)",
+    ).inc(n, { survey: survey.survey });
+    this.#o.logger.log("error", "survey_reports_refused", { batch, reports: n, error: reason });
+  }
+
+  #stateOf(batch: string): string {
+    return (this.#o.store.db.prepare("SELECT state FROM survey_batches WHERE batch = ?")
+      .get(batch) as { state: string }).state;
+  }
+
+  async #abandon(batch: string, reason: string): Promise<void> {
+    const { store } = this.#o;
+    const row = store.db.prepare("SELECT items FROM survey_batches WHERE batch = ?").get(batch) as {
+      items: number;
+    };
+    store.write(() => {
+      store.db.prepare(
+        "UPDATE survey_batches SET state = 'refused', counted = ?, accepted = 0, rejected = ?, posts = x'' WHERE batch = ?",
+      ).run(this.#now(), row.items, batch);
+      store.db.prepare("DELETE FROM survey_pending WHERE batch = ?").run(batch);
+    });
+    this.#pendingCount = undefined;
+    await store.commit();
+    this.#refusedReports(batch, row.items, reason);
   }
 
   async #countIfMixed(survey: CollectedSurvey, batch: string): Promise<boolean> {
