@@ -353,6 +353,9 @@ export class SurveyCollector {
       throw busy("holds too many reports not yet mixed");
     }
     const now = this.#now();
+    // The counts before the insert (read from the store once, they would include it after).
+    const waiting = this.#waiting(survey);
+    const pending = this.#pending();
     // Group commit: every submission received while a COMMIT is pending shares it.
     store.write(() => {
       const insert = store.prepared(
@@ -361,8 +364,8 @@ export class SurveyCollector {
       for (const p of packets) insert.run(survey.definition.id, now, p);
     });
     const id = survey.definition.id;
-    this.#waitingCount.set(id, this.#waiting(survey) + packets.length);
-    this.#pendingCount = this.#pending() + packets.length;
+    this.#waitingCount.set(id, waiting + packets.length);
+    this.#pendingCount = pending + packets.length;
     this.#accepting += packets.length;
     try {
       await store.commit();
@@ -504,6 +507,12 @@ export class SurveyCollector {
       packet: Uint8Array;
       received: number;
     }[];
+    // Never a batch below batchReports (the accountant's minimum): the count is checked
+    // against the store itself.
+    if (rows.length < survey.batchReports) {
+      this.#waitingCount.delete(survey.definition.id);
+      return;
+    }
     const round = this.currentRound(survey).index;
     const nonce = toHex(crypto.getRandomValues(new Uint8Array(6)));
     const job = `sv.${survey.definition.id.replace(/:/g, "_").slice(0, 32)}.${round}.${nonce}`;

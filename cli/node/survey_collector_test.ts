@@ -343,6 +343,14 @@ Deno.test("survey collector: a burst faster than it can batch is answered (503 b
     });
     assert.ok(final.waiting < 10, `${final.waiting} reports still waiting`);
     assert.ok(final.counted >= 50, `${final.counted} counted`);
+    // No batch below batchReports (the accountant's minimum), also when formed in a hurry.
+    const { jobs } = await fetch(`${t.board.url}/v1/board/jobs`).then((r) => r.json()) as {
+      jobs: { inputs: number }[];
+    };
+    assert.ok(
+      jobs.length >= 3 && jobs.every((j) => j.inputs >= 10 && j.inputs <= 20),
+      JSON.stringify(jobs.map((j) => j.inputs)),
+    );
   } finally {
     await t.net.close();
   }
