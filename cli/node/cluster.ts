@@ -189,6 +189,8 @@ export class NodeProcess {
       onLine?: (line: string) => void;
       /** Extra `deno run` flags, e.g. `--cpu-prof` (profiling a node). */
       denoFlags?: string[];
+      /** Run under `nice -n` this value (lower CPU priority, e.g. a load run's cascade). */
+      nice?: number;
     } = {},
   ): Promise<NodeProcess> {
     const readyFile = `${configPath}.ready.json`;
@@ -197,9 +199,14 @@ export class NodeProcess {
     const limit = options.openFiles === undefined
       ? []
       : [`--nofile=${options.openFiles}:${options.openFiles}`, Deno.execPath()];
-    const child = new Deno.Command(limit.length > 0 ? "prlimit" : Deno.execPath(), {
+    // nice and prlimit exec the next program: the pid stays the node's.
+    const wrap = [
+      ...(options.nice ? ["nice", "-n", String(options.nice)] : []),
+      ...(limit.length > 0 ? ["prlimit", ...limit] : [Deno.execPath()]),
+    ];
+    const child = new Deno.Command(wrap[0]!, {
       args: [
-        ...limit,
+        ...wrap.slice(1),
         "run",
         ...(options.denoFlags ?? []),
         ...PERMISSIONS,

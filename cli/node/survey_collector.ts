@@ -212,7 +212,20 @@ export interface SurveyCollectorOptions {
   metrics: MetricsRegistry;
   /** Clock (default Date.now). */
   now?: () => number;
+  /**
+   * Most reports being stored at once (received, their COMMIT not yet done); beyond it a
+   * submission is answered `503 busy` with Retry-After (default 20,000).
+   */
+  maxAcceptQueue?: number;
+  /**
+   * Most reports acknowledged and not yet counted (waiting for a batch or being mixed);
+   * beyond it a submission is answered `503 busy` with Retry-After (default 5,000,000).
+   */
+  maxPendingReports?: number;
 }
+
+/** Seconds a device is asked to wait when the collector is busy (Retry-After). */
+export const SURVEY_BUSY_RETRY_SECONDS = 1;
 
 /**
  * The collector: stores admitted packets, moves them through cascade jobs, counts
@@ -231,6 +244,12 @@ export class SurveyCollector {
   #poll: PollLoop;
   #views = new Map<string, { key: string; view: SurveyRoundView }>();
   #now: () => number;
+  /** Reports of submissions being stored (their COMMIT not yet done). */
+  #accepting = 0;
+  /** Per survey: reports waiting for a batch (kept in memory, read from the store once). */
+  #waitingCount = new Map<string, number>();
+  /** Reports acknowledged and not yet counted, all surveys (undefined: read from the store). */
+  #pendingCount: number | undefined;
 
   /**
    * Creates the collector and its tables.
@@ -321,24 +340,85 @@ export class SurveyCollector {
    */
   async accept(survey: CollectedSurvey, packets: readonly Uint8Array[]): Promise<number> {
     const { store } = this.#o;
+    const busy = (what: string) =>
+      new HttpError(503, "busy", `The collector ${what}; nothing was stored, retry later`, {
+        "retry-after": String(SURVEY_BUSY_RETRY_SECONDS),
+      });
+    if (this.#accepting + packets.length > (this.#o.maxAcceptQueue ?? 20_000)) {
+      this.#refused(survey, packets.length);
+      throw busy("is storing too many reports at once");
+    }
+    if (this.#pending() + packets.length > (this.#o.maxPendingReports ?? 5_000_000)) {
+      this.#refused(survey, packets.length);
+      throw busy("holds too many reports not yet mixed");
+    }
     const now = this.#now();
+    // The counts before the insert (read from the store once, they would include it after).
+    const waiting = this.#waiting(survey);
+    const pending = this.#pending();
+    // Group commit: every submission received while a COMMIT is pending shares it.
     store.write(() => {
-      const insert = store.db.prepare(
+      const insert = store.prepared(
         "INSERT INTO survey_pending (survey, received, packet) VALUES (?, ?, ?)",
       );
       for (const p of packets) insert.run(survey.definition.id, now, p);
     });
-    await store.commit();
+    const id = survey.definition.id;
+    this.#waitingCount.set(id, waiting + packets.length);
+    this.#pendingCount = pending + packets.length;
+    this.#accepting += packets.length;
+    try {
+      await store.commit();
+    } catch (error) {
+      // Not stored: the counts are read again from the store.
+      this.#waitingCount.clear();
+      this.#pendingCount = undefined;
+      throw error;
+    } finally {
+      this.#accepting -= packets.length;
+    }
     this.#o.metrics.counter("panoramix_survey_reports_received_total", "Reports acknowledged")
-      .inc(packets.length, { survey: survey.definition.id });
+      .inc(packets.length, { survey: id });
     if (this.#waiting(survey) >= survey.batchReports) this.#poll.wake();
     return this.currentRound(survey).index;
   }
 
+  #refused(survey: CollectedSurvey, n: number): void {
+    this.#o.metrics.counter(
+      "panoramix_survey_reports_busy_total",
+      "Reports answered 503 busy (not stored; the device retries)",
+    ).inc(n, { survey: survey.definition.id });
+  }
+
   #waiting(survey: CollectedSurvey): number {
-    return (this.#o.store.db.prepare(
-      "SELECT count(*) AS n FROM survey_pending WHERE survey = ? AND batch IS NULL",
-    ).get(survey.definition.id) as { n: number }).n;
+    const id = survey.definition.id;
+    let n = this.#waitingCount.get(id);
+    if (n === undefined) {
+      n = (this.#o.store.db.prepare(
+        "SELECT count(*) AS n FROM survey_pending WHERE survey = ? AND batch IS NULL",
+      ).get(id) as { n: number }).n;
+      this.#waitingCount.set(id, n);
+    }
+    return n;
+  }
+
+  #pending(): number {
+    this.#pendingCount ??=
+      (this.#o.store.db.prepare("SELECT count(*) AS n FROM survey_pending").get() as { n: number })
+        .n;
+    return this.#pendingCount;
+  }
+
+  /**
+   * Batch work (forming, posting, counting) yields to acceptance: while submissions are
+   * being stored, it waits (up to `maxMs`), so a burst of reports is answered first and
+   * the batches catch up after.
+   */
+  async #yieldToAccepts(maxMs = 500): Promise<void> {
+    const until = performance.now() + maxMs;
+    while (this.#accepting > 0 && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
   }
 
   /** Starts polling. */
@@ -359,12 +439,18 @@ export class SurveyCollector {
   async tick(): Promise<number> {
     let counted = 0;
     for (const survey of this.#byId.values()) {
-      while (this.#waiting(survey) >= survey.batchReports) await this.#formBatch(survey);
+      while (this.#waiting(survey) >= survey.batchReports) {
+        await this.#yieldToAccepts();
+        await this.#formBatch(survey);
+      }
       const rows = this.#o.store.db.prepare(
-        "SELECT batch, state FROM survey_batches WHERE survey = ? AND state != 'counted' ORDER BY formed",
+        "SELECT batch, state FROM survey_batches WHERE survey = ? AND state IN ('posting', 'mixing') ORDER BY formed",
       ).all(survey.definition.id) as { batch: string; state: string }[];
       for (const row of rows) {
+        await this.#yieldToAccepts();
         if (row.state === "posting") await this.#send(row.batch);
+        await this.#yieldToAccepts();
+        if (this.#stateOf(row.batch) === "refused") continue;
         if (await this.#countIfMixed(survey, row.batch)) {
           counted++;
           await this.#archive(row.batch);
@@ -421,6 +507,12 @@ export class SurveyCollector {
       packet: Uint8Array;
       received: number;
     }[];
+    // Never a batch below batchReports (the accountant's minimum): the count is checked
+    // against the store itself.
+    if (rows.length < survey.batchReports) {
+      this.#waitingCount.delete(survey.definition.id);
+      return;
+    }
     const round = this.currentRound(survey).index;
     const nonce = toHex(crypto.getRandomValues(new Uint8Array(6)));
     const job = `sv.${survey.definition.id.replace(/:/g, "_").slice(0, 32)}.${round}.${nonce}`;
@@ -478,6 +570,7 @@ export class SurveyCollector {
         "UPDATE survey_pending SET batch = ? WHERE survey = ? AND batch IS NULL AND seq <= ?",
       ).run(job, survey.definition.id, rows[rows.length - 1]!.seq);
     });
+    this.#waitingCount.delete(survey.definition.id);
     await store.commit();
     this.#o.logger.log("info", "survey_batch_formed", {
       survey: survey.definition.id,
@@ -499,17 +592,56 @@ export class SurveyCollector {
       identity: this.#o.identity,
       timeoutMs: 60_000,
     });
-    for (const post of posts) {
-      try {
-        await client.submitPost(post);
-      } catch (error) {
-        // 409 after a crash: the board is past this post (e.g. the job is already closed).
-        if (!(error instanceof NodeHttpError && error.status === 409)) throw error;
-        this.#o.logger.log("warn", "survey_post_conflict", {
-          batch,
-          type: post.type,
-          error: error.message,
-        });
+    for (let k = 0; k < posts.length; k++) {
+      for (;;) {
+        const post = posts[k]!;
+        try {
+          await client.submitPost(post);
+          break;
+        } catch (error) {
+          if (!(error instanceof NodeHttpError)) throw error;
+          const refusal = error.status >= 400 && error.status < 500 && error.status !== 408 &&
+            error.status !== 429;
+          // The board refused one input it names (e.g. a copy of an input already in the job):
+          // that report is refused (logged, counted as rejected); the others go in a new post.
+          const named = /inputs\.items\[(\d+)\]/.exec(error.message);
+          if (post.type === "inputs" && refusal && named) {
+            const body = readEnvelope(decodeMsgpack(post.body, "inputs post"), "node.inputs");
+            const items = body.items as unknown[];
+            const bad = Number(named[1]);
+            if (bad < items.length && items.length > 1) {
+              this.#refusedReports(batch, 1, error.message);
+              posts[k] = createPost(this.#o.identity, {
+                job: post.job,
+                type: "inputs",
+                body: { ...body, items: items.filter((_, i) => i !== bad) },
+              });
+              // A restarted collector re-sends the new post, not the refused one.
+              store.write(() =>
+                store.db.prepare("UPDATE survey_batches SET posts = ? WHERE batch = ?")
+                  .run(encodeMsgpack(posts.map(postToEnvelope)), batch)
+              );
+              await store.commit();
+              continue;
+            }
+          }
+          // 409 after a crash: the board is past this post (e.g. the job is already closed).
+          if (error.status === 409) {
+            this.#o.logger.log("warn", "survey_post_conflict", {
+              batch,
+              type: post.type,
+              error: error.message,
+            });
+            break;
+          }
+          if (refusal) {
+            // Refused for good: the batch is abandoned, its reports counted as refused, so
+            // the batches after it go on (a batch retried forever would hold them all up).
+            await this.#abandon(batch, error.message);
+            return;
+          }
+          throw error;
+        }
       }
     }
     store.write(() =>
@@ -517,6 +649,37 @@ export class SurveyCollector {
     );
     await store.commit();
     this.#o.logger.log("info", "survey_batch_sent", { batch, posts: posts.length });
+  }
+
+  #refusedReports(batch: string, n: number, reason: string): void {
+    const survey = this.#o.store.db.prepare("SELECT survey FROM survey_batches WHERE batch = ?")
+      .get(batch) as { survey: string };
+    this.#o.metrics.counter(
+      "panoramix_survey_reports_refused_total",
+      "Acknowledged reports the board refused as a batch's inputs (logged)",
+    ).inc(n, { survey: survey.survey });
+    this.#o.logger.log("error", "survey_reports_refused", { batch, reports: n, error: reason });
+  }
+
+  #stateOf(batch: string): string {
+    return (this.#o.store.db.prepare("SELECT state FROM survey_batches WHERE batch = ?")
+      .get(batch) as { state: string }).state;
+  }
+
+  async #abandon(batch: string, reason: string): Promise<void> {
+    const { store } = this.#o;
+    const row = store.db.prepare("SELECT items FROM survey_batches WHERE batch = ?").get(batch) as {
+      items: number;
+    };
+    store.write(() => {
+      store.db.prepare(
+        "UPDATE survey_batches SET state = 'refused', counted = ?, accepted = 0, rejected = ?, posts = x'' WHERE batch = ?",
+      ).run(this.#now(), row.items, batch);
+      store.db.prepare("DELETE FROM survey_pending WHERE batch = ?").run(batch);
+    });
+    this.#pendingCount = undefined;
+    await store.commit();
+    this.#refusedReports(batch, row.items, reason);
   }
 
   async #countIfMixed(survey: CollectedSurvey, batch: string): Promise<boolean> {
@@ -566,6 +729,7 @@ export class SurveyCollector {
       ).run(now, accepted, rejected, batch);
       store.db.prepare("DELETE FROM survey_pending WHERE batch = ?").run(batch);
     });
+    this.#pendingCount = undefined;
     await store.commit();
     metrics.counter("panoramix_survey_reports_counted_total", "Mixed reports counted")
       .inc(accepted, { survey: id });
@@ -818,6 +982,13 @@ export function surveyCollectorRoutes(
   ];
 }
 
+function positive(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(`Config option '${name}' must be an integer ≥ 1, got ${String(value)}`);
+  }
+  return value;
+}
+
 /**
  * The survey role as a node service.
  *
@@ -838,12 +1009,20 @@ export async function surveyService(
   if (runs.length === 0) {
     throw new ConfigError("Config option 'survey.surveys' must list at least one survey");
   }
+  // The WAL fsync off the JavaScript thread (acknowledgements still wait for it), so a
+  // burst's submissions are parsed while the last group commit syncs; not with the board
+  // or directory role, which vouch for committed rows (Store.deferSync).
+  if (!ctx.config.roles.includes("board") && !ctx.config.roles.includes("directory")) {
+    ctx.store.deferSync();
+  }
   const collector = new SurveyCollector({
     store: ctx.store,
     identity: ctx.identity,
     boardUrl,
     surveys: await Promise.all(runs.map(loadCollectedSurvey)),
     pollIntervalMs: ctx.config.survey.pollIntervalMs,
+    maxAcceptQueue: positive(ctx.config.survey.maxAcceptQueue, "survey.maxAcceptQueue"),
+    maxPendingReports: positive(ctx.config.survey.maxPendingReports, "survey.maxPendingReports"),
     logger: ctx.logger.child({ role: "survey" }),
     metrics: ctx.metrics,
   });

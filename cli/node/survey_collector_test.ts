@@ -8,11 +8,14 @@ import {
   fetchSurveyInfo,
   sealSurveyReport,
   submitSurveyPackets,
+  submitSurveyPacketsUntilAcknowledged,
   type SurveyDefinition,
   SurveyDevice,
   surveyRespond,
+  SurveySubmitError,
 } from "../../plugins/survey/mod.ts";
 import { seededRandom } from "../../core/random.ts";
+import { decodeMsgpack } from "../../core/envelope.ts";
 import { NodeProcess } from "./cluster.ts";
 import { freePort } from "./cluster.ts";
 import { startSurveyNetwork } from "./survey_test_support.ts";
@@ -291,6 +294,133 @@ Deno.test("survey collector: a packet sent twice (a device retry) is counted onc
     assert.equal(items.status, 410);
     await items.body?.cancel();
   } finally {
+    await t.net.close();
+  }
+});
+
+Deno.test("survey collector: a burst faster than it can batch is answered (503 busy when its accept queue is full, devices retry) and every acknowledged report is counted", async () => {
+  const t = await startSurveyNetwork([{ definition: tiny, batchReports: 10, maxBatchReports: 20 }]);
+  try {
+    // A small accept queue: at most 10 reports being stored at once, so a burst of 30
+    // devices overflows it and some are told 503 busy (Retry-After) instead of waiting.
+    const config = JSON.parse(await Deno.readTextFile(t.collectorConfig));
+    config.survey.maxAcceptQueue = 10;
+    await Deno.writeTextFile(t.collectorConfig, JSON.stringify(config));
+    const node = await t.net.start({ name: "collector", roles: ["survey"] });
+    const info = await fetchSurveyInfo({ collector: node.url, survey: tiny.id });
+    const random = seededRandom("collector-burst");
+    const devices: Uint8Array[][] = [];
+    for (let i = 0; i < 30; i++) {
+      const reports = surveyRespond(tiny, { answers: { color: "blue", speed: 70 }, random });
+      devices.push(await Promise.all(reports.map((r) => sealSurveyReport(r, info.cascade))));
+    }
+    const statuses: number[] = [];
+    // All 30 devices (60 reports, 6 batches' worth) submit at once; each keeps its reports
+    // until they are acknowledged.
+    const acks = await Promise.all(
+      devices.map((packets) =>
+        submitSurveyPacketsUntilAcknowledged(packets, {
+          collector: node.url,
+          survey: tiny.id,
+          retryForMs: 60_000,
+          onRetry: (_attempt, error) => {
+            if (error instanceof SurveySubmitError) statuses.push(error.status);
+          },
+        })
+      ),
+    );
+    assert.equal(acks.reduce((a, x) => a + x.accepted, 0), 60);
+    assert.ok(statuses.length > 0 && statuses.every((s) => s === 503), `retries: ${statuses}`);
+    const metrics = await fetch(`${node.url}/metrics`).then((r) => r.text());
+    assert.match(metrics, /panoramix_survey_reports_busy_total\{survey="tiny"\} [1-9]/);
+    // Every acknowledged report is counted, except fewer than one batch that waits for more.
+    const final = await until("every acknowledged report counted or waiting", async () => {
+      const r = await rounds(node.url, tiny.id);
+      const counted = r.rounds.reduce((a, x) => a + x.reports[0]! + x.reports[1]!, 0);
+      return r.pending.mixing === 0 && counted + r.pending.waiting === 60
+        ? { counted, waiting: r.pending.waiting }
+        : undefined;
+    });
+    assert.ok(final.waiting < 10, `${final.waiting} reports still waiting`);
+    assert.ok(final.counted >= 50, `${final.counted} counted`);
+    // No batch below batchReports (the accountant's minimum), also when formed in a hurry.
+    const { jobs } = await fetch(`${t.board.url}/v1/board/jobs`).then((r) => r.json()) as {
+      jobs: { inputs: number }[];
+    };
+    assert.ok(
+      jobs.length >= 3 && jobs.every((j) => j.inputs >= 10 && j.inputs <= 20),
+      JSON.stringify(jobs.map((j) => j.inputs)),
+    );
+  } finally {
+    await t.net.close();
+  }
+});
+
+Deno.test("survey collector: an input the board refuses is logged and counted as refused, the rest of its batch is counted, and a batch refused for good is abandoned without holding up the next", async () => {
+  const t = await startSurveyNetwork([{ definition: tiny, batchReports: 10 }]);
+  // A proxy in front of the board: the first batch's first inputs post is refused naming
+  // item 1 (as the board refuses a copy of an input), the second batch's with a reason
+  // naming no item.
+  const jobs: string[] = [];
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    const body = req.method === "POST" ? new Uint8Array(await req.arrayBuffer()) : undefined;
+    if (url.pathname === "/v1/board/posts" && body !== undefined) {
+      const post = decodeMsgpack(body, "post") as { type?: string; job?: string };
+      if (post.type === "inputs" && !jobs.includes(post.job!) && jobs.length < 2) {
+        jobs.push(post.job!);
+        const message = jobs.length === 1
+          ? "Value 'inputs.items[1]' is a copy of an input already in job"
+          : "Inputs refused for a reason that names no item";
+        return new Response(JSON.stringify({ error: "invalid_input", message }), {
+          status: jobs.length === 1 ? 409 : 400,
+          headers: { "content-type": "application/json" },
+        });
+      }
+    }
+    return await fetch(`${t.board.url}${url.pathname}${url.search}`, {
+      method: req.method,
+      headers: req.headers,
+      ...(body === undefined ? {} : { body }),
+    }).catch(() => new Response("board gone", { status: 502 }));
+  });
+  try {
+    const config = JSON.parse(await Deno.readTextFile(t.collectorConfig));
+    config.boardUrl = `http://127.0.0.1:${proxy.addr.port}`;
+    await Deno.writeTextFile(t.collectorConfig, JSON.stringify(config));
+    const node = await t.net.start({ name: "collector", roles: ["survey"] });
+    const info = await fetchSurveyInfo({ collector: node.url, survey: tiny.id });
+    const random = seededRandom("collector-refused");
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const reports = surveyRespond(tiny, { answers: { color: "red", speed: 50 }, random });
+        const packets = await Promise.all(reports.map((r) => sealSurveyReport(r, info.cascade)));
+        await submitSurveyPackets(packets, { collector: node.url, survey: tiny.id });
+      }
+    };
+    // First batch: 10 reports, one refused by the board, 9 counted.
+    await send(5);
+    const first = await until("the first batch counted", async () => {
+      const r = await rounds(node.url, tiny.id);
+      return r.rounds[0]?.batches === 1 ? r.rounds[0] : undefined;
+    });
+    assert.equal(first.reports[0]! + first.reports[1]!, 9);
+    // Second batch: refused for good, abandoned; the third batch is counted after it.
+    await send(5);
+    await until("the second batch abandoned", async () => {
+      const r = await rounds(node.url, tiny.id);
+      return r.pending.mixing === 0 && r.pending.waiting === 0 ? r : undefined;
+    });
+    await send(5);
+    const third = await until("the third batch counted", async () => {
+      const r = await rounds(node.url, tiny.id);
+      return r.rounds[0]?.batches === 2 ? r.rounds[0] : undefined;
+    });
+    assert.equal(third.reports[0]! + third.reports[1]!, 19);
+    const metrics = await fetch(`${node.url}/metrics`).then((r) => r.text());
+    assert.match(metrics, /panoramix_survey_reports_refused_total\{survey="tiny"\} 11\b/);
+  } finally {
+    await proxy.shutdown();
     await t.net.close();
   }
 });

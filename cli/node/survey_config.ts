@@ -39,6 +39,10 @@ export interface SurveySectionConfig {
   pollIntervalMs: number;
   /** Surveys run by the collector. */
   surveys: SurveyRunConfig[];
+  /** Most reports being stored at once; beyond it `503 busy` with Retry-After. */
+  maxAcceptQueue: number;
+  /** Most reports acknowledged and not yet counted; beyond it `503 busy` with Retry-After. */
+  maxPendingReports: number;
 }
 
 /** Documentation lines for `node init`. */
@@ -46,6 +50,10 @@ export const SURVEY_CONFIG_DOCS: Readonly<Record<string, string>> = {
   "survey.pollIntervalMs": "How often the survey collector forms, sends and counts batches, in ms",
   "survey.surveys":
     "Surveys the collector runs: [{definition, cascade, mixers, roundSeconds, batchReports, maxBatchReports}]",
+  "survey.maxAcceptQueue":
+    "Most reports being stored at once (their COMMIT pending); beyond it 503 busy with Retry-After",
+  "survey.maxPendingReports":
+    "Most reports acknowledged and not yet counted (waiting or mixing); beyond it 503 busy",
 };
 
 /**
@@ -59,7 +67,7 @@ export const SURVEY_CONFIG_DOCS: Readonly<Record<string, string>> = {
  * ```
  */
 export function defaultSurveySection(): SurveySectionConfig {
-  return { pollIntervalMs: 250, surveys: [] };
+  return { pollIntervalMs: 250, surveys: [], maxAcceptQueue: 20_000, maxPendingReports: 5_000_000 };
 }
 
 /**

@@ -19,9 +19,10 @@ import { toBase64Url } from "../../core/bytes.ts";
 import { seededRandom } from "../../core/random.ts";
 import {
   sealSurveyReport,
-  submitSurveyPackets,
+  submitSurveyPacketsUntilAcknowledged,
   type SurveyDefinition,
   surveyRespond,
+  SurveySubmitError,
 } from "../../plugins/survey/mod.ts";
 import { DatabaseSync } from "node:sqlite";
 import { writeEnvelopeFile } from "../files.ts";
@@ -67,6 +68,13 @@ export interface SurveyLoadOptions {
   logFile?: string;
   /** Profile every node with `deno run --cpu-prof` into this directory. */
   profileDir?: string;
+  /** How long a device retries a submission before giving up (default 120 s). */
+  retryForSeconds?: number;
+  /**
+   * `nice` value of the board and mixer processes (default 10): on loopback they share
+   * the collector's cores; in a deployment they are other machines. 0 = same priority.
+   */
+  niceCascade?: number;
 }
 
 /** Seconds spent in one stage of a batch, over the batches: median and maximum. */
@@ -91,14 +99,29 @@ export interface SurveyLoadResult {
   waiting: number;
   /** Offered sustained and burst rates (reports/s). */
   offered: { sustained: number; burst: number };
-  /** Submissions that failed (no answer) and were retried by their device. */
+  /** Submissions that failed (no answer, 503 busy) and were retried by their device. */
   retries: number;
+  /** Why submissions were retried: message → count. */
+  retryCauses: Record<string, number>;
+  /** Reports whose device gave up (no acknowledgement within the retry window): lost. */
+  lost: number;
   /** Acknowledged reports per second over the run, and during the burst. */
   ingestPerSecond: { run: number; burst: number };
   /** From a report's acknowledgement to its batch's counting, seconds. */
   ackToEstimate: { p50: number; p95: number; max: number };
   /** From a batch being full (its last report acknowledged) to its counting, seconds. */
   batchToEstimate: { p50: number; p95: number; max: number };
+  /**
+   * The burst: reports sent by its end; seconds from its end until all of those were
+   * counted (null: not within the run); the largest batch-full → estimate delay from the
+   * burst's start until then, and that delay's quantiles outside that window.
+   */
+  burst: {
+    sentByEnd: number;
+    catchUpSeconds: number | null;
+    maxDelayDuring: number;
+    delayOutside: { p50: number; p95: number; max: number };
+  };
   /** Time to answer `GET /v1/surveys/:survey/rounds` (the published estimates), seconds. */
   estimatesRequest: { p50: number; p95: number; max: number };
   /** CPU seconds of all node processes per report, in ms, and per process. */
@@ -322,9 +345,11 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     });
     const keys = written;
     const lines: string[] = [];
+    const nice = options.niceCascade ?? 10;
     if (options.profileDir !== undefined) await Deno.mkdir(options.profileDir, { recursive: true });
     for (const n of written.nodes) {
       const proc = await NodeProcess.spawn(n.configPath, {
+        ...(n.name === "collector" || nice === 0 ? {} : { nice }),
         onLine: (line: string) => {
           if (options.timeline) lines.push(line);
           if (options.logFile !== undefined) {
@@ -375,6 +400,9 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     const inflight = new Set<Promise<void>>();
     let burstAcked = 0;
     let retried = 0;
+    let lost = 0;
+    const retryForMs = (options.retryForSeconds ?? 120) * 1000;
+    const causes = new Map<string, number>();
     // Open-loop schedule: device round i is due at the time its reports reach the offered rate.
     const dueAt = (i: number): number => {
       const reportsBefore = i * perDevice;
@@ -390,6 +418,11 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     // reports it covers (acknowledged in order of time).
     const ackToEstimate: number[] = [];
     const batchToEstimate: number[] = [];
+    // Each estimate update: when, and how long after its batch was full.
+    const delaysAt: { at: number; delay: number }[] = [];
+    // Reports sent by the end of the burst, and when all of them were counted.
+    let sentAtBurstEnd: number | undefined;
+    let caughtUpAt: number | undefined;
     const roundsSeconds: number[] = [];
     let counted = 0;
     let waiting = 0;
@@ -415,6 +448,10 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
           const acks = [...ackTimes].sort((x, y) => x - y);
           for (let k = counted; k < total; k++) ackToEstimate.push(now - (acks[k] ?? now));
           batchToEstimate.push(now - (acks[total - 1] ?? now));
+          delaysAt.push({ at: now, delay: now - (acks[total - 1] ?? now) });
+          if (sentAtBurstEnd !== undefined && caughtUpAt === undefined && total >= sentAtBurstEnd) {
+            caughtUpAt = now;
+          }
           counted = total;
         }
         waiting = r.pending.waiting;
@@ -438,30 +475,35 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
       while (next < pool.length && dueAt(next) <= t) {
         const packets = pool[next++]!;
         sent += packets.length;
-        // A device retries a submission that failed (no answer), as a real one would.
-        const submit = async (): Promise<void> => {
-          for (let attempt = 1;; attempt++) {
-            try {
-              await submitSurveyPackets(packets, { collector: url, survey: def.id });
-              return;
-            } catch (error) {
+        // A device keeps its reports until the collector acknowledges them: it retries
+        // (Retry-After, or backoff with jitter) for a bounded window, then gives up loudly.
+        const submit = () =>
+          submitSurveyPacketsUntilAcknowledged(packets, {
+            collector: url,
+            survey: def.id,
+            retryForMs,
+            onRetry: (_attempt, error) => {
               retried++;
-              if (attempt === 5) throw error;
-              const cause = (error as Error).cause as Error | undefined;
-              if (retried <= 3) log(`submission retried: ${cause?.message ?? error}`);
-              await new Promise((r) => setTimeout(r, 500 * attempt));
-            }
-          }
-        };
+              let deepest = error as Error;
+              while (deepest.cause instanceof Error) deepest = deepest.cause;
+              const why = (error instanceof SurveySubmitError ? error.message : deepest.message)
+                .replace(/from [\d.:]+ for \S+/, "").slice(0, 120);
+              causes.set(why, (causes.get(why) ?? 0) + 1);
+            },
+          });
         const p = submit().then(() => {
           const now = (performance.now() - start) / 1000;
           for (let k = 0; k < packets.length; k++) ackTimes.push(now);
           acknowledged += packets.length;
           if (now >= burstAt && now < burstAt + burstSeconds) burstAcked += packets.length;
-        }, (error) => log(`submission failed: ${(error as Error).message}`));
+        }, (error) => {
+          lost += packets.length;
+          if (lost <= 2 * packets.length) log(`submission given up: ${(error as Error).message}`);
+        });
         inflight.add(p);
         void p.finally(() => inflight.delete(p));
       }
+      if (sentAtBurstEnd === undefined && t >= burstAt + burstSeconds) sentAtBurstEnd = sent;
       if (Math.floor(t / 10) !== Math.floor((t - 0.005) / 10)) {
         log(`${t.toFixed(0)} s: ${acknowledged} acknowledged, ${counted} counted`);
       }
@@ -470,6 +512,7 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
     await Promise.all(inflight);
     const streamSeconds = (performance.now() - start) / 1000;
     if (retried > 0) log(`${retried} submissions failed once and were retried`);
+    for (const [why, n] of causes) log(`  ${n} × ${why}`);
     log(`streamed ${sent} reports in ${streamSeconds.toFixed(1)} s; waiting for the last batches`);
     streamDone = true;
     await following;
@@ -479,6 +522,13 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
       .catch(() => ({ jobs: [] })) as {
         jobs: { job: string; state: string; stage: number; inputs: number }[];
       };
+    // Connections the collector closed (evicted, timed out): why a device got no answer.
+    const metrics = await fetch(`${url}/metrics`).then((x) => x.text()).catch(() => "");
+    for (const line of metrics.split("\n")) {
+      if (/connections_closed_total\{|survey_reports_busy_total\{/.test(line)) {
+        log(`collector ${line}`);
+      }
+    }
     const unfinished = boardJobs.jobs.filter((j) => j.state !== "done");
     if (unfinished.length > 0) log(`unfinished jobs: ${JSON.stringify(unfinished)}`);
     const cpuAfter = await Promise.all(nodes.map((n) => cpuSeconds(n.proc.info.pid)));
@@ -498,8 +548,21 @@ export async function runSurveyLoad(options: SurveyLoadOptions = {}): Promise<Su
       offered: { sustained: rate, burst: rate * burstFactor },
       ingestPerSecond: { run: acknowledged / streamSeconds, burst: burstAcked / burstSeconds },
       retries: retried,
+      retryCauses: Object.fromEntries(causes),
+      lost,
       ackToEstimate: quantiles(ackToEstimate),
       batchToEstimate: quantiles(batchToEstimate),
+      burst: (() => {
+        const end = burstAt + burstSeconds;
+        const during = delaysAt.filter((d) => d.at >= burstAt && d.at < (caughtUpAt ?? Infinity));
+        const outside = delaysAt.filter((d) => d.at < burstAt || d.at >= (caughtUpAt ?? Infinity));
+        return {
+          sentByEnd: sentAtBurstEnd ?? sent,
+          catchUpSeconds: caughtUpAt === undefined ? null : caughtUpAt - end,
+          maxDelayDuring: Math.max(0, ...during.map((d) => d.delay)),
+          delayOutside: quantiles(outside.map((d) => d.delay)),
+        };
+      })(),
       estimatesRequest: quantiles(roundsSeconds),
       cpuMsPerReport: {
         total: per(cpu.reduce((a, c) => a + c.s, 0)),

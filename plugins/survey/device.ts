@@ -220,9 +220,11 @@ export async function submitSurveyPackets(
           : `Collector '${options.collector}' requires a Privacy Pass token for reports of survey '${options.survey}' (WWW-Authenticate: PrivateToken); none was given`,
       );
     }
-    throw new PanoramixError(
-      response.status >= 500 || response.status === 429 ? "unavailable" : "invalid_input",
+    const after = Number(response.headers.get("retry-after"));
+    throw new SurveySubmitError(
+      response.status,
       `Collector refused the reports (HTTP ${response.status}): ${message}`,
+      Number.isFinite(after) && after >= 0 ? after : undefined,
     );
   }
   const r = readRecord(JSON.parse(text), "collector answer");
@@ -230,6 +232,108 @@ export async function submitSurveyPackets(
     accepted: readNumber(r.accepted, "collector answer.accepted"),
     round: readNumber(r.round, "collector answer.round"),
   };
+}
+
+/**
+ * A collector's refusal of a submission: the HTTP status, and the `Retry-After` it
+ * asked for. Code `unavailable` (worth retrying) for 5xx and 429, else `invalid_input`.
+ *
+ * @example
+ * ```ts
+ * import { SurveySubmitError } from "./device.ts";
+ * const e = new SurveySubmitError(503, "busy", 1);
+ * console.assert(e.code === "unavailable" && e.retryAfterSeconds === 1);
+ * ```
+ */
+export class SurveySubmitError extends PanoramixError {
+  /** The HTTP status. */
+  readonly status: number;
+  /** Seconds the collector asked to wait (Retry-After), when it said. */
+  readonly retryAfterSeconds: number | undefined;
+
+  /**
+   * Creates the error.
+   *
+   * @param status HTTP status
+   * @param message what the collector said
+   * @param retryAfterSeconds the Retry-After header, if any
+   */
+  constructor(status: number, message: string, retryAfterSeconds?: number) {
+    super(status >= 500 || status === 429 ? "unavailable" : "invalid_input", message);
+    this.name = "SurveySubmitError";
+    this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Options of {@linkcode submitSurveyPacketsUntilAcknowledged}. */
+export interface SubmitUntilAcknowledgedOptions extends SubmitSurveyOptions {
+  /** Give up (and throw) once this many ms have passed since the first try (default 600,000). */
+  retryForMs?: number;
+  /** First backoff in ms (default 250); it doubles per try up to `maxBackoffMs`. */
+  initialBackoffMs?: number;
+  /** Largest backoff in ms (default 10,000). */
+  maxBackoffMs?: number;
+  /** Uniform [0, 1) for the jitter (default Math.random; not security relevant). */
+  jitter?: () => number;
+  /** Told before each wait: the try that failed, its error and the wait in ms. */
+  onRetry?: (attempt: number, error: PanoramixError, waitMs: number) => void;
+}
+
+/**
+ * Posts sealed reports like {@linkcode submitSurveyPackets} and keeps trying until
+ * the collector acknowledges them (they are then on its disk), as a device keeps its
+ * reports until they are safe. Only failures worth retrying are retried (no answer,
+ * 5xx such as `503 busy`, 429); each wait is the collector's `Retry-After` when it
+ * gave one, else an exponential backoff with full jitter (so devices refused
+ * together do not come back together). A refusal of the reports themselves (4xx) is
+ * thrown at once. Re-sending after a lost answer is safe: the collector batches one
+ * copy of a packet and the cascade drops replays.
+ *
+ * @param packets sealed reports
+ * @param options collector, survey, token source, retry window and backoff
+ * @returns the acknowledgement and the number of tries it took
+ * @throws {PanoramixError} (unavailable) naming the tries when the window ends
+ *   without an acknowledgement (the device still holds its reports), or the
+ *   collector's refusal when it is not worth retrying
+ * @example
+ * ```ts ignore
+ * const ack = await submitSurveyPacketsUntilAcknowledged(packets, { collector, survey, retryForMs: 60_000 });
+ * ```
+ */
+export async function submitSurveyPacketsUntilAcknowledged(
+  packets: readonly Uint8Array[],
+  options: SubmitUntilAcknowledgedOptions,
+): Promise<{ accepted: number; round: number; attempts: number }> {
+  const started = Date.now();
+  const window = options.retryForMs ?? 600_000;
+  const initial = options.initialBackoffMs ?? 250;
+  const cap = options.maxBackoffMs ?? 10_000;
+  const jitter = options.jitter ?? Math.random;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return { ...(await submitSurveyPackets(packets, options)), attempts: attempt };
+    } catch (error) {
+      if (!(error instanceof PanoramixError) || error.code !== "unavailable") throw error;
+      const backoff = jitter() * Math.min(cap, initial * 2 ** (attempt - 1));
+      const asked = error instanceof SurveySubmitError && error.retryAfterSeconds !== undefined
+        ? error.retryAfterSeconds * 1000 * (1 + jitter() / 2)
+        : 0;
+      const wait = Math.max(backoff, asked);
+      const left = started + window - Date.now();
+      if (left <= wait) {
+        throw new PanoramixError(
+          "unavailable",
+          `Collector '${options.collector}' did not acknowledge ${packets.length} reports after ${attempt} tries in ${
+            Math.round((Date.now() - started) / 1000)
+          } s (last: ${error.message})`,
+          { cause: error },
+        );
+      }
+      options.onRetry?.(attempt, error, wait);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 /**
@@ -446,14 +550,16 @@ export class SurveyDevice {
    * the answers, seals them for the cascade and posts them.
    *
    * @param answers true answers by question id
-   * @param options collector URL (the survey is this device's), fetch, and a token
-   *   source for collectors that require tokens (one token per round's request)
+   * @param options collector URL (the survey is this device's), fetch, a token
+   *   source for collectors that require tokens (one token per round's request), and
+   *   `retryForMs`: keep retrying the submission (busy collector, no answer) this long
+   *   before giving up (default: one try)
    * @returns what was sent and withheld
    * @throws {PanoramixError} when the collector cannot be reached or refuses
    */
   async report(
     answers: Readonly<Record<string, SurveyAnswer>>,
-    options: { collector: string; fetch?: typeof fetch; token?: TokenSource },
+    options: { collector: string; fetch?: typeof fetch; token?: TokenSource; retryForMs?: number },
   ): Promise<SurveyDeviceRound & { round: number; sent: number }> {
     const target = { ...options, survey: this.definition.id };
     const info = await fetchSurveyInfo(target);
@@ -463,7 +569,10 @@ export class SurveyDevice {
     const round = this.respond(answers, info.round.index);
     const packets: Uint8Array[] = [];
     for (const r of round.reports) packets.push(await sealSurveyReport(r, info.cascade));
-    const sent = packets.length === 0 ? 0 : (await submitSurveyPackets(packets, target)).accepted;
+    const submit = options.retryForMs === undefined
+      ? submitSurveyPackets
+      : submitSurveyPacketsUntilAcknowledged;
+    const sent = packets.length === 0 ? 0 : (await submit(packets, target)).accepted;
     return { ...round, round: info.round.index, sent };
   }
 }

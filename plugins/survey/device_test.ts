@@ -3,7 +3,13 @@ import { generateSphinxCascade, unwrapSphinxPacket } from "../../backends/decryp
 import { decodeMsgpack, readEnvelope } from "../../core/envelope.ts";
 import { seededRandom } from "../../core/random.ts";
 import type { SurveyDefinition } from "./definition.ts";
-import { sealSurveyReport, SurveyDevice, surveySubmissionBody } from "./device.ts";
+import {
+  sealSurveyReport,
+  submitSurveyPacketsUntilAcknowledged,
+  SurveyDevice,
+  surveySubmissionBody,
+  SurveySubmitError,
+} from "./device.ts";
 import { decodeSurveyReport, encodeSurveyReport } from "./report.ts";
 
 const traffic: SurveyDefinition = {
@@ -100,4 +106,55 @@ Deno.test("sealSurveyReport: only the cascade, hop by hop, recovers the report b
       assert.deepEqual(decodeSurveyReport((out as { message: Uint8Array }).message), report);
     }
   }
+});
+
+Deno.test("submitSurveyPacketsUntilAcknowledged retries 503/no answer with backoff until acknowledged, throws a refusal at once, and gives up loudly after its window", async () => {
+  const url = "http://collector.test";
+  const answers: (Response | Error)[] = [];
+  const fake: typeof fetch = () => {
+    const next = answers.shift()!;
+    return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+  };
+  const busy = () =>
+    new Response(JSON.stringify({ message: "busy" }), {
+      status: 503,
+      headers: { "retry-after": "0" },
+    });
+  const ok = () => new Response(JSON.stringify({ accepted: 2, round: 7 }), { status: 202 });
+  const packets = [new Uint8Array(8), new Uint8Array(8)];
+  const waits: number[] = [];
+  const statuses: (number | undefined)[] = [];
+  const options = {
+    collector: url,
+    survey: "traffic",
+    fetch: fake,
+    initialBackoffMs: 4,
+    maxBackoffMs: 8,
+    jitter: () => 0.5,
+    onRetry: (_attempt: number, error: Error, wait: number) => {
+      waits.push(wait);
+      statuses.push(error instanceof SurveySubmitError ? error.status : undefined);
+    },
+  };
+  // Busy twice, then no answer (connection refused), then acknowledged.
+  answers.push(busy(), busy(), new TypeError("connection refused"), ok());
+  const ack = await submitSurveyPacketsUntilAcknowledged(packets, options);
+  assert.deepEqual(ack, { accepted: 2, round: 7, attempts: 4 });
+  assert.deepEqual(statuses, [503, 503, undefined]);
+  // Full jitter on an exponential backoff capped at 8 ms: 0.5 × 4, 0.5 × 8, 0.5 × 8.
+  assert.deepEqual(waits, [2, 4, 4]);
+  // A refusal of the reports themselves is not retried.
+  answers.push(new Response(JSON.stringify({ message: "bad packet" }), { status: 400 }), ok());
+  await assert.rejects(
+    submitSurveyPacketsUntilAcknowledged(packets, options),
+    (e: Error) => e instanceof SurveySubmitError && e.status === 400,
+  );
+  assert.equal(answers.length, 1);
+  answers.length = 0;
+  // Never acknowledged within the window: an error naming the tries, not a silent drop.
+  for (let i = 0; i < 1000; i++) answers.push(busy());
+  await assert.rejects(
+    submitSurveyPacketsUntilAcknowledged(packets, { ...options, retryForMs: 30 }),
+    /did not acknowledge 2 reports after \d+ tries/,
+  );
 });
