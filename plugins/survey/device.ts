@@ -266,6 +266,46 @@ export class SurveySubmitError extends PanoramixError {
   }
 }
 
+/**
+ * The sealed reports of a round that {@linkcode SurveyDevice.report} could not get
+ * acknowledged. The device has already answered the round (and spent its budget on it), so
+ * these exact packets must be sent again later, e.g. with
+ * {@linkcode submitSurveyPacketsUntilAcknowledged}; answering the round afresh would
+ * randomize the same answer twice.
+ *
+ * @example
+ * ```ts
+ * import { SurveyReportsUnsentError } from "./device.ts";
+ * const e = new SurveyReportsUnsentError(7, [new Uint8Array(4)], new Error("no answer"));
+ * console.assert(e.round === 7 && e.packets.length === 1 && e.code === "unavailable");
+ * ```
+ */
+export class SurveyReportsUnsentError extends PanoramixError {
+  /** The round the packets answer. */
+  readonly round: number;
+  /** The sealed reports, to send again as they are. */
+  readonly packets: readonly Uint8Array[];
+
+  /**
+   * Creates the error.
+   *
+   * @param round the round answered
+   * @param packets the sealed reports not acknowledged
+   * @param cause why the submission failed
+   */
+  constructor(round: number, packets: readonly Uint8Array[], cause: Error) {
+    super(
+      cause instanceof PanoramixError ? cause.code : "unavailable",
+      `Round ${round}: ${packets.length} sealed reports were not acknowledged (${cause.message}); ` +
+        "send error.packets again later, do not answer the round again",
+      { cause },
+    );
+    this.name = "SurveyReportsUnsentError";
+    this.round = round;
+    this.packets = packets;
+  }
+}
+
 /** Options of {@linkcode submitSurveyPacketsUntilAcknowledged}. */
 export interface SubmitUntilAcknowledgedOptions extends SubmitSurveyOptions {
   /** Give up (and throw) once this many ms have passed since the first try (default 600,000). */
@@ -553,9 +593,11 @@ export class SurveyDevice {
    * @param options collector URL (the survey is this device's), fetch, a token
    *   source for collectors that require tokens (one token per round's request), and
    *   `retryForMs`: keep retrying the submission (busy collector, no answer) this long
-   *   before giving up (default: one try)
+   *   before giving up (default 60,000; 0 for one try)
    * @returns what was sent and withheld
-   * @throws {PanoramixError} when the collector cannot be reached or refuses
+   * @throws {PanoramixError} when the collector cannot be reached for the round's description
+   * @throws {SurveyReportsUnsentError} when the sealed reports were not acknowledged: they
+   *   are in the error, to send again later
    */
   async report(
     answers: Readonly<Record<string, SurveyAnswer>>,
@@ -569,11 +611,20 @@ export class SurveyDevice {
     const round = this.respond(answers, info.round.index);
     const packets: Uint8Array[] = [];
     for (const r of round.reports) packets.push(await sealSurveyReport(r, info.cascade));
-    const submit = options.retryForMs === undefined
-      ? submitSurveyPackets
-      : submitSurveyPacketsUntilAcknowledged;
-    const sent = packets.length === 0 ? 0 : (await submit(packets, target)).accepted;
-    return { ...round, round: info.round.index, sent };
+    if (packets.length === 0) return { ...round, round: info.round.index, sent: 0 };
+    try {
+      const ack = await submitSurveyPacketsUntilAcknowledged(packets, {
+        ...target,
+        retryForMs: options.retryForMs ?? 60_000,
+      });
+      return { ...round, round: info.round.index, sent: ack.accepted };
+    } catch (error) {
+      throw new SurveyReportsUnsentError(
+        info.round.index,
+        packets,
+        error instanceof Error ? error : new Error(String(error)),
+      );
+    }
   }
 }
 

@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
-import { generateSphinxCascade, unwrapSphinxPacket } from "../../backends/decrypt/mod.ts";
-import { decodeMsgpack, readEnvelope } from "../../core/envelope.ts";
+import {
+  encodeSphinxCascade,
+  generateSphinxCascade,
+  unwrapSphinxPacket,
+} from "../../backends/decrypt/mod.ts";
+import { decodeMsgpack, readEnvelope, toJsonView } from "../../core/envelope.ts";
 import { seededRandom } from "../../core/random.ts";
 import type { SurveyDefinition } from "./definition.ts";
 import {
   sealSurveyReport,
   submitSurveyPacketsUntilAcknowledged,
   SurveyDevice,
+  SurveyReportsUnsentError,
   surveySubmissionBody,
   SurveySubmitError,
 } from "./device.ts";
@@ -157,4 +162,46 @@ Deno.test("submitSurveyPacketsUntilAcknowledged retries 503/no answer with backo
     submitSurveyPacketsUntilAcknowledged(packets, { ...options, retryForMs: 30 }),
     /did not acknowledge 2 reports after \d+ tries/,
   );
+});
+
+Deno.test("SurveyDevice.report: reports the collector never acknowledges come back in the error, to send as they are; the round is not answered twice", async () => {
+  const { cascade } = generateSphinxCascade({ mixers: 2, payloadSize: 256 });
+  const info = {
+    definition: traffic,
+    transport: { backend: "decrypt", cascade: toJsonView(encodeSphinxCascade(cascade)) },
+    round: { index: 3, start: 0, end: 1 },
+  };
+  let posts = 0;
+  let acknowledge = false;
+  const fake: typeof fetch = (_input, init) => {
+    if (init?.method !== "POST") return Promise.resolve(Response.json(info));
+    posts++;
+    return Promise.resolve(
+      acknowledge
+        ? Response.json({ accepted: 2, round: 3 }, { status: 202 })
+        : Response.json({ message: "busy" }, { status: 503, headers: { "retry-after": "0" } }),
+    );
+  };
+  const device = new SurveyDevice(traffic, { budget: 3, random: seededRandom("unsent") });
+  const collector = "http://collector.test";
+  const answers = { mode: "bike", speed: 20 };
+  const error = await device.report(answers, { collector, fetch: fake, retryForMs: 0 })
+    .then(() => undefined, (e) => e);
+  assert.ok(error instanceof SurveyReportsUnsentError, String(error));
+  assert.equal(error.code, "unavailable");
+  assert.equal(error.round, 3);
+  assert.equal(error.packets.length, 2);
+  assert.equal(posts, 1);
+  // The round was answered (budget spent): a second call sends nothing new.
+  const again = await device.report(answers, { collector, fetch: fake, retryForMs: 0 });
+  assert.equal(again.sent, 0);
+  assert.equal(posts, 1);
+  // The packets in the error are what gets the round counted.
+  acknowledge = true;
+  const ack = await submitSurveyPacketsUntilAcknowledged(error.packets, {
+    collector,
+    survey: traffic.id,
+    fetch: fake,
+  });
+  assert.equal(ack.accepted, 2);
 });
