@@ -12,44 +12,14 @@
 import { Buffer } from "node:buffer";
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { toHex } from "../../core/bytes.ts";
+import { fromHex, toHex } from "../../core/bytes.ts";
 import { VerificationError } from "../../core/errors.ts";
 import { labelledDigest } from "../../core/transcript.ts";
 import type { Identity } from "./identity.ts";
 
 // DER prefixes of an Ed25519 SubjectPublicKeyInfo and PKCS #8 private key (RFC 8410 §4, §7).
-const SPKI_PREFIX = Uint8Array.of(
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x03,
-  0x21,
-  0x00,
-);
-const PKCS8_PREFIX = Uint8Array.of(
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-);
+const SPKI_PREFIX = fromHex("302a300506032b6570032100", "SPKI prefix");
+const PKCS8_PREFIX = fromHex("302e020100300506032b657004220420", "PKCS #8 prefix");
 const CACHE_LIMIT = 4096;
 const publicKeys = new Map<string, KeyObject | null>();
 const privateKeys = new WeakMap<Uint8Array, KeyObject>();
