@@ -4,6 +4,7 @@ import {
   closeWorkerPool,
   isWorkerContext,
   registerWorkerTask,
+  runWorkerJobs,
   runWorkerTasks,
   setWorkerEntry,
   splitRange,
@@ -132,4 +133,34 @@ Deno.test("a script that used the shared pool ends without closeWorkerPool()", a
   clearTimeout(timer);
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "1,2");
+});
+
+Deno.test("runWorkerJobs builds arguments on demand and keeps at most `inFlight` jobs", async () => {
+  setWorkerEntry(new URL("./worker_pool_test_entry.ts", import.meta.url));
+  try {
+    for (const [workers, inFlight] of [[2, 4], [2, 2], [1, 1]] as const) {
+      let most = 0;
+      const built: number[] = [];
+      const out = await runWorkerJobs("test/sum", {
+        count: 40,
+        args: (i) => {
+          built.push(i);
+          return [new Uint8Array([i, 1])];
+        },
+      }, {
+        workers,
+        inFlight,
+        onArgs: (started, done) => void (most = Math.max(most, started - done)),
+      });
+      // Every job ran once, in order, with its own result.
+      assert.deepEqual(built, Array.from({ length: 40 }, (_, i) => i));
+      assert.deepEqual(out.map((r) => r[0]![0]), Array.from({ length: 40 }, (_, i) => i + 1));
+      // Memory holds the arguments of the jobs in flight, never of all 40.
+      // (and the window is used: as many jobs as allowed are in flight at the start).
+      assert.equal(most, inFlight, `jobs in flight with ${workers} worker(s)`);
+    }
+  } finally {
+    closeWorkerPool();
+    setWorkerEntry(undefined);
+  }
 });

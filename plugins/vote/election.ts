@@ -340,6 +340,11 @@ export interface LocalElectionOptions extends ElectionPhaseOptions {
   trusteeIdentities?: readonly Uint8Array[];
   /** Called when a phase ends, with its duration in ms. */
   onPhase?: (phase: string, ms: number) => void;
+  /**
+   * Compute and return the cast ballots' receipts (default true); false returns none and
+   * saves one receipt per ballot of memory (benchmarks, simulations).
+   */
+  receipts?: boolean;
 }
 
 /**
@@ -406,6 +411,7 @@ export async function runLocalElection(
   const outcomes = await box.castMany(ballots, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.receipts === false ? { receipts: false } : {}),
   });
   outcomes.forEach((o, i) => {
     if (!o.ok) rejected.push({ credential: ballots[i]!.credential, reason: o.error.message });
@@ -457,7 +463,7 @@ export async function runLocalElection(
       decryption,
       ...results,
     },
-    receipts: [...box.receipts],
+    receipts: options.receipts === false ? [] : [...box.receipts],
     rejected,
     times,
   };
