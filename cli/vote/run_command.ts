@@ -110,6 +110,23 @@ export const voteRunCommand = buildCommand({
 });
 
 /**
+ * CPU seconds used so far by this process's main thread (the one running JavaScript outside
+ * the workers), from Linux's /proc; undefined elsewhere. Its share of a phase's wall time is
+ * the phase's serial part (issue 17).
+ */
+function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/stat`);
+    // Fields after the command name: state is field 3, utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Encodes a run's transcript and drops the run's reference to it. In a frame of its own, so
  * that no temporary of the caller keeps the election's objects alive while the bytes are
  * verified (issue 17: the bench held both the run's and the decoded transcript).
@@ -154,6 +171,9 @@ export const voteBenchCommand = buildCommand({
     // memory sampled every 200 ms (issue 17: scaling and memory on a shared machine).
     const cpuSeconds: Record<string, number> = {};
     let cpuMark = process.cpuUsage();
+    // The main thread's CPU seconds per phase: what did not run on the workers.
+    const mainThreadSeconds: Record<string, number> = {};
+    let mainMark = mainThreadCpuSeconds();
     // Resident memory, this thread's JS heap and its external (ArrayBuffer) memory when each
     // phase ends (MB), to see what holds it.
     const memoryMB: Record<string, { rss: number; heap: number; external: number }> = {};
@@ -161,6 +181,11 @@ export const voteBenchCommand = buildCommand({
       const used = process.cpuUsage(cpuMark);
       cpuMark = process.cpuUsage();
       cpuSeconds[name] = Number(((used.user + used.system) / 1e6).toFixed(2));
+      const main = mainThreadCpuSeconds();
+      if (main !== undefined && mainMark !== undefined) {
+        mainThreadSeconds[name] = Number((main - mainMark).toFixed(2));
+      }
+      mainMark = main;
       const memory = process.memoryUsage();
       memoryMB[name] = {
         rss: Math.round(memory.rss / 1e6),
@@ -188,7 +213,12 @@ export const voteBenchCommand = buildCommand({
         receipts: false,
         onPhase: (phase, ms) => {
           cpuPhase(phase);
-          log(`  ${phase}: ${seconds(ms)} s (cpu ${cpuSeconds[phase]!.toFixed(2)} s)\n`);
+          const main = mainThreadSeconds[phase];
+          log(
+            `  ${phase}: ${seconds(ms)} s (cpu ${cpuSeconds[phase]!.toFixed(2)} s${
+              main === undefined ? "" : `, main thread ${main.toFixed(2)} s`
+            })\n`,
+          );
         },
       });
       const { times } = run;
@@ -234,6 +264,8 @@ export const voteBenchCommand = buildCommand({
         verifySteps,
         // Process CPU seconds per phase (all threads); wall seconds above.
         cpuSeconds,
+        // CPU seconds of the main thread per phase (Linux): the part not on the workers.
+        mainThreadSeconds,
         peakRssMB: Math.round(peakRss / 1e6),
         memoryMB,
         // Everything but the voters' own encryption (done on their devices).
@@ -247,7 +279,11 @@ export const voteBenchCommand = buildCommand({
       const lines = Object.entries(report.seconds).map(([p, s]) =>
         `  ${p.padEnd(18)} ${s.toFixed(2).padStart(9)} s  cpu ${
           (cpuSeconds[p] ?? 0).toFixed(2).padStart(9)
-        } s`
+        } s${
+          mainThreadSeconds[p] === undefined
+            ? ""
+            : `  main thread ${mainThreadSeconds[p]!.toFixed(2).padStart(8)} s`
+        }`
       );
       // Each verification step under "verify".
       for (const [p, s] of Object.entries(verifySteps)) {
