@@ -22,13 +22,14 @@ import type { ProgressReporter } from "../../core/mixer.ts";
 import { randomPermutation } from "../../core/permutation.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import { Transcript } from "../../core/transcript.ts";
-import { runWorkerTasks, workerCount } from "../../core/worker_pool.ts";
+import { runWorkerJobs, runWorkerTasks, workerCount } from "../../core/worker_pool.ts";
 import { Ciphertext } from "./elgamal.ts";
 import { generator, GENERATORS_LABEL } from "./generators.ts";
 import {
   BASE_POINT,
   bytesToNumberLE,
   decodePoint,
+  decodeScalar,
   ELEMENT_BYTES,
   encodeScalar,
   fixedBase,
@@ -435,20 +436,21 @@ export async function verifyShuffle(
       fail(`Shuffle proof ${name} hold ${bytes.length / 32} values, expected ${count}`);
     }
   }
-  let tPoints: Point[], s: bigint[], sHat: bigint[], sPrime: bigint[], cStored: bigint;
+  // The N responses ŝᵢ and s′ᵢ are checked by the workers, chunk by chunk.
+  let tPoints: Point[], s: bigint[], cStored: bigint, sPrime0: bigint;
   try {
     tPoints = unpackPoints(proof.commitments, "commitments");
     s = unpackScalars(proof.responses, "responses");
-    sHat = unpackScalars(proof.chainResponses, "chain responses");
-    sPrime = unpackScalars(proof.permutationResponses, "permutation responses");
     cStored = unpackScalars(proof.challenge, "challenge")[0]!;
+    sPrime0 = decodeScalar(proof.permutationResponses.subarray(0, 32), "permutation responses[0]");
   } catch (error) {
     fail(`Shuffle proof is malformed: ${(error as Error).message}`, error);
   }
   const pkBytes = publicKey.toBytes();
   const transcript = statementTranscript(pkBytes, statement, w);
   transcript.append("permutation-commitments", proof.permutationCommitments);
-  const u = scalarsFromWide(transcript.challenge("u", 64 * n));
+  // The challenges uᵢ stay 64-byte blocks here; the workers reduce them (issue 17).
+  const uWide = transcript.challenge("u", 64 * n);
   transcript.append("chain-commitments", proof.chainCommitments);
   transcript.append("commitments", proof.commitments);
   transcript.append("chain-proof-commitments", proof.chainProofCommitments);
@@ -460,68 +462,66 @@ export async function verifyShuffle(
     fail("Shuffle proof challenge does not match the statement and commitments");
   }
 
-  // Batch weights λ₁, λ₂, λ₃, μₖ, νₖ and δᵢ, unknown to the prover.
+  // Batch weights λ₁, λ₂, λ₃, μₖ, νₖ and δᵢ (128 bits each), unknown to the prover.
   const random = options.random ?? systemRandom;
   const lam = weights(3 + 2 * w, random);
-  const delta = weights(n, random);
+  const deltaBytes = new Uint8Array(16 * n);
+  random(deltaBytes);
   const mu = lam.slice(3, 3 + w), nu = lam.slice(3 + w);
-  let uProd = 1n;
-  for (const ui of u) uProd = modL(uProd * ui);
+  const globals = packScalars([c, ...lam]);
 
   const workers = options.workers ?? workerCount();
   const parts = chunks(n, workers);
-  const argsList = parts.map(([lo, hi]) => {
-    const m = hi - lo;
-    const coefC: bigint[] = [], coefH: bigint[] = [], coefIn: bigint[] = [], coefOut: bigint[] = [];
-    const coefChain: bigint[] = [], coefT: bigint[] = [];
-    for (let i = lo; i < hi; i++) {
-      // E1, E3: c̄^{−c}, c̃^{−c} and ∏hᵢ^{s′ᵢ} (Alg. 8.5).
-      coefC.push(modL(-c * lam[0]! - c * lam[2]! * u[i]!));
-      coefH.push(modL(c * lam[0]! + lam[2]! * sPrime[i]!));
-      for (let k = 0; k < w; k++) {
-        // E4: (∏eᵢ^{uᵢ})^{−c} and ∏e′ᵢ^{s′ᵢ}, element k, c1 then c2.
-        coefIn.push(modL(-c * mu[k]! * u[i]!), modL(-c * nu[k]! * u[i]!));
-        coefOut.push(modL(mu[k]! * sPrime[i]!), modL(nu[k]! * sPrime[i]!));
+  // Each chunk's arguments are built when it starts; the workers compute its coefficients.
+  const partials = await runWorkerJobs(VERIFY_TASK, {
+    count: parts.length,
+    args: (p) => {
+      const [lo, hi] = parts[p]!;
+      const m = hi - lo;
+      const inBytes = new Uint8Array(m * 64 * w), outBytes = new Uint8Array(m * 64 * w);
+      for (let i = lo; i < hi; i++) {
+        inBytes.set(inputs[i]!.bytes, (i - lo) * 64 * w);
+        outBytes.set(outputs[i]!.bytes, (i - lo) * 64 * w);
       }
-      // Ê: t̂ᵢ = ĉᵢ^{−c}·g^{ŝᵢ}·ĉᵢ₋₁^{s′ᵢ}; ĉᵢ also appears as ĉᵢ₋₁ of i+1, ĉ_N in E2.
-      const next = i + 1 < n ? delta[i + 1]! * sPrime[i + 1]! : -c * lam[1]!;
-      coefChain.push(modL(-c * delta[i]! + next));
-      coefT.push(modL(-delta[i]!));
-    }
-    const inBytes = new Uint8Array(m * 64 * w), outBytes = new Uint8Array(m * 64 * w);
-    for (let i = lo; i < hi; i++) {
-      inBytes.set(inputs[i]!.bytes, (i - lo) * 64 * w);
-      outBytes.set(outputs[i]!.bytes, (i - lo) * 64 * w);
-    }
-    return [
-      chunkHeader(w, lo, m),
-      inBytes,
-      outBytes,
-      proof.permutationCommitments.slice(lo * 32, hi * 32),
-      proof.chainCommitments.slice(lo * 32, hi * 32),
-      proof.chainProofCommitments.slice(lo * 32, hi * 32),
-      packScalars(coefC),
-      packScalars(coefH),
-      packScalars(coefIn),
-      packScalars(coefOut),
-      packScalars(coefChain),
-      packScalars(coefT),
-    ];
-  });
-  const partials = await runWorkerTasks(VERIFY_TASK, argsList, {
+      const next = new Uint8Array(hi < n ? 48 : 0);
+      if (hi < n) {
+        next.set(proof.permutationResponses.subarray(hi * 32, hi * 32 + 32));
+        next.set(deltaBytes.subarray(hi * 16, hi * 16 + 16), 32);
+      }
+      return [
+        chunkHeader(w, lo, m),
+        inBytes,
+        outBytes,
+        proof.permutationCommitments.slice(lo * 32, hi * 32),
+        proof.chainCommitments.slice(lo * 32, hi * 32),
+        proof.chainProofCommitments.slice(lo * 32, hi * 32),
+        uWide.slice(lo * 64, hi * 64),
+        proof.permutationResponses.slice(lo * 32, hi * 32),
+        proof.chainResponses.slice(lo * 32, hi * 32),
+        deltaBytes.slice(lo * 16, hi * 16),
+        next,
+        globals.slice(),
+      ];
+    },
+  }, {
     workers,
     onJobDone: (done, total) =>
       options.onProgress?.({ phase: "verify", done: Math.round((n * done) / total), total: n }),
   });
-  // Global terms: g, h, pk and t₁..t₄.
+  // Global terms: g, h, pk and t₁..t₄, with the chunks' Σ δᵢ·ŝᵢ and ∏ uᵢ.
   let gCoef = lam[0]! * s[0]! + lam[1]! * s[1]! + lam[2]! * s[2]!;
   let pkCoef = 0n;
   for (let k = 0; k < w; k++) {
     gCoef -= mu[k]! * s[3 + k]!;
     pkCoef -= nu[k]! * s[3 + k]!;
   }
-  for (let i = 0; i < n; i++) gCoef += delta[i]! * sHat[i]!;
-  const hCoef = lam[1]! * c * uProd + delta[0]! * sPrime[0]!; // ĉ = ĉ_N/h^{∏u}, ĉ₀ = h
+  let uProd = 1n;
+  for (const part of partials) {
+    gCoef += decodeScalar(part[1]!, "partial sum");
+    uProd = modL(uProd * decodeScalar(part[2]!, "partial product"));
+  }
+  const delta0 = bytesToNumberLE(deltaBytes.subarray(0, 16));
+  const hCoef = lam[1]! * c * uProd + delta0 * sPrime0; // ĉ = ĉ_N/h^{∏u}, ĉ₀ = h
   const globalPoints = [BASE_POINT, generator(0), publicKey, ...tPoints];
   const globalScalars = [gCoef, hCoef, pkCoef, -lam[0]!, -lam[1]!, -lam[2]!];
   for (let k = 0; k < w; k++) globalScalars.push(-mu[k]!, -nu[k]!);
