@@ -22,7 +22,7 @@ import type { ProgressReporter } from "../../core/mixer.ts";
 import { randomPermutation } from "../../core/permutation.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import { Transcript } from "../../core/transcript.ts";
-import { runWorkerJobs, runWorkerTasks, workerCount } from "../../core/worker_pool.ts";
+import { runWorkerJobs, workerCount } from "../../core/worker_pool.ts";
 import { Ciphertext } from "./elgamal.ts";
 import { generator, GENERATORS_LABEL } from "./generators.ts";
 import {
@@ -209,9 +209,11 @@ export async function shuffleAndProve(
 
   const parts = chunks(n, workers);
   const phase1 = await runPhase1(inputs, () =>
-    runWorkerTasks(
-      PROVE_PHASE1_TASK,
-      parts.map(([lo, hi]) => {
+    runWorkerJobs(PROVE_PHASE1_TASK, {
+      count: parts.length,
+      // Built when the chunk starts, not all at once (issue 17).
+      args: (p) => {
+        const [lo, hi] = parts[p]!;
         const inBytes = new Uint8Array((hi - lo) * 64 * w);
         const rp: bigint[] = [], rc: bigint[] = [];
         for (let i = lo; i < hi; i++) {
@@ -228,17 +230,16 @@ export async function shuffleAndProve(
           packScalars(rc),
           packScalars(omegaPrime.slice(lo, hi)),
         ];
-      }),
-      {
-        workers,
-        onJobDone: (done, total) =>
-          options.onProgress?.({
-            phase: "shuffle",
-            done: Math.round((n * done) / total),
-            total: n,
-          }),
       },
-    ));
+    }, {
+      workers,
+      onJobDone: (done, total) =>
+        options.onProgress?.({
+          phase: "shuffle",
+          done: Math.round((n * done) / total),
+          total: n,
+        }),
+    }));
   const outputs: Ciphertext[] = new Array(n);
   const cPerm = new Uint8Array(n * ELEMENT_BYTES);
   const t3Parts: Point[] = [], t4Parts: Point[][] = Array.from({ length: 2 * w }, () => []);
@@ -283,20 +284,22 @@ export async function shuffleAndProve(
     R[i] = prevR;
     U[i] = prevU;
   }
-  const phase2 = await runWorkerTasks(
-    PROVE_PHASE2_TASK,
-    parts.map(([lo, hi]) => [
-      packScalars(R.slice(lo, hi)),
-      packScalars(U.slice(lo, hi)),
-      packScalars(a.slice(lo, hi)),
-      packScalars(b.slice(lo, hi)),
-    ]),
-    {
-      workers,
-      onJobDone: (done, total) =>
-        options.onProgress?.({ phase: "prove", done: Math.round((n * done) / total), total: n }),
+  const phase2 = await runWorkerJobs(PROVE_PHASE2_TASK, {
+    count: parts.length,
+    args: (p) => {
+      const [lo, hi] = parts[p]!;
+      return [
+        packScalars(R.slice(lo, hi)),
+        packScalars(U.slice(lo, hi)),
+        packScalars(a.slice(lo, hi)),
+        packScalars(b.slice(lo, hi)),
+      ];
     },
-  );
+  }, {
+    workers,
+    onJobDone: (done, total) =>
+      options.onProgress?.({ phase: "prove", done: Math.round((n * done) / total), total: n }),
+  });
   const chain = concatBytes(...phase2.map((res) => res[0]!));
   const tHat = concatBytes(...phase2.map((res) => res[1]!));
 
