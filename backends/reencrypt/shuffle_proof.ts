@@ -22,7 +22,7 @@ import type { ProgressReporter } from "../../core/mixer.ts";
 import { randomPermutation } from "../../core/permutation.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import { Transcript } from "../../core/transcript.ts";
-import { runWorkerJobs, workerCount } from "../../core/worker_pool.ts";
+import { runWorkerJobs, splitRange, workerCount } from "../../core/worker_pool.ts";
 import { Ciphertext } from "./elgamal.ts";
 import { generator, GENERATORS_LABEL } from "./generators.ts";
 import {
@@ -47,6 +47,7 @@ import {
 import {
   chunkHeader,
   chunks,
+  GENERATORS_TASK,
   PROVE_PHASE1_TASK,
   PROVE_PHASE2_TASK,
   VERIFY_TASK,
@@ -164,6 +165,36 @@ async function runPhase1(
   }
 }
 
+// Encodings of h₁..h_M derived so far in this process, 32 bytes each (issue 17): every
+// proof and verification of a batch of N ≤ M reuses them instead of hashing to the curve
+// again on the workers (about a third of a position's proving or verifying cost), and no
+// thread keeps them as point objects.
+let positionGenerators = new Uint8Array(0);
+
+/**
+ * The encodings of h₁..h_n, derived on the workers the first time a batch this large is
+ * seen and kept (32·n bytes) for the process.
+ */
+async function generatorEncodings(n: number, workers: number): Promise<Uint8Array> {
+  const have = positionGenerators.length / ELEMENT_BYTES;
+  if (have >= n) return positionGenerators;
+  const missing = splitRange(n - have, Math.max(workers, Math.ceil((n - have) / 8192)));
+  const parts = await runWorkerJobs(GENERATORS_TASK, {
+    count: missing.length,
+    args: (p) => [chunkHeader(1, have + missing[p]![0], missing[p]![1] - missing[p]![0])],
+  }, { workers });
+  const grown = new Uint8Array(n * ELEMENT_BYTES);
+  grown.set(positionGenerators);
+  let at = positionGenerators.length;
+  for (const [bytes] of parts) {
+    grown.set(bytes!, at);
+    at += bytes!.length;
+  }
+  if (at !== grown.length) throw new InvalidInputError("Generator derivation returned too few");
+  positionGenerators = grown;
+  return grown;
+}
+
 function sumPoints(points: readonly Point[]): Point {
   let acc = points[0]!;
   for (let i = 1; i < points.length; i++) acc = acc.add(points[i]!);
@@ -208,6 +239,7 @@ export async function shuffleAndProve(
   const omega = randomScalars(3 + w, random); // ω₁, ω₂, ω₃, ω₄ₖ
 
   const parts = chunks(n, workers);
+  const gens = await generatorEncodings(n, workers);
   const phase1 = await runPhase1(inputs, () =>
     runWorkerJobs(PROVE_PHASE1_TASK, {
       count: parts.length,
@@ -229,6 +261,7 @@ export async function shuffleAndProve(
           packScalars(rp),
           packScalars(rc),
           packScalars(omegaPrime.slice(lo, hi)),
+          gens.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
         ];
       },
     }, {
@@ -475,6 +508,7 @@ export async function verifyShuffle(
 
   const workers = options.workers ?? workerCount();
   const parts = chunks(n, workers);
+  const gens = await generatorEncodings(n, workers);
   // Each chunk's arguments are built when it starts; the workers compute its coefficients.
   const partials = await runWorkerJobs(VERIFY_TASK, {
     count: parts.length,
@@ -504,6 +538,7 @@ export async function verifyShuffle(
         deltaBytes.slice(lo * 16, hi * 16),
         next,
         globals.slice(),
+        gens.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
       ];
     },
   }, {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
+import { deriveGeneratorBytes, generatorBytes } from "./generators.ts";
 import { closeWorkerPool, setDefaultWorkerEntry } from "../../core/worker_pool.ts";
 import { Ciphertext, decrypt, encrypt, generateKeyPair, reencrypt } from "./elgamal.ts";
 import { decodeInteger, encodeInteger } from "./encoding.ts";
@@ -233,5 +234,19 @@ Deno.test("workers check every response, also where a chunk hands the next s′ 
     () => verifyShuffle(statement, { ...proof, chainResponses: bad }, { workers: 2 }),
     (e: Error) => e instanceof VerificationError && /chain responses/.test(e.message),
   );
+  closeWorkerPool();
+});
+
+Deno.test("the process's cache of generator encodings grows with the batch and matches hash-to-curve", async () => {
+  // Each size proves and verifies with the generators cached so far (issue 17).
+  for (const [n, workers] of [[3, 1], [9, 2], [5, 2], [12, 1]] as const) {
+    const inputs = batch(n, 1);
+    const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, { random, workers });
+    await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs }, proof, { workers: 3 });
+  }
+  const derived = deriveGeneratorBytes(1, 12);
+  for (let i = 1; i <= 12; i++) {
+    assert.deepEqual(derived.subarray(32 * (i - 1), 32 * i), generatorBytes(i));
+  }
   closeWorkerPool();
 });

@@ -9,7 +9,7 @@
 import { concatBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
-import { generator } from "./generators.ts";
+import { deriveGeneratorBytes, generator } from "./generators.ts";
 import {
   BASE_POINT,
   bytesToNumberLE,
@@ -40,6 +40,8 @@ export const PROVE_PHASE1_TASK = "reencrypt/shuffle-prove-1";
 export const PROVE_PHASE2_TASK = "reencrypt/shuffle-prove-2";
 /** Task: one chunk of the batched verification multi-exponentiation. */
 export const VERIFY_TASK = "reencrypt/shuffle-verify";
+/** Task: encodings of the generators hᵢ of a range of positions. */
+export const GENERATORS_TASK = "reencrypt/shuffle-generators";
 
 /** Chunks of at most this many positions, so progress is reported during long runs. */
 const MAX_CHUNK = 8192;
@@ -110,7 +112,8 @@ function arg(args: Uint8Array[], i: number): Uint8Array {
  * Phase 1 (Haenni et al. Alg. 8.4 lines for e′, c, t₃, t₄) for output positions
  * start..start+count−1.
  * Args: header, public key, permuted inputs (count·64w), re-encryption scalars (count·w),
- * permutation-commitment scalars r_{ψ(i)} (count), ω′ᵢ (count).
+ * permutation-commitment scalars r_{ψ(i)} (count), ω′ᵢ (count), the encodings of
+ * h_{start+1}..h_{start+count} (count·32, from the caller's cache).
  * Result: outputs (count·64w), c_{ψ(i)} in output order (count·32), Σ ω′ᵢ·hᵢ, then for each
  * element k: Σ ω′ᵢ·c1′ᵢₖ and Σ ω′ᵢ·c2′ᵢₖ (identity allowed).
  *
@@ -124,11 +127,12 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
   const rPrime = unpackScalars(arg(args, 3), "re-encryption randomness");
   const r = unpackScalars(arg(args, 4), "commitment randomness");
   const omegaPrime = unpackScalars(arg(args, 5), "omega'");
+  const hs = unpackPoints(arg(args, 6), "generator", { offset: start + 1 });
+  if (hs.length !== count) throw new InvalidInputError("Shuffle chunk has the wrong generators");
   const g = fixedBase(BASE_POINT);
   const y = fixedBase(pk, arg(args, 1));
   const outputs = new Uint8Array(count * 2 * w * ELEMENT_BYTES);
   const commitments = new Uint8Array(count * ELEMENT_BYTES);
-  const hs: Point[] = [];
   const c1s: Point[][] = Array.from({ length: w }, () => []);
   const c2s: Point[][] = Array.from({ length: w }, () => []);
   for (let i = 0; i < count; i++) {
@@ -143,8 +147,7 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
       c2s[k]!.push(c2);
     }
     // Permutation commitment c_{ψ(i)} = g^{r_{ψ(i)}}·hᵢ (Alg. 8.2).
-    const h = generator(start + i + 1);
-    hs.push(h);
+    const h = hs[i]!;
     commitments.set(encodePoint(g.multiply(r[i]!).add(h)), i * ELEMENT_BYTES);
   }
   const result = [outputs, commitments, multiScalarMul(hs, omegaPrime).toBytes()];
@@ -195,7 +198,8 @@ export function provePhase2(args: Uint8Array[]): Uint8Array[] {
  * Args: header; inputs, outputs (count·64w each); c, ĉ, t̂ (count·32 each); the challenge
  * blocks uᵢ (count·64, wide); s′ᵢ and ŝᵢ (count·32 each); δᵢ (count·16); the next position's
  * s′ and δ (48 bytes; empty for the batch's last chunk); the challenge c and the weights
- * λ₁, λ₂, λ₃, μₖ, νₖ (32 each).
+ * λ₁, λ₂, λ₃, μₖ, νₖ (32 each); the encodings of h_{start+1}..h_{start+count} (count·32, from
+ * the caller's cache).
  * Result: the partial sum (identity allowed), Σ δᵢ·ŝᵢ and ∏ uᵢ over the chunk (scalars).
  *
  * @param args see above
@@ -262,16 +266,17 @@ function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
     coefT.push(modL(-di));
     di = dNext;
   }
-  const generators: Point[] = [];
-  for (let i = 0; i < count; i++) generators.push(generator(start + i + 1));
-  const sums = [encodeScalar(deltaSHat), encodeScalar(uProd)];
-  // Fast path: one multi-exponentiation straight from the encodings.
-  const encoded = [1, 2, 3, 4, 5].map((i) => arg(args, i));
-  const packed = [coefIn, coefOut, coefC, coefChain, coefT].map(packScalars);
-  const direct = multiScalarMulEncoded(concatBytes(...encoded), concatBytes(...packed));
-  if (typeof direct === "object") {
-    return [encodePoint(direct.add(multiScalarMul(generators, coefH))), ...sums];
+  const generatorBytes = arg(args, 12);
+  if (generatorBytes.length !== 32 * count) {
+    throw new InvalidInputError("Shuffle verification chunk has the wrong generators");
   }
+  const sums = [encodeScalar(deltaSHat), encodeScalar(uProd)];
+  // Fast path: one multi-exponentiation straight from the encodings, the generators included.
+  const encoded = [1, 2, 3, 4, 5, 12].map((i) => arg(args, i));
+  const packed = [coefIn, coefOut, coefC, coefChain, coefT, coefH].map(packScalars);
+  const direct = multiScalarMulEncoded(concatBytes(...encoded), concatBytes(...packed));
+  if (typeof direct === "object") return [encodePoint(direct), ...sums];
+  const generators = unpackPoints(generatorBytes, "generator", { offset: start + 1 });
   // No WebAssembly, or a bad element: decode one by one, naming the bad element.
   const points: Point[] = [
     ...unpackCiphertexts(encoded[0]!, "input", { width: w, start }),
@@ -288,3 +293,7 @@ function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
 registerWorkerTask(PROVE_PHASE1_TASK, provePhase1);
 registerWorkerTask(PROVE_PHASE2_TASK, provePhase2);
 registerWorkerTask(VERIFY_TASK, verifyChunk);
+registerWorkerTask(GENERATORS_TASK, (args) => {
+  const { start, count } = readHeader(arg(args, 0));
+  return [deriveGeneratorBytes(start + 1, count)];
+});
