@@ -347,6 +347,41 @@ export interface LocalElectionOptions extends ElectionPhaseOptions {
   receipts?: boolean;
 }
 
+/** Casts the ballots (taken from `input`), closes the box, and keeps only what the run needs. */
+async function castAndClose(
+  election: ElectionPublicInfo,
+  input: { ballots?: ElectionBallot[] | undefined },
+  options: LocalElectionOptions,
+): Promise<{
+  accepted: ElectionBallot[];
+  receipts: Uint8Array[];
+  mixInput: Ciphertext[];
+  rejected: Array<{ credential: string; reason: string }>;
+}> {
+  const ballots = input.ballots!;
+  input.ballots = undefined;
+  const box = new ElectionBallotBox(
+    election,
+    options.voters === undefined ? {} : { voters: options.voters },
+  );
+  const rejected: Array<{ credential: string; reason: string }> = [];
+  const outcomes = await box.castMany(ballots, {
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.receipts === false ? { receipts: false } : {}),
+  });
+  outcomes.forEach((o, i) => {
+    if (!o.ok) rejected.push({ credential: ballots[i]!.credential, reason: o.error.message });
+  });
+  const mixInput = box.close();
+  return {
+    accepted: [...box.ballots],
+    receipts: options.receipts === false ? [] : [...box.receipts],
+    mixInput,
+    rejected,
+  };
+}
+
 /**
  * Runs a whole election in this process: key ceremony (simulated trustees), casting
  * (every ballot through the box rules), closing, mixing through all mixers, threshold
@@ -401,22 +436,10 @@ export async function runLocalElection(
     publicKey: ceremony.key.publicKey,
   };
   phase("key ceremony");
-  const ballots = [...await options.ballots(election)];
+  const input: { ballots?: ElectionBallot[] } = { ballots: [...await options.ballots(election)] };
   phase("encrypt ballots");
-  const box = new ElectionBallotBox(
-    election,
-    options.voters === undefined ? {} : { voters: options.voters },
-  );
-  const rejected: Array<{ credential: string; reason: string }> = [];
-  const outcomes = await box.castMany(ballots, {
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.receipts === false ? { receipts: false } : {}),
-  });
-  outcomes.forEach((o, i) => {
-    if (!o.ok) rejected.push({ credential: ballots[i]!.credential, reason: o.error.message });
-  });
-  const mixInput = box.close();
+  // In a function of its own: the box's maps and the cast outcomes are freed once it is closed.
+  const { accepted, receipts, mixInput, rejected } = await castAndClose(election, input, options);
   phase("cast and close");
   const mixes = await mixElection(election, { ...options, inputs: mixInput });
   phase("mix");
@@ -457,13 +480,13 @@ export async function runLocalElection(
       fingerprint,
       ceremony: ceremony.posts,
       key: ceremony.key,
-      ballots: [...box.ballots],
+      ballots: accepted,
       mixInput,
       mixes,
       decryption,
       ...results,
     },
-    receipts: options.receipts === false ? [] : [...box.receipts],
+    receipts,
     rejected,
     times,
   };
