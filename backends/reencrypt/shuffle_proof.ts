@@ -195,6 +195,24 @@ async function generatorEncodings(n: number, workers: number): Promise<Uint8Arra
   return grown;
 }
 
+/** N reduced scalars kept as their 32-byte little-endian encodings (as `packScalars` writes). */
+class ScalarList {
+  readonly bytes: Uint8Array;
+  readonly #view: DataView;
+  constructor(count: number) {
+    this.bytes = new Uint8Array(count * ELEMENT_BYTES);
+    this.#view = new DataView(this.bytes.buffer);
+  }
+  /** Writes scalar i (already reduced mod ℓ). */
+  set(i: number, x: bigint): void {
+    const v = this.#view, at = i * ELEMENT_BYTES;
+    v.setBigUint64(at, BigInt.asUintN(64, x), true);
+    v.setBigUint64(at + 8, BigInt.asUintN(64, x >> 64n), true);
+    v.setBigUint64(at + 16, BigInt.asUintN(64, x >> 128n), true);
+    v.setBigUint64(at + 24, x >> 192n, true);
+  }
+}
+
 function sumPoints(points: readonly Point[]): Point {
   let acc = points[0]!;
   for (let i = 1; i < points.length; i++) acc = acc.add(points[i]!);
@@ -305,27 +323,27 @@ export async function shuffleAndProve(
   const uPrime = Array.from(psi, (j) => u[j]!); // u′ᵢ = u_{ψ(i)}
 
   // Closed form of the chain: Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁, Uᵢ = u′ᵢ·Uᵢ₋₁ with R₀ = 0, U₀ = 1 (Alg. 8.3).
-  const R: bigint[] = new Array(n), U: bigint[] = new Array(n);
-  const a: bigint[] = new Array(n), b: bigint[] = new Array(n);
+  // Written straight into 32-byte encodings (issue 17: no four lists of N integers).
+  const [R, U, a, b] = [0, 1, 2, 3].map(() => new ScalarList(n));
   let prevR = 0n, prevU = 1n;
   for (let i = 0; i < n; i++) {
     // t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} = g^{ω̂ᵢ + ω′ᵢRᵢ₋₁}·h^{ω′ᵢUᵢ₋₁} (Alg. 8.4).
-    a[i] = modL(omegaHat[i]! + omegaPrime[i]! * prevR);
-    b[i] = modL(omegaPrime[i]! * prevU);
+    a!.set(i, modL(omegaHat[i]! + omegaPrime[i]! * prevR));
+    b!.set(i, modL(omegaPrime[i]! * prevU));
     prevR = modL(rHat[i]! + uPrime[i]! * prevR);
     prevU = modL(uPrime[i]! * prevU);
-    R[i] = prevR;
-    U[i] = prevU;
+    R!.set(i, prevR);
+    U!.set(i, prevU);
   }
   const phase2 = await runWorkerJobs(PROVE_PHASE2_TASK, {
     count: parts.length,
     args: (p) => {
       const [lo, hi] = parts[p]!;
       return [
-        packScalars(R.slice(lo, hi)),
-        packScalars(U.slice(lo, hi)),
-        packScalars(a.slice(lo, hi)),
-        packScalars(b.slice(lo, hi)),
+        R!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
+        U!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
+        a!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
+        b!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
       ];
     },
   }, {
@@ -364,12 +382,15 @@ export async function shuffleAndProve(
   }
   const s = [
     omega[0]! + c * rBar,
-    omega[1]! + c * R[n - 1]!,
+    omega[1]! + c * prevR, // R_N
     omega[2]! + c * rTilde,
     ...rPrimeSum.map((v, k) => omega[3 + k]! + c * v),
   ];
-  const sHat = rHat.map((v, i) => omegaHat[i]! + c * v);
-  const sPrime = uPrime.map((v, i) => omegaPrime[i]! + c * v);
+  const sHat = new ScalarList(n), sPrime = new ScalarList(n);
+  for (let i = 0; i < n; i++) {
+    sHat.set(i, modL(omegaHat[i]! + c * rHat[i]!)); // ŝᵢ = ω̂ᵢ + c·r̂ᵢ
+    sPrime.set(i, modL(omegaPrime[i]! + c * uPrime[i]!)); // s′ᵢ = ω′ᵢ + c·u′ᵢ
+  }
   return {
     outputs,
     proof: {
@@ -380,8 +401,8 @@ export async function shuffleAndProve(
       chainProofCommitments: tHat,
       challenge: encodeScalar(c),
       responses: packScalars(s),
-      chainResponses: packScalars(sHat),
-      permutationResponses: packScalars(sPrime),
+      chainResponses: sHat.bytes,
+      permutationResponses: sPrime.bytes,
     },
   };
 }
