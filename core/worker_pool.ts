@@ -40,6 +40,7 @@ const tasks = new Map<string, WorkerTask>();
 let entryUrl: string | undefined;
 let defaultEntryUrl: string | undefined;
 let configuredSize: number | undefined;
+let configuredIdleMs: number | undefined;
 let sharedPool: WorkerPool | undefined;
 // Set when a worker could not start (e.g. a bundled library whose entry URL does not exist):
 // later calls run in-thread instead of failing.
@@ -122,6 +123,29 @@ export function setWorkerCount(count: number | undefined): void {
     throw new ConfigError(`Worker count '${count}' must be an integer from 1 to 1024`);
   }
   configuredSize = count;
+  closeWorkerPool();
+}
+
+/**
+ * Sets how long the shared pool keeps idle workers (default {@linkcode WORKER_IDLE_MS}). A
+ * program that stops the pool itself when done ({@linkcode closeWorkerPool}), as the CLI
+ * does, can keep its workers for seconds: a worker restarted between two phases of a long
+ * run loads its modules and warms up its compiled code again (issue 17).
+ *
+ * @param ms milliseconds (0 to 600,000), or undefined for the default
+ * @example
+ * ```ts
+ * import { closeWorkerPool, setWorkerIdleTime } from "./worker_pool.ts";
+ * setWorkerIdleTime(10_000);
+ * closeWorkerPool(); // stops the workers at once whatever the idle time
+ * setWorkerIdleTime(undefined);
+ * ```
+ */
+export function setWorkerIdleTime(ms: number | undefined): void {
+  if (ms !== undefined && (!Number.isInteger(ms) || ms < 0 || ms > 600_000)) {
+    throw new ConfigError(`Worker idle time '${ms}' must be an integer from 0 to 600000 ms`);
+  }
+  configuredIdleMs = ms;
   closeWorkerPool();
 }
 
@@ -487,7 +511,11 @@ export async function runWorkerJobs(
   }
   if (sharedPool === undefined || sharedPool.size !== workers) {
     sharedPool?.close();
-    sharedPool = new WorkerPool({ size: workers, entry: currentEntry()! });
+    sharedPool = new WorkerPool({
+      size: workers,
+      entry: currentEntry()!,
+      ...(configuredIdleMs === undefined ? {} : { idleMs: configuredIdleMs }),
+    });
   }
   const pool = sharedPool;
   const limit = Math.max(1, options.inFlight ?? JOBS_IN_FLIGHT_PER_WORKER * workers);

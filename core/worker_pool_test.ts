@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { VerificationError } from "./errors.ts";
+import { ConfigError, VerificationError } from "./errors.ts";
 import {
   closeWorkerPool,
   isWorkerContext,
@@ -7,6 +7,7 @@ import {
   runWorkerJobs,
   runWorkerTasks,
   setWorkerEntry,
+  setWorkerIdleTime,
   splitRange,
   WorkerPool,
 } from "./worker_pool.ts";
@@ -163,4 +164,40 @@ Deno.test("runWorkerJobs builds arguments on demand and keeps at most `inFlight`
     closeWorkerPool();
     setWorkerEntry(undefined);
   }
+});
+
+Deno.test("a long idle time keeps workers between tasks; closeWorkerPool() still ends the script", async () => {
+  assert.throws(() => setWorkerIdleTime(-1), ConfigError);
+  const script = `
+    import { registerTestTasks } from ${JSON.stringify(ENTRY.href)};
+    import { closeWorkerPool, runWorkerTasks, setWorkerEntry, setWorkerIdleTime } from ${
+    JSON.stringify(new URL("./worker_pool.ts", import.meta.url).href)
+  };
+    registerTestTasks();
+    setWorkerEntry(${JSON.stringify(ENTRY.href)});
+    setWorkerIdleTime(60_000);
+    const jobs = () => [[new Uint8Array([1])], [new Uint8Array([2])]];
+    const first = await runWorkerTasks("test/sum", jobs(), { workers: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 600)); // past the default 250 ms
+    const second = await runWorkerTasks("test/sum", jobs(), { workers: 2 });
+    console.log([...first, ...second].map((r) => r[0][0]).join(","));
+    closeWorkerPool();
+  `;
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const timer = setTimeout(() => child.kill(), 30_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "1,2,1,2");
+  // Ended by closeWorkerPool(), not by the 60 s idle timer.
+  assert.ok(performance.now() - started < 25_000);
 });
