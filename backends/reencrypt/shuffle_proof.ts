@@ -167,8 +167,8 @@ async function runPhase1(
 
 // Encodings of h₁..h_M derived so far in this process, 32 bytes each (issue 17): every
 // proof and verification of a batch of N ≤ M reuses them instead of hashing to the curve
-// again on the workers (about a third of a position's proving or verifying cost), and no
-// thread keeps them as point objects.
+// again in each worker that meets the position (about 80 µs each, against 13 µs to decode),
+// and no thread keeps them as point objects.
 let positionGenerators = new Uint8Array(0);
 
 /**
