@@ -194,9 +194,13 @@ export const voteBenchCommand = buildCommand({
       };
     };
     let peakRss = process.memoryUsage.rss();
+    // And the main thread's JS heap (against V8's heap limit, about 4.4 GB by default here).
+    let peakHeap = 0;
     const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    }, 200);
+      const memory = process.memoryUsage();
+      peakRss = Math.max(peakRss, memory.rss);
+      peakHeap = Math.max(peakHeap, memory.heapUsed);
+    }, 500);
     try {
       log(
         `vote bench: ${flags.ballots} ballots, ${flags.mixers} mixers, ${flags.threshold}-of-${flags.trustees} trustees, ${workers} worker(s)\n`,
@@ -267,6 +271,7 @@ export const voteBenchCommand = buildCommand({
         // CPU seconds of the main thread per phase (Linux): the part not on the workers.
         mainThreadSeconds,
         peakRssMB: Math.round(peakRss / 1e6),
+        peakHeapMB: Math.round(peakHeap / 1e6),
         memoryMB,
         // Everything but the voters' own encryption (done on their devices).
         electionSeconds: Number((election / 1000).toFixed(2)),
@@ -298,7 +303,7 @@ export const voteBenchCommand = buildCommand({
           `  transcript         ${(transcriptBytes / 1e6).toFixed(1)} MB; tally ${
             report.tally.join(" / ")
           }\n` +
-          `  peak memory        ${report.peakRssMB} MB resident\n`,
+          `  peak memory        ${report.peakRssMB} MB resident, ${report.peakHeapMB} MB of main-thread heap (sampled)\n`,
       );
     } finally {
       clearInterval(sampler);
