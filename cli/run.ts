@@ -12,9 +12,13 @@ import {
   isWorkerContext,
   serveWorkerTasks,
   setWorkerEntry,
+  setWorkerIdleTime,
 } from "../core/worker_pool.ts";
 import { runPanoramix } from "./app.ts";
 import { denoContext } from "./deno_context.ts";
+
+/** How long the command line keeps idle workers (ms). */
+export const CLI_WORKER_IDLE_MS = 10_000;
 
 /**
  * Runs the process as a worker or as the command line.
@@ -31,6 +35,9 @@ export async function runProcess(entry: URL): Promise<void> {
     return;
   }
   setWorkerEntry(entry);
+  // The pool is closed below when the command ends, so idle workers may wait between phases
+  // instead of loading the whole command line again (issue 17).
+  setWorkerIdleTime(CLI_WORKER_IDLE_MS);
   try {
     Deno.exitCode = await runPanoramix(Deno.args, denoContext());
   } catch (error) {

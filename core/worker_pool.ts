@@ -40,6 +40,7 @@ const tasks = new Map<string, WorkerTask>();
 let entryUrl: string | undefined;
 let defaultEntryUrl: string | undefined;
 let configuredSize: number | undefined;
+let configuredIdleMs: number | undefined;
 let sharedPool: WorkerPool | undefined;
 // Set when a worker could not start (e.g. a bundled library whose entry URL does not exist):
 // later calls run in-thread instead of failing.
@@ -122,6 +123,29 @@ export function setWorkerCount(count: number | undefined): void {
     throw new ConfigError(`Worker count '${count}' must be an integer from 1 to 1024`);
   }
   configuredSize = count;
+  closeWorkerPool();
+}
+
+/**
+ * Sets how long the shared pool keeps idle workers (default {@linkcode WORKER_IDLE_MS}). A
+ * program that stops the pool itself when done ({@linkcode closeWorkerPool}), as the CLI
+ * does, can keep its workers for seconds: a worker restarted between two phases of a long
+ * run loads its modules and warms up its compiled code again (issue 17).
+ *
+ * @param ms milliseconds (0 to 600,000), or undefined for the default
+ * @example
+ * ```ts
+ * import { closeWorkerPool, setWorkerIdleTime } from "./worker_pool.ts";
+ * setWorkerIdleTime(10_000);
+ * closeWorkerPool(); // stops the workers at once whatever the idle time
+ * setWorkerIdleTime(undefined);
+ * ```
+ */
+export function setWorkerIdleTime(ms: number | undefined): void {
+  if (ms !== undefined && (!Number.isInteger(ms) || ms < 0 || ms > 600_000)) {
+    throw new ConfigError(`Worker idle time '${ms}' must be an integer from 0 to 600000 ms`);
+  }
+  configuredIdleMs = ms;
   closeWorkerPool();
 }
 
@@ -415,37 +439,132 @@ export async function runWorkerTasks(
   argsList: Uint8Array[][],
   options: { workers?: number; onJobDone?: (done: number, total: number) => void } = {},
 ): Promise<Uint8Array[][]> {
+  return await runWorkerJobs(task, { count: argsList.length, args: (i) => argsList[i]! }, options);
+}
+
+/** Jobs made on demand: job i's arguments are built only when it is about to start. */
+export interface WorkerJobs {
+  /** Number of jobs. */
+  count: number;
+  /** Builds job i's arguments (called once per job, in order, when the job starts). */
+  args: (index: number) => Uint8Array[];
+}
+
+/** Jobs in flight per worker by default: one running, one queued behind it. */
+export const JOBS_IN_FLIGHT_PER_WORKER = 2;
+
+/**
+ * Runs a task over jobs whose arguments are built on demand, keeping at most `inFlight`
+ * jobs (default two per worker) between "arguments built" and "result received": the next
+ * job starts as soon as one finishes (no rounds), and memory holds the arguments of the jobs
+ * in flight, not of all jobs (issue 17). Falls back to this thread like
+ * {@linkcode runWorkerTasks}; a worker crash re-runs the unfinished jobs here.
+ *
+ * @param task registered task name
+ * @param jobs how many jobs, and how to build each one's arguments
+ * @param options `workers` (1 = in-thread), `inFlight` (at least 1; default two per worker),
+ *   `onJobDone(done, total)` after each job, `onArgs(started, done)` after each job's
+ *   arguments are built (for tests and memory accounting)
+ * @returns results in job order
+ * @example
+ * ```ts
+ * import { registerWorkerTask, runWorkerJobs } from "./worker_pool.ts";
+ * registerWorkerTask("example/count", (args) => [new Uint8Array([args[0]!.length])]);
+ * const out = await runWorkerJobs("example/count", {
+ *   count: 3,
+ *   args: (i) => [new Uint8Array(i)],
+ * }, { workers: 1 });
+ * console.assert(out[2]![0]![0] === 2);
+ * ```
+ */
+export async function runWorkerJobs(
+  task: string,
+  jobs: WorkerJobs,
+  options: {
+    workers?: number;
+    inFlight?: number;
+    onJobDone?: (done: number, total: number) => void;
+    onArgs?: (started: number, done: number) => void;
+  } = {},
+): Promise<Uint8Array[][]> {
   const workers = options.workers ?? workerCount();
-  const total = argsList.length;
-  let done = 0;
-  const finished = <T>(value: T): T => {
-    options.onJobDone?.(++done, total);
-    return value;
+  const total = jobs.count;
+  const results: Uint8Array[][] = new Array(total);
+  let done = 0, started = 0;
+  const build = (i: number) => {
+    const args = jobs.args(i);
+    started++;
+    options.onArgs?.(started, done);
+    return args;
   };
-  if (workers <= 1 || !workersAvailable() || argsList.length <= 1) {
-    const out: Uint8Array[][] = [];
-    for (const args of argsList) out.push(finished(await runLocal(task, args)));
-    return out;
+  const finished = (i: number, value: Uint8Array[]) => {
+    results[i] = value;
+    done++; // not inside the optional call: `f?.(++x)` skips the increment when f is absent
+    options.onJobDone?.(done, total);
+  };
+  const runHere = async (from: Iterable<[number, Uint8Array[] | undefined]>) => {
+    for (const [i, args] of from) finished(i, await runLocal(task, args ?? build(i)));
+  };
+  if (workers <= 1 || !workersAvailable() || total <= 1) {
+    await runHere(Array.from({ length: total }, (_, i) => [i, undefined] as [number, undefined]));
+    return results;
   }
   if (sharedPool === undefined || sharedPool.size !== workers) {
     sharedPool?.close();
-    sharedPool = new WorkerPool({ size: workers, entry: currentEntry()! });
+    sharedPool = new WorkerPool({
+      size: workers,
+      entry: currentEntry()!,
+      ...(configuredIdleMs === undefined ? {} : { idleMs: configuredIdleMs }),
+    });
   }
   const pool = sharedPool;
-  // Keep copies: transferring detaches the caller's buffers, and a crash means re-running here.
-  const copies = argsList.map((args) => args.map((a) => a.slice()));
-  try {
-    return await Promise.all(argsList.map((args) => pool.run(task, args).then(finished)));
-  } catch (error) {
-    if (!(error instanceof WorkerCrashError)) throw error;
-    // Say so once: the work still completes, but on one thread.
-    console.warn(`panoramix: ${error.message}; continuing on one thread`);
-    workersBroken = true;
-    closeWorkerPool();
-    const out: Uint8Array[][] = [];
-    for (const args of copies) out.push(await runLocal(task, args));
-    return out;
+  const limit = Math.max(1, options.inFlight ?? JOBS_IN_FLIGHT_PER_WORKER * workers);
+  // Copies of the jobs in flight only: transferring detaches the buffers, and a crash means
+  // re-running those jobs here.
+  const copies = new Map<number, Uint8Array[]>();
+  let next = 0;
+  let crash: WorkerCrashError | undefined;
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const pump = () => {
+      if (failed) return;
+      if (done === total) return resolve();
+      while (next < total && copies.size < limit && crash === undefined) {
+        const i = next++;
+        const args = build(i);
+        copies.set(i, args.map((a) => a.slice()));
+        pool.run(task, args).then(
+          (value) => {
+            copies.delete(i);
+            finished(i, value);
+            pump();
+          },
+          (error) => {
+            // A crash rejects every job in flight at once; they are re-run here below.
+            if (error instanceof WorkerCrashError) {
+              crash ??= error;
+              resolve();
+              return;
+            }
+            failed = true;
+            reject(error);
+          },
+        );
+      }
+    };
+    pump();
+  });
+  if (crash === undefined) return results;
+  // Say so once: the work still completes, but on one thread.
+  console.warn(`panoramix: ${crash.message}; continuing on one thread`);
+  workersBroken = true;
+  closeWorkerPool();
+  const redo: Array<[number, Uint8Array[] | undefined]> = [];
+  for (let i = 0; i < total; i++) {
+    if (results[i] === undefined) redo.push([i, i < next ? copies.get(i) : undefined]);
   }
+  await runHere(redo);
+  return results;
 }
 
 /**

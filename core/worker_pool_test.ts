@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { VerificationError } from "./errors.ts";
+import { ConfigError, VerificationError } from "./errors.ts";
 import {
   closeWorkerPool,
   isWorkerContext,
   registerWorkerTask,
+  runWorkerJobs,
   runWorkerTasks,
   setWorkerEntry,
+  setWorkerIdleTime,
   splitRange,
   WorkerPool,
 } from "./worker_pool.ts";
@@ -132,4 +134,70 @@ Deno.test("a script that used the shared pool ends without closeWorkerPool()", a
   clearTimeout(timer);
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "1,2");
+});
+
+Deno.test("runWorkerJobs builds arguments on demand and keeps at most `inFlight` jobs", async () => {
+  setWorkerEntry(new URL("./worker_pool_test_entry.ts", import.meta.url));
+  try {
+    for (const [workers, inFlight] of [[2, 4], [2, 2], [1, 1]] as const) {
+      let most = 0;
+      const built: number[] = [];
+      const out = await runWorkerJobs("test/sum", {
+        count: 40,
+        args: (i) => {
+          built.push(i);
+          return [new Uint8Array([i, 1])];
+        },
+      }, {
+        workers,
+        inFlight,
+        onArgs: (started, done) => void (most = Math.max(most, started - done)),
+      });
+      // Every job ran once, in order, with its own result.
+      assert.deepEqual(built, Array.from({ length: 40 }, (_, i) => i));
+      assert.deepEqual(out.map((r) => r[0]![0]), Array.from({ length: 40 }, (_, i) => i + 1));
+      // Memory holds the arguments of the jobs in flight, never of all 40.
+      // (and the window is used: as many jobs as allowed are in flight at the start).
+      assert.equal(most, inFlight, `jobs in flight with ${workers} worker(s)`);
+    }
+  } finally {
+    closeWorkerPool();
+    setWorkerEntry(undefined);
+  }
+});
+
+Deno.test("a long idle time keeps workers between tasks; closeWorkerPool() still ends the script", async () => {
+  assert.throws(() => setWorkerIdleTime(-1), ConfigError);
+  const script = `
+    import { registerTestTasks } from ${JSON.stringify(ENTRY.href)};
+    import { closeWorkerPool, runWorkerTasks, setWorkerEntry, setWorkerIdleTime } from ${
+    JSON.stringify(new URL("./worker_pool.ts", import.meta.url).href)
+  };
+    registerTestTasks();
+    setWorkerEntry(${JSON.stringify(ENTRY.href)});
+    setWorkerIdleTime(60_000);
+    const jobs = () => [[new Uint8Array([1])], [new Uint8Array([2])]];
+    const first = await runWorkerTasks("test/sum", jobs(), { workers: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 600)); // past the default 250 ms
+    const second = await runWorkerTasks("test/sum", jobs(), { workers: 2 });
+    console.log([...first, ...second].map((r) => r[0][0]).join(","));
+    closeWorkerPool();
+  `;
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const timer = setTimeout(() => child.kill(), 30_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "1,2,1,2");
+  // Ended by closeWorkerPool(), not by the 60 s idle timer.
+  assert.ok(performance.now() - started < 25_000);
 });

@@ -19,7 +19,7 @@ import { joinBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { RandomSource } from "../../core/random.ts";
 import { Transcript } from "../../core/transcript.ts";
-import { runWorkerTasks, workerCount } from "../../core/worker_pool.ts";
+import { runWorkerJobs, workerCount } from "../../core/worker_pool.ts";
 import type { SecretShare } from "./decryption.ts";
 import {
   chunkHeader,
@@ -37,7 +37,6 @@ import {
   IDENTITY,
   modL,
   packPoints,
-  packScalars,
   type Point,
   randomScalar,
   scalarFromWide,
@@ -120,7 +119,7 @@ function statement(
     shares: Uint8Array;
     context: Uint8Array | undefined;
   },
-): { transcript: Transcript; rho: bigint[] } {
+): { transcript: Transcript; rho: Uint8Array } {
   const t = new Transcript(DECRYPTION_SHARE_BATCH_LABEL);
   const count = options.ciphertexts.length / (2 * ELEMENT_BYTES * options.width);
   t.append("group", new TextEncoder().encode(GROUP_LABEL));
@@ -132,13 +131,16 @@ function statement(
   t.append("ciphertexts", options.ciphertexts);
   t.append("shares", options.shares);
   // ρᵢₖ: 128-bit small exponents from the whole statement (Bellare–Garay–Rabin 1998, §3.2).
-  const bytes = t.challenge("rho", 16 * count * options.width);
-  const rho: bigint[] = [];
-  for (let e = 0; e < bytes.length; e += 16) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset + e, 16);
-    rho.push(view.getBigUint64(0, true) | (view.getBigUint64(8, true) << 64n));
-  }
-  return { transcript: t, rho };
+  // Kept as bytes (16 little-endian bytes each): the workers read them, no O(N) list of
+  // integers on this thread (issue 17).
+  return { transcript: t, rho: t.challenge("rho", 16 * count * options.width) };
+}
+
+/** 16-byte little-endian ρ values as 32-byte scalars (zero high halves), for the workers. */
+function widenRho(rho: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 * rho.length);
+  for (let e = 0; e < rho.length; e += 16) out.set(rho.subarray(e, e + 16), 2 * e);
+  return out;
 }
 
 /** Σ ρ·c1 and (when shares are given) Σ ρ·d, split over workers. */
@@ -147,22 +149,30 @@ async function foldBatch(
     width: number;
     ciphertexts: Uint8Array;
     shares: Uint8Array | undefined;
-    rho: readonly bigint[];
+    rho: Uint8Array;
     workers: number;
     onChunk?: (done: number, total: number) => void;
   },
 ): Promise<{ c: Point; d: Point }> {
   const { width, ciphertexts, shares, rho } = options;
-  const n = rho.length / width;
+  const n = rho.length / (16 * width);
   const ctSize = 2 * ELEMENT_BYTES * width, shSize = ELEMENT_BYTES * width;
-  const argsList = chunks(n, options.workers).map(([lo, hi]) => [
-    // Copies: the pool transfers (detaches) argument buffers.
-    chunkHeader(width, lo, hi - lo),
-    ciphertexts.slice(lo * ctSize, hi * ctSize),
-    shares === undefined ? new Uint8Array(0) : shares.slice(lo * shSize, hi * shSize),
-    packScalars(rho.slice(lo * width, hi * width)),
-  ]);
-  const partials = await runWorkerTasks(SHARE_BATCH_COMBINE_TASK, argsList, {
+  const parts = chunks(n, options.workers);
+  // Each chunk's arguments are built when it starts (issue 17).
+  const argsOf = (p: number) => {
+    const [lo, hi] = parts[p]!;
+    return [
+      // Copies: the pool transfers (detaches) argument buffers.
+      chunkHeader(width, lo, hi - lo),
+      ciphertexts.slice(lo * ctSize, hi * ctSize),
+      shares === undefined ? new Uint8Array(0) : shares.slice(lo * shSize, hi * shSize),
+      widenRho(rho.subarray(16 * lo * width, 16 * hi * width)),
+    ];
+  };
+  const partials = await runWorkerJobs(SHARE_BATCH_COMBINE_TASK, {
+    count: parts.length,
+    args: argsOf,
+  }, {
     workers: options.workers,
     ...jobProgress(n, options.onChunk),
   });
@@ -221,16 +231,19 @@ export async function createPackedDecryptionShareBatch(
   const ctSize = 2 * ELEMENT_BYTES * width;
   const secret = encodeScalar(x);
   // dᵢₖ = c1ᵢₖ^{xⱼ} on workers (constant-time multiply of the secret scalar).
-  const parts = await runWorkerTasks(
-    SHARE_BATCH_CREATE_TASK,
-    chunks(n, workers).map(([lo, hi]) => [
-      // Copies: the pool transfers (detaches) argument buffers.
-      chunkHeader(width, lo, hi - lo),
-      secret.slice(),
-      ctBytes.slice(lo * ctSize, hi * ctSize),
-    ]),
-    { workers, ...jobProgress(n, options.onChunk) },
-  );
+  const ranges = chunks(n, workers);
+  const parts = await runWorkerJobs(SHARE_BATCH_CREATE_TASK, {
+    count: ranges.length,
+    // Built when the chunk starts (issue 17); copies, as the pool transfers argument buffers.
+    args: (p) => {
+      const [lo, hi] = ranges[p]!;
+      return [
+        chunkHeader(width, lo, hi - lo),
+        secret.slice(),
+        ctBytes.slice(lo * ctSize, hi * ctSize),
+      ];
+    },
+  }, { workers, ...jobProgress(n, options.onChunk) });
   const shareBytes = joinBytes(parts.map((p) => p[0]!));
   const vk = fixedBase(BASE_POINT).multiply(x); // yⱼ = g^{xⱼ}
   const { transcript, rho } = statement(share.index, {

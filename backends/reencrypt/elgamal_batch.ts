@@ -13,7 +13,7 @@ import { InvalidInputError } from "../../core/errors.ts";
 import { joinBytes } from "../../core/bytes.ts";
 import {
   registerWorkerTask,
-  runWorkerTasks,
+  runWorkerJobs,
   splitRange,
   workerCount,
 } from "../../core/worker_pool.ts";
@@ -111,17 +111,20 @@ async function runBatch(
   const workers = options.workers ?? workerCount();
   // Chunks of at most ~4096 items so each message stays small; at least 4 per worker.
   const ranges = splitRange(count, Math.max(4 * workers, Math.ceil(count / 4096)));
-  const parts: Uint8Array[] = [];
-  const perRound = 4 * workers;
-  for (let r = 0; r < ranges.length; r += perRound) {
-    const round = ranges.slice(r, r + perRound);
-    const results = await runWorkerTasks(task, round.map(([lo, hi]) => makeArgs(lo, hi)), {
-      workers,
-    });
-    for (const [out] of results) parts.push(out!);
-    options.onChunk?.(round[round.length - 1]![1], count);
-  }
-  return joinBytes(parts);
+  // A sliding window of chunks built on demand (issue 17: no rounds, no all-chunk copies).
+  let items = 0;
+  const results = await runWorkerJobs(task, {
+    count: ranges.length,
+    args: (k) => makeArgs(...ranges[k]!),
+  }, {
+    workers,
+    onJobDone: (done) => {
+      const [lo, hi] = ranges[done - 1]!;
+      items += hi - lo;
+      options.onChunk?.(items, count);
+    },
+  });
+  return joinBytes(results.map(([out]) => out!));
 }
 
 /**

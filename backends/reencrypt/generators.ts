@@ -19,7 +19,15 @@ const cache: Point[] = [];
 const encodedCache: Uint8Array[] = [];
 
 /**
- * Generator number `index` (0 is h, 1..N are h₁..h_N); cached per process.
+ * Generators below this index are kept as points once derived; higher ones are derived
+ * each time (large batches keep them as 32-byte encodings instead, see
+ * {@linkcode deriveGeneratorBytes}: no O(N) point objects per thread, issue 17).
+ */
+export const GENERATOR_POINT_CACHE = 4096;
+
+/**
+ * Generator number `index` (0 is h, 1..N are h₁..h_N); cached per thread below
+ * {@linkcode GENERATOR_POINT_CACHE}.
  *
  * @param index a non-negative integer below 2^32
  * @returns the generator
@@ -38,9 +46,29 @@ export function generator(index: number): Point {
     const msg = new Uint8Array(4);
     new DataView(msg.buffer).setUint32(0, index);
     g = hashToPoint(msg, DST);
-    cache[index] = g;
+    if (index < GENERATOR_POINT_CACHE) cache[index] = g;
   }
   return g;
+}
+
+/**
+ * Encodings of generators `from`..`from + count − 1`, derived afresh (not cached): what a
+ * worker computes once per position for a process-wide compact cache of 32 bytes each.
+ *
+ * @param from first index
+ * @param count how many
+ * @returns 32·count bytes
+ * @example
+ * ```ts
+ * import { deriveGeneratorBytes, generatorBytes } from "./generators.ts";
+ * const two = deriveGeneratorBytes(1, 2);
+ * console.assert(two.subarray(32).every((b, i) => b === generatorBytes(2)[i]));
+ * ```
+ */
+export function deriveGeneratorBytes(from: number, count: number): Uint8Array {
+  const out = new Uint8Array(32 * count);
+  for (let i = 0; i < count; i++) out.set(generator(from + i).toBytes(), 32 * i);
+  return out;
 }
 
 /**
@@ -58,7 +86,7 @@ export function generatorBytes(index: number): Uint8Array {
   let b = encodedCache[index];
   if (b === undefined) {
     b = generator(index).toBytes();
-    encodedCache[index] = b;
+    if (index < GENERATOR_POINT_CACHE) encodedCache[index] = b;
   }
   return b;
 }

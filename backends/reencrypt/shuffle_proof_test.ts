@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
+import { deriveGeneratorBytes, generatorBytes } from "./generators.ts";
 import { closeWorkerPool, setDefaultWorkerEntry } from "../../core/worker_pool.ts";
 import { Ciphertext, decrypt, encrypt, generateKeyPair, reencrypt } from "./elgamal.ts";
 import { decodeInteger, encodeInteger } from "./encoding.ts";
-import { BASE_POINT, type Point } from "./group.ts";
+import { BASE_POINT, decodeScalar, encodeScalar, type Point } from "./group.ts";
 import {
   shuffleAndProve,
   type ShuffleProof,
@@ -203,4 +204,49 @@ Deno.test("a malformed element in a tampered output is named, not reported as a 
     assert.ok(caught instanceof InvalidInputError, `${why}: ${caught}`);
     assert.match((caught as Error).message, /output 2\.c2\[1\]/, why);
   }
+});
+
+Deno.test("workers check every response, also where a chunk hands the next s′ to the one before", async () => {
+  // 6 positions on 2 workers are 4 chunks: s′ at a chunk's first position is also used by
+  // the chunk before it (issue 17: the coefficients are computed in the workers).
+  const inputs = batch(6, 1);
+  const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, { random, workers: 2 });
+  const statement = { publicKey: keys.publicKey, inputs, outputs };
+  for (const workers of [1, 2, 3]) await verifyShuffle(statement, proof, { workers });
+  const bump = (list: Uint8Array, i: number) => {
+    const out = list.slice();
+    out.set(encodeScalar(decodeScalar(list.subarray(32 * i, 32 * i + 32), "s") + 1n), 32 * i);
+    return out;
+  };
+  for (let i = 0; i < 6; i++) {
+    for (const field of ["permutationResponses", "chainResponses"] as const) {
+      await assertRejectsWith(
+        () =>
+          verifyShuffle(statement, { ...proof, [field]: bump(proof[field], i) }, { workers: 2 }),
+        VerificationError,
+      );
+    }
+  }
+  // A response that is not a canonical scalar is named, from a worker.
+  const bad = proof.chainResponses.slice();
+  bad.fill(0xff, 32 * 3, 32 * 4);
+  await assert.rejects(
+    () => verifyShuffle(statement, { ...proof, chainResponses: bad }, { workers: 2 }),
+    (e: Error) => e instanceof VerificationError && /chain responses/.test(e.message),
+  );
+  closeWorkerPool();
+});
+
+Deno.test("the process's cache of generator encodings grows with the batch and matches hash-to-curve", async () => {
+  // Each size proves and verifies with the generators cached so far (issue 17).
+  for (const [n, workers] of [[3, 1], [9, 2], [5, 2], [12, 1]] as const) {
+    const inputs = batch(n, 1);
+    const { outputs, proof } = await shuffleAndProve(keys.publicKey, inputs, { random, workers });
+    await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs }, proof, { workers: 3 });
+  }
+  const derived = deriveGeneratorBytes(1, 12);
+  for (let i = 1; i <= 12; i++) {
+    assert.deepEqual(derived.subarray(32 * (i - 1), 32 * i), generatorBytes(i));
+  }
+  closeWorkerPool();
 });

@@ -9,18 +9,24 @@
 import { concatBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
-import { generator } from "./generators.ts";
+import { deriveGeneratorBytes, generator } from "./generators.ts";
 import {
   BASE_POINT,
+  bytesToNumberLE,
   decodePoint,
+  decodeScalar,
   doubleAndEncodeBatch,
   ELEMENT_BYTES,
   encodePoint,
+  encodeScalar,
   fixedBase,
   GROUP_ORDER,
+  modL,
   multiScalarMul,
   multiScalarMulEncoded,
+  packScalars,
   type Point,
+  scalarFromWide,
   unpackPoints,
   unpackScalars,
 } from "./group.ts";
@@ -34,6 +40,8 @@ export const PROVE_PHASE1_TASK = "reencrypt/shuffle-prove-1";
 export const PROVE_PHASE2_TASK = "reencrypt/shuffle-prove-2";
 /** Task: one chunk of the batched verification multi-exponentiation. */
 export const VERIFY_TASK = "reencrypt/shuffle-verify";
+/** Task: encodings of the generators hᵢ of a range of positions. */
+export const GENERATORS_TASK = "reencrypt/shuffle-generators";
 
 /** Chunks of at most this many positions, so progress is reported during long runs. */
 const MAX_CHUNK = 8192;
@@ -104,7 +112,8 @@ function arg(args: Uint8Array[], i: number): Uint8Array {
  * Phase 1 (Haenni et al. Alg. 8.4 lines for e′, c, t₃, t₄) for output positions
  * start..start+count−1.
  * Args: header, public key, permuted inputs (count·64w), re-encryption scalars (count·w),
- * permutation-commitment scalars r_{ψ(i)} (count), ω′ᵢ (count).
+ * permutation-commitment scalars r_{ψ(i)} (count), ω′ᵢ (count), the encodings of
+ * h_{start+1}..h_{start+count} (count·32, from the caller's cache).
  * Result: outputs (count·64w), c_{ψ(i)} in output order (count·32), Σ ω′ᵢ·hᵢ, then for each
  * element k: Σ ω′ᵢ·c1′ᵢₖ and Σ ω′ᵢ·c2′ᵢₖ (identity allowed).
  *
@@ -118,11 +127,12 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
   const rPrime = unpackScalars(arg(args, 3), "re-encryption randomness");
   const r = unpackScalars(arg(args, 4), "commitment randomness");
   const omegaPrime = unpackScalars(arg(args, 5), "omega'");
+  const hs = unpackPoints(arg(args, 6), "generator", { offset: start + 1 });
+  if (hs.length !== count) throw new InvalidInputError("Shuffle chunk has the wrong generators");
   const g = fixedBase(BASE_POINT);
   const y = fixedBase(pk, arg(args, 1));
   const outputs = new Uint8Array(count * 2 * w * ELEMENT_BYTES);
   const commitments = new Uint8Array(count * ELEMENT_BYTES);
-  const hs: Point[] = [];
   const c1s: Point[][] = Array.from({ length: w }, () => []);
   const c2s: Point[][] = Array.from({ length: w }, () => []);
   for (let i = 0; i < count; i++) {
@@ -137,8 +147,7 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
       c2s[k]!.push(c2);
     }
     // Permutation commitment c_{ψ(i)} = g^{r_{ψ(i)}}·hᵢ (Alg. 8.2).
-    const h = generator(start + i + 1);
-    hs.push(h);
+    const h = hs[i]!;
     commitments.set(encodePoint(g.multiply(r[i]!).add(h)), i * ELEMENT_BYTES);
   }
   const result = [outputs, commitments, multiScalarMul(hs, omegaPrime).toBytes()];
@@ -180,47 +189,26 @@ export function provePhase2(args: Uint8Array[]): Uint8Array[] {
 }
 
 /**
- * One chunk of the batched verification equation (see shuffle_proof.ts): decodes the
- * chunk's inputs, outputs, cᵢ, ĉᵢ, t̂ᵢ and returns Σ coefficient·point over them and hᵢ.
- * Args: header, inputs (count·64w), outputs (count·64w), c, ĉ, t̂ (count·32 each), and the
- * coefficients of c, h, inputs (count·2w), outputs (count·2w), ĉ, t̂.
- * Result: the partial sum (identity allowed).
+ * One chunk of the batched verification equation (see shuffle_proof.ts, Haenni et al.
+ * Alg. 8.5 batched with random weights): computes the chunk's coefficients from the
+ * challenges, responses and weights, decodes the chunk's inputs, outputs, cᵢ, ĉᵢ, t̂ᵢ, and
+ * returns Σ coefficient·point over them and hᵢ, with the chunk's share of the global terms.
+ * The coefficients are computed here, not on the calling thread (issue 17: no serial O(N)
+ * scalar work there).
+ * Args: header; inputs, outputs (count·64w each); c, ĉ, t̂ (count·32 each); the challenge
+ * blocks uᵢ (count·64, wide); s′ᵢ and ŝᵢ (count·32 each); δᵢ (count·16); the next position's
+ * s′ and δ (48 bytes; empty for the batch's last chunk); the challenge c and the weights
+ * λ₁, λ₂, λ₃, μₖ, νₖ (32 each); the encodings of h_{start+1}..h_{start+count} (count·32, from
+ * the caller's cache).
+ * Result: the partial sum (identity allowed), Σ δᵢ·ŝᵢ and ∏ uᵢ over the chunk (scalars).
  *
  * @param args see above
  * @returns see above
- * @throws {VerificationError} when an element is not a valid non-identity group element
+ * @throws {VerificationError} when an element or a response is malformed
  */
 export function verifyChunk(args: Uint8Array[]): Uint8Array[] {
-  const { width: w, start, count } = readHeader(arg(args, 0));
-  const generators: Point[] = [];
-  for (let i = 0; i < count; i++) generators.push(generator(start + i + 1));
-  const hCoefficients = unpackScalars(arg(args, 7), "h coefficients");
-  // Fast path: one multi-exponentiation straight from the encodings.
-  const encoded = [1, 2, 3, 4, 5].map((i) => arg(args, i));
-  const coefficients = [8, 9, 6, 10, 11].map((i) => arg(args, i));
-  const direct = multiScalarMulEncoded(concatBytes(...encoded), concatBytes(...coefficients));
-  if (typeof direct === "object") {
-    return [encodePoint(direct.add(multiScalarMul(generators, hCoefficients)))];
-  }
-  // No WebAssembly, or a bad element: decode one by one, naming the bad element.
   try {
-    const points: Point[] = [
-      ...unpackCiphertexts(encoded[0]!, "input", { width: w, start }),
-      ...unpackCiphertexts(encoded[1]!, "output", { width: w, start }),
-      ...unpackPoints(encoded[2]!, "permutation commitment", { offset: start }),
-      ...unpackPoints(encoded[3]!, "chain commitment", { offset: start }),
-      ...unpackPoints(encoded[4]!, "chain proof commitment", { offset: start }),
-      ...generators,
-    ];
-    const scalars: bigint[] = [
-      ...unpackScalars(coefficients[0]!, "input coefficients"),
-      ...unpackScalars(coefficients[1]!, "output coefficients"),
-      ...unpackScalars(coefficients[2]!, "c coefficients"),
-      ...unpackScalars(coefficients[3]!, "chain coefficients"),
-      ...unpackScalars(coefficients[4]!, "t-hat coefficients"),
-      ...hCoefficients,
-    ];
-    return [multiScalarMul(points, scalars).toBytes()];
+    return verifyChunkTerms(args);
   } catch (error) {
     if (error instanceof InvalidInputError) {
       throw new VerificationError(`Shuffle proof rejected: ${error.message}`, { cause: error });
@@ -229,6 +217,83 @@ export function verifyChunk(args: Uint8Array[]): Uint8Array[] {
   }
 }
 
+function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
+  const { width: w, start, count } = readHeader(arg(args, 0));
+  const uWide = arg(args, 6), deltaBytes = arg(args, 9), next = arg(args, 10);
+  const sPrime = unpackScalars(arg(args, 7), `permutation responses from ${start}`);
+  const sHat = unpackScalars(arg(args, 8), `chain responses from ${start}`);
+  const globals = unpackScalars(arg(args, 11), "challenge and weights");
+  if (
+    sPrime.length !== count || sHat.length !== count || uWide.length !== 64 * count ||
+    deltaBytes.length !== 16 * count || globals.length !== 4 + 2 * w ||
+    (next.length !== 0 && next.length !== 48)
+  ) {
+    throw new InvalidInputError("Shuffle verification chunk has the wrong sizes");
+  }
+  const [c, lam0, lam1, lam2] = globals as [bigint, bigint, bigint, bigint];
+  const mu = globals.slice(4, 4 + w), nu = globals.slice(4 + w);
+  const delta = (i: number) => bytesToNumberLE(deltaBytes.subarray(16 * i, 16 * i + 16));
+  const coefC: bigint[] = [], coefH: bigint[] = [], coefIn: bigint[] = [], coefOut: bigint[] = [];
+  const coefChain: bigint[] = [], coefT: bigint[] = [];
+  let deltaSHat = 0n, uProd = 1n;
+  let di = delta(0);
+  for (let i = 0; i < count; i++) {
+    const ui = scalarFromWide(uWide.subarray(64 * i, 64 * i + 64));
+    const si = sPrime[i]!;
+    uProd = modL(uProd * ui);
+    deltaSHat += di * sHat[i]!;
+    // E1, E3: c̄^{−c}, c̃^{−c} and ∏hᵢ^{s′ᵢ} (Alg. 8.5).
+    coefC.push(modL(-c * lam0 - c * lam2 * ui));
+    coefH.push(modL(c * lam0 + lam2 * si));
+    for (let k = 0; k < w; k++) {
+      // E4: (∏eᵢ^{uᵢ})^{−c} and ∏e′ᵢ^{s′ᵢ}, element k, c1 then c2.
+      coefIn.push(modL(-c * mu[k]! * ui), modL(-c * nu[k]! * ui));
+      coefOut.push(modL(mu[k]! * si), modL(nu[k]! * si));
+    }
+    // Ê: t̂ᵢ = ĉᵢ^{−c}·g^{ŝᵢ}·ĉᵢ₋₁^{s′ᵢ}; ĉᵢ also appears as ĉᵢ₋₁ of i+1, ĉ_N in E2.
+    let following: bigint;
+    let dNext = 0n;
+    if (i + 1 < count) {
+      dNext = delta(i + 1);
+      following = dNext * sPrime[i + 1]!;
+    } else if (next.length === 48) {
+      following = bytesToNumberLE(next.subarray(32, 48)) *
+        decodeScalar(next.subarray(0, 32), `permutation responses[${start + count}]`);
+    } else {
+      following = -c * lam1;
+    }
+    coefChain.push(modL(-c * di + following));
+    coefT.push(modL(-di));
+    di = dNext;
+  }
+  const generatorBytes = arg(args, 12);
+  if (generatorBytes.length !== 32 * count) {
+    throw new InvalidInputError("Shuffle verification chunk has the wrong generators");
+  }
+  const sums = [encodeScalar(deltaSHat), encodeScalar(uProd)];
+  // Fast path: one multi-exponentiation straight from the encodings, the generators included.
+  const encoded = [1, 2, 3, 4, 5, 12].map((i) => arg(args, i));
+  const packed = [coefIn, coefOut, coefC, coefChain, coefT, coefH].map(packScalars);
+  const direct = multiScalarMulEncoded(concatBytes(...encoded), concatBytes(...packed));
+  if (typeof direct === "object") return [encodePoint(direct), ...sums];
+  const generators = unpackPoints(generatorBytes, "generator", { offset: start + 1 });
+  // No WebAssembly, or a bad element: decode one by one, naming the bad element.
+  const points: Point[] = [
+    ...unpackCiphertexts(encoded[0]!, "input", { width: w, start }),
+    ...unpackCiphertexts(encoded[1]!, "output", { width: w, start }),
+    ...unpackPoints(encoded[2]!, "permutation commitment", { offset: start }),
+    ...unpackPoints(encoded[3]!, "chain commitment", { offset: start }),
+    ...unpackPoints(encoded[4]!, "chain proof commitment", { offset: start }),
+    ...generators,
+  ];
+  const scalars = [...coefIn, ...coefOut, ...coefC, ...coefChain, ...coefT, ...coefH];
+  return [multiScalarMul(points, scalars).toBytes(), ...sums];
+}
+
 registerWorkerTask(PROVE_PHASE1_TASK, provePhase1);
 registerWorkerTask(PROVE_PHASE2_TASK, provePhase2);
 registerWorkerTask(VERIFY_TASK, verifyChunk);
+registerWorkerTask(GENERATORS_TASK, (args) => {
+  const { start, count } = readHeader(arg(args, 0));
+  return [deriveGeneratorBytes(start + 1, count)];
+});

@@ -11,6 +11,7 @@ import { UsageError } from "../../core/errors.ts";
 import { closeWorkerPool, workerCount } from "../../core/worker_pool.ts";
 import {
   createElectionDefinition,
+  type ElectionTranscript,
   electionTranscriptFromEnvelope,
   electionTranscriptToEnvelope,
   runLocalElection,
@@ -63,6 +64,7 @@ export const voteRunCommand = buildCommand({
             ...(flags.workers === undefined ? {} : { workers: flags.workers }),
             onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
           })).ballots,
+        receipts: false,
         onPhase: (phase, ms) => void this.stderr.write(`${phase}: ${seconds(ms)} s\n`),
       });
       await writeBinaryOrJson(
@@ -107,6 +109,41 @@ export const voteRunCommand = buildCommand({
   },
 });
 
+/**
+ * CPU seconds used so far by this process's main thread (the one running JavaScript outside
+ * the workers), from Linux's /proc; undefined elsewhere. Its share of a phase's wall time is
+ * the phase's serial part (issue 17).
+ */
+function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/stat`);
+    // Fields after the command name: state is field 3, utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Encodes a run's transcript and drops the run's reference to it. In a frame of its own, so
+ * that no temporary of the caller keeps the election's objects alive while the bytes are
+ * verified (issue 17: the bench held both the run's and the decoded transcript).
+ */
+function takeTranscriptBytes(run: { transcript?: ElectionTranscript | undefined }): Uint8Array {
+  const transcript = run.transcript!;
+  run.transcript = undefined;
+  return encodeMsgpack(electionTranscriptToEnvelope(transcript));
+}
+
+/** Decodes the held bytes and drops them (likewise in a frame of its own). */
+function takeDecodedTranscript(held: { bytes?: Uint8Array | undefined }): ElectionTranscript {
+  const bytes = held.bytes!;
+  held.bytes = undefined;
+  return electionTranscriptFromEnvelope(decodeMsgpack(bytes, "transcript"));
+}
+
 interface BenchFlags {
   ballots: number;
   trustees: number;
@@ -134,6 +171,9 @@ export const voteBenchCommand = buildCommand({
     // memory sampled every 200 ms (issue 17: scaling and memory on a shared machine).
     const cpuSeconds: Record<string, number> = {};
     let cpuMark = process.cpuUsage();
+    // The main thread's CPU seconds per phase: what did not run on the workers.
+    const mainThreadSeconds: Record<string, number> = {};
+    let mainMark = mainThreadCpuSeconds();
     // Resident memory, this thread's JS heap and its external (ArrayBuffer) memory when each
     // phase ends (MB), to see what holds it.
     const memoryMB: Record<string, { rss: number; heap: number; external: number }> = {};
@@ -141,6 +181,11 @@ export const voteBenchCommand = buildCommand({
       const used = process.cpuUsage(cpuMark);
       cpuMark = process.cpuUsage();
       cpuSeconds[name] = Number(((used.user + used.system) / 1e6).toFixed(2));
+      const main = mainThreadCpuSeconds();
+      if (main !== undefined && mainMark !== undefined) {
+        mainThreadSeconds[name] = Number((main - mainMark).toFixed(2));
+      }
+      mainMark = main;
       const memory = process.memoryUsage();
       memoryMB[name] = {
         rss: Math.round(memory.rss / 1e6),
@@ -149,9 +194,13 @@ export const voteBenchCommand = buildCommand({
       };
     };
     let peakRss = process.memoryUsage.rss();
+    // And the main thread's JS heap (against V8's heap limit, about 4.4 GB by default here).
+    let peakHeap = 0;
     const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    }, 200);
+      const memory = process.memoryUsage();
+      peakRss = Math.max(peakRss, memory.rss);
+      peakHeap = Math.max(peakHeap, memory.heapUsed);
+    }, 500);
     try {
       log(
         `vote bench: ${flags.ballots} ballots, ${flags.mixers} mixers, ${flags.threshold}-of-${flags.trustees} trustees, ${workers} worker(s)\n`,
@@ -165,25 +214,26 @@ export const voteBenchCommand = buildCommand({
             workers,
             onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
           })).ballots,
+        receipts: false,
         onPhase: (phase, ms) => {
           cpuPhase(phase);
-          log(`  ${phase}: ${seconds(ms)} s (cpu ${cpuSeconds[phase]!.toFixed(2)} s)\n`);
+          const main = mainThreadSeconds[phase];
+          log(
+            `  ${phase}: ${seconds(ms)} s (cpu ${cpuSeconds[phase]!.toFixed(2)} s${
+              main === undefined ? "" : `, main thread ${main.toFixed(2)} s`
+            })\n`,
+          );
         },
       });
       const { times } = run;
       const tallyCounts = run.transcript.tally.questions[0]!.counts;
       let t = performance.now();
-      let bytes: Uint8Array | undefined = encodeMsgpack(
-        electionTranscriptToEnvelope(run.transcript),
-      );
-      const transcriptBytes = bytes.length;
-      // The election's objects are not needed any more: only the bytes are verified.
-      (run as { transcript?: unknown }).transcript = undefined;
+      const held: { bytes?: Uint8Array | undefined } = { bytes: takeTranscriptBytes(run) };
+      const transcriptBytes = held.bytes!.length;
       times["write transcript"] = performance.now() - t;
       cpuPhase("write transcript");
       t = performance.now();
-      const decoded = electionTranscriptFromEnvelope(decodeMsgpack(bytes, "transcript"));
-      bytes = undefined;
+      const decoded = takeDecodedTranscript(held);
       times["read transcript"] = performance.now() - t;
       cpuPhase("read transcript");
       t = performance.now();
@@ -218,7 +268,10 @@ export const voteBenchCommand = buildCommand({
         verifySteps,
         // Process CPU seconds per phase (all threads); wall seconds above.
         cpuSeconds,
+        // CPU seconds of the main thread per phase (Linux): the part not on the workers.
+        mainThreadSeconds,
         peakRssMB: Math.round(peakRss / 1e6),
+        peakHeapMB: Math.round(peakHeap / 1e6),
         memoryMB,
         // Everything but the voters' own encryption (done on their devices).
         electionSeconds: Number((election / 1000).toFixed(2)),
@@ -231,7 +284,11 @@ export const voteBenchCommand = buildCommand({
       const lines = Object.entries(report.seconds).map(([p, s]) =>
         `  ${p.padEnd(18)} ${s.toFixed(2).padStart(9)} s  cpu ${
           (cpuSeconds[p] ?? 0).toFixed(2).padStart(9)
-        } s`
+        } s${
+          mainThreadSeconds[p] === undefined
+            ? ""
+            : `  main thread ${mainThreadSeconds[p]!.toFixed(2).padStart(8)} s`
+        }`
       );
       // Each verification step under "verify".
       for (const [p, s] of Object.entries(verifySteps)) {
@@ -246,7 +303,7 @@ export const voteBenchCommand = buildCommand({
           `  transcript         ${(transcriptBytes / 1e6).toFixed(1)} MB; tally ${
             report.tally.join(" / ")
           }\n` +
-          `  peak memory        ${report.peakRssMB} MB resident\n`,
+          `  peak memory        ${report.peakRssMB} MB resident, ${report.peakHeapMB} MB of main-thread heap (sampled)\n`,
       );
     } finally {
       clearInterval(sampler);

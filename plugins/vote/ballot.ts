@@ -341,6 +341,11 @@ export interface DecodeBallotOptions {
    * all the same); bulk readers use it so validation happens on worker threads.
    */
   deferPoints?: boolean;
+  /**
+   * Keep the ciphertext and proof bytes as views into the decoded buffer instead of copies
+   * (bulk readers of a transcript nobody writes to again: no backing store per ballot).
+   */
+  view?: boolean;
 }
 
 /**
@@ -370,6 +375,8 @@ export function packBallotProof(proof: EncryptionProof): Uint8Array {
  *
  * @param bytes 64·w bytes
  * @param what names it in errors
+ * @param options `view`: the commitments are a view into `bytes` instead of a copy (for
+ *   buffers nobody writes to again, so a chunk of ballots shares one backing store)
  * @returns the proof
  * @throws {InvalidInputError} when malformed
  * @example
@@ -378,13 +385,17 @@ export function packBallotProof(proof: EncryptionProof): Uint8Array {
  * try { unpackBallotProof(new Uint8Array(3), "p"); } catch (e) { console.assert(e instanceof Error); }
  * ```
  */
-export function unpackBallotProof(bytes: Uint8Array, what: string): EncryptionProof {
+export function unpackBallotProof(
+  bytes: Uint8Array,
+  what: string,
+  options: { view?: boolean } = {},
+): EncryptionProof {
   if (bytes.length === 0 || bytes.length % (2 * ELEMENT_BYTES) !== 0) {
     throw new InvalidInputError(`Ballot proof '${what}' must be a non-empty multiple of 64 bytes`);
   }
   const half = bytes.length / 2;
   return {
-    commitments: bytes.slice(0, half),
+    commitments: options.view === true ? bytes.subarray(0, half) : bytes.slice(0, half),
     responses: unpackScalars(bytes.subarray(half), what),
   };
 }
@@ -413,12 +424,14 @@ export function electionBallotFromEnvelope(
   if (ctBytes.length === 0 || ctBytes.length % (2 * ELEMENT_BYTES) !== 0) {
     throw new InvalidInputError(`Value '${what}.ciphertext' must be a multiple of 64 bytes`);
   }
-  const proof = unpackBallotProof(readBytes(env.proof, `${what}.proof`), `${what}.proof`);
+  const proof = unpackBallotProof(readBytes(env.proof, `${what}.proof`), `${what}.proof`, {
+    view: options.view === true,
+  });
   return {
     election: readBytes(env.election, `${what}.election`, { length: ELECTION_FINGERPRINT_BYTES }),
     credential,
     ciphertext: options.deferPoints
-      ? Ciphertext.unchecked(ctBytes.slice())
+      ? Ciphertext.unchecked(options.view === true ? ctBytes : ctBytes.slice())
       : Ciphertext.fromBytes(ctBytes, `${what}.ciphertext`),
     proof,
   };

@@ -164,14 +164,16 @@ export class ElectionBallotBox {
    */
   #admit(
     ballot: ElectionBallot,
-    options: { proofValid: boolean; receipt?: Uint8Array | "defer" },
+    options: { proofValid: boolean; receipt?: Uint8Array | "defer"; shapeChecked?: boolean },
   ): CastResult {
     if (this.#closed) throw new InvalidInputError("Ballot box is closed; no more ballots accepted");
-    checkBallotShape(this.#election, ballot);
+    // castMany checked the shape of every ballot whose proof it found valid.
+    if (options.shapeChecked !== true) checkBallotShape(this.#election, ballot);
     const bytes = ballot.ciphertext.bytes;
     // Replay: the exact same ballot (same receipt) was accepted. Accepted ballots never share
     // a c1, so the only candidate is the ballot holding this ballot's first c1.
-    const candidate = this.#byC1.get(toHex(bytes.subarray(0, C1_BYTES)));
+    const firstKey = toHex(bytes.subarray(0, C1_BYTES));
+    const candidate = this.#byC1.get(firstKey);
     if (candidate !== undefined && sameBallot(this.#ballots[candidate]!, ballot)) {
       throw new ReplayError(
         `Ballot was already cast (replay of ballot ${candidate + 1}, receipt ${
@@ -181,7 +183,9 @@ export class ElectionBallotBox {
     }
     const c1Keys: string[] = [];
     for (let k = 0; k < ballot.ciphertext.width; k++) {
-      const key = toHex(bytes.subarray(2 * k * C1_BYTES, (2 * k + 1) * C1_BYTES));
+      const key = k === 0
+        ? firstKey
+        : toHex(bytes.subarray(2 * k * C1_BYTES, (2 * k + 1) * C1_BYTES));
       const source = this.#byC1.get(key);
       if (source !== undefined || c1Keys.includes(key)) {
         throw new ReplayError(
@@ -252,7 +256,9 @@ export class ElectionBallotBox {
           ok: true,
           result: this.#admit(
             ballot,
-            receipt === undefined ? { proofValid } : { proofValid, receipt },
+            receipt === undefined
+              ? { proofValid, shapeChecked: proofValid }
+              : { proofValid, receipt, shapeChecked: proofValid },
           ),
         });
       } catch (error) {

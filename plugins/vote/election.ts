@@ -340,6 +340,46 @@ export interface LocalElectionOptions extends ElectionPhaseOptions {
   trusteeIdentities?: readonly Uint8Array[];
   /** Called when a phase ends, with its duration in ms. */
   onPhase?: (phase: string, ms: number) => void;
+  /**
+   * Compute and return the cast ballots' receipts (default true); false returns none and
+   * saves one receipt per ballot of memory (benchmarks, simulations).
+   */
+  receipts?: boolean;
+}
+
+/** Casts the ballots (taken from `input`), closes the box, and keeps only what the run needs. */
+async function castAndClose(
+  election: ElectionPublicInfo,
+  input: { ballots?: ElectionBallot[] | undefined },
+  options: LocalElectionOptions,
+): Promise<{
+  accepted: ElectionBallot[];
+  receipts: Uint8Array[];
+  mixInput: Ciphertext[];
+  rejected: Array<{ credential: string; reason: string }>;
+}> {
+  const ballots = input.ballots!;
+  input.ballots = undefined;
+  const box = new ElectionBallotBox(
+    election,
+    options.voters === undefined ? {} : { voters: options.voters },
+  );
+  const rejected: Array<{ credential: string; reason: string }> = [];
+  const outcomes = await box.castMany(ballots, {
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.receipts === false ? { receipts: false } : {}),
+  });
+  outcomes.forEach((o, i) => {
+    if (!o.ok) rejected.push({ credential: ballots[i]!.credential, reason: o.error.message });
+  });
+  const mixInput = box.close();
+  return {
+    accepted: [...box.ballots],
+    receipts: options.receipts === false ? [] : [...box.receipts],
+    mixInput,
+    rejected,
+  };
 }
 
 /**
@@ -396,21 +436,10 @@ export async function runLocalElection(
     publicKey: ceremony.key.publicKey,
   };
   phase("key ceremony");
-  const ballots = [...await options.ballots(election)];
+  const input: { ballots?: ElectionBallot[] } = { ballots: [...await options.ballots(election)] };
   phase("encrypt ballots");
-  const box = new ElectionBallotBox(
-    election,
-    options.voters === undefined ? {} : { voters: options.voters },
-  );
-  const rejected: Array<{ credential: string; reason: string }> = [];
-  const outcomes = await box.castMany(ballots, {
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  outcomes.forEach((o, i) => {
-    if (!o.ok) rejected.push({ credential: ballots[i]!.credential, reason: o.error.message });
-  });
-  const mixInput = box.close();
+  // In a function of its own: the box's maps and the cast outcomes are freed once it is closed.
+  const { accepted, receipts, mixInput, rejected } = await castAndClose(election, input, options);
   phase("cast and close");
   const mixes = await mixElection(election, { ...options, inputs: mixInput });
   phase("mix");
@@ -451,13 +480,13 @@ export async function runLocalElection(
       fingerprint,
       ceremony: ceremony.posts,
       key: ceremony.key,
-      ballots: [...box.ballots],
+      ballots: accepted,
       mixInput,
       mixes,
       decryption,
       ...results,
     },
-    receipts: [...box.receipts],
+    receipts,
     rejected,
     times,
   };

@@ -241,9 +241,10 @@ export function electionTranscriptToEnvelope(transcript: ElectionTranscript): En
 
 function ciphertexts(value: unknown, what: string, width: number): Ciphertext[] {
   return readArray(value, what).map((raw, i) => {
-    // Points are decoded and validated on first use (the verifier's proof checks).
+    // Points are decoded and validated on first use (the verifier's proof checks). A view
+    // into the decoded buffer, not a copy: no backing store per ciphertext (issue 17).
     return Ciphertext.unchecked(
-      readBytes(raw, `${what}[${i}]`, { length: 2 * ELEMENT_BYTES * width }).slice(),
+      readBytes(raw, `${what}[${i}]`, { length: 2 * ELEMENT_BYTES * width }),
     );
   });
 }
@@ -284,7 +285,7 @@ export function electionTranscriptFromEnvelope(
   const ceremony = readRecord(env.ceremony, `${what}.ceremony`);
   const width = (bytes: number) => bytes / (2 * ELEMENT_BYTES);
   const ballots = readArray(env.ballots, `${what}.ballots`).map((b, i) =>
-    electionBallotFromEnvelope(b, { what: `${what}.ballots[${i}]`, deferPoints: true })
+    electionBallotFromEnvelope(b, { what: `${what}.ballots[${i}]`, deferPoints: true, view: true })
   );
   const mixInputRaw = readArray(env.mixInput, `${what}.mixInput`);
   const w = ballots[0]?.ciphertext.width ??

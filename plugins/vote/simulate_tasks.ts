@@ -19,7 +19,7 @@ import { InvalidInputError } from "../../core/errors.ts";
 import { seededRandom, systemRandom } from "../../core/random.ts";
 import {
   registerWorkerTask,
-  runWorkerTasks,
+  runWorkerJobs,
   splitRange,
   workerCount,
 } from "../../core/worker_pool.ts";
@@ -174,29 +174,38 @@ export async function simulateElectionBallotsInParallel(
   shared.set(election.fingerprint);
   const fingerprint = shared.subarray(0, election.fingerprint.length);
   const size = 2 * ELEMENT_BYTES * electionBallotLayout(election.definition).elements.length;
-  // Rounds of a few chunks per worker keep every worker busy and report progress as they end.
-  const perRound = Math.max(1, workers) * 4;
-  for (let r = 0; r < ranges.length; r += perRound) {
-    const round = ranges.slice(r, r + perRound);
-    const results = await runWorkerTasks(SIMULATE_BALLOTS_TASK, round.map(makeArgs), {
-      workers,
-    });
-    results.forEach(([cts, proofs, answerBytes], c) => {
-      const [lo, hi] = round[c]!;
-      const chunkAnswers = decodeMsgpack(answerBytes!, "answers") as ElectionAnswer[][];
-      for (let j = 0; j < hi - lo; j++) {
-        const i = lo + j;
-        ballots.push({
-          election: fingerprint,
-          credential: `voter-${i + 1}`,
-          // Made by the worker from valid points: not decoded again here.
-          ciphertext: Ciphertext.unchecked(cts!.subarray(j * size, (j + 1) * size)),
-          proof: unpackBallotProof(proofs!.subarray(j * size, (j + 1) * size), `ballot ${i}`),
-        });
-        answers.push(chunkAnswers[j]!);
-      }
-    });
-    options.onChunk?.(round[round.length - 1]![1], count);
-  }
+  // A sliding window of chunks built on demand: every worker stays busy (no rounds) and
+  // progress is reported as each chunk ends (issue 17).
+  let done = 0;
+  const results = await runWorkerJobs(SIMULATE_BALLOTS_TASK, {
+    count: ranges.length,
+    args: (k) => makeArgs(ranges[k]!),
+  }, {
+    workers,
+    onJobDone: (chunks) => {
+      const [lo, hi] = ranges[chunks - 1]!;
+      done += hi - lo;
+      options.onChunk?.(done, count);
+    },
+  });
+  results.forEach(([cts, proofs, answerBytes], c) => {
+    const [lo, hi] = ranges[c]!;
+    const chunkAnswers = decodeMsgpack(answerBytes!, "answers") as ElectionAnswer[][];
+    for (let j = 0; j < hi - lo; j++) {
+      const i = lo + j;
+      ballots.push({
+        election: fingerprint,
+        credential: `voter-${i + 1}`,
+        // Made by the worker from valid points: not decoded again here.
+        ciphertext: Ciphertext.unchecked(cts!.subarray(j * size, (j + 1) * size)),
+        // Views into the chunk's buffer: one backing store per chunk, not per ballot.
+        proof: unpackBallotProof(proofs!.subarray(j * size, (j + 1) * size), `ballot ${i}`, {
+          view: true,
+        }),
+      });
+      answers.push(chunkAnswers[j]!);
+    }
+    results[c] = []; // the views keep the chunk's buffers; the list need not
+  });
   return { ballots, answers };
 }

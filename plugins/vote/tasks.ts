@@ -25,6 +25,7 @@ import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { ConfigError, InvalidInputError, VerificationError } from "../../core/errors.ts";
 import {
   registerWorkerTask,
+  runWorkerJobs,
   runWorkerTasks,
   splitRange,
   workerCount,
@@ -329,16 +330,20 @@ async function runChunks(
   };
   if (workers <= 1) return await local();
   try {
-    // One round of `workers` chunks at a time, so progress is reported between rounds.
-    const out: Uint8Array[][] = [];
-    for (let r = 0; r < ranges.length; r += workers) {
-      const round = ranges.slice(r, r + workers);
-      out.push(
-        ...await runWorkerTasks(task, round.map(([lo, hi]) => makeArgs(lo, hi)), { workers }),
-      );
-      options.onChunk?.(round[round.length - 1]![1], count);
-    }
-    return out;
+    // A sliding window of chunks (no rounds: a worker that finishes early takes the next
+    // chunk at once); a chunk's arguments are built only when it starts (issue 17).
+    let items = 0;
+    return await runWorkerJobs(task, {
+      count: ranges.length,
+      args: (k) => makeArgs(...ranges[k]!),
+    }, {
+      workers,
+      onJobDone: (done) => {
+        const [lo, hi] = ranges[done - 1]!;
+        items += hi - lo;
+        options.onChunk?.(items, count);
+      },
+    });
   } catch (error) {
     // The pool's entry module does not register the vote tasks: run them here instead.
     if (error instanceof ConfigError && /is not registered/.test(error.message)) {
@@ -580,7 +585,8 @@ export async function voteCombineDecryptionShares(
   const plaintexts: Uint8Array[] = [];
   const pSize = ELEMENT_BYTES * width;
   for (const [pt] of results) {
-    for (let o = 0; o < pt!.length; o += pSize) plaintexts.push(pt!.slice(o, o + pSize));
+    // Views into the chunk's buffer (one backing store per chunk).
+    for (let o = 0; o < pt!.length; o += pSize) plaintexts.push(pt!.subarray(o, o + pSize));
   }
   return {
     plaintexts,
