@@ -7,12 +7,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { toBase64Url } from "../../core/bytes.ts";
-import { encodeMsgpack } from "../../core/envelope.ts";
+import { encodeMsgpack, type Envelope } from "../../core/envelope.ts";
 import { plainBackend } from "../../core/plain_backend.ts";
 import { signRequest } from "./auth.ts";
 import { NodeClient } from "./client.ts";
 import { freePort, NodeProcess, writeNodeDir } from "./cluster.ts";
-import { generateIdentity } from "./identity.ts";
+import { generateIdentity, type Identity } from "./identity.ts";
 import { createPost, jobBody, postToEnvelope } from "./posts.ts";
 import { TestNetwork } from "./test_support.ts";
 
@@ -34,6 +34,34 @@ async function largestStall<T>(work: () => Promise<T>): Promise<{ result: T; sta
   }
 }
 
+/** Opens job "big" (plain backend, one stage, open to no outside submitter); returns its key. */
+async function openBigJob(client: NodeClient, admin: Identity): Promise<Envelope> {
+  const key = (await plainBackend.generateKeys()).publicKey;
+  await client.submitPost(createPost(admin, {
+    job: "big",
+    type: "job",
+    body: jobBody({
+      backend: "plain",
+      stages: [{ mixer: generateIdentity().publicKey, key }],
+      minInputs: 2,
+      submitters: [],
+    }),
+  }));
+  return key;
+}
+
+/** An admin's post of n plain inputs to job "big". */
+async function bigInputsPost(admin: Identity, key: Envelope, n: number) {
+  const items = (await plainBackend.sampleInputs(n, { key })).map((x) =>
+    plainBackend.input.encode(x)
+  );
+  return createPost(admin, {
+    job: "big",
+    type: "inputs",
+    body: { v: 1, kind: "node.inputs", items },
+  });
+}
+
 Deno.test("a 300,000-input post does not stall the node: health answers meanwhile", async () => {
   const admin = generateIdentity();
   const net = await TestNetwork.create();
@@ -44,27 +72,10 @@ Deno.test("a 300,000-input post does not stall the node: health answers meanwhil
       admins: [toBase64Url(admin.publicKey)],
     });
     const client = new NodeClient(node.url, { identity: admin, timeoutMs: 600_000 });
-    const key = (await plainBackend.generateKeys()).publicKey;
-    await client.submitPost(createPost(admin, {
-      job: "big",
-      type: "job",
-      body: jobBody({
-        backend: "plain",
-        stages: [{ mixer: generateIdentity().publicKey, key }],
-        minInputs: 2,
-        submitters: [],
-      }),
-    }));
+    const key = await openBigJob(client, admin);
     // Everything the client does is done before the measurement (same process).
     const n = 300_000;
-    const items = (await plainBackend.sampleInputs(n, { key })).map((x) =>
-      plainBackend.input.encode(x)
-    );
-    const post = createPost(admin, {
-      job: "big",
-      type: "inputs",
-      body: { v: 1, kind: "node.inputs", items },
-    });
+    const post = await bigInputsPost(admin, key, n);
     const body = encodeMsgpack(postToEnvelope(post));
     const headers = {
       "content-type": "application/msgpack",
@@ -125,26 +136,9 @@ Deno.test("kill -9 while a big post is staged: the restarted board shows none of
     });
     node = await NodeProcess.spawn(configPath);
     const client = new NodeClient(node.info.url, { identity: admin, timeoutMs: 600_000 });
-    const key = (await plainBackend.generateKeys()).publicKey;
-    await client.submitPost(createPost(admin, {
-      job: "big",
-      type: "job",
-      body: jobBody({
-        backend: "plain",
-        stages: [{ mixer: generateIdentity().publicKey, key }],
-        minInputs: 2,
-        submitters: [],
-      }),
-    }));
+    const key = await openBigJob(client, admin);
     const n = 60_000;
-    const items = (await plainBackend.sampleInputs(n, { key })).map((x) =>
-      plainBackend.input.encode(x)
-    );
-    const post = createPost(admin, {
-      job: "big",
-      type: "inputs",
-      body: { v: 1, kind: "node.inputs", items },
-    });
+    const post = await bigInputsPost(admin, key, n);
     const answer = client.submitPost(post).then(() => "acknowledged", () => "failed");
     // Wait until part of the post is committed in the staging area, then kill -9.
     const db = new DatabaseSync(`${root}/board/data/node.sqlite`, { readOnly: true });
