@@ -238,3 +238,71 @@ export function addField25519x2(m: WasmModuleBuilder): Field25519x2 {
   }
   return f;
 }
+
+/** Bytes of scratch memory {@linkcode addPow22523x2} needs (four pairs). */
+export const PAIR_POW_SCRATCH_BYTES = 4 * PAIR_BYTES;
+
+/**
+ * Declares and defines pow22523(out, a): both lanes' a^((p − 5)/8) = a^(2^252 − 3), the
+ * exponent of the inverse square roots of RFC 9496 §4.2, by the addition chain of
+ * ./field25519.ts (ref10's) in pair arithmetic: 252 pair squarings and 11 pair products.
+ *
+ * @param m the module under construction
+ * @param f the pair functions already added to it
+ * @param scratch address of {@linkcode PAIR_POW_SCRATCH_BYTES} bytes nothing else uses
+ * @returns the function's index
+ * @example
+ * ```ts
+ * import { WasmModuleBuilder } from "./wasm_module.ts";
+ * import { addField25519x2, addPow22523x2 } from "./field25519x2.ts";
+ * const m = new WasmModuleBuilder(1);
+ * console.assert(addPow22523x2(m, addField25519x2(m), 0) >= 0);
+ * ```
+ */
+export function addPow22523x2(m: WasmModuleBuilder, f: Field25519x2, scratch: number): number {
+  const pow = m.declare("fe2_pow22523", [I32, I32]);
+  const sqn = m.declare("fe2_sqn", [I32, I32, I32], [], false);
+  // sqn(out=0, a=1, n=2): out = a^(2^n), n ≥ 1.
+  {
+    const b = new WasmCode();
+    b.get(0).get(1).call(f.sq);
+    b.op(OP.block, 0x40, OP.loop, 0x40);
+    b.get(2).i32(1).op(OP.i32Sub, OP.localTee, 2, OP.i32Eqz, OP.brIf, 1);
+    b.get(0).get(0).call(f.sq).op(OP.br, 0, OP.end, OP.end);
+    m.define(sqn, [], b.code);
+  }
+  const t = [0, 1, 2, 3].map((k) => scratch + k * PAIR_BYTES);
+  type Reg = 0 | 1 | 2 | 3 | "z" | "out";
+  const b = new WasmCode();
+  const addr = (x: Reg) => (x === "z" ? b.get(1) : x === "out" ? b.get(0) : b.i32(t[x]!));
+  const steps: (["sq", Reg, Reg, number] | ["mul", Reg, Reg, Reg])[] = [
+    ["sq", 0, "z", 1], // z^2
+    ["sq", 1, 0, 2], // z^8
+    ["mul", 1, "z", 1], // z^9
+    ["mul", 0, 0, 1], // z^11
+    ["sq", 2, 0, 1], // z^22
+    ["mul", 1, 1, 2], // 2^5 − 1
+    ["sq", 2, 1, 5],
+    ["mul", 1, 2, 1], // 2^10 − 1
+    ["sq", 2, 1, 10],
+    ["mul", 2, 2, 1], // 2^20 − 1
+    ["sq", 3, 2, 20],
+    ["mul", 2, 3, 2], // 2^40 − 1
+    ["sq", 2, 2, 10],
+    ["mul", 1, 2, 1], // 2^50 − 1
+    ["sq", 2, 1, 50],
+    ["mul", 2, 2, 1], // 2^100 − 1
+    ["sq", 3, 2, 100],
+    ["mul", 2, 3, 2], // 2^200 − 1
+    ["sq", 2, 2, 50],
+    ["mul", 1, 2, 1], // 2^250 − 1
+    ["sq", 1, 1, 2], // 2^252 − 4
+    ["mul", "out", 1, "z"], // 2^252 − 3
+  ];
+  for (const step of steps) {
+    if (step[0] === "sq") addr(step[1]), addr(step[2]), b.i32(step[3]).call(sqn);
+    else addr(step[1]), addr(step[2]), addr(step[3]), b.call(f.mul);
+  }
+  m.define(pow, [], b.code);
+  return pow;
+}

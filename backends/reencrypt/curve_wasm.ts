@@ -15,8 +15,15 @@ import {
   FIELD_PRIME,
   FIELD_SCRATCH_BYTES,
 } from "../../core/field25519.ts";
+import {
+  addField25519x2,
+  addPow22523x2,
+  PAIR_BYTES,
+  PAIR_POW_SCRATCH_BYTES,
+} from "../../core/field25519x2.ts";
 import { WasmModuleBuilder } from "../../core/wasm_module.ts";
 import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "./edwards_wasm.ts";
+import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
 
 /** Extended twisted Edwards coordinates X:Y:Z:T (x = X/Z, y = Y/Z, x·y = T/Z), reduced mod p. */
 export interface ExtendedCoordinates {
@@ -53,7 +60,18 @@ if (BYTES_AT + 64 > EDWARDS_AT) throw new RangeError("Memory layout overlaps");
 const OUT_AT = EDWARDS_AT + EDWARDS_SCRATCH_BYTES;
 const IN_AT = OUT_AT + POINT_BYTES;
 const DIGITS_AT = IN_AT + POINT_BYTES;
-const HEAP_AT = DIGITS_AT + 1024;
+// The SIMD pair area: constants (0, 0), (1, 1), (2d, 2d); the pair exponentiation's and the
+// pair point functions' scratch; a pair point in and out; two single points (the lanes);
+// the second register bank (the other lane of pair decoding and encoding).
+const X2_CONSTANTS_AT = DIGITS_AT + 1024;
+const X2_POW_AT = X2_CONSTANTS_AT + 3 * PAIR_BYTES;
+const X2_EDWARDS_AT = X2_POW_AT + PAIR_POW_SCRATCH_BYTES;
+const X2_IN_AT = X2_EDWARDS_AT + EDWARDS_X2_SCRATCH_BYTES;
+const X2_OUT_AT = X2_IN_AT + PAIR_POINT_BYTES;
+const LANE_AT = [X2_OUT_AT + PAIR_POINT_BYTES, X2_OUT_AT + PAIR_POINT_BYTES + POINT_BYTES];
+const BANK1_AT = LANE_AT[1]! + POINT_BYTES;
+const HEAP_AT = BANK1_AT + REGISTERS * FE_BYTES;
+if (X2_CONSTANTS_AT % 16 !== 0 || X2_EDWARDS_AT % 16 !== 0) throw new RangeError("Misaligned");
 const PAGE = 65536;
 
 // Named registers.
@@ -88,6 +106,13 @@ class Engine {
   readonly #varMul: WasmFn;
   readonly #msmWindow: WasmFn;
   readonly #identity: WasmFn;
+  /** The SIMD pair functions, or undefined where SIMD is refused. */
+  readonly #x2?: {
+    fromSingles: WasmFn;
+    toSingles: WasmFn;
+    pow22523: WasmFn;
+    varMul: WasmFn;
+  };
 
   constructor(wasm: WebAssembly.Memory, exports: Record<string, (...args: number[]) => number>) {
     this.#wasm = wasm;
@@ -124,6 +149,24 @@ class Engine {
       [SQRT_AD_MINUS_1, SQRT_AD_MINUS_ONE],
     ];
     for (const [reg, value] of constants) this.set(reg, value);
+    if (exports["fe2_mul"] !== undefined) {
+      this.#x2 = {
+        fromSingles: fn("fe2_from_singles"),
+        toSingles: fn("fe2_to_singles"),
+        pow22523: fn("fe2_pow22523"),
+        varMul: fn("ge2_var_mul"),
+      };
+      for (const [k, reg] of [ZERO, ONE, D2].entries()) {
+        this.#x2.fromSingles(X2_CONSTANTS_AT + k * PAIR_BYTES, at(reg), at(reg));
+      }
+      // Bank 1 starts as a copy of bank 0 (its constants).
+      this.#memory.copyWithin(BANK1_AT, REGISTERS_AT, REGISTERS_AT + REGISTERS * FE_BYTES);
+    }
+  }
+
+  /** Whether the SIMD pair functions are there. */
+  get pairs(): boolean {
+    return this.#x2 !== undefined;
   }
 
   /** Reserves heap bytes (8-byte aligned), growing the memory when needed. */
@@ -237,12 +280,22 @@ class Engine {
    * @returns whether u/v was square
    */
   sqrtRatio(u: number, v: number): boolean {
+    this.sqrtRatioStart(u, v);
+    this.#pow22523(at(R), at(B));
+    return this.sqrtRatioEnd(u, v);
+  }
+
+  /** The part of {@linkcode sqrtRatio} before the exponentiation: A = v³, B = u·v⁷. */
+  sqrtRatioStart(u: number, v: number): void {
     this.sq(A, v);
     this.mul(A, A, v); // v³
     this.sq(B, A);
     this.mul(B, B, v); // v⁷
     this.mul(B, B, u); // u·v⁷
-    this.#pow22523(at(R), at(B));
+  }
+
+  /** The part of {@linkcode sqrtRatio} after R = B^((p − 5)/8). */
+  sqrtRatioEnd(u: number, v: number): boolean {
     this.mul(R, R, A);
     this.mul(R, R, u); // r = (u·v³)·(u·v⁷)^((p−5)/8)
     this.sq(C, R);
@@ -313,6 +366,13 @@ class Engine {
    * @returns false for an invalid encoding
    */
   decode(bytes: Uint8Array): boolean {
+    this.decodeStart(bytes);
+    this.#pow22523(at(R), at(B));
+    return this.decodeEnd();
+  }
+
+  /** {@linkcode decode} up to the exponentiation of its inverse square root. */
+  decodeStart(bytes: Uint8Array): void {
     this.#memory.set(bytes, BYTES_AT);
     this.#fromBytes(at(S), BYTES_AT);
     this.sq(A, S); // ss
@@ -324,7 +384,12 @@ class Engine {
     this.sub(V, ZERO, C);
     this.sub(V, V, B); // v = −(D·u1²) − u2²
     this.mul(E, V, B); // v·u2²
-    if (!this.sqrtRatioOne(E)) return false;
+    this.sqrtRatioStart(ONE, E);
+  }
+
+  /** {@linkcode decode} after the exponentiation (R = B^((p − 5)/8)). */
+  decodeEnd(): boolean {
+    if (!this.sqrtRatioEnd(ONE, E)) return false;
     this.mul(F, R, U2); // den_x = invsqrt·u2
     this.mul(G, R, F);
     this.mul(G, G, V); // den_y = invsqrt·den_x·v
@@ -352,6 +417,13 @@ class Engine {
 
   /** RFC 9496 §4.3.2 ENCODE of the point at `addr`, into `out` at `offset`. */
   encodeAt(addr: number, out: Uint8Array, offset: number): void {
+    this.encodeStart(addr);
+    this.#pow22523(at(R), at(B));
+    this.encodeEnd(out, offset);
+  }
+
+  /** {@linkcode encodeAt} up to the exponentiation of its inverse square root. */
+  encodeStart(addr: number): void {
     for (const [reg, k] of [[X0, 0], [Y0, 1], [Z0, 2], [T0, 3]] as const) {
       this.#carry(at(reg), addr + k * FE_BYTES);
     }
@@ -361,7 +433,12 @@ class Engine {
     this.mul(U2, X0, Y0); // u2 = X0·Y0
     this.sq(V, U2);
     this.mul(V, V, U1); // u1·u2²
-    this.sqrtRatioOne(V); // invsqrt in R
+    this.sqrtRatioStart(ONE, V);
+  }
+
+  /** {@linkcode encodeAt} after the exponentiation (R = B^((p − 5)/8)). */
+  encodeEnd(out: Uint8Array, offset: number): void {
+    this.sqrtRatioEnd(ONE, V); // invsqrt in R
     this.mul(E, R, U1); // den1
     this.mul(F, R, U2); // den2
     this.mul(G, E, F);
@@ -386,6 +463,138 @@ class Engine {
   encode(p: ExtendedCoordinates, out: Uint8Array, offset: number): void {
     this.setPoint(OUT_AT, p);
     this.encodeAt(OUT_AT, out, offset);
+  }
+
+  /** Runs `f` with the registers of bank 1 (the second lane), then returns to bank 0. */
+  #bank1<T>(f: () => T): T {
+    bankAt = BANK1_AT;
+    try {
+      return f();
+    } finally {
+      bankAt = REGISTERS_AT;
+    }
+  }
+
+  /** R = B^((p − 5)/8) in both banks at once, by one pair exponentiation. */
+  #powBoth(): void {
+    const x2 = this.#x2!;
+    x2.fromSingles(X2_IN_AT, REGISTERS_AT + B * FE_BYTES, BANK1_AT + B * FE_BYTES);
+    x2.pow22523(X2_IN_AT, X2_IN_AT);
+    x2.toSingles(REGISTERS_AT + R * FE_BYTES, BANK1_AT + R * FE_BYTES, X2_IN_AT);
+  }
+
+  /**
+   * {@linkcode decode} of two encodings at once (their inverse square roots by one pair
+   * exponentiation), into the registers X0, Y0, T0 of bank 0 and of bank 1.
+   *
+   * @returns whether each decoded
+   */
+  decode2(a: Uint8Array, b: Uint8Array): [boolean, boolean] {
+    this.decodeStart(a);
+    this.#bank1(() => this.decodeStart(b));
+    this.#powBoth();
+    return [this.decodeEnd(), this.#bank1(() => this.decodeEnd())];
+  }
+
+  /** The decoded point of bank 0 or 1 (X0, Y0, 1, T0) as a point at `addr`. */
+  #decodedPoint(bank: 0 | 1, addr: number): void {
+    const regs = bank === 0 ? REGISTERS_AT : BANK1_AT, mem = this.#memory;
+    for (const [k, reg] of [X0, Y0, ONE, T0].entries()) {
+      const from = regs + reg * FE_BYTES;
+      mem.copyWithin(addr + k * FE_BYTES, from, from + FE_BYTES);
+    }
+  }
+
+  /** {@linkcode encodeAt} of two points at once (one pair exponentiation). */
+  encode2(addrA: number, addrB: number, out: Uint8Array, offsetA: number, offsetB: number): void {
+    this.encodeStart(addrA);
+    this.#bank1(() => this.encodeStart(addrB));
+    this.#powBoth();
+    this.encodeEnd(out, offsetA);
+    this.#bank1(() => this.encodeEnd(out, offsetB));
+  }
+
+  /**
+   * Decodes the 32-byte encodings of `bytes` two at a time.
+   *
+   * @returns the coordinates, or the index of the first invalid (or disallowed identity) one
+   */
+  decodeMany(bytes: Uint8Array, allowIdentity: boolean): ExtendedCoordinates[] | number {
+    const n = bytes.length / 32, out: ExtendedCoordinates[] = [];
+    const valid = (i: number) => acceptable(bytes.subarray(32 * i, 32 * i + 32), allowIdentity);
+    for (let i = 0; i < n; i += 2) {
+      if (!valid(i)) return i;
+      const a = bytes.subarray(32 * i, 32 * i + 32);
+      if (i + 1 < n && valid(i + 1) && this.pairs) {
+        const [okA, okB] = this.decode2(a, bytes.subarray(32 * i + 32, 32 * i + 64));
+        if (!okA) return i;
+        out.push(this.decodedCoordinates());
+        if (!okB) return i + 1;
+        out.push(this.#bank1(() => this.decodedCoordinates()));
+      } else {
+        if (!this.decode(a)) return i;
+        out.push(this.decodedCoordinates());
+        if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
+      }
+    }
+    return out;
+  }
+
+  /** Encodes points into `out` (32 bytes each from offset 0), two at a time. */
+  encodeMany(points: readonly ExtendedCoordinates[], out: Uint8Array): void {
+    const n = points.length;
+    let i = 0;
+    if (this.pairs) {
+      for (; i + 1 < n; i += 2) {
+        this.setPoint(LANE_AT[0]!, points[i]!);
+        this.setPoint(LANE_AT[1]!, points[i + 1]!);
+        this.encode2(LANE_AT[0]!, LANE_AT[1]!, out, 32 * i, 32 * i + 32);
+      }
+    }
+    for (; i < n; i++) this.encode(points[i]!, out, 32 * i);
+  }
+
+  /**
+   * scalar·Pᵢ for the 32-byte encodings of `bytes`, two points at a time in the SIMD lanes
+   * (same digits, so the same constant-time control flow in both), decoded and encoded
+   * in pairs too.
+   *
+   * @returns the products' encodings, or the index of the first invalid (or disallowed
+   *   identity) encoding
+   */
+  mulMany(bytes: Uint8Array, scalar: bigint, allowIdentity: boolean): Uint8Array | number {
+    const x2 = this.#x2!;
+    const n = bytes.length / 32, out = new Uint8Array(bytes.length);
+    const valid = (i: number) => acceptable(bytes.subarray(32 * i, 32 * i + 32), allowIdentity);
+    this.writeDigits(DIGITS_AT, scalar, 4, VAR_WINDOWS);
+    const [laneA, laneB] = LANE_AT as [number, number];
+    for (let i = 0; i < n; i += 2) {
+      if (!valid(i)) return i;
+      const a = bytes.subarray(32 * i, 32 * i + 32);
+      const two = i + 1 < n;
+      if (two) {
+        if (!valid(i + 1)) return this.decode(a) ? i + 1 : i;
+        const [okA, okB] = this.decode2(a, bytes.subarray(32 * i + 32, 32 * i + 64));
+        if (!okA) return i;
+        if (!okB) return i + 1;
+        this.#decodedPoint(0, laneA);
+        this.#decodedPoint(1, laneB);
+      } else { // odd count: lane 1 repeats lane 0, its result unused
+        if (!this.decode(a)) return i;
+        this.#decodedPoint(0, laneA);
+        this.#decodedPoint(0, laneB);
+      }
+      for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+        x2.fromSingles(X2_IN_AT + c, laneA + c, laneB + c);
+      }
+      x2.varMul(X2_OUT_AT, X2_IN_AT, DIGITS_AT, VAR_WINDOWS);
+      for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+        x2.toSingles(laneA + c, laneB + c, X2_OUT_AT + c);
+      }
+      if (two) this.encode2(laneA, laneB, out, 32 * i, 32 * i + 32);
+      else this.encodeAt(laneA, out, 32 * i);
+    }
+    return out;
   }
 
   /** Signed base-2^bits digits of a scalar < 2^253 into the i32 array at `addr`. */
@@ -559,22 +768,33 @@ const FIXED_HALF = 128;
 const VAR_WINDOWS = 65; // ⌈253/4⌉ + 1
 const MSM_CHUNK = 32768;
 
+/** The register bank in use: 0, or 1 for the second lane of pair decoding and encoding. */
+let bankAt = REGISTERS_AT;
+
 function at(reg: number): number {
-  return REGISTERS_AT + reg * FE_BYTES;
+  return bankAt + reg * FE_BYTES;
 }
 
 let engine: Engine | undefined | null = null;
 
-function curveModule(): WasmModuleBuilder {
+/** The module, with the SIMD pair functions or (where SIMD is refused) without them. */
+function curveModule(simd: boolean): WasmModuleBuilder {
   const m = new WasmModuleBuilder(Math.ceil(HEAP_AT / PAGE) + 1);
   const field = addField25519(m, 0);
   addEdwardsOps(m, field, EDWARDS_AT, { zero: at(ZERO), one: at(ONE), d2: at(D2) });
+  if (simd) {
+    const pair = addField25519x2(m);
+    addPow22523x2(m, pair, X2_POW_AT);
+    const [zero, one, d2] = [0, 1, 2].map((k) => X2_CONSTANTS_AT + k * PAIR_BYTES);
+    addEdwardsOpsX2(m, pair, X2_EDWARDS_AT, { zero: zero!, one: one!, d2: d2! });
+  }
   return m;
 }
 
 function curveEngine(): Engine | undefined {
   if (engine === null) {
-    const instance = curveModule().instantiate("ristretto255");
+    const instance = curveModule(true).instantiate("ristretto255") ??
+      curveModule(false).instantiate("ristretto255 without SIMD");
     engine = instance && new Engine(instance.wasmMemory, instance.exports);
   }
   return engine;
@@ -595,7 +815,8 @@ function curveEngine(): Engine | undefined {
  */
 export async function prepareCurveEngine(): Promise<boolean> {
   if (engine === null) {
-    const instance = await curveModule().instantiateAsync("ristretto255");
+    const instance = await curveModule(true).instantiateAsync("ristretto255") ??
+      await curveModule(false).instantiateAsync("ristretto255 without SIMD");
     // A synchronous first use may have raced this compilation: keep the first engine.
     if (engine === null) engine = instance && new Engine(instance.wasmMemory, instance.exports);
   }
@@ -611,6 +832,14 @@ function canonicalNonNegative(bytes: Uint8Array): boolean {
   if (bytes[31] !== 0x7f || bytes[0]! < 0xed) return true;
   for (let k = 1; k < 31; k++) if (bytes[k] !== 0xff) return true;
   return false; // p ≤ s < 2^255
+}
+
+/** The byte checks of DECODE, and the identity (32 zero bytes) unless allowed. */
+function acceptable(bytes: Uint8Array, allowIdentity: boolean): boolean {
+  if (!canonicalNonNegative(bytes)) return false;
+  if (allowIdentity) return true;
+  for (let k = 0; k < 32; k++) if (bytes[k] !== 0) return true;
+  return false;
 }
 
 /**
@@ -803,4 +1032,77 @@ export function wasmMsmEncoded(
  */
 export function wasmDeriveToCurve(bytes: Uint8Array): ExtendedCoordinates | undefined {
   return curveEngine()?.deriveToCurve(bytes);
+}
+
+/**
+ * scalar·Pᵢ for many encoded points and ONE scalar (a trustee's decryption shares): two
+ * points at a time in the SIMD lanes with the same 4-bit signed digits and the same
+ * constant-time table scan as {@linkcode wasmVarMul}, decoding (RFC 9496 §4.3.1) and
+ * encoding (§4.3.2) in pairs too.
+ *
+ * @param points 32·n bytes of ristretto255 encodings
+ * @param scalar a scalar below 2^253 (secret: constant time in its digits)
+ * @param options `allowIdentity` (default false)
+ * @returns 32·n bytes of the products' encodings; the index of the first invalid (or
+ *   disallowed identity) encoding; or undefined without WebAssembly SIMD
+ * @example
+ * ```ts
+ * import { wasmMulMany } from "./curve_wasm.ts";
+ * const r = wasmMulMany(new Uint8Array(32), 5n); // the identity: refused
+ * console.assert(r === undefined || r === 0);
+ * ```
+ */
+export function wasmMulMany(
+  points: Uint8Array,
+  scalar: bigint,
+  options: { allowIdentity?: boolean } = {},
+): Uint8Array | number | undefined {
+  const e = curveEngine();
+  if (e === undefined || !e.pairs) return undefined;
+  return e.mulMany(points, scalar, options.allowIdentity === true);
+}
+
+/**
+ * Decodes many ristretto255 encodings (RFC 9496 §4.3.1), two at a time with WebAssembly
+ * SIMD (one pair exponentiation for both inverse square roots) where available.
+ *
+ * @param points 32·n bytes
+ * @param options `allowIdentity` (default false)
+ * @returns the coordinates; the index of the first invalid (or disallowed identity)
+ *   encoding; or undefined without WebAssembly
+ * @example
+ * ```ts
+ * import { wasmDecodeMany } from "./curve_wasm.ts";
+ * const r = wasmDecodeMany(new Uint8Array(64), { allowIdentity: true });
+ * console.assert(r === undefined || (typeof r === "object" && r.length === 2));
+ * ```
+ */
+export function wasmDecodeMany(
+  points: Uint8Array,
+  options: { allowIdentity?: boolean } = {},
+): ExtendedCoordinates[] | number | undefined {
+  return curveEngine()?.decodeMany(points, options.allowIdentity === true);
+}
+
+/**
+ * Encodes many points (RFC 9496 §4.3.2), two at a time with WebAssembly SIMD where
+ * available.
+ *
+ * @param points coordinates reduced mod p
+ * @param out destination of 32·n bytes
+ * @returns true, or false without WebAssembly (nothing written)
+ * @example
+ * ```ts
+ * import { wasmEncodeMany } from "./curve_wasm.ts";
+ * const identity = { X: 0n, Y: 1n, Z: 1n, T: 0n };
+ * const out = new Uint8Array(64);
+ * wasmEncodeMany([identity, identity], out);
+ * console.assert(out.every((b) => b === 0));
+ * ```
+ */
+export function wasmEncodeMany(points: readonly ExtendedCoordinates[], out: Uint8Array): boolean {
+  const e = curveEngine();
+  if (e === undefined) return false;
+  e.encodeMany(points, out);
+  return true;
 }

@@ -8,10 +8,13 @@ import { addField25519x2 } from "../../core/field25519x2.ts";
 import { WasmModuleBuilder } from "../../core/wasm_module.ts";
 import {
   wasmDecode,
+  wasmDecodeMany,
   wasmDeriveToCurve,
   wasmEncode,
+  wasmEncodeMany,
   wasmFixedMul,
   wasmMsm,
+  wasmMulMany,
   wasmVarMul,
 } from "./curve_wasm.ts";
 
@@ -79,6 +82,36 @@ Deno.bench("element derivation (hash to group), noble", { group: "derive", basel
 });
 Deno.bench("element derivation (hash to group), wasm", { group: "derive" }, () => {
   wasmDeriveToCurve(uniform[next()]!);
+});
+
+// Batches of N (divide by N for µs per element): decryption shares (decode, multiply by one
+// secret scalar, encode), decoding and encoding, one element at a time and in SIMD pairs.
+const packed = new Uint8Array(32 * N);
+encodings.forEach((b, k) => packed.set(b, 32 * k));
+const secret = scalars[7]!;
+const shares = new Uint8Array(32 * N);
+Deno.bench(`${N} shares x·P, one at a time (decode, multiply, encode)`, {
+  group: "shares",
+  baseline: true,
+}, () => {
+  for (let k = 0; k < N; k++) {
+    wasmEncode(wasmVarMul(wasmDecode(encodings[k]!)!, secret)!, shares, 32 * k);
+  }
+});
+Deno.bench(`${N} shares x·P, SIMD pairs (wasmMulMany)`, { group: "shares" }, () => {
+  wasmMulMany(packed, secret);
+});
+Deno.bench(`decode ${N}, one at a time`, { group: "decode many", baseline: true }, () => {
+  for (let k = 0; k < N; k++) wasmDecode(encodings[k]!);
+});
+Deno.bench(`decode ${N}, SIMD pairs (wasmDecodeMany)`, { group: "decode many" }, () => {
+  wasmDecodeMany(packed);
+});
+Deno.bench(`encode ${N}, one at a time`, { group: "encode many", baseline: true }, () => {
+  for (let k = 0; k < N; k++) wasmEncode(coordinates[k]!, shares, 32 * k);
+});
+Deno.bench(`encode ${N}, SIMD pairs (wasmEncodeMany)`, { group: "encode many" }, () => {
+  wasmEncodeMany(coordinates, shares);
 });
 
 // The field: single elements and SIMD pairs.

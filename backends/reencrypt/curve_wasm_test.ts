@@ -4,11 +4,14 @@ import { randomBytes, seededRandom } from "../../core/random.ts";
 import {
   type ExtendedCoordinates,
   wasmDecode,
+  wasmDecodeMany,
   wasmDeriveToCurve,
   wasmEncode,
+  wasmEncodeMany,
   wasmFixedMul,
   wasmMsm,
   wasmMsmEncoded,
+  wasmMulMany,
   wasmVarMul,
 } from "./curve_wasm.ts";
 
@@ -192,4 +195,116 @@ Deno.test("wasm ristretto: a multi-scalar multiplication over more points than o
   );
   const r = wasmMsm(all, scalars);
   assert.ok(r && pointOf(r).equals(expected));
+});
+
+/** 32·n bytes of the encodings of points. */
+function packed(points: readonly (typeof G)[]): Uint8Array {
+  const out = new Uint8Array(32 * points.length);
+  points.forEach((p, i) => out.set(p.toBytes(), 32 * i));
+  return out;
+}
+
+/** The index of the first encoding that @noble/curves refuses (or that is the identity). */
+function firstRefused(bytes: Uint8Array, allowIdentity: boolean): number | undefined {
+  for (let i = 0; i < bytes.length / 32; i++) {
+    try {
+      const p = ristretto255.Point.fromBytes(bytes.subarray(32 * i, 32 * i + 32));
+      if (!allowIdentity && p.is0()) return i;
+    } catch {
+      return i;
+    }
+  }
+  return undefined;
+}
+
+/** Random valid points, small multiples and (when allowed) the identity, n of them. */
+function mixedPoints(n: number, withIdentity: boolean): (typeof G)[] {
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      i === 2 && withIdentity
+        ? ristretto255.Point.ZERO
+        : i < 6
+        ? G.multiply(BigInt(i + 1))
+        : G.multiply(randomScalar() || 1n),
+  );
+}
+
+/** A non-canonical, negative or non-square encoding, by kind. */
+function invalidEncoding(kind: number): Uint8Array {
+  const bytes = new Uint8Array(32);
+  if (kind === 0) bytes[0] = 1; // odd: negative
+  else if (kind === 1) bytes.fill(0xff, 1, 31), bytes[0] = 0xed, bytes[31] = 0x7f; // p: not canonical
+  else { // an even value that is not the encoding of any element
+    for (;;) {
+      const r = randomBytes(32, random);
+      r[0]! &= 0xfe, r[31]! &= 0x3f;
+      try {
+        ristretto255.Point.fromBytes(r);
+      } catch {
+        return r;
+      }
+    }
+  }
+  return bytes;
+}
+
+Deno.test("wasm ristretto: many points times one scalar in SIMD pairs match @noble/curves", () => {
+  for (const n of [0, 1, 2, 3, 8, 33]) {
+    for (const k of n === 33 ? edgeScalars : [randomScalar(), 1n, ORDER - 1n]) {
+      const points = mixedPoints(n, true);
+      const r = wasmMulMany(packed(points), k, { allowIdentity: true });
+      if (r === undefined) return; // no WebAssembly SIMD here: the caller falls back
+      assert.ok(r instanceof Uint8Array, `n = ${n}, k = ${k}`);
+      assert.deepEqual(r, packed(points.map((p) => p.multiplyUnsafe(k % ORDER))), `k = ${k}`);
+    }
+  }
+});
+
+Deno.test("wasm ristretto: many points times one scalar name the first refused encoding", () => {
+  const k = randomScalar();
+  for (const n of [1, 2, 5, 6, 9]) {
+    for (let bad = 0; bad < n; bad++) {
+      for (let kind = 0; kind < 3; kind++) {
+        const bytes = packed(mixedPoints(n, false));
+        bytes.set(invalidEncoding(kind), 32 * bad);
+        // A second refused element after the first: the first one is named.
+        if (bad + 1 < n) bytes.set(invalidEncoding((kind + 1) % 3), 32 * (bad + 1));
+        const expected = firstRefused(bytes, false);
+        assert.equal(expected, bad);
+        const r = wasmMulMany(bytes, k);
+        if (r !== undefined) assert.equal(r, expected, `n = ${n}, bad = ${bad}, kind = ${kind}`);
+        assert.equal(wasmDecodeMany(bytes), expected);
+      }
+    }
+    // The identity: refused unless allowed.
+    const withIdentity = packed(mixedPoints(n, false));
+    withIdentity.fill(0, 32 * (n - 1), 32 * n);
+    const r = wasmMulMany(withIdentity, k);
+    if (r !== undefined) assert.equal(r, n - 1);
+    assert.equal(wasmDecodeMany(withIdentity), n - 1);
+    assert.equal(typeof wasmDecodeMany(withIdentity, { allowIdentity: true }), "object");
+  }
+});
+
+Deno.test("wasm ristretto: decoding and encoding in SIMD pairs match @noble/curves", () => {
+  for (const n of [0, 1, 2, 3, 17, 64]) {
+    const points = mixedPoints(n, true);
+    const bytes = packed(points);
+    const decoded = wasmDecodeMany(bytes, { allowIdentity: true });
+    assert.ok(typeof decoded === "object" && decoded.length === n);
+    decoded.forEach((e, i) => assert.ok(pointOf(e).equals(points[i]!), `n = ${n}, i = ${i}`));
+    // Encoding other representatives (Z ≠ 1, from noble's arithmetic) gives the same bytes.
+    const doubled = points.map((p) => p.double());
+    const out = new Uint8Array(32 * n);
+    assert.ok(wasmEncodeMany(doubled.map(ep), out));
+    assert.deepEqual(out, packed(doubled));
+  }
+  // Random byte strings: accepted exactly when noble accepts them, one by one.
+  for (let i = 0; i < 100; i++) {
+    const bytes = randomBytes(64, random);
+    bytes[31]! &= 0x7f, bytes[63]! &= 0x7f, bytes[0]! &= 0xfe, bytes[32]! &= 0xfe;
+    const r = wasmDecodeMany(bytes, { allowIdentity: true });
+    assert.equal(typeof r === "number" ? r : undefined, firstRefused(bytes, true));
+  }
 });

@@ -12,8 +12,7 @@ import {
   decodePoint,
   decodeScalar,
   ELEMENT_BYTES,
-  encodePoint,
-  multiplyPoint,
+  multiplyEncodedMany,
   multiScalarMul,
   type Point,
   unpackPoints,
@@ -62,11 +61,19 @@ export function createShareChunk(args: Uint8Array[]): Uint8Array[] {
   const { width, start } = readHeader(arg(args, 0));
   const x = decodeScalar(arg(args, 1), "secret share");
   if (x === 0n) throw new InvalidInputError("Secret share 'secret' must not be zero");
-  const c1 = c1Points(arg(args, 2), { width, start });
-  const out = new Uint8Array(c1.length * ELEMENT_BYTES);
-  // dᵢₖ = c1ᵢₖ^{xⱼ} (constant-time ladder: xⱼ is secret).
-  c1.forEach((p, e) => out.set(encodePoint(multiplyPoint(p, x)), e * ELEMENT_BYTES));
-  return [out];
+  const cts = arg(args, 2);
+  if (cts.length % (2 * ELEMENT_BYTES) !== 0) {
+    throw new InvalidInputError(
+      `Ciphertext chunk must be a multiple of 64 bytes, got ${cts.length}`,
+    );
+  }
+  const c1 = new Uint8Array(cts.length / 2);
+  for (let e = 0; e < c1.length; e += ELEMENT_BYTES) {
+    c1.set(cts.subarray(2 * e, 2 * e + ELEMENT_BYTES), e);
+  }
+  // dᵢₖ = c1ᵢₖ^{xⱼ} (constant-time table scan: xⱼ is secret), two at a time.
+  const name = (e: number) => `ciphertext ${start + Math.floor(e / width)}.c1[${e % width}]`;
+  return [multiplyEncodedMany(c1, x, name)];
 }
 
 /**

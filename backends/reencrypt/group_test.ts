@@ -13,6 +13,7 @@ import {
   invertScalar,
   linearCombination,
   modL,
+  multiplyEncodedMany,
   multiScalarMul,
   packPoints,
   packScalars,
@@ -91,4 +92,35 @@ Deno.test("linearCombination matches separate multiplications, edge scalars incl
   }
   assert.ok(linearCombination([], []).is0());
   assert.throws(() => linearCombination([BASE_POINT], []), InvalidInputError);
+});
+
+Deno.test("multiplyEncodedMany equals decoding, multiplying and encoding one by one", () => {
+  const x = randomScalar(random);
+  for (const n of [0, 1, 2, 5]) {
+    const points = Array.from(
+      { length: n },
+      (_, i) => BASE_POINT.multiply(BigInt(3 + i) * 1000003n),
+    );
+    const out = multiplyEncodedMany(packPoints(points), x, (i) => `p[${i}]`);
+    assert.deepEqual(out, packPoints(points.map((p) => p.multiply(x))));
+  }
+  // Errors name the first refused element as decodePoint does.
+  const bytes = packPoints([BASE_POINT, BASE_POINT.double(), BASE_POINT]);
+  bytes[32]! ^= 1; // element 1 negative
+  bytes.fill(0, 64, 96); // element 2 the identity
+  assert.throws(
+    () => multiplyEncodedMany(bytes, x, (i) => `share ${i}`),
+    (e: unknown) =>
+      e instanceof InvalidInputError &&
+      e.message === "Group element 'share 1' is not a canonical ristretto255 encoding",
+  );
+  bytes[32]! ^= 1;
+  assert.throws(
+    () => multiplyEncodedMany(bytes, x, (i) => `share ${i}`),
+    (e: unknown) =>
+      e instanceof InvalidInputError &&
+      e.message === "Group element 'share 2' must not be the identity",
+  );
+  const id = multiplyEncodedMany(bytes, x, (i) => `share ${i}`, { allowIdentity: true });
+  assert.deepEqual(id.subarray(64), new Uint8Array(32));
 });

@@ -1,0 +1,207 @@
+/**
+ * Point arithmetic on edwards25519 for TWO points at once, one per SIMD lane of the field
+ * pairs of core/field25519x2.ts, for ./curve_wasm.ts: the same formulas as ./edwards_wasm.ts
+ * (Hisil–Wong–Carter–Dawson 2008, extended coordinates, a = −1: "add-2008-hwcd-3",
+ * "dbl-2008-hwcd"), so a pair operation costs about 0.65 of two single ones.
+ *
+ * Layouts (each field pair {@linkcode PAIR_BYTES} bytes, lane 0 and lane 1 side by side):
+ * - pair point: X, Y, Z, T;
+ * - pair cached point: Y+X, Y−X, 2Z, 2d·T.
+ *
+ * @module
+ */
+
+import { type Field25519x2, PAIR_BYTES } from "../../core/field25519x2.ts";
+import { I32, OP, unsignedLeb, WasmCode, type WasmModuleBuilder } from "../../core/wasm_module.ts";
+
+/** Bytes of a pair point or pair cached point. */
+export const PAIR_POINT_BYTES = 4 * PAIR_BYTES;
+/** Bytes of scratch memory {@linkcode addEdwardsOpsX2} needs. */
+export const EDWARDS_X2_SCRATCH_BYTES = 12 * PAIR_BYTES + 10 * PAIR_POINT_BYTES;
+
+/** Indices of the pair point functions (all addresses are i32). */
+export interface EdwardsOpsX2 {
+  /** dbl(out, p, withT: i32): out = 2p in both lanes; T is computed only when withT ≠ 0. */
+  dbl: number;
+  /** toCached(out, p); out may not overlap p. */
+  toCached: number;
+  /** addCached(out, p, q, withT: i32): out = p + q for q cached (out may be p); T only when withT ≠ 0. */
+  addCached: number;
+  /**
+   * varMul(out, p, digits, windows): Σ_j digit_j·16^j·p in both lanes with the SAME i32
+   * digits in [−8, 8), in constant time in the digits (every window adds one table entry
+   * chosen by a full scan and a constant-time conditional negation).
+   */
+  varMul: number;
+}
+
+/** SIMD instructions used here (WebAssembly core specification 2.0 §5.4.8, prefix 0xfd). */
+const SIMD = {
+  load: (offset: number) => [0xfd, 0x00, 4, ...unsignedLeb(offset)],
+  store: (offset: number) => [0xfd, 0x0b, 4, ...unsignedLeb(offset)],
+  i32x4Splat: [0xfd, 0x11],
+  bitselect: [0xfd, 0x52],
+} as const;
+
+/** Value type v128. */
+const V128 = 0x7b;
+
+/** A function body that calls functions with i32 address arguments. */
+class Emitter extends WasmCode {
+  /** Pushes an address: a parameter/local plus an offset, or an absolute address. */
+  addr(x: Addr): this {
+    if (typeof x === "number") return this.i32(x);
+    this.get(x[0]);
+    return x[1] === 0 ? this : this.i32(x[1]).op(OP.i32Add);
+  }
+  /** Pushes the arguments, then calls. */
+  fn(index: number, ...args: (Addr | { k: number })[]): this {
+    for (const a of args) {
+      if (typeof a === "object" && !Array.isArray(a)) this.i32((a as { k: number }).k);
+      else this.addr(a as Addr);
+    }
+    return this.call(index);
+  }
+}
+
+/** A local holding an address plus a byte offset, or an absolute address. */
+type Addr = number | readonly [number, number];
+
+const X = 0, Y = PAIR_BYTES, Z = 2 * PAIR_BYTES, T = 3 * PAIR_BYTES;
+
+/**
+ * Declares and defines the pair point functions.
+ *
+ * @param m the module
+ * @param f the pair field functions already added to it
+ * @param at address of {@linkcode EDWARDS_X2_SCRATCH_BYTES} bytes of scratch (16-byte aligned)
+ * @param constants addresses of the field pairs (0, 0), (1, 1) and (2d, 2d) (written by the caller)
+ * @returns the functions' indices
+ * @example
+ * ```ts
+ * import { WasmModuleBuilder } from "../../core/wasm_module.ts";
+ * import { addField25519x2 } from "../../core/field25519x2.ts";
+ * import { addEdwardsOpsX2 } from "./edwards_wasm_x2.ts";
+ * const m = new WasmModuleBuilder(1);
+ * const ops = addEdwardsOpsX2(m, addField25519x2(m), 0, { zero: 8000, one: 8080, d2: 8160 });
+ * console.assert(ops.dbl !== ops.varMul);
+ * ```
+ */
+export function addEdwardsOpsX2(
+  m: WasmModuleBuilder,
+  f: Field25519x2,
+  at: number,
+  constants: { zero: number; one: number; d2: number },
+): EdwardsOpsX2 {
+  const ops: EdwardsOpsX2 = {
+    dbl: m.declare("ge2_dbl", [I32, I32, I32]),
+    toCached: m.declare("ge2_to_cached", [I32, I32]),
+    addCached: m.declare("ge2_add_cached", [I32, I32, I32, I32]),
+    varMul: m.declare("ge2_var_mul", [I32, I32, I32, I32]),
+  };
+  const tmp = (k: number) => at + k * PAIR_BYTES; // field pair temporaries 0..11
+  const tA = tmp(0), tB = tmp(1), tC = tmp(2), tD = tmp(3), tE = tmp(4);
+  const tF = tmp(5), tG = tmp(6), tH = tmp(7), t0 = tmp(8), t1 = tmp(9);
+  const cachedTmp = at + 12 * PAIR_BYTES; // the selected table entry
+  const cachedIdentity2Z = tmp(10); // (2, 2), written by varMul
+  const tableAt = cachedTmp + PAIR_POINT_BYTES; // 8 cached multiples + the running multiple
+  const { zero, one, d2 } = constants;
+  const carry = (e: Emitter, out: Addr, a: Addr) => e.fn(f.mulSmall, out, a, { k: 1 });
+
+  // dbl(out=0, p=1, withT=2) (dbl-2008-hwcd, a = −1): A = X², B = Y², C = 2Z², S = A + B,
+  // E = (X+Y)² − S, G = B − A, F = C − G, H = S; X3 = EF, Y3 = GH, Z3 = FG, T3 = EH — the
+  // formula's F and H both negated, which negates all four coordinates: the same point.
+  // No carries: E and F add up three carried values, |limb| ≤ 3·2^25 < 1.6·2^26.
+  {
+    const e = new Emitter();
+    e.fn(f.sq, tA, [1, X]).fn(f.sq, tB, [1, Y]).fn(f.sq, tC, [1, Z]);
+    e.fn(f.mulSmall, tC, tC, { k: 2 });
+    e.fn(f.add, t0, [1, X], [1, Y]).fn(f.sq, t0, t0);
+    e.fn(f.add, tH, tA, tB); // S
+    e.fn(f.sub, tE, t0, tH);
+    e.fn(f.sub, tG, tB, tA);
+    e.fn(f.sub, tF, tC, tG);
+    e.fn(f.mul, [0, X], tE, tF).fn(f.mul, [0, Y], tG, tH).fn(f.mul, [0, Z], tF, tG);
+    e.get(2).op(OP.if, 0x40).fn(f.mul, [0, T], tE, tH).op(OP.end);
+    m.define(ops.dbl, [], e.code);
+  }
+  // addCached(out=0, p=1, q=2, withT=3) (add-2008-hwcd-3): A = (Y1−X1)(Y2−X2), B = (Y1+X1)(Y2+X2),
+  // C = T1·2dT2, D = Z1·2Z2; E = B − A, F = D − C, G = D + C, H = B + A.
+  {
+    const e = new Emitter();
+    e.fn(f.sub, t0, [1, Y], [1, X]).fn(f.mul, tA, t0, [2, PAIR_BYTES]);
+    e.fn(f.add, t1, [1, Y], [1, X]).fn(f.mul, tB, t1, [2, 0]);
+    e.fn(f.mul, tC, [1, T], [2, 3 * PAIR_BYTES]).fn(f.mul, tD, [1, Z], [2, 2 * PAIR_BYTES]);
+    e.fn(f.sub, tE, tB, tA).fn(f.add, tH, tB, tA);
+    e.fn(f.sub, tF, tD, tC).fn(f.add, tG, tD, tC);
+    e.fn(f.mul, [0, X], tE, tF).fn(f.mul, [0, Y], tG, tH).fn(f.mul, [0, Z], tF, tG);
+    e.get(3).op(OP.if, 0x40).fn(f.mul, [0, T], tE, tH).op(OP.end);
+    m.define(ops.addCached, [], e.code);
+  }
+  // toCached(out=0, p=1): (Y+X, Y−X, 2Z, 2d·T), every pair carried.
+  {
+    const e = new Emitter();
+    e.fn(f.add, [0, 0], [1, Y], [1, X]);
+    carry(e, [0, 0], [0, 0]);
+    e.fn(f.sub, [0, PAIR_BYTES], [1, Y], [1, X]);
+    carry(e, [0, PAIR_BYTES], [0, PAIR_BYTES]);
+    e.fn(f.mulSmall, [0, 2 * PAIR_BYTES], [1, Z], { k: 2 });
+    e.fn(f.mul, [0, 3 * PAIR_BYTES], [1, T], d2);
+    m.define(ops.toCached, [], e.code);
+  }
+  // varMul(out=0, p=1, digits=2, windows=3); locals 4 j, 5 d, 6 |d|, 7 sign, 8 mask (v128).
+  {
+    const e = new Emitter();
+    const J = 4, DIGIT = 5, ABS = 6, SIGN = 7, MASK = 8, SEL = 9;
+    const entry = (k: number) => tableAt + k * PAIR_POINT_BYTES;
+    const acc = entry(8); // running multiple while building the table
+    e.fn(ops.toCached, entry(0), [1, 0]);
+    for (let k = 0; k < 4 * PAIR_BYTES; k += 16) {
+      e.i32(acc + k).get(1).op(...SIMD.load(k), ...SIMD.store(0));
+    }
+    for (let k = 1; k < 8; k++) {
+      e.fn(ops.addCached, acc, acc, entry(0), { k: 1 }).fn(ops.toCached, entry(k), acc);
+    }
+    // out = identity (0, 1, 1, 0)
+    for (const [c, v] of [[X, zero], [Y, one], [Z, one], [T, zero]] as const) {
+      for (let k = 0; k < PAIR_BYTES; k += 16) {
+        e.get(0).i32(v).op(...SIMD.load(k), ...SIMD.store(c + k));
+      }
+    }
+    e.fn(f.add, cachedIdentity2Z, one, one);
+    e.get(3).set(J);
+    e.op(OP.block, 0x40, OP.loop, 0x40);
+    e.get(J).op(OP.i32Eqz, OP.brIf, 1);
+    e.get(J).i32(1).op(OP.i32Sub).set(J);
+    for (let k = 0; k < 4; k++) e.fn(ops.dbl, [0, 0], [0, 0], { k: k === 3 ? 1 : 0 });
+    e.get(2).get(J).i32(2).op(OP.i32Shl, OP.i32Add, OP.i32Load, 2, 0).set(DIGIT);
+    e.get(DIGIT).i32(31).op(OP.i32ShrU).set(SIGN); // 1 when negative
+    e.get(DIGIT).get(DIGIT).i32(31).op(OP.i32ShrS).tee(ABS).op(OP.i32Xor).get(ABS).op(OP.i32Sub)
+      .set(ABS);
+    // Locals SEL.. (20 v128) = the cached identity (1, 1, 2, 0) in both lanes, then entry
+    // k−1 when |d| = k by a full scan with a mask (no branch on the digit).
+    for (let l = 0; l < PAIR_POINT_BYTES; l += 16) {
+      const c = Math.floor(l / PAIR_BYTES), k = l % PAIR_BYTES;
+      e.i32([one, one, cachedIdentity2Z, zero][c]!).op(...SIMD.load(k)).set(SEL + l / 16);
+    }
+    for (let k = 1; k <= 8; k++) {
+      e.i32(0).get(ABS).i32(k).op(OP.i32Eq, OP.i32Sub, ...SIMD.i32x4Splat).set(MASK);
+      for (let l = 0; l < PAIR_POINT_BYTES; l += 16) {
+        e.i32(entry(k - 1) + l).op(...SIMD.load(0));
+        e.get(SEL + l / 16).get(MASK).op(...SIMD.bitselect).set(SEL + l / 16);
+      }
+    }
+    for (let l = 0; l < PAIR_POINT_BYTES; l += 16) {
+      e.i32(cachedTmp + l).get(SEL + l / 16).op(...SIMD.store(0));
+    }
+    // Negative digit: swap Y+X with Y−X and negate 2dT, both by constant-time swaps.
+    e.addr(cachedTmp).addr(cachedTmp + PAIR_BYTES).get(SIGN).get(SIGN).call(f.cswap);
+    e.fn(f.sub, t0, zero, cachedTmp + 3 * PAIR_BYTES);
+    e.addr(cachedTmp + 3 * PAIR_BYTES).addr(t0).get(SIGN).get(SIGN).call(f.cswap);
+    // T of the sum only after the last window (doublings do not read T).
+    e.addr([0, 0]).addr([0, 0]).addr(cachedTmp).get(J).op(OP.i32Eqz).call(ops.addCached);
+    e.op(OP.br, 0, OP.end, OP.end);
+    m.define(ops.varMul, [[4, I32], [21, V128]], e.code);
+  }
+  return ops;
+}
