@@ -275,6 +275,10 @@ Deno.test("wasm ristretto: many points times one scalar name the first refused e
         const r = wasmMulMany(bytes, k);
         if (r !== undefined) assert.equal(r, expected, `n = ${n}, bad = ${bad}, kind = ${kind}`);
         assert.equal(wasmDecodeMany(bytes), expected);
+        // The bucket method names A refused element (the byte checks run over all first).
+        const sum = wasmMsmEncoded(bytes, new Uint8Array(bytes.length).fill(1));
+        assert.ok(typeof sum === "number");
+        assert.equal(firstRefused(bytes.subarray(32 * sum, 32 * sum + 32), false), 0);
       }
     }
     // The identity: refused unless allowed.

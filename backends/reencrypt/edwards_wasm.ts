@@ -46,6 +46,10 @@ export interface EdwardsOps {
   madd: number;
   /** msub(out, p, n): out = p − n for n Niels. */
   msub: number;
+  /** maddCached(out, p, q): out = p + q for q cached WITH Z = 1 (2Z = 2 not read). */
+  maddCached: number;
+  /** msubCached(out, p, q): out = p − q for q cached with Z = 1. */
+  msubCached: number;
   /**
    * fixedMul(out, table, digits, windows, half): Σ_j digit_j·2^(bits·j)·B from a table of
    * Niels multiples d·2^(bits·j)·B, d = 1..half, window-major; digits are i32 in [−half, half).
@@ -57,8 +61,9 @@ export interface EdwardsOps {
    */
   varMul: number;
   /**
-   * msmWindow(acc, buckets, half, points, digits, n, bits): acc = 2^bits·acc + Σ_i digit_i·p_i
-   * over n cached points with i32 digits in [−half, half], by buckets (Pippenger 1980).
+   * msmWindow(acc, buckets, half, points, digits, n, bits, affine): acc = 2^bits·acc +
+   * Σ_i digit_i·p_i over n cached points with i32 digits in [−half, half], by buckets
+   * (Pippenger 1980); affine ≠ 0 when every point has Z = 1 (mixed additions then).
    */
   msmWindow: number;
 }
@@ -126,9 +131,11 @@ export function addEdwardsOps(
     subCached: m.declare("ge_sub_cached", P3),
     madd: m.declare("ge_madd", P3),
     msub: m.declare("ge_msub", P3),
+    maddCached: m.declare("ge_madd_cached", P3),
+    msubCached: m.declare("ge_msub_cached", P3),
     fixedMul: m.declare("ge_fixed_mul", [I32, I32, I32, I32, I32]),
     varMul: m.declare("ge_var_mul", [I32, I32, I32, I32]),
-    msmWindow: m.declare("ge_msm_window", [I32, I32, I32, I32, I32, I32, I32]),
+    msmWindow: m.declare("ge_msm_window", [I32, I32, I32, I32, I32, I32, I32, I32]),
   };
   const tmp = (k: number) => at + k * FE_BYTES; // field temporaries 0..11
   const tA = tmp(0), tB = tmp(1), tC = tmp(2), tD = tmp(3), tE = tmp(4);
@@ -154,11 +161,19 @@ export function addEdwardsOps(
   };
   // madd/msub(out=0, p=1, n=2) (madd-2008-hwcd-3): A = (Y1−X1)·(y−x), B = (Y1+X1)·(y+x),
   // C = T1·2dxy, D = 2Z1; a subtraction swaps y+x and y−x and negates C.
-  for (const [index, negate] of [[ops.madd, false], [ops.msub, true]] as const) {
+  // maddCached/msubCached: the same on the cached layout (2d·T after 2Z, which is 2).
+  for (
+    const [index, negate, t2d] of [
+      [ops.madd, false, 2],
+      [ops.msub, true, 2],
+      [ops.maddCached, false, 3],
+      [ops.msubCached, true, 3],
+    ] as const
+  ) {
     const e = new Emitter();
     e.call(f.sub, t0, [1, Y], [1, X]).call(f.mul, tA, t0, [2, negate ? 0 : FE_BYTES]);
     e.call(f.add, t1, [1, Y], [1, X]).call(f.mul, tB, t1, [2, negate ? FE_BYTES : 0]);
-    e.call(f.mul, tC, [1, T], [2, 2 * FE_BYTES]);
+    e.call(f.mul, tC, [1, T], [2, t2d * FE_BYTES]);
     e.addr(tD).addr([1, Z]).op(OP.i64Const, 2, OP.call, ...unsignedLeb(f.mulSmall));
     tail(e, 0, negate);
     m.define(index, [], e.code);
@@ -265,10 +280,11 @@ export function addEdwardsOps(
     e.op(OP.br, 0, OP.end, OP.end);
     m.define(ops.varMul, [[4, I32], [1, I64]], e.code);
   }
-  // msmWindow(acc=0, buckets=1, half=2, points=3, digits=4, n=5, bits=6); locals 7 i, 8 d, 9 b.
+  // msmWindow(acc=0, buckets=1, half=2, points=3, digits=4, n=5, bits=6, affine=7);
+  // locals 8 i, 9 d, 10 b.
   {
     const e = new Emitter();
-    const I = 7, DIGIT = 8, BUCKET = 9;
+    const I = 8, DIGIT = 9, BUCKET = 10;
     // acc = 2^bits·acc
     e.get(6).set(I);
     e.op(OP.block, 0x40, OP.loop, 0x40);
@@ -298,10 +314,18 @@ export function addEdwardsOps(
       e.get(BUCKET).get(BUCKET).get(3).get(I).i32(POINT_BYTES).op(OP.i32Mul, OP.i32Add);
       e.op(OP.call, ...unsignedLeb(fn));
     };
+    e.get(7).op(OP.if, 0x40);
+    e.get(DIGIT).i32(0).op(OP.i32LtS, OP.if, 0x40);
+    bucketAdd(ops.msubCached);
+    e.op(OP.else);
+    bucketAdd(ops.maddCached);
+    e.op(OP.end);
+    e.op(OP.else);
     e.get(DIGIT).i32(0).op(OP.i32LtS, OP.if, 0x40);
     bucketAdd(ops.subCached);
     e.op(OP.else);
     bucketAdd(ops.addCached);
+    e.op(OP.end);
     e.op(OP.end, OP.end);
     e.get(I).i32(1).op(OP.i32Add).set(I).op(OP.br, 0, OP.end, OP.end);
     // running sums from the top bucket: run += bucket_k; acc += run.
