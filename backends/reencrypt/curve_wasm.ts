@@ -64,7 +64,8 @@ const DIGITS_AT = IN_AT + POINT_BYTES;
 // pair point functions' scratch; a pair point in and out; two single points (the lanes);
 // the second register bank (the other lane of pair decoding and encoding).
 const X2_CONSTANTS_AT = DIGITS_AT + 1024;
-const X2_POW_AT = X2_CONSTANTS_AT + 3 * PAIR_BYTES;
+const X2_NIELS_ID_AT = X2_CONSTANTS_AT + 3 * PAIR_BYTES; // single Niels (1, 1, 0)
+const X2_POW_AT = X2_NIELS_ID_AT + NIELS_BYTES;
 const X2_EDWARDS_AT = X2_POW_AT + PAIR_POW_SCRATCH_BYTES;
 const X2_IN_AT = X2_EDWARDS_AT + EDWARDS_X2_SCRATCH_BYTES;
 const X2_OUT_AT = X2_IN_AT + PAIR_POINT_BYTES;
@@ -112,6 +113,7 @@ class Engine {
     toSingles: WasmFn;
     pow22523: WasmFn;
     varMul: WasmFn;
+    fixedMul: WasmFn;
   };
 
   constructor(wasm: WebAssembly.Memory, exports: Record<string, (...args: number[]) => number>) {
@@ -155,7 +157,12 @@ class Engine {
         toSingles: fn("fe2_to_singles"),
         pow22523: fn("fe2_pow22523"),
         varMul: fn("ge2_var_mul"),
+        fixedMul: fn("ge2_fixed_mul"),
       };
+      const mem = this.#memory;
+      for (const [k, reg] of [ONE, ONE, ZERO].entries()) {
+        mem.copyWithin(X2_NIELS_ID_AT + k * FE_BYTES, at(reg), at(reg) + FE_BYTES);
+      }
       for (const [k, reg] of [ZERO, ONE, D2].entries()) {
         this.#x2.fromSingles(X2_CONSTANTS_AT + k * PAIR_BYTES, at(reg), at(reg));
       }
@@ -589,10 +596,12 @@ class Engine {
         if (!okB) return i + 1;
         this.#decodedPoint(0, laneA);
         this.#decodedPoint(1, laneB);
-      } else { // odd count: lane 1 repeats lane 0, its result unused
+      } else { // an odd one out runs alone: a pair operation costs more than a single one
         if (!this.decode(a)) return i;
         this.#decodedPoint(0, laneA);
-        this.#decodedPoint(0, laneB);
+        this.#varMul(laneB, laneA, DIGITS_AT, VAR_WINDOWS);
+        this.encodeAt(laneB, out, 32 * i);
+        break;
       }
       for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
         x2.fromSingles(X2_IN_AT + c, laneA + c, laneB + c);
@@ -601,8 +610,7 @@ class Engine {
       for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
         x2.toSingles(laneA + c, laneB + c, X2_OUT_AT + c);
       }
-      if (two) this.encode2(laneA, laneB, out, 32 * i, 32 * i + 32);
-      else this.encodeAt(laneA, out, 32 * i);
+      this.encode2(laneA, laneB, out, 32 * i, 32 * i + 32);
     }
     return out;
   }
@@ -704,6 +712,25 @@ class Engine {
     return this.getPoint(OUT_AT);
   }
 
+  /** scalarᵢ·base for many scalars from a table, two at a time in the SIMD lanes. */
+  fixedMulMany(table: number, scalars: readonly bigint[]): ExtendedCoordinates[] {
+    const x2 = this.#x2!, out: ExtendedCoordinates[] = [];
+    const [laneA, laneB] = LANE_AT as [number, number];
+    const digitsB = DIGITS_AT + 512;
+    for (let i = 0; i < scalars.length; i += 2) {
+      // An odd one out runs alone: a pair operation costs more than a single one.
+      if (i + 1 === scalars.length) return out.push(this.fixedMul(table, scalars[i]!)), out;
+      this.writeDigits(DIGITS_AT, scalars[i]!, 8, FIXED_WINDOWS);
+      this.writeDigits(digitsB, scalars[i + 1]!, 8, FIXED_WINDOWS);
+      x2.fixedMul(X2_OUT_AT, table, DIGITS_AT, digitsB, FIXED_WINDOWS, FIXED_HALF);
+      for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+        x2.toSingles(laneA + c, laneB + c, X2_OUT_AT + c);
+      }
+      out.push(this.getPoint(laneA), this.getPoint(laneB));
+    }
+    return out;
+  }
+
   varMul(p: ExtendedCoordinates, scalar: bigint): ExtendedCoordinates {
     this.setPoint(IN_AT, p);
     this.writeDigits(DIGITS_AT, scalar, 4, VAR_WINDOWS);
@@ -799,7 +826,12 @@ function curveModule(simd: boolean): WasmModuleBuilder {
     const pair = addField25519x2(m);
     addPow22523x2(m, pair, X2_POW_AT);
     const [zero, one, d2] = [0, 1, 2].map((k) => X2_CONSTANTS_AT + k * PAIR_BYTES);
-    addEdwardsOpsX2(m, pair, X2_EDWARDS_AT, { zero: zero!, one: one!, d2: d2! });
+    addEdwardsOpsX2(m, pair, X2_EDWARDS_AT, {
+      zero: zero!,
+      one: one!,
+      d2: d2!,
+      nielsIdentity: X2_NIELS_ID_AT,
+    });
   }
   return m;
 }
@@ -924,6 +956,11 @@ export function wasmFixedMul(
 ): ExtendedCoordinates | undefined {
   const e = curveEngine();
   if (e === undefined) return undefined;
+  return e.fixedMul(tableOf(e, owner, base), scalar);
+}
+
+/** The table of `owner` in WebAssembly memory, built (or rebuilt) when needed. */
+function tableOf(e: Engine, owner: object, base: ExtendedCoordinates): number {
   let table = tableSlots.get(owner);
   if (table === undefined) {
     let slot: number | undefined;
@@ -937,7 +974,34 @@ export function wasmFixedMul(
     tableSlots.delete(owner); // re-inserted below as the most recent
   }
   tableSlots.set(owner, table);
-  return e.fixedMul(table, scalar);
+  return table;
+}
+
+/**
+ * scalarᵢ·base for many scalars by the fixed-base table of {@linkcode wasmFixedMul}, two
+ * scalars at a time in the SIMD lanes (each window gathers the two lanes' table entries
+ * and adds them by one pair mixed addition). Variable time in the scalars only through
+ * which table entries are read, as {@linkcode wasmFixedMul}.
+ *
+ * @param owner the object the table belongs to (one base point per owner)
+ * @param base the base's coordinates
+ * @param scalars scalars below 2^253
+ * @returns the products' coordinates, or undefined without WebAssembly SIMD
+ * @example
+ * ```ts
+ * import { wasmFixedMulMany } from "./curve_wasm.ts";
+ * const r = wasmFixedMulMany({}, { X: 0n, Y: 1n, Z: 1n, T: 0n }, [5n, 7n, 9n]);
+ * console.assert(r === undefined || r.length === 3);
+ * ```
+ */
+export function wasmFixedMulMany(
+  owner: object,
+  base: ExtendedCoordinates,
+  scalars: readonly bigint[],
+): ExtendedCoordinates[] | undefined {
+  const e = curveEngine();
+  if (e === undefined || !e.pairs) return undefined;
+  return e.fixedMulMany(tableOf(e, owner, base), scalars);
 }
 
 /**

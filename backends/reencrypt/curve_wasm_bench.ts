@@ -13,6 +13,7 @@ import {
   wasmEncode,
   wasmEncodeMany,
   wasmFixedMul,
+  wasmFixedMulMany,
   wasmMsm,
   wasmMulMany,
   wasmVarMul,
@@ -113,6 +114,20 @@ Deno.bench(`encode ${N}, one at a time`, { group: "encode many", baseline: true 
 Deno.bench(`encode ${N}, SIMD pairs (wasmEncodeMany)`, { group: "encode many" }, () => {
   wasmEncodeMany(coordinates, shares);
 });
+
+Deno.bench(`fixed-base ${N} scalars, one at a time`, {
+  group: "fixed many",
+  baseline: true,
+}, () => {
+  for (let k = 0; k < N; k++) wasmFixedMul(owner, coordinates[0]!, scalars[k]!);
+});
+Deno.bench(
+  `fixed-base ${N} scalars, SIMD pairs (wasmFixedMulMany)`,
+  { group: "fixed many" },
+  () => {
+    wasmFixedMulMany(owner, coordinates[0]!, scalars);
+  },
+);
 
 // The field: single elements and SIMD pairs.
 const m = new WasmModuleBuilder(1);

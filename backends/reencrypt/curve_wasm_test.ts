@@ -9,6 +9,7 @@ import {
   wasmEncode,
   wasmEncodeMany,
   wasmFixedMul,
+  wasmFixedMulMany,
   wasmMsm,
   wasmMsmEncoded,
   wasmMulMany,
@@ -311,4 +312,22 @@ Deno.test("wasm ristretto: decoding and encoding in SIMD pairs match @noble/curv
     const r = wasmDecodeMany(bytes, { allowIdentity: true });
     assert.equal(typeof r === "number" ? r : undefined, firstRefused(bytes, true));
   }
+});
+
+Deno.test("wasm ristretto: fixed-base multiplication of many scalars in SIMD pairs matches @noble/curves", () => {
+  const base = G.multiply(4242424242n), owner = {};
+  for (const n of [0, 1, 2, 3, 10]) {
+    const scalars = [...edgeScalars, ...Array.from({ length: 4 }, randomScalar)].slice(0, n);
+    const r = wasmFixedMulMany(owner, ep(base), scalars);
+    if (r === undefined) return; // no WebAssembly SIMD here: the caller falls back
+    assert.equal(r.length, n);
+    r.forEach((e, i) =>
+      assert.ok(pointOf(e).equals(base.multiplyUnsafe(scalars[i]! % ORDER)), `k = ${scalars[i]}`)
+    );
+  }
+  // Every edge scalar in either lane, next to zero and to random scalars.
+  const scalars = edgeScalars.flatMap((k) => [k, 0n, randomScalar(), k]);
+  const r = wasmFixedMulMany({}, ep(G), scalars);
+  assert.ok(r);
+  r.forEach((e, i) => assert.ok(pointOf(e).equals(G.multiplyUnsafe(scalars[i]! % ORDER))));
 });

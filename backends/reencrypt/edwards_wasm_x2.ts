@@ -12,6 +12,7 @@
  */
 
 import { type Field25519x2, PAIR_BYTES } from "../../core/field25519x2.ts";
+import { NIELS_BYTES } from "./edwards_wasm.ts";
 import { I32, OP, unsignedLeb, WasmCode, type WasmModuleBuilder } from "../../core/wasm_module.ts";
 
 /** Bytes of a pair point or pair cached point. */
@@ -33,12 +34,20 @@ export interface EdwardsOpsX2 {
    * chosen by a full scan and a constant-time conditional negation).
    */
   varMul: number;
+  /**
+   * fixedMul(out, table, digitsA, digitsB, windows, half): lane 0 = Σ_j digitsA_j·2^(bits·j)·B
+   * and lane 1 the same with digitsB, from the SINGLE Niels table of ./edwards_wasm.ts
+   * (d·2^(bits·j)·B, d = 1..half, window-major; i32 digits in [−half, half)); each window
+   * gathers the two lanes' entries into one pair and adds it by one pair mixed addition.
+   */
+  fixedMul: number;
 }
 
 /** SIMD instructions used here (WebAssembly core specification 2.0 §5.4.8, prefix 0xfd). */
 const SIMD = {
   load: (offset: number) => [0xfd, 0x00, 4, ...unsignedLeb(offset)],
   store: (offset: number) => [0xfd, 0x0b, 4, ...unsignedLeb(offset)],
+  shuffle: (lanes: readonly number[]) => [0xfd, 0x0d, ...lanes],
   i32x4Splat: [0xfd, 0x11],
   bitselect: [0xfd, 0x52],
 } as const;
@@ -75,7 +84,8 @@ const X = 0, Y = PAIR_BYTES, Z = 2 * PAIR_BYTES, T = 3 * PAIR_BYTES;
  * @param m the module
  * @param f the pair field functions already added to it
  * @param at address of {@linkcode EDWARDS_X2_SCRATCH_BYTES} bytes of scratch (16-byte aligned)
- * @param constants addresses of the field pairs (0, 0), (1, 1) and (2d, 2d) (written by the caller)
+ * @param constants addresses of the field pairs (0, 0), (1, 1) and (2d, 2d), and of the
+ *   single affine Niels identity (1, 1, 0) (written by the caller)
  * @returns the functions' indices
  * @example
  * ```ts
@@ -83,7 +93,12 @@ const X = 0, Y = PAIR_BYTES, Z = 2 * PAIR_BYTES, T = 3 * PAIR_BYTES;
  * import { addField25519x2 } from "../../core/field25519x2.ts";
  * import { addEdwardsOpsX2 } from "./edwards_wasm_x2.ts";
  * const m = new WasmModuleBuilder(1);
- * const ops = addEdwardsOpsX2(m, addField25519x2(m), 0, { zero: 8000, one: 8080, d2: 8160 });
+ * const ops = addEdwardsOpsX2(m, addField25519x2(m), 0, {
+ *   zero: 8000,
+ *   one: 8080,
+ *   d2: 8160,
+ *   nielsIdentity: 8240,
+ * });
  * console.assert(ops.dbl !== ops.varMul);
  * ```
  */
@@ -91,13 +106,14 @@ export function addEdwardsOpsX2(
   m: WasmModuleBuilder,
   f: Field25519x2,
   at: number,
-  constants: { zero: number; one: number; d2: number },
+  constants: { zero: number; one: number; d2: number; nielsIdentity: number },
 ): EdwardsOpsX2 {
   const ops: EdwardsOpsX2 = {
     dbl: m.declare("ge2_dbl", [I32, I32, I32]),
     toCached: m.declare("ge2_to_cached", [I32, I32]),
     addCached: m.declare("ge2_add_cached", [I32, I32, I32, I32]),
     varMul: m.declare("ge2_var_mul", [I32, I32, I32, I32]),
+    fixedMul: m.declare("ge2_fixed_mul", [I32, I32, I32, I32, I32, I32]),
   };
   const tmp = (k: number) => at + k * PAIR_BYTES; // field pair temporaries 0..11
   const tA = tmp(0), tB = tmp(1), tC = tmp(2), tD = tmp(3), tE = tmp(4);
@@ -203,5 +219,55 @@ export function addEdwardsOpsX2(
     e.op(OP.br, 0, OP.end, OP.end);
     m.define(ops.varMul, [[4, I32], [21, V128]], e.code);
   }
+  // fixedMul(out=0, table=1, digitsA=2, digitsB=3, windows=4, half=5); locals 6 j, 7 dA,
+  // 8 dB, 9 entryA, 10 entryB. Pair Niels entry at `niels` (y+x, y−x, 2d·x·y).
+  {
+    const e = new Emitter();
+    const J = 6, DA = 7, DB = 8, EA = 9, EB = 10;
+    const niels = cachedTmp;
+    // The low 32 bits of limbs 2v and 2v+1 of two single elements: (a₂ᵥ, b₂ᵥ, a₂ᵥ₊₁, b₂ᵥ₊₁).
+    const GATHER = [0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27];
+    for (const [c, v] of [[X, zero], [Y, one], [Z, one], [T, zero]] as const) {
+      for (let k = 0; k < PAIR_BYTES; k += 16) {
+        e.get(0).i32(v).op(...SIMD.load(k), ...SIMD.store(c + k));
+      }
+    }
+    e.i32(0).set(J);
+    e.op(OP.block, 0x40, OP.loop, 0x40);
+    e.get(J).get(4).op(OP.i32GeU, OP.brIf, 1);
+    // entry = table + (j·half + |d| − 1)·NIELS_BYTES, or the Niels identity for d = 0.
+    for (const [digits, d, entry] of [[2, DA, EA], [3, DB, EB]] as const) {
+      e.get(digits).get(J).i32(2).op(OP.i32Shl, OP.i32Add, OP.i32Load, 2, 0).set(d);
+      e.get(J).get(5).op(OP.i32Mul);
+      e.get(d).get(d).i32(31).op(OP.i32ShrS).tee(entry).op(OP.i32Xor).get(entry).op(OP.i32Sub);
+      e.op(OP.i32Add).i32(1).op(OP.i32Sub).i32(NIELS_BYTES).op(OP.i32Mul).get(1);
+      e.op(OP.i32Add).set(entry);
+      e.get(entry).i32(constants.nielsIdentity).get(d).op(SELECT).set(entry);
+    }
+    for (let l = 0; l < 3 * PAIR_BYTES; l += 16) {
+      e.i32(niels + l).get(EA).op(...SIMD.load(l)).get(EB).op(...SIMD.load(l));
+      e.op(...SIMD.shuffle(GATHER), ...SIMD.store(0));
+    }
+    // Negative digits: swap y+x with y−x and negate 2d·x·y, lane by lane.
+    const signs = () => e.get(DA).i32(31).op(OP.i32ShrU).get(DB).i32(31).op(OP.i32ShrU);
+    e.addr(niels).addr(niels + PAIR_BYTES);
+    signs().call(f.cswap);
+    e.fn(f.sub, t0, zero, niels + 2 * PAIR_BYTES);
+    e.addr(niels + 2 * PAIR_BYTES).addr(t0);
+    signs().call(f.cswap);
+    // madd-2008-hwcd-3: A = (Y1−X1)(y−x), B = (Y1+X1)(y+x), C = T1·2dxy, D = 2Z1.
+    e.fn(f.sub, t0, [0, Y], [0, X]).fn(f.mul, tA, t0, niels + PAIR_BYTES);
+    e.fn(f.add, t1, [0, Y], [0, X]).fn(f.mul, tB, t1, niels);
+    e.fn(f.mul, tC, [0, T], niels + 2 * PAIR_BYTES).fn(f.mulSmall, tD, [0, Z], { k: 2 });
+    e.fn(f.sub, tE, tB, tA).fn(f.add, tH, tB, tA);
+    e.fn(f.sub, tF, tD, tC).fn(f.add, tG, tD, tC);
+    e.fn(f.mul, [0, X], tE, tF).fn(f.mul, [0, Y], tG, tH);
+    e.fn(f.mul, [0, T], tE, tH).fn(f.mul, [0, Z], tF, tG);
+    e.get(J).i32(1).op(OP.i32Add).set(J).op(OP.br, 0, OP.end, OP.end);
+    m.define(ops.fixedMul, [[5, I32]], e.code);
+  }
   return ops;
 }
+
+/** `select` (WebAssembly core §5.4.2): the first operand when the i32 condition ≠ 0. */
+const SELECT = 0x1b;

@@ -17,16 +17,19 @@ import {
   splitRange,
   workerCount,
 } from "../../core/worker_pool.ts";
-import { Ciphertext, decrypt, encrypt } from "./elgamal.ts";
+import { Ciphertext, decrypt } from "./elgamal.ts";
 import {
+  BASE_POINT,
   decodePoint,
   decodeScalar,
   ELEMENT_BYTES,
   encodePoint,
   encodeScalar,
+  fixedBase,
   modL,
   packPoints,
   type Point,
+  randomScalars,
   unpackPoints,
 } from "./group.ts";
 
@@ -61,12 +64,19 @@ function encryptChunk(args: Uint8Array[]): Uint8Array[] {
   const size = ELEMENT_BYTES * width;
   const count = messages.length / size;
   const out = new Uint8Array(count * 2 * size);
+  const ms: Point[][] = [];
   for (let i = 0; i < count; i++) {
-    const m = unpackPoints(messages.subarray(i * size, (i + 1) * size), `message ${i}`, {
+    ms.push(unpackPoints(messages.subarray(i * size, (i + 1) * size), `message ${i}`, {
       allowIdentity: true,
-    });
-    // c1 = g^r, c2 = m·pk^r with fresh r (elgamal.ts).
-    out.set(encrypt(publicKey, m).bytes, i * 2 * size);
+    }));
+  }
+  // c1 = g^r, c2 = m·pk^r with fresh r (elgamal.ts encrypt), the products two at a time.
+  const r = randomScalars(count * width);
+  const [gr, yr] = [fixedBase(BASE_POINT).multiplyMany(r), fixedBase(publicKey).multiplyMany(r)];
+  for (let i = 0; i < count; i++) {
+    const c1 = gr.slice(i * width, (i + 1) * width);
+    const c2 = ms[i]!.map((m, k) => m.add(yr[i * width + k]!));
+    out.set(Ciphertext.fromPoints(c1, c2).bytes, i * 2 * size);
   }
   return [out];
 }

@@ -19,6 +19,7 @@ import {
   wasmEncode,
   wasmEncodeMany,
   wasmFixedMul,
+  wasmFixedMulMany,
   wasmMsm,
   wasmMsmEncoded,
   wasmMulMany,
@@ -604,6 +605,21 @@ export class FixedBaseTable {
       this.#ymx[i] = fmod(y - x);
       this.#t2d[i] = (((x * y) % P) * D2) % P;
     }
+  }
+
+  /**
+   * Multiplies the base by many scalars: in WebAssembly SIMD two at a time (one pair mixed
+   * addition per window), else one by one. Same results as {@linkcode multiply}.
+   *
+   * @param scalars any integers (each reduced mod ℓ first)
+   * @returns scalarᵢ · base
+   */
+  multiplyMany(scalars: readonly bigint[]): Point[] {
+    if (this.#wasmBase !== undefined) {
+      const products = wasmFixedMulMany(this, this.#wasmBase, scalars.map(modL));
+      if (products !== undefined) return products.map(pointOfExtended);
+    }
+    return scalars.map((k) => this.multiply(k));
   }
 
   /**

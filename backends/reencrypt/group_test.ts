@@ -30,6 +30,10 @@ Deno.test("fixed-base table agrees with plain multiplication", () => {
   for (let i = 0; i < 20; i++) scalars.push(randomScalar(random));
   for (const k of scalars) assert.ok(table.multiply(k).equals(base.multiplyUnsafe(k)), `k = ${k}`);
   assert.ok(table.multiply(-1n).equals(base.negate()));
+  const many = table.multiplyMany([...scalars, -1n]); // 29: the last pair has one scalar
+  assert.equal(many.length, scalars.length + 1);
+  scalars.forEach((k, i) => assert.ok(many[i]!.equals(base.multiplyUnsafe(k)), `k = ${k}`));
+  assert.ok(many[scalars.length]!.equals(base.negate()));
 });
 
 Deno.test("multi-scalar multiplication matches the naive sum", () => {

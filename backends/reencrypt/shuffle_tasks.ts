@@ -135,12 +135,12 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
   const commitments = new Uint8Array(count * ELEMENT_BYTES);
   const c1s: Point[][] = Array.from({ length: w }, () => []);
   const c2s: Point[][] = Array.from({ length: w }, () => []);
+  const [gr, yr, gc] = [g.multiplyMany(rPrime), y.multiplyMany(rPrime), g.multiplyMany(r)];
   for (let i = 0; i < count; i++) {
     for (let k = 0; k < w; k++) {
-      const rk = rPrime[i * w + k]!;
       // Re-encryption e′ᵢ = ReEnc(e_{ψ(i)}, r′) (Haenni et al. Alg. 8.1).
-      const c1 = inputs[2 * (i * w + k)]!.add(g.multiply(rk));
-      const c2 = inputs[2 * (i * w + k) + 1]!.add(y.multiply(rk));
+      const c1 = inputs[2 * (i * w + k)]!.add(gr[i * w + k]!);
+      const c2 = inputs[2 * (i * w + k) + 1]!.add(yr[i * w + k]!);
       outputs.set(encodePoint(c1), (2 * (i * w + k)) * ELEMENT_BYTES);
       outputs.set(encodePoint(c2), (2 * (i * w + k) + 1) * ELEMENT_BYTES);
       c1s[k]!.push(c1);
@@ -148,7 +148,7 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
     }
     // Permutation commitment c_{ψ(i)} = g^{r_{ψ(i)}}·hᵢ (Alg. 8.2).
     const h = hs[i]!;
-    commitments.set(encodePoint(g.multiply(r[i]!).add(h)), i * ELEMENT_BYTES);
+    commitments.set(encodePoint(gc[i]!.add(h)), i * ELEMENT_BYTES);
   }
   const result = [outputs, commitments, multiScalarMul(hs, omegaPrime).toBytes()];
   for (let k = 0; k < w; k++) {
@@ -176,12 +176,11 @@ export function provePhase2(args: Uint8Array[]): Uint8Array[] {
   const h = fixedBase(generator(0));
   // Compute the halves Q = g^{x/2}·h^{y/2} and encode 2Q in one batch (one inversion).
   const halves: Point[] = [];
-  for (let i = 0; i < R.length; i++) {
-    halves.push(g.multiply(R[i]! * HALF_SCALAR).add(h.multiply(U[i]! * HALF_SCALAR)));
-  }
-  for (let i = 0; i < R.length; i++) {
-    halves.push(g.multiply(a[i]! * HALF_SCALAR).add(h.multiply(b[i]! * HALF_SCALAR)));
-  }
+  const half = (xs: bigint[]) => xs.map((x) => x * HALF_SCALAR);
+  const [gR, hU] = [g.multiplyMany(half(R)), h.multiplyMany(half(U))];
+  const [ga, hb] = [g.multiplyMany(half(a)), h.multiplyMany(half(b))];
+  for (let i = 0; i < R.length; i++) halves.push(gR[i]!.add(hU[i]!));
+  for (let i = 0; i < R.length; i++) halves.push(ga[i]!.add(hb[i]!));
   const encoded = doubleAndEncodeBatch(halves);
   const chain = encoded.slice(0, R.length * ELEMENT_BYTES);
   const tHat = encoded.slice(R.length * ELEMENT_BYTES);
