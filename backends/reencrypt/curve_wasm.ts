@@ -65,7 +65,8 @@ const DIGITS_AT = IN_AT + POINT_BYTES;
 // the second register bank (the other lane of pair decoding and encoding).
 const X2_CONSTANTS_AT = DIGITS_AT + 1024;
 const X2_NIELS_ID_AT = X2_CONSTANTS_AT + 3 * PAIR_BYTES; // single Niels (1, 1, 0)
-const X2_POW_AT = X2_NIELS_ID_AT + NIELS_BYTES;
+const X2_CACHED_ID_AT = X2_NIELS_ID_AT + NIELS_BYTES; // pair cached (1, 1, 2, 0)
+const X2_POW_AT = X2_CACHED_ID_AT + PAIR_POINT_BYTES;
 const X2_EDWARDS_AT = X2_POW_AT + PAIR_POW_SCRATCH_BYTES;
 const X2_IN_AT = X2_EDWARDS_AT + EDWARDS_X2_SCRATCH_BYTES;
 const X2_OUT_AT = X2_IN_AT + PAIR_POINT_BYTES;
@@ -114,6 +115,7 @@ class Engine {
     pow22523: WasmFn;
     varMul: WasmFn;
     fixedMul: WasmFn;
+    msmWindow: WasmFn;
   };
 
   constructor(wasm: WebAssembly.Memory, exports: Record<string, (...args: number[]) => number>) {
@@ -158,10 +160,15 @@ class Engine {
         pow22523: fn("fe2_pow22523"),
         varMul: fn("ge2_var_mul"),
         fixedMul: fn("ge2_fixed_mul"),
+        msmWindow: fn("ge2_msm_window"),
       };
       const mem = this.#memory;
       for (const [k, reg] of [ONE, ONE, ZERO].entries()) {
         mem.copyWithin(X2_NIELS_ID_AT + k * FE_BYTES, at(reg), at(reg) + FE_BYTES);
+      }
+      this.set(W, 2n);
+      for (const [k, reg] of [ONE, ONE, W, ZERO].entries()) {
+        this.#x2.fromSingles(X2_CACHED_ID_AT + k * PAIR_BYTES, at(reg), at(reg));
       }
       for (const [k, reg] of [ZERO, ONE, D2].entries()) {
         this.#x2.fromSingles(X2_CONSTANTS_AT + k * PAIR_BYTES, at(reg), at(reg));
@@ -754,6 +761,10 @@ class Engine {
     this.#identity(total);
     for (let start = 0; start < n; start += MSM_CHUNK) {
       const count = Math.min(MSM_CHUNK, n - start);
+      if (this.#x2 !== undefined && count >= MSM_PAIRS_MIN) {
+        this.#msmPairs(total, start, count, load, scalarBytes, affine);
+        continue;
+      }
       const bits = Math.max(4, Math.min(14, Math.round(Math.log2(count)) - 3));
       const windows = Math.ceil(253 / bits) + 1, half = 1 << (bits - 1);
       const chunkMark = this.#heapEnd;
@@ -782,6 +793,64 @@ class Engine {
     return result;
   }
 
+  /**
+   * One chunk of {@linkcode msm} in the SIMD lanes: the first ⌈count/2⌉ points in lane 0,
+   * the others in lane 1, each lane with its own buckets; adds both lanes' sums to `total`.
+   */
+  #msmPairs(
+    total: number,
+    start: number,
+    count: number,
+    load: (i: number, addr: number) => void,
+    scalarBytes: (i: number, addr: number) => void,
+    affine: boolean,
+  ): void {
+    const x2 = this.#x2!;
+    const m = Math.ceil(count / 2);
+    const bits = Math.max(4, Math.min(14, Math.round(Math.log2(m)) - 3));
+    const windows = Math.ceil(253 / bits) + 1, half = 1 << (bits - 1);
+    const chunkMark = this.#heapEnd;
+    const singles = this.alloc(count * POINT_BYTES);
+    const pairs = this.alloc(m * PAIR_POINT_BYTES);
+    const digits = this.alloc(m * windows * 8);
+    const buckets = this.alloc(half * PAIR_POINT_BYTES);
+    const scalarAt = this.alloc(40);
+    this.#memory.fill(0, digits, digits + m * windows * 8); // lane 1's missing point: digit 0
+    for (let i = 0; i < count; i++) {
+      load(start + i, singles + i * POINT_BYTES);
+      this.#memory.fill(0, scalarAt, scalarAt + 40);
+      scalarBytes(start + i, scalarAt);
+      // window-major, lane-interleaved: digit of point k of lane L in window j at
+      // digits[2(j·m + k) + L]
+      const lane = i < m ? 0 : 1, k = i - lane * m;
+      this.#digitsFromBytes(scalarAt, digits + 4 * (2 * k + lane), bits, windows, 2 * m);
+    }
+    for (let k = 0; k < m; k++) {
+      const a = singles + k * POINT_BYTES;
+      const b = m + k < count ? singles + (m + k) * POINT_BYTES : a;
+      for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+        x2.fromSingles(pairs + k * PAIR_POINT_BYTES + c, a + c, b + c);
+      }
+    }
+    const [laneA, laneB] = LANE_AT as [number, number];
+    this.#identity(laneA);
+    for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+      x2.fromSingles(X2_OUT_AT + c, laneA + c, laneA + c);
+    }
+    for (let j = windows - 1; j >= 0; j--) {
+      const window = digits + 8 * j * m;
+      x2.msmWindow(X2_OUT_AT, buckets, half, pairs, window, m, bits, affine ? 1 : 0);
+    }
+    for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+      x2.toSingles(laneA + c, laneB + c, X2_OUT_AT + c);
+    }
+    for (const lane of [laneA, laneB]) {
+      this.#toCached(at(16), lane);
+      this.#addCached(total, total, at(16));
+    }
+    this.release(chunkMark);
+  }
+
   /** Loads extended coordinates as a cached point at `addr`. */
   loadCached(p: ExtendedCoordinates, addr: number): void {
     this.setPoint(IN_AT, p);
@@ -807,6 +876,8 @@ const FIXED_WINDOWS = 33; // ⌈253/8⌉ + 1 for the last carry
 const FIXED_HALF = 128;
 const VAR_WINDOWS = 65; // ⌈253/4⌉ + 1
 const MSM_CHUNK = 32768;
+/** From this many points in a chunk on, the bucket method runs in the SIMD lanes. */
+const MSM_PAIRS_MIN = 64;
 
 /** The register bank in use: 0, or 1 for the second lane of pair decoding and encoding. */
 let bankAt = REGISTERS_AT;
@@ -831,6 +902,7 @@ function curveModule(simd: boolean): WasmModuleBuilder {
       one: one!,
       d2: d2!,
       nielsIdentity: X2_NIELS_ID_AT,
+      cachedIdentity: X2_CACHED_ID_AT,
     });
   }
   return m;

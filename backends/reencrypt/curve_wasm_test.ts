@@ -135,7 +135,7 @@ Deno.test("wasm ristretto: variable-base multiplication matches @noble/curves", 
 });
 
 Deno.test("wasm ristretto: multi-scalar multiplication matches a sum of products", () => {
-  for (const n of [1, 2, 7, 100, 700]) {
+  for (const n of [1, 2, 7, 100, 101, 700]) {
     const points = Array.from(
       { length: n },
       (_, i) => i === 3 ? ristretto255.Point.ZERO : G.multiply(randomScalar() || 1n),

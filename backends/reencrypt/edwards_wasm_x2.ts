@@ -41,6 +41,16 @@ export interface EdwardsOpsX2 {
    * gathers the two lanes' entries into one pair and adds it by one pair mixed addition.
    */
   fixedMul: number;
+  /** maddCached(out, p, q): out = p + q for q cached with Z = 1 in both lanes (2Z not read). */
+  maddCached: number;
+  /**
+   * msmWindow(acc, buckets, half, points, digits, m, bits, affine): in each lane L,
+   * acc_L = 2^bits·acc_L + Σ_i digit_{i,L}·p_{i,L} over m cached pairs with i32 digits in
+   * [−half, half] at digits[2i + L], by buckets (Pippenger 1980): each addition gathers
+   * the two lanes' buckets (which differ) into one pair, adds by one pair operation and
+   * scatters back. affine ≠ 0 when every point has Z = 1. Variable time: public inputs only.
+   */
+  msmWindow: number;
 }
 
 /** SIMD instructions used here (WebAssembly core specification 2.0 §5.4.8, prefix 0xfd). */
@@ -84,8 +94,9 @@ const X = 0, Y = PAIR_BYTES, Z = 2 * PAIR_BYTES, T = 3 * PAIR_BYTES;
  * @param m the module
  * @param f the pair field functions already added to it
  * @param at address of {@linkcode EDWARDS_X2_SCRATCH_BYTES} bytes of scratch (16-byte aligned)
- * @param constants addresses of the field pairs (0, 0), (1, 1) and (2d, 2d), and of the
- *   single affine Niels identity (1, 1, 0) (written by the caller)
+ * @param constants addresses of the field pairs (0, 0), (1, 1) and (2d, 2d), of the
+ *   single affine Niels identity (1, 1, 0) and of the pair cached identity (1, 1, 2, 0)
+ *   (written by the caller)
  * @returns the functions' indices
  * @example
  * ```ts
@@ -98,6 +109,7 @@ const X = 0, Y = PAIR_BYTES, Z = 2 * PAIR_BYTES, T = 3 * PAIR_BYTES;
  *   one: 8080,
  *   d2: 8160,
  *   nielsIdentity: 8240,
+ *   cachedIdentity: 8480,
  * });
  * console.assert(ops.dbl !== ops.varMul);
  * ```
@@ -106,7 +118,13 @@ export function addEdwardsOpsX2(
   m: WasmModuleBuilder,
   f: Field25519x2,
   at: number,
-  constants: { zero: number; one: number; d2: number; nielsIdentity: number },
+  constants: {
+    zero: number;
+    one: number;
+    d2: number;
+    nielsIdentity: number;
+    cachedIdentity: number;
+  },
 ): EdwardsOpsX2 {
   const ops: EdwardsOpsX2 = {
     dbl: m.declare("ge2_dbl", [I32, I32, I32]),
@@ -114,12 +132,15 @@ export function addEdwardsOpsX2(
     addCached: m.declare("ge2_add_cached", [I32, I32, I32, I32]),
     varMul: m.declare("ge2_var_mul", [I32, I32, I32, I32]),
     fixedMul: m.declare("ge2_fixed_mul", [I32, I32, I32, I32, I32, I32]),
+    maddCached: m.declare("ge2_madd_cached", [I32, I32, I32]),
+    msmWindow: m.declare("ge2_msm_window", [I32, I32, I32, I32, I32, I32, I32, I32]),
   };
   const tmp = (k: number) => at + k * PAIR_BYTES; // field pair temporaries 0..11
   const tA = tmp(0), tB = tmp(1), tC = tmp(2), tD = tmp(3), tE = tmp(4);
   const tF = tmp(5), tG = tmp(6), tH = tmp(7), t0 = tmp(8), t1 = tmp(9);
   const cachedTmp = at + 12 * PAIR_BYTES; // the selected table entry
   const cachedIdentity2Z = tmp(10); // (2, 2), written by varMul
+  const entry0 = () => cachedTmp + PAIR_POINT_BYTES; // the msm's four pair points
   const tableAt = cachedTmp + PAIR_POINT_BYTES; // 8 cached multiples + the running multiple
   const { zero, one, d2 } = constants;
   const carry = (e: Emitter, out: Addr, a: Addr) => e.fn(f.mulSmall, out, a, { k: 1 });
@@ -265,6 +286,109 @@ export function addEdwardsOpsX2(
     e.fn(f.mul, [0, T], tE, tH).fn(f.mul, [0, Z], tF, tG);
     e.get(J).i32(1).op(OP.i32Add).set(J).op(OP.br, 0, OP.end, OP.end);
     m.define(ops.fixedMul, [[5, I32]], e.code);
+  }
+  // maddCached(out=0, p=1, q=2): addCached with D = 2·Z1 (Z2 = 1).
+  {
+    const e = new Emitter();
+    e.fn(f.sub, t0, [1, Y], [1, X]).fn(f.mul, tA, t0, [2, PAIR_BYTES]);
+    e.fn(f.add, t1, [1, Y], [1, X]).fn(f.mul, tB, t1, [2, 0]);
+    e.fn(f.mul, tC, [1, T], [2, 3 * PAIR_BYTES]).fn(f.mulSmall, tD, [1, Z], { k: 2 });
+    e.fn(f.sub, tE, tB, tA).fn(f.add, tH, tB, tA);
+    e.fn(f.sub, tF, tD, tC).fn(f.add, tG, tD, tC);
+    e.fn(f.mul, [0, X], tE, tF).fn(f.mul, [0, Y], tG, tH);
+    e.fn(f.mul, [0, T], tE, tH).fn(f.mul, [0, Z], tF, tG);
+    m.define(ops.maddCached, [], e.code);
+  }
+  // msmWindow(acc=0, buckets=1, half=2, points=3, digits=4, m=5, bits=6, affine=7);
+  // locals 8 i, 9 dA, 10 dB, 11 bucketA, 12 bucketB, 13 pointA, 14 pointB.
+  {
+    const e = new Emitter();
+    const I = 8, DA = 9, DB = 10, BA = 11, BB = 12, PA = 13, PB = 14;
+    const tmpP = entry0(), tmpB = tmpP + PAIR_POINT_BYTES;
+    const run = tmpB + PAIR_POINT_BYTES, sum = run + PAIR_POINT_BYTES;
+    // Lanes 0 and 2 (lane 0 of two limbs) of the first vector, 1 and 3 of the second.
+    const MIX = [0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 28, 29, 30, 31];
+    const loop = (body: () => void) => {
+      e.op(OP.block, 0x40, OP.loop, 0x40);
+      body();
+      e.op(OP.br, 0, OP.end, OP.end);
+    };
+    const copy = (to: Addr, from: Addr, bytes: number) => {
+      for (let l = 0; l < bytes; l += 16) {
+        e.addr(to).addr(from).op(...SIMD.load(l), ...SIMD.store(l));
+      }
+    };
+    // acc = 2^bits·acc
+    e.get(6).set(I);
+    loop(() => {
+      e.get(I).op(OP.i32Eqz, OP.brIf, 1);
+      e.fn(ops.dbl, [0, 0], [0, 0], { k: 1 });
+      e.get(I).i32(1).op(OP.i32Sub).set(I);
+    });
+    // buckets 1..half = identity (0, 1, 1, 0) in both lanes
+    e.i32(0).set(I);
+    loop(() => {
+      e.get(I).get(2).op(OP.i32GeU, OP.brIf, 1);
+      e.get(1).get(I).i32(PAIR_POINT_BYTES).op(OP.i32Mul, OP.i32Add).set(BA);
+      for (const [c, v] of [[X, zero], [Y, one], [Z, one], [T, zero]] as const) {
+        copy([BA, c], v, PAIR_BYTES);
+      }
+      e.get(I).i32(1).op(OP.i32Add).set(I);
+    });
+    // bucket_{|dA|} lane 0 ±= p_{i,0} and bucket_{|dB|} lane 1 ±= p_{i,1} by one pair addition.
+    e.i32(0).set(I);
+    loop(() => {
+      e.get(I).get(5).op(OP.i32GeU, OP.brIf, 1);
+      e.get(4).get(I).i32(3).op(OP.i32Shl, OP.i32Add).tee(BA).op(OP.i32Load, 2, 0).set(DA);
+      e.get(BA).op(OP.i32Load, 2, 4).set(DB);
+      e.get(DA).get(DB).op(OP.i32Or, OP.if, 0x40);
+      e.get(3).get(I).i32(PAIR_POINT_BYTES).op(OP.i32Mul, OP.i32Add).tee(PA).set(PB);
+      for (const [d, bucket, point] of [[DA, BA, PA], [DB, BB, PB]] as const) {
+        // bucket = buckets + (|d| − 1)·size, point = the pair or the identity for d = 0
+        e.get(d).get(d).i32(31).op(OP.i32ShrS).tee(bucket).op(OP.i32Xor).get(bucket);
+        e.op(OP.i32Sub).i32(1).op(OP.i32Sub).i32(PAIR_POINT_BYTES).op(OP.i32Mul).get(1);
+        e.op(OP.i32Add).get(1).get(d).op(SELECT).set(bucket);
+        e.get(point).i32(constants.cachedIdentity).get(d).op(SELECT).set(point);
+      }
+      for (let l = 0; l < PAIR_POINT_BYTES; l += 16) {
+        e.i32(tmpP + l).get(PA).op(...SIMD.load(l)).get(PB).op(...SIMD.load(l));
+        e.op(...SIMD.shuffle(MIX), ...SIMD.store(0));
+        e.i32(tmpB + l).get(BA).op(...SIMD.load(l)).get(BB).op(...SIMD.load(l));
+        e.op(...SIMD.shuffle(MIX), ...SIMD.store(0));
+      }
+      const signs = () => e.get(DA).i32(31).op(OP.i32ShrU).get(DB).i32(31).op(OP.i32ShrU);
+      e.addr(tmpP).addr(tmpP + PAIR_BYTES);
+      signs().call(f.cswap);
+      e.fn(f.sub, t0, zero, tmpP + 3 * PAIR_BYTES);
+      e.addr(tmpP + 3 * PAIR_BYTES).addr(t0);
+      signs().call(f.cswap);
+      e.get(7).op(OP.if, 0x40);
+      e.fn(ops.maddCached, tmpB, tmpB, tmpP);
+      e.op(OP.else);
+      e.fn(ops.addCached, tmpB, tmpB, tmpP, { k: 1 });
+      e.op(OP.end);
+      for (let l = 0; l < PAIR_POINT_BYTES; l += 16) {
+        e.get(BA).i32(tmpB + l).op(...SIMD.load(0)).get(BA).op(...SIMD.load(l));
+        e.op(...SIMD.shuffle(MIX), ...SIMD.store(l));
+        e.get(BB).get(BB).op(...SIMD.load(l)).i32(tmpB + l).op(...SIMD.load(0));
+        e.op(...SIMD.shuffle(MIX), ...SIMD.store(l));
+      }
+      e.op(OP.end);
+      e.get(I).i32(1).op(OP.i32Add).set(I);
+    });
+    // running sums from the top bucket: run += bucket_k; acc += run (same in both lanes).
+    for (const [c, v] of [[X, zero], [Y, one], [Z, one], [T, zero]] as const) {
+      copy(run + c, v, PAIR_BYTES);
+    }
+    e.get(2).set(I);
+    loop(() => {
+      e.get(I).op(OP.i32Eqz, OP.brIf, 1);
+      e.get(I).i32(1).op(OP.i32Sub).set(I);
+      e.addr(sum).get(1).get(I).i32(PAIR_POINT_BYTES).op(OP.i32Mul, OP.i32Add).call(ops.toCached);
+      e.fn(ops.addCached, run, run, sum, { k: 1 });
+      e.fn(ops.toCached, sum, run).fn(ops.addCached, [0, 0], [0, 0], sum, { k: 1 });
+    });
+    m.define(ops.msmWindow, [[7, I32]], e.code);
   }
   return ops;
 }
