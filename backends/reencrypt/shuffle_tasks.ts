@@ -24,6 +24,7 @@ import {
   modL,
   multiScalarMul,
   multiScalarMulEncoded,
+  packPoints,
   packScalars,
   type Point,
   scalarFromWide,
@@ -131,8 +132,7 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
   if (hs.length !== count) throw new InvalidInputError("Shuffle chunk has the wrong generators");
   const g = fixedBase(BASE_POINT);
   const y = fixedBase(pk, arg(args, 1));
-  const outputs = new Uint8Array(count * 2 * w * ELEMENT_BYTES);
-  const commitments = new Uint8Array(count * ELEMENT_BYTES);
+  const outputPoints: Point[] = [], commitmentPoints: Point[] = [];
   const c1s: Point[][] = Array.from({ length: w }, () => []);
   const c2s: Point[][] = Array.from({ length: w }, () => []);
   const [gr, yr, gc] = [g.multiplyMany(rPrime), y.multiplyMany(rPrime), g.multiplyMany(r)];
@@ -141,16 +141,16 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
       // Re-encryption e′ᵢ = ReEnc(e_{ψ(i)}, r′) (Haenni et al. Alg. 8.1).
       const c1 = inputs[2 * (i * w + k)]!.add(gr[i * w + k]!);
       const c2 = inputs[2 * (i * w + k) + 1]!.add(yr[i * w + k]!);
-      outputs.set(encodePoint(c1), (2 * (i * w + k)) * ELEMENT_BYTES);
-      outputs.set(encodePoint(c2), (2 * (i * w + k) + 1) * ELEMENT_BYTES);
+      outputPoints.push(c1, c2);
       c1s[k]!.push(c1);
       c2s[k]!.push(c2);
     }
     // Permutation commitment c_{ψ(i)} = g^{r_{ψ(i)}}·hᵢ (Alg. 8.2).
     const h = hs[i]!;
-    commitments.set(encodePoint(gc[i]!.add(h)), i * ELEMENT_BYTES);
+    commitmentPoints.push(gc[i]!.add(h));
   }
-  const result = [outputs, commitments, multiScalarMul(hs, omegaPrime).toBytes()];
+  // Encoded two at a time (packPoints).
+  const result = [packPoints(outputPoints), packPoints(commitmentPoints), multiScalarMul(hs, omegaPrime).toBytes()];
   for (let k = 0; k < w; k++) {
     // t₄ products ∏ e′ᵢ^{ω′ᵢ} (Alg. 8.4), per element of the ciphertext.
     result.push(multiScalarMul(c1s[k]!, omegaPrime).toBytes());
