@@ -180,7 +180,7 @@ class Engine {
 
   /** Whether the SIMD pair functions are there. */
   get pairs(): boolean {
-    return this.#x2 !== undefined;
+    return this.#x2 !== undefined && pairsAllowed;
   }
 
   /** Reserves heap bytes (8-byte aligned), growing the memory when needed. */
@@ -761,7 +761,7 @@ class Engine {
     this.#identity(total);
     for (let start = 0; start < n; start += MSM_CHUNK) {
       const count = Math.min(MSM_CHUNK, n - start);
-      if (this.#x2 !== undefined && count >= MSM_PAIRS_MIN) {
+      if (this.pairs && count >= MSM_PAIRS_MIN) {
         this.#msmPairs(total, start, count, load, scalarBytes, affine);
         continue;
       }
@@ -878,6 +878,25 @@ const VAR_WINDOWS = 65; // ⌈253/4⌉ + 1
 const MSM_CHUNK = 32768;
 /** From this many points in a chunk on, the bucket method runs in the SIMD lanes. */
 const MSM_PAIRS_MIN = 64;
+
+/** False to run the engine as where WebAssembly SIMD is refused (tests of that path). */
+let pairsAllowed = true;
+
+/**
+ * Turns the SIMD pair functions off (false) or back on, so that tests can check the
+ * engine's path for platforms that refuse WebAssembly SIMD. Not for production use.
+ *
+ * @param allowed whether the pair functions may run
+ * @example
+ * ```ts
+ * import { allowWasmPairs } from "./curve_wasm.ts";
+ * allowWasmPairs(false);
+ * allowWasmPairs(true);
+ * ```
+ */
+export function allowWasmPairs(allowed: boolean): void {
+  pairsAllowed = allowed;
+}
 
 /** The register bank in use: 0, or 1 for the second lane of pair decoding and encoding. */
 let bankAt = REGISTERS_AT;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ed25519, ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { randomBytes, seededRandom } from "../../core/random.ts";
 import {
+  allowWasmPairs,
   type ExtendedCoordinates,
   wasmDecode,
   wasmDecodeMany,
@@ -330,4 +331,35 @@ Deno.test("wasm ristretto: fixed-base multiplication of many scalars in SIMD pai
   const r = wasmFixedMulMany({}, ep(G), scalars);
   assert.ok(r);
   r.forEach((e, i) => assert.ok(pointOf(e).equals(G.multiplyUnsafe(scalars[i]! % ORDER))));
+});
+
+Deno.test("wasm ristretto: without SIMD pairs the batched functions fall back to single lanes", () => {
+  allowWasmPairs(false);
+  try {
+    const points = mixedPoints(7, true);
+    const bytes = packed(points);
+    const k = randomScalar();
+    assert.equal(wasmMulMany(bytes, k, { allowIdentity: true }), undefined); // caller falls back
+    assert.equal(wasmFixedMulMany({}, ep(G), [k]), undefined);
+    const decoded = wasmDecodeMany(bytes, { allowIdentity: true });
+    assert.ok(typeof decoded === "object");
+    decoded.forEach((e, i) => assert.ok(pointOf(e).equals(points[i]!)));
+    const out = new Uint8Array(bytes.length);
+    assert.ok(wasmEncodeMany(decoded, out));
+    assert.deepEqual(out, bytes);
+    const bad = bytes.slice();
+    bad[32 * 4]! ^= 1;
+    assert.equal(wasmDecodeMany(bad), 2); // the identity at 2 comes first
+    assert.equal(wasmDecodeMany(bad, { allowIdentity: true }), 4);
+    const many = Array.from({ length: 100 }, () => G.multiply(randomScalar() || 1n));
+    const scalars = Array.from({ length: 100 }, randomScalar);
+    const expected = many.reduce(
+      (acc, p, i) => acc.add(p.multiplyUnsafe(scalars[i]!)),
+      ristretto255.Point.ZERO,
+    );
+    const r = wasmMsm(many.map(ep), scalars);
+    assert.ok(r && pointOf(r).equals(expected));
+  } finally {
+    allowWasmPairs(true);
+  }
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InvalidInputError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
+import { allowWasmPairs } from "./curve_wasm.ts";
 import {
   BASE_POINT,
   decodePoint,
@@ -98,7 +99,21 @@ Deno.test("linearCombination matches separate multiplications, edge scalars incl
   assert.throws(() => linearCombination([BASE_POINT], []), InvalidInputError);
 });
 
-Deno.test("multiplyEncodedMany equals decoding, multiplying and encoding one by one", () => {
+for (const pairs of [true, false]) {
+  Deno.test(`multiplyEncodedMany equals decoding, multiplying and encoding one by one (SIMD pairs ${pairs ? "on" : "off"})`, () => {
+    allowWasmPairs(pairs);
+    try {
+      multiplyEncodedManyCases();
+      const table = new FixedBaseTable(BASE_POINT.multiply(77n));
+      const ks = [0n, 1n, -1n, randomScalar(random), randomScalar(random)];
+      table.multiplyMany(ks).forEach((p, i) => assert.ok(p.equals(table.multiply(ks[i]!))));
+    } finally {
+      allowWasmPairs(true);
+    }
+  });
+}
+
+function multiplyEncodedManyCases(): void {
   const x = randomScalar(random);
   for (const n of [0, 1, 2, 5]) {
     const points = Array.from(
@@ -127,4 +142,4 @@ Deno.test("multiplyEncodedMany equals decoding, multiplying and encoding one by 
   );
   const id = multiplyEncodedMany(bytes, x, (i) => `share ${i}`, { allowIdentity: true });
   assert.deepEqual(id.subarray(64), new Uint8Array(32));
-});
+}
