@@ -23,6 +23,7 @@ import {
 } from "../../core/field25519x2.ts";
 import { WasmModuleBuilder } from "../../core/wasm_module.ts";
 import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "./edwards_wasm.ts";
+import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
 
 /** Extended twisted Edwards coordinates X:Y:Z:T (x = X/Z, y = Y/Z, x·y = T/Z), reduced mod p. */
@@ -60,18 +61,20 @@ if (BYTES_AT + 64 > EDWARDS_AT) throw new RangeError("Memory layout overlaps");
 const OUT_AT = EDWARDS_AT + EDWARDS_SCRATCH_BYTES;
 const IN_AT = OUT_AT + POINT_BYTES;
 const DIGITS_AT = IN_AT + POINT_BYTES;
-// The SIMD pair area: constants (0, 0), (1, 1), (2d, 2d); the pair exponentiation's and the
+// The SIMD pair area: constants (0, 0), (1, 1), (2d, 2d), (d, d), (√−1, √−1); the pair exponentiation's and the
 // pair point functions' scratch; a pair point in and out; two single points (the lanes);
 // the second register bank (the other lane of pair decoding and encoding).
 const X2_CONSTANTS_AT = DIGITS_AT + 1024;
-const X2_NIELS_ID_AT = X2_CONSTANTS_AT + 3 * PAIR_BYTES; // single Niels (1, 1, 0)
+const X2_NIELS_ID_AT = X2_CONSTANTS_AT + 5 * PAIR_BYTES; // single Niels (1, 1, 0)
 const X2_CACHED_ID_AT = X2_NIELS_ID_AT + NIELS_BYTES; // pair cached (1, 1, 2, 0)
 const X2_POW_AT = X2_CACHED_ID_AT + PAIR_POINT_BYTES;
 const X2_EDWARDS_AT = X2_POW_AT + PAIR_POW_SCRATCH_BYTES;
 const X2_IN_AT = X2_EDWARDS_AT + EDWARDS_X2_SCRATCH_BYTES;
 const X2_OUT_AT = X2_IN_AT + PAIR_POINT_BYTES;
 const LANE_AT = [X2_OUT_AT + PAIR_POINT_BYTES, X2_OUT_AT + PAIR_POINT_BYTES + POINT_BYTES];
-const BANK1_AT = LANE_AT[1]! + POINT_BYTES;
+const X2_DECODE_AT = LANE_AT[1]! + POINT_BYTES; // the pair decoding's scratch
+const X2_BYTES_AT = X2_DECODE_AT + RISTRETTO_X2_SCRATCH_BYTES; // two encodings, 40 bytes apart
+const BANK1_AT = X2_BYTES_AT + 80;
 const HEAP_AT = BANK1_AT + REGISTERS * FE_BYTES;
 if (X2_CONSTANTS_AT % 16 !== 0 || X2_EDWARDS_AT % 16 !== 0) throw new RangeError("Misaligned");
 const PAGE = 65536;
@@ -116,6 +119,7 @@ class Engine {
     varMul: WasmFn;
     fixedMul: WasmFn;
     msmWindow: WasmFn;
+    decode: (...args: number[]) => number;
   };
 
   constructor(wasm: WebAssembly.Memory, exports: Record<string, (...args: number[]) => number>) {
@@ -161,6 +165,7 @@ class Engine {
         varMul: fn("ge2_var_mul"),
         fixedMul: fn("ge2_fixed_mul"),
         msmWindow: fn("ge2_msm_window"),
+        decode: exports["ristretto2_decode"]!,
       };
       const mem = this.#memory;
       for (const [k, reg] of [ONE, ONE, ZERO].entries()) {
@@ -170,7 +175,7 @@ class Engine {
       for (const [k, reg] of [ONE, ONE, W, ZERO].entries()) {
         this.#x2.fromSingles(X2_CACHED_ID_AT + k * PAIR_BYTES, at(reg), at(reg));
       }
-      for (const [k, reg] of [ZERO, ONE, D2].entries()) {
+      for (const [k, reg] of [ZERO, ONE, D2, D, SQRTM1].entries()) {
         this.#x2.fromSingles(X2_CONSTANTS_AT + k * PAIR_BYTES, at(reg), at(reg));
       }
       // Bank 1 starts as a copy of bank 0 (its constants).
@@ -514,6 +519,18 @@ class Engine {
    * @returns whether each decoded
    */
   decode2(a: Uint8Array, b: Uint8Array): [boolean, boolean] {
+    if (pairDecodeAllowed) {
+      // One WebAssembly function for both (./ristretto_wasm_x2.ts); points into X0..T0.
+      this.#memory.set(a, X2_BYTES_AT);
+      this.#memory.set(b, X2_BYTES_AT + 40);
+      const valid = this.#x2!.decode(
+        at(X0),
+        BANK1_AT + X0 * FE_BYTES,
+        X2_BYTES_AT,
+        X2_BYTES_AT + 40,
+      );
+      return [(valid & 1) === 1, (valid & 2) === 2];
+    }
     this.decodeStart(a);
     this.#bank1(() => this.decodeStart(b));
     this.#powBoth();
@@ -881,12 +898,16 @@ const MSM_PAIRS_MIN = 64;
 
 /** False to run the engine as where WebAssembly SIMD is refused (tests of that path). */
 let pairsAllowed = true;
+/** False to decode pairs by the JavaScript-driven path (two register banks), for tests. */
+let pairDecodeAllowed = true;
 
 /**
  * Turns the SIMD pair functions off (false) or back on, so that tests can check the
  * engine's path for platforms that refuse WebAssembly SIMD. Not for production use.
  *
  * @param allowed whether the pair functions may run
+ * @param decodeInOneFunction false to decode pairs with the JavaScript-driven exponentiation
+ *   of two register banks instead of the single WebAssembly function
  * @example
  * ```ts
  * import { allowWasmPairs } from "./curve_wasm.ts";
@@ -894,8 +915,9 @@ let pairsAllowed = true;
  * allowWasmPairs(true);
  * ```
  */
-export function allowWasmPairs(allowed: boolean): void {
+export function allowWasmPairs(allowed: boolean, decodeInOneFunction = true): void {
   pairsAllowed = allowed;
+  pairDecodeAllowed = decodeInOneFunction;
 }
 
 /** The register bank in use: 0, or 1 for the second lane of pair decoding and encoding. */
@@ -914,14 +936,21 @@ function curveModule(simd: boolean): WasmModuleBuilder {
   addEdwardsOps(m, field, EDWARDS_AT, { zero: at(ZERO), one: at(ONE), d2: at(D2) });
   if (simd) {
     const pair = addField25519x2(m);
-    addPow22523x2(m, pair, X2_POW_AT);
-    const [zero, one, d2] = [0, 1, 2].map((k) => X2_CONSTANTS_AT + k * PAIR_BYTES);
+    const pow2 = addPow22523x2(m, pair, X2_POW_AT);
+    const [zero, one, d2, d, sqrtM1] = [0, 1, 2, 3, 4].map((k) => X2_CONSTANTS_AT + k * PAIR_BYTES);
     addEdwardsOpsX2(m, pair, X2_EDWARDS_AT, {
       zero: zero!,
       one: one!,
       d2: d2!,
       nielsIdentity: X2_NIELS_ID_AT,
       cachedIdentity: X2_CACHED_ID_AT,
+    });
+    addRistrettoDecodeX2(m, field, pair, pow2, X2_DECODE_AT, {
+      zero: zero!,
+      one: one!,
+      d: d!,
+      sqrtM1: sqrtM1!,
+      oneSingle: at(ONE),
     });
   }
   return m;

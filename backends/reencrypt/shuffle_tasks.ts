@@ -150,7 +150,11 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
     commitmentPoints.push(gc[i]!.add(h));
   }
   // Encoded two at a time (packPoints).
-  const result = [packPoints(outputPoints), packPoints(commitmentPoints), multiScalarMul(hs, omegaPrime).toBytes()];
+  const result = [
+    packPoints(outputPoints),
+    packPoints(commitmentPoints),
+    multiScalarMul(hs, omegaPrime).toBytes(),
+  ];
   for (let k = 0; k < w; k++) {
     // t₄ products ∏ e′ᵢ^{ω′ᵢ} (Alg. 8.4), per element of the ciphertext.
     result.push(multiScalarMul(c1s[k]!, omegaPrime).toBytes());
