@@ -17,7 +17,7 @@ import {
   splitRange,
   workerCount,
 } from "../../core/worker_pool.ts";
-import { Ciphertext, decrypt } from "./elgamal.ts";
+import { Ciphertext } from "./elgamal.ts";
 import {
   BASE_POINT,
   decodePoint,
@@ -27,6 +27,7 @@ import {
   encodeScalar,
   fixedBase,
   modL,
+  multiplyEncodedMany,
   packPoints,
   type Point,
   randomScalars,
@@ -88,16 +89,27 @@ function decryptChunk(args: Uint8Array[]): Uint8Array[] {
   const start = readWidth(arg(args, 3)); // the chunk's first position, to name errors
   const size = 2 * ELEMENT_BYTES * width;
   const count = cts.length / size;
-  const out = new Uint8Array(count * ELEMENT_BYTES * width);
+  const c2: Point[] = [];
+  const c1Bytes = new Uint8Array(count * width * ELEMENT_BYTES);
   for (let i = 0; i < count; i++) {
     const ct = Ciphertext.fromBytes(
       cts.subarray(i * size, (i + 1) * size),
       `ciphertext ${start + i}`,
     );
-    // mₖ = c2ₖ − x·c1ₖ (elgamal.ts).
-    out.set(packPoints(decrypt(secretKey, ct)), i * width * ELEMENT_BYTES);
+    for (let k = 0; k < width; k++) {
+      c1Bytes.set(
+        ct.bytes.subarray(2 * k * ELEMENT_BYTES, (2 * k + 1) * ELEMENT_BYTES),
+        (i * width + k) * ELEMENT_BYTES,
+      );
+      c2.push(ct.c2(k));
+    }
   }
-  return [out];
+  // mₖ = c2ₖ − x·c1ₖ (elgamal.ts decrypt), the products x·c1ₖ two at a time.
+  const shares = multiplyEncodedMany(c1Bytes, secretKey, (e) => `share ${e}`, {
+    allowIdentity: true,
+  });
+  const xc1 = unpackPoints(shares, "share", { allowIdentity: true });
+  return [packPoints(c2.map((m, e) => m.subtract(xc1[e]!)))];
 }
 
 registerWorkerTask(ENCRYPT_BATCH_TASK, encryptChunk);

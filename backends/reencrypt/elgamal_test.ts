@@ -36,3 +36,30 @@ Deno.test("ciphertext decoding rejects bad sizes, identity and non-canonical ele
     InvalidInputError,
   );
 });
+
+Deno.test("Ciphertext.fromBytes names the first bad element as c1[k] or c2[k]", () => {
+  const keys = generateKeyPair();
+  const ct = encrypt(keys.publicKey, [encodeInteger(1), encodeInteger(2)]);
+  const cases: [number, (b: Uint8Array) => void, string][] = [
+    [0, (b) => b.fill(0, 0, 32), "Group element 'ct.c1[0]' must not be the identity"],
+    [
+      1,
+      (b) => (b[32] = b[32]! | 1),
+      "Group element 'ct.c2[0]' is not a canonical ristretto255 encoding",
+    ],
+    [
+      3,
+      (b) => (b[96] = b[96]! | 1),
+      "Group element 'ct.c2[1]' is not a canonical ristretto255 encoding",
+    ],
+  ];
+  for (const [, tamper, message] of cases) {
+    const bytes = ct.bytes.slice();
+    tamper(bytes);
+    assert.throws(
+      () => Ciphertext.fromBytes(bytes, "ct"),
+      (e: unknown) => e instanceof Error && e.message === message,
+    );
+  }
+  assert.deepEqual(Ciphertext.fromBytes(ct.bytes, "ct").bytes, ct.bytes);
+});
