@@ -59,6 +59,8 @@ const SIMD = {
   store: (offset: number) => [0xfd, 0x0b, 4, ...unsignedLeb(offset)],
   shuffle: (lanes: readonly number[]) => [0xfd, 0x0d, ...lanes],
   i32x4Splat: [0xfd, 0x11],
+  i32x4ReplaceLane: (lane: number) => [0xfd, 0x1c, lane],
+  i32x4Neg: [0xfd, 0xa1, 0x01],
   bitselect: [0xfd, 0x52],
 } as const;
 
@@ -244,7 +246,8 @@ export function addEdwardsOpsX2(
   // 8 dB, 9 entryA, 10 entryB. Pair Niels entry at `niels` (y+x, y−x, 2d·x·y).
   {
     const e = new Emitter();
-    const J = 6, DA = 7, DB = 8, EA = 9, EB = 10;
+    const J = 6, DA = 7, DB = 8, EA = 9, EB = 10, YA = 11, MA = 12, YB = 13, MB = 14;
+    const MASK = 15, GATHERED = 16;
     const niels = cachedTmp;
     // The low 32 bits of limbs 2v and 2v+1 of two single elements: (a₂ᵥ, b₂ᵥ, a₂ᵥ₊₁, b₂ᵥ₊₁).
     const GATHER = [0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27];
@@ -265,17 +268,26 @@ export function addEdwardsOpsX2(
       e.op(OP.i32Add).set(entry);
       e.get(entry).i32(constants.nielsIdentity).get(d).op(SELECT).set(entry);
     }
-    for (let l = 0; l < 3 * PAIR_BYTES; l += 16) {
-      e.i32(niels + l).get(EA).op(...SIMD.load(l)).get(EB).op(...SIMD.load(l));
-      e.op(...SIMD.shuffle(GATHER), ...SIMD.store(0));
+    // A negative digit takes y−x as y+x and y+x as y−x (by address) and −2d·x·y (limbs
+    // negated, then chosen lane by lane with the mask of the signs).
+    for (const [d, entry, ypx, ymx] of [[DA, EA, YA, MA], [DB, EB, YB, MB]] as const) {
+      e.get(d).i32(31).op(OP.i32ShrU).i32(PAIR_BYTES).op(OP.i32Mul).set(ypx); // 80 if negative
+      e.get(entry).i32(PAIR_BYTES).op(OP.i32Add).get(ypx).op(OP.i32Sub).set(ymx);
+      e.get(entry).get(ypx).op(OP.i32Add).set(ypx);
     }
-    // Negative digits: swap y+x with y−x and negate 2d·x·y, lane by lane.
-    const signs = () => e.get(DA).i32(31).op(OP.i32ShrU).get(DB).i32(31).op(OP.i32ShrU);
-    e.addr(niels).addr(niels + PAIR_BYTES);
-    signs().call(f.cswap);
-    e.fn(f.sub, t0, zero, niels + 2 * PAIR_BYTES);
-    e.addr(niels + 2 * PAIR_BYTES).addr(t0);
-    signs().call(f.cswap);
+    e.get(DA).i32(31).op(OP.i32ShrS, ...SIMD.i32x4Splat);
+    e.get(DB).i32(31).op(OP.i32ShrS, ...SIMD.i32x4ReplaceLane(1));
+    e.get(DB).i32(31).op(OP.i32ShrS, ...SIMD.i32x4ReplaceLane(3)).set(MASK);
+    for (let l = 0; l < PAIR_BYTES; l += 16) {
+      e.i32(niels + l).get(YA).op(...SIMD.load(l)).get(YB).op(...SIMD.load(l));
+      e.op(...SIMD.shuffle(GATHER), ...SIMD.store(0));
+      e.i32(niels + PAIR_BYTES + l).get(MA).op(...SIMD.load(l)).get(MB).op(...SIMD.load(l));
+      e.op(...SIMD.shuffle(GATHER), ...SIMD.store(0));
+      e.i32(niels + 2 * PAIR_BYTES + l);
+      e.get(EA).op(...SIMD.load(2 * PAIR_BYTES + l)).get(EB).op(...SIMD.load(2 * PAIR_BYTES + l));
+      e.op(...SIMD.shuffle(GATHER)).tee(GATHERED).op(...SIMD.i32x4Neg).get(GATHERED);
+      e.get(MASK).op(...SIMD.bitselect, ...SIMD.store(0));
+    }
     // madd-2008-hwcd-3: A = (Y1−X1)(y−x), B = (Y1+X1)(y+x), C = T1·2dxy, D = 2Z1.
     e.fn(f.sub, t0, [0, Y], [0, X]).fn(f.mul, tA, t0, niels + PAIR_BYTES);
     e.fn(f.add, t1, [0, Y], [0, X]).fn(f.mul, tB, t1, niels);
@@ -285,7 +297,7 @@ export function addEdwardsOpsX2(
     e.fn(f.mul, [0, X], tE, tF).fn(f.mul, [0, Y], tG, tH);
     e.fn(f.mul, [0, T], tE, tH).fn(f.mul, [0, Z], tF, tG);
     e.get(J).i32(1).op(OP.i32Add).set(J).op(OP.br, 0, OP.end, OP.end);
-    m.define(ops.fixedMul, [[5, I32]], e.code);
+    m.define(ops.fixedMul, [[9, I32], [2, V128]], e.code);
   }
   // maddCached(out=0, p=1, q=2): addCached with D = 2·Z1 (Z2 = 1).
   {
@@ -304,6 +316,7 @@ export function addEdwardsOpsX2(
   {
     const e = new Emitter();
     const I = 8, DA = 9, DB = 10, BA = 11, BB = 12, PA = 13, PB = 14;
+    const YA = 15, MA = 16, YB = 17, MB = 18, MASK = 19, GATHERED = 20;
     const tmpP = entry0(), tmpB = tmpP + PAIR_POINT_BYTES;
     const run = tmpB + PAIR_POINT_BYTES, sum = run + PAIR_POINT_BYTES;
     // Lanes 0 and 2 (lane 0 of two limbs) of the first vector, 1 and 3 of the second.
@@ -350,18 +363,32 @@ export function addEdwardsOpsX2(
         e.op(OP.i32Add).get(1).get(d).op(SELECT).set(bucket);
         e.get(point).i32(constants.cachedIdentity).get(d).op(SELECT).set(point);
       }
-      for (let l = 0; l < PAIR_POINT_BYTES; l += 16) {
-        e.i32(tmpP + l).get(PA).op(...SIMD.load(l)).get(PB).op(...SIMD.load(l));
+      // A negative digit takes Y−X as Y+X and Y+X as Y−X (by address) and −2dT (limbs
+      // negated, chosen lane by lane with the mask of the signs).
+      for (const [d, point, ypx, ymx] of [[DA, PA, YA, MA], [DB, PB, YB, MB]] as const) {
+        e.get(d).i32(31).op(OP.i32ShrU).i32(PAIR_BYTES).op(OP.i32Mul).set(ypx);
+        e.get(point).i32(PAIR_BYTES).op(OP.i32Add).get(ypx).op(OP.i32Sub).set(ymx);
+        e.get(point).get(ypx).op(OP.i32Add).set(ypx);
+      }
+      e.get(DA).i32(31).op(OP.i32ShrS, ...SIMD.i32x4Splat);
+      e.get(DB).i32(31).op(OP.i32ShrS, ...SIMD.i32x4ReplaceLane(1));
+      e.get(DB).i32(31).op(OP.i32ShrS, ...SIMD.i32x4ReplaceLane(3)).set(MASK);
+      for (let l = 0; l < PAIR_BYTES; l += 16) {
+        e.i32(tmpP + l).get(YA).op(...SIMD.load(l)).get(YB).op(...SIMD.load(l));
         e.op(...SIMD.shuffle(MIX), ...SIMD.store(0));
+        e.i32(tmpP + PAIR_BYTES + l).get(MA).op(...SIMD.load(l)).get(MB).op(...SIMD.load(l));
+        e.op(...SIMD.shuffle(MIX), ...SIMD.store(0));
+        const z = 2 * PAIR_BYTES + l, t = 3 * PAIR_BYTES + l;
+        e.i32(tmpP + z).get(PA).op(...SIMD.load(z)).get(PB).op(...SIMD.load(z));
+        e.op(...SIMD.shuffle(MIX), ...SIMD.store(0));
+        e.i32(tmpP + t).get(PA).op(...SIMD.load(t)).get(PB).op(...SIMD.load(t));
+        e.op(...SIMD.shuffle(MIX)).tee(GATHERED).op(...SIMD.i32x4Neg).get(GATHERED);
+        e.get(MASK).op(...SIMD.bitselect, ...SIMD.store(0));
+      }
+      for (let l = 0; l < PAIR_POINT_BYTES; l += 16) {
         e.i32(tmpB + l).get(BA).op(...SIMD.load(l)).get(BB).op(...SIMD.load(l));
         e.op(...SIMD.shuffle(MIX), ...SIMD.store(0));
       }
-      const signs = () => e.get(DA).i32(31).op(OP.i32ShrU).get(DB).i32(31).op(OP.i32ShrU);
-      e.addr(tmpP).addr(tmpP + PAIR_BYTES);
-      signs().call(f.cswap);
-      e.fn(f.sub, t0, zero, tmpP + 3 * PAIR_BYTES);
-      e.addr(tmpP + 3 * PAIR_BYTES).addr(t0);
-      signs().call(f.cswap);
       e.get(7).op(OP.if, 0x40);
       e.fn(ops.maddCached, tmpB, tmpB, tmpP);
       e.op(OP.else);
@@ -388,7 +415,7 @@ export function addEdwardsOpsX2(
       e.fn(ops.addCached, run, run, sum, { k: 1 });
       e.fn(ops.toCached, sum, run).fn(ops.addCached, [0, 0], [0, 0], sum, { k: 1 });
     });
-    m.define(ops.msmWindow, [[7, I32]], e.code);
+    m.define(ops.msmWindow, [[11, I32], [2, V128]], e.code);
   }
   return ops;
 }
