@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes, seededRandom } from "./random.ts";
 import { addField25519, FE_BYTES, FIELD_PRIME as P, FIELD_SCRATCH_BYTES } from "./field25519.ts";
-import { addField25519x2, PAIR_BYTES } from "./field25519x2.ts";
+import { addField25519x2, addPow22523x2, PAIR_BYTES } from "./field25519x2.ts";
 import { WasmModuleBuilder } from "./wasm_module.ts";
 
 const m = new WasmModuleBuilder(1);
 addField25519(m, 0);
-addField25519x2(m);
+addPow22523x2(m, addField25519x2(m), 32768);
 const instance = m.instantiate("field25519x2-test");
 assert.ok(instance);
 const fn = instance.exports;
@@ -89,4 +89,37 @@ Deno.test("field pairs: cswap swaps each lane by its own bit", () => {
   assert.deepEqual([readPair(PA), readPair(PB)], [[3n, 4n], [1n, 2n]]);
   fn.fe2_cswap!(PA, PB, 0, 0);
   assert.deepEqual([readPair(PA), readPair(PB)], [[3n, 4n], [1n, 2n]]);
+});
+
+Deno.test("field pairs: pow22523 matches a^((p − 5)/8) in both lanes", () => {
+  const values = [...edges, ...Array.from({ length: 20 }, randomField)];
+  const e = (P - 5n) / 8n;
+  const pow = (x: bigint) => {
+    let r = 1n, b = mod(x), k = e;
+    for (; k > 0n; k >>= 1n, b = (b * b) % P) if (k & 1n) r = (r * b) % P;
+    return r;
+  };
+  for (let n = 0; n < values.length; n++) {
+    const a = values[n]!, b = values[(n * 5 + 1) % values.length]!;
+    pair(PA, a, b);
+    fn.fe2_pow22523!(OUT, PA);
+    assert.deepEqual(readPair(OUT), [pow(a), pow(b)]);
+  }
+});
+
+Deno.test("field pairs: a sum of three carried values (|limb| ≤ 1.5·2^26, the pair doubling) multiplies exactly", () => {
+  const max = 2 ** 25;
+  for (const sign of [1, -1]) {
+    for (let i = 0; i < 20; i++) i32[PA / 4 + i] = sign * max, i32[PB / 4 + i] = -sign * max;
+    const value = (addr: number, lane: number) =>
+      SHIFT.reduce((acc, s, i) => acc + (BigInt(i32[addr / 4 + 2 * i + lane]!) << BigInt(s)), 0n);
+    fn.fe2_sub!(OUT, PA, PB); // ±2^26
+    fn.fe2_add!(OUT, OUT, PA); // ±1.5·2^26
+    const x = value(OUT, 0), y = value(OUT, 1);
+    assert.equal(Math.abs(i32[OUT / 4]!), 3 * max);
+    fn.fe2_sq!(PB, OUT);
+    assert.deepEqual(readPair(PB), [mod(x * x), mod(y * y)]);
+    fn.fe2_mul!(PB, OUT, OUT);
+    assert.deepEqual(readPair(PB), [mod(x * x), mod(y * y)]);
+  }
 });
