@@ -685,13 +685,30 @@ class Engine {
   fixedBaseTable(p: ExtendedCoordinates, slot?: number): number {
     const table = slot ?? this.alloc(FIXED_WINDOWS * FIXED_HALF * NIELS_BYTES);
     const base = IN_AT, acc = OUT_AT, cached = at(16); // registers 16..19: one cached point
+    // A window's multiples, and the prefix products of their Z for one inversion per window
+    // (Montgomery's trick) instead of one per entry.
+    const mark = this.#heapEnd;
+    const multiples = this.alloc(FIXED_HALF * POINT_BYTES);
+    const prefix = this.alloc(FIXED_HALF * FE_BYTES);
     this.setPoint(base, p);
     for (let j = 0; j < FIXED_WINDOWS; j++) {
       this.#toCached(cached, base);
       this.#copyPoint(acc, base);
-      for (let d = 1; d <= FIXED_HALF; d++) {
-        this.#toNiels(table + (j * FIXED_HALF + d - 1) * NIELS_BYTES, acc);
+      for (let d = 0; d < FIXED_HALF; d++) {
+        const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
+        this.#copyPoint(m, acc);
+        if (d === 0) this.#memory.copyWithin(prefix, z, z + FE_BYTES);
+        else this.#mul(prefix + d * FE_BYTES, prefix + (d - 1) * FE_BYTES, z);
         this.#addCached(acc, acc, cached);
+      }
+      this.#invert(at(E), prefix + (FIXED_HALF - 1) * FE_BYTES); // 1/(Z₀·…·Z₁₂₇)
+      for (let d = FIXED_HALF - 1; d >= 0; d--) {
+        const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
+        if (d > 0) {
+          this.#mul(at(F), at(E), prefix + (d - 1) * FE_BYTES); // 1/Z_d
+          this.#mul(at(E), at(E), z); // 1/(Z₀·…·Z_{d−1})
+        } else this.#memory.copyWithin(at(F), at(E), at(E) + FE_BYTES);
+        this.#toNiels(table + (j * FIXED_HALF + d) * NIELS_BYTES, m, at(F));
       }
       // acc = (half + 1)·base now: the next window's base is 2·(acc − base) = 2^8·base.
       this.#toCached(cached, base);
@@ -699,6 +716,7 @@ class Engine {
       this.#toCached(cached, acc);
       this.#addCached(base, acc, cached);
     }
+    this.release(mark);
     return table;
   }
 
@@ -717,11 +735,10 @@ class Engine {
     this.#addCached(acc, acc, cached);
   }
 
-  /** Affine Niels form (y+x, y−x, 2d·x·y) of the point at `p`. */
-  #toNiels(out: number, p: number): void {
-    this.#invert(at(A), p + 2 * FE_BYTES);
-    this.#mul(at(B), p, at(A)); // x
-    this.#mul(at(C), p + FE_BYTES, at(A)); // y
+  /** Affine Niels form (y+x, y−x, 2d·x·y) of the point at `p`, given 1/Z. */
+  #toNiels(out: number, p: number, zInverse: number): void {
+    this.#mul(at(B), p, zInverse); // x
+    this.#mul(at(C), p + FE_BYTES, zInverse); // y
     this.#add(out, at(C), at(B));
     this.#carry(out, out);
     this.#sub(out + FE_BYTES, at(C), at(B));
