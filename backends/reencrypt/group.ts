@@ -701,7 +701,7 @@ const tableByPoint = new WeakMap<Point, FixedBaseTable>();
 export function fixedBase(point: Point, key?: Uint8Array): FixedBaseTable {
   const known = tableByPoint.get(point);
   if (known !== undefined) return known;
-  const id = toKey(key ?? point.toBytes());
+  const id = toKey(key ?? encodePoint(point));
   let table = tableCache.get(id);
   if (table === undefined) {
     if (tableCache.size >= TABLE_CACHE_LIMIT) {
