@@ -2,9 +2,13 @@
  * The WebAssembly engine of ./group.ts: ristretto255 encoding and decoding (RFC 9496
  * §4.3.1–4.3.2), fixed-base tables, variable-base and multi-scalar multiplication, over the
  * field arithmetic of core/field25519.ts and the point formulas of ./edwards_wasm.ts — four
- * to eight times faster than the bigint arithmetic it replaces. Where WebAssembly is
- * unavailable every function returns undefined and ./group.ts keeps its bigint code
- * (same results, tested).
+ * to eight times faster than the bigint arithmetic it replaces. Where many elements go
+ * through the same steps, the batched functions (`wasmMulMany`, `wasmDecodeMany`,
+ * `wasmEncodeMany`, `wasmFixedMulMany`, and the bucket method of `wasmMsm`) run two
+ * elements at once in the WebAssembly SIMD lanes of core/field25519x2.ts
+ * (./edwards_wasm_x2.ts, ./ristretto_wasm_x2.ts); where SIMD is refused the module is built
+ * without them and they run one element at a time. Where WebAssembly is unavailable every
+ * function returns undefined and ./group.ts keeps its bigint code (same results, tested).
  *
  * @module
  */

@@ -9,13 +9,11 @@
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { registerWorkerTask } from "../../core/worker_pool.ts";
 import {
-  decodePoint,
   decodeScalar,
   ELEMENT_BYTES,
+  encodePoint,
   multiplyEncodedMany,
-  multiScalarMul,
-  type Point,
-  unpackPoints,
+  multiScalarMulNamed,
   unpackScalars,
 } from "./group.ts";
 import { chunkHeader } from "./shuffle_tasks.ts";
@@ -38,16 +36,23 @@ function readHeader(bytes: Uint8Array): { width: number; start: number; count: n
   return { width: view.getUint32(0), start: view.getUint32(4), count: view.getUint32(8) };
 }
 
-/** Decodes the c1 elements of a chunk of ciphertexts (64·w bytes each), named globally. */
-function c1Points(bytes: Uint8Array, options: { width: number; start: number }): Point[] {
-  const out: Point[] = [];
-  const n = bytes.length / (2 * ELEMENT_BYTES);
-  for (let e = 0; e < n; e++) {
-    const at = 2 * e * ELEMENT_BYTES;
-    const i = options.start + Math.floor(e / options.width), k = e % options.width;
-    out.push(decodePoint(bytes.subarray(at, at + ELEMENT_BYTES), `ciphertext ${i}.c1[${k}]`));
+/** The c1 encodings of a chunk of ciphertexts (64·w bytes each), packed. */
+function c1Bytes(cts: Uint8Array): Uint8Array {
+  if (cts.length % (2 * ELEMENT_BYTES) !== 0) {
+    throw new InvalidInputError(
+      `Ciphertext chunk must be a multiple of 64 bytes, got ${cts.length}`,
+    );
   }
-  return out;
+  const c1 = new Uint8Array(cts.length / 2);
+  for (let e = 0; e < c1.length; e += ELEMENT_BYTES) {
+    c1.set(cts.subarray(2 * e, 2 * e + ELEMENT_BYTES), e);
+  }
+  return c1;
+}
+
+/** Names c1 element e of a chunk globally: `ciphertext i.c1[k]`. */
+function c1Name(width: number, start: number): (e: number) => string {
+  return (e) => `ciphertext ${start + Math.floor(e / width)}.c1[${e % width}]`;
 }
 
 /**
@@ -61,19 +66,8 @@ export function createShareChunk(args: Uint8Array[]): Uint8Array[] {
   const { width, start } = readHeader(arg(args, 0));
   const x = decodeScalar(arg(args, 1), "secret share");
   if (x === 0n) throw new InvalidInputError("Secret share 'secret' must not be zero");
-  const cts = arg(args, 2);
-  if (cts.length % (2 * ELEMENT_BYTES) !== 0) {
-    throw new InvalidInputError(
-      `Ciphertext chunk must be a multiple of 64 bytes, got ${cts.length}`,
-    );
-  }
-  const c1 = new Uint8Array(cts.length / 2);
-  for (let e = 0; e < c1.length; e += ELEMENT_BYTES) {
-    c1.set(cts.subarray(2 * e, 2 * e + ELEMENT_BYTES), e);
-  }
   // dᵢₖ = c1ᵢₖ^{xⱼ} (constant-time table scan: xⱼ is secret), two at a time.
-  const name = (e: number) => `ciphertext ${start + Math.floor(e / width)}.c1[${e % width}]`;
-  return [multiplyEncodedMany(c1, x, name)];
+  return [multiplyEncodedMany(c1Bytes(arg(args, 2)), x, c1Name(width, start))];
 }
 
 /**
@@ -89,12 +83,16 @@ export function combineShareChunk(args: Uint8Array[]): Uint8Array[] {
   const { width, start } = readHeader(arg(args, 0));
   try {
     const rho = unpackScalars(arg(args, 3), "rho");
-    const c1 = c1Points(arg(args, 1), { width, start });
     const sharesBytes = arg(args, 2);
-    const c = multiScalarMul(c1, rho);
-    if (sharesBytes.length === 0) return [c.toBytes(), new Uint8Array(0)];
-    const d = unpackPoints(sharesBytes, "share", { offset: start * width });
-    return [c.toBytes(), multiScalarMul(d, rho).toBytes()];
+    // Straight from the encodings (decoded two at a time), errors as one-by-one decoding.
+    const c = multiScalarMulNamed(c1Bytes(arg(args, 1)), rho, c1Name(width, start));
+    if (sharesBytes.length === 0) return [encodePoint(c), new Uint8Array(0)];
+    if (sharesBytes.length % ELEMENT_BYTES !== 0) {
+      throw new InvalidInputError("Element list 'share' must be a multiple of 32 bytes");
+    }
+    const offset = start * width;
+    const d = multiScalarMulNamed(sharesBytes, rho, (e) => `share[${offset + e}]`);
+    return [encodePoint(c), encodePoint(d)];
   } catch (error) {
     if (error instanceof InvalidInputError) {
       throw new VerificationError(`Decryption share batch rejected: ${error.message}`, {

@@ -2,7 +2,9 @@
  * Point arithmetic on edwards25519 for TWO points at once, one per SIMD lane of the field
  * pairs of core/field25519x2.ts, for ./curve_wasm.ts: the same formulas as ./edwards_wasm.ts
  * (Hisil–Wong–Carter–Dawson 2008, extended coordinates, a = −1: "add-2008-hwcd-3",
- * "dbl-2008-hwcd"), so a pair operation costs about 0.65 of two single ones.
+ * "dbl-2008-hwcd"), so a pair operation costs about 0.65 of two single ones. Where the two
+ * lanes need different data (fixed-base table entries, Pippenger buckets), it is gathered
+ * into one pair by byte shuffles (`i8x16.shuffle`) and scattered back.
  *
  * Layouts (each field pair {@linkcode PAIR_BYTES} bytes, lane 0 and lane 1 side by side):
  * - pair point: X, Y, Z, T;

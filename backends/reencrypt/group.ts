@@ -774,6 +774,43 @@ export function multiScalarMulEncoded(
   return typeof sum === "object" ? pointOfExtended(sum) : sum;
 }
 
+/**
+ * Σ sᵢ·Pᵢ over encoded points, decoding them in WebAssembly memory two at a time where
+ * available (as {@linkcode multiScalarMulEncoded}), with the errors of decoding them one by
+ * one with {@linkcode decodePoint} (the identity refused), element i named `name(i)`.
+ * Variable time: public inputs only.
+ *
+ * @param points 32·n bytes of ristretto255 encodings
+ * @param scalars n scalars (any integers, reduced mod ℓ)
+ * @param name names element i in errors
+ * @returns the sum
+ * @throws {InvalidInputError} naming the first element that does not decode (or is the
+ *   identity), or when the counts differ
+ * @example
+ * ```ts
+ * import { BASE_POINT, multiScalarMulNamed } from "./group.ts";
+ * const sum = multiScalarMulNamed(BASE_POINT.toBytes(), [2n], (i) => `p${i}`);
+ * console.assert(sum.equals(BASE_POINT.double()));
+ * ```
+ */
+export function multiScalarMulNamed(
+  points: Uint8Array,
+  scalars: readonly bigint[],
+  name: (index: number) => string,
+): Point {
+  if (points.length !== scalars.length * ELEMENT_BYTES) {
+    throw new InvalidInputError(
+      `Multi-scalar multiplication needs as many scalars as points, got ${scalars.length} and ${
+        points.length / ELEMENT_BYTES
+      }`,
+    );
+  }
+  const sum = multiScalarMulEncoded(points, packScalars(scalars));
+  if (typeof sum === "object") return sum;
+  // No WebAssembly, or a refused element: decode one by one (the first bad one is named).
+  return multiScalarMul(decodePoints(points, name), scalars);
+}
+
 /** From this many points on, the WebAssembly bucket method beats the bigint one. */
 const WASM_MSM_MIN = 64;
 

@@ -16,6 +16,7 @@ import {
   modL,
   multiplyEncodedMany,
   multiScalarMul,
+  multiScalarMulNamed,
   packPoints,
   packScalars,
   randomScalar,
@@ -143,3 +144,32 @@ function multiplyEncodedManyCases(): void {
   const id = multiplyEncodedMany(bytes, x, (i) => `share ${i}`, { allowIdentity: true });
   assert.deepEqual(id.subarray(64), new Uint8Array(32));
 }
+
+Deno.test("multiScalarMulNamed sums from encodings and names the first refused element", () => {
+  const points = [2n, 3n, 5n, 7n].map((k) => BASE_POINT.multiply(k));
+  const scalars = [11n, 13n, 17n, GROUP_ORDER - 1n];
+  const bytes = packPoints(points);
+  const name = (i: number) => `e[${i}]`;
+  assert.ok(multiScalarMulNamed(bytes, scalars, name).equals(multiScalarMul(points, scalars)));
+  const bad = bytes.slice();
+  // Element 1 does not decode (an even non-square), element 3 is not canonical (odd):
+  // element 1 is named, as decoding one by one would.
+  bad.set(new Uint8Array(32).fill(0xff, 0, 31).fill(0x7f, 31), 96);
+  for (let v = 2;; v += 2) {
+    const b = new Uint8Array(32);
+    b[0] = v;
+    try {
+      decodePoint(b, "probe");
+    } catch {
+      bad.set(b, 32);
+      break;
+    }
+  }
+  assert.throws(
+    () => multiScalarMulNamed(bad, scalars, name),
+    (e: unknown) =>
+      e instanceof InvalidInputError &&
+      e.message === "Group element 'e[1]' is not a canonical ristretto255 encoding",
+  );
+  assert.throws(() => multiScalarMulNamed(bytes, [1n], name), InvalidInputError);
+});
