@@ -261,9 +261,13 @@ export function addEdwardsOpsX2(
     e.i32(0).set(J);
     e.op(OP.block, 0x40, OP.loop, 0x40);
     e.get(J).get(4).op(OP.i32GeU, OP.brIf, 1);
-    // entry = table + (j·half + |d| − 1)·NIELS_BYTES, or the Niels identity for d = 0.
-    for (const [digits, d, entry] of [[2, DA, EA], [3, DB, EB]] as const) {
+    // entry = table + (j·half + |d| − 1)·NIELS_BYTES, or the Niels identity for d = 0; a
+    // window where both digits are 0 is skipped (as the single fixedMul skips zero digits).
+    for (const [digits, d] of [[2, DA], [3, DB]] as const) {
       e.get(digits).get(J).i32(2).op(OP.i32Shl, OP.i32Add, OP.i32Load, 2, 0).set(d);
+    }
+    e.get(DA).get(DB).op(OP.i32Or, OP.if, 0x40);
+    for (const [d, entry] of [[DA, EA], [DB, EB]] as const) {
       e.get(J).get(5).op(OP.i32Mul);
       e.get(d).get(d).i32(31).op(OP.i32ShrS).tee(entry).op(OP.i32Xor).get(entry).op(OP.i32Sub);
       e.op(OP.i32Add).i32(1).op(OP.i32Sub).i32(NIELS_BYTES).op(OP.i32Mul).get(1);
@@ -298,6 +302,7 @@ export function addEdwardsOpsX2(
     e.fn(f.sub, tF, tD, tC).fn(f.add, tG, tD, tC);
     e.fn(f.mul, [0, X], tE, tF).fn(f.mul, [0, Y], tG, tH);
     e.fn(f.mul, [0, T], tE, tH).fn(f.mul, [0, Z], tF, tG);
+    e.op(OP.end);
     e.get(J).i32(1).op(OP.i32Add).set(J).op(OP.br, 0, OP.end, OP.end);
     m.define(ops.fixedMul, [[9, I32], [2, V128]], e.code);
   }
