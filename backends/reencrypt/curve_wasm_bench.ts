@@ -7,6 +7,7 @@ import { addField25519 } from "../../core/field25519.ts";
 import { addField25519x2 } from "../../core/field25519x2.ts";
 import { WasmModuleBuilder } from "../../core/wasm_module.ts";
 import {
+  allowWasmPairs,
   wasmDecode,
   wasmDecodeMany,
   wasmDeriveToCurve,
@@ -15,6 +16,7 @@ import {
   wasmFixedMul,
   wasmFixedMulMany,
   wasmMsm,
+  wasmMsmEncoded,
   wasmMulMany,
   wasmVarMul,
 } from "./curve_wasm.ts";
@@ -126,6 +128,28 @@ Deno.bench(
   { group: "fixed many" },
   () => {
     wasmFixedMulMany(owner, coordinates[0]!, scalars);
+  },
+);
+
+// The verifier's multi-exponentiation straight from encodings (decoding included), with the
+// SIMD pairs turned off (one lane) and on (decoding and buckets in pairs).
+const scalarBytes = new Uint8Array(32 * N);
+scalars.forEach((k, j) => {
+  for (let b = 0; b < 32; b++) scalarBytes[32 * j + b] = Number((k >> BigInt(8 * b)) & 0xffn);
+});
+Deno.bench(`multi-exponentiation of ${N} encoded terms, one lane`, {
+  group: "msm encoded",
+  baseline: true,
+}, () => {
+  allowWasmPairs(false);
+  wasmMsmEncoded(packed, scalarBytes);
+  allowWasmPairs(true);
+});
+Deno.bench(
+  `multi-exponentiation of ${N} encoded terms, SIMD pairs`,
+  { group: "msm encoded" },
+  () => {
+    wasmMsmEncoded(packed, scalarBytes);
   },
 );
 
