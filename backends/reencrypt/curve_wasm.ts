@@ -914,7 +914,9 @@ class Engine {
 const FIXED_BITS = 9;
 const FIXED_WINDOWS = Math.ceil(253 / FIXED_BITS) + 1; // + 1 for the last carry
 const FIXED_HALF = 1 << (FIXED_BITS - 1);
-const VAR_WINDOWS = 65; // ⌈253/4⌉ + 1
+// 4-bit windows of a scalar below 2^253: the top one (bits 252–255) is at most 1 plus a carry,
+// below 8, so it never carries out and 64 windows suffice.
+const VAR_WINDOWS = 64;
 const MSM_CHUNK = 32768;
 /** From this many points in a chunk on, the bucket method runs in the SIMD lanes. */
 const MSM_PAIRS_MIN = 64;
