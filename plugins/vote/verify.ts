@@ -21,7 +21,7 @@
 import { constantTimeEqual } from "../../core/bytes.ts";
 import { VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
-import { ELEMENT_BYTES, verifyShuffle } from "../../backends/reencrypt/mod.ts";
+import { ELEMENT_BYTES, verifyShuffle, verifyShuffleChain } from "../../backends/reencrypt/mod.ts";
 import type { ElectionPublicInfo } from "./ballot.ts";
 import { replayBallotBox } from "./ballot_box.ts";
 import { verifyElectionKey } from "./ceremony.ts";
@@ -141,7 +141,20 @@ export async function verifyElection(
     );
   }
   let current = transcript.mixInput;
-  for (let m = 0; m < transcript.mixes.length; m++) {
+  // All the shuffle proofs at once (backend: one joint equation, each ciphertext between two
+  // mixers decoded once); only when that fails, mixer by mixer to name the first failure.
+  const labelled = transcript.mixes.every((mix, m) => mix.mixer === definition.mixers[m]);
+  const chained = labelled && await verifyShuffleChain({
+    publicKey: election.publicKey,
+    inputs: current,
+    steps: transcript.mixes,
+    context: election.fingerprint,
+  }, {
+    ...workers,
+    onProgress: (e) => progress("mixes", e.done, e.total),
+  });
+  if (chained) current = transcript.mixes.at(-1)?.outputs ?? current;
+  for (let m = 0; m < transcript.mixes.length && !chained; m++) {
     const mix = transcript.mixes[m]!;
     const label = `Mixer ${m + 1} (${definition.mixers[m]})`;
     if (mix.mixer !== definition.mixers[m]) {
