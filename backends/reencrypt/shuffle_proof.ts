@@ -678,6 +678,9 @@ function shuffleGlobalTerms(
   return { g: modL(gCoef), h: modL(hCoef), pk: modL(pkCoef), t: t.map(modL) };
 }
 
+/** Points per chunk of a shuffle chain's joint equation (one multi-exponentiation's worth). */
+const CHAIN_CHUNK_POINTS = 32768;
+
 /** A chain of shuffles (a mix cascade): each step's outputs are the next step's inputs. */
 export interface ShuffleChainStatement {
   /** Public key. */
@@ -739,7 +742,13 @@ export async function verifyShuffleChain(
   const { n, width: w } = prepared[0]!;
   if (prepared.some((p) => p.width !== w)) return false;
   const workers = options.workers ?? workerCount();
-  const parts = chunks(n, workers);
+  // Chunks of about one WebAssembly multi-exponentiation each (32,768 points; 18 per position
+  // for three mixers of width 1): as efficient as longer ones, and many of them, so both
+  // workers stay busy to the end (issue 17: no worker idle behind a long last chunk).
+  const perPosition = 2 * w * (steps.length + 1) + 3 * steps.length + 1;
+  const parts = workers <= 1
+    ? chunks(n, workers)
+    : splitRange(n, Math.max(2 * workers, Math.ceil((n * perPosition) / CHAIN_CHUNK_POINTS)));
   const gens = await generatorEncodings(n, workers);
   const count = new Uint8Array(4);
   new DataView(count.buffer).setUint32(0, steps.length);

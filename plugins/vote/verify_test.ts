@@ -130,6 +130,29 @@ Deno.test("verify: a tampered response of the last mixer at the last position na
   await rejectsAt(u, /^Mixer 1 \(mixer-1\): shuffle proof invalid/);
 });
 
+Deno.test("verify: the steps run together but the first failing one is named (box, mixes, shares, plaintexts)", async () => {
+  const t = await fresh();
+  // A bad plaintext, a bad share, a bad mix and a bad ballot at once: the ballot is named.
+  const p = t.plaintexts[2]!.slice();
+  p.set(t.plaintexts[3]!);
+  t.plaintexts[2] = p;
+  const shares = t.decryption[0]!.shares;
+  [shares[0], shares[1]] = [shares[1]!, shares[0]!];
+  const proof = t.mixes[1]!.proof;
+  t.mixes[1]!.proof = { ...proof, chainResponses: bump(proof.chainResponses, COUNT - 1) };
+  const b = t.ballots[7]!;
+  t.ballots[7] = { ...b, proof: { ...b.proof, responses: b.proof.responses.map((z) => z + 1n) } };
+  await rejectsAt(t, /^Ballot 8: /);
+  t.ballots[7] = b; // then the mixer
+  await rejectsAt(t, /^Mixer 2 \(mixer-2\): shuffle proof invalid/);
+  t.mixes[1]!.proof = proof; // then the trustee's share batch
+  await rejectsAt(t, /^Trustee 1: decryption share batch invalid/);
+  [shares[0], shares[1]] = [shares[1]!, shares[0]!]; // then the plaintext
+  await rejectsAt(t, /^Plaintext 3: does not match the combined decryption shares/);
+  t.plaintexts.pop(); // a count checked before the plaintexts are compared
+  await rejectsAt(t, new RegExp(`^Plaintexts: ${COUNT - 1} published for ${COUNT} ciphertexts`));
+});
+
 Deno.test("verify: failures are reported in order (a bad proof of mixer 1 before a bad label of mixer 2)", async () => {
   const t = await fresh();
   t.mixes[1]!.mixer = "someone-else";
