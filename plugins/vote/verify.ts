@@ -20,7 +20,7 @@
 
 import { constantTimeEqual } from "../../core/bytes.ts";
 import { VerificationError } from "../../core/errors.ts";
-import type { ProgressReporter } from "../../core/mixer.ts";
+import type { ProgressEvent, ProgressReporter } from "../../core/mixer.ts";
 import { ELEMENT_BYTES, verifyShuffle, verifyShuffleChain } from "../../backends/reencrypt/mod.ts";
 import type { ElectionPublicInfo } from "./ballot.ts";
 import { replayBallotBox } from "./ballot_box.ts";
@@ -135,6 +135,16 @@ export async function verifyElection(
   const plaintextsShaped = sharesShaped && transcript.plaintexts.length === last.length &&
     transcript.plaintexts.every((p) => p.length === plaintextBytes);
 
+  // Progress in the order of the steps, as when they ran one after another (a page marks each
+  // step passed as the next one reports): the box's events as they come, the joint shuffle
+  // check's chunks as phase "shuffle proofs" (a phase of its own), and the events of the later
+  // steps queued until the steps before them are read below.
+  const queues = transcript.decryption.map(() => [] as ProgressEvent[]);
+  const checkQueue: ProgressEvent[] = [];
+  const flush = (queue: ProgressEvent[]) => {
+    for (const e of queue.splice(0)) options.onProgress?.(e);
+  };
+
   // 3. Ballot box: every ballot accepted in order, every proof valid.
   const boxRun = replayBallotBox(election, transcript.ballots, {
     ...(options.voters === undefined ? {} : { voters: options.voters }),
@@ -153,18 +163,18 @@ export async function verifyElection(
       context: election.fingerprint,
     }, {
       ...workers,
-      onProgress: (e) => progress("mixes", e.done, e.total),
+      onProgress: (e) => progress("shuffle proofs", e.done, e.total),
     })
     : Promise.resolve(false);
   // 6. Every trustee's batched Chaum–Pedersen proof (backend, two MSMs on the workers).
   const shareRuns = sharesShaped
-    ? transcript.decryption.map((post) =>
+    ? transcript.decryption.map((post, t) =>
       verifyTrusteeShares(election, {
         key: transcript.key,
         ciphertexts: last,
         post,
         ...workers,
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        onProgress: (e) => queues[t]!.push(e),
       })
     )
     : [];
@@ -177,7 +187,7 @@ export async function verifyElection(
         plaintexts: transcript.plaintexts,
         definition, // the workers decode the answers too
         ...workers,
-        onChunk: (done, total) => progress("check plaintexts", done, total),
+        onChunk: (done, total) => checkQueue.push({ phase: "check plaintexts", done, total }),
       },
     )
     : undefined;
@@ -213,7 +223,12 @@ export async function verifyElection(
   }
   let current = transcript.mixInput;
   const chained = outcomeOf(chainOutcome!);
-  if (chained) current = last;
+  if (chained) {
+    current = last;
+    for (let m = 1; m <= transcript.mixes.length; m++) {
+      progress("mixes", m, transcript.mixes.length);
+    }
+  }
   for (let m = 0; m < transcript.mixes.length && !chained; m++) {
     const mix = transcript.mixes[m]!;
     const label = `Mixer ${m + 1} (${definition.mixers[m]})`;
@@ -262,7 +277,10 @@ export async function verifyElection(
       );
     }
   }
-  for (const outcome of shareOutcomes) outcomeOf(outcome);
+  shareOutcomes.forEach((outcome, t) => {
+    outcomeOf(outcome);
+    flush(queues[t]!);
+  });
 
   // 7. Plaintexts.
   if (transcript.plaintexts.length !== current.length) {
@@ -274,6 +292,7 @@ export async function verifyElection(
     }
   });
   const checked = outcomeOf(checkOutcome!)!;
+  flush(checkQueue);
   transcript.decryption.forEach((d, t) => {
     const bad = checked.verdicts[t]!.findIndex((v) => v !== VOTE_ITEM_OK);
     if (bad >= 0) fail(`Trustee ${d.trustee}: decryption share ${bad + 1} malformed`);

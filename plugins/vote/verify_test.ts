@@ -153,6 +153,35 @@ Deno.test("verify: the steps run together but the first failing one is named (bo
   await rejectsAt(t, new RegExp(`^Plaintexts: ${COUNT - 1} published for ${COUNT} ciphertexts`));
 });
 
+Deno.test("verify: progress comes in the order of the steps although they run together", async () => {
+  const events: string[] = [];
+  await verifyElection(await fresh(), {
+    workers: 2,
+    onProgress: (e) => events.push(`${e.phase} ${e.done}/${e.total}`),
+  });
+  // The step each phase belongs to; "shuffle proofs" (the joint check's chunks) is a lane of its own.
+  const step = (event: string) =>
+    [
+      /^key ceremony/,
+      /^(verify ballot proofs|cast) /,
+      /^mixes /,
+      /^trustee 1:/,
+      /^trustee 2:/,
+      /^check plaintexts /,
+    ]
+      .findIndex((r) => r.test(event));
+  const steps = events.filter((e) => !e.startsWith("shuffle proofs")).map(step);
+  assert.ok(!steps.includes(-1), JSON.stringify(events));
+  assert.deepEqual(steps, [...steps].sort((a, b) => a - b), JSON.stringify(events));
+  assert.deepEqual(events.filter((e) => e.startsWith("mixes")), [
+    "mixes 1/3",
+    "mixes 2/3",
+    "mixes 3/3",
+  ]);
+  assert.ok(events.includes(`shuffle proofs ${3 * COUNT}/${3 * COUNT}`));
+  assert.ok(steps.includes(3) && steps.includes(4) && steps.at(-1) === 5);
+});
+
 Deno.test("verify: failures are reported in order (a bad proof of mixer 1 before a bad label of mixer 2)", async () => {
   const t = await fresh();
   t.mixes[1]!.mixer = "someone-else";
