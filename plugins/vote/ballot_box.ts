@@ -257,18 +257,33 @@ export class ElectionBallotBox {
     // otherwise leave the workers idle at the end).
     const batch = Math.max(1, Math.floor(options.batch ?? CAST_BATCH));
     const parts = splitRange(ballots.length, Math.ceil(ballots.length / batch));
-    const start = (p: number) => {
-      const [lo, hi] = parts[p]!;
-      return verifyBallotProofs(this.#election, ballots.slice(lo, hi), options, {
-        offset: lo,
+    // Ballots whose proofs are checked, per batch: progress is their sum (batches overlap).
+    const checked = parts.map(() => 0);
+    const report = (p: number, done: number) => {
+      if (checked[p] === done) return;
+      checked[p] = done;
+      options.onProgress?.({
+        phase: "verify ballot proofs",
+        done: checked.reduce((a, b) => a + b, 0),
         total: ballots.length,
       });
+    };
+    const start = (p: number) => {
+      const [lo, hi] = parts[p]!;
+      // The malformed ballots (not sent to the workers) count once their batch is done.
+      return verifyBallotProofs(
+        this.#election,
+        ballots.slice(lo, hi),
+        options,
+        (done, of) => report(p, done === of ? hi - lo : done),
+      );
     };
     const running = parts.slice(0, 2).map((_, p) => start(p));
     const outcomes: CastOutcome[] = [];
     try {
       for (let p = 0; p < parts.length; p++) {
         const { verdicts, receipts } = await running[p]!;
+        report(p, parts[p]![1] - parts[p]![0]); // a batch of malformed ballots only
         if (p + 2 < parts.length) running.push(start(p + 2));
         const [lo, hi] = parts[p]!;
         for (let i = lo; i < hi; i++) {
@@ -342,7 +357,7 @@ async function verifyBallotProofs(
   election: ElectionPublicInfo,
   ballots: readonly ElectionBallot[],
   options: CastManyOptions,
-  within: { offset: number; total: number },
+  onChecked: (done: number, total: number) => void,
 ): Promise<{ verdicts: Uint8Array; receipts: (Uint8Array | undefined)[] }> {
   // Malformed or foreign ballots are left to the rules (their verdict is re-checked).
   const picked: number[] = [];
@@ -363,12 +378,7 @@ async function verifyBallotProofs(
     receipts: options.receipts ?? true,
   }, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
-    onChunk: (done) =>
-      options.onProgress?.({
-        phase: "verify ballot proofs",
-        done: within.offset + done,
-        total: within.total,
-      }),
+    onChunk: (done, total) => onChecked(done, total),
   });
   const verdicts = new Uint8Array(ballots.length).fill(VOTE_ITEM_INVALID);
   const receipts: (Uint8Array | undefined)[] = ballots.map(() => undefined);
