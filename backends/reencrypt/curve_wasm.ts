@@ -87,7 +87,6 @@ class Engine {
   readonly #fixedMul: WasmFn;
   readonly #varMul: WasmFn;
   readonly #msmWindow: WasmFn;
-  readonly #msmWindowNiels: WasmFn;
   readonly #identity: WasmFn;
 
   constructor(wasm: WebAssembly.Memory, exports: Record<string, (...args: number[]) => number>) {
@@ -110,7 +109,6 @@ class Engine {
     this.#fixedMul = fn("ge_fixed_mul");
     this.#varMul = fn("ge_var_mul");
     this.#msmWindow = fn("ge_msm_window");
-    this.#msmWindowNiels = fn("ge_msm_window_niels");
     this.#identity = fn("ge_identity");
     const constants: [number, bigint][] = [
       [ZERO, 0n],
@@ -342,23 +340,14 @@ class Engine {
     return { X: this.get(X0), Y: this.get(Y0), Z: 1n, T: this.get(T0) };
   }
 
-  /**
-   * Writes the decoded point (registers X0, Y0, T0; Z = 1) in affine Niels form
-   * (y+x, y−x, 2d·x·y) at `addr`: a bucket addition with it costs one multiplication less.
-   */
-  decodedToNiels(addr: number): void {
+  /** Writes the decoded point (registers X0, Y0, T0; Z = 1) in cached form at `addr`. */
+  decodedToCached(addr: number): void {
     this.#add(addr, at(Y0), at(X0));
     this.#carry(addr, addr);
     this.#sub(addr + FE_BYTES, at(Y0), at(X0));
     this.#carry(addr + FE_BYTES, addr + FE_BYTES);
-    this.#mul(addr + 2 * FE_BYTES, at(T0), at(D2));
-  }
-
-  /** The identity in affine Niels form (1, 1, 0) at `addr`. */
-  nielsIdentity(addr: number): void {
-    this.#memory.copyWithin(addr, at(ONE), at(ONE) + FE_BYTES);
-    this.#memory.copyWithin(addr + FE_BYTES, at(ONE), at(ONE) + FE_BYTES);
-    this.#memory.copyWithin(addr + 2 * FE_BYTES, at(ZERO), at(ZERO) + FE_BYTES);
+    this.#add(addr + 2 * FE_BYTES, at(ONE), at(ONE));
+    this.#mul(addr + 3 * FE_BYTES, at(T0), at(D2));
   }
 
   /** RFC 9496 §4.3.2 ENCODE of the point at `addr`, into `out` at `offset`. */
@@ -504,17 +493,14 @@ class Engine {
   }
 
   /**
-   * Σ sᵢ·Pᵢ where point i is written in cached form (or, with `niels`, in affine Niels form)
-   * by `load(i, addr)` and its scalar's 32 little-endian bytes by `scalarBytes(i, addr)`.
+   * Σ sᵢ·Pᵢ where point i is written in cached form by `load(i, addr)` and its scalar's 32
+   * little-endian bytes by `scalarBytes(i, addr)`.
    */
   msm(
     n: number,
     load: (i: number, addr: number) => void,
     scalarBytes: (i: number, addr: number) => void,
-    niels = false,
   ): ExtendedCoordinates {
-    const stride = niels ? NIELS_BYTES : POINT_BYTES;
-    const msmWindow = niels ? this.#msmWindowNiels : this.#msmWindow;
     const mark = this.#heapEnd;
     const total = this.alloc(POINT_BYTES);
     this.#identity(total);
@@ -523,12 +509,12 @@ class Engine {
       const bits = Math.max(4, Math.min(14, Math.round(Math.log2(count)) - 3));
       const windows = Math.ceil(253 / bits) + 1, half = 1 << (bits - 1);
       const chunkMark = this.#heapEnd;
-      const points = this.alloc(count * stride);
+      const points = this.alloc(count * POINT_BYTES);
       const digits = this.alloc(count * windows * 4);
       const buckets = this.alloc(half * POINT_BYTES);
       const scalarAt = this.alloc(40);
       for (let i = 0; i < count; i++) {
-        load(start + i, points + i * stride);
+        load(start + i, points + i * POINT_BYTES);
         this.#memory.fill(0, scalarAt, scalarAt + 40);
         scalarBytes(start + i, scalarAt);
         // window-major: digit of point i in window j at digits[j·count + i]
@@ -536,7 +522,7 @@ class Engine {
       }
       this.#identity(OUT_AT);
       for (let j = windows - 1; j >= 0; j--) {
-        msmWindow(OUT_AT, buckets, half, points, digits + 4 * j * count, count, bits);
+        this.#msmWindow(OUT_AT, buckets, half, points, digits + 4 * j * count, count, bits);
       }
       this.#toCached(at(16), OUT_AT);
       this.#addCached(total, total, at(16));
@@ -787,19 +773,17 @@ export function wasmMsmEncoded(
     if (options.allowIdentity !== true && bytes.every((b) => b === 0)) return i;
   }
   let bad = -1;
-  // Just decoded, the points have Z = 1: the buckets add them in affine Niels form.
   const sum = e.msm(
     n,
     (i, addr) => {
       if (bad >= 0 || !e.decode(points.subarray(32 * i, 32 * i + 32))) {
         if (bad < 0) bad = i;
-        e.nielsIdentity(addr);
+        e.loadCached({ X: 0n, Y: 1n, Z: 1n, T: 0n }, addr);
         return;
       }
-      e.decodedToNiels(addr);
+      e.decodedToCached(addr);
     },
     (i, addr) => e.writeBytes(scalars.subarray(32 * i, 32 * i + 32), addr),
-    true,
   );
   return bad >= 0 ? bad : sum;
 }

@@ -61,11 +61,6 @@ export interface EdwardsOps {
    * over n cached points with i32 digits in [−half, half], by buckets (Pippenger 1980).
    */
   msmWindow: number;
-  /**
-   * msmWindowNiels(acc, buckets, half, points, digits, n, bits): as msmWindow over affine
-   * Niels points (Z = 1, e.g. just decoded), one multiplication fewer per bucket addition.
-   */
-  msmWindowNiels: number;
 }
 
 /** A function body that calls functions with i32 address arguments. */
@@ -134,7 +129,6 @@ export function addEdwardsOps(
     fixedMul: m.declare("ge_fixed_mul", [I32, I32, I32, I32, I32]),
     varMul: m.declare("ge_var_mul", [I32, I32, I32, I32]),
     msmWindow: m.declare("ge_msm_window", [I32, I32, I32, I32, I32, I32, I32]),
-    msmWindowNiels: m.declare("ge_msm_window_niels", [I32, I32, I32, I32, I32, I32, I32]),
   };
   const tmp = (k: number) => at + k * FE_BYTES; // field temporaries 0..11
   const tA = tmp(0), tB = tmp(1), tC = tmp(2), tD = tmp(3), tE = tmp(4);
@@ -272,13 +266,7 @@ export function addEdwardsOps(
     m.define(ops.varMul, [[4, I32], [1, I64]], e.code);
   }
   // msmWindow(acc=0, buckets=1, half=2, points=3, digits=4, n=5, bits=6); locals 7 i, 8 d, 9 b.
-  // The Niels variant reads NIELS_BYTES per point and adds with madd/msub (madd-2008-hwcd-3).
-  for (
-    const [index, stride, add, sub] of [
-      [ops.msmWindow, POINT_BYTES, ops.addCached, ops.subCached],
-      [ops.msmWindowNiels, NIELS_BYTES, ops.madd, ops.msub],
-    ] as const
-  ) {
+  {
     const e = new Emitter();
     const I = 7, DIGIT = 8, BUCKET = 9;
     // acc = 2^bits·acc
@@ -307,13 +295,13 @@ export function addEdwardsOps(
     );
     e.i32(1).op(OP.i32Sub).i32(POINT_BYTES).op(OP.i32Mul).get(1).op(OP.i32Add).set(BUCKET);
     const bucketAdd = (fn: number) => {
-      e.get(BUCKET).get(BUCKET).get(3).get(I).i32(stride).op(OP.i32Mul, OP.i32Add);
+      e.get(BUCKET).get(BUCKET).get(3).get(I).i32(POINT_BYTES).op(OP.i32Mul, OP.i32Add);
       e.op(OP.call, ...unsignedLeb(fn));
     };
     e.get(DIGIT).i32(0).op(OP.i32LtS, OP.if, 0x40);
-    bucketAdd(sub);
+    bucketAdd(ops.subCached);
     e.op(OP.else);
-    bucketAdd(add);
+    bucketAdd(ops.addCached);
     e.op(OP.end, OP.end);
     e.get(I).i32(1).op(OP.i32Add).set(I).op(OP.br, 0, OP.end, OP.end);
     // running sums from the top bucket: run += bucket_k; acc += run.
@@ -327,7 +315,7 @@ export function addEdwardsOps(
     e.call(ops.addCached, runAt, runAt, cachedTmp);
     e.call(ops.toCached, cachedTmp, runAt).call(ops.addCached, [0, 0], [0, 0], cachedTmp);
     e.op(OP.br, 0, OP.end, OP.end);
-    m.define(index, [[3, I32]], e.code);
+    m.define(ops.msmWindow, [[3, I32]], e.code);
   }
   return ops;
 }
