@@ -15,7 +15,6 @@ import {
   encodePoint,
   multiplyPoint,
   multiScalarMul,
-  multiScalarMulEncoded,
   type Point,
   unpackPoints,
   unpackScalars,
@@ -81,10 +80,6 @@ export function createShareChunk(args: Uint8Array[]): Uint8Array[] {
  */
 export function combineShareChunk(args: Uint8Array[]): Uint8Array[] {
   const { width, start } = readHeader(arg(args, 0));
-  // Fast path: both sums straight from the encodings, decoded in WebAssembly memory without
-  // point objects; a bad element (or no WebAssembly) takes the path below, which names it.
-  const fast = combineEncoded(arg(args, 1), arg(args, 2), arg(args, 3));
-  if (fast !== undefined) return fast;
   try {
     const rho = unpackScalars(arg(args, 3), "rho");
     const c1 = c1Points(arg(args, 1), { width, start });
@@ -101,30 +96,6 @@ export function combineShareChunk(args: Uint8Array[]): Uint8Array[] {
     }
     throw error;
   }
-}
-
-/** Σ ρ·c1 and Σ ρ·d by {@linkcode multiScalarMulEncoded}, or undefined to take the slow path. */
-function combineEncoded(
-  ciphertexts: Uint8Array,
-  shares: Uint8Array,
-  rho: Uint8Array,
-): Uint8Array[] | undefined {
-  const n = ciphertexts.length / (2 * ELEMENT_BYTES);
-  if (!Number.isInteger(n) || rho.length !== n * ELEMENT_BYTES) return undefined;
-  if (shares.length !== 0 && shares.length !== n * ELEMENT_BYTES) return undefined;
-  const c1 = new Uint8Array(n * ELEMENT_BYTES);
-  for (let e = 0; e < n; e++) {
-    c1.set(
-      ciphertexts.subarray(2 * e * ELEMENT_BYTES, (2 * e + 1) * ELEMENT_BYTES),
-      e * ELEMENT_BYTES,
-    );
-  }
-  const c = multiScalarMulEncoded(c1, rho);
-  if (typeof c !== "object") return undefined;
-  if (shares.length === 0) return [encodePoint(c), new Uint8Array(0)];
-  const d = multiScalarMulEncoded(shares, rho);
-  if (typeof d !== "object") return undefined;
-  return [encodePoint(c), encodePoint(d)];
 }
 
 registerWorkerTask(SHARE_BATCH_CREATE_TASK, createShareChunk);
