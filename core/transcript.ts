@@ -11,18 +11,13 @@
  * @module
  */
 
-import { sha512 } from "@noble/hashes/sha2.js";
+import { createSha512, expandSha512, type Sha512Hash } from "./sha512_wasm.ts";
 
 const DOMAIN = "panoramix/transcript/v1";
 const encoder = new TextEncoder();
 
-type Sha512State = ReturnType<typeof sha512.create>;
-
-function u32be(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
-}
+// SHA-512 with its compression in WebAssembly where available (./sha512_wasm.ts, same bytes).
+type Sha512State = Sha512Hash;
 
 const SCRATCH = new Uint8Array(1024);
 const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
@@ -68,7 +63,7 @@ export class Transcript {
    * @param protocol protocol label with its version, e.g. "panoramix/reencrypt/shuffle/v1"
    */
   constructor(protocol: string) {
-    this.#state = sha512.create();
+    this.#state = createSha512();
     this.#frame("domain", encoder.encode(DOMAIN));
     this.#frame("protocol", encoder.encode(protocol));
   }
@@ -139,15 +134,8 @@ export class Transcript {
     const fork = this.#state.clone();
     fork.update(labelHeader(`challenge:${label}`));
     const seed = fork.digest();
-    const out = new Uint8Array(length);
-    if (length <= 64) {
-      out.set(seed.subarray(0, length));
-    } else {
-      for (let counter = 0, offset = 0; offset < length; counter++, offset += 64) {
-        const block = sha512.create().update(seed).update(u32be(counter)).digest();
-        out.set(block.subarray(0, Math.min(64, length - offset)), offset);
-      }
-    }
+    // Beyond one digest: SHA-512(seed ‖ u32be(counter)) blocks (compressed in WebAssembly).
+    const out = length <= 64 ? seed.slice(0, length) : expandSha512(seed, length);
     this.#frame(`challenge:${label}`, out);
     return out;
   }

@@ -26,6 +26,7 @@ import {
   type ShuffleProof,
   type ShuffleStatement,
   verifyShuffle,
+  verifyShuffleChain,
 } from "./shuffle_proof.ts";
 
 /** One mixer's contribution. */
@@ -152,6 +153,16 @@ export async function verifyCascade(
   let current: readonly Ciphertext[] = transcript.inputs;
   const k = transcript.steps.length;
   if (k === 0) throw new VerificationError("Cascade transcript has no steps");
+  // All steps at once (one joint equation); step by step only to name a failure.
+  const context = transcript.context === undefined ? {} : { context: transcript.context };
+  const chained = await verifyShuffleChain(
+    { publicKey: transcript.publicKey, inputs: current, steps: transcript.steps, ...context },
+    options.workers === undefined ? {} : { workers: options.workers },
+  );
+  if (chained) {
+    options.onProgress?.({ phase: "verify cascade", done: k, total: k });
+    return;
+  }
   for (let m = 0; m < k; m++) {
     const step = transcript.steps[m]!;
     await verifyStep(

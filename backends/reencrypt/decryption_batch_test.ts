@@ -12,7 +12,7 @@ import {
   verifyPackedDecryptionShareBatch,
 } from "./decryption_batch.ts";
 import { simulateDkg } from "./dkg.ts";
-import { type Ciphertext, encrypt, reencrypt } from "./elgamal.ts";
+import { Ciphertext, encrypt, reencrypt } from "./elgamal.ts";
 import { decodeInteger, encodeInteger } from "./encoding.ts";
 import { BASE_POINT, modL, packPoints } from "./group.ts";
 import { assertRejectsWith } from "./test_helpers_test.ts";
@@ -255,5 +255,31 @@ Deno.test("share batches report progress per chunk up to the batch size", async 
     assert.deepEqual(made, [...made].sort((a, b) => a - b));
     if (workers === 2) assert.ok(made.length >= 2, `reports ${made}`);
   }
+  closeWorkerPool();
+});
+
+Deno.test("the sums taken straight from the encodings name a bad element of the last chunk, and reject a wrong one", async () => {
+  const packed = await createPackedDecryptionShareBatch(secretShares[1]!, cts, { workers: 2 });
+  const verify = (batch: typeof packed, ciphertexts = cts) =>
+    verifyPackedDecryptionShareBatch(batch, { ciphertexts, verificationKey: vk(2), workers: 2 });
+  await verify(packed);
+  const last = cts.length * 2 - 1; // the last element's share (width 2)
+  // Not an encoding: named as the slow path names it.
+  const bad = { ...packed, shares: packed.shares.slice() };
+  bad.shares.fill(0xff, 32 * last, 32 * last + 32);
+  await assertRejectsWith(() => verify(bad), VerificationError, new RegExp(`share\\[${last}\\]`));
+  // A valid element, but not the share: the batch proof fails.
+  const wrong = { ...packed, shares: packed.shares.slice() };
+  wrong.shares.set(packed.shares.subarray(0, 32), 32 * last);
+  await assertRejectsWith(() => verify(wrong), VerificationError, /trustee 2 is invalid/);
+  // A ciphertext's c1 that is not an encoding, in the last ciphertext.
+  const bytes = cts.at(-1)!.bytes.slice();
+  bytes.fill(0xff, 64, 96); // element 1's c1
+  const tampered = [...cts.slice(0, -1), Ciphertext.unchecked(bytes, "tampered")];
+  await assertRejectsWith(
+    () => verify(packed, tampered),
+    VerificationError,
+    new RegExp(`ciphertext ${cts.length - 1}\\.c1\\[1\\]`),
+  );
   closeWorkerPool();
 });

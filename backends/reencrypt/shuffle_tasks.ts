@@ -41,6 +41,8 @@ export const PROVE_PHASE1_TASK = "reencrypt/shuffle-prove-1";
 export const PROVE_PHASE2_TASK = "reencrypt/shuffle-prove-2";
 /** Task: one chunk of the batched verification multi-exponentiation. */
 export const VERIFY_TASK = "reencrypt/shuffle-verify";
+/** Task: one chunk of the joint equation of a chain of shuffle proofs (a mix cascade). */
+export const VERIFY_CHAIN_TASK = "reencrypt/shuffle-verify-chain";
 /** Task: encodings of the generators hᵢ of a range of positions. */
 export const GENERATORS_TASK = "reencrypt/shuffle-generators";
 
@@ -220,12 +222,51 @@ export function verifyChunk(args: Uint8Array[]): Uint8Array[] {
   }
 }
 
-function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
-  const { width: w, start, count } = readHeader(arg(args, 0));
-  const uWide = arg(args, 6), deltaBytes = arg(args, 9), next = arg(args, 10);
-  const sPrime = unpackScalars(arg(args, 7), `permutation responses from ${start}`);
-  const sHat = unpackScalars(arg(args, 8), `chain responses from ${start}`);
-  const globals = unpackScalars(arg(args, 11), "challenge and weights");
+/** The coefficients of one chunk of one shuffle proof's batched equation. */
+export interface ShuffleChunkCoefficients {
+  /** Per input element (c1 then c2, element-major per ciphertext). */
+  coefIn: bigint[];
+  /** Per output element (same order). */
+  coefOut: bigint[];
+  /** Per permutation commitment cᵢ. */
+  coefC: bigint[];
+  /** Per chain commitment ĉᵢ. */
+  coefChain: bigint[];
+  /** Per chain proof commitment t̂ᵢ: −δᵢ. */
+  coefT: bigint[];
+  /** Per generator hᵢ. */
+  coefH: bigint[];
+  /** Σ δᵢ·ŝᵢ over the chunk (not reduced). */
+  deltaSHat: bigint;
+  /** ∏ uᵢ over the chunk (mod ℓ). */
+  uProd: bigint;
+}
+
+/**
+ * The coefficients of one chunk of the batched verification equation of a shuffle proof
+ * (Haenni et al. Alg. 8.5, all equations weighted at random): see {@linkcode verifyChunk}
+ * for the byte arguments.
+ *
+ * @param chunk width, start, count and the chunk's byte arguments
+ * @returns the coefficients and the chunk's Σ δᵢ·ŝᵢ and ∏ uᵢ
+ * @throws {InvalidInputError} on wrong sizes or a non-canonical response
+ */
+export function shuffleChunkCoefficients(chunk: {
+  width: number;
+  start: number;
+  count: number;
+  uWide: Uint8Array;
+  sPrime: Uint8Array;
+  sHat: Uint8Array;
+  delta: Uint8Array;
+  next: Uint8Array;
+  globals: Uint8Array;
+}): ShuffleChunkCoefficients {
+  const { width: w, start, count, uWide, next } = chunk;
+  const deltaBytes = chunk.delta;
+  const sPrime = unpackScalars(chunk.sPrime, `permutation responses from ${start}`);
+  const sHat = unpackScalars(chunk.sHat, `chain responses from ${start}`);
+  const globals = unpackScalars(chunk.globals, "challenge and weights");
   if (
     sPrime.length !== count || sHat.length !== count || uWide.length !== 64 * count ||
     deltaBytes.length !== 16 * count || globals.length !== 4 + 2 * w ||
@@ -269,6 +310,23 @@ function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
     coefT.push(modL(-di));
     di = dNext;
   }
+  return { coefIn, coefOut, coefC, coefChain, coefT, coefH, deltaSHat, uProd };
+}
+
+function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
+  const { width: w, start, count } = readHeader(arg(args, 0));
+  const { coefIn, coefOut, coefC, coefChain, coefT, coefH, deltaSHat, uProd } =
+    shuffleChunkCoefficients({
+      width: w,
+      start,
+      count,
+      uWide: arg(args, 6),
+      sPrime: arg(args, 7),
+      sHat: arg(args, 8),
+      delta: arg(args, 9),
+      next: arg(args, 10),
+      globals: arg(args, 11),
+    });
   const generatorBytes = arg(args, 12);
   if (generatorBytes.length !== 32 * count) {
     throw new InvalidInputError("Shuffle verification chunk has the wrong generators");
@@ -293,9 +351,103 @@ function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
   return [multiScalarMul(points, scalars).toBytes(), ...sums];
 }
 
+/**
+ * One chunk of the joint equation of a chain of M shuffle proofs, where proof m's outputs
+ * are proof m+1's inputs (a mix cascade; see shuffle_proof.ts `verifyShuffleChain`): each
+ * proof's equation is weighted as in {@linkcode verifyChunk}, and all are summed, so a
+ * ciphertext between two mixers is decoded once (not as one mixer's output and again as the
+ * next one's input) and every generator hᵢ once for all proofs.
+ * Args: header (width, start, count); M (u32be); the M+1 lists L₀..L_M of the chunk's
+ * ciphertexts (count·64w each; L₀ the first proof's inputs, L_m proof m's outputs); for each
+ * proof the nine arguments 3–11 of {@linkcode verifyChunk}; the encodings of
+ * h_{start+1}..h_{start+count}.
+ * Result: the partial sum (identity allowed), then per proof Σ δᵢ·ŝᵢ and ∏ uᵢ (scalars).
+ *
+ * @param args see above
+ * @returns see above
+ * @throws {VerificationError} when an element or a response is malformed (the caller then
+ *   verifies the proofs one by one to name it)
+ */
+export function verifyChainChunk(args: Uint8Array[]): Uint8Array[] {
+  try {
+    return verifyChainChunkTerms(args);
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw new VerificationError(`Shuffle chain rejected: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function verifyChainChunkTerms(args: Uint8Array[]): Uint8Array[] {
+  const { width: w, start, count } = readHeader(arg(args, 0));
+  const stepsBytes = arg(args, 1);
+  if (stepsBytes.length !== 4) throw new InvalidInputError("Shuffle chain chunk has no count");
+  const steps = new DataView(stepsBytes.buffer, stepsBytes.byteOffset, 4).getUint32(0);
+  if (steps < 1 || args.length !== 2 + (steps + 1) + 9 * steps + 1) {
+    throw new InvalidInputError("Shuffle chain chunk has the wrong number of arguments");
+  }
+  const listBytes = count * 2 * w * ELEMENT_BYTES;
+  const lists = Array.from({ length: steps + 1 }, (_, j) => arg(args, 2 + j));
+  if (lists.some((l) => l.length !== listBytes)) {
+    throw new InvalidInputError("Shuffle chain chunk has the wrong ciphertext sizes");
+  }
+  const generatorBytes = arg(args, args.length - 1);
+  if (generatorBytes.length !== 32 * count) {
+    throw new InvalidInputError("Shuffle chain chunk has the wrong generators");
+  }
+  const points: Uint8Array[] = [], scalars: bigint[][] = [];
+  const sums: Uint8Array[] = [];
+  let between: bigint[] | undefined; // proof m−1's output coefficients, to add to proof m's input ones
+  let coefH: bigint[] | undefined;
+  for (let m = 0; m < steps; m++) {
+    const at = 2 + (steps + 1) + 9 * m;
+    const [c, chain, tHat] = [arg(args, at), arg(args, at + 1), arg(args, at + 2)];
+    if (c.length !== 32 * count || chain.length !== 32 * count || tHat.length !== 32 * count) {
+      throw new InvalidInputError("Shuffle chain chunk has the wrong commitment sizes");
+    }
+    const co = shuffleChunkCoefficients({
+      width: w,
+      start,
+      count,
+      uWide: arg(args, at + 3),
+      sPrime: arg(args, at + 4),
+      sHat: arg(args, at + 5),
+      delta: arg(args, at + 6),
+      next: arg(args, at + 7),
+      globals: arg(args, at + 8),
+    });
+    // L_m is proof m−1's output and proof m's input: one point, the two coefficients summed.
+    points.push(lists[m]!);
+    scalars.push(between === undefined ? co.coefIn : addScalars(between, co.coefIn));
+    between = co.coefOut;
+    points.push(c, chain, tHat);
+    scalars.push(co.coefC, co.coefChain, co.coefT);
+    coefH = coefH === undefined ? co.coefH : addScalars(coefH, co.coefH);
+    sums.push(encodeScalar(co.deltaSHat), encodeScalar(co.uProd));
+  }
+  points.push(lists[steps]!, generatorBytes);
+  scalars.push(between!, coefH!);
+  const pointBytes = concatBytes(...points);
+  const direct = multiScalarMulEncoded(pointBytes, concatBytes(...scalars.map(packScalars)));
+  if (typeof direct === "object") return [encodePoint(direct), ...sums];
+  if (typeof direct === "number") {
+    throw new InvalidInputError(`Shuffle chain chunk from ${start}: element ${direct} is invalid`);
+  }
+  // No WebAssembly: decode them all (a bad element throws).
+  const decoded = unpackPoints(pointBytes, `shuffle chain elements from ${start}`);
+  return [multiScalarMul(decoded, scalars.flat()).toBytes(), ...sums];
+}
+
+/** (aᵢ + bᵢ) mod ℓ. */
+function addScalars(a: readonly bigint[], b: readonly bigint[]): bigint[] {
+  return a.map((x, i) => modL(x + b[i]!));
+}
+
 registerWorkerTask(PROVE_PHASE1_TASK, provePhase1);
 registerWorkerTask(PROVE_PHASE2_TASK, provePhase2);
 registerWorkerTask(VERIFY_TASK, verifyChunk);
+registerWorkerTask(VERIFY_CHAIN_TASK, verifyChainChunk);
 registerWorkerTask(GENERATORS_TASK, (args) => {
   const { start, count } = readHeader(arg(args, 0));
   return [deriveGeneratorBytes(start + 1, count)];

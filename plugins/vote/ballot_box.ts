@@ -22,6 +22,7 @@ import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { readArray, readBytes } from "../../core/fields.ts";
 import { InvalidInputError, ReplayError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
+import { splitRange } from "../../core/worker_pool.ts";
 import type { Ciphertext } from "../../backends/reencrypt/mod.ts";
 import { electionBallotLayout } from "./answers.ts";
 import {
@@ -62,6 +63,11 @@ export interface CastManyOptions {
    * each receipt until it is read (a verifier replaying a published box reads none).
    */
   receipts?: boolean;
+  /**
+   * Ballots per batch (default 8,192): the rules are applied to one batch while the proofs
+   * of the next two are checked on the workers.
+   */
+  batch?: number;
 }
 
 /** Outcome of one ballot of {@linkcode ElectionBallotBox.castMany}. */
@@ -246,30 +252,79 @@ export class ElectionBallotBox {
     ballots: readonly ElectionBallot[],
     options: CastManyOptions = {},
   ): Promise<CastOutcome[]> {
-    const { verdicts, receipts } = await verifyBallotProofs(this.#election, ballots, options);
+    // In batches: the proofs of the next two batches are checked on the workers while this
+    // thread applies the rules to the current one (issue 17: the rules are serial, and would
+    // otherwise leave the workers idle at the end).
+    const batch = Math.max(1, Math.floor(options.batch ?? CAST_BATCH));
+    const parts = splitRange(ballots.length, Math.ceil(ballots.length / batch));
+    // Ballots whose proofs are checked, per batch: progress is their sum (batches overlap).
+    const checked = parts.map(() => 0);
+    const report = (p: number, done: number) => {
+      if (checked[p] === done) return;
+      checked[p] = done;
+      options.onProgress?.({
+        phase: "verify ballot proofs",
+        done: checked.reduce((a, b) => a + b, 0),
+        total: ballots.length,
+      });
+    };
+    const start = (p: number) => {
+      const [lo, hi] = parts[p]!;
+      // The malformed ballots (not sent to the workers) count once their batch is done.
+      return verifyBallotProofs(
+        this.#election,
+        ballots.slice(lo, hi),
+        options,
+        (done, of) => report(p, done === of ? hi - lo : done),
+      );
+    };
+    const running = parts.slice(0, 2).map((_, p) => start(p));
     const outcomes: CastOutcome[] = [];
-    ballots.forEach((ballot, i) => {
-      try {
-        const proofValid = verdicts[i] === VOTE_ITEM_OK;
-        const receipt = options.receipts === false ? "defer" : proofValid ? receipts[i] : undefined;
-        outcomes.push({
-          ok: true,
-          result: this.#admit(
-            ballot,
-            receipt === undefined
-              ? { proofValid, shapeChecked: proofValid }
-              : { proofValid, receipt, shapeChecked: proofValid },
-          ),
-        });
-      } catch (error) {
-        if (!(error instanceof Error) || !("code" in error)) throw error;
-        outcomes.push({ ok: false, error });
+    try {
+      for (let p = 0; p < parts.length; p++) {
+        const { verdicts, receipts } = await running[p]!;
+        report(p, parts[p]![1] - parts[p]![0]); // a batch of malformed ballots only
+        if (p + 2 < parts.length) running.push(start(p + 2));
+        const [lo, hi] = parts[p]!;
+        for (let i = lo; i < hi; i++) {
+          outcomes.push(
+            this.#castChecked(ballots[i]!, verdicts[i - lo]!, receipts[i - lo], options),
+          );
+          if ((i + 1) % 5000 === 0 || i + 1 === ballots.length) {
+            options.onProgress?.({ phase: "cast", done: i + 1, total: ballots.length });
+          }
+        }
       }
-      if ((i + 1) % 5000 === 0 || i + 1 === ballots.length) {
-        options.onProgress?.({ phase: "cast", done: i + 1, total: ballots.length });
-      }
-    });
+    } finally {
+      // Nothing left running behind an unexpected error.
+      await Promise.allSettled(running);
+    }
     return outcomes;
+  }
+
+  /** Rules 1–6 for a ballot whose proof verdict is known, as an outcome. */
+  #castChecked(
+    ballot: ElectionBallot,
+    verdict: number,
+    batchReceipt: Uint8Array | undefined,
+    options: CastManyOptions,
+  ): CastOutcome {
+    try {
+      const proofValid = verdict === VOTE_ITEM_OK;
+      const receipt = options.receipts === false ? "defer" : proofValid ? batchReceipt : undefined;
+      return {
+        ok: true,
+        result: this.#admit(
+          ballot,
+          receipt === undefined
+            ? { proofValid, shapeChecked: proofValid }
+            : { proofValid, receipt, shapeChecked: proofValid },
+        ),
+      };
+    } catch (error) {
+      if (!(error instanceof Error) || !("code" in error)) throw error;
+      return { ok: false, error };
+    }
   }
 
   /**
@@ -295,10 +350,14 @@ export class ElectionBallotBox {
   }
 }
 
+/** Ballots per batch of {@linkcode ElectionBallotBox.castMany}. */
+const CAST_BATCH = 8192;
+
 async function verifyBallotProofs(
   election: ElectionPublicInfo,
   ballots: readonly ElectionBallot[],
   options: CastManyOptions,
+  onChecked: (done: number, total: number) => void,
 ): Promise<{ verdicts: Uint8Array; receipts: (Uint8Array | undefined)[] }> {
   // Malformed or foreign ballots are left to the rules (their verdict is re-checked).
   const picked: number[] = [];
@@ -319,7 +378,7 @@ async function verifyBallotProofs(
     receipts: options.receipts ?? true,
   }, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
-    onChunk: (done, total) => options.onProgress?.({ phase: "verify ballot proofs", done, total }),
+    onChunk: (done, total) => onChecked(done, total),
   });
   const verdicts = new Uint8Array(ballots.length).fill(VOTE_ITEM_INVALID);
   const receipts: (Uint8Array | undefined)[] = ballots.map(() => undefined);

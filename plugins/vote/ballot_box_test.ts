@@ -199,3 +199,49 @@ Deno.test("ballot box: deferred receipts; replay needs the exact ballot, a chang
   assert.deepEqual(box.receipts, [ballotReceipt(a), ballotReceipt(b)]);
   assert.ok(outcomes[1]!.ok && outcomes[1]!.result.receipt.join() === ballotReceipt(b).join());
 });
+
+Deno.test("ballot box: castMany in small batches gives the same outcomes (bad proofs, replays and re-votes across batches)", async () => {
+  const e = setup("last", "box-batches");
+  const ballots = Array.from({ length: 13 }, (_, i) => cast(e, `voter-${i % 9}`, i % 3));
+  const b5 = ballots[5]!;
+  ballots[5] = { ...b5, proof: { ...b5.proof, responses: b5.proof.responses.map((z) => z + 1n) } };
+  ballots.push(ballots[2]!); // a replay of a ballot of the first batch, in the last one
+  ballots.push(ballots[12]!); // a replay within the last batch
+  const one = new ElectionBallotBox(e);
+  const expected = ballots.map((b) => {
+    try {
+      const r = one.cast(b);
+      return r.supersedes === undefined ? "ok" : `ok>${r.supersedes}`;
+    } catch (error) {
+      return (error as Error).constructor.name;
+    }
+  });
+  assert.ok(expected.includes("ReplayError") && expected.includes("VerificationError"));
+  assert.ok(expected.some((x) => x.startsWith("ok>"))); // re-votes across batches
+  for (const workers of [1, 2]) {
+    for (const batch of [1, 4, 5, 100]) {
+      const seen: number[] = [];
+      const box = new ElectionBallotBox(e);
+      const outcomes = await box.castMany(ballots, {
+        workers,
+        batch,
+        onProgress: (p) => {
+          if (p.phase === "verify ballot proofs") seen.push(p.done);
+        },
+      });
+      assert.deepEqual(
+        outcomes.map((o) =>
+          o.ok
+            ? o.result.supersedes === undefined ? "ok" : `ok>${o.result.supersedes}`
+            : o.error.constructor.name
+        ),
+        expected,
+        `workers ${workers}, batch ${batch}`,
+      );
+      assert.deepEqual(box.close().map((c) => c.bytes), one.close().map((c) => c.bytes));
+      // Progress over the overlapping batches: rising, and complete exactly once.
+      assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+      assert.equal(seen.filter((d) => d === ballots.length).length, 1, JSON.stringify(seen));
+    }
+  }
+});

@@ -239,15 +239,19 @@ export async function tallyElection(
   }
   // One batched Chaum–Pedersen check per trustee (backend, two MSMs on the workers).
   if (verify) {
-    for (const post of options.decryption) {
-      await verifyTrusteeShares(election, {
-        key: options.key,
-        ciphertexts: options.ciphertexts,
-        post,
-        ...workers,
-        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      });
-    }
+    // All trustees at once on the worker pool; the first failing one in order is reported.
+    const outcomes = await Promise.allSettled(
+      options.decryption.map((post) =>
+        verifyTrusteeShares(election, {
+          key: options.key,
+          ciphertexts: options.ciphertexts,
+          post,
+          ...workers,
+          ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        })
+      ),
+    );
+    for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
   }
   // Lagrange combination at 0 over the participating trustees, on the workers (backend).
   const { plaintexts, verdicts, answers: decoded } = await voteCombineDecryptionShares(
@@ -446,24 +450,27 @@ export async function runLocalElection(
   const final = mixes[mixes.length - 1]!.outputs;
   const decrypting = options.decryptingTrustees ??
     Array.from({ length: definition.threshold }, (_, i) => i + 1);
-  const decryption: ElectionDecryption[] = [];
-  for (const j of decrypting) {
+  const keys = decrypting.map((j) => {
     const key = ceremony.trusteeKeys[j - 1];
     if (key === undefined) throw new InvalidInputError(`Trustee '${j}' is not in this election`);
-    decryption.push(
-      await decryptElectionShares(key, {
-        ...options,
-        ciphertexts: final,
-        fingerprint,
-        ...(options.trusteeIdentities?.[j - 1] === undefined ? {} : {
-          sign: {
-            election: { definition, fingerprint },
-            identity: options.trusteeIdentities[j - 1]!,
-          },
-        }),
+    return key;
+  });
+  // The trustees decrypt at once, as they would on their own machines: their chunks share
+  // the worker pool, so no worker idles at the end of one trustee's batch (issue 17).
+  const decryption: ElectionDecryption[] = await Promise.all(keys.map((key, t) => {
+    const j = decrypting[t]!;
+    return decryptElectionShares(key, {
+      ...options,
+      ciphertexts: final,
+      fingerprint,
+      ...(options.trusteeIdentities?.[j - 1] === undefined ? {} : {
+        sign: {
+          election: { definition, fingerprint },
+          identity: options.trusteeIdentities[j - 1]!,
+        },
       }),
-    );
-  }
+    });
+  }));
   phase("decrypt");
   const results = await tallyElection(election, {
     key: ceremony.key,

@@ -20,8 +20,8 @@
 
 import { constantTimeEqual } from "../../core/bytes.ts";
 import { VerificationError } from "../../core/errors.ts";
-import type { ProgressReporter } from "../../core/mixer.ts";
-import { ELEMENT_BYTES, verifyShuffle } from "../../backends/reencrypt/mod.ts";
+import type { ProgressEvent, ProgressReporter } from "../../core/mixer.ts";
+import { ELEMENT_BYTES, verifyShuffle, verifyShuffleChain } from "../../backends/reencrypt/mod.ts";
 import type { ElectionPublicInfo } from "./ballot.ts";
 import { replayBallotBox } from "./ballot_box.ts";
 import { verifyElectionKey } from "./ceremony.ts";
@@ -57,6 +57,12 @@ export interface VerifyElectionOptions {
   onProgress?: ProgressReporter;
   /** Voter roll the ballots must come from (default: not checked). */
   voters?: Iterable<string>;
+}
+
+/** A settled step's value, or its error thrown (in the order the caller reads them). */
+function outcomeOf<T>(outcome: PromiseSettledResult<T>): T {
+  if (outcome.status === "rejected") throw outcome.reason;
+  return outcome.value;
 }
 
 function fail(message: string, cause?: unknown): never {
@@ -111,12 +117,87 @@ export async function verifyElection(
   };
   progress("key ceremony", 1, 1);
 
+  // Steps 3, 5, 6 and 7 are independent: they start together on the worker pool (issue 17:
+  // no worker idles at a step's end, and this thread's hashing overlaps the workers), and
+  // their outcomes are read below in this order, so the first failing step is named as when
+  // they ran one after another. Each starts only once the checks that precede it in order and
+  // can be made now (counts, sizes) have passed; all are settled before anything is thrown.
+  const mixesValid = transcript.mixes.length === definition.mixers.length;
+  const last = mixesValid ? transcript.mixes.at(-1)?.outputs ?? transcript.mixInput : [];
+  const sharesShaped = mixesValid &&
+    new Set(transcript.decryption.map((d) => d.trustee)).size === transcript.decryption.length &&
+    transcript.decryption.length >= definition.threshold &&
+    transcript.decryption.every((post) =>
+      post.trustee >= 1 && post.trustee <= definition.trustees.length &&
+      post.shares.length === last.length
+    );
+  const plaintextBytes = ELEMENT_BYTES * (last[0]?.width ?? 1);
+  const plaintextsShaped = sharesShaped && transcript.plaintexts.length === last.length &&
+    transcript.plaintexts.every((p) => p.length === plaintextBytes);
+
+  // Progress in the order of the steps, as when they ran one after another (a page marks each
+  // step passed as the next one reports): the box's events as they come, the joint shuffle
+  // check's chunks as phase "shuffle proofs" (a phase of its own), and the events of the later
+  // steps queued until the steps before them are read below.
+  const queues = transcript.decryption.map(() => [] as ProgressEvent[]);
+  const checkQueue: ProgressEvent[] = [];
+  const flush = (queue: ProgressEvent[]) => {
+    for (const e of queue.splice(0)) options.onProgress?.(e);
+  };
+
   // 3. Ballot box: every ballot accepted in order, every proof valid.
-  const box = await replayBallotBox(election, transcript.ballots, {
+  const boxRun = replayBallotBox(election, transcript.ballots, {
     ...(options.voters === undefined ? {} : { voters: options.voters }),
     ...workers,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  // 5. All the shuffle proofs at once (backend: one joint equation, each ciphertext between
+  // two mixers decoded once); only when that fails, mixer by mixer to name the first failure.
+  const labelled = mixesValid &&
+    transcript.mixes.every((mix, m) => mix.mixer === definition.mixers[m]);
+  const chainRun = labelled
+    ? verifyShuffleChain({
+      publicKey: election.publicKey,
+      inputs: transcript.mixInput,
+      steps: transcript.mixes,
+      context: election.fingerprint,
+    }, {
+      ...workers,
+      onProgress: (e) => progress("shuffle proofs", e.done, e.total),
+    })
+    : Promise.resolve(false);
+  // 6. Every trustee's batched Chaum–Pedersen proof (backend, two MSMs on the workers).
+  const shareRuns = sharesShaped
+    ? transcript.decryption.map((post, t) =>
+      verifyTrusteeShares(election, {
+        key: transcript.key,
+        ciphertexts: last,
+        post,
+        ...workers,
+        onProgress: (e) => queues[t]!.push(e),
+      })
+    )
+    : [];
+  // 7. The published plaintexts against the shares, without recombining them.
+  const checkRun = plaintextsShaped
+    ? voteCheckPlaintexts(
+      transcript.decryption.map((d) => ({ trustee: d.trustee, shares: d.shares })),
+      {
+        ciphertexts: last,
+        plaintexts: transcript.plaintexts,
+        definition, // the workers decode the answers too
+        ...workers,
+        onChunk: (done, total) => checkQueue.push({ phase: "check plaintexts", done, total }),
+      },
+    )
+    : undefined;
+  const [boxOutcome, chainOutcome, checkOutcome, ...shareOutcomes] = await Promise.allSettled([
+    boxRun,
+    chainRun,
+    checkRun,
+    ...shareRuns,
+  ]);
+  const box = outcomeOf(boxOutcome!);
 
   // 4. Cleansing.
   const counted = box.close();
@@ -135,13 +216,20 @@ export async function verifyElection(
   }
 
   // 5. Mixes.
-  if (transcript.mixes.length !== definition.mixers.length) {
+  if (!mixesValid) {
     fail(
       `Mixing: the election defines ${definition.mixers.length} mixers, the transcript holds ${transcript.mixes.length} mixes`,
     );
   }
   let current = transcript.mixInput;
-  for (let m = 0; m < transcript.mixes.length; m++) {
+  const chained = outcomeOf(chainOutcome!);
+  if (chained) {
+    current = last;
+    for (let m = 1; m <= transcript.mixes.length; m++) {
+      progress("mixes", m, transcript.mixes.length);
+    }
+  }
+  for (let m = 0; m < transcript.mixes.length && !chained; m++) {
     const mix = transcript.mixes[m]!;
     const label = `Mixer ${m + 1} (${definition.mixers[m]})`;
     if (mix.mixer !== definition.mixers[m]) {
@@ -189,38 +277,22 @@ export async function verifyElection(
       );
     }
   }
+  shareOutcomes.forEach((outcome, t) => {
+    outcomeOf(outcome);
+    flush(queues[t]!);
+  });
 
-  // 6. Every trustee's batched Chaum–Pedersen proof (backend, two MSMs on the workers).
-  for (const post of transcript.decryption) {
-    await verifyTrusteeShares(election, {
-      key: transcript.key,
-      ciphertexts: current,
-      post,
-      ...workers,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-  }
-
-  // 7. The published plaintexts against the verified shares, without recombining them.
+  // 7. Plaintexts.
   if (transcript.plaintexts.length !== current.length) {
     fail(`Plaintexts: ${transcript.plaintexts.length} published for ${current.length} ciphertexts`);
   }
-  const plaintextBytes = ELEMENT_BYTES * (current[0]?.width ?? 1);
   transcript.plaintexts.forEach((p, i) => {
     if (p.length !== plaintextBytes) {
       fail(`Plaintext ${i + 1}: ${p.length} bytes, expected ${plaintextBytes}`);
     }
   });
-  const checked = await voteCheckPlaintexts(
-    transcript.decryption.map((d) => ({ trustee: d.trustee, shares: d.shares })),
-    {
-      ciphertexts: current,
-      plaintexts: transcript.plaintexts,
-      definition, // the workers decode the answers too
-      ...workers,
-      onChunk: (done, total) => progress("check plaintexts", done, total),
-    },
-  );
+  const checked = outcomeOf(checkOutcome!)!;
+  flush(checkQueue);
   transcript.decryption.forEach((d, t) => {
     const bad = checked.verdicts[t]!.findIndex((v) => v !== VOTE_ITEM_OK);
     if (bad >= 0) fail(`Trustee ${d.trustee}: decryption share ${bad + 1} malformed`);
