@@ -6,14 +6,12 @@
 
 import process from "node:process";
 import { buildCommand } from "@stricli/core";
-import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { UsageError } from "../../core/errors.ts";
 import { closeWorkerPool, workerCount } from "../../core/worker_pool.ts";
 import {
   createElectionDefinition,
   type ElectionTranscript,
-  electionTranscriptFromEnvelope,
-  electionTranscriptToEnvelope,
+  readElectionTranscriptStream,
   runLocalElection,
   simulateElectionBallotsInParallel,
   verifyElection,
@@ -21,7 +19,7 @@ import {
 import type { CliContext } from "../context.ts";
 import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
 import { terminalProgress } from "../progress.ts";
-import { describeTally, readElection, seconds, writeBinaryOrJson } from "./support.ts";
+import { describeTally, readElection, seconds, writeTranscriptFile } from "./support.ts";
 
 function blankRate(text: string): number {
   const x = Number(text);
@@ -67,11 +65,7 @@ export const voteRunCommand = buildCommand({
         receipts: false,
         onPhase: (phase, ms) => void this.stderr.write(`${phase}: ${seconds(ms)} s\n`),
       });
-      await writeBinaryOrJson(
-        flags.out,
-        electionTranscriptToEnvelope(transcript),
-        flags.force ?? false,
-      );
+      await writeTranscriptFile(flags.out, transcript, flags.force ?? false);
       await progress.done();
       await this.stdout.write(describeTally(transcript));
       await this.stderr.write(
@@ -127,21 +121,17 @@ function mainThreadCpuSeconds(): number | undefined {
 }
 
 /**
- * Encodes a run's transcript and drops the run's reference to it. In a frame of its own, so
- * that no temporary of the caller keeps the election's objects alive while the bytes are
- * verified (issue 17: the bench held both the run's and the decoded transcript).
+ * Writes a run's transcript to a file a chunk at a time and drops the run's reference to it.
+ * In a frame of its own, so that no temporary of the caller keeps the election's objects
+ * alive while the file is read back and verified (issue 17).
  */
-function takeTranscriptBytes(run: { transcript?: ElectionTranscript | undefined }): Uint8Array {
+async function writeRunTranscript(
+  run: { transcript?: ElectionTranscript | undefined },
+  path: string,
+): Promise<number> {
   const transcript = run.transcript!;
   run.transcript = undefined;
-  return encodeMsgpack(electionTranscriptToEnvelope(transcript));
-}
-
-/** Decodes the held bytes and drops them (likewise in a frame of its own). */
-function takeDecodedTranscript(held: { bytes?: Uint8Array | undefined }): ElectionTranscript {
-  const bytes = held.bytes!;
-  held.bytes = undefined;
-  return electionTranscriptFromEnvelope(decodeMsgpack(bytes, "transcript"));
+  return (await writeTranscriptFile(path, transcript, true))!;
 }
 
 interface BenchFlags {
@@ -196,6 +186,7 @@ export const voteBenchCommand = buildCommand({
     let peakRss = process.memoryUsage.rss();
     // And the main thread's JS heap (against V8's heap limit, about 4.4 GB by default here).
     let peakHeap = 0;
+    let tempDir: string | undefined;
     const sampler = setInterval(() => {
       const memory = process.memoryUsage();
       peakRss = Math.max(peakRss, memory.rss);
@@ -228,12 +219,17 @@ export const voteBenchCommand = buildCommand({
       const { times } = run;
       const tallyCounts = run.transcript.tally.questions[0]!.counts;
       let t = performance.now();
-      const held: { bytes?: Uint8Array | undefined } = { bytes: takeTranscriptBytes(run) };
-      const transcriptBytes = held.bytes!.length;
+      // The transcript goes to a file and is read back from it, a chunk at a time (issue 17).
+      tempDir = await Deno.makeTempDir({ prefix: "panoramix-vote-bench-" });
+      const transcriptPath = `${tempDir}/transcript.msgpack`;
+      const transcriptBytes = await writeRunTranscript(run, transcriptPath);
       times["write transcript"] = performance.now() - t;
       cpuPhase("write transcript");
       t = performance.now();
-      const decoded = takeDecodedTranscript(held);
+      const decoded = await readElectionTranscriptStream(
+        (await Deno.open(transcriptPath)).readable,
+        transcriptPath,
+      );
       times["read transcript"] = performance.now() - t;
       cpuPhase("read transcript");
       t = performance.now();
@@ -307,6 +303,7 @@ export const voteBenchCommand = buildCommand({
       );
     } finally {
       clearInterval(sampler);
+      if (tempDir !== undefined) await Deno.remove(tempDir, { recursive: true }).catch(() => {});
       await progress.done();
       closeWorkerPool();
     }

@@ -17,7 +17,6 @@ import {
   type ElectionKey,
   type ElectionPublicInfo,
   type ElectionTranscript,
-  electionTranscriptToEnvelope,
   mixElection,
   replayBallotBox,
   resolveElectionKey,
@@ -39,7 +38,7 @@ import { channelFlags, openChannel } from "./channel.ts";
 import { fromBase64Url } from "../../core/bytes.ts";
 import { readAnyEnvelopeFile, readInput } from "../files.ts";
 import { terminalProgress } from "../progress.ts";
-import { describeTally, readElection, writeBinaryOrJson } from "./support.ts";
+import { describeTally, readElection, writeTranscriptFile } from "./support.ts";
 
 async function fileExists(path: string): Promise<boolean> {
   try {
@@ -184,11 +183,7 @@ export const voteTallyCommand = buildCommand({
         decryption,
         ...results,
       };
-      await writeBinaryOrJson(
-        flags.out,
-        electionTranscriptToEnvelope(transcript),
-        flags.force ?? false,
-      );
+      await writeTranscriptFile(flags.out, transcript, flags.force ?? false);
       await progress.done();
       await this.stdout.write(describeTally(transcript));
       await this.stderr.write(`transcript written to ${flags.out}\n`);

@@ -41,3 +41,4 @@ export {
   type SecretShare,
   type ShuffleProof,
 } from "../../backends/reencrypt/mod.ts";
+export * from "./transcript_stream.ts";
