@@ -167,6 +167,10 @@ export const voteBenchCommand = buildCommand({
     // Resident memory, this thread's JS heap and its external (ArrayBuffer) memory when each
     // phase ends (MB), to see what holds it.
     const memoryMB: Record<string, { rss: number; heap: number; external: number }> = {};
+    // The peak resident memory and main-thread heap sampled during each phase (MB).
+    const phasePeakMB: Record<string, { rss: number; heap: number }> = {};
+    let phasePeakRss = 0;
+    let phasePeakHeap = 0;
     const cpuPhase = (name: string) => {
       const used = process.cpuUsage(cpuMark);
       cpuMark = process.cpuUsage();
@@ -177,6 +181,12 @@ export const voteBenchCommand = buildCommand({
       }
       mainMark = main;
       const memory = process.memoryUsage();
+      phasePeakMB[name] = {
+        rss: Math.round(Math.max(phasePeakRss, memory.rss) / 1e6),
+        heap: Math.round(Math.max(phasePeakHeap, memory.heapUsed) / 1e6),
+      };
+      phasePeakRss = 0;
+      phasePeakHeap = 0;
       memoryMB[name] = {
         rss: Math.round(memory.rss / 1e6),
         heap: Math.round(memory.heapUsed / 1e6),
@@ -191,6 +201,8 @@ export const voteBenchCommand = buildCommand({
       const memory = process.memoryUsage();
       peakRss = Math.max(peakRss, memory.rss);
       peakHeap = Math.max(peakHeap, memory.heapUsed);
+      phasePeakRss = Math.max(phasePeakRss, memory.rss);
+      phasePeakHeap = Math.max(phasePeakHeap, memory.heapUsed);
     }, 500);
     try {
       log(
@@ -269,6 +281,7 @@ export const voteBenchCommand = buildCommand({
         peakRssMB: Math.round(peakRss / 1e6),
         peakHeapMB: Math.round(peakHeap / 1e6),
         memoryMB,
+        phasePeakMB,
         // Everything but the voters' own encryption (done on their devices).
         electionSeconds: Number((election / 1000).toFixed(2)),
         tally: tallyCounts,

@@ -185,6 +185,43 @@ Deno.test("transcript stream: the chunked reader gives the whole-value decoder's
   }
 });
 
+Deno.test("transcript stream: the reader shares what is equal (fingerprint, mix input, answers)", async () => {
+  const t = await transcripts;
+  const ranked = await readElectionTranscriptStream(
+    pieces(encodeMsgpack(electionTranscriptToEnvelope(t.ranked!)), 999),
+    "t",
+  );
+  assert.ok(ranked.ballots.every((b) => b.election === ranked.fingerprint));
+  assert.ok(ranked.mixInput.every((c, i) => c === ranked.ballots[i]!.ciphertext));
+  const first = new Map<string, unknown>();
+  for (const a of ranked.answers) {
+    const key = JSON.stringify(a);
+    if (!first.has(key)) first.set(key, a);
+    assert.equal(a, first.get(key));
+    assert.ok(Object.isFrozen(a) && a!.every((q) => Object.isFrozen(q)));
+  }
+  assert.ok(first.size < ranked.answers.length);
+  // Re-voting: the superseded first ballot is skipped, the counted ones are shared.
+  const revote = await readElectionTranscriptStream(
+    pieces(encodeMsgpack(electionTranscriptToEnvelope(t.revote!)), 999),
+    "t",
+  );
+  assert.equal(revote.mixInput[0], revote.ballots[1]!.ciphertext);
+  assert.equal(revote.mixInput[1], revote.ballots[2]!.ciphertext);
+  // A mix input that is no counted ballot's ciphertext is read as it is, and refused.
+  const env = decodeMsgpack(encodeMsgpack(electionTranscriptToEnvelope(t.revote!)), "t") as {
+    mixInput: Uint8Array[];
+  };
+  env.mixInput[1] = env.mixInput[0]!;
+  const tampered = await readElectionTranscriptStream(pieces(encodeMsgpack(env), 999), "t");
+  assert.equal(tampered.mixInput[0], tampered.ballots[1]!.ciphertext);
+  assert.notEqual(tampered.mixInput[1], tampered.ballots[2]!.ciphertext);
+  await assert.rejects(
+    verifyElection(tampered, { workers: 1 }),
+    /Cleansing: mix input 2 is not the ciphertext of counted ballot 2/,
+  );
+});
+
 async function bothReject(env: Envelope, pattern: RegExp) {
   const bytes = encodeMsgpack(env);
   let wholeMessage = "";
