@@ -24,6 +24,8 @@ import {
   readElectionTranscriptStream,
   writeElectionTranscript,
 } from "../../plugins/vote/mod.ts";
+import { ballotBoxChunks, readBallotBoxStream } from "../../plugins/vote/box_stream.ts";
+import type { ElectionBallot } from "../../plugins/vote/ballot.ts";
 import type { CliContext } from "../context.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
 
@@ -210,6 +212,51 @@ export async function writeTranscriptFile(
       file.close();
     } catch { /* closed already */ }
     await Deno.remove(path).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Reads a stored ballot box (msgpack) a run of ballots at a time (issue 17), from a file or
+ * from standard input ("-").
+ *
+ * @throws {NotFoundError} when the file does not exist
+ */
+export async function readBoxFile(
+  stdin: ReadableStream<Uint8Array>,
+  election: ElectionPublicInfo,
+  path: string,
+): Promise<ElectionBallot[]> {
+  if (path === "-") return await readBallotBoxStream(election, stdin);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+    if ((await file.stat()).isDirectory) {
+      file.close();
+      throw new InvalidInputError(`Path '${path}' is a directory, expected a file`);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new NotFoundError(`File '${path}' does not exist`, { cause: error });
+    }
+    throw error;
+  }
+  return await readBallotBoxStream(election, file.readable);
+}
+
+/** Writes a stored ballot box (msgpack) a chunk at a time, replacing the file. */
+export async function writeBoxFile(
+  path: string,
+  election: ElectionPublicInfo,
+  ballots: readonly ElectionBallot[],
+): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const writer = file.writable.getWriter();
+  try {
+    for (const chunk of ballotBoxChunks(election, ballots)) await writer.write(chunk);
+    await writer.close();
+  } catch (error) {
+    await writer.abort(error).catch(() => {});
     throw error;
   }
 }

@@ -5,11 +5,9 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { decodeMsgpack } from "../../core/envelope.ts";
 import { ConfigError, PanoramixError, UsageError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import {
-  ballotBoxFromEnvelope,
   decodeTrusteeKey,
   decryptElectionShares,
   type ElectionCascade,
@@ -36,9 +34,9 @@ import {
 import { waitForCascade } from "./board_command.ts";
 import { channelFlags, openChannel } from "./channel.ts";
 import { fromBase64Url } from "../../core/bytes.ts";
-import { readAnyEnvelopeFile, readInput } from "../files.ts";
+import { readAnyEnvelopeFile } from "../files.ts";
 import { terminalProgress } from "../progress.ts";
-import { describeTally, readElection, writeTranscriptFile } from "./support.ts";
+import { describeTally, readBoxFile, readElection, writeTranscriptFile } from "./support.ts";
 
 async function fileExists(path: string): Promise<boolean> {
   try {
@@ -98,10 +96,7 @@ export const voteTallyCommand = buildCommand({
     const common = { ...workers, onProgress: progress.report };
     const timeout = flags.timeout ?? 600;
     try {
-      const stored = ballotBoxFromEnvelope(
-        election,
-        decodeMsgpack(await readInput(flags.box, this.stdin), flags.box),
-      );
+      const stored = await readBoxFile(this.stdin, election, flags.box);
       const box = await replayBallotBox(election, stored, common);
       const mixInput = box.close();
       let cascade: ElectionCascade | undefined;
