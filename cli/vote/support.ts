@@ -24,8 +24,11 @@ import {
   readElectionTranscriptStream,
   writeElectionTranscript,
 } from "../../plugins/vote/mod.ts";
-import { ballotBoxChunks, readBallotBoxStream } from "../../plugins/vote/box_stream.ts";
-import type { ElectionBallot } from "../../plugins/vote/ballot.ts";
+import {
+  ballotBoxChunks,
+  type ElectionBallot,
+  readBallotBoxStream,
+} from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
 

@@ -42,3 +42,4 @@ export {
   type ShuffleProof,
 } from "../../backends/reencrypt/mod.ts";
 export * from "./transcript_stream.ts";
+export * from "./box_stream.ts";
