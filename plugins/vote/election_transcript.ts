@@ -327,7 +327,19 @@ export function writeElectionTranscript(
   return writeMsgpackStream(streamedTranscript(transcript), writable);
 }
 
-/** One ciphertext of the mix input or of a mix's outputs (issue 17: a view, not a copy). */
+/**
+ * One ciphertext of the mix input or of a mix's outputs (issue 17: a view, not a copy).
+ *
+ * @param raw the decoded bytes
+ * @param what names it in errors
+ * @param width elements per ciphertext
+ * @returns the ciphertext (points validated on first use)
+ * @throws {InvalidInputError} when it is not 64·w bytes
+ * @example
+ * ```ts ignore
+ * const c = readTranscriptCiphertext(raw, "transcript.mixInput[0]", 1);
+ * ```
+ */
 export function readTranscriptCiphertext(raw: unknown, what: string, width: number): Ciphertext {
   // Points are decoded and validated on first use (the verifier's proof checks). A view
   // into the decoded buffer, not a copy: no backing store per ciphertext (issue 17).
@@ -340,17 +352,51 @@ function ciphertexts(value: unknown, what: string, width: number): Ciphertext[] 
   );
 }
 
-/** One ballot of a transcript's box (points checked by the verifier; views, not copies). */
+/**
+ * One ballot of a transcript's box (points checked by the verifier; views, not copies).
+ *
+ * @param raw the decoded ballot envelope
+ * @param what names it in errors
+ * @returns the ballot
+ * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const b = readTranscriptBallot(raw, "transcript.ballots[0]");
+ * ```
+ */
 export function readTranscriptBallot(raw: unknown, what: string): ElectionBallot {
   return electionBallotFromEnvelope(raw, { what, deferPoints: true, view: true });
 }
 
-/** One plaintext of a transcript (32·w bytes). */
+/**
+ * One plaintext of a transcript (32·w bytes).
+ *
+ * @param raw the decoded bytes
+ * @param what names it in errors
+ * @param width elements per ciphertext
+ * @returns the bytes (a view)
+ * @throws {InvalidInputError} when it is not 32·w bytes
+ * @example
+ * ```ts ignore
+ * const p = readTranscriptPlaintext(raw, "transcript.plaintexts[0]", 1);
+ * ```
+ */
 export function readTranscriptPlaintext(raw: unknown, what: string, width: number): Uint8Array {
   return readBytes(raw, what, { length: ELEMENT_BYTES * width });
 }
 
-/** One ballot's decoded answers of a transcript; null for an invalid ballot. */
+/**
+ * One ballot's decoded answers of a transcript.
+ *
+ * @param value the decoded answers (arrays of integers), or null
+ * @param what names it in errors
+ * @returns the answers; null for an invalid ballot
+ * @throws {InvalidInputError} naming the malformed entry
+ * @example
+ * ```ts ignore
+ * const a = readTranscriptAnswers([[1]], "transcript.answers[0]");
+ * ```
+ */
 export function readTranscriptAnswers(value: unknown, what: string): ElectionAnswer[] | null {
   if (value === null || value === undefined) return null;
   return readArray(value, what).map((a, q) =>
@@ -378,6 +424,10 @@ export interface TranscriptHead {
  * @param what names it in errors
  * @returns the head
  * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const { definition, key } = readTranscriptHead(envelope, "transcript");
+ * ```
  */
 export function readTranscriptHead(value: unknown, what: string): TranscriptHead {
   const env = readEnvelope(value, ELECTION_TRANSCRIPT_KIND, {
@@ -416,6 +466,10 @@ export function readTranscriptHead(value: unknown, what: string): TranscriptHead
  * @param width elements per ciphertext
  * @returns the decryption
  * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const d = readTranscriptDecryption(raw, "transcript.decryption[0]", 1);
+ * ```
  */
 export function readTranscriptDecryption(
   raw: unknown,
@@ -434,6 +488,10 @@ export function readTranscriptDecryption(
  * @param outputs the outputs, when a streaming reader decoded them already
  * @returns the mix
  * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const m = readTranscriptMix(raw, "transcript.mixes[0]", 1);
+ * ```
  */
 export function readTranscriptMix(
   raw: unknown,
