@@ -203,6 +203,30 @@ Deno.test("vote CLI: file-based ceremony, casting, tally, verify, receipt, tampe
     const bad = await vote("verify", `${dir}/bad.msgpack`, "--workers", "1");
     assert.equal(bad.status, 3);
     assert.match(bad.stderr, /Tally does not match the decrypted ballots/);
+    // The file written in chunks is the one msgpack encoding of its envelope (issue 17).
+    const written = await Deno.readFile(transcript);
+    const again = encodeMsgpack(decodeMsgpack(written, "t"));
+    assert.ok(again.length === written.length && again.every((b, i) => b === written[i]));
+    // A truncated or malformed transcript: exit 4, one line naming the field.
+    await Deno.writeFile(`${dir}/cut.msgpack`, written.subarray(0, written.length >> 1));
+    for (
+      const args of [["verify", `${dir}/cut.msgpack`], [
+        "receipt",
+        "--transcript",
+        `${dir}/cut.msgpack`,
+        receipts[2]!,
+      ]]
+    ) {
+      const cut = await vote(...args);
+      assert.equal(cut.status, 4, cut.stderr);
+      assert.match(cut.stderr, /'[^']*cut\.msgpack\.[a-z]+[^']*' is truncated msgpack/);
+    }
+    const malformed = decodeMsgpack(written, "t") as { plaintexts: Uint8Array[] };
+    malformed.plaintexts[1] = new Uint8Array(3);
+    await Deno.writeFile(`${dir}/malformed.msgpack`, encodeMsgpack(malformed));
+    const m = await vote("verify", `${dir}/malformed.msgpack`, "--workers", "1");
+    assert.equal(m.status, 4, m.stderr);
+    assert.match(m.stderr, /'[^']*malformed\.msgpack\.plaintexts\[1\]' must be 32 bytes, got 3/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -236,6 +260,33 @@ Deno.test("vote CLI: run and bench a small simulated election", async () => {
       "1",
     );
     await ok("verify", `${dir}/t.json`, "--workers", "1");
+    await ok(
+      "run",
+      "--election",
+      `${dir}/e.json`,
+      "--ballots",
+      "5",
+      "--out",
+      `${dir}/t.msgpack`,
+      "--workers",
+      "1",
+    );
+    const verified = await ok("verify", `${dir}/t.msgpack`, "--workers", "1", "--json");
+    assert.equal(JSON.parse(verified.stdout).ballots, 5);
+    // No --force: the file is kept and the command says so.
+    const exists = await vote(
+      "run",
+      "--election",
+      `${dir}/e.json`,
+      "--ballots",
+      "5",
+      "--out",
+      `${dir}/t.msgpack`,
+      "--workers",
+      "1",
+    );
+    assert.equal(exists.status, 5, exists.stderr);
+    assert.match(exists.stderr, /already exists; pass --force/);
     const bench = await ok("bench", "--ballots", "6", "--mixers", "2", "--workers", "1", "--json");
     const report = JSON.parse(bench.stdout);
     assert.equal(report.ballots, 6);

@@ -9,6 +9,7 @@
  */
 
 import { decodeMsgpack } from "../../core/envelope.ts";
+import { msgpackValueEnd } from "../../core/msgpack_stream.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 
 /** Largest top-level value other than an array, and largest array element, in bytes. */
@@ -66,122 +67,8 @@ function truncated(what: string): InvalidInputError {
   return new InvalidInputError(`Value '${what}' is truncated msgpack`);
 }
 
-/**
- * The offset just past the msgpack value that starts at `start` (headers only: nothing is
- * decoded).
- *
- * @param bytes the encoding
- * @param start offset of the value
- * @param what names the value in errors
- * @returns the end offset
- * @throws {InvalidInputError} when the value is truncated or uses the reserved byte 0xc1
- */
-export function msgpackValueEnd(bytes: Uint8Array, start: number, what: string): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = start;
-  let pending = 1; // values still to skip (containers add their children)
-  const need = (n: number) => {
-    if (pos + n > bytes.length) throw truncated(what);
-  };
-  while (pending > 0) {
-    need(1);
-    const b = bytes[pos]!;
-    pending--;
-    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) {
-      pos += 1;
-    } else if (b >= 0x80 && b <= 0x8f) {
-      pending += 2 * (b & 0x0f);
-      pos += 1;
-    } else if (b >= 0x90 && b <= 0x9f) {
-      pending += b & 0x0f;
-      pos += 1;
-    } else if (b >= 0xa0 && b <= 0xbf) {
-      pos += 1 + (b & 0x1f);
-    } else if (b === 0xc1) {
-      throw new InvalidInputError(`Value '${what}' is not valid msgpack (byte 0xc1)`);
-    } else {
-      need(1 + (b === 0xc6 || b === 0xc9 || b === 0xdb || b === 0xdd || b === 0xdf ? 4 : 2));
-      switch (b) {
-        case 0xc4: // bin 8
-        case 0xd9: // str 8
-          pos += 2 + bytes[pos + 1]!;
-          break;
-        case 0xc5: // bin 16
-        case 0xda: // str 16
-          pos += 3 + view.getUint16(pos + 1);
-          break;
-        case 0xc6: // bin 32
-        case 0xdb: // str 32
-          pos += 5 + view.getUint32(pos + 1);
-          break;
-        case 0xc7: // ext 8
-          pos += 3 + bytes[pos + 1]!;
-          break;
-        case 0xc8: // ext 16
-          pos += 4 + view.getUint16(pos + 1);
-          break;
-        case 0xc9: // ext 32
-          pos += 6 + view.getUint32(pos + 1);
-          break;
-        case 0xca:
-        case 0xce:
-        case 0xd2:
-          pos += 5;
-          break;
-        case 0xcb:
-        case 0xcf:
-        case 0xd3:
-          pos += 9;
-          break;
-        case 0xcc:
-        case 0xd0:
-          pos += 2;
-          break;
-        case 0xcd:
-        case 0xd1:
-          pos += 3;
-          break;
-        case 0xd4:
-          pos += 3;
-          break;
-        case 0xd5:
-          pos += 4;
-          break;
-        case 0xd6:
-          pos += 6;
-          break;
-        case 0xd7:
-          pos += 10;
-          break;
-        case 0xd8:
-          pos += 18;
-          break;
-        case 0xdc: // array 16
-          pending += view.getUint16(pos + 1);
-          pos += 3;
-          break;
-        case 0xdd: // array 32
-          pending += view.getUint32(pos + 1);
-          pos += 5;
-          break;
-        case 0xde: // map 16
-          pending += 2 * view.getUint16(pos + 1);
-          pos += 3;
-          break;
-        case 0xdf: // map 32
-          pending += 2 * view.getUint32(pos + 1);
-          pos += 5;
-          break;
-        default: // 0xc1 is never used
-          throw new InvalidInputError(
-            `Value '${what}' is not valid msgpack (byte 0x${b.toString(16)})`,
-          );
-      }
-    }
-    if (pos > bytes.length) throw truncated(what);
-  }
-  return pos;
-}
+// The header scanner is shared with the streaming transcript reader (core/msgpack_stream.ts).
+export { msgpackValueEnd };
 
 /** The header of a map or array at `pos`: its entry count and where its first entry starts. */
 function containerHeader(

@@ -17,12 +17,10 @@
 import { identityCommand } from "../identity_command.ts";
 import { buildCommand } from "@stricli/core";
 import { fromBase64Url } from "../../core/bytes.ts";
-import { decodeMsgpack } from "../../core/envelope.ts";
 import { PanoramixError, UsageError, VerificationError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import { verifyShuffle } from "../../backends/reencrypt/mod.ts";
 import {
-  ballotBoxFromEnvelope,
   type CeremonyElection,
   decodeTrusteeKey,
   decryptElectionShares,
@@ -33,7 +31,7 @@ import {
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
 import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
-import { readAnyEnvelopeFile, readInput } from "../files.ts";
+import { readAnyEnvelopeFile } from "../files.ts";
 import type { JobSummary } from "../node/board.ts";
 import { NodeClient, NodeHttpError } from "../node/client.ts";
 import { describeJob } from "../node/job_client.ts";
@@ -48,7 +46,7 @@ import {
   waitForElectionMix,
 } from "../vote_nodes.ts";
 import { channelFlags, openChannel } from "./channel.ts";
-import { readElection } from "./support.ts";
+import { readBoxFile, readElection } from "./support.ts";
 
 const electionFlag = {
   kind: "parsed",
@@ -148,10 +146,7 @@ export const voteCloseCommand = buildCommand({
     const election: ElectionPublicInfo = { ...ce, publicKey: key.publicKey };
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     try {
-      const stored = ballotBoxFromEnvelope(
-        election,
-        decodeMsgpack(await readInput(flags.box, this.stdin), flags.box),
-      );
+      const stored = await readBoxFile(this.stdin, election, flags.box);
       const box = await replayBallotBox(election, stored, {
         ...(flags.workers === undefined ? {} : { workers: flags.workers }),
         onProgress: progress.report,

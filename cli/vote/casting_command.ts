@@ -5,11 +5,8 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
-import { PanoramixError, UsageError } from "../../core/errors.ts";
+import { NotFoundError, PanoramixError, UsageError } from "../../core/errors.ts";
 import {
-  ballotBoxFromEnvelope,
-  ballotBoxToEnvelope,
   ballotReceipt,
   type ElectionBallot,
   ElectionBallotBox,
@@ -22,7 +19,7 @@ import {
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
 import { readAnyEnvelopeFile, writeEnvelopeFile } from "../files.ts";
-import { readPublicInfo, readVoters } from "./support.ts";
+import { readBoxFile, readPublicInfo, readVoters, writeBoxFile } from "./support.ts";
 
 interface EncryptFlags {
   election: string;
@@ -101,12 +98,14 @@ async function openBox(
   election: ElectionPublicInfo,
   path: string,
   voters: string[] | undefined,
+  stdin: ReadableStream<Uint8Array>,
 ): Promise<ElectionBallotBox> {
   let stored: ElectionBallot[] = [];
   try {
-    stored = ballotBoxFromEnvelope(election, decodeMsgpack(await Deno.readFile(path), path));
+    stored = await readBoxFile(stdin, election, path);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    // No box yet: the first submission creates it.
+    if (!(error instanceof NotFoundError)) throw error;
   }
   const box = new ElectionBallotBox(election, voters === undefined ? {} : { voters });
   // Stored ballots were checked when they were accepted; their proofs are trusted here.
@@ -119,7 +118,12 @@ export const voteSubmitCommand = buildCommand({
   async func(this: CliContext, flags: SubmitFlags, ...files: string[]) {
     if (files.length === 0) throw new UsageError("Pass at least one ballot file");
     const election = await readPublicInfo(this, flags.election, flags.key);
-    const box = await openBox(election, flags.box, await readVoters(this, flags.voters));
+    const box = await openBox(
+      election,
+      flags.box,
+      await readVoters(this, flags.voters),
+      this.stdin,
+    );
     const results: Array<Record<string, unknown>> = [];
     let firstError: PanoramixError | undefined;
     for (const file of files) {
@@ -141,7 +145,7 @@ export const voteSubmitCommand = buildCommand({
         results.push({ file, accepted: false, code: error.code, reason: error.message });
       }
     }
-    await Deno.writeFile(flags.box, encodeMsgpack(ballotBoxToEnvelope(election, box.ballots)));
+    await writeBoxFile(flags.box, election, box.ballots);
     if (flags.json) {
       await this.stdout.write(JSON.stringify(results) + "\n");
     } else {

@@ -36,7 +36,7 @@ import {
 import { ConfigError, InvalidInputError, NotFoundError } from "../../core/errors.ts";
 import { readArray, readString } from "../../core/fields.ts";
 import {
-  ballotBoxToEnvelope,
+  ballotBoxChunks,
   ballotReceipt,
   decodeElectionKey,
   ElectionBallotBox,
@@ -47,8 +47,8 @@ import {
   electionFingerprint,
   type ElectionKey,
   type ElectionPublicInfo,
+  electionTranscriptChunks,
   electionTranscriptFromEnvelope,
-  electionTranscriptToEnvelope,
   encodeCeremonyPost,
   formatElectionReceipt,
   parseElectionReceipt,
@@ -351,7 +351,7 @@ export class OnlineBallotBoxes {
    */
   boxBytes(id: string): Uint8Array {
     const l = this.#get(id);
-    return encodeMsgpack(ballotBoxToEnvelope(l.info, l.box.ballots));
+    return joinChunks(ballotBoxChunks(l.info, l.box.ballots));
   }
 
   /**
@@ -403,7 +403,9 @@ export class OnlineBallotBoxes {
         }
       });
     }
-    const bytes = encodeMsgpack(electionTranscriptToEnvelope(transcript));
+    // Encoded a chunk at a time into one buffer of the exact size (issue 17: msgpackr grows
+    // its buffer several times over for a big value).
+    const bytes = joinChunks(electionTranscriptChunks(transcript));
     this.#store.write(() =>
       this.#store.db.prepare(
         "UPDATE vote_elections SET transcript = ?, state = 'closed' WHERE id = ?",
@@ -579,4 +581,16 @@ export function boothElectionEnvelope(
     key: entry.key,
     ...(entry.voters === undefined ? {} : { voters: [...entry.voters] }),
   };
+}
+
+/** The concatenation of chunks, in one buffer of the exact size. */
+function joinChunks(chunks: Iterable<Uint8Array>): Uint8Array {
+  const parts = [...chunks];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -5,7 +5,7 @@
  */
 
 import { encodeMsgpack, type Envelope } from "../../core/envelope.ts";
-import { ConfigError, NotFoundError } from "../../core/errors.ts";
+import { ConfigError, InvalidInputError, NotFoundError } from "../../core/errors.ts";
 import {
   CEREMONY_KINDS,
   type CeremonyElection,
@@ -20,6 +20,14 @@ import {
   type ElectionPublicInfo,
   type ElectionTranscript,
   electionTranscriptFromEnvelope,
+  electionTranscriptToEnvelope,
+  readElectionTranscriptStream,
+  writeElectionTranscript,
+} from "../../plugins/vote/mod.ts";
+import {
+  ballotBoxChunks,
+  type ElectionBallot,
+  readBallotBoxStream,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
 import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
@@ -125,9 +133,135 @@ export async function writeBinaryOrJson(path: string, envelope: Envelope, force:
   }
 }
 
-/** Reads an election transcript file (msgpack or JSON view). */
+/**
+ * Reads an election transcript file: msgpack a chunk at a time (issue 17: a 1,000,000-ballot
+ * transcript is over 1 GB), the JSON view (or standard input, "-") whole.
+ */
 export async function readTranscript(ctx: CliContext, path: string): Promise<ElectionTranscript> {
-  return electionTranscriptFromEnvelope(await readAnyEnvelopeFile(path, ctx.stdin), path);
+  if (path === "-" || path.endsWith(".json")) {
+    return electionTranscriptFromEnvelope(await readAnyEnvelopeFile(path, ctx.stdin), path);
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new NotFoundError(`File '${path}' does not exist`, { cause: error });
+    }
+    throw error;
+  }
+  const first = new Uint8Array(1);
+  let json: boolean;
+  try {
+    if ((await file.stat()).isDirectory) {
+      throw new InvalidInputError(`Path '${path}' is a directory, expected a file`);
+    }
+    // The JSON view starts with "{" (in msgpack a small integer, never a transcript).
+    json = (await file.read(first)) === 1 && first[0] === 0x7b;
+    await file.seek(0, Deno.SeekMode.Start);
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  if (json) {
+    file.close();
+    return electionTranscriptFromEnvelope(await readAnyEnvelopeFile(path, ctx.stdin), path);
+  }
+  // The stream closes the file when it ends or is cancelled.
+  return await readElectionTranscriptStream(file.readable, path);
+}
+
+/**
+ * Writes an election transcript: the JSON view when the path ends in `.json`, else its
+ * msgpack encoding a chunk at a time (the same bytes as `encodeMsgpack` of its envelope).
+ * A file left half-written by an error is removed.
+ *
+ * @returns the number of bytes written (msgpack), or undefined for the JSON view
+ */
+export async function writeTranscriptFile(
+  path: string,
+  transcript: ElectionTranscript,
+  force: boolean,
+): Promise<number | undefined> {
+  if (path.endsWith(".json")) {
+    await writeEnvelopeFile(path, electionTranscriptToEnvelope(transcript), { overwrite: force });
+    return undefined;
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, {
+      write: true,
+      create: true,
+      truncate: true,
+      createNew: !force,
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new ConfigError(`File '${path}' already exists; pass --force to replace it`);
+    }
+    if (error instanceof Deno.errors.NotFound) {
+      throw new NotFoundError(`Cannot write '${path}': its folder does not exist`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  try {
+    const bytes = await writeElectionTranscript(transcript, file.writable);
+    await file.writable.close();
+    return bytes;
+  } catch (error) {
+    try {
+      file.close();
+    } catch { /* closed already */ }
+    await Deno.remove(path).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Reads a stored ballot box (msgpack) a run of ballots at a time (issue 17), from a file or
+ * from standard input ("-").
+ *
+ * @throws {NotFoundError} when the file does not exist
+ */
+export async function readBoxFile(
+  stdin: ReadableStream<Uint8Array>,
+  election: ElectionPublicInfo,
+  path: string,
+): Promise<ElectionBallot[]> {
+  if (path === "-") return await readBallotBoxStream(election, stdin);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+    if ((await file.stat()).isDirectory) {
+      file.close();
+      throw new InvalidInputError(`Path '${path}' is a directory, expected a file`);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new NotFoundError(`File '${path}' does not exist`, { cause: error });
+    }
+    throw error;
+  }
+  return await readBallotBoxStream(election, file.readable);
+}
+
+/** Writes a stored ballot box (msgpack) a chunk at a time, replacing the file. */
+export async function writeBoxFile(
+  path: string,
+  election: ElectionPublicInfo,
+  ballots: readonly ElectionBallot[],
+): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const writer = file.writable.getWriter();
+  try {
+    for (const chunk of ballotBoxChunks(election, ballots)) await writer.write(chunk);
+    await writer.close();
+  } catch (error) {
+    await writer.abort(error).catch(() => {});
+    throw error;
+  }
 }
 
 /** Milliseconds as seconds with two decimals. */

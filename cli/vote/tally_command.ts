@@ -5,11 +5,9 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { decodeMsgpack } from "../../core/envelope.ts";
 import { ConfigError, PanoramixError, UsageError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import {
-  ballotBoxFromEnvelope,
   decodeTrusteeKey,
   decryptElectionShares,
   type ElectionCascade,
@@ -17,7 +15,6 @@ import {
   type ElectionKey,
   type ElectionPublicInfo,
   type ElectionTranscript,
-  electionTranscriptToEnvelope,
   mixElection,
   replayBallotBox,
   resolveElectionKey,
@@ -37,9 +34,9 @@ import {
 import { waitForCascade } from "./board_command.ts";
 import { channelFlags, openChannel } from "./channel.ts";
 import { fromBase64Url } from "../../core/bytes.ts";
-import { readAnyEnvelopeFile, readInput } from "../files.ts";
+import { readAnyEnvelopeFile } from "../files.ts";
 import { terminalProgress } from "../progress.ts";
-import { describeTally, readElection, writeBinaryOrJson } from "./support.ts";
+import { describeTally, readBoxFile, readElection, writeTranscriptFile } from "./support.ts";
 
 async function fileExists(path: string): Promise<boolean> {
   try {
@@ -99,10 +96,7 @@ export const voteTallyCommand = buildCommand({
     const common = { ...workers, onProgress: progress.report };
     const timeout = flags.timeout ?? 600;
     try {
-      const stored = ballotBoxFromEnvelope(
-        election,
-        decodeMsgpack(await readInput(flags.box, this.stdin), flags.box),
-      );
+      const stored = await readBoxFile(this.stdin, election, flags.box);
       const box = await replayBallotBox(election, stored, common);
       const mixInput = box.close();
       let cascade: ElectionCascade | undefined;
@@ -184,11 +178,7 @@ export const voteTallyCommand = buildCommand({
         decryption,
         ...results,
       };
-      await writeBinaryOrJson(
-        flags.out,
-        electionTranscriptToEnvelope(transcript),
-        flags.force ?? false,
-      );
+      await writeTranscriptFile(flags.out, transcript, flags.force ?? false);
       await progress.done();
       await this.stdout.write(describeTally(transcript));
       await this.stderr.write(`transcript written to ${flags.out}\n`);

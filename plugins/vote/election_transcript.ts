@@ -10,6 +10,12 @@ import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
 import {
+  msgpackChunks,
+  StreamedArray,
+  StreamedMap,
+  writeMsgpackStream,
+} from "../../core/msgpack_stream.ts";
+import {
   Ciphertext,
   decodeScalar,
   decodeShuffleProof,
@@ -239,21 +245,266 @@ export function electionTranscriptToEnvelope(transcript: ElectionTranscript): En
   };
 }
 
-function ciphertexts(value: unknown, what: string, width: number): Ciphertext[] {
-  return readArray(value, what).map((raw, i) => {
-    // Points are decoded and validated on first use (the verifier's proof checks). A view
-    // into the decoded buffer, not a copy: no backing store per ciphertext (issue 17).
-    return Ciphertext.unchecked(
-      readBytes(raw, `${what}[${i}]`, { length: 2 * ELEMENT_BYTES * width }),
-    );
+/**
+ * The `vote.transcript` envelope with its O(N) arrays as iterables (issue 17): what
+ * {@linkcode electionTranscriptChunks} encodes. Same keys, same order, same values as
+ * {@linkcode electionTranscriptToEnvelope}.
+ */
+function streamedTranscript(transcript: ElectionTranscript): StreamedMap {
+  const whole = electionTranscriptToEnvelope({
+    ...transcript,
+    ballots: [],
+    mixInput: [],
+    mixes: [],
+    decryption: [],
+    plaintexts: [],
+    answers: [],
   });
+  const lazy = <T, U>(items: readonly T[], f: (item: T) => U) =>
+    new StreamedArray(items.length, mapIterable(items, f));
+  const big: Record<string, unknown> = {
+    ballots: lazy(transcript.ballots, electionBallotToEnvelope),
+    mixInput: lazy(transcript.mixInput, (c) => c.bytes),
+    mixes: lazy(transcript.mixes, (m) =>
+      new StreamedMap([
+        ["mixer", m.mixer],
+        ["outputs", lazy(m.outputs, (c) => c.bytes)],
+        ["proof", new StreamedMap(Object.entries(encodeShuffleProof(m.proof)))],
+      ])),
+    decryption: lazy(transcript.decryption, (d) =>
+      new StreamedMap(
+        Object.entries(decryptionFields(d)).map(([k, v]) =>
+          k === "shares" ? [k, new StreamedArray(d.shares.length, d.shares)] : [k, v]
+        ),
+      )),
+    plaintexts: new StreamedArray(transcript.plaintexts.length, transcript.plaintexts),
+    answers: new StreamedArray(transcript.answers.length, transcript.answers),
+  };
+  return new StreamedMap(Object.entries(whole).map(([k, v]) => [k, k in big ? big[k] : v]));
 }
 
-function answersOf(value: unknown, what: string): ElectionAnswer[] | null {
+function* mapIterable<T, U>(items: readonly T[], f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
+}
+
+/**
+ * Encodes a transcript in chunks (issue 17): the concatenation of the chunks is exactly
+ * `encodeMsgpack(electionTranscriptToEnvelope(transcript))`, but only about one chunk of
+ * the encoding is held at a time (a 1,000,000-ballot transcript is over 1 GB).
+ *
+ * @param transcript the transcript
+ * @param options `chunkBytes`: size of the chunks (default 1 MiB)
+ * @returns the chunks in order (big byte strings of the transcript are yielded as they are)
+ * @example
+ * ```ts ignore
+ * for (const chunk of electionTranscriptChunks(transcript)) await writer.write(chunk);
+ * ```
+ */
+export function electionTranscriptChunks(
+  transcript: ElectionTranscript,
+  options: { chunkBytes?: number } = {},
+): Generator<Uint8Array> {
+  return msgpackChunks(streamedTranscript(transcript), options);
+}
+
+/**
+ * Writes a transcript's msgpack encoding to a stream (a file's `writable`, an HTTP body)
+ * a chunk at a time: the same bytes as `encodeMsgpack(electionTranscriptToEnvelope(t))`.
+ *
+ * @param transcript the transcript
+ * @param writable where the bytes go (left open; close it after)
+ * @returns the number of bytes written
+ * @example
+ * ```ts ignore
+ * const file = await Deno.open("t.msgpack", { write: true, create: true });
+ * await writeElectionTranscript(transcript, file.writable);
+ * ```
+ */
+export function writeElectionTranscript(
+  transcript: ElectionTranscript,
+  writable: WritableStream<Uint8Array>,
+): Promise<number> {
+  return writeMsgpackStream(streamedTranscript(transcript), writable);
+}
+
+/**
+ * One ciphertext of the mix input or of a mix's outputs (issue 17: a view, not a copy).
+ *
+ * @param raw the decoded bytes
+ * @param what names it in errors
+ * @param width elements per ciphertext
+ * @returns the ciphertext (points validated on first use)
+ * @throws {InvalidInputError} when it is not 64·w bytes
+ * @example
+ * ```ts ignore
+ * const c = readTranscriptCiphertext(raw, "transcript.mixInput[0]", 1);
+ * ```
+ */
+export function readTranscriptCiphertext(raw: unknown, what: string, width: number): Ciphertext {
+  // Points are decoded and validated on first use (the verifier's proof checks). A view
+  // into the decoded buffer, not a copy: no backing store per ciphertext (issue 17).
+  return Ciphertext.unchecked(readBytes(raw, what, { length: 2 * ELEMENT_BYTES * width }));
+}
+
+function ciphertexts(value: unknown, what: string, width: number): Ciphertext[] {
+  return readArray(value, what).map((raw, i) =>
+    readTranscriptCiphertext(raw, `${what}[${i}]`, width)
+  );
+}
+
+/**
+ * One ballot of a transcript's box (points checked by the verifier; views, not copies).
+ *
+ * @param raw the decoded ballot envelope
+ * @param what names it in errors
+ * @returns the ballot
+ * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const b = readTranscriptBallot(raw, "transcript.ballots[0]");
+ * ```
+ */
+export function readTranscriptBallot(raw: unknown, what: string): ElectionBallot {
+  return electionBallotFromEnvelope(raw, { what, deferPoints: true, view: true });
+}
+
+/**
+ * One plaintext of a transcript (32·w bytes).
+ *
+ * @param raw the decoded bytes
+ * @param what names it in errors
+ * @param width elements per ciphertext
+ * @returns the bytes (a view)
+ * @throws {InvalidInputError} when it is not 32·w bytes
+ * @example
+ * ```ts ignore
+ * const p = readTranscriptPlaintext(raw, "transcript.plaintexts[0]", 1);
+ * ```
+ */
+export function readTranscriptPlaintext(raw: unknown, what: string, width: number): Uint8Array {
+  return readBytes(raw, what, { length: ELEMENT_BYTES * width });
+}
+
+/**
+ * One ballot's decoded answers of a transcript.
+ *
+ * @param value the decoded answers (arrays of integers), or null
+ * @param what names it in errors
+ * @returns the answers; null for an invalid ballot
+ * @throws {InvalidInputError} naming the malformed entry
+ * @example
+ * ```ts ignore
+ * const a = readTranscriptAnswers([[1]], "transcript.answers[0]");
+ * ```
+ */
+export function readTranscriptAnswers(value: unknown, what: string): ElectionAnswer[] | null {
   if (value === null || value === undefined) return null;
   return readArray(value, what).map((a, q) =>
     readArray(a, `${what}[${q}]`).map((c, k) => readInteger(c, `${what}[${q}][${k}]`))
   );
+}
+
+/** A transcript's first fields, decoded (what every other part is checked against). */
+export interface TranscriptHead {
+  /** The definition. */
+  definition: ElectionDefinition;
+  /** Its fingerprint. */
+  fingerprint: Uint8Array;
+  /** Public key-ceremony posts. */
+  ceremony: CeremonyPosts;
+  /** The election key. */
+  key: ElectionKey;
+}
+
+/**
+ * Checks a transcript envelope's kind and version and decodes its definition, fingerprint,
+ * ceremony and key (the big arrays are not looked at).
+ *
+ * @param value the envelope, or a record of its small fields (streaming reader)
+ * @param what names it in errors
+ * @returns the head
+ * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const { definition, key } = readTranscriptHead(envelope, "transcript");
+ * ```
+ */
+export function readTranscriptHead(value: unknown, what: string): TranscriptHead {
+  const env = readEnvelope(value, ELECTION_TRANSCRIPT_KIND, {
+    what,
+    versions: [ELECTION_TRANSCRIPT_VERSION],
+  });
+  const definition = electionDefinitionFromEnvelope(env.election, `${what}.election`);
+  const fingerprint = readBytes(env.fingerprint, `${what}.fingerprint`, {
+    length: ELECTION_FINGERPRINT_BYTES,
+  });
+  const election = { definition, fingerprint };
+  const ceremony = readRecord(env.ceremony, `${what}.ceremony`);
+  return {
+    definition,
+    fingerprint,
+    ceremony: {
+      dealings: readArray(ceremony.dealings, `${what}.ceremony.dealings`).map((d, i) =>
+        decodeTrusteeDealing(election, d, `${what}.ceremony.dealings[${i}]`)
+      ),
+      complaints: readArray(ceremony.complaints, `${what}.ceremony.complaints`).map((d, i) =>
+        decodeTrusteeComplaints(election, d, `${what}.ceremony.complaints[${i}]`)
+      ),
+      answers: readArray(ceremony.answers, `${what}.ceremony.answers`).map((d, i) =>
+        decodeComplaintAnswers(election, d, `${what}.ceremony.answers[${i}]`)
+      ),
+    },
+    key: decodeElectionKey(election, env.key, `${what}.key`),
+  };
+}
+
+/**
+ * One trustee's decryption entry of a transcript (shares of 32·w bytes).
+ *
+ * @param raw the decoded entry
+ * @param what names it in errors
+ * @param width elements per ciphertext
+ * @returns the decryption
+ * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const d = readTranscriptDecryption(raw, "transcript.decryption[0]", 1);
+ * ```
+ */
+export function readTranscriptDecryption(
+  raw: unknown,
+  what: string,
+  width: number,
+): ElectionDecryption {
+  return readDecryption(raw, what, width);
+}
+
+/**
+ * One mix entry of a transcript.
+ *
+ * @param raw the decoded entry (its outputs may be given already decoded)
+ * @param what names it in errors
+ * @param width elements per ciphertext
+ * @param outputs the outputs, when a streaming reader decoded them already
+ * @returns the mix
+ * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts ignore
+ * const m = readTranscriptMix(raw, "transcript.mixes[0]", 1);
+ * ```
+ */
+export function readTranscriptMix(
+  raw: unknown,
+  what: string,
+  width: number,
+  outputs?: Ciphertext[],
+): ElectionMix {
+  const r = readRecord(raw, what);
+  return {
+    mixer: readString(r.mixer, `${what}.mixer`),
+    outputs: outputs ?? ciphertexts(r.outputs, `${what}.outputs`, width),
+    proof: decodeShuffleProof(r.proof, `${what}.proof`),
+  };
 }
 
 /**
@@ -273,56 +524,30 @@ export function electionTranscriptFromEnvelope(
   value: unknown,
   what = "transcript",
 ): ElectionTranscript {
-  const env = readEnvelope(value, ELECTION_TRANSCRIPT_KIND, {
-    what,
-    versions: [ELECTION_TRANSCRIPT_VERSION],
-  });
-  const definition = electionDefinitionFromEnvelope(env.election, `${what}.election`);
-  const fingerprint = readBytes(env.fingerprint, `${what}.fingerprint`, {
-    length: ELECTION_FINGERPRINT_BYTES,
-  });
-  const election = { definition, fingerprint };
-  const ceremony = readRecord(env.ceremony, `${what}.ceremony`);
+  const head = readTranscriptHead(value, what);
+  const env = value as Record<string, unknown>;
   const width = (bytes: number) => bytes / (2 * ELEMENT_BYTES);
   const ballots = readArray(env.ballots, `${what}.ballots`).map((b, i) =>
-    electionBallotFromEnvelope(b, { what: `${what}.ballots[${i}]`, deferPoints: true, view: true })
+    readTranscriptBallot(b, `${what}.ballots[${i}]`)
   );
   const mixInputRaw = readArray(env.mixInput, `${what}.mixInput`);
   const w = ballots[0]?.ciphertext.width ??
     (mixInputRaw[0] instanceof Uint8Array ? width(mixInputRaw[0].length) : 1);
   return {
-    definition,
-    fingerprint,
-    ceremony: {
-      dealings: readArray(ceremony.dealings, `${what}.ceremony.dealings`).map((d, i) =>
-        decodeTrusteeDealing(election, d, `${what}.ceremony.dealings[${i}]`)
-      ),
-      complaints: readArray(ceremony.complaints, `${what}.ceremony.complaints`).map((d, i) =>
-        decodeTrusteeComplaints(election, d, `${what}.ceremony.complaints[${i}]`)
-      ),
-      answers: readArray(ceremony.answers, `${what}.ceremony.answers`).map((d, i) =>
-        decodeComplaintAnswers(election, d, `${what}.ceremony.answers[${i}]`)
-      ),
-    },
-    key: decodeElectionKey(election, env.key, `${what}.key`),
+    ...head,
     ballots,
     mixInput: ciphertexts(mixInputRaw, `${what}.mixInput`, w),
-    mixes: readArray(env.mixes, `${what}.mixes`).map((raw, m) => {
-      const r = readRecord(raw, `${what}.mixes[${m}]`);
-      return {
-        mixer: readString(r.mixer, `${what}.mixes[${m}].mixer`),
-        outputs: ciphertexts(r.outputs, `${what}.mixes[${m}].outputs`, w),
-        proof: decodeShuffleProof(r.proof, `${what}.mixes[${m}].proof`),
-      };
-    }),
+    mixes: readArray(env.mixes, `${what}.mixes`).map((raw, m) =>
+      readTranscriptMix(raw, `${what}.mixes[${m}]`, w)
+    ),
     decryption: readArray(env.decryption, `${what}.decryption`).map((raw, d) =>
       readDecryption(raw, `${what}.decryption[${d}]`, w)
     ),
     plaintexts: readArray(env.plaintexts, `${what}.plaintexts`).map((p, i) =>
-      readBytes(p, `${what}.plaintexts[${i}]`, { length: ELEMENT_BYTES * w })
+      readTranscriptPlaintext(p, `${what}.plaintexts[${i}]`, w)
     ),
     answers: readArray(env.answers, `${what}.answers`).map((a, i) =>
-      answersOf(a, `${what}.answers[${i}]`)
+      readTranscriptAnswers(a, `${what}.answers[${i}]`)
     ),
     tally: readElectionTally(env.tally, `${what}.tally`),
   };

@@ -41,3 +41,5 @@ export {
   type SecretShare,
   type ShuffleProof,
 } from "../../backends/reencrypt/mod.ts";
+export * from "./transcript_stream.ts";
+export * from "./box_stream.ts";

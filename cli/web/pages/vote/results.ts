@@ -14,11 +14,12 @@
  * @module
  */
 
-import { decodeMsgpack, setWorkerEntry, workerCount } from "../../../../core/mod.ts";
+import { setWorkerEntry, workerCount } from "../../../../core/mod.ts";
 import { prepareCurveEngine } from "../../../../backends/reencrypt/mod.ts";
 import {
   type ElectionTranscript,
   electionTranscriptFromEnvelope,
+  readElectionTranscriptStream,
   verifyElection,
 } from "../../../../plugins/vote/mod.ts";
 import {
@@ -42,11 +43,13 @@ const verdict = byId("verdict");
 let current: ElectionTranscript | undefined;
 let running = false;
 
-function decodeTranscript(bytes: Uint8Array, what: string): ElectionTranscript {
-  const value = bytes[0] === 0x7b
-    ? JSON.parse(new TextDecoder().decode(bytes))
-    : decodeMsgpack(bytes, what);
-  return electionTranscriptFromEnvelope(value, what);
+/** A transcript from a file or a response: the JSON view whole, msgpack a chunk at a time. */
+async function decodeTranscript(source: Blob, what: string): Promise<ElectionTranscript> {
+  const first = new Uint8Array(await source.slice(0, 1).arrayBuffer());
+  if (first[0] === 0x7b) {
+    return electionTranscriptFromEnvelope(JSON.parse(await source.text()), what);
+  }
+  return await readElectionTranscriptStream(source.stream(), what);
 }
 
 function showTally(transcript: ElectionTranscript, source: string): void {
@@ -305,7 +308,7 @@ async function runVerification(): Promise<void> {
 async function loadFile(file: File): Promise<void> {
   errorBox.textContent = "";
   try {
-    current = decodeTranscript(new Uint8Array(await file.arrayBuffer()), file.name);
+    current = await decodeTranscript(file, file.name);
     showTally(current, `Transcript file “${file.name}”`);
     runButton.focus();
   } catch (error) {
@@ -351,7 +354,7 @@ async function start(): Promise<void> {
     status.textContent = "Downloading the election transcript…";
     const response = await fetch(`/v1/vote/elections/${encodeURIComponent(details.id)}/transcript`);
     if (!response.ok) throw new Error(`the server answered ${response.status}`);
-    current = decodeTranscript(new Uint8Array(await response.arrayBuffer()), "transcript");
+    current = await decodeTranscript(await response.blob(), "transcript");
     showTally(current, "Published results");
   } catch (error) {
     status.textContent = "";

@@ -1,0 +1,570 @@
+/**
+ * Msgpack in chunks (issue 17: memory proportional to a chunk, not to the file): a writer
+ * that produces exactly the bytes of {@linkcode encodeMsgpack} for a value whose big arrays
+ * are given as iterables, a chunk at a time, and a reader that decodes a stream one value,
+ * or one run of array elements, at a time. Byte strings decoded by the reader are views
+ * into one buffer per chunk read (no backing store per value).
+ *
+ * @module
+ */
+
+import { decodeMsgpackSequence, encodeMsgpack } from "./envelope.ts";
+import { InvalidInputError } from "./errors.ts";
+
+/** A map written entry by entry, in the given order (as `encodeMsgpack` writes an object). */
+export class StreamedMap {
+  /** @param entries the key-value pairs, in order */
+  constructor(readonly entries: readonly (readonly [string, unknown])[]) {}
+}
+
+/** An array of `length` elements taken from `items` one after the other. */
+export class StreamedArray {
+  /**
+   * @param length how many elements `items` yields (checked)
+   * @param items the elements, each written as `encodeMsgpack` writes it
+   */
+  constructor(readonly length: number, readonly items: Iterable<unknown>) {}
+}
+
+/** Byte strings at least this long are written straight from their buffer, not copied. */
+const DIRECT_BYTES = 64 * 1024;
+
+/** Elements encoded together by one `encodeMsgpack` call. */
+const ELEMENT_BATCH = 512;
+
+function containerHeader(count: number, fix: number, b16: number, b32: number): Uint8Array {
+  if (count < 16) return Uint8Array.of(fix | count);
+  if (count < 0x10000) return Uint8Array.of(b16, count >> 8, count & 0xff);
+  return Uint8Array.of(b32, count >>> 24, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff);
+}
+
+function binHeader(length: number): Uint8Array {
+  if (length < 0x100) return Uint8Array.of(0xc4, length);
+  if (length < 0x10000) return Uint8Array.of(0xc5, length >> 8, length & 0xff);
+  return Uint8Array.of(
+    0xc6,
+    length >>> 24,
+    (length >> 16) & 0xff,
+    (length >> 8) & 0xff,
+    length & 0xff,
+  );
+}
+
+/** Length of the header `encodeMsgpack` gives an array of `count` elements. */
+function arrayHeaderLength(count: number): number {
+  return count < 16 ? 1 : count < 0x10000 ? 3 : 5;
+}
+
+/**
+ * Encodes a value as msgpack in chunks of about `chunkBytes`: the concatenation of the
+ * chunks equals `encodeMsgpack` of the same value with every {@linkcode StreamedMap}
+ * replaced by the object of its entries and every {@linkcode StreamedArray} by the array of
+ * its items. Only one chunk (and one batch of elements) is held at a time; byte strings of
+ * 64 KB or more are yielded as they are (views of the caller's buffers, not copies).
+ *
+ * @param value the value (maps and arrays to stream wrapped as above)
+ * @param options `chunkBytes`: size of the yielded chunks (default 1 MiB)
+ * @returns the chunks, in order (each a fresh buffer or a caller's byte string)
+ * @throws {RangeError} when a StreamedArray yields another number of items than its length
+ * @example
+ * ```ts
+ * import { encodeMsgpack } from "./envelope.ts";
+ * import { msgpackChunks, StreamedArray, StreamedMap } from "./msgpack_stream.ts";
+ * const value = new StreamedMap([["v", 1], ["xs", new StreamedArray(3, [1, 2, 3])]]);
+ * const bytes = [...msgpackChunks(value)].flatMap((chunk) => [...chunk]);
+ * console.assert(bytes.join() === encodeMsgpack({ v: 1, xs: [1, 2, 3] }).join());
+ * ```
+ */
+export function* msgpackChunks(
+  value: unknown,
+  options: { chunkBytes?: number } = {},
+): Generator<Uint8Array> {
+  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  let chunk = new Uint8Array(chunkBytes);
+  let used = 0;
+  const out: Uint8Array[] = [];
+  const flush = () => {
+    if (used > 0) out.push(chunk.subarray(0, used));
+    chunk = new Uint8Array(chunkBytes);
+    used = 0;
+  };
+  const push = (bytes: Uint8Array) => {
+    if (bytes.length >= chunkBytes) {
+      flush();
+      out.push(bytes);
+      return;
+    }
+    if (used + bytes.length > chunkBytes) flush();
+    chunk.set(bytes, used);
+    used += bytes.length;
+  };
+  // The value as a stack of pending parts, walked depth first.
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item instanceof StreamedMap) {
+      push(containerHeader(item.entries.length, 0x80, 0xde, 0xdf));
+      for (let i = item.entries.length - 1; i >= 0; i--) {
+        const [key, v] = item.entries[i]!;
+        stack.push(v, new KeyPart(key));
+      }
+    } else if (item instanceof KeyPart) {
+      push(encodeMsgpack(item.key));
+    } else if (item instanceof StreamedArray) {
+      push(containerHeader(item.length, 0x90, 0xdc, 0xdd));
+      let batch: unknown[] = [];
+      let count = 0;
+      const drain = () => {
+        if (batch.length === 0) return;
+        const bytes = encodeMsgpack(batch);
+        push(bytes.subarray(arrayHeaderLength(batch.length)));
+        batch = [];
+      };
+      for (const element of item.items) {
+        count++;
+        if (element instanceof Uint8Array && element.length >= DIRECT_BYTES) {
+          drain();
+          push(binHeader(element.length));
+          push(element);
+        } else if (element instanceof StreamedMap || element instanceof StreamedArray) {
+          drain();
+          yield* drainOut();
+          flush();
+          yield* drainOut();
+          for (const part of msgpackChunks(element, options)) yield part;
+          continue;
+        } else {
+          batch.push(element);
+          if (batch.length >= ELEMENT_BATCH) drain();
+        }
+        yield* drainOut();
+      }
+      drain();
+      if (count !== item.length) {
+        throw new RangeError(`Streamed array of length ${item.length} yielded ${count} items`);
+      }
+    } else if (item instanceof Uint8Array && item.length >= DIRECT_BYTES) {
+      push(binHeader(item.length));
+      push(item);
+    } else {
+      push(encodeMsgpack(item));
+    }
+    yield* drainOut();
+  }
+  flush();
+  yield* drainOut();
+
+  function* drainOut(): Generator<Uint8Array> {
+    while (out.length > 0) yield out.shift()!;
+  }
+}
+
+class KeyPart {
+  constructor(readonly key: string) {}
+}
+
+/**
+ * Writes {@linkcode msgpackChunks} of a value to a stream (e.g. a file's `writable`), one
+ * chunk at a time, waiting for each write.
+ *
+ * @param value the value (maps and arrays to stream wrapped)
+ * @param writable where the bytes go (left open)
+ * @returns the number of bytes written
+ * @example
+ * ```ts
+ * import { StreamedArray, writeMsgpackStream } from "./msgpack_stream.ts";
+ * const parts: Uint8Array[] = [];
+ * const n = await writeMsgpackStream(new StreamedArray(2, ["a", "b"]), new WritableStream({ write: (c) => void parts.push(c) }));
+ * console.assert(n === 5);
+ * ```
+ */
+export async function writeMsgpackStream(
+  value: unknown,
+  writable: WritableStream<Uint8Array>,
+): Promise<number> {
+  const writer = writable.getWriter();
+  let bytes = 0;
+  try {
+    for (const chunk of msgpackChunks(value)) {
+      bytes += chunk.length;
+      await writer.write(chunk);
+    }
+  } finally {
+    writer.releaseLock();
+  }
+  return bytes;
+}
+
+/** Where a value ends; -1 when `bytes` ends first (more input is needed). */
+function valueEndOrMore(bytes: Uint8Array, start: number, what: string): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = start;
+  let pending = 1; // values still to skip (containers add their children)
+  while (pending > 0) {
+    if (pos >= bytes.length) return -1;
+    const b = bytes[pos]!;
+    pending--;
+    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) {
+      pos += 1;
+    } else if (b >= 0x80 && b <= 0x8f) {
+      pending += 2 * (b & 0x0f);
+      pos += 1;
+    } else if (b >= 0x90 && b <= 0x9f) {
+      pending += b & 0x0f;
+      pos += 1;
+    } else if (b >= 0xa0 && b <= 0xbf) {
+      pos += 1 + (b & 0x1f);
+    } else if (b === 0xc1) {
+      throw new InvalidInputError(`Value '${what}' is not valid msgpack (byte 0xc1)`);
+    } else {
+      const size = b === 0xc6 || b === 0xc9 || b === 0xdb || b === 0xdd || b === 0xdf ? 4 : 2;
+      if (pos + 1 + size > bytes.length) return -1;
+      switch (b) {
+        case 0xc4: // bin 8
+        case 0xd9: // str 8
+          pos += 2 + bytes[pos + 1]!;
+          break;
+        case 0xc5: // bin 16
+        case 0xda: // str 16
+          pos += 3 + view.getUint16(pos + 1);
+          break;
+        case 0xc6: // bin 32
+        case 0xdb: // str 32
+          pos += 5 + view.getUint32(pos + 1);
+          break;
+        case 0xc7: // ext 8
+          pos += 3 + bytes[pos + 1]!;
+          break;
+        case 0xc8: // ext 16
+          pos += 4 + view.getUint16(pos + 1);
+          break;
+        case 0xc9: // ext 32
+          pos += 6 + view.getUint32(pos + 1);
+          break;
+        case 0xca:
+        case 0xce:
+        case 0xd2:
+          pos += 5;
+          break;
+        case 0xcb:
+        case 0xcf:
+        case 0xd3:
+          pos += 9;
+          break;
+        case 0xcc:
+        case 0xd0:
+          pos += 2;
+          break;
+        case 0xcd:
+        case 0xd1:
+          pos += 3;
+          break;
+        case 0xd4:
+          pos += 3;
+          break;
+        case 0xd5:
+          pos += 4;
+          break;
+        case 0xd6:
+          pos += 6;
+          break;
+        case 0xd7:
+          pos += 10;
+          break;
+        case 0xd8:
+          pos += 18;
+          break;
+        case 0xdc: // array 16
+          pending += view.getUint16(pos + 1);
+          pos += 3;
+          break;
+        case 0xdd: // array 32
+          pending += view.getUint32(pos + 1);
+          pos += 5;
+          break;
+        case 0xde: // map 16
+          pending += 2 * view.getUint16(pos + 1);
+          pos += 3;
+          break;
+        case 0xdf: // map 32
+          pending += 2 * view.getUint32(pos + 1);
+          pos += 5;
+          break;
+        default:
+          throw new InvalidInputError(
+            `Value '${what}' is not valid msgpack (byte 0x${b.toString(16)})`,
+          );
+      }
+    }
+    if (pos > bytes.length) return -1;
+  }
+  return pos;
+}
+
+/**
+ * The offset just past the msgpack value that starts at `start` (headers only: nothing is
+ * decoded).
+ *
+ * @param bytes the encoding
+ * @param start offset of the value
+ * @param what names the value in errors
+ * @returns the end offset
+ * @throws {InvalidInputError} when the value is truncated or uses the reserved byte 0xc1
+ * @example
+ * ```ts
+ * import { msgpackValueEnd } from "./msgpack_stream.ts";
+ * console.assert(msgpackValueEnd(Uint8Array.of(0x92, 1, 2, 3), 0, "x") === 3);
+ * ```
+ */
+export function msgpackValueEnd(bytes: Uint8Array, start: number, what: string): number {
+  const end = valueEndOrMore(bytes, start, what);
+  if (end < 0) throw new InvalidInputError(`Value '${what}' is truncated msgpack`);
+  return end;
+}
+
+/** Size of the header of a bin or str at the start of `bytes` and its payload; else undefined. */
+function stringSize(bytes: Uint8Array): number | undefined {
+  const b = bytes[0];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if ((b === 0xc6 || b === 0xdb) && bytes.length >= 5) return 5 + view.getUint32(1);
+  if ((b === 0xc5 || b === 0xda) && bytes.length >= 3) return 3 + view.getUint16(1);
+  return undefined;
+}
+
+/**
+ * Decodes a msgpack stream piece by piece: container headers, whole values, or runs of
+ * consecutive array elements. Holds one buffer of about `chunkBytes` (more when one value
+ * is bigger); decoded byte strings are views into it, so a run's values share one buffer.
+ *
+ * @example
+ * ```ts
+ * import { encodeMsgpack } from "./envelope.ts";
+ * import { MsgpackStreamReader } from "./msgpack_stream.ts";
+ * const reader = new MsgpackStreamReader(ReadableStream.from([encodeMsgpack({ xs: [1, 2, 3] })]));
+ * console.assert(await reader.readMapHeader("v") === 1);
+ * console.assert(await reader.readValue("key") === "xs");
+ * console.assert(await reader.readArrayHeader("xs") === 3);
+ * console.assert((await reader.readValues(10, "xs")).length === 3);
+ * await reader.end("v");
+ * ```
+ */
+export class MsgpackStreamReader {
+  #source: ReadableStreamDefaultReader<Uint8Array>;
+  #chunkBytes: number;
+  #buf = new Uint8Array(0);
+  #pos = 0;
+  #end = 0;
+  #pending: Uint8Array | undefined;
+  #done = false;
+  #read = 0;
+
+  /**
+   * @param stream the bytes
+   * @param options `chunkBytes`: size of the buffers (default 1 MiB)
+   */
+  constructor(stream: ReadableStream<Uint8Array>, options: { chunkBytes?: number } = {}) {
+    this.#source = stream.getReader();
+    this.#chunkBytes = options.chunkBytes ?? 1 << 20;
+  }
+
+  /** Bytes consumed so far. */
+  get offset(): number {
+    return this.#read;
+  }
+
+  /** Reads more input into the buffer; false at the end of the stream. */
+  async #more(): Promise<boolean> {
+    if (this.#pending === undefined) {
+      if (this.#done) return false;
+      const next = await this.#source.read();
+      if (next.done) {
+        this.#done = true;
+        return false;
+      }
+      this.#pending = next.value;
+    }
+    const incoming = this.#pending;
+    if (this.#end === this.#buf.length) {
+      // Full: a new buffer for the unconsumed rest (the values already handed out keep the
+      // old one). A string whose header says how long it is gets a buffer of its size.
+      const rest = this.#end - this.#pos;
+      const head = this.#buf.subarray(this.#pos, this.#end);
+      const exact = stringSize(head);
+      const size = Math.max(
+        this.#chunkBytes,
+        exact ?? 0,
+        exact === undefined ? 2 * rest : 0,
+        rest + 1,
+      );
+      const buf = new Uint8Array(size);
+      buf.set(head);
+      this.#buf = buf;
+      this.#pos = 0;
+      this.#end = rest;
+    }
+    const room = this.#buf.length - this.#end;
+    if (incoming.length <= room) {
+      this.#buf.set(incoming, this.#end);
+      this.#end += incoming.length;
+      this.#pending = undefined;
+    } else {
+      this.#buf.set(incoming.subarray(0, room), this.#end);
+      this.#end += room;
+      this.#pending = incoming.subarray(room);
+    }
+    return true;
+  }
+
+  /** The end of the value at the read position, reading more input as needed. */
+  async #valueEnd(what: string): Promise<number> {
+    while (true) {
+      const end = valueEndOrMore(this.#buf.subarray(0, this.#end), this.#pos, what);
+      if (end >= 0) return end;
+      if (!(await this.#more())) {
+        throw new InvalidInputError(
+          `Value '${what}' is truncated msgpack (the input ends after ${
+            this.#read + this.#end - this.#pos
+          } bytes)`,
+        );
+      }
+    }
+  }
+
+  /** At least `n` bytes at the read position; false when the input ends first. */
+  async #have(n: number): Promise<boolean> {
+    while (this.#end - this.#pos < n) {
+      if (!(await this.#more())) return false;
+    }
+    return true;
+  }
+
+  #header(what: string, kind: "map" | "array"): number | undefined {
+    const b = this.#buf[this.#pos]!;
+    const view = new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#pos);
+    const [fix, b16, b32] = kind === "map" ? [0x80, 0xde, 0xdf] : [0x90, 0xdc, 0xdd];
+    if (b >= fix && b <= fix + 0x0f) {
+      this.#consume(1);
+      return b & 0x0f;
+    }
+    if (b === b16) {
+      const count = view.getUint16(1);
+      this.#consume(3);
+      return count;
+    }
+    if (b === b32) {
+      const count = view.getUint32(1);
+      this.#consume(5);
+      return count;
+    }
+    void what;
+    return undefined;
+  }
+
+  #consume(n: number) {
+    this.#pos += n;
+    this.#read += n;
+  }
+
+  async #containerHeader(what: string, kind: "map" | "array"): Promise<number> {
+    if (!(await this.#have(1))) {
+      throw new InvalidInputError(`Value '${what}' is truncated msgpack (the input ends)`);
+    }
+    const b = this.#buf[this.#pos]!;
+    const long = kind === "map" ? (b === 0xdf ? 5 : b === 0xde ? 3 : 1) : (
+      b === 0xdd ? 5 : b === 0xdc ? 3 : 1
+    );
+    if (!(await this.#have(long))) {
+      throw new InvalidInputError(`Value '${what}' is truncated msgpack (the input ends)`);
+    }
+    const count = this.#header(what, kind);
+    if (count === undefined) {
+      const value = await this.readValue(what);
+      throw new InvalidInputError(
+        `Value '${what}' must be ${kind === "map" ? "a record" : "an array"}, got ${
+          Array.isArray(value) ? "an array" : value === null ? "null" : typeof value
+        }`,
+      );
+    }
+    return count;
+  }
+
+  /**
+   * Reads a map header.
+   *
+   * @param what names the value in errors
+   * @returns the number of entries (each a key then a value)
+   * @throws {InvalidInputError} when the next value is not a map or the input ends
+   */
+  readMapHeader(what: string): Promise<number> {
+    return this.#containerHeader(what, "map");
+  }
+
+  /**
+   * Reads an array header.
+   *
+   * @param what names the value in errors
+   * @returns the number of elements that follow
+   * @throws {InvalidInputError} when the next value is not an array or the input ends
+   */
+  readArrayHeader(what: string): Promise<number> {
+    return this.#containerHeader(what, "array");
+  }
+
+  /**
+   * Decodes the next whole value.
+   *
+   * @param what names the value in errors
+   * @returns the value (byte strings are views into the reader's buffer)
+   * @throws {InvalidInputError} when the value is malformed or the input ends inside it
+   */
+  async readValue(what: string): Promise<unknown> {
+    const end = await this.#valueEnd(what);
+    const [value] = decodeMsgpackSequence(this.#buf.subarray(this.#pos, end), what);
+    this.#consume(end - this.#pos);
+    return value;
+  }
+
+  /**
+   * Decodes up to `max` consecutive values (at least one): those already buffered, or the
+   * next one.
+   *
+   * @param max most values to decode
+   * @param what names the values in errors
+   * @returns the values (byte strings are views into one buffer)
+   * @throws {InvalidInputError} when a value is malformed or the input ends inside it
+   */
+  async readValues(max: number, what: string): Promise<unknown[]> {
+    let end = await this.#valueEnd(what);
+    const start = this.#pos; // after #valueEnd, which may move to a new buffer
+    let count = 1;
+    const buffered = this.#buf.subarray(0, this.#end);
+    while (count < max && end < this.#end) {
+      const next = valueEndOrMore(buffered, end, what);
+      if (next < 0) break;
+      end = next;
+      count++;
+    }
+    const values = decodeMsgpackSequence(this.#buf.subarray(start, end), what);
+    this.#consume(end - start);
+    return values;
+  }
+
+  /**
+   * Checks that the input ends here, and releases the stream.
+   *
+   * @param what names the whole input in errors
+   * @throws {InvalidInputError} when bytes follow
+   */
+  async end(what: string): Promise<void> {
+    if (await this.#have(1)) {
+      await this.cancel();
+      throw new InvalidInputError(`Input '${what}' has trailing bytes after its value`);
+    }
+    this.#source.releaseLock();
+  }
+
+  /** Stops reading (the stream is cancelled). */
+  async cancel(): Promise<void> {
+    await this.#source.cancel().catch(() => {});
+  }
+}

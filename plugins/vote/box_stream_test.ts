@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
+import { InvalidInputError } from "../../core/errors.ts";
+import { seededRandom } from "../../core/random.ts";
+import { ballotBoxFromEnvelope, ballotBoxToEnvelope } from "./ballot_box.ts";
+import { ballotBoxChunks, readBallotBoxStream } from "./box_stream.ts";
+import { runLocalKeyCeremony } from "./ceremony.ts";
+import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+import { simulateElectionBallots } from "./simulate.ts";
+
+const definition = createElectionDefinition({
+  id: "box-stream",
+  trustees: 1,
+  mixers: 1,
+  questions: [
+    { text: "Q", choices: ["a", "b", "c"] },
+    { text: "R", choices: ["x", "y", "z"], type: "ranked", min: 0, max: 3 },
+  ],
+});
+const fingerprint = electionFingerprint(definition);
+const random = seededRandom("box-stream");
+const ceremony = runLocalKeyCeremony({ definition, fingerprint }, { random });
+const election = { definition, fingerprint, publicKey: ceremony.key.publicKey };
+const { ballots } = simulateElectionBallots(election, { count: 40, random });
+
+function concat(parts: Iterable<Uint8Array>): Uint8Array {
+  const list = [...parts];
+  const out = new Uint8Array(list.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of list) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function pieces(bytes: Uint8Array, piece: number): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + piece));
+      at += piece;
+    },
+  });
+}
+
+Deno.test("ballot box stream: same bytes as the whole encoding, same ballots back", async () => {
+  for (const n of [0, 1, 40]) {
+    const expected = encodeMsgpack(ballotBoxToEnvelope(election, ballots.slice(0, n)));
+    const written = concat(ballotBoxChunks(election, ballots.slice(0, n)));
+    assert.ok(written.length === expected.length && written.every((b, i) => b === expected[i]));
+    const read = await readBallotBoxStream(election, pieces(written, 97));
+    assert.equal(read.length, n);
+    const again = encodeMsgpack(ballotBoxToEnvelope(election, read));
+    assert.ok(again.length === expected.length && again.every((b, i) => b === expected[i]));
+  }
+});
+
+Deno.test("ballot box stream: another election, a bad ballot, a truncated file are refused", async () => {
+  const bytes = encodeMsgpack(ballotBoxToEnvelope(election, ballots));
+  const whole = (b: Uint8Array) => {
+    try {
+      ballotBoxFromEnvelope(election, decodeMsgpack(b, "box"));
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return "";
+  };
+  const same = async (b: Uint8Array) => {
+    const expected = whole(b);
+    assert.notEqual(expected, "");
+    await assert.rejects(readBallotBoxStream(election, pieces(b, 300)), (error) => {
+      assert.ok(error instanceof InvalidInputError);
+      assert.equal(error.message, expected);
+      return true;
+    });
+  };
+  const other = decodeMsgpack(bytes, "box") as { election: Uint8Array; ballots: unknown[] };
+  other.election = new Uint8Array(32);
+  await same(encodeMsgpack(other));
+  const bad = decodeMsgpack(bytes, "box") as { ballots: Record<string, unknown>[] };
+  bad.ballots[17]!.ciphertext = new Uint8Array(10);
+  await same(encodeMsgpack(bad));
+  await assert.rejects(
+    readBallotBoxStream(election, pieces(bytes.subarray(0, bytes.length - 50), 300)),
+    /'ballot box\.ballots\[39\]' is truncated msgpack/,
+  );
+});
