@@ -38,9 +38,7 @@ import {
   multiScalarMul,
   packScalars,
   type Point,
-  randomScalars,
   scalarFromWide,
-  scalarsFromWide,
   unpackPoints,
   unpackScalars,
 } from "./group.ts";
@@ -48,9 +46,15 @@ import {
   chunkHeader,
   chunks,
   GENERATORS_TASK,
+  guidedChunks,
+  PROVE_BLOCKS_TASK,
   PROVE_PHASE1_TASK,
   PROVE_PHASE2_TASK,
+  PROVE_RESPONSES_TASK,
   VERIFY_TASK,
+  WITNESS_LIST,
+  WITNESS_SEED_BYTES,
+  witnessScalars,
 } from "./shuffle_tasks.ts";
 
 /** Protocol label of the shuffle proof transcript. */
@@ -195,24 +199,6 @@ async function generatorEncodings(n: number, workers: number): Promise<Uint8Arra
   return grown;
 }
 
-/** N reduced scalars kept as their 32-byte little-endian encodings (as `packScalars` writes). */
-class ScalarList {
-  readonly bytes: Uint8Array;
-  readonly #view: DataView;
-  constructor(count: number) {
-    this.bytes = new Uint8Array(count * ELEMENT_BYTES);
-    this.#view = new DataView(this.bytes.buffer);
-  }
-  /** Writes scalar i (already reduced mod ℓ). */
-  set(i: number, x: bigint): void {
-    const v = this.#view, at = i * ELEMENT_BYTES;
-    v.setBigUint64(at, BigInt.asUintN(64, x), true);
-    v.setBigUint64(at + 8, BigInt.asUintN(64, x >> 64n), true);
-    v.setBigUint64(at + 16, BigInt.asUintN(64, x >> 128n), true);
-    v.setBigUint64(at + 24, x >> 192n, true);
-  }
-}
-
 function sumPoints(points: readonly Point[]): Point {
   let acc = points[0]!;
   for (let i = 1; i < points.length; i++) acc = acc.add(points[i]!);
@@ -248,49 +234,35 @@ export async function shuffleAndProve(
   const workers = options.workers ?? workerCount();
   const pkBytes = publicKey.toBytes();
   // Witness: permutation ψ (outputs[i] = ReEnc(inputs[ψ(i)])) and randomness (Alg. 8.1, 8.2).
+  // The scalars are drawn by the workers, chunk by chunk, from one per-proof seed
+  // (shuffle_tasks.ts witnessScalars): no O(N) scalar work on this thread (issue 17).
   const psi = randomPermutation(n, random);
-  const rPrime = randomScalars(n * w, random); // r′_{j,k}, indexed by input j
-  const r = randomScalars(n, random); // r_j, permutation commitment randomness by input j
-  const rHat = randomScalars(n, random); // r̂ᵢ, chain randomness
-  const omegaHat = randomScalars(n, random); // ω̂ᵢ
-  const omegaPrime = randomScalars(n, random); // ω′ᵢ
-  const omega = randomScalars(3 + w, random); // ω₁, ω₂, ω₃, ω₄ₖ
+  const seed = new Uint8Array(WITNESS_SEED_BYTES);
+  random(seed);
+  const omega = witnessScalars(seed, WITNESS_LIST.omega, 0, 3 + w); // ω₁, ω₂, ω₃, ω₄ₖ
 
-  const parts = chunks(n, workers);
+  const parts = guidedChunks(n, workers);
   const gens = await generatorEncodings(n, workers);
+  const progress = (phase: string) => (done: number, total: number) =>
+    options.onProgress?.({ phase, done: Math.round((n * done) / total), total: n });
   const phase1 = await runPhase1(inputs, () =>
     runWorkerJobs(PROVE_PHASE1_TASK, {
       count: parts.length,
       // Built when the chunk starts, not all at once (issue 17).
       args: (p) => {
         const [lo, hi] = parts[p]!;
-        const inBytes = new Uint8Array((hi - lo) * 64 * w);
-        const rp: bigint[] = [], rc: bigint[] = [];
-        for (let i = lo; i < hi; i++) {
-          const j = psi[i]!;
-          inBytes.set(inputs[j]!.bytes, (i - lo) * 64 * w);
-          for (let k = 0; k < w; k++) rp.push(rPrime[j * w + k]!);
-          rc.push(r[j]!);
-        }
+        const size = 64 * w;
+        const inBytes = new Uint8Array((hi - lo) * size);
+        for (let i = lo; i < hi; i++) inBytes.set(inputs[psi[i]!]!.bytes, (i - lo) * size);
         return [
           chunkHeader(w, lo, hi - lo),
           pkBytes.slice(),
           inBytes,
-          packScalars(rp),
-          packScalars(rc),
-          packScalars(omegaPrime.slice(lo, hi)),
+          seed.slice(),
           gens.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
         ];
       },
-    }, {
-      workers,
-      onJobDone: (done, total) =>
-        options.onProgress?.({
-          phase: "shuffle",
-          done: Math.round((n * done) / total),
-          total: n,
-        }),
-    }));
+    }, { workers, onJobDone: progress("shuffle") }));
   const outputs: Ciphertext[] = new Array(n);
   const cPerm = new Uint8Array(n * ELEMENT_BYTES);
   const t3Parts: Point[] = [], t4Parts: Point[][] = Array.from({ length: 2 * w }, () => []);
@@ -318,39 +290,46 @@ export async function shuffleAndProve(
     w,
   );
   transcript.append("permutation-commitments", cPerm);
-  // Challenges uᵢ = H(e, e′, c, pk, i) (Alg. 8.4), all from one transcript output.
-  const u = scalarsFromWide(transcript.challenge("u", 64 * n));
-  const uPrime = Array.from(psi, (j) => u[j]!); // u′ᵢ = u_{ψ(i)}
+  // Challenges uᵢ = H(e, e′, c, pk, i) (Alg. 8.4), all from one transcript output; the
+  // workers reduce the 64-byte blocks of their chunk, in output order: u′ᵢ = u_{ψ(i)}.
+  const uWide = transcript.challenge("u", 64 * n);
+  const challengeBlocks = (lo: number, hi: number) => {
+    const out = new Uint8Array(64 * (hi - lo));
+    for (let i = lo; i < hi; i++) {
+      const j = psi[i]!;
+      out.set(uWide.subarray(64 * j, 64 * j + 64), 64 * (i - lo));
+    }
+    return out;
+  };
 
-  // Closed form of the chain: Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁, Uᵢ = u′ᵢ·Uᵢ₋₁ with R₀ = 0, U₀ = 1 (Alg. 8.3).
-  // Written straight into 32-byte encodings (issue 17: no four lists of N integers).
-  const [R, U, a, b] = [0, 1, 2, 3].map(() => new ScalarList(n));
-  let prevR = 0n, prevU = 1n;
-  for (let i = 0; i < n; i++) {
-    // t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} = g^{ω̂ᵢ + ω′ᵢRᵢ₋₁}·h^{ω′ᵢUᵢ₋₁} (Alg. 8.4).
-    a!.set(i, modL(omegaHat[i]! + omegaPrime[i]! * prevR));
-    b!.set(i, modL(omegaPrime[i]! * prevU));
-    prevR = modL(rHat[i]! + uPrime[i]! * prevR);
-    prevU = modL(uPrime[i]! * prevU);
-    R!.set(i, prevR);
-    U!.set(i, prevU);
+  // The chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁, Uᵢ = u′ᵢ·Uᵢ₋₁ with R₀ = 0, U₀ = 1 (Alg. 8.3) by blocks:
+  // each chunk's (A, B) with R_end = A + B·R_start, then this short pass over the chunks.
+  const blocks = await runWorkerJobs(PROVE_BLOCKS_TASK, {
+    count: parts.length,
+    args: (p) => {
+      const [lo, hi] = parts[p]!;
+      return [chunkHeader(w, lo, hi - lo), seed.slice(), challengeBlocks(lo, hi)];
+    },
+  }, { workers });
+  const starts: Uint8Array[] = [];
+  let chainR = 0n, chainU = 1n, rBar = 0n, rTilde = 0n;
+  const rPrimeSum: bigint[] = new Array(w).fill(0n);
+  for (const [packed] of blocks) {
+    const [a, b, rSum, ruSum, ...rps] = unpackScalars(packed!, "chain block");
+    starts.push(packScalars([chainR, chainU]));
+    chainR = modL(a! + b! * chainR);
+    chainU = modL(b! * chainU);
+    rBar += rSum!;
+    rTilde += ruSum!;
+    rps.forEach((v, k) => rPrimeSum[k]! += v);
   }
   const phase2 = await runWorkerJobs(PROVE_PHASE2_TASK, {
     count: parts.length,
     args: (p) => {
       const [lo, hi] = parts[p]!;
-      return [
-        R!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
-        U!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
-        a!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
-        b!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
-      ];
+      return [chunkHeader(w, lo, hi - lo), seed.slice(), challengeBlocks(lo, hi), starts[p]!];
     },
-  }, {
-    workers,
-    onJobDone: (done, total) =>
-      options.onProgress?.({ phase: "prove", done: Math.round((n * done) / total), total: n }),
-  });
+  }, { workers, onJobDone: progress("prove") });
   const chain = concatBytes(...phase2.map((res) => res[0]!));
   const tHat = concatBytes(...phase2.map((res) => res[1]!));
 
@@ -372,25 +351,22 @@ export async function shuffleAndProve(
   transcript.append("chain-proof-commitments", tHat);
   const c = scalarFromWide(transcript.challenge("c", 64));
 
-  // Responses (Alg. 8.4): r̄ = Σrⱼ, r̂ = R_N, r̃ = Σrⱼuⱼ, r′ₖ = Σr′ⱼₖuⱼ.
-  let rBar = 0n, rTilde = 0n;
-  const rPrimeSum: bigint[] = new Array(w).fill(0n);
-  for (let j = 0; j < n; j++) {
-    rBar += r[j]!;
-    rTilde += r[j]! * u[j]!;
-    for (let k = 0; k < w; k++) rPrimeSum[k]! += rPrime[j * w + k]! * u[j]!;
-  }
+  // Responses (Alg. 8.4): r̄ = Σrⱼ, r̂ = R_N, r̃ = Σrⱼuⱼ, r′ₖ = Σr′ⱼₖuⱼ (summed over the
+  // chunks above); ŝᵢ and s′ᵢ by the workers.
   const s = [
     omega[0]! + c * rBar,
-    omega[1]! + c * prevR, // R_N
+    omega[1]! + c * chainR, // R_N
     omega[2]! + c * rTilde,
     ...rPrimeSum.map((v, k) => omega[3 + k]! + c * v),
   ];
-  const sHat = new ScalarList(n), sPrime = new ScalarList(n);
-  for (let i = 0; i < n; i++) {
-    sHat.set(i, modL(omegaHat[i]! + c * rHat[i]!)); // ŝᵢ = ω̂ᵢ + c·r̂ᵢ
-    sPrime.set(i, modL(omegaPrime[i]! + c * uPrime[i]!)); // s′ᵢ = ω′ᵢ + c·u′ᵢ
-  }
+  const cBytes = encodeScalar(c);
+  const responses = await runWorkerJobs(PROVE_RESPONSES_TASK, {
+    count: parts.length,
+    args: (p) => {
+      const [lo, hi] = parts[p]!;
+      return [chunkHeader(w, lo, hi - lo), seed.slice(), challengeBlocks(lo, hi), cBytes.slice()];
+    },
+  }, { workers });
   return {
     outputs,
     proof: {
@@ -399,10 +375,10 @@ export async function shuffleAndProve(
       chainCommitments: chain,
       commitments,
       chainProofCommitments: tHat,
-      challenge: encodeScalar(c),
+      challenge: cBytes,
       responses: packScalars(s),
-      chainResponses: sHat.bytes,
-      permutationResponses: sPrime.bytes,
+      chainResponses: concatBytes(...responses.map((res) => res[0]!)),
+      permutationResponses: concatBytes(...responses.map((res) => res[1]!)),
     },
   };
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { chacha20 } from "@noble/ciphers/chacha.js";
+import { sha512 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
@@ -27,6 +29,7 @@ import {
   packScalars,
   type Point,
   scalarFromWide,
+  scalarsFromWide,
   unpackPoints,
   unpackScalars,
 } from "./group.ts";
@@ -38,6 +41,10 @@ const HALF_SCALAR = (GROUP_ORDER + 1n) / 2n;
 export const PROVE_PHASE1_TASK = "reencrypt/shuffle-prove-1";
 /** Task: commitment chain ĉᵢ and its proof commitments t̂ᵢ for a chunk. */
 export const PROVE_PHASE2_TASK = "reencrypt/shuffle-prove-2";
+/** Task: a chunk's block of the chain recurrence and its shares of the response sums. */
+export const PROVE_BLOCKS_TASK = "reencrypt/shuffle-prove-blocks";
+/** Task: the responses ŝᵢ and s′ᵢ of a chunk. */
+export const PROVE_RESPONSES_TASK = "reencrypt/shuffle-prove-responses";
 /** Task: one chunk of the batched verification multi-exponentiation. */
 export const VERIFY_TASK = "reencrypt/shuffle-verify";
 /** Task: encodings of the generators hᵢ of a range of positions. */
@@ -56,6 +63,34 @@ const MAX_CHUNK = 8192;
  */
 export function chunks(n: number, workers: number): Array<[number, number]> {
   return splitRange(n, Math.max(workers <= 1 ? 1 : workers * 2, Math.ceil(n / MAX_CHUNK)));
+}
+
+/** Shortest chunk {@linkcode guidedChunks} cuts (shorter ones cost more per position). */
+const GUIDED_MIN = 256;
+
+/**
+ * The prover's chunks: on workers, each chunk takes about 1/(2·workers) of the positions
+ * still left (at most 8,192, at least 256 in a large batch), so a step's last chunks are short and a worker
+ * that finishes early waits little for the others (guided scheduling, issue 17); in-thread,
+ * as few chunks of at most 8,192 as possible. The proof does not depend on the cut.
+ *
+ * @param n positions
+ * @param workers workers that will take them
+ * @returns [lo, hi) ranges in order
+ */
+export function guidedChunks(n: number, workers: number): Array<[number, number]> {
+  if (workers <= 1) return splitRange(n, Math.ceil(n / MAX_CHUNK));
+  const out: Array<[number, number]> = [];
+  // Small batches still get several chunks (the chunk boundaries are tested with them).
+  const least = Math.min(GUIDED_MIN, Math.ceil(n / (4 * workers)));
+  for (let lo = 0; lo < n;) {
+    const left = n - lo;
+    let size = Math.min(left, MAX_CHUNK, Math.max(least, Math.ceil(left / (2 * workers))));
+    if (left - size < least / 2) size = left; // no sliver at the end
+    out.push([lo, lo + size]);
+    lo += size;
+  }
+  return out;
 }
 
 /**
@@ -109,11 +144,85 @@ function arg(args: Uint8Array[], i: number): Uint8Array {
 }
 
 /**
+ * Where each scalar of the prover's witness comes from: list and index of the per-proof
+ * stream ({@linkcode witnessScalars}). Everything is indexed by output position i, so a chunk
+ * of positions draws its own randomness on its worker.
+ */
+export const WITNESS_LIST = {
+  /** r′ᵢₖ, the re-encryption of output i, element k (index i·w + k). */
+  rPrime: 0,
+  /** rᵢ, the randomness of the permutation commitment c_{ψ(i)}. */
+  r: 1,
+  /** r̂ᵢ, the chain randomness. */
+  rHat: 2,
+  /** ω̂ᵢ. */
+  omegaHat: 3,
+  /** ω′ᵢ. */
+  omegaPrime: 4,
+  /** ω₁, ω₂, ω₃, ω₄ₖ (index 0..2+w). */
+  omega: 5,
+} as const;
+
+/** Domain-separation label of the prover's witness stream. */
+export const WITNESS_LABEL = "panoramix/reencrypt/shuffle/witness/v1";
+
+/** Bytes of the per-proof witness seed (drawn from the caller's random source). */
+export const WITNESS_SEED_BYTES = 32;
+
+const witnessKeys = new Map<string, Uint8Array>();
+
+function witnessKey(seed: Uint8Array): Uint8Array {
+  if (seed.length !== WITNESS_SEED_BYTES) {
+    throw new InvalidInputError(`Witness seed must be ${WITNESS_SEED_BYTES} bytes`);
+  }
+  const id = String.fromCharCode(...seed);
+  let key = witnessKeys.get(id);
+  if (key === undefined) {
+    key = sha512(concatBytes(new TextEncoder().encode(WITNESS_LABEL), seed)).slice(0, 32);
+    if (witnessKeys.size >= 4) witnessKeys.clear();
+    witnessKeys.set(id, key);
+  }
+  return key;
+}
+
+/**
+ * Scalars `from`..`from+count−1` of one witness list of a proof.
+ *
+ * @param seed the proof's 32-byte witness seed
+ * @param list which list ({@linkcode WITNESS_LIST})
+ * @param from first index
+ * @param count how many
+ * @returns the scalars (uniform mod ℓ)
+ */
+export function witnessScalars(
+  seed: Uint8Array,
+  list: number,
+  from: number,
+  count: number,
+): bigint[] {
+  // PRF "panoramix/reencrypt/shuffle/witness/v1": ChaCha20 (RFC 8439) keyed by
+  // SHA-512(label ‖ seed)[0..32], nonce u32le(list) ‖ 0⁸, block counter = index; one 64-byte
+  // block per scalar, wide-reduced mod ℓ (as RFC 9496 §4.3.4 reduces 64 bytes).
+  const nonce = new Uint8Array(12);
+  new DataView(nonce.buffer).setUint32(0, list, true);
+  return scalarsFromWide(
+    chacha20(witnessKey(seed), nonce, new Uint8Array(64 * count), undefined, from),
+  );
+}
+
+/** The reduced challenges u′ of a chunk from their 64-byte blocks (in output order). */
+function challengesOf(wide: Uint8Array, count: number): bigint[] {
+  if (wide.length !== 64 * count) {
+    throw new InvalidInputError("Shuffle chunk has the wrong challenges");
+  }
+  return scalarsFromWide(wide);
+}
+
+/**
  * Phase 1 (Haenni et al. Alg. 8.4 lines for e′, c, t₃, t₄) for output positions
- * start..start+count−1.
- * Args: header, public key, permuted inputs (count·64w), re-encryption scalars (count·w),
- * permutation-commitment scalars r_{ψ(i)} (count), ω′ᵢ (count), the encodings of
- * h_{start+1}..h_{start+count} (count·32, from the caller's cache).
+ * start..start+count−1, with the chunk's witness drawn here from the proof's seed.
+ * Args: header, public key, permuted inputs e_{ψ(i)} (count·64w), the witness seed (32), the
+ * encodings of h_{start+1}..h_{start+count} (count·32, from the caller's cache).
  * Result: outputs (count·64w), c_{ψ(i)} in output order (count·32), Σ ω′ᵢ·hᵢ, then for each
  * element k: Σ ω′ᵢ·c1′ᵢₖ and Σ ω′ᵢ·c2′ᵢₖ (identity allowed).
  *
@@ -124,11 +233,14 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
   const { width: w, start, count } = readHeader(arg(args, 0));
   const pk = decodePoint(arg(args, 1), "public key");
   const inputs = unpackPoints(arg(args, 2), "input");
-  const rPrime = unpackScalars(arg(args, 3), "re-encryption randomness");
-  const r = unpackScalars(arg(args, 4), "commitment randomness");
-  const omegaPrime = unpackScalars(arg(args, 5), "omega'");
-  const hs = unpackPoints(arg(args, 6), "generator", { offset: start + 1 });
-  if (hs.length !== count) throw new InvalidInputError("Shuffle chunk has the wrong generators");
+  const seed = arg(args, 3);
+  const hs = unpackPoints(arg(args, 4), "generator", { offset: start + 1 });
+  if (hs.length !== count || inputs.length !== 2 * w * count) {
+    throw new InvalidInputError("Shuffle chunk has the wrong inputs or generators");
+  }
+  const rPrime = witnessScalars(seed, WITNESS_LIST.rPrime, start * w, count * w);
+  const r = witnessScalars(seed, WITNESS_LIST.r, start, count);
+  const omegaPrime = witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count);
   const g = fixedBase(BASE_POINT);
   const y = fixedBase(pk, arg(args, 1));
   const outputs = new Uint8Array(count * 2 * w * ELEMENT_BYTES);
@@ -160,32 +272,95 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
 }
 
 /**
+ * Between phases 1 and 2, per chunk: the chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁ (Alg. 8.3) is affine in
+ * the chunk's starting value, R_end = A + B·R_start with B = ∏u′ᵢ (and U_end = B·U_start), so
+ * chunks compute (A, B) independently and the caller chains the few blocks. The chunk's
+ * shares of the response sums come with them (Alg. 8.4): Σrᵢ, Σrᵢu′ᵢ, Σr′ᵢₖu′ᵢ.
+ * Args: header, witness seed, the chunk's challenges u′ᵢ = u_{ψ(i)} (count·64, wide).
+ * Result: A, B, Σrᵢ, Σrᵢu′ᵢ, then Σr′ᵢₖu′ᵢ for each element k (packed scalars).
+ *
+ * @param args see above
+ * @returns see above
+ */
+export function proveChainBlock(args: Uint8Array[]): Uint8Array[] {
+  const { width: w, start, count } = readHeader(arg(args, 0));
+  const seed = arg(args, 1);
+  const u = challengesOf(arg(args, 2), count);
+  const rHat = witnessScalars(seed, WITNESS_LIST.rHat, start, count);
+  const r = witnessScalars(seed, WITNESS_LIST.r, start, count);
+  const rPrime = witnessScalars(seed, WITNESS_LIST.rPrime, start * w, count * w);
+  let a = 0n, b = 1n, rSum = 0n, ruSum = 0n;
+  const rPrimeSums: bigint[] = new Array(w).fill(0n);
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!;
+    a = modL(rHat[i]! + ui * a);
+    b = modL(ui * b);
+    rSum += r[i]!;
+    ruSum += r[i]! * ui;
+    for (let k = 0; k < w; k++) rPrimeSums[k]! += rPrime[i * w + k]! * ui;
+  }
+  return [packScalars([a, b, rSum, ruSum, ...rPrimeSums])];
+}
+
+/**
  * Phase 2: ĉᵢ = g^{Rᵢ}·h^{Uᵢ} and t̂ᵢ = g^{aᵢ}·h^{bᵢ}, the closed forms of the sequential
- * chain ĉᵢ = g^{r̂ᵢ}·ĉᵢ₋₁^{u′ᵢ} and t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} (Alg. 8.3, 8.4), so chunks
- * are independent. Args: Rᵢ, Uᵢ, aᵢ, bᵢ (count scalars each). Result: ĉ chunk, t̂ chunk.
+ * chain ĉᵢ = g^{r̂ᵢ}·ĉᵢ₋₁^{u′ᵢ} and t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} (Alg. 8.3, 8.4), with
+ * aᵢ = ω̂ᵢ + ω′ᵢRᵢ₋₁ and bᵢ = ω′ᵢUᵢ₋₁, from the chunk's starting R and U.
+ * Args: header, witness seed, challenges u′ᵢ (count·64, wide), R_{start−1} and U_{start−1}
+ * (2 scalars). Result: ĉ chunk, t̂ chunk.
  *
  * @param args see above
  * @returns see above
  */
 export function provePhase2(args: Uint8Array[]): Uint8Array[] {
-  const R = unpackScalars(arg(args, 0), "R");
-  const U = unpackScalars(arg(args, 1), "U");
-  const a = unpackScalars(arg(args, 2), "a");
-  const b = unpackScalars(arg(args, 3), "b");
+  const { start, count } = readHeader(arg(args, 0));
+  const seed = arg(args, 1);
+  const u = challengesOf(arg(args, 2), count);
+  const [r0, u0] = unpackScalars(arg(args, 3), "chain start") as [bigint, bigint];
+  const rHat = witnessScalars(seed, WITNESS_LIST.rHat, start, count);
+  const omegaHat = witnessScalars(seed, WITNESS_LIST.omegaHat, start, count);
+  const omegaPrime = witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count);
   const g = fixedBase(BASE_POINT);
   const h = fixedBase(generator(0));
   // Compute the halves Q = g^{x/2}·h^{y/2} and encode 2Q in one batch (one inversion).
-  const halves: Point[] = [];
-  for (let i = 0; i < R.length; i++) {
-    halves.push(g.multiply(R[i]! * HALF_SCALAR).add(h.multiply(U[i]! * HALF_SCALAR)));
-  }
-  for (let i = 0; i < R.length; i++) {
-    halves.push(g.multiply(a[i]! * HALF_SCALAR).add(h.multiply(b[i]! * HALF_SCALAR)));
+  const halves: Point[] = new Array(2 * count);
+  let prevR = r0, prevU = u0;
+  for (let i = 0; i < count; i++) {
+    // t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} = g^{ω̂ᵢ + ω′ᵢRᵢ₋₁}·h^{ω′ᵢUᵢ₋₁} (Alg. 8.4).
+    const a = omegaHat[i]! + omegaPrime[i]! * prevR, b = omegaPrime[i]! * prevU;
+    halves[count + i] = g.multiply(modL(a) * HALF_SCALAR).add(h.multiply(modL(b) * HALF_SCALAR));
+    prevR = modL(rHat[i]! + u[i]! * prevR);
+    prevU = modL(u[i]! * prevU);
+    halves[i] = g.multiply(prevR * HALF_SCALAR).add(h.multiply(prevU * HALF_SCALAR));
   }
   const encoded = doubleAndEncodeBatch(halves);
-  const chain = encoded.slice(0, R.length * ELEMENT_BYTES);
-  const tHat = encoded.slice(R.length * ELEMENT_BYTES);
+  const chain = encoded.slice(0, count * ELEMENT_BYTES);
+  const tHat = encoded.slice(count * ELEMENT_BYTES);
   return [chain, tHat];
+}
+
+/**
+ * Phase 3: the responses ŝᵢ = ω̂ᵢ + c·r̂ᵢ and s′ᵢ = ω′ᵢ + c·u′ᵢ (Alg. 8.4) of a chunk.
+ * Args: header, witness seed, challenges u′ᵢ (count·64, wide), c (1 scalar).
+ * Result: ŝ chunk, s′ chunk (count·32 each).
+ *
+ * @param args see above
+ * @returns see above
+ */
+export function proveResponses(args: Uint8Array[]): Uint8Array[] {
+  const { start, count } = readHeader(arg(args, 0));
+  const seed = arg(args, 1);
+  const u = challengesOf(arg(args, 2), count);
+  const c = decodeScalar(arg(args, 3), "challenge");
+  const rHat = witnessScalars(seed, WITNESS_LIST.rHat, start, count);
+  const omegaHat = witnessScalars(seed, WITNESS_LIST.omegaHat, start, count);
+  const omegaPrime = witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count);
+  const sHat: bigint[] = new Array(count), sPrime: bigint[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    sHat[i] = omegaHat[i]! + c * rHat[i]!;
+    sPrime[i] = omegaPrime[i]! + c * u[i]!;
+  }
+  return [packScalars(sHat), packScalars(sPrime)];
 }
 
 /**
@@ -292,6 +467,8 @@ function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
 
 registerWorkerTask(PROVE_PHASE1_TASK, provePhase1);
 registerWorkerTask(PROVE_PHASE2_TASK, provePhase2);
+registerWorkerTask(PROVE_BLOCKS_TASK, proveChainBlock);
+registerWorkerTask(PROVE_RESPONSES_TASK, proveResponses);
 registerWorkerTask(VERIFY_TASK, verifyChunk);
 registerWorkerTask(GENERATORS_TASK, (args) => {
   const { start, count } = readHeader(arg(args, 0));
