@@ -320,22 +320,29 @@ export function provePhase2(args: Uint8Array[]): Uint8Array[] {
   const rHat = witnessScalars(seed, WITNESS_LIST.rHat, start, count);
   const omegaHat = witnessScalars(seed, WITNESS_LIST.omegaHat, start, count);
   const omegaPrime = witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count);
+  // Rᵢ, Uᵢ and t̂ᵢ's exponents aᵢ = ω̂ᵢ + ω′ᵢRᵢ₋₁, bᵢ = ω′ᵢUᵢ₋₁ (Alg. 8.3, 8.4).
+  const R: bigint[] = new Array(count), U: bigint[] = new Array(count);
+  const a: bigint[] = new Array(count), b: bigint[] = new Array(count);
+  let prevR = r0, prevU = u0;
+  for (let i = 0; i < count; i++) {
+    a[i] = modL(omegaHat[i]! + omegaPrime[i]! * prevR);
+    b[i] = modL(omegaPrime[i]! * prevU);
+    R[i] = prevR = modL(rHat[i]! + u[i]! * prevR);
+    U[i] = prevU = modL(u[i]! * prevU);
+  }
   const g = fixedBase(BASE_POINT);
   const h = fixedBase(generator(0));
   // Compute the halves Q = g^{x/2}·h^{y/2} and encode 2Q in one batch (one inversion).
-  const halves: Point[] = new Array(2 * count);
-  let prevR = r0, prevU = u0;
-  for (let i = 0; i < count; i++) {
-    // t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} = g^{ω̂ᵢ + ω′ᵢRᵢ₋₁}·h^{ω′ᵢUᵢ₋₁} (Alg. 8.4).
-    const a = omegaHat[i]! + omegaPrime[i]! * prevR, b = omegaPrime[i]! * prevU;
-    halves[count + i] = g.multiply(modL(a) * HALF_SCALAR).add(h.multiply(modL(b) * HALF_SCALAR));
-    prevR = modL(rHat[i]! + u[i]! * prevR);
-    prevU = modL(u[i]! * prevU);
-    halves[i] = g.multiply(prevR * HALF_SCALAR).add(h.multiply(prevU * HALF_SCALAR));
+  const halves: Point[] = [];
+  for (let i = 0; i < R.length; i++) {
+    halves.push(g.multiply(R[i]! * HALF_SCALAR).add(h.multiply(U[i]! * HALF_SCALAR)));
+  }
+  for (let i = 0; i < R.length; i++) {
+    halves.push(g.multiply(a[i]! * HALF_SCALAR).add(h.multiply(b[i]! * HALF_SCALAR)));
   }
   const encoded = doubleAndEncodeBatch(halves);
-  const chain = encoded.slice(0, count * ELEMENT_BYTES);
-  const tHat = encoded.slice(count * ELEMENT_BYTES);
+  const chain = encoded.slice(0, R.length * ELEMENT_BYTES);
+  const tHat = encoded.slice(R.length * ELEMENT_BYTES);
   return [chain, tHat];
 }
 
