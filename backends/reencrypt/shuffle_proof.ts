@@ -130,6 +130,25 @@ function checkBatch(publicKey: Point, inputs: readonly Ciphertext[]): number {
   return w;
 }
 
+/** The transcript up to the statement's inputs: everything but the ciphertexts. */
+function statementPrefix(
+  pkBytes: Uint8Array,
+  count: number,
+  width: number,
+  context: Uint8Array | undefined,
+): Transcript {
+  // Strong Fiat–Shamir: the whole statement precedes every challenge (Bernhard–Pereira–Warinschi 2012).
+  const t = new Transcript(SHUFFLE_PROOF_LABEL);
+  const enc = new TextEncoder();
+  t.append("group", enc.encode(GROUP_LABEL));
+  t.append("generators", enc.encode(GENERATORS_LABEL));
+  t.appendNumber("count", count);
+  t.appendNumber("width", width);
+  t.append("public-key", pkBytes);
+  t.append("context", context ?? new Uint8Array(0));
+  return t;
+}
+
 function statementTranscript(
   pkBytes: Uint8Array,
   statement: {
@@ -140,15 +159,7 @@ function statementTranscript(
   width: number,
 ): Transcript {
   const { inputs, outputs } = statement;
-  // Strong Fiat–Shamir: the whole statement precedes every challenge (Bernhard–Pereira–Warinschi 2012).
-  const t = new Transcript(SHUFFLE_PROOF_LABEL);
-  const enc = new TextEncoder();
-  t.append("group", enc.encode(GROUP_LABEL));
-  t.append("generators", enc.encode(GENERATORS_LABEL));
-  t.appendNumber("count", inputs.length);
-  t.appendNumber("width", width);
-  t.append("public-key", pkBytes);
-  t.append("context", statement.context ?? new Uint8Array(0));
+  const t = statementPrefix(pkBytes, inputs.length, width, statement.context);
   t.append("inputs", joinBytes(inputs.map((c) => c.bytes)));
   t.append("outputs", joinBytes(outputs.map((c) => c.bytes)));
   return t;
@@ -245,13 +256,26 @@ export async function shuffleAndProve(
   const gens = await generatorEncodings(n, workers);
   const progress = (phase: string) => (done: number, total: number) =>
     options.onProgress?.({ phase, done: Math.round((n * done) / total), total: n });
-  const phase1 = await runPhase1(inputs, () =>
+  // The statement is hashed while the workers run phase 1: the inputs first, then each
+  // chunk's outputs as soon as it and those before it are back (issue 17: no serial hashing).
+  const transcript = statementPrefix(pkBytes, n, w, options.context);
+  const size = 64 * w;
+  const phase1: Uint8Array[][] = new Array(parts.length);
+  let inputsHashed = false, outputsHashed = 0;
+  let outputPart: ((part: Uint8Array) => void) | undefined;
+  const hashOutputs = () => {
+    if (!inputsHashed) return;
+    outputPart ??= transcript.appendInParts("outputs", n * size);
+    while (outputsHashed < parts.length && phase1[outputsHashed] !== undefined) {
+      outputPart(phase1[outputsHashed++]![0]!);
+    }
+  };
+  const phase1Done = runPhase1(inputs, () =>
     runWorkerJobs(PROVE_PHASE1_TASK, {
       count: parts.length,
       // Built when the chunk starts, not all at once (issue 17).
       args: (p) => {
         const [lo, hi] = parts[p]!;
-        const size = 64 * w;
         const inBytes = new Uint8Array((hi - lo) * size);
         for (let i = lo; i < hi; i++) inBytes.set(inputs[psi[i]!]!.bytes, (i - lo) * size);
         return [
@@ -262,7 +286,22 @@ export async function shuffleAndProve(
           gens.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
         ];
       },
-    }, { workers, onJobDone: progress("shuffle") }));
+    }, {
+      workers,
+      onJobDone: progress("shuffle"),
+      onResult: (p, value) => {
+        phase1[p] = value;
+        hashOutputs();
+      },
+    }));
+  const inputPart = transcript.appendInParts("inputs", n * size);
+  for (let lo = 0; lo < n; lo += 1024) {
+    inputPart(joinBytes(inputs.slice(lo, lo + 1024).map((c) => c.bytes)));
+  }
+  inputsHashed = true;
+  hashOutputs();
+  await phase1Done;
+  hashOutputs();
   const outputs: Ciphertext[] = new Array(n);
   const cPerm = new Uint8Array(n * ELEMENT_BYTES);
   const t3Parts: Point[] = [], t4Parts: Point[][] = Array.from({ length: 2 * w }, () => []);
@@ -272,9 +311,7 @@ export async function shuffleAndProve(
     for (let i = lo; i < hi; i++) {
       // A view into the chunk's buffer: one backing store per chunk, not one per ciphertext
       // (issue 17: about 0.4 KB less per output held).
-      outputs[i] = Ciphertext.unchecked(
-        outBytes.subarray((i - lo) * 64 * w, (i - lo + 1) * 64 * w),
-      );
+      outputs[i] = Ciphertext.unchecked(outBytes.subarray((i - lo) * size, (i - lo + 1) * size));
       // c is indexed by input: c_{ψ(i)} came out at output position i.
       cPerm.set(cBytes.subarray((i - lo) * 32, (i - lo + 1) * 32), psi[i]! * 32);
     }
@@ -283,34 +320,24 @@ export async function shuffleAndProve(
       t4Parts[k]!.push(decodePoint(res[3 + k]!, "t4 part", { allowIdentity: true }));
     }
   });
-
-  const transcript = statementTranscript(
-    pkBytes,
-    { inputs, outputs, ...(options.context === undefined ? {} : { context: options.context }) },
-    w,
-  );
   transcript.append("permutation-commitments", cPerm);
-  // Challenges uᵢ = H(e, e′, c, pk, i) (Alg. 8.4), all from one transcript output; the
-  // workers reduce the 64-byte blocks of their chunk, in output order: u′ᵢ = u_{ψ(i)}.
-  const uWide = transcript.challenge("u", 64 * n);
-  const challengeBlocks = (lo: number, hi: number) => {
-    const out = new Uint8Array(64 * (hi - lo));
-    for (let i = lo; i < hi; i++) {
-      const j = psi[i]!;
-      out.set(uWide.subarray(64 * j, 64 * j + 64), 64 * (i - lo));
-    }
-    return out;
-  };
 
+  // Challenges uᵢ = H(e, e′, c, pk, i) (Alg. 8.4), all from one transcript output: the workers
+  // expand the blocks u′ᵢ = u_{ψ(i)} of their chunk (in output order) from its seed.
   // The chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁, Uᵢ = u′ᵢ·Uᵢ₋₁ with R₀ = 0, U₀ = 1 (Alg. 8.3) by blocks:
   // each chunk's (A, B) with R_end = A + B·R_start, then this short pass over the chunks.
+  const uSeed = transcript.challengeSeed("u");
   const blocks = await runWorkerJobs(PROVE_BLOCKS_TASK, {
     count: parts.length,
     args: (p) => {
       const [lo, hi] = parts[p]!;
-      return [chunkHeader(w, lo, hi - lo), seed.slice(), challengeBlocks(lo, hi)];
+      const psiBytes = new Uint8Array(n === 1 ? 0 : 4 * (hi - lo));
+      const view = new DataView(psiBytes.buffer);
+      for (let i = lo; i < hi && n > 1; i++) view.setUint32(4 * (i - lo), psi[i]!, true);
+      return [chunkHeader(w, lo, hi - lo), seed.slice(), uSeed.slice(), psiBytes];
     },
   }, { workers });
+  const uBlocks = blocks.map((res) => res[1]!);
   const starts: Uint8Array[] = [];
   let chainR = 0n, chainU = 1n, rBar = 0n, rTilde = 0n;
   const rPrimeSum: bigint[] = new Array(w).fill(0n);
@@ -323,13 +350,42 @@ export async function shuffleAndProve(
     rTilde += ruSum!;
     rps.forEach((v, k) => rPrimeSum[k]! += v);
   }
-  const phase2 = await runWorkerJobs(PROVE_PHASE2_TASK, {
+  let chainHashed = 0;
+  let chainPart: ((part: Uint8Array) => void) | undefined;
+  const phase2: Uint8Array[][] = new Array(parts.length);
+  const hashChain = () => {
+    if (chainPart === undefined) return;
+    while (chainHashed < parts.length && phase2[chainHashed] !== undefined) {
+      chainPart(phase2[chainHashed++]![0]!);
+    }
+  };
+  const phase2Done = runWorkerJobs(PROVE_PHASE2_TASK, {
     count: parts.length,
     args: (p) => {
       const [lo, hi] = parts[p]!;
-      return [chunkHeader(w, lo, hi - lo), seed.slice(), challengeBlocks(lo, hi), starts[p]!];
+      return [chunkHeader(w, lo, hi - lo), seed.slice(), uBlocks[p]!.slice(), starts[p]!];
     },
-  }, { workers, onJobDone: progress("prove") });
+  }, {
+    workers,
+    onJobDone: progress("prove"),
+    onResult: (p, value) => {
+      phase2[p] = value;
+      hashChain();
+    },
+  });
+  // While phase 2 runs: the challenge u in input order into the transcript, then the chain
+  // commitments as they come back.
+  const u = new Uint8Array(64 * n);
+  parts.forEach(([lo, hi], p) => {
+    for (let i = lo; i < hi; i++) {
+      u.set(uBlocks[p]!.subarray(64 * (i - lo), 64 * (i - lo + 1)), 64 * psi[i]!);
+    }
+  });
+  transcript.appendChallenge("u", u);
+  chainPart = transcript.appendInParts("chain-commitments", n * ELEMENT_BYTES);
+  hashChain();
+  await phase2Done;
+  hashChain();
   const chain = concatBytes(...phase2.map((res) => res[0]!));
   const tHat = concatBytes(...phase2.map((res) => res[1]!));
 
@@ -346,7 +402,6 @@ export async function shuffleAndProve(
     tPoints.push(y.multiply(-omega[3 + k]!).add(sumPoints(t4Parts[2 * k + 1]!)));
   }
   const commitments = concatBytes(...tPoints.map((p) => p.toBytes()));
-  transcript.append("chain-commitments", chain);
   transcript.append("commitments", commitments);
   transcript.append("chain-proof-commitments", tHat);
   const c = scalarFromWide(transcript.challenge("c", 64));
@@ -364,7 +419,7 @@ export async function shuffleAndProve(
     count: parts.length,
     args: (p) => {
       const [lo, hi] = parts[p]!;
-      return [chunkHeader(w, lo, hi - lo), seed.slice(), challengeBlocks(lo, hi), cBytes.slice()];
+      return [chunkHeader(w, lo, hi - lo), seed.slice(), uBlocks[p]!.slice(), cBytes.slice()];
     },
   }, { workers });
   return {

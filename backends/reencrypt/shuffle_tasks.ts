@@ -9,6 +9,7 @@
 import { chacha20 } from "@noble/ciphers/chacha.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "../../core/bytes.ts";
+import { expandChallengeAt } from "../../core/transcript.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
 import { deriveGeneratorBytes, generator } from "./generators.ts";
@@ -272,12 +273,16 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
 }
 
 /**
- * Between phases 1 and 2, per chunk: the chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁ (Alg. 8.3) is affine in
- * the chunk's starting value, R_end = A + B·R_start with B = ∏u′ᵢ (and U_end = B·U_start), so
- * chunks compute (A, B) independently and the caller chains the few blocks. The chunk's
- * shares of the response sums come with them (Alg. 8.4): Σrᵢ, Σrᵢu′ᵢ, Σr′ᵢₖu′ᵢ.
- * Args: header, witness seed, the chunk's challenges u′ᵢ = u_{ψ(i)} (count·64, wide).
- * Result: A, B, Σrᵢ, Σrᵢu′ᵢ, then Σr′ᵢₖu′ᵢ for each element k (packed scalars).
+ * Between phases 1 and 2, per chunk: the challenges u′ᵢ = u_{ψ(i)} (blocks ψ(i) of the
+ * transcript's challenge "u", expanded here), and the chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁ (Alg. 8.3),
+ * which is affine in the chunk's starting value, R_end = A + B·R_start with B = ∏u′ᵢ (and
+ * U_end = B·U_start), so chunks compute (A, B) independently and the caller chains the few
+ * blocks. The chunk's shares of the response sums come with them (Alg. 8.4): Σrᵢ, Σrᵢu′ᵢ,
+ * Σr′ᵢₖu′ᵢ.
+ * Args: header, witness seed, the seed of challenge "u" (64), ψ(i) of the chunk's positions
+ * (count u32, little-endian; empty for a batch of one, whose 64-byte challenge is the seed).
+ * Result: A, B, Σrᵢ, Σrᵢu′ᵢ, then Σr′ᵢₖu′ᵢ for each element k (packed scalars); the
+ * challenge blocks u′ᵢ (count·64, output order).
  *
  * @param args see above
  * @returns see above
@@ -285,7 +290,18 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
 export function proveChainBlock(args: Uint8Array[]): Uint8Array[] {
   const { width: w, start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
-  const u = challengesOf(arg(args, 2), count);
+  const psiBytes = arg(args, 3);
+  let blocks: Uint8Array;
+  if (psiBytes.length === 0 && count === 1) {
+    blocks = arg(args, 2).slice(); // a challenge of 64 bytes is its seed (docs/transcript.md)
+  } else if (psiBytes.length === 4 * count) {
+    const psi = new DataView(psiBytes.buffer, psiBytes.byteOffset, psiBytes.byteLength);
+    const indices = Array.from({ length: count }, (_, i) => psi.getUint32(4 * i, true));
+    blocks = expandChallengeAt(arg(args, 2), indices);
+  } else {
+    throw new InvalidInputError("Shuffle chunk has the wrong ψ");
+  }
+  const u = challengesOf(blocks, count);
   const rHat = witnessScalars(seed, WITNESS_LIST.rHat, start, count);
   const r = witnessScalars(seed, WITNESS_LIST.r, start, count);
   const rPrime = witnessScalars(seed, WITNESS_LIST.rPrime, start * w, count * w);
@@ -299,7 +315,7 @@ export function proveChainBlock(args: Uint8Array[]): Uint8Array[] {
     ruSum += r[i]! * ui;
     for (let k = 0; k < w; k++) rPrimeSums[k]! += rPrime[i * w + k]! * ui;
   }
-  return [packScalars([a, b, rSum, ruSum, ...rPrimeSums])];
+  return [packScalars([a, b, rSum, ruSum, ...rPrimeSums]), blocks];
 }
 
 /**
