@@ -327,3 +327,18 @@ Deno.test("a batch one longer than the largest chunk is proved across the bounda
   });
   closeWorkerPool();
 });
+
+Deno.test("the prover names a malformed input, in-thread and from a worker", async () => {
+  const inputs = batch(9, 1);
+  const bytes = inputs[6]!.bytes.slice();
+  bytes.fill(0xff, 32, 64); // input 6, c2: not a canonical encoding
+  const bad = [...inputs];
+  bad[6] = Ciphertext.unchecked(bytes, "input 6");
+  for (const workers of [1, 2]) {
+    await assert.rejects(
+      () => shuffleAndProve(keys.publicKey, bad, { random, workers }),
+      (e: Error) => e instanceof InvalidInputError && /input 6/.test(e.message),
+    );
+  }
+  closeWorkerPool();
+});
