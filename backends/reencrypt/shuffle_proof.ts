@@ -250,7 +250,7 @@ export async function shuffleAndProve(
   const psi = randomPermutation(n, random);
   const seed = new Uint8Array(WITNESS_SEED_BYTES);
   random(seed);
-  const omega = witnessScalars(seed, WITNESS_LIST.omega, 0, 3 + w); // ω₁, ω₂, ω₃, ω₄ₖ
+  const omega = await witnessScalars(seed, WITNESS_LIST.omega, 0, 3 + w); // ω₁, ω₂, ω₃, ω₄ₖ
 
   const parts = guidedChunks(n, workers);
   const gens = await generatorEncodings(n, workers);

@@ -12,7 +12,7 @@ import {
   type ShuffleStatement,
   verifyShuffle,
 } from "./shuffle_proof.ts";
-import { guidedChunks } from "./shuffle_tasks.ts";
+import { guidedChunks, WITNESS_LIST, witnessScalars } from "./shuffle_tasks.ts";
 import { assertRejectsWith } from "./test_helpers_test.ts";
 
 setDefaultWorkerEntry(new URL("./worker_entry.ts", import.meta.url));
@@ -341,4 +341,17 @@ Deno.test("the prover names a malformed input, in-thread and from a worker", asy
     );
   }
   closeWorkerPool();
+});
+
+Deno.test("the witness stream is AES-256-CTR: Web Crypto and the portable code give the same scalars", async () => {
+  const seed = new Uint8Array(32).map((_, i) => i);
+  for (const [list, from, count] of [[0, 0, 3], [4, 5, 2], [5, 0, 4], [1, 70000, 2]] as const) {
+    const fast = await witnessScalars(seed, list, from, count);
+    assert.deepEqual(await witnessScalars(seed, list, from, count, { portable: true }), fast);
+    // Index i of a list is the same scalar whichever range it is drawn in.
+    assert.deepEqual((await witnessScalars(seed, list, from + 1, 1))[0], fast[1]);
+  }
+  const a = await witnessScalars(seed, WITNESS_LIST.r, 0, 2);
+  const b = await witnessScalars(seed, WITNESS_LIST.rHat, 0, 2);
+  assert.notDeepEqual(a, b); // lists are separate streams
 });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { chacha20 } from "@noble/ciphers/chacha.js";
+import { ctr } from "@noble/ciphers/aes.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "../../core/bytes.ts";
 import { expandChallengeAt } from "../../core/transcript.ts";
@@ -170,16 +170,20 @@ export const WITNESS_LABEL = "panoramix/reencrypt/shuffle/witness/v1";
 /** Bytes of the per-proof witness seed (drawn from the caller's random source). */
 export const WITNESS_SEED_BYTES = 32;
 
-const witnessKeys = new Map<string, Uint8Array>();
+const witnessKeys = new Map<string, { bytes: Uint8Array; key?: Promise<CryptoKey> }>();
 
-function witnessKey(seed: Uint8Array): Uint8Array {
+function witnessKey(seed: Uint8Array): { bytes: Uint8Array; key?: Promise<CryptoKey> } {
   if (seed.length !== WITNESS_SEED_BYTES) {
     throw new InvalidInputError(`Witness seed must be ${WITNESS_SEED_BYTES} bytes`);
   }
   const id = String.fromCharCode(...seed);
   let key = witnessKeys.get(id);
   if (key === undefined) {
-    key = sha512(concatBytes(new TextEncoder().encode(WITNESS_LABEL), seed)).slice(0, 32);
+    const bytes = sha512(concatBytes(new TextEncoder().encode(WITNESS_LABEL), seed)).slice(0, 32);
+    key = { bytes };
+    if (globalThis.crypto?.subtle !== undefined) {
+      key.key = crypto.subtle.importKey("raw", bytes, "AES-CTR", false, ["encrypt"]);
+    }
     if (witnessKeys.size >= 4) witnessKeys.clear();
     witnessKeys.set(id, key);
   }
@@ -193,22 +197,32 @@ function witnessKey(seed: Uint8Array): Uint8Array {
  * @param list which list ({@linkcode WITNESS_LIST})
  * @param from first index
  * @param count how many
+ * @param options `portable`: compute the keystream with @noble/ciphers even where Web Crypto
+ *   is available (the same bytes; for tests)
  * @returns the scalars (uniform mod ℓ)
  */
-export function witnessScalars(
+export async function witnessScalars(
   seed: Uint8Array,
   list: number,
   from: number,
   count: number,
-): bigint[] {
-  // PRF "panoramix/reencrypt/shuffle/witness/v1": ChaCha20 (RFC 8439) keyed by
-  // SHA-512(label ‖ seed)[0..32], nonce u32le(list) ‖ 0⁸, block counter = index; one 64-byte
-  // block per scalar, wide-reduced mod ℓ (as RFC 9496 §4.3.4 reduces 64 bytes).
-  const nonce = new Uint8Array(12);
-  new DataView(nonce.buffer).setUint32(0, list, true);
-  return scalarsFromWide(
-    chacha20(witnessKey(seed), nonce, new Uint8Array(64 * count), undefined, from),
-  );
+  options: { portable?: boolean } = {},
+): Promise<bigint[]> {
+  // PRF "panoramix/reencrypt/shuffle/witness/v1": AES-256-CTR (NIST SP 800-38A) keyed by
+  // SHA-512(label ‖ seed)[0..32], initial counter block u32be(list) ‖ 0³² ‖ u64be(4·index);
+  // one 64-byte keystream block per scalar, wide-reduced mod ℓ (as RFC 9496 §4.3.4 reduces).
+  const key = witnessKey(seed);
+  const counter = new Uint8Array(16);
+  const view = new DataView(counter.buffer);
+  view.setUint32(0, list);
+  view.setBigUint64(8, 4n * BigInt(from));
+  const zeros = new Uint8Array(64 * count);
+  const stream = key.key !== undefined && options.portable !== true
+    ? new Uint8Array(
+      await crypto.subtle.encrypt({ name: "AES-CTR", counter, length: 64 }, await key.key, zeros),
+    )
+    : ctr(key.bytes, counter).encrypt(zeros);
+  return scalarsFromWide(stream);
 }
 
 /** The reduced challenges u′ of a chunk from their 64-byte blocks (in output order). */
@@ -230,7 +244,7 @@ function challengesOf(wide: Uint8Array, count: number): bigint[] {
  * @param args see above
  * @returns see above
  */
-export function provePhase1(args: Uint8Array[]): Uint8Array[] {
+export async function provePhase1(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { width: w, start, count } = readHeader(arg(args, 0));
   const pk = decodePoint(arg(args, 1), "public key");
   const inputs = unpackPoints(arg(args, 2), "input");
@@ -239,9 +253,11 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
   if (hs.length !== count || inputs.length !== 2 * w * count) {
     throw new InvalidInputError("Shuffle chunk has the wrong inputs or generators");
   }
-  const rPrime = witnessScalars(seed, WITNESS_LIST.rPrime, start * w, count * w);
-  const r = witnessScalars(seed, WITNESS_LIST.r, start, count);
-  const omegaPrime = witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count);
+  const [rPrime, r, omegaPrime] = await Promise.all([
+    witnessScalars(seed, WITNESS_LIST.rPrime, start * w, count * w),
+    witnessScalars(seed, WITNESS_LIST.r, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count),
+  ]);
   const g = fixedBase(BASE_POINT);
   const y = fixedBase(pk, arg(args, 1));
   const outputs = new Uint8Array(count * 2 * w * ELEMENT_BYTES);
@@ -287,7 +303,7 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
  * @param args see above
  * @returns see above
  */
-export function proveChainBlock(args: Uint8Array[]): Uint8Array[] {
+export async function proveChainBlock(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { width: w, start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
   const psiBytes = arg(args, 3);
@@ -302,9 +318,11 @@ export function proveChainBlock(args: Uint8Array[]): Uint8Array[] {
     throw new InvalidInputError("Shuffle chunk has the wrong ψ");
   }
   const u = challengesOf(blocks, count);
-  const rHat = witnessScalars(seed, WITNESS_LIST.rHat, start, count);
-  const r = witnessScalars(seed, WITNESS_LIST.r, start, count);
-  const rPrime = witnessScalars(seed, WITNESS_LIST.rPrime, start * w, count * w);
+  const [rHat, r, rPrime] = await Promise.all([
+    witnessScalars(seed, WITNESS_LIST.rHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.r, start, count),
+    witnessScalars(seed, WITNESS_LIST.rPrime, start * w, count * w),
+  ]);
   let a = 0n, b = 1n, rSum = 0n, ruSum = 0n;
   const rPrimeSums: bigint[] = new Array(w).fill(0n);
   for (let i = 0; i < count; i++) {
@@ -328,14 +346,16 @@ export function proveChainBlock(args: Uint8Array[]): Uint8Array[] {
  * @param args see above
  * @returns see above
  */
-export function provePhase2(args: Uint8Array[]): Uint8Array[] {
+export async function provePhase2(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
   const u = challengesOf(arg(args, 2), count);
   const [r0, u0] = unpackScalars(arg(args, 3), "chain start") as [bigint, bigint];
-  const rHat = witnessScalars(seed, WITNESS_LIST.rHat, start, count);
-  const omegaHat = witnessScalars(seed, WITNESS_LIST.omegaHat, start, count);
-  const omegaPrime = witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count);
+  const [rHat, omegaHat, omegaPrime] = await Promise.all([
+    witnessScalars(seed, WITNESS_LIST.rHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count),
+  ]);
   // Rᵢ, Uᵢ and t̂ᵢ's exponents aᵢ = ω̂ᵢ + ω′ᵢRᵢ₋₁, bᵢ = ω′ᵢUᵢ₋₁ (Alg. 8.3, 8.4).
   const R: bigint[] = new Array(count), U: bigint[] = new Array(count);
   const a: bigint[] = new Array(count), b: bigint[] = new Array(count);
@@ -370,14 +390,16 @@ export function provePhase2(args: Uint8Array[]): Uint8Array[] {
  * @param args see above
  * @returns see above
  */
-export function proveResponses(args: Uint8Array[]): Uint8Array[] {
+export async function proveResponses(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
   const u = challengesOf(arg(args, 2), count);
   const c = decodeScalar(arg(args, 3), "challenge");
-  const rHat = witnessScalars(seed, WITNESS_LIST.rHat, start, count);
-  const omegaHat = witnessScalars(seed, WITNESS_LIST.omegaHat, start, count);
-  const omegaPrime = witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count);
+  const [rHat, omegaHat, omegaPrime] = await Promise.all([
+    witnessScalars(seed, WITNESS_LIST.rHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count),
+  ]);
   const sHat: bigint[] = new Array(count), sPrime: bigint[] = new Array(count);
   for (let i = 0; i < count; i++) {
     sHat[i] = omegaHat[i]! + c * rHat[i]!;
