@@ -209,6 +209,18 @@ export class Transcript {
     this.#frame(`challenge:${label}`, bytes);
     return this;
   }
+
+  /**
+   * {@linkcode appendChallenge} with the bytes given in parts, in order (as
+   * {@linkcode appendInParts}), so a long challenge need not be assembled in one buffer.
+   *
+   * @param label what the challenge is for (as given to {@linkcode challengeSeed})
+   * @param length the challenge's length in bytes
+   * @returns a function taking the next part
+   */
+  appendChallengeInParts(label: string, length: number): (part: Uint8Array) => void {
+    return this.appendInParts(`challenge:${label}`, length);
+  }
 }
 
 /**

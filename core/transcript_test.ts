@@ -69,7 +69,13 @@ Deno.test("a message appended in parts and a challenge expanded in parts equal t
         concatBytes(expected.subarray(128, 192), expected.subarray(0, 64)),
       );
     }
-    parts.appendChallenge("c", bytes.subarray(0, length));
+    if (length > 64) {
+      const feed = parts.appendChallengeInParts("c", length);
+      feed(bytes.subarray(0, 64));
+      feed(bytes.subarray(64, length));
+    } else {
+      parts.appendChallenge("c", bytes.subarray(0, length));
+    }
     // Later challenges agree too: the challenge was appended the same way.
     assert.deepEqual(parts.challenge("next"), whole.challenge("next"));
   }

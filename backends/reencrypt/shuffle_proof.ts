@@ -375,13 +375,21 @@ export async function shuffleAndProve(
   });
   // While phase 2 runs: the challenge u in input order into the transcript, then the chain
   // commitments as they come back.
-  const u = new Uint8Array(64 * n);
-  parts.forEach(([lo, hi], p) => {
-    for (let i = lo; i < hi; i++) {
-      u.set(uBlocks[p]!.subarray(64 * (i - lo), 64 * (i - lo + 1)), 64 * psi[i]!);
+  // In input order, 1,024 blocks at a time (no second buffer of all N challenges).
+  const where = new Uint32Array(n); // input j is at output position where[j]
+  psi.forEach((j, i) => where[j] = i);
+  const chunkOf = new Uint32Array(n);
+  parts.forEach(([lo, hi], p) => chunkOf.fill(p, lo, hi));
+  const uPart = transcript.appendChallengeInParts("u", 64 * n);
+  const piece = new Uint8Array(64 * Math.min(n, 1024));
+  for (let lo = 0; lo < n; lo += 1024) {
+    const hi = Math.min(n, lo + 1024);
+    for (let j = lo; j < hi; j++) {
+      const i = where[j]!, p = chunkOf[i]!, at = 64 * (i - parts[p]![0]);
+      piece.set(uBlocks[p]!.subarray(at, at + 64), 64 * (j - lo));
     }
-  });
-  transcript.appendChallenge("u", u);
+    uPart(piece.subarray(0, 64 * (hi - lo)));
+  }
   chainPart = transcript.appendInParts("chain-commitments", n * ELEMENT_BYTES);
   hashChain();
   await phase2Done;
