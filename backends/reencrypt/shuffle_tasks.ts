@@ -67,11 +67,11 @@ export function chunks(n: number, workers: number): Array<[number, number]> {
 }
 
 /** Shortest chunk {@linkcode guidedChunks} cuts (shorter ones cost more per position). */
-const GUIDED_MIN = 256;
+const GUIDED_MIN = 512;
 
 /**
  * The prover's chunks: on workers, each chunk takes about 1/(2·workers) of the positions
- * still left (at most 8,192, at least 256 in a large batch), so a step's last chunks are short and a worker
+ * still left (at most 8,192, at least 512 in a large batch), so a step's last chunks are short and a worker
  * that finishes early waits little for the others (guided scheduling, issue 17); in-thread,
  * as few chunks of at most 8,192 as possible. The proof does not depend on the cut.
  *
