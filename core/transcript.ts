@@ -166,25 +166,35 @@ export class Transcript {
    * @returns the challenge bytes
    */
   challenge(label: string, length = 64): Uint8Array {
-    const seed = this.challengeSeed(label);
-    const out = length <= 64
-      ? seed.slice(0, length)
-      : expandChallenge(seed, 0, Math.ceil(length / 64)).subarray(0, length);
-    this.appendChallenge(label, out);
+    const fork = this.#state.clone();
+    fork.update(labelHeader(`challenge:${label}`));
+    const seed = fork.digest();
+    const out = new Uint8Array(length);
+    if (length <= 64) {
+      out.set(seed.subarray(0, length));
+    } else {
+      for (let counter = 0, offset = 0; offset < length; counter++, offset += 64) {
+        const block = sha512.create().update(seed).update(u32be(counter)).digest();
+        out.set(block.subarray(0, Math.min(64, length - offset)), offset);
+      }
+    }
+    this.#frame(`challenge:${label}`, out);
     return out;
   }
 
   /**
    * The first half of {@linkcode challenge}: the 64-byte seed the challenge `label` is
-   * expanded from (its bytes are the seed's first `length` when `length` ≤ 64, else
-   * {@linkcode expandChallenge} of it), so a long challenge can be expanded in parts, e.g. on
-   * workers. Follow it with {@linkcode appendChallenge} before anything else is appended.
+   * expanded from (its bytes are the seed's first `length` when `length` ≤ 64, else blocks
+   * SHA-512(seed ‖ u32be(i)), e.g. `expandChallenge` of ./challenge_blocks.ts), so a long
+   * challenge can be expanded in parts, e.g. on workers. Follow it with
+   * {@linkcode appendChallenge} before anything else is appended.
    *
    * @param label what the challenge is for
    * @returns the 64-byte seed
    * @example
    * ```ts
-   * import { expandChallenge, Transcript } from "./transcript.ts";
+   * import { Transcript } from "./transcript.ts";
+   * import { expandChallenge } from "./challenge_blocks.ts";
    * const a = new Transcript("example/v1"), b = new Transcript("example/v1");
    * const bytes = expandChallenge(b.challengeSeed("u"), 0, 3);
    * b.appendChallenge("u", bytes);
@@ -221,53 +231,6 @@ export class Transcript {
   appendChallengeInParts(label: string, length: number): (part: Uint8Array) => void {
     return this.appendInParts(`challenge:${label}`, length);
   }
-}
-
-/**
- * Blocks `from`..`from+count−1` of a long challenge (docs/transcript.md): block i is
- * SHA-512(seed || u32be(i)), 64 bytes. Blocks are independent, so workers can expand parts.
- *
- * @param seed the challenge's seed ({@linkcode Transcript.challengeSeed})
- * @param from first block
- * @param count number of blocks
- * @returns 64·count bytes
- * @example
- * ```ts
- * import { expandChallenge } from "./transcript.ts";
- * const seed = new Uint8Array(64);
- * console.assert(expandChallenge(seed, 1, 1).join() === expandChallenge(seed, 0, 2).subarray(64).join());
- * ```
- */
-export function expandChallenge(seed: Uint8Array, from: number, count: number): Uint8Array {
-  const out = new Uint8Array(64 * count);
-  const base = sha512.create().update(seed);
-  for (let k = 0; k < count; k++) {
-    out.set(base.clone().update(u32be(from + k)).digest(), 64 * k);
-  }
-  return out;
-}
-
-/**
- * Blocks of a long challenge at chosen indices: block `indices[k]` (see
- * {@linkcode expandChallenge}) at offset 64·k, e.g. the challenges of a permuted batch.
- *
- * @param seed the challenge's seed ({@linkcode Transcript.challengeSeed})
- * @param indices block indices (each below 2^32)
- * @returns 64·indices.length bytes
- * @example
- * ```ts
- * import { expandChallenge, expandChallengeAt } from "./transcript.ts";
- * const seed = new Uint8Array(64);
- * console.assert(expandChallengeAt(seed, [2]).join() === expandChallenge(seed, 2, 1).join());
- * ```
- */
-export function expandChallengeAt(seed: Uint8Array, indices: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(64 * indices.length);
-  const base = sha512.create().update(seed);
-  for (let k = 0; k < indices.length; k++) {
-    out.set(base.clone().update(u32be(indices[k]!)).digest(), 64 * k);
-  }
-  return out;
 }
 
 /**

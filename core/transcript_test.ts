@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { expandChallenge, expandChallengeAt, labelledDigest, Transcript } from "./transcript.ts";
+import { expandChallenge, expandChallengeAt } from "./challenge_blocks.ts";
+import { labelledDigest, Transcript } from "./transcript.ts";
 import { concatBytes, toHex } from "./bytes.ts";
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);

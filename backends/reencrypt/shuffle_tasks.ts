@@ -9,7 +9,7 @@
 import { ctr } from "@noble/ciphers/aes.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "../../core/bytes.ts";
-import { expandChallengeAt } from "../../core/transcript.ts";
+import { expandChallengeAt } from "../../core/challenge_blocks.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
 import { deriveGeneratorBytes, generator } from "./generators.ts";
