@@ -193,7 +193,9 @@ let positionGenerators = new Uint8Array(0);
 async function generatorEncodings(n: number, workers: number): Promise<Uint8Array> {
   const have = positionGenerators.length / ELEMENT_BYTES;
   if (have >= n) return positionGenerators;
-  const missing = splitRange(n - have, Math.max(workers, Math.ceil((n - have) / 8192)));
+  // As many chunks per worker (at most 8,192 positions each): no worker is left with a whole
+  // extra chunk at the end (issue 17).
+  const missing = splitRange(n - have, workers * Math.ceil((n - have) / (8192 * workers)));
   const parts = await runWorkerJobs(GENERATORS_TASK, {
     count: missing.length,
     args: (p) => [chunkHeader(1, have + missing[p]![0], missing[p]![1] - missing[p]![0])],
