@@ -348,14 +348,36 @@ export function createSha512(): Sha512Hash {
  * ```
  */
 export function expandSha512(seed: Uint8Array, length: number): Uint8Array {
-  const out = new Uint8Array(length);
+  const blocks = expandSha512At(
+    seed,
+    Uint32Array.from({ length: Math.ceil(length / SIZE) }, (_, i) => i),
+  );
+  return blocks.length === length ? blocks : blocks.slice(0, length);
+}
+
+/**
+ * The blocks SHA-512(seed ‖ u32be(i)) of a challenge expansion at chosen indices i, 64 bytes
+ * each, in the order given (./challenge_blocks.ts: workers expand the blocks they need).
+ *
+ * @param seed the seed (64 bytes on the WebAssembly path; any length otherwise)
+ * @param indices block indices, each below 2^32
+ * @returns 64·indices.length bytes
+ * @example
+ * ```ts
+ * import { expandSha512, expandSha512At } from "./sha512_wasm.ts";
+ * const seed = new Uint8Array(64);
+ * console.assert(expandSha512At(seed, [1]).join() === expandSha512(seed, 128).subarray(64).join());
+ * ```
+ */
+export function expandSha512At(seed: Uint8Array, indices: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(SIZE * indices.length);
   const e = wasmEngine();
   if (e === undefined || seed.length !== SIZE) {
     const counter = new Uint8Array(4), view = new DataView(counter.buffer);
-    for (let i = 0, offset = 0; offset < length; i++, offset += SIZE) {
-      view.setUint32(0, i);
-      const block = sha512.create().update(seed).update(counter).digest();
-      out.set(block.subarray(0, Math.min(SIZE, length - offset)), offset);
+    const base = sha512.create().update(seed);
+    for (let k = 0; k < indices.length; k++) {
+      view.setUint32(0, indices[k]!);
+      out.set(base.clone().update(counter).digest(), SIZE * k);
     }
     return out;
   }
@@ -364,17 +386,11 @@ export function expandSha512(seed: Uint8Array, length: number): Uint8Array {
   e.memory[DATA_AT + 68] = 0x80;
   e.memory.fill(0, DATA_AT + 69, DATA_AT + BLOCK);
   e.view.setUint32(DATA_AT + BLOCK - 4, 68 * 8);
-  const digest = new Uint8Array(SIZE);
-  for (let i = 0, offset = 0; offset < length; i++, offset += SIZE) {
-    e.view.setUint32(DATA_AT + 64, i);
+  for (let k = 0; k < indices.length; k++) {
+    e.view.setUint32(DATA_AT + 64, indices[k]!);
     e.memory.set(INITIAL_STATE, STATE_AT);
     e.compress(DATA_AT, 1);
-    if (length - offset >= SIZE) {
-      digestTo(e, out, offset);
-    } else {
-      digestTo(e, digest, 0);
-      out.set(digest.subarray(0, length - offset), offset);
-    }
+    digestTo(e, out, SIZE * k);
   }
   return out;
 }

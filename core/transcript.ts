@@ -123,6 +123,36 @@ export class Transcript {
   }
 
   /**
+   * Appends one labelled message given in parts: `length` bytes in all, passed to the
+   * returned function in order (the same hash as {@linkcode append} of their concatenation),
+   * so a long message is hashed as it becomes available. Nothing else may be appended until
+   * the last byte is given.
+   *
+   * @param label what the message is
+   * @param length the message's total length in bytes
+   * @returns a function taking the next part; it throws when given more than `length` bytes
+   * @example
+   * ```ts
+   * import { Transcript } from "./transcript.ts";
+   * const a = new Transcript("example/v1"), b = new Transcript("example/v1");
+   * a.append("m", new Uint8Array([1, 2, 3]));
+   * const part = b.appendInParts("m", 3);
+   * part(new Uint8Array([1])), part(new Uint8Array([2, 3]));
+   * console.assert(a.challenge("c").join() === b.challenge("c").join());
+   * ```
+   */
+  appendInParts(label: string, length: number): (part: Uint8Array) => void {
+    this.#state.update(labelHeader(label));
+    this.#state.update(u64be(length));
+    let left = length;
+    return (part) => {
+      if (part.length > left) throw new RangeError(`Message '${label}' is longer than announced`);
+      left -= part.length;
+      this.#state.update(part);
+    };
+  }
+
+  /**
    * Derives `length` challenge bytes from everything appended so far, then appends them.
    * Output beyond 64 bytes is expanded as SHA-512(seed || u32be(counter)).
    *
@@ -138,6 +168,56 @@ export class Transcript {
     const out = length <= 64 ? seed.slice(0, length) : expandSha512(seed, length);
     this.#frame(`challenge:${label}`, out);
     return out;
+  }
+
+  /**
+   * The first half of {@linkcode challenge}: the 64-byte seed the challenge `label` is
+   * expanded from (its bytes are the seed's first `length` when `length` ≤ 64, else blocks
+   * SHA-512(seed ‖ u32be(i)), e.g. `expandChallenge` of ./challenge_blocks.ts), so a long
+   * challenge can be expanded in parts, e.g. on workers. Follow it with
+   * {@linkcode appendChallenge} before anything else is appended.
+   *
+   * @param label what the challenge is for
+   * @returns the 64-byte seed
+   * @example
+   * ```ts
+   * import { Transcript } from "./transcript.ts";
+   * import { expandChallenge } from "./challenge_blocks.ts";
+   * const a = new Transcript("example/v1"), b = new Transcript("example/v1");
+   * const bytes = expandChallenge(b.challengeSeed("u"), 0, 3);
+   * b.appendChallenge("u", bytes);
+   * console.assert(a.challenge("u", 192).join() === bytes.join());
+   * ```
+   */
+  challengeSeed(label: string): Uint8Array {
+    const fork = this.#state.clone();
+    fork.update(labelHeader(`challenge:${label}`));
+    return fork.digest();
+  }
+
+  /**
+   * The second half of {@linkcode challenge}: appends the challenge bytes derived from
+   * {@linkcode challengeSeed}, so later challenges depend on them.
+   *
+   * @param label what the challenge is for (as given to {@linkcode challengeSeed})
+   * @param bytes the challenge bytes
+   * @returns this transcript
+   */
+  appendChallenge(label: string, bytes: Uint8Array): this {
+    this.#frame(`challenge:${label}`, bytes);
+    return this;
+  }
+
+  /**
+   * {@linkcode appendChallenge} with the bytes given in parts, in order (as
+   * {@linkcode appendInParts}), so a long challenge need not be assembled in one buffer.
+   *
+   * @param label what the challenge is for (as given to {@linkcode challengeSeed})
+   * @param length the challenge's length in bytes
+   * @returns a function taking the next part
+   */
+  appendChallengeInParts(label: string, length: number): (part: Uint8Array) => void {
+    return this.appendInParts(`challenge:${label}`, length);
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { expandChallenge, expandChallengeAt } from "./challenge_blocks.ts";
 import { labelledDigest, Transcript } from "./transcript.ts";
-import { toHex } from "./bytes.ts";
+import { concatBytes, toHex } from "./bytes.ts";
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
 
@@ -47,3 +48,36 @@ Deno.test("appendList binds the count and labelledDigest is stable (known answer
 
 // Computed independently with Python hashlib from the framing in docs/transcript.md.
 const KNOWN_DIGEST_PREFIX = "67478a7128aeba503e7a665f21a924dd";
+
+Deno.test("a message appended in parts and a challenge expanded in parts equal the one-call forms", () => {
+  const data = new Uint8Array(3000).map((_, i) => i * 7);
+  for (const length of [1, 64, 65, 640]) {
+    const whole = new Transcript("test/parts/v1");
+    whole.append("m", data);
+    const parts = new Transcript("test/parts/v1");
+    const part = parts.appendInParts("m", data.length);
+    for (let lo = 0; lo < data.length; lo += 1000) part(data.subarray(lo, lo + 1000));
+    assert.throws(() => part(new Uint8Array(1)), RangeError);
+    const expected = whole.challenge("c", length);
+    const seed = parts.challengeSeed("c");
+    const blocks = Math.ceil(length / 64);
+    const bytes = length <= 64 ? seed.slice(0, length) : expandChallenge(seed, 0, blocks);
+    assert.deepEqual(bytes.subarray(0, length), expected);
+    if (blocks > 2) {
+      assert.deepEqual(expandChallenge(seed, 1, 2), expected.subarray(64, 192));
+      assert.deepEqual(
+        expandChallengeAt(seed, [2, 0]),
+        concatBytes(expected.subarray(128, 192), expected.subarray(0, 64)),
+      );
+    }
+    if (length > 64) {
+      const feed = parts.appendChallengeInParts("c", length);
+      feed(bytes.subarray(0, 64));
+      feed(bytes.subarray(64, length));
+    } else {
+      parts.appendChallenge("c", bytes.subarray(0, length));
+    }
+    // Later challenges agree too: the challenge was appended the same way.
+    assert.deepEqual(parts.challenge("next"), whole.challenge("next"));
+  }
+});

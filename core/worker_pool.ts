@@ -464,7 +464,9 @@ export const JOBS_IN_FLIGHT_PER_WORKER = 2;
  * @param jobs how many jobs, and how to build each one's arguments
  * @param options `workers` (1 = in-thread), `inFlight` (at least 1; default two per worker),
  *   `onJobDone(done, total)` after each job, `onArgs(started, done)` after each job's
- *   arguments are built (for tests and memory accounting)
+ *   arguments are built (for tests and memory accounting), `onResult(index, value)` with each
+ *   job's result as it arrives (in completion order, before `onJobDone`; e.g. to hash results
+ *   in job order while later jobs still run)
  * @returns results in job order
  * @example
  * ```ts
@@ -485,6 +487,7 @@ export async function runWorkerJobs(
     inFlight?: number;
     onJobDone?: (done: number, total: number) => void;
     onArgs?: (started: number, done: number) => void;
+    onResult?: (index: number, value: Uint8Array[]) => void;
   } = {},
 ): Promise<Uint8Array[][]> {
   const workers = options.workers ?? workerCount();
@@ -499,6 +502,7 @@ export async function runWorkerJobs(
   };
   const finished = (i: number, value: Uint8Array[]) => {
     results[i] = value;
+    options.onResult?.(i, value);
     done++; // not inside the optional call: `f?.(++x)` skips the increment when f is absent
     options.onJobDone?.(done, total);
   };

@@ -194,7 +194,19 @@ export function scalarFromWide(bytes: Uint8Array): bigint {
   if (bytes.length !== 64) {
     throw new InvalidInputError(`Wide scalar input must be 64 bytes, got ${bytes.length}`);
   }
-  return modL(bytesToNumberLE(bytes));
+  return wideAt(new DataView(bytes.buffer, bytes.byteOffset, 64), 0);
+}
+
+/** 2^256 mod ℓ. */
+const TWO_256_MOD_L = (1n << 256n) % GROUP_ORDER;
+
+/** The 64 little-endian bytes at `at` mod ℓ, as two 256-bit halves (lo + hi·2^256 mod ℓ). */
+function wideAt(v: DataView, at: number): bigint {
+  const lo = v.getBigUint64(at, true) | (v.getBigUint64(at + 8, true) << 64n) |
+    (v.getBigUint64(at + 16, true) << 128n) | (v.getBigUint64(at + 24, true) << 192n);
+  const hi = v.getBigUint64(at + 32, true) | (v.getBigUint64(at + 40, true) << 64n) |
+    (v.getBigUint64(at + 48, true) << 128n) | (v.getBigUint64(at + 56, true) << 192n);
+  return (lo + hi * TWO_256_MOD_L) % GROUP_ORDER;
 }
 
 /**
@@ -209,10 +221,9 @@ export function scalarFromWide(bytes: Uint8Array): bigint {
  * ```
  */
 export function scalarsFromWide(bytes: Uint8Array): bigint[] {
-  const out: bigint[] = [];
-  for (let i = 0; i + 64 <= bytes.length; i += 64) {
-    out.push(scalarFromWide(bytes.subarray(i, i + 64)));
-  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: bigint[] = new Array(Math.floor(bytes.length / 64));
+  for (let i = 0; i < out.length; i++) out[i] = wideAt(view, 64 * i);
   return out;
 }
 

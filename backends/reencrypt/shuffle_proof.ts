@@ -39,9 +39,7 @@ import {
   multiScalarMul,
   packScalars,
   type Point,
-  randomScalars,
   scalarFromWide,
-  scalarsFromWide,
   unpackPoints,
   unpackScalars,
 } from "./group.ts";
@@ -49,10 +47,16 @@ import {
   chunkHeader,
   chunks,
   GENERATORS_TASK,
+  guidedChunks,
+  PROVE_BLOCKS_TASK,
   PROVE_PHASE1_TASK,
   PROVE_PHASE2_TASK,
+  PROVE_RESPONSES_TASK,
   VERIFY_CHAIN_TASK,
   VERIFY_TASK,
+  WITNESS_LIST,
+  WITNESS_SEED_BYTES,
+  witnessScalars,
 } from "./shuffle_tasks.ts";
 
 /** Protocol label of the shuffle proof transcript. */
@@ -128,6 +132,25 @@ function checkBatch(publicKey: Point, inputs: readonly Ciphertext[]): number {
   return w;
 }
 
+/** The transcript up to the statement's inputs: everything but the ciphertexts. */
+function statementPrefix(
+  pkBytes: Uint8Array,
+  count: number,
+  width: number,
+  context: Uint8Array | undefined,
+): Transcript {
+  // Strong Fiat–Shamir: the whole statement precedes every challenge (Bernhard–Pereira–Warinschi 2012).
+  const t = new Transcript(SHUFFLE_PROOF_LABEL);
+  const enc = new TextEncoder();
+  t.append("group", enc.encode(GROUP_LABEL));
+  t.append("generators", enc.encode(GENERATORS_LABEL));
+  t.appendNumber("count", count);
+  t.appendNumber("width", width);
+  t.append("public-key", pkBytes);
+  t.append("context", context ?? new Uint8Array(0));
+  return t;
+}
+
 function statementTranscript(
   pkBytes: Uint8Array,
   statement: {
@@ -138,15 +161,7 @@ function statementTranscript(
   width: number,
 ): Transcript {
   const { inputs, outputs } = statement;
-  // Strong Fiat–Shamir: the whole statement precedes every challenge (Bernhard–Pereira–Warinschi 2012).
-  const t = new Transcript(SHUFFLE_PROOF_LABEL);
-  const enc = new TextEncoder();
-  t.append("group", enc.encode(GROUP_LABEL));
-  t.append("generators", enc.encode(GENERATORS_LABEL));
-  t.appendNumber("count", inputs.length);
-  t.appendNumber("width", width);
-  t.append("public-key", pkBytes);
-  t.append("context", statement.context ?? new Uint8Array(0));
+  const t = statementPrefix(pkBytes, inputs.length, width, statement.context);
   t.append("inputs", joinBytes(inputs.map((c) => c.bytes)));
   t.append("outputs", joinBytes(outputs.map((c) => c.bytes)));
   return t;
@@ -180,7 +195,9 @@ let positionGenerators = new Uint8Array(0);
 async function generatorEncodings(n: number, workers: number): Promise<Uint8Array> {
   const have = positionGenerators.length / ELEMENT_BYTES;
   if (have >= n) return positionGenerators;
-  const missing = splitRange(n - have, Math.max(workers, Math.ceil((n - have) / 8192)));
+  // As many chunks per worker (at most 8,192 positions each): no worker is left with a whole
+  // extra chunk at the end (issue 17).
+  const missing = splitRange(n - have, workers * Math.ceil((n - have) / (8192 * workers)));
   const parts = await runWorkerJobs(GENERATORS_TASK, {
     count: missing.length,
     args: (p) => [chunkHeader(1, have + missing[p]![0], missing[p]![1] - missing[p]![0])],
@@ -195,24 +212,6 @@ async function generatorEncodings(n: number, workers: number): Promise<Uint8Arra
   if (at !== grown.length) throw new InvalidInputError("Generator derivation returned too few");
   positionGenerators = grown;
   return grown;
-}
-
-/** N reduced scalars kept as their 32-byte little-endian encodings (as `packScalars` writes). */
-class ScalarList {
-  readonly bytes: Uint8Array;
-  readonly #view: DataView;
-  constructor(count: number) {
-    this.bytes = new Uint8Array(count * ELEMENT_BYTES);
-    this.#view = new DataView(this.bytes.buffer);
-  }
-  /** Writes scalar i (already reduced mod ℓ). */
-  set(i: number, x: bigint): void {
-    const v = this.#view, at = i * ELEMENT_BYTES;
-    v.setBigUint64(at, BigInt.asUintN(64, x), true);
-    v.setBigUint64(at + 8, BigInt.asUintN(64, x >> 64n), true);
-    v.setBigUint64(at + 16, BigInt.asUintN(64, x >> 128n), true);
-    v.setBigUint64(at + 24, x >> 192n, true);
-  }
 }
 
 function sumPoints(points: readonly Point[]): Point {
@@ -250,49 +249,63 @@ export async function shuffleAndProve(
   const workers = options.workers ?? workerCount();
   const pkBytes = publicKey.toBytes();
   // Witness: permutation ψ (outputs[i] = ReEnc(inputs[ψ(i)])) and randomness (Alg. 8.1, 8.2).
+  // The scalars are drawn by the workers, chunk by chunk, from one per-proof seed
+  // (shuffle_tasks.ts witnessScalars): no O(N) scalar work on this thread (issue 17).
   const psi = randomPermutation(n, random);
-  const rPrime = randomScalars(n * w, random); // r′_{j,k}, indexed by input j
-  const r = randomScalars(n, random); // r_j, permutation commitment randomness by input j
-  const rHat = randomScalars(n, random); // r̂ᵢ, chain randomness
-  const omegaHat = randomScalars(n, random); // ω̂ᵢ
-  const omegaPrime = randomScalars(n, random); // ω′ᵢ
-  const omega = randomScalars(3 + w, random); // ω₁, ω₂, ω₃, ω₄ₖ
+  const seed = new Uint8Array(WITNESS_SEED_BYTES);
+  random(seed);
+  const omega = await witnessScalars(seed, WITNESS_LIST.omega, 0, 3 + w); // ω₁, ω₂, ω₃, ω₄ₖ
 
-  const parts = chunks(n, workers);
+  const parts = guidedChunks(n, workers);
   const gens = await generatorEncodings(n, workers);
-  const phase1 = await runPhase1(inputs, () =>
+  const progress = (phase: string) => (done: number, total: number) =>
+    options.onProgress?.({ phase, done: Math.round((n * done) / total), total: n });
+  // The statement is hashed while the workers run phase 1: the inputs first, then each
+  // chunk's outputs as soon as it and those before it are back (issue 17: no serial hashing).
+  const transcript = statementPrefix(pkBytes, n, w, options.context);
+  const size = 64 * w;
+  const phase1: Uint8Array[][] = new Array(parts.length);
+  let inputsHashed = false, outputsHashed = 0;
+  let outputPart: ((part: Uint8Array) => void) | undefined;
+  const hashOutputs = () => {
+    if (!inputsHashed) return;
+    outputPart ??= transcript.appendInParts("outputs", n * size);
+    while (outputsHashed < parts.length && phase1[outputsHashed] !== undefined) {
+      outputPart(phase1[outputsHashed++]![0]!);
+    }
+  };
+  const phase1Done = runPhase1(inputs, () =>
     runWorkerJobs(PROVE_PHASE1_TASK, {
       count: parts.length,
       // Built when the chunk starts, not all at once (issue 17).
       args: (p) => {
         const [lo, hi] = parts[p]!;
-        const inBytes = new Uint8Array((hi - lo) * 64 * w);
-        const rp: bigint[] = [], rc: bigint[] = [];
-        for (let i = lo; i < hi; i++) {
-          const j = psi[i]!;
-          inBytes.set(inputs[j]!.bytes, (i - lo) * 64 * w);
-          for (let k = 0; k < w; k++) rp.push(rPrime[j * w + k]!);
-          rc.push(r[j]!);
-        }
+        const inBytes = new Uint8Array((hi - lo) * size);
+        for (let i = lo; i < hi; i++) inBytes.set(inputs[psi[i]!]!.bytes, (i - lo) * size);
         return [
           chunkHeader(w, lo, hi - lo),
           pkBytes.slice(),
           inBytes,
-          packScalars(rp),
-          packScalars(rc),
-          packScalars(omegaPrime.slice(lo, hi)),
+          seed.slice(),
           gens.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
         ];
       },
     }, {
       workers,
-      onJobDone: (done, total) =>
-        options.onProgress?.({
-          phase: "shuffle",
-          done: Math.round((n * done) / total),
-          total: n,
-        }),
+      onJobDone: progress("shuffle"),
+      onResult: (p, value) => {
+        phase1[p] = value;
+        hashOutputs();
+      },
     }));
+  const inputPart = transcript.appendInParts("inputs", n * size);
+  for (let lo = 0; lo < n; lo += 1024) {
+    inputPart(joinBytes(inputs.slice(lo, lo + 1024).map((c) => c.bytes)));
+  }
+  inputsHashed = true;
+  hashOutputs();
+  await phase1Done;
+  hashOutputs();
   const outputs: Ciphertext[] = new Array(n);
   const cPerm = new Uint8Array(n * ELEMENT_BYTES);
   const t3Parts: Point[] = [], t4Parts: Point[][] = Array.from({ length: 2 * w }, () => []);
@@ -302,9 +315,7 @@ export async function shuffleAndProve(
     for (let i = lo; i < hi; i++) {
       // A view into the chunk's buffer: one backing store per chunk, not one per ciphertext
       // (issue 17: about 0.4 KB less per output held).
-      outputs[i] = Ciphertext.unchecked(
-        outBytes.subarray((i - lo) * 64 * w, (i - lo + 1) * 64 * w),
-      );
+      outputs[i] = Ciphertext.unchecked(outBytes.subarray((i - lo) * size, (i - lo + 1) * size));
       // c is indexed by input: c_{ψ(i)} came out at output position i.
       cPerm.set(cBytes.subarray((i - lo) * 32, (i - lo + 1) * 32), psi[i]! * 32);
     }
@@ -313,46 +324,80 @@ export async function shuffleAndProve(
       t4Parts[k]!.push(decodePoint(res[3 + k]!, "t4 part", { allowIdentity: true }));
     }
   });
-
-  const transcript = statementTranscript(
-    pkBytes,
-    { inputs, outputs, ...(options.context === undefined ? {} : { context: options.context }) },
-    w,
-  );
   transcript.append("permutation-commitments", cPerm);
-  // Challenges uᵢ = H(e, e′, c, pk, i) (Alg. 8.4), all from one transcript output.
-  const u = scalarsFromWide(transcript.challenge("u", 64 * n));
-  const uPrime = Array.from(psi, (j) => u[j]!); // u′ᵢ = u_{ψ(i)}
 
-  // Closed form of the chain: Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁, Uᵢ = u′ᵢ·Uᵢ₋₁ with R₀ = 0, U₀ = 1 (Alg. 8.3).
-  // Written straight into 32-byte encodings (issue 17: no four lists of N integers).
-  const [R, U, a, b] = [0, 1, 2, 3].map(() => new ScalarList(n));
-  let prevR = 0n, prevU = 1n;
-  for (let i = 0; i < n; i++) {
-    // t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} = g^{ω̂ᵢ + ω′ᵢRᵢ₋₁}·h^{ω′ᵢUᵢ₋₁} (Alg. 8.4).
-    a!.set(i, modL(omegaHat[i]! + omegaPrime[i]! * prevR));
-    b!.set(i, modL(omegaPrime[i]! * prevU));
-    prevR = modL(rHat[i]! + uPrime[i]! * prevR);
-    prevU = modL(uPrime[i]! * prevU);
-    R!.set(i, prevR);
-    U!.set(i, prevU);
-  }
-  const phase2 = await runWorkerJobs(PROVE_PHASE2_TASK, {
+  // Challenges uᵢ = H(e, e′, c, pk, i) (Alg. 8.4), all from one transcript output: the workers
+  // expand the blocks u′ᵢ = u_{ψ(i)} of their chunk (in output order) from its seed.
+  // The chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁, Uᵢ = u′ᵢ·Uᵢ₋₁ with R₀ = 0, U₀ = 1 (Alg. 8.3) by blocks:
+  // each chunk's (A, B) with R_end = A + B·R_start, then this short pass over the chunks.
+  const uSeed = transcript.challengeSeed("u");
+  const blocks = await runWorkerJobs(PROVE_BLOCKS_TASK, {
     count: parts.length,
     args: (p) => {
       const [lo, hi] = parts[p]!;
-      return [
-        R!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
-        U!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
-        a!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
-        b!.bytes.slice(lo * ELEMENT_BYTES, hi * ELEMENT_BYTES),
-      ];
+      const psiBytes = new Uint8Array(n === 1 ? 0 : 4 * (hi - lo));
+      const view = new DataView(psiBytes.buffer);
+      for (let i = lo; i < hi && n > 1; i++) view.setUint32(4 * (i - lo), psi[i]!, true);
+      return [chunkHeader(w, lo, hi - lo), seed.slice(), uSeed.slice(), psiBytes];
+    },
+  }, { workers });
+  const uBlocks = blocks.map((res) => res[1]!);
+  const starts: Uint8Array[] = [];
+  let chainR = 0n, chainU = 1n, rBar = 0n, rTilde = 0n;
+  const rPrimeSum: bigint[] = new Array(w).fill(0n);
+  for (const [packed] of blocks) {
+    const [a, b, rSum, ruSum, ...rps] = unpackScalars(packed!, "chain block");
+    starts.push(packScalars([chainR, chainU]));
+    chainR = modL(a! + b! * chainR);
+    chainU = modL(b! * chainU);
+    rBar += rSum!;
+    rTilde += ruSum!;
+    rps.forEach((v, k) => rPrimeSum[k]! += v);
+  }
+  let chainHashed = 0;
+  let chainPart: ((part: Uint8Array) => void) | undefined;
+  const phase2: Uint8Array[][] = new Array(parts.length);
+  const hashChain = () => {
+    if (chainPart === undefined) return;
+    while (chainHashed < parts.length && phase2[chainHashed] !== undefined) {
+      chainPart(phase2[chainHashed++]![0]!);
+    }
+  };
+  const phase2Done = runWorkerJobs(PROVE_PHASE2_TASK, {
+    count: parts.length,
+    args: (p) => {
+      const [lo, hi] = parts[p]!;
+      return [chunkHeader(w, lo, hi - lo), seed.slice(), uBlocks[p]!.slice(), starts[p]!];
     },
   }, {
     workers,
-    onJobDone: (done, total) =>
-      options.onProgress?.({ phase: "prove", done: Math.round((n * done) / total), total: n }),
+    onJobDone: progress("prove"),
+    onResult: (p, value) => {
+      phase2[p] = value;
+      hashChain();
+    },
   });
+  // While phase 2 runs: the challenge u in input order into the transcript, then the chain
+  // commitments as they come back.
+  // In input order, 1,024 blocks at a time (no second buffer of all N challenges).
+  const where = new Uint32Array(n); // input j is at output position where[j]
+  psi.forEach((j, i) => where[j] = i);
+  const chunkOf = new Uint32Array(n);
+  parts.forEach(([lo, hi], p) => chunkOf.fill(p, lo, hi));
+  const uPart = transcript.appendChallengeInParts("u", 64 * n);
+  const piece = new Uint8Array(64 * Math.min(n, 1024));
+  for (let lo = 0; lo < n; lo += 1024) {
+    const hi = Math.min(n, lo + 1024);
+    for (let j = lo; j < hi; j++) {
+      const i = where[j]!, p = chunkOf[i]!, at = 64 * (i - parts[p]![0]);
+      piece.set(uBlocks[p]!.subarray(at, at + 64), 64 * (j - lo));
+    }
+    uPart(piece.subarray(0, 64 * (hi - lo)));
+  }
+  chainPart = transcript.appendInParts("chain-commitments", n * ELEMENT_BYTES);
+  hashChain();
+  await phase2Done;
+  hashChain();
   const chain = concatBytes(...phase2.map((res) => res[0]!));
   const tHat = concatBytes(...phase2.map((res) => res[1]!));
 
@@ -369,30 +414,26 @@ export async function shuffleAndProve(
     tPoints.push(y.multiply(-omega[3 + k]!).add(sumPoints(t4Parts[2 * k + 1]!)));
   }
   const commitments = concatBytes(...tPoints.map((p) => p.toBytes()));
-  transcript.append("chain-commitments", chain);
   transcript.append("commitments", commitments);
   transcript.append("chain-proof-commitments", tHat);
   const c = scalarFromWide(transcript.challenge("c", 64));
 
-  // Responses (Alg. 8.4): r̄ = Σrⱼ, r̂ = R_N, r̃ = Σrⱼuⱼ, r′ₖ = Σr′ⱼₖuⱼ.
-  let rBar = 0n, rTilde = 0n;
-  const rPrimeSum: bigint[] = new Array(w).fill(0n);
-  for (let j = 0; j < n; j++) {
-    rBar += r[j]!;
-    rTilde += r[j]! * u[j]!;
-    for (let k = 0; k < w; k++) rPrimeSum[k]! += rPrime[j * w + k]! * u[j]!;
-  }
+  // Responses (Alg. 8.4): r̄ = Σrⱼ, r̂ = R_N, r̃ = Σrⱼuⱼ, r′ₖ = Σr′ⱼₖuⱼ (summed over the
+  // chunks above); ŝᵢ and s′ᵢ by the workers.
   const s = [
     omega[0]! + c * rBar,
-    omega[1]! + c * prevR, // R_N
+    omega[1]! + c * chainR, // R_N
     omega[2]! + c * rTilde,
     ...rPrimeSum.map((v, k) => omega[3 + k]! + c * v),
   ];
-  const sHat = new ScalarList(n), sPrime = new ScalarList(n);
-  for (let i = 0; i < n; i++) {
-    sHat.set(i, modL(omegaHat[i]! + c * rHat[i]!)); // ŝᵢ = ω̂ᵢ + c·r̂ᵢ
-    sPrime.set(i, modL(omegaPrime[i]! + c * uPrime[i]!)); // s′ᵢ = ω′ᵢ + c·u′ᵢ
-  }
+  const cBytes = encodeScalar(c);
+  const responses = await runWorkerJobs(PROVE_RESPONSES_TASK, {
+    count: parts.length,
+    args: (p) => {
+      const [lo, hi] = parts[p]!;
+      return [chunkHeader(w, lo, hi - lo), seed.slice(), uBlocks[p]!.slice(), cBytes.slice()];
+    },
+  }, { workers });
   return {
     outputs,
     proof: {
@@ -401,10 +442,10 @@ export async function shuffleAndProve(
       chainCommitments: chain,
       commitments,
       chainProofCommitments: tHat,
-      challenge: encodeScalar(c),
+      challenge: cBytes,
       responses: packScalars(s),
-      chainResponses: sHat.bytes,
-      permutationResponses: sPrime.bytes,
+      chainResponses: concatBytes(...responses.map((res) => res[0]!)),
+      permutationResponses: concatBytes(...responses.map((res) => res[1]!)),
     },
   };
 }

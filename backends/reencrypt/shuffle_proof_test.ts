@@ -12,6 +12,7 @@ import {
   type ShuffleStatement,
   verifyShuffle,
 } from "./shuffle_proof.ts";
+import { guidedChunks, WITNESS_LIST, witnessScalars } from "./shuffle_tasks.ts";
 import { assertRejectsWith } from "./test_helpers_test.ts";
 
 setDefaultWorkerEntry(new URL("./worker_entry.ts", import.meta.url));
@@ -249,4 +250,108 @@ Deno.test("the process's cache of generator encodings grows with the batch and m
     assert.deepEqual(derived.subarray(32 * (i - 1), 32 * i), generatorBytes(i));
   }
   closeWorkerPool();
+});
+
+Deno.test("guided chunks cover every position once, shrink toward the end and stay within 8,192", () => {
+  for (
+    const [n, workers] of [[1, 2], [2, 2], [7, 3], [20000, 2], [100000, 4], [8193, 1]] as const
+  ) {
+    const parts = guidedChunks(n, workers);
+    assert.equal(parts[0]![0], 0);
+    assert.equal(parts.at(-1)![1], n);
+    for (let p = 0; p < parts.length; p++) {
+      const [lo, hi] = parts[p]!;
+      assert.ok(hi > lo && hi - lo <= 8192, `${n}/${workers}: chunk ${p}`);
+      if (p > 0) assert.equal(lo, parts[p - 1]![1]);
+    }
+    if (n >= 20000 && workers > 1) {
+      // The last chunk is far shorter than the first: little idle time at the end of a step.
+      assert.ok(parts.at(-1)![1] - parts.at(-1)![0] < 768, `${n}: last chunk`);
+      assert.ok(parts[0]![1] - parts[0]![0] >= 4096, `${n}: first chunk`);
+    }
+  }
+  assert.deepEqual(guidedChunks(8193, 1), [[0, 4096], [4096, 8193]]);
+});
+
+Deno.test("the proof does not depend on how positions are cut into chunks (1, 2, 3 workers)", async () => {
+  // Every chunk draws its own witness from the proof's seed and chains the recurrence by
+  // blocks: 1 worker is one chunk in-thread; 2 and 3 workers cut N = 2..13 differently.
+  for (const [n, w] of [[1, 1], [2, 1], [3, 2], [8, 1], [13, 1]] as const) {
+    const inputs = batch(n, w);
+    const runs = [];
+    for (const workers of [1, 2, 3]) {
+      runs.push(
+        await shuffleAndProve(keys.publicKey, inputs, {
+          random: seededRandom(`cut ${n}`),
+          workers,
+        }),
+      );
+    }
+    for (const run of runs.slice(1)) {
+      assert.deepEqual(run.proof, runs[0]!.proof, `n = ${n}`);
+      assert.deepEqual(run.outputs.map((c) => c.bytes), runs[0]!.outputs.map((c) => c.bytes));
+    }
+    await verifyShuffle(
+      { publicKey: keys.publicKey, inputs, outputs: runs[0]!.outputs },
+      runs[0]!.proof,
+      {
+        workers: 1,
+      },
+    );
+    // A different seed gives a different proof (the seed is the witness).
+    const other = await shuffleAndProve(keys.publicKey, inputs, {
+      random: seededRandom("other"),
+      workers: 2,
+    });
+    assert.notDeepEqual(other.proof.chainResponses, runs[0]!.proof.chainResponses);
+  }
+  closeWorkerPool();
+});
+
+Deno.test("a batch one longer than the largest chunk is proved across the boundary", async () => {
+  // 8,193 positions: two chunks in-thread (4,096 + 4,097), and guided chunks on 2 workers.
+  const n = 8193;
+  const one = encrypt(keys.publicKey, [encodeInteger(1)], { random });
+  const inputs = Array.from({ length: n }, () => reencrypt(keys.publicKey, one, { random }));
+  const a = await shuffleAndProve(keys.publicKey, inputs, {
+    random: seededRandom("big"),
+    workers: 1,
+  });
+  const b = await shuffleAndProve(keys.publicKey, inputs, {
+    random: seededRandom("big"),
+    workers: 2,
+  });
+  assert.deepEqual(a.proof, b.proof);
+  await verifyShuffle({ publicKey: keys.publicKey, inputs, outputs: b.outputs }, b.proof, {
+    workers: 2,
+  });
+  closeWorkerPool();
+});
+
+Deno.test("the prover names a malformed input, in-thread and from a worker", async () => {
+  const inputs = batch(9, 1);
+  const bytes = inputs[6]!.bytes.slice();
+  bytes.fill(0xff, 32, 64); // input 6, c2: not a canonical encoding
+  const bad = [...inputs];
+  bad[6] = Ciphertext.unchecked(bytes, "input 6");
+  for (const workers of [1, 2]) {
+    await assert.rejects(
+      () => shuffleAndProve(keys.publicKey, bad, { random, workers }),
+      (e: Error) => e instanceof InvalidInputError && /input 6/.test(e.message),
+    );
+  }
+  closeWorkerPool();
+});
+
+Deno.test("the witness stream is AES-256-CTR: Web Crypto and the portable code give the same scalars", async () => {
+  const seed = new Uint8Array(32).map((_, i) => i);
+  for (const [list, from, count] of [[0, 0, 3], [4, 5, 2], [5, 0, 4], [1, 70000, 2]] as const) {
+    const fast = await witnessScalars(seed, list, from, count);
+    assert.deepEqual(await witnessScalars(seed, list, from, count, { portable: true }), fast);
+    // Index i of a list is the same scalar whichever range it is drawn in.
+    assert.deepEqual((await witnessScalars(seed, list, from + 1, 1))[0], fast[1]);
+  }
+  const a = await witnessScalars(seed, WITNESS_LIST.r, 0, 2);
+  const b = await witnessScalars(seed, WITNESS_LIST.rHat, 0, 2);
+  assert.notDeepEqual(a, b); // lists are separate streams
 });

@@ -6,7 +6,10 @@
  * @module
  */
 
+import { ctr } from "@noble/ciphers/aes.js";
+import { sha512 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "../../core/bytes.ts";
+import { expandChallengeAt } from "../../core/challenge_blocks.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
 import { deriveGeneratorBytes, generator } from "./generators.ts";
@@ -28,6 +31,7 @@ import {
   packScalars,
   type Point,
   scalarFromWide,
+  scalarsFromWide,
   unpackPoints,
   unpackScalars,
 } from "./group.ts";
@@ -39,6 +43,10 @@ const HALF_SCALAR = (GROUP_ORDER + 1n) / 2n;
 export const PROVE_PHASE1_TASK = "reencrypt/shuffle-prove-1";
 /** Task: commitment chain ĉᵢ and its proof commitments t̂ᵢ for a chunk. */
 export const PROVE_PHASE2_TASK = "reencrypt/shuffle-prove-2";
+/** Task: a chunk's block of the chain recurrence and its shares of the response sums. */
+export const PROVE_BLOCKS_TASK = "reencrypt/shuffle-prove-blocks";
+/** Task: the responses ŝᵢ and s′ᵢ of a chunk. */
+export const PROVE_RESPONSES_TASK = "reencrypt/shuffle-prove-responses";
 /** Task: one chunk of the batched verification multi-exponentiation. */
 export const VERIFY_TASK = "reencrypt/shuffle-verify";
 /** Task: one chunk of the joint equation of a chain of shuffle proofs (a mix cascade). */
@@ -59,6 +67,41 @@ const MAX_CHUNK = 8192;
  */
 export function chunks(n: number, workers: number): Array<[number, number]> {
   return splitRange(n, Math.max(workers <= 1 ? 1 : workers * 2, Math.ceil(n / MAX_CHUNK)));
+}
+
+/** Shortest chunk {@linkcode guidedChunks} cuts (shorter ones cost more per position). */
+const GUIDED_MIN = 512;
+
+/**
+ * The prover's chunks. On workers: the bulk of the positions in equal chunks of at most
+ * 8,192, as many per worker, then a tail of 2,048 positions per worker cut in shrinking chunks
+ * (each about 1/(2·workers) of what is left, at least 512 in a large batch), so a step ends
+ * with short chunks and a worker that finishes early waits little for the others (guided
+ * scheduling, issue 17) while most positions stay in long chunks, where the
+ * multi-exponentiations cost least per position. In-thread: as few chunks of at most 8,192 as
+ * possible. The proof does not depend on the cut.
+ *
+ * @param n positions
+ * @param workers workers that will take them
+ * @returns [lo, hi) ranges in order
+ */
+export function guidedChunks(n: number, workers: number): Array<[number, number]> {
+  if (workers <= 1) return splitRange(n, Math.ceil(n / MAX_CHUNK));
+  // Small batches still get several chunks (the chunk boundaries are tested with them).
+  const least = Math.min(GUIDED_MIN, Math.ceil(n / (4 * workers)));
+  const tail = Math.min(n, 4 * workers * least);
+  const bulk = n - tail;
+  const out: Array<[number, number]> = bulk === 0
+    ? []
+    : splitRange(bulk, workers * Math.ceil(bulk / (MAX_CHUNK * workers)));
+  for (let lo = bulk; lo < n;) {
+    const left = n - lo;
+    let size = Math.min(left, MAX_CHUNK, Math.max(least, Math.ceil(left / (2 * workers))));
+    if (left - size < least / 2) size = left; // no sliver at the end
+    out.push([lo, lo + size]);
+    lo += size;
+  }
+  return out;
 }
 
 /**
@@ -112,26 +155,119 @@ function arg(args: Uint8Array[], i: number): Uint8Array {
 }
 
 /**
+ * Where each scalar of the prover's witness comes from: list and index of the per-proof
+ * stream ({@linkcode witnessScalars}). Everything is indexed by output position i, so a chunk
+ * of positions draws its own randomness on its worker.
+ */
+export const WITNESS_LIST = {
+  /** r′ᵢₖ, the re-encryption of output i, element k (index i·w + k). */
+  rPrime: 0,
+  /** rᵢ, the randomness of the permutation commitment c_{ψ(i)}. */
+  r: 1,
+  /** r̂ᵢ, the chain randomness. */
+  rHat: 2,
+  /** ω̂ᵢ. */
+  omegaHat: 3,
+  /** ω′ᵢ. */
+  omegaPrime: 4,
+  /** ω₁, ω₂, ω₃, ω₄ₖ (index 0..2+w). */
+  omega: 5,
+} as const;
+
+/** Domain-separation label of the prover's witness stream. */
+export const WITNESS_LABEL = "panoramix/reencrypt/shuffle/witness/v1";
+
+/** Bytes of the per-proof witness seed (drawn from the caller's random source). */
+export const WITNESS_SEED_BYTES = 32;
+
+const witnessKeys = new Map<string, { bytes: Uint8Array; key?: Promise<CryptoKey> }>();
+
+function witnessKey(seed: Uint8Array): { bytes: Uint8Array; key?: Promise<CryptoKey> } {
+  if (seed.length !== WITNESS_SEED_BYTES) {
+    throw new InvalidInputError(`Witness seed must be ${WITNESS_SEED_BYTES} bytes`);
+  }
+  const id = String.fromCharCode(...seed);
+  let key = witnessKeys.get(id);
+  if (key === undefined) {
+    const bytes = sha512(concatBytes(new TextEncoder().encode(WITNESS_LABEL), seed)).slice(0, 32);
+    key = { bytes };
+    if (globalThis.crypto?.subtle !== undefined) {
+      key.key = crypto.subtle.importKey("raw", bytes, "AES-CTR", false, ["encrypt"]);
+    }
+    if (witnessKeys.size >= 4) witnessKeys.clear();
+    witnessKeys.set(id, key);
+  }
+  return key;
+}
+
+/**
+ * Scalars `from`..`from+count−1` of one witness list of a proof.
+ *
+ * @param seed the proof's 32-byte witness seed
+ * @param list which list ({@linkcode WITNESS_LIST})
+ * @param from first index
+ * @param count how many
+ * @param options `portable`: compute the keystream with @noble/ciphers even where Web Crypto
+ *   is available (the same bytes; for tests)
+ * @returns the scalars (uniform mod ℓ)
+ */
+export async function witnessScalars(
+  seed: Uint8Array,
+  list: number,
+  from: number,
+  count: number,
+  options: { portable?: boolean } = {},
+): Promise<bigint[]> {
+  // PRF "panoramix/reencrypt/shuffle/witness/v1": AES-256-CTR (NIST SP 800-38A) keyed by
+  // SHA-512(label ‖ seed)[0..32], initial counter block u32be(list) ‖ 0³² ‖ u64be(4·index);
+  // one 64-byte keystream block per scalar, wide-reduced mod ℓ (as RFC 9496 §4.3.4 reduces).
+  const key = witnessKey(seed);
+  const counter = new Uint8Array(16);
+  const view = new DataView(counter.buffer);
+  view.setUint32(0, list);
+  view.setBigUint64(8, 4n * BigInt(from));
+  const zeros = new Uint8Array(64 * count);
+  const stream = key.key !== undefined && options.portable !== true
+    ? new Uint8Array(
+      await crypto.subtle.encrypt({ name: "AES-CTR", counter, length: 64 }, await key.key, zeros),
+    )
+    : ctr(key.bytes, counter).encrypt(zeros);
+  return scalarsFromWide(stream);
+}
+
+/** The reduced challenges u′ of a chunk from their 64-byte blocks (in output order). */
+function challengesOf(wide: Uint8Array, count: number): bigint[] {
+  if (wide.length !== 64 * count) {
+    throw new InvalidInputError("Shuffle chunk has the wrong challenges");
+  }
+  return scalarsFromWide(wide);
+}
+
+/**
  * Phase 1 (Haenni et al. Alg. 8.4 lines for e′, c, t₃, t₄) for output positions
- * start..start+count−1.
- * Args: header, public key, permuted inputs (count·64w), re-encryption scalars (count·w),
- * permutation-commitment scalars r_{ψ(i)} (count), ω′ᵢ (count), the encodings of
- * h_{start+1}..h_{start+count} (count·32, from the caller's cache).
+ * start..start+count−1, with the chunk's witness drawn here from the proof's seed.
+ * Args: header, public key, permuted inputs e_{ψ(i)} (count·64w), the witness seed (32), the
+ * encodings of h_{start+1}..h_{start+count} (count·32, from the caller's cache).
  * Result: outputs (count·64w), c_{ψ(i)} in output order (count·32), Σ ω′ᵢ·hᵢ, then for each
  * element k: Σ ω′ᵢ·c1′ᵢₖ and Σ ω′ᵢ·c2′ᵢₖ (identity allowed).
  *
  * @param args see above
  * @returns see above
  */
-export function provePhase1(args: Uint8Array[]): Uint8Array[] {
+export async function provePhase1(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { width: w, start, count } = readHeader(arg(args, 0));
   const pk = decodePoint(arg(args, 1), "public key");
   const inputs = unpackPoints(arg(args, 2), "input");
-  const rPrime = unpackScalars(arg(args, 3), "re-encryption randomness");
-  const r = unpackScalars(arg(args, 4), "commitment randomness");
-  const omegaPrime = unpackScalars(arg(args, 5), "omega'");
-  const hs = unpackPoints(arg(args, 6), "generator", { offset: start + 1 });
-  if (hs.length !== count) throw new InvalidInputError("Shuffle chunk has the wrong generators");
+  const seed = arg(args, 3);
+  const hs = unpackPoints(arg(args, 4), "generator", { offset: start + 1 });
+  if (hs.length !== count || inputs.length !== 2 * w * count) {
+    throw new InvalidInputError("Shuffle chunk has the wrong inputs or generators");
+  }
+  const [rPrime, r, omegaPrime] = await Promise.all([
+    witnessScalars(seed, WITNESS_LIST.rPrime, start * w, count * w),
+    witnessScalars(seed, WITNESS_LIST.r, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count),
+  ]);
   const g = fixedBase(BASE_POINT);
   const y = fixedBase(pk, arg(args, 1));
   const outputPoints: Point[] = [], commitmentPoints: Point[] = [];
@@ -166,18 +302,83 @@ export function provePhase1(args: Uint8Array[]): Uint8Array[] {
 }
 
 /**
- * Phase 2: ĉᵢ = g^{Rᵢ}·h^{Uᵢ} and t̂ᵢ = g^{aᵢ}·h^{bᵢ}, the closed forms of the sequential
- * chain ĉᵢ = g^{r̂ᵢ}·ĉᵢ₋₁^{u′ᵢ} and t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} (Alg. 8.3, 8.4), so chunks
- * are independent. Args: Rᵢ, Uᵢ, aᵢ, bᵢ (count scalars each). Result: ĉ chunk, t̂ chunk.
+ * Between phases 1 and 2, per chunk: the challenges u′ᵢ = u_{ψ(i)} (blocks ψ(i) of the
+ * transcript's challenge "u", expanded here), and the chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁ (Alg. 8.3),
+ * which is affine in the chunk's starting value, R_end = A + B·R_start with B = ∏u′ᵢ (and
+ * U_end = B·U_start), so chunks compute (A, B) independently and the caller chains the few
+ * blocks. The chunk's shares of the response sums come with them (Alg. 8.4): Σrᵢ, Σrᵢu′ᵢ,
+ * Σr′ᵢₖu′ᵢ.
+ * Args: header, witness seed, the seed of challenge "u" (64), ψ(i) of the chunk's positions
+ * (count u32, little-endian; empty for a batch of one, whose 64-byte challenge is the seed).
+ * Result: A, B, Σrᵢ, Σrᵢu′ᵢ, then Σr′ᵢₖu′ᵢ for each element k (packed scalars); the
+ * challenge blocks u′ᵢ (count·64, output order).
  *
  * @param args see above
  * @returns see above
  */
-export function provePhase2(args: Uint8Array[]): Uint8Array[] {
-  const R = unpackScalars(arg(args, 0), "R");
-  const U = unpackScalars(arg(args, 1), "U");
-  const a = unpackScalars(arg(args, 2), "a");
-  const b = unpackScalars(arg(args, 3), "b");
+export async function proveChainBlock(args: Uint8Array[]): Promise<Uint8Array[]> {
+  const { width: w, start, count } = readHeader(arg(args, 0));
+  const seed = arg(args, 1);
+  const psiBytes = arg(args, 3);
+  let blocks: Uint8Array;
+  if (psiBytes.length === 0 && count === 1) {
+    blocks = arg(args, 2).slice(); // a challenge of 64 bytes is its seed (docs/transcript.md)
+  } else if (psiBytes.length === 4 * count) {
+    const psi = new DataView(psiBytes.buffer, psiBytes.byteOffset, psiBytes.byteLength);
+    const indices = Array.from({ length: count }, (_, i) => psi.getUint32(4 * i, true));
+    blocks = expandChallengeAt(arg(args, 2), indices);
+  } else {
+    throw new InvalidInputError("Shuffle chunk has the wrong ψ");
+  }
+  const u = challengesOf(blocks, count);
+  const [rHat, r, rPrime] = await Promise.all([
+    witnessScalars(seed, WITNESS_LIST.rHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.r, start, count),
+    witnessScalars(seed, WITNESS_LIST.rPrime, start * w, count * w),
+  ]);
+  let a = 0n, b = 1n, rSum = 0n, ruSum = 0n;
+  const rPrimeSums: bigint[] = new Array(w).fill(0n);
+  for (let i = 0; i < count; i++) {
+    const ui = u[i]!;
+    a = modL(rHat[i]! + ui * a);
+    b = modL(ui * b);
+    rSum += r[i]!;
+    ruSum += r[i]! * ui;
+    for (let k = 0; k < w; k++) rPrimeSums[k]! += rPrime[i * w + k]! * ui;
+  }
+  return [packScalars([a, b, rSum, ruSum, ...rPrimeSums]), blocks];
+}
+
+/**
+ * Phase 2: ĉᵢ = g^{Rᵢ}·h^{Uᵢ} and t̂ᵢ = g^{aᵢ}·h^{bᵢ}, the closed forms of the sequential
+ * chain ĉᵢ = g^{r̂ᵢ}·ĉᵢ₋₁^{u′ᵢ} and t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} (Alg. 8.3, 8.4), with
+ * aᵢ = ω̂ᵢ + ω′ᵢRᵢ₋₁ and bᵢ = ω′ᵢUᵢ₋₁, from the chunk's starting R and U.
+ * Args: header, witness seed, challenges u′ᵢ (count·64, wide), R_{start−1} and U_{start−1}
+ * (2 scalars). Result: ĉ chunk, t̂ chunk.
+ *
+ * @param args see above
+ * @returns see above
+ */
+export async function provePhase2(args: Uint8Array[]): Promise<Uint8Array[]> {
+  const { start, count } = readHeader(arg(args, 0));
+  const seed = arg(args, 1);
+  const u = challengesOf(arg(args, 2), count);
+  const [r0, u0] = unpackScalars(arg(args, 3), "chain start") as [bigint, bigint];
+  const [rHat, omegaHat, omegaPrime] = await Promise.all([
+    witnessScalars(seed, WITNESS_LIST.rHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count),
+  ]);
+  // Rᵢ, Uᵢ and t̂ᵢ's exponents aᵢ = ω̂ᵢ + ω′ᵢRᵢ₋₁, bᵢ = ω′ᵢUᵢ₋₁ (Alg. 8.3, 8.4).
+  const R: bigint[] = new Array(count), U: bigint[] = new Array(count);
+  const a: bigint[] = new Array(count), b: bigint[] = new Array(count);
+  let prevR = r0, prevU = u0;
+  for (let i = 0; i < count; i++) {
+    a[i] = modL(omegaHat[i]! + omegaPrime[i]! * prevR);
+    b[i] = modL(omegaPrime[i]! * prevU);
+    R[i] = prevR = modL(rHat[i]! + u[i]! * prevR);
+    U[i] = prevU = modL(u[i]! * prevU);
+  }
   const g = fixedBase(BASE_POINT);
   const h = fixedBase(generator(0));
   // Compute the halves Q = g^{x/2}·h^{y/2} and encode 2Q in one batch (one inversion).
@@ -191,6 +392,32 @@ export function provePhase2(args: Uint8Array[]): Uint8Array[] {
   const chain = encoded.slice(0, R.length * ELEMENT_BYTES);
   const tHat = encoded.slice(R.length * ELEMENT_BYTES);
   return [chain, tHat];
+}
+
+/**
+ * Phase 3: the responses ŝᵢ = ω̂ᵢ + c·r̂ᵢ and s′ᵢ = ω′ᵢ + c·u′ᵢ (Alg. 8.4) of a chunk.
+ * Args: header, witness seed, challenges u′ᵢ (count·64, wide), c (1 scalar).
+ * Result: ŝ chunk, s′ chunk (count·32 each).
+ *
+ * @param args see above
+ * @returns see above
+ */
+export async function proveResponses(args: Uint8Array[]): Promise<Uint8Array[]> {
+  const { start, count } = readHeader(arg(args, 0));
+  const seed = arg(args, 1);
+  const u = challengesOf(arg(args, 2), count);
+  const c = decodeScalar(arg(args, 3), "challenge");
+  const [rHat, omegaHat, omegaPrime] = await Promise.all([
+    witnessScalars(seed, WITNESS_LIST.rHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaHat, start, count),
+    witnessScalars(seed, WITNESS_LIST.omegaPrime, start, count),
+  ]);
+  const sHat: bigint[] = new Array(count), sPrime: bigint[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    sHat[i] = omegaHat[i]! + c * rHat[i]!;
+    sPrime[i] = omegaPrime[i]! + c * u[i]!;
+  }
+  return [packScalars(sHat), packScalars(sPrime)];
 }
 
 /**
@@ -446,6 +673,8 @@ function addScalars(a: readonly bigint[], b: readonly bigint[]): bigint[] {
 
 registerWorkerTask(PROVE_PHASE1_TASK, provePhase1);
 registerWorkerTask(PROVE_PHASE2_TASK, provePhase2);
+registerWorkerTask(PROVE_BLOCKS_TASK, proveChainBlock);
+registerWorkerTask(PROVE_RESPONSES_TASK, proveResponses);
 registerWorkerTask(VERIFY_TASK, verifyChunk);
 registerWorkerTask(VERIFY_CHAIN_TASK, verifyChainChunk);
 registerWorkerTask(GENERATORS_TASK, (args) => {
