@@ -589,6 +589,30 @@ class Engine {
     return out;
   }
 
+  /**
+   * Whether the 32-byte encodings of `bytes` decode, two at a time, without reading the
+   * points out.
+   *
+   * @returns the index of the first invalid (or disallowed identity) one, or −1
+   */
+  validMany(bytes: Uint8Array, allowIdentity: boolean): number {
+    const n = bytes.length / 32;
+    const valid = (i: number) => acceptable(bytes.subarray(32 * i, 32 * i + 32), allowIdentity);
+    for (let i = 0; i < n; i += 2) {
+      if (!valid(i)) return i;
+      const a = bytes.subarray(32 * i, 32 * i + 32);
+      if (i + 1 < n && valid(i + 1) && this.pairs) {
+        const [okA, okB] = this.decode2(a, bytes.subarray(32 * i + 32, 32 * i + 64));
+        if (!okA) return i;
+        if (!okB) return i + 1;
+      } else {
+        if (!this.decode(a)) return i;
+        if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
+      }
+    }
+    return -1;
+  }
+
   /** Encodes points into `out` (32 bytes each from offset 0), two at a time. */
   encodeMany(points: readonly ExtendedCoordinates[], out: Uint8Array): void {
     const n = points.length;
@@ -1495,6 +1519,28 @@ export function wasmDecodeMany(
   options: { allowIdentity?: boolean } = {},
 ): ExtendedCoordinates[] | number | undefined {
   return curveEngine()?.decodeMany(points, options.allowIdentity === true);
+}
+
+/**
+ * Checks that many ristretto255 encodings decode (RFC 9496 §4.3.1), two at a time with
+ * WebAssembly SIMD where available, without reading the points out.
+ *
+ * @param points 32·n bytes
+ * @param options `allowIdentity` (default false)
+ * @returns −1 when all decode; the index of the first invalid (or disallowed identity)
+ *   encoding; or undefined without WebAssembly
+ * @example
+ * ```ts
+ * import { wasmValidateMany } from "./curve_wasm.ts";
+ * const r = wasmValidateMany(new Uint8Array(64), { allowIdentity: true });
+ * console.assert(r === undefined || r === -1);
+ * ```
+ */
+export function wasmValidateMany(
+  points: Uint8Array,
+  options: { allowIdentity?: boolean } = {},
+): number | undefined {
+  return curveEngine()?.validMany(points, options.allowIdentity === true);
 }
 
 /**
