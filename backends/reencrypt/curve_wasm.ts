@@ -763,11 +763,7 @@ class Engine {
         if (published === undefined) {
           this.#identity(acc);
           for (let j = 0; j < t; j++) accumulate(base + (1 + j) * POINT_BYTES, numerators[j]!);
-          if (inverse !== 1n) {
-            this.#varMul(term, acc, DIGITS_AT, VAR_WINDOWS);
-            this.#toCached(cached, term);
-          } else this.#toCached(cached, acc);
-          this.#subCached(res, base, cached); // c2 − inv·Σ nⱼ·dⱼ
+          this.#memory.copyWithin(res, acc, acc + POINT_BYTES); // Σ nⱼ·dⱼ, until below
           done.push(e);
         } else {
           // acc = D·(c2 − m) − Σ nⱼ·dⱼ, the identity exactly when m is right.
@@ -784,6 +780,31 @@ class Engine {
             identity = this.isZero(W);
           }
           out[from + e] = identity ? 0 : 1;
+        }
+      }
+      if (published === undefined) {
+        // inv·Σ nⱼ·dⱼ, two at a time in the SIMD lanes (the same digits) when D ≠ 1.
+        let k = 0;
+        if (inverse !== 1n && this.pairs) {
+          const x2 = this.#x2!;
+          for (; k + 1 < done.length; k += 2) {
+            const a = results + done[k]! * POINT_BYTES, b = results + done[k + 1]! * POINT_BYTES;
+            for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+              x2.fromSingles(X2_IN_AT + c, a + c, b + c);
+            }
+            x2.varMul(X2_OUT_AT, X2_IN_AT, DIGITS_AT, VAR_WINDOWS);
+            for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+              x2.toSingles(a + c, b + c, X2_OUT_AT + c);
+            }
+          }
+        }
+        for (let m = 0; m < done.length; m++) {
+          const e = done[m]!, res = results + e * POINT_BYTES;
+          if (inverse !== 1n && m >= k) {
+            this.#varMul(term, res, DIGITS_AT, VAR_WINDOWS);
+            this.#toCached(cached, term);
+          } else this.#toCached(cached, res);
+          this.#subCached(res, points + e * q * POINT_BYTES, cached); // c2 − inv·Σ nⱼ·dⱼ
         }
       }
       // Encode the combinations, two at a time.
