@@ -115,6 +115,8 @@ class Engine {
   readonly #varMul: WasmFn;
   readonly #msmWindow: WasmFn;
   readonly #identity: WasmFn;
+  readonly #dbl: WasmFn;
+  readonly #subCached: WasmFn;
   /** The SIMD pair functions, or undefined where SIMD is refused. */
   readonly #x2?: {
     fromSingles: WasmFn;
@@ -147,6 +149,8 @@ class Engine {
     this.#varMul = fn("ge_var_mul");
     this.#msmWindow = fn("ge_msm_window");
     this.#identity = fn("ge_identity");
+    this.#dbl = fn("ge_dbl");
+    this.#subCached = fn("ge_sub_cached");
     const constants: [number, bigint][] = [
       [ZERO, 0n],
       [ONE, 1n],
@@ -585,6 +589,30 @@ class Engine {
     return out;
   }
 
+  /**
+   * Whether the 32-byte encodings of `bytes` decode, two at a time, without reading the
+   * points out.
+   *
+   * @returns the index of the first invalid (or disallowed identity) one, or −1
+   */
+  validMany(bytes: Uint8Array, allowIdentity: boolean): number {
+    const n = bytes.length / 32;
+    const valid = (i: number) => acceptable(bytes.subarray(32 * i, 32 * i + 32), allowIdentity);
+    for (let i = 0; i < n; i += 2) {
+      if (!valid(i)) return i;
+      const a = bytes.subarray(32 * i, 32 * i + 32);
+      if (i + 1 < n && valid(i + 1) && this.pairs) {
+        const [okA, okB] = this.decode2(a, bytes.subarray(32 * i + 32, 32 * i + 64));
+        if (!okA) return i;
+        if (!okB) return i + 1;
+      } else {
+        if (!this.decode(a)) return i;
+        if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
+      }
+    }
+    return -1;
+  }
+
   /** Encodes points into `out` (32 bytes each from offset 0), two at a time. */
   encodeMany(points: readonly ExtendedCoordinates[], out: Uint8Array): void {
     const n = points.length;
@@ -641,6 +669,165 @@ class Engine {
       this.encode2(laneA, laneB, out, 32 * i, 32 * i + 32);
     }
     return out;
+  }
+
+  /**
+   * Lagrange combination of decryption shares for many ciphertext elements, straight from
+   * encodings: mₑ = c2ₑ − inv·Σⱼ nⱼ·dⱼₑ (combine), or whether D·(c2ₑ − mₑ) = Σⱼ nⱼ·dⱼₑ for
+   * published mₑ (check). Encodings are decoded two at a time; the small multiples nⱼ·dⱼₑ
+   * by doublings and additions; results encoded two at a time. Variable time: public data.
+   *
+   * @returns per element e and input r (0 c2, 1 + j share j, 1 + t the published mₑ) a byte
+   *   `bad[e·q + r]`, 1 when that encoding does not decode (identities refused); and the
+   *   encodings of the mₑ (combine) or a byte per element, 1 when the published mₑ does not
+   *   match (check); elements with an input that does not decode are left zero
+   */
+  combineMany(input: {
+    c2: Uint8Array;
+    shares: readonly Uint8Array[];
+    numerators: readonly number[];
+    inverse: bigint;
+    denominator: number;
+    published?: Uint8Array | undefined;
+  }): { bad: Uint8Array; out: Uint8Array } {
+    const { c2, shares, numerators, inverse, denominator, published } = input;
+    const n = c2.length / 32, t = shares.length;
+    const q = 1 + t + (published === undefined ? 0 : 1); // inputs per element
+    const bad = new Uint8Array(n * q), failed = new Uint8Array(n);
+    const out = new Uint8Array(published === undefined ? 32 * n : n);
+    const block = Math.min(n, COMBINE_BLOCK);
+    const mark = this.#heapEnd;
+    const points = this.alloc(block * q * POINT_BYTES);
+    const results = this.alloc(block * POINT_BYTES);
+    const [acc, term, cached] = [0, 1, 2].map(() => this.alloc(POINT_BYTES)) as [
+      number,
+      number,
+      number,
+    ];
+    if (inverse !== 1n) this.writeDigits(DIGITS_AT, inverse, 4, VAR_WINDOWS);
+    const bytesOf = (e: number, r: number): Uint8Array => {
+      const src = r === 0 ? c2 : r <= t ? shares[r - 1]! : published!;
+      return src.subarray(32 * e, 32 * e + 32);
+    };
+    // term = |k|·p by double-and-add; the sum acc ± term.
+    const smallMultiple = (p: number, k: number) => {
+      const m = Math.abs(k);
+      this.#memory.copyWithin(term, p, p + POINT_BYTES);
+      if (m === 1) return;
+      this.#toCached(cached, p);
+      for (let bit = 31 - Math.clz32(m) - 1; bit >= 0; bit--) {
+        this.#dbl(term, term);
+        if ((m >> bit) & 1) this.#addCached(term, term, cached);
+      }
+    };
+    const accumulate = (p: number, k: number) => {
+      smallMultiple(p, k);
+      this.#toCached(cached, term);
+      if (k > 0) this.#addCached(acc, acc, cached);
+      else this.#subCached(acc, acc, cached);
+    };
+    const pending: [number, number][] = [];
+    for (let from = 0; from < n; from += block) {
+      const count = Math.min(block, n - from);
+      // Decode every acceptable encoding of the block, two at a time.
+      pending.length = 0;
+      for (let e = 0; e < count; e++) {
+        for (let r = 0; r < q; r++) {
+          if (acceptable(bytesOf(from + e, r), false)) pending.push([e, r]);
+          else bad[(from + e) * q + r] = failed[from + e] = 1;
+        }
+      }
+      let i = 0;
+      if (this.pairs) {
+        for (; i + 1 < pending.length; i += 2) {
+          const [ea, ra] = pending[i]!, [eb, rb] = pending[i + 1]!;
+          const [okA, okB] = this.decode2(bytesOf(from + ea, ra), bytesOf(from + eb, rb));
+          if (okA) this.#decodedPoint(0, points + (ea * q + ra) * POINT_BYTES);
+          else bad[(from + ea) * q + ra] = failed[from + ea] = 1;
+          if (okB) this.#decodedPoint(1, points + (eb * q + rb) * POINT_BYTES);
+          else bad[(from + eb) * q + rb] = failed[from + eb] = 1;
+        }
+      }
+      for (; i < pending.length; i++) {
+        const [e, r] = pending[i]!;
+        if (this.decode(bytesOf(from + e, r))) {
+          this.#decodedPoint(0, points + (e * q + r) * POINT_BYTES);
+        } else bad[(from + e) * q + r] = failed[from + e] = 1;
+      }
+      // Combine (or check) every element whose inputs all decoded.
+      const done: number[] = [];
+      for (let e = 0; e < count; e++) {
+        if (failed[from + e] !== 0) continue;
+        const base = points + e * q * POINT_BYTES;
+        const res = results + e * POINT_BYTES;
+        if (published === undefined) {
+          this.#identity(acc);
+          for (let j = 0; j < t; j++) accumulate(base + (1 + j) * POINT_BYTES, numerators[j]!);
+          this.#memory.copyWithin(res, acc, acc + POINT_BYTES); // Σ nⱼ·dⱼ, until below
+          done.push(e);
+        } else {
+          // acc = D·(c2 − m) − Σ nⱼ·dⱼ, the identity exactly when m is right.
+          this.#toCached(cached, base + (1 + t) * POINT_BYTES);
+          this.#subCached(res, base, cached);
+          smallMultiple(res, denominator);
+          this.#memory.copyWithin(acc, term, term + POINT_BYTES);
+          for (let j = 0; j < t; j++) accumulate(base + (1 + j) * POINT_BYTES, -numerators[j]!);
+          // A ristretto255 point is the identity exactly when X = 0 or Y = 0.
+          this.#carry(at(W), acc);
+          let identity = this.isZero(W);
+          if (!identity) {
+            this.#carry(at(W), acc + FE_BYTES);
+            identity = this.isZero(W);
+          }
+          out[from + e] = identity ? 0 : 1;
+        }
+      }
+      if (published === undefined) {
+        // inv·Σ nⱼ·dⱼ, two at a time in the SIMD lanes (the same digits) when D ≠ 1.
+        let k = 0;
+        if (inverse !== 1n && this.pairs) {
+          const x2 = this.#x2!;
+          for (; k + 1 < done.length; k += 2) {
+            const a = results + done[k]! * POINT_BYTES, b = results + done[k + 1]! * POINT_BYTES;
+            for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+              x2.fromSingles(X2_IN_AT + c, a + c, b + c);
+            }
+            x2.varMul(X2_OUT_AT, X2_IN_AT, DIGITS_AT, VAR_WINDOWS);
+            for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+              x2.toSingles(a + c, b + c, X2_OUT_AT + c);
+            }
+          }
+        }
+        for (let m = 0; m < done.length; m++) {
+          const e = done[m]!, res = results + e * POINT_BYTES;
+          if (inverse !== 1n && m >= k) {
+            this.#varMul(term, res, DIGITS_AT, VAR_WINDOWS);
+            this.#toCached(cached, term);
+          } else this.#toCached(cached, res);
+          this.#subCached(res, points + e * q * POINT_BYTES, cached); // c2 − inv·Σ nⱼ·dⱼ
+        }
+      }
+      // Encode the combinations, two at a time.
+      let k = 0;
+      if (this.pairs) {
+        for (; k + 1 < done.length; k += 2) {
+          const a = done[k]!, b = done[k + 1]!;
+          this.encode2(
+            results + a * POINT_BYTES,
+            results + b * POINT_BYTES,
+            out,
+            32 * (from + a),
+            32 * (from + b),
+          );
+        }
+      }
+      for (; k < done.length; k++) {
+        const a = done[k]!;
+        this.encodeAt(results + a * POINT_BYTES, out, 32 * (from + a));
+      }
+    }
+    this.release(mark);
+    return { bad, out };
   }
 
   /** Signed base-2^bits digits of a scalar < 2^253 into the i32 array at `addr`. */
@@ -918,6 +1105,8 @@ const FIXED_HALF = 1 << (FIXED_BITS - 1);
 // below 8, so it never carries out and 64 windows suffice.
 const VAR_WINDOWS = 64;
 const MSM_CHUNK = 32768;
+/** Elements decoded and combined at once by `combineMany` (bounds its heap). */
+const COMBINE_BLOCK = 256;
 /** From this many points in a chunk on, the bucket method runs in the SIMD lanes. */
 const MSM_PAIRS_MIN = 64;
 
@@ -1302,6 +1491,36 @@ export function wasmMulMany(
 }
 
 /**
+ * Lagrange combination of decryption shares straight from encodings, in WebAssembly
+ * (decoding and encoding two at a time with SIMD where available): mₑ = c2ₑ − inv·Σⱼ nⱼ·dⱼₑ,
+ * or, given published mₑ, whether D·(c2ₑ − mₑ) = Σⱼ nⱼ·dⱼₑ. Variable time: public data.
+ *
+ * @param input c2 (32·n bytes), shares (32·n bytes per trustee), numerators nⱼ (small
+ *   integers), inverse = D⁻¹ mod ℓ, denominator D, and the published mₑ for a check
+ * @returns `bad[e·q + r]` = 1 for an input encoding that does not decode (r = 0 c2, 1 + j
+ *   share j, 1 + t published; q inputs per element) and `out` (the mₑ encodings, or per
+ *   element 1 for a mismatch); or undefined without WebAssembly
+ * @example
+ * ```ts
+ * import { wasmCombineMany } from "./curve_wasm.ts";
+ * const r = wasmCombineMany({
+ *   c2: new Uint8Array(32), shares: [new Uint8Array(32)], numerators: [1], inverse: 1n, denominator: 1,
+ * });
+ * console.assert(r === undefined || r.bad.join() === "1,1"); // identities are refused
+ * ```
+ */
+export function wasmCombineMany(input: {
+  c2: Uint8Array;
+  shares: readonly Uint8Array[];
+  numerators: readonly number[];
+  inverse: bigint;
+  denominator: number;
+  published?: Uint8Array | undefined;
+}): { bad: Uint8Array; out: Uint8Array } | undefined {
+  return curveEngine()?.combineMany(input);
+}
+
+/**
  * Decodes many ristretto255 encodings (RFC 9496 §4.3.1), two at a time with WebAssembly
  * SIMD (one pair exponentiation for both inverse square roots) where available.
  *
@@ -1321,6 +1540,28 @@ export function wasmDecodeMany(
   options: { allowIdentity?: boolean } = {},
 ): ExtendedCoordinates[] | number | undefined {
   return curveEngine()?.decodeMany(points, options.allowIdentity === true);
+}
+
+/**
+ * Checks that many ristretto255 encodings decode (RFC 9496 §4.3.1), two at a time with
+ * WebAssembly SIMD where available, without reading the points out.
+ *
+ * @param points 32·n bytes
+ * @param options `allowIdentity` (default false)
+ * @returns −1 when all decode; the index of the first invalid (or disallowed identity)
+ *   encoding; or undefined without WebAssembly
+ * @example
+ * ```ts
+ * import { wasmValidateMany } from "./curve_wasm.ts";
+ * const r = wasmValidateMany(new Uint8Array(64), { allowIdentity: true });
+ * console.assert(r === undefined || r === -1);
+ * ```
+ */
+export function wasmValidateMany(
+  points: Uint8Array,
+  options: { allowIdentity?: boolean } = {},
+): number | undefined {
+  return curveEngine()?.validMany(points, options.allowIdentity === true);
 }
 
 /**

@@ -28,13 +28,16 @@ import {
   BASE_POINT,
   ELEMENT_BYTES,
   encodePoint,
+  firstInvalidPoint,
   fixedBase,
   GROUP_LABEL,
   IDENTITY,
   modL,
   multiplyPoint,
   multiScalarMul,
+  multiScalarMulEncoded,
   packPoints,
+  packScalars,
   type Point,
   randomScalars,
   scalarFromWide,
@@ -226,6 +229,10 @@ export function verifyEncryptionKnowledgeBatch(
 ): (EncryptionProofFailure | undefined)[] {
   const pk = encodePoint(batch.publicKey);
   const failures: (EncryptionProofFailure | undefined)[] = batch.items.map(() => undefined);
+  // Straight from the encodings first; any failure goes to the path that names it.
+  if (batch.items.length > 1 && batchHoldsEncoded(pk, batch.items, options.random)) {
+    return failures;
+  }
   const prepared: Array<{ i: number; e: bigint; a: Point[]; c1: Point[] }> = [];
   batch.items.forEach((item, i) => {
     try {
@@ -250,6 +257,52 @@ export function verifyEncryptionKnowledgeBatch(
     }
   }
   return failures;
+}
+
+/**
+ * {@linkcode batchEquationHolds} from the encodings, without point objects: the c2s checked
+ * by decoding (two at a time), the Aₖ and c1ₖ decoded by the multi-scalar multiplication
+ * itself. True only when every proof has its shape, every element decodes (no identity)
+ * and the equation holds; false sends the batch to the path that names each failure.
+ */
+function batchHoldsEncoded(
+  publicKey: Uint8Array,
+  items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof }>,
+  random: RandomSource = systemRandom,
+): boolean {
+  let elements = 0;
+  for (const { ciphertext, proof } of items) {
+    const w = ciphertext.width;
+    if (proof.responses.length !== w || proof.commitments.length !== w * ELEMENT_BYTES) {
+      return false;
+    }
+    elements += w;
+  }
+  // ρᵢₖ: fresh 128-bit weights from the verifier's randomness (small-exponent test).
+  const weights = new Uint8Array(16 * elements);
+  random(weights);
+  const view = new DataView(weights.buffer);
+  const points = new Uint8Array(2 * ELEMENT_BYTES * elements);
+  const c2 = new Uint8Array(ELEMENT_BYTES * elements);
+  const scalars: bigint[] = [];
+  let zSum = 0n, at = 0;
+  for (const item of items) {
+    const e = knowledgeChallenge(publicKey, item, item.proof.commitments);
+    const bytes = item.ciphertext.bytes, z = item.proof.responses;
+    for (let k = 0; k < z.length; k++, at++) {
+      const rho = view.getBigUint64(16 * at, true) | (view.getBigUint64(16 * at + 8, true) << 64n);
+      zSum += rho * z[k]!;
+      points.set(item.proof.commitments.subarray(32 * k, 32 * k + 32), 64 * at);
+      points.set(bytes.subarray(64 * k, 64 * k + 32), 64 * at + 32);
+      c2.set(bytes.subarray(64 * k + 32, 64 * k + 64), 32 * at);
+      scalars.push(rho, modL(rho * e));
+    }
+  }
+  if (firstInvalidPoint(c2) !== -1) return false;
+  const sum = multiScalarMulEncoded(points, packScalars(scalars));
+  if (typeof sum !== "object") return false;
+  const s = modL(zSum);
+  return (s === 0n ? IDENTITY : fixedBase(BASE_POINT).multiply(s)).equals(sum);
 }
 
 /** (Σ ρ·z)·g =? Σ ρ·A + Σ (ρ·e)·c1 over all elements of all proofs (BGR98 §3.2). */

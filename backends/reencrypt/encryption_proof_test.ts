@@ -196,3 +196,45 @@ Deno.test("batch verification decides by the weighted equation alone when it hol
     [true, true, false, false, false, false],
   );
 });
+
+Deno.test("batch verification: unchecked ciphertexts whose c1 or c2 does not decode are named", async () => {
+  const { Ciphertext } = await import("./elgamal.ts");
+  const { publicKey } = generateKeyPair(random);
+  for (const width of [1, 2]) {
+    // Proofs made over the bytes as given: a c2 that does not decode is bound by a valid proof.
+    const make = (bytes: Uint8Array, randomness: bigint[], i: number) => {
+      const ciphertext = Ciphertext.unchecked(bytes, "ballot");
+      const context = new TextEncoder().encode(`voter-${i}`);
+      return {
+        ciphertext,
+        context,
+        proof: proveEncryptionKnowledge({ publicKey, ciphertext, context }, { randomness }),
+      };
+    };
+    const randomness = Array.from({ length: 7 }, () => randomScalars(width, random));
+    const bytes = randomness.map((r, i) =>
+      encrypt(publicKey, Array.from({ length: width }, () => encodeInteger(i)), {
+        randomness: r,
+      }).bytes
+    );
+    const items = bytes.map((b, i) => make(b, randomness[i]!, i));
+    assert.deepEqual(
+      verifyEncryptionKnowledgeBatch({ publicKey, items }),
+      items.map(() => undefined),
+    );
+    // Each alone: the last c2 not canonical, the last c2 the identity, c1 the identity.
+    for (
+      const [i, offset, value] of [[1, 64 * width - 32, 0xff], [5, 64 * width - 32, 0], [3, 0, 0]]
+    ) {
+      const spoiled = items.slice();
+      const b = bytes[i!]!.slice();
+      b.fill(value!, offset!, offset! + 32);
+      spoiled[i!] = make(b, randomness[i!]!, i!);
+      const out = verifyEncryptionKnowledgeBatch({ publicKey, items: spoiled });
+      assert.deepEqual(
+        out.map((f) => f?.constructor.name ?? "ok"),
+        items.map((_, j) => j === i ? "InvalidInputError" : "ok"),
+      );
+    }
+  }
+});

@@ -13,6 +13,7 @@ import { sha512 } from "@noble/hashes/sha2.js";
 import { InvalidInputError } from "../../core/errors.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import {
+  wasmCombineMany,
   wasmDecode,
   wasmDecodeMany,
   wasmDeriveToCurve,
@@ -23,6 +24,7 @@ import {
   wasmMsm,
   wasmMsmEncoded,
   wasmMulMany,
+  wasmValidateMany,
   wasmVarMul,
 } from "./curve_wasm.ts";
 
@@ -1123,6 +1125,128 @@ export function decodePoints(
     );
   }
   return out;
+}
+
+/**
+ * Lagrange combination of threshold-decryption shares for many ciphertext elements, straight
+ * from encodings (in WebAssembly, decoding and encoding two at a time with SIMD, where
+ * available; else with bigint points, same results): with λⱼ = nⱼ/D,
+ * mₑ = c2ₑ − D⁻¹·Σⱼ nⱼ·dⱼₑ, or — given the published mₑ — whether D·(c2ₑ − mₑ) = Σⱼ nⱼ·dⱼₑ
+ * (no full scalar multiplication). Variable time: public data only.
+ *
+ * @param input `c2`: 32·n bytes; `shares`: one 32·n-byte list per trustee; `numerators`:
+ *   the nⱼ; `denominator`: D ≥ 1; `published`: the claimed mₑ (32·n bytes) for a check
+ * @returns `bad`: n·q bytes, `bad[e·q + r]` = 1 when input r of element e does not decode
+ *   as {@linkcode decodePoint} (identity refused) would refuse it (r = 0 the c2, 1 + j share j,
+ *   1 + t the published mₑ; q = 1 + t, plus 1 for a check); `out`: the encodings of the mₑ
+ *   (32·n bytes), or for a check a byte per element, 1 when the published mₑ is not the
+ *   combination; an element with an input that does not decode is left zero in `out`
+ * @throws {InvalidInputError} for lengths that do not match
+ * @example
+ * ```ts
+ * import { BASE_POINT, combineSharesEncoded } from "./group.ts";
+ * const g = BASE_POINT.toBytes(), g2 = BASE_POINT.double().toBytes();
+ * // λ = (2, −1) for trustees {1, 2}: m = 3g − (2·2g − g) = 0 → identity
+ * const r = combineSharesEncoded({
+ *   c2: BASE_POINT.multiply(3n).toBytes(), shares: [g2, g], numerators: [2n, -1n], denominator: 1n,
+ * });
+ * console.assert(r.out.every((b) => b === 0) && r.bad.every((b) => b === 0));
+ * ```
+ */
+export function combineSharesEncoded(input: {
+  c2: Uint8Array;
+  shares: readonly Uint8Array[];
+  numerators: readonly bigint[];
+  denominator: bigint;
+  published?: Uint8Array;
+}): { bad: Uint8Array; out: Uint8Array } {
+  const { c2, shares, numerators, denominator, published } = input;
+  const n = c2.length / ELEMENT_BYTES;
+  if (
+    c2.length % ELEMENT_BYTES !== 0 || shares.length !== numerators.length ||
+    shares.some((s) => s.length !== c2.length) ||
+    (published !== undefined && published.length !== c2.length) || denominator < 1n
+  ) {
+    throw new InvalidInputError("Share combination inputs do not match in length");
+  }
+  const small = (x: bigint) => x >= -(1n << 30n) && x <= 1n << 30n;
+  const inverse = denominator === 1n ? 1n : invertScalar(modL(denominator));
+  if (numerators.every(small) && small(denominator)) {
+    const result = wasmCombineMany({
+      c2,
+      shares,
+      numerators: numerators.map(Number),
+      inverse,
+      denominator: Number(denominator),
+      published,
+    });
+    if (result !== undefined) return result;
+  }
+  // Bigint points, one element at a time.
+  const t = shares.length, q = 1 + t + (published === undefined ? 0 : 1);
+  const bad = new Uint8Array(n * q);
+  const out = new Uint8Array(published === undefined ? ELEMENT_BYTES * n : n);
+  for (let e = 0; e < n; e++) {
+    const inputs = [c2, ...shares, ...(published === undefined ? [] : [published])].map(
+      (list, r) => {
+        try {
+          return decodePoint(list.subarray(e * ELEMENT_BYTES, (e + 1) * ELEMENT_BYTES), "input");
+        } catch (error) {
+          if (!(error instanceof InvalidInputError)) throw error;
+          bad[e * q + r] = 1;
+          return undefined;
+        }
+      },
+    );
+    if (inputs.some((p) => p === undefined)) continue;
+    const points = inputs as Point[];
+    let sum = IDENTITY;
+    for (let j = 0; j < t; j++) sum = sum.add(multiplyPoint(points[1 + j]!, numerators[j]!));
+    if (published === undefined) {
+      const m = points[0]!.subtract(denominator === 1n ? sum : multiplyPoint(sum, inverse));
+      out.set(encodePoint(m), e * ELEMENT_BYTES);
+    } else {
+      const left = multiplyPoint(points[0]!.subtract(points[1 + t]!), denominator);
+      out[e] = left.equals(sum) ? 0 : 1;
+    }
+  }
+  return { bad, out };
+}
+
+/**
+ * The first of consecutive 32-byte encodings that {@linkcode decodePoint} would refuse,
+ * checked two at a time in WebAssembly SIMD where available without building points.
+ *
+ * @param bytes 32·n bytes
+ * @param options `allowIdentity` (default false)
+ * @returns the index of the first encoding that does not decode (or is a disallowed
+ *   identity), or −1 when all decode
+ * @throws {InvalidInputError} for a length that is not a multiple of 32
+ * @example
+ * ```ts
+ * import { BASE_POINT, firstInvalidPoint } from "./group.ts";
+ * console.assert(firstInvalidPoint(BASE_POINT.toBytes()) === -1);
+ * console.assert(firstInvalidPoint(new Uint8Array(32)) === 0); // the identity
+ * ```
+ */
+export function firstInvalidPoint(
+  bytes: Uint8Array,
+  options: { allowIdentity?: boolean } = {},
+): number {
+  if (bytes.length % ELEMENT_BYTES !== 0) {
+    throw new InvalidInputError(`Element list must be a multiple of 32 bytes, got ${bytes.length}`);
+  }
+  const first = wasmValidateMany(bytes, options);
+  if (first !== undefined) return first;
+  for (let i = 0; i < bytes.length / ELEMENT_BYTES; i++) {
+    try {
+      decodePoint(bytes.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES), "point", options);
+    } catch (error) {
+      if (error instanceof InvalidInputError) return i;
+      throw error;
+    }
+  }
+  return -1;
 }
 
 /**

@@ -4,9 +4,11 @@ import { seededRandom } from "../../core/random.ts";
 import { allowWasmPairs } from "./curve_wasm.ts";
 import {
   BASE_POINT,
+  combineSharesEncoded,
   decodePoint,
   decodeScalar,
   doubleAndEncodeBatch,
+  encodePoint,
   encodeScalar,
   FixedBaseTable,
   GROUP_ORDER,
@@ -15,10 +17,12 @@ import {
   linearCombination,
   modL,
   multiplyEncodedMany,
+  multiplyPoint,
   multiScalarMul,
   multiScalarMulNamed,
   packPoints,
   packScalars,
+  type Point,
   randomScalar,
   unpackScalars,
 } from "./group.ts";
@@ -172,4 +176,75 @@ Deno.test("multiScalarMulNamed sums from encodings and names the first refused e
       e.message === "Group element 'e[1]' is not a canonical ristretto255 encoding",
   );
   assert.throws(() => multiScalarMulNamed(bytes, [1n], name), InvalidInputError);
+});
+
+Deno.test("combineSharesEncoded matches LagrangeCombiner, with bad shares, bad and wrong plaintexts, identities", async () => {
+  const { LagrangeCombiner } = await import("./decryption.ts");
+  const random = seededRandom("combine shares encoded");
+  const g = (s: bigint) => multiplyPoint(BASE_POINT, s);
+  const nonCanonical = new Uint8Array(32).fill(0xff).fill(0x7f, 31);
+  for (const trustees of [[1, 2], [2, 3], [1, 3], [1, 2, 4], [5]]) {
+    const combiner = new LagrangeCombiner(trustees);
+    for (const pairs of [[true, true], [true, false], [false, true]] as const) {
+      allowWasmPairs(pairs[0], pairs[1]);
+      try {
+        const n = 9, t = trustees.length;
+        const c2: Point[] = [], shares: Point[][] = trustees.map(() => []);
+        for (let e = 0; e < n; e++) {
+          for (let j = 0; j < t; j++) shares[j]!.push(g(randomScalar(random)));
+          c2.push(g(randomScalar(random)));
+        }
+        // Element 4's c2 is the combination of its shares: its message is the identity.
+        c2[4] = combiner.decrypt(IDENTITY, shares.map((s) => s[4]!)).negate();
+        const c2Bytes = packPoints(c2), shareBytes = shares.map(packPoints);
+        shareBytes[0]!.set(nonCanonical, 2 * 32); // element 2: a share that does not decode
+        if (t > 1) shareBytes[t - 1]!.fill(0, 6 * 32, 7 * 32); // element 6: an identity share
+        const expected = c2.map((c, e) =>
+          encodePoint(combiner.decrypt(c, shares.map((s) => s[e]!)))
+        );
+        assert.equal(expected[4]!.every((b) => b === 0), true);
+        const input = {
+          c2: c2Bytes,
+          shares: shareBytes,
+          numerators: combiner.numerators,
+          denominator: combiner.denominator,
+        };
+        const combined = combineSharesEncoded(input);
+        const q = 1 + t;
+        for (let e = 0; e < n; e++) {
+          const badShare = e === 2 || (t > 1 && e === 6);
+          const got = combined.out.subarray(32 * e, 32 * e + 32);
+          assert.equal(combined.bad[e * q], 0);
+          assert.equal(combined.bad[e * q + 1], e === 2 ? 1 : 0, `element ${e} share 1`);
+          assert.equal(combined.bad[e * q + t], (t > 1 ? e === 6 : e === 2) ? 1 : 0);
+          if (badShare) assert.equal(got.every((b) => b === 0), true);
+          else assert.deepEqual(got, expected[e], `${trustees} ${pairs} element ${e}`);
+        }
+        // The check: right, wrong (element 1), malformed (element 3), identity (element 4 is right).
+        const published = new Uint8Array(combined.out);
+        published.set(encodePoint(BASE_POINT), 1 * 32);
+        published.set(nonCanonical, 3 * 32);
+        for (const e of [2, 6]) published.set(expected[e]!, 32 * e);
+        const checked = combineSharesEncoded({ ...input, published });
+        for (let e = 0; e < n; e++) {
+          const badShare = e === 2 || (t > 1 && e === 6);
+          assert.equal(checked.bad[e * (q + 1) + q], e === 3 || e === 4 ? 1 : 0, `published ${e}`);
+          const wrong = !badShare && e !== 3 && e !== 4 &&
+            !combiner.matches({
+              c2: c2[e]!,
+              shares: shares.map((s) => s[e]!),
+              plaintext: decodePoint(published.subarray(32 * e, 32 * e + 32), "m"),
+            });
+          assert.equal(checked.out[e], wrong ? 1 : 0, `verdict ${e}`);
+          assert.equal(wrong, e === 1);
+        }
+        // A c2 that does not decode is reported too.
+        const c2Bad = new Uint8Array(c2Bytes);
+        c2Bad.set(nonCanonical, 0);
+        assert.equal(combineSharesEncoded({ ...input, c2: c2Bad }).bad[0], 1);
+      } finally {
+        allowWasmPairs(true);
+      }
+    }
+  }
 });

@@ -32,6 +32,7 @@ import {
 } from "../../core/worker_pool.ts";
 import {
   Ciphertext,
+  combineSharesEncoded,
   createPackedDecryptionShareBatch,
   decodePoint,
   ELEMENT_BYTES,
@@ -41,7 +42,6 @@ import {
   LagrangeCombiner,
   type Point,
   type SecretShare,
-  unpackPoints,
   verifyEncryptionKnowledgeBatch,
   verifyPackedDecryptionShareBatch,
 } from "../../backends/reencrypt/mod.ts";
@@ -134,7 +134,8 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   for (let i = 0; i < count; i++) {
     try {
       const credential = credentials[i]!;
-      const ciphertext = Ciphertext.fromBytes(
+      // Elements decoded by the batch check (straight from the bytes; MALFORMED if one does not).
+      const ciphertext = Ciphertext.unchecked(
         cts.subarray(i * size, (i + 1) * size),
         `ballot ${i}`,
       );
@@ -183,39 +184,72 @@ function writeSlot(slots: Uint8Array, slot: number, element: Uint8Array): void {
 }
 
 /**
- * Decodes, for ciphertext i, every element's c2 and the trustees' shares (trustee-minor);
- * a share that does not decode marks its status byte and gives undefined.
+ * Combines (or checks) a chunk's shares straight from their encodings (the backend's
+ * Lagrange combination, two elements at a time in WebAssembly SIMD where available):
+ * marks the status byte of each ballot/trustee share that does not decode, and throws
+ * as decodePoint does for the first c2 of a ballot whose shares all decode that does not.
+ *
+ * @returns per element the combination (encodings, or a mismatch byte for a check), the
+ *   per-input decode failures, and whether ballot i has all its shares
  */
-function decodeShares(
+function combineChunk(
   args: Uint8Array[],
-  options: { trustees: number[]; width: number; i: number; status: Uint8Array },
-): { c2: Point[]; shares: Point[][] } | undefined {
-  const { trustees, width, i, status } = options;
-  const size = ELEMENT_BYTES * width;
-  const shares: Point[][] = [];
-  trustees.forEach((trustee, j) => {
-    try {
-      // Shares already checked by the trustee's batch proof (or trusted: the tallier's own).
-      shares.push(
-        unpackPoints(
-          arg(args, 3 + j).subarray(i * size, (i + 1) * size),
-          `trustee ${trustee} share ${i}`,
-        ),
-      );
-    } catch (error) {
-      if (error instanceof InvalidInputError) status[i * trustees.length + j] = VOTE_ITEM_MALFORMED;
-      else throw error;
-    }
-  });
-  if (shares.length !== trustees.length) return undefined;
+  options: {
+    trustees: number[];
+    combiner: LagrangeCombiner;
+    width: number;
+    count: number;
+    status: Uint8Array;
+    published?: Uint8Array;
+  },
+): { bad: Uint8Array; out: Uint8Array; complete: (i: number) => boolean; q: number } {
+  const { trustees, combiner, width, count, status, published } = options;
+  const n = count * width;
   const cts = arg(args, 2);
-  const c2: Point[] = [];
-  for (let k = 0; k < width; k++) {
-    // Only c2 is needed (the shares replace c1); the mix verification validated the ciphertexts.
-    const at = (2 * (i * width + k) + 1) * ELEMENT_BYTES;
-    c2.push(decodePoint(cts.subarray(at, at + ELEMENT_BYTES), `ciphertext ${i}.c2[${k}]`));
+  // Only c2 is needed (the shares replace c1); the mix verification validated the ciphertexts.
+  const c2 = new Uint8Array(n * ELEMENT_BYTES);
+  for (let e = 0; e < n; e++) {
+    const at = (2 * e + 1) * ELEMENT_BYTES;
+    c2.set(cts.subarray(at, at + ELEMENT_BYTES), e * ELEMENT_BYTES);
   }
-  return { c2, shares };
+  // Shares already checked by the trustee's batch proof (or trusted: the tallier's own).
+  // A short list leaves zero bytes (the identity, refused) where an element is missing.
+  const exactly = (bytes: Uint8Array) => {
+    if (bytes.length >= n * ELEMENT_BYTES) return bytes.subarray(0, n * ELEMENT_BYTES);
+    const out = new Uint8Array(n * ELEMENT_BYTES);
+    out.set(bytes);
+    return out;
+  };
+  const shares = trustees.map((_, j) => exactly(arg(args, 3 + j)));
+  // λⱼ = nⱼ/D with small integers nⱼ: a few additions per share, no full multiply when D = 1.
+  const { bad, out } = combineSharesEncoded({
+    c2,
+    shares,
+    numerators: combiner.numerators,
+    denominator: combiner.denominator,
+    ...(published === undefined ? {} : { published: exactly(published) }),
+  });
+  const q = 1 + trustees.length + (published === undefined ? 0 : 1);
+  const complete = new Uint8Array(count).fill(1);
+  for (let i = 0; i < count; i++) {
+    trustees.forEach((_, j) => {
+      for (let k = 0; k < width; k++) {
+        if (bad[(i * width + k) * q + 1 + j] === 1) {
+          status[i * trustees.length + j] = VOTE_ITEM_MALFORMED;
+          complete[i] = 0;
+          return;
+        }
+      }
+    });
+    if (complete[i] === 0) continue;
+    for (let k = 0; k < width; k++) {
+      if (bad[(i * width + k) * q] === 1) {
+        const at = (i * width + k) * ELEMENT_BYTES;
+        decodePoint(c2.subarray(at, at + ELEMENT_BYTES), `ciphertext ${i}.c2[${k}]`);
+      }
+    }
+  }
+  return { bad, out, complete: (i) => complete[i] === 1, q };
 }
 
 /**
@@ -234,23 +268,27 @@ function decodeSlots(definitionBytes: Uint8Array | undefined, slots: Uint8Array,
 function combineTask(args: Uint8Array[]): Uint8Array[] {
   const trustees = readTrustees(arg(args, 0));
   const { width, count } = readHeader(args[1]);
-  // λⱼ = nⱼ/D with small integers nⱼ (backend): a few additions per share, no full multiply when D = 1.
   const combiner = new LagrangeCombiner(trustees);
-  const plaintexts = new Uint8Array(count * ELEMENT_BYTES * width);
   const slots = new Uint8Array(count * SLOT_BYTES * width);
   const status = new Uint8Array(count * trustees.length);
+  // mₖ = c2ₖ − Σ λⱼ·dⱼₖ (Lagrange interpolation at 0), encoded once.
+  const { out: plaintexts, complete } = combineChunk(args, {
+    trustees,
+    combiner,
+    width,
+    count,
+    status,
+  });
   for (let i = 0; i < count; i++) {
-    const decoded = decodeShares(args, { trustees, width, i, status });
     for (let k = 0; k < width; k++) {
       const slot = (i * width + k) * SLOT_BYTES;
-      if (decoded === undefined) {
+      const at = (i * width + k) * ELEMENT_BYTES;
+      if (!complete(i)) {
+        plaintexts.fill(0, at, at + ELEMENT_BYTES); // as when no element is combined
         slots[slot] = NO_MESSAGE;
         continue;
       }
-      // mₖ = c2ₖ − Σ λⱼ·dⱼₖ (Lagrange interpolation at 0), encoded once.
-      const m = encodePoint(combiner.decrypt(decoded.c2[k]!, decoded.shares.map((d) => d[k]!)));
-      plaintexts.set(m, (i * width + k) * ELEMENT_BYTES);
-      writeSlot(slots, slot, m);
+      writeSlot(slots, slot, plaintexts.subarray(at, at + ELEMENT_BYTES));
     }
   }
   return [plaintexts, slots, status, decodeSlots(args[3 + trustees.length], slots, width)];
@@ -264,31 +302,26 @@ function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
   const slots = new Uint8Array(count * SLOT_BYTES * width);
   const status = new Uint8Array(count * trustees.length);
   const verdicts = new Uint8Array(count);
+  // D·(c2ₖ − mₖ) = Σ nⱼ·dⱼₖ: the published mₖ is the Lagrange combination (no full multiply).
+  const { bad, out: mismatch, complete, q } = combineChunk(args, {
+    trustees,
+    combiner,
+    width,
+    count,
+    status,
+    published,
+  });
   for (let i = 0; i < count; i++) {
-    const decoded = decodeShares(args, { trustees, width, i, status });
     for (let k = 0; k < width; k++) {
-      const at = (i * width + k) * ELEMENT_BYTES;
-      const bytes = published.subarray(at, at + ELEMENT_BYTES);
-      writeSlot(slots, (i * width + k) * SLOT_BYTES, bytes);
-      if (decoded === undefined || verdicts[i] !== VOTE_ITEM_OK) continue;
-      let m: Point;
-      try {
-        m = decodePoint(bytes, `plaintext ${i}[${k}]`);
-      } catch (error) {
-        if (!(error instanceof InvalidInputError)) throw error;
-        verdicts[i] = VOTE_ITEM_MALFORMED;
-        continue;
-      }
-      // D·(c2ₖ − mₖ) = Σ nⱼ·dⱼₖ: the published mₖ is the Lagrange combination (no full multiply).
-      if (
-        !combiner.matches({
-          c2: decoded.c2[k]!,
-          shares: decoded.shares.map((d) => d[k]!),
-          plaintext: m,
-        })
-      ) {
-        verdicts[i] = VOTE_ITEM_INVALID;
-      }
+      const e = i * width + k;
+      writeSlot(
+        slots,
+        e * SLOT_BYTES,
+        published.subarray(e * ELEMENT_BYTES, (e + 1) * ELEMENT_BYTES),
+      );
+      if (!complete(i) || verdicts[i] !== VOTE_ITEM_OK) continue;
+      if (bad[e * q + q - 1] === 1) verdicts[i] = VOTE_ITEM_MALFORMED;
+      else if (mismatch[e] === 1) verdicts[i] = VOTE_ITEM_INVALID;
     }
   }
   return [slots, status, verdicts, decodeSlots(args[4 + trustees.length], slots, width)];
@@ -543,8 +576,9 @@ function readShareVerdicts(chunks: readonly Uint8Array[], trustees: number): Uin
 /**
  * Combines the trustees' shares (already verified with
  * {@linkcode voteVerifyDecryptionShares}) of many ciphertexts in parallel and extracts the
- * embedded messages. Per element: a few group additions (backend `LagrangeCombiner`, small
- * integer Lagrange numerators) and one encoding.
+ * embedded messages. Per element: a few group additions (backend `combineSharesEncoded` with
+ * the small integer Lagrange numerators of `LagrangeCombiner`, decoding and encoding two
+ * elements at a time in WebAssembly SIMD) and one encoding.
  *
  * @param posts per trustee its index and shares (32·w bytes, one per ciphertext)
  * @param options ciphertexts, workers, progress, and `definition`: decode the answers on
@@ -622,7 +656,7 @@ function readAnswers(
  * Checks published plaintexts against the trustees' shares (already verified with
  * {@linkcode voteVerifyDecryptionShares}) in parallel, without recombining: per element,
  * D·(c2 − m) = Σ nⱼ·dⱼ with the small Lagrange numerators nⱼ and denominator D (backend
- * `LagrangeCombiner.matches`, a few group additions), and extracts the embedded messages
+ * `combineSharesEncoded`, a few group additions), and extracts the embedded messages
  * from the published bytes.
  *
  * @param posts per trustee its index and shares (32·w bytes, one per ciphertext)
