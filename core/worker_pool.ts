@@ -418,6 +418,49 @@ export function splitRange(count: number, parts: number): Array<[number, number]
 }
 
 /**
+ * Cuts n positions into chunks for the workers with guided scheduling: the bulk in equal
+ * chunks of at most `maxChunk` (as many per worker), then a tail of 4·`minChunk` positions
+ * per worker cut in shrinking chunks (about 1/(2·workers) of what is left, none shorter than
+ * `minChunk` unless the batch is small), so a step ends with short chunks and a worker that
+ * finishes early waits little for the others, while most positions stay in long chunks.
+ * With one worker (in-thread): as few chunks of at most `maxChunk` as possible.
+ *
+ * @param n number of positions
+ * @param workers workers that will take the chunks
+ * @param sizes `maxChunk` (longest chunk) and `minChunk` (shortest chunk of the tail)
+ * @returns [lo, hi) pairs in order, covering 0..n
+ * @example
+ * ```ts
+ * import { guidedRanges } from "./worker_pool.ts";
+ * const ranges = guidedRanges(10_000, 2, { maxChunk: 4096, minChunk: 256 });
+ * console.assert(ranges.at(-1)![1] === 10_000 && ranges.at(-1)![1] - ranges.at(-1)![0] <= 512);
+ * ```
+ */
+export function guidedRanges(
+  n: number,
+  workers: number,
+  sizes: { maxChunk: number; minChunk: number },
+): Array<[number, number]> {
+  const { maxChunk, minChunk } = sizes;
+  if (workers <= 1) return splitRange(n, Math.ceil(n / maxChunk));
+  // Small batches still get several chunks.
+  const least = Math.min(minChunk, Math.ceil(n / (4 * workers)));
+  const tail = Math.min(n, 4 * workers * least);
+  const bulk = n - tail;
+  const out: Array<[number, number]> = bulk === 0
+    ? []
+    : splitRange(bulk, workers * Math.ceil(bulk / (maxChunk * workers)));
+  for (let lo = bulk; lo < n;) {
+    const left = n - lo;
+    let size = Math.min(left, maxChunk, Math.max(least, Math.ceil(left / (2 * workers))));
+    if (left - size < least / 2) size = left; // no sliver at the end
+    out.push([lo, lo + size]);
+    lo += size;
+  }
+  return out;
+}
+
+/**
  * Runs a task over many argument lists, in parallel on the shared pool when workers are
  * available and more than one is configured, else one after another in this thread.
  *

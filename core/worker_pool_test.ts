@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError, VerificationError } from "./errors.ts";
 import {
   closeWorkerPool,
+  guidedRanges,
   isWorkerContext,
   registerWorkerTask,
   runWorkerJobs,
@@ -71,6 +72,36 @@ Deno.test("registering a different task under a taken name is refused", () => {
   registerWorkerTask("test/unique", (a) => a);
   assert.throws(() => registerWorkerTask("test/unique", () => []), /already registered/);
   closeWorkerPool();
+});
+
+Deno.test("guidedRanges covers 0..n in order, long chunks first, a shrinking tail on workers", () => {
+  const sizes = { maxChunk: 4096, minChunk: 256 };
+  for (const n of [1, 2, 7, 100, 2048, 4097, 20_000, 100_003]) {
+    for (const workers of [1, 2, 3]) {
+      const ranges = guidedRanges(n, workers, sizes);
+      let next = 0;
+      for (const [lo, hi] of ranges) {
+        assert.equal(lo, next);
+        assert.ok(hi > lo && hi - lo <= sizes.maxChunk, `chunk ${lo}..${hi} of ${n}`);
+        next = hi;
+      }
+      assert.equal(next, n);
+      const lengths = ranges.map(([lo, hi]) => hi - lo);
+      if (workers === 1) {
+        assert.equal(ranges.length, Math.ceil(n / sizes.maxChunk));
+        continue;
+      }
+      // The last 4·workers·minChunk positions go in chunks of at most 2·minChunk.
+      const tail = n - 4 * workers * sizes.minChunk;
+      ranges.filter(([lo]) => lo >= tail).forEach(([lo, hi]) => {
+        assert.ok(hi - lo <= 2 * sizes.minChunk, `tail chunk ${lo}..${hi} of ${n}`);
+      });
+      if (n >= 4 * workers * sizes.minChunk) {
+        assert.ok(lengths.at(-1)! < 2 * sizes.minChunk, `last chunk ${lengths.at(-1)} for n=${n}`);
+        assert.ok(ranges.length >= workers * 2, `only ${ranges.length} chunks for n=${n}`);
+      }
+    }
+  }
 });
 
 Deno.test("splitRange cuts 0..count into at most `parts` contiguous near-equal ranges", () => {

@@ -27,7 +27,7 @@ import {
   SHARE_BATCH_CREATE_TASK,
 } from "./decryption_batch_tasks.ts";
 import type { Ciphertext } from "./elgamal.ts";
-import { chunks } from "./shuffle_tasks.ts";
+import { guidedChunks } from "./shuffle_tasks.ts";
 import {
   BASE_POINT,
   ELEMENT_BYTES,
@@ -157,7 +157,7 @@ async function foldBatch(
   const { width, ciphertexts, shares, rho } = options;
   const n = rho.length / (16 * width);
   const ctSize = 2 * ELEMENT_BYTES * width, shSize = ELEMENT_BYTES * width;
-  const parts = chunks(n, options.workers);
+  const parts = guidedChunks(n, options.workers);
   // Each chunk's arguments are built when it starts (issue 17).
   const argsOf = (p: number) => {
     const [lo, hi] = parts[p]!;
@@ -231,7 +231,7 @@ export async function createPackedDecryptionShareBatch(
   const ctSize = 2 * ELEMENT_BYTES * width;
   const secret = encodeScalar(x);
   // dᵢₖ = c1ᵢₖ^{xⱼ} on workers (constant-time multiply of the secret scalar).
-  const ranges = chunks(n, workers);
+  const ranges = guidedChunks(n, workers);
   const parts = await runWorkerJobs(SHARE_BATCH_CREATE_TASK, {
     count: ranges.length,
     // Built when the chunk starts (issue 17); copies, as the pool transfers argument buffers.

@@ -11,7 +11,7 @@ import { sha512 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "../../core/bytes.ts";
 import { expandChallengeAt } from "../../core/challenge_blocks.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
-import { registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
+import { guidedRanges, registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
 import { deriveGeneratorBytes, generator } from "./generators.ts";
 import {
   BASE_POINT,
@@ -73,35 +73,17 @@ export function chunks(n: number, workers: number): Array<[number, number]> {
 const GUIDED_MIN = 512;
 
 /**
- * The prover's chunks. On workers: the bulk of the positions in equal chunks of at most
- * 8,192, as many per worker, then a tail of 2,048 positions per worker cut in shrinking chunks
- * (each about 1/(2·workers) of what is left, at least 512 in a large batch), so a step ends
- * with short chunks and a worker that finishes early waits little for the others (guided
- * scheduling, issue 17) while most positions stay in long chunks, where the
- * multi-exponentiations cost least per position. In-thread: as few chunks of at most 8,192 as
- * possible. The proof does not depend on the cut.
+ * The prover's chunks: guided scheduling on workers (core `guidedRanges`: the bulk in equal
+ * chunks of at most 8,192, a tail of shrinking chunks no shorter than 512, where the
+ * multi-exponentiations still cost little per position), as few chunks of at most 8,192 as
+ * possible in-thread. The proof does not depend on the cut.
  *
  * @param n positions
  * @param workers workers that will take them
  * @returns [lo, hi) ranges in order
  */
 export function guidedChunks(n: number, workers: number): Array<[number, number]> {
-  if (workers <= 1) return splitRange(n, Math.ceil(n / MAX_CHUNK));
-  // Small batches still get several chunks (the chunk boundaries are tested with them).
-  const least = Math.min(GUIDED_MIN, Math.ceil(n / (4 * workers)));
-  const tail = Math.min(n, 4 * workers * least);
-  const bulk = n - tail;
-  const out: Array<[number, number]> = bulk === 0
-    ? []
-    : splitRange(bulk, workers * Math.ceil(bulk / (MAX_CHUNK * workers)));
-  for (let lo = bulk; lo < n;) {
-    const left = n - lo;
-    let size = Math.min(left, MAX_CHUNK, Math.max(least, Math.ceil(left / (2 * workers))));
-    if (left - size < least / 2) size = left; // no sliver at the end
-    out.push([lo, lo + size]);
-    lo += size;
-  }
-  return out;
+  return guidedRanges(n, workers, { maxChunk: MAX_CHUNK, minChunk: GUIDED_MIN });
 }
 
 /**

@@ -237,24 +237,22 @@ export async function tallyElection(
       );
     }
   }
-  // One batched Chaum–Pedersen check per trustee (backend, two MSMs on the workers).
-  if (verify) {
-    // All trustees at once on the worker pool; the first failing one in order is reported.
-    const outcomes = await Promise.allSettled(
-      options.decryption.map((post) =>
-        verifyTrusteeShares(election, {
-          key: options.key,
-          ciphertexts: options.ciphertexts,
-          post,
-          ...workers,
-          ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-        })
-      ),
-    );
-    for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
-  }
-  // Lagrange combination at 0 over the participating trustees, on the workers (backend).
-  const { plaintexts, verdicts, answers: decoded } = await voteCombineDecryptionShares(
+  // One batched Chaum–Pedersen check per trustee (backend, two MSMs on the workers), all
+  // trustees at once; the Lagrange combination at 0 (backend) runs on the same workers at the
+  // same time (issue 17: no barrier between the two), and nothing it computes is used unless
+  // every trustee's proof holds (the first failing trustee in order is reported).
+  const checks = verify
+    ? options.decryption.map((post) =>
+      verifyTrusteeShares(election, {
+        key: options.key,
+        ciphertexts: options.ciphertexts,
+        post,
+        ...workers,
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      })
+    )
+    : [];
+  const combination = voteCombineDecryptionShares(
     options.decryption.map((d) => ({ trustee: d.trustee, shares: d.shares })),
     {
       ciphertexts: options.ciphertexts,
@@ -263,6 +261,12 @@ export async function tallyElection(
       onChunk: (done, total) => options.onProgress?.({ phase: "combine shares", done, total }),
     },
   );
+  // Marked handled now: a failure of the combination while the proofs are being checked is
+  // reported below only if every proof holds (else the proof failure is).
+  combination.catch(() => {});
+  const outcomes = await Promise.allSettled(checks);
+  for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
+  const { plaintexts, verdicts, answers: decoded } = await combination;
   options.decryption.forEach((d, t) => {
     const bad = verdicts[t]!.findIndex((v) => v !== VOTE_ITEM_OK);
     if (bad >= 0) {

@@ -24,6 +24,7 @@ import { concatBytes, constantTimeEqual, joinBytes } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { ConfigError, InvalidInputError, VerificationError } from "../../core/errors.ts";
 import {
+  guidedRanges,
   registerWorkerTask,
   runWorkerJobs,
   runWorkerTasks,
@@ -76,6 +77,8 @@ export const VOTE_ITEM_MALFORMED = 2;
 
 /** Most items in one chunk of a vote task (bounds the memory of a worker and of a message). */
 const MAX_CHUNK = 4096;
+/** Shortest chunk of a step's tail on workers (per-item tasks: little fixed cost per chunk). */
+const MIN_TAIL_CHUNK = 256;
 
 /** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
 const SLOT_BYTES = 31;
@@ -348,11 +351,11 @@ async function runChunks(
   options: VoteBatchOptions,
 ): Promise<Uint8Array[][]> {
   const workers = options.workers ?? workerCount();
-  // At most MAX_CHUNK items per chunk, so a worker's memory is bounded whatever the count.
-  const ranges = splitRange(
-    count,
-    workers > 1 ? Math.max(workers * 4, Math.ceil(count / MAX_CHUNK)) : Math.ceil(count / 2000),
-  );
+  // At most MAX_CHUNK items per chunk, so a worker's memory is bounded whatever the count;
+  // on workers a tail of shrinking chunks, so none waits long for the last one (issue 17).
+  const ranges = workers > 1
+    ? guidedRanges(count, workers, { maxChunk: MAX_CHUNK, minChunk: MIN_TAIL_CHUNK })
+    : splitRange(count, Math.ceil(count / 2000));
   const local = async () => {
     const out: Uint8Array[][] = [];
     for (const [lo, hi] of ranges) {
