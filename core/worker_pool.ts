@@ -614,6 +614,33 @@ export async function runWorkerJobs(
   return results;
 }
 
+/** A task every realm has: answers at once, so a caller knows a worker has loaded. */
+const READY_TASK = "core/ready";
+registerWorkerTask(READY_TASK, () => []);
+
+/**
+ * Starts the shared pool's workers and waits until each has loaded its entry module, so that
+ * a measurement of the work that follows does not include starting them (e.g. `vote bench`,
+ * which reports this time on its own). Does nothing in-thread (one worker, or no workers).
+ *
+ * @param workers how many workers to start (default the shared pool size)
+ * @returns when every worker has answered
+ * @example
+ * ```ts
+ * import { closeWorkerPool, startWorkers } from "./worker_pool.ts";
+ * await startWorkers(1); // in-thread: nothing to start
+ * closeWorkerPool();
+ * ```
+ */
+export async function startWorkers(workers: number = workerCount()): Promise<void> {
+  if (workers <= 1) return;
+  // One job per worker at once: the pool hands each to the least busy worker.
+  await runWorkerJobs(READY_TASK, { count: workers, args: () => [] }, {
+    workers,
+    inFlight: workers,
+  });
+}
+
 /**
  * Terminates the shared pool's workers now (idle workers also stop on their own after
  * {@linkcode WORKER_IDLE_MS}; the pool restarts on demand).
