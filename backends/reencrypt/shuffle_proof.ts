@@ -355,12 +355,13 @@ export async function shuffleAndProve(
     rps.forEach((v, k) => rPrimeSum[k]! += v);
   }
   let chainHashed = 0;
-  let chainPart: ((part: Uint8Array) => void) | undefined;
+  // Set once the challenge u is in the transcript; chunks hashed in order as they return.
+  const chainSink: { part?: (part: Uint8Array) => void } = {};
   const phase2: Uint8Array[][] = new Array(parts.length);
   const hashChain = () => {
-    if (chainPart === undefined) return;
+    if (chainSink.part === undefined) return;
     while (chainHashed < parts.length && phase2[chainHashed] !== undefined) {
-      chainPart(phase2[chainHashed++]![0]!);
+      chainSink.part(phase2[chainHashed++]![0]!);
     }
   };
   const phase2Done = runWorkerJobs(PROVE_PHASE2_TASK, {
@@ -394,7 +395,7 @@ export async function shuffleAndProve(
     }
     uPart(piece.subarray(0, 64 * (hi - lo)));
   }
-  chainPart = transcript.appendInParts("chain-commitments", n * ELEMENT_BYTES);
+  chainSink.part = transcript.appendInParts("chain-commitments", n * ELEMENT_BYTES);
   hashChain();
   await phase2Done;
   hashChain();
