@@ -10,7 +10,8 @@
  */
 
 import { sha512 } from "@noble/hashes/sha2.js";
-import { I32, I64, instantiateWasm, OP, signedLeb, unsignedLeb } from "./wasm_module.ts";
+import { sha2CompressFunction, SHA512_VARIANT } from "./sha2_wasm.ts";
+import { instantiateWasm } from "./wasm_module.ts";
 
 /** Bytes of a SHA-512 block (FIPS 180-4 §1). */
 const BLOCK = 128;
@@ -119,90 +120,6 @@ const DATA_AT = W_AT + 8 * 80; // blocks to compress
 /** Bytes of message compressed per call; longer messages go through in several chunks. */
 const CHUNK = Math.floor((65536 - DATA_AT) / BLOCK) * BLOCK;
 
-/** `run(block: i32, count: i32)`: FIPS 180-4 §6.4.2 over `count` blocks at address `block`. */
-function compressFunction() {
-  // Locals: 0 block, 1 count (parameters); 2 j (a byte index); 3 x (i64); 4 t1 (i64); 5..12 a..h.
-  const J = 2, X = 3, T1 = 4, A = 5, code: number[] = [];
-  const get = (i: number) => code.push(OP.localGet, i);
-  const set = (i: number) => code.push(OP.localSet, i);
-  const c32 = (n: number) => code.push(OP.i32Const, ...signedLeb(n | 0));
-  const c64 = (n: bigint) => code.push(OP.i64Const, ...signedLeb(BigInt.asIntN(64, n)));
-  const load = (offset: number) => code.push(OP.i64Load, 3, ...unsignedLeb(offset));
-  const rotr = (n: number) => (c64(BigInt(n)), code.push(OP.i64Rotr));
-  // (x ⋙ r1) ⊕ (x ⋙ r2) ⊕ (x ≫ r3 or x ⋙ r3): the σ and Σ functions (FIPS 180-4 §4.1.3).
-  const sigma = (x: () => void, r1: number, r2: number, r3: number, shift: boolean) => {
-    x(), rotr(r1), x(), rotr(r2), code.push(OP.i64Xor), x();
-    c64(BigInt(r3)), code.push(shift ? OP.i64ShrU : OP.i64Rotr, OP.i64Xor);
-  };
-  // x (in local X) byte-swapped, on the stack: the block's words are big-endian.
-  const swap = () => {
-    const m1 = 0x00ff00ff00ff00ffn, m2 = 0x0000ffff0000ffffn;
-    get(X), c64(8n), code.push(OP.i64ShrU), c64(m1), code.push(OP.i64And);
-    get(X), c64(m1), code.push(OP.i64And), c64(8n), code.push(OP.i64Shl, OP.i64Or);
-    code.push(OP.localTee, X);
-    c64(16n), code.push(OP.i64ShrU), c64(m2), code.push(OP.i64And);
-    get(X), c64(m2), code.push(OP.i64And), c64(16n), code.push(OP.i64Shl, OP.i64Or);
-    c64(32n), code.push(OP.i64Rotr);
-  };
-  const reg = (k: number) => A + k; // a = 0, …, h = 7
-  code.push(OP.loop, 0x40); // for each block
-  for (let t = 0; t < 16; t++) {
-    c32(W_AT + 8 * t), get(0), load(8 * t), set(X), swap();
-    code.push(OP.i64Store, 3, 0);
-  }
-  // W[t] = σ1(W[t−2]) + W[t−7] + σ0(W[t−15]) + W[t−16] for t = 16..79; j = 8(t − 16).
-  c32(0), set(J);
-  code.push(OP.loop, 0x40);
-  get(J), c32(W_AT), code.push(OP.i32Add);
-  sigma(() => (get(J), load(W_AT + 112)), 19, 61, 6, true);
-  get(J), load(W_AT + 72), code.push(OP.i64Add);
-  sigma(() => (get(J), load(W_AT + 8)), 1, 8, 7, true);
-  code.push(OP.i64Add);
-  get(J), load(W_AT), code.push(OP.i64Add);
-  code.push(OP.i64Store, 3, ...unsignedLeb(128));
-  get(J), c32(8), code.push(OP.i32Add, OP.localTee, J), c32(8 * 64), code.push(OP.i32LtU);
-  code.push(OP.brIf, 0, OP.end);
-  // a..h = H (FIPS 180-4 §6.4.2 step 2).
-  for (let k = 0; k < 8; k++) c32(0), load(STATE_AT + 8 * k), set(reg(k));
-  // 80 rounds, eight per loop iteration so that the variables rotate by renaming; j = 8t.
-  c32(0), set(J);
-  code.push(OP.loop, 0x40);
-  for (let r = 0; r < 8; r++) {
-    const v = (k: number) => reg((k - r + 8) % 8); // role k (a = 0 … h = 7) in round r
-    // T1 = h + Σ1(e) + Ch(e, f, g) + K[t] + W[t], Ch = g ⊕ (e ∧ (f ⊕ g)).
-    get(v(7));
-    sigma(() => get(v(4)), 14, 18, 41, false);
-    code.push(OP.i64Add);
-    get(v(6)), get(v(4)), get(v(5)), get(v(6)), code.push(OP.i64Xor, OP.i64And, OP.i64Xor);
-    code.push(OP.i64Add);
-    get(J), load(K_AT + 8 * r), code.push(OP.i64Add), get(J), load(W_AT + 8 * r);
-    code.push(OP.i64Add, OP.localTee, T1);
-    // d += T1 (the next e); h = T1 + Σ0(a) + Maj(a, b, c) (the next a), Maj = (a ∧ b) ∨ (c ∧ (a ∨ b)).
-    get(v(3)), code.push(OP.i64Add), set(v(3));
-    get(T1);
-    sigma(() => get(v(0)), 28, 34, 39, false);
-    code.push(OP.i64Add);
-    get(v(0)), get(v(1)), code.push(OP.i64And), get(v(2)), get(v(0)), get(v(1));
-    code.push(OP.i64Or, OP.i64And, OP.i64Or, OP.i64Add), set(v(7));
-  }
-  get(J), c32(64), code.push(OP.i32Add, OP.localTee, J), c32(8 * 80), code.push(OP.i32LtU);
-  code.push(OP.brIf, 0, OP.end);
-  // H[k] += a..h (step 4).
-  for (let k = 0; k < 8; k++) {
-    c32(0), c32(0), load(STATE_AT + 8 * k), get(reg(k)), code.push(OP.i64Add);
-    code.push(OP.i64Store, 3, ...unsignedLeb(STATE_AT + 8 * k));
-  }
-  // Next block.
-  get(0), c32(BLOCK), code.push(OP.i32Add), set(0);
-  get(1), c32(1), code.push(OP.i32Sub, OP.localTee, 1, OP.brIf, 0, OP.end);
-  return {
-    params: [I32, I32],
-    locals: [[1, I32], [10, I64]] as [number, number][],
-    code,
-    pages: 1,
-  };
-}
-
 type Compress = (block: number, count: number) => void;
 
 interface Engine {
@@ -212,7 +129,14 @@ interface Engine {
 }
 
 function instantiate(): Engine | undefined {
-  const wasm = instantiateWasm<Compress>("sha512", compressFunction());
+  const wasm = instantiateWasm<Compress>(
+    "sha512",
+    sha2CompressFunction(SHA512_VARIANT, {
+      stateAt: STATE_AT,
+      constantsAt: K_AT,
+      scheduleAt: W_AT,
+    }),
+  );
   if (wasm === undefined) return undefined; // no WebAssembly here: use the JavaScript SHA-512
   const view = new DataView(wasm.memory.buffer);
   K.forEach((k, t) => view.setBigUint64(K_AT + 8 * t, k, true));

@@ -10,14 +10,8 @@
 
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import {
-  I32,
-  instantiateWasm,
-  OP,
-  signedLeb,
-  unsignedLeb,
-  type WasmFunction,
-} from "../../core/wasm_module.ts";
+import { SHA256_VARIANT, sha2CompressFunction } from "../../core/sha2_wasm.ts";
+import { instantiateWasm } from "../../core/wasm_module.ts";
 
 /** Bytes of a SHA-256 block (FIPS 180-4 §1). */
 const BLOCK = 64;
@@ -110,77 +104,6 @@ const DATA_AT = W_AT + 4 * 64; // padded message
 /** Bytes of message compressed per call; longer messages go through in several chunks. */
 const CHUNK = Math.floor((65536 - DATA_AT) / BLOCK - 2) * BLOCK;
 
-/** `run(block: i32, count: i32)`: FIPS 180-4 §6.2.2 over `count` blocks at address `block`. */
-function compressFunction(): WasmFunction {
-  // Locals: 0 block, 1 count (parameters); 2 j (a byte index); 3 x; 4 t1; 5..12 a..h.
-  const J = 2, X = 3, T1 = 4, A = 5, code: number[] = [];
-  const get = (i: number) => code.push(OP.localGet, i);
-  const set = (i: number) => code.push(OP.localSet, i);
-  const c32 = (n: number) => code.push(OP.i32Const, ...signedLeb(n | 0));
-  const load = (offset: number) => code.push(OP.i32Load, 2, ...unsignedLeb(offset));
-  const rotr = (n: number) => (c32(n), code.push(OP.i32Rotr));
-  // (x ⋙ r1) ⊕ (x ⋙ r2) ⊕ (x ≫ r3 or x ⋙ r3): the σ and Σ functions (FIPS 180-4 §4.1.2).
-  const sigma = (x: () => void, r1: number, r2: number, r3: number, shift: boolean) => {
-    x(), rotr(r1), x(), rotr(r2), code.push(OP.i32Xor), x();
-    c32(r3), code.push(shift ? OP.i32ShrU : OP.i32Rotr, OP.i32Xor);
-  };
-  const reg = (k: number) => A + k; // a = 0, …, h = 7
-  code.push(OP.loop, 0x40); // for each block
-  // W[0..15]: the block's big-endian words, byte-swapped (rotl 8 & 0x00ff00ff | rotr 8 & 0xff00ff00).
-  for (let t = 0; t < 16; t++) {
-    c32(W_AT + 4 * t), get(0), load(4 * t), code.push(OP.localTee, X);
-    c32(8), code.push(OP.i32Rotl), c32(0x00ff00ff), code.push(OP.i32And);
-    get(X), c32(8), code.push(OP.i32Rotr), c32(0xff00ff00), code.push(OP.i32And, OP.i32Or);
-    code.push(OP.i32Store, 2, 0);
-  }
-  // W[t] = σ1(W[t−2]) + W[t−7] + σ0(W[t−15]) + W[t−16] for t = 16..63; j = 4(t − 16).
-  c32(0), set(J);
-  code.push(OP.loop, 0x40);
-  get(J), c32(W_AT), code.push(OP.i32Add);
-  sigma(() => (get(J), load(W_AT + 56)), 17, 19, 10, true);
-  get(J), load(W_AT + 36), code.push(OP.i32Add);
-  sigma(() => (get(J), load(W_AT + 4)), 7, 18, 3, true);
-  code.push(OP.i32Add);
-  get(J), load(W_AT), code.push(OP.i32Add);
-  code.push(OP.i32Store, 2, ...unsignedLeb(64));
-  get(J), c32(4), code.push(OP.i32Add, OP.localTee, J), c32(4 * 48), code.push(OP.i32LtU);
-  code.push(OP.brIf, 0, OP.end);
-  // a..h = H (FIPS 180-4 §6.2.2 step 2).
-  for (let k = 0; k < 8; k++) c32(0), load(STATE_AT + 4 * k), set(reg(k));
-  // 64 rounds, eight per loop iteration so that the variables rotate by renaming; j = 4t.
-  c32(0), set(J);
-  code.push(OP.loop, 0x40);
-  for (let r = 0; r < 8; r++) {
-    const v = (k: number) => reg((k - r + 8) % 8); // role k (a = 0 … h = 7) in round r
-    // T1 = h + Σ1(e) + Ch(e, f, g) + K[t] + W[t], Ch = g ⊕ (e ∧ (f ⊕ g)).
-    get(v(7));
-    sigma(() => get(v(4)), 6, 11, 25, false);
-    code.push(OP.i32Add);
-    get(v(6)), get(v(4)), get(v(5)), get(v(6)), code.push(OP.i32Xor, OP.i32And, OP.i32Xor);
-    code.push(OP.i32Add);
-    get(J), load(K_AT + 4 * r), code.push(OP.i32Add), get(J), load(W_AT + 4 * r);
-    code.push(OP.i32Add, OP.localTee, T1);
-    // d += T1 (the next e); h = T1 + Σ0(a) + Maj(a, b, c) (the next a), Maj = (a ∧ b) ∨ (c ∧ (a ∨ b)).
-    get(v(3)), code.push(OP.i32Add), set(v(3));
-    get(T1);
-    sigma(() => get(v(0)), 2, 13, 22, false);
-    code.push(OP.i32Add);
-    get(v(0)), get(v(1)), code.push(OP.i32And), get(v(2)), get(v(0)), get(v(1));
-    code.push(OP.i32Or, OP.i32And, OP.i32Or, OP.i32Add), set(v(7));
-  }
-  get(J), c32(32), code.push(OP.i32Add, OP.localTee, J), c32(4 * 64), code.push(OP.i32LtU);
-  code.push(OP.brIf, 0, OP.end);
-  // H[k] += a..h (step 4).
-  for (let k = 0; k < 8; k++) {
-    c32(0), c32(0), load(STATE_AT + 4 * k), get(reg(k)), code.push(OP.i32Add);
-    code.push(OP.i32Store, 2, ...unsignedLeb(STATE_AT + 4 * k));
-  }
-  // Next block.
-  get(0), c32(BLOCK), code.push(OP.i32Add), set(0);
-  get(1), c32(1), code.push(OP.i32Sub, OP.localTee, 1, OP.brIf, 0, OP.end);
-  return { params: [I32, I32], locals: [[11, I32]], code, pages: 1 };
-}
-
 type Compress = (block: number, count: number) => void;
 
 interface Engine {
@@ -190,7 +113,14 @@ interface Engine {
 }
 
 function instantiate(): Engine | undefined {
-  const wasm = instantiateWasm<Compress>("sha256", compressFunction());
+  const wasm = instantiateWasm<Compress>(
+    "sha256",
+    sha2CompressFunction(SHA256_VARIANT, {
+      stateAt: STATE_AT,
+      constantsAt: K_AT,
+      scheduleAt: W_AT,
+    }),
+  );
   if (wasm === undefined) return undefined; // no WebAssembly here: use the JavaScript HMAC
   const view = new DataView(wasm.memory.buffer);
   K.forEach((k, t) => view.setUint32(K_AT + 4 * t, k, true));
