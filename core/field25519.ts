@@ -295,32 +295,47 @@ export function addField25519(m: WasmModuleBuilder, scratch: number): Field25519
     }
     m.define(index, [], b.code);
   };
-  const common: Step[] = [
-    ["sq", 0, "z", 1], // t0 = z^2
-    ["sq", 1, 0, 2], // t1 = z^8
-    ["mul", 1, "z", 1], // t1 = z^9
-    ["mul", 0, 0, 1], // t0 = z^11
-    ["sq", 2, 0, 1], // t2 = z^22
-    ["mul", 1, 1, 2], // t1 = z^(2^5 − 1)
-    ["sq", 2, 1, 5],
-    ["mul", 1, 2, 1], // 2^10 − 1
-    ["sq", 2, 1, 10],
-    ["mul", 2, 2, 1], // 2^20 − 1
-    ["sq", 3, 2, 20],
-    ["mul", 2, 3, 2], // 2^40 − 1
-    ["sq", 2, 2, 10],
-    ["mul", 1, 2, 1], // 2^50 − 1
-    ["sq", 2, 1, 50],
-    ["mul", 2, 2, 1], // 2^100 − 1
-    ["sq", 3, 2, 100],
-    ["mul", 2, 3, 2], // 2^200 − 1
-    ["sq", 2, 2, 50],
-    ["mul", 1, 2, 1], // t1 = z^(2^250 − 1)
-  ];
-  chain(f.pow22523, [...common, ["sq", 1, 1, 2], ["mul", "out", 1, "z"]]); // 2^252 − 4 + 1
-  chain(f.invert, [...common, ["sq", 1, 1, 5], ["mul", "out", 1, 0]]); // 2^255 − 32 + 11
+  chain(f.pow22523, POW22523_STEPS);
+  chain(f.invert, [...CHAIN_TO_2_250_MINUS_1, ["sq", 1, 1, 5], ["mul", "out", 1, 0]]); // 2^255 − 32 + 11
   return f;
 }
 
-type Reg = 0 | 1 | 2 | 3 | "z" | "out";
-type Step = readonly ["sq", Reg, Reg, number] | readonly ["mul", Reg, Reg, Reg];
+/** A register of an addition chain: scratch 0..3, the input z, or the output. */
+export type Field25519ChainRegister = 0 | 1 | 2 | 3 | "z" | "out";
+/** One step of an addition chain: `["sq", out, a, n]` (out = a^(2^n)) or `["mul", out, a, b]`. */
+export type Field25519ChainStep =
+  | readonly ["sq", Field25519ChainRegister, Field25519ChainRegister, number]
+  | readonly ["mul", Field25519ChainRegister, Field25519ChainRegister, Field25519ChainRegister];
+type Reg = Field25519ChainRegister;
+type Step = Field25519ChainStep;
+
+// ref10's addition chain up to z^(2^250 − 1) in scratch 1 (comments: exponents reached).
+const CHAIN_TO_2_250_MINUS_1: readonly Field25519ChainStep[] = [
+  ["sq", 0, "z", 1], // t0 = z^2
+  ["sq", 1, 0, 2], // t1 = z^8
+  ["mul", 1, "z", 1], // t1 = z^9
+  ["mul", 0, 0, 1], // t0 = z^11
+  ["sq", 2, 0, 1], // t2 = z^22
+  ["mul", 1, 1, 2], // t1 = z^(2^5 − 1)
+  ["sq", 2, 1, 5],
+  ["mul", 1, 2, 1], // 2^10 − 1
+  ["sq", 2, 1, 10],
+  ["mul", 2, 2, 1], // 2^20 − 1
+  ["sq", 3, 2, 20],
+  ["mul", 2, 3, 2], // 2^40 − 1
+  ["sq", 2, 2, 10],
+  ["mul", 1, 2, 1], // 2^50 − 1
+  ["sq", 2, 1, 50],
+  ["mul", 2, 2, 1], // 2^100 − 1
+  ["sq", 3, 2, 100],
+  ["mul", 2, 3, 2], // 2^200 − 1
+  ["sq", 2, 2, 50],
+  ["mul", 1, 2, 1], // t1 = z^(2^250 − 1)
+];
+
+/** ref10's addition chain for z^(2^252 − 3) (the inverse square root's exponent), shared by the SIMD pair field (./field25519x2.ts). */
+export const POW22523_STEPS: readonly Field25519ChainStep[] = [
+  ...CHAIN_TO_2_250_MINUS_1,
+  ["sq", 1, 1, 2], // 2^252 − 4
+  ["mul", "out", 1, "z"], // 2^252 − 3
+];

@@ -13,6 +13,7 @@
  */
 
 import { I32, I64, OP, unsignedLeb, WasmCode, type WasmModuleBuilder } from "./wasm_module.ts";
+import { type Field25519ChainRegister, POW22523_STEPS } from "./field25519.ts";
 
 /** Bytes a pair takes in linear memory (ten limbs × two 32-bit lanes). */
 export const PAIR_BYTES = 80;
@@ -272,33 +273,10 @@ export function addPow22523x2(m: WasmModuleBuilder, f: Field25519x2, scratch: nu
     m.define(sqn, [], b.code);
   }
   const t = [0, 1, 2, 3].map((k) => scratch + k * PAIR_BYTES);
-  type Reg = 0 | 1 | 2 | 3 | "z" | "out";
+  type Reg = Field25519ChainRegister;
   const b = new WasmCode();
   const addr = (x: Reg) => (x === "z" ? b.get(1) : x === "out" ? b.get(0) : b.i32(t[x]!));
-  const steps: (["sq", Reg, Reg, number] | ["mul", Reg, Reg, Reg])[] = [
-    ["sq", 0, "z", 1], // z^2
-    ["sq", 1, 0, 2], // z^8
-    ["mul", 1, "z", 1], // z^9
-    ["mul", 0, 0, 1], // z^11
-    ["sq", 2, 0, 1], // z^22
-    ["mul", 1, 1, 2], // 2^5 − 1
-    ["sq", 2, 1, 5],
-    ["mul", 1, 2, 1], // 2^10 − 1
-    ["sq", 2, 1, 10],
-    ["mul", 2, 2, 1], // 2^20 − 1
-    ["sq", 3, 2, 20],
-    ["mul", 2, 3, 2], // 2^40 − 1
-    ["sq", 2, 2, 10],
-    ["mul", 1, 2, 1], // 2^50 − 1
-    ["sq", 2, 1, 50],
-    ["mul", 2, 2, 1], // 2^100 − 1
-    ["sq", 3, 2, 100],
-    ["mul", 2, 3, 2], // 2^200 − 1
-    ["sq", 2, 2, 50],
-    ["mul", 1, 2, 1], // 2^250 − 1
-    ["sq", 1, 1, 2], // 2^252 − 4
-    ["mul", "out", 1, "z"], // 2^252 − 3
-  ];
+  const steps = POW22523_STEPS; // the single-lane field's chain (./field25519.ts)
   for (const step of steps) {
     if (step[0] === "sq") addr(step[1]), addr(step[2]), b.i32(step[3]).call(sqn);
     else addr(step[1]), addr(step[2]), addr(step[3]), b.call(f.mul);
