@@ -569,24 +569,9 @@ class Engine {
    * @returns the coordinates, or the index of the first invalid (or disallowed identity) one
    */
   decodeMany(bytes: Uint8Array, allowIdentity: boolean): ExtendedCoordinates[] | number {
-    const n = bytes.length / 32, out: ExtendedCoordinates[] = [];
-    const valid = (i: number) => acceptable(bytes.subarray(32 * i, 32 * i + 32), allowIdentity);
-    for (let i = 0; i < n; i += 2) {
-      if (!valid(i)) return i;
-      const a = bytes.subarray(32 * i, 32 * i + 32);
-      if (i + 1 < n && valid(i + 1) && this.pairs) {
-        const [okA, okB] = this.decode2(a, bytes.subarray(32 * i + 32, 32 * i + 64));
-        if (!okA) return i;
-        out.push(this.decodedCoordinates());
-        if (!okB) return i + 1;
-        out.push(this.#bank1(() => this.decodedCoordinates()));
-      } else {
-        if (!this.decode(a)) return i;
-        out.push(this.decodedCoordinates());
-        if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
-      }
-    }
-    return out;
+    const out: ExtendedCoordinates[] = [];
+    const bad = this.#decodeEach(bytes, allowIdentity, out);
+    return bad >= 0 ? bad : out;
   }
 
   /**
@@ -596,6 +581,15 @@ class Engine {
    * @returns the index of the first invalid (or disallowed identity) one, or −1
    */
   validMany(bytes: Uint8Array, allowIdentity: boolean): number {
+    return this.#decodeEach(bytes, allowIdentity, undefined);
+  }
+
+  /** Decodes each encoding (pairs in the SIMD lanes), keeping the points in `out` if given. */
+  #decodeEach(
+    bytes: Uint8Array,
+    allowIdentity: boolean,
+    out: ExtendedCoordinates[] | undefined,
+  ): number {
     const n = bytes.length / 32;
     const valid = (i: number) => acceptable(bytes.subarray(32 * i, 32 * i + 32), allowIdentity);
     for (let i = 0; i < n; i += 2) {
@@ -604,9 +598,12 @@ class Engine {
       if (i + 1 < n && valid(i + 1) && this.pairs) {
         const [okA, okB] = this.decode2(a, bytes.subarray(32 * i + 32, 32 * i + 64));
         if (!okA) return i;
+        out?.push(this.decodedCoordinates());
         if (!okB) return i + 1;
+        out?.push(this.#bank1(() => this.decodedCoordinates()));
       } else {
         if (!this.decode(a)) return i;
+        out?.push(this.decodedCoordinates());
         if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
       }
     }
