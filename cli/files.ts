@@ -96,21 +96,31 @@ export async function writeEnvelopeFile(
     });
     if (options.secret) await Deno.chmod(path, 0o600);
   } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new ConfigError(`File '${path}' already exists; pass --force to replace it`);
-    }
-    if (error instanceof Deno.errors.NotFound) {
-      throw new NotFoundError(`Cannot write '${path}': its folder does not exist`, {
-        cause: error,
-      });
-    }
-    if (
-      error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.IsADirectory
-    ) {
-      throw new ConfigError(`Cannot write '${path}': ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    throw error;
+    throw fileWriteError(path, error);
   }
+}
+
+/**
+ * The typed error for a file that could not be created for writing: it exists (and
+ * `--force` was not given), its folder does not exist, or it cannot be written.
+ *
+ * @param path the file
+ * @param error what `Deno.open` / `Deno.writeFile` threw
+ * @returns a {@linkcode ConfigError} or {@linkcode NotFoundError} naming the file, or `error`
+ */
+export function fileWriteError(path: string, error: unknown): unknown {
+  if (error instanceof Deno.errors.AlreadyExists) {
+    return new ConfigError(`File '${path}' already exists; pass --force to replace it`);
+  }
+  if (error instanceof Deno.errors.NotFound) {
+    return new NotFoundError(`Cannot write '${path}': its folder does not exist`, {
+      cause: error,
+    });
+  }
+  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.IsADirectory) {
+    return new ConfigError(`Cannot write '${path}': ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return error;
 }

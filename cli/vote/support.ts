@@ -5,7 +5,7 @@
  */
 
 import { encodeMsgpack, type Envelope } from "../../core/envelope.ts";
-import { ConfigError, InvalidInputError, NotFoundError } from "../../core/errors.ts";
+import { InvalidInputError, NotFoundError } from "../../core/errors.ts";
 import {
   CEREMONY_KINDS,
   type CeremonyElection,
@@ -30,7 +30,7 @@ import {
   readBallotBoxStream,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
-import { readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
+import { fileWriteError, readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
 
 /** Reads an election definition file and computes its fingerprint. */
 export async function readElection(ctx: CliContext, path: string): Promise<CeremonyElection> {
@@ -126,10 +126,7 @@ export async function writeBinaryOrJson(path: string, envelope: Envelope, force:
   try {
     await Deno.writeFile(path, encodeMsgpack(envelope), { createNew: !force });
   } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new ConfigError(`File '${path}' already exists; pass --force to replace it`);
-    }
-    throw error;
+    throw fileWriteError(path, error);
   }
 }
 
@@ -196,15 +193,7 @@ export async function writeTranscriptFile(
       createNew: !force,
     });
   } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new ConfigError(`File '${path}' already exists; pass --force to replace it`);
-    }
-    if (error instanceof Deno.errors.NotFound) {
-      throw new NotFoundError(`Cannot write '${path}': its folder does not exist`, {
-        cause: error,
-      });
-    }
-    throw error;
+    throw fileWriteError(path, error);
   }
   try {
     const bytes = await writeElectionTranscript(transcript, file.writable);
