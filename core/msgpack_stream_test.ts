@@ -1,3 +1,5 @@
+import { streamInPieces } from "./byte_stream_test_support.ts";
+import { joinBytes } from "./bytes.ts";
 import assert from "node:assert/strict";
 import { encodeMsgpack } from "./envelope.ts";
 import { InvalidInputError } from "./errors.ts";
@@ -9,27 +11,9 @@ import {
   StreamedMap,
 } from "./msgpack_stream.ts";
 
+/** The pieces of a chunked encoding joined. */
 function concat(parts: Iterable<Uint8Array>): Uint8Array {
-  const list = [...parts];
-  const out = new Uint8Array(list.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of list) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** A stream that hands out `bytes` in pieces of `piece` bytes. */
-function pieces(bytes: Uint8Array, piece: number): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + piece));
-      at += piece;
-    },
-  });
+  return joinBytes([...parts]);
 }
 
 const big = new Uint8Array(100_000).map((_, i) => i * 7);
@@ -82,7 +66,7 @@ Deno.test("msgpack stream: chunks concatenate to exactly encodeMsgpack's bytes",
 Deno.test("msgpack stream: the reader decodes headers, values and runs across any split", async () => {
   const bytes = encodeMsgpack(plain);
   for (const [piece, chunkBytes] of [[7, 64], [1000, 4096], [1 << 20, 1 << 20]] as const) {
-    const reader = new MsgpackStreamReader(pieces(bytes, piece), { chunkBytes });
+    const reader = new MsgpackStreamReader(streamInPieces(bytes, piece), { chunkBytes });
     assert.equal(await reader.readMapHeader("m"), 9);
     const out: Record<string, unknown> = {};
     for (let i = 0; i < 9; i++) {
@@ -106,7 +90,7 @@ Deno.test("msgpack stream: the reader decodes headers, values and runs across an
 
 Deno.test("msgpack stream: truncation, a wrong type and trailing bytes are named", async () => {
   const bytes = encodeMsgpack({ xs: [1, 2, new Uint8Array(300)] });
-  const cut = new MsgpackStreamReader(pieces(bytes.subarray(0, bytes.length - 5), 10));
+  const cut = new MsgpackStreamReader(streamInPieces(bytes.subarray(0, bytes.length - 5), 10));
   await cut.readMapHeader("m");
   await cut.readValue("k");
   await cut.readArrayHeader("m.xs");
@@ -116,9 +100,11 @@ Deno.test("msgpack stream: truncation, a wrong type and trailing bytes are named
     (e) =>
       e instanceof InvalidInputError && /^Value 'm\.xs\[2\]' is truncated msgpack/.test(e.message),
   );
-  const notArray = new MsgpackStreamReader(pieces(encodeMsgpack("text"), 3));
+  const notArray = new MsgpackStreamReader(streamInPieces(encodeMsgpack("text"), 3));
   await assert.rejects(notArray.readArrayHeader("m.xs"), /'m\.xs' must be an array, got string/);
-  const trailing = new MsgpackStreamReader(pieces(concat([encodeMsgpack(1), Uint8Array.of(2)]), 1));
+  const trailing = new MsgpackStreamReader(
+    streamInPieces(concat([encodeMsgpack(1), Uint8Array.of(2)]), 1),
+  );
   assert.equal(await trailing.readValue("v"), 1);
   await assert.rejects(trailing.end("file"), /'file' has trailing bytes/);
   assert.throws(() => msgpackValueEnd(Uint8Array.of(0x92, 1), 0, "p"), /'p' is truncated/);

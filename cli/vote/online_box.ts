@@ -25,7 +25,7 @@
  * @module
  */
 
-import { constantTimeEqual, toHex } from "../../core/bytes.ts";
+import { constantTimeEqual, joinBytes, toHex } from "../../core/bytes.ts";
 import {
   decodeMsgpack,
   encodeMsgpack,
@@ -585,12 +585,5 @@ export function boothElectionEnvelope(
 
 /** The concatenation of chunks, in one buffer of the exact size. */
 function joinChunks(chunks: Iterable<Uint8Array>): Uint8Array {
-  const parts = [...chunks];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return joinBytes([...chunks]);
 }

@@ -1,3 +1,5 @@
+import { streamInPieces } from "../../core/byte_stream_test_support.ts";
+import { joinBytes } from "../../core/bytes.ts";
 import assert from "node:assert/strict";
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
@@ -23,26 +25,9 @@ const ceremony = runLocalKeyCeremony({ definition, fingerprint }, { random });
 const election = { definition, fingerprint, publicKey: ceremony.key.publicKey };
 const { ballots } = simulateElectionBallots(election, { count: 40, random });
 
+/** The pieces of a chunked encoding joined. */
 function concat(parts: Iterable<Uint8Array>): Uint8Array {
-  const list = [...parts];
-  const out = new Uint8Array(list.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of list) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function pieces(bytes: Uint8Array, piece: number): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + piece));
-      at += piece;
-    },
-  });
+  return joinBytes([...parts]);
 }
 
 Deno.test("ballot box stream: same bytes as the whole encoding, same ballots back", async () => {
@@ -50,7 +35,7 @@ Deno.test("ballot box stream: same bytes as the whole encoding, same ballots bac
     const expected = encodeMsgpack(ballotBoxToEnvelope(election, ballots.slice(0, n)));
     const written = concat(ballotBoxChunks(election, ballots.slice(0, n)));
     assert.ok(written.length === expected.length && written.every((b, i) => b === expected[i]));
-    const read = await readBallotBoxStream(election, pieces(written, 97));
+    const read = await readBallotBoxStream(election, streamInPieces(written, 97));
     assert.equal(read.length, n);
     const again = encodeMsgpack(ballotBoxToEnvelope(election, read));
     assert.ok(again.length === expected.length && again.every((b, i) => b === expected[i]));
@@ -70,7 +55,7 @@ Deno.test("ballot box stream: another election, a bad ballot, a truncated file a
   const same = async (b: Uint8Array) => {
     const expected = whole(b);
     assert.notEqual(expected, "");
-    await assert.rejects(readBallotBoxStream(election, pieces(b, 300)), (error) => {
+    await assert.rejects(readBallotBoxStream(election, streamInPieces(b, 300)), (error) => {
       assert.ok(error instanceof InvalidInputError);
       assert.equal(error.message, expected);
       return true;
@@ -83,7 +68,7 @@ Deno.test("ballot box stream: another election, a bad ballot, a truncated file a
   bad.ballots[17]!.ciphertext = new Uint8Array(10);
   await same(encodeMsgpack(bad));
   await assert.rejects(
-    readBallotBoxStream(election, pieces(bytes.subarray(0, bytes.length - 50), 300)),
+    readBallotBoxStream(election, streamInPieces(bytes.subarray(0, bytes.length - 50), 300)),
     /'ballot box\.ballots\[39\]' is truncated msgpack/,
   );
 });

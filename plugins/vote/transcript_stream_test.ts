@@ -1,3 +1,5 @@
+import { streamInPieces } from "../../core/byte_stream_test_support.ts";
+import { joinBytes } from "../../core/bytes.ts";
 import assert from "node:assert/strict";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
@@ -17,32 +19,15 @@ import { simulateElectionBallots } from "./simulate.ts";
 import { readElectionTranscriptStream } from "./transcript_stream.ts";
 import { verifyElection } from "./verify.ts";
 
+/** The pieces of a chunked encoding joined. */
 function concat(parts: Iterable<Uint8Array>): Uint8Array {
-  const list = [...parts];
-  const out = new Uint8Array(list.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of list) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return joinBytes([...parts]);
 }
 
 /** Byte equality (msgpackr tags a buffer it decoded with a `dataView` property). */
 function sameBytes(a: Uint8Array, b: Uint8Array, what: string) {
   assert.equal(a.length, b.length, what);
   assert.ok(a.every((x, i) => x === b[i]), what);
-}
-
-function pieces(bytes: Uint8Array, piece: number): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + piece));
-      at += piece;
-    },
-  });
 }
 
 /** Small elections covering every shape of the format. */
@@ -165,7 +150,9 @@ Deno.test("transcript stream: the chunked reader gives the whole-value decoder's
     const bytes = encodeMsgpack(electionTranscriptToEnvelope(t));
     const whole = electionTranscriptFromEnvelope(decodeMsgpack(bytes, "t"), "t");
     for (const [piece, chunkBytes] of [[13, 128], [4096, 1000], [1 << 20, 1 << 20]] as const) {
-      const read = await readElectionTranscriptStream(pieces(bytes, piece), "t", { chunkBytes });
+      const read = await readElectionTranscriptStream(streamInPieces(bytes, piece), "t", {
+        chunkBytes,
+      });
       sameBytes(
         encodeMsgpack(electionTranscriptToEnvelope(read)),
         bytes,
@@ -180,7 +167,7 @@ Deno.test("transcript stream: the chunked reader gives the whole-value decoder's
   const t = await transcripts;
   for (const name of ["wide", "signed", "revote"]) {
     const bytes = encodeMsgpack(electionTranscriptToEnvelope(t[name]!));
-    const read = await readElectionTranscriptStream(pieces(bytes, 500), name);
+    const read = await readElectionTranscriptStream(streamInPieces(bytes, 500), name);
     await verifyElection(read, { workers: 1 });
   }
 });
@@ -188,7 +175,7 @@ Deno.test("transcript stream: the chunked reader gives the whole-value decoder's
 Deno.test("transcript stream: the reader shares what is equal (fingerprint, mix input, answers)", async () => {
   const t = await transcripts;
   const ranked = await readElectionTranscriptStream(
-    pieces(encodeMsgpack(electionTranscriptToEnvelope(t.ranked!)), 999),
+    streamInPieces(encodeMsgpack(electionTranscriptToEnvelope(t.ranked!)), 999),
     "t",
   );
   assert.ok(ranked.ballots.every((b) => b.election === ranked.fingerprint));
@@ -203,7 +190,7 @@ Deno.test("transcript stream: the reader shares what is equal (fingerprint, mix 
   assert.ok(first.size < ranked.answers.length);
   // Re-voting: the superseded first ballot is skipped, the counted ones are shared.
   const revote = await readElectionTranscriptStream(
-    pieces(encodeMsgpack(electionTranscriptToEnvelope(t.revote!)), 999),
+    streamInPieces(encodeMsgpack(electionTranscriptToEnvelope(t.revote!)), 999),
     "t",
   );
   assert.equal(revote.mixInput[0], revote.ballots[1]!.ciphertext);
@@ -213,7 +200,7 @@ Deno.test("transcript stream: the reader shares what is equal (fingerprint, mix 
     mixInput: Uint8Array[];
   };
   env.mixInput[1] = env.mixInput[0]!;
-  const tampered = await readElectionTranscriptStream(pieces(encodeMsgpack(env), 999), "t");
+  const tampered = await readElectionTranscriptStream(streamInPieces(encodeMsgpack(env), 999), "t");
   assert.equal(tampered.mixInput[0], tampered.ballots[1]!.ciphertext);
   assert.notEqual(tampered.mixInput[1], tampered.ballots[2]!.ciphertext);
   await assert.rejects(
@@ -232,7 +219,7 @@ async function bothReject(env: Envelope, pattern: RegExp) {
   }
   assert.match(wholeMessage, pattern);
   await assert.rejects(
-    readElectionTranscriptStream(pieces(bytes, 333), "t", { chunkBytes: 512 }),
+    readElectionTranscriptStream(streamInPieces(bytes, 333), "t", { chunkBytes: 512 }),
     (error) => {
       assert.ok(error instanceof InvalidInputError);
       assert.equal(error.message, wholeMessage);
@@ -287,7 +274,7 @@ Deno.test("transcript stream: truncated files and trailing bytes are refused, na
   ) {
     const cut = bytes.subarray(0, Math.floor(keep));
     await assert.rejects(
-      readElectionTranscriptStream(pieces(cut, 700), "t.msgpack", { chunkBytes: 1024 }),
+      readElectionTranscriptStream(streamInPieces(cut, 700), "t.msgpack", { chunkBytes: 1024 }),
       (error) => {
         assert.ok(error instanceof InvalidInputError, String(error));
         assert.match(error.message, /^Value 't\.msgpack[^']*' is truncated msgpack/);
@@ -300,11 +287,11 @@ Deno.test("transcript stream: truncated files and trailing bytes are refused, na
   assert.ok(seen.size >= 4, [...seen].join());
   const trailing = concat([bytes, Uint8Array.of(0)]);
   await assert.rejects(
-    readElectionTranscriptStream(pieces(trailing, 4096), "t.msgpack"),
+    readElectionTranscriptStream(streamInPieces(trailing, 4096), "t.msgpack"),
     /Input 't\.msgpack' has trailing bytes after its value$/,
   );
   await assert.rejects(
-    readElectionTranscriptStream(pieces(encodeMsgpack([1, 2]), 4096), "t.msgpack"),
+    readElectionTranscriptStream(streamInPieces(encodeMsgpack([1, 2]), 4096), "t.msgpack"),
     /'t\.msgpack' must be a record, got/,
   );
 });
