@@ -8,7 +8,15 @@
  * @module
  */
 
-import { I32, I64, OP, signedLeb, unsignedLeb, type WasmFunction } from "./wasm_module.ts";
+import {
+  I32,
+  I64,
+  instantiateWasm,
+  OP,
+  signedLeb,
+  unsignedLeb,
+  type WasmFunction,
+} from "./wasm_module.ts";
 
 /** Word size, rounds and rotation amounts of a SHA-2 function (FIPS 180-4 §4.1.2, §4.1.3). */
 export interface Sha2Variant {
@@ -188,4 +196,72 @@ export function sha2CompressFunction(variant: Sha2Variant, layout: Sha2Layout): 
     code,
     pages: 1,
   };
+}
+
+/** Addresses of a SHA-2 engine's linear memory (one 64 KiB page). */
+export interface Sha2Addresses extends Sha2Layout {
+  /** Where blocks to compress are put (up to the end of the page). */
+  dataAt: number;
+}
+
+/**
+ * The memory layout of a SHA-2 engine: the state H at 0, the round constants K after it, the
+ * message schedule W, then the data.
+ *
+ * @param variant {@linkcode SHA256_VARIANT} or {@linkcode SHA512_VARIANT}
+ * @returns the addresses
+ * @example
+ * ```ts
+ * import { SHA256_VARIANT, sha2Addresses } from "./sha2_wasm.ts";
+ * console.assert(sha2Addresses(SHA256_VARIANT).dataAt === 32 + 256 + 256);
+ * ```
+ */
+export function sha2Addresses(variant: Sha2Variant): Sha2Addresses {
+  const stateAt = 0, constantsAt = 8 * variant.word;
+  const scheduleAt = constantsAt + variant.word * variant.rounds;
+  return { stateAt, constantsAt, scheduleAt, dataAt: scheduleAt + variant.word * variant.rounds };
+}
+
+/** A compiled SHA-2 compression function and its memory. */
+export interface Sha2Engine {
+  /** The linear memory (state, constants, schedule, data: {@linkcode sha2Addresses}). */
+  memory: Uint8Array;
+  /** A view of it. */
+  view: DataView;
+  /** Compresses `count` blocks at address `block` into the state. */
+  compress: (block: number, count: number) => void;
+}
+
+/**
+ * Compiles the compression function of a SHA-2 variant with its round constants in memory.
+ *
+ * @param name module name (for errors and `wasmModuleStatus`)
+ * @param variant {@linkcode SHA256_VARIANT} or {@linkcode SHA512_VARIANT}
+ * @param constants K[0..rounds−1] (FIPS 180-4 §4.2.2 or §4.2.3)
+ * @returns the engine, or undefined where WebAssembly is unavailable
+ * @example
+ * ```ts
+ * import { instantiateSha2, SHA256_VARIANT } from "./sha2_wasm.ts";
+ * const engine = instantiateSha2("example", SHA256_VARIANT, new Array(64).fill(0));
+ * console.assert(engine === undefined || engine.memory.length === 65536);
+ * ```
+ */
+export function instantiateSha2(
+  name: string,
+  variant: Sha2Variant,
+  constants: readonly (number | bigint)[],
+): Sha2Engine | undefined {
+  const layout = sha2Addresses(variant);
+  const wasm = instantiateWasm<(block: number, count: number) => void>(
+    name,
+    sha2CompressFunction(variant, layout),
+  );
+  if (wasm === undefined) return undefined;
+  const view = new DataView(wasm.memory.buffer);
+  constants.forEach((k, t) => {
+    const at = layout.constantsAt + variant.word * t;
+    if (variant.word === 8) view.setBigUint64(at, BigInt(k), true);
+    else view.setUint32(at, Number(k), true);
+  });
+  return { memory: wasm.memory, view, compress: wasm.run };
 }

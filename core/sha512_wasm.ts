@@ -10,8 +10,7 @@
  */
 
 import { sha512 } from "@noble/hashes/sha2.js";
-import { sha2CompressFunction, SHA512_VARIANT } from "./sha2_wasm.ts";
-import { instantiateWasm } from "./wasm_module.ts";
+import { instantiateSha2, sha2Addresses, type Sha2Engine, SHA512_VARIANT } from "./sha2_wasm.ts";
 
 /** Bytes of a SHA-512 block (FIPS 180-4 §1). */
 const BLOCK = 128;
@@ -112,41 +111,18 @@ const K = [
   0x6c44198c4a475817n,
 ];
 
-// Linear memory of the WebAssembly instance (one 64 KiB page).
-const STATE_AT = 0; // H[0..7] as native (little-endian) 64-bit words
-const K_AT = STATE_AT + SIZE; // K[0..79]
-const W_AT = K_AT + 8 * 80; // message schedule W[0..79]
-const DATA_AT = W_AT + 8 * 80; // blocks to compress
+// Linear memory of the WebAssembly instance: state, K, schedule, then the blocks to compress.
+const { stateAt: STATE_AT, dataAt: DATA_AT } = sha2Addresses(SHA512_VARIANT);
 /** Bytes of message compressed per call; longer messages go through in several chunks. */
 const CHUNK = Math.floor((65536 - DATA_AT) / BLOCK) * BLOCK;
 
-type Compress = (block: number, count: number) => void;
-
-interface Engine {
-  memory: Uint8Array;
-  view: DataView;
-  compress: Compress;
-}
-
-function instantiate(): Engine | undefined {
-  const wasm = instantiateWasm<Compress>(
-    "sha512",
-    sha2CompressFunction(SHA512_VARIANT, {
-      stateAt: STATE_AT,
-      constantsAt: K_AT,
-      scheduleAt: W_AT,
-    }),
-  );
-  if (wasm === undefined) return undefined; // no WebAssembly here: use the JavaScript SHA-512
-  const view = new DataView(wasm.memory.buffer);
-  K.forEach((k, t) => view.setBigUint64(K_AT + 8 * t, k, true));
-  return { memory: wasm.memory, view, compress: wasm.run };
-}
+type Engine = Sha2Engine;
 
 let engine: Engine | undefined | null = null;
 
+/** The compiled engine; undefined without WebAssembly (the JavaScript SHA-512 is used then). */
 function wasmEngine(): Engine | undefined {
-  if (engine === null) engine = instantiate();
+  if (engine === null) engine = instantiateSha2("sha512", SHA512_VARIANT, K);
   return engine;
 }
 

@@ -10,8 +10,12 @@
 
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { SHA256_VARIANT, sha2CompressFunction } from "../../core/sha2_wasm.ts";
-import { instantiateWasm } from "../../core/wasm_module.ts";
+import {
+  instantiateSha2,
+  SHA256_VARIANT,
+  sha2Addresses,
+  type Sha2Engine,
+} from "../../core/sha2_wasm.ts";
 
 /** Bytes of a SHA-256 block (FIPS 180-4 §1). */
 const BLOCK = 64;
@@ -96,41 +100,18 @@ const K = [
   0xc67178f2,
 ];
 
-// Linear memory layout of the WebAssembly instance (one 64 KiB page).
-const STATE_AT = 0; // H[0..7] as native (little-endian) 32-bit words
-const K_AT = 32; // K[0..63]
-const W_AT = K_AT + 4 * 64; // message schedule W[0..63]
-const DATA_AT = W_AT + 4 * 64; // padded message
+// Linear memory of the WebAssembly instance: state, K, schedule, then the padded message.
+const { stateAt: STATE_AT, dataAt: DATA_AT } = sha2Addresses(SHA256_VARIANT);
 /** Bytes of message compressed per call; longer messages go through in several chunks. */
 const CHUNK = Math.floor((65536 - DATA_AT) / BLOCK - 2) * BLOCK;
 
-type Compress = (block: number, count: number) => void;
-
-interface Engine {
-  memory: Uint8Array;
-  view: DataView;
-  compress: Compress;
-}
-
-function instantiate(): Engine | undefined {
-  const wasm = instantiateWasm<Compress>(
-    "sha256",
-    sha2CompressFunction(SHA256_VARIANT, {
-      stateAt: STATE_AT,
-      constantsAt: K_AT,
-      scheduleAt: W_AT,
-    }),
-  );
-  if (wasm === undefined) return undefined; // no WebAssembly here: use the JavaScript HMAC
-  const view = new DataView(wasm.memory.buffer);
-  K.forEach((k, t) => view.setUint32(K_AT + 4 * t, k, true));
-  return { memory: wasm.memory, view, compress: wasm.run };
-}
+type Engine = Sha2Engine;
 
 let engine: Engine | undefined | null = null;
 
+/** The compiled engine; undefined without WebAssembly (the JavaScript HMAC is used then). */
 function wasmEngine(): Engine | undefined {
-  if (engine === null) engine = instantiate();
+  if (engine === null) engine = instantiateSha2("sha256", SHA256_VARIANT, K);
   return engine;
 }
 
