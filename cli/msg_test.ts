@@ -375,8 +375,12 @@ Deno.test("messaging through real node processes", async (t) => {
           assert.equal(fromApi.from, bobInit.address);
           const bad = await api("/v1/send", { to: "pmx1nope", text: "x" });
           assert.equal(bad.status, 400);
-          const status = await api("/v1/status");
-          assert.ok(status.json.stats.loopsSent > 0, "cover traffic is on");
+          // Cover traffic is on: loops leave at 5/s (Poisson), so one comes within a few seconds
+          // (a timeout fails the test).
+          await until("a loop from the client (cover traffic is on)", async () => {
+            const status = await api("/v1/status");
+            return status.json.stats.loopsSent > 0 ? true : undefined;
+          }, 20_000);
         } finally {
           child.kill("SIGTERM");
           const status = await child.status;
