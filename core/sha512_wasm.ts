@@ -257,7 +257,7 @@ export function expandSha512(seed: Uint8Array, length: number): Uint8Array {
 
 /**
  * The blocks SHA-512(seed ‖ u32be(i)) of a challenge expansion at chosen indices i, 64 bytes
- * each, in the order given (./challenge_blocks.ts: workers expand the blocks they need).
+ * each, in the order given (e.g. the blocks of a long challenge a worker needs).
  *
  * @param seed the seed (64 bytes on the WebAssembly path; any length otherwise)
  * @param indices block indices, each below 2^32

@@ -173,7 +173,7 @@ export class Transcript {
   /**
    * The first half of {@linkcode challenge}: the 64-byte seed the challenge `label` is
    * expanded from (its bytes are the seed's first `length` when `length` ≤ 64, else blocks
-   * SHA-512(seed ‖ u32be(i)), e.g. `expandChallenge` of ./challenge_blocks.ts), so a long
+   * SHA-512(seed ‖ u32be(i)), e.g. `expandSha512At` of ./sha512_wasm.ts), so a long
    * challenge can be expanded in parts, e.g. on workers. Follow it with
    * {@linkcode appendChallenge} before anything else is appended.
    *
@@ -182,9 +182,9 @@ export class Transcript {
    * @example
    * ```ts
    * import { Transcript } from "./transcript.ts";
-   * import { expandChallenge } from "./challenge_blocks.ts";
+   * import { expandSha512 } from "./sha512_wasm.ts";
    * const a = new Transcript("example/v1"), b = new Transcript("example/v1");
-   * const bytes = expandChallenge(b.challengeSeed("u"), 0, 3);
+   * const bytes = expandSha512(b.challengeSeed("u"), 192);
    * b.appendChallenge("u", bytes);
    * console.assert(a.challenge("u", 192).join() === bytes.join());
    * ```

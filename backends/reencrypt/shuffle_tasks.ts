@@ -9,7 +9,7 @@
 import { ctr } from "@noble/ciphers/aes.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "../../core/bytes.ts";
-import { expandChallengeAt } from "../../core/challenge_blocks.ts";
+import { expandSha512At } from "../../core/sha512_wasm.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { guidedRanges, registerWorkerTask, splitRange } from "../../core/worker_pool.ts";
 import { deriveGeneratorBytes, generator } from "./generators.ts";
@@ -308,7 +308,7 @@ export async function proveChainBlock(args: Uint8Array[]): Promise<Uint8Array[]>
   } else if (psiBytes.length === 4 * count) {
     const psi = new DataView(psiBytes.buffer, psiBytes.byteOffset, psiBytes.byteLength);
     const indices = Array.from({ length: count }, (_, i) => psi.getUint32(4 * i, true));
-    blocks = expandChallengeAt(arg(args, 2), indices);
+    blocks = expandSha512At(arg(args, 2), indices);
   } else {
     throw new InvalidInputError("Shuffle chunk has the wrong ψ");
   }
