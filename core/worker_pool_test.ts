@@ -74,6 +74,24 @@ Deno.test("registering a different task under a taken name is refused", () => {
   closeWorkerPool();
 });
 
+/** Runs a script in a child Deno (killed after 30 s); asserts it exits 0; its output. */
+async function runScript(script: string): Promise<Deno.CommandOutput> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const timer = setTimeout(() => child.kill(), 30_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return out;
+}
+
 Deno.test("guidedRanges covers 0..n in order, long chunks first, a shrinking tail on workers", () => {
   const sizes = { maxChunk: 4096, minChunk: 256 };
   for (const n of [1, 2, 7, 100, 2048, 4097, 20_000, 100_003]) {
@@ -151,19 +169,7 @@ Deno.test("a script that used the shared pool ends without closeWorkerPool()", a
     });
     console.log(out.map((r) => r[0][0]).join(","));
   `;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const timer = setTimeout(() => child.kill(), 30_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const out = await runScript(script);
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "1,2");
 });
 
@@ -215,19 +221,7 @@ Deno.test("a long idle time keeps workers between tasks; closeWorkerPool() still
     closeWorkerPool();
   `;
   const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const timer = setTimeout(() => child.kill(), 30_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const out = await runScript(script);
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "1,2,1,2");
   // Ended by closeWorkerPool(), not by the 60 s idle timer.
   assert.ok(performance.now() - started < 25_000);
