@@ -182,3 +182,39 @@ export const memoryRecordSinks: RecordSinkFactory = (_name, count, recordBytes) 
 export function allRecords(source: RecordSource): Uint8Array {
   return source.read(0, source.count);
 }
+
+/**
+ * N items of varying size (ballots, decoded answers) read in order, a chunk at a time: what
+ * cannot be a {@linkcode RecordSource}. Each call of `chunks` reads them again from the start.
+ */
+export interface ItemChunks<T> {
+  /** Number of items. */
+  readonly count: number;
+  /** The items in order, in chunks of at most `size` (default 4,096) items. */
+  chunks(size?: number): AsyncIterable<T[]>;
+}
+
+/** Items per chunk when {@linkcode ItemChunks.chunks} is not told. */
+export const DEFAULT_ITEM_CHUNK = 4096;
+
+/**
+ * Items held in an array, as {@linkcode ItemChunks}.
+ *
+ * @param items the items
+ * @returns chunks that are slices of `items`
+ * @example
+ * ```ts
+ * import { memoryItemChunks } from "./records.ts";
+ * const seen: number[][] = [];
+ * for await (const chunk of memoryItemChunks([1, 2, 3]).chunks(2)) seen.push(chunk);
+ * console.assert(seen.length === 2 && seen[1]![0] === 3);
+ * ```
+ */
+export function memoryItemChunks<T>(items: readonly T[]): ItemChunks<T> {
+  return {
+    count: items.length,
+    async *chunks(size = DEFAULT_ITEM_CHUNK) {
+      for (let lo = 0; lo < items.length; lo += size) yield items.slice(lo, lo + size);
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InvalidInputError } from "./errors.ts";
-import { allRecords, memoryRecords, memoryRecordSink } from "./records.ts";
+import { allRecords, memoryItemChunks, memoryRecords, memoryRecordSink } from "./records.ts";
 
 Deno.test("memory records: ranges and gathers return the records asked for", () => {
   const bytes = Uint8Array.from({ length: 30 }, (_, i) => i);
@@ -28,4 +28,12 @@ Deno.test("memory sink: writes in any order of ranges read back in place", () =>
   assert.throws(() => sink.write(3, new Uint8Array(4)), /outside/);
   assert.throws(() => sink.write(0, new Uint8Array(3)), /not whole 2-byte records/);
   assert.deepEqual([...sink.finish().read(0, 4)], [1, 1, 2, 2, 5, 5, 6, 6]);
+});
+
+Deno.test("memory item chunks: every item once, in order, in chunks of the size asked", async () => {
+  const items = Array.from({ length: 10 }, (_, i) => `item ${i}`);
+  const chunks: string[][] = [];
+  for await (const chunk of memoryItemChunks(items).chunks(4)) chunks.push(chunk);
+  assert.deepEqual(chunks.map((c) => c.length), [4, 4, 2]);
+  assert.deepEqual(chunks.flat(), items);
 });

@@ -19,6 +19,7 @@
 import { concatBytes, joinBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
+import { allRecords, memoryRecords, type RecordSource } from "../../core/records.ts";
 import { randomPermutation } from "../../core/permutation.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import { Transcript } from "../../core/transcript.ts";
@@ -85,6 +86,61 @@ export interface ShuffleProof {
   chainResponses: Uint8Array;
   /** s′₁..s′_N (32·N bytes). */
   permutationResponses: Uint8Array;
+}
+
+/** The fields of a {@linkcode ShuffleProof} that hold one 32-byte value per ciphertext. */
+export const SHUFFLE_PROOF_LISTS = [
+  "permutationCommitments",
+  "chainCommitments",
+  "chainProofCommitments",
+  "chainResponses",
+  "permutationResponses",
+] as const;
+
+/** A field of {@linkcode SHUFFLE_PROOF_LISTS}. */
+export type ShuffleProofList = typeof SHUFFLE_PROOF_LISTS[number];
+
+/**
+ * A {@linkcode ShuffleProof} whose per-ciphertext lists are record lists (32-byte records),
+ * so a proof of a million ciphertexts can stay on disk (issue 17).
+ */
+export type ShuffleProofRecords =
+  & Omit<ShuffleProof, ShuffleProofList>
+  & { [K in ShuffleProofList]: RecordSource };
+
+/**
+ * Views a proof's lists as record lists (no copy).
+ *
+ * @param proof the proof
+ * @returns the same proof with {@linkcode memoryRecords} lists
+ * @throws {InvalidInputError} when a list is not whole 32-byte values
+ * @example
+ * ```ts ignore
+ * const records = shuffleProofRecords(proof);
+ * ```
+ */
+export function shuffleProofRecords(proof: ShuffleProof): ShuffleProofRecords {
+  const lists = Object.fromEntries(
+    SHUFFLE_PROOF_LISTS.map((k) => [k, memoryRecords(proof[k], ELEMENT_BYTES)]),
+  ) as { [K in ShuffleProofList]: RecordSource };
+  return { ...proof, ...lists };
+}
+
+/**
+ * Reads a proof's record lists into memory (for the in-memory API and small batches).
+ *
+ * @param proof the proof with record lists
+ * @returns the proof with byte-string lists
+ * @example
+ * ```ts ignore
+ * const proof = shuffleProofFromRecords(records);
+ * ```
+ */
+export function shuffleProofFromRecords(proof: ShuffleProofRecords): ShuffleProof {
+  const lists = Object.fromEntries(
+    SHUFFLE_PROOF_LISTS.map((k) => [k, allRecords(proof[k])]),
+  ) as { [K in ShuffleProofList]: Uint8Array };
+  return { ...proof, ...lists };
 }
 
 /** Options for {@linkcode shuffleAndProve}. */

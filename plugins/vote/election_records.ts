@@ -1,0 +1,127 @@
+/**
+ * An election transcript whose O(N) lists are record lists (issue 17): what a bounded-memory
+ * run writes and what the verifier reads, a chunk at a time. The small parts (definition,
+ * ceremony, key, proofs' fixed fields, tally) are held as in {@linkcode ElectionTranscript};
+ * ciphertexts, proof lists, shares and plaintexts are {@linkcode RecordSource}s (in memory or
+ * in files); ballots and decoded answers, of varying size, are {@linkcode ItemChunks}.
+ *
+ * @module
+ */
+
+import { joinBytes } from "../../core/bytes.ts";
+import {
+  type ItemChunks,
+  memoryItemChunks,
+  memoryRecords,
+  type RecordSource,
+} from "../../core/records.ts";
+import {
+  Ciphertext,
+  ELEMENT_BYTES,
+  type ShuffleProofRecords,
+  shuffleProofRecords,
+} from "../../backends/reencrypt/mod.ts";
+import type { ElectionAnswer } from "./answers.ts";
+import type { ElectionBallot } from "./ballot.ts";
+import type { ElectionDecryption, ElectionMix, ElectionTranscript } from "./election_transcript.ts";
+
+/** One mixer's outputs (64·w-byte records) and proof, as record lists. */
+export interface ElectionMixRecords extends Omit<ElectionMix, "outputs" | "proof"> {
+  /** Its re-encrypted, permuted outputs. */
+  outputs: RecordSource;
+  /** Its Terelius–Wikström proof. */
+  proof: ShuffleProofRecords;
+}
+
+/** One trustee's decryption post with its shares as a record list (32·w-byte records). */
+export interface ElectionDecryptionRecords extends Omit<ElectionDecryption, "shares"> {
+  /** One share per final ciphertext, in order. */
+  shares: RecordSource;
+}
+
+/** An {@linkcode ElectionTranscript} whose O(N) lists are record lists and item chunks. */
+export interface ElectionTranscriptRecords extends
+  Omit<
+    ElectionTranscript,
+    "ballots" | "mixInput" | "mixes" | "decryption" | "plaintexts" | "answers"
+  > {
+  /** Every accepted ballot in box order. */
+  ballots: ItemChunks<ElectionBallot>;
+  /** The cleansed mix input (64·w-byte records). */
+  mixInput: RecordSource;
+  /** One entry per mixer, in cascade order. */
+  mixes: ElectionMixRecords[];
+  /** At least t trustees' shares. */
+  decryption: ElectionDecryptionRecords[];
+  /** Decrypted elements per final ciphertext (32·w-byte records). */
+  plaintexts: RecordSource;
+  /** Decoded answers per final ciphertext; null for an invalid ballot. */
+  answers: ItemChunks<ElectionAnswer[] | null>;
+}
+
+/**
+ * Ciphertexts of one width as a record list (one copy into a single buffer).
+ *
+ * @param list the ciphertexts
+ * @param width their width (used when the list is empty)
+ * @returns 64·w-byte records
+ * @example
+ * ```ts ignore
+ * const inputs = ciphertextRecords(box.close(), 1);
+ * ```
+ */
+export function ciphertextRecords(list: readonly Ciphertext[], width: number): RecordSource {
+  return memoryRecords(joinBytes(list.map((c) => c.bytes)), 2 * ELEMENT_BYTES * width);
+}
+
+/**
+ * Ciphertexts lo..hi−1 of a record list, as views of one read (validated on first use).
+ *
+ * @param records 64·w-byte records
+ * @param lo first
+ * @param hi one past the last
+ * @returns the ciphertexts
+ * @example
+ * ```ts ignore
+ * const chunk = readCiphertexts(mixInput, 0, 4096);
+ * ```
+ */
+export function readCiphertexts(records: RecordSource, lo: number, hi: number): Ciphertext[] {
+  const bytes = records.read(lo, hi), size = records.recordBytes;
+  return Array.from(
+    { length: hi - lo },
+    (_, i) => Ciphertext.unchecked(bytes.subarray(i * size, (i + 1) * size)),
+  );
+}
+
+/**
+ * Views an in-memory transcript as record lists (one copy of each list into a buffer).
+ *
+ * @param transcript the transcript
+ * @returns the same transcript with record lists
+ * @example
+ * ```ts ignore
+ * await verifyElectionRecords(electionTranscriptRecords(transcript));
+ * ```
+ */
+export function electionTranscriptRecords(
+  transcript: ElectionTranscript,
+): ElectionTranscriptRecords {
+  const width = transcript.mixInput[0]?.width ?? 1;
+  return {
+    ...transcript,
+    ballots: memoryItemChunks(transcript.ballots),
+    mixInput: ciphertextRecords(transcript.mixInput, width),
+    mixes: transcript.mixes.map((m) => ({
+      ...m,
+      outputs: ciphertextRecords(m.outputs, width),
+      proof: shuffleProofRecords(m.proof),
+    })),
+    decryption: transcript.decryption.map((d) => ({
+      ...d,
+      shares: memoryRecords(joinBytes(d.shares), ELEMENT_BYTES * width),
+    })),
+    plaintexts: memoryRecords(joinBytes(transcript.plaintexts), ELEMENT_BYTES * width),
+    answers: memoryItemChunks(transcript.answers),
+  };
+}
