@@ -21,9 +21,29 @@ export class StreamedMap {
 export class StreamedArray {
   /**
    * @param length how many elements `items` yields (checked)
-   * @param items the elements, each written as `encodeMsgpack` writes it
+   * @param items the elements, each written as `encodeMsgpack` writes it (an async iterable
+   *   only with {@linkcode msgpackChunksAsync} and {@linkcode writeMsgpackStream})
    */
-  constructor(readonly length: number, readonly items: Iterable<unknown>) {}
+  constructor(
+    readonly length: number,
+    readonly items: Iterable<unknown> | AsyncIterable<unknown>,
+  ) {}
+}
+
+/**
+ * A byte string of `length` bytes given as consecutive pieces (written as `encodeMsgpack`
+ * writes the whole string: a `bin` header, then the bytes).
+ */
+export class StreamedBytes {
+  /**
+   * @param length total bytes the pieces hold (checked)
+   * @param pieces the bytes in order (an async iterable only with
+   *   {@linkcode msgpackChunksAsync} and {@linkcode writeMsgpackStream})
+   */
+  constructor(
+    readonly length: number,
+    readonly pieces: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  ) {}
 }
 
 /** Byte strings at least this long are written straight from their buffer, not copied. */
@@ -55,30 +75,24 @@ function arrayHeaderLength(count: number): number {
   return count < 16 ? 1 : count < 0x10000 ? 3 : 5;
 }
 
+/** A pending step of an async iterator: the walker yields it and is resumed with its result. */
+class AwaitStep {
+  constructor(readonly step: Promise<IteratorResult<unknown>>) {}
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
+  return typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+}
+
 /**
- * Encodes a value as msgpack in chunks of about `chunkBytes`: the concatenation of the
- * chunks equals `encodeMsgpack` of the same value with every {@linkcode StreamedMap}
- * replaced by the object of its entries and every {@linkcode StreamedArray} by the array of
- * its items. Only one chunk (and one batch of elements) is held at a time; byte strings of
- * 64 KB or more are yielded as they are (views of the caller's buffers, not copies).
- *
- * @param value the value (maps and arrays to stream wrapped as above)
- * @param options `chunkBytes`: size of the yielded chunks (default 1 MiB)
- * @returns the chunks, in order (each a fresh buffer or a caller's byte string)
- * @throws {RangeError} when a StreamedArray yields another number of items than its length
- * @example
- * ```ts
- * import { encodeMsgpack } from "./envelope.ts";
- * import { msgpackChunks, StreamedArray, StreamedMap } from "./msgpack_stream.ts";
- * const value = new StreamedMap([["v", 1], ["xs", new StreamedArray(3, [1, 2, 3])]]);
- * const bytes = [...msgpackChunks(value)].flatMap((chunk) => [...chunk]);
- * console.assert(bytes.join() === encodeMsgpack({ v: 1, xs: [1, 2, 3] }).join());
- * ```
+ * The one encoder behind {@linkcode msgpackChunks} and {@linkcode msgpackChunksAsync}: yields
+ * chunks, and for each step of an async iterable an {@linkcode AwaitStep} that the driver
+ * resolves and passes back.
  */
-export function* msgpackChunks(
+function* walk(
   value: unknown,
-  options: { chunkBytes?: number } = {},
-): Generator<Uint8Array> {
+  options: { chunkBytes?: number },
+): Generator<Uint8Array | AwaitStep, void, unknown> {
   const chunkBytes = options.chunkBytes ?? 1 << 20;
   let chunk = new Uint8Array(chunkBytes);
   let used = 0;
@@ -120,28 +134,67 @@ export function* msgpackChunks(
         push(bytes.subarray(arrayHeaderLength(batch.length)));
         batch = [];
       };
-      for (const element of item.items) {
-        count++;
-        if (element instanceof Uint8Array && element.length >= DIRECT_BYTES) {
-          drain();
-          push(binHeader(element.length));
-          push(element);
-        } else if (element instanceof StreamedMap || element instanceof StreamedArray) {
-          drain();
+      const elements = new Steps(item.items);
+      try {
+        while (true) {
+          const step = elements.async
+            ? (yield new AwaitStep(
+              elements.next() as Promise<IteratorResult<unknown>>,
+            )) as IteratorResult<unknown>
+            : elements.next() as IteratorResult<unknown>;
+          if (step.done) break;
+          const element = step.value;
+          count++;
+          if (element instanceof Uint8Array && element.length >= DIRECT_BYTES) {
+            drain();
+            push(binHeader(element.length));
+            push(element);
+          } else if (
+            element instanceof StreamedMap || element instanceof StreamedArray ||
+            element instanceof StreamedBytes
+          ) {
+            drain();
+            yield* drainOut();
+            flush();
+            yield* drainOut();
+            yield* walk(element, options);
+            continue;
+          } else {
+            batch.push(element);
+            if (batch.length >= ELEMENT_BATCH) drain();
+          }
           yield* drainOut();
-          flush();
-          yield* drainOut();
-          for (const part of msgpackChunks(element, options)) yield part;
-          continue;
-        } else {
-          batch.push(element);
-          if (batch.length >= ELEMENT_BATCH) drain();
         }
-        yield* drainOut();
+      } finally {
+        elements.close();
       }
       drain();
       if (count !== item.length) {
         throw new RangeError(`Streamed array of length ${item.length} yielded ${count} items`);
+      }
+    } else if (item instanceof StreamedBytes) {
+      push(binHeader(item.length));
+      let total = 0;
+      const pieces = new Steps(item.pieces);
+      try {
+        while (true) {
+          const step = pieces.async
+            ? (yield new AwaitStep(
+              pieces.next() as Promise<IteratorResult<unknown>>,
+            )) as IteratorResult<unknown>
+            : pieces.next() as IteratorResult<unknown>;
+          if (step.done) break;
+          const piece = step.value as Uint8Array;
+          total += piece.length;
+          if (total > item.length) break;
+          push(piece);
+          yield* drainOut();
+        }
+      } finally {
+        pieces.close();
+      }
+      if (total !== item.length) {
+        throw new RangeError(`Streamed bytes of length ${item.length} yielded ${total} bytes`);
       }
     } else if (item instanceof Uint8Array && item.length >= DIRECT_BYTES) {
       push(binHeader(item.length));
@@ -159,12 +212,119 @@ export function* msgpackChunks(
   }
 }
 
+/** The steps of a sync or async iterable; `close` ends it early (as `for … of` would). */
+class Steps {
+  readonly async: boolean;
+  #iterator: Iterator<unknown> | AsyncIterator<unknown>;
+  #done = false;
+  constructor(items: Iterable<unknown> | AsyncIterable<unknown>) {
+    this.async = isAsyncIterable(items);
+    this.#iterator = this.async
+      ? (items as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+      : (items as Iterable<unknown>)[Symbol.iterator]();
+  }
+  next(): IteratorResult<unknown> | Promise<IteratorResult<unknown>> {
+    const step = this.#iterator.next();
+    if (step instanceof Promise) {
+      return step.then((s) => {
+        if (s.done) this.#done = true;
+        return s;
+      });
+    }
+    if ((step as IteratorResult<unknown>).done) this.#done = true;
+    return step;
+  }
+  close(): void {
+    if (this.#done) return;
+    this.#done = true;
+    const closing = this.#iterator.return?.();
+    if (closing instanceof Promise) closing.catch(() => {});
+  }
+}
+
+/**
+ * Encodes a value as msgpack in chunks of about `chunkBytes`: the concatenation of the
+ * chunks equals `encodeMsgpack` of the same value with every {@linkcode StreamedMap}
+ * replaced by the object of its entries, every {@linkcode StreamedArray} by the array of
+ * its items and every {@linkcode StreamedBytes} by the byte string of its pieces. Only one
+ * chunk (and one batch of elements) is held at a time; byte strings of 64 KB or more are
+ * yielded as they are (views of the caller's buffers, not copies).
+ *
+ * @param value the value (maps and arrays to stream wrapped as above; sync iterables only)
+ * @param options `chunkBytes`: size of the yielded chunks (default 1 MiB)
+ * @returns the chunks, in order (each a fresh buffer or a caller's byte string)
+ * @throws {RangeError} when a StreamedArray yields another number of items than its length
+ *   (or a StreamedBytes another number of bytes), or when an iterable is async
+ * @example
+ * ```ts
+ * import { encodeMsgpack } from "./envelope.ts";
+ * import { msgpackChunks, StreamedArray, StreamedMap } from "./msgpack_stream.ts";
+ * const value = new StreamedMap([["v", 1], ["xs", new StreamedArray(3, [1, 2, 3])]]);
+ * const bytes = [...msgpackChunks(value)].flatMap((chunk) => [...chunk]);
+ * console.assert(bytes.join() === encodeMsgpack({ v: 1, xs: [1, 2, 3] }).join());
+ * ```
+ */
+export function* msgpackChunks(
+  value: unknown,
+  options: { chunkBytes?: number } = {},
+): Generator<Uint8Array> {
+  const walker = walk(value, options);
+  try {
+    for (let step = walker.next(); !step.done; step = walker.next()) {
+      if (step.value instanceof AwaitStep) {
+        throw new RangeError("An async iterable needs msgpackChunksAsync");
+      }
+      yield step.value;
+    }
+  } finally {
+    walker.return();
+  }
+}
+
+/**
+ * {@linkcode msgpackChunks} for values whose streamed parts may be async iterables (e.g.
+ * record lists read a chunk at a time): the same bytes.
+ *
+ * @param value the value (maps, arrays and byte strings to stream wrapped)
+ * @param options `chunkBytes`: size of the yielded chunks (default 1 MiB)
+ * @returns the chunks, in order
+ * @throws {RangeError} when a StreamedArray or StreamedBytes yields another length than it says
+ * @example
+ * ```ts
+ * import { encodeMsgpack } from "./envelope.ts";
+ * import { msgpackChunksAsync, StreamedArray } from "./msgpack_stream.ts";
+ * async function* items() { yield 1; yield 2; }
+ * const parts: Uint8Array[] = [];
+ * for await (const c of msgpackChunksAsync(new StreamedArray(2, items()))) parts.push(c);
+ * console.assert(parts.flatMap((c) => [...c]).join() === encodeMsgpack([1, 2]).join());
+ * ```
+ */
+export async function* msgpackChunksAsync(
+  value: unknown,
+  options: { chunkBytes?: number } = {},
+): AsyncGenerator<Uint8Array> {
+  const walker = walk(value, options);
+  try {
+    let step = walker.next();
+    while (!step.done) {
+      if (step.value instanceof AwaitStep) {
+        step = walker.next(await step.value.step);
+      } else {
+        yield step.value;
+        step = walker.next();
+      }
+    }
+  } finally {
+    walker.return();
+  }
+}
+
 class KeyPart {
   constructor(readonly key: string) {}
 }
 
 /**
- * Writes {@linkcode msgpackChunks} of a value to a stream (e.g. a file's `writable`), one
+ * Writes {@linkcode msgpackChunksAsync} of a value to a stream (e.g. a file's `writable`), one
  * chunk at a time, waiting for each write.
  *
  * @param value the value (maps and arrays to stream wrapped)
@@ -185,7 +345,7 @@ export async function writeMsgpackStream(
   const writer = writable.getWriter();
   let bytes = 0;
   try {
-    for (const chunk of msgpackChunks(value)) {
+    for await (const chunk of msgpackChunksAsync(value)) {
       bytes += chunk.length;
       await writer.write(chunk);
     }
@@ -530,23 +690,94 @@ export class MsgpackStreamReader {
    *
    * @param max most values to decode
    * @param what names the values in errors
+   * @param ends when given, receives the stream offset just past each value (its framing
+   *   can be checked: a file reader maps fixed-size values in place)
    * @returns the values (byte strings are views into one buffer)
    * @throws {InvalidInputError} when a value is malformed or the input ends inside it
    */
-  async readValues(max: number, what: string): Promise<unknown[]> {
+  async readValues(max: number, what: string, ends?: number[]): Promise<unknown[]> {
     let end = await this.#valueEnd(what);
     const start = this.#pos; // after #valueEnd, which may move to a new buffer
+    const base = this.#read - start;
+    ends?.push(base + end);
     let count = 1;
     const buffered = this.#buf.subarray(0, this.#end);
     while (count < max && end < this.#end) {
       const next = valueEndOrMore(buffered, end, what);
       if (next < 0) break;
       end = next;
+      ends?.push(base + end);
       count++;
     }
     const values = decodeMsgpackSequence(this.#buf.subarray(start, end), what);
     this.#consume(end - start);
     return values;
+  }
+
+  /**
+   * Reads the header of a byte string (msgpack `bin 8/16/32`), leaving the read position at
+   * its first byte; nothing is read when the next value is something else.
+   *
+   * @param what names the value in errors
+   * @returns the byte string's length, or undefined when the next value is not one
+   * @throws {InvalidInputError} when the input ends
+   */
+  async readBinHeader(what: string): Promise<number | undefined> {
+    if (!(await this.#have(1))) {
+      throw new InvalidInputError(`Value '${what}' is truncated msgpack (the input ends)`);
+    }
+    const b = this.#buf[this.#pos]!;
+    const size = b === 0xc4 ? 1 : b === 0xc5 ? 2 : b === 0xc6 ? 4 : 0;
+    if (size === 0) return undefined;
+    if (!(await this.#have(1 + size))) {
+      throw new InvalidInputError(`Value '${what}' is truncated msgpack (the input ends)`);
+    }
+    const view = new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#pos + 1, size);
+    const length = size === 1
+      ? view.getUint8(0)
+      : size === 2
+      ? view.getUint16(0)
+      : view.getUint32(0);
+    this.#consume(1 + size);
+    return length;
+  }
+
+  /**
+   * Skips `n` bytes (e.g. a byte string's payload after {@linkcode readBinHeader}), holding no
+   * more than a buffer of them.
+   *
+   * @param n bytes to skip
+   * @param what names the value in errors
+   * @throws {InvalidInputError} when the input ends first
+   */
+  async skip(n: number, what: string): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      if (this.#pos < this.#end) {
+        const take = Math.min(left, this.#end - this.#pos);
+        this.#consume(take);
+        left -= take;
+        continue;
+      }
+      // Nothing buffered: input straight from the source, never into the buffer (values
+      // already handed out are views of it).
+      let incoming = this.#pending;
+      this.#pending = undefined;
+      if (incoming === undefined) {
+        const next = this.#done ? undefined : await this.#source.read();
+        if (next === undefined || next.done) {
+          this.#done = true;
+          throw new InvalidInputError(
+            `Value '${what}' is truncated msgpack (the input ends after ${this.#read} bytes)`,
+          );
+        }
+        incoming = next.value;
+      }
+      const take = Math.min(left, incoming.length);
+      if (take < incoming.length) this.#pending = incoming.subarray(take);
+      this.#read += take;
+      left -= take;
+    }
   }
 
   /**

@@ -5,10 +5,13 @@ import { encodeMsgpack } from "./envelope.ts";
 import { InvalidInputError } from "./errors.ts";
 import {
   msgpackChunks,
+  msgpackChunksAsync,
   MsgpackStreamReader,
   msgpackValueEnd,
   StreamedArray,
+  StreamedBytes,
   StreamedMap,
+  writeMsgpackStream,
 } from "./msgpack_stream.ts";
 
 /** The pieces of a chunked encoding joined. */
@@ -109,4 +112,130 @@ Deno.test("msgpack stream: truncation, a wrong type and trailing bytes are named
   await assert.rejects(trailing.end("file"), /'file' has trailing bytes/);
   assert.throws(() => msgpackValueEnd(Uint8Array.of(0x92, 1), 0, "p"), /'p' is truncated/);
   assert.throws(() => msgpackValueEnd(Uint8Array.of(0xc1), 0, "p"), /byte 0xc1/);
+});
+
+/** Yields the items after a tick each (a file read a chunk at a time). */
+async function* slowly<T>(items: Iterable<T>): AsyncGenerator<T> {
+  for (const item of items) {
+    await Promise.resolve();
+    yield item;
+  }
+}
+
+/** Pieces of `bytes`, `size` bytes each. */
+function pieces(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; at += size) out.push(bytes.subarray(at, at + size));
+  return out;
+}
+
+Deno.test("msgpack stream: async items and streamed byte strings give encodeMsgpack's bytes", async () => {
+  // Byte strings of every header width: bin 8 (≤ 255), bin 16, bin 32; and the empty one.
+  const strings = [0, 1, 64, 255, 256, 320, 65_535, 65_536, 100_000].map((n) =>
+    new Uint8Array(n).map((_, i) => i * 13)
+  );
+  const plainValue = {
+    v: 1,
+    lists: strings,
+    items: plain.many.slice(0, 3000),
+    nested: [{ a: strings[3], b: [1, 2] }],
+  };
+  const expected = encodeMsgpack(plainValue);
+  const value = (async: boolean) =>
+    new StreamedMap([
+      ["v", 1],
+      [
+        "lists",
+        new StreamedArray(
+          strings.length,
+          strings.map((b) =>
+            new StreamedBytes(b.length, async ? slowly(pieces(b, 97)) : pieces(b, 97))
+          ),
+        ),
+      ],
+      ["items", new StreamedArray(3000, async ? slowly(plainValue.items) : plainValue.items)],
+      [
+        "nested",
+        new StreamedArray(1, [
+          new StreamedMap([["a", new StreamedBytes(255, slowly([strings[3]!]))], [
+            "b",
+            new StreamedArray(2, slowly([1, 2])),
+          ]]),
+        ]),
+      ],
+    ]);
+  for (const chunkBytes of [1, 100, 4096, 1 << 20]) {
+    const chunks: Uint8Array[] = [];
+    for await (const c of msgpackChunksAsync(value(true), { chunkBytes })) chunks.push(c.slice());
+    assert.deepEqual(concat(chunks), expected, `async, chunkBytes ${chunkBytes}`);
+  }
+  const syncValue = new StreamedArray(
+    strings.length,
+    strings.map((b) => new StreamedBytes(b.length, pieces(b, 1000))),
+  );
+  assert.deepEqual(concat(msgpackChunks(syncValue, { chunkBytes: 512 })), encodeMsgpack(strings));
+  const written: Uint8Array[] = [];
+  const n = await writeMsgpackStream(
+    value(true),
+    new WritableStream({ write: (c) => void written.push(c.slice()) }),
+  );
+  assert.equal(n, expected.length);
+  assert.deepEqual(concat(written), expected);
+  // The synchronous encoder refuses async parts; a wrong length is refused.
+  assert.throws(() => [...msgpackChunks(value(true))], /needs msgpackChunksAsync/);
+  await assert.rejects(async () => {
+    for await (const _ of msgpackChunksAsync(new StreamedBytes(5, slowly([new Uint8Array(4)])))) {
+      // drain
+    }
+  }, /length 5 yielded 4 bytes/);
+  await assert.rejects(async () => {
+    for await (const _ of msgpackChunksAsync(new StreamedBytes(3, [new Uint8Array(4)]))) {
+      // drain
+    }
+  }, /length 3 yielded 4 bytes/);
+  await assert.rejects(async () => {
+    for await (const _ of msgpackChunksAsync(new StreamedArray(3, slowly([1, 2])))) {
+      // drain
+    }
+  }, /length 3 yielded 2 items/);
+});
+
+Deno.test("msgpack stream: the reader skips byte strings and reports where values end", async () => {
+  const strings = [64, 300, 70_000].map((n) => new Uint8Array(n).fill(n & 255));
+  const bytes = encodeMsgpack([strings, [1, "two", new Uint8Array(64)], 7]);
+  for (const [piece, chunkBytes] of [[5, 64], [1000, 4096], [1 << 20, 1 << 20]] as const) {
+    const reader = new MsgpackStreamReader(streamInPieces(bytes, piece), { chunkBytes });
+    await reader.readArrayHeader("a");
+    await reader.readArrayHeader("a[0]");
+    for (const s of strings) {
+      assert.equal(await reader.readBinHeader("s"), s.length);
+      const at = reader.offset;
+      await reader.skip(s.length, "s");
+      assert.equal(reader.offset, at + s.length);
+    }
+    await reader.readArrayHeader("a[1]");
+    assert.equal(await reader.readBinHeader("a[1][0]"), undefined);
+    const ends: number[] = [];
+    const values: unknown[] = [];
+    while (values.length < 3) {
+      values.push(...await reader.readValues(3 - values.length, "a[1]", ends));
+    }
+    assert.deepEqual(values.slice(0, 2), [1, "two"]);
+    const start = ends[0]! - 1;
+    assert.deepEqual(ends, [start + 1, start + 5, start + 5 + 66]);
+    assert.equal(ends[2], reader.offset);
+    assert.equal(await reader.readValue("a[2]"), 7);
+    await reader.end("a");
+  }
+  const cut = new MsgpackStreamReader(streamInPieces(bytes.subarray(0, 200), 50));
+  await cut.readArrayHeader("a");
+  await cut.readArrayHeader("a[0]");
+  await cut.skip((await cut.readBinHeader("s"))!, "s");
+  const length = (await cut.readBinHeader("a[0][1]"))!;
+  await assert.rejects(
+    cut.skip(length, "a[0][1]"),
+    (e) =>
+      e instanceof InvalidInputError &&
+      e.message === "Value 'a[0][1]' is truncated msgpack (the input ends after 200 bytes)",
+  );
 });

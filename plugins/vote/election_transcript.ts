@@ -12,9 +12,11 @@ import { readArray, readBytes, readInteger, readRecord, readString } from "../..
 import {
   msgpackChunks,
   StreamedArray,
+  StreamedBytes,
   StreamedMap,
   writeMsgpackStream,
 } from "../../core/msgpack_stream.ts";
+import type { ItemChunks, RecordSource } from "../../core/records.ts";
 import {
   Ciphertext,
   decodeScalar,
@@ -22,7 +24,9 @@ import {
   ELEMENT_BYTES,
   encodeScalar,
   encodeShuffleProof,
+  SHUFFLE_PROOF_LISTS,
   type ShuffleProof,
+  type ShuffleProofRecords,
 } from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
 import {
@@ -45,6 +49,7 @@ import {
   electionDefinitionFromEnvelope,
   electionDefinitionToEnvelope,
 } from "./definition.ts";
+import { type ElectionTranscriptRecords, electionTranscriptRecords } from "./election_records.ts";
 import { type ElectionTally, readElectionTally } from "./tally.ts";
 
 /** Envelope kind of a transcript. */
@@ -245,12 +250,67 @@ export function electionTranscriptToEnvelope(transcript: ElectionTranscript): En
   };
 }
 
+/** Records read per chunk by the transcript writer. */
+const WRITE_CHUNK = 4096;
+
+/** The records of a list one at a time (views of one read per chunk). */
+function* recordItems(source: RecordSource): Generator<Uint8Array> {
+  const size = source.recordBytes;
+  for (let lo = 0; lo < source.count; lo += WRITE_CHUNK) {
+    const hi = Math.min(source.count, lo + WRITE_CHUNK);
+    const bytes = source.read(lo, hi);
+    for (let i = 0; i < hi - lo; i++) yield bytes.subarray(i * size, (i + 1) * size);
+  }
+}
+
+/** The records of a list as consecutive pieces of bytes (one read per chunk). */
+function* recordPieces(source: RecordSource): Generator<Uint8Array> {
+  for (let lo = 0; lo < source.count; lo += WRITE_CHUNK) {
+    yield source.read(lo, Math.min(source.count, lo + WRITE_CHUNK));
+  }
+}
+
+/** Every item of item chunks, mapped, one at a time. */
+async function* chunkItems<T, U>(items: ItemChunks<T>, f: (item: T) => U): AsyncGenerator<U> {
+  for await (const chunk of items.chunks()) for (const item of chunk) yield f(item);
+}
+
+function* mapIterable<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
+}
+
+/** A shuffle proof envelope whose per-ciphertext lists are streamed from their records. */
+function streamedShuffleProof(proof: ShuffleProofRecords): StreamedMap {
+  const empty = new Uint8Array(0);
+  const lists = new Map<string, RecordSource>(SHUFFLE_PROOF_LISTS.map((k) => [k, proof[k]]));
+  const env = encodeShuffleProof({
+    ...proof,
+    ...Object.fromEntries(SHUFFLE_PROOF_LISTS.map((k) => [k, empty])),
+  } as unknown as ShuffleProof);
+  env.count = proof.permutationCommitments.count;
+  return new StreamedMap(
+    Object.entries(env).map(([k, v]) => {
+      const list = lists.get(k);
+      return list === undefined
+        ? [k, v]
+        : [k, new StreamedBytes(list.count * list.recordBytes, recordPieces(list))];
+    }),
+  );
+}
+
 /**
- * The `vote.transcript` envelope with its O(N) arrays as iterables (issue 17): what
- * {@linkcode electionTranscriptChunks} encodes. Same keys, same order, same values as
- * {@linkcode electionTranscriptToEnvelope}.
+ * The `vote.transcript` envelope with its O(N) lists streamed from record lists (issue 17):
+ * what {@linkcode writeElectionTranscriptRecords} encodes. Same keys, same order, same values
+ * as {@linkcode electionTranscriptToEnvelope}. Ballots and answers come from `items` (arrays
+ * for the synchronous encoder) or else from their item chunks.
  */
-function streamedTranscript(transcript: ElectionTranscript): StreamedMap {
+function streamedTranscript(
+  transcript: ElectionTranscriptRecords,
+  items?: {
+    ballots: readonly ElectionBallot[];
+    answers: readonly (ElectionAnswer[] | null)[];
+  },
+): StreamedMap {
   const whole = electionTranscriptToEnvelope({
     ...transcript,
     ballots: [],
@@ -260,31 +320,42 @@ function streamedTranscript(transcript: ElectionTranscript): StreamedMap {
     plaintexts: [],
     answers: [],
   });
-  const lazy = <T, U>(items: readonly T[], f: (item: T) => U) =>
-    new StreamedArray(items.length, mapIterable(items, f));
+  const records = (source: RecordSource) => new StreamedArray(source.count, recordItems(source));
   const big: Record<string, unknown> = {
-    ballots: lazy(transcript.ballots, electionBallotToEnvelope),
-    mixInput: lazy(transcript.mixInput, (c) => c.bytes),
-    mixes: lazy(transcript.mixes, (m) =>
-      new StreamedMap([
-        ["mixer", m.mixer],
-        ["outputs", lazy(m.outputs, (c) => c.bytes)],
-        ["proof", new StreamedMap(Object.entries(encodeShuffleProof(m.proof)))],
-      ])),
-    decryption: lazy(transcript.decryption, (d) =>
-      new StreamedMap(
-        Object.entries(decryptionFields(d)).map(([k, v]) =>
-          k === "shares" ? [k, new StreamedArray(d.shares.length, d.shares)] : [k, v]
-        ),
-      )),
-    plaintexts: new StreamedArray(transcript.plaintexts.length, transcript.plaintexts),
-    answers: new StreamedArray(transcript.answers.length, transcript.answers),
+    ballots: new StreamedArray(
+      transcript.ballots.count,
+      items === undefined
+        ? chunkItems(transcript.ballots, electionBallotToEnvelope)
+        : mapIterable(items.ballots, electionBallotToEnvelope),
+    ),
+    mixInput: records(transcript.mixInput),
+    mixes: new StreamedArray(
+      transcript.mixes.length,
+      transcript.mixes.map((m) =>
+        new StreamedMap([
+          ["mixer", m.mixer],
+          ["outputs", records(m.outputs)],
+          ["proof", streamedShuffleProof(m.proof)],
+        ])
+      ),
+    ),
+    decryption: new StreamedArray(
+      transcript.decryption.length,
+      transcript.decryption.map((d) =>
+        new StreamedMap(
+          Object.entries(decryptionFields({ ...d, shares: [] })).map(([k, v]) =>
+            k === "shares" ? [k, records(d.shares)] : [k, v]
+          ),
+        )
+      ),
+    ),
+    plaintexts: records(transcript.plaintexts),
+    answers: new StreamedArray(
+      transcript.answers.count,
+      items === undefined ? chunkItems(transcript.answers, (a) => a) : items.answers,
+    ),
   };
   return new StreamedMap(Object.entries(whole).map(([k, v]) => [k, k in big ? big[k] : v]));
-}
-
-function* mapIterable<T, U>(items: readonly T[], f: (item: T) => U): Generator<U> {
-  for (const item of items) yield f(item);
 }
 
 /**
@@ -304,12 +375,16 @@ export function electionTranscriptChunks(
   transcript: ElectionTranscript,
   options: { chunkBytes?: number } = {},
 ): Generator<Uint8Array> {
-  return msgpackChunks(streamedTranscript(transcript), options);
+  return msgpackChunks(
+    streamedTranscript(electionTranscriptRecords(transcript), transcript),
+    options,
+  );
 }
 
 /**
  * Writes a transcript's msgpack encoding to a stream (a file's `writable`, an HTTP body)
- * a chunk at a time: the same bytes as `encodeMsgpack(electionTranscriptToEnvelope(t))`.
+ * a chunk at a time: the same bytes as `encodeMsgpack(electionTranscriptToEnvelope(t))`
+ * (via {@linkcode writeElectionTranscriptRecords}).
  *
  * @param transcript the transcript
  * @param writable where the bytes go (left open; close it after)
@@ -322,6 +397,29 @@ export function electionTranscriptChunks(
  */
 export function writeElectionTranscript(
   transcript: ElectionTranscript,
+  writable: WritableStream<Uint8Array>,
+): Promise<number> {
+  return writeElectionTranscriptRecords(electionTranscriptRecords(transcript), writable);
+}
+
+/**
+ * Writes a transcript held as record lists (issue 17: e.g. files of a million-ballot run)
+ * to a stream, reading each list a chunk at a time (4,096 records; ballots and answers a
+ * chunk of their {@linkcode ItemChunks}): exactly the bytes
+ * {@linkcode writeElectionTranscript} writes for the same transcript in memory.
+ *
+ * @param transcript the transcript with record lists
+ * @param writable where the bytes go (left open; close it after)
+ * @returns the number of bytes written
+ * @throws {RangeError} when a list yields another number of items than its count says
+ * @example
+ * ```ts ignore
+ * const file = await Deno.open("t.msgpack", { write: true, create: true });
+ * await writeElectionTranscriptRecords(electionTranscriptRecords(transcript), file.writable);
+ * ```
+ */
+export function writeElectionTranscriptRecords(
+  transcript: ElectionTranscriptRecords,
   writable: WritableStream<Uint8Array>,
 ): Promise<number> {
   return writeMsgpackStream(streamedTranscript(transcript), writable);
