@@ -2,18 +2,38 @@
  * Reads a `vote.transcript` msgpack stream in chunks (issue 17): the big arrays (ballots, mix
  * input, every mixer's outputs, the decryption shares, plaintexts and answers) are decoded
  * a run of elements at a time, so the reader holds about one chunk of the encoding besides
- * the decoded transcript, whose byte strings are views into one buffer per chunk. The result
- * and the errors (one line naming the malformed field) are those of
+ * what it keeps. The result and the errors (one line naming the malformed field) are those of
  * {@linkcode electionTranscriptFromEnvelope}.
+ *
+ * One scan ({@linkcode scanElectionTranscript}) decodes and validates every part; a visitor
+ * decides what is kept of each O(N) list: {@linkcode readElectionTranscriptStream} keeps the
+ * items (a transcript in memory), the command line's `openElectionTranscriptFile` keeps where
+ * each list lies in the file (record lists read in place, items read again on demand).
  *
  * @module
  */
 
 import { InvalidInputError } from "../../core/errors.ts";
-import { readArray, readRecord } from "../../core/fields.ts";
+import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
 import { MsgpackStreamReader } from "../../core/msgpack_stream.ts";
 import { readEnvelope } from "../../core/envelope.ts";
-import { type Ciphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
+import {
+  DEFAULT_ITEM_CHUNK,
+  type ItemChunks,
+  memoryRecords,
+  type RecordSource,
+} from "../../core/records.ts";
+import {
+  type Ciphertext,
+  ELEMENT_BYTES,
+  MAX_SHUFFLE_BATCH,
+  MAX_WIDTH,
+  REENCRYPT_KINDS,
+  SHUFFLE_PROOF_LISTS,
+  SHUFFLE_PROOF_VERSION,
+  shuffleProofFromRecords,
+  type ShuffleProofRecords,
+} from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
 import type { ElectionBallot } from "./ballot.ts";
 import {
@@ -27,11 +47,11 @@ import {
   readTranscriptCiphertext,
   readTranscriptDecryption,
   readTranscriptHead,
-  readTranscriptMix,
   readTranscriptPlaintext,
   type TranscriptHead,
 } from "./election_transcript.ts";
-import { readElectionTally } from "./tally.ts";
+import type { ElectionDecryptionRecords } from "./election_records.ts";
+import { type ElectionTally, readElectionTally } from "./tally.ts";
 
 /** Elements decoded per run. */
 const RUN = 4096;
@@ -51,28 +71,103 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** The transcript's keys whose values are O(N) and read element by element. */
 const BIG = new Set(["ballots", "mixInput", "mixes", "decryption", "plaintexts", "answers"]);
 
+/** The fields of a shuffle proof envelope in the order `decodeShuffleProof` checks them. */
+const PROOF_FIELDS = [
+  "permutationCommitments",
+  "chainCommitments",
+  "commitments",
+  "chainProofCommitments",
+  "challenge",
+  "responses",
+  "chainResponses",
+  "permutationResponses",
+] as const;
+
+const PROOF_LISTS: ReadonlySet<string> = new Set(SHUFFLE_PROOF_LISTS);
+
 /** Options of {@linkcode readElectionTranscriptStream}. */
 export interface ReadTranscriptStreamOptions {
   /** Size of the read buffers (default 1 MiB). */
   chunkBytes?: number;
 }
 
-async function readItems<T>(
-  reader: MsgpackStreamReader,
-  what: string,
-  item: (raw: unknown, what: string, index: number) => T,
-): Promise<T[]> {
-  const count = await reader.readArrayHeader(what);
-  const out: T[] = new Array(count);
-  let i = 0;
-  while (i < count) {
-    const run = await reader.readValues(Math.min(RUN, count - i), `${what}[${i}]`);
-    for (const raw of run) {
-      out[i] = item(raw, `${what}[${i}]`, i);
-      i++;
-    }
-  }
-  return out;
+/** The O(N) lists of a transcript. */
+export type TranscriptListKind =
+  | "ballots"
+  | "mixInput"
+  | "outputs"
+  | "shares"
+  | "plaintexts"
+  | "answers";
+
+/** What a scan does with one list's items: each run decoded and validated, in order. */
+export interface TranscriptListVisitor {
+  /**
+   * A run of items.
+   *
+   * @param lo index of the first
+   * @param items the decoded items (ballots, ciphertexts, byte strings, answers)
+   * @param ends the stream offset just past each item
+   */
+  run(lo: number, items: readonly unknown[], ends: readonly number[]): void;
+  /**
+   * The list is over.
+   *
+   * @param recordBytes size of each item of a fixed-size list (from the transcript's width)
+   * @returns what the scan keeps for the list
+   */
+  done(recordBytes: number): unknown;
+}
+
+/** What a scan keeps of each O(N) list (see {@linkcode scanElectionTranscript}). */
+export interface TranscriptScanVisitor {
+  /**
+   * A list starts.
+   *
+   * @param kind which list
+   * @param field its name in errors (e.g. `t.mixes[1].outputs`)
+   * @param count its items
+   * @param offset the stream offset of its first item
+   * @returns the list's visitor
+   */
+  list(
+    kind: TranscriptListKind,
+    field: string,
+    count: number,
+    offset: number,
+  ): TranscriptListVisitor;
+  /**
+   * A shuffle proof's per-ciphertext list (one byte string of 32·N bytes) is next on the
+   * reader: read it (return its value, checked by the scan), or skip a `bin` of it and say
+   * where it was (`{ offset, length }`, checked by the scan, then made a list by
+   * {@linkcode TranscriptScanVisitor.proofRegion}).
+   */
+  proofList(
+    field: string,
+    reader: MsgpackStreamReader,
+  ): Promise<{ value: unknown } | { offset: number; length: number }>;
+  /** The record list of a proof list whose region {@linkcode proofList} gave (after checks). */
+  proofRegion(field: string, offset: number, length: number): RecordSource;
+}
+
+/** A transcript as one scan leaves it: the small parts decoded, the lists as visitors kept them. */
+export interface TranscriptScan extends TranscriptHead {
+  /** Elements per ciphertext. */
+  width: number;
+  /** The tally. */
+  tally: ElectionTally;
+  /** What the visitor kept of ballots, mix input, plaintexts, answers. */
+  ballots: unknown;
+  /** The mix input list. */
+  mixInput: unknown;
+  /** The plaintexts list. */
+  plaintexts: unknown;
+  /** The answers list. */
+  answers: unknown;
+  /** Each mix: its outputs list as kept, its proof with record lists. */
+  mixes: { mixer: string; outputs: unknown; proof: ShuffleProofRecords }[];
+  /** Each trustee's post: its shares list as kept. */
+  decryption: (Omit<ElectionDecryptionRecords, "shares"> & { shares: unknown })[];
 }
 
 async function readKey(
@@ -90,81 +185,131 @@ async function readKey(
 }
 
 /**
- * Decodes and structurally validates a transcript from a msgpack stream, a chunk at a time
- * (the JSON view is read whole with {@linkcode electionTranscriptFromEnvelope}).
+ * One ballot of a transcript as a scan decodes it: its election field is the transcript's
+ * fingerprint object when equal (one object, not one per ballot).
+ */
+function scanBallot(head: TranscriptHead | undefined) {
+  return (raw: unknown, name: string): ElectionBallot => {
+    const b = readTranscriptBallot(raw, name);
+    if (head !== undefined && sameBytes(b.election, head.fingerprint)) {
+      b.election = head.fingerprint;
+    }
+    return b;
+  };
+}
+
+/** Checks a shuffle proof envelope as `decodeShuffleProof` does, its lists kept as records. */
+function readProofRecords(
+  raw: unknown,
+  what: string,
+  visitor: TranscriptScanVisitor,
+): ShuffleProofRecords {
+  const env = readEnvelope(raw, REENCRYPT_KINDS.shuffleProof, {
+    what,
+    versions: [SHUFFLE_PROOF_VERSION],
+  });
+  const n = readInteger(env.count, `${what}.count`, { min: 1, max: MAX_SHUFFLE_BATCH });
+  const w = readInteger(env.width, `${what}.width`, { min: 1, max: MAX_WIDTH });
+  const sizes: Record<(typeof PROOF_FIELDS)[number], number> = {
+    permutationCommitments: n,
+    chainCommitments: n,
+    commitments: 3 + 2 * w,
+    chainProofCommitments: n,
+    challenge: 1,
+    responses: 3 + w,
+    chainResponses: n,
+    permutationResponses: n,
+  };
+  const out: Record<string, unknown> = { width: w };
+  for (const f of PROOF_FIELDS) {
+    const name = `${what}.${f}`, length = sizes[f] * ELEMENT_BYTES, v = env[f];
+    if (v instanceof SkippedBytes) {
+      if (v.length !== length) {
+        throw new InvalidInputError(`Value '${name}' must be ${length} bytes, got ${v.length}`);
+      }
+      out[f] = visitor.proofRegion(name, v.offset, v.length);
+    } else {
+      const bytes = readBytes(v, name, { length });
+      out[f] = PROOF_LISTS.has(f) ? memoryRecords(bytes, ELEMENT_BYTES) : bytes;
+    }
+  }
+  return out as unknown as ShuffleProofRecords;
+}
+
+/** A byte string a visitor skipped: where it lies. */
+class SkippedBytes {
+  constructor(readonly offset: number, readonly length: number) {}
+}
+
+/**
+ * Decodes and validates a transcript from a msgpack stream in one pass, a chunk at a time:
+ * the small parts as {@linkcode electionTranscriptFromEnvelope} does (same one-line errors),
+ * every item of every O(N) list decoded and checked (a wrong size names the field and index),
+ * and each list's items handed to `visitor`, which decides what is kept.
  *
- * @param stream the msgpack bytes (e.g. a file's `readable`)
+ * @param stream the msgpack bytes
  * @param what names it in errors
+ * @param visitor what to keep of each list
  * @param options buffer size
- * @returns the transcript
+ * @returns the small parts and what the visitor kept
  * @throws {InvalidInputError} naming the malformed or truncated field
  * @example
  * ```ts ignore
- * const transcript = await readElectionTranscriptStream((await Deno.open(path)).readable, path);
+ * const scan = await scanElectionTranscript(file.readable, path, regionsVisitor);
  * ```
  */
-export async function readElectionTranscriptStream(
+export async function scanElectionTranscript(
   stream: ReadableStream<Uint8Array>,
-  what = "transcript",
+  what: string,
+  visitor: TranscriptScanVisitor,
   options: ReadTranscriptStreamOptions = {},
-): Promise<ElectionTranscript> {
+): Promise<TranscriptScan> {
   const reader = new MsgpackStreamReader(stream, options);
   try {
     const entries = await reader.readMapHeader(what);
     const small: Record<string, unknown> = {};
     let head: TranscriptHead | undefined;
-    let ballots: ElectionBallot[] | undefined;
-    let mixInput: Ciphertext[] | undefined;
-    let mixes: ElectionMix[] | undefined;
-    let decryption: ElectionDecryption[] | undefined;
-    let plaintexts: Uint8Array[] | undefined;
-    let answers: (ElectionAnswer[] | null)[] | undefined;
+    const lists: Record<string, unknown> = {};
+    let firstBallotWidth: number | undefined;
+    let mixes: TranscriptScan["mixes"] | undefined;
+    let decryption: TranscriptScan["decryption"] | undefined;
     // Elements per ciphertext: from the first ballot, else the first mix input (as the
     // whole-value decoder), else the first element of the array at hand.
     let width: number | undefined;
     const widthFrom = (raw: unknown, elementBytes: number) => {
       if (width !== undefined) return width;
-      const first = ballots?.[0]?.ciphertext.width;
-      width = first ?? (raw instanceof Uint8Array ? raw.length / elementBytes : 1);
+      width = firstBallotWidth ?? (raw instanceof Uint8Array ? raw.length / elementBytes : 1);
       return width;
     };
-    const ct = (raw: unknown, name: string) =>
+    const ciphertext = (raw: unknown, name: string) =>
       readTranscriptCiphertext(raw, name, widthFrom(raw, 2 * ELEMENT_BYTES));
-    // Fewer objects per ballot in the main heap (issue 17), with the same values: every
-    // ballot's election field is the transcript's fingerprint, a mix input ciphertext is the
-    // counted ballot's own ciphertext object, and equal answers share one (frozen) array.
-    const ballot = (raw: unknown, name: string) => {
-      const b = readTranscriptBallot(raw, name);
-      if (head !== undefined && sameBytes(b.election, head.fingerprint)) {
-        b.election = head.fingerprint;
-      }
-      return b;
-    };
-    let cursor = 0;
-    const mixInputItem = (raw: unknown, name: string) => {
-      const c = ct(raw, name);
-      const end = Math.min(ballots?.length ?? 0, cursor + SHARE_WINDOW);
-      for (let j = cursor; j < end; j++) {
-        const own = ballots![j]!.ciphertext;
-        if (sameBytes(own.bytes, c.bytes)) {
-          cursor = j + 1;
-          return own;
+    const share = (raw: unknown, name: string) =>
+      readBytes(raw, name, { length: ELEMENT_BYTES * widthFrom(raw, ELEMENT_BYTES) });
+    const plaintext = (raw: unknown, name: string) =>
+      readTranscriptPlaintext(raw, name, widthFrom(raw, ELEMENT_BYTES));
+    const answers = (raw: unknown, name: string) => readTranscriptAnswers(raw, name);
+    const readList = async (
+      kind: TranscriptListKind,
+      field: string,
+      item: (raw: unknown, name: string) => unknown,
+    ): Promise<unknown> => {
+      const count = await reader.readArrayHeader(field);
+      const list = visitor.list(kind, field, count, reader.offset);
+      let i = 0;
+      while (i < count) {
+        const ends: number[] = [];
+        const lo = i;
+        const run = await reader.readValues(Math.min(RUN, count - i), `${field}[${i}]`, ends);
+        for (let k = 0; k < run.length; k++, i++) run[k] = item(run[k], `${field}[${i}]`);
+        if (kind === "ballots" && lo === 0 && run.length > 0) {
+          firstBallotWidth = (run[0] as ElectionBallot).ciphertext.width;
         }
+        list.run(lo, run, ends);
       }
-      return c;
-    };
-    const interned = new Map<string, ElectionAnswer[]>();
-    const answersItem = (raw: unknown, name: string) => {
-      const a = readTranscriptAnswers(raw, name);
-      if (a === null) return null;
-      const key = JSON.stringify(a);
-      const hit = interned.get(key);
-      if (hit !== undefined) return hit;
-      if (interned.size < MAX_INTERNED) {
-        for (const q of a) Object.freeze(q);
-        interned.set(key, Object.freeze(a) as ElectionAnswer[]);
-      }
-      return a;
+      const w = width ?? 1;
+      return list.done(
+        kind === "mixInput" || kind === "outputs" ? 2 * ELEMENT_BYTES * w : ELEMENT_BYTES * w,
+      );
     };
     let previous: string | undefined;
     for (let e = 0; e < entries; e++) {
@@ -186,20 +331,16 @@ export async function readElectionTranscriptStream(
       }
       switch (key) {
         case "ballots":
-          ballots = await readItems(reader, field, ballot);
+          lists.ballots = await readList("ballots", field, scanBallot(head));
           break;
         case "mixInput":
-          mixInput = await readItems(reader, field, mixInputItem);
+          lists.mixInput = await readList("mixInput", field, ciphertext);
           break;
         case "plaintexts":
-          plaintexts = await readItems(
-            reader,
-            field,
-            (raw, name) => readTranscriptPlaintext(raw, name, widthFrom(raw, ELEMENT_BYTES)),
-          );
+          lists.plaintexts = await readList("plaintexts", field, plaintext);
           break;
         case "answers":
-          answers = await readItems(reader, field, answersItem);
+          lists.answers = await readList("answers", field, answers);
           break;
         case "mixes": {
           const count = await reader.readArrayHeader(field);
@@ -208,17 +349,23 @@ export async function readElectionTranscriptStream(
             const name = `${field}[${m}]`;
             const n = await reader.readMapHeader(name);
             const raw: Record<string, unknown> = {};
-            let outputs: Ciphertext[] | undefined;
+            let outputs: unknown;
+            let hasOutputs = false;
             let after: string | undefined;
             for (let i = 0; i < n; i++) {
               const k = await readKey(reader, name, after);
               after = k;
-              if (k === "outputs") outputs = await readItems(reader, `${name}.outputs`, ct);
-              else if (k === "proof") raw.proof = await readMapValues(reader, `${name}.proof`);
+              if (k === "outputs") {
+                outputs = await readList("outputs", `${name}.outputs`, ciphertext);
+                hasOutputs = true;
+              } else if (k === "proof") raw.proof = await readProof(`${name}.proof`);
               else raw[k] = await reader.readValue(`${name}.${k}`);
             }
-            if (outputs === undefined) readArray(undefined, `${name}.outputs`);
-            mixes.push(readTranscriptMix(raw, name, width ?? 1, outputs));
+            if (!hasOutputs) readArray(undefined, `${name}.outputs`);
+            const r = readRecord(raw, name);
+            const mixer = readString(r.mixer, `${name}.mixer`);
+            const proof = readProofRecords(r.proof, `${name}.proof`, visitor);
+            mixes.push({ mixer, outputs, proof });
           }
           break;
         }
@@ -229,19 +376,20 @@ export async function readElectionTranscriptStream(
             const name = `${field}[${d}]`;
             const n = await reader.readMapHeader(name);
             const raw: Record<string, unknown> = {};
+            let shares: unknown;
             let after: string | undefined;
             for (let i = 0; i < n; i++) {
               const k = await readKey(reader, name, after);
               after = k;
               if (k === "shares") {
-                // Checked below by the whole-entry reader (which names each share).
-                raw.shares = await readItems(reader, `${name}.shares`, (r) => {
-                  widthFrom(r, ELEMENT_BYTES);
-                  return r;
-                });
+                // The fields before the shares are checked first (the whole-entry order).
+                if ("trustee" in raw) readInteger(raw.trustee, `${name}.trustee`, { min: 1 });
+                shares = await readList("shares", `${name}.shares`, share);
+                raw.shares = [];
               } else raw[k] = await reader.readValue(`${name}.${k}`);
             }
-            decryption.push(readTranscriptDecryption(raw, name, width ?? 1));
+            const entry = readTranscriptDecryption(raw, name, width ?? 1);
+            decryption.push({ ...entry, shares });
           }
           break;
         }
@@ -250,44 +398,218 @@ export async function readElectionTranscriptStream(
     await reader.end(what);
     head ??= readTranscriptHead(small, what);
     readRecord(small, what);
-    if (
-      ballots !== undefined && ballots.length > 0 && width !== undefined &&
-      ballots[0]!.ciphertext.width !== width
-    ) {
+    if (firstBallotWidth !== undefined && width !== undefined && firstBallotWidth !== width) {
       throw new InvalidInputError(
-        `Value '${what}.ballots[0].ciphertext' has ${
-          ballots[0]!.ciphertext.width
-        } elements; the mix has ${width}`,
+        `Value '${what}.ballots[0].ciphertext' has ${firstBallotWidth} elements; the mix has ${width}`,
       );
     }
+    const need = (key: string) => {
+      if (key in lists) return lists[key];
+      return readArray(undefined, `${what}.${key}`);
+    };
+    const ballots = need("ballots");
+    const mixInput = need("mixInput");
+    if (mixes === undefined) readArray(undefined, `${what}.mixes`);
+    if (decryption === undefined) readArray(undefined, `${what}.decryption`);
     return {
       ...head,
-      ballots: ballots ?? readArray(undefined, `${what}.ballots`) as never,
-      mixInput: mixInput ?? readArray(undefined, `${what}.mixInput`) as never,
-      mixes: mixes ?? readArray(undefined, `${what}.mixes`) as never,
-      decryption: decryption ?? readArray(undefined, `${what}.decryption`) as never,
-      plaintexts: plaintexts ?? readArray(undefined, `${what}.plaintexts`) as never,
-      answers: answers ?? readArray(undefined, `${what}.answers`) as never,
+      width: width ?? 1,
+      ballots,
+      mixInput,
+      mixes: mixes!,
+      decryption: decryption!,
+      plaintexts: need("plaintexts"),
+      answers: need("answers"),
       tally: readElectionTally(small.tally, `${what}.tally`),
     };
   } catch (error) {
     await reader.cancel();
     throw error;
   }
+
+  /** A proof map read value by value; its per-ciphertext lists as the visitor takes them. */
+  async function readProof(name: string): Promise<Record<string, unknown>> {
+    const n = await reader.readMapHeader(name);
+    const out: Record<string, unknown> = {};
+    let after: string | undefined;
+    for (let i = 0; i < n; i++) {
+      const key = await readKey(reader, name, after);
+      after = key;
+      if (PROOF_LISTS.has(key)) {
+        const got = await visitor.proofList(`${name}.${key}`, reader);
+        out[key] = "value" in got ? got.value : new SkippedBytes(got.offset, got.length);
+      } else out[key] = await reader.readValue(`${name}.${key}`);
+    }
+    return out;
+  }
 }
 
-/** A map read value by value (its byte strings each get a buffer of their own size). */
-async function readMapValues(
-  reader: MsgpackStreamReader,
-  what: string,
-): Promise<Record<string, unknown>> {
-  const n = await reader.readMapHeader(what);
-  const out: Record<string, unknown> = {};
-  let after: string | undefined;
-  for (let i = 0; i < n; i++) {
-    const key = await readKey(reader, what, after);
-    after = key;
-    out[key] = await reader.readValue(`${what}.${key}`);
+/** Keeps every item of every list, sharing what is equal (the in-memory reader). */
+function memoryVisitor(): TranscriptScanVisitor {
+  let ballots: ElectionBallot[] = [];
+  let cursor = 0;
+  const interned = new Map<string, ElectionAnswer[]>();
+  return {
+    list(kind, _field, count) {
+      const out: unknown[] = new Array(count);
+      if (kind === "ballots") ballots = out as ElectionBallot[];
+      return {
+        run(lo, items) {
+          for (let k = 0; k < items.length; k++) {
+            let item = items[k];
+            if (kind === "mixInput") item = sharedCiphertext(item as Ciphertext);
+            else if (kind === "answers") item = internedAnswers(item as ElectionAnswer[] | null);
+            out[lo + k] = item;
+          }
+        },
+        done: () => out,
+      };
+    },
+    proofList: async (field, reader) => ({ value: await reader.readValue(field) }),
+    proofRegion: () => {
+      throw new Error("unreachable: the memory reader reads proof lists");
+    },
+  };
+
+  // A mix input ciphertext is the counted ballot's own ciphertext object (issue 17: fewer
+  // objects per ballot), looked for a little past the last one found.
+  function sharedCiphertext(c: Ciphertext): Ciphertext {
+    const end = Math.min(ballots.length, cursor + SHARE_WINDOW);
+    for (let j = cursor; j < end; j++) {
+      const own = ballots[j]!.ciphertext;
+      if (sameBytes(own.bytes, c.bytes)) {
+        cursor = j + 1;
+        return own;
+      }
+    }
+    return c;
   }
-  return out;
+
+  // Equal answers share one (frozen) array.
+  function internedAnswers(a: ElectionAnswer[] | null): ElectionAnswer[] | null {
+    if (a === null) return null;
+    const key = JSON.stringify(a);
+    const hit = interned.get(key);
+    if (hit !== undefined) return hit;
+    if (interned.size < MAX_INTERNED) {
+      for (const q of a) Object.freeze(q);
+      interned.set(key, Object.freeze(a) as ElectionAnswer[]);
+    }
+    return a;
+  }
+}
+
+/**
+ * Decodes and structurally validates a transcript from a msgpack stream, a chunk at a time
+ * (the JSON view is read whole with {@linkcode electionTranscriptFromEnvelope}): one
+ * {@linkcode scanElectionTranscript} that keeps every item.
+ *
+ * @param stream the msgpack bytes (e.g. a file's `readable`)
+ * @param what names it in errors
+ * @param options buffer size
+ * @returns the transcript
+ * @throws {InvalidInputError} naming the malformed or truncated field
+ * @example
+ * ```ts ignore
+ * const transcript = await readElectionTranscriptStream((await Deno.open(path)).readable, path);
+ * ```
+ */
+export async function readElectionTranscriptStream(
+  stream: ReadableStream<Uint8Array>,
+  what = "transcript",
+  options: ReadTranscriptStreamOptions = {},
+): Promise<ElectionTranscript> {
+  const scan = await scanElectionTranscript(stream, what, memoryVisitor(), options);
+  return {
+    definition: scan.definition,
+    fingerprint: scan.fingerprint,
+    ceremony: scan.ceremony,
+    key: scan.key,
+    ballots: scan.ballots as ElectionBallot[],
+    mixInput: scan.mixInput as Ciphertext[],
+    mixes: scan.mixes.map((m): ElectionMix => ({
+      mixer: m.mixer,
+      outputs: m.outputs as Ciphertext[],
+      proof: shuffleProofFromRecords(m.proof),
+    })),
+    decryption: scan.decryption.map((d): ElectionDecryption => ({
+      ...d,
+      shares: d.shares as Uint8Array[],
+    })),
+    plaintexts: scan.plaintexts as Uint8Array[],
+    answers: scan.answers as (ElectionAnswer[] | null)[],
+    tally: scan.tally,
+  };
+}
+
+/**
+ * Ballots or answers of a transcript read again from where their list starts, each time
+ * {@linkcode ItemChunks.chunks} is called (issue 17: the command line's transcript files).
+ * The items were validated by the scan that found the list; they are decoded again here.
+ *
+ * @param kind "ballots" or "answers"
+ * @param options `count` items; `open` gives the bytes from the list's first item on;
+ *   `field` names the list in errors; `head` (ballots) shares the fingerprint object;
+ *   `chunkBytes` sizes the read buffers
+ * @returns the items, a chunk at a time
+ * @example
+ * ```ts ignore
+ * const ballots = transcriptItemChunks("ballots", { count, field, open: () => openAt(offset) });
+ * ```
+ */
+export function transcriptItemChunks(
+  kind: "ballots",
+  options: TranscriptItemOptions,
+): ItemChunks<ElectionBallot>;
+export function transcriptItemChunks(
+  kind: "answers",
+  options: TranscriptItemOptions,
+): ItemChunks<ElectionAnswer[] | null>;
+export function transcriptItemChunks(
+  kind: "ballots" | "answers",
+  options: TranscriptItemOptions,
+): ItemChunks<unknown> {
+  const { count, field } = options;
+  const decode = kind === "ballots"
+    ? scanBallot(options.head)
+    : (raw: unknown, name: string) => readTranscriptAnswers(raw, name);
+  return {
+    count,
+    async *chunks(size = DEFAULT_ITEM_CHUNK) {
+      if (count === 0) return;
+      const reader = new MsgpackStreamReader(await options.open(), options);
+      try {
+        let i = 0;
+        let pending: unknown[] = [];
+        while (i < count) {
+          const run = await reader.readValues(Math.min(RUN, count - i), `${field}[${i}]`);
+          for (const raw of run) {
+            pending.push(decode(raw, `${field}[${i}]`));
+            i++;
+            if (pending.length === size) {
+              yield pending;
+              pending = [];
+            }
+          }
+        }
+        if (pending.length > 0) yield pending;
+      } finally {
+        await reader.cancel();
+      }
+    },
+  };
+}
+
+/** Options of {@linkcode transcriptItemChunks}. */
+export interface TranscriptItemOptions {
+  /** Items in the list. */
+  count: number;
+  /** Names the list in errors. */
+  field: string;
+  /** The bytes from the list's first item on (e.g. a file read from an offset). */
+  open: () => Promise<ReadableStream<Uint8Array>>;
+  /** The transcript's head (ballots: their election field shares its fingerprint). */
+  head?: TranscriptHead;
+  /** Size of the read buffers (default 1 MiB). */
+  chunkBytes?: number;
 }
