@@ -590,6 +590,15 @@ export class MsgpackStreamReader {
     }
   }
 
+  /** The error for a value the input ends inside (as the whole-value reader says it). */
+  #truncated(what: string): InvalidInputError {
+    return new InvalidInputError(
+      `Value '${what}' is truncated msgpack (the input ends after ${
+        this.#read + this.#end - this.#pos
+      } bytes)`,
+    );
+  }
+
   /** At least `n` bytes at the read position; false when the input ends first. */
   async #have(n: number): Promise<boolean> {
     while (this.#end - this.#pos < n) {
@@ -724,13 +733,13 @@ export class MsgpackStreamReader {
    */
   async readBinHeader(what: string): Promise<number | undefined> {
     if (!(await this.#have(1))) {
-      throw new InvalidInputError(`Value '${what}' is truncated msgpack (the input ends)`);
+      throw this.#truncated(what);
     }
     const b = this.#buf[this.#pos]!;
     const size = b === 0xc4 ? 1 : b === 0xc5 ? 2 : b === 0xc6 ? 4 : 0;
     if (size === 0) return undefined;
     if (!(await this.#have(1 + size))) {
-      throw new InvalidInputError(`Value '${what}' is truncated msgpack (the input ends)`);
+      throw this.#truncated(what);
     }
     const view = new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#pos + 1, size);
     const length = size === 1
