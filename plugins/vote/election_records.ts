@@ -9,7 +9,9 @@
  */
 
 import { joinBytes } from "../../core/bytes.ts";
+import { InvalidInputError } from "../../core/errors.ts";
 import {
+  checkRecordRange,
   type ItemChunks,
   memoryItemChunks,
   memoryRecords,
@@ -95,10 +97,47 @@ export function readCiphertexts(records: RecordSource, lo: number, hi: number): 
 }
 
 /**
- * Views an in-memory transcript as record lists (one copy of each list into a buffer).
+ * Byte strings of one size held in an array, as a record list without copying them: a read
+ * of one record is a view of it, a read of more records joins them into a fresh buffer.
+ */
+function arrayRecords(items: readonly Uint8Array[], recordBytes: number): RecordSource {
+  const record = (i: number) => {
+    const bytes = items[i]!;
+    if (bytes.length !== recordBytes) {
+      throw new InvalidInputError(
+        `Record ${i} of a list of ${recordBytes}-byte records is ${bytes.length} bytes`,
+      );
+    }
+    return bytes;
+  };
+  const join = (indices: ArrayLike<number>) => {
+    const out = new Uint8Array(indices.length * recordBytes);
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k]!;
+      checkRecordRange(items.length, i, i + 1, "records");
+      out.set(record(i), k * recordBytes);
+    }
+    return out;
+  };
+  return {
+    count: items.length,
+    recordBytes,
+    read(lo, hi) {
+      checkRecordRange(items.length, lo, hi, "records");
+      if (hi - lo === 1) return record(lo);
+      return join(Array.from({ length: hi - lo }, (_, k) => lo + k));
+    },
+    gather: join,
+  };
+}
+
+/**
+ * Views an in-memory transcript as record lists (issue 17: no copy of its lists; a read of
+ * a range joins that range).
  *
  * @param transcript the transcript
  * @returns the same transcript with record lists
+ * @throws {InvalidInputError} when a list's item (read) is not of the transcript's width
  * @example
  * ```ts ignore
  * await verifyElectionRecords(electionTranscriptRecords(transcript));
@@ -108,20 +147,22 @@ export function electionTranscriptRecords(
   transcript: ElectionTranscript,
 ): ElectionTranscriptRecords {
   const width = transcript.mixInput[0]?.width ?? 1;
+  const ciphertexts = (list: readonly Ciphertext[]) =>
+    arrayRecords(list.map((c) => c.bytes), 2 * ELEMENT_BYTES * width);
   return {
     ...transcript,
     ballots: memoryItemChunks(transcript.ballots),
-    mixInput: ciphertextRecords(transcript.mixInput, width),
+    mixInput: ciphertexts(transcript.mixInput),
     mixes: transcript.mixes.map((m) => ({
       ...m,
-      outputs: ciphertextRecords(m.outputs, width),
+      outputs: ciphertexts(m.outputs),
       proof: shuffleProofRecords(m.proof),
     })),
     decryption: transcript.decryption.map((d) => ({
       ...d,
-      shares: memoryRecords(joinBytes(d.shares), ELEMENT_BYTES * width),
+      shares: arrayRecords(d.shares, ELEMENT_BYTES * width),
     })),
-    plaintexts: memoryRecords(joinBytes(transcript.plaintexts), ELEMENT_BYTES * width),
+    plaintexts: arrayRecords(transcript.plaintexts, ELEMENT_BYTES * width),
     answers: memoryItemChunks(transcript.answers),
   };
 }
