@@ -519,6 +519,8 @@ export class MsgpackStreamReader {
   #read = 0;
 
   /**
+   * A reader of `stream` (it takes the stream's lock).
+   *
    * @param stream the bytes
    * @param options `chunkBytes`: size of the buffers (default 1 MiB)
    */

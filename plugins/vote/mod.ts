@@ -43,3 +43,16 @@ export {
 } from "../../backends/reencrypt/mod.ts";
 export * from "./transcript_stream.ts";
 export * from "./box_stream.ts";
+export * from "./election_records.ts";
+export type {
+  ItemChunks,
+  RecordSink,
+  RecordSinkFactory,
+  RecordSource,
+} from "../../core/records.ts";
+export type { MsgpackStreamReader } from "../../core/msgpack_stream.ts";
+export {
+  SHUFFLE_PROOF_LISTS,
+  type ShuffleProofList,
+  type ShuffleProofRecords,
+} from "../../backends/reencrypt/mod.ts";

@@ -557,34 +557,27 @@ export async function readElectionTranscriptStream(
  * const ballots = transcriptItemChunks("ballots", { count, field, open: () => openAt(offset) });
  * ```
  */
-export function transcriptItemChunks(
-  kind: "ballots",
+export function transcriptItemChunks<K extends "ballots" | "answers">(
+  kind: K,
   options: TranscriptItemOptions,
-): ItemChunks<ElectionBallot>;
-export function transcriptItemChunks(
-  kind: "answers",
-  options: TranscriptItemOptions,
-): ItemChunks<ElectionAnswer[] | null>;
-export function transcriptItemChunks(
-  kind: "ballots" | "answers",
-  options: TranscriptItemOptions,
-): ItemChunks<unknown> {
+): ItemChunks<K extends "ballots" ? ElectionBallot : ElectionAnswer[] | null> {
   const { count, field } = options;
   const decode = kind === "ballots"
     ? scanBallot(options.head)
     : (raw: unknown, name: string) => readTranscriptAnswers(raw, name);
+  type Item = K extends "ballots" ? ElectionBallot : ElectionAnswer[] | null;
   return {
     count,
-    async *chunks(size = DEFAULT_ITEM_CHUNK) {
+    async *chunks(size = DEFAULT_ITEM_CHUNK): AsyncGenerator<Item[]> {
       if (count === 0) return;
       const reader = new MsgpackStreamReader(await options.open(), options);
       try {
         let i = 0;
-        let pending: unknown[] = [];
+        let pending: Item[] = [];
         while (i < count) {
           const run = await reader.readValues(Math.min(RUN, count - i), `${field}[${i}]`);
           for (const raw of run) {
-            pending.push(decode(raw, `${field}[${i}]`));
+            pending.push(decode(raw, `${field}[${i}]`) as Item);
             i++;
             if (pending.length === size) {
               yield pending;
