@@ -12,7 +12,11 @@
 import { InvalidInputError, NotFoundError } from "../../core/errors.ts";
 import type { RecordSource } from "../../core/records.ts";
 import { type Ciphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
-import type { ElectionTranscriptRecords } from "../../plugins/vote/election_records.ts";
+import {
+  type ElectionTranscriptRecords,
+  electionTranscriptRecords,
+} from "../../plugins/vote/election_records.ts";
+import { electionTranscriptFromEnvelope } from "../../plugins/vote/election_transcript.ts";
 import {
   type ReadTranscriptStreamOptions,
   scanElectionTranscript,
@@ -20,6 +24,7 @@ import {
   type TranscriptListKind,
   type TranscriptScanVisitor,
 } from "../../plugins/vote/transcript_stream.ts";
+import { readAnyEnvelopeFile } from "../files.ts";
 import { RecordFile } from "../record_file.ts";
 
 /** A transcript file opened by {@linkcode openElectionTranscriptFile}. */
@@ -116,7 +121,8 @@ function regionVisitor(file: Deno.FsFile): TranscriptScanVisitor {
  * naming the field and index), and checking that every item of a fixed-size list is framed
  * alike; then returns the transcript with its lists read from the file on demand.
  *
- * @param path the transcript file (msgpack; the JSON view is read with `readTranscript`)
+ * @param path the transcript file: msgpack, read in place; the JSON view (a file that starts
+ *   with "{", for people) is read whole into memory
  * @param options `what` names the file in errors (default its path); `chunkBytes` sizes the
  *   read buffers (default 1 MiB)
  * @returns the transcript and `close`, which closes the file (call it when done)
@@ -144,9 +150,24 @@ export async function openElectionTranscriptFile(
     if ((await scanned.stat()).isDirectory) {
       throw new InvalidInputError(`Path '${path}' is a directory, expected a file`);
     }
+    // The JSON view starts with "{" (in msgpack a small integer, never a transcript).
+    const first = new Uint8Array(1);
+    if ((await scanned.read(first)) === 1 && first[0] === 0x7b) {
+      scanned.close();
+      const whole = electionTranscriptFromEnvelope(
+        await readAnyEnvelopeFile(path, new ReadableStream()),
+        what,
+      );
+      return { transcript: electionTranscriptRecords(whole), close() {} };
+    }
+    await scanned.seek(0, Deno.SeekMode.Start);
     file = Deno.openSync(path, { read: true });
   } catch (error) {
-    scanned.close();
+    try {
+      scanned.close();
+    } catch {
+      // Closed already.
+    }
     throw error;
   }
   try {

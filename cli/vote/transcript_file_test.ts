@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { joinBytes } from "../../core/bytes.ts";
-import { encodeMsgpack } from "../../core/envelope.ts";
+import { encodeMsgpack, toJsonView } from "../../core/envelope.ts";
 import { InvalidInputError, NotFoundError } from "../../core/errors.ts";
 import { allRecords, type RecordSource } from "../../core/records.ts";
 import { seededRandom } from "../../core/random.ts";
@@ -132,10 +132,21 @@ async function messages(bytes: Uint8Array): Promise<[string, string]> {
       readElectionTranscriptStream((await Deno.open(path)).readable, "t", { chunkBytes: 700 })
     ),
     await message(async () => {
-      const opened = await openElectionTranscriptFile(path, { what: "t", chunkBytes: 700 });
-      opened.close();
+      const before = openFiles();
+      try {
+        const opened = await openElectionTranscriptFile(path, { what: "t", chunkBytes: 700 });
+        opened.close();
+      } finally {
+        // Refused or not, no handle is left open.
+        assert.equal(openFiles(), before);
+      }
     }),
   ]);
+}
+
+/** Open file descriptors of this process (Linux). */
+function openFiles(): number {
+  return [...Deno.readDirSync("/proc/self/fd")].length;
 }
 
 /** Where `needle` first occurs in `bytes` after the key "mixInput" (-1 if nowhere). */
@@ -238,11 +249,14 @@ Deno.test("transcript file: opened in place, it writes back the same bytes; its 
             for await (const chunk of r.answers.chunks(size)) answers.push(...chunk);
             assert.deepEqual(answers, t.answers);
           }
-          // Stopping early is fine (the handle is closed), and a later read starts again.
+          // Stopping early closes the handle it opened, and a later read starts again.
+          const before = openFiles();
           for await (const chunk of r.ballots.chunks(2)) {
             assert.equal(chunk.length, 2);
+            assert.equal(openFiles(), before + 1);
             break;
           }
+          assert.equal(openFiles(), before);
           let again = 0;
           for await (const chunk of r.ballots.chunks()) again += chunk.length;
           assert.equal(again, t.ballots.length);
@@ -369,4 +383,30 @@ Deno.test("transcript file: an item framed with a longer header than needed cann
     file,
     "Value 't.mixInput[5]' is not a msgpack bin of 64 bytes with the shortest header (the file cannot be read in place)",
   );
+});
+
+Deno.test("transcript file: the JSON view is read whole, the same transcript", async () => {
+  const t = (await transcripts).narrow!;
+  const json = new TextEncoder().encode(
+    JSON.stringify(toJsonView(electionTranscriptToEnvelope(t))),
+  );
+  const bytes = encodeMsgpack(electionTranscriptToEnvelope(t));
+  await withFile(json, async (path) => {
+    const before = openFiles();
+    const opened = await openElectionTranscriptFile(path);
+    assert.equal(openFiles(), before);
+    assert.deepEqual(
+      await written((w) => writeElectionTranscriptRecords(opened.transcript, w)),
+      bytes,
+    );
+    opened.close();
+  });
+  // The msgpack file's handle is closed by close().
+  await withFile(bytes, async (path) => {
+    const before = openFiles();
+    const opened = await openElectionTranscriptFile(path);
+    assert.equal(openFiles(), before + 1);
+    opened.close();
+    assert.equal(openFiles(), before);
+  });
 });
