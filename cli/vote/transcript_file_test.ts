@@ -166,6 +166,7 @@ function findFrom(bytes: Uint8Array, needle: Uint8Array, from: number): number {
 
 Deno.test("transcript records: the record writer writes the array writer's bytes, from memory and from spool files", async () => {
   for (const [name, t] of Object.entries(await transcripts)) {
+    const width = t.mixInput[0]!.width;
     const expected = encodeMsgpack(electionTranscriptToEnvelope(t));
     assert.deepEqual(await written((w) => writeElectionTranscript(t, w)), expected, name);
     const records = electionTranscriptRecords(t);
@@ -186,6 +187,15 @@ Deno.test("transcript records: the record writer writes the array writer's bytes
     } finally {
       spool.close();
     }
+    // An in-memory item of another size is refused, naming it.
+    const plaintexts = [...t.plaintexts];
+    plaintexts[3] = plaintexts[3]!.subarray(1);
+    await assert.rejects(
+      written((w) => writeElectionTranscript({ ...t, plaintexts }, w)),
+      (e) =>
+        e instanceof InvalidInputError &&
+        e.message === `Record 3 of a list of ${32 * width}-byte records is ${32 * width - 1} bytes`,
+    );
     // A list shorter than it says is refused, not written short.
     await assert.rejects(
       written((w) =>
