@@ -34,6 +34,12 @@ export * from "./tasks.ts";
 export type { Envelope } from "../../core/envelope.ts";
 export type { ProgressEvent, ProgressReporter } from "../../core/mixer.ts";
 export type { RandomSource } from "../../core/random.ts";
+export type {
+  ItemChunks,
+  RecordSink,
+  RecordSinkFactory,
+  RecordSource,
+} from "../../core/records.ts";
 export {
   Ciphertext,
   type EncryptionProof,
@@ -43,3 +49,4 @@ export {
 } from "../../backends/reencrypt/mod.ts";
 export * from "./transcript_stream.ts";
 export * from "./box_stream.ts";
+export * from "./election_records.ts";

@@ -691,7 +691,18 @@ export async function voteVerifyDecryptionShares(
   });
 }
 
-/** Bytes of one ballot's extracted messages: per element a length byte (255: none) and 30 bytes. */
+/**
+ * Bytes of one ballot's slot record, its extracted messages: per element a length byte (255:
+ * the element embeds no message) and 30 bytes.
+ *
+ * @param width ballot width
+ * @returns 31·w
+ * @example
+ * ```ts
+ * import { voteSlotBytes } from "./tasks.ts";
+ * console.assert(voteSlotBytes(2) === 62);
+ * ```
+ */
 export function voteSlotBytes(width: number): number {
   return SLOT_BYTES * width;
 }
@@ -739,8 +750,13 @@ function definitionArg(definition: ElectionDefinition | undefined): Uint8Array {
     : encodeMsgpack(electionDefinitionToEnvelope(definition));
 }
 
-/** A post's trustee and shares as records of the ciphertexts' width and count. */
-type SharePost = { trustee: number; shares: RecordSource };
+/** A trustee's index and its shares as records of the ciphertexts' width and count. */
+export interface SharePost {
+  /** Trustee index, 1..n. */
+  trustee: number;
+  /** One 32·w-byte share record per ciphertext, in order. */
+  shares: RecordSource;
+}
 
 /**
  * Checks the shapes of the share lists and builds the per-chunk arguments shared by both
@@ -795,7 +811,7 @@ function handAnswers(
 }
 
 /** Options of the record versions of the share tasks that decode answers. */
-interface AnswerOptions {
+export interface AnswerOptions {
   /** The election: the workers decode the answers too. */
   definition?: ElectionDefinition;
   /** Each chunk's decoded answers (null: invalid ballot), in order, with its first index. */
