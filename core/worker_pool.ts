@@ -584,8 +584,9 @@ export async function runWorkerJobs(
           (value) => {
             // The caller's callbacks (onResult, the next job's arguments) may throw, e.g. on a
             // record list that cannot be read: that fails the run, not the process.
+            copies.delete(i);
+            if (failed) return; // the run has failed: no callbacks after its rejection
             try {
-              copies.delete(i);
               finished(i, value);
               pump();
             } catch (error) {
