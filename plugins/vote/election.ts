@@ -239,24 +239,18 @@ function recordList(records: RecordSource): Uint8Array[] {
 }
 
 /**
- * Byte strings as `count` records of `size` bytes, each in its slot (a short list or item
- * leaves zero bytes: the identity, which no share or plaintext may be).
+ * A decryption post's shares as records of 32·w bytes. A share of another length becomes a
+ * record of 0xff bytes, which is no element encoding: it fails the batch proof and the
+ * combination names it malformed, as the joined bytes of the list failed before.
  */
-function fixedRecords(list: readonly Uint8Array[], count: number, size: number): RecordSource {
-  const out = new Uint8Array(count * size);
-  for (let i = 0; i < Math.min(count, list.length); i++) {
-    out.set(list[i]!.subarray(0, size), i * size);
-  }
-  return memoryRecords(out, size);
-}
-
-/** A decryption post with its shares as records of the width of the ciphertexts. */
-function decryptionRecords(
-  post: ElectionDecryption,
-  count: number,
-  width: number,
-): ElectionDecryptionRecords {
-  return { ...post, shares: fixedRecords(post.shares, count, ELEMENT_BYTES * width) };
+function decryptionRecords(post: ElectionDecryption, width: number): ElectionDecryptionRecords {
+  const size = ELEMENT_BYTES * width;
+  const out = new Uint8Array(post.shares.length * size);
+  post.shares.forEach((share, i) => {
+    if (share.length === size) out.set(share, i * size);
+    else out.fill(0xff, i * size, (i + 1) * size);
+  });
+  return { ...post, shares: memoryRecords(out, size) };
 }
 
 /** What decryption and counting produce. */
@@ -441,19 +435,11 @@ export async function tallyElection(
     onProgress?: ProgressReporter;
   },
 ): Promise<ElectionResults> {
-  const n = options.ciphertexts.length;
   const width = options.ciphertexts[0]?.width ?? 1;
-  for (const d of options.decryption) {
-    if (d.shares.length !== n) {
-      throw new InvalidInputError(
-        `Trustee ${d.trustee} sent ${d.shares.length} shares for ${n} ciphertexts`,
-      );
-    }
-  }
   const results = await tallyElectionRecords(election, {
     ...options,
     ciphertexts: ciphertextRecords(options.ciphertexts, width),
-    decryption: options.decryption.map((d) => decryptionRecords(d, n, width)),
+    decryption: options.decryption.map((d) => decryptionRecords(d, width)),
   });
   const answers: (ElectionAnswer[] | null)[] = [];
   for await (const chunk of results.answers.chunks()) answers.push(...chunk);
@@ -486,9 +472,24 @@ export async function verifyTrusteeSharesRecords(
     onProgress?: ProgressReporter;
   },
 ): Promise<void> {
-  const { post, ciphertexts } = options;
   // Signed by the trustee's identity key when the election names keys (signing.ts).
-  verifyCeremonySignature(election, { decryptionRecords: post });
+  verifyCeremonySignature(election, { decryptionRecords: options.post });
+  await checkTrusteeShares(election, options);
+}
+
+/** The checks of a trustee's shares after its signature: trustee, count, batch proof. */
+async function checkTrusteeShares(
+  election: ElectionPublicInfo,
+  options: {
+    key: ElectionKey;
+    ciphertexts: RecordSource;
+    post: ElectionDecryptionRecords;
+    workers?: number;
+    onProgress?: ProgressReporter;
+  },
+  malformed = false,
+): Promise<void> {
+  const { post, ciphertexts } = options;
   const vk = options.key.verificationKeys[post.trustee - 1];
   if (vk === undefined || post.trustee > election.definition.trustees.length) {
     throw new VerificationError(`Trustee ${post.trustee}: not a trustee of this election`);
@@ -499,7 +500,7 @@ export async function verifyTrusteeSharesRecords(
     );
   }
   // Batched Chaum–Pedersen: log_g yⱼ = log_C D over all shares (backend, on workers).
-  const ok = await voteVerifyDecryptionSharesRecords(
+  const ok = !malformed && await voteVerifyDecryptionSharesRecords(
     { index: post.trustee, verificationKey: vk },
     {
       ciphertexts,
@@ -539,27 +540,19 @@ export async function verifyTrusteeShares(
   },
 ): Promise<void> {
   const { post } = options;
-  // The signature over the shares as published (a share of another length included).
+  // Signed by the trustee's identity key when the election names keys (signing.ts), over the
+  // shares as published.
   verifyCeremonySignature(election, { decryption: post });
-  if (post.shares.length !== options.ciphertexts.length) {
-    throw new VerificationError(
-      `Trustee ${post.trustee}: ${post.shares.length} decryption shares for ${options.ciphertexts.length} ciphertexts`,
-    );
-  }
-  const n = options.ciphertexts.length, width = options.ciphertexts[0]?.width ?? 1;
-  const records = decryptionRecords(post, n, width);
-  if (post.shares.some((s) => s.length !== ELEMENT_BYTES * width)) {
-    // Not one 32·w-byte record per ciphertext: it cannot verify (as the joined bytes did not).
-    if (options.key.verificationKeys[post.trustee - 1] === undefined) {
-      throw new VerificationError(`Trustee ${post.trustee}: not a trustee of this election`);
-    }
-    throw new VerificationError(`Trustee ${post.trustee}: decryption share batch invalid`);
-  }
-  await verifyTrusteeSharesRecords(election, {
-    ...options,
-    ciphertexts: ciphertextRecords(options.ciphertexts, width),
-    post: records,
-  });
+  const width = options.ciphertexts[0]?.width ?? 1;
+  await checkTrusteeShares(
+    election,
+    {
+      ...options,
+      ciphertexts: ciphertextRecords(options.ciphertexts, width),
+      post: decryptionRecords(post, width),
+    },
+    post.shares.some((s) => s.length !== ELEMENT_BYTES * width), // cannot verify
+  );
 }
 
 /** Times of the phases of {@linkcode runLocalElection}, in milliseconds. */

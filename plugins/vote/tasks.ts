@@ -513,13 +513,16 @@ function ciphertextListOrThrow(
 }
 
 /**
- * Byte strings as `count` records of `size` bytes: each in its slot, a short list or item
- * leaving zero bytes (the identity, refused where an element is expected).
+ * Byte strings as `count` records of `size` bytes: a missing item leaves zero bytes (the
+ * identity), an item of another length becomes 0xff bytes (no element encoding), so either is
+ * refused where an element is expected.
  */
 function fixedRecords(list: readonly Uint8Array[], count: number, size: number): RecordSource {
   const out = new Uint8Array(count * size);
   for (let i = 0; i < Math.min(count, list.length); i++) {
-    out.set(list[i]!.subarray(0, size), i * size);
+    const item = list[i]!;
+    if (item.length === size) out.set(item, i * size);
+    else out.fill(0xff, i * size, (i + 1) * size);
   }
   return memoryRecords(out, size);
 }
