@@ -16,3 +16,4 @@ export * from "./batcher.ts";
 export * from "./plain_backend.ts";
 export * from "./item_stream.ts";
 export * from "./worker_pool.ts";
+export * from "./records.ts";

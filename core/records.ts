@@ -165,7 +165,7 @@ export function memoryRecordSink(count: number, recordBytes: number): RecordSink
 }
 
 /** The default {@linkcode RecordSinkFactory}: every list in memory. */
-export const memoryRecordSinks: RecordSinkFactory = (_name, count, recordBytes) =>
+export const memoryRecordSinks: RecordSinkFactory = (_name, count, recordBytes): RecordSink =>
   memoryRecordSink(count, recordBytes);
 
 /**

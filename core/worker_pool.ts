@@ -582,9 +582,17 @@ export async function runWorkerJobs(
         copies.set(i, args.map((a) => a.slice()));
         pool.run(task, args).then(
           (value) => {
+            // The caller's callbacks (onResult, the next job's arguments) may throw, e.g. on a
+            // record list that cannot be read: that fails the run, not the process.
             copies.delete(i);
-            finished(i, value);
-            pump();
+            if (failed) return; // the run has failed: no callbacks after its rejection
+            try {
+              finished(i, value);
+              pump();
+            } catch (error) {
+              failed = true;
+              reject(error);
+            }
           },
           (error) => {
             // A crash rejects every job in flight at once; they are re-run here below.

@@ -12,12 +12,24 @@
  * D, A = g^ω, B = C^ω → challenge `e` (strong Fiat–Shamir: e hashes the whole statement).
  * The proof is (e, z) with z = ω + e·xⱼ.
  *
+ * The record versions (`…Records`, issue 17) are the implementation: ciphertexts and shares
+ * are record lists read a chunk at a time (statement hashing, ρ expansion and the worker
+ * jobs), so memory holds the chunks in flight; the array functions wrap them.
+ *
  * @module
  */
 
 import { joinBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { RandomSource } from "../../core/random.ts";
+import {
+  allRecords,
+  memoryRecords,
+  memoryRecordSinks,
+  type RecordSinkFactory,
+  type RecordSource,
+} from "../../core/records.ts";
+import { expandSha512At } from "../../core/sha512_wasm.ts";
 import { Transcript } from "../../core/transcript.ts";
 import { runWorkerJobs, workerCount } from "../../core/worker_pool.ts";
 import type { SecretShare } from "./decryption.ts";
@@ -96,6 +108,24 @@ function jobProgress(
   return { onJobDone: (done, total) => onChunk(Math.round((n * done) / total), n) };
 }
 
+/** Records hashed per read when the statement is framed into the transcript. */
+const HASH_CHUNK = 4096;
+
+/**
+ * One trustee's decryption shares of a batch with one proof, the shares as a record list
+ * (32·w-byte records, one per ciphertext, in order).
+ */
+export interface PackedDecryptionShareBatchRecords {
+  /** Trustee index, 1..n. */
+  index: number;
+  /** Ciphertext width w. */
+  width: number;
+  /** The shares dᵢ₁..dᵢw of ciphertext i as record i. */
+  shares: RecordSource;
+  /** The Chaum–Pedersen proof of log_g(yⱼ) = log_C(D). */
+  proof: { challenge: bigint; response: bigint };
+}
+
 function batchWidth(ciphertexts: readonly Ciphertext[]): number {
   const w = ciphertexts[0]?.width;
   if (w === undefined) throw new InvalidInputError("Decryption share batch has no ciphertexts");
@@ -109,32 +139,82 @@ function batchWidth(ciphertexts: readonly Ciphertext[]): number {
   return w;
 }
 
-/** The statement transcript up to and including the ρ challenge. */
-function statement(
+/** Ciphertexts of one width as 64·w-byte records (one copy into one buffer). */
+function ciphertextList(ciphertexts: readonly Ciphertext[], width: number): RecordSource {
+  return memoryRecords(joinBytes(ciphertexts.map((ct) => ct.bytes)), 2 * ELEMENT_BYTES * width);
+}
+
+/**
+ * The statement transcript up to (not including) the ρ challenge: group, context, trustee,
+ * verification key, width, count, then the ciphertexts and the shares, each framed as one
+ * message but read a chunk at a time (the same hash as appending the whole list).
+ */
+function openStatement(
   index: number,
   options: {
     verificationKey: Point;
     width: number;
-    ciphertexts: Uint8Array;
-    shares: Uint8Array;
+    count: number;
     context: Uint8Array | undefined;
   },
-): { transcript: Transcript; rho: Uint8Array } {
+): Transcript {
   const t = new Transcript(DECRYPTION_SHARE_BATCH_LABEL);
-  const count = options.ciphertexts.length / (2 * ELEMENT_BYTES * options.width);
   t.append("group", new TextEncoder().encode(GROUP_LABEL));
   t.append("context", options.context ?? new Uint8Array(0));
   t.appendNumber("trustee", index);
   t.append("verification-key", options.verificationKey.toBytes());
   t.appendNumber("width", options.width);
-  t.appendNumber("count", count);
-  t.append("ciphertexts", options.ciphertexts);
-  t.append("shares", options.shares);
-  // ρᵢₖ: 128-bit small exponents from the whole statement (Bellare–Garay–Rabin 1998, §3.2).
-  // Kept as bytes (16 little-endian bytes each): the workers read them, no O(N) list of
-  // integers on this thread (issue 17).
-  return { transcript: t, rho: t.challenge("rho", 16 * count * options.width) };
+  t.appendNumber("count", options.count);
+  return t;
 }
+
+/** Frames a whole record list as one transcript message, reading HASH_CHUNK records at a time. */
+function appendRecords(t: Transcript, label: string, records: RecordSource): void {
+  const feed = t.appendInParts(label, records.count * records.recordBytes);
+  for (let lo = 0; lo < records.count; lo += HASH_CHUNK) {
+    feed(records.read(lo, Math.min(records.count, lo + HASH_CHUNK)));
+  }
+}
+
+/**
+ * The ρ challenge (16 little-endian bytes per element) handed out a ciphertext range at a
+ * time, in order: each range's bytes are expanded from the challenge seed when asked for and
+ * framed into the transcript then, so no O(N) buffer of ρ is held (issue 17). The bytes are
+ * those of `challenge("rho", 16·N·w)`.
+ */
+function rhoChallenge(
+  t: Transcript,
+  options: { count: number; width: number },
+): (lo: number, hi: number) => Uint8Array {
+  const { width } = options;
+  const length = 16 * options.count * width;
+  // ρᵢₖ: 128-bit small exponents from the whole statement (Bellare–Garay–Rabin 1998, §3.2).
+  if (length <= SHA512_BYTES) {
+    const all = t.challenge("rho", length);
+    return (lo, hi) => all.subarray(16 * lo * width, 16 * hi * width);
+  }
+  const seed = t.challengeSeed("rho");
+  const feed = t.appendChallengeInParts("rho", length);
+  let next = 0;
+  return (lo, hi) => {
+    if (lo !== next) {
+      throw new InvalidInputError(`Challenge 'rho' read at ${lo}, expected in order at ${next}`);
+    }
+    const from = 16 * lo * width, to = 16 * hi * width;
+    const first = Math.floor(from / SHA512_BYTES), last = Math.ceil(to / SHA512_BYTES);
+    const blocks = expandSha512At(
+      seed,
+      Uint32Array.from({ length: last - first }, (_, i) => first + i),
+    );
+    const bytes = blocks.subarray(from - first * SHA512_BYTES, to - first * SHA512_BYTES);
+    feed(bytes);
+    next = hi;
+    return bytes;
+  };
+}
+
+/** Bytes of one SHA-512 digest (one block of a challenge expansion). */
+const SHA512_BYTES = 64;
 
 /** 16-byte little-endian ρ values as 32-byte scalars (zero high halves), for the workers. */
 function widenRho(rho: Uint8Array): Uint8Array {
@@ -143,30 +223,29 @@ function widenRho(rho: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Σ ρ·c1 and (when shares are given) Σ ρ·d, split over workers. */
+/** Σ ρ·c1 and (when shares are given) Σ ρ·d, split over workers, a chunk read per job. */
 async function foldBatch(
   options: {
     width: number;
-    ciphertexts: Uint8Array;
-    shares: Uint8Array | undefined;
-    rho: Uint8Array;
+    ciphertexts: RecordSource;
+    shares: RecordSource | undefined;
+    rho: (lo: number, hi: number) => Uint8Array;
     workers: number;
     onChunk?: (done: number, total: number) => void;
   },
 ): Promise<{ c: Point; d: Point }> {
   const { width, ciphertexts, shares, rho } = options;
-  const n = rho.length / (16 * width);
-  const ctSize = 2 * ELEMENT_BYTES * width, shSize = ELEMENT_BYTES * width;
+  const n = ciphertexts.count;
   const parts = guidedChunks(n, options.workers);
-  // Each chunk's arguments are built when it starts (issue 17).
+  // Each chunk's arguments are read and built when it starts (issue 17), in chunk order.
   const argsOf = (p: number) => {
     const [lo, hi] = parts[p]!;
     return [
-      // Copies: the pool transfers (detaches) argument buffers.
+      // Copies: the pool transfers (detaches) argument buffers, and a read may be a view.
       chunkHeader(width, lo, hi - lo),
-      ciphertexts.slice(lo * ctSize, hi * ctSize),
-      shares === undefined ? new Uint8Array(0) : shares.slice(lo * shSize, hi * shSize),
-      widenRho(rho.subarray(16 * lo * width, 16 * hi * width)),
+      ciphertexts.read(lo, hi).slice(),
+      shares === undefined ? new Uint8Array(0) : shares.read(lo, hi).slice(),
+      widenRho(rho(lo, hi)),
     ];
   };
   const partials = await runWorkerJobs(SHARE_BATCH_COMBINE_TASK, {
@@ -198,8 +277,106 @@ function proofChallenge(
 }
 
 /**
+ * Creates a trustee's decryption shares of a record list of ciphertexts (64·w-byte records)
+ * with one batched Chaum–Pedersen proof, reading the ciphertexts a chunk at a time as each
+ * worker job starts and writing each job's shares to the sink "shares" as it returns: memory
+ * holds the chunks in flight, not the batch (issue 17). The statement is hashed a chunk at a
+ * time too; the proof is the same as {@linkcode createPackedDecryptionShareBatch}'s.
+ *
+ * @param share the trustee's secret share
+ * @param ciphertexts the batch (at least one ciphertext)
+ * @param options `random` for the proof nonce; `workers` (default the shared pool size);
+ *   `sinks` where the shares go (default memory); `context`; `onChunk`
+ * @returns the shares (32·w-byte records) and the proof
+ * @throws {InvalidInputError} on an empty batch, records that are not ciphertexts or a zero
+ *   secret
+ * @example
+ * ```ts
+ * import { createPackedDecryptionShareBatchRecords, verifyPackedDecryptionShareBatchRecords } from "./decryption_batch.ts";
+ * import { encrypt, generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * import { memoryRecords } from "../../core/records.ts";
+ * const keys = generateKeyPair();
+ * const ciphertexts = memoryRecords(encrypt(keys.publicKey, [encodeInteger(4)]).bytes, 64);
+ * const batch = await createPackedDecryptionShareBatchRecords({ index: 1, secret: keys.secretKey }, ciphertexts, { workers: 1 });
+ * await verifyPackedDecryptionShareBatchRecords(batch, { ciphertexts, verificationKey: keys.publicKey, workers: 1 });
+ * ```
+ */
+export async function createPackedDecryptionShareBatchRecords(
+  share: SecretShare,
+  ciphertexts: RecordSource,
+  options: ShareBatchWorkerOptions & { random?: RandomSource; sinks?: RecordSinkFactory } = {},
+): Promise<PackedDecryptionShareBatchRecords> {
+  const ctSize = ciphertexts.recordBytes;
+  if (ctSize <= 0 || ctSize % (2 * ELEMENT_BYTES) !== 0) {
+    throw new InvalidInputError(
+      `Ciphertext records of ${ctSize} bytes are not ciphertexts (64 bytes per element)`,
+    );
+  }
+  const n = ciphertexts.count;
+  if (n === 0) throw new InvalidInputError("Decryption share batch has no ciphertexts");
+  const width = ctSize / (2 * ELEMENT_BYTES);
+  const x = modL(share.secret);
+  if (x === 0n) throw new InvalidInputError("Secret share 'secret' must not be zero");
+  const workers = options.workers ?? workerCount();
+  const secret = encodeScalar(x);
+  const vk = fixedBase(BASE_POINT).multiply(x); // yⱼ = g^{xⱼ}
+  const transcript = openStatement(share.index, {
+    verificationKey: vk,
+    width,
+    count: n,
+    context: options.context,
+  });
+  // The ciphertexts are framed into the statement as the jobs read them (in chunk order).
+  const hashCiphertexts = transcript.appendInParts("ciphertexts", n * ctSize);
+  const sink = (options.sinks ?? memoryRecordSinks)("shares", n, ELEMENT_BYTES * width);
+  // dᵢₖ = c1ᵢₖ^{xⱼ} on workers (constant-time multiply of the secret scalar).
+  const ranges = guidedChunks(n, workers);
+  let nextRange = 0;
+  await runWorkerJobs(SHARE_BATCH_CREATE_TASK, {
+    count: ranges.length,
+    // Read and built when the chunk starts (issue 17); copies, as the pool transfers
+    // argument buffers and a read may be a view.
+    args: (p) => {
+      const [lo, hi] = ranges[p]!;
+      if (p !== nextRange++) {
+        throw new InvalidInputError(`Share chunk ${p} started out of order`);
+      }
+      const cts = ciphertexts.read(lo, hi);
+      hashCiphertexts(cts);
+      return [chunkHeader(width, lo, hi - lo), secret.slice(), cts.slice()];
+    },
+  }, {
+    workers,
+    ...jobProgress(n, options.onChunk),
+    // Each chunk's shares go to the sink as they arrive; the result list keeps none of them.
+    onResult: (p, value) => {
+      sink.write(ranges[p]![0], value[0]!);
+      value.length = 0;
+    },
+  });
+  const shares = sink.finish();
+  appendRecords(transcript, "shares", shares);
+  const rho = rhoChallenge(transcript, { count: n, width });
+  // C = Σ ρ·c1 (MSM); D = Σ ρ·d = xⱼ·C for an honest prover.
+  const { c } = await foldBatch({ width, ciphertexts, shares: undefined, rho, workers });
+  const d = c.multiply(x);
+  const omega = randomScalar(options.random);
+  const a = fixedBase(BASE_POINT).multiply(omega); // A = g^ω
+  const b = c.multiply(omega); // B = C^ω
+  const e = proofChallenge(transcript, { c, d, a, b });
+  return {
+    index: share.index,
+    width,
+    shares,
+    proof: { challenge: e, response: modL(omega + e * x) }, // z = ω + e·xⱼ
+  };
+}
+
+/**
  * Creates a trustee's decryption shares of a batch of ciphertexts (all of one width) with
- * one batched Chaum–Pedersen proof, the shares as canonical bytes.
+ * one batched Chaum–Pedersen proof, the shares as canonical bytes (a wrapper of
+ * {@linkcode createPackedDecryptionShareBatchRecords} over lists in memory).
  *
  * @param share the trustee's secret share
  * @param ciphertexts the batch (at least one ciphertext)
@@ -223,49 +400,12 @@ export async function createPackedDecryptionShareBatch(
   options: ShareBatchWorkerOptions & { random?: RandomSource } = {},
 ): Promise<PackedDecryptionShareBatch> {
   const width = batchWidth(ciphertexts);
-  const x = modL(share.secret);
-  if (x === 0n) throw new InvalidInputError("Secret share 'secret' must not be zero");
-  const workers = options.workers ?? workerCount();
-  const n = ciphertexts.length;
-  const ctBytes = joinBytes(ciphertexts.map((ct) => ct.bytes));
-  const ctSize = 2 * ELEMENT_BYTES * width;
-  const secret = encodeScalar(x);
-  // dᵢₖ = c1ᵢₖ^{xⱼ} on workers (constant-time multiply of the secret scalar).
-  const ranges = guidedChunks(n, workers);
-  const parts = await runWorkerJobs(SHARE_BATCH_CREATE_TASK, {
-    count: ranges.length,
-    // Built when the chunk starts (issue 17); copies, as the pool transfers argument buffers.
-    args: (p) => {
-      const [lo, hi] = ranges[p]!;
-      return [
-        chunkHeader(width, lo, hi - lo),
-        secret.slice(),
-        ctBytes.slice(lo * ctSize, hi * ctSize),
-      ];
-    },
-  }, { workers, ...jobProgress(n, options.onChunk) });
-  const shareBytes = joinBytes(parts.map((p) => p[0]!));
-  const vk = fixedBase(BASE_POINT).multiply(x); // yⱼ = g^{xⱼ}
-  const { transcript, rho } = statement(share.index, {
-    verificationKey: vk,
-    width,
-    ciphertexts: ctBytes,
-    shares: shareBytes,
-    context: options.context,
-  });
-  // C = Σ ρ·c1 (MSM); D = Σ ρ·d = xⱼ·C for an honest prover.
-  const { c } = await foldBatch({ width, ciphertexts: ctBytes, shares: undefined, rho, workers });
-  const d = c.multiply(x);
-  const omega = randomScalar(options.random);
-  const a = fixedBase(BASE_POINT).multiply(omega); // A = g^ω
-  const b = c.multiply(omega); // B = C^ω
-  const e = proofChallenge(transcript, { c, d, a, b });
-  return {
-    index: share.index,
-    width,
-    shares: shareBytes,
-    proof: { challenge: e, response: modL(omega + e * x) }, // z = ω + e·xⱼ
-  };
+  const batch = await createPackedDecryptionShareBatchRecords(
+    share,
+    ciphertextList(ciphertexts, width),
+    options,
+  );
+  return { ...batch, shares: allRecords(batch.shares) };
 }
 
 /**
@@ -353,7 +493,8 @@ export async function verifyDecryptionShareBatch(
 
 /**
  * Checks a trustee's packed batch of decryption shares against its verification key (the
- * shares are decoded and validated on the workers).
+ * shares are decoded and validated on the workers; a wrapper of
+ * {@linkcode verifyPackedDecryptionShareBatchRecords} over lists in memory).
  *
  * @param batch the packed shares and proof
  * @param options the ciphertexts, the trustee's verification key yⱼ, `workers`
@@ -377,7 +518,7 @@ export async function verifyPackedDecryptionShareBatch(
     verificationKey: Point;
   },
 ): Promise<void> {
-  const { ciphertexts, verificationKey } = options;
+  const { ciphertexts } = options;
   const who = `trustee ${batch.index}`;
   const width = batch.width;
   const n = ciphertexts.length;
@@ -393,22 +534,75 @@ export async function verifyPackedDecryptionShareBatch(
       );
     }
   });
+  await verifyPackedDecryptionShareBatchRecords(
+    { ...batch, shares: memoryRecords(batch.shares, ELEMENT_BYTES * width) },
+    { ...options, ciphertexts: ciphertextList(ciphertexts, width) },
+  );
+}
+
+/**
+ * Checks a trustee's batch of decryption shares given as record lists against its
+ * verification key: the statement is hashed and the two multi-scalar multiplications are fed a
+ * chunk of ciphertexts and shares at a time (read when each worker job starts), so memory
+ * holds the chunks in flight, not the batch (issue 17).
+ *
+ * @param batch the shares (32·w-byte records) and proof
+ * @param options the ciphertexts (64·w-byte records), the trustee's verification key yⱼ,
+ *   `context`, `workers`, `onChunk`
+ * @throws {VerificationError} "Decryption share batch of trustee j is invalid" (or names
+ *   the shape mismatch or the invalid element)
+ * @example
+ * ```ts
+ * import { createPackedDecryptionShareBatchRecords, verifyPackedDecryptionShareBatchRecords } from "./decryption_batch.ts";
+ * import { encrypt, generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * import { memoryRecords } from "../../core/records.ts";
+ * const keys = generateKeyPair();
+ * const ciphertexts = memoryRecords(encrypt(keys.publicKey, [encodeInteger(3)]).bytes, 64);
+ * const batch = await createPackedDecryptionShareBatchRecords({ index: 1, secret: keys.secretKey }, ciphertexts, { workers: 1 });
+ * await verifyPackedDecryptionShareBatchRecords(batch, { ciphertexts, verificationKey: keys.publicKey, workers: 1 });
+ * ```
+ */
+export async function verifyPackedDecryptionShareBatchRecords(
+  batch: PackedDecryptionShareBatchRecords,
+  options: ShareBatchWorkerOptions & {
+    ciphertexts: RecordSource;
+    verificationKey: Point;
+  },
+): Promise<void> {
+  const { ciphertexts, verificationKey } = options;
+  const { shares, width } = batch;
+  const who = `trustee ${batch.index}`;
+  const n = ciphertexts.count;
+  if (n === 0 || shares.count !== n || shares.recordBytes !== width * ELEMENT_BYTES) {
+    throw new VerificationError(
+      `Decryption share batch of ${who} has ${
+        shares.count * shares.recordBytes
+      } bytes of shares for ${n} ciphertexts of width ${width}`,
+    );
+  }
+  if (ciphertexts.recordBytes !== 2 * ELEMENT_BYTES * width) {
+    throw new VerificationError(
+      `Decryption share batch of ${who}: ciphertexts of ${ciphertexts.recordBytes} bytes, the batch width ${width}`,
+    );
+  }
   const workers = options.workers ?? workerCount();
-  const ctBytes = joinBytes(ciphertexts.map((ct) => ct.bytes));
-  const { transcript, rho } = statement(batch.index, {
+  const transcript = openStatement(batch.index, {
     verificationKey,
     width,
-    ciphertexts: ctBytes,
-    shares: batch.shares,
+    count: n,
     context: options.context,
   });
+  appendRecords(transcript, "ciphertexts", ciphertexts);
+  appendRecords(transcript, "shares", shares);
+  const rho = rhoChallenge(transcript, { count: n, width });
   let folded: { c: Point; d: Point };
   try {
     // C = Σ ρ·c1, D = Σ ρ·d (two MSMs, Bellare–Garay–Rabin small-exponent test).
     folded = await foldBatch({
       width,
-      ciphertexts: ctBytes,
-      shares: batch.shares,
+      ciphertexts,
+      shares,
       rho,
       workers,
       ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),

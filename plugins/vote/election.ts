@@ -14,7 +14,17 @@ import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import type { RandomSource } from "../../core/random.ts";
 import {
+  allRecords,
+  DEFAULT_ITEM_CHUNK,
+  type ItemChunks,
+  memoryRecords,
+  memoryRecordSinks,
+  type RecordSinkFactory,
+  type RecordSource,
+} from "../../core/records.ts";
+import {
   type Ciphertext,
+  ELEMENT_BYTES,
   type SecretShare,
   shuffleAndProve,
   type ShuffleProof,
@@ -26,13 +36,17 @@ import { type CeremonyElection, type ElectionKey, runLocalKeyCeremony } from "./
 import { signCeremonyPost, verifyCeremonySignature } from "./signing.ts";
 import { type ElectionDefinition, electionFingerprint } from "./definition.ts";
 import type { ElectionDecryption, ElectionMix, ElectionTranscript } from "./election_transcript.ts";
-import { computeElectionTally, type ElectionTally } from "./tally.ts";
+import { type ElectionTally, tallyAccumulator } from "./tally.ts";
 import {
   VOTE_ITEM_OK,
-  voteCombineDecryptionShares,
-  voteCreateDecryptionShares,
-  voteVerifyDecryptionShares,
+  voteCombineDecryptionSharesRecords,
+  voteCreateDecryptionSharesRecords,
+  voteSlotBytes,
+  voteSlotMessages,
+  voteVerifyDecryptionSharesRecords,
 } from "./tasks.ts";
+import { ciphertextRecords, type ElectionDecryptionRecords } from "./election_records.ts";
+import { decodeElectionAnswers } from "./answers.ts";
 
 /** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
 export const MIN_ELECTION_BALLOTS = 2;
@@ -141,8 +155,57 @@ export async function mixElection(
 }
 
 /**
+ * One trustee's decryption shares of the final ciphertexts (a record list) with one batched
+ * Chaum–Pedersen proof, computed in parallel on the worker pool a chunk at a time: the
+ * ciphertexts are read as each job starts and the shares written to the sink
+ * "trustee-j-shares" (issue 17). The signature hashes the shares a chunk at a time too.
+ *
+ * @param key the trustee's secret share
+ * @param options the ciphertexts (last mixer's outputs, 64·w-byte records), the election
+ *   fingerprint, `sinks` (default memory), workers, progress, and `sign`: the election and
+ *   the trustee's Ed25519 identity secret key to sign the post with
+ * @returns the trustee's decryption post (shares as 32·w-byte records, batch proof, signature)
+ * @throws {InvalidInputError} on an empty list
+ * @example
+ * ```ts ignore
+ * const post = await decryptElectionSharesRecords(trusteeKey, { ciphertexts, fingerprint, sinks: spool.sinks });
+ * ```
+ */
+export async function decryptElectionSharesRecords(
+  key: SecretShare,
+  options: ElectionPhaseOptions & {
+    ciphertexts: RecordSource;
+    fingerprint: Uint8Array;
+    sign?: { election: CeremonyElection; identity: Uint8Array };
+    sinks?: RecordSinkFactory;
+  },
+): Promise<ElectionDecryptionRecords> {
+  const { sinks } = options;
+  const { shares, proof } = await voteCreateDecryptionSharesRecords(key, {
+    ciphertexts: options.ciphertexts,
+    context: options.fingerprint,
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(sinks === undefined
+      ? {}
+      : { sinks: (name, count, size) => sinks(`trustee-${key.index}-${name}`, count, size) }),
+    onChunk: (done, total) =>
+      options.onProgress?.({ phase: `trustee ${key.index}: decrypt`, done, total }),
+  });
+  const post: ElectionDecryptionRecords = { trustee: key.index, shares, proof };
+  if (options.sign !== undefined) {
+    post.signature = signCeremonyPost(
+      options.sign.election,
+      { decryptionRecords: post },
+      options.sign.identity,
+    );
+  }
+  return post;
+}
+
+/**
  * One trustee's decryption shares of the final ciphertexts with one batched
- * Chaum–Pedersen proof, computed in parallel on the worker pool.
+ * Chaum–Pedersen proof, computed in parallel on the worker pool (a wrapper of
+ * {@linkcode decryptElectionSharesRecords} over lists in memory).
  *
  * @param key the trustee's secret share
  * @param options the ciphertexts (last mixer's outputs), workers, progress, and `sign`: the
@@ -161,22 +224,33 @@ export async function decryptElectionShares(
     sign?: { election: CeremonyElection; identity: Uint8Array };
   },
 ): Promise<ElectionDecryption> {
-  const { shares, proof } = await voteCreateDecryptionShares(key, {
-    ciphertexts: options.ciphertexts,
-    context: options.fingerprint,
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    onChunk: (done, total) =>
-      options.onProgress?.({ phase: `trustee ${key.index}: decrypt`, done, total }),
+  const width = options.ciphertexts[0]?.width ?? 1;
+  const post = await decryptElectionSharesRecords(key, {
+    ...options,
+    ciphertexts: ciphertextRecords(options.ciphertexts, width),
   });
-  const post: ElectionDecryption = { trustee: key.index, shares, proof };
-  if (options.sign !== undefined) {
-    post.signature = signCeremonyPost(
-      options.sign.election,
-      { decryption: post },
-      options.sign.identity,
-    );
-  }
-  return post;
+  return { ...post, shares: recordList(post.shares) };
+}
+
+/** Every record of a list as a view of one buffer. */
+function recordList(records: RecordSource): Uint8Array[] {
+  const bytes = allRecords(records), size = records.recordBytes;
+  return Array.from({ length: records.count }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+}
+
+/**
+ * A decryption post's shares as records of 32·w bytes. A share of another length becomes a
+ * record of 0xff bytes, which is no element encoding: it fails the batch proof and the
+ * combination names it malformed, as the joined bytes of the list failed before.
+ */
+function decryptionRecords(post: ElectionDecryption, width: number): ElectionDecryptionRecords {
+  const size = ELEMENT_BYTES * width;
+  const out = new Uint8Array(post.shares.length * size);
+  post.shares.forEach((share, i) => {
+    if (share.length === size) out.set(share, i * size);
+    else out.fill(0xff, i * size, (i + 1) * size);
+  });
+  return { ...post, shares: memoryRecords(out, size) };
 }
 
 /** What decryption and counting produce. */
@@ -189,8 +263,154 @@ export interface ElectionResults {
   tally: ElectionTally;
 }
 
+/** What {@linkcode tallyElectionRecords} produces: record lists and the tally. */
+export interface ElectionResultsRecords {
+  /** Decrypted elements per ciphertext (32·w-byte records). */
+  plaintexts: RecordSource;
+  /** The tally. */
+  tally: ElectionTally;
+  /** Decoded answers per ciphertext (null: invalid ballot), decoded again when read. */
+  answers: ItemChunks<ElectionAnswer[] | null>;
+}
+
 /**
- * Combines the trustees' shares (Lagrange at 0), decodes every ballot and counts.
+ * The decoded answers of slot records, read and decoded a chunk at a time each time they
+ * are read (the slots are the embedded messages the combination extracted: a length byte and
+ * 30 bytes per element, so decoding is byte arithmetic, no group operation).
+ */
+function slotAnswers(
+  definition: ElectionDefinition,
+  slots: RecordSource,
+  width: number,
+): ItemChunks<ElectionAnswer[] | null> {
+  return {
+    count: slots.count,
+    async *chunks(size = DEFAULT_ITEM_CHUNK) {
+      for (let lo = 0; lo < slots.count; lo += size) {
+        const hi = Math.min(slots.count, lo + size);
+        yield voteSlotMessages(slots.read(lo, hi), width).map((parts) =>
+          decodeElectionAnswers(definition, parts) ?? null
+        );
+      }
+    },
+  };
+}
+
+/**
+ * Combines the trustees' shares (Lagrange at 0), decodes every ballot and counts, a chunk at
+ * a time over record lists (issue 17): each chunk's ciphertexts and shares are read when its
+ * worker job starts, its plaintexts written to the sink "plaintexts", its answers (decoded on
+ * the workers) counted into a {@linkcode tallyAccumulator} in order and dropped. Memory holds
+ * the chunks in flight and one verdict byte per ciphertext and trustee.
+ *
+ * The answers are not collected: the extracted messages of each chunk (31·w bytes per ballot,
+ * a length byte and 30 bytes per element) are written to the sink "answer-slots", and the
+ * returned `answers` decode them again a chunk at a time whenever they are read. Decoding
+ * slots is byte arithmetic (no group operation, unlike decoding from the plaintexts, which
+ * costs one element decoding each), and a slot record is of fixed size whatever the answers,
+ * which msgpack-encoded answers are not.
+ *
+ * @param election the election
+ * @param options the election key, the final ciphertexts (64·w-byte records), the decryption
+ *   posts (≥ t trustees; shares as 32·w-byte records), `verifyShares` (default true: check every
+ *   trustee's batch proof and signature first), `sinks` (default memory), workers, progress
+ * @returns plaintexts, decoded answers (read as chunks) and the tally
+ * @throws {InvalidInputError} with fewer than t trustees' posts, or share lists of another count
+ * @throws {VerificationError} "Trustee j: decryption share batch invalid" (or "decryption
+ *   share i malformed")
+ * @example
+ * ```ts ignore
+ * const { tally, plaintexts, answers } = await tallyElectionRecords(election, { key, ciphertexts, decryption, sinks });
+ * ```
+ */
+export async function tallyElectionRecords(
+  election: ElectionPublicInfo,
+  options: {
+    key: ElectionKey;
+    ciphertexts: RecordSource;
+    decryption: readonly ElectionDecryptionRecords[];
+    verifyShares?: boolean;
+    workers?: number;
+    onProgress?: ProgressReporter;
+    sinks?: RecordSinkFactory;
+  },
+): Promise<ElectionResultsRecords> {
+  const { definition } = election;
+  const { ciphertexts } = options;
+  const trustees = new Set(options.decryption.map((d) => d.trustee));
+  if (trustees.size !== options.decryption.length) {
+    throw new InvalidInputError("Decryption posts must come from distinct trustees");
+  }
+  if (trustees.size < definition.threshold) {
+    throw new InvalidInputError(
+      `Decryption needs shares from ${definition.threshold} trustees, got ${trustees.size}`,
+    );
+  }
+  const width = ciphertexts.recordBytes / (2 * ELEMENT_BYTES);
+  const workers = options.workers === undefined ? {} : { workers: options.workers };
+  const verify = options.verifyShares ?? true;
+  for (const d of options.decryption) {
+    if (d.trustee < 1 || d.trustee > definition.trustees.length) {
+      throw new InvalidInputError(`Trustee index '${d.trustee}' is not in this election`);
+    }
+    if (d.shares.count !== ciphertexts.count) {
+      throw new InvalidInputError(
+        `Trustee ${d.trustee} sent ${d.shares.count} shares for ${ciphertexts.count} ciphertexts`,
+      );
+    }
+  }
+  // One batched Chaum–Pedersen check per trustee (backend, two MSMs on the workers), all
+  // trustees at once; the Lagrange combination at 0 (backend) runs on the same workers at the
+  // same time (issue 17: no barrier between the two), and nothing it computes is used unless
+  // every trustee's proof holds (the first failing trustee in order is reported).
+  const checks = verify
+    ? options.decryption.map((post) =>
+      verifyTrusteeSharesRecords(election, {
+        key: options.key,
+        ciphertexts,
+        post,
+        ...workers,
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      })
+    )
+    : [];
+  const sinks = options.sinks ?? memoryRecordSinks;
+  const slots = sinks("answer-slots", ciphertexts.count, voteSlotBytes(width));
+  const tally = tallyAccumulator(definition);
+  const combination = voteCombineDecryptionSharesRecords(
+    options.decryption.map((d) => ({ trustee: d.trustee, shares: d.shares })),
+    {
+      ciphertexts,
+      definition, // the workers decode the answers too
+      sinks,
+      onAnswers: (_lo, answers) => tally.add(answers),
+      onSlots: (lo, bytes) => slots.write(lo, bytes),
+      ...workers,
+      onChunk: (done, total) => options.onProgress?.({ phase: "combine shares", done, total }),
+    },
+  );
+  // Marked handled now: a failure of the combination while the proofs are being checked is
+  // reported below only if every proof holds (else the proof failure is).
+  combination.catch(() => {});
+  const outcomes = await Promise.allSettled(checks);
+  for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
+  const { plaintexts, verdicts } = await combination;
+  options.decryption.forEach((d, t) => {
+    const bad = verdicts[t]!.findIndex((v) => v !== VOTE_ITEM_OK);
+    if (bad >= 0) {
+      throw new VerificationError(`Trustee ${d.trustee}: decryption share ${bad + 1} malformed`);
+    }
+  });
+  return {
+    plaintexts,
+    tally: tally.result(),
+    answers: slotAnswers(definition, slots.finish(), width),
+  };
+}
+
+/**
+ * Combines the trustees' shares (Lagrange at 0), decodes every ballot and counts (a wrapper
+ * of {@linkcode tallyElectionRecords} over lists in memory).
  *
  * @param election the election
  * @param options the election key, the final ciphertexts, the decryption posts (≥ t
@@ -215,72 +435,90 @@ export async function tallyElection(
     onProgress?: ProgressReporter;
   },
 ): Promise<ElectionResults> {
-  const { definition } = election;
-  const trustees = new Set(options.decryption.map((d) => d.trustee));
-  if (trustees.size !== options.decryption.length) {
-    throw new InvalidInputError("Decryption posts must come from distinct trustees");
+  const width = options.ciphertexts[0]?.width ?? 1;
+  const results = await tallyElectionRecords(election, {
+    ...options,
+    ciphertexts: ciphertextRecords(options.ciphertexts, width),
+    decryption: options.decryption.map((d) => decryptionRecords(d, width)),
+  });
+  const answers: (ElectionAnswer[] | null)[] = [];
+  for await (const chunk of results.answers.chunks()) answers.push(...chunk);
+  return { plaintexts: recordList(results.plaintexts), answers, tally: results.tally };
+}
+
+/**
+ * Checks one trustee's decryption shares (a record list) against its verification key with
+ * the trustee's batched Chaum–Pedersen proof (two MSMs, in parallel on the worker pool, fed a
+ * chunk of ciphertexts and shares at a time) and its signature (the shares hashed a chunk at a
+ * time).
+ *
+ * @param election the election
+ * @param options election key, ciphertexts (64·w-byte records), the trustee's post (shares as
+ *   32·w-byte records), workers, progress
+ * @throws {VerificationError} "Trustee j: decryption share batch invalid", or "Decryption
+ *   shares of trustee j …" when its signature is missing or wrong (elections with trustee keys)
+ * @example
+ * ```ts ignore
+ * await verifyTrusteeSharesRecords(election, { key, ciphertexts, post });
+ * ```
+ */
+export async function verifyTrusteeSharesRecords(
+  election: ElectionPublicInfo,
+  options: {
+    key: ElectionKey;
+    ciphertexts: RecordSource;
+    post: ElectionDecryptionRecords;
+    workers?: number;
+    onProgress?: ProgressReporter;
+  },
+): Promise<void> {
+  // Signed by the trustee's identity key when the election names keys (signing.ts).
+  verifyCeremonySignature(election, { decryptionRecords: options.post });
+  await checkTrusteeShares(election, options);
+}
+
+/** The checks of a trustee's shares after its signature: trustee, count, batch proof. */
+async function checkTrusteeShares(
+  election: ElectionPublicInfo,
+  options: {
+    key: ElectionKey;
+    ciphertexts: RecordSource;
+    post: ElectionDecryptionRecords;
+    workers?: number;
+    onProgress?: ProgressReporter;
+  },
+  malformed = false,
+): Promise<void> {
+  const { post, ciphertexts } = options;
+  const vk = options.key.verificationKeys[post.trustee - 1];
+  if (vk === undefined || post.trustee > election.definition.trustees.length) {
+    throw new VerificationError(`Trustee ${post.trustee}: not a trustee of this election`);
   }
-  if (trustees.size < definition.threshold) {
-    throw new InvalidInputError(
-      `Decryption needs shares from ${definition.threshold} trustees, got ${trustees.size}`,
+  if (post.shares.count !== ciphertexts.count) {
+    throw new VerificationError(
+      `Trustee ${post.trustee}: ${post.shares.count} decryption shares for ${ciphertexts.count} ciphertexts`,
     );
   }
-  const workers = options.workers === undefined ? {} : { workers: options.workers };
-  const verify = options.verifyShares ?? true;
-  for (const d of options.decryption) {
-    if (d.trustee < 1 || d.trustee > definition.trustees.length) {
-      throw new InvalidInputError(`Trustee index '${d.trustee}' is not in this election`);
-    }
-    if (d.shares.length !== options.ciphertexts.length) {
-      throw new InvalidInputError(
-        `Trustee ${d.trustee} sent ${d.shares.length} shares for ${options.ciphertexts.length} ciphertexts`,
-      );
-    }
-  }
-  // One batched Chaum–Pedersen check per trustee (backend, two MSMs on the workers), all
-  // trustees at once; the Lagrange combination at 0 (backend) runs on the same workers at the
-  // same time (issue 17: no barrier between the two), and nothing it computes is used unless
-  // every trustee's proof holds (the first failing trustee in order is reported).
-  const checks = verify
-    ? options.decryption.map((post) =>
-      verifyTrusteeShares(election, {
-        key: options.key,
-        ciphertexts: options.ciphertexts,
-        post,
-        ...workers,
-        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      })
-    )
-    : [];
-  const combination = voteCombineDecryptionShares(
-    options.decryption.map((d) => ({ trustee: d.trustee, shares: d.shares })),
+  // Batched Chaum–Pedersen: log_g yⱼ = log_C D over all shares (backend, on workers).
+  const ok = !malformed && await voteVerifyDecryptionSharesRecords(
+    { index: post.trustee, verificationKey: vk },
     {
-      ciphertexts: options.ciphertexts,
-      definition, // the workers decode the answers too
-      ...workers,
-      onChunk: (done, total) => options.onProgress?.({ phase: "combine shares", done, total }),
+      ciphertexts,
+      context: election.fingerprint,
+      shares: post.shares,
+      proof: post.proof,
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      onChunk: (done, total) =>
+        options.onProgress?.({ phase: `trustee ${post.trustee}: verify shares`, done, total }),
     },
   );
-  // Marked handled now: a failure of the combination while the proofs are being checked is
-  // reported below only if every proof holds (else the proof failure is).
-  combination.catch(() => {});
-  const outcomes = await Promise.allSettled(checks);
-  for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
-  const { plaintexts, verdicts, answers: decoded } = await combination;
-  options.decryption.forEach((d, t) => {
-    const bad = verdicts[t]!.findIndex((v) => v !== VOTE_ITEM_OK);
-    if (bad >= 0) {
-      throw new VerificationError(`Trustee ${d.trustee}: decryption share ${bad + 1} malformed`);
-    }
-  });
-  const answers = decoded!;
-  const tally = computeElectionTally(definition, answers.map((a) => a ?? undefined));
-  return { plaintexts, answers, tally };
+  if (!ok) throw new VerificationError(`Trustee ${post.trustee}: decryption share batch invalid`);
 }
 
 /**
  * Checks one trustee's decryption shares against its verification key with the
- * trustee's batched Chaum–Pedersen proof (two MSMs, in parallel on the worker pool).
+ * trustee's batched Chaum–Pedersen proof (a wrapper of {@linkcode verifyTrusteeSharesRecords}
+ * over lists in memory).
  *
  * @param election the election
  * @param options election key, ciphertexts, the trustee's post, workers, progress
@@ -302,28 +540,19 @@ export async function verifyTrusteeShares(
   },
 ): Promise<void> {
   const { post } = options;
-  // Signed by the trustee's identity key when the election names keys (signing.ts).
+  // Signed by the trustee's identity key when the election names keys (signing.ts), over the
+  // shares as published.
   verifyCeremonySignature(election, { decryption: post });
-  const vk = options.key.verificationKeys[post.trustee - 1];
-  if (vk === undefined || post.trustee > election.definition.trustees.length) {
-    throw new VerificationError(`Trustee ${post.trustee}: not a trustee of this election`);
-  }
-  if (post.shares.length !== options.ciphertexts.length) {
-    throw new VerificationError(
-      `Trustee ${post.trustee}: ${post.shares.length} decryption shares for ${options.ciphertexts.length} ciphertexts`,
-    );
-  }
-  // Batched Chaum–Pedersen: log_g yⱼ = log_C D over all shares (backend, on workers).
-  const ok = await voteVerifyDecryptionShares({ index: post.trustee, verificationKey: vk }, {
-    ciphertexts: options.ciphertexts,
-    context: election.fingerprint,
-    shares: post.shares,
-    proof: post.proof,
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    onChunk: (done, total) =>
-      options.onProgress?.({ phase: `trustee ${post.trustee}: verify shares`, done, total }),
-  });
-  if (!ok) throw new VerificationError(`Trustee ${post.trustee}: decryption share batch invalid`);
+  const width = options.ciphertexts[0]?.width ?? 1;
+  await checkTrusteeShares(
+    election,
+    {
+      ...options,
+      ciphertexts: ciphertextRecords(options.ciphertexts, width),
+      post: decryptionRecords(post, width),
+    },
+    post.shares.some((s) => s.length !== ELEMENT_BYTES * width), // cannot verify
+  );
 }
 
 /** Times of the phases of {@linkcode runLocalElection}, in milliseconds. */

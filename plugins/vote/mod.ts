@@ -34,6 +34,12 @@ export * from "./tasks.ts";
 export type { Envelope } from "../../core/envelope.ts";
 export type { ProgressEvent, ProgressReporter } from "../../core/mixer.ts";
 export type { RandomSource } from "../../core/random.ts";
+export type {
+  ItemChunks,
+  RecordSink,
+  RecordSinkFactory,
+  RecordSource,
+} from "../../core/records.ts";
 export {
   Ciphertext,
   type EncryptionProof,
@@ -44,12 +50,6 @@ export {
 export * from "./transcript_stream.ts";
 export * from "./box_stream.ts";
 export * from "./election_records.ts";
-export type {
-  ItemChunks,
-  RecordSink,
-  RecordSinkFactory,
-  RecordSource,
-} from "../../core/records.ts";
 export type { MsgpackStreamReader } from "../../core/msgpack_stream.ts";
 export {
   SHUFFLE_PROOF_LISTS,

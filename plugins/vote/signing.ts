@@ -13,7 +13,7 @@
 
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { VerificationError } from "../../core/errors.ts";
-import { labelledDigest } from "../../core/transcript.ts";
+import { labelledDigest, Transcript } from "../../core/transcript.ts";
 import { encodeScalar } from "../../backends/reencrypt/mod.ts";
 import type {
   CeremonyElection,
@@ -23,6 +23,7 @@ import type {
   TrusteeDealing,
 } from "./ceremony.ts";
 import type { ElectionDecryption } from "./election_transcript.ts";
+import type { ElectionDecryptionRecords } from "./election_records.ts";
 
 /** Domain-separation label of a trustee's signature on a ceremony post. */
 export const CEREMONY_SIGNATURE_LABEL = "panoramix/vote/ceremony-post/v1";
@@ -37,6 +38,12 @@ export type SignablePost =
   | { answers: ComplaintAnswers }
   | { decryption: ElectionDecryption };
 
+/**
+ * A decryption post whose shares are a record list, signed as `{ decryption }` is (the same
+ * signed bytes), its shares read a chunk at a time.
+ */
+export type SignableRecordsPost = { decryptionRecords: ElectionDecryptionRecords };
+
 function u64(value: number): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(value));
@@ -46,10 +53,10 @@ function u64(value: number): Uint8Array {
 const text = (s: string) => new TextEncoder().encode(s);
 
 /** Who signs the post, what to call it in errors, and the content parts it signs. */
-function describe(post: SignablePost): {
+function describe(post: SignablePost | SignableRecordsPost): {
   trustee: number;
   what: string;
-  parts: Uint8Array[];
+  parts: Uint8Array[] | ((election: CeremonyElection) => Uint8Array);
   signature: Uint8Array | undefined;
 } {
   if ("dealing" in post) {
@@ -83,6 +90,15 @@ function describe(post: SignablePost): {
       signature: a.signature,
     };
   }
+  if ("decryptionRecords" in post) {
+    const d = post.decryptionRecords;
+    return {
+      trustee: d.trustee,
+      what: `Decryption shares of trustee ${d.trustee}`,
+      parts: (election) => decryptionRecordsDigest(election, d),
+      signature: d.signature,
+    };
+  }
   const d = post.decryption;
   return {
     trustee: d.trustee,
@@ -98,8 +114,39 @@ function describe(post: SignablePost): {
   };
 }
 
-function digest(election: CeremonyElection, parts: Uint8Array[]): Uint8Array {
+function digest(
+  election: CeremonyElection,
+  parts: Uint8Array[] | ((election: CeremonyElection) => Uint8Array),
+): Uint8Array {
+  if (typeof parts === "function") return parts(election);
   return labelledDigest(CEREMONY_SIGNATURE_LABEL, [election.fingerprint, ...parts]);
+}
+
+/** Share records hashed per read. */
+const SIGNED_SHARES_CHUNK = 4096;
+
+/**
+ * The digest of a decryption post as `labelledDigest` frames it (each part framed "part":
+ * fingerprint, kind, trustee, every share, e, z), its shares read a chunk at a time so a
+ * million shares are never held at once (issue 17).
+ */
+function decryptionRecordsDigest(
+  election: CeremonyElection,
+  d: ElectionDecryptionRecords,
+): Uint8Array {
+  const t = new Transcript(CEREMONY_SIGNATURE_LABEL);
+  for (const part of [election.fingerprint, text("decryption"), u64(d.trustee)]) {
+    t.append("part", part);
+  }
+  const { shares } = d, size = shares.recordBytes;
+  for (let lo = 0; lo < shares.count; lo += SIGNED_SHARES_CHUNK) {
+    const hi = Math.min(shares.count, lo + SIGNED_SHARES_CHUNK);
+    const bytes = shares.read(lo, hi);
+    for (let i = 0; i < hi - lo; i++) t.append("part", bytes.subarray(i * size, (i + 1) * size));
+  }
+  t.append("part", encodeScalar(d.proof.challenge));
+  t.append("part", encodeScalar(d.proof.response));
+  return t.challenge("digest", 64);
 }
 
 /**
@@ -128,7 +175,7 @@ function digest(election: CeremonyElection, parts: Uint8Array[]): Uint8Array {
  */
 export function signCeremonyPost(
   election: CeremonyElection,
-  post: SignablePost,
+  post: SignablePost | SignableRecordsPost,
   secretKey: Uint8Array,
 ): Uint8Array {
   const { parts, trustee } = describe(post);
@@ -157,7 +204,10 @@ export function signCeremonyPost(
  * verifyCeremonySignature(election, { dealing });
  * ```
  */
-export function verifyCeremonySignature(election: CeremonyElection, post: SignablePost): void {
+export function verifyCeremonySignature(
+  election: CeremonyElection,
+  post: SignablePost | SignableRecordsPost,
+): void {
   const keys = election.definition.trusteeKeys;
   if (keys === undefined) return;
   const { parts, trustee, what, signature } = describe(post);

@@ -7,7 +7,8 @@
  * questions: ranking i anywhere), `blank` the valid ballots choosing nothing; for ranked
  * questions `ranks[i][j]` counts ballots putting choice i at position j (so `ranks[i][0]`
  * are first preferences). The decoded ballots themselves are published with the tally
- * so any other counting method (STV, Condorcet) can be applied.
+ * so any other counting method (STV, Condorcet) can be applied. A tally is counted a chunk
+ * of ballots at a time ({@linkcode tallyAccumulator}).
  *
  * @module
  */
@@ -39,8 +40,72 @@ export interface ElectionTally {
   questions: QuestionTally[];
 }
 
+/** A tally counted chunk by chunk: memory holds the counts, never the ballots. */
+export interface TallyAccumulator {
+  /** Counts a chunk of decoded ballots (null or undefined: invalid ballot). */
+  add(answers: readonly (readonly ElectionAnswer[] | null | undefined)[]): void;
+  /** The tally of every ballot added so far (a fresh copy each call). */
+  result(): ElectionTally;
+}
+
 /**
- * Counts decoded ballots.
+ * Starts a tally that counts decoded ballots a chunk at a time (issue 17: the answers of a
+ * million ballots are never held at once).
+ *
+ * @param definition the election
+ * @returns the accumulator
+ * @example
+ * ```ts
+ * import { createElectionDefinition } from "./definition.ts";
+ * import { tallyAccumulator } from "./tally.ts";
+ * const d = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const tally = tallyAccumulator(d);
+ * tally.add([[[0]], [[1]]]);
+ * tally.add([null, [[1]]]);
+ * const t = tally.result();
+ * console.assert(t.ballots === 4 && t.invalid === 1 && t.questions[0]!.counts[1] === 2);
+ * ```
+ */
+export function tallyAccumulator(definition: ElectionDefinition): TallyAccumulator {
+  const questions: QuestionTally[] = definition.questions.map((q) => {
+    const t: QuestionTally = { counts: q.choices.map(() => 0), blank: 0 };
+    if (q.type === "ranked") t.ranks = q.choices.map(() => new Array<number>(q.max).fill(0));
+    return t;
+  });
+  let ballots = 0, valid = 0;
+  return {
+    add(answers) {
+      ballots += answers.length;
+      for (const ballot of answers) {
+        if (ballot === undefined || ballot === null) continue;
+        valid++;
+        ballot.forEach((answer, qi) => {
+          const t = questions[qi]!;
+          if (answer.length === 0) t.blank++;
+          answer.forEach((choice, position) => {
+            t.counts[choice]!++;
+            if (t.ranks !== undefined) t.ranks[choice]![position]!++;
+          });
+        });
+      }
+    },
+    result: () => ({
+      ballots,
+      valid,
+      invalid: ballots - valid,
+      questions: questions.map((q) => ({
+        counts: [...q.counts],
+        blank: q.blank,
+        ...(q.ranks === undefined ? {} : { ranks: q.ranks.map((row) => [...row]) }),
+      })),
+    }),
+  };
+}
+
+/**
+ * Counts decoded ballots (a wrapper of {@linkcode tallyAccumulator} over one list).
  *
  * @param definition the election
  * @param ballots decoded answers per ballot, undefined for an invalid ballot
@@ -60,25 +125,9 @@ export function computeElectionTally(
   definition: ElectionDefinition,
   ballots: readonly (readonly ElectionAnswer[] | undefined)[],
 ): ElectionTally {
-  const questions: QuestionTally[] = definition.questions.map((q) => {
-    const t: QuestionTally = { counts: q.choices.map(() => 0), blank: 0 };
-    if (q.type === "ranked") t.ranks = q.choices.map(() => new Array<number>(q.max).fill(0));
-    return t;
-  });
-  let valid = 0;
-  for (const ballot of ballots) {
-    if (ballot === undefined) continue;
-    valid++;
-    ballot.forEach((answer, qi) => {
-      const t = questions[qi]!;
-      if (answer.length === 0) t.blank++;
-      answer.forEach((choice, position) => {
-        t.counts[choice]!++;
-        if (t.ranks !== undefined) t.ranks[choice]![position]!++;
-      });
-    });
-  }
-  return { ballots: ballots.length, valid, invalid: ballots.length - valid, questions };
+  const tally = tallyAccumulator(definition);
+  tally.add(ballots);
+  return tally.result();
 }
 
 /**

@@ -32,9 +32,16 @@ import {
   workerCount,
 } from "../../core/worker_pool.ts";
 import {
+  allRecords,
+  memoryRecords,
+  memoryRecordSinks,
+  type RecordSinkFactory,
+  type RecordSource,
+} from "../../core/records.ts";
+import {
   Ciphertext,
   combineSharesEncoded,
-  createPackedDecryptionShareBatch,
+  createPackedDecryptionShareBatchRecords,
   decodePoint,
   ELEMENT_BYTES,
   encodePoint,
@@ -44,7 +51,7 @@ import {
   type Point,
   type SecretShare,
   verifyEncryptionKnowledgeBatch,
-  verifyPackedDecryptionShareBatch,
+  verifyPackedDecryptionShareBatchRecords,
 } from "../../backends/reencrypt/mod.ts";
 import {
   BALLOT_RECEIPT_BYTES,
@@ -55,6 +62,7 @@ import {
   unpackBallotProof,
 } from "./ballot.ts";
 import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
+import { ciphertextRecords } from "./election_records.ts";
 import {
   type ElectionDefinition,
   electionDefinitionFromEnvelope,
@@ -344,12 +352,21 @@ export interface VoteBatchOptions {
   onChunk?: (done: number, total: number) => void;
 }
 
-async function runChunks(
+/**
+ * Runs a task over chunks of `count` items and hands each chunk's result to `onResult` in
+ * chunk order, as soon as the chunks before it are in (a chunk that finishes early waits in a
+ * window of at most the jobs in flight); no result is kept after it is handed on, so memory
+ * holds the chunks in flight, not the batch (issue 17). A chunk's arguments are built when it
+ * starts.
+ */
+async function streamChunks(
   task: string,
   count: number,
   makeArgs: (lo: number, hi: number) => Uint8Array[],
   options: VoteBatchOptions,
-): Promise<Uint8Array[][]> {
+  onResult: (lo: number, hi: number, result: Uint8Array[]) => void,
+): Promise<void> {
+  if (count === 0) return;
   const workers = options.workers ?? workerCount();
   // At most MAX_CHUNK items per chunk, so a worker's memory is bounded whatever the count;
   // on workers a tail of shrinking chunks, so none waits long for the last one (issue 17).
@@ -357,36 +374,54 @@ async function runChunks(
     ? guidedRanges(count, workers, { maxChunk: MAX_CHUNK, minChunk: MIN_TAIL_CHUNK })
     : splitRange(count, Math.ceil(count / 2000));
   const local = async () => {
-    const out: Uint8Array[][] = [];
     for (const [lo, hi] of ranges) {
-      out.push((await runWorkerTasks(task, [makeArgs(lo, hi)], { workers: 1 }))[0]!);
+      onResult(lo, hi, (await runWorkerTasks(task, [makeArgs(lo, hi)], { workers: 1 }))[0]!);
       options.onChunk?.(hi, count);
     }
-    return out;
   };
   if (workers <= 1) return await local();
+  // Results that came before an earlier chunk's, until it comes.
+  const waiting = new Map<number, Uint8Array[]>();
+  let next = 0, items = 0;
   try {
     // A sliding window of chunks (no rounds: a worker that finishes early takes the next
-    // chunk at once); a chunk's arguments are built only when it starts (issue 17).
-    let items = 0;
-    return await runWorkerJobs(task, {
+    // chunk at once).
+    await runWorkerJobs(task, {
       count: ranges.length,
       args: (k) => makeArgs(...ranges[k]!),
     }, {
       workers,
-      onJobDone: (done) => {
-        const [lo, hi] = ranges[done - 1]!;
-        items += hi - lo;
-        options.onChunk?.(items, count);
+      onResult: (k, value) => {
+        waiting.set(k, [...value]);
+        value.length = 0; // the pool's list of results keeps nothing
+        for (let r = waiting.get(next); r !== undefined; r = waiting.get(next)) {
+          waiting.delete(next);
+          const [lo, hi] = ranges[next++]!;
+          onResult(lo, hi, r);
+          items += hi - lo;
+          options.onChunk?.(items, count);
+        }
       },
     });
   } catch (error) {
     // The pool's entry module does not register the vote tasks: run them here instead.
-    if (error instanceof ConfigError && /is not registered/.test(error.message)) {
+    if (next === 0 && error instanceof ConfigError && /is not registered/.test(error.message)) {
       return await local();
     }
     throw error;
   }
+}
+
+/** {@linkcode streamChunks} collecting every chunk's result, in order (small results only). */
+async function runChunks(
+  task: string,
+  count: number,
+  makeArgs: (lo: number, hi: number) => Uint8Array[],
+  options: VoteBatchOptions,
+): Promise<Uint8Array[][]> {
+  const out: Uint8Array[][] = [];
+  await streamChunks(task, count, makeArgs, options, (_lo, _hi, result) => out.push(result));
+  return out;
 }
 
 /**
@@ -453,13 +488,100 @@ export async function voteVerifyBallotProofs(
   return { verdicts: concatBytes(...results.map((r) => r[0]!)), receipts };
 }
 
+/** Ciphertexts of one width as 64·w-byte records, or undefined when their widths differ. */
+function ciphertextList(
+  ciphertexts: readonly Ciphertext[],
+): { width: number; records: RecordSource } | undefined {
+  const width = ciphertexts[0]?.width ?? 1;
+  if (ciphertexts.some((c) => c.width !== width)) return undefined;
+  return { width, records: ciphertextRecords(ciphertexts, width) };
+}
+
+/** {@linkcode ciphertextList}, throwing on mixed widths. */
+function ciphertextListOrThrow(
+  ciphertexts: readonly Ciphertext[],
+): { width: number; records: RecordSource } {
+  const list = ciphertextList(ciphertexts);
+  if (list === undefined) {
+    const width = ciphertexts[0]!.width;
+    const i = ciphertexts.findIndex((c) => c.width !== width);
+    throw new InvalidInputError(
+      `Ciphertext '${i}' has width ${ciphertexts[i]!.width}, the batch ${width}`,
+    );
+  }
+  return list;
+}
+
+/**
+ * Byte strings as `count` records of `size` bytes: a missing item leaves zero bytes (the
+ * identity), an item of another length becomes 0xff bytes (no element encoding), so either is
+ * refused where an element is expected.
+ */
+function fixedRecords(list: readonly Uint8Array[], count: number, size: number): RecordSource {
+  const out = new Uint8Array(count * size);
+  for (let i = 0; i < Math.min(count, list.length); i++) {
+    const item = list[i]!;
+    if (item.length === size) out.set(item, i * size);
+    else out.fill(0xff, i * size, (i + 1) * size);
+  }
+  return memoryRecords(out, size);
+}
+
+/** The width of 64·w-byte ciphertext records. */
+function recordWidth(ciphertexts: RecordSource): number {
+  const size = ciphertexts.recordBytes;
+  if (size <= 0 || size % (2 * ELEMENT_BYTES) !== 0) {
+    throw new InvalidInputError(
+      `Ciphertext records of ${size} bytes are not ciphertexts (64 bytes per element)`,
+    );
+  }
+  return size / (2 * ELEMENT_BYTES);
+}
+
+/**
+ * Creates one trustee's decryption shares of a record list of ciphertexts with one batched
+ * Chaum–Pedersen proof (backend `createPackedDecryptionShareBatchRecords`, on the workers):
+ * the ciphertexts are read a chunk at a time as each job starts and the shares written to the
+ * sink "shares" as each job returns (issue 17).
+ *
+ * @param key the trustee's index and secret share
+ * @param options ciphertexts (64·w-byte records), the context the proof binds (the election
+ *   fingerprint), `sinks` (default memory), workers and progress
+ * @returns the shares (32·w-byte records, one per ciphertext) and the batch proof
+ * @throws {InvalidInputError} on an empty list or records that are not ciphertexts
+ * @example
+ * ```ts ignore
+ * const { shares, proof } = await voteCreateDecryptionSharesRecords(key, { ciphertexts, context, sinks });
+ * ```
+ */
+export async function voteCreateDecryptionSharesRecords(
+  key: SecretShare,
+  options: VoteBatchOptions & {
+    ciphertexts: RecordSource;
+    context: Uint8Array;
+    sinks?: RecordSinkFactory;
+  },
+): Promise<{ shares: RecordSource; proof: { challenge: bigint; response: bigint } }> {
+  const { ciphertexts } = options;
+  const batch = await createPackedDecryptionShareBatchRecords(key, ciphertexts, {
+    context: options.context, // the proof binds the election fingerprint
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
+    ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
+  });
+  options.onChunk?.(ciphertexts.count, ciphertexts.count);
+  return { shares: batch.shares, proof: batch.proof };
+}
+
 /**
  * Creates one trustee's decryption shares of many ciphertexts with one batched
- * Chaum–Pedersen proof (backend `createPackedDecryptionShareBatch`, on the workers).
+ * Chaum–Pedersen proof (a wrapper of {@linkcode voteCreateDecryptionSharesRecords} over
+ * lists in memory).
  *
  * @param key the trustee's index and secret share
  * @param options ciphertexts, workers and progress (as chunks of shares finish)
  * @returns the shares (32·w bytes each, one per ciphertext) and the batch proof
+ * @throws {InvalidInputError} on an empty list or mixed widths
  * @example
  * ```ts ignore
  * const { shares, proof } = await voteCreateDecryptionShares(key, { ciphertexts });
@@ -469,24 +591,76 @@ export async function voteCreateDecryptionShares(
   key: SecretShare,
   options: VoteBatchOptions & { ciphertexts: readonly Ciphertext[]; context: Uint8Array },
 ): Promise<{ shares: Uint8Array[]; proof: { challenge: bigint; response: bigint } }> {
-  const { ciphertexts } = options;
-  const batch = await createPackedDecryptionShareBatch(key, ciphertexts, {
-    context: options.context, // the proof binds the election fingerprint
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
+  const { width, records } = ciphertextListOrThrow(options.ciphertexts);
+  const { shares, proof } = await voteCreateDecryptionSharesRecords(key, {
+    ...options,
+    ciphertexts: records,
   });
-  const size = ELEMENT_BYTES * batch.width;
-  const shares: Uint8Array[] = [];
-  for (let o = 0; o < batch.shares.length; o += size) {
-    shares.push(batch.shares.subarray(o, o + size));
-  }
-  options.onChunk?.(ciphertexts.length, ciphertexts.length);
-  return { shares, proof: batch.proof };
+  const bytes = allRecords(shares), size = ELEMENT_BYTES * width;
+  return {
+    shares: Array.from(
+      { length: shares.count },
+      (_, i) => bytes.subarray(i * size, (i + 1) * size),
+    ),
+    proof,
+  };
 }
 
 /**
- * Verifies one trustee's decryption shares of many ciphertexts against its batch proof
- * (backend `verifyPackedDecryptionShareBatch`: two multi-scalar multiplications).
+ * Verifies one trustee's decryption shares of a record list of ciphertexts against its batch
+ * proof (backend `verifyPackedDecryptionShareBatchRecords`: the statement hashed and two
+ * multi-scalar multiplications fed a chunk of ciphertexts and shares at a time).
+ *
+ * @param trustee index and verification key
+ * @param options ciphertexts (64·w-byte records), shares (32·w-byte records), the batch proof,
+ *   the context, workers, progress
+ * @returns true when the batch verifies, false when it does not (malformed shares, another
+ *   count or width of shares included)
+ * @throws {InvalidInputError} when the ciphertext records are not ciphertexts
+ * @example
+ * ```ts ignore
+ * const ok = await voteVerifyDecryptionSharesRecords({ index: 1, verificationKey }, { ciphertexts, shares, proof, context });
+ * ```
+ */
+export async function voteVerifyDecryptionSharesRecords(
+  trustee: { index: number; verificationKey: Point },
+  options: VoteBatchOptions & {
+    ciphertexts: RecordSource;
+    shares: RecordSource;
+    proof: { challenge: bigint; response: bigint };
+    context: Uint8Array;
+  },
+): Promise<boolean> {
+  const { ciphertexts } = options;
+  const width = recordWidth(ciphertexts);
+  try {
+    await verifyPackedDecryptionShareBatchRecords(
+      {
+        index: trustee.index,
+        width,
+        shares: options.shares,
+        proof: options.proof,
+      },
+      {
+        ciphertexts,
+        verificationKey: trustee.verificationKey,
+        context: options.context,
+        ...(options.workers === undefined ? {} : { workers: options.workers }),
+        ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
+      },
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof VerificationError) return false;
+    throw error;
+  } finally {
+    options.onChunk?.(ciphertexts.count, ciphertexts.count);
+  }
+}
+
+/**
+ * Verifies one trustee's decryption shares of many ciphertexts against its batch proof (a
+ * wrapper of {@linkcode voteVerifyDecryptionSharesRecords} over lists in memory).
  *
  * @param trustee index and verification key
  * @param options ciphertexts, shares (32·w bytes each), the batch proof, workers, progress
@@ -505,42 +679,54 @@ export async function voteVerifyDecryptionShares(
     context: Uint8Array;
   },
 ): Promise<boolean> {
-  const { ciphertexts, shares } = options;
-  const width = ciphertexts[0]?.width ?? 1;
-  try {
-    await verifyPackedDecryptionShareBatch(
-      { index: trustee.index, width, shares: joinBytes(shares), proof: options.proof },
-      {
-        ciphertexts,
-        verificationKey: trustee.verificationKey,
-        context: options.context,
-        ...(options.workers === undefined ? {} : { workers: options.workers }),
-        ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
-      },
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof VerificationError) return false;
-    throw error;
-  } finally {
-    options.onChunk?.(ciphertexts.length, ciphertexts.length);
+  const list = ciphertextList(options.ciphertexts);
+  const shares = joinBytes(options.shares);
+  const n = options.ciphertexts.length;
+  // Mixed widths or shares that are not one 32·w-byte record per ciphertext do not verify.
+  if (list === undefined || shares.length !== n * ELEMENT_BYTES * list.width) {
+    options.onChunk?.(n, n);
+    return false;
   }
+  return await voteVerifyDecryptionSharesRecords(trustee, {
+    ...options,
+    ciphertexts: list.records,
+    shares: memoryRecords(shares, ELEMENT_BYTES * list.width),
+  });
 }
 
-/** The trustees' indices as u32be, and the per-chunk arguments shared by both share tasks. */
-function shareArgs(
-  posts: ReadonlyArray<{ trustee: number; shares: readonly Uint8Array[] }>,
-  ciphertexts: readonly Ciphertext[],
-): (lo: number, hi: number) => Uint8Array[] {
-  const width = ciphertexts[0]?.width ?? 1;
-  const trustees = new Uint8Array(4 * posts.length);
-  posts.forEach((p, t) => new DataView(trustees.buffer).setUint32(4 * t, p.trustee));
-  return (lo, hi) => [
-    trustees.slice(),
-    header(width, hi - lo),
-    concatBytes(...ciphertexts.slice(lo, hi).map((c) => c.bytes)),
-    ...posts.map((p) => concatBytes(...p.shares.slice(lo, hi))),
-  ];
+/**
+ * Bytes of one ballot's slot record, its extracted messages: per element a length byte (255:
+ * the element embeds no message) and 30 bytes.
+ *
+ * @param width ballot width
+ * @returns 31·w
+ * @example
+ * ```ts
+ * import { voteSlotBytes } from "./tasks.ts";
+ * console.assert(voteSlotBytes(2) === 62);
+ * ```
+ */
+export function voteSlotBytes(width: number): number {
+  return SLOT_BYTES * width;
+}
+
+/**
+ * The messages of slot records (what {@linkcode voteCombineDecryptionSharesRecords} hands to
+ * `onSlots`): per ballot its parts, undefined where an element embeds no message.
+ *
+ * @param slots consecutive slot records (31·w bytes each)
+ * @param width ballot width
+ * @returns per ballot the message parts
+ * @example
+ * ```ts ignore
+ * const answers = voteSlotMessages(slots, width).map((parts) => decodeElectionAnswers(definition, parts));
+ * ```
+ */
+export function voteSlotMessages(
+  slots: Uint8Array,
+  width: number,
+): (Uint8Array | undefined)[][] {
+  return readSlots([slots], width);
 }
 
 /** Messages from the slots of all chunks, in order. */
@@ -560,36 +746,153 @@ function readSlots(chunks: readonly Uint8Array[], width: number): (Uint8Array | 
   return messages;
 }
 
-/** Per-trustee share verdicts from the chunks' count·T status bytes (trustee-minor). */
-function readShareVerdicts(chunks: readonly Uint8Array[], trustees: number): Uint8Array[] {
-  let total = 0;
-  for (const c of chunks) total += c.length / trustees;
-  const verdicts = Array.from({ length: trustees }, () => new Uint8Array(total));
-  let base = 0;
-  for (const status of chunks) {
-    const count = status.length / trustees;
-    for (let i = 0; i < count; i++) {
-      for (let t = 0; t < trustees; t++) verdicts[t]![base + i] = status[i * trustees + t]!;
+/** The definition argument of the share tasks (empty: do not decode). */
+function definitionArg(definition: ElectionDefinition | undefined): Uint8Array {
+  return definition === undefined
+    ? new Uint8Array(0)
+    : encodeMsgpack(electionDefinitionToEnvelope(definition));
+}
+
+/** A trustee's index and its shares as records of the ciphertexts' width and count. */
+export interface SharePost {
+  /** Trustee index, 1..n. */
+  trustee: number;
+  /** One 32·w-byte share record per ciphertext, in order. */
+  shares: RecordSource;
+}
+
+/**
+ * Checks the shapes of the share lists and builds the per-chunk arguments shared by both
+ * share tasks: trustees (u32be each), header, the chunk's ciphertexts, each trustee's shares,
+ * each read when the chunk starts (copies: the pool transfers argument buffers).
+ */
+function shareArgs(
+  posts: ReadonlyArray<SharePost>,
+  ciphertexts: RecordSource,
+): { width: number; args: (lo: number, hi: number) => Uint8Array[] } {
+  const width = recordWidth(ciphertexts);
+  for (const p of posts) {
+    if (p.shares.count !== ciphertexts.count || p.shares.recordBytes !== ELEMENT_BYTES * width) {
+      throw new InvalidInputError(
+        `Trustee ${p.trustee} sent ${p.shares.count} shares of ${p.shares.recordBytes} bytes for ${ciphertexts.count} ciphertexts of width ${width}`,
+      );
     }
-    base += count;
   }
-  return verdicts;
+  const trustees = new Uint8Array(4 * posts.length);
+  posts.forEach((p, t) => new DataView(trustees.buffer).setUint32(4 * t, p.trustee));
+  return {
+    width,
+    args: (lo, hi) => [
+      trustees.slice(),
+      header(width, hi - lo),
+      ciphertexts.read(lo, hi).slice(),
+      ...posts.map((p) => p.shares.read(lo, hi).slice()),
+    ],
+  };
+}
+
+/** Writes a chunk's count·T status bytes (trustee-minor) into per-trustee verdicts at lo. */
+function writeShareVerdicts(verdicts: Uint8Array[], lo: number, status: Uint8Array): void {
+  const trustees = verdicts.length;
+  const count = status.length / trustees;
+  for (let i = 0; i < count; i++) {
+    for (let t = 0; t < trustees; t++) verdicts[t]![lo + i] = status[i * trustees + t]!;
+  }
+}
+
+/** Hands a chunk's answers decoded on the workers (msgpack) to `onAnswers`. */
+function handAnswers(
+  bytes: Uint8Array | undefined,
+  lo: number,
+  options: {
+    definition?: ElectionDefinition;
+    onAnswers?: (lo: number, answers: (ElectionAnswer[] | null)[]) => void;
+  },
+): void {
+  if (options.definition === undefined || options.onAnswers === undefined) return;
+  options.onAnswers(lo, decodeMsgpack(bytes!, "answers") as (ElectionAnswer[] | null)[]);
+}
+
+/** Options of the record versions of the share tasks that decode answers. */
+export interface AnswerOptions {
+  /** The election: the workers decode the answers too. */
+  definition?: ElectionDefinition;
+  /** Each chunk's decoded answers (null: invalid ballot), in order, with its first index. */
+  onAnswers?: (lo: number, answers: (ElectionAnswer[] | null)[]) => void;
+  /**
+   * Each chunk's extracted messages as slot records ({@linkcode voteSlotBytes} each: per
+   * element a length byte, 255 where it embeds no message, and 30 bytes), in order.
+   */
+  onSlots?: (lo: number, slots: Uint8Array) => void;
+}
+
+/**
+ * Combines the trustees' shares (already verified with
+ * {@linkcode voteVerifyDecryptionSharesRecords}) of a record list of ciphertexts in parallel
+ * and extracts the embedded messages, a chunk at a time: each chunk's ciphertexts and shares
+ * are read when its job starts, its plaintexts written to the sink "plaintexts" and its
+ * answers handed to `onAnswers` in order as it returns, never collected (issue 17). Per
+ * element: a few group additions (backend `combineSharesEncoded` with the small integer
+ * Lagrange numerators of `LagrangeCombiner`) and one encoding.
+ *
+ * The per-trustee verdicts (one byte per ciphertext) are kept in memory.
+ *
+ * @param posts per trustee its index and shares (32·w-byte records, one per ciphertext)
+ * @param options ciphertexts (64·w-byte records), `sinks` (default memory), workers,
+ *   progress, `definition` (the workers decode the answers too) with `onAnswers`, and
+ *   `onSlots` for the extracted messages
+ * @returns the plaintexts (32·w-byte records) and per trustee the verdicts of its shares
+ *   ({@linkcode VOTE_ITEM_MALFORMED} where a share does not decode)
+ * @throws {InvalidInputError} when a share list has another count or width
+ * @example
+ * ```ts ignore
+ * const { plaintexts } = await voteCombineDecryptionSharesRecords(posts, {
+ *   ciphertexts, definition, onAnswers: (lo, answers) => tally.add(answers),
+ * });
+ * ```
+ */
+export async function voteCombineDecryptionSharesRecords(
+  posts: ReadonlyArray<SharePost>,
+  options: VoteBatchOptions & AnswerOptions & {
+    ciphertexts: RecordSource;
+    sinks?: RecordSinkFactory;
+  },
+): Promise<{ plaintexts: RecordSource; verdicts: Uint8Array[] }> {
+  const { ciphertexts } = options;
+  const n = ciphertexts.count;
+  const { width, args } = shareArgs(posts, ciphertexts);
+  const definition = definitionArg(options.definition);
+  const sink = (options.sinks ?? memoryRecordSinks)("plaintexts", n, ELEMENT_BYTES * width);
+  const verdicts = posts.map(() => new Uint8Array(n));
+  await streamChunks(
+    VOTE_TASKS.combine,
+    n,
+    (lo, hi) => [...args(lo, hi), definition.slice()],
+    options,
+    (lo, _hi, [plaintexts, slots, status, answers]) => {
+      sink.write(lo, plaintexts!);
+      writeShareVerdicts(verdicts, lo, status!);
+      options.onSlots?.(lo, slots!);
+      handAnswers(answers, lo, options);
+    },
+  );
+  return { plaintexts: sink.finish(), verdicts };
 }
 
 /**
  * Combines the trustees' shares (already verified with
  * {@linkcode voteVerifyDecryptionShares}) of many ciphertexts in parallel and extracts the
- * embedded messages. Per element: a few group additions (backend `combineSharesEncoded` with
- * the small integer Lagrange numerators of `LagrangeCombiner`, decoding and encoding two
- * elements at a time in WebAssembly SIMD) and one encoding.
+ * embedded messages (a wrapper of {@linkcode voteCombineDecryptionSharesRecords} over lists in
+ * memory that collects what it hands out).
  *
  * @param posts per trustee its index and shares (32·w bytes, one per ciphertext)
  * @param options ciphertexts, workers, progress, and `definition`: decode the answers on
  *   the workers too
  * @returns per ciphertext the plaintext elements (32·w bytes) and the extracted messages
  *   (undefined where an element embeds no message), per trustee the verdicts of its
- *   shares ({@linkcode VOTE_ITEM_MALFORMED} where a share does not decode), and with a
- *   definition the decoded answers (null: invalid ballot)
+ *   shares ({@linkcode VOTE_ITEM_MALFORMED} where a share does not decode or is missing), and
+ *   with a definition the decoded answers (null: invalid ballot)
+ * @throws {InvalidInputError} on mixed widths
  * @example
  * ```ts ignore
  * const { plaintexts, messages } = await voteCombineDecryptionShares(posts, { ciphertexts });
@@ -609,58 +912,95 @@ export async function voteCombineDecryptionShares(
   verdicts: Uint8Array[];
   answers?: (ElectionAnswer[] | null)[];
 }> {
-  const { ciphertexts } = options;
-  const width = ciphertexts[0]?.width ?? 1;
-  const base = shareArgs(posts, ciphertexts);
-  const definition = definitionArg(options.definition);
-  const results = await runChunks(
-    VOTE_TASKS.combine,
-    ciphertexts.length,
-    (lo, hi) => [...base(lo, hi), definition.slice()],
-    options,
+  const { width, records } = ciphertextListOrThrow(options.ciphertexts);
+  const n = records.count, size = ELEMENT_BYTES * width;
+  const slots: Uint8Array[] = [];
+  const answers: (ElectionAnswer[] | null)[] = [];
+  const { plaintexts, verdicts } = await voteCombineDecryptionSharesRecords(
+    posts.map((p) => ({ trustee: p.trustee, shares: fixedRecords(p.shares, n, size) })),
+    {
+      ...options,
+      ciphertexts: records,
+      onSlots: (_lo, s) => slots.push(s),
+      onAnswers: (_lo, chunk) => {
+        for (const a of chunk) answers.push(a);
+      },
+    },
   );
-  const plaintexts: Uint8Array[] = [];
-  const pSize = ELEMENT_BYTES * width;
-  for (const [pt] of results) {
-    // Views into the chunk's buffer (one backing store per chunk).
-    for (let o = 0; o < pt!.length; o += pSize) plaintexts.push(pt!.subarray(o, o + pSize));
-  }
+  const bytes = allRecords(plaintexts);
   return {
-    plaintexts,
-    messages: readSlots(results.map((r) => r[1]!), width),
-    verdicts: readShareVerdicts(results.map((r) => r[2]!), posts.length),
-    ...readAnswers(results.map((r) => r[3]), options.definition),
+    plaintexts: Array.from({ length: n }, (_, i) => bytes.subarray(i * size, (i + 1) * size)),
+    messages: readSlots(slots, width),
+    verdicts,
+    ...(options.definition === undefined ? {} : { answers }),
   };
 }
 
-/** The definition argument of the share tasks (empty: do not decode). */
-function definitionArg(definition: ElectionDefinition | undefined): Uint8Array {
-  return definition === undefined
-    ? new Uint8Array(0)
-    : encodeMsgpack(electionDefinitionToEnvelope(definition));
-}
-
-/** The answers the workers decoded, in order, when a definition was given. */
-function readAnswers(
-  chunks: readonly (Uint8Array | undefined)[],
-  definition: ElectionDefinition | undefined,
-): { answers?: (ElectionAnswer[] | null)[] } {
-  if (definition === undefined) return {};
-  const answers: (ElectionAnswer[] | null)[] = [];
-  for (const bytes of chunks) {
-    for (const a of decodeMsgpack(bytes!, "answers") as (ElectionAnswer[] | null)[]) {
-      answers.push(a);
-    }
+/**
+ * Checks published plaintexts (a record list) against the trustees' shares (already verified
+ * with {@linkcode voteVerifyDecryptionSharesRecords}) in parallel, without recombining, a chunk
+ * at a time: each chunk's ciphertexts, shares and plaintexts are read when its job starts and
+ * its answers handed to `onAnswers` in order as it returns, never collected (issue 17). Per
+ * element, D·(c2 − m) = Σ nⱼ·dⱼ with the small Lagrange numerators nⱼ and denominator D
+ * (backend `combineSharesEncoded`, a few group additions); the messages are extracted from
+ * the published bytes.
+ *
+ * The verdicts (one byte per ciphertext, and per trustee) are kept in memory.
+ *
+ * @param posts per trustee its index and shares (32·w-byte records, one per ciphertext)
+ * @param options ciphertexts (64·w-byte records), the published plaintexts (32·w-byte records,
+ *   one per ciphertext), workers, progress, `definition` (the workers decode the answers too)
+ *   with `onAnswers`, and `onSlots` for the extracted messages
+ * @returns per ciphertext a verdict ({@linkcode VOTE_ITEM_OK}, {@linkcode VOTE_ITEM_INVALID}:
+ *   not the combination of the shares, {@linkcode VOTE_ITEM_MALFORMED}: not a group element),
+ *   and per trustee the verdicts of its shares
+ * @throws {InvalidInputError} when the plaintexts or a share list have another count or width
+ * @example
+ * ```ts ignore
+ * const { plaintextVerdicts } = await voteCheckPlaintextsRecords(posts, { ciphertexts, plaintexts });
+ * ```
+ */
+export async function voteCheckPlaintextsRecords(
+  posts: ReadonlyArray<SharePost>,
+  options: VoteBatchOptions & AnswerOptions & {
+    ciphertexts: RecordSource;
+    plaintexts: RecordSource;
+  },
+): Promise<{ plaintextVerdicts: Uint8Array; verdicts: Uint8Array[] }> {
+  const { ciphertexts, plaintexts } = options;
+  const n = ciphertexts.count;
+  const { width, args } = shareArgs(posts, ciphertexts);
+  if (plaintexts.count !== n) {
+    throw new InvalidInputError(`Got ${plaintexts.count} plaintexts for ${n} ciphertexts`);
   }
-  return { answers };
+  if (plaintexts.recordBytes !== ELEMENT_BYTES * width) {
+    throw new InvalidInputError(
+      `Plaintext records are ${plaintexts.recordBytes} bytes, expected ${ELEMENT_BYTES * width}`,
+    );
+  }
+  const definition = definitionArg(options.definition);
+  const plaintextVerdicts = new Uint8Array(n);
+  const verdicts = posts.map(() => new Uint8Array(n));
+  await streamChunks(
+    VOTE_TASKS.checkPlaintexts,
+    n,
+    (lo, hi) => [...args(lo, hi), plaintexts.read(lo, hi).slice(), definition.slice()],
+    options,
+    (lo, _hi, [slots, status, chunkVerdicts, answers]) => {
+      plaintextVerdicts.set(chunkVerdicts!, lo);
+      writeShareVerdicts(verdicts, lo, status!);
+      options.onSlots?.(lo, slots!);
+      handAnswers(answers, lo, options);
+    },
+  );
+  return { plaintextVerdicts, verdicts };
 }
 
 /**
  * Checks published plaintexts against the trustees' shares (already verified with
- * {@linkcode voteVerifyDecryptionShares}) in parallel, without recombining: per element,
- * D·(c2 − m) = Σ nⱼ·dⱼ with the small Lagrange numerators nⱼ and denominator D (backend
- * `combineSharesEncoded`, a few group additions), and extracts the embedded messages
- * from the published bytes.
+ * {@linkcode voteVerifyDecryptionShares}) in parallel, without recombining (a wrapper of
+ * {@linkcode voteCheckPlaintextsRecords} over lists in memory that collects what it hands
+ * out).
  *
  * @param posts per trustee its index and shares (32·w bytes, one per ciphertext)
  * @param options ciphertexts, the published plaintexts (32·w bytes each, one per
@@ -689,23 +1029,31 @@ export async function voteCheckPlaintexts(
   answers?: (ElectionAnswer[] | null)[];
 }> {
   const { ciphertexts, plaintexts } = options;
-  const width = ciphertexts[0]?.width ?? 1;
   if (plaintexts.length !== ciphertexts.length) {
     throw new InvalidInputError(
       `Got ${plaintexts.length} plaintexts for ${ciphertexts.length} ciphertexts`,
     );
   }
-  const base = shareArgs(posts, ciphertexts);
-  const definition = definitionArg(options.definition);
-  const results = await runChunks(VOTE_TASKS.checkPlaintexts, ciphertexts.length, (lo, hi) => [
-    ...base(lo, hi),
-    concatBytes(...plaintexts.slice(lo, hi)),
-    definition.slice(),
-  ], options);
+  const { width, records } = ciphertextListOrThrow(ciphertexts);
+  const n = records.count, size = ELEMENT_BYTES * width;
+  const slots: Uint8Array[] = [];
+  const answers: (ElectionAnswer[] | null)[] = [];
+  const { plaintextVerdicts, verdicts } = await voteCheckPlaintextsRecords(
+    posts.map((p) => ({ trustee: p.trustee, shares: fixedRecords(p.shares, n, size) })),
+    {
+      ...options,
+      ciphertexts: records,
+      plaintexts: fixedRecords(plaintexts, n, size),
+      onSlots: (_lo, s) => slots.push(s),
+      onAnswers: (_lo, chunk) => {
+        for (const a of chunk) answers.push(a);
+      },
+    },
+  );
   return {
-    plaintextVerdicts: concatBytes(...results.map((r) => r[2]!)),
-    messages: readSlots(results.map((r) => r[0]!), width),
-    verdicts: readShareVerdicts(results.map((r) => r[1]!), posts.length),
-    ...readAnswers(results.map((r) => r[3]), options.definition),
+    plaintextVerdicts,
+    messages: readSlots(slots, width),
+    verdicts,
+    ...(options.definition === undefined ? {} : { answers }),
   };
 }
