@@ -284,16 +284,33 @@ export async function provePhase1(args: Uint8Array[]): Promise<Uint8Array[]> {
 }
 
 /**
- * Between phases 1 and 2, per chunk: the challenges u′ᵢ = u_{ψ(i)} (blocks ψ(i) of the
- * transcript's challenge "u", expanded here), and the chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁ (Alg. 8.3),
- * which is affine in the chunk's starting value, R_end = A + B·R_start with B = ∏u′ᵢ (and
- * U_end = B·U_start), so chunks compute (A, B) independently and the caller chains the few
- * blocks. The chunk's shares of the response sums come with them (Alg. 8.4): Σrᵢ, Σrᵢu′ᵢ,
- * Σr′ᵢₖu′ᵢ.
+ * The challenges u′ᵢ = u_{ψ(i)} of a chunk (Alg. 8.4), reduced: blocks ψ(i) of the
+ * transcript's challenge "u", SHA-512(seed ‖ u32be(ψ(i))), expanded here from its seed
+ * (docs/transcript.md), so the caller keeps no O(N) list of them (issue 17).
+ *
+ * @param uSeed the 64-byte seed of challenge "u"
+ * @param psiBytes ψ(i) of the chunk's positions (count u32, little-endian; empty for a batch
+ *   of one, whose 64-byte challenge is the seed itself)
+ * @param count positions in the chunk
+ * @returns the count challenges, in output order
+ */
+function chunkChallenges(uSeed: Uint8Array, psiBytes: Uint8Array, count: number): bigint[] {
+  if (psiBytes.length === 0 && count === 1) return challengesOf(uSeed.slice(0, 64), 1);
+  if (psiBytes.length !== 4 * count) throw new InvalidInputError("Shuffle chunk has the wrong ψ");
+  const psi = new DataView(psiBytes.buffer, psiBytes.byteOffset, psiBytes.byteLength);
+  const indices = Array.from({ length: count }, (_, i) => psi.getUint32(4 * i, true));
+  return challengesOf(expandSha512At(uSeed, indices), count);
+}
+
+/**
+ * Between phases 1 and 2, per chunk: the chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁ (Alg. 8.3), with
+ * u′ᵢ = u_{ψ(i)} expanded here ({@linkcode chunkChallenges}), which is affine in the chunk's
+ * starting value, R_end = A + B·R_start with B = ∏u′ᵢ (and U_end = B·U_start), so chunks
+ * compute (A, B) independently and the caller chains the few blocks. The chunk's shares of
+ * the response sums come with them (Alg. 8.4): Σrᵢ, Σrᵢu′ᵢ, Σr′ᵢₖu′ᵢ.
  * Args: header, witness seed, the seed of challenge "u" (64), ψ(i) of the chunk's positions
  * (count u32, little-endian; empty for a batch of one, whose 64-byte challenge is the seed).
- * Result: A, B, Σrᵢ, Σrᵢu′ᵢ, then Σr′ᵢₖu′ᵢ for each element k (packed scalars); the
- * challenge blocks u′ᵢ (count·64, output order).
+ * Result: A, B, Σrᵢ, Σrᵢu′ᵢ, then Σr′ᵢₖu′ᵢ for each element k (packed scalars).
  *
  * @param args see above
  * @returns see above
@@ -301,18 +318,7 @@ export async function provePhase1(args: Uint8Array[]): Promise<Uint8Array[]> {
 export async function proveChainBlock(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { width: w, start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
-  const psiBytes = arg(args, 3);
-  let blocks: Uint8Array;
-  if (psiBytes.length === 0 && count === 1) {
-    blocks = arg(args, 2).slice(); // a challenge of 64 bytes is its seed (docs/transcript.md)
-  } else if (psiBytes.length === 4 * count) {
-    const psi = new DataView(psiBytes.buffer, psiBytes.byteOffset, psiBytes.byteLength);
-    const indices = Array.from({ length: count }, (_, i) => psi.getUint32(4 * i, true));
-    blocks = expandSha512At(arg(args, 2), indices);
-  } else {
-    throw new InvalidInputError("Shuffle chunk has the wrong ψ");
-  }
-  const u = challengesOf(blocks, count);
+  const u = chunkChallenges(arg(args, 2), arg(args, 3), count);
   const [rHat, r, rPrime] = await Promise.all([
     witnessScalars(seed, WITNESS_LIST.rHat, start, count),
     witnessScalars(seed, WITNESS_LIST.r, start, count),
@@ -328,15 +334,16 @@ export async function proveChainBlock(args: Uint8Array[]): Promise<Uint8Array[]>
     ruSum += r[i]! * ui;
     for (let k = 0; k < w; k++) rPrimeSums[k]! += rPrime[i * w + k]! * ui;
   }
-  return [packScalars([a, b, rSum, ruSum, ...rPrimeSums]), blocks];
+  return [packScalars([a, b, rSum, ruSum, ...rPrimeSums])];
 }
 
 /**
  * Phase 2: ĉᵢ = g^{Rᵢ}·h^{Uᵢ} and t̂ᵢ = g^{aᵢ}·h^{bᵢ}, the closed forms of the sequential
  * chain ĉᵢ = g^{r̂ᵢ}·ĉᵢ₋₁^{u′ᵢ} and t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} (Alg. 8.3, 8.4), with
  * aᵢ = ω̂ᵢ + ω′ᵢRᵢ₋₁ and bᵢ = ω′ᵢUᵢ₋₁, from the chunk's starting R and U.
- * Args: header, witness seed, challenges u′ᵢ (count·64, wide), R_{start−1} and U_{start−1}
- * (2 scalars). Result: ĉ chunk, t̂ chunk.
+ * Args: header, witness seed, the seed of challenge "u" and ψ of the chunk (as
+ * {@linkcode proveChainBlock}), R_{start−1} and U_{start−1} (2 scalars).
+ * Result: ĉ chunk, t̂ chunk.
  *
  * @param args see above
  * @returns see above
@@ -344,8 +351,8 @@ export async function proveChainBlock(args: Uint8Array[]): Promise<Uint8Array[]>
 export async function provePhase2(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
-  const u = challengesOf(arg(args, 2), count);
-  const [r0, u0] = unpackScalars(arg(args, 3), "chain start") as [bigint, bigint];
+  const u = chunkChallenges(arg(args, 2), arg(args, 3), count);
+  const [r0, u0] = unpackScalars(arg(args, 4), "chain start") as [bigint, bigint];
   const [rHat, omegaHat, omegaPrime] = await Promise.all([
     witnessScalars(seed, WITNESS_LIST.rHat, start, count),
     witnessScalars(seed, WITNESS_LIST.omegaHat, start, count),
@@ -378,7 +385,8 @@ export async function provePhase2(args: Uint8Array[]): Promise<Uint8Array[]> {
 
 /**
  * Phase 3: the responses ŝᵢ = ω̂ᵢ + c·r̂ᵢ and s′ᵢ = ω′ᵢ + c·u′ᵢ (Alg. 8.4) of a chunk.
- * Args: header, witness seed, challenges u′ᵢ (count·64, wide), c (1 scalar).
+ * Args: header, witness seed, the seed of challenge "u" and ψ of the chunk (as
+ * {@linkcode proveChainBlock}), c (1 scalar).
  * Result: ŝ chunk, s′ chunk (count·32 each).
  *
  * @param args see above
@@ -387,8 +395,8 @@ export async function provePhase2(args: Uint8Array[]): Promise<Uint8Array[]> {
 export async function proveResponses(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
-  const u = challengesOf(arg(args, 2), count);
-  const c = decodeScalar(arg(args, 3), "challenge");
+  const u = chunkChallenges(arg(args, 2), arg(args, 3), count);
+  const c = decodeScalar(arg(args, 4), "challenge");
   const [rHat, omegaHat, omegaPrime] = await Promise.all([
     witnessScalars(seed, WITNESS_LIST.rHat, start, count),
     witnessScalars(seed, WITNESS_LIST.omegaHat, start, count),
