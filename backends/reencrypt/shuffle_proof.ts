@@ -28,7 +28,6 @@ import {
 } from "../../core/records.ts";
 import { randomPermutation } from "../../core/permutation.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
-import { expandSha512At } from "../../core/sha512_wasm.ts";
 import { labelledDigest, Transcript } from "../../core/transcript.ts";
 import { runWorkerJobs, splitRange, workerCount } from "../../core/worker_pool.ts";
 import { Ciphertext } from "./elgamal.ts";
@@ -52,8 +51,10 @@ import {
   unpackScalars,
 } from "./group.ts";
 import {
+  challengeBlocksAt,
   chunkHeader,
   chunks,
+  deltasAt,
   GENERATORS_TASK,
   guidedChunks,
   PROVE_BLOCKS_TASK,
@@ -252,16 +253,6 @@ function appendRecords(t: Transcript, label: string, list: RecordSource): void {
   for (let lo = 0; lo < list.count; lo += READ_CHUNK) {
     part(list.read(lo, Math.min(list.count, lo + READ_CHUNK)));
   }
-}
-
-/**
- * Blocks lo..hi−1 of the challenge "u" of a batch of n (64 bytes each, indexed by input):
- * SHA-512(seed ‖ u32be(j)) as `Transcript.challenge` expands it; for n = 1 the one block is
- * the seed itself.
- */
-function challengeBlocksAt(uSeed: Uint8Array, n: number, lo: number, hi: number): Uint8Array {
-  if (n === 1) return uSeed.slice(0, 64);
-  return expandSha512At(uSeed, Uint32Array.from({ length: hi - lo }, (_, k) => lo + k));
 }
 
 /** Appends the challenge "u" (64·n bytes) from its seed, a chunk of blocks at a time. */
@@ -696,17 +687,6 @@ function weights(count: number, random: RandomSource): bigint[] {
 /** Domain-separation label of the seed the verifier's per-position weights δᵢ come from. */
 const DELTA_LABEL = "panoramix/reencrypt/shuffle/verify-weights/v1";
 
-/**
- * The weights δ_lo..δ_{hi−1} (16 bytes each): the first 16 bytes of SHA-512(seed ‖ u32be(i)),
- * from a secret per-verification seed, so no list of N weights is kept (issue 17).
- */
-function deltasAt(deltaSeed: Uint8Array, lo: number, hi: number): Uint8Array {
-  const blocks = expandSha512At(deltaSeed, Uint32Array.from({ length: hi - lo }, (_, k) => lo + k));
-  const out = new Uint8Array(16 * (hi - lo));
-  for (let k = 0; k < hi - lo; k++) out.set(blocks.subarray(64 * k, 64 * k + 16), 16 * k);
-  return out;
-}
-
 /** Readable names of the proof's per-ciphertext lists, as error messages give them. */
 const LIST_NAMES: Record<ShuffleProofList, string> = {
   permutationCommitments: "permutation commitments",
@@ -880,11 +860,11 @@ interface PreparedShuffleVerification {
   c: bigint;
   /** s′₁. */
   sPrime0: bigint;
-  /** The seed of the challenge blocks uᵢ (64 bytes; expanded per chunk). */
-  uSeed: Uint8Array;
+  /** The seed of the challenge blocks uᵢ and N (64 + 4 bytes; expanded by the workers). */
+  uSeedAndCount: Uint8Array;
   /** λ₁, λ₂, λ₃, μₖ, νₖ. */
   lam: bigint[];
-  /** The seed of the weights δᵢ ({@linkcode deltasAt}). */
+  /** The seed of the weights δᵢ (expanded by the workers, shuffle_tasks.ts `deltasAt`). */
   deltaSeed: Uint8Array;
   /** δ₁. */
   delta0: bigint;
@@ -965,14 +945,30 @@ function prepareShuffleVerification(
   const deltaSeed = labelledDigest(DELTA_LABEL, [secret]);
   const delta0 = bytesToNumberLE(deltasAt(deltaSeed, 0, 1));
   const globals = packScalars([c, ...lam]);
-  return { n, width: w, proof, tPoints, s, c, sPrime0, uSeed, lam, deltaSeed, delta0, globals };
+  const uSeedAndCount = new Uint8Array(68);
+  uSeedAndCount.set(uSeed);
+  new DataView(uSeedAndCount.buffer).setUint32(64, n);
+  return {
+    n,
+    width: w,
+    proof,
+    tPoints,
+    s,
+    c,
+    sPrime0,
+    uSeedAndCount,
+    lam,
+    deltaSeed,
+    delta0,
+    globals,
+  };
 }
 
 /**
  * The arguments of chunk [lo, hi) that come from one proof, in the order of the verify
  * task (shuffle_tasks.ts `verifyChunk`, arguments 3–11): cᵢ, ĉᵢ, t̂ᵢ, uᵢ, s′ᵢ, ŝᵢ, δᵢ, the
  * next position's s′ and δ, and the packed challenge and weights, read from the proof's
- * lists and expanded from the seeds when the chunk starts.
+ * lists when the chunk starts; the uᵢ and δᵢ go as their seeds (the worker expands them).
  *
  * @param prepared what {@linkcode prepareShuffleVerification} returned
  * @param lo first position
@@ -985,20 +981,19 @@ function shuffleChunkArgs(
   hi: number,
 ): Uint8Array[] {
   const { proof, n } = prepared;
-  const deltas = deltasAt(prepared.deltaSeed, lo, Math.min(n, hi + 1));
   const next = new Uint8Array(hi < n ? 48 : 0);
   if (hi < n) {
     next.set(proof.permutationResponses.read(hi, hi + 1));
-    next.set(deltas.subarray(16 * (hi - lo)), 32);
+    next.set(deltasAt(prepared.deltaSeed, hi, hi + 1), 32);
   }
   return [
     copyRecords(proof.permutationCommitments, lo, hi),
     copyRecords(proof.chainCommitments, lo, hi),
     copyRecords(proof.chainProofCommitments, lo, hi),
-    challengeBlocksAt(prepared.uSeed, n, lo, hi),
+    prepared.uSeedAndCount.slice(),
     copyRecords(proof.permutationResponses, lo, hi),
     copyRecords(proof.chainResponses, lo, hi),
-    deltas.slice(0, 16 * (hi - lo)),
+    prepared.deltaSeed.slice(),
     next,
     prepared.globals.slice(),
   ];

@@ -284,6 +284,64 @@ export async function provePhase1(args: Uint8Array[]): Promise<Uint8Array[]> {
 }
 
 /**
+ * Blocks lo..hi−1 of the challenge "u" of a batch of n (64 bytes each, indexed by position):
+ * SHA-512(seed ‖ u32be(j)) as `Transcript.challenge` expands it; for n = 1 the one block is
+ * the seed itself.
+ *
+ * @param uSeed the 64-byte seed of challenge "u"
+ * @param n ciphertexts in the batch
+ * @param lo first block
+ * @param hi end block (exclusive)
+ * @returns 64·(hi − lo) bytes
+ */
+export function challengeBlocksAt(
+  uSeed: Uint8Array,
+  n: number,
+  lo: number,
+  hi: number,
+): Uint8Array {
+  if (n === 1) return uSeed.slice(0, 64);
+  return expandSha512At(uSeed, Uint32Array.from({ length: hi - lo }, (_, k) => lo + k));
+}
+
+/**
+ * The verifier's weights δ_lo..δ_{hi−1} (16 bytes each): the first 16 bytes of
+ * SHA-512(seed ‖ u32be(i)) for a secret per-verification seed, so no list of N weights is
+ * kept and each chunk's are expanded on its worker (issue 17).
+ *
+ * @param deltaSeed the 64-byte seed
+ * @param lo first position
+ * @param hi end position (exclusive)
+ * @returns 16·(hi − lo) bytes
+ */
+export function deltasAt(deltaSeed: Uint8Array, lo: number, hi: number): Uint8Array {
+  const blocks = expandSha512At(deltaSeed, Uint32Array.from({ length: hi - lo }, (_, k) => lo + k));
+  const out = new Uint8Array(16 * (hi - lo));
+  for (let k = 0; k < hi - lo; k++) out.set(blocks.subarray(64 * k, 64 * k + 16), 16 * k);
+  return out;
+}
+
+/**
+ * A verification chunk's challenge blocks and weights from their seeds: arg `u` is the seed of
+ * challenge "u" then N (u32be; 68 bytes), arg `delta` the seed of the δᵢ (64 bytes).
+ */
+function expandChunkSeeds(
+  u: Uint8Array,
+  delta: Uint8Array,
+  start: number,
+  count: number,
+): { uWide: Uint8Array; delta: Uint8Array } {
+  if (u.length !== 68 || delta.length !== 64) {
+    throw new InvalidInputError("Shuffle verification chunk has the wrong seeds");
+  }
+  const n = new DataView(u.buffer, u.byteOffset + 64, 4).getUint32(0);
+  return {
+    uWide: challengeBlocksAt(u.subarray(0, 64), n, start, start + count),
+    delta: deltasAt(delta, start, start + count),
+  };
+}
+
+/**
  * The challenges u′ᵢ = u_{ψ(i)} of a chunk (Alg. 8.4), reduced: blocks ψ(i) of the
  * transcript's challenge "u", SHA-512(seed ‖ u32be(ψ(i))), expanded here from its seed
  * (docs/transcript.md), so the caller keeps no O(N) list of them (issue 17).
@@ -417,9 +475,10 @@ export async function proveResponses(args: Uint8Array[]): Promise<Uint8Array[]> 
  * returns Σ coefficient·point over them and hᵢ, with the chunk's share of the global terms.
  * The coefficients are computed here, not on the calling thread (issue 17: no serial O(N)
  * scalar work there).
- * Args: header; inputs, outputs (count·64w each); c, ĉ, t̂ (count·32 each); the challenge
- * blocks uᵢ (count·64, wide); s′ᵢ and ŝᵢ (count·32 each); δᵢ (count·16); the next position's
- * s′ and δ (48 bytes; empty for the batch's last chunk); the challenge c and the weights
+ * Args: header; inputs, outputs (count·64w each); c, ĉ, t̂ (count·32 each); the seed of
+ * challenge "u" and N (64 + 4 bytes: the blocks uᵢ of the chunk are expanded here); s′ᵢ and
+ * ŝᵢ (count·32 each); the seed of the weights δᵢ (64 bytes, {@linkcode deltasAt}); the next
+ * position's s′ and δ (48 bytes; empty for the batch's last chunk); the challenge c and the weights
  * λ₁, λ₂, λ₃, μₖ, νₖ (32 each); the encodings of h_{start+1}..h_{start+count} (count·32, from
  * the caller's cache).
  * Result: the partial sum (identity allowed), Σ δᵢ·ŝᵢ and ∏ uᵢ over the chunk (scalars).
@@ -537,10 +596,9 @@ function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
       width: w,
       start,
       count,
-      uWide: arg(args, 6),
+      ...expandChunkSeeds(arg(args, 6), arg(args, 9), start, count),
       sPrime: arg(args, 7),
       sHat: arg(args, 8),
-      delta: arg(args, 9),
       next: arg(args, 10),
       globals: arg(args, 11),
     });
@@ -627,10 +685,9 @@ function verifyChainChunkTerms(args: Uint8Array[]): Uint8Array[] {
       width: w,
       start,
       count,
-      uWide: arg(args, at + 3),
+      ...expandChunkSeeds(arg(args, at + 3), arg(args, at + 6), start, count),
       sPrime: arg(args, at + 4),
       sHat: arg(args, at + 5),
-      delta: arg(args, at + 6),
       next: arg(args, at + 7),
       globals: arg(args, at + 8),
     });
