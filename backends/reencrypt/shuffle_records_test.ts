@@ -238,3 +238,47 @@ Deno.test("record lists of the wrong size or record length are rejected by name"
     false,
   );
 });
+
+Deno.test("prover and verifiers read and write every list a chunk at a time (N = 4,500: no access spans the list)", async () => {
+  const n = 4500;
+  const one = encrypt(keys.publicKey, [encodeInteger(7)], { random });
+  const inputs = records(
+    Array.from({ length: n }, () => reencrypt(keys.publicKey, one, { random })),
+  );
+  let widest = 0;
+  const spy = (source: RecordSource): RecordSource => ({
+    count: source.count,
+    recordBytes: source.recordBytes,
+    read(lo, hi) {
+      widest = Math.max(widest, hi - lo);
+      return source.read(lo, hi);
+    },
+    gather(indices) {
+      widest = Math.max(widest, indices.length);
+      return source.gather(indices);
+    },
+  });
+  const sinks: RecordSinkFactory = (_name, count, recordBytes) => {
+    const inner = memoryRecordSink(count, recordBytes);
+    return {
+      count,
+      recordBytes,
+      write(lo, bytes) {
+        widest = Math.max(widest, bytes.length / recordBytes);
+        inner.write(lo, bytes);
+      },
+      finish: () => spy(inner.finish()),
+    };
+  };
+  const spied = spy(inputs);
+  const { outputs, proof } = await shuffleAndProveRecords(keys.publicKey, spied, {
+    random,
+    workers: 2,
+    sinks,
+  });
+  const statement = { publicKey: keys.publicKey, inputs: spied, outputs };
+  await verifyShuffleRecords(statement, proof, { workers: 2 });
+  assert.ok(await verifyShuffleChainRecords({ ...statement, steps: [{ outputs, proof }] }));
+  assert.ok(widest > 0 && widest <= 4096, `widest access: ${widest} records of ${n}`);
+  closeWorkerPool();
+});
