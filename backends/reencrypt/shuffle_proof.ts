@@ -13,6 +13,12 @@
  * verifier split the work into independent chunks run on Web Workers. The verifier checks
  * all equations at once: a random linear combination (128-bit weights) of them must vanish.
  *
+ * The record forms ({@linkcode shuffleAndProveRecords}, {@linkcode verifyShuffleRecords},
+ * {@linkcode verifyShuffleChainRecords}) are the implementation: they read the ciphertexts and
+ * the proof's lists a chunk at a time from record lists and write them to sinks (files, from
+ * the command line), so memory follows a chunk, not the batch (issue 17); the array forms
+ * wrap them.
+ *
  * @module
  */
 
