@@ -37,4 +37,4 @@ export * from "../../core/errors.ts";
 export type * from "../../core/envelope.ts";
 export type * from "../../core/mixer.ts";
 export type { RandomSource } from "../../core/random.ts";
-export type { RecordSinkFactory, RecordSource } from "../../core/records.ts";
+export type { RecordSink, RecordSinkFactory, RecordSource } from "../../core/records.ts";

@@ -284,16 +284,91 @@ export async function provePhase1(args: Uint8Array[]): Promise<Uint8Array[]> {
 }
 
 /**
- * Between phases 1 and 2, per chunk: the challenges u′ᵢ = u_{ψ(i)} (blocks ψ(i) of the
- * transcript's challenge "u", expanded here), and the chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁ (Alg. 8.3),
- * which is affine in the chunk's starting value, R_end = A + B·R_start with B = ∏u′ᵢ (and
- * U_end = B·U_start), so chunks compute (A, B) independently and the caller chains the few
- * blocks. The chunk's shares of the response sums come with them (Alg. 8.4): Σrᵢ, Σrᵢu′ᵢ,
- * Σr′ᵢₖu′ᵢ.
+ * Blocks lo..hi−1 of the challenge "u" of a batch of n (64 bytes each, indexed by position):
+ * SHA-512(seed ‖ u32be(j)) as `Transcript.challenge` expands it; for n = 1 the one block is
+ * the seed itself.
+ *
+ * @param uSeed the 64-byte seed of challenge "u"
+ * @param n ciphertexts in the batch
+ * @param lo first block
+ * @param hi end block (exclusive)
+ * @returns 64·(hi − lo) bytes
+ */
+export function challengeBlocksAt(
+  uSeed: Uint8Array,
+  n: number,
+  lo: number,
+  hi: number,
+): Uint8Array {
+  if (n === 1) return uSeed.slice(0, 64);
+  return expandSha512At(uSeed, Uint32Array.from({ length: hi - lo }, (_, k) => lo + k));
+}
+
+/**
+ * The verifier's weights δ_lo..δ_{hi−1} (16 bytes each): the first 16 bytes of
+ * SHA-512(seed ‖ u32be(i)) for a secret per-verification seed, so no list of N weights is
+ * kept and each chunk's are expanded on its worker (issue 17).
+ *
+ * @param deltaSeed the 64-byte seed
+ * @param lo first position
+ * @param hi end position (exclusive)
+ * @returns 16·(hi − lo) bytes
+ */
+export function deltasAt(deltaSeed: Uint8Array, lo: number, hi: number): Uint8Array {
+  const blocks = expandSha512At(deltaSeed, Uint32Array.from({ length: hi - lo }, (_, k) => lo + k));
+  const out = new Uint8Array(16 * (hi - lo));
+  for (let k = 0; k < hi - lo; k++) out.set(blocks.subarray(64 * k, 64 * k + 16), 16 * k);
+  return out;
+}
+
+/**
+ * A verification chunk's challenge blocks and weights from their seeds: arg `u` is the seed of
+ * challenge "u" then N (u32be; 68 bytes), arg `delta` the seed of the δᵢ (64 bytes).
+ */
+function expandChunkSeeds(
+  u: Uint8Array,
+  delta: Uint8Array,
+  start: number,
+  count: number,
+): { uWide: Uint8Array; delta: Uint8Array } {
+  if (u.length !== 68 || delta.length !== 64) {
+    throw new InvalidInputError("Shuffle verification chunk has the wrong seeds");
+  }
+  const n = new DataView(u.buffer, u.byteOffset + 64, 4).getUint32(0);
+  return {
+    uWide: challengeBlocksAt(u.subarray(0, 64), n, start, start + count),
+    delta: deltasAt(delta, start, start + count),
+  };
+}
+
+/**
+ * The challenges u′ᵢ = u_{ψ(i)} of a chunk (Alg. 8.4), reduced: blocks ψ(i) of the
+ * transcript's challenge "u", SHA-512(seed ‖ u32be(ψ(i))), expanded here from its seed
+ * (docs/transcript.md), so the caller keeps no O(N) list of them (issue 17).
+ *
+ * @param uSeed the 64-byte seed of challenge "u"
+ * @param psiBytes ψ(i) of the chunk's positions (count u32, little-endian; empty for a batch
+ *   of one, whose 64-byte challenge is the seed itself)
+ * @param count positions in the chunk
+ * @returns the count challenges, in output order
+ */
+function chunkChallenges(uSeed: Uint8Array, psiBytes: Uint8Array, count: number): bigint[] {
+  if (psiBytes.length === 0 && count === 1) return challengesOf(uSeed.slice(0, 64), 1);
+  if (psiBytes.length !== 4 * count) throw new InvalidInputError("Shuffle chunk has the wrong ψ");
+  const psi = new DataView(psiBytes.buffer, psiBytes.byteOffset, psiBytes.byteLength);
+  const indices = Array.from({ length: count }, (_, i) => psi.getUint32(4 * i, true));
+  return challengesOf(expandSha512At(uSeed, indices), count);
+}
+
+/**
+ * Between phases 1 and 2, per chunk: the chain Rᵢ = r̂ᵢ + u′ᵢ·Rᵢ₋₁ (Alg. 8.3), with
+ * u′ᵢ = u_{ψ(i)} expanded here ({@linkcode chunkChallenges}), which is affine in the chunk's
+ * starting value, R_end = A + B·R_start with B = ∏u′ᵢ (and U_end = B·U_start), so chunks
+ * compute (A, B) independently and the caller chains the few blocks. The chunk's shares of
+ * the response sums come with them (Alg. 8.4): Σrᵢ, Σrᵢu′ᵢ, Σr′ᵢₖu′ᵢ.
  * Args: header, witness seed, the seed of challenge "u" (64), ψ(i) of the chunk's positions
  * (count u32, little-endian; empty for a batch of one, whose 64-byte challenge is the seed).
- * Result: A, B, Σrᵢ, Σrᵢu′ᵢ, then Σr′ᵢₖu′ᵢ for each element k (packed scalars); the
- * challenge blocks u′ᵢ (count·64, output order).
+ * Result: A, B, Σrᵢ, Σrᵢu′ᵢ, then Σr′ᵢₖu′ᵢ for each element k (packed scalars).
  *
  * @param args see above
  * @returns see above
@@ -301,18 +376,7 @@ export async function provePhase1(args: Uint8Array[]): Promise<Uint8Array[]> {
 export async function proveChainBlock(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { width: w, start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
-  const psiBytes = arg(args, 3);
-  let blocks: Uint8Array;
-  if (psiBytes.length === 0 && count === 1) {
-    blocks = arg(args, 2).slice(); // a challenge of 64 bytes is its seed (docs/transcript.md)
-  } else if (psiBytes.length === 4 * count) {
-    const psi = new DataView(psiBytes.buffer, psiBytes.byteOffset, psiBytes.byteLength);
-    const indices = Array.from({ length: count }, (_, i) => psi.getUint32(4 * i, true));
-    blocks = expandSha512At(arg(args, 2), indices);
-  } else {
-    throw new InvalidInputError("Shuffle chunk has the wrong ψ");
-  }
-  const u = challengesOf(blocks, count);
+  const u = chunkChallenges(arg(args, 2), arg(args, 3), count);
   const [rHat, r, rPrime] = await Promise.all([
     witnessScalars(seed, WITNESS_LIST.rHat, start, count),
     witnessScalars(seed, WITNESS_LIST.r, start, count),
@@ -328,15 +392,16 @@ export async function proveChainBlock(args: Uint8Array[]): Promise<Uint8Array[]>
     ruSum += r[i]! * ui;
     for (let k = 0; k < w; k++) rPrimeSums[k]! += rPrime[i * w + k]! * ui;
   }
-  return [packScalars([a, b, rSum, ruSum, ...rPrimeSums]), blocks];
+  return [packScalars([a, b, rSum, ruSum, ...rPrimeSums])];
 }
 
 /**
  * Phase 2: ĉᵢ = g^{Rᵢ}·h^{Uᵢ} and t̂ᵢ = g^{aᵢ}·h^{bᵢ}, the closed forms of the sequential
  * chain ĉᵢ = g^{r̂ᵢ}·ĉᵢ₋₁^{u′ᵢ} and t̂ᵢ = g^{ω̂ᵢ}·ĉᵢ₋₁^{ω′ᵢ} (Alg. 8.3, 8.4), with
  * aᵢ = ω̂ᵢ + ω′ᵢRᵢ₋₁ and bᵢ = ω′ᵢUᵢ₋₁, from the chunk's starting R and U.
- * Args: header, witness seed, challenges u′ᵢ (count·64, wide), R_{start−1} and U_{start−1}
- * (2 scalars). Result: ĉ chunk, t̂ chunk.
+ * Args: header, witness seed, the seed of challenge "u" and ψ of the chunk (as
+ * {@linkcode proveChainBlock}), R_{start−1} and U_{start−1} (2 scalars).
+ * Result: ĉ chunk, t̂ chunk.
  *
  * @param args see above
  * @returns see above
@@ -344,8 +409,8 @@ export async function proveChainBlock(args: Uint8Array[]): Promise<Uint8Array[]>
 export async function provePhase2(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
-  const u = challengesOf(arg(args, 2), count);
-  const [r0, u0] = unpackScalars(arg(args, 3), "chain start") as [bigint, bigint];
+  const u = chunkChallenges(arg(args, 2), arg(args, 3), count);
+  const [r0, u0] = unpackScalars(arg(args, 4), "chain start") as [bigint, bigint];
   const [rHat, omegaHat, omegaPrime] = await Promise.all([
     witnessScalars(seed, WITNESS_LIST.rHat, start, count),
     witnessScalars(seed, WITNESS_LIST.omegaHat, start, count),
@@ -378,7 +443,8 @@ export async function provePhase2(args: Uint8Array[]): Promise<Uint8Array[]> {
 
 /**
  * Phase 3: the responses ŝᵢ = ω̂ᵢ + c·r̂ᵢ and s′ᵢ = ω′ᵢ + c·u′ᵢ (Alg. 8.4) of a chunk.
- * Args: header, witness seed, challenges u′ᵢ (count·64, wide), c (1 scalar).
+ * Args: header, witness seed, the seed of challenge "u" and ψ of the chunk (as
+ * {@linkcode proveChainBlock}), c (1 scalar).
  * Result: ŝ chunk, s′ chunk (count·32 each).
  *
  * @param args see above
@@ -387,8 +453,8 @@ export async function provePhase2(args: Uint8Array[]): Promise<Uint8Array[]> {
 export async function proveResponses(args: Uint8Array[]): Promise<Uint8Array[]> {
   const { start, count } = readHeader(arg(args, 0));
   const seed = arg(args, 1);
-  const u = challengesOf(arg(args, 2), count);
-  const c = decodeScalar(arg(args, 3), "challenge");
+  const u = chunkChallenges(arg(args, 2), arg(args, 3), count);
+  const c = decodeScalar(arg(args, 4), "challenge");
   const [rHat, omegaHat, omegaPrime] = await Promise.all([
     witnessScalars(seed, WITNESS_LIST.rHat, start, count),
     witnessScalars(seed, WITNESS_LIST.omegaHat, start, count),
@@ -409,9 +475,10 @@ export async function proveResponses(args: Uint8Array[]): Promise<Uint8Array[]> 
  * returns Σ coefficient·point over them and hᵢ, with the chunk's share of the global terms.
  * The coefficients are computed here, not on the calling thread (issue 17: no serial O(N)
  * scalar work there).
- * Args: header; inputs, outputs (count·64w each); c, ĉ, t̂ (count·32 each); the challenge
- * blocks uᵢ (count·64, wide); s′ᵢ and ŝᵢ (count·32 each); δᵢ (count·16); the next position's
- * s′ and δ (48 bytes; empty for the batch's last chunk); the challenge c and the weights
+ * Args: header; inputs, outputs (count·64w each); c, ĉ, t̂ (count·32 each); the seed of
+ * challenge "u" and N (64 + 4 bytes: the blocks uᵢ of the chunk are expanded here); s′ᵢ and
+ * ŝᵢ (count·32 each); the seed of the weights δᵢ (64 bytes, {@linkcode deltasAt}); the next
+ * position's s′ and δ (48 bytes; empty for the batch's last chunk); the challenge c and the weights
  * λ₁, λ₂, λ₃, μₖ, νₖ (32 each); the encodings of h_{start+1}..h_{start+count} (count·32, from
  * the caller's cache).
  * Result: the partial sum (identity allowed), Σ δᵢ·ŝᵢ and ∏ uᵢ over the chunk (scalars).
@@ -529,10 +596,9 @@ function verifyChunkTerms(args: Uint8Array[]): Uint8Array[] {
       width: w,
       start,
       count,
-      uWide: arg(args, 6),
+      ...expandChunkSeeds(arg(args, 6), arg(args, 9), start, count),
       sPrime: arg(args, 7),
       sHat: arg(args, 8),
-      delta: arg(args, 9),
       next: arg(args, 10),
       globals: arg(args, 11),
     });
@@ -619,10 +685,9 @@ function verifyChainChunkTerms(args: Uint8Array[]): Uint8Array[] {
       width: w,
       start,
       count,
-      uWide: arg(args, at + 3),
+      ...expandChunkSeeds(arg(args, at + 3), arg(args, at + 6), start, count),
       sPrime: arg(args, at + 4),
       sHat: arg(args, at + 5),
-      delta: arg(args, at + 6),
       next: arg(args, at + 7),
       globals: arg(args, at + 8),
     });
