@@ -27,6 +27,8 @@ import {
   ELEMENT_BYTES,
   type SecretShare,
   shuffleAndProve,
+  shuffleAndProveRecords,
+  type ShuffleOptions,
   type ShuffleProof,
 } from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
@@ -45,7 +47,11 @@ import {
   voteSlotMessages,
   voteVerifyDecryptionSharesRecords,
 } from "./tasks.ts";
-import { ciphertextRecords, type ElectionDecryptionRecords } from "./election_records.ts";
+import {
+  ciphertextRecords,
+  type ElectionDecryptionRecords,
+  type ElectionMixRecords,
+} from "./election_records.ts";
 import { decodeElectionAnswers } from "./answers.ts";
 
 /** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
@@ -90,16 +96,63 @@ export interface ElectionPhaseOptions {
 export function localElectionMixer(options: ElectionPhaseOptions = {}): ElectionMixer {
   return async (inputs, context) =>
     // Terelius–Wikström shuffle with proof (backend, Haenni et al. Alg. 8.4).
-    await shuffleAndProve(context.election.publicKey, inputs, {
-      context: context.election.fingerprint, // the proof binds the election
-      ...(options.random ? { random: options.random } : {}),
-      ...(options.workers ? { workers: options.workers } : {}),
-      ...(options.onProgress
-        ? {
-          onProgress: (e) => options.onProgress!({ ...e, phase: `${context.name}: ${e.phase}` }),
-        }
-        : {}),
+    await shuffleAndProve(
+      context.election.publicKey,
+      inputs,
+      localShuffleOptions(context.election, context.name, options),
+    );
+}
+
+/** The shuffle options of a local mixer: the proof binds the election's fingerprint. */
+function localShuffleOptions(
+  election: ElectionPublicInfo,
+  name: string,
+  options: ElectionPhaseOptions,
+): ShuffleOptions {
+  return {
+    context: election.fingerprint, // the proof binds the election
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.workers ? { workers: options.workers } : {}),
+    ...(options.onProgress
+      ? { onProgress: (e) => options.onProgress!({ ...e, phase: `${name}: ${e.phase}` }) }
+      : {}),
+  };
+}
+
+/**
+ * Mixes the cleansed ballots (a record list) through every mixer of the definition in this
+ * process, a chunk at a time (issue 17): each mixer reads its inputs from the previous list
+ * and writes its outputs and proof lists to `sinks` ("mix-m-outputs", "mix-m-chainCommitments",
+ * …), so a million-ballot cascade holds a few chunks, not the lists.
+ *
+ * @param election the election
+ * @param options the mix input (64·w-byte records), `sinks` (default memory), randomness,
+ *   workers, progress
+ * @returns one entry per mixer, its lists as records
+ * @throws {BatchTooSmallError} with fewer than two counted ballots
+ * @example
+ * ```ts ignore
+ * const mixes = await mixElectionRecords(election, { inputs: mixInput, sinks: spool.sinks });
+ * ```
+ */
+export async function mixElectionRecords(
+  election: ElectionPublicInfo,
+  options: ElectionPhaseOptions & { inputs: RecordSource; sinks?: RecordSinkFactory },
+): Promise<ElectionMixRecords[]> {
+  assertBatchSize(options.inputs.count, MIN_ELECTION_BALLOTS);
+  const sinks = options.sinks ?? memoryRecordSinks;
+  const mixes: ElectionMixRecords[] = [];
+  let current = options.inputs;
+  for (const [m, name] of election.definition.mixers.entries()) {
+    // Terelius–Wikström shuffle with proof (backend, Haenni et al. Alg. 8.4).
+    const { outputs, proof } = await shuffleAndProveRecords(election.publicKey, current, {
+      ...localShuffleOptions(election, name, options),
+      sinks: (list, count, bytes) => sinks(`mix-${m + 1}-${list}`, count, bytes),
     });
+    mixes.push({ mixer: name, outputs, proof });
+    current = outputs;
+  }
+  return mixes;
 }
 
 /**
