@@ -43,3 +43,10 @@ export {
 } from "../../backends/reencrypt/mod.ts";
 export * from "./transcript_stream.ts";
 export * from "./box_stream.ts";
+export * from "./election_records.ts";
+export type { ItemChunks, RecordSource } from "../../core/records.ts";
+export {
+  SHUFFLE_PROOF_LISTS,
+  type ShuffleProofList,
+  type ShuffleProofRecords,
+} from "../../backends/reencrypt/mod.ts";

@@ -258,3 +258,22 @@ Deno.test("verify records: a ballot and the tally", async () => {
   await sameRejection(v, records(v), /^Tally does not match the decrypted ballots/);
   closeWorkerPool();
 });
+
+Deno.test("verify records: records of the wrong size are named from recordBytes, at their step", async () => {
+  const t = await fresh();
+  // Plaintexts of 64 bytes where the ciphertexts have one element (32).
+  const r = records(t);
+  r.plaintexts = memoryRecords(new Uint8Array(64 * COUNT), 64);
+  const a = await failure(() => verifyElectionRecords(r, { workers: 1 }));
+  assert.equal(a.message, "Plaintext 1: 64 bytes, expected 32");
+  // Shares of 64 bytes.
+  const s = records(t);
+  s.decryption[0]!.shares = memoryRecords(new Uint8Array(64 * COUNT), 64);
+  const b = await failure(() => verifyElectionRecords(s, { workers: 1 }));
+  assert.equal(b.message, "Trustee 1: decryption shares of 64 bytes, expected 32");
+  // A size checked only after the earlier steps: a bad mixer is named first.
+  const proof = s.mixes[0]!.proof;
+  s.mixes[0]!.proof = { ...proof, chainResponses: tamper(proof.chainResponses, 0, bump) };
+  const c = await failure(() => verifyElectionRecords(s, { workers: 1 }));
+  assert.match(c.message, /^Mixer 1 \(mixer-1\): shuffle proof invalid/);
+});
