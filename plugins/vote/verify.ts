@@ -15,6 +15,10 @@
  * 8. `Decoded ballot I: …` — decoding the plaintext gives the published answers;
  * 9. `Tally does not match the decrypted ballots`.
  *
+ * {@linkcode verifyElectionRecords} is the verifier, over a transcript whose long lists are
+ * record lists read a chunk at a time (issue 17); {@linkcode verifyElection} is its wrapper
+ * for a transcript in memory.
+ *
  * @module
  */
 
@@ -119,7 +123,9 @@ export function verifyElection(
  * Verifies a whole election transcript whose O(N) lists are record lists and item chunks
  * (issue 17: in memory or in files), reading each list a chunk at a time, so memory is
  * proportional to a chunk, not to the election. The steps, their order and their failure
- * messages are those of the module docs.
+ * messages are those of the module docs. Kept in memory besides a chunk of each list: a
+ * verdict byte per final ciphertext for the plaintexts and for each trustee's shares, and the
+ * decoded answers of the chunks the workers finished before the published ones were read.
  *
  * @param transcript the transcript as record lists (e.g. `electionTranscriptRecords`, or a
  *   transcript file opened by the command line)
