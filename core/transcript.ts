@@ -226,8 +226,7 @@ export class Transcript {
  * the protocol label, then each part framed with the label "part".
  *
  * @param protocol domain-separation label with version
- * @param parts the byte strings, in order (any iterable: a long list can be produced a chunk
- *   at a time)
+ * @param parts the byte strings, in order
  * @returns a 64-byte SHA-512 digest
  * @example
  * ```ts
@@ -235,7 +234,7 @@ export class Transcript {
  * console.assert(labelledDigest("example/v1", [new Uint8Array([1])]).length === 64);
  * ```
  */
-export function labelledDigest(protocol: string, parts: Iterable<Uint8Array>): Uint8Array {
+export function labelledDigest(protocol: string, parts: readonly Uint8Array[]): Uint8Array {
   const t = new Transcript(protocol);
   for (const part of parts) t.append("part", part);
   return t.challenge("digest", 64);

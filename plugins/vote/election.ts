@@ -10,14 +10,11 @@
  */
 
 import { assertBatchSize } from "../../core/batcher.ts";
-import { joinBytes } from "../../core/bytes.ts";
-import { memoryRecords, type RecordSource } from "../../core/records.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import type { RandomSource } from "../../core/random.ts";
 import {
   type Ciphertext,
-  ELEMENT_BYTES,
   type SecretShare,
   shuffleAndProve,
   type ShuffleProof,
@@ -29,13 +26,12 @@ import { type CeremonyElection, type ElectionKey, runLocalKeyCeremony } from "./
 import { signCeremonyPost, verifyCeremonySignature } from "./signing.ts";
 import { type ElectionDefinition, electionFingerprint } from "./definition.ts";
 import type { ElectionDecryption, ElectionMix, ElectionTranscript } from "./election_transcript.ts";
-import { ciphertextRecords, type ElectionDecryptionRecords } from "./election_records.ts";
-import { voteVerifyDecryptionSharesRecords } from "./records_shims.ts";
 import { computeElectionTally, type ElectionTally } from "./tally.ts";
 import {
   VOTE_ITEM_OK,
   voteCombineDecryptionShares,
   voteCreateDecryptionShares,
+  voteVerifyDecryptionShares,
 } from "./tasks.ts";
 
 /** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
@@ -285,7 +281,6 @@ export async function tallyElection(
 /**
  * Checks one trustee's decryption shares against its verification key with the
  * trustee's batched Chaum–Pedersen proof (two MSMs, in parallel on the worker pool).
- * The wrapper of {@linkcode verifyTrusteeSharesRecords} for lists in memory.
  *
  * @param election the election
  * @param options election key, ciphertexts, the trustee's post, workers, progress
@@ -306,42 +301,6 @@ export async function verifyTrusteeShares(
     onProgress?: ProgressReporter;
   },
 ): Promise<void> {
-  const width = options.ciphertexts[0]?.width ?? 1;
-  await verifyTrusteeSharesRecords(election, {
-    ...options,
-    ciphertexts: ciphertextRecords(options.ciphertexts, width),
-    post: {
-      ...options.post,
-      shares: memoryRecords(joinBytes(options.post.shares), ELEMENT_BYTES * width),
-    },
-  });
-}
-
-/**
- * Checks one trustee's decryption shares, a record list read a chunk at a time (issue 17),
- * against its verification key with the trustee's batched Chaum–Pedersen proof (two MSMs, in
- * parallel on the worker pool), and its signature over them when the election names keys.
- *
- * @param election the election
- * @param options election key, ciphertexts (64·w-byte records), the trustee's post (shares
- *   of 32·w bytes), workers, progress
- * @throws {VerificationError} "Trustee j: decryption share batch invalid", or "Decryption
- *   shares of trustee j …" when its signature is missing or wrong (elections with trustee keys)
- * @example
- * ```ts ignore
- * await verifyTrusteeSharesRecords(election, { key, ciphertexts, post });
- * ```
- */
-export async function verifyTrusteeSharesRecords(
-  election: ElectionPublicInfo,
-  options: {
-    key: ElectionKey;
-    ciphertexts: RecordSource;
-    post: ElectionDecryptionRecords;
-    workers?: number;
-    onProgress?: ProgressReporter;
-  },
-): Promise<void> {
   const { post } = options;
   // Signed by the trustee's identity key when the election names keys (signing.ts).
   verifyCeremonySignature(election, { decryption: post });
@@ -349,24 +308,21 @@ export async function verifyTrusteeSharesRecords(
   if (vk === undefined || post.trustee > election.definition.trustees.length) {
     throw new VerificationError(`Trustee ${post.trustee}: not a trustee of this election`);
   }
-  if (post.shares.count !== options.ciphertexts.count) {
+  if (post.shares.length !== options.ciphertexts.length) {
     throw new VerificationError(
-      `Trustee ${post.trustee}: ${post.shares.count} decryption shares for ${options.ciphertexts.count} ciphertexts`,
+      `Trustee ${post.trustee}: ${post.shares.length} decryption shares for ${options.ciphertexts.length} ciphertexts`,
     );
   }
   // Batched Chaum–Pedersen: log_g yⱼ = log_C D over all shares (backend, on workers).
-  const ok = await voteVerifyDecryptionSharesRecords(
-    { index: post.trustee, verificationKey: vk },
-    {
-      ciphertexts: options.ciphertexts,
-      context: election.fingerprint,
-      shares: post.shares,
-      proof: post.proof,
-      ...(options.workers === undefined ? {} : { workers: options.workers }),
-      onChunk: (done, total) =>
-        options.onProgress?.({ phase: `trustee ${post.trustee}: verify shares`, done, total }),
-    },
-  );
+  const ok = await voteVerifyDecryptionShares({ index: post.trustee, verificationKey: vk }, {
+    ciphertexts: options.ciphertexts,
+    context: election.fingerprint,
+    shares: post.shares,
+    proof: post.proof,
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    onChunk: (done, total) =>
+      options.onProgress?.({ phase: `trustee ${post.trustee}: verify shares`, done, total }),
+  });
   if (!ok) throw new VerificationError(`Trustee ${post.trustee}: decryption share batch invalid`);
 }
 

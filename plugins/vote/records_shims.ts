@@ -1,15 +1,17 @@
 /**
  * TEMPORARY: replaced at the merge by the real functions. The record functions other
  * branches of issue 17 write (backend `verifyShuffleRecords` / `verifyShuffleChainRecords`:
- * smix; `voteVerifyDecryptionSharesRecords`, `voteCheckPlaintextsRecords`,
- * `tallyAccumulator`: stasks; `replayBallotBoxRecords`: sbox), with their planned names and
- * signatures (SPOOL_PLAN.md), implemented here over the array functions by reading every
- * list into memory. The verifier imports them from this file only: at the merge, delete it
- * and point the imports at the real modules.
+ * smix, in backends/reencrypt; `voteVerifyDecryptionSharesRecords`,
+ * `voteCheckPlaintextsRecords` in tasks.ts, `tallyAccumulator` in tally.ts,
+ * `verifyTrusteeSharesRecords` in election.ts: stasks; `replayBallotBoxRecords` in
+ * ballot_box.ts: sbox), with their names and signatures, implemented here over the array
+ * functions by reading every list into memory. The verifier imports them from this file
+ * only: at the merge, delete it and point the imports at the real modules.
  *
  * @module
  */
 
+import type { ProgressReporter } from "../../core/mixer.ts";
 import { allRecords, type ItemChunks, type RecordSource } from "../../core/records.ts";
 import {
   type Point,
@@ -23,8 +25,14 @@ import type { ElectionAnswer } from "./answers.ts";
 import { electionBallotLayout } from "./answers.ts";
 import type { ElectionBallot, ElectionPublicInfo } from "./ballot.ts";
 import { type BallotBoxOptions, type CastManyOptions, replayBallotBox } from "./ballot_box.ts";
+import type { ElectionKey } from "./ceremony.ts";
 import type { ElectionDefinition } from "./definition.ts";
-import { ciphertextRecords, readCiphertexts } from "./election_records.ts";
+import { verifyTrusteeShares } from "./election.ts";
+import {
+  ciphertextRecords,
+  type ElectionDecryptionRecords,
+  readCiphertexts,
+} from "./election_records.ts";
 import { computeElectionTally, type ElectionTally } from "./tally.ts";
 import { type VoteBatchOptions, voteCheckPlaintexts, voteVerifyDecryptionShares } from "./tasks.ts";
 
@@ -132,4 +140,22 @@ export async function replayBallotBoxRecords(
   const box = await replayBallotBox(election, list, options);
   const width = electionBallotLayout(election.definition).elements.length;
   return { counted: ciphertextRecords(box.close(), width), ballots: list.length };
+}
+
+/** Shim of stasks' `verifyTrusteeSharesRecords` (election.ts). */
+export function verifyTrusteeSharesRecords(
+  election: ElectionPublicInfo,
+  options: {
+    key: ElectionKey;
+    ciphertexts: RecordSource;
+    post: ElectionDecryptionRecords;
+    workers?: number;
+    onProgress?: ProgressReporter;
+  },
+): Promise<void> {
+  return verifyTrusteeShares(election, {
+    ...options,
+    ciphertexts: all(options.ciphertexts),
+    post: { ...options.post, shares: split(options.post.shares) },
+  });
 }

@@ -14,7 +14,6 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { VerificationError } from "../../core/errors.ts";
 import { labelledDigest } from "../../core/transcript.ts";
-import { DEFAULT_ITEM_CHUNK, type RecordSource } from "../../core/records.ts";
 import { encodeScalar } from "../../backends/reencrypt/mod.ts";
 import type {
   CeremonyElection,
@@ -24,7 +23,6 @@ import type {
   TrusteeDealing,
 } from "./ceremony.ts";
 import type { ElectionDecryption } from "./election_transcript.ts";
-import type { ElectionDecryptionRecords } from "./election_records.ts";
 
 /** Domain-separation label of a trustee's signature on a ceremony post. */
 export const CEREMONY_SIGNATURE_LABEL = "panoramix/vote/ceremony-post/v1";
@@ -39,9 +37,6 @@ export type SignablePost =
   | { answers: ComplaintAnswers }
   | { decryption: ElectionDecryption };
 
-/** A post whose signature can be checked: a {@linkcode SignablePost}, or shares as a record list. */
-export type VerifiablePost = SignablePost | { decryption: ElectionDecryptionRecords };
-
 function u64(value: number): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(value));
@@ -51,10 +46,10 @@ function u64(value: number): Uint8Array {
 const text = (s: string) => new TextEncoder().encode(s);
 
 /** Who signs the post, what to call it in errors, and the content parts it signs. */
-function describe(post: VerifiablePost): {
+function describe(post: SignablePost): {
   trustee: number;
   what: string;
-  parts: Iterable<Uint8Array>;
+  parts: Uint8Array[];
   signature: Uint8Array | undefined;
 } {
   if ("dealing" in post) {
@@ -92,37 +87,19 @@ function describe(post: VerifiablePost): {
   return {
     trustee: d.trustee,
     what: `Decryption shares of trustee ${d.trustee}`,
-    parts: decryptionParts(d),
+    parts: [
+      text("decryption"),
+      u64(d.trustee),
+      ...d.shares,
+      encodeScalar(d.proof.challenge),
+      encodeScalar(d.proof.response),
+    ],
     signature: d.signature,
   };
 }
 
-/** The signed parts of a decryption post; shares in a record list are read a chunk at a time. */
-function* decryptionParts(d: ElectionDecryption | ElectionDecryptionRecords): Iterable<Uint8Array> {
-  yield text("decryption");
-  yield u64(d.trustee);
-  if (Array.isArray(d.shares)) {
-    yield* d.shares;
-  } else {
-    const list = d.shares as RecordSource, size = list.recordBytes;
-    for (let lo = 0; lo < list.count; lo += DEFAULT_ITEM_CHUNK) {
-      const hi = Math.min(list.count, lo + DEFAULT_ITEM_CHUNK);
-      const bytes = list.read(lo, hi);
-      for (let i = 0; i < hi - lo; i++) yield bytes.subarray(i * size, (i + 1) * size);
-    }
-  }
-  yield encodeScalar(d.proof.challenge);
-  yield encodeScalar(d.proof.response);
-}
-
-function digest(election: CeremonyElection, parts: Iterable<Uint8Array>): Uint8Array {
-  return labelledDigest(
-    CEREMONY_SIGNATURE_LABEL,
-    (function* () {
-      yield election.fingerprint;
-      yield* parts;
-    })(),
-  );
+function digest(election: CeremonyElection, parts: Uint8Array[]): Uint8Array {
+  return labelledDigest(CEREMONY_SIGNATURE_LABEL, [election.fingerprint, ...parts]);
 }
 
 /**
@@ -180,7 +157,7 @@ export function signCeremonyPost(
  * verifyCeremonySignature(election, { dealing });
  * ```
  */
-export function verifyCeremonySignature(election: CeremonyElection, post: VerifiablePost): void {
+export function verifyCeremonySignature(election: CeremonyElection, post: SignablePost): void {
   const keys = election.definition.trusteeKeys;
   if (keys === undefined) return;
   const { parts, trustee, what, signature } = describe(post);

@@ -36,7 +36,7 @@ import type { ElectionAnswer } from "./answers.ts";
 import type { ElectionPublicInfo } from "./ballot.ts";
 import { verifyElectionKey } from "./ceremony.ts";
 import { electionFingerprint } from "./definition.ts";
-import { MIN_ELECTION_BALLOTS, verifyTrusteeSharesRecords } from "./election.ts";
+import { MIN_ELECTION_BALLOTS } from "./election.ts";
 import { type ElectionTranscriptRecords, electionTranscriptRecords } from "./election_records.ts";
 import type { ElectionTranscript } from "./election_transcript.ts";
 import {
@@ -44,6 +44,7 @@ import {
   tallyAccumulator,
   verifyShuffleChainRecords,
   verifyShuffleRecords,
+  verifyTrusteeSharesRecords,
   voteCheckPlaintextsRecords,
 } from "./records_shims.ts";
 import { electionTalliesEqual } from "./tally.ts";
