@@ -44,7 +44,12 @@ export {
 export * from "./transcript_stream.ts";
 export * from "./box_stream.ts";
 export * from "./election_records.ts";
-export type { ItemChunks, RecordSource } from "../../core/records.ts";
+export type {
+  ItemChunks,
+  RecordSink,
+  RecordSinkFactory,
+  RecordSource,
+} from "../../core/records.ts";
 export {
   SHUFFLE_PROOF_LISTS,
   type ShuffleProofList,

@@ -12,7 +12,13 @@
  */
 
 import type { ProgressReporter } from "../../core/mixer.ts";
-import { allRecords, type ItemChunks, type RecordSource } from "../../core/records.ts";
+import {
+  allRecords,
+  type ItemChunks,
+  memoryRecordSinks,
+  type RecordSinkFactory,
+  type RecordSource,
+} from "../../core/records.ts";
 import {
   type Point,
   shuffleProofFromRecords,
@@ -129,17 +135,24 @@ export function tallyAccumulator(definition: ElectionDefinition): {
   };
 }
 
-/** Shim of sbox's box replay over item chunks: the counted ciphertexts as records. */
+/**
+ * Shim of sbox's box replay over item chunks: the counted ciphertexts as records (written to
+ * `sinks`; the shim's box keeps its ballots in memory whatever `store` says).
+ */
 export async function replayBallotBoxRecords(
   election: ElectionPublicInfo,
   ballots: ItemChunks<ElectionBallot>,
-  options: BallotBoxOptions & CastManyOptions = {},
+  options: BallotBoxOptions & CastManyOptions & { store?: unknown; sinks?: RecordSinkFactory } = {},
 ): Promise<{ counted: RecordSource; ballots: number }> {
   const list: ElectionBallot[] = [];
   for await (const chunk of ballots.chunks()) list.push(...chunk);
-  const box = await replayBallotBox(election, list, options);
+  const { store: _, sinks, ...rest } = options;
+  const box = await replayBallotBox(election, list, rest);
   const width = electionBallotLayout(election.definition).elements.length;
-  return { counted: ciphertextRecords(box.close(), width), ballots: list.length };
+  const counted = ciphertextRecords(box.close(), width);
+  const sink = (sinks ?? memoryRecordSinks)("counted", counted.count, counted.recordBytes);
+  sink.write(0, allRecords(counted));
+  return { counted: sink.finish(), ballots: list.length };
 }
 
 /** Shim of stasks' `verifyTrusteeSharesRecords` (election.ts). */

@@ -29,11 +29,12 @@ import {
   DEFAULT_ITEM_CHUNK,
   type ItemChunks,
   memoryRecords,
+  type RecordSinkFactory,
   type RecordSource,
 } from "../../core/records.ts";
 import { ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
-import type { ElectionPublicInfo } from "./ballot.ts";
+import type { ElectionBallot, ElectionPublicInfo } from "./ballot.ts";
 import { verifyElectionKey } from "./ceremony.ts";
 import { electionFingerprint } from "./definition.ts";
 import { MIN_ELECTION_BALLOTS } from "./election.ts";
@@ -76,6 +77,17 @@ export interface VerifyElectionOptions {
   onProgress?: ProgressReporter;
   /** Voter roll the ballots must come from (default: not checked). */
   voters?: Iterable<string>;
+  /**
+   * Where the replayed box keeps the ballots it accepts (a `BallotStore`; default in memory,
+   * one object per ballot: a command line replaying a million ballots gives a file).
+   */
+  store?: {
+    readonly count: number;
+    append(ballot: ElectionBallot): void;
+    read(lo: number, hi: number): ElectionBallot[];
+  };
+  /** Where the counted ciphertexts of the replayed box go (default in memory). */
+  sinks?: RecordSinkFactory;
 }
 
 /** A settled step's value, or its error thrown (in the order the caller reads them). */
@@ -212,6 +224,8 @@ export async function verifyElectionRecords(
   // 3. Ballot box: every ballot accepted in order, every proof valid.
   const boxRun = replayBallotBoxRecords(election, transcript.ballots, {
     ...(options.voters === undefined ? {} : { voters: options.voters }),
+    ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
     ...workers,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
