@@ -34,6 +34,12 @@ export * from "./tasks.ts";
 export type { Envelope } from "../../core/envelope.ts";
 export type { ProgressEvent, ProgressReporter } from "../../core/mixer.ts";
 export type { RandomSource } from "../../core/random.ts";
+export type {
+  ItemChunks,
+  RecordSink,
+  RecordSinkFactory,
+  RecordSource,
+} from "../../core/records.ts";
 export {
   Ciphertext,
   type EncryptionProof,
@@ -44,14 +50,3 @@ export {
 export * from "./transcript_stream.ts";
 export * from "./box_stream.ts";
 export * from "./election_records.ts";
-export type {
-  ItemChunks,
-  RecordSink,
-  RecordSinkFactory,
-  RecordSource,
-} from "../../core/records.ts";
-export {
-  SHUFFLE_PROOF_LISTS,
-  type ShuffleProofList,
-  type ShuffleProofRecords,
-} from "../../backends/reencrypt/mod.ts";
