@@ -142,7 +142,8 @@ export function verifyElection(
  *
  * @param transcript the transcript as record lists (e.g. `electionTranscriptRecords`, or a
  *   transcript file opened by the command line)
- * @param options workers, progress and an optional voter roll
+ * @param options workers, progress, an optional voter roll, and where the replayed box keeps
+ *   its ballots (`store`) and counted ciphertexts (`sinks`)
  * @returns a summary when everything verifies
  * @throws {VerificationError} naming the first failing step (see module docs)
  * @example
