@@ -32,24 +32,21 @@ import {
   type RecordSinkFactory,
   type RecordSource,
 } from "../../core/records.ts";
-import { ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
+import {
+  ELEMENT_BYTES,
+  verifyShuffleChainRecords,
+  verifyShuffleRecords,
+} from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
 import type { ElectionBallot, ElectionPublicInfo } from "./ballot.ts";
 import { verifyElectionKey } from "./ceremony.ts";
 import { electionFingerprint } from "./definition.ts";
-import { MIN_ELECTION_BALLOTS } from "./election.ts";
+import { MIN_ELECTION_BALLOTS, verifyTrusteeSharesRecords } from "./election.ts";
 import { type ElectionTranscriptRecords, electionTranscriptRecords } from "./election_records.ts";
 import type { ElectionTranscript } from "./election_transcript.ts";
-import {
-  replayBallotBoxRecords,
-  tallyAccumulator,
-  verifyShuffleChainRecords,
-  verifyShuffleRecords,
-  verifyTrusteeSharesRecords,
-  voteCheckPlaintextsRecords,
-} from "./records_shims.ts";
-import { electionTalliesEqual } from "./tally.ts";
-import { VOTE_ITEM_MALFORMED, VOTE_ITEM_OK } from "./tasks.ts";
+import { replayBallotBoxRecords } from "./records_shims.ts";
+import { electionTalliesEqual, tallyAccumulator } from "./tally.ts";
+import { VOTE_ITEM_MALFORMED, VOTE_ITEM_OK, voteCheckPlaintextsRecords } from "./tasks.ts";
 
 /** Summary of a verified transcript. */
 export interface ElectionVerificationReport {
