@@ -14,7 +14,6 @@ import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import type { RandomSource } from "../../core/random.ts";
 import {
-  allRecords,
   DEFAULT_ITEM_CHUNK,
   type ItemChunks,
   memoryRecords,
@@ -51,6 +50,7 @@ import {
   ciphertextRecords,
   type ElectionDecryptionRecords,
   type ElectionMixRecords,
+  recordViews,
 } from "./election_records.ts";
 import { decodeElectionAnswers } from "./answers.ts";
 
@@ -282,13 +282,7 @@ export async function decryptElectionShares(
     ...options,
     ciphertexts: ciphertextRecords(options.ciphertexts, width),
   });
-  return { ...post, shares: recordList(post.shares) };
-}
-
-/** Every record of a list as a view of one buffer. */
-function recordList(records: RecordSource): Uint8Array[] {
-  const bytes = allRecords(records), size = records.recordBytes;
-  return Array.from({ length: records.count }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+  return { ...post, shares: recordViews(post.shares) };
 }
 
 /**
@@ -496,7 +490,7 @@ export async function tallyElection(
   });
   const answers: (ElectionAnswer[] | null)[] = [];
   for await (const chunk of results.answers.chunks()) answers.push(...chunk);
-  return { plaintexts: recordList(results.plaintexts), answers, tally: results.tally };
+  return { plaintexts: recordViews(results.plaintexts), answers, tally: results.tally };
 }
 
 /**

@@ -11,6 +11,7 @@
 import { joinBytes } from "../../core/bytes.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import {
+  allRecords,
   checkRecordRange,
   type ItemChunks,
   memoryItemChunks,
@@ -20,6 +21,7 @@ import {
 import {
   Ciphertext,
   ELEMENT_BYTES,
+  shuffleProofFromRecords,
   type ShuffleProofRecords,
   shuffleProofRecords,
 } from "../../backends/reencrypt/mod.ts";
@@ -164,5 +166,55 @@ export function electionTranscriptRecords(
     })),
     plaintexts: arrayRecords(transcript.plaintexts, ELEMENT_BYTES * width),
     answers: memoryItemChunks(transcript.answers),
+  };
+}
+
+/**
+ * Every record of a list as views of one read (for the in-memory API and small lists).
+ *
+ * @param records the list
+ * @returns one view per record
+ * @example
+ * ```ts ignore
+ * const plaintexts = recordViews(results.plaintexts);
+ * ```
+ */
+export function recordViews(records: RecordSource): Uint8Array[] {
+  const bytes = allRecords(records), size = records.recordBytes;
+  return Array.from({ length: records.count }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+}
+
+/**
+ * Reads a record transcript into memory: the inverse of {@linkcode electionTranscriptRecords}
+ * (for the in-memory API, e.g. `runLocalElection`, and small elections).
+ *
+ * @param transcript the transcript with record lists
+ * @returns the same transcript with arrays
+ * @example
+ * ```ts ignore
+ * const transcript = await electionTranscriptFromRecords(records);
+ * ```
+ */
+export async function electionTranscriptFromRecords(
+  transcript: ElectionTranscriptRecords,
+): Promise<ElectionTranscript> {
+  const all = async <T>(items: ItemChunks<T>) => {
+    const out: T[] = [];
+    for await (const chunk of items.chunks()) out.push(...chunk);
+    return out;
+  };
+  const ciphertexts = (list: RecordSource) => readCiphertexts(list, 0, list.count);
+  return {
+    ...transcript,
+    ballots: await all(transcript.ballots),
+    mixInput: ciphertexts(transcript.mixInput),
+    mixes: transcript.mixes.map((m) => ({
+      ...m,
+      outputs: ciphertexts(m.outputs),
+      proof: shuffleProofFromRecords(m.proof),
+    })),
+    decryption: transcript.decryption.map((d) => ({ ...d, shares: recordViews(d.shares) })),
+    plaintexts: recordViews(transcript.plaintexts),
+    answers: await all(transcript.answers),
   };
 }
