@@ -36,6 +36,7 @@ import {
   embedBytes,
   encodeScalar,
   encrypt,
+  encryptAndProveMany,
   type EncryptionProof,
   extractBytes,
   type Point,
@@ -199,6 +200,66 @@ export function encryptElectionBallot(
     ciphertext,
     proof,
   };
+}
+
+/**
+ * Encrypts many voters' answers into ballots at once: the same ballots as
+ * {@linkcode encryptElectionBallot} voter by voter with the same randomness (each voter's
+ * source gives its encryption randomness, then its proof nonces, as there), with the
+ * fixed-base products of every ballot computed together, all elements encoded in one pass
+ * (backend `encryptAndProveMany`) and each distinct answer part embedded once.
+ *
+ * @param election definition, fingerprint and public key
+ * @param voters per voter its credential, answers and randomness
+ * @returns the ballots, in voter order
+ * @throws {InvalidInputError} when answers break the question rules or a credential is bad
+ * @example
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * import { encryptElectionBallots, verifyElectionBallot } from "./ballot.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * const ballots = encryptElectionBallots(election, [
+ *   { credential: "voter-1", answers: [[0]] },
+ *   { credential: "voter-2", answers: [[1]] },
+ * ]);
+ * ballots.forEach((b) => verifyElectionBallot(election, b));
+ * ```
+ */
+export function encryptElectionBallots(
+  election: ElectionPublicInfo,
+  voters: readonly EncryptBallotOptions[],
+): ElectionBallot[] {
+  // embedBytes is deterministic: one embedding per distinct part (a few per election).
+  const embedded = new Map<string, Point>();
+  const embed = (part: Uint8Array) => {
+    const key = String.fromCharCode(...part);
+    let point = embedded.get(key);
+    if (point === undefined) {
+      point = embedBytes(part);
+      embedded.set(key, point);
+    }
+    return point;
+  };
+  const items = voters.map((voter) => {
+    const context = ballotProofContext(election.fingerprint, voter.credential);
+    const messages = encodeElectionAnswers(election.definition, voter.answers).map(embed);
+    // The order encryptElectionBallot draws them in: randomness, then the proof's nonces.
+    const randomness = randomScalars(messages.length, voter.random);
+    const nonces = randomScalars(messages.length, voter.random);
+    return { messages, randomness, nonces, context };
+  });
+  return encryptAndProveMany(election.publicKey, items).map(({ ciphertext, proof }, i) => ({
+    election: election.fingerprint.slice(),
+    credential: voters[i]!.credential,
+    ciphertext,
+    proof,
+  }));
 }
 
 /**
