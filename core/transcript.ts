@@ -42,6 +42,9 @@ function u64be(n: number): Uint8Array {
   return out;
 }
 
+/** The state the next constructor call takes over (set only by `clone`). */
+let forkedState: Sha512State | undefined;
+
 /**
  * An append-only Fiat–Shamir transcript.
  *
@@ -63,6 +66,12 @@ export class Transcript {
    * @param protocol protocol label with its version, e.g. "panoramix/reencrypt/shuffle/v1"
    */
   constructor(protocol: string) {
+    if (forkedState !== undefined) {
+      // clone(): the copied state, nothing framed again.
+      this.#state = forkedState;
+      forkedState = undefined;
+      return;
+    }
     this.#state = createSha512();
     this.#frame("domain", encoder.encode(DOMAIN));
     this.#frame("protocol", encoder.encode(protocol));
@@ -83,6 +92,26 @@ export class Transcript {
     this.#state.update(head);
     this.#state.update(u64be(data.length));
     this.#state.update(data);
+  }
+
+  /**
+   * An independent copy of this transcript as it is now: statements that share a prefix
+   * (the same protocol, group and key for many proofs) hash the prefix once.
+   *
+   * @returns the copy; appending to either leaves the other unchanged
+   * @example
+   * ```ts
+   * import { Transcript } from "./transcript.ts";
+   * const prefix = new Transcript("example/v1").append("key", new Uint8Array([1]));
+   * const a = prefix.clone().append("item", new Uint8Array([2])).challenge("c");
+   * const b = new Transcript("example/v1").append("key", new Uint8Array([1]))
+   *   .append("item", new Uint8Array([2])).challenge("c");
+   * console.assert(a.join() === b.join());
+   * ```
+   */
+  clone(): Transcript {
+    forkedState = this.#state.clone();
+    return new Transcript("");
   }
 
   /**

@@ -81,3 +81,25 @@ Deno.test("a message appended in parts and a challenge expanded in parts equal t
     assert.deepEqual(parts.challenge("next"), whole.challenge("next"));
   }
 });
+
+Deno.test("a cloned transcript continues as the original would, and the two are independent", () => {
+  const before = new Transcript("").challenge("x");
+  const prefix = new Transcript("clone/v1").append("key", new Uint8Array([1, 2, 3]));
+  // A prefix longer than one SHA-512 block, so the copy carries a partial buffer too.
+  prefix.append("long", new Uint8Array(200).fill(7));
+  const fresh = (item: number) =>
+    new Transcript("clone/v1").append("key", new Uint8Array([1, 2, 3]))
+      .append("long", new Uint8Array(200).fill(7)).append("item", new Uint8Array([item]));
+  const a = prefix.clone().append("item", new Uint8Array([4]));
+  const b = prefix.clone().append("item", new Uint8Array([5]));
+  assert.deepEqual(a.challenge("c"), fresh(4).challenge("c"));
+  assert.deepEqual(b.challenge("c", 100), fresh(5).challenge("c", 100));
+  assert.notDeepEqual(fresh(4).challenge("c"), fresh(5).challenge("c"));
+  // The prefix itself is unchanged by its copies, and a new transcript starts afresh.
+  assert.deepEqual(
+    prefix.challenge("p"),
+    new Transcript("clone/v1").append("key", new Uint8Array([1, 2, 3]))
+      .append("long", new Uint8Array(200).fill(7)).challenge("p"),
+  );
+  assert.deepEqual(new Transcript("").challenge("x"), before);
+});

@@ -71,14 +71,19 @@ export interface EncryptionStatement {
 /** Why a proof of a batch failed: malformed (bad encoding) or invalid (does not verify). */
 export type EncryptionProofFailure = InvalidInputError | VerificationError;
 
+/** The transcript up to the public key, shared by every proof under that key. */
+function knowledgePrefix(publicKey: Uint8Array): Transcript {
+  return new Transcript(ENCRYPTION_KNOWLEDGE_LABEL)
+    .append("group", GROUP_BYTES)
+    .append("public-key", publicKey);
+}
+
 function knowledgeChallenge(
-  publicKey: Uint8Array,
+  publicKey: Uint8Array | Transcript,
   statement: EncryptionStatement,
   commitments: Uint8Array,
 ): bigint {
-  const t = new Transcript(ENCRYPTION_KNOWLEDGE_LABEL);
-  t.append("group", GROUP_BYTES);
-  t.append("public-key", publicKey);
+  const t = publicKey instanceof Transcript ? publicKey.clone() : knowledgePrefix(publicKey);
   t.append("ciphertext", statement.ciphertext.bytes);
   t.append("context", statement.context);
   t.append("commitments", commitments);
@@ -225,7 +230,7 @@ export function encryptAndProveMany(
   const bytes = halveMessages
     ? doubleAndEncodeBatch([...g, ...c2])
     : joinBytes([doubleAndEncodeBatch(g), packPoints(c2)]);
-  const pk = encodePoint(publicKey);
+  const prefix = knowledgePrefix(encodePoint(publicKey));
   const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
   e = 0;
   for (const item of items) {
@@ -238,7 +243,7 @@ export function encryptAndProveMany(
     }
     const ciphertext = Ciphertext.unchecked(ct);
     const commitments = bytes.slice(ELEMENT_BYTES * (n + e), ELEMENT_BYTES * (n + e + w));
-    const c = knowledgeChallenge(pk, { ciphertext, context: item.context }, commitments);
+    const c = knowledgeChallenge(prefix, { ciphertext, context: item.context }, commitments);
     // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge.
     const responses = item.nonces.map((ak, k) => modL(ak + c * item.randomness[k]!));
     out.push({ ciphertext, proof: { commitments, responses } });
@@ -411,8 +416,9 @@ function batchHoldsEncoded(
   const c2 = new Uint8Array(ELEMENT_BYTES * elements);
   const scalars: bigint[] = [];
   let zSum = 0n, at = 0;
+  const prefix = knowledgePrefix(publicKey);
   for (const item of items) {
-    const e = knowledgeChallenge(publicKey, item, item.proof.commitments);
+    const e = knowledgeChallenge(prefix, item, item.proof.commitments);
     const bytes = item.ciphertext.bytes, z = item.proof.responses;
     for (let k = 0; k < z.length; k++, at++) {
       const rho = view.getBigUint64(16 * at, true) | (view.getBigUint64(16 * at + 8, true) << 64n);
