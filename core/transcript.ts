@@ -268,3 +268,31 @@ export function labelledDigest(protocol: string, parts: readonly Uint8Array[]): 
   for (const part of parts) t.append("part", part);
   return t.challenge("digest", 64);
 }
+
+/**
+ * {@linkcode labelledDigest} of many part lists that begin with the same parts: the
+ * protocol label and the common first parts are hashed once.
+ *
+ * @param protocol domain-separation label with version
+ * @param first the parts every digest begins with
+ * @returns a function giving labelledDigest(protocol, [...first, ...rest]) for its `rest`
+ * @example
+ * ```ts
+ * import { labelledDigest, labelledDigester } from "./transcript.ts";
+ * const digest = labelledDigester("example/v1", [new Uint8Array([1])]);
+ * const direct = labelledDigest("example/v1", [new Uint8Array([1]), new Uint8Array([2])]);
+ * console.assert(digest([new Uint8Array([2])]).join() === direct.join());
+ * ```
+ */
+export function labelledDigester(
+  protocol: string,
+  first: readonly Uint8Array[],
+): (rest: readonly Uint8Array[]) => Uint8Array {
+  const prefix = new Transcript(protocol);
+  for (const part of first) prefix.append("part", part);
+  return (rest) => {
+    const t = prefix.clone();
+    for (const part of rest) t.append("part", part);
+    return t.challenge("digest", 64);
+  };
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { expandSha512, expandSha512At } from "./sha512_wasm.ts";
-import { labelledDigest, Transcript } from "./transcript.ts";
+import { labelledDigest, labelledDigester, Transcript } from "./transcript.ts";
 import { concatBytes, toHex } from "./bytes.ts";
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
@@ -102,4 +102,19 @@ Deno.test("a cloned transcript continues as the original would, and the two are 
       .append("long", new Uint8Array(200).fill(7)).challenge("p"),
   );
   assert.deepEqual(new Transcript("").challenge("x"), before);
+});
+
+Deno.test("labelledDigester gives labelledDigest of the common parts followed by each rest", () => {
+  const first = [new Uint8Array(32).fill(9), new Uint8Array([1])];
+  const digest = labelledDigester("digester/v1", first);
+  for (
+    const rest of [[], [new Uint8Array(0)], [new Uint8Array(150).fill(3), new Uint8Array([4])]]
+  ) {
+    assert.deepEqual(digest(rest), labelledDigest("digester/v1", [...first, ...rest]));
+  }
+  // The framing of the parts is kept: moving a byte across a boundary changes the digest.
+  assert.notDeepEqual(
+    digest([new Uint8Array([5, 6])]),
+    labelledDigest("digester/v1", [new Uint8Array(32).fill(9), new Uint8Array([1, 5, 6])]),
+  );
 });

@@ -412,9 +412,13 @@ function batchHoldsEncoded(
   const weights = new Uint8Array(16 * elements);
   random(weights);
   const view = new DataView(weights.buffer);
+  // The points A₁₁…, then c1₁₁…; their scalars ρᵢₖ (the weight's 16 bytes, little-endian,
+  // as they are), then ρᵢₖ·eᵢ.
   const points = new Uint8Array(2 * ELEMENT_BYTES * elements);
+  const scalars = new Uint8Array(2 * ELEMENT_BYTES * elements);
   const c2 = new Uint8Array(ELEMENT_BYTES * elements);
-  const scalars: bigint[] = [];
+  const products: bigint[] = new Array(elements);
+  const c1At = ELEMENT_BYTES * elements;
   let zSum = 0n, at = 0;
   const prefix = knowledgePrefix(publicKey);
   for (const item of items) {
@@ -423,14 +427,16 @@ function batchHoldsEncoded(
     for (let k = 0; k < z.length; k++, at++) {
       const rho = view.getBigUint64(16 * at, true) | (view.getBigUint64(16 * at + 8, true) << 64n);
       zSum += rho * z[k]!;
-      points.set(item.proof.commitments.subarray(32 * k, 32 * k + 32), 64 * at);
-      points.set(bytes.subarray(64 * k, 64 * k + 32), 64 * at + 32);
+      points.set(item.proof.commitments.subarray(32 * k, 32 * k + 32), 32 * at);
+      points.set(bytes.subarray(64 * k, 64 * k + 32), c1At + 32 * at);
       c2.set(bytes.subarray(64 * k + 32, 64 * k + 64), 32 * at);
-      scalars.push(rho, modL(rho * e));
+      scalars.set(weights.subarray(16 * at, 16 * at + 16), 32 * at);
+      products[at] = rho * e;
     }
   }
+  scalars.set(packScalars(products), c1At);
   if (firstInvalidPoint(c2) !== -1) return false;
-  const sum = multiScalarMulEncoded(points, packScalars(scalars));
+  const sum = multiScalarMulEncoded(points, scalars);
   if (typeof sum !== "object") return false;
   const s = modL(zSum);
   return (s === 0n ? IDENTITY : fixedBase(BASE_POINT).multiply(s)).equals(sum);
