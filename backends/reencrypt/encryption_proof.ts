@@ -134,6 +134,8 @@ export function proveEncryptionKnowledge(
 const HALF = (GROUP_ORDER + 1n) / 2n;
 /** Messages are halved when each distinct one is used by at least this many elements. */
 const HALVE_MESSAGES_BELOW = 16;
+/** ½·m per message point (points are immutable; entries go with their points). */
+const halves = new WeakMap<Point, Point>();
 
 /** One item of {@linkcode encryptAndProveMany}. */
 export interface EncryptAndProveItem {
@@ -213,11 +215,15 @@ export function encryptAndProveMany(
   const g = fixedBase(BASE_POINT).multiplyMany([...rh, ...a.map(half)]);
   // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
   // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
-  const halves = new Map<Point, Point>();
-  for (const item of items) for (const m of item.messages) halves.set(m, m);
-  const halveMessages = halves.size * HALVE_MESSAGES_BELOW <= n;
+  // (Halves are kept per message object, so a caller that reuses its message points, as
+  // the ballot encryption does, halves each one once.)
+  const distinct = new Set<Point>();
+  for (const item of items) for (const m of item.messages) distinct.add(m);
+  const halveMessages = distinct.size * HALVE_MESSAGES_BELOW <= n;
   const yr = fixedBase(publicKey).multiplyMany(halveMessages ? rh : r);
-  if (halveMessages) { for (const m of halves.keys()) halves.set(m, multiplyPoint(m, HALF)); }
+  if (halveMessages) {
+    for (const m of distinct) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
+  }
   const c2: Point[] = new Array(n);
   let e = 0;
   for (const item of items) {

@@ -215,6 +215,10 @@ export function encryptElectionBallot(
   };
 }
 
+/** Embedded answer parts by their bytes, for {@linkcode encryptElectionBallots}. */
+const embedded = new Map<string, Point>();
+const EMBEDDED_LIMIT = 4096;
+
 /**
  * Encrypts many voters' answers into ballots at once: the same ballots as
  * {@linkcode encryptElectionBallot} voter by voter with the same randomness (each voter's
@@ -248,13 +252,14 @@ export function encryptElectionBallots(
   election: ElectionPublicInfo,
   voters: readonly EncryptBallotOptions[],
 ): ElectionBallot[] {
-  // embedBytes is deterministic: one embedding per distinct part (a few per election).
-  const embedded = new Map<string, Point>();
+  // embedBytes is deterministic: one embedding per distinct part (a few per election), the
+  // same point objects from one call to the next (the backend keeps their halves).
   const embed = (part: Uint8Array) => {
     const key = String.fromCharCode(...part);
     let point = embedded.get(key);
     if (point === undefined) {
       point = embedBytes(part);
+      if (embedded.size >= EMBEDDED_LIMIT) embedded.clear();
       embedded.set(key, point);
     }
     return point;
