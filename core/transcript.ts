@@ -42,6 +42,9 @@ function u64be(n: number): Uint8Array {
   return out;
 }
 
+/** The state the next constructor call takes over (set only by `clone`). */
+let forkedState: Sha512State | undefined;
+
 /**
  * An append-only Fiat–Shamir transcript.
  *
@@ -63,6 +66,12 @@ export class Transcript {
    * @param protocol protocol label with its version, e.g. "panoramix/reencrypt/shuffle/v1"
    */
   constructor(protocol: string) {
+    if (forkedState !== undefined) {
+      // clone(): the copied state, nothing framed again.
+      this.#state = forkedState;
+      forkedState = undefined;
+      return;
+    }
     this.#state = createSha512();
     this.#frame("domain", encoder.encode(DOMAIN));
     this.#frame("protocol", encoder.encode(protocol));
@@ -83,6 +92,26 @@ export class Transcript {
     this.#state.update(head);
     this.#state.update(u64be(data.length));
     this.#state.update(data);
+  }
+
+  /**
+   * An independent copy of this transcript as it is now: statements that share a prefix
+   * (the same protocol, group and key for many proofs) hash the prefix once.
+   *
+   * @returns the copy; appending to either leaves the other unchanged
+   * @example
+   * ```ts
+   * import { Transcript } from "./transcript.ts";
+   * const prefix = new Transcript("example/v1").append("key", new Uint8Array([1]));
+   * const a = prefix.clone().append("item", new Uint8Array([2])).challenge("c");
+   * const b = new Transcript("example/v1").append("key", new Uint8Array([1]))
+   *   .append("item", new Uint8Array([2])).challenge("c");
+   * console.assert(a.join() === b.join());
+   * ```
+   */
+  clone(): Transcript {
+    forkedState = this.#state.clone();
+    return new Transcript("");
   }
 
   /**
@@ -238,4 +267,32 @@ export function labelledDigest(protocol: string, parts: readonly Uint8Array[]): 
   const t = new Transcript(protocol);
   for (const part of parts) t.append("part", part);
   return t.challenge("digest", 64);
+}
+
+/**
+ * {@linkcode labelledDigest} of many part lists that begin with the same parts: the
+ * protocol label and the common first parts are hashed once.
+ *
+ * @param protocol domain-separation label with version
+ * @param first the parts every digest begins with
+ * @returns a function giving labelledDigest(protocol, [...first, ...rest]) for its `rest`
+ * @example
+ * ```ts
+ * import { labelledDigest, labelledDigester } from "./transcript.ts";
+ * const digest = labelledDigester("example/v1", [new Uint8Array([1])]);
+ * const direct = labelledDigest("example/v1", [new Uint8Array([1]), new Uint8Array([2])]);
+ * console.assert(digest([new Uint8Array([2])]).join() === direct.join());
+ * ```
+ */
+export function labelledDigester(
+  protocol: string,
+  first: readonly Uint8Array[],
+): (rest: readonly Uint8Array[]) => Uint8Array {
+  const prefix = new Transcript(protocol);
+  for (const part of first) prefix.append("part", part);
+  return (rest) => {
+    const t = prefix.clone();
+    for (const part of rest) t.append("part", part);
+    return t.challenge("digest", 64);
+  };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { expandSha512, expandSha512At } from "./sha512_wasm.ts";
-import { labelledDigest, Transcript } from "./transcript.ts";
+import { labelledDigest, labelledDigester, Transcript } from "./transcript.ts";
 import { concatBytes, toHex } from "./bytes.ts";
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
@@ -80,4 +80,41 @@ Deno.test("a message appended in parts and a challenge expanded in parts equal t
     // Later challenges agree too: the challenge was appended the same way.
     assert.deepEqual(parts.challenge("next"), whole.challenge("next"));
   }
+});
+
+Deno.test("a cloned transcript continues as the original would, and the two are independent", () => {
+  const before = new Transcript("").challenge("x");
+  const prefix = new Transcript("clone/v1").append("key", new Uint8Array([1, 2, 3]));
+  // A prefix longer than one SHA-512 block, so the copy carries a partial buffer too.
+  prefix.append("long", new Uint8Array(200).fill(7));
+  const fresh = (item: number) =>
+    new Transcript("clone/v1").append("key", new Uint8Array([1, 2, 3]))
+      .append("long", new Uint8Array(200).fill(7)).append("item", new Uint8Array([item]));
+  const a = prefix.clone().append("item", new Uint8Array([4]));
+  const b = prefix.clone().append("item", new Uint8Array([5]));
+  assert.deepEqual(a.challenge("c"), fresh(4).challenge("c"));
+  assert.deepEqual(b.challenge("c", 100), fresh(5).challenge("c", 100));
+  assert.notDeepEqual(fresh(4).challenge("c"), fresh(5).challenge("c"));
+  // The prefix itself is unchanged by its copies, and a new transcript starts afresh.
+  assert.deepEqual(
+    prefix.challenge("p"),
+    new Transcript("clone/v1").append("key", new Uint8Array([1, 2, 3]))
+      .append("long", new Uint8Array(200).fill(7)).challenge("p"),
+  );
+  assert.deepEqual(new Transcript("").challenge("x"), before);
+});
+
+Deno.test("labelledDigester gives labelledDigest of the common parts followed by each rest", () => {
+  const first = [new Uint8Array(32).fill(9), new Uint8Array([1])];
+  const digest = labelledDigester("digester/v1", first);
+  for (
+    const rest of [[], [new Uint8Array(0)], [new Uint8Array(150).fill(3), new Uint8Array([4])]]
+  ) {
+    assert.deepEqual(digest(rest), labelledDigest("digester/v1", [...first, ...rest]));
+  }
+  // The framing of the parts is kept: moving a byte across a boundary changes the digest.
+  assert.notDeepEqual(
+    digest([new Uint8Array([5, 6])]),
+    labelledDigest("digester/v1", [new Uint8Array(32).fill(9), new Uint8Array([1, 5, 6])]),
+  );
 });

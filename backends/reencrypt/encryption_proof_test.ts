@@ -4,6 +4,7 @@ import { seededRandom } from "../../core/random.ts";
 import { encrypt, generateKeyPair, reencrypt } from "./elgamal.ts";
 import { encodeInteger } from "./encoding.ts";
 import {
+  encryptAndProveMany,
   type EncryptionProof,
   proveEncryptionKnowledge,
   verifyEncryptionKnowledge,
@@ -238,3 +239,77 @@ Deno.test("batch verification: unchecked ciphertexts whose c1 or c2 does not dec
     }
   }
 });
+
+Deno.test("encryptAndProveMany gives the ciphertexts and proofs of encrypt and proveEncryptionKnowledge one by one", () => {
+  const { publicKey } = generateKeyPair(seededRandom("batch key"));
+  // Widths 1, 3, 2 (odd total: the SIMD pairs' last lane alone), a repeated message.
+  const widths = [1, 3, 2];
+  const items = widths.map((w, i) => ({
+    messages: Array.from({ length: w }, (_, k) => encodeInteger(k === 0 ? 7 : 100 * i + k)),
+    randomness: randomScalars(w, seededRandom(`r${i}`)),
+    nonces: randomScalars(w, seededRandom(`a${i}`)),
+    context: new Uint8Array([i, 1, 2]),
+  }));
+  const made = encryptAndProveMany(publicKey, items);
+  assert.equal(made.length, items.length);
+  made.forEach(({ ciphertext, proof }, i) => {
+    const item = items[i]!;
+    const one = encrypt(publicKey, item.messages, { randomness: item.randomness });
+    assert.deepEqual(ciphertext.bytes, one.bytes, `ciphertext ${i}`);
+    const single = proveEncryptionKnowledge(
+      { publicKey, ciphertext: one, context: item.context },
+      { randomness: item.randomness, random: seededRandom(`a${i}`) },
+    );
+    assert.deepEqual(proof.commitments, single.commitments, `commitments ${i}`);
+    assert.deepEqual(proof.responses, single.responses, `responses ${i}`);
+    verifyEncryptionKnowledge({ publicKey, ciphertext, context: item.context }, proof);
+    // The ciphertext's points decode on use (made from valid points).
+    assert.ok(ciphertext.c2(0).equals(one.c2(0)));
+  });
+  // Few messages, each used by many elements: their halves are computed once (the other
+  // path), same bytes; embedded messages decode to points with or without 4-torsion.
+  const shared = [1, 2, 3, 4].map(encodeInteger);
+  const many = Array.from({ length: 70 }, (_, i) => ({
+    messages: [shared[i % 4]!],
+    randomness: randomScalars(1, seededRandom(`R${i}`)),
+    nonces: randomScalars(1, seededRandom(`A${i}`)),
+    context: new Uint8Array([i]),
+  }));
+  // Twice: the second call finds the halves of the same message points kept.
+  [...encryptAndProveMany(publicKey, many), ...encryptAndProveMany(publicKey, many)].forEach((
+    { ciphertext, proof },
+    j,
+  ) => {
+    const i = j % many.length;
+    const item = many[i]!;
+    const one = encrypt(publicKey, item.messages, { randomness: item.randomness });
+    assert.deepEqual(ciphertext.bytes, one.bytes, `shared ciphertext ${i}`);
+    const single = proveEncryptionKnowledge(
+      { publicKey, ciphertext: one, context: item.context },
+      { randomness: item.randomness, random: seededRandom(`A${i}`) },
+    );
+    assert.deepEqual(packed(proof), packed(single), `shared proof ${i}`);
+  });
+  assert.deepEqual(encryptAndProveMany(publicKey, []), []);
+  const item = items[0]!;
+  assert.throws(
+    () => encryptAndProveMany(BASE_POINT.subtract(BASE_POINT), [item]),
+    /Public key must not be the identity/,
+  );
+  assert.throws(
+    () => encryptAndProveMany(publicKey, [{ ...item, randomness: [] }]),
+    /Randomness has 0 scalars for 1 elements/,
+  );
+  assert.throws(
+    () => encryptAndProveMany(publicKey, [{ ...item, nonces: [1n, 2n] }]),
+    /Encryption proof needs 1 nonces, got 2/,
+  );
+  assert.throws(
+    () => encryptAndProveMany(publicKey, [{ ...item, messages: [], randomness: [], nonces: [] }]),
+    /Ciphertext needs 1 to 64 pairs/,
+  );
+});
+
+function packed(proof: EncryptionProof): string {
+  return [...proof.commitments, ...proof.responses].join(",");
+}

@@ -29,13 +29,14 @@ import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { readBytes, readString } from "../../core/fields.ts";
 import type { RandomSource } from "../../core/random.ts";
-import { labelledDigest } from "../../core/transcript.ts";
+import { labelledDigest, labelledDigester } from "../../core/transcript.ts";
 import {
   Ciphertext,
   ELEMENT_BYTES,
   embedBytes,
   encodeScalar,
   encrypt,
+  encryptAndProveMany,
   type EncryptionProof,
   extractBytes,
   type Point,
@@ -103,12 +104,20 @@ export interface ElectionBallot {
  * ```
  */
 export function checkVoterCredential(credential: string): Uint8Array {
-  const bytes = encoder.encode(credential);
-  const control = bytes.some((b) => b < 0x20 || b === 0x7f);
+  return checkCredentialBytes(encoder.encode(credential), credential);
+}
+
+/** The rules of checkVoterCredential on UTF-8 bytes (the text only names it in the error). */
+function checkCredentialBytes(bytes: Uint8Array, credential?: string): Uint8Array {
+  let control = false;
+  for (let i = 0; i < bytes.length && !control; i++) {
+    control = bytes[i]! < 0x20 || bytes[i] === 0x7f;
+  }
   if (bytes.length === 0 || bytes.length > VOTE_MAX_CREDENTIAL_BYTES || control) {
+    const text = credential ?? new TextDecoder().decode(bytes.subarray(0, 160));
     throw new InvalidInputError(
       `Credential '${
-        credential.slice(0, 40)
+        text.slice(0, 40)
       }' must be 1 to ${VOTE_MAX_CREDENTIAL_BYTES} bytes of printable text`,
     );
   }
@@ -119,7 +128,7 @@ export function checkVoterCredential(credential: string): Uint8Array {
  * The context bytes a ballot proof is bound to.
  *
  * @param fingerprint election fingerprint (32 bytes)
- * @param credential voter credential
+ * @param credential voter credential (text, or its UTF-8 bytes)
  * @returns UTF-8(label) ‖ fingerprint ‖ UTF-8(credential)
  * @throws {InvalidInputError} on a fingerprint of the wrong length or a bad credential
  * @example
@@ -128,13 +137,18 @@ export function checkVoterCredential(credential: string): Uint8Array {
  * console.assert(ballotProofContext(new Uint8Array(32), "v").length === BALLOT_CONTEXT_LABEL.length + 33);
  * ```
  */
-export function ballotProofContext(fingerprint: Uint8Array, credential: string): Uint8Array {
+export function ballotProofContext(
+  fingerprint: Uint8Array,
+  credential: string | Uint8Array,
+): Uint8Array {
   if (fingerprint.length !== ELECTION_FINGERPRINT_BYTES) {
     throw new InvalidInputError(
       `Ballot election fingerprint must be ${ELECTION_FINGERPRINT_BYTES} bytes`,
     );
   }
-  const cred = checkVoterCredential(credential);
+  const cred = typeof credential === "string"
+    ? checkVoterCredential(credential)
+    : checkCredentialBytes(credential);
   // Binds the proof to the election and the voter (non-malleable ballots, Bernhard–Pereira–Warinschi 2012).
   const out = new Uint8Array(CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES + cred.length);
   out.set(CONTEXT_PREFIX, 0);
@@ -199,6 +213,71 @@ export function encryptElectionBallot(
     ciphertext,
     proof,
   };
+}
+
+/** Embedded answer parts by their bytes, for {@linkcode encryptElectionBallots}. */
+const embedded = new Map<string, Point>();
+const EMBEDDED_LIMIT = 4096;
+
+/**
+ * Encrypts many voters' answers into ballots at once: the same ballots as
+ * {@linkcode encryptElectionBallot} voter by voter with the same randomness (each voter's
+ * source gives its encryption randomness, then its proof nonces, as there), with the
+ * fixed-base products of every ballot computed together, all elements encoded in one pass
+ * (backend `encryptAndProveMany`) and each distinct answer part embedded once.
+ *
+ * @param election definition, fingerprint and public key
+ * @param voters per voter its credential, answers and randomness
+ * @returns the ballots, in voter order
+ * @throws {InvalidInputError} when answers break the question rules or a credential is bad
+ * @example
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * import { encryptElectionBallots, verifyElectionBallot } from "./ballot.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * const ballots = encryptElectionBallots(election, [
+ *   { credential: "voter-1", answers: [[0]] },
+ *   { credential: "voter-2", answers: [[1]] },
+ * ]);
+ * ballots.forEach((b) => verifyElectionBallot(election, b));
+ * ```
+ */
+export function encryptElectionBallots(
+  election: ElectionPublicInfo,
+  voters: readonly EncryptBallotOptions[],
+): ElectionBallot[] {
+  // embedBytes is deterministic: one embedding per distinct part (a few per election), the
+  // same point objects from one call to the next (the backend keeps their halves).
+  const embed = (part: Uint8Array) => {
+    const key = String.fromCharCode(...part);
+    let point = embedded.get(key);
+    if (point === undefined) {
+      point = embedBytes(part);
+      if (embedded.size >= EMBEDDED_LIMIT) embedded.clear();
+      embedded.set(key, point);
+    }
+    return point;
+  };
+  const items = voters.map((voter) => {
+    const context = ballotProofContext(election.fingerprint, voter.credential);
+    const messages = encodeElectionAnswers(election.definition, voter.answers).map(embed);
+    // The order encryptElectionBallot draws them in: randomness, then the proof's nonces.
+    const randomness = randomScalars(messages.length, voter.random);
+    const nonces = randomScalars(messages.length, voter.random);
+    return { messages, randomness, nonces, context };
+  });
+  return encryptAndProveMany(election.publicKey, items).map(({ ciphertext, proof }, i) => ({
+    election: election.fingerprint.slice(),
+    credential: voters[i]!.credential,
+    ciphertext,
+    proof,
+  }));
 }
 
 /**
@@ -307,6 +386,42 @@ export function ballotReceipt(ballot: ElectionBallot): Uint8Array {
     ballot.proof.commitments,
     ...ballot.proof.responses.map(encodeScalar),
   ]).slice(0, BALLOT_RECEIPT_BYTES);
+}
+
+/**
+ * Receipts of many ballots of one election straight from their bytes, the receipt label and
+ * the fingerprint hashed once: the same 32 bytes as {@linkcode ballotReceipt}.
+ *
+ * @param fingerprint the election fingerprint (the ballots' `election`)
+ * @returns a function of a ballot's credential (UTF-8), ciphertext bytes and packed proof
+ *   (A₁..A_w ‖ z₁..z_w with canonical scalars, as {@linkcode packBallotProof} writes it)
+ * @example
+ * ```ts
+ * import { ballotReceipt, ballotReceipter, packBallotProof } from "./ballot.ts";
+ * import { Ciphertext } from "../../backends/reencrypt/mod.ts";
+ * const ballot = {
+ *   election: new Uint8Array(32), credential: "v",
+ *   ciphertext: Ciphertext.unchecked(new Uint8Array(64).fill(2)),
+ *   proof: { commitments: new Uint8Array(32).fill(3), responses: [4n] },
+ * };
+ * const receipt = ballotReceipter(ballot.election)(
+ *   new TextEncoder().encode("v"), ballot.ciphertext.bytes, packBallotProof(ballot.proof),
+ * );
+ * console.assert(receipt.join() === ballotReceipt(ballot).join());
+ * ```
+ */
+export function ballotReceipter(
+  fingerprint: Uint8Array,
+): (credential: Uint8Array, ciphertext: Uint8Array, proof: Uint8Array) => Uint8Array {
+  const digest = labelledDigester(BALLOT_RECEIPT_LABEL, [fingerprint]);
+  return (credential, ciphertext, proof) => {
+    const half = proof.length / 2;
+    const parts = [credential, ciphertext, proof.subarray(0, half)];
+    for (let at = half; at < proof.length; at += ELEMENT_BYTES) {
+      parts.push(proof.subarray(at, at + ELEMENT_BYTES));
+    }
+    return digest(parts).slice(0, BALLOT_RECEIPT_BYTES);
+  };
 }
 
 /**

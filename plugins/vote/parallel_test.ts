@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
 import { VerificationError } from "../../core/errors.ts";
 import { decodeElectionAnswers } from "./answers.ts";
-import { packBallotProof } from "./ballot.ts";
+import { encryptElectionBallot, packBallotProof } from "./ballot.ts";
+import { randomElectionAnswers } from "./simulate.ts";
+import { seededRandom } from "../../core/random.ts";
 import { ElectionBallotBox } from "./ballot_box.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint } from "./definition.ts";
@@ -55,6 +57,21 @@ Deno.test("simulated voters: a seeded simulation gives the same ballots on 1 and
     assert.equal(two.ballots.length, N);
     assert.equal(progress.at(-1), N);
     assert.deepEqual(two.answers, one.answers);
+    // The workers' batched encryption gives the ballots of the one-ballot client path with
+    // voter i's seeded source seededRandom(seed ‖ u32be(i)): answers, randomness, nonces.
+    one.ballots.forEach((b, i) => {
+      const index = new Uint8Array(4);
+      new DataView(index.buffer).setUint32(0, i);
+      const random = seededRandom(new Uint8Array([...seed, ...index]));
+      const answers = randomElectionAnswers(definition, random);
+      assert.deepEqual(one.answers[i], answers);
+      const alone = encryptElectionBallot(election, {
+        credential: `voter-${i + 1}`,
+        answers,
+        random,
+      });
+      assert.equal(ballotBytes(b), ballotBytes(alone), `ballot ${i + 1} alone`);
+    });
     two.ballots.forEach((b, i) => {
       assert.equal(b.credential, `voter-${i + 1}`);
       assert.equal(ballotBytes(b), ballotBytes(one.ballots[i]!), `ballot ${i + 1}`);

@@ -16,7 +16,7 @@
 
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
-import { seededRandom, systemRandom } from "../../core/random.ts";
+import { type RandomSource, seededRandom, systemRandom } from "../../core/random.ts";
 import {
   registerWorkerTask,
   runWorkerJobs,
@@ -34,7 +34,8 @@ import { type ElectionAnswer, electionBallotLayout } from "./answers.ts";
 import {
   type ElectionBallot,
   type ElectionPublicInfo,
-  encryptElectionBallot,
+  type EncryptBallotOptions,
+  encryptElectionBallots,
   packBallotProof,
   unpackBallotProof,
 } from "./ballot.ts";
@@ -62,6 +63,21 @@ function voterRandom(seed: Uint8Array, index: number) {
   return seededRandom(concatBytes(seed, u32(index)));
 }
 
+/** The system CSPRNG read 4 KiB at a time (each byte handed out once). */
+function pooledSystemRandom(): RandomSource {
+  const pool = new Uint8Array(4096);
+  let at = pool.length;
+  return (out) => {
+    if (out.length > pool.length) return systemRandom(out);
+    if (at + out.length > pool.length) {
+      systemRandom(pool);
+      at = 0;
+    }
+    out.set(pool.subarray(at, at + out.length));
+    at += out.length;
+  };
+}
+
 function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const definition = electionDefinitionFromEnvelope(decodeMsgpack(arg(args, 0), "definition"));
   const fingerprint = arg(args, 1);
@@ -77,19 +93,22 @@ function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const size = 2 * ELEMENT_BYTES * electionBallotLayout(definition).elements.length;
   const cts = new Uint8Array(count * size), proofs = new Uint8Array(count * size);
   const answers: ElectionAnswer[][] = [];
+  const voters: EncryptBallotOptions[] = [];
+  // Without a seed, the system CSPRNG drawn a block at a time (answers take a few bytes).
+  const pooled = seed.length === 0 ? pooledSystemRandom() : undefined;
   for (let j = 0; j < count; j++) {
     const i = start + j;
-    const random = seed.length === 0 ? systemRandom : voterRandom(seed, i);
+    const random = pooled ?? voterRandom(seed, i);
     const a = given?.[j] ?? randomElectionAnswers(definition, random, { blank });
     answers.push(a);
-    const ballot = encryptElectionBallot(election, {
-      credential: `voter-${i + 1}`,
-      answers: a,
-      ...(seed.length === 0 ? {} : { random }),
-    });
+    voters.push({ credential: `voter-${i + 1}`, answers: a, random });
+  }
+  // The whole chunk at once: fixed-base products and encodings batched (ballot.ts); voter i's
+  // randomness is drawn from its own source in the order encryptElectionBallot draws it.
+  encryptElectionBallots(election, voters).forEach((ballot, j) => {
     cts.set(ballot.ciphertext.bytes, j * size);
     proofs.set(packBallotProof(ballot.proof), j * size);
-  }
+  });
   return [cts, proofs, encodeMsgpack(answers)];
 }
 

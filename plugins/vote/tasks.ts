@@ -56,7 +56,7 @@ import {
 import {
   BALLOT_RECEIPT_BYTES,
   ballotProofContext,
-  ballotReceipt,
+  ballotReceipter,
   type ElectionBallot,
   packBallotProof,
   unpackBallotProof,
@@ -116,14 +116,13 @@ function arg(args: Uint8Array[], i: number): Uint8Array {
 
 // ------------------------------------------------------------------ the tasks
 
-/** Reads `count` length-prefixed (u16be) UTF-8 strings. */
-function readStrings(bytes: Uint8Array, count: number): string[] {
-  const out: string[] = [];
-  const decoder = new TextDecoder();
+/** Views of `count` length-prefixed (u16be) UTF-8 strings. */
+function readStrings(bytes: Uint8Array, count: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
     const len = (bytes[at]! << 8) | bytes[at + 1]!;
-    out.push(decoder.decode(bytes.subarray(at + 2, at + 2 + len)));
+    out.push(bytes.subarray(at + 2, at + 2 + len));
     at += 2 + len;
   }
   return out;
@@ -133,27 +132,27 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const publicKey = decodePoint(arg(args, 0), "public key");
   const { width, count } = readHeader(args[1]);
   const fingerprint = arg(args, 2);
+  // The credentials' UTF-8 bytes as packed (the context and receipt hash those bytes).
   const credentials = readStrings(arg(args, 3), count);
   const cts = arg(args, 4), proofs = arg(args, 5);
   const wantReceipts = arg(args, 6)[0] === 1;
   const size = 2 * ELEMENT_BYTES * width;
   const status = new Uint8Array(count);
   const receipts = new Uint8Array(count * BALLOT_RECEIPT_BYTES);
-  const ballots: ElectionBallot[] = [];
   const items: Array<{ ciphertext: Ciphertext; context: Uint8Array; proof: EncryptionProof }> = [];
   const positions: number[] = [];
   for (let i = 0; i < count; i++) {
     try {
-      const credential = credentials[i]!;
       // Elements decoded by the batch check (straight from the bytes; MALFORMED if one does not).
       const ciphertext = Ciphertext.unchecked(
         cts.subarray(i * size, (i + 1) * size),
         `ballot ${i}`,
       );
-      const proof = unpackBallotProof(proofs.subarray(i * size, (i + 1) * size), `ballot ${i}`);
+      const proof = unpackBallotProof(proofs.subarray(i * size, (i + 1) * size), `ballot ${i}`, {
+        view: true,
+      });
       // The context binds the proof to election and voter (ballot.ts).
-      const context = ballotProofContext(fingerprint, credential);
-      ballots.push({ election: fingerprint, credential, ciphertext, proof });
+      const context = ballotProofContext(fingerprint, credentials[i]!);
       items.push({ ciphertext, context, proof });
       positions.push(i);
     } catch (error) {
@@ -161,12 +160,22 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
       else throw error;
     }
   }
+  // Receipts of valid ballots, so the box does not hash them on the main thread.
+  const receipt = wantReceipts ? ballotReceipter(fingerprint) : undefined;
   // One random linear combination for the whole chunk; one-by-one only if it fails (backend).
   verifyEncryptionKnowledgeBatch({ publicKey, items }).forEach((failure, j) => {
     const i = positions[j]!;
     if (failure === undefined) {
-      // Receipts of valid ballots, so the box does not hash them on the main thread.
-      if (wantReceipts) receipts.set(ballotReceipt(ballots[j]!), i * BALLOT_RECEIPT_BYTES);
+      if (receipt !== undefined) {
+        receipts.set(
+          receipt(
+            credentials[i]!,
+            items[j]!.ciphertext.bytes,
+            proofs.subarray(i * size, (i + 1) * size),
+          ),
+          i * BALLOT_RECEIPT_BYTES,
+        );
+      }
       return;
     }
     status[i] = failure instanceof VerificationError ? VOTE_ITEM_INVALID : VOTE_ITEM_MALFORMED;

@@ -2,7 +2,15 @@
 // Whole elections: `panoramix vote bench --ballots N` or `deno run -A examples/election.ts`.
 import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
 import { seededRandom } from "../../core/random.ts";
-import { ballotProofContext, encryptElectionBallot, verifyElectionBallot } from "./ballot.ts";
+import {
+  ballotProofContext,
+  ballotReceipt,
+  ballotReceipter,
+  encryptElectionBallot,
+  encryptElectionBallots,
+  packBallotProof,
+  verifyElectionBallot,
+} from "./ballot.ts";
 import {
   verifyEncryptionKnowledge,
   verifyEncryptionKnowledgeBatch,
@@ -51,6 +59,28 @@ const { plaintexts: combined } = await voteCombineDecryptionShares(decryption, {
 
 Deno.bench(`encrypt 1 ballot (client)`, { group: "ballot" }, () => {
   encryptElectionBallot(election, { credential: "v", answers: [[1]] });
+});
+
+// The simulated voters' task encrypts a chunk at once (issue 17 point 3): per-ballot CPU.
+const voters = ballots.map((b, i) => ({ credential: b.credential, answers: [[i % 5]] }));
+Deno.bench(`encrypt ${N} ballots one by one`, { group: "encrypt-many" }, () => {
+  for (const v of voters) encryptElectionBallot(election, v);
+});
+Deno.bench(`encrypt ${N} ballots as one chunk`, { group: "encrypt-many" }, () => {
+  encryptElectionBallots(election, voters);
+});
+
+const encoder = new TextEncoder();
+const packed = ballots.map((b) => ({
+  credential: encoder.encode(b.credential),
+  proof: packBallotProof(b.proof),
+}));
+Deno.bench(`${N} receipts one by one`, { group: "receipts" }, () => {
+  for (const b of ballots) ballotReceipt(b);
+});
+Deno.bench(`${N} receipts from bytes, prefix hashed once`, { group: "receipts" }, () => {
+  const receipt = ballotReceipter(fingerprint);
+  ballots.forEach((b, i) => receipt(packed[i]!.credential, b.ciphertext.bytes, packed[i]!.proof));
 });
 
 Deno.bench(`verify 1 ballot proof`, { group: "ballot" }, () => {
