@@ -143,7 +143,7 @@ export class FileBallotStore implements BallotStore {
     const average = this.#end / this.#count;
     const block = Math.min(BLOCK, Math.max(4096, Math.ceil((hi - index) * average) + 8));
     const out: ElectionBallot[] = [];
-    let buffer = new Uint8Array(0), start = offset;
+    let buffer: Uint8Array = new Uint8Array(0), start = offset;
     const have = (n: number) => {
       if (offset + n <= start + buffer.length) return;
       buffer = this.#readAt(offset, Math.max(block, n));
