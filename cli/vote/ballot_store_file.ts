@@ -5,7 +5,7 @@
  * u32be(length) ‖ its stored encoding (`encodeStoredBallot`); ballots are read back by range,
  * a block of the file at a time, as views into that block.
  *
- * Memory: a write buffer (1 MiB), and the byte offset of every 64th ballot (8 bytes per 64
+ * Memory: a write buffer (256 KiB), and the byte offset of every 64th ballot (8 bytes per 64
  * ballots) to find a ballot by position; ranges read in order continue from where the last
  * one ended.
  *
@@ -22,7 +22,9 @@ import {
 } from "../../plugins/vote/mod.ts";
 import type { Spool } from "../record_file.ts";
 
-/** Bytes buffered before a write, and read per block. */
+/** Bytes buffered before a write. */
+const WRITE_BUFFER = 1 << 18;
+/** Most bytes read per block. */
 const BLOCK = 1 << 20;
 /** Ballots between two remembered offsets. */
 const MARK_EVERY = 64;
@@ -37,7 +39,7 @@ export class FileBallotStore implements BallotStore {
   #count = 0;
   /** Bytes in the file. */
   #end = 0;
-  #pending = new Uint8Array(BLOCK);
+  #pending = new Uint8Array(WRITE_BUFFER);
   #pendingBytes = 0;
   /** Byte offset of ballot MARK_EVERY·k. */
   #marks = new Float64Array(1024);
