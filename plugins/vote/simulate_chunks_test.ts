@@ -2,6 +2,8 @@
 // function for a seeded run, on 1 and 2 workers, cast chunk by chunk as they are made.
 import assert from "node:assert/strict";
 import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
+import { seededRandom } from "../../core/random.ts";
+import { simulatedBallotChunks, simulateElectionBallots } from "./simulate.ts";
 import { type ElectionBallot, packBallotProof } from "./ballot.ts";
 import { ElectionBallotBox } from "./ballot_box.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
@@ -77,4 +79,28 @@ Deno.test("simulated voters in chunks: the array function's ballots, in order, o
   } finally {
     closeWorkerPool();
   }
+});
+
+Deno.test("simulated voters on this thread in chunks: the array function's ballots for the same seed", () => {
+  const whole = simulateElectionBallots(election, { count: 20, random: seededRandom("sync") });
+  const los: number[] = [];
+  const seen: string[] = [];
+  const answers: unknown[] = [];
+  const progress: number[] = [];
+  for (
+    const chunk of simulatedBallotChunks(election, {
+      count: 20,
+      random: seededRandom("sync"),
+      chunk: 7,
+      onProgress: (done) => progress.push(done),
+    })
+  ) {
+    los.push(chunk.lo);
+    seen.push(...chunk.ballots.map(bytesOf));
+    answers.push(...chunk.answers);
+  }
+  assert.deepEqual(los, [0, 7, 14]);
+  assert.deepEqual(seen, whole.ballots.map(bytesOf));
+  assert.deepEqual(answers, whole.answers);
+  assert.deepEqual(progress, [20]);
 });

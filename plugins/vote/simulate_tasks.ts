@@ -39,7 +39,7 @@ import {
   unpackBallotProof,
 } from "./ballot.ts";
 import { electionDefinitionFromEnvelope, electionDefinitionToEnvelope } from "./definition.ts";
-import { randomElectionAnswers } from "./simulate.ts";
+import { randomElectionAnswers, type SimulatedBallots } from "./simulate.ts";
 import type { VoteBatchOptions } from "./tasks.ts";
 
 /** Task name of parallel simulated voters. */
@@ -108,16 +108,6 @@ export interface ParallelSimulationOptions extends VoteBatchOptions {
   blank?: number;
   /** A fixed answer per voter index (computed here, encrypted on the workers). */
   answers?: (index: number) => ElectionAnswer[];
-}
-
-/** A chunk of simulated ballots: voters lo+1 … lo+n. */
-export interface SimulatedBallots {
-  /** Index of the chunk's first voter (0-based: its credential is `voter-(lo+1)`). */
-  lo: number;
-  /** The ballots, in voter order (their bytes are views into one buffer per chunk). */
-  ballots: ElectionBallot[];
-  /** The answers each ballot holds, in the same order. */
-  answers: ElectionAnswer[][];
 }
 
 /** Jobs of about 1,000 voters per window, per worker; two windows run at a time. */
