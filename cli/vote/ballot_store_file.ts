@@ -150,6 +150,11 @@ export class FileBallotStore implements BallotStore {
       if (offset + n <= start + buffer.length) return;
       buffer = this.#readAt(offset, Math.max(block, n));
       start = offset;
+      if (buffer.length < n) {
+        throw new InvalidInputError(
+          `Ballot store '${this.#what}' is corrupt (a record at byte ${offset} runs past its end)`,
+        );
+      }
     };
     while (index < hi) {
       have(4);

@@ -93,6 +93,12 @@ Deno.test("file ballot store: a corrupt file is an error naming it", async () =>
         err instanceof InvalidInputError && err.message.includes(path) &&
         /corrupt/.test(err.message),
     );
+    file.seekSync(0, Deno.SeekMode.Start);
+    file.writeSync(new Uint8Array([0, 0, 0xea, 0x60])); // 60,000 bytes: past the end
+    assert.throws(
+      () => store.read(0, 1),
+      (err: unknown) => err instanceof InvalidInputError && /runs past its end/.test(err.message),
+    );
   } finally {
     spool.close();
   }

@@ -481,6 +481,7 @@ export class ElectionBallotBox {
         checkedDone += ballots.length;
         // The next batch is read (and its proofs started) while the rules run here.
         pending = pull();
+        pending.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
         const outcomes: CastOutcome[] = [];
         for (let j = 0; j < ballots.length; j++) {
           outcomes.push(this.#castChecked(ballots[j]!, verdicts[j]!, receipts[j], options));
