@@ -35,6 +35,12 @@ export * from "./tasks.ts";
 export type { Envelope } from "../../core/envelope.ts";
 export type { ProgressEvent, ProgressReporter } from "../../core/mixer.ts";
 export type { RandomSource } from "../../core/random.ts";
+export type {
+  ItemChunks,
+  RecordSink,
+  RecordSinkFactory,
+  RecordSource,
+} from "../../core/records.ts";
 export {
   Ciphertext,
   type EncryptionProof,
