@@ -9,6 +9,7 @@ import { ElectionBallotBox } from "./ballot_box.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint } from "./definition.ts";
 import {
+  castSimulatedBallots,
   simulateElectionBallotChunks,
   simulateElectionBallotsInChunks,
   simulateElectionBallotsInParallel,
@@ -67,6 +68,20 @@ Deno.test("simulated voters in chunks: the array function's ballots, in order, o
       assert.deepEqual(answers, whole.answers);
       assert.equal(box.closeRecords().count, count);
     }
+    // Cast as they are made, simulation and proof checks sharing 2 workers.
+    const box = new ElectionBallotBox(election);
+    const phases = new Set<string>();
+    const cast = await castSimulatedBallots(box, {
+      election,
+      count,
+      seed,
+      workers: 2,
+      onChunk: () => phases.add("encrypt ballots"),
+      onProgress: (p) => phases.add(p.phase),
+    });
+    assert.equal(cast, count);
+    assert.deepEqual(box.ballots.map(bytesOf), whole.ballots.map(bytesOf));
+    assert.deepEqual([...phases].sort(), ["cast", "encrypt ballots", "verify ballot proofs"]);
     // Stopping early leaves nothing running; a bad blank rate is refused before any work.
     for await (const chunk of simulateElectionBallotChunks(election, { count, workers: 2 })) {
       assert.equal(chunk.lo, 0);
