@@ -34,7 +34,6 @@ import { type Ciphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts"
 import { electionBallotLayout } from "./answers.ts";
 import { BitList, CompactIndex, stringKey } from "./ballot_index.ts";
 import { type BallotStore, ballotStoreChunks, MemoryBallotStore } from "./ballot_store.ts";
-import { readCiphertexts } from "./election_records.ts";
 import {
   BALLOT_RECEIPT_BYTES as RECEIPT_BYTES,
   ballotReceipt,
@@ -555,35 +554,42 @@ export class ElectionBallotBox {
    * ```
    */
   closeRecords(sinks: RecordSinkFactory = memoryRecordSinks): RecordSource {
-    this.#closed = true;
-    const count = this.#store.count, size = 2 * ELEMENT_BYTES * this.#width;
-    const sink = sinks("mix-input", count - this.#superseded.ones, size);
+    const size = 2 * ELEMENT_BYTES * this.#width;
+    const sink = sinks("mix-input", this.#store.count - this.#superseded.ones, size);
     let at = 0;
-    for (let lo = 0; lo < count; lo += DEFAULT_ITEM_CHUNK) {
-      const hi = Math.min(count, lo + DEFAULT_ITEM_CHUNK);
-      const ballots = this.#store.read(lo, hi);
-      const out = new Uint8Array((hi - lo) * size);
-      let n = 0;
-      for (let i = lo; i < hi; i++) {
-        if (this.#superseded.has(i)) continue;
-        out.set(ballots[i - lo]!.ciphertext.bytes, n++ * size);
-      }
-      if (n > 0) sink.write(at, out.subarray(0, n * size));
-      at += n;
+    for (const counted of this.#closeCounted()) {
+      const out = new Uint8Array(counted.length * size);
+      counted.forEach((b, j) => out.set(b.ciphertext.bytes, j * size));
+      sink.write(at, out);
+      at += counted.length;
     }
     return sink.finish();
   }
 
   /**
    * Closes the box and returns the cleansed mix input: the counted ballots' ciphertexts
-   * (proofs and credentials stripped), in box order (views into one buffer; see
-   * {@linkcode ElectionBallotBox.closeRecords}).
+   * (proofs and credentials stripped), in box order — the ballots' own ciphertexts, read
+   * from the store as {@linkcode ElectionBallotBox.closeRecords} reads them.
    *
    * @returns the first mixer's input
    */
   close(): Ciphertext[] {
-    const records = this.closeRecords();
-    return readCiphertexts(records, 0, records.count);
+    const out: Ciphertext[] = [];
+    for (const counted of this.#closeCounted()) {
+      for (const b of counted) out.push(b.ciphertext);
+    }
+    return out;
+  }
+
+  /** Closes the box; the counted ballots (not superseded), in box order, a chunk at a time. */
+  *#closeCounted(): Generator<ElectionBallot[]> {
+    this.#closed = true;
+    const count = this.#store.count;
+    for (let lo = 0; lo < count; lo += DEFAULT_ITEM_CHUNK) {
+      const hi = Math.min(count, lo + DEFAULT_ITEM_CHUNK);
+      const counted = this.#store.read(lo, hi).filter((_, j) => !this.#superseded.has(lo + j));
+      if (counted.length > 0) yield counted;
+    }
   }
 }
 
