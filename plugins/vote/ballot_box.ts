@@ -33,7 +33,13 @@ import {
 import { type Ciphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
 import { electionBallotLayout } from "./answers.ts";
 import { BitList, CompactIndex, stringKey } from "./ballot_index.ts";
-import { type BallotStore, ballotStoreChunks, MemoryBallotStore } from "./ballot_store.ts";
+import {
+  type BallotStore,
+  ballotStoreChunks,
+  EncodedBallotStore,
+  MemoryBallotStore,
+  memoryByteLog,
+} from "./ballot_store.ts";
 import {
   BALLOT_RECEIPT_BYTES as RECEIPT_BYTES,
   ballotReceipt,
@@ -670,8 +676,9 @@ async function replayInto(
  *
  * @param election the election
  * @param ballots the published ballots, in box order
- * @param options voter roll, ballot store, workers, progress, and `sinks` for the counted
- *   ciphertexts (default in memory)
+ * @param options voter roll, workers, progress, the ballot store (default an
+ *   {@linkcode EncodedBallotStore} in memory; the command line gives a file), and `sinks` for
+ *   the counted ciphertexts (default in memory)
  * @returns the closed box, the counted ciphertexts (64·w-byte records), and the number of
  *   ballots accepted
  * @throws {VerificationError} "Ballot N: reason" for the first ballot the rules reject
@@ -685,7 +692,13 @@ export async function replayBallotBoxRecords(
   ballots: ItemChunks<ElectionBallot>,
   options: BallotBoxOptions & CastManyOptions & { sinks?: RecordSinkFactory } = {},
 ): Promise<{ box: ElectionBallotBox; counted: RecordSource; ballots: number }> {
-  const box = new ElectionBallotBox(election, options);
+  const box = new ElectionBallotBox(election, {
+    ...options,
+    // By default the ballots' encodings in memory, not their objects (about 150 bytes a
+    // ballot of width 1).
+    store: options.store ??
+      new EncodedBallotStore(memoryByteLog(), election.fingerprint, "replayed ballots"),
+  });
   await replayInto(box, ballots, options);
   return { box, counted: box.closeRecords(options.sinks), ballots: box.count };
 }

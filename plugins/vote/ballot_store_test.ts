@@ -21,8 +21,10 @@ import {
   ballotStoreChunks,
   checkBallotRange,
   decodeStoredBallot,
+  EncodedBallotStore,
   encodeStoredBallot,
   MemoryBallotStore,
+  memoryByteLog,
 } from "./ballot_store.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint, type RevotePolicy } from "./definition.ts";
@@ -112,6 +114,23 @@ Deno.test("ballot store: stored encoding round trip keeps every field and the re
   );
 });
 
+Deno.test("memory byte log: reads within and across segments, clipped to the end", () => {
+  const log = memoryByteLog(5);
+  const all = Uint8Array.from({ length: 23 }, (_, i) => i);
+  log.append(all.subarray(0, 3));
+  log.append(all.subarray(3, 3));
+  log.append(all.subarray(3, 17));
+  log.append(all.subarray(17));
+  assert.equal(log.size, 23);
+  for (const [offset, length] of [[0, 23], [4, 1], [4, 2], [5, 5], [9, 12], [20, 10], [23, 4]]) {
+    assert.deepEqual(
+      log.read(offset!, length!),
+      all.subarray(offset!, Math.min(23, offset! + length!)),
+      `${offset}+${length}`,
+    );
+  }
+});
+
 Deno.test("ballot index: colliding keys are told apart by the check; it grows without losing entries", () => {
   const index = new CompactIndex(16);
   for (let i = 0; i < 5000; i++) index.insert(i % 7, 42, i); // 7 keys, each many times
@@ -148,25 +167,32 @@ Deno.test("ballot box: a store of encodings only gives the same outcomes, receip
     assert.ok(expected.some((x) => x.startsWith("InvalidInputError")));
     if (revote === "last") assert.ok(expected.some((x) => x.startsWith("ok>")));
     else assert.ok(expected.some((x) => x.includes("already voted")));
-    const store = new EncodedStore(e.fingerprint);
-    const box = new ElectionBallotBox(e, { store });
-    assert.deepEqual(describe(await box.castMany(ballots, { workers: 1, batch: 4 })), expected);
-    assert.equal(box.count, memory.count);
-    assert.deepEqual(box.receipts, memory.receipts);
-    assert.deepEqual(box.countedIndices(), memory.countedIndices());
-    const counted = box.closeRecords();
-    assert.equal(counted.recordBytes, 64 * ballots[0]!.ciphertext.width);
-    assert.equal(counted.count, memory.countedIndices().length);
-    assert.deepEqual(
-      allRecords(counted),
-      new Uint8Array(memory.close().flatMap((c) => [...c.bytes])),
-    );
-    const chunks: string[] = [];
-    for await (const chunk of box.ballotChunks().chunks(3)) {
-      chunks.push(...chunk.map((b) => b.credential));
+    // Small segments: records cross them.
+    for (
+      const store of [
+        new EncodedStore(e.fingerprint),
+        new EncodedBallotStore(memoryByteLog(300), e.fingerprint, "test"),
+      ]
+    ) {
+      const box = new ElectionBallotBox(e, { store });
+      assert.deepEqual(describe(await box.castMany(ballots, { workers: 1, batch: 4 })), expected);
+      assert.equal(box.count, memory.count);
+      assert.deepEqual(box.receipts, memory.receipts);
+      assert.deepEqual(box.countedIndices(), memory.countedIndices());
+      const counted = box.closeRecords();
+      assert.equal(counted.recordBytes, 64 * ballots[0]!.ciphertext.width);
+      assert.equal(counted.count, memory.countedIndices().length);
+      assert.deepEqual(
+        allRecords(counted),
+        new Uint8Array(memory.close().flatMap((c) => [...c.bytes])),
+      );
+      const chunks: string[] = [];
+      for await (const chunk of box.ballotChunks().chunks(3)) {
+        chunks.push(...chunk.map((b) => b.credential));
+      }
+      assert.deepEqual(chunks, memory.ballots.map((b) => b.credential));
+      assert.deepEqual(box.ballots.map((b) => b.credential), chunks);
     }
-    assert.deepEqual(chunks, memory.ballots.map((b) => b.credential));
-    assert.deepEqual(box.ballots.map((b) => b.credential), chunks);
   }
   assert.throws(
     () => {
