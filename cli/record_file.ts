@@ -180,6 +180,25 @@ export class Spool {
     return new RecordFile(file, { offset: 0, count, recordBytes }, name);
   };
 
+  /**
+   * A new empty file in the spool, open for reading and writing (named after `name` for
+   * debugging); the spool closes and removes it.
+   *
+   * @param name what the file holds
+   * @returns the open file and its path
+   * @example
+   * ```ts ignore
+   * const { file } = spool.openFile("ballots");
+   * ```
+   */
+  openFile(name: string): { file: Deno.FsFile; path: string } {
+    const safe = name.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40);
+    const path = `${this.dir}/${String(this.#next++).padStart(4, "0")}-${safe}`;
+    const file = Deno.openSync(path, { read: true, write: true, create: true, truncate: true });
+    this.#files.push(file);
+    return { file, path };
+  }
+
   /** Closes every file and removes the directory. */
   close(): void {
     for (const file of this.#files.splice(0)) {

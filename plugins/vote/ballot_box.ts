@@ -22,10 +22,26 @@ import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { readArray, readBytes } from "../../core/fields.ts";
 import { InvalidInputError, ReplayError, VerificationError } from "../../core/errors.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
-import { splitRange } from "../../core/worker_pool.ts";
-import type { Ciphertext } from "../../backends/reencrypt/mod.ts";
-import { electionBallotLayout } from "./answers.ts";
 import {
+  DEFAULT_ITEM_CHUNK,
+  type ItemChunks,
+  memoryItemChunks,
+  memoryRecordSinks,
+  type RecordSinkFactory,
+  type RecordSource,
+} from "../../core/records.ts";
+import { type Ciphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
+import { electionBallotLayout } from "./answers.ts";
+import { BitList, CompactIndex, stringKey } from "./ballot_index.ts";
+import {
+  type BallotStore,
+  ballotStoreChunks,
+  EncodedBallotStore,
+  MemoryBallotStore,
+  memoryByteLog,
+} from "./ballot_store.ts";
+import {
+  BALLOT_RECEIPT_BYTES as RECEIPT_BYTES,
   ballotReceipt,
   checkBallotShape,
   type ElectionBallot,
@@ -50,6 +66,11 @@ export interface CastResult {
 export interface BallotBoxOptions {
   /** The voter roll: eligible credentials (default: any credential). */
   voters?: Iterable<string>;
+  /**
+   * Where the accepted ballots are kept (default a {@linkcode MemoryBallotStore}); it must
+   * be empty.
+   */
+  store?: BallotStore;
 }
 
 /** Options of {@linkcode ElectionBallotBox.castMany}. */
@@ -70,6 +91,21 @@ export interface CastManyOptions {
   batch?: number;
 }
 
+/** Options of {@linkcode ElectionBallotBox.castChunks}. */
+export interface CastChunksOptions extends CastManyOptions {
+  /** Ballots expected in all, for progress (default: the number read so far). */
+  total?: number;
+  /**
+   * Each batch's outcomes, in order, as soon as the rules have run on it: `lo` is the
+   * position of the batch's first ballot among all the ballots cast by this call.
+   */
+  onOutcomes?: (
+    lo: number,
+    ballots: readonly ElectionBallot[],
+    outcomes: CastOutcome[],
+  ) => void | Promise<void>;
+}
+
 /** Outcome of one ballot of {@linkcode ElectionBallotBox.castMany}. */
 export type CastOutcome = { ok: true; result: CastResult } | { ok: false; error: Error };
 
@@ -84,8 +120,60 @@ function sameBallot(a: ElectionBallot, b: ElectionBallot): boolean {
     a.proof.responses.every((z, k) => z === b.proof.responses[k]);
 }
 
+/** The index key of element k's c1: its first 8 bytes (a uniformly distributed encoding). */
+function c1Key(bytes: Uint8Array, k: number): [number, number] {
+  const at = 2 * k * C1_BYTES;
+  const word = (i: number) =>
+    ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
+  return [word(at), word(at + 4)];
+}
+
+/** Whether element k's c1 of `a` is one of the c1 elements of `b`. */
+function holdsC1(b: ElectionBallot, a: Uint8Array, k: number): boolean {
+  const bytes = b.ciphertext.bytes;
+  for (let j = 0; j < b.ciphertext.width; j++) {
+    if (sameBytes(bytes, 2 * j * C1_BYTES, a, 2 * k * C1_BYTES, C1_BYTES)) return true;
+  }
+  return false;
+}
+
+function sameBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, n: number): boolean {
+  for (let t = 0; t < n; t++) if (a[i + t] !== b[j + t]) return false;
+  return true;
+}
+
+/** Groups chunks of any size into batches of `size` items (the last may be shorter). */
+async function* rebatch<T>(
+  chunks: AsyncIterable<readonly T[]> | Iterable<readonly T[]>,
+  size: number,
+): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const chunk of chunks) {
+    if (batch.length === 0 && chunk.length === size) {
+      yield chunk.slice();
+      continue;
+    }
+    for (let at = 0; at < chunk.length;) {
+      const take = Math.min(size - batch.length, chunk.length - at);
+      for (let j = 0; j < take; j++) batch.push(chunk[at + j]!);
+      at += take;
+      if (batch.length === size) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
 /**
  * An election's ballot box.
+ *
+ * Memory (issue 17): the accepted ballots live in the box's {@linkcode BallotStore} (in
+ * memory by default; a file on the command line); the box itself keeps, per accepted ballot,
+ * about 12–34 bytes of hash index per c1 element and per credential, a superseded bit, and its
+ * receipt (32 bytes) once computed — not the ballot. The voter roll, when given, is held as
+ * a set of its credentials.
  *
  * @example
  * ```ts
@@ -107,41 +195,96 @@ function sameBallot(a: ElectionBallot, b: ElectionBallot): boolean {
 export class ElectionBallotBox {
   readonly #election: ElectionPublicInfo;
   readonly #voters: Set<string> | undefined;
-  readonly #ballots: ElectionBallot[] = [];
-  readonly #receipts: (Uint8Array | undefined)[] = [];
-  readonly #byC1 = new Map<string, number>();
-  readonly #byCredential = new Map<string, number>();
-  readonly #superseded = new Set<number>();
+  readonly #store: BallotStore;
+  readonly #width: number;
+  /** Receipts known so far, 32 bytes each at the ballot's position. */
+  #receipts = new Uint8Array(0);
+  readonly #receiptKnown = new BitList();
+  /** c1 key → position of the ballot holding that c1. */
+  readonly #byC1 = new CompactIndex();
+  /** Credential key → position of that credential's last ballot. */
+  readonly #byCredential = new CompactIndex();
+  readonly #superseded = new BitList();
   #closed = false;
 
   /**
    * Opens an empty box.
    *
    * @param election the election the box collects ballots for
-   * @param options voter roll
+   * @param options voter roll, and where to keep the accepted ballots
+   * @throws {InvalidInputError} when the store is not empty
    */
   constructor(election: ElectionPublicInfo, options: BallotBoxOptions = {}) {
     this.#election = election;
     this.#voters = options.voters === undefined ? undefined : new Set(options.voters);
+    this.#store = options.store ?? new MemoryBallotStore();
+    if (this.#store.count !== 0) {
+      throw new InvalidInputError(
+        `Ballot store holds ${this.#store.count} ballots; a box opens on an empty store`,
+      );
+    }
+    this.#width = electionBallotLayout(election.definition).elements.length;
   }
 
-  /** Accepted ballots, in box order (superseded ones included). */
+  /** Number of accepted ballots (superseded ones included). */
+  get count(): number {
+    return this.#store.count;
+  }
+
+  /**
+   * Accepted ballots, in box order (superseded ones included): the memory store's array, or
+   * every ballot read back from another store (use {@linkcode ElectionBallotBox.ballotChunks}
+   * for a large box).
+   */
   get ballots(): readonly ElectionBallot[] {
-    return this.#ballots;
+    const store = this.#store;
+    return store instanceof MemoryBallotStore ? store.items : store.read(0, store.count);
+  }
+
+  /**
+   * Accepted ballots, in box order (superseded ones included), read from the store a chunk at
+   * a time.
+   *
+   * @returns the ballots accepted so far, as chunks
+   */
+  ballotChunks(): ItemChunks<ElectionBallot> {
+    return ballotStoreChunks(this.#store);
   }
 
   /** Receipts of the accepted ballots, in box order (computed on first use where deferred). */
   get receipts(): readonly Uint8Array[] {
-    return this.#ballots.map((_, i) => this.#receiptOf(i));
+    const out: Uint8Array[] = [];
+    const count = this.#store.count;
+    for (let lo = 0; lo < count; lo += DEFAULT_ITEM_CHUNK) {
+      const hi = Math.min(count, lo + DEFAULT_ITEM_CHUNK);
+      const ballots = this.#store.read(lo, hi);
+      for (let i = lo; i < hi; i++) out.push(this.#receiptOf(i, ballots[i - lo]));
+    }
+    return out;
   }
 
-  #receiptOf(index: number): Uint8Array {
-    let receipt = this.#receipts[index];
-    if (receipt === undefined) {
-      receipt = ballotReceipt(this.#ballots[index]!);
-      this.#receipts[index] = receipt;
+  #ballotAt(index: number): ElectionBallot {
+    return this.#store.read(index, index + 1)[0]!;
+  }
+
+  #receiptOf(index: number, ballot?: ElectionBallot): Uint8Array {
+    if (this.#receiptKnown.has(index)) {
+      return this.#receipts.slice(index * RECEIPT_BYTES, (index + 1) * RECEIPT_BYTES);
     }
+    const receipt = ballotReceipt(ballot ?? this.#ballotAt(index));
+    this.#keepReceipt(index, receipt);
     return receipt;
+  }
+
+  #keepReceipt(index: number, receipt: Uint8Array): void {
+    const end = (index + 1) * RECEIPT_BYTES;
+    if (end > this.#receipts.length) {
+      const grown = new Uint8Array(Math.max(end, 2 * this.#receipts.length, 1024));
+      grown.set(this.#receipts);
+      this.#receipts = grown;
+    }
+    this.#receipts.set(receipt, index * RECEIPT_BYTES);
+    this.#receiptKnown.add(index);
   }
 
   /** Whether the box is closed. */
@@ -164,6 +307,12 @@ export class ElectionBallotBox {
     return this.#admit(ballot, { proofValid: options.proofValid === true });
   }
 
+  /** The position of the accepted ballot holding element k's c1 of `bytes`, if any. */
+  #holderOf(bytes: Uint8Array, k: number): number | undefined {
+    const [hi, lo] = c1Key(bytes, k);
+    return this.#byC1.find(hi, lo, (i) => holdsC1(this.#ballotAt(i), bytes, k));
+  }
+
   /**
    * Rules 1–6. `receipt`: the receipt the batch check computed for a valid ballot, or
    * `"defer"` to compute it only when asked for (a verifier replaying a box needs none).
@@ -178,36 +327,36 @@ export class ElectionBallotBox {
     const bytes = ballot.ciphertext.bytes;
     // Replay: the exact same ballot (same receipt) was accepted. Accepted ballots never share
     // a c1, so the only candidate is the ballot holding this ballot's first c1.
-    const firstKey = toHex(bytes.subarray(0, C1_BYTES));
-    const candidate = this.#byC1.get(firstKey);
-    if (candidate !== undefined && sameBallot(this.#ballots[candidate]!, ballot)) {
+    const candidate = this.#holderOf(bytes, 0);
+    if (candidate !== undefined && sameBallot(this.#ballotAt(candidate), ballot)) {
       throw new ReplayError(
         `Ballot was already cast (replay of ballot ${candidate + 1}, receipt ${
           toHex(this.#receiptOf(candidate)).slice(0, 16)
         }…)`,
       );
     }
-    const c1Keys: string[] = [];
     for (let k = 0; k < ballot.ciphertext.width; k++) {
-      const key = k === 0
-        ? firstKey
-        : toHex(bytes.subarray(2 * k * C1_BYTES, (2 * k + 1) * C1_BYTES));
-      const source = this.#byC1.get(key);
-      if (source !== undefined || c1Keys.includes(key)) {
+      const source = k === 0 ? candidate : this.#holderOf(bytes, k);
+      let repeated = false;
+      for (let j = 0; j < k && !repeated; j++) {
+        repeated = sameBytes(bytes, 2 * j * C1_BYTES, bytes, 2 * k * C1_BYTES, C1_BYTES);
+      }
+      if (source !== undefined || repeated) {
         throw new ReplayError(
           `Ballot of '${ballot.credential.slice(0, 40)}' copies the ciphertext of ballot ${
-            (source ?? this.#ballots.length) + 1
+            (source ?? this.#store.count) + 1
           }`,
         );
       }
-      c1Keys.push(key);
     }
     if (this.#voters !== undefined && !this.#voters.has(ballot.credential)) {
       throw new InvalidInputError(
         `Credential '${ballot.credential.slice(0, 40)}' is not on the voter roll`,
       );
     }
-    const previous = this.#byCredential.get(ballot.credential);
+    const [ch, cl] = stringKey(ballot.credential);
+    const sameVoter = (i: number) => this.#ballotAt(i).credential === ballot.credential;
+    const previous = this.#byCredential.find(ch, cl, sameVoter);
     if (previous !== undefined && this.#election.definition.revote === "reject") {
       throw new ReplayError(
         `Voter '${ballot.credential.slice(0, 40)}' has already voted (ballot ${
@@ -216,13 +365,17 @@ export class ElectionBallotBox {
       );
     }
     if (!options.proofValid) verifyElectionBallot(this.#election, ballot);
-    const index = this.#ballots.length;
-    this.#ballots.push(ballot);
-    this.#receipts.push(
-      options.receipt === "defer" ? undefined : options.receipt ?? ballotReceipt(ballot),
-    );
-    for (const key of c1Keys) this.#byC1.set(key, index);
-    this.#byCredential.set(ballot.credential, index);
+    const index = this.#store.count;
+    this.#store.append(ballot);
+    if (options.receipt !== "defer") {
+      this.#keepReceipt(index, options.receipt ?? ballotReceipt(ballot));
+    }
+    for (let k = 0; k < ballot.ciphertext.width; k++) {
+      const [hi, lo] = c1Key(bytes, k);
+      this.#byC1.insert(hi, lo, index);
+    }
+    if (previous === undefined) this.#byCredential.insert(ch, cl, index);
+    else this.#byCredential.set(ch, cl, index, (i) => i === previous);
     const receiptOf = () => this.#receiptOf(index);
     const result: CastResult = {
       index,
@@ -252,54 +405,110 @@ export class ElectionBallotBox {
     ballots: readonly ElectionBallot[],
     options: CastManyOptions = {},
   ): Promise<CastOutcome[]> {
+    const outcomes: CastOutcome[] = [];
+    await this.castChunks([ballots], {
+      ...options,
+      total: ballots.length,
+      onOutcomes: (_lo, _ballots, part) => {
+        for (const outcome of part) outcomes.push(outcome);
+      },
+    });
+    return outcomes;
+  }
+
+  /**
+   * Casts ballots arriving in chunks (e.g. from simulated voters, or read back from a file),
+   * as {@linkcode ElectionBallotBox.castMany} does, holding a few batches at a time: the
+   * chunks are regrouped into batches, the proofs of the next two batches are checked on the
+   * workers while this thread applies the rules to the current one, and each batch's outcomes
+   * go to `onOutcomes` (nothing per ballot is kept but what the store and the box's indexes
+   * hold).
+   *
+   * @param chunks the ballots in arrival order, in chunks of any size
+   * @param options workers, progress (with `total`), receipts, batch size, `onOutcomes`
+   * @returns the number of ballots cast (accepted or not)
+   * @example
+   * ```ts ignore
+   * await box.castChunks(stored.chunks(), { total: stored.count, receipts: false });
+   * ```
+   */
+  async castChunks(
+    chunks: AsyncIterable<readonly ElectionBallot[]> | Iterable<readonly ElectionBallot[]>,
+    options: CastChunksOptions = {},
+  ): Promise<number> {
     // In batches: the proofs of the next two batches are checked on the workers while this
     // thread applies the rules to the current one (issue 17: the rules are serial, and would
     // otherwise leave the workers idle at the end).
-    const batch = Math.max(1, Math.floor(options.batch ?? CAST_BATCH));
-    const parts = splitRange(ballots.length, Math.ceil(ballots.length / batch));
-    // Ballots whose proofs are checked, per batch: progress is their sum (batches overlap).
-    const checked = parts.map(() => 0);
-    const report = (p: number, done: number) => {
-      if (checked[p] === done) return;
-      checked[p] = done;
-      options.onProgress?.({
-        phase: "verify ballot proofs",
-        done: checked.reduce((a, b) => a + b, 0),
-        total: ballots.length,
-      });
+    const size = Math.max(1, Math.floor(options.batch ?? CAST_BATCH));
+    const batches = rebatch(chunks, size);
+    interface Batch {
+      lo: number;
+      ballots: ElectionBallot[];
+      check: Promise<{ verdicts: Uint8Array; receipts: (Uint8Array | undefined)[] }>;
+    }
+    const running: Batch[] = [];
+    let pulled = 0, checkedDone = 0, cast = 0, reported = -1;
+    const total = () => options.total ?? pulled;
+    // Ballots whose proofs are checked, per batch in flight: progress is their sum (batches
+    // overlap).
+    const partial = new Map<number, number>();
+    const report = (lo: number, done: number) => {
+      if (partial.get(lo) === done) return;
+      partial.set(lo, done);
+      let sum = checkedDone;
+      for (const d of partial.values()) sum += d;
+      options.onProgress?.({ phase: "verify ballot proofs", done: sum, total: total() });
     };
-    const start = (p: number) => {
-      const [lo, hi] = parts[p]!;
+    const pull = async (): Promise<boolean> => {
+      const next = await batches.next();
+      if (next.done) return false;
+      const ballots = next.value, lo = pulled;
+      pulled += ballots.length;
       // The malformed ballots (not sent to the workers) count once their batch is done.
-      return verifyBallotProofs(
+      const check = verifyBallotProofs(
         this.#election,
-        ballots.slice(lo, hi),
+        ballots,
         options,
-        (done, of) => report(p, done === of ? hi - lo : done),
+        (done, of) => report(lo, done === of ? ballots.length : done),
       );
+      check.catch(() => {}); // awaited in order below; not an unhandled rejection meanwhile
+      running.push({ lo, ballots, check });
+      return true;
     };
-    const running = parts.slice(0, 2).map((_, p) => start(p));
-    const outcomes: CastOutcome[] = [];
+    let pending: Promise<boolean> | undefined;
     try {
-      for (let p = 0; p < parts.length; p++) {
-        const { verdicts, receipts } = await running[p]!;
-        report(p, parts[p]![1] - parts[p]![0]); // a batch of malformed ballots only
-        if (p + 2 < parts.length) running.push(start(p + 2));
-        const [lo, hi] = parts[p]!;
-        for (let i = lo; i < hi; i++) {
-          outcomes.push(
-            this.#castChecked(ballots[i]!, verdicts[i - lo]!, receipts[i - lo], options),
-          );
-          if ((i + 1) % 5000 === 0 || i + 1 === ballots.length) {
-            options.onProgress?.({ phase: "cast", done: i + 1, total: ballots.length });
+      while (running.length < 2 && await pull());
+      while (running.length > 0) {
+        const { lo, ballots, check } = running.shift()!;
+        const { verdicts, receipts } = await check;
+        report(lo, ballots.length); // a batch of malformed ballots only
+        partial.delete(lo);
+        checkedDone += ballots.length;
+        // The next batch is read (and its proofs started) while the rules run here.
+        pending = pull();
+        pending.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+        const outcomes: CastOutcome[] = [];
+        for (let j = 0; j < ballots.length; j++) {
+          outcomes.push(this.#castChecked(ballots[j]!, verdicts[j]!, receipts[j], options));
+          cast++;
+          if (cast % 5000 === 0 || cast === options.total) {
+            reported = cast;
+            options.onProgress?.({ phase: "cast", done: cast, total: total() });
           }
         }
+        await options.onOutcomes?.(lo, ballots, outcomes);
+        await pending;
+        pending = undefined;
+      }
+      if (reported !== cast && cast > 0) {
+        options.onProgress?.({ phase: "cast", done: cast, total: total() });
       }
     } finally {
       // Nothing left running behind an unexpected error.
-      await Promise.allSettled(running);
+      await Promise.allSettled([...(pending ? [pending] : []), ...running.map((b) => b.check)]);
+      await batches.return(undefined);
     }
-    return outcomes;
+    return cast;
   }
 
   /** Rules 1–6 for a ballot whose proof verdict is known, as an outcome. */
@@ -334,19 +543,59 @@ export class ElectionBallotBox {
    */
   countedIndices(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.#ballots.length; i++) if (!this.#superseded.has(i)) out.push(i);
+    for (let i = 0; i < this.#store.count; i++) if (!this.#superseded.has(i)) out.push(i);
     return out;
   }
 
   /**
+   * Closes the box and writes the cleansed mix input: the counted ballots' ciphertexts
+   * (proofs and credentials stripped), in box order, as 64·w-byte records read from the
+   * store a chunk at a time. May be called again (the same records, written again).
+   *
+   * @param sinks where to write the list "mix-input" (default in memory)
+   * @returns the first mixer's input
+   * @example
+   * ```ts ignore
+   * const mixInput = box.closeRecords(spool.sinks);
+   * ```
+   */
+  closeRecords(sinks: RecordSinkFactory = memoryRecordSinks): RecordSource {
+    const size = 2 * ELEMENT_BYTES * this.#width;
+    const sink = sinks("mix-input", this.#store.count - this.#superseded.ones, size);
+    let at = 0;
+    for (const counted of this.#closeCounted()) {
+      const out = new Uint8Array(counted.length * size);
+      counted.forEach((b, j) => out.set(b.ciphertext.bytes, j * size));
+      sink.write(at, out);
+      at += counted.length;
+    }
+    return sink.finish();
+  }
+
+  /**
    * Closes the box and returns the cleansed mix input: the counted ballots' ciphertexts
-   * (proofs and credentials stripped), in box order.
+   * (proofs and credentials stripped), in box order — the ballots' own ciphertexts, read
+   * from the store as {@linkcode ElectionBallotBox.closeRecords} reads them.
    *
    * @returns the first mixer's input
    */
   close(): Ciphertext[] {
+    const out: Ciphertext[] = [];
+    for (const counted of this.#closeCounted()) {
+      for (const b of counted) out.push(b.ciphertext);
+    }
+    return out;
+  }
+
+  /** Closes the box; the counted ballots (not superseded), in box order, a chunk at a time. */
+  *#closeCounted(): Generator<ElectionBallot[]> {
     this.#closed = true;
-    return this.countedIndices().map((i) => this.#ballots[i]!.ciphertext);
+    const count = this.#store.count;
+    for (let lo = 0; lo < count; lo += DEFAULT_ITEM_CHUNK) {
+      const hi = Math.min(count, lo + DEFAULT_ITEM_CHUNK);
+      const counted = this.#store.read(lo, hi).filter((_, j) => !this.#superseded.has(lo + j));
+      if (counted.length > 0) yield counted;
+    }
   }
 }
 
@@ -389,6 +638,71 @@ async function verifyBallotProofs(
   return { verdicts, receipts };
 }
 
+/** Replays published ballots through a box: every one must be accepted, in order. */
+async function replayInto(
+  box: ElectionBallotBox,
+  ballots: ItemChunks<ElectionBallot>,
+  options: CastManyOptions,
+): Promise<void> {
+  const batch = Math.max(1, Math.floor(options.batch ?? CAST_BATCH));
+  await box.castChunks(ballots.chunks(batch), {
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    batch,
+    // Receipts are not needed to check the rules: deferred.
+    receipts: false,
+    total: ballots.count,
+    onOutcomes: (lo, _ballots, outcomes) => {
+      outcomes.forEach((outcome, j) => {
+        if (outcome.ok) return;
+        const error = outcome.error;
+        if (
+          error instanceof InvalidInputError || error instanceof ReplayError ||
+          error instanceof VerificationError
+        ) {
+          throw new VerificationError(`Ballot ${lo + j + 1}: ${error.message}`, { cause: error });
+        }
+        throw error;
+      });
+    },
+  });
+}
+
+/**
+ * Replays a published list of ballots, read a chunk at a time, through a fresh box, as a
+ * verifier does; every ballot must be accepted in order. Proofs are checked in parallel
+ * first. The box is then closed: `counted` is the cleansed mix input the first mixer must
+ * have taken.
+ *
+ * @param election the election
+ * @param ballots the published ballots, in box order
+ * @param options voter roll, workers, progress, the ballot store (default an
+ *   {@linkcode EncodedBallotStore} in memory; the command line gives a file), and `sinks` for
+ *   the counted ciphertexts (default in memory)
+ * @returns the closed box, the counted ciphertexts (64·w-byte records), and the number of
+ *   ballots accepted
+ * @throws {VerificationError} "Ballot N: reason" for the first ballot the rules reject
+ * @example
+ * ```ts ignore
+ * const { counted } = await replayBallotBoxRecords(election, transcript.ballots);
+ * ```
+ */
+export async function replayBallotBoxRecords(
+  election: ElectionPublicInfo,
+  ballots: ItemChunks<ElectionBallot>,
+  options: BallotBoxOptions & CastManyOptions & { sinks?: RecordSinkFactory } = {},
+): Promise<{ box: ElectionBallotBox; counted: RecordSource; ballots: number }> {
+  const box = new ElectionBallotBox(election, {
+    ...options,
+    // By default the ballots' encodings in memory, not their objects (about 150 bytes a
+    // ballot of width 1).
+    store: options.store ??
+      new EncodedBallotStore(memoryByteLog(), election.fingerprint, "replayed ballots"),
+  });
+  await replayInto(box, ballots, options);
+  return { box, counted: box.closeRecords(options.sinks), ballots: box.count };
+}
+
 /**
  * Replays a published list of ballots through a fresh box, as a verifier does; every
  * ballot must be accepted in order. Proofs are checked in parallel first.
@@ -396,7 +710,7 @@ async function verifyBallotProofs(
  * @param election the election
  * @param ballots the published ballots
  * @param options voter roll, workers and progress
- * @returns the box holding them
+ * @returns the box holding them (open)
  * @throws {VerificationError} "Ballot N: reason" for the first ballot the rules reject
  * @example
  * ```ts ignore
@@ -409,19 +723,7 @@ export async function replayBallotBox(
   options: BallotBoxOptions & CastManyOptions = {},
 ): Promise<ElectionBallotBox> {
   const box = new ElectionBallotBox(election, options);
-  // Receipts are not needed to check the rules: deferred.
-  const outcomes = await box.castMany(ballots, { ...options, receipts: false });
-  outcomes.forEach((outcome, i) => {
-    if (outcome.ok) return;
-    const error = outcome.error;
-    if (
-      error instanceof InvalidInputError || error instanceof ReplayError ||
-      error instanceof VerificationError
-    ) {
-      throw new VerificationError(`Ballot ${i + 1}: ${error.message}`, { cause: error });
-    }
-    throw error;
-  });
+  await replayInto(box, memoryItemChunks(ballots), options);
   return box;
 }
 

@@ -18,6 +18,7 @@ export * from "./definition.ts";
 export * from "./answers.ts";
 export * from "./ballot.ts";
 export * from "./ballot_box.ts";
+export * from "./ballot_store.ts";
 export * from "./ceremony.ts";
 export * from "./tally.ts";
 export * from "./election_transcript.ts";

@@ -65,8 +65,78 @@ export function randomElectionAnswers(
   });
 }
 
+/** A chunk of simulated ballots: voters lo+1 … lo+n. */
+export interface SimulatedBallots {
+  /** Index of the chunk's first voter (0-based: its credential is `voter-(lo+1)`). */
+  lo: number;
+  /** The ballots, in voter order. */
+  ballots: ElectionBallot[];
+  /** The answers each ballot holds, in the same order. */
+  answers: ElectionAnswer[][];
+}
+
+/** Options of {@linkcode simulateElectionBallots} and {@linkcode simulatedBallotChunks}. */
+export interface SimulationOptions {
+  /** Number of simulated voters. */
+  count: number;
+  /** Randomness (default the system CSPRNG). */
+  random?: RandomSource;
+  /** Probability of a blank answer where allowed (default 0). */
+  blank?: number;
+  /** A fixed answer per voter index. */
+  answers?: (index: number) => ElectionAnswer[];
+  /** Progress, every 1,000 ballots and at the end. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /**
- * Encrypts `count` ballots of simulated voters `voter-1`… with random valid answers.
+ * Encrypts `count` ballots of simulated voters `voter-1`… with random valid answers on this
+ * thread, a chunk at a time (issue 17: the caller casts each chunk and never holds them all).
+ *
+ * @param election the election (with its public key)
+ * @param options count, randomness, blank rate, fixed answers, progress, and `chunk`: voters
+ *   per chunk (default 4,096)
+ * @returns the chunks, in voter order (the same ballots as {@linkcode simulateElectionBallots}
+ *   for the same randomness)
+ * @example
+ * ```ts ignore
+ * for (const { ballots } of simulatedBallotChunks(election, { count: 10_000 })) {
+ *   await box.castMany(ballots);
+ * }
+ * ```
+ */
+export function* simulatedBallotChunks(
+  election: ElectionPublicInfo,
+  options: SimulationOptions & { chunk?: number },
+): Generator<SimulatedBallots> {
+  const random = options.random ?? systemRandom;
+  const size = Math.max(1, Math.floor(options.chunk ?? 4096));
+  for (let lo = 0; lo < options.count; lo += size) {
+    const hi = Math.min(options.count, lo + size);
+    const ballots: ElectionBallot[] = [];
+    const answers: ElectionAnswer[][] = [];
+    for (let i = lo; i < hi; i++) {
+      const a = options.answers?.(i) ??
+        randomElectionAnswers(election.definition, random, { blank: options.blank ?? 0 });
+      answers.push(a);
+      ballots.push(
+        encryptElectionBallot(election, {
+          credential: `voter-${i + 1}`,
+          answers: a,
+          ...(options.random ? { random } : {}),
+        }),
+      );
+      if ((i + 1) % 1000 === 0 || i + 1 === options.count) {
+        options.onProgress?.(i + 1, options.count);
+      }
+    }
+    yield { lo, ballots, answers };
+  }
+}
+
+/**
+ * Encrypts `count` ballots of simulated voters `voter-1`… with random valid answers: every
+ * chunk of {@linkcode simulatedBallotChunks}, collected.
  *
  * @param election the election (with its public key)
  * @param options count, randomness, the rate of blank answers (default 0), and an
@@ -79,31 +149,13 @@ export function randomElectionAnswers(
  */
 export function simulateElectionBallots(
   election: ElectionPublicInfo,
-  options: {
-    count: number;
-    random?: RandomSource;
-    blank?: number;
-    answers?: (index: number) => ElectionAnswer[];
-    onProgress?: (done: number, total: number) => void;
-  },
+  options: SimulationOptions,
 ): { ballots: ElectionBallot[]; answers: ElectionAnswer[][] } {
-  const random = options.random ?? systemRandom;
   const ballots: ElectionBallot[] = [];
   const answers: ElectionAnswer[][] = [];
-  for (let i = 0; i < options.count; i++) {
-    const a = options.answers?.(i) ??
-      randomElectionAnswers(election.definition, random, { blank: options.blank ?? 0 });
-    answers.push(a);
-    ballots.push(
-      encryptElectionBallot(election, {
-        credential: `voter-${i + 1}`,
-        answers: a,
-        ...(options.random ? { random } : {}),
-      }),
-    );
-    if ((i + 1) % 1000 === 0 || i + 1 === options.count) {
-      options.onProgress?.(i + 1, options.count);
-    }
+  for (const chunk of simulatedBallotChunks(election, options)) {
+    for (const b of chunk.ballots) ballots.push(b);
+    for (const a of chunk.answers) answers.push(a);
   }
   return { ballots, answers };
 }

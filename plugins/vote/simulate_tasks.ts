@@ -40,8 +40,9 @@ import {
   unpackBallotProof,
 } from "./ballot.ts";
 import { electionDefinitionFromEnvelope, electionDefinitionToEnvelope } from "./definition.ts";
-import { randomElectionAnswers } from "./simulate.ts";
+import { randomElectionAnswers, type SimulatedBallots } from "./simulate.ts";
 import type { VoteBatchOptions } from "./tasks.ts";
+import type { CastChunksOptions, ElectionBallotBox } from "./ballot_box.ts";
 
 /** Task name of parallel simulated voters. */
 export const SIMULATE_BALLOTS_TASK = "vote/simulate-ballots";
@@ -129,33 +130,31 @@ export interface ParallelSimulationOptions extends VoteBatchOptions {
   answers?: (index: number) => ElectionAnswer[];
 }
 
+/** Jobs of about 1,000 voters per window, per worker; two windows run at a time. */
+const JOBS_PER_WINDOW_PER_WORKER = 2;
+
 /**
- * Encrypts the ballots of `count` simulated voters `voter-1`… with random valid answers,
- * in parallel on the worker pool (chunks of voters per worker; one worker = this thread).
+ * Encrypts the ballots of `count` simulated voters `voter-1`… with random valid answers on
+ * the worker pool, and yields them a chunk (one job, about 1,000 voters) at a time in voter
+ * order, so a caller can cast each chunk as it is made and never hold all ballots (issue 17).
+ * Jobs run in windows of two per worker, the next two windows while a window is yielded:
+ * memory holds about three windows of ballots, whatever `count` is.
  *
  * @param election the election (with its public key)
  * @param options count, seed, blank rate, fixed answers, workers, and `onChunk` progress
- * @returns the ballots and the answers they hold (in voter order)
+ * @returns the chunks, in voter order
  * @throws {InvalidInputError} when the blank rate is not in [0, 1] or fixed answers break the rules
  * @example
- * ```ts
- * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
- * import { runLocalKeyCeremony } from "./ceremony.ts";
- * import { simulateElectionBallotsInParallel } from "./simulate_tasks.ts";
- * const definition = createElectionDefinition({
- *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
- * });
- * const fingerprint = electionFingerprint(definition);
- * const { key } = runLocalKeyCeremony({ definition, fingerprint });
- * const election = { definition, fingerprint, publicKey: key.publicKey };
- * const { ballots } = await simulateElectionBallotsInParallel(election, { count: 3, workers: 1 });
- * console.assert(ballots[2]!.credential === "voter-3");
+ * ```ts ignore
+ * for await (const { ballots } of simulateElectionBallotChunks(election, { count: 1_000_000 })) {
+ *   await box.castMany(ballots, { receipts: false });
+ * }
  * ```
  */
-export async function simulateElectionBallotsInParallel(
+export async function* simulateElectionBallotChunks(
   election: ElectionPublicInfo,
   options: ParallelSimulationOptions,
-): Promise<{ ballots: ElectionBallot[]; answers: ElectionAnswer[][] }> {
+): AsyncGenerator<SimulatedBallots> {
   const blank = options.blank ?? 0;
   if (!(blank >= 0 && blank <= 1)) {
     throw new InvalidInputError(`Blank rate must be between 0 and 1, got ${blank}`);
@@ -186,30 +185,14 @@ export async function simulateElectionBallotsInParallel(
       given,
     ];
   };
-  const ballots: ElectionBallot[] = [];
-  const answers: ElectionAnswer[][] = [];
   // One fingerprint shared by every ballot (a view, never transferred to a worker whole).
   const shared = new Uint8Array(2 * election.fingerprint.length);
   shared.set(election.fingerprint);
   const fingerprint = shared.subarray(0, election.fingerprint.length);
   const size = 2 * ELEMENT_BYTES * electionBallotLayout(election.definition).elements.length;
-  // A sliding window of chunks built on demand: every worker stays busy (no rounds) and
-  // progress is reported as each chunk ends (issue 17).
-  let done = 0;
-  const results = await runWorkerJobs(SIMULATE_BALLOTS_TASK, {
-    count: ranges.length,
-    args: (k) => makeArgs(ranges[k]!),
-  }, {
-    workers,
-    onJobDone: (chunks) => {
-      const [lo, hi] = ranges[chunks - 1]!;
-      done += hi - lo;
-      options.onChunk?.(done, count);
-    },
-  });
-  results.forEach(([cts, proofs, answerBytes], c) => {
-    const [lo, hi] = ranges[c]!;
-    const chunkAnswers = decodeMsgpack(answerBytes!, "answers") as ElectionAnswer[][];
+  const toChunk = ([lo, hi]: [number, number], [cts, proofs, answerBytes]: Uint8Array[]) => {
+    const answers = decodeMsgpack(answerBytes!, "answers") as ElectionAnswer[][];
+    const ballots: ElectionBallot[] = [];
     for (let j = 0; j < hi - lo; j++) {
       const i = lo + j;
       ballots.push({
@@ -222,9 +205,148 @@ export async function simulateElectionBallotsInParallel(
           view: true,
         }),
       });
-      answers.push(chunkAnswers[j]!);
     }
-    results[c] = []; // the views keep the chunk's buffers; the list need not
-  });
+    return { lo, ballots, answers: answers.slice(0, hi - lo) };
+  };
+  // Windows of jobs, two running while the one before them is yielded: every worker stays
+  // busy across a window's end, and progress is reported as each job ends (issue 17).
+  const window = JOBS_PER_WINDOW_PER_WORKER * Math.max(1, workers);
+  const windows = Math.ceil(ranges.length / window);
+  let done = 0;
+  const start = (w: number) => {
+    const first = w * window, jobs = Math.min(window, ranges.length - first);
+    const running = runWorkerJobs(SIMULATE_BALLOTS_TASK, {
+      count: jobs,
+      args: (k) => makeArgs(ranges[first + k]!),
+    }, {
+      workers,
+      onResult: (k) => {
+        const [lo, hi] = ranges[first + k]!;
+        done += hi - lo;
+        options.onChunk?.(done, count);
+      },
+    });
+    running.catch(() => {}); // awaited in order below; not an unhandled rejection meanwhile
+    return running;
+  };
+  const pending = Array.from({ length: Math.min(2, windows) }, (_, w) => start(w));
+  try {
+    for (let w = 0; w < windows; w++) {
+      const results = await pending.shift()!;
+      if (w + 2 < windows) pending.push(start(w + 2));
+      for (let k = 0; k < results.length; k++) {
+        const chunk = toChunk(ranges[w * window + k]!, results[k]!);
+        results[k] = []; // the chunk's views keep its buffers; the list need not
+        yield chunk;
+      }
+    }
+  } finally {
+    // Nothing left running when the caller stops early or fails.
+    await Promise.allSettled(pending);
+  }
+}
+
+/**
+ * Simulated voters handed to `onBallots` a chunk at a time, as they are made (see
+ * {@linkcode simulateElectionBallotChunks}); the next chunk waits for `onBallots` to settle.
+ *
+ * @param election the election (with its public key)
+ * @param options as {@linkcode simulateElectionBallotChunks}, and `onBallots`
+ * @returns the number of ballots made
+ * @throws {InvalidInputError} when the blank rate is not in [0, 1] or fixed answers break the rules
+ * @example
+ * ```ts ignore
+ * await simulateElectionBallotsInChunks(election, {
+ *   count: 1_000_000,
+ *   onBallots: ({ ballots }) => box.castMany(ballots, { receipts: false }),
+ * });
+ * ```
+ */
+export async function simulateElectionBallotsInChunks(
+  election: ElectionPublicInfo,
+  options: ParallelSimulationOptions & {
+    onBallots: (chunk: SimulatedBallots) => unknown;
+  },
+): Promise<number> {
+  let made = 0;
+  for await (const chunk of simulateElectionBallotChunks(election, options)) {
+    await options.onBallots(chunk);
+    made += chunk.ballots.length;
+  }
+  return made;
+}
+
+/**
+ * Encrypts the ballots of `count` simulated voters `voter-1`… with random valid answers,
+ * in parallel on the worker pool (chunks of voters per worker; one worker = this thread):
+ * every chunk of {@linkcode simulateElectionBallotChunks}, collected.
+ *
+ * @param election the election (with its public key)
+ * @param options count, seed, blank rate, fixed answers, workers, and `onChunk` progress
+ * @returns the ballots and the answers they hold (in voter order)
+ * @throws {InvalidInputError} when the blank rate is not in [0, 1] or fixed answers break the rules
+ * @example
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * import { simulateElectionBallotsInParallel } from "./simulate_tasks.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * const { ballots } = await simulateElectionBallotsInParallel(election, { count: 3, workers: 1 });
+ * console.assert(ballots[2]!.credential === "voter-3");
+ * ```
+ */
+export async function simulateElectionBallotsInParallel(
+  election: ElectionPublicInfo,
+  options: ParallelSimulationOptions,
+): Promise<{ ballots: ElectionBallot[]; answers: ElectionAnswer[][] }> {
+  const ballots: ElectionBallot[] = [];
+  const answers: ElectionAnswer[][] = [];
+  for await (const chunk of simulateElectionBallotChunks(election, options)) {
+    for (const b of chunk.ballots) ballots.push(b);
+    for (const a of chunk.answers) answers.push(a);
+  }
   return { ballots, answers };
+}
+
+/**
+ * Simulated voters cast into a box as they are made (issue 17: `vote bench` never holds all
+ * ballots): the worker pool encrypts the next chunks while it checks the proofs of the
+ * current ones and this thread applies the box's rules. Simulation and proof checks share the
+ * pool, so both use `workers`.
+ *
+ * @param box the open box (with the store the caller chose, e.g. a file)
+ * @param options the simulation's options (count, seed, blank rate, fixed answers, workers,
+ *   `onChunk` progress of the encryption) and the cast's (`onProgress`, `receipts` — default
+ *   false here —, `batch`, `onOutcomes`)
+ * @returns the number of ballots cast (accepted or not: see `onOutcomes`)
+ * @example
+ * ```ts ignore
+ * const box = new ElectionBallotBox(election, { store: FileBallotStore.inSpool(spool, election.fingerprint) });
+ * await castSimulatedBallots(box, { election, count: 1_000_000, workers: 2 });
+ * const mixInput = box.closeRecords(spool.sinks);
+ * ```
+ */
+export async function castSimulatedBallots(
+  box: ElectionBallotBox,
+  options:
+    & ParallelSimulationOptions
+    & Omit<CastChunksOptions, "total" | "workers">
+    & { election: ElectionPublicInfo },
+): Promise<number> {
+  const workers = options.workers ?? workerCount();
+  const chunks = simulateElectionBallotChunks(options.election, { ...options, workers });
+  async function* ballotsOf() {
+    for await (const chunk of chunks) yield chunk.ballots;
+  }
+  return await box.castChunks(ballotsOf(), {
+    ...options,
+    workers,
+    receipts: options.receipts ?? false,
+    total: options.count,
+  });
 }

@@ -1,0 +1,347 @@
+/**
+ * Where a ballot box keeps its accepted ballots (issue 17: bounded memory). The box appends
+ * each accepted ballot to a {@linkcode BallotStore} and reads them back by range; the library
+ * keeps them in memory ({@linkcode MemoryBallotStore}), the command line in a file
+ * (`cli/vote/ballot_store_file.ts`), so a million-ballot box holds a chunk of ballots, not
+ * the box.
+ *
+ * A stored ballot is encoded as u16be(credential bytes) ‖ credential (UTF-8) ‖ ciphertext
+ * (64·w bytes) ‖ proof (A₁..A_w ‖ z₁..z_w, 64·w bytes): the election fingerprint is the box's
+ * and is not repeated.
+ *
+ * @module
+ */
+
+import { InvalidInputError } from "../../core/errors.ts";
+import { DEFAULT_ITEM_CHUNK, type ItemChunks } from "../../core/records.ts";
+import { Ciphertext } from "../../backends/reencrypt/mod.ts";
+import { type ElectionBallot, packBallotProof, unpackBallotProof } from "./ballot.ts";
+
+/** The accepted ballots of a box, appended in box order and read back by range. */
+export interface BallotStore {
+  /** Ballots appended so far. */
+  readonly count: number;
+  /** Appends a ballot (the box has accepted it: its shape and proof are valid). */
+  append(ballot: ElectionBallot): void;
+  /**
+   * Ballots lo..hi−1 in box order. They may share buffers with the store or with each other:
+   * read them, do not change them.
+   */
+  read(lo: number, hi: number): ElectionBallot[];
+}
+
+/**
+ * The default {@linkcode BallotStore}: the ballot objects themselves, in an array.
+ *
+ * @example
+ * ```ts
+ * import { MemoryBallotStore } from "./ballot_store.ts";
+ * const store = new MemoryBallotStore();
+ * console.assert(store.count === 0 && store.read(0, 0).length === 0);
+ * ```
+ */
+export class MemoryBallotStore implements BallotStore {
+  readonly #items: ElectionBallot[] = [];
+
+  /** The ballots, in box order (the store's own array: do not change it). */
+  get items(): readonly ElectionBallot[] {
+    return this.#items;
+  }
+
+  get count(): number {
+    return this.#items.length;
+  }
+
+  append(ballot: ElectionBallot): void {
+    this.#items.push(ballot);
+  }
+
+  read(lo: number, hi: number): ElectionBallot[] {
+    checkBallotRange(this.#items.length, lo, hi);
+    return this.#items.slice(lo, hi);
+  }
+}
+
+/**
+ * Checks that lo..hi is a range of a store of `count` ballots.
+ *
+ * @param count ballots in the store
+ * @param lo first ballot
+ * @param hi one past the last
+ * @throws {InvalidInputError} when the range is outside the store or reversed
+ * @example
+ * ```ts
+ * import { checkBallotRange } from "./ballot_store.ts";
+ * checkBallotRange(3, 0, 3);
+ * ```
+ */
+export function checkBallotRange(count: number, lo: number, hi: number): void {
+  if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < lo || hi > count) {
+    throw new InvalidInputError(`Ballots ${lo}..${hi} are outside the box (${count} ballots)`);
+  }
+}
+
+/**
+ * A store's ballots as {@linkcode ItemChunks} (the first `count` ballots, read a chunk at a
+ * time each time they are iterated).
+ *
+ * @param store the store
+ * @param count ballots to read (default the store's count now)
+ * @returns the chunks
+ * @example
+ * ```ts
+ * import { ballotStoreChunks, MemoryBallotStore } from "./ballot_store.ts";
+ * console.assert(ballotStoreChunks(new MemoryBallotStore()).count === 0);
+ * ```
+ */
+export function ballotStoreChunks(
+  store: BallotStore,
+  count: number = store.count,
+): ItemChunks<ElectionBallot> {
+  return {
+    count,
+    async *chunks(size = DEFAULT_ITEM_CHUNK) {
+      const step = Math.max(1, Math.floor(size));
+      for (let lo = 0; lo < count; lo += step) yield store.read(lo, Math.min(count, lo + step));
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Encodes an accepted ballot for a store (see the module documentation).
+ *
+ * @param ballot the ballot
+ * @returns its encoding
+ * @example
+ * ```ts ignore
+ * const bytes = encodeStoredBallot(ballot);
+ * ```
+ */
+export function encodeStoredBallot(ballot: ElectionBallot): Uint8Array {
+  const credential = encoder.encode(ballot.credential);
+  const ct = ballot.ciphertext.bytes;
+  const proof = packBallotProof(ballot.proof);
+  const out = new Uint8Array(2 + credential.length + ct.length + proof.length);
+  new DataView(out.buffer).setUint16(0, credential.length);
+  out.set(credential, 2);
+  out.set(ct, 2 + credential.length);
+  out.set(proof, 2 + credential.length + ct.length);
+  return out;
+}
+
+/**
+ * Decodes a stored ballot: its ciphertext and proof commitments are views into `bytes`, its
+ * points are not decoded again (the box validated them when it accepted the ballot).
+ *
+ * @param bytes the encoding
+ * @param fingerprint the box's election fingerprint (shared by the decoded ballots)
+ * @returns the ballot
+ * @throws {InvalidInputError} when the encoding is malformed
+ * @example
+ * ```ts ignore
+ * const ballot = decodeStoredBallot(bytes, election.fingerprint);
+ * ```
+ */
+export function decodeStoredBallot(bytes: Uint8Array, fingerprint: Uint8Array): ElectionBallot {
+  if (bytes.length < 2) throw new InvalidInputError("Stored ballot is truncated");
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 2).getUint16(0);
+  const rest = bytes.length - 2 - n;
+  if (rest <= 0 || rest % 128 !== 0) {
+    throw new InvalidInputError(`Stored ballot of ${bytes.length} bytes is malformed`);
+  }
+  const at = 2 + n, half = rest / 2;
+  let credential: string;
+  try {
+    credential = decoder.decode(bytes.subarray(2, at));
+  } catch {
+    throw new InvalidInputError("Stored ballot has a credential that is not UTF-8");
+  }
+  return {
+    election: fingerprint,
+    credential,
+    ciphertext: Ciphertext.unchecked(bytes.subarray(at, at + half), "stored ballot ciphertext"),
+    proof: unpackBallotProof(bytes.subarray(at + half), "stored ballot proof", { view: true }),
+  };
+}
+
+/**
+ * Bytes appended at the end and read back by position: where an
+ * {@linkcode EncodedBallotStore} keeps its ballots (in memory: {@linkcode memoryByteLog}; in a
+ * file on the command line).
+ */
+export interface ByteLog {
+  /** Bytes appended so far. */
+  readonly size: number;
+  /** Appends bytes (copied: the caller may reuse them). */
+  append(bytes: Uint8Array): void;
+  /**
+   * Bytes offset..offset + length − 1, clipped to the end. May be a view into storage the
+   * log owns: read it, do not change it.
+   */
+  read(offset: number, length: number): Uint8Array;
+}
+
+/**
+ * A {@linkcode ByteLog} in memory, in segments (no copy of what is held when it grows).
+ *
+ * @param segmentBytes bytes per segment (default 1 MiB)
+ * @returns the log
+ * @example
+ * ```ts
+ * import { memoryByteLog } from "./ballot_store.ts";
+ * const log = memoryByteLog(4);
+ * log.append(new Uint8Array([1, 2, 3]));
+ * log.append(new Uint8Array([4, 5, 6]));
+ * console.assert(log.size === 6 && log.read(2, 3).join() === "3,4,5");
+ * ```
+ */
+export function memoryByteLog(segmentBytes: number = 1 << 20): ByteLog {
+  const size = Math.max(1, Math.floor(segmentBytes));
+  const segments: Uint8Array[] = [];
+  let total = 0;
+  return {
+    get size() {
+      return total;
+    },
+    append(bytes) {
+      for (let done = 0; done < bytes.length;) {
+        const at = total % size;
+        if (at === 0) segments.push(new Uint8Array(size));
+        const n = Math.min(size - at, bytes.length - done);
+        segments[segments.length - 1]!.set(bytes.subarray(done, done + n), at);
+        done += n;
+        total += n;
+      }
+    },
+    read(offset, length) {
+      const end = Math.min(total, offset + length);
+      if (offset >= end) return new Uint8Array(0);
+      const first = Math.floor(offset / size);
+      if (Math.floor((end - 1) / size) === first) {
+        return segments[first]!.subarray(offset % size, offset % size + end - offset);
+      }
+      const out = new Uint8Array(end - offset);
+      for (let at = offset; at < end;) {
+        const k = Math.floor(at / size), from = at % size, n = Math.min(size - from, end - at);
+        out.set(segments[k]!.subarray(from, from + n), at - offset);
+        at += n;
+      }
+      return out;
+    },
+  };
+}
+
+/** Most bytes read per block. */
+const READ_BLOCK = 1 << 20;
+/** Ballots between two remembered offsets. */
+const MARK_EVERY = 64;
+/** Longest stored ballot: credential (256 bytes) and a very wide ballot (1,024 elements). */
+const MAX_STORED_BALLOT = 2 + 256 + 128 * 1024;
+
+/**
+ * A {@linkcode BallotStore} of stored encodings in a {@linkcode ByteLog}, each as
+ * u32be(length) ‖ {@linkcode encodeStoredBallot}: about 150 bytes a ballot of width 1 instead
+ * of a ballot's objects, and nothing in memory at all when the log is a file. Ranges read in
+ * order continue from where the last one ended; any other range starts from the remembered
+ * offset of every 64th ballot (8 bytes per 64 ballots).
+ *
+ * @example
+ * ```ts
+ * import { EncodedBallotStore, memoryByteLog } from "./ballot_store.ts";
+ * const store = new EncodedBallotStore(memoryByteLog(), new Uint8Array(32), "ballots");
+ * console.assert(store.count === 0);
+ * ```
+ */
+export class EncodedBallotStore implements BallotStore {
+  readonly #log: ByteLog;
+  readonly #fingerprint: Uint8Array;
+  readonly #what: string;
+  readonly #header = new Uint8Array(4);
+  #count = 0;
+  /** Byte offset of ballot MARK_EVERY·k. */
+  #marks = new Float64Array(64);
+  /** Where the last read ended: ballot index and its byte offset. */
+  #cursor = { index: 0, offset: 0 };
+
+  /**
+   * Opens a store on an empty log.
+   *
+   * @param log where the encodings go (empty)
+   * @param fingerprint the box's election fingerprint (given to every ballot read back)
+   * @param what names the store in errors
+   */
+  constructor(log: ByteLog, fingerprint: Uint8Array, what: string) {
+    this.#log = log;
+    this.#fingerprint = fingerprint;
+    this.#what = what;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  append(ballot: ElectionBallot): void {
+    const encoded = encodeStoredBallot(ballot);
+    if (this.#count % MARK_EVERY === 0) {
+      const k = this.#count / MARK_EVERY;
+      if (k >= this.#marks.length) {
+        const grown = new Float64Array(2 * this.#marks.length);
+        grown.set(this.#marks);
+        this.#marks = grown;
+      }
+      this.#marks[k] = this.#log.size;
+    }
+    new DataView(this.#header.buffer).setUint32(0, encoded.length);
+    this.#log.append(this.#header);
+    this.#log.append(encoded);
+    this.#count++;
+  }
+
+  read(lo: number, hi: number): ElectionBallot[] {
+    checkBallotRange(this.#count, lo, hi);
+    if (lo === hi) return [];
+    // Start from where the last read ended, or from the remembered offset before lo.
+    let index: number, offset: number;
+    if (this.#cursor.index === lo) ({ index, offset } = this.#cursor);
+    else {
+      index = lo - lo % MARK_EVERY;
+      offset = this.#marks[index / MARK_EVERY]!;
+    }
+    const average = this.#log.size / this.#count;
+    const block = Math.min(READ_BLOCK, Math.max(4096, Math.ceil((hi - index) * average) + 8));
+    const out: ElectionBallot[] = [];
+    let buffer: Uint8Array = new Uint8Array(0), start = offset;
+    const have = (n: number) => {
+      if (offset + n <= start + buffer.length) return;
+      buffer = this.#log.read(offset, Math.max(block, n));
+      start = offset;
+      if (buffer.length < n) {
+        throw new InvalidInputError(
+          `Ballot store '${this.#what}' is corrupt (a record at byte ${offset} runs past its end)`,
+        );
+      }
+    };
+    while (index < hi) {
+      have(4);
+      const at = offset - start;
+      const length = new DataView(buffer.buffer, buffer.byteOffset + at, 4).getUint32(0);
+      if (length === 0 || length > MAX_STORED_BALLOT) {
+        throw new InvalidInputError(
+          `Ballot store '${this.#what}' is corrupt (record of ${length} bytes at byte ${offset})`,
+        );
+      }
+      have(4 + length);
+      if (index >= lo) {
+        const from = offset - start + 4;
+        out.push(decodeStoredBallot(buffer.subarray(from, from + length), this.#fingerprint));
+      }
+      offset += 4 + length;
+      index++;
+    }
+    this.#cursor = { index, offset };
+    return out;
+  }
+}
