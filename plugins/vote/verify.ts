@@ -38,13 +38,14 @@ import {
   verifyShuffleRecords,
 } from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
-import type { ElectionBallot, ElectionPublicInfo } from "./ballot.ts";
+import type { ElectionPublicInfo } from "./ballot.ts";
 import { verifyElectionKey } from "./ceremony.ts";
 import { electionFingerprint } from "./definition.ts";
 import { MIN_ELECTION_BALLOTS, verifyTrusteeSharesRecords } from "./election.ts";
 import { type ElectionTranscriptRecords, electionTranscriptRecords } from "./election_records.ts";
 import type { ElectionTranscript } from "./election_transcript.ts";
-import { replayBallotBoxRecords } from "./records_shims.ts";
+import { replayBallotBoxRecords } from "./ballot_box.ts";
+import type { BallotStore } from "./ballot_store.ts";
 import { electionTalliesEqual, tallyAccumulator } from "./tally.ts";
 import { VOTE_ITEM_MALFORMED, VOTE_ITEM_OK, voteCheckPlaintextsRecords } from "./tasks.ts";
 
@@ -75,14 +76,10 @@ export interface VerifyElectionOptions {
   /** Voter roll the ballots must come from (default: not checked). */
   voters?: Iterable<string>;
   /**
-   * Where the replayed box keeps the ballots it accepts (a `BallotStore`; default in memory,
-   * one object per ballot: a command line replaying a million ballots gives a file).
+   * Where the replayed box keeps the ballots it accepts (default their encodings in memory,
+   * about 150 bytes a ballot: a command line replaying a million ballots gives a file).
    */
-  store?: {
-    readonly count: number;
-    append(ballot: ElectionBallot): void;
-    read(lo: number, hi: number): ElectionBallot[];
-  };
+  store?: BallotStore;
   /** Where the counted ciphertexts of the replayed box go (default in memory). */
   sinks?: RecordSinkFactory;
 }
