@@ -259,7 +259,9 @@ export function seconds(ms: number): string {
 }
 
 /** The tally as indented text lines, one per choice. */
-export function describeTally(transcript: ElectionTranscript): string {
+export function describeTally(
+  transcript: Pick<ElectionTranscript, "definition" | "tally">,
+): string {
   const { definition, tally } = transcript;
   const lines = [
     `tally of '${definition.id}': ${tally.ballots} ballots, ${tally.valid} valid, ${tally.invalid} invalid`,

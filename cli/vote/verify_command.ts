@@ -9,9 +9,13 @@ import { NotFoundError, VerificationError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import {
   checkElectionReceipt,
+  electionTranscriptRecords,
   parseElectionReceipt,
-  verifyElection,
+  verifyElectionRecords,
 } from "../../plugins/vote/mod.ts";
+import { Spool } from "../record_file.ts";
+import { FileBallotStore } from "./ballot_store_file.ts";
+import { openElectionTranscriptFile } from "./transcript_file.ts";
 import type { CliContext } from "../context.ts";
 import { progressFlag, workersFlag } from "../flags.ts";
 import { terminalProgress } from "../progress.ts";
@@ -25,15 +29,23 @@ export const voteVerifyCommand = buildCommand({
     path: string,
   ) {
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    // Issue 17: a transcript file is read in place, a chunk at a time; the replayed box keeps
+    // its ballots and counted ciphertexts in spool files.
+    const opened = path === "-"
+      ? { transcript: electionTranscriptRecords(await readTranscript(this, path)), close() {} }
+      : await openElectionTranscriptFile(path);
+    const spool = await Spool.create();
     try {
-      const transcript = await readTranscript(this, path);
+      const { transcript } = opened;
       const voters = await readVoters(this, flags.voters);
       let report;
       try {
-        report = await verifyElection(transcript, {
+        report = await verifyElectionRecords(transcript, {
           ...(flags.workers === undefined ? {} : { workers: flags.workers }),
           ...(voters === undefined ? {} : { voters }),
           onProgress: progress.report,
+          sinks: spool.sinks,
+          store: FileBallotStore.inSpool(spool, transcript.fingerprint),
         });
       } catch (error) {
         await progress.done();
@@ -56,6 +68,8 @@ export const voteVerifyCommand = buildCommand({
       );
     } finally {
       await progress.done();
+      spool.close();
+      opened.close();
       closeWorkerPool();
     }
   },
