@@ -5,20 +5,24 @@
  */
 
 import process from "node:process";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { buildCommand } from "@stricli/core";
 import { UsageError } from "../../core/errors.ts";
 import { closeWorkerPool, startWorkers, workerCount } from "../../core/worker_pool.ts";
+import type { ItemChunks } from "../../core/records.ts";
 import {
+  ballotStoreChunks,
   createElectionDefinition,
-  type ElectionTranscript,
-  readElectionTranscriptStream,
-  runLocalElection,
-  simulateElectionBallotsInParallel,
-  verifyElection,
+  type ElectionBallot,
+  electionFingerprint,
+  type ElectionPublicInfo,
+  runLocalElectionRecords,
+  simulateElectionBallotChunks,
+  verifyElectionRecords,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
+import { Spool } from "../record_file.ts";
+import { FileBallotStore } from "./ballot_store_file.ts";
+import { openElectionTranscriptFile } from "./transcript_file.ts";
 import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
 import { terminalProgress } from "../progress.ts";
 import { describeTally, readElection, seconds, writeTranscriptFile } from "./support.ts";
@@ -52,18 +56,22 @@ export const voteRunCommand = buildCommand({
       );
     }
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    // Ballots, mixes, shares and plaintexts in spool files (issue 17: memory of a chunk).
+    const spool = await Spool.create();
     try {
-      const { transcript, times } = await runLocalElection(definition, {
+      const { transcript, times } = await runLocalElectionRecords(definition, {
         ...(flags.workers === undefined ? {} : { workers: flags.workers }),
         onProgress: progress.report,
-        // Simulated voters encrypt on every worker, with progress.
-        ballots: async (e) =>
-          (await simulateElectionBallotsInParallel(e, {
+        // Simulated voters encrypt on every worker, with progress, into a spool file.
+        ballots: (e) =>
+          simulatedBallotsFile(spool, e, {
             count: flags.ballots,
             blank: flags.blank ?? 0,
             ...(flags.workers === undefined ? {} : { workers: flags.workers }),
             onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
-          })).ballots,
+          }),
+        store: FileBallotStore.inSpool(spool, electionFingerprint(definition)),
+        sinks: spool.sinks,
         receipts: false,
         onPhase: (phase, ms) => void this.stderr.write(`${phase}: ${seconds(ms)} s\n`),
       });
@@ -77,6 +85,7 @@ export const voteRunCommand = buildCommand({
       );
     } finally {
       await progress.done();
+      spool.close();
       closeWorkerPool();
     }
   },
@@ -123,32 +132,19 @@ function mainThreadCpuSeconds(): number | undefined {
 }
 
 /**
- * Writes a run's transcript to a file a chunk at a time and drops the run's reference to it.
- * In a frame of its own, so that no temporary of the caller keeps the election's objects
- * alive while the file is read back and verified (issue 17).
+ * Simulated voters' ballots (made a chunk at a time on the worker pool) appended to a file of
+ * the spool, and read back from it a chunk at a time (issue 17: no array of all ballots).
  */
-async function writeRunTranscript(
-  run: { transcript?: ElectionTranscript | undefined },
-  path: string,
-): Promise<number> {
-  const transcript = run.transcript!;
-  run.transcript = undefined;
-  return (await writeTranscriptFile(path, transcript, true))!;
-}
-
-/**
- * A full garbage collection, when V8 allows one (else nothing). `vote bench` runs one after
- * the run's transcript is written and dropped, so that it is not still in the heap, as
- * garbage, while the file is read back: V8 collects lazily, and at 1,000,000 ballots that
- * garbage is about as big as the transcript read back (issue 17).
- */
-function collectGarbage(): void {
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    (vm.runInNewContext("gc") as () => void)();
-  } catch {
-    // No collector exposed here: V8 collects when it needs to.
+async function simulatedBallotsFile(
+  spool: Spool,
+  election: ElectionPublicInfo,
+  options: Parameters<typeof simulateElectionBallotChunks>[1],
+): Promise<ItemChunks<ElectionBallot>> {
+  const store = FileBallotStore.inSpool(spool, election.fingerprint);
+  for await (const { ballots } of simulateElectionBallotChunks(election, options)) {
+    for (const ballot of ballots) store.append(ballot);
   }
+  return ballotStoreChunks(store);
 }
 
 interface BenchFlags {
@@ -232,15 +228,21 @@ export const voteBenchCommand = buildCommand({
       const workerStartSeconds = Number(((performance.now() - started) / 1000).toFixed(2));
       cpuPhase("start workers");
       log(`  start workers: ${workerStartSeconds} s\n`);
-      const run = await runLocalElection(definition, {
+      // Every O(N) list of the run in files of a spool in the bench's temporary folder: the
+      // process holds a few chunks, not the election (issue 17).
+      tempDir = await Deno.makeTempDir({ prefix: "panoramix-vote-bench-" });
+      const spool = await Spool.create(tempDir);
+      const run = await runLocalElectionRecords(definition, {
         workers,
         onProgress: progress.report,
-        ballots: async (e) =>
-          (await simulateElectionBallotsInParallel(e, {
+        ballots: (e) =>
+          simulatedBallotsFile(spool, e, {
             count: flags.ballots,
             workers,
             onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
-          })).ballots,
+          }),
+        store: FileBallotStore.inSpool(spool, electionFingerprint(definition)),
+        sinks: spool.sinks,
         receipts: false,
         onPhase: (phase, ms) => {
           cpuPhase(phase);
@@ -255,33 +257,35 @@ export const voteBenchCommand = buildCommand({
       const { times } = run;
       const tallyCounts = run.transcript.tally.questions[0]!.counts;
       let t = performance.now();
-      // The transcript goes to a file and is read back from it, a chunk at a time (issue 17).
-      tempDir = await Deno.makeTempDir({ prefix: "panoramix-vote-bench-" });
+      // The transcript goes to a file and is verified from it, read in place (issue 17).
       const transcriptPath = `${tempDir}/transcript.msgpack`;
-      const transcriptBytes = await writeRunTranscript(run, transcriptPath);
-      collectGarbage();
+      const transcriptBytes = (await writeTranscriptFile(transcriptPath, run.transcript, true))!;
       times["write transcript"] = performance.now() - t;
       cpuPhase("write transcript");
       t = performance.now();
-      const decoded = await readElectionTranscriptStream(
-        (await Deno.open(transcriptPath)).readable,
-        transcriptPath,
-      );
+      const opened = await openElectionTranscriptFile(transcriptPath);
       times["read transcript"] = performance.now() - t;
       cpuPhase("read transcript");
       t = performance.now();
       let mark = t;
       const verifySteps: Record<string, number> = {};
-      await verifyElection(decoded, {
-        workers,
-        onProgress: (e) => {
-          progress.report(e);
-          if (e.done !== e.total) return;
-          const now = performance.now();
-          verifySteps[e.phase] = Number(((now - mark) / 1000).toFixed(2));
-          mark = now;
-        },
-      });
+      try {
+        await verifyElectionRecords(opened.transcript, {
+          workers,
+          store: FileBallotStore.inSpool(spool, opened.transcript.fingerprint),
+          sinks: spool.sinks,
+          onProgress: (e) => {
+            progress.report(e);
+            if (e.done !== e.total) return;
+            const now = performance.now();
+            verifySteps[e.phase] = Number(((now - mark) / 1000).toFixed(2));
+            mark = now;
+          },
+        });
+      } finally {
+        opened.close();
+        spool.close();
+      }
       times["verify"] = performance.now() - t;
       cpuPhase("verify");
       peakRss = Math.max(peakRss, process.memoryUsage.rss());

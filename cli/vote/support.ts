@@ -20,9 +20,12 @@ import {
   type ElectionPublicInfo,
   type ElectionTranscript,
   electionTranscriptFromEnvelope,
+  electionTranscriptFromRecords,
+  type ElectionTranscriptRecords,
+  electionTranscriptRecords,
   electionTranscriptToEnvelope,
   readElectionTranscriptStream,
-  writeElectionTranscript,
+  writeElectionTranscriptRecords,
 } from "../../plugins/vote/mod.ts";
 import {
   ballotBoxChunks,
@@ -177,11 +180,16 @@ export async function readTranscript(ctx: CliContext, path: string): Promise<Ele
  */
 export async function writeTranscriptFile(
   path: string,
-  transcript: ElectionTranscript,
+  transcript: ElectionTranscript | ElectionTranscriptRecords,
   force: boolean,
 ): Promise<number | undefined> {
+  const records = Array.isArray(transcript.plaintexts)
+    ? electionTranscriptRecords(transcript as ElectionTranscript)
+    : transcript as ElectionTranscriptRecords;
   if (path.endsWith(".json")) {
-    await writeEnvelopeFile(path, electionTranscriptToEnvelope(transcript), { overwrite: force });
+    // The JSON view is for small elections: it is built whole in memory.
+    const whole = await electionTranscriptFromRecords(records);
+    await writeEnvelopeFile(path, electionTranscriptToEnvelope(whole), { overwrite: force });
     return undefined;
   }
   let file: Deno.FsFile;
@@ -196,7 +204,7 @@ export async function writeTranscriptFile(
     throw fileWriteError(path, error);
   }
   try {
-    const bytes = await writeElectionTranscript(transcript, file.writable);
+    const bytes = await writeElectionTranscriptRecords(records, file.writable);
     await file.writable.close();
     return bytes;
   } catch (error) {

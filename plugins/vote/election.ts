@@ -16,6 +16,7 @@ import type { RandomSource } from "../../core/random.ts";
 import {
   DEFAULT_ITEM_CHUNK,
   type ItemChunks,
+  memoryItemChunks,
   memoryRecords,
   memoryRecordSinks,
   type RecordSinkFactory,
@@ -29,6 +30,7 @@ import {
   shuffleAndProveRecords,
   type ShuffleOptions,
   type ShuffleProof,
+  shuffleProofRecords,
 } from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
 import type { ElectionBallot, ElectionPublicInfo } from "./ballot.ts";
@@ -50,8 +52,12 @@ import {
   ciphertextRecords,
   type ElectionDecryptionRecords,
   type ElectionMixRecords,
+  electionTranscriptFromRecords,
+  type ElectionTranscriptRecords,
+  readCiphertexts,
   recordViews,
 } from "./election_records.ts";
+import type { BallotStore } from "./ballot_store.ts";
 import { decodeElectionAnswers } from "./answers.ts";
 
 /** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
@@ -631,45 +637,167 @@ export interface LocalElectionOptions extends ElectionPhaseOptions {
   receipts?: boolean;
 }
 
-/** Casts the ballots (taken from `input`), closes the box, and keeps only what the run needs. */
-async function castAndClose(
-  election: ElectionPublicInfo,
-  input: { ballots?: ElectionBallot[] | undefined },
-  options: LocalElectionOptions,
+/** Options of {@linkcode runLocalElectionRecords}. */
+export interface LocalElectionRecordsOptions extends Omit<LocalElectionOptions, "ballots"> {
+  /**
+   * Produces the ballots to cast once the election key exists, read a chunk at a time (e.g. a
+   * file of submitted ballots): the box casts them chunk by chunk.
+   */
+  ballots: (
+    election: ElectionPublicInfo,
+  ) => ItemChunks<ElectionBallot> | Promise<ItemChunks<ElectionBallot>>;
+  /** Where the mix input, the mixes, the shares and the plaintexts go (default memory). */
+  sinks?: RecordSinkFactory;
+  /** Where the box keeps the ballots it accepts (default memory). */
+  store?: BallotStore;
+}
+
+/** Phase timer: each call ends a phase, records its duration and reports it. */
+function phaseTimer(times: ElectionPhaseTimes, onPhase?: (phase: string, ms: number) => void) {
+  let t0 = performance.now();
+  return (name: string) => {
+    const now = performance.now();
+    times[name] = now - t0;
+    onPhase?.(name, now - t0);
+    t0 = now;
+  };
+}
+
+/**
+ * Runs a whole election in this process with every O(N) list a record list (issue 17): the
+ * ballots are cast a chunk at a time into a box whose store the caller chooses, and the mix
+ * input, every mixer's outputs and proof lists, the trustees' shares and the plaintexts go to
+ * `sinks` — with a file-backed store and sinks (the command line's spool) a million-ballot
+ * election holds a few chunks, not the election. Phases as {@linkcode runLocalElection}.
+ *
+ * @param definition the election definition
+ * @param options ballot chunks, `store`, `sinks`, randomness, workers, progress
+ * @returns the transcript as record lists, receipts (unless `receipts: false`), rejections,
+ *   and phase times
+ * @example
+ * ```ts ignore
+ * const run = await runLocalElectionRecords(definition, {
+ *   ballots: () => submitted, store: FileBallotStore.inSpool(spool, fp), sinks: spool.sinks,
+ * });
+ * await writeElectionTranscriptRecords(run.transcript, file.writable);
+ * ```
+ */
+export async function runLocalElectionRecords(
+  definition: ElectionDefinition,
+  options: LocalElectionRecordsOptions,
 ): Promise<{
-  accepted: ElectionBallot[];
+  transcript: ElectionTranscriptRecords;
   receipts: Uint8Array[];
-  mixInput: Ciphertext[];
   rejected: Array<{ credential: string; reason: string }>;
+  times: ElectionPhaseTimes;
 }> {
-  const ballots = input.ballots!;
-  input.ballots = undefined;
-  const box = new ElectionBallotBox(
-    election,
-    options.voters === undefined ? {} : { voters: options.voters },
-  );
+  const times: ElectionPhaseTimes = {};
+  const phase = phaseTimer(times, options.onPhase);
+  const rnd = options.random ? { random: options.random } : {};
+  const workers = options.workers === undefined ? {} : { workers: options.workers };
+  const progress = options.onProgress ? { onProgress: options.onProgress } : {};
+  const sinks = options.sinks ?? memoryRecordSinks;
+  const fingerprint = electionFingerprint(definition);
+  const ceremony = runLocalKeyCeremony({ definition, fingerprint }, {
+    ...rnd,
+    ...(options.trusteeIdentities ? { identities: options.trusteeIdentities } : {}),
+  });
+  const election: ElectionPublicInfo = {
+    definition,
+    fingerprint,
+    publicKey: ceremony.key.publicKey,
+  };
+  phase("key ceremony");
+  const ballots = await options.ballots(election);
+  phase("encrypt ballots");
+  const box = new ElectionBallotBox(election, {
+    ...(options.voters === undefined ? {} : { voters: options.voters }),
+    ...(options.store === undefined ? {} : { store: options.store }),
+  });
   const rejected: Array<{ credential: string; reason: string }> = [];
-  const outcomes = await box.castMany(ballots, {
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  await box.castChunks(ballots.chunks(), {
+    ...workers,
+    ...progress,
+    total: ballots.count,
     ...(options.receipts === false ? { receipts: false } : {}),
+    onOutcomes: (_lo, batch, outcomes) =>
+      outcomes.forEach((o, i) => {
+        if (!o.ok) rejected.push({ credential: batch[i]!.credential, reason: o.error.message });
+      }),
   });
-  outcomes.forEach((o, i) => {
-    if (!o.ok) rejected.push({ credential: ballots[i]!.credential, reason: o.error.message });
+  const mixInput = box.closeRecords(sinks);
+  phase("cast and close");
+  const width = mixInput.recordBytes / (2 * ELEMENT_BYTES);
+  const mixes = options.cascade === undefined
+    ? await mixElectionRecords(election, { ...options, inputs: mixInput, sinks })
+    : (await mixElection(election, {
+      ...options,
+      inputs: readCiphertexts(mixInput, 0, mixInput.count),
+    })).map((m) => ({
+      mixer: m.mixer,
+      outputs: ciphertextRecords(m.outputs, width),
+      proof: shuffleProofRecords(m.proof),
+    }));
+  phase("mix");
+  const final = mixes[mixes.length - 1]!.outputs;
+  const decrypting = options.decryptingTrustees ??
+    Array.from({ length: definition.threshold }, (_, i) => i + 1);
+  const keys = decrypting.map((j) => {
+    const key = ceremony.trusteeKeys[j - 1];
+    if (key === undefined) throw new InvalidInputError(`Trustee '${j}' is not in this election`);
+    return key;
   });
-  const mixInput = box.close();
+  // The trustees decrypt at once, as they would on their own machines: their chunks share
+  // the worker pool, so no worker idles at the end of one trustee's batch (issue 17).
+  const decryption = await Promise.all(keys.map((key, t) => {
+    const j = decrypting[t]!;
+    return decryptElectionSharesRecords(key, {
+      ...options,
+      ciphertexts: final,
+      fingerprint,
+      sinks,
+      ...(options.trusteeIdentities?.[j - 1] === undefined ? {} : {
+        sign: {
+          election: { definition, fingerprint },
+          identity: options.trusteeIdentities[j - 1]!,
+        },
+      }),
+    });
+  }));
+  phase("decrypt");
+  const results = await tallyElectionRecords(election, {
+    key: ceremony.key,
+    ciphertexts: final,
+    decryption,
+    verifyShares: false,
+    sinks,
+    ...workers,
+    ...progress,
+  });
+  phase("tally");
   return {
-    accepted: [...box.ballots],
+    transcript: {
+      definition,
+      fingerprint,
+      ceremony: ceremony.posts,
+      key: ceremony.key,
+      ballots: box.ballotChunks(),
+      mixInput,
+      mixes,
+      decryption,
+      ...results,
+    },
     receipts: options.receipts === false ? [] : [...box.receipts],
-    mixInput,
     rejected,
+    times,
   };
 }
 
 /**
  * Runs a whole election in this process: key ceremony (simulated trustees), casting
  * (every ballot through the box rules), closing, mixing through all mixers, threshold
- * decryption by t trustees, decoding and tallying.
+ * decryption by t trustees, decoding and tallying. Everything is held in memory: the
+ * in-memory form of {@linkcode runLocalElectionRecords}.
  *
  * @param definition the election definition
  * @param options ballot source, randomness, workers, progress
@@ -700,81 +828,9 @@ export async function runLocalElection(
   rejected: Array<{ credential: string; reason: string }>;
   times: ElectionPhaseTimes;
 }> {
-  const times: ElectionPhaseTimes = {};
-  let t0 = performance.now();
-  const phase = (name: string) => {
-    const now = performance.now();
-    times[name] = now - t0;
-    options.onPhase?.(name, now - t0);
-    t0 = now;
-  };
-  const rnd = options.random ? { random: options.random } : {};
-  const fingerprint = electionFingerprint(definition);
-  const ceremony = runLocalKeyCeremony({ definition, fingerprint }, {
-    ...rnd,
-    ...(options.trusteeIdentities ? { identities: options.trusteeIdentities } : {}),
+  const run = await runLocalElectionRecords(definition, {
+    ...options,
+    ballots: async (election) => memoryItemChunks([...await options.ballots(election)]),
   });
-  const election: ElectionPublicInfo = {
-    definition,
-    fingerprint,
-    publicKey: ceremony.key.publicKey,
-  };
-  phase("key ceremony");
-  const input: { ballots?: ElectionBallot[] } = { ballots: [...await options.ballots(election)] };
-  phase("encrypt ballots");
-  // In a function of its own: the box's maps and the cast outcomes are freed once it is closed.
-  const { accepted, receipts, mixInput, rejected } = await castAndClose(election, input, options);
-  phase("cast and close");
-  const mixes = await mixElection(election, { ...options, inputs: mixInput });
-  phase("mix");
-  const final = mixes[mixes.length - 1]!.outputs;
-  const decrypting = options.decryptingTrustees ??
-    Array.from({ length: definition.threshold }, (_, i) => i + 1);
-  const keys = decrypting.map((j) => {
-    const key = ceremony.trusteeKeys[j - 1];
-    if (key === undefined) throw new InvalidInputError(`Trustee '${j}' is not in this election`);
-    return key;
-  });
-  // The trustees decrypt at once, as they would on their own machines: their chunks share
-  // the worker pool, so no worker idles at the end of one trustee's batch (issue 17).
-  const decryption: ElectionDecryption[] = await Promise.all(keys.map((key, t) => {
-    const j = decrypting[t]!;
-    return decryptElectionShares(key, {
-      ...options,
-      ciphertexts: final,
-      fingerprint,
-      ...(options.trusteeIdentities?.[j - 1] === undefined ? {} : {
-        sign: {
-          election: { definition, fingerprint },
-          identity: options.trusteeIdentities[j - 1]!,
-        },
-      }),
-    });
-  }));
-  phase("decrypt");
-  const results = await tallyElection(election, {
-    key: ceremony.key,
-    ciphertexts: final,
-    decryption,
-    verifyShares: false,
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  phase("tally");
-  return {
-    transcript: {
-      definition,
-      fingerprint,
-      ceremony: ceremony.posts,
-      key: ceremony.key,
-      ballots: accepted,
-      mixInput,
-      mixes,
-      decryption,
-      ...results,
-    },
-    receipts,
-    rejected,
-    times,
-  };
+  return { ...run, transcript: await electionTranscriptFromRecords(run.transcript) };
 }
