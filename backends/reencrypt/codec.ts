@@ -196,7 +196,8 @@ export const ciphertextCodec: ItemCodec<Ciphertext> = {
   decode: decodeCiphertext,
 };
 
-const PROOF_FIELDS = [
+/** The fields of a `reencrypt.shuffle-proof` envelope, in the order they are checked. */
+export const SHUFFLE_PROOF_FIELDS = [
   "permutationCommitments",
   "chainCommitments",
   "commitments",
@@ -237,7 +238,7 @@ export function encodeShuffleProof(proof: ShuffleProof): Envelope {
     count: proof.permutationCommitments.length / ELEMENT_BYTES,
     width: proof.width,
   };
-  for (const f of PROOF_FIELDS) env[f] = proof[f];
+  for (const f of SHUFFLE_PROOF_FIELDS) env[f] = proof[f];
   return env;
 }
 
@@ -256,13 +257,42 @@ export function encodeShuffleProof(proof: ShuffleProof): Envelope {
  * ```
  */
 export function decodeShuffleProof(value: unknown, what = "proof"): ShuffleProof {
+  const { fields, width, bytes } = readShuffleProofLayout(value, what);
+  const out: Partial<ShuffleProof> = { width };
+  for (const f of SHUFFLE_PROOF_FIELDS) {
+    out[f] = readBytes(fields[f], `${what}.${f}`, { length: bytes[f] });
+  }
+  return out as ShuffleProof;
+}
+
+/**
+ * Checks a shuffle proof envelope's kind, version, count and width, and gives the byte length
+ * each field must have: what {@linkcode decodeShuffleProof} checks before the fields, for a
+ * reader that handles the big fields itself (e.g. leaves them in a file).
+ *
+ * @param value decoded value
+ * @param what names the value in errors
+ * @returns the envelope's fields (unchecked), the width and each field's required length
+ * @throws {InvalidInputError} when the kind, version, count or width is wrong
+ * @example
+ * ```ts
+ * import { readShuffleProofLayout } from "./codec.ts";
+ * const { bytes } = readShuffleProofLayout({ v: 2, kind: "reencrypt.shuffle-proof", count: 4, width: 1 });
+ * console.assert(bytes.chainCommitments === 128 && bytes.commitments === 160);
+ * ```
+ */
+export function readShuffleProofLayout(value: unknown, what = "proof"): {
+  fields: Record<string, unknown>;
+  width: number;
+  bytes: Record<(typeof SHUFFLE_PROOF_FIELDS)[number], number>;
+} {
   const env = readEnvelope(value, REENCRYPT_KINDS.shuffleProof, {
     what,
     versions: [SHUFFLE_PROOF_VERSION],
   });
   const n = readInteger(env.count, `${what}.count`, { min: 1, max: MAX_SHUFFLE_BATCH });
   const w = readInteger(env.width, `${what}.width`, { min: 1, max: MAX_WIDTH });
-  const sizes: Record<(typeof PROOF_FIELDS)[number], number> = {
+  const elements: Record<(typeof SHUFFLE_PROOF_FIELDS)[number], number> = {
     permutationCommitments: n,
     chainCommitments: n,
     commitments: 3 + 2 * w,
@@ -272,11 +302,10 @@ export function decodeShuffleProof(value: unknown, what = "proof"): ShuffleProof
     chainResponses: n,
     permutationResponses: n,
   };
-  const out: Partial<ShuffleProof> = { width: w };
-  for (const f of PROOF_FIELDS) {
-    out[f] = readBytes(env[f], `${what}.${f}`, { length: sizes[f] * ELEMENT_BYTES });
-  }
-  return out as ShuffleProof;
+  const bytes = Object.fromEntries(
+    SHUFFLE_PROOF_FIELDS.map((f) => [f, elements[f] * ELEMENT_BYTES]),
+  ) as Record<(typeof SHUFFLE_PROOF_FIELDS)[number], number>;
+  return { fields: env, width: w, bytes };
 }
 
 /**

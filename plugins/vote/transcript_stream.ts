@@ -26,11 +26,9 @@ import {
 import {
   type Ciphertext,
   ELEMENT_BYTES,
-  MAX_SHUFFLE_BATCH,
-  MAX_WIDTH,
-  REENCRYPT_KINDS,
+  readShuffleProofLayout,
+  SHUFFLE_PROOF_FIELDS,
   SHUFFLE_PROOF_LISTS,
-  SHUFFLE_PROOF_VERSION,
   shuffleProofFromRecords,
   type ShuffleProofRecords,
 } from "../../backends/reencrypt/mod.ts";
@@ -70,18 +68,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The transcript's keys whose values are O(N) and read element by element. */
 const BIG = new Set(["ballots", "mixInput", "mixes", "decryption", "plaintexts", "answers"]);
-
-/** The fields of a shuffle proof envelope in the order `decodeShuffleProof` checks them. */
-const PROOF_FIELDS = [
-  "permutationCommitments",
-  "chainCommitments",
-  "commitments",
-  "chainProofCommitments",
-  "challenge",
-  "responses",
-  "chainResponses",
-  "permutationResponses",
-] as const;
 
 const PROOF_LISTS: ReadonlySet<string> = new Set(SHUFFLE_PROOF_LISTS);
 
@@ -204,25 +190,10 @@ function readProofRecords(
   what: string,
   visitor: TranscriptScanVisitor,
 ): ShuffleProofRecords {
-  const env = readEnvelope(raw, REENCRYPT_KINDS.shuffleProof, {
-    what,
-    versions: [SHUFFLE_PROOF_VERSION],
-  });
-  const n = readInteger(env.count, `${what}.count`, { min: 1, max: MAX_SHUFFLE_BATCH });
-  const w = readInteger(env.width, `${what}.width`, { min: 1, max: MAX_WIDTH });
-  const sizes: Record<(typeof PROOF_FIELDS)[number], number> = {
-    permutationCommitments: n,
-    chainCommitments: n,
-    commitments: 3 + 2 * w,
-    chainProofCommitments: n,
-    challenge: 1,
-    responses: 3 + w,
-    chainResponses: n,
-    permutationResponses: n,
-  };
+  const { fields: env, width: w, bytes: sizes } = readShuffleProofLayout(raw, what);
   const out: Record<string, unknown> = { width: w };
-  for (const f of PROOF_FIELDS) {
-    const name = `${what}.${f}`, length = sizes[f] * ELEMENT_BYTES, v = env[f];
+  for (const f of SHUFFLE_PROOF_FIELDS) {
+    const name = `${what}.${f}`, length = sizes[f], v = env[f];
     if (v instanceof SkippedBytes) {
       if (v.length !== length) {
         throw new InvalidInputError(`Value '${name}' must be ${length} bytes, got ${v.length}`);
