@@ -137,11 +137,7 @@ function* walk(
       const elements = new Steps(item.items);
       try {
         while (true) {
-          const step = elements.async
-            ? (yield new AwaitStep(
-              elements.next() as Promise<IteratorResult<unknown>>,
-            )) as IteratorResult<unknown>
-            : elements.next() as IteratorResult<unknown>;
+          const step = yield* elements.step();
           if (step.done) break;
           const element = step.value;
           count++;
@@ -178,11 +174,7 @@ function* walk(
       const pieces = new Steps(item.pieces);
       try {
         while (true) {
-          const step = pieces.async
-            ? (yield new AwaitStep(
-              pieces.next() as Promise<IteratorResult<unknown>>,
-            )) as IteratorResult<unknown>
-            : pieces.next() as IteratorResult<unknown>;
+          const step = yield* pieces.step();
           if (step.done) break;
           const piece = step.value as Uint8Array;
           total += piece.length;
@@ -233,6 +225,11 @@ class Steps {
     }
     if ((step as IteratorResult<unknown>).done) this.#done = true;
     return step;
+  }
+  /** The next step, from inside {@linkcode walk}: an async one is awaited by its driver. */
+  *step(): Generator<AwaitStep, IteratorResult<unknown>, unknown> {
+    const next = this.next();
+    return next instanceof Promise ? (yield new AwaitStep(next)) as IteratorResult<unknown> : next;
   }
   close(): void {
     if (this.#done) return;
