@@ -499,6 +499,20 @@ export async function tallyElection(
   return { plaintexts: recordViews(results.plaintexts), answers, tally: results.tally };
 }
 
+/** What {@linkcode verifyTrusteeSharesRecords} checks: a trustee's post against the ciphertexts. */
+export interface TrusteeSharesCheck {
+  /** The election key (its verification keys). */
+  key: ElectionKey;
+  /** The final ciphertexts (64·w-byte records). */
+  ciphertexts: RecordSource;
+  /** The trustee's post (shares as 32·w-byte records). */
+  post: ElectionDecryptionRecords;
+  /** Workers (default the shared pool size). */
+  workers?: number;
+  /** Progress callback. */
+  onProgress?: ProgressReporter;
+}
+
 /**
  * Checks one trustee's decryption shares (a record list) against its verification key with
  * the trustee's batched Chaum–Pedersen proof (two MSMs, in parallel on the worker pool, fed a
@@ -517,13 +531,7 @@ export async function tallyElection(
  */
 export async function verifyTrusteeSharesRecords(
   election: ElectionPublicInfo,
-  options: {
-    key: ElectionKey;
-    ciphertexts: RecordSource;
-    post: ElectionDecryptionRecords;
-    workers?: number;
-    onProgress?: ProgressReporter;
-  },
+  options: TrusteeSharesCheck,
 ): Promise<void> {
   // Signed by the trustee's identity key when the election names keys (signing.ts).
   verifyCeremonySignature(election, { decryptionRecords: options.post });
@@ -533,13 +541,7 @@ export async function verifyTrusteeSharesRecords(
 /** The checks of a trustee's shares after its signature: trustee, count, batch proof. */
 async function checkTrusteeShares(
   election: ElectionPublicInfo,
-  options: {
-    key: ElectionKey;
-    ciphertexts: RecordSource;
-    post: ElectionDecryptionRecords;
-    workers?: number;
-    onProgress?: ProgressReporter;
-  },
+  options: TrusteeSharesCheck,
   malformed = false,
 ): Promise<void> {
   const { post, ciphertexts } = options;
