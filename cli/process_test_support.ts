@@ -60,3 +60,37 @@ export async function ok(cwd: string, ...args: string[]): Promise<PanoramixRun> 
   assert.equal(r.code, 0, `panoramix ${args.join(" ")} (in ${cwd}):\n${r.stderr}${r.stdout}`);
   return r;
 }
+
+/**
+ * Runs a memory probe: a script given as source, in a child Deno with the repository's
+ * configuration and V8's garbage collector exposed (`globalThis.gc`), and parses the JSON it
+ * prints. The test fails with the child's stderr if it does not exit 0.
+ *
+ * @param source the script (imports by absolute URL)
+ * @returns the value the script printed as JSON on stdout
+ * @example
+ * ```ts ignore
+ * const perBallot = await runMemoryProbe(`gc(); console.log(JSON.stringify(Deno.memoryUsage()))`);
+ * ```
+ */
+export async function runMemoryProbe(source: string): Promise<unknown> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--v8-flags=--expose-gc",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      "-",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(source));
+  await writer.close();
+  const out = await child.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}

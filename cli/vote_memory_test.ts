@@ -8,6 +8,7 @@
 // generator encodings (32 bytes a position) — not the ballots, ciphertexts, proofs or shares,
 // which a regression to in-memory lists (about 2.6 KB a ballot before) would bring back.
 import assert from "node:assert/strict";
+import { runMemoryProbe } from "./process_test_support.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const url = (path: string) => JSON.stringify(new URL(path, ROOT).href);
@@ -94,25 +95,7 @@ console.log(JSON.stringify(out));
 `;
 
 Deno.test("an election on spool files holds under 0.25 KB per ballot, run and verified from its file", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--v8-flags=--expose-gc",
-      "--config",
-      new URL("deno.json", ROOT).pathname,
-      "-",
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(PROBE));
-  await writer.close();
-  const out = await child.output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const m = JSON.parse(new TextDecoder().decode(out.stdout)) as Record<
+  const m = await runMemoryProbe(PROBE) as Record<
     string,
     { afterRun: number; afterVerify: number }
   >;

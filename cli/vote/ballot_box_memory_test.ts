@@ -4,6 +4,7 @@
 // same without the box. What remains is the box's hash indexes (c1 and credential), its
 // superseded bits, and the file store's write buffer — not the ballots.
 import assert from "node:assert/strict";
+import { runMemoryProbe } from "../process_test_support.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const url = (path: string) => JSON.stringify(new URL(path, ROOT).href);
@@ -66,25 +67,7 @@ console.log(JSON.stringify(perBallot));
 `;
 
 Deno.test("a ballot box on a file store holds under 300 bytes per cast ballot", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--v8-flags=--expose-gc",
-      "--config",
-      new URL("deno.json", ROOT).pathname,
-      "-",
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(PROBE));
-  await writer.close();
-  const out = await child.output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const runs = JSON.parse(new TextDecoder().decode(out.stdout)) as number[];
+  const runs = await runMemoryProbe(PROBE) as number[];
   // Measured (issue 17, 2026-12-05, load 5-9): about 100 bytes per ballot here (5,000
   // ballots: the 256 KiB write buffer and the indexes' slack included) and 53 for 20,000,
   // against 952 bytes for the box before (ballot objects, and a map of hex strings per c1 and
