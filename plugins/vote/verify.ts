@@ -23,7 +23,7 @@
  */
 
 import { constantTimeEqual } from "../../core/bytes.ts";
-import { VerificationError } from "../../core/errors.ts";
+import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { ProgressEvent, ProgressReporter } from "../../core/mixer.ts";
 import {
   DEFAULT_ITEM_CHUNK,
@@ -307,7 +307,11 @@ export async function verifyElectionRecords(
     );
   }
   let current = mixInput;
-  const chained = outcomeOf(chainOutcome!);
+  // A malformed element stops the joint check; the mixer-by-mixer pass below names its mixer.
+  const chained = chainOutcome!.status === "rejected" &&
+      chainOutcome!.reason instanceof InvalidInputError
+    ? false
+    : outcomeOf(chainOutcome!);
   if (chained) {
     current = last;
     for (let m = 1; m <= transcript.mixes.length; m++) {
@@ -335,6 +339,9 @@ export async function verifyElectionRecords(
     } catch (error) {
       if (error instanceof VerificationError) {
         fail(`${label}: shuffle proof invalid (${error.message})`, error);
+      }
+      if (error instanceof InvalidInputError) {
+        throw new InvalidInputError(`${label}: ${error.message}`, { cause: error });
       }
       throw error;
     }

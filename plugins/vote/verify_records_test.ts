@@ -3,7 +3,7 @@
 // proof lists, shares, plaintexts, answers) with the very message the array verifier gives.
 import assert from "node:assert/strict";
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
-import { VerificationError } from "../../core/errors.ts";
+import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { type ItemChunks, memoryRecords, type RecordSource } from "../../core/records.ts";
 import { seededRandom } from "../../core/random.ts";
 import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
@@ -144,6 +144,15 @@ Deno.test("verify records: a record of a mixer's outputs, at the last position",
     (c) => c.set(r.mixes[1]!.outputs.read(0, 1).subarray(32, 64), 32),
   );
   await sameRejection(t, r, /^Mixer 2 \(mixer-2\): shuffle proof invalid/);
+});
+
+Deno.test("verify records: an output that is no group element is named with its mixer", async () => {
+  const r = records(await fresh());
+  // 0xff… is not a canonical encoding: the joint check stops, the mixer-by-mixer pass names it.
+  r.mixes[1]!.outputs = tamper(r.mixes[1]!.outputs, 3, (c) => c.fill(0xff, 0, 32));
+  const error = await failure(() => verifyElectionRecords(r, { workers: 2 }));
+  assert.ok(error instanceof InvalidInputError, `expected InvalidInputError, got ${error}`);
+  assert.match(error.message, /^Mixer 2 \(mixer-2\): Group element 'output 3\.c1\[0\]'/);
 });
 
 Deno.test("verify records: a record of a proof list (chain responses, permutation commitments)", async () => {

@@ -90,7 +90,7 @@ Deno.test("verify: a ciphertext between two mixers, changed in the first or last
   }
 });
 
-Deno.test("verify: a malformed element between two mixers is named as before (mixer by mixer)", async () => {
+Deno.test("verify: a malformed element between two mixers is named with the mixer that output it", async () => {
   const t = await fresh();
   const i = COUNT - 1;
   const bytes = t.mixes[1]!.outputs[i]!.bytes.slice();
@@ -115,7 +115,7 @@ Deno.test("verify: a malformed element between two mixers is named as before (mi
   }
   assert.ok(alone instanceof InvalidInputError);
   assert.ok(error instanceof InvalidInputError, `got ${error}`);
-  assert.equal(error.message, alone.message);
+  assert.equal(error.message, `Mixer 2 (mixer-2): ${alone.message}`);
   assert.match(error.message, new RegExp(`output ${i}\\.c2\\[0\\]`));
 });
 
