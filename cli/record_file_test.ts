@@ -51,3 +51,48 @@ Deno.test("a framed region of a msgpack file reads its byte strings in place", a
     await Deno.remove(path);
   }
 });
+
+Deno.test("an interrupted run removes its spool (Ctrl-C, SIGTERM) and exits as the signal would", async () => {
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    const tmp = await Deno.makeTempDir();
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-all",
+          new URL("./main.ts", import.meta.url).pathname,
+          "vote",
+          "bench",
+          "--ballots",
+          "6000",
+          "--workers",
+          "1",
+          "--no-progress",
+        ],
+        env: { TMPDIR: tmp },
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      // Wait until the run is casting: its spool holds the simulated ballots by then.
+      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = "";
+      while (!seen.includes("encrypt ballots:")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += value;
+      }
+      const spools = [...Deno.readDirSync(tmp)].filter((e) =>
+        e.name.startsWith("panoramix-spool-")
+      );
+      assert.equal(spools.length, 1, `a spool while running (stderr: ${seen})`);
+      child.kill(signal);
+      reader.releaseLock();
+      await child.stderr.cancel().catch(() => {});
+      const status = await child.status;
+      assert.equal(status.code, code, `${signal}: exit code`);
+      assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], `${signal}: left behind`);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }
+});

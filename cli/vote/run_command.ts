@@ -209,7 +209,7 @@ export const voteBenchCommand = buildCommand({
     let peakRss = process.memoryUsage.rss();
     // And the main thread's JS heap (against V8's heap limit, about 4.4 GB by default here).
     let peakHeap = 0;
-    let tempDir: string | undefined;
+    let spool: Spool | undefined;
     const sampler = setInterval(() => {
       const memory = process.memoryUsage();
       peakRss = Math.max(peakRss, memory.rss);
@@ -228,21 +228,20 @@ export const voteBenchCommand = buildCommand({
       const workerStartSeconds = Number(((performance.now() - started) / 1000).toFixed(2));
       cpuPhase("start workers");
       log(`  start workers: ${workerStartSeconds} s\n`);
-      // Every O(N) list of the run in files of a spool in the bench's temporary folder: the
-      // process holds a few chunks, not the election (issue 17).
-      tempDir = await Deno.makeTempDir({ prefix: "panoramix-vote-bench-" });
-      const spool = await Spool.create(tempDir);
+      // Every O(N) list of the run, and the transcript, in files of a spool (a temporary
+      // folder): the process holds a few chunks, not the election (issue 17).
+      const files = spool = await Spool.create();
       const run = await runLocalElectionRecords(definition, {
         workers,
         onProgress: progress.report,
         ballots: (e) =>
-          simulatedBallotsFile(spool, e, {
+          simulatedBallotsFile(files, e, {
             count: flags.ballots,
             workers,
             onChunk: (done, total) => progress.report({ phase: "encrypt ballots", done, total }),
           }),
-        store: FileBallotStore.inSpool(spool, electionFingerprint(definition)),
-        sinks: spool.sinks,
+        store: FileBallotStore.inSpool(files, electionFingerprint(definition)),
+        sinks: files.sinks,
         receipts: false,
         onPhase: (phase, ms) => {
           cpuPhase(phase);
@@ -258,7 +257,7 @@ export const voteBenchCommand = buildCommand({
       const tallyCounts = run.transcript.tally.questions[0]!.counts;
       let t = performance.now();
       // The transcript goes to a file and is verified from it, read in place (issue 17).
-      const transcriptPath = `${tempDir}/transcript.msgpack`;
+      const transcriptPath = `${files.dir}/transcript.msgpack`;
       const transcriptBytes = (await writeTranscriptFile(transcriptPath, run.transcript, true))!;
       times["write transcript"] = performance.now() - t;
       cpuPhase("write transcript");
@@ -272,8 +271,8 @@ export const voteBenchCommand = buildCommand({
       try {
         await verifyElectionRecords(opened.transcript, {
           workers,
-          store: FileBallotStore.inSpool(spool, opened.transcript.fingerprint),
-          sinks: spool.sinks,
+          store: FileBallotStore.inSpool(files, opened.transcript.fingerprint),
+          sinks: files.sinks,
           onProgress: (e) => {
             progress.report(e);
             if (e.done !== e.total) return;
@@ -284,7 +283,6 @@ export const voteBenchCommand = buildCommand({
         });
       } finally {
         opened.close();
-        spool.close();
       }
       times["verify"] = performance.now() - t;
       cpuPhase("verify");
@@ -347,7 +345,7 @@ export const voteBenchCommand = buildCommand({
       );
     } finally {
       clearInterval(sampler);
-      if (tempDir !== undefined) await Deno.remove(tempDir, { recursive: true }).catch(() => {});
+      spool?.close();
       await progress.done();
       closeWorkerPool();
     }
