@@ -111,6 +111,10 @@ export const voteRunCommand = buildCommand({
   },
   docs: {
     brief: "Run a whole local election with simulated trustees and voters; write the transcript",
+    fullDescription: "The key ceremony, the simulated voters' ballots, the box, every mixer's " +
+      "shuffle and proof, the trustees' decryption and the tally, then the transcript (check it " +
+      "with `panoramix vote verify`). The run's lists are kept in a spool folder under $TMPDIR " +
+      "(removed at the end or on Ctrl-C), so a large election needs disk, not memory.",
   },
 });
 
@@ -380,5 +384,12 @@ export const voteBenchCommand = buildCommand({
       progress: progressFlag,
     },
   },
-  docs: { brief: "Benchmark a whole election: time per phase, including full verification" },
+  docs: {
+    brief: "Benchmark a whole election: time per phase, including full verification",
+    fullDescription: "Simulated voters, the box, the mixers' shuffles and proofs, the trustees' " +
+      "shares and the tally, then the transcript written to a file and verified from it. Every " +
+      "list of the run is kept in a spool folder under $TMPDIR (about 2.5 KB a ballot, removed at " +
+      "the end or on Ctrl-C), so memory stays about 1 GB even at 1,000,000 ballots. Prints wall " +
+      "time, CPU time and main-thread CPU time per phase and the peak memory (--json for scripts).",
+  },
 });

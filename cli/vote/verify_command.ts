@@ -100,7 +100,9 @@ export const voteVerifyCommand = buildCommand({
       "Rechecks the fingerprint, the key ceremony, every ballot (box rules and proof), the " +
       "cleansing, every mixer's shuffle proof, every decryption share, the plaintexts, the " +
       "decoding and the tally. Exit code 0 when valid, 3 when a check fails (the message " +
-      "names the step, e.g. 'Mixer 2 (mixer-2): shuffle proof invalid'), 4 on a malformed file.",
+      "names the step, e.g. 'Mixer 2 (mixer-2): shuffle proof invalid'), 4 on a malformed file. " +
+      "A transcript file is read in place a chunk at a time (the replayed box is kept in a spool " +
+      "folder under $TMPDIR, removed at the end or on Ctrl-C), so memory does not grow with it.",
   },
 });
 
