@@ -15,7 +15,7 @@ import {
   ElectionBallotBox,
   electionFingerprint,
   runLocalKeyCeremony,
-  simulateElectionBallotsInChunks,
+  simulateElectionBallotChunks,
 } from ${url("plugins/vote/mod.ts")};
 import { seededRandom } from ${url("core/random.ts")};
 import { Spool } from ${url("cli/record_file.ts")};
@@ -38,14 +38,10 @@ const spool = await Spool.create();
 async function fill(count) {
   const store = FileBallotStore.inSpool(spool, fingerprint);
   const box = new ElectionBallotBox(election, { store });
-  await simulateElectionBallotsInChunks(election, {
-    count,
-    workers: 1,
-    onBallots: async ({ ballots }) => {
-      const outcomes = await box.castMany(ballots, { workers: 1, receipts: false });
-      if (!outcomes.every((o) => o.ok)) throw new Error("rejected");
-    },
-  });
+  for await (const { ballots } of simulateElectionBallotChunks(election, { count, workers: 1 })) {
+    const outcomes = await box.castMany(ballots, { workers: 1, receipts: false });
+    if (!outcomes.every((o) => o.ok)) throw new Error("rejected");
+  }
   return box;
 }
 // Each step in a function of its own, so that no temporary of this frame keeps a value alive.

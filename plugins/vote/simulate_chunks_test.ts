@@ -9,9 +9,7 @@ import { ElectionBallotBox } from "./ballot_box.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint } from "./definition.ts";
 import {
-  castSimulatedBallots,
   simulateElectionBallotChunks,
-  simulateElectionBallotsInChunks,
   simulateElectionBallotsInParallel,
 } from "./simulate_tasks.ts";
 
@@ -42,7 +40,8 @@ Deno.test("simulated voters in chunks: the array function's ballots, in order, o
       const answers: unknown[] = [];
       const box = new ElectionBallotBox(election);
       let progress = 0;
-      const made = await simulateElectionBallotsInChunks(election, {
+      let made = 0;
+      const chunks = simulateElectionBallotChunks(election, {
         count,
         seed,
         workers,
@@ -51,15 +50,16 @@ Deno.test("simulated voters in chunks: the array function's ballots, in order, o
           assert.ok(done > progress);
           progress = done;
         },
-        onBallots: async (chunk) => {
-          assert.equal(chunk.ballots.length, chunk.answers.length);
-          los.push(chunk.lo);
-          seen.push(...chunk.ballots.map(bytesOf));
-          answers.push(...chunk.answers);
-          const outcomes = await box.castMany(chunk.ballots, { workers, receipts: false });
-          assert.ok(outcomes.every((o) => o.ok));
-        },
       });
+      for await (const chunk of chunks) {
+        assert.equal(chunk.ballots.length, chunk.answers.length);
+        los.push(chunk.lo);
+        seen.push(...chunk.ballots.map(bytesOf));
+        answers.push(...chunk.answers);
+        made += chunk.ballots.length;
+        const outcomes = await box.castMany(chunk.ballots, { workers, receipts: false });
+        assert.ok(outcomes.every((o) => o.ok));
+      }
       assert.equal(made, count);
       assert.equal(progress, count);
       assert.ok(los.length >= 3, `${los.length} chunks`);
@@ -68,29 +68,16 @@ Deno.test("simulated voters in chunks: the array function's ballots, in order, o
       assert.deepEqual(answers, whole.answers);
       assert.equal(box.closeRecords().count, count);
     }
-    // Cast as they are made, simulation and proof checks sharing 2 workers.
-    const box = new ElectionBallotBox(election);
-    const phases = new Set<string>();
-    const cast = await castSimulatedBallots(box, {
-      election,
-      count,
-      seed,
-      workers: 2,
-      onChunk: () => phases.add("encrypt ballots"),
-      onProgress: (p) => phases.add(p.phase),
-    });
-    assert.equal(cast, count);
-    assert.deepEqual(box.ballots.map(bytesOf), whole.ballots.map(bytesOf));
-    assert.deepEqual([...phases].sort(), ["cast", "encrypt ballots", "verify ballot proofs"]);
     // Stopping early leaves nothing running; a bad blank rate is refused before any work.
     for await (const chunk of simulateElectionBallotChunks(election, { count, workers: 2 })) {
       assert.equal(chunk.lo, 0);
       break;
     }
-    await assert.rejects(
-      simulateElectionBallotsInChunks(election, { count: 2, blank: 2, onBallots: () => {} }),
-      /Blank rate/,
-    );
+    await assert.rejects(async () => {
+      for await (const _ of simulateElectionBallotChunks(election, { count: 2, blank: 2 })) {
+        assert.fail("a chunk made with a bad blank rate");
+      }
+    }, /Blank rate/);
   } finally {
     closeWorkerPool();
   }

@@ -42,7 +42,6 @@ import {
 import { electionDefinitionFromEnvelope, electionDefinitionToEnvelope } from "./definition.ts";
 import { randomElectionAnswers, type SimulatedBallots } from "./simulate.ts";
 import type { VoteBatchOptions } from "./tasks.ts";
-import type { CastChunksOptions, ElectionBallotBox } from "./ballot_box.ts";
 
 /** Task name of parallel simulated voters. */
 export const SIMULATE_BALLOTS_TASK = "vote/simulate-ballots";
@@ -247,36 +246,6 @@ export async function* simulateElectionBallotChunks(
 }
 
 /**
- * Simulated voters handed to `onBallots` a chunk at a time, as they are made (see
- * {@linkcode simulateElectionBallotChunks}); the next chunk waits for `onBallots` to settle.
- *
- * @param election the election (with its public key)
- * @param options as {@linkcode simulateElectionBallotChunks}, and `onBallots`
- * @returns the number of ballots made
- * @throws {InvalidInputError} when the blank rate is not in [0, 1] or fixed answers break the rules
- * @example
- * ```ts ignore
- * await simulateElectionBallotsInChunks(election, {
- *   count: 1_000_000,
- *   onBallots: ({ ballots }) => box.castMany(ballots, { receipts: false }),
- * });
- * ```
- */
-export async function simulateElectionBallotsInChunks(
-  election: ElectionPublicInfo,
-  options: ParallelSimulationOptions & {
-    onBallots: (chunk: SimulatedBallots) => unknown;
-  },
-): Promise<number> {
-  let made = 0;
-  for await (const chunk of simulateElectionBallotChunks(election, options)) {
-    await options.onBallots(chunk);
-    made += chunk.ballots.length;
-  }
-  return made;
-}
-
-/**
  * Encrypts the ballots of `count` simulated voters `voter-1`… with random valid answers,
  * in parallel on the worker pool (chunks of voters per worker; one worker = this thread):
  * every chunk of {@linkcode simulateElectionBallotChunks}, collected.
@@ -311,42 +280,4 @@ export async function simulateElectionBallotsInParallel(
     for (const a of chunk.answers) answers.push(a);
   }
   return { ballots, answers };
-}
-
-/**
- * Simulated voters cast into a box as they are made (issue 17: `vote bench` never holds all
- * ballots): the worker pool encrypts the next chunks while it checks the proofs of the
- * current ones and this thread applies the box's rules. Simulation and proof checks share the
- * pool, so both use `workers`.
- *
- * @param box the open box (with the store the caller chose, e.g. a file)
- * @param options the simulation's options (count, seed, blank rate, fixed answers, workers,
- *   `onChunk` progress of the encryption) and the cast's (`onProgress`, `receipts` — default
- *   false here —, `batch`, `onOutcomes`)
- * @returns the number of ballots cast (accepted or not: see `onOutcomes`)
- * @example
- * ```ts ignore
- * const box = new ElectionBallotBox(election, { store: FileBallotStore.inSpool(spool, election.fingerprint) });
- * await castSimulatedBallots(box, { election, count: 1_000_000, workers: 2 });
- * const mixInput = box.closeRecords(spool.sinks);
- * ```
- */
-export async function castSimulatedBallots(
-  box: ElectionBallotBox,
-  options:
-    & ParallelSimulationOptions
-    & Omit<CastChunksOptions, "total" | "workers">
-    & { election: ElectionPublicInfo },
-): Promise<number> {
-  const workers = options.workers ?? workerCount();
-  const chunks = simulateElectionBallotChunks(options.election, { ...options, workers });
-  async function* ballotsOf() {
-    for await (const chunk of chunks) yield chunk.ballots;
-  }
-  return await box.castChunks(ballotsOf(), {
-    ...options,
-    workers,
-    receipts: options.receipts ?? false,
-    total: options.count,
-  });
 }
