@@ -6,7 +6,7 @@
 
 import process from "node:process";
 import { buildCommand } from "@stricli/core";
-import { UsageError } from "../../core/errors.ts";
+import { InvalidInputError, UsageError } from "../../core/errors.ts";
 import { closeWorkerPool, startWorkers, workerCount } from "../../core/worker_pool.ts";
 import type { ItemChunks } from "../../core/records.ts";
 import {
@@ -16,7 +16,7 @@ import {
   electionFingerprint,
   type ElectionPublicInfo,
   runLocalElectionRecords,
-  simulateElectionBallotChunks,
+  simulateEncodedBallotChunks,
   verifyElectionRecords,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
@@ -137,16 +137,23 @@ function mainThreadCpuSeconds(): number | undefined {
 
 /**
  * Simulated voters' ballots (made a chunk at a time on the worker pool) appended to a file of
- * the spool, and read back from it a chunk at a time (issue 17: no array of all ballots).
+ * the spool, and read back from it a chunk at a time (issue 17: no array of all ballots). The
+ * workers encode each chunk as the file keeps it, so this thread appends the chunk's bytes
+ * whole: no ballot object, decode or encode here.
  */
 async function simulatedBallotsFile(
   spool: Spool,
   election: ElectionPublicInfo,
-  options: Parameters<typeof simulateElectionBallotChunks>[1],
+  options: Parameters<typeof simulateEncodedBallotChunks>[1],
 ): Promise<ItemChunks<ElectionBallot>> {
   const store = FileBallotStore.inSpool(spool, election.fingerprint);
-  for await (const { ballots } of simulateElectionBallotChunks(election, options)) {
-    for (const ballot of ballots) store.append(ballot);
+  for await (const { lo, count, encoded } of simulateEncodedBallotChunks(election, options)) {
+    const appended = store.appendEncoded(encoded);
+    if (appended !== count) {
+      throw new InvalidInputError(
+        `Simulated voters ${lo + 1}..${lo + count} came back as ${appended} ballots`,
+      );
+    }
   }
   return ballotStoreChunks(store);
 }

@@ -167,6 +167,89 @@ export function decodeStoredBallot(bytes: Uint8Array, fingerprint: Uint8Array): 
   };
 }
 
+/** Longest stored ballot: credential (256 bytes) and a very wide ballot (1,024 elements). */
+const MAX_STORED_BALLOT = 2 + 256 + 128 * 1024;
+
+/**
+ * Encodes ballots as a store holds them, one after another: each as u32be(length) ‖
+ * {@linkcode encodeStoredBallot}. Workers make a chunk of ballots this way so that the thread
+ * that keeps them appends the chunk whole ({@linkcode EncodedBallotStore.appendEncoded}),
+ * with no ballot objects of its own (issue 17).
+ *
+ * @param ballots the ballots
+ * @returns their encodings, each after its length (one buffer of its own)
+ * @example
+ * ```ts ignore
+ * store.appendEncoded(encodeStoredBallots(ballots));
+ * ```
+ */
+export function encodeStoredBallots(ballots: readonly ElectionBallot[]): Uint8Array {
+  const encoded = ballots.map(encodeStoredBallot);
+  let total = 0;
+  for (const e of encoded) total += 4 + e.length;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const e of encoded) {
+    view.setUint32(at, e.length);
+    out.set(e, at + 4);
+    at += 4 + e.length;
+  }
+  return out;
+}
+
+/**
+ * The byte offset of each ballot in a buffer of {@linkcode encodeStoredBallots}, checking
+ * that every length prefix is that of a stored ballot (a credential length inside it, and a
+ * ciphertext and proof of 128 bytes an element after it) and that the records fill the buffer
+ * exactly. Ballots are not decoded.
+ */
+function storedBallotOffsets(bytes: Uint8Array, what: string): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const offsets: number[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const fail = (why: string) =>
+      new InvalidInputError(
+        `Encoded ballots for '${what}' are corrupt (record ${offsets.length} at byte ${at} ${why})`,
+      );
+    if (at + 6 > bytes.length) throw fail(`is cut off at ${bytes.length - at} bytes`);
+    const length = view.getUint32(at);
+    if (length > MAX_STORED_BALLOT) throw fail(`says ${length} bytes, over ${MAX_STORED_BALLOT}`);
+    if (at + 4 + length > bytes.length) {
+      throw fail(`says ${length} bytes, ${bytes.length - at - 4} follow`);
+    }
+    const rest = length - 2 - view.getUint16(at + 4);
+    if (rest <= 0 || rest % 128 !== 0) throw fail(`of ${length} bytes is not a stored ballot`);
+    offsets.push(at);
+    at += 4 + length;
+  }
+  return offsets;
+}
+
+/**
+ * Decodes a buffer of {@linkcode encodeStoredBallots} (each ballot as
+ * {@linkcode decodeStoredBallot} does: views into `bytes`).
+ *
+ * @param bytes the encoded ballots
+ * @param options `fingerprint`: the election fingerprint given to every ballot; `what`: names
+ *   the buffer in errors
+ * @returns the ballots, in order
+ * @throws {InvalidInputError} when a length prefix or a ballot is malformed
+ * @example
+ * ```ts ignore
+ * const ballots = decodeStoredBallots(bytes, { fingerprint, what: "chunk" });
+ * ```
+ */
+export function decodeStoredBallots(
+  bytes: Uint8Array,
+  options: { fingerprint: Uint8Array; what: string },
+): ElectionBallot[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  return storedBallotOffsets(bytes, options.what).map((at) =>
+    decodeStoredBallot(bytes.subarray(at + 4, at + 4 + view.getUint32(at)), options.fingerprint)
+  );
+}
+
 /**
  * Bytes appended at the end and read back by position: where an
  * {@linkcode EncodedBallotStore} keeps its ballots (in memory: {@linkcode memoryByteLog}; in a
@@ -238,8 +321,6 @@ export function memoryByteLog(segmentBytes: number = 1 << 20): ByteLog {
 const READ_BLOCK = 1 << 20;
 /** Ballots between two remembered offsets. */
 const MARK_EVERY = 64;
-/** Longest stored ballot: credential (256 bytes) and a very wide ballot (1,024 elements). */
-const MAX_STORED_BALLOT = 2 + 256 + 128 * 1024;
 
 /**
  * A {@linkcode BallotStore} of stored encodings in a {@linkcode ByteLog}, each as
@@ -285,19 +366,47 @@ export class EncodedBallotStore implements BallotStore {
 
   append(ballot: ElectionBallot): void {
     const encoded = encodeStoredBallot(ballot);
-    if (this.#count % MARK_EVERY === 0) {
-      const k = this.#count / MARK_EVERY;
-      if (k >= this.#marks.length) {
-        const grown = new Float64Array(2 * this.#marks.length);
-        grown.set(this.#marks);
-        this.#marks = grown;
-      }
-      this.#marks[k] = this.#log.size;
-    }
+    this.#mark(this.#count, this.#log.size);
     new DataView(this.#header.buffer).setUint32(0, encoded.length);
     this.#log.append(this.#header);
     this.#log.append(encoded);
     this.#count++;
+  }
+
+  /**
+   * Appends ballots already encoded as the store keeps them (a buffer of
+   * {@linkcode encodeStoredBallots}, e.g. made by a worker) in one write: the same bytes and
+   * the same store as appending each ballot, without decoding or encoding any (issue 17).
+   * The box must have accepted the ballots: only the framing is checked here.
+   *
+   * @param bytes the encoded ballots (copied: the caller may reuse them)
+   * @returns the number of ballots appended
+   * @throws {InvalidInputError} when a length prefix is not that of a stored ballot or the
+   *   records do not fill `bytes` exactly (nothing is appended then)
+   * @example
+   * ```ts ignore
+   * store.appendEncoded(encodeStoredBallots(ballots));
+   * ```
+   */
+  appendEncoded(bytes: Uint8Array): number {
+    const offsets = storedBallotOffsets(bytes, this.#what);
+    const base = this.#log.size;
+    for (const [j, at] of offsets.entries()) this.#mark(this.#count + j, base + at);
+    this.#log.append(bytes);
+    this.#count += offsets.length;
+    return offsets.length;
+  }
+
+  /** Remembers the offset of ballot `index` when it is a multiple of MARK_EVERY. */
+  #mark(index: number, offset: number): void {
+    if (index % MARK_EVERY !== 0) return;
+    const k = index / MARK_EVERY;
+    if (k >= this.#marks.length) {
+      const grown = new Float64Array(Math.max(2 * this.#marks.length, k + 1));
+      grown.set(this.#marks);
+      this.#marks = grown;
+    }
+    this.#marks[k] = offset;
   }
 
   read(lo: number, hi: number): ElectionBallot[] {

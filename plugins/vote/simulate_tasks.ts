@@ -7,9 +7,10 @@
  * Packing (task "vote/simulate-ballots"): args are the definition envelope (msgpack), the
  * fingerprint, the public key (32 bytes), u32be(start) ‖ u32be(count), a seed (empty, or
  * bytes from which voter i's randomness is derived as seededRandom(seed ‖ u32be(i))), the
- * blank rate (float64be), and the answers (msgpack array, or empty to draw them). The
- * result is the ciphertexts (64·w bytes each), the proofs (packed as in ballot envelopes,
- * 64·w bytes each) and the answers (msgpack array).
+ * blank rate (float64be), the answers (msgpack array, or empty to draw them), and whether
+ * to return the answers (one byte, 1 or 0; absent: 1). The result is the ballots as a ballot
+ * store keeps them (`encodeStoredBallots`: u32be(length) ‖ stored encoding, each) and the
+ * answers (msgpack array, or empty when not asked for).
  *
  * @module
  */
@@ -24,21 +25,15 @@ import {
   workerCount,
 } from "../../core/worker_pool.ts";
 import { concatBytes } from "../../core/bytes.ts";
-import {
-  Ciphertext,
-  decodePoint,
-  ELEMENT_BYTES,
-  encodePoint,
-} from "../../backends/reencrypt/mod.ts";
-import { type ElectionAnswer, electionBallotLayout } from "./answers.ts";
+import { decodePoint, encodePoint } from "../../backends/reencrypt/mod.ts";
+import type { ElectionAnswer } from "./answers.ts";
 import {
   type ElectionBallot,
   type ElectionPublicInfo,
   type EncryptBallotOptions,
   encryptElectionBallots,
-  packBallotProof,
-  unpackBallotProof,
 } from "./ballot.ts";
+import { decodeStoredBallots, encodeStoredBallots } from "./ballot_store.ts";
 import { electionDefinitionFromEnvelope, electionDefinitionToEnvelope } from "./definition.ts";
 import { randomElectionAnswers, type SimulatedBallots } from "./simulate.ts";
 import type { VoteBatchOptions } from "./tasks.ts";
@@ -89,9 +84,8 @@ function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const given = arg(args, 6).length === 0
     ? undefined
     : decodeMsgpack(arg(args, 6), "answers") as ElectionAnswer[][];
+  const answersBack = args[7] === undefined || args[7][0] === 1;
   const election: ElectionPublicInfo = { definition, fingerprint, publicKey };
-  const size = 2 * ELEMENT_BYTES * electionBallotLayout(definition).elements.length;
-  const cts = new Uint8Array(count * size), proofs = new Uint8Array(count * size);
   const answers: ElectionAnswer[][] = [];
   const voters: EncryptBallotOptions[] = [];
   // Without a seed, the system CSPRNG drawn a block at a time (answers take a few bytes).
@@ -105,11 +99,9 @@ function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
   }
   // The whole chunk at once: fixed-base products and encodings batched (ballot.ts); voter i's
   // randomness is drawn from its own source in the order encryptElectionBallot draws it.
-  encryptElectionBallots(election, voters).forEach((ballot, j) => {
-    cts.set(ballot.ciphertext.bytes, j * size);
-    proofs.set(packBallotProof(ballot.proof), j * size);
-  });
-  return [cts, proofs, encodeMsgpack(answers)];
+  // Encoded here as the ballot store keeps them: the main thread appends the buffer whole.
+  const ballots = encodeStoredBallots(encryptElectionBallots(election, voters));
+  return [ballots, answersBack ? encodeMsgpack(answers) : new Uint8Array(0)];
 }
 
 registerWorkerTask(SIMULATE_BALLOTS_TASK, simulateBallotsTask);
@@ -129,37 +121,61 @@ export interface ParallelSimulationOptions extends VoteBatchOptions {
   answers?: (index: number) => ElectionAnswer[];
 }
 
+/** Options of {@linkcode simulateEncodedBallotChunks}. */
+export interface EncodedSimulationOptions extends ParallelSimulationOptions {
+  /** Whether each chunk carries the answers its ballots hold (default false). */
+  withAnswers?: boolean;
+}
+
+/** A chunk of simulated voters' ballots, encoded as a ballot store keeps them. */
+export interface EncodedSimulatedBallots {
+  /** Index of the chunk's first voter (0-based: its credential is `voter-(lo+1)`). */
+  lo: number;
+  /** Number of ballots in the chunk. */
+  count: number;
+  /**
+   * The ballots as {@linkcode encodeStoredBallots} makes them (each u32be(length) ‖ stored
+   * encoding), in voter order: one buffer of its own, for `EncodedBallotStore.appendEncoded`.
+   */
+  encoded: Uint8Array;
+  /** The answers each ballot holds, in the same order (only when `withAnswers` is set). */
+  answers?: ElectionAnswer[][];
+}
+
 /** Jobs of about 1,000 voters per window, per worker; two windows run at a time. */
 const JOBS_PER_WINDOW_PER_WORKER = 2;
 
 /**
  * Encrypts the ballots of `count` simulated voters `voter-1`… with random valid answers on
  * the worker pool, and yields them a chunk (one job, about 1,000 voters) at a time in voter
- * order, so a caller can cast each chunk as it is made and never hold all ballots (issue 17).
- * Jobs run in windows of two per worker, the next two windows while a window is yielded:
- * memory holds about three windows of ballots, whatever `count` is.
+ * order, each chunk already encoded as a ballot store keeps it: a caller appends it whole
+ * (`EncodedBallotStore.appendEncoded`) with no ballot object made, decoded or encoded on its
+ * thread (issue 17). Jobs run in windows of two per worker, the next two windows while a
+ * window is yielded: memory holds about three windows of ballots, whatever `count` is.
  *
  * @param election the election (with its public key)
- * @param options count, seed, blank rate, fixed answers, workers, and `onChunk` progress
- * @returns the chunks, in voter order
+ * @param options count, seed, blank rate, fixed answers, whether to return the answers,
+ *   workers, and `onChunk` progress
+ * @returns the encoded chunks, in voter order
  * @throws {InvalidInputError} when the blank rate is not in [0, 1] or fixed answers break the rules
  * @example
  * ```ts ignore
- * for await (const { ballots } of simulateElectionBallotChunks(election, { count: 1_000_000 })) {
- *   await box.castMany(ballots, { receipts: false });
+ * for await (const { encoded } of simulateEncodedBallotChunks(election, { count: 1_000_000 })) {
+ *   store.appendEncoded(encoded);
  * }
  * ```
  */
-export async function* simulateElectionBallotChunks(
+export async function* simulateEncodedBallotChunks(
   election: ElectionPublicInfo,
-  options: ParallelSimulationOptions,
-): AsyncGenerator<SimulatedBallots> {
+  options: EncodedSimulationOptions,
+): AsyncGenerator<EncodedSimulatedBallots> {
   const blank = options.blank ?? 0;
   if (!(blank >= 0 && blank <= 1)) {
     throw new InvalidInputError(`Blank rate must be between 0 and 1, got ${blank}`);
   }
   const { count } = options;
   const workers = options.workers ?? workerCount();
+  const withAnswers = options.withAnswers === true;
   const definitionBytes = encodeMsgpack(electionDefinitionToEnvelope(election.definition));
   const pk = encodePoint(election.publicKey);
   const seed = options.seed ?? new Uint8Array(0);
@@ -182,30 +198,16 @@ export async function* simulateElectionBallotChunks(
       seed.slice(),
       blankBytes.slice(),
       given,
+      new Uint8Array([withAnswers ? 1 : 0]),
     ];
   };
-  // One fingerprint shared by every ballot (a view, never transferred to a worker whole).
-  const shared = new Uint8Array(2 * election.fingerprint.length);
-  shared.set(election.fingerprint);
-  const fingerprint = shared.subarray(0, election.fingerprint.length);
-  const size = 2 * ELEMENT_BYTES * electionBallotLayout(election.definition).elements.length;
-  const toChunk = ([lo, hi]: [number, number], [cts, proofs, answerBytes]: Uint8Array[]) => {
-    const answers = decodeMsgpack(answerBytes!, "answers") as ElectionAnswer[][];
-    const ballots: ElectionBallot[] = [];
-    for (let j = 0; j < hi - lo; j++) {
-      const i = lo + j;
-      ballots.push({
-        election: fingerprint,
-        credential: `voter-${i + 1}`,
-        // Made by the worker from valid points: not decoded again here.
-        ciphertext: Ciphertext.unchecked(cts!.subarray(j * size, (j + 1) * size)),
-        // Views into the chunk's buffer: one backing store per chunk, not per ballot.
-        proof: unpackBallotProof(proofs!.subarray(j * size, (j + 1) * size), `ballot ${i}`, {
-          view: true,
-        }),
-      });
+  const toChunk = ([lo, hi]: [number, number], [encoded, answerBytes]: Uint8Array[]) => {
+    const chunk: EncodedSimulatedBallots = { lo, count: hi - lo, encoded: encoded! };
+    if (withAnswers) {
+      const answers = decodeMsgpack(answerBytes!, "answers") as ElectionAnswer[][];
+      chunk.answers = answers.slice(0, hi - lo);
     }
-    return { lo, ballots, answers: answers.slice(0, hi - lo) };
+    return chunk;
   };
   // Windows of jobs, two running while the one before them is yielded: every worker stays
   // busy across a window's end, and progress is reported as each job ends (issue 17).
@@ -235,13 +237,52 @@ export async function* simulateElectionBallotChunks(
       if (w + 2 < windows) pending.push(start(w + 2));
       for (let k = 0; k < results.length; k++) {
         const chunk = toChunk(ranges[w * window + k]!, results[k]!);
-        results[k] = []; // the chunk's views keep its buffers; the list need not
+        results[k] = []; // the chunk holds its buffer; the list need not
         yield chunk;
       }
     }
   } finally {
     // Nothing left running when the caller stops early or fails.
     await Promise.allSettled(pending);
+  }
+}
+
+/**
+ * Encrypts the ballots of `count` simulated voters `voter-1`… with random valid answers on
+ * the worker pool, and yields them a chunk (one job, about 1,000 voters) at a time in voter
+ * order, so a caller can cast each chunk as it is made and never hold all ballots (issue 17):
+ * the chunks of {@linkcode simulateEncodedBallotChunks}, decoded (the ballots of a chunk are
+ * views into its one buffer).
+ *
+ * @param election the election (with its public key)
+ * @param options count, seed, blank rate, fixed answers, workers, and `onChunk` progress
+ * @returns the chunks, in voter order
+ * @throws {InvalidInputError} when the blank rate is not in [0, 1] or fixed answers break the rules
+ * @example
+ * ```ts ignore
+ * for await (const { ballots } of simulateElectionBallotChunks(election, { count: 1_000_000 })) {
+ *   await box.castMany(ballots, { receipts: false });
+ * }
+ * ```
+ */
+export async function* simulateElectionBallotChunks(
+  election: ElectionPublicInfo,
+  options: ParallelSimulationOptions,
+): AsyncGenerator<SimulatedBallots> {
+  // One fingerprint shared by every ballot (a view, never transferred to a worker whole).
+  const shared = new Uint8Array(2 * election.fingerprint.length);
+  shared.set(election.fingerprint);
+  const fingerprint = shared.subarray(0, election.fingerprint.length);
+  const chunks = simulateEncodedBallotChunks(election, { ...options, withAnswers: true });
+  for await (const { lo, count, encoded, answers } of chunks) {
+    const what = `simulated voters ${lo + 1}..${lo + count}`;
+    const ballots = decodeStoredBallots(encoded, { fingerprint, what });
+    if (ballots.length !== count || answers?.length !== count) {
+      throw new InvalidInputError(
+        `Chunk of ${what} holds ${ballots.length} ballots and ${answers?.length} answers`,
+      );
+    }
+    yield { lo, ballots, answers };
   }
 }
 
