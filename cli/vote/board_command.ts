@@ -26,9 +26,12 @@ import {
   decryptElectionShares,
   type ElectionPublicInfo,
   encodeDecryptionPost,
-  replayBallotBox,
+  readCiphertexts,
+  replayBallotBoxRecords,
   resolveElectionKey,
 } from "../../plugins/vote/mod.ts";
+import { Spool } from "../record_file.ts";
+import { FileBallotStore } from "./ballot_store_file.ts";
 import type { CliContext } from "../context.ts";
 import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
 import { readAnyEnvelopeFile } from "../files.ts";
@@ -46,7 +49,7 @@ import {
   waitForElectionMix,
 } from "../vote_nodes.ts";
 import { channelFlags, openChannel } from "./channel.ts";
-import { readBoxFile, readElection } from "./support.ts";
+import { openBoxFile, readElection } from "./support.ts";
 
 const electionFlag = {
   kind: "parsed",
@@ -145,13 +148,21 @@ export const voteCloseCommand = buildCommand({
     const key = resolveElectionKey(ce, await channel.read());
     const election: ElectionPublicInfo = { ...ce, publicKey: key.publicKey };
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
+    // Issue 17: the box is read a chunk at a time and replayed into a file of a spool; only
+    // the counted ciphertexts, which the board receives as one message, are held in memory.
+    const spool = await Spool.create();
     try {
-      const stored = await readBoxFile(this.stdin, election, flags.box);
-      const box = await replayBallotBox(election, stored, {
-        ...(flags.workers === undefined ? {} : { workers: flags.workers }),
-        onProgress: progress.report,
-      });
-      const inputs = box.close();
+      const { counted } = await replayBallotBoxRecords(
+        election,
+        await openBoxFile(this.stdin, election, flags.box, spool),
+        {
+          ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+          onProgress: progress.report,
+          store: FileBallotStore.inSpool(spool, election.fingerprint),
+          sinks: spool.sinks,
+        },
+      );
+      const inputs = readCiphertexts(counted, 0, counted.count);
       await progress.done();
       await openElectionMix(election, inputs, {
         client: new NodeClient(flags.boardUrl, { identity: admin }),
@@ -165,6 +176,7 @@ export const voteCloseCommand = buildCommand({
       );
     } finally {
       await progress.done();
+      spool.close();
       closeWorkerPool();
     }
   },
@@ -194,6 +206,11 @@ export const voteCloseCommand = buildCommand({
   docs: {
     brief:
       "Close the ballot box: post the counted ballots to the board as the mixer nodes' job (resumable)",
+    fullDescription: "Replays the box file through the box rules and posts the counted " +
+      "ciphertexts to the board as the cascade job of the mixer nodes. The box is read a chunk " +
+      "at a time and its ballots kept in a spool folder under $TMPDIR (removed at the end or on " +
+      "Ctrl-C); the counted ciphertexts (64 bytes a ballot and question element) go to the " +
+      "board as one message and are held in memory.",
   },
 });
 

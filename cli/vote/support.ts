@@ -22,7 +22,6 @@ import {
   electionTranscriptFromEnvelope,
   electionTranscriptFromRecords,
   type ElectionTranscriptRecords,
-  electionTranscriptRecords,
   electionTranscriptToEnvelope,
   readElectionTranscriptStream,
   writeElectionTranscriptRecords,
@@ -30,8 +29,11 @@ import {
 import {
   ballotBoxChunks,
   type ElectionBallot,
+  openBallotBoxStream,
   readBallotBoxStream,
 } from "../../plugins/vote/mod.ts";
+import type { ItemChunks } from "../../core/records.ts";
+import type { Spool } from "../record_file.ts";
 import type { CliContext } from "../context.ts";
 import { fileWriteError, readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
 
@@ -172,20 +174,19 @@ export async function readTranscript(ctx: CliContext, path: string): Promise<Ele
 }
 
 /**
- * Writes an election transcript: the JSON view when the path ends in `.json`, else its
- * msgpack encoding a chunk at a time (the same bytes as `encodeMsgpack` of its envelope).
- * A file left half-written by an error is removed.
+ * Writes an election transcript held as record lists (issue 17: the lists of a large run are
+ * files of a spool): the JSON view when the path ends in `.json` (built whole in memory: for
+ * small elections), else its msgpack encoding a chunk at a time (the same bytes as
+ * `encodeMsgpack` of its envelope). A file left half-written by an error is removed. A
+ * transcript held in memory is written through `electionTranscriptRecords(transcript)`.
  *
  * @returns the number of bytes written (msgpack), or undefined for the JSON view
  */
 export async function writeTranscriptFile(
   path: string,
-  transcript: ElectionTranscript | ElectionTranscriptRecords,
+  records: ElectionTranscriptRecords,
   force: boolean,
 ): Promise<number | undefined> {
-  const records = Array.isArray(transcript.plaintexts)
-    ? electionTranscriptRecords(transcript as ElectionTranscript)
-    : transcript as ElectionTranscriptRecords;
   if (path.endsWith(".json")) {
     // The JSON view is for small elections: it is built whole in memory.
     const whole = await electionTranscriptFromRecords(records);
@@ -217,17 +218,10 @@ export async function writeTranscriptFile(
 }
 
 /**
- * Reads a stored ballot box (msgpack) a run of ballots at a time (issue 17), from a file or
- * from standard input ("-").
- *
- * @throws {NotFoundError} when the file does not exist
+ * Opens a box file for reading, with the command line's errors for a missing file or a
+ * directory. The stream closes the file when it ends or is cancelled.
  */
-export async function readBoxFile(
-  stdin: ReadableStream<Uint8Array>,
-  election: ElectionPublicInfo,
-  path: string,
-): Promise<ElectionBallot[]> {
-  if (path === "-") return await readBallotBoxStream(election, stdin);
+async function openBoxStream(path: string): Promise<ReadableStream<Uint8Array>> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -241,7 +235,50 @@ export async function readBoxFile(
     }
     throw error;
   }
-  return await readBallotBoxStream(election, file.readable);
+  return file.readable;
+}
+
+/**
+ * Reads a stored ballot box (msgpack) a run of ballots at a time (issue 17), from a file or
+ * from standard input ("-"), into an array (for commands that need the whole box, e.g. to
+ * add ballots to it; see {@linkcode openBoxFile} to read it a chunk at a time).
+ *
+ * @throws {NotFoundError} when the file does not exist
+ */
+export async function readBoxFile(
+  stdin: ReadableStream<Uint8Array>,
+  election: ElectionPublicInfo,
+  path: string,
+): Promise<ElectionBallot[]> {
+  return await readBallotBoxStream(election, path === "-" ? stdin : await openBoxStream(path));
+}
+
+/**
+ * Opens a stored ballot box (msgpack) to be read a chunk at a time, never whole (issue 17):
+ * the head is checked now, and each read of the chunks opens the file again. Standard input
+ * ("-") is first copied to a file of the spool (it can be read only once).
+ *
+ * @param stdin standard input
+ * @param election the election the box must belong to
+ * @param path the box file, or "-"
+ * @param spool where standard input is copied
+ * @returns the ballots as item chunks
+ * @throws {NotFoundError} when the file does not exist
+ * @throws {InvalidInputError} when its head is malformed or for another election
+ */
+export async function openBoxFile(
+  stdin: ReadableStream<Uint8Array>,
+  election: ElectionPublicInfo,
+  path: string,
+  spool: Spool,
+): Promise<ItemChunks<ElectionBallot>> {
+  let source = path;
+  if (path === "-") {
+    const copy = spool.openFile("box");
+    await stdin.pipeTo(copy.file.writable);
+    source = copy.path;
+  }
+  return await openBallotBoxStream(election, () => openBoxStream(source));
 }
 
 /** Writes a stored ballot box (msgpack) a chunk at a time, replacing the file. */

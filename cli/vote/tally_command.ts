@@ -9,17 +9,15 @@ import { ConfigError, PanoramixError, UsageError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import {
   decodeTrusteeKey,
-  decryptElectionShares,
   type ElectionCascade,
-  type ElectionDecryption,
   type ElectionKey,
   type ElectionPublicInfo,
-  type ElectionTranscript,
-  mixElection,
-  replayBallotBox,
   resolveElectionKey,
-  tallyElection,
+  type SecretShare,
 } from "../../plugins/vote/mod.ts";
+import { Spool } from "../record_file.ts";
+import { FileBallotStore } from "./ballot_store_file.ts";
+import { tallyBallotBox } from "./tally_records.ts";
 import type { CliContext } from "../context.ts";
 import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
 import { NodeClient } from "../node/client.ts";
@@ -36,7 +34,7 @@ import { channelFlags, openChannel } from "./channel.ts";
 import { fromBase64Url } from "../../core/bytes.ts";
 import { readAnyEnvelopeFile } from "../files.ts";
 import { terminalProgress } from "../progress.ts";
-import { describeTally, readBoxFile, readElection, writeTranscriptFile } from "./support.ts";
+import { describeTally, openBoxFile, readElection, writeTranscriptFile } from "./support.ts";
 
 async function fileExists(path: string): Promise<boolean> {
   try {
@@ -95,10 +93,17 @@ export const voteTallyCommand = buildCommand({
     const workers = flags.workers === undefined ? {} : { workers: flags.workers };
     const common = { ...workers, onProgress: progress.report };
     const timeout = flags.timeout ?? 600;
+    // The decrypting trustees' keys are read (and checked) before any work.
+    const trusteeKeys: SecretShare[] | undefined = flags.trusteeKey === undefined ? undefined : [];
+    for (const path of flags.trusteeKey ?? []) {
+      trusteeKeys!.push(decodeTrusteeKey(ce, await readAnyEnvelopeFile(path, this.stdin), path));
+    }
+    // Issue 17: the box is read a chunk at a time, and the replayed box's ballots, the mix
+    // input, the mixes, the shares and the plaintexts are files of a spool (removed at the end
+    // or on Ctrl-C); only the lists that come whole from the nodes are held in memory.
+    const spool = await Spool.create();
     try {
-      const stored = await readBoxFile(this.stdin, election, flags.box);
-      const box = await replayBallotBox(election, stored, common);
-      const mixInput = box.close();
+      const ballots = await openBoxFile(this.stdin, election, flags.box, spool);
       let cascade: ElectionCascade | undefined;
       if (flags.mixerNode !== undefined) {
         if (flags.adminIdentity === undefined) {
@@ -127,31 +132,13 @@ export const voteTallyCommand = buildCommand({
           return await readElectionMixes(client, { job, inputs });
         };
       }
-      const mixes = await mixElection(election, {
-        inputs: mixInput,
-        ...common,
-        ...(cascade === undefined ? {} : { cascade }),
-      });
-      const final = mixes[mixes.length - 1]!.outputs;
-      let decryption: ElectionDecryption[] = [];
-      if (flags.trusteeKey !== undefined) {
-        for (const path of flags.trusteeKey) {
-          const secret = decodeTrusteeKey(ce, await readAnyEnvelopeFile(path, this.stdin), path);
-          decryption.push(
-            await decryptElectionShares(secret, {
-              ciphertexts: final,
-              fingerprint: election.fingerprint,
-              ...common,
-            }),
-          );
-        }
-      } else {
-        // The trustees posted their shares with `vote trustee decrypt`.
+      // The trustees posted their shares with `vote trustee decrypt`.
+      const postedDecryption = async () => {
         const onBoard = flags.board === undefined ? read.decryption : (
           await readElectionBoard(new NodeClient(flags.boardUrl!), { job, election: ce })
         ).decryption;
         // Any t of them decrypt: the t lowest trustee indices posted (all verified by the tally).
-        decryption = [...onBoard].sort((a, b) => a.trustee - b.trustee)
+        const decryption = [...onBoard].sort((a, b) => a.trustee - b.trustee)
           .slice(0, ce.definition.threshold);
         if (decryption.length < ce.definition.threshold) {
           throw new PanoramixError(
@@ -161,29 +148,25 @@ export const voteTallyCommand = buildCommand({
             }: each trustee runs 'vote trustee decrypt'`,
           );
         }
-      }
-      const results = await tallyElection(election, {
-        key,
-        ciphertexts: final,
-        decryption,
-        ...common,
-      });
-      const transcript: ElectionTranscript = {
-        ...ce,
+        return decryption;
+      };
+      const transcript = await tallyBallotBox(ce, {
         ceremony: posts,
         key,
-        ballots: [...box.ballots],
-        mixInput,
-        mixes,
-        decryption,
-        ...results,
-      };
+        ballots,
+        store: FileBallotStore.inSpool(spool, ce.fingerprint),
+        sinks: spool.sinks,
+        ...common,
+        ...(cascade === undefined ? {} : { cascade }),
+        ...(trusteeKeys === undefined ? { postedDecryption } : { trusteeKeys }),
+      });
       await writeTranscriptFile(flags.out, transcript, flags.force ?? false);
       await progress.done();
       await this.stdout.write(describeTally(transcript));
       await this.stderr.write(`transcript written to ${flags.out}\n`);
     } finally {
       await progress.done();
+      spool.close();
       closeWorkerPool();
     }
   },
@@ -241,5 +224,13 @@ export const voteTallyCommand = buildCommand({
   docs: {
     brief:
       "Close the box, mix (locally or through mix nodes), decrypt, tally, write the transcript",
+    fullDescription: "Replays the stored box (every ballot through the box rules again), mixes " +
+      "it through the election's mixers, decrypts with t trustees' keys (or the shares they " +
+      "posted to --board-url), tallies and writes the transcript. The box is read a chunk at a " +
+      "time and the run's lists (replayed ballots, mix input, mixes, shares, plaintexts) are " +
+      "kept in a spool folder under $TMPDIR (about 2.5 KB a ballot, removed at the end or on " +
+      "Ctrl-C), so with local mixers and --trustee-key memory does not grow with the box. " +
+      "Mixes from mixer nodes (--board-url, --mixer-node) and shares posted to the board come " +
+      "as whole messages and are held in memory. A .json transcript is built whole in memory.",
   },
 });

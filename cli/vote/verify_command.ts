@@ -8,7 +8,7 @@ import { buildCommand } from "@stricli/core";
 import { NotFoundError, VerificationError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import {
-  checkElectionReceipt,
+  checkElectionReceiptRecords,
   electionTranscriptRecords,
   parseElectionReceipt,
   verifyElectionRecords,
@@ -109,8 +109,20 @@ export const voteVerifyCommand = buildCommand({
 /** `panoramix vote receipt --transcript T RECEIPT`: is my ballot in the box and counted? */
 export const voteReceiptCommand = buildCommand({
   async func(this: CliContext, flags: { transcript: string; json?: boolean }, receipt: string) {
-    const transcript = await readTranscript(this, flags.transcript);
-    const check = checkElectionReceipt(transcript, parseElectionReceipt(receipt));
+    const parsed = parseElectionReceipt(receipt);
+    // Issue 17: a transcript file is read in place; its ballots a chunk at a time.
+    const opened = flags.transcript === "-"
+      ? {
+        transcript: electionTranscriptRecords(await readTranscript(this, flags.transcript)),
+        close() {},
+      }
+      : await openElectionTranscriptFile(flags.transcript);
+    let check;
+    try {
+      check = await checkElectionReceiptRecords(opened.transcript, parsed);
+    } finally {
+      opened.close();
+    }
     if (flags.json) {
       await this.stdout.write(JSON.stringify(check) + "\n");
     } else {
@@ -138,6 +150,8 @@ export const voteReceiptCommand = buildCommand({
     brief: "Check that a receipt's ballot is in the published box and counted",
     fullDescription:
       "Exit code 0 when found (counted or superseded by a later ballot of the same voter), " +
-      "6 when absent. Run 'vote verify' too: a receipt in an unverified transcript proves little.",
+      "6 when absent. Run 'vote verify' too: a receipt in an unverified transcript proves little. " +
+      "A transcript file is read in place, its ballots a chunk at a time (memory does not grow " +
+      "with it); the JSON view and standard input are read whole.",
   },
 });

@@ -9,6 +9,7 @@
 import { constantTimeEqual } from "../../core/bytes.ts";
 import { readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
+import { DEFAULT_ITEM_CHUNK, type ItemChunks } from "../../core/records.ts";
 import { readArray, readBytes } from "../../core/fields.ts";
 import {
   msgpackChunks,
@@ -55,29 +56,25 @@ export function ballotBoxChunks(
 }
 
 /**
- * Reads a stored ballot box from a msgpack stream, a run of ballots at a time (their bytes
- * are views into one buffer per chunk read).
- *
- * @param election the election it must belong to
- * @param stream the msgpack bytes
- * @returns the ballots in box order
- * @throws {InvalidInputError} when malformed, truncated or for another election (the
- *   messages of {@linkcode ballotBoxFromEnvelope})
- * @example
- * ```ts ignore
- * const ballots = await readBallotBoxStream(election, (await Deno.open(path)).readable);
- * ```
+ * The ballots of a box's msgpack stream in runs of at most `size`, in box order. `onCount`
+ * is told the number of ballots once the head (which must come before the ballots, as
+ * every encoder of a box writes it) is checked; the stream is read to its end after the
+ * last run. A reader that stops early must call the generator's `return` (a `for await`
+ * loop does): the stream is cancelled.
  */
-export async function readBallotBoxStream(
+async function* ballotRuns(
   election: ElectionPublicInfo,
   stream: ReadableStream<Uint8Array>,
-): Promise<ElectionBallot[]> {
+  size: number,
+  onCount: (count: number) => void,
+): AsyncGenerator<ElectionBallot[]> {
   const what = "ballot box";
   const reader = new MsgpackStreamReader(stream);
+  let finished = false;
   try {
     const entries = await reader.readMapHeader(what);
     const small: Record<string, unknown> = {};
-    let ballots: ElectionBallot[] | undefined;
+    let seen = false;
     const checkHead = () => {
       readEnvelope(small, BALLOT_BOX_KIND, { what });
       const fp = readBytes(small.election, `${what}.election`, {
@@ -98,25 +95,102 @@ export async function readBallotBoxStream(
       }
       checkHead();
       const count = await reader.readArrayHeader(`${what}.ballots`);
-      ballots = new Array(count);
+      seen = true;
+      onCount(count);
       let i = 0;
       while (i < count) {
-        const run = await reader.readValues(Math.min(RUN, count - i), `${what}.ballots[${i}]`);
-        for (const raw of run) {
-          ballots[i] = electionBallotFromEnvelope(raw, {
-            what: `${what}.ballots[${i}]`,
-            deferPoints: true,
-            view: true,
-          });
-          i++;
+        const hi = Math.min(count, i + size);
+        const out: ElectionBallot[] = [];
+        while (i < hi) {
+          const run = await reader.readValues(Math.min(RUN, hi - i), `${what}.ballots[${i}]`);
+          for (const raw of run) {
+            out.push(electionBallotFromEnvelope(raw, {
+              what: `${what}.ballots[${i}]`,
+              deferPoints: true,
+              view: true,
+            }));
+            i++;
+          }
         }
+        yield out;
       }
     }
     await reader.end(what);
     checkHead();
-    return ballots ?? (readArray(undefined, `${what}.ballots`) as never);
-  } catch (error) {
-    await reader.cancel();
-    throw error;
+    if (!seen) readArray(undefined, `${what}.ballots`);
+    finished = true;
+  } finally {
+    if (!finished) await reader.cancel();
   }
+}
+
+/**
+ * Reads a stored ballot box from a msgpack stream, a run of ballots at a time (their bytes
+ * are views into one buffer per chunk read).
+ *
+ * @param election the election it must belong to
+ * @param stream the msgpack bytes
+ * @returns the ballots in box order
+ * @throws {InvalidInputError} when malformed, truncated or for another election (the
+ *   messages of {@linkcode ballotBoxFromEnvelope})
+ * @example
+ * ```ts ignore
+ * const ballots = await readBallotBoxStream(election, (await Deno.open(path)).readable);
+ * ```
+ */
+export async function readBallotBoxStream(
+  election: ElectionPublicInfo,
+  stream: ReadableStream<Uint8Array>,
+): Promise<ElectionBallot[]> {
+  const ballots: ElectionBallot[] = [];
+  for await (const run of ballotRuns(election, stream, RUN, () => {})) {
+    for (const ballot of run) ballots.push(ballot);
+  }
+  return ballots;
+}
+
+/**
+ * A stored ballot box read a chunk at a time, never whole (issue 17: a million-ballot box is
+ * about 300 MB): the head is read and checked now (the election, the number of ballots), and
+ * each call of `chunks` opens the stream again and decodes the ballots a chunk at a time
+ * (views into the reader's buffers). A malformed ballot or a truncated box is reported when
+ * its chunk is read, with the messages of {@linkcode readBallotBoxStream}.
+ *
+ * @param election the election it must belong to
+ * @param open opens the box's msgpack bytes from the start (called once now, and once per
+ *   read of the chunks)
+ * @returns the ballots as item chunks
+ * @throws {InvalidInputError} when the head is malformed, truncated or for another election
+ * @example
+ * ```ts ignore
+ * const ballots = await openBallotBoxStream(election, async () => (await Deno.open(path)).readable);
+ * for await (const chunk of ballots.chunks()) console.log(chunk.length);
+ * ```
+ */
+export async function openBallotBoxStream(
+  election: ElectionPublicInfo,
+  open: () => Promise<ReadableStream<Uint8Array>>,
+): Promise<ItemChunks<ElectionBallot>> {
+  let count: number | undefined;
+  const head = ballotRuns(election, await open(), 1, (n) => count = n);
+  try {
+    // Up to the first ballot: the head is checked and the count known (an empty box ends).
+    await head.next();
+  } finally {
+    await head.return(undefined);
+  }
+  if (count === undefined) readArray(undefined, "ballot box.ballots");
+  const total = count!;
+  return {
+    count: total,
+    async *chunks(size = DEFAULT_ITEM_CHUNK) {
+      yield* ballotRuns(election, await open(), Math.max(1, Math.floor(size)), (n) => {
+        if (n !== total) {
+          throw new InvalidInputError(
+            `Ballot box changed while read: it held ${total} ballots, now ${n}`,
+          );
+        }
+      });
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
 import { ballotBoxFromEnvelope, ballotBoxToEnvelope } from "./ballot_box.ts";
-import { ballotBoxChunks, readBallotBoxStream } from "./box_stream.ts";
+import { ballotBoxChunks, openBallotBoxStream, readBallotBoxStream } from "./box_stream.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint } from "./definition.ts";
 import { simulateElectionBallots } from "./simulate.ts";
@@ -71,4 +71,59 @@ Deno.test("ballot box stream: another election, a bad ballot, a truncated file a
     readBallotBoxStream(election, streamInPieces(bytes.subarray(0, bytes.length - 50), 300)),
     /'ballot box\.ballots\[39\]' is truncated msgpack/,
   );
+});
+
+Deno.test("ballot box opened as chunks: the head checked at once, the ballots read again per pass", async () => {
+  const bytes = encodeMsgpack(ballotBoxToEnvelope(election, ballots));
+  let opened = 0;
+  const open = (b: Uint8Array) => () => {
+    opened++;
+    return Promise.resolve(streamInPieces(b, 97));
+  };
+  const chunks = await openBallotBoxStream(election, open(bytes));
+  assert.equal(chunks.count, 40);
+  assert.equal(opened, 1);
+  for (const size of [7, 40, 4096]) {
+    const read = [];
+    for await (const chunk of chunks.chunks(size)) {
+      assert.ok(chunk.length <= size);
+      read.push(...chunk);
+    }
+    const again = encodeMsgpack(ballotBoxToEnvelope(election, read));
+    assert.ok(again.length === bytes.length && again.every((b, i) => b === bytes[i]));
+  }
+  assert.equal(opened, 4);
+  const empty = await openBallotBoxStream(
+    election,
+    open(encodeMsgpack(ballotBoxToEnvelope(election, []))),
+  );
+  assert.equal(empty.count, 0);
+  for await (const _ of empty.chunks()) assert.fail("an empty box has no chunk");
+  // Another election: refused when opened, before any ballot is read.
+  const other = decodeMsgpack(bytes, "box") as { election: Uint8Array };
+  other.election = new Uint8Array(32);
+  await assert.rejects(
+    openBallotBoxStream(election, open(encodeMsgpack(other))),
+    /Ballot box belongs to another election/,
+  );
+  // A bad ballot or a truncated file: reported when its chunk is read, as the whole reader does.
+  const bad = decodeMsgpack(bytes, "box") as { ballots: Record<string, unknown>[] };
+  bad.ballots[17]!.ciphertext = new Uint8Array(10);
+  const badBytes = encodeMsgpack(bad);
+  const expected = await readBallotBoxStream(election, streamInPieces(badBytes, 300)).then(
+    () => "",
+    (e) => (e as Error).message,
+  );
+  assert.match(expected, /ballots\[17\]/);
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const chunk of (await openBallotBoxStream(election, open(badBytes))).chunks(8)) {
+      seen.push(chunk.length);
+    }
+  }, (error) => error instanceof InvalidInputError && error.message === expected);
+  assert.deepEqual(seen, [8, 8]);
+  await assert.rejects(async () => {
+    const cut = bytes.subarray(0, bytes.length - 50);
+    for await (const _ of (await openBallotBoxStream(election, open(cut))).chunks()) { /* */ }
+  }, /'ballot box\.ballots\[39\]' is truncated msgpack/);
 });

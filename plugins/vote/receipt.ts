@@ -8,7 +8,9 @@
 
 import { constantTimeEqual, fromHex, toHex } from "../../core/bytes.ts";
 import { InvalidInputError } from "../../core/errors.ts";
-import { BALLOT_RECEIPT_BYTES, ballotReceipt } from "./ballot.ts";
+import type { ItemChunks } from "../../core/records.ts";
+import { BALLOT_RECEIPT_BYTES, ballotReceipt, type ElectionBallot } from "./ballot.ts";
+import type { ElectionDefinition } from "./definition.ts";
 import type { ElectionTranscript } from "./election_transcript.ts";
 
 /** Outcome of {@linkcode checkElectionReceipt}. */
@@ -61,6 +63,37 @@ export function formatElectionReceipt(receipt: Uint8Array): string {
 }
 
 /**
+ * Looks a receipt up in ballots seen in box order, a run at a time: the one pass of
+ * {@linkcode checkElectionReceipt} and {@linkcode checkElectionReceiptRecords}.
+ */
+function receiptScan(definition: ElectionDefinition, receipt: Uint8Array) {
+  let found: { position: number; credential: string } | undefined;
+  let later = false;
+  return {
+    /** Ballots `lo`…: whether the answer is known (no later ballot can change it). */
+    add(lo: number, ballots: readonly ElectionBallot[]): boolean {
+      for (let k = 0; k < ballots.length && !later; k++) {
+        const ballot = ballots[k]!;
+        if (found === undefined) {
+          if (constantTimeEqual(ballotReceipt(ballot), receipt)) {
+            found = { position: lo + k + 1, credential: ballot.credential };
+            // Under "reject" a ballot is never superseded.
+            if (definition.revote !== "last") return true;
+          }
+        } else if (ballot.credential === found.credential) {
+          later = true;
+        }
+      }
+      return later;
+    },
+    result(): ReceiptCheck {
+      if (found === undefined) return { status: "absent" };
+      return { status: later ? "superseded" : "counted", ...found };
+    },
+  };
+}
+
+/**
  * Looks a receipt up in a published transcript (recomputing every ballot's receipt).
  *
  * @param transcript the transcript
@@ -75,13 +108,34 @@ export function checkElectionReceipt(
   transcript: ElectionTranscript,
   receipt: Uint8Array,
 ): ReceiptCheck {
-  const ballots = transcript.ballots;
-  for (let i = 0; i < ballots.length; i++) {
-    if (!constantTimeEqual(ballotReceipt(ballots[i]!), receipt)) continue;
-    const credential = ballots[i]!.credential;
-    const later = transcript.definition.revote === "last" &&
-      ballots.slice(i + 1).some((b) => b.credential === credential);
-    return { status: later ? "superseded" : "counted", position: i + 1, credential };
+  const scan = receiptScan(transcript.definition, receipt);
+  scan.add(0, transcript.ballots);
+  return scan.result();
+}
+
+/**
+ * Looks a receipt up in a published transcript whose ballots are read a chunk at a time
+ * (issue 17: e.g. a transcript file opened in place), stopping as soon as the answer is
+ * known: the result of {@linkcode checkElectionReceipt}.
+ *
+ * @param transcript the definition and the ballots in box order, as chunks
+ * @param receipt the voter's receipt
+ * @returns whether and where the ballot is, and whether it was counted
+ * @example
+ * ```ts ignore
+ * const opened = await openElectionTranscriptFile(path);
+ * const { status } = await checkElectionReceiptRecords(opened.transcript, receipt);
+ * ```
+ */
+export async function checkElectionReceiptRecords(
+  transcript: { definition: ElectionDefinition; ballots: ItemChunks<ElectionBallot> },
+  receipt: Uint8Array,
+): Promise<ReceiptCheck> {
+  const scan = receiptScan(transcript.definition, receipt);
+  let lo = 0;
+  for await (const chunk of transcript.ballots.chunks()) {
+    if (scan.add(lo, chunk)) break;
+    lo += chunk.length;
   }
-  return { status: "absent" };
+  return scan.result();
 }
