@@ -29,6 +29,7 @@ import {
   BASE_POINT,
   doubleAndEncodeBatch,
   ELEMENT_BYTES,
+  encodeEncryptionElements,
   encodePoint,
   firstInvalidPoint,
   fixedBase,
@@ -210,32 +211,36 @@ export function encryptAndProveMany(
   // (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to compute as P
   // for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
   const half = (x: bigint) => modL(x * HALF);
-  const rh = r.map(half);
-  // ½c1 = g^{r/2} and ½A = g^{a/2} in one fixed-base batch (elgamal.ts encrypt).
-  const g = fixedBase(BASE_POINT).multiplyMany([...rh, ...a.map(half)]);
+  const rh = r.map(half), ah = a.map(half);
   // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
   // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
   // (Halves are kept per message object, so a caller that reuses its message points, as
   // the ballot encryption does, halves each one once.)
-  const distinct = new Set<Point>();
-  for (const item of items) for (const m of item.messages) distinct.add(m);
+  const distinct = new Map<Point, number>();
+  for (const item of items) for (const m of item.messages) distinct.set(m, 0);
   const halveMessages = distinct.size * HALVE_MESSAGES_BELOW <= n;
-  const yr = fixedBase(publicKey).multiplyMany(halveMessages ? rh : r);
   if (halveMessages) {
-    for (const m of distinct) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
+    for (const m of distinct.keys()) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
   }
-  const c2: Point[] = new Array(n);
+  const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
+  // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
+  // per chunk, no point objects per element (group.ts encodeEncryptionElements).
+  const messages: Point[] = [];
+  for (const m of distinct.keys()) {
+    distinct.set(m, messages.length);
+    messages.push(halveMessages ? halves.get(m)! : m);
+  }
+  const messageOf = new Uint32Array(n);
   let e = 0;
-  for (const item of items) {
-    for (const m of item.messages) {
-      c2[e] = (halveMessages ? halves.get(m)! : m).add(yr[e]!);
-      e++;
-    }
-  }
-  // Encodings of c1₁..c1ₙ, A₁..Aₙ, then c2₁..c2ₙ.
-  const bytes = halveMessages
-    ? doubleAndEncodeBatch([...g, ...c2])
-    : joinBytes([doubleAndEncodeBatch(g), packPoints(c2)]);
+  for (const item of items) for (const m of item.messages) messageOf[e++] = distinct.get(m)!;
+  const bytes = encodeEncryptionElements(g, y, {
+    s: rh,
+    t: ah,
+    u: halveMessages ? rh : r,
+    messages,
+    messageOf,
+    doubleR: halveMessages,
+  }) ?? encodeWithPoints(g, y, rh, ah, r, items, halveMessages);
   const prefix = knowledgePrefix(encodePoint(publicKey));
   const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
   e = 0;
@@ -256,6 +261,37 @@ export function encryptAndProveMany(
     e += w;
   }
   return out;
+}
+
+/**
+ * {@linkcode encryptAndProveMany}'s encodings with point objects, where WebAssembly is
+ * unavailable: the bytes of group.ts `encodeEncryptionElements`.
+ */
+function encodeWithPoints(
+  g: ReturnType<typeof fixedBase>,
+  y: ReturnType<typeof fixedBase>,
+  rh: readonly bigint[],
+  ah: readonly bigint[],
+  r: readonly bigint[],
+  items: readonly EncryptAndProveItem[],
+  halveMessages: boolean,
+): Uint8Array {
+  const n = r.length;
+  // ½c1 = g^{r/2} and ½A = g^{a/2} in one fixed-base batch (elgamal.ts encrypt).
+  const products = g.multiplyMany([...rh, ...ah]);
+  const yr = y.multiplyMany(halveMessages ? rh : r);
+  const c2: Point[] = new Array(n);
+  let e = 0;
+  for (const item of items) {
+    for (const m of item.messages) {
+      c2[e] = (halveMessages ? halves.get(m)! : m).add(yr[e]!);
+      e++;
+    }
+  }
+  // Encodings of c1₁..c1ₙ, A₁..Aₙ, then c2₁..c2ₙ.
+  return halveMessages
+    ? doubleAndEncodeBatch([...products, ...c2])
+    : joinBytes([doubleAndEncodeBatch(products), packPoints(c2)]);
 }
 
 /** Shape checks and decoding of one proof; throws the failure. */

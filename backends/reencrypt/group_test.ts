@@ -8,6 +8,7 @@ import {
   decodePoint,
   decodeScalar,
   doubleAndEncodeBatch,
+  encodeEncryptionElements,
   encodePoint,
   encodeScalar,
   FixedBaseTable,
@@ -247,4 +248,34 @@ Deno.test("combineSharesEncoded matches LagrangeCombiner, with bad shares, bad a
       }
     }
   }
+});
+
+Deno.test("encodeEncryptionElements gives the encodings of 2·sG, 2·tG and 2·(M + uY), scalars reduced first", () => {
+  const g = new FixedBaseTable(BASE_POINT), y = new FixedBaseTable(BASE_POINT.multiply(99n));
+  const messages = [BASE_POINT.multiply(3n), IDENTITY];
+  const s = [randomScalar(random), -1n, GROUP_ORDER + 5n], t = [0n, 7n, randomScalar(random)];
+  const u = [randomScalar(random), 2n * GROUP_ORDER, 1n];
+  const messageOf = [0, 1, 0];
+  for (const doubleR of [true, false]) {
+    const bytes = encodeEncryptionElements(g, y, { s, t, u, messages, messageOf, doubleR });
+    if (bytes === undefined) return; // no WebAssembly: the caller uses points
+    const expected = [
+      ...s.map((k) => g.multiply(k).double()),
+      ...t.map((k) => g.multiply(k).double()),
+      ...u.map((k, i) => {
+        const r = messages[messageOf[i]!]!.add(y.multiply(k));
+        return doubleR ? r.double() : r;
+      }),
+    ];
+    assert.deepEqual(bytes, packPoints(expected));
+  }
+  const input = { s, t, u, messages, messageOf, doubleR: true };
+  assert.throws(
+    () => encodeEncryptionElements(g, y, { ...input, messageOf: [0, 2, 0] }),
+    (e) => e instanceof InvalidInputError && /Message index 2 of element 1/.test(e.message),
+  );
+  assert.throws(
+    () => encodeEncryptionElements(g, y, { ...input, t: [1n] }),
+    (e) => e instanceof InvalidInputError && /as many s, t, u/.test(e.message),
+  );
 });
