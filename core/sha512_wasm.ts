@@ -153,13 +153,15 @@ export interface Sha512Hash {
 
 class WasmSha512 implements Sha512Hash {
   readonly #engine: Engine;
-  #state = INITIAL_STATE.slice();
-  #buffer = new Uint8Array(BLOCK);
+  #state: Uint8Array;
+  #buffer: Uint8Array;
   #pos = 0;
   #length = 0;
 
-  constructor(engine: Engine) {
+  constructor(engine: Engine, state = INITIAL_STATE.slice(), buffer = new Uint8Array(BLOCK)) {
     this.#engine = engine;
+    this.#state = state;
+    this.#buffer = buffer;
   }
 
   update(data: Uint8Array): this {
@@ -192,9 +194,8 @@ class WasmSha512 implements Sha512Hash {
   }
 
   clone(): WasmSha512 {
-    const copy = new WasmSha512(this.#engine);
-    copy.#state = this.#state.slice();
-    copy.#buffer = this.#buffer.slice();
+    // Only the copies are allocated (transcripts clone once or twice per proof).
+    const copy = new WasmSha512(this.#engine, this.#state.slice(), this.#buffer.slice());
     copy.#pos = this.#pos;
     copy.#length = this.#length;
     return copy;

@@ -88,7 +88,9 @@ function knowledgeChallenge(
   t.append("ciphertext", statement.ciphertext.bytes);
   t.append("context", statement.context);
   t.append("commitments", commitments);
-  return scalarFromWide(t.challenge("e", 64));
+  // The 64-byte challenge "e" is its seed (Transcript.challenge); this copy of the
+  // transcript ends here, so its state is not copied again nor the challenge appended back.
+  return scalarFromWide(t.finalChallengeSeed("e"));
 }
 
 /**

@@ -181,6 +181,15 @@ export function bytesToNumberLE(bytes: Uint8Array): bigint {
 }
 
 /**
+ * Where short wide inputs are read from: a DataView over a small caller's array would give
+ * it an ArrayBuffer of its own (allocated outside the heap, swept by the GC's helper
+ * threads) per scalar; copying 64 bytes here costs nothing of the kind (issue 17).
+ */
+const WIDE_SCRATCH = new Uint8Array(64 * 16);
+const WIDE_VIEW = new DataView(WIDE_SCRATCH.buffer);
+const WIDE_SCALAR = WIDE_SCRATCH.subarray(0, 32);
+
+/**
  * A scalar from 64 uniform bytes by wide reduction (little-endian mod ℓ), as RFC 9496 §4.3.4
  * does for elements; bias is below 2^-259.
  *
@@ -197,7 +206,8 @@ export function scalarFromWide(bytes: Uint8Array): bigint {
   if (bytes.length !== 64) {
     throw new InvalidInputError(`Wide scalar input must be 64 bytes, got ${bytes.length}`);
   }
-  return wideAt(new DataView(bytes.buffer, bytes.byteOffset, 64), 0);
+  WIDE_SCRATCH.set(bytes);
+  return wideAt(WIDE_VIEW, 0);
 }
 
 /** 2^256 mod ℓ. */
@@ -224,7 +234,9 @@ function wideAt(v: DataView, at: number): bigint {
  * ```
  */
 export function scalarsFromWide(bytes: Uint8Array): bigint[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let view: DataView = WIDE_VIEW;
+  if (bytes.length <= WIDE_SCRATCH.length) WIDE_SCRATCH.set(bytes);
+  else view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: bigint[] = new Array(Math.floor(bytes.length / 64));
   for (let i = 0; i < out.length; i++) out[i] = wideAt(view, 64 * i);
   return out;
@@ -295,8 +307,11 @@ export function randomNonZeroScalar(random: RandomSource = systemRandom): bigint
  * ```
  */
 export function encodeScalar(s: bigint): Uint8Array {
+  // Written through the shared scratch view, then copied: a DataView over `out` would give
+  // this small array an ArrayBuffer outside the heap (issue 17).
+  writeScalar(WIDE_VIEW, 0, modL(s));
   const out = new Uint8Array(ELEMENT_BYTES);
-  writeScalar(new DataView(out.buffer), 0, modL(s));
+  out.set(WIDE_SCALAR);
   return out;
 }
 

@@ -124,6 +124,19 @@ function checkCredentialBytes(bytes: Uint8Array, credential?: string): Uint8Arra
   return bytes;
 }
 
+/** Room for the longest credential and a byte more (a longer one does not fit). */
+const CREDENTIAL_SCRATCH = new Uint8Array(VOTE_MAX_CREDENTIAL_BYTES + 1);
+
+/**
+ * {@linkcode checkVoterCredential} into a shared scratch buffer: a view valid until the next
+ * call (ballotProofContext copies it), instead of a new array per voter (issue 17).
+ */
+function credentialBytes(credential: string): Uint8Array {
+  const { read, written } = encoder.encodeInto(credential, CREDENTIAL_SCRATCH);
+  if (read !== credential.length) return checkVoterCredential(credential); // too long: its error
+  return checkCredentialBytes(CREDENTIAL_SCRATCH.subarray(0, written), credential);
+}
+
 /**
  * The context bytes a ballot proof is bound to.
  *
@@ -147,7 +160,7 @@ export function ballotProofContext(
     );
   }
   const cred = typeof credential === "string"
-    ? checkVoterCredential(credential)
+    ? credentialBytes(credential)
     : checkCredentialBytes(credential);
   // Binds the proof to the election and the voter (non-malleable ballots, Bernhard–Pereira–Warinschi 2012).
   const out = new Uint8Array(CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES + cred.length);
@@ -272,8 +285,10 @@ export function encryptElectionBallots(
     const nonces = randomScalars(messages.length, voter.random);
     return { messages, randomness, nonces, context };
   });
+  // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
+  const fingerprint = election.fingerprint.slice();
   return encryptAndProveMany(election.publicKey, items).map(({ ciphertext, proof }, i) => ({
-    election: election.fingerprint.slice(),
+    election: fingerprint,
     credential: voters[i]!.credential,
     ciphertext,
     proof,
