@@ -156,8 +156,12 @@ export interface EncryptAndProveItem {
  * Encrypts many messages under one public key and proves knowledge of each one's randomness:
  * the same ciphertexts and proofs as `encrypt` then {@linkcode proveEncryptionKnowledge} item
  * by item with the same rₖ and aₖ, with every item's fixed-base products computed together
- * (two at a time in WebAssembly SIMD where available) and all elements encoded in one pass.
- * The ciphertexts are made from valid points; their points are decoded again on first use.
+ * (two at a time in WebAssembly SIMD where available) and all elements encoded in one pass:
+ * in WebAssembly, products, sums and encodings in one call from scalars to bytes (group.ts
+ * `encodeEncryptionElements`: no coordinates or point objects per element; the secret rₖ and
+ * aₖ reach only the fixed-base multiplications, variable time only through which table
+ * entries are read); without WebAssembly, with point objects. The ciphertexts are made from
+ * valid points; their points are decoded again on first use.
  *
  * @param publicKey the public key (not the identity)
  * @param items per item its messages, randomness, nonces and context
