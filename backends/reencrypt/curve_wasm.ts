@@ -966,7 +966,7 @@ class Engine {
    * {@linkcode wasmEncryptMany}): for element i, P = sᵢ·G, Q = tᵢ·G and
    * R = mᵢ + uᵢ·Y by the fixed-base tables `gTable` and `yTable` (two scalars at a time
    * in the SIMD lanes); then the encodings of 2·P, 2·Q and 2·R (or of R itself when
-   * `doubleR` is false) into `out` at 32·i, 32·(n + i) and 32·(2n + i).
+   * `doubleR` is false) into `out` at 64·i, 64·n + 32·i and 64·i + 32.
    */
   encryptMany(
     gTable: number,
@@ -990,6 +990,7 @@ class Engine {
     const points = this.alloc(3 * block * POINT_BYTES);
     const scratch = this.alloc(3 * block * DOUBLE_ENCODE_BYTES);
     const encodings = this.alloc(3 * block * 32 + 8);
+    const interleaved = this.alloc(64 * block);
     const zero = new Uint8Array(3 * block);
     for (let from = 0; from < n; from += block) {
       const b = Math.min(block, n - from);
@@ -1015,11 +1016,15 @@ class Engine {
           }
         }
       }
+      // Out in ciphertext order (c1ᵢ ‖ c2ᵢ), interleaved here in WebAssembly memory, then the Aᵢ.
       const mem = this.#memory;
-      for (let part = 0; part < 3; part++) {
-        const at = encodings + 32 * part * b;
-        out.set(mem.subarray(at, at + 32 * b), 32 * (part * n + from));
+      for (let k = 0; k < b; k++) {
+        const c1At = encodings + 32 * k, c2At = encodings + 32 * (2 * b + k);
+        mem.copyWithin(interleaved + 64 * k, c1At, c1At + 32);
+        mem.copyWithin(interleaved + 64 * k + 32, c2At, c2At + 32);
       }
+      out.set(mem.subarray(interleaved, interleaved + 64 * b), 64 * from);
+      out.set(mem.subarray(encodings + 32 * b, encodings + 64 * b), 64 * n + 32 * from);
     }
     this.release(mark);
   }
@@ -1818,7 +1823,8 @@ export function wasmEncodeMany(points: readonly ExtendedCoordinates[], out: Uint
  * @param y the owner of Y's table and Y's coordinates
  * @param input the scalars s, t, u (below 2^253; the same count n), the distinct message
  *   points M, per element the index of its message, and `doubleR`
- * @param out 96·n bytes: the encodings of the 2·Pᵢ, then of the 2·Qᵢ, then of the 2·Rᵢ (or Rᵢ)
+ * @param out 96·n bytes: per element the encodings of 2·Pᵢ and 2·Rᵢ (or Rᵢ) — the ciphertext
+ *   layout c1ᵢ ‖ c2ᵢ, so an item's elements are one range — then the encodings of the 2·Qᵢ
  * @returns true, or false without WebAssembly (nothing written)
  * @example
  * ```ts

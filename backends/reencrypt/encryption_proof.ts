@@ -252,14 +252,9 @@ export function encryptAndProveMany(
   e = 0;
   for (const item of items) {
     const w = item.messages.length;
-    const ct = new Uint8Array(2 * ELEMENT_BYTES * w);
-    for (let k = 0; k < w; k++) {
-      const c1At = ELEMENT_BYTES * (e + k), c2At = ELEMENT_BYTES * (2 * n + e + k);
-      ct.set(bytes.subarray(c1At, c1At + ELEMENT_BYTES), 2 * ELEMENT_BYTES * k);
-      ct.set(bytes.subarray(c2At, c2At + ELEMENT_BYTES), 2 * ELEMENT_BYTES * k + ELEMENT_BYTES);
-    }
-    const ciphertext = Ciphertext.unchecked(ct);
-    const commitments = bytes.slice(ELEMENT_BYTES * (n + e), ELEMENT_BYTES * (n + e + w));
+    // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments.
+    const ciphertext = Ciphertext.unchecked(bytes.slice(64 * e, 64 * (e + w)));
+    const commitments = bytes.slice(64 * n + ELEMENT_BYTES * e, 64 * n + ELEMENT_BYTES * (e + w));
     const c = knowledgeChallenge(prefix, { ciphertext, context: item.context }, commitments);
     // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge.
     const responses = item.nonces.map((ak, k) => modL(ak + c * item.randomness[k]!));
@@ -294,10 +289,18 @@ function encodeWithPoints(
       e++;
     }
   }
-  // Encodings of c1₁..c1ₙ, A₁..Aₙ, then c2₁..c2ₙ.
-  return halveMessages
+  // Encodings of c1₁..c1ₙ, A₁..Aₙ, then c2₁..c2ₙ; out in the layout of
+  // encodeEncryptionElements: c1ᵢ ‖ c2ᵢ per element, then A₁..Aₙ.
+  const encoded = halveMessages
     ? doubleAndEncodeBatch([...products, ...c2])
     : joinBytes([doubleAndEncodeBatch(products), packPoints(c2)]);
+  const out = new Uint8Array(96 * n);
+  for (let i = 0; i < n; i++) {
+    out.set(encoded.subarray(32 * i, 32 * i + 32), 64 * i);
+    out.set(encoded.subarray(32 * (2 * n + i), 32 * (2 * n + i) + 32), 64 * i + 32);
+  }
+  out.set(encoded.subarray(32 * n, 64 * n), 64 * n);
+  return out;
 }
 
 /** Shape checks and decoding of one proof; throws the failure. */

@@ -713,8 +713,9 @@ export class FixedBaseTable {
  * @param y Y's table (`fixedBase(publicKey)`)
  * @param input s, t, u (any integers, reduced mod ℓ here; n each), the distinct points M,
  *   per element the index of its M, and `doubleR`
- * @returns 96·n bytes (the n encodings of the 2·Pᵢ, then the 2·Qᵢ, then the Rᵢ), or
- *   undefined without WebAssembly (the caller computes them with points)
+ * @returns 96·n bytes: per element the encodings of 2·Pᵢ and of 2·Rᵢ (or Rᵢ), 64 bytes
+ *   in ciphertext layout (c1 ‖ c2), then the n encodings of the 2·Qᵢ; or undefined without
+ *   WebAssembly (the caller computes them with points)
  * @throws {InvalidInputError} when the counts differ or a message index is out of range
  * @example
  * ```ts

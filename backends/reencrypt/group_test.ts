@@ -260,12 +260,11 @@ Deno.test("encodeEncryptionElements gives the encodings of 2·sG, 2·tG and 2·(
     const bytes = encodeEncryptionElements(g, y, { s, t, u, messages, messageOf, doubleR });
     if (bytes === undefined) return; // no WebAssembly: the caller uses points
     const expected = [
-      ...s.map((k) => g.multiply(k).double()),
-      ...t.map((k) => g.multiply(k).double()),
-      ...u.map((k, i) => {
-        const r = messages[messageOf[i]!]!.add(y.multiply(k));
-        return doubleR ? r.double() : r;
+      ...s.flatMap((k, i) => {
+        const r = messages[messageOf[i]!]!.add(y.multiply(u[i]!));
+        return [g.multiply(k).double(), doubleR ? r.double() : r];
       }),
+      ...t.map((k) => g.multiply(k).double()),
     ];
     assert.deepEqual(bytes, packPoints(expected));
   }
