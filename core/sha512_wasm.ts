@@ -153,15 +153,22 @@ export interface Sha512Hash {
 
 class WasmSha512 implements Sha512Hash {
   readonly #engine: Engine;
-  #state: Uint8Array;
-  #buffer: Uint8Array;
+  /** The state then the partial block, in one array (one allocation per clone). */
+  readonly #bytes: Uint8Array;
+  readonly #state: Uint8Array;
+  readonly #buffer: Uint8Array;
   #pos = 0;
   #length = 0;
 
-  constructor(engine: Engine, state = INITIAL_STATE.slice(), buffer = new Uint8Array(BLOCK)) {
+  constructor(engine: Engine, bytes?: Uint8Array) {
     this.#engine = engine;
-    this.#state = state;
-    this.#buffer = buffer;
+    if (bytes === undefined) {
+      bytes = new Uint8Array(SIZE + BLOCK);
+      bytes.set(INITIAL_STATE);
+    }
+    this.#bytes = bytes;
+    this.#state = bytes.subarray(0, SIZE);
+    this.#buffer = bytes.subarray(SIZE, SIZE + BLOCK);
   }
 
   update(data: Uint8Array): this {
@@ -194,8 +201,8 @@ class WasmSha512 implements Sha512Hash {
   }
 
   clone(): WasmSha512 {
-    // Only the copies are allocated (transcripts clone once or twice per proof).
-    const copy = new WasmSha512(this.#engine, this.#state.slice(), this.#buffer.slice());
+    // One copy of state and partial block (transcripts clone once or twice per proof).
+    const copy = new WasmSha512(this.#engine, this.#bytes.slice());
     copy.#pos = this.#pos;
     copy.#length = this.#length;
     return copy;

@@ -25,6 +25,8 @@ import {
   packScalars,
   type Point,
   randomScalar,
+  scalarFromWide,
+  scalarsFromWide,
   unpackScalars,
 } from "./group.ts";
 
@@ -277,4 +279,25 @@ Deno.test("encodeEncryptionElements gives the encodings of 2·sG, 2·tG and 2·(
     () => encodeEncryptionElements(g, y, { ...input, t: [1n] }),
     (e) => e instanceof InvalidInputError && /as many s, t, u/.test(e.message),
   );
+});
+
+Deno.test("scalarsFromWide: each 64-byte block wide-reduced, through the scratch view and beyond it", () => {
+  const reference = (block: Uint8Array) =>
+    block.reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n) % GROUP_ORDER;
+  for (const blocks of [1, 2, 16, 17, 40]) { // 16 blocks fill the scratch; 17 and 40 do not fit
+    const bytes = new Uint8Array(64 * blocks);
+    random(bytes);
+    bytes.fill(0xff, 0, 64); // the largest input
+    const scalars = scalarsFromWide(bytes);
+    assert.equal(scalars.length, blocks);
+    scalars.forEach((s, i) => {
+      const block = bytes.subarray(64 * i, 64 * i + 64);
+      assert.equal(s, reference(block));
+      assert.equal(scalarFromWide(block), s);
+    });
+    // A view into a larger buffer reads its own bytes.
+    const padded = new Uint8Array(bytes.length + 8);
+    padded.set(bytes, 8);
+    assert.deepEqual(scalarsFromWide(padded.subarray(8)), scalars);
+  }
 });

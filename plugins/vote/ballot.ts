@@ -28,7 +28,7 @@ import { constantTimeEqual } from "../../core/bytes.ts";
 import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { readBytes, readString } from "../../core/fields.ts";
-import type { RandomSource } from "../../core/random.ts";
+import { type RandomSource, systemRandom } from "../../core/random.ts";
 import { labelledDigest, labelledDigester } from "../../core/transcript.ts";
 import {
   Ciphertext,
@@ -42,6 +42,7 @@ import {
   type Point,
   proveEncryptionKnowledge,
   randomScalars,
+  scalarsFromWide,
   unpackScalars,
   verifyEncryptionKnowledge,
 } from "../../backends/reencrypt/mod.ts";
@@ -170,6 +171,35 @@ export function ballotProofContext(
   return out;
 }
 
+/**
+ * {@linkcode ballotProofContext} of many voters, as views of one buffer (the contexts of a
+ * chunk are used while it is encrypted, then dropped together; no array per voter).
+ */
+function ballotProofContexts(
+  fingerprint: Uint8Array,
+  voters: readonly { credential: string }[],
+): Uint8Array[] {
+  if (fingerprint.length !== ELECTION_FINGERPRINT_BYTES) {
+    return voters.map((v) => ballotProofContext(fingerprint, v.credential)); // its error
+  }
+  const head = CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES;
+  let size = 0; // UTF-8 takes at most 3 bytes per UTF-16 unit
+  for (const v of voters) {
+    size += head + Math.min(3 * v.credential.length, VOTE_MAX_CREDENTIAL_BYTES);
+  }
+  const buffer = new Uint8Array(size), out: Uint8Array[] = [];
+  let at = 0;
+  for (const v of voters) {
+    const cred = credentialBytes(v.credential);
+    buffer.set(CONTEXT_PREFIX, at);
+    buffer.set(fingerprint, at + CONTEXT_PREFIX.length);
+    buffer.set(cred, at + head);
+    out.push(buffer.subarray(at, at + head + cred.length));
+    at += head + cred.length;
+  }
+  return out;
+}
+
 /** Options for {@linkcode encryptElectionBallot}. */
 export interface EncryptBallotOptions {
   /** The voter credential. */
@@ -277,13 +307,24 @@ export function encryptElectionBallots(
     }
     return point;
   };
-  const items = voters.map((voter) => {
-    const context = ballotProofContext(election.fingerprint, voter.credential);
+  // The 64·w random bytes of a draw go through one buffer per width (scalarsFromWide reads
+  // them at once), not a new array per draw (issue 17: small arrays cost the GC most).
+  const wide = new Map<number, Uint8Array>();
+  const draw = (w: number, random: RandomSource) => {
+    let bytes = wide.get(w);
+    if (bytes === undefined) wide.set(w, bytes = new Uint8Array(64 * w));
+    random(bytes);
+    return scalarsFromWide(bytes);
+  };
+  const contexts = ballotProofContexts(election.fingerprint, voters);
+  const items = voters.map((voter, i) => {
     const messages = encodeElectionAnswers(election.definition, voter.answers).map(embed);
-    // The order encryptElectionBallot draws them in: randomness, then the proof's nonces.
-    const randomness = randomScalars(messages.length, voter.random);
-    const nonces = randomScalars(messages.length, voter.random);
-    return { messages, randomness, nonces, context };
+    // The order encryptElectionBallot draws them in: randomness, then the proof's nonces
+    // (randomScalars(w, random) reads 64·w bytes from the source, as `draw` does).
+    const random = voter.random ?? systemRandom;
+    const randomness = draw(messages.length, random);
+    const nonces = draw(messages.length, random);
+    return { messages, randomness, nonces, context: contexts[i]! };
   });
   // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
   const fingerprint = election.fingerprint.slice();
