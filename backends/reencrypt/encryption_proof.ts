@@ -161,7 +161,9 @@ export interface EncryptAndProveItem {
  * `encodeEncryptionElements`: no coordinates or point objects per element; the secret rₖ and
  * aₖ reach only the fixed-base multiplications, variable time only through which table
  * entries are read); without WebAssembly, with point objects. The ciphertexts are made from
- * valid points; their points are decoded again on first use.
+ * valid points; their points are decoded again on first use. The ciphertexts' bytes and the
+ * commitments are views of one buffer of the call (96 bytes per element): do not write to
+ * them, and copy one (`slice()`) to keep it alone for long or to post it to a worker.
  *
  * @param publicKey the public key (not the identity)
  * @param items per item its messages, randomness, nonces and context
@@ -252,9 +254,13 @@ export function encryptAndProveMany(
   e = 0;
   for (const item of items) {
     const w = item.messages.length;
-    // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments.
-    const ciphertext = Ciphertext.unchecked(bytes.slice(64 * e, 64 * (e + w)));
-    const commitments = bytes.slice(64 * n + ELEMENT_BYTES * e, 64 * n + ELEMENT_BYTES * (e + w));
+    // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments:
+    // views of them, no array per ballot (issue 17).
+    const ciphertext = Ciphertext.unchecked(bytes.subarray(64 * e, 64 * (e + w)));
+    const commitments = bytes.subarray(
+      64 * n + ELEMENT_BYTES * e,
+      64 * n + ELEMENT_BYTES * (e + w),
+    );
     const c = knowledgeChallenge(prefix, { ciphertext, context: item.context }, commitments);
     // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge.
     const responses = item.nonces.map((ak, k) => modL(ak + c * item.randomness[k]!));

@@ -267,7 +267,9 @@ const EMBEDDED_LIMIT = 4096;
  * {@linkcode encryptElectionBallot} voter by voter with the same randomness (each voter's
  * source gives its encryption randomness, then its proof nonces, as there), with the
  * fixed-base products of every ballot computed together, all elements encoded in one pass
- * (backend `encryptAndProveMany`) and each distinct answer part embedded once.
+ * (backend `encryptAndProveMany`) and each distinct answer part embedded once. The ballots'
+ * ciphertext bytes and proof commitments are views of one buffer of the call, and their
+ * fingerprint one copy shared by all: do not write to them; copy what is kept alone.
  *
  * @param election definition, fingerprint and public key
  * @param voters per voter its credential, answers and randomness
