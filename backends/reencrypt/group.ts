@@ -207,7 +207,9 @@ export function scalarFromWide(bytes: Uint8Array): bigint {
     throw new InvalidInputError(`Wide scalar input must be 64 bytes, got ${bytes.length}`);
   }
   WIDE_SCRATCH.set(bytes);
-  return wideAt(WIDE_VIEW, 0);
+  const scalar = wideAt(WIDE_VIEW, 0);
+  WIDE_SCRATCH.fill(0, 0, 64); // the random bytes of secret scalars do not stay behind
+  return scalar;
 }
 
 /** 2^256 mod ℓ. */
@@ -239,6 +241,7 @@ export function scalarsFromWide(bytes: Uint8Array): bigint[] {
   else view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: bigint[] = new Array(Math.floor(bytes.length / 64));
   for (let i = 0; i < out.length; i++) out[i] = wideAt(view, 64 * i);
+  if (view === WIDE_VIEW) WIDE_SCRATCH.fill(0, 0, bytes.length);
   return out;
 }
 
@@ -312,6 +315,7 @@ export function encodeScalar(s: bigint): Uint8Array {
   writeScalar(WIDE_VIEW, 0, modL(s));
   const out = new Uint8Array(ELEMENT_BYTES);
   out.set(WIDE_SCALAR);
+  WIDE_SCALAR.fill(0); // nor those of a secret scalar
   return out;
 }
 

@@ -328,6 +328,7 @@ export function encryptElectionBallots(
     const nonces = draw(messages.length, random);
     return { messages, randomness, nonces, context: contexts[i]! };
   });
+  for (const bytes of wide.values()) bytes.fill(0); // the last voter's random bytes
   // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
   const fingerprint = election.fingerprint.slice();
   return encryptAndProveMany(election.publicKey, items).map(({ ciphertext, proof }, i) => ({
