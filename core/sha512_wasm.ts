@@ -153,13 +153,22 @@ export interface Sha512Hash {
 
 class WasmSha512 implements Sha512Hash {
   readonly #engine: Engine;
-  #state = INITIAL_STATE.slice();
-  #buffer = new Uint8Array(BLOCK);
+  /** The state then the partial block, in one array (one allocation per clone). */
+  readonly #bytes: Uint8Array;
+  readonly #state: Uint8Array;
+  readonly #buffer: Uint8Array;
   #pos = 0;
   #length = 0;
 
-  constructor(engine: Engine) {
+  constructor(engine: Engine, bytes?: Uint8Array) {
     this.#engine = engine;
+    if (bytes === undefined) {
+      bytes = new Uint8Array(SIZE + BLOCK);
+      bytes.set(INITIAL_STATE);
+    }
+    this.#bytes = bytes;
+    this.#state = bytes.subarray(0, SIZE);
+    this.#buffer = bytes.subarray(SIZE, SIZE + BLOCK);
   }
 
   update(data: Uint8Array): this {
@@ -192,9 +201,8 @@ class WasmSha512 implements Sha512Hash {
   }
 
   clone(): WasmSha512 {
-    const copy = new WasmSha512(this.#engine);
-    copy.#state = this.#state.slice();
-    copy.#buffer = this.#buffer.slice();
+    // One copy of state and partial block (transcripts clone once or twice per proof).
+    const copy = new WasmSha512(this.#engine, this.#bytes.slice());
     copy.#pos = this.#pos;
     copy.#length = this.#length;
     return copy;

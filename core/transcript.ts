@@ -42,6 +42,19 @@ function u64be(n: number): Uint8Array {
   return out;
 }
 
+/** The state of a transcript after {@linkcode Transcript.finalChallengeSeed}. */
+const SPENT: Sha512State = {
+  update(): never {
+    throw new RangeError("Transcript was spent by its final challenge");
+  },
+  clone(): never {
+    throw new RangeError("Transcript was spent by its final challenge");
+  },
+  digest(): never {
+    throw new RangeError("Transcript was spent by its final challenge");
+  },
+};
+
 /** The state the next constructor call takes over (set only by `clone`). */
 let forkedState: Sha512State | undefined;
 
@@ -222,6 +235,28 @@ export class Transcript {
     const fork = this.#state.clone();
     fork.update(labelHeader(`challenge:${label}`));
     return fork.digest();
+  }
+
+  /**
+   * The last challenge of a transcript: {@linkcode challengeSeed} without copying the hash
+   * state first, for transcripts that end with this challenge (a proof's own copy of a
+   * shared prefix, one per proof of a batch). The transcript is spent: any later use throws.
+   *
+   * @param label what the challenge is for
+   * @returns the 64-byte seed, the same bytes as `challengeSeed(label)` (and as
+   *   `challenge(label, 64)`)
+   * @example
+   * ```ts
+   * import { Transcript } from "./transcript.ts";
+   * const a = new Transcript("example/v1"), b = new Transcript("example/v1");
+   * console.assert(a.finalChallengeSeed("e").join() === b.challenge("e", 64).join());
+   * ```
+   */
+  finalChallengeSeed(label: string): Uint8Array {
+    const state = this.#state;
+    this.#state = SPENT;
+    state.update(labelHeader(`challenge:${label}`));
+    return state.digest();
   }
 
   /**

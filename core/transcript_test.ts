@@ -118,3 +118,18 @@ Deno.test("labelledDigester gives labelledDigest of the common parts followed by
     labelledDigest("digester/v1", [new Uint8Array(32).fill(9), new Uint8Array([1, 5, 6])]),
   );
 });
+
+Deno.test("finalChallengeSeed equals challengeSeed and challenge(…, 64), then the transcript is spent", () => {
+  const make = () => new Transcript("test/final").append("m", new Uint8Array([1, 2, 3]));
+  const seed = make().finalChallengeSeed("e");
+  assert.deepEqual(seed, make().challengeSeed("e"));
+  assert.deepEqual(seed, make().challenge("e", 64));
+  const prefix = make();
+  assert.deepEqual(prefix.clone().finalChallengeSeed("e"), seed);
+  assert.deepEqual(prefix.challenge("e", 64), seed); // the prefix itself was not spent
+  const spent = make();
+  spent.finalChallengeSeed("e");
+  assert.throws(() => spent.append("x", new Uint8Array(1)), /spent by its final challenge/);
+  assert.throws(() => spent.challenge("e"), /spent by its final challenge/);
+  assert.throws(() => spent.clone(), /spent by its final challenge/);
+});

@@ -960,6 +960,220 @@ class Engine {
     return out;
   }
 
+  /**
+   * The group elements of many ElGamal encryptions with their proof commitments, scalars
+   * in, encodings out, without leaving WebAssembly memory per element (see
+   * {@linkcode wasmEncryptMany}): for element i, P = sᵢ·G, Q = tᵢ·G and
+   * R = mᵢ + uᵢ·Y by the fixed-base tables `gTable` and `yTable` (two scalars at a time
+   * in the SIMD lanes); then the encodings of 2·P, 2·Q and 2·R (or of R itself when
+   * `doubleR` is false) into `out` at 64·i, 64·n + 32·i and 64·i + 32.
+   */
+  encryptMany(
+    gTable: number,
+    yTable: number,
+    input: {
+      s: readonly bigint[];
+      t: readonly bigint[];
+      u: readonly bigint[];
+      messages: readonly ExtendedCoordinates[];
+      messageOf: ArrayLike<number>;
+      doubleR: boolean;
+    },
+    out: Uint8Array,
+  ): void {
+    const { s, t, u, messages, messageOf, doubleR } = input;
+    const n = s.length;
+    const mark = this.#heapEnd;
+    const cached = this.alloc(messages.length * POINT_BYTES);
+    messages.forEach((m, k) => this.loadCached(m, cached + k * POINT_BYTES));
+    const block = Math.min(n, ENCRYPT_BLOCK);
+    const points = this.alloc(3 * block * POINT_BYTES);
+    const scratch = this.alloc(3 * block * DOUBLE_ENCODE_BYTES);
+    const encodings = this.alloc(3 * block * 32 + 8);
+    const interleaved = this.alloc(64 * block);
+    const zero = new Uint8Array(3 * block);
+    for (let from = 0; from < n; from += block) {
+      const b = Math.min(block, n - from);
+      const c1 = points, a = points + b * POINT_BYTES, c2 = points + 2 * b * POINT_BYTES;
+      this.#fixedProducts(gTable, s, from, b, c1);
+      this.#fixedProducts(gTable, t, from, b, a);
+      this.#fixedProducts(yTable, u, from, b, c2);
+      for (let k = 0; k < b; k++) {
+        const p = c2 + k * POINT_BYTES;
+        this.#addCached(p, p, cached + messageOf[from + k]! * POINT_BYTES);
+      }
+      const doubled = doubleR ? 3 * b : 2 * b;
+      this.#doubleAndEncode(points, doubled, scratch, encodings, zero);
+      if (!doubleR) {
+        const mem = this.#memory;
+        for (let k = 0; k < b; k += 2) {
+          const p = c2 + k * POINT_BYTES, at = encodings + 32 * (2 * b + k);
+          if (k + 1 < b && this.pairs) {
+            this.encode2(p, p + POINT_BYTES, mem, at, at + 32);
+          } else {
+            this.encodeAt(p, mem, at);
+            k--;
+          }
+        }
+      }
+      // Out in ciphertext order (c1ᵢ ‖ c2ᵢ), interleaved here in WebAssembly memory, then the Aᵢ.
+      const mem = this.#memory;
+      for (let k = 0; k < b; k++) {
+        const c1At = encodings + 32 * k, c2At = encodings + 32 * (2 * b + k);
+        mem.copyWithin(interleaved + 64 * k, c1At, c1At + 32);
+        mem.copyWithin(interleaved + 64 * k + 32, c2At, c2At + 32);
+      }
+      out.set(mem.subarray(interleaved, interleaved + 64 * b), 64 * from);
+      out.set(mem.subarray(encodings + 32 * b, encodings + 64 * b), 64 * n + 32 * from);
+    }
+    this.release(mark);
+  }
+
+  /** scalars[from..from+count)·base by a fixed-base table, into points at `dest`. */
+  #fixedProducts(
+    table: number,
+    scalars: readonly bigint[],
+    from: number,
+    count: number,
+    dest: number,
+  ): void {
+    const digitsB = DIGITS_AT + 512;
+    let k = 0;
+    if (this.pairs) {
+      const x2 = this.#x2!;
+      for (; k + 1 < count; k += 2) {
+        this.writeDigits(DIGITS_AT, scalars[from + k]!, FIXED_BITS, FIXED_WINDOWS);
+        this.writeDigits(digitsB, scalars[from + k + 1]!, FIXED_BITS, FIXED_WINDOWS);
+        x2.fixedMul(X2_OUT_AT, table, DIGITS_AT, digitsB, FIXED_WINDOWS, FIXED_HALF);
+        const pa = dest + k * POINT_BYTES, pb = pa + POINT_BYTES;
+        for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
+          x2.toSingles(pa + c, pb + c, X2_OUT_AT + c);
+        }
+      }
+    }
+    // An odd one out (or every one without SIMD) runs alone.
+    for (; k < count; k++) {
+      this.writeDigits(DIGITS_AT, scalars[from + k]!, FIXED_BITS, FIXED_WINDOWS);
+      this.#fixedMul(dest + k * POINT_BYTES, table, DIGITS_AT, FIXED_WINDOWS, FIXED_HALF);
+    }
+  }
+
+  /**
+   * Encodings of 2·Pⱼ for `count` points at `points` into 32-byte slots at `encodings`,
+   * with one field inversion for all (the batched "double and encode" of group.ts
+   * `doubleAndEncodeBatch`, Hamburg's Decaf §4 and RFC 9496 §4.3.2); `scratch` holds
+   * {@linkcode DOUBLE_ENCODE_BYTES} per point, `zero` a byte per point. Variable time
+   * through the sign tests of the encoding (its output is public).
+   */
+  #doubleAndEncode(
+    points: number,
+    count: number,
+    scratch: number,
+    encodings: number,
+    zero: Uint8Array,
+  ): void {
+    const FE = FE_BYTES, mul = this.#mul, sq = this.#sq, add = this.#add, sub = this.#sub;
+    const carry = this.#carry, mem = this.#memory;
+    // Per point: e = 2XY, f = Z² + dT², g = Y² + X², h = Z² − dT², e·g, f·h, their
+    // product, and the prefix product of the earlier points' products.
+    for (let j = 0; j < count; j++) {
+      const p = points + j * POINT_BYTES, w = scratch + j * DOUBLE_ENCODE_BYTES;
+      for (let k = 0; k < 4; k++) carry(at(X0 + k), p + k * FE);
+      sq(at(A), at(X0));
+      sq(at(B), at(Y0));
+      sq(at(C), at(Z0));
+      sq(at(E), at(T0));
+      mul(at(E), at(E), at(D)); // d·T²
+      mul(w, at(X0), at(Y0));
+      add(w, w, w);
+      carry(w, w); // e
+      add(w + FE, at(C), at(E));
+      carry(w + FE, w + FE); // f
+      add(w + 2 * FE, at(B), at(A));
+      carry(w + 2 * FE, w + 2 * FE); // g
+      sub(w + 3 * FE, at(C), at(E));
+      carry(w + 3 * FE, w + 3 * FE); // h
+      mul(w + 4 * FE, w, w + 2 * FE); // e·g
+      mul(w + 5 * FE, w + FE, w + 3 * FE); // f·h
+      mul(w + 6 * FE, w + 4 * FE, w + 5 * FE); // e·g·f·h
+    }
+    // Prefix products; 2·P is the identity exactly when e·g·f·h = 0 (P of order ≤ 2 in the
+    // ristretto group): such points are rare, so they are looked for only when the total is 0.
+    zero.fill(0, 0, count);
+    const prefixes = () => {
+      mem.copyWithin(at(MU), at(ONE), at(ONE) + FE);
+      for (let j = 0; j < count; j++) {
+        const w = scratch + j * DOUBLE_ENCODE_BYTES;
+        mem.copyWithin(w + 7 * FE, at(MU), at(MU) + FE);
+        mul(at(MU), at(MU), w + 6 * FE);
+      }
+    };
+    prefixes();
+    if (this.isZero(MU)) {
+      for (let j = 0; j < count; j++) {
+        const w = scratch + j * DOUBLE_ENCODE_BYTES;
+        if (this.#isZeroAt(w + 6 * FE)) {
+          zero[j] = 1;
+          mem.copyWithin(w + 6 * FE, at(ONE), at(ONE) + FE);
+        }
+      }
+      prefixes();
+    }
+    this.#invert(at(MUI), at(MU));
+    for (let j = count - 1; j >= 0; j--) {
+      const w = scratch + j * DOUBLE_ENCODE_BYTES, slot = encodings + 32 * j;
+      mul(at(R), at(MUI), w + 7 * FE); // 1/(e·g·f·h) of this point
+      mul(at(MUI), at(MUI), w + 6 * FE);
+      if (zero[j] === 1) { // the identity encodes as 32 zero bytes
+        mem.fill(0, slot, slot + 32);
+        continue;
+      }
+      mul(at(U1), w + 4 * FE, at(R)); // 1/(f·h)
+      mul(at(U2), w + 5 * FE, at(R)); // 1/(e·g)
+      let e = w, g = w + 2 * FE, h = w + 3 * FE, magic = at(INVSQRT_AMD);
+      mul(at(H), w + 4 * FE, at(U1));
+      if (this.#negativeAt(at(H))) { // rotate
+        sub(at(G), at(ZERO), w);
+        carry(at(G), at(G));
+        mul(at(A), w + FE, at(SQRTM1));
+        e = w + 2 * FE, g = at(G), h = at(A), magic = at(SQRTM1);
+      }
+      mul(at(H), h, e);
+      mul(at(H), at(H), at(U1));
+      if (this.#negativeAt(at(H))) {
+        sub(at(G), at(ZERO), g);
+        carry(at(G), at(G));
+        g = at(G);
+      }
+      mul(at(S), g, at(U2));
+      mul(at(S), at(S), magic);
+      sub(at(V), h, g);
+      carry(at(V), at(V));
+      mul(at(S), at(V), at(S));
+      this.#toBytes(slot, at(S));
+      if ((mem[slot]! & 1) === 1) { // |s|
+        sub(at(S), at(ZERO), at(S));
+        carry(at(S), at(S));
+        this.#toBytes(slot, at(S));
+      }
+    }
+  }
+
+  /** Whether the field element at `addr` is negative (RFC 9496 §4.1 IS_NEGATIVE). */
+  #negativeAt(addr: number): boolean {
+    this.#toBytes(BYTES_AT, addr);
+    return (this.#memory[BYTES_AT]! & 1) === 1;
+  }
+
+  /** Whether the field element at `addr` is zero. */
+  #isZeroAt(addr: number): boolean {
+    this.#toBytes(BYTES_AT, addr);
+    const v = this.#view;
+    let bits = 0;
+    for (let k = 0; k < 32; k += 4) bits |= v.getUint32(BYTES_AT + k);
+    return bits === 0;
+  }
+
   varMul(p: ExtendedCoordinates, scalar: bigint): ExtendedCoordinates {
     this.setPoint(IN_AT, p);
     this.writeDigits(DIGITS_AT, scalar, 4, VAR_WINDOWS);
@@ -1104,6 +1318,10 @@ const VAR_WINDOWS = 64;
 const MSM_CHUNK = 32768;
 /** Elements decoded and combined at once by `combineMany` (bounds its heap). */
 const COMBINE_BLOCK = 256;
+/** Elements per block of `encryptMany` (bounds its heap: about 1.3 KB per element). */
+const ENCRYPT_BLOCK = 256;
+/** Scratch field elements per point of the batched double-and-encode. */
+const DOUBLE_ENCODE_BYTES = 8 * FE_BYTES;
 /** From this many points in a chunk on, the bucket method runs in the SIMD lanes. */
 const MSM_PAIRS_MIN = 64;
 
@@ -1581,5 +1799,65 @@ export function wasmEncodeMany(points: readonly ExtendedCoordinates[], out: Uint
   const e = curveEngine();
   if (e === undefined) return false;
   e.encodeMany(points, out);
+  return true;
+}
+
+/**
+ * The group elements of many ElGamal encryptions with their proof commitments, from scalars
+ * to encodings in one call (issue 17: no coordinates, points or small arrays per element):
+ * for element i, Pᵢ = sᵢ·G and Qᵢ = tᵢ·G by G's fixed-base table, Rᵢ = M + uᵢ·Y by Y's
+ * (M = `messages[messageOf[i]]`), two scalars at a time in the SIMD lanes as
+ * {@linkcode wasmFixedMulMany}; then 2·Pᵢ, 2·Qᵢ and 2·Rᵢ encoded (RFC 9496 §4.3.2) with one
+ * field inversion per block of 256 elements (Hamburg's batched "double and encode"), or Rᵢ
+ * itself encoded one inverse square root per pair when `doubleR` is false. Callers that
+ * want the encodings of r·G, a·G and m + r·Y pass the halves s = r/2, t = a/2, u = r/2 and
+ * M = m/2 (then 2·R = m + r·Y), as group.ts `encryptionElements` does.
+ *
+ * Timing: the secret scalars s, t, u go only through the fixed-base multiplications, which
+ * are variable time in them only through which table entries are read (as
+ * {@linkcode wasmFixedMul}); the additions are complete formulas; the encodings branch on
+ * the signs of values of the outputs (public ciphertexts and commitments) and on whether
+ * an output is the identity.
+ *
+ * @param g the owner of G's table and G's coordinates (tables as {@linkcode wasmFixedMul})
+ * @param y the owner of Y's table and Y's coordinates
+ * @param input the scalars s, t, u (below 2^253; the same count n), the distinct message
+ *   points M, per element the index of its message, and `doubleR`
+ * @param out 96·n bytes: per element the encodings of 2·Pᵢ and 2·Rᵢ (or Rᵢ) — the ciphertext
+ *   layout c1ᵢ ‖ c2ᵢ, so an item's elements are one range — then the encodings of the 2·Qᵢ
+ * @returns true, or false without WebAssembly (nothing written)
+ * @example
+ * ```ts
+ * import { wasmEncryptMany } from "./curve_wasm.ts";
+ * const identity = { X: 0n, Y: 1n, Z: 1n, T: 0n };
+ * const out = new Uint8Array(96);
+ * const input = { s: [1n], t: [2n], u: [3n], messages: [identity], messageOf: [0], doubleR: true };
+ * wasmEncryptMany({ owner: {}, base: identity }, { owner: {}, base: identity }, input, out);
+ * console.assert(out.every((b) => b === 0)); // multiples of the identity
+ * ```
+ */
+export function wasmEncryptMany(
+  g: { owner: object; base: ExtendedCoordinates },
+  y: { owner: object; base: ExtendedCoordinates },
+  input: {
+    s: readonly bigint[];
+    t: readonly bigint[];
+    u: readonly bigint[];
+    messages: readonly ExtendedCoordinates[];
+    messageOf: ArrayLike<number>;
+    doubleR: boolean;
+  },
+  out: Uint8Array,
+): boolean {
+  const e = curveEngine();
+  if (e === undefined) return false;
+  const n = input.s.length;
+  if (input.t.length !== n || input.u.length !== n || input.messageOf.length !== n) {
+    throw new RangeError("wasmEncryptMany needs as many s, t, u and message indices");
+  }
+  if (out.length !== 96 * n) throw new RangeError(`wasmEncryptMany writes ${96 * n} bytes`);
+  if (n === 0) return true;
+  const gTable = tableOf(e, g.owner, g.base), yTable = tableOf(e, y.owner, y.base);
+  e.encryptMany(gTable, yTable, input, out);
   return true;
 }

@@ -9,6 +9,7 @@ import {
   wasmDeriveToCurve,
   wasmEncode,
   wasmEncodeMany,
+  wasmEncryptMany,
   wasmFixedMul,
   wasmFixedMulMany,
   wasmMsm,
@@ -378,4 +379,94 @@ Deno.test("wasm ristretto: without SIMD pairs the batched functions fall back to
   } finally {
     allowWasmPairs(true);
   }
+});
+
+/** What wasmEncryptMany must write: 2·sG ‖ 2·(M + uY) (or M + uY) per element, then the 2·tG. */
+function expectedEncryption(
+  y: typeof G,
+  input: {
+    s: bigint[];
+    t: bigint[];
+    u: bigint[];
+    messages: (typeof G)[];
+    messageOf: number[];
+    doubleR: boolean;
+  },
+): Uint8Array {
+  const n = input.s.length, out = new Uint8Array(96 * n);
+  for (let i = 0; i < n; i++) {
+    const r = input.messages[input.messageOf[i]!]!.add(y.multiplyUnsafe(input.u[i]! % ORDER));
+    out.set(G.multiplyUnsafe(input.s[i]! % ORDER).double().toBytes(), 64 * i);
+    out.set((input.doubleR ? r.double() : r).toBytes(), 64 * i + 32);
+    out.set(G.multiplyUnsafe(input.t[i]! % ORDER).double().toBytes(), 64 * n + 32 * i);
+  }
+  return out;
+}
+
+Deno.test("wasm ristretto: many encryptions' products, sums and (doubled) encodings match @noble/curves", () => {
+  const gOwner = {}, yOwner = {};
+  const y = G.multiply(987654321n);
+  const messages = [
+    ristretto255.Point.ZERO,
+    G,
+    ...Array.from({ length: 3 }, () => G.multiply(randomScalar() || 1n)),
+  ];
+  // 1, 2, 3: odd ones out; 257 and 515: blocks of 256 with a remainder, odd and even.
+  for (const n of [1, 2, 3, 257, 515]) {
+    for (const doubleR of [true, false]) {
+      const input = {
+        s: Array.from({ length: n }, randomScalar),
+        t: Array.from({ length: n }, randomScalar),
+        u: Array.from({ length: n }, randomScalar),
+        messages,
+        messageOf: Array.from({ length: n }, (_, i) => (i * 7) % messages.length),
+        doubleR,
+      };
+      const out = new Uint8Array(96 * n);
+      const wasm = { owner: gOwner, base: ep(G) }, key = { owner: yOwner, base: ep(y) };
+      if (!wasmEncryptMany(wasm, key, { ...input, messages: messages.map(ep) }, out)) return;
+      assert.deepEqual(out, expectedEncryption(y, input), `n = ${n}, doubleR = ${doubleR}`);
+    }
+  }
+});
+
+Deno.test("wasm ristretto: many encryptions handle zero scalars, edge scalars and identity sums, with and without SIMD", () => {
+  const y = G.multiply(31337n), owners = [{}, {}];
+  const m = G.multiply(5n);
+  // R = M + u·Y is the identity for M = −u·Y; zero scalars give identities; identity messages.
+  const u0 = 77n;
+  const messages = [m, y.multiply(u0).negate(), ristretto255.Point.ZERO];
+  const s = [...edgeScalars, 0n, ORDER - 1n, 0n];
+  const n = s.length;
+  const input = {
+    s,
+    t: s.map((k, i) => i % 2 === 0 ? 0n : k),
+    u: s.map((k, i) => i % 3 === 1 ? u0 : k),
+    messages,
+    messageOf: s.map((_, i) => i % 3),
+    doubleR: true,
+  };
+  for (const pairs of [true, false]) {
+    allowWasmPairs(pairs);
+    try {
+      for (const doubleR of [true, false]) {
+        const out = new Uint8Array(96 * n);
+        const g = { owner: owners[0]!, base: ep(G) }, key = { owner: owners[1]!, base: ep(y) };
+        assert.ok(wasmEncryptMany(g, key, { ...input, doubleR, messages: messages.map(ep) }, out));
+        assert.deepEqual(out, expectedEncryption(y, { ...input, doubleR }), `pairs ${pairs}`);
+        // Some outputs really are the identity (the zero-product path).
+        assert.ok(out.subarray(0, 32).every((b) => b === 0));
+        assert.ok(out.subarray(64 + 32, 64 + 64).every((b) => b === 0));
+      }
+    } finally {
+      allowWasmPairs(true);
+    }
+  }
+  const g = { owner: owners[0]!, base: ep(G) }, key = { owner: owners[1]!, base: ep(y) };
+  const empty = { s: [], t: [], u: [], messages: [], messageOf: [], doubleR: true };
+  assert.ok(wasmEncryptMany(g, key, empty, new Uint8Array(0)));
+  assert.throws(
+    () => wasmEncryptMany(g, key, { ...empty, s: [1n] }, new Uint8Array(96)),
+    RangeError,
+  );
 });

@@ -29,6 +29,7 @@ import {
   BASE_POINT,
   doubleAndEncodeBatch,
   ELEMENT_BYTES,
+  encodeEncryptionElements,
   encodePoint,
   firstInvalidPoint,
   fixedBase,
@@ -87,7 +88,9 @@ function knowledgeChallenge(
   t.append("ciphertext", statement.ciphertext.bytes);
   t.append("context", statement.context);
   t.append("commitments", commitments);
-  return scalarFromWide(t.challenge("e", 64));
+  // The 64-byte challenge "e" is its seed (Transcript.challenge); this copy of the
+  // transcript ends here, so its state is not copied again nor the challenge appended back.
+  return scalarFromWide(t.finalChallengeSeed("e"));
 }
 
 /**
@@ -153,8 +156,14 @@ export interface EncryptAndProveItem {
  * Encrypts many messages under one public key and proves knowledge of each one's randomness:
  * the same ciphertexts and proofs as `encrypt` then {@linkcode proveEncryptionKnowledge} item
  * by item with the same rₖ and aₖ, with every item's fixed-base products computed together
- * (two at a time in WebAssembly SIMD where available) and all elements encoded in one pass.
- * The ciphertexts are made from valid points; their points are decoded again on first use.
+ * (two at a time in WebAssembly SIMD where available) and all elements encoded in one pass:
+ * in WebAssembly, products, sums and encodings in one call from scalars to bytes (group.ts
+ * `encodeEncryptionElements`: no coordinates or point objects per element; the secret rₖ and
+ * aₖ reach only the fixed-base multiplications, variable time only through which table
+ * entries are read); without WebAssembly, with point objects. The ciphertexts are made from
+ * valid points; their points are decoded again on first use. The ciphertexts' bytes and the
+ * commitments are views of one buffer of the call (96 bytes per element): do not write to
+ * them, and copy one (`slice()`) to keep it alone for long or to post it to a worker.
  *
  * @param publicKey the public key (not the identity)
  * @param items per item its messages, randomness, nonces and context
@@ -210,20 +219,74 @@ export function encryptAndProveMany(
   // (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to compute as P
   // for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
   const half = (x: bigint) => modL(x * HALF);
-  const rh = r.map(half);
-  // ½c1 = g^{r/2} and ½A = g^{a/2} in one fixed-base batch (elgamal.ts encrypt).
-  const g = fixedBase(BASE_POINT).multiplyMany([...rh, ...a.map(half)]);
+  const rh = r.map(half), ah = a.map(half);
   // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
   // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
   // (Halves are kept per message object, so a caller that reuses its message points, as
   // the ballot encryption does, halves each one once.)
-  const distinct = new Set<Point>();
-  for (const item of items) for (const m of item.messages) distinct.add(m);
+  const distinct = new Map<Point, number>();
+  for (const item of items) for (const m of item.messages) distinct.set(m, 0);
   const halveMessages = distinct.size * HALVE_MESSAGES_BELOW <= n;
-  const yr = fixedBase(publicKey).multiplyMany(halveMessages ? rh : r);
   if (halveMessages) {
-    for (const m of distinct) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
+    for (const m of distinct.keys()) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
   }
+  const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
+  // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
+  // per chunk, no point objects per element (group.ts encodeEncryptionElements).
+  const messages: Point[] = [];
+  for (const m of distinct.keys()) {
+    distinct.set(m, messages.length);
+    messages.push(halveMessages ? halves.get(m)! : m);
+  }
+  const messageOf = new Uint32Array(n);
+  let e = 0;
+  for (const item of items) for (const m of item.messages) messageOf[e++] = distinct.get(m)!;
+  const bytes = encodeEncryptionElements(g, y, {
+    s: rh,
+    t: ah,
+    u: halveMessages ? rh : r,
+    messages,
+    messageOf,
+    doubleR: halveMessages,
+  }) ?? encodeWithPoints(g, y, rh, ah, r, items, halveMessages);
+  const prefix = knowledgePrefix(encodePoint(publicKey));
+  const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
+  e = 0;
+  for (const item of items) {
+    const w = item.messages.length;
+    // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments:
+    // views of them, no array per ballot (issue 17).
+    const ciphertext = Ciphertext.unchecked(bytes.subarray(64 * e, 64 * (e + w)));
+    const commitments = bytes.subarray(
+      64 * n + ELEMENT_BYTES * e,
+      64 * n + ELEMENT_BYTES * (e + w),
+    );
+    const c = knowledgeChallenge(prefix, { ciphertext, context: item.context }, commitments);
+    // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge.
+    const responses = item.nonces.map((ak, k) => modL(ak + c * item.randomness[k]!));
+    out.push({ ciphertext, proof: { commitments, responses } });
+    e += w;
+  }
+  return out;
+}
+
+/**
+ * {@linkcode encryptAndProveMany}'s encodings with point objects, where WebAssembly is
+ * unavailable: the bytes of group.ts `encodeEncryptionElements`.
+ */
+function encodeWithPoints(
+  g: ReturnType<typeof fixedBase>,
+  y: ReturnType<typeof fixedBase>,
+  rh: readonly bigint[],
+  ah: readonly bigint[],
+  r: readonly bigint[],
+  items: readonly EncryptAndProveItem[],
+  halveMessages: boolean,
+): Uint8Array {
+  const n = r.length;
+  // ½c1 = g^{r/2} and ½A = g^{a/2} in one fixed-base batch (elgamal.ts encrypt).
+  const products = g.multiplyMany([...rh, ...ah]);
+  const yr = y.multiplyMany(halveMessages ? rh : r);
   const c2: Point[] = new Array(n);
   let e = 0;
   for (const item of items) {
@@ -232,29 +295,17 @@ export function encryptAndProveMany(
       e++;
     }
   }
-  // Encodings of c1₁..c1ₙ, A₁..Aₙ, then c2₁..c2ₙ.
-  const bytes = halveMessages
-    ? doubleAndEncodeBatch([...g, ...c2])
-    : joinBytes([doubleAndEncodeBatch(g), packPoints(c2)]);
-  const prefix = knowledgePrefix(encodePoint(publicKey));
-  const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
-  e = 0;
-  for (const item of items) {
-    const w = item.messages.length;
-    const ct = new Uint8Array(2 * ELEMENT_BYTES * w);
-    for (let k = 0; k < w; k++) {
-      const c1At = ELEMENT_BYTES * (e + k), c2At = ELEMENT_BYTES * (2 * n + e + k);
-      ct.set(bytes.subarray(c1At, c1At + ELEMENT_BYTES), 2 * ELEMENT_BYTES * k);
-      ct.set(bytes.subarray(c2At, c2At + ELEMENT_BYTES), 2 * ELEMENT_BYTES * k + ELEMENT_BYTES);
-    }
-    const ciphertext = Ciphertext.unchecked(ct);
-    const commitments = bytes.slice(ELEMENT_BYTES * (n + e), ELEMENT_BYTES * (n + e + w));
-    const c = knowledgeChallenge(prefix, { ciphertext, context: item.context }, commitments);
-    // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge.
-    const responses = item.nonces.map((ak, k) => modL(ak + c * item.randomness[k]!));
-    out.push({ ciphertext, proof: { commitments, responses } });
-    e += w;
+  // Encodings of c1₁..c1ₙ, A₁..Aₙ, then c2₁..c2ₙ; out in the layout of
+  // encodeEncryptionElements: c1ᵢ ‖ c2ᵢ per element, then A₁..Aₙ.
+  const encoded = halveMessages
+    ? doubleAndEncodeBatch([...products, ...c2])
+    : joinBytes([doubleAndEncodeBatch(products), packPoints(c2)]);
+  const out = new Uint8Array(96 * n);
+  for (let i = 0; i < n; i++) {
+    out.set(encoded.subarray(32 * i, 32 * i + 32), 64 * i);
+    out.set(encoded.subarray(32 * (2 * n + i), 32 * (2 * n + i) + 32), 64 * i + 32);
   }
+  out.set(encoded.subarray(32 * n, 64 * n), 64 * n);
   return out;
 }
 

@@ -19,6 +19,7 @@ import {
   wasmDeriveToCurve,
   wasmEncode,
   wasmEncodeMany,
+  wasmEncryptMany,
   wasmFixedMul,
   wasmFixedMulMany,
   wasmMsm,
@@ -180,6 +181,15 @@ export function bytesToNumberLE(bytes: Uint8Array): bigint {
 }
 
 /**
+ * Where short wide inputs are read from: a DataView over a small caller's array would give
+ * it an ArrayBuffer of its own (allocated outside the heap, swept by the GC's helper
+ * threads) per scalar; copying 64 bytes here costs nothing of the kind (issue 17).
+ */
+const WIDE_SCRATCH = new Uint8Array(64 * 16);
+const WIDE_VIEW = new DataView(WIDE_SCRATCH.buffer);
+const WIDE_SCALAR = WIDE_SCRATCH.subarray(0, 32);
+
+/**
  * A scalar from 64 uniform bytes by wide reduction (little-endian mod ℓ), as RFC 9496 §4.3.4
  * does for elements; bias is below 2^-259.
  *
@@ -196,7 +206,10 @@ export function scalarFromWide(bytes: Uint8Array): bigint {
   if (bytes.length !== 64) {
     throw new InvalidInputError(`Wide scalar input must be 64 bytes, got ${bytes.length}`);
   }
-  return wideAt(new DataView(bytes.buffer, bytes.byteOffset, 64), 0);
+  WIDE_SCRATCH.set(bytes);
+  const scalar = wideAt(WIDE_VIEW, 0);
+  WIDE_SCRATCH.fill(0, 0, 64); // the random bytes of secret scalars do not stay behind
+  return scalar;
 }
 
 /** 2^256 mod ℓ. */
@@ -223,9 +236,12 @@ function wideAt(v: DataView, at: number): bigint {
  * ```
  */
 export function scalarsFromWide(bytes: Uint8Array): bigint[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let view: DataView = WIDE_VIEW;
+  if (bytes.length <= WIDE_SCRATCH.length) WIDE_SCRATCH.set(bytes);
+  else view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: bigint[] = new Array(Math.floor(bytes.length / 64));
   for (let i = 0; i < out.length; i++) out[i] = wideAt(view, 64 * i);
+  if (view === WIDE_VIEW) WIDE_SCRATCH.fill(0, 0, bytes.length);
   return out;
 }
 
@@ -294,8 +310,12 @@ export function randomNonZeroScalar(random: RandomSource = systemRandom): bigint
  * ```
  */
 export function encodeScalar(s: bigint): Uint8Array {
+  // Written through the shared scratch view, then copied: a DataView over `out` would give
+  // this small array an ArrayBuffer outside the heap (issue 17).
+  writeScalar(WIDE_VIEW, 0, modL(s));
   const out = new Uint8Array(ELEMENT_BYTES);
-  writeScalar(new DataView(out.buffer), 0, modL(s));
+  out.set(WIDE_SCALAR);
+  WIDE_SCALAR.fill(0); // nor those of a secret scalar
   return out;
 }
 
@@ -682,6 +702,76 @@ export class FixedBaseTable {
     // One spare window absorbs the last carry, so every scalar below 2^253 is covered.
     return pointOfExtended({ X, Y, Z, T });
   }
+}
+
+/**
+ * The encodings of 2·(sᵢ·G), 2·(tᵢ·G) and 2·(Mᵢ + uᵢ·Y) (or Mᵢ + uᵢ·Y when `doubleR` is
+ * false) for many elements in one WebAssembly call (./curve_wasm.ts `wasmEncryptMany`),
+ * by the fixed-base tables of G and Y: ElGamal encryption with proof commitments without
+ * point objects, coordinates or small arrays per element. With s = r/2, t = a/2, u = r/2 and
+ * M = m/2 these are the encodings of c1 = r·G, A = a·G and c2 = m + r·Y. Timing: the secret
+ * scalars go only through the fixed-base products, variable time only through which table
+ * entries are read; the encodings branch on the (public) outputs only.
+ *
+ * @param g G's table (`fixedBase(BASE_POINT)`)
+ * @param y Y's table (`fixedBase(publicKey)`)
+ * @param input s, t, u (any integers, reduced mod ℓ here; n each), the distinct points M,
+ *   per element the index of its M, and `doubleR`
+ * @returns 96·n bytes: per element the encodings of 2·Pᵢ and of 2·Rᵢ (or Rᵢ), 64 bytes
+ *   in ciphertext layout (c1 ‖ c2), then the n encodings of the 2·Qᵢ; or undefined without
+ *   WebAssembly (the caller computes them with points)
+ * @throws {InvalidInputError} when the counts differ or a message index is out of range
+ * @example
+ * ```ts
+ * import { BASE_POINT, encodeEncryptionElements, fixedBase, IDENTITY } from "./group.ts";
+ * const g = fixedBase(BASE_POINT);
+ * const bytes = encodeEncryptionElements(g, g, {
+ *   s: [1n], t: [2n], u: [0n], messages: [IDENTITY], messageOf: [0], doubleR: true,
+ * });
+ * console.assert(bytes === undefined || bytes.length === 96);
+ * ```
+ */
+export function encodeEncryptionElements(
+  g: FixedBaseTable,
+  y: FixedBaseTable,
+  input: {
+    s: readonly bigint[];
+    t: readonly bigint[];
+    u: readonly bigint[];
+    messages: readonly Point[];
+    messageOf: ArrayLike<number>;
+    doubleR: boolean;
+  },
+): Uint8Array | undefined {
+  const n = input.s.length;
+  if (input.t.length !== n || input.u.length !== n || input.messageOf.length !== n) {
+    throw new InvalidInputError(
+      `Encryption elements need as many s, t, u and message indices, got ${n}, ${input.t.length}, ${input.u.length} and ${input.messageOf.length}`,
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    const k = input.messageOf[i]!;
+    if (!(Number.isInteger(k) && k >= 0 && k < input.messages.length)) {
+      throw new InvalidInputError(`Message index ${k} of element ${i} is out of range`);
+    }
+  }
+  const out = new Uint8Array(96 * n);
+  const reduced = (xs: readonly bigint[]) =>
+    xs.map((x) => x >= 0n && x < GROUP_ORDER ? x : modL(x));
+  const ok = wasmEncryptMany(
+    { owner: g, base: extendedOf(g.base) },
+    { owner: y, base: extendedOf(y.base) },
+    {
+      s: reduced(input.s),
+      t: reduced(input.t),
+      u: reduced(input.u),
+      messages: input.messages.map(extendedOf),
+      messageOf: input.messageOf,
+      doubleR: input.doubleR,
+    },
+    out,
+  );
+  return ok ? out : undefined;
 }
 
 /** Unified addition in extended coordinates (add-2008-hwcd-3, a = −1). */

@@ -8,6 +8,7 @@ import {
   decodePoint,
   decodeScalar,
   doubleAndEncodeBatch,
+  encodeEncryptionElements,
   encodePoint,
   encodeScalar,
   FixedBaseTable,
@@ -24,6 +25,8 @@ import {
   packScalars,
   type Point,
   randomScalar,
+  scalarFromWide,
+  scalarsFromWide,
   unpackScalars,
 } from "./group.ts";
 
@@ -246,5 +249,55 @@ Deno.test("combineSharesEncoded matches LagrangeCombiner, with bad shares, bad a
         allowWasmPairs(true);
       }
     }
+  }
+});
+
+Deno.test("encodeEncryptionElements gives the encodings of 2·sG, 2·tG and 2·(M + uY), scalars reduced first", () => {
+  const g = new FixedBaseTable(BASE_POINT), y = new FixedBaseTable(BASE_POINT.multiply(99n));
+  const messages = [BASE_POINT.multiply(3n), IDENTITY];
+  const s = [randomScalar(random), -1n, GROUP_ORDER + 5n], t = [0n, 7n, randomScalar(random)];
+  const u = [randomScalar(random), 2n * GROUP_ORDER, 1n];
+  const messageOf = [0, 1, 0];
+  for (const doubleR of [true, false]) {
+    const bytes = encodeEncryptionElements(g, y, { s, t, u, messages, messageOf, doubleR });
+    if (bytes === undefined) return; // no WebAssembly: the caller uses points
+    const expected = [
+      ...s.flatMap((k, i) => {
+        const r = messages[messageOf[i]!]!.add(y.multiply(u[i]!));
+        return [g.multiply(k).double(), doubleR ? r.double() : r];
+      }),
+      ...t.map((k) => g.multiply(k).double()),
+    ];
+    assert.deepEqual(bytes, packPoints(expected));
+  }
+  const input = { s, t, u, messages, messageOf, doubleR: true };
+  assert.throws(
+    () => encodeEncryptionElements(g, y, { ...input, messageOf: [0, 2, 0] }),
+    (e) => e instanceof InvalidInputError && /Message index 2 of element 1/.test(e.message),
+  );
+  assert.throws(
+    () => encodeEncryptionElements(g, y, { ...input, t: [1n] }),
+    (e) => e instanceof InvalidInputError && /as many s, t, u/.test(e.message),
+  );
+});
+
+Deno.test("scalarsFromWide: each 64-byte block wide-reduced, through the scratch view and beyond it", () => {
+  const reference = (block: Uint8Array) =>
+    block.reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n) % GROUP_ORDER;
+  for (const blocks of [1, 2, 16, 17, 40]) { // 16 blocks fill the scratch; 17 and 40 do not fit
+    const bytes = new Uint8Array(64 * blocks);
+    random(bytes);
+    bytes.fill(0xff, 0, 64); // the largest input
+    const scalars = scalarsFromWide(bytes);
+    assert.equal(scalars.length, blocks);
+    scalars.forEach((s, i) => {
+      const block = bytes.subarray(64 * i, 64 * i + 64);
+      assert.equal(s, reference(block));
+      assert.equal(scalarFromWide(block), s);
+    });
+    // A view into a larger buffer reads its own bytes.
+    const padded = new Uint8Array(bytes.length + 8);
+    padded.set(bytes, 8);
+    assert.deepEqual(scalarsFromWide(padded.subarray(8)), scalars);
   }
 });

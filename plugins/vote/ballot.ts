@@ -28,7 +28,7 @@ import { constantTimeEqual } from "../../core/bytes.ts";
 import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { readBytes, readString } from "../../core/fields.ts";
-import type { RandomSource } from "../../core/random.ts";
+import { type RandomSource, systemRandom } from "../../core/random.ts";
 import { labelledDigest, labelledDigester } from "../../core/transcript.ts";
 import {
   Ciphertext,
@@ -42,6 +42,7 @@ import {
   type Point,
   proveEncryptionKnowledge,
   randomScalars,
+  scalarsFromWide,
   unpackScalars,
   verifyEncryptionKnowledge,
 } from "../../backends/reencrypt/mod.ts";
@@ -124,6 +125,19 @@ function checkCredentialBytes(bytes: Uint8Array, credential?: string): Uint8Arra
   return bytes;
 }
 
+/** Room for the longest credential and a byte more (a longer one does not fit). */
+const CREDENTIAL_SCRATCH = new Uint8Array(VOTE_MAX_CREDENTIAL_BYTES + 1);
+
+/**
+ * {@linkcode checkVoterCredential} into a shared scratch buffer: a view valid until the next
+ * call (ballotProofContext copies it), instead of a new array per voter (issue 17).
+ */
+function credentialBytes(credential: string): Uint8Array {
+  const { read, written } = encoder.encodeInto(credential, CREDENTIAL_SCRATCH);
+  if (read !== credential.length) return checkVoterCredential(credential); // too long: its error
+  return checkCredentialBytes(CREDENTIAL_SCRATCH.subarray(0, written), credential);
+}
+
 /**
  * The context bytes a ballot proof is bound to.
  *
@@ -147,13 +161,42 @@ export function ballotProofContext(
     );
   }
   const cred = typeof credential === "string"
-    ? checkVoterCredential(credential)
+    ? credentialBytes(credential)
     : checkCredentialBytes(credential);
   // Binds the proof to the election and the voter (non-malleable ballots, Bernhard–Pereira–Warinschi 2012).
   const out = new Uint8Array(CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES + cred.length);
   out.set(CONTEXT_PREFIX, 0);
   out.set(fingerprint, CONTEXT_PREFIX.length);
   out.set(cred, CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES);
+  return out;
+}
+
+/**
+ * {@linkcode ballotProofContext} of many voters, as views of one buffer (the contexts of a
+ * chunk are used while it is encrypted, then dropped together; no array per voter).
+ */
+function ballotProofContexts(
+  fingerprint: Uint8Array,
+  voters: readonly { credential: string }[],
+): Uint8Array[] {
+  if (fingerprint.length !== ELECTION_FINGERPRINT_BYTES) {
+    return voters.map((v) => ballotProofContext(fingerprint, v.credential)); // its error
+  }
+  const head = CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES;
+  let size = 0; // UTF-8 takes at most 3 bytes per UTF-16 unit
+  for (const v of voters) {
+    size += head + Math.min(3 * v.credential.length, VOTE_MAX_CREDENTIAL_BYTES);
+  }
+  const buffer = new Uint8Array(size), out: Uint8Array[] = [];
+  let at = 0;
+  for (const v of voters) {
+    const cred = credentialBytes(v.credential);
+    buffer.set(CONTEXT_PREFIX, at);
+    buffer.set(fingerprint, at + CONTEXT_PREFIX.length);
+    buffer.set(cred, at + head);
+    out.push(buffer.subarray(at, at + head + cred.length));
+    at += head + cred.length;
+  }
   return out;
 }
 
@@ -224,7 +267,9 @@ const EMBEDDED_LIMIT = 4096;
  * {@linkcode encryptElectionBallot} voter by voter with the same randomness (each voter's
  * source gives its encryption randomness, then its proof nonces, as there), with the
  * fixed-base products of every ballot computed together, all elements encoded in one pass
- * (backend `encryptAndProveMany`) and each distinct answer part embedded once.
+ * (backend `encryptAndProveMany`) and each distinct answer part embedded once. The ballots'
+ * ciphertext bytes and proof commitments are views of one buffer of the call, and their
+ * fingerprint one copy shared by all: do not write to them; copy what is kept alone.
  *
  * @param election definition, fingerprint and public key
  * @param voters per voter its credential, answers and randomness
@@ -264,16 +309,30 @@ export function encryptElectionBallots(
     }
     return point;
   };
-  const items = voters.map((voter) => {
-    const context = ballotProofContext(election.fingerprint, voter.credential);
+  // The 64·w random bytes of a draw go through one buffer per width (scalarsFromWide reads
+  // them at once), not a new array per draw (issue 17: small arrays cost the GC most).
+  const wide = new Map<number, Uint8Array>();
+  const draw = (w: number, random: RandomSource) => {
+    let bytes = wide.get(w);
+    if (bytes === undefined) wide.set(w, bytes = new Uint8Array(64 * w));
+    random(bytes);
+    return scalarsFromWide(bytes);
+  };
+  const contexts = ballotProofContexts(election.fingerprint, voters);
+  const items = voters.map((voter, i) => {
     const messages = encodeElectionAnswers(election.definition, voter.answers).map(embed);
-    // The order encryptElectionBallot draws them in: randomness, then the proof's nonces.
-    const randomness = randomScalars(messages.length, voter.random);
-    const nonces = randomScalars(messages.length, voter.random);
-    return { messages, randomness, nonces, context };
+    // The order encryptElectionBallot draws them in: randomness, then the proof's nonces
+    // (randomScalars(w, random) reads 64·w bytes from the source, as `draw` does).
+    const random = voter.random ?? systemRandom;
+    const randomness = draw(messages.length, random);
+    const nonces = draw(messages.length, random);
+    return { messages, randomness, nonces, context: contexts[i]! };
   });
+  for (const bytes of wide.values()) bytes.fill(0); // the last voter's random bytes
+  // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
+  const fingerprint = election.fingerprint.slice();
   return encryptAndProveMany(election.publicKey, items).map(({ ciphertext, proof }, i) => ({
-    election: election.fingerprint.slice(),
+    election: fingerprint,
     credential: voters[i]!.credential,
     ciphertext,
     proof,
