@@ -46,7 +46,6 @@ import {
   ELEMENT_BYTES,
   encodePoint,
   type EncryptionProof,
-  extractEncodedBytes,
   LagrangeCombiner,
   type Point,
   type SecretShare,
@@ -63,6 +62,7 @@ import {
 } from "./ballot.ts";
 import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
 import { ciphertextRecords } from "./election_records.ts";
+import { slotTallyCounter, VOTE_NO_MESSAGE, VOTE_SLOT_BYTES, writeVoteSlot } from "./slot_tally.ts";
 import {
   type ElectionDefinition,
   electionDefinitionFromEnvelope,
@@ -89,8 +89,13 @@ const MAX_CHUNK = 4096;
 const MIN_TAIL_CHUNK = 256;
 
 /** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
-const SLOT_BYTES = 31;
-const NO_MESSAGE = 255;
+const SLOT_BYTES = VOTE_SLOT_BYTES;
+const NO_MESSAGE = VOTE_NO_MESSAGE;
+
+/** Bits of the share tasks' last argument: what the workers make of the decoded slots. */
+const DECODE_ANSWERS = 1;
+/** The chunk's tally in the flat form of `tallyCountsLayout`. */
+const DECODE_COUNTS = 2;
 
 function header(width: number, count: number): Uint8Array {
   const out = new Uint8Array(8);
@@ -191,16 +196,9 @@ function readTrustees(bytes: Uint8Array): number[] {
   return out;
 }
 
-/** Writes the message embedded in an element (canonical bytes) into its slot. */
+/** Writes the message embedded in an element (canonical bytes) into its slot, in place. */
 function writeSlot(slots: Uint8Array, slot: number, element: Uint8Array): void {
-  try {
-    const data = extractEncodedBytes(element);
-    slots[slot] = data.length;
-    slots.set(data, slot + 1);
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    slots[slot] = NO_MESSAGE;
-  }
+  writeVoteSlot(slots, { at: slot, element });
 }
 
 /**
@@ -227,10 +225,11 @@ function combineChunk(
   const n = count * width;
   const cts = arg(args, 2);
   // Only c2 is needed (the shares replace c1); the mix verification validated the ciphertexts.
+  // Copied byte by byte: no view per element (issue 17, garbage on the workers).
   const c2 = new Uint8Array(n * ELEMENT_BYTES);
   for (let e = 0; e < n; e++) {
-    const at = (2 * e + 1) * ELEMENT_BYTES;
-    c2.set(cts.subarray(at, at + ELEMENT_BYTES), e * ELEMENT_BYTES);
+    const from = (2 * e + 1) * ELEMENT_BYTES, to = e * ELEMENT_BYTES;
+    for (let b = 0; b < ELEMENT_BYTES; b++) c2[to + b] = cts[from + b]!;
   }
   // Shares already checked by the trustee's batch proof (or trusted: the tallier's own).
   // A short list leaves zero bytes (the identity, refused) where an element is missing.
@@ -273,16 +272,30 @@ function combineChunk(
 }
 
 /**
- * The decoded answers of a chunk's slots (null for an invalid ballot) as msgpack, when the
- * task was given the definition (msgpack envelope) as its optional last argument; else empty.
+ * What the workers make of a chunk's slots when the task was given the definition (msgpack
+ * envelope; empty: nothing): the decoded answers (null for an invalid ballot) as msgpack, and
+ * the chunk's tally counted from the slots (`tallyCountsLayout`'s flat form, u32), as the
+ * mode argument after it asks (bits {@linkcode DECODE_ANSWERS}, {@linkcode DECODE_COUNTS};
+ * absent: answers only). Both task kinds (combine, check) end here: one path.
  */
-function decodeSlots(definitionBytes: Uint8Array | undefined, slots: Uint8Array, width: number) {
-  if (definitionBytes === undefined || definitionBytes.length === 0) return new Uint8Array(0);
-  const definition = electionDefinitionFromEnvelope(decodeMsgpack(definitionBytes, "definition"));
-  const answers = readSlots([slots], width).map((parts) =>
-    decodeElectionAnswers(definition, parts) ?? null
+function decodeSlots(
+  args: { definition: Uint8Array | undefined; mode: Uint8Array | undefined },
+  slots: Uint8Array,
+  width: number,
+): [Uint8Array, Uint8Array] {
+  const none = new Uint8Array(0);
+  if (args.definition === undefined || args.definition.length === 0) return [none, none];
+  const mode = args.mode === undefined || args.mode.length === 0 ? DECODE_ANSWERS : args.mode[0]!;
+  const definition = electionDefinitionFromEnvelope(
+    decodeMsgpack(args.definition, "definition"),
   );
-  return encodeMsgpack(answers);
+  const answers = (mode & DECODE_ANSWERS) === 0 ? none : encodeMsgpack(
+    readSlots([slots], width).map((parts) => decodeElectionAnswers(definition, parts) ?? null),
+  );
+  const counts = (mode & DECODE_COUNTS) === 0
+    ? none
+    : new Uint8Array(slotTallyCounter(definition, width)(slots).buffer);
+  return [answers, counts];
 }
 
 function combineTask(args: Uint8Array[]): Uint8Array[] {
@@ -311,7 +324,8 @@ function combineTask(args: Uint8Array[]): Uint8Array[] {
       writeSlot(slots, slot, plaintexts.subarray(at, at + ELEMENT_BYTES));
     }
   }
-  return [plaintexts, slots, status, decodeSlots(args[3 + trustees.length], slots, width)];
+  const definition = { definition: args[3 + trustees.length], mode: args[4 + trustees.length] };
+  return [plaintexts, slots, status, ...decodeSlots(definition, slots, width)];
 }
 
 function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
@@ -344,7 +358,8 @@ function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
       else if (mismatch[e] === 1) verdicts[i] = VOTE_ITEM_INVALID;
     }
   }
-  return [slots, status, verdicts, decodeSlots(args[4 + trustees.length], slots, width)];
+  const definition = { definition: args[4 + trustees.length], mode: args[5 + trustees.length] };
+  return [slots, status, verdicts, ...decodeSlots(definition, slots, width)];
 }
 
 registerWorkerTask(VOTE_TASKS.verifyBallots, verifyBallotsTask);
@@ -755,11 +770,17 @@ function readSlots(chunks: readonly Uint8Array[], width: number): (Uint8Array | 
   return messages;
 }
 
-/** The definition argument of the share tasks (empty: do not decode). */
-function definitionArg(definition: ElectionDefinition | undefined): Uint8Array {
-  return definition === undefined
-    ? new Uint8Array(0)
-    : encodeMsgpack(electionDefinitionToEnvelope(definition));
+/**
+ * The definition and mode arguments of the share tasks (empty definition: do not decode;
+ * the mode asks for the answers where `onAnswers` takes them, the counts where `onCounts`
+ * does).
+ */
+function definitionArgs(options: AnswerOptions): Uint8Array[] {
+  const { definition } = options;
+  if (definition === undefined) return [new Uint8Array(0), new Uint8Array([0])];
+  const mode = (options.onAnswers === undefined ? 0 : DECODE_ANSWERS) |
+    (options.onCounts === undefined ? 0 : DECODE_COUNTS);
+  return [encodeMsgpack(electionDefinitionToEnvelope(definition)), new Uint8Array([mode])];
 }
 
 /** A trustee's index and its shares as records of the ciphertexts' width and count. */
@@ -809,17 +830,19 @@ function writeShareVerdicts(verdicts: Uint8Array[], lo: number, status: Uint8Arr
   }
 }
 
-/** Hands a chunk's answers decoded on the workers (msgpack) to `onAnswers`. */
+/** Hands a chunk's answers (msgpack) and counts (u32) made on the workers to the callbacks. */
 function handAnswers(
-  bytes: Uint8Array | undefined,
+  [bytes, counts]: Uint8Array[],
   lo: number,
-  options: {
-    definition?: ElectionDefinition;
-    onAnswers?: (lo: number, answers: (ElectionAnswer[] | null)[]) => void;
-  },
+  options: AnswerOptions,
 ): void {
-  if (options.definition === undefined || options.onAnswers === undefined) return;
-  options.onAnswers(lo, decodeMsgpack(bytes!, "answers") as (ElectionAnswer[] | null)[]);
+  if (options.definition === undefined) return;
+  options.onAnswers?.(lo, decodeMsgpack(bytes!, "answers") as (ElectionAnswer[] | null)[]);
+  if (options.onCounts !== undefined) {
+    // A view where the bytes are aligned (they are as the worker made them), else a copy.
+    const c = counts!.byteOffset % 4 === 0 ? counts! : counts!.slice();
+    options.onCounts(lo, new Uint32Array(c.buffer, c.byteOffset, c.byteLength / 4));
+  }
 }
 
 /** Options of the record versions of the share tasks that decode answers. */
@@ -828,6 +851,12 @@ export interface AnswerOptions {
   definition?: ElectionDefinition;
   /** Each chunk's decoded answers (null: invalid ballot), in order, with its first index. */
   onAnswers?: (lo: number, answers: (ElectionAnswer[] | null)[]) => void;
+  /**
+   * Each chunk's tally counted on the workers from its slots (the flat form of
+   * `tallyCountsLayout`, for `tallyAccumulator().addCounts`), in order: no answer objects
+   * cross threads (issue 17).
+   */
+  onCounts?: (lo: number, counts: Uint32Array) => void;
   /**
    * Each chunk's extracted messages as slot records ({@linkcode voteSlotBytes} each: per
    * element a length byte, 255 where it embeds no message, and 30 bytes), in order.
@@ -870,19 +899,19 @@ export async function voteCombineDecryptionSharesRecords(
   const { ciphertexts } = options;
   const n = ciphertexts.count;
   const { width, args } = shareArgs(posts, ciphertexts);
-  const definition = definitionArg(options.definition);
+  const definition = definitionArgs(options);
   const sink = (options.sinks ?? memoryRecordSinks)("plaintexts", n, ELEMENT_BYTES * width);
   const verdicts = posts.map(() => new Uint8Array(n));
   await streamChunks(
     VOTE_TASKS.combine,
     n,
-    (lo, hi) => [...args(lo, hi), definition.slice()],
+    (lo, hi) => [...args(lo, hi), ...definition.map((a) => a.slice())],
     options,
-    (lo, _hi, [plaintexts, slots, status, answers]) => {
+    (lo, _hi, [plaintexts, slots, status, ...decoded]) => {
       sink.write(lo, plaintexts!);
       writeShareVerdicts(verdicts, lo, status!);
       options.onSlots?.(lo, slots!);
-      handAnswers(answers, lo, options);
+      handAnswers(decoded, lo, options);
     },
   );
   return { plaintexts: sink.finish(), verdicts };
@@ -987,19 +1016,23 @@ export async function voteCheckPlaintextsRecords(
       `Plaintext records are ${plaintexts.recordBytes} bytes, expected ${ELEMENT_BYTES * width}`,
     );
   }
-  const definition = definitionArg(options.definition);
+  const definition = definitionArgs(options);
   const plaintextVerdicts = new Uint8Array(n);
   const verdicts = posts.map(() => new Uint8Array(n));
   await streamChunks(
     VOTE_TASKS.checkPlaintexts,
     n,
-    (lo, hi) => [...args(lo, hi), plaintexts.read(lo, hi).slice(), definition.slice()],
+    (lo, hi) => [
+      ...args(lo, hi),
+      plaintexts.read(lo, hi).slice(),
+      ...definition.map((a) => a.slice()),
+    ],
     options,
-    (lo, _hi, [slots, status, chunkVerdicts, answers]) => {
+    (lo, _hi, [slots, status, chunkVerdicts, ...decoded]) => {
       plaintextVerdicts.set(chunkVerdicts!, lo);
       writeShareVerdicts(verdicts, lo, status!);
       options.onSlots?.(lo, slots!);
-      handAnswers(answers, lo, options);
+      handAnswers(decoded, lo, options);
     },
   );
   return { plaintextVerdicts, verdicts };
