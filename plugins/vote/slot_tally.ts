@@ -32,7 +32,8 @@ const MAX_CACHED = 1 << 16;
  * 30), read in place: no buffer and no exception per element.
  *
  * @param slots the slot records
- * @param options `at`: the slot's first byte; `element`: 32 bytes of canonical encoding
+ * @param options `at`: the slot's first byte; `element`: the canonical encoding (32 bytes),
+ *   or with `offset` a buffer that holds it from that offset (the bytes around it unread)
  * @returns whether the element embeds a message (else the slot's length byte is 255)
  * @example
  * ```ts
@@ -45,18 +46,22 @@ const MAX_CACHED = 1 << 16;
  */
 export function writeVoteSlot(
   slots: Uint8Array,
-  options: { at: number; element: Uint8Array },
+  options: { at: number; element: Uint8Array; offset?: number },
 ): boolean {
   const { at, element } = options;
-  const length = element[31]!;
-  let ok = element.length === 32 && length <= MAX_EMBED_BYTES;
-  for (let i = 1 + length; ok && i < 31; i++) ok = element[i] === 0;
+  const o = options.offset ?? 0;
+  const length = element[o + 31]!;
+  // One encoding is 32 bytes; one among others has 32 bytes from its offset.
+  let ok =
+    (options.offset === undefined ? element.length === 32 : o >= 0 && element.length >= o + 32) &&
+    length <= MAX_EMBED_BYTES;
+  for (let i = 1 + length; ok && i < 31; i++) ok = element[o + i] === 0;
   if (!ok) {
     slots[at] = VOTE_NO_MESSAGE;
     return false;
   }
   slots[at] = length;
-  for (let i = 0; i < length; i++) slots[at + 1 + i] = element[1 + i]!;
+  for (let i = 0; i < length; i++) slots[at + 1 + i] = element[o + 1 + i]!;
   return true;
 }
 

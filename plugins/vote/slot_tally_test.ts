@@ -227,6 +227,26 @@ Deno.test("writeVoteSlot: the message extractEncodedBytes reads, and none where 
     assert.equal(ok, expected !== undefined);
     assert.deepEqual(voteSlotMessages(slots.subarray(VOTE_SLOT_BYTES), 1)[0]![0], expected);
     assert.ok(slots.subarray(0, VOTE_SLOT_BYTES).every((b) => b === 0xaa)); // only its slot
+    // The same from inside a buffer of several encodings, at either end.
+    if (element.length !== 32) continue;
+    const buffer = joinBytes([randomBytes(32, random), element, randomBytes(32, random)]);
+    const cases = [[buffer, 32], [buffer.subarray(32), 0], [buffer.subarray(0, 64), 32]] as const;
+    for (const [source, offset] of cases) {
+      const from = new Uint8Array(VOTE_SLOT_BYTES);
+      assert.equal(writeVoteSlot(from, { at: 0, element: source, offset }), ok);
+      assert.deepEqual(
+        from.subarray(0, 1 + (expected?.length ?? 0)),
+        slots.subarray(VOTE_SLOT_BYTES, VOTE_SLOT_BYTES + 1 + (expected?.length ?? 0)),
+      );
+    }
+  }
+  // Past the end of the buffer: no message.
+  {
+    const slots = new Uint8Array(VOTE_SLOT_BYTES);
+    const element = embedBytes(new Uint8Array([1])).toBytes();
+    assert.equal(writeVoteSlot(slots, { at: 0, element, offset: 1 }), false);
+    assert.equal(slots[0], VOTE_NO_MESSAGE);
+    assert.equal(writeVoteSlot(slots, { at: 0, element: joinBytes([element, element]) }), false);
   }
 });
 

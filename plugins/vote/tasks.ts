@@ -196,11 +196,6 @@ function readTrustees(bytes: Uint8Array): number[] {
   return out;
 }
 
-/** Writes the message embedded in an element (canonical bytes) into its slot, in place. */
-function writeSlot(slots: Uint8Array, slot: number, element: Uint8Array): void {
-  writeVoteSlot(slots, { at: slot, element });
-}
-
 /**
  * Combines (or checks) a chunk's shares straight from their encodings (the backend's
  * Lagrange combination, two elements at a time in WebAssembly SIMD where available):
@@ -208,7 +203,7 @@ function writeSlot(slots: Uint8Array, slot: number, element: Uint8Array): void {
  * as decodePoint does for the first c2 of a ballot whose shares all decode that does not.
  *
  * @returns per element the combination (encodings, or a mismatch byte for a check), the
- *   per-input decode failures, and whether ballot i has all its shares
+ *   per-input decode failures, and per ballot 1 when it has all its shares (else 0)
  */
 function combineChunk(
   args: Uint8Array[],
@@ -220,17 +215,12 @@ function combineChunk(
     status: Uint8Array;
     published?: Uint8Array;
   },
-): { bad: Uint8Array; out: Uint8Array; complete: (i: number) => boolean; q: number } {
+): { bad: Uint8Array; out: Uint8Array; complete: Uint8Array; q: number } {
   const { trustees, combiner, width, count, status, published } = options;
   const n = count * width;
   const cts = arg(args, 2);
   // Only c2 is needed (the shares replace c1); the mix verification validated the ciphertexts.
-  // Copied byte by byte: no view per element (issue 17, garbage on the workers).
-  const c2 = new Uint8Array(n * ELEMENT_BYTES);
-  for (let e = 0; e < n; e++) {
-    const from = (2 * e + 1) * ELEMENT_BYTES, to = e * ELEMENT_BYTES;
-    for (let b = 0; b < ELEMENT_BYTES; b++) c2[to + b] = cts[from + b]!;
-  }
+  const c2 = secondHalves(cts, n);
   // Shares already checked by the trustee's batch proof (or trusted: the tallier's own).
   // A short list leaves zero bytes (the identity, refused) where an element is missing.
   const exactly = (bytes: Uint8Array) => {
@@ -249,17 +239,8 @@ function combineChunk(
     ...(published === undefined ? {} : { published: exactly(published) }),
   });
   const q = 1 + trustees.length + (published === undefined ? 0 : 1);
-  const complete = new Uint8Array(count).fill(1);
+  const complete = completeBallots(bad, { trustees: trustees.length, width, count, q, status });
   for (let i = 0; i < count; i++) {
-    trustees.forEach((_, j) => {
-      for (let k = 0; k < width; k++) {
-        if (bad[(i * width + k) * q + 1 + j] === 1) {
-          status[i * trustees.length + j] = VOTE_ITEM_MALFORMED;
-          complete[i] = 0;
-          return;
-        }
-      }
-    });
     if (complete[i] === 0) continue;
     for (let k = 0; k < width; k++) {
       if (bad[(i * width + k) * q] === 1) {
@@ -268,7 +249,66 @@ function combineChunk(
       }
     }
   }
-  return { bad, out, complete: (i) => complete[i] === 1, q };
+  return { bad, out, complete, q };
+}
+
+// The loops of a chunk are small functions of their own: each is compiled once as a whole
+// in every worker, not the task again on stack replacement at each loop (issue 17: the
+// tally's compile time is paid once per worker, within the phase).
+
+/** The second 32 bytes of each of n 64-byte records (c2 of width-1 ciphertexts), copied. */
+function secondHalves(records: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n * ELEMENT_BYTES);
+  for (let e = 0; e < n; e++) {
+    const from = (2 * e + 1) * ELEMENT_BYTES, to = e * ELEMENT_BYTES;
+    for (let b = 0; b < ELEMENT_BYTES; b++) out[to + b] = records[from + b]!;
+  }
+  return out;
+}
+
+/**
+ * Per ballot 1 when every trustee's shares of it decode; marks the status byte of each
+ * ballot/trustee share that does not.
+ */
+function completeBallots(
+  bad: Uint8Array,
+  o: { trustees: number; width: number; count: number; q: number; status: Uint8Array },
+): Uint8Array {
+  const complete = new Uint8Array(o.count).fill(1);
+  for (let i = 0; i < o.count; i++) {
+    for (let j = 0; j < o.trustees; j++) {
+      for (let k = 0; k < o.width; k++) {
+        if (bad[(i * o.width + k) * o.q + 1 + j] === 1) {
+          o.status[i * o.trustees + j] = VOTE_ITEM_MALFORMED;
+          complete[i] = 0;
+          break;
+        }
+      }
+    }
+  }
+  return complete;
+}
+
+/**
+ * The slots of a chunk's elements (32-byte encodings from `source`); where `complete` is 0
+ * the ballot's slots say no message and, with `clear`, its elements are zeroed as when none
+ * is combined.
+ */
+function writeSlots(
+  slots: Uint8Array,
+  o: { source: Uint8Array; complete?: Uint8Array; clear: boolean; count: number; width: number },
+): void {
+  for (let i = 0; i < o.count; i++) {
+    for (let k = 0; k < o.width; k++) {
+      const e = i * o.width + k;
+      if (o.complete !== undefined && o.complete[i] === 0) {
+        if (o.clear) o.source.fill(0, e * ELEMENT_BYTES, (e + 1) * ELEMENT_BYTES);
+        slots[e * SLOT_BYTES] = NO_MESSAGE;
+        continue;
+      }
+      writeVoteSlot(slots, { at: e * SLOT_BYTES, element: o.source, offset: e * ELEMENT_BYTES });
+    }
+  }
 }
 
 /**
@@ -312,18 +352,8 @@ function combineTask(args: Uint8Array[]): Uint8Array[] {
     count,
     status,
   });
-  for (let i = 0; i < count; i++) {
-    for (let k = 0; k < width; k++) {
-      const slot = (i * width + k) * SLOT_BYTES;
-      const at = (i * width + k) * ELEMENT_BYTES;
-      if (!complete(i)) {
-        plaintexts.fill(0, at, at + ELEMENT_BYTES); // as when no element is combined
-        slots[slot] = NO_MESSAGE;
-        continue;
-      }
-      writeSlot(slots, slot, plaintexts.subarray(at, at + ELEMENT_BYTES));
-    }
-  }
+  // Incomplete ballots' elements zeroed, as when no element is combined.
+  writeSlots(slots, { source: plaintexts, complete, clear: true, count, width });
   const definition = { definition: args[3 + trustees.length], mode: args[4 + trustees.length] };
   return [plaintexts, slots, status, ...decodeSlots(definition, slots, width)];
 }
@@ -345,15 +375,11 @@ function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
     status,
     published,
   });
+  writeSlots(slots, { source: published, clear: false, count, width });
   for (let i = 0; i < count; i++) {
     for (let k = 0; k < width; k++) {
       const e = i * width + k;
-      writeSlot(
-        slots,
-        e * SLOT_BYTES,
-        published.subarray(e * ELEMENT_BYTES, (e + 1) * ELEMENT_BYTES),
-      );
-      if (!complete(i) || verdicts[i] !== VOTE_ITEM_OK) continue;
+      if (complete[i] === 0 || verdicts[i] !== VOTE_ITEM_OK) continue;
       if (bad[e * q + q - 1] === 1) verdicts[i] = VOTE_ITEM_MALFORMED;
       else if (mismatch[e] === 1) verdicts[i] = VOTE_ITEM_INVALID;
     }
