@@ -313,3 +313,39 @@ Deno.test("share combination: the tally counted on the workers equals the decode
     await closeWorkerPool();
   }
 });
+
+Deno.test("share combination: the first c2 that does not decode, of a ballot whose shares do, is named", async () => {
+  const random = seededRandom("bad c2");
+  const { result, secretShares } = simulateDkg({ threshold: 2, trustees: 3 });
+  const width = 2;
+  const ciphertexts = Array.from(
+    { length: 5 },
+    () =>
+      encrypt(result.publicKey, [
+        embedBytes(randomBytes(3, random)),
+        embedBytes(randomBytes(4, random)),
+      ]),
+  );
+  const shares = [1, 2].map((trustee) =>
+    joinBytes(
+      ciphertexts.map((c) =>
+        packPoints(createDecryptionShare(secretShares[trustee - 1]!, c).shares)
+      ),
+    )
+  );
+  const bytes = joinBytes(ciphertexts.map((c) => c.bytes));
+  const nonCanonical = new Uint8Array(32).fill(0xff).fill(0x7f, 31);
+  const c2At = (i: number, k: number) => (2 * (i * width + k) + 1) * 32; // (c1, c2) per element
+  bytes.set(nonCanonical, c2At(1, 0)); // ballot 1: c2 and a share bad, not named
+  shares[1]!.set(nonCanonical, (1 * width + 1) * 32);
+  bytes.set(nonCanonical, c2At(3, 1)); // ballot 3, element 1: named
+  bytes.set(nonCanonical, c2At(4, 0)); // later: not named
+  await assert.rejects(
+    voteCombineDecryptionSharesRecords(
+      [1, 2].map((trustee, t) => ({ trustee, shares: memoryRecords(shares[t]!, 32 * width) })),
+      { ciphertexts: memoryRecords(bytes, 64 * width), workers: 1 },
+    ),
+    (error: Error) =>
+      error instanceof InvalidInputError && /ciphertext 3\.c2\[1\]/.test(error.message),
+  );
+});

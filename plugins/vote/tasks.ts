@@ -240,16 +240,28 @@ function combineChunk(
   });
   const q = 1 + trustees.length + (published === undefined ? 0 : 1);
   const complete = completeBallots(bad, { trustees: trustees.length, width, count, q, status });
-  for (let i = 0; i < count; i++) {
-    if (complete[i] === 0) continue;
-    for (let k = 0; k < width; k++) {
-      if (bad[(i * width + k) * q] === 1) {
-        const at = (i * width + k) * ELEMENT_BYTES;
-        decodePoint(c2.subarray(at, at + ELEMENT_BYTES), `ciphertext ${i}.c2[${k}]`);
-      }
-    }
+  // decodePoint throws as it would have for the first such c2 (its message names it).
+  const where = { complete, width, q };
+  for (let e = firstBadC2(bad, where, 0); e >= 0; e = firstBadC2(bad, where, e + 1)) {
+    const i = Math.floor(e / width), k = e % width, at = e * ELEMENT_BYTES;
+    decodePoint(c2.subarray(at, at + ELEMENT_BYTES), `ciphertext ${i}.c2[${k}]`);
   }
   return { bad, out, complete, q };
+}
+
+/**
+ * The first element from `from` on whose c2 does not decode, of a ballot whose shares all do
+ * (−1: none).
+ */
+function firstBadC2(
+  bad: Uint8Array,
+  o: { complete: Uint8Array; width: number; q: number },
+  from: number,
+): number {
+  for (let e = from; e < o.complete.length * o.width; e++) {
+    if (o.complete[Math.floor(e / o.width)] !== 0 && bad[e * o.q] === 1) return e;
+  }
+  return -1;
 }
 
 // The loops of a chunk are small functions of their own: each is compiled once as a whole
