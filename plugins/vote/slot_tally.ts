@@ -13,7 +13,12 @@
 import { MAX_EMBED_BYTES } from "../../backends/reencrypt/mod.ts";
 import { decodeElementAnswers, electionBallotLayout } from "./answers.ts";
 import type { ElectionDefinition } from "./definition.ts";
-import { TALLY_BALLOTS_AT, TALLY_VALID_AT, tallyCountsLayout } from "./tally.ts";
+import {
+  TALLY_BALLOTS_AT,
+  TALLY_VALID_AT,
+  type TallyCountsLayout,
+  tallyCountsLayout,
+} from "./tally.ts";
 
 /** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
 export const VOTE_SLOT_BYTES: number = 1 + MAX_EMBED_BYTES;
@@ -94,65 +99,109 @@ export function slotTallyCounter(
 ): (slots: Uint8Array) => Uint32Array {
   const { elements } = electionBallotLayout(definition);
   const layout = tallyCountsLayout(definition);
+  const lengths = Int32Array.from(elements, (e) => e.bytes);
   const ballotBytes = VOTE_SLOT_BYTES * width;
-  /** The flat indices an element value adds to (null: the element is invalid). */
-  const indices = (e: number, bytes: Uint8Array): Int32Array | null => {
-    const answers = decodeElementAnswers(definition, e, bytes);
-    if (answers === undefined) return null;
-    const out: number[] = [];
-    elements[e]!.questions.forEach((qi, k) => {
-      const at = layout.questions[qi]!;
-      const answer = answers[k]!;
-      if (answer.length === 0) out.push(at.blank);
-      answer.forEach((choice, position) => {
-        out.push(at.counts + choice);
-        if (at.ranks !== undefined) out.push(at.ranks + choice * at.max + position);
-      });
-    });
-    return Int32Array.from(out);
-  };
-  return (slots) => {
+  return function countSlots(slots: Uint8Array): Uint32Array {
     const counts = new Uint32Array(layout.length);
     const ballots = slots.length / ballotBytes;
     counts[TALLY_BALLOTS_AT] = ballots;
     if (width !== elements.length) return counts; // decoding refuses every ballot
-    const caches = elements.map(() => new Map<number | string, Int32Array | null>());
-    const picked: Int32Array[] = new Array(width);
+    const values = new ElementValues(definition, layout);
+    const picked = new Int32Array(width);
     let valid = 0;
     for (let b = 0; b < ballots; b++) {
       let ok = true;
-      for (let e = 0; ok && e < width; e++) {
+      for (let e = 0; e < width; e++) {
         const at = b * ballotBytes + e * VOTE_SLOT_BYTES;
-        const length = slots[at]!;
         // A slot of another length (or none, 255) does not decode.
-        if (length !== elements[e]!.bytes) {
+        const id = slots[at] === lengths[e] ? values.id(e, slots, at) : INVALID;
+        if (id === INVALID) {
           ok = false;
           break;
         }
-        let key: number | string;
-        if (length <= NUMBER_KEY_BYTES) {
-          key = 0;
-          for (let i = 1; i <= length; i++) key = key * 256 + slots[at + i]!;
-        } else {
-          key = String.fromCharCode(...slots.subarray(at + 1, at + 1 + length));
-        }
-        const cache = caches[e]!;
-        let entry = cache.get(key);
-        if (entry === undefined) {
-          entry = indices(e, slots.subarray(at + 1, at + 1 + length));
-          if (cache.size < MAX_CACHED) cache.set(key, entry);
-        }
-        if (entry === null) ok = false;
-        else picked[e] = entry;
+        picked[e] = id;
       }
       if (!ok) continue;
       valid++;
-      for (let e = 0; e < width; e++) {
-        const entry = picked[e]!;
-        for (let i = 0; i < entry.length; i++) counts[entry[i]!]!++;
-      }
+      for (let e = 0; e < width; e++) values.count(picked[e]!, counts);
     }
     counts[TALLY_VALID_AT] = valid;
     return counts;
   };
+}
+
+/** The id of an element value that does not decode. */
+const INVALID = -1;
+
+/**
+ * The distinct element values met in one count, each decoded once into the flat indices of
+ * the counts it adds. The count's loop stays small (cheap to compile in every worker, issue
+ * 17): the decoding and the string keys of long values are out of it.
+ */
+class ElementValues {
+  readonly #definition: ElectionDefinition;
+  readonly #layout: TallyCountsLayout;
+  /** Per element, value → id (numbers for values of up to 6 bytes, else strings). */
+  readonly #ids: Map<number, number>[] = [];
+  readonly #longIds: Map<string, number>[] = [];
+  /** Per id, the flat indices of the counts the value adds. */
+  readonly #indices: Int32Array[] = [];
+
+  constructor(definition: ElectionDefinition, layout: TallyCountsLayout) {
+    this.#definition = definition;
+    this.#layout = layout;
+    for (const _ of electionBallotLayout(definition).elements) {
+      this.#ids.push(new Map());
+      this.#longIds.push(new Map());
+    }
+  }
+
+  /** The id of the value in the slot at `at` (of element e, of its layout's length). */
+  id(e: number, slots: Uint8Array, at: number): number {
+    const length = slots[at]!;
+    if (length > NUMBER_KEY_BYTES) return this.#long(e, slots, at);
+    let key = 0;
+    for (let i = 1; i <= length; i++) key = key * 256 + slots[at + i]!;
+    const id = this.#ids[e]!.get(key);
+    return id !== undefined ? id : this.#add(e, slots, at, this.#ids[e]!, key);
+  }
+
+  /** Adds the counts of value `id` (valid). */
+  count(id: number, counts: Uint32Array): void {
+    const indices = this.#indices[id]!;
+    for (let i = 0; i < indices.length; i++) counts[indices[i]!]!++;
+  }
+
+  #long(e: number, slots: Uint8Array, at: number): number {
+    let key = "";
+    for (let i = 1; i <= slots[at]!; i++) key += String.fromCharCode(slots[at + i]!);
+    const id = this.#longIds[e]!.get(key);
+    return id !== undefined ? id : this.#add(e, slots, at, this.#longIds[e]!, key);
+  }
+
+  /** Decodes a value met for the first time (cached while fewer than MAX_CACHED are). */
+  #add<K>(e: number, slots: Uint8Array, at: number, ids: Map<K, number>, key: K): number {
+    const answers = decodeElementAnswers(
+      this.#definition,
+      e,
+      slots.subarray(at + 1, at + 1 + slots[at]!),
+    );
+    let id = INVALID;
+    if (answers !== undefined) {
+      const out: number[] = [];
+      electionBallotLayout(this.#definition).elements[e]!.questions.forEach((qi, k) => {
+        const where = this.#layout.questions[qi]!;
+        const answer = answers[k]!;
+        if (answer.length === 0) out.push(where.blank);
+        answer.forEach((choice, position) => {
+          out.push(where.counts + choice);
+          if (where.ranks !== undefined) out.push(where.ranks + choice * where.max + position);
+        });
+      });
+      id = this.#indices.length;
+      this.#indices.push(Int32Array.from(out));
+    }
+    if (ids.size < MAX_CACHED) ids.set(key, id);
+    return id;
+  }
 }
