@@ -1,6 +1,7 @@
 /**
- * Counting a tally straight from the slot records of the combination (issue 17: the tally
- * phase's garbage and main-thread work). A slot holds the message an element embeds: a
+ * Counting a tally straight from the slot records of the combination, on the workers (issue
+ * 17: no answer objects per ballot, no msgpack between threads, no decoding on the main
+ * thread). A slot holds the message an element embeds: a
  * length byte (255: no message) and 30 bytes. The answers of a real election take few
  * distinct values per element, so each distinct element value is decoded once per chunk
  * ({@linkcode decodeElementAnswers}) into the flat indices of the counts it adds
@@ -10,6 +11,7 @@
  * @module
  */
 
+import { InvalidInputError } from "../../core/errors.ts";
 import { MAX_EMBED_BYTES } from "../../backends/reencrypt/mod.ts";
 import { decodeElementAnswers, electionBallotLayout } from "./answers.ts";
 import type { ElectionDefinition } from "./definition.ts";
@@ -80,6 +82,8 @@ export function writeVoteSlot(
  * @param width ballot width (ciphertext elements; any other than the layout's makes every
  *   ballot invalid, as decoding does)
  * @returns a function from a chunk's slot records to its flat counts
+ * @throws {InvalidInputError} for a width that is not a positive integer, and (from the
+ *   function) slot records that are not whole ballots
  * @example
  * ```ts
  * import { createElectionDefinition } from "./definition.ts";
@@ -97,11 +101,19 @@ export function slotTallyCounter(
   definition: ElectionDefinition,
   width: number,
 ): (slots: Uint8Array) => Uint32Array {
+  if (!Number.isInteger(width) || width < 1) {
+    throw new InvalidInputError(`Ballot width must be a positive integer, got ${width}`);
+  }
   const { elements } = electionBallotLayout(definition);
   const layout = tallyCountsLayout(definition);
   const lengths = Int32Array.from(elements, (e) => e.bytes);
   const ballotBytes = VOTE_SLOT_BYTES * width;
   return function countSlots(slots: Uint8Array): Uint32Array {
+    if (slots.length % ballotBytes !== 0) {
+      throw new InvalidInputError(
+        `Slot records of ${slots.length} bytes are not whole ballots of ${ballotBytes} bytes`,
+      );
+    }
     const counts = new Uint32Array(layout.length);
     const ballots = slots.length / ballotBytes;
     counts[TALLY_BALLOTS_AT] = ballots;

@@ -167,6 +167,18 @@ Deno.test("slotTallyCounter: a width other than the layout's makes every ballot 
   );
 });
 
+Deno.test("slotTallyCounter: slot records that are not whole ballots, and a bad width, are refused", () => {
+  const definition = DEFINITIONS[0]!;
+  assert.throws(
+    () => slotTallyCounter(definition, 1)(new Uint8Array(VOTE_SLOT_BYTES + 1)),
+    /Slot records of 32 bytes are not whole ballots of 31 bytes/,
+  );
+  assert.throws(
+    () => slotTallyCounter(definition, 0),
+    /Ballot width must be a positive integer, got 0/,
+  );
+});
+
 Deno.test("decodeElementAnswers: per element what decodeElectionAnswers decodes", () => {
   const random = seededRandom("element answers");
   const definition = DEFINITIONS[2]!;
