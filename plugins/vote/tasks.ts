@@ -13,9 +13,10 @@
  * Packing: a header is u32be(width) ‖ u32be(count); ciphertexts are 64·w bytes each;
  * a decryption share is d₁..d_w (32·w bytes); a ballot proof is packed as in ballot
  * envelopes (A₁..A_w ‖ z₁..z_w, 64·w bytes); credentials are u16be(length) ‖ UTF-8.
- * The share tasks take the election definition (msgpack envelope) as an optional last
- * argument; with it they also decode the ballots' answers (msgpack array, null = invalid),
- * so decoding runs on the workers too.
+ * The share tasks take the election definition (msgpack envelope) as an optional argument
+ * and a mode byte after it; with them they also decode the ballots' answers (msgpack array,
+ * null = invalid) and/or count them straight from the slots (the chunk's tally in the u32
+ * flat form of `tallyCountsLayout`), so decoding and counting run on the workers too.
  *
  * @module
  */
@@ -268,7 +269,7 @@ function firstBadC2(
 // in every worker, not the task again on stack replacement at each loop (issue 17: the
 // tally's compile time is paid once per worker, within the phase).
 
-/** The second 32 bytes of each of n 64-byte records (c2 of width-1 ciphertexts), copied. */
+/** The second 32 bytes of each of n 64-byte pairs (the c2 of each element's (c1, c2)), copied. */
 function secondHalves(records: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(n * ELEMENT_BYTES);
   for (let e = 0; e < n; e++) {
