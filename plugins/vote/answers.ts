@@ -268,19 +268,53 @@ export function decodeElectionAnswers(
   if (parts.length !== layout.elements.length) return undefined;
   const answers: ElectionAnswer[] = new Array(definition.questions.length);
   for (let e = 0; e < layout.elements.length; e++) {
-    const element = layout.elements[e]!;
-    const bytes = parts[e];
-    if (bytes === undefined || bytes.length !== element.bytes) return undefined;
-    let value = 0n;
-    for (const b of bytes) value = (value << 8n) | BigInt(b);
-    if (value >= element.capacity) return undefined;
-    for (const qi of element.questions) {
-      const radix = layout.radices[qi]!;
-      const answer = valueAnswer(definition.questions[qi]!, value % radix);
-      if (answer === undefined) return undefined;
-      answers[qi] = answer;
-      value /= radix;
-    }
+    const decoded = decodeElementAnswers(definition, e, parts[e]);
+    if (decoded === undefined) return undefined;
+    layout.elements[e]!.questions.forEach((qi, k) => answers[qi] = decoded[k]!);
+  }
+  return answers;
+}
+
+/**
+ * Decodes the byte string of one element of a ballot: the answers of the questions packed
+ * into it (what {@linkcode decodeElectionAnswers} does for each element; a ballot is valid
+ * exactly when each of its elements decodes). Counting from the slots caches this per
+ * distinct element value (slot_tally.ts, issue 17).
+ *
+ * @param definition the election
+ * @param element the element's index in the layout
+ * @param bytes the element's decrypted embedding (undefined: it embeds no message)
+ * @returns the answers of the element's questions in layout order, or undefined when the
+ *   element is invalid (wrong length, value out of range, or an answer breaking its rules)
+ * @example
+ * ```ts
+ * import { createElectionDefinition } from "./definition.ts";
+ * import { decodeElementAnswers } from "./answers.ts";
+ * const d = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * console.assert(decodeElementAnswers(d, 0, new Uint8Array([2]))![0]![0] === 1);
+ * console.assert(decodeElementAnswers(d, 0, new Uint8Array([9])) === undefined);
+ * ```
+ */
+export function decodeElementAnswers(
+  definition: ElectionDefinition,
+  element: number,
+  bytes: Uint8Array | undefined,
+): ElectionAnswer[] | undefined {
+  const layout = electionBallotLayout(definition);
+  const spec = layout.elements[element];
+  if (spec === undefined || bytes === undefined || bytes.length !== spec.bytes) return undefined;
+  let value = 0n;
+  for (const b of bytes) value = (value << 8n) | BigInt(b);
+  if (value >= spec.capacity) return undefined;
+  const answers: ElectionAnswer[] = [];
+  for (const qi of spec.questions) {
+    const radix = layout.radices[qi]!;
+    const answer = valueAnswer(definition.questions[qi]!, value % radix);
+    if (answer === undefined) return undefined;
+    answers.push(answer);
+    value /= radix;
   }
   return answers;
 }

@@ -352,9 +352,11 @@ function slotAnswers(
 /**
  * Combines the trustees' shares (Lagrange at 0), decodes every ballot and counts, a chunk at
  * a time over record lists (issue 17): each chunk's ciphertexts and shares are read when its
- * worker job starts, its plaintexts written to the sink "plaintexts", its answers (decoded on
- * the workers) counted into a {@linkcode tallyAccumulator} in order and dropped. Memory holds
- * the chunks in flight and one verdict byte per ciphertext and trustee.
+ * worker job starts, its plaintexts written to the sink "plaintexts", its answers counted on
+ * the workers straight from the extracted messages (slot_tally.ts: each distinct element value
+ * decoded once per chunk, no object per ballot) and the chunk's counts added to a
+ * {@linkcode tallyAccumulator} in order. Memory holds the chunks in flight and one verdict
+ * byte per ciphertext and trustee.
  *
  * The answers are not collected: the extracted messages of each chunk (31·w bytes per ballot,
  * a length byte and 30 bytes per element) are written to the sink "answer-slots", and the
@@ -434,9 +436,9 @@ export async function tallyElectionRecords(
     options.decryption.map((d) => ({ trustee: d.trustee, shares: d.shares })),
     {
       ciphertexts,
-      definition, // the workers decode the answers too
+      definition, // the workers count the answers too, straight from the slots
       sinks,
-      onAnswers: (_lo, answers) => tally.add(answers),
+      onCounts: (_lo, counts) => tally.addCounts(counts),
       onSlots: (lo, bytes) => slots.write(lo, bytes),
       ...workers,
       onChunk: (done, total) => options.onProgress?.({ phase: "combine shares", done, total }),

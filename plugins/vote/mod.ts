@@ -21,6 +21,7 @@ export * from "./ballot_box.ts";
 export * from "./ballot_store.ts";
 export * from "./ceremony.ts";
 export * from "./tally.ts";
+export * from "./slot_tally.ts";
 export * from "./election_transcript.ts";
 export * from "./election.ts";
 export * from "./verify.ts";

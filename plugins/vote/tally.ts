@@ -44,8 +44,61 @@ export interface ElectionTally {
 export interface TallyAccumulator {
   /** Counts a chunk of decoded ballots (null or undefined: invalid ballot). */
   add(answers: readonly (readonly ElectionAnswer[] | null | undefined)[]): void;
+  /**
+   * Adds a chunk's counts in the flat form of {@linkcode tallyCountsLayout} (counted where the
+   * ballots are, e.g. from the slots on the workers: slot_tally.ts).
+   */
+  addCounts(counts: ArrayLike<number>): void;
   /** The tally of every ballot added so far (a fresh copy each call). */
   result(): ElectionTally;
+}
+
+/** Where each count of a tally sits in its flat form (an array of counts). */
+export interface TallyCountsLayout {
+  /** Length of the flat form. */
+  length: number;
+  /** Per question: the index of its first choice count, of its blank count, and (ranked
+   * questions) of `ranks[0][0]`, rows of `max` positions per choice. */
+  questions: { counts: number; blank: number; ranks?: number; max: number }[];
+}
+
+/** Index of the number of ballots in the flat form of a tally. */
+export const TALLY_BALLOTS_AT = 0;
+/** Index of the number of valid ballots in the flat form of a tally. */
+export const TALLY_VALID_AT = 1;
+
+/**
+ * The flat form of a tally's counts: the ballots, the valid ballots, then per question its
+ * choice counts, its blank count and (ranked questions) its ranks choice by choice. A chunk's
+ * tally travels between threads in this form: one small array, not an object per ballot
+ * (issue 17).
+ *
+ * @param definition the election
+ * @returns the index of each count and the length
+ * @example
+ * ```ts
+ * import { createElectionDefinition } from "./definition.ts";
+ * import { tallyCountsLayout } from "./tally.ts";
+ * const d = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const layout = tallyCountsLayout(d);
+ * console.assert(layout.length === 5 && layout.questions[0]!.blank === 4);
+ * ```
+ */
+export function tallyCountsLayout(definition: ElectionDefinition): TallyCountsLayout {
+  let at = 2;
+  const questions = definition.questions.map((q) => {
+    const c = q.choices.length;
+    const out: TallyCountsLayout["questions"][number] = { counts: at, blank: at + c, max: q.max };
+    at += c + 1;
+    if (q.type === "ranked") {
+      out.ranks = at;
+      at += c * q.max;
+    }
+    return out;
+  });
+  return { length: at, questions };
 }
 
 /**
@@ -75,6 +128,7 @@ export function tallyAccumulator(definition: ElectionDefinition): TallyAccumulat
     return t;
   });
   let ballots = 0, valid = 0;
+  const layout = tallyCountsLayout(definition);
   return {
     add(answers) {
       ballots += answers.length;
@@ -90,6 +144,24 @@ export function tallyAccumulator(definition: ElectionDefinition): TallyAccumulat
           });
         });
       }
+    },
+    addCounts(counts) {
+      if (counts.length !== layout.length) {
+        throw new InvalidInputError(
+          `Tally counts hold ${counts.length} numbers, the election's hold ${layout.length}`,
+        );
+      }
+      ballots += counts[TALLY_BALLOTS_AT]!;
+      valid += counts[TALLY_VALID_AT]!;
+      layout.questions.forEach((at, qi) => {
+        const t = questions[qi]!;
+        for (let c = 0; c < t.counts.length; c++) t.counts[c]! += counts[at.counts + c]!;
+        t.blank += counts[at.blank]!;
+        if (t.ranks === undefined || at.ranks === undefined) return;
+        t.ranks.forEach((row, c) => {
+          for (let p = 0; p < row.length; p++) row[p]! += counts[at.ranks! + c * at.max + p]!;
+        });
+      });
     },
     result: () => ({
       ballots,

@@ -13,9 +13,10 @@
  * Packing: a header is u32be(width) ‖ u32be(count); ciphertexts are 64·w bytes each;
  * a decryption share is d₁..d_w (32·w bytes); a ballot proof is packed as in ballot
  * envelopes (A₁..A_w ‖ z₁..z_w, 64·w bytes); credentials are u16be(length) ‖ UTF-8.
- * The share tasks take the election definition (msgpack envelope) as an optional last
- * argument; with it they also decode the ballots' answers (msgpack array, null = invalid),
- * so decoding runs on the workers too.
+ * The share tasks take the election definition (msgpack envelope) as an optional argument
+ * and a mode byte after it; with them they also decode the ballots' answers (msgpack array,
+ * null = invalid) and/or count them straight from the slots (the chunk's tally in the u32
+ * flat form of `tallyCountsLayout`), so decoding and counting run on the workers too.
  *
  * @module
  */
@@ -46,7 +47,6 @@ import {
   ELEMENT_BYTES,
   encodePoint,
   type EncryptionProof,
-  extractEncodedBytes,
   LagrangeCombiner,
   type Point,
   type SecretShare,
@@ -63,6 +63,7 @@ import {
 } from "./ballot.ts";
 import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
 import { ciphertextRecords } from "./election_records.ts";
+import { slotTallyCounter, VOTE_NO_MESSAGE, VOTE_SLOT_BYTES, writeVoteSlot } from "./slot_tally.ts";
 import {
   type ElectionDefinition,
   electionDefinitionFromEnvelope,
@@ -89,8 +90,13 @@ const MAX_CHUNK = 4096;
 const MIN_TAIL_CHUNK = 256;
 
 /** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
-const SLOT_BYTES = 31;
-const NO_MESSAGE = 255;
+const SLOT_BYTES = VOTE_SLOT_BYTES;
+const NO_MESSAGE = VOTE_NO_MESSAGE;
+
+/** Bits of the share tasks' last argument: what the workers make of the decoded slots. */
+const DECODE_ANSWERS = 1;
+/** The chunk's tally in the flat form of `tallyCountsLayout`. */
+const DECODE_COUNTS = 2;
 
 function header(width: number, count: number): Uint8Array {
   const out = new Uint8Array(8);
@@ -191,18 +197,6 @@ function readTrustees(bytes: Uint8Array): number[] {
   return out;
 }
 
-/** Writes the message embedded in an element (canonical bytes) into its slot. */
-function writeSlot(slots: Uint8Array, slot: number, element: Uint8Array): void {
-  try {
-    const data = extractEncodedBytes(element);
-    slots[slot] = data.length;
-    slots.set(data, slot + 1);
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    slots[slot] = NO_MESSAGE;
-  }
-}
-
 /**
  * Combines (or checks) a chunk's shares straight from their encodings (the backend's
  * Lagrange combination, two elements at a time in WebAssembly SIMD where available):
@@ -210,7 +204,7 @@ function writeSlot(slots: Uint8Array, slot: number, element: Uint8Array): void {
  * as decodePoint does for the first c2 of a ballot whose shares all decode that does not.
  *
  * @returns per element the combination (encodings, or a mismatch byte for a check), the
- *   per-input decode failures, and whether ballot i has all its shares
+ *   per-input decode failures, and per ballot 1 when it has all its shares (else 0)
  */
 function combineChunk(
   args: Uint8Array[],
@@ -222,16 +216,12 @@ function combineChunk(
     status: Uint8Array;
     published?: Uint8Array;
   },
-): { bad: Uint8Array; out: Uint8Array; complete: (i: number) => boolean; q: number } {
+): { bad: Uint8Array; out: Uint8Array; complete: Uint8Array; q: number } {
   const { trustees, combiner, width, count, status, published } = options;
   const n = count * width;
   const cts = arg(args, 2);
   // Only c2 is needed (the shares replace c1); the mix verification validated the ciphertexts.
-  const c2 = new Uint8Array(n * ELEMENT_BYTES);
-  for (let e = 0; e < n; e++) {
-    const at = (2 * e + 1) * ELEMENT_BYTES;
-    c2.set(cts.subarray(at, at + ELEMENT_BYTES), e * ELEMENT_BYTES);
-  }
+  const c2 = secondHalves(cts, n);
   // Shares already checked by the trustee's batch proof (or trusted: the tallier's own).
   // A short list leaves zero bytes (the identity, refused) where an element is missing.
   const exactly = (bytes: Uint8Array) => {
@@ -250,39 +240,115 @@ function combineChunk(
     ...(published === undefined ? {} : { published: exactly(published) }),
   });
   const q = 1 + trustees.length + (published === undefined ? 0 : 1);
-  const complete = new Uint8Array(count).fill(1);
-  for (let i = 0; i < count; i++) {
-    trustees.forEach((_, j) => {
-      for (let k = 0; k < width; k++) {
-        if (bad[(i * width + k) * q + 1 + j] === 1) {
-          status[i * trustees.length + j] = VOTE_ITEM_MALFORMED;
-          complete[i] = 0;
-          return;
-        }
-      }
-    });
-    if (complete[i] === 0) continue;
-    for (let k = 0; k < width; k++) {
-      if (bad[(i * width + k) * q] === 1) {
-        const at = (i * width + k) * ELEMENT_BYTES;
-        decodePoint(c2.subarray(at, at + ELEMENT_BYTES), `ciphertext ${i}.c2[${k}]`);
-      }
-    }
+  const complete = completeBallots(bad, { trustees: trustees.length, width, count, q, status });
+  // decodePoint throws as it would have for the first such c2 (its message names it).
+  const where = { complete, width, q };
+  for (let e = firstBadC2(bad, where, 0); e >= 0; e = firstBadC2(bad, where, e + 1)) {
+    const i = Math.floor(e / width), k = e % width, at = e * ELEMENT_BYTES;
+    decodePoint(c2.subarray(at, at + ELEMENT_BYTES), `ciphertext ${i}.c2[${k}]`);
   }
-  return { bad, out, complete: (i) => complete[i] === 1, q };
+  return { bad, out, complete, q };
 }
 
 /**
- * The decoded answers of a chunk's slots (null for an invalid ballot) as msgpack, when the
- * task was given the definition (msgpack envelope) as its optional last argument; else empty.
+ * The first element from `from` on whose c2 does not decode, of a ballot whose shares all do
+ * (−1: none).
  */
-function decodeSlots(definitionBytes: Uint8Array | undefined, slots: Uint8Array, width: number) {
-  if (definitionBytes === undefined || definitionBytes.length === 0) return new Uint8Array(0);
-  const definition = electionDefinitionFromEnvelope(decodeMsgpack(definitionBytes, "definition"));
-  const answers = readSlots([slots], width).map((parts) =>
-    decodeElectionAnswers(definition, parts) ?? null
+function firstBadC2(
+  bad: Uint8Array,
+  o: { complete: Uint8Array; width: number; q: number },
+  from: number,
+): number {
+  for (let e = from; e < o.complete.length * o.width; e++) {
+    if (o.complete[Math.floor(e / o.width)] !== 0 && bad[e * o.q] === 1) return e;
+  }
+  return -1;
+}
+
+// The loops of a chunk are small functions of their own: each is compiled once as a whole
+// in every worker, not the task again on stack replacement at each loop (issue 17: the
+// tally's compile time is paid once per worker, within the phase).
+
+/** The second 32 bytes of each of n 64-byte pairs (the c2 of each element's (c1, c2)), copied. */
+function secondHalves(records: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n * ELEMENT_BYTES);
+  for (let e = 0; e < n; e++) {
+    const from = (2 * e + 1) * ELEMENT_BYTES, to = e * ELEMENT_BYTES;
+    for (let b = 0; b < ELEMENT_BYTES; b++) out[to + b] = records[from + b]!;
+  }
+  return out;
+}
+
+/**
+ * Per ballot 1 when every trustee's shares of it decode; marks the status byte of each
+ * ballot/trustee share that does not.
+ */
+function completeBallots(
+  bad: Uint8Array,
+  o: { trustees: number; width: number; count: number; q: number; status: Uint8Array },
+): Uint8Array {
+  const complete = new Uint8Array(o.count).fill(1);
+  for (let i = 0; i < o.count; i++) {
+    for (let j = 0; j < o.trustees; j++) {
+      for (let k = 0; k < o.width; k++) {
+        if (bad[(i * o.width + k) * o.q + 1 + j] === 1) {
+          o.status[i * o.trustees + j] = VOTE_ITEM_MALFORMED;
+          complete[i] = 0;
+          break;
+        }
+      }
+    }
+  }
+  return complete;
+}
+
+/**
+ * The slots of a chunk's elements (32-byte encodings from `source`); where `complete` is 0
+ * the ballot's slots say no message and, with `clear`, its elements are zeroed as when none
+ * is combined.
+ */
+function writeSlots(
+  slots: Uint8Array,
+  o: { source: Uint8Array; complete?: Uint8Array; clear: boolean; count: number; width: number },
+): void {
+  for (let i = 0; i < o.count; i++) {
+    for (let k = 0; k < o.width; k++) {
+      const e = i * o.width + k;
+      if (o.complete !== undefined && o.complete[i] === 0) {
+        if (o.clear) o.source.fill(0, e * ELEMENT_BYTES, (e + 1) * ELEMENT_BYTES);
+        slots[e * SLOT_BYTES] = NO_MESSAGE;
+        continue;
+      }
+      writeVoteSlot(slots, { at: e * SLOT_BYTES, element: o.source, offset: e * ELEMENT_BYTES });
+    }
+  }
+}
+
+/**
+ * What the workers make of a chunk's slots when the task was given the definition (msgpack
+ * envelope; empty: nothing): the decoded answers (null for an invalid ballot) as msgpack, and
+ * the chunk's tally counted from the slots (`tallyCountsLayout`'s flat form, u32), as the
+ * mode argument after it asks (bits {@linkcode DECODE_ANSWERS}, {@linkcode DECODE_COUNTS};
+ * absent: answers only). Both task kinds (combine, check) end here: one path.
+ */
+function decodeSlots(
+  args: { definition: Uint8Array | undefined; mode: Uint8Array | undefined },
+  slots: Uint8Array,
+  width: number,
+): [Uint8Array, Uint8Array] {
+  const none = new Uint8Array(0);
+  if (args.definition === undefined || args.definition.length === 0) return [none, none];
+  const mode = args.mode === undefined || args.mode.length === 0 ? DECODE_ANSWERS : args.mode[0]!;
+  const definition = electionDefinitionFromEnvelope(
+    decodeMsgpack(args.definition, "definition"),
   );
-  return encodeMsgpack(answers);
+  const answers = (mode & DECODE_ANSWERS) === 0 ? none : encodeMsgpack(
+    readSlots([slots], width).map((parts) => decodeElectionAnswers(definition, parts) ?? null),
+  );
+  const counts = (mode & DECODE_COUNTS) === 0
+    ? none
+    : new Uint8Array(slotTallyCounter(definition, width)(slots).buffer);
+  return [answers, counts];
 }
 
 function combineTask(args: Uint8Array[]): Uint8Array[] {
@@ -299,19 +365,10 @@ function combineTask(args: Uint8Array[]): Uint8Array[] {
     count,
     status,
   });
-  for (let i = 0; i < count; i++) {
-    for (let k = 0; k < width; k++) {
-      const slot = (i * width + k) * SLOT_BYTES;
-      const at = (i * width + k) * ELEMENT_BYTES;
-      if (!complete(i)) {
-        plaintexts.fill(0, at, at + ELEMENT_BYTES); // as when no element is combined
-        slots[slot] = NO_MESSAGE;
-        continue;
-      }
-      writeSlot(slots, slot, plaintexts.subarray(at, at + ELEMENT_BYTES));
-    }
-  }
-  return [plaintexts, slots, status, decodeSlots(args[3 + trustees.length], slots, width)];
+  // Incomplete ballots' elements zeroed, as when no element is combined.
+  writeSlots(slots, { source: plaintexts, complete, clear: true, count, width });
+  const definition = { definition: args[3 + trustees.length], mode: args[4 + trustees.length] };
+  return [plaintexts, slots, status, ...decodeSlots(definition, slots, width)];
 }
 
 function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
@@ -331,20 +388,17 @@ function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
     status,
     published,
   });
+  writeSlots(slots, { source: published, clear: false, count, width });
   for (let i = 0; i < count; i++) {
     for (let k = 0; k < width; k++) {
       const e = i * width + k;
-      writeSlot(
-        slots,
-        e * SLOT_BYTES,
-        published.subarray(e * ELEMENT_BYTES, (e + 1) * ELEMENT_BYTES),
-      );
-      if (!complete(i) || verdicts[i] !== VOTE_ITEM_OK) continue;
+      if (complete[i] === 0 || verdicts[i] !== VOTE_ITEM_OK) continue;
       if (bad[e * q + q - 1] === 1) verdicts[i] = VOTE_ITEM_MALFORMED;
       else if (mismatch[e] === 1) verdicts[i] = VOTE_ITEM_INVALID;
     }
   }
-  return [slots, status, verdicts, decodeSlots(args[4 + trustees.length], slots, width)];
+  const definition = { definition: args[4 + trustees.length], mode: args[5 + trustees.length] };
+  return [slots, status, verdicts, ...decodeSlots(definition, slots, width)];
 }
 
 registerWorkerTask(VOTE_TASKS.verifyBallots, verifyBallotsTask);
@@ -755,11 +809,17 @@ function readSlots(chunks: readonly Uint8Array[], width: number): (Uint8Array | 
   return messages;
 }
 
-/** The definition argument of the share tasks (empty: do not decode). */
-function definitionArg(definition: ElectionDefinition | undefined): Uint8Array {
-  return definition === undefined
-    ? new Uint8Array(0)
-    : encodeMsgpack(electionDefinitionToEnvelope(definition));
+/**
+ * The definition and mode arguments of the share tasks (empty definition: do not decode;
+ * the mode asks for the answers where `onAnswers` takes them, the counts where `onCounts`
+ * does).
+ */
+function definitionArgs(options: AnswerOptions): Uint8Array[] {
+  const { definition } = options;
+  if (definition === undefined) return [new Uint8Array(0), new Uint8Array([0])];
+  const mode = (options.onAnswers === undefined ? 0 : DECODE_ANSWERS) |
+    (options.onCounts === undefined ? 0 : DECODE_COUNTS);
+  return [encodeMsgpack(electionDefinitionToEnvelope(definition)), new Uint8Array([mode])];
 }
 
 /** A trustee's index and its shares as records of the ciphertexts' width and count. */
@@ -809,17 +869,19 @@ function writeShareVerdicts(verdicts: Uint8Array[], lo: number, status: Uint8Arr
   }
 }
 
-/** Hands a chunk's answers decoded on the workers (msgpack) to `onAnswers`. */
+/** Hands a chunk's answers (msgpack) and counts (u32) made on the workers to the callbacks. */
 function handAnswers(
-  bytes: Uint8Array | undefined,
+  [bytes, counts]: Uint8Array[],
   lo: number,
-  options: {
-    definition?: ElectionDefinition;
-    onAnswers?: (lo: number, answers: (ElectionAnswer[] | null)[]) => void;
-  },
+  options: AnswerOptions,
 ): void {
-  if (options.definition === undefined || options.onAnswers === undefined) return;
-  options.onAnswers(lo, decodeMsgpack(bytes!, "answers") as (ElectionAnswer[] | null)[]);
+  if (options.definition === undefined) return;
+  options.onAnswers?.(lo, decodeMsgpack(bytes!, "answers") as (ElectionAnswer[] | null)[]);
+  if (options.onCounts !== undefined) {
+    // A view where the bytes are aligned (they are as the worker made them), else a copy.
+    const c = counts!.byteOffset % 4 === 0 ? counts! : counts!.slice();
+    options.onCounts(lo, new Uint32Array(c.buffer, c.byteOffset, c.byteLength / 4));
+  }
 }
 
 /** Options of the record versions of the share tasks that decode answers. */
@@ -828,6 +890,12 @@ export interface AnswerOptions {
   definition?: ElectionDefinition;
   /** Each chunk's decoded answers (null: invalid ballot), in order, with its first index. */
   onAnswers?: (lo: number, answers: (ElectionAnswer[] | null)[]) => void;
+  /**
+   * Each chunk's tally counted on the workers from its slots (the flat form of
+   * `tallyCountsLayout`, for `tallyAccumulator().addCounts`), in order: no answer objects
+   * cross threads (issue 17).
+   */
+  onCounts?: (lo: number, counts: Uint32Array) => void;
   /**
    * Each chunk's extracted messages as slot records ({@linkcode voteSlotBytes} each: per
    * element a length byte, 255 where it embeds no message, and 30 bytes), in order.
@@ -870,19 +938,19 @@ export async function voteCombineDecryptionSharesRecords(
   const { ciphertexts } = options;
   const n = ciphertexts.count;
   const { width, args } = shareArgs(posts, ciphertexts);
-  const definition = definitionArg(options.definition);
+  const definition = definitionArgs(options);
   const sink = (options.sinks ?? memoryRecordSinks)("plaintexts", n, ELEMENT_BYTES * width);
   const verdicts = posts.map(() => new Uint8Array(n));
   await streamChunks(
     VOTE_TASKS.combine,
     n,
-    (lo, hi) => [...args(lo, hi), definition.slice()],
+    (lo, hi) => [...args(lo, hi), ...definition.map((a) => a.slice())],
     options,
-    (lo, _hi, [plaintexts, slots, status, answers]) => {
+    (lo, _hi, [plaintexts, slots, status, ...decoded]) => {
       sink.write(lo, plaintexts!);
       writeShareVerdicts(verdicts, lo, status!);
       options.onSlots?.(lo, slots!);
-      handAnswers(answers, lo, options);
+      handAnswers(decoded, lo, options);
     },
   );
   return { plaintexts: sink.finish(), verdicts };
@@ -987,19 +1055,23 @@ export async function voteCheckPlaintextsRecords(
       `Plaintext records are ${plaintexts.recordBytes} bytes, expected ${ELEMENT_BYTES * width}`,
     );
   }
-  const definition = definitionArg(options.definition);
+  const definition = definitionArgs(options);
   const plaintextVerdicts = new Uint8Array(n);
   const verdicts = posts.map(() => new Uint8Array(n));
   await streamChunks(
     VOTE_TASKS.checkPlaintexts,
     n,
-    (lo, hi) => [...args(lo, hi), plaintexts.read(lo, hi).slice(), definition.slice()],
+    (lo, hi) => [
+      ...args(lo, hi),
+      plaintexts.read(lo, hi).slice(),
+      ...definition.map((a) => a.slice()),
+    ],
     options,
-    (lo, _hi, [slots, status, chunkVerdicts, answers]) => {
+    (lo, _hi, [slots, status, chunkVerdicts, ...decoded]) => {
       plaintextVerdicts.set(chunkVerdicts!, lo);
       writeShareVerdicts(verdicts, lo, status!);
       options.onSlots?.(lo, slots!);
-      handAnswers(answers, lo, options);
+      handAnswers(decoded, lo, options);
     },
   );
   return { plaintextVerdicts, verdicts };
