@@ -687,144 +687,205 @@ class Engine {
     denominator: number;
     published?: Uint8Array | undefined;
   }): { bad: Uint8Array; out: Uint8Array } {
-    const { c2, shares, numerators, inverse, denominator, published } = input;
+    const { c2, shares, published } = input;
     const n = c2.length / 32, t = shares.length;
     const q = 1 + t + (published === undefined ? 0 : 1); // inputs per element
-    const bad = new Uint8Array(n * q), failed = new Uint8Array(n);
-    const out = new Uint8Array(published === undefined ? 32 * n : n);
     const block = Math.min(n, COMBINE_BLOCK);
     const mark = this.#heapEnd;
-    const points = this.alloc(block * q * POINT_BYTES);
-    const results = this.alloc(block * POINT_BYTES);
-    const [acc, term, cached] = [0, 1, 2].map(() => this.alloc(POINT_BYTES)) as [
-      number,
-      number,
-      number,
-    ];
-    if (inverse !== 1n) this.writeDigits(DIGITS_AT, inverse, 4, VAR_WINDOWS);
-    const bytesOf = (e: number, r: number): Uint8Array => {
-      const src = r === 0 ? c2 : r <= t ? shares[r - 1]! : published!;
-      return src.subarray(32 * e, 32 * e + 32);
+    // One state per call, read by the small steps below: each step is a short function of its
+    // own, compiled once, not one long function re-optimized as its loops run (issue 17).
+    const s: CombineState = {
+      inputs: [c2, ...shares, ...(published === undefined ? [] : [published])],
+      numerators: input.numerators,
+      scaled: input.inverse !== 1n,
+      denominator: input.denominator,
+      check: published !== undefined,
+      t,
+      q,
+      bad: new Uint8Array(n * q),
+      failed: new Uint8Array(n),
+      out: new Uint8Array(published === undefined ? 32 * n : n),
+      pending: new Int32Array(block * q),
+      done: new Int32Array(block),
+      points: this.alloc(block * q * POINT_BYTES),
+      results: this.alloc(block * POINT_BYTES),
+      acc: this.alloc(POINT_BYTES),
+      term: this.alloc(POINT_BYTES),
+      cached: this.alloc(POINT_BYTES),
     };
-    // term = |k|·p by double-and-add; the sum acc ± term.
-    const smallMultiple = (p: number, k: number) => {
-      const m = Math.abs(k);
-      this.#memory.copyWithin(term, p, p + POINT_BYTES);
-      if (m === 1) return;
-      this.#toCached(cached, p);
-      for (let bit = 31 - Math.clz32(m) - 1; bit >= 0; bit--) {
-        this.#dbl(term, term);
-        if ((m >> bit) & 1) this.#addCached(term, term, cached);
-      }
-    };
-    const accumulate = (p: number, k: number) => {
-      smallMultiple(p, k);
-      this.#toCached(cached, term);
-      if (k > 0) this.#addCached(acc, acc, cached);
-      else this.#subCached(acc, acc, cached);
-    };
-    const pending: [number, number][] = [];
+    if (s.scaled) this.writeDigits(DIGITS_AT, input.inverse, 4, VAR_WINDOWS);
     for (let from = 0; from < n; from += block) {
       const count = Math.min(block, n - from);
-      // Decode every acceptable encoding of the block, two at a time.
-      pending.length = 0;
-      for (let e = 0; e < count; e++) {
-        for (let r = 0; r < q; r++) {
-          if (acceptable(bytesOf(from + e, r), false)) pending.push([e, r]);
-          else bad[(from + e) * q + r] = failed[from + e] = 1;
-        }
-      }
-      let i = 0;
-      if (this.pairs) {
-        for (; i + 1 < pending.length; i += 2) {
-          const [ea, ra] = pending[i]!, [eb, rb] = pending[i + 1]!;
-          const [okA, okB] = this.decode2(bytesOf(from + ea, ra), bytesOf(from + eb, rb));
-          if (okA) this.#decodedPoint(0, points + (ea * q + ra) * POINT_BYTES);
-          else bad[(from + ea) * q + ra] = failed[from + ea] = 1;
-          if (okB) this.#decodedPoint(1, points + (eb * q + rb) * POINT_BYTES);
-          else bad[(from + eb) * q + rb] = failed[from + eb] = 1;
-        }
-      }
-      for (; i < pending.length; i++) {
-        const [e, r] = pending[i]!;
-        if (this.decode(bytesOf(from + e, r))) {
-          this.#decodedPoint(0, points + (e * q + r) * POINT_BYTES);
-        } else bad[(from + e) * q + r] = failed[from + e] = 1;
-      }
-      // Combine (or check) every element whose inputs all decoded.
-      const done: number[] = [];
-      for (let e = 0; e < count; e++) {
-        if (failed[from + e] !== 0) continue;
-        const base = points + e * q * POINT_BYTES;
-        const res = results + e * POINT_BYTES;
-        if (published === undefined) {
-          this.#identity(acc);
-          for (let j = 0; j < t; j++) accumulate(base + (1 + j) * POINT_BYTES, numerators[j]!);
-          this.#memory.copyWithin(res, acc, acc + POINT_BYTES); // Σ nⱼ·dⱼ, until below
-          done.push(e);
-        } else {
-          // acc = D·(c2 − m) − Σ nⱼ·dⱼ, the identity exactly when m is right.
-          this.#toCached(cached, base + (1 + t) * POINT_BYTES);
-          this.#subCached(res, base, cached);
-          smallMultiple(res, denominator);
-          this.#memory.copyWithin(acc, term, term + POINT_BYTES);
-          for (let j = 0; j < t; j++) accumulate(base + (1 + j) * POINT_BYTES, -numerators[j]!);
-          // A ristretto255 point is the identity exactly when X = 0 or Y = 0.
-          this.#carry(at(W), acc);
-          let identity = this.isZero(W);
-          if (!identity) {
-            this.#carry(at(W), acc + FE_BYTES);
-            identity = this.isZero(W);
-          }
-          out[from + e] = identity ? 0 : 1;
-        }
-      }
-      if (published === undefined) {
-        // inv·Σ nⱼ·dⱼ, two at a time in the SIMD lanes (the same digits) when D ≠ 1.
-        let k = 0;
-        if (inverse !== 1n && this.pairs) {
-          const x2 = this.#x2!;
-          for (; k + 1 < done.length; k += 2) {
-            const a = results + done[k]! * POINT_BYTES, b = results + done[k + 1]! * POINT_BYTES;
-            for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
-              x2.fromSingles(X2_IN_AT + c, a + c, b + c);
-            }
-            x2.varMul(X2_OUT_AT, X2_IN_AT, DIGITS_AT, VAR_WINDOWS);
-            for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
-              x2.toSingles(a + c, b + c, X2_OUT_AT + c);
-            }
-          }
-        }
-        for (let m = 0; m < done.length; m++) {
-          const e = done[m]!, res = results + e * POINT_BYTES;
-          if (inverse !== 1n && m >= k) {
-            this.#varMul(term, res, DIGITS_AT, VAR_WINDOWS);
-            this.#toCached(cached, term);
-          } else this.#toCached(cached, res);
-          this.#subCached(res, points + e * q * POINT_BYTES, cached); // c2 − inv·Σ nⱼ·dⱼ
-        }
-      }
-      // Encode the combinations, two at a time.
-      let k = 0;
-      if (this.pairs) {
-        for (; k + 1 < done.length; k += 2) {
-          const a = done[k]!, b = done[k + 1]!;
-          this.encode2(
-            results + a * POINT_BYTES,
-            results + b * POINT_BYTES,
-            out,
-            32 * (from + a),
-            32 * (from + b),
-          );
-        }
-      }
-      for (; k < done.length; k++) {
-        const a = done[k]!;
-        this.encodeAt(results + a * POINT_BYTES, out, 32 * (from + a));
+      this.#combineDecode(s, from, count);
+      if (s.check) this.#combineCheck(s, from, count);
+      else {
+        const done = this.#combineSums(s, from, count);
+        this.#combineScale(s, done);
+        this.#combineEncode(s, from, done);
       }
     }
     this.release(mark);
-    return { bad, out };
+    return { bad: s.bad, out: s.out };
+  }
+
+  /** Input r (0 c2, 1 + j share j, 1 + t the published mₑ) of element e. */
+  #combineInput(s: CombineState, e: number, r: number): Uint8Array {
+    return s.inputs[r]!.subarray(32 * e, 32 * e + 32);
+  }
+
+  /** Marks input r of element e as not decoding. */
+  #combineBad(s: CombineState, e: number, r: number): void {
+    s.bad[e * s.q + r] = 1;
+    s.failed[e] = 1;
+  }
+
+  /** Decodes every acceptable input of the block's elements, two at a time. */
+  #combineDecode(s: CombineState, from: number, count: number): void {
+    const { q, pending, points } = s;
+    let pendingCount = 0;
+    for (let e = 0; e < count; e++) {
+      for (let r = 0; r < q; r++) {
+        if (acceptable(this.#combineInput(s, from + e, r), false)) {
+          pending[pendingCount++] = e * q + r;
+        } else this.#combineBad(s, from + e, r);
+      }
+    }
+    let i = 0;
+    if (this.pairs) {
+      for (; i + 1 < pendingCount; i += 2) {
+        const a = pending[i]!, b = pending[i + 1]!;
+        const ea = (a / q) | 0, eb = (b / q) | 0;
+        const [okA, okB] = this.decode2(
+          this.#combineInput(s, from + ea, a - ea * q),
+          this.#combineInput(s, from + eb, b - eb * q),
+        );
+        if (okA) this.#decodedPoint(0, points + a * POINT_BYTES);
+        else this.#combineBad(s, from + ea, a - ea * q);
+        if (okB) this.#decodedPoint(1, points + b * POINT_BYTES);
+        else this.#combineBad(s, from + eb, b - eb * q);
+      }
+    }
+    for (; i < pendingCount; i++) {
+      const a = pending[i]!, e = (a / q) | 0;
+      if (this.decode(this.#combineInput(s, from + e, a - e * q))) {
+        this.#decodedPoint(0, points + a * POINT_BYTES);
+      } else this.#combineBad(s, from + e, a - e * q);
+    }
+  }
+
+  /** term = |k|·p by double-and-add. */
+  #smallMultiple(s: CombineState, p: number, k: number): void {
+    const m = Math.abs(k);
+    this.#memory.copyWithin(s.term, p, p + POINT_BYTES);
+    if (m === 1) return;
+    this.#toCached(s.cached, p);
+    for (let bit = 31 - Math.clz32(m) - 1; bit >= 0; bit--) {
+      this.#dbl(s.term, s.term);
+      if ((m >> bit) & 1) this.#addCached(s.term, s.term, s.cached);
+    }
+  }
+
+  /** acc ± (|k|·p), the sign of k. */
+  #accumulate(s: CombineState, p: number, k: number): void {
+    this.#smallMultiple(s, p, k);
+    this.#toCached(s.cached, s.term);
+    if (k > 0) this.#addCached(s.acc, s.acc, s.cached);
+    else this.#subCached(s.acc, s.acc, s.cached);
+  }
+
+  /**
+   * Σ nⱼ·dⱼ into the result slot of every element of the block whose inputs all decoded.
+   *
+   * @returns how many elements that is (their indices in `s.done`)
+   */
+  #combineSums(s: CombineState, from: number, count: number): number {
+    const { t, q, points, results, acc, numerators, failed, done } = s;
+    let doneCount = 0;
+    for (let e = 0; e < count; e++) {
+      if (failed[from + e] !== 0) continue;
+      const base = points + e * q * POINT_BYTES, res = results + e * POINT_BYTES;
+      this.#identity(acc);
+      for (let j = 0; j < t; j++) this.#accumulate(s, base + (1 + j) * POINT_BYTES, numerators[j]!);
+      this.#memory.copyWithin(res, acc, acc + POINT_BYTES); // Σ nⱼ·dⱼ, until #combineScale
+      done[doneCount++] = e;
+    }
+    return doneCount;
+  }
+
+  /**
+   * The check: out[e] = 0 exactly when D·(c2 − m) − Σ nⱼ·dⱼ is the identity, for every
+   * element of the block whose inputs all decoded.
+   */
+  #combineCheck(s: CombineState, from: number, count: number): void {
+    const { t, q, points, results, acc, term, cached, numerators, failed } = s;
+    for (let e = 0; e < count; e++) {
+      if (failed[from + e] !== 0) continue;
+      const base = points + e * q * POINT_BYTES, res = results + e * POINT_BYTES;
+      this.#toCached(cached, base + (1 + t) * POINT_BYTES);
+      this.#subCached(res, base, cached);
+      this.#smallMultiple(s, res, s.denominator);
+      this.#memory.copyWithin(acc, term, term + POINT_BYTES);
+      for (let j = 0; j < t; j++) {
+        this.#accumulate(s, base + (1 + j) * POINT_BYTES, -numerators[j]!);
+      }
+      // A ristretto255 point is the identity exactly when X = 0 or Y = 0.
+      this.#carry(at(W), acc);
+      let identity = this.isZero(W);
+      if (!identity) {
+        this.#carry(at(W), acc + FE_BYTES);
+        identity = this.isZero(W);
+      }
+      s.out[from + e] = identity ? 0 : 1;
+    }
+  }
+
+  /** mₑ = c2ₑ − inv·Σ nⱼ·dⱼ for the done elements (inv·Σ two at a time in SIMD when D ≠ 1). */
+  #combineScale(s: CombineState, doneCount: number): void {
+    const { results, points, term, cached, done, q } = s;
+    let k = 0;
+    if (s.scaled && this.pairs) {
+      for (; k + 1 < doneCount; k += 2) {
+        this.#scalePair(results + done[k]! * POINT_BYTES, results + done[k + 1]! * POINT_BYTES);
+      }
+    }
+    for (let m = 0; m < doneCount; m++) {
+      const e = done[m]!, res = results + e * POINT_BYTES;
+      if (s.scaled && m >= k) {
+        this.#varMul(term, res, DIGITS_AT, VAR_WINDOWS);
+        this.#toCached(cached, term);
+      } else this.#toCached(cached, res);
+      this.#subCached(res, points + e * q * POINT_BYTES, cached); // c2 − inv·Σ nⱼ·dⱼ
+    }
+  }
+
+  /** The points at a and b times the digits at DIGITS_AT, in the two SIMD lanes. */
+  #scalePair(a: number, b: number): void {
+    const x2 = this.#x2!;
+    for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) x2.fromSingles(X2_IN_AT + c, a + c, b + c);
+    x2.varMul(X2_OUT_AT, X2_IN_AT, DIGITS_AT, VAR_WINDOWS);
+    for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) x2.toSingles(a + c, b + c, X2_OUT_AT + c);
+  }
+
+  /** Encodes the done elements' combinations into `s.out`, two at a time. */
+  #combineEncode(s: CombineState, from: number, doneCount: number): void {
+    const { results, done, out } = s;
+    let k = 0;
+    if (this.pairs) {
+      for (; k + 1 < doneCount; k += 2) {
+        const a = done[k]!, b = done[k + 1]!;
+        this.encode2(
+          results + a * POINT_BYTES,
+          results + b * POINT_BYTES,
+          out,
+          32 * (from + a),
+          32 * (from + b),
+        );
+      }
+    }
+    for (; k < doneCount; k++) {
+      const a = done[k]!;
+      this.encodeAt(results + a * POINT_BYTES, out, 32 * (from + a));
+    }
   }
 
   /** Signed base-2^bits digits of a scalar < 2^253 into the i32 array at `addr`. */
@@ -1318,6 +1379,31 @@ const VAR_WINDOWS = 64;
 const MSM_CHUNK = 32768;
 /** Elements decoded and combined at once by `combineMany` (bounds its heap). */
 const COMBINE_BLOCK = 256;
+
+/** What the steps of one `combineMany` call share (addresses are in WebAssembly memory). */
+interface CombineState {
+  /** Input lists: c2, each trustee's shares, then the published mₑ for a check. */
+  inputs: readonly Uint8Array[];
+  numerators: readonly number[];
+  /** Whether the sums are multiplied by the inverse (its digits at DIGITS_AT): D ≠ 1. */
+  scaled: boolean;
+  denominator: number;
+  check: boolean;
+  t: number;
+  q: number;
+  bad: Uint8Array;
+  failed: Uint8Array;
+  out: Uint8Array;
+  /** Inputs to decode in the block, as e·q + r. */
+  pending: Int32Array;
+  /** The block's elements whose inputs all decoded. */
+  done: Int32Array;
+  points: number;
+  results: number;
+  acc: number;
+  term: number;
+  cached: number;
+}
 /** Elements per block of `encryptMany` (bounds its heap: about 1.3 KB per element). */
 const ENCRYPT_BLOCK = 256;
 /** Scratch field elements per point of the batched double-and-encode. */
