@@ -1032,14 +1032,7 @@ class Engine {
   encryptMany(
     gTable: number,
     yTable: number,
-    input: {
-      s: readonly bigint[];
-      t: readonly bigint[];
-      u: readonly bigint[];
-      messages: readonly ExtendedCoordinates[];
-      messageOf: ArrayLike<number>;
-      doubleR: boolean;
-    },
+    input: WasmEncryptInput,
     out: Uint8Array,
   ): void {
     const { s, t, u, messages, messageOf, doubleR } = input;
@@ -1377,6 +1370,25 @@ const FIXED_HALF = 1 << (FIXED_BITS - 1);
 // below 8, so it never carries out and 64 windows suffice.
 const VAR_WINDOWS = 64;
 const MSM_CHUNK = 32768;
+/**
+ * What {@linkcode wasmEncryptMany} computes from: per element i the scalars sᵢ, tᵢ, uᵢ (below
+ * 2^253) and its message `messages[messageOf[i]]`, and whether R is encoded doubled.
+ */
+export interface WasmEncryptInput {
+  /** sᵢ, for P = sᵢ·G. */
+  s: readonly bigint[];
+  /** tᵢ, for Q = tᵢ·G. */
+  t: readonly bigint[];
+  /** uᵢ, for R = mᵢ + uᵢ·Y. */
+  u: readonly bigint[];
+  /** The distinct messages. */
+  messages: readonly ExtendedCoordinates[];
+  /** Per element, the index of its message. */
+  messageOf: ArrayLike<number>;
+  /** Whether 2·R is encoded (else R). */
+  doubleR: boolean;
+}
+
 /** Elements decoded and combined at once by `combineMany` (bounds its heap). */
 const COMBINE_BLOCK = 256;
 
@@ -1925,14 +1937,7 @@ export function wasmEncodeMany(points: readonly ExtendedCoordinates[], out: Uint
 export function wasmEncryptMany(
   g: { owner: object; base: ExtendedCoordinates },
   y: { owner: object; base: ExtendedCoordinates },
-  input: {
-    s: readonly bigint[];
-    t: readonly bigint[];
-    u: readonly bigint[];
-    messages: readonly ExtendedCoordinates[];
-    messageOf: ArrayLike<number>;
-    doubleR: boolean;
-  },
+  input: WasmEncryptInput,
   out: Uint8Array,
 ): boolean {
   const e = curveEngine();

@@ -12,7 +12,7 @@
  */
 
 import { ELEMENT_BYTES, shuffleProofRecords } from "../../backends/reencrypt/mod.ts";
-import { memoryRecords, type RecordSinkFactory } from "../../core/records.ts";
+import type { RecordSinkFactory } from "../../core/records.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import type { RandomSource } from "../../core/random.ts";
 import {
@@ -25,6 +25,7 @@ import {
   type ElectionCascade,
   type ElectionDecryption,
   type ElectionDecryptionRecords,
+  electionDecryptionRecords,
   type ElectionKey,
   type ElectionMixRecords,
   type ElectionPublicInfo,
@@ -65,21 +66,6 @@ export interface TallyBallotBoxOptions {
   workers?: number;
   /** Progress callback. */
   onProgress?: ProgressReporter;
-}
-
-/**
- * A decryption post read from a board as records of 32·w bytes. A share of another length
- * becomes a record of 0xff bytes (no element encoding), which fails the trustee's batch proof
- * and is named malformed by the combination, as the in-memory tally does.
- */
-function postRecords(post: ElectionDecryption, width: number): ElectionDecryptionRecords {
-  const size = ELEMENT_BYTES * width;
-  const out = new Uint8Array(post.shares.length * size);
-  post.shares.forEach((share, i) => {
-    if (share.length === size) out.set(share, i * size);
-    else out.fill(0xff, i * size, (i + 1) * size);
-  });
-  return { ...post, shares: memoryRecords(out, size) };
 }
 
 /**
@@ -155,7 +141,9 @@ export async function tallyBallotBox(
       ),
     );
   } else if (options.postedDecryption !== undefined) {
-    decryption = (await options.postedDecryption()).map((post) => postRecords(post, width));
+    decryption = (await options.postedDecryption()).map((post) =>
+      electionDecryptionRecords(post, width)
+    );
   } else {
     throw new TypeError("tallyBallotBox needs trusteeKeys or postedDecryption");
   }

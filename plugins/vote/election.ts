@@ -295,8 +295,19 @@ export async function decryptElectionShares(
  * A decryption post's shares as records of 32·w bytes. A share of another length becomes a
  * record of 0xff bytes, which is no element encoding: it fails the batch proof and the
  * combination names it malformed, as the joined bytes of the list failed before.
+ *
+ * @param post the post as decoded (shares in memory)
+ * @param width ballot width w
+ * @returns the post with its shares as one record list
+ * @example
+ * ```ts ignore
+ * const records = electionDecryptionRecords(post, width);
+ * ```
  */
-function decryptionRecords(post: ElectionDecryption, width: number): ElectionDecryptionRecords {
+export function electionDecryptionRecords(
+  post: ElectionDecryption,
+  width: number,
+): ElectionDecryptionRecords {
   const size = ELEMENT_BYTES * width;
   const out = new Uint8Array(post.shares.length * size);
   post.shares.forEach((share, i) => {
@@ -494,7 +505,7 @@ export async function tallyElection(
   const results = await tallyElectionRecords(election, {
     ...options,
     ciphertexts: ciphertextRecords(options.ciphertexts, width),
-    decryption: options.decryption.map((d) => decryptionRecords(d, width)),
+    decryption: options.decryption.map((d) => electionDecryptionRecords(d, width)),
   });
   const answers: (ElectionAnswer[] | null)[] = [];
   for await (const chunk of results.answers.chunks()) answers.push(...chunk);
@@ -606,7 +617,7 @@ export async function verifyTrusteeShares(
     {
       ...options,
       ciphertexts: ciphertextRecords(options.ciphertexts, width),
-      post: decryptionRecords(post, width),
+      post: electionDecryptionRecords(post, width),
     },
     post.shares.some((s) => s.length !== ELEMENT_BYTES * width), // cannot verify
   );
