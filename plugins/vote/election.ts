@@ -243,6 +243,7 @@ export async function decryptElectionSharesRecords(
   const { shares, proof } = await voteCreateDecryptionSharesRecords(key, {
     ciphertexts: options.ciphertexts,
     context: options.fingerprint,
+    ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(sinks === undefined
       ? {}

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { allRecords, memoryRecords, type RecordSource } from "../../core/records.ts";
+import { seededRandom } from "../../core/random.ts";
 import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
 import { VerificationError } from "../../core/errors.ts";
 import type { ElectionAnswer } from "./answers.ts";
@@ -285,6 +286,26 @@ Deno.test("records: a bad share record or plaintext record is caught and named",
       { ciphertexts: list, plaintexts: views(bad), workers: 1 },
     );
     assert.deepEqual(arrayChecked.plaintextVerdicts, checked.plaintextVerdicts);
+  } finally {
+    closeWorkerPool();
+  }
+});
+
+Deno.test("records: a trustee's batch proof nonce comes from the given random source", async () => {
+  try {
+    const post = (seed: number) =>
+      decryptElectionSharesRecords(ceremony.trusteeKeys[0]!, {
+        ciphertexts,
+        fingerprint,
+        workers: 1,
+        random: seededRandom(new Uint8Array([seed])),
+      });
+    const [a, b, c] = [await post(7), await post(7), await post(8)];
+    // Same seed: the same proof; another seed: another nonce, so another proof of the same shares.
+    assert.equal(a.proof.challenge, b.proof.challenge);
+    assert.equal(a.proof.response, b.proof.response);
+    assert.notEqual(a.proof.response, c.proof.response);
+    assert.deepEqual(allRecords(a.shares), allRecords(c.shares));
   } finally {
     closeWorkerPool();
   }

@@ -24,6 +24,7 @@
 import { concatBytes, constantTimeEqual, joinBytes } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { ConfigError, InvalidInputError, VerificationError } from "../../core/errors.ts";
+import type { RandomSource } from "../../core/random.ts";
 import {
   guidedRanges,
   registerWorkerTask,
@@ -623,11 +624,14 @@ export async function voteCreateDecryptionSharesRecords(
     ciphertexts: RecordSource;
     context: Uint8Array;
     sinks?: RecordSinkFactory;
+    /** The batch proof's nonce source (default the system CSPRNG). */
+    random?: RandomSource;
   },
 ): Promise<{ shares: RecordSource; proof: { challenge: bigint; response: bigint } }> {
   const { ciphertexts } = options;
   const batch = await createPackedDecryptionShareBatchRecords(key, ciphertexts, {
     context: options.context, // the proof binds the election fingerprint
+    ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
     ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
