@@ -374,8 +374,17 @@ function valueEndOrMore(bytes: Uint8Array, start: number, what: string): number 
     } else if (b === 0xc1) {
       throw new InvalidInputError(`Value '${what}' is not valid msgpack (byte 0xc1)`);
     } else {
-      const size = b === 0xc6 || b === 0xc9 || b === 0xdb || b === 0xdd || b === 0xdf ? 4 : 2;
-      if (pos + 1 + size > bytes.length) return -1;
+      // The header's bytes that give the value's size or count must be here; the rest of the
+      // value is checked once pos has moved past it (a uint8 or int8 that ends the input is
+      // whole: its header and one byte).
+      const sizeBytes = b === 0xc6 || b === 0xc9 || b === 0xdb || b === 0xdd || b === 0xdf
+        ? 4
+        : b === 0xc5 || b === 0xc8 || b === 0xda || b === 0xdc || b === 0xde
+        ? 2
+        : b === 0xc4 || b === 0xc7 || b === 0xd9
+        ? 1
+        : 0;
+      if (pos + 1 + sizeBytes > bytes.length) return -1;
       switch (b) {
         case 0xc4: // bin 8
         case 0xd9: // str 8

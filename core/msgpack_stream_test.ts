@@ -239,3 +239,33 @@ Deno.test("msgpack stream: the reader skips byte strings and reports where value
       e.message === "Value 'a[0][1]' is truncated msgpack (the input ends after 200 bytes)",
   );
 });
+
+Deno.test("a value whose last element ends the input is whole, for every msgpack type", async () => {
+  // Each last element: uint8, int8, uint16, int16, uint32, float64, empty and short bin/str 8,
+  // fixext 1, and a value's bytes cut one short (then it is truncated).
+  const lasts: unknown[] = [
+    200,
+    -100,
+    40_000,
+    -30_000,
+    4_000_000_000,
+    0.5,
+    new Uint8Array(0),
+    new Uint8Array([9]),
+    "x".repeat(40),
+    "",
+  ];
+  for (const last of lasts) {
+    const bytes = encodeMsgpack({ ranks: [[342, 215, 109], [1, 2, last]] });
+    assert.equal(msgpackValueEnd(bytes, 0, "t"), bytes.length, `ending in ${String(last)}`);
+    for (const size of [1, 2, 3, bytes.length]) {
+      const reader = new MsgpackStreamReader(streamInPieces(bytes, size));
+      assert.deepEqual(await reader.readValue("t"), { ranks: [[342, 215, 109], [1, 2, last]] });
+      await reader.end("t");
+    }
+    assert.throws(
+      () => msgpackValueEnd(bytes.subarray(0, bytes.length - 1), 0, "t"),
+      (e: unknown) => e instanceof InvalidInputError && /truncated msgpack/.test(e.message),
+    );
+  }
+});

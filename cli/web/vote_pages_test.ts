@@ -92,12 +92,19 @@ async function text(page: Page): Promise<string> {
 }
 
 async function waitForText(page: Page, pattern: RegExp, timeout = 120_000): Promise<string> {
-  await page.waitForFunction(
-    (source: string, flags: string) => new RegExp(source, flags).test(document.body.innerText),
-    { timeout },
-    pattern.source,
-    pattern.flags,
-  );
+  try {
+    await page.waitForFunction(
+      (source: string, flags: string) => new RegExp(source, flags).test(document.body.innerText),
+      { timeout },
+      pattern.source,
+      pattern.flags,
+    );
+  } catch (error) {
+    // Say what the page shows instead, so a failure names its cause.
+    throw new Error(`${pattern} did not appear; the page shows:\n${await text(page)}`, {
+      cause: error,
+    });
+  }
   return await text(page);
 }
 
