@@ -62,9 +62,24 @@ export async function ok(cwd: string, ...args: string[]): Promise<PanoramixRun> 
 }
 
 /**
+ * What every memory probe can call: `await live()`, the bytes still held (JS heap and
+ * external buffers) after the event loop has run what the last step left (a file's pending
+ * close, a reader's last buffer) and two full collections.
+ */
+const PROBE_PRELUDE = `
+const live = async () => {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  globalThis.gc(); globalThis.gc();
+  const m = Deno.memoryUsage();
+  return m.heapUsed + m.external;
+};
+`;
+
+/**
  * Runs a memory probe: a script given as source, in a child Deno with the repository's
  * configuration and V8's garbage collector exposed (`globalThis.gc`), and parses the JSON it
- * prints. The test fails with the child's stderr if it does not exit 0.
+ * prints. The test fails with the child's stderr if it does not exit 0. The script may call
+ * `await live()` for the bytes still held after a full collection.
  *
  * @param source the script (imports by absolute URL)
  * @returns the value the script printed as JSON on stdout
@@ -88,7 +103,7 @@ export async function runMemoryProbe(source: string): Promise<unknown> {
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(source));
+  await writer.write(new TextEncoder().encode(`${PROBE_PRELUDE}\n${source}`));
   await writer.close();
   const out = await child.output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));

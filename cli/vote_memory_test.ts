@@ -27,15 +27,6 @@ import { Spool } from ${url("cli/record_file.ts")};
 import { FileBallotStore } from ${url("cli/vote/ballot_store_file.ts")};
 import { openElectionTranscriptFile } from ${url("cli/vote/transcript_file.ts")};
 import { writeTranscriptFile } from ${url("cli/vote/support.ts")};
-const gc = globalThis.gc;
-// After the event loop has run what the step left (a file's pending close, a reader's last
-// buffer), then a full collection: what is still held.
-const live = async () => {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  gc(); gc();
-  const m = Deno.memoryUsage();
-  return m.heapUsed + m.external;
-};
 const definition = createElectionDefinition({
   id: "memory", trustees: 3, threshold: 2, mixers: 3,
   questions: [{ text: "Q", choices: ["A", "B", "C", "D", "E"] }],

@@ -27,13 +27,6 @@ import { Spool } from ${url("cli/record_file.ts")};
 import { FileBallotStore } from ${url("cli/vote/ballot_store_file.ts")};
 import { openBoxFile, writeBoxFile, writeTranscriptFile } from ${url("cli/vote/support.ts")};
 import { tallyBallotBox } from ${url("cli/vote/tally_records.ts")};
-const gc = globalThis.gc;
-const live = async () => {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  gc(); gc();
-  const m = Deno.memoryUsage();
-  return m.heapUsed + m.external;
-};
 const definition = createElectionDefinition({
   id: "tally-memory", trustees: 1, mixers: 1,
   questions: [{ text: "Q", choices: ["A", "B", "C", "D", "E"] }],

@@ -20,12 +20,6 @@ import {
 import { seededRandom } from ${url("core/random.ts")};
 import { Spool } from ${url("cli/record_file.ts")};
 import { FileBallotStore } from ${url("cli/vote/ballot_store_file.ts")};
-const gc = globalThis.gc;
-const live = () => {
-  gc(); gc();
-  const m = Deno.memoryUsage();
-  return m.heapUsed + m.external;
-};
 const definition = createElectionDefinition({
   id: "box-memory", trustees: 1, mixers: 1,
   questions: [{ text: "Q", choices: ["A", "B", "C", "D", "E"] }],
@@ -47,7 +41,7 @@ async function fill(count) {
 // Each step in a function of its own, so that no temporary of this frame keeps a value alive.
 async function held(count) {
   const box = await fill(count);
-  const bytes = live();
+  const bytes = await live();
   if (box.count !== count) throw new Error("count");
   return bytes;
 }
@@ -56,7 +50,7 @@ await fill(1000); // warm-up: the engines' memories and caches reach their high-
 const perBallot = [];
 for (let run = 0; run < 2; run++) {
   const withBox = await held(N);
-  perBallot.push((withBox - live()) / N);
+  perBallot.push((withBox - (await live())) / N);
 }
 spool.close();
 console.log(JSON.stringify(perBallot));
