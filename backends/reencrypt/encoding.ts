@@ -99,12 +99,35 @@ export function extractEncodedBytes(bytes: Uint8Array): Uint8Array {
   if (bytes.length !== 32 || length > MAX_EMBED_BYTES) {
     throw new InvalidInputError(`Group element does not embed a message (length byte ${length})`);
   }
-  for (let i = 1 + length; i < 31; i++) {
-    if (bytes[i] !== 0) {
-      throw new InvalidInputError("Group element does not embed a message (non-zero padding)");
-    }
+  if (embeddedLength(bytes) < 0) {
+    throw new InvalidInputError("Group element does not embed a message (non-zero padding)");
   }
   return bytes.slice(1, 1 + length);
+}
+
+/**
+ * The length of the message {@linkcode embedBytes} embedded in the canonical encoding at
+ * `offset` of `bytes` (the message is the bytes from offset + 1 on), read in place: no copy
+ * and no exception, for callers that read many elements. The encoding itself is not
+ * validated here.
+ *
+ * @param bytes a buffer holding the 32-byte encoding from `offset`
+ * @param offset where the encoding starts (default 0)
+ * @returns the message's length, or −1 when the element embeds no message (or fewer than 32
+ *   bytes follow `offset`)
+ * @example
+ * ```ts
+ * import { embedBytes, embeddedLength } from "./encoding.ts";
+ * console.assert(embeddedLength(embedBytes(new Uint8Array([7, 8])).toBytes()) === 2);
+ * console.assert(embeddedLength(new Uint8Array(31)) === -1);
+ * ```
+ */
+export function embeddedLength(bytes: Uint8Array, offset = 0): number {
+  if (!(offset >= 0) || bytes.length < offset + 32) return -1;
+  const length = bytes[offset + 31]!;
+  if (length > MAX_EMBED_BYTES) return -1;
+  for (let i = 1 + length; i < 31; i++) if (bytes[offset + i] !== 0) return -1;
+  return length;
 }
 
 /**

@@ -4,8 +4,10 @@ import { randomBytes, seededRandom } from "../../core/random.ts";
 import {
   decodeInteger,
   embedBytes,
+  embeddedLength,
   encodeInteger,
   extractBytes,
+  extractEncodedBytes,
   MAX_EMBED_BYTES,
 } from "./encoding.ts";
 import { BASE_POINT } from "./group.ts";
@@ -37,4 +39,27 @@ Deno.test("integers round-trip and out-of-range values are refused", () => {
 
 Deno.test("arbitrary elements are reported as not embedding a message", () => {
   assert.throws(() => extractBytes(BASE_POINT), InvalidInputError);
+});
+
+Deno.test("embeddedLength reads in place what extractEncodedBytes reads, at any offset", () => {
+  for (let n = 0; n <= 30; n++) {
+    const message = crypto.getRandomValues(new Uint8Array(n));
+    const bytes = embedBytes(message).toBytes();
+    // The same encoding inside a larger buffer, at an offset.
+    const framed = new Uint8Array(40);
+    framed.set(bytes, 5);
+    assert.equal(embeddedLength(bytes), extractEncodedBytes(bytes).length);
+    assert.equal(embeddedLength(framed, 5), n);
+    assert.deepEqual(framed.subarray(6, 6 + n), message);
+  }
+  // No message: a length byte over 30, non-zero padding, too few bytes after the offset.
+  const long = new Uint8Array(32);
+  long[31] = 31;
+  const padded = embedBytes(new Uint8Array([1])).toBytes();
+  padded[20] = 1;
+  for (const bytes of [long, padded]) {
+    assert.equal(embeddedLength(bytes), -1);
+    assert.throws(() => extractEncodedBytes(bytes), InvalidInputError);
+  }
+  assert.equal(embeddedLength(new Uint8Array(40), 9), -1);
 });

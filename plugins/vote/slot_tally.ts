@@ -12,7 +12,7 @@
  */
 
 import { InvalidInputError } from "../../core/errors.ts";
-import { MAX_EMBED_BYTES } from "../../backends/reencrypt/mod.ts";
+import { embeddedLength, MAX_EMBED_BYTES } from "../../backends/reencrypt/mod.ts";
 import { decodeElementAnswers, electionBallotLayout } from "./answers.ts";
 import type { ElectionDefinition } from "./definition.ts";
 import {
@@ -34,9 +34,8 @@ const MAX_CACHED = 1 << 16;
 
 /**
  * Writes into a slot the message embedded in an element's canonical encoding, as
- * `extractEncodedBytes` of the re-encryption backend reads it (the message is
- * `element[1 .. 1 + length]` with `length = element[31]` ≤ 30 and zero padding up to byte
- * 30), read in place: no buffer and no exception per element.
+ * `extractEncodedBytes` of the re-encryption backend reads it, read in place (the backend's
+ * `embeddedLength`): no buffer and no exception per element.
  *
  * @param slots the slot records
  * @param options `at`: the slot's first byte; `element`: the canonical encoding (32 bytes),
@@ -57,13 +56,11 @@ export function writeVoteSlot(
 ): boolean {
   const { at, element } = options;
   const o = options.offset ?? 0;
-  const length = element[o + 31]!;
   // One encoding is 32 bytes; one among others has 32 bytes from its offset.
-  let ok =
-    (options.offset === undefined ? element.length === 32 : o >= 0 && element.length >= o + 32) &&
-    length <= MAX_EMBED_BYTES;
-  for (let i = 1 + length; ok && i < 31; i++) ok = element[o + i] === 0;
-  if (!ok) {
+  const length = options.offset === undefined && element.length !== 32
+    ? -1
+    : embeddedLength(element, o);
+  if (length < 0) {
     slots[at] = VOTE_NO_MESSAGE;
     return false;
   }
