@@ -8,7 +8,7 @@
  * fingerprint, the public key (32 bytes), u32be(start) ‖ u32be(count), a seed (empty, or
  * bytes from which voter i's randomness is derived as seededRandom(seed ‖ u32be(i))), the
  * blank rate (float64be), the answers (msgpack array, or empty to draw them), and whether
- * to return the answers (one byte, 1 or 0; absent: 1). The result is the ballots as a ballot
+ * to return the answers (one byte, 1 or 0). The result is the ballots as a ballot
  * store keeps them (`encodeStoredBallots`: u32be(length) ‖ stored encoding, each) and the
  * answers (msgpack array, or empty when not asked for).
  *
@@ -84,7 +84,7 @@ function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const given = arg(args, 6).length === 0
     ? undefined
     : decodeMsgpack(arg(args, 6), "answers") as ElectionAnswer[][];
-  const answersBack = args[7] === undefined || args[7][0] === 1;
+  const answersBack = arg(args, 7)[0] === 1;
   const election: ElectionPublicInfo = { definition, fingerprint, publicKey };
   const answers: ElectionAnswer[][] = [];
   const voters: EncryptBallotOptions[] = [];

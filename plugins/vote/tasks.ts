@@ -13,8 +13,8 @@
  * Packing: a header is u32be(width) ‖ u32be(count); ciphertexts are 64·w bytes each;
  * a decryption share is d₁..d_w (32·w bytes); a ballot proof is packed as in ballot
  * envelopes (A₁..A_w ‖ z₁..z_w, 64·w bytes); credentials are u16be(length) ‖ UTF-8.
- * The share tasks take the election definition (msgpack envelope) as an optional argument
- * and a mode byte after it; with them they also decode the ballots' answers (msgpack array,
+ * The share tasks take the election definition (msgpack envelope, empty for none) and a mode
+ * byte after it; with them they also decode the ballots' answers (msgpack array,
  * null = invalid) and/or count them straight from the slots (the chunk's tally in the u32
  * flat form of `tallyCountsLayout`), so decoding and counting run on the workers too.
  *
@@ -329,17 +329,17 @@ function writeSlots(
  * What the workers make of a chunk's slots when the task was given the definition (msgpack
  * envelope; empty: nothing): the decoded answers (null for an invalid ballot) as msgpack, and
  * the chunk's tally counted from the slots (`tallyCountsLayout`'s flat form, u32), as the
- * mode argument after it asks (bits {@linkcode DECODE_ANSWERS}, {@linkcode DECODE_COUNTS};
- * absent: answers only). Both task kinds (combine, check) end here: one path.
+ * mode argument after it asks (bits {@linkcode DECODE_ANSWERS}, {@linkcode DECODE_COUNTS}).
+ * Both task kinds (combine, check) end here: one path.
  */
 function decodeSlots(
-  args: { definition: Uint8Array | undefined; mode: Uint8Array | undefined },
+  args: { definition: Uint8Array; mode: Uint8Array },
   slots: Uint8Array,
   width: number,
 ): [Uint8Array, Uint8Array] {
   const none = new Uint8Array(0);
-  if (args.definition === undefined || args.definition.length === 0) return [none, none];
-  const mode = args.mode === undefined || args.mode.length === 0 ? DECODE_ANSWERS : args.mode[0]!;
+  if (args.definition.length === 0) return [none, none];
+  const mode = args.mode[0]!;
   const definition = electionDefinitionFromEnvelope(
     decodeMsgpack(args.definition, "definition"),
   );
@@ -368,7 +368,10 @@ function combineTask(args: Uint8Array[]): Uint8Array[] {
   });
   // Incomplete ballots' elements zeroed, as when no element is combined.
   writeSlots(slots, { source: plaintexts, complete, clear: true, count, width });
-  const definition = { definition: args[3 + trustees.length], mode: args[4 + trustees.length] };
+  const definition = {
+    definition: arg(args, 3 + trustees.length),
+    mode: arg(args, 4 + trustees.length),
+  };
   return [plaintexts, slots, status, ...decodeSlots(definition, slots, width)];
 }
 
@@ -398,7 +401,10 @@ function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
       else if (mismatch[e] === 1) verdicts[i] = VOTE_ITEM_INVALID;
     }
   }
-  const definition = { definition: args[4 + trustees.length], mode: args[5 + trustees.length] };
+  const definition = {
+    definition: arg(args, 4 + trustees.length),
+    mode: arg(args, 5 + trustees.length),
+  };
   return [slots, status, verdicts, ...decodeSlots(definition, slots, width)];
 }
 
