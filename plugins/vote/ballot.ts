@@ -163,12 +163,27 @@ export function ballotProofContext(
   const cred = typeof credential === "string"
     ? credentialBytes(credential)
     : checkCredentialBytes(credential);
-  // Binds the proof to the election and the voter (non-malleable ballots, Bernhard–Pereira–Warinschi 2012).
   const out = new Uint8Array(CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES + cred.length);
-  out.set(CONTEXT_PREFIX, 0);
-  out.set(fingerprint, CONTEXT_PREFIX.length);
-  out.set(cred, CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES);
+  writeContext(out, 0, fingerprint, cred);
   return out;
+}
+
+/**
+ * Writes a ballot proof's context at `at` of `out`: prefix ‖ fingerprint ‖ credential bytes.
+ *
+ * @returns where it ends
+ */
+function writeContext(
+  out: Uint8Array,
+  at: number,
+  fingerprint: Uint8Array,
+  cred: Uint8Array,
+): number {
+  // Binds the proof to the election and the voter (non-malleable ballots, Bernhard–Pereira–Warinschi 2012).
+  out.set(CONTEXT_PREFIX, at);
+  out.set(fingerprint, at + CONTEXT_PREFIX.length);
+  out.set(cred, at + CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES);
+  return at + CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES + cred.length;
 }
 
 /**
@@ -190,12 +205,9 @@ function ballotProofContexts(
   const buffer = new Uint8Array(size), out: Uint8Array[] = [];
   let at = 0;
   for (const v of voters) {
-    const cred = credentialBytes(v.credential);
-    buffer.set(CONTEXT_PREFIX, at);
-    buffer.set(fingerprint, at + CONTEXT_PREFIX.length);
-    buffer.set(cred, at + head);
-    out.push(buffer.subarray(at, at + head + cred.length));
-    at += head + cred.length;
+    const end = writeContext(buffer, at, fingerprint, credentialBytes(v.credential));
+    out.push(buffer.subarray(at, end));
+    at = end;
   }
   return out;
 }
