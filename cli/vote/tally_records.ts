@@ -11,7 +11,7 @@
  * @module
  */
 
-import { ELEMENT_BYTES, shuffleProofRecords } from "../../backends/reencrypt/mod.ts";
+import { ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
 import type { RecordSinkFactory } from "../../core/records.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import type { RandomSource } from "../../core/random.ts";
@@ -19,7 +19,6 @@ import {
   type BallotStore,
   type CeremonyElection,
   type CeremonyPosts,
-  ciphertextRecords,
   decryptElectionSharesRecords,
   type ElectionBallot,
   type ElectionCascade,
@@ -27,13 +26,10 @@ import {
   type ElectionDecryptionRecords,
   electionDecryptionRecords,
   type ElectionKey,
-  type ElectionMixRecords,
   type ElectionPublicInfo,
   type ElectionTranscriptRecords,
   type ItemChunks,
-  mixElection,
   mixElectionRecords,
-  readCiphertexts,
   replayBallotBoxRecords,
   type SecretShare,
   tallyElectionRecords,
@@ -105,27 +101,14 @@ export async function tallyBallotBox(
     sinks,
   });
   const width = counted.recordBytes / (2 * ELEMENT_BYTES);
-  let mixes: ElectionMixRecords[];
-  if (options.cascade === undefined) {
-    mixes = await mixElectionRecords(info, {
-      inputs: counted,
-      sinks,
-      ...common,
-      ...(options.random === undefined ? {} : { random: options.random }),
-    });
-  } else {
-    // The nodes take the mix input and return their lists as whole messages.
-    const steps = await mixElection(info, {
-      inputs: readCiphertexts(counted, 0, counted.count),
-      cascade: options.cascade,
-      ...common,
-    });
-    mixes = steps.map((m) => ({
-      mixer: m.mixer,
-      outputs: ciphertextRecords(m.outputs, width),
-      proof: shuffleProofRecords(m.proof),
-    }));
-  }
+  // Mixer nodes (a cascade) take the mix input and return their lists as whole messages.
+  const mixes = await mixElectionRecords(info, {
+    inputs: counted,
+    sinks,
+    ...common,
+    ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.cascade === undefined ? {} : { cascade: options.cascade }),
+  });
   const final = mixes[mixes.length - 1]!.outputs;
   let decryption: ElectionDecryptionRecords[];
   if (options.trusteeKeys !== undefined) {

@@ -133,7 +133,7 @@ function localShuffleOptions(
  *
  * @param election the election
  * @param options the mix input (64·w-byte records), `sinks` (default memory), randomness,
- *   workers, progress
+ *   workers, progress, or a remote `cascade` (whose lists arrive whole, then viewed as records)
  * @returns one entry per mixer, its lists as records
  * @throws {BatchTooSmallError} with fewer than two counted ballots
  * @example
@@ -143,9 +143,27 @@ function localShuffleOptions(
  */
 export async function mixElectionRecords(
   election: ElectionPublicInfo,
-  options: ElectionPhaseOptions & { inputs: RecordSource; sinks?: RecordSinkFactory },
+  options: ElectionPhaseOptions & {
+    inputs: RecordSource;
+    sinks?: RecordSinkFactory;
+    cascade?: ElectionCascade;
+  },
 ): Promise<ElectionMixRecords[]> {
   assertBatchSize(options.inputs.count, MIN_ELECTION_BALLOTS);
+  if (options.cascade !== undefined) {
+    // A remote cascade takes the mix input and returns its lists as whole messages.
+    const { inputs } = options;
+    const width = inputs.recordBytes / (2 * ELEMENT_BYTES);
+    const steps = await mixElection(election, {
+      ...options,
+      inputs: readCiphertexts(inputs, 0, inputs.count),
+    });
+    return steps.map((m) => ({
+      mixer: m.mixer,
+      outputs: ciphertextRecords(m.outputs, width),
+      proof: shuffleProofRecords(m.proof),
+    }));
+  }
   const sinks = options.sinks ?? memoryRecordSinks;
   const mixes: ElectionMixRecords[] = [];
   let current = options.inputs;
@@ -743,17 +761,7 @@ export async function runLocalElectionRecords(
   });
   const mixInput = box.closeRecords(sinks);
   phase("cast and close");
-  const width = mixInput.recordBytes / (2 * ELEMENT_BYTES);
-  const mixes = options.cascade === undefined
-    ? await mixElectionRecords(election, { ...options, inputs: mixInput, sinks })
-    : (await mixElection(election, {
-      ...options,
-      inputs: readCiphertexts(mixInput, 0, mixInput.count),
-    })).map((m) => ({
-      mixer: m.mixer,
-      outputs: ciphertextRecords(m.outputs, width),
-      proof: shuffleProofRecords(m.proof),
-    }));
+  const mixes = await mixElectionRecords(election, { ...options, inputs: mixInput, sinks });
   phase("mix");
   const final = mixes[mixes.length - 1]!.outputs;
   const decrypting = options.decryptingTrustees ??

@@ -9,7 +9,7 @@ import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
 import { verifyShuffleChainRecords } from "../../backends/reencrypt/mod.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint } from "./definition.ts";
-import { mixElection, mixElectionRecords } from "./election.ts";
+import { type ElectionCascade, mixElection, mixElectionRecords } from "./election.ts";
 import { ciphertextRecords } from "./election_records.ts";
 import { simulateElectionBallots } from "./simulate.ts";
 
@@ -73,3 +73,37 @@ Deno.test("mixElectionRecords: fewer than two ballots are refused", async () => 
 });
 
 addEventListener("unload", () => closeWorkerPool());
+
+Deno.test("mixElectionRecords with a remote cascade: its whole lists as records, nothing in the sinks", async () => {
+  try {
+    // A cascade standing in for mixer nodes: it gets the inputs whole and returns whole lists.
+    let given = 0;
+    const cascade: ElectionCascade = async (list) => {
+      given = list.length;
+      const mixes = await mixElection(election, { inputs: list, random: seededRandom("nodes") });
+      return mixes.map(({ outputs, proof }) => ({ outputs, proof }));
+    };
+    const asked: string[] = [];
+    const records = await mixElectionRecords(election, {
+      inputs: ciphertextRecords(inputs, 1),
+      sinks: (name, count, bytes) => {
+        asked.push(name);
+        return memoryRecordSink(count, bytes);
+      },
+      cascade,
+    });
+    const arrays = await mixElection(election, { inputs, cascade });
+    assert.equal(given, inputs.length);
+    assert.deepEqual(asked, []);
+    assert.deepEqual(records.map((m) => m.mixer), arrays.map((m) => m.mixer));
+    records.forEach((mix, m) => {
+      assert.deepEqual(
+        allRecords(mix.outputs),
+        new Uint8Array(arrays[m]!.outputs.flatMap((c) => [...c.bytes])),
+      );
+      assert.deepEqual(allRecords(mix.proof.chainResponses), arrays[m]!.proof.chainResponses);
+    });
+  } finally {
+    closeWorkerPool();
+  }
+});
