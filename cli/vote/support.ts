@@ -201,8 +201,9 @@ async function openBoxStream(path: string): Promise<ReadableStream<Uint8Array>> 
 
 /**
  * Reads a stored ballot box (msgpack) a run of ballots at a time (issue 17), from a file or
- * from standard input ("-"), into an array (for commands that need the whole box, e.g. to
- * add ballots to it; see {@linkcode openBoxFile} to read it a chunk at a time).
+ * from standard input ("-"), into an array (for small boxes and tests; see
+ * {@linkcode openBoxFile} to read it a chunk at a time, and cli/vote/box_file.ts for the
+ * appends of `vote submit`).
  *
  * @throws {NotFoundError} when the file does not exist
  */
