@@ -19,9 +19,8 @@ import {
   electionFingerprint,
   type ElectionPublicInfo,
   type ElectionTranscript,
-  electionTranscriptFromRecords,
   type ElectionTranscriptRecords,
-  electionTranscriptToEnvelope,
+  writeElectionTranscriptJsonRecords,
   writeElectionTranscriptRecords,
 } from "../../plugins/vote/mod.ts";
 import {
@@ -136,24 +135,20 @@ export async function writeBinaryOrJson(path: string, envelope: Envelope, force:
 
 /**
  * Writes an election transcript held as record lists (issue 17: the lists of a large run are
- * files of a spool): the JSON view when the path ends in `.json` (built whole in memory: for
- * small elections), else its msgpack encoding a chunk at a time (the same bytes as
- * `encodeMsgpack` of its envelope). A file left half-written by an error is removed. A
- * transcript held in memory is written through `electionTranscriptRecords(transcript)`.
+ * files of a spool), a chunk at a time: the JSON view when the path ends in `.json` (the
+ * same bytes as `writeEnvelopeFile` of its envelope, `writeElectionTranscriptJsonRecords`),
+ * else its msgpack encoding (the same bytes as `encodeMsgpack` of its envelope). A file left
+ * half-written by an error is removed. A transcript held in memory is written through
+ * `electionTranscriptRecords(transcript)`.
  *
- * @returns the number of bytes written (msgpack), or undefined for the JSON view
+ * @returns the number of bytes written
  */
 export async function writeTranscriptFile(
   path: string,
   records: ElectionTranscriptRecords,
   force: boolean,
-): Promise<number | undefined> {
-  if (path.endsWith(".json")) {
-    // The JSON view is for small elections: it is built whole in memory.
-    const whole = await electionTranscriptFromRecords(records);
-    await writeEnvelopeFile(path, electionTranscriptToEnvelope(whole), { overwrite: force });
-    return undefined;
-  }
+): Promise<number> {
+  const json = path.endsWith(".json");
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, {
@@ -161,12 +156,15 @@ export async function writeTranscriptFile(
       create: true,
       truncate: true,
       createNew: !force,
+      ...(json ? { mode: 0o644 } : {}),
     });
   } catch (error) {
     throw fileWriteError(path, error);
   }
   try {
-    const bytes = await writeElectionTranscriptRecords(records, file.writable);
+    const bytes = json
+      ? await writeElectionTranscriptJsonRecords(records, file.writable)
+      : await writeElectionTranscriptRecords(records, file.writable);
     await file.writable.close();
     return bytes;
   } catch (error) {
