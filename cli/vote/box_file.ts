@@ -75,9 +75,13 @@ async function readAt(file: Deno.FsFile, offset: number, length: number): Promis
   return out.subarray(0, done);
 }
 
-/** Opens and locks the box file, creating it empty when missing. */
-async function openLocked(path: string): Promise<Deno.FsFile> {
+/**
+ * Opens and locks the box file, creating it empty when missing (`created`: this call made
+ * it, so a submit that fails before its commit removes it again).
+ */
+async function openLocked(path: string): Promise<{ file: Deno.FsFile; created: boolean }> {
   while (true) {
+    const created = await Deno.stat(path).then(() => false, () => true);
     let file: Deno.FsFile;
     try {
       file = await Deno.open(path, { read: true, write: true, create: true });
@@ -91,7 +95,7 @@ async function openLocked(path: string): Promise<Deno.FsFile> {
       // Another submit may have replaced the file (renamed a new one over it) while this one
       // waited for the lock: then lock the new file.
       const now = await Deno.stat(path).catch(() => undefined);
-      if (now !== undefined && now.ino === (await file.stat()).ino) return file;
+      if (now !== undefined && now.ino === (await file.stat()).ino) return { file, created };
     } catch (error) {
       file.close();
       throw error;
@@ -121,6 +125,8 @@ export class BoxFileAppender {
   #pendingBytes = 0;
   #added = 0;
   #closed = false;
+  /** Whether the file was created empty by this submit and not yet committed. */
+  #created: boolean;
 
   private constructor(
     path: string,
@@ -129,7 +135,9 @@ export class BoxFileAppender {
     box: ElectionBallotBox,
     layout: BallotBoxLayout | undefined,
     inPlace: boolean,
+    created: boolean,
   ) {
+    this.#created = created;
     this.#path = path;
     this.#file = file;
     this.#election = election;
@@ -160,14 +168,16 @@ export class BoxFileAppender {
     if (path === "-") {
       throw new UsageError("vote submit appends to a box file: --box cannot be standard input");
     }
-    const file = await openLocked(path);
+    const { file, created } = await openLocked(path);
     try {
       const box = new ElectionBallotBox(election, {
         ...(options.voters === undefined ? {} : { voters: options.voters }),
         store: FileBallotStore.inSpool(options.spool, election.fingerprint),
       });
       const size = (await file.stat()).size;
-      if (size === 0) return new BoxFileAppender(path, file, election, box, undefined, false);
+      if (size === 0) {
+        return new BoxFileAppender(path, file, election, box, undefined, false, created);
+      }
       let position = 0;
       // A stream of its own (closed when read), so the locked handle keeps its offset.
       const stream = (await Deno.open(path, { read: true })).readable;
@@ -197,7 +207,7 @@ export class BoxFileAppender {
       const inPlace = layout.last && layout.arrayOffset === head.length &&
         layout.ballotsOffset - layout.arrayOffset === msgpackArrayHeader(layout.count).length &&
         constantTimeEqual(await readAt(file, 0, head.length), head);
-      return new BoxFileAppender(path, file, election, box, layout, inPlace);
+      return new BoxFileAppender(path, file, election, box, layout, inPlace, false);
     } catch (error) {
       file.close();
       throw error;
@@ -262,6 +272,7 @@ export class BoxFileAppender {
       return "append";
     }
     await this.#rewrite();
+    this.#created = false;
     return "rewrite";
   }
 
@@ -309,10 +320,20 @@ export class BoxFileAppender {
     }
   }
 
-  /** Unlocks and closes the file. */
+  /**
+   * Unlocks and closes the file; a file this submit created and did not commit (it failed)
+   * is removed, so no empty box is left behind.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#created) {
+      try {
+        Deno.removeSync(this.#path);
+      } catch {
+        // Gone already.
+      }
+    }
     try {
       this.#file.close();
     } catch {

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { encodeMsgpack } from "../../core/envelope.ts";
-import { InvalidInputError } from "../../core/errors.ts";
+import { InvalidInputError, ReplayError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
 import {
   ballotBoxToEnvelope,
@@ -116,6 +116,29 @@ Deno.test("vote submit's box file: appended in place, the bytes of the whole-box
       spool.close();
     }
     await expect(19);
+    // A stored ballot that breaks the rules (here a replay): named with its position.
+    const bad = `${dir}/bad.msgpack`;
+    await Deno.writeFile(
+      bad,
+      encodeMsgpack(ballotBoxToEnvelope(election, [ballots[0]!, ballots[1]!, ballots[0]!])),
+    );
+    const spool3 = await Spool.create();
+    try {
+      await assert.rejects(
+        BoxFileAppender.open(bad, election, { spool: spool3 }),
+        (error) =>
+          error instanceof ReplayError &&
+          error.message.startsWith(
+            `Ballot box '${bad}', ballot 3: Ballot was already cast (replay of ballot 1`,
+          ),
+      );
+      // A submit that fails before its commit leaves no file it created.
+      const fresh = await BoxFileAppender.open(`${dir}/fresh.msgpack`, election, { spool: spool3 });
+      fresh.close();
+      await assert.rejects(Deno.stat(`${dir}/fresh.msgpack`), Deno.errors.NotFound);
+    } finally {
+      spool3.close();
+    }
     // A box for another election, or not a box: refused, the file untouched.
     const other = createElectionDefinition({
       id: "other",
