@@ -54,6 +54,8 @@ export interface BoxFileOptions {
   onNote?: (line: string) => void | Promise<void>;
   /** Ballots per chunk read from the box (default 4,096). */
   chunk?: number;
+  /** Bytes of accepted ballots buffered before they are written (default 1 MiB). */
+  bufferBytes?: number;
 }
 
 /** Writes all of `bytes` at `offset`. */
@@ -127,6 +129,7 @@ export class BoxFileAppender {
   #closed = false;
   /** Whether the file was created empty by this submit and not yet committed. */
   #created: boolean;
+  #bufferBytes = APPEND_BUFFER;
 
   private constructor(
     path: string,
@@ -207,7 +210,9 @@ export class BoxFileAppender {
       const inPlace = layout.last && layout.arrayOffset === head.length &&
         layout.ballotsOffset - layout.arrayOffset === msgpackArrayHeader(layout.count).length &&
         constantTimeEqual(await readAt(file, 0, head.length), head);
-      return new BoxFileAppender(path, file, election, box, layout, inPlace, false);
+      const opened = new BoxFileAppender(path, file, election, box, layout, inPlace, false);
+      if (options.bufferBytes !== undefined) opened.#bufferBytes = options.bufferBytes;
+      return opened;
     } catch (error) {
       file.close();
       throw error;
@@ -230,7 +235,7 @@ export class BoxFileAppender {
       const bytes = encodeMsgpack(electionBallotToEnvelope(ballot));
       this.#pending.push(bytes);
       this.#pendingBytes += bytes.length;
-      if (this.#pendingBytes >= APPEND_BUFFER) await this.#flush();
+      if (this.#pendingBytes >= this.#bufferBytes) await this.#flush();
     }
     return result;
   }

@@ -211,6 +211,33 @@ Deno.test("vote submit's box file: an interrupted append is refused by readers a
       );
       await Deno.writeFile(path, before);
     }
+    // The state the appender itself leaves when stopped before its commit (written ballots,
+    // the count not yet rewritten): refused by readers, dropped by the next submit.
+    {
+      const spool = await Spool.create();
+      try {
+        const file = await BoxFileAppender.open(path, election, { spool, bufferBytes: 1 });
+        try {
+          await file.cast(ballots[5]!);
+          await file.cast(ballots[6]!);
+          const written = await Deno.readFile(path);
+          assert.deepEqual(written.subarray(0, before.length), before);
+          assert.equal(written.length, before.length + added.length);
+          await assert.rejects(
+            readBallotBoxStream(election, streamOf(written)),
+            /^InvalidInputError: Ballot box has bytes after its 5 ballots/,
+          );
+        } finally {
+          file.close(); // no commit: as if the process had stopped here
+        }
+      } finally {
+        spool.close();
+      }
+      const notes: string[] = [];
+      assert.equal(await submit(path, [], notes), "unchanged");
+      assert.match(notes[0]!, new RegExp(`^dropped ${added.length} bytes after the 5 ballots`));
+      assert.deepEqual(await Deno.readFile(path), before);
+    }
     // A box cut short (ballots the header counts are missing) is not an interrupted append:
     // refused, and the file is left as it is.
     const short = before.subarray(0, before.length - 30);
