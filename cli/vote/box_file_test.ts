@@ -139,6 +139,22 @@ Deno.test("vote submit's box file: appended in place, the bytes of the whole-box
     } finally {
       spool3.close();
     }
+    // A box laid out by another writer (its ballots not the last entry): rewritten whole, in
+    // this writer's layout (as vote submit always wrote it), then appended to in place.
+    const foreign = `${dir}/foreign.msgpack`;
+    await Deno.writeFile(
+      foreign,
+      encodeMsgpack({
+        ...ballotBoxToEnvelope(election, ballots.slice(0, 2)),
+        note: "written elsewhere",
+      }),
+    );
+    assert.equal(await submit(foreign, [ballots[2]!]), "rewrite");
+    assert.equal(await submit(foreign, [ballots[3]!]), "append");
+    assert.deepEqual(
+      await Deno.readFile(foreign),
+      encodeMsgpack(ballotBoxToEnvelope(election, ballots.slice(0, 4))),
+    );
     // A box for another election, or not a box: refused, the file untouched.
     const other = createElectionDefinition({
       id: "other",

@@ -267,7 +267,8 @@ async function* ballotRuns(
  * @param stream the msgpack bytes
  * @returns the ballots in box order
  * @throws {InvalidInputError} when malformed, truncated or for another election (the
- *   messages of {@linkcode ballotBoxFromEnvelope})
+ *   messages of {@linkcode ballotBoxFromEnvelope}), or when bytes follow the box ("Ballot box
+ *   has bytes after its N ballots …": what an interrupted `vote submit` leaves)
  * @example
  * ```ts ignore
  * const ballots = await readBallotBoxStream(election, (await Deno.open(path)).readable);
