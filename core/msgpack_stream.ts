@@ -58,6 +58,23 @@ function containerHeader(count: number, fix: number, b16: number, b32: number): 
   return Uint8Array.of(b32, count >>> 24, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff);
 }
 
+/**
+ * The header `encodeMsgpack` gives an array of `count` elements (fixarray, array 16 or
+ * array 32: 1, 3 or 5 bytes).
+ *
+ * @param count elements of the array
+ * @returns the header bytes
+ * @example
+ * ```ts
+ * import { encodeMsgpack } from "./envelope.ts";
+ * import { msgpackArrayHeader } from "./msgpack_stream.ts";
+ * console.assert(msgpackArrayHeader(20).join() === encodeMsgpack(new Array(20).fill(0)).subarray(0, 3).join());
+ * ```
+ */
+export function msgpackArrayHeader(count: number): Uint8Array {
+  return containerHeader(count, 0x90, 0xdc, 0xdd);
+}
+
 function binHeader(length: number): Uint8Array {
   if (length < 0x100) return Uint8Array.of(0xc4, length);
   if (length < 0x10000) return Uint8Array.of(0xc5, length >> 8, length & 0xff);

@@ -5,21 +5,20 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { NotFoundError, PanoramixError, UsageError } from "../../core/errors.ts";
+import { PanoramixError, UsageError } from "../../core/errors.ts";
 import {
   ballotReceipt,
-  type ElectionBallot,
-  ElectionBallotBox,
   electionBallotFromEnvelope,
   electionBallotToEnvelope,
   type ElectionDefinition,
-  type ElectionPublicInfo,
   encryptElectionBallot,
   formatElectionReceipt,
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
 import { readAnyEnvelopeFile, writeEnvelopeFile } from "../files.ts";
-import { readBoxFile, readPublicInfo, readVoters, writeBoxFile } from "./support.ts";
+import { Spool } from "../record_file.ts";
+import { BoxFileAppender } from "./box_file.ts";
+import { readPublicInfo, readVoters } from "./support.ts";
 
 interface EncryptFlags {
   election: string;
@@ -94,58 +93,52 @@ interface SubmitFlags {
   json?: boolean;
 }
 
-async function openBox(
-  election: ElectionPublicInfo,
-  path: string,
-  voters: string[] | undefined,
-  stdin: ReadableStream<Uint8Array>,
-): Promise<ElectionBallotBox> {
-  let stored: ElectionBallot[] = [];
-  try {
-    stored = await readBoxFile(stdin, election, path);
-  } catch (error) {
-    // No box yet: the first submission creates it.
-    if (!(error instanceof NotFoundError)) throw error;
-  }
-  const box = new ElectionBallotBox(election, voters === undefined ? {} : { voters });
-  // Stored ballots were checked when they were accepted; their proofs are trusted here.
-  stored.forEach((b) => box.cast(b, { proofValid: true }));
-  return box;
-}
-
 /** `panoramix vote submit`: the ballot box accepts or rejects ballots. */
 export const voteSubmitCommand = buildCommand({
   async func(this: CliContext, flags: SubmitFlags, ...files: string[]) {
     if (files.length === 0) throw new UsageError("Pass at least one ballot file");
     const election = await readPublicInfo(this, flags.election, flags.key);
-    const box = await openBox(
-      election,
-      flags.box,
-      await readVoters(this, flags.voters),
-      this.stdin,
-    );
+    const voters = await readVoters(this, flags.voters);
+    // Issue 17: the box file is read a chunk at a time and the accepted ballots appended to
+    // it (cli/vote/box_file.ts); the replayed box keeps its ballots in a spool file.
+    const spool = await Spool.create();
     const results: Array<Record<string, unknown>> = [];
     let firstError: PanoramixError | undefined;
-    for (const file of files) {
+    try {
+      const boxFile = await BoxFileAppender.open(flags.box, election, {
+        ...(voters === undefined ? {} : { voters }),
+        spool,
+        onNote: (line) => this.stderr.write(`${line}\n`),
+      });
       try {
-        const ballot = electionBallotFromEnvelope(await readAnyEnvelopeFile(file, this.stdin), {
-          what: file,
-        });
-        const r = box.cast(ballot);
-        results.push({
-          file,
-          accepted: true,
-          position: r.index + 1,
-          receipt: formatElectionReceipt(r.receipt),
-          ...(r.supersedes === undefined ? {} : { supersedes: r.supersedes + 1 }),
-        });
-      } catch (error) {
-        if (!(error instanceof PanoramixError)) throw error;
-        firstError ??= error;
-        results.push({ file, accepted: false, code: error.code, reason: error.message });
+        for (const file of files) {
+          try {
+            const ballot = electionBallotFromEnvelope(
+              await readAnyEnvelopeFile(file, this.stdin),
+              { what: file },
+            );
+            const r = await boxFile.cast(ballot);
+            results.push({
+              file,
+              accepted: true,
+              position: r.index + 1,
+              receipt: formatElectionReceipt(r.receipt),
+              ...(r.supersedes === undefined ? {} : { supersedes: r.supersedes + 1 }),
+            });
+          } catch (error) {
+            if (!(error instanceof PanoramixError)) throw error;
+            firstError ??= error;
+            results.push({ file, accepted: false, code: error.code, reason: error.message });
+          }
+        }
+        // Nothing is reported accepted before it is on disk.
+        await boxFile.commit();
+      } finally {
+        boxFile.close();
       }
+    } finally {
+      spool.close();
     }
-    await writeBoxFile(flags.box, election, box.ballots);
     if (flags.json) {
       await this.stdout.write(JSON.stringify(results) + "\n");
     } else {
@@ -172,7 +165,7 @@ export const voteSubmitCommand = buildCommand({
       box: {
         kind: "parsed",
         parse: String,
-        brief: "Ballot box file (msgpack; created if missing)",
+        brief: "Ballot box file (msgpack; created if missing; accepted ballots are appended)",
       },
       voters: {
         kind: "parsed",
@@ -191,6 +184,13 @@ export const voteSubmitCommand = buildCommand({
     brief: "Submit ballots to the box; rejected ones are named with the reason",
     fullDescription:
       "Exit codes: 0 all accepted; 4 malformed or wrong election or not on the roll; " +
-      "8 replayed, copied or duplicate; 3 invalid proof (the first rejection's code).",
+      "8 replayed, copied or duplicate; 3 invalid proof (the first rejection's code). " +
+      "The box file is read a chunk at a time (the box's rules replay it into a spool folder " +
+      "under $TMPDIR) and the accepted ballots are appended to it, synced to disk before the " +
+      "ballots' count in the file is updated and before anything is reported accepted: an " +
+      "interrupted submit leaves the box as it was, followed by bytes other commands refuse " +
+      "with a one-line error and the next submit drops. When the count's header must grow " +
+      "(past 15 or 65,535 ballots) or the file is new, the whole box is written to BOX.submit-tmp " +
+      "and renamed over it. The file is locked while a submit runs.",
   },
 });

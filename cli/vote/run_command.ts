@@ -114,7 +114,9 @@ export const voteRunCommand = buildCommand({
     fullDescription: "The key ceremony, the simulated voters' ballots, the box, every mixer's " +
       "shuffle and proof, the trustees' decryption and the tally, then the transcript (check it " +
       "with `panoramix vote verify`). The run's lists are kept in a spool folder under $TMPDIR " +
-      "(removed at the end or on Ctrl-C), so a large election needs disk, not memory.",
+      "(removed at the end or on Ctrl-C), so a large election needs disk, not memory; the " +
+      "transcript is written from them a chunk at a time, as msgpack or, for a .json path, as " +
+      "its JSON view.",
   },
 });
 

@@ -19,11 +19,8 @@ import {
   electionFingerprint,
   type ElectionPublicInfo,
   type ElectionTranscript,
-  electionTranscriptFromEnvelope,
-  electionTranscriptFromRecords,
   type ElectionTranscriptRecords,
-  electionTranscriptToEnvelope,
-  readElectionTranscriptStream,
+  writeElectionTranscriptJsonRecords,
   writeElectionTranscriptRecords,
 } from "../../plugins/vote/mod.ts";
 import {
@@ -34,6 +31,7 @@ import {
 } from "../../plugins/vote/mod.ts";
 import type { ItemChunks } from "../../core/records.ts";
 import type { Spool } from "../record_file.ts";
+import { type ElectionTranscriptFile, openElectionTranscriptFile } from "./transcript_file.ts";
 import type { CliContext } from "../context.ts";
 import { fileWriteError, readAnyEnvelopeFile, readInput, writeEnvelopeFile } from "../files.ts";
 
@@ -136,63 +134,21 @@ export async function writeBinaryOrJson(path: string, envelope: Envelope, force:
 }
 
 /**
- * Reads an election transcript file: msgpack a chunk at a time (issue 17: a 1,000,000-ballot
- * transcript is over 1 GB), the JSON view (or standard input, "-") whole.
- */
-export async function readTranscript(ctx: CliContext, path: string): Promise<ElectionTranscript> {
-  if (path === "-" || path.endsWith(".json")) {
-    return electionTranscriptFromEnvelope(await readAnyEnvelopeFile(path, ctx.stdin), path);
-  }
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new NotFoundError(`File '${path}' does not exist`, { cause: error });
-    }
-    throw error;
-  }
-  const first = new Uint8Array(1);
-  let json: boolean;
-  try {
-    if ((await file.stat()).isDirectory) {
-      throw new InvalidInputError(`Path '${path}' is a directory, expected a file`);
-    }
-    // The JSON view starts with "{" (in msgpack a small integer, never a transcript).
-    json = (await file.read(first)) === 1 && first[0] === 0x7b;
-    await file.seek(0, Deno.SeekMode.Start);
-  } catch (error) {
-    file.close();
-    throw error;
-  }
-  if (json) {
-    file.close();
-    return electionTranscriptFromEnvelope(await readAnyEnvelopeFile(path, ctx.stdin), path);
-  }
-  // The stream closes the file when it ends or is cancelled.
-  return await readElectionTranscriptStream(file.readable, path);
-}
-
-/**
  * Writes an election transcript held as record lists (issue 17: the lists of a large run are
- * files of a spool): the JSON view when the path ends in `.json` (built whole in memory: for
- * small elections), else its msgpack encoding a chunk at a time (the same bytes as
- * `encodeMsgpack` of its envelope). A file left half-written by an error is removed. A
- * transcript held in memory is written through `electionTranscriptRecords(transcript)`.
+ * files of a spool), a chunk at a time: the JSON view when the path ends in `.json` (the
+ * same bytes as `writeEnvelopeFile` of its envelope, `writeElectionTranscriptJsonRecords`),
+ * else its msgpack encoding (the same bytes as `encodeMsgpack` of its envelope). A file left
+ * half-written by an error is removed. A transcript held in memory is written through
+ * `electionTranscriptRecords(transcript)`.
  *
- * @returns the number of bytes written (msgpack), or undefined for the JSON view
+ * @returns the number of bytes written
  */
 export async function writeTranscriptFile(
   path: string,
   records: ElectionTranscriptRecords,
   force: boolean,
-): Promise<number | undefined> {
-  if (path.endsWith(".json")) {
-    // The JSON view is for small elections: it is built whole in memory.
-    const whole = await electionTranscriptFromRecords(records);
-    await writeEnvelopeFile(path, electionTranscriptToEnvelope(whole), { overwrite: force });
-    return undefined;
-  }
+): Promise<number> {
+  const json = path.endsWith(".json");
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, {
@@ -200,12 +156,15 @@ export async function writeTranscriptFile(
       create: true,
       truncate: true,
       createNew: !force,
+      ...(json ? { mode: 0o644 } : {}),
     });
   } catch (error) {
     throw fileWriteError(path, error);
   }
   try {
-    const bytes = await writeElectionTranscriptRecords(records, file.writable);
+    const bytes = json
+      ? await writeElectionTranscriptJsonRecords(records, file.writable)
+      : await writeElectionTranscriptRecords(records, file.writable);
     await file.writable.close();
     return bytes;
   } catch (error) {
@@ -240,8 +199,9 @@ async function openBoxStream(path: string): Promise<ReadableStream<Uint8Array>> 
 
 /**
  * Reads a stored ballot box (msgpack) a run of ballots at a time (issue 17), from a file or
- * from standard input ("-"), into an array (for commands that need the whole box, e.g. to
- * add ballots to it; see {@linkcode openBoxFile} to read it a chunk at a time).
+ * from standard input ("-"), into an array (for small boxes and tests; see
+ * {@linkcode openBoxFile} to read it a chunk at a time, and cli/vote/box_file.ts for the
+ * appends of `vote submit`).
  *
  * @throws {NotFoundError} when the file does not exist
  */
@@ -272,13 +232,50 @@ export async function openBoxFile(
   path: string,
   spool: Spool,
 ): Promise<ItemChunks<ElectionBallot>> {
-  let source = path;
-  if (path === "-") {
-    const copy = spool.openFile("box");
-    await stdin.pipeTo(copy.file.writable);
-    source = copy.path;
-  }
+  const source = path === "-" ? await spoolStdin(stdin, spool, "box") : path;
   return await openBallotBoxStream(election, () => openBoxStream(source));
+}
+
+/**
+ * Copies standard input to a new file of the spool, a chunk at a time (issue 17: a box or a
+ * transcript on standard input can be read only once, and is read in place afterwards).
+ *
+ * @param stdin standard input
+ * @param spool where the copy goes (removed with the spool)
+ * @param name what the copy holds (names the file)
+ * @returns the copy's path
+ */
+export async function spoolStdin(
+  stdin: ReadableStream<Uint8Array>,
+  spool: Spool,
+  name: string,
+): Promise<string> {
+  const copy = spool.openFile(name);
+  await stdin.pipeTo(copy.file.writable);
+  return copy.path;
+}
+
+/**
+ * Opens an election transcript to be read in place (issue 17), from a file or from standard
+ * input ("-"), which is first copied to a file of the spool a chunk at a time: msgpack is
+ * then read a chunk at a time from the copy, the JSON view (for people) whole.
+ *
+ * @param stdin standard input
+ * @param path the transcript file, or "-"
+ * @param spool where standard input is copied (close the transcript before the spool)
+ * @returns the transcript and `close`
+ * @throws {NotFoundError} when the file does not exist
+ * @throws {InvalidInputError} naming the malformed or truncated field ("stdin" for "-")
+ */
+export async function openTranscriptInput(
+  stdin: ReadableStream<Uint8Array>,
+  path: string,
+  spool: Spool,
+): Promise<ElectionTranscriptFile> {
+  if (path !== "-") return await openElectionTranscriptFile(path);
+  return await openElectionTranscriptFile(await spoolStdin(stdin, spool, "transcript"), {
+    what: "stdin",
+  });
 }
 
 /** Writes a stored ballot box (msgpack) a chunk at a time, replacing the file. */

@@ -231,6 +231,8 @@ export const voteTallyCommand = buildCommand({
       "kept in a spool folder under $TMPDIR (about 2.5 KB a ballot, removed at the end or on " +
       "Ctrl-C), so with local mixers and --trustee-key memory does not grow with the box. " +
       "Mixes from mixer nodes (--board-url, --mixer-node) and shares posted to the board come " +
-      "as whole messages and are held in memory. A .json transcript is built whole in memory.",
+      "as whole messages and are held in memory. The transcript is written from the spool a " +
+      "chunk at a time, as msgpack or, for a .json path, as its JSON view (the same bytes as " +
+      "the view built whole).",
   },
 });

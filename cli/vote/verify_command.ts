@@ -9,17 +9,15 @@ import { NotFoundError, VerificationError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import {
   checkElectionReceiptRecords,
-  electionTranscriptRecords,
   parseElectionReceipt,
   verifyElectionRecords,
 } from "../../plugins/vote/mod.ts";
 import { Spool } from "../record_file.ts";
 import { FileBallotStore } from "./ballot_store_file.ts";
-import { openElectionTranscriptFile } from "./transcript_file.ts";
 import type { CliContext } from "../context.ts";
 import { progressFlag, workersFlag } from "../flags.ts";
 import { terminalProgress } from "../progress.ts";
-import { describeTally, readTranscript, readVoters } from "./support.ts";
+import { describeTally, openTranscriptInput, readVoters } from "./support.ts";
 
 /** `panoramix vote verify TRANSCRIPT`: the universal verifier. */
 export const voteVerifyCommand = buildCommand({
@@ -30,11 +28,16 @@ export const voteVerifyCommand = buildCommand({
   ) {
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     // Issue 17: a transcript file is read in place, a chunk at a time; the replayed box keeps
-    // its ballots and counted ciphertexts in spool files.
-    const opened = path === "-"
-      ? { transcript: electionTranscriptRecords(await readTranscript(this, path)), close() {} }
-      : await openElectionTranscriptFile(path);
+    // its ballots and counted ciphertexts in spool files. Standard input is copied to the
+    // spool first, then read in place as a file is.
     const spool = await Spool.create();
+    let opened;
+    try {
+      opened = await openTranscriptInput(this.stdin, path, spool);
+    } catch (error) {
+      spool.close();
+      throw error;
+    }
     try {
       const { transcript } = opened;
       const voters = await readVoters(this, flags.voters);
@@ -68,8 +71,8 @@ export const voteVerifyCommand = buildCommand({
       );
     } finally {
       await progress.done();
-      spool.close();
       opened.close();
+      spool.close();
       closeWorkerPool();
     }
   },
@@ -89,7 +92,7 @@ export const voteVerifyCommand = buildCommand({
       kind: "tuple",
       parameters: [{
         placeholder: "TRANSCRIPT",
-        brief: "Transcript file (msgpack or JSON view)",
+        brief: "Transcript file (msgpack or JSON view), or - for standard input",
         parse: String,
       }],
     },
@@ -102,7 +105,9 @@ export const voteVerifyCommand = buildCommand({
       "decoding and the tally. Exit code 0 when valid, 3 when a check fails (the message " +
       "names the step, e.g. 'Mixer 2 (mixer-2): shuffle proof invalid'), 4 on a malformed file. " +
       "A transcript file is read in place a chunk at a time (the replayed box is kept in a spool " +
-      "folder under $TMPDIR, removed at the end or on Ctrl-C), so memory does not grow with it.",
+      "folder under $TMPDIR, removed at the end or on Ctrl-C), so memory does not grow with it; " +
+      "a transcript on standard input (-) is first copied to that folder a chunk at a time and " +
+      "read in place from there. The JSON view is read whole (it is for small elections).",
   },
 });
 
@@ -110,18 +115,19 @@ export const voteVerifyCommand = buildCommand({
 export const voteReceiptCommand = buildCommand({
   async func(this: CliContext, flags: { transcript: string; json?: boolean }, receipt: string) {
     const parsed = parseElectionReceipt(receipt);
-    // Issue 17: a transcript file is read in place; its ballots a chunk at a time.
-    const opened = flags.transcript === "-"
-      ? {
-        transcript: electionTranscriptRecords(await readTranscript(this, flags.transcript)),
-        close() {},
-      }
-      : await openElectionTranscriptFile(flags.transcript);
+    // Issue 17: a transcript file is read in place; its ballots a chunk at a time. Standard
+    // input is copied to a spool file first, then read in place as a file is.
+    const spool = await Spool.create();
     let check;
     try {
-      check = await checkElectionReceiptRecords(opened.transcript, parsed);
+      const opened = await openTranscriptInput(this.stdin, flags.transcript, spool);
+      try {
+        check = await checkElectionReceiptRecords(opened.transcript, parsed);
+      } finally {
+        opened.close();
+      }
     } finally {
-      opened.close();
+      spool.close();
     }
     if (flags.json) {
       await this.stdout.write(JSON.stringify(check) + "\n");
@@ -138,7 +144,11 @@ export const voteReceiptCommand = buildCommand({
   },
   parameters: {
     flags: {
-      transcript: { kind: "parsed", parse: String, brief: "Published transcript file" },
+      transcript: {
+        kind: "parsed",
+        parse: String,
+        brief: "Published transcript file, or - for standard input",
+      },
       json: { kind: "boolean", optional: true, brief: "Print the result as JSON" },
     },
     positional: {
@@ -152,6 +162,7 @@ export const voteReceiptCommand = buildCommand({
       "Exit code 0 when found (counted or superseded by a later ballot of the same voter), " +
       "6 when absent. Run 'vote verify' too: a receipt in an unverified transcript proves little. " +
       "A transcript file is read in place, its ballots a chunk at a time (memory does not grow " +
-      "with it); the JSON view and standard input are read whole.",
+      "with it); one on standard input (-) is first copied to a spool folder under $TMPDIR a " +
+      "chunk at a time and read in place from there. The JSON view is read whole.",
   },
 });

@@ -5,7 +5,16 @@ import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { seededRandom } from "../../core/random.ts";
 import { ballotBoxFromEnvelope, ballotBoxToEnvelope } from "./ballot_box.ts";
-import { ballotBoxChunks, openBallotBoxStream, readBallotBoxStream } from "./box_stream.ts";
+import {
+  ballotBoxChunks,
+  ballotBoxHead,
+  openBallotBoxStream,
+  readBallotBoxStream,
+  scanBallotBoxStream,
+  writeBallotBoxStream,
+} from "./box_stream.ts";
+import { electionBallotToEnvelope } from "./ballot.ts";
+import { msgpackArrayHeader } from "../../core/msgpack_stream.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint } from "./definition.ts";
 import { simulateElectionBallots } from "./simulate.ts";
@@ -126,4 +135,66 @@ Deno.test("ballot box opened as chunks: the head checked at once, the ballots re
     const cut = bytes.subarray(0, bytes.length - 50);
     for await (const _ of (await openBallotBoxStream(election, open(cut))).chunks()) { /* */ }
   }, /'ballot box\.ballots\[39\]' is truncated msgpack/);
+});
+
+Deno.test("ballot box stream for appends: written from chunks, its layout, bytes after it reported", async () => {
+  for (const n of [0, 3, 20, 40]) {
+    const expected = encodeMsgpack(ballotBoxToEnvelope(election, ballots.slice(0, n)));
+    const parts: Uint8Array[] = [];
+    const chunks = {
+      count: n,
+      async *chunks() {
+        for (let lo = 0; lo < n; lo += 7) yield ballots.slice(lo, Math.min(n, lo + 7));
+      },
+    };
+    const bytes = await writeBallotBoxStream(
+      election,
+      chunks,
+      new WritableStream({ write: (c) => void parts.push(c.slice()) }),
+    );
+    assert.deepEqual(concat(parts), expected);
+    assert.equal(bytes, expected.length);
+    // Head, array header and ballots: where a writer that appends needs them.
+    const head = ballotBoxHead(election);
+    assert.deepEqual(expected.subarray(0, head.length), head);
+    const header = msgpackArrayHeader(n);
+    const seen: string[] = [];
+    const layout = await scanBallotBoxStream(election, streamInPieces(expected, 61), (run) => {
+      for (const b of run) seen.push(b.credential);
+    }, 4);
+    assert.deepEqual(seen, ballots.slice(0, n).map((b) => b.credential));
+    assert.deepEqual(layout, {
+      count: n,
+      arrayOffset: head.length,
+      ballotsOffset: head.length + header.length,
+      ballotsEnd: expected.length,
+      last: true,
+      end: expected.length,
+      trailing: false,
+    });
+    const torn = joinBytes([expected, new Uint8Array([0x82, 0xa1, 0x76])]);
+    assert.equal(
+      (await scanBallotBoxStream(election, streamInPieces(torn, 61), () => {})).trailing,
+      true,
+    );
+    await assert.rejects(
+      readBallotBoxStream(election, streamInPieces(torn, 61)),
+      new InvalidInputError(
+        `Ballot box has bytes after its ${n} ballots (from byte ${expected.length} on): the ` +
+          "unfinished append of an interrupted 'vote submit', no ballot of which was accepted; " +
+          `the next 'vote submit' to this box drops them (or truncate the file to ${expected.length} bytes)`,
+      ),
+    );
+  }
+  // A box whose ballots are not its last entry (written by another encoder) says so.
+  const other = encodeMsgpack({
+    v: 1,
+    kind: "vote.ballot-box",
+    election: fingerprint,
+    ballots: ballots.slice(0, 2).map(electionBallotToEnvelope),
+    note: "written elsewhere",
+  });
+  const layout = await scanBallotBoxStream(election, streamInPieces(other, 50), () => {});
+  assert.equal(layout.last, false);
+  assert.equal(layout.count, 2);
 });

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { writeJsonViewStream } from "../../core/json_stream.ts";
 import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
@@ -423,6 +424,29 @@ export function writeElectionTranscriptRecords(
   writable: WritableStream<Uint8Array>,
 ): Promise<number> {
   return writeMsgpackStream(streamedTranscript(transcript), writable);
+}
+
+/**
+ * Writes the JSON view of a transcript held as record lists to a stream, a chunk at a time
+ * (issue 17: ballots and answers a chunk of their item chunks, every other list 4,096
+ * records at a time, the shuffle proofs' long byte strings a piece at a time): exactly
+ * `JSON.stringify(toJsonView(electionTranscriptToEnvelope(t)), null, 2) + "\n"`, the bytes
+ * the command line's JSON view file holds (`writeEnvelopeFile`).
+ *
+ * @param transcript the transcript with record lists
+ * @param writable where the bytes go (left open; close it after)
+ * @returns the number of bytes written
+ * @throws {RangeError} when a list yields another number of items than its count says
+ * @example
+ * ```ts ignore
+ * await writeElectionTranscriptJsonRecords(electionTranscriptRecords(transcript), file.writable);
+ * ```
+ */
+export function writeElectionTranscriptJsonRecords(
+  transcript: ElectionTranscriptRecords,
+  writable: WritableStream<Uint8Array>,
+): Promise<number> {
+  return writeJsonViewStream(streamedTranscript(transcript), writable, { suffix: "\n" });
 }
 
 /**
