@@ -931,19 +931,43 @@ export class BulletinBoard {
    *
    * @param after return posts with a larger seq
    * @param limit most posts returned
+   * @param bodyLimit when given, a post whose body is longer comes without it, with
+   *   `bodyBytes` (its length) and `digest` (the post digest) instead
    * @returns the posts
    */
-  posts(after: number, limit: number): Envelope[] {
+  posts(after: number, limit: number, bodyLimit?: number): Envelope[] {
+    // With a body limit, a longer body is left out (SQLite's length() of a blob reads no
+    // content): the page stays small and the reader fetches that body as a stream.
     const rows = this.#o.store.reader.prepare(
-      "SELECT seq, job, type, author, time, body, signature, digest, chain, pruned FROM board_posts WHERE seq > ? ORDER BY seq LIMIT ?",
-    ).all(after, limit) as unknown as (Post & {
+      "SELECT seq, job, type, author, time, signature, digest, chain, pruned, length(body) AS " +
+        "bodyBytes, CASE WHEN ? IS NOT NULL AND length(body) > ? THEN NULL ELSE body END AS body " +
+        "FROM board_posts WHERE seq > ? ORDER BY seq LIMIT ?",
+    ).all(bodyLimit ?? null, bodyLimit ?? null, after, limit) as unknown as (Omit<Post, "body"> & {
+      body: Uint8Array | null;
+      bodyBytes: number;
       seq: number;
       digest: Uint8Array;
       chain: Uint8Array;
       pruned: number;
     })[];
     return rows.map((r) =>
-      r.pruned
+      !r.pruned && r.body === null
+        // A body over the limit (`GET /v1/board/posts/:seq/body` streams it): its length and
+        // the post's digest, which the chain covers and the streamed body must hash to.
+        ? {
+          v: 1,
+          kind: "node.post",
+          job: r.job,
+          type: r.type,
+          author: r.author,
+          time: r.time,
+          signature: r.signature,
+          bodyBytes: r.bodyBytes,
+          digest: r.digest,
+          seq: r.seq,
+          chain: r.chain,
+        }
+        : r.pruned
         // An archived job's item post: no body; its digest keeps the chain checkable.
         ? {
           v: 1,
@@ -964,13 +988,33 @@ export class BulletinBoard {
             type: r.type,
             author: r.author,
             time: r.time,
-            body: r.body,
+            body: r.body!,
             signature: r.signature,
           }),
           seq: r.seq,
           chain: r.chain,
         }
     );
+  }
+
+  /**
+   * The body of the post at a sequence number (what `posts` leaves out over a body limit).
+   * The row is read whole: a body is at most 64 MiB (`MAX_POST_BODY`, posts.ts).
+   *
+   * @param seq the post's sequence number
+   * @returns the body bytes
+   * @throws {NotFoundError} when no post has that number
+   * @throws {HttpError} 410 when the post was pruned (its job archived)
+   */
+  postBody(seq: number): Uint8Array {
+    const row = this.#o.store.reader.prepare(
+      "SELECT body, pruned FROM board_posts WHERE seq = ?",
+    ).get(seq) as { body: Uint8Array; pruned: number } | undefined;
+    if (row === undefined) throw new NotFoundError(`Board post ${seq} does not exist`);
+    if (row.pruned) {
+      throw new HttpError(410, "archived", `Board post ${seq} was pruned (its job is archived)`);
+    }
+    return row.body;
   }
 
   /**

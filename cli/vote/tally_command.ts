@@ -9,7 +9,6 @@ import { ConfigError, PanoramixError, UsageError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import {
   decodeTrusteeKey,
-  type ElectionCascade,
   type ElectionKey,
   type ElectionPublicInfo,
   resolveElectionKey,
@@ -24,11 +23,11 @@ import { NodeClient } from "../node/client.ts";
 import { loadIdentity } from "../node/node.ts";
 import { describeJob } from "../node/job_client.ts";
 import {
-  boardElectionCascade,
+  boardElectionCascadeRecords,
+  type ElectionCascadeRecords,
   electionJobId,
-  readElectionBoard,
-  readElectionMixes,
 } from "../vote_nodes.ts";
+import { readDecryptionRecords, readElectionCascadeRecords } from "../vote_board_records.ts";
 import { waitForCascade } from "./board_command.ts";
 import { channelFlags, openChannel } from "./channel.ts";
 import { fromBase64Url } from "../../core/bytes.ts";
@@ -104,7 +103,7 @@ export const voteTallyCommand = buildCommand({
     const spool = await Spool.create();
     try {
       const ballots = await openBoxFile(this.stdin, election, flags.box, spool);
-      let cascade: ElectionCascade | undefined;
+      let cascade: ElectionCascadeRecords | undefined;
       if (flags.mixerNode !== undefined) {
         if (flags.adminIdentity === undefined) {
           throw new UsageError("--mixer-node needs --admin-identity (a board admin's key file)");
@@ -112,7 +111,7 @@ export const voteTallyCommand = buildCommand({
         const admin = await loadIdentity(flags.adminIdentity);
         const client = new NodeClient(flags.boardUrl!, { identity: admin });
         const started = Date.now();
-        cascade = boardElectionCascade({
+        cascade = boardElectionCascadeRecords({
           client,
           admin,
           mixers: flags.mixerNode.map((k) => fromBase64Url(k, "--mixer-node")),
@@ -127,16 +126,18 @@ export const voteTallyCommand = buildCommand({
       } else if (flags.boardUrl !== undefined) {
         // The box was closed with `vote close`: wait for the nodes, then read their mixes.
         const client = new NodeClient(flags.boardUrl);
-        cascade = async (inputs) => {
+        cascade = async (inputs, { sinks }) => {
           await waitForCascade(this, client, { job, timeout });
-          return await readElectionMixes(client, { job, inputs });
+          return (await readElectionCascadeRecords(client, { job, sinks, inputs })).mixes;
         };
       }
-      // The trustees posted their shares with `vote trustee decrypt`.
+      // The trustees posted their shares with `vote trustee decrypt`: streamed into the spool.
       const postedDecryption = async () => {
-        const onBoard = flags.board === undefined ? read.decryption : (
-          await readElectionBoard(new NodeClient(flags.boardUrl!), { job, election: ce })
-        ).decryption;
+        const onBoard = await readDecryptionRecords(new NodeClient(flags.boardUrl!), {
+          job,
+          election: ce,
+          sinks: spool.sinks,
+        });
         // Any t of them decrypt: the t lowest trustee indices posted (all verified by the tally).
         const decryption = [...onBoard].sort((a, b) => a.trustee - b.trustee)
           .slice(0, ce.definition.threshold);

@@ -9,6 +9,7 @@ import {
   createElectionDefinition,
   decryptElectionShares,
   type ElectionDecryption,
+  electionDecryptionRecords,
   electionFingerprint,
   type ElectionTranscript,
   electionTranscriptToEnvelope,
@@ -23,6 +24,11 @@ import { Spool } from "../record_file.ts";
 import { FileBallotStore } from "./ballot_store_file.ts";
 import { openBoxFile, readBoxFile, writeBoxFile, writeTranscriptFile } from "./support.ts";
 import { tallyBallotBox, type TallyBallotBoxOptions } from "./tally_records.ts";
+
+/** Posted shares as the board reader gives them: record lists (a malformed share as 0xff). */
+function asRecords(posts: readonly ElectionDecryption[]) {
+  return posts.map((p) => electionDecryptionRecords(p, posts[0]!.shares[0]!.length / 32));
+}
 
 const definition = createElectionDefinition({
   id: "tally-records",
@@ -165,7 +171,7 @@ Deno.test("vote tally on a spool: the same transcript bytes as the in-memory pat
     });
     assertSameBytes(
       await spoolTranscript(spool, box, ReadableStream.from([]), {
-        postedDecryption: () => Promise.resolve(posts),
+        postedDecryption: () => Promise.resolve(asRecords(posts)),
       }),
       fromBoard,
       "posted shares",
@@ -183,7 +189,7 @@ Deno.test("vote tally on a spool: the same transcript bytes as the in-memory pat
     assert.match(before, /^Trustee 3: /);
     assert.equal(
       await message(spoolTranscript(spool, box, ReadableStream.from([]), {
-        postedDecryption: () => Promise.resolve(bad),
+        postedDecryption: () => Promise.resolve(asRecords(bad)),
       })),
       before,
     );
