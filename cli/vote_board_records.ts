@@ -365,7 +365,8 @@ async function jobSummary(client: NodeClient, job: string): Promise<JobSummary> 
  * own mix input a chunk at a time (`vote close` resumes after them).
  *
  * @param client board client
- * @param options job id and the mix input
+ * @param options job id, the mix input, chunk size and body limit (as in
+ *   {@linkcode readElectionCascadeRecords})
  * @returns the number of inputs posted (a prefix of `expected`)
  * @throws {VerificationError} when the board holds other inputs or more of them
  * @example
@@ -375,14 +376,15 @@ async function jobSummary(client: NodeClient, job: string): Promise<JobSummary> 
  */
 export async function postedInputs(
   client: NodeClient,
-  options: { job: string; expected: RecordSource; chunk?: number },
+  options: { job: string; expected: RecordSource; chunk?: number; bodyLimit?: number },
 ): Promise<number> {
   const inputs = new InputsReader(options.job, {
     expected: options.expected,
     count: options.expected.count,
     chunk: options.chunk ?? DEFAULT_ITEM_CHUNK,
   });
-  for await (const entry of boardLogEntries(client, { bodyLimit: STREAMED_BODY_BYTES })) {
+  const bodyLimit = options.bodyLimit ?? STREAMED_BODY_BYTES;
+  for await (const entry of boardLogEntries(client, { bodyLimit })) {
     if (entry.post.job !== options.job) continue;
     if (entry.post.type === "close") break;
     if (entry.post.type === "inputs") await inputs.read(client, entry);
@@ -398,7 +400,8 @@ export async function postedInputs(
  *
  * @param client board client
  * @param options job id, `sinks` for the lists (a spool's files), the expected mix input,
- *   the chunk size (ciphertexts decoded at a time)
+ *   the chunk size (ciphertexts decoded at a time), `bodyLimit`: bodies longer than this are
+ *   streamed (default 64 KiB; shorter ones come with the log's pages)
  * @returns the mix input and the stages in order
  * @throws {VerificationError} when the board's inputs differ, a stage is out of order, a
  *   body does not match its digest or signature, or the job is archived
@@ -410,7 +413,13 @@ export async function postedInputs(
  */
 export async function readElectionCascadeRecords(
   client: NodeClient,
-  options: { job: string; sinks: RecordSinkFactory; inputs?: RecordSource; chunk?: number },
+  options: {
+    job: string;
+    sinks: RecordSinkFactory;
+    inputs?: RecordSource;
+    chunk?: number;
+    bodyLimit?: number;
+  },
 ): Promise<{ inputs: RecordSource; mixes: BoardMixRecords[] }> {
   const { job } = options;
   const chunk = options.chunk ?? DEFAULT_ITEM_CHUNK;
@@ -424,7 +433,8 @@ export async function readElectionCascadeRecords(
   const archived = new Set<string>();
   const mixes: BoardMixRecords[] = [];
   let closed = false;
-  for await (const entry of boardLogEntries(client, { archived, bodyLimit: STREAMED_BODY_BYTES })) {
+  const bodyLimit = options.bodyLimit ?? STREAMED_BODY_BYTES;
+  for await (const entry of boardLogEntries(client, { archived, bodyLimit })) {
     if (entry.post.job !== job) continue;
     if (entry.post.type === "close") closed = true;
     else if (entry.post.type === "inputs" && !closed) await inputs.read(client, entry);
@@ -608,7 +618,8 @@ async function readDecryptionBody(
  * its post signature, the trustee's content signature and the author's key checked).
  *
  * @param client board client
- * @param options job id, the election, sinks for the shares, chunk size
+ * @param options job id, the election, sinks for the shares, chunk size and body limit (as
+ *   in {@linkcode readElectionCascadeRecords})
  * @returns the posts in board order, shares as 32·w-byte records
  * @throws {VerificationError} when a post's author is not its trustee or a signature fails
  * @example
@@ -640,7 +651,11 @@ export async function readDecryptionRecords(
     if (author < 0) continue;
     // A small ceremony post is a dealing, complaints or answers (read by readElectionBoard),
     // or a decryption post of a few ballots; a big one can only be a decryption post.
-    if (post.body !== undefined && !isDecryptionBody(post.body)) continue;
+    if (
+      post.body === undefined
+        ? await bodyKind(client, entry) !== DECRYPTION_POST_KIND
+        : !isDecryptionBody(post.body)
+    ) continue;
     const d = await readDecryptionBody(await postBodyStream(client, entry), {
       election: options.election,
       sinks: options.sinks,
@@ -658,6 +673,33 @@ export async function readDecryptionRecords(
     out.push(d);
   }
   return out;
+}
+
+/**
+ * The `kind` of a logged post's body, read from its first fields (a streamed body is not
+ * read further).
+ *
+ * @param client board client
+ * @param entry the log entry
+ * @returns the kind, or undefined when the first four fields hold none
+ * @example
+ * ```ts ignore
+ * if (await bodyKind(client, entry) === "vote.decryption") console.log("shares");
+ * ```
+ */
+export async function bodyKind(client: NodeClient, entry: BoardLogEntry): Promise<unknown> {
+  const reader = new MsgpackStreamReader(await postBodyStream(client, entry));
+  try {
+    const entries = await reader.readMapHeader("post.body");
+    for (let e = 0; e < Math.min(entries, 4); e++) {
+      const key = await reader.readValue("post.body key");
+      const value = await reader.readValue(`post.body.${String(key)}`);
+      if (key === "kind") return value;
+    }
+    return undefined;
+  } finally {
+    await reader.cancel();
+  }
 }
 
 /** Whether a small ceremony body is a `vote.decryption` post (its kind, decoded alone). */

@@ -39,7 +39,6 @@ import {
 } from "../plugins/vote/mod.ts";
 import { boardLogEntries, type BoardLogEntry } from "./node/board_reader.ts";
 import { postBodyStream, STREAMED_BODY_BYTES } from "./node/board_stream.ts";
-import { MsgpackStreamReader } from "../core/msgpack_stream.ts";
 import type { JobSummary } from "./node/board.ts";
 import { NodeHttpError } from "./node/client.ts";
 import type { NodeClient } from "./node/client.ts";
@@ -53,6 +52,7 @@ import { closeJob, createJob, submitInputs, waitForJob } from "./node/job_client
 import { createPost, createPostFromBody, jobBody, type JobSpec, type Post } from "./node/posts.ts";
 import {
   type BoardMixRecords,
+  bodyKind,
   postedInputs,
   readElectionCascadeRecords,
 } from "./vote_board_records.ts";
@@ -137,7 +137,7 @@ export interface BoardElectionPosts {
  * only named in `decrypted` (its kind read from the first bytes of its streamed body).
  *
  * @param client board client
- * @param options job id and election
+ * @param options job id, election, and `bodyLimit`: longer bodies are streamed (default 64 KiB)
  * @returns the ceremony posts and decryption shares
  * @throws {NotFoundError} when the board holds no such election
  * @throws {VerificationError} when a post or the chain does not verify
@@ -148,16 +148,15 @@ export interface BoardElectionPosts {
  */
 export async function readElectionBoard(
   client: NodeClient,
-  options: { job: string; election: CeremonyElection },
+  options: { job: string; election: CeremonyElection; bodyLimit?: number },
 ): Promise<BoardElectionPosts> {
   const expected = encodeMsgpack(electionDefinitionToEnvelope(options.election.definition));
   let registered: Uint8Array | undefined;
   const checked: CheckedCeremonyPost[] = [];
   const decrypted = new Set<number>();
   const keys = options.election.definition.trusteeKeys ?? [];
-  for await (
-    const entry of boardLogEntries(client, { bodyLimit: STREAMED_BODY_BYTES })
-  ) {
+  const bodyLimit = options.bodyLimit ?? STREAMED_BODY_BYTES;
+  for await (const entry of boardLogEntries(client, { bodyLimit })) {
     const { post } = entry;
     if (post.job !== options.job) continue;
     if (post.type === "election") {
@@ -206,22 +205,6 @@ async function readWholeBody(client: NodeClient, entry: BoardLogEntry): Promise<
     at += piece.length;
   }
   return body;
-}
-
-/** The `kind` of a streamed body (its first fields; the rest of it is not read). */
-async function bodyKind(client: NodeClient, entry: BoardLogEntry): Promise<unknown> {
-  const reader = new MsgpackStreamReader(await postBodyStream(client, entry));
-  try {
-    const entries = await reader.readMapHeader("post.body");
-    for (let e = 0; e < Math.min(entries, 4); e++) {
-      const key = await reader.readValue("post.body key");
-      const value = await reader.readValue(`post.body.${String(key)}`);
-      if (key === "kind") return value;
-    }
-    return undefined;
-  } finally {
-    await reader.cancel();
-  }
 }
 
 /**
