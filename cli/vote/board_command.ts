@@ -422,5 +422,11 @@ export const voteTrusteeDecryptCommand = buildCommand({
   docs: {
     brief:
       "Check every shuffle proof on the board, then post this trustee's signed decryption shares",
+    fullDescription: "Reads the job's mix input and every mix from the node board (the log a " +
+      "page at a time, each post's body as a stream checked against the board's hash chain and " +
+      "its signature) into a spool folder under $TMPDIR (removed at the end or on Ctrl-C), " +
+      "checks every shuffle proof and computes this trustee's decryption shares on those " +
+      "files, a chunk at a time. The shares go to the board as one signed post, whose body " +
+      "(about 34 bytes a ballot) is built in memory; a board post is at most 64 MiB.",
   },
 });

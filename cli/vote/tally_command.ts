@@ -99,7 +99,7 @@ export const voteTallyCommand = buildCommand({
     }
     // Issue 17: the box is read a chunk at a time, and the replayed box's ballots, the mix
     // input, the mixes, the shares and the plaintexts are files of a spool (removed at the end
-    // or on Ctrl-C); only the lists that come whole from the nodes are held in memory.
+    // or on Ctrl-C), those from the node board streamed into it (cli/vote_board_records.ts).
     const spool = await Spool.create();
     try {
       const ballots = await openBoxFile(this.stdin, election, flags.box, spool);
@@ -230,8 +230,10 @@ export const voteTallyCommand = buildCommand({
       "posted to --board-url), tallies and writes the transcript. The box is read a chunk at a " +
       "time and the run's lists (replayed ballots, mix input, mixes, shares, plaintexts) are " +
       "kept in a spool folder under $TMPDIR (about 2.5 KB a ballot, removed at the end or on " +
-      "Ctrl-C), so with local mixers and --trustee-key memory does not grow with the box. " +
-      "Mixes from mixer nodes (--board-url, --mixer-node) and shares posted to the board come " +
-      "as whole messages and are held in memory. A .json transcript is built whole in memory.",
+      "Ctrl-C), so memory does not grow with the box. With --board-url the mix input is " +
+      "posted from the spool 500 ballots a post, and the mixer nodes' mixes and the shares the " +
+      "trustees posted are read from the board a page and a body piece at a time (each body " +
+      "checked against the board's hash chain and its signature) into the spool. A .json " +
+      "transcript is built whole in memory.",
   },
 });
