@@ -153,13 +153,23 @@ async function readBodyMap(
 }
 
 /**
- * Decodes a mix post body from a stream into record lists.
+ * Decodes a `node.mix` post body from a stream into record lists, a chunk of outputs and a
+ * piece of each proof list at a time, checking every field's size (the proof itself is
+ * verified by the caller).
  *
- * @param stream the body bytes (checked against the post's digest as it ends)
- * @param options sinks, chunk, the stage expected, names for errors
- * @returns the stage's lists
+ * @param stream the body bytes (from `postBodyStream`: checked against the post's digest
+ *   and signature as it ends)
+ * @param options sinks, chunk (outputs decoded at a time), the stage expected, the name of
+ *   the body in errors
+ * @returns the stage's outputs and proof as record lists
+ * @throws {InvalidInputError} naming the malformed, truncated or missized field
+ * @throws {VerificationError} when the body is another stage's
+ * @example
+ * ```ts ignore
+ * const mix = await readMixBody(await postBodyStream(client, entry), { sinks, chunk: 4096, stage: 0, what: "mix" });
+ * ```
  */
-async function readMixBody(
+export async function readMixBody(
   stream: ReadableStream<Uint8Array>,
   options: { sinks: RecordSinkFactory; chunk: number; stage: number; what: string },
 ): Promise<BoardMixRecords> {

@@ -8,11 +8,16 @@ import assert from "node:assert/strict";
 import { toBase64Url } from "../core/bytes.ts";
 import { encodeMsgpack } from "../core/envelope.ts";
 import { ConfigError, VerificationError } from "../core/errors.ts";
-import { allRecords } from "../core/records.ts";
+import { allRecords, memoryRecordSinks } from "../core/records.ts";
 import { seededRandom } from "../core/random.ts";
 import {
+  decodeCiphertext,
+  decodeShuffleProof,
+  encodeCiphertext,
   encodeInteger,
   encrypt,
+  generateKeyPair,
+  readShuffleProofLayout,
   shuffleProofFromRecords,
   verifyShuffleChainRecords,
 } from "../backends/reencrypt/mod.ts";
@@ -24,6 +29,7 @@ import {
   electionFingerprint,
   encodeCeremonyPost,
   encodeDecryptionPost,
+  readCiphertexts,
   runLocalKeyCeremony,
 } from "../plugins/vote/mod.ts";
 import { labelledDigestStream } from "./node/async_digest.ts";
@@ -36,6 +42,7 @@ import {
   decryptionPostBody,
   readDecryptionRecords,
   readElectionCascadeRecords,
+  readMixBody,
 } from "./vote_board_records.ts";
 import {
   boardElectionCascadeRecords,
@@ -260,4 +267,77 @@ Deno.test({
       await net.close();
     }
   },
+});
+
+Deno.test("a mix body is decoded a piece at a time; a missized, truncated or other stage's body is refused in one line", async () => {
+  const key = generateKeyPair().publicKey;
+  const outputs = [1, 2, 3].map((i) => encodeCiphertext(encrypt(key, [encodeInteger(i)])));
+  const { bytes } = readShuffleProofLayout({
+    v: 2,
+    kind: "reencrypt.shuffle-proof",
+    count: 3,
+    width: 1,
+  });
+  const proof: Record<string, unknown> = {
+    v: 2,
+    kind: "reencrypt.shuffle-proof",
+    count: 3,
+    width: 1,
+  };
+  let fill = 0;
+  for (const [f, length] of Object.entries(bytes)) proof[f] = new Uint8Array(length).fill(++fill);
+  const body = (change: Record<string, unknown> = {}, proofChange: Record<string, unknown> = {}) =>
+    encodeMsgpack({
+      v: 1,
+      kind: "node.mix",
+      stage: 0,
+      outputs,
+      proof: { ...proof, ...proofChange },
+      ...change,
+    });
+  // In pieces of 7 bytes: records split across pieces land whole in the sinks.
+  const pieces = (b: Uint8Array) =>
+    ReadableStream.from(
+      Array.from({ length: Math.ceil(b.length / 7) }, (_, i) => b.slice(7 * i, 7 * i + 7)),
+    );
+  const read = (b: Uint8Array) =>
+    readMixBody(pieces(b), { sinks: memoryRecordSinks, chunk: 2, stage: 0, what: "mix" });
+  const mix = await read(body());
+  assert.deepEqual(
+    readCiphertexts(mix.outputs, 0, 3).map((c) => c.bytes),
+    outputs.map((o) => decodeCiphertext(o, "o").bytes),
+  );
+  assert.deepEqual(shuffleProofFromRecords(mix.proof), decodeShuffleProof(proof));
+  const refused = async (b: Uint8Array, message: RegExp) => {
+    const error = await read(b).then(() => undefined, (e) => e);
+    assert.ok(error instanceof Error && !error.message.includes("\n"), String(error));
+    assert.match(error.message, message);
+  };
+  const whole = body();
+  await refused(whole.subarray(0, whole.length - 5), /^Value '.*' is truncated msgpack/);
+  await refused(Uint8Array.of(...whole, 0), /^Input 'mix' has trailing bytes after its value$/);
+  await refused(
+    body({}, { chainCommitments: new Uint8Array(64) }),
+    /^Value 'mix.proof.chainCommitments' must be 96 bytes, got 64$/,
+  );
+  await refused(
+    body({}, { permutationResponses: [1, 2] }),
+    /^Value 'mix.proof.permutationResponses' must be a byte string of 32-byte elements$/,
+  );
+  await refused(
+    body({ outputs: [...outputs, outputs[0]] }),
+    /^Value 'mix' has 4 outputs and a proof for 3$/,
+  );
+  await refused(body({ stage: 1 }), /^mix is mix stage 1, expected 0$/);
+  await refused(
+    body({
+      outputs: [
+        outputs[0],
+        encodeCiphertext(encrypt(key, [encodeInteger(1), encodeInteger(2)])),
+        outputs[2],
+      ],
+    }),
+    /^Value 'mix.outputs\[1\]' has 2 elements; the first has 1$/,
+  );
+  await refused(body({ kind: "node.inputs" }), /^Value 'mix' must be of kind 'node.mix'/);
 });
