@@ -5,7 +5,7 @@
  * a changed, short or long body is refused with one line naming the post.
  */
 import assert from "node:assert/strict";
-import { toBase64Url } from "../core/bytes.ts";
+import { fromBase64Url, toBase64Url } from "../core/bytes.ts";
 import { encodeMsgpack } from "../core/envelope.ts";
 import { ConfigError, VerificationError } from "../core/errors.ts";
 import { allRecords, memoryRecordSinks } from "../core/records.ts";
@@ -224,9 +224,17 @@ Deno.test({
 
       // A board (here a proxy in front of it) that changes a streamed body is caught.
       let tamper: ((body: Uint8Array) => Uint8Array) | undefined;
+      // ...or a page of the log: the listed length or digest of the first mix.
+      let tamperPage: ((post: Record<string, unknown>) => void) | undefined;
       proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
         const url = new URL(req.url);
         const upstream = await fetch(board.url + url.pathname + url.search);
+        if (tamperPage !== undefined && url.pathname === "/v1/board/posts") {
+          const page = await upstream.json() as { posts: Record<string, unknown>[] };
+          const first = page.posts.find((p) => p.type === "mix" && p.job === job);
+          if (first !== undefined) tamperPage(first);
+          return Response.json(page);
+        }
         if (tamper === undefined || !/^\/v1\/board\/posts\/\d+\/body$/.test(url.pathname)) {
           return upstream;
         }
@@ -261,6 +269,30 @@ Deno.test({
         c.set(b);
         return c;
       }, /^Board post \d+'s body is longer than the \d+ bytes listed$/);
+      tamper = undefined;
+      const pageRefused = async (
+        change: (post: Record<string, unknown>) => void,
+        message: RegExp,
+      ) => {
+        tamperPage = change;
+        const error = await read().then(() => undefined, (e) => e);
+        assert.ok(error instanceof Error && !error.message.includes("\n"), String(error));
+        assert.match(error.message, message);
+      };
+      await pageRefused(
+        (p) => p.bodyBytes = (p.bodyBytes as number) + 1,
+        /^Board post \d+'s body is short: \d+ of the \d+ bytes listed$/,
+      );
+      await pageRefused((p) => p.bodyBytes = 0, /^Value 'post \d+.bodyBytes' must be/);
+      await pageRefused(
+        (p) => p.bodyBytes = 65 * 1024 * 1024,
+        /^Value 'post \d+.bodyBytes' must be/,
+      );
+      await pageRefused((p) => {
+        const digest = fromBase64Url(p.digest as string, "digest");
+        digest[0]! ^= 1;
+        p.digest = toBase64Url(digest);
+      }, /^Board hash chain breaks at post \d+$/);
     } finally {
       await proxy?.shutdown();
       spool.close();
