@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { fromBase64Url, toBase64Url } from "../core/bytes.ts";
 import { encodeMsgpack } from "../core/envelope.ts";
 import { ConfigError, VerificationError } from "../core/errors.ts";
-import { allRecords, memoryRecordSinks } from "../core/records.ts";
+import { allRecords, memoryRecords, memoryRecordSinks } from "../core/records.ts";
 import { seededRandom } from "../core/random.ts";
 import {
   decodeCiphertext,
@@ -31,6 +31,7 @@ import {
   encodeDecryptionPost,
   readCiphertexts,
   runLocalKeyCeremony,
+  signCeremonyPost,
 } from "../plugins/vote/mod.ts";
 import { labelledDigestStream } from "./node/async_digest.ts";
 import { NodeClient } from "./node/client.ts";
@@ -196,6 +197,40 @@ Deno.test({
         );
         assert.equal(await post(t, body), "posted");
         assert.equal(await post(t, body), "already");
+      }
+      // The board checks a decryption post's batch proof against the final outputs (read a
+      // page at a time into records): changed shares, even signed by their trustee, are
+      // refused, and so are shares of another width.
+      const d2 = await decryptElectionSharesRecords(ceremony.trusteeKeys[1]!, {
+        ciphertexts: final,
+        fingerprint: ce.fingerprint,
+        workers: 1,
+      });
+      const changed = allRecords(d2.shares).slice();
+      changed.copyWithin(0, 32, 64); // share 1 := share 2
+      const wide = new Uint8Array(2 * changed.length);
+      for (
+        const [shares, message] of [
+          [
+            memoryRecords(changed, 32),
+            /^Trustee 2: decryption share batch invalid \(HTTP 4\d\d\)$/,
+          ],
+          [
+            memoryRecords(wide, 64),
+            /^Trustee 2: a decryption share of 64 bytes for ciphertexts of 1 elements \(HTTP 4\d\d\)$/,
+          ],
+        ] as const
+      ) {
+        const forged = { ...d2, shares };
+        forged.signature = signCeremonyPost(
+          ce,
+          { decryptionRecords: forged },
+          identities[1]!.secretKey,
+        );
+        await assert.rejects(
+          post(2, decryptionPostBody(ce, forged)),
+          (e) => e instanceof Error && message.test(e.message),
+        );
       }
       const small = await readElectionBoard(client, { job, election: ce });
       assert.deepEqual(small.decrypted, [1, 3]);

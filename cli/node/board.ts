@@ -24,6 +24,7 @@ import {
   checkCeremonyBody,
   checkDecryptionPost,
   type CheckedCeremonyPost,
+  ciphertextItemRecords,
   collectCeremony,
   readElectionBody,
 } from "./election_board.ts";
@@ -546,11 +547,17 @@ export class BulletinBoard {
           }`,
         );
       }
-      const { ceremony } = collectCeremony(this.ceremony(post.job, election));
+      // The key ceremony's posts only (earlier trustees' shares are not decoded again), and
+      // the final outputs read a page at a time into one record list.
+      const { ceremony } = collectCeremony(this.ceremony(post.job, election, { shares: false }));
       const decryption = "decryption" in checked.post ? checked.post.decryption : undefined;
+      const stages = job.spec.stages.length;
       await checkDecryptionPost(election, {
         ceremony,
-        outputs: this.items(post.job, job.spec.stages.length),
+        outputs: ciphertextItemRecords(
+          (from, n) => this.itemPage(post.job, stages, from, n),
+          job.inputs,
+        ),
         decryption: decryption!,
       });
     }
@@ -585,12 +592,21 @@ export class BulletinBoard {
    *
    * @param job job id
    * @param election the registered election
+   * @param options `shares: false` leaves the decryption posts out (not read nor decoded)
    * @returns the checked posts
    */
-  ceremony(job: string, election: CeremonyElection): CheckedCeremonyPost[] {
+  ceremony(
+    job: string,
+    election: CeremonyElection,
+    options: { shares?: boolean } = {},
+  ): CheckedCeremonyPost[] {
     const rows = this.#o.store.db.prepare(
-      "SELECT author, body FROM board_posts WHERE job = ? AND type = 'ceremony' ORDER BY seq",
-    ).all(job) as { author: Uint8Array; body: Uint8Array }[];
+      "SELECT author, body FROM board_posts WHERE job = ? AND type = 'ceremony' AND " +
+        "(? OR seq NOT IN (SELECT seq FROM board_ceremony WHERE job = ? AND kind = ?)) ORDER BY seq",
+    ).all(job, options.shares === false ? 0 : 1, job, DECRYPTION_POST_KIND) as {
+      author: Uint8Array;
+      body: Uint8Array;
+    }[];
     return rows.map((r) => checkCeremonyBody(election, r.author, r.body));
   }
 

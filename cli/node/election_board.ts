@@ -14,7 +14,9 @@
 import { decodeMsgpack, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { readString } from "../../core/fields.ts";
-import { decodeCiphertext } from "../../backends/reencrypt/mod.ts";
+import { decodeCiphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
+import { memoryRecords, type RecordSource } from "../../core/records.ts";
+import { ITEM_PAGE } from "./item_pages.ts";
 import {
   CEREMONY_KINDS,
   type CeremonyElection,
@@ -26,12 +28,13 @@ import {
   DECRYPTION_POST_KIND,
   ELECTION_DEFINITION_KIND,
   type ElectionDecryption,
+  electionDecryptionRecords,
   electionDefinitionFromEnvelope,
   electionFingerprint,
   resolveElectionKey,
   type SignablePost,
   verifyCeremonySignature,
-  verifyTrusteeShares,
+  verifyTrusteeSharesRecords,
 } from "../../plugins/vote/mod.ts";
 import { HttpError } from "./http_error.ts";
 
@@ -186,10 +189,12 @@ export function collectCeremony(
 /**
  * Checks a trustee's decryption post against the cascade's final outputs: the batch
  * Chaum–Pedersen proof must verify under the trustee's verification key, which the
- * ceremony posts already on the board resolve to.
+ * ceremony posts already on the board resolve to. The outputs and the shares are record
+ * lists (64·w and 32·w bytes a ballot), not objects per ciphertext.
  *
  * @param election the registered election
- * @param options the ceremony posts on the board, the final outputs (item envelopes) and the post
+ * @param options the ceremony posts on the board, the final outputs (64·w-byte records) and
+ *   the post
  * @throws {VerificationError} when the proof does not verify (or the ceremony is incomplete)
  * @example
  * ```ts ignore
@@ -198,7 +203,7 @@ export function collectCeremony(
  */
 export async function checkDecryptionPost(
   election: CeremonyElection,
-  options: { ceremony: CeremonyPosts; outputs: readonly unknown[]; decryption: ElectionDecryption },
+  options: { ceremony: CeremonyPosts; outputs: RecordSource; decryption: ElectionDecryption },
 ): Promise<void> {
   let key;
   try {
@@ -209,10 +214,65 @@ export async function checkDecryptionPost(
       { cause: error },
     );
   }
-  const ciphertexts = options.outputs.map((o, i) => decodeCiphertext(o, `output ${i + 1}`));
-  await verifyTrusteeShares({ ...election, publicKey: key.publicKey }, {
+  const width = options.outputs.recordBytes / (2 * ELEMENT_BYTES);
+  const { trustee, shares } = options.decryption;
+  const wrong = shares.find((s) => s.length !== ELEMENT_BYTES * width);
+  if (wrong !== undefined) {
+    throw new VerificationError(
+      `Trustee ${trustee}: a decryption share of ${wrong.length} bytes for ciphertexts of ${width} elements`,
+    );
+  }
+  await verifyTrusteeSharesRecords({ ...election, publicKey: key.publicKey }, {
     key,
-    ciphertexts,
-    post: options.decryption,
+    ciphertexts: options.outputs,
+    post: electionDecryptionRecords(options.decryption, width),
   });
+}
+
+/**
+ * A stage's items (re-encryption ciphertext envelopes, raw msgpack) read a page at a time
+ * into one record list of 64·w-byte records: the board's final outputs for
+ * {@linkcode checkDecryptionPost}, without an object per ciphertext.
+ *
+ * @param page reads a page of rows from an index (as `BulletinBoard.itemPage`)
+ * @param count the number of items
+ * @returns the records
+ * @throws {InvalidInputError} when an item is not a ciphertext of the first item's width
+ * @example
+ * ```ts ignore
+ * const outputs = ciphertextItemRecords((from, n) => board.itemPage(job, stages, from, n), inputs);
+ * ```
+ */
+export function ciphertextItemRecords(
+  page: (fromIdx: number, limit: number) => { idx: number; item: Uint8Array }[],
+  count: number,
+): RecordSource {
+  let out: Uint8Array | undefined;
+  let size = 0;
+  let next = 0;
+  while (next < count) {
+    const rows = page(next, Math.min(ITEM_PAGE, count - next));
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const ct = decodeCiphertext(
+        decodeMsgpack(row.item, `item ${row.idx}`),
+        `output ${row.idx + 1}`,
+      );
+      if (out === undefined) {
+        size = ct.bytes.length;
+        out = new Uint8Array(size * count);
+      }
+      if (ct.bytes.length !== size || row.idx !== next) {
+        throw new InvalidInputError(
+          `Output ${row.idx + 1} is not the next ciphertext of width ${size / 64}`,
+        );
+      }
+      out.set(ct.bytes, next * size);
+      next++;
+    }
+  }
+  if (out === undefined || next !== count) {
+    throw new InvalidInputError(`The stage holds ${next} of its ${count} outputs`);
+  }
+  return memoryRecords(out, size);
 }
