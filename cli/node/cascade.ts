@@ -6,6 +6,10 @@
  * second, different shuffle of the same batch (two published shuffles of one batch
  * would let observers intersect them).
  *
+ * Memory: the stage's batch is read a page of 10,000 items at a time (one page of JSON
+ * held), but it is decoded and mixed whole (the backend's `mix` takes and returns lists in
+ * memory) and the mix post is built and sent as one message (at most 64 MiB).
+ *
  * @module
  */
 
@@ -23,6 +27,9 @@ import { createPost, type Post, postToEnvelope, readJobSpec, readPost } from "./
 import type { Store } from "./storage.ts";
 import type { JobSummary } from "./board.ts";
 import type { PreparedBackend } from "./backends.ts";
+
+/** Items per request when a mixer reads its stage's batch from the board (default). */
+const INPUT_PAGE = 10_000;
 
 /** Options of {@linkcode CascadeMixer}. */
 export interface CascadeMixerOptions {
@@ -44,6 +51,8 @@ export interface CascadeMixerOptions {
   logger: Logger;
   /** Metrics. */
   metrics: MetricsRegistry;
+  /** Items per request when reading a stage's batch (default 10,000). */
+  inputPage?: number;
 }
 
 /**
@@ -185,12 +194,22 @@ export class CascadeMixer {
         { backend: this.#o.backendByName(spec.backend), persist: () => {} };
       const backend = prepared.backend;
       const key = (await this.#o.mixKey(spec.backend)) ?? spec.stages[stage]!.key;
-      const { items } = await this.#client.getJson(
-        `/v1/board/jobs/${encodeURIComponent(jobId)}/items?stage=${stage}`,
-      ) as { items: unknown };
-      const inputs = readArray(items, "items").map((v, i) =>
-        backend.input.decode(v, `stage ${stage} input ${i + 1}`)
-      );
+      // The stage's batch a page at a time: one page of JSON is held, not the stage's (a
+      // stage may hold fewer items than the job's inputs: a decryption mix drops replays).
+      const inputs: unknown[] = [];
+      const pageSize = this.#o.inputPage ?? INPUT_PAGE;
+      for (;;) {
+        const { items } = await this.#client.getJson(
+          `/v1/board/jobs/${
+            encodeURIComponent(jobId)
+          }/items?stage=${stage}&offset=${inputs.length}&limit=${pageSize}`,
+        ) as { items: unknown };
+        const page = readArray(items, "items", { maxLength: pageSize });
+        for (const v of page) {
+          inputs.push(backend.input.decode(v, `stage ${stage} input ${inputs.length + 1}`));
+        }
+        if (page.length < pageSize) break;
+      }
       const fetched = performance.now();
       const result = await backend.mix(inputs, {
         key,

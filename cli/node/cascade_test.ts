@@ -498,3 +498,56 @@ Deno.test("a stage this mixer cannot mix is retried with back-off, not at every 
     await net.close();
   }
 });
+
+Deno.test("a mixer reads its stage's batch a page at a time: 10 inputs in pages of 5, mixed whole", async () => {
+  const net = await TestNetwork.create();
+  const store = new Store(":memory:");
+  try {
+    const board = await net.start({
+      name: "board",
+      roles: ["board"],
+      admins: [toBase64Url(admin.publicKey)],
+    });
+    const mixer = generateIdentity();
+    const keys = await plainBackend.generateKeys();
+    const client = new NodeClient(board.url, { identity: admin });
+    await createJob(client, {
+      id: "paged",
+      admin,
+      spec: {
+        backend: "plain",
+        stages: [{ mixer: mixer.publicKey, key: keys.publicKey }],
+        minInputs: 2,
+        submitters: [],
+      },
+    });
+    const inputs = await plainBackend.sampleInputs(10, { key: keys.publicKey });
+    await submitInputs(client, {
+      id: "paged",
+      submitter: admin,
+      items: inputs.map((x) => plainBackend.input.encode(x)),
+    });
+    await closeJob(client, { id: "paged", admin });
+    const cascade = new CascadeMixer({
+      store,
+      identity: mixer,
+      boardUrl: board.url,
+      pollIntervalMs: 1000,
+      backendByName,
+      mixKey: () => Promise.resolve(undefined),
+      logger: silentLogger,
+      metrics: new MetricsRegistry(),
+      inputPage: 5, // two full pages and an empty one
+    });
+    assert.equal(await cascade.tick(), 1);
+    // The board accepted the mix of all ten (its check: the outputs are the inputs reordered).
+    const result = await verifyJobFromBoard(new NodeClient(board.url), {
+      job: "paged",
+      backendByName,
+    });
+    assert.deepEqual(result.stages, [{ stage: 0, inputs: 10, outputs: 10 }]);
+  } finally {
+    store.close();
+    await net.close();
+  }
+});
