@@ -159,9 +159,9 @@ async function readBodyMap(
  *
  * @param stream the body bytes (from `postBodyStream`: checked against the post's digest
  *   and signature as it ends)
- * @param options sinks, chunk (outputs decoded at a time), the stage expected, the name of
- *   the body in errors
- * @returns the stage's outputs and proof as record lists
+ * @param options sinks, chunk (outputs decoded at a time), the stage expected (any when
+ *   absent), the name of the body in errors
+ * @returns the stage number and its outputs and proof as record lists
  * @throws {InvalidInputError} naming the malformed, truncated or missized field
  * @throws {VerificationError} when the body is another stage's
  * @example
@@ -171,11 +171,11 @@ async function readBodyMap(
  */
 export async function readMixBody(
   stream: ReadableStream<Uint8Array>,
-  options: { sinks: RecordSinkFactory; chunk: number; stage: number; what: string },
-): Promise<BoardMixRecords> {
+  options: { sinks: RecordSinkFactory; chunk: number; stage?: number; what: string },
+): Promise<BoardMixRecords & { stage: number }> {
   const { what, sinks, chunk } = options;
   const reader = new MsgpackStreamReader(stream);
-  const name = (list: string) => `board-mix-${options.stage + 1}-${list}`;
+  const name = (list: string) => `board-mix-${(options.stage ?? -1) + 1}-${list}`;
   let outputs: PieceWriter | undefined;
   let outputCount = 0;
   const lists: Partial<Record<ShuffleProofList, { writer: PieceWriter; bytes: number }>> = {};
@@ -224,7 +224,7 @@ export async function readMixBody(
     await reader.end(what);
     readEnvelope(fields, "node.mix", { what });
     const stage = readInteger(fields.stage, `${what}.stage`);
-    if (stage !== options.stage) {
+    if (options.stage !== undefined && stage !== options.stage) {
       throw new VerificationError(`${what} is mix stage ${stage}, expected ${options.stage}`);
     }
     if (outputs === undefined || fields.proof !== true) {
@@ -253,7 +253,7 @@ export async function readMixBody(
         }`,
       );
     }
-    return { outputs: outputs.finish(), proof: proof as ShuffleProofRecords };
+    return { stage, outputs: outputs.finish(), proof: proof as ShuffleProofRecords };
   } catch (error) {
     await reader.cancel();
     throw error;
@@ -449,14 +449,13 @@ export async function readElectionCascadeRecords(
     if (entry.post.type === "close") closed = true;
     else if (entry.post.type === "inputs" && !closed) await inputs.read(client, entry);
     else if (entry.post.type === "mix") {
-      mixes.push(
-        await readMixBody(await postBodyStream(client, entry), {
-          sinks: options.sinks,
-          chunk,
-          stage: mixes.length,
-          what: `board post ${entry.seq} (mix)`,
-        }),
-      );
+      const { outputs, proof } = await readMixBody(await postBodyStream(client, entry), {
+        sinks: options.sinks,
+        chunk,
+        stage: mixes.length,
+        what: `board post ${entry.seq} (mix)`,
+      });
+      mixes.push({ outputs, proof });
     }
   }
   if (archived.has(job)) {

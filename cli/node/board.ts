@@ -19,7 +19,18 @@ import {
   VerificationError,
 } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
-import { type CeremonyElection, DECRYPTION_POST_KIND } from "../../plugins/vote/mod.ts";
+import {
+  type CeremonyElection,
+  DECRYPTION_POST_KIND,
+  readCiphertexts,
+} from "../../plugins/vote/mod.ts";
+import {
+  decodePublicKey,
+  encodeCiphertext,
+  verifyShuffleRecords,
+} from "../../backends/reencrypt/mod.ts";
+import { memoryRecordSinks } from "../../core/records.ts";
+import { readMixBody } from "../vote_board_records.ts";
 import {
   checkCeremonyBody,
   checkDecryptionPost,
@@ -839,8 +850,17 @@ export class BulletinBoard {
   }
 
   async #applyMix(post: Post, digest: Uint8Array, job: JobRow): Promise<Receipt> {
-    const body = readPostBody(post, "node.mix");
-    const stage = readInteger(body.stage, "mix.stage");
+    // A re-encryption mix is decoded a chunk at a time into record lists (64 bytes a
+    // ciphertext element, 32 a proof element), not into an object per ciphertext.
+    const records = job.spec.backend === "reencrypt"
+      ? await readMixBody(ReadableStream.from([post.body]), {
+        sinks: memoryRecordSinks,
+        chunk: CHECK_CHUNK,
+        what: "mix",
+      })
+      : undefined;
+    const body = records === undefined ? readPostBody(post, "node.mix") : undefined;
+    const stage = records?.stage ?? readInteger(body!.stage, "mix.stage");
     if (job.state !== "mixing" || stage !== job.stage) {
       throw new ConfigError(
         `Job '${post.job}' expects ${
@@ -854,18 +874,34 @@ export class BulletinBoard {
       throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
     }
     const backend = this.#o.backendByName(spec.backend);
-    const inputs = this.#items(post.job, stage, this.#o.store.db).map((v, i) =>
-      backend.input.decode(v, `stage ${stage} input ${i + 1}`)
-    );
-    const outputValues = readArray(body.outputs, "mix.outputs", { maxLength: 10_000_000 });
-    const outputs = outputValues.map((v, i) => backend.output.decode(v, `mix.outputs[${i}]`));
-    const proof = readRecord(body.proof, "mix.proof") as Envelope;
+    let outputs: unknown[] = [];
     // The mixer's proof is checked before anything is appended (issue 5 §2).
     try {
-      await backend.verify(inputs, outputs, proof, {
-        key: stageSpec.key,
-        ...(spec.context === undefined ? {} : { context: spec.context }),
-      });
+      if (records !== undefined) {
+        // The stage's inputs read a page at a time into one record list; the proof checked
+        // on the records (the backend's verify, without its lists of objects).
+        const inputs = ciphertextItemRecords(
+          (from, n) => itemPage(this.#o.store.db, post.job, stage, from, n),
+          job.inputs,
+        );
+        await verifyShuffleRecords({
+          publicKey: decodePublicKey(stageSpec.key, "key"),
+          inputs,
+          outputs: records.outputs,
+          ...(spec.context === undefined ? {} : { context: spec.context }),
+        }, records.proof);
+      } else {
+        const inputs = this.#items(post.job, stage, this.#o.store.db).map((v, i) =>
+          backend.input.decode(v, `stage ${stage} input ${i + 1}`)
+        );
+        const outputValues = readArray(body!.outputs, "mix.outputs", { maxLength: 10_000_000 });
+        outputs = outputValues.map((v, i) => backend.output.decode(v, `mix.outputs[${i}]`));
+        const proof = readRecord(body!.proof, "mix.proof") as Envelope;
+        await backend.verify(inputs, outputs, proof, {
+          key: stageSpec.key,
+          ...(spec.context === undefined ? {} : { context: spec.context }),
+        });
+      }
     } catch (error) {
       this.#o.logger.log("warn", "mix_rejected", {
         job: post.job,
@@ -875,14 +911,19 @@ export class BulletinBoard {
       if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
       throw new VerificationError(`Mix proof of stage ${stage} does not verify`, { cause: error });
     }
-    const encoded = outputs.map((o) => encodeMsgpack(backend.output.encode(o)));
+    // Each output stored in its canonical encoding, encoded as it is inserted.
+    const count = records?.outputs.count ?? outputs.length;
+    const encodedAt = records === undefined
+      ? (i: number) => encodeMsgpack(backend.output.encode(outputs[i]))
+      : (i: number) =>
+        encodeMsgpack(encodeCiphertext(readCiphertexts(records.outputs, i, i + 1)[0]!));
     return this.#o.store.write(() => {
       const current = this.#jobRow(post.job, this.#o.store.db)!;
       if (current.stage !== stage) throw new ConfigError(`Stage ${stage} was already mixed`);
       const insert = this.#o.store.db.prepare(
         "INSERT INTO board_items (job, stage, idx, item) VALUES (?, ?, ?, ?)",
       );
-      encoded.forEach((bytes, i) => insert.run(post.job, stage + 1, i, bytes));
+      for (let i = 0; i < count; i++) insert.run(post.job, stage + 1, i, encodedAt(i));
       const done = stage + 1 === spec.stages.length;
       this.#o.store.db.prepare("UPDATE board_jobs SET stage = ?, state = ? WHERE job = ?")
         .run(stage + 1, done ? "done" : "mixing", post.job);
