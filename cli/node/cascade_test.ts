@@ -499,7 +499,7 @@ Deno.test("a stage this mixer cannot mix is retried with back-off, not at every 
   }
 });
 
-Deno.test("a mixer reads its stage's batch a page at a time: 10 inputs in pages of 5, mixed whole", async () => {
+Deno.test("a mixer reads its stage's batch a page at a time: 10 inputs in pages of 4, mixed (plain whole, reencrypt on records)", async () => {
   const net = await TestNetwork.create();
   const store = new Store(":memory:");
   try {
@@ -509,25 +509,7 @@ Deno.test("a mixer reads its stage's batch a page at a time: 10 inputs in pages 
       admins: [toBase64Url(admin.publicKey)],
     });
     const mixer = generateIdentity();
-    const keys = await plainBackend.generateKeys();
     const client = new NodeClient(board.url, { identity: admin });
-    await createJob(client, {
-      id: "paged",
-      admin,
-      spec: {
-        backend: "plain",
-        stages: [{ mixer: mixer.publicKey, key: keys.publicKey }],
-        minInputs: 2,
-        submitters: [],
-      },
-    });
-    const inputs = await plainBackend.sampleInputs(10, { key: keys.publicKey });
-    await submitInputs(client, {
-      id: "paged",
-      submitter: admin,
-      items: inputs.map((x) => plainBackend.input.encode(x)),
-    });
-    await closeJob(client, { id: "paged", admin });
     const cascade = new CascadeMixer({
       store,
       identity: mixer,
@@ -537,15 +519,37 @@ Deno.test("a mixer reads its stage's batch a page at a time: 10 inputs in pages 
       mixKey: () => Promise.resolve(undefined),
       logger: silentLogger,
       metrics: new MetricsRegistry(),
-      inputPage: 5, // two full pages and an empty one
+      inputPage: 4, // pages of 4, 4 and 2
     });
-    assert.equal(await cascade.tick(), 1);
-    // The board accepted the mix of all ten (its check: the outputs are the inputs reordered).
-    const result = await verifyJobFromBoard(new NodeClient(board.url), {
-      job: "paged",
-      backendByName,
-    });
-    assert.deepEqual(result.stages, [{ stage: 0, inputs: 10, outputs: 10 }]);
+    for (const backend of [plainBackend, reencryptBackend] as AnyMixBackend[]) {
+      const keys = await backend.generateKeys();
+      const id = `paged-${backend.name}`;
+      await createJob(client, {
+        id,
+        admin,
+        spec: {
+          backend: backend.name,
+          stages: [{ mixer: mixer.publicKey, key: keys.publicKey }],
+          minInputs: 2,
+          submitters: [admin.publicKey],
+        },
+      });
+      const inputs = await backend.sampleInputs(10, { key: keys.publicKey });
+      await submitInputs(client, {
+        id,
+        submitter: admin,
+        items: inputs.map((x) => backend.input.encode(x)),
+      });
+      await closeJob(client, { id, admin });
+      assert.equal(await cascade.tick(), 1);
+      // The board accepted the mix of all ten (its proof or completeness check), and
+      // anyone verifies it from the board.
+      const result = await verifyJobFromBoard(new NodeClient(board.url), {
+        job: id,
+        backendByName,
+      });
+      assert.deepEqual(result.stages, [{ stage: 0, inputs: 10, outputs: 10 }]);
+    }
   } finally {
     store.close();
     await net.close();
