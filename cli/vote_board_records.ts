@@ -140,10 +140,10 @@ async function readBodyMap(
   const entries = await reader.readMapHeader(what);
   for (let e = 0; e < entries; e++) {
     const key = await reader.readValue(`${what} key`);
-    if (typeof key !== "string" || key === "__proto__" || key in fields) {
+    if (typeof key !== "string" || key === "__proto__" || Object.hasOwn(fields, key)) {
       throw new InvalidInputError(`Value '${what}' has a key that is not a field name`);
     }
-    const read = big[key];
+    const read = Object.hasOwn(big, key) ? big[key] : undefined;
     if (read !== undefined) {
       fields[key] = true;
       await read();

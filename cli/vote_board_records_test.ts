@@ -407,4 +407,6 @@ Deno.test("a mix body is decoded a piece at a time; a missized, truncated or oth
     /^Value 'mix.outputs\[1\]' has 2 elements; the first has 1$/,
   );
   await refused(body({ kind: "node.inputs" }), /^Value 'mix' must be of kind 'node.mix'/);
+  // Keys of the object prototype are fields like any other (no reader is looked up for them).
+  assert.equal((await read(body({ constructor: 1, toString: 2 }))).stage, 0);
 });
