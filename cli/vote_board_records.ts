@@ -535,12 +535,16 @@ export function decryptionPostBody(
  * checked over the records (the post's own signature is checked as the stream ends).
  *
  * @param stream the body bytes
- * @param options the election, sinks, chunk, names for errors
+ * @param options the election, sinks, chunk, the body's name in errors, the sink's name
  * @returns the decryption post, shares as records
  * @throws {InvalidInputError} for another election or a malformed field
  * @throws {VerificationError} when a signature does not verify
+ * @example
+ * ```ts ignore
+ * const d = await readDecryptionBody(stream, { election, sinks, chunk: 4096, what: "post.body", name: "shares" });
+ * ```
  */
-async function readDecryptionBody(
+export async function readDecryptionBody(
   stream: ReadableStream<Uint8Array>,
   options: {
     election: CeremonyElection;
@@ -697,7 +701,22 @@ export async function readDecryptionRecords(
  * ```
  */
 export async function bodyKind(client: NodeClient, entry: BoardLogEntry): Promise<unknown> {
-  const reader = new MsgpackStreamReader(await postBodyStream(client, entry));
+  return await readBodyKind(await postBodyStream(client, entry));
+}
+
+/**
+ * The `kind` of a post body given as a stream, read from its first four fields (the rest is
+ * not read; the stream is cancelled).
+ *
+ * @param stream the body bytes
+ * @returns the kind, or undefined when the first four fields hold none
+ * @example
+ * ```ts ignore
+ * const kind = await readBodyKind(ReadableStream.from([post.body]));
+ * ```
+ */
+export async function readBodyKind(stream: ReadableStream<Uint8Array>): Promise<unknown> {
+  const reader = new MsgpackStreamReader(stream);
   try {
     const entries = await reader.readMapHeader("post.body");
     for (let e = 0; e < Math.min(entries, 4); e++) {

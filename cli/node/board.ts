@@ -22,6 +22,7 @@ import { readArray, readBytes, readInteger, readRecord, readString } from "../..
 import {
   type CeremonyElection,
   DECRYPTION_POST_KIND,
+  type ElectionDecryptionRecords,
   readCiphertexts,
 } from "../../plugins/vote/mod.ts";
 import {
@@ -30,11 +31,12 @@ import {
   verifyShuffleRecords,
 } from "../../backends/reencrypt/mod.ts";
 import { memoryRecordSinks } from "../../core/records.ts";
-import { readMixBody } from "../vote_board_records.ts";
+import { readBodyKind, readDecryptionBody, readMixBody } from "../vote_board_records.ts";
 import {
   checkCeremonyBody,
   checkDecryptionPost,
   type CheckedCeremonyPost,
+  checkTrusteeAuthor,
   ciphertextItemRecords,
   collectCeremony,
   readElectionBody,
@@ -540,7 +542,25 @@ export class BulletinBoard {
       throw new NotFoundError(`Election '${post.job}' is not on this board`);
     }
     const election = readElectionBody(row);
-    const checked = checkCeremonyBody(election, post.author, post.body);
+    // A big decryption post is decoded a chunk at a time into one record list of shares
+    // (32·w bytes a ballot, no object per share); other ceremony posts are small.
+    let streamed: ElectionDecryptionRecords | undefined;
+    if (
+      post.body.length > BIG_POST_BYTES &&
+      await readBodyKind(ReadableStream.from([post.body])) === DECRYPTION_POST_KIND
+    ) {
+      streamed = await readDecryptionBody(ReadableStream.from([post.body]), {
+        election,
+        sinks: memoryRecordSinks,
+        chunk: CHECK_CHUNK,
+        what: "post.body",
+        name: "shares",
+      });
+      checkTrusteeAuthor(election, streamed.trustee, post.author);
+    }
+    const checked = streamed === undefined
+      ? checkCeremonyBody(election, post.author, post.body)
+      : { kind: DECRYPTION_POST_KIND, trustee: streamed.trustee };
     const taken = this.#o.store.db.prepare(
       "SELECT seq FROM board_ceremony WHERE job = ? AND kind = ? AND trustee = ?",
     ).get(post.job, checked.kind, checked.trustee) as { seq: number } | undefined;
@@ -561,7 +581,8 @@ export class BulletinBoard {
       // The key ceremony's posts only (earlier trustees' shares are not decoded again), and
       // the final outputs read a page at a time into one record list.
       const { ceremony } = collectCeremony(this.ceremony(post.job, election, { shares: false }));
-      const decryption = "decryption" in checked.post ? checked.post.decryption : undefined;
+      const decryption = streamed ??
+        ("post" in checked && "decryption" in checked.post ? checked.post.decryption : undefined);
       const stages = job.spec.stages.length;
       await checkDecryptionPost(election, {
         ceremony,

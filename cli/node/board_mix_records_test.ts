@@ -8,18 +8,32 @@ import assert from "node:assert/strict";
 import {
   encodeCiphertext,
   encodeInteger,
+  encodePublicKey,
   encrypt,
   generateKeyPair,
   reencryptBackend,
 } from "../../backends/reencrypt/mod.ts";
+import { allRecords, memoryRecords } from "../../core/records.ts";
+import {
+  ciphertextRecords,
+  createElectionDefinition,
+  decryptElectionSharesRecords,
+  DECRYPTION_POST_KIND,
+  electionDefinitionToEnvelope,
+  electionFingerprint,
+  encodeCeremonyPost,
+  runLocalKeyCeremony,
+  signCeremonyPost,
+} from "../../plugins/vote/mod.ts";
+import { decryptionPostBody } from "../vote_board_records.ts";
 import { encodeMsgpack, type Envelope } from "../../core/envelope.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { backendByName } from "../backends.ts";
-import { BulletinBoard } from "./board.ts";
+import { BIG_POST_BYTES, BulletinBoard } from "./board.ts";
 import { generateIdentity } from "./identity.ts";
 import { silentLogger } from "./log.ts";
 import { MetricsRegistry } from "./metrics.ts";
-import { createPost, jobBody } from "./posts.ts";
+import { createPost, createPostFromBody, jobBody } from "./posts.ts";
 import { Store } from "./storage.ts";
 import { decodePublicKey } from "../../backends/reencrypt/mod.ts";
 
@@ -114,6 +128,123 @@ Deno.test("the board checks a re-encryption mix on records; a changed or malform
       b.items("m", 1).map((v) => encodeMsgpack(v)),
       encoded.map((e) => encodeMsgpack(e)),
     );
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("the board decodes a big decryption post into records and checks it; changed shares or another author are refused", async () => {
+  const store = new Store(":memory:");
+  try {
+    const b = new BulletinBoard({
+      store,
+      identity: generateIdentity(),
+      admins: [admin.publicKey],
+      backendByName,
+      logger: silentLogger,
+      metrics: new MetricsRegistry(),
+    });
+    const trustees = [generateIdentity(), generateIdentity()];
+    const definition = createElectionDefinition({
+      id: "big-shares",
+      trustees: 2,
+      threshold: 2,
+      mixers: 1,
+      questions: [{ text: "Q", choices: ["a", "b"] }],
+      trusteeKeys: trustees.map((t) => t.publicKey),
+    });
+    const ce = { definition, fingerprint: electionFingerprint(definition) };
+    const ceremony = runLocalKeyCeremony(ce, { identities: trustees.map((t) => t.secretKey) });
+    const job = "big-shares";
+    await b.submit(createPost(admin, {
+      job,
+      type: "election",
+      body: electionDefinitionToEnvelope(definition),
+    }));
+    for (const dealing of ceremony.posts.dealings) {
+      await b.submit(createPost(trustees[dealing.trustee - 1]!, {
+        job,
+        type: "ceremony",
+        body: encodeCeremonyPost(ce, { dealing }),
+      }));
+    }
+    for (const complaints of ceremony.posts.complaints) {
+      await b.submit(createPost(trustees[complaints.trustee - 1]!, {
+        job,
+        type: "ceremony",
+        body: encodeCeremonyPost(ce, { complaints }),
+      }));
+    }
+    const key = encodePublicKey(ceremony.key.publicKey);
+    await b.submit(createPost(admin, {
+      job,
+      type: "job",
+      body: jobBody({
+        backend: "reencrypt",
+        stages: [{ mixer: mixer.publicKey, key }],
+        minInputs: 2,
+        submitters: [admin.publicKey],
+        context: ce.fingerprint,
+      }),
+    }));
+    // 800 ballots of 3 elements: each trustee's post is ~78 KB, a big post.
+    const n = 800;
+    const items = Array.from({ length: n }, (_, i) =>
+      encodeCiphertext(
+        encrypt(ceremony.key.publicKey, [encodeInteger(i), encodeInteger(1), encodeInteger(2)]),
+      ));
+    await b.submit(
+      createPost(admin, { job, type: "inputs", body: { v: 1, kind: "node.inputs", items } }),
+    );
+    await b.submit(createPost(admin, { job, type: "close", body: { v: 1, kind: "node.close" } }));
+    const inputs = b.items(job, 0).map((v, i) => reencryptBackend.input.decode(v, `in ${i}`));
+    const { outputs, proof } = await reencryptBackend.mix(inputs, { key, context: ce.fingerprint });
+    await b.submit(createPost(mixer, {
+      job,
+      type: "mix",
+      body: {
+        v: 1,
+        kind: "node.mix",
+        stage: 0,
+        outputs: outputs.map((o) => reencryptBackend.output.encode(o)),
+        proof: proof as Envelope,
+      },
+    }));
+    const final = ciphertextRecords(outputs, 3);
+    const shares = async (t: number) =>
+      await decryptElectionSharesRecords(ceremony.trusteeKeys[t - 1]!, {
+        ciphertexts: final,
+        fingerprint: ce.fingerprint,
+        workers: 1,
+        sign: { election: ce, identity: trustees[t - 1]!.secretKey },
+      });
+    const d1 = await shares(1);
+    const body = decryptionPostBody(ce, d1);
+    assert.ok(body.length > BIG_POST_BYTES, `${body.length} bytes`);
+    // Posted by the other trustee's key: refused (403) before anything is stored.
+    await assert.rejects(
+      b.submit(createPostFromBody(trustees[1]!, { job, type: "ceremony", body })),
+      /Author is not trustee 1's identity key/,
+    );
+    // Shares changed (and signed again by their trustee): the batch proof fails.
+    const changed = allRecords(d1.shares).slice();
+    changed.copyWithin(0, 96, 192);
+    const forged = { ...d1, shares: memoryRecords(changed, 96) };
+    forged.signature = signCeremonyPost(ce, { decryptionRecords: forged }, trustees[0]!.secretKey);
+    await assert.rejects(
+      b.submit(createPostFromBody(trustees[0]!, {
+        job,
+        type: "ceremony",
+        body: decryptionPostBody(ce, forged),
+      })),
+      (e) =>
+        e instanceof VerificationError && e.message === "Trustee 1: decryption share batch invalid",
+    );
+    // The honest post is accepted, and read back whole it is the trustee's shares.
+    await b.submit(createPostFromBody(trustees[0]!, { job, type: "ceremony", body }));
+    const posted = b.ceremony(job, ce).filter((c) => c.kind === DECRYPTION_POST_KIND);
+    assert.equal(posted.length, 1);
+    assert.equal(posted[0]!.trustee, 1);
   } finally {
     store.close();
   }

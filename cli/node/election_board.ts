@@ -28,6 +28,7 @@ import {
   DECRYPTION_POST_KIND,
   ELECTION_DEFINITION_KIND,
   type ElectionDecryption,
+  type ElectionDecryptionRecords,
   electionDecryptionRecords,
   electionDefinitionFromEnvelope,
   electionFingerprint,
@@ -150,16 +151,36 @@ export function checkCeremonyBody(
         }'`,
       );
   }
-  const key = election.definition.trusteeKeys![trustee - 1]!;
-  if (key.length !== author.length || key.some((b, i) => b !== author[i])) {
+  checkTrusteeAuthor(election, trustee, author);
+  verifyCeremonySignature(election, post);
+  return { kind: raw.kind, trustee, post };
+}
+
+/**
+ * Checks that a ceremony post's author is its trustee's identity key in the definition.
+ *
+ * @param election the registered election (it names its trustees' keys)
+ * @param trustee the trustee the post is of (1-based)
+ * @param author the post's author key
+ * @throws {HttpError} 403 when the author is not that trustee
+ * @example
+ * ```ts ignore
+ * checkTrusteeAuthor(election, 2, post.author);
+ * ```
+ */
+export function checkTrusteeAuthor(
+  election: CeremonyElection,
+  trustee: number,
+  author: Uint8Array,
+): void {
+  const key = election.definition.trusteeKeys?.[trustee - 1];
+  if (key === undefined || key.length !== author.length || key.some((b, i) => b !== author[i])) {
     throw new HttpError(
       403,
       "forbidden",
       `Author is not trustee ${trustee}'s identity key in election '${election.definition.id}'`,
     );
   }
-  verifyCeremonySignature(election, post);
-  return { kind: raw.kind, trustee, post };
 }
 
 /**
@@ -203,7 +224,11 @@ export function collectCeremony(
  */
 export async function checkDecryptionPost(
   election: CeremonyElection,
-  options: { ceremony: CeremonyPosts; outputs: RecordSource; decryption: ElectionDecryption },
+  options: {
+    ceremony: CeremonyPosts;
+    outputs: RecordSource;
+    decryption: ElectionDecryption | ElectionDecryptionRecords;
+  },
 ): Promise<void> {
   let key;
   try {
@@ -216,16 +241,22 @@ export async function checkDecryptionPost(
   }
   const width = options.outputs.recordBytes / (2 * ELEMENT_BYTES);
   const { trustee, shares } = options.decryption;
-  const wrong = shares.find((s) => s.length !== ELEMENT_BYTES * width);
+  const wrong = Array.isArray(shares)
+    ? shares.find((s) => s.length !== ELEMENT_BYTES * width)?.length
+    : (shares as RecordSource).recordBytes === ELEMENT_BYTES * width
+    ? undefined
+    : (shares as RecordSource).recordBytes;
   if (wrong !== undefined) {
     throw new VerificationError(
-      `Trustee ${trustee}: a decryption share of ${wrong.length} bytes for ciphertexts of ${width} elements`,
+      `Trustee ${trustee}: a decryption share of ${wrong} bytes for ciphertexts of ${width} elements`,
     );
   }
   await verifyTrusteeSharesRecords({ ...election, publicKey: key.publicKey }, {
     key,
     ciphertexts: options.outputs,
-    post: electionDecryptionRecords(options.decryption, width),
+    post: Array.isArray(shares)
+      ? electionDecryptionRecords(options.decryption as ElectionDecryption, width)
+      : options.decryption as ElectionDecryptionRecords,
   });
 }
 
