@@ -163,6 +163,14 @@ Deno.test({
         );
         assert.deepEqual(shuffleProofFromRecords(mix.proof), whole.mixes[m]!.proof);
         assert.deepEqual(allRecords(mix.outputs), allRecords(mixes[m]!.outputs));
+        // ...and the board's own stored outputs of that stage (its items, another path).
+        const { items } = await client.getJson(`/v1/board/jobs/${job}/items?stage=${m + 1}`) as {
+          items: unknown[];
+        };
+        assert.deepEqual(
+          allRecords(mix.outputs),
+          allRecords(ciphertextRecords(items.map((v, i) => decodeCiphertext(v, `item ${i}`)), 1)),
+        );
       }
       // A resumed close finds its inputs (compared a chunk at a time) and mixes again nothing;
       // another box under the job is refused.
