@@ -162,7 +162,7 @@ Deno.test("vote tally on a spool: the same transcript bytes as the in-memory pat
     const stdin = ReadableStream.from([boxBytes.subarray(0, 1000), boxBytes.subarray(1000)]);
     const fromStdin = await spoolTranscript(spool, "-", stdin, { trusteeKeys: trustees });
     assertSameBytes(withProofsOf(fromStdin, expected), expected, "box on standard input");
-    // Shares posted by the trustees (a board's whole messages), then checked by the tally:
+    // Shares posted by the trustees (as the board reader gives them), then checked by the tally:
     // the same posts in both paths, so the very same bytes.
     let posts: ElectionDecryption[] = [];
     const fromBoard = await inMemoryTranscript(box, async (final) => {
