@@ -16,33 +16,49 @@
  * @module
  */
 
-import { decodeMsgpack, encodeMsgpack, type Envelope } from "../core/envelope.ts";
+import { encodeMsgpack, type Envelope } from "../core/envelope.ts";
 import { ConfigError, NotFoundError, VerificationError } from "../core/errors.ts";
-import { readArray, readInteger, readRecord } from "../core/fields.ts";
+import { memoryRecordSinks, type RecordSinkFactory, type RecordSource } from "../core/records.ts";
 import {
   type Ciphertext,
-  decodeCiphertext,
-  decodeShuffleProof,
   encodeCiphertext,
   encodePublicKey,
   type ShuffleProof,
+  shuffleProofFromRecords,
 } from "../backends/reencrypt/mod.ts";
 import {
   type CeremonyElection,
   type CeremonyPosts,
+  ciphertextRecords,
+  DECRYPTION_POST_KIND,
   type ElectionCascade,
   type ElectionDecryption,
   electionDefinitionToEnvelope,
   type ElectionPublicInfo,
+  readCiphertexts,
 } from "../plugins/vote/mod.ts";
-import { readBoardLog } from "./node/board_reader.ts";
+import { boardLogEntries, type BoardLogEntry } from "./node/board_reader.ts";
+import { postBodyStream, STREAMED_BODY_BYTES } from "./node/board_stream.ts";
 import type { JobSummary } from "./node/board.ts";
 import { NodeHttpError } from "./node/client.ts";
 import type { NodeClient } from "./node/client.ts";
-import { checkCeremonyBody, collectCeremony } from "./node/election_board.ts";
+import {
+  checkCeremonyBody,
+  type CheckedCeremonyPost,
+  collectCeremony,
+} from "./node/election_board.ts";
 import type { Identity } from "./node/identity.ts";
 import { closeJob, createJob, submitInputs, waitForJob } from "./node/job_client.ts";
-import { createPost, jobBody, type JobSpec, type Post } from "./node/posts.ts";
+import { createPost, createPostFromBody, jobBody, type JobSpec, type Post } from "./node/posts.ts";
+import {
+  type BoardMixRecords,
+  bodyKind,
+  postedInputs,
+  readElectionCascadeRecords,
+} from "./vote_board_records.ts";
+
+/** Inputs per `inputs` post of `vote close` (a post of 500 width-1 ciphertexts is ~55 KB). */
+export const INPUTS_PER_POST = 500;
 
 /**
  * The default board job id of an election.
@@ -82,11 +98,15 @@ export async function publishElection(
 ): Promise<"posted" | "already"> {
   const body = electionDefinitionToEnvelope(options.election.definition);
   const bytes = encodeMsgpack(body);
-  const existing = (await readBoardLog(client)).find((p) =>
-    p.job === options.job && p.type === "election"
-  );
+  let existing: Uint8Array | undefined;
+  for await (const entry of boardLogEntries(client, { bodyLimit: STREAMED_BODY_BYTES })) {
+    if (entry.post.job === options.job && entry.post.type === "election") {
+      existing = entry.post.body ?? await readWholeBody(client, entry);
+      break;
+    }
+  }
   if (existing !== undefined) {
-    if (sameBytes(existing.body, bytes)) return "already";
+    if (sameBytes(existing, bytes)) return "already";
     throw new ConfigError(
       `Board job '${options.job}' holds another election; choose another --job`,
     );
@@ -101,18 +121,23 @@ export async function publishElection(
 export interface BoardElectionPosts {
   /** Dealings, complaints and answers, in board order. */
   ceremony: CeremonyPosts;
-  /** Trustees' decryption posts, in board order. */
+  /**
+   * Trustees' decryption posts short enough to come with the log's pages, in board order
+   * (read every one, as record lists, with `readDecryptionRecords`).
+   */
   decryption: ElectionDecryption[];
-  /** Every post of the job (mix job posts included), signatures and chain checked. */
-  posts: Post[];
+  /** Every trustee who posted decryption shares (those in `decryption` and the longer ones). */
+  decrypted: number[];
 }
 
 /**
  * Reads an election's posts from the board, checking the log's chain, each post's
- * signature, and that each ceremony post is its trustee's (author key and signature).
+ * signature, and that each ceremony post is its trustee's (author key and signature). The
+ * log is read a page at a time and long bodies stay on the board: a long decryption post is
+ * only named in `decrypted` (its kind read from the first bytes of its streamed body).
  *
  * @param client board client
- * @param options job id and election
+ * @param options job id, election, and `bodyLimit`: longer bodies are streamed (default 64 KiB)
  * @returns the ceremony posts and decryption shares
  * @throws {NotFoundError} when the board holds no such election
  * @throws {VerificationError} when a post or the chain does not verify
@@ -123,25 +148,63 @@ export interface BoardElectionPosts {
  */
 export async function readElectionBoard(
   client: NodeClient,
-  options: { job: string; election: CeremonyElection },
+  options: { job: string; election: CeremonyElection; bodyLimit?: number },
 ): Promise<BoardElectionPosts> {
-  const posts = (await readBoardLog(client)).filter((p) => p.job === options.job);
-  const registered = posts.find((p) => p.type === "election");
+  const expected = encodeMsgpack(electionDefinitionToEnvelope(options.election.definition));
+  let registered: Uint8Array | undefined;
+  const checked: CheckedCeremonyPost[] = [];
+  const decrypted = new Set<number>();
+  const keys = options.election.definition.trusteeKeys ?? [];
+  const bodyLimit = options.bodyLimit ?? STREAMED_BODY_BYTES;
+  for await (const entry of boardLogEntries(client, { bodyLimit })) {
+    const { post } = entry;
+    if (post.job !== options.job) continue;
+    if (post.type === "election") {
+      // The definition is small; one longer than the page limit is read whole.
+      registered ??= post.body ?? await readWholeBody(client, entry);
+      continue;
+    }
+    if (post.type !== "ceremony") continue;
+    let body = post.body;
+    if (body === undefined) {
+      if (await bodyKind(client, entry) === DECRYPTION_POST_KIND) {
+        const trustee = keys.findIndex((k) => sameBytes(k, post.author)) + 1;
+        if (trustee === 0) {
+          throw new VerificationError(
+            `Board post ${entry.seq} is a decryption post by no trustee of this election`,
+          );
+        }
+        decrypted.add(trustee);
+        continue;
+      }
+      body = await readWholeBody(client, entry);
+    }
+    const c = checkCeremonyBody(options.election, post.author, body);
+    if (c.kind === DECRYPTION_POST_KIND) decrypted.add(c.trustee);
+    checked.push(c);
+  }
   if (registered === undefined) {
     throw new NotFoundError(
       `Board holds no election under job '${options.job}' (post it with vote publish)`,
     );
   }
-  const expected = encodeMsgpack(electionDefinitionToEnvelope(options.election.definition));
-  if (!sameBytes(registered.body, expected)) {
+  if (!sameBytes(registered, expected)) {
     throw new VerificationError(
       `Board job '${options.job}' holds another election than '${options.election.definition.id}'`,
     );
   }
-  const checked = posts.filter((p) => p.type === "ceremony").map((p) =>
-    checkCeremonyBody(options.election, p.author, p.body)
-  );
-  return { ...collectCeremony(checked), posts };
+  return { ...collectCeremony(checked), decrypted: [...decrypted].sort((a, b) => a - b) };
+}
+
+/** A streamed post body read whole (checked against its digest and signature). */
+async function readWholeBody(client: NodeClient, entry: BoardLogEntry): Promise<Uint8Array> {
+  const body = new Uint8Array(entry.bodyBytes);
+  let at = 0;
+  for await (const piece of await postBodyStream(client, entry)) {
+    body.set(piece, at);
+    at += piece.length;
+  }
+  return body;
 }
 
 /**
@@ -159,16 +222,20 @@ export async function readElectionBoard(
  */
 export async function postCeremony(
   client: NodeClient,
-  options: { job: string; identity: Identity; body: Envelope },
+  options: { job: string; identity: Identity; body: Envelope | Uint8Array },
 ): Promise<"posted" | "already"> {
-  const bytes = encodeMsgpack(options.body);
-  const mine = (await readBoardLog(client)).filter((p) =>
-    p.job === options.job && p.type === "ceremony" &&
-    sameBytes(p.author, options.identity.publicKey)
-  );
-  if (mine.some((p) => sameBytes(p.body, bytes))) return "already";
+  const bytes = options.body instanceof Uint8Array ? options.body : encodeMsgpack(options.body);
+  // The log a page at a time; only this author's ceremony posts of that length are compared.
+  for await (const entry of boardLogEntries(client, { bodyLimit: STREAMED_BODY_BYTES })) {
+    const { post } = entry;
+    if (
+      post.job !== options.job || post.type !== "ceremony" || entry.bodyBytes !== bytes.length ||
+      !sameBytes(post.author, options.identity.publicKey)
+    ) continue;
+    if (sameBytes(post.body ?? await readWholeBody(client, entry), bytes)) return "already";
+  }
   await client.submitPost(
-    createPost(options.identity, { job: options.job, type: "ceremony", body: options.body }),
+    createPostFromBody(options.identity, { job: options.job, type: "ceremony", body: bytes }),
   );
   return "posted";
 }
@@ -199,10 +266,13 @@ export interface ElectionMixOptions {
 /**
  * Closes the election's mix input onto the board: creates the cascade job, submits the
  * inputs and closes the job, skipping whatever an earlier run already did (so a retry
- * after an interruption resumes instead of failing with "already exists").
+ * after an interruption resumes instead of failing with "already exists"). The inputs are
+ * read from the record list and posted {@linkcode INPUTS_PER_POST} a post, and the inputs
+ * already on the board are compared with them a chunk at a time (issue 17 point 2).
  *
  * @param election the election (with its public key)
- * @param inputs the cleansed mix input (counted ballots' ciphertexts in box order)
+ * @param inputs the cleansed mix input (counted ballots' ciphertexts in box order): a
+ *   record list of 64·w-byte records, or an array
  * @param options board client, admin, mixer nodes, job id
  * @returns the job id
  * @throws {ConfigError} when the job exists with another spec or other inputs
@@ -213,9 +283,10 @@ export interface ElectionMixOptions {
  */
 export async function openElectionMix(
   election: ElectionPublicInfo,
-  inputs: readonly Ciphertext[],
+  inputs: RecordSource | readonly Ciphertext[],
   options: ElectionMixOptions,
 ): Promise<string> {
+  const records = "read" in inputs ? inputs : ciphertextRecords(inputs, inputs[0]?.width ?? 1);
   const id = options.job ?? electionJobId(election.definition.id);
   const log = options.log ?? (() => {});
   const key = encodePublicKey(election.publicKey);
@@ -227,7 +298,7 @@ export async function openElectionMix(
   const spec: JobSpec = {
     backend: "reencrypt",
     stages: options.mixers.map((mixer) => ({ mixer, key })),
-    minInputs: inputs.length,
+    minInputs: records.count,
     submitters: [options.admin.publicKey],
     context: election.fingerprint, // every shuffle proof binds the election
   };
@@ -237,9 +308,13 @@ export async function openElectionMix(
     log(`job '${id}' created on the board (${options.mixers.length} mixer nodes)`);
     summary = (await jobSummary(options.client, id))!;
   } else {
-    const jobPost = (await readBoardLog(options.client)).find((p) =>
-      p.job === id && p.type === "job"
-    );
+    let jobPost: Post | undefined;
+    for await (const entry of boardLogEntries(options.client, { bodyLimit: STREAMED_BODY_BYTES })) {
+      if (entry.post.job === id && entry.post.type === "job") {
+        jobPost = entry.post as Post;
+        break;
+      }
+    }
     if (jobPost === undefined || !sameBytes(jobPost.body, encodeMsgpack(jobBody(spec)))) {
       throw new ConfigError(
         `Board job '${id}' exists with another spec (mixers, key, ballots or election); ` +
@@ -249,29 +324,35 @@ export async function openElectionMix(
     log(`job '${id}' already on the board (${summary.state}); resuming`);
   }
   // The inputs already posted must be a prefix of ours; post the rest.
-  const { inputs: posted } = await readElectionCascade(options.client, { job: id });
-  if (
-    posted.length > inputs.length ||
-    posted.some((c, i) => !sameBytes(c.bytes, inputs[i]!.bytes))
-  ) {
-    throw new ConfigError(`Board job '${id}' holds other inputs than this ballot box's`);
+  let posted: number;
+  try {
+    posted = await postedInputs(options.client, { job: id, expected: records });
+  } catch (error) {
+    if (!(error instanceof VerificationError)) throw error;
+    throw new ConfigError(`Board job '${id}' holds other inputs than this ballot box's`, {
+      cause: error,
+    });
   }
   if (summary.state === "open") {
-    if (posted.length < inputs.length) {
+    for (let lo = posted; lo < records.count; lo += INPUTS_PER_POST) {
+      const hi = Math.min(records.count, lo + INPUTS_PER_POST);
       await submitInputs(options.client, {
         id,
         submitter: options.admin,
-        items: inputs.slice(posted.length).map(encodeCiphertext),
+        items: readCiphertexts(records, lo, hi).map(encodeCiphertext),
+        chunk: INPUTS_PER_POST,
       });
+    }
+    if (posted < records.count) {
       log(
-        posted.length === 0
-          ? `${inputs.length} ballots posted`
-          : `${inputs.length - posted.length} ballots posted (${posted.length} were already)`,
+        posted === 0
+          ? `${records.count} ballots posted`
+          : `${records.count - posted} ballots posted (${posted} were already)`,
       );
     }
     await closeJob(options.client, { id, admin: options.admin });
     log(`job '${id}' closed; the mixer nodes mix it in turn`);
-  } else if (posted.length !== inputs.length) {
+  } else if (posted !== records.count) {
     throw new ConfigError(`Board job '${id}' was closed with other inputs than this box's`);
   }
   return id;
@@ -308,10 +389,40 @@ export interface BoardCascadeOptions extends ElectionMixOptions {
   onProgress?: (summary: JobSummary) => void;
 }
 
+/** A cascade of mixer nodes on record lists: the mix input in, each mixer's lists out. */
+export type ElectionCascadeRecords = (
+  inputs: RecordSource,
+  context: { election: ElectionPublicInfo; sinks: RecordSinkFactory },
+) => Promise<BoardMixRecords[]>;
+
 /**
- * An {@linkcode ElectionCascade} that mixes through nodes via a bulletin board job:
- * {@linkcode openElectionMix} (resumable), {@linkcode waitForElectionMix}, then
- * {@linkcode readElectionMixes}.
+ * A cascade that mixes through nodes via a bulletin board job, on record lists:
+ * {@linkcode openElectionMix} (resumable, posting from the list), {@linkcode waitForElectionMix},
+ * then `readElectionCascadeRecords` (each mix streamed into the sinks; the board's inputs
+ * checked against the mix input a chunk at a time).
+ *
+ * @param options board client, admin identity, mixer node keys, job id, timeout, progress
+ * @returns the cascade
+ * @example
+ * ```ts ignore
+ * const mixes = await boardElectionCascadeRecords(options)(counted, { election, sinks: spool.sinks });
+ * ```
+ */
+export function boardElectionCascadeRecords(options: BoardCascadeOptions): ElectionCascadeRecords {
+  return async (inputs, { election, sinks }) => {
+    const job = await openElectionMix(election, inputs, options);
+    await waitForElectionMix(options.client, {
+      job,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return (await readElectionCascadeRecords(options.client, { job, sinks, inputs })).mixes;
+  };
+}
+
+/**
+ * An {@linkcode ElectionCascade} that mixes through nodes via a bulletin board job: the
+ * array form of {@linkcode boardElectionCascadeRecords} (its lists read into memory).
  *
  * @param options board client, admin identity, mixer node keys, job id, timeout, progress
  * @returns the cascade
@@ -321,14 +432,17 @@ export interface BoardCascadeOptions extends ElectionMixOptions {
  * ```
  */
 export function boardElectionCascade(options: BoardCascadeOptions): ElectionCascade {
+  const cascade = boardElectionCascadeRecords(options);
   return async (inputs, { election }) => {
-    const job = await openElectionMix(election, inputs, options);
-    await waitForElectionMix(options.client, {
-      job,
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    return await readElectionMixes(options.client, { job, inputs });
+    const records = ciphertextRecords(inputs, inputs[0]?.width ?? 1);
+    return (await cascade(records, { election, sinks: memoryRecordSinks })).map(mixToArrays);
+  };
+}
+
+function mixToArrays(mix: BoardMixRecords): { outputs: Ciphertext[]; proof: ShuffleProof } {
+  return {
+    outputs: readCiphertexts(mix.outputs, 0, mix.outputs.count),
+    proof: shuffleProofFromRecords(mix.proof),
   };
 }
 
@@ -353,7 +467,8 @@ export async function readElectionMixes(
 }
 
 /**
- * Like {@linkcode readElectionMixes}, and also returns the mix input the board holds.
+ * Like {@linkcode readElectionMixes}, and also returns the mix input the board holds: the
+ * array form of `readElectionCascadeRecords` (lists read into memory).
  *
  * @param client board client
  * @param options job id and, optionally, the expected mix input
@@ -367,39 +482,15 @@ export async function readElectionCascade(
   client: NodeClient,
   options: { job: string; inputs?: readonly Ciphertext[] },
 ): Promise<{ inputs: Ciphertext[]; mixes: Array<{ outputs: Ciphertext[]; proof: ShuffleProof }> }> {
-  const posts = (await readBoardLog(client)).filter((p) => p.job === options.job);
-  const posted: Ciphertext[] = [];
-  for (const p of posts) {
-    if (p.type === "close") break;
-    if (p.type !== "inputs") continue;
-    const body = decodeMsgpack(p.body, "inputs") as Envelope;
-    readArray(body.items, "inputs.items").forEach((item) =>
-      posted.push(decodeCiphertext(item, `board input ${posted.length + 1}`))
-    );
-  }
-  // The board must hold exactly the election's mix input, in order.
-  if (
-    options.inputs !== undefined &&
-    (posted.length !== options.inputs.length ||
-      posted.some((c, i) => !sameBytes(c.bytes, options.inputs![i]!.bytes)))
-  ) {
-    throw new VerificationError(
-      `Board job '${options.job}' does not hold the election's mix input`,
-    );
-  }
-  const steps: Array<{ outputs: Ciphertext[]; proof: ShuffleProof }> = [];
-  for (const p of posts.filter((x) => x.type === "mix")) {
-    const body = readRecord(decodeMsgpack(p.body, "mix"), "mix");
-    const stage = readInteger(body.stage, "mix.stage");
-    if (stage !== steps.length) {
-      throw new VerificationError(`Board job '${options.job}' has mix stage ${stage} out of order`);
-    }
-    steps.push({
-      outputs: readArray(body.outputs, "mix.outputs").map((o, i) =>
-        decodeCiphertext(o, `stage ${stage + 1} output ${i + 1}`)
-      ),
-      proof: decodeShuffleProof(body.proof, `stage ${stage + 1} proof`),
-    });
-  }
-  return { inputs: posted, mixes: steps };
+  const read = await readElectionCascadeRecords(client, {
+    job: options.job,
+    sinks: memoryRecordSinks,
+    ...(options.inputs === undefined
+      ? {}
+      : { inputs: ciphertextRecords(options.inputs, options.inputs[0]?.width ?? 1) }),
+  });
+  return {
+    inputs: readCiphertexts(read.inputs, 0, read.inputs.count),
+    mixes: read.mixes.map(mixToArrays),
+  };
 }

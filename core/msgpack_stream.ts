@@ -785,10 +785,28 @@ export class MsgpackStreamReader {
    * @throws {InvalidInputError} when the input ends first
    */
   async skip(n: number, what: string): Promise<void> {
+    await this.readPieces(n, what, () => {});
+  }
+
+  /**
+   * Reads the next `n` bytes in pieces (e.g. a byte string's payload after
+   * {@linkcode readBinHeader}, copied into a file), holding no more than a buffer of them.
+   *
+   * @param n bytes to read
+   * @param what names the value in errors
+   * @param onPiece receives each piece in order (a view, valid only until it returns)
+   * @throws {InvalidInputError} when the input ends first
+   */
+  async readPieces(
+    n: number,
+    what: string,
+    onPiece: (piece: Uint8Array) => void | Promise<void>,
+  ): Promise<void> {
     let left = n;
     while (left > 0) {
       if (this.#pos < this.#end) {
         const take = Math.min(left, this.#end - this.#pos);
+        await onPiece(this.#buf.subarray(this.#pos, this.#pos + take));
         this.#consume(take);
         left -= take;
         continue;
@@ -809,6 +827,7 @@ export class MsgpackStreamReader {
       }
       const take = Math.min(left, incoming.length);
       if (take < incoming.length) this.#pending = incoming.subarray(take);
+      await onPiece(incoming.subarray(0, take));
       this.#read += take;
       left -= take;
     }

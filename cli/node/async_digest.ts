@@ -10,6 +10,7 @@
 
 import { labelledDigest } from "../../core/transcript.ts";
 import { sha256Digest } from "./identity.ts";
+import { createSha512 } from "../../core/sha512_wasm.ts";
 
 /** Inputs shorter than this are hashed synchronously (faster than a thread hop). */
 export const ASYNC_DIGEST_BYTES = 64 * 1024;
@@ -86,4 +87,58 @@ export async function labelledDigestAsync(
     tail,
   ]);
   return new Uint8Array(await crypto.subtle.digest("SHA-512", framed));
+}
+
+/**
+ * `labelledDigest(protocol, [...parts, last])` where `last`, of `lastBytes` bytes, arrives
+ * in pieces (a post body read as a stream): nothing of it is held.
+ *
+ * @param protocol domain-separation label with version
+ * @param parts the parts before the streamed one
+ * @param lastBytes length of the streamed last part
+ * @returns `update(piece)` to absorb the next piece, `digest()` when all of it was given
+ * @throws {RangeError} from `update` or `digest` when the pieces add up to another length
+ * @example
+ * ```ts
+ * import { labelledDigest } from "../../core/transcript.ts";
+ * import { labelledDigestStream } from "./async_digest.ts";
+ * const d = labelledDigestStream("example/v1", [Uint8Array.of(1)], 3);
+ * d.update(Uint8Array.of(2, 3));
+ * d.update(Uint8Array.of(4));
+ * const direct = labelledDigest("example/v1", [Uint8Array.of(1), Uint8Array.of(2, 3, 4)]);
+ * console.assert(d.digest().join() === direct.join());
+ * ```
+ */
+export function labelledDigestStream(
+  protocol: string,
+  parts: readonly Uint8Array[],
+  lastBytes: number,
+): { update(piece: Uint8Array): void; digest(): Uint8Array } {
+  const hash = createSha512();
+  const framed = [
+    ...frame("domain", encoder.encode(TRANSCRIPT_DOMAIN)),
+    ...frame("protocol", encoder.encode(protocol)),
+    ...parts.flatMap((p) => frame("part", p)),
+  ];
+  for (const piece of framed) hash.update(piece);
+  // The last part's frame header (label and length), then its bytes as they come.
+  const [head] = frame("part", new Uint8Array(0));
+  new DataView(head!.buffer).setBigUint64(head!.length - 8, BigInt(lastBytes));
+  hash.update(head!);
+  let seen = 0;
+  return {
+    update(piece) {
+      seen += piece.length;
+      if (seen > lastBytes) throw new RangeError(`More than ${lastBytes} bytes were hashed`);
+      hash.update(piece);
+    },
+    digest() {
+      if (seen !== lastBytes) throw new RangeError(`${seen} of ${lastBytes} bytes were hashed`);
+      const challenge = encoder.encode("challenge:digest");
+      const tail = new Uint8Array(4 + challenge.length);
+      new DataView(tail.buffer).setUint32(0, challenge.length);
+      tail.set(challenge, 4);
+      return hash.update(tail).digest();
+    },
+  };
 }

@@ -19,11 +19,25 @@ import {
   VerificationError,
 } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
-import { type CeremonyElection, DECRYPTION_POST_KIND } from "../../plugins/vote/mod.ts";
+import {
+  type CeremonyElection,
+  DECRYPTION_POST_KIND,
+  type ElectionDecryptionRecords,
+  readCiphertexts,
+} from "../../plugins/vote/mod.ts";
+import {
+  decodePublicKey,
+  encodeCiphertext,
+  verifyShuffleRecords,
+} from "../../backends/reencrypt/mod.ts";
+import { memoryRecordSinks } from "../../core/records.ts";
+import { readBodyKind, readDecryptionBody, readMixBody } from "../vote_board_records.ts";
 import {
   checkCeremonyBody,
   checkDecryptionPost,
   type CheckedCeremonyPost,
+  checkTrusteeAuthor,
+  ciphertextItemRecords,
   collectCeremony,
   readElectionBody,
 } from "./election_board.ts";
@@ -528,7 +542,25 @@ export class BulletinBoard {
       throw new NotFoundError(`Election '${post.job}' is not on this board`);
     }
     const election = readElectionBody(row);
-    const checked = checkCeremonyBody(election, post.author, post.body);
+    // A big decryption post is decoded a chunk at a time into one record list of shares
+    // (32·w bytes a ballot, no object per share); other ceremony posts are small.
+    let streamed: ElectionDecryptionRecords | undefined;
+    if (
+      post.body.length > BIG_POST_BYTES &&
+      await readBodyKind(ReadableStream.from([post.body])) === DECRYPTION_POST_KIND
+    ) {
+      streamed = await readDecryptionBody(ReadableStream.from([post.body]), {
+        election,
+        sinks: memoryRecordSinks,
+        chunk: CHECK_CHUNK,
+        what: "post.body",
+        name: "shares",
+      });
+      checkTrusteeAuthor(election, streamed.trustee, post.author);
+    }
+    const checked = streamed === undefined
+      ? checkCeremonyBody(election, post.author, post.body)
+      : { kind: DECRYPTION_POST_KIND, trustee: streamed.trustee };
     const taken = this.#o.store.db.prepare(
       "SELECT seq FROM board_ceremony WHERE job = ? AND kind = ? AND trustee = ?",
     ).get(post.job, checked.kind, checked.trustee) as { seq: number } | undefined;
@@ -546,11 +578,18 @@ export class BulletinBoard {
           }`,
         );
       }
-      const { ceremony } = collectCeremony(this.ceremony(post.job, election));
-      const decryption = "decryption" in checked.post ? checked.post.decryption : undefined;
+      // The key ceremony's posts only (earlier trustees' shares are not decoded again), and
+      // the final outputs read a page at a time into one record list.
+      const { ceremony } = collectCeremony(this.ceremony(post.job, election, { shares: false }));
+      const decryption = streamed ??
+        ("post" in checked && "decryption" in checked.post ? checked.post.decryption : undefined);
+      const stages = job.spec.stages.length;
       await checkDecryptionPost(election, {
         ceremony,
-        outputs: this.items(post.job, job.spec.stages.length),
+        outputs: ciphertextItemRecords(
+          (from, n) => this.itemPage(post.job, stages, from, n),
+          job.inputs,
+        ),
         decryption: decryption!,
       });
     }
@@ -585,12 +624,21 @@ export class BulletinBoard {
    *
    * @param job job id
    * @param election the registered election
+   * @param options `shares: false` leaves the decryption posts out (not read nor decoded)
    * @returns the checked posts
    */
-  ceremony(job: string, election: CeremonyElection): CheckedCeremonyPost[] {
+  ceremony(
+    job: string,
+    election: CeremonyElection,
+    options: { shares?: boolean } = {},
+  ): CheckedCeremonyPost[] {
     const rows = this.#o.store.db.prepare(
-      "SELECT author, body FROM board_posts WHERE job = ? AND type = 'ceremony' ORDER BY seq",
-    ).all(job) as { author: Uint8Array; body: Uint8Array }[];
+      "SELECT author, body FROM board_posts WHERE job = ? AND type = 'ceremony' AND " +
+        "(? OR seq NOT IN (SELECT seq FROM board_ceremony WHERE job = ? AND kind = ?)) ORDER BY seq",
+    ).all(job, options.shares === false ? 0 : 1, job, DECRYPTION_POST_KIND) as {
+      author: Uint8Array;
+      body: Uint8Array;
+    }[];
     return rows.map((r) => checkCeremonyBody(election, r.author, r.body));
   }
 
@@ -823,8 +871,17 @@ export class BulletinBoard {
   }
 
   async #applyMix(post: Post, digest: Uint8Array, job: JobRow): Promise<Receipt> {
-    const body = readPostBody(post, "node.mix");
-    const stage = readInteger(body.stage, "mix.stage");
+    // A re-encryption mix is decoded a chunk at a time into record lists (64 bytes a
+    // ciphertext element, 32 a proof element), not into an object per ciphertext.
+    const records = job.spec.backend === "reencrypt"
+      ? await readMixBody(ReadableStream.from([post.body]), {
+        sinks: memoryRecordSinks,
+        chunk: CHECK_CHUNK,
+        what: "mix",
+      })
+      : undefined;
+    const body = records === undefined ? readPostBody(post, "node.mix") : undefined;
+    const stage = records?.stage ?? readInteger(body!.stage, "mix.stage");
     if (job.state !== "mixing" || stage !== job.stage) {
       throw new ConfigError(
         `Job '${post.job}' expects ${
@@ -838,18 +895,34 @@ export class BulletinBoard {
       throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
     }
     const backend = this.#o.backendByName(spec.backend);
-    const inputs = this.#items(post.job, stage, this.#o.store.db).map((v, i) =>
-      backend.input.decode(v, `stage ${stage} input ${i + 1}`)
-    );
-    const outputValues = readArray(body.outputs, "mix.outputs", { maxLength: 10_000_000 });
-    const outputs = outputValues.map((v, i) => backend.output.decode(v, `mix.outputs[${i}]`));
-    const proof = readRecord(body.proof, "mix.proof") as Envelope;
+    let outputs: unknown[] = [];
     // The mixer's proof is checked before anything is appended (issue 5 §2).
     try {
-      await backend.verify(inputs, outputs, proof, {
-        key: stageSpec.key,
-        ...(spec.context === undefined ? {} : { context: spec.context }),
-      });
+      if (records !== undefined) {
+        // The stage's inputs read a page at a time into one record list; the proof checked
+        // on the records (the backend's verify, without its lists of objects).
+        const inputs = ciphertextItemRecords(
+          (from, n) => itemPage(this.#o.store.db, post.job, stage, from, n),
+          job.inputs,
+        );
+        await verifyShuffleRecords({
+          publicKey: decodePublicKey(stageSpec.key, "key"),
+          inputs,
+          outputs: records.outputs,
+          ...(spec.context === undefined ? {} : { context: spec.context }),
+        }, records.proof);
+      } else {
+        const inputs = this.#items(post.job, stage, this.#o.store.db).map((v, i) =>
+          backend.input.decode(v, `stage ${stage} input ${i + 1}`)
+        );
+        const outputValues = readArray(body!.outputs, "mix.outputs", { maxLength: 10_000_000 });
+        outputs = outputValues.map((v, i) => backend.output.decode(v, `mix.outputs[${i}]`));
+        const proof = readRecord(body!.proof, "mix.proof") as Envelope;
+        await backend.verify(inputs, outputs, proof, {
+          key: stageSpec.key,
+          ...(spec.context === undefined ? {} : { context: spec.context }),
+        });
+      }
     } catch (error) {
       this.#o.logger.log("warn", "mix_rejected", {
         job: post.job,
@@ -859,14 +932,19 @@ export class BulletinBoard {
       if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
       throw new VerificationError(`Mix proof of stage ${stage} does not verify`, { cause: error });
     }
-    const encoded = outputs.map((o) => encodeMsgpack(backend.output.encode(o)));
+    // Each output stored in its canonical encoding, encoded as it is inserted.
+    const count = records?.outputs.count ?? outputs.length;
+    const encodedAt = records === undefined
+      ? (i: number) => encodeMsgpack(backend.output.encode(outputs[i]))
+      : (i: number) =>
+        encodeMsgpack(encodeCiphertext(readCiphertexts(records.outputs, i, i + 1)[0]!));
     return this.#o.store.write(() => {
       const current = this.#jobRow(post.job, this.#o.store.db)!;
       if (current.stage !== stage) throw new ConfigError(`Stage ${stage} was already mixed`);
       const insert = this.#o.store.db.prepare(
         "INSERT INTO board_items (job, stage, idx, item) VALUES (?, ?, ?, ?)",
       );
-      encoded.forEach((bytes, i) => insert.run(post.job, stage + 1, i, bytes));
+      for (let i = 0; i < count; i++) insert.run(post.job, stage + 1, i, encodedAt(i));
       const done = stage + 1 === spec.stages.length;
       this.#o.store.db.prepare("UPDATE board_jobs SET stage = ?, state = ? WHERE job = ?")
         .run(stage + 1, done ? "done" : "mixing", post.job);
@@ -931,19 +1009,43 @@ export class BulletinBoard {
    *
    * @param after return posts with a larger seq
    * @param limit most posts returned
+   * @param bodyLimit when given, a post whose body is longer comes without it, with
+   *   `bodyBytes` (its length) and `digest` (the post digest) instead
    * @returns the posts
    */
-  posts(after: number, limit: number): Envelope[] {
+  posts(after: number, limit: number, bodyLimit?: number): Envelope[] {
+    // With a body limit, a longer body is left out (SQLite's length() of a blob reads no
+    // content): the page stays small and the reader fetches that body as a stream.
     const rows = this.#o.store.reader.prepare(
-      "SELECT seq, job, type, author, time, body, signature, digest, chain, pruned FROM board_posts WHERE seq > ? ORDER BY seq LIMIT ?",
-    ).all(after, limit) as unknown as (Post & {
+      "SELECT seq, job, type, author, time, signature, digest, chain, pruned, length(body) AS " +
+        "bodyBytes, CASE WHEN ? IS NOT NULL AND length(body) > ? THEN NULL ELSE body END AS body " +
+        "FROM board_posts WHERE seq > ? ORDER BY seq LIMIT ?",
+    ).all(bodyLimit ?? null, bodyLimit ?? null, after, limit) as unknown as (Omit<Post, "body"> & {
+      body: Uint8Array | null;
+      bodyBytes: number;
       seq: number;
       digest: Uint8Array;
       chain: Uint8Array;
       pruned: number;
     })[];
     return rows.map((r) =>
-      r.pruned
+      !r.pruned && r.body === null
+        // A body over the limit (`GET /v1/board/posts/:seq/body` streams it): its length and
+        // the post's digest, which the chain covers and the streamed body must hash to.
+        ? {
+          v: 1,
+          kind: "node.post",
+          job: r.job,
+          type: r.type,
+          author: r.author,
+          time: r.time,
+          signature: r.signature,
+          bodyBytes: r.bodyBytes,
+          digest: r.digest,
+          seq: r.seq,
+          chain: r.chain,
+        }
+        : r.pruned
         // An archived job's item post: no body; its digest keeps the chain checkable.
         ? {
           v: 1,
@@ -964,13 +1066,33 @@ export class BulletinBoard {
             type: r.type,
             author: r.author,
             time: r.time,
-            body: r.body,
+            body: r.body!,
             signature: r.signature,
           }),
           seq: r.seq,
           chain: r.chain,
         }
     );
+  }
+
+  /**
+   * The body of the post at a sequence number (what `posts` leaves out over a body limit).
+   * The row is read whole: a body is at most 64 MiB (`MAX_POST_BODY`, posts.ts).
+   *
+   * @param seq the post's sequence number
+   * @returns the body bytes
+   * @throws {NotFoundError} when no post has that number
+   * @throws {HttpError} 410 when the post was pruned (its job archived)
+   */
+  postBody(seq: number): Uint8Array {
+    const row = this.#o.store.reader.prepare(
+      "SELECT body, pruned FROM board_posts WHERE seq = ?",
+    ).get(seq) as { body: Uint8Array; pruned: number } | undefined;
+    if (row === undefined) throw new NotFoundError(`Board post ${seq} does not exist`);
+    if (row.pruned) {
+      throw new HttpError(410, "archived", `Board post ${seq} was pruned (its job is archived)`);
+    }
+    return row.body;
   }
 
   /**

@@ -6,23 +6,51 @@
  * second, different shuffle of the same batch (two published shuffles of one batch
  * would let observers intersect them).
  *
+ * Memory: the stage's batch is read a page of 10,000 items at a time (one page of JSON
+ * held). A re-encryption stage is then held as record lists (64·w bytes a ciphertext, and the
+ * outputs and five proof lists of `shuffleAndProveRecords`), and the post's body is written
+ * from them; another backend's stage is decoded and mixed as lists of objects (its `mix`).
+ * Either way the mix post is built, stored and sent as one message (at most 64 MiB).
+ *
  * @module
  */
 
 import { PollLoop } from "./poll_loop.ts";
 import { toBase64Url } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
-import { IntegrityError, PanoramixError } from "../../core/errors.ts";
+import { IntegrityError, InvalidInputError, PanoramixError } from "../../core/errors.ts";
+import { memoryRecords, type RecordSource } from "../../core/records.ts";
+import { msgpackChunks, StreamedArray, StreamedMap } from "../../core/msgpack_stream.ts";
+import {
+  Ciphertext,
+  decodeCiphertext,
+  decodePublicKey,
+  encodeCiphertext,
+  encodeShuffleProof,
+  shuffleAndProveRecords,
+  shuffleProofFromRecords,
+  type ShuffleProofRecords,
+} from "../../backends/reencrypt/mod.ts";
 import { readArray, readRecord } from "../../core/fields.ts";
 import type { AnyMixBackend } from "../../core/mixer.ts";
 import { NodeClient, NodeHttpError } from "./client.ts";
 import type { Identity } from "./identity.ts";
 import type { Logger } from "./log.ts";
 import type { MetricsRegistry } from "./metrics.ts";
-import { createPost, type Post, postToEnvelope, readJobSpec, readPost } from "./posts.ts";
+import {
+  createPost,
+  createPostFromBody,
+  type Post,
+  postToEnvelope,
+  readJobSpec,
+  readPost,
+} from "./posts.ts";
 import type { Store } from "./storage.ts";
 import type { JobSummary } from "./board.ts";
 import type { PreparedBackend } from "./backends.ts";
+
+/** Items per request when a mixer reads its stage's batch from the board (default). */
+const INPUT_PAGE = 10_000;
 
 /** Options of {@linkcode CascadeMixer}. */
 export interface CascadeMixerOptions {
@@ -44,6 +72,8 @@ export interface CascadeMixerOptions {
   logger: Logger;
   /** Metrics. */
   metrics: MetricsRegistry;
+  /** Items per request when reading a stage's batch (default 10,000). */
+  inputPage?: number;
 }
 
 /**
@@ -185,25 +215,78 @@ export class CascadeMixer {
         { backend: this.#o.backendByName(spec.backend), persist: () => {} };
       const backend = prepared.backend;
       const key = (await this.#o.mixKey(spec.backend)) ?? spec.stages[stage]!.key;
-      const { items } = await this.#client.getJson(
-        `/v1/board/jobs/${encodeURIComponent(jobId)}/items?stage=${stage}`,
-      ) as { items: unknown };
-      const inputs = readArray(items, "items").map((v, i) =>
-        backend.input.decode(v, `stage ${stage} input ${i + 1}`)
-      );
-      const fetched = performance.now();
-      const result = await backend.mix(inputs, {
-        key,
-        ...(spec.context === undefined ? {} : { context: spec.context }),
-      });
-      const body: Envelope = {
-        v: 1,
-        kind: "node.mix",
-        stage,
-        outputs: result.outputs.map((o) => backend.output.encode(o)),
-        proof: readRecord(result.proof, "proof") as Envelope,
+      const fetchPage = async (offset: number, limit: number) => {
+        const { items } = await this.#client.getJson(
+          `/v1/board/jobs/${
+            encodeURIComponent(jobId)
+          }/items?stage=${stage}&offset=${offset}&limit=${limit}`,
+        ) as { items: unknown };
+        return readArray(items, "items", { maxLength: limit });
       };
-      post = createPost(this.#o.identity, { job: jobId, type: "mix", body });
+      const pageSize = this.#o.inputPage ?? INPUT_PAGE;
+      const context = spec.context === undefined ? {} : { context: spec.context };
+      let body: Uint8Array;
+      let items: number;
+      let fetched: number;
+      if (backend.name === "reencrypt") {
+        // A re-encryption stage on record lists: the batch read a page at a time into one list
+        // of 64·w-byte records, shuffled and proven on records, and the post's body written
+        // from them (no object per ciphertext).
+        const pages: Uint8Array[] = [];
+        let count = 0;
+        let size = 0;
+        for (;;) {
+          const page = await fetchPage(count, pageSize);
+          const cts = page.map((v, i) =>
+            decodeCiphertext(v, `stage ${stage} input ${count + i + 1}`)
+          );
+          size ||= cts[0]?.bytes.length ?? 0;
+          const bytes = new Uint8Array(cts.length * size);
+          cts.forEach((c, i) => {
+            if (c.bytes.length !== size) {
+              throw new InvalidInputError(
+                `Stage ${stage} input ${count + i + 1} has another width than the first`,
+              );
+            }
+            bytes.set(c.bytes, i * size);
+          });
+          pages.push(bytes);
+          count += cts.length;
+          if (page.length < pageSize) break;
+        }
+        fetched = performance.now();
+        const inputs = memoryRecords(concatBytes(pages), Math.max(size, 64));
+        pages.length = 0;
+        const { outputs, proof } = await shuffleAndProveRecords(
+          decodePublicKey(key, "key"),
+          inputs,
+          context,
+        );
+        body = mixBodyFromRecords(stage, outputs, proof);
+        items = count;
+      } else {
+        // The stage's batch a page at a time: one page of JSON is held, not the stage's (a
+        // stage may hold fewer items than the job's inputs: a decryption mix drops replays).
+        const inputs: unknown[] = [];
+        for (;;) {
+          const page = await fetchPage(inputs.length, pageSize);
+          for (const v of page) {
+            inputs.push(backend.input.decode(v, `stage ${stage} input ${inputs.length + 1}`));
+          }
+          if (page.length < pageSize) break;
+        }
+        fetched = performance.now();
+        const result = await backend.mix(inputs, { key, ...context });
+        body = encodeMsgpack({
+          v: 1,
+          kind: "node.mix",
+          stage,
+          outputs: result.outputs.map((o) => backend.output.encode(o)),
+          proof: readRecord(result.proof, "proof") as Envelope,
+        });
+        items = inputs.length;
+      }
+      post = createPostFromBody(this.#o.identity, { job: jobId, type: "mix", body });
       // Commit the mix before anyone sees it: a restart re-sends this exact post.
       // ...together with the replay tags the mix recorded, in one transaction.
       store.write(() => {
@@ -221,7 +304,7 @@ export class CascadeMixer {
       logger.log("info", "cascade_mixed", {
         job: jobId,
         stage,
-        items: inputs.length,
+        items,
         backend: backend.name,
         seconds,
         fetchSeconds: (fetched - started) / 1000,
@@ -253,4 +336,47 @@ export class CascadeMixer {
     );
     await store.commit();
   }
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The msgpack body of a re-encryption `node.mix` post written from record lists a chunk at a
+ * time: the bytes `encodeMsgpack` gives for the same mix as objects.
+ */
+function mixBodyFromRecords(
+  stage: number,
+  outputs: RecordSource,
+  proof: ShuffleProofRecords,
+): Uint8Array {
+  const CHUNK = 4096;
+  function* items(): Iterable<unknown> {
+    for (let lo = 0; lo < outputs.count; lo += CHUNK) {
+      const hi = Math.min(outputs.count, lo + CHUNK);
+      const bytes = outputs.read(lo, hi);
+      for (let i = 0; i < hi - lo; i++) {
+        const ct = Ciphertext.unchecked(
+          bytes.subarray(i * outputs.recordBytes, (i + 1) * outputs.recordBytes),
+          `output ${lo + i + 1}`,
+        );
+        yield encodeCiphertext(ct);
+      }
+    }
+  }
+  const value = new StreamedMap([
+    ["v", 1],
+    ["kind", "node.mix"],
+    ["stage", stage],
+    ["outputs", new StreamedArray(outputs.count, items())],
+    ["proof", encodeShuffleProof(shuffleProofFromRecords(proof))],
+  ]);
+  return concatBytes([...msgpackChunks(value)]);
 }

@@ -498,3 +498,60 @@ Deno.test("a stage this mixer cannot mix is retried with back-off, not at every 
     await net.close();
   }
 });
+
+Deno.test("a mixer reads its stage's batch a page at a time: 10 inputs in pages of 4, mixed (plain whole, reencrypt on records)", async () => {
+  const net = await TestNetwork.create();
+  const store = new Store(":memory:");
+  try {
+    const board = await net.start({
+      name: "board",
+      roles: ["board"],
+      admins: [toBase64Url(admin.publicKey)],
+    });
+    const mixer = generateIdentity();
+    const client = new NodeClient(board.url, { identity: admin });
+    const cascade = new CascadeMixer({
+      store,
+      identity: mixer,
+      boardUrl: board.url,
+      pollIntervalMs: 1000,
+      backendByName,
+      mixKey: () => Promise.resolve(undefined),
+      logger: silentLogger,
+      metrics: new MetricsRegistry(),
+      inputPage: 4, // pages of 4, 4 and 2
+    });
+    for (const backend of [plainBackend, reencryptBackend] as AnyMixBackend[]) {
+      const keys = await backend.generateKeys();
+      const id = `paged-${backend.name}`;
+      await createJob(client, {
+        id,
+        admin,
+        spec: {
+          backend: backend.name,
+          stages: [{ mixer: mixer.publicKey, key: keys.publicKey }],
+          minInputs: 2,
+          submitters: [admin.publicKey],
+        },
+      });
+      const inputs = await backend.sampleInputs(10, { key: keys.publicKey });
+      await submitInputs(client, {
+        id,
+        submitter: admin,
+        items: inputs.map((x) => backend.input.encode(x)),
+      });
+      await closeJob(client, { id, admin });
+      assert.equal(await cascade.tick(), 1);
+      // The board accepted the mix of all ten (its proof or completeness check), and
+      // anyone verifies it from the board.
+      const result = await verifyJobFromBoard(new NodeClient(board.url), {
+        job: id,
+        backendByName,
+      });
+      assert.deepEqual(result.stages, [{ stage: 0, inputs: 10, outputs: 10 }]);
+    }
+  } finally {
+    store.close();
+    await net.close();
+  }
+});

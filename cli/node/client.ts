@@ -102,6 +102,53 @@ export class NodeClient {
     return await this.#fetch(path, {});
   }
 
+  /**
+   * GETs a path whose answer is a byte stream (e.g. a post body). The timeout applies to
+   * the wait for the answer and then to each wait for the next piece of it.
+   *
+   * @param path path with query
+   * @returns the response body, read as it arrives
+   * @throws {NodeHttpError} on an error status
+   */
+  async getStream(path: string): Promise<ReadableStream<Uint8Array>> {
+    const controller = new AbortController();
+    const ms = this.#o.timeoutMs ?? 120_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          controller.abort(
+            new PanoramixError("unavailable", `Request to ${path} timed out after ${ms} ms`),
+          ),
+        ms,
+      );
+    };
+    arm();
+    let response: Response;
+    try {
+      response = await fetch(this.baseUrl + path, { signal: controller.signal });
+    } catch (error) {
+      clearTimeout(timer);
+      throw error;
+    }
+    if (!response.ok || response.body === null) {
+      clearTimeout(timer);
+      await this.#check(response);
+      throw new NodeHttpError(response.status, "unavailable", `No body from ${path}`);
+    }
+    return response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          arm();
+          out.enqueue(chunk);
+        },
+        flush: () => clearTimeout(timer),
+        cancel: () => clearTimeout(timer),
+      }),
+    );
+  }
+
   // A cleared timer, not AbortSignal.timeout: a pending timeout would keep a stopping
   // daemon alive until it fires.
   async #fetch(path: string, init: RequestInit): Promise<unknown> {

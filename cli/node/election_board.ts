@@ -14,7 +14,9 @@
 import { decodeMsgpack, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { readString } from "../../core/fields.ts";
-import { decodeCiphertext } from "../../backends/reencrypt/mod.ts";
+import { decodeCiphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
+import { memoryRecords, type RecordSource } from "../../core/records.ts";
+import { ITEM_PAGE } from "./item_pages.ts";
 import {
   CEREMONY_KINDS,
   type CeremonyElection,
@@ -26,12 +28,14 @@ import {
   DECRYPTION_POST_KIND,
   ELECTION_DEFINITION_KIND,
   type ElectionDecryption,
+  type ElectionDecryptionRecords,
+  electionDecryptionRecords,
   electionDefinitionFromEnvelope,
   electionFingerprint,
   resolveElectionKey,
   type SignablePost,
   verifyCeremonySignature,
-  verifyTrusteeShares,
+  verifyTrusteeSharesRecords,
 } from "../../plugins/vote/mod.ts";
 import { HttpError } from "./http_error.ts";
 
@@ -147,16 +151,36 @@ export function checkCeremonyBody(
         }'`,
       );
   }
-  const key = election.definition.trusteeKeys![trustee - 1]!;
-  if (key.length !== author.length || key.some((b, i) => b !== author[i])) {
+  checkTrusteeAuthor(election, trustee, author);
+  verifyCeremonySignature(election, post);
+  return { kind: raw.kind, trustee, post };
+}
+
+/**
+ * Checks that a ceremony post's author is its trustee's identity key in the definition.
+ *
+ * @param election the registered election (it names its trustees' keys)
+ * @param trustee the trustee the post is of (1-based)
+ * @param author the post's author key
+ * @throws {HttpError} 403 when the author is not that trustee
+ * @example
+ * ```ts ignore
+ * checkTrusteeAuthor(election, 2, post.author);
+ * ```
+ */
+export function checkTrusteeAuthor(
+  election: CeremonyElection,
+  trustee: number,
+  author: Uint8Array,
+): void {
+  const key = election.definition.trusteeKeys?.[trustee - 1];
+  if (key === undefined || key.length !== author.length || key.some((b, i) => b !== author[i])) {
     throw new HttpError(
       403,
       "forbidden",
       `Author is not trustee ${trustee}'s identity key in election '${election.definition.id}'`,
     );
   }
-  verifyCeremonySignature(election, post);
-  return { kind: raw.kind, trustee, post };
 }
 
 /**
@@ -186,10 +210,12 @@ export function collectCeremony(
 /**
  * Checks a trustee's decryption post against the cascade's final outputs: the batch
  * Chaum–Pedersen proof must verify under the trustee's verification key, which the
- * ceremony posts already on the board resolve to.
+ * ceremony posts already on the board resolve to. The outputs and the shares are record
+ * lists (64·w and 32·w bytes a ballot), not objects per ciphertext.
  *
  * @param election the registered election
- * @param options the ceremony posts on the board, the final outputs (item envelopes) and the post
+ * @param options the ceremony posts on the board, the final outputs (64·w-byte records) and
+ *   the post
  * @throws {VerificationError} when the proof does not verify (or the ceremony is incomplete)
  * @example
  * ```ts ignore
@@ -198,7 +224,11 @@ export function collectCeremony(
  */
 export async function checkDecryptionPost(
   election: CeremonyElection,
-  options: { ceremony: CeremonyPosts; outputs: readonly unknown[]; decryption: ElectionDecryption },
+  options: {
+    ceremony: CeremonyPosts;
+    outputs: RecordSource;
+    decryption: ElectionDecryption | ElectionDecryptionRecords;
+  },
 ): Promise<void> {
   let key;
   try {
@@ -209,10 +239,71 @@ export async function checkDecryptionPost(
       { cause: error },
     );
   }
-  const ciphertexts = options.outputs.map((o, i) => decodeCiphertext(o, `output ${i + 1}`));
-  await verifyTrusteeShares({ ...election, publicKey: key.publicKey }, {
+  const width = options.outputs.recordBytes / (2 * ELEMENT_BYTES);
+  const { trustee, shares } = options.decryption;
+  const wrong = Array.isArray(shares)
+    ? shares.find((s) => s.length !== ELEMENT_BYTES * width)?.length
+    : (shares as RecordSource).recordBytes === ELEMENT_BYTES * width
+    ? undefined
+    : (shares as RecordSource).recordBytes;
+  if (wrong !== undefined) {
+    throw new VerificationError(
+      `Trustee ${trustee}: a decryption share of ${wrong} bytes for ciphertexts of ${width} elements`,
+    );
+  }
+  await verifyTrusteeSharesRecords({ ...election, publicKey: key.publicKey }, {
     key,
-    ciphertexts,
-    post: options.decryption,
+    ciphertexts: options.outputs,
+    post: Array.isArray(shares)
+      ? electionDecryptionRecords(options.decryption as ElectionDecryption, width)
+      : options.decryption as ElectionDecryptionRecords,
   });
+}
+
+/**
+ * A stage's items (re-encryption ciphertext envelopes, raw msgpack) read a page at a time
+ * into one record list of 64·w-byte records: the board's final outputs for
+ * {@linkcode checkDecryptionPost}, without an object per ciphertext.
+ *
+ * @param page reads a page of rows from an index (as `BulletinBoard.itemPage`)
+ * @param count the number of items
+ * @returns the records
+ * @throws {InvalidInputError} when an item is not a ciphertext of the first item's width
+ * @example
+ * ```ts ignore
+ * const outputs = ciphertextItemRecords((from, n) => board.itemPage(job, stages, from, n), inputs);
+ * ```
+ */
+export function ciphertextItemRecords(
+  page: (fromIdx: number, limit: number) => { idx: number; item: Uint8Array }[],
+  count: number,
+): RecordSource {
+  let out: Uint8Array | undefined;
+  let size = 0;
+  let next = 0;
+  while (next < count) {
+    const rows = page(next, Math.min(ITEM_PAGE, count - next));
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const ct = decodeCiphertext(
+        decodeMsgpack(row.item, `item ${row.idx}`),
+        `output ${row.idx + 1}`,
+      );
+      if (out === undefined) {
+        size = ct.bytes.length;
+        out = new Uint8Array(size * count);
+      }
+      if (ct.bytes.length !== size || row.idx !== next) {
+        throw new InvalidInputError(
+          `Output ${row.idx + 1} is not the next ciphertext of width ${size / 64}`,
+        );
+      }
+      out.set(ct.bytes, next * size);
+      next++;
+    }
+  }
+  if (out === undefined || next !== count) {
+    throw new InvalidInputError(`The stage holds ${next} of its ${count} outputs`);
+  }
+  return memoryRecords(out, size);
 }

@@ -139,12 +139,35 @@ export function createPost(
   author: Identity,
   content: { job: string; type: PostType; body: Envelope; time?: number },
 ): Post {
+  return createPostFromBody(author, { ...content, body: encodeMsgpack(content.body) });
+}
+
+/**
+ * Creates and signs a post whose body is already encoded (e.g. written from record lists
+ * by `msgpackChunks`, without building the body envelope's objects).
+ *
+ * @param author the signer
+ * @param content job id, type, the body's msgpack bytes and an optional time
+ * @returns the signed post
+ * @example
+ * ```ts
+ * import { encodeMsgpack } from "../../core/envelope.ts";
+ * import { generateIdentity } from "./identity.ts";
+ * import { createPostFromBody, verifyPost } from "./posts.ts";
+ * const body = encodeMsgpack({ v: 1, kind: "node.close" });
+ * verifyPost(createPostFromBody(generateIdentity(), { job: "j", type: "close", body }));
+ * ```
+ */
+export function createPostFromBody(
+  author: Identity,
+  content: { job: string; type: PostType; body: Uint8Array; time?: number },
+): Post {
   const unsigned = {
     job: content.job,
     type: content.type,
     author: author.publicKey,
     time: Math.floor(content.time ?? Date.now()),
-    body: encodeMsgpack(content.body),
+    body: content.body,
   };
   return {
     ...unsigned,

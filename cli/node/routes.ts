@@ -3,7 +3,8 @@
  *
  * Board: `POST /v1/board/posts` (signed request; body a signed post) → receipt;
  * `GET /v1/board/posts?after=N&limit=M`, `GET /v1/board/head`, `GET /v1/board/jobs`,
- * `GET /v1/board/jobs/:job`, `GET /v1/board/jobs/:job/items?stage=K`.
+ * `GET /v1/board/jobs/:job`, `GET /v1/board/jobs/:job/items?stage=K`,
+ * `GET /v1/board/posts/:seq/body` (one post's body as a msgpack stream).
  * Directory: `POST /v1/directory/descriptors` (signed request; body a descriptor),
  * `GET /v1/directory/topology`, `GET /v1/directory/layers?layers=L` (messaging layers).
  *
@@ -21,6 +22,7 @@ import { HttpError, jsonResponse } from "./http_error.ts";
 import { jobBody, readPost } from "./posts.ts";
 import { decodeBody, type Route } from "./server.ts";
 import { itemsResponse } from "./item_pages.ts";
+import { postBodyResponse } from "./board_stream.ts";
 
 function queryInt(url: URL, name: string, fallback: number, max: number): number {
   const raw = url.searchParams.get(name);
@@ -59,7 +61,24 @@ export function boardRoutes(board: BulletinBoard): Route[] {
       handle(req) {
         const after = queryInt(req.url, "after", 0, Number.MAX_SAFE_INTEGER);
         const limit = queryInt(req.url, "limit", 100, 1000);
-        return jsonResponse({ posts: toJsonView(board.posts(after, limit)) });
+        // ?bodyLimit=B: bodies over B bytes are left out (read them from …/posts/:seq/body).
+        const bodyLimit = req.url.searchParams.has("bodyLimit")
+          ? queryInt(req.url, "bodyLimit", 0, Number.MAX_SAFE_INTEGER)
+          : undefined;
+        return jsonResponse({ posts: toJsonView(board.posts(after, limit, bodyLimit)) });
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/board/posts/:seq/body",
+      handle(req) {
+        return postBodyResponse(
+          board.postBody(readInteger(
+            /^\d+$/.test(req.params.seq!) ? Number(req.params.seq) : req.params.seq,
+            "post number",
+            { min: 1 },
+          )),
+        );
       },
     },
     {

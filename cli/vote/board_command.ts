@@ -19,14 +19,12 @@ import { buildCommand } from "@stricli/core";
 import { fromBase64Url } from "../../core/bytes.ts";
 import { PanoramixError, UsageError, VerificationError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
-import { verifyShuffle } from "../../backends/reencrypt/mod.ts";
+import { verifyShuffleRecords } from "../../backends/reencrypt/mod.ts";
 import {
   type CeremonyElection,
   decodeTrusteeKey,
-  decryptElectionShares,
+  decryptElectionSharesRecords,
   type ElectionPublicInfo,
-  encodeDecryptionPost,
-  readCiphertexts,
   replayBallotBoxRecords,
   resolveElectionKey,
 } from "../../plugins/vote/mod.ts";
@@ -45,9 +43,9 @@ import {
   openElectionMix,
   postCeremony,
   publishElection,
-  readElectionCascade,
   waitForElectionMix,
 } from "../vote_nodes.ts";
+import { decryptionPostBody, readElectionCascadeRecords } from "../vote_board_records.ts";
 import { channelFlags, openChannel } from "./channel.ts";
 import { openBoxFile, readElection } from "./support.ts";
 
@@ -148,8 +146,8 @@ export const voteCloseCommand = buildCommand({
     const key = resolveElectionKey(ce, await channel.read());
     const election: ElectionPublicInfo = { ...ce, publicKey: key.publicKey };
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
-    // Issue 17: the box is read a chunk at a time and replayed into a file of a spool; only
-    // the counted ciphertexts, which the board receives as one message, are held in memory.
+    // Issue 17: the box is read a chunk at a time and replayed into a file of a spool, and
+    // the counted ciphertexts are posted from their record file, 500 a post.
     const spool = await Spool.create();
     try {
       const { counted } = await replayBallotBoxRecords(
@@ -162,9 +160,8 @@ export const voteCloseCommand = buildCommand({
           sinks: spool.sinks,
         },
       );
-      const inputs = readCiphertexts(counted, 0, counted.count);
       await progress.done();
-      await openElectionMix(election, inputs, {
+      await openElectionMix(election, counted, {
         client: new NodeClient(flags.boardUrl, { identity: admin }),
         admin,
         mixers: flags.mixerNode.map((k, i) => fromBase64Url(k, `--mixer-node ${i + 1}`)),
@@ -172,7 +169,7 @@ export const voteCloseCommand = buildCommand({
         log: (line) => void this.stderr.write(`${line}\n`),
       });
       await this.stdout.write(
-        `box closed: ${inputs.length} counted ballots in job '${job}' for ${flags.mixerNode.length} mixer nodes\n`,
+        `box closed: ${counted.count} counted ballots in job '${job}' for ${flags.mixerNode.length} mixer nodes\n`,
       );
     } finally {
       await progress.done();
@@ -208,9 +205,9 @@ export const voteCloseCommand = buildCommand({
       "Close the ballot box: post the counted ballots to the board as the mixer nodes' job (resumable)",
     fullDescription: "Replays the box file through the box rules and posts the counted " +
       "ciphertexts to the board as the cascade job of the mixer nodes. The box is read a chunk " +
-      "at a time and its ballots kept in a spool folder under $TMPDIR (removed at the end or on " +
-      "Ctrl-C); the counted ciphertexts (64 bytes a ballot and question element) go to the " +
-      "board as one message and are held in memory.",
+      "at a time and its ballots and counted ciphertexts kept in a spool folder under $TMPDIR " +
+      "(removed at the end or on Ctrl-C); the counted ciphertexts are posted from there, 500 a " +
+      "post, and those already on the board (a resumed close) are compared a chunk at a time.",
   },
 });
 
@@ -295,7 +292,7 @@ export const voteTrusteeDecryptCommand = buildCommand({
       identity: flags.identity,
     }, { post: true });
     const posts = await channel.read();
-    if (posts.decryption.some((d) => d.trustee === flags.trustee)) {
+    if (posts.decrypted.includes(flags.trustee)) {
       await this.stdout.write(
         `trustee ${flags.trustee}: decryption shares already on the board (job '${job}')\n`,
       );
@@ -334,10 +331,16 @@ export const voteTrusteeDecryptCommand = buildCommand({
     }
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     const workers = flags.workers === undefined ? {} : { workers: flags.workers };
+    // Issue 17: the board's mix input and every mix are streamed into record files of a
+    // spool (removed at the end or on Ctrl-C), checked and decrypted a chunk at a time.
+    const spool = await Spool.create();
     try {
       // Decrypt only what a verified cascade produced: every shuffle proof, from the board's
       // inputs, bound to this election (a trustee must not decrypt unmixed ballots).
-      const { inputs, mixes } = await readElectionCascade(client, { job });
+      const { inputs, mixes } = await readElectionCascadeRecords(client, {
+        job,
+        sinks: spool.sinks,
+      });
       if (mixes.length !== ce.definition.mixers.length) {
         throw new VerificationError(
           `Job '${job}' holds ${mixes.length} mixes, the election defines ${ce.definition.mixers.length}`,
@@ -346,7 +349,7 @@ export const voteTrusteeDecryptCommand = buildCommand({
       let current = inputs;
       for (const [m, mix] of mixes.entries()) {
         try {
-          await verifyShuffle(
+          await verifyShuffleRecords(
             {
               publicKey: key.publicKey,
               inputs: current,
@@ -366,9 +369,10 @@ export const voteTrusteeDecryptCommand = buildCommand({
         progress.report({ phase: "check shuffle proofs", done: m + 1, total: mixes.length });
       }
       const identity = await loadIdentity(flags.identity);
-      const decryption = await decryptElectionShares(secret, {
+      const decryption = await decryptElectionSharesRecords(secret, {
         ciphertexts: current,
         fingerprint: ce.fingerprint,
+        sinks: spool.sinks,
         ...workers,
         onProgress: progress.report,
         ...(ce.definition.trusteeKeys === undefined
@@ -376,16 +380,18 @@ export const voteTrusteeDecryptCommand = buildCommand({
           : { sign: { election: ce, identity: identity.secretKey } }),
       });
       await progress.done();
+      // The post is one message of the board: its body is written from the share records.
       await postCeremony(new NodeClient(flags.boardUrl, { identity }), {
         job,
         identity,
-        body: encodeDecryptionPost(election, decryption),
+        body: decryptionPostBody(election, decryption),
       });
       await this.stdout.write(
-        `trustee ${flags.trustee}: ${current.length} decryption shares posted to job '${job}' (${mixes.length} shuffle proofs checked)\n`,
+        `trustee ${flags.trustee}: ${current.count} decryption shares posted to job '${job}' (${mixes.length} shuffle proofs checked)\n`,
       );
     } finally {
       await progress.done();
+      spool.close();
       closeWorkerPool();
     }
   },
@@ -416,5 +422,11 @@ export const voteTrusteeDecryptCommand = buildCommand({
   docs: {
     brief:
       "Check every shuffle proof on the board, then post this trustee's signed decryption shares",
+    fullDescription: "Reads the job's mix input and every mix from the node board (the log a " +
+      "page at a time, each post's body as a stream checked against the board's hash chain and " +
+      "its signature) into a spool folder under $TMPDIR (removed at the end or on Ctrl-C), " +
+      "checks every shuffle proof and computes this trustee's decryption shares on those " +
+      "files, a chunk at a time. The shares go to the board as one signed post, whose body " +
+      "(about 34 bytes a ballot) is built in memory; a board post is at most 64 MiB.",
   },
 });

@@ -64,7 +64,7 @@ export const channelFlags = {
 /** A ceremony channel. */
 export interface CeremonyChannel {
   /** Reads the public posts (signatures checked when the election names trustee keys). */
-  read(): Promise<CeremonyPosts & { decryption: ElectionDecryption[] }>;
+  read(): Promise<CeremonyPosts & { decryption: ElectionDecryption[]; decrypted: number[] }>;
   /**
    * Publishes a post.
    *
@@ -114,7 +114,11 @@ export async function openChannel(
     const dir = flags.board;
     if (needs.post) await ensureDir(dir);
     return {
-      read: async () => ({ ...(await readBoard(ctx, election, dir)), decryption: [] }),
+      read: async () => ({
+        ...(await readBoard(ctx, election, dir)),
+        decryption: [],
+        decrypted: [],
+      }),
       async publish(env, file, overwrite) {
         await ensureDir(dir);
         await writeEnvelopeFile(`${dir}/${file}`, env, { overwrite });
@@ -127,8 +131,11 @@ export async function openChannel(
   const client = new NodeClient(flags.boardUrl!, identity ? { identity } : {});
   return {
     read: async () => {
-      const { ceremony, decryption } = await readElectionBoard(client, { job, election });
-      return { ...ceremony, decryption };
+      const { ceremony, decryption, decrypted } = await readElectionBoard(client, {
+        job,
+        election,
+      });
+      return { ...ceremony, decryption, decrypted };
     },
     async publish(env) {
       const outcome = await postCeremony(client, { job, identity: identity!, body: env });

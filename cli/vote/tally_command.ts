@@ -9,7 +9,6 @@ import { ConfigError, PanoramixError, UsageError } from "../../core/errors.ts";
 import { closeWorkerPool } from "../../core/worker_pool.ts";
 import {
   decodeTrusteeKey,
-  type ElectionCascade,
   type ElectionKey,
   type ElectionPublicInfo,
   resolveElectionKey,
@@ -24,11 +23,11 @@ import { NodeClient } from "../node/client.ts";
 import { loadIdentity } from "../node/node.ts";
 import { describeJob } from "../node/job_client.ts";
 import {
-  boardElectionCascade,
+  boardElectionCascadeRecords,
+  type ElectionCascadeRecords,
   electionJobId,
-  readElectionBoard,
-  readElectionMixes,
 } from "../vote_nodes.ts";
+import { readDecryptionRecords, readElectionCascadeRecords } from "../vote_board_records.ts";
 import { waitForCascade } from "./board_command.ts";
 import { channelFlags, openChannel } from "./channel.ts";
 import { fromBase64Url } from "../../core/bytes.ts";
@@ -100,11 +99,11 @@ export const voteTallyCommand = buildCommand({
     }
     // Issue 17: the box is read a chunk at a time, and the replayed box's ballots, the mix
     // input, the mixes, the shares and the plaintexts are files of a spool (removed at the end
-    // or on Ctrl-C); only the lists that come whole from the nodes are held in memory.
+    // or on Ctrl-C), those from the node board streamed into it (cli/vote_board_records.ts).
     const spool = await Spool.create();
     try {
       const ballots = await openBoxFile(this.stdin, election, flags.box, spool);
-      let cascade: ElectionCascade | undefined;
+      let cascade: ElectionCascadeRecords | undefined;
       if (flags.mixerNode !== undefined) {
         if (flags.adminIdentity === undefined) {
           throw new UsageError("--mixer-node needs --admin-identity (a board admin's key file)");
@@ -112,7 +111,7 @@ export const voteTallyCommand = buildCommand({
         const admin = await loadIdentity(flags.adminIdentity);
         const client = new NodeClient(flags.boardUrl!, { identity: admin });
         const started = Date.now();
-        cascade = boardElectionCascade({
+        cascade = boardElectionCascadeRecords({
           client,
           admin,
           mixers: flags.mixerNode.map((k) => fromBase64Url(k, "--mixer-node")),
@@ -127,16 +126,18 @@ export const voteTallyCommand = buildCommand({
       } else if (flags.boardUrl !== undefined) {
         // The box was closed with `vote close`: wait for the nodes, then read their mixes.
         const client = new NodeClient(flags.boardUrl);
-        cascade = async (inputs) => {
+        cascade = async (inputs, { sinks }) => {
           await waitForCascade(this, client, { job, timeout });
-          return await readElectionMixes(client, { job, inputs });
+          return (await readElectionCascadeRecords(client, { job, sinks, inputs })).mixes;
         };
       }
-      // The trustees posted their shares with `vote trustee decrypt`.
+      // The trustees posted their shares with `vote trustee decrypt`: streamed into the spool.
       const postedDecryption = async () => {
-        const onBoard = flags.board === undefined ? read.decryption : (
-          await readElectionBoard(new NodeClient(flags.boardUrl!), { job, election: ce })
-        ).decryption;
+        const onBoard = await readDecryptionRecords(new NodeClient(flags.boardUrl!), {
+          job,
+          election: ce,
+          sinks: spool.sinks,
+        });
         // Any t of them decrypt: the t lowest trustee indices posted (all verified by the tally).
         const decryption = [...onBoard].sort((a, b) => a.trustee - b.trustee)
           .slice(0, ce.definition.threshold);
@@ -229,10 +230,11 @@ export const voteTallyCommand = buildCommand({
       "posted to --board-url), tallies and writes the transcript. The box is read a chunk at a " +
       "time and the run's lists (replayed ballots, mix input, mixes, shares, plaintexts) are " +
       "kept in a spool folder under $TMPDIR (about 2.5 KB a ballot, removed at the end or on " +
-      "Ctrl-C), so with local mixers and --trustee-key memory does not grow with the box. " +
-      "Mixes from mixer nodes (--board-url, --mixer-node) and shares posted to the board come " +
-      "as whole messages and are held in memory. The transcript is written from the spool a " +
-      "chunk at a time, as msgpack or, for a .json path, as its JSON view (the same bytes as " +
-      "the view built whole).",
+      "Ctrl-C), so memory does not grow with the box. With --board-url the mix input is " +
+      "posted from the spool 500 ballots a post, and the mixer nodes' mixes and the shares the " +
+      "trustees posted are read from the board a page and a body piece at a time (each body " +
+      "checked against the board's hash chain and its signature) into the spool. The transcript " +
+      "is written from the spool a chunk at a time, as msgpack or, for a .json path, as its " +
+      "JSON view (the same bytes as the view built whole).",
   },
 });

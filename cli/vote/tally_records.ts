@@ -5,14 +5,16 @@
  * a spool, and a transcript made of those lists — written with
  * `writeElectionTranscriptRecords`, a chunk at a time. With local mixers and local trustee
  * keys nothing proportional to the number of ballots is held but the box's indexes and the
- * mixers' permutations. A cascade of mix nodes and shares posted to a board come as whole
- * network messages: their lists are held in memory, then viewed as records.
+ * mixers' permutations. A cascade of mix nodes and shares posted to a board are streamed
+ * from the board into the same sinks (cli/vote_board_records.ts).
  *
  * @module
  */
 
-import { ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
-import type { RecordSinkFactory } from "../../core/records.ts";
+import { assertBatchSize } from "../../core/batcher.ts";
+import { InvalidInputError } from "../../core/errors.ts";
+import type { RecordSinkFactory, RecordSource } from "../../core/records.ts";
+import type { ElectionCascadeRecords } from "../vote_nodes.ts";
 import type { ProgressReporter } from "../../core/mixer.ts";
 import type { RandomSource } from "../../core/random.ts";
 import {
@@ -21,14 +23,13 @@ import {
   type CeremonyPosts,
   decryptElectionSharesRecords,
   type ElectionBallot,
-  type ElectionCascade,
-  type ElectionDecryption,
   type ElectionDecryptionRecords,
-  electionDecryptionRecords,
   type ElectionKey,
+  type ElectionMixRecords,
   type ElectionPublicInfo,
   type ElectionTranscriptRecords,
   type ItemChunks,
+  MIN_ELECTION_BALLOTS,
   mixElectionRecords,
   replayBallotBoxRecords,
   type SecretShare,
@@ -47,15 +48,15 @@ export interface TallyBallotBoxOptions {
   store: BallotStore;
   /** Where the record lists go (a spool's files). */
   sinks: RecordSinkFactory;
-  /** Mix through this cascade (mix nodes; its lists in memory) instead of local mixers. */
-  cascade?: ElectionCascade;
+  /** Mix through this cascade of mix nodes (its lists streamed into `sinks`) instead of local mixers. */
+  cascade?: ElectionCascadeRecords;
   /** The decrypting trustees' secret keys (t of them), in the order of their posts. */
   trusteeKeys?: readonly SecretShare[];
   /**
    * Without `trusteeKeys`: the decryption posts the trustees published, read once the mix is
-   * done (in memory: they come whole from the board).
+   * done (streamed from the board into `sinks`).
    */
-  postedDecryption?: () => Promise<readonly ElectionDecryption[]>;
+  postedDecryption?: () => Promise<readonly ElectionDecryptionRecords[]>;
   /** Randomness of the local mixers (default the system CSPRNG; tests seed it). */
   random?: RandomSource;
   /** Workers (default the shared pool's size). */
@@ -100,15 +101,15 @@ export async function tallyBallotBox(
     store: options.store,
     sinks,
   });
-  const width = counted.recordBytes / (2 * ELEMENT_BYTES);
-  // Mixer nodes (a cascade) take the mix input and return their lists as whole messages.
-  const mixes = await mixElectionRecords(info, {
-    inputs: counted,
-    sinks,
-    ...common,
-    ...(options.random === undefined ? {} : { random: options.random }),
-    ...(options.cascade === undefined ? {} : { cascade: options.cascade }),
-  });
+  // Mixer nodes (a cascade) take the mix input; their lists are streamed into the sinks.
+  const mixes = options.cascade === undefined
+    ? await mixElectionRecords(info, {
+      inputs: counted,
+      sinks,
+      ...common,
+      ...(options.random === undefined ? {} : { random: options.random }),
+    })
+    : await cascadeMixes(info, options.cascade, counted, sinks);
   const final = mixes[mixes.length - 1]!.outputs;
   let decryption: ElectionDecryptionRecords[];
   if (options.trusteeKeys !== undefined) {
@@ -124,9 +125,7 @@ export async function tallyBallotBox(
       ),
     );
   } else if (options.postedDecryption !== undefined) {
-    decryption = (await options.postedDecryption()).map((post) =>
-      electionDecryptionRecords(post, width)
-    );
+    decryption = [...await options.postedDecryption()];
   } else {
     throw new TypeError("tallyBallotBox needs trusteeKeys or postedDecryption");
   }
@@ -147,4 +146,22 @@ export async function tallyBallotBox(
     decryption,
     ...results,
   };
+}
+
+/** The mixes of a cascade of mix nodes, named after the definition's mixers. */
+async function cascadeMixes(
+  election: ElectionPublicInfo,
+  cascade: ElectionCascadeRecords,
+  inputs: RecordSource,
+  sinks: RecordSinkFactory,
+): Promise<ElectionMixRecords[]> {
+  const names = election.definition.mixers;
+  assertBatchSize(inputs.count, MIN_ELECTION_BALLOTS);
+  const steps = await cascade(inputs, { election, sinks });
+  if (steps.length !== names.length) {
+    throw new InvalidInputError(
+      `Election defines ${names.length} mixers, the cascade returned ${steps.length} mixes`,
+    );
+  }
+  return steps.map((step, m) => ({ mixer: names[m]!, ...step }));
 }
