@@ -311,21 +311,25 @@ export function encodeStoredBallots(ballots: readonly ElectionBallot[]): Uint8Ar
  * exactly. Ballots are not decoded.
  */
 function storedBallotOffsets(bytes: Uint8Array, what: string): number[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const offsets: number[] = [];
   for (let at = 0; at < bytes.length;) {
-    const fail = (why: string) =>
-      new InvalidInputError(
+    // Read without a DataView or a closure per record (the box appends ballots one by one).
+    let why: string | undefined, length = 0;
+    if (at + 6 > bytes.length) why = `is cut off at ${bytes.length - at} bytes`;
+    else {
+      length = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) |
+        bytes[at + 3]!) >>> 0;
+      const rest = length - 2 - ((bytes[at + 4]! << 8) | bytes[at + 5]!);
+      if (length > MAX_STORED_BALLOT) why = `says ${length} bytes, over ${MAX_STORED_BALLOT}`;
+      else if (at + 4 + length > bytes.length) {
+        why = `says ${length} bytes, ${bytes.length - at - 4} follow`;
+      } else if (rest <= 0 || rest % 128 !== 0) why = `of ${length} bytes is not a stored ballot`;
+    }
+    if (why !== undefined) {
+      throw new InvalidInputError(
         `Encoded ballots for '${what}' are corrupt (record ${offsets.length} at byte ${at} ${why})`,
       );
-    if (at + 6 > bytes.length) throw fail(`is cut off at ${bytes.length - at} bytes`);
-    const length = view.getUint32(at);
-    if (length > MAX_STORED_BALLOT) throw fail(`says ${length} bytes, over ${MAX_STORED_BALLOT}`);
-    if (at + 4 + length > bytes.length) {
-      throw fail(`says ${length} bytes, ${bytes.length - at - 4} follow`);
     }
-    const rest = length - 2 - view.getUint16(at + 4);
-    if (rest <= 0 || rest % 128 !== 0) throw fail(`of ${length} bytes is not a stored ballot`);
     offsets.push(at);
     at += 4 + length;
   }
@@ -577,7 +581,9 @@ export class EncodedBallotStore implements BallotStore {
       if (index < lo) keep = offset;
       have(4);
       const at = offset - start;
-      const length = new DataView(buffer.buffer, buffer.byteOffset + at, 4).getUint32(0);
+      // u32be, read without a DataView per record (issue 17: no garbage per ballot).
+      const length = ((buffer[at]! << 24) | (buffer[at + 1]! << 16) | (buffer[at + 2]! << 8) |
+        buffer[at + 3]!) >>> 0;
       if (length === 0 || length > MAX_STORED_BALLOT) {
         throw new InvalidInputError(
           `Ballot store '${this.#what}' is corrupt (record of ${length} bytes at byte ${offset})`,
