@@ -702,6 +702,9 @@ export class ElectionBallotBox {
       if (next.done) return false;
       const batch = next.value, lo = pulled, count = chunkCount(batch.chunk);
       pulled += count;
+      // Only the last two batches end in a tail of short chunks (the workers have the next
+      // batch's chunks meanwhile; a short chunk costs its fixed part again).
+      const tail = options.total === undefined || options.total - pulled <= count;
       const check = voteVerifyStoredBallots({
         publicKey: this.#election.publicKey,
         fingerprint: this.#election.fingerprint,
@@ -710,6 +713,7 @@ export class ElectionBallotBox {
         receipts: options.receipts ?? true,
       }, {
         ...(options.workers === undefined ? {} : { workers: options.workers }),
+        tail,
         onChunk: (done, of) => report(lo, done === of ? count : done),
       });
       check.catch(() => {}); // awaited in order below; not an unhandled rejection meanwhile
