@@ -161,11 +161,13 @@ export function checkBallotRange(count: number, lo: number, hi: number): void {
 
 /**
  * A store's ballots as {@linkcode ItemChunks} (the first `count` ballots, read a chunk at a
- * time each time they are iterated).
+ * time each time they are iterated); from a store that reads its encodings
+ * (`readEncoded`), {@linkcode StoredBallotChunks}: the same ballots also as records, which
+ * the ballot box casts without decoding them (`castEncodedChunks`, issue 17).
  *
  * @param store the store
  * @param count ballots to read (default the store's count now)
- * @returns the chunks
+ * @returns the chunks (see {@linkcode hasEncodedChunks})
  * @example
  * ```ts
  * import { ballotStoreChunks, MemoryBallotStore } from "./ballot_store.ts";
