@@ -100,8 +100,9 @@ export interface CastChunksOptions extends CastManyOptions {
   /** Ballots expected in all, for progress (default: the number read so far). */
   total?: number;
   /**
-   * Each batch's outcomes, in order, as soon as the rules have run on it: `lo` is the
-   * position of the batch's first ballot among all the ballots cast by this call.
+   * The outcomes, in order, a group of at most 1,024 ballots of a batch at a time, as soon as
+   * the rules have run on them: `lo` is the position of the group's first ballot among all the
+   * ballots cast by this call, `ballots` the group's ballots.
    */
   onOutcomes?: (
     lo: number,
@@ -115,9 +116,10 @@ export interface CastEncodedChunksOptions extends CastManyOptions {
   /** Ballots expected in all, for progress (default: the number read so far). */
   total?: number;
   /**
-   * Each batch's outcomes, in order, as soon as the rules have run on it: `lo` is the
-   * position of the batch's first ballot among all the ballots cast by this call, `ballots`
-   * the batch's records (`encodedBallotAt` decodes one, e.g. to name a rejected voter).
+   * The outcomes, in order, a group of at most 1,024 ballots of a batch at a time, as soon as
+   * the rules have run on them: `lo` is the position of the group's first ballot among all the
+   * ballots cast by this call, `ballots` the group's records (`encodedBallotAt` decodes one,
+   * e.g. to name a rejected voter).
    */
   onOutcomes?: (
     lo: number,
@@ -602,9 +604,9 @@ export class ElectionBallotBox {
    * Casts ballots arriving in chunks (e.g. from simulated voters, or read back from a file),
    * as {@linkcode ElectionBallotBox.castMany} does, holding a few batches at a time: the
    * chunks are regrouped into batches, the proofs of the next two batches are checked on the
-   * workers while this thread applies the rules to the current one, and each batch's outcomes
-   * go to `onOutcomes` (nothing per ballot is kept but what the store and the box's indexes
-   * hold).
+   * workers while this thread applies the rules to the current one, and the outcomes go to
+   * `onOutcomes` a group at a time (nothing per ballot is kept but what the store and the
+   * box's indexes hold).
    *
    * @param chunks the ballots in arrival order, in chunks of any size
    * @param options workers, progress (with `total`), receipts, batch size, `onOutcomes`
@@ -630,7 +632,9 @@ export class ElectionBallotBox {
     return await this.#castBatches(
       batches(),
       options,
-      onOutcomes && ((lo, batch, outcomes) => onOutcomes(lo, batch.objects!, outcomes)),
+      onOutcomes &&
+        ((lo, batch, from, to, outcomes) =>
+          onOutcomes(lo, batch.objects!.slice(from, to), outcomes)),
     );
   }
 
@@ -664,7 +668,9 @@ export class ElectionBallotBox {
     return await this.#castBatches(
       batches(),
       options,
-      onOutcomes && ((lo, batch, outcomes) => onOutcomes(lo, batch.chunk, outcomes)),
+      onOutcomes &&
+        ((lo, batch, from, to, outcomes) =>
+          onOutcomes(lo, chunkSlice(batch.chunk, from, to), outcomes)),
     );
   }
 
@@ -673,7 +679,13 @@ export class ElectionBallotBox {
     batches: AsyncGenerator<CastBatch>,
     options: CastManyOptions & { total?: number },
     onOutcomes:
-      | ((lo: number, batch: CastBatch, outcomes: CastOutcome[]) => void | Promise<void>)
+      | ((
+        lo: number,
+        batch: CastBatch,
+        from: number,
+        to: number,
+        outcomes: CastOutcome[],
+      ) => void | Promise<void>)
       | undefined,
   ): Promise<number> {
     // In batches: the proofs of the next two batches are checked on the workers while this
@@ -733,16 +745,21 @@ export class ElectionBallotBox {
         // The next batch is read (and its proofs started) while the rules run here.
         pending = pull();
         pending.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
-        const outcomes: CastOutcome[] = [];
-        for (let j = 0; j < count; j++) {
-          outcomes.push(this.#castChecked(batch, j, verdicts[j]!, receipts, options));
-          cast++;
-          if (cast % 5000 === 0 || cast === options.total) {
-            reported = cast;
-            options.onProgress?.({ phase: "cast", done: cast, total: total() });
+        // The outcomes handed on a group at a time: they die young, not with the batch (issue
+        // 17: objects that outlive a scavenge are copied and promoted).
+        for (let from = 0; from < count; from += OUTCOME_GROUP) {
+          const to = Math.min(count, from + OUTCOME_GROUP);
+          const outcomes: CastOutcome[] = [];
+          for (let j = from; j < to; j++) {
+            outcomes.push(this.#castChecked(batch, j, verdicts[j]!, receipts, options));
+            cast++;
+            if (cast % 5000 === 0 || cast === options.total) {
+              reported = cast;
+              options.onProgress?.({ phase: "cast", done: cast, total: total() });
+            }
           }
+          await onOutcomes?.(lo + from, batch, from, to, outcomes);
         }
-        await onOutcomes?.(lo, batch, outcomes);
         await pending;
         pending = undefined;
       }
@@ -885,6 +902,9 @@ export class ElectionBallotBox {
 
 /** Ballots per batch of {@linkcode ElectionBallotBox.castMany}. */
 const CAST_BATCH = 8192;
+
+/** Most outcomes handed on at once. */
+const OUTCOME_GROUP = 1024;
 
 /** Replays published ballots through a box: every one must be accepted, in order. */
 async function replayInto(

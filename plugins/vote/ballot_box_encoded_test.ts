@@ -14,6 +14,7 @@ import {
   type ElectionBallot,
   type ElectionPublicInfo,
   encryptElectionBallot,
+  encryptElectionBallots,
 } from "./ballot.ts";
 import { type CastOutcome, ElectionBallotBox } from "./ballot_box.ts";
 import {
@@ -236,4 +237,35 @@ Deno.test("encoded cast: a record that does not decode is an error, not a reject
     () => new ElectionBallotBox(e).castEncodedChunks([cut], { workers: 1 }),
     InvalidInputError,
   );
+});
+
+Deno.test("encoded cast: outcomes of a batch of 1,300 come in groups, in order, the same on both paths", async () => {
+  const e = setup("encoded-groups", "last");
+  const random = seededRandom("encoded-groups");
+  const ballots = encryptElectionBallots(
+    e,
+    Array.from({ length: 1300 }, (_, i) => ({
+      credential: `voter-${i % 1200}`, // the last 100 supersede ballots of the first group
+      answers: [[i % 3]],
+      random,
+    })),
+  );
+  ballots.push(ballots[1250]!); // a replay, in the second group
+  const groups: Array<[number, number]> = [];
+  const objects = await new ElectionBallotBox(e).castMany(ballots, { workers: 1, batch: 2048 });
+  const records: CastOutcome[] = [];
+  await new ElectionBallotBox(e).castEncodedChunks(recordChunks(ballots, 500), {
+    workers: 1,
+    batch: 2048,
+    onOutcomes: (lo, chunk, outcomes) => {
+      assert.equal(lo, records.length);
+      assert.equal(chunk.offsets.length - 1, outcomes.length);
+      groups.push([lo, outcomes.length]);
+      records.push(...outcomes);
+    },
+  });
+  assert.deepEqual(groups, [[0, 1024], [1024, 277]]);
+  assert.deepEqual(describe(records), describe(objects));
+  assert.equal(records.filter((o) => o.ok && o.result.supersedes !== undefined).length, 100);
+  assert.ok(!records[1300]!.ok && /already cast/.test(records[1300]!.error.message));
 });
