@@ -58,7 +58,7 @@ import {
 import {
   BALLOT_CONTEXT_LABEL,
   BALLOT_RECEIPT_BYTES,
-  ballotProofContext,
+  ballotProofContextsOf,
   ballotReceipter,
   type ElectionBallot,
   unpackBallotProof,
@@ -165,8 +165,11 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const status = new Uint8Array(count);
   const receipts = new Uint8Array(wantReceipts ? count * BALLOT_RECEIPT_BYTES : 0);
   const items: Array<{ ciphertext: Ciphertext; context: Uint8Array; proof: EncryptionProof }> = [];
-  // Per checked ballot: its position and where its credential and ciphertext start.
+  // Per checked ballot: its position and where its ciphertext starts.
   const positions: number[] = [], starts: number[] = [];
+  // First the framing and width of each record (the box's rule 1 for the shape), then the
+  // credentials' contexts, all in one buffer (ballot.ts), then the ciphertexts and proofs.
+  const shaped: number[] = [], from: number[] = [], credentials: Uint8Array[] = [];
   const view = new DataView(records.buffer, records.byteOffset, records.length);
   let at = 0;
   for (let i = 0; i < count; i++) {
@@ -175,32 +178,41 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
     const end = at + 4 + length;
     if (end > records.length) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
     const n = length >= 2 ? view.getUint16(at + 4) : 0;
-    const from = at + 6 + n;
+    const ct = at + 6 + n;
     at = end;
-    // Shape (the box's rule 1): the election's width, a credential the rules accept.
     if (length < 2 || length !== 2 + n + 2 * size) {
       status[i] = VOTE_ITEM_MALFORMED;
       continue;
     }
-    const credential = records.subarray(from - n, from);
+    shaped.push(i);
+    from.push(ct);
+    credentials.push(records.subarray(ct - n, ct));
+  }
+  if (at !== records.length) throw new InvalidInputError("Vote task ballots have trailing bytes");
+  // The context binds the proof to election and voter; it checks the credential.
+  const contexts = ballotProofContextsOf(fingerprint, credentials);
+  shaped.forEach((i, k) => {
+    const context = contexts[k]!, ct = from[k]!;
     try {
-      if (!isUtf8(credential)) throw new InvalidInputError(`Ballot ${i} credential is not UTF-8`);
+      if (context instanceof InvalidInputError) throw context;
+      if (!isUtf8(credentials[k]!)) {
+        throw new InvalidInputError(`Ballot ${i} credential is not UTF-8`);
+      }
       // Elements decoded by the batch check (straight from the bytes; MALFORMED if one does not).
-      const ciphertext = Ciphertext.unchecked(records.subarray(from, from + size), `ballot ${i}`);
-      const proof = unpackBallotProof(records.subarray(from + size, end), `ballot ${i}`, {
-        view: true,
-      });
-      // The context binds the proof to election and voter (ballot.ts); it checks the credential.
-      const context = ballotProofContext(fingerprint, credential);
+      const ciphertext = Ciphertext.unchecked(records.subarray(ct, ct + size), `ballot ${i}`);
+      const proof = unpackBallotProof(
+        records.subarray(ct + size, ct + 2 * size),
+        `ballot ${i}`,
+        { view: true },
+      );
       items.push({ ciphertext, context, proof });
       positions.push(i);
-      starts.push(from);
+      starts.push(ct);
     } catch (error) {
       if (error instanceof InvalidInputError) status[i] = VOTE_ITEM_MALFORMED;
       else throw error;
     }
-  }
-  if (at !== records.length) throw new InvalidInputError("Vote task ballots have trailing bytes");
+  });
   // Receipts of valid ballots, so the box does not hash them on the main thread.
   const receipt = wantReceipts ? ballotReceipter(fingerprint) : undefined;
   // One random linear combination for the whole chunk; one-by-one only if it fails (backend).
