@@ -212,6 +212,49 @@ function ballotProofContexts(
   return out;
 }
 
+/**
+ * {@linkcode ballotProofContext} of ballots given by their credentials' UTF-8 bytes, as views
+ * of one buffer: the ballots' check on a worker makes no array per ballot (issue 17). A
+ * credential the rules refuse gets its error in place of its context.
+ *
+ * @param fingerprint election fingerprint (32 bytes)
+ * @param credentials each ballot's credential, UTF-8
+ * @returns per ballot its context, or the error its credential gives
+ * @throws {InvalidInputError} on a fingerprint of the wrong length
+ * @example
+ * ```ts
+ * import { ballotProofContext, ballotProofContextsOf } from "./ballot.ts";
+ * const fp = new Uint8Array(32), v = new TextEncoder().encode("v");
+ * const [context, refused] = ballotProofContextsOf(fp, [v, new Uint8Array(0)]);
+ * console.assert(String(context) === String(ballotProofContext(fp, "v")));
+ * console.assert(refused instanceof Error);
+ * ```
+ */
+export function ballotProofContextsOf(
+  fingerprint: Uint8Array,
+  credentials: readonly Uint8Array[],
+): (Uint8Array | InvalidInputError)[] {
+  if (fingerprint.length !== ELECTION_FINGERPRINT_BYTES) {
+    return [ballotProofContext(fingerprint, new Uint8Array(1))]; // throws its error
+  }
+  const head = CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES;
+  let size = 0;
+  for (const c of credentials) size += head + c.length;
+  const buffer = new Uint8Array(size);
+  let at = 0;
+  return credentials.map((c) => {
+    try {
+      const end = writeContext(buffer, at, fingerprint, checkCredentialBytes(c));
+      const out = buffer.subarray(at, end);
+      at = end;
+      return out;
+    } catch (error) {
+      if (error instanceof InvalidInputError) return error;
+      throw error;
+    }
+  });
+}
+
 /** Options for {@linkcode encryptElectionBallot}. */
 export interface EncryptBallotOptions {
   /** The voter credential. */

@@ -32,17 +32,21 @@ import {
 } from "../../core/records.ts";
 import { type Ciphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
 import { electionBallotLayout } from "./answers.ts";
-import { BitList, CompactIndex, stringKey } from "./ballot_index.ts";
+import { BitList, bytesKey, CompactIndex } from "./ballot_index.ts";
 import {
   type BallotStore,
   ballotStoreChunks,
+  encodedBallotAt,
+  type EncodedBallotChunk,
   EncodedBallotStore,
+  encodeStoredBallot,
   MemoryBallotStore,
   memoryByteLog,
 } from "./ballot_store.ts";
 import {
   BALLOT_RECEIPT_BYTES as RECEIPT_BYTES,
   ballotReceipt,
+  ballotReceipter,
   checkBallotShape,
   type ElectionBallot,
   electionBallotFromEnvelope,
@@ -50,7 +54,7 @@ import {
   type ElectionPublicInfo,
   verifyElectionBallot,
 } from "./ballot.ts";
-import { VOTE_ITEM_INVALID, VOTE_ITEM_OK, voteVerifyBallotProofs } from "./tasks.ts";
+import { VOTE_ITEM_OK, voteVerifyStoredBallots } from "./tasks.ts";
 
 /** What the box answers to an accepted ballot. */
 export interface CastResult {
@@ -96,12 +100,30 @@ export interface CastChunksOptions extends CastManyOptions {
   /** Ballots expected in all, for progress (default: the number read so far). */
   total?: number;
   /**
-   * Each batch's outcomes, in order, as soon as the rules have run on it: `lo` is the
-   * position of the batch's first ballot among all the ballots cast by this call.
+   * The outcomes, in order, a group of at most 1,024 ballots of a batch at a time, as soon as
+   * the rules have run on them: `lo` is the position of the group's first ballot among all the
+   * ballots cast by this call, `ballots` the group's ballots.
    */
   onOutcomes?: (
     lo: number,
     ballots: readonly ElectionBallot[],
+    outcomes: CastOutcome[],
+  ) => void | Promise<void>;
+}
+
+/** Options of {@linkcode ElectionBallotBox.castEncodedChunks}. */
+export interface CastEncodedChunksOptions extends CastManyOptions {
+  /** Ballots expected in all, for progress (default: the number read so far). */
+  total?: number;
+  /**
+   * The outcomes, in order, a group of at most 1,024 ballots of a batch at a time, as soon as
+   * the rules have run on them: `lo` is the position of the group's first ballot among all the
+   * ballots cast by this call, `ballots` the group's records (`encodedBallotAt` decodes one,
+   * e.g. to name a rejected voter).
+   */
+  onOutcomes?: (
+    lo: number,
+    ballots: EncodedBallotChunk,
     outcomes: CastOutcome[],
   ) => void | Promise<void>;
 }
@@ -111,35 +133,22 @@ export type CastOutcome = { ok: true; result: CastResult } | { ok: false; error:
 
 const C1_BYTES = 32;
 
-/** Whether two ballots of one election are byte for byte the same (what a receipt identifies). */
-function sameBallot(a: ElectionBallot, b: ElectionBallot): boolean {
-  return a.credential === b.credential &&
-    constantTimeEqual(a.ciphertext.bytes, b.ciphertext.bytes) &&
-    constantTimeEqual(a.proof.commitments, b.proof.commitments) &&
-    a.proof.responses.length === b.proof.responses.length &&
-    a.proof.responses.every((z, k) => z === b.proof.responses[k]);
-}
-
-/** The index key of element k's c1: its first 8 bytes (a uniformly distributed encoding). */
-function c1Key(bytes: Uint8Array, k: number): [number, number] {
-  const at = 2 * k * C1_BYTES;
-  const word = (i: number) =>
-    ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
-  return [word(at), word(at + 4)];
-}
-
-/** Whether element k's c1 of `a` is one of the c1 elements of `b`. */
-function holdsC1(b: ElectionBallot, a: Uint8Array, k: number): boolean {
-  const bytes = b.ciphertext.bytes;
-  for (let j = 0; j < b.ciphertext.width; j++) {
-    if (sameBytes(bytes, 2 * j * C1_BYTES, a, 2 * k * C1_BYTES, C1_BYTES)) return true;
-  }
-  return false;
+/** The big-endian u32 at `i` of `bytes`. */
+function word(bytes: Uint8Array, i: number): number {
+  return ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
 }
 
 function sameBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, n: number): boolean {
   for (let t = 0; t < n; t++) if (a[i + t] !== b[j + t]) return false;
   return true;
+}
+
+/**
+ * Where the parts of a stored encoding (ballot_store.ts: u16be(n) ‖ credential ‖ ciphertext ‖
+ * proof) start in `bytes`, the encoding starting at `at`.
+ */
+function credentialEnd(bytes: Uint8Array, at: number): number {
+  return at + 2 + ((bytes[at]! << 8) | bytes[at + 1]!);
 }
 
 /** Groups chunks of any size into batches of `size` items (the last may be shorter). */
@@ -165,6 +174,104 @@ async function* rebatch<T>(
   }
   if (batch.length > 0) yield batch;
 }
+
+/** Ballots in a chunk of records. */
+function chunkCount(chunk: EncodedBallotChunk): number {
+  return chunk.offsets.length - 1;
+}
+
+/** Records j..k−1 of a chunk as a chunk of their own (a view of its bytes). */
+function chunkSlice(chunk: EncodedBallotChunk, j: number, k: number): EncodedBallotChunk {
+  const base = chunk.offsets[j]!;
+  const offsets = chunk.offsets.slice(j, k + 1);
+  for (let t = 0; t < offsets.length; t++) offsets[t]! -= base;
+  return { bytes: chunk.bytes.subarray(base, chunk.offsets[k]!), offsets };
+}
+
+/** Chunks of records, one after another, as one chunk. */
+function chunkJoin(parts: readonly EncodedBallotChunk[]): EncodedBallotChunk {
+  if (parts.length === 1) return parts[0]!;
+  let bytes = 0, count = 0;
+  for (const p of parts) {
+    bytes += p.bytes.length;
+    count += chunkCount(p);
+  }
+  const out = { bytes: new Uint8Array(bytes), offsets: new Uint32Array(count + 1) };
+  let at = 0, j = 0;
+  for (const p of parts) {
+    out.bytes.set(p.bytes, at);
+    for (let t = 0; t < chunkCount(p); t++) out.offsets[j++] = at + p.offsets[t]!;
+    at += p.bytes.length;
+  }
+  out.offsets[count] = at;
+  return out;
+}
+
+/** {@linkcode rebatch} of chunks of records. */
+async function* rebatchEncoded(
+  chunks: AsyncIterable<EncodedBallotChunk> | Iterable<EncodedBallotChunk>,
+  size: number,
+): AsyncGenerator<EncodedBallotChunk> {
+  let parts: EncodedBallotChunk[] = [], held = 0;
+  for await (const chunk of chunks) {
+    const count = chunkCount(chunk);
+    for (let at = 0; at < count;) {
+      const take = Math.min(size - held, count - at);
+      parts.push(at === 0 && take === count ? chunk : chunkSlice(chunk, at, at + take));
+      held += take;
+      at += take;
+      if (held === size) {
+        yield chunkJoin(parts);
+        parts = [];
+        held = 0;
+      }
+    }
+  }
+  if (held > 0) yield chunkJoin(parts);
+}
+
+/**
+ * Ballot objects as a chunk of records: a ballot of the wrong shape for this election (rule 1)
+ * has an empty record (length 0), so the workers skip it and the rules give its reason.
+ */
+function objectChunk(
+  election: ElectionPublicInfo,
+  ballots: readonly ElectionBallot[],
+): EncodedBallotChunk {
+  const encoded = ballots.map((b) => {
+    try {
+      checkBallotShape(election, b);
+      return encodeStoredBallot(b);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      return undefined;
+    }
+  });
+  let total = 0;
+  for (const e of encoded) total += 4 + (e?.length ?? 0);
+  const bytes = new Uint8Array(total), offsets = new Uint32Array(ballots.length + 1);
+  let at = 0;
+  encoded.forEach((e, j) => {
+    offsets[j] = at;
+    const length = e?.length ?? 0;
+    bytes[at] = length >>> 24;
+    bytes[at + 1] = (length >>> 16) & 255;
+    bytes[at + 2] = (length >>> 8) & 255;
+    bytes[at + 3] = length & 255;
+    if (e !== undefined) bytes.set(e, at + 4);
+    at += 4 + length;
+  });
+  offsets[ballots.length] = at;
+  return { bytes, offsets };
+}
+
+/** A batch of ballots in the box: their records, and the objects when they came as objects. */
+interface CastBatch {
+  chunk: EncodedBallotChunk;
+  objects?: readonly ElectionBallot[];
+}
+
+const utf8 = new TextDecoder();
 
 /**
  * An election's ballot box.
@@ -205,6 +312,8 @@ export class ElectionBallotBox {
   /** Credential key → position of that credential's last ballot. */
   readonly #byCredential = new CompactIndex();
   readonly #superseded = new BitList();
+  /** Receipts from a ballot's parts, the label and fingerprint hashed once. */
+  readonly #receipter: ReturnType<typeof ballotReceipter>;
   #closed = false;
 
   /**
@@ -224,6 +333,7 @@ export class ElectionBallotBox {
       );
     }
     this.#width = electionBallotLayout(election.definition).elements.length;
+    this.#receipter = ballotReceipter(election.fingerprint);
   }
 
   /** Number of accepted ballots (superseded ones included). */
@@ -307,16 +417,31 @@ export class ElectionBallotBox {
     return this.#admit(ballot, { proofValid: options.proofValid === true });
   }
 
-  /** The position of the accepted ballot holding element k's c1 of `bytes`, if any. */
-  #holderOf(bytes: Uint8Array, k: number): number | undefined {
-    const [hi, lo] = c1Key(bytes, k);
-    return this.#byC1.find(hi, lo, (i) => holdsC1(this.#ballotAt(i), bytes, k));
+  /** The stored encoding of accepted ballot `index` (u16be(n) ‖ credential ‖ ciphertext ‖ proof). */
+  #encodingAt(index: number): Uint8Array {
+    const store = this.#store;
+    if (store.readEncoded !== undefined) {
+      const { bytes, offsets } = store.readEncoded(index, index + 1);
+      return bytes.subarray(offsets[0]! + 4, offsets[1]!);
+    }
+    return encodeStoredBallot(this.#ballotAt(index));
   }
 
   /**
-   * Rules 1–6. `receipt`: the receipt the batch check computed for a valid ballot, or
-   * `"defer"` to compute it only when asked for (a verifier replaying a box needs none).
+   * The position of the accepted ballot holding the c1 at `c1` of `bytes` as one of its own
+   * c1 elements, if any.
    */
+  #holderOf(bytes: Uint8Array, c1: number): number | undefined {
+    return this.#byC1.find(word(bytes, c1), word(bytes, c1 + 4), (i) => {
+      const held = this.#encodingAt(i), ct = credentialEnd(held, 0);
+      for (let j = 0; j < this.#width; j++) {
+        if (sameBytes(held, ct + 2 * j * C1_BYTES, bytes, c1, C1_BYTES)) return true;
+      }
+      return false;
+    });
+  }
+
+  /** Rules 1–6 for a ballot object: its shape (unless checked), then its stored encoding's. */
   #admit(
     ballot: ElectionBallot,
     options: { proofValid: boolean; receipt?: Uint8Array | "defer"; shapeChecked?: boolean },
@@ -324,55 +449,114 @@ export class ElectionBallotBox {
     if (this.#closed) throw new InvalidInputError("Ballot box is closed; no more ballots accepted");
     // castMany checked the shape of every ballot whose proof it found valid.
     if (options.shapeChecked !== true) checkBallotShape(this.#election, ballot);
-    const bytes = ballot.ciphertext.bytes;
+    const encoded = encodeStoredBallot(ballot);
+    const record = new Uint8Array(4 + encoded.length);
+    new DataView(record.buffer).setUint32(0, encoded.length);
+    record.set(encoded, 4);
+    return this.#admitRecord(record, 0, ballot, options);
+  }
+
+  /**
+   * Rules 2–6 for a ballot of this election's shape, read from its record at `at` of `bytes`
+   * (u32be(length) ‖ stored encoding, ballot_store.ts) — the one code of the rules, for ballot
+   * objects (encoded first) and for ballots that come as records (issue 17: no object, no
+   * bigint). `ballot`: its object, when it came as one (or to check its proof). `receipt`: the
+   * receipt the batch check computed for a valid ballot, or `"defer"` to compute it only when
+   * asked for (a verifier replaying a box needs none).
+   */
+  #admitRecord(
+    bytes: Uint8Array,
+    at: number,
+    ballot: ElectionBallot | undefined,
+    options: { proofValid: boolean; receipt?: Uint8Array | "defer" },
+  ): CastResult {
+    if (this.#closed) throw new InvalidInputError("Ballot box is closed; no more ballots accepted");
+    const length = word(bytes, at), from = at + 4, end = from + length;
+    const credFrom = from + 2, ct = credentialEnd(bytes, from), size = 2 * C1_BYTES * this.#width;
+    const credential = () => ballot?.credential ?? utf8.decode(bytes.subarray(credFrom, ct));
     // Replay: the exact same ballot (same receipt) was accepted. Accepted ballots never share
     // a c1, so the only candidate is the ballot holding this ballot's first c1.
-    const candidate = this.#holderOf(bytes, 0);
-    if (candidate !== undefined && sameBallot(this.#ballotAt(candidate), ballot)) {
-      throw new ReplayError(
-        `Ballot was already cast (replay of ballot ${candidate + 1}, receipt ${
-          toHex(this.#receiptOf(candidate)).slice(0, 16)
-        }…)`,
-      );
+    const candidate = this.#holderOf(bytes, ct);
+    if (candidate !== undefined) {
+      const held = this.#encodingAt(candidate);
+      if (held.length === length && sameBytes(held, 0, bytes, from, length)) {
+        throw new ReplayError(
+          `Ballot was already cast (replay of ballot ${candidate + 1}, receipt ${
+            toHex(this.#receiptOf(candidate)).slice(0, 16)
+          }…)`,
+        );
+      }
     }
-    for (let k = 0; k < ballot.ciphertext.width; k++) {
-      const source = k === 0 ? candidate : this.#holderOf(bytes, k);
+    for (let k = 0; k < this.#width; k++) {
+      const c1 = ct + 2 * k * C1_BYTES;
+      const source = k === 0 ? candidate : this.#holderOf(bytes, c1);
       let repeated = false;
       for (let j = 0; j < k && !repeated; j++) {
-        repeated = sameBytes(bytes, 2 * j * C1_BYTES, bytes, 2 * k * C1_BYTES, C1_BYTES);
+        repeated = sameBytes(bytes, ct + 2 * j * C1_BYTES, bytes, c1, C1_BYTES);
       }
       if (source !== undefined || repeated) {
         throw new ReplayError(
-          `Ballot of '${ballot.credential.slice(0, 40)}' copies the ciphertext of ballot ${
+          `Ballot of '${credential().slice(0, 40)}' copies the ciphertext of ballot ${
             (source ?? this.#store.count) + 1
           }`,
         );
       }
     }
-    if (this.#voters !== undefined && !this.#voters.has(ballot.credential)) {
+    if (this.#voters !== undefined && !this.#voters.has(credential())) {
       throw new InvalidInputError(
-        `Credential '${ballot.credential.slice(0, 40)}' is not on the voter roll`,
+        `Credential '${credential().slice(0, 40)}' is not on the voter roll`,
       );
     }
-    const [ch, cl] = stringKey(ballot.credential);
-    const sameVoter = (i: number) => this.#ballotAt(i).credential === ballot.credential;
+    // Credentials keyed and compared by their UTF-8 bytes, as the store keeps them.
+    const [ch, cl] = bytesKey(bytes, credFrom, ct);
+    const sameVoter = (i: number) => {
+      const held = this.#encodingAt(i), heldEnd = credentialEnd(held, 0);
+      return heldEnd - 2 === ct - credFrom && sameBytes(held, 2, bytes, credFrom, ct - credFrom);
+    };
     const previous = this.#byCredential.find(ch, cl, sameVoter);
     if (previous !== undefined && this.#election.definition.revote === "reject") {
       throw new ReplayError(
-        `Voter '${ballot.credential.slice(0, 40)}' has already voted (ballot ${
+        `Voter '${credential().slice(0, 40)}' has already voted (ballot ${
           previous + 1
         }); this election does not allow re-voting`,
       );
     }
-    if (!options.proofValid) verifyElectionBallot(this.#election, ballot);
-    const index = this.#store.count;
-    this.#store.append(ballot);
-    if (options.receipt !== "defer") {
-      this.#keepReceipt(index, options.receipt ?? ballotReceipt(ballot));
+    if (!options.proofValid) {
+      verifyElectionBallot(
+        this.#election,
+        ballot ?? encodedBallotAt(
+          { bytes, offsets: Uint32Array.of(at, end) },
+          0,
+          this.#election.fingerprint,
+        ),
+      );
     }
-    for (let k = 0; k < ballot.ciphertext.width; k++) {
-      const [hi, lo] = c1Key(bytes, k);
-      this.#byC1.insert(hi, lo, index);
+    const index = this.#store.count;
+    if (this.#store.appendEncoded !== undefined) this.#store.appendEncoded(bytes.subarray(at, end));
+    else {
+      this.#store.append(
+        ballot ??
+          encodedBallotAt(
+            { bytes, offsets: Uint32Array.of(at, end) },
+            0,
+            this.#election.fingerprint,
+          ),
+      );
+    }
+    if (options.receipt !== "defer") {
+      this.#keepReceipt(
+        index,
+        options.receipt ??
+          this.#receipter(
+            bytes.subarray(credFrom, ct),
+            bytes.subarray(ct, ct + size),
+            bytes.subarray(ct + size, end),
+          ),
+      );
+    }
+    for (let k = 0; k < this.#width; k++) {
+      const c1 = ct + 2 * k * C1_BYTES;
+      this.#byC1.insert(word(bytes, c1), word(bytes, c1 + 4), index);
     }
     if (previous === undefined) this.#byCredential.insert(ch, cl, index);
     else this.#byCredential.set(ch, cl, index, (i) => i === previous);
@@ -420,9 +604,9 @@ export class ElectionBallotBox {
    * Casts ballots arriving in chunks (e.g. from simulated voters, or read back from a file),
    * as {@linkcode ElectionBallotBox.castMany} does, holding a few batches at a time: the
    * chunks are regrouped into batches, the proofs of the next two batches are checked on the
-   * workers while this thread applies the rules to the current one, and each batch's outcomes
-   * go to `onOutcomes` (nothing per ballot is kept but what the store and the box's indexes
-   * hold).
+   * workers while this thread applies the rules to the current one, and the outcomes go to
+   * `onOutcomes` a group at a time (nothing per ballot is kept but what the store and the
+   * box's indexes hold).
    *
    * @param chunks the ballots in arrival order, in chunks of any size
    * @param options workers, progress (with `total`), receipts, batch size, `onOutcomes`
@@ -436,17 +620,83 @@ export class ElectionBallotBox {
     chunks: AsyncIterable<readonly ElectionBallot[]> | Iterable<readonly ElectionBallot[]>,
     options: CastChunksOptions = {},
   ): Promise<number> {
+    const size = Math.max(1, Math.floor(options.batch ?? CAST_BATCH));
+    const election = this.#election;
+    // The objects as records: from here on, the path of castEncodedChunks.
+    async function* batches(): AsyncGenerator<CastBatch> {
+      for await (const ballots of rebatch(chunks, size)) {
+        yield { chunk: objectChunk(election, ballots), objects: ballots };
+      }
+    }
+    const onOutcomes = options.onOutcomes;
+    return await this.#castBatches(
+      batches(),
+      options,
+      onOutcomes &&
+        ((lo, batch, from, to, outcomes) =>
+          onOutcomes(lo, batch.objects!.slice(from, to), outcomes)),
+    );
+  }
+
+  /**
+   * Casts ballots that come as a store keeps them (e.g. read back from a file with
+   * `EncodedBallotStore.readEncoded`), as {@linkcode ElectionBallotBox.castChunks} casts
+   * objects, with the same outcomes and the same store (issue 17): the records go to the
+   * workers as they are, the rules read credentials and c1 elements from them, and an accepted
+   * one is appended to a store of encodings as it is — no ballot object, no proof decoded on
+   * this thread. Only a ballot the workers do not find valid is decoded here, for the rules'
+   * precise reason (a record that does not decode is an error, as reading it would be).
+   *
+   * @param chunks the ballots in arrival order, in chunks of records of any size
+   * @param options workers, progress (with `total`), receipts, batch size, `onOutcomes`
+   * @returns the number of ballots cast (accepted or not)
+   * @throws {InvalidInputError} when a record is corrupt
+   * @example
+   * ```ts ignore
+   * await box.castEncodedChunks(stored.encodedChunks(), { total: stored.count, receipts: false });
+   * ```
+   */
+  async castEncodedChunks(
+    chunks: AsyncIterable<EncodedBallotChunk> | Iterable<EncodedBallotChunk>,
+    options: CastEncodedChunksOptions = {},
+  ): Promise<number> {
+    const size = Math.max(1, Math.floor(options.batch ?? CAST_BATCH));
+    async function* batches(): AsyncGenerator<CastBatch> {
+      for await (const chunk of rebatchEncoded(chunks, size)) yield { chunk };
+    }
+    const onOutcomes = options.onOutcomes;
+    return await this.#castBatches(
+      batches(),
+      options,
+      onOutcomes &&
+        ((lo, batch, from, to, outcomes) =>
+          onOutcomes(lo, chunkSlice(batch.chunk, from, to), outcomes)),
+    );
+  }
+
+  /** The batches of castChunks and castEncodedChunks through the proof checks and the rules. */
+  async #castBatches(
+    batches: AsyncGenerator<CastBatch>,
+    options: CastManyOptions & { total?: number },
+    onOutcomes:
+      | ((
+        lo: number,
+        batch: CastBatch,
+        from: number,
+        to: number,
+        outcomes: CastOutcome[],
+      ) => void | Promise<void>)
+      | undefined,
+  ): Promise<number> {
     // In batches: the proofs of the next two batches are checked on the workers while this
     // thread applies the rules to the current one (issue 17: the rules are serial, and would
     // otherwise leave the workers idle at the end).
-    const size = Math.max(1, Math.floor(options.batch ?? CAST_BATCH));
-    const batches = rebatch(chunks, size);
-    interface Batch {
+    interface Running {
       lo: number;
-      ballots: ElectionBallot[];
-      check: Promise<{ verdicts: Uint8Array; receipts: (Uint8Array | undefined)[] }>;
+      batch: CastBatch;
+      check: Promise<{ verdicts: Uint8Array; receipts: Uint8Array }>;
     }
-    const running: Batch[] = [];
+    const running: Running[] = [];
     let pulled = 0, checkedDone = 0, cast = 0, reported = -1;
     const total = () => options.total ?? pulled;
     // Ballots whose proofs are checked, per batch in flight: progress is their sum (batches
@@ -462,41 +712,54 @@ export class ElectionBallotBox {
     const pull = async (): Promise<boolean> => {
       const next = await batches.next();
       if (next.done) return false;
-      const ballots = next.value, lo = pulled;
-      pulled += ballots.length;
-      // The malformed ballots (not sent to the workers) count once their batch is done.
-      const check = verifyBallotProofs(
-        this.#election,
-        ballots,
-        options,
-        (done, of) => report(lo, done === of ? ballots.length : done),
-      );
+      const batch = next.value, lo = pulled, count = chunkCount(batch.chunk);
+      pulled += count;
+      // Only the last two batches end in a tail of short chunks (the workers have the next
+      // batch's chunks meanwhile; a short chunk costs its fixed part again).
+      const tail = options.total === undefined || options.total - pulled <= count;
+      const check = voteVerifyStoredBallots({
+        publicKey: this.#election.publicKey,
+        fingerprint: this.#election.fingerprint,
+        width: this.#width,
+        ballots: batch.chunk,
+        receipts: options.receipts ?? true,
+      }, {
+        ...(options.workers === undefined ? {} : { workers: options.workers }),
+        tail,
+        onChunk: (done, of) => report(lo, done === of ? count : done),
+      });
       check.catch(() => {}); // awaited in order below; not an unhandled rejection meanwhile
-      running.push({ lo, ballots, check });
+      running.push({ lo, batch, check });
       return true;
     };
     let pending: Promise<boolean> | undefined;
     try {
       while (running.length < 2 && await pull());
       while (running.length > 0) {
-        const { lo, ballots, check } = running.shift()!;
+        const { lo, batch, check } = running.shift()!;
         const { verdicts, receipts } = await check;
-        report(lo, ballots.length); // a batch of malformed ballots only
+        const count = chunkCount(batch.chunk);
+        report(lo, count); // an empty batch
         partial.delete(lo);
-        checkedDone += ballots.length;
+        checkedDone += count;
         // The next batch is read (and its proofs started) while the rules run here.
         pending = pull();
         pending.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
-        const outcomes: CastOutcome[] = [];
-        for (let j = 0; j < ballots.length; j++) {
-          outcomes.push(this.#castChecked(ballots[j]!, verdicts[j]!, receipts[j], options));
-          cast++;
-          if (cast % 5000 === 0 || cast === options.total) {
-            reported = cast;
-            options.onProgress?.({ phase: "cast", done: cast, total: total() });
+        // The outcomes handed on a group at a time: they die young, not with the batch (issue
+        // 17: objects that outlive a scavenge are copied and promoted).
+        for (let from = 0; from < count; from += OUTCOME_GROUP) {
+          const to = Math.min(count, from + OUTCOME_GROUP);
+          const outcomes: CastOutcome[] = [];
+          for (let j = from; j < to; j++) {
+            outcomes.push(this.#castChecked(batch, j, verdicts[j]!, receipts, options));
+            cast++;
+            if (cast % 5000 === 0 || cast === options.total) {
+              reported = cast;
+              options.onProgress?.({ phase: "cast", done: cast, total: total() });
+            }
           }
+          await onOutcomes?.(lo + from, batch, from, to, outcomes);
         }
-        await options.onOutcomes?.(lo, ballots, outcomes);
         await pending;
         pending = undefined;
       }
@@ -511,23 +774,44 @@ export class ElectionBallotBox {
     return cast;
   }
 
-  /** Rules 1–6 for a ballot whose proof verdict is known, as an outcome. */
+  /**
+   * Rules 1–6 for ballot j of a batch whose proof verdict is known, as an outcome: a valid
+   * one straight from its record; any other from its object (decoded from its record when it
+   * came as one), for the precise reason.
+   */
   #castChecked(
-    ballot: ElectionBallot,
+    batch: CastBatch,
+    j: number,
     verdict: number,
-    batchReceipt: Uint8Array | undefined,
+    receipts: Uint8Array,
     options: CastManyOptions,
   ): CastOutcome {
+    const { chunk, objects } = batch;
+    const defer = options.receipts === false;
+    // Outside the try: a record that does not decode is an error, not a rejected ballot.
+    const ballot = verdict === VOTE_ITEM_OK
+      ? objects?.[j]
+      : objects?.[j] ?? encodedBallotAt(chunk, j, this.#election.fingerprint);
     try {
-      const proofValid = verdict === VOTE_ITEM_OK;
-      const receipt = options.receipts === false ? "defer" : proofValid ? batchReceipt : undefined;
+      if (verdict === VOTE_ITEM_OK) {
+        const receipt = defer
+          ? "defer"
+          : receipts.subarray(j * RECEIPT_BYTES, (j + 1) * RECEIPT_BYTES);
+        return {
+          ok: true,
+          result: this.#admitRecord(chunk.bytes, chunk.offsets[j]!, ballot, {
+            proofValid: true,
+            receipt,
+          }),
+        };
+      }
       return {
         ok: true,
         result: this.#admit(
-          ballot,
-          receipt === undefined
-            ? { proofValid, shapeChecked: proofValid }
-            : { proofValid, receipt, shapeChecked: proofValid },
+          ballot!,
+          defer ? { proofValid: false, receipt: "defer" } : {
+            proofValid: false,
+          },
         ),
       };
     } catch (error) {
@@ -560,14 +844,31 @@ export class ElectionBallotBox {
    * ```
    */
   closeRecords(sinks: RecordSinkFactory = memoryRecordSinks): RecordSource {
+    this.#closed = true;
     const size = 2 * ELEMENT_BYTES * this.#width;
-    const sink = sinks("mix-input", this.#store.count - this.#superseded.ones, size);
+    const store = this.#store, count = store.count;
+    const sink = sinks("mix-input", count - this.#superseded.ones, size);
     let at = 0;
-    for (const counted of this.#closeCounted()) {
-      const out = new Uint8Array(counted.length * size);
-      counted.forEach((b, j) => out.set(b.ciphertext.bytes, j * size));
-      sink.write(at, out);
-      at += counted.length;
+    for (let lo = 0; lo < count; lo += DEFAULT_ITEM_CHUNK) {
+      const hi = Math.min(count, lo + DEFAULT_ITEM_CHUNK);
+      const out = new Uint8Array((hi - lo) * size);
+      let kept = 0;
+      if (store.readEncoded !== undefined) {
+        // Each ciphertext copied from its record (issue 17: no ballot decoded).
+        const { bytes, offsets } = store.readEncoded(lo, hi);
+        for (let j = 0; j < hi - lo; j++) {
+          if (this.#superseded.has(lo + j)) continue;
+          const ct = credentialEnd(bytes, offsets[j]! + 4);
+          out.set(bytes.subarray(ct, ct + size), kept++ * size);
+        }
+      } else {
+        store.read(lo, hi).forEach((b, j) => {
+          if (!this.#superseded.has(lo + j)) out.set(b.ciphertext.bytes, kept++ * size);
+        });
+      }
+      if (kept === 0) continue;
+      sink.write(at, out.subarray(0, kept * size));
+      at += kept;
     }
     return sink.finish();
   }
@@ -602,41 +903,8 @@ export class ElectionBallotBox {
 /** Ballots per batch of {@linkcode ElectionBallotBox.castMany}. */
 const CAST_BATCH = 8192;
 
-async function verifyBallotProofs(
-  election: ElectionPublicInfo,
-  ballots: readonly ElectionBallot[],
-  options: CastManyOptions,
-  onChecked: (done: number, total: number) => void,
-): Promise<{ verdicts: Uint8Array; receipts: (Uint8Array | undefined)[] }> {
-  // Malformed or foreign ballots are left to the rules (their verdict is re-checked).
-  const picked: number[] = [];
-  ballots.forEach((b, i) => {
-    try {
-      checkBallotShape(election, b);
-      picked.push(i);
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-    }
-  });
-  const width = electionBallotLayout(election.definition).elements.length;
-  const checked = await voteVerifyBallotProofs({
-    publicKey: election.publicKey,
-    fingerprint: election.fingerprint,
-    width,
-    ballots: picked.map((i) => ballots[i]!),
-    receipts: options.receipts ?? true,
-  }, {
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    onChunk: (done, total) => onChecked(done, total),
-  });
-  const verdicts = new Uint8Array(ballots.length).fill(VOTE_ITEM_INVALID);
-  const receipts: (Uint8Array | undefined)[] = ballots.map(() => undefined);
-  picked.forEach((i, j) => {
-    verdicts[i] = checked.verdicts[j]!;
-    receipts[i] = checked.receipts[j];
-  });
-  return { verdicts, receipts };
-}
+/** Most outcomes handed on at once. */
+const OUTCOME_GROUP = 1024;
 
 /** Replays published ballots through a box: every one must be accepted, in order. */
 async function replayInto(

@@ -153,6 +153,33 @@ export function stringKey(text: string): [number, number] {
   return [fmix(a) >>> 0, fmix(b ^ a) >>> 0];
 }
 
+/**
+ * A 64-bit digest of bytes `from..to` (the lanes of {@linkcode stringKey} over bytes): an
+ * index key, not a cryptographic hash. The ballot box keys credentials by their UTF-8 bytes,
+ * read straight from a ballot's stored encoding.
+ *
+ * @param bytes the bytes
+ * @param from first byte
+ * @param to one past the last
+ * @returns [hi, lo]
+ * @example
+ * ```ts
+ * import { bytesKey } from "./ballot_index.ts";
+ * const a = new Uint8Array([1, 2, 3]);
+ * console.assert(bytesKey(a, 1, 3).join() === bytesKey(new Uint8Array([2, 3]), 0, 2).join());
+ * ```
+ */
+export function bytesKey(bytes: Uint8Array, from: number, to: number): [number, number] {
+  let a = 0x811c9dc5, b = 0x9747b28c ^ (to - from);
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return [fmix(a) >>> 0, fmix(b ^ a) >>> 0];
+}
+
 function fmix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

@@ -28,6 +28,84 @@ export interface BallotStore {
    * read them, do not change them.
    */
   read(lo: number, hi: number): ElectionBallot[];
+  /**
+   * Appends ballots already encoded as {@linkcode encodeStoredBallots} makes them (optional:
+   * a store of encodings appends them without decoding any).
+   */
+  appendEncoded?(bytes: Uint8Array): number;
+  /**
+   * Ballots lo..hi−1 in box order as their stored encodings (optional: a store of encodings
+   * gives them without decoding any). Read them, do not change them.
+   */
+  readEncoded?(lo: number, hi: number): EncodedBallotChunk;
+}
+
+/**
+ * Ballots as a store keeps them (issue 17: no ballot objects): `bytes` holds, one after
+ * another, each ballot as u32be(length) ‖ {@linkcode encodeStoredBallot} (the form of
+ * {@linkcode encodeStoredBallots}); ballot j's record is `bytes[offsets[j]..offsets[j + 1])`,
+ * so `offsets` has one entry more than there are ballots. A record of length 0 (4 zero bytes)
+ * stands for a ballot that has no encoding (the box made it from a malformed ballot object).
+ */
+export interface EncodedBallotChunk {
+  /** The records. */
+  bytes: Uint8Array;
+  /** Where each record starts, and where the last one ends. */
+  offsets: Uint32Array;
+}
+
+/**
+ * An {@linkcode EncodedBallotChunk} of a buffer of {@linkcode encodeStoredBallots}, its
+ * framing checked.
+ *
+ * @param bytes the encoded ballots
+ * @param what names the buffer in errors
+ * @returns the chunk (a view of `bytes`)
+ * @throws {InvalidInputError} when a length prefix is not that of a stored ballot or the
+ *   records do not fill `bytes` exactly
+ * @example
+ * ```ts ignore
+ * const chunk = encodedBallotChunk(encodeStoredBallots(ballots), "ballots");
+ * ```
+ */
+export function encodedBallotChunk(bytes: Uint8Array, what: string): EncodedBallotChunk {
+  const offsets = storedBallotOffsets(bytes, what);
+  offsets.push(bytes.length);
+  return { bytes, offsets: Uint32Array.from(offsets) };
+}
+
+/**
+ * Ballot j of an {@linkcode EncodedBallotChunk}, decoded as {@linkcode decodeStoredBallot}
+ * does (views into the chunk).
+ *
+ * @param chunk the chunk
+ * @param j the ballot's position in it
+ * @param fingerprint the election fingerprint given to the ballot
+ * @returns the ballot
+ * @throws {InvalidInputError} when its encoding is malformed or absent
+ * @example
+ * ```ts ignore
+ * const ballot = encodedBallotAt(chunk, 0, election.fingerprint);
+ * ```
+ */
+export function encodedBallotAt(
+  chunk: EncodedBallotChunk,
+  j: number,
+  fingerprint: Uint8Array,
+): ElectionBallot {
+  return decodeStoredBallot(
+    chunk.bytes.subarray(chunk.offsets[j]! + 4, chunk.offsets[j + 1]!),
+    fingerprint,
+  );
+}
+
+/** Ballots in chunks, with their stored encodings a chunk at a time where the source has them. */
+export interface StoredBallotChunks extends ItemChunks<ElectionBallot> {
+  /**
+   * The same ballots as {@linkcode ItemChunks.chunks}, as their stored encodings, in chunks
+   * of `size` ballots (the last may be shorter).
+   */
+  encodedChunks(size?: number): AsyncIterable<EncodedBallotChunk>;
 }
 
 /**
@@ -83,11 +161,13 @@ export function checkBallotRange(count: number, lo: number, hi: number): void {
 
 /**
  * A store's ballots as {@linkcode ItemChunks} (the first `count` ballots, read a chunk at a
- * time each time they are iterated).
+ * time each time they are iterated); from a store that reads its encodings
+ * (`readEncoded`), {@linkcode StoredBallotChunks}: the same ballots also as records, which
+ * the ballot box casts without decoding them (`castEncodedChunks`, issue 17).
  *
  * @param store the store
  * @param count ballots to read (default the store's count now)
- * @returns the chunks
+ * @returns the chunks (see {@linkcode hasEncodedChunks})
  * @example
  * ```ts
  * import { ballotStoreChunks, MemoryBallotStore } from "./ballot_store.ts";
@@ -97,14 +177,42 @@ export function checkBallotRange(count: number, lo: number, hi: number): void {
 export function ballotStoreChunks(
   store: BallotStore,
   count: number = store.count,
-): ItemChunks<ElectionBallot> {
-  return {
+): ItemChunks<ElectionBallot> | StoredBallotChunks {
+  const chunks = {
     count,
     async *chunks(size = DEFAULT_ITEM_CHUNK) {
       const step = Math.max(1, Math.floor(size));
       for (let lo = 0; lo < count; lo += step) yield store.read(lo, Math.min(count, lo + step));
     },
   };
+  const readEncoded = store.readEncoded?.bind(store);
+  if (readEncoded === undefined) return chunks;
+  return {
+    ...chunks,
+    // A store of encodings also gives them as they are (issue 17: the box casts them so).
+    async *encodedChunks(size = DEFAULT_ITEM_CHUNK) {
+      const step = Math.max(1, Math.floor(size));
+      for (let lo = 0; lo < count; lo += step) yield readEncoded(lo, Math.min(count, lo + step));
+    },
+  };
+}
+
+/**
+ * Whether ballot chunks also come as stored encodings ({@linkcode ballotStoreChunks} of a
+ * store of encodings).
+ *
+ * @param chunks the chunks
+ * @returns true when `chunks.encodedChunks` exists
+ * @example
+ * ```ts
+ * import { ballotStoreChunks, hasEncodedChunks, MemoryBallotStore } from "./ballot_store.ts";
+ * console.assert(!hasEncodedChunks(ballotStoreChunks(new MemoryBallotStore())));
+ * ```
+ */
+export function hasEncodedChunks(
+  chunks: ItemChunks<ElectionBallot>,
+): chunks is StoredBallotChunks {
+  return typeof (chunks as Partial<StoredBallotChunks>).encodedChunks === "function";
 }
 
 const encoder = new TextEncoder();
@@ -205,21 +313,25 @@ export function encodeStoredBallots(ballots: readonly ElectionBallot[]): Uint8Ar
  * exactly. Ballots are not decoded.
  */
 function storedBallotOffsets(bytes: Uint8Array, what: string): number[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const offsets: number[] = [];
   for (let at = 0; at < bytes.length;) {
-    const fail = (why: string) =>
-      new InvalidInputError(
+    // Read without a DataView or a closure per record (the box appends ballots one by one).
+    let why: string | undefined, length = 0;
+    if (at + 6 > bytes.length) why = `is cut off at ${bytes.length - at} bytes`;
+    else {
+      length = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) |
+        bytes[at + 3]!) >>> 0;
+      const rest = length - 2 - ((bytes[at + 4]! << 8) | bytes[at + 5]!);
+      if (length > MAX_STORED_BALLOT) why = `says ${length} bytes, over ${MAX_STORED_BALLOT}`;
+      else if (at + 4 + length > bytes.length) {
+        why = `says ${length} bytes, ${bytes.length - at - 4} follow`;
+      } else if (rest <= 0 || rest % 128 !== 0) why = `of ${length} bytes is not a stored ballot`;
+    }
+    if (why !== undefined) {
+      throw new InvalidInputError(
         `Encoded ballots for '${what}' are corrupt (record ${offsets.length} at byte ${at} ${why})`,
       );
-    if (at + 6 > bytes.length) throw fail(`is cut off at ${bytes.length - at} bytes`);
-    const length = view.getUint32(at);
-    if (length > MAX_STORED_BALLOT) throw fail(`says ${length} bytes, over ${MAX_STORED_BALLOT}`);
-    if (at + 4 + length > bytes.length) {
-      throw fail(`says ${length} bytes, ${bytes.length - at - 4} follow`);
     }
-    const rest = length - 2 - view.getUint16(at + 4);
-    if (rest <= 0 || rest % 128 !== 0) throw fail(`of ${length} bytes is not a stored ballot`);
     offsets.push(at);
     at += 4 + length;
   }
@@ -317,8 +429,16 @@ export function memoryByteLog(segmentBytes: number = 1 << 20): ByteLog {
   };
 }
 
-/** Most bytes read per block. */
-const READ_BLOCK = 1 << 20;
+/** Most bytes read at once (a range of more is read in several blocks). */
+const MAX_READ_BLOCK = 1 << 24;
+
+/** The bytes of a then b, in a new array. */
+function concatTwo(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
 /** Ballots between two remembered offsets. */
 const MARK_EVERY = 64;
 
@@ -410,8 +530,29 @@ export class EncodedBallotStore implements BallotStore {
   }
 
   read(lo: number, hi: number): ElectionBallot[] {
+    const { bytes, offsets } = this.readEncoded(lo, hi);
+    const out: ElectionBallot[] = [];
+    for (let j = 0; j < hi - lo; j++) {
+      out.push(
+        decodeStoredBallot(bytes.subarray(offsets[j]! + 4, offsets[j + 1]!), this.#fingerprint),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Ballots lo..hi−1 as the store keeps them, not decoded: a view of the bytes read, each
+   * record's length checked (its content is checked where it is decoded).
+   *
+   * @param lo first ballot
+   * @param hi one past the last
+   * @returns the records and their offsets
+   * @throws {InvalidInputError} when the range is outside the store or a record is corrupt
+   */
+  readEncoded(lo: number, hi: number): EncodedBallotChunk {
     checkBallotRange(this.#count, lo, hi);
-    if (lo === hi) return [];
+    const offsets = new Uint32Array(hi - lo + 1);
+    if (lo === hi) return { bytes: new Uint8Array(0), offsets };
     // Start from where the last read ended, or from the remembered offset before lo.
     let index: number, offset: number;
     if (this.#cursor.index === lo) ({ index, offset } = this.#cursor);
@@ -420,37 +561,43 @@ export class EncodedBallotStore implements BallotStore {
       offset = this.#marks[index / MARK_EVERY]!;
     }
     const average = this.#log.size / this.#count;
-    const block = Math.min(READ_BLOCK, Math.max(4096, Math.ceil((hi - index) * average) + 8));
-    const out: ElectionBallot[] = [];
-    let buffer: Uint8Array = new Uint8Array(0), start = offset;
+    const block = Math.min(MAX_READ_BLOCK, Math.max(4096, Math.ceil((hi - index) * average) + 8));
+    // The log's bytes start..start + buffer.length; those from `keep` on (the range's first
+    // record, once reached) are kept when more are read.
+    let buffer: Uint8Array = new Uint8Array(0), start = offset, keep = offset;
     const have = (n: number) => {
-      if (offset + n <= start + buffer.length) return;
-      buffer = this.#log.read(offset, Math.max(block, n));
-      start = offset;
-      if (buffer.length < n) {
+      const end = offset + n, held = start + buffer.length;
+      if (end <= held) return;
+      const kept = buffer.subarray(keep - start);
+      // Geometric growth: a long range is copied a bounded number of times.
+      const more = this.#log.read(held, Math.max(block, end - held, kept.length));
+      buffer = kept.length === 0 ? more : concatTwo(kept, more);
+      start = keep;
+      if (start + buffer.length < end) {
         throw new InvalidInputError(
           `Ballot store '${this.#what}' is corrupt (a record at byte ${offset} runs past its end)`,
         );
       }
     };
     while (index < hi) {
+      if (index < lo) keep = offset;
       have(4);
       const at = offset - start;
-      const length = new DataView(buffer.buffer, buffer.byteOffset + at, 4).getUint32(0);
+      // u32be, read without a DataView per record (issue 17: no garbage per ballot).
+      const length = ((buffer[at]! << 24) | (buffer[at + 1]! << 16) | (buffer[at + 2]! << 8) |
+        buffer[at + 3]!) >>> 0;
       if (length === 0 || length > MAX_STORED_BALLOT) {
         throw new InvalidInputError(
           `Ballot store '${this.#what}' is corrupt (record of ${length} bytes at byte ${offset})`,
         );
       }
       have(4 + length);
-      if (index >= lo) {
-        const from = offset - start + 4;
-        out.push(decodeStoredBallot(buffer.subarray(from, from + length), this.#fingerprint));
-      }
+      if (index >= lo) offsets[index - lo] = offset - keep;
       offset += 4 + length;
       index++;
     }
+    offsets[hi - lo] = offset - keep;
     this.#cursor = { index, offset };
-    return out;
+    return { bytes: buffer.subarray(keep - start, offset - start), offsets };
   }
 }

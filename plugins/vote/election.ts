@@ -57,7 +57,7 @@ import {
   readCiphertexts,
   recordViews,
 } from "./election_records.ts";
-import type { BallotStore } from "./ballot_store.ts";
+import { type BallotStore, encodedBallotAt, hasEncodedChunks } from "./ballot_store.ts";
 import { decodeElectionAnswers } from "./answers.ts";
 
 /** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
@@ -749,16 +749,32 @@ export async function runLocalElectionRecords(
     ...(options.store === undefined ? {} : { store: options.store }),
   });
   const rejected: Array<{ credential: string; reason: string }> = [];
-  await box.castChunks(ballots.chunks(), {
+  const cast = {
     ...workers,
     ...progress,
     total: ballots.count,
     ...(options.receipts === false ? { receipts: false } : {}),
-    onOutcomes: (_lo, batch, outcomes) =>
-      outcomes.forEach((o, i) => {
-        if (!o.ok) rejected.push({ credential: batch[i]!.credential, reason: o.error.message });
-      }),
-  });
+  };
+  if (hasEncodedChunks(ballots)) {
+    // Ballots read back from a store of encodings are cast as they are (issue 17).
+    await box.castEncodedChunks(ballots.encodedChunks(), {
+      ...cast,
+      onOutcomes: (_lo, batch, outcomes) =>
+        outcomes.forEach((o, i) => {
+          if (o.ok) return;
+          const { credential } = encodedBallotAt(batch, i, fingerprint);
+          rejected.push({ credential, reason: o.error.message });
+        }),
+    });
+  } else {
+    await box.castChunks(ballots.chunks(), {
+      ...cast,
+      onOutcomes: (_lo, batch, outcomes) =>
+        outcomes.forEach((o, i) => {
+          if (!o.ok) rejected.push({ credential: batch[i]!.credential, reason: o.error.message });
+        }),
+    });
+  }
   const mixInput = box.closeRecords(sinks);
   phase("cast and close");
   const mixes = await mixElectionRecords(election, { ...options, inputs: mixInput, sinks });

@@ -11,8 +11,9 @@
  * entry that does not import the plugin), chunks run in the calling thread instead.
  *
  * Packing: a header is u32be(width) ‖ u32be(count); ciphertexts are 64·w bytes each;
- * a decryption share is d₁..d_w (32·w bytes); a ballot proof is packed as in ballot
- * envelopes (A₁..A_w ‖ z₁..z_w, 64·w bytes); credentials are u16be(length) ‖ UTF-8.
+ * a decryption share is d₁..d_w (32·w bytes); ballots go to their check as a store keeps
+ * them (ballot_store.ts: u32be(length) ‖ u16be(n) ‖ credential ‖ ciphertext ‖ proof packed as
+ * in ballot envelopes, A₁..A_w ‖ z₁..z_w).
  * The share tasks take the election definition (msgpack envelope, empty for none) and a mode
  * byte after it; with them they also decode the ballots' answers (msgpack array,
  * null = invalid) and/or count them straight from the slots (the chunk's tally in the u32
@@ -21,7 +22,7 @@
  * @module
  */
 
-import { concatBytes, constantTimeEqual, joinBytes } from "../../core/bytes.ts";
+import { constantTimeEqual, joinBytes } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack } from "../../core/envelope.ts";
 import { ConfigError, InvalidInputError, VerificationError } from "../../core/errors.ts";
 import type { RandomSource } from "../../core/random.ts";
@@ -55,17 +56,23 @@ import {
   verifyPackedDecryptionShareBatchRecords,
 } from "../../backends/reencrypt/mod.ts";
 import {
+  BALLOT_CONTEXT_LABEL,
   BALLOT_RECEIPT_BYTES,
-  ballotProofContext,
+  ballotProofContextsOf,
   ballotReceipter,
   type ElectionBallot,
-  packBallotProof,
   unpackBallotProof,
 } from "./ballot.ts";
+import {
+  type EncodedBallotChunk,
+  encodedBallotChunk,
+  encodeStoredBallots,
+} from "./ballot_store.ts";
 import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
 import { ciphertextRecords } from "./election_records.ts";
 import { slotTallyCounter, VOTE_NO_MESSAGE, VOTE_SLOT_BYTES, writeVoteSlot } from "./slot_tally.ts";
 import {
+  ELECTION_FINGERPRINT_BYTES,
   type ElectionDefinition,
   electionDefinitionFromEnvelope,
   electionDefinitionToEnvelope,
@@ -89,6 +96,10 @@ export const VOTE_ITEM_MALFORMED = 2;
 const MAX_CHUNK = 4096;
 /** Shortest chunk of a step's tail on workers (per-item tasks: little fixed cost per chunk). */
 const MIN_TAIL_CHUNK = 256;
+
+/** Bytes of a ballot proof's context before the credential: label ‖ fingerprint. */
+const CONTEXT_HEAD = new TextEncoder().encode(BALLOT_CONTEXT_LABEL).length +
+  ELECTION_FINGERPRINT_BYTES;
 
 /** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
 const SLOT_BYTES = VOTE_SLOT_BYTES;
@@ -123,50 +134,85 @@ function arg(args: Uint8Array[], i: number): Uint8Array {
 
 // ------------------------------------------------------------------ the tasks
 
-/** Views of `count` length-prefixed (u16be) UTF-8 strings. */
-function readStrings(bytes: Uint8Array, count: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    const len = (bytes[at]! << 8) | bytes[at + 1]!;
-    out.push(bytes.subarray(at + 2, at + 2 + len));
-    at += 2 + len;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Whether bytes are UTF-8 (what decoding a stored ballot requires of its credential). */
+function isUtf8(bytes: Uint8Array): boolean {
+  let ascii = true;
+  for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i]! < 0x80;
+  if (ascii) return true;
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
   }
-  return out;
 }
 
+/**
+ * The ballots' check: args are the public key, the header, the fingerprint, the ballots as
+ * stored records (u32be(length) ‖ u16be(n) ‖ credential ‖ ciphertext ‖ proof, ballot_store.ts;
+ * a record of length 0 has no ballot: MALFORMED) and the receipts flag. Each ballot's proof is
+ * decoded here once, straight from its record.
+ */
 function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const publicKey = decodePoint(arg(args, 0), "public key");
   const { width, count } = readHeader(args[1]);
   const fingerprint = arg(args, 2);
-  // The credentials' UTF-8 bytes as packed (the context and receipt hash those bytes).
-  const credentials = readStrings(arg(args, 3), count);
-  const cts = arg(args, 4), proofs = arg(args, 5);
-  const wantReceipts = arg(args, 6)[0] === 1;
+  const records = arg(args, 3);
+  const wantReceipts = arg(args, 4)[0] === 1;
   const size = 2 * ELEMENT_BYTES * width;
   const status = new Uint8Array(count);
-  const receipts = new Uint8Array(count * BALLOT_RECEIPT_BYTES);
+  const receipts = new Uint8Array(wantReceipts ? count * BALLOT_RECEIPT_BYTES : 0);
   const items: Array<{ ciphertext: Ciphertext; context: Uint8Array; proof: EncryptionProof }> = [];
-  const positions: number[] = [];
+  // Per checked ballot: its position and where its ciphertext starts.
+  const positions: number[] = [], starts: number[] = [];
+  // First the framing and width of each record (the box's rule 1 for the shape), then the
+  // credentials' contexts, all in one buffer (ballot.ts), then the ciphertexts and proofs.
+  const shaped: number[] = [], from: number[] = [], credentials: Uint8Array[] = [];
+  const view = new DataView(records.buffer, records.byteOffset, records.length);
+  let at = 0;
   for (let i = 0; i < count; i++) {
+    if (at + 4 > records.length) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
+    const length = view.getUint32(at);
+    const end = at + 4 + length;
+    if (end > records.length) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
+    const n = length >= 2 ? view.getUint16(at + 4) : 0;
+    const ct = at + 6 + n;
+    at = end;
+    if (length < 2 || length !== 2 + n + 2 * size) {
+      status[i] = VOTE_ITEM_MALFORMED;
+      continue;
+    }
+    shaped.push(i);
+    from.push(ct);
+    credentials.push(records.subarray(ct - n, ct));
+  }
+  if (at !== records.length) throw new InvalidInputError("Vote task ballots have trailing bytes");
+  // The context binds the proof to election and voter; it checks the credential.
+  const contexts = ballotProofContextsOf(fingerprint, credentials);
+  shaped.forEach((i, k) => {
+    const context = contexts[k]!, ct = from[k]!;
     try {
+      if (context instanceof InvalidInputError) throw context;
+      if (!isUtf8(credentials[k]!)) {
+        throw new InvalidInputError(`Ballot ${i} credential is not UTF-8`);
+      }
       // Elements decoded by the batch check (straight from the bytes; MALFORMED if one does not).
-      const ciphertext = Ciphertext.unchecked(
-        cts.subarray(i * size, (i + 1) * size),
+      const ciphertext = Ciphertext.unchecked(records.subarray(ct, ct + size), `ballot ${i}`);
+      const proof = unpackBallotProof(
+        records.subarray(ct + size, ct + 2 * size),
         `ballot ${i}`,
+        { view: true },
       );
-      const proof = unpackBallotProof(proofs.subarray(i * size, (i + 1) * size), `ballot ${i}`, {
-        view: true,
-      });
-      // The context binds the proof to election and voter (ballot.ts).
-      const context = ballotProofContext(fingerprint, credentials[i]!);
       items.push({ ciphertext, context, proof });
       positions.push(i);
+      starts.push(ct);
     } catch (error) {
       if (error instanceof InvalidInputError) status[i] = VOTE_ITEM_MALFORMED;
       else throw error;
     }
-  }
+  });
   // Receipts of valid ballots, so the box does not hash them on the main thread.
   const receipt = wantReceipts ? ballotReceipter(fingerprint) : undefined;
   // One random linear combination for the whole chunk; one-by-one only if it fails (backend).
@@ -174,11 +220,12 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
     const i = positions[j]!;
     if (failure === undefined) {
       if (receipt !== undefined) {
+        const from = starts[j]!;
         receipts.set(
           receipt(
-            credentials[i]!,
-            items[j]!.ciphertext.bytes,
-            proofs.subarray(i * size, (i + 1) * size),
+            items[j]!.context.subarray(CONTEXT_HEAD),
+            records.subarray(from, from + size),
+            records.subarray(from + size, from + 2 * size),
           ),
           i * BALLOT_RECEIPT_BYTES,
         );
@@ -420,6 +467,12 @@ export interface VoteBatchOptions {
   workers?: number;
   /** Called after each chunk with items done and total. */
   onChunk?: (done: number, total: number) => void;
+  /**
+   * On workers, end with a tail of shrinking chunks so none waits long for the last one
+   * (default true); false cuts equal chunks of at most 4,096 items, for a batch that more work
+   * follows on the same workers (each chunk has a fixed cost of about 2 ms: issue 17).
+   */
+  tail?: boolean;
 }
 
 /**
@@ -440,9 +493,11 @@ async function streamChunks(
   const workers = options.workers ?? workerCount();
   // At most MAX_CHUNK items per chunk, so a worker's memory is bounded whatever the count;
   // on workers a tail of shrinking chunks, so none waits long for the last one (issue 17).
-  const ranges = workers > 1
-    ? guidedRanges(count, workers, { maxChunk: MAX_CHUNK, minChunk: MIN_TAIL_CHUNK })
-    : splitRange(count, Math.ceil(count / 2000));
+  const ranges = workers <= 1
+    ? splitRange(count, Math.ceil(count / 2000))
+    : options.tail === false
+    ? splitRange(count, workers * Math.ceil(count / (MAX_CHUNK * workers)))
+    : guidedRanges(count, workers, { maxChunk: MAX_CHUNK, minChunk: MIN_TAIL_CHUNK });
   const local = async () => {
     for (const [lo, hi] of ranges) {
       onResult(lo, hi, (await runWorkerTasks(task, [makeArgs(lo, hi)], { workers: 1 }))[0]!);
@@ -482,18 +537,6 @@ async function streamChunks(
   }
 }
 
-/** {@linkcode streamChunks} collecting every chunk's result, in order (small results only). */
-async function runChunks(
-  task: string,
-  count: number,
-  makeArgs: (lo: number, hi: number) => Uint8Array[],
-  options: VoteBatchOptions,
-): Promise<Uint8Array[][]> {
-  const out: Uint8Array[][] = [];
-  await streamChunks(task, count, makeArgs, options, (_lo, _hi, result) => out.push(result));
-  return out;
-}
-
 /**
  * Verifies many ballots' proofs in parallel (one batch equation per chunk, backend
  * `verifyEncryptionKnowledgeBatch`) and computes the receipts of the valid ones. Every
@@ -521,7 +564,6 @@ export async function voteVerifyBallotProofs(
   options: VoteBatchOptions = {},
 ): Promise<{ verdicts: Uint8Array; receipts: Uint8Array[] }> {
   const { ballots, width } = items;
-  const encoder = new TextEncoder();
   for (const b of ballots) {
     if (
       b.ciphertext.width !== width || b.proof.responses.length !== width ||
@@ -531,31 +573,68 @@ export async function voteVerifyBallotProofs(
       throw new InvalidInputError(`Ballot of '${b.credential.slice(0, 40)}' is not of this batch`);
     }
   }
-  // Credentials packed per chunk, when the chunk is sent (no array of N packed strings).
-  const packCredentials = (lo: number, hi: number) =>
-    concatBytes(
-      ...ballots.slice(lo, hi).map((b) => {
-        const bytes = encoder.encode(b.credential).subarray(0, 0xffff);
-        return concatBytes(new Uint8Array([bytes.length >> 8, bytes.length & 255]), bytes);
-      }),
-    );
-  const pk = encodePoint(items.publicKey);
-  const results = await runChunks(VOTE_TASKS.verifyBallots, ballots.length, (lo, hi) => [
-    pk.slice(),
-    header(width, hi - lo),
-    items.fingerprint.slice(),
-    packCredentials(lo, hi),
-    concatBytes(...ballots.slice(lo, hi).map((b) => b.ciphertext.bytes)),
-    concatBytes(...ballots.slice(lo, hi).map((b) => packBallotProof(b.proof))),
-    new Uint8Array([items.receipts === false ? 0 : 1]),
-  ], options);
-  const receipts: Uint8Array[] = [];
-  for (const [, r] of results) {
-    for (let o = 0; o < r!.length; o += BALLOT_RECEIPT_BYTES) {
-      receipts.push(r!.subarray(o, o + BALLOT_RECEIPT_BYTES));
-    }
+  // The same check as the box's: the ballots as a store keeps them.
+  const { verdicts, receipts } = await voteVerifyStoredBallots({
+    ...items,
+    ballots: encodedBallotChunk(encodeStoredBallots(ballots), "ballots"),
+  }, options);
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < receipts.length; o += BALLOT_RECEIPT_BYTES) {
+    out.push(receipts.subarray(o, o + BALLOT_RECEIPT_BYTES));
   }
-  return { verdicts: concatBytes(...results.map((r) => r[0]!)), receipts };
+  return { verdicts, receipts: out };
+}
+
+/**
+ * {@linkcode voteVerifyBallotProofs} of ballots as a store keeps them (issue 17): each chunk's
+ * records go to a worker as they are, which decodes each ballot once, checks its shape (width,
+ * credential; MALFORMED otherwise) and its proof, and hashes the receipt of a valid one; this
+ * thread neither decodes nor packs a ballot.
+ *
+ * @param items public key, election fingerprint, width, the ballots' records, and `receipts`
+ *   (default true; false skips computing them)
+ * @param options workers and progress
+ * @returns one verdict per ballot and the receipts, 32 bytes per ballot in one array (zeros
+ *   unless valid; empty when `receipts` is false)
+ * @throws {InvalidInputError} when the records are cut off
+ * @example
+ * ```ts ignore
+ * const { verdicts } = await voteVerifyStoredBallots({ publicKey, fingerprint, width, ballots: store.readEncoded(0, 100) });
+ * ```
+ */
+export async function voteVerifyStoredBallots(
+  items: {
+    publicKey: Point;
+    fingerprint: Uint8Array;
+    width: number;
+    ballots: EncodedBallotChunk;
+    receipts?: boolean;
+  },
+  options: VoteBatchOptions = {},
+): Promise<{ verdicts: Uint8Array; receipts: Uint8Array }> {
+  const { bytes, offsets } = items.ballots;
+  const count = offsets.length - 1, wantReceipts = items.receipts !== false;
+  const verdicts = new Uint8Array(count);
+  const receipts = new Uint8Array(wantReceipts ? count * BALLOT_RECEIPT_BYTES : 0);
+  const pk = encodePoint(items.publicKey);
+  const flag = new Uint8Array([wantReceipts ? 1 : 0]);
+  await streamChunks(
+    VOTE_TASKS.verifyBallots,
+    count,
+    (lo, hi) => [
+      pk.slice(),
+      header(items.width, hi - lo),
+      items.fingerprint.slice(),
+      bytes.slice(offsets[lo]!, offsets[hi]!),
+      flag.slice(),
+    ],
+    options,
+    (lo, _hi, [status, r]) => {
+      verdicts.set(status!, lo);
+      if (wantReceipts) receipts.set(r!, lo * BALLOT_RECEIPT_BYTES);
+    },
+  );
+  return { verdicts, receipts };
 }
 
 /** Ciphertexts of one width as 64·w-byte records, or undefined when their widths differ. */
