@@ -933,40 +933,45 @@ class Engine {
    */
   fixedBaseTable(p: ExtendedCoordinates, slot?: number): number {
     const table = slot ?? this.alloc(FIXED_WINDOWS * FIXED_HALF * NIELS_BYTES);
-    const base = IN_AT, acc = OUT_AT, cached = at(16); // registers 16..19: one cached point
     // A window's multiples, and the prefix products of their Z for one inversion per window
     // (Montgomery's trick) instead of one per entry.
     const mark = this.#heapEnd;
     const multiples = this.alloc(FIXED_HALF * POINT_BYTES);
     const prefix = this.alloc(FIXED_HALF * FE_BYTES);
-    this.setPoint(base, p);
-    for (let j = 0; j < FIXED_WINDOWS; j++) {
-      this.#toCached(cached, base);
-      this.#copyPoint(acc, base);
-      for (let d = 0; d < FIXED_HALF; d++) {
-        const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
-        this.#copyPoint(m, acc);
-        if (d === 0) this.#memory.copyWithin(prefix, z, z + FE_BYTES);
-        else this.#mul(prefix + d * FE_BYTES, prefix + (d - 1) * FE_BYTES, z);
-        this.#addCached(acc, acc, cached);
-      }
-      this.#invert(at(E), prefix + (FIXED_HALF - 1) * FE_BYTES); // 1/(Z₀·…·Z_{half−1})
-      for (let d = FIXED_HALF - 1; d >= 0; d--) {
-        const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
-        if (d > 0) {
-          this.#mul(at(F), at(E), prefix + (d - 1) * FE_BYTES); // 1/Z_d
-          this.#mul(at(E), at(E), z); // 1/(Z₀·…·Z_{d−1})
-        } else this.#memory.copyWithin(at(F), at(E), at(E) + FE_BYTES);
-        this.#toNiels(table + (j * FIXED_HALF + d) * NIELS_BYTES, m, at(F));
-      }
-      // acc = (half + 1)·base now: the next window's base is 2·(acc − base) = 2^8·base.
-      this.#toCached(cached, base);
-      this.#subPointCached(acc, cached);
-      this.#toCached(cached, acc);
-      this.#addCached(base, acc, cached);
-    }
+    this.setPoint(IN_AT, p); // the window's base
+    // One window per call: a loop of loops here had its inner loops compiled on-stack and
+    // thrown away at each window's end (issue 17: compilation per worker).
+    for (let j = 0; j < FIXED_WINDOWS; j++) this.#tableWindow(table, j, multiples, prefix);
     this.release(mark);
     return table;
+  }
+
+  /** Window j of a fixed-base table: the multiples of the base at IN_AT, then 2^bits·base. */
+  #tableWindow(table: number, j: number, multiples: number, prefix: number): void {
+    const base = IN_AT, acc = OUT_AT, cached = at(16); // registers 16..19: one cached point
+    this.#toCached(cached, base);
+    this.#copyPoint(acc, base);
+    for (let d = 0; d < FIXED_HALF; d++) {
+      const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
+      this.#copyPoint(m, acc);
+      if (d === 0) this.#memory.copyWithin(prefix, z, z + FE_BYTES);
+      else this.#mul(prefix + d * FE_BYTES, prefix + (d - 1) * FE_BYTES, z);
+      this.#addCached(acc, acc, cached);
+    }
+    this.#invert(at(E), prefix + (FIXED_HALF - 1) * FE_BYTES); // 1/(Z₀·…·Z_{half−1})
+    for (let d = FIXED_HALF - 1; d >= 0; d--) {
+      const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
+      if (d > 0) {
+        this.#mul(at(F), at(E), prefix + (d - 1) * FE_BYTES); // 1/Z_d
+        this.#mul(at(E), at(E), z); // 1/(Z₀·…·Z_{d−1})
+      } else this.#memory.copyWithin(at(F), at(E), at(E) + FE_BYTES);
+      this.#toNiels(table + (j * FIXED_HALF + d) * NIELS_BYTES, m, at(F));
+    }
+    // acc = (half + 1)·base now: the next window's base is 2·(acc − base) = 2^8·base.
+    this.#toCached(cached, base);
+    this.#subPointCached(acc, cached);
+    this.#toCached(cached, acc);
+    this.#addCached(base, acc, cached);
   }
 
   #copyPoint(out: number, p: number): void {
