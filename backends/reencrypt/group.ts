@@ -320,6 +320,33 @@ export function encodeScalar(s: bigint): Uint8Array {
 }
 
 /**
+ * Canonical encodings of scalars written one after another into a caller's buffer (as
+ * {@linkcode encodeScalar} each), with no array per scalar: for encoders that lay out many
+ * records in one buffer (issue 17).
+ *
+ * @param out the buffer
+ * @param at where the first encoding starts (32·count bytes must fit)
+ * @param scalars the scalars (any integers, reduced mod ℓ)
+ * @returns the offset after the last encoding
+ * @throws {RangeError} when they do not fit
+ * @example
+ * ```ts
+ * import { encodeScalar, encodeScalarsInto } from "./group.ts";
+ * const out = new Uint8Array(66);
+ * console.assert(encodeScalarsInto(out, 2, [1n, -1n]) === 66);
+ * console.assert(out.subarray(34).join() === encodeScalar(-1n).join());
+ * ```
+ */
+export function encodeScalarsInto(out: Uint8Array, at: number, scalars: readonly bigint[]): number {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (const s of scalars) {
+    writeScalar(view, at, s >= 0n && s < GROUP_ORDER ? s : modL(s));
+    at += ELEMENT_BYTES;
+  }
+  return at;
+}
+
+/**
  * Decodes a canonical scalar (32 bytes little-endian, below ℓ).
  *
  * @param bytes the encoding
