@@ -10,6 +10,7 @@ import { pippenger } from "@noble/curves/abstract/curve.js";
 import { expand_message_xmd } from "@noble/curves/abstract/hash-to-curve.js";
 import { ed25519, ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { sha512 } from "@noble/hashes/sha2.js";
+import { joinBytes } from "../../core/bytes.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import {
@@ -733,7 +734,8 @@ export class FixedBaseTable {
 
 /**
  * The encodings of 2·(sᵢ·G), 2·(tᵢ·G) and 2·(Mᵢ + uᵢ·Y) (or Mᵢ + uᵢ·Y when `doubleR` is
- * false) for many elements in one WebAssembly call (./curve_wasm.ts `wasmEncryptMany`),
+ * false) for many elements in one WebAssembly call (./curve_wasm.ts `wasmEncryptMany`; where
+ * WebAssembly is unavailable, with point objects, the same bytes),
  * by the fixed-base tables of G and Y: ElGamal encryption with proof commitments without
  * point objects, coordinates or small arrays per element. With s = r/2, t = a/2, u = r/2 and
  * M = m/2 these are the encodings of c1 = r·G, A = a·G and c2 = m + r·Y. Timing: the secret
@@ -745,8 +747,8 @@ export class FixedBaseTable {
  * @param input s, t, u (any integers, reduced mod ℓ here; n each), the distinct points M,
  *   per element the index of its M, and `doubleR`
  * @returns 96·n bytes: per element the encodings of 2·Pᵢ and of 2·Rᵢ (or Rᵢ), 64 bytes
- *   in ciphertext layout (c1 ‖ c2), then the n encodings of the 2·Qᵢ; or undefined without
- *   WebAssembly (the caller computes them with points)
+ *   in ciphertext layout (c1 ‖ c2), then the n encodings of the 2·Qᵢ (without WebAssembly,
+ *   the same bytes computed with point objects)
  * @throws {InvalidInputError} when the counts differ or a message index is out of range
  * @example
  * ```ts
@@ -755,7 +757,7 @@ export class FixedBaseTable {
  * const bytes = encodeEncryptionElements(g, g, {
  *   s: [1n], t: [2n], u: [0n], messages: [IDENTITY], messageOf: [0], doubleR: true,
  * });
- * console.assert(bytes === undefined || bytes.length === 96);
+ * console.assert(bytes.length === 96);
  * ```
  */
 export function encodeEncryptionElements(
@@ -769,7 +771,7 @@ export function encodeEncryptionElements(
     messageOf: ArrayLike<number>;
     doubleR: boolean;
   },
-): Uint8Array | undefined {
+): Uint8Array {
   const n = input.s.length;
   if (input.t.length !== n || input.u.length !== n || input.messageOf.length !== n) {
     throw new InvalidInputError(
@@ -798,7 +800,43 @@ export function encodeEncryptionElements(
     },
     out,
   );
-  return ok ? out : undefined;
+  return ok ? out : encryptionElementsWithPoints(g, y, input, out);
+}
+
+/**
+ * {@linkcode encodeEncryptionElements} with point objects, where WebAssembly is unavailable:
+ * the same bytes into `out`.
+ */
+function encryptionElementsWithPoints(
+  g: FixedBaseTable,
+  y: FixedBaseTable,
+  input: {
+    s: readonly bigint[];
+    t: readonly bigint[];
+    u: readonly bigint[];
+    messages: readonly Point[];
+    messageOf: ArrayLike<number>;
+    doubleR: boolean;
+  },
+  out: Uint8Array,
+): Uint8Array {
+  const n = input.s.length;
+  // sᵢ·G and tᵢ·G in one fixed-base batch, uᵢ·Y in another.
+  const products = g.multiplyMany([...input.s, ...input.t]);
+  const yu = y.multiplyMany(input.u);
+  const r: Point[] = new Array(n);
+  for (let i = 0; i < n; i++) r[i] = input.messages[input.messageOf[i]!]!.add(yu[i]!);
+  // Encodings of 2·P₁..2·Pₙ, 2·Q₁..2·Qₙ, then of the Rᵢ (doubled or not); out in the layout
+  // above: 2·Pᵢ ‖ Rᵢ per element, then the 2·Qᵢ.
+  const encoded = input.doubleR
+    ? doubleAndEncodeBatch([...products, ...r])
+    : joinBytes([doubleAndEncodeBatch(products), packPoints(r)]);
+  for (let i = 0; i < n; i++) {
+    out.set(encoded.subarray(32 * i, 32 * i + 32), 64 * i);
+    out.set(encoded.subarray(32 * (2 * n + i), 32 * (2 * n + i) + 32), 64 * i + 32);
+  }
+  out.set(encoded.subarray(32 * n, 64 * n), 64 * n);
+  return out;
 }
 
 /** Unified addition in extended coordinates (add-2008-hwcd-3, a = −1). */

@@ -259,8 +259,8 @@ Deno.test("encodeEncryptionElements gives the encodings of 2·sG, 2·tG and 2·(
   const u = [randomScalar(random), 2n * GROUP_ORDER, 1n];
   const messageOf = [0, 1, 0];
   for (const doubleR of [true, false]) {
+    // In WebAssembly, or with points where it is refused (wasm_fallback_test): the same bytes.
     const bytes = encodeEncryptionElements(g, y, { s, t, u, messages, messageOf, doubleR });
-    if (bytes === undefined) return; // no WebAssembly: the caller uses points
     const expected = [
       ...s.flatMap((k, i) => {
         const r = messages[messageOf[i]!]!.add(y.multiply(u[i]!));
