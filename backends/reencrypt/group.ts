@@ -264,21 +264,45 @@ export function randomScalar(random: RandomSource = systemRandom): bigint {
 }
 
 /**
- * Many random scalars at once (one call to the random source).
+ * Many random scalars at once (one call to the random source, 64·count bytes).
  *
  * @param count how many
  * @param random byte source (default the system CSPRNG)
+ * @param scratch where the random bytes are drawn (at least 64·count bytes; its first
+ *   64·count are zero again on return): for callers that draw many times, so that no new
+ *   array is made per draw (issue 17: small arrays cost the GC most); default a new array
  * @returns the scalars
+ * @throws {InvalidInputError} when the scratch buffer is too short
  * @example
  * ```ts
+ * import { seededRandom } from "../../core/random.ts";
  * import { randomScalars } from "./group.ts";
  * console.assert(randomScalars(3).length === 3);
+ * const scratch = new Uint8Array(128);
+ * const [a] = randomScalars(2, seededRandom("s"), scratch);
+ * console.assert(a === randomScalars(2, seededRandom("s"))[0] && scratch.every((b) => b === 0));
  * ```
  */
-export function randomScalars(count: number, random: RandomSource = systemRandom): bigint[] {
-  const buf = new Uint8Array(64 * count);
-  random(buf);
-  return scalarsFromWide(buf);
+export function randomScalars(
+  count: number,
+  random: RandomSource = systemRandom,
+  scratch?: Uint8Array,
+): bigint[] {
+  if (scratch === undefined) {
+    const buf = new Uint8Array(64 * count);
+    random(buf);
+    return scalarsFromWide(buf);
+  }
+  if (scratch.length < 64 * count) {
+    throw new InvalidInputError(
+      `Scratch of ${scratch.length} bytes is too short for ${count} random scalars`,
+    );
+  }
+  const bytes = scratch.length === 64 * count ? scratch : scratch.subarray(0, 64 * count);
+  random(bytes);
+  const scalars = scalarsFromWide(bytes);
+  bytes.fill(0); // the random bytes of secret scalars do not stay behind
+  return scalars;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   packScalars,
   type Point,
   randomScalar,
+  randomScalars,
   scalarFromWide,
   scalarsFromWide,
   unpackScalars,
@@ -278,6 +279,23 @@ Deno.test("encodeEncryptionElements gives the encodings of 2·sG, 2·tG and 2·(
   assert.throws(
     () => encodeEncryptionElements(g, y, { ...input, t: [1n] }),
     (e) => e instanceof InvalidInputError && /as many s, t, u/.test(e.message),
+  );
+});
+
+Deno.test("randomScalars through a scratch buffer: the same scalars and stream position, the scratch left zero", () => {
+  for (const count of [1, 3, 20]) {
+    const plain = seededRandom(`scratch-${count}`), drawn = seededRandom(`scratch-${count}`);
+    const exact = new Uint8Array(64 * count), longer = new Uint8Array(64 * count + 100).fill(7);
+    assert.deepEqual(randomScalars(count, drawn, exact), randomScalars(count, plain));
+    assert.deepEqual(randomScalars(count, drawn, longer), randomScalars(count, plain));
+    assert.ok(exact.every((b) => b === 0));
+    assert.ok(longer.subarray(0, 64 * count).every((b) => b === 0));
+    assert.ok(longer.subarray(64 * count).every((b) => b === 7)); // beyond 64·count: untouched
+    assert.deepEqual(randomScalars(1, drawn), randomScalars(1, plain)); // same stream position
+  }
+  assert.throws(
+    () => randomScalars(2, random, new Uint8Array(127)),
+    (e) => e instanceof InvalidInputError && /127 bytes is too short for 2/.test(e.message),
   );
 });
 
