@@ -218,9 +218,9 @@ class Engine {
   /** Loads a reduced field element at an address. */
   setAt(addr: number, x: bigint): void {
     const v = this.#view;
-    v.setBigUint64(BYTES_AT, BigInt.asUintN(64, x), true);
-    v.setBigUint64(BYTES_AT + 8, BigInt.asUintN(64, x >> 64n), true);
-    v.setBigUint64(BYTES_AT + 16, BigInt.asUintN(64, x >> 128n), true);
+    v.setBigUint64(BYTES_AT, x, true);
+    v.setBigUint64(BYTES_AT + 8, x >> 64n, true);
+    v.setBigUint64(BYTES_AT + 16, x >> 128n, true);
     v.setBigUint64(BYTES_AT + 24, x >> 192n, true);
     this.#fromBytes(addr, BYTES_AT);
   }
@@ -890,11 +890,12 @@ class Engine {
 
   /** Signed base-2^bits digits of a scalar < 2^253 into the i32 array at `addr`. */
   writeDigits(addr: number, scalar: bigint, bits: number, windows: number): void {
+    // setBigUint64 takes each word mod 2^64 itself: no BigInt.asUintN, a bigint per word.
     const v = this.#view;
-    v.setBigUint64(BYTES_AT, BigInt.asUintN(64, scalar), true);
-    v.setBigUint64(BYTES_AT + 8, BigInt.asUintN(64, scalar >> 64n), true);
-    v.setBigUint64(BYTES_AT + 16, BigInt.asUintN(64, scalar >> 128n), true);
-    v.setBigUint64(BYTES_AT + 24, BigInt.asUintN(64, scalar >> 192n), true);
+    v.setBigUint64(BYTES_AT, scalar, true);
+    v.setBigUint64(BYTES_AT + 8, scalar >> 64n, true);
+    v.setBigUint64(BYTES_AT + 16, scalar >> 128n, true);
+    v.setBigUint64(BYTES_AT + 24, scalar >> 192n, true);
     v.setBigUint64(BYTES_AT + 32, 0n, true);
     this.#digitsFromBytes(BYTES_AT, addr, bits, windows, 1);
   }
@@ -1355,10 +1356,10 @@ class Engine {
   /** Writes a bigint scalar's 32 little-endian bytes at `addr`. */
   writeScalarBytes(scalar: bigint, addr: number): void {
     const v = this.#view;
-    v.setBigUint64(addr, BigInt.asUintN(64, scalar), true);
-    v.setBigUint64(addr + 8, BigInt.asUintN(64, scalar >> 64n), true);
-    v.setBigUint64(addr + 16, BigInt.asUintN(64, scalar >> 128n), true);
-    v.setBigUint64(addr + 24, BigInt.asUintN(64, scalar >> 192n), true);
+    v.setBigUint64(addr, scalar, true);
+    v.setBigUint64(addr + 8, scalar >> 64n, true);
+    v.setBigUint64(addr + 16, scalar >> 128n, true);
+    v.setBigUint64(addr + 24, scalar >> 192n, true);
   }
 
   /** Copies 32 bytes into memory at `addr`. */

@@ -1215,9 +1215,10 @@ export function packScalars(scalars: readonly bigint[]): Uint8Array {
 }
 
 function writeScalar(view: DataView, offset: number, x: bigint): void {
-  view.setBigUint64(offset, BigInt.asUintN(64, x), true);
-  view.setBigUint64(offset + 8, BigInt.asUintN(64, x >> 64n), true);
-  view.setBigUint64(offset + 16, BigInt.asUintN(64, x >> 128n), true);
+  // setBigUint64 takes each word mod 2^64 itself: no BigInt.asUintN, a bigint per word.
+  view.setBigUint64(offset, x, true);
+  view.setBigUint64(offset + 8, x >> 64n, true);
+  view.setBigUint64(offset + 16, x >> 128n, true);
   view.setBigUint64(offset + 24, x >> 192n, true);
 }
 
@@ -1525,8 +1526,8 @@ export function doubleAndEncodeBatch(points: readonly Point[]): Uint8Array {
 }
 
 function writeFieldLE(view: DataView, offset: number, x: bigint): void {
-  view.setBigUint64(offset, BigInt.asUintN(64, x), true);
-  view.setBigUint64(offset + 8, BigInt.asUintN(64, x >> 64n), true);
-  view.setBigUint64(offset + 16, BigInt.asUintN(64, x >> 128n), true);
+  view.setBigUint64(offset, x, true);
+  view.setBigUint64(offset + 8, x >> 64n, true);
+  view.setBigUint64(offset + 16, x >> 128n, true);
   view.setBigUint64(offset + 24, x >> 192n, true);
 }
