@@ -25,7 +25,11 @@ import {
   PAIR_BYTES,
   PAIR_POW_SCRATCH_BYTES,
 } from "../../core/field25519x2.ts";
-import { WasmModuleBuilder } from "../../core/wasm_module.ts";
+import {
+  instantiateCompiledWasm,
+  shareWasmModule,
+  WasmModuleBuilder,
+} from "../../core/wasm_module.ts";
 import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "./edwards_wasm.ts";
 import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
@@ -1489,9 +1493,15 @@ function curveModule(simd: boolean): WasmModuleBuilder {
   return m;
 }
 
+// The SIMD engine is compiled once per process and handed to every worker a pool starts
+// (core/wasm_module.ts): no worker assembles and compiles it again (issue 17).
+shareWasmModule("ristretto255", () => curveModule(true));
+
 function curveEngine(): Engine | undefined {
   if (engine === null) {
-    const instance = curveModule(true).instantiate("ristretto255") ??
+    // In a worker, the module its pool's thread compiled (shareWasmModule below), if any.
+    const instance = instantiateCompiledWasm("ristretto255") ??
+      curveModule(true).instantiate("ristretto255") ??
       curveModule(false).instantiate("ristretto255 without SIMD");
     engine = instance && new Engine(instance.wasmMemory, instance.exports);
   }
