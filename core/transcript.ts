@@ -72,6 +72,8 @@ let forkedState: Sha512State | undefined;
  */
 export class Transcript {
   #state: Sha512State;
+  /** The state a final challenge spent, kept for {@linkcode clone}'s `into` to reuse. */
+  #spare: Sha512State | undefined;
 
   /**
    * Starts a transcript for one protocol run.
@@ -111,6 +113,9 @@ export class Transcript {
    * An independent copy of this transcript as it is now: statements that share a prefix
    * (the same protocol, group and key for many proofs) hash the prefix once.
    *
+   * @param into optionally a transcript spent by {@linkcode finalChallengeSeed} that the
+   *   caller is done with: the copy reuses its storage and is that object (else, and when
+   *   it is not spent, a new transcript as without it; `into` is then left as it was)
    * @returns the copy; appending to either leaves the other unchanged
    * @example
    * ```ts
@@ -120,9 +125,21 @@ export class Transcript {
    * const b = new Transcript("example/v1").append("key", new Uint8Array([1]))
    *   .append("item", new Uint8Array([2])).challenge("c");
    * console.assert(a.join() === b.join());
+   * const spent = prefix.clone();
+   * spent.finalChallengeSeed("e");
+   * const c = prefix.clone(spent).append("item", new Uint8Array([2])).challenge("c");
+   * console.assert(c.join() === a.join());
    * ```
    */
-  clone(): Transcript {
+  clone(into?: Transcript): Transcript {
+    // Into a spent transcript's storage: no new hash state per copy (issue 17: a proof per
+    // ballot clones the shared prefix, and each new state was an ArrayBuffer for the GC).
+    const spare = into === undefined ? undefined : into.#spare;
+    if (spare !== undefined && into !== this && this.#state.copyInto?.(spare) === true) {
+      into!.#state = spare;
+      into!.#spare = undefined;
+      return into!;
+    }
     forkedState = this.#state.clone();
     return new Transcript("");
   }
@@ -255,6 +272,7 @@ export class Transcript {
   finalChallengeSeed(label: string): Uint8Array {
     const state = this.#state;
     this.#state = SPENT;
+    this.#spare = state;
     state.update(labelHeader(`challenge:${label}`));
     return state.digest();
   }

@@ -77,18 +77,25 @@ function knowledgePrefix(publicKey: Uint8Array): Transcript {
     .append("public-key", publicKey);
 }
 
+/** The last challenge's spent transcript: the next copy of a prefix reuses its storage. */
+let spentChallenge: Transcript | undefined;
+
 function knowledgeChallenge(
   publicKey: Uint8Array | Transcript,
   statement: EncryptionStatement,
   commitments: Uint8Array,
 ): bigint {
-  const t = publicKey instanceof Transcript ? publicKey.clone() : knowledgePrefix(publicKey);
+  const t = publicKey instanceof Transcript
+    ? publicKey.clone(spentChallenge)
+    : knowledgePrefix(publicKey);
   t.append("ciphertext", statement.ciphertext.bytes);
   t.append("context", statement.context);
   t.append("commitments", commitments);
   // The 64-byte challenge "e" is its seed (Transcript.challenge); this copy of the
   // transcript ends here, so its state is not copied again nor the challenge appended back.
-  return scalarFromWide(t.finalChallengeSeed("e"));
+  const seed = t.finalChallengeSeed("e");
+  spentChallenge = t;
+  return scalarFromWide(seed);
 }
 
 /**
