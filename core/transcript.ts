@@ -36,6 +36,17 @@ function labelHeader(label: string): Uint8Array {
   return head;
 }
 
+/** The header of challenge label `label` (labelHeader of "challenge:" ‖ label), cached. */
+function challengeHeader(label: string): Uint8Array {
+  let head = challengeHeaders.get(label);
+  if (head === undefined) {
+    head = labelHeader(`challenge:${label}`);
+    if (challengeHeaders.size < 4096) challengeHeaders.set(label, head);
+  }
+  return head;
+}
+const challengeHeaders = new Map<string, Uint8Array>();
+
 function u64be(n: number): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(n));
@@ -99,7 +110,9 @@ export class Transcript {
     const size = head.length + 8 + data.length;
     if (size <= SCRATCH.length) {
       SCRATCH.set(head);
-      SCRATCH_VIEW.setBigUint64(head.length, BigInt(data.length));
+      // u64be(length) as two words: no bigint per frame (lengths are below 2^53).
+      SCRATCH_VIEW.setUint32(head.length, Math.floor(data.length / 0x100000000));
+      SCRATCH_VIEW.setUint32(head.length + 4, data.length >>> 0);
       SCRATCH.set(data, head.length + 8);
       this.#state.update(SCRATCH.subarray(0, size));
       return;
@@ -221,7 +234,7 @@ export class Transcript {
    */
   challenge(label: string, length = 64): Uint8Array {
     const fork = this.#state.clone();
-    fork.update(labelHeader(`challenge:${label}`));
+    fork.update(challengeHeader(label));
     const seed = fork.digest();
     // Beyond one digest: SHA-512(seed ‖ u32be(counter)) blocks (compressed in WebAssembly).
     const out = length <= 64 ? seed.slice(0, length) : expandSha512(seed, length);
@@ -250,7 +263,7 @@ export class Transcript {
    */
   challengeSeed(label: string): Uint8Array {
     const fork = this.#state.clone();
-    fork.update(labelHeader(`challenge:${label}`));
+    fork.update(challengeHeader(label));
     return fork.digest();
   }
 
@@ -273,7 +286,7 @@ export class Transcript {
     const state = this.#state;
     this.#state = SPENT;
     this.#spare = state;
-    state.update(labelHeader(`challenge:${label}`));
+    state.update(challengeHeader(label));
     return state.digest();
   }
 
