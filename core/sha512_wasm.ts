@@ -147,6 +147,11 @@ export interface Sha512Hash {
   update(data: Uint8Array): Sha512Hash;
   /** An independent copy of the state. */
   clone(): Sha512Hash;
+  /**
+   * Copies this state into `target`, a hash of the same kind (its storage reused): true, or
+   * false (nothing done) when the target is of another kind; absent where not supported.
+   */
+  copyInto?(target: Sha512Hash): boolean;
   /** The 64-byte digest of everything absorbed (the state is spent). */
   digest(): Uint8Array;
 }
@@ -206,6 +211,14 @@ class WasmSha512 implements Sha512Hash {
     copy.#pos = this.#pos;
     copy.#length = this.#length;
     return copy;
+  }
+
+  copyInto(target: Sha512Hash): boolean {
+    if (!(target instanceof WasmSha512) || target.#engine !== this.#engine) return false;
+    target.#bytes.set(this.#bytes);
+    target.#pos = this.#pos;
+    target.#length = this.#length;
+    return true;
   }
 
   digest(): Uint8Array {

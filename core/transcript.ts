@@ -36,6 +36,17 @@ function labelHeader(label: string): Uint8Array {
   return head;
 }
 
+/** The header of challenge label `label` (labelHeader of "challenge:" ‖ label), cached. */
+function challengeHeader(label: string): Uint8Array {
+  let head = challengeHeaders.get(label);
+  if (head === undefined) {
+    head = labelHeader(`challenge:${label}`);
+    if (challengeHeaders.size < 4096) challengeHeaders.set(label, head);
+  }
+  return head;
+}
+const challengeHeaders = new Map<string, Uint8Array>();
+
 function u64be(n: number): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(n));
@@ -72,6 +83,8 @@ let forkedState: Sha512State | undefined;
  */
 export class Transcript {
   #state: Sha512State;
+  /** The state a final challenge spent, kept for {@linkcode clone}'s `into` to reuse. */
+  #spare: Sha512State | undefined;
 
   /**
    * Starts a transcript for one protocol run.
@@ -97,7 +110,9 @@ export class Transcript {
     const size = head.length + 8 + data.length;
     if (size <= SCRATCH.length) {
       SCRATCH.set(head);
-      SCRATCH_VIEW.setBigUint64(head.length, BigInt(data.length));
+      // u64be(length) as two words: no bigint per frame (lengths are below 2^53).
+      SCRATCH_VIEW.setUint32(head.length, Math.floor(data.length / 0x100000000));
+      SCRATCH_VIEW.setUint32(head.length + 4, data.length >>> 0);
       SCRATCH.set(data, head.length + 8);
       this.#state.update(SCRATCH.subarray(0, size));
       return;
@@ -111,6 +126,9 @@ export class Transcript {
    * An independent copy of this transcript as it is now: statements that share a prefix
    * (the same protocol, group and key for many proofs) hash the prefix once.
    *
+   * @param into optionally a transcript spent by {@linkcode finalChallengeSeed} that the
+   *   caller is done with: the copy reuses its storage and is that object (else, and when
+   *   it is not spent, a new transcript as without it; `into` is then left as it was)
    * @returns the copy; appending to either leaves the other unchanged
    * @example
    * ```ts
@@ -120,9 +138,21 @@ export class Transcript {
    * const b = new Transcript("example/v1").append("key", new Uint8Array([1]))
    *   .append("item", new Uint8Array([2])).challenge("c");
    * console.assert(a.join() === b.join());
+   * const spent = prefix.clone();
+   * spent.finalChallengeSeed("e");
+   * const c = prefix.clone(spent).append("item", new Uint8Array([2])).challenge("c");
+   * console.assert(c.join() === a.join());
    * ```
    */
-  clone(): Transcript {
+  clone(into?: Transcript): Transcript {
+    // Into a spent transcript's storage: no new hash state per copy (issue 17: a proof per
+    // ballot clones the shared prefix, and each new state was an ArrayBuffer for the GC).
+    const spare = into === undefined ? undefined : into.#spare;
+    if (spare !== undefined && into !== this && this.#state.copyInto?.(spare) === true) {
+      into!.#state = spare;
+      into!.#spare = undefined;
+      return into!;
+    }
     forkedState = this.#state.clone();
     return new Transcript("");
   }
@@ -204,7 +234,7 @@ export class Transcript {
    */
   challenge(label: string, length = 64): Uint8Array {
     const fork = this.#state.clone();
-    fork.update(labelHeader(`challenge:${label}`));
+    fork.update(challengeHeader(label));
     const seed = fork.digest();
     // Beyond one digest: SHA-512(seed ‖ u32be(counter)) blocks (compressed in WebAssembly).
     const out = length <= 64 ? seed.slice(0, length) : expandSha512(seed, length);
@@ -233,7 +263,7 @@ export class Transcript {
    */
   challengeSeed(label: string): Uint8Array {
     const fork = this.#state.clone();
-    fork.update(labelHeader(`challenge:${label}`));
+    fork.update(challengeHeader(label));
     return fork.digest();
   }
 
@@ -255,7 +285,8 @@ export class Transcript {
   finalChallengeSeed(label: string): Uint8Array {
     const state = this.#state;
     this.#state = SPENT;
-    state.update(labelHeader(`challenge:${label}`));
+    this.#spare = state;
+    state.update(challengeHeader(label));
     return state.digest();
   }
 

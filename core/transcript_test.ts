@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { expandSha512, expandSha512At } from "./sha512_wasm.ts";
 import { labelledDigest, labelledDigester, Transcript } from "./transcript.ts";
 import { concatBytes, toHex } from "./bytes.ts";
+import { wasmModuleStatus } from "./wasm_module.ts";
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
 
@@ -132,4 +133,33 @@ Deno.test("finalChallengeSeed equals challengeSeed and challenge(…, 64), then 
   assert.throws(() => spent.append("x", new Uint8Array(1)), /spent by its final challenge/);
   assert.throws(() => spent.challenge("e"), /spent by its final challenge/);
   assert.throws(() => spent.clone(), /spent by its final challenge/);
+});
+
+Deno.test("clone into a spent transcript: its storage reused, the same challenges, the two independent", () => {
+  const bytes = (...b: number[]) => new Uint8Array(b);
+  const prefix = new Transcript("test/clone-into").append("key", bytes(1, 2));
+  const expected = (item: number) =>
+    prefix.clone().append("item", bytes(item)).finalChallengeSeed("e");
+  // Not spent (or no into, or itself): a new transcript, `into` left as it was.
+  const live = prefix.clone().append("live", bytes(9));
+  const fresh = prefix.clone(live);
+  assert.notEqual(fresh, live);
+  assert.deepEqual(
+    live.finalChallengeSeed("e"),
+    prefix.clone().append("live", bytes(9)).finalChallengeSeed("e"),
+  );
+  let spent = prefix.clone();
+  spent.finalChallengeSeed("e");
+  assert.notEqual(prefix.clone(prefix), prefix);
+  for (let item = 0; item < 300; item++) {
+    const next = prefix.clone(spent);
+    // Reused with the WebAssembly SHA-512 (the JavaScript fallback makes a new one).
+    assert.equal(next === spent, wasmModuleStatus().sha512 === true);
+    next.append("item", bytes(item));
+    // The prefix is not changed by appending to its copy, nor the copy by using the prefix.
+    assert.deepEqual(expected(item), next.clone().finalChallengeSeed("e"));
+    assert.deepEqual(next.finalChallengeSeed("e"), expected(item));
+    assert.throws(() => next.append("late", bytes(1)), /spent/);
+    spent = next;
+  }
 });

@@ -207,6 +207,110 @@ function exportName(text: string): number[] {
 const compiled = new Map<string, boolean>();
 
 /**
+ * Modules compiled in this realm, or handed to it by the thread that started it, by name:
+ * a worker instantiates what the main thread compiled instead of assembling and compiling
+ * the module again, and shares its compiled (and optimized) code (issue 17).
+ */
+const modules = new Map<string, WebAssembly.Module>();
+
+/** Modules a worker pool hands to each worker it starts: name → how to assemble it. */
+const shared = new Map<string, () => WasmModuleBuilder>();
+
+/**
+ * Marks a module as one to hand to every worker a pool starts ({@linkcode wasmModulesToShare}):
+ * the workers then instantiate it with {@linkcode instantiateCompiledWasm} without
+ * assembling or compiling it (V8 shares one compiled module between threads).
+ *
+ * @param name the module's name in {@linkcode wasmModuleStatus}
+ * @param assemble builds the module (called at most once, when a pool first starts workers
+ *   and this realm has not compiled it yet)
+ * @example
+ * ```ts
+ * import { shareWasmModule, WasmModuleBuilder } from "./wasm_module.ts";
+ * shareWasmModule("example-shared", () => new WasmModuleBuilder(1));
+ * ```
+ */
+export function shareWasmModule(name: string, assemble: () => WasmModuleBuilder): void {
+  shared.set(name, assemble);
+}
+
+/**
+ * The shared modules ({@linkcode shareWasmModule}) compiled, for a pool to post to a new
+ * worker: each compiled here once if it was not yet (synchronously; where that is refused,
+ * as on a browser page's main thread, or WebAssembly is unavailable, it is left out and the
+ * workers compile their own).
+ *
+ * @returns name and compiled module of each shared module that compiles here
+ * @example
+ * ```ts
+ * import { wasmModulesToShare } from "./wasm_module.ts";
+ * console.assert(Array.isArray(wasmModulesToShare()));
+ * ```
+ */
+export function wasmModulesToShare(): Array<[string, WebAssembly.Module]> {
+  const out: Array<[string, WebAssembly.Module]> = [];
+  for (const [name, assemble] of shared) {
+    let module = modules.get(name);
+    if (module === undefined) {
+      try {
+        module = new WebAssembly.Module(assemble().bytes());
+      } catch {
+        shared.delete(name); // not here: the workers compile their own
+        continue;
+      }
+      modules.set(name, module);
+    }
+    out.push([name, module]);
+  }
+  return out;
+}
+
+/**
+ * Takes the compiled modules a pool posted to this worker ({@linkcode wasmModulesToShare}).
+ *
+ * @param entries name and compiled module of each (anything else is ignored)
+ * @example
+ * ```ts
+ * import { adoptWasmModules } from "./wasm_module.ts";
+ * adoptWasmModules([]);
+ * ```
+ */
+export function adoptWasmModules(entries: readonly unknown[]): void {
+  for (const entry of entries) {
+    if (!Array.isArray(entry)) continue;
+    const [name, module] = entry as unknown[];
+    if (typeof name === "string" && module instanceof WebAssembly.Module) {
+      if (!modules.has(name)) modules.set(name, module);
+    }
+  }
+}
+
+/**
+ * Instantiates a module this realm compiled or was handed ({@linkcode adoptWasmModules})
+ * under `name`, without assembling it.
+ *
+ * @param name the module's name
+ * @returns the instance, or undefined when no such module is here or it does not instantiate
+ * @example
+ * ```ts
+ * import { instantiateCompiledWasm } from "./wasm_module.ts";
+ * console.assert(instantiateCompiledWasm("no such module") === undefined);
+ * ```
+ */
+export function instantiateCompiledWasm(name: string): WasmInstance | undefined {
+  const module = modules.get(name);
+  if (module === undefined) return undefined;
+  try {
+    const instance = wrapInstance(new WebAssembly.Instance(module));
+    compiled.set(name, true);
+    return instance;
+  } catch {
+    modules.delete(name);
+    return undefined;
+  }
+}
+
+/**
  * Which assembled modules this realm has tried to instantiate, and whether each runs in
  * WebAssembly (true) or fell back to JavaScript (false): for tests and diagnostics.
  *
@@ -308,8 +412,10 @@ export class WasmModuleBuilder {
   instantiate(name: string): WasmInstance | undefined {
     const bytes = this.#bytes();
     try {
-      const instance = wrapInstance(new WebAssembly.Instance(new WebAssembly.Module(bytes)));
+      const module = new WebAssembly.Module(bytes);
+      const instance = wrapInstance(new WebAssembly.Instance(module));
       compiled.set(name, true);
+      if (shared.has(name)) modules.set(name, module); // for the workers a pool starts
       return instance;
     } catch {
       compiled.set(name, false);
@@ -330,11 +436,21 @@ export class WasmModuleBuilder {
       const module = await WebAssembly.compile(this.#bytes());
       const instance = wrapInstance(await WebAssembly.instantiate(module));
       compiled.set(name, true);
+      if (shared.has(name)) modules.set(name, module); // for the workers a pool starts
       return instance;
     } catch {
       compiled.set(name, false);
       return undefined;
     }
+  }
+
+  /**
+   * The module's bytes (WebAssembly binary format).
+   *
+   * @returns the bytes
+   */
+  bytes(): Uint8Array<ArrayBuffer> {
+    return this.#bytes();
   }
 
   #bytes(): Uint8Array<ArrayBuffer> {

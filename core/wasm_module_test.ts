@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
 import {
+  adoptWasmModules,
   I32,
+  instantiateCompiledWasm,
   OP,
+  shareWasmModule,
   signedLeb,
   unsignedLeb,
   WasmModuleBuilder,
   wasmModuleStatus,
+  wasmModulesToShare,
 } from "./wasm_module.ts";
 
 Deno.test("LEB128 encodings match the WebAssembly specification's examples", () => {
@@ -62,4 +66,31 @@ Deno.test("instantiateAsync compiles the same module asynchronously and records 
   broken.define(bad, [], []); // no result on the stack: invalid module
   assert.equal(await broken.instantiateAsync("async-broken"), undefined);
   assert.equal(wasmModuleStatus()["async-broken"], false);
+});
+
+Deno.test("shared modules: compiled once for the workers, instantiated without assembling, others left out", () => {
+  let assembled = 0;
+  shareWasmModule("test-share-once", () => {
+    assembled++;
+    const m = new WasmModuleBuilder(1);
+    m.define(m.declare("sub", [I32, I32], [I32]), [], [OP.localGet, 0, OP.localGet, 1, OP.i32Sub]);
+    return m;
+  });
+  // A module that does not compile here (a body WebAssembly refuses) is left to the workers.
+  shareWasmModule("test-share-broken", () => {
+    const m = new WasmModuleBuilder(1);
+    m.define(m.declare("bad", [], [I32]), [], [OP.i32Add]);
+    return m;
+  });
+  const first = new Map(wasmModulesToShare()), second = new Map(wasmModulesToShare());
+  assert.equal(assembled, 1);
+  assert.ok(first.get("test-share-once") instanceof WebAssembly.Module);
+  assert.equal(second.get("test-share-once"), first.get("test-share-once")); // the same module
+  assert.equal(first.has("test-share-broken"), false);
+  assert.equal(instantiateCompiledWasm("test-share-once")?.exports.sub?.(7, 2), 5);
+  assert.equal(instantiateCompiledWasm("test-share-broken"), undefined);
+  // What a worker is handed: modules by name; anything else is ignored.
+  adoptWasmModules([["test-adopted", first.get("test-share-once")], ["x", 1], "y", [2, 3]]);
+  assert.equal(instantiateCompiledWasm("test-adopted")?.exports.sub?.(9, 4), 5);
+  assert.equal(instantiateCompiledWasm("x"), undefined);
 });

@@ -32,6 +32,7 @@ import {
   UsageError,
   VerificationError,
 } from "./errors.ts";
+import { adoptWasmModules, wasmModulesToShare } from "./wasm_module.ts";
 
 /** A task: bytes in, bytes out. Must be pure (no state shared with the caller). */
 export type WorkerTask = (args: Uint8Array[]) => Uint8Array[] | Promise<Uint8Array[]>;
@@ -259,6 +260,12 @@ export function serveWorkerTasks(): void {
     postMessage(message: unknown, transfer: ArrayBuffer[]): void;
   };
   scope.onmessage = async (event) => {
+    // First, from the pool: the WebAssembly modules the starting thread compiled.
+    const modules = (event.data as { modules?: unknown }).modules;
+    if (Array.isArray(modules)) {
+      adoptWasmModules(modules);
+      return;
+    }
     const { task, id, args } = event.data;
     try {
       const result = await runLocal(task, args);
@@ -340,8 +347,18 @@ export class WorkerPool {
   }
 
   #start(): void {
+    // The shared WebAssembly modules, compiled here once, go to every worker before its first
+    // task: no worker assembles and compiles them again (issue 17).
+    const modules = this.#slots.length < this.#size ? wasmModulesToShare() : [];
     while (this.#slots.length < this.#size) {
       const worker = new Worker(this.#entry, { type: "module" });
+      if (modules.length > 0) {
+        try {
+          worker.postMessage({ modules });
+        } catch {
+          // A platform that cannot post compiled modules: the worker compiles its own.
+        }
+      }
       const slot: Slot = { worker, busy: 0 };
       worker.onmessage = (event: MessageEvent) => {
         const data = event.data as { id: number; result?: Uint8Array[]; error?: ErrorPayload };

@@ -226,3 +226,16 @@ Deno.test("a long idle time keeps workers between tasks; closeWorkerPool() still
   // Ended by closeWorkerPool(), not by the 60 s idle timer.
   assert.ok(performance.now() - started < 25_000);
 });
+
+Deno.test("a pool hands each worker the shared WebAssembly modules, compiled once on this thread", async () => {
+  setWorkerEntry(new URL("./worker_pool_test_entry.ts", import.meta.url));
+  try {
+    const out = await runWorkerJobs("test/shared-wasm", { count: 6, args: () => [] }, {
+      workers: 2,
+    });
+    // Every worker instantiated the module it was handed (no worker compiles it) and runs it.
+    assert.deepEqual(out.map((r) => [...r[0]!]), Array.from({ length: 6 }, () => [1, 5]));
+  } finally {
+    closeWorkerPool();
+  }
+});

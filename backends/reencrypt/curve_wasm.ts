@@ -25,7 +25,11 @@ import {
   PAIR_BYTES,
   PAIR_POW_SCRATCH_BYTES,
 } from "../../core/field25519x2.ts";
-import { WasmModuleBuilder } from "../../core/wasm_module.ts";
+import {
+  instantiateCompiledWasm,
+  shareWasmModule,
+  WasmModuleBuilder,
+} from "../../core/wasm_module.ts";
 import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "./edwards_wasm.ts";
 import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
@@ -218,9 +222,9 @@ class Engine {
   /** Loads a reduced field element at an address. */
   setAt(addr: number, x: bigint): void {
     const v = this.#view;
-    v.setBigUint64(BYTES_AT, BigInt.asUintN(64, x), true);
-    v.setBigUint64(BYTES_AT + 8, BigInt.asUintN(64, x >> 64n), true);
-    v.setBigUint64(BYTES_AT + 16, BigInt.asUintN(64, x >> 128n), true);
+    v.setBigUint64(BYTES_AT, x, true);
+    v.setBigUint64(BYTES_AT + 8, x >> 64n, true);
+    v.setBigUint64(BYTES_AT + 16, x >> 128n, true);
     v.setBigUint64(BYTES_AT + 24, x >> 192n, true);
     this.#fromBytes(addr, BYTES_AT);
   }
@@ -890,11 +894,12 @@ class Engine {
 
   /** Signed base-2^bits digits of a scalar < 2^253 into the i32 array at `addr`. */
   writeDigits(addr: number, scalar: bigint, bits: number, windows: number): void {
+    // setBigUint64 takes each word mod 2^64 itself: no BigInt.asUintN, a bigint per word.
     const v = this.#view;
-    v.setBigUint64(BYTES_AT, BigInt.asUintN(64, scalar), true);
-    v.setBigUint64(BYTES_AT + 8, BigInt.asUintN(64, scalar >> 64n), true);
-    v.setBigUint64(BYTES_AT + 16, BigInt.asUintN(64, scalar >> 128n), true);
-    v.setBigUint64(BYTES_AT + 24, BigInt.asUintN(64, scalar >> 192n), true);
+    v.setBigUint64(BYTES_AT, scalar, true);
+    v.setBigUint64(BYTES_AT + 8, scalar >> 64n, true);
+    v.setBigUint64(BYTES_AT + 16, scalar >> 128n, true);
+    v.setBigUint64(BYTES_AT + 24, scalar >> 192n, true);
     v.setBigUint64(BYTES_AT + 32, 0n, true);
     this.#digitsFromBytes(BYTES_AT, addr, bits, windows, 1);
   }
@@ -933,40 +938,45 @@ class Engine {
    */
   fixedBaseTable(p: ExtendedCoordinates, slot?: number): number {
     const table = slot ?? this.alloc(FIXED_WINDOWS * FIXED_HALF * NIELS_BYTES);
-    const base = IN_AT, acc = OUT_AT, cached = at(16); // registers 16..19: one cached point
     // A window's multiples, and the prefix products of their Z for one inversion per window
     // (Montgomery's trick) instead of one per entry.
     const mark = this.#heapEnd;
     const multiples = this.alloc(FIXED_HALF * POINT_BYTES);
     const prefix = this.alloc(FIXED_HALF * FE_BYTES);
-    this.setPoint(base, p);
-    for (let j = 0; j < FIXED_WINDOWS; j++) {
-      this.#toCached(cached, base);
-      this.#copyPoint(acc, base);
-      for (let d = 0; d < FIXED_HALF; d++) {
-        const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
-        this.#copyPoint(m, acc);
-        if (d === 0) this.#memory.copyWithin(prefix, z, z + FE_BYTES);
-        else this.#mul(prefix + d * FE_BYTES, prefix + (d - 1) * FE_BYTES, z);
-        this.#addCached(acc, acc, cached);
-      }
-      this.#invert(at(E), prefix + (FIXED_HALF - 1) * FE_BYTES); // 1/(Z₀·…·Z_{half−1})
-      for (let d = FIXED_HALF - 1; d >= 0; d--) {
-        const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
-        if (d > 0) {
-          this.#mul(at(F), at(E), prefix + (d - 1) * FE_BYTES); // 1/Z_d
-          this.#mul(at(E), at(E), z); // 1/(Z₀·…·Z_{d−1})
-        } else this.#memory.copyWithin(at(F), at(E), at(E) + FE_BYTES);
-        this.#toNiels(table + (j * FIXED_HALF + d) * NIELS_BYTES, m, at(F));
-      }
-      // acc = (half + 1)·base now: the next window's base is 2·(acc − base) = 2^8·base.
-      this.#toCached(cached, base);
-      this.#subPointCached(acc, cached);
-      this.#toCached(cached, acc);
-      this.#addCached(base, acc, cached);
-    }
+    this.setPoint(IN_AT, p); // the window's base
+    // One window per call: a loop of loops here had its inner loops compiled on-stack and
+    // thrown away at each window's end (issue 17: compilation per worker).
+    for (let j = 0; j < FIXED_WINDOWS; j++) this.#tableWindow(table, j, multiples, prefix);
     this.release(mark);
     return table;
+  }
+
+  /** Window j of a fixed-base table: the multiples of the base at IN_AT, then 2^bits·base. */
+  #tableWindow(table: number, j: number, multiples: number, prefix: number): void {
+    const base = IN_AT, acc = OUT_AT, cached = at(16); // registers 16..19: one cached point
+    this.#toCached(cached, base);
+    this.#copyPoint(acc, base);
+    for (let d = 0; d < FIXED_HALF; d++) {
+      const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
+      this.#copyPoint(m, acc);
+      if (d === 0) this.#memory.copyWithin(prefix, z, z + FE_BYTES);
+      else this.#mul(prefix + d * FE_BYTES, prefix + (d - 1) * FE_BYTES, z);
+      this.#addCached(acc, acc, cached);
+    }
+    this.#invert(at(E), prefix + (FIXED_HALF - 1) * FE_BYTES); // 1/(Z₀·…·Z_{half−1})
+    for (let d = FIXED_HALF - 1; d >= 0; d--) {
+      const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
+      if (d > 0) {
+        this.#mul(at(F), at(E), prefix + (d - 1) * FE_BYTES); // 1/Z_d
+        this.#mul(at(E), at(E), z); // 1/(Z₀·…·Z_{d−1})
+      } else this.#memory.copyWithin(at(F), at(E), at(E) + FE_BYTES);
+      this.#toNiels(table + (j * FIXED_HALF + d) * NIELS_BYTES, m, at(F));
+    }
+    // acc = (half + 1)·base now: the next window's base is 2·(acc − base) = 2^8·base.
+    this.#toCached(cached, base);
+    this.#subPointCached(acc, cached);
+    this.#toCached(cached, acc);
+    this.#addCached(base, acc, cached);
   }
 
   #copyPoint(out: number, p: number): void {
@@ -1350,10 +1360,10 @@ class Engine {
   /** Writes a bigint scalar's 32 little-endian bytes at `addr`. */
   writeScalarBytes(scalar: bigint, addr: number): void {
     const v = this.#view;
-    v.setBigUint64(addr, BigInt.asUintN(64, scalar), true);
-    v.setBigUint64(addr + 8, BigInt.asUintN(64, scalar >> 64n), true);
-    v.setBigUint64(addr + 16, BigInt.asUintN(64, scalar >> 128n), true);
-    v.setBigUint64(addr + 24, BigInt.asUintN(64, scalar >> 192n), true);
+    v.setBigUint64(addr, scalar, true);
+    v.setBigUint64(addr + 8, scalar >> 64n, true);
+    v.setBigUint64(addr + 16, scalar >> 128n, true);
+    v.setBigUint64(addr + 24, scalar >> 192n, true);
   }
 
   /** Copies 32 bytes into memory at `addr`. */
@@ -1483,9 +1493,15 @@ function curveModule(simd: boolean): WasmModuleBuilder {
   return m;
 }
 
+// The SIMD engine is compiled once per process and handed to every worker a pool starts
+// (core/wasm_module.ts): no worker assembles and compiles it again (issue 17).
+shareWasmModule("ristretto255", () => curveModule(true));
+
 function curveEngine(): Engine | undefined {
   if (engine === null) {
-    const instance = curveModule(true).instantiate("ristretto255") ??
+    // In a worker, the module its pool's thread compiled (shareWasmModule below), if any.
+    const instance = instantiateCompiledWasm("ristretto255") ??
+      curveModule(true).instantiate("ristretto255") ??
       curveModule(false).instantiate("ristretto255 without SIMD");
     engine = instance && new Engine(instance.wasmMemory, instance.exports);
   }

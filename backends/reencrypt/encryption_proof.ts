@@ -20,14 +20,12 @@
  * @module
  */
 
-import { joinBytes } from "../../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import { Transcript } from "../../core/transcript.ts";
 import { Ciphertext, MAX_WIDTH } from "./elgamal.ts";
 import {
   BASE_POINT,
-  doubleAndEncodeBatch,
   ELEMENT_BYTES,
   encodeEncryptionElements,
   encodePoint,
@@ -79,18 +77,25 @@ function knowledgePrefix(publicKey: Uint8Array): Transcript {
     .append("public-key", publicKey);
 }
 
+/** The last challenge's spent transcript: the next copy of a prefix reuses its storage. */
+let spentChallenge: Transcript | undefined;
+
 function knowledgeChallenge(
   publicKey: Uint8Array | Transcript,
   statement: EncryptionStatement,
   commitments: Uint8Array,
 ): bigint {
-  const t = publicKey instanceof Transcript ? publicKey.clone() : knowledgePrefix(publicKey);
+  const t = publicKey instanceof Transcript
+    ? publicKey.clone(spentChallenge)
+    : knowledgePrefix(publicKey);
   t.append("ciphertext", statement.ciphertext.bytes);
   t.append("context", statement.context);
   t.append("commitments", commitments);
   // The 64-byte challenge "e" is its seed (Transcript.challenge); this copy of the
   // transcript ends here, so its state is not copied again nor the challenge appended back.
-  return scalarFromWide(t.finalChallengeSeed("e"));
+  const seed = t.finalChallengeSeed("e");
+  spentChallenge = t;
+  return scalarFromWide(seed);
 }
 
 /**
@@ -248,7 +253,7 @@ export function encryptAndProveMany(
     messages,
     messageOf,
     doubleR: halveMessages,
-  }) ?? encodeWithPoints(g, y, rh, ah, r, items, halveMessages);
+  });
   const prefix = knowledgePrefix(encodePoint(publicKey));
   const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
   e = 0;
@@ -267,45 +272,6 @@ export function encryptAndProveMany(
     out.push({ ciphertext, proof: { commitments, responses } });
     e += w;
   }
-  return out;
-}
-
-/**
- * {@linkcode encryptAndProveMany}'s encodings with point objects, where WebAssembly is
- * unavailable: the bytes of group.ts `encodeEncryptionElements`.
- */
-function encodeWithPoints(
-  g: ReturnType<typeof fixedBase>,
-  y: ReturnType<typeof fixedBase>,
-  rh: readonly bigint[],
-  ah: readonly bigint[],
-  r: readonly bigint[],
-  items: readonly EncryptAndProveItem[],
-  halveMessages: boolean,
-): Uint8Array {
-  const n = r.length;
-  // ½c1 = g^{r/2} and ½A = g^{a/2} in one fixed-base batch (elgamal.ts encrypt).
-  const products = g.multiplyMany([...rh, ...ah]);
-  const yr = y.multiplyMany(halveMessages ? rh : r);
-  const c2: Point[] = new Array(n);
-  let e = 0;
-  for (const item of items) {
-    for (const m of item.messages) {
-      c2[e] = (halveMessages ? halves.get(m)! : m).add(yr[e]!);
-      e++;
-    }
-  }
-  // Encodings of c1₁..c1ₙ, A₁..Aₙ, then c2₁..c2ₙ; out in the layout of
-  // encodeEncryptionElements: c1ᵢ ‖ c2ᵢ per element, then A₁..Aₙ.
-  const encoded = halveMessages
-    ? doubleAndEncodeBatch([...products, ...c2])
-    : joinBytes([doubleAndEncodeBatch(products), packPoints(c2)]);
-  const out = new Uint8Array(96 * n);
-  for (let i = 0; i < n; i++) {
-    out.set(encoded.subarray(32 * i, 32 * i + 32), 64 * i);
-    out.set(encoded.subarray(32 * (2 * n + i), 32 * (2 * n + i) + 32), 64 * i + 32);
-  }
-  out.set(encoded.subarray(32 * n, 64 * n), 64 * n);
   return out;
 }
 

@@ -10,6 +10,7 @@ import { pippenger } from "@noble/curves/abstract/curve.js";
 import { expand_message_xmd } from "@noble/curves/abstract/hash-to-curve.js";
 import { ed25519, ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { sha512 } from "@noble/hashes/sha2.js";
+import { joinBytes } from "../../core/bytes.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { type RandomSource, systemRandom } from "../../core/random.ts";
 import {
@@ -263,21 +264,45 @@ export function randomScalar(random: RandomSource = systemRandom): bigint {
 }
 
 /**
- * Many random scalars at once (one call to the random source).
+ * Many random scalars at once (one call to the random source, 64·count bytes).
  *
  * @param count how many
  * @param random byte source (default the system CSPRNG)
+ * @param scratch where the random bytes are drawn (at least 64·count bytes; its first
+ *   64·count are zero again on return): for callers that draw many times, so that no new
+ *   array is made per draw (issue 17: small arrays cost the GC most); default a new array
  * @returns the scalars
+ * @throws {InvalidInputError} when the scratch buffer is too short
  * @example
  * ```ts
+ * import { seededRandom } from "../../core/random.ts";
  * import { randomScalars } from "./group.ts";
  * console.assert(randomScalars(3).length === 3);
+ * const scratch = new Uint8Array(128);
+ * const [a] = randomScalars(2, seededRandom("s"), scratch);
+ * console.assert(a === randomScalars(2, seededRandom("s"))[0] && scratch.every((b) => b === 0));
  * ```
  */
-export function randomScalars(count: number, random: RandomSource = systemRandom): bigint[] {
-  const buf = new Uint8Array(64 * count);
-  random(buf);
-  return scalarsFromWide(buf);
+export function randomScalars(
+  count: number,
+  random: RandomSource = systemRandom,
+  scratch?: Uint8Array,
+): bigint[] {
+  if (scratch === undefined) {
+    const buf = new Uint8Array(64 * count);
+    random(buf);
+    return scalarsFromWide(buf);
+  }
+  if (scratch.length < 64 * count) {
+    throw new InvalidInputError(
+      `Scratch of ${scratch.length} bytes is too short for ${count} random scalars`,
+    );
+  }
+  const bytes = scratch.length === 64 * count ? scratch : scratch.subarray(0, 64 * count);
+  random(bytes);
+  const scalars = scalarsFromWide(bytes);
+  bytes.fill(0); // the random bytes of secret scalars do not stay behind
+  return scalars;
 }
 
 /**
@@ -317,6 +342,33 @@ export function encodeScalar(s: bigint): Uint8Array {
   out.set(WIDE_SCALAR);
   WIDE_SCALAR.fill(0); // nor those of a secret scalar
   return out;
+}
+
+/**
+ * Canonical encodings of scalars written one after another into a caller's buffer (as
+ * {@linkcode encodeScalar} each), with no array per scalar: for encoders that lay out many
+ * records in one buffer (issue 17).
+ *
+ * @param out the buffer
+ * @param at where the first encoding starts (32·count bytes must fit)
+ * @param scalars the scalars (any integers, reduced mod ℓ)
+ * @returns the offset after the last encoding
+ * @throws {RangeError} when they do not fit
+ * @example
+ * ```ts
+ * import { encodeScalar, encodeScalarsInto } from "./group.ts";
+ * const out = new Uint8Array(66);
+ * console.assert(encodeScalarsInto(out, 2, [1n, -1n]) === 66);
+ * console.assert(out.subarray(34).join() === encodeScalar(-1n).join());
+ * ```
+ */
+export function encodeScalarsInto(out: Uint8Array, at: number, scalars: readonly bigint[]): number {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (const s of scalars) {
+    writeScalar(view, at, s >= 0n && s < GROUP_ORDER ? s : modL(s));
+    at += ELEMENT_BYTES;
+  }
+  return at;
 }
 
 /**
@@ -706,7 +758,8 @@ export class FixedBaseTable {
 
 /**
  * The encodings of 2·(sᵢ·G), 2·(tᵢ·G) and 2·(Mᵢ + uᵢ·Y) (or Mᵢ + uᵢ·Y when `doubleR` is
- * false) for many elements in one WebAssembly call (./curve_wasm.ts `wasmEncryptMany`),
+ * false) for many elements in one WebAssembly call (./curve_wasm.ts `wasmEncryptMany`; where
+ * WebAssembly is unavailable, with point objects, the same bytes),
  * by the fixed-base tables of G and Y: ElGamal encryption with proof commitments without
  * point objects, coordinates or small arrays per element. With s = r/2, t = a/2, u = r/2 and
  * M = m/2 these are the encodings of c1 = r·G, A = a·G and c2 = m + r·Y. Timing: the secret
@@ -718,8 +771,8 @@ export class FixedBaseTable {
  * @param input s, t, u (any integers, reduced mod ℓ here; n each), the distinct points M,
  *   per element the index of its M, and `doubleR`
  * @returns 96·n bytes: per element the encodings of 2·Pᵢ and of 2·Rᵢ (or Rᵢ), 64 bytes
- *   in ciphertext layout (c1 ‖ c2), then the n encodings of the 2·Qᵢ; or undefined without
- *   WebAssembly (the caller computes them with points)
+ *   in ciphertext layout (c1 ‖ c2), then the n encodings of the 2·Qᵢ (without WebAssembly,
+ *   the same bytes computed with point objects)
  * @throws {InvalidInputError} when the counts differ or a message index is out of range
  * @example
  * ```ts
@@ -728,7 +781,7 @@ export class FixedBaseTable {
  * const bytes = encodeEncryptionElements(g, g, {
  *   s: [1n], t: [2n], u: [0n], messages: [IDENTITY], messageOf: [0], doubleR: true,
  * });
- * console.assert(bytes === undefined || bytes.length === 96);
+ * console.assert(bytes.length === 96);
  * ```
  */
 export function encodeEncryptionElements(
@@ -742,7 +795,7 @@ export function encodeEncryptionElements(
     messageOf: ArrayLike<number>;
     doubleR: boolean;
   },
-): Uint8Array | undefined {
+): Uint8Array {
   const n = input.s.length;
   if (input.t.length !== n || input.u.length !== n || input.messageOf.length !== n) {
     throw new InvalidInputError(
@@ -771,7 +824,43 @@ export function encodeEncryptionElements(
     },
     out,
   );
-  return ok ? out : undefined;
+  return ok ? out : encryptionElementsWithPoints(g, y, input, out);
+}
+
+/**
+ * {@linkcode encodeEncryptionElements} with point objects, where WebAssembly is unavailable:
+ * the same bytes into `out`.
+ */
+function encryptionElementsWithPoints(
+  g: FixedBaseTable,
+  y: FixedBaseTable,
+  input: {
+    s: readonly bigint[];
+    t: readonly bigint[];
+    u: readonly bigint[];
+    messages: readonly Point[];
+    messageOf: ArrayLike<number>;
+    doubleR: boolean;
+  },
+  out: Uint8Array,
+): Uint8Array {
+  const n = input.s.length;
+  // sᵢ·G and tᵢ·G in one fixed-base batch, uᵢ·Y in another.
+  const products = g.multiplyMany([...input.s, ...input.t]);
+  const yu = y.multiplyMany(input.u);
+  const r: Point[] = new Array(n);
+  for (let i = 0; i < n; i++) r[i] = input.messages[input.messageOf[i]!]!.add(yu[i]!);
+  // Encodings of 2·P₁..2·Pₙ, 2·Q₁..2·Qₙ, then of the Rᵢ (doubled or not); out in the layout
+  // above: 2·Pᵢ ‖ Rᵢ per element, then the 2·Qᵢ.
+  const encoded = input.doubleR
+    ? doubleAndEncodeBatch([...products, ...r])
+    : joinBytes([doubleAndEncodeBatch(products), packPoints(r)]);
+  for (let i = 0; i < n; i++) {
+    out.set(encoded.subarray(32 * i, 32 * i + 32), 64 * i);
+    out.set(encoded.subarray(32 * (2 * n + i), 32 * (2 * n + i) + 32), 64 * i + 32);
+  }
+  out.set(encoded.subarray(32 * n, 64 * n), 64 * n);
+  return out;
 }
 
 /** Unified addition in extended coordinates (add-2008-hwcd-3, a = −1). */
@@ -1126,9 +1215,10 @@ export function packScalars(scalars: readonly bigint[]): Uint8Array {
 }
 
 function writeScalar(view: DataView, offset: number, x: bigint): void {
-  view.setBigUint64(offset, BigInt.asUintN(64, x), true);
-  view.setBigUint64(offset + 8, BigInt.asUintN(64, x >> 64n), true);
-  view.setBigUint64(offset + 16, BigInt.asUintN(64, x >> 128n), true);
+  // setBigUint64 takes each word mod 2^64 itself: no BigInt.asUintN, a bigint per word.
+  view.setBigUint64(offset, x, true);
+  view.setBigUint64(offset + 8, x >> 64n, true);
+  view.setBigUint64(offset + 16, x >> 128n, true);
   view.setBigUint64(offset + 24, x >> 192n, true);
 }
 
@@ -1436,8 +1526,8 @@ export function doubleAndEncodeBatch(points: readonly Point[]): Uint8Array {
 }
 
 function writeFieldLE(view: DataView, offset: number, x: bigint): void {
-  view.setBigUint64(offset, BigInt.asUintN(64, x), true);
-  view.setBigUint64(offset + 8, BigInt.asUintN(64, x >> 64n), true);
-  view.setBigUint64(offset + 16, BigInt.asUintN(64, x >> 128n), true);
+  view.setBigUint64(offset, x, true);
+  view.setBigUint64(offset + 8, x >> 64n, true);
+  view.setBigUint64(offset + 16, x >> 128n, true);
   view.setBigUint64(offset + 24, x >> 192n, true);
 }

@@ -42,7 +42,6 @@ import {
   type Point,
   proveEncryptionKnowledge,
   randomScalars,
-  scalarsFromWide,
   unpackScalars,
   verifyEncryptionKnowledge,
 } from "../../backends/reencrypt/mod.ts";
@@ -364,26 +363,23 @@ export function encryptElectionBallots(
     }
     return point;
   };
-  // The 64·w random bytes of a draw go through one buffer per width (scalarsFromWide reads
-  // them at once), not a new array per draw (issue 17: small arrays cost the GC most).
-  const wide = new Map<number, Uint8Array>();
+  // The 64·w random bytes of a draw go through one scratch buffer (randomScalars zeroes it
+  // after each draw), not a new array per draw (issue 17: small arrays cost the GC most).
+  let scratch = new Uint8Array(64);
   const draw = (w: number, random: RandomSource) => {
-    let bytes = wide.get(w);
-    if (bytes === undefined) wide.set(w, bytes = new Uint8Array(64 * w));
-    random(bytes);
-    return scalarsFromWide(bytes);
+    if (scratch.length < 64 * w) scratch = new Uint8Array(64 * w);
+    return randomScalars(w, random, scratch);
   };
   const contexts = ballotProofContexts(election.fingerprint, voters);
   const items = voters.map((voter, i) => {
     const messages = encodeElectionAnswers(election.definition, voter.answers).map(embed);
     // The order encryptElectionBallot draws them in: randomness, then the proof's nonces
-    // (randomScalars(w, random) reads 64·w bytes from the source, as `draw` does).
+    // (64·w bytes from the source each, as randomScalars(w, random) there).
     const random = voter.random ?? systemRandom;
     const randomness = draw(messages.length, random);
     const nonces = draw(messages.length, random);
     return { messages, randomness, nonces, context: contexts[i]! };
   });
-  for (const bytes of wide.values()) bytes.fill(0); // the last voter's random bytes
   // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
   const fingerprint = election.fingerprint.slice();
   return encryptAndProveMany(election.publicKey, items).map(({ ciphertext, proof }, i) => ({

@@ -14,7 +14,7 @@
 
 import { InvalidInputError } from "../../core/errors.ts";
 import { DEFAULT_ITEM_CHUNK, type ItemChunks } from "../../core/records.ts";
-import { Ciphertext } from "../../backends/reencrypt/mod.ts";
+import { Ciphertext, ELEMENT_BYTES, encodeScalarsInto } from "../../backends/reencrypt/mod.ts";
 import { type ElectionBallot, packBallotProof, unpackBallotProof } from "./ballot.ts";
 
 /** The accepted ballots of a box, appended in box order and read back by range. */
@@ -216,6 +216,8 @@ export function hasEncodedChunks(
 }
 
 const encoder = new TextEncoder();
+/** Room for a credential's UTF-8 (at most 3 bytes per UTF-16 unit of a 256-byte credential). */
+const CREDENTIAL_SCRATCH = new Uint8Array(3 * 256);
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -292,16 +294,36 @@ const MAX_STORED_BALLOT = 2 + 256 + 128 * 1024;
  * ```
  */
 export function encodeStoredBallots(ballots: readonly ElectionBallot[]): Uint8Array {
-  const encoded = ballots.map(encodeStoredBallot);
+  // Straight into one buffer (issue 17: no encoding, proof or credential array per ballot):
+  // the credentials' UTF-8 lengths first, then every ballot in place.
+  const credentialLengths = new Uint32Array(ballots.length);
   let total = 0;
-  for (const e of encoded) total += 4 + e.length;
+  for (let i = 0; i < ballots.length; i++) {
+    const { credential, ciphertext, proof } = ballots[i]!;
+    const { read, written } = encoder.encodeInto(credential, CREDENTIAL_SCRATCH);
+    const n = read === credential.length ? written : encoder.encode(credential).length;
+    credentialLengths[i] = n;
+    total += 6 + n + ciphertext.bytes.length + proof.commitments.length +
+      ELEMENT_BYTES * proof.responses.length;
+  }
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   let at = 0;
-  for (const e of encoded) {
-    view.setUint32(at, e.length);
-    out.set(e, at + 4);
-    at += 4 + e.length;
+  for (let i = 0; i < ballots.length; i++) {
+    const { credential, ciphertext, proof } = ballots[i]!;
+    const n = credentialLengths[i]!;
+    const length = 2 + n + ciphertext.bytes.length + proof.commitments.length +
+      ELEMENT_BYTES * proof.responses.length;
+    // u32be(length) ‖ encodeStoredBallot: u16be(n) ‖ credential ‖ ciphertext ‖ packBallotProof.
+    view.setUint32(at, length);
+    view.setUint16(at + 4, n);
+    encoder.encodeInto(credential, out.subarray(at + 6, at + 6 + n));
+    let to = at + 6 + n;
+    out.set(ciphertext.bytes, to);
+    to += ciphertext.bytes.length;
+    out.set(proof.commitments, to);
+    to = encodeScalarsInto(out, to + proof.commitments.length, proof.responses);
+    at = to;
   }
   return out;
 }

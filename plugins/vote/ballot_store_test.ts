@@ -23,6 +23,7 @@ import {
   decodeStoredBallot,
   EncodedBallotStore,
   encodeStoredBallot,
+  encodeStoredBallots,
   MemoryBallotStore,
   memoryByteLog,
 } from "./ballot_store.ts";
@@ -112,6 +113,41 @@ Deno.test("ballot store: stored encoding round trip keeps every field and the re
     () => new MemoryBallotStore().read(0, 1),
     (err: unknown) => err instanceof InvalidInputError && /outside the box/.test(err.message),
   );
+});
+
+Deno.test("ballot store: encodeStoredBallots is u32be(length) ‖ encodeStoredBallot of each, whatever the credential", () => {
+  const e = setup("reject", "store-codec-many");
+  const random = seededRandom("codec-many");
+  const credentials = ["voter-1", "vötér-2 ✓", "𝕧𝕠𝕥𝕖𝕣-3", "lone \ud800 surrogate", "x".repeat(256)];
+  const ballots = credentials.map((credential, i) =>
+    encryptElectionBallot(e, { credential, answers: [[i % 3], [i % 2]], random })
+  );
+  // Responses not reduced mod ℓ are encoded reduced, as encodeStoredBallot does.
+  const b1 = ballots[1]!;
+  ballots[1] = {
+    ...b1,
+    proof: { ...b1.proof, responses: b1.proof.responses.map((z) => z - (1n << 253n) * 9n) },
+  };
+  const expected: number[] = [];
+  for (const b of ballots) {
+    const one = encodeStoredBallot(b);
+    expected.push(
+      one.length >>> 24,
+      (one.length >>> 16) & 255,
+      (one.length >>> 8) & 255,
+      one.length & 255,
+      ...one,
+    );
+  }
+  const many = encodeStoredBallots(ballots);
+  assert.deepEqual([...many], expected);
+  assert.equal(many.byteOffset, 0);
+  assert.equal(many.buffer.byteLength, many.length); // a buffer of its own, transferable
+  assert.equal(
+    decodeStoredBallot(encodeStoredBallot(ballots[3]!), e.fingerprint).credential,
+    "lone \ufffd surrogate",
+  );
+  assert.equal(encodeStoredBallots([]).length, 0);
 });
 
 Deno.test("memory byte log: reads within and across segments, clipped to the end", () => {

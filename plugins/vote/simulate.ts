@@ -11,13 +11,19 @@ import type { ElectionAnswer } from "./answers.ts";
 import { type ElectionBallot, type ElectionPublicInfo, encryptElectionBallot } from "./ballot.ts";
 import type { ElectionDefinition } from "./definition.ts";
 
+/**
+ * The word `uniform` draws into: a DataView over a new 4-byte array per draw would give each
+ * an ArrayBuffer outside the heap, freed by the GC's helper threads (issue 17).
+ */
+const WORD = new Uint8Array(4);
+const WORD_VIEW = new DataView(WORD.buffer);
+
 function uniform(random: RandomSource, bound: number): number {
   // Rejection sampling over 32-bit words for an unbiased index below `bound`.
   const limit = Math.floor(0x100000000 / bound) * bound;
-  const buf = new Uint8Array(4);
   for (;;) {
-    random(buf);
-    const x = new DataView(buf.buffer).getUint32(0);
+    random(WORD);
+    const x = WORD_VIEW.getUint32(0);
     if (x < limit) return x % bound;
   }
 }

@@ -3,8 +3,13 @@
 import assert from "node:assert/strict";
 import { closeWorkerPool, setWorkerEntry } from "../../core/worker_pool.ts";
 import { seededRandom } from "../../core/random.ts";
-import { simulatedBallotChunks, simulateElectionBallots } from "./simulate.ts";
-import { type ElectionBallot, packBallotProof } from "./ballot.ts";
+import { concatBytes } from "../../core/bytes.ts";
+import {
+  randomElectionAnswers,
+  simulatedBallotChunks,
+  simulateElectionBallots,
+} from "./simulate.ts";
+import { type ElectionBallot, encryptElectionBallot, packBallotProof } from "./ballot.ts";
 import { ElectionBallotBox } from "./ballot_box.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint } from "./definition.ts";
@@ -34,6 +39,21 @@ Deno.test("simulated voters in chunks: the array function's ballots, in order, o
     // 2,300 voters: jobs of ~1,000, so more than one chunk, and more than one window on 1 worker.
     const count = 2300;
     const whole = await simulateElectionBallotsInParallel(election, { count, seed, workers: 1 });
+    // Voter i's ballot is encryptElectionBallot's with its own source seededRandom(seed ‖
+    // u32be(i)), answers drawn first, wherever it falls in a job and in the job's batches.
+    for (const i of [0, 255, 256, 511, 999, 1000, 2299]) {
+      const index = new Uint8Array(4);
+      new DataView(index.buffer).setUint32(0, i);
+      const random = seededRandom(concatBytes(seed, index));
+      const answers = randomElectionAnswers(definition, random);
+      assert.deepEqual(whole.answers[i], answers);
+      const ballot = encryptElectionBallot(election, {
+        credential: `voter-${i + 1}`,
+        answers,
+        random,
+      });
+      assert.equal(bytesOf(whole.ballots[i]!), bytesOf(ballot), `voter ${i + 1}`);
+    }
     for (const workers of [1, 2]) {
       const los: number[] = [];
       const seen: string[] = [];

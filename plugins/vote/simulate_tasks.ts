@@ -24,7 +24,7 @@ import {
   splitRange,
   workerCount,
 } from "../../core/worker_pool.ts";
-import { concatBytes } from "../../core/bytes.ts";
+import { concatBytes, joinBytes } from "../../core/bytes.ts";
 import { decodePoint, encodePoint } from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
 import {
@@ -73,6 +73,15 @@ function pooledSystemRandom(): RandomSource {
   };
 }
 
+/**
+ * Voters encrypted at once within a job: what is alive at a time (their answers, scalars,
+ * ballots and encodings) stays small enough for the young generation, so a scavenge finds it
+ * dead instead of copying and promoting it (issue 17: with a whole job of 1,000 voters alive,
+ * about 2 KB per ballot reached the old generation and cost mark-compacts and their helper
+ * threads). 256 is also the block of the WebAssembly encryption (curve_wasm.ts).
+ */
+const VOTERS_PER_BATCH = 256;
+
 function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const definition = electionDefinitionFromEnvelope(decodeMsgpack(arg(args, 0), "definition"));
   const fingerprint = arg(args, 1);
@@ -87,20 +96,25 @@ function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const answersBack = arg(args, 7)[0] === 1;
   const election: ElectionPublicInfo = { definition, fingerprint, publicKey };
   const answers: ElectionAnswer[][] = [];
-  const voters: EncryptBallotOptions[] = [];
+  const parts: Uint8Array[] = [];
   // Without a seed, the system CSPRNG drawn a block at a time (answers take a few bytes).
   const pooled = seed.length === 0 ? pooledSystemRandom() : undefined;
-  for (let j = 0; j < count; j++) {
-    const i = start + j;
-    const random = pooled ?? voterRandom(seed, i);
-    const a = given?.[j] ?? randomElectionAnswers(definition, random, { blank });
-    answers.push(a);
-    voters.push({ credential: `voter-${i + 1}`, answers: a, random });
+  for (let lo = 0; lo < count; lo += VOTERS_PER_BATCH) {
+    const hi = Math.min(count, lo + VOTERS_PER_BATCH);
+    const voters: EncryptBallotOptions[] = [];
+    for (let j = lo; j < hi; j++) {
+      const i = start + j;
+      const random = pooled ?? voterRandom(seed, i);
+      const a = given?.[j] ?? randomElectionAnswers(definition, random, { blank });
+      if (answersBack) answers.push(a);
+      voters.push({ credential: `voter-${i + 1}`, answers: a, random });
+    }
+    // A batch at once: fixed-base products and encodings batched (ballot.ts); voter i's
+    // randomness is drawn from its own source in the order encryptElectionBallot draws it.
+    // Encoded here as the ballot store keeps them: the main thread appends the buffer whole.
+    parts.push(encodeStoredBallots(encryptElectionBallots(election, voters)));
   }
-  // The whole chunk at once: fixed-base products and encodings batched (ballot.ts); voter i's
-  // randomness is drawn from its own source in the order encryptElectionBallot draws it.
-  // Encoded here as the ballot store keeps them: the main thread appends the buffer whole.
-  const ballots = encodeStoredBallots(encryptElectionBallots(election, voters));
+  const ballots = parts.length === 1 ? parts[0]! : joinBytes(parts);
   return [ballots, answersBack ? encodeMsgpack(answers) : new Uint8Array(0)];
 }
 

@@ -101,10 +101,6 @@ const MIN_TAIL_CHUNK = 256;
 const CONTEXT_HEAD = new TextEncoder().encode(BALLOT_CONTEXT_LABEL).length +
   ELECTION_FINGERPRINT_BYTES;
 
-/** Bytes of one extracted element slot: a length byte (255 = no message) and 30 data bytes. */
-const SLOT_BYTES = VOTE_SLOT_BYTES;
-const NO_MESSAGE = VOTE_NO_MESSAGE;
-
 /** Bits of the share tasks' last argument: what the workers make of the decoded slots. */
 const DECODE_ANSWERS = 1;
 /** The chunk's tally in the flat form of `tallyCountsLayout`. */
@@ -364,10 +360,14 @@ function writeSlots(
       const e = i * o.width + k;
       if (o.complete !== undefined && o.complete[i] === 0) {
         if (o.clear) o.source.fill(0, e * ELEMENT_BYTES, (e + 1) * ELEMENT_BYTES);
-        slots[e * SLOT_BYTES] = NO_MESSAGE;
+        slots[e * VOTE_SLOT_BYTES] = VOTE_NO_MESSAGE;
         continue;
       }
-      writeVoteSlot(slots, { at: e * SLOT_BYTES, element: o.source, offset: e * ELEMENT_BYTES });
+      writeVoteSlot(slots, {
+        at: e * VOTE_SLOT_BYTES,
+        element: o.source,
+        offset: e * ELEMENT_BYTES,
+      });
     }
   }
 }
@@ -403,7 +403,7 @@ function combineTask(args: Uint8Array[]): Uint8Array[] {
   const trustees = readTrustees(arg(args, 0));
   const { width, count } = readHeader(args[1]);
   const combiner = new LagrangeCombiner(trustees);
-  const slots = new Uint8Array(count * SLOT_BYTES * width);
+  const slots = new Uint8Array(count * VOTE_SLOT_BYTES * width);
   const status = new Uint8Array(count * trustees.length);
   // mₖ = c2ₖ − Σ λⱼ·dⱼₖ (Lagrange interpolation at 0), encoded once.
   const { out: plaintexts, complete } = combineChunk(args, {
@@ -427,7 +427,7 @@ function checkPlaintextsTask(args: Uint8Array[]): Uint8Array[] {
   const { width, count } = readHeader(args[1]);
   const published = arg(args, 3 + trustees.length);
   const combiner = new LagrangeCombiner(trustees);
-  const slots = new Uint8Array(count * SLOT_BYTES * width);
+  const slots = new Uint8Array(count * VOTE_SLOT_BYTES * width);
   const status = new Uint8Array(count * trustees.length);
   const verdicts = new Uint8Array(count);
   // D·(c2ₖ − mₖ) = Σ nⱼ·dⱼₖ: the published mₖ is the Lagrange combination (no full multiply).
@@ -859,7 +859,7 @@ export async function voteVerifyDecryptionShares(
  * ```
  */
 export function voteSlotBytes(width: number): number {
-  return SLOT_BYTES * width;
+  return VOTE_SLOT_BYTES * width;
 }
 
 /**
@@ -885,12 +885,12 @@ export function voteSlotMessages(
 function readSlots(chunks: readonly Uint8Array[], width: number): (Uint8Array | undefined)[][] {
   const messages: (Uint8Array | undefined)[][] = [];
   for (const slots of chunks) {
-    for (let s = 0; s < slots.length; s += SLOT_BYTES * width) {
+    for (let s = 0; s < slots.length; s += VOTE_SLOT_BYTES * width) {
       const parts: (Uint8Array | undefined)[] = [];
       for (let k = 0; k < width; k++) {
-        const at = s + k * SLOT_BYTES;
+        const at = s + k * VOTE_SLOT_BYTES;
         const len = slots[at]!;
-        parts.push(len === NO_MESSAGE ? undefined : slots.slice(at + 1, at + 1 + len));
+        parts.push(len === VOTE_NO_MESSAGE ? undefined : slots.slice(at + 1, at + 1 + len));
       }
       messages.push(parts);
     }
