@@ -26,6 +26,7 @@ import { Transcript } from "../../core/transcript.ts";
 import { Ciphertext, MAX_WIDTH } from "./elgamal.ts";
 import {
   BASE_POINT,
+  bytesToNumberLE,
   ELEMENT_BYTES,
   encodeEncryptionElements,
   encodePoint,
@@ -39,12 +40,13 @@ import {
   multiScalarMul,
   multiScalarMulEncoded,
   packPoints,
-  packScalars,
   type Point,
   randomScalars,
   scalarFromWide,
   unpackPoints,
+  unpackScalars,
 } from "./group.ts";
+import { isCanonicalScalarAt, scalarFromWideInto, scalarMulAddInto } from "./scalar_bytes.ts";
 
 /** Protocol label of the proof. */
 export const ENCRYPTION_KNOWLEDGE_LABEL = "panoramix/reencrypt/encryption-knowledge/v2";
@@ -57,6 +59,17 @@ export interface EncryptionProof {
   commitments: Uint8Array;
   /** Responses zₖ = aₖ + e·rₖ, one per element. */
   responses: bigint[];
+}
+
+/**
+ * A proof as its encodings, e.g. views into a stored ballot: the batch check reads the
+ * responses' bytes as they are, with no bigint per response (issue 17).
+ */
+export interface PackedEncryptionProof {
+  /** Commitments Aₖ = g^{aₖ} as canonical encodings: 32·w bytes. */
+  commitments: Uint8Array;
+  /** The responses zₖ as 32-byte little-endian encodings (canonical: below ℓ): 32·w bytes. */
+  packedResponses: Uint8Array;
 }
 
 /** What one proof is about. */
@@ -96,6 +109,22 @@ function knowledgeChallenge(
   const seed = t.finalChallengeSeed("e");
   spentChallenge = t;
   return scalarFromWide(seed);
+}
+
+/** {@linkcode knowledgeChallenge} as 32 canonical bytes into `out`, with no bigint. */
+function knowledgeChallengeInto(
+  prefix: Transcript,
+  statement: EncryptionStatement,
+  commitments: Uint8Array,
+  out: Uint8Array,
+): void {
+  const t = prefix.clone(spentChallenge);
+  t.append("ciphertext", statement.ciphertext.bytes);
+  t.append("context", statement.context);
+  t.append("commitments", commitments);
+  const seed = t.finalChallengeSeed("e");
+  spentChallenge = t;
+  scalarFromWideInto(out, 0, seed, 0);
 }
 
 /**
@@ -376,7 +405,7 @@ export interface EncryptionBatchOptions {
 export function verifyEncryptionKnowledgeBatch(
   batch: {
     publicKey: Point;
-    items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof }>;
+    items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>;
   },
   options: EncryptionBatchOptions = {},
 ): (EncryptionProofFailure | undefined)[] {
@@ -387,9 +416,12 @@ export function verifyEncryptionKnowledgeBatch(
     return failures;
   }
   const prepared: Array<{ i: number; e: bigint; a: Point[]; c1: Point[] }> = [];
+  const proofs: EncryptionProof[] = [];
   batch.items.forEach((item, i) => {
     try {
-      prepared.push({ i, ...prepare(pk, item, item.proof) });
+      const proof = unpacked(item.proof);
+      proofs[i] = proof;
+      prepared.push({ i, ...prepare(pk, item, proof) });
     } catch (error) {
       if (error instanceof InvalidInputError || error instanceof VerificationError) {
         failures[i] = error;
@@ -397,13 +429,13 @@ export function verifyEncryptionKnowledgeBatch(
     }
   });
   if (prepared.length === 0) return failures;
-  if (prepared.length > 1 && batchEquationHolds(prepared, batch.items, options.random)) {
+  if (prepared.length > 1 && batchEquationHolds(prepared, proofs, options.random)) {
     return failures;
   }
   // The batch fails (or holds one proof): find the bad proofs one by one.
   for (const p of prepared) {
     try {
-      checkOne(p, batch.items[p.i]!.proof.responses);
+      checkOne(p, proofs[p.i]!.responses);
     } catch (error) {
       if (error instanceof VerificationError) failures[p.i] = error;
       else throw error;
@@ -412,63 +444,96 @@ export function verifyEncryptionKnowledgeBatch(
   return failures;
 }
 
+/** A proof with bigint responses (a packed one's decoded: non-canonical ones are refused). */
+function unpacked(proof: EncryptionProof | PackedEncryptionProof): EncryptionProof {
+  if (!("packedResponses" in proof)) return proof;
+  return {
+    commitments: proof.commitments,
+    responses: unpackScalars(proof.packedResponses, "encryption proof responses"),
+  };
+}
+
+/** The batch check's scratch: a challenge, a response, the sum Σ ρ·z (32 bytes each). */
+const CHALLENGE = new Uint8Array(32);
+const RESPONSE = new Uint8Array(32);
+const Z_SUM = new Uint8Array(32);
+
 /**
  * {@linkcode batchEquationHolds} from the encodings, without point objects: the c2s checked
  * by decoding (two at a time), the Aₖ and c1ₖ decoded by the multi-scalar multiplication
- * itself. True only when every proof has its shape, every element decodes (no identity)
- * and the equation holds; false sends the batch to the path that names each failure.
+ * itself. True only when every proof has its shape, every element decodes (no identity),
+ * every response is canonical and the equation holds; false sends the batch to the path that
+ * names each failure. The scalars mod ℓ are computed on bytes (./scalar_bytes.ts): no bigint
+ * per element (issue 17).
  */
 function batchHoldsEncoded(
   publicKey: Uint8Array,
-  items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof }>,
+  items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>,
   random: RandomSource = systemRandom,
 ): boolean {
   let elements = 0;
   for (const { ciphertext, proof } of items) {
     const w = ciphertext.width;
-    if (proof.responses.length !== w || proof.commitments.length !== w * ELEMENT_BYTES) {
-      return false;
-    }
+    const responses = "packedResponses" in proof
+      ? proof.packedResponses.length / ELEMENT_BYTES
+      : proof.responses.length;
+    if (responses !== w || proof.commitments.length !== w * ELEMENT_BYTES) return false;
     elements += w;
   }
   // ρᵢₖ: fresh 128-bit weights from the verifier's randomness (small-exponent test).
   const weights = new Uint8Array(16 * elements);
   random(weights);
-  const view = new DataView(weights.buffer);
   // The points A₁₁…, then c1₁₁…; their scalars ρᵢₖ (the weight's 16 bytes, little-endian,
-  // as they are), then ρᵢₖ·eᵢ.
+  // as they are), then ρᵢₖ·eᵢ mod ℓ.
   const points = new Uint8Array(2 * ELEMENT_BYTES * elements);
   const scalars = new Uint8Array(2 * ELEMENT_BYTES * elements);
   const c2 = new Uint8Array(ELEMENT_BYTES * elements);
-  const products: bigint[] = new Array(elements);
   const c1At = ELEMENT_BYTES * elements;
-  let zSum = 0n, at = 0;
+  Z_SUM.fill(0);
+  let at = 0;
   const prefix = knowledgePrefix(publicKey);
   for (const item of items) {
-    const e = knowledgeChallenge(prefix, item, item.proof.commitments);
-    const bytes = item.ciphertext.bytes, z = item.proof.responses;
-    for (let k = 0; k < z.length; k++, at++) {
-      const rho = view.getBigUint64(16 * at, true) | (view.getBigUint64(16 * at + 8, true) << 64n);
-      zSum += rho * z[k]!;
-      points.set(item.proof.commitments.subarray(32 * k, 32 * k + 32), 32 * at);
-      points.set(bytes.subarray(64 * k, 64 * k + 32), c1At + 32 * at);
-      c2.set(bytes.subarray(64 * k + 32, 64 * k + 64), 32 * at);
-      scalars.set(weights.subarray(16 * at, 16 * at + 16), 32 * at);
-      products[at] = rho * e;
+    const proof = item.proof;
+    knowledgeChallengeInto(prefix, item, proof.commitments, CHALLENGE);
+    const bytes = item.ciphertext.bytes, w = item.ciphertext.width;
+    points.set(proof.commitments, 32 * at);
+    for (let k = 0; k < w; k++, at++) {
+      // Byte copies, no view per element.
+      for (let b = 0; b < 32; b++) {
+        points[c1At + 32 * at + b] = bytes[64 * k + b]!;
+        c2[32 * at + b] = bytes[64 * k + 32 + b]!;
+      }
+      for (let b = 0; b < 16; b++) scalars[32 * at + b] = weights[16 * at + b]!;
+      let z: Uint8Array, zAt: number;
+      if ("packedResponses" in proof) {
+        z = proof.packedResponses, zAt = 32 * k;
+        if (!isCanonicalScalarAt(z, zAt)) return false;
+      } else {
+        const zk = proof.responses[k]!;
+        writeScalarBytes(RESPONSE, zk >= 0n && zk < GROUP_ORDER ? zk : modL(zk));
+        z = RESPONSE, zAt = 0;
+      }
+      // Σ ρ·z, and ρ·e for c1's scalar, mod ℓ on bytes.
+      scalarMulAddInto(Z_SUM, 0, { a: scalars, aAt: 32 * at, b: z, bAt: zAt, c: Z_SUM, cAt: 0 });
+      scalarMulAddInto(scalars, c1At + 32 * at, { a: scalars, aAt: 32 * at, b: CHALLENGE, bAt: 0 });
     }
   }
-  scalars.set(packScalars(products), c1At);
   if (firstInvalidPoint(c2) !== -1) return false;
   const sum = multiScalarMulEncoded(points, scalars);
   if (typeof sum !== "object") return false;
-  const s = modL(zSum);
+  const s = bytesToNumberLE(Z_SUM);
   return (s === 0n ? IDENTITY : fixedBase(BASE_POINT).multiply(s)).equals(sum);
+}
+
+/** A scalar in [0, 2^256) as 32 little-endian bytes into `out`. */
+function writeScalarBytes(out: Uint8Array, x: bigint): void {
+  for (let b = 0; b < 32; b++, x >>= 8n) out[b] = Number(x & 0xffn);
 }
 
 /** (Σ ρ·z)·g =? Σ ρ·A + Σ (ρ·e)·c1 over all elements of all proofs (BGR98 §3.2). */
 function batchEquationHolds(
   prepared: ReadonlyArray<{ i: number; e: bigint; a: Point[]; c1: Point[] }>,
-  items: ReadonlyArray<{ proof: EncryptionProof }>,
+  proofs: ReadonlyArray<EncryptionProof>,
   random: RandomSource = systemRandom,
 ): boolean {
   let elements = 0;
@@ -480,7 +545,7 @@ function batchEquationHolds(
   const points: Point[] = [], scalars: bigint[] = [];
   let zSum = 0n, at = 0;
   for (const p of prepared) {
-    const z = items[p.i]!.proof.responses;
+    const z = proofs[p.i]!.responses;
     for (let k = 0; k < p.a.length; k++, at += 16) {
       const rho = view.getBigUint64(at, true) | (view.getBigUint64(at + 8, true) << 64n);
       zSum += rho * z[k]!;
