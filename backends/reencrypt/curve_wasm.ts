@@ -905,6 +905,25 @@ class Engine {
   }
 
   /**
+   * {@linkcode writeDigits} of the scalar scalars[i]: a bigint, or the 32 little-endian bytes
+   * at 32·i of a byte list (copied into the engine's memory: no bigint per scalar).
+   */
+  writeDigitsOf(
+    addr: number,
+    scalars: readonly bigint[] | Uint8Array,
+    i: number,
+    bits: number,
+  ): void {
+    if (!(scalars instanceof Uint8Array)) {
+      return this.writeDigits(addr, scalars[i]!, bits, FIXED_WINDOWS);
+    }
+    const mem = this.#memory;
+    for (let b = 0; b < 32; b++) mem[BYTES_AT + b] = scalars[32 * i + b]!;
+    for (let b = 32; b < 40; b++) mem[BYTES_AT + b] = 0;
+    this.#digitsFromBytes(BYTES_AT, addr, bits, FIXED_WINDOWS, 1);
+  }
+
+  /**
    * Signed digits of the 32-byte little-endian scalar at `bytesAt` (followed by at least 3
    * readable bytes) into i32s at `addr`, `stride` i32s apart.
    */
@@ -1046,7 +1065,7 @@ class Engine {
     out: Uint8Array,
   ): void {
     const { s, t, u, messages, messageOf, doubleR } = input;
-    const n = s.length;
+    const n = scalarCount(s);
     const mark = this.#heapEnd;
     const cached = this.alloc(messages.length * POINT_BYTES);
     messages.forEach((m, k) => this.loadCached(m, cached + k * POINT_BYTES));
@@ -1096,7 +1115,7 @@ class Engine {
   /** scalars[from..from+count)·base by a fixed-base table, into points at `dest`. */
   #fixedProducts(
     table: number,
-    scalars: readonly bigint[],
+    scalars: readonly bigint[] | Uint8Array,
     from: number,
     count: number,
     dest: number,
@@ -1106,8 +1125,8 @@ class Engine {
     if (this.pairs) {
       const x2 = this.#x2!;
       for (; k + 1 < count; k += 2) {
-        this.writeDigits(DIGITS_AT, scalars[from + k]!, FIXED_BITS, FIXED_WINDOWS);
-        this.writeDigits(digitsB, scalars[from + k + 1]!, FIXED_BITS, FIXED_WINDOWS);
+        this.writeDigitsOf(DIGITS_AT, scalars, from + k, FIXED_BITS);
+        this.writeDigitsOf(digitsB, scalars, from + k + 1, FIXED_BITS);
         x2.fixedMul(X2_OUT_AT, table, DIGITS_AT, digitsB, FIXED_WINDOWS, FIXED_HALF);
         const pa = dest + k * POINT_BYTES, pb = pa + POINT_BYTES;
         for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
@@ -1117,7 +1136,7 @@ class Engine {
     }
     // An odd one out (or every one without SIMD) runs alone.
     for (; k < count; k++) {
-      this.writeDigits(DIGITS_AT, scalars[from + k]!, FIXED_BITS, FIXED_WINDOWS);
+      this.writeDigitsOf(DIGITS_AT, scalars, from + k, FIXED_BITS);
       this.#fixedMul(dest + k * POINT_BYTES, table, DIGITS_AT, FIXED_WINDOWS, FIXED_HALF);
     }
   }
@@ -1385,12 +1404,12 @@ const MSM_CHUNK = 32768;
  * 2^253) and its message `messages[messageOf[i]]`, and whether R is encoded doubled.
  */
 export interface WasmEncryptInput {
-  /** sᵢ, for P = sᵢ·G. */
-  s: readonly bigint[];
-  /** tᵢ, for Q = tᵢ·G. */
-  t: readonly bigint[];
-  /** uᵢ, for R = mᵢ + uᵢ·Y. */
-  u: readonly bigint[];
+  /** sᵢ, for P = sᵢ·G: bigints, or 32 little-endian bytes each. */
+  s: readonly bigint[] | Uint8Array;
+  /** tᵢ, for Q = tᵢ·G (as s). */
+  t: readonly bigint[] | Uint8Array;
+  /** uᵢ, for R = mᵢ + uᵢ·Y (as s). */
+  u: readonly bigint[] | Uint8Array;
   /** The distinct messages. */
   messages: readonly ExtendedCoordinates[];
   /** Per element, the index of its message. */
@@ -1426,6 +1445,11 @@ interface CombineState {
   term: number;
   cached: number;
 }
+/** How many scalars a list holds: bigints, or 32 bytes each. */
+function scalarCount(scalars: readonly bigint[] | Uint8Array): number {
+  return scalars instanceof Uint8Array ? scalars.length / 32 : scalars.length;
+}
+
 /** Elements per block of `encryptMany` (bounds its heap: about 1.3 KB per element). */
 const ENCRYPT_BLOCK = 256;
 /** Scratch field elements per point of the batched double-and-encode. */
@@ -1935,7 +1959,8 @@ export function wasmEncodeMany(points: readonly ExtendedCoordinates[], out: Uint
  *
  * @param g the owner of G's table and G's coordinates (tables as {@linkcode wasmFixedMul})
  * @param y the owner of Y's table and Y's coordinates
- * @param input the scalars s, t, u (below 2^253; the same count n), the distinct message
+ * @param input the scalars s, t, u (below 2^253, bigints or 32 little-endian bytes each; the
+ *   same count n), the distinct message
  *   points M, per element the index of its message, and `doubleR`
  * @param out 96·n bytes: per element the encodings of 2·Pᵢ and 2·Rᵢ (or Rᵢ) — the ciphertext
  *   layout c1ᵢ ‖ c2ᵢ, so an item's elements are one range — then the encodings of the 2·Qᵢ
@@ -1958,8 +1983,11 @@ export function wasmEncryptMany(
 ): boolean {
   const e = curveEngine();
   if (e === undefined) return false;
-  const n = input.s.length;
-  if (input.t.length !== n || input.u.length !== n || input.messageOf.length !== n) {
+  const n = scalarCount(input.s);
+  if (
+    scalarCount(input.t) !== n || scalarCount(input.u) !== n || input.messageOf.length !== n ||
+    !Number.isInteger(n)
+  ) {
     throw new RangeError("wasmEncryptMany needs as many s, t, u and message indices");
   }
   if (out.length !== 96 * n) throw new RangeError(`wasmEncryptMany writes ${96 * n} bytes`);

@@ -178,10 +178,13 @@ const halves = new WeakMap<Point, Point>();
 export interface EncryptAndProveItem {
   /** The w message elements (1 ≤ w ≤ 64). */
   messages: readonly Point[];
-  /** The encryption randomness rₖ, one per element. */
-  randomness: readonly bigint[];
-  /** The proof's nonces aₖ (Aₖ = g^{aₖ}), one per element. */
-  nonces: readonly bigint[];
+  /**
+   * The encryption randomness rₖ, one per element: bigints, or canonical 32-byte
+   * little-endian encodings in one byte list (as group.ts `randomScalarsInto` writes them).
+   */
+  randomness: readonly bigint[] | Uint8Array;
+  /** The proof's nonces aₖ (Aₖ = g^{aₖ}), one per element (as the randomness). */
+  nonces: readonly bigint[] | Uint8Array;
   /** Context bytes the proof is bound to. */
   context: Uint8Array;
 }
@@ -194,7 +197,8 @@ export interface EncryptAndProveItem {
  * in WebAssembly, products, sums and encodings in one call from scalars to bytes (group.ts
  * `encodeEncryptionElements`: no coordinates or point objects per element; the secret rₖ and
  * aₖ reach only the fixed-base multiplications, variable time only through which table
- * entries are read); without WebAssembly, with point objects. The ciphertexts are made from
+ * entries are read; their halves and the responses zₖ = aₖ + e·rₖ are computed on bytes in
+ * constant time, ./scalar_bytes.ts); without WebAssembly, with point objects. The ciphertexts are made from
  * valid points; their points are decoded again on first use. The ciphertexts' bytes and the
  * commitments are views of one buffer of the call (96 bytes per element): do not write to
  * them, and copy one (`slice()`) to keep it alone for long or to post it to a worker.
@@ -229,31 +233,40 @@ export function encryptAndProveMany(
   items: readonly EncryptAndProveItem[],
 ): Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> {
   if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
-  const r: bigint[] = [], a: bigint[] = [];
+  const count = (x: readonly bigint[] | Uint8Array) =>
+    x instanceof Uint8Array ? x.length / ELEMENT_BYTES : x.length;
+  let n = 0;
   for (const item of items) {
     const w = item.messages.length;
     if (w === 0 || w > MAX_WIDTH) {
       throw new InvalidInputError(`Ciphertext needs 1 to ${MAX_WIDTH} pairs, got ${w} and ${w}`);
     }
-    if (item.randomness.length !== w) {
+    if (count(item.randomness) !== w) {
       throw new InvalidInputError(
-        `Randomness has ${item.randomness.length} scalars for ${w} elements`,
+        `Randomness has ${count(item.randomness)} scalars for ${w} elements`,
       );
     }
-    if (item.nonces.length !== w) {
-      throw new InvalidInputError(`Encryption proof needs ${w} nonces, got ${item.nonces.length}`);
+    if (count(item.nonces) !== w) {
+      throw new InvalidInputError(`Encryption proof needs ${w} nonces, got ${count(item.nonces)}`);
     }
-    for (let k = 0; k < w; k++) {
-      r.push(item.randomness[k]!);
-      a.push(item.nonces[k]!);
-    }
+    n += w;
   }
-  const n = r.length;
+  // rₖ and aₖ as 32-byte encodings, one list each (secret: zeroed before returning).
+  const r = new Uint8Array(ELEMENT_BYTES * n), a = new Uint8Array(ELEMENT_BYTES * n);
+  let e = 0;
+  for (const item of items) {
+    writeScalarList(r, e, item.randomness);
+    writeScalarList(a, e, item.nonces);
+    e += item.messages.length;
+  }
   // Encodings of 2·Q with one shared inversion instead of an inverse square root each
   // (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to compute as P
   // for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
-  const half = (x: bigint) => modL(x * HALF);
-  const rh = r.map(half), ah = a.map(half);
+  const rh = new Uint8Array(ELEMENT_BYTES * n), ah = new Uint8Array(ELEMENT_BYTES * n);
+  for (let i = 0; i < n; i++) {
+    scalarMulAddInto(rh, 32 * i, { a: r, aAt: 32 * i, b: HALF_BYTES, bAt: 0 });
+    scalarMulAddInto(ah, 32 * i, { a, aAt: 32 * i, b: HALF_BYTES, bAt: 0 });
+  }
   // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
   // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
   // (Halves are kept per message object, so a caller that reuses its message points, as
@@ -264,6 +277,14 @@ export function encryptAndProveMany(
   if (halveMessages) {
     for (const m of distinct.keys()) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
   }
+  // Else c2 = m + r·pk with r itself, canonical (r·1 mod ℓ: byte randomness is read as given).
+  let u = rh;
+  if (!halveMessages) {
+    u = new Uint8Array(ELEMENT_BYTES * n);
+    for (let i = 0; i < n; i++) {
+      scalarMulAddInto(u, 32 * i, { a: r, aAt: 32 * i, b: ONE_BYTES, bAt: 0 });
+    }
+  }
   const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
   // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
   // per chunk, no point objects per element (group.ts encodeEncryptionElements).
@@ -273,16 +294,17 @@ export function encryptAndProveMany(
     messages.push(halveMessages ? halves.get(m)! : m);
   }
   const messageOf = new Uint32Array(n);
-  let e = 0;
+  e = 0;
   for (const item of items) for (const m of item.messages) messageOf[e++] = distinct.get(m)!;
   const bytes = encodeEncryptionElements(g, y, {
     s: rh,
     t: ah,
-    u: halveMessages ? rh : r,
+    u,
     messages,
     messageOf,
     doubleR: halveMessages,
   });
+  rh.fill(0), ah.fill(0), u.fill(0);
   const prefix = knowledgePrefix(encodePoint(publicKey));
   const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
   e = 0;
@@ -295,13 +317,62 @@ export function encryptAndProveMany(
       64 * n + ELEMENT_BYTES * e,
       64 * n + ELEMENT_BYTES * (e + w),
     );
-    const c = knowledgeChallenge(prefix, { ciphertext, context: item.context }, commitments);
-    // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge.
-    const responses = item.nonces.map((ak, k) => modL(ak + c * item.randomness[k]!));
+    knowledgeChallengeInto(prefix, { ciphertext, context: item.context }, commitments, CHALLENGE);
+    // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge, on bytes (constant time).
+    const responses: bigint[] = new Array(w);
+    for (let k = 0; k < w; k++, e++) {
+      scalarMulAddInto(RESPONSE, 0, {
+        a: CHALLENGE,
+        aAt: 0,
+        b: r,
+        bAt: 32 * e,
+        c: a,
+        cAt: 32 * e,
+      });
+      responses[k] = readScalarBytes(RESPONSE);
+    }
     out.push({ ciphertext, proof: { commitments, responses } });
-    e += w;
   }
+  r.fill(0), a.fill(0), RESPONSE.fill(0);
   return out;
+}
+
+/** ½ mod ℓ and 1 as 32-byte encodings. */
+const HALF_BYTES = new Uint8Array(32), ONE_BYTES = new Uint8Array(32);
+ONE_BYTES[0] = 1;
+{
+  let x = HALF;
+  for (let k = 0; k < 32; k++, x >>= 8n) HALF_BYTES[k] = Number(x & 0xffn);
+}
+
+/** A scratch for one scalar's words (no DataView over a caller's array per scalar). */
+const WORDS = new Uint8Array(32);
+const WORDS_VIEW = new DataView(WORDS.buffer);
+
+/** Scalars (bigints reduced mod ℓ, or 32-byte encodings) written at element `at` of `out`. */
+function writeScalarList(out: Uint8Array, at: number, scalars: readonly bigint[] | Uint8Array) {
+  if (scalars instanceof Uint8Array) return out.set(scalars, ELEMENT_BYTES * at);
+  for (let k = 0; k < scalars.length; k++) {
+    let x = scalars[k]!;
+    if (!(x >= 0n && x < GROUP_ORDER)) x = modL(x);
+    // setBigUint64 takes each word mod 2^64 itself.
+    WORDS_VIEW.setBigUint64(0, x, true);
+    WORDS_VIEW.setBigUint64(8, x >> 64n, true);
+    WORDS_VIEW.setBigUint64(16, x >> 128n, true);
+    WORDS_VIEW.setBigUint64(24, x >> 192n, true);
+    out.set(WORDS, ELEMENT_BYTES * (at + k));
+  }
+  WORDS.fill(0);
+}
+
+/** The 32 little-endian bytes of `bytes` (a scratch of this module) as a bigint. */
+function readScalarBytes(bytes: Uint8Array): bigint {
+  WORDS.set(bytes);
+  const v = WORDS_VIEW;
+  const x = v.getBigUint64(0, true) | (v.getBigUint64(8, true) << 64n) |
+    (v.getBigUint64(16, true) << 128n) | (v.getBigUint64(24, true) << 192n);
+  WORDS.fill(0);
+  return x;
 }
 
 /** Shape checks and decoding of one proof; throws the failure. */

@@ -13,6 +13,7 @@ import {
 import { BASE_POINT, GROUP_ORDER, modL, packScalars, randomScalars } from "./group.ts";
 import type { Ciphertext } from "./elgamal.ts";
 import { assertRejectsWith } from "./test_helpers_test.ts";
+import { allowWasmPairs } from "./curve_wasm.ts";
 
 const random = seededRandom("encryption-proof-test");
 
@@ -367,4 +368,55 @@ Deno.test("batch verification of packed proofs (responses as bytes): the verdict
     verifyEncryptionKnowledgeBatch({ publicKey, items: loose }),
     items.map(() => undefined),
   );
+});
+
+Deno.test("encryptAndProveMany: randomness and nonces as bytes give the bytes of bigints, SIMD on or off", () => {
+  const { publicKey } = generateKeyPair(seededRandom("bytes key"));
+  // Distinct messages (c2 encoded as is) and shared ones (halved): both paths of c2.
+  const shared = [1, 2, 3].map(encodeInteger);
+  for (const kind of ["distinct", "shared"]) {
+    const items = Array.from({ length: kind === "shared" ? 60 : 5 }, (_, i) => {
+      const w = 1 + (i % 3);
+      return {
+        messages: Array.from(
+          { length: w },
+          (_, k) => kind === "shared" ? shared[(i + k) % 3]! : encodeInteger(10 * i + k),
+        ),
+        randomness: randomScalars(w, seededRandom(`br${kind}${i}`)),
+        nonces: randomScalars(w, seededRandom(`ba${kind}${i}`)),
+        context: new Uint8Array([i, 9]),
+      };
+    });
+    const want = encryptAndProveMany(publicKey, items).map(({ ciphertext, proof }) =>
+      [...ciphertext.bytes].join() + "|" + packed(proof)
+    );
+    // Bigints out of range are reduced mod ℓ, as before: r + ℓ and a − ℓ are r and a.
+    const loose = items.map((item) => ({
+      ...item,
+      randomness: item.randomness.map((x) => x + GROUP_ORDER),
+      nonces: item.nonces.map((x) => x - GROUP_ORDER),
+    }));
+    const asBytes = items.map((item) => ({
+      ...item,
+      randomness: packScalars(item.randomness),
+      nonces: packScalars(item.nonces),
+    }));
+    for (const pairs of [true, false]) {
+      allowWasmPairs(pairs);
+      try {
+        for (const variant of [asBytes, loose]) {
+          const got = encryptAndProveMany(publicKey, variant).map(({ ciphertext, proof }) =>
+            [...ciphertext.bytes].join() + "|" + packed(proof)
+          );
+          assert.deepEqual(got, want, `${kind}, pairs ${pairs}`);
+        }
+      } finally {
+        allowWasmPairs(true);
+      }
+    }
+    assert.throws(
+      () => encryptAndProveMany(publicKey, [{ ...asBytes[0]!, nonces: new Uint8Array(64) }]),
+      /Encryption proof needs 1 nonces, got 2/,
+    );
+  }
 });
