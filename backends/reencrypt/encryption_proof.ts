@@ -46,7 +46,13 @@ import {
   unpackPoints,
   unpackScalars,
 } from "./group.ts";
-import { isCanonicalScalarAt, scalarFromWideInto, scalarMulAddInto } from "./scalar_bytes.ts";
+import {
+  isCanonicalScalarAt,
+  scalarBelowOrder,
+  scalarFromWideInto,
+  scalarHalfInto,
+  scalarMulAddInto,
+} from "./scalar_bytes.ts";
 
 /** Protocol label of the proof. */
 export const ENCRYPTION_KNOWLEDGE_LABEL = "panoramix/reencrypt/encryption-knowledge/v2";
@@ -263,9 +269,18 @@ export function encryptAndProveMany(
   // (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to compute as P
   // for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
   const rh = new Uint8Array(ELEMENT_BYTES * n), ah = new Uint8Array(ELEMENT_BYTES * n);
+  // Byte scalars must be canonical (bigints were reduced): checked in constant time.
+  let canonical = 1;
   for (let i = 0; i < n; i++) {
-    scalarMulAddInto(rh, 32 * i, { a: r, aAt: 32 * i, b: HALF_BYTES, bAt: 0 });
-    scalarMulAddInto(ah, 32 * i, { a, aAt: 32 * i, b: HALF_BYTES, bAt: 0 });
+    canonical &= scalarBelowOrder(r, 32 * i) & scalarBelowOrder(a, 32 * i);
+  }
+  if (canonical !== 1) {
+    r.fill(0), a.fill(0);
+    throw new InvalidInputError("Randomness and nonces must be canonical scalars (below ℓ)");
+  }
+  for (let i = 0; i < n; i++) {
+    scalarHalfInto(rh, 32 * i, r, 32 * i);
+    scalarHalfInto(ah, 32 * i, a, 32 * i);
   }
   // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
   // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
@@ -277,14 +292,8 @@ export function encryptAndProveMany(
   if (halveMessages) {
     for (const m of distinct.keys()) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
   }
-  // Else c2 = m + r·pk with r itself, canonical (r·1 mod ℓ: byte randomness is read as given).
-  let u = rh;
-  if (!halveMessages) {
-    u = new Uint8Array(ELEMENT_BYTES * n);
-    for (let i = 0; i < n; i++) {
-      scalarMulAddInto(u, 32 * i, { a: r, aAt: 32 * i, b: ONE_BYTES, bAt: 0 });
-    }
-  }
+  // Else c2 = m + r·pk with r itself.
+  const u = halveMessages ? rh : r;
   const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
   // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
   // per chunk, no point objects per element (group.ts encodeEncryptionElements).
@@ -304,7 +313,7 @@ export function encryptAndProveMany(
     messageOf,
     doubleR: halveMessages,
   });
-  rh.fill(0), ah.fill(0), u.fill(0);
+  rh.fill(0), ah.fill(0);
   const prefix = knowledgePrefix(encodePoint(publicKey));
   const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
   e = 0;
@@ -335,14 +344,6 @@ export function encryptAndProveMany(
   }
   r.fill(0), a.fill(0), RESPONSE.fill(0);
   return out;
-}
-
-/** ½ mod ℓ and 1 as 32-byte encodings. */
-const HALF_BYTES = new Uint8Array(32), ONE_BYTES = new Uint8Array(32);
-ONE_BYTES[0] = 1;
-{
-  let x = HALF;
-  for (let k = 0; k < 32; k++, x >>= 8n) HALF_BYTES[k] = Number(x & 0xffn);
 }
 
 /** A scratch for one scalar's words (no DataView over a caller's array per scalar). */

@@ -418,5 +418,13 @@ Deno.test("encryptAndProveMany: randomness and nonces as bytes give the bytes of
       () => encryptAndProveMany(publicKey, [{ ...asBytes[0]!, nonces: new Uint8Array(64) }]),
       /Encryption proof needs 1 nonces, got 2/,
     );
+    // Byte scalars are read as given: ℓ itself (not canonical) is refused, not reduced.
+    const order = packScalars([0n]);
+    let x = GROUP_ORDER;
+    for (let k = 0; k < 32; k++, x >>= 8n) order[k] = Number(x & 0xffn);
+    assert.throws(
+      () => encryptAndProveMany(publicKey, [{ ...asBytes[0]!, randomness: order }]),
+      (e) => e instanceof InvalidInputError && /must be canonical scalars/.test(e.message),
+    );
   }
 });

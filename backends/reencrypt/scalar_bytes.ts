@@ -19,6 +19,16 @@ const ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
 
 const RADIX = 2 ** 21;
 const HALF_RADIX = 2 ** 20;
+/** 2^−21: a product by it is the exact division (a power of two), cheaper than dividing. */
+const INV_RADIX = 2 ** -21;
+/**
+ * 1.5·2^52: y + MAGIC − MAGIC is y rounded to the nearest integer for |y| < 2^51 (the float
+ * addition rounds away the fraction), with no call to Math.floor (a library call here) and no
+ * branch.
+ */
+const MAGIC = 1.5 * 2 ** 52;
+/** Shifts y = x·2^−21 (x an integer) so that rounding it to the nearest integer floors y. */
+const FLOOR_SHIFT = -0.5 + 2 ** -22;
 /** Limbs of the scratch: a 512-bit product or wide input with carry room (27·21 = 567 bits). */
 const LIMBS = 27;
 
@@ -57,19 +67,31 @@ function unpack(out: Float64Array, count: number, src: Uint8Array, at: number, b
   }
 }
 
-/** Balanced carries from limb `from` up to limb `to` − 1 into limb `to`: limbs in [−2^20, 2^20). */
-function carryBalanced(x: Float64Array, from: number, to: number): void {
-  for (let j = from; j < to; j++) {
-    const c = Math.floor((x[j]! + HALF_RADIX) / RADIX);
+/**
+ * Carries of limbs to − 1 down to `from` (each into the limb above), all from the limbs'
+ * values before this pass: no carry waits for the one below it, so the pass runs at the
+ * processor's throughput, not its latency (issue 17). Afterwards a limb is within
+ * [−2^20, 2^20] plus the carry it received; two passes bring limbs below 2^52 to within
+ * 2^20 + 2.
+ */
+function carryPass(x: Float64Array, from: number, to: number): void {
+  for (let j = to - 1; j >= from; j--) {
+    const c = x[j]! * INV_RADIX + MAGIC - MAGIC; // nearest integer to x / 2^21
     x[j] = x[j]! - c * RADIX;
     x[j + 1] = x[j + 1]! + c;
   }
 }
 
+/** Two {@linkcode carryPass}es: limbs from…to − 1 within 2^20 + 2, carries into limb `to`. */
+function carryBalanced(x: Float64Array, from: number, to: number): void {
+  carryPass(x, from, to);
+  carryPass(x, from, to);
+}
+
 /** Floor carries from limb 0 up to limb `to` − 1 into limb `to`: limbs in [0, 2^21). */
 function carryUnsigned(x: Float64Array, to: number): void {
   for (let j = 0; j < to; j++) {
-    const c = Math.floor(x[j]! / RADIX);
+    const c = x[j]! * INV_RADIX + FLOOR_SHIFT + MAGIC - MAGIC; // ⌊x / 2^21⌋
     x[j] = x[j]! - c * RADIX;
     x[j + 1] = x[j + 1]! + c;
   }
@@ -85,21 +107,21 @@ function fold(x: Float64Array, hi: number, lo: number): void {
 }
 
 /**
- * X (limbs 0…26, each below 2^50 in magnitude) mod ℓ, written as 32 canonical bytes at
- * `out[at]`. A fixed schedule: every step runs whatever the value.
+ * X (limbs 0…26, each below 2^50 in magnitude; below 2^21 when `normalized`) mod ℓ, written
+ * as 32 canonical bytes at `out[at]`. A fixed schedule: every step runs whatever the value.
  */
-function reduceInto(out: Uint8Array, at: number): void {
+function reduceInto(out: Uint8Array, at: number, normalized: boolean): void {
   const x = X;
-  carryBalanced(x, 0, 26); // limbs 0…25 in [−2^20, 2^20), limb 26 small
+  // Limbs 0…25 within 2^20 + 2, limb 26 small (a wide input's limbs are below 2^21 already).
+  if (!normalized) carryBalanced(x, 0, 26);
   // Seven limbs at a time: their images (limbs ≤ hi − 7) are below the limbs folded.
   fold(x, 26, 20);
   carryBalanced(x, 0, 20);
   fold(x, 20, 14);
   carryBalanced(x, 0, 14);
   fold(x, 14, 12);
-  carryBalanced(x, 0, 12); // limbs 0…11 balanced: |value − x₁₂·2^252| < 2^251 + 2^231
+  carryBalanced(x, 0, 12); // limbs 0…11 within 2^20 + 2: |value − x₁₂·2^252| < 2^251·(1 + 2^−19)
   fold(x, 12, 12); // value v with −2^252 < v < 2^252, so v mod ℓ is v or v + ℓ
-  x[12] = 0;
   carryUnsigned(x, 12); // x₁₂ = ⌊v / 2^252⌋: −1 when v < 0, else 0
   const negative = -x[12]!; // 0 or 1
   for (let j = 0; j <= 12; j++) x[j] = x[j]! + negative * ORDER_LIMBS[j]!; // v + ℓ if v < 0
@@ -107,16 +129,21 @@ function reduceInto(out: Uint8Array, at: number): void {
   // 13 limbs (253 bits) into 32 bytes.
   let acc = 0, bits = 0, k = at;
   for (let j = 0; j <= 12; j++) {
-    acc += x[j]! * 2 ** bits;
+    acc += x[j]! * (1 << bits); // bits < 8 here: an integer, no power computed
     bits += 21;
     while (bits >= 8 && k < at + 32) {
       out[k++] = acc & 0xff;
-      acc = Math.floor(acc / 256);
+      acc >>>= 8; // acc < 2^28: an integer shift
       bits -= 8;
     }
   }
   while (k < at + 32) out[k++] = 0; // bits 253…255
-  x.fill(0);
+  zero(x, LIMBS);
+}
+
+/** Zeroes the first n limbs (a loop: a fill call costs more than these few stores). */
+function zero(x: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) x[j] = 0;
 }
 
 /**
@@ -145,7 +172,7 @@ export function scalarFromWideInto(
     throw new RangeError("Wide reduction reads 64 bytes and writes 32 inside the buffers");
   }
   unpack(X, 25, wide, wideAt, 64);
-  reduceInto(out, outAt);
+  reduceInto(out, outAt, true);
 }
 
 /**
@@ -186,7 +213,7 @@ export function scalarMulAddInto(
   unpack(A, 13, a, aAt, 32);
   unpack(B, 13, b, bAt, 32);
   if (c !== undefined) unpack(C, 13, c, cAt, 32);
-  else C.fill(0);
+  else zero(C, 13);
   // Schoolbook product: limb k sums at most 13 products below 2^42 (< 2^46).
   const x = X;
   for (let i = 0; i < 13; i++) {
@@ -194,8 +221,65 @@ export function scalarMulAddInto(
     for (let j = 0; j < 13; j++) x[i + j] = x[i + j]! + ai * B[j]!;
   }
   for (let j = 0; j < 13; j++) x[j] = x[j]! + C[j]!;
-  A.fill(0), B.fill(0), C.fill(0); // a secret's limbs do not stay behind
-  reduceInto(out, outAt);
+  zero(A, 13), zero(B, 13), zero(C, 13); // a secret's limbs do not stay behind
+  reduceInto(out, outAt, false);
+}
+
+/**
+ * x/2 mod ℓ for a canonical scalar x (below ℓ): (x + (x mod 2)·ℓ) / 2, the odd case made even
+ * by adding ℓ, as 32 canonical bytes at `out[outAt]`. Constant time: the parity is used as a
+ * 0/1 factor, never branched on.
+ *
+ * @param out where the result goes (32 bytes at `outAt`; may be the input)
+ * @param outAt its offset
+ * @param x the scalar's buffer
+ * @param xAt the scalar's offset
+ * @example
+ * ```ts
+ * import { scalarHalfInto } from "./scalar_bytes.ts";
+ * const x = new Uint8Array(32);
+ * x[0] = 6;
+ * scalarHalfInto(x, 0, x, 0);
+ * console.assert(x[0] === 3);
+ * ```
+ */
+export function scalarHalfInto(out: Uint8Array, outAt: number, x: Uint8Array, xAt: number): void {
+  if (xAt < 0 || xAt + 32 > x.length || outAt < 0 || outAt + 32 > out.length) {
+    throw new RangeError("Scalar halving reads and writes 32 bytes inside the buffers");
+  }
+  const odd = x[xAt]! & 1, sum = SUM;
+  let carry = 0;
+  for (let k = 0; k < 32; k++) {
+    const t = x[xAt + k]! + odd * ORDER_BYTES[k]! + carry;
+    sum[k] = t & 0xff;
+    carry = t >>> 8;
+  }
+  sum[32] = carry; // x + ℓ < 2^254: no carry beyond
+  for (let k = 0; k < 32; k++) out[outAt + k] = (sum[k]! >>> 1) | ((sum[k + 1]! & 1) << 7);
+  for (let k = 0; k <= 32; k++) sum[k] = 0;
+}
+
+/** The halving's sum x + ℓ (33 bytes). */
+const SUM = new Uint8Array(33);
+
+/**
+ * 1 when the 32 bytes at `bytes[at]` are a canonical scalar (below ℓ), else 0, in constant
+ * time (the borrow of x − ℓ, byte by byte, with no branch): for secret scalars.
+ *
+ * @param bytes the buffer
+ * @param at the scalar's offset
+ * @returns 1 or 0
+ * @example
+ * ```ts
+ * import { scalarBelowOrder } from "./scalar_bytes.ts";
+ * console.assert(scalarBelowOrder(new Uint8Array(32), 0) === 1);
+ * console.assert(scalarBelowOrder(new Uint8Array(32).fill(0xff), 0) === 0);
+ * ```
+ */
+export function scalarBelowOrder(bytes: Uint8Array, at: number): number {
+  let borrow = 0;
+  for (let k = 0; k < 32; k++) borrow = ((bytes[at + k]! - ORDER_BYTES[k]! - borrow) >>> 31) & 1;
+  return borrow;
 }
 
 /**

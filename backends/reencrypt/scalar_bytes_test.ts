@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { bytesToNumberLE, GROUP_ORDER } from "./group.ts";
-import { isCanonicalScalarAt, scalarFromWideInto, scalarMulAddInto } from "./scalar_bytes.ts";
+import {
+  isCanonicalScalarAt,
+  scalarBelowOrder,
+  scalarFromWideInto,
+  scalarHalfInto,
+  scalarMulAddInto,
+} from "./scalar_bytes.ts";
 
 const L = GROUP_ORDER;
 
@@ -67,6 +73,14 @@ Deno.test("scalarMulAddInto equals (a·b + c) mod ℓ as bigints, on edge and ra
   for (let j = 0n; j < 12n; j++) t += 1n << (20n + 21n * j);
   const edges = [(1n << 251n) - 1n, 1n << 251n, (1n << 251n) + 1n, L - (1n << 251n)];
   for (let m = -3n; m <= 3n; m++) edges.push(t + m, t + m + (1n << 252n), t + m + L, L - t + m);
+  // Limbs s…11 at the tie 2^20 (a balanced carry of exactly ½ rounds to even: none) and limb
+  // s − 1 just above it: each carry pass moves the +1 one limb up, so for some s it leaves
+  // limb 11 in the last passes, past the folds of limbs 12…14 (the last fold's case).
+  for (let start = 1n; start <= 11n; start++) {
+    let v = 1n << (21n * (start - 1n));
+    for (let j = start - 1n; j < 12n; j++) v += 1n << (20n + 21n * j);
+    edges.push(v, v + L, v + (1n << 252n));
+  }
   for (const x of [...xs, ...edges]) {
     scalarMulAddInto(out, 0, { a: le(x, 32), aAt: 0, b: one, bAt: 0, c: zero, cAt: 0 });
     assert.equal(bytesToNumberLE(out.subarray(0, 32)), x % L, `${x}·1`);
@@ -114,7 +128,7 @@ Deno.test("scalarFromWideInto equals the 512-bit integer mod ℓ, on edge and ra
   assert.throws(() => scalarFromWideInto(out, 0, new Uint8Array(63), 0), RangeError);
 });
 
-Deno.test("isCanonicalScalarAt: below ℓ only", () => {
+Deno.test("isCanonicalScalarAt and scalarBelowOrder: below ℓ only", () => {
   for (
     const [x, canonical] of [
       [0n, true],
@@ -132,10 +146,32 @@ Deno.test("isCanonicalScalarAt: below ℓ only", () => {
     const bytes = new Uint8Array(34);
     bytes.set(le(x, 32), 2);
     assert.equal(isCanonicalScalarAt(bytes, 2), canonical, `${x}`);
+    assert.equal(scalarBelowOrder(bytes, 2), canonical ? 1 : 0, `${x}`);
   }
   for (let k = 0; k < 100; k++) {
     const bytes = crypto.getRandomValues(new Uint8Array(32));
     bytes[31]! &= 0x1f;
     assert.equal(isCanonicalScalarAt(bytes, 0), bytesToNumberLE(bytes) < L);
+    assert.equal(scalarBelowOrder(bytes, 0), bytesToNumberLE(bytes) < L ? 1 : 0);
   }
+});
+
+Deno.test("scalarHalfInto equals x·(ℓ+1)/2 mod ℓ for canonical x, even and odd", () => {
+  const half = (L + 1n) / 2n;
+  const xs = [0n, 1n, 2n, 3n, L - 1n, L - 2n, (1n << 252n) - 1n, 1n << 252n, half, half - 1n];
+  for (let k = 0; k < 300; k++) {
+    xs.push(bytesToNumberLE(crypto.getRandomValues(new Uint8Array(32))) % L);
+  }
+  const out = new Uint8Array(36);
+  for (const x of xs) {
+    const src = new Uint8Array(34);
+    src.set(le(x, 32), 2);
+    scalarHalfInto(out, 3, src, 2);
+    const got = bytesToNumberLE(out.subarray(3, 35));
+    assert.equal(got, (x * half) % L, `${x}/2`);
+    assert.equal((2n * got) % L, x);
+    scalarHalfInto(src, 2, src, 2); // in place
+    assert.equal(bytesToNumberLE(src.subarray(2, 34)), got);
+  }
+  assert.throws(() => scalarHalfInto(out, 5, out, 0), RangeError);
 });
