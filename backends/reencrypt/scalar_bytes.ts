@@ -214,13 +214,15 @@ export function scalarMulAddInto(
   unpack(B, 13, b, bAt, 32);
   if (c !== undefined) unpack(C, 13, c, cAt, 32);
   else zero(C, 13);
-  // Schoolbook product: limb k sums at most 13 products below 2^42 (< 2^46).
+  // Schoolbook product by columns (a sum in a register, one store per limb): limb k sums at
+  // most 13 products below 2^42 (< 2^46).
   const x = X;
-  for (let i = 0; i < 13; i++) {
-    const ai = A[i]!;
-    for (let j = 0; j < 13; j++) x[i + j] = x[i + j]! + ai * B[j]!;
+  for (let k = 0; k < 25; k++) {
+    let sum = k < 13 ? C[k]! : 0;
+    const lo = k < 13 ? 0 : k - 12, hi = k < 13 ? k : 12;
+    for (let i = lo; i <= hi; i++) sum += A[i]! * B[k - i]!;
+    x[k] = sum;
   }
-  for (let j = 0; j < 13; j++) x[j] = x[j]! + C[j]!;
   zero(A, 13), zero(B, 13), zero(C, 13); // a secret's limbs do not stay behind
   reduceInto(out, outAt, false);
 }
