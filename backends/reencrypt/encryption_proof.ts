@@ -212,8 +212,8 @@ export interface EncryptAndProveItem {
  * @param publicKey the public key (not the identity)
  * @param items per item its messages, randomness, nonces and context
  * @returns per item the ciphertext and the proof
- * @throws {InvalidInputError} for the identity as key, a width out of range, or randomness
- *   or nonces not one per element
+ * @throws {InvalidInputError} for the identity as key, a width out of range, randomness or
+ *   nonces not one per element, or byte randomness or nonces that are not canonical scalars
  * @example
  * ```ts
  * import { seededRandom } from "../../core/random.ts";
@@ -453,7 +453,9 @@ export interface EncryptionBatchOptions {
  * when it verifies or the reason it fails: an InvalidInputError for a malformed
  * ciphertext or commitment, a VerificationError for a proof that does not verify.
  *
- * @param batch the public key and, per proof, its statement and proof
+ * @param batch the public key and, per proof, its statement and proof (with bigint responses,
+ *   or packed: {@linkcode PackedEncryptionProof}, read as it is; a response not below ℓ is then
+ *   an InvalidInputError)
  * @param options `random`: source of the 128-bit weights (default the system CSPRNG;
  *   the weights must be unpredictable to whoever made the proofs)
  * @returns one entry per proof: undefined (valid) or the failure
