@@ -126,6 +126,15 @@ function wasmEngine(): Engine | undefined {
   return engine;
 }
 
+/**
+ * Copies n bytes from src[from..] to dest[at..]: byte by byte when short (no view made),
+ * by `set` over a view when long (its cost shared by many bytes).
+ */
+function copyBytes(dest: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
+  if (n > 256) return dest.set(src.subarray(from, from + n), at);
+  for (let i = 0; i < n; i++) dest[at + i] = src[from + i]!;
+}
+
 /** Writes the state at STATE_AT (native words) as the 64 big-endian digest bytes at out[at..]. */
 function digestTo(e: Engine, out: Uint8Array, at: number): void {
   const mem = e.memory;
@@ -145,6 +154,8 @@ const INITIAL_STATE = (() => {
 export interface Sha512Hash {
   /** Absorbs bytes; returns this hash. */
   update(data: Uint8Array): Sha512Hash;
+  /** Absorbs data[from..to) without a view of it; absent where not supported. */
+  updateRange?(data: Uint8Array, from: number, to: number): Sha512Hash;
   /** An independent copy of the state. */
   clone(): Sha512Hash;
   /**
@@ -161,7 +172,6 @@ class WasmSha512 implements Sha512Hash {
   /** The state then the partial block, in one array (one allocation per clone). */
   readonly #bytes: Uint8Array;
   readonly #state: Uint8Array;
-  readonly #buffer: Uint8Array;
   #pos = 0;
   #length = 0;
 
@@ -173,35 +183,45 @@ class WasmSha512 implements Sha512Hash {
     }
     this.#bytes = bytes;
     this.#state = bytes.subarray(0, SIZE);
-    this.#buffer = bytes.subarray(SIZE, SIZE + BLOCK);
   }
 
   update(data: Uint8Array): this {
-    const e = this.#engine;
-    this.#length += data.length;
-    let offset = 0;
-    if (this.#pos + data.length < BLOCK) {
-      this.#buffer.set(data, this.#pos);
-      this.#pos += data.length;
+    return this.updateRange(data, 0, data.length);
+  }
+
+  /**
+   * Absorbs data[from..to) with no view of it: short ranges are copied byte by byte, so a
+   * transcript frame makes no typed array per update (issue 17: a few per proof's challenge).
+   */
+  updateRange(data: Uint8Array, from: number, to: number): this {
+    const e = this.#engine, bytes = this.#bytes;
+    const n = to - from;
+    this.#length += n;
+    if (this.#pos + n < BLOCK) {
+      copyBytes(bytes, SIZE + this.#pos, data, from, n);
+      this.#pos += n;
       return this;
     }
-    e.memory.set(this.#state, STATE_AT);
+    const mem = e.memory;
+    mem.set(this.#state, STATE_AT);
+    let offset = from;
     if (this.#pos > 0) {
-      offset = BLOCK - this.#pos;
-      this.#buffer.set(data.subarray(0, offset), this.#pos);
-      e.memory.set(this.#buffer, DATA_AT);
+      const fill = BLOCK - this.#pos;
+      copyBytes(mem, DATA_AT, bytes, SIZE, this.#pos);
+      copyBytes(mem, DATA_AT + this.#pos, data, from, fill);
       e.compress(DATA_AT, 1);
+      offset += fill;
       this.#pos = 0;
     }
-    while (data.length - offset >= BLOCK) {
-      const n = Math.min(CHUNK, Math.floor((data.length - offset) / BLOCK) * BLOCK);
-      e.memory.set(data.subarray(offset, offset + n), DATA_AT);
-      e.compress(DATA_AT, n / BLOCK);
-      offset += n;
+    while (to - offset >= BLOCK) {
+      const m = Math.min(CHUNK, Math.floor((to - offset) / BLOCK) * BLOCK);
+      copyBytes(mem, DATA_AT, data, offset, m);
+      e.compress(DATA_AT, m / BLOCK);
+      offset += m;
     }
-    this.#state.set(e.memory.subarray(STATE_AT, STATE_AT + SIZE));
-    this.#buffer.set(data.subarray(offset), 0);
-    this.#pos = data.length - offset;
+    copyBytes(bytes, 0, mem, STATE_AT, SIZE);
+    copyBytes(bytes, SIZE, data, offset, to - offset);
+    this.#pos = to - offset;
     return this;
   }
 
@@ -227,7 +247,7 @@ class WasmSha512 implements Sha512Hash {
     const blocks = this.#pos + 17 > BLOCK ? 2 : 1;
     const end = DATA_AT + blocks * BLOCK;
     e.memory.set(this.#state, STATE_AT);
-    e.memory.set(this.#buffer.subarray(0, this.#pos), DATA_AT);
+    copyBytes(e.memory, DATA_AT, this.#bytes, SIZE, this.#pos);
     e.memory[DATA_AT + this.#pos] = 0x80;
     e.memory.fill(0, DATA_AT + this.#pos + 1, end);
     e.view.setUint32(end - 8, Math.floor(this.#length / 2 ** 29));

@@ -114,7 +114,9 @@ export class Transcript {
       SCRATCH_VIEW.setUint32(head.length, Math.floor(data.length / 0x100000000));
       SCRATCH_VIEW.setUint32(head.length + 4, data.length >>> 0);
       SCRATCH.set(data, head.length + 8);
-      this.#state.update(SCRATCH.subarray(0, size));
+      // Without a view of the scratch where the hash takes a range (no object per frame).
+      if (this.#state.updateRange !== undefined) this.#state.updateRange(SCRATCH, 0, size);
+      else this.#state.update(SCRATCH.subarray(0, size));
       return;
     }
     this.#state.update(head);

@@ -396,15 +396,15 @@ class Engine {
    *
    * @returns false for an invalid encoding
    */
-  decode(bytes: Uint8Array): boolean {
-    this.decodeStart(bytes);
+  decode(bytes: Uint8Array, from = 0): boolean {
+    this.decodeStart(bytes, from);
     this.#pow22523(at(R), at(B));
     return this.decodeEnd();
   }
 
   /** {@linkcode decode} up to the exponentiation of its inverse square root. */
-  decodeStart(bytes: Uint8Array): void {
-    this.#memory.set(bytes, BYTES_AT);
+  decodeStart(bytes: Uint8Array, from = 0): void {
+    this.#load32(BYTES_AT, bytes, from);
     this.#fromBytes(at(S), BYTES_AT);
     this.sq(A, S); // ss
     this.sub(U1, ONE, A); // u1 = 1 − ss
@@ -531,22 +531,31 @@ class Engine {
    * @returns whether each decoded
    */
   decode2(a: Uint8Array, b: Uint8Array): [boolean, boolean] {
+    const valid = this.decodePair(a, 0, b, 0);
+    return [(valid & 1) === 1, (valid & 2) === 2];
+  }
+
+  /**
+   * {@linkcode decode2} of the 32 bytes at a[aFrom] and at b[bFrom], with no view of them nor
+   * array for the answer (issue 17): bit 1 set when the first decoded, bit 2 the second.
+   */
+  decodePair(a: Uint8Array, aFrom: number, b: Uint8Array, bFrom: number): number {
     if (pairDecodeAllowed) {
       // One WebAssembly function for both (./ristretto_wasm_x2.ts); points into X0..T0.
-      this.#memory.set(a, X2_BYTES_AT);
-      this.#memory.set(b, X2_BYTES_AT + 40);
-      const valid = this.#x2!.decode(
-        at(X0),
-        BANK1_AT + X0 * FE_BYTES,
-        X2_BYTES_AT,
-        X2_BYTES_AT + 40,
-      );
-      return [(valid & 1) === 1, (valid & 2) === 2];
+      this.#load32(X2_BYTES_AT, a, aFrom);
+      this.#load32(X2_BYTES_AT + 40, b, bFrom);
+      return this.#x2!.decode(at(X0), BANK1_AT + X0 * FE_BYTES, X2_BYTES_AT, X2_BYTES_AT + 40);
     }
-    this.decodeStart(a);
-    this.#bank1(() => this.decodeStart(b));
+    this.decodeStart(a, aFrom);
+    this.#bank1(() => this.decodeStart(b, bFrom));
     this.#powBoth();
-    return [this.decodeEnd(), this.#bank1(() => this.decodeEnd())];
+    return (this.decodeEnd() ? 1 : 0) | (this.#bank1(() => this.decodeEnd()) ? 2 : 0);
+  }
+
+  /** The 32 bytes at src[from] into memory at `addr`, byte by byte (no view). */
+  #load32(addr: number, src: Uint8Array, from: number): void {
+    const mem = this.#memory;
+    for (let k = 0; k < 32; k++) mem[addr + k] = src[from + k]!;
   }
 
   /** The decoded point of bank 0 or 1 (X0, Y0, 1, T0) as a point at `addr`. */
@@ -595,18 +604,18 @@ class Engine {
     out: ExtendedCoordinates[] | undefined,
   ): number {
     const n = bytes.length / 32;
-    const valid = (i: number) => acceptable(bytes.subarray(32 * i, 32 * i + 32), allowIdentity);
+    // Offsets into `bytes`, no view per element (issue 17).
+    const valid = (i: number) => acceptable(bytes, allowIdentity, 32 * i);
     for (let i = 0; i < n; i += 2) {
       if (!valid(i)) return i;
-      const a = bytes.subarray(32 * i, 32 * i + 32);
       if (i + 1 < n && valid(i + 1) && this.pairs) {
-        const [okA, okB] = this.decode2(a, bytes.subarray(32 * i + 32, 32 * i + 64));
-        if (!okA) return i;
+        const ok = this.decodePair(bytes, 32 * i, bytes, 32 * i + 32);
+        if ((ok & 1) === 0) return i;
         out?.push(this.decodedCoordinates());
-        if (!okB) return i + 1;
+        if ((ok & 2) === 0) return i + 1;
         out?.push(this.#bank1(() => this.decodedCoordinates()));
       } else {
-        if (!this.decode(a)) return i;
+        if (!this.decode(bytes, 32 * i)) return i;
         out?.push(this.decodedCoordinates());
         if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
       }
@@ -905,6 +914,25 @@ class Engine {
   }
 
   /**
+   * {@linkcode writeDigits} of the scalar scalars[i]: a bigint, or the 32 little-endian bytes
+   * at 32·i of a byte list (copied into the engine's memory: no bigint per scalar).
+   */
+  writeDigitsOf(
+    addr: number,
+    scalars: readonly bigint[] | Uint8Array,
+    i: number,
+    bits: number,
+  ): void {
+    if (!(scalars instanceof Uint8Array)) {
+      return this.writeDigits(addr, scalars[i]!, bits, FIXED_WINDOWS);
+    }
+    const mem = this.#memory;
+    for (let b = 0; b < 32; b++) mem[BYTES_AT + b] = scalars[32 * i + b]!;
+    for (let b = 32; b < 40; b++) mem[BYTES_AT + b] = 0;
+    this.#digitsFromBytes(BYTES_AT, addr, bits, FIXED_WINDOWS, 1);
+  }
+
+  /**
    * Signed digits of the 32-byte little-endian scalar at `bytesAt` (followed by at least 3
    * readable bytes) into i32s at `addr`, `stride` i32s apart.
    */
@@ -1046,7 +1074,7 @@ class Engine {
     out: Uint8Array,
   ): void {
     const { s, t, u, messages, messageOf, doubleR } = input;
-    const n = s.length;
+    const n = scalarCount(s);
     const mark = this.#heapEnd;
     const cached = this.alloc(messages.length * POINT_BYTES);
     messages.forEach((m, k) => this.loadCached(m, cached + k * POINT_BYTES));
@@ -1096,7 +1124,7 @@ class Engine {
   /** scalars[from..from+count)·base by a fixed-base table, into points at `dest`. */
   #fixedProducts(
     table: number,
-    scalars: readonly bigint[],
+    scalars: readonly bigint[] | Uint8Array,
     from: number,
     count: number,
     dest: number,
@@ -1106,8 +1134,8 @@ class Engine {
     if (this.pairs) {
       const x2 = this.#x2!;
       for (; k + 1 < count; k += 2) {
-        this.writeDigits(DIGITS_AT, scalars[from + k]!, FIXED_BITS, FIXED_WINDOWS);
-        this.writeDigits(digitsB, scalars[from + k + 1]!, FIXED_BITS, FIXED_WINDOWS);
+        this.writeDigitsOf(DIGITS_AT, scalars, from + k, FIXED_BITS);
+        this.writeDigitsOf(digitsB, scalars, from + k + 1, FIXED_BITS);
         x2.fixedMul(X2_OUT_AT, table, DIGITS_AT, digitsB, FIXED_WINDOWS, FIXED_HALF);
         const pa = dest + k * POINT_BYTES, pb = pa + POINT_BYTES;
         for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
@@ -1117,7 +1145,7 @@ class Engine {
     }
     // An odd one out (or every one without SIMD) runs alone.
     for (; k < count; k++) {
-      this.writeDigits(DIGITS_AT, scalars[from + k]!, FIXED_BITS, FIXED_WINDOWS);
+      this.writeDigitsOf(DIGITS_AT, scalars, from + k, FIXED_BITS);
       this.#fixedMul(dest + k * POINT_BYTES, table, DIGITS_AT, FIXED_WINDOWS, FIXED_HALF);
     }
   }
@@ -1370,6 +1398,11 @@ class Engine {
   writeBytes(bytes: Uint8Array, addr: number): void {
     this.#memory.set(bytes, addr);
   }
+
+  /** Copies the 32 bytes at src[from] into memory at `addr`, with no view of them. */
+  writeBytesAt(src: Uint8Array, from: number, addr: number): void {
+    this.#load32(addr, src, from);
+  }
 }
 
 /** Fixed-base windows: 9 bits (measured: 12 % fewer field operations than 8 per product). */
@@ -1385,12 +1418,12 @@ const MSM_CHUNK = 32768;
  * 2^253) and its message `messages[messageOf[i]]`, and whether R is encoded doubled.
  */
 export interface WasmEncryptInput {
-  /** sᵢ, for P = sᵢ·G. */
-  s: readonly bigint[];
-  /** tᵢ, for Q = tᵢ·G. */
-  t: readonly bigint[];
-  /** uᵢ, for R = mᵢ + uᵢ·Y. */
-  u: readonly bigint[];
+  /** sᵢ, for P = sᵢ·G: bigints, or 32 little-endian bytes each. */
+  s: readonly bigint[] | Uint8Array;
+  /** tᵢ, for Q = tᵢ·G (as s). */
+  t: readonly bigint[] | Uint8Array;
+  /** uᵢ, for R = mᵢ + uᵢ·Y (as s). */
+  u: readonly bigint[] | Uint8Array;
   /** The distinct messages. */
   messages: readonly ExtendedCoordinates[];
   /** Per element, the index of its message. */
@@ -1426,6 +1459,11 @@ interface CombineState {
   term: number;
   cached: number;
 }
+/** How many scalars a list holds: bigints, or 32 bytes each. */
+function scalarCount(scalars: readonly bigint[] | Uint8Array): number {
+  return scalars instanceof Uint8Array ? scalars.length / 32 : scalars.length;
+}
+
 /** Elements per block of `encryptMany` (bounds its heap: about 1.3 KB per element). */
 const ENCRYPT_BLOCK = 256;
 /** Scratch field elements per point of the batched double-and-encode. */
@@ -1535,18 +1573,18 @@ export async function prepareCurveEngine(): Promise<boolean> {
  * Whether 32 bytes are a canonical, non-negative field element (the byte checks of
  * RFC 9496 §4.3.1 DECODE): below p = 2^255 − 19 and even.
  */
-function canonicalNonNegative(bytes: Uint8Array): boolean {
-  if ((bytes[0]! & 1) === 1 || bytes[31]! > 0x7f) return false;
-  if (bytes[31] !== 0x7f || bytes[0]! < 0xed) return true;
-  for (let k = 1; k < 31; k++) if (bytes[k] !== 0xff) return true;
+function canonicalNonNegative(bytes: Uint8Array, at = 0): boolean {
+  if ((bytes[at]! & 1) === 1 || bytes[at + 31]! > 0x7f) return false;
+  if (bytes[at + 31] !== 0x7f || bytes[at]! < 0xed) return true;
+  for (let k = 1; k < 31; k++) if (bytes[at + k] !== 0xff) return true;
   return false; // p ≤ s < 2^255
 }
 
-/** The byte checks of DECODE, and the identity (32 zero bytes) unless allowed. */
-function acceptable(bytes: Uint8Array, allowIdentity: boolean): boolean {
-  if (!canonicalNonNegative(bytes)) return false;
+/** The byte checks of DECODE, and the identity (32 zero bytes) unless allowed (at `at`). */
+function acceptable(bytes: Uint8Array, allowIdentity: boolean, at = 0): boolean {
+  if (!canonicalNonNegative(bytes, at)) return false;
   if (allowIdentity) return true;
-  for (let k = 0; k < 32; k++) if (bytes[k] !== 0) return true;
+  for (let k = 0; k < 32; k++) if (bytes[at + k] !== 0) return true;
   return false;
 }
 
@@ -1738,9 +1776,7 @@ export function wasmMsmEncoded(
   if (e === undefined) return undefined;
   const n = points.length / 32;
   for (let i = 0; i < n; i++) {
-    const bytes = points.subarray(32 * i, 32 * i + 32);
-    if (!canonicalNonNegative(bytes)) return i;
-    if (options.allowIdentity !== true && bytes.every((b) => b === 0)) return i;
+    if (!acceptable(points, options.allowIdentity === true, 32 * i)) return i;
   }
   let bad = -1, stashed = -1, failed = -1;
   const stash = LANE_AT[1]!;
@@ -1751,24 +1787,21 @@ export function wasmMsmEncoded(
       if (bad < 0 && i === stashed) return e.copyCached(stash, addr);
       if (bad < 0 && i === failed) bad = i;
       if (bad < 0 && e.pairs && i + 1 < n) {
-        const [okA, okB] = e.decode2(
-          points.subarray(32 * i, 32 * i + 32),
-          points.subarray(32 * i + 32, 32 * i + 64),
-        );
-        if (okA) {
+        const valid = e.decodePair(points, 32 * i, points, 32 * i + 32);
+        if ((valid & 1) === 1) {
           e.decodedToCached(addr);
-          if (okB) e.inBank1(() => e.decodedToCached(stash)), stashed = i + 1;
+          if ((valid & 2) === 2) e.inBank1(() => e.decodedToCached(stash)), stashed = i + 1;
           else failed = i + 1;
           return;
         }
         bad = i;
-      } else if (bad < 0 && e.decode(points.subarray(32 * i, 32 * i + 32))) {
+      } else if (bad < 0 && e.decode(points, 32 * i)) {
         return e.decodedToCached(addr);
       }
       if (bad < 0) bad = i;
       e.loadCached({ X: 0n, Y: 1n, Z: 1n, T: 0n }, addr);
     },
-    (i, addr) => e.writeBytes(scalars.subarray(32 * i, 32 * i + 32), addr),
+    (i, addr) => e.writeBytesAt(scalars, 32 * i, addr),
     true,
   );
   return bad >= 0 ? bad : sum;
@@ -1935,7 +1968,8 @@ export function wasmEncodeMany(points: readonly ExtendedCoordinates[], out: Uint
  *
  * @param g the owner of G's table and G's coordinates (tables as {@linkcode wasmFixedMul})
  * @param y the owner of Y's table and Y's coordinates
- * @param input the scalars s, t, u (below 2^253; the same count n), the distinct message
+ * @param input the scalars s, t, u (below 2^253, bigints or 32 little-endian bytes each; the
+ *   same count n), the distinct message
  *   points M, per element the index of its message, and `doubleR`
  * @param out 96·n bytes: per element the encodings of 2·Pᵢ and 2·Rᵢ (or Rᵢ) — the ciphertext
  *   layout c1ᵢ ‖ c2ᵢ, so an item's elements are one range — then the encodings of the 2·Qᵢ
@@ -1958,8 +1992,11 @@ export function wasmEncryptMany(
 ): boolean {
   const e = curveEngine();
   if (e === undefined) return false;
-  const n = input.s.length;
-  if (input.t.length !== n || input.u.length !== n || input.messageOf.length !== n) {
+  const n = scalarCount(input.s);
+  if (
+    scalarCount(input.t) !== n || scalarCount(input.u) !== n || input.messageOf.length !== n ||
+    !Number.isInteger(n)
+  ) {
     throw new RangeError("wasmEncryptMany needs as many s, t, u and message indices");
   }
   if (out.length !== 96 * n) throw new RangeError(`wasmEncryptMany writes ${96 * n} bytes`);

@@ -26,6 +26,7 @@ import { Transcript } from "../../core/transcript.ts";
 import { Ciphertext, MAX_WIDTH } from "./elgamal.ts";
 import {
   BASE_POINT,
+  bytesToNumberLE,
   ELEMENT_BYTES,
   encodeEncryptionElements,
   encodePoint,
@@ -39,12 +40,19 @@ import {
   multiScalarMul,
   multiScalarMulEncoded,
   packPoints,
-  packScalars,
   type Point,
   randomScalars,
   scalarFromWide,
   unpackPoints,
+  unpackScalars,
 } from "./group.ts";
+import {
+  isCanonicalScalarAt,
+  scalarBelowOrder,
+  scalarFromWideInto,
+  scalarHalfInto,
+  scalarMulAddInto,
+} from "./scalar_bytes.ts";
 
 /** Protocol label of the proof. */
 export const ENCRYPTION_KNOWLEDGE_LABEL = "panoramix/reencrypt/encryption-knowledge/v2";
@@ -57,6 +65,17 @@ export interface EncryptionProof {
   commitments: Uint8Array;
   /** Responses zₖ = aₖ + e·rₖ, one per element. */
   responses: bigint[];
+}
+
+/**
+ * A proof as its encodings, e.g. views into a stored ballot: the batch check reads the
+ * responses' bytes as they are, with no bigint per response (issue 17).
+ */
+export interface PackedEncryptionProof {
+  /** Commitments Aₖ = g^{aₖ} as canonical encodings: 32·w bytes. */
+  commitments: Uint8Array;
+  /** The responses zₖ as 32-byte little-endian encodings (canonical: below ℓ): 32·w bytes. */
+  packedResponses: Uint8Array;
 }
 
 /** What one proof is about. */
@@ -96,6 +115,22 @@ function knowledgeChallenge(
   const seed = t.finalChallengeSeed("e");
   spentChallenge = t;
   return scalarFromWide(seed);
+}
+
+/** {@linkcode knowledgeChallenge} as 32 canonical bytes into `out`, with no bigint. */
+function knowledgeChallengeInto(
+  prefix: Transcript,
+  statement: EncryptionStatement,
+  commitments: Uint8Array,
+  out: Uint8Array,
+): void {
+  const t = prefix.clone(spentChallenge);
+  t.append("ciphertext", statement.ciphertext.bytes);
+  t.append("context", statement.context);
+  t.append("commitments", commitments);
+  const seed = t.finalChallengeSeed("e");
+  spentChallenge = t;
+  scalarFromWideInto(out, 0, seed, 0);
 }
 
 /**
@@ -149,10 +184,13 @@ const halves = new WeakMap<Point, Point>();
 export interface EncryptAndProveItem {
   /** The w message elements (1 ≤ w ≤ 64). */
   messages: readonly Point[];
-  /** The encryption randomness rₖ, one per element. */
-  randomness: readonly bigint[];
-  /** The proof's nonces aₖ (Aₖ = g^{aₖ}), one per element. */
-  nonces: readonly bigint[];
+  /**
+   * The encryption randomness rₖ, one per element: bigints, or canonical 32-byte
+   * little-endian encodings in one byte list (as group.ts `randomScalarsInto` writes them).
+   */
+  randomness: readonly bigint[] | Uint8Array;
+  /** The proof's nonces aₖ (Aₖ = g^{aₖ}), one per element (as the randomness). */
+  nonces: readonly bigint[] | Uint8Array;
   /** Context bytes the proof is bound to. */
   context: Uint8Array;
 }
@@ -165,7 +203,8 @@ export interface EncryptAndProveItem {
  * in WebAssembly, products, sums and encodings in one call from scalars to bytes (group.ts
  * `encodeEncryptionElements`: no coordinates or point objects per element; the secret rₖ and
  * aₖ reach only the fixed-base multiplications, variable time only through which table
- * entries are read); without WebAssembly, with point objects. The ciphertexts are made from
+ * entries are read; their halves and the responses zₖ = aₖ + e·rₖ are computed on bytes in
+ * constant time, ./scalar_bytes.ts); without WebAssembly, with point objects. The ciphertexts are made from
  * valid points; their points are decoded again on first use. The ciphertexts' bytes and the
  * commitments are views of one buffer of the call (96 bytes per element): do not write to
  * them, and copy one (`slice()`) to keep it alone for long or to post it to a worker.
@@ -173,8 +212,8 @@ export interface EncryptAndProveItem {
  * @param publicKey the public key (not the identity)
  * @param items per item its messages, randomness, nonces and context
  * @returns per item the ciphertext and the proof
- * @throws {InvalidInputError} for the identity as key, a width out of range, or randomness
- *   or nonces not one per element
+ * @throws {InvalidInputError} for the identity as key, a width out of range, randomness or
+ *   nonces not one per element, or byte randomness or nonces that are not canonical scalars
  * @example
  * ```ts
  * import { seededRandom } from "../../core/random.ts";
@@ -200,31 +239,49 @@ export function encryptAndProveMany(
   items: readonly EncryptAndProveItem[],
 ): Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> {
   if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
-  const r: bigint[] = [], a: bigint[] = [];
+  const count = (x: readonly bigint[] | Uint8Array) =>
+    x instanceof Uint8Array ? x.length / ELEMENT_BYTES : x.length;
+  let n = 0;
   for (const item of items) {
     const w = item.messages.length;
     if (w === 0 || w > MAX_WIDTH) {
       throw new InvalidInputError(`Ciphertext needs 1 to ${MAX_WIDTH} pairs, got ${w} and ${w}`);
     }
-    if (item.randomness.length !== w) {
+    if (count(item.randomness) !== w) {
       throw new InvalidInputError(
-        `Randomness has ${item.randomness.length} scalars for ${w} elements`,
+        `Randomness has ${count(item.randomness)} scalars for ${w} elements`,
       );
     }
-    if (item.nonces.length !== w) {
-      throw new InvalidInputError(`Encryption proof needs ${w} nonces, got ${item.nonces.length}`);
+    if (count(item.nonces) !== w) {
+      throw new InvalidInputError(`Encryption proof needs ${w} nonces, got ${count(item.nonces)}`);
     }
-    for (let k = 0; k < w; k++) {
-      r.push(item.randomness[k]!);
-      a.push(item.nonces[k]!);
-    }
+    n += w;
   }
-  const n = r.length;
+  // rₖ and aₖ as 32-byte encodings, one list each (secret: zeroed before returning).
+  const r = new Uint8Array(ELEMENT_BYTES * n), a = new Uint8Array(ELEMENT_BYTES * n);
+  let e = 0;
+  for (const item of items) {
+    writeScalarList(r, e, item.randomness);
+    writeScalarList(a, e, item.nonces);
+    e += item.messages.length;
+  }
   // Encodings of 2·Q with one shared inversion instead of an inverse square root each
   // (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to compute as P
   // for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
-  const half = (x: bigint) => modL(x * HALF);
-  const rh = r.map(half), ah = a.map(half);
+  const rh = new Uint8Array(ELEMENT_BYTES * n), ah = new Uint8Array(ELEMENT_BYTES * n);
+  // Byte scalars must be canonical (bigints were reduced): checked in constant time.
+  let canonical = 1;
+  for (let i = 0; i < n; i++) {
+    canonical &= scalarBelowOrder(r, 32 * i) & scalarBelowOrder(a, 32 * i);
+  }
+  if (canonical !== 1) {
+    r.fill(0), a.fill(0);
+    throw new InvalidInputError("Randomness and nonces must be canonical scalars (below ℓ)");
+  }
+  for (let i = 0; i < n; i++) {
+    scalarHalfInto(rh, 32 * i, r, 32 * i);
+    scalarHalfInto(ah, 32 * i, a, 32 * i);
+  }
   // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
   // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
   // (Halves are kept per message object, so a caller that reuses its message points, as
@@ -235,6 +292,8 @@ export function encryptAndProveMany(
   if (halveMessages) {
     for (const m of distinct.keys()) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
   }
+  // Else c2 = m + r·pk with r itself.
+  const u = halveMessages ? rh : r;
   const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
   // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
   // per chunk, no point objects per element (group.ts encodeEncryptionElements).
@@ -244,16 +303,17 @@ export function encryptAndProveMany(
     messages.push(halveMessages ? halves.get(m)! : m);
   }
   const messageOf = new Uint32Array(n);
-  let e = 0;
+  e = 0;
   for (const item of items) for (const m of item.messages) messageOf[e++] = distinct.get(m)!;
   const bytes = encodeEncryptionElements(g, y, {
     s: rh,
     t: ah,
-    u: halveMessages ? rh : r,
+    u,
     messages,
     messageOf,
     doubleR: halveMessages,
   });
+  rh.fill(0), ah.fill(0);
   const prefix = knowledgePrefix(encodePoint(publicKey));
   const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
   e = 0;
@@ -266,13 +326,54 @@ export function encryptAndProveMany(
       64 * n + ELEMENT_BYTES * e,
       64 * n + ELEMENT_BYTES * (e + w),
     );
-    const c = knowledgeChallenge(prefix, { ciphertext, context: item.context }, commitments);
-    // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge.
-    const responses = item.nonces.map((ak, k) => modL(ak + c * item.randomness[k]!));
+    knowledgeChallengeInto(prefix, { ciphertext, context: item.context }, commitments, CHALLENGE);
+    // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge, on bytes (constant time).
+    const responses: bigint[] = new Array(w);
+    for (let k = 0; k < w; k++, e++) {
+      scalarMulAddInto(RESPONSE, 0, {
+        a: CHALLENGE,
+        aAt: 0,
+        b: r,
+        bAt: 32 * e,
+        c: a,
+        cAt: 32 * e,
+      });
+      responses[k] = readScalarBytes(RESPONSE);
+    }
     out.push({ ciphertext, proof: { commitments, responses } });
-    e += w;
   }
+  r.fill(0), a.fill(0), RESPONSE.fill(0);
   return out;
+}
+
+/** A scratch for one scalar's words (no DataView over a caller's array per scalar). */
+const WORDS = new Uint8Array(32);
+const WORDS_VIEW = new DataView(WORDS.buffer);
+
+/** Scalars (bigints reduced mod ℓ, or 32-byte encodings) written at element `at` of `out`. */
+function writeScalarList(out: Uint8Array, at: number, scalars: readonly bigint[] | Uint8Array) {
+  if (scalars instanceof Uint8Array) return out.set(scalars, ELEMENT_BYTES * at);
+  for (let k = 0; k < scalars.length; k++) {
+    let x = scalars[k]!;
+    if (!(x >= 0n && x < GROUP_ORDER)) x = modL(x);
+    // setBigUint64 takes each word mod 2^64 itself.
+    WORDS_VIEW.setBigUint64(0, x, true);
+    WORDS_VIEW.setBigUint64(8, x >> 64n, true);
+    WORDS_VIEW.setBigUint64(16, x >> 128n, true);
+    WORDS_VIEW.setBigUint64(24, x >> 192n, true);
+    out.set(WORDS, ELEMENT_BYTES * (at + k));
+  }
+  WORDS.fill(0);
+}
+
+/** The 32 little-endian bytes of `bytes` (a scratch of this module) as a bigint. */
+function readScalarBytes(bytes: Uint8Array): bigint {
+  WORDS.set(bytes);
+  const v = WORDS_VIEW;
+  const x = v.getBigUint64(0, true) | (v.getBigUint64(8, true) << 64n) |
+    (v.getBigUint64(16, true) << 128n) | (v.getBigUint64(24, true) << 192n);
+  WORDS.fill(0);
+  return x;
 }
 
 /** Shape checks and decoding of one proof; throws the failure. */
@@ -352,7 +453,9 @@ export interface EncryptionBatchOptions {
  * when it verifies or the reason it fails: an InvalidInputError for a malformed
  * ciphertext or commitment, a VerificationError for a proof that does not verify.
  *
- * @param batch the public key and, per proof, its statement and proof
+ * @param batch the public key and, per proof, its statement and proof (with bigint responses,
+ *   or packed: {@linkcode PackedEncryptionProof}, read as it is; a response not below ℓ is then
+ *   an InvalidInputError)
  * @param options `random`: source of the 128-bit weights (default the system CSPRNG;
  *   the weights must be unpredictable to whoever made the proofs)
  * @returns one entry per proof: undefined (valid) or the failure
@@ -376,7 +479,7 @@ export interface EncryptionBatchOptions {
 export function verifyEncryptionKnowledgeBatch(
   batch: {
     publicKey: Point;
-    items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof }>;
+    items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>;
   },
   options: EncryptionBatchOptions = {},
 ): (EncryptionProofFailure | undefined)[] {
@@ -387,9 +490,12 @@ export function verifyEncryptionKnowledgeBatch(
     return failures;
   }
   const prepared: Array<{ i: number; e: bigint; a: Point[]; c1: Point[] }> = [];
+  const proofs: EncryptionProof[] = [];
   batch.items.forEach((item, i) => {
     try {
-      prepared.push({ i, ...prepare(pk, item, item.proof) });
+      const proof = unpacked(item.proof);
+      proofs[i] = proof;
+      prepared.push({ i, ...prepare(pk, item, proof) });
     } catch (error) {
       if (error instanceof InvalidInputError || error instanceof VerificationError) {
         failures[i] = error;
@@ -397,13 +503,13 @@ export function verifyEncryptionKnowledgeBatch(
     }
   });
   if (prepared.length === 0) return failures;
-  if (prepared.length > 1 && batchEquationHolds(prepared, batch.items, options.random)) {
+  if (prepared.length > 1 && batchEquationHolds(prepared, proofs, options.random)) {
     return failures;
   }
   // The batch fails (or holds one proof): find the bad proofs one by one.
   for (const p of prepared) {
     try {
-      checkOne(p, batch.items[p.i]!.proof.responses);
+      checkOne(p, proofs[p.i]!.responses);
     } catch (error) {
       if (error instanceof VerificationError) failures[p.i] = error;
       else throw error;
@@ -412,63 +518,96 @@ export function verifyEncryptionKnowledgeBatch(
   return failures;
 }
 
+/** A proof with bigint responses (a packed one's decoded: non-canonical ones are refused). */
+function unpacked(proof: EncryptionProof | PackedEncryptionProof): EncryptionProof {
+  if (!("packedResponses" in proof)) return proof;
+  return {
+    commitments: proof.commitments,
+    responses: unpackScalars(proof.packedResponses, "encryption proof responses"),
+  };
+}
+
+/** The batch check's scratch: a challenge, a response, the sum Σ ρ·z (32 bytes each). */
+const CHALLENGE = new Uint8Array(32);
+const RESPONSE = new Uint8Array(32);
+const Z_SUM = new Uint8Array(32);
+
 /**
  * {@linkcode batchEquationHolds} from the encodings, without point objects: the c2s checked
  * by decoding (two at a time), the Aₖ and c1ₖ decoded by the multi-scalar multiplication
- * itself. True only when every proof has its shape, every element decodes (no identity)
- * and the equation holds; false sends the batch to the path that names each failure.
+ * itself. True only when every proof has its shape, every element decodes (no identity),
+ * every response is canonical and the equation holds; false sends the batch to the path that
+ * names each failure. The scalars mod ℓ are computed on bytes (./scalar_bytes.ts): no bigint
+ * per element (issue 17).
  */
 function batchHoldsEncoded(
   publicKey: Uint8Array,
-  items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof }>,
+  items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>,
   random: RandomSource = systemRandom,
 ): boolean {
   let elements = 0;
   for (const { ciphertext, proof } of items) {
     const w = ciphertext.width;
-    if (proof.responses.length !== w || proof.commitments.length !== w * ELEMENT_BYTES) {
-      return false;
-    }
+    const responses = "packedResponses" in proof
+      ? proof.packedResponses.length / ELEMENT_BYTES
+      : proof.responses.length;
+    if (responses !== w || proof.commitments.length !== w * ELEMENT_BYTES) return false;
     elements += w;
   }
   // ρᵢₖ: fresh 128-bit weights from the verifier's randomness (small-exponent test).
   const weights = new Uint8Array(16 * elements);
   random(weights);
-  const view = new DataView(weights.buffer);
   // The points A₁₁…, then c1₁₁…; their scalars ρᵢₖ (the weight's 16 bytes, little-endian,
-  // as they are), then ρᵢₖ·eᵢ.
+  // as they are), then ρᵢₖ·eᵢ mod ℓ.
   const points = new Uint8Array(2 * ELEMENT_BYTES * elements);
   const scalars = new Uint8Array(2 * ELEMENT_BYTES * elements);
   const c2 = new Uint8Array(ELEMENT_BYTES * elements);
-  const products: bigint[] = new Array(elements);
   const c1At = ELEMENT_BYTES * elements;
-  let zSum = 0n, at = 0;
+  Z_SUM.fill(0);
+  let at = 0;
   const prefix = knowledgePrefix(publicKey);
   for (const item of items) {
-    const e = knowledgeChallenge(prefix, item, item.proof.commitments);
-    const bytes = item.ciphertext.bytes, z = item.proof.responses;
-    for (let k = 0; k < z.length; k++, at++) {
-      const rho = view.getBigUint64(16 * at, true) | (view.getBigUint64(16 * at + 8, true) << 64n);
-      zSum += rho * z[k]!;
-      points.set(item.proof.commitments.subarray(32 * k, 32 * k + 32), 32 * at);
-      points.set(bytes.subarray(64 * k, 64 * k + 32), c1At + 32 * at);
-      c2.set(bytes.subarray(64 * k + 32, 64 * k + 64), 32 * at);
-      scalars.set(weights.subarray(16 * at, 16 * at + 16), 32 * at);
-      products[at] = rho * e;
+    const proof = item.proof;
+    knowledgeChallengeInto(prefix, item, proof.commitments, CHALLENGE);
+    const bytes = item.ciphertext.bytes, w = item.ciphertext.width;
+    points.set(proof.commitments, 32 * at);
+    for (let k = 0; k < w; k++, at++) {
+      // Byte copies, no view per element.
+      for (let b = 0; b < 32; b++) {
+        points[c1At + 32 * at + b] = bytes[64 * k + b]!;
+        c2[32 * at + b] = bytes[64 * k + 32 + b]!;
+      }
+      for (let b = 0; b < 16; b++) scalars[32 * at + b] = weights[16 * at + b]!;
+      let z: Uint8Array, zAt: number;
+      if ("packedResponses" in proof) {
+        z = proof.packedResponses, zAt = 32 * k;
+        if (!isCanonicalScalarAt(z, zAt)) return false;
+      } else {
+        const zk = proof.responses[k]!;
+        writeScalarBytes(RESPONSE, zk >= 0n && zk < GROUP_ORDER ? zk : modL(zk));
+        z = RESPONSE, zAt = 0;
+      }
+      // Σ ρ·z, and ρ·e for c1's scalar, mod ℓ on bytes.
+      scalarMulAddInto(Z_SUM, 0, { a: scalars, aAt: 32 * at, b: z, bAt: zAt, c: Z_SUM, cAt: 0 });
+      scalarMulAddInto(scalars, c1At + 32 * at, { a: scalars, aAt: 32 * at, b: CHALLENGE, bAt: 0 });
     }
   }
-  scalars.set(packScalars(products), c1At);
   if (firstInvalidPoint(c2) !== -1) return false;
   const sum = multiScalarMulEncoded(points, scalars);
   if (typeof sum !== "object") return false;
-  const s = modL(zSum);
+  const s = bytesToNumberLE(Z_SUM);
   return (s === 0n ? IDENTITY : fixedBase(BASE_POINT).multiply(s)).equals(sum);
+}
+
+/** A scalar in [0, 2^256) as 32 little-endian bytes into `out`. */
+function writeScalarBytes(out: Uint8Array, x: bigint): void {
+  for (let b = 0; b < 32; b++, x >>= 8n) out[b] = Number(x & 0xffn);
 }
 
 /** (Σ ρ·z)·g =? Σ ρ·A + Σ (ρ·e)·c1 over all elements of all proofs (BGR98 §3.2). */
 function batchEquationHolds(
   prepared: ReadonlyArray<{ i: number; e: bigint; a: Point[]; c1: Point[] }>,
-  items: ReadonlyArray<{ proof: EncryptionProof }>,
+  proofs: ReadonlyArray<EncryptionProof>,
   random: RandomSource = systemRandom,
 ): boolean {
   let elements = 0;
@@ -480,7 +619,7 @@ function batchEquationHolds(
   const points: Point[] = [], scalars: bigint[] = [];
   let zSum = 0n, at = 0;
   for (const p of prepared) {
-    const z = items[p.i]!.proof.responses;
+    const z = proofs[p.i]!.responses;
     for (let k = 0; k < p.a.length; k++, at += 16) {
       const rho = view.getBigUint64(at, true) | (view.getBigUint64(at + 8, true) << 64n);
       zSum += rho * z[k]!;

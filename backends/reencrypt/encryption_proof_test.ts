@@ -10,9 +10,10 @@ import {
   verifyEncryptionKnowledge,
   verifyEncryptionKnowledgeBatch,
 } from "./encryption_proof.ts";
-import { BASE_POINT, modL, randomScalars } from "./group.ts";
+import { BASE_POINT, GROUP_ORDER, modL, packScalars, randomScalars } from "./group.ts";
 import type { Ciphertext } from "./elgamal.ts";
 import { assertRejectsWith } from "./test_helpers_test.ts";
+import { allowWasmPairs } from "./curve_wasm.ts";
 
 const random = seededRandom("encryption-proof-test");
 
@@ -313,3 +314,117 @@ Deno.test("encryptAndProveMany gives the ciphertexts and proofs of encrypt and p
 function packed(proof: EncryptionProof): string {
   return [...proof.commitments, ...proof.responses].join(",");
 }
+
+Deno.test("batch verification of packed proofs (responses as bytes): the verdicts of bigint ones", () => {
+  const { publicKey } = generateKeyPair(random);
+  const items = makeItems(publicKey, 8, 2);
+  const pack = (p: EncryptionProof) => ({
+    commitments: p.commitments,
+    packedResponses: packScalars(p.responses),
+  });
+  const packed = items.map((item) => ({ ...item, proof: pack(item.proof) }));
+  assert.deepEqual(
+    verifyEncryptionKnowledgeBatch({ publicKey, items: packed }),
+    items.map(() => undefined),
+  );
+  // The equation alone decides (constant weights let cancelling errors through), so the fast
+  // path reads the packed responses themselves.
+  const [a, b] = items;
+  const cancelling = [
+    { ...a!, proof: { ...a!.proof, responses: a!.proof.responses.map((z) => modL(z + 1n)) } },
+    { ...b!, proof: { ...b!.proof, responses: b!.proof.responses.map((z) => modL(z - 1n)) } },
+    ...items.slice(2),
+  ];
+  const constant = (out: Uint8Array) => void out.fill(7);
+  const cancellingPacked = cancelling.map((item) => ({ ...item, proof: pack(item.proof) }));
+  assert.deepEqual(
+    verifyEncryptionKnowledgeBatch({ publicKey, items: cancellingPacked }, { random: constant }),
+    items.map(() => undefined),
+  );
+  // Bad ones named as for bigint proofs; a response not below ℓ (z + ℓ) is malformed.
+  const bad = packed.slice();
+  bad[1] = cancellingPacked[0]!;
+  bad[3] = { ...bad[3]!, context: items[4]!.context };
+  const z = items[6]!.proof.responses[1]!;
+  const nonCanonical = bad[6]!.proof.packedResponses.slice();
+  nonCanonical.set(packScalars([0n]), 32); // replaced below by z + ℓ's bytes
+  let x = z + GROUP_ORDER;
+  for (let k = 32; k < 64; k++, x >>= 8n) nonCanonical[k] = Number(x & 0xffn);
+  bad[6] = { ...bad[6]!, proof: { ...bad[6]!.proof, packedResponses: nonCanonical } };
+  const named = verifyEncryptionKnowledgeBatch({ publicKey, items: bad }, { random });
+  assert.deepEqual(
+    named.map((f) => f?.constructor.name ?? "ok"),
+    items.map((_, i) =>
+      i === 6 ? "InvalidInputError" : i === 1 || i === 3 ? "VerificationError" : "ok"
+    ),
+  );
+  // The same z + ℓ as a bigint response is the same scalar: valid, as before.
+  const loose = items.slice();
+  loose[6] = {
+    ...loose[6]!,
+    proof: { ...loose[6]!.proof, responses: [items[6]!.proof.responses[0]!, z + GROUP_ORDER] },
+  };
+  assert.deepEqual(
+    verifyEncryptionKnowledgeBatch({ publicKey, items: loose }),
+    items.map(() => undefined),
+  );
+});
+
+Deno.test("encryptAndProveMany: randomness and nonces as bytes give the bytes of bigints, SIMD on or off", () => {
+  const { publicKey } = generateKeyPair(seededRandom("bytes key"));
+  // Distinct messages (c2 encoded as is) and shared ones (halved): both paths of c2.
+  const shared = [1, 2, 3].map(encodeInteger);
+  for (const kind of ["distinct", "shared"]) {
+    const items = Array.from({ length: kind === "shared" ? 60 : 5 }, (_, i) => {
+      const w = 1 + (i % 3);
+      return {
+        messages: Array.from(
+          { length: w },
+          (_, k) => kind === "shared" ? shared[(i + k) % 3]! : encodeInteger(10 * i + k),
+        ),
+        randomness: randomScalars(w, seededRandom(`br${kind}${i}`)),
+        nonces: randomScalars(w, seededRandom(`ba${kind}${i}`)),
+        context: new Uint8Array([i, 9]),
+      };
+    });
+    const want = encryptAndProveMany(publicKey, items).map(({ ciphertext, proof }) =>
+      [...ciphertext.bytes].join() + "|" + packed(proof)
+    );
+    // Bigints out of range are reduced mod ℓ, as before: r + ℓ and a − ℓ are r and a.
+    const loose = items.map((item) => ({
+      ...item,
+      randomness: item.randomness.map((x) => x + GROUP_ORDER),
+      nonces: item.nonces.map((x) => x - GROUP_ORDER),
+    }));
+    const asBytes = items.map((item) => ({
+      ...item,
+      randomness: packScalars(item.randomness),
+      nonces: packScalars(item.nonces),
+    }));
+    for (const pairs of [true, false]) {
+      allowWasmPairs(pairs);
+      try {
+        for (const variant of [asBytes, loose]) {
+          const got = encryptAndProveMany(publicKey, variant).map(({ ciphertext, proof }) =>
+            [...ciphertext.bytes].join() + "|" + packed(proof)
+          );
+          assert.deepEqual(got, want, `${kind}, pairs ${pairs}`);
+        }
+      } finally {
+        allowWasmPairs(true);
+      }
+    }
+    assert.throws(
+      () => encryptAndProveMany(publicKey, [{ ...asBytes[0]!, nonces: new Uint8Array(64) }]),
+      /Encryption proof needs 1 nonces, got 2/,
+    );
+    // Byte scalars are read as given: ℓ itself (not canonical) is refused, not reduced.
+    const order = packScalars([0n]);
+    let x = GROUP_ORDER;
+    for (let k = 0; k < 32; k++, x >>= 8n) order[k] = Number(x & 0xffn);
+    assert.throws(
+      () => encryptAndProveMany(publicKey, [{ ...asBytes[0]!, randomness: order }]),
+      (e) => e instanceof InvalidInputError && /must be canonical scalars/.test(e.message),
+    );
+  }
+});

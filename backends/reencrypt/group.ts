@@ -29,6 +29,7 @@ import {
   wasmValidateMany,
   wasmVarMul,
 } from "./curve_wasm.ts";
+import { scalarFromWideInto } from "./scalar_bytes.ts";
 
 /**
  * A ristretto255 group element (RFC 9496): the operations this backend uses of
@@ -303,6 +304,45 @@ export function randomScalars(
   const scalars = scalarsFromWide(bytes);
   bytes.fill(0); // the random bytes of secret scalars do not stay behind
   return scalars;
+}
+
+/**
+ * Random scalars as canonical 32-byte little-endian encodings written into a caller's buffer:
+ * the values {@linkcode randomScalars} gives for the same source (64·count bytes drawn in one
+ * call, each 64 wide-reduced), computed on bytes in constant time, with no bigint (issue 17).
+ *
+ * @param out where the scalars go (32·count bytes from `at`)
+ * @param options `count`; `at` (default 0); `random` (default the system CSPRNG); `scratch`
+ *   for the random bytes (at least 64·count; zero again on return; default a new array)
+ * @throws {InvalidInputError} when `out` or the scratch is too short
+ * @example
+ * ```ts
+ * import { seededRandom } from "../../core/random.ts";
+ * import { encodeScalar, randomScalars, randomScalarsInto } from "./group.ts";
+ * const out = new Uint8Array(64);
+ * randomScalarsInto(out, { count: 2, random: seededRandom("s") });
+ * const [, b] = randomScalars(2, seededRandom("s"));
+ * console.assert(out.subarray(32).join() === encodeScalar(b!).join());
+ * ```
+ */
+export function randomScalarsInto(
+  out: Uint8Array,
+  options: { count: number; at?: number; random?: RandomSource; scratch?: Uint8Array },
+): void {
+  const { count, at = 0, random = systemRandom } = options;
+  if (!Number.isInteger(count) || count < 0 || at < 0 || at + 32 * count > out.length) {
+    throw new InvalidInputError(`Buffer of ${out.length} bytes cannot take ${count} scalars`);
+  }
+  const scratch = options.scratch ?? new Uint8Array(64 * count);
+  if (scratch.length < 64 * count) {
+    throw new InvalidInputError(
+      `Scratch of ${scratch.length} bytes is too short for ${count} random scalars`,
+    );
+  }
+  const bytes = scratch.length === 64 * count ? scratch : scratch.subarray(0, 64 * count);
+  random(bytes);
+  for (let i = 0; i < count; i++) scalarFromWideInto(out, at + 32 * i, bytes, 64 * i);
+  bytes.fill(0); // the random bytes of secret scalars do not stay behind
 }
 
 /**
@@ -768,8 +808,9 @@ export class FixedBaseTable {
  *
  * @param g G's table (`fixedBase(BASE_POINT)`)
  * @param y Y's table (`fixedBase(publicKey)`)
- * @param input s, t, u (any integers, reduced mod ℓ here; n each), the distinct points M,
- *   per element the index of its M, and `doubleR`
+ * @param input s, t, u (n each: any integers, reduced mod ℓ here, or canonical 32-byte
+ *   little-endian encodings in one byte list, read as they are), the distinct points M, per
+ *   element the index of its M, and `doubleR`
  * @returns 96·n bytes: per element the encodings of 2·Pᵢ and of 2·Rᵢ (or Rᵢ), 64 bytes
  *   in ciphertext layout (c1 ‖ c2), then the n encodings of the 2·Qᵢ (without WebAssembly,
  *   the same bytes computed with point objects)
@@ -788,18 +829,25 @@ export function encodeEncryptionElements(
   g: FixedBaseTable,
   y: FixedBaseTable,
   input: {
-    s: readonly bigint[];
-    t: readonly bigint[];
-    u: readonly bigint[];
+    s: readonly bigint[] | Uint8Array;
+    t: readonly bigint[] | Uint8Array;
+    u: readonly bigint[] | Uint8Array;
     messages: readonly Point[];
     messageOf: ArrayLike<number>;
     doubleR: boolean;
   },
 ): Uint8Array {
-  const n = input.s.length;
-  if (input.t.length !== n || input.u.length !== n || input.messageOf.length !== n) {
+  const count = (x: readonly bigint[] | Uint8Array) =>
+    x instanceof Uint8Array ? x.length / ELEMENT_BYTES : x.length;
+  const n = count(input.s);
+  if (
+    !Number.isInteger(n) || count(input.t) !== n || count(input.u) !== n ||
+    input.messageOf.length !== n
+  ) {
     throw new InvalidInputError(
-      `Encryption elements need as many s, t, u and message indices, got ${n}, ${input.t.length}, ${input.u.length} and ${input.messageOf.length}`,
+      `Encryption elements need as many s, t, u and message indices, got ${n}, ${count(input.t)}, ${
+        count(input.u)
+      } and ${input.messageOf.length}`,
     );
   }
   for (let i = 0; i < n; i++) {
@@ -809,8 +857,14 @@ export function encodeEncryptionElements(
     }
   }
   const out = new Uint8Array(96 * n);
-  const reduced = (xs: readonly bigint[]) =>
-    xs.map((x) => x >= 0n && x < GROUP_ORDER ? x : modL(x));
+  // Byte scalars are canonical already (checked here: the engine reads them below 2^253).
+  const reduced = (xs: readonly bigint[] | Uint8Array) => {
+    if (!(xs instanceof Uint8Array)) return xs.map((x) => x >= 0n && x < GROUP_ORDER ? x : modL(x));
+    for (let i = 31; i < xs.length; i += 32) {
+      if (xs[i]! >= 0x20) throw new InvalidInputError(`Scalar ${i >> 5} is not below 2^253`);
+    }
+    return xs;
+  };
   const ok = wasmEncryptMany(
     { owner: g, base: extendedOf(g.base) },
     { owner: y, base: extendedOf(y.base) },
@@ -824,7 +878,24 @@ export function encodeEncryptionElements(
     },
     out,
   );
-  return ok ? out : encryptionElementsWithPoints(g, y, input, out);
+  if (ok) return out;
+  const bigints = (xs: readonly bigint[] | Uint8Array) =>
+    xs instanceof Uint8Array ? unpackScalarsLoose(xs) : xs;
+  return encryptionElementsWithPoints(
+    g,
+    y,
+    { ...input, s: bigints(input.s), t: bigints(input.t), u: bigints(input.u) },
+    out,
+  );
+}
+
+/** 32-byte little-endian numbers as bigints, unchecked (the WebAssembly-less path). */
+function unpackScalarsLoose(bytes: Uint8Array): bigint[] {
+  const out: bigint[] = [];
+  for (let i = 0; i < bytes.length; i += ELEMENT_BYTES) {
+    out.push(bytesToNumberLE(bytes.subarray(i, i + ELEMENT_BYTES)));
+  }
+  return out;
 }
 
 /**

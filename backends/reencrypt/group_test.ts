@@ -26,6 +26,7 @@ import {
   type Point,
   randomScalar,
   randomScalars,
+  randomScalarsInto,
   scalarFromWide,
   scalarsFromWide,
   unpackScalars,
@@ -318,4 +319,78 @@ Deno.test("scalarsFromWide: each 64-byte block wide-reduced, through the scratch
     padded.set(bytes, 8);
     assert.deepEqual(scalarsFromWide(padded.subarray(8)), scalars);
   }
+});
+
+Deno.test("encodeEncryptionElements: scalars as canonical bytes give the bytes of bigints; 2^253 and up refused", () => {
+  const g = new FixedBaseTable(BASE_POINT), y = new FixedBaseTable(BASE_POINT.multiply(77n));
+  const messages = [BASE_POINT.multiply(5n), IDENTITY];
+  const s = [randomScalar(random), GROUP_ORDER - 1n, 0n], t = [1n, randomScalar(random), 2n];
+  const u = [randomScalar(random), 3n, GROUP_ORDER - 2n];
+  const messageOf = [1, 0, 0];
+  for (const pairs of [true, false]) {
+    allowWasmPairs(pairs);
+    try {
+      for (const doubleR of [true, false]) {
+        const want = encodeEncryptionElements(g, y, { s, t, u, messages, messageOf, doubleR });
+        const got = encodeEncryptionElements(g, y, {
+          s: packScalars(s),
+          t: packScalars(t),
+          u: packScalars(u),
+          messages,
+          messageOf,
+          doubleR,
+        });
+        assert.deepEqual(got, want, `pairs ${pairs}, doubleR ${doubleR}`);
+      }
+    } finally {
+      allowWasmPairs(true);
+    }
+  }
+  const high = packScalars(s);
+  high[63] = 0x20; // scalar 1 at 2^253
+  assert.throws(
+    () =>
+      encodeEncryptionElements(g, y, {
+        s: high,
+        t: packScalars(t),
+        u: packScalars(u),
+        messages,
+        messageOf,
+        doubleR: true,
+      }),
+    (e) => e instanceof InvalidInputError && /Scalar 1 is not below 2\^253/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      encodeEncryptionElements(g, y, {
+        s: packScalars(s),
+        t: new Uint8Array(64),
+        u,
+        messages,
+        messageOf,
+        doubleR: true,
+      }),
+    (e) => e instanceof InvalidInputError && /as many s, t, u/.test(e.message),
+  );
+});
+
+Deno.test("randomScalarsInto writes the scalars randomScalars draws, as bytes, and leaves the scratch zero", () => {
+  for (const count of [1, 3, 20]) {
+    const plain = seededRandom(`into-${count}`), drawn = seededRandom(`into-${count}`);
+    const out = new Uint8Array(32 * count + 5).fill(9);
+    const scratch = new Uint8Array(64 * count + 10);
+    randomScalarsInto(out, { count, at: 5, random: drawn, scratch });
+    assert.deepEqual(out.subarray(5), packScalars(randomScalars(count, plain)));
+    assert.ok(out.subarray(0, 5).every((b) => b === 9));
+    assert.ok(scratch.every((b) => b === 0));
+    assert.deepEqual(randomScalars(1, drawn), randomScalars(1, plain)); // same stream position
+  }
+  assert.throws(
+    () => randomScalarsInto(new Uint8Array(63), { count: 2 }),
+    (e) => e instanceof InvalidInputError && /63 bytes cannot take 2 scalars/.test(e.message),
+  );
+  assert.throws(
+    () => randomScalarsInto(new Uint8Array(64), { count: 2, scratch: new Uint8Array(127) }),
+    (e) => e instanceof InvalidInputError && /127 bytes is too short for 2/.test(e.message),
+  );
 });

@@ -42,6 +42,7 @@ import {
   type Point,
   proveEncryptionKnowledge,
   randomScalars,
+  randomScalarsInto,
   unpackScalars,
   verifyEncryptionKnowledge,
 } from "../../backends/reencrypt/mod.ts";
@@ -363,16 +364,26 @@ export function encryptElectionBallots(
     }
     return point;
   };
-  // The 64·w random bytes of a draw go through one scratch buffer (randomScalars zeroes it
-  // after each draw), not a new array per draw (issue 17: small arrays cost the GC most).
+  // The 64·w random bytes of a draw go through one scratch buffer (randomScalarsInto zeroes
+  // it after each draw), not a new array per draw (issue 17: small arrays cost the GC most);
+  // the scalars are written as bytes into one buffer for the call (no bigint per scalar).
   let scratch = new Uint8Array(64);
+  const contexts = ballotProofContexts(election.fingerprint, voters);
+  const messageLists = voters.map((voter) =>
+    encodeElectionAnswers(election.definition, voter.answers).map(embed)
+  );
+  let elements = 0;
+  for (const m of messageLists) elements += m.length;
+  const secrets = new Uint8Array(2 * ELEMENT_BYTES * elements);
+  let at = 0;
   const draw = (w: number, random: RandomSource) => {
     if (scratch.length < 64 * w) scratch = new Uint8Array(64 * w);
-    return randomScalars(w, random, scratch);
+    randomScalarsInto(secrets, { count: w, at, random, scratch });
+    at += ELEMENT_BYTES * w;
+    return secrets.subarray(at - ELEMENT_BYTES * w, at);
   };
-  const contexts = ballotProofContexts(election.fingerprint, voters);
   const items = voters.map((voter, i) => {
-    const messages = encodeElectionAnswers(election.definition, voter.answers).map(embed);
+    const messages = messageLists[i]!;
     // The order encryptElectionBallot draws them in: randomness, then the proof's nonces
     // (64·w bytes from the source each, as randomScalars(w, random) there).
     const random = voter.random ?? systemRandom;
@@ -382,7 +393,9 @@ export function encryptElectionBallots(
   });
   // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
   const fingerprint = election.fingerprint.slice();
-  return encryptAndProveMany(election.publicKey, items).map(({ ciphertext, proof }, i) => ({
+  const made = encryptAndProveMany(election.publicKey, items);
+  secrets.fill(0); // the voters' randomness and nonces do not stay behind
+  return made.map(({ ciphertext, proof }, i) => ({
     election: fingerprint,
     credential: voters[i]!.credential,
     ciphertext,

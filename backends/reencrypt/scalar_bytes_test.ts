@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { bytesToNumberLE, GROUP_ORDER } from "./group.ts";
+import {
+  isCanonicalScalarAt,
+  scalarBelowOrder,
+  scalarFromWideInto,
+  scalarHalfInto,
+  scalarMulAddInto,
+} from "./scalar_bytes.ts";
+
+const L = GROUP_ORDER;
+
+function le(x: bigint, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  for (let k = 0; k < bytes; k++, x >>= 8n) out[k] = Number(x & 0xffn);
+  return out;
+}
+
+/** Edge values below 2^256 and random ones (uniform, and biased to the limb boundaries). */
+function values(count: number): bigint[] {
+  const out = [
+    0n,
+    1n,
+    2n,
+    L - 1n,
+    L,
+    L + 1n,
+    2n * L - 1n,
+    2n * L,
+    15n * L,
+    (1n << 252n) - 1n,
+    1n << 252n,
+    (1n << 253n) - 1n,
+    1n << 255n,
+    (1n << 256n) - 1n,
+    (1n << 256n) - L,
+    (1n << 21n) - 1n,
+    1n << 21n,
+    (1n << 126n) - 1n,
+    L >> 1n,
+    (L + 1n) / 2n,
+  ];
+  for (let k = 0; k < count; k++) {
+    const v = bytesToNumberLE(crypto.getRandomValues(new Uint8Array(32)));
+    out.push(v, v % L, v >> BigInt(k % 256));
+  }
+  return out;
+}
+
+Deno.test("scalarMulAddInto equals (a·b + c) mod ℓ as bigints, on edge and random inputs", () => {
+  const xs = values(60);
+  const out = new Uint8Array(40);
+  let checked = 0;
+  for (let i = 0; i < xs.length; i++) {
+    for (const j of [i, (i * 7 + 3) % xs.length, (i * 13 + 5) % xs.length]) {
+      const a = xs[i]!, b = xs[j]!, c = xs[(i + j) % xs.length]!;
+      // At an offset, in buffers larger than the scalar.
+      const ab = new Uint8Array(35), bb = new Uint8Array(33), cb = new Uint8Array(34);
+      ab.set(le(a, 32), 3), bb.set(le(b, 32), 1), cb.set(le(c, 32), 2);
+      scalarMulAddInto(out, 5, { a: ab, aAt: 3, b: bb, bAt: 1, c: cb, cAt: 2 });
+      assert.equal(bytesToNumberLE(out.subarray(5, 37)), (a * b + c) % L, `${a}·${b} + ${c}`);
+      scalarMulAddInto(out, 0, { a: ab, aAt: 3, b: bb, bAt: 1 });
+      assert.equal(bytesToNumberLE(out.subarray(0, 32)), (a * b) % L, `${a}·${b}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 200);
+  // Every value alone (x·1 + 0 and 1·1 + x): the limbs' carries at 2^251 and 2^252 included.
+  const one = le(1n, 32), zero = le(0n, 32);
+  // T = Σ 2^20·2^(21j), j < 12: every limb at the balanced carry's threshold, so the value
+  // folded past 2^252 sits at the edge of what the low limbs hold (the last fold's case).
+  let t = 0n;
+  for (let j = 0n; j < 12n; j++) t += 1n << (20n + 21n * j);
+  const edges = [(1n << 251n) - 1n, 1n << 251n, (1n << 251n) + 1n, L - (1n << 251n)];
+  for (let m = -3n; m <= 3n; m++) edges.push(t + m, t + m + (1n << 252n), t + m + L, L - t + m);
+  // Limbs s…11 at the tie 2^20 (a balanced carry of exactly ½ rounds to even: none) and limb
+  // s − 1 just above it: each carry pass moves the +1 one limb up, so for some s it leaves
+  // limb 11 in the last passes, past the folds of limbs 12…14 (the last fold's case).
+  for (let start = 1n; start <= 11n; start++) {
+    let v = 1n << (21n * (start - 1n));
+    for (let j = start - 1n; j < 12n; j++) v += 1n << (20n + 21n * j);
+    edges.push(v, v + L, v + (1n << 252n));
+  }
+  for (const x of [...xs, ...edges]) {
+    scalarMulAddInto(out, 0, { a: le(x, 32), aAt: 0, b: one, bAt: 0, c: zero, cAt: 0 });
+    assert.equal(bytesToNumberLE(out.subarray(0, 32)), x % L, `${x}·1`);
+    scalarMulAddInto(out, 0, { a: one, aAt: 0, b: one, bAt: 0, c: le(x, 32), cAt: 0 });
+    assert.equal(bytesToNumberLE(out.subarray(0, 32)), (1n + x) % L, `1 + ${x}`);
+  }
+  // In place: the output may be an input (an accumulator).
+  const acc = le(5n, 32), two = le(2n, 32);
+  scalarMulAddInto(acc, 0, { a: acc, aAt: 0, b: two, bAt: 0, c: acc, cAt: 0 });
+  assert.equal(bytesToNumberLE(acc), 15n);
+  assert.throws(() => scalarMulAddInto(out, 9, { a: acc, aAt: 0, b: two, bAt: 0 }), RangeError);
+  assert.throws(() => scalarMulAddInto(out, 0, { a: acc, aAt: 1, b: two, bAt: 0 }), RangeError);
+});
+
+Deno.test("scalarFromWideInto equals the 512-bit integer mod ℓ, on edge and random inputs", () => {
+  const wides = [
+    0n,
+    1n,
+    L - 1n,
+    L,
+    1n << 252n,
+    (1n << 256n) - 1n,
+    1n << 256n,
+    L * L,
+    L * L - 1n,
+    (1n << 512n) - 1n,
+    1n << 511n,
+    (1n << 252n) - 1n,
+    (1n << 251n) - 1n,
+    1n << 251n,
+    ((1n << 512n) - 1n) / L * L,
+    (1n << 504n) - 1n,
+  ];
+  for (let k = 0; k < 300; k++) {
+    const v = bytesToNumberLE(crypto.getRandomValues(new Uint8Array(64)));
+    wides.push(v, v >> BigInt(k), (v % L) * (1n << 252n));
+  }
+  const out = new Uint8Array(33);
+  for (const w of wides) {
+    const buffer = new Uint8Array(70);
+    buffer.set(le(w % (1n << 512n), 64), 6);
+    scalarFromWideInto(out, 1, buffer, 6);
+    assert.equal(bytesToNumberLE(out.subarray(1, 33)), (w % (1n << 512n)) % L, `${w}`);
+  }
+  assert.throws(() => scalarFromWideInto(out, 0, new Uint8Array(63), 0), RangeError);
+});
+
+Deno.test("isCanonicalScalarAt and scalarBelowOrder: below ℓ only", () => {
+  for (
+    const [x, canonical] of [
+      [0n, true],
+      [L - 1n, true],
+      [L, false],
+      [L + 1n, false],
+      [
+        (1n << 256n) - 1n,
+        false,
+      ],
+      [1n << 252n, true],
+      [1n << 253n, false],
+    ] as const
+  ) {
+    const bytes = new Uint8Array(34);
+    bytes.set(le(x, 32), 2);
+    assert.equal(isCanonicalScalarAt(bytes, 2), canonical, `${x}`);
+    assert.equal(scalarBelowOrder(bytes, 2), canonical ? 1 : 0, `${x}`);
+  }
+  for (let k = 0; k < 100; k++) {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    bytes[31]! &= 0x1f;
+    assert.equal(isCanonicalScalarAt(bytes, 0), bytesToNumberLE(bytes) < L);
+    assert.equal(scalarBelowOrder(bytes, 0), bytesToNumberLE(bytes) < L ? 1 : 0);
+  }
+});
+
+Deno.test("scalarHalfInto equals x·(ℓ+1)/2 mod ℓ for canonical x, even and odd", () => {
+  const half = (L + 1n) / 2n;
+  const xs = [0n, 1n, 2n, 3n, L - 1n, L - 2n, (1n << 252n) - 1n, 1n << 252n, half, half - 1n];
+  for (let k = 0; k < 300; k++) {
+    xs.push(bytesToNumberLE(crypto.getRandomValues(new Uint8Array(32))) % L);
+  }
+  const out = new Uint8Array(36);
+  for (const x of xs) {
+    const src = new Uint8Array(34);
+    src.set(le(x, 32), 2);
+    scalarHalfInto(out, 3, src, 2);
+    const got = bytesToNumberLE(out.subarray(3, 35));
+    assert.equal(got, (x * half) % L, `${x}/2`);
+    assert.equal((2n * got) % L, x);
+    scalarHalfInto(src, 2, src, 2); // in place
+    assert.equal(bytesToNumberLE(src.subarray(2, 34)), got);
+  }
+  assert.throws(() => scalarHalfInto(out, 5, out, 0), RangeError);
+});
