@@ -1118,6 +1118,7 @@ export class BulletinBoard {
           inputs: ciphertextItemRecords(
             (from, k) => itemPage(this.#o.store.db, post.job, stage, from, k),
             job.inputs,
+            spool.sinks,
           ),
           outputs: records.outputs,
           ...(job.spec.context === undefined ? {} : { context: job.spec.context }),

@@ -23,7 +23,11 @@ import { NodeClient, NodeHttpError } from "./client.ts";
 import { generateIdentity, type Identity } from "./identity.ts";
 import { closeJob, createJob, submitInputs } from "./job_client.ts";
 import { mixFinalBody, mixPartBody } from "./mix_parts.ts";
-import { createPostFromBody, type Post, postDigest } from "./posts.ts";
+import { createPostFromBody, type Post, postDigest, readPost } from "./posts.ts";
+import { CascadeMixer } from "./cascade.ts";
+import { silentLogger } from "./log.ts";
+import { MetricsRegistry } from "./metrics.ts";
+import { Store } from "./storage.ts";
 import { TestNetwork } from "./test_support.ts";
 import { verifyJobFromBoard } from "./board_reader.ts";
 import { backendByName } from "../backends.ts";
@@ -221,6 +225,96 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
     assert.equal(verified.stages.length, 1);
     assert.equal(verified.stages[0]!.outputs, 30);
   } finally {
+    await net.close();
+  }
+});
+
+Deno.test("a mixer node posts a big mix in parts and, cut off half-way, re-sends the same parts and final post", async () => {
+  const net = await TestNetwork.create();
+  let proxy: Deno.HttpServer | undefined;
+  const store = new Store(":memory:");
+  try {
+    const board = await net.start({
+      name: "board",
+      roles: ["board"],
+      admins: [toBase64Url(admin.publicKey)],
+    });
+    const client = new NodeClient(board.url, { identity: admin });
+    const keys = generateKeyPair();
+    const cts = Array.from({ length: 25 }, (_, i) => encrypt(keys.publicKey, [encodeInteger(i)]));
+    await createJob(client, {
+      id: "resend",
+      admin,
+      spec: {
+        backend: "reencrypt",
+        stages: [{ mixer: mixer.publicKey, key: encodePublicKey(keys.publicKey) }],
+        minInputs: 2,
+        submitters: [admin.publicKey],
+      },
+    });
+    await submitInputs(client, {
+      id: "resend",
+      submitter: admin,
+      items: cts.map(encodeCiphertext),
+    });
+    await closeJob(client, { id: "resend", admin });
+    // A proxy in front of the board that fails every post after the first two mix parts.
+    let accepted = 0;
+    let cut = true;
+    proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      const url = new URL(req.url);
+      const body = req.method === "POST" ? new Uint8Array(await req.arrayBuffer()) : undefined;
+      if (req.method === "POST" && url.pathname === "/v1/board/posts" && cut) {
+        if (accepted === 2) {
+          return Response.json({ code: "unavailable", message: "cut off" }, { status: 503 });
+        }
+        accepted++;
+      }
+      return await fetch(board.url + url.pathname + url.search, {
+        method: req.method,
+        headers: req.headers,
+        ...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> }),
+      });
+    });
+    const cascade = new CascadeMixer({
+      store,
+      identity: mixer,
+      boardUrl: `http://127.0.0.1:${(proxy.addr as Deno.NetAddr).port}`,
+      pollIntervalMs: 1,
+      backendByName,
+      mixKey: () => Promise.resolve(undefined),
+      logger: silentLogger,
+      metrics: new MetricsRegistry(),
+      mixPartItems: 10,
+    });
+    assert.equal(await cascade.tick(), 0); // cut off after parts 0 and 1
+    const stored = (store.db.prepare(
+      "SELECT post FROM cascade_parts WHERE job = 'resend' ORDER BY part",
+    ).all() as { post: Uint8Array }[]).map((r) => readPost(decodeMsgpack(r.post, "p"), "p"));
+    assert.equal(stored.length, 3);
+    const onBoard = () =>
+      board.board!.posts(0, 100).map((e) => readPost(e, "post")).filter((p) =>
+        p.job === "resend" && p.type === "mix"
+      );
+    assert.deepEqual(onBoard().map(postDigest), stored.slice(0, 2).map(postDigest));
+    cut = false;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // past the back-off
+    assert.equal(await cascade.tick(), 1);
+    const posted = onBoard();
+    assert.equal(posted.length, 4);
+    assert.deepEqual(posted.slice(0, 3).map(postDigest), stored.map(postDigest));
+    assert.equal(
+      (await client.getJson("/v1/board/jobs/resend") as { state: string }).state,
+      "done",
+    );
+    // Sent: the mixer keeps no copy of the parts.
+    assert.equal(
+      (store.db.prepare("SELECT count(*) AS n FROM cascade_parts").get() as { n: number }).n,
+      0,
+    );
+  } finally {
+    store.close();
+    await proxy?.shutdown();
     await net.close();
   }
 });
