@@ -23,7 +23,12 @@ import { NodeClient, NodeHttpError } from "./client.ts";
 import { generateIdentity, type Identity } from "./identity.ts";
 import { closeJob, createJob, submitInputs } from "./job_client.ts";
 import { mixFinalBody, mixPartBody } from "./mix_parts.ts";
-import { createPostFromBody, type Post, postDigest, readPost } from "./posts.ts";
+import { createPostFromBody, type Post, postDigest, postToEnvelope, readPost } from "./posts.ts";
+import { labelledDigest } from "../../core/transcript.ts";
+import { numberPart, SIGNING_LABELS } from "./identity.ts";
+import { VerificationError } from "../../core/errors.ts";
+import { Spool } from "../record_file.ts";
+import { readElectionCascadeRecords } from "../vote_board_records.ts";
 import { CascadeMixer } from "./cascade.ts";
 import { silentLogger } from "./log.ts";
 import { MetricsRegistry } from "./metrics.ts";
@@ -82,6 +87,7 @@ function changed(post: Post, change: (body: Record<string, unknown>) => void, au
 
 Deno.test("a mix in parts on a real board: taken in order, checked whole at its final post; bad parts refused in one line", async () => {
   const net = await TestNetwork.create();
+  let proxy: Deno.HttpServer | undefined;
   try {
     const board = await net.start({
       name: "board",
@@ -224,7 +230,71 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
     });
     assert.equal(verified.stages.length, 1);
     assert.equal(verified.stages[0]!.outputs, 30);
+
+    // A lying board (a proxy that serves a log of its own, chained anew) cannot make a reader
+    // take a mix whose parts are missing, duplicated, reordered or by another key.
+    const log = (await client.getJson("/v1/board/posts?after=0&limit=1000") as {
+      posts: Record<string, unknown>[];
+    }).posts;
+    const jobLog = log.filter((p) => p.job === "p-ok");
+    const partIdx = jobLog.flatMap((p, i) => p.type === "mix" ? [i] : []);
+    let serve: Record<string, unknown>[] = jobLog;
+    proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      const url = new URL(req.url);
+      if (url.pathname !== "/v1/board/posts") return await fetch(board.url + url.pathname);
+      const after = Number(url.searchParams.get("after"));
+      let chain: Uint8Array = new Uint8Array(64);
+      const posts = serve.map((p, i) => {
+        const seq = i + 1;
+        const digest = postDigest(readPost(p, "post"));
+        chain = labelledDigest(SIGNING_LABELS.chain, [chain, numberPart(seq), digest]);
+        return { ...p, seq, chain: toBase64Url(chain) };
+      });
+      return Response.json({ posts: posts.slice(after) });
+    });
+    const liar = new NodeClient(`http://127.0.0.1:${(proxy.addr as Deno.NetAddr).port}`);
+    const spool = await Spool.create();
+    try {
+      const read = () => readElectionCascadeRecords(liar, { job: "p-ok", sinks: spool.sinks });
+      const honest = await read();
+      assert.deepEqual(allRecords(honest.mixes[0]!.outputs), allRecords(mix.outputs));
+      const [p0, p1, p2, fin] = partIdx.map((i) => jobLog[i]!);
+      const foreign = changed(parts[1]!, () => {}, other);
+      const cases: [Record<string, unknown>[], RegExp][] = [
+        [[p0!, p2!, fin!], /mix part 2 of stage 0 is out of order: part 1 is missing/],
+        [[p0!, p0!, p1!, p2!, fin!], /mix part 0 of stage 0 is a duplicate/],
+        [[p0!, p2!, p1!, fin!], /mix part 2 of stage 0 is out of order: part 1 is missing/],
+        [[fin!], /the mix of stage 0 names 3 parts; none were posted/],
+        [[p0!, p1!, fin!], /the mix of stage 0 names 3 parts; 2 were posted/],
+        [
+          [
+            p0!,
+            {
+              ...p1!,
+              ...Object.fromEntries(
+                Object.entries(postToEnvelope(foreign)).map((
+                  [k, v],
+                ) => [k, v instanceof Uint8Array ? toBase64Url(v) : v]),
+              ),
+            },
+            p2!,
+            fin!,
+          ],
+          /mix part 1 of stage 0 is signed by another key than part 0/,
+        ],
+      ];
+      for (const [mixPosts, message] of cases) {
+        serve = [...jobLog.slice(0, partIdx[0]), ...mixPosts];
+        const error = await read().then(() => undefined, (e) => e);
+        assert.ok(error instanceof VerificationError, String(error));
+        assert.match(error.message, message);
+        assert.ok(!error.message.includes("\n"));
+      }
+    } finally {
+      spool.close();
+    }
   } finally {
+    await proxy?.shutdown();
     await net.close();
   }
 });
