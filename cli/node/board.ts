@@ -927,6 +927,14 @@ export class BulletinBoard {
     if (!bytesEq(stageSpec.mixer, post.author)) {
       throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
     }
+    // Parts already posted for this stage wait for the final post that names them: a mix in
+    // one post would leave them in the log, and readers refuse such a log.
+    const held = this.#mixParts(post.job, stage).parts.length;
+    if (held > 0) {
+      throw new ConfigError(
+        `Job '${post.job}' holds ${held} parts of a mix of stage ${stage}: it expects the final post that names them, not a mix in one post`,
+      );
+    }
     const backend = this.#o.backendByName(spec.backend);
     let outputs: unknown[] = [];
     // The mixer's proof is checked before anything is appended (issue 5 §2).
@@ -1081,6 +1089,11 @@ export class BulletinBoard {
   // counts, in order); the parts are read one body at a time into spool files, and the
   // proof checked on those record lists as for a mix in one post.
   async #applyMixFinal(post: Post, digest: Uint8Array, job: JobRow): Promise<Receipt> {
+    if (job.spec.backend !== "reencrypt") {
+      throw new InvalidInputError(
+        `Job '${post.job}' (backend '${job.spec.backend}') takes no mix in parts: only re-encryption mixes`,
+      );
+    }
     const final = readMixFinal(decodeMsgpack(post.body, "mix"), "mix");
     this.#checkMixStage(post, job, final.stage, "mix");
     const stage = final.stage;

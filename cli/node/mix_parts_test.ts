@@ -13,17 +13,26 @@ import {
   encodeCiphertext,
   encodeInteger,
   encodePublicKey,
+  encodeShuffleProof,
   encrypt,
   generateKeyPair,
   shuffleAndProveRecords,
+  shuffleProofFromRecords,
   type ShuffleProofRecords,
 } from "../../backends/reencrypt/mod.ts";
-import { ciphertextRecords } from "../../plugins/vote/mod.ts";
+import { ciphertextRecords, readCiphertexts } from "../../plugins/vote/mod.ts";
 import { NodeClient, NodeHttpError } from "./client.ts";
 import { generateIdentity, type Identity } from "./identity.ts";
 import { closeJob, createJob, submitInputs } from "./job_client.ts";
 import { mixFinalBody, mixPartBody } from "./mix_parts.ts";
-import { createPostFromBody, type Post, postDigest, postToEnvelope, readPost } from "./posts.ts";
+import {
+  createPost,
+  createPostFromBody,
+  type Post,
+  postDigest,
+  postToEnvelope,
+  readPost,
+} from "./posts.ts";
 import { labelledDigest } from "../../core/transcript.ts";
 import { numberPart, SIGNING_LABELS } from "./identity.ts";
 import { VerificationError } from "../../core/errors.ts";
@@ -163,6 +172,22 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
       /the mix of stage 0 names 3 parts; 0 were posted/,
     );
     await send(parts[0]!);
+    // A mix in one post while parts wait for their final post.
+    await refused(
+      createPost(mixer, {
+        job: "p-ok",
+        type: "mix",
+        body: {
+          v: 1,
+          kind: "node.mix",
+          stage: 0,
+          outputs: readCiphertexts(mix.outputs, 0, 30).map(encodeCiphertext),
+          proof: encodeShuffleProof(shuffleProofFromRecords(mix.proof)),
+        },
+      }),
+      409,
+      /holds 1 parts of a mix of stage 0: it expects the final post that names them/,
+    );
     // A duplicate: another part 0 (re-signed, so another post); the same post again is
     // only re-acknowledged.
     await refused(
