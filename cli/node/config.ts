@@ -110,6 +110,8 @@ export interface NodeConfig {
     mixKeys: Record<string, string>;
     /** Outputs per part of a re-encryption mix posted in parts (0 = as many as fit in 16 MiB). */
     mixPartItems: number;
+    /** Items per request when the mixer reads its stage's batch from the board. */
+    inputPage: number;
   };
   /** Sphinx mix settings. */
   sphinx: {
@@ -227,6 +229,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "cascade.mixPartItems":
     "Outputs per part of a re-encryption mix posted in parts; 0 = as many as fit in 16 MiB",
   "board.maxMixPartBytes": "Largest body of one part of a mix posted in parts, in bytes",
+  "cascade.inputPage": "Items per request when the mixer reads its stage's batch from the board",
   "sphinx.listen": "TCP listen address for Sphinx packets; port 0 picks a free port",
   "sphinx.publicAddress": "host:port others use to send packets; empty = sphinx.listen",
   "sphinx.epochSeconds": "Length of a Sphinx key epoch in seconds",
@@ -307,7 +310,7 @@ export function defaultConfig(): NodeConfig {
       openRegistration: false,
       maxNodes: 1000,
     },
-    cascade: { pollIntervalMs: 500, mixKeys: {}, mixPartItems: 0 },
+    cascade: { pollIntervalMs: 500, mixKeys: {}, mixPartItems: 0, inputPage: 10_000 },
     sphinx: {
       listen: "127.0.0.1:8471",
       publicAddress: "",
@@ -422,6 +425,7 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
   }
   checkPositive(config.cascade.pollIntervalMs, "cascade.pollIntervalMs");
   checkPositive(config.cascade.mixPartItems, "cascade.mixPartItems", true);
+  checkPositive(config.cascade.inputPage, "cascade.inputPage");
   checkPositive(config.board.maxMixPartBytes, "board.maxMixPartBytes");
   checkPositive(config.sphinx.epochSeconds, "sphinx.epochSeconds");
   checkPositive(config.sphinx.overlapSeconds, "sphinx.overlapSeconds", true);

@@ -264,6 +264,7 @@ export async function startNode(
           boardUrl: boardUrl(),
           pollIntervalMs: config.cascade.pollIntervalMs,
           mixPartItems: config.cascade.mixPartItems,
+          inputPage: config.cascade.inputPage,
           backendByName: lookup,
           ...(options.backendByName
             ? {}

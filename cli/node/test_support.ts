@@ -67,6 +67,7 @@ export class TestNetwork {
     mixKeys?: (index: number) => Record<string, Envelope>;
     mixPartItems?: number;
     maxMixPartBytes?: number;
+    inputPage?: number;
   }): Promise<{ board: NodeHandle; mixers: NodeHandle[] }> {
     const board = await this.start({
       name: "board",
@@ -86,6 +87,7 @@ export class TestNetwork {
           ...(options.mixKeys === undefined ? {} : { mixKeys: options.mixKeys(i) }),
           pollIntervalMs: 50,
           ...(options.mixPartItems === undefined ? {} : { mixPartItems: options.mixPartItems }),
+          ...(options.inputPage === undefined ? {} : { inputPage: options.inputPage }),
         }),
       );
     }
