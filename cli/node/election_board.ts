@@ -272,6 +272,8 @@ export async function checkDecryptionPost(
  *
  * @param page reads a page of rows from an index (as `BulletinBoard.itemPage`)
  * @param count the number of items
+ * @param sinks when given, the records go to a sink of theirs (e.g. a spool's file), written a
+ *   page at a time, and only one page is held; else one record list in memory
  * @returns the records
  * @throws {InvalidInputError} when an item is not a ciphertext of the first item's width
  * @example

@@ -45,7 +45,17 @@ export const DEFAULT_MAX_MIX_PART_BYTES = 16 * 1024 * 1024;
 /** Most parts one mix may have. */
 export const MAX_MIX_PARTS = 100_000;
 
-/** Bytes a part body spends per output of width w (outputs and the five lists). */
+/**
+ * Bytes a part body spends per output of width w (outputs and the five lists).
+ *
+ * @param width ciphertext width
+ * @returns 64·w + 160
+ * @example
+ * ```ts
+ * import { mixPartBytesPerItem } from "./mix_parts.ts";
+ * console.assert(mixPartBytesPerItem(1) === 224);
+ * ```
+ */
 export function mixPartBytesPerItem(width: number): number {
   return 2 * ELEMENT_BYTES * width + SHUFFLE_PROOF_LISTS.length * ELEMENT_BYTES;
 }
@@ -58,6 +68,12 @@ export function mixPartBytesPerItem(width: number): number {
  * @param items configured outputs per part (0 = from `maxBytes`)
  * @param maxBytes largest part body
  * @returns outputs per part (at least 1)
+ * @example
+ * ```ts
+ * import { mixPartItems } from "./mix_parts.ts";
+ * console.assert(mixPartItems(1) === 74_893);
+ * console.assert(mixPartItems(1, 100) === 100);
+ * ```
  */
 export function mixPartItems(
   width: number,
@@ -91,6 +107,10 @@ export interface MixPartHeader {
  * @param lo first output
  * @param hi end (exclusive)
  * @returns the body bytes
+ * @example
+ * ```ts ignore
+ * const body = mixPartBody({ stage: 0, part: 0, total: outputs.count, width: 1 }, outputs, proof, 0, 100);
+ * ```
  */
 export function mixPartBody(
   header: Omit<MixPartHeader, "offset">,
@@ -120,6 +140,10 @@ export function mixPartBody(
  * @param proof the proof (its lists are not written)
  * @param parts each part's output count and post digest, in order
  * @returns the body bytes
+ * @example
+ * ```ts ignore
+ * const body = mixFinalBody(0, proof, parts.map((p) => ({ count: 100, digest: postDigest(p) })));
+ * ```
  */
 export function mixFinalBody(
   stage: number,
@@ -150,6 +174,16 @@ export function mixFinalBody(
  * @param fields the body's fields
  * @param what names the body in errors
  * @returns the header
+ * @throws {InvalidInputError} naming the malformed field
+ * @example
+ * ```ts
+ * import { readMixPartHeader } from "./mix_parts.ts";
+ * const h = readMixPartHeader(
+ *   { v: 1, kind: "node.mix-part", stage: 0, part: 1, offset: 100, total: 250, width: 1 },
+ *   "part",
+ * );
+ * console.assert(h.offset === 100);
+ * ```
  */
 export function readMixPartHeader(fields: Record<string, unknown>, what: string): MixPartHeader {
   readEnvelope(fields, MIX_PART_KIND, { what });
@@ -169,6 +203,18 @@ export function readMixPartHeader(fields: Record<string, unknown>, what: string)
  * @param value the decoded body
  * @param what names it in errors
  * @returns header, count, outputs bytes and the five lists' bytes
+ * @throws {InvalidInputError} naming the malformed or missized field
+ * @example
+ * ```ts
+ * import { readMixPart } from "./mix_parts.ts";
+ * const list = new Uint8Array(64);
+ * const part = readMixPart({
+ *   v: 1, kind: "node.mix-part", stage: 0, part: 0, offset: 0, total: 2, width: 1,
+ *   outputs: new Uint8Array(128), permutationCommitments: list, chainCommitments: list,
+ *   chainProofCommitments: list, chainResponses: list, permutationResponses: list,
+ * }, "part");
+ * console.assert(part.count === 2);
+ * ```
  */
 export function readMixPart(value: unknown, what: string): MixPartHeader & {
   count: number;
@@ -214,6 +260,11 @@ export interface MixFinal {
  * @param value the decoded body
  * @param what names it in errors
  * @returns stage, parts and proof fields
+ * @throws {InvalidInputError} naming the malformed field (a version-1 mix is refused)
+ * @example
+ * ```ts ignore
+ * const final = readMixFinal(decodeMsgpack(post.body, "mix"), "mix");
+ * ```
  */
 export function readMixFinal(value: unknown, what: string): MixFinal {
   const env = readEnvelope(value, "node.mix", { what, versions: [MIX_PARTS_VERSION] });
@@ -266,6 +317,15 @@ export interface HeldMixPart {
 /**
  * The parts of one stage's mix taken so far, and the rules a new part and the final post
  * must follow (the board and every reader apply the same ones).
+ *
+ * @example
+ * ```ts
+ * import { MixPartsState } from "./mix_parts.ts";
+ * const state = new MixPartsState(0);
+ * const author = new Uint8Array(32);
+ * const header = { stage: 0, part: 1, offset: 0, total: 20, width: 1 };
+ * try { state.checkNext(header, author, "post 7"); } catch (e) { console.assert(/part 0 is missing/.test(String(e))); }
+ * ```
  */
 export class MixPartsState {
   /** Parts taken, in order. */
@@ -403,6 +463,10 @@ export class MixPartsState {
  * @param final the final post
  * @param lists the five lists (32-byte records, in output order)
  * @returns the proof with record lists
+ * @example
+ * ```ts ignore
+ * const proof = mixPartsProof(final, lists);
+ * ```
  */
 export function mixPartsProof(
   final: MixFinal,
