@@ -25,6 +25,9 @@ import {
   createElectionDefinition,
   electionFingerprint,
   readCiphertexts,
+  runLocalElection,
+  simulateElectionBallots,
+  verifyElection,
 } from "../plugins/vote/mod.ts";
 import { backendByName } from "./backends.ts";
 import { boardLogEntries, verifyJobFromBoard } from "./node/board_reader.ts";
@@ -33,7 +36,12 @@ import { generateIdentity } from "./node/identity.ts";
 import { TestNetwork } from "./node/test_support.ts";
 import { Spool } from "./record_file.ts";
 import { readElectionCascadeRecords } from "./vote_board_records.ts";
-import { boardElectionCascadeRecords, electionJobId, readElectionCascade } from "./vote_nodes.ts";
+import {
+  boardElectionCascade,
+  boardElectionCascadeRecords,
+  electionJobId,
+  readElectionCascade,
+} from "./vote_nodes.ts";
 
 const definition = createElectionDefinition({
   id: "board-parts",
@@ -131,4 +139,45 @@ Deno.test({
     assert.deepEqual(tallies.parts, tallies.single);
     assert.deepEqual(tallies.parts, [0, 143, 143, 143, 143, 143, 143, 142]);
   },
+});
+
+Deno.test("an election run through mixer nodes posting parts of 4 ballots gives a transcript that verifies", async () => {
+  const admin = generateIdentity();
+  const net = await TestNetwork.create();
+  try {
+    const { board, mixers } = await net.startCascade({
+      admins: [toBase64Url(admin.publicKey)],
+      mixPartItems: 4,
+    });
+    const definition = createElectionDefinition({
+      id: "node-parts-election",
+      trustees: 3,
+      threshold: 2,
+      mixers: 3,
+      questions: [{ text: "Q", choices: ["a", "b", "c"] }],
+    });
+    const random = seededRandom("vote-node-parts");
+    const { transcript } = await runLocalElection(definition, {
+      random,
+      workers: 1,
+      cascade: boardElectionCascade({
+        client: new NodeClient(board.url, { identity: admin }),
+        admin,
+        mixers: mixers.map((m) => m.identity.publicKey),
+        timeoutMs: 60_000,
+      }),
+      ballots: (e) =>
+        simulateElectionBallots(e, { count: 9, random, answers: (i) => [[i % 3]] }).ballots,
+    });
+    assert.deepEqual(transcript.tally.questions[0]!.counts, [3, 3, 3]);
+    assert.equal((await verifyElection(transcript, { workers: 1 })).mixers, 3);
+    // 3 parts (4, 4 and 1 ballots) and a final post per mixer.
+    let mixPosts = 0;
+    for await (const e of boardLogEntries(new NodeClient(board.url))) {
+      if (e.post.type === "mix") mixPosts++;
+    }
+    assert.equal(mixPosts, 12);
+  } finally {
+    await net.close();
+  }
 });
