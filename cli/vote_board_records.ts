@@ -51,6 +51,16 @@ import { boardLogEntries, type BoardLogEntry } from "./node/board_reader.ts";
 import type { JobSummary } from "./node/board.ts";
 import { postBodyStream, STREAMED_BODY_BYTES } from "./node/board_stream.ts";
 import type { NodeClient } from "./node/client.ts";
+import {
+  MIX_PART_KIND,
+  MIX_PARTS_VERSION,
+  type MixFinal,
+  type MixPartHeader,
+  mixPartsProof,
+  MixPartsState,
+  readMixFinal,
+  readMixPartHeader,
+} from "./node/mix_parts.ts";
 
 /** One mixer's post read into record lists. */
 export interface BoardMixRecords {
@@ -134,7 +144,7 @@ async function readCiphertextArray(
 async function readBodyMap(
   reader: MsgpackStreamReader,
   what: string,
-  big: Record<string, () => Promise<void>>,
+  big: Record<string, (fields: Record<string, unknown>) => Promise<void>>,
 ): Promise<Record<string, unknown>> {
   const fields: Record<string, unknown> = {};
   const entries = await reader.readMapHeader(what);
@@ -145,8 +155,8 @@ async function readBodyMap(
     }
     const read = Object.hasOwn(big, key) ? big[key] : undefined;
     if (read !== undefined) {
+      await read(fields);
       fields[key] = true;
-      await read();
     } else fields[key] = await reader.readValue(`${what}.${key}`);
   }
   return fields;
@@ -366,6 +376,173 @@ class InputsReader {
   }
 }
 
+/** Largest final post of a mix in parts a reader takes (it names parts: ~80 bytes each). */
+const MAX_MIX_FINAL_BYTES = 16 * 1024 * 1024;
+
+/** A logged post's whole body (a small one: at most `max` bytes), checked as it ends. */
+async function wholeBody(client: NodeClient, entry: BoardLogEntry, max: number, what: string) {
+  if (entry.bodyBytes > max) {
+    throw new InvalidInputError(`Post '${what}' is ${entry.bodyBytes} bytes, over ${max}`);
+  }
+  const reader = (await postBodyStream(client, entry)).getReader();
+  const out = new Uint8Array(entry.bodyBytes);
+  let at = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (at + value.length > out.length) {
+      await reader.cancel();
+      throw new InvalidInputError(`Post '${what}' is longer than its ${out.length} bytes`);
+    }
+    out.set(value, at);
+    at += value.length;
+  }
+  return out.subarray(0, at);
+}
+
+/**
+ * Reads the parts of one stage's mix posted in parts (mix_parts.ts), a piece of each body at
+ * a time, into the record lists of a sink factory, with the board's rules (order, offsets,
+ * totals, author), then the final post that names them.
+ */
+class MixPartsReader {
+  #state: MixPartsState;
+  #outputs: PieceWriter | undefined;
+  #lists: Partial<Record<ShuffleProofList, PieceWriter>> = {};
+
+  constructor(
+    readonly stage: number,
+    readonly sinks: RecordSinkFactory,
+    readonly chunk: number,
+  ) {
+    this.#state = new MixPartsState(stage);
+  }
+
+  async read(client: NodeClient, entry: BoardLogEntry): Promise<void> {
+    const what = `board post ${entry.seq} (mix part)`;
+    const reader = new MsgpackStreamReader(await postBodyStream(client, entry));
+    let header: MixPartHeader | undefined;
+    let count = -1;
+    const name = (list: string) => `board-mix-${this.stage + 1}-${list}`;
+    const begin = (fields: Record<string, unknown>): MixPartHeader => {
+      if (header !== undefined) return header;
+      header = readMixPartHeader(fields, what);
+      this.#state.checkNext(header, entry.post.author, what);
+      if (this.#outputs === undefined) {
+        this.#outputs = new PieceWriter(
+          this.sinks(name("outputs"), header.total, 2 * ELEMENT_BYTES * header.width),
+          this.chunk,
+        );
+        for (const list of SHUFFLE_PROOF_LISTS) {
+          this.#lists[list] = new PieceWriter(
+            this.sinks(name(list), header.total, ELEMENT_BYTES),
+            this.chunk,
+          );
+        }
+      }
+      return header;
+    };
+    const big: Record<string, (fields: Record<string, unknown>) => Promise<void>> = {
+      outputs: async (fields) => {
+        const h = begin(fields);
+        const size = 2 * ELEMENT_BYTES * h.width;
+        const bytes = await reader.readBinHeader(`${what}.outputs`);
+        if (bytes === undefined || bytes === 0 || bytes % size !== 0) {
+          throw new InvalidInputError(
+            `Value '${what}.outputs' must be whole ${size}-byte ciphertexts`,
+          );
+        }
+        count = bytes / size;
+        if (h.offset + count > h.total) {
+          throw new VerificationError(
+            `${what}: mix part ${h.part} of stage ${h.stage} runs past the ${h.total} outputs it announces`,
+          );
+        }
+        await reader.readPieces(bytes, `${what}.outputs`, (p) => this.#outputs!.write(p));
+      },
+    };
+    for (const list of SHUFFLE_PROOF_LISTS) {
+      big[list] = async (fields) => {
+        begin(fields);
+        const bytes = await reader.readBinHeader(`${what}.${list}`);
+        if (count < 0 || bytes !== count * ELEMENT_BYTES) {
+          throw new InvalidInputError(
+            `Value '${what}.${list}' must follow the outputs and be ${
+              Math.max(count, 0) * ELEMENT_BYTES
+            } bytes`,
+          );
+        }
+        await reader.readPieces(bytes, `${what}.${list}`, (p) => this.#lists[list]!.write(p));
+      };
+    }
+    try {
+      const fields = await readBodyMap(reader, what, big);
+      await reader.end(what);
+      const h = readMixPartHeader(fields, what);
+      for (const f of ["outputs", ...SHUFFLE_PROOF_LISTS]) {
+        if (fields[f] !== true) throw new InvalidInputError(`Value '${what}.${f}' is missing`);
+      }
+      this.#state.take(h, count, entry.digest, entry.post.author, what);
+    } catch (error) {
+      await reader.cancel();
+      throw error;
+    }
+  }
+
+  /** Checks the final post against the parts read and gives the mix's record lists. */
+  finish(final: MixFinal, author: Uint8Array, what: string): BoardMixRecords {
+    this.#state.checkFinal(final, author, what);
+    const lists = Object.fromEntries(
+      SHUFFLE_PROOF_LISTS.map((l) => [l, this.#lists[l]!.finish()]),
+    ) as Record<ShuffleProofList, RecordSource>;
+    return { outputs: this.#outputs!.finish(), proof: mixPartsProof(final, lists) };
+  }
+}
+
+/**
+ * Reads one `mix` post of a job's log into the parts reader or the list of mixes: a mix in
+ * one post (`node.mix` v 1), a part, or the final post of a mix in parts (`node.mix` v 2).
+ */
+async function readMixEntry(
+  client: NodeClient,
+  entry: BoardLogEntry,
+  state: { mixes: BoardMixRecords[]; parts: MixPartsReader | undefined },
+  options: { sinks: RecordSinkFactory; chunk: number },
+): Promise<void> {
+  const head = await readBodyHead(await postBodyStream(client, entry));
+  const stage = state.mixes.length;
+  if (head.kind === MIX_PART_KIND) {
+    state.parts ??= new MixPartsReader(stage, options.sinks, options.chunk);
+    await state.parts.read(client, entry);
+  } else if (head.kind === "node.mix" && head.v === MIX_PARTS_VERSION) {
+    const what = `board post ${entry.seq} (mix)`;
+    const final = readMixFinal(
+      decodeMsgpack(await wholeBody(client, entry, MAX_MIX_FINAL_BYTES, what), what),
+      what,
+    );
+    if (state.parts === undefined) {
+      throw new VerificationError(
+        `${what}: the mix of stage ${final.stage} names ${final.parts.length} parts; none were posted`,
+      );
+    }
+    state.mixes.push(state.parts.finish(final, entry.post.author, what));
+    state.parts = undefined;
+  } else {
+    if (state.parts !== undefined) {
+      throw new VerificationError(
+        `Board post ${entry.seq}: a mix in one post while parts of stage ${stage} wait for their final post`,
+      );
+    }
+    const { outputs, proof } = await readMixBody(await postBodyStream(client, entry), {
+      sinks: options.sinks,
+      chunk: options.chunk,
+      stage,
+      what: `board post ${entry.seq} (mix)`,
+    });
+    state.mixes.push({ outputs, proof });
+  }
+}
+
 async function jobSummary(client: NodeClient, job: string): Promise<JobSummary> {
   return await client.getJson(`/v1/board/jobs/${encodeURIComponent(job)}`) as JobSummary;
 }
@@ -442,6 +619,7 @@ export async function readElectionCascadeRecords(
   });
   const archived = new Set<string>();
   const mixes: BoardMixRecords[] = [];
+  const state = { mixes, parts: undefined as MixPartsReader | undefined };
   let closed = false;
   const bodyLimit = options.bodyLimit ?? STREAMED_BODY_BYTES;
   for await (const entry of boardLogEntries(client, { archived, bodyLimit })) {
@@ -449,13 +627,7 @@ export async function readElectionCascadeRecords(
     if (entry.post.type === "close") closed = true;
     else if (entry.post.type === "inputs" && !closed) await inputs.read(client, entry);
     else if (entry.post.type === "mix") {
-      const { outputs, proof } = await readMixBody(await postBodyStream(client, entry), {
-        sinks: options.sinks,
-        chunk,
-        stage: mixes.length,
-        what: `board post ${entry.seq} (mix)`,
-      });
-      mixes.push({ outputs, proof });
+      await readMixEntry(client, entry, state, { sinks: options.sinks, chunk });
     }
   }
   if (archived.has(job)) {
@@ -716,15 +888,36 @@ export async function bodyKind(client: NodeClient, entry: BoardLogEntry): Promis
  * ```
  */
 export async function readBodyKind(stream: ReadableStream<Uint8Array>): Promise<unknown> {
+  return (await readBodyHead(stream)).kind;
+}
+
+/**
+ * The `v` and `kind` of a post body given as a stream, read from its first four fields (the
+ * rest is not read; the stream is cancelled): tells a mix in one post (`node.mix` v 1) from
+ * a part (`node.mix-part`) and the final post of a mix in parts (`node.mix` v 2).
+ *
+ * @param stream the body bytes
+ * @returns the version and kind (undefined when the first four fields hold none)
+ * @example
+ * ```ts ignore
+ * const { v, kind } = await readBodyHead(ReadableStream.from([post.body]));
+ * ```
+ */
+export async function readBodyHead(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ v: unknown; kind: unknown }> {
   const reader = new MsgpackStreamReader(stream);
+  const head: { v: unknown; kind: unknown } = { v: undefined, kind: undefined };
   try {
     const entries = await reader.readMapHeader("post.body");
     for (let e = 0; e < Math.min(entries, 4); e++) {
       const key = await reader.readValue("post.body key");
       const value = await reader.readValue(`post.body.${String(key)}`);
-      if (key === "kind") return value;
+      if (key === "kind") head.kind = value;
+      if (key === "v") head.v = value;
+      if (head.kind !== undefined && head.v !== undefined) break;
     }
-    return undefined;
+    return head;
   } finally {
     await reader.cancel();
   }

@@ -31,7 +31,28 @@ import {
   verifyShuffleRecords,
 } from "../../backends/reencrypt/mod.ts";
 import { memoryRecordSinks } from "../../core/records.ts";
-import { readBodyKind, readDecryptionBody, readMixBody } from "../vote_board_records.ts";
+import {
+  readBodyHead,
+  readBodyKind,
+  readDecryptionBody,
+  readMixBody,
+} from "../vote_board_records.ts";
+import {
+  DEFAULT_MAX_MIX_PART_BYTES,
+  MIX_PART_KIND,
+  MIX_PARTS_VERSION,
+  mixPartsProof,
+  MixPartsState,
+  readMixFinal,
+  readMixPart,
+} from "./mix_parts.ts";
+import { Spool } from "../record_file.ts";
+import {
+  ELEMENT_BYTES,
+  SHUFFLE_PROOF_LISTS,
+  type ShuffleProofList,
+} from "../../backends/reencrypt/mod.ts";
+import type { RecordSource } from "../../core/records.ts";
 import {
   checkCeremonyBody,
   checkDecryptionPost,
@@ -149,6 +170,8 @@ export interface BulletinBoardOptions {
    * (`submitters: []`); 0 or absent = no limit (issue 11 §10).
    */
   maxInputsPerSubmitter?: number;
+  /** Largest body of one part of a mix posted in parts (default 16 MiB; mix_parts.ts). */
+  maxMixPartBytes?: number;
 }
 
 const GENESIS = new Uint8Array(64);
@@ -244,7 +267,11 @@ export class BulletinBoard {
         job TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (job, digest)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS board_waiting (
         job TEXT PRIMARY KEY, mixer BLOB NOT NULL, stage INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS board_waiting_mixer ON board_waiting (mixer);`)
+      CREATE INDEX IF NOT EXISTS board_waiting_mixer ON board_waiting (mixer);
+      CREATE TABLE IF NOT EXISTS board_mix_parts (
+        job TEXT NOT NULL, stage INTEGER NOT NULL, part INTEGER NOT NULL, digest BLOB NOT NULL,
+        count INTEGER NOT NULL, total INTEGER NOT NULL, width INTEGER NOT NULL,
+        author BLOB NOT NULL, PRIMARY KEY (job, stage, part));`)
     );
     // Archiving (prunable bodies): columns added to stores written before they existed.
     options.store.write(() => {
@@ -871,6 +898,12 @@ export class BulletinBoard {
   }
 
   async #applyMix(post: Post, digest: Uint8Array, job: JobRow): Promise<Receipt> {
+    // A mix in parts (mix_parts.ts): its parts, then its final post of version 2.
+    const head = await readBodyHead(ReadableStream.from([post.body]));
+    if (head.kind === MIX_PART_KIND) return this.#applyMixPart(post, digest, job);
+    if (head.kind === "node.mix" && head.v === MIX_PARTS_VERSION) {
+      return await this.#applyMixFinal(post, digest, job);
+    }
     // A re-encryption mix is decoded a chunk at a time into record lists (64 bytes a
     // ciphertext element, 32 a proof element), not into an object per ciphertext.
     const records = job.spec.backend === "reencrypt"
@@ -893,6 +926,14 @@ export class BulletinBoard {
     const stageSpec = spec.stages[stage]!;
     if (!bytesEq(stageSpec.mixer, post.author)) {
       throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
+    }
+    // Parts already posted for this stage wait for the final post that names them: a mix in
+    // one post would leave them in the log, and readers refuse such a log.
+    const held = this.#mixParts(post.job, stage).parts.length;
+    if (held > 0) {
+      throw new ConfigError(
+        `Job '${post.job}' holds ${held} parts of a mix of stage ${stage}: it expects the final post that names them, not a mix in one post`,
+      );
     }
     const backend = this.#o.backendByName(spec.backend);
     let outputs: unknown[] = [];
@@ -933,28 +974,183 @@ export class BulletinBoard {
       throw new VerificationError(`Mix proof of stage ${stage} does not verify`, { cause: error });
     }
     // Each output stored in its canonical encoding, encoded as it is inserted.
-    const count = records?.outputs.count ?? outputs.length;
-    const encodedAt = records === undefined
-      ? (i: number) => encodeMsgpack(backend.output.encode(outputs[i]))
-      : (i: number) =>
-        encodeMsgpack(encodeCiphertext(readCiphertexts(records.outputs, i, i + 1)[0]!));
+    if (records !== undefined) return this.#acceptMix(post, digest, stage, records.outputs);
     return this.#o.store.write(() => {
       const current = this.#jobRow(post.job, this.#o.store.db)!;
       if (current.stage !== stage) throw new ConfigError(`Stage ${stage} was already mixed`);
       const insert = this.#o.store.db.prepare(
         "INSERT INTO board_items (job, stage, idx, item) VALUES (?, ?, ?, ?)",
       );
-      for (let i = 0; i < count; i++) insert.run(post.job, stage + 1, i, encodedAt(i));
-      const done = stage + 1 === spec.stages.length;
-      this.#o.store.db.prepare("UPDATE board_jobs SET stage = ?, state = ? WHERE job = ?")
-        .run(stage + 1, done ? "done" : "mixing", post.job);
-      if (done) this.#o.store.db.prepare("DELETE FROM board_waiting WHERE job = ?").run(post.job);
-      else {
-        this.#o.store.db.prepare("UPDATE board_waiting SET mixer = ?, stage = ? WHERE job = ?")
-          .run(spec.stages[stage + 1]!.mixer, stage + 1, post.job);
+      for (let i = 0; i < outputs.length; i++) {
+        insert.run(post.job, stage + 1, i, encodeMsgpack(backend.output.encode(outputs[i])));
       }
+      return this.#advance(post, digest, stage);
+    });
+  }
+
+  /** Stores a checked re-encryption mix's outputs (read a chunk at a time) and advances. */
+  #acceptMix(post: Post, digest: Uint8Array, stage: number, outputs: RecordSource): Receipt {
+    return this.#o.store.write(() => {
+      const current = this.#jobRow(post.job, this.#o.store.db)!;
+      if (current.stage !== stage) throw new ConfigError(`Stage ${stage} was already mixed`);
+      const insert = this.#o.store.db.prepare(
+        "INSERT INTO board_items (job, stage, idx, item) VALUES (?, ?, ?, ?)",
+      );
+      for (let lo = 0; lo < outputs.count; lo += CHECK_CHUNK) {
+        const hi = Math.min(outputs.count, lo + CHECK_CHUNK);
+        readCiphertexts(outputs, lo, hi).forEach((ct, i) =>
+          insert.run(post.job, stage + 1, lo + i, encodeMsgpack(encodeCiphertext(ct)))
+        );
+      }
+      return this.#advance(post, digest, stage);
+    });
+  }
+
+  /** Moves a job past a stage and appends the mix post (inside a write). */
+  #advance(post: Post, digest: Uint8Array, stage: number): Receipt {
+    const spec = this.#jobRow(post.job, this.#o.store.db)!.spec;
+    const done = stage + 1 === spec.stages.length;
+    this.#o.store.db.prepare("UPDATE board_jobs SET stage = ?, state = ? WHERE job = ?")
+      .run(stage + 1, done ? "done" : "mixing", post.job);
+    if (done) this.#o.store.db.prepare("DELETE FROM board_waiting WHERE job = ?").run(post.job);
+    else {
+      this.#o.store.db.prepare("UPDATE board_waiting SET mixer = ?, stage = ? WHERE job = ?")
+        .run(spec.stages[stage + 1]!.mixer, stage + 1, post.job);
+    }
+    return this.#append(post, digest);
+  }
+
+  /** The stage and author rules every mix post follows (before its content is used). */
+  #checkMixStage(post: Post, job: JobRow, stage: number, what: string): void {
+    if (job.state !== "mixing" || stage !== job.stage) {
+      throw new ConfigError(
+        `Job '${post.job}' expects ${
+          job.state === "mixing" ? `stage ${job.stage}` : `no mix (state '${job.state}')`
+        }, got a ${what} for stage ${stage}`,
+      );
+    }
+    if (!bytesEq(job.spec.stages[stage]!.mixer, post.author)) {
+      throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
+    }
+  }
+
+  /** The parts of a stage's mix this board holds, in order. */
+  #mixParts(job: string, stage: number): MixPartsState {
+    const rows = this.#o.store.db.prepare(
+      "SELECT digest, count, total, width, author FROM board_mix_parts WHERE job = ? AND stage = ? ORDER BY part",
+    ).all(job, stage) as unknown as {
+      digest: Uint8Array;
+      count: number;
+      total: number;
+      width: number;
+      author: Uint8Array;
+    }[];
+    return new MixPartsState(stage, rows);
+  }
+
+  // One part of a re-encryption mix posted in parts (mix_parts.ts): its size, stage, author
+  // and place (next part, at the next output) checked; its content is checked with the
+  // whole mix when the final post arrives.
+  #applyMixPart(post: Post, digest: Uint8Array, job: JobRow): Receipt {
+    const limit = this.#o.maxMixPartBytes ?? DEFAULT_MAX_MIX_PART_BYTES;
+    if (post.body.length > limit) {
+      throw new InvalidInputError(
+        `Mix part of ${post.body.length} bytes is over this board's limit of ${limit} bytes a part`,
+      );
+    }
+    if (job.spec.backend !== "reencrypt") {
+      throw new InvalidInputError(
+        `Job '${post.job}' (backend '${job.spec.backend}') takes no mix parts: only re-encryption mixes`,
+      );
+    }
+    const part = readMixPart(decodeMsgpack(post.body, "mix part"), "mix part");
+    this.#checkMixStage(post, job, part.stage, `part of a mix`);
+    const state = this.#mixParts(post.job, part.stage);
+    state.checkNext(part, post.author, "mix part");
+    state.take(part, part.count, digest, post.author, "mix part");
+    return this.#o.store.write(() => {
+      this.#o.store.db.prepare(
+        "INSERT INTO board_mix_parts (job, stage, part, digest, count, total, width, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(
+        post.job,
+        part.stage,
+        part.part,
+        digest,
+        part.count,
+        part.total,
+        part.width,
+        post.author,
+      );
       return this.#append(post, digest);
     });
+  }
+
+  // The final post of a mix in parts: it must name exactly the parts held (digests and
+  // counts, in order); the parts are read one body at a time into spool files, and the
+  // proof checked on those record lists as for a mix in one post.
+  async #applyMixFinal(post: Post, digest: Uint8Array, job: JobRow): Promise<Receipt> {
+    if (job.spec.backend !== "reencrypt") {
+      throw new InvalidInputError(
+        `Job '${post.job}' (backend '${job.spec.backend}') takes no mix in parts: only re-encryption mixes`,
+      );
+    }
+    const final = readMixFinal(decodeMsgpack(post.body, "mix"), "mix");
+    this.#checkMixStage(post, job, final.stage, "mix");
+    const stage = final.stage;
+    const state = this.#mixParts(post.job, stage);
+    state.checkFinal(final, post.author, "mix");
+    const spool = await Spool.create();
+    try {
+      const { count: n, width: w } = final.proof;
+      const outputs = spool.sinks("outputs", n, 2 * ELEMENT_BYTES * w);
+      const lists = Object.fromEntries(
+        SHUFFLE_PROOF_LISTS.map((l) => [l, spool.sinks(l, n, ELEMENT_BYTES)]),
+      ) as Record<ShuffleProofList, ReturnType<typeof spool.sinks>>;
+      const body = this.#o.store.db.prepare("SELECT body FROM board_posts WHERE digest = ?");
+      for (const [i, held] of state.parts.entries()) {
+        const row = body.get(held.digest) as { body: Uint8Array } | undefined;
+        const part = readMixPart(decodeMsgpack(row!.body, "mix part"), `mix part ${i}`);
+        outputs.write(part.offset, part.outputs);
+        for (const l of SHUFFLE_PROOF_LISTS) lists[l].write(part.offset, part.lists[l]);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      const records = {
+        outputs: outputs.finish(),
+        proof: mixPartsProof(
+          final,
+          Object.fromEntries(SHUFFLE_PROOF_LISTS.map((l) => [l, lists[l].finish()])) as Record<
+            ShuffleProofList,
+            RecordSource
+          >,
+        ),
+      };
+      const stageSpec = job.spec.stages[stage]!;
+      try {
+        await verifyShuffleRecords({
+          publicKey: decodePublicKey(stageSpec.key, "key"),
+          inputs: ciphertextItemRecords(
+            (from, k) => itemPage(this.#o.store.db, post.job, stage, from, k),
+            job.inputs,
+            spool.sinks,
+          ),
+          outputs: records.outputs,
+          ...(job.spec.context === undefined ? {} : { context: job.spec.context }),
+        }, records.proof);
+      } catch (error) {
+        this.#o.logger.log("warn", "mix_rejected", {
+          job: post.job,
+          stage,
+          error: (error as Error).message,
+        });
+        if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
+        throw new VerificationError(`Mix proof of stage ${stage} does not verify`, {
+          cause: error,
+        });
+      }
+      return this.#acceptMix(post, digest, stage, records.outputs);
+    } finally {
+      spool.close();
+    }
   }
 
   #append(post: Post, digest: Uint8Array): Receipt {

@@ -13,6 +13,20 @@ import { readArray, readBytes, readInteger, readRecord } from "../../core/fields
 import type { AnyMixBackend } from "../../core/mixer.ts";
 import { labelledDigest } from "../../core/transcript.ts";
 import type { NodeClient } from "./client.ts";
+import {
+  Ciphertext,
+  ELEMENT_BYTES,
+  encodeCiphertext,
+  SHUFFLE_PROOF_LISTS,
+  SHUFFLE_PROOF_VERSION,
+} from "../../backends/reencrypt/mod.ts";
+import {
+  MIX_PART_KIND,
+  MIX_PARTS_VERSION,
+  MixPartsState,
+  readMixFinal,
+  readMixPart,
+} from "./mix_parts.ts";
 import { numberPart, SIGNING_LABELS } from "./identity.ts";
 import {
   type JobSpec,
@@ -184,6 +198,70 @@ export async function readBoardLog(
 }
 
 /**
+ * The mix posts of a job as whole mixes: a mix in one post as it is, a mix in parts
+ * (mix_parts.ts) put together in memory from its parts and final post, with the board's
+ * rules (order, offsets, the parts the final post names).
+ */
+function wholeMixes(posts: Post[]): { author: Uint8Array; body: Envelope }[] {
+  const out: { author: Uint8Array; body: Envelope }[] = [];
+  let state: MixPartsState | undefined;
+  let parts: ReturnType<typeof readMixPart>[] = [];
+  for (const p of posts) {
+    const body = decodeMsgpack(p.body, "mix") as Envelope;
+    const what = `mix post ${out.length}`;
+    if (body.kind === MIX_PART_KIND) {
+      const part = readMixPart(body, `${what} part`);
+      state ??= new MixPartsState(out.length);
+      state.checkNext(part, p.author, what);
+      state.take(part, part.count, postDigest(p), p.author, what);
+      parts.push(part);
+    } else if (body.v === MIX_PARTS_VERSION) {
+      const final = readMixFinal(body, what);
+      if (state === undefined) {
+        throw new VerificationError(`${what}: the mix of stage ${final.stage} has no parts`);
+      }
+      state.checkFinal(final, p.author, what);
+      const size = 2 * ELEMENT_BYTES * final.proof.width;
+      const outputs: unknown[] = [];
+      for (const part of parts) {
+        for (let i = 0; i < part.count; i++) {
+          outputs.push(encodeCiphertext(
+            Ciphertext.unchecked(part.outputs.slice(i * size, (i + 1) * size), "output"),
+          ));
+        }
+      }
+      const proof: Envelope = {
+        v: SHUFFLE_PROOF_VERSION,
+        kind: "reencrypt.shuffle-proof",
+        count: final.proof.count,
+        width: final.proof.width,
+        commitments: final.proof.commitments,
+        challenge: final.proof.challenge,
+        responses: final.proof.responses,
+      };
+      for (const l of SHUFFLE_PROOF_LISTS) proof[l] = concat(parts.map((x) => x.lists[l]));
+      out.push({
+        author: p.author,
+        body: { v: 1, kind: "node.mix", stage: final.stage, outputs, proof },
+      });
+      state = undefined;
+      parts = [];
+    } else out.push({ author: p.author, body });
+  }
+  return out;
+}
+
+function concat(list: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(list.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of list) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}
+
+/**
  * Verifies a job end to end from the board's public data.
  *
  * @param client client of the board
@@ -222,9 +300,9 @@ export async function verifyJobFromBoard(
   }
   const stages: VerifiedStage[] = [];
   let unverifiable: string | undefined;
-  const mixes = mine.filter((p) => p.type === "mix");
+  const mixes = wholeMixes(mine.filter((p) => p.type === "mix"));
   for (const [i, p] of mixes.entries()) {
-    const body = decodeMsgpack(p.body, "mix") as Envelope;
+    const body = p.body;
     const stage = readInteger(body.stage, "mix.stage");
     const expected = spec.stages[stage];
     if (stage !== i || !expected || !expected.mixer.every((b, j) => b === p.author[j])) {

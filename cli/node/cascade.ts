@@ -7,10 +7,13 @@
  * would let observers intersect them).
  *
  * Memory: the stage's batch is read a page of 10,000 items at a time (one page of JSON
- * held). A re-encryption stage is then held as record lists (64·w bytes a ciphertext, and the
- * outputs and five proof lists of `shuffleAndProveRecords`), and the post's body is written
- * from them; another backend's stage is decoded and mixed as lists of objects (its `mix`).
- * Either way the mix post is built, stored and sent as one message (at most 64 MiB).
+ * held). A re-encryption stage is written a page at a time into a spool file of 64·w-byte
+ * records, shuffled and proven into spool files (`shuffleAndProveRecords` with the spool's
+ * sinks), and posted from them: in one post when it fits in one part, else in parts of at
+ * most `mixPartItems` outputs (mix_parts.ts), each part's body written from the files and
+ * stored, then a final post that names them; a part's body is the most held at once.
+ * Another backend's stage is decoded and mixed as lists of objects (its `mix`) and posted
+ * as one message (at most 64 MiB).
  *
  * @module
  */
@@ -19,7 +22,7 @@ import { PollLoop } from "./poll_loop.ts";
 import { toBase64Url } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
 import { IntegrityError, InvalidInputError, PanoramixError } from "../../core/errors.ts";
-import { memoryRecords, type RecordSource } from "../../core/records.ts";
+import type { RecordSource } from "../../core/records.ts";
 import { msgpackChunks, StreamedArray, StreamedMap } from "../../core/msgpack_stream.ts";
 import {
   Ciphertext,
@@ -41,6 +44,7 @@ import {
   createPost,
   createPostFromBody,
   type Post,
+  postDigest,
   postToEnvelope,
   readJobSpec,
   readPost,
@@ -48,6 +52,8 @@ import {
 import type { Store } from "./storage.ts";
 import type { JobSummary } from "./board.ts";
 import type { PreparedBackend } from "./backends.ts";
+import { mixFinalBody, mixPartBody, mixPartItems } from "./mix_parts.ts";
+import { RecordFile, Spool } from "../record_file.ts";
 
 /** Items per request when a mixer reads its stage's batch from the board (default). */
 const INPUT_PAGE = 10_000;
@@ -74,6 +80,11 @@ export interface CascadeMixerOptions {
   metrics: MetricsRegistry;
   /** Items per request when reading a stage's batch (default 10,000). */
   inputPage?: number;
+  /**
+   * Outputs per part of a re-encryption mix posted in parts (0 or absent: as many as fit in
+   * 16 MiB); a mix of at most this many outputs goes in one post.
+   */
+  mixPartItems?: number;
 }
 
 /**
@@ -112,7 +123,8 @@ export class CascadeMixer {
     this.#me = toBase64Url(options.identity.publicKey);
     options.store.write(() =>
       options.store.db.exec(
-        "CREATE TABLE IF NOT EXISTS cascade_results (job TEXT NOT NULL, stage INTEGER NOT NULL, post BLOB NOT NULL, sent INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job, stage))",
+        "CREATE TABLE IF NOT EXISTS cascade_results (job TEXT NOT NULL, stage INTEGER NOT NULL, post BLOB NOT NULL, sent INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job, stage));" +
+          "CREATE TABLE IF NOT EXISTS cascade_parts (job TEXT NOT NULL, stage INTEGER NOT NULL, part INTEGER NOT NULL, post BLOB NOT NULL, PRIMARY KEY (job, stage, part))",
       )
     );
   }
@@ -207,6 +219,11 @@ export class CascadeMixer {
       logger.log("info", "cascade_resend", { job: jobId, stage });
     } else {
       const started = performance.now();
+      // Parts of a mix whose final post was never committed (a crash while writing them)
+      // were never sent: they are dropped, and the stage mixed again.
+      store.write(() =>
+        store.db.prepare("DELETE FROM cascade_parts WHERE job = ? AND stage = ?").run(jobId, stage)
+      );
       const detail = await this.#client.getJson(`/v1/board/jobs/${encodeURIComponent(jobId)}`) as {
         spec: unknown;
       };
@@ -229,41 +246,73 @@ export class CascadeMixer {
       let items: number;
       let fetched: number;
       if (backend.name === "reencrypt") {
-        // A re-encryption stage on record lists: the batch read a page at a time into one list
-        // of 64·w-byte records, shuffled and proven on records, and the post's body written
-        // from them (no object per ciphertext).
-        const pages: Uint8Array[] = [];
-        let count = 0;
-        let size = 0;
-        for (;;) {
-          const page = await fetchPage(count, pageSize);
-          const cts = page.map((v, i) =>
-            decodeCiphertext(v, `stage ${stage} input ${count + i + 1}`)
+        // A re-encryption stage on record lists in spool files: the batch written a page at
+        // a time into one file of 64·w-byte records, shuffled and proven into files, and the
+        // post (or its parts) written from them (no object per ciphertext).
+        const spool = await Spool.create();
+        try {
+          const { file } = spool.openFile("stage-inputs");
+          let count = 0;
+          let size = 0;
+          for (;;) {
+            const page = await fetchPage(count, pageSize);
+            const cts = page.map((v, i) =>
+              decodeCiphertext(v, `stage ${stage} input ${count + i + 1}`)
+            );
+            size ||= cts[0]?.bytes.length ?? 0;
+            const bytes = new Uint8Array(cts.length * size);
+            cts.forEach((c, i) => {
+              if (c.bytes.length !== size) {
+                throw new InvalidInputError(
+                  `Stage ${stage} input ${count + i + 1} has another width than the first`,
+                );
+              }
+              bytes.set(c.bytes, i * size);
+            });
+            let at = 0;
+            while (at < bytes.length) at += file.writeSync(bytes.subarray(at));
+            count += cts.length;
+            if (page.length < pageSize) break;
+          }
+          fetched = performance.now();
+          const inputs = new RecordFile(file, {
+            offset: 0,
+            count,
+            recordBytes: Math.max(size, 64),
+          }, "stage inputs");
+          const { outputs, proof } = await shuffleAndProveRecords(
+            decodePublicKey(key, "key"),
+            inputs,
+            { ...context, sinks: spool.sinks },
           );
-          size ||= cts[0]?.bytes.length ?? 0;
-          const bytes = new Uint8Array(cts.length * size);
-          cts.forEach((c, i) => {
-            if (c.bytes.length !== size) {
-              throw new InvalidInputError(
-                `Stage ${stage} input ${count + i + 1} has another width than the first`,
+          const width = outputs.recordBytes / 64;
+          const per = mixPartItems(width, this.#o.mixPartItems ?? 0);
+          if (count <= per) body = mixBodyFromRecords(stage, outputs, proof);
+          else {
+            // A mix in parts: each part signed as it is written (its digest goes into the
+            // final post); the parts are stored with the final post below.
+            const named: { count: number; digest: Uint8Array }[] = [];
+            for (let lo = 0, part = 0; lo < count; lo += per, part++) {
+              const hi = Math.min(count, lo + per);
+              const partPost = createPostFromBody(this.#o.identity, {
+                job: jobId,
+                type: "mix",
+                body: mixPartBody({ stage, part, total: count, width }, outputs, proof, lo, hi),
+              });
+              named.push({ count: hi - lo, digest: postDigest(partPost) });
+              // Stored as it is written (in the write transaction the final post commits).
+              store.write(() =>
+                store.db.prepare(
+                  "INSERT INTO cascade_parts (job, stage, part, post) VALUES (?, ?, ?, ?)",
+                ).run(jobId, stage, part, encodeMsgpack(postToEnvelope(partPost)))
               );
             }
-            bytes.set(c.bytes, i * size);
-          });
-          pages.push(bytes);
-          count += cts.length;
-          if (page.length < pageSize) break;
+            body = mixFinalBody(stage, proof, named);
+          }
+          items = count;
+        } finally {
+          spool.close();
         }
-        fetched = performance.now();
-        const inputs = memoryRecords(concatBytes(pages), Math.max(size, 64));
-        pages.length = 0;
-        const { outputs, proof } = await shuffleAndProveRecords(
-          decodePublicKey(key, "key"),
-          inputs,
-          context,
-        );
-        body = mixBodyFromRecords(stage, outputs, proof);
-        items = count;
       } else {
         // The stage's batch a page at a time: one page of JSON is held, not the stage's (a
         // stage may hold fewer items than the job's inputs: a decryption mix drops replays).
@@ -287,8 +336,8 @@ export class CascadeMixer {
         items = inputs.length;
       }
       post = createPostFromBody(this.#o.identity, { job: jobId, type: "mix", body });
-      // Commit the mix before anyone sees it: a restart re-sends this exact post.
-      // ...together with the replay tags the mix recorded, in one transaction.
+      // Commit the mix before anyone sees it: a restart re-sends this exact post (and its
+      // parts) ...together with the replay tags the mix recorded, in one transaction.
       store.write(() => {
         store.db.prepare("INSERT INTO cascade_results (job, stage, post) VALUES (?, ?, ?)").run(
           jobId,
@@ -311,6 +360,19 @@ export class CascadeMixer {
       });
     }
     try {
+      // A mix in parts: its parts first, in order, each read back from the store.
+      const partNumbers = store.db.prepare(
+        "SELECT part FROM cascade_parts WHERE job = ? AND stage = ? ORDER BY part",
+      ).all(jobId, stage) as { part: number }[];
+      const readPart = store.db.prepare(
+        "SELECT post FROM cascade_parts WHERE job = ? AND stage = ? AND part = ?",
+      );
+      for (const { part } of partNumbers) {
+        const row = readPart.get(jobId, stage, part) as { post: Uint8Array };
+        await this.#client.submitPost(
+          readPost(decodeMsgpack(row.post, "saved mix part"), "saved mix part"),
+        );
+      }
       const receipt = await this.#client.submitPost(post);
       metrics.counter("panoramix_cascade_batches_total", "Batches mixed and posted").inc();
       logger.log("info", "cascade_posted", { job: jobId, stage, seq: receipt.seq });
@@ -329,11 +391,12 @@ export class CascadeMixer {
     }
     // Once the board holds the mix, the local copy is no longer needed to re-send it; the
     // row stays, so this node never mixes the same stage twice.
-    store.write(() =>
+    store.write(() => {
       store.db.prepare(
         "UPDATE cascade_results SET sent = 1, post = x'' WHERE job = ? AND stage = ?",
-      ).run(jobId, stage)
-    );
+      ).run(jobId, stage);
+      store.db.prepare("DELETE FROM cascade_parts WHERE job = ? AND stage = ?").run(jobId, stage);
+    });
     await store.commit();
   }
 }

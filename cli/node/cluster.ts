@@ -35,6 +35,12 @@ export interface LocalNodeSpec {
   sphinx?: Partial<ReturnType<typeof defaultConfig>["sphinx"]>;
   /** Cascade poll interval (default 100 ms). */
   pollIntervalMs?: number;
+  /** Outputs per part of a re-encryption mix posted in parts (default 0: 16 MiB parts). */
+  mixPartItems?: number;
+  /** Largest mix part body the board takes (default 16 MiB). */
+  maxMixPartBytes?: number;
+  /** Items per request when the mixer reads its stage's batch (default 10,000). */
+  inputPage?: number;
   /** Log level (default "warn"). */
   logLevel?: "debug" | "info" | "warn" | "error";
   /** Overrides of the request limits (default: generous, for loopback tests). */
@@ -81,6 +87,9 @@ export async function writeNodeDir(dir: string, spec: LocalNodeSpec): Promise<Lo
   config.board.admins = spec.admins ?? [];
   config.directory.openRegistration = true; // a local test network
   config.cascade.pollIntervalMs = spec.pollIntervalMs ?? 100;
+  if (spec.mixPartItems !== undefined) config.cascade.mixPartItems = spec.mixPartItems;
+  if (spec.maxMixPartBytes !== undefined) config.board.maxMixPartBytes = spec.maxMixPartBytes;
+  if (spec.inputPage !== undefined) config.cascade.inputPage = spec.inputPage;
   config.logLevel = spec.logLevel ?? "warn";
   config.limits.requestsPerSecond = 10_000;
   config.limits.burst = 10_000;

@@ -88,6 +88,8 @@ export interface NodeConfig {
     admins: string[];
     /** Most inputs one outside submitter may post to one open job (0 = no limit). */
     maxInputsPerSubmitter: number;
+    /** Largest body of one part of a mix posted in parts, in bytes (issue 17). */
+    maxMixPartBytes: number;
   };
   /** Directory settings. */
   directory: {
@@ -106,6 +108,10 @@ export interface NodeConfig {
     pollIntervalMs: number;
     /** Key file per backend name used for mixing (absolute after loading); absent = the job's stage key. */
     mixKeys: Record<string, string>;
+    /** Outputs per part of a re-encryption mix posted in parts (0 = as many as fit in 16 MiB). */
+    mixPartItems: number;
+    /** Items per request when the mixer reads its stage's batch from the board. */
+    inputPage: number;
   };
   /** Sphinx mix settings. */
   sphinx: {
@@ -220,6 +226,10 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "directory.maxNodes": "Most descriptors held (<= 10000); new nodes beyond it are refused",
   "cascade.pollIntervalMs": "How often the cascade mixer polls the board, in ms",
   "cascade.mixKeys": "Map backend name -> key file used to mix (e.g. decrypt secret key)",
+  "cascade.mixPartItems":
+    "Outputs per part of a re-encryption mix posted in parts; 0 = as many as fit in 16 MiB",
+  "board.maxMixPartBytes": "Largest body of one part of a mix posted in parts, in bytes",
+  "cascade.inputPage": "Items per request when the mixer reads its stage's batch from the board",
   "sphinx.listen": "TCP listen address for Sphinx packets; port 0 picks a free port",
   "sphinx.publicAddress": "host:port others use to send packets; empty = sphinx.listen",
   "sphinx.epochSeconds": "Length of a Sphinx key epoch in seconds",
@@ -293,14 +303,14 @@ export function defaultConfig(): NodeConfig {
       minBodyBytesPerSecond: 65_536,
       maxBodyBytesInFlight: 256 * 1024 * 1024,
     },
-    board: { admins: [], maxInputsPerSubmitter: 10_000 },
+    board: { admins: [], maxInputsPerSubmitter: 10_000, maxMixPartBytes: 16 * 1024 * 1024 },
     directory: {
       operators: [],
       descriptorTtlSeconds: 7200,
       openRegistration: false,
       maxNodes: 1000,
     },
-    cascade: { pollIntervalMs: 500, mixKeys: {} },
+    cascade: { pollIntervalMs: 500, mixKeys: {}, mixPartItems: 0, inputPage: 10_000 },
     sphinx: {
       listen: "127.0.0.1:8471",
       publicAddress: "",
@@ -414,6 +424,9 @@ export function parseConfig(value: unknown, baseDir: string): NodeConfig {
     throw new ConfigError("Config option 'directory.maxNodes' must be at most 10000");
   }
   checkPositive(config.cascade.pollIntervalMs, "cascade.pollIntervalMs");
+  checkPositive(config.cascade.mixPartItems, "cascade.mixPartItems", true);
+  checkPositive(config.cascade.inputPage, "cascade.inputPage");
+  checkPositive(config.board.maxMixPartBytes, "board.maxMixPartBytes");
   checkPositive(config.sphinx.epochSeconds, "sphinx.epochSeconds");
   checkPositive(config.sphinx.overlapSeconds, "sphinx.overlapSeconds", true);
   checkPositive(config.sphinx.payloadSize, "sphinx.payloadSize");

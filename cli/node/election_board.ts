@@ -15,7 +15,12 @@ import { decodeMsgpack, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { readString } from "../../core/fields.ts";
 import { decodeCiphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
-import { memoryRecords, type RecordSource } from "../../core/records.ts";
+import {
+  memoryRecords,
+  type RecordSink,
+  type RecordSinkFactory,
+  type RecordSource,
+} from "../../core/records.ts";
 import { ITEM_PAGE } from "./item_pages.ts";
 import {
   CEREMONY_KINDS,
@@ -267,6 +272,8 @@ export async function checkDecryptionPost(
  *
  * @param page reads a page of rows from an index (as `BulletinBoard.itemPage`)
  * @param count the number of items
+ * @param sinks when given, the records go to a sink of theirs (e.g. a spool's file), written a
+ *   page at a time, and only one page is held; else one record list in memory
  * @returns the records
  * @throws {InvalidInputError} when an item is not a ciphertext of the first item's width
  * @example
@@ -277,13 +284,16 @@ export async function checkDecryptionPost(
 export function ciphertextItemRecords(
   page: (fromIdx: number, limit: number) => { idx: number; item: Uint8Array }[],
   count: number,
+  sinks?: RecordSinkFactory,
 ): RecordSource {
   let out: Uint8Array | undefined;
+  let sink: RecordSink | undefined;
   let size = 0;
   let next = 0;
   while (next < count) {
     const rows = page(next, Math.min(ITEM_PAGE, count - next));
     if (rows.length === 0) break;
+    const from = next;
     for (const row of rows) {
       const ct = decodeCiphertext(
         decodeMsgpack(row.item, `item ${row.idx}`),
@@ -291,19 +301,22 @@ export function ciphertextItemRecords(
       );
       if (out === undefined) {
         size = ct.bytes.length;
-        out = new Uint8Array(size * count);
+        // With sinks (e.g. a spool's files), one page is held at a time.
+        sink = sinks?.("stage-items", count, size);
+        out = new Uint8Array(size * (sink === undefined ? count : ITEM_PAGE));
       }
       if (ct.bytes.length !== size || row.idx !== next) {
         throw new InvalidInputError(
           `Output ${row.idx + 1} is not the next ciphertext of width ${size / 64}`,
         );
       }
-      out.set(ct.bytes, next * size);
+      out.set(ct.bytes, (sink === undefined ? next : next - from) * size);
       next++;
     }
+    sink?.write(from, out!.subarray(0, (next - from) * size));
   }
   if (out === undefined || next !== count) {
     throw new InvalidInputError(`The stage holds ${next} of its ${count} outputs`);
   }
-  return memoryRecords(out, size);
+  return sink?.finish() ?? memoryRecords(out, size);
 }

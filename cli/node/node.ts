@@ -193,6 +193,7 @@ export async function startNode(
       admins: config.board.admins.map((k) => fromBase64Url(k, "board.admins")),
       headFile: `${config.dataDir}/board.head`,
       maxInputsPerSubmitter: config.board.maxInputsPerSubmitter,
+      maxMixPartBytes: config.board.maxMixPartBytes,
       backendByName: lookup,
       logger: logger.child({ role: "board" }),
       metrics,
@@ -262,6 +263,8 @@ export async function startNode(
           identity,
           boardUrl: boardUrl(),
           pollIntervalMs: config.cascade.pollIntervalMs,
+          mixPartItems: config.cascade.mixPartItems,
+          inputPage: config.cascade.inputPage,
           backendByName: lookup,
           ...(options.backendByName
             ? {}

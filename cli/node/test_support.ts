@@ -65,11 +65,17 @@ export class TestNetwork {
   async startCascade(options: {
     admins: string[];
     mixKeys?: (index: number) => Record<string, Envelope>;
+    mixPartItems?: number;
+    maxMixPartBytes?: number;
+    inputPage?: number;
   }): Promise<{ board: NodeHandle; mixers: NodeHandle[] }> {
     const board = await this.start({
       name: "board",
       roles: ["board", "directory"],
       admins: options.admins,
+      ...(options.maxMixPartBytes === undefined
+        ? {}
+        : { maxMixPartBytes: options.maxMixPartBytes }),
     });
     const mixers: NodeHandle[] = [];
     for (let i = 0; i < 3; i++) {
@@ -80,6 +86,8 @@ export class TestNetwork {
           boardUrl: board.url,
           ...(options.mixKeys === undefined ? {} : { mixKeys: options.mixKeys(i) }),
           pollIntervalMs: 50,
+          ...(options.mixPartItems === undefined ? {} : { mixPartItems: options.mixPartItems }),
+          ...(options.inputPage === undefined ? {} : { inputPage: options.inputPage }),
         }),
       );
     }
