@@ -797,6 +797,28 @@ export class FixedBaseTable {
 }
 
 /**
+ * What {@linkcode encodeEncryptionElements} encrypts: the scalars s, t and u (as bigints, or
+ * as canonical 32-byte little-endian encodings in one byte list), the distinct messages M, per
+ * element the index of its M, and whether Rᵢ is doubled.
+ */
+export interface EncryptionElementsInput<
+  Scalars extends readonly bigint[] | Uint8Array = readonly bigint[] | Uint8Array,
+> {
+  /** sᵢ (n of them). */
+  s: Scalars;
+  /** tᵢ (n of them). */
+  t: Scalars;
+  /** uᵢ (n of them). */
+  u: Scalars;
+  /** The distinct points M. */
+  messages: readonly Point[];
+  /** Per element, the index of its M in `messages`. */
+  messageOf: ArrayLike<number>;
+  /** Encode 2·Rᵢ (true) or Rᵢ (false). */
+  doubleR: boolean;
+}
+
+/**
  * The encodings of 2·(sᵢ·G), 2·(tᵢ·G) and 2·(Mᵢ + uᵢ·Y) (or Mᵢ + uᵢ·Y when `doubleR` is
  * false) for many elements in one WebAssembly call (./curve_wasm.ts `wasmEncryptMany`; where
  * WebAssembly is unavailable, with point objects, the same bytes),
@@ -828,14 +850,7 @@ export class FixedBaseTable {
 export function encodeEncryptionElements(
   g: FixedBaseTable,
   y: FixedBaseTable,
-  input: {
-    s: readonly bigint[] | Uint8Array;
-    t: readonly bigint[] | Uint8Array;
-    u: readonly bigint[] | Uint8Array;
-    messages: readonly Point[];
-    messageOf: ArrayLike<number>;
-    doubleR: boolean;
-  },
+  input: EncryptionElementsInput,
 ): Uint8Array {
   const count = (x: readonly bigint[] | Uint8Array) =>
     x instanceof Uint8Array ? x.length / ELEMENT_BYTES : x.length;
@@ -905,14 +920,7 @@ function unpackScalarsLoose(bytes: Uint8Array): bigint[] {
 function encryptionElementsWithPoints(
   g: FixedBaseTable,
   y: FixedBaseTable,
-  input: {
-    s: readonly bigint[];
-    t: readonly bigint[];
-    u: readonly bigint[];
-    messages: readonly Point[];
-    messageOf: ArrayLike<number>;
-    doubleR: boolean;
-  },
+  input: EncryptionElementsInput<readonly bigint[]>,
   out: Uint8Array,
 ): Uint8Array {
   const n = input.s.length;
