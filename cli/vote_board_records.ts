@@ -14,6 +14,7 @@
  * @module
  */
 
+import { constantTimeEqual, joinBytes } from "../core/bytes.ts";
 import { InvalidInputError, VerificationError } from "../core/errors.ts";
 import { decodeMsgpack, readEnvelope } from "../core/envelope.ts";
 import { readBytes, readInteger } from "../core/fields.ts";
@@ -305,10 +306,6 @@ async function readInputsBody(
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 /**
  * Reads the inputs a job's `inputs` posts hold (before its `close`), a chunk at a time: each
  * chunk is compared with `expected` when given (the command's own mix input), else written
@@ -351,7 +348,7 @@ class InputsReader {
         if (expected !== undefined) {
           if (
             bytes.length !== n * expected.recordBytes ||
-            !sameBytes(bytes, expected.read(lo, lo + n))
+            !constantTimeEqual(bytes, expected.read(lo, lo + n))
           ) {
             throw new VerificationError(
               `Board job '${this.job}' holds other inputs than this ballot box's (from input ${
@@ -677,7 +674,6 @@ export function decryptionPostBody(
     }
   }
   const parts: Uint8Array[] = [];
-  let length = 0;
   const value = new StreamedMap([
     ["v", 1],
     ["kind", DECRYPTION_POST_KIND],
@@ -688,17 +684,8 @@ export function decryptionPostBody(
     ["response", encodeScalar(post.proof.response)],
     ...(post.signature === undefined ? [] : [["signature", post.signature] as const]),
   ]);
-  for (const piece of msgpackChunks(value)) {
-    parts.push(piece.slice());
-    length += piece.length;
-  }
-  const body = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    body.set(p, at);
-    at += p.length;
-  }
-  return body;
+  for (const piece of msgpackChunks(value)) parts.push(piece.slice());
+  return joinBytes(parts);
 }
 
 /**
@@ -762,7 +749,7 @@ export async function readDecryptionBody(
     const fp = readBytes(fields.election, `${what}.election`, {
       length: election.fingerprint.length,
     });
-    if (!sameBytes(fp, election.fingerprint)) {
+    if (!constantTimeEqual(fp, election.fingerprint)) {
       throw new InvalidInputError(`Post '${what}' belongs to another election`);
     }
     const trustee = readInteger(fields.trustee, `${what}.trustee`, {
@@ -832,7 +819,7 @@ export async function readDecryptionRecords(
     const { post } = entry;
     if (post.job !== options.job || post.type !== "ceremony") continue;
     // Only a trustee's key may author its ceremony posts; others are not this election's.
-    const author = keys.findIndex((k) => sameBytes(k, post.author));
+    const author = keys.findIndex((k) => constantTimeEqual(k, post.author));
     if (author < 0) continue;
     // A small ceremony post is a dealing, complaints or answers (read by readElectionBoard),
     // or a decryption post of a few ballots; a big one can only be a decryption post.

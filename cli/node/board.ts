@@ -1224,51 +1224,37 @@ export class BulletinBoard {
       chain: Uint8Array;
       pruned: number;
     })[];
-    return rows.map((r) =>
-      !r.pruned && r.body === null
-        // A body over the limit (`GET /v1/board/posts/:seq/body` streams it): its length and
-        // the post's digest, which the chain covers and the streamed body must hash to.
-        ? {
-          v: 1,
-          kind: "node.post",
-          job: r.job,
-          type: r.type,
-          author: r.author,
-          time: r.time,
-          signature: r.signature,
-          bodyBytes: r.bodyBytes,
-          digest: r.digest,
-          seq: r.seq,
-          chain: r.chain,
-        }
-        : r.pruned
-        // An archived job's item post: no body; its digest keeps the chain checkable.
-        ? {
-          v: 1,
-          kind: "node.post",
-          job: r.job,
-          type: r.type,
-          author: r.author,
-          time: r.time,
-          signature: r.signature,
-          pruned: true,
-          digest: r.digest,
-          seq: r.seq,
-          chain: r.chain,
-        }
-        : {
+    return rows.map((r) => {
+      if (!r.pruned && r.body !== null) {
+        return {
           ...postToEnvelope({
             job: r.job,
             type: r.type,
             author: r.author,
             time: r.time,
-            body: r.body!,
+            body: r.body,
             signature: r.signature,
           }),
           seq: r.seq,
           chain: r.chain,
-        }
-    );
+        };
+      }
+      const head = {
+        v: 1,
+        kind: "node.post",
+        job: r.job,
+        type: r.type,
+        author: r.author,
+        time: r.time,
+        signature: r.signature,
+      };
+      return r.pruned
+        // An archived job's item post: no body; its digest keeps the chain checkable.
+        ? { ...head, pruned: true, digest: r.digest, seq: r.seq, chain: r.chain }
+        // A body over the limit (`GET /v1/board/posts/:seq/body` streams it): its length and
+        // the post's digest, which the chain covers and the streamed body must hash to.
+        : { ...head, bodyBytes: r.bodyBytes, digest: r.digest, seq: r.seq, chain: r.chain };
+    });
   }
 
   /**

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { joinBytes } from "../../core/bytes.ts";
 import { decodeMsgpack, type Envelope } from "../../core/envelope.ts";
 import { VerificationError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord } from "../../core/fields.ts";
@@ -239,7 +240,7 @@ function wholeMixes(posts: Post[]): { author: Uint8Array; body: Envelope }[] {
         challenge: final.proof.challenge,
         responses: final.proof.responses,
       };
-      for (const l of SHUFFLE_PROOF_LISTS) proof[l] = concat(parts.map((x) => x.lists[l]));
+      for (const l of SHUFFLE_PROOF_LISTS) proof[l] = joinBytes(parts.map((x) => x.lists[l]));
       out.push({
         author: p.author,
         body: { v: 1, kind: "node.mix", stage: final.stage, outputs, proof },
@@ -247,16 +248,6 @@ function wholeMixes(posts: Post[]): { author: Uint8Array; body: Envelope }[] {
       state = undefined;
       parts = [];
     } else out.push({ author: p.author, body });
-  }
-  return out;
-}
-
-function concat(list: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(list.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of list) {
-    out.set(b, at);
-    at += b.length;
   }
   return out;
 }
