@@ -7,10 +7,10 @@
  *
  * Crash safety: the file is a msgpack box whose ballots array is the last entry, so an
  * append writes the new ballots after the old end, syncs them to disk, then rewrites the
- * array header's count (1, 2 or 4 bytes, one write within the file's first block) and syncs
- * again; only then does `vote submit` report the ballots accepted. A submit interrupted
- * before the header is rewritten leaves the box as it was followed by bytes no reader takes
- * for ballots: readers stop at the header's count and reject the file with a one-line error
+ * ballots' whole array header with the new count (1, 3 or 5 bytes, one write of the same
+ * length as the old header) and syncs again; only then does `vote submit` report the ballots
+ * accepted. A submit interrupted before the header is rewritten leaves the box as it was
+ * followed by bytes no reader takes for ballots: readers stop at the header's count and reject the file with a one-line error
  * naming the bytes ("Ballot box has bytes after its N ballots ..."), and the next
  * `vote submit` drops them (truncates the file to the box) and says so on stderr. When the
  * header must grow (a box passing 15 or 65,535 ballots), or the file is new or was written in
