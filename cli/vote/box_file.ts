@@ -10,14 +10,16 @@
  * ballots' whole array header with the new count (1, 3 or 5 bytes, one write of the same
  * length as the old header) and syncs again; only then does `vote submit` report the ballots
  * accepted. A submit interrupted before the header is rewritten leaves the box as it was
- * followed by bytes no reader takes for ballots: readers stop at the header's count and reject the file with a one-line error
- * naming the bytes ("Ballot box has bytes after its N ballots ..."), and the next
- * `vote submit` drops them (truncates the file to the box) and says so on stderr. When the
- * header must grow (a box passing 15 or 65,535 ballots), or the file is new or was written in
- * another layout, the whole box is written to a new file beside it a chunk at a time, synced,
- * and renamed over the old one: the box is then the old one or the new one, never a mix.
- * The file is locked (an exclusive `flock`) for the whole submit, so two submits to one box
- * run one after the other.
+ * followed by bytes no reader takes for ballots: readers stop at the header's count and
+ * reject the file with a one-line error naming the bytes ("Ballot box has bytes after its N
+ * ballots ..."), and the next `vote submit` drops them (truncates the file to the box) and
+ * says so on stderr. When the header must grow (a box passing 15 or 65,535 ballots), or the
+ * file is new or was written in another layout, the whole box is written to a new file
+ * beside it a chunk at a time, synced, and renamed over the
+ * old one: the box is then the old one or the new one, never a mix. The file is locked (an
+ * exclusive `flock`) for the whole submit, so two submits to one box run one after the
+ * other, and the commands that read a box file (cli/vote/support.ts `openBoxFile`) take a
+ * shared lock while they read, so they wait for a running submit.
  *
  * @module
  */
