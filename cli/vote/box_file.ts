@@ -15,7 +15,7 @@
  * ballots ..."), and the next `vote submit` drops them (truncates the file to the box) and
  * says so on stderr. When the header must grow (a box passing 15 or 65,535 ballots), or the
  * file is new or was written in another layout, the whole box is written to a new file
- * beside it a chunk at a time, synced, and renamed over the
+ * beside it a chunk at a time (with the old file's permissions), synced, and renamed over the
  * old one: the box is then the old one or the new one, never a mix. The file is locked (an
  * exclusive `flock`) for the whole submit, so two submits to one box run one after the
  * other, and the commands that read a box file (cli/vote/support.ts `openBoxFile`) take a
@@ -287,12 +287,15 @@ export class BoxFileAppender {
   async #rewrite(): Promise<void> {
     const temporary = `${this.#path}.submit-tmp`;
     let out: Deno.FsFile;
+    // The new file gets the old one's permissions (a box made by this submit: the defaults).
+    const mode = this.#created ? null : (await this.#file.stat()).mode;
     try {
       out = await Deno.open(temporary, { write: true, create: true, truncate: true });
     } catch (error) {
       throw fileWriteError(temporary, error);
     }
     try {
+      if (mode !== null) await Deno.chmod(temporary, mode & 0o7777);
       // Written through the handle itself, so the sync below covers every byte.
       const sink = new WritableStream<Uint8Array>({
         async write(chunk) {

@@ -343,3 +343,23 @@ Deno.test("vote submit's box file: a reader (openBoxFile) waits for a running su
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("vote submit's box file: a rewrite (the header grows) keeps the box's permissions", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "box-file-" });
+  try {
+    const path = `${dir}/box.msgpack`;
+    await submit(path, ballots.slice(0, 15));
+    for (const mode of [0o640, 0o604]) {
+      await Deno.chmod(path, mode);
+      // 15 ballots: a fixarray header; one more needs array 16, so the box is rewritten.
+      await Deno.writeFile(
+        path,
+        encodeMsgpack(ballotBoxToEnvelope(election, ballots.slice(0, 15))),
+      );
+      assert.equal(await submit(path, [ballots[15]!]), "rewrite");
+      assert.equal((await Deno.stat(path)).mode! & 0o777, mode);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
