@@ -60,11 +60,16 @@ export interface BoxFileOptions {
   bufferBytes?: number;
 }
 
+/** Writes all of `bytes` at the file's position (a write may take only part of them). */
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) done += await file.write(bytes.subarray(done));
+}
+
 /** Writes all of `bytes` at `offset`. */
 async function writeAt(file: Deno.FsFile, offset: number, bytes: Uint8Array): Promise<void> {
   await file.seek(offset, Deno.SeekMode.Start);
-  let done = 0;
-  while (done < bytes.length) done += await file.write(bytes.subarray(done));
+  await writeAll(file, bytes);
 }
 
 async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
@@ -297,12 +302,7 @@ export class BoxFileAppender {
     try {
       if (mode !== null) await Deno.chmod(temporary, mode & 0o7777);
       // Written through the handle itself, so the sync below covers every byte.
-      const sink = new WritableStream<Uint8Array>({
-        async write(chunk) {
-          let done = 0;
-          while (done < chunk.length) done += await out.write(chunk.subarray(done));
-        },
-      });
+      const sink = new WritableStream<Uint8Array>({ write: (chunk) => writeAll(out, chunk) });
       await writeBallotBoxStream(this.#election, this.box.ballotChunks(), sink);
       await out.syncData();
       out.close();
