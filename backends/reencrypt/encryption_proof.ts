@@ -42,6 +42,7 @@ import {
   packPoints,
   type Point,
   randomScalars,
+  scalarCount,
   scalarFromWide,
   unpackPoints,
   unpackScalars,
@@ -239,8 +240,7 @@ export function encryptAndProveMany(
   items: readonly EncryptAndProveItem[],
 ): Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> {
   if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
-  const count = (x: readonly bigint[] | Uint8Array) =>
-    x instanceof Uint8Array ? x.length / ELEMENT_BYTES : x.length;
+  const count = scalarCount;
   let n = 0;
   for (const item of items) {
     const w = item.messages.length;
