@@ -160,6 +160,8 @@ function zero(x: Float64Array, n: number): void {
  * @param outAt its offset
  * @param wide the 64 bytes
  * @param wideAt their offset
+ * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
+ *   callers check lengths and offsets first; no user input reaches it)
  * @example
  * ```ts
  * import { scalarFromWideInto } from "./scalar_bytes.ts";
@@ -175,7 +177,10 @@ export function scalarFromWideInto(
   wideAt: number,
 ): void {
   if (wideAt < 0 || wideAt + 64 > wide.length || outAt < 0 || outAt + 32 > out.length) {
-    throw new RangeError("Wide reduction reads 64 bytes and writes 32 inside the buffers");
+    throw new RangeError(
+      `Wide reduction reads 64 bytes at ${wideAt} of ${wide.length} and writes 32 at ${outAt} ` +
+        `of ${out.length}: outside the buffers (a caller's bug)`,
+    );
   }
   unpack(X, 25, wide, wideAt, 64);
   reduceInto(out, outAt, true);
@@ -188,6 +193,8 @@ export function scalarFromWideInto(
  * @param out where the result goes (32 bytes at `outAt`; may be one of the inputs)
  * @param outAt its offset
  * @param inputs `a`, `b` and optionally `c`, each a buffer and the offset of its 32 bytes
+ * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
+ *   callers check lengths and offsets first; no user input reaches it)
  * @example
  * ```ts
  * import { scalarMulAddInto } from "./scalar_bytes.ts";
@@ -214,7 +221,11 @@ export function scalarMulAddInto(
     aAt < 0 || aAt + 32 > a.length || bAt < 0 || bAt + 32 > b.length ||
     (c !== undefined && (cAt < 0 || cAt + 32 > c.length)) || outAt < 0 || outAt + 32 > out.length
   ) {
-    throw new RangeError("Scalar multiply-add reads and writes 32 bytes inside the buffers");
+    throw new RangeError(
+      `Scalar multiply-add reads 32 bytes at ${aAt} of ${a.length}, ${bAt} of ${b.length}` +
+        (c === undefined ? "" : `, ${cAt} of ${c.length}`) +
+        ` and writes 32 at ${outAt} of ${out.length}: outside the buffers (a caller's bug)`,
+    );
   }
   unpack(A, 13, a, aAt, 32);
   unpack(B, 13, b, bAt, 32);
@@ -242,6 +253,8 @@ export function scalarMulAddInto(
  * @param outAt its offset
  * @param x the scalar's buffer
  * @param xAt the scalar's offset
+ * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
+ *   callers check lengths and offsets first; no user input reaches it)
  * @example
  * ```ts
  * import { scalarHalfInto } from "./scalar_bytes.ts";
@@ -253,7 +266,10 @@ export function scalarMulAddInto(
  */
 export function scalarHalfInto(out: Uint8Array, outAt: number, x: Uint8Array, xAt: number): void {
   if (xAt < 0 || xAt + 32 > x.length || outAt < 0 || outAt + 32 > out.length) {
-    throw new RangeError("Scalar halving reads and writes 32 bytes inside the buffers");
+    throw new RangeError(
+      `Scalar halving reads 32 bytes at ${xAt} of ${x.length} and writes 32 at ${outAt} of ` +
+        `${out.length}: outside the buffers (a caller's bug)`,
+    );
   }
   const odd = x[xAt]! & 1, sum = SUM;
   let carry = 0;
