@@ -199,8 +199,10 @@ export class BoxFileAppender {
             box.cast(ballot, { proofValid: true });
           } catch (error) {
             if (!(error instanceof PanoramixError)) throw error;
-            throw new (error.constructor as new (m: string) => PanoramixError)(
+            // The same class (so the same code and exit code), the original as its cause.
+            throw new (error.constructor as new (m: string, o: { cause: unknown }) => Error)(
               `Ballot box '${path}', ballot ${position}: ${error.message}`,
+              { cause: error },
             );
           }
         }

@@ -131,7 +131,8 @@ Deno.test("vote submit's box file: appended in place, the bytes of the whole-box
           error instanceof ReplayError &&
           error.message.startsWith(
             `Ballot box '${bad}', ballot 3: Ballot was already cast (replay of ballot 1`,
-          ),
+          ) && error.cause instanceof ReplayError &&
+          (error.cause as Error).message.startsWith("Ballot was already cast"),
       );
       // A submit that fails before its commit leaves no file it created.
       const fresh = await BoxFileAppender.open(`${dir}/fresh.msgpack`, election, { spool: spool3 });
