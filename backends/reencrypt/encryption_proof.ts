@@ -240,20 +240,21 @@ export function encryptAndProveMany(
   items: readonly EncryptAndProveItem[],
 ): Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> {
   if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
-  const count = scalarCount;
   let n = 0;
   for (const item of items) {
     const w = item.messages.length;
     if (w === 0 || w > MAX_WIDTH) {
       throw new InvalidInputError(`Ciphertext needs 1 to ${MAX_WIDTH} pairs, got ${w} and ${w}`);
     }
-    if (count(item.randomness) !== w) {
+    if (scalarCount(item.randomness) !== w) {
       throw new InvalidInputError(
-        `Randomness has ${count(item.randomness)} scalars for ${w} elements`,
+        `Randomness has ${scalarCount(item.randomness)} scalars for ${w} elements`,
       );
     }
-    if (count(item.nonces) !== w) {
-      throw new InvalidInputError(`Encryption proof needs ${w} nonces, got ${count(item.nonces)}`);
+    if (scalarCount(item.nonces) !== w) {
+      throw new InvalidInputError(
+        `Encryption proof needs ${w} nonces, got ${scalarCount(item.nonces)}`,
+      );
     }
     n += w;
   }

@@ -868,16 +868,15 @@ export function encodeEncryptionElements(
   y: FixedBaseTable,
   input: EncryptionElementsInput,
 ): Uint8Array {
-  const count = scalarCount;
-  const n = count(input.s);
+  const n = scalarCount(input.s);
   if (
-    !Number.isInteger(n) || count(input.t) !== n || count(input.u) !== n ||
+    !Number.isInteger(n) || scalarCount(input.t) !== n || scalarCount(input.u) !== n ||
     input.messageOf.length !== n
   ) {
     throw new InvalidInputError(
-      `Encryption elements need as many s, t, u and message indices, got ${n}, ${count(input.t)}, ${
-        count(input.u)
-      } and ${input.messageOf.length}`,
+      `Encryption elements need as many s, t, u and message indices, got ${n}, ${
+        scalarCount(input.t)
+      }, ${scalarCount(input.u)} and ${input.messageOf.length}`,
     );
   }
   for (let i = 0; i < n; i++) {
