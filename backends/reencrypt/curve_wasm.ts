@@ -1537,7 +1537,7 @@ shareWasmModule("ristretto255", () => curveModule(true));
 
 function curveEngine(): Engine | undefined {
   if (engine === null) {
-    // In a worker, the module its pool's thread compiled (shareWasmModule below), if any.
+    // In a worker, the module its pool's thread compiled (shareWasmModule above), if any.
     const instance = instantiateCompiledWasm("ristretto255") ??
       curveModule(true).instantiate("ristretto255") ??
       curveModule(false).instantiate("ristretto255 without SIMD");

@@ -42,6 +42,7 @@ import {
   packPoints,
   type Point,
   randomScalars,
+  scalarCount,
   scalarFromWide,
   unpackPoints,
   unpackScalars,
@@ -239,111 +240,135 @@ export function encryptAndProveMany(
   items: readonly EncryptAndProveItem[],
 ): Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> {
   if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
-  const count = (x: readonly bigint[] | Uint8Array) =>
-    x instanceof Uint8Array ? x.length / ELEMENT_BYTES : x.length;
   let n = 0;
   for (const item of items) {
     const w = item.messages.length;
     if (w === 0 || w > MAX_WIDTH) {
       throw new InvalidInputError(`Ciphertext needs 1 to ${MAX_WIDTH} pairs, got ${w} and ${w}`);
     }
-    if (count(item.randomness) !== w) {
+    if (scalarCount(item.randomness) !== w) {
       throw new InvalidInputError(
-        `Randomness has ${count(item.randomness)} scalars for ${w} elements`,
+        `Randomness has ${scalarCount(item.randomness)} scalars for ${w} elements`,
       );
     }
-    if (count(item.nonces) !== w) {
-      throw new InvalidInputError(`Encryption proof needs ${w} nonces, got ${count(item.nonces)}`);
+    if (scalarCount(item.nonces) !== w) {
+      throw new InvalidInputError(
+        `Encryption proof needs ${w} nonces, got ${scalarCount(item.nonces)}`,
+      );
     }
     n += w;
   }
-  // rₖ and aₖ as 32-byte encodings, one list each (secret: zeroed before returning).
+  // rₖ and aₖ as 32-byte encodings, one list each, and their halves (secret: zeroed on
+  // every path out). Encodings of 2·Q with one shared inversion instead of an inverse square
+  // root each (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to
+  // compute as P for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
   const r = new Uint8Array(ELEMENT_BYTES * n), a = new Uint8Array(ELEMENT_BYTES * n);
-  let e = 0;
-  for (const item of items) {
-    writeScalarList(r, e, item.randomness);
-    writeScalarList(a, e, item.nonces);
-    e += item.messages.length;
-  }
-  // Encodings of 2·Q with one shared inversion instead of an inverse square root each
-  // (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to compute as P
-  // for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
   const rh = new Uint8Array(ELEMENT_BYTES * n), ah = new Uint8Array(ELEMENT_BYTES * n);
-  // Byte scalars must be canonical (bigints were reduced): checked in constant time.
-  let canonical = 1;
-  for (let i = 0; i < n; i++) {
-    canonical &= scalarBelowOrder(r, 32 * i) & scalarBelowOrder(a, 32 * i);
-  }
-  if (canonical !== 1) {
-    r.fill(0), a.fill(0);
-    throw new InvalidInputError("Randomness and nonces must be canonical scalars (below ℓ)");
-  }
-  for (let i = 0; i < n; i++) {
-    scalarHalfInto(rh, 32 * i, r, 32 * i);
-    scalarHalfInto(ah, 32 * i, a, 32 * i);
-  }
-  // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
-  // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
-  // (Halves are kept per message object, so a caller that reuses its message points, as
-  // the ballot encryption does, halves each one once.)
-  const distinct = new Map<Point, number>();
-  for (const item of items) for (const m of item.messages) distinct.set(m, 0);
-  const halveMessages = distinct.size * HALVE_MESSAGES_BELOW <= n;
-  if (halveMessages) {
-    for (const m of distinct.keys()) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
-  }
-  // Else c2 = m + r·pk with r itself.
-  const u = halveMessages ? rh : r;
-  const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
-  // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
-  // per chunk, no point objects per element (group.ts encodeEncryptionElements).
-  const messages: Point[] = [];
-  for (const m of distinct.keys()) {
-    distinct.set(m, messages.length);
-    messages.push(halveMessages ? halves.get(m)! : m);
-  }
-  const messageOf = new Uint32Array(n);
-  e = 0;
-  for (const item of items) for (const m of item.messages) messageOf[e++] = distinct.get(m)!;
-  const bytes = encodeEncryptionElements(g, y, {
-    s: rh,
-    t: ah,
-    u,
-    messages,
-    messageOf,
-    doubleR: halveMessages,
-  });
-  rh.fill(0), ah.fill(0);
-  const prefix = knowledgePrefix(encodePoint(publicKey));
-  const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
-  e = 0;
-  for (const item of items) {
-    const w = item.messages.length;
-    // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments:
-    // views of them, no array per ballot (issue 17).
-    const ciphertext = Ciphertext.unchecked(bytes.subarray(64 * e, 64 * (e + w)));
-    const commitments = bytes.subarray(
-      64 * n + ELEMENT_BYTES * e,
-      64 * n + ELEMENT_BYTES * (e + w),
-    );
-    knowledgeChallengeInto(prefix, { ciphertext, context: item.context }, commitments, CHALLENGE);
-    // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge, on bytes (constant time).
-    const responses: bigint[] = new Array(w);
-    for (let k = 0; k < w; k++, e++) {
-      scalarMulAddInto(RESPONSE, 0, {
-        a: CHALLENGE,
-        aAt: 0,
-        b: r,
-        bAt: 32 * e,
-        c: a,
-        cAt: 32 * e,
-      });
-      responses[k] = readScalarBytes(RESPONSE);
+  try {
+    let e = 0;
+    for (const item of items) {
+      writeScalarList(r, e, item.randomness);
+      writeScalarList(a, e, item.nonces);
+      e += item.messages.length;
     }
-    out.push({ ciphertext, proof: { commitments, responses } });
+    // Byte scalars must be canonical (bigints were reduced): checked in constant time.
+    let canonical = 1;
+    for (let i = 0; i < n; i++) {
+      canonical &= scalarBelowOrder(r, 32 * i) & scalarBelowOrder(a, 32 * i);
+    }
+    if (canonical !== 1) throw notCanonical(items);
+    for (let i = 0; i < n; i++) {
+      scalarHalfInto(rh, 32 * i, r, 32 * i);
+      scalarHalfInto(ah, 32 * i, a, 32 * i);
+    }
+    // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
+    // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
+    // (Halves are kept per message object, so a caller that reuses its message points, as
+    // the ballot encryption does, halves each one once.)
+    const distinct = new Map<Point, number>();
+    for (const item of items) for (const m of item.messages) distinct.set(m, 0);
+    const halveMessages = distinct.size * HALVE_MESSAGES_BELOW <= n;
+    if (halveMessages) {
+      for (const m of distinct.keys()) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
+    }
+    // Else c2 = m + r·pk with r itself.
+    const u = halveMessages ? rh : r;
+    const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
+    // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
+    // per chunk, no point objects per element (group.ts encodeEncryptionElements).
+    const messages: Point[] = [];
+    for (const m of distinct.keys()) {
+      distinct.set(m, messages.length);
+      messages.push(halveMessages ? halves.get(m)! : m);
+    }
+    const messageOf = new Uint32Array(n);
+    e = 0;
+    for (const item of items) for (const m of item.messages) messageOf[e++] = distinct.get(m)!;
+    const bytes = encodeEncryptionElements(g, y, {
+      s: rh,
+      t: ah,
+      u,
+      messages,
+      messageOf,
+      doubleR: halveMessages,
+    });
+    const prefix = knowledgePrefix(encodePoint(publicKey));
+    const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
+    e = 0;
+    for (const item of items) {
+      const w = item.messages.length;
+      // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments:
+      // views of them, no array per ballot (issue 17).
+      const ciphertext = Ciphertext.unchecked(bytes.subarray(64 * e, 64 * (e + w)));
+      const commitments = bytes.subarray(
+        64 * n + ELEMENT_BYTES * e,
+        64 * n + ELEMENT_BYTES * (e + w),
+      );
+      knowledgeChallengeInto(prefix, { ciphertext, context: item.context }, commitments, CHALLENGE);
+      // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge, on bytes (constant time).
+      const responses: bigint[] = new Array(w);
+      for (let k = 0; k < w; k++, e++) {
+        scalarMulAddInto(RESPONSE, 0, {
+          a: CHALLENGE,
+          aAt: 0,
+          b: r,
+          bAt: 32 * e,
+          c: a,
+          cAt: 32 * e,
+        });
+        responses[k] = readScalarBytes(RESPONSE);
+      }
+      out.push({ ciphertext, proof: { commitments, responses } });
+    }
+    return out;
+  } finally {
+    r.fill(0), a.fill(0), rh.fill(0), ah.fill(0), RESPONSE.fill(0);
   }
-  r.fill(0), a.fill(0), RESPONSE.fill(0);
-  return out;
+}
+
+/**
+ * The error for a non-canonical byte scalar (found in variable time: the inputs are refused,
+ * and the caller's own): names the list, the item and the element.
+ */
+function notCanonical(items: readonly EncryptAndProveItem[]): InvalidInputError {
+  for (let i = 0; i < items.length; i++) {
+    for (
+      const [name, list] of [["randomness", items[i]!.randomness], [
+        "nonces",
+        items[i]!.nonces,
+      ]] as const
+    ) {
+      if (!(list instanceof Uint8Array)) continue;
+      for (let k = 0; 32 * k < list.length; k++) {
+        if (scalarBelowOrder(list, 32 * k) !== 1) {
+          return new InvalidInputError(
+            `Item ${i}'s ${name}[${k}] is not a canonical scalar (32 bytes below ℓ)`,
+          );
+        }
+      }
+    }
+  }
+  return new InvalidInputError("Randomness and nonces must be canonical scalars (below ℓ)");
 }
 
 /** A scratch for one scalar's words (no DataView over a caller's array per scalar). */

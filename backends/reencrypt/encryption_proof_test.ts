@@ -424,7 +424,15 @@ Deno.test("encryptAndProveMany: randomness and nonces as bytes give the bytes of
     for (let k = 0; k < 32; k++, x >>= 8n) order[k] = Number(x & 0xffn);
     assert.throws(
       () => encryptAndProveMany(publicKey, [{ ...asBytes[0]!, randomness: order }]),
-      (e) => e instanceof InvalidInputError && /must be canonical scalars/.test(e.message),
+      new InvalidInputError("Item 0's randomness[0] is not a canonical scalar (32 bytes below ℓ)"),
+    );
+    // Item 1 (two elements): its nonces 0 then ℓ.
+    const second = new Uint8Array(64);
+    second.set(order, 32);
+    assert.equal(asBytes[1]!.messages.length, 2);
+    assert.throws(
+      () => encryptAndProveMany(publicKey, [asBytes[0]!, { ...asBytes[1]!, nonces: second }]),
+      new InvalidInputError("Item 1's nonces[1] is not a canonical scalar (32 bytes below ℓ)"),
     );
   }
 });

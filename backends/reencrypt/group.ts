@@ -819,6 +819,22 @@ export interface EncryptionElementsInput<
 }
 
 /**
+ * How many scalars a list holds: bigints, or 32-byte encodings end to end (a length not a
+ * multiple of 32 gives a fraction, which callers refuse).
+ *
+ * @param scalars the list
+ * @returns its length in scalars
+ * @example
+ * ```ts
+ * import { scalarCount } from "./group.ts";
+ * console.assert(scalarCount([1n, 2n]) === 2 && scalarCount(new Uint8Array(96)) === 3);
+ * ```
+ */
+export function scalarCount(scalars: readonly bigint[] | Uint8Array): number {
+  return scalars instanceof Uint8Array ? scalars.length / ELEMENT_BYTES : scalars.length;
+}
+
+/**
  * The encodings of 2·(sᵢ·G), 2·(tᵢ·G) and 2·(Mᵢ + uᵢ·Y) (or Mᵢ + uᵢ·Y when `doubleR` is
  * false) for many elements in one WebAssembly call (./curve_wasm.ts `wasmEncryptMany`; where
  * WebAssembly is unavailable, with point objects, the same bytes),
@@ -852,17 +868,15 @@ export function encodeEncryptionElements(
   y: FixedBaseTable,
   input: EncryptionElementsInput,
 ): Uint8Array {
-  const count = (x: readonly bigint[] | Uint8Array) =>
-    x instanceof Uint8Array ? x.length / ELEMENT_BYTES : x.length;
-  const n = count(input.s);
+  const n = scalarCount(input.s);
   if (
-    !Number.isInteger(n) || count(input.t) !== n || count(input.u) !== n ||
+    !Number.isInteger(n) || scalarCount(input.t) !== n || scalarCount(input.u) !== n ||
     input.messageOf.length !== n
   ) {
     throw new InvalidInputError(
-      `Encryption elements need as many s, t, u and message indices, got ${n}, ${count(input.t)}, ${
-        count(input.u)
-      } and ${input.messageOf.length}`,
+      `Encryption elements need as many s, t, u and message indices, got ${n}, ${
+        scalarCount(input.t)
+      }, ${scalarCount(input.u)} and ${input.messageOf.length}`,
     );
   }
   for (let i = 0; i < n; i++) {
@@ -873,10 +887,12 @@ export function encodeEncryptionElements(
   }
   const out = new Uint8Array(96 * n);
   // Byte scalars are canonical already (checked here: the engine reads them below 2^253).
-  const reduced = (xs: readonly bigint[] | Uint8Array) => {
+  const reduced = (xs: readonly bigint[] | Uint8Array, name: string) => {
     if (!(xs instanceof Uint8Array)) return xs.map((x) => x >= 0n && x < GROUP_ORDER ? x : modL(x));
     for (let i = 31; i < xs.length; i += 32) {
-      if (xs[i]! >= 0x20) throw new InvalidInputError(`Scalar ${i >> 5} is not below 2^253`);
+      if (xs[i]! >= 0x20) {
+        throw new InvalidInputError(`Encryption elements' ${name}[${i >> 5}] is not below 2^253`);
+      }
     }
     return xs;
   };
@@ -884,9 +900,9 @@ export function encodeEncryptionElements(
     { owner: g, base: extendedOf(g.base) },
     { owner: y, base: extendedOf(y.base) },
     {
-      s: reduced(input.s),
-      t: reduced(input.t),
-      u: reduced(input.u),
+      s: reduced(input.s, "s"),
+      t: reduced(input.t, "t"),
+      u: reduced(input.u, "u"),
       messages: input.messages.map(extendedOf),
       messageOf: input.messageOf,
       doubleR: input.doubleR,

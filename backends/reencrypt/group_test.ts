@@ -27,6 +27,7 @@ import {
   randomScalar,
   randomScalars,
   randomScalarsInto,
+  scalarCount,
   scalarFromWide,
   scalarsFromWide,
   unpackScalars,
@@ -281,6 +282,18 @@ Deno.test("encodeEncryptionElements gives the encodings of 2·sG, 2·tG and 2·(
     () => encodeEncryptionElements(g, y, { ...input, t: [1n] }),
     (e) => e instanceof InvalidInputError && /as many s, t, u/.test(e.message),
   );
+  // Byte scalars: one at 2^253 or above is named by its list and index.
+  const bytes = new Uint8Array(96), high = new Uint8Array(96);
+  high[63] = 0x20;
+  for (const name of ["s", "t", "u"] as const) {
+    assert.throws(
+      () =>
+        encodeEncryptionElements(g, y, { ...input, s: bytes, t: bytes, u: bytes, [name]: high }),
+      new InvalidInputError(`Encryption elements' ${name}[1] is not below 2^253`),
+    );
+  }
+  assert.equal(scalarCount(high), 3);
+  assert.equal(scalarCount([1n]), 1);
 });
 
 Deno.test("randomScalars through a scratch buffer: the same scalars and stream position, the scratch left zero", () => {
@@ -358,7 +371,9 @@ Deno.test("encodeEncryptionElements: scalars as canonical bytes give the bytes o
         messageOf,
         doubleR: true,
       }),
-    (e) => e instanceof InvalidInputError && /Scalar 1 is not below 2\^253/.test(e.message),
+    (e) =>
+      e instanceof InvalidInputError &&
+      /Encryption elements' s\[1\] is not below 2\^253/.test(e.message),
   );
   assert.throws(
     () =>

@@ -71,8 +71,9 @@ function unpack(out: Float64Array, count: number, src: Uint8Array, at: number, b
  * Carries of limbs to − 1 down to `from` (each into the limb above), all from the limbs'
  * values before this pass: no carry waits for the one below it, so the pass runs at the
  * processor's throughput, not its latency (issue 17). Afterwards a limb is within
- * [−2^20, 2^20] plus the carry it received; two passes bring limbs below 2^52 to within
- * 2^20 + 2.
+ * [−2^20, 2^20] plus the carry it received: limbs below 2^k in magnitude are within
+ * 2^20 + 2^(k−21) after one pass and within 2^20 + 2^(k−42) + 1 after two (2^20 + 2^10 + 1
+ * for k = 52).
  */
 function carryPass(x: Float64Array, from: number, to: number): void {
   for (let j = to - 1; j >= from; j--) {
@@ -82,7 +83,10 @@ function carryPass(x: Float64Array, from: number, to: number): void {
   }
 }
 
-/** Two {@linkcode carryPass}es: limbs from…to − 1 within 2^20 + 2, carries into limb `to`. */
+/**
+ * Two {@linkcode carryPass}es: limbs from…to − 1 below 2^k become within 2^20 + 2^(k−42) + 1
+ * (within 2^20 + 2 for k ≤ 42), carries into limb `to`.
+ */
 function carryBalanced(x: Float64Array, from: number, to: number): void {
   carryPass(x, from, to);
   carryPass(x, from, to);
@@ -112,7 +116,7 @@ function fold(x: Float64Array, hi: number, lo: number): void {
  */
 function reduceInto(out: Uint8Array, at: number, normalized: boolean): void {
   const x = X;
-  // Limbs 0…25 within 2^20 + 2, limb 26 small (a wide input's limbs are below 2^21 already).
+  // Limbs 0…25 within 2^20 + 2^8 + 1, limb 26 small (a wide input's limbs are below 2^21 already).
   if (!normalized) carryBalanced(x, 0, 26);
   // Seven limbs at a time: their images (limbs ≤ hi − 7) are below the limbs folded.
   fold(x, 26, 20);
@@ -120,8 +124,10 @@ function reduceInto(out: Uint8Array, at: number, normalized: boolean): void {
   fold(x, 20, 14);
   carryBalanced(x, 0, 14);
   fold(x, 14, 12);
-  carryBalanced(x, 0, 12); // limbs 0…11 within 2^20 + 2: |value − x₁₂·2^252| < 2^251·(1 + 2^−19)
-  fold(x, 12, 12); // value v with −2^252 < v < 2^252, so v mod ℓ is v or v + ℓ
+  // Now limbs 12…26 are 0, limbs 8…11 within 2^20 + 2^3 + 1 and limbs 0…7 below 2^45, so
+  // the value v (which the carries below keep) has |v| < (2^20 + 9)·2^231·(1 + 2^−20) + 2^193
+  // < 2^252. Hence ⌊v / 2^252⌋ ∈ {−1, 0}, and since ℓ > 2^252, v or v + ℓ is in [0, ℓ).
+  carryBalanced(x, 0, 12);
   carryUnsigned(x, 12); // x₁₂ = ⌊v / 2^252⌋: −1 when v < 0, else 0
   const negative = -x[12]!; // 0 or 1
   for (let j = 0; j <= 12; j++) x[j] = x[j]! + negative * ORDER_LIMBS[j]!; // v + ℓ if v < 0
@@ -154,6 +160,8 @@ function zero(x: Float64Array, n: number): void {
  * @param outAt its offset
  * @param wide the 64 bytes
  * @param wideAt their offset
+ * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
+ *   callers check lengths and offsets first; no user input reaches it)
  * @example
  * ```ts
  * import { scalarFromWideInto } from "./scalar_bytes.ts";
@@ -169,7 +177,10 @@ export function scalarFromWideInto(
   wideAt: number,
 ): void {
   if (wideAt < 0 || wideAt + 64 > wide.length || outAt < 0 || outAt + 32 > out.length) {
-    throw new RangeError("Wide reduction reads 64 bytes and writes 32 inside the buffers");
+    throw new RangeError(
+      `Wide reduction reads 64 bytes at ${wideAt} of ${wide.length} and writes 32 at ${outAt} ` +
+        `of ${out.length}: outside the buffers (a caller's bug)`,
+    );
   }
   unpack(X, 25, wide, wideAt, 64);
   reduceInto(out, outAt, true);
@@ -182,6 +193,8 @@ export function scalarFromWideInto(
  * @param out where the result goes (32 bytes at `outAt`; may be one of the inputs)
  * @param outAt its offset
  * @param inputs `a`, `b` and optionally `c`, each a buffer and the offset of its 32 bytes
+ * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
+ *   callers check lengths and offsets first; no user input reaches it)
  * @example
  * ```ts
  * import { scalarMulAddInto } from "./scalar_bytes.ts";
@@ -208,7 +221,11 @@ export function scalarMulAddInto(
     aAt < 0 || aAt + 32 > a.length || bAt < 0 || bAt + 32 > b.length ||
     (c !== undefined && (cAt < 0 || cAt + 32 > c.length)) || outAt < 0 || outAt + 32 > out.length
   ) {
-    throw new RangeError("Scalar multiply-add reads and writes 32 bytes inside the buffers");
+    throw new RangeError(
+      `Scalar multiply-add reads 32 bytes at ${aAt} of ${a.length}, ${bAt} of ${b.length}` +
+        (c === undefined ? "" : `, ${cAt} of ${c.length}`) +
+        ` and writes 32 at ${outAt} of ${out.length}: outside the buffers (a caller's bug)`,
+    );
   }
   unpack(A, 13, a, aAt, 32);
   unpack(B, 13, b, bAt, 32);
@@ -236,6 +253,8 @@ export function scalarMulAddInto(
  * @param outAt its offset
  * @param x the scalar's buffer
  * @param xAt the scalar's offset
+ * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
+ *   callers check lengths and offsets first; no user input reaches it)
  * @example
  * ```ts
  * import { scalarHalfInto } from "./scalar_bytes.ts";
@@ -247,7 +266,10 @@ export function scalarMulAddInto(
  */
 export function scalarHalfInto(out: Uint8Array, outAt: number, x: Uint8Array, xAt: number): void {
   if (xAt < 0 || xAt + 32 > x.length || outAt < 0 || outAt + 32 > out.length) {
-    throw new RangeError("Scalar halving reads and writes 32 bytes inside the buffers");
+    throw new RangeError(
+      `Scalar halving reads 32 bytes at ${xAt} of ${x.length} and writes 32 at ${outAt} of ` +
+        `${out.length}: outside the buffers (a caller's bug)`,
+    );
   }
   const odd = x[xAt]! & 1, sum = SUM;
   let carry = 0;

@@ -68,14 +68,14 @@ Deno.test("scalarMulAddInto equals (a·b + c) mod ℓ as bigints, on edge and ra
   // Every value alone (x·1 + 0 and 1·1 + x): the limbs' carries at 2^251 and 2^252 included.
   const one = le(1n, 32), zero = le(0n, 32);
   // T = Σ 2^20·2^(21j), j < 12: every limb at the balanced carry's threshold, so the value
-  // folded past 2^252 sits at the edge of what the low limbs hold (the last fold's case).
+  // before the final floor carry sits at the edge of what limbs 0…11 hold.
   let t = 0n;
   for (let j = 0n; j < 12n; j++) t += 1n << (20n + 21n * j);
   const edges = [(1n << 251n) - 1n, 1n << 251n, (1n << 251n) + 1n, L - (1n << 251n)];
   for (let m = -3n; m <= 3n; m++) edges.push(t + m, t + m + (1n << 252n), t + m + L, L - t + m);
   // Limbs s…11 at the tie 2^20 (a balanced carry of exactly ½ rounds to even: none) and limb
   // s − 1 just above it: each carry pass moves the +1 one limb up, so for some s it leaves
-  // limb 11 in the last passes, past the folds of limbs 12…14 (the last fold's case).
+  // limb 11 in the last passes, past the folds of limbs 12…14.
   for (let start = 1n; start <= 11n; start++) {
     let v = 1n << (21n * (start - 1n));
     for (let j = start - 1n; j < 12n; j++) v += 1n << (20n + 21n * j);
@@ -87,12 +87,30 @@ Deno.test("scalarMulAddInto equals (a·b + c) mod ℓ as bigints, on edge and ra
     scalarMulAddInto(out, 0, { a: one, aAt: 0, b: one, bAt: 0, c: le(x, 32), cAt: 0 });
     assert.equal(bytesToNumberLE(out.subarray(0, 32)), (1n + x) % L, `1 + ${x}`);
   }
+  // Values whose folded form is negative before the final floor carry (limb 12 = −1 there,
+  // e.g. 2^252 folds to −δ): only the conditional addition of ℓ brings them into [0, ℓ).
+  // 0x1800…d3c5 has limb 12 = +1 after the balanced carries, as a contrast.
+  const zeros = le(0n, 32);
+  for (
+    const c of [
+      1n << 252n,
+      15n << 252n,
+      (1n << 256n) - 1n,
+      0x1800004000020000100000800004000034defadea2ff9cd69812651a5d05d3c5n,
+    ]
+  ) {
+    scalarMulAddInto(out, 0, { a: zeros, aAt: 0, b: zeros, bAt: 0, c: le(c, 32), cAt: 0 });
+    assert.equal(bytesToNumberLE(out.subarray(0, 32)), c % L, `0·0 + ${c}`);
+  }
   // In place: the output may be an input (an accumulator).
   const acc = le(5n, 32), two = le(2n, 32);
   scalarMulAddInto(acc, 0, { a: acc, aAt: 0, b: two, bAt: 0, c: acc, cAt: 0 });
   assert.equal(bytesToNumberLE(acc), 15n);
   assert.throws(() => scalarMulAddInto(out, 9, { a: acc, aAt: 0, b: two, bAt: 0 }), RangeError);
-  assert.throws(() => scalarMulAddInto(out, 0, { a: acc, aAt: 1, b: two, bAt: 0 }), RangeError);
+  assert.throws(
+    () => scalarMulAddInto(out, 0, { a: acc, aAt: 1, b: two, bAt: 0 }),
+    (e) => e instanceof RangeError && / reads 32 bytes at 1 of 32, 0 of 32 and /.test(e.message),
+  );
 });
 
 Deno.test("scalarFromWideInto equals the 512-bit integer mod ℓ, on edge and random inputs", () => {
@@ -125,7 +143,10 @@ Deno.test("scalarFromWideInto equals the 512-bit integer mod ℓ, on edge and ra
     scalarFromWideInto(out, 1, buffer, 6);
     assert.equal(bytesToNumberLE(out.subarray(1, 33)), (w % (1n << 512n)) % L, `${w}`);
   }
-  assert.throws(() => scalarFromWideInto(out, 0, new Uint8Array(63), 0), RangeError);
+  assert.throws(
+    () => scalarFromWideInto(out, 0, new Uint8Array(63), 0),
+    (e) => e instanceof RangeError && /reads 64 bytes at 0 of 63 and/.test(e.message),
+  );
 });
 
 Deno.test("isCanonicalScalarAt and scalarBelowOrder: below ℓ only", () => {

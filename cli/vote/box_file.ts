@@ -7,17 +7,19 @@
  *
  * Crash safety: the file is a msgpack box whose ballots array is the last entry, so an
  * append writes the new ballots after the old end, syncs them to disk, then rewrites the
- * array header's count (1, 2 or 4 bytes, one write within the file's first block) and syncs
- * again; only then does `vote submit` report the ballots accepted. A submit interrupted
- * before the header is rewritten leaves the box as it was followed by bytes no reader takes
- * for ballots: readers stop at the header's count and reject the file with a one-line error
- * naming the bytes ("Ballot box has bytes after its N ballots ..."), and the next
- * `vote submit` drops them (truncates the file to the box) and says so on stderr. When the
- * header must grow (a box passing 15 or 65,535 ballots), or the file is new or was written in
- * another layout, the whole box is written to a new file beside it a chunk at a time, synced,
- * and renamed over the old one: the box is then the old one or the new one, never a mix.
- * The file is locked (an exclusive `flock`) for the whole submit, so two submits to one box
- * run one after the other.
+ * ballots' whole array header with the new count (1, 3 or 5 bytes, one write of the same
+ * length as the old header) and syncs again; only then does `vote submit` report the ballots
+ * accepted. A submit interrupted before the header is rewritten leaves the box as it was
+ * followed by bytes no reader takes for ballots: readers stop at the header's count and
+ * reject the file with a one-line error naming the bytes ("Ballot box has bytes after its N
+ * ballots ..."), and the next `vote submit` drops them (truncates the file to the box) and
+ * says so on stderr. When the header must grow (a box passing 15 or 65,535 ballots), or the
+ * file is new or was written in another layout, the whole box is written to a new file
+ * beside it a chunk at a time (with the old file's permissions), synced, and renamed over the
+ * old one: the box is then the old one or the new one, never a mix. The file is locked (an
+ * exclusive `flock`) for the whole submit, so two submits to one box run one after the
+ * other, and the commands that read a box file (cli/vote/support.ts `openBoxFile`) take a
+ * shared lock while they read, so they wait for a running submit.
  *
  * @module
  */
@@ -58,11 +60,16 @@ export interface BoxFileOptions {
   bufferBytes?: number;
 }
 
+/** Writes all of `bytes` at the file's position (a write may take only part of them). */
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) done += await file.write(bytes.subarray(done));
+}
+
 /** Writes all of `bytes` at `offset`. */
 async function writeAt(file: Deno.FsFile, offset: number, bytes: Uint8Array): Promise<void> {
   await file.seek(offset, Deno.SeekMode.Start);
-  let done = 0;
-  while (done < bytes.length) done += await file.write(bytes.subarray(done));
+  await writeAll(file, bytes);
 }
 
 async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
@@ -192,8 +199,10 @@ export class BoxFileAppender {
             box.cast(ballot, { proofValid: true });
           } catch (error) {
             if (!(error instanceof PanoramixError)) throw error;
-            throw new (error.constructor as new (m: string) => PanoramixError)(
+            // The same class (so the same code and exit code), the original as its cause.
+            throw new (error.constructor as new (m: string, o: { cause: unknown }) => Error)(
               `Ballot box '${path}', ballot ${position}: ${error.message}`,
+              { cause: error },
             );
           }
         }
@@ -285,19 +294,17 @@ export class BoxFileAppender {
   async #rewrite(): Promise<void> {
     const temporary = `${this.#path}.submit-tmp`;
     let out: Deno.FsFile;
+    // The new file gets the old one's permissions (a box made by this submit: the defaults).
+    const mode = this.#created ? null : (await this.#file.stat()).mode;
     try {
       out = await Deno.open(temporary, { write: true, create: true, truncate: true });
     } catch (error) {
       throw fileWriteError(temporary, error);
     }
     try {
+      if (mode !== null) await Deno.chmod(temporary, mode & 0o7777);
       // Written through the handle itself, so the sync below covers every byte.
-      const sink = new WritableStream<Uint8Array>({
-        async write(chunk) {
-          let done = 0;
-          while (done < chunk.length) done += await out.write(chunk.subarray(done));
-        },
-      });
+      const sink = new WritableStream<Uint8Array>({ write: (chunk) => writeAll(out, chunk) });
       await writeBallotBoxStream(this.#election, this.box.ballotChunks(), sink);
       await out.syncData();
       out.close();

@@ -25,6 +25,7 @@ import { writeEnvelopeFile } from "../files.ts";
 import { Spool } from "../record_file.ts";
 import { runInMemory } from "../test_context.ts";
 import { BoxFileAppender } from "./box_file.ts";
+import { openBoxFile } from "./support.ts";
 
 const definition = createElectionDefinition({
   id: "box-file",
@@ -130,7 +131,8 @@ Deno.test("vote submit's box file: appended in place, the bytes of the whole-box
           error instanceof ReplayError &&
           error.message.startsWith(
             `Ballot box '${bad}', ballot 3: Ballot was already cast (replay of ballot 1`,
-          ),
+          ) && error.cause instanceof ReplayError &&
+          (error.cause as Error).message.startsWith("Ballot was already cast"),
       );
       // A submit that fails before its commit leaves no file it created.
       const fresh = await BoxFileAppender.open(`${dir}/fresh.msgpack`, election, { spool: spool3 });
@@ -201,8 +203,9 @@ Deno.test("vote submit's box file: an interrupted append is refused by readers a
       // Readers (vote tally, vote close read the box this way) refuse it, naming the bytes.
       const message = new RegExp(
         `^Ballot box has bytes after its 5 ballots \\(from byte ${before.length} on\\): the ` +
-          "unfinished append of an interrupted 'vote submit'.*the next 'vote submit' to this box " +
-          `drops them \\(or truncate the file to ${before.length} bytes\\)$`,
+          "unfinished append of an interrupted or still running 'vote submit'.*re-run when no " +
+          "'vote submit' to this box is running \\(the next one drops them; or truncate the " +
+          `file to ${before.length} bytes then\\)$`,
       );
       await assert.rejects(readBallotBoxStream(election, streamOf(torn)), (error) => {
         assert.ok(error instanceof InvalidInputError);
@@ -307,6 +310,56 @@ Deno.test("vote submit: the command appends, drops an interrupted append's bytes
     const stdin = await submit(files[3]!, "--box", "-");
     assert.equal(stdin.status, 2, stdin.stderr);
     assert.match(stdin.stderr, /--box cannot be standard input/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("vote submit's box file: a reader (openBoxFile) waits for a running submit's lock, then reads the committed box", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "box-file-" });
+  const spool = await Spool.create();
+  try {
+    const path = `${dir}/box.msgpack`;
+    await submit(path, ballots.slice(0, 3));
+    // A submit in progress: the exclusive lock held, ballots appended, the count not yet
+    // rewritten (what a reader would refuse as trailing bytes).
+    const submitting = await BoxFileAppender.open(path, election, { spool, bufferBytes: 1 });
+    for (const b of ballots.slice(3, 6)) await submitting.cast(b);
+    let settled = false;
+    const reading = openBoxFile(ReadableStream.from([]), election, path, spool).then((chunks) => {
+      settled = true;
+      return chunks;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(settled, false, "the reader waits for the submit's lock");
+    assert.equal(await submitting.commit(), "append");
+    submitting.close();
+    const chunks = await reading;
+    assert.equal(chunks.count, 6);
+    let read = 0;
+    for await (const chunk of chunks.chunks(4)) read += chunk.length;
+    assert.equal(read, 6);
+  } finally {
+    spool.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("vote submit's box file: a rewrite (the header grows) keeps the box's permissions", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "box-file-" });
+  try {
+    const path = `${dir}/box.msgpack`;
+    await submit(path, ballots.slice(0, 15));
+    for (const mode of [0o640, 0o604]) {
+      await Deno.chmod(path, mode);
+      // 15 ballots: a fixarray header; one more needs array 16, so the box is rewritten.
+      await Deno.writeFile(
+        path,
+        encodeMsgpack(ballotBoxToEnvelope(election, ballots.slice(0, 15))),
+      );
+      assert.equal(await submit(path, [ballots[15]!]), "rewrite");
+      assert.equal((await Deno.stat(path)).mode! & 0o777, mode);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -151,10 +151,12 @@ export const voteSubmitCommand = buildCommand({
       }
     }
     if (firstError !== undefined) {
-      throw new (firstError.constructor as new (m: string) => PanoramixError)(
+      // The same class as the first rejection (its exit code), which is kept as the cause.
+      throw new (firstError.constructor as new (m: string, o: { cause: unknown }) => Error)(
         `${
           results.filter((r) => !r.accepted).length
         } of ${files.length} ballots rejected (first: ${firstError.message})`,
+        { cause: firstError },
       );
     }
   },

@@ -178,23 +178,36 @@ export async function writeTranscriptFile(
 
 /**
  * Opens a box file for reading, with the command line's errors for a missing file or a
- * directory. The stream closes the file when it ends or is cancelled.
+ * directory. The file is share-locked (`flock`) until the stream ends or is cancelled (it
+ * then closes the file): a `vote submit` holds the exclusive lock while it appends, so a
+ * reader waits for it and never sees its ballots before their count is written. A submit
+ * that replaced the file (renamed a new one over it) while this waited: the new file is read.
  */
 async function openBoxStream(path: string): Promise<ReadableStream<Uint8Array>> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-    if ((await file.stat()).isDirectory) {
+  while (true) {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new NotFoundError(`File '${path}' does not exist`, { cause: error });
+      }
+      throw error;
+    }
+    try {
+      const stat = await file.stat();
+      if (stat.isDirectory) {
+        throw new InvalidInputError(`Path '${path}' is a directory, expected a file`);
+      }
+      await file.lock(false);
+      const now = await Deno.stat(path).catch(() => undefined);
+      if (now === undefined || now.ino === stat.ino) return file.readable;
+    } catch (error) {
       file.close();
-      throw new InvalidInputError(`Path '${path}' is a directory, expected a file`);
+      throw error;
     }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new NotFoundError(`File '${path}' does not exist`, { cause: error });
-    }
-    throw error;
+    file.close();
   }
-  return file.readable;
 }
 
 /**

@@ -42,6 +42,7 @@ import {
   encodeStoredBallot,
   MemoryBallotStore,
   memoryByteLog,
+  storedCredentialEnd,
 } from "./ballot_store.ts";
 import {
   BALLOT_RECEIPT_BYTES as RECEIPT_BYTES,
@@ -141,14 +142,6 @@ function word(bytes: Uint8Array, i: number): number {
 function sameBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, n: number): boolean {
   for (let t = 0; t < n; t++) if (a[i + t] !== b[j + t]) return false;
   return true;
-}
-
-/**
- * Where the parts of a stored encoding (ballot_store.ts: u16be(n) ‖ credential ‖ ciphertext ‖
- * proof) start in `bytes`, the encoding starting at `at`.
- */
-function credentialEnd(bytes: Uint8Array, at: number): number {
-  return at + 2 + ((bytes[at]! << 8) | bytes[at + 1]!);
 }
 
 /** Groups chunks of any size into batches of `size` items (the last may be shorter). */
@@ -433,7 +426,7 @@ export class ElectionBallotBox {
    */
   #holderOf(bytes: Uint8Array, c1: number): number | undefined {
     return this.#byC1.find(word(bytes, c1), word(bytes, c1 + 4), (i) => {
-      const held = this.#encodingAt(i), ct = credentialEnd(held, 0);
+      const held = this.#encodingAt(i), ct = storedCredentialEnd(held, 0);
       for (let j = 0; j < this.#width; j++) {
         if (sameBytes(held, ct + 2 * j * C1_BYTES, bytes, c1, C1_BYTES)) return true;
       }
@@ -472,7 +465,9 @@ export class ElectionBallotBox {
   ): CastResult {
     if (this.#closed) throw new InvalidInputError("Ballot box is closed; no more ballots accepted");
     const length = word(bytes, at), from = at + 4, end = from + length;
-    const credFrom = from + 2, ct = credentialEnd(bytes, from), size = 2 * C1_BYTES * this.#width;
+    const credFrom = from + 2,
+      ct = storedCredentialEnd(bytes, from),
+      size = 2 * C1_BYTES * this.#width;
     const credential = () => ballot?.credential ?? utf8.decode(bytes.subarray(credFrom, ct));
     // Replay: the exact same ballot (same receipt) was accepted. Accepted ballots never share
     // a c1, so the only candidate is the ballot holding this ballot's first c1.
@@ -510,7 +505,7 @@ export class ElectionBallotBox {
     // Credentials keyed and compared by their UTF-8 bytes, as the store keeps them.
     const [ch, cl] = bytesKey(bytes, credFrom, ct);
     const sameVoter = (i: number) => {
-      const held = this.#encodingAt(i), heldEnd = credentialEnd(held, 0);
+      const held = this.#encodingAt(i), heldEnd = storedCredentialEnd(held, 0);
       return heldEnd - 2 === ct - credFrom && sameBytes(held, 2, bytes, credFrom, ct - credFrom);
     };
     const previous = this.#byCredential.find(ch, cl, sameVoter);
@@ -858,7 +853,7 @@ export class ElectionBallotBox {
         const { bytes, offsets } = store.readEncoded(lo, hi);
         for (let j = 0; j < hi - lo; j++) {
           if (this.#superseded.has(lo + j)) continue;
-          const ct = credentialEnd(bytes, offsets[j]! + 4);
+          const ct = storedCredentialEnd(bytes, offsets[j]! + 4);
           out.set(bytes.subarray(ct, ct + size), kept++ * size);
         }
       } else {

@@ -243,6 +243,24 @@ export function encodeStoredBallot(ballot: ElectionBallot): Uint8Array {
 }
 
 /**
+ * Where the credential of a stored ballot encoding (u16be(n) ‖ credential ‖ ciphertext ‖
+ * proof) ends, that is where its ciphertext starts, the encoding starting at `bytes[at]`.
+ * The caller checks that the two length bytes are there.
+ *
+ * @param bytes the buffer
+ * @param at where the encoding starts
+ * @returns the offset just past the credential
+ * @example
+ * ```ts
+ * import { storedCredentialEnd } from "./ballot_store.ts";
+ * console.assert(storedCredentialEnd(new Uint8Array([0, 3, 97, 98, 99]), 0) === 5);
+ * ```
+ */
+export function storedCredentialEnd(bytes: Uint8Array, at: number): number {
+  return at + 2 + ((bytes[at]! << 8) | bytes[at + 1]!);
+}
+
+/**
  * Decodes a stored ballot: its ciphertext and proof commitments are views into `bytes`, its
  * points are not decoded again (the box validated them when it accepted the ballot).
  *

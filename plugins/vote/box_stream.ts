@@ -47,18 +47,23 @@ export interface BallotBoxLayout {
   /** Offset just past the box (its map). */
   end: number;
   /**
-   * Whether bytes follow the box: what an interrupted `vote submit` leaves (ballots appended
-   * but not yet counted in the header, possibly cut short). They are not part of the box.
+   * Whether bytes follow the box: what an interrupted or still running `vote submit` leaves
+   * (ballots appended but not yet counted in the header, possibly cut short). They are not
+   * part of the box.
    */
   trailing: boolean;
 }
 
-/** The error for bytes after a box: the unfinished append of an interrupted `vote submit`. */
+/**
+ * The error for bytes after a box: the unfinished append of an interrupted `vote submit`, or
+ * of one still running (a reader that does not wait for the box file's lock).
+ */
 function trailingBytes(count: number, end: number): InvalidInputError {
   return new InvalidInputError(
     `Ballot box has bytes after its ${count} ballots (from byte ${end} on): the unfinished ` +
-      "append of an interrupted 'vote submit', no ballot of which was accepted; the next " +
-      `'vote submit' to this box drops them (or truncate the file to ${end} bytes)`,
+      "append of an interrupted or still running 'vote submit', no ballot of which was " +
+      "accepted yet; re-run when no 'vote submit' to this box is running (the next one drops " +
+      `them; or truncate the file to ${end} bytes then)`,
   );
 }
 

@@ -181,8 +181,9 @@ Deno.test("ballot box stream for appends: written from chunks, its layout, bytes
       readBallotBoxStream(election, streamInPieces(torn, 61)),
       new InvalidInputError(
         `Ballot box has bytes after its ${n} ballots (from byte ${expected.length} on): the ` +
-          "unfinished append of an interrupted 'vote submit', no ballot of which was accepted; " +
-          `the next 'vote submit' to this box drops them (or truncate the file to ${expected.length} bytes)`,
+          "unfinished append of an interrupted or still running 'vote submit', no ballot of " +
+          "which was accepted yet; re-run when no 'vote submit' to this box is running (the " +
+          `next one drops them; or truncate the file to ${expected.length} bytes then)`,
       ),
     );
   }

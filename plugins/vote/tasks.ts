@@ -66,6 +66,7 @@ import {
   type EncodedBallotChunk,
   encodedBallotChunk,
   encodeStoredBallots,
+  storedCredentialEnd,
 } from "./ballot_store.ts";
 import { decodeElectionAnswers, type ElectionAnswer } from "./answers.ts";
 import { ciphertextRecords } from "./election_records.ts";
@@ -174,8 +175,7 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
     const length = view.getUint32(at);
     const end = at + 4 + length;
     if (end > records.length) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
-    const n = length >= 2 ? view.getUint16(at + 4) : 0;
-    const ct = at + 6 + n;
+    const ct = length >= 2 ? storedCredentialEnd(records, at + 4) : at + 6, n = ct - at - 6;
     at = end;
     if (length < 2 || length !== 2 + n + 2 * size) {
       status[i] = VOTE_ITEM_MALFORMED;
