@@ -285,6 +285,30 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
       assert.deepEqual(allRecords(honest.mixes[0]!.outputs), allRecords(mix.outputs));
       const [p0, p1, p2, fin] = partIdx.map((i) => jobLog[i]!);
       const foreign = changed(parts[1]!, () => {}, other);
+      // A post of this test as a log entry in place of one the board listed.
+      const asEntry = (like: Record<string, unknown>, post: Post) => ({
+        ...like,
+        ...Object.fromEntries(
+          Object.entries(postToEnvelope(post)).map((
+            [k, v],
+          ) => [k, v instanceof Uint8Array ? toBase64Url(v) : v]),
+        ),
+      });
+      // The whole mix re-signed by another key (the board's own, say): its proof verifies,
+      // but it is not the stage's mixer's.
+      const stolen = parts.map((p) => changed(p, () => {}, other));
+      const stolenFinal = finalPost("p-ok", mix, stolen, other);
+      const singleStolen = createPostFromBody(other, {
+        job: "p-ok",
+        type: "mix",
+        body: encodeMsgpack({
+          v: 1,
+          kind: "node.mix",
+          stage: 0,
+          outputs: readCiphertexts(mix.outputs, 0, 30).map(encodeCiphertext),
+          proof: encodeShuffleProof(shuffleProofFromRecords(mix.proof)),
+        }),
+      });
       const cases: [Record<string, unknown>[], RegExp][] = [
         [[p0!, p2!, fin!], /mix part 2 of stage 0 is out of order: part 1 is missing/],
         [[p0!, p0!, p1!, p2!, fin!], /mix part 0 of stage 0 is a duplicate/],
@@ -292,20 +316,31 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
         [[fin!], /the mix of stage 0 names 3 parts; none were posted/],
         [[p0!, p1!, fin!], /the mix of stage 0 names 3 parts; 2 were posted/],
         [
-          [
-            p0!,
-            {
-              ...p1!,
-              ...Object.fromEntries(
-                Object.entries(postToEnvelope(foreign)).map((
-                  [k, v],
-                ) => [k, v instanceof Uint8Array ? toBase64Url(v) : v]),
-              ),
-            },
-            p2!,
-            fin!,
-          ],
-          /mix part 1 of stage 0 is signed by another key than part 0/,
+          [p0!, asEntry(p1!, foreign), p2!, fin!],
+          /^Board post \d+: a mix of stage 0 signed by another key than the stage's mixer in the job's spec$/,
+        ],
+        [
+          [...[p0!, p1!, p2!].map((p, i) => asEntry(p, stolen[i]!)), asEntry(fin!, stolenFinal)],
+          /^Board post \d+: a mix of stage 0 signed by another key than the stage's mixer in the job's spec$/,
+        ],
+        [
+          [asEntry(fin!, singleStolen)],
+          /^Board post \d+: a mix of stage 0 signed by another key than the stage's mixer in the job's spec$/,
+        ],
+        // Part 0 announcing more outputs than the stage has inputs: refused before any
+        // buffer is sized from it.
+        [
+          [asEntry(p0!, changed(parts[0]!, (b) => b.total = 30_000_000)), p1!, p2!, fin!],
+          /mix part 0 of stage 0 announces 30000000 outputs of width 1; the stage has 30 inputs of width 1$/,
+        ],
+        [
+          [asEntry(p0!, changed(parts[0]!, (b) => b.width = 2)), p1!, p2!, fin!],
+          /announces 30 outputs of width 2; the stage has 30 inputs of width 1$/,
+        ],
+        // Parts with no final post at the end of the log.
+        [
+          [p0!, p1!, p2!],
+          /^Board job 'p-ok': parts of the mix of stage 0 end the log with no final post naming them$/,
         ],
       ];
       for (const [mixPosts, message] of cases) {
