@@ -904,29 +904,32 @@ export class BulletinBoard {
     if (head.kind === "node.mix" && head.v === MIX_PARTS_VERSION) {
       return await this.#applyMixFinal(post, digest, job);
     }
+    // The stage and author are checked (from the body's head) before the body is decoded.
+    // (A body whose stage follows its outputs is taken as the job's current stage, then
+    // checked against it once decoded.)
+    this.#checkMixStage(
+      post,
+      job,
+      head.stage === undefined ? job.stage : readInteger(head.stage, "mix.stage"),
+      "mix",
+    );
     // A re-encryption mix is decoded a chunk at a time into record lists (64 bytes a
-    // ciphertext element, 32 a proof element), not into an object per ciphertext.
+    // ciphertext element, 32 a proof element), not into an object per ciphertext; no count
+    // it claims may exceed what the body's bytes can hold, nor differ from the stage's inputs.
     const records = job.spec.backend === "reencrypt"
       ? await readMixBody(ReadableStream.from([post.body]), {
         sinks: memoryRecordSinks,
         chunk: CHECK_CHUNK,
         what: "mix",
+        stage: job.stage,
+        count: job.inputs,
+        maxBytes: post.body.length,
       })
       : undefined;
     const body = records === undefined ? readPostBody(post, "node.mix") : undefined;
-    const stage = records?.stage ?? readInteger(body!.stage, "mix.stage");
-    if (job.state !== "mixing" || stage !== job.stage) {
-      throw new ConfigError(
-        `Job '${post.job}' expects ${
-          job.state === "mixing" ? `stage ${job.stage}` : `no mix (state '${job.state}')`
-        }, got a mix for stage ${stage}`,
-      );
-    }
+    const stage = job.stage;
     const spec = job.spec;
     const stageSpec = spec.stages[stage]!;
-    if (!bytesEq(stageSpec.mixer, post.author)) {
-      throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
-    }
     // Parts already posted for this stage wait for the final post that names them: a mix in
     // one post would leave them in the log, and readers refuse such a log.
     const held = this.#mixParts(post.job, stage).parts.length;
