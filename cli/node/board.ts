@@ -1068,6 +1068,18 @@ export class BulletinBoard {
     }
     const part = readMixPart(decodeMsgpack(post.body, "mix part"), "mix part");
     this.#checkMixStage(post, job, part.stage, `part of a mix`);
+    // The whole mix's announced size must be the stage's: a held part announcing another
+    // would wedge the stage (every later part and final post must agree with part 0).
+    const width = job.spec.width ??
+      ciphertextItemRecords(
+          (from, n) => itemPage(this.#o.store.db, post.job, part.stage, from, n),
+          1,
+        ).recordBytes / (2 * ELEMENT_BYTES);
+    if (part.total !== job.inputs || part.width !== width) {
+      throw new VerificationError(
+        `mix part ${part.part} of stage ${part.stage} announces ${part.total} outputs of width ${part.width}; the stage has ${job.inputs} inputs of width ${width}`,
+      );
+    }
     const state = this.#mixParts(post.job, part.stage);
     state.checkNext(part, post.author, "mix part");
     state.take(part, part.count, digest, post.author, "mix part");

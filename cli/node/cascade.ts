@@ -380,7 +380,14 @@ export class CascadeMixer {
       // 409: the board already moved past this stage (our earlier send was accepted).
       if (error instanceof NodeHttpError && error.status === 409) {
         logger.log("info", "cascade_already_posted", { job: jobId, stage });
-      } else if (error instanceof PanoramixError && error.code === "verification_failed") {
+      } else if (
+        // A refusal (not a failure to reach the board) is reported, not retried forever: a
+        // proof that does not verify, or a post the board takes as malformed or forbidden.
+        error instanceof PanoramixError &&
+        (error.code === "verification_failed" ||
+          (error instanceof NodeHttpError && error.code === "invalid_input" &&
+            error.status < 500 && error.status !== 429))
+      ) {
         logger.log("error", "cascade_rejected", { job: jobId, stage, error });
         await this.#reportFailure(
           jobId,

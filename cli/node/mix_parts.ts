@@ -62,7 +62,7 @@ export function mixPartBytesPerItem(width: number): number {
 
 /**
  * How many outputs a part holds: `items` when given (> 0), else as many as fit in
- * `maxBytes` with room for the body's small fields.
+ * `maxBytes` with room for the body's small fields; never more than fit.
  *
  * @param width ciphertext width
  * @param items configured outputs per part (0 = from `maxBytes`)
@@ -73,6 +73,7 @@ export function mixPartBytesPerItem(width: number): number {
  * import { mixPartItems } from "./mix_parts.ts";
  * console.assert(mixPartItems(1) === 74_893);
  * console.assert(mixPartItems(1, 100) === 100);
+ * console.assert(mixPartItems(1, 10_000_000) === 74_893);
  * ```
  */
 export function mixPartItems(
@@ -80,8 +81,9 @@ export function mixPartItems(
   items = 0,
   maxBytes = DEFAULT_MAX_MIX_PART_BYTES,
 ): number {
-  if (items > 0) return items;
-  return Math.max(1, Math.floor((maxBytes - 1024) / mixPartBytesPerItem(width)));
+  // A configured count is capped to what fits (a bigger part would be refused by the board).
+  const fit = Math.max(1, Math.floor((maxBytes - 1024) / mixPartBytesPerItem(width)));
+  return items > 0 ? Math.min(items, fit) : fit;
 }
 
 /** The header of a part (its small fields). */

@@ -24,7 +24,7 @@ import { ciphertextRecords, readCiphertexts } from "../../plugins/vote/mod.ts";
 import { NodeClient, NodeHttpError } from "./client.ts";
 import { generateIdentity, type Identity } from "./identity.ts";
 import { closeJob, createJob, submitInputs } from "./job_client.ts";
-import { mixFinalBody, mixPartBody } from "./mix_parts.ts";
+import { mixFinalBody, mixPartBody, mixPartItems } from "./mix_parts.ts";
 import {
   createPost,
   createPostFromBody,
@@ -149,6 +149,13 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
     assert.equal(parts.length, 3);
     // Parts from a non-mixer; a part whose body changed after it was signed.
     await refused(partPosts("p-ok", mix, 10, other)[0]!, 403, /Author is not the mixer of stage 0/);
+    // A part 0 announcing another size than the stage's inputs is refused on arrival (held,
+    // it would wedge the stage: every later part must agree with it).
+    await refused(
+      changed(parts[0]!, (b) => b.total = 30_000_000),
+      422,
+      /^mix part 0 of stage 0 announces 30000000 outputs of width 1; the stage has 30 inputs of width 1/,
+    );
     const forged = { ...parts[0]!, body: parts[0]!.body.slice() };
     forged.body[forged.body.length - 1]! ^= 1;
     await refused(forged, 422, /signature/i);
@@ -202,7 +209,7 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
     await refused(
       changed(parts[1]!, (b) => b.total = 31),
       422,
-      /announces 31 outputs of width 1; part 0 announced 30 of width 1/,
+      /announces 31 outputs of width 1; the stage has 30 inputs of width 1 /,
     );
     await send(parts[1]!);
     // A final post naming parts that do not match: too few, another digest, a non-mixer's.
@@ -447,4 +454,10 @@ Deno.test("a mixer node posts a big mix in parts and, cut off half-way, re-sends
     await proxy?.shutdown();
     await net.close();
   }
+});
+
+Deno.test("a configured part size is capped to what fits in a part the board takes", () => {
+  assert.equal(mixPartItems(1, 100), 100);
+  assert.equal(mixPartItems(1, 10_000_000), mixPartItems(1));
+  assert.equal(mixPartItems(2, 10_000_000, 64 * 1024), Math.floor((64 * 1024 - 1024) / 288));
 });
