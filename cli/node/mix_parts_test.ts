@@ -357,6 +357,15 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
         assert.match(error.message, message);
         assert.ok(!error.message.includes("\n"));
       }
+      // The in-memory verifier refuses parts with no final post as well.
+      serve = [...jobLog.slice(0, partIdx[0]), p0!, p1!, p2!];
+      const error = await verifyJobFromBoard(liar, { job: "p-ok", backendByName })
+        .then(() => undefined, (e) => e);
+      assert.ok(error instanceof VerificationError, String(error));
+      assert.match(
+        error.message,
+        /^Parts of the mix of stage 0 end the log with no final post naming them$/,
+      );
     } finally {
       spool.close();
     }
