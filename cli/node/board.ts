@@ -27,10 +27,13 @@ import {
 } from "../../plugins/vote/mod.ts";
 import {
   decodePublicKey,
+  ELEMENT_BYTES,
   encodeCiphertext,
+  SHUFFLE_PROOF_LISTS,
+  type ShuffleProofList,
   verifyShuffleRecords,
 } from "../../backends/reencrypt/mod.ts";
-import { memoryRecordSinks } from "../../core/records.ts";
+import { memoryRecordSinks, type RecordSource } from "../../core/records.ts";
 import {
   readBodyHead,
   readBodyKind,
@@ -47,12 +50,6 @@ import {
   readMixPart,
 } from "./mix_parts.ts";
 import { Spool } from "../record_file.ts";
-import {
-  ELEMENT_BYTES,
-  SHUFFLE_PROOF_LISTS,
-  type ShuffleProofList,
-} from "../../backends/reencrypt/mod.ts";
-import type { RecordSource } from "../../core/records.ts";
 import {
   checkCeremonyBody,
   checkDecryptionPost,
@@ -968,13 +965,7 @@ export class BulletinBoard {
         });
       }
     } catch (error) {
-      this.#o.logger.log("warn", "mix_rejected", {
-        job: post.job,
-        stage,
-        error: (error as Error).message,
-      });
-      if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
-      throw new VerificationError(`Mix proof of stage ${stage} does not verify`, { cause: error });
+      this.#mixRejected(post, stage, error);
     }
     // Each output stored in its canonical encoding, encoded as it is inserted.
     if (records !== undefined) return this.#acceptMix(post, digest, stage, records.outputs);
@@ -1021,6 +1012,17 @@ export class BulletinBoard {
         .run(spec.stages[stage + 1]!.mixer, stage + 1, post.job);
     }
     return this.#append(post, digest);
+  }
+
+  /** Logs a mix whose check failed and throws its error (any other as a VerificationError). */
+  #mixRejected(post: Post, stage: number, error: unknown): never {
+    this.#o.logger.log("warn", "mix_rejected", {
+      job: post.job,
+      stage,
+      error: (error as Error).message,
+    });
+    if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
+    throw new VerificationError(`Mix proof of stage ${stage} does not verify`, { cause: error });
   }
 
   /** The stage and author rules every mix post follows (before its content is used). */
@@ -1152,15 +1154,7 @@ export class BulletinBoard {
           ...(job.spec.context === undefined ? {} : { context: job.spec.context }),
         }, records.proof);
       } catch (error) {
-        this.#o.logger.log("warn", "mix_rejected", {
-          job: post.job,
-          stage,
-          error: (error as Error).message,
-        });
-        if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
-        throw new VerificationError(`Mix proof of stage ${stage} does not verify`, {
-          cause: error,
-        });
+        this.#mixRejected(post, stage, error);
       }
       return this.#acceptMix(post, digest, stage, records.outputs);
     } finally {

@@ -19,7 +19,7 @@
  */
 
 import { PollLoop } from "./poll_loop.ts";
-import { toBase64Url } from "../../core/bytes.ts";
+import { joinBytes, toBase64Url } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
 import { IntegrityError, InvalidInputError, PanoramixError } from "../../core/errors.ts";
 import type { RecordSource } from "../../core/records.ts";
@@ -408,16 +408,6 @@ export class CascadeMixer {
   }
 }
 
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /**
  * The msgpack body of a re-encryption `node.mix` post written from record lists a chunk at a
  * time: the bytes `encodeMsgpack` gives for the same mix as objects.
@@ -448,5 +438,5 @@ function mixBodyFromRecords(
     ["outputs", new StreamedArray(outputs.count, items())],
     ["proof", encodeShuffleProof(shuffleProofFromRecords(proof))],
   ]);
-  return concatBytes([...msgpackChunks(value)]);
+  return joinBytes([...msgpackChunks(value)]);
 }

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { constantTimeEqual } from "../../core/bytes.ts";
 import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord } from "../../core/fields.ts";
@@ -294,10 +295,6 @@ export function readMixFinal(value: unknown, what: string): MixFinal {
   };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 function hex8(bytes: Uint8Array): string {
   return [...bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -374,7 +371,7 @@ export class MixPartsState {
       );
     }
     const first = this.parts[0];
-    if (first !== undefined && !sameBytes(first.author, author)) {
+    if (first !== undefined && !constantTimeEqual(first.author, author)) {
       throw new VerificationError(`${name} is signed by another key than part 0`);
     }
     if (first !== undefined && (first.total !== header.total || first.width !== header.width)) {
@@ -433,14 +430,14 @@ export class MixPartsState {
     }
     for (const [i, p] of final.parts.entries()) {
       const held = this.parts[i]!;
-      if (!sameBytes(p.digest, held.digest) || p.count !== held.count) {
+      if (!constantTimeEqual(p.digest, held.digest) || p.count !== held.count) {
         throw new VerificationError(
           `${name} names part ${i} as ${p.count} outputs with digest ${
             hex8(p.digest)
           }…; the part posted holds ${held.count} with digest ${hex8(held.digest)}…`,
         );
       }
-      if (!sameBytes(held.author, author)) {
+      if (!constantTimeEqual(held.author, author)) {
         throw new VerificationError(`${name} is signed by another key than its part ${i}`);
       }
     }
