@@ -470,3 +470,60 @@ Deno.test("a configured part size is capped to what fits in a part the board tak
   assert.equal(mixPartItems(1, 10_000_000), mixPartItems(1));
   assert.equal(mixPartItems(2, 10_000_000, 64 * 1024), Math.floor((64 * 1024 - 1024) / 288));
 });
+
+Deno.test("a mixer whose mix part the board refuses as malformed (over its part limit) reports the failure instead of re-sending forever", async () => {
+  const net = await TestNetwork.create();
+  const store = new Store(":memory:");
+  try {
+    const board = await net.start({
+      name: "board",
+      roles: ["board"],
+      admins: [toBase64Url(admin.publicKey)],
+      maxMixPartBytes: 2048,
+    });
+    const client = new NodeClient(board.url, { identity: admin });
+    const keys = generateKeyPair();
+    const cts = Array.from({ length: 25 }, (_, i) => encrypt(keys.publicKey, [encodeInteger(i)]));
+    await createJob(client, {
+      id: "too-big",
+      admin,
+      spec: {
+        backend: "reencrypt",
+        stages: [{ mixer: mixer.publicKey, key: encodePublicKey(keys.publicKey) }],
+        minInputs: 2,
+        submitters: [admin.publicKey],
+      },
+    });
+    await submitInputs(client, {
+      id: "too-big",
+      submitter: admin,
+      items: cts.map(encodeCiphertext),
+    });
+    await closeJob(client, { id: "too-big", admin });
+    const cascade = new CascadeMixer({
+      store,
+      identity: mixer,
+      boardUrl: board.url,
+      pollIntervalMs: 1,
+      backendByName,
+      mixKey: () => Promise.resolve(undefined),
+      logger: silentLogger,
+      metrics: new MetricsRegistry(),
+      mixPartItems: 10, // 10 × 224 bytes: over the board's 2,048
+    });
+    await cascade.tick();
+    const summary = await client.getJson("/v1/board/jobs/too-big") as {
+      stage: number;
+      failure?: { stage: number; reason: string };
+    };
+    assert.equal(summary.stage, 0);
+    assert.equal(summary.failure?.stage, 0);
+    assert.match(
+      summary.failure!.reason,
+      /^the board rejected this node's mix: Mix part of \d+ bytes is over this board's limit of 2048 bytes a part/,
+    );
+  } finally {
+    store.close();
+    await net.close();
+  }
+});
