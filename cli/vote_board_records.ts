@@ -49,6 +49,7 @@ import {
   verifyCeremonySignature,
 } from "../plugins/vote/mod.ts";
 import { boardLogEntries, type BoardLogEntry } from "./node/board_reader.ts";
+import { type JobSpec, readJobSpec } from "./node/posts.ts";
 import type { JobSummary } from "./node/board.ts";
 import { postBodyStream, STREAMED_BODY_BYTES } from "./node/board_stream.ts";
 import type { NodeClient } from "./node/client.ts";
@@ -118,8 +119,21 @@ async function readCiphertextArray(
   what: string,
   chunk: number,
   onChunk: (lo: number, bytes: Uint8Array, width: number, count: number) => void | Promise<void>,
+  bound: { count?: number; maxBytes?: number } = {},
 ): Promise<{ count: number; width: number }> {
   const count = await reader.readArrayHeader(what);
+  // The count is checked before anything is sized from it: the count expected when known,
+  // and never more ciphertexts than the body's bytes can hold (64 bytes at the least each).
+  if (bound.count !== undefined && count !== bound.count) {
+    throw new VerificationError(
+      `Value '${what}' holds ${count} ciphertexts, expected ${bound.count}`,
+    );
+  }
+  if (bound.maxBytes !== undefined && count > bound.maxBytes / (2 * ELEMENT_BYTES)) {
+    throw new InvalidInputError(
+      `Value '${what}' claims ${count} ciphertexts, more than its ${bound.maxBytes}-byte body can hold`,
+    );
+  }
   let width = 0;
   let done = 0;
   while (done < count) {
@@ -171,7 +185,8 @@ async function readBodyMap(
  * @param stream the body bytes (from `postBodyStream`: checked against the post's digest
  *   and signature as it ends)
  * @param options sinks, chunk (outputs decoded at a time), the stage expected (any when
- *   absent), the name of the body in errors
+ *   absent), the name of the body in errors, `count`: the outputs expected (the stage's
+ *   inputs; any when absent), `maxBytes`: the body's length (no count or list may claim more)
  * @returns the stage number and its outputs and proof as record lists
  * @throws {InvalidInputError} naming the malformed, truncated or missized field
  * @throws {VerificationError} when the body is another stage's
@@ -182,7 +197,14 @@ async function readBodyMap(
  */
 export async function readMixBody(
   stream: ReadableStream<Uint8Array>,
-  options: { sinks: RecordSinkFactory; chunk: number; stage?: number; what: string },
+  options: {
+    sinks: RecordSinkFactory;
+    chunk: number;
+    stage?: number;
+    what: string;
+    count?: number;
+    maxBytes?: number;
+  },
 ): Promise<BoardMixRecords & { stage: number }> {
   const { what, sinks, chunk } = options;
   const reader = new MsgpackStreamReader(stream);
@@ -206,6 +228,10 @@ export async function readMixBody(
             void lo;
             outputs.write(bytes);
           },
+          {
+            ...(options.count === undefined ? {} : { count: options.count }),
+            ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+          },
         )).count;
       },
       proof: async () => {
@@ -217,6 +243,18 @@ export async function readMixBody(
             if (bytes === undefined || bytes === 0 || bytes % ELEMENT_BYTES !== 0) {
               throw new InvalidInputError(
                 `Value '${field}' must be a byte string of 32-byte elements`,
+              );
+            }
+            if (
+              (options.count !== undefined && bytes !== options.count * ELEMENT_BYTES) ||
+              (options.maxBytes !== undefined && bytes > options.maxBytes)
+            ) {
+              throw new InvalidInputError(
+                `Value '${field}' is ${bytes} bytes; the mix's outputs need ${
+                  options.count === undefined
+                    ? "no more than the body"
+                    : options.count * ELEMENT_BYTES
+                }`,
               );
             }
             const writer = new PieceWriter(
@@ -329,6 +367,13 @@ class InputsReader {
     return this.#done;
   }
 
+  /** The inputs' width (undefined before the first). */
+  get width(): number | undefined {
+    const bytes = this.options.expected?.recordBytes ?? this.#width;
+    return bytes === undefined ? undefined : bytes / (2 * ELEMENT_BYTES);
+  }
+  #width: number | undefined;
+
   async read(client: NodeClient, entry: BoardLogEntry): Promise<void> {
     const { expected, count, chunk } = this.options;
     const what = `board post ${entry.seq} (inputs)`;
@@ -336,6 +381,7 @@ class InputsReader {
       chunk,
       what,
       onChunk: (_lo, bytes, width) => {
+        this.#width ??= 2 * ELEMENT_BYTES * width;
         const n = bytes.length / (2 * ELEMENT_BYTES * width);
         const lo = this.#done;
         if (lo + n > count) {
@@ -370,6 +416,29 @@ class InputsReader {
 
   finish(): RecordSource | undefined {
     return this.options.expected ?? this.#writer?.finish();
+  }
+}
+
+/** Largest job post a reader takes (its spec: stages, submitters, context). */
+const MAX_JOB_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Checks a job's spec names the mixer nodes the caller expects (in cascade order), when
+ * the caller has them (`--mixer-node`).
+ */
+function checkSpecMixers(
+  spec: JobSpec,
+  mixers: readonly Uint8Array[] | undefined,
+  job: string,
+): void {
+  if (mixers === undefined) return;
+  if (
+    spec.stages.length !== mixers.length ||
+    spec.stages.some((s, i) => !constantTimeEqual(s.mixer, mixers[i]!))
+  ) {
+    throw new VerificationError(
+      `Board job '${job}' names other mixer nodes than the ${mixers.length} given`,
+    );
   }
 }
 
@@ -411,6 +480,7 @@ class MixPartsReader {
     readonly stage: number,
     readonly sinks: RecordSinkFactory,
     readonly chunk: number,
+    readonly expect: MixExpected,
   ) {
     this.#state = new MixPartsState(stage);
   }
@@ -425,6 +495,16 @@ class MixPartsReader {
       if (header !== undefined) return header;
       header = readMixPartHeader(fields, what);
       this.#state.checkNext(header, entry.post.author, what);
+      // Nothing is sized from the part's announced total and width before they match the
+      // stage's inputs (their count, and their width when known).
+      const { count, width } = this.expect;
+      if (header.total !== count || (width !== undefined && header.width !== width)) {
+        throw new VerificationError(
+          `${what}: mix part ${header.part} of stage ${header.stage} announces ${header.total} outputs of width ${header.width}; the stage has ${count} inputs${
+            width === undefined ? "" : ` of width ${width}`
+          }`,
+        );
+      }
       if (this.#outputs === undefined) {
         this.#outputs = new PieceWriter(
           this.sinks(name("outputs"), header.total, 2 * ELEMENT_BYTES * header.width),
@@ -496,20 +576,33 @@ class MixPartsReader {
   }
 }
 
+/** What a stage's mix must be: its mixer (from the job's spec), its output count and width. */
+interface MixExpected {
+  mixer: Uint8Array;
+  count: number;
+  width?: number;
+}
+
 /**
  * Reads one `mix` post of a job's log into the parts reader or the list of mixes: a mix in
  * one post (`node.mix` v 1), a part, or the final post of a mix in parts (`node.mix` v 2).
+ * Every one of them must be signed by the stage's mixer, checked before its body is read.
  */
 async function readMixEntry(
   client: NodeClient,
   entry: BoardLogEntry,
   state: { mixes: BoardMixRecords[]; parts: MixPartsReader | undefined },
-  options: { sinks: RecordSinkFactory; chunk: number },
+  options: { sinks: RecordSinkFactory; chunk: number; expect: MixExpected },
 ): Promise<void> {
-  const head = await readBodyHead(await postBodyStream(client, entry));
   const stage = state.mixes.length;
+  if (!constantTimeEqual(entry.post.author, options.expect.mixer)) {
+    throw new VerificationError(
+      `Board post ${entry.seq}: a mix of stage ${stage} signed by another key than the stage's mixer in the job's spec`,
+    );
+  }
+  const head = await readBodyHead(await postBodyStream(client, entry));
   if (head.kind === MIX_PART_KIND) {
-    state.parts ??= new MixPartsReader(stage, options.sinks, options.chunk);
+    state.parts ??= new MixPartsReader(stage, options.sinks, options.chunk, options.expect);
     await state.parts.read(client, entry);
   } else if (head.kind === "node.mix" && head.v === MIX_PARTS_VERSION) {
     const what = `board post ${entry.seq} (mix)`;
@@ -535,7 +628,19 @@ async function readMixEntry(
       chunk: options.chunk,
       stage,
       what: `board post ${entry.seq} (mix)`,
+      count: options.expect.count,
+      maxBytes: entry.bodyBytes,
     });
+    if (
+      options.expect.width !== undefined &&
+      outputs.recordBytes !== 2 * ELEMENT_BYTES * options.expect.width
+    ) {
+      throw new VerificationError(
+        `Board post ${entry.seq}: the mix of stage ${stage} has outputs of width ${
+          outputs.recordBytes / (2 * ELEMENT_BYTES)
+        }; its inputs have width ${options.expect.width}`,
+      );
+    }
     state.mixes.push({ outputs, proof });
   }
 }
@@ -603,6 +708,7 @@ export async function readElectionCascadeRecords(
     inputs?: RecordSource;
     chunk?: number;
     bodyLimit?: number;
+    mixers?: readonly Uint8Array[];
   },
 ): Promise<{ inputs: RecordSource; mixes: BoardMixRecords[] }> {
   const { job } = options;
@@ -619,13 +725,47 @@ export async function readElectionCascadeRecords(
   const state = { mixes, parts: undefined as MixPartsReader | undefined };
   let closed = false;
   const bodyLimit = options.bodyLimit ?? STREAMED_BODY_BYTES;
+  let spec: JobSpec | undefined;
   for await (const entry of boardLogEntries(client, { archived, bodyLimit })) {
     if (entry.post.job !== job) continue;
-    if (entry.post.type === "close") closed = true;
+    if (entry.post.type === "job" && spec === undefined) {
+      const what = `board post ${entry.seq} (job)`;
+      spec = readJobSpec(
+        decodeMsgpack(await wholeBody(client, entry, MAX_JOB_BODY_BYTES, what), what),
+        what,
+      );
+      checkSpecMixers(spec, options.mixers, job);
+    } else if (entry.post.type === "close") closed = true;
     else if (entry.post.type === "inputs" && !closed) await inputs.read(client, entry);
     else if (entry.post.type === "mix") {
-      await readMixEntry(client, entry, state, { sinks: options.sinks, chunk });
+      const stage = mixes.length;
+      const mixer = spec?.stages[stage]?.mixer;
+      if (spec === undefined || mixer === undefined) {
+        throw new VerificationError(
+          spec === undefined
+            ? `Board post ${entry.seq}: a mix of job '${job}' before its job post`
+            : `Board post ${entry.seq}: a mix of stage ${stage}; job '${job}' has ${spec.stages.length} stages`,
+        );
+      }
+      const before = mixes.at(-1)?.outputs;
+      const width = before === undefined
+        ? spec.width ?? inputs.width
+        : before.recordBytes / (2 * ELEMENT_BYTES);
+      await readMixEntry(client, entry, state, {
+        sinks: options.sinks,
+        chunk,
+        expect: {
+          mixer,
+          count: before?.count ?? inputs.done,
+          ...(width === undefined ? {} : { width }),
+        },
+      });
     }
+  }
+  if (state.parts !== undefined) {
+    throw new VerificationError(
+      `Board job '${job}': parts of the mix of stage ${mixes.length} end the log with no final post naming them`,
+    );
   }
   if (archived.has(job)) {
     throw new VerificationError(
@@ -881,10 +1021,12 @@ export async function readBodyKind(stream: ReadableStream<Uint8Array>): Promise<
 /**
  * The `v` and `kind` of a post body given as a stream, read from its first four fields (the
  * rest is not read; the stream is cancelled): tells a mix in one post (`node.mix` v 1) from
- * a part (`node.mix-part`) and the final post of a mix in parts (`node.mix` v 2).
+ * a part (`node.mix-part`) and the final post of a mix in parts (`node.mix` v 2); and its
+ * `stage` when that comes right after them (a mix's stage, known before its outputs).
  *
  * @param stream the body bytes
- * @returns the version and kind (undefined when the first four fields hold none)
+ * @returns the version and kind (undefined when the first four fields hold none), the stage
+ *   when read
  * @example
  * ```ts ignore
  * const { v, kind } = await readBodyHead(ReadableStream.from([post.body]));
@@ -892,17 +1034,20 @@ export async function readBodyKind(stream: ReadableStream<Uint8Array>): Promise<
  */
 export async function readBodyHead(
   stream: ReadableStream<Uint8Array>,
-): Promise<{ v: unknown; kind: unknown }> {
+): Promise<{ v: unknown; kind: unknown; stage?: unknown }> {
   const reader = new MsgpackStreamReader(stream);
-  const head: { v: unknown; kind: unknown } = { v: undefined, kind: undefined };
+  const head: { v: unknown; kind: unknown; stage?: unknown } = { v: undefined, kind: undefined };
   try {
     const entries = await reader.readMapHeader("post.body");
+    // Once `v` and `kind` are read, only a `stage` right after them is: any other key ends
+    // the head (its value may be a big list).
     for (let e = 0; e < Math.min(entries, 4); e++) {
       const key = await reader.readValue("post.body key");
+      if (head.kind !== undefined && head.v !== undefined && key !== "stage") break;
       const value = await reader.readValue(`post.body.${String(key)}`);
       if (key === "kind") head.kind = value;
       if (key === "v") head.v = value;
-      if (head.kind !== undefined && head.v !== undefined) break;
+      if (key === "stage") head.stage = value;
     }
     return head;
   } finally {

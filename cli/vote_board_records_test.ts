@@ -417,4 +417,25 @@ Deno.test("a mix body is decoded a piece at a time; a missized, truncated or oth
   await refused(body({ kind: "node.inputs" }), /^Value 'mix' must be of kind 'node.mix'/);
   // Keys of the object prototype are fields like any other (no reader is looked up for them).
   assert.equal((await read(body({ constructor: 1, toString: 2 }))).stage, 0);
+  // Counts checked before anything is sized from them: the outputs expected, and never more
+  // ciphertexts or list bytes than the body's length can hold.
+  const bounded = (b: Uint8Array, bound: { count?: number; maxBytes?: number }) =>
+    readMixBody(pieces(b), { sinks: memoryRecordSinks, chunk: 2, what: "mix", ...bound })
+      .then(() => undefined, (e) => e);
+  assert.equal(await bounded(whole, { count: 3, maxBytes: whole.length }), undefined);
+  assert.match(
+    String((await bounded(whole, { count: 4 }))?.message),
+    /^Value 'mix.outputs' holds 3 ciphertexts, expected 4$/,
+  );
+  const claim = new Uint8Array([
+    0x82,
+    ...encodeMsgpack("outputs"),
+    0xdd,
+    ...[0x01, 0xc9, 0xc3, 0x80], // 30,000,000
+    ...new Uint8Array(256),
+  ]);
+  assert.match(
+    String((await bounded(claim, { maxBytes: claim.length }))?.message),
+    /^Value 'mix.outputs' claims 30000000 ciphertexts, more than its 270-byte body can hold$/,
+  );
 });

@@ -416,7 +416,12 @@ export function boardElectionCascadeRecords(options: BoardCascadeOptions): Elect
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    return (await readElectionCascadeRecords(options.client, { job, sinks, inputs })).mixes;
+    return (await readElectionCascadeRecords(options.client, {
+      job,
+      sinks,
+      inputs,
+      mixers: options.mixers,
+    })).mixes;
   };
 }
 

@@ -27,10 +27,13 @@ import {
 } from "../../plugins/vote/mod.ts";
 import {
   decodePublicKey,
+  ELEMENT_BYTES,
   encodeCiphertext,
+  SHUFFLE_PROOF_LISTS,
+  type ShuffleProofList,
   verifyShuffleRecords,
 } from "../../backends/reencrypt/mod.ts";
-import { memoryRecordSinks } from "../../core/records.ts";
+import { memoryRecordSinks, type RecordSource } from "../../core/records.ts";
 import {
   readBodyHead,
   readBodyKind,
@@ -47,12 +50,6 @@ import {
   readMixPart,
 } from "./mix_parts.ts";
 import { Spool } from "../record_file.ts";
-import {
-  ELEMENT_BYTES,
-  SHUFFLE_PROOF_LISTS,
-  type ShuffleProofList,
-} from "../../backends/reencrypt/mod.ts";
-import type { RecordSource } from "../../core/records.ts";
 import {
   checkCeremonyBody,
   checkDecryptionPost,
@@ -904,29 +901,32 @@ export class BulletinBoard {
     if (head.kind === "node.mix" && head.v === MIX_PARTS_VERSION) {
       return await this.#applyMixFinal(post, digest, job);
     }
+    // The stage and author are checked (from the body's head) before the body is decoded.
+    // (A body whose stage follows its outputs is taken as the job's current stage, then
+    // checked against it once decoded.)
+    this.#checkMixStage(
+      post,
+      job,
+      head.stage === undefined ? job.stage : readInteger(head.stage, "mix.stage"),
+      "mix",
+    );
     // A re-encryption mix is decoded a chunk at a time into record lists (64 bytes a
-    // ciphertext element, 32 a proof element), not into an object per ciphertext.
+    // ciphertext element, 32 a proof element), not into an object per ciphertext; no count
+    // it claims may exceed what the body's bytes can hold, nor differ from the stage's inputs.
     const records = job.spec.backend === "reencrypt"
       ? await readMixBody(ReadableStream.from([post.body]), {
         sinks: memoryRecordSinks,
         chunk: CHECK_CHUNK,
         what: "mix",
+        stage: job.stage,
+        count: job.inputs,
+        maxBytes: post.body.length,
       })
       : undefined;
     const body = records === undefined ? readPostBody(post, "node.mix") : undefined;
-    const stage = records?.stage ?? readInteger(body!.stage, "mix.stage");
-    if (job.state !== "mixing" || stage !== job.stage) {
-      throw new ConfigError(
-        `Job '${post.job}' expects ${
-          job.state === "mixing" ? `stage ${job.stage}` : `no mix (state '${job.state}')`
-        }, got a mix for stage ${stage}`,
-      );
-    }
+    const stage = job.stage;
     const spec = job.spec;
     const stageSpec = spec.stages[stage]!;
-    if (!bytesEq(stageSpec.mixer, post.author)) {
-      throw new HttpError(403, "forbidden", `Author is not the mixer of stage ${stage}`);
-    }
     // Parts already posted for this stage wait for the final post that names them: a mix in
     // one post would leave them in the log, and readers refuse such a log.
     const held = this.#mixParts(post.job, stage).parts.length;
@@ -965,13 +965,7 @@ export class BulletinBoard {
         });
       }
     } catch (error) {
-      this.#o.logger.log("warn", "mix_rejected", {
-        job: post.job,
-        stage,
-        error: (error as Error).message,
-      });
-      if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
-      throw new VerificationError(`Mix proof of stage ${stage} does not verify`, { cause: error });
+      this.#mixRejected(post, stage, error);
     }
     // Each output stored in its canonical encoding, encoded as it is inserted.
     if (records !== undefined) return this.#acceptMix(post, digest, stage, records.outputs);
@@ -1020,6 +1014,17 @@ export class BulletinBoard {
     return this.#append(post, digest);
   }
 
+  /** Logs a mix whose check failed and throws its error (any other as a VerificationError). */
+  #mixRejected(post: Post, stage: number, error: unknown): never {
+    this.#o.logger.log("warn", "mix_rejected", {
+      job: post.job,
+      stage,
+      error: (error as Error).message,
+    });
+    if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
+    throw new VerificationError(`Mix proof of stage ${stage} does not verify`, { cause: error });
+  }
+
   /** The stage and author rules every mix post follows (before its content is used). */
   #checkMixStage(post: Post, job: JobRow, stage: number, what: string): void {
     if (job.state !== "mixing" || stage !== job.stage) {
@@ -1065,6 +1070,18 @@ export class BulletinBoard {
     }
     const part = readMixPart(decodeMsgpack(post.body, "mix part"), "mix part");
     this.#checkMixStage(post, job, part.stage, `part of a mix`);
+    // The whole mix's announced size must be the stage's: a held part announcing another
+    // would wedge the stage (every later part and final post must agree with part 0).
+    const width = job.spec.width ??
+      ciphertextItemRecords(
+          (from, n) => itemPage(this.#o.store.db, post.job, part.stage, from, n),
+          1,
+        ).recordBytes / (2 * ELEMENT_BYTES);
+    if (part.total !== job.inputs || part.width !== width) {
+      throw new VerificationError(
+        `mix part ${part.part} of stage ${part.stage} announces ${part.total} outputs of width ${part.width}; the stage has ${job.inputs} inputs of width ${width}`,
+      );
+    }
     const state = this.#mixParts(post.job, part.stage);
     state.checkNext(part, post.author, "mix part");
     state.take(part, part.count, digest, post.author, "mix part");
@@ -1137,15 +1154,7 @@ export class BulletinBoard {
           ...(job.spec.context === undefined ? {} : { context: job.spec.context }),
         }, records.proof);
       } catch (error) {
-        this.#o.logger.log("warn", "mix_rejected", {
-          job: post.job,
-          stage,
-          error: (error as Error).message,
-        });
-        if (error instanceof VerificationError || error instanceof InvalidInputError) throw error;
-        throw new VerificationError(`Mix proof of stage ${stage} does not verify`, {
-          cause: error,
-        });
+        this.#mixRejected(post, stage, error);
       }
       return this.#acceptMix(post, digest, stage, records.outputs);
     } finally {

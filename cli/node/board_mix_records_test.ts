@@ -117,9 +117,38 @@ Deno.test("the board checks a re-encryption mix on records; a changed or malform
     );
     await refused(
       encoded.slice(0, 6),
-      InvalidInputError,
-      /^Value 'mix' has 6 outputs and a proof for 7$/,
+      VerificationError,
+      /^Value 'mix.outputs' holds 6 ciphertexts, expected 7$/,
     );
+    // A small body whose outputs array claims 30,000,000 ciphertexts: refused from its
+    // header, before anything is sized from the count (and before decoding when another
+    // key than the stage's mixer sent it).
+    const huge = (count: number) =>
+      new Uint8Array([
+        0x84,
+        ...encodeMsgpack("v"),
+        ...encodeMsgpack(1),
+        ...encodeMsgpack("kind"),
+        ...encodeMsgpack("node.mix"),
+        ...encodeMsgpack("stage"),
+        ...encodeMsgpack(0),
+        ...encodeMsgpack("outputs"),
+        0xdd,
+        count >>> 24,
+        (count >>> 16) & 0xff,
+        (count >>> 8) & 0xff,
+        count & 0xff,
+        ...new Uint8Array(4096),
+      ]);
+    const bomb = async (author: typeof mixer, message: RegExp) => {
+      const post = createPostFromBody(author, { job: "m", type: "mix", body: huge(30_000_000) });
+      const error = await b.submit(post).then(() => undefined, (e) => e);
+      assert.ok(error instanceof Error, String(error));
+      assert.match(error.message, message);
+      assert.ok(!error.message.includes("\n"));
+    };
+    await bomb(generateIdentity(), /^Author is not the mixer of stage 0$/);
+    await bomb(mixer, /^Value 'mix.outputs' holds 30000000 ciphertexts, expected 7$/);
     assert.equal(b.job("m").state, "mixing");
     // The honest mix is accepted and its outputs are stored in their canonical encoding.
     await b.submit(mix(encoded));

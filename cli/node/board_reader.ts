@@ -249,6 +249,11 @@ function wholeMixes(posts: Post[]): { author: Uint8Array; body: Envelope }[] {
       parts = [];
     } else out.push({ author: p.author, body });
   }
+  if (state !== undefined) {
+    throw new VerificationError(
+      `Parts of the mix of stage ${out.length} end the log with no final post naming them`,
+    );
+  }
   return out;
 }
 

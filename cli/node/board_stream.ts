@@ -7,13 +7,15 @@
  * at a time into record files instead of holding the post and its decoded lists.
  *
  * What stays whole: the board reads a body's row at once to serve it (SQLite gives a blob
- * whole; a body is at most 64 MiB, `MAX_POST_BODY`), and a post is still sent and received
- * as one message of at most that size.
+ * whole; a body is at most 64 MiB, `MAX_POST_BODY`), held until its response ends, with the
+ * bodies being sent at once bounded ({@linkcode ServedBodies}); and a post is still sent and
+ * received as one message of at most that size.
  *
  * @module
  */
 
 import { VerificationError } from "../../core/errors.ts";
+import { HttpError } from "./http_error.ts";
 import { labelledDigestStream } from "./async_digest.ts";
 import type { BoardLogEntry } from "./board_reader.ts";
 import type { NodeClient } from "./client.ts";
@@ -25,10 +27,82 @@ const BODY_PIECE = 256 * 1024;
 /** Bodies longer than this are streamed by the election readers (shorter ones come in pages). */
 export const STREAMED_BODY_BYTES = 64 * 1024;
 
+/** Most bytes of post bodies one node holds at once to send them (then 503; one always goes). */
+export const MAX_SERVED_BODY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Bounds the bytes of the bodies `GET /v1/board/posts/:seq/body` holds at once: each is held
+ * from its row's read until its response ends or is cancelled, so slow or many concurrent
+ * readers cannot make a node hold one 64 MiB row each. Over the budget a request gets 503
+ * (retry later); a body alone is always sent, whatever its size.
+ */
+export class ServedBodies {
+  #used = 0;
+  #sending = 0;
+
+  /**
+   * Creates the budget.
+   *
+   * @param max most body bytes held at once
+   */
+  constructor(readonly max: number = MAX_SERVED_BODY_BYTES) {}
+
+  /** Body bytes held by responses not yet ended. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /**
+   * The response for a body, counted against the budget until it ends.
+   *
+   * @param read reads the body (its row)
+   * @returns the 200 response
+   * @throws {HttpError} 503 when the budget is taken by other responses
+   * @example
+   * ```ts
+   * import { ServedBodies } from "./board_stream.ts";
+   * const served = new ServedBodies(100);
+   * const a = served.respond(() => new Uint8Array(80));
+   * // 503 while the first is held
+   * const second = (() => {
+   *   try {
+   *     return served.respond(() => new Uint8Array(80)).status;
+   *   } catch (error) {
+   *     return (error as { status: number }).status;
+   *   }
+   * })();
+   * console.assert(second === 503);
+   * await a.arrayBuffer();
+   * console.assert(served.used === 0);
+   * ```
+   */
+  respond(read: () => Uint8Array): Response {
+    const body = read();
+    if (this.#sending > 0 && this.#used + body.length > this.max) {
+      throw new HttpError(
+        503,
+        "unavailable",
+        `This node is sending ${this.#used} bytes of post bodies (limit ${this.max}); retry later`,
+      );
+    }
+    this.#used += body.length;
+    this.#sending++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#used -= body.length;
+      this.#sending--;
+    };
+    return postBodyResponse(body, release);
+  }
+}
+
 /**
  * The response of `GET /v1/board/posts/:seq/body`: the body bytes, in pieces.
  *
  * @param body the body (held by the caller)
+ * @param onDone called once when the stream ends or is cancelled
  * @returns a 200 `application/msgpack` response
  * @example
  * ```ts
@@ -37,17 +111,21 @@ export const STREAMED_BODY_BYTES = 64 * 1024;
  * console.assert((await response.arrayBuffer()).byteLength === 10);
  * ```
  */
-export function postBodyResponse(body: Uint8Array): Response {
+export function postBodyResponse(body: Uint8Array, onDone?: () => void): Response {
   let offset = 0;
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (offset >= body.length) {
         controller.close();
+        onDone?.();
         return;
       }
       const end = Math.min(body.length, offset + BODY_PIECE);
       controller.enqueue(body.slice(offset, end));
       offset = end;
+    },
+    cancel() {
+      onDone?.();
     },
   }, { highWaterMark: 1 });
   return new Response(stream, {

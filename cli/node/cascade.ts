@@ -19,7 +19,7 @@
  */
 
 import { PollLoop } from "./poll_loop.ts";
-import { toBase64Url } from "../../core/bytes.ts";
+import { joinBytes, toBase64Url } from "../../core/bytes.ts";
 import { decodeMsgpack, encodeMsgpack, type Envelope } from "../../core/envelope.ts";
 import { IntegrityError, InvalidInputError, PanoramixError } from "../../core/errors.ts";
 import type { RecordSource } from "../../core/records.ts";
@@ -380,7 +380,14 @@ export class CascadeMixer {
       // 409: the board already moved past this stage (our earlier send was accepted).
       if (error instanceof NodeHttpError && error.status === 409) {
         logger.log("info", "cascade_already_posted", { job: jobId, stage });
-      } else if (error instanceof PanoramixError && error.code === "verification_failed") {
+      } else if (
+        // A refusal (not a failure to reach the board) is reported, not retried forever: a
+        // proof that does not verify, or a post the board takes as malformed or forbidden.
+        error instanceof PanoramixError &&
+        (error.code === "verification_failed" ||
+          (error instanceof NodeHttpError && error.code === "invalid_input" &&
+            error.status < 500 && error.status !== 429))
+      ) {
         logger.log("error", "cascade_rejected", { job: jobId, stage, error });
         await this.#reportFailure(
           jobId,
@@ -399,16 +406,6 @@ export class CascadeMixer {
     });
     await store.commit();
   }
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
@@ -441,5 +438,5 @@ function mixBodyFromRecords(
     ["outputs", new StreamedArray(outputs.count, items())],
     ["proof", encodeShuffleProof(shuffleProofFromRecords(proof))],
   ]);
-  return concatBytes([...msgpackChunks(value)]);
+  return joinBytes([...msgpackChunks(value)]);
 }

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { constantTimeEqual } from "../../core/bytes.ts";
 import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError, VerificationError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord } from "../../core/fields.ts";
@@ -62,7 +63,7 @@ export function mixPartBytesPerItem(width: number): number {
 
 /**
  * How many outputs a part holds: `items` when given (> 0), else as many as fit in
- * `maxBytes` with room for the body's small fields.
+ * `maxBytes` with room for the body's small fields; never more than fit.
  *
  * @param width ciphertext width
  * @param items configured outputs per part (0 = from `maxBytes`)
@@ -73,6 +74,7 @@ export function mixPartBytesPerItem(width: number): number {
  * import { mixPartItems } from "./mix_parts.ts";
  * console.assert(mixPartItems(1) === 74_893);
  * console.assert(mixPartItems(1, 100) === 100);
+ * console.assert(mixPartItems(1, 10_000_000) === 74_893);
  * ```
  */
 export function mixPartItems(
@@ -80,8 +82,9 @@ export function mixPartItems(
   items = 0,
   maxBytes = DEFAULT_MAX_MIX_PART_BYTES,
 ): number {
-  if (items > 0) return items;
-  return Math.max(1, Math.floor((maxBytes - 1024) / mixPartBytesPerItem(width)));
+  // A configured count is capped to what fits (a bigger part would be refused by the board).
+  const fit = Math.max(1, Math.floor((maxBytes - 1024) / mixPartBytesPerItem(width)));
+  return items > 0 ? Math.min(items, fit) : fit;
 }
 
 /** The header of a part (its small fields). */
@@ -292,10 +295,6 @@ export function readMixFinal(value: unknown, what: string): MixFinal {
   };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 function hex8(bytes: Uint8Array): string {
   return [...bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -372,7 +371,7 @@ export class MixPartsState {
       );
     }
     const first = this.parts[0];
-    if (first !== undefined && !sameBytes(first.author, author)) {
+    if (first !== undefined && !constantTimeEqual(first.author, author)) {
       throw new VerificationError(`${name} is signed by another key than part 0`);
     }
     if (first !== undefined && (first.total !== header.total || first.width !== header.width)) {
@@ -431,14 +430,14 @@ export class MixPartsState {
     }
     for (const [i, p] of final.parts.entries()) {
       const held = this.parts[i]!;
-      if (!sameBytes(p.digest, held.digest) || p.count !== held.count) {
+      if (!constantTimeEqual(p.digest, held.digest) || p.count !== held.count) {
         throw new VerificationError(
           `${name} names part ${i} as ${p.count} outputs with digest ${
             hex8(p.digest)
           }…; the part posted holds ${held.count} with digest ${hex8(held.digest)}…`,
         );
       }
-      if (!sameBytes(held.author, author)) {
+      if (!constantTimeEqual(held.author, author)) {
         throw new VerificationError(`${name} is signed by another key than its part ${i}`);
       }
     }

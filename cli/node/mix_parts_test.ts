@@ -24,7 +24,7 @@ import { ciphertextRecords, readCiphertexts } from "../../plugins/vote/mod.ts";
 import { NodeClient, NodeHttpError } from "./client.ts";
 import { generateIdentity, type Identity } from "./identity.ts";
 import { closeJob, createJob, submitInputs } from "./job_client.ts";
-import { mixFinalBody, mixPartBody } from "./mix_parts.ts";
+import { mixFinalBody, mixPartBody, mixPartItems } from "./mix_parts.ts";
 import {
   createPost,
   createPostFromBody,
@@ -149,6 +149,13 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
     assert.equal(parts.length, 3);
     // Parts from a non-mixer; a part whose body changed after it was signed.
     await refused(partPosts("p-ok", mix, 10, other)[0]!, 403, /Author is not the mixer of stage 0/);
+    // A part 0 announcing another size than the stage's inputs is refused on arrival (held,
+    // it would wedge the stage: every later part must agree with it).
+    await refused(
+      changed(parts[0]!, (b) => b.total = 30_000_000),
+      422,
+      /^mix part 0 of stage 0 announces 30000000 outputs of width 1; the stage has 30 inputs of width 1/,
+    );
     const forged = { ...parts[0]!, body: parts[0]!.body.slice() };
     forged.body[forged.body.length - 1]! ^= 1;
     await refused(forged, 422, /signature/i);
@@ -202,7 +209,7 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
     await refused(
       changed(parts[1]!, (b) => b.total = 31),
       422,
-      /announces 31 outputs of width 1; part 0 announced 30 of width 1/,
+      /announces 31 outputs of width 1; the stage has 30 inputs of width 1 /,
     );
     await send(parts[1]!);
     // A final post naming parts that do not match: too few, another digest, a non-mixer's.
@@ -285,6 +292,30 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
       assert.deepEqual(allRecords(honest.mixes[0]!.outputs), allRecords(mix.outputs));
       const [p0, p1, p2, fin] = partIdx.map((i) => jobLog[i]!);
       const foreign = changed(parts[1]!, () => {}, other);
+      // A post of this test as a log entry in place of one the board listed.
+      const asEntry = (like: Record<string, unknown>, post: Post) => ({
+        ...like,
+        ...Object.fromEntries(
+          Object.entries(postToEnvelope(post)).map((
+            [k, v],
+          ) => [k, v instanceof Uint8Array ? toBase64Url(v) : v]),
+        ),
+      });
+      // The whole mix re-signed by another key (the board's own, say): its proof verifies,
+      // but it is not the stage's mixer's.
+      const stolen = parts.map((p) => changed(p, () => {}, other));
+      const stolenFinal = finalPost("p-ok", mix, stolen, other);
+      const singleStolen = createPostFromBody(other, {
+        job: "p-ok",
+        type: "mix",
+        body: encodeMsgpack({
+          v: 1,
+          kind: "node.mix",
+          stage: 0,
+          outputs: readCiphertexts(mix.outputs, 0, 30).map(encodeCiphertext),
+          proof: encodeShuffleProof(shuffleProofFromRecords(mix.proof)),
+        }),
+      });
       const cases: [Record<string, unknown>[], RegExp][] = [
         [[p0!, p2!, fin!], /mix part 2 of stage 0 is out of order: part 1 is missing/],
         [[p0!, p0!, p1!, p2!, fin!], /mix part 0 of stage 0 is a duplicate/],
@@ -292,20 +323,31 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
         [[fin!], /the mix of stage 0 names 3 parts; none were posted/],
         [[p0!, p1!, fin!], /the mix of stage 0 names 3 parts; 2 were posted/],
         [
-          [
-            p0!,
-            {
-              ...p1!,
-              ...Object.fromEntries(
-                Object.entries(postToEnvelope(foreign)).map((
-                  [k, v],
-                ) => [k, v instanceof Uint8Array ? toBase64Url(v) : v]),
-              ),
-            },
-            p2!,
-            fin!,
-          ],
-          /mix part 1 of stage 0 is signed by another key than part 0/,
+          [p0!, asEntry(p1!, foreign), p2!, fin!],
+          /^Board post \d+: a mix of stage 0 signed by another key than the stage's mixer in the job's spec$/,
+        ],
+        [
+          [...[p0!, p1!, p2!].map((p, i) => asEntry(p, stolen[i]!)), asEntry(fin!, stolenFinal)],
+          /^Board post \d+: a mix of stage 0 signed by another key than the stage's mixer in the job's spec$/,
+        ],
+        [
+          [asEntry(fin!, singleStolen)],
+          /^Board post \d+: a mix of stage 0 signed by another key than the stage's mixer in the job's spec$/,
+        ],
+        // Part 0 announcing more outputs than the stage has inputs: refused before any
+        // buffer is sized from it.
+        [
+          [asEntry(p0!, changed(parts[0]!, (b) => b.total = 30_000_000)), p1!, p2!, fin!],
+          /mix part 0 of stage 0 announces 30000000 outputs of width 1; the stage has 30 inputs of width 1$/,
+        ],
+        [
+          [asEntry(p0!, changed(parts[0]!, (b) => b.width = 2)), p1!, p2!, fin!],
+          /announces 30 outputs of width 2; the stage has 30 inputs of width 1$/,
+        ],
+        // Parts with no final post at the end of the log.
+        [
+          [p0!, p1!, p2!],
+          /^Board job 'p-ok': parts of the mix of stage 0 end the log with no final post naming them$/,
         ],
       ];
       for (const [mixPosts, message] of cases) {
@@ -315,6 +357,15 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
         assert.match(error.message, message);
         assert.ok(!error.message.includes("\n"));
       }
+      // The in-memory verifier refuses parts with no final post as well.
+      serve = [...jobLog.slice(0, partIdx[0]), p0!, p1!, p2!];
+      const error = await verifyJobFromBoard(liar, { job: "p-ok", backendByName })
+        .then(() => undefined, (e) => e);
+      assert.ok(error instanceof VerificationError, String(error));
+      assert.match(
+        error.message,
+        /^Parts of the mix of stage 0 end the log with no final post naming them$/,
+      );
     } finally {
       spool.close();
     }
@@ -410,6 +461,69 @@ Deno.test("a mixer node posts a big mix in parts and, cut off half-way, re-sends
   } finally {
     store.close();
     await proxy?.shutdown();
+    await net.close();
+  }
+});
+
+Deno.test("a configured part size is capped to what fits in a part the board takes", () => {
+  assert.equal(mixPartItems(1, 100), 100);
+  assert.equal(mixPartItems(1, 10_000_000), mixPartItems(1));
+  assert.equal(mixPartItems(2, 10_000_000, 64 * 1024), Math.floor((64 * 1024 - 1024) / 288));
+});
+
+Deno.test("a mixer whose mix part the board refuses as malformed (over its part limit) reports the failure instead of re-sending forever", async () => {
+  const net = await TestNetwork.create();
+  const store = new Store(":memory:");
+  try {
+    const board = await net.start({
+      name: "board",
+      roles: ["board"],
+      admins: [toBase64Url(admin.publicKey)],
+      maxMixPartBytes: 2048,
+    });
+    const client = new NodeClient(board.url, { identity: admin });
+    const keys = generateKeyPair();
+    const cts = Array.from({ length: 25 }, (_, i) => encrypt(keys.publicKey, [encodeInteger(i)]));
+    await createJob(client, {
+      id: "too-big",
+      admin,
+      spec: {
+        backend: "reencrypt",
+        stages: [{ mixer: mixer.publicKey, key: encodePublicKey(keys.publicKey) }],
+        minInputs: 2,
+        submitters: [admin.publicKey],
+      },
+    });
+    await submitInputs(client, {
+      id: "too-big",
+      submitter: admin,
+      items: cts.map(encodeCiphertext),
+    });
+    await closeJob(client, { id: "too-big", admin });
+    const cascade = new CascadeMixer({
+      store,
+      identity: mixer,
+      boardUrl: board.url,
+      pollIntervalMs: 1,
+      backendByName,
+      mixKey: () => Promise.resolve(undefined),
+      logger: silentLogger,
+      metrics: new MetricsRegistry(),
+      mixPartItems: 10, // 10 × 224 bytes: over the board's 2,048
+    });
+    await cascade.tick();
+    const summary = await client.getJson("/v1/board/jobs/too-big") as {
+      stage: number;
+      failure?: { stage: number; reason: string };
+    };
+    assert.equal(summary.stage, 0);
+    assert.equal(summary.failure?.stage, 0);
+    assert.match(
+      summary.failure!.reason,
+      /^the board rejected this node's mix: Mix part of \d+ bytes is over this board's limit of 2048 bytes a part/,
+    );
+  } finally {
+    store.close();
     await net.close();
   }
 });

@@ -22,7 +22,7 @@ import { HttpError, jsonResponse } from "./http_error.ts";
 import { jobBody, readPost } from "./posts.ts";
 import { decodeBody, type Route } from "./server.ts";
 import { itemsResponse } from "./item_pages.ts";
-import { postBodyResponse } from "./board_stream.ts";
+import { ServedBodies } from "./board_stream.ts";
 
 function queryInt(url: URL, name: string, fallback: number, max: number): number {
   const raw = url.searchParams.get(name);
@@ -41,6 +41,7 @@ function queryInt(url: URL, name: string, fallback: number, max: number): number
  * ```
  */
 export function boardRoutes(board: BulletinBoard): Route[] {
+  const servedBodies = new ServedBodies();
   return [
     {
       method: "POST",
@@ -72,12 +73,12 @@ export function boardRoutes(board: BulletinBoard): Route[] {
       method: "GET",
       path: "/v1/board/posts/:seq/body",
       handle(req) {
-        return postBodyResponse(
+        return servedBodies.respond(() =>
           board.postBody(readInteger(
             /^\d+$/.test(req.params.seq!) ? Number(req.params.seq) : req.params.seq,
             "post number",
             { min: 1 },
-          )),
+          ))
         );
       },
     },
