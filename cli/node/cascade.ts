@@ -382,11 +382,13 @@ export class CascadeMixer {
         logger.log("info", "cascade_already_posted", { job: jobId, stage });
       } else if (
         // A refusal (not a failure to reach the board) is reported, not retried forever: a
-        // proof that does not verify, or a post the board takes as malformed or forbidden.
+        // proof that does not verify, or a post the board takes as malformed or forbidden. A
+        // post over the board's body limit (413) stays retried: the operator may raise the
+        // limit and restart the board, and the cascade resumes.
         error instanceof PanoramixError &&
         (error.code === "verification_failed" ||
           (error instanceof NodeHttpError && error.code === "invalid_input" &&
-            error.status < 500 && error.status !== 429))
+            error.status < 500 && error.status !== 429 && error.status !== 413))
       ) {
         logger.log("error", "cascade_rejected", { job: jobId, stage, error });
         await this.#reportFailure(
