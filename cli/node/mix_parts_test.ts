@@ -51,6 +51,24 @@ const mixer = generateIdentity();
 const other = generateIdentity();
 
 /** A mix's parts of `per` outputs, as posts of `author` (part bodies given by `body`). */
+/** A closed job of 25 ciphertexts with one stage, mixed by `mixer`. */
+async function closedOneStageJob(client: NodeClient, id: string): Promise<void> {
+  const keys = generateKeyPair();
+  const cts = Array.from({ length: 25 }, (_, i) => encrypt(keys.publicKey, [encodeInteger(i)]));
+  await createJob(client, {
+    id,
+    admin,
+    spec: {
+      backend: "reencrypt",
+      stages: [{ mixer: mixer.publicKey, key: encodePublicKey(keys.publicKey) }],
+      minInputs: 2,
+      submitters: [admin.publicKey],
+    },
+  });
+  await submitInputs(client, { id, submitter: admin, items: cts.map(encodeCiphertext) });
+  await closeJob(client, { id, admin });
+}
+
 function partPosts(
   job: string,
   mix: { outputs: RecordSource; proof: ShuffleProofRecords },
@@ -386,24 +404,7 @@ Deno.test("a mixer node posts a big mix in parts and, cut off half-way, re-sends
       admins: [toBase64Url(admin.publicKey)],
     });
     const client = new NodeClient(board.url, { identity: admin });
-    const keys = generateKeyPair();
-    const cts = Array.from({ length: 25 }, (_, i) => encrypt(keys.publicKey, [encodeInteger(i)]));
-    await createJob(client, {
-      id: "resend",
-      admin,
-      spec: {
-        backend: "reencrypt",
-        stages: [{ mixer: mixer.publicKey, key: encodePublicKey(keys.publicKey) }],
-        minInputs: 2,
-        submitters: [admin.publicKey],
-      },
-    });
-    await submitInputs(client, {
-      id: "resend",
-      submitter: admin,
-      items: cts.map(encodeCiphertext),
-    });
-    await closeJob(client, { id: "resend", admin });
+    await closedOneStageJob(client, "resend");
     // A proxy in front of the board that fails every post after the first two mix parts.
     let accepted = 0;
     let cut = true;
@@ -482,24 +483,7 @@ Deno.test("a mixer whose mix part the board refuses as malformed (over its part 
       maxMixPartBytes: 2048,
     });
     const client = new NodeClient(board.url, { identity: admin });
-    const keys = generateKeyPair();
-    const cts = Array.from({ length: 25 }, (_, i) => encrypt(keys.publicKey, [encodeInteger(i)]));
-    await createJob(client, {
-      id: "too-big",
-      admin,
-      spec: {
-        backend: "reencrypt",
-        stages: [{ mixer: mixer.publicKey, key: encodePublicKey(keys.publicKey) }],
-        minInputs: 2,
-        submitters: [admin.publicKey],
-      },
-    });
-    await submitInputs(client, {
-      id: "too-big",
-      submitter: admin,
-      items: cts.map(encodeCiphertext),
-    });
-    await closeJob(client, { id: "too-big", admin });
+    await closedOneStageJob(client, "too-big");
     const cascade = new CascadeMixer({
       store,
       identity: mixer,
