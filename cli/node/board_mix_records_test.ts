@@ -40,17 +40,22 @@ import { decodePublicKey } from "../../backends/reencrypt/mod.ts";
 const admin = generateIdentity();
 const mixer = generateIdentity();
 
+/** A board on `store` with `admin` as its admin. */
+function boardOn(store: Store): BulletinBoard {
+  return new BulletinBoard({
+    store,
+    identity: generateIdentity(),
+    admins: [admin.publicKey],
+    backendByName,
+    logger: silentLogger,
+    metrics: new MetricsRegistry(),
+  });
+}
+
 Deno.test("the board checks a re-encryption mix on records; a changed or malformed mix is refused in one line", async () => {
   const store = new Store(":memory:");
   try {
-    const b = new BulletinBoard({
-      store,
-      identity: generateIdentity(),
-      admins: [admin.publicKey],
-      backendByName,
-      logger: silentLogger,
-      metrics: new MetricsRegistry(),
-    });
+    const b = boardOn(store);
     const keys = await reencryptBackend.generateKeys();
     const context = new Uint8Array(32).fill(5);
     await b.submit(createPost(admin, {
@@ -165,14 +170,7 @@ Deno.test("the board checks a re-encryption mix on records; a changed or malform
 Deno.test("the board decodes a big decryption post into records and checks it; changed shares or another author are refused", async () => {
   const store = new Store(":memory:");
   try {
-    const b = new BulletinBoard({
-      store,
-      identity: generateIdentity(),
-      admins: [admin.publicKey],
-      backendByName,
-      logger: silentLogger,
-      metrics: new MetricsRegistry(),
-    });
+    const b = boardOn(store);
     const trustees = [generateIdentity(), generateIdentity()];
     const definition = createElectionDefinition({
       id: "big-shares",
