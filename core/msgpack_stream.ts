@@ -46,6 +46,32 @@ export class StreamedBytes {
   ) {}
 }
 
+/** A run of consecutive array elements already msgpack-encoded: `count` values in `bytes`. */
+export interface EncodedRun {
+  /** How many values `bytes` holds. */
+  count: number;
+  /** Their msgpack encodings, one after another. */
+  bytes: Uint8Array;
+}
+
+/**
+ * An array of `length` elements given as their msgpack bytes, in runs (issue 17: lists whose
+ * items are encoded without objects, e.g. records framed as `bin`): written as they are after
+ * the array header. The producer answers for the bytes being the encoding `encodeMsgpack`
+ * gives the elements; the writer checks only the count.
+ */
+export class EncodedItems {
+  /**
+   * @param length how many elements the runs hold (checked)
+   * @param runs the encoded elements, in order (an async iterable only with
+   *   {@linkcode msgpackChunksAsync} and {@linkcode writeMsgpackStream})
+   */
+  constructor(
+    readonly length: number,
+    readonly runs: Iterable<EncodedRun> | AsyncIterable<EncodedRun>,
+  ) {}
+}
+
 /** Byte strings at least this long are written straight from their buffer, not copied. */
 const DIRECT_BYTES = 64 * 1024;
 
@@ -164,7 +190,7 @@ function* walk(
             push(element);
           } else if (
             element instanceof StreamedMap || element instanceof StreamedArray ||
-            element instanceof StreamedBytes
+            element instanceof StreamedBytes || element instanceof EncodedItems
           ) {
             drain();
             yield* drainOut();
@@ -182,6 +208,26 @@ function* walk(
         elements.close();
       }
       drain();
+      if (count !== item.length) {
+        throw new RangeError(`Streamed array of length ${item.length} yielded ${count} items`);
+      }
+    } else if (item instanceof EncodedItems) {
+      push(containerHeader(item.length, 0x90, 0xdc, 0xdd));
+      let count = 0;
+      const runs = new Steps(item.runs);
+      try {
+        while (true) {
+          const step = yield* runs.step();
+          if (step.done) break;
+          const run = step.value as EncodedRun;
+          count += run.count;
+          if (count > item.length) break;
+          push(run.bytes);
+          yield* drainOut();
+        }
+      } finally {
+        runs.close();
+      }
       if (count !== item.length) {
         throw new RangeError(`Streamed array of length ${item.length} yielded ${count} items`);
       }
@@ -260,7 +306,8 @@ class Steps {
  * Encodes a value as msgpack in chunks of about `chunkBytes`: the concatenation of the
  * chunks equals `encodeMsgpack` of the same value with every {@linkcode StreamedMap}
  * replaced by the object of its entries, every {@linkcode StreamedArray} by the array of
- * its items and every {@linkcode StreamedBytes} by the byte string of its pieces. Only one
+ * its items, every {@linkcode EncodedItems} by the array of the values its runs encode and
+ * every {@linkcode StreamedBytes} by the byte string of its pieces. Only one
  * chunk (and one batch of elements) is held at a time; byte strings of 64 KB or more are
  * yielded as they are (views of the caller's buffers, not copies).
  *
@@ -746,6 +793,66 @@ export class MsgpackStreamReader {
     const values = decodeMsgpackSequence(this.#buf.subarray(start, end), what);
     this.#consume(end - start);
     return values;
+  }
+
+  /**
+   * Up to `max` consecutive values (at least one) as their bytes, not decoded: those already
+   * buffered, or the next one (issue 17: a reader that checks items from their bytes).
+   *
+   * @param max most values to read
+   * @param what names the values in errors
+   * @returns `bytes` (a view into the reader's buffer, valid until the next read) and
+   *   `ends`: where each value ends in `bytes` (the first starts at 0)
+   * @throws {InvalidInputError} when the input ends inside the first value
+   */
+  async readRawValues(max: number, what: string): Promise<{ bytes: Uint8Array; ends: number[] }> {
+    let end = await this.#valueEnd(what);
+    const start = this.#pos;
+    const ends = [end - start];
+    const buffered = this.#buf.subarray(0, this.#end);
+    while (ends.length < max && end < this.#end) {
+      const next = valueEndOrMore(buffered, end, what);
+      if (next < 0) break;
+      end = next;
+      ends.push(end - start);
+    }
+    const bytes = this.#buf.subarray(start, end);
+    this.#consume(end - start);
+    return { bytes, ends };
+  }
+
+  /**
+   * Skips up to `max` consecutive values that are each exactly `header` followed by `size`
+   * bytes (e.g. byte strings of one size with the shortest `bin` header), without decoding
+   * them; stops at the first value that is framed otherwise or that the input ends inside,
+   * leaving it to be read (and its error given) by {@linkcode readValues}.
+   *
+   * @param max most values to skip
+   * @param header the bytes each value starts with
+   * @param size the bytes that follow the header in each value
+   * @returns how many values were skipped
+   */
+  async skipFramed(max: number, header: Uint8Array, size: number): Promise<number> {
+    const stride = header.length + size;
+    let count = 0;
+    while (count < max) {
+      if (this.#end - this.#pos < stride && !(await this.#more())) return count;
+      const buf = this.#buf;
+      let pos = this.#pos;
+      const stop = Math.min(this.#end - stride, pos + (max - count - 1) * stride);
+      while (pos <= stop) {
+        for (let k = 0; k < header.length; k++) {
+          if (buf[pos + k] !== header[k]) {
+            this.#consume(pos - this.#pos);
+            return count;
+          }
+        }
+        pos += stride;
+        count++;
+      }
+      this.#consume(pos - this.#pos);
+    }
+    return count;
   }
 
   /**

@@ -66,11 +66,13 @@ function regionVisitor(file: Deno.FsFile): TranscriptScanVisitor {
   return {
     list(kind: TranscriptListKind, field, count, offset) {
       if (kind === "ballots" || kind === "answers") {
-        return { run() {}, done: () => new ItemRegion(offset, count, field) };
+        return { run() {}, done: () => new ItemRegion(offset, count, field), framesOnly: true };
       }
       let size: number | undefined;
       let stride = 0;
       return {
+        // Items past the first are only checked to be framed as it is (issue 17).
+        framesOnly: true,
         run(lo, items, ends) {
           for (let k = 0; k < items.length; k++) {
             const item = items[k];
