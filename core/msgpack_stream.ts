@@ -58,7 +58,8 @@ export interface EncodedRun {
  * An array of `length` elements given as their msgpack bytes, in runs (issue 17: lists whose
  * items are encoded without objects, e.g. records framed as `bin`): written as they are after
  * the array header. The producer answers for the bytes being the encoding `encodeMsgpack`
- * gives the elements; the writer checks only the count.
+ * gives the elements; the writer checks only the count. A run of 64 KB or more is yielded
+ * as it is (not copied): do not change it afterwards.
  */
 export class EncodedItems {
   /**
@@ -74,6 +75,9 @@ export class EncodedItems {
 
 /** Byte strings at least this long are written straight from their buffer, not copied. */
 const DIRECT_BYTES = 64 * 1024;
+
+/** No size makes a piece be written directly unless it fills a chunk. */
+const DIRECT_BYTES_NEVER = Number.POSITIVE_INFINITY;
 
 /** Elements encoded together by one `encodeMsgpack` call. */
 const ELEMENT_BATCH = 512;
@@ -137,21 +141,24 @@ function* walk(
   options: { chunkBytes?: number },
 ): Generator<Uint8Array | AwaitStep, void, unknown> {
   const chunkBytes = options.chunkBytes ?? 1 << 20;
-  let chunk = new Uint8Array(chunkBytes);
+  // The chunk being filled: made when a piece is copied into it (a fresh buffer only when
+  // the last one was handed out, so no zeroed megabyte per byte string written directly).
+  let chunk: Uint8Array | undefined;
   let used = 0;
   const out: Uint8Array[] = [];
   const flush = () => {
-    if (used > 0) out.push(chunk.subarray(0, used));
-    chunk = new Uint8Array(chunkBytes);
+    if (used > 0) out.push(chunk!.subarray(0, used));
+    if (used > 0) chunk = undefined;
     used = 0;
   };
-  const push = (bytes: Uint8Array) => {
-    if (bytes.length >= chunkBytes) {
+  const push = (bytes: Uint8Array, direct = DIRECT_BYTES_NEVER) => {
+    if (bytes.length >= Math.min(chunkBytes, direct)) {
       flush();
       out.push(bytes);
       return;
     }
     if (used + bytes.length > chunkBytes) flush();
+    chunk ??= new Uint8Array(chunkBytes);
     chunk.set(bytes, used);
     used += bytes.length;
   };
@@ -222,7 +229,8 @@ function* walk(
           const run = step.value as EncodedRun;
           count += run.count;
           if (count > item.length) break;
-          push(run.bytes);
+          // A big run is handed on as it is (the producer made it for this), not copied.
+          push(run.bytes, DIRECT_BYTES);
           yield* drainOut();
         }
       } finally {

@@ -171,24 +171,26 @@ export function storedBallotEnvelopes(
     const from = offsets[j]! + 4, to = offsets[j + 1]!;
     const n = (bytes[from]! << 8) | bytes[from + 1]!;
     const ct = from + 2 + n, half = (to - ct) / 2;
-    out.set(ENVELOPE_HEAD, at);
-    at += ENVELOPE_HEAD.length;
-    out.set(fingerprint, at);
-    at += ELECTION_FINGERPRINT_BYTES;
-    out.set(CREDENTIAL_KEY, at);
-    at = writeStrHeader(out, at + CREDENTIAL_KEY.length, n);
-    out.set(bytes.subarray(from + 2, ct), at);
-    at += n;
-    out.set(CIPHERTEXT_KEY, at);
-    at = writeBinHeader(out, at + CIPHERTEXT_KEY.length, half);
-    out.set(bytes.subarray(ct, ct + half), at);
-    at += half;
-    out.set(PROOF_KEY, at);
-    at = writeBinHeader(out, at + PROOF_KEY.length, half);
-    out.set(bytes.subarray(ct + half, to), at);
-    at += half;
+    // Byte loops, not subarray and set: no object per ballot (a few hundred bytes each).
+    at = copy(out, at, ENVELOPE_HEAD, 0, ENVELOPE_HEAD.length);
+    at = copy(out, at, fingerprint, 0, ELECTION_FINGERPRINT_BYTES);
+    at = copy(out, at, CREDENTIAL_KEY, 0, CREDENTIAL_KEY.length);
+    at = writeStrHeader(out, at, n);
+    at = copy(out, at, bytes, from + 2, ct);
+    at = copy(out, at, CIPHERTEXT_KEY, 0, CIPHERTEXT_KEY.length);
+    at = writeBinHeader(out, at, half);
+    at = copy(out, at, bytes, ct, ct + half);
+    at = copy(out, at, PROOF_KEY, 0, PROOF_KEY.length);
+    at = writeBinHeader(out, at, half);
+    at = copy(out, at, bytes, ct + half, to);
   }
   return { count, bytes: out };
+}
+
+/** Copies `from[lo..hi)` to `out` at `at`; returns where the copy ends. */
+function copy(out: Uint8Array, at: number, from: Uint8Array, lo: number, hi: number): number {
+  for (let i = lo; i < hi; i++) out[at++] = from[i]!;
+  return at;
 }
 
 /** Whether `bytes[at..]` starts with `expected`. */

@@ -54,6 +54,7 @@ import {
 } from "./definition.ts";
 import { type ElectionTranscriptRecords, electionTranscriptRecords } from "./election_records.ts";
 import { storedBallotEnvelopes } from "./ballot_envelope_bytes.ts";
+import { answersRun, hasEncodedAnswers } from "./answer_bytes.ts";
 import { hasEncodedChunks, type StoredBallotChunks } from "./ballot_store.ts";
 import { type ElectionTally, readElectionTally } from "./tally.ts";
 
@@ -285,13 +286,18 @@ function* framedRecords(source: RecordSource): Generator<EncodedRun> {
   const stride = header.length + size;
   for (let lo = 0; lo < source.count; lo += WRITE_CHUNK) {
     const hi = Math.min(source.count, lo + WRITE_CHUNK);
-    const bytes = source.read(lo, hi);
-    const out = new Uint8Array((hi - lo) * stride);
-    for (let i = 0; i < hi - lo; i++) {
-      out.set(header, i * stride);
-      out.set(bytes.subarray(i * size, (i + 1) * size), i * stride + header.length);
+    const n = hi - lo;
+    const out = new Uint8Array(n * stride);
+    // The records at the end of `out` in one copy, then each moved down to its place after
+    // its header (memmove within one buffer: no object per record).
+    const tail = n * header.length;
+    out.set(source.read(lo, hi), tail);
+    for (let i = 0; i < n; i++) {
+      const at = i * stride;
+      out.copyWithin(at + header.length, tail + i * size, tail + (i + 1) * size);
+      for (let k = 0; k < header.length; k++) out[at + k] = header[k]!;
     }
-    yield { count: hi - lo, bytes: out };
+    yield { count: n, bytes: out };
   }
 }
 
@@ -318,6 +324,20 @@ async function* storedEnvelopes(ballots: StoredBallotChunks): AsyncGenerator<Enc
   for await (const chunk of ballots.encodedChunks(WRITE_CHUNK)) {
     yield storedBallotEnvelopes(chunk, fingerprint);
   }
+}
+
+/**
+ * Decoded answers as msgpack array elements, a chunk at a time: from the source's own runs
+ * where it has them (answers decoded from slots), else encoded here (answer_bytes.ts).
+ */
+async function* encodedAnswers(
+  answers: ItemChunks<ElectionAnswer[] | null>,
+): AsyncGenerator<EncodedRun> {
+  if (hasEncodedAnswers(answers)) {
+    yield* answers.encodedChunks(WRITE_CHUNK);
+    return;
+  }
+  for await (const chunk of answers.chunks(WRITE_CHUNK)) yield answersRun(chunk);
 }
 
 /** Every item of item chunks, mapped, one at a time. */
@@ -409,10 +429,12 @@ function streamedTranscript(
       ),
     ),
     plaintexts: records(transcript.plaintexts),
-    answers: new StreamedArray(
-      transcript.answers.count,
-      items === undefined ? chunkItems(transcript.answers, (a) => a) : items.answers,
-    ),
+    answers: items === undefined && encoded
+      ? new EncodedItems(transcript.answers.count, encodedAnswers(transcript.answers))
+      : new StreamedArray(
+        transcript.answers.count,
+        items === undefined ? chunkItems(transcript.answers, (a) => a) : items.answers,
+      ),
   };
   return new StreamedMap(Object.entries(whole).map(([k, v]) => [k, k in big ? big[k] : v]));
 }
