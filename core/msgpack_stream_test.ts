@@ -301,9 +301,9 @@ Deno.test("msgpack stream: EncodedItems runs are written as they are after the a
       }
     }
     // Async runs, and inside a StreamedArray.
-    async function* asyncRuns() {
+    const asyncRuns = async function* () {
       yield* runs(size);
-    }
+    };
     const parts: Uint8Array[] = [];
     for await (
       const c of msgpackChunksAsync(
