@@ -57,6 +57,41 @@ async function openFile(path: string): Promise<Deno.FsFile> {
   }
 }
 
+/** Bytes read per read of the scan: a 1 GB transcript in a thousand reads, not 16,000. */
+const SCAN_READ_BYTES = 1 << 20;
+
+/**
+ * A file's bytes from where it stands, in reads of 1 MiB (issue 17: `FsFile.readable` reads
+ * 64 KiB at a time, and each read is a round trip that costs more than its bytes); the file
+ * is closed when the stream ends or is cancelled.
+ */
+function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array> {
+  const close = () => {
+    try {
+      file.close();
+    } catch {
+      // Closed already.
+    }
+  };
+  return new ReadableStream({
+    async pull(controller) {
+      try {
+        const buffer = new Uint8Array(SCAN_READ_BYTES);
+        const n = await file.read(buffer);
+        if (n === null) {
+          close();
+          controller.close();
+        } else controller.enqueue(buffer.subarray(0, n));
+      } catch (error) {
+        close();
+        controller.error(error);
+      }
+    },
+    cancel: close,
+    // No read ahead: a read in flight would keep the file open after a cancel.
+  }, { highWaterMark: 0 });
+}
+
 /**
  * The visitor that keeps where each list lies: fixed-size items must each be a `bin` with the
  * shortest header (what every msgpack encoder writes), so that item i starts at
@@ -174,7 +209,12 @@ export async function openElectionTranscriptFile(
   }
   try {
     // The stream closes `scanned` when it ends or is cancelled.
-    const scan = await scanElectionTranscript(scanned.readable, what, regionVisitor(file), options);
+    const scan = await scanElectionTranscript(
+      fileStream(scanned),
+      what,
+      regionVisitor(file),
+      options,
+    );
     const head = {
       definition: scan.definition,
       fingerprint: scan.fingerprint,
