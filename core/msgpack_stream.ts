@@ -147,8 +147,14 @@ function* walk(
   let used = 0;
   const out: Uint8Array[] = [];
   const flush = () => {
-    if (used > 0) out.push(chunk!.subarray(0, used));
-    if (used > 0) chunk = undefined;
+    if (used === 0) return;
+    if (used < chunkBytes / 4) {
+      // A few small values between two direct pieces: copied out, the buffer kept.
+      out.push(chunk!.slice(0, used));
+    } else {
+      out.push(chunk!.subarray(0, used));
+      chunk = undefined;
+    }
     used = 0;
   };
   const push = (bytes: Uint8Array, direct = DIRECT_BYTES_NEVER) => {
@@ -250,7 +256,7 @@ function* walk(
           const piece = step.value as Uint8Array;
           total += piece.length;
           if (total > item.length) break;
-          push(piece);
+          push(piece, DIRECT_BYTES);
           yield* drainOut();
         }
       } finally {
@@ -316,8 +322,8 @@ class Steps {
  * replaced by the object of its entries, every {@linkcode StreamedArray} by the array of
  * its items, every {@linkcode EncodedItems} by the array of the values its runs encode and
  * every {@linkcode StreamedBytes} by the byte string of its pieces. Only one
- * chunk (and one batch of elements) is held at a time; byte strings of 64 KB or more are
- * yielded as they are (views of the caller's buffers, not copies).
+ * chunk (and one batch of elements) is held at a time; byte strings, pieces and encoded runs
+ * of 64 KB or more are yielded as they are (views of the caller's buffers, not copies).
  *
  * @param value the value (maps and arrays to stream wrapped as above; sync iterables only)
  * @param options `chunkBytes`: size of the yielded chunks (default 1 MiB)
