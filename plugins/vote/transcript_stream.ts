@@ -289,8 +289,8 @@ export async function scanElectionTranscript(
             // The next item is framed otherwise, or cut: decoded below, for its error.
           } else if (varying) {
             const name = `${field}[${i}]`;
-            // Runs end where the whole-value path's do (at multiples of RUN, or where the
-            // buffer ends), so an undecodable item's error names the same run.
+            // Runs cut at multiples of RUN, as the decoding path cuts them (and where the
+            // buffer ends): an undecodable item's error names a run's first item as it does.
             const raw = await reader.readRawValues(Math.min(RUN - i % RUN, count - i), name);
             const { bytes, ends } = raw;
             const checked = kind === "ballots"
