@@ -430,9 +430,19 @@ export async function writeMsgpackStream(
   return bytes;
 }
 
+/** The big-endian 16-bit number at `at` (no DataView per value scanned). */
+function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
+/** The big-endian 32-bit number at `at`. */
+function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
+    0;
+}
+
 /** Where a value ends; -1 when `bytes` ends first (more input is needed). */
 function valueEndOrMore(bytes: Uint8Array, start: number, what: string): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = start;
   let pending = 1; // values still to skip (containers add their children)
   while (pending > 0) {
@@ -470,20 +480,20 @@ function valueEndOrMore(bytes: Uint8Array, start: number, what: string): number 
           break;
         case 0xc5: // bin 16
         case 0xda: // str 16
-          pos += 3 + view.getUint16(pos + 1);
+          pos += 3 + u16(bytes, pos + 1);
           break;
         case 0xc6: // bin 32
         case 0xdb: // str 32
-          pos += 5 + view.getUint32(pos + 1);
+          pos += 5 + u32(bytes, pos + 1);
           break;
         case 0xc7: // ext 8
           pos += 3 + bytes[pos + 1]!;
           break;
         case 0xc8: // ext 16
-          pos += 4 + view.getUint16(pos + 1);
+          pos += 4 + u16(bytes, pos + 1);
           break;
         case 0xc9: // ext 32
-          pos += 6 + view.getUint32(pos + 1);
+          pos += 6 + u32(bytes, pos + 1);
           break;
         case 0xca:
         case 0xce:
@@ -519,19 +529,19 @@ function valueEndOrMore(bytes: Uint8Array, start: number, what: string): number 
           pos += 18;
           break;
         case 0xdc: // array 16
-          pending += view.getUint16(pos + 1);
+          pending += u16(bytes, pos + 1);
           pos += 3;
           break;
         case 0xdd: // array 32
-          pending += view.getUint32(pos + 1);
+          pending += u32(bytes, pos + 1);
           pos += 5;
           break;
         case 0xde: // map 16
-          pending += 2 * view.getUint16(pos + 1);
+          pending += 2 * u16(bytes, pos + 1);
           pos += 3;
           break;
         case 0xdf: // map 32
-          pending += 2 * view.getUint32(pos + 1);
+          pending += 2 * u32(bytes, pos + 1);
           pos += 5;
           break;
         default:
