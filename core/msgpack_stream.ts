@@ -400,7 +400,8 @@ class KeyPart {
 
 /**
  * Writes {@linkcode msgpackChunksAsync} of a value to a stream (e.g. a file's `writable`), one
- * chunk at a time, waiting for each write.
+ * chunk at a time: the next chunk is made while the last one is written, and each write is
+ * waited for before the one after it is made.
  *
  * @param value the value (maps and arrays to stream wrapped)
  * @param writable where the bytes go (left open)
@@ -419,11 +420,18 @@ export async function writeMsgpackStream(
 ): Promise<number> {
   const writer = writable.getWriter();
   let bytes = 0;
+  // One write may still be under way while the next chunk is made (issue 17: a file's write
+  // runs off this thread); the chunks handed out are never written to again.
+  let pending: Promise<void> | undefined;
   try {
     for await (const chunk of msgpackChunksAsync(value)) {
       bytes += chunk.length;
-      await writer.write(chunk);
+      const previous = pending;
+      pending = writer.write(chunk);
+      pending.catch(() => {}); // a failure is thrown by the await of it below
+      if (previous !== undefined) await previous;
     }
+    if (pending !== undefined) await pending;
   } finally {
     writer.releaseLock();
   }

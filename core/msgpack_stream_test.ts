@@ -374,3 +374,35 @@ Deno.test("msgpack stream: raw values and framed skips read what readValues read
       e instanceof InvalidInputError && /^Value 'c\[100\]' is truncated msgpack/.test(e.message),
   );
 });
+
+Deno.test("msgpack stream: writeMsgpackStream writes every chunk in order and reports a failed write", async () => {
+  const items = Array.from({ length: 3000 }, (_, i) => new Uint8Array(1000).fill(i & 255));
+  const value = new StreamedArray(items.length, items);
+  const parts: Uint8Array[] = [];
+  const n = await writeMsgpackStream(
+    value,
+    new WritableStream({
+      // A slow sink: the next chunk is made while a write is under way.
+      write: async (c) => {
+        await new Promise((r) => setTimeout(r, 1));
+        parts.push(c.slice());
+      },
+    }),
+  );
+  assert.ok(parts.length > 2);
+  assert.equal(n, concat(parts).length);
+  assert.deepEqual(concat(parts), encodeMsgpack(items));
+  let writes = 0;
+  await assert.rejects(
+    writeMsgpackStream(
+      value,
+      new WritableStream({
+        write: () => {
+          if (++writes === 2) throw new Error("disk full");
+        },
+      }),
+    ),
+    /disk full/,
+  );
+  assert.ok(writes <= 3, `${writes} writes`);
+});
