@@ -62,8 +62,8 @@ const SCAN_READ_BYTES = 1 << 20;
 
 /**
  * A file's bytes from where it stands, in reads of 1 MiB (issue 17: `FsFile.readable` reads
- * 64 KiB at a time, and each read is a round trip that costs more than its bytes); the file
- * is closed when the stream ends or is cancelled.
+ * 64 KiB at a time, and each read is a round trip that costs more than its bytes), one read
+ * ahead; the file is closed when the stream ends or is cancelled.
  */
 function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array> {
   const close = () => {
@@ -73,23 +73,35 @@ function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array> {
       // Closed already.
     }
   };
+  // The read under way (one ahead of the scan): a cancel waits for it before closing, so
+  // that no read holds the file open after a refused file's error.
+  let reading: Promise<void> = Promise.resolve();
+  let cancelled = false;
   return new ReadableStream({
-    async pull(controller) {
-      try {
-        const buffer = new Uint8Array(SCAN_READ_BYTES);
-        const n = await file.read(buffer);
-        if (n === null) {
+    pull(controller) {
+      reading = (async () => {
+        try {
+          const buffer = new Uint8Array(SCAN_READ_BYTES);
+          const n = await file.read(buffer);
+          if (cancelled) return;
+          if (n === null) {
+            close();
+            controller.close();
+          } else controller.enqueue(buffer.subarray(0, n));
+        } catch (error) {
+          if (cancelled) return;
           close();
-          controller.close();
-        } else controller.enqueue(buffer.subarray(0, n));
-      } catch (error) {
-        close();
-        controller.error(error);
-      }
+          controller.error(error);
+        }
+      })();
+      return reading;
     },
-    cancel: close,
-    // No read ahead: a read in flight would keep the file open after a cancel.
-  }, { highWaterMark: 0 });
+    async cancel() {
+      cancelled = true;
+      await reading;
+      close();
+    },
+  });
 }
 
 /**
