@@ -159,7 +159,18 @@ export function storedBallotEnvelopes(
       total += encoded.length;
     }
   }
+  // The chunk's records at the end of `out` in one copy, then each record's credential,
+  // ciphertext and proof moved down to their places (memmove within one buffer, in order:
+  // every envelope is longer than its record, so no move or header overwrites bytes still to
+  // be moved), then the header bytes written around them. No object per ballot.
+  // Every envelope's first bytes: the fixed head, the fingerprint and the credential's key.
+  const prefix = concat([ENVELOPE_HEAD, fingerprint, CREDENTIAL_KEY]);
+  const head = prefix.length;
+  // (Only the records' bytes are staged: offsets[0] to offsets[count].)
+  const first = offsets[0]!, last = offsets[count]!;
   const out = new Uint8Array(total);
+  const tail = total - (last - first) - first;
+  out.set(bytes.subarray(first, last), tail + first);
   let at = 0;
   for (let j = 0; j < count; j++) {
     const done = slow.get(j);
@@ -171,26 +182,21 @@ export function storedBallotEnvelopes(
     const from = offsets[j]! + 4, to = offsets[j + 1]!;
     const n = (bytes[from]! << 8) | bytes[from + 1]!;
     const ct = from + 2 + n, half = (to - ct) / 2;
-    // Byte loops, not subarray and set: no object per ballot (a few hundred bytes each).
-    at = copy(out, at, ENVELOPE_HEAD, 0, ENVELOPE_HEAD.length);
-    at = copy(out, at, fingerprint, 0, ELECTION_FINGERPRINT_BYTES);
-    at = copy(out, at, CREDENTIAL_KEY, 0, CREDENTIAL_KEY.length);
-    at = writeStrHeader(out, at, n);
-    at = copy(out, at, bytes, from + 2, ct);
-    at = copy(out, at, CIPHERTEXT_KEY, 0, CIPHERTEXT_KEY.length);
-    at = writeBinHeader(out, at, half);
-    at = copy(out, at, bytes, ct, ct + half);
-    at = copy(out, at, PROOF_KEY, 0, PROOF_KEY.length);
-    at = writeBinHeader(out, at, half);
-    at = copy(out, at, bytes, ct + half, to);
+    const credAt = at + head + strHeaderBytes(n);
+    const ctAt = credAt + n + CIPHERTEXT_KEY.length + binHeaderBytes(half);
+    const proofAt = ctAt + half + PROOF_KEY.length + binHeaderBytes(half);
+    out.copyWithin(credAt, tail + from + 2, tail + ct);
+    out.copyWithin(ctAt, tail + ct, tail + ct + half);
+    out.copyWithin(proofAt, tail + ct + half, tail + to);
+    out.set(prefix, at);
+    writeStrHeader(out, at + head, n);
+    out.set(CIPHERTEXT_KEY, credAt + n);
+    writeBinHeader(out, credAt + n + CIPHERTEXT_KEY.length, half);
+    out.set(PROOF_KEY, ctAt + half);
+    writeBinHeader(out, ctAt + half + PROOF_KEY.length, half);
+    at = proofAt + half;
   }
   return { count, bytes: out };
-}
-
-/** Copies `from[lo..hi)` to `out` at `at`; returns where the copy ends. */
-function copy(out: Uint8Array, at: number, from: Uint8Array, lo: number, hi: number): number {
-  for (let i = lo; i < hi; i++) out[at++] = from[i]!;
-  return at;
 }
 
 /** Whether `bytes[at..]` starts with `expected`. */

@@ -93,6 +93,11 @@ Deno.test("storedBallotEnvelopes: the bytes of encodeMsgpack(electionBallotToEnv
   assert.equal(wideBallots[0]!.ciphertext.width, 5);
   const wideChunk = encodedBallotChunk(encodeStoredBallots(wideBallots), "wide");
   assert.deepEqual(storedBallotEnvelopes(wideChunk, wide.fingerprint).bytes, expected(wideBallots));
+  // A chunk that is a part of a bigger buffer (its offsets from where its records start).
+  const inner = encodedBallotChunk(encodeStoredBallots(ballots), "ballots");
+  const padded = joinBytes([new Uint8Array(1000).fill(7), inner.bytes, new Uint8Array(9).fill(8)]);
+  const shifted = { bytes: padded, offsets: inner.offsets.map((o) => o + 1000) };
+  assert.deepEqual(storedBallotEnvelopes(shifted, fingerprint).bytes, expected(ballots));
   // The empty chunk.
   const empty = storedBallotEnvelopes(encodedBallotChunk(new Uint8Array(0), "none"), fingerprint);
   assert.equal(empty.count, 0);
