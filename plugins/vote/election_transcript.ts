@@ -372,7 +372,9 @@ function streamedShuffleProof(proof: ShuffleProofRecords): StreamedMap {
  * The `vote.transcript` envelope with its O(N) lists streamed from record lists (issue 17):
  * what {@linkcode writeElectionTranscriptRecords} encodes. Same keys, same order, same values
  * as {@linkcode electionTranscriptToEnvelope}. Ballots and answers come from `items` (arrays
- * for the synchronous encoder) or else from their item chunks.
+ * for the synchronous encoder) or else from their item chunks. With `encoded` (the msgpack
+ * writers), records, stored ballots and answers are given as their msgpack bytes
+ * ({@linkcode EncodedItems}: the same bytes, no object per item); the JSON view needs values.
  */
 function streamedTranscript(
   transcript: ElectionTranscriptRecords,
