@@ -46,8 +46,38 @@ export class StreamedBytes {
   ) {}
 }
 
+/** A run of consecutive array elements already msgpack-encoded: `count` values in `bytes`. */
+export interface EncodedRun {
+  /** How many values `bytes` holds. */
+  count: number;
+  /** Their msgpack encodings, one after another. */
+  bytes: Uint8Array;
+}
+
+/**
+ * An array of `length` elements given as their msgpack bytes, in runs (issue 17: lists whose
+ * items are encoded without objects, e.g. records framed as `bin`): written as they are after
+ * the array header. The producer answers for the bytes being the encoding `encodeMsgpack`
+ * gives the elements; the writer checks only the count. A run of 64 KB or more is yielded
+ * as it is (not copied): do not change it afterwards.
+ */
+export class EncodedItems {
+  /**
+   * @param length how many elements the runs hold (checked)
+   * @param runs the encoded elements, in order (an async iterable only with
+   *   {@linkcode msgpackChunksAsync} and {@linkcode writeMsgpackStream})
+   */
+  constructor(
+    readonly length: number,
+    readonly runs: Iterable<EncodedRun> | AsyncIterable<EncodedRun>,
+  ) {}
+}
+
 /** Byte strings at least this long are written straight from their buffer, not copied. */
 const DIRECT_BYTES = 64 * 1024;
+
+/** No size makes a piece be written directly unless it fills a chunk. */
+const DIRECT_BYTES_NEVER = Number.POSITIVE_INFINITY;
 
 /** Elements encoded together by one `encodeMsgpack` call. */
 const ELEMENT_BATCH = 512;
@@ -111,21 +141,30 @@ function* walk(
   options: { chunkBytes?: number },
 ): Generator<Uint8Array | AwaitStep, void, unknown> {
   const chunkBytes = options.chunkBytes ?? 1 << 20;
-  let chunk = new Uint8Array(chunkBytes);
+  // The chunk being filled: made when a piece is copied into it (a fresh buffer only when
+  // the last one was handed out, so no zeroed megabyte per byte string written directly).
+  let chunk: Uint8Array | undefined;
   let used = 0;
   const out: Uint8Array[] = [];
   const flush = () => {
-    if (used > 0) out.push(chunk.subarray(0, used));
-    chunk = new Uint8Array(chunkBytes);
+    if (used === 0) return;
+    if (used < chunkBytes / 4) {
+      // A few small values between two direct pieces: copied out, the buffer kept.
+      out.push(chunk!.slice(0, used));
+    } else {
+      out.push(chunk!.subarray(0, used));
+      chunk = undefined;
+    }
     used = 0;
   };
-  const push = (bytes: Uint8Array) => {
-    if (bytes.length >= chunkBytes) {
+  const push = (bytes: Uint8Array, direct = DIRECT_BYTES_NEVER) => {
+    if (bytes.length >= Math.min(chunkBytes, direct)) {
       flush();
       out.push(bytes);
       return;
     }
     if (used + bytes.length > chunkBytes) flush();
+    chunk ??= new Uint8Array(chunkBytes);
     chunk.set(bytes, used);
     used += bytes.length;
   };
@@ -164,7 +203,7 @@ function* walk(
             push(element);
           } else if (
             element instanceof StreamedMap || element instanceof StreamedArray ||
-            element instanceof StreamedBytes
+            element instanceof StreamedBytes || element instanceof EncodedItems
           ) {
             drain();
             yield* drainOut();
@@ -185,6 +224,27 @@ function* walk(
       if (count !== item.length) {
         throw new RangeError(`Streamed array of length ${item.length} yielded ${count} items`);
       }
+    } else if (item instanceof EncodedItems) {
+      push(containerHeader(item.length, 0x90, 0xdc, 0xdd));
+      let count = 0;
+      const runs = new Steps(item.runs);
+      try {
+        while (true) {
+          const step = yield* runs.step();
+          if (step.done) break;
+          const run = step.value as EncodedRun;
+          count += run.count;
+          if (count > item.length) break;
+          // A big run is handed on as it is (the producer made it for this), not copied.
+          push(run.bytes, DIRECT_BYTES);
+          yield* drainOut();
+        }
+      } finally {
+        runs.close();
+      }
+      if (count !== item.length) {
+        throw new RangeError(`Streamed array of length ${item.length} yielded ${count} items`);
+      }
     } else if (item instanceof StreamedBytes) {
       push(binHeader(item.length));
       let total = 0;
@@ -196,7 +256,7 @@ function* walk(
           const piece = step.value as Uint8Array;
           total += piece.length;
           if (total > item.length) break;
-          push(piece);
+          push(piece, DIRECT_BYTES);
           yield* drainOut();
         }
       } finally {
@@ -260,9 +320,10 @@ class Steps {
  * Encodes a value as msgpack in chunks of about `chunkBytes`: the concatenation of the
  * chunks equals `encodeMsgpack` of the same value with every {@linkcode StreamedMap}
  * replaced by the object of its entries, every {@linkcode StreamedArray} by the array of
- * its items and every {@linkcode StreamedBytes} by the byte string of its pieces. Only one
- * chunk (and one batch of elements) is held at a time; byte strings of 64 KB or more are
- * yielded as they are (views of the caller's buffers, not copies).
+ * its items, every {@linkcode EncodedItems} by the array of the values its runs encode and
+ * every {@linkcode StreamedBytes} by the byte string of its pieces. Only one
+ * chunk (and one batch of elements) is held at a time; byte strings, pieces and encoded runs
+ * of 64 KB or more are yielded as they are (views of the caller's buffers, not copies).
  *
  * @param value the value (maps and arrays to stream wrapped as above; sync iterables only)
  * @param options `chunkBytes`: size of the yielded chunks (default 1 MiB)
@@ -339,7 +400,8 @@ class KeyPart {
 
 /**
  * Writes {@linkcode msgpackChunksAsync} of a value to a stream (e.g. a file's `writable`), one
- * chunk at a time, waiting for each write.
+ * chunk at a time: the next chunk is made while the last one is written, and each write is
+ * waited for before the one after it is made.
  *
  * @param value the value (maps and arrays to stream wrapped)
  * @param writable where the bytes go (left open)
@@ -358,20 +420,37 @@ export async function writeMsgpackStream(
 ): Promise<number> {
   const writer = writable.getWriter();
   let bytes = 0;
+  // One write may still be under way while the next chunk is made (issue 17: a file's write
+  // runs off this thread); the chunks handed out are never written to again.
+  let pending: Promise<void> | undefined;
   try {
     for await (const chunk of msgpackChunksAsync(value)) {
       bytes += chunk.length;
-      await writer.write(chunk);
+      const previous = pending;
+      pending = writer.write(chunk);
+      pending.catch(() => {}); // a failure is thrown by the await of it below
+      if (previous !== undefined) await previous;
     }
+    if (pending !== undefined) await pending;
   } finally {
     writer.releaseLock();
   }
   return bytes;
 }
 
+/** The big-endian 16-bit number at `at` (no DataView per value scanned). */
+function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
+/** The big-endian 32-bit number at `at`. */
+function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
+    0;
+}
+
 /** Where a value ends; -1 when `bytes` ends first (more input is needed). */
 function valueEndOrMore(bytes: Uint8Array, start: number, what: string): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = start;
   let pending = 1; // values still to skip (containers add their children)
   while (pending > 0) {
@@ -409,20 +488,20 @@ function valueEndOrMore(bytes: Uint8Array, start: number, what: string): number 
           break;
         case 0xc5: // bin 16
         case 0xda: // str 16
-          pos += 3 + view.getUint16(pos + 1);
+          pos += 3 + u16(bytes, pos + 1);
           break;
         case 0xc6: // bin 32
         case 0xdb: // str 32
-          pos += 5 + view.getUint32(pos + 1);
+          pos += 5 + u32(bytes, pos + 1);
           break;
         case 0xc7: // ext 8
           pos += 3 + bytes[pos + 1]!;
           break;
         case 0xc8: // ext 16
-          pos += 4 + view.getUint16(pos + 1);
+          pos += 4 + u16(bytes, pos + 1);
           break;
         case 0xc9: // ext 32
-          pos += 6 + view.getUint32(pos + 1);
+          pos += 6 + u32(bytes, pos + 1);
           break;
         case 0xca:
         case 0xce:
@@ -458,19 +537,19 @@ function valueEndOrMore(bytes: Uint8Array, start: number, what: string): number 
           pos += 18;
           break;
         case 0xdc: // array 16
-          pending += view.getUint16(pos + 1);
+          pending += u16(bytes, pos + 1);
           pos += 3;
           break;
         case 0xdd: // array 32
-          pending += view.getUint32(pos + 1);
+          pending += u32(bytes, pos + 1);
           pos += 5;
           break;
         case 0xde: // map 16
-          pending += 2 * view.getUint16(pos + 1);
+          pending += 2 * u16(bytes, pos + 1);
           pos += 3;
           break;
         case 0xdf: // map 32
-          pending += 2 * view.getUint32(pos + 1);
+          pending += 2 * u32(bytes, pos + 1);
           pos += 5;
           break;
         default:
@@ -746,6 +825,66 @@ export class MsgpackStreamReader {
     const values = decodeMsgpackSequence(this.#buf.subarray(start, end), what);
     this.#consume(end - start);
     return values;
+  }
+
+  /**
+   * Up to `max` consecutive values (at least one) as their bytes, not decoded: those already
+   * buffered, or the next one (issue 17: a reader that checks items from their bytes).
+   *
+   * @param max most values to read
+   * @param what names the values in errors
+   * @returns `bytes` (a view into the reader's buffer, valid until the next read) and
+   *   `ends`: where each value ends in `bytes` (the first starts at 0)
+   * @throws {InvalidInputError} when the input ends inside the first value
+   */
+  async readRawValues(max: number, what: string): Promise<{ bytes: Uint8Array; ends: number[] }> {
+    let end = await this.#valueEnd(what);
+    const start = this.#pos;
+    const ends = [end - start];
+    const buffered = this.#buf.subarray(0, this.#end);
+    while (ends.length < max && end < this.#end) {
+      const next = valueEndOrMore(buffered, end, what);
+      if (next < 0) break;
+      end = next;
+      ends.push(end - start);
+    }
+    const bytes = this.#buf.subarray(start, end);
+    this.#consume(end - start);
+    return { bytes, ends };
+  }
+
+  /**
+   * Skips up to `max` consecutive values that are each exactly `header` followed by `size`
+   * bytes (e.g. byte strings of one size with the shortest `bin` header), without decoding
+   * them; stops at the first value that is framed otherwise or that the input ends inside,
+   * leaving it to be read (and its error given) by {@linkcode readValues}.
+   *
+   * @param max most values to skip
+   * @param header the bytes each value starts with
+   * @param size the bytes that follow the header in each value
+   * @returns how many values were skipped
+   */
+  async skipFramed(max: number, header: Uint8Array, size: number): Promise<number> {
+    const stride = header.length + size;
+    let count = 0;
+    while (count < max) {
+      if (this.#end - this.#pos < stride && !(await this.#more())) return count;
+      const buf = this.#buf;
+      let pos = this.#pos;
+      const stop = Math.min(this.#end - stride, pos + (max - count - 1) * stride);
+      while (pos <= stop) {
+        for (let k = 0; k < header.length; k++) {
+          if (buf[pos + k] !== header[k]) {
+            this.#consume(pos - this.#pos);
+            return count;
+          }
+        }
+        pos += stride;
+        count++;
+      }
+      this.#consume(pos - this.#pos);
+    }
+    return count;
   }
 
   /**

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { encodeMsgpack } from "./envelope.ts";
 import { InvalidInputError } from "./errors.ts";
 import {
+  EncodedItems,
   msgpackChunks,
   msgpackChunksAsync,
   MsgpackStreamReader,
@@ -268,4 +269,140 @@ Deno.test("a value whose last element ends the input is whole, for every msgpack
       (e: unknown) => e instanceof InvalidInputError && /truncated msgpack/.test(e.message),
     );
   }
+});
+
+Deno.test("msgpack stream: EncodedItems runs are written as they are after the array header, their count checked", async () => {
+  const items = Array.from({ length: 5000 }, (_, i) => new Uint8Array(20).fill(i & 255));
+  const runs = (size: number) =>
+    Array.from({ length: Math.ceil(items.length / size) }, (_, k) => {
+      const part = items.slice(k * size, (k + 1) * size);
+      return { count: part.length, bytes: concat(part.map((x) => encodeMsgpack(x))) };
+    });
+  const expected = encodeMsgpack({ v: 1, xs: items, tail: "end" });
+  for (const size of [1, 7, 5000]) {
+    const value = new StreamedMap([
+      ["v", 1],
+      ["xs", new EncodedItems(items.length, runs(size))],
+      ["tail", "end"],
+    ]);
+    for (const chunkBytes of [100, 1 << 20]) {
+      const chunks = [...msgpackChunks(value, { chunkBytes })];
+      assert.deepEqual(concat(chunks), expected, `${size} ${chunkBytes}`);
+      // A run of 64 KB or more is handed on, not copied.
+      const whole = size === 5000 ? runs(5000)[0]!.bytes : undefined;
+      if (whole !== undefined) {
+        const direct = new StreamedArray(1, [
+          new EncodedItems(items.length, [{
+            count: items.length,
+            bytes: whole,
+          }]),
+        ]);
+        assert.ok([...msgpackChunks(direct, { chunkBytes })].some((c) => c === whole));
+      }
+    }
+    // Async runs, and inside a StreamedArray.
+    const asyncRuns = async function* () {
+      yield* runs(size);
+    };
+    const parts: Uint8Array[] = [];
+    for await (
+      const c of msgpackChunksAsync(
+        new StreamedArray(1, [new EncodedItems(items.length, asyncRuns())]),
+      )
+    ) {
+      parts.push(c);
+    }
+    assert.deepEqual(concat(parts), encodeMsgpack([items]));
+  }
+  // A count other than the length is refused, not written short or long.
+  for (const length of [items.length - 1, items.length + 1]) {
+    assert.throws(
+      () => [...msgpackChunks(new EncodedItems(length, runs(7)))],
+      (e) => e instanceof RangeError && /yielded/.test(e.message),
+    );
+  }
+});
+
+Deno.test("msgpack stream: raw values and framed skips read what readValues reads, stopping where it must", async () => {
+  const bins = Array.from({ length: 300 }, (_, i) => new Uint8Array(64).fill(i & 255));
+  const odd = encodeMsgpack([...bins.slice(0, 200), new Uint8Array(63), ...bins.slice(201)]);
+  const header = Uint8Array.of(0xc4, 64);
+  for (const [piece, chunkBytes] of [[7, 100], [1000, 4096], [1 << 20, 1 << 20]] as const) {
+    const bytes = encodeMsgpack([bins, [1, "two", [3]], 7]);
+    const reader = new MsgpackStreamReader(streamInPieces(bytes, piece), { chunkBytes });
+    await reader.readArrayHeader("a");
+    assert.equal(await reader.readArrayHeader("a[0]"), 300);
+    // Every item framed alike: skipped to the count asked, then to the end of the list.
+    assert.equal(await reader.skipFramed(10, header, 64), 10);
+    assert.equal(reader.offset, 1 + 3 + 10 * 66);
+    let skipped = 10;
+    while (skipped < 300) skipped += await reader.skipFramed(300 - skipped, header, 64);
+    assert.equal(reader.offset, 1 + 3 + 300 * 66);
+    // A value framed otherwise stops it (nothing skipped, nothing read).
+    await reader.readArrayHeader("a[1]");
+    assert.equal(await reader.skipFramed(3, header, 64), 0);
+    const raw: Uint8Array[] = [];
+    let ends: number[] = [];
+    while (ends.length < 3) {
+      const got = await reader.readRawValues(3 - ends.length, "a[1]");
+      const base = raw.reduce((n, r) => n + r.length, 0);
+      ends = [...ends, ...got.ends.map((e) => base + e)];
+      raw.push(got.bytes.slice());
+    }
+    assert.deepEqual(concat(raw), concat([1, "two", [3]].map((v) => encodeMsgpack(v))));
+    assert.deepEqual(ends, [1, 5, 7]);
+    assert.equal(await reader.readValue("a[2]"), 7);
+    await reader.end("a");
+    // An item of another size stops the skip at it; readValues then reads it.
+    const list = new MsgpackStreamReader(streamInPieces(odd, piece), { chunkBytes });
+    await list.readArrayHeader("b");
+    let n = 0;
+    for (let step = -1; step !== 0;) n += step = await list.skipFramed(300 - n, header, 64);
+    assert.equal(n, 200);
+    assert.equal(((await list.readValues(1, "b[200]"))[0] as Uint8Array).length, 63);
+  }
+  // A cut inside an item stops the skip before it; readValues names the cut.
+  const cut = encodeMsgpack(bins).subarray(0, 3 + 100 * 66 + 30);
+  const reader = new MsgpackStreamReader(streamInPieces(cut, 500));
+  await reader.readArrayHeader("c");
+  let n = 0;
+  for (let step = -1; step !== 0;) n += step = await reader.skipFramed(300 - n, header, 64);
+  assert.equal(n, 100);
+  await assert.rejects(
+    reader.readValues(1, "c[100]"),
+    (e) =>
+      e instanceof InvalidInputError && /^Value 'c\[100\]' is truncated msgpack/.test(e.message),
+  );
+});
+
+Deno.test("msgpack stream: writeMsgpackStream writes every chunk in order and reports a failed write", async () => {
+  const items = Array.from({ length: 3000 }, (_, i) => new Uint8Array(1000).fill(i & 255));
+  const value = new StreamedArray(items.length, items);
+  const parts: Uint8Array[] = [];
+  const n = await writeMsgpackStream(
+    value,
+    new WritableStream({
+      // A slow sink: the next chunk is made while a write is under way.
+      write: async (c) => {
+        await new Promise((r) => setTimeout(r, 1));
+        parts.push(c.slice());
+      },
+    }),
+  );
+  assert.ok(parts.length > 2);
+  assert.equal(n, concat(parts).length);
+  assert.deepEqual(concat(parts), encodeMsgpack(items));
+  let writes = 0;
+  await assert.rejects(
+    writeMsgpackStream(
+      value,
+      new WritableStream({
+        write: () => {
+          if (++writes === 2) throw new Error("disk full");
+        },
+      }),
+    ),
+    /disk full/,
+  );
+  assert.ok(writes <= 3, `${writes} writes`);
 });

@@ -4,7 +4,14 @@ import { encodeMsgpack, toJsonView } from "../../core/envelope.ts";
 import { InvalidInputError, NotFoundError } from "../../core/errors.ts";
 import { allRecords, type RecordSource } from "../../core/records.ts";
 import { seededRandom } from "../../core/random.ts";
-import { SHUFFLE_PROOF_LISTS } from "../../backends/reencrypt/mod.ts";
+import { GROUP_ORDER, SHUFFLE_PROOF_LISTS } from "../../backends/reencrypt/mod.ts";
+import { electionBallotToEnvelope } from "../../plugins/vote/ballot.ts";
+import {
+  ballotStoreChunks,
+  EncodedBallotStore,
+  hasEncodedChunks,
+  memoryByteLog,
+} from "../../plugins/vote/ballot_store.ts";
 import { electionBallotLayout } from "../../plugins/vote/answers.ts";
 import { createElectionDefinition } from "../../plugins/vote/definition.ts";
 import { runLocalElection } from "../../plugins/vote/election.ts";
@@ -426,4 +433,110 @@ Deno.test("transcript file: the JSON view is read whole, the same transcript", a
     opened.close();
     assert.equal(openFiles(), before);
   });
+});
+
+/**
+ * A transcript whose ballots come from a store of encodings (as in `vote run` and `vote
+ * bench`): credentials of every header size and non-ASCII ones, proof responses near the
+ * group order, valid, invalid (null) and blank answers, and answers only the object path
+ * writes (a count over 127, a question of 16 choices). Its records and the transcript itself.
+ */
+async function storedTranscript(): Promise<[ElectionTranscriptRecords, ElectionTranscript]> {
+  const t = (await transcripts).narrow!;
+  const credentials = ["électrice-ü", "投票者-7", "x".repeat(40), "y".repeat(256), "votant 🗳️"];
+  const ballots = t.ballots.map((b, i) => {
+    const credential = credentials[i % 7] ?? b.credential;
+    if (i !== 11) return { ...b, credential };
+    return { ...b, proof: { ...b.proof, responses: [GROUP_ORDER - 1n] } };
+  });
+  const answers = t.answers.map((a, i) =>
+    i === 2
+      ? null
+      : i === 3
+      ? [[], []]
+      : i === 4
+      ? [[200], [1]]
+      : i === 5
+      ? [[0], [...Array(16).keys()]]
+      : a
+  );
+  const whole = { ...t, ballots, answers };
+  const store = new EncodedBallotStore(memoryByteLog(100), t.fingerprint, "ballots");
+  for (const b of ballots) store.append(b);
+  const records = { ...electionTranscriptRecords(whole), ballots: ballotStoreChunks(store) };
+  assert.ok(hasEncodedChunks(records.ballots));
+  return [records, whole];
+}
+
+Deno.test("transcript records: ballots from a store of encodings are written as their envelopes' bytes", async () => {
+  const [records, t] = await storedTranscript();
+  const expected = encodeMsgpack(electionTranscriptToEnvelope(t));
+  assert.deepEqual(await written((w) => writeElectionTranscriptRecords(records, w)), expected);
+  // And opened in place: the same ballots and answers read back, the same bytes written back.
+  await withFile(expected, async (path) => {
+    const opened = await openElectionTranscriptFile(path, { chunkBytes: 700 });
+    try {
+      const ballots = [];
+      for await (const chunk of opened.transcript.ballots.chunks()) ballots.push(...chunk);
+      assert.deepEqual(
+        ballots.map((b) => encodeMsgpack(electionBallotToEnvelope(b))),
+        t.ballots.map((b) => encodeMsgpack(electionBallotToEnvelope(b))),
+      );
+      const answers = [];
+      for await (const chunk of opened.transcript.answers.chunks()) answers.push(...chunk);
+      assert.deepEqual(answers, t.answers);
+      assert.deepEqual(
+        await written((w) => writeElectionTranscriptRecords(opened.transcript, w)),
+        expected,
+      );
+    } finally {
+      opened.close();
+    }
+  });
+});
+
+Deno.test("transcript file: a ballot or answer checked from its bytes is refused as the decoder refuses it", async () => {
+  const [, t] = await storedTranscript();
+  const env = electionTranscriptToEnvelope(t);
+  const ballotEnvs = env.ballots as Record<string, unknown>[];
+  const withBallot = (i: number, b: Record<string, unknown>) =>
+    encodeMsgpack({ ...env, ballots: ballotEnvs.map((x, j) => (j === i ? b : x)) });
+  const proof = (ballotEnvs[9]!.proof as Uint8Array).slice();
+  proof[63] = 0xff; // the response's last byte: over the group order
+  const cases: [Uint8Array, string | RegExp][] = [
+    [
+      withBallot(8, { ...ballotEnvs[8], credential: "tab\there" }),
+      "Credential 'tab\there' must be 1 to 256 bytes of printable text",
+    ],
+    [
+      withBallot(9, { ...ballotEnvs[9], proof }),
+      /^Scalar 't\.ballots\[9\]\.proof\[0\]' is not canonical/,
+    ],
+    [
+      withBallot(10, { ...ballotEnvs[10], v: 1 }),
+      /^Value 't\.ballots\[10\]' has unsupported version 1/,
+    ],
+    [
+      withBallot(12, { ...ballotEnvs[12], ciphertext: new Uint8Array(63) }),
+      "Value 't.ballots[12].ciphertext' must be a multiple of 64 bytes",
+    ],
+    [
+      encodeMsgpack({ ...env, answers: t.answers.map((a, i) => (i === 6 ? [[1, -1]] : a)) }),
+      "Value 't.answers[6][0][1]' must be between 0 and 9007199254740991, got -1",
+    ],
+    [
+      encodeMsgpack({ ...env, answers: t.answers.map((a, i) => (i === 7 ? [["a"]] : a)) }),
+      /^Value 't\.answers\[7\]\[0\]\[0\]' must be an integer/,
+    ],
+  ];
+  for (const [bytes, expected] of cases) {
+    const [stream, file] = await messages(bytes);
+    if (typeof expected === "string") assert.equal(stream, expected);
+    else assert.match(stream, expected);
+    assert.equal(file, stream);
+  }
+  // A ballot laid out by another encoder (keys in another order) is valid: read all the same.
+  const b = ballotEnvs[13]!;
+  const reordered = withBallot(13, { proof: b.proof, ...b });
+  assert.deepEqual(await messages(reordered), ["accepted", "accepted"]);
 });

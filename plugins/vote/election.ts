@@ -59,6 +59,8 @@ import {
 } from "./election_records.ts";
 import { type BallotStore, encodedBallotAt, hasEncodedChunks } from "./ballot_store.ts";
 import { decodeElectionAnswers } from "./answers.ts";
+import { answersMsgpack, type EncodedAnswerChunks } from "./answer_bytes.ts";
+import { VOTE_NO_MESSAGE, VOTE_SLOT_BYTES } from "./slot_tally.ts";
 
 /** Smallest number of counted ballots that is mixed (one ballot has no anonymity). */
 export const MIN_ELECTION_BALLOTS = 2;
@@ -365,18 +367,74 @@ function slotAnswers(
   definition: ElectionDefinition,
   slots: RecordSource,
   width: number,
-): ItemChunks<ElectionAnswer[] | null> {
+): EncodedAnswerChunks {
+  const decode = (parts: (Uint8Array | undefined)[]) =>
+    decodeElectionAnswers(definition, parts) ?? null;
   return {
     count: slots.count,
     async *chunks(size = DEFAULT_ITEM_CHUNK) {
       for (let lo = 0; lo < slots.count; lo += size) {
         const hi = Math.min(slots.count, lo + size);
-        yield voteSlotMessages(slots.read(lo, hi), width).map((parts) =>
-          decodeElectionAnswers(definition, parts) ?? null
-        );
+        yield voteSlotMessages(slots.read(lo, hi), width).map(decode);
+      }
+    },
+    // The transcript writer's runs (issue 17): each distinct slot content decoded and
+    // encoded once, its bytes copied for every ballot that has it.
+    async *encodedChunks(size = DEFAULT_ITEM_CHUNK) {
+      const stride = VOTE_SLOT_BYTES * width;
+      const cache = new Map<number | string, Uint8Array>();
+      for (let lo = 0; lo < slots.count; lo += size) {
+        const hi = Math.min(slots.count, lo + size);
+        const bytes = slots.read(lo, hi);
+        const items: Uint8Array[] = new Array(hi - lo);
+        let total = 0;
+        for (let i = 0; i < hi - lo; i++) {
+          const at = i * stride;
+          const key = slotKey(bytes, at, width);
+          let item = cache.get(key);
+          if (item === undefined) {
+            const slot = bytes.subarray(at, at + stride);
+            item = answersMsgpack(decode(voteSlotMessages(slot, width)[0]!));
+            if (cache.size < MAX_CACHED_SLOTS) cache.set(key, item);
+          }
+          items[i] = item;
+          total += item.length;
+        }
+        const out = new Uint8Array(total);
+        let to = 0;
+        for (const item of items) {
+          for (let k = 0; k < item.length; k++) out[to++] = item[k]!;
+        }
+        yield { count: hi - lo, bytes: out };
       }
     },
   };
+}
+
+/** Most distinct slot contents whose answers' bytes are kept while writing them. */
+const MAX_CACHED_SLOTS = 65_536;
+
+/**
+ * A key equal for two ballots' slots exactly when their messages are: for one element with
+ * a message of at most 6 bytes a number (length·2⁴⁸ + the bytes), else a string of the
+ * length bytes and messages.
+ */
+function slotKey(bytes: Uint8Array, at: number, width: number): number | string {
+  const len = bytes[at]!;
+  if (width === 1 && (len <= 6 || len === VOTE_NO_MESSAGE)) {
+    if (len === VOTE_NO_MESSAGE) return -1;
+    let key = 0;
+    for (let k = len; k >= 1; k--) key = key * 256 + bytes[at + k]!;
+    return len * 2 ** 48 + key;
+  }
+  let key = "";
+  for (let e = 0; e < width; e++) {
+    const from = at + e * VOTE_SLOT_BYTES;
+    const n = bytes[from]!;
+    const end = from + 1 + (n === VOTE_NO_MESSAGE ? 0 : n);
+    for (let k = from; k < Math.min(end, bytes.length); k++) key += String.fromCharCode(bytes[k]!);
+  }
+  return key;
 }
 
 /**

@@ -7,10 +7,12 @@
  */
 
 import { writeJsonViewStream } from "../../core/json_stream.ts";
-import { type Envelope, readEnvelope } from "../../core/envelope.ts";
+import { encodeMsgpack, type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
 import {
+  EncodedItems,
+  type EncodedRun,
   msgpackChunks,
   StreamedArray,
   StreamedBytes,
@@ -51,6 +53,9 @@ import {
   electionDefinitionToEnvelope,
 } from "./definition.ts";
 import { type ElectionTranscriptRecords, electionTranscriptRecords } from "./election_records.ts";
+import { storedBallotEnvelopes } from "./ballot_envelope_bytes.ts";
+import { answersRun, hasEncodedAnswers } from "./answer_bytes.ts";
+import { hasEncodedChunks, type StoredBallotChunks } from "./ballot_store.ts";
 import { type ElectionTally, readElectionTally } from "./tally.ts";
 
 /** Envelope kind of a transcript. */
@@ -271,6 +276,70 @@ function* recordPieces(source: RecordSource): Generator<Uint8Array> {
   }
 }
 
+/**
+ * A record list as msgpack array elements, a chunk at a time: each record after the shortest
+ * `bin` header of its size (the bytes `encodeMsgpack` gives each record), no object per record.
+ */
+function* framedRecords(source: RecordSource): Generator<EncodedRun> {
+  const size = source.recordBytes;
+  const header = binHeader(size);
+  const stride = header.length + size;
+  for (let lo = 0; lo < source.count; lo += WRITE_CHUNK) {
+    const hi = Math.min(source.count, lo + WRITE_CHUNK);
+    const n = hi - lo;
+    const out = new Uint8Array(n * stride);
+    // The records at the end of `out` in one copy, then each moved down to its place after
+    // its header (memmove within one buffer: no object per record).
+    const tail = n * header.length;
+    out.set(source.read(lo, hi), tail);
+    for (let i = 0; i < n; i++) {
+      const at = i * stride;
+      out.copyWithin(at + header.length, tail + i * size, tail + (i + 1) * size);
+      for (let k = 0; k < header.length; k++) out[at + k] = header[k]!;
+    }
+    yield { count: n, bytes: out };
+  }
+}
+
+/** The shortest msgpack `bin` header of a byte string of `length` bytes. */
+function binHeader(length: number): Uint8Array {
+  return encodeMsgpack(new Uint8Array(length)).subarray(
+    0,
+    length < 0x100 ? 2 : length < 0x10000 ? 3 : 5,
+  );
+}
+
+/**
+ * The envelopes of a ballot store's ballots as msgpack bytes, a chunk at a time, made from
+ * the stored records without ballot objects (issue 17; ballot_envelope_bytes.ts).
+ */
+async function* storedEnvelopes(ballots: StoredBallotChunks): AsyncGenerator<EncodedRun> {
+  // Every ballot of a store has the store's fingerprint: the first one read says which.
+  let fingerprint: Uint8Array | undefined;
+  for await (const chunk of ballots.chunks(1)) {
+    fingerprint = chunk[0]?.election;
+    break;
+  }
+  if (fingerprint === undefined) return;
+  for await (const chunk of ballots.encodedChunks(WRITE_CHUNK)) {
+    yield storedBallotEnvelopes(chunk, fingerprint);
+  }
+}
+
+/**
+ * Decoded answers as msgpack array elements, a chunk at a time: from the source's own runs
+ * where it has them (answers decoded from slots), else encoded here (answer_bytes.ts).
+ */
+async function* encodedAnswers(
+  answers: ItemChunks<ElectionAnswer[] | null>,
+): AsyncGenerator<EncodedRun> {
+  if (hasEncodedAnswers(answers)) {
+    yield* answers.encodedChunks(WRITE_CHUNK);
+    return;
+  }
+  for await (const chunk of answers.chunks(WRITE_CHUNK)) yield answersRun(chunk);
+}
+
 /** Every item of item chunks, mapped, one at a time. */
 async function* chunkItems<T, U>(items: ItemChunks<T>, f: (item: T) => U): AsyncGenerator<U> {
   for await (const chunk of items.chunks()) for (const item of chunk) yield f(item);
@@ -303,7 +372,9 @@ function streamedShuffleProof(proof: ShuffleProofRecords): StreamedMap {
  * The `vote.transcript` envelope with its O(N) lists streamed from record lists (issue 17):
  * what {@linkcode writeElectionTranscriptRecords} encodes. Same keys, same order, same values
  * as {@linkcode electionTranscriptToEnvelope}. Ballots and answers come from `items` (arrays
- * for the synchronous encoder) or else from their item chunks.
+ * for the synchronous encoder) or else from their item chunks. With `encoded` (the msgpack
+ * writers), records, stored ballots and answers are given as their msgpack bytes
+ * ({@linkcode EncodedItems}: the same bytes, no object per item); the JSON view needs values.
  */
 function streamedTranscript(
   transcript: ElectionTranscriptRecords,
@@ -311,6 +382,7 @@ function streamedTranscript(
     ballots: readonly ElectionBallot[];
     answers: readonly (ElectionAnswer[] | null)[];
   },
+  encoded = false,
 ): StreamedMap {
   const whole = electionTranscriptToEnvelope({
     ...transcript,
@@ -321,14 +393,22 @@ function streamedTranscript(
     plaintexts: [],
     answers: [],
   });
-  const records = (source: RecordSource) => new StreamedArray(source.count, recordItems(source));
+  // The msgpack writers take records and stored ballots as their bytes (issue 17: no object
+  // per item on the main thread); the JSON view takes them as values.
+  const records = (source: RecordSource) =>
+    encoded
+      ? new EncodedItems(source.count, framedRecords(source))
+      : new StreamedArray(source.count, recordItems(source));
+  const ballots = transcript.ballots;
   const big: Record<string, unknown> = {
-    ballots: new StreamedArray(
-      transcript.ballots.count,
-      items === undefined
-        ? chunkItems(transcript.ballots, electionBallotToEnvelope)
-        : mapIterable(items.ballots, electionBallotToEnvelope),
-    ),
+    ballots: items === undefined && encoded && hasEncodedChunks(ballots)
+      ? new EncodedItems(ballots.count, storedEnvelopes(ballots))
+      : new StreamedArray(
+        ballots.count,
+        items === undefined
+          ? chunkItems(ballots, electionBallotToEnvelope)
+          : mapIterable(items.ballots, electionBallotToEnvelope),
+      ),
     mixInput: records(transcript.mixInput),
     mixes: new StreamedArray(
       transcript.mixes.length,
@@ -351,10 +431,12 @@ function streamedTranscript(
       ),
     ),
     plaintexts: records(transcript.plaintexts),
-    answers: new StreamedArray(
-      transcript.answers.count,
-      items === undefined ? chunkItems(transcript.answers, (a) => a) : items.answers,
-    ),
+    answers: items === undefined && encoded
+      ? new EncodedItems(transcript.answers.count, encodedAnswers(transcript.answers))
+      : new StreamedArray(
+        transcript.answers.count,
+        items === undefined ? chunkItems(transcript.answers, (a) => a) : items.answers,
+      ),
   };
   return new StreamedMap(Object.entries(whole).map(([k, v]) => [k, k in big ? big[k] : v]));
 }
@@ -377,7 +459,7 @@ export function electionTranscriptChunks(
   options: { chunkBytes?: number } = {},
 ): Generator<Uint8Array> {
   return msgpackChunks(
-    streamedTranscript(electionTranscriptRecords(transcript), transcript),
+    streamedTranscript(electionTranscriptRecords(transcript), transcript, true),
     options,
   );
 }
@@ -423,7 +505,7 @@ export function writeElectionTranscriptRecords(
   transcript: ElectionTranscriptRecords,
   writable: WritableStream<Uint8Array>,
 ): Promise<number> {
-  return writeMsgpackStream(streamedTranscript(transcript), writable);
+  return writeMsgpackStream(streamedTranscript(transcript, undefined, true), writable);
 }
 
 /**

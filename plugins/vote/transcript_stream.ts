@@ -16,7 +16,7 @@
 import { InvalidInputError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
 import { MsgpackStreamReader } from "../../core/msgpack_stream.ts";
-import { readEnvelope } from "../../core/envelope.ts";
+import { decodeMsgpackSequence, encodeMsgpack, readEnvelope } from "../../core/envelope.ts";
 import {
   DEFAULT_ITEM_CHUNK,
   type ItemChunks,
@@ -34,6 +34,7 @@ import {
 } from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
 import type { ElectionBallot } from "./ballot.ts";
+import { checkedBallotEnvelope } from "./ballot_envelope_bytes.ts";
 import {
   ELECTION_TRANSCRIPT_KIND,
   ELECTION_TRANSCRIPT_VERSION,
@@ -103,6 +104,15 @@ export interface TranscriptListVisitor {
    * @returns what the scan keeps for the list
    */
   done(recordBytes: number): unknown;
+  /**
+   * True when the visitor uses only where items end (issue 17: a file opened in place): the
+   * scan then checks items from their bytes where it can, without decoding them — every
+   * item of a fixed-size list framed as a `bin` of the first item's size with the shortest
+   * header, every ballot and answer list laid out as the transcript writer lays it out and
+   * valid (ballot_envelope_bytes.ts) — and calls {@linkcode run} only for the runs it had to
+   * decode (the same checks and the same errors as decoding them all).
+   */
+  readonly framesOnly?: boolean;
 }
 
 /** What a scan keeps of each O(N) list (see {@linkcode scanElectionTranscript}). */
@@ -267,15 +277,54 @@ export async function scanElectionTranscript(
       const count = await reader.readArrayHeader(field);
       const list = visitor.list(kind, field, count, reader.offset);
       let i = 0;
+      const framesOnly = list.framesOnly === true;
+      const varying = kind === "ballots" || kind === "answers";
+      // Framing of every item of a fixed-size list, from the first (checked by the visitor).
+      let framing: { header: Uint8Array; size: number } | undefined;
       while (i < count) {
+        if (framesOnly && i > 0) {
+          if (framing !== undefined) {
+            i += await reader.skipFramed(count - i, framing.header, framing.size);
+            if (i === count) break;
+            // The next item is framed otherwise, or cut: decoded below, for its error.
+          } else if (varying) {
+            const name = `${field}[${i}]`;
+            // Runs cut at multiples of RUN, as the decoding path cuts them (and where the
+            // buffer ends): an undecodable item's error names a run's first item as it does.
+            const raw = await reader.readRawValues(Math.min(RUN - i % RUN, count - i), name);
+            const { bytes, ends } = raw;
+            const checked = kind === "ballots"
+              ? ballotsChecked(bytes, ends, firstBallotWidth ?? 0)
+              : answersChecked(bytes, ends);
+            if (checked) {
+              i += ends.length;
+              continue;
+            }
+            // Decoded as readValues decodes a run (the same errors, naming its first item).
+            const run = decodeMsgpackSequence(bytes, name);
+            const lo = i;
+            for (let k = 0; k < run.length; k++, i++) run[k] = item(run[k], `${field}[${i}]`);
+            const base = reader.offset - bytes.length;
+            list.run(lo, run, ends.map((e) => base + e));
+            continue;
+          }
+        }
         const ends: number[] = [];
         const lo = i;
-        const run = await reader.readValues(Math.min(RUN, count - i), `${field}[${i}]`, ends);
+        // Without framesOnly, runs of RUN; with it, the first item alone (it gives the width
+        // and the framing), and after it one item framed otherwise.
+        const max = framesOnly ? 1 : RUN;
+        const run = await reader.readValues(Math.min(max, count - i), `${field}[${i}]`, ends);
         for (let k = 0; k < run.length; k++, i++) run[k] = item(run[k], `${field}[${i}]`);
         if (kind === "ballots" && lo === 0 && run.length > 0) {
           firstBallotWidth = (run[0] as ElectionBallot).ciphertext.width;
         }
         list.run(lo, run, ends);
+        if (framesOnly && !varying && lo === 0) {
+          const first = run[0];
+          const bytes = first instanceof Uint8Array ? first : (first as Ciphertext).bytes;
+          framing = { header: binHeader(bytes.length), size: bytes.length };
+        }
       }
       const w = width ?? 1;
       return list.done(
@@ -413,6 +462,50 @@ export async function scanElectionTranscript(
     }
     return out;
   }
+}
+
+/** The shortest msgpack `bin` header of a byte string of `length` bytes. */
+function binHeader(length: number): Uint8Array {
+  const bytes = length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+  return encodeMsgpack(new Uint8Array(length)).slice(0, bytes);
+}
+
+/**
+ * Whether every ballot of a run (its envelopes' bytes, `ends[k]` where ballot k ends) is laid
+ * out as the transcript writer lays it out and valid, with the first ballot's width (checked
+ * against the mix later); false when one must be decoded to be checked.
+ */
+function ballotsChecked(bytes: Uint8Array, ends: readonly number[], width: number): boolean {
+  let from = 0;
+  for (const to of ends) {
+    if (checkedBallotEnvelope(bytes, from, to) !== width) return false;
+    from = to;
+  }
+  return true;
+}
+
+/**
+ * Whether every decoded-answers item of a run is nil or an array (fixarray) of arrays
+ * (fixarray) of integers 0..127 (positive fixint), which `readTranscriptAnswers` accepts;
+ * false when one must be decoded to be checked.
+ */
+function answersChecked(bytes: Uint8Array, ends: readonly number[]): boolean {
+  let at = 0;
+  for (const to of ends) {
+    const h = bytes[at]!;
+    if (h === 0xc0) at++;
+    else if ((h & 0xf0) === 0x90) {
+      at++;
+      for (let q = h & 0x0f; q > 0; q--) {
+        const a = bytes[at]!;
+        if ((a & 0xf0) !== 0x90) return false;
+        at++;
+        for (let k = a & 0x0f; k > 0; k--) if (bytes[at++]! >= 0x80) return false;
+      }
+    } else return false;
+    if (at !== to) return false;
+  }
+  return true;
 }
 
 /** Keeps every item of every list, sharing what is equal (the in-memory reader). */
