@@ -105,7 +105,35 @@ export function msgpackArrayHeader(count: number): Uint8Array {
   return containerHeader(count, 0x90, 0xdc, 0xdd);
 }
 
-function binHeader(length: number): Uint8Array {
+/**
+ * Length of the header `encodeMsgpack` gives a byte string of `length` bytes (bin 8, bin 16 or
+ * bin 32: 2, 3 or 5 bytes).
+ *
+ * @param length bytes of the string
+ * @returns the header's length
+ * @example
+ * ```ts
+ * import { msgpackBinHeaderLength } from "./msgpack_stream.ts";
+ * console.assert(msgpackBinHeaderLength(300) === 3);
+ * ```
+ */
+export function msgpackBinHeaderLength(length: number): number {
+  return length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+}
+
+/**
+ * The header `encodeMsgpack` gives a byte string of `length` bytes (the shortest `bin`).
+ *
+ * @param length bytes of the string
+ * @returns the header bytes
+ * @example
+ * ```ts
+ * import { encodeMsgpack } from "./envelope.ts";
+ * import { msgpackBinHeader } from "./msgpack_stream.ts";
+ * console.assert(msgpackBinHeader(300).join() === encodeMsgpack(new Uint8Array(300)).subarray(0, 3).join());
+ * ```
+ */
+export function msgpackBinHeader(length: number): Uint8Array {
   if (length < 0x100) return Uint8Array.of(0xc4, length);
   if (length < 0x10000) return Uint8Array.of(0xc5, length >> 8, length & 0xff);
   return Uint8Array.of(
@@ -199,7 +227,7 @@ function* walk(
           count++;
           if (element instanceof Uint8Array && element.length >= DIRECT_BYTES) {
             drain();
-            push(binHeader(element.length));
+            push(msgpackBinHeader(element.length));
             push(element);
           } else if (
             element instanceof StreamedMap || element instanceof StreamedArray ||
@@ -246,7 +274,7 @@ function* walk(
         throw new RangeError(`Streamed array of length ${item.length} yielded ${count} items`);
       }
     } else if (item instanceof StreamedBytes) {
-      push(binHeader(item.length));
+      push(msgpackBinHeader(item.length));
       let total = 0;
       const pieces = new Steps(item.pieces);
       try {
@@ -266,7 +294,7 @@ function* walk(
         throw new RangeError(`Streamed bytes of length ${item.length} yielded ${total} bytes`);
       }
     } else if (item instanceof Uint8Array && item.length >= DIRECT_BYTES) {
-      push(binHeader(item.length));
+      push(msgpackBinHeader(item.length));
       push(item);
     } else {
       push(encodeMsgpack(item));

@@ -10,6 +10,7 @@
  */
 
 import { InvalidInputError, NotFoundError } from "../../core/errors.ts";
+import { msgpackBinHeaderLength } from "../../core/msgpack_stream.ts";
 import type { RecordSource } from "../../core/records.ts";
 import { type Ciphertext, ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
 import {
@@ -33,11 +34,6 @@ export interface ElectionTranscriptFile {
   transcript: ElectionTranscriptRecords;
   /** Closes the file (item chunks being read close their own handles when they end). */
   close(): void;
-}
-
-/** Bytes of the shortest msgpack `bin` header for a byte string of `length` bytes. */
-function binHeaderBytes(length: number): number {
-  return length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
 }
 
 /** Where a list of varying-size items (ballots, answers) starts. */
@@ -126,7 +122,7 @@ function regionVisitor(file: Deno.FsFile): TranscriptScanVisitor {
             const bytes = item instanceof Uint8Array ? item : (item as Ciphertext).bytes;
             if (size === undefined) {
               size = bytes.length;
-              stride = binHeaderBytes(size) + size;
+              stride = msgpackBinHeaderLength(size) + size;
             }
             if (ends[k] !== offset + (lo + k + 1) * stride) {
               throw new InvalidInputError(
@@ -139,7 +135,7 @@ function regionVisitor(file: Deno.FsFile): TranscriptScanVisitor {
         },
         done(recordBytes) {
           const itemBytes = size ?? recordBytes;
-          const skip = binHeaderBytes(itemBytes);
+          const skip = msgpackBinHeaderLength(itemBytes);
           return new RecordFile(
             file,
             { offset, count, recordBytes: itemBytes, stride: skip + itemBytes, skip },

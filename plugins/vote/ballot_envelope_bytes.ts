@@ -16,7 +16,8 @@
  */
 
 import { encodeMsgpack } from "../../core/envelope.ts";
-import type { EncodedRun } from "../../core/msgpack_stream.ts";
+import { joinBytes } from "../../core/bytes.ts";
+import { type EncodedRun, msgpackBinHeaderLength } from "../../core/msgpack_stream.ts";
 import { ELEMENT_BYTES } from "../../backends/reencrypt/mod.ts";
 import {
   BALLOT_KIND,
@@ -27,18 +28,8 @@ import {
 import { decodeStoredBallot, type EncodedBallotChunk } from "./ballot_store.ts";
 import { ELECTION_FINGERPRINT_BYTES } from "./definition.ts";
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** 0x86 ‖ "v" 2 ‖ "kind" "vote.ballot" ‖ "election" ‖ bin 8 header of 32 bytes. */
-const ENVELOPE_HEAD = concat([
+const ENVELOPE_HEAD = joinBytes([
   Uint8Array.of(0x86),
   encodeMsgpack("v"),
   encodeMsgpack(BALLOT_VERSION),
@@ -67,11 +58,6 @@ function writeStrHeader(out: Uint8Array, at: number, n: number): number {
     out[at++] = n & 0xff;
   }
   return at;
-}
-
-/** Bytes of the shortest msgpack header of a bin of `n` bytes. */
-function binHeaderBytes(n: number): number {
-  return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
 }
 
 function writeBinHeader(out: Uint8Array, at: number, n: number): number {
@@ -151,7 +137,7 @@ export function storedBallotEnvelopes(
       printableAscii(bytes, from + 2, from + 2 + n) &&
       scalarsClearlyCanonical(bytes, from + 2 + n + half + half / 2, half / (2 * ELEMENT_BYTES))
     ) {
-      total += fixed + strHeaderBytes(n) + n + 2 * (binHeaderBytes(half) + half);
+      total += fixed + strHeaderBytes(n) + n + 2 * (msgpackBinHeaderLength(half) + half);
     } else {
       const ballot = decodeStoredBallot(bytes.subarray(from, to), fingerprint);
       const encoded = encodeMsgpack(electionBallotToEnvelope(ballot));
@@ -164,7 +150,7 @@ export function storedBallotEnvelopes(
   // every envelope is longer than its record, so no move or header overwrites bytes still to
   // be moved), then the header bytes written around them. No object per ballot.
   // Every envelope's first bytes: the fixed head, the fingerprint and the credential's key.
-  const prefix = concat([ENVELOPE_HEAD, fingerprint, CREDENTIAL_KEY]);
+  const prefix = joinBytes([ENVELOPE_HEAD, fingerprint, CREDENTIAL_KEY]);
   const head = prefix.length;
   // (Only the records' bytes are staged: offsets[0] to offsets[count].)
   const first = offsets[0]!, last = offsets[count]!;
@@ -183,8 +169,8 @@ export function storedBallotEnvelopes(
     const n = (bytes[from]! << 8) | bytes[from + 1]!;
     const ct = from + 2 + n, half = (to - ct) / 2;
     const credAt = at + head + strHeaderBytes(n);
-    const ctAt = credAt + n + CIPHERTEXT_KEY.length + binHeaderBytes(half);
-    const proofAt = ctAt + half + PROOF_KEY.length + binHeaderBytes(half);
+    const ctAt = credAt + n + CIPHERTEXT_KEY.length + msgpackBinHeaderLength(half);
+    const proofAt = ctAt + half + PROOF_KEY.length + msgpackBinHeaderLength(half);
     out.copyWithin(credAt, tail + from + 2, tail + ct);
     out.copyWithin(ctAt, tail + ct, tail + ct + half);
     out.copyWithin(proofAt, tail + ct + half, tail + to);
@@ -249,11 +235,11 @@ export function checkedBallotEnvelope(bytes: Uint8Array, from: number, to: numbe
   at += CIPHERTEXT_KEY.length;
   const half = binAt(bytes, at, to);
   if (half <= 0 || half % (2 * ELEMENT_BYTES) !== 0) return 0;
-  at += binHeaderBytes(half) + half;
+  at += msgpackBinHeaderLength(half) + half;
   if (!startsWith(bytes, at, PROOF_KEY)) return 0;
   at += PROOF_KEY.length;
   if (binAt(bytes, at, to) !== half) return 0;
-  at += binHeaderBytes(half);
+  at += msgpackBinHeaderLength(half);
   if (at + half !== to) return 0;
   if (!scalarsClearlyCanonical(bytes, at + half / 2, half / (2 * ELEMENT_BYTES))) return 0;
   return half / (2 * ELEMENT_BYTES);
@@ -270,5 +256,5 @@ function binAt(bytes: Uint8Array, at: number, to: number): number {
       bytes[at + 4]!) >>> 0;
   }
   // Only the shortest header is the encoder's.
-  return n >= 0 && binHeaderBytes(n) === (h === 0xc4 ? 2 : h === 0xc5 ? 3 : 5) ? n : -1;
+  return n >= 0 && msgpackBinHeaderLength(n) === (h === 0xc4 ? 2 : h === 0xc5 ? 3 : 5) ? n : -1;
 }

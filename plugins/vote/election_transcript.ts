@@ -7,12 +7,13 @@
  */
 
 import { writeJsonViewStream } from "../../core/json_stream.ts";
-import { encodeMsgpack, type Envelope, readEnvelope } from "../../core/envelope.ts";
+import { type Envelope, readEnvelope } from "../../core/envelope.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
 import {
   EncodedItems,
   type EncodedRun,
+  msgpackBinHeader,
   msgpackChunks,
   StreamedArray,
   StreamedBytes,
@@ -282,7 +283,7 @@ function* recordPieces(source: RecordSource): Generator<Uint8Array> {
  */
 function* framedRecords(source: RecordSource): Generator<EncodedRun> {
   const size = source.recordBytes;
-  const header = binHeader(size);
+  const header = msgpackBinHeader(size);
   const stride = header.length + size;
   for (let lo = 0; lo < source.count; lo += WRITE_CHUNK) {
     const hi = Math.min(source.count, lo + WRITE_CHUNK);
@@ -299,14 +300,6 @@ function* framedRecords(source: RecordSource): Generator<EncodedRun> {
     }
     yield { count: n, bytes: out };
   }
-}
-
-/** The shortest msgpack `bin` header of a byte string of `length` bytes. */
-function binHeader(length: number): Uint8Array {
-  return encodeMsgpack(new Uint8Array(length)).subarray(
-    0,
-    length < 0x100 ? 2 : length < 0x10000 ? 3 : 5,
-  );
 }
 
 /**

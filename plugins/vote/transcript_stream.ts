@@ -15,8 +15,8 @@
 
 import { InvalidInputError } from "../../core/errors.ts";
 import { readArray, readBytes, readInteger, readRecord, readString } from "../../core/fields.ts";
-import { MsgpackStreamReader } from "../../core/msgpack_stream.ts";
-import { decodeMsgpackSequence, encodeMsgpack, readEnvelope } from "../../core/envelope.ts";
+import { msgpackBinHeader, MsgpackStreamReader } from "../../core/msgpack_stream.ts";
+import { decodeMsgpackSequence, readEnvelope } from "../../core/envelope.ts";
 import {
   DEFAULT_ITEM_CHUNK,
   type ItemChunks,
@@ -323,7 +323,7 @@ export async function scanElectionTranscript(
         if (framesOnly && !varying && lo === 0) {
           const first = run[0];
           const bytes = first instanceof Uint8Array ? first : (first as Ciphertext).bytes;
-          framing = { header: binHeader(bytes.length), size: bytes.length };
+          framing = { header: msgpackBinHeader(bytes.length), size: bytes.length };
         }
       }
       const w = width ?? 1;
@@ -462,12 +462,6 @@ export async function scanElectionTranscript(
     }
     return out;
   }
-}
-
-/** The shortest msgpack `bin` header of a byte string of `length` bytes. */
-function binHeader(length: number): Uint8Array {
-  const bytes = length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
-  return encodeMsgpack(new Uint8Array(length)).slice(0, bytes);
 }
 
 /**
