@@ -31,6 +31,7 @@ import {
   WasmModuleBuilder,
 } from "../../core/wasm_module.ts";
 import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "./edwards_wasm.ts";
+import { addDoubleEncode, DOUBLE_ENCODE_BYTES } from "./double_encode_wasm.ts";
 import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
 
@@ -118,6 +119,8 @@ class Engine {
   readonly #fixedMul: WasmFn;
   readonly #varMul: WasmFn;
   readonly #msmWindow: WasmFn;
+  readonly #doubleEncodePrepare: WasmFn;
+  readonly #doubleEncodeFinish: WasmFn;
   readonly #identity: WasmFn;
   readonly #dbl: WasmFn;
   readonly #subCached: WasmFn;
@@ -152,6 +155,8 @@ class Engine {
     this.#fixedMul = fn("ge_fixed_mul");
     this.#varMul = fn("ge_var_mul");
     this.#msmWindow = fn("ge_msm_window");
+    this.#doubleEncodePrepare = fn("ristretto_double_encode_prepare");
+    this.#doubleEncodeFinish = fn("ristretto_double_encode_finish");
     this.#identity = fn("ge_identity");
     this.#dbl = fn("ge_dbl");
     this.#subCached = fn("ge_sub_cached");
@@ -1095,7 +1100,7 @@ class Engine {
         this.#addCached(p, p, cached + messageOf[from + k]! * POINT_BYTES);
       }
       const doubled = doubleR ? 3 * b : 2 * b;
-      this.#doubleAndEncode(points, doubled, scratch, encodings, zero);
+      this.#doubleAndEncodeBatch(points, doubled, scratch, encodings, zero);
       if (!doubleR) {
         const mem = this.#memory;
         for (let k = 0; k < b; k += 2) {
@@ -1148,6 +1153,25 @@ class Engine {
       this.writeDigitsOf(DIGITS_AT, scalars, from + k, FIXED_BITS);
       this.#fixedMul(dest + k * POINT_BYTES, table, DIGITS_AT, FIXED_WINDOWS, FIXED_HALF);
     }
+  }
+
+  /**
+   * {@linkcode #doubleAndEncode} with its per-point loops in WebAssembly (./double_encode_wasm.ts):
+   * the same bytes. A batch holding a point of order ≤ 2 (product of the e·g·f·h zero, rare)
+   * goes to the JavaScript-driven {@linkcode #doubleAndEncode}, which looks for them.
+   */
+  #doubleAndEncodeBatch(
+    points: number,
+    count: number,
+    scratch: number,
+    encodings: number,
+    zero: Uint8Array,
+  ): void {
+    const regs = at(0);
+    this.#doubleEncodePrepare(points, count, scratch, regs);
+    if (this.isZero(MU)) return this.#doubleAndEncode(points, count, scratch, encodings, zero);
+    this.#invert(at(MUI), at(MU));
+    this.#doubleEncodeFinish(scratch, count, encodings, regs, BYTES_AT);
   }
 
   /**
@@ -1466,8 +1490,6 @@ function scalarCount(scalars: readonly bigint[] | Uint8Array): number {
 
 /** Elements per block of `encryptMany` (bounds its heap: about 1.3 KB per element). */
 const ENCRYPT_BLOCK = 256;
-/** Scratch field elements per point of the batched double-and-encode. */
-const DOUBLE_ENCODE_BYTES = 8 * FE_BYTES;
 /** From this many points in a chunk on, the bucket method runs in the SIMD lanes. */
 const MSM_PAIRS_MIN = 64;
 
@@ -1509,6 +1531,30 @@ function curveModule(simd: boolean): WasmModuleBuilder {
   const m = new WasmModuleBuilder(Math.ceil(HEAP_AT / PAGE) + 1);
   const field = addField25519(m, 0);
   addEdwardsOps(m, field, EDWARDS_AT, { zero: at(ZERO), one: at(ONE), d2: at(D2) });
+  addDoubleEncode(m, field, {
+    zero: ZERO,
+    one: ONE,
+    d: D,
+    sqrtM1: SQRTM1,
+    invsqrtAmd: INVSQRT_AMD,
+    x: X0,
+    y: Y0,
+    z: Z0,
+    t: T0,
+    a: A,
+    b: B,
+    c: C,
+    e: E,
+    g: G,
+    h: H,
+    r: R,
+    v: V,
+    u1: U1,
+    u2: U2,
+    s: S,
+    mu: MU,
+    mui: MUI,
+  });
   if (simd) {
     const pair = addField25519x2(m);
     const pow2 = addPow22523x2(m, pair, X2_POW_AT);

@@ -1,0 +1,229 @@
+/**
+ * The per-point loops of the batched "double and encode" of ./curve_wasm.ts (encodings of
+ * 2·Pⱼ with one field inversion for all: Hamburg's Decaf §4, RFC 9496 §4.3.2) as WebAssembly
+ * functions over the field functions of core/field25519.ts: one call per batch instead of a
+ * dozen calls from JavaScript per point, so that each worker's JavaScript engine has no large
+ * loop of calls to optimize (issue 17: every worker isolate compiled that loop again).
+ *
+ * @module
+ */
+
+import { FE_BYTES, type Field25519 } from "../../core/field25519.ts";
+import { I32, OP, WasmCode, type WasmModuleBuilder } from "../../core/wasm_module.ts";
+import { POINT_BYTES } from "./edwards_wasm.ts";
+
+/** Scratch bytes per point of the batch (8 field elements: e, f, g, h, eg, fh, egfh, prefix). */
+export const DOUBLE_ENCODE_BYTES = 8 * FE_BYTES;
+
+/** Register numbers (field elements at `regs + number·FE_BYTES`) the functions read and write. */
+export interface DoubleEncodeRegisters {
+  /** The constant 0. */
+  zero: number;
+  /** The constant 1. */
+  one: number;
+  /** The curve constant d. */
+  d: number;
+  /** √−1. */
+  sqrtM1: number;
+  /** 1/√(a − d). */
+  invsqrtAmd: number;
+  /** Scratch registers X, Y, Z, T of the point. */
+  x: number;
+  /** Y. */
+  y: number;
+  /** Z. */
+  z: number;
+  /** T. */
+  t: number;
+  /** Scratch registers. */
+  a: number;
+  /** Scratch. */
+  b: number;
+  /** Scratch. */
+  c: number;
+  /** Scratch. */
+  e: number;
+  /** Scratch. */
+  g: number;
+  /** Scratch. */
+  h: number;
+  /** Scratch. */
+  r: number;
+  /** Scratch. */
+  v: number;
+  /** Scratch. */
+  u1: number;
+  /** Scratch. */
+  u2: number;
+  /** Scratch. */
+  s: number;
+  /** The running product (prefix products), then its inverse's input. */
+  mu: number;
+  /** The inverse of the product, consumed point by point. */
+  mui: number;
+}
+
+/** Indices of the two functions. */
+export interface DoubleEncodeOps {
+  /**
+   * prepare(points, count, scratch, regs): per point j, e·g, f·h and their product, and the
+   * prefix products (register mu ends as the product of all).
+   */
+  prepare: number;
+  /**
+   * finish(scratch, count, encodings, regs, bytes): with register mui = 1/mu, the encodings
+   * of 2·Pⱼ into 32-byte slots at `encodings` (for a batch with no point of order ≤ 2);
+   * `bytes` is 32 bytes of scratch for the sign tests.
+   */
+  finish: number;
+}
+
+type Addr = number | readonly [number, number];
+
+/** Pushes an address (a local plus an offset), then calls. */
+function call(c: WasmCode, fn: number, ...args: Addr[]): WasmCode {
+  for (const x of args) {
+    if (typeof x === "number") c.i32(x);
+    else {
+      c.get(x[0]);
+      if (x[1] !== 0) c.i32(x[1]).op(OP.i32Add);
+    }
+  }
+  return c.call(fn);
+}
+
+/** `block loop` that runs while local j < local n, j counting up from 0. */
+function countUp(c: WasmCode, j: number, n: number, body: () => void): void {
+  c.i32(0).set(j);
+  c.op(OP.block, 0x40, OP.loop, 0x40);
+  c.get(j).get(n).op(OP.i32GeU, OP.brIf, 1);
+  body();
+  c.get(j).i32(1).op(OP.i32Add).set(j).op(OP.br, 0, OP.end, OP.end);
+}
+
+/**
+ * Declares and defines the two functions (variable time through the sign tests of the
+ * encoding, whose output is public).
+ *
+ * @param m the module
+ * @param f the field functions already added to it
+ * @param regs the register numbers
+ * @returns the functions' indices
+ * @example
+ * ```ts
+ * import { WasmModuleBuilder } from "../../core/wasm_module.ts";
+ * import { addField25519 } from "../../core/field25519.ts";
+ * import { addDoubleEncode } from "./double_encode_wasm.ts";
+ * const m = new WasmModuleBuilder(1);
+ * const regs = { zero: 0, one: 1, d: 2, sqrtM1: 3, invsqrtAmd: 4, x: 5, y: 6, z: 7, t: 8,
+ *   a: 9, b: 10, c: 11, e: 12, g: 13, h: 14, r: 15, v: 16, u1: 17, u2: 18, s: 19, mu: 20,
+ *   mui: 21 };
+ * const ops = addDoubleEncode(m, addField25519(m, 0), regs);
+ * console.assert(ops.prepare !== ops.finish);
+ * ```
+ */
+export function addDoubleEncode(
+  m: WasmModuleBuilder,
+  f: Field25519,
+  regs: DoubleEncodeRegisters,
+): DoubleEncodeOps {
+  const R = regs, FE = FE_BYTES;
+  const ops: DoubleEncodeOps = {
+    prepare: m.declare("ristretto_double_encode_prepare", [I32, I32, I32, I32]),
+    finish: m.declare("ristretto_double_encode_finish", [I32, I32, I32, I32, I32]),
+  };
+  // prepare(points=0, count=1, scratch=2, regs=3); locals 4 j, 5 p, 6 w.
+  {
+    const c = new WasmCode();
+    const REGS = 3, J = 4, P = 5, W = 6;
+    const reg = (r: number): Addr => [REGS, r * FE];
+    const w = (k: number): Addr => [W, k * FE];
+    countUp(c, J, 1, () => {
+      c.get(0).get(J).i32(POINT_BYTES).op(OP.i32Mul, OP.i32Add).set(P);
+      c.get(2).get(J).i32(DOUBLE_ENCODE_BYTES).op(OP.i32Mul, OP.i32Add).set(W);
+      for (const [k, r] of [R.x, R.y, R.z, R.t].entries()) call(c, f.carry, reg(r), [P, k * FE]);
+      call(c, f.sq, reg(R.a), reg(R.x));
+      call(c, f.sq, reg(R.b), reg(R.y));
+      call(c, f.sq, reg(R.c), reg(R.z));
+      call(c, f.sq, reg(R.e), reg(R.t));
+      call(c, f.mul, reg(R.e), reg(R.e), reg(R.d)); // d·T²
+      call(c, f.mul, w(0), reg(R.x), reg(R.y));
+      call(c, f.add, w(0), w(0), w(0));
+      call(c, f.carry, w(0), w(0)); // e = 2XY
+      call(c, f.add, w(1), reg(R.c), reg(R.e));
+      call(c, f.carry, w(1), w(1)); // f = Z² + dT²
+      call(c, f.add, w(2), reg(R.b), reg(R.a));
+      call(c, f.carry, w(2), w(2)); // g = Y² + X²
+      call(c, f.sub, w(3), reg(R.c), reg(R.e));
+      call(c, f.carry, w(3), w(3)); // h = Z² − dT²
+      call(c, f.mul, w(4), w(0), w(2)); // e·g
+      call(c, f.mul, w(5), w(1), w(3)); // f·h
+      call(c, f.mul, w(6), w(4), w(5)); // e·g·f·h
+    });
+    // Prefix products: slot 7 of point j holds the product of the points before it.
+    call(c, f.copy, reg(R.mu), reg(R.one));
+    countUp(c, J, 1, () => {
+      c.get(2).get(J).i32(DOUBLE_ENCODE_BYTES).op(OP.i32Mul, OP.i32Add).set(W);
+      call(c, f.copy, w(7), reg(R.mu));
+      call(c, f.mul, reg(R.mu), reg(R.mu), w(6));
+    });
+    m.define(ops.prepare, [[3, I32]], c.code);
+  }
+  // finish(scratch=0, count=1, encodings=2, regs=3, bytes=4); locals 5 j (counting down),
+  // 6 w, 7 slot, 8 e, 9 g, 10 h, 11 magic.
+  {
+    const c = new WasmCode();
+    const REGS = 3, BYTES = 4, J = 5, W = 6, SLOT = 7, EE = 8, GG = 9, HH = 10, MAGIC = 11;
+    const reg = (r: number): Addr => [REGS, r * FE];
+    const w = (k: number): Addr => [W, k * FE];
+    const setReg = (local: number, r: number) => c.get(REGS).i32(r * FE).op(OP.i32Add).set(local);
+    const setW = (local: number, k: number) => c.get(W).i32(k * FE).op(OP.i32Add).set(local);
+    /** Pushes whether the element at `x` is negative (RFC 9496 §4.1 IS_NEGATIVE). */
+    const negative = (x: Addr) => {
+      call(c, f.toBytes, [BYTES, 0], x);
+      c.get(BYTES).op(OP.i32Load8U, 0, 0).i32(1).op(OP.i32And);
+    };
+    c.get(1).set(J);
+    c.op(OP.block, 0x40, OP.loop, 0x40);
+    c.get(J).op(OP.i32Eqz, OP.brIf, 1);
+    c.get(J).i32(1).op(OP.i32Sub).set(J);
+    c.get(0).get(J).i32(DOUBLE_ENCODE_BYTES).op(OP.i32Mul, OP.i32Add).set(W);
+    c.get(2).get(J).i32(32).op(OP.i32Mul, OP.i32Add).set(SLOT);
+    call(c, f.mul, reg(R.r), reg(R.mui), w(7)); // 1/(e·g·f·h) of this point
+    call(c, f.mul, reg(R.mui), reg(R.mui), w(6));
+    call(c, f.mul, reg(R.u1), w(4), reg(R.r)); // 1/(f·h)
+    call(c, f.mul, reg(R.u2), w(5), reg(R.r)); // 1/(e·g)
+    setW(EE, 0), setW(GG, 2), setW(HH, 3), setReg(MAGIC, R.invsqrtAmd);
+    call(c, f.mul, reg(R.h), w(4), reg(R.u1));
+    negative(reg(R.h));
+    c.op(OP.if, 0x40); // rotate
+    call(c, f.sub, reg(R.g), reg(R.zero), w(0));
+    call(c, f.carry, reg(R.g), reg(R.g));
+    call(c, f.mul, reg(R.a), w(1), reg(R.sqrtM1));
+    setW(EE, 2), setReg(GG, R.g), setReg(HH, R.a), setReg(MAGIC, R.sqrtM1);
+    c.op(OP.end);
+    call(c, f.mul, reg(R.h), [HH, 0], [EE, 0]);
+    call(c, f.mul, reg(R.h), reg(R.h), reg(R.u1));
+    negative(reg(R.h));
+    c.op(OP.if, 0x40);
+    call(c, f.sub, reg(R.g), reg(R.zero), [GG, 0]);
+    call(c, f.carry, reg(R.g), reg(R.g));
+    setReg(GG, R.g);
+    c.op(OP.end);
+    call(c, f.mul, reg(R.s), [GG, 0], reg(R.u2));
+    call(c, f.mul, reg(R.s), reg(R.s), [MAGIC, 0]);
+    call(c, f.sub, reg(R.v), [HH, 0], [GG, 0]);
+    call(c, f.carry, reg(R.v), reg(R.v));
+    call(c, f.mul, reg(R.s), reg(R.v), reg(R.s));
+    call(c, f.toBytes, [SLOT, 0], reg(R.s));
+    c.get(SLOT).op(OP.i32Load8U, 0, 0).i32(1).op(OP.i32And);
+    c.op(OP.if, 0x40); // |s|
+    call(c, f.sub, reg(R.s), reg(R.zero), reg(R.s));
+    call(c, f.carry, reg(R.s), reg(R.s));
+    call(c, f.toBytes, [SLOT, 0], reg(R.s));
+    c.op(OP.end);
+    c.op(OP.br, 0, OP.end, OP.end);
+    m.define(ops.finish, [[7, I32]], c.code);
+  }
+  return ops;
+}
