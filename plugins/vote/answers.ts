@@ -280,7 +280,7 @@ export function encodeElectionAnswers(
       }`,
     );
   }
-  const parts: Uint8Array[] = new Array(layout.elements.length);
+  const parts: Uint8Array[] = [];
   const small = smallPlan(definition, layout);
   if (small !== null) {
     // Plain number arithmetic: every element's capacity is at most 2^53.
@@ -299,7 +299,7 @@ export function encodeElectionAnswers(
         out[b] = value % 256;
         value = Math.floor(value / 256);
       }
-      parts[e] = out;
+      parts.push(out);
     }
     return parts;
   }
@@ -317,7 +317,7 @@ export function encodeElectionAnswers(
       out[b] = Number(value & 0xffn);
       value >>= 8n;
     }
-    parts[e] = out;
+    parts.push(out);
   }
   return parts;
 }

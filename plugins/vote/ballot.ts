@@ -36,6 +36,7 @@ import {
   embedBytes,
   encodeScalar,
   encrypt,
+  type EncryptAndProveItem,
   encryptAndProveMany,
   type EncryptionProof,
   extractBytes,
@@ -314,7 +315,7 @@ export function encryptElectionBallot(
 }
 
 /** Embedded answer parts by their bytes, for {@linkcode encryptElectionBallots}. */
-const embedded = new Map<string, Point>();
+const embeddedParts = new Map<number | string, Point>();
 const EMBEDDED_LIMIT = 4096;
 
 /**
@@ -353,54 +354,70 @@ export function encryptElectionBallots(
   voters: readonly EncryptBallotOptions[],
 ): ElectionBallot[] {
   // embedBytes is deterministic: one embedding per distinct part (a few per election), the
-  // same point objects from one call to the next (the backend keeps their halves).
-  const embed = (part: Uint8Array) => {
-    const key = String.fromCharCode(...part);
-    let point = embedded.get(key);
-    if (point === undefined) {
-      point = embedBytes(part);
-      if (embedded.size >= EMBEDDED_LIMIT) embedded.clear();
-      embedded.set(key, point);
-    }
-    return point;
-  };
+  // same point objects from one call to the next (the backend keeps their halves). Loops
+  // with arrays built by push, no closure per call: one array shape whether this runs in the
+  // interpreter or optimized (issue 17: each worker compiles this, and a changed shape of the
+  // items made the compiled backend code deoptimize and compile again).
+  const contexts = ballotProofContexts(election.fingerprint, voters);
+  const messageLists: Point[][] = [];
+  let elements = 0;
+  for (let i = 0; i < voters.length; i++) {
+    const parts = encodeElectionAnswers(election.definition, voters[i]!.answers);
+    const messages: Point[] = [];
+    for (let k = 0; k < parts.length; k++) messages.push(embedded(parts[k]!));
+    messageLists.push(messages);
+    elements += messages.length;
+  }
   // The 64·w random bytes of a draw go through one scratch buffer (randomScalarsInto zeroes
   // it after each draw), not a new array per draw (issue 17: small arrays cost the GC most);
   // the scalars are written as bytes into one buffer for the call (no bigint per scalar).
-  let scratch = new Uint8Array(64);
-  const contexts = ballotProofContexts(election.fingerprint, voters);
-  const messageLists = voters.map((voter) =>
-    encodeElectionAnswers(election.definition, voter.answers).map(embed)
-  );
-  let elements = 0;
-  for (const m of messageLists) elements += m.length;
   const secrets = new Uint8Array(2 * ELEMENT_BYTES * elements);
-  let at = 0;
-  const draw = (w: number, random: RandomSource) => {
-    if (scratch.length < 64 * w) scratch = new Uint8Array(64 * w);
-    randomScalarsInto(secrets, { count: w, at, random, scratch });
-    at += ELEMENT_BYTES * w;
-    return secrets.subarray(at - ELEMENT_BYTES * w, at);
-  };
-  const items = voters.map((voter, i) => {
-    const messages = messageLists[i]!;
+  let scratch = new Uint8Array(64);
+  const items: EncryptAndProveItem[] = [];
+  for (let i = 0, at = 0; i < voters.length; i++) {
+    const messages = messageLists[i]!, w = messages.length;
     // The order encryptElectionBallot draws them in: randomness, then the proof's nonces
     // (64·w bytes from the source each, as randomScalars(w, random) there).
-    const random = voter.random ?? systemRandom;
-    const randomness = draw(messages.length, random);
-    const nonces = draw(messages.length, random);
-    return { messages, randomness, nonces, context: contexts[i]! };
-  });
+    const random = voters[i]!.random ?? systemRandom;
+    if (scratch.length < 64 * w) scratch = new Uint8Array(64 * w);
+    randomScalarsInto(secrets, { count: w, at, random, scratch });
+    const randomness = secrets.subarray(at, at + ELEMENT_BYTES * w);
+    at += ELEMENT_BYTES * w;
+    randomScalarsInto(secrets, { count: w, at, random, scratch });
+    const nonces = secrets.subarray(at, at + ELEMENT_BYTES * w);
+    at += ELEMENT_BYTES * w;
+    items.push({ messages, randomness, nonces, context: contexts[i]! });
+  }
   // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
   const fingerprint = election.fingerprint.slice();
   const made = encryptAndProveMany(election.publicKey, items);
   secrets.fill(0); // the voters' randomness and nonces do not stay behind
-  return made.map(({ ciphertext, proof }, i) => ({
-    election: fingerprint,
-    credential: voters[i]!.credential,
-    ciphertext,
-    proof,
-  }));
+  const ballots: ElectionBallot[] = [];
+  for (let i = 0; i < made.length; i++) {
+    const { ciphertext, proof } = made[i]!;
+    ballots.push({ election: fingerprint, credential: voters[i]!.credential, ciphertext, proof });
+  }
+  return ballots;
+}
+
+/**
+ * The embedded point of an answer part, one object per distinct part: by a number for parts
+ * of up to 6 bytes (the length and the value: no string per part), else by a string.
+ */
+function embedded(part: Uint8Array): Point {
+  let key: number | string;
+  if (part.length <= 6) {
+    let value = part.length;
+    for (let b = 0; b < part.length; b++) value = value * 256 + part[b]!;
+    key = value;
+  } else key = String.fromCharCode(...part);
+  let point = embeddedParts.get(key);
+  if (point === undefined) {
+    point = embedBytes(part);
+    if (embeddedParts.size >= EMBEDDED_LIMIT) embeddedParts.clear();
+    embeddedParts.set(key, point);
+  }
+  return point;
 }
 
 /**
