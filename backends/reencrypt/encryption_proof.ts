@@ -125,9 +125,26 @@ function knowledgeChallengeInto(
   commitments: Uint8Array,
   out: Uint8Array,
 ): void {
+  knowledgeChallengeOfBytes(
+    prefix,
+    statement.ciphertext.bytes,
+    statement.context,
+    commitments,
+    out,
+  );
+}
+
+/** {@linkcode knowledgeChallengeInto} from the ciphertext's bytes. */
+function knowledgeChallengeOfBytes(
+  prefix: Transcript,
+  ciphertext: Uint8Array,
+  context: Uint8Array,
+  commitments: Uint8Array,
+  out: Uint8Array,
+): void {
   const t = prefix.clone(spentChallenge);
-  t.append("ciphertext", statement.ciphertext.bytes);
-  t.append("context", statement.context);
+  t.append("ciphertext", ciphertext);
+  t.append("context", context);
   t.append("commitments", commitments);
   const seed = t.finalChallengeSeed("e");
   spentChallenge = t;
@@ -239,6 +256,69 @@ export function encryptAndProveMany(
   publicKey: Point,
   items: readonly EncryptAndProveItem[],
 ): Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> {
+  const { bytes, responses, elements: n } = encryptAndProvePacked(publicKey, items);
+  const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
+  let e = 0;
+  for (const item of items) {
+    const w = item.messages.length;
+    // Views of the bytes (c1ₖ ‖ c2ₖ per element, then the commitments): no array per ballot.
+    const ciphertext = Ciphertext.unchecked(bytes.subarray(64 * e, 64 * (e + w)));
+    const commitments = bytes.subarray(
+      64 * n + ELEMENT_BYTES * e,
+      64 * n + ELEMENT_BYTES * (e + w),
+    );
+    const z: bigint[] = [];
+    for (let k = 0; k < w; k++, e++) z.push(readScalarBytes(responses, ELEMENT_BYTES * e));
+    out.push({ ciphertext, proof: { commitments, responses: z } });
+  }
+  return out;
+}
+
+/** What {@linkcode encryptAndProvePacked} makes, as bytes. */
+export interface PackedEncryptions {
+  /**
+   * The ciphertexts in item order, c1ₖ ‖ c2ₖ per element (64 bytes), then the commitments Aₖ
+   * of every element (32 bytes each): 96 bytes per element.
+   */
+  bytes: Uint8Array;
+  /** The responses zₖ in element order, 32 little-endian bytes each (canonical: below ℓ). */
+  responses: Uint8Array;
+  /** Number of elements (the items' widths added up). */
+  elements: number;
+}
+
+/**
+ * {@linkcode encryptAndProveMany} with its results as bytes: the ciphertexts, commitments
+ * and responses each in one buffer, no object or bigint per item (issue 17: a worker that
+ * encrypts simulated voters' ballots writes them straight into stored records).
+ *
+ * @param publicKey the public key (not the identity)
+ * @param items per item its messages, randomness, nonces and context
+ * @returns the ciphertexts and commitments, and the responses, in item order
+ * @throws {InvalidInputError} as {@linkcode encryptAndProveMany}
+ * @example
+ * ```ts
+ * import { generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * import { encryptAndProveMany, encryptAndProvePacked } from "./encryption_proof.ts";
+ * import { encodeScalar, randomScalars } from "./group.ts";
+ * const { publicKey } = generateKeyPair();
+ * const item = {
+ *   messages: [encodeInteger(4)],
+ *   randomness: randomScalars(1),
+ *   nonces: randomScalars(1),
+ *   context: new Uint8Array([1]),
+ * };
+ * const packed = encryptAndProvePacked(publicKey, [item]);
+ * const [made] = encryptAndProveMany(publicKey, [item]);
+ * console.assert(packed.bytes.subarray(0, 64).join() === made!.ciphertext.bytes.join());
+ * console.assert(packed.responses.join() === encodeScalar(made!.proof.responses[0]!).join());
+ * ```
+ */
+export function encryptAndProvePacked(
+  publicKey: Point,
+  items: readonly EncryptAndProveItem[],
+): PackedEncryptions {
   if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
   let n = 0;
   for (const item of items) {
@@ -313,22 +393,21 @@ export function encryptAndProveMany(
       doubleR: halveMessages,
     });
     const prefix = knowledgePrefix(encodePoint(publicKey));
-    const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
+    const responses = new Uint8Array(ELEMENT_BYTES * n);
     e = 0;
-    for (const item of items) {
-      const w = item.messages.length;
-      // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments:
-      // views of them, no array per ballot (issue 17).
-      const ciphertext = Ciphertext.unchecked(bytes.subarray(64 * e, 64 * (e + w)));
-      const commitments = bytes.subarray(
-        64 * n + ELEMENT_BYTES * e,
-        64 * n + ELEMENT_BYTES * (e + w),
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!, w = item.messages.length;
+      // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments.
+      knowledgeChallengeOfBytes(
+        prefix,
+        bytes.subarray(64 * e, 64 * (e + w)),
+        item.context,
+        bytes.subarray(64 * n + ELEMENT_BYTES * e, 64 * n + ELEMENT_BYTES * (e + w)),
+        CHALLENGE,
       );
-      knowledgeChallengeInto(prefix, { ciphertext, context: item.context }, commitments, CHALLENGE);
       // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge, on bytes (constant time).
-      const responses: bigint[] = new Array(w);
       for (let k = 0; k < w; k++, e++) {
-        scalarMulAddInto(RESPONSE, 0, {
+        scalarMulAddInto(responses, ELEMENT_BYTES * e, {
           a: CHALLENGE,
           aAt: 0,
           b: r,
@@ -336,13 +415,11 @@ export function encryptAndProveMany(
           c: a,
           cAt: 32 * e,
         });
-        responses[k] = readScalarBytes(RESPONSE);
       }
-      out.push({ ciphertext, proof: { commitments, responses } });
     }
-    return out;
+    return { bytes, responses, elements: n };
   } finally {
-    r.fill(0), a.fill(0), rh.fill(0), ah.fill(0), RESPONSE.fill(0);
+    r.fill(0), a.fill(0), rh.fill(0), ah.fill(0);
   }
 }
 
@@ -391,9 +468,9 @@ function writeScalarList(out: Uint8Array, at: number, scalars: readonly bigint[]
   WORDS.fill(0);
 }
 
-/** The 32 little-endian bytes of `bytes` (a scratch of this module) as a bigint. */
-function readScalarBytes(bytes: Uint8Array): bigint {
-  WORDS.set(bytes);
+/** The 32 little-endian bytes of `bytes` at `at` as a bigint. */
+function readScalarBytes(bytes: Uint8Array, at: number): bigint {
+  for (let b = 0; b < 32; b++) WORDS[b] = bytes[at + b]!;
   const v = WORDS_VIEW;
   const x = v.getBigUint64(0, true) | (v.getBigUint64(8, true) << 64n) |
     (v.getBigUint64(16, true) << 128n) | (v.getBigUint64(24, true) << 192n);

@@ -38,6 +38,7 @@ import {
   encrypt,
   type EncryptAndProveItem,
   encryptAndProveMany,
+  encryptAndProvePacked,
   type EncryptionProof,
   extractBytes,
   type Point,
@@ -353,6 +354,90 @@ export function encryptElectionBallots(
   election: ElectionPublicInfo,
   voters: readonly EncryptBallotOptions[],
 ): ElectionBallot[] {
+  const { items, secrets } = ballotItems(election, voters);
+  // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
+  const fingerprint = election.fingerprint.slice();
+  const made = encryptAndProveMany(election.publicKey, items);
+  secrets.fill(0); // the voters' randomness and nonces do not stay behind
+  const ballots: ElectionBallot[] = [];
+  for (let i = 0; i < made.length; i++) {
+    const { ciphertext, proof } = made[i]!;
+    ballots.push({ election: fingerprint, credential: voters[i]!.credential, ciphertext, proof });
+  }
+  return ballots;
+}
+
+/** Ballots of one election as bytes ({@linkcode encryptElectionBallotsPacked}). */
+export interface PackedElectionBallots {
+  /**
+   * Per voter its proof context, UTF-8(label) ‖ fingerprint ‖ UTF-8(credential)
+   * ({@linkcode ballotProofContext}): its credential's bytes are its end, from byte
+   * {@linkcode BALLOT_CONTEXT_CREDENTIAL_AT} on.
+   */
+  contexts: Uint8Array[];
+  /** Elements per ballot (the election's ballot width). */
+  width: number;
+  /**
+   * The ciphertexts in voter order (c1ₖ ‖ c2ₖ, 64 bytes per element), then the proof commitments of every ballot (32 bytes per element).
+   */
+  bytes: Uint8Array;
+  /** The proof responses in voter order, 32 little-endian bytes per element. */
+  responses: Uint8Array;
+}
+
+/** Where a ballot proof context's credential bytes start. */
+export const BALLOT_CONTEXT_CREDENTIAL_AT = CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES;
+
+/**
+ * {@linkcode encryptElectionBallots} as bytes: the same ciphertexts and proofs for the same
+ * randomness, in buffers (backend `encryptAndProvePacked`), with no ballot, ciphertext or
+ * proof object and no bigint per ballot (issue 17: workers write simulated voters' ballots
+ * straight into stored records, ballot_store.ts `encryptStoredBallots`).
+ *
+ * @param election definition, fingerprint and public key
+ * @param voters per voter its credential, answers and randomness
+ * @returns the contexts, the width, and the ballots' bytes
+ * @throws {InvalidInputError} when answers break the question rules or a credential is bad
+ * @example
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * import { encryptElectionBallotsPacked } from "./ballot.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * const packed = encryptElectionBallotsPacked(election, [{ credential: "v", answers: [[0]] }]);
+ * console.assert(packed.width === 1 && packed.bytes.length === 96);
+ * ```
+ */
+export function encryptElectionBallotsPacked(
+  election: ElectionPublicInfo,
+  voters: readonly EncryptBallotOptions[],
+): PackedElectionBallots {
+  const { items, secrets } = ballotItems(election, voters);
+  try {
+    const { bytes, responses } = encryptAndProvePacked(election.publicKey, items);
+    const contexts: Uint8Array[] = [];
+    for (let i = 0; i < items.length; i++) contexts.push(items[i]!.context);
+    const width = electionBallotLayout(election.definition).elements.length;
+    return { contexts, width, bytes, responses };
+  } finally {
+    secrets.fill(0); // the voters' randomness and nonces do not stay behind
+  }
+}
+
+/**
+ * The items of {@linkcode encryptElectionBallots} for the backend: per voter its embedded
+ * answer parts, randomness and nonces (drawn from its source in that order) and its proof
+ * context; the randomness and nonces are views of `secrets` (zero it after use).
+ */
+function ballotItems(
+  election: ElectionPublicInfo,
+  voters: readonly EncryptBallotOptions[],
+): { items: EncryptAndProveItem[]; secrets: Uint8Array } {
   // embedBytes is deterministic: one embedding per distinct part (a few per election), the
   // same point objects from one call to the next (the backend keeps their halves). Loops
   // with arrays built by push, no closure per call: one array shape whether this runs in the
@@ -388,16 +473,7 @@ export function encryptElectionBallots(
     at += ELEMENT_BYTES * w;
     items.push({ messages, randomness, nonces, context: contexts[i]! });
   }
-  // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
-  const fingerprint = election.fingerprint.slice();
-  const made = encryptAndProveMany(election.publicKey, items);
-  secrets.fill(0); // the voters' randomness and nonces do not stay behind
-  const ballots: ElectionBallot[] = [];
-  for (let i = 0; i < made.length; i++) {
-    const { ciphertext, proof } = made[i]!;
-    ballots.push({ election: fingerprint, credential: voters[i]!.credential, ciphertext, proof });
-  }
-  return ballots;
+  return { items, secrets };
 }
 
 /**

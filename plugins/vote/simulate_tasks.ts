@@ -27,13 +27,8 @@ import {
 import { concatBytes, joinBytes } from "../../core/bytes.ts";
 import { decodePoint, encodePoint } from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
-import {
-  type ElectionBallot,
-  type ElectionPublicInfo,
-  type EncryptBallotOptions,
-  encryptElectionBallots,
-} from "./ballot.ts";
-import { decodeStoredBallots, encodeStoredBallots } from "./ballot_store.ts";
+import type { ElectionBallot, ElectionPublicInfo, EncryptBallotOptions } from "./ballot.ts";
+import { decodeStoredBallots, encryptStoredBallots } from "./ballot_store.ts";
 import { electionDefinitionFromEnvelope, electionDefinitionToEnvelope } from "./definition.ts";
 import { randomElectionAnswers, type SimulatedBallots } from "./simulate.ts";
 import type { VoteBatchOptions } from "./tasks.ts";
@@ -145,7 +140,7 @@ function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
     // A batch at once: fixed-base products and encodings batched (ballot.ts); voter i's
     // randomness is drawn from its own source in the order encryptElectionBallot draws it.
     // Encoded here as the ballot store keeps them: the main thread appends the buffer whole.
-    parts.push(encodeStoredBallots(encryptElectionBallots(election, voters)));
+    parts.push(encryptStoredBallots(election, voters));
   }
   const ballots = parts.length === 1 ? parts[0]! : joinBytes(parts);
   return [ballots, answersBack ? encodeMsgpack(answers) : new Uint8Array(0)];
