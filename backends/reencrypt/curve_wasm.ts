@@ -31,7 +31,7 @@ import {
   WasmModuleBuilder,
 } from "../../core/wasm_module.ts";
 import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "./edwards_wasm.ts";
-import { addDoubleEncode, DOUBLE_ENCODE_BYTES } from "./double_encode_wasm.ts";
+import { addDoubleEncode, addScalarDigits, DOUBLE_ENCODE_BYTES } from "./double_encode_wasm.ts";
 import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
 
@@ -121,6 +121,7 @@ class Engine {
   readonly #msmWindow: WasmFn;
   readonly #doubleEncodePrepare: WasmFn;
   readonly #doubleEncodeFinish: WasmFn;
+  readonly #scalarDigits: WasmFn;
   readonly #identity: WasmFn;
   readonly #dbl: WasmFn;
   readonly #subCached: WasmFn;
@@ -157,6 +158,7 @@ class Engine {
     this.#msmWindow = fn("ge_msm_window");
     this.#doubleEncodePrepare = fn("ristretto_double_encode_prepare");
     this.#doubleEncodeFinish = fn("ristretto_double_encode_finish");
+    this.#scalarDigits = fn("scalar_digits");
     this.#identity = fn("ge_identity");
     this.#dbl = fn("ge_dbl");
     this.#subCached = fn("ge_sub_cached");
@@ -948,21 +950,8 @@ class Engine {
     windows: number,
     stride: number,
   ): void {
-    const mem = this.#memory, i32 = this.#i32;
-    const half = 1 << (bits - 1), mask = (1 << bits) - 1;
-    let carry = 0;
-    for (let j = 0; j < windows; j++) {
-      const bit = j * bits, byte = bit >> 3;
-      let d = 0;
-      if (byte < 32) {
-        const word = mem[bytesAt + byte]! | (mem[bytesAt + byte + 1]! << 8) |
-          (mem[bytesAt + byte + 2]! << 16);
-        d = (word >>> (bit & 7)) & mask;
-      }
-      d += carry;
-      carry = d >= half ? 1 : 0;
-      i32[(addr >> 2) + j * stride] = d - (carry << bits);
-    }
+    // In WebAssembly (./double_encode_wasm.ts addScalarDigits): no loop per scalar here.
+    this.#scalarDigits(bytesAt, addr, bits, windows, stride);
   }
 
   /**
@@ -1555,6 +1544,7 @@ function curveModule(simd: boolean): WasmModuleBuilder {
     mu: MU,
     mui: MUI,
   });
+  addScalarDigits(m);
   if (simd) {
     const pair = addField25519x2(m);
     const pow2 = addPow22523x2(m, pair, X2_POW_AT);

@@ -1,5 +1,7 @@
 /**
- * The per-point loops of the batched "double and encode" of ./curve_wasm.ts (encodings of
+ * Per-element loops of ./curve_wasm.ts as WebAssembly functions: the batched "double and
+ * encode" (see below) and the signed digits of scalars for the bucket method. The loops of
+ * the batched "double and encode" of ./curve_wasm.ts (encodings of
  * 2·Pⱼ with one field inversion for all: Hamburg's Decaf §4, RFC 9496 §4.3.2) as WebAssembly
  * functions over the field functions of core/field25519.ts: one call per batch instead of a
  * dozen calls from JavaScript per point, so that each worker's JavaScript engine has no large
@@ -226,4 +228,48 @@ export function addDoubleEncode(
     m.define(ops.finish, [[7, I32]], c.code);
   }
   return ops;
+}
+
+/**
+ * Declares and defines digits(bytes, out, bits, windows, stride): the signed `bits`-bit
+ * digits d₀…d_{windows−1} of the 32-byte little-endian scalar at `bytes` (followed by at least
+ * 3 readable bytes), each in [−2^(bits−1), 2^(bits−1)), as i32s at out + 4·j·stride (the
+ * recoding of the bucket method: a digit of 2^(bits−1) or more becomes negative and carries
+ * one into the next window). Public scalars only (multi-scalar multiplication).
+ *
+ * @param m the module
+ * @returns the function's index
+ * @example
+ * ```ts
+ * import { WasmModuleBuilder } from "../../core/wasm_module.ts";
+ * import { addScalarDigits } from "./double_encode_wasm.ts";
+ * console.assert(addScalarDigits(new WasmModuleBuilder(1)) === 0);
+ * ```
+ */
+export function addScalarDigits(m: WasmModuleBuilder): number {
+  const index = m.declare("scalar_digits", [I32, I32, I32, I32, I32]);
+  // params 0 bytes, 1 out, 2 bits, 3 windows, 4 stride; locals 5 j, 6 carry, 7 d, 8 bit,
+  // 9 byte, 10 half, 11 mask.
+  const c = new WasmCode();
+  const J = 5, CARRY = 6, D = 7, BIT = 8, BYTE = 9, HALF = 10, MASK = 11;
+  c.i32(1).get(2).i32(1).op(OP.i32Sub, OP.i32Shl).set(HALF);
+  c.i32(1).get(2).op(OP.i32Shl).i32(1).op(OP.i32Sub).set(MASK);
+  c.i32(0).set(CARRY);
+  countUp(c, J, 3, () => {
+    c.get(J).get(2).op(OP.i32Mul).tee(BIT).i32(3).op(OP.i32ShrU).set(BYTE);
+    c.i32(0).set(D);
+    c.get(BYTE).i32(32).op(OP.i32LtU, OP.if, 0x40);
+    // word = b[byte] | b[byte + 1] << 8 | b[byte + 2] << 16; d = (word >>> (bit & 7)) & mask
+    c.get(0).get(BYTE).op(OP.i32Add, OP.i32Load8U, 0, 0);
+    c.get(0).get(BYTE).op(OP.i32Add, OP.i32Load8U, 0, 1).i32(8).op(OP.i32Shl, OP.i32Or);
+    c.get(0).get(BYTE).op(OP.i32Add, OP.i32Load8U, 0, 2).i32(16).op(OP.i32Shl, OP.i32Or);
+    c.get(BIT).i32(7).op(OP.i32And, OP.i32ShrU).get(MASK).op(OP.i32And).set(D);
+    c.op(OP.end);
+    c.get(D).get(CARRY).op(OP.i32Add).tee(D).get(HALF).op(OP.i32GeS).set(CARRY);
+    // out[j·stride] = d − (carry << bits)
+    c.get(1).get(J).get(4).op(OP.i32Mul).i32(2).op(OP.i32Shl, OP.i32Add);
+    c.get(D).get(CARRY).get(2).op(OP.i32Shl, OP.i32Sub).op(OP.i32Store, 2, 0);
+  });
+  m.define(index, [[7, I32]], c.code);
+  return index;
 }
