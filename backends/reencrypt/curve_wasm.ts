@@ -601,29 +601,37 @@ class Engine {
    * @returns the index of the first invalid (or disallowed identity) one, or −1
    */
   validMany(bytes: Uint8Array, allowIdentity: boolean): number {
-    return this.#decodeEach(bytes, allowIdentity, undefined);
-  }
-
-  /** Decodes each encoding (pairs in the SIMD lanes), keeping the points in `out` if given. */
-  #decodeEach(
-    bytes: Uint8Array,
-    allowIdentity: boolean,
-    out: ExtendedCoordinates[] | undefined,
-  ): number {
+    // Its own loop (not decodeEach's with no output): each stays of one shape when compiled.
     const n = bytes.length / 32;
-    // Offsets into `bytes`, no view per element (issue 17).
-    const valid = (i: number) => acceptable(bytes, allowIdentity, 32 * i);
     for (let i = 0; i < n; i += 2) {
-      if (!valid(i)) return i;
-      if (i + 1 < n && valid(i + 1) && this.pairs) {
+      if (!acceptable(bytes, allowIdentity, 32 * i)) return i;
+      if (i + 1 < n && acceptable(bytes, allowIdentity, 32 * i + 32) && this.pairs) {
         const ok = this.decodePair(bytes, 32 * i, bytes, 32 * i + 32);
         if ((ok & 1) === 0) return i;
-        out?.push(this.decodedCoordinates());
         if ((ok & 2) === 0) return i + 1;
-        out?.push(this.#bank1(() => this.decodedCoordinates()));
       } else {
         if (!this.decode(bytes, 32 * i)) return i;
-        out?.push(this.decodedCoordinates());
+        if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
+      }
+    }
+    return -1;
+  }
+
+  /** Decodes each encoding (pairs in the SIMD lanes), keeping the points in `out`. */
+  #decodeEach(bytes: Uint8Array, allowIdentity: boolean, out: ExtendedCoordinates[]): number {
+    const n = bytes.length / 32;
+    // Offsets into `bytes`, no view per element (issue 17).
+    for (let i = 0; i < n; i += 2) {
+      if (!acceptable(bytes, allowIdentity, 32 * i)) return i;
+      if (i + 1 < n && acceptable(bytes, allowIdentity, 32 * i + 32) && this.pairs) {
+        const ok = this.decodePair(bytes, 32 * i, bytes, 32 * i + 32);
+        if ((ok & 1) === 0) return i;
+        out.push(this.decodedCoordinates());
+        if ((ok & 2) === 0) return i + 1;
+        out.push(this.#bank1(() => this.decodedCoordinates()));
+      } else {
+        if (!this.decode(bytes, 32 * i)) return i;
+        out.push(this.decodedCoordinates());
         if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
       }
     }
