@@ -603,16 +603,21 @@ class Engine {
   validMany(bytes: Uint8Array, allowIdentity: boolean): number {
     // Its own loop (not decodeEach's with no output): each stays of one shape when compiled.
     const n = bytes.length / 32;
-    for (let i = 0; i < n; i += 2) {
-      if (!acceptable(bytes, allowIdentity, 32 * i)) return i;
-      if (i + 1 < n && acceptable(bytes, allowIdentity, 32 * i + 32) && this.pairs) {
-        const ok = this.decodePair(bytes, 32 * i, bytes, 32 * i + 32);
-        if ((ok & 1) === 0) return i;
-        if ((ok & 2) === 0) return i + 1;
-      } else {
-        if (!this.decode(bytes, 32 * i)) return i;
-        if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
+    if (!this.pairs) {
+      for (let i = 0; i < n; i++) {
+        if (!acceptable(bytes, allowIdentity, 32 * i) || !this.decode(bytes, 32 * i)) return i;
       }
+      return -1;
+    }
+    // Always in pairs, an odd one out with itself: the loop has one path while valid (issue 17:
+    // a path first taken by a chunk's last element made the compiled loop start over).
+    for (let i = 0; i < n; i += 2) {
+      const j = i + 1 < n ? i + 1 : i;
+      if (!acceptable(bytes, allowIdentity, 32 * i)) return i;
+      if (!acceptable(bytes, allowIdentity, 32 * j)) return this.decode(bytes, 32 * i) ? j : i;
+      const ok = this.decodePair(bytes, 32 * i, bytes, 32 * j);
+      if ((ok & 1) === 0) return i;
+      if ((ok & 2) === 0) return j;
     }
     return -1;
   }

@@ -15,6 +15,7 @@ import {
   wasmMsm,
   wasmMsmEncoded,
   wasmMulMany,
+  wasmValidateMany,
   wasmVarMul,
 } from "./curve_wasm.ts";
 
@@ -469,4 +470,42 @@ Deno.test("wasm ristretto: many encryptions handle zero scalars, edge scalars an
     () => wasmEncryptMany(g, key, { ...empty, s: [1n] }, new Uint8Array(96)),
     RangeError,
   );
+});
+
+Deno.test("wasm ristretto: wasmValidateMany names the first invalid encoding, odd counts and either lane, pairs on or off", () => {
+  const valid = G.multiply(randomScalar() || 1n).toBytes();
+  // Canonical bytes that are no point, a non-canonical (odd) field element, and the identity.
+  let notPoint = valid.slice();
+  for (let k = 1; wasmDecode(notPoint) !== null; k++) {
+    notPoint = G.multiply(7n).toBytes(), notPoint[1] = k;
+  }
+  const odd = valid.slice();
+  odd[0]! |= 1;
+  const identity = new Uint8Array(32);
+  for (const pairs of [true, false]) {
+    allowWasmPairs(pairs);
+    try {
+      for (let n = 1; n <= 6; n++) {
+        const all = new Uint8Array(32 * n);
+        for (let i = 0; i < n; i++) all.set(valid, 32 * i);
+        assert.equal(wasmValidateMany(all), -1, `${n} valid`);
+        for (let bad = 0; bad < n; bad++) {
+          for (const wrong of [notPoint, odd, identity]) {
+            const bytes = all.slice();
+            bytes.set(wrong, 32 * bad);
+            if (bad + 2 < n) bytes.set(notPoint, 32 * (bad + 2)); // a later one is not first
+            assert.equal(wasmValidateMany(bytes), bad, `${n} encodings, ${bad} bad`);
+            if (wrong === identity) {
+              assert.equal(
+                wasmValidateMany(bytes, { allowIdentity: true }),
+                bad + 2 < n ? bad + 2 : -1,
+              );
+            }
+          }
+        }
+      }
+    } finally {
+      allowWasmPairs(true);
+    }
+  }
 });
