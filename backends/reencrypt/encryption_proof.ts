@@ -664,14 +664,38 @@ function batchHoldsEncoded(
   const points = new Uint8Array(2 * ELEMENT_BYTES * elements);
   const scalars = new Uint8Array(2 * ELEMENT_BYTES * elements);
   const c2 = new Uint8Array(ELEMENT_BYTES * elements);
-  const c1At = ELEMENT_BYTES * elements;
   Z_SUM.fill(0);
+  // The loop over the elements in a function of its own: this one, with the checks after it,
+  // is compiled once it has run whole, not on the stack in its first call (issue 17).
+  if (!weighBatch(knowledgePrefix(publicKey), items, { weights, points, scalars, c2 })) {
+    return false;
+  }
+  if (firstInvalidPoint(c2) !== -1) return false;
+  const sum = multiScalarMulEncoded(points, scalars);
+  if (typeof sum !== "object") return false;
+  const s = bytesToNumberLE(Z_SUM);
+  return (s === 0n ? IDENTITY : fixedBase(BASE_POINT).multiply(s)).equals(sum);
+}
+
+/**
+ * The loop of {@linkcode batchHoldsEncoded}: per element, its Aₖ and c1ₖ into `points`, c2ₖ
+ * into `c2`, its weight ρ and ρ·e into `scalars`, and ρ·z added to `Z_SUM`. False when a
+ * response is not canonical.
+ */
+function weighBatch(
+  prefix: Transcript,
+  items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>,
+  out: { weights: Uint8Array; points: Uint8Array; scalars: Uint8Array; c2: Uint8Array },
+): boolean {
+  const { weights, points, scalars, c2 } = out;
+  const c1At = c2.length;
   let at = 0;
-  const prefix = knowledgePrefix(publicKey);
-  for (const item of items) {
-    const proof = item.proof;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!, proof = item.proof;
     knowledgeChallengeInto(prefix, item, proof.commitments, CHALLENGE);
     const bytes = item.ciphertext.bytes, w = item.ciphertext.width;
+    // The responses as bytes (bigint ones written out: not the ballot box's case).
+    const z = "packedResponses" in proof ? proof.packedResponses : responseBytes(proof.responses);
     points.set(proof.commitments, 32 * at);
     for (let k = 0; k < w; k++, at++) {
       // Byte copies, no view per element.
@@ -680,25 +704,24 @@ function batchHoldsEncoded(
         c2[32 * at + b] = bytes[64 * k + 32 + b]!;
       }
       for (let b = 0; b < 16; b++) scalars[32 * at + b] = weights[16 * at + b]!;
-      let z: Uint8Array, zAt: number;
-      if ("packedResponses" in proof) {
-        z = proof.packedResponses, zAt = 32 * k;
-        if (!isCanonicalScalarAt(z, zAt)) return false;
-      } else {
-        const zk = proof.responses[k]!;
-        writeScalarBytes(RESPONSE, zk >= 0n && zk < GROUP_ORDER ? zk : modL(zk));
-        z = RESPONSE, zAt = 0;
-      }
+      if (!isCanonicalScalarAt(z, 32 * k)) return false;
       // Σ ρ·z, and ρ·e for c1's scalar, mod ℓ on bytes.
-      scalarMulAddInto(Z_SUM, 0, { a: scalars, aAt: 32 * at, b: z, bAt: zAt, c: Z_SUM, cAt: 0 });
+      scalarMulAddInto(Z_SUM, 0, { a: scalars, aAt: 32 * at, b: z, bAt: 32 * k, c: Z_SUM, cAt: 0 });
       scalarMulAddInto(scalars, c1At + 32 * at, { a: scalars, aAt: 32 * at, b: CHALLENGE, bAt: 0 });
     }
   }
-  if (firstInvalidPoint(c2) !== -1) return false;
-  const sum = multiScalarMulEncoded(points, scalars);
-  if (typeof sum !== "object") return false;
-  const s = bytesToNumberLE(Z_SUM);
-  return (s === 0n ? IDENTITY : fixedBase(BASE_POINT).multiply(s)).equals(sum);
+  return true;
+}
+
+/** Responses as 32-byte little-endian encodings, each reduced mod ℓ first. */
+function responseBytes(responses: readonly bigint[]): Uint8Array {
+  const out = new Uint8Array(ELEMENT_BYTES * responses.length);
+  for (let k = 0; k < responses.length; k++) {
+    const zk = responses[k]!;
+    writeScalarBytes(RESPONSE, zk >= 0n && zk < GROUP_ORDER ? zk : modL(zk));
+    out.set(RESPONSE, ELEMENT_BYTES * k);
+  }
+  return out;
 }
 
 /** A scalar in [0, 2^256) as 32 little-endian bytes into `out`. */
