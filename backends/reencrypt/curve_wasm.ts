@@ -31,7 +31,12 @@ import {
   WasmModuleBuilder,
 } from "../../core/wasm_module.ts";
 import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "./edwards_wasm.ts";
-import { addDoubleEncode, addScalarDigits, DOUBLE_ENCODE_BYTES } from "./double_encode_wasm.ts";
+import {
+  addDoubleEncode,
+  addScalarDigits,
+  addTableLoops,
+  DOUBLE_ENCODE_BYTES,
+} from "./double_encode_wasm.ts";
 import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
 
@@ -122,6 +127,8 @@ class Engine {
   readonly #doubleEncodePrepare: WasmFn;
   readonly #doubleEncodeFinish: WasmFn;
   readonly #scalarDigits: WasmFn;
+  readonly #tableMultiples: WasmFn;
+  readonly #tableNiels: WasmFn;
   readonly #identity: WasmFn;
   readonly #dbl: WasmFn;
   readonly #subCached: WasmFn;
@@ -159,6 +166,8 @@ class Engine {
     this.#doubleEncodePrepare = fn("ristretto_double_encode_prepare");
     this.#doubleEncodeFinish = fn("ristretto_double_encode_finish");
     this.#scalarDigits = fn("scalar_digits");
+    this.#tableMultiples = fn("fixed_table_multiples");
+    this.#tableNiels = fn("fixed_table_niels");
     this.#identity = fn("ge_identity");
     this.#dbl = fn("ge_dbl");
     this.#subCached = fn("ge_sub_cached");
@@ -991,22 +1000,10 @@ class Engine {
     const base = IN_AT, acc = OUT_AT, cached = at(16); // registers 16..19: one cached point
     this.#toCached(cached, base);
     this.#copyPoint(acc, base);
-    for (let d = 0; d < FIXED_HALF; d++) {
-      const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
-      this.#copyPoint(m, acc);
-      if (d === 0) this.#memory.copyWithin(prefix, z, z + FE_BYTES);
-      else this.#mul(prefix + d * FE_BYTES, prefix + (d - 1) * FE_BYTES, z);
-      this.#addCached(acc, acc, cached);
-    }
+    // Both loops in WebAssembly (./double_encode_wasm.ts addTableLoops).
+    this.#tableMultiples(multiples, prefix, acc, cached, FIXED_HALF);
     this.#invert(at(E), prefix + (FIXED_HALF - 1) * FE_BYTES); // 1/(Z₀·…·Z_{half−1})
-    for (let d = FIXED_HALF - 1; d >= 0; d--) {
-      const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
-      if (d > 0) {
-        this.#mul(at(F), at(E), prefix + (d - 1) * FE_BYTES); // 1/Z_d
-        this.#mul(at(E), at(E), z); // 1/(Z₀·…·Z_{d−1})
-      } else this.#memory.copyWithin(at(F), at(E), at(E) + FE_BYTES);
-      this.#toNiels(table + (j * FIXED_HALF + d) * NIELS_BYTES, m, at(F));
-    }
+    this.#tableNiels(table + j * FIXED_HALF * NIELS_BYTES, multiples, prefix, FIXED_HALF, at(0));
     // acc = (half + 1)·base now: the next window's base is 2·(acc − base) = 2^8·base.
     this.#toCached(cached, base);
     this.#subPointCached(acc, cached);
@@ -1027,18 +1024,6 @@ class Engine {
     this.#sub(cached + 3 * FE_BYTES, at(ZERO), cached + 3 * FE_BYTES);
     this.#carry(cached + 3 * FE_BYTES, cached + 3 * FE_BYTES);
     this.#addCached(acc, acc, cached);
-  }
-
-  /** Affine Niels form (y+x, y−x, 2d·x·y) of the point at `p`, given 1/Z. */
-  #toNiels(out: number, p: number, zInverse: number): void {
-    this.#mul(at(B), p, zInverse); // x
-    this.#mul(at(C), p + FE_BYTES, zInverse); // y
-    this.#add(out, at(C), at(B));
-    this.#carry(out, out);
-    this.#sub(out + FE_BYTES, at(C), at(B));
-    this.#carry(out + FE_BYTES, out + FE_BYTES);
-    this.#mul(out + 2 * FE_BYTES, at(B), at(C));
-    this.#mul(out + 2 * FE_BYTES, out + 2 * FE_BYTES, at(D2));
   }
 
   fixedMul(table: number, scalar: bigint): ExtendedCoordinates {
@@ -1532,7 +1517,15 @@ let engine: Engine | undefined | null = null;
 function curveModule(simd: boolean): WasmModuleBuilder {
   const m = new WasmModuleBuilder(Math.ceil(HEAP_AT / PAGE) + 1);
   const field = addField25519(m, 0);
-  addEdwardsOps(m, field, EDWARDS_AT, { zero: at(ZERO), one: at(ONE), d2: at(D2) });
+  const edwards = addEdwardsOps(m, field, EDWARDS_AT, {
+    zero: at(ZERO),
+    one: at(ONE),
+    d2: at(D2),
+  });
+  addTableLoops(m, field, {
+    addCached: edwards.addCached,
+    regs: { b: B, c: C, e: E, f: F, d2: D2 },
+  });
   addDoubleEncode(m, field, {
     zero: ZERO,
     one: ONE,

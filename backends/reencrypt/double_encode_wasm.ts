@@ -82,15 +82,18 @@ export interface DoubleEncodeOps {
 
 type Addr = number | readonly [number, number];
 
-/** Pushes an address (a local plus an offset), then calls. */
-function call(c: WasmCode, fn: number, ...args: Addr[]): WasmCode {
-  for (const x of args) {
-    if (typeof x === "number") c.i32(x);
-    else {
-      c.get(x[0]);
-      if (x[1] !== 0) c.i32(x[1]).op(OP.i32Add);
-    }
+/** Pushes an address: an absolute one, or a local plus an offset. */
+function push(c: WasmCode, x: Addr): void {
+  if (typeof x === "number") c.i32(x);
+  else {
+    c.get(x[0]);
+    if (x[1] !== 0) c.i32(x[1]).op(OP.i32Add);
   }
+}
+
+/** Pushes the arguments, then calls. */
+function call(c: WasmCode, fn: number, ...args: Addr[]): WasmCode {
+  for (const x of args) push(c, x);
   return c.call(fn);
 }
 
@@ -272,4 +275,121 @@ export function addScalarDigits(m: WasmModuleBuilder): number {
   });
   m.define(index, [[7, I32]], c.code);
   return index;
+}
+
+/** Register numbers the fixed-base table functions use (field elements at regs + r·FE_BYTES). */
+export interface TableRegisters {
+  /** Scratch (x of an entry). */
+  b: number;
+  /** Scratch (y of an entry). */
+  c: number;
+  /** The running inverse 1/(Z₀·…·Z_d). */
+  e: number;
+  /** Scratch (1/Z_d). */
+  f: number;
+  /** The constant 2d. */
+  d2: number;
+}
+
+/** Indices of the fixed-base table functions. */
+export interface TableOps {
+  /**
+   * multiples(multiples, prefix, acc, cached, half): for d = 0 … half−1, point d of
+   * `multiples` = acc, then acc += the cached point; the prefix products of their Z into
+   * `prefix` (Montgomery's trick: one inversion per window).
+   */
+  multiples: number;
+  /**
+   * niels(out, multiples, prefix, half, regs): with register e = 1/(Z₀·…·Z_{half−1}), the
+   * affine Niels form (y+x, y−x, 2d·x·y) of each multiple into `out`, entry d at
+   * out + d·NIELS_BYTES.
+   */
+  niels: number;
+}
+
+/**
+ * Declares and defines the two loops of a fixed-base table window (./curve_wasm.ts
+ * `fixedBaseTable`): the multiples of the window's base and their affine Niels forms, so a
+ * table is built in a few calls per window (issue 17: each worker builds its tables of the
+ * generator and of the election key at its start, while its JavaScript is not yet compiled).
+ *
+ * @param m the module
+ * @param f the field functions already added to it
+ * @param options `addCached` (the point addition of ./edwards_wasm.ts) and the registers
+ * @returns the functions' indices
+ * @example
+ * ```ts
+ * import { WasmModuleBuilder } from "../../core/wasm_module.ts";
+ * import { addField25519 } from "../../core/field25519.ts";
+ * import { addEdwardsOps } from "./edwards_wasm.ts";
+ * import { addTableLoops } from "./double_encode_wasm.ts";
+ * const m = new WasmModuleBuilder(1);
+ * const f = addField25519(m, 0);
+ * const ops = addEdwardsOps(m, f, 1024, { zero: 4000, one: 4080, d2: 4160 });
+ * const regs = { b: 1, c: 2, e: 3, f: 4, d2: 5 };
+ * const table = addTableLoops(m, f, { addCached: ops.addCached, regs });
+ * console.assert(table.multiples !== table.niels);
+ * ```
+ */
+export function addTableLoops(
+  m: WasmModuleBuilder,
+  f: Field25519,
+  options: { addCached: number; regs: TableRegisters },
+): TableOps {
+  const R = options.regs, FE = FE_BYTES;
+  const ops: TableOps = {
+    multiples: m.declare("fixed_table_multiples", [I32, I32, I32, I32, I32]),
+    niels: m.declare("fixed_table_niels", [I32, I32, I32, I32, I32]),
+  };
+  // multiples(multiples=0, prefix=1, acc=2, cached=3, half=4); locals 5 d, 6 m.
+  {
+    const c = new WasmCode();
+    const D = 5, M = 6;
+    countUp(c, D, 4, () => {
+      c.get(0).get(D).i32(POINT_BYTES).op(OP.i32Mul, OP.i32Add).set(M);
+      for (let k = 0; k < 4; k++) call(c, f.copy, [M, k * FE], [2, k * FE]);
+      c.get(D).op(OP.i32Eqz, OP.if, 0x40);
+      call(c, f.copy, [1, 0], [M, 2 * FE]);
+      c.op(OP.else);
+      // prefix[d] = prefix[d − 1]·Z_d
+      c.get(1).get(D).i32(FE).op(OP.i32Mul, OP.i32Add);
+      c.get(1).get(D).i32(1).op(OP.i32Sub).i32(FE).op(OP.i32Mul, OP.i32Add);
+      c.get(M).i32(2 * FE).op(OP.i32Add).call(f.mul);
+      c.op(OP.end);
+      call(c, options.addCached, [2, 0], [2, 0], [3, 0]);
+    });
+    m.define(ops.multiples, [[2, I32]], c.code);
+  }
+  // niels(out=0, multiples=1, prefix=2, half=3, regs=4); locals 5 d (counting down), 6 m, 7 o.
+  {
+    const c = new WasmCode();
+    const REGS = 4, D = 5, M = 6, O = 7;
+    const reg = (r: number): Addr => [REGS, r * FE];
+    c.get(3).set(D);
+    c.op(OP.block, 0x40, OP.loop, 0x40);
+    c.get(D).op(OP.i32Eqz, OP.brIf, 1);
+    c.get(D).i32(1).op(OP.i32Sub).set(D);
+    c.get(1).get(D).i32(POINT_BYTES).op(OP.i32Mul, OP.i32Add).set(M);
+    c.get(0).get(D).i32(3 * FE).op(OP.i32Mul, OP.i32Add).set(O);
+    c.get(D).op(OP.if, 0x40);
+    // 1/Z_d = e·(Z₀·…·Z_{d−1}); then e = 1/(Z₀·…·Z_{d−1}) for the next one down.
+    push(c, reg(R.f)), push(c, reg(R.e));
+    c.get(2).get(D).i32(1).op(OP.i32Sub).i32(FE).op(OP.i32Mul, OP.i32Add).call(f.mul);
+    call(c, f.mul, reg(R.e), reg(R.e), [M, 2 * FE]);
+    c.op(OP.else);
+    call(c, f.copy, reg(R.f), reg(R.e));
+    c.op(OP.end);
+    // The affine Niels form (y+x, y−x, 2d·x·y), x = X/Z and y = Y/Z.
+    call(c, f.mul, reg(R.b), [M, 0], reg(R.f));
+    call(c, f.mul, reg(R.c), [M, FE], reg(R.f));
+    call(c, f.add, [O, 0], reg(R.c), reg(R.b));
+    call(c, f.carry, [O, 0], [O, 0]);
+    call(c, f.sub, [O, FE], reg(R.c), reg(R.b));
+    call(c, f.carry, [O, FE], [O, FE]);
+    call(c, f.mul, [O, 2 * FE], reg(R.b), reg(R.c));
+    call(c, f.mul, [O, 2 * FE], [O, 2 * FE], reg(R.d2));
+    c.op(OP.br, 0, OP.end, OP.end);
+    m.define(ops.niels, [[3, I32]], c.code);
+  }
+  return ops;
 }
