@@ -238,7 +238,9 @@ export function addDoubleEncode(
  * digits d₀…d_{windows−1} of the 32-byte little-endian scalar at `bytes` (followed by at least
  * 3 readable bytes), each in [−2^(bits−1), 2^(bits−1)), as i32s at out + 4·j·stride (the
  * recoding of the bucket method: a digit of 2^(bits−1) or more becomes negative and carries
- * one into the next window). Public scalars only (multi-scalar multiplication).
+ * one into the next window). No branch and no memory address depends on the scalar's value
+ * (the carry is a comparison's 0 or 1): the secret scalars of the fixed-base products go
+ * through it as well as the public ones of multi-scalar multiplication.
  *
  * @param m the module
  * @returns the function's index
