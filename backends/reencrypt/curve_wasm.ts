@@ -32,6 +32,7 @@ import {
 } from "../../core/wasm_module.ts";
 import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "./edwards_wasm.ts";
 import {
+  addDecodeCachedPairs,
   addDoubleEncode,
   addScalarDigits,
   addTableLoops,
@@ -129,6 +130,7 @@ class Engine {
   readonly #scalarDigits: WasmFn;
   readonly #tableMultiples: WasmFn;
   readonly #tableNiels: WasmFn;
+  readonly #decodeCachedPairs: ((src: number, count: number, dest: number) => number) | undefined;
   readonly #identity: WasmFn;
   readonly #dbl: WasmFn;
   readonly #subCached: WasmFn;
@@ -168,6 +170,7 @@ class Engine {
     this.#scalarDigits = fn("scalar_digits");
     this.#tableMultiples = fn("fixed_table_multiples");
     this.#tableNiels = fn("fixed_table_niels");
+    this.#decodeCachedPairs = exports["ristretto_decode_cached_pairs"];
     this.#identity = fn("ge_identity");
     this.#dbl = fn("ge_dbl");
     this.#subCached = fn("ge_sub_cached");
@@ -209,6 +212,11 @@ class Engine {
       // Bank 1 starts as a copy of bank 0 (its constants).
       this.#memory.copyWithin(BANK1_AT, REGISTERS_AT, REGISTERS_AT + REGISTERS * FE_BYTES);
     }
+  }
+
+  /** Whether points decode in blocks in WebAssembly ({@linkcode msmEncoded}). */
+  get decodesInBlocks(): boolean {
+    return this.#decodeCachedPairs !== undefined && pairDecodeAllowed;
   }
 
   /** Whether the SIMD pair functions are there. */
@@ -1333,6 +1341,45 @@ class Engine {
   }
 
   /**
+   * Σ sᵢ·Pᵢ for encoded points (their byte checks done) and 32-byte little-endian scalars,
+   * the points decoded in blocks by one WebAssembly call each (pairs in the SIMD lanes; an
+   * odd last one alone): ./curve_wasm.ts `wasmMsmEncoded` where the pair functions run.
+   *
+   * @returns the sum, or the index of the first encoding that is no point
+   */
+  msmEncoded(points: Uint8Array, scalars: Uint8Array): ExtendedCoordinates | number {
+    const n = points.length / 32, decodeCached = this.#decodeCachedPairs!;
+    const mark = this.#heapEnd;
+    const src = this.alloc(32 * MSM_DECODE_BLOCK + 8),
+      block = this.alloc(MSM_DECODE_BLOCK * POINT_BYTES);
+    let from = 0, to = 0, bad = -1;
+    const sum = this.msm(
+      n,
+      (i, addr) => {
+        if (i >= to && bad < 0) {
+          // The next block of points, decoded (an odd last one alone).
+          from = i, to = Math.min(n, i + MSM_DECODE_BLOCK);
+          const even = (to - from) & ~1;
+          this.#memory.set(points.subarray(32 * from, 32 * to), src);
+          const first = decodeCached(src, even, block);
+          if (first >= 0) bad = from + first;
+          else if (even < to - from) {
+            if (this.decode(points, 32 * (to - 1))) {
+              this.decodedToCached(block + even * POINT_BYTES);
+            } else bad = to - 1;
+          }
+        }
+        if (bad >= 0) return this.loadCached({ X: 0n, Y: 1n, Z: 1n, T: 0n }, addr);
+        this.copyCached(block + (i - from) * POINT_BYTES, addr);
+      },
+      (i, addr) => this.#load32(addr, scalars, 32 * i),
+      true,
+    );
+    this.release(mark);
+    return bad >= 0 ? bad : sum;
+  }
+
+  /**
    * One chunk of {@linkcode msm} in the SIMD lanes: the first ⌈count/2⌉ points in lane 0,
    * the others in lane 1, each lane with its own buckets; adds both lanes' sums to `total`.
    */
@@ -1477,6 +1524,8 @@ function scalarCount(scalars: readonly bigint[] | Uint8Array): number {
 
 /** Elements per block of `encryptMany` (bounds its heap: about 1.3 KB per element). */
 const ENCRYPT_BLOCK = 256;
+/** Points decoded at a time by `msmEncoded` (bounds its heap: 352 bytes a point). */
+const MSM_DECODE_BLOCK = 1024;
 /** From this many points in a chunk on, the bucket method runs in the SIMD lanes. */
 const MSM_PAIRS_MIN = 64;
 
@@ -1562,12 +1611,18 @@ function curveModule(simd: boolean): WasmModuleBuilder {
       nielsIdentity: X2_NIELS_ID_AT,
       cachedIdentity: X2_CACHED_ID_AT,
     });
-    addRistrettoDecodeX2(m, field, pair, pow2, X2_DECODE_AT, {
+    const x2 = addRistrettoDecodeX2(m, field, pair, pow2, X2_DECODE_AT, {
       zero: zero!,
       one: one!,
       d: d!,
       sqrtM1: sqrtM1!,
       oneSingle: at(ONE),
+    });
+    addDecodeCachedPairs(m, field, {
+      decode: x2.decode,
+      bytesAt: X2_BYTES_AT,
+      banks: [REGISTERS_AT, BANK1_AT],
+      regs: { x: X0, y: Y0, t: T0, one: ONE, d2: D2 },
     });
   }
   return m;
@@ -1820,6 +1875,7 @@ export function wasmMsmEncoded(
   for (let i = 0; i < n; i++) {
     if (!acceptable(points, options.allowIdentity === true, 32 * i)) return i;
   }
+  if (e.pairs && e.decodesInBlocks) return e.msmEncoded(points, scalars);
   let bad = -1, stashed = -1, failed = -1;
   const stash = LANE_AT[1]!;
   const sum = e.msm(

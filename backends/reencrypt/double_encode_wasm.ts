@@ -11,7 +11,7 @@
  */
 
 import { FE_BYTES, type Field25519 } from "../../core/field25519.ts";
-import { I32, OP, WasmCode, type WasmModuleBuilder } from "../../core/wasm_module.ts";
+import { I32, OP, unsignedLeb, WasmCode, type WasmModuleBuilder } from "../../core/wasm_module.ts";
 import { POINT_BYTES } from "./edwards_wasm.ts";
 
 /** Scratch bytes per point of the batch (8 field elements: e, f, g, h, eg, fh, egfh, prefix). */
@@ -81,6 +81,9 @@ export interface DoubleEncodeOps {
 }
 
 type Addr = number | readonly [number, number];
+
+/** Opcodes core/wasm_module.ts does not name (WebAssembly core specification §5.4). */
+const I32_NE = 0x47, RETURN = 0x0f;
 
 /** Pushes an address: an absolute one, or a local plus an offset. */
 function push(c: WasmCode, x: Addr): void {
@@ -394,4 +397,76 @@ export function addTableLoops(
     m.define(ops.niels, [[3, I32]], c.code);
   }
   return ops;
+}
+
+/** Where {@linkcode addDecodeCachedPairs} finds its registers and scratch. */
+export interface DecodeCachedLayout {
+  /** The pair decoding function (./ristretto_wasm_x2.ts `decode`). */
+  decode: number;
+  /** Address of 80 bytes for the two encodings (40 apart, as the pair decoding reads them). */
+  bytesAt: number;
+  /** Addresses of the two register banks (the second lane's registers). */
+  banks: readonly [number, number];
+  /** Register numbers: the decoded point X, Y, Z, T (consecutive), and the constants 1 and 2d. */
+  regs: { x: number; y: number; t: number; one: number; d2: number };
+}
+
+/**
+ * Declares and defines decodeCached(src, count, dest) → i32: decodes the `count` (even)
+ * 32-byte encodings at `src` two at a time in the SIMD lanes (their byte checks already done
+ * by the caller) into cached points (Y+X, Y−X, 2Z, 2dT) at dest + i·POINT_BYTES; returns −1,
+ * or the index of the first encoding that is no point (issue 17: the decoding of a batch
+ * check's points, one call per block instead of calls per point from JavaScript).
+ *
+ * @param m the module
+ * @param f the field functions already added to it
+ * @param layout the pair decoding, its byte scratch, the register banks and registers
+ * @returns the function's index
+ * @example
+ * ```ts ignore
+ * addDecodeCachedPairs(m, field, { decode, bytesAt, banks: [bank0, bank1], regs });
+ * ```
+ */
+export function addDecodeCachedPairs(
+  m: WasmModuleBuilder,
+  f: Field25519,
+  layout: DecodeCachedLayout,
+): number {
+  const index = m.declare("ristretto_decode_cached_pairs", [I32, I32, I32], [I32]);
+  // params 0 src, 1 count, 2 dest; locals 3 i, 4 ok, 5 out.
+  const c = new WasmCode();
+  const I = 3, OK = 4, OUT = 5, FE = FE_BYTES, { regs, bytesAt } = layout;
+  c.i32(0).set(I);
+  c.op(OP.block, 0x40, OP.loop, 0x40);
+  c.get(I).get(1).op(OP.i32GeU, OP.brIf, 1);
+  // The two encodings into the scratch, 8 bytes at a time.
+  for (const [lane, from] of [[0, 0], [1, 32]] as const) {
+    for (let k = 0; k < 32; k += 8) {
+      c.i32(bytesAt + 40 * lane + k);
+      c.get(0).get(I).i32(32).op(OP.i32Mul, OP.i32Add).op(OP.i64Load, 0, ...unsignedLeb(from + k));
+      c.op(OP.i64Store, 0, 0);
+    }
+  }
+  c.i32(layout.banks[0] + regs.x * FE).i32(layout.banks[1] + regs.x * FE);
+  c.i32(bytesAt).i32(bytesAt + 40).call(layout.decode).tee(OK);
+  c.i32(3).op(I32_NE, OP.if, 0x40);
+  // The first invalid one: lane 0 if it failed, else lane 1.
+  c.get(I).get(OK).i32(1).op(OP.i32And).op(OP.i32Add, RETURN);
+  c.op(OP.end);
+  for (const lane of [0, 1]) {
+    const bank = layout.banks[lane]!;
+    const reg = (r: number) => bank + r * FE;
+    c.get(2).get(I).i32(lane).op(OP.i32Add).i32(POINT_BYTES).op(OP.i32Mul, OP.i32Add).set(OUT);
+    // Cached form of the decoded (X, Y, 1, T): Y+X, Y−X, 2, 2d·T.
+    call(c, f.add, [OUT, 0], reg(regs.y), reg(regs.x));
+    call(c, f.carry, [OUT, 0], [OUT, 0]);
+    call(c, f.sub, [OUT, FE], reg(regs.y), reg(regs.x));
+    call(c, f.carry, [OUT, FE], [OUT, FE]);
+    call(c, f.add, [OUT, 2 * FE], reg(regs.one), reg(regs.one));
+    call(c, f.mul, [OUT, 3 * FE], reg(regs.t), reg(regs.d2));
+  }
+  c.get(I).i32(2).op(OP.i32Add).set(I).op(OP.br, 0, OP.end, OP.end);
+  c.i32(-1);
+  m.define(index, [[3, I32]], c.code);
+  return index;
 }
