@@ -320,9 +320,68 @@ export function encryptAndProvePacked(
   items: readonly EncryptAndProveItem[],
 ): PackedEncryptions {
   if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
+  // Each step a function with one loop (issue 17: each worker compiles them; one function of
+  // many loops was compiled whole on the stack at each loop, then again).
+  const n = itemElements(items);
+  // rₖ and aₖ as 32-byte encodings, one list each, and their halves (secret: zeroed on
+  // every path out). Encodings of 2·Q with one shared inversion instead of an inverse square
+  // root each (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to
+  // compute as P for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
+  const r = new Uint8Array(ELEMENT_BYTES * n), a = new Uint8Array(ELEMENT_BYTES * n);
+  const rh = new Uint8Array(ELEMENT_BYTES * n), ah = new Uint8Array(ELEMENT_BYTES * n);
+  try {
+    let e = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      writeScalarList(r, e, item.randomness);
+      writeScalarList(a, e, item.nonces);
+      e += item.messages.length;
+    }
+    if (halveSecrets({ r, a, rh, ah }, n) !== 1) throw notCanonical(items);
+    // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
+    // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
+    // (Halves are kept per message object, so a caller that reuses its message points, as
+    // the ballot encryption does, halves each one once.)
+    const { messages, messageOf } = distinctMessages(items, n);
+    const halveMessages = messages.length * HALVE_MESSAGES_BELOW <= n;
+    if (halveMessages) {
+      for (let k = 0; k < messages.length; k++) {
+        const m = messages[k]!;
+        let half = halves.get(m);
+        if (half === undefined) halves.set(m, half = multiplyPoint(m, HALF));
+        messages[k] = half;
+      }
+    }
+    // Else c2 = m + r·pk with r itself.
+    const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
+    // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
+    // per chunk, no point objects per element (group.ts encodeEncryptionElements).
+    const bytes = encodeEncryptionElements(g, y, {
+      s: rh,
+      t: ah,
+      u: halveMessages ? rh : r,
+      messages,
+      messageOf,
+      doubleR: halveMessages,
+    });
+    const responses = knowledgeResponses(knowledgePrefix(encodePoint(publicKey)), {
+      items,
+      bytes,
+      r,
+      a,
+      n,
+    });
+    return { bytes, responses, elements: n };
+  } finally {
+    r.fill(0), a.fill(0), rh.fill(0), ah.fill(0);
+  }
+}
+
+/** The items' elements added up, each item's width and scalar counts checked. */
+function itemElements(items: readonly EncryptAndProveItem[]): number {
   let n = 0;
-  for (const item of items) {
-    const w = item.messages.length;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!, w = item.messages.length;
     if (w === 0 || w > MAX_WIDTH) {
       throw new InvalidInputError(`Ciphertext needs 1 to ${MAX_WIDTH} pairs, got ${w} and ${w}`);
     }
@@ -338,89 +397,88 @@ export function encryptAndProvePacked(
     }
     n += w;
   }
-  // rₖ and aₖ as 32-byte encodings, one list each, and their halves (secret: zeroed on
-  // every path out). Encodings of 2·Q with one shared inversion instead of an inverse square
-  // root each (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to
-  // compute as P for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
-  const r = new Uint8Array(ELEMENT_BYTES * n), a = new Uint8Array(ELEMENT_BYTES * n);
-  const rh = new Uint8Array(ELEMENT_BYTES * n), ah = new Uint8Array(ELEMENT_BYTES * n);
-  try {
-    let e = 0;
-    for (const item of items) {
-      writeScalarList(r, e, item.randomness);
-      writeScalarList(a, e, item.nonces);
-      e += item.messages.length;
-    }
-    // Byte scalars must be canonical (bigints were reduced): checked in constant time.
-    let canonical = 1;
-    for (let i = 0; i < n; i++) {
-      canonical &= scalarBelowOrder(r, 32 * i) & scalarBelowOrder(a, 32 * i);
-    }
-    if (canonical !== 1) throw notCanonical(items);
-    for (let i = 0; i < n; i++) {
-      scalarHalfInto(rh, 32 * i, r, 32 * i);
-      scalarHalfInto(ah, 32 * i, a, 32 * i);
-    }
-    // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
-    // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
-    // (Halves are kept per message object, so a caller that reuses its message points, as
-    // the ballot encryption does, halves each one once.)
-    const distinct = new Map<Point, number>();
-    for (const item of items) for (const m of item.messages) distinct.set(m, 0);
-    const halveMessages = distinct.size * HALVE_MESSAGES_BELOW <= n;
-    if (halveMessages) {
-      for (const m of distinct.keys()) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
-    }
-    // Else c2 = m + r·pk with r itself.
-    const u = halveMessages ? rh : r;
-    const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
-    // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
-    // per chunk, no point objects per element (group.ts encodeEncryptionElements).
-    const messages: Point[] = [];
-    for (const m of distinct.keys()) {
-      distinct.set(m, messages.length);
-      messages.push(halveMessages ? halves.get(m)! : m);
-    }
-    const messageOf = new Uint32Array(n);
-    e = 0;
-    for (const item of items) for (const m of item.messages) messageOf[e++] = distinct.get(m)!;
-    const bytes = encodeEncryptionElements(g, y, {
-      s: rh,
-      t: ah,
-      u,
-      messages,
-      messageOf,
-      doubleR: halveMessages,
-    });
-    const prefix = knowledgePrefix(encodePoint(publicKey));
-    const responses = new Uint8Array(ELEMENT_BYTES * n);
-    e = 0;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!, w = item.messages.length;
-      // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments.
-      knowledgeChallengeOfBytes(
-        prefix,
-        bytes.subarray(64 * e, 64 * (e + w)),
-        item.context,
-        bytes.subarray(64 * n + ELEMENT_BYTES * e, 64 * n + ELEMENT_BYTES * (e + w)),
-        CHALLENGE,
-      );
-      // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge, on bytes (constant time).
-      for (let k = 0; k < w; k++, e++) {
-        scalarMulAddInto(responses, ELEMENT_BYTES * e, {
-          a: CHALLENGE,
-          aAt: 0,
-          b: r,
-          bAt: 32 * e,
-          c: a,
-          cAt: 32 * e,
-        });
-      }
-    }
-    return { bytes, responses, elements: n };
-  } finally {
-    r.fill(0), a.fill(0), rh.fill(0), ah.fill(0);
+  return n;
+}
+
+/**
+ * ½·rₖ and ½·aₖ mod ℓ into `rh` and `ah`, and whether every rₖ and aₖ is canonical (1) or
+ * not (0): byte scalars must be below ℓ (bigints were reduced). Constant time: every scalar
+ * is checked and halved, the answer is known only at the end (./scalar_bytes.ts).
+ */
+function halveSecrets(
+  s: { r: Uint8Array; a: Uint8Array; rh: Uint8Array; ah: Uint8Array },
+  n: number,
+): number {
+  const { r, a, rh, ah } = s;
+  let canonical = 1;
+  for (let i = 0; i < n; i++) {
+    canonical &= scalarBelowOrder(r, 32 * i) & scalarBelowOrder(a, 32 * i);
+    scalarHalfInto(rh, 32 * i, r, 32 * i);
+    scalarHalfInto(ah, 32 * i, a, 32 * i);
   }
+  return canonical;
+}
+
+/** The distinct message points in order of first use, and each element's index among them. */
+function distinctMessages(
+  items: readonly EncryptAndProveItem[],
+  n: number,
+): { messages: Point[]; messageOf: Uint32Array } {
+  const index = new Map<Point, number>(), messages: Point[] = [];
+  const messageOf = new Uint32Array(n);
+  let e = 0;
+  for (let i = 0; i < items.length; i++) {
+    const list = items[i]!.messages;
+    for (let k = 0; k < list.length; k++) {
+      const m = list[k]!;
+      let at = index.get(m);
+      if (at === undefined) index.set(m, at = messages.push(m) - 1);
+      messageOf[e++] = at;
+    }
+  }
+  return { messages, messageOf };
+}
+
+/**
+ * The responses zₖ = aₖ + e·rₖ of every item (e its challenge, from the transcript `prefix`
+ * and the item's ciphertext, context and commitments in `bytes`), 32 bytes each, computed on
+ * bytes in constant time (./scalar_bytes.ts), as {@linkcode proveEncryptionKnowledge}.
+ */
+function knowledgeResponses(
+  prefix: Transcript,
+  of: {
+    items: readonly EncryptAndProveItem[];
+    bytes: Uint8Array;
+    r: Uint8Array;
+    a: Uint8Array;
+    n: number;
+  },
+): Uint8Array {
+  const { items, bytes, r, a, n } = of;
+  const responses = new Uint8Array(ELEMENT_BYTES * n);
+  let e = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!, w = item.messages.length;
+    // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments.
+    knowledgeChallengeOfBytes(
+      prefix,
+      bytes.subarray(64 * e, 64 * (e + w)),
+      item.context,
+      bytes.subarray(64 * n + ELEMENT_BYTES * e, 64 * n + ELEMENT_BYTES * (e + w)),
+      CHALLENGE,
+    );
+    for (let k = 0; k < w; k++, e++) {
+      scalarMulAddInto(responses, ELEMENT_BYTES * e, {
+        a: CHALLENGE,
+        aAt: 0,
+        b: r,
+        bAt: 32 * e,
+        c: a,
+        cAt: 32 * e,
+      });
+    }
+  }
+  return responses;
 }
 
 /**
