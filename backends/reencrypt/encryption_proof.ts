@@ -705,15 +705,11 @@ function batchHoldsEncoded(
   items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>,
   random: RandomSource = systemRandom,
 ): boolean {
-  let elements = 0;
-  for (const { ciphertext, proof } of items) {
-    const w = ciphertext.width;
-    const responses = "packedResponses" in proof
-      ? proof.packedResponses.length / ELEMENT_BYTES
-      : proof.responses.length;
-    if (responses !== w || proof.commitments.length !== w * ELEMENT_BYTES) return false;
-    elements += w;
-  }
+  // No loop of its own (issue 17): compiled once its calls have run whole, so its code has
+  // the feedback of the checks after the loops (compiled during its first call, it left its
+  // optimized code at the first check after the loops in every later call).
+  const elements = batchElements(items);
+  if (elements < 0) return false;
   // ρᵢₖ: fresh 128-bit weights from the verifier's randomness (small-exponent test).
   const weights = new Uint8Array(16 * elements);
   random(weights);
@@ -733,6 +729,23 @@ function batchHoldsEncoded(
   if (typeof sum !== "object") return false;
   const s = bytesToNumberLE(Z_SUM);
   return (s === 0n ? IDENTITY : fixedBase(BASE_POINT).multiply(s)).equals(sum);
+}
+
+/** The elements of a batch added up, or −1 when a proof does not have its ciphertext's shape. */
+function batchElements(
+  items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>,
+): number {
+  let elements = 0;
+  for (let i = 0; i < items.length; i++) {
+    const { ciphertext, proof } = items[i]!;
+    const w = ciphertext.width;
+    const responses = "packedResponses" in proof
+      ? proof.packedResponses.length / ELEMENT_BYTES
+      : proof.responses.length;
+    if (responses !== w || proof.commitments.length !== w * ELEMENT_BYTES) return -1;
+    elements += w;
+  }
+  return elements;
 }
 
 /**
