@@ -37,7 +37,7 @@ import {
   addScalarDigits,
   addTableLoops,
   DOUBLE_ENCODE_BYTES,
-} from "./double_encode_wasm.ts";
+} from "./curve_loops_wasm.ts";
 import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
 
@@ -980,7 +980,7 @@ class Engine {
     windows: number,
     stride: number,
   ): void {
-    // In WebAssembly (./double_encode_wasm.ts addScalarDigits): no loop per scalar here.
+    // In WebAssembly (./curve_loops_wasm.ts addScalarDigits): no loop per scalar here.
     this.#scalarDigits(bytesAt, addr, bits, windows, stride);
   }
 
@@ -1008,7 +1008,7 @@ class Engine {
     const base = IN_AT, acc = OUT_AT, cached = at(16); // registers 16..19: one cached point
     this.#toCached(cached, base);
     this.#copyPoint(acc, base);
-    // Both loops in WebAssembly (./double_encode_wasm.ts addTableLoops).
+    // Both loops in WebAssembly (./curve_loops_wasm.ts addTableLoops).
     this.#tableMultiples(multiples, prefix, acc, cached, FIXED_HALF);
     this.#invert(at(E), prefix + (FIXED_HALF - 1) * FE_BYTES); // 1/(Z₀·…·Z_{half−1})
     this.#tableNiels(table + j * FIXED_HALF * NIELS_BYTES, multiples, prefix, FIXED_HALF, at(0));
@@ -1151,7 +1151,7 @@ class Engine {
   }
 
   /**
-   * {@linkcode #doubleAndEncode} with its per-point loops in WebAssembly (./double_encode_wasm.ts):
+   * {@linkcode #doubleAndEncode} with its per-point loops in WebAssembly (./curve_loops_wasm.ts):
    * the same bytes. A batch holding a point of order ≤ 2 (product of the e·g·f·h zero, rare)
    * goes to the JavaScript-driven {@linkcode #doubleAndEncode}, which looks for them.
    */

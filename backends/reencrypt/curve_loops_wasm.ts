@@ -1,11 +1,16 @@
 /**
- * Per-element loops of ./curve_wasm.ts as WebAssembly functions: the batched "double and
- * encode" (see below) and the signed digits of scalars for the bucket method. The loops of
- * the batched "double and encode" of ./curve_wasm.ts (encodings of
- * 2·Pⱼ with one field inversion for all: Hamburg's Decaf §4, RFC 9496 §4.3.2) as WebAssembly
- * functions over the field functions of core/field25519.ts: one call per batch instead of a
- * dozen calls from JavaScript per point, so that each worker's JavaScript engine has no large
- * loop of calls to optimize (issue 17: every worker isolate compiled that loop again).
+ * Per-element loops of ./curve_wasm.ts as WebAssembly functions over the field functions of
+ * core/field25519.ts, one call per batch instead of calls from JavaScript per element, so that
+ * each worker's JavaScript engine has no large loop of calls to compile and run cold (issue 17:
+ * every worker isolate compiled those loops again):
+ * - {@linkcode addDoubleEncode}: the batched "double and encode" (encodings of 2·Pⱼ with one
+ *   field inversion for all: Hamburg's Decaf §4, RFC 9496 §4.3.2);
+ * - {@linkcode addScalarDigits}: the signed window digits of a scalar (fixed-base products and
+ *   the bucket method);
+ * - {@linkcode addTableLoops}: the multiples of a fixed-base table window and their affine
+ *   Niels forms;
+ * - {@linkcode addDecodeCachedPairs}: ristretto255 DECODE (RFC 9496 §4.3.1) of a block of
+ *   encodings, two at a time in the SIMD lanes, into cached points.
  *
  * @module
  */
@@ -121,7 +126,7 @@ function countUp(c: WasmCode, j: number, n: number, body: () => void): void {
  * ```ts
  * import { WasmModuleBuilder } from "../../core/wasm_module.ts";
  * import { addField25519 } from "../../core/field25519.ts";
- * import { addDoubleEncode } from "./double_encode_wasm.ts";
+ * import { addDoubleEncode } from "./curve_loops_wasm.ts";
  * const m = new WasmModuleBuilder(1);
  * const regs = { zero: 0, one: 1, d: 2, sqrtM1: 3, invsqrtAmd: 4, x: 5, y: 6, z: 7, t: 8,
  *   a: 9, b: 10, c: 11, e: 12, g: 13, h: 14, r: 15, v: 16, u1: 17, u2: 18, s: 19, mu: 20,
@@ -250,7 +255,7 @@ export function addDoubleEncode(
  * @example
  * ```ts
  * import { WasmModuleBuilder } from "../../core/wasm_module.ts";
- * import { addScalarDigits } from "./double_encode_wasm.ts";
+ * import { addScalarDigits } from "./curve_loops_wasm.ts";
  * console.assert(addScalarDigits(new WasmModuleBuilder(1)) === 0);
  * ```
  */
@@ -327,7 +332,7 @@ export interface TableOps {
  * import { WasmModuleBuilder } from "../../core/wasm_module.ts";
  * import { addField25519 } from "../../core/field25519.ts";
  * import { addEdwardsOps } from "./edwards_wasm.ts";
- * import { addTableLoops } from "./double_encode_wasm.ts";
+ * import { addTableLoops } from "./curve_loops_wasm.ts";
  * const m = new WasmModuleBuilder(1);
  * const f = addField25519(m, 0);
  * const ops = addEdwardsOps(m, f, 1024, { zero: 4000, one: 4080, d2: 4160 });
