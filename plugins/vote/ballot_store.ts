@@ -364,8 +364,19 @@ export function encodeStoredBallots(ballots: readonly ElectionBallot[]): Uint8Ar
  * @returns the ballots, each as u32be(length) ‖ stored encoding (one buffer of its own)
  * @throws {InvalidInputError} when answers break the question rules or a credential is bad
  * @example
- * ```ts ignore
- * store.appendEncoded(encryptStoredBallots(election, voters));
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * import { EncodedBallotStore, encryptStoredBallots, memoryByteLog } from "./ballot_store.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * const store = new EncodedBallotStore(memoryByteLog(), fingerprint, "example");
+ * const voters = [{ credential: "v1", answers: [[0]] }, { credential: "v2", answers: [[1]] }];
+ * console.assert(store.appendEncoded(encryptStoredBallots(election, voters)) === 2);
  * ```
  */
 export function encryptStoredBallots(
