@@ -151,22 +151,16 @@ function isUtf8(bytes: Uint8Array): boolean {
  * a record of length 0 has no ballot: MALFORMED) and the receipts flag. Each ballot's proof is
  * decoded here once, straight from its record.
  */
-function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
-  const publicKey = decodePoint(arg(args, 0), "public key");
-  const { width, count } = readHeader(args[1]);
-  const fingerprint = arg(args, 2);
-  const records = arg(args, 3);
-  const wantReceipts = arg(args, 4)[0] === 1;
-  const size = 2 * ELEMENT_BYTES * width;
-  const status = new Uint8Array(count);
-  const receipts = new Uint8Array(wantReceipts ? count * BALLOT_RECEIPT_BYTES : 0);
-  const items: Array<
-    { ciphertext: Ciphertext; context: Uint8Array; proof: PackedEncryptionProof }
-  > = [];
-  // Per checked ballot: its position and where its ciphertext starts.
-  const positions: number[] = [], starts: number[] = [];
-  // First the framing and width of each record (the box's rule 1 for the shape), then the
-  // credentials' contexts, all in one buffer (ballot.ts), then the ciphertexts and proofs.
+/**
+ * The framing of {@linkcode verifyBallotsTask}'s records: per record of the right length,
+ * its position, where its ciphertext starts and its credential's bytes; a record of the
+ * wrong length is MALFORMED in `status`.
+ */
+function frameRecords(
+  records: Uint8Array,
+  shape: { count: number; size: number; status: Uint8Array },
+): { shaped: number[]; from: number[]; credentials: Uint8Array[] } {
+  const { count, size, status } = shape;
   const shaped: number[] = [], from: number[] = [], credentials: Uint8Array[] = [];
   const view = new DataView(records.buffer, records.byteOffset, records.length);
   let at = 0;
@@ -186,6 +180,28 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
     credentials.push(records.subarray(ct - n, ct));
   }
   if (at !== records.length) throw new InvalidInputError("Vote task ballots have trailing bytes");
+  return { shaped, from, credentials };
+}
+
+function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
+  const publicKey = decodePoint(arg(args, 0), "public key");
+  const { width, count } = readHeader(args[1]);
+  const fingerprint = arg(args, 2);
+  const records = arg(args, 3);
+  const wantReceipts = arg(args, 4)[0] === 1;
+  const size = 2 * ELEMENT_BYTES * width;
+  const status = new Uint8Array(count);
+  const receipts = new Uint8Array(wantReceipts ? count * BALLOT_RECEIPT_BYTES : 0);
+  const items: Array<
+    { ciphertext: Ciphertext; context: Uint8Array; proof: PackedEncryptionProof }
+  > = [];
+  // Per checked ballot: its position and where its ciphertext starts.
+  const positions: number[] = [], starts: number[] = [];
+  // First the framing and width of each record (the box's rule 1 for the shape), then the
+  // credentials' contexts, all in one buffer (ballot.ts), then the ciphertexts and proofs.
+  // The loop is a function of its own (issue 17): this one then has none, and is compiled
+  // after whole calls rather than on the stack in its first call and again.
+  const { shaped, from, credentials } = frameRecords(records, { count, size, status });
   // The context binds the proof to election and voter; it checks the credential.
   const contexts = ballotProofContextsOf(fingerprint, credentials);
   shaped.forEach((i, k) => {
