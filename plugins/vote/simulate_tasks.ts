@@ -53,6 +53,13 @@ function voterRandom(seed: Uint8Array, index: number) {
   return seededRandom(concatBytes(seed, u32(index)));
 }
 
+/**
+ * This worker's pooled system randomness, made at its first job: one function for all its
+ * jobs, so the compiled code that calls it is not thrown away at each job for a new one
+ * (issue 17).
+ */
+let systemPool: RandomSource | undefined;
+
 /** The system CSPRNG read 4 KiB at a time (each byte handed out once). */
 function pooledSystemRandom(): RandomSource {
   const pool = new Uint8Array(4096);
@@ -126,7 +133,7 @@ function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const answers: ElectionAnswer[][] = [];
   const parts: Uint8Array[] = [];
   // Without a seed, the system CSPRNG drawn a block at a time (answers take a few bytes).
-  const pooled = seed.length === 0 ? pooledSystemRandom() : undefined;
+  const pooled = seed.length === 0 ? (systemPool ??= pooledSystemRandom()) : undefined;
   for (let lo = 0; lo < count; lo += VOTERS_PER_BATCH) {
     const hi = Math.min(count, lo + VOTERS_PER_BATCH);
     const voters: EncryptBallotOptions[] = [];
