@@ -1666,6 +1666,13 @@ export async function prepareCurveEngine(): Promise<boolean> {
   return engine !== undefined;
 }
 
+/** The index of the first encoding of `points` failing the byte checks of DECODE, or −1. */
+function firstUnacceptable(points: Uint8Array, allowIdentity: boolean): number {
+  const n = points.length / 32;
+  for (let i = 0; i < n; i++) if (!acceptable(points, allowIdentity, 32 * i)) return i;
+  return -1;
+}
+
 /**
  * Whether 32 bytes are a canonical, non-negative field element (the byte checks of
  * RFC 9496 §4.3.1 DECODE): below p = 2^255 − 19 and even.
@@ -1872,9 +1879,11 @@ export function wasmMsmEncoded(
   const e = curveEngine();
   if (e === undefined) return undefined;
   const n = points.length / 32;
-  for (let i = 0; i < n; i++) {
-    if (!acceptable(points, options.allowIdentity === true, 32 * i)) return i;
-  }
+  // The byte checks in a function of their own: this one has no loop before the engine's
+  // calls below (issue 17: compiled during its first call, it left its code there in every
+  // later call for want of type feedback).
+  const unacceptable = firstUnacceptable(points, options.allowIdentity === true);
+  if (unacceptable >= 0) return unacceptable;
   if (e.pairs && e.decodesInBlocks) return e.msmEncoded(points, scalars);
   let bad = -1, stashed = -1, failed = -1;
   const stash = LANE_AT[1]!;

@@ -153,22 +153,31 @@ function isUtf8(bytes: Uint8Array): boolean {
  */
 /**
  * The framing of {@linkcode verifyBallotsTask}'s records: per record of the right length,
- * its position, where its ciphertext starts and its credential's bytes; a record of the
- * wrong length is MALFORMED in `status`.
+ * its position, where its ciphertext starts and its credential's bytes into `shaped`, `from`
+ * and `credentials`; a record of the wrong length is MALFORMED in `status`. Returns where the
+ * records end (the caller checks that nothing trails them): nothing after the loop here
+ * needs type feedback, so its code compiled during a first call serves every later call.
  */
 function frameRecords(
   records: Uint8Array,
-  shape: { count: number; size: number; status: Uint8Array },
-): { shaped: number[]; from: number[]; credentials: Uint8Array[] } {
-  const { count, size, status } = shape;
-  const shaped: number[] = [], from: number[] = [], credentials: Uint8Array[] = [];
+  out: {
+    count: number;
+    size: number;
+    status: Uint8Array;
+    shaped: number[];
+    from: number[];
+    credentials: Uint8Array[];
+  },
+): number {
+  const { count, size, status, shaped, from, credentials } = out;
   const view = new DataView(records.buffer, records.byteOffset, records.length);
+  const total = records.length;
   let at = 0;
   for (let i = 0; i < count; i++) {
-    if (at + 4 > records.length) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
+    if (at + 4 > total) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
     const length = view.getUint32(at);
     const end = at + 4 + length;
-    if (end > records.length) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
+    if (end > total) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
     const ct = length >= 2 ? storedCredentialEnd(records, at + 4) : at + 6, n = ct - at - 6;
     at = end;
     if (length < 2 || length !== 2 + n + 2 * size) {
@@ -179,8 +188,7 @@ function frameRecords(
     from.push(ct);
     credentials.push(records.subarray(ct - n, ct));
   }
-  if (at !== records.length) throw new InvalidInputError("Vote task ballots have trailing bytes");
-  return { shaped, from, credentials };
+  return at;
 }
 
 function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
@@ -201,7 +209,11 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   // credentials' contexts, all in one buffer (ballot.ts), then the ciphertexts and proofs.
   // The loop is a function of its own (issue 17): this one then has none, and is compiled
   // after whole calls rather than on the stack in its first call and again.
-  const { shaped, from, credentials } = frameRecords(records, { count, size, status });
+  const shaped: number[] = [], from: number[] = [], credentials: Uint8Array[] = [];
+  const framed = frameRecords(records, { count, size, status, shaped, from, credentials });
+  if (framed !== records.length) {
+    throw new InvalidInputError("Vote task ballots have trailing bytes");
+  }
   // The context binds the proof to election and voter; it checks the credential.
   const contexts = ballotProofContextsOf(fingerprint, credentials);
   shaped.forEach((i, k) => {
