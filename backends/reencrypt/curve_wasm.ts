@@ -31,6 +31,13 @@ import {
   WasmModuleBuilder,
 } from "../../core/wasm_module.ts";
 import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "./edwards_wasm.ts";
+import {
+  addDecodeCachedPairs,
+  addDoubleEncode,
+  addScalarDigits,
+  addTableLoops,
+  DOUBLE_ENCODE_BYTES,
+} from "./curve_loops_wasm.ts";
 import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
 
@@ -118,6 +125,12 @@ class Engine {
   readonly #fixedMul: WasmFn;
   readonly #varMul: WasmFn;
   readonly #msmWindow: WasmFn;
+  readonly #doubleEncodePrepare: WasmFn;
+  readonly #doubleEncodeFinish: WasmFn;
+  readonly #scalarDigits: WasmFn;
+  readonly #tableMultiples: WasmFn;
+  readonly #tableNiels: WasmFn;
+  readonly #decodeCachedPairs: ((src: number, count: number, dest: number) => number) | undefined;
   readonly #identity: WasmFn;
   readonly #dbl: WasmFn;
   readonly #subCached: WasmFn;
@@ -152,6 +165,12 @@ class Engine {
     this.#fixedMul = fn("ge_fixed_mul");
     this.#varMul = fn("ge_var_mul");
     this.#msmWindow = fn("ge_msm_window");
+    this.#doubleEncodePrepare = fn("ristretto_double_encode_prepare");
+    this.#doubleEncodeFinish = fn("ristretto_double_encode_finish");
+    this.#scalarDigits = fn("scalar_digits");
+    this.#tableMultiples = fn("fixed_table_multiples");
+    this.#tableNiels = fn("fixed_table_niels");
+    this.#decodeCachedPairs = exports["ristretto_decode_cached_pairs"];
     this.#identity = fn("ge_identity");
     this.#dbl = fn("ge_dbl");
     this.#subCached = fn("ge_sub_cached");
@@ -193,6 +212,11 @@ class Engine {
       // Bank 1 starts as a copy of bank 0 (its constants).
       this.#memory.copyWithin(BANK1_AT, REGISTERS_AT, REGISTERS_AT + REGISTERS * FE_BYTES);
     }
+  }
+
+  /** Whether points decode in blocks in WebAssembly ({@linkcode msmEncoded}). */
+  get decodesInBlocks(): boolean {
+    return this.#decodeCachedPairs !== undefined && pairDecodeAllowed;
   }
 
   /** Whether the SIMD pair functions are there. */
@@ -594,29 +618,42 @@ class Engine {
    * @returns the index of the first invalid (or disallowed identity) one, or −1
    */
   validMany(bytes: Uint8Array, allowIdentity: boolean): number {
-    return this.#decodeEach(bytes, allowIdentity, undefined);
+    // Its own loop (not decodeEach's with no output): each stays of one shape when compiled.
+    const n = bytes.length / 32;
+    if (!this.pairs) {
+      for (let i = 0; i < n; i++) {
+        if (!acceptable(bytes, allowIdentity, 32 * i) || !this.decode(bytes, 32 * i)) return i;
+      }
+      return -1;
+    }
+    // Always in pairs, an odd one out with itself: the loop has one path while valid (issue 17:
+    // a path first taken by a chunk's last element made the compiled loop start over).
+    for (let i = 0; i < n; i += 2) {
+      const j = i + 1 < n ? i + 1 : i;
+      if (!acceptable(bytes, allowIdentity, 32 * i)) return i;
+      if (!acceptable(bytes, allowIdentity, 32 * j)) return this.decode(bytes, 32 * i) ? j : i;
+      const ok = this.decodePair(bytes, 32 * i, bytes, 32 * j);
+      if ((ok & 1) === 0) return i;
+      if ((ok & 2) === 0) return j;
+    }
+    return -1;
   }
 
-  /** Decodes each encoding (pairs in the SIMD lanes), keeping the points in `out` if given. */
-  #decodeEach(
-    bytes: Uint8Array,
-    allowIdentity: boolean,
-    out: ExtendedCoordinates[] | undefined,
-  ): number {
+  /** Decodes each encoding (pairs in the SIMD lanes), keeping the points in `out`. */
+  #decodeEach(bytes: Uint8Array, allowIdentity: boolean, out: ExtendedCoordinates[]): number {
     const n = bytes.length / 32;
     // Offsets into `bytes`, no view per element (issue 17).
-    const valid = (i: number) => acceptable(bytes, allowIdentity, 32 * i);
     for (let i = 0; i < n; i += 2) {
-      if (!valid(i)) return i;
-      if (i + 1 < n && valid(i + 1) && this.pairs) {
+      if (!acceptable(bytes, allowIdentity, 32 * i)) return i;
+      if (i + 1 < n && acceptable(bytes, allowIdentity, 32 * i + 32) && this.pairs) {
         const ok = this.decodePair(bytes, 32 * i, bytes, 32 * i + 32);
         if ((ok & 1) === 0) return i;
-        out?.push(this.decodedCoordinates());
+        out.push(this.decodedCoordinates());
         if ((ok & 2) === 0) return i + 1;
-        out?.push(this.#bank1(() => this.decodedCoordinates()));
+        out.push(this.#bank1(() => this.decodedCoordinates()));
       } else {
         if (!this.decode(bytes, 32 * i)) return i;
-        out?.push(this.decodedCoordinates());
+        out.push(this.decodedCoordinates());
         if (i + 1 < n) i--; // the next one alone (it is invalid, or there are no pairs)
       }
     }
@@ -943,21 +980,8 @@ class Engine {
     windows: number,
     stride: number,
   ): void {
-    const mem = this.#memory, i32 = this.#i32;
-    const half = 1 << (bits - 1), mask = (1 << bits) - 1;
-    let carry = 0;
-    for (let j = 0; j < windows; j++) {
-      const bit = j * bits, byte = bit >> 3;
-      let d = 0;
-      if (byte < 32) {
-        const word = mem[bytesAt + byte]! | (mem[bytesAt + byte + 1]! << 8) |
-          (mem[bytesAt + byte + 2]! << 16);
-        d = (word >>> (bit & 7)) & mask;
-      }
-      d += carry;
-      carry = d >= half ? 1 : 0;
-      i32[(addr >> 2) + j * stride] = d - (carry << bits);
-    }
+    // In WebAssembly (./curve_loops_wasm.ts addScalarDigits): no loop per scalar here.
+    this.#scalarDigits(bytesAt, addr, bits, windows, stride);
   }
 
   /**
@@ -984,22 +1008,10 @@ class Engine {
     const base = IN_AT, acc = OUT_AT, cached = at(16); // registers 16..19: one cached point
     this.#toCached(cached, base);
     this.#copyPoint(acc, base);
-    for (let d = 0; d < FIXED_HALF; d++) {
-      const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
-      this.#copyPoint(m, acc);
-      if (d === 0) this.#memory.copyWithin(prefix, z, z + FE_BYTES);
-      else this.#mul(prefix + d * FE_BYTES, prefix + (d - 1) * FE_BYTES, z);
-      this.#addCached(acc, acc, cached);
-    }
+    // Both loops in WebAssembly (./curve_loops_wasm.ts addTableLoops).
+    this.#tableMultiples(multiples, prefix, acc, cached, FIXED_HALF);
     this.#invert(at(E), prefix + (FIXED_HALF - 1) * FE_BYTES); // 1/(Z₀·…·Z_{half−1})
-    for (let d = FIXED_HALF - 1; d >= 0; d--) {
-      const m = multiples + d * POINT_BYTES, z = m + 2 * FE_BYTES;
-      if (d > 0) {
-        this.#mul(at(F), at(E), prefix + (d - 1) * FE_BYTES); // 1/Z_d
-        this.#mul(at(E), at(E), z); // 1/(Z₀·…·Z_{d−1})
-      } else this.#memory.copyWithin(at(F), at(E), at(E) + FE_BYTES);
-      this.#toNiels(table + (j * FIXED_HALF + d) * NIELS_BYTES, m, at(F));
-    }
+    this.#tableNiels(table + j * FIXED_HALF * NIELS_BYTES, multiples, prefix, FIXED_HALF, at(0));
     // acc = (half + 1)·base now: the next window's base is 2·(acc − base) = 2^8·base.
     this.#toCached(cached, base);
     this.#subPointCached(acc, cached);
@@ -1020,18 +1032,6 @@ class Engine {
     this.#sub(cached + 3 * FE_BYTES, at(ZERO), cached + 3 * FE_BYTES);
     this.#carry(cached + 3 * FE_BYTES, cached + 3 * FE_BYTES);
     this.#addCached(acc, acc, cached);
-  }
-
-  /** Affine Niels form (y+x, y−x, 2d·x·y) of the point at `p`, given 1/Z. */
-  #toNiels(out: number, p: number, zInverse: number): void {
-    this.#mul(at(B), p, zInverse); // x
-    this.#mul(at(C), p + FE_BYTES, zInverse); // y
-    this.#add(out, at(C), at(B));
-    this.#carry(out, out);
-    this.#sub(out + FE_BYTES, at(C), at(B));
-    this.#carry(out + FE_BYTES, out + FE_BYTES);
-    this.#mul(out + 2 * FE_BYTES, at(B), at(C));
-    this.#mul(out + 2 * FE_BYTES, out + 2 * FE_BYTES, at(D2));
   }
 
   fixedMul(table: number, scalar: bigint): ExtendedCoordinates {
@@ -1095,7 +1095,7 @@ class Engine {
         this.#addCached(p, p, cached + messageOf[from + k]! * POINT_BYTES);
       }
       const doubled = doubleR ? 3 * b : 2 * b;
-      this.#doubleAndEncode(points, doubled, scratch, encodings, zero);
+      this.#doubleAndEncodeBatch(points, doubled, scratch, encodings, zero);
       if (!doubleR) {
         const mem = this.#memory;
         for (let k = 0; k < b; k += 2) {
@@ -1148,6 +1148,25 @@ class Engine {
       this.writeDigitsOf(DIGITS_AT, scalars, from + k, FIXED_BITS);
       this.#fixedMul(dest + k * POINT_BYTES, table, DIGITS_AT, FIXED_WINDOWS, FIXED_HALF);
     }
+  }
+
+  /**
+   * {@linkcode #doubleAndEncode} with its per-point loops in WebAssembly (./curve_loops_wasm.ts):
+   * the same bytes. A batch holding a point of order ≤ 2 (product of the e·g·f·h zero, rare)
+   * goes to the JavaScript-driven {@linkcode #doubleAndEncode}, which looks for them.
+   */
+  #doubleAndEncodeBatch(
+    points: number,
+    count: number,
+    scratch: number,
+    encodings: number,
+    zero: Uint8Array,
+  ): void {
+    const regs = at(0);
+    this.#doubleEncodePrepare(points, count, scratch, regs);
+    if (this.isZero(MU)) return this.#doubleAndEncode(points, count, scratch, encodings, zero);
+    this.#invert(at(MUI), at(MU));
+    this.#doubleEncodeFinish(scratch, count, encodings, regs, BYTES_AT);
   }
 
   /**
@@ -1322,6 +1341,45 @@ class Engine {
   }
 
   /**
+   * Σ sᵢ·Pᵢ for encoded points (their byte checks done) and 32-byte little-endian scalars,
+   * the points decoded in blocks by one WebAssembly call each (pairs in the SIMD lanes; an
+   * odd last one alone): ./curve_wasm.ts `wasmMsmEncoded` where the pair functions run.
+   *
+   * @returns the sum, or the index of the first encoding that is no point
+   */
+  msmEncoded(points: Uint8Array, scalars: Uint8Array): ExtendedCoordinates | number {
+    const n = points.length / 32, decodeCached = this.#decodeCachedPairs!;
+    const mark = this.#heapEnd;
+    const src = this.alloc(32 * MSM_DECODE_BLOCK + 8),
+      block = this.alloc(MSM_DECODE_BLOCK * POINT_BYTES);
+    let from = 0, to = 0, bad = -1;
+    const sum = this.msm(
+      n,
+      (i, addr) => {
+        if (i >= to && bad < 0) {
+          // The next block of points, decoded (an odd last one alone).
+          from = i, to = Math.min(n, i + MSM_DECODE_BLOCK);
+          const even = (to - from) & ~1;
+          this.#memory.set(points.subarray(32 * from, 32 * to), src);
+          const first = decodeCached(src, even, block);
+          if (first >= 0) bad = from + first;
+          else if (even < to - from) {
+            if (this.decode(points, 32 * (to - 1))) {
+              this.decodedToCached(block + even * POINT_BYTES);
+            } else bad = to - 1;
+          }
+        }
+        if (bad >= 0) return this.loadCached({ X: 0n, Y: 1n, Z: 1n, T: 0n }, addr);
+        this.copyCached(block + (i - from) * POINT_BYTES, addr);
+      },
+      (i, addr) => this.#load32(addr, scalars, 32 * i),
+      true,
+    );
+    this.release(mark);
+    return bad >= 0 ? bad : sum;
+  }
+
+  /**
    * One chunk of {@linkcode msm} in the SIMD lanes: the first ⌈count/2⌉ points in lane 0,
    * the others in lane 1, each lane with its own buckets; adds both lanes' sums to `total`.
    */
@@ -1466,8 +1524,8 @@ function scalarCount(scalars: readonly bigint[] | Uint8Array): number {
 
 /** Elements per block of `encryptMany` (bounds its heap: about 1.3 KB per element). */
 const ENCRYPT_BLOCK = 256;
-/** Scratch field elements per point of the batched double-and-encode. */
-const DOUBLE_ENCODE_BYTES = 8 * FE_BYTES;
+/** Points decoded at a time by `msmEncoded` (bounds its heap: 352 bytes a point). */
+const MSM_DECODE_BLOCK = 1024;
 /** From this many points in a chunk on, the bucket method runs in the SIMD lanes. */
 const MSM_PAIRS_MIN = 64;
 
@@ -1508,7 +1566,40 @@ let engine: Engine | undefined | null = null;
 function curveModule(simd: boolean): WasmModuleBuilder {
   const m = new WasmModuleBuilder(Math.ceil(HEAP_AT / PAGE) + 1);
   const field = addField25519(m, 0);
-  addEdwardsOps(m, field, EDWARDS_AT, { zero: at(ZERO), one: at(ONE), d2: at(D2) });
+  const edwards = addEdwardsOps(m, field, EDWARDS_AT, {
+    zero: at(ZERO),
+    one: at(ONE),
+    d2: at(D2),
+  });
+  addTableLoops(m, field, {
+    addCached: edwards.addCached,
+    regs: { b: B, c: C, e: E, f: F, d2: D2 },
+  });
+  addDoubleEncode(m, field, {
+    zero: ZERO,
+    one: ONE,
+    d: D,
+    sqrtM1: SQRTM1,
+    invsqrtAmd: INVSQRT_AMD,
+    x: X0,
+    y: Y0,
+    z: Z0,
+    t: T0,
+    a: A,
+    b: B,
+    c: C,
+    e: E,
+    g: G,
+    h: H,
+    r: R,
+    v: V,
+    u1: U1,
+    u2: U2,
+    s: S,
+    mu: MU,
+    mui: MUI,
+  });
+  addScalarDigits(m);
   if (simd) {
     const pair = addField25519x2(m);
     const pow2 = addPow22523x2(m, pair, X2_POW_AT);
@@ -1520,12 +1611,18 @@ function curveModule(simd: boolean): WasmModuleBuilder {
       nielsIdentity: X2_NIELS_ID_AT,
       cachedIdentity: X2_CACHED_ID_AT,
     });
-    addRistrettoDecodeX2(m, field, pair, pow2, X2_DECODE_AT, {
+    const x2 = addRistrettoDecodeX2(m, field, pair, pow2, X2_DECODE_AT, {
       zero: zero!,
       one: one!,
       d: d!,
       sqrtM1: sqrtM1!,
       oneSingle: at(ONE),
+    });
+    addDecodeCachedPairs(m, field, {
+      decode: x2.decode,
+      bytesAt: X2_BYTES_AT,
+      banks: [REGISTERS_AT, BANK1_AT],
+      regs: { x: X0, y: Y0, t: T0, one: ONE, d2: D2 },
     });
   }
   return m;
@@ -1567,6 +1664,13 @@ export async function prepareCurveEngine(): Promise<boolean> {
     if (engine === null) engine = instance && new Engine(instance.wasmMemory, instance.exports);
   }
   return engine !== undefined;
+}
+
+/** The index of the first encoding of `points` failing the byte checks of DECODE, or −1. */
+function firstUnacceptable(points: Uint8Array, allowIdentity: boolean): number {
+  const n = points.length / 32;
+  for (let i = 0; i < n; i++) if (!acceptable(points, allowIdentity, 32 * i)) return i;
+  return -1;
 }
 
 /**
@@ -1775,9 +1879,12 @@ export function wasmMsmEncoded(
   const e = curveEngine();
   if (e === undefined) return undefined;
   const n = points.length / 32;
-  for (let i = 0; i < n; i++) {
-    if (!acceptable(points, options.allowIdentity === true, 32 * i)) return i;
-  }
+  // The byte checks in a function of their own: this one has no loop before the engine's
+  // calls below (issue 17: compiled during its first call, it left its code there in every
+  // later call for want of type feedback).
+  const unacceptable = firstUnacceptable(points, options.allowIdentity === true);
+  if (unacceptable >= 0) return unacceptable;
+  if (e.pairs && e.decodesInBlocks) return e.msmEncoded(points, scalars);
   let bad = -1, stashed = -1, failed = -1;
   const stash = LANE_AT[1]!;
   const sum = e.msm(

@@ -15,6 +15,7 @@ import {
   wasmMsm,
   wasmMsmEncoded,
   wasmMulMany,
+  wasmValidateMany,
   wasmVarMul,
 } from "./curve_wasm.ts";
 
@@ -469,4 +470,73 @@ Deno.test("wasm ristretto: many encryptions handle zero scalars, edge scalars an
     () => wasmEncryptMany(g, key, { ...empty, s: [1n] }, new Uint8Array(96)),
     RangeError,
   );
+});
+
+Deno.test("wasm ristretto: wasmValidateMany names the first invalid encoding, odd counts and either lane, pairs on or off", () => {
+  const valid = G.multiply(randomScalar() || 1n).toBytes();
+  // Canonical bytes that are no point, a non-canonical (odd) field element, and the identity.
+  let notPoint = valid.slice();
+  for (let k = 1; wasmDecode(notPoint) !== null; k++) {
+    notPoint = G.multiply(7n).toBytes(), notPoint[1] = k;
+  }
+  const odd = valid.slice();
+  odd[0]! |= 1;
+  const identity = new Uint8Array(32);
+  for (const pairs of [true, false]) {
+    allowWasmPairs(pairs);
+    try {
+      for (let n = 1; n <= 6; n++) {
+        const all = new Uint8Array(32 * n);
+        for (let i = 0; i < n; i++) all.set(valid, 32 * i);
+        assert.equal(wasmValidateMany(all), -1, `${n} valid`);
+        for (let bad = 0; bad < n; bad++) {
+          for (const wrong of [notPoint, odd, identity]) {
+            const bytes = all.slice();
+            bytes.set(wrong, 32 * bad);
+            if (bad + 2 < n) bytes.set(notPoint, 32 * (bad + 2)); // a later one is not first
+            assert.equal(wasmValidateMany(bytes), bad, `${n} encodings, ${bad} bad`);
+            if (wrong === identity) {
+              assert.equal(
+                wasmValidateMany(bytes, { allowIdentity: true }),
+                bad + 2 < n ? bad + 2 : -1,
+              );
+            }
+          }
+        }
+      }
+    } finally {
+      allowWasmPairs(true);
+    }
+  }
+});
+
+Deno.test("wasm ristretto: wasmMsmEncoded decodes its points in blocks, odd counts and invalid points anywhere as the point by point path", () => {
+  for (const n of [1, 2, 5, 1025, 2050]) {
+    const encoded = new Uint8Array(32 * n), scalars = new Uint8Array(32 * n);
+    for (let i = 0; i < n; i++) {
+      encoded.set(G.multiply(BigInt(i + 1)).toBytes(), 32 * i);
+      scalars[32 * i] = (i * 37 + 1) & 255;
+    }
+    // A canonical encoding that is no point: found by changing a byte of a valid one.
+    const notPoint = G.multiply(5n).toBytes();
+    for (let k = 0; wasmDecode(notPoint) !== null; k++) notPoint[2] = k;
+    for (const bad of [-1, 0, n - 1, Math.floor(n / 2), 1024].filter((b) => b < n)) {
+      const bytes = encoded.slice();
+      if (bad >= 0) bytes.set(notPoint, 32 * bad);
+      allowWasmPairs(true, false);
+      const want = wasmMsmEncoded(bytes, scalars);
+      allowWasmPairs(true);
+      const got = wasmMsmEncoded(bytes, scalars);
+      if (typeof want === "number" || want === undefined) {
+        assert.equal(got, want, `n ${n}, bad ${bad}`);
+      } else {
+        assert.ok(typeof got === "object");
+        // Projective equality: X₁Z₂ = X₂Z₁ and Y₁Z₂ = Y₂Z₁ mod p.
+        const p = 2n ** 255n - 19n;
+        assert.equal((got.X * want.Z - want.X * got.Z) % p, 0n, `n ${n}`);
+        assert.equal((got.Y * want.Z - want.Y * got.Z) % p, 0n, `n ${n}`);
+      }
+      assert.equal(typeof want === "number" ? want : -1, bad, `n ${n}, bad ${bad}`);
+    }
+  }
 });

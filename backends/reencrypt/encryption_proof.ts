@@ -125,9 +125,26 @@ function knowledgeChallengeInto(
   commitments: Uint8Array,
   out: Uint8Array,
 ): void {
+  knowledgeChallengeOfBytes(
+    prefix,
+    statement.ciphertext.bytes,
+    statement.context,
+    commitments,
+    out,
+  );
+}
+
+/** {@linkcode knowledgeChallengeInto} from the ciphertext's bytes. */
+function knowledgeChallengeOfBytes(
+  prefix: Transcript,
+  ciphertext: Uint8Array,
+  context: Uint8Array,
+  commitments: Uint8Array,
+  out: Uint8Array,
+): void {
   const t = prefix.clone(spentChallenge);
-  t.append("ciphertext", statement.ciphertext.bytes);
-  t.append("context", statement.context);
+  t.append("ciphertext", ciphertext);
+  t.append("context", context);
   t.append("commitments", commitments);
   const seed = t.finalChallengeSeed("e");
   spentChallenge = t;
@@ -239,10 +256,132 @@ export function encryptAndProveMany(
   publicKey: Point,
   items: readonly EncryptAndProveItem[],
 ): Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> {
-  if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
-  let n = 0;
+  const { bytes, responses, elements: n } = encryptAndProvePacked(publicKey, items);
+  const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
+  let e = 0;
   for (const item of items) {
     const w = item.messages.length;
+    // Views of the bytes (c1ₖ ‖ c2ₖ per element, then the commitments): no array per ballot.
+    const ciphertext = Ciphertext.unchecked(bytes.subarray(64 * e, 64 * (e + w)));
+    const commitments = bytes.subarray(
+      64 * n + ELEMENT_BYTES * e,
+      64 * n + ELEMENT_BYTES * (e + w),
+    );
+    const z: bigint[] = [];
+    for (let k = 0; k < w; k++, e++) z.push(readScalarBytes(responses, ELEMENT_BYTES * e));
+    out.push({ ciphertext, proof: { commitments, responses: z } });
+  }
+  return out;
+}
+
+/** What {@linkcode encryptAndProvePacked} makes, as bytes. */
+export interface PackedEncryptions {
+  /**
+   * The ciphertexts in item order, c1ₖ ‖ c2ₖ per element (64 bytes), then the commitments Aₖ
+   * of every element (32 bytes each): 96 bytes per element.
+   */
+  bytes: Uint8Array;
+  /** The responses zₖ in element order, 32 little-endian bytes each (canonical: below ℓ). */
+  responses: Uint8Array;
+  /** Number of elements (the items' widths added up). */
+  elements: number;
+}
+
+/**
+ * {@linkcode encryptAndProveMany} with its results as bytes: the ciphertexts, commitments
+ * and responses each in one buffer, no object or bigint per item (issue 17: a worker that
+ * encrypts simulated voters' ballots writes them straight into stored records).
+ *
+ * @param publicKey the public key (not the identity)
+ * @param items per item its messages, randomness, nonces and context
+ * @returns the ciphertexts and commitments, and the responses, in item order
+ * @throws {InvalidInputError} as {@linkcode encryptAndProveMany}
+ * @example
+ * ```ts
+ * import { generateKeyPair } from "./elgamal.ts";
+ * import { encodeInteger } from "./encoding.ts";
+ * import { encryptAndProveMany, encryptAndProvePacked } from "./encryption_proof.ts";
+ * import { encodeScalar, randomScalars } from "./group.ts";
+ * const { publicKey } = generateKeyPair();
+ * const item = {
+ *   messages: [encodeInteger(4)],
+ *   randomness: randomScalars(1),
+ *   nonces: randomScalars(1),
+ *   context: new Uint8Array([1]),
+ * };
+ * const packed = encryptAndProvePacked(publicKey, [item]);
+ * const [made] = encryptAndProveMany(publicKey, [item]);
+ * console.assert(packed.bytes.subarray(0, 64).join() === made!.ciphertext.bytes.join());
+ * console.assert(packed.responses.join() === encodeScalar(made!.proof.responses[0]!).join());
+ * ```
+ */
+export function encryptAndProvePacked(
+  publicKey: Point,
+  items: readonly EncryptAndProveItem[],
+): PackedEncryptions {
+  if (publicKey.is0()) throw new InvalidInputError("Public key must not be the identity");
+  // Each step a function with one loop (issue 17: each worker compiles them; one function of
+  // many loops was compiled whole on the stack at each loop, then again).
+  const n = itemElements(items);
+  // rₖ and aₖ as 32-byte encodings, one list each, and their halves (secret: zeroed on
+  // every path out). Encodings of 2·Q with one shared inversion instead of an inverse square
+  // root each (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to
+  // compute as P for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
+  const r = new Uint8Array(ELEMENT_BYTES * n), a = new Uint8Array(ELEMENT_BYTES * n);
+  const rh = new Uint8Array(ELEMENT_BYTES * n), ah = new Uint8Array(ELEMENT_BYTES * n);
+  try {
+    let e = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      writeScalarList(r, e, item.randomness);
+      writeScalarList(a, e, item.nonces);
+      e += item.messages.length;
+    }
+    if (halveSecrets({ r, a, rh, ah }, n) !== 1) throw notCanonical(items);
+    // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
+    // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
+    // (Halves are kept per message object, so a caller that reuses its message points, as
+    // the ballot encryption does, halves each one once.)
+    const { messages, messageOf } = distinctMessages(items, n);
+    const halveMessages = messages.length * HALVE_MESSAGES_BELOW <= n;
+    if (halveMessages) {
+      for (let k = 0; k < messages.length; k++) {
+        const m = messages[k]!;
+        let half = halves.get(m);
+        if (half === undefined) halves.set(m, half = multiplyPoint(m, HALF));
+        messages[k] = half;
+      }
+    }
+    // Else c2 = m + r·pk with r itself.
+    const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
+    // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
+    // per chunk, no point objects per element (group.ts encodeEncryptionElements).
+    const bytes = encodeEncryptionElements(g, y, {
+      s: rh,
+      t: ah,
+      u: halveMessages ? rh : r,
+      messages,
+      messageOf,
+      doubleR: halveMessages,
+    });
+    const responses = knowledgeResponses(knowledgePrefix(encodePoint(publicKey)), {
+      items,
+      bytes,
+      r,
+      a,
+      n,
+    });
+    return { bytes, responses, elements: n };
+  } finally {
+    r.fill(0), a.fill(0), rh.fill(0), ah.fill(0);
+  }
+}
+
+/** The items' elements added up, each item's width and scalar counts checked. */
+function itemElements(items: readonly EncryptAndProveItem[]): number {
+  let n = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!, w = item.messages.length;
     if (w === 0 || w > MAX_WIDTH) {
       throw new InvalidInputError(`Ciphertext needs 1 to ${MAX_WIDTH} pairs, got ${w} and ${w}`);
     }
@@ -258,92 +397,88 @@ export function encryptAndProveMany(
     }
     n += w;
   }
-  // rₖ and aₖ as 32-byte encodings, one list each, and their halves (secret: zeroed on
-  // every path out). Encodings of 2·Q with one shared inversion instead of an inverse square
-  // root each (group.ts doubleAndEncodeBatch): Q = ½·P, with ½ = (ℓ+1)/2, is as cheap to
-  // compute as P for a fixed base, and 2·Q is P as a ristretto255 element, so the bytes are P's.
-  const r = new Uint8Array(ELEMENT_BYTES * n), a = new Uint8Array(ELEMENT_BYTES * n);
-  const rh = new Uint8Array(ELEMENT_BYTES * n), ah = new Uint8Array(ELEMENT_BYTES * n);
-  try {
-    let e = 0;
-    for (const item of items) {
-      writeScalarList(r, e, item.randomness);
-      writeScalarList(a, e, item.nonces);
-      e += item.messages.length;
-    }
-    // Byte scalars must be canonical (bigints were reduced): checked in constant time.
-    let canonical = 1;
-    for (let i = 0; i < n; i++) {
-      canonical &= scalarBelowOrder(r, 32 * i) & scalarBelowOrder(a, 32 * i);
-    }
-    if (canonical !== 1) throw notCanonical(items);
-    for (let i = 0; i < n; i++) {
-      scalarHalfInto(rh, 32 * i, r, 32 * i);
-      scalarHalfInto(ah, 32 * i, a, 32 * i);
-    }
-    // ½c2 = ½m + pk^{r/2} needs ½m, one variable-base product per distinct message: worth it
-    // only when messages repeat (ballots: a few distinct answer parts); else c2 is encoded.
-    // (Halves are kept per message object, so a caller that reuses its message points, as
-    // the ballot encryption does, halves each one once.)
-    const distinct = new Map<Point, number>();
-    for (const item of items) for (const m of item.messages) distinct.set(m, 0);
-    const halveMessages = distinct.size * HALVE_MESSAGES_BELOW <= n;
-    if (halveMessages) {
-      for (const m of distinct.keys()) if (!halves.has(m)) halves.set(m, multiplyPoint(m, HALF));
-    }
-    // Else c2 = m + r·pk with r itself.
-    const u = halveMessages ? rh : r;
-    const g = fixedBase(BASE_POINT), y = fixedBase(publicKey);
-    // In WebAssembly: ½c1 = g^{r/2}, ½A = g^{a/2}, ½c2 (or c2) and their encodings in one call
-    // per chunk, no point objects per element (group.ts encodeEncryptionElements).
-    const messages: Point[] = [];
-    for (const m of distinct.keys()) {
-      distinct.set(m, messages.length);
-      messages.push(halveMessages ? halves.get(m)! : m);
-    }
-    const messageOf = new Uint32Array(n);
-    e = 0;
-    for (const item of items) for (const m of item.messages) messageOf[e++] = distinct.get(m)!;
-    const bytes = encodeEncryptionElements(g, y, {
-      s: rh,
-      t: ah,
-      u,
-      messages,
-      messageOf,
-      doubleR: halveMessages,
-    });
-    const prefix = knowledgePrefix(encodePoint(publicKey));
-    const out: Array<{ ciphertext: Ciphertext; proof: EncryptionProof }> = [];
-    e = 0;
-    for (const item of items) {
-      const w = item.messages.length;
-      // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments:
-      // views of them, no array per ballot (issue 17).
-      const ciphertext = Ciphertext.unchecked(bytes.subarray(64 * e, 64 * (e + w)));
-      const commitments = bytes.subarray(
-        64 * n + ELEMENT_BYTES * e,
-        64 * n + ELEMENT_BYTES * (e + w),
-      );
-      knowledgeChallengeInto(prefix, { ciphertext, context: item.context }, commitments, CHALLENGE);
-      // zₖ = aₖ + e·rₖ, as proveEncryptionKnowledge, on bytes (constant time).
-      const responses: bigint[] = new Array(w);
-      for (let k = 0; k < w; k++, e++) {
-        scalarMulAddInto(RESPONSE, 0, {
-          a: CHALLENGE,
-          aAt: 0,
-          b: r,
-          bAt: 32 * e,
-          c: a,
-          cAt: 32 * e,
-        });
-        responses[k] = readScalarBytes(RESPONSE);
-      }
-      out.push({ ciphertext, proof: { commitments, responses } });
-    }
-    return out;
-  } finally {
-    r.fill(0), a.fill(0), rh.fill(0), ah.fill(0), RESPONSE.fill(0);
+  return n;
+}
+
+/**
+ * ½·rₖ and ½·aₖ mod ℓ into `rh` and `ah`, and whether every rₖ and aₖ is canonical (1) or
+ * not (0): byte scalars must be below ℓ (bigints were reduced). Constant time: every scalar
+ * is checked and halved, the answer is known only at the end (./scalar_bytes.ts).
+ */
+function halveSecrets(
+  s: { r: Uint8Array; a: Uint8Array; rh: Uint8Array; ah: Uint8Array },
+  n: number,
+): number {
+  const { r, a, rh, ah } = s;
+  let canonical = 1;
+  for (let i = 0; i < n; i++) {
+    canonical &= scalarBelowOrder(r, 32 * i) & scalarBelowOrder(a, 32 * i);
+    scalarHalfInto(rh, 32 * i, r, 32 * i);
+    scalarHalfInto(ah, 32 * i, a, 32 * i);
   }
+  return canonical;
+}
+
+/** The distinct message points in order of first use, and each element's index among them. */
+function distinctMessages(
+  items: readonly EncryptAndProveItem[],
+  n: number,
+): { messages: Point[]; messageOf: Uint32Array } {
+  const index = new Map<Point, number>(), messages: Point[] = [];
+  const messageOf = new Uint32Array(n);
+  let e = 0;
+  for (let i = 0; i < items.length; i++) {
+    const list = items[i]!.messages;
+    for (let k = 0; k < list.length; k++) {
+      const m = list[k]!;
+      let at = index.get(m);
+      if (at === undefined) index.set(m, at = messages.push(m) - 1);
+      messageOf[e++] = at;
+    }
+  }
+  return { messages, messageOf };
+}
+
+/**
+ * The responses zₖ = aₖ + e·rₖ of every item (e its challenge, from the transcript `prefix`
+ * and the item's ciphertext, context and commitments in `bytes`), 32 bytes each, computed on
+ * bytes in constant time (./scalar_bytes.ts), as {@linkcode proveEncryptionKnowledge}.
+ */
+function knowledgeResponses(
+  prefix: Transcript,
+  of: {
+    items: readonly EncryptAndProveItem[];
+    bytes: Uint8Array;
+    r: Uint8Array;
+    a: Uint8Array;
+    n: number;
+  },
+): Uint8Array {
+  const { items, bytes, r, a, n } = of;
+  const responses = new Uint8Array(ELEMENT_BYTES * n);
+  let e = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!, w = item.messages.length;
+    // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments.
+    knowledgeChallengeOfBytes(
+      prefix,
+      bytes.subarray(64 * e, 64 * (e + w)),
+      item.context,
+      bytes.subarray(64 * n + ELEMENT_BYTES * e, 64 * n + ELEMENT_BYTES * (e + w)),
+      CHALLENGE,
+    );
+    for (let k = 0; k < w; k++, e++) {
+      scalarMulAddInto(responses, ELEMENT_BYTES * e, {
+        a: CHALLENGE,
+        aAt: 0,
+        b: r,
+        bAt: 32 * e,
+        c: a,
+        cAt: 32 * e,
+      });
+    }
+  }
+  return responses;
 }
 
 /**
@@ -391,9 +526,9 @@ function writeScalarList(out: Uint8Array, at: number, scalars: readonly bigint[]
   WORDS.fill(0);
 }
 
-/** The 32 little-endian bytes of `bytes` (a scratch of this module) as a bigint. */
-function readScalarBytes(bytes: Uint8Array): bigint {
-  WORDS.set(bytes);
+/** The 32 little-endian bytes of `bytes` at `at` as a bigint. */
+function readScalarBytes(bytes: Uint8Array, at: number): bigint {
+  for (let b = 0; b < 32; b++) WORDS[b] = bytes[at + b]!;
   const v = WORDS_VIEW;
   const x = v.getBigUint64(0, true) | (v.getBigUint64(8, true) << 64n) |
     (v.getBigUint64(16, true) << 128n) | (v.getBigUint64(24, true) << 192n);
@@ -570,15 +705,11 @@ function batchHoldsEncoded(
   items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>,
   random: RandomSource = systemRandom,
 ): boolean {
-  let elements = 0;
-  for (const { ciphertext, proof } of items) {
-    const w = ciphertext.width;
-    const responses = "packedResponses" in proof
-      ? proof.packedResponses.length / ELEMENT_BYTES
-      : proof.responses.length;
-    if (responses !== w || proof.commitments.length !== w * ELEMENT_BYTES) return false;
-    elements += w;
-  }
+  // No loop of its own (issue 17): compiled once its calls have run whole, so its code has
+  // the feedback of the checks after the loops (compiled during its first call, it left its
+  // optimized code at the first check after the loops in every later call).
+  const elements = batchElements(items);
+  if (elements < 0) return false;
   // ρᵢₖ: fresh 128-bit weights from the verifier's randomness (small-exponent test).
   const weights = new Uint8Array(16 * elements);
   random(weights);
@@ -587,14 +718,55 @@ function batchHoldsEncoded(
   const points = new Uint8Array(2 * ELEMENT_BYTES * elements);
   const scalars = new Uint8Array(2 * ELEMENT_BYTES * elements);
   const c2 = new Uint8Array(ELEMENT_BYTES * elements);
-  const c1At = ELEMENT_BYTES * elements;
   Z_SUM.fill(0);
+  // The loop over the elements in a function of its own: this one, with the checks after it,
+  // is compiled once it has run whole, not on the stack in its first call (issue 17).
+  if (!weighBatch(knowledgePrefix(publicKey), items, { weights, points, scalars, c2 })) {
+    return false;
+  }
+  if (firstInvalidPoint(c2) !== -1) return false;
+  const sum = multiScalarMulEncoded(points, scalars);
+  if (typeof sum !== "object") return false;
+  const s = bytesToNumberLE(Z_SUM);
+  return (s === 0n ? IDENTITY : fixedBase(BASE_POINT).multiply(s)).equals(sum);
+}
+
+/** The elements of a batch added up, or −1 when a proof does not have its ciphertext's shape. */
+function batchElements(
+  items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>,
+): number {
+  let elements = 0;
+  for (let i = 0; i < items.length; i++) {
+    const { ciphertext, proof } = items[i]!;
+    const w = ciphertext.width;
+    const responses = "packedResponses" in proof
+      ? proof.packedResponses.length / ELEMENT_BYTES
+      : proof.responses.length;
+    if (responses !== w || proof.commitments.length !== w * ELEMENT_BYTES) return -1;
+    elements += w;
+  }
+  return elements;
+}
+
+/**
+ * The loop of {@linkcode batchHoldsEncoded}: per element, its Aₖ and c1ₖ into `points`, c2ₖ
+ * into `c2`, its weight ρ and ρ·e into `scalars`, and ρ·z added to `Z_SUM`. False when a
+ * response is not canonical.
+ */
+function weighBatch(
+  prefix: Transcript,
+  items: ReadonlyArray<EncryptionStatement & { proof: EncryptionProof | PackedEncryptionProof }>,
+  out: { weights: Uint8Array; points: Uint8Array; scalars: Uint8Array; c2: Uint8Array },
+): boolean {
+  const { weights, points, scalars, c2 } = out;
+  const c1At = c2.length;
   let at = 0;
-  const prefix = knowledgePrefix(publicKey);
-  for (const item of items) {
-    const proof = item.proof;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!, proof = item.proof;
     knowledgeChallengeInto(prefix, item, proof.commitments, CHALLENGE);
     const bytes = item.ciphertext.bytes, w = item.ciphertext.width;
+    // The responses as bytes (bigint ones written out: not the ballot box's case).
+    const z = "packedResponses" in proof ? proof.packedResponses : responseBytes(proof.responses);
     points.set(proof.commitments, 32 * at);
     for (let k = 0; k < w; k++, at++) {
       // Byte copies, no view per element.
@@ -603,25 +775,24 @@ function batchHoldsEncoded(
         c2[32 * at + b] = bytes[64 * k + 32 + b]!;
       }
       for (let b = 0; b < 16; b++) scalars[32 * at + b] = weights[16 * at + b]!;
-      let z: Uint8Array, zAt: number;
-      if ("packedResponses" in proof) {
-        z = proof.packedResponses, zAt = 32 * k;
-        if (!isCanonicalScalarAt(z, zAt)) return false;
-      } else {
-        const zk = proof.responses[k]!;
-        writeScalarBytes(RESPONSE, zk >= 0n && zk < GROUP_ORDER ? zk : modL(zk));
-        z = RESPONSE, zAt = 0;
-      }
+      if (!isCanonicalScalarAt(z, 32 * k)) return false;
       // Σ ρ·z, and ρ·e for c1's scalar, mod ℓ on bytes.
-      scalarMulAddInto(Z_SUM, 0, { a: scalars, aAt: 32 * at, b: z, bAt: zAt, c: Z_SUM, cAt: 0 });
+      scalarMulAddInto(Z_SUM, 0, { a: scalars, aAt: 32 * at, b: z, bAt: 32 * k, c: Z_SUM, cAt: 0 });
       scalarMulAddInto(scalars, c1At + 32 * at, { a: scalars, aAt: 32 * at, b: CHALLENGE, bAt: 0 });
     }
   }
-  if (firstInvalidPoint(c2) !== -1) return false;
-  const sum = multiScalarMulEncoded(points, scalars);
-  if (typeof sum !== "object") return false;
-  const s = bytesToNumberLE(Z_SUM);
-  return (s === 0n ? IDENTITY : fixedBase(BASE_POINT).multiply(s)).equals(sum);
+  return true;
+}
+
+/** Responses as 32-byte little-endian encodings, each reduced mod ℓ first. */
+function responseBytes(responses: readonly bigint[]): Uint8Array {
+  const out = new Uint8Array(ELEMENT_BYTES * responses.length);
+  for (let k = 0; k < responses.length; k++) {
+    const zk = responses[k]!;
+    writeScalarBytes(RESPONSE, zk >= 0n && zk < GROUP_ORDER ? zk : modL(zk));
+    out.set(RESPONSE, ELEMENT_BYTES * k);
+  }
+  return out;
 }
 
 /** A scalar in [0, 2^256) as 32 little-endian bytes into `out`. */

@@ -126,3 +126,38 @@ Deno.test("answers: large elections split over several elements; oversize questi
   });
   assert.throws(() => electionBallotLayout(huge), /more than one group element/);
 });
+
+Deno.test("answers: elements up to 2^53 values (number arithmetic) and above (bigints) give the same bytes as their values", () => {
+  // Capacity 2^53 is encoded with numbers, 2^54 with bigints: each value's big-endian bytes.
+  for (const choices of [53, 54]) {
+    const d = createElectionDefinition({
+      id: `bits-${choices}`,
+      trustees: 1,
+      mixers: 1,
+      questions: [
+        {
+          text: "Q",
+          choices: Array.from({ length: choices }, (_, j) => `c${j}`),
+          type: "multiple",
+          min: 0,
+          max: choices,
+        },
+      ],
+    });
+    for (const answer of [[], [0], [choices - 1], Array.from({ length: choices }, (_, j) => j)]) {
+      const [part] = encodeElectionAnswers(d, [answer]);
+      let value = 0n;
+      for (const i of answer) value |= 1n << BigInt(i);
+      const expected = new Uint8Array(7);
+      for (let b = 6; b >= 0; b--, value >>= 8n) expected[b] = Number(value & 0xffn);
+      assert.deepEqual(part, expected, `${choices} choices, answer [${answer.join()}]`);
+      assert.deepEqual(decodeElectionAnswers(d, [part!]), [answer]);
+    }
+  }
+  // A ranked question (radix 6·5·4): [4, 0, 2] has digits 5, 1, 2 (value 5 + 1·6 + 2·30 = 71),
+  // after a single [0] (value 1, radix 4) and a multiple [1] (value 2, radix 16).
+  const value = 1 + 4 * (2 + 16 * 71);
+  assert.deepEqual(encodeElectionAnswers(mixed(), [[0], [1], [4, 0, 2]]), [
+    new Uint8Array([value >> 8, value & 255]),
+  ]);
+});

@@ -36,7 +36,9 @@ import {
   embedBytes,
   encodeScalar,
   encrypt,
+  type EncryptAndProveItem,
   encryptAndProveMany,
+  encryptAndProvePacked,
   type EncryptionProof,
   extractBytes,
   type Point,
@@ -314,7 +316,7 @@ export function encryptElectionBallot(
 }
 
 /** Embedded answer parts by their bytes, for {@linkcode encryptElectionBallots}. */
-const embedded = new Map<string, Point>();
+const embeddedParts = new Map<number | string, Point>();
 const EMBEDDED_LIMIT = 4096;
 
 /**
@@ -352,55 +354,146 @@ export function encryptElectionBallots(
   election: ElectionPublicInfo,
   voters: readonly EncryptBallotOptions[],
 ): ElectionBallot[] {
-  // embedBytes is deterministic: one embedding per distinct part (a few per election), the
-  // same point objects from one call to the next (the backend keeps their halves).
-  const embed = (part: Uint8Array) => {
-    const key = String.fromCharCode(...part);
-    let point = embedded.get(key);
-    if (point === undefined) {
-      point = embedBytes(part);
-      if (embedded.size >= EMBEDDED_LIMIT) embedded.clear();
-      embedded.set(key, point);
-    }
-    return point;
-  };
-  // The 64·w random bytes of a draw go through one scratch buffer (randomScalarsInto zeroes
-  // it after each draw), not a new array per draw (issue 17: small arrays cost the GC most);
-  // the scalars are written as bytes into one buffer for the call (no bigint per scalar).
-  let scratch = new Uint8Array(64);
-  const contexts = ballotProofContexts(election.fingerprint, voters);
-  const messageLists = voters.map((voter) =>
-    encodeElectionAnswers(election.definition, voter.answers).map(embed)
-  );
-  let elements = 0;
-  for (const m of messageLists) elements += m.length;
-  const secrets = new Uint8Array(2 * ELEMENT_BYTES * elements);
-  let at = 0;
-  const draw = (w: number, random: RandomSource) => {
-    if (scratch.length < 64 * w) scratch = new Uint8Array(64 * w);
-    randomScalarsInto(secrets, { count: w, at, random, scratch });
-    at += ELEMENT_BYTES * w;
-    return secrets.subarray(at - ELEMENT_BYTES * w, at);
-  };
-  const items = voters.map((voter, i) => {
-    const messages = messageLists[i]!;
-    // The order encryptElectionBallot draws them in: randomness, then the proof's nonces
-    // (64·w bytes from the source each, as randomScalars(w, random) there).
-    const random = voter.random ?? systemRandom;
-    const randomness = draw(messages.length, random);
-    const nonces = draw(messages.length, random);
-    return { messages, randomness, nonces, context: contexts[i]! };
-  });
+  const { items, secrets } = ballotItems(election, voters);
   // One copy of the fingerprint for every ballot of the call (ballots are not mutated).
   const fingerprint = election.fingerprint.slice();
   const made = encryptAndProveMany(election.publicKey, items);
   secrets.fill(0); // the voters' randomness and nonces do not stay behind
-  return made.map(({ ciphertext, proof }, i) => ({
-    election: fingerprint,
-    credential: voters[i]!.credential,
-    ciphertext,
-    proof,
-  }));
+  const ballots: ElectionBallot[] = [];
+  for (let i = 0; i < made.length; i++) {
+    const { ciphertext, proof } = made[i]!;
+    ballots.push({ election: fingerprint, credential: voters[i]!.credential, ciphertext, proof });
+  }
+  return ballots;
+}
+
+/** Ballots of one election as bytes ({@linkcode encryptElectionBallotsPacked}). */
+export interface PackedElectionBallots {
+  /**
+   * Per voter its proof context, UTF-8(label) ‖ fingerprint ‖ UTF-8(credential)
+   * ({@linkcode ballotProofContext}): its credential's bytes are its end, from byte
+   * {@linkcode BALLOT_CONTEXT_CREDENTIAL_AT} on.
+   */
+  contexts: Uint8Array[];
+  /** Elements per ballot (the election's ballot width). */
+  width: number;
+  /**
+   * The ciphertexts in voter order (c1ₖ ‖ c2ₖ, 64 bytes per element), then the proof commitments of every ballot (32 bytes per element).
+   */
+  bytes: Uint8Array;
+  /** The proof responses in voter order, 32 little-endian bytes per element. */
+  responses: Uint8Array;
+}
+
+/** Where a ballot proof context's credential bytes start. */
+export const BALLOT_CONTEXT_CREDENTIAL_AT = CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES;
+
+/**
+ * {@linkcode encryptElectionBallots} as bytes: the same ciphertexts and proofs for the same
+ * randomness, in buffers (backend `encryptAndProvePacked`), with no ballot, ciphertext or
+ * proof object and no bigint per ballot (issue 17: workers write simulated voters' ballots
+ * straight into stored records, ballot_store.ts `encryptStoredBallots`).
+ *
+ * @param election definition, fingerprint and public key
+ * @param voters per voter its credential, answers and randomness
+ * @returns the contexts, the width, and the ballots' bytes
+ * @throws {InvalidInputError} when answers break the question rules or a credential is bad
+ * @example
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * import { encryptElectionBallotsPacked } from "./ballot.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * const packed = encryptElectionBallotsPacked(election, [{ credential: "v", answers: [[0]] }]);
+ * console.assert(packed.width === 1 && packed.bytes.length === 96);
+ * ```
+ */
+export function encryptElectionBallotsPacked(
+  election: ElectionPublicInfo,
+  voters: readonly EncryptBallotOptions[],
+): PackedElectionBallots {
+  const { items, secrets } = ballotItems(election, voters);
+  try {
+    const { bytes, responses } = encryptAndProvePacked(election.publicKey, items);
+    const contexts: Uint8Array[] = [];
+    for (let i = 0; i < items.length; i++) contexts.push(items[i]!.context);
+    const width = electionBallotLayout(election.definition).elements.length;
+    return { contexts, width, bytes, responses };
+  } finally {
+    secrets.fill(0); // the voters' randomness and nonces do not stay behind
+  }
+}
+
+/**
+ * The items of {@linkcode encryptElectionBallots} for the backend: per voter its embedded
+ * answer parts, randomness and nonces (drawn from its source in that order) and its proof
+ * context; the randomness and nonces are views of `secrets` (zero it after use).
+ */
+function ballotItems(
+  election: ElectionPublicInfo,
+  voters: readonly EncryptBallotOptions[],
+): { items: EncryptAndProveItem[]; secrets: Uint8Array } {
+  // embedBytes is deterministic: one embedding per distinct part (a few per election), the
+  // same point objects from one call to the next (the backend keeps their halves). Loops
+  // with arrays built by push, no closure per call: one array shape whether this runs in the
+  // interpreter or optimized (issue 17: each worker compiles this, and a changed shape of the
+  // items made the compiled backend code deoptimize and compile again).
+  const contexts = ballotProofContexts(election.fingerprint, voters);
+  const messageLists: Point[][] = [];
+  let elements = 0;
+  for (let i = 0; i < voters.length; i++) {
+    const parts = encodeElectionAnswers(election.definition, voters[i]!.answers);
+    const messages: Point[] = [];
+    for (let k = 0; k < parts.length; k++) messages.push(embedded(parts[k]!));
+    messageLists.push(messages);
+    elements += messages.length;
+  }
+  // The 64·w random bytes of a draw go through one scratch buffer (randomScalarsInto zeroes
+  // it after each draw), not a new array per draw (issue 17: small arrays cost the GC most);
+  // the scalars are written as bytes into one buffer for the call (no bigint per scalar).
+  const secrets = new Uint8Array(2 * ELEMENT_BYTES * elements);
+  let scratch = new Uint8Array(64);
+  const items: EncryptAndProveItem[] = [];
+  for (let i = 0, at = 0; i < voters.length; i++) {
+    const messages = messageLists[i]!, w = messages.length;
+    // The order encryptElectionBallot draws them in: randomness, then the proof's nonces
+    // (64·w bytes from the source each, as randomScalars(w, random) there).
+    const random = voters[i]!.random ?? systemRandom;
+    if (scratch.length < 64 * w) scratch = new Uint8Array(64 * w);
+    randomScalarsInto(secrets, { count: w, at, random, scratch });
+    const randomness = secrets.subarray(at, at + ELEMENT_BYTES * w);
+    at += ELEMENT_BYTES * w;
+    randomScalarsInto(secrets, { count: w, at, random, scratch });
+    const nonces = secrets.subarray(at, at + ELEMENT_BYTES * w);
+    at += ELEMENT_BYTES * w;
+    items.push({ messages, randomness, nonces, context: contexts[i]! });
+  }
+  return { items, secrets };
+}
+
+/**
+ * The embedded point of an answer part, one object per distinct part: by a number for parts
+ * of up to 6 bytes (the length and the value: no string per part), else by a string.
+ */
+function embedded(part: Uint8Array): Point {
+  let key: number | string;
+  if (part.length <= 6) {
+    let value = part.length;
+    for (let b = 0; b < part.length; b++) value = value * 256 + part[b]!;
+    key = value;
+  } else key = String.fromCharCode(...part);
+  let point = embeddedParts.get(key);
+  if (point === undefined) {
+    point = embedBytes(part);
+    if (embeddedParts.size >= EMBEDDED_LIMIT) embeddedParts.clear();
+    embeddedParts.set(key, point);
+  }
+  return point;
 }
 
 /**

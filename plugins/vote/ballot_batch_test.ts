@@ -12,6 +12,7 @@ import {
 } from "./ballot.ts";
 import { runLocalKeyCeremony } from "./ceremony.ts";
 import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+import { encodeStoredBallots, encryptStoredBallots } from "./ballot_store.ts";
 
 const fingerprint = new Uint8Array(32).map((_, i) => i);
 const encoder = new TextEncoder();
@@ -107,4 +108,39 @@ Deno.test("encryptElectionBallots gives voter by voter the bytes of encryptElect
     () => encryptElectionBallots({ ...election, fingerprint: new Uint8Array(31) }, voters),
     (e) => e instanceof InvalidInputError && /fingerprint must be 32 bytes/.test(e.message),
   );
+});
+
+Deno.test("encryptStoredBallots writes the stored records of encryptElectionBallots for the same seeded randomness", () => {
+  for (const wide of [false, true]) {
+    const definition = createElectionDefinition({
+      id: wide ? "stored-wide" : "stored",
+      trustees: 1,
+      mixers: 1,
+      questions: [
+        { text: "Q1", choices: ["a", "b", "c"] },
+        ...(wide
+          ? [{
+            text: "Q2",
+            type: "ranked" as const,
+            choices: Array.from({ length: 40 }, (_, i) => `c${i}`),
+            max: 40,
+          }]
+          : []),
+      ],
+    });
+    const fingerprint = electionFingerprint(definition);
+    const { key } = runLocalKeyCeremony({ definition, fingerprint }, { random: seededRandom("k") });
+    const election = { definition, fingerprint, publicKey: key.publicKey };
+    const voters = (seed: string) =>
+      Array.from({ length: 9 }, (_, i) => ({
+        credential: i === 4 ? "votér-ünïcode-✓" : `voter-${i + 1}`,
+        answers: wide
+          ? [[i % 3], Array.from({ length: i }, (_, k) => (k * 7 + i) % 40)]
+          : [[i % 3]],
+        random: seededRandom(`${seed} ${i}`),
+      }));
+    const expected = encodeStoredBallots(encryptElectionBallots(election, voters("v")));
+    assert.deepEqual(encryptStoredBallots(election, voters("v")), expected);
+    assert.notDeepEqual(encryptStoredBallots(election, voters("w")), expected);
+  }
 });

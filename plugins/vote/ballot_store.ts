@@ -15,7 +15,15 @@
 import { InvalidInputError } from "../../core/errors.ts";
 import { DEFAULT_ITEM_CHUNK, type ItemChunks } from "../../core/records.ts";
 import { Ciphertext, ELEMENT_BYTES, encodeScalarsInto } from "../../backends/reencrypt/mod.ts";
-import { type ElectionBallot, packBallotProof, unpackBallotProof } from "./ballot.ts";
+import {
+  BALLOT_CONTEXT_CREDENTIAL_AT,
+  type ElectionBallot,
+  type ElectionPublicInfo,
+  type EncryptBallotOptions,
+  encryptElectionBallotsPacked,
+  packBallotProof,
+  unpackBallotProof,
+} from "./ballot.ts";
 
 /** The accepted ballots of a box, appended in box order and read back by range. */
 export interface BallotStore {
@@ -342,6 +350,60 @@ export function encodeStoredBallots(ballots: readonly ElectionBallot[]): Uint8Ar
     out.set(proof.commitments, to);
     to = encodeScalarsInto(out, to + proof.commitments.length, proof.responses);
     at = to;
+  }
+  return out;
+}
+
+/**
+ * Encrypts voters' ballots straight into the encoding of {@linkcode encodeStoredBallots}:
+ * the same bytes as `encodeStoredBallots(encryptElectionBallots(election, voters))`, with no
+ * ballot object, proof or bigint per ballot (issue 17: the simulated voters' workers).
+ *
+ * @param election definition, fingerprint and public key
+ * @param voters per voter its credential, answers and randomness
+ * @returns the ballots, each as u32be(length) ‖ stored encoding (one buffer of its own)
+ * @throws {InvalidInputError} when answers break the question rules or a credential is bad
+ * @example
+ * ```ts
+ * import { createElectionDefinition, electionFingerprint } from "./definition.ts";
+ * import { runLocalKeyCeremony } from "./ceremony.ts";
+ * import { EncodedBallotStore, encryptStoredBallots, memoryByteLog } from "./ballot_store.ts";
+ * const definition = createElectionDefinition({
+ *   id: "e", trustees: 1, mixers: 1, questions: [{ text: "Q", choices: ["a", "b"] }],
+ * });
+ * const fingerprint = electionFingerprint(definition);
+ * const { key } = runLocalKeyCeremony({ definition, fingerprint });
+ * const election = { definition, fingerprint, publicKey: key.publicKey };
+ * const store = new EncodedBallotStore(memoryByteLog(), fingerprint, "example");
+ * const voters = [{ credential: "v1", answers: [[0]] }, { credential: "v2", answers: [[1]] }];
+ * console.assert(store.appendEncoded(encryptStoredBallots(election, voters)) === 2);
+ * ```
+ */
+export function encryptStoredBallots(
+  election: ElectionPublicInfo,
+  voters: readonly EncryptBallotOptions[],
+): Uint8Array {
+  const { contexts, width, bytes, responses } = encryptElectionBallotsPacked(election, voters);
+  const n = contexts.length, commitmentsAt = 2 * ELEMENT_BYTES * width * n;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    total += 6 + contexts[i]!.length - BALLOT_CONTEXT_CREDENTIAL_AT + 4 * ELEMENT_BYTES * width;
+  }
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  const c = 2 * ELEMENT_BYTES * width, z = ELEMENT_BYTES * width;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    // u32be(length) ‖ u16be(n) ‖ credential ‖ ciphertext ‖ commitments ‖ responses.
+    const context = contexts[i]!, credential = context.length - BALLOT_CONTEXT_CREDENTIAL_AT;
+    view.setUint32(at, 2 + credential + 2 * c);
+    view.setUint16(at + 4, credential);
+    out.set(context.subarray(BALLOT_CONTEXT_CREDENTIAL_AT), at + 6);
+    at += 6 + credential;
+    out.set(bytes.subarray(c * i, c * (i + 1)), at);
+    out.set(bytes.subarray(commitmentsAt + z * i, commitmentsAt + z * (i + 1)), at + c);
+    out.set(responses.subarray(z * i, z * (i + 1)), at + c + z);
+    at += 2 * c;
   }
   return out;
 }

@@ -57,18 +57,41 @@ export function randomElectionAnswers(
   if (!(blank >= 0 && blank <= 1)) {
     throw new InvalidInputError(`Blank rate must be between 0 and 1, got ${blank}`);
   }
-  return definition.questions.map((q) => {
+  // Loops over numbers, no closure or array per draw: each worker compiles this for the
+  // simulated voters (issue 17). The same draws, in the same order, as one splice per pick.
+  const answers: ElectionAnswer[] = [];
+  const pool: number[] = [];
+  for (let qi = 0; qi < definition.questions.length; qi++) {
+    const q = definition.questions[qi]!;
     // A blank answer only when asked for (probability `blank`, in steps of 10^-6).
     if (q.min === 0 && blank > 0 && uniform(random, 1_000_000) < blank * 1_000_000) {
-      return [];
+      answers.push([]);
+      continue;
     }
     const low = Math.min(Math.max(q.min, 1), q.max);
     const count = low + uniform(random, q.max - low + 1);
-    const pool = q.choices.map((_, i) => i);
+    let left = q.choices.length;
+    for (let i = 0; i < left; i++) pool[i] = i;
     const picked: number[] = [];
-    for (let k = 0; k < count; k++) picked.push(pool.splice(uniform(random, pool.length), 1)[0]!);
-    return q.type === "ranked" ? picked : picked.sort((a, b) => a - b);
-  });
+    for (let k = 0; k < count; k++) {
+      // Take the uniformly drawn one of the choices left, keeping the others in order.
+      const at = uniform(random, left);
+      picked.push(pool[at]!);
+      left--;
+      for (let i = at; i < left; i++) pool[i] = pool[i + 1]!;
+    }
+    if (q.type !== "ranked") {
+      // Insertion sort: a handful of choices.
+      for (let i = 1; i < picked.length; i++) {
+        const v = picked[i]!;
+        let j = i - 1;
+        for (; j >= 0 && picked[j]! > v; j--) picked[j + 1] = picked[j]!;
+        picked[j + 1] = v;
+      }
+    }
+    answers.push(picked);
+  }
+  return answers;
 }
 
 /** A chunk of simulated ballots: voters lo+1 … lo+n. */

@@ -27,13 +27,8 @@ import {
 import { concatBytes, joinBytes } from "../../core/bytes.ts";
 import { decodePoint, encodePoint } from "../../backends/reencrypt/mod.ts";
 import type { ElectionAnswer } from "./answers.ts";
-import {
-  type ElectionBallot,
-  type ElectionPublicInfo,
-  type EncryptBallotOptions,
-  encryptElectionBallots,
-} from "./ballot.ts";
-import { decodeStoredBallots, encodeStoredBallots } from "./ballot_store.ts";
+import type { ElectionBallot, ElectionPublicInfo, EncryptBallotOptions } from "./ballot.ts";
+import { decodeStoredBallots, encryptStoredBallots } from "./ballot_store.ts";
 import { electionDefinitionFromEnvelope, electionDefinitionToEnvelope } from "./definition.ts";
 import { randomElectionAnswers, type SimulatedBallots } from "./simulate.ts";
 import type { VoteBatchOptions } from "./tasks.ts";
@@ -57,6 +52,13 @@ function u32(value: number): Uint8Array {
 function voterRandom(seed: Uint8Array, index: number) {
   return seededRandom(concatBytes(seed, u32(index)));
 }
+
+/**
+ * This worker's pooled system randomness, made at its first job: one function for all its
+ * jobs, so the compiled code that calls it is not thrown away at each job for a new one
+ * (issue 17).
+ */
+let systemPool: RandomSource | undefined;
 
 /** The system CSPRNG read 4 KiB at a time (each byte handed out once). */
 function pooledSystemRandom(): RandomSource {
@@ -82,10 +84,44 @@ function pooledSystemRandom(): RandomSource {
  */
 const VOTERS_PER_BATCH = 256;
 
+/**
+ * The election of the last job, by its definition, fingerprint and key bytes: the jobs of a
+ * simulation on this worker share one definition and one key object, so what is kept per
+ * definition (its answer layout and plan) or per key (its fixed-base table) is found again,
+ * and the per-ballot code sees objects of one shape (issue 17: a definition decoded again
+ * per job was laid out again and deoptimized the compiled encoding).
+ */
+let lastElection: { bytes: Uint8Array; election: ElectionPublicInfo } | undefined;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function jobElection(args: Uint8Array[]): ElectionPublicInfo {
+  const d = arg(args, 0), fingerprint = arg(args, 1), key = arg(args, 2);
+  const bytes = new Uint8Array(d.length + fingerprint.length + key.length + 8);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, d.length), view.setUint32(4, fingerprint.length);
+  bytes.set(d, 8),
+    bytes.set(fingerprint, 8 + d.length),
+    bytes.set(key, 8 + d.length + fingerprint.length);
+  if (lastElection !== undefined && sameBytes(lastElection.bytes, bytes)) {
+    return lastElection.election;
+  }
+  const election: ElectionPublicInfo = {
+    definition: electionDefinitionFromEnvelope(decodeMsgpack(d, "definition")),
+    fingerprint: fingerprint.slice(),
+    publicKey: decodePoint(key, "public key"),
+  };
+  lastElection = { bytes, election };
+  return election;
+}
+
 function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
-  const definition = electionDefinitionFromEnvelope(decodeMsgpack(arg(args, 0), "definition"));
-  const fingerprint = arg(args, 1);
-  const publicKey = decodePoint(arg(args, 2), "public key");
+  const election = jobElection(args);
+  const { definition } = election;
   const range = new DataView(arg(args, 3).buffer, arg(args, 3).byteOffset, 8);
   const start = range.getUint32(0), count = range.getUint32(4);
   const seed = arg(args, 4);
@@ -94,11 +130,10 @@ function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
     ? undefined
     : decodeMsgpack(arg(args, 6), "answers") as ElectionAnswer[][];
   const answersBack = arg(args, 7)[0] === 1;
-  const election: ElectionPublicInfo = { definition, fingerprint, publicKey };
   const answers: ElectionAnswer[][] = [];
   const parts: Uint8Array[] = [];
   // Without a seed, the system CSPRNG drawn a block at a time (answers take a few bytes).
-  const pooled = seed.length === 0 ? pooledSystemRandom() : undefined;
+  const pooled = seed.length === 0 ? (systemPool ??= pooledSystemRandom()) : undefined;
   for (let lo = 0; lo < count; lo += VOTERS_PER_BATCH) {
     const hi = Math.min(count, lo + VOTERS_PER_BATCH);
     const voters: EncryptBallotOptions[] = [];
@@ -112,7 +147,7 @@ function simulateBallotsTask(args: Uint8Array[]): Uint8Array[] {
     // A batch at once: fixed-base products and encodings batched (ballot.ts); voter i's
     // randomness is drawn from its own source in the order encryptElectionBallot draws it.
     // Encoded here as the ballot store keeps them: the main thread appends the buffer whole.
-    parts.push(encodeStoredBallots(encryptElectionBallots(election, voters)));
+    parts.push(encryptStoredBallots(election, voters));
   }
   const ballots = parts.length === 1 ? parts[0]! : joinBytes(parts);
   return [ballots, answersBack ? encodeMsgpack(answers) : new Uint8Array(0)];

@@ -151,6 +151,46 @@ function isUtf8(bytes: Uint8Array): boolean {
  * a record of length 0 has no ballot: MALFORMED) and the receipts flag. Each ballot's proof is
  * decoded here once, straight from its record.
  */
+/**
+ * The framing of {@linkcode verifyBallotsTask}'s records: per record of the right length,
+ * its position, where its ciphertext starts and its credential's bytes into `shaped`, `from`
+ * and `credentials`; a record of the wrong length is MALFORMED in `status`. Returns where the
+ * records end (the caller checks that nothing trails them): nothing after the loop here
+ * needs type feedback, so its code compiled during a first call serves every later call.
+ */
+function frameRecords(
+  records: Uint8Array,
+  out: {
+    count: number;
+    size: number;
+    status: Uint8Array;
+    shaped: number[];
+    from: number[];
+    credentials: Uint8Array[];
+  },
+): number {
+  const { count, size, status, shaped, from, credentials } = out;
+  const view = new DataView(records.buffer, records.byteOffset, records.length);
+  const total = records.length;
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > total) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
+    const length = view.getUint32(at);
+    const end = at + 4 + length;
+    if (end > total) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
+    const ct = length >= 2 ? storedCredentialEnd(records, at + 4) : at + 6, n = ct - at - 6;
+    at = end;
+    if (length < 2 || length !== 2 + n + 2 * size) {
+      status[i] = VOTE_ITEM_MALFORMED;
+      continue;
+    }
+    shaped.push(i);
+    from.push(ct);
+    credentials.push(records.subarray(ct - n, ct));
+  }
+  return at;
+}
+
 function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const publicKey = decodePoint(arg(args, 0), "public key");
   const { width, count } = readHeader(args[1]);
@@ -167,25 +207,13 @@ function verifyBallotsTask(args: Uint8Array[]): Uint8Array[] {
   const positions: number[] = [], starts: number[] = [];
   // First the framing and width of each record (the box's rule 1 for the shape), then the
   // credentials' contexts, all in one buffer (ballot.ts), then the ciphertexts and proofs.
+  // The loop is a function of its own (issue 17): this one then has none, and is compiled
+  // after whole calls rather than on the stack in its first call and again.
   const shaped: number[] = [], from: number[] = [], credentials: Uint8Array[] = [];
-  const view = new DataView(records.buffer, records.byteOffset, records.length);
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    if (at + 4 > records.length) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
-    const length = view.getUint32(at);
-    const end = at + 4 + length;
-    if (end > records.length) throw new InvalidInputError(`Vote task ballot ${i} is cut off`);
-    const ct = length >= 2 ? storedCredentialEnd(records, at + 4) : at + 6, n = ct - at - 6;
-    at = end;
-    if (length < 2 || length !== 2 + n + 2 * size) {
-      status[i] = VOTE_ITEM_MALFORMED;
-      continue;
-    }
-    shaped.push(i);
-    from.push(ct);
-    credentials.push(records.subarray(ct - n, ct));
+  const framed = frameRecords(records, { count, size, status, shaped, from, credentials });
+  if (framed !== records.length) {
+    throw new InvalidInputError("Vote task ballots have trailing bytes");
   }
-  if (at !== records.length) throw new InvalidInputError("Vote task ballots have trailing bytes");
   // The context binds the proof to election and voter; it checks the credential.
   const contexts = ballotProofContextsOf(fingerprint, credentials);
   shaped.forEach((i, k) => {
