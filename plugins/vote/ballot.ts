@@ -69,8 +69,8 @@ export const BALLOT_RECEIPT_BYTES = 32;
 /** Longest voter credential, in UTF-8 bytes. */
 export const VOTE_MAX_CREDENTIAL_BYTES = 256;
 
-const encoder = new TextEncoder();
-const CONTEXT_PREFIX = encoder.encode(BALLOT_CONTEXT_LABEL);
+const encoder: TextEncoder = new TextEncoder();
+const CONTEXT_PREFIX: Uint8Array = encoder.encode(BALLOT_CONTEXT_LABEL);
 
 /** What a voter (or the ballot box) needs to know about an election. */
 export interface ElectionPublicInfo {
@@ -386,7 +386,8 @@ export interface PackedElectionBallots {
 }
 
 /** Where a ballot proof context's credential bytes start. */
-export const BALLOT_CONTEXT_CREDENTIAL_AT = CONTEXT_PREFIX.length + ELECTION_FINGERPRINT_BYTES;
+export const BALLOT_CONTEXT_CREDENTIAL_AT: number = CONTEXT_PREFIX.length +
+  ELECTION_FINGERPRINT_BYTES;
 
 /**
  * {@linkcode encryptElectionBallots} as bytes: the same ciphertexts and proofs for the same
