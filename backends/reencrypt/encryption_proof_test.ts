@@ -120,6 +120,19 @@ function makeItems(
   });
 }
 
+/**
+ * The items with z₀ + 1 in the first proof and z₁ − 1 in the second: two invalid proofs whose
+ * errors cancel under equal batch weights.
+ */
+function cancellingPair<T extends { proof: EncryptionProof }>(items: readonly T[]): T[] {
+  const [a, b] = items;
+  return [
+    { ...a!, proof: { ...a!.proof, responses: a!.proof.responses.map((z) => modL(z + 1n)) } },
+    { ...b!, proof: { ...b!.proof, responses: b!.proof.responses.map((z) => modL(z - 1n)) } },
+    ...items.slice(2),
+  ];
+}
+
 Deno.test("batch verification accepts valid proofs and names each bad one", () => {
   const { publicKey } = generateKeyPair(random);
   for (const width of [1, 2]) {
@@ -180,12 +193,7 @@ Deno.test("batch verification decides by the weighted equation alone when it hol
   // z₀ + 1 and z₁ − 1 are two invalid proofs whose errors cancel under EQUAL weights: with a
   // constant "random" source the batch equation holds and no proof is checked alone, which
   // shows both that the equation decides and why the weights must be unpredictable.
-  const [a, b] = items;
-  const cancelling = [
-    { ...a!, proof: { ...a!.proof, responses: a!.proof.responses.map((z) => modL(z + 1n)) } },
-    { ...b!, proof: { ...b!.proof, responses: b!.proof.responses.map((z) => modL(z - 1n)) } },
-    ...items.slice(2),
-  ];
+  const cancelling = cancellingPair(items);
   const constant = (out: Uint8Array) => void out.fill(7);
   assert.deepEqual(
     verifyEncryptionKnowledgeBatch({ publicKey, items: cancelling }, { random: constant }),
@@ -329,12 +337,7 @@ Deno.test("batch verification of packed proofs (responses as bytes): the verdict
   );
   // The equation alone decides (constant weights let cancelling errors through), so the fast
   // path reads the packed responses themselves.
-  const [a, b] = items;
-  const cancelling = [
-    { ...a!, proof: { ...a!.proof, responses: a!.proof.responses.map((z) => modL(z + 1n)) } },
-    { ...b!, proof: { ...b!.proof, responses: b!.proof.responses.map((z) => modL(z - 1n)) } },
-    ...items.slice(2),
-  ];
+  const cancelling = cancellingPair(items);
   const constant = (out: Uint8Array) => void out.fill(7);
   const cancellingPacked = cancelling.map((item) => ({ ...item, proof: pack(item.proof) }));
   assert.deepEqual(
