@@ -30,11 +30,15 @@ export const STREAMED_BODY_BYTES = 64 * 1024;
 /** Most bytes of post bodies one node holds at once to send them (then 503; one always goes). */
 export const MAX_SERVED_BODY_BYTES = 256 * 1024 * 1024;
 
+/** Seconds a reader refused by {@linkcode ServedBodies} is asked to wait (`Retry-After`). */
+export const SERVED_BODIES_RETRY_SECONDS = 1;
+
 /**
  * Bounds the bytes of the bodies `GET /v1/board/posts/:seq/body` holds at once: each is held
  * from its row's read until its response ends or is cancelled, so slow or many concurrent
  * readers cannot make a node hold one 64 MiB row each. Over the budget a request gets 503
- * (retry later); a body alone is always sent, whatever its size.
+ * with `Retry-After` (1 s; `NodeClient` waits and tries again); a body alone is always sent,
+ * whatever its size.
  */
 export class ServedBodies {
   #used = 0;
@@ -83,6 +87,7 @@ export class ServedBodies {
         503,
         "unavailable",
         `This node is sending ${this.#used} bytes of post bodies (limit ${this.max}); retry later`,
+        { "retry-after": String(SERVED_BODIES_RETRY_SECONDS) },
       );
     }
     this.#used += body.length;

@@ -18,6 +18,7 @@ Deno.test("bodies being sent are bounded by a byte budget, released when a respo
     })();
     assert.ok(error instanceof HttpError, String(error));
     assert.equal(error.status, 503);
+    assert.deepEqual(error.headers, { "retry-after": "1" });
     assert.match(
       error.message,
       /^This node is sending 60 bytes of post bodies \(limit 100\); retry later$/,

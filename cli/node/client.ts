@@ -16,14 +16,17 @@ import { type Post, postToEnvelope } from "./posts.ts";
 export class NodeHttpError extends PanoramixError {
   /** HTTP status. */
   readonly status: number;
+  /** The wait the node asked for with `Retry-After`, in ms. */
+  readonly retryAfterMs: number | undefined;
   /**
    * Creates the instance.
    *
    * @param status HTTP status
    * @param code the response's error code
    * @param message the response's message
+   * @param retryAfterMs the response's `Retry-After` in ms, if it had one
    */
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, retryAfterMs?: number) {
     super(
       (["invalid_input", "verification_failed", "not_found", "replay", "batch_too_small", "config"]
           .includes(code)
@@ -34,8 +37,27 @@ export class NodeHttpError extends PanoramixError {
       `${message} (HTTP ${status})`,
     );
     this.status = status;
+    this.retryAfterMs = retryAfterMs;
     this.name = "NodeHttpError";
   }
+}
+
+/** What {@linkcode NodeClientOptions.onRetry} is told before each wait of a retried GET. */
+export interface NodeRetry {
+  /** The node's base URL. */
+  url: string;
+  /** The path asked for. */
+  path: string;
+  /** The try that was refused (from 1). */
+  attempt: number;
+  /** The refusal's status (503, or 429 with Retry-After). */
+  status: number;
+  /** The refusal's message. */
+  message: string;
+  /** How long the client waits before the next try, in ms. */
+  waitMs: number;
+  /** The whole wait allowed for this request, in ms (`retryForMs`). */
+  retryForMs: number;
 }
 
 /** Options of {@linkcode NodeClient}. */
@@ -44,6 +66,65 @@ export interface NodeClientOptions {
   identity?: Identity;
   /** Request timeout in ms (default 120,000). */
   timeoutMs?: number;
+  /**
+   * How long a GET refused with 503 (or 429 with `Retry-After`) is tried again, in ms from
+   * its first try (default 180,000; 0: never). POSTs are never tried again by the client.
+   */
+  retryForMs?: number;
+  /** First wait in ms when the node gives no `Retry-After` (default 250; doubles per try). */
+  initialBackoffMs?: number;
+  /** Longest wait in ms when the node gives no `Retry-After` (default 10,000). */
+  maxBackoffMs?: number;
+  /** Uniform [0, 1) for the jitter (default Math.random; not security relevant). */
+  jitter?: () => number;
+  /** Told before each wait of a retried GET (e.g. to say once on stderr that it waits). */
+  onRetry?: (retry: NodeRetry) => void;
+}
+
+/** Default of {@linkcode NodeClientOptions.retryForMs}: three minutes. */
+export const DEFAULT_RETRY_FOR_MS = 180_000;
+
+/**
+ * The seconds of a `Retry-After` header in ms, or undefined when absent or not a number of
+ * seconds (an HTTP date is not used by Panoramix nodes and is treated as absent).
+ *
+ * @param value the header's value
+ * @returns the wait it asks for in ms
+ */
+function retryAfterMs(value: string | null): number | undefined {
+  if (value === null || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return undefined;
+  return Number(value) * 1000;
+}
+
+/**
+ * An `onRetry` hook that writes one line the first time a client waits (later waits are
+ * silent), e.g. to a command's stderr.
+ *
+ * @param write writes one line (without its newline)
+ * @returns the hook for {@linkcode NodeClientOptions.onRetry}
+ * @example
+ * ```ts
+ * import { retryNoticeOnce } from "./client.ts";
+ * const lines: string[] = [];
+ * const hook = retryNoticeOnce((line) => lines.push(line));
+ * const retry = { url: "http://127.0.0.1:1", path: "/v1/board/posts/3/body", attempt: 1,
+ *   status: 503, message: "Busy (HTTP 503)", waitMs: 1000, retryForMs: 180_000 };
+ * hook(retry);
+ * hook({ ...retry, attempt: 2 });
+ * console.assert(lines.length === 1);
+ * ```
+ */
+export function retryNoticeOnce(write: (line: string) => void): (retry: NodeRetry) => void {
+  let told = false;
+  return (retry) => {
+    if (told) return;
+    told = true;
+    write(
+      `Node ${retry.url} is busy (${retry.message}); waiting and retrying for up to ${
+        Math.round(retry.retryForMs / 1000)
+      } s`,
+    );
+  };
 }
 
 /**
@@ -86,6 +167,7 @@ export class NodeClient {
         response.status,
         b.error ?? "internal",
         b.message ?? "Request failed",
+        retryAfterMs(response.headers.get("retry-after")),
       );
     }
     return body;
@@ -99,7 +181,44 @@ export class NodeClient {
    * @throws {NodeHttpError} on an error status
    */
   async getJson(path: string): Promise<unknown> {
-    return await this.#fetch(path, {});
+    return await this.#retrying(path, () => this.#fetch(path, {}));
+  }
+
+  /**
+   * Runs an idempotent request until it is not refused as busy: a 503, or a 429 that says
+   * when to come back, is tried again after the node's `Retry-After` (a tenth more at most,
+   * jittered) or else a capped exponential backoff with jitter, while the next wait ends
+   * within `retryForMs` of the first try; then the last refusal is thrown as it is.
+   */
+  async #retrying<T>(path: string, run: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const window = this.#o.retryForMs ?? DEFAULT_RETRY_FOR_MS;
+    const initial = this.#o.initialBackoffMs ?? 250;
+    const cap = this.#o.maxBackoffMs ?? 10_000;
+    const jitter = this.#o.jitter ?? Math.random;
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof NodeHttpError)) throw error;
+        const asked = error.retryAfterMs;
+        if (error.status !== 503 && !(error.status === 429 && asked !== undefined)) throw error;
+        const wait = asked !== undefined
+          ? asked * (1 + jitter() / 10)
+          : Math.min(cap, initial * 2 ** (attempt - 1)) * (0.5 + jitter() / 2);
+        if (Date.now() + wait > started + window) throw error;
+        this.#o.onRetry?.({
+          url: this.baseUrl,
+          path,
+          attempt,
+          status: error.status,
+          message: error.message,
+          waitMs: wait,
+          retryForMs: window,
+        });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   /**
@@ -111,6 +230,10 @@ export class NodeClient {
    * @throws {NodeHttpError} on an error status
    */
   async getStream(path: string): Promise<ReadableStream<Uint8Array>> {
+    return await this.#retrying(path, () => this.#getStreamOnce(path));
+  }
+
+  async #getStreamOnce(path: string): Promise<ReadableStream<Uint8Array>> {
     const controller = new AbortController();
     const ms = this.#o.timeoutMs ?? 120_000;
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -34,7 +34,7 @@ import type { CliContext } from "../context.ts";
 import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
 import { readAnyEnvelopeFile } from "../files.ts";
 import type { JobSummary } from "../node/board.ts";
-import { NodeClient, NodeHttpError } from "../node/client.ts";
+import { NodeClient, NodeHttpError, retryNoticeOnce } from "../node/client.ts";
 import { describeJob } from "../node/job_client.ts";
 import { loadIdentity } from "../node/node.ts";
 import { terminalProgress } from "../progress.ts";
@@ -162,7 +162,10 @@ export const voteCloseCommand = buildCommand({
       );
       await progress.done();
       await openElectionMix(election, counted, {
-        client: new NodeClient(flags.boardUrl, { identity: admin }),
+        client: new NodeClient(flags.boardUrl, {
+          identity: admin,
+          onRetry: retryNoticeOnce((line) => void this.stderr.write(`${line}\n`)),
+        }),
         admin,
         mixers: flags.mixerNode.map((k, i) => fromBase64Url(k, `--mixer-node ${i + 1}`)),
         job,
@@ -245,7 +248,9 @@ export const voteMixCommand = buildCommand({
   ) {
     const ce = await readElection(this, flags.election);
     const job = jobOf(ce, flags.job);
-    const client = new NodeClient(flags.boardUrl);
+    const client = new NodeClient(flags.boardUrl, {
+      onRetry: retryNoticeOnce((line) => void this.stderr.write(`${line}\n`)),
+    });
     const summary = await waitForCascade(this, client, { job, timeout: flags.timeout ?? 600 });
     await this.stdout.write(
       `job '${job}' mixed by ${summary.stages} mixer nodes (${summary.inputs} ballots)\n`,
@@ -308,7 +313,9 @@ export const voteTrusteeDecryptCommand = buildCommand({
     }
     const key = resolveElectionKey(ce, posts);
     const election: ElectionPublicInfo = { ...ce, publicKey: key.publicKey };
-    const client = new NodeClient(flags.boardUrl);
+    const client = new NodeClient(flags.boardUrl, {
+      onRetry: retryNoticeOnce((line) => void this.stderr.write(`${line}\n`)),
+    });
     let summary: JobSummary;
     try {
       summary = await client.getJson(`/v1/board/jobs/${encodeURIComponent(job)}`) as JobSummary;

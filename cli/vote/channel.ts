@@ -19,7 +19,7 @@ import {
 } from "../../plugins/vote/mod.ts";
 import type { CliContext } from "../context.ts";
 import { writeEnvelopeFile } from "../files.ts";
-import { NodeClient } from "../node/client.ts";
+import { NodeClient, retryNoticeOnce } from "../node/client.ts";
 import type { Identity } from "../node/identity.ts";
 import { loadIdentity } from "../node/node.ts";
 import { electionJobId, postCeremony, readElectionBoard } from "../vote_nodes.ts";
@@ -128,7 +128,10 @@ export async function openChannel(
     };
   }
   const job = flags.job ?? electionJobId(election.definition.id);
-  const client = new NodeClient(flags.boardUrl!, identity ? { identity } : {});
+  const client = new NodeClient(flags.boardUrl!, {
+    ...(identity ? { identity } : {}),
+    onRetry: retryNoticeOnce((line) => void ctx.stderr.write(`${line}\n`)),
+  });
   return {
     read: async () => {
       const { ceremony, decryption, decrypted } = await readElectionBoard(client, {

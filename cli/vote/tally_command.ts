@@ -19,7 +19,7 @@ import { FileBallotStore } from "./ballot_store_file.ts";
 import { tallyBallotBox } from "./tally_records.ts";
 import type { CliContext } from "../context.ts";
 import { positiveInteger, progressFlag, workersFlag } from "../flags.ts";
-import { NodeClient } from "../node/client.ts";
+import { NodeClient, retryNoticeOnce } from "../node/client.ts";
 import { loadIdentity } from "../node/node.ts";
 import { describeJob } from "../node/job_client.ts";
 import {
@@ -101,6 +101,9 @@ export const voteTallyCommand = buildCommand({
     // input, the mixes, the shares and the plaintexts are files of a spool (removed at the end
     // or on Ctrl-C), those from the node board streamed into it (cli/vote_board_records.ts).
     const spool = await Spool.create();
+    // A board that answers a read with 503 (busy, e.g. sending other readers' bodies) is
+    // asked again after its Retry-After; the first wait is said once on stderr.
+    const onRetry = retryNoticeOnce((line) => void this.stderr.write(`${line}\n`));
     try {
       const ballots = await openBoxFile(this.stdin, election, flags.box, spool);
       let cascade: ElectionCascadeRecords | undefined;
@@ -109,7 +112,7 @@ export const voteTallyCommand = buildCommand({
           throw new UsageError("--mixer-node needs --admin-identity (a board admin's key file)");
         }
         const admin = await loadIdentity(flags.adminIdentity);
-        const client = new NodeClient(flags.boardUrl!, { identity: admin });
+        const client = new NodeClient(flags.boardUrl!, { identity: admin, onRetry });
         const started = Date.now();
         cascade = boardElectionCascadeRecords({
           client,
@@ -125,7 +128,7 @@ export const voteTallyCommand = buildCommand({
         });
       } else if (flags.boardUrl !== undefined) {
         // The box was closed with `vote close`: wait for the nodes, then read their mixes.
-        const client = new NodeClient(flags.boardUrl);
+        const client = new NodeClient(flags.boardUrl, { onRetry });
         cascade = async (inputs, { sinks }) => {
           await waitForCascade(this, client, { job, timeout });
           return (await readElectionCascadeRecords(client, { job, sinks, inputs })).mixes;
@@ -133,7 +136,7 @@ export const voteTallyCommand = buildCommand({
       }
       // The trustees posted their shares with `vote trustee decrypt`: streamed into the spool.
       const postedDecryption = async () => {
-        const onBoard = await readDecryptionRecords(new NodeClient(flags.boardUrl!), {
+        const onBoard = await readDecryptionRecords(new NodeClient(flags.boardUrl!, { onRetry }), {
           job,
           election: ce,
           sinks: spool.sinks,
