@@ -48,7 +48,7 @@ import {
   type ElectionDecryptionRecords,
   verifyCeremonySignature,
 } from "../plugins/vote/mod.ts";
-import { boardLogEntries, type BoardLogEntry } from "./node/board_reader.ts";
+import { boardLogEntries, type BoardLogEntry } from "./node/board_log.ts";
 import { type JobSpec, readJobSpec } from "./node/posts.ts";
 import type { JobSummary } from "./node/board.ts";
 import { postBodyStream, STREAMED_BODY_BYTES } from "./node/board_stream.ts";
@@ -691,7 +691,8 @@ export async function postedInputs(
  * @param options job id, `sinks` for the lists (a spool's files), the expected mix input,
  *   the chunk size (ciphertexts decoded at a time), `bodyLimit`: bodies longer than this are
  *   streamed (default 64 KiB; shorter ones come with the log's pages)
- * @returns the mix input and the stages in order
+ * @returns the mix input, the stages in order, the job's spec (from its signed job post;
+ *   undefined when the log has none) and the number of posts read (the whole log)
  * @throws {VerificationError} when the board's inputs differ, a stage is out of order, a
  *   body does not match its digest or signature, or the job is archived
  * @throws {InvalidInputError} naming the malformed field of a post
@@ -710,7 +711,9 @@ export async function readElectionCascadeRecords(
     bodyLimit?: number;
     mixers?: readonly Uint8Array[];
   },
-): Promise<{ inputs: RecordSource; mixes: BoardMixRecords[] }> {
+): Promise<
+  { inputs: RecordSource; mixes: BoardMixRecords[]; spec: JobSpec | undefined; posts: number }
+> {
   const { job } = options;
   const chunk = options.chunk ?? DEFAULT_ITEM_CHUNK;
   const summary = await jobSummary(client, job);
@@ -726,7 +729,9 @@ export async function readElectionCascadeRecords(
   let closed = false;
   const bodyLimit = options.bodyLimit ?? STREAMED_BODY_BYTES;
   let spec: JobSpec | undefined;
+  let posts = 0;
   for await (const entry of boardLogEntries(client, { archived, bodyLimit })) {
+    posts++;
     if (entry.post.job !== job) continue;
     if (entry.post.type === "job" && spec === undefined) {
       const what = `board post ${entry.seq} (job)`;
@@ -780,7 +785,7 @@ export async function readElectionCascadeRecords(
         : `Board job '${job}' does not hold the election's mix input (${inputs.done} of ${count} inputs)`,
     );
   }
-  return { inputs: source, mixes };
+  return { inputs: source, mixes, spec, posts };
 }
 
 /**

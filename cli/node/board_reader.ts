@@ -10,16 +10,23 @@
 import { joinBytes } from "../../core/bytes.ts";
 import { decodeMsgpack, type Envelope } from "../../core/envelope.ts";
 import { VerificationError } from "../../core/errors.ts";
-import { readArray, readBytes, readInteger, readRecord } from "../../core/fields.ts";
+import { readArray, readInteger, readRecord } from "../../core/fields.ts";
 import type { AnyMixBackend } from "../../core/mixer.ts";
-import { labelledDigest } from "../../core/transcript.ts";
+import {
+  memoryRecordSinks,
+  type RecordSinkFactory,
+  type RecordSource,
+} from "../../core/records.ts";
+import type { JobSummary } from "./board.ts";
 import type { NodeClient } from "./client.ts";
 import {
   Ciphertext,
+  decodePublicKey,
   ELEMENT_BYTES,
   encodeCiphertext,
   SHUFFLE_PROOF_LISTS,
   SHUFFLE_PROOF_VERSION,
+  verifyShuffleRecords,
 } from "../../backends/reencrypt/mod.ts";
 import {
   MIX_PART_KIND,
@@ -28,16 +35,9 @@ import {
   readMixFinal,
   readMixPart,
 } from "./mix_parts.ts";
-import { numberPart, SIGNING_LABELS } from "./identity.ts";
-import {
-  type JobSpec,
-  MAX_POST_BODY,
-  type Post,
-  postDigest,
-  readJobSpec,
-  readPost,
-  verifyPostDigest,
-} from "./posts.ts";
+import { type JobSpec, type Post, postDigest, readJobSpec } from "./posts.ts";
+import { readBoardLog } from "./board_log.ts";
+import { readElectionCascadeRecords } from "../vote_board_records.ts";
 
 /** One verified mixing stage. */
 export interface VerifiedStage {
@@ -55,148 +55,23 @@ export interface VerifiedJob {
   spec: JobSpec;
   /** Every stage, verified. */
   stages: VerifiedStage[];
-  /** The final outputs (envelopes, JSON view or msgpack form). */
-  outputs: unknown[];
+  /**
+   * The final outputs (envelopes, JSON view or msgpack form); absent when `sinks` was given
+   * for a re-encryption job (then read `outputRecords`).
+   */
+  outputs?: unknown[];
+  /**
+   * A re-encryption job's final outputs as 64·w-byte records (in the `sinks` given, or in
+   * memory), when it was read and verified on record lists.
+   */
+  outputRecords?: RecordSource;
   /** Number of posts read (whole board log, chain checked). */
   posts: number;
   /** Set when a stage's check cannot rule out substituted outputs (issue 11 §15). */
   unverifiable?: string;
 }
 
-/**
- * One entry of the board log as {@linkcode boardLogEntries} gives it: the post, whose body
- * is absent when it was longer than the page's body limit (stream it with
- * `postBodyStream`, board_stream.ts, which checks it hashes to `digest`).
- */
-export interface BoardLogEntry {
-  /** Position in the log. */
-  seq: number;
-  /** The post; `body` is absent when it is streamed separately. */
-  post: Omit<Post, "body"> & { body?: Uint8Array };
-  /** Length of the body in bytes. */
-  bodyBytes: number;
-  /**
-   * The post digest: computed from the body when it came with the page (and the signature
-   * checked), else the board's, which the hash chain covers.
-   */
-  digest: Uint8Array;
-}
-
-/**
- * Reads the board log a page at a time, checking the hash chain over every entry and the
- * signature of every post that comes with its body. With `bodyLimit`, longer bodies stay
- * on the board: such an entry's signature is checked when its body is streamed (a reader
- * that never streams it has checked the chain over its digest only, as for a pruned post).
- * The inputs and mixes of archived jobs have no body left: their digests are chained and
- * they are not yielded (their jobs are added to `options.archived`).
- *
- * @param client client of the board
- * @param options `archived` collects the ids of archived jobs; `bodyLimit` leaves longer
- *   bodies out of the pages
- * @returns the entries in log order
- * @throws {VerificationError} when a signature or the chain does not verify
- * @example
- * ```ts ignore
- * for await (const entry of boardLogEntries(client, { bodyLimit: 65536 })) console.log(entry.seq);
- * ```
- */
-export async function* boardLogEntries(
-  client: NodeClient,
-  options: { archived?: Set<string>; bodyLimit?: number } = {},
-): AsyncGenerator<BoardLogEntry> {
-  const pruned = new Set<string>();
-  const archives = new Set<string>();
-  let chain: Uint8Array = new Uint8Array(64);
-  let after = 0;
-  const limit = options.bodyLimit === undefined ? "" : `&bodyLimit=${options.bodyLimit}`;
-  for (;;) {
-    const { posts } = await client.getJson(
-      `/v1/board/posts?after=${after}&limit=1000${limit}`,
-    ) as {
-      posts: unknown[];
-    };
-    if (posts.length === 0) break;
-    for (const value of posts) {
-      const record = readRecord(value, "post");
-      const seq = readInteger(record.seq, "post.seq");
-      if (seq !== after + 1) throw new VerificationError(`Board log skips from ${after} to ${seq}`);
-      const claimed = readBytes(record.chain, `post ${seq}.chain`, { length: 64 });
-      if (record.pruned === true) {
-        // An archived job's inputs or mix: only its digest is left, which the chain covers.
-        const digest = readBytes(record.digest, `post ${seq}.digest`, { length: 64 });
-        chain = labelledDigest(SIGNING_LABELS.chain, [chain, numberPart(seq), digest]);
-        if (!claimed.every((b, i) => b === chain[i])) {
-          throw new VerificationError(`Board hash chain breaks at post ${seq}`);
-        }
-        pruned.add(String(record.job));
-        options.archived?.add(String(record.job));
-        after = seq;
-        continue;
-      }
-      let entry: BoardLogEntry;
-      if (options.bodyLimit !== undefined && record.body === undefined) {
-        // A body over the limit: the board gives its length and the post's digest.
-        const bodyBytes = readInteger(record.bodyBytes, `post ${seq}.bodyBytes`, {
-          min: options.bodyLimit + 1,
-          max: MAX_POST_BODY,
-        });
-        const post = readPost({ ...record, body: new Uint8Array(0) }, `post ${seq}`);
-        const { body: _, ...rest } = post;
-        entry = {
-          seq,
-          post: rest,
-          bodyBytes,
-          digest: readBytes(record.digest, `post ${seq}.digest`, { length: 64 }),
-        };
-      } else {
-        const post = readPost(value, `post ${seq}`);
-        const digest = postDigest(post);
-        verifyPostDigest(post, digest);
-        entry = { seq, post, bodyBytes: post.body.length, digest };
-      }
-      // Recompute chain_n = H(chain_{n-1}, seq, digest) and compare with what the board says.
-      chain = labelledDigest(SIGNING_LABELS.chain, [chain, numberPart(seq), entry.digest]);
-      if (!claimed.every((b, i) => b === chain[i])) {
-        throw new VerificationError(`Board hash chain breaks at post ${seq}`);
-      }
-      if (entry.post.type === "archive") archives.add(entry.post.job);
-      after = seq;
-      yield entry;
-    }
-  }
-  // A board may leave out a post's body only for a job an `archive` post archived.
-  for (const job of pruned) {
-    if (!archives.has(job)) {
-      throw new VerificationError(
-        `Board serves pruned posts of job '${job}', which is not archived`,
-      );
-    }
-  }
-}
-
-/**
- * Reads the whole board log, checking every signature and the hash chain. The inputs
- * and mixes of archived jobs have no body left: their digests are chained, and they are
- * left out of the result (their jobs are added to `options.archived`). Every post is held
- * in memory: {@linkcode boardLogEntries} reads a page at a time.
- *
- * @param client client of the board
- * @param options `archived` collects the ids of archived jobs
- * @returns the posts in order
- * @throws {VerificationError} when a signature or the chain does not verify
- * @example
- * ```ts ignore
- * const posts = await readBoardLog(new NodeClient(boardUrl));
- * ```
- */
-export async function readBoardLog(
-  client: NodeClient,
-  options: { archived?: Set<string> } = {},
-): Promise<Post[]> {
-  const out: Post[] = [];
-  for await (const entry of boardLogEntries(client, options)) out.push(entry.post as Post);
-  return out;
-}
+export { boardLogEntries, type BoardLogEntry, readBoardLog } from "./board_log.ts";
 
 /**
  * The mix posts of a job as whole mixes: a mix in one post as it is, a mix in parts
@@ -257,11 +132,36 @@ function wholeMixes(posts: Post[]): { author: Uint8Array; body: Envelope }[] {
   return out;
 }
 
+/** Options of {@linkcode verifyJobFromBoard}. */
+export interface VerifyJobFromBoardOptions {
+  /** The job's id. */
+  job: string;
+  /** The backend of a name (the job's spec names it). */
+  backendByName: (name: string) => AnyMixBackend;
+  /**
+   * Where a re-encryption job's lists go (e.g. a spool's files, `Spool.sinks`): with it the
+   * final outputs are left there (`outputRecords`) instead of decoded into `outputs`.
+   */
+  sinks?: RecordSinkFactory;
+  /** A re-encryption job's ciphertexts decoded at a time as they are read (default 4,096). */
+  chunk?: number;
+  /** Workers that check a re-encryption job's shuffle proofs (default: the pool's). */
+  workers?: number;
+}
+
 /**
  * Verifies a job end to end from the board's public data.
  *
+ * A re-encryption job that is closed and has inputs is read the way the election readers
+ * read one (`readElectionCascadeRecords`): the log a page at a time, each inputs and mix
+ * post's body streamed, checked against the digest the chain covers and its signature, and
+ * decoded a chunk at a time into record lists (`options.sinks`, else memory), then each
+ * shuffle proof checked on those lists (`verifyShuffleRecords`), no object per ciphertext.
+ * Other jobs (other backends, an open job) are read whole: every post of the log, and each
+ * stage's inputs and outputs as lists of objects for the backend's `verify`.
+ *
  * @param client client of the board
- * @param options job id and backend lookup
+ * @param options job id, backend lookup, sinks for a re-encryption job's lists
  * @returns the verified stages and final outputs
  * @throws {VerificationError} when any post, the chain or any mix proof fails
  * @example
@@ -271,7 +171,94 @@ function wholeMixes(posts: Post[]): { author: Uint8Array; body: Envelope }[] {
  */
 export async function verifyJobFromBoard(
   client: NodeClient,
-  options: { job: string; backendByName: (name: string) => AnyMixBackend },
+  options: VerifyJobFromBoardOptions & { sinks?: undefined },
+): Promise<VerifiedJob & { outputs: unknown[] }>;
+export async function verifyJobFromBoard(
+  client: NodeClient,
+  options: VerifyJobFromBoardOptions,
+): Promise<VerifiedJob>;
+export async function verifyJobFromBoard(
+  client: NodeClient,
+  options: VerifyJobFromBoardOptions,
+): Promise<VerifiedJob> {
+  // The board's summary only picks the way to read (the signed job post decides the
+  // backend); a closed job's inputs no longer change while they are read.
+  const summary = await client.getJson(
+    `/v1/board/jobs/${encodeURIComponent(options.job)}`,
+  ).catch(() => undefined) as JobSummary | undefined;
+  if (
+    summary?.backend === "reencrypt" && summary.state !== "open" && summary.inputs > 0 &&
+    summary.archived !== true
+  ) {
+    return await verifyReencryptJobRecords(client, options);
+  }
+  return await verifyJobWhole(client, options);
+}
+
+/** {@linkcode verifyJobFromBoard} of a closed re-encryption job, on record lists. */
+async function verifyReencryptJobRecords(
+  client: NodeClient,
+  options: VerifyJobFromBoardOptions,
+): Promise<VerifiedJob> {
+  const read = await readElectionCascadeRecords(client, {
+    job: options.job,
+    sinks: options.sinks ?? memoryRecordSinks,
+    ...(options.chunk === undefined ? {} : { chunk: options.chunk }),
+  });
+  const spec = read.spec;
+  if (spec === undefined) {
+    throw new VerificationError(`Job '${options.job}' has no job post on the board`);
+  }
+  if (spec.backend !== "reencrypt") {
+    throw new VerificationError(
+      `Job '${options.job}' is of backend '${spec.backend}' in its job post; the board's summary says 'reencrypt'`,
+    );
+  }
+  const stages: VerifiedStage[] = [];
+  let current = read.inputs;
+  for (const [stage, mix] of read.mixes.entries()) {
+    await verifyShuffleRecords(
+      {
+        publicKey: decodePublicKey(spec.stages[stage]!.key, `stage ${stage} key`),
+        inputs: current,
+        outputs: mix.outputs,
+        ...(spec.context === undefined ? {} : { context: spec.context }),
+      },
+      mix.proof,
+      options.workers === undefined ? {} : { workers: options.workers },
+    );
+    stages.push({ stage, inputs: current.count, outputs: mix.outputs.count });
+    current = mix.outputs;
+  }
+  return {
+    spec,
+    stages,
+    ...(options.sinks === undefined ? { outputs: ciphertextEnvelopes(current) } : {}),
+    outputRecords: current,
+    posts: read.posts,
+  };
+}
+
+/** Ciphertext records as envelopes (their bytes were checked by the proof's verification). */
+function ciphertextEnvelopes(records: RecordSource): unknown[] {
+  const out: unknown[] = [];
+  const size = records.recordBytes;
+  for (let lo = 0; lo < records.count; lo += 4096) {
+    const hi = Math.min(records.count, lo + 4096);
+    const bytes = records.read(lo, hi);
+    for (let i = 0; i < hi - lo; i++) {
+      out.push(
+        encodeCiphertext(Ciphertext.unchecked(bytes.slice(i * size, (i + 1) * size), "output")),
+      );
+    }
+  }
+  return out;
+}
+
+/** {@linkcode verifyJobFromBoard} with every post and list in memory. */
+async function verifyJobWhole(
+  client: NodeClient,
+  options: VerifyJobFromBoardOptions,
 ): Promise<VerifiedJob> {
   const archived = new Set<string>();
   const posts = await readBoardLog(client, { archived });

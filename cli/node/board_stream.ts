@@ -17,7 +17,7 @@
 import { VerificationError } from "../../core/errors.ts";
 import { HttpError } from "./http_error.ts";
 import { labelledDigestStream } from "./async_digest.ts";
-import type { BoardLogEntry } from "./board_reader.ts";
+import type { BoardLogEntry } from "./board_log.ts";
 import type { NodeClient } from "./client.ts";
 import { numberPart, SIGNING_LABELS, textPart, verifyDigest } from "./identity.ts";
 

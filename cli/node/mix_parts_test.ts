@@ -280,6 +280,24 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
     });
     assert.equal(verified.stages.length, 1);
     assert.equal(verified.stages[0]!.outputs, 30);
+    // Read and checked on record lists: the final outputs are the mix's, decoded into envelopes,
+    // or left in the record files of the sinks given.
+    assert.deepEqual(verified.outputs, readCiphertexts(mix.outputs, 0, 30).map(encodeCiphertext));
+    assert.deepEqual(allRecords(verified.outputRecords!), allRecords(mix.outputs));
+    const verifySpool = await Spool.create();
+    try {
+      const onFiles = await verifyJobFromBoard(new NodeClient(board.url), {
+        job: "p-ok",
+        backendByName,
+        sinks: verifySpool.sinks,
+      });
+      assert.equal(onFiles.outputs, undefined);
+      assert.deepEqual(allRecords(onFiles.outputRecords!), allRecords(mix.outputs));
+      assert.deepEqual(onFiles.stages, verified.stages);
+      assert.equal(onFiles.posts, verified.posts);
+    } finally {
+      verifySpool.close();
+    }
 
     // A lying board (a proxy that serves a log of its own, chained anew) cannot make a reader
     // take a mix whose parts are missing, duplicated, reordered or by another key.
@@ -375,14 +393,35 @@ Deno.test("a mix in parts on a real board: taken in order, checked whole at its 
         assert.match(error.message, message);
         assert.ok(!error.message.includes("\n"));
       }
-      // The in-memory verifier refuses parts with no final post as well.
+      // Parts signed by the stage's mixer, one with an output changed, and the final post
+      // naming them: read as a mix, then refused by verifyJobFromBoard's proof check on the
+      // record lists.
+      const tampered = partPosts("p-ok", mix, 10);
+      tampered[1] = changed(tampered[1]!, (b) => {
+        const outputs = (b.outputs as Uint8Array).slice();
+        outputs.copyWithin(0, 64, 128);
+        b.outputs = outputs;
+      });
+      serve = [
+        ...jobLog.slice(0, partIdx[0]),
+        ...[...tampered, finalPost("p-ok", mix, tampered)].map((p, i) =>
+          asEntry(jobLog[partIdx[i]!]!, p)
+        ),
+      ];
+      assert.equal((await read()).mixes[0]!.outputs.count, 30);
+      const refusedMix = await verifyJobFromBoard(liar, { job: "p-ok", backendByName })
+        .then(() => undefined, (e) => e);
+      assert.ok(refusedMix instanceof VerificationError, String(refusedMix));
+      assert.match(refusedMix.message, /^Shuffle proof/);
+      // verifyJobFromBoard (which reads a closed re-encryption job the same way, into
+      // record lists) refuses parts with no final post as well.
       serve = [...jobLog.slice(0, partIdx[0]), p0!, p1!, p2!];
       const error = await verifyJobFromBoard(liar, { job: "p-ok", backendByName })
         .then(() => undefined, (e) => e);
       assert.ok(error instanceof VerificationError, String(error));
       assert.match(
         error.message,
-        /^Parts of the mix of stage 0 end the log with no final post naming them$/,
+        /^Board job 'p-ok': parts of the mix of stage 0 end the log with no final post naming them$/,
       );
     } finally {
       spool.close();
