@@ -53,6 +53,7 @@ import { type JobSpec, readJobSpec } from "./node/posts.ts";
 import type { JobSummary } from "./node/board.ts";
 import { postBodyStream, STREAMED_BODY_BYTES } from "./node/board_stream.ts";
 import type { NodeClient } from "./node/client.ts";
+import type { StreamedPostBody } from "./node/post_stream.ts";
 import {
   MIX_PART_KIND,
   MIX_PARTS_VERSION,
@@ -791,8 +792,9 @@ export async function readElectionCascadeRecords(
 /**
  * The msgpack body of a trustee's `vote.decryption` post written from its share records, a
  * chunk at a time: the same bytes as `encodeMsgpack(encodeDecryptionPost(election, post))`
- * with the shares in memory. The post is one message of the board, so its bytes are held
- * (32·w + 2 bytes a ballot), but no object per share is built.
+ * with the shares in memory, held whole (32·w + 2 bytes a ballot), but no object per share
+ * is built. `vote trustee decrypt` sends its post as a stream instead
+ * ({@linkcode decryptionPostStreamedBody}).
  *
  * @param election the election's fingerprint
  * @param post the trustee's decryption post, shares as records
@@ -808,6 +810,51 @@ export function decryptionPostBody(
   post: ElectionDecryptionRecords,
   chunk = DEFAULT_ITEM_CHUNK,
 ): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const piece of msgpackChunks(decryptionPostValue(election, post, chunk))) {
+    parts.push(piece.slice());
+  }
+  return joinBytes(parts);
+}
+
+/**
+ * The body of a trustee's `vote.decryption` post as pieces made from its share records a
+ * chunk at a time, never whole: the bytes of {@linkcode decryptionPostBody}, for a post
+ * sent as a stream (`signStreamedPost`, cli/node/post_stream.ts). Its length is counted by
+ * encoding it once.
+ *
+ * @param election the election's fingerprint
+ * @param post the trustee's decryption post, shares as records (e.g. a spool file)
+ * @param chunk shares read at a time
+ * @returns the body's length and its pieces (about 1 MiB each), made again at each call
+ * @example
+ * ```ts ignore
+ * const body = decryptionPostStreamedBody(election, decryption);
+ * ```
+ */
+export function decryptionPostStreamedBody(
+  election: { fingerprint: Uint8Array },
+  post: ElectionDecryptionRecords,
+  chunk = DEFAULT_ITEM_CHUNK,
+): StreamedPostBody {
+  let bytes = 0;
+  for (const piece of msgpackChunks(decryptionPostValue(election, post, chunk))) {
+    bytes += piece.length;
+  }
+  return {
+    bytes,
+    pieces: async function* () {
+      yield* msgpackChunks(decryptionPostValue(election, post, chunk));
+    },
+  };
+}
+
+/** The msgpack value of a decryption post, its shares read from their records a chunk at a time. */
+function decryptionPostValue(
+  election: { fingerprint: Uint8Array },
+  post: ElectionDecryptionRecords,
+  chunk: number,
+): StreamedMap {
   const { shares } = post;
   function* items(): Iterable<Uint8Array> {
     for (let lo = 0; lo < shares.count; lo += chunk) {
@@ -818,8 +865,7 @@ export function decryptionPostBody(
       }
     }
   }
-  const parts: Uint8Array[] = [];
-  const value = new StreamedMap([
+  return new StreamedMap([
     ["v", 1],
     ["kind", DECRYPTION_POST_KIND],
     ["election", election.fingerprint],
@@ -829,8 +875,6 @@ export function decryptionPostBody(
     ["response", encodeScalar(post.proof.response)],
     ...(post.signature === undefined ? [] : [["signature", post.signature] as const]),
   ]);
-  for (const piece of msgpackChunks(value)) parts.push(piece.slice());
-  return joinBytes(parts);
 }
 
 /**

@@ -5,7 +5,7 @@
  * a changed, short or long body is refused with one line naming the post.
  */
 import assert from "node:assert/strict";
-import { fromBase64Url, toBase64Url } from "../core/bytes.ts";
+import { fromBase64Url, joinBytes, toBase64Url } from "../core/bytes.ts";
 import { encodeMsgpack } from "../core/envelope.ts";
 import { ConfigError, VerificationError } from "../core/errors.ts";
 import { allRecords, memoryRecords, memoryRecordSinks } from "../core/records.ts";
@@ -41,6 +41,7 @@ import { TestNetwork } from "./node/test_support.ts";
 import { Spool } from "./record_file.ts";
 import {
   decryptionPostBody,
+  decryptionPostStreamedBody,
   readDecryptionRecords,
   readElectionCascadeRecords,
   readMixBody,
@@ -203,6 +204,15 @@ Deno.test({
             shares: Array.from({ length: n }, (_, i) => shares.subarray(32 * i, 32 * i + 32)),
           })),
         );
+        // As pieces for a post sent as a stream (vote trustee decrypt): the same bytes, at
+        // each call.
+        const streamed = decryptionPostStreamedBody(ce, d, 77);
+        assert.equal(streamed.bytes, body.length);
+        for (let call = 0; call < 2; call++) {
+          const pieces: Uint8Array[] = [];
+          for await (const piece of streamed.pieces()) pieces.push(piece);
+          assert.deepEqual(joinBytes(pieces), body);
+        }
         assert.equal(await post(t, body), "posted");
         assert.equal(await post(t, body), "already");
       }

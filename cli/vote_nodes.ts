@@ -16,6 +16,7 @@
  * @module
  */
 
+import { sha256 } from "@noble/hashes/sha2.js";
 import { encodeMsgpack, type Envelope } from "../core/envelope.ts";
 import { ConfigError, NotFoundError, VerificationError } from "../core/errors.ts";
 import { memoryRecordSinks, type RecordSinkFactory, type RecordSource } from "../core/records.ts";
@@ -50,6 +51,7 @@ import {
 import type { Identity } from "./node/identity.ts";
 import { closeJob, createJob, submitInputs, waitForJob } from "./node/job_client.ts";
 import { createPost, createPostFromBody, jobBody, type JobSpec, type Post } from "./node/posts.ts";
+import { signStreamedPost, type StreamedPostBody, submitStreamedPost } from "./node/post_stream.ts";
 import {
   type BoardMixRecords,
   bodyKind,
@@ -222,8 +224,12 @@ async function readWholeBody(client: NodeClient, entry: BoardLogEntry): Promise<
  */
 export async function postCeremony(
   client: NodeClient,
-  options: { job: string; identity: Identity; body: Envelope | Uint8Array },
+  options: { job: string; identity: Identity; body: Envelope | Uint8Array | StreamedPostBody },
 ): Promise<"posted" | "already"> {
+  const { body } = options;
+  if (!(body instanceof Uint8Array) && isStreamedBody(body)) {
+    return await postCeremonyStreamed(client, { ...options, body });
+  }
   const bytes = options.body instanceof Uint8Array ? options.body : encodeMsgpack(options.body);
   // The log a page at a time; only this author's ceremony posts of that length are compared.
   for await (const entry of boardLogEntries(client, { bodyLimit: STREAMED_BODY_BYTES })) {
@@ -237,6 +243,40 @@ export async function postCeremony(
   await client.submitPost(
     createPostFromBody(options.identity, { job: options.job, type: "ceremony", body: bytes }),
   );
+  return "posted";
+}
+
+function isStreamedBody(body: Envelope | StreamedPostBody): body is StreamedPostBody {
+  return typeof (body as StreamedPostBody).pieces === "function";
+}
+
+/**
+ * {@linkcode postCeremony} of a body given as pieces (issue 17: a trustee's decryption post,
+ * encoded a chunk at a time from its spool file): signed and hashed a piece at a time, compared
+ * by SHA-256 with this author's posts of that length already on the board (each body streamed),
+ * and sent as a stream.
+ */
+async function postCeremonyStreamed(
+  client: NodeClient,
+  options: { job: string; identity: Identity; body: StreamedPostBody },
+): Promise<"posted" | "already"> {
+  const post = await signStreamedPost(options.identity, {
+    job: options.job,
+    type: "ceremony",
+    body: options.body,
+  });
+  for await (const entry of boardLogEntries(client, { bodyLimit: STREAMED_BODY_BYTES })) {
+    const { post: logged } = entry;
+    if (
+      logged.job !== options.job || logged.type !== "ceremony" ||
+      entry.bodyBytes !== options.body.bytes ||
+      !sameBytes(logged.author, options.identity.publicKey)
+    ) continue;
+    const hash = sha256.create();
+    for await (const piece of await postBodyStream(client, entry)) hash.update(piece);
+    if (sameBytes(hash.digest(), post.bodySha256)) return "already";
+  }
+  await submitStreamedPost(client, post);
   return "posted";
 }
 

@@ -41,7 +41,8 @@ function requestParts(
  * Signs a request: the headers to add.
  *
  * @param identity the signer
- * @param request method, path (with query) and body; `now` overrides the clock
+ * @param request method, path (with query) and body; `now` overrides the clock;
+ *   `bodyDigest`, the body's SHA-256 when it is sent as a stream (then `body` is not read)
  * @returns the three authentication headers
  * @example
  * ```ts
@@ -53,12 +54,18 @@ function requestParts(
  */
 export function signRequest(
   identity: Identity,
-  request: { method: string; path: string; body: Uint8Array; now?: number },
+  request: {
+    method: string;
+    path: string;
+    body: Uint8Array;
+    now?: number;
+    bodyDigest?: Uint8Array;
+  },
 ): Record<string, string> {
   const time = String(Math.floor(request.now ?? Date.now()));
   const signature = signPartsNative(identity, {
     label: SIGNING_LABELS.request,
-    parts: requestParts(request.method, request.path, request.body, time),
+    parts: requestParts(request.method, request.path, request.body, time, request.bodyDigest),
   });
   return {
     [AUTH_HEADERS.key]: toBase64Url(identity.publicKey),

@@ -6,8 +6,10 @@
  * @module
  */
 
+import { sha256 } from "@noble/hashes/sha2.js";
 import { encodeMsgpack, type Envelope } from "../../core/envelope.ts";
 import { PanoramixError } from "../../core/errors.ts";
+import { msgpackChunksAsync } from "../../core/msgpack_stream.ts";
 import { signRequest } from "./auth.ts";
 import type { Identity } from "./identity.ts";
 import { type Post, postToEnvelope } from "./posts.ts";
@@ -307,6 +309,37 @@ export class NodeClient {
       Object.assign(headers, signRequest(this.#o.identity, { method: "POST", path, body }));
     }
     return await this.#fetch(path, { method: "POST", headers, body: body as BodyInit });
+  }
+
+  /**
+   * POSTs a msgpack value written a chunk at a time (`msgpackChunksAsync`, core/msgpack_stream.ts:
+   * `StreamedMap`, `StreamedBytes` … whose pieces may come from files), signed with the
+   * client identity: `value` is called twice, once to hash the bytes for the request
+   * signature and once to send them, and must give the same bytes each time. The body is
+   * sent as a stream (chunked: the runtime's fetch sends no length for a stream), so no
+   * copy of it is held. Never tried again, as every POST.
+   *
+   * @param path path with query
+   * @param value makes the value to send, afresh at each call
+   * @returns the parsed JSON response
+   * @throws {NodeHttpError} on an error status
+   */
+  async postMsgpackStream(path: string, value: () => unknown): Promise<unknown> {
+    const hash = sha256.create();
+    for await (const chunk of msgpackChunksAsync(value())) hash.update(chunk);
+    const bodyDigest = hash.digest();
+    const headers: Record<string, string> = { "content-type": "application/msgpack" };
+    if (this.#o.identity) {
+      Object.assign(
+        headers,
+        signRequest(this.#o.identity, { method: "POST", path, body: new Uint8Array(), bodyDigest }),
+      );
+    }
+    return await this.#fetch(path, {
+      method: "POST",
+      headers,
+      body: ReadableStream.from(msgpackChunksAsync(value())),
+    });
   }
 
   /**

@@ -45,7 +45,7 @@ import {
   publishElection,
   waitForElectionMix,
 } from "../vote_nodes.ts";
-import { decryptionPostBody, readElectionCascadeRecords } from "../vote_board_records.ts";
+import { decryptionPostStreamedBody, readElectionCascadeRecords } from "../vote_board_records.ts";
 import { channelFlags, openChannel } from "./channel.ts";
 import { openBoxFile, readElection } from "./support.ts";
 
@@ -391,7 +391,8 @@ export const voteTrusteeDecryptCommand = buildCommand({
       await postCeremony(new NodeClient(flags.boardUrl, { identity }), {
         job,
         identity,
-        body: decryptionPostBody(election, decryption),
+        // Encoded from the shares' spool file a chunk at a time and sent as a stream.
+        body: decryptionPostStreamedBody(election, decryption),
       });
       await this.stdout.write(
         `trustee ${flags.trustee}: ${current.count} decryption shares posted to job '${job}' (${mixes.length} shuffle proofs checked)\n`,
