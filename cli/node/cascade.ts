@@ -119,7 +119,9 @@ export class CascadeMixer {
       onError: (error) => options.logger.log("warn", "cascade_poll_failed", { error }),
     });
     this.#o = options;
-    this.#client = new NodeClient(options.boardUrl, { identity: options.identity });
+    // A refused read is tried again at the next poll: no wait inside a step, which a stop
+    // awaits.
+    this.#client = new NodeClient(options.boardUrl, { identity: options.identity, retryForMs: 0 });
     this.#me = toBase64Url(options.identity.publicKey);
     options.store.write(() =>
       options.store.db.exec(

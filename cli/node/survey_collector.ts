@@ -684,7 +684,8 @@ export class SurveyCollector {
 
   async #countIfMixed(survey: CollectedSurvey, batch: string): Promise<boolean> {
     const { store, metrics } = this.#o;
-    const client = new NodeClient(this.#o.boardUrl(), { timeoutMs: 60_000 });
+    // No retry waits inside a step of the daemon (a refused read is tried at the next one).
+    const client = new NodeClient(this.#o.boardUrl(), { timeoutMs: 60_000, retryForMs: 0 });
     const summary = await client.getJson(`/v1/board/jobs/${encodeURIComponent(batch)}`) as {
       state: string;
       stages: number;
