@@ -173,6 +173,19 @@ export async function verifyJobFromBoard(
   client: NodeClient,
   options: VerifyJobFromBoardOptions & { sinks?: undefined },
 ): Promise<VerifiedJob & { outputs: unknown[] }>;
+/**
+ * Verifies a job end to end from the board's public data; given `sinks`, a re-encryption
+ * job's lists go there and its final outputs are left in them (`outputRecords`).
+ *
+ * @param client client of the board
+ * @param options job id, backend lookup, sinks for a re-encryption job's lists
+ * @returns the verified stages and final outputs
+ * @throws {VerificationError} when any post, the chain or any mix proof fails
+ * @example
+ * ```ts ignore
+ * const { outputRecords } = await verifyJobFromBoard(client, { job: "j1", backendByName, sinks: spool.sinks });
+ * ```
+ */
 export async function verifyJobFromBoard(
   client: NodeClient,
   options: VerifyJobFromBoardOptions,
