@@ -36,7 +36,7 @@ import {
   readMixPart,
 } from "./mix_parts.ts";
 import { type JobSpec, type Post, postDigest, readJobSpec } from "./posts.ts";
-import { readBoardLog } from "./board_log.ts";
+import { boardLogEntries } from "./board_log.ts";
 import { readElectionCascadeRecords } from "../vote_board_records.ts";
 
 /** One verified mixing stage. */
@@ -157,8 +157,9 @@ export interface VerifyJobFromBoardOptions {
  * post's body streamed, checked against the digest the chain covers and its signature, and
  * decoded a chunk at a time into record lists (`options.sinks`, else memory), then each
  * shuffle proof checked on those lists (`verifyShuffleRecords`), no object per ciphertext.
- * Other jobs (other backends, an open job) are read whole: every post of the log, and each
- * stage's inputs and outputs as lists of objects for the backend's `verify`.
+ * Other jobs (other backends, an open job) are read whole: the log a page at a time with
+ * every post of the job kept, and each stage's inputs and outputs as lists of objects for
+ * the backend's `verify`.
  *
  * @param client client of the board
  * @param options job id, backend lookup, sinks for a re-encryption job's lists
@@ -268,20 +269,25 @@ function ciphertextEnvelopes(records: RecordSource): unknown[] {
   return out;
 }
 
-/** {@linkcode verifyJobFromBoard} with every post and list in memory. */
+/** {@linkcode verifyJobFromBoard} with the job's posts and lists in memory. */
 async function verifyJobWhole(
   client: NodeClient,
   options: VerifyJobFromBoardOptions,
 ): Promise<VerifiedJob> {
   const archived = new Set<string>();
-  const posts = await readBoardLog(client, { archived });
+  // The log a page at a time (chain and signatures checked); only this job's posts are kept.
+  const mine: Post[] = [];
+  let posts = 0;
+  for await (const entry of boardLogEntries(client, { archived })) {
+    posts++;
+    if (entry.post.job === options.job) mine.push(entry.post as Post);
+  }
   if (archived.has(options.job)) {
     throw new VerificationError(
       `Job '${options.job}' is archived on the board: its inputs and mixes were pruned, ` +
         "so it cannot be verified from the board any more",
     );
   }
-  const mine = posts.filter((p) => p.job === options.job);
   const jobPost = mine.find((p) => p.type === "job");
   if (!jobPost) throw new VerificationError(`Job '${options.job}' has no job post on the board`);
   const spec = readJobSpec(decodeMsgpack(jobPost.body, "job"), "job");
@@ -319,7 +325,7 @@ async function verifyJobWhole(
     spec,
     stages,
     outputs: current,
-    posts: posts.length,
+    posts,
     ...(unverifiable === undefined ? {} : { unverifiable }),
   };
 }
