@@ -95,8 +95,9 @@ Deno.test("a GET still refused when retryForMs ends fails with the node's one-li
     assert.equal(error.code, "unavailable");
     assert.equal(error.message, "Busy here (HTTP 503)");
     assert.ok(requests() >= 4, `${requests()} tries`);
-    // The last try starts within the window; no wait follows it.
-    assert.ok(took < 450, `gave up after ${took} ms, beyond retryForMs`);
+    // The last try starts within the window and no wait follows it (the margin is for a
+    // loaded machine: the default window would be 3 minutes).
+    assert.ok(took < 2000, `gave up after ${took} ms, beyond retryForMs`);
   });
   // A Retry-After longer than the window: no wait at all, the refusal at once.
   await withStub(() => busy({ "retry-after": "30" }), async (url, requests) => {
