@@ -50,9 +50,10 @@ import {
 import {
   isCanonicalScalarAt,
   scalarBelowOrder,
-  scalarFromWideInto,
-  scalarHalfInto,
+  scalarDotAddInto,
   scalarMulAddInto,
+  scalarsFromWideInto,
+  scalarsHalfInto,
 } from "./scalar_bytes.ts";
 
 /** Protocol label of the proof. */
@@ -148,7 +149,7 @@ function knowledgeChallengeOfBytes(
   t.append("commitments", commitments);
   const seed = t.finalChallengeSeed("e");
   spentChallenge = t;
-  scalarFromWideInto(out, 0, seed, 0);
+  scalarsFromWideInto(out, { count: 1, wide: seed });
 }
 
 /**
@@ -410,13 +411,7 @@ function halveSecrets(
   n: number,
 ): number {
   const { r, a, rh, ah } = s;
-  let canonical = 1;
-  for (let i = 0; i < n; i++) {
-    canonical &= scalarBelowOrder(r, 32 * i) & scalarBelowOrder(a, 32 * i);
-    scalarHalfInto(rh, 32 * i, r, 32 * i);
-    scalarHalfInto(ah, 32 * i, a, 32 * i);
-  }
-  return canonical;
+  return scalarsHalfInto(rh, { count: n, x: r }) & scalarsHalfInto(ah, { count: n, x: a });
 }
 
 /** The distinct message points in order of first use, and each element's index among them. */
@@ -467,16 +462,17 @@ function knowledgeResponses(
       bytes.subarray(64 * n + ELEMENT_BYTES * e, 64 * n + ELEMENT_BYTES * (e + w)),
       CHALLENGE,
     );
-    for (let k = 0; k < w; k++, e++) {
-      scalarMulAddInto(responses, ELEMENT_BYTES * e, {
-        a: CHALLENGE,
-        aAt: 0,
-        b: r,
-        bAt: 32 * e,
-        c: a,
-        cAt: 32 * e,
-      });
-    }
+    const at = ELEMENT_BYTES * e;
+    scalarMulAddInto(responses, at, {
+      a: CHALLENGE,
+      aAt: 0,
+      b: r,
+      bAt: at,
+      c: a,
+      cAt: at,
+      count: w,
+    });
+    e += w;
   }
   return responses;
 }
@@ -768,18 +764,27 @@ function weighBatch(
     // The responses as bytes (bigint ones written out: not the ballot box's case).
     const z = "packedResponses" in proof ? proof.packedResponses : responseBytes(proof.responses);
     points.set(proof.commitments, 32 * at);
-    for (let k = 0; k < w; k++, at++) {
+    for (let k = 0; k < w; k++) {
+      const e = at + k;
       // Byte copies, no view per element.
       for (let b = 0; b < 32; b++) {
-        points[c1At + 32 * at + b] = bytes[64 * k + b]!;
-        c2[32 * at + b] = bytes[64 * k + 32 + b]!;
+        points[c1At + 32 * e + b] = bytes[64 * k + b]!;
+        c2[32 * e + b] = bytes[64 * k + 32 + b]!;
       }
-      for (let b = 0; b < 16; b++) scalars[32 * at + b] = weights[16 * at + b]!;
+      for (let b = 0; b < 16; b++) scalars[32 * e + b] = weights[16 * e + b]!;
       if (!isCanonicalScalarAt(z, 32 * k)) return false;
-      // Σ ρ·z, and ρ·e for c1's scalar, mod ℓ on bytes.
-      scalarMulAddInto(Z_SUM, 0, { a: scalars, aAt: 32 * at, b: z, bAt: 32 * k, c: Z_SUM, cAt: 0 });
-      scalarMulAddInto(scalars, c1At + 32 * at, { a: scalars, aAt: 32 * at, b: CHALLENGE, bAt: 0 });
     }
+    // Σ ρ·z, and ρ·e for c1's scalar, mod ℓ on bytes: one call each for the item's elements.
+    scalarDotAddInto(Z_SUM, 0, { a: scalars, aAt: 32 * at, b: z, bAt: 0, count: w });
+    const rhoAt = 32 * at;
+    scalarMulAddInto(scalars, c1At + rhoAt, {
+      a: CHALLENGE,
+      aAt: 0,
+      b: scalars,
+      bAt: rhoAt,
+      count: w,
+    });
+    at += w;
   }
   return true;
 }

@@ -29,7 +29,7 @@ import {
   wasmValidateMany,
   wasmVarMul,
 } from "./curve_wasm.ts";
-import { scalarFromWideInto } from "./scalar_bytes.ts";
+import { scalarsFromWideInto } from "./scalar_bytes.ts";
 
 /**
  * A ristretto255 group element (RFC 9496): the operations this backend uses of
@@ -341,7 +341,7 @@ export function randomScalarsInto(
   }
   const bytes = scratch.length === 64 * count ? scratch : scratch.subarray(0, 64 * count);
   random(bytes);
-  for (let i = 0; i < count; i++) scalarFromWideInto(out, at + 32 * i, bytes, 64 * i);
+  scalarsFromWideInto(out, { count, outAt: at, wide: bytes });
   bytes.fill(0); // the random bytes of secret scalars do not stay behind
 }
 

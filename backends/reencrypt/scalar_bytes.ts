@@ -1,198 +1,221 @@
 /**
  * Scalar arithmetic modulo the ristretto255 group order ℓ = 2^252 + δ (RFC 9496 §4,
  * RFC 8032 §5.1) over 32- and 64-byte little-endian buffers, with no bigint and no allocation
- * per call: wide reduction (as group.ts `scalarFromWide`) and multiply-add a·b + c mod ℓ.
- * Issue 17: the bigint form of these made about a kilobyte of heap garbage per scalar in the
- * voters' encryption and the workers' ballot-proof check.
+ * per scalar: wide reduction (as group.ts `scalarFromWide`), multiply-add a·b + c mod ℓ and
+ * halving, each one call for a list of scalars. Issue 17: the bigint form of these made about a
+ * kilobyte of heap garbage per scalar in the voters' encryption and the workers' ballot-proof
+ * check, and their JavaScript form was compiled again by every worker isolate.
  *
- * Numbers are held as 21-bit limbs in float64 scratch (21·12 = 252, so 2^252 ≡ −δ folds limb
- * k ≥ 12 onto limbs k−12…k−7 with the six signed 21-bit digits of −δ; every intermediate stays
- * below 2^53). Constant time for secret inputs: a fixed sequence of multiplications, floors
- * and additions, with no branch and no memory index that depends on a value (the final
- * conditional addition of ℓ is an arithmetic select).
+ * The arithmetic runs in WebAssembly (./scalar_wasm.ts: 21-bit limbs in i64, constant time
+ * for secret inputs), compiled once per process and handed to every worker a pool starts
+ * (core/wasm_module.ts). Where WebAssembly is refused, bigint arithmetic gives the same bytes
+ * (variable time, as the rest of that fallback: group.ts's noble path).
  *
  * @module
  */
 
-/** The group order ℓ (RFC 9496 §4). */
-const ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
+import {
+  instantiateCompiledWasm,
+  shareWasmModule,
+  WasmModuleBuilder,
+} from "../../core/wasm_module.ts";
+import { addScalarOps, SCALAR_ORDER } from "./scalar_wasm.ts";
 
-const RADIX = 2 ** 21;
-const HALF_RADIX = 2 ** 20;
-/** 2^−21: a product by it is the exact division (a power of two), cheaper than dividing. */
-const INV_RADIX = 2 ** -21;
+const ORDER = SCALAR_ORDER;
+
+/** Scalars per call into WebAssembly: the memory areas hold this many. */
+const CHUNK = 256;
+// One page of linear memory: the wide inputs, then a, b, c and the outputs (32 bytes per
+// scalar); each function reads up to 7 bytes past its last input, still inside the page.
+const WIDE_AT = 0;
+const A_AT = WIDE_AT + 64 * CHUNK;
+const B_AT = A_AT + 32 * CHUNK;
+const C_AT = B_AT + 32 * CHUNK;
+const OUT_AT = C_AT + 32 * CHUNK;
+if (OUT_AT + 32 * CHUNK + 8 > 65536) throw new RangeError("Memory layout overflows its page");
+
+/** Bits of scalar_muladd_many's `steps`: which of a, b, c and out step 32 bytes per scalar. */
+const STEP_A = 1, STEP_B = 2, STEP_C = 4, STEP_OUT = 8;
+
+const MODULE = "ristretto255 scalars";
+
+function scalarModule(): WasmModuleBuilder {
+  const m = new WasmModuleBuilder(1);
+  addScalarOps(m);
+  return m;
+}
+
+// Compiled once per process and handed to every worker a pool starts (issue 17).
+shareWasmModule(MODULE, scalarModule);
+
+interface ScalarEngine {
+  memory: Uint8Array;
+  wide: (out: number, wide: number, count: number) => void;
+  mulAdd: (out: number, a: number, b: number, c: number, count: number, steps: number) => void;
+  half: (out: number, x: number, count: number) => number;
+}
+
+let engine: ScalarEngine | undefined | null = null;
+
+function scalarEngine(): ScalarEngine | undefined {
+  if (engine === null) {
+    // In a worker, the module its pool's thread compiled (shareWasmModule above), if any.
+    const instance = instantiateCompiledWasm(MODULE) ?? scalarModule().instantiate(MODULE);
+    engine = instance && {
+      memory: instance.memory,
+      wide: instance.exports["scalar_wide_many"]!,
+      mulAdd: instance.exports["scalar_muladd_many"]!,
+      half: instance.exports["scalar_half_many"]!,
+    };
+  }
+  return engine;
+}
+
+/** Throws the caller's-bug error unless `count` scalars of `size` bytes at `at` fit `bytes`. */
+function checkRange(what: string, bytes: Uint8Array, at: number, size: number): void {
+  if (!(Number.isInteger(at) && at >= 0 && at + size <= bytes.length)) {
+    throw new RangeError(
+      `${what}: ${size} bytes at ${at} of ${bytes.length} are outside the buffer (a caller's bug)`,
+    );
+  }
+}
+
+function checkCount(what: string, count: number): void {
+  if (!(Number.isInteger(count) && count >= 0)) {
+    throw new RangeError(`${what}: count ${count} is not a whole number (a caller's bug)`);
+  }
+}
+
+/** `length` bytes of `src` at `at` into the WebAssembly memory at `to`. */
+function copyIn(mem: Uint8Array, to: number, src: Uint8Array, at: number, length: number): void {
+  mem.set(at === 0 && length === src.length ? src : src.subarray(at, at + length), to);
+}
+
 /**
- * 1.5·2^52: y + MAGIC − MAGIC is y rounded to the nearest integer for |y| < 2^51 (the float
- * addition rounds away the fraction), with no call to Math.floor (a library call here) and no
- * branch.
+ * Zeroes the bytes a call of `count` scalars used in each area (32 per scalar and at least 32,
+ * 64 in the area of wide inputs).
  */
-const MAGIC = 1.5 * 2 ** 52;
-/** Shifts y = x·2^−21 (x an integer) so that rounding it to the nearest integer floors y. */
-const FLOOR_SHIFT = -0.5 + 2 ** -22;
-/** Limbs of the scratch: a 512-bit product or wide input with carry room (27·21 = 567 bits). */
-const LIMBS = 27;
-
-/** The signed 21-bit digits of −δ = 2^252 − ℓ (six of them: |δ| < 2^125). */
-const MINUS_DELTA = new Float64Array(6);
-/** ℓ in unsigned 21-bit limbs 0…12. */
-const ORDER_LIMBS = new Float64Array(13);
-{
-  let x = (1n << 252n) - ORDER; // −δ
-  for (let j = 0; j < 6; j++) {
-    let d = Number(BigInt.asUintN(21, x));
-    if (d >= HALF_RADIX) d -= RADIX;
-    MINUS_DELTA[j] = d;
-    x = (x - BigInt(d)) >> 21n;
+function wipe(mem: Uint8Array, areas: readonly number[], count: number): void {
+  const scalars = Math.max(1, Math.min(count, CHUNK));
+  for (let k = 0; k < areas.length; k++) {
+    const at = areas[k]!;
+    mem.fill(0, at, at + (at === WIDE_AT ? 64 : 32) * scalars);
   }
-  if (x !== 0n) throw new RangeError("−δ does not fit six 21-bit digits");
-  let l = ORDER;
-  for (let j = 0; j < 13; j++, l >>= 21n) ORDER_LIMBS[j] = Number(BigInt.asUintN(21, l));
 }
 
-const X = new Float64Array(LIMBS);
-const A = new Float64Array(13);
-const B = new Float64Array(13);
-const C = new Float64Array(13);
+/** The little-endian number of `length` bytes at `bytes[at]` (the bigint fallback). */
+function numberAt(bytes: Uint8Array, at: number, length: number): bigint {
+  let x = 0n;
+  for (let k = length - 1; k >= 0; k--) x = (x << 8n) | BigInt(bytes[at + k]!);
+  return x;
+}
 
-/** Limbs of the `bytes`-byte little-endian number at `at` into `out` (21 bits each). */
-function unpack(out: Float64Array, count: number, src: Uint8Array, at: number, bytes: number) {
-  const end = at + bytes;
-  for (let j = 0; j < count; j++) {
-    const bit = 21 * j, b = at + (bit >> 3);
-    // Four bytes hold the limb (shift ≤ 7, 7 + 21 ≤ 32); bytes past the number read as 0
-    // (positions are public).
-    const word = (b < end ? src[b]! : 0) | (b + 1 < end ? src[b + 1]! << 8 : 0) |
-      (b + 2 < end ? src[b + 2]! << 16 : 0) | (b + 3 < end ? src[b + 3]! << 24 : 0);
-    out[j] = (word >>> (bit & 7)) & 0x1fffff;
-  }
+/** x below 2^256 as 32 little-endian bytes at `out[at]` (the bigint fallback). */
+function writeNumber(out: Uint8Array, at: number, x: bigint): void {
+  for (let k = 0; k < 32; k++, x >>= 8n) out[at + k] = Number(x & 0xffn);
 }
 
 /**
- * Carries of limbs to − 1 down to `from` (each into the limb above), all from the limbs'
- * values before this pass: no carry waits for the one below it, so the pass runs at the
- * processor's throughput, not its latency (issue 17). Afterwards a limb is within
- * [−2^20, 2^20] plus the carry it received: limbs below 2^k in magnitude are within
- * 2^20 + 2^(k−21) after one pass and within 2^20 + 2^(k−42) + 1 after two (2^20 + 2^10 + 1
- * for k = 52).
- */
-function carryPass(x: Float64Array, from: number, to: number): void {
-  for (let j = to - 1; j >= from; j--) {
-    const c = x[j]! * INV_RADIX + MAGIC - MAGIC; // nearest integer to x / 2^21
-    x[j] = x[j]! - c * RADIX;
-    x[j + 1] = x[j + 1]! + c;
-  }
-}
-
-/**
- * Two {@linkcode carryPass}es: limbs from…to − 1 below 2^k become within 2^20 + 2^(k−42) + 1
- * (within 2^20 + 2 for k ≤ 42), carries into limb `to`.
- */
-function carryBalanced(x: Float64Array, from: number, to: number): void {
-  carryPass(x, from, to);
-  carryPass(x, from, to);
-}
-
-/** Floor carries from limb 0 up to limb `to` − 1 into limb `to`: limbs in [0, 2^21). */
-function carryUnsigned(x: Float64Array, to: number): void {
-  for (let j = 0; j < to; j++) {
-    const c = x[j]! * INV_RADIX + FLOOR_SHIFT + MAGIC - MAGIC; // ⌊x / 2^21⌋
-    x[j] = x[j]! - c * RADIX;
-    x[j + 1] = x[j + 1]! + c;
-  }
-}
-
-/** Limbs k = hi down to lo (lo ≥ 12) folded by 2^252 ≡ −δ onto limbs k−12…k−7, then zeroed. */
-function fold(x: Float64Array, hi: number, lo: number): void {
-  for (let k = hi; k >= lo; k--) {
-    const v = x[k]!;
-    x[k] = 0;
-    for (let j = 0; j < 6; j++) x[k - 12 + j] = x[k - 12 + j]! + v * MINUS_DELTA[j]!;
-  }
-}
-
-/**
- * X (limbs 0…26, each below 2^50 in magnitude; below 2^21 when `normalized`) mod ℓ, written
- * as 32 canonical bytes at `out[at]`. A fixed schedule: every step runs whatever the value.
- */
-function reduceInto(out: Uint8Array, at: number, normalized: boolean): void {
-  const x = X;
-  // Limbs 0…25 within 2^20 + 2^8 + 1, limb 26 small (a wide input's limbs are below 2^21 already).
-  if (!normalized) carryBalanced(x, 0, 26);
-  // Seven limbs at a time: their images (limbs ≤ hi − 7) are below the limbs folded.
-  fold(x, 26, 20);
-  carryBalanced(x, 0, 20);
-  fold(x, 20, 14);
-  carryBalanced(x, 0, 14);
-  fold(x, 14, 12);
-  // Now limbs 12…26 are 0, limbs 8…11 within 2^20 + 2^3 + 1 and limbs 0…7 below 2^45, so
-  // the value v (which the carries below keep) has |v| < (2^20 + 9)·2^231·(1 + 2^−20) + 2^193
-  // < 2^252. Hence ⌊v / 2^252⌋ ∈ {−1, 0}, and since ℓ > 2^252, v or v + ℓ is in [0, ℓ).
-  carryBalanced(x, 0, 12);
-  carryUnsigned(x, 12); // x₁₂ = ⌊v / 2^252⌋: −1 when v < 0, else 0
-  const negative = -x[12]!; // 0 or 1
-  for (let j = 0; j <= 12; j++) x[j] = x[j]! + negative * ORDER_LIMBS[j]!; // v + ℓ if v < 0
-  carryUnsigned(x, 12); // 0 ≤ v < ℓ < 2^253: limbs 0…11 in [0, 2^21), x₁₂ ∈ {0, 1}
-  // 13 limbs (253 bits) into 32 bytes.
-  let acc = 0, bits = 0, k = at;
-  for (let j = 0; j <= 12; j++) {
-    acc += x[j]! * (1 << bits); // bits < 8 here: an integer, no power computed
-    bits += 21;
-    while (bits >= 8 && k < at + 32) {
-      out[k++] = acc & 0xff;
-      acc >>>= 8; // acc < 2^28: an integer shift
-      bits -= 8;
-    }
-  }
-  while (k < at + 32) out[k++] = 0; // bits 253…255
-  zero(x, LIMBS);
-}
-
-/** Zeroes the first n limbs (a loop: a fill call costs more than these few stores). */
-function zero(x: Float64Array, n: number): void {
-  for (let j = 0; j < n; j++) x[j] = 0;
-}
-
-/**
- * The 64-byte little-endian number at `wide[wideAt]` mod ℓ, as 32 canonical bytes at
- * `out[outAt]` (RFC 9496 §4.3.4 wide reduction, as group.ts `scalarFromWide`). Constant time.
+ * The `count` 64-byte little-endian numbers at `wide[wideAt]` mod ℓ, as 32 canonical bytes
+ * each at `out[outAt]` (RFC 9496 §4.3.4 wide reduction, as group.ts `scalarFromWide`).
+ * Constant time.
  *
- * @param out where the scalar goes (32 bytes at `outAt`; may overlap the input)
- * @param outAt its offset
- * @param wide the 64 bytes
- * @param wideAt their offset
+ * @param out where the scalars go (32·count bytes at `outAt`)
+ * @param options `count`, `wide` (64·count bytes at `wideAt`, default 0) and `outAt`
+ *   (default 0)
  * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
  *   callers check lengths and offsets first; no user input reaches it)
  * @example
  * ```ts
- * import { scalarFromWideInto } from "./scalar_bytes.ts";
- * const out = new Uint8Array(32);
- * scalarFromWideInto(out, 0, new Uint8Array(64).fill(0xff), 0);
- * console.assert(out[31]! < 0x10);
+ * import { scalarsFromWideInto } from "./scalar_bytes.ts";
+ * const out = new Uint8Array(64);
+ * scalarsFromWideInto(out, { count: 2, wide: new Uint8Array(128).fill(0xff) });
+ * console.assert(out[31]! < 0x10 && out[63] === out[31]);
  * ```
  */
-export function scalarFromWideInto(
+export function scalarsFromWideInto(
+  out: Uint8Array,
+  options: { count: number; wide: Uint8Array; wideAt?: number; outAt?: number },
+): void {
+  const { count, wide, wideAt = 0, outAt = 0 } = options;
+  checkCount("Wide reduction", count);
+  checkRange("Wide reduction reads", wide, wideAt, 64 * count);
+  checkRange("Wide reduction writes", out, outAt, 32 * count);
+  const e = scalarEngine();
+  if (e === undefined) {
+    for (let i = 0; i < count; i++) {
+      writeNumber(out, outAt + 32 * i, numberAt(wide, wideAt + 64 * i, 64) % ORDER);
+    }
+    return;
+  }
+  const mem = e.memory;
+  for (let done = 0; done < count; done += CHUNK) {
+    const n = Math.min(CHUNK, count - done);
+    copyIn(mem, WIDE_AT, wide, wideAt + 64 * done, 64 * n);
+    e.wide(OUT_AT, WIDE_AT, n);
+    out.set(mem.subarray(OUT_AT, OUT_AT + 32 * n), outAt + 32 * done);
+  }
+  wipe(mem, [WIDE_AT, OUT_AT], count); // secrets, often
+}
+
+/** Where each of a, b, c is read, and whether it steps 32 bytes per scalar. */
+interface MulAddInputs {
+  a: Uint8Array;
+  aAt: number;
+  b: Uint8Array;
+  bAt: number;
+  c: Uint8Array | undefined;
+  cAt: number;
+}
+
+/** a·b + c by scalar_muladd_many in chunks (bigints without WebAssembly). */
+function mulAddMany(
   out: Uint8Array,
   outAt: number,
-  wide: Uint8Array,
-  wideAt: number,
+  inputs: MulAddInputs & { count: number; steps: number },
 ): void {
-  if (wideAt < 0 || wideAt + 64 > wide.length || outAt < 0 || outAt + 32 > out.length) {
-    throw new RangeError(
-      `Wide reduction reads 64 bytes at ${wideAt} of ${wide.length} and writes 32 at ${outAt} ` +
-        `of ${out.length}: outside the buffers (a caller's bug)`,
-    );
+  const { a, aAt, b, bAt, c, cAt, count, steps } = inputs;
+  const step = (bit: number) => (steps & bit) === 0 ? 0 : 32;
+  const accumulate = (steps & (STEP_C | STEP_OUT)) === 0; // out = Σ a·b + out
+  const e = scalarEngine();
+  if (e === undefined) {
+    let acc = accumulate && c !== undefined ? numberAt(c, cAt, 32) : 0n;
+    for (let i = 0; i < count; i++) {
+      const x = numberAt(a, aAt + step(STEP_A) * i, 32) * numberAt(b, bAt + step(STEP_B) * i, 32);
+      if (accumulate) acc = (x + acc) % ORDER;
+      else {
+        const y = c === undefined ? 0n : numberAt(c, cAt + step(STEP_C) * i, 32);
+        writeNumber(out, outAt + 32 * i, (x + y) % ORDER);
+      }
+    }
+    if (accumulate && count > 0) writeNumber(out, outAt, acc);
+    return;
   }
-  unpack(X, 25, wide, wideAt, 64);
-  reduceInto(out, outAt, true);
+  const mem = e.memory;
+  // The accumulator is read where it is written (c = out in the WebAssembly memory).
+  const cFrom = accumulate ? OUT_AT : C_AT;
+  for (let done = 0; done < count; done += CHUNK) {
+    const n = Math.min(CHUNK, count - done);
+    copyIn(mem, A_AT, a, aAt + step(STEP_A) * done, step(STEP_A) === 0 ? 32 : 32 * n);
+    copyIn(mem, B_AT, b, bAt + step(STEP_B) * done, step(STEP_B) === 0 ? 32 : 32 * n);
+    if (c === undefined) mem.fill(0, cFrom, cFrom + 32);
+    else copyIn(mem, cFrom, c, cAt + step(STEP_C) * done, step(STEP_C) === 0 ? 32 : 32 * n);
+    e.mulAdd(OUT_AT, A_AT, B_AT, cFrom, n, steps);
+    const written = step(STEP_OUT) === 0 ? 32 : 32 * n;
+    out.set(mem.subarray(OUT_AT, OUT_AT + written), outAt + step(STEP_OUT) * done);
+  }
+  wipe(mem, [A_AT, B_AT, C_AT, OUT_AT], count); // a secret's bytes do not stay behind
 }
 
 /**
- * a·b + c mod ℓ for 32-byte little-endian numbers (any values below 2^256, canonical or not),
- * as 32 canonical bytes at `out[outAt]`; c may be left out (0). Constant time.
+ * a·bₖ + cₖ mod ℓ for k < `count` (default 1), 32-byte little-endian numbers (any values below
+ * 2^256, canonical or not): one scalar a, lists of bₖ and cₖ (32 bytes apart), the results as
+ * 32 canonical bytes each from `out[outAt]`; c may be left out (0). Constant time.
  *
- * @param out where the result goes (32 bytes at `outAt`; may be one of the inputs)
+ * @param out where the results go (32·count bytes at `outAt`; may be where b or c is)
  * @param outAt its offset
- * @param inputs `a`, `b` and optionally `c`, each a buffer and the offset of its 32 bytes
+ * @param inputs `a`, `b` and optionally `c`, each a buffer and the offset of its first 32
+ *   bytes, and `count`
  * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
  *   callers check lengths and offsets first; no user input reaches it)
  * @example
@@ -214,77 +237,101 @@ export function scalarMulAddInto(
     bAt: number;
     c?: Uint8Array;
     cAt?: number;
+    count?: number;
   },
 ): void {
-  const { a, aAt, b, bAt, c } = inputs, cAt = inputs.cAt ?? 0;
-  if (
-    aAt < 0 || aAt + 32 > a.length || bAt < 0 || bAt + 32 > b.length ||
-    (c !== undefined && (cAt < 0 || cAt + 32 > c.length)) || outAt < 0 || outAt + 32 > out.length
-  ) {
-    throw new RangeError(
-      `Scalar multiply-add reads 32 bytes at ${aAt} of ${a.length}, ${bAt} of ${b.length}` +
-        (c === undefined ? "" : `, ${cAt} of ${c.length}`) +
-        ` and writes 32 at ${outAt} of ${out.length}: outside the buffers (a caller's bug)`,
-    );
-  }
-  unpack(A, 13, a, aAt, 32);
-  unpack(B, 13, b, bAt, 32);
-  if (c !== undefined) unpack(C, 13, c, cAt, 32);
-  else zero(C, 13);
-  // Schoolbook product by columns (a sum in a register, one store per limb): limb k sums at
-  // most 13 products below 2^42 (< 2^46).
-  const x = X;
-  for (let k = 0; k < 25; k++) {
-    let sum = k < 13 ? C[k]! : 0;
-    const lo = k < 13 ? 0 : k - 12, hi = k < 13 ? k : 12;
-    for (let i = lo; i <= hi; i++) sum += A[i]! * B[k - i]!;
-    x[k] = sum;
-  }
-  zero(A, 13), zero(B, 13), zero(C, 13); // a secret's limbs do not stay behind
-  reduceInto(out, outAt, false);
+  const { a, aAt, b, bAt, c, cAt = 0, count = 1 } = inputs;
+  checkCount("Scalar multiply-add", count);
+  checkRange("Scalar multiply-add reads a", a, aAt, 32);
+  checkRange("Scalar multiply-add reads b", b, bAt, 32 * count);
+  if (c !== undefined) checkRange("Scalar multiply-add reads c", c, cAt, 32 * count);
+  checkRange("Scalar multiply-add writes", out, outAt, 32 * count);
+  const steps = STEP_B | STEP_OUT | (c === undefined ? 0 : STEP_C);
+  mulAddMany(out, outAt, { a, aAt, b, bAt, c, cAt, count, steps });
 }
 
 /**
- * x/2 mod ℓ for a canonical scalar x (below ℓ): (x + (x mod 2)·ℓ) / 2, the odd case made even
- * by adding ℓ, as 32 canonical bytes at `out[outAt]`. Constant time: the parity is used as a
- * 0/1 factor, never branched on.
+ * out + Σₖ aₖ·bₖ mod ℓ over k < `count`, for lists of 32-byte little-endian numbers (32 bytes
+ * apart, any values below 2^256), into the 32 bytes at `out[outAt]` (the sum so far, any value
+ * below 2^256; canonical afterwards). Constant time.
  *
- * @param out where the result goes (32 bytes at `outAt`; may be the input)
+ * @param out the accumulator's buffer
  * @param outAt its offset
- * @param x the scalar's buffer
- * @param xAt the scalar's offset
+ * @param inputs `a` and `b`, each a buffer and the offset of its first 32 bytes, and `count`
  * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
  *   callers check lengths and offsets first; no user input reaches it)
  * @example
  * ```ts
- * import { scalarHalfInto } from "./scalar_bytes.ts";
- * const x = new Uint8Array(32);
- * x[0] = 6;
- * scalarHalfInto(x, 0, x, 0);
- * console.assert(x[0] === 3);
+ * import { scalarDotAddInto } from "./scalar_bytes.ts";
+ * const a = new Uint8Array(64), b = new Uint8Array(64), sum = new Uint8Array(32);
+ * a[0] = 2, a[32] = 3, b[0] = 5, b[32] = 7, sum[0] = 1;
+ * scalarDotAddInto(sum, 0, { a, aAt: 0, b, bAt: 0, count: 2 });
+ * console.assert(sum[0] === 32); // 1 + 2·5 + 3·7
  * ```
  */
-export function scalarHalfInto(out: Uint8Array, outAt: number, x: Uint8Array, xAt: number): void {
-  if (xAt < 0 || xAt + 32 > x.length || outAt < 0 || outAt + 32 > out.length) {
-    throw new RangeError(
-      `Scalar halving reads 32 bytes at ${xAt} of ${x.length} and writes 32 at ${outAt} of ` +
-        `${out.length}: outside the buffers (a caller's bug)`,
-    );
-  }
-  const odd = x[xAt]! & 1, sum = SUM;
-  let carry = 0;
-  for (let k = 0; k < 32; k++) {
-    const t = x[xAt + k]! + odd * ORDER_BYTES[k]! + carry;
-    sum[k] = t & 0xff;
-    carry = t >>> 8;
-  }
-  sum[32] = carry; // x + ℓ < 2^254: no carry beyond
-  for (let k = 0; k < 32; k++) out[outAt + k] = (sum[k]! >>> 1) | ((sum[k + 1]! & 1) << 7);
-  for (let k = 0; k <= 32; k++) sum[k] = 0;
+export function scalarDotAddInto(
+  out: Uint8Array,
+  outAt: number,
+  inputs: { a: Uint8Array; aAt: number; b: Uint8Array; bAt: number; count: number },
+): void {
+  const { a, aAt, b, bAt, count } = inputs;
+  checkCount("Scalar dot product", count);
+  checkRange("Scalar dot product reads a", a, aAt, 32 * count);
+  checkRange("Scalar dot product reads b", b, bAt, 32 * count);
+  checkRange("Scalar dot product adds into", out, outAt, 32);
+  const steps = STEP_A | STEP_B;
+  mulAddMany(out, outAt, { a, aAt, b, bAt, c: out, cAt: outAt, count, steps });
 }
 
-/** The halving's sum x + ℓ (33 bytes). */
-const SUM = new Uint8Array(33);
+/**
+ * x/2 mod ℓ for each of `count` canonical scalars x (below ℓ): (x + (x mod 2)·ℓ) / 2, the
+ * odd case made even by adding ℓ, as 32 canonical bytes each from `out[outAt]`; and whether
+ * every x was canonical. Constant time: the parity is a 0/1 factor and the comparison with ℓ
+ * a borrow, never branched on; the answer is known only at the end.
+ *
+ * @param out where the results go (32·count bytes at `outAt`; may be where x is)
+ * @param options `count`, `x` (32·count bytes at `xAt`, default 0) and `outAt` (default 0)
+ * @returns 1 when every x is below ℓ, else 0 (then the results are of no use)
+ * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
+ *   callers check lengths and offsets first; no user input reaches it)
+ * @example
+ * ```ts
+ * import { scalarsHalfInto } from "./scalar_bytes.ts";
+ * const x = new Uint8Array(64);
+ * x[0] = 6, x[32] = 10;
+ * console.assert(scalarsHalfInto(x, { count: 2, x }) === 1);
+ * console.assert(x[0] === 3 && x[32] === 5);
+ * ```
+ */
+export function scalarsHalfInto(
+  out: Uint8Array,
+  options: { count: number; x: Uint8Array; xAt?: number; outAt?: number },
+): number {
+  const { count, x, xAt = 0, outAt = 0 } = options;
+  checkCount("Scalar halving", count);
+  checkRange("Scalar halving reads", x, xAt, 32 * count);
+  checkRange("Scalar halving writes", out, outAt, 32 * count);
+  const e = scalarEngine();
+  if (e === undefined) {
+    let below = 1;
+    for (let i = 0; i < count; i++) {
+      const v = numberAt(x, xAt + 32 * i, 32);
+      if (v >= ORDER) below = 0;
+      writeNumber(out, outAt + 32 * i, (v + (v & 1n) * ORDER) >> 1n);
+    }
+    return below;
+  }
+  const mem = e.memory;
+  let below = 1;
+  for (let done = 0; done < count; done += CHUNK) {
+    const n = Math.min(CHUNK, count - done);
+    copyIn(mem, A_AT, x, xAt + 32 * done, 32 * n);
+    below &= e.half(OUT_AT, A_AT, n);
+    out.set(mem.subarray(OUT_AT, OUT_AT + 32 * n), outAt + 32 * done);
+  }
+  wipe(mem, [A_AT, OUT_AT], count); // a secret's bytes do not stay behind
+  return below;
+}
 
 /**
  * 1 when the 32 bytes at `bytes[at]` are a canonical scalar (below ℓ), else 0, in constant

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
+import { WasmModuleBuilder, wasmModuleStatus } from "../../core/wasm_module.ts";
 import { bytesToNumberLE, GROUP_ORDER } from "./group.ts";
 import {
   isCanonicalScalarAt,
   scalarBelowOrder,
-  scalarFromWideInto,
-  scalarHalfInto,
+  scalarDotAddInto,
   scalarMulAddInto,
+  scalarsFromWideInto,
+  scalarsHalfInto,
 } from "./scalar_bytes.ts";
 
 const L = GROUP_ORDER;
@@ -106,14 +108,95 @@ Deno.test("scalarMulAddInto equals (a·b + c) mod ℓ as bigints, on edge and ra
   const acc = le(5n, 32), two = le(2n, 32);
   scalarMulAddInto(acc, 0, { a: acc, aAt: 0, b: two, bAt: 0, c: acc, cAt: 0 });
   assert.equal(bytesToNumberLE(acc), 15n);
-  assert.throws(() => scalarMulAddInto(out, 9, { a: acc, aAt: 0, b: two, bAt: 0 }), RangeError);
+  assert.throws(
+    () => scalarMulAddInto(out, 9, { a: acc, aAt: 0, b: two, bAt: 0 }),
+    (e) => e instanceof RangeError && /writes: 32 bytes at 9 of 40 are outside/.test(e.message),
+  );
   assert.throws(
     () => scalarMulAddInto(out, 0, { a: acc, aAt: 1, b: two, bAt: 0 }),
-    (e) => e instanceof RangeError && / reads 32 bytes at 1 of 32, 0 of 32 and /.test(e.message),
+    (e) => e instanceof RangeError && /reads a: 32 bytes at 1 of 32 are outside/.test(e.message),
+  );
+  assert.throws(
+    () => scalarMulAddInto(out, 0, { a: acc, aAt: 0, b: two, bAt: 0, count: 2 }),
+    (e) => e instanceof RangeError && /reads b: 64 bytes at 0 of 32/.test(e.message),
   );
 });
 
-Deno.test("scalarFromWideInto equals the 512-bit integer mod ℓ, on edge and random inputs", () => {
+/** `count` random 32-byte numbers below 2^256 (some edge values among them), packed. */
+function randomList(count: number): { bytes: Uint8Array; values: bigint[] } {
+  const edges = [0n, 1n, L - 1n, L, (1n << 256n) - 1n];
+  const values = Array.from(
+    { length: count },
+    (_, k) =>
+      k % 50 < edges.length
+        ? edges[k % 50]!
+        : bytesToNumberLE(crypto.getRandomValues(new Uint8Array(32))),
+  );
+  const bytes = new Uint8Array(32 * count);
+  values.forEach((v, k) => bytes.set(le(v, 32), 32 * k));
+  return { bytes, values };
+}
+
+Deno.test("scalarMulAddInto of lists and scalarDotAddInto equal the bigint results, across chunks", () => {
+  // 600 scalars: more than one call into WebAssembly (256 at a time), at unaligned offsets.
+  for (const count of [0, 1, 255, 256, 257, 600]) {
+    const a = randomList(1).values[0]! + 7n;
+    const b = randomList(count), c = randomList(count);
+    const aBytes = new Uint8Array(36);
+    aBytes.set(le(a % (1n << 256n), 32), 4);
+    const bBuffer = new Uint8Array(32 * count + 3), cBuffer = new Uint8Array(32 * count + 1);
+    bBuffer.set(b.bytes, 3), cBuffer.set(c.bytes, 1);
+    const out = new Uint8Array(32 * count + 5);
+    const aa = a % (1n << 256n);
+    scalarMulAddInto(out, 5, { a: aBytes, aAt: 4, b: bBuffer, bAt: 3, c: cBuffer, cAt: 1, count });
+    for (let k = 0; k < count; k++) {
+      const got = bytesToNumberLE(out.subarray(5 + 32 * k, 37 + 32 * k));
+      assert.equal(got, (aa * b.values[k]! + c.values[k]!) % L, `element ${k} of ${count}`);
+    }
+    scalarMulAddInto(out, 5, { a: aBytes, aAt: 4, b: bBuffer, bAt: 3, count });
+    for (let k = 0; k < count; k++) {
+      const got = bytesToNumberLE(out.subarray(5 + 32 * k, 37 + 32 * k));
+      assert.equal(got, (aa * b.values[k]!) % L, `element ${k} of ${count}, no c`);
+    }
+    // In place over b (the responses' case: the output where an input list was).
+    scalarMulAddInto(bBuffer, 3, { a: aBytes, aAt: 4, b: bBuffer, bAt: 3, count });
+    for (let k = 0; k < count; k++) {
+      const got = bytesToNumberLE(bBuffer.subarray(3 + 32 * k, 35 + 32 * k));
+      assert.equal(got, (aa * b.values[k]!) % L, `element ${k} of ${count}, in place`);
+    }
+    // The dot product added to a starting sum (not canonical: 2^256 − 1).
+    const sum = le((1n << 256n) - 1n, 32);
+    scalarDotAddInto(sum, 0, { a: b.bytes, aAt: 0, b: c.bytes, bAt: 0, count });
+    let expected = (1n << 256n) - 1n;
+    for (let k = 0; k < count; k++) expected += b.values[k]! * c.values[k]!;
+    const got = bytesToNumberLE(sum);
+    assert.equal(got, count === 0 ? (1n << 256n) - 1n : expected % L, `dot of ${count}`);
+  }
+  assert.throws(
+    () =>
+      scalarDotAddInto(new Uint8Array(32), 0, {
+        a: new Uint8Array(64),
+        aAt: 0,
+        b: new Uint8Array(32),
+        bAt: 0,
+        count: 2,
+      }),
+    (e) => e instanceof RangeError && /dot product reads b: 64 bytes at 0 of 32/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      scalarMulAddInto(new Uint8Array(32), 0, {
+        a: new Uint8Array(32),
+        aAt: 0,
+        b: new Uint8Array(32),
+        bAt: 0,
+        count: 0.5,
+      }),
+    (e) => e instanceof RangeError && /count 0.5 is not a whole number/.test(e.message),
+  );
+});
+
+Deno.test("scalarsFromWideInto equals the 512-bit integer mod ℓ, on edge and random inputs", () => {
   const wides = [
     0n,
     1n,
@@ -140,12 +223,22 @@ Deno.test("scalarFromWideInto equals the 512-bit integer mod ℓ, on edge and ra
   for (const w of wides) {
     const buffer = new Uint8Array(70);
     buffer.set(le(w % (1n << 512n), 64), 6);
-    scalarFromWideInto(out, 1, buffer, 6);
+    scalarsFromWideInto(out, { count: 1, outAt: 1, wide: buffer, wideAt: 6 });
     assert.equal(bytesToNumberLE(out.subarray(1, 33)), (w % (1n << 512n)) % L, `${w}`);
   }
+  // All of them in one call (more than one call into WebAssembly), at unaligned offsets.
+  const count = wides.length, all = new Uint8Array(64 * count + 3);
+  wides.forEach((w, k) => all.set(le(w % (1n << 512n), 64), 3 + 64 * k));
+  const many = new Uint8Array(32 * count + 7);
+  scalarsFromWideInto(many, { count, outAt: 7, wide: all, wideAt: 3 });
+  wides.forEach((w, k) => {
+    const got = bytesToNumberLE(many.subarray(7 + 32 * k, 39 + 32 * k));
+    assert.equal(got, (w % (1n << 512n)) % L, `${w} (element ${k} of ${count})`);
+  });
+  assert.ok(count > 256);
   assert.throws(
-    () => scalarFromWideInto(out, 0, new Uint8Array(63), 0),
-    (e) => e instanceof RangeError && /reads 64 bytes at 0 of 63 and/.test(e.message),
+    () => scalarsFromWideInto(out, { count: 1, wide: new Uint8Array(63) }),
+    (e) => e instanceof RangeError && /reads: 64 bytes at 0 of 63 are outside/.test(e.message),
   );
 });
 
@@ -177,7 +270,7 @@ Deno.test("isCanonicalScalarAt and scalarBelowOrder: below ℓ only", () => {
   }
 });
 
-Deno.test("scalarHalfInto equals x·(ℓ+1)/2 mod ℓ for canonical x, even and odd", () => {
+Deno.test("scalarsHalfInto equals x·(ℓ+1)/2 mod ℓ for canonical x, and tells non-canonical x", () => {
   const half = (L + 1n) / 2n;
   const xs = [0n, 1n, 2n, 3n, L - 1n, L - 2n, (1n << 252n) - 1n, 1n << 252n, half, half - 1n];
   for (let k = 0; k < 300; k++) {
@@ -187,12 +280,43 @@ Deno.test("scalarHalfInto equals x·(ℓ+1)/2 mod ℓ for canonical x, even and 
   for (const x of xs) {
     const src = new Uint8Array(34);
     src.set(le(x, 32), 2);
-    scalarHalfInto(out, 3, src, 2);
+    assert.equal(scalarsHalfInto(out, { count: 1, outAt: 3, x: src, xAt: 2 }), 1);
     const got = bytesToNumberLE(out.subarray(3, 35));
     assert.equal(got, (x * half) % L, `${x}/2`);
     assert.equal((2n * got) % L, x);
-    scalarHalfInto(src, 2, src, 2); // in place
+    scalarsHalfInto(src, { count: 1, outAt: 2, x: src, xAt: 2 }); // in place
     assert.equal(bytesToNumberLE(src.subarray(2, 34)), got);
   }
-  assert.throws(() => scalarHalfInto(out, 5, out, 0), RangeError);
+  // All at once (more than one call into WebAssembly), in place; then one non-canonical
+  // value anywhere makes the answer 0, and its result is (x + (x mod 2)·ℓ)/2 all the same.
+  const list = new Uint8Array(32 * xs.length);
+  xs.forEach((x, k) => list.set(le(x, 32), 32 * k));
+  assert.equal(scalarsHalfInto(list, { count: xs.length, x: list }), 1);
+  xs.forEach((x, k) =>
+    assert.equal(bytesToNumberLE(list.subarray(32 * k, 32 * k + 32)), (x * half) % L)
+  );
+  for (const bad of [L, L + 1n, (1n << 256n) - 1n, (1n << 256n) - 2n, 1n << 253n]) {
+    const at = 299;
+    list.set(le(bad, 32), 32 * at);
+    assert.equal(scalarsHalfInto(list, { count: xs.length, x: list }), 0, `${bad}`);
+    const got = bytesToNumberLE(list.subarray(32 * at, 32 * at + 32));
+    assert.equal(got, (bad + (bad & 1n) * L) >> 1n, `${bad}/2`);
+  }
+  assert.equal(scalarsHalfInto(out, { count: 0, x: out }), 1);
+  assert.throws(
+    () => scalarsHalfInto(out, { count: 1, outAt: 5, x: out }),
+    (e) =>
+      e instanceof RangeError && /halving writes: 32 bytes at 5 of 36 are outside/.test(e.message),
+  );
+});
+
+Deno.test("the scalar arithmetic runs in WebAssembly where it is allowed, else in bigints", () => {
+  const out = new Uint8Array(32);
+  scalarsFromWideInto(out, { count: 1, wide: new Uint8Array(64).fill(0xff) });
+  assert.equal(bytesToNumberLE(out), ((1n << 512n) - 1n) % L);
+  // Refused in the child process of wasm_fallback_test.ts (every module over 16 bytes).
+  const probe = new WasmModuleBuilder(1);
+  probe.define(probe.declare("f", []), [], []);
+  const allowed = probe.instantiate("scalar_bytes_test probe") !== undefined;
+  assert.equal(wasmModuleStatus()["ristretto255 scalars"], allowed);
 });
