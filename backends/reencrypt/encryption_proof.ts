@@ -149,7 +149,7 @@ function knowledgeChallengeOfBytes(
   t.append("commitments", commitments);
   const seed = t.finalChallengeSeed("e");
   spentChallenge = t;
-  scalarsFromWideInto(out, { count: 1, wide: seed });
+  scalarsFromWideInto(out, { count: 1, outAt: 0, wide: seed }); // group.ts's shape of options
 }
 
 /**

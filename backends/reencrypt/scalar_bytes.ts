@@ -88,19 +88,7 @@ function checkCount(what: string, count: number): void {
 
 /** `length` bytes of `src` at `at` into the WebAssembly memory at `to`. */
 function copyIn(mem: Uint8Array, to: number, src: Uint8Array, at: number, length: number): void {
-  mem.set(at === 0 && length === src.length ? src : src.subarray(at, at + length), to);
-}
-
-/**
- * Zeroes the bytes a call of `count` scalars used in each area (32 per scalar and at least 32,
- * 64 in the area of wide inputs).
- */
-function wipe(mem: Uint8Array, areas: readonly number[], count: number): void {
-  const scalars = Math.max(1, Math.min(count, CHUNK));
-  for (let k = 0; k < areas.length; k++) {
-    const at = areas[k]!;
-    mem.fill(0, at, at + (at === WIDE_AT ? 64 : 32) * scalars);
-  }
+  mem.set(src.subarray(at, at + length), to);
 }
 
 /** The little-endian number of `length` bytes at `bytes[at]` (the bigint fallback). */
@@ -142,12 +130,7 @@ export function scalarsFromWideInto(
   checkRange("Wide reduction reads", wide, wideAt, 64 * count);
   checkRange("Wide reduction writes", out, outAt, 32 * count);
   const e = scalarEngine();
-  if (e === undefined) {
-    for (let i = 0; i < count; i++) {
-      writeNumber(out, outAt + 32 * i, numberAt(wide, wideAt + 64 * i, 64) % ORDER);
-    }
-    return;
-  }
+  if (e === undefined) return wideBigint(out, outAt, wide, wideAt, count);
   const mem = e.memory;
   for (let done = 0; done < count; done += CHUNK) {
     const n = Math.min(CHUNK, count - done);
@@ -155,10 +138,26 @@ export function scalarsFromWideInto(
     e.wide(OUT_AT, WIDE_AT, n);
     out.set(mem.subarray(OUT_AT, OUT_AT + 32 * n), outAt + 32 * done);
   }
-  wipe(mem, [WIDE_AT, OUT_AT], count); // secrets, often
+  // The wide inputs and scalars (secrets, often) do not stay behind.
+  const used = Math.min(count, CHUNK);
+  mem.fill(0, WIDE_AT, WIDE_AT + 64 * used);
+  mem.fill(0, OUT_AT, OUT_AT + 32 * used);
 }
 
-/** Where each of a, b, c is read, and whether it steps 32 bytes per scalar. */
+/** {@linkcode scalarsFromWideInto} without WebAssembly. */
+function wideBigint(
+  out: Uint8Array,
+  outAt: number,
+  wide: Uint8Array,
+  wideAt: number,
+  count: number,
+) {
+  for (let i = 0; i < count; i++) {
+    writeNumber(out, outAt + 32 * i, numberAt(wide, wideAt + 64 * i, 64) % ORDER);
+  }
+}
+
+/** Where a, b and c are read, how many products, and which of a, c and out step. */
 interface MulAddInputs {
   a: Uint8Array;
   aAt: number;
@@ -166,45 +165,54 @@ interface MulAddInputs {
   bAt: number;
   c: Uint8Array | undefined;
   cAt: number;
+  count: number;
+  steps: number;
 }
 
-/** a·b + c by scalar_muladd_many in chunks (bigints without WebAssembly). */
-function mulAddMany(
-  out: Uint8Array,
-  outAt: number,
-  inputs: MulAddInputs & { count: number; steps: number },
-): void {
-  const { a, aAt, b, bAt, c, cAt, count, steps } = inputs;
-  const step = (bit: number) => (steps & bit) === 0 ? 0 : 32;
-  const accumulate = (steps & (STEP_C | STEP_OUT)) === 0; // out = Σ a·b + out
+/**
+ * a·b + c by scalar_muladd_many in chunks: b always steps; with neither c nor out stepping,
+ * out = Σ a·b + out (c is out).
+ */
+function mulAddMany(out: Uint8Array, outAt: number, inputs: MulAddInputs): void {
   const e = scalarEngine();
-  if (e === undefined) {
-    let acc = accumulate && c !== undefined ? numberAt(c, cAt, 32) : 0n;
-    for (let i = 0; i < count; i++) {
-      const x = numberAt(a, aAt + step(STEP_A) * i, 32) * numberAt(b, bAt + step(STEP_B) * i, 32);
-      if (accumulate) acc = (x + acc) % ORDER;
-      else {
-        const y = c === undefined ? 0n : numberAt(c, cAt + step(STEP_C) * i, 32);
-        writeNumber(out, outAt + 32 * i, (x + y) % ORDER);
-      }
-    }
-    if (accumulate && count > 0) writeNumber(out, outAt, acc);
-    return;
-  }
-  const mem = e.memory;
-  // The accumulator is read where it is written (c = out in the WebAssembly memory).
-  const cFrom = accumulate ? OUT_AT : C_AT;
+  if (e === undefined) return mulAddBigint(out, outAt, inputs);
+  const { a, aAt, b, bAt, c, cAt, count, steps } = inputs;
+  const aStep = (steps & STEP_A) === 0 ? 0 : 32, cStep = (steps & STEP_C) === 0 ? 0 : 32;
+  const outStep = (steps & STEP_OUT) === 0 ? 0 : 32;
+  // An accumulator is read where it is written (c = out in the WebAssembly memory).
+  const cFrom = cStep === 0 && outStep === 0 ? OUT_AT : C_AT, mem = e.memory;
   for (let done = 0; done < count; done += CHUNK) {
     const n = Math.min(CHUNK, count - done);
-    copyIn(mem, A_AT, a, aAt + step(STEP_A) * done, step(STEP_A) === 0 ? 32 : 32 * n);
-    copyIn(mem, B_AT, b, bAt + step(STEP_B) * done, step(STEP_B) === 0 ? 32 : 32 * n);
+    copyIn(mem, A_AT, a, aAt + aStep * done, aStep === 0 ? 32 : 32 * n);
+    copyIn(mem, B_AT, b, bAt + 32 * done, 32 * n);
     if (c === undefined) mem.fill(0, cFrom, cFrom + 32);
-    else copyIn(mem, cFrom, c, cAt + step(STEP_C) * done, step(STEP_C) === 0 ? 32 : 32 * n);
+    else copyIn(mem, cFrom, c, cAt + cStep * done, cStep === 0 ? 32 : 32 * n);
     e.mulAdd(OUT_AT, A_AT, B_AT, cFrom, n, steps);
-    const written = step(STEP_OUT) === 0 ? 32 : 32 * n;
-    out.set(mem.subarray(OUT_AT, OUT_AT + written), outAt + step(STEP_OUT) * done);
+    out.set(mem.subarray(OUT_AT, OUT_AT + (outStep === 0 ? 32 : 32 * n)), outAt + outStep * done);
   }
-  wipe(mem, [A_AT, B_AT, C_AT, OUT_AT], count); // a secret's bytes do not stay behind
+  // A secret's bytes do not stay behind.
+  const used = 32 * Math.max(1, Math.min(count, CHUNK));
+  mem.fill(0, A_AT, A_AT + used);
+  mem.fill(0, B_AT, B_AT + used);
+  mem.fill(0, C_AT, C_AT + used);
+  mem.fill(0, OUT_AT, OUT_AT + used);
+}
+
+/** {@linkcode mulAddMany} without WebAssembly. */
+function mulAddBigint(out: Uint8Array, outAt: number, inputs: MulAddInputs): void {
+  const { a, aAt, b, bAt, c, cAt, count, steps } = inputs;
+  const aStep = (steps & STEP_A) === 0 ? 0 : 32, cStep = (steps & STEP_C) === 0 ? 0 : 32;
+  const accumulate = (steps & (STEP_C | STEP_OUT)) === 0;
+  let acc = accumulate && c !== undefined ? numberAt(c, cAt, 32) : 0n;
+  for (let i = 0; i < count; i++) {
+    const x = numberAt(a, aAt + aStep * i, 32) * numberAt(b, bAt + 32 * i, 32);
+    if (accumulate) acc = (x + acc) % ORDER;
+    else {
+      const y = c === undefined ? 0n : numberAt(c, cAt + cStep * i, 32);
+      writeNumber(out, outAt + 32 * i, (x + y) % ORDER);
+    }
+  }
+  if (accumulate && count > 0) writeNumber(out, outAt, acc);
 }
 
 /**
@@ -312,15 +320,7 @@ export function scalarsHalfInto(
   checkRange("Scalar halving reads", x, xAt, 32 * count);
   checkRange("Scalar halving writes", out, outAt, 32 * count);
   const e = scalarEngine();
-  if (e === undefined) {
-    let below = 1;
-    for (let i = 0; i < count; i++) {
-      const v = numberAt(x, xAt + 32 * i, 32);
-      if (v >= ORDER) below = 0;
-      writeNumber(out, outAt + 32 * i, (v + (v & 1n) * ORDER) >> 1n);
-    }
-    return below;
-  }
+  if (e === undefined) return halfBigint(out, outAt, x, xAt, count);
   const mem = e.memory;
   let below = 1;
   for (let done = 0; done < count; done += CHUNK) {
@@ -329,7 +329,21 @@ export function scalarsHalfInto(
     below &= e.half(OUT_AT, A_AT, n);
     out.set(mem.subarray(OUT_AT, OUT_AT + 32 * n), outAt + 32 * done);
   }
-  wipe(mem, [A_AT, OUT_AT], count); // a secret's bytes do not stay behind
+  // A secret's bytes do not stay behind.
+  const used = 32 * Math.min(count, CHUNK);
+  mem.fill(0, A_AT, A_AT + used);
+  mem.fill(0, OUT_AT, OUT_AT + used);
+  return below;
+}
+
+/** {@linkcode scalarsHalfInto} without WebAssembly. */
+function halfBigint(out: Uint8Array, outAt: number, x: Uint8Array, xAt: number, count: number) {
+  let below = 1;
+  for (let i = 0; i < count; i++) {
+    const v = numberAt(x, xAt + 32 * i, 32);
+    if (v >= ORDER) below = 0;
+    writeNumber(out, outAt + 32 * i, (v + (v & 1n) * ORDER) >> 1n);
+  }
   return below;
 }
 
