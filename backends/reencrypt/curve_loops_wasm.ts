@@ -475,3 +475,86 @@ export function addDecodeCachedPairs(
   m.define(index, [[3, I32]], c.code);
   return index;
 }
+
+/** What {@linkcode addFixedProducts} calls and where its scratch is. */
+export interface FixedProductsLayout {
+  /** The digit recoding ({@linkcode addScalarDigits}). */
+  digits: number;
+  /** The single fixed-base product ge_fixed_mul(out, table, digits, windows, half). */
+  fixedMul: number;
+  /**
+   * The SIMD pair product ge2_fixed_mul(out, table, digitsA, digitsB, windows, half), the
+   * pair-to-singles split fe2_to_singles(a, b, pair) and the pair point it writes; absent
+   * in a module without SIMD.
+   */
+  pair?: { fixedMul: number; toSingles: number; out: number };
+  /** 40 bytes of scratch: a scalar, then 8 zero bytes for the digits' reads past it. */
+  bytesAt: number;
+  /** Where the two scalars' digits go. */
+  digitsAt: readonly [number, number];
+  /** Digit bits, windows and table entries per window of the fixed-base tables. */
+  bits: number;
+  /** Windows. */
+  windows: number;
+  /** Entries per window. */
+  half: number;
+}
+
+/**
+ * Declares and defines fixedProducts(table, scalars, count, dest, pairs): scalarₖ·B for the
+ * `count` 32-byte little-endian scalars at `scalars` by the fixed-base table of B at `table`,
+ * into points at dest + k·POINT_BYTES; two at a time in the SIMD lanes when `pairs` is 1
+ * (an odd one out alone). One call per block of an encryption batch instead of calls per
+ * scalar from JavaScript (issue 17: each worker compiled that loop and its byte copies). The
+ * scalars are secret: each is copied, recoded (constant time) and multiplied by the same
+ * sequence of steps whatever its value.
+ *
+ * @param m the module
+ * @param layout the functions it calls, its scratch and the tables' shape
+ * @returns the function's index
+ * @example
+ * ```ts ignore
+ * addFixedProducts(m, { digits, fixedMul, pair, bytesAt, digitsAt, bits, windows, half });
+ * ```
+ */
+export function addFixedProducts(m: WasmModuleBuilder, layout: FixedProductsLayout): number {
+  const index = m.declare("fixed_products", [I32, I32, I32, I32, I32]);
+  // params 0 table, 1 scalars, 2 count, 3 dest, 4 pairs; locals 5 k, 6 p.
+  const c = new WasmCode(), K = 5, P = 6, FE = FE_BYTES;
+  const { bytesAt, digitsAt, bits, windows, half } = layout;
+  /** Scalar k + next (padded with zeros) into the scratch, then its digits at `digits`. */
+  const recode = (next: number, digits: number) => {
+    for (let w = 0; w < 4; w++) {
+      c.i32(bytesAt + 8 * w);
+      c.get(1).get(K).i32(32).op(OP.i32Mul, OP.i32Add);
+      c.op(OP.i64Load, 0, ...unsignedLeb(32 * next + 8 * w), OP.i64Store, 0, 0);
+    }
+    c.i32(bytesAt + 32).i64(0).op(OP.i64Store, 0, 0);
+    c.i32(bytesAt).i32(digits).i32(bits).i32(windows).i32(1).call(layout.digits);
+  };
+  const point = () => c.get(3).get(K).i32(POINT_BYTES).op(OP.i32Mul, OP.i32Add).set(P);
+  c.i32(0).set(K);
+  if (layout.pair !== undefined) {
+    const pair = layout.pair;
+    c.get(4).op(OP.if, 0x40, OP.block, 0x40, OP.loop, 0x40);
+    c.get(K).i32(1).op(OP.i32Add).get(2).op(OP.i32GeU, OP.brIf, 1);
+    recode(0, digitsAt[0]);
+    recode(1, digitsAt[1]);
+    c.i32(pair.out).get(0).i32(digitsAt[0]).i32(digitsAt[1]).i32(windows).i32(half);
+    c.call(pair.fixedMul);
+    point();
+    for (let k = 0; k < 4; k++) {
+      call(c, pair.toSingles, [P, k * FE], [P, POINT_BYTES + k * FE], pair.out + k * FE);
+    }
+    c.get(K).i32(2).op(OP.i32Add).set(K).op(OP.br, 0, OP.end, OP.end, OP.end);
+  }
+  // An odd one out (or every one without pairs) alone.
+  c.op(OP.block, 0x40, OP.loop, 0x40);
+  c.get(K).get(2).op(OP.i32GeU, OP.brIf, 1);
+  recode(0, digitsAt[0]);
+  point();
+  c.get(P).get(0).i32(digitsAt[0]).i32(windows).i32(half).call(layout.fixedMul);
+  c.get(K).i32(1).op(OP.i32Add).set(K).op(OP.br, 0, OP.end, OP.end);
+  m.define(index, [[2, I32]], c.code);
+  return index;
+}

@@ -34,9 +34,11 @@ import { addEdwardsOps, EDWARDS_SCRATCH_BYTES, NIELS_BYTES, POINT_BYTES } from "
 import {
   addDecodeCachedPairs,
   addDoubleEncode,
+  addFixedProducts,
   addScalarDigits,
   addTableLoops,
   DOUBLE_ENCODE_BYTES,
+  type FixedProductsLayout,
 } from "./curve_loops_wasm.ts";
 import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
@@ -128,6 +130,7 @@ class Engine {
   readonly #doubleEncodePrepare: WasmFn;
   readonly #doubleEncodeFinish: WasmFn;
   readonly #scalarDigits: WasmFn;
+  readonly #fixedProductsLoop: WasmFn;
   readonly #tableMultiples: WasmFn;
   readonly #tableNiels: WasmFn;
   readonly #decodeCachedPairs: ((src: number, count: number, dest: number) => number) | undefined;
@@ -168,6 +171,7 @@ class Engine {
     this.#doubleEncodePrepare = fn("ristretto_double_encode_prepare");
     this.#doubleEncodeFinish = fn("ristretto_double_encode_finish");
     this.#scalarDigits = fn("scalar_digits");
+    this.#fixedProductsLoop = fn("fixed_products");
     this.#tableMultiples = fn("fixed_table_multiples");
     this.#tableNiels = fn("fixed_table_niels");
     this.#decodeCachedPairs = exports["ristretto_decode_cached_pairs"];
@@ -951,25 +955,6 @@ class Engine {
   }
 
   /**
-   * {@linkcode writeDigits} of the scalar scalars[i]: a bigint, or the 32 little-endian bytes
-   * at 32·i of a byte list (copied into the engine's memory: no bigint per scalar).
-   */
-  writeDigitsOf(
-    addr: number,
-    scalars: readonly bigint[] | Uint8Array,
-    i: number,
-    bits: number,
-  ): void {
-    if (!(scalars instanceof Uint8Array)) {
-      return this.writeDigits(addr, scalars[i]!, bits, FIXED_WINDOWS);
-    }
-    const mem = this.#memory;
-    for (let b = 0; b < 32; b++) mem[BYTES_AT + b] = scalars[32 * i + b]!;
-    for (let b = 32; b < 40; b++) mem[BYTES_AT + b] = 0;
-    this.#digitsFromBytes(BYTES_AT, addr, bits, FIXED_WINDOWS, 1);
-  }
-
-  /**
    * Signed digits of the 32-byte little-endian scalar at `bytesAt` (followed by at least 3
    * readable bytes) into i32s at `addr`, `stride` i32s apart.
    */
@@ -1083,13 +1068,14 @@ class Engine {
     const scratch = this.alloc(3 * block * DOUBLE_ENCODE_BYTES);
     const encodings = this.alloc(3 * block * 32 + 8);
     const interleaved = this.alloc(64 * block);
+    const staging = this.alloc(32 * block);
     const zero = new Uint8Array(3 * block);
     for (let from = 0; from < n; from += block) {
       const b = Math.min(block, n - from);
       const c1 = points, a = points + b * POINT_BYTES, c2 = points + 2 * b * POINT_BYTES;
-      this.#fixedProducts(gTable, s, from, b, c1);
-      this.#fixedProducts(gTable, t, from, b, a);
-      this.#fixedProducts(yTable, u, from, b, c2);
+      this.#fixedProducts(gTable, s, { from, count: b, dest: c1, staging });
+      this.#fixedProducts(gTable, t, { from, count: b, dest: a, staging });
+      this.#fixedProducts(yTable, u, { from, count: b, dest: c2, staging });
       for (let k = 0; k < b; k++) {
         const p = c2 + k * POINT_BYTES;
         this.#addCached(p, p, cached + messageOf[from + k]! * POINT_BYTES);
@@ -1121,33 +1107,32 @@ class Engine {
     this.release(mark);
   }
 
-  /** scalars[from..from+count)·base by a fixed-base table, into points at `dest`. */
+  /**
+   * scalars[from..from+count)·base by a fixed-base table, into points at `dest`: the scalars'
+   * bytes into `staging` (32 each), then one WebAssembly call for all (./curve_loops_wasm.ts
+   * addFixedProducts), two at a time in the SIMD lanes.
+   */
   #fixedProducts(
     table: number,
     scalars: readonly bigint[] | Uint8Array,
-    from: number,
-    count: number,
-    dest: number,
+    block: { from: number; count: number; dest: number; staging: number },
   ): void {
-    const digitsB = DIGITS_AT + 512;
-    let k = 0;
-    if (this.pairs) {
-      const x2 = this.#x2!;
-      for (; k + 1 < count; k += 2) {
-        this.writeDigitsOf(DIGITS_AT, scalars, from + k, FIXED_BITS);
-        this.writeDigitsOf(digitsB, scalars, from + k + 1, FIXED_BITS);
-        x2.fixedMul(X2_OUT_AT, table, DIGITS_AT, digitsB, FIXED_WINDOWS, FIXED_HALF);
-        const pa = dest + k * POINT_BYTES, pb = pa + POINT_BYTES;
-        for (let c = 0; c < 4 * FE_BYTES; c += FE_BYTES) {
-          x2.toSingles(pa + c, pb + c, X2_OUT_AT + c);
-        }
+    const { from, count, dest, staging } = block;
+    if (scalars instanceof Uint8Array) {
+      this.#memory.set(scalars.subarray(32 * from, 32 * (from + count)), staging);
+    } else {
+      // setBigUint64 takes each word mod 2^64 itself: no BigInt.asUintN, a bigint per word.
+      const v = this.#view;
+      for (let k = 0; k < count; k++) {
+        const x = scalars[from + k]!, at = staging + 32 * k;
+        v.setBigUint64(at, x, true);
+        v.setBigUint64(at + 8, x >> 64n, true);
+        v.setBigUint64(at + 16, x >> 128n, true);
+        v.setBigUint64(at + 24, x >> 192n, true);
       }
     }
-    // An odd one out (or every one without SIMD) runs alone.
-    for (; k < count; k++) {
-      this.writeDigitsOf(DIGITS_AT, scalars, from + k, FIXED_BITS);
-      this.#fixedMul(dest + k * POINT_BYTES, table, DIGITS_AT, FIXED_WINDOWS, FIXED_HALF);
-    }
+    this.#fixedProductsLoop(table, staging, count, dest, this.pairs ? 1 : 0);
+    this.#memory.fill(0, staging, staging + 32 * count); // secret scalars do not stay behind
   }
 
   /**
@@ -1599,12 +1584,13 @@ function curveModule(simd: boolean): WasmModuleBuilder {
     mu: MU,
     mui: MUI,
   });
-  addScalarDigits(m);
+  const digits = addScalarDigits(m);
+  let pairProducts: FixedProductsLayout["pair"];
   if (simd) {
     const pair = addField25519x2(m);
     const pow2 = addPow22523x2(m, pair, X2_POW_AT);
     const [zero, one, d2, d, sqrtM1] = [0, 1, 2, 3, 4].map((k) => X2_CONSTANTS_AT + k * PAIR_BYTES);
-    addEdwardsOpsX2(m, pair, X2_EDWARDS_AT, {
+    const edwardsX2 = addEdwardsOpsX2(m, pair, X2_EDWARDS_AT, {
       zero: zero!,
       one: one!,
       d2: d2!,
@@ -1624,7 +1610,18 @@ function curveModule(simd: boolean): WasmModuleBuilder {
       banks: [REGISTERS_AT, BANK1_AT],
       regs: { x: X0, y: Y0, t: T0, one: ONE, d2: D2 },
     });
+    pairProducts = { fixedMul: edwardsX2.fixedMul, toSingles: pair.toSingles, out: X2_OUT_AT };
   }
+  addFixedProducts(m, {
+    digits,
+    fixedMul: edwards.fixedMul,
+    ...(pairProducts === undefined ? {} : { pair: pairProducts }),
+    bytesAt: BYTES_AT,
+    digitsAt: [DIGITS_AT, DIGITS_AT + 512],
+    bits: FIXED_BITS,
+    windows: FIXED_WINDOWS,
+    half: FIXED_HALF,
+  });
   return m;
 }
 
