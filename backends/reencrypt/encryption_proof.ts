@@ -54,6 +54,7 @@ import {
   scalarMulAddInto,
   scalarsFromWideInto,
   scalarsHalfInto,
+  scalarsMulAddInto,
 } from "./scalar_bytes.ts";
 
 /** Protocol label of the proof. */
@@ -126,30 +127,29 @@ function knowledgeChallengeInto(
   commitments: Uint8Array,
   out: Uint8Array,
 ): void {
-  knowledgeChallengeOfBytes(
+  const seed = knowledgeSeedOfBytes(
     prefix,
     statement.ciphertext.bytes,
     statement.context,
     commitments,
-    out,
   );
+  scalarsFromWideInto(out, { count: 1, outAt: 0, wide: seed });
 }
 
-/** {@linkcode knowledgeChallengeInto} from the ciphertext's bytes. */
-function knowledgeChallengeOfBytes(
+/** The 64-byte seed of {@linkcode knowledgeChallenge} (e is it mod ℓ), from the ciphertext's bytes. */
+function knowledgeSeedOfBytes(
   prefix: Transcript,
   ciphertext: Uint8Array,
   context: Uint8Array,
   commitments: Uint8Array,
-  out: Uint8Array,
-): void {
+): Uint8Array {
   const t = prefix.clone(spentChallenge);
   t.append("ciphertext", ciphertext);
   t.append("context", context);
   t.append("commitments", commitments);
   const seed = t.finalChallengeSeed("e");
   spentChallenge = t;
-  scalarsFromWideInto(out, { count: 1, outAt: 0, wide: seed }); // group.ts's shape of options
+  return seed;
 }
 
 /**
@@ -450,30 +450,26 @@ function knowledgeResponses(
   },
 ): Uint8Array {
   const { items, bytes, r, a, n } = of;
-  const responses = new Uint8Array(ELEMENT_BYTES * n);
+  // Each item's challenge seed once per element of the item (public bytes), then every e
+  // and every zₖ in one call each: no call into the scalar arithmetic per item (issue 17:
+  // each worker compiled those calls with the loop).
+  const seeds = new Uint8Array(64 * n);
   let e = 0;
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!, w = item.messages.length;
     // The bytes are in ciphertext layout (c1ₖ ‖ c2ₖ per element), then the commitments.
-    knowledgeChallengeOfBytes(
+    const seed = knowledgeSeedOfBytes(
       prefix,
       bytes.subarray(64 * e, 64 * (e + w)),
       item.context,
       bytes.subarray(64 * n + ELEMENT_BYTES * e, 64 * n + ELEMENT_BYTES * (e + w)),
-      CHALLENGE,
     );
-    const at = ELEMENT_BYTES * e;
-    scalarMulAddInto(responses, at, {
-      a: CHALLENGE,
-      aAt: 0,
-      b: r,
-      bAt: at,
-      c: a,
-      cAt: at,
-      count: w,
-    });
-    e += w;
+    for (let k = 0; k < w; k++, e++) seeds.set(seed, 64 * e);
   }
+  const challenges = new Uint8Array(ELEMENT_BYTES * n);
+  scalarsFromWideInto(challenges, { count: n, outAt: 0, wide: seeds });
+  const responses = new Uint8Array(ELEMENT_BYTES * n);
+  scalarsMulAddInto(responses, { count: n, a: challenges, b: r, c: a });
   return responses;
 }
 

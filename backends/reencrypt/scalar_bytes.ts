@@ -259,6 +259,49 @@ export function scalarMulAddInto(
 }
 
 /**
+ * aₖ·bₖ + cₖ mod ℓ for k < `count`, lists of 32-byte little-endian numbers (32 bytes apart,
+ * any values below 2^256), the results as 32 canonical bytes each from `out[outAt]`; c may be
+ * left out (0). Constant time.
+ *
+ * @param out where the results go (32·count bytes at `outAt`, default 0; may be where a, b or
+ *   c is)
+ * @param lists `count`, `a`, `b` and optionally `c`, each a buffer and the offset of its first
+ *   32 bytes (default 0), and `outAt`
+ * @throws {RangeError} when a range is outside its buffer: a programmer error (the library's
+ *   callers check lengths and offsets first; no user input reaches it)
+ * @example
+ * ```ts
+ * import { scalarsMulAddInto } from "./scalar_bytes.ts";
+ * const a = new Uint8Array(64), b = new Uint8Array(64), out = new Uint8Array(64);
+ * a[0] = 2, a[32] = 3, b[0] = 5, b[32] = 7;
+ * scalarsMulAddInto(out, { count: 2, a, b, c: a });
+ * console.assert(out[0] === 12 && out[32] === 24);
+ * ```
+ */
+export function scalarsMulAddInto(
+  out: Uint8Array,
+  lists: {
+    count: number;
+    a: Uint8Array;
+    aAt?: number;
+    b: Uint8Array;
+    bAt?: number;
+    c?: Uint8Array;
+    cAt?: number;
+    outAt?: number;
+  },
+): void {
+  const { count, a, aAt = 0, b, bAt = 0, c, cAt = 0, outAt = 0 } = lists;
+  checkCount("Scalar multiply-add", count);
+  checkRange("Scalar multiply-add reads a", a, aAt, 32 * count);
+  checkRange("Scalar multiply-add reads b", b, bAt, 32 * count);
+  if (c !== undefined) checkRange("Scalar multiply-add reads c", c, cAt, 32 * count);
+  checkRange("Scalar multiply-add writes", out, outAt, 32 * count);
+  const steps = STEP_A | STEP_B | STEP_OUT | (c === undefined ? 0 : STEP_C);
+  mulAddMany(out, outAt, { a, aAt, b, bAt, c, cAt, count, steps });
+}
+
+/**
  * out + Σₖ aₖ·bₖ mod ℓ over k < `count`, for lists of 32-byte little-endian numbers (32 bytes
  * apart, any values below 2^256), into the 32 bytes at `out[outAt]` (the sum so far, any value
  * below 2^256; canonical afterwards). Constant time.

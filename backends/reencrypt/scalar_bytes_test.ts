@@ -8,6 +8,7 @@ import {
   scalarMulAddInto,
   scalarsFromWideInto,
   scalarsHalfInto,
+  scalarsMulAddInto,
 } from "./scalar_bytes.ts";
 
 const L = GROUP_ORDER;
@@ -137,7 +138,7 @@ function randomList(count: number): { bytes: Uint8Array; values: bigint[] } {
   return { bytes, values };
 }
 
-Deno.test("scalarMulAddInto of lists and scalarDotAddInto equal the bigint results, across chunks", () => {
+Deno.test("scalarMulAddInto, scalarsMulAddInto and scalarDotAddInto of lists equal the bigint results, across chunks", () => {
   // 600 scalars: more than one call into WebAssembly (256 at a time), at unaligned offsets.
   for (const count of [0, 1, 255, 256, 257, 600]) {
     const a = randomList(1).values[0]! + 7n;
@@ -163,6 +164,21 @@ Deno.test("scalarMulAddInto of lists and scalarDotAddInto equal the bigint resul
     for (let k = 0; k < count; k++) {
       const got = bytesToNumberLE(bBuffer.subarray(3 + 32 * k, 35 + 32 * k));
       assert.equal(got, (aa * b.values[k]!) % L, `element ${k} of ${count}, in place`);
+    }
+    // Three lists (aₖ·bₖ + cₖ), in place over a.
+    const aList = new Uint8Array(32 * count + 2);
+    aList.set(c.bytes, 2);
+    const both = new Uint8Array(32 * count + 9);
+    scalarsMulAddInto(both, { count, outAt: 9, a: aList, aAt: 2, b: b.bytes, c: c.bytes });
+    scalarsMulAddInto(aList, { count, outAt: 2, a: aList, aAt: 2, b: b.bytes });
+    for (let k = 0; k < count; k++) {
+      const x = c.values[k]! * b.values[k]!;
+      assert.equal(bytesToNumberLE(both.subarray(9 + 32 * k, 41 + 32 * k)), (x + c.values[k]!) % L);
+      assert.equal(
+        bytesToNumberLE(aList.subarray(2 + 32 * k, 34 + 32 * k)),
+        x % L,
+        `in place ${k}`,
+      );
     }
     // The dot product added to a starting sum (not canonical: 2^256 − 1).
     const sum = le((1n << 256n) - 1n, 32);
@@ -193,6 +209,15 @@ Deno.test("scalarMulAddInto of lists and scalarDotAddInto equal the bigint resul
         count: 0.5,
       }),
     (e) => e instanceof RangeError && /count 0.5 is not a whole number/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      scalarsMulAddInto(new Uint8Array(64), {
+        count: 2,
+        a: new Uint8Array(32),
+        b: new Uint8Array(64),
+      }),
+    (e) => e instanceof RangeError && /multiply-add reads a: 64 bytes at 0 of 32/.test(e.message),
   );
 });
 
