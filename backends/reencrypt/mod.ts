@@ -31,6 +31,7 @@ export * from "./codec.ts";
 export * from "./cascade.ts";
 export * from "./backend.ts";
 export { prepareCurveEngine } from "./curve_wasm.ts";
+export { scalarsFromWideInto } from "./scalar_bytes.ts";
 
 // Core names this entry's API refers to, so `@panoramix/panoramix/reencrypt` is complete on its own.
 export * from "../../core/errors.ts";

@@ -44,7 +44,7 @@ import {
   type Point,
   proveEncryptionKnowledge,
   randomScalars,
-  randomScalarsInto,
+  scalarsFromWideInto,
   unpackScalars,
   verifyEncryptionKnowledge,
 } from "../../backends/reencrypt/mod.ts";
@@ -454,26 +454,34 @@ function ballotItems(
     messageLists.push(messages);
     elements += messages.length;
   }
-  // The 64·w random bytes of a draw go through one scratch buffer (randomScalarsInto zeroes
-  // it after each draw), not a new array per draw (issue 17: small arrays cost the GC most);
-  // the scalars are written as bytes into one buffer for the call (no bigint per scalar).
+  // The scalars as bytes in one buffer for the call (no bigint per scalar), reduced from
+  // the voters' random bytes in one call for all (issue 17: no call into the scalar
+  // arithmetic per voter for each worker to compile with this loop).
   const secrets = new Uint8Array(2 * ELEMENT_BYTES * elements);
+  const wide = new Uint8Array(2 * 64 * elements);
   let scratch = new Uint8Array(64);
   const items: EncryptAndProveItem[] = [];
   for (let i = 0, at = 0; i < voters.length; i++) {
     const messages = messageLists[i]!, w = messages.length;
     // The order encryptElectionBallot draws them in: randomness, then the proof's nonces
-    // (64·w bytes from the source each, as randomScalars(w, random) there).
+    // (64·w bytes from the source each, as randomScalars(w, random) there), each draw into
+    // one scratch buffer (not a new array per draw: small arrays cost the GC most).
     const random = voters[i]!.random ?? systemRandom;
-    if (scratch.length < 64 * w) scratch = new Uint8Array(64 * w);
-    randomScalarsInto(secrets, { count: w, at, random, scratch });
+    if (scratch.length !== 64 * w) scratch = new Uint8Array(64 * w);
+    random(scratch);
+    wide.set(scratch, 2 * at);
     const randomness = secrets.subarray(at, at + ELEMENT_BYTES * w);
     at += ELEMENT_BYTES * w;
-    randomScalarsInto(secrets, { count: w, at, random, scratch });
+    random(scratch);
+    wide.set(scratch, 2 * at);
     const nonces = secrets.subarray(at, at + ELEMENT_BYTES * w);
     at += ELEMENT_BYTES * w;
     items.push({ messages, randomness, nonces, context: contexts[i]! });
   }
+  scratch.fill(0);
+  // Each 64 bytes mod ℓ, as randomScalars makes them (RFC 9496 §4.3.4 wide reduction).
+  scalarsFromWideInto(secrets, { count: 2 * elements, outAt: 0, wide });
+  wide.fill(0); // the random bytes of secret scalars do not stay behind
   return { items, secrets };
 }
 
