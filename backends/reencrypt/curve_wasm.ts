@@ -41,6 +41,7 @@ import {
   type FixedProductsLayout,
 } from "./curve_loops_wasm.ts";
 import { addRistrettoDecodeX2, RISTRETTO_X2_SCRATCH_BYTES } from "./ristretto_wasm_x2.ts";
+import { prepareScalarEngine } from "./scalar_bytes.ts";
 import { addEdwardsOpsX2, EDWARDS_X2_SCRATCH_BYTES, PAIR_POINT_BYTES } from "./edwards_wasm_x2.ts";
 
 /** Extended twisted Edwards coordinates X:Y:Z:T (x = X/Z, y = Y/Z, x·y = T/Z), reduced mod p. */
@@ -1641,10 +1642,11 @@ function curveEngine(): Engine | undefined {
 }
 
 /**
- * Compiles the WebAssembly engine asynchronously, before first use. A browser page's main
- * thread calls this first: Chrome refuses the synchronous compilation the engine otherwise
- * does on first use there (modules over 4 KB), and the arithmetic would fall back to noble.
- * Without WebAssembly (or under a policy that refuses it) the fallback stays.
+ * Compiles the WebAssembly engine (and the scalar arithmetic mod ℓ of ./scalar_bytes.ts)
+ * asynchronously, before first use. A browser page's main thread calls this first: Chrome
+ * refuses the synchronous compilation the engine otherwise does on first use there (modules
+ * over 4 KB), and the arithmetic would fall back to noble (and bigints). Without WebAssembly
+ * (or under a policy that refuses it) the fallback stays.
  *
  * @returns true when the WebAssembly engine runs, false when the noble fallback does
  * @example
@@ -1654,6 +1656,7 @@ function curveEngine(): Engine | undefined {
  * ```
  */
 export async function prepareCurveEngine(): Promise<boolean> {
+  await prepareScalarEngine(); // the scalar arithmetic mod ℓ: a module of its own
   if (engine === null) {
     const instance = await curveModule(true).instantiateAsync("ristretto255") ??
       await curveModule(false).instantiateAsync("ristretto255 without SIMD");

@@ -17,6 +17,7 @@
 import {
   instantiateCompiledWasm,
   shareWasmModule,
+  type WasmInstance,
   WasmModuleBuilder,
 } from "../../core/wasm_module.ts";
 import { addScalarOps, SCALAR_ORDER } from "./scalar_wasm.ts";
@@ -61,14 +62,40 @@ function scalarEngine(): ScalarEngine | undefined {
   if (engine === null) {
     // In a worker, the module its pool's thread compiled (shareWasmModule above), if any.
     const instance = instantiateCompiledWasm(MODULE) ?? scalarModule().instantiate(MODULE);
-    engine = instance && {
-      memory: instance.memory,
-      wide: instance.exports["scalar_wide_many"]!,
-      mulAdd: instance.exports["scalar_muladd_many"]!,
-      half: instance.exports["scalar_half_many"]!,
-    };
+    engine = instance && engineOf(instance);
   }
   return engine;
+}
+
+function engineOf(instance: WasmInstance): ScalarEngine {
+  return {
+    memory: instance.memory,
+    wide: instance.exports["scalar_wide_many"]!,
+    mulAdd: instance.exports["scalar_muladd_many"]!,
+    half: instance.exports["scalar_half_many"]!,
+  };
+}
+
+/**
+ * Compiles the scalar arithmetic's WebAssembly asynchronously, before first use: what a
+ * browser page's main thread needs, where Chrome refuses the synchronous compilation of
+ * modules over 4 KB (./curve_wasm.ts `prepareCurveEngine` calls it). Without WebAssembly
+ * the bigint fallback stays.
+ *
+ * @returns true when the arithmetic runs in WebAssembly
+ * @example
+ * ```ts
+ * import { prepareScalarEngine } from "./scalar_bytes.ts";
+ * console.assert(typeof (await prepareScalarEngine()) === "boolean");
+ * ```
+ */
+export async function prepareScalarEngine(): Promise<boolean> {
+  if (engine === null) {
+    const instance = await scalarModule().instantiateAsync(MODULE);
+    // A synchronous first use may have raced this compilation: keep the first engine.
+    if (engine === null) engine = instance && engineOf(instance);
+  }
+  return engine !== undefined;
 }
 
 /** Throws the caller's-bug error unless `count` scalars of `size` bytes at `at` fit `bytes`. */

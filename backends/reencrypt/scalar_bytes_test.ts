@@ -3,6 +3,7 @@ import { WasmModuleBuilder, wasmModuleStatus } from "../../core/wasm_module.ts";
 import { bytesToNumberLE, GROUP_ORDER } from "./group.ts";
 import {
   isCanonicalScalarAt,
+  prepareScalarEngine,
   scalarBelowOrder,
   scalarDotAddInto,
   scalarMulAddInto,
@@ -335,7 +336,7 @@ Deno.test("scalarsHalfInto equals x·(ℓ+1)/2 mod ℓ for canonical x, and tell
   );
 });
 
-Deno.test("the scalar arithmetic runs in WebAssembly where it is allowed, else in bigints", () => {
+Deno.test("the scalar arithmetic runs in WebAssembly where it is allowed, else in bigints", async () => {
   const out = new Uint8Array(32);
   scalarsFromWideInto(out, { count: 1, wide: new Uint8Array(64).fill(0xff) });
   assert.equal(bytesToNumberLE(out), ((1n << 512n) - 1n) % L);
@@ -344,4 +345,5 @@ Deno.test("the scalar arithmetic runs in WebAssembly where it is allowed, else i
   probe.define(probe.declare("f", []), [], []);
   const allowed = probe.instantiate("scalar_bytes_test probe") !== undefined;
   assert.equal(wasmModuleStatus()["ristretto255 scalars"], allowed);
+  assert.equal(await prepareScalarEngine(), allowed); // the engine already made is kept
 });
