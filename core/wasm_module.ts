@@ -217,6 +217,30 @@ const modules = new Map<string, WebAssembly.Module>();
 const shared = new Map<string, () => WasmModuleBuilder>();
 
 /**
+ * Emits a `block loop` that runs `body` while i32 local `i` is below i32 local `n`, with `i`
+ * counting up from 0 (the loop of WebAssembly functions over a list of `n` items).
+ *
+ * @param c the function's code
+ * @param i index of the counter local (set to 0 first)
+ * @param n index of the local holding the count
+ * @param body emits the loop's body
+ * @example
+ * ```ts
+ * import { countUp, WasmCode } from "./wasm_module.ts";
+ * const c = new WasmCode();
+ * countUp(c, 1, 0, () => {});
+ * console.assert(c.code.length > 0);
+ * ```
+ */
+export function countUp(c: WasmCode, i: number, n: number, body: () => void): void {
+  c.i32(0).set(i);
+  c.op(OP.block, 0x40, OP.loop, 0x40);
+  c.get(i).get(n).op(OP.i32GeU, OP.brIf, 1);
+  body();
+  c.get(i).i32(1).op(OP.i32Add).set(i).op(OP.br, 0, OP.end, OP.end);
+}
+
+/**
  * Marks a module as one to hand to every worker a pool starts ({@linkcode wasmModulesToShare}):
  * the workers then instantiate it with {@linkcode instantiateCompiledWasm} without
  * assembling or compiling it (V8 shares one compiled module between threads).

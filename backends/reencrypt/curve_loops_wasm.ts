@@ -16,7 +16,14 @@
  */
 
 import { FE_BYTES, type Field25519 } from "../../core/field25519.ts";
-import { I32, OP, unsignedLeb, WasmCode, type WasmModuleBuilder } from "../../core/wasm_module.ts";
+import {
+  countUp,
+  I32,
+  OP,
+  unsignedLeb,
+  WasmCode,
+  type WasmModuleBuilder,
+} from "../../core/wasm_module.ts";
 import { POINT_BYTES } from "./edwards_wasm.ts";
 
 /** Scratch bytes per point of the batch (8 field elements: e, f, g, h, eg, fh, egfh, prefix). */
@@ -103,15 +110,6 @@ function push(c: WasmCode, x: Addr): void {
 function call(c: WasmCode, fn: number, ...args: Addr[]): WasmCode {
   for (const x of args) push(c, x);
   return c.call(fn);
-}
-
-/** `block loop` that runs while local j < local n, j counting up from 0. */
-function countUp(c: WasmCode, j: number, n: number, body: () => void): void {
-  c.i32(0).set(j);
-  c.op(OP.block, 0x40, OP.loop, 0x40);
-  c.get(j).get(n).op(OP.i32GeU, OP.brIf, 1);
-  body();
-  c.get(j).i32(1).op(OP.i32Add).set(j).op(OP.br, 0, OP.end, OP.end);
 }
 
 /**

@@ -21,6 +21,7 @@
  */
 
 import {
+  countUp,
   I32,
   I64,
   OP,
@@ -175,15 +176,6 @@ class Limbs {
     this.carryUnsigned(12); // 0 ≤ v < ℓ < 2^253: limbs 0…11 in [0, 2^21), x₁₂ ∈ {0, 1}
     this.pack(ptr);
   }
-}
-
-/** `block loop` running `body` while local i < local n (i counting up from 0). */
-function countUp(c: WasmCode, i: number, n: number, body: () => void): void {
-  c.i32(0).set(i);
-  c.op(OP.block, 0x40, OP.loop, 0x40);
-  c.get(i).get(n).op(OP.i32GeU, OP.brIf, 1);
-  body();
-  c.get(i).i32(1).op(OP.i32Add).set(i).op(OP.br, 0, OP.end, OP.end);
 }
 
 /** local p += step (both locals). */
