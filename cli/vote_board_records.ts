@@ -393,13 +393,21 @@ class InputsReader {
           );
         }
         if (expected !== undefined) {
-          if (
-            bytes.length !== n * expected.recordBytes ||
-            !constantTimeEqual(bytes, expected.read(lo, lo + n))
-          ) {
+          const mine = expected.read(lo, lo + n);
+          if (bytes.length !== mine.length || !constantTimeEqual(bytes, mine)) {
+            // Name the first input that differs (ballots are public: no secret to keep).
+            const size = expected.recordBytes;
+            let at = 0;
+            while (
+              at < n - 1 &&
+              constantTimeEqual(
+                bytes.subarray(at * size, (at + 1) * size),
+                mine.subarray(at * size, (at + 1) * size),
+              )
+            ) at++;
             throw new VerificationError(
               `Board job '${this.job}' holds other inputs than this ballot box's (from input ${
-                lo + 1
+                lo + at + 1
               })`,
             );
           }

@@ -200,7 +200,7 @@ Deno.test({
         ...["vote", "key", "--election", `${dir("admin")}/election.json`, "--board-url", url],
         ...["--out", "election-key.json"],
       );
-      const votes = ["Ann", "Bob", "Ann", "Cid", "Ann"];
+      const votes = ["Ann", "Bob", "Ann", "Cid", "Ann", "Bob"];
       await Promise.all(votes.map((answer, v) =>
         ok(
           dir("voters"),
@@ -213,8 +213,18 @@ Deno.test({
         dir("admin"),
         ...["vote", "submit", "--election", "election.json"],
         ...["--key", `${dir("voters")}/election-key.json`, "--box", "box.msgpack"],
-        ...votes.map((_, v) => `${dir("voters")}/ballot-${v + 1}.json`),
+        ...votes.slice(0, 5).map((_, v) => `${dir("voters")}/ballot-${v + 1}.json`),
       );
+      // Two boxes that are not the one closed: ballot 5 missing; ballot 5 replaced by 6.
+      const otherBox = (name: string, ballots: number[]) =>
+        ok(
+          dir("admin"),
+          ...["vote", "submit", "--election", "election.json"],
+          ...["--key", `${dir("voters")}/election-key.json`, "--box", name],
+          ...ballots.map((v) => `${dir("voters")}/ballot-${v}.json`),
+        );
+      await otherBox("box-missing.msgpack", [1, 2, 3, 4]);
+      await otherBox("box-other.msgpack", [1, 2, 3, 4, 6]);
 
       // --- An interrupted close: the job and 2 of the 5 ballots reached the board.
       const admin = identityFromEnvelope(await envelope(`${dir("admin")}/admin.key.json`), "admin");
@@ -291,6 +301,39 @@ Deno.test({
       // Closing again is a no-op (no "already exists (HTTP 409)").
       assert.match((await ok(dir("admin"), ...close)).stderr, /already on the board \(done\)/);
 
+      // --- A trustee checks the job against the mixer nodes and the box the administrator
+      // named: another list of mixers, or a box that is not the mix input, is refused (exit 3)
+      // before anything is decrypted or posted (the board holds no shares below).
+      const decryptChecked = (i: number, box: string, mixers: string[]) =>
+        panoramix(
+          dir(`t${i}`),
+          ...["vote", "trustee", "decrypt", "--election", "election.json", "--trustee", `${i}`],
+          ...["--secret", `trustee-${i}.key`, "--identity", `trustee-${i}.id.json`],
+          ...["--board-url", url, "--box", `${dir("admin")}/${box}`],
+          ...mixers.flatMap((m) => ["--mixer-node", m]),
+        );
+      const reordered = await decryptChecked(1, "box.msgpack", [...mixerIds].reverse());
+      assert.equal(reordered.code, 3, reordered.stderr);
+      assert.match(
+        reordered.stderr,
+        /^panoramix: error: Board job 'vote-demo' names other mixer nodes than the 3 given\n$/,
+      );
+      const missing = await decryptChecked(2, "box-missing.msgpack", mixerIds);
+      assert.equal(missing.code, 3, missing.stderr);
+      assert.match(
+        missing.stderr,
+        /panoramix: error: Board job 'vote-demo' holds more than the 4 inputs of this ballot box\n$/,
+      );
+      const other = await decryptChecked(2, "box-other.msgpack", mixerIds);
+      assert.equal(other.code, 3, other.stderr);
+      assert.match(
+        other.stderr,
+        /panoramix: error: Board job 'vote-demo' holds other inputs than this ballot box's \(from input 5\)\n$/,
+      );
+      const fewer = await decryptChecked(2, "box.msgpack", mixerIds.slice(0, 2));
+      assert.equal(fewer.code, 2, fewer.stderr);
+      assert.match(fewer.stderr, /defines 3 mixers; got 2 --mixer-node/);
+
       // --- Too few trustees have decrypted: the tally says who is missing.
       const tally = [
         ...["vote", "tally", "--election", "election.json", "--board-url", url],
@@ -308,10 +351,28 @@ Deno.test({
           ...["--secret", `trustee-${i}.key`, "--identity", `trustee-${i}.id.json`],
           ...["--board-url", url],
         );
-      const decrypted = await Promise.all([decrypt(1), decrypt(3)]);
+      // Trustee 1 checks the mixers and the mix input; trustee 3 trusts the board, and is
+      // told so once on stderr.
+      const decrypted = await Promise.all([
+        decryptChecked(1, "box.msgpack", mixerIds),
+        decrypt(3),
+      ]);
       for (const d of decrypted) {
+        assert.equal(d.code, 0, d.stderr);
         assert.match(d.stdout, /5 decryption shares posted .*3 shuffle proofs checked/);
       }
+      assert.match(
+        decrypted[0]!.stdout,
+        /3 shuffle proofs checked, mixer nodes as given, mix input = the box's 5 counted ballots\)/,
+      );
+      assert.doesNotMatch(decrypted[0]!.stderr, /warning/);
+      assert.doesNotMatch(decrypted[1]!.stdout, /mixer nodes as given|mix input/);
+      const warnings = decrypted[1]!.stderr.match(/warning: .*/g) ?? [];
+      assert.equal(warnings.length, 1, decrypted[1]!.stderr);
+      assert.match(
+        warnings[0]!,
+        /trusting the board for the mixer nodes and the mix input .*--mixer-node .*--box /,
+      );
       assert.match((await decrypt(1)).stdout, /already on the board/);
 
       // --- The administrator tallies from the board; anyone verifies the transcript.

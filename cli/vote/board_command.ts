@@ -28,6 +28,8 @@ import {
   replayBallotBoxRecords,
   resolveElectionKey,
 } from "../../plugins/vote/mod.ts";
+import type { ProgressReporter } from "../../core/mixer.ts";
+import type { RecordSource } from "../../core/records.ts";
 import { Spool } from "../record_file.ts";
 import { FileBallotStore } from "./ballot_store_file.ts";
 import type { CliContext } from "../context.ts";
@@ -134,6 +136,35 @@ interface CloseFlags {
   progress?: boolean;
 }
 
+/**
+ * The mix input of a closed box: its file read a chunk at a time and replayed through the
+ * box rules into files of the spool, giving the counted ballots' ciphertexts in box order
+ * (what `vote close` posts, and what `vote trustee decrypt --box` expects on the board).
+ */
+async function countedBallotsOfBox(
+  ctx: CliContext,
+  election: ElectionPublicInfo,
+  options: {
+    box: string;
+    spool: Spool;
+    workers?: number;
+    onProgress: ProgressReporter;
+  },
+): Promise<RecordSource> {
+  const { spool } = options;
+  const { counted } = await replayBallotBoxRecords(
+    election,
+    await openBoxFile(ctx.stdin, election, options.box, spool),
+    {
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      onProgress: options.onProgress,
+      store: FileBallotStore.inSpool(spool, election.fingerprint),
+      sinks: spool.sinks,
+    },
+  );
+  return counted;
+}
+
 /** `panoramix vote close`: the box's counted ballots become the board's cascade job. */
 export const voteCloseCommand = buildCommand({
   async func(this: CliContext, flags: CloseFlags) {
@@ -150,16 +181,12 @@ export const voteCloseCommand = buildCommand({
     // the counted ciphertexts are posted from their record file, 500 a post.
     const spool = await Spool.create();
     try {
-      const { counted } = await replayBallotBoxRecords(
-        election,
-        await openBoxFile(this.stdin, election, flags.box, spool),
-        {
-          ...(flags.workers === undefined ? {} : { workers: flags.workers }),
-          onProgress: progress.report,
-          store: FileBallotStore.inSpool(spool, election.fingerprint),
-          sinks: spool.sinks,
-        },
-      );
+      const counted = await countedBallotsOfBox(this, election, {
+        box: flags.box,
+        spool,
+        ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+        onProgress: progress.report,
+      });
       await progress.done();
       await openElectionMix(election, counted, {
         client: new NodeClient(flags.boardUrl, {
@@ -282,8 +309,42 @@ interface DecryptFlags {
   boardUrl: string;
   job?: string;
   identity: string;
+  box?: string;
+  mixerNode?: readonly string[];
   workers?: number;
   progress?: boolean;
+}
+
+/**
+ * What a trustee takes on the board's word before decrypting: the line `vote trustee decrypt`
+ * writes once on stderr when `--mixer-node` or `--box` is not given (undefined when both are).
+ *
+ * @param flags the trust anchors given
+ * @returns the warning line, or undefined
+ * @example
+ * ```ts
+ * import { trustedBoardWarning } from "./board_command.ts";
+ * console.assert(trustedBoardWarning({ box: "box.msgpack" })?.includes("--mixer-node"));
+ * console.assert(trustedBoardWarning({ box: "b", mixerNode: ["m"] }) === undefined);
+ * ```
+ */
+export function trustedBoardWarning(
+  flags: { box?: string; mixerNode?: readonly string[] },
+): string | undefined {
+  const trusted = [
+    ...(flags.mixerNode === undefined ? ["the mixer nodes"] : []),
+    ...(flags.box === undefined ? ["the mix input"] : []),
+  ];
+  if (trusted.length === 0) return undefined;
+  const options = [
+    ...(flags.mixerNode === undefined
+      ? ["--mixer-node ID (each mixer node the administrator named, in order)"]
+      : []),
+    ...(flags.box === undefined ? ["--box FILE (the closed ballot box)"] : []),
+  ];
+  return `panoramix: warning: trusting the board for ${trusted.join(" and ")} of this job; pass ${
+    options.join(" and ")
+  } to check ${trusted.length === 1 ? "it" : "them"} before decrypting`;
 }
 
 /** `panoramix vote trustee decrypt`: one trustee's decryption shares, on its own machine. */
@@ -291,6 +352,16 @@ export const voteTrusteeDecryptCommand = buildCommand({
   async func(this: CliContext, flags: DecryptFlags) {
     const ce = await readElection(this, flags.election);
     const job = jobOf(ce, flags.job);
+    // The trust anchors the administrator's `vote tally --mixer-node` uses, read first.
+    const mixers = flags.mixerNode?.map((k, i) => fromBase64Url(k, `--mixer-node ${i + 1}`));
+    if (mixers !== undefined && mixers.length !== ce.definition.mixers.length) {
+      throw new UsageError(
+        `The election defines ${ce.definition.mixers.length} mixers; got ${mixers.length} --mixer-node`,
+      );
+    }
+    if (flags.box === "-" && flags.secret === "-") {
+      throw new UsageError("Only one of --box and --secret can be read from standard input");
+    }
     const channel = await openChannel(this, ce, {
       boardUrl: flags.boardUrl,
       job,
@@ -336,18 +407,34 @@ export const voteTrusteeDecryptCommand = buildCommand({
         }); run this again once 'vote mix' reports it done`,
       );
     }
+    const warning = trustedBoardWarning(flags);
+    if (warning !== undefined) await this.stderr.write(`${warning}\n`);
     const progress = terminalProgress(this.stderr, flags.progress ?? this.stderr.isTerminal);
     const workers = flags.workers === undefined ? {} : { workers: flags.workers };
     // Issue 17: the board's mix input and every mix are streamed into record files of a
     // spool (removed at the end or on Ctrl-C), checked and decrypted a chunk at a time.
     const spool = await Spool.create();
     try {
+      // With --box, the mix input must be the box's counted ballots (replayed as `vote close`
+      // does): else a board could have a target voter's ballot decrypted alone.
+      const expected = flags.box === undefined ? undefined : await countedBallotsOfBox(
+        this,
+        election,
+        { box: flags.box, spool, ...workers, onProgress: progress.report },
+      );
       // Decrypt only what a verified cascade produced: every shuffle proof, from the board's
-      // inputs, bound to this election (a trustee must not decrypt unmixed ballots).
-      const { inputs, mixes } = await readElectionCascadeRecords(client, {
+      // inputs, bound to this election (a trustee must not decrypt unmixed ballots), through
+      // the mixer nodes named with --mixer-node (else a board's own mixers could know the
+      // permutation).
+      const { inputs, mixes, spec } = await readElectionCascadeRecords(client, {
         job,
         sinks: spool.sinks,
+        ...(expected === undefined ? {} : { inputs: expected }),
+        ...(mixers === undefined ? {} : { mixers }),
       });
+      if (mixers !== undefined && spec === undefined) {
+        throw new VerificationError(`Board job '${job}' has no job post naming its mixer nodes`);
+      }
       if (mixes.length !== ce.definition.mixers.length) {
         throw new VerificationError(
           `Job '${job}' holds ${mixes.length} mixes, the election defines ${ce.definition.mixers.length}`,
@@ -394,8 +481,17 @@ export const voteTrusteeDecryptCommand = buildCommand({
         // Encoded from the shares' spool file a chunk at a time and sent as a stream.
         body: decryptionPostStreamedBody(election, decryption),
       });
+      const checked = [
+        `${mixes.length} shuffle proofs checked`,
+        ...(mixers === undefined ? [] : ["mixer nodes as given"]),
+        ...(expected === undefined
+          ? []
+          : [`mix input = the box's ${expected.count} counted ballots`]),
+      ];
       await this.stdout.write(
-        `trustee ${flags.trustee}: ${current.count} decryption shares posted to job '${job}' (${mixes.length} shuffle proofs checked)\n`,
+        `trustee ${flags.trustee}: ${current.count} decryption shares posted to job '${job}' (${
+          checked.join(", ")
+        })\n`,
       );
     } finally {
       await progress.done();
@@ -423,6 +519,21 @@ export const voteTrusteeDecryptCommand = buildCommand({
         parse: String,
         brief: "This trustee's identity key file (signs the shares)",
       },
+      box: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief:
+          "Closed ballot box file the administrator published: refuse unless the board's mix input is its counted ballots",
+      },
+      mixerNode: {
+        kind: "parsed",
+        parse: String,
+        variadic: true,
+        optional: true,
+        brief:
+          "Node id (base64url) of each mixer node, in the election's mixer order: refuse unless the job names exactly these",
+      },
       workers: workersFlag,
       progress: progressFlag,
     },
@@ -434,7 +545,11 @@ export const voteTrusteeDecryptCommand = buildCommand({
       "page at a time, each post's body as a stream checked against the board's hash chain and " +
       "its signature) into a spool folder under $TMPDIR (removed at the end or on Ctrl-C), " +
       "checks every shuffle proof and computes this trustee's decryption shares on those " +
-      "files, a chunk at a time. The shares go to the board as one signed post, whose body " +
+      "files, a chunk at a time. With --mixer-node (each mixer node the administrator named, " +
+      "in order) it refuses a job whose stages are other nodes, and with --box (the closed " +
+      "ballot box, replayed a chunk at a time as 'vote close' does) a mix input other than the " +
+      "box's counted ballots in box order; without them it trusts the board for both and says " +
+      "so on stderr. A refusal exits 3 and posts nothing. The shares go to the board as one signed post, whose body " +
       "(about 34 bytes a ballot) is built in memory; a board post is at most 64 MiB.",
   },
 });
