@@ -791,7 +791,7 @@ export async function readElectionCascadeRecords(
     throw new VerificationError(
       options.inputs === undefined
         ? `Board job '${job}' holds ${inputs.done} inputs; its summary says ${count}`
-        : `Board job '${job}' does not hold the election's mix input (${inputs.done} of ${count} inputs)`,
+        : `Board job '${job}' holds ${inputs.done} inputs, fewer than the ${count} of this ballot box`,
     );
   }
   return { inputs: source, mixes, spec, posts };

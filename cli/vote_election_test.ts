@@ -215,7 +215,7 @@ Deno.test({
         ...["--key", `${dir("voters")}/election-key.json`, "--box", "box.msgpack"],
         ...votes.slice(0, 5).map((_, v) => `${dir("voters")}/ballot-${v + 1}.json`),
       );
-      // Two boxes that are not the one closed: ballot 5 missing; ballot 5 replaced by 6.
+      // Boxes that are not the one closed: ballot 5 missing, replaced by 6, or 6 added.
       const otherBox = (name: string, ballots: number[]) =>
         ok(
           dir("admin"),
@@ -225,6 +225,7 @@ Deno.test({
         );
       await otherBox("box-missing.msgpack", [1, 2, 3, 4]);
       await otherBox("box-other.msgpack", [1, 2, 3, 4, 6]);
+      await otherBox("box-extra.msgpack", [1, 2, 3, 4, 5, 6]);
 
       // --- An interrupted close: the job and 2 of the 5 ballots reached the board.
       const admin = identityFromEnvelope(await envelope(`${dir("admin")}/admin.key.json`), "admin");
@@ -329,6 +330,12 @@ Deno.test({
       assert.match(
         other.stderr,
         /panoramix: error: Board job 'vote-demo' holds other inputs than this ballot box's \(from input 5\)\n$/,
+      );
+      const extra = await decryptChecked(2, "box-extra.msgpack", mixerIds);
+      assert.equal(extra.code, 3, extra.stderr);
+      assert.match(
+        extra.stderr,
+        /panoramix: error: Board job 'vote-demo' holds 5 inputs, fewer than the 6 of this ballot box\n$/,
       );
       const fewer = await decryptChecked(2, "box.msgpack", mixerIds.slice(0, 2));
       assert.equal(fewer.code, 2, fewer.stderr);
