@@ -255,17 +255,23 @@ Deno.test({
       );
       assert.match(mixed.stdout, /mixed by 3 mixer nodes \(4 ballots\)/);
 
-      // --- Trustees 1 and 2 decrypt on their own machines.
+      // --- Trustees 1 and 2 decrypt on their own machines, checking the job against the box
+      // the administrator published and the mixer nodes the administrator named.
       const decrypted = await Promise.all([1, 2].map((i) =>
         ok(
           dir(`t${i}`),
           ...["vote", "trustee", "decrypt", "--election", "election.json", "--trustee", `${i}`],
           ...["--secret", `trustee-${i}.key`, "--identity", `trustee-${i}.id.json`],
-          ...["--board-url", url],
+          ...["--board-url", url, "--box", `${dir("admin")}/box.msgpack`],
+          ...mixerIds.flatMap((m) => ["--mixer-node", m]),
         )
       ));
       for (const d of decrypted) {
-        assert.match(d.stdout, /4 decryption shares posted .*3 shuffle proofs checked/);
+        assert.match(
+          d.stdout,
+          /4 decryption shares posted .*3 shuffle proofs checked, mixer nodes as given, mix input = the box's 4 counted ballots/,
+        );
+        assert.doesNotMatch(d.stderr, /warning/);
       }
 
       // --- Tally, publication, and anyone's checks.
