@@ -549,7 +549,8 @@ export const voteTrusteeDecryptCommand = buildCommand({
       "in order) it refuses a job whose stages are other nodes, and with --box (the closed " +
       "ballot box, replayed a chunk at a time as 'vote close' does) a mix input other than the " +
       "box's counted ballots in box order; without them it trusts the board for both and says " +
-      "so on stderr. A refusal exits 3 and posts nothing. The shares go to the board as one signed post, whose body " +
-      "(about 34 bytes a ballot) is built in memory; a board post is at most 64 MiB.",
+      "so on stderr. A refusal exits 3 and posts nothing. The shares go to the board as one " +
+      "signed post (about 34 bytes a ballot; a board post is at most 64 MiB), encoded a chunk " +
+      "at a time from the spool and sent as a stream.",
   },
 });
